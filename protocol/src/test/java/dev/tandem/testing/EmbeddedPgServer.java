@@ -1,0 +1,158 @@
+package dev.tandem.testing;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+/**
+ * A PostgreSQL server from the embedded binaries on Maven Central. Starts in 2-3 s, so the
+ * extension starts each one once per test run. The data directory is kept across {@link #stop()} and
+ * {@link #start()} so "target down, then back" can be tested against the same server.
+ */
+public final class EmbeddedPgServer implements PgServer {
+
+    private static final String SUPERUSER = "postgres";
+
+    private final String role;
+    private final Path dataDirectory;
+    private final int port;
+    private EmbeddedPostgres postgres;
+
+    private EmbeddedPgServer(String role, Path dataDirectory, int port) {
+        this.role = role;
+        this.dataDirectory = dataDirectory;
+        this.port = port;
+    }
+
+    public static EmbeddedPgServer start(String role) {
+        try {
+            Path dir = Files.createTempDirectory("tandem-pg-" + role + "-");
+            EmbeddedPgServer server = new EmbeddedPgServer(role, dir, freePort());
+            server.boot();
+            return server;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start embedded PostgreSQL for " + role, e);
+        }
+    }
+
+    private void boot() {
+        try {
+            postgres = EmbeddedPostgres.builder()
+                    .setDataDirectory(dataDirectory)
+                    // never let zonky delete the directory on close: stop() must keep the data for start()
+                    .setCleanDataDirectory(false)
+                    .setPort(port)
+                    .setServerConfig("listen_addresses", "127.0.0.1")
+                    .setServerConfig("max_connections", "300")
+                    .setServerConfig("max_prepared_transactions", "10")
+                    .setServerConfig("fsync", "off")
+                    .setServerConfig("synchronous_commit", "off")
+                    .setServerConfig("full_page_writes", "off")
+                    .start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start embedded PostgreSQL for " + role + " on port " + port, e);
+        }
+    }
+
+    /**
+     * Replaces pg_hba.conf and reloads, so tests can demand md5 or SCRAM authentication.
+     * Each line is a pg_hba record such as {@code host all all 127.0.0.1/32 scram-sha-256}; a trust rule for
+     * the superuser is kept first so the harness itself can always log in.
+     */
+    public void setHbaRules(String... rules) {
+        StringBuilder hba = new StringBuilder();
+        hba.append("host all ").append(SUPERUSER).append(" 127.0.0.1/32 trust\n");
+        hba.append("local all ").append(SUPERUSER).append(" trust\n");
+        for (String rule : rules) {
+            hba.append(rule).append('\n');
+        }
+        try {
+            Files.writeString(dataDirectory.resolve("pg_hba.conf"), hba.toString(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        execute("postgres", "SELECT pg_reload_conf()");
+    }
+
+    public Path dataDirectory() {
+        return dataDirectory;
+    }
+
+    @Override
+    public String role() {
+        return role;
+    }
+
+    @Override
+    public String host() {
+        return "127.0.0.1";
+    }
+
+    @Override
+    public int port() {
+        return port;
+    }
+
+    @Override
+    public String user() {
+        return SUPERUSER;
+    }
+
+    @Override
+    public String password() {
+        return "";
+    }
+
+    @Override
+    public synchronized void stop() {
+        if (postgres != null) {
+            try {
+                postgres.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } finally {
+                postgres = null;
+            }
+        }
+    }
+
+    @Override
+    public synchronized void start() {
+        if (postgres == null) {
+            boot();
+        }
+    }
+
+    @Override
+    public synchronized boolean isRunning() {
+        return postgres != null;
+    }
+
+    @Override
+    public synchronized void close() {
+        stop();
+        try (Stream<Path> files = Files.walk(dataDirectory)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // a leftover temp directory is harmless
+        }
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return role + " (embedded PostgreSQL on " + host() + ":" + port + ")";
+    }
+}
