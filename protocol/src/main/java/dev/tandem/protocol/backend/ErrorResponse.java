@@ -1,0 +1,110 @@
+package dev.tandem.protocol.backend;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * ErrorResponse ('E') and, with {@link #NOTICE_TYPE}, NoticeResponse ('N'): a list of (field code, string) pairs
+ * ended by a zero byte. Field codes are those of the "Error and Notice Message Fields" page: S severity, V severity
+ * (non-localized), C SQLSTATE, M message, D detail, H hint, and so on.
+ */
+public record ErrorResponse(Map<Character, String> fields) {
+
+    public static final byte TYPE = 'E';
+    public static final byte NOTICE_TYPE = 'N';
+
+    public static final char SEVERITY = 'S';
+    public static final char SEVERITY_NON_LOCALIZED = 'V';
+    public static final char CODE = 'C';
+    public static final char MESSAGE = 'M';
+    public static final char DETAIL = 'D';
+    public static final char HINT = 'H';
+
+    public ErrorResponse {
+        fields = Collections.unmodifiableMap(new LinkedHashMap<>(fields));
+    }
+
+    /** An error the proxy itself raises, in the shape PostgreSQL uses: S, V, C, M and an optional detail. */
+    public static ErrorResponse of(String severity, String sqlState, String message, String detail) {
+        Map<Character, String> f = new LinkedHashMap<>();
+        f.put(SEVERITY, severity);
+        f.put(SEVERITY_NON_LOCALIZED, severity);
+        f.put(CODE, sqlState);
+        f.put(MESSAGE, message);
+        if (detail != null) {
+            f.put(DETAIL, detail);
+        }
+        return new ErrorResponse(f);
+    }
+
+    public static ErrorResponse fatal(String sqlState, String message) {
+        return of("FATAL", sqlState, message, null);
+    }
+
+    public String severity() {
+        String v = fields.get(SEVERITY_NON_LOCALIZED);
+        return v != null ? v : fields.get(SEVERITY);
+    }
+
+    public String sqlState() {
+        return fields.get(CODE);
+    }
+
+    public String message() {
+        return fields.get(MESSAGE);
+    }
+
+    /**
+     * Decodes the body of an 'E' or 'N' frame.
+     *
+     * @param frame the whole frame, type byte and length included; its reader index is not moved
+     */
+    public static ErrorResponse decode(ByteBuf frame) {
+        int i = frame.readerIndex() + 5;
+        int end = frame.readerIndex() + 1 + frame.getInt(frame.readerIndex() + 1);
+        Map<Character, String> f = new LinkedHashMap<>();
+        while (i < end) {
+            byte code = frame.getByte(i++);
+            if (code == 0) {
+                break;
+            }
+            int nul = frame.indexOf(i, end, (byte) 0);
+            if (nul < 0) {
+                throw new IllegalArgumentException("ErrorResponse field '" + (char) code + "' is not NUL-terminated");
+            }
+            f.put((char) code, frame.toString(i, nul - i, StandardCharsets.UTF_8));
+            i = nul + 1;
+        }
+        return new ErrorResponse(f);
+    }
+
+    /** Writes this message as an 'E' frame. */
+    public void encode(ByteBuf out) {
+        encode(out, TYPE);
+    }
+
+    /** Writes this message as a frame of the given type ('E' or 'N'). */
+    public void encode(ByteBuf out, byte type) {
+        out.writeByte(type);
+        int lengthAt = out.writerIndex();
+        out.writeInt(0);
+        for (Map.Entry<Character, String> e : fields.entrySet()) {
+            out.writeByte(e.getKey());
+            out.writeCharSequence(e.getValue(), StandardCharsets.UTF_8);
+            out.writeByte(0);
+        }
+        out.writeByte(0);
+        out.setInt(lengthAt, out.writerIndex() - lengthAt);
+    }
+
+    /** A new buffer holding this message as an 'E' frame; the caller owns it. */
+    public ByteBuf encode(ByteBufAllocator alloc) {
+        ByteBuf out = alloc.buffer(64);
+        encode(out);
+        return out;
+    }
+}
