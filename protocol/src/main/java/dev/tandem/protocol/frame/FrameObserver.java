@@ -1,0 +1,35 @@
+package dev.tandem.protocol.frame;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * Sees the frames a {@link FrameScanner} passes through, without owning any bytes.
+ *
+ * <p>For each frame the scanner first asks {@link #needsWholeFrame(byte)}. Frames the observer must parse (say
+ * ReadyForQuery, or a Query the mirror captures) are held back until complete and shown whole to
+ * {@link #onFrame(byte, ByteBuf)}; all others stream through, possibly split across reads, and are only announced by
+ * {@link #onFrameStart(byte, int)}. Both callbacks run on the channel's event loop and must not block.
+ */
+public interface FrameObserver {
+
+    /** Observes nothing; frames are still checked for valid lengths. */
+    FrameObserver NONE = new FrameObserver() {
+    };
+
+    default boolean needsWholeFrame(byte type) {
+        return false;
+    }
+
+    /**
+     * A complete frame: type byte, length and body, readable from its reader index.
+     *
+     * @param frame borrowed: valid only during the call and not to be released; {@code retainedSlice()} or copy it
+     *              to keep it
+     */
+    default void onFrame(byte type, ByteBuf frame) {
+    }
+
+    /** A frame that streams through; {@code length} is the protocol length (body plus the four length bytes). */
+    default void onFrameStart(byte type, int length) {
+    }
+}

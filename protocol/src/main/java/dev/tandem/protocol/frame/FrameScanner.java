@@ -1,0 +1,161 @@
+package dev.tandem.protocol.frame;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.util.function.Consumer;
+
+/**
+ * Walks a typed PostgreSQL message stream (everything after the startup phase, in either direction) and hands on
+ * the bytes unchanged, in as few pieces as possible.
+ *
+ * <p>Why not split into one buffer per message: a relay gains nothing from that. The scanner reads only each frame's
+ * five header bytes, checks the length, and forwards the whole run of bytes it has walked over as <em>one</em> retained
+ * slice of the buffer it was given — zero copies, one write per socket read. Frames the {@link FrameObserver} wants
+ * whole are held until complete; all other frames stream, so a 1 GiB DataRow or CopyData never sits in memory.
+ *
+ * <pre>
+ *           header complete, observer streams it           body bytes arrive
+ *   BOUNDARY ---------------------------------------> IN_BODY (remaining > 0) ---+
+ *      ^  |                                                                      |
+ *      |  +-- header incomplete, or frame wanted whole but incomplete:           |
+ *      |      keep the bytes as pending, wait for more                           |
+ *      +-------------------------------------------------------------------------+
+ *                                  remaining == 0
+ * </pre>
+ *
+ * <p>Not thread-safe: one scanner per direction of one connection, used on its event loop.
+ */
+public final class FrameScanner {
+
+    private static final int HEADER = 5;
+
+    private final String peerName;
+    private final long maxFrameBytes;
+    private final FrameObserver observer;
+    private final ByteBufAllocator alloc;
+
+    /** Bytes of the current streamed frame still to come; 0 at a frame boundary. */
+    private long remaining;
+    /** An incomplete header, or an incomplete frame the observer wants whole; owned by this scanner. */
+    private ByteBuf pending;
+
+    /**
+     * @param peerName      who sends this stream ("client", "source"), for error messages
+     * @param maxFrameBytes largest accepted frame length (the protocol length: body plus four)
+     */
+    public FrameScanner(String peerName, long maxFrameBytes, FrameObserver observer, ByteBufAllocator alloc) {
+        this.peerName = peerName;
+        this.maxFrameBytes = maxFrameBytes;
+        this.observer = observer;
+        this.alloc = alloc;
+    }
+
+    /**
+     * Scans {@code in} and passes every byte that belongs to frames already checked to {@code forward}.
+     *
+     * @param in      ownership passes to the scanner
+     * @param forward receives retained buffers and owns them (typically writes them to the peer channel)
+     * @throws ProtocolViolationException on an invalid or oversized length; everything before the bad frame has been
+     *                                    forwarded, nothing after it
+     */
+    public void feed(ByteBuf in, Consumer<ByteBuf> forward) {
+        ByteBuf buf = in;
+        boolean owned = pending != null;
+        if (owned) {
+            // Appending (not re-merging) keeps a large frame that arrives in many reads linear to assemble.
+            buf = pending;
+            pending = null;
+            try {
+                buf.writeBytes(in);
+            } finally {
+                in.release();
+            }
+        }
+        int start = buf.readerIndex();
+        try {
+            scan(buf);
+        } finally {
+            int end = buf.readerIndex();
+            if (end > start) {
+                forward.accept(buf.retainedSlice(start, end - start));
+            }
+            keepRest(buf, end > start, owned);
+        }
+    }
+
+    /**
+     * Keeps unscanned bytes for the next read; releases {@code buf} unless it is kept itself.
+     *
+     * @param owned {@code buf} is this scanner's own pending buffer (not a socket read), so it may be grown in place
+     */
+    private void keepRest(ByteBuf buf, boolean forwardedSome, boolean owned) {
+        if (!buf.isReadable()) {
+            buf.release();
+        } else if (owned && !forwardedSome) {
+            pending = buf;
+        } else {
+            // A slice of buf went to the peer, so its memory cannot be reused: copy the (usually small) rest.
+            pending = alloc.buffer(Math.max(buf.readableBytes(), 256));
+            pending.writeBytes(buf);
+            buf.release();
+        }
+    }
+
+    private void scan(ByteBuf buf) {
+        while (buf.isReadable()) {
+            if (remaining > 0) {
+                int n = (int) Math.min(remaining, buf.readableBytes());
+                buf.skipBytes(n);
+                remaining -= n;
+                continue;
+            }
+            if (buf.readableBytes() < HEADER) {
+                return;
+            }
+            int at = buf.readerIndex();
+            byte type = buf.getByte(at);
+            int length = buf.getInt(at + 1);
+            if (length < 4) {
+                throw new ProtocolViolationException("invalid message length " + length + " from the " + peerName
+                        + " (message type '" + printable(type) + "')");
+            }
+            if (length > maxFrameBytes) {
+                throw new ProtocolViolationException("message of " + length + " bytes from the " + peerName
+                        + " (type '" + printable(type) + "') exceeds the limit of " + maxFrameBytes
+                        + " bytes (limits.max-frame-bytes)");
+            }
+            long total = 1L + length;
+            if (observer.needsWholeFrame(type)) {
+                if (buf.readableBytes() < total) {
+                    return;
+                }
+                ByteBuf frame = buf.slice(at, (int) total);
+                observer.onFrame(type, frame);
+                buf.skipBytes((int) total);
+            } else {
+                observer.onFrameStart(type, length);
+                int n = (int) Math.min(total, buf.readableBytes());
+                buf.skipBytes(n);
+                remaining = total - n;
+            }
+        }
+    }
+
+    /** True between frames: the point where a proxy may inject a message of its own without corrupting the stream. */
+    public boolean atFrameBoundary() {
+        // Pending bytes were never forwarded, so only a streamed frame in flight leaves the peer mid-message.
+        return remaining == 0;
+    }
+
+    /** Frees held bytes; call when the connection closes. */
+    public void release() {
+        if (pending != null) {
+            pending.release();
+            pending = null;
+        }
+    }
+
+    private static String printable(byte type) {
+        return type >= 32 && type < 127 ? String.valueOf((char) type) : String.format("0x%02x", type & 0xff);
+    }
+}

@@ -1,0 +1,159 @@
+package dev.tandem.protocol.frame;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class FrameScannerTest {
+
+    private static final ByteBufAllocator ALLOC = PooledByteBufAllocator.DEFAULT;
+
+    /** Records what the observer saw, copying whole frames since they are only borrowed. */
+    private static final class Recorder implements FrameObserver {
+        final List<String> seen = new ArrayList<>();
+        final String wanted;
+
+        Recorder(String wanted) {
+            this.wanted = wanted;
+        }
+
+        @Override
+        public boolean needsWholeFrame(byte type) {
+            return wanted.indexOf(type) >= 0;
+        }
+
+        @Override
+        public void onFrame(byte type, ByteBuf frame) {
+            seen.add((char) type + ":" + ByteBufUtil.hexDump(frame));
+        }
+
+        @Override
+        public void onFrameStart(byte type, int length) {
+            seen.add((char) type + "#" + length);
+        }
+    }
+
+    private static byte[] frame(char type, byte[] body) {
+        ByteBuf b = Unpooled.buffer();
+        b.writeByte(type).writeInt(4 + body.length).writeBytes(body);
+        byte[] out = ByteBufUtil.getBytes(b);
+        b.release();
+        return out;
+    }
+
+    @Test
+    void forwardsEveryByteUnchangedWhateverTheFragmentation() {
+        long seed = System.nanoTime();
+        Random random = new Random(seed);
+        for (int round = 0; round < 300; round++) {
+            ByteArrayOutputStream stream = new ByteArrayOutputStream();
+            List<String> expected = new ArrayList<>();
+            String types = "QPBEDSdZCT";
+            String wanted = "QZC";
+            int frames = 1 + random.nextInt(30);
+            for (int i = 0; i < frames; i++) {
+                char type = types.charAt(random.nextInt(types.length()));
+                byte[] body = new byte[random.nextInt(random.nextInt(10) == 0 ? 70_000 : 40)];
+                random.nextBytes(body);
+                byte[] f = frame(type, body);
+                stream.writeBytes(f);
+                expected.add(wanted.indexOf(type) >= 0 ? type + ":" + ByteBufUtil.hexDump(f) : type + "#" + (4 + body.length));
+            }
+            byte[] all = stream.toByteArray();
+
+            Recorder recorder = new Recorder(wanted);
+            FrameScanner scanner = new FrameScanner("client", 1 << 20, recorder, ALLOC);
+            ByteArrayOutputStream forwarded = new ByteArrayOutputStream();
+            int at = 0;
+            while (at < all.length) {
+                int n = Math.min(all.length - at, 1 + random.nextInt(random.nextBoolean() ? 7 : 9000));
+                ByteBuf chunk = ALLOC.buffer(n).writeBytes(all, at, n);
+                at += n;
+                scanner.feed(chunk, out -> {
+                    forwarded.writeBytes(ByteBufUtil.getBytes(out));
+                    out.release();
+                });
+            }
+            scanner.release();
+
+            assertThat(forwarded.toByteArray()).as("seed %d round %d", seed, round).isEqualTo(all);
+            assertThat(recorder.seen).as("seed %d round %d", seed, round).isEqualTo(expected);
+            assertThat(scanner.atFrameBoundary()).isTrue();
+        }
+    }
+
+    @Test
+    void holdsAWantedFrameUntilItIsCompleteButStreamsOthers() {
+        Recorder recorder = new Recorder("Q");
+        FrameScanner scanner = new FrameScanner("client", 1 << 20, recorder, ALLOC);
+        List<Integer> pieces = new ArrayList<>();
+        byte[] query = frame('Q', "SELECT 1\0".getBytes());
+        byte[] data = frame('d', new byte[100]);
+
+        scanner.feed(Unpooled.wrappedBuffer(data, 0, 50), out -> {
+            pieces.add(out.readableBytes());
+            out.release();
+        });
+        assertThat(scanner.atFrameBoundary()).isFalse();
+        scanner.feed(Unpooled.wrappedBuffer(data, 50, data.length - 50), out -> {
+            pieces.add(out.readableBytes());
+            out.release();
+        });
+        scanner.feed(Unpooled.wrappedBuffer(query, 0, 7), out -> {
+            pieces.add(out.readableBytes());
+            out.release();
+        });
+        assertThat(scanner.atFrameBoundary()).isTrue();
+        scanner.feed(Unpooled.wrappedBuffer(query, 7, query.length - 7), out -> {
+            pieces.add(out.readableBytes());
+            out.release();
+        });
+        scanner.release();
+
+        assertThat(pieces).containsExactly(50, data.length - 50, query.length);
+        assertThat(recorder.seen).containsExactly("d#104", "Q:" + ByteBufUtil.hexDump(query));
+    }
+
+    @Test
+    void rejectsALengthBelowFour() {
+        FrameScanner scanner = new FrameScanner("client", 1 << 20, FrameObserver.NONE, ALLOC);
+        ByteBuf in = Unpooled.buffer().writeByte('Q').writeInt(3);
+        assertThatThrownBy(() -> scanner.feed(in, ByteBuf::release))
+                .isInstanceOf(ProtocolViolationException.class)
+                .hasMessage("invalid message length 3 from the client (message type 'Q')");
+        scanner.release();
+    }
+
+    @Test
+    void rejectsAnOversizedFrameBeforeReadingItsBody() {
+        FrameScanner scanner = new FrameScanner("client", 1000, FrameObserver.NONE, ALLOC);
+        List<Integer> forwarded = new ArrayList<>();
+        ByteBuf in = Unpooled.buffer().writeBytes(frame('S', new byte[0])).writeByte('d').writeInt(Integer.MAX_VALUE);
+        assertThatThrownBy(() -> scanner.feed(in, out -> {
+            forwarded.add(out.readableBytes());
+            out.release();
+        })).isInstanceOf(ProtocolViolationException.class)
+                .hasMessageContaining("2147483647 bytes from the client (type 'd') exceeds the limit of 1000 bytes");
+        assertThat(forwarded).as("the valid Sync before the bad frame still goes through").containsExactly(5);
+        scanner.release();
+    }
+
+    @Test
+    void namesUnprintableTypeBytesInHex() {
+        FrameScanner scanner = new FrameScanner("source", 1 << 20, FrameObserver.NONE, ALLOC);
+        ByteBuf in = Unpooled.buffer().writeByte(0x01).writeInt(-5);
+        assertThatThrownBy(() -> scanner.feed(in, ByteBuf::release))
+                .hasMessage("invalid message length -5 from the source (message type '0x01')");
+        scanner.release();
+    }
+}

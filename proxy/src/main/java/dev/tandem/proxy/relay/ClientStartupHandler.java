@@ -1,0 +1,142 @@
+package dev.tandem.proxy.relay;
+
+import dev.tandem.protocol.backend.ErrorResponse;
+import dev.tandem.protocol.frame.ProtocolViolationException;
+import dev.tandem.protocol.frame.StartupCodes;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.ssl.SslHandler;
+import java.util.List;
+
+/**
+ * The client's startup phase: the untyped packets before the first typed message.
+ *
+ * <pre>
+ *   AWAIT_PACKET --SSLRequest--> answer 'S' (TLS starts) or 'N' --> AWAIT_PACKET
+ *        |       --GSSENCRequest--> answer 'N' -------------------> AWAIT_PACKET
+ *        |       --CancelRequest--> forward to the source, close
+ *        +-------StartupMessage 3.x--> HANDED_OFF: connect the source, relay from now on
+ * </pre>
+ *
+ * Packets are capped at {@link StartupCodes#MAX_STARTUP_PACKET} bytes, as PostgreSQL does, so an unauthenticated peer
+ * cannot make the proxy buffer much. Once handed off, bytes that arrived behind the StartupMessage stay in this
+ * decoder's buffer and reach the relay when it removes this handler.
+ */
+final class ClientStartupHandler extends ByteToMessageDecoder {
+
+    private enum State { AWAIT_PACKET, HANDED_OFF }
+
+    private final RelaySettings settings;
+    private final RelayMetrics metrics;
+    private final SourceConnector connector;
+    private final CancelForwarder cancels;
+    private State state = State.AWAIT_PACKET;
+    private boolean tlsStarted;
+
+    ClientStartupHandler(RelaySettings settings, RelayMetrics metrics, SourceConnector connector, CancelForwarder cancels) {
+        this.settings = settings;
+        this.metrics = metrics;
+        this.connector = connector;
+        this.cancels = cancels;
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        if (state == State.HANDED_OFF || in.readableBytes() < 4) {
+            return;
+        }
+        int length = in.getInt(in.readerIndex());
+        if (length < 8 || length > StartupCodes.MAX_STARTUP_PACKET) {
+            throw new ProtocolViolationException("invalid length of startup packet: " + length
+                    + " (expected 8 to " + StartupCodes.MAX_STARTUP_PACKET + " bytes)");
+        }
+        if (in.readableBytes() < length) {
+            return;
+        }
+        int code = in.getInt(in.readerIndex() + 4);
+        switch (code) {
+            case StartupCodes.SSL_REQUEST -> {
+                in.skipBytes(length);
+                answerSslRequest(ctx, in);
+            }
+            case StartupCodes.GSSENC_REQUEST -> {
+                in.skipBytes(length);
+                ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
+            }
+            case StartupCodes.CANCEL_REQUEST -> {
+                cancels.forward(ctx.channel().eventLoop(), in.readRetainedSlice(length));
+                state = State.HANDED_OFF;
+                ctx.close();
+            }
+            default -> {
+                if (StartupCodes.majorVersion(code) != 3) {
+                    throw new ProtocolViolationException("unsupported frontend protocol "
+                            + StartupCodes.majorVersion(code) + "." + StartupCodes.minorVersion(code)
+                            + ": Tandem relays protocol 3.x");
+                }
+                state = State.HANDED_OFF;
+                startSession(ctx, in.readRetainedSlice(length));
+            }
+        }
+    }
+
+    private void answerSslRequest(ChannelHandlerContext ctx, ByteBuf in) {
+        if (in.isReadable()) {
+            // Bytes sent before our answer would be read as if TLS protected them (CVE-2021-23214): refuse.
+            throw new ProtocolViolationException("received unencrypted data after SSL request");
+        }
+        if (settings.clientTls() == null || tlsStarted) {
+            ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
+            return;
+        }
+        tlsStarted = true;
+        SslHandler ssl = settings.clientTls().newHandler(ctx.alloc());
+        ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('S'));
+        ctx.pipeline().addFirst("tls", ssl);
+    }
+
+    /** @param startup the StartupMessage bytes; ownership passes to this method */
+    private void startSession(ChannelHandlerContext ctx, ByteBuf startup) {
+        Channel client = ctx.channel();
+        client.config().setAutoRead(false);
+        RelaySession session = new RelaySession(client, settings, metrics);
+        client.attr(ProxyServer.SESSION).set(session);
+        client.pipeline().addLast("relay", new RelayHandler(session, Direction.CLIENT_TO_SOURCE));
+        connector.connect(client.eventLoop()).addListener(f -> {
+            if (!f.isSuccess()) {
+                startup.release();
+                session.sourceUnavailable(f.cause());
+                return;
+            }
+            Channel source = (Channel) f.getNow();
+            if (!client.isActive()) {
+                startup.release();
+                source.close();
+                return;
+            }
+            source.writeAndFlush(startup);
+            session.sourceConnected(source);
+            // Removing this decoder passes bytes the client pipelined behind its StartupMessage to the relay.
+            client.pipeline().remove(this);
+            client.config().setAutoRead(true);
+        });
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        Throwable c = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+        state = State.HANDED_OFF;
+        if (c instanceof ProtocolViolationException) {
+            metrics.connectionError("protocol_violation");
+            ctx.writeAndFlush(ErrorResponse.fatal(ProtocolViolationException.SQLSTATE, c.getMessage()).encode(ctx.alloc()))
+                    .addListener(ChannelFutureListener.CLOSE);
+        } else {
+            metrics.connectionError("client_error");
+            ctx.close();
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package dev.tandem.proxy.relay;
+
+import dev.tandem.protocol.backend.ErrorResponse;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.AttributeKey;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The listening side of the proxy: accepts client connections and gives each its own source connection.
+ *
+ * <p>Lifecycle: {@link #start()} binds; {@link #close()} stops accepting, lets sessions finish for the configured grace
+ * period, then ends the rest with 57P01 as a PostgreSQL fast shutdown would.
+ */
+public final class ProxyServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
+    static final AttributeKey<RelaySession> SESSION = AttributeKey.valueOf("tandem.session");
+
+    private final RelaySettings settings;
+    private final RelayMetrics metrics;
+    private final EventLoopGroup group;
+    private final ChannelGroup clients = new DefaultChannelGroup("tandem-clients", GlobalEventExecutor.INSTANCE);
+    private final SourceConnector connector;
+    private final CancelForwarder cancels;
+    private Channel server;
+
+    public ProxyServer(RelaySettings settings, RelayMetrics metrics) {
+        this.settings = settings;
+        this.metrics = metrics;
+        this.group = settings.transport().newGroup(settings.ioThreads());
+        this.connector = new SourceConnector(settings);
+        this.cancels = new CancelForwarder(connector);
+    }
+
+    public ProxyServer start() throws InterruptedException {
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(group)
+                .channel(settings.transport().serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, SourceConnector.WATER_MARK)
+                .childHandler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        accept(ch);
+                    }
+                });
+        server = bootstrap.bind(settings.listen()).sync().channel();
+        log.info("Tandem proxy listening on {} ({} transport), relaying to {}", address(), settings.transport(),
+                settings.source());
+        return this;
+    }
+
+    private void accept(Channel ch) {
+        if (metrics.activeConnections() >= settings.maxConnections()) {
+            metrics.connectionError("too_many_connections");
+            ch.writeAndFlush(ErrorResponse.fatal("53300", "sorry, too many clients already").encode(ch.alloc()))
+                    .addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        metrics.connectionOpened();
+        clients.add(ch);
+        ch.closeFuture().addListener(f -> metrics.connectionClosed());
+        if (!settings.idleTimeout().isZero()) {
+            ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, settings.idleTimeout().toMillis(),
+                    TimeUnit.MILLISECONDS));
+        }
+        ch.pipeline().addLast("startup", new ClientStartupHandler(settings, metrics, connector, cancels));
+    }
+
+    /** The bound address (the real port when configured with port 0). */
+    public InetSocketAddress address() {
+        return (InetSocketAddress) server.localAddress();
+    }
+
+    public int activeConnections() {
+        return metrics.activeConnections();
+    }
+
+    @Override
+    public void close() {
+        close(settings.shutdownGrace());
+    }
+
+    /** Stops accepting, waits up to {@code grace} for sessions to end, then ends the rest. */
+    public void close(Duration grace) {
+        if (server != null) {
+            server.close().syncUninterruptibly();
+        }
+        long deadline = System.nanoTime() + grace.toNanos();
+        while (!clients.isEmpty() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (!clients.isEmpty()) {
+            log.info("ending {} session(s) still open after the {} s grace period", clients.size(), grace.toSeconds());
+            for (Channel ch : clients) {
+                ch.eventLoop().execute(() -> {
+                    RelaySession session = ch.attr(SESSION).get();
+                    if (session != null) {
+                        session.shutdown();
+                    } else {
+                        ch.close();
+                    }
+                });
+            }
+            clients.newCloseFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}

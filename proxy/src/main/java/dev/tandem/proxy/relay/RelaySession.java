@@ -1,0 +1,268 @@
+package dev.tandem.proxy.relay;
+
+import dev.tandem.protocol.backend.ErrorResponse;
+import dev.tandem.protocol.frame.FrameObserver;
+import dev.tandem.protocol.frame.FrameScanner;
+import dev.tandem.protocol.frame.ProtocolViolationException;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection and its own source connection, after the client's StartupMessage.
+ *
+ * <pre>
+ *   CONNECTING --source up--> AUTHENTICATING --first ReadyForQuery--> READY
+ *       |                          |                                    |
+ *       +--------------------------+------ either side closes ----------+--> CLOSED
+ * </pre>
+ *
+ * Everything runs on the client channel's event loop (the source channel shares it), so there are no locks. Bytes are
+ * relayed unchanged through one {@link FrameScanner} per direction; the proxy speaks on its own only to tell the
+ * client why the session ends, and only at a message boundary of the source's stream.
+ */
+final class RelaySession {
+
+    private static final Logger log = LoggerFactory.getLogger(RelaySession.class);
+
+    enum State { CONNECTING, AUTHENTICATING, READY, CLOSED }
+
+    private final Channel client;
+    private final RelaySettings settings;
+    private final RelayMetrics metrics;
+    private Channel source;
+    private State state = State.CONNECTING;
+    private FrameScanner fromClient;
+    private FrameScanner fromSource;
+    private boolean flushSource;
+    private boolean flushClient;
+    private boolean clientTerminated;
+    private byte lastSourceMessage;
+    private ScheduledFuture<?> authTimer;
+
+    RelaySession(Channel client, RelaySettings settings, RelayMetrics metrics) {
+        this.client = client;
+        this.settings = settings;
+        this.metrics = metrics;
+        if (!settings.authTimeout().isZero()) {
+            authTimer = client.eventLoop().schedule(this::authTimedOut, settings.authTimeout().toMillis(),
+                    TimeUnit.MILLISECONDS);
+        }
+    }
+
+    State state() {
+        return state;
+    }
+
+    /** The source is connected (and TLS negotiated): start relaying both ways. */
+    void sourceConnected(Channel sourceChannel) {
+        if (state == State.CLOSED) {
+            sourceChannel.close();
+            return;
+        }
+        source = sourceChannel;
+        fromClient = new FrameScanner(Direction.CLIENT_TO_SOURCE.sender(), settings.maxFrameBytes(),
+                new Counting(Direction.CLIENT_TO_SOURCE), client.alloc());
+        fromSource = new FrameScanner(Direction.SOURCE_TO_CLIENT.sender(), settings.maxFrameBytes(),
+                new Counting(Direction.SOURCE_TO_CLIENT), client.alloc());
+        source.pipeline().addLast("relay", new RelayHandler(this, Direction.SOURCE_TO_CLIENT));
+        state = State.AUTHENTICATING;
+        source.config().setAutoRead(true);
+    }
+
+    Channel source() {
+        return source;
+    }
+
+    /**
+     * Relays bytes received from one side to the other.
+     *
+     * @param in ownership passes to this method
+     */
+    void relay(Direction direction, ByteBuf in) {
+        if (state == State.CLOSED) {
+            in.release();
+            return;
+        }
+        metrics.bytes(direction, in.readableBytes());
+        boolean toSource = direction == Direction.CLIENT_TO_SOURCE;
+        Channel peer = toSource ? source : client;
+        try {
+            (toSource ? fromClient : fromSource).feed(in, out -> {
+                peer.write(out, peer.voidPromise());
+                if (toSource) {
+                    flushSource = true;
+                } else {
+                    flushClient = true;
+                }
+            });
+        } catch (ProtocolViolationException e) {
+            flush(direction);
+            protocolViolation(direction, e);
+            return;
+        }
+        if (!peer.isWritable()) {
+            // The peer cannot take more: stop reading from this side until it drains (see writabilityChanged).
+            (toSource ? client : source).config().setAutoRead(false);
+        }
+    }
+
+    /** End of one read burst: flush once per burst, not once per message. */
+    void flush(Direction direction) {
+        if (direction == Direction.CLIENT_TO_SOURCE && flushSource) {
+            flushSource = false;
+            source.flush();
+        } else if (direction == Direction.SOURCE_TO_CLIENT && flushClient) {
+            flushClient = false;
+            client.flush();
+        }
+    }
+
+    /** The channel receiving {@code direction}'s bytes changed writability: resume or pause its sender. */
+    void writabilityChanged(Channel channel) {
+        Channel other = channel == client ? source : client;
+        if (other != null && other.isActive()) {
+            other.config().setAutoRead(channel.isWritable());
+        }
+    }
+
+    /** The side that sends {@code direction}'s bytes has closed its connection. */
+    void closedBy(Direction direction) {
+        if (state == State.CLOSED) {
+            return;
+        }
+        if (direction == Direction.SOURCE_TO_CLIENT && !clientTerminated && lastSourceMessage != ErrorResponse.TYPE) {
+            // Without a word from the source, tell the client why, as a failing server would.
+            endWithError("08006", "the connection to the source server was closed unexpectedly", "source_closed");
+        } else {
+            close();
+        }
+    }
+
+    void failed(Direction direction, Throwable cause) {
+        if (state == State.CLOSED) {
+            return;
+        }
+        log.debug("session error on the {} side", direction.sender(), cause);
+        if (direction == Direction.SOURCE_TO_CLIENT) {
+            endWithError("08006", "the connection to the source server failed: " + describe(cause), "source_error");
+        } else {
+            metrics.connectionError("client_error");
+            close();
+        }
+    }
+
+    /** The source could not be reached or refused TLS: the client gets the reason as a FATAL error. */
+    void sourceUnavailable(Throwable cause) {
+        endWithError("08006", "could not connect to the source server at " + settings.source().getHostString() + ":"
+                + settings.source().getPort() + ": " + describe(cause), "source_unreachable");
+    }
+
+    void idle() {
+        endWithError("57P05", "terminating connection due to idle timeout of the Tandem proxy", "idle_timeout");
+    }
+
+    /** Graceful shutdown gave up waiting: end the session the way PostgreSQL does on a fast shutdown. */
+    void shutdown() {
+        endWithError("57P01", "terminating connection due to administrator command", "shutdown");
+    }
+
+    private void authTimedOut() {
+        if (state == State.CONNECTING || state == State.AUTHENTICATING) {
+            endWithError("08P01", "authentication did not complete within " + settings.authTimeout().toSeconds()
+                    + " s (limits.auth-timeout)", "auth_timeout");
+        }
+    }
+
+    private void protocolViolation(Direction direction, ProtocolViolationException e) {
+        String message = direction == Direction.CLIENT_TO_SOURCE ? e.getMessage()
+                : "invalid message from the source server: " + e.getMessage();
+        endWithError(ProtocolViolationException.SQLSTATE, message, "protocol_violation");
+    }
+
+    /**
+     * Sends a FATAL ErrorResponse to the client if the client is at a message boundary (otherwise the message would
+     * corrupt its stream), then closes both connections.
+     */
+    void endWithError(String sqlState, String message, String reason) {
+        if (state == State.CLOSED) {
+            return;
+        }
+        metrics.connectionError(reason);
+        boolean atBoundary = fromSource == null || fromSource.atFrameBoundary();
+        if (client.isActive() && atBoundary) {
+            log.info("closing session from {}: {} ({})", client.remoteAddress(), message, sqlState);
+            client.writeAndFlush(ErrorResponse.fatal(sqlState, message).encode(client.alloc()));
+        } else {
+            log.info("closing session from {} mid-message: {} ({})", client.remoteAddress(), message, sqlState);
+        }
+        close();
+    }
+
+    /** Closes both connections after flushing what each already has queued. */
+    void close() {
+        if (state == State.CLOSED) {
+            return;
+        }
+        state = State.CLOSED;
+        if (authTimer != null) {
+            authTimer.cancel(false);
+        }
+        if (fromClient != null) {
+            fromClient.release();
+            fromSource.release();
+        }
+        closeAfterFlush(client);
+        if (source != null) {
+            closeAfterFlush(source);
+        }
+    }
+
+    private static void closeAfterFlush(Channel channel) {
+        if (channel.isActive()) {
+            channel.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            channel.close();
+        }
+    }
+
+    private static String describe(Throwable cause) {
+        Throwable root = cause;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String message = root.getMessage();
+        return message == null ? root.getClass().getSimpleName() : message;
+    }
+
+    /** Counts messages and notices the few the relay itself cares about. */
+    private final class Counting implements FrameObserver {
+        private final Direction direction;
+
+        Counting(Direction direction) {
+            this.direction = direction;
+        }
+
+        @Override
+        public void onFrameStart(byte type, int length) {
+            metrics.message(direction, type);
+            if (direction == Direction.CLIENT_TO_SOURCE) {
+                if (type == 'X') {
+                    clientTerminated = true;
+                }
+            } else {
+                lastSourceMessage = type;
+                if (type == 'Z' && state == State.AUTHENTICATING) {
+                    state = State.READY;
+                    if (authTimer != null) {
+                        authTimer.cancel(false);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package dev.tandem.proxy.relay;
+
+import dev.tandem.protocol.client.TlsMode;
+import io.netty.handler.ssl.SslContext;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * What the relay needs to know, already validated (the configuration layer builds it).
+ *
+ * @param clientTls       terminates client TLS when present; without it SSLRequest is answered 'N'
+ * @param sourceTls       how the proxy itself connects to the source
+ * @param sourceSsl       the client-side context for the source when {@code sourceTls} is not DISABLE
+ * @param maxFrameBytes   largest message accepted in either direction after startup
+ * @param authTimeout     a session that has not finished authentication by then is closed
+ * @param idleTimeout     a session with no traffic either way for this long is closed; zero disables it
+ * @param shutdownGrace   how long a graceful shutdown waits for sessions to finish
+ */
+public record RelaySettings(
+        InetSocketAddress listen,
+        InetSocketAddress source,
+        SslContext clientTls,
+        TlsMode sourceTls,
+        SslContext sourceSsl,
+        long maxFrameBytes,
+        int maxConnections,
+        Duration connectTimeout,
+        Duration authTimeout,
+        Duration idleTimeout,
+        Duration shutdownGrace,
+        Transport transport,
+        int ioThreads) {
+
+    public RelaySettings {
+        Objects.requireNonNull(listen, "listen");
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(sourceTls, "sourceTls");
+        if (sourceTls != TlsMode.DISABLE && sourceSsl == null) {
+            throw new IllegalArgumentException("source TLS mode " + sourceTls.configName() + " needs an SSL context");
+        }
+    }
+
+    /** Settings for tests and the demo: plain text, the documented limits. */
+    public static RelaySettings plain(InetSocketAddress listen, InetSocketAddress source) {
+        return new RelaySettings(listen, source, null, TlsMode.DISABLE, null, 1L << 30, 1000,
+                Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ZERO, Duration.ofSeconds(30),
+                Transport.choose("auto"), 0);
+    }
+
+    public RelaySettings withClientTls(SslContext ssl) {
+        return new RelaySettings(listen, source, ssl, sourceTls, sourceSsl, maxFrameBytes, maxConnections,
+                connectTimeout, authTimeout, idleTimeout, shutdownGrace, transport, ioThreads);
+    }
+
+    public RelaySettings withSourceTls(TlsMode mode, SslContext ssl) {
+        return new RelaySettings(listen, source, clientTls, mode, ssl, maxFrameBytes, maxConnections,
+                connectTimeout, authTimeout, idleTimeout, shutdownGrace, transport, ioThreads);
+    }
+
+    public RelaySettings withLimits(long maxFrameBytes, int maxConnections, Duration authTimeout, Duration idleTimeout) {
+        return new RelaySettings(listen, source, clientTls, sourceTls, sourceSsl, maxFrameBytes, maxConnections,
+                connectTimeout, authTimeout, idleTimeout, shutdownGrace, transport, ioThreads);
+    }
+
+    public RelaySettings withShutdownGrace(Duration grace) {
+        return new RelaySettings(listen, source, clientTls, sourceTls, sourceSsl, maxFrameBytes, maxConnections,
+                connectTimeout, authTimeout, idleTimeout, grace, transport, ioThreads);
+    }
+
+    public RelaySettings withTransport(Transport t) {
+        return new RelaySettings(listen, source, clientTls, sourceTls, sourceSsl, maxFrameBytes, maxConnections,
+                connectTimeout, authTimeout, idleTimeout, shutdownGrace, t, ioThreads);
+    }
+}

@@ -1,0 +1,127 @@
+package dev.tandem.proxy.relay;
+
+import dev.tandem.protocol.client.TlsMode;
+import dev.tandem.protocol.frame.StartupCodes;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.net.InetSocketAddress;
+import java.nio.channels.ClosedChannelException;
+
+/**
+ * Opens the proxy's own TCP connection to the source for one client session, on the client's event loop (so both
+ * halves of a session run on one thread and need no locks), and negotiates TLS with the source when configured.
+ * The returned channel has no handlers and does not read until the caller installs its relay.
+ */
+final class SourceConnector {
+
+    static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 256 * 1024);
+
+    private final RelaySettings settings;
+
+    SourceConnector(RelaySettings settings) {
+        this.settings = settings;
+    }
+
+    Future<Channel> connect(EventLoop loop) {
+        Promise<Channel> result = loop.newPromise();
+        Bootstrap bootstrap = new Bootstrap()
+                .group(loop)
+                .channel(settings.transport().clientChannel())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis())
+                .handler(new ChannelInboundHandlerAdapter());
+        bootstrap.connect(settings.source()).addListener((ChannelFutureListener) f -> {
+            if (!f.isSuccess()) {
+                result.setFailure(f.cause());
+            } else if (settings.sourceTls() == TlsMode.DISABLE) {
+                result.setSuccess(f.channel());
+            } else {
+                negotiateTls(f.channel(), result);
+            }
+        });
+        return result;
+    }
+
+    /** SSLRequest, then one byte: 'S' starts the TLS handshake, 'N' means the source does not do TLS. */
+    private void negotiateTls(Channel channel, Promise<Channel> result) {
+        channel.pipeline().addLast("tls-negotiation", new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                ByteBuf in = (ByteBuf) msg;
+                try {
+                    byte answer = in.readByte();
+                    if (in.isReadable()) {
+                        fail(ctx, new SourceTlsException("the source sent unexpected bytes after its TLS answer"));
+                        return;
+                    }
+                    ctx.pipeline().remove(this);
+                    if (answer == 'S') {
+                        startHandshake(ctx.channel(), result);
+                    } else if (answer == 'N' && settings.sourceTls() == TlsMode.PREFER) {
+                        ctx.channel().config().setAutoRead(false);
+                        result.setSuccess(ctx.channel());
+                    } else {
+                        fail(ctx, new SourceTlsException("the source server does not support TLS, but source.tls is "
+                                + settings.sourceTls().configName()));
+                    }
+                } finally {
+                    in.release();
+                }
+            }
+
+            @Override
+            public void channelInactive(ChannelHandlerContext ctx) {
+                result.tryFailure(new ClosedChannelException());
+            }
+
+            @Override
+            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                fail(ctx, cause);
+            }
+
+            private void fail(ChannelHandlerContext ctx, Throwable cause) {
+                result.tryFailure(cause);
+                ctx.close();
+            }
+        });
+        ByteBuf request = channel.alloc().buffer(8).writeInt(8).writeInt(StartupCodes.SSL_REQUEST);
+        channel.writeAndFlush(request);
+        channel.read();
+    }
+
+    private void startHandshake(Channel channel, Promise<Channel> result) {
+        InetSocketAddress source = settings.source();
+        SslHandler ssl = settings.sourceSsl().newHandler(channel.alloc(), source.getHostString(), source.getPort());
+        channel.pipeline().addFirst("tls", ssl);
+        ssl.handshakeFuture().addListener(h -> {
+            if (h.isSuccess()) {
+                channel.config().setAutoRead(false);
+                result.setSuccess(channel);
+            } else {
+                result.tryFailure(new SourceTlsException("TLS handshake with the source failed: " + h.cause().getMessage()));
+                channel.close();
+            }
+        });
+        channel.config().setAutoRead(true);
+    }
+
+    /** The source's TLS did not meet {@code source.tls}. */
+    static final class SourceTlsException extends Exception {
+        SourceTlsException(String message) {
+            super(message, null, false, false);
+        }
+    }
+}
