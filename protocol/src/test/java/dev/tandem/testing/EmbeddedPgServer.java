@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
@@ -22,18 +23,28 @@ public final class EmbeddedPgServer implements PgServer {
     private final String role;
     private final Path dataDirectory;
     private final int port;
+    private final Map<String, String> extraConfig;
     private EmbeddedPostgres postgres;
 
-    private EmbeddedPgServer(String role, Path dataDirectory, int port) {
+    private EmbeddedPgServer(String role, Path dataDirectory, int port, Map<String, String> extraConfig) {
         this.role = role;
         this.dataDirectory = dataDirectory;
         this.port = port;
+        this.extraConfig = Map.copyOf(extraConfig);
     }
 
     public static EmbeddedPgServer start(String role) {
+        return start(role, Map.of());
+    }
+
+    /**
+     * A server of its own with extra {@code postgresql.conf} settings (say {@code ssl=on}); the caller closes it.
+     * Most tests share the pair from {@link PostgresPairExtension} instead.
+     */
+    public static EmbeddedPgServer start(String role, Map<String, String> extraConfig) {
         try {
             Path dir = Files.createTempDirectory("tandem-pg-" + role + "-");
-            EmbeddedPgServer server = new EmbeddedPgServer(role, dir, freePort());
+            EmbeddedPgServer server = new EmbeddedPgServer(role, dir, freePort(), extraConfig);
             server.boot();
             return server;
         } catch (IOException e) {
@@ -43,7 +54,9 @@ public final class EmbeddedPgServer implements PgServer {
 
     private void boot() {
         try {
-            postgres = EmbeddedPostgres.builder()
+            EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder();
+            extraConfig.forEach(builder::setServerConfig);
+            postgres = builder
                     .setDataDirectory(dataDirectory)
                     // never let zonky delete the directory on close: stop() must keep the data for start()
                     .setCleanDataDirectory(false)

@@ -12,6 +12,7 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -75,11 +76,28 @@ public final class ProxyServer implements AutoCloseable {
         metrics.connectionOpened();
         clients.add(ch);
         ch.closeFuture().addListener(f -> metrics.connectionClosed());
+        if (!settings.authTimeout().isZero()) {
+            ScheduledFuture<?> deadline = ch.eventLoop().schedule(() -> authDeadline(ch),
+                    settings.authTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            ch.closeFuture().addListener(f -> deadline.cancel(false));
+        }
         if (!settings.idleTimeout().isZero()) {
             ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, settings.idleTimeout().toMillis(),
                     TimeUnit.MILLISECONDS));
         }
         ch.pipeline().addLast("startup", new ClientStartupHandler(settings, metrics, connector, cancels));
+    }
+
+    /** Limits how long an unauthenticated peer may hold a connection, from accept to the first ReadyForQuery. */
+    private void authDeadline(Channel ch) {
+        RelaySession session = ch.attr(SESSION).get();
+        if (session != null) {
+            session.authTimedOut();
+        } else if (ch.isActive()) {
+            metrics.connectionError("auth_timeout");
+            ch.writeAndFlush(ErrorResponse.fatal("08P01", RelaySession.authTimeoutMessage(settings)).encode(ch.alloc()))
+                    .addListener(ChannelFutureListener.CLOSE);
+        }
     }
 
     /** The bound address (the real port when configured with port 0). */

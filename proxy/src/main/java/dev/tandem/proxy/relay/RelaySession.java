@@ -7,8 +7,6 @@ import dev.tandem.protocol.frame.ProtocolViolationException;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,16 +40,11 @@ final class RelaySession {
     private boolean flushClient;
     private boolean clientTerminated;
     private byte lastSourceMessage;
-    private ScheduledFuture<?> authTimer;
 
     RelaySession(Channel client, RelaySettings settings, RelayMetrics metrics) {
         this.client = client;
         this.settings = settings;
         this.metrics = metrics;
-        if (!settings.authTimeout().isZero()) {
-            authTimer = client.eventLoop().schedule(this::authTimedOut, settings.authTimeout().toMillis(),
-                    TimeUnit.MILLISECONDS);
-        }
     }
 
     State state() {
@@ -171,11 +164,15 @@ final class RelaySession {
         endWithError("57P01", "terminating connection due to administrator command", "shutdown");
     }
 
-    private void authTimedOut() {
+    /** The connection's authentication deadline passed: end the session unless it is past authentication. */
+    void authTimedOut() {
         if (state == State.CONNECTING || state == State.AUTHENTICATING) {
-            endWithError("08P01", "authentication did not complete within " + settings.authTimeout().toSeconds()
-                    + " s (limits.auth-timeout)", "auth_timeout");
+            endWithError("08P01", authTimeoutMessage(settings), "auth_timeout");
         }
+    }
+
+    static String authTimeoutMessage(RelaySettings settings) {
+        return "authentication did not complete within " + settings.authTimeout().toSeconds() + " s (limits.auth-timeout)";
     }
 
     private void protocolViolation(Direction direction, ProtocolViolationException e) {
@@ -209,9 +206,6 @@ final class RelaySession {
             return;
         }
         state = State.CLOSED;
-        if (authTimer != null) {
-            authTimer.cancel(false);
-        }
         if (fromClient != null) {
             fromClient.release();
             fromSource.release();
@@ -258,9 +252,6 @@ final class RelaySession {
                 lastSourceMessage = type;
                 if (type == 'Z' && state == State.AUTHENTICATING) {
                     state = State.READY;
-                    if (authTimer != null) {
-                        authTimer.cancel(false);
-                    }
                 }
             }
         }

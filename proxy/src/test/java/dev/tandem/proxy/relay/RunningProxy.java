@@ -15,6 +15,10 @@ final class RunningProxy implements AutoCloseable {
         server = new ProxyServer(settings, new RelayMetrics(registry)).start();
     }
 
+    static RunningProxy with(RelaySettings settings) throws InterruptedException {
+        return new RunningProxy(settings);
+    }
+
     static RunningProxy in(PgServer source) throws InterruptedException {
         return in(source, s -> s);
     }

@@ -1,0 +1,259 @@
+package dev.tandem.proxy.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tandem.proxy.relay.WireClient.Message;
+import dev.tandem.testing.EmbeddedPgServer;
+import dev.tandem.testing.PostgresPairExtension;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.ByteBuffer;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Bad input, bad credentials and a missing source: each ends with a clear error and the proxy keeps serving. */
+class RelayRobustnessIT {
+
+    @RegisterExtension
+    static final PostgresPairExtension PG = PostgresPairExtension.embedded();
+
+    static RunningProxy proxy;
+    static String db;
+
+    @BeforeAll
+    static void start() throws Exception {
+        db = PG.pair().freshDatabase("relay_robust");
+        PG.source().execute(db, "CREATE TABLE sink (line text)");
+        PG.source().execute("postgres", "SET password_encryption = 'scram-sha-256';"
+                + "DROP ROLE IF EXISTS u_scram; CREATE ROLE u_scram LOGIN PASSWORD 'right-scram';"
+                + "SET password_encryption = 'md5';"
+                + "DROP ROLE IF EXISTS u_md5; CREATE ROLE u_md5 LOGIN PASSWORD 'right-md5';"
+                + "DROP ROLE IF EXISTS u_clear; CREATE ROLE u_clear LOGIN PASSWORD 'right-clear';"
+                + "GRANT ALL ON DATABASE " + db + " TO u_scram, u_md5, u_clear");
+        ((EmbeddedPgServer) PG.source()).setHbaRules(
+                "host all u_scram 127.0.0.1/32 scram-sha-256",
+                "host all u_md5 127.0.0.1/32 md5",
+                "host all u_clear 127.0.0.1/32 password",
+                "host all all 127.0.0.1/32 trust");
+        proxy = RunningProxy.in(PG.source(), s -> s.withLimits(1L << 30, 1000, Duration.ofSeconds(2), Duration.ZERO));
+    }
+
+    @AfterAll
+    static void stop() {
+        proxy.close();
+        ((EmbeddedPgServer) PG.source()).setHbaRules("host all all 127.0.0.1/32 trust", "host all all ::1/128 trust");
+    }
+
+    private static void assertProxyStillServes() throws SQLException {
+        try (Connection c = DriverManager.getConnection(proxy.jdbcUrl(db), PG.source().user(), "");
+             Statement s = c.createStatement()) {
+            assertThat(s.executeQuery("SELECT 1").next()).isTrue();
+        }
+    }
+
+    private static Message fatal(WireClient client) throws Exception {
+        Message m = client.read();
+        assertThat(m.type()).as("an ErrorResponse, got %s", m).isEqualTo('E');
+        assertThat(m.field('S')).isEqualTo("FATAL");
+        assertThat(client.closedByPeer()).as("the proxy closes after a FATAL error").isTrue();
+        return m;
+    }
+
+    @Test
+    void randomBytesInsteadOfAStartupPacket() throws Exception {
+        byte[] garbage = new byte[64];
+        new Random(1).nextBytes(garbage);
+        garbage[0] = 0x7f; // a length far beyond the startup packet limit
+        try (WireClient client = new WireClient(proxy.port())) {
+            client.send(garbage);
+            Message error = fatal(client);
+            assertThat(error.field('C')).isEqualTo("08P01");
+            assertThat(error.field('M')).startsWith("invalid length of startup packet");
+        }
+        assertProxyStillServes();
+    }
+
+    @Test
+    void unknownProtocolVersion() throws Exception {
+        try (WireClient client = new WireClient(proxy.port())) {
+            client.send(WireClient.startup(0x00040000, "user", "postgres"));
+            Message error = fatal(client);
+            assertThat(error.field('C')).isEqualTo("08P01");
+            assertThat(error.field('M')).isEqualTo("unsupported frontend protocol 4.0: Tandem relays protocol 3.x");
+        }
+        assertProxyStillServes();
+    }
+
+    @Test
+    void truncatedStartupTimesOut() throws Exception {
+        try (WireClient client = new WireClient(proxy.port())) {
+            client.send(new byte[] {0, 0, 0, 40, 0, 3});
+            Message error = fatal(client);
+            assertThat(error.field('C')).isEqualTo("08P01");
+            assertThat(error.field('M')).contains("authentication did not complete within 2 s");
+        }
+        assertProxyStillServes();
+    }
+
+    @Test
+    void negativeFrameLengthAfterLogin() throws Exception {
+        try (WireClient client = new WireClient(proxy.port())) {
+            client.login(PG.source().user(), db);
+            client.send(ByteBuffer.allocate(5).put((byte) 'Q').putInt(-1).array());
+            Message error = fatal(client);
+            assertThat(error.field('C')).isEqualTo("08P01");
+            assertThat(error.field('M')).isEqualTo("invalid message length -1 from the client (message type 'Q')");
+        }
+        assertProxyStillServes();
+    }
+
+    @Test
+    void hugeFrameLengthAfterLogin() throws Exception {
+        try (WireClient client = new WireClient(proxy.port())) {
+            client.login(PG.source().user(), db);
+            client.send(ByteBuffer.allocate(5).put((byte) 'd').putInt(Integer.MAX_VALUE).array());
+            Message error = fatal(client);
+            assertThat(error.field('C')).isEqualTo("08P01");
+            assertThat(error.field('M')).contains("exceeds the limit of 1073741824 bytes (limits.max-frame-bytes)");
+        }
+        assertProxyStillServes();
+    }
+
+    @Test
+    void clientDisconnectingMidCopyLeavesNothingBehind() throws Exception {
+        try (WireClient client = new WireClient(proxy.port())) {
+            client.login(PG.source().user(), db);
+            client.send(WireClient.query("COPY sink FROM STDIN"));
+            assertThat(client.read().type()).isEqualTo('G');
+            client.send(WireClient.frame('d', "half a line\n".getBytes()));
+            client.send(new byte[] {'d', 0, 0, 0, 100, 'x'}); // a CopyData cut short
+        }
+        assertProxyStillServes();
+        // the source rolled the COPY back and its backend went away
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!PG.source().queryValue(db, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'wire-client'")
+                .equals("0") && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(PG.source().queryValue(db, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'wire-client'"))
+                .isEqualTo("0");
+        assertThat(PG.source().queryValue(db, "SELECT count(*) FROM sink")).isEqualTo("0");
+    }
+
+    @Test
+    void passwordAuthenticationIsRelayedForEveryMethod() throws SQLException {
+        for (String[] user : List.of(new String[] {"u_scram", "right-scram"}, new String[] {"u_md5", "right-md5"},
+                new String[] {"u_clear", "right-clear"})) {
+            try (Connection c = DriverManager.getConnection(proxy.jdbcUrl(db), user[0], user[1]);
+                 Statement s = c.createStatement()) {
+                var rs = s.executeQuery("SELECT current_user");
+                rs.next();
+                assertThat(rs.getString(1)).isEqualTo(user[0]);
+            }
+            assertThatThrownBy(() -> DriverManager.getConnection(proxy.jdbcUrl(db), user[0], "wrong").close())
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo("28P01");
+                        assertThat(e.getMessage()).contains("password authentication failed for user \"" + user[0] + "\"");
+                    });
+        }
+        assertProxyStillServes();
+    }
+
+    @Test
+    void unknownDatabaseGivesTheSourcesError() {
+        assertThatThrownBy(() -> DriverManager.getConnection(proxy.jdbcUrl("no_such_db"), PG.source().user(), "").close())
+                .isInstanceOfSatisfying(SQLException.class, e -> {
+                    assertThat(e.getSQLState()).isEqualTo("3D000");
+                    assertThat(e.getMessage()).contains("database \"no_such_db\" does not exist");
+                });
+    }
+
+    @Test
+    void sourceDownAtConnectTime() throws Exception {
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0)) {
+            closedPort = s.getLocalPort();
+        }
+        RelaySettings settings = RelaySettings.plain(new InetSocketAddress("127.0.0.1", 0),
+                new InetSocketAddress("127.0.0.1", closedPort));
+        try (RunningProxy orphan = RunningProxy.with(settings)) {
+            assertThatThrownBy(() -> DriverManager.getConnection(orphan.jdbcUrl("postgres"), "postgres", "").close())
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo("08006");
+                        assertThat(e.getMessage()).contains("could not connect to the source server at 127.0.0.1:" + closedPort);
+                    });
+            assertThat(orphan.counter("tandem_connection_errors_total", "reason", "source_unreachable")).isEqualTo(1.0);
+        }
+    }
+
+    @Test
+    void tooManyConnections() throws Exception {
+        try (RunningProxy small = RunningProxy.in(PG.source(), s -> s.withLimits(1L << 30, 2, Duration.ofSeconds(10),
+                Duration.ZERO));
+             Connection first = DriverManager.getConnection(small.jdbcUrl(db), "postgres", "");
+             Connection second = DriverManager.getConnection(small.jdbcUrl(db), "postgres", "")) {
+            assertThatThrownBy(() -> DriverManager.getConnection(small.jdbcUrl(db), "postgres", "").close())
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo("53300");
+                        assertThat(e.getMessage()).contains("sorry, too many clients already");
+                    });
+            assertThat(first.isValid(5)).isTrue();
+            assertThat(second.isValid(5)).isTrue();
+        }
+    }
+
+    @Test
+    void idleSessionsAreEndedWithAClearError() throws Exception {
+        try (RunningProxy idle = RunningProxy.in(PG.source(), s -> s.withLimits(1L << 30, 100, Duration.ofSeconds(10),
+                Duration.ofMillis(500)));
+             WireClient client = new WireClient(idle.port())) {
+            client.login("postgres", db);
+            Message error = fatal(client);
+            assertThat(error.field('C')).isEqualTo("57P05");
+        }
+    }
+
+    @Test
+    void gracefulShutdownEndsLingeringSessionsLikeAFastShutdown() throws Exception {
+        RunningProxy closing = RunningProxy.in(PG.source());
+        try (WireClient client = new WireClient(closing.port())) {
+            client.login("postgres", db);
+            closing.server.close(Duration.ofMillis(300));
+            Message error = fatal(client);
+            assertThat(error.field('C')).isEqualTo("57P01");
+            assertThat(error.field('M')).isEqualTo("terminating connection due to administrator command");
+        }
+    }
+
+    @Test
+    void sessionsEndingInTheGracePeriodAreNotInterrupted() throws Exception {
+        RunningProxy closing = RunningProxy.in(PG.source());
+        try (WireClient client = new WireClient(closing.port())) {
+            client.login("postgres", db);
+            Thread finisher = new Thread(() -> {
+                try {
+                    Thread.sleep(300);
+                    client.send(WireClient.query("SELECT 1"));
+                    client.readUntilReady();
+                    client.send(WireClient.frame('X', new byte[0]));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            finisher.start();
+            closing.server.close(Duration.ofSeconds(20));
+            finisher.join();
+            assertThat(closing.counter("tandem_connection_errors_total", "reason", "shutdown")).isZero();
+        }
+    }
+}
