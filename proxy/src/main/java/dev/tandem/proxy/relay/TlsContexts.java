@@ -1,0 +1,42 @@
+package dev.tandem.proxy.relay;
+
+import dev.tandem.protocol.client.TlsMode;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import java.io.File;
+import javax.net.ssl.SSLException;
+
+/** Builds the TLS contexts of the two hops: clients to the proxy, and the proxy to the source. */
+public final class TlsContexts {
+
+    private TlsContexts() {
+    }
+
+    /** The proxy's own server certificate (PEM certificate chain and PKCS#8 PEM key) for client connections. */
+    public static SslContext server(File certChain, File key) throws SSLException {
+        return SslContextBuilder.forServer(certChain, key).build();
+    }
+
+    /**
+     * The client context for connecting to the source, with libpq's meanings: {@code prefer}/{@code require} encrypt
+     * without checking the certificate; {@code verify-full} checks the chain (against {@code caFile}, or the JDK's
+     * trust store when null) and that the certificate names the host. Returns null for {@code disable}.
+     */
+    public static SslContext sourceClient(TlsMode mode, File caFile) throws SSLException {
+        return switch (mode) {
+            case DISABLE -> null;
+            case PREFER, REQUIRE -> SslContextBuilder.forClient()
+                    .trustManager(InsecureTrustManagerFactory.INSTANCE)
+                    .endpointIdentificationAlgorithm(null)
+                    .build();
+            case VERIFY_FULL -> {
+                SslContextBuilder builder = SslContextBuilder.forClient().endpointIdentificationAlgorithm("HTTPS");
+                if (caFile != null) {
+                    builder.trustManager(caFile);
+                }
+                yield builder.build();
+            }
+        };
+    }
+}

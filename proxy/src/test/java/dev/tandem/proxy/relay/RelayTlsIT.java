@@ -1,0 +1,133 @@
+package dev.tandem.proxy.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tandem.protocol.client.TlsMode;
+import dev.tandem.testing.EmbeddedPgServer;
+import dev.tandem.testing.PostgresPairExtension;
+import java.io.File;
+import java.net.InetSocketAddress;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** TLS on both hops, independently: client to proxy (the proxy's certificate) and proxy to source. */
+class RelayTlsIT {
+
+    @RegisterExtension
+    static final PostgresPairExtension PG = PostgresPairExtension.embedded();
+
+    static File cert;
+    static File key;
+    static EmbeddedPgServer tlsSource;
+
+    @BeforeAll
+    static void start() throws Exception {
+        cert = resource("tls/server.crt");
+        // PostgreSQL insists that its key file is private to its owner.
+        Path keyCopy = Files.createTempFile("tandem-test", ".key");
+        Files.copy(resource("tls/server.key").toPath(), keyCopy, StandardCopyOption.REPLACE_EXISTING);
+        Files.setPosixFilePermissions(keyCopy, PosixFilePermissions.fromString("rw-------"));
+        key = keyCopy.toFile();
+        tlsSource = EmbeddedPgServer.start("tls-source", Map.of("ssl", "on",
+                "ssl_cert_file", cert.getAbsolutePath(), "ssl_key_file", key.getAbsolutePath()));
+    }
+
+    @AfterAll
+    static void stop() {
+        tlsSource.close();
+    }
+
+    private static File resource(String name) throws URISyntaxException {
+        return new File(RelayTlsIT.class.getClassLoader().getResource(name).toURI());
+    }
+
+    private static String currentConnectionUsesTls(Connection c) throws SQLException {
+        ResultSet rs = c.createStatement().executeQuery("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()");
+        rs.next();
+        return rs.getString(1);
+    }
+
+    @Test
+    void clientsGetTlsWithTheProxysCertificate() throws Exception {
+        var ssl = TlsContexts.server(cert, key);
+        try (RunningProxy proxy = RunningProxy.in(PG.source(), s -> s.withClientTls(ssl))) {
+            String url = "jdbc:postgresql://localhost:" + proxy.port() + "/postgres?sslmode=verify-full&sslrootcert="
+                    + cert.getAbsolutePath();
+            try (Connection c = DriverManager.getConnection(url, "postgres", "")) {
+                assertThat(c.isValid(5)).isTrue();
+                // the proxy terminates client TLS; its own hop to this source is plain
+                assertThat(currentConnectionUsesTls(c)).isEqualTo("f");
+            }
+        }
+    }
+
+    @Test
+    void withoutACertificateTheProxyDeclinesTls() throws Exception {
+        try (RunningProxy proxy = RunningProxy.in(PG.source())) {
+            assertThatThrownBy(() -> DriverManager.getConnection(
+                    "jdbc:postgresql://localhost:" + proxy.port() + "/postgres?sslmode=require", "postgres", "").close())
+                    .isInstanceOf(SQLException.class)
+                    .hasMessageContaining("The server does not support SSL");
+            try (Connection c = DriverManager.getConnection(
+                    "jdbc:postgresql://localhost:" + proxy.port() + "/postgres?sslmode=prefer", "postgres", "")) {
+                assertThat(c.isValid(5)).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void theProxyUsesTlsToTheSourceWhenConfigured() throws Exception {
+        for (TlsMode mode : new TlsMode[] {TlsMode.PREFER, TlsMode.REQUIRE, TlsMode.VERIFY_FULL}) {
+            var sourceSsl = TlsContexts.sourceClient(mode, cert);
+            RelaySettings settings = RelaySettings.plain(new InetSocketAddress("127.0.0.1", 0),
+                    InetSocketAddress.createUnresolved("localhost", tlsSource.port())).withSourceTls(mode, sourceSsl);
+            try (RunningProxy proxy = RunningProxy.with(settings);
+                 Connection c = DriverManager.getConnection(proxy.jdbcUrl("postgres"), "postgres", "")) {
+                assertThat(currentConnectionUsesTls(c)).as(mode.configName()).isEqualTo("t");
+            }
+        }
+    }
+
+    @Test
+    void requireFailsClearlyWhenTheSourceHasNoTls() throws Exception {
+        var sourceSsl = TlsContexts.sourceClient(TlsMode.REQUIRE, null);
+        try (RunningProxy proxy = RunningProxy.in(PG.source(), s -> s.withSourceTls(TlsMode.REQUIRE, sourceSsl))) {
+            assertThatThrownBy(() -> DriverManager.getConnection(proxy.jdbcUrl("postgres"), "postgres", "").close())
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo("08006");
+                        assertThat(e.getMessage()).contains("the source server does not support TLS, but source.tls is require");
+                    });
+        }
+    }
+
+    @Test
+    void verifyFullRejectsAnUntrustedCertificateOrOneThatDoesNotNameTheHost() throws Exception {
+        // the certificate names only "localhost"; and without our CA file the JDK trust store does not know it
+        String[][] cases = {{"127.0.0.1", "ca"}, {"localhost", null}};
+        for (String[] c : cases) {
+            var sourceSsl = TlsContexts.sourceClient(TlsMode.VERIFY_FULL, c[1] == null ? null : cert);
+            RelaySettings settings = RelaySettings.plain(new InetSocketAddress("127.0.0.1", 0),
+                    InetSocketAddress.createUnresolved(c[0], tlsSource.port())).withSourceTls(TlsMode.VERIFY_FULL, sourceSsl);
+            try (RunningProxy proxy = RunningProxy.with(settings)) {
+                assertThatThrownBy(() -> DriverManager.getConnection(proxy.jdbcUrl("postgres"), "postgres", "").close())
+                        .isInstanceOfSatisfying(SQLException.class, e -> {
+                            assertThat(e.getSQLState()).isEqualTo("08006");
+                            assertThat(e.getMessage()).contains("TLS handshake with the source failed");
+                        });
+            }
+        }
+    }
+}
