@@ -1,0 +1,40 @@
+package dev.tandem.proxy.demo;
+
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code tandem-proxy demo}: the whole flow on embedded PostgreSQL, no external services. */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Run a self-contained demo: embedded source and target PostgreSQL, the proxy, and a workload.")
+public final class DemoCommand implements Callable<Integer> {
+
+    @Option(names = "--port", defaultValue = "6432", description = "Proxy port to use if free (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--history-days", defaultValue = "3", description = "Days of history on the source (default: ${DEFAULT-VALUE}).")
+    int historyDays;
+
+    @Option(names = "--workload-rows", defaultValue = "300", description = "Rows inserted through the proxy (default: ${DEFAULT-VALUE}).")
+    int workloadRows;
+
+    @Option(names = "--exit-when-done", description = "Exit after the report instead of serving until Ctrl-C.")
+    boolean exitWhenDone;
+
+    @Override
+    public Integer call() throws Exception {
+        Demo demo = new Demo(System.out);
+        try {
+            demo.run(port, historyDays, workloadRows);
+        } catch (Exception e) {
+            demo.close();
+            throw e;
+        }
+        if (exitWhenDone) {
+            demo.close();
+        } else {
+            demo.awaitShutdown();
+        }
+        return 0;
+    }
+}
