@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * Builds a {@link ProxyConfig} from {@code tandem.yaml}, command-line overrides and the environment, in that order of
@@ -68,7 +69,7 @@ public final class ConfigLoader {
         } catch (JsonProcessingException e) {
             JsonLocation at = e.getLocation();
             String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
-            String reason = e.getOriginalMessage().lines().findFirst().orElse("syntax error");
+            String reason = yamlReason(e.getOriginalMessage());
             throw new ConfigException(file.toString(), List.of("not valid YAML" + where + ": " + reason));
         } catch (IOException e) {
             throw new ConfigException(file.toString(), List.of("--config: cannot read '" + file + "': " + e.getMessage()));
@@ -81,6 +82,17 @@ public final class ConfigLoader {
                     List.of("(top level): expected a mapping of keys (listen, source, target, mirror, ...)"));
         }
         return object;
+    }
+
+    /**
+     * SnakeYAML's message interleaves the reason ("expected ',' or ']'") with indented position and excerpt lines;
+     * the position is reported separately, so only the unindented lines are kept.
+     */
+    private static String yamlReason(String message) {
+        String reason = message.lines()
+                .filter(line -> !line.isBlank() && !Character.isWhitespace(line.charAt(0)))
+                .collect(Collectors.joining("; "));
+        return reason.isEmpty() ? "syntax error" : reason;
     }
 
     private static ProxyConfig build(Section root, Map<String, String> env) {

@@ -121,9 +121,19 @@ final class ConfigTree {
             if (knownPaths.contains(path)) {
                 reportUnknownKeys(path, field.getValue());
             } else {
-                problem(path, unknownKeyDetail(path, prefix));
+                problem(path, unknownKeyDetail(path, prefix), flagUnder(path));
             }
         }
+    }
+
+    /** The flag that created {@code path} or a key below it, for an unknown key that came from {@code --set}. */
+    private String flagUnder(String path) {
+        for (Map.Entry<String, String> entry : flagOf.entrySet()) {
+            if (entry.getKey().equals(path) || entry.getKey().startsWith(path + ".")) {
+                return entry.getValue();
+            }
+        }
+        return null;
     }
 
     private String unknownKeyDetail(String path, String parent) {

@@ -24,6 +24,7 @@ import java.util.regex.Pattern;
  */
 final class Section {
 
+    private static final Pattern WHOLE_NUMBER = Pattern.compile("-?\\d+");
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
     private final ConfigTree tree;
@@ -65,16 +66,14 @@ final class Section {
 
     int integer(String key, int defaultValue, int min, int max) {
         return parsed(key, Integer.toString(defaultValue), text -> {
-            long value;
-            try {
-                value = Long.parseLong(text.strip());
-            } catch (NumberFormatException e) {
+            String digits = text.strip();
+            if (!WHOLE_NUMBER.matcher(digits).matches()) {
                 throw new IllegalArgumentException("is not a whole number; allowed " + min + " to " + max);
             }
-            if (value < min || value > max) {
+            if (digits.length() > 18 || Long.parseLong(digits) < min || Long.parseLong(digits) > max) {
                 throw new IllegalArgumentException("is out of range; allowed " + min + " to " + max);
             }
-            return (int) value;
+            return Integer.parseInt(digits);
         });
     }
 
