@@ -8,12 +8,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * The untyped configuration tree (the YAML file with the command-line overrides applied) while it is being read
@@ -21,6 +21,8 @@ import java.util.Set;
  * loader can report all of them at once instead of stopping at the first.
  */
 final class ConfigTree {
+
+    private static final Pattern KEY_PATH = Pattern.compile("[^.\\s]+(?:\\.[^.\\s]+)*");
 
     private final ObjectNode root;
     private final Optional<Path> baseDir;
@@ -45,6 +47,11 @@ final class ConfigTree {
     /** Applies one command-line value on top of the file's, remembering its flag for error messages. */
     void apply(Overrides.Entry override) {
         String key = override.key();
+        if (!KEY_PATH.matcher(key).matches()) {
+            problem(key, "is not a configuration key (expected a dotted path such as mirror.spool.max-bytes)",
+                    override.flag());
+            return;
+        }
         if (!override.list() && (key.equals("source") || key.equals("target"))) {
             String text = override.values().get(0);
             try {
@@ -114,9 +121,7 @@ final class ConfigTree {
         if (!(node instanceof ObjectNode) || openMaps.contains(prefix)) {
             return;
         }
-        Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
-        while (fields.hasNext()) {
-            Map.Entry<String, JsonNode> field = fields.next();
+        for (Map.Entry<String, JsonNode> field : node.properties()) {
             String path = prefix.isEmpty() ? field.getKey() : prefix + "." + field.getKey();
             if (knownPaths.contains(path)) {
                 reportUnknownKeys(path, field.getValue());

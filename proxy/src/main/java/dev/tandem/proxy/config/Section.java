@@ -7,7 +7,6 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -240,9 +239,7 @@ final class Section {
             tree.problem(keyPath, describe(value) + " is not a mapping; expected name: name pairs");
             return result;
         }
-        Iterator<Map.Entry<String, JsonNode>> fields = value.fields();
-        while (fields.hasNext()) {
-            Map.Entry<String, JsonNode> field = fields.next();
+        for (Map.Entry<String, JsonNode> field : value.properties()) {
             JsonNode element = field.getValue();
             if (element.isValueNode() && !element.isNull() && !element.asText().isBlank()) {
                 result.put(field.getKey(), element.asText());

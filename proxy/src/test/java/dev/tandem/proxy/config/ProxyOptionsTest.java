@@ -9,6 +9,7 @@ import picocli.CommandLine.Mixin;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -102,6 +103,20 @@ class ProxyOptionsTest {
                 "listen: '6432' has no port; expected host:port (e.g. 127.0.0.1:5432 or [::1]:5432) (from --listen)",
                 "source.tls: 'always' is not one of disable|prefer|require|verify-full (from --source-tls)",
                 "limits.max-connections: 'many' is not a whole number; allowed 1 to 1000000 (from --max-connections)");
+    }
+
+    @Test
+    void setReachesKeysWithoutAFlagAndRefusesMalformedKeys() {
+        assertThat(parse("--set", "shutdown.grace-period=5s").load(Map.of()).shutdown().gracePeriod())
+                .isEqualTo(Duration.ofSeconds(5));
+
+        ConfigException e = catchThrowableOfType(ConfigException.class,
+                () -> parse("--set", "mirror..mode=off", "--set", "mirror=sync").load(Map.of()));
+
+        assertThat(e.problems()).containsExactly(
+                "mirror..mode: is not a configuration key (expected a dotted path such as mirror.spool.max-bytes)"
+                        + " (from --set mirror..mode)",
+                "mirror: 'sync' is not a mapping; expected nested keys (from --set mirror)");
     }
 
     @Test
