@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
@@ -57,6 +58,13 @@ public final class ConfigLoader {
             throw new ConfigException(origin, tree.problems());
         }
         return config;
+    }
+
+    /** Every key path the loader reads, sections included, for checking the documentation against the code. */
+    static Set<String> knownKeys() {
+        ConfigTree tree = new ConfigTree(JsonNodeFactory.instance.objectNode(), Optional.empty());
+        build(tree.root(), Map.of());
+        return tree.knownPaths();
     }
 
     private static ObjectNode readFile(Path file) {

@@ -161,6 +161,10 @@ final class ConfigTree {
                 + String.join(", ", siblings);
     }
 
+    Set<String> knownPaths() {
+        return Set.copyOf(knownPaths);
+    }
+
     List<String> problems() {
         return problems;
     }
