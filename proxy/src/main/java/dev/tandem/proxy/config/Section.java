@@ -36,11 +36,6 @@ final class Section {
         this.node = node;
     }
 
-    /** Whether this mapping is in the configuration at all. */
-    boolean isPresent() {
-        return node != null;
-    }
-
     /** The nested mapping at {@code key}; an absent one reads as all defaults. */
     Section section(String key) {
         String keyPath = pathOf(key);
@@ -114,11 +109,12 @@ final class Section {
 
     int port(String key, int defaultValue) {
         return parsed(key, Integer.toString(defaultValue), text -> {
-            if (!text.chars().allMatch(c -> c >= '0' && c <= '9') || text.isEmpty() || text.length() > 5
-                    || Integer.parseInt(text) < 1 || Integer.parseInt(text) > 65535) {
+            String digits = text.strip();
+            int port = WHOLE_NUMBER.matcher(digits).matches() && digits.length() <= 5 ? Integer.parseInt(digits) : -1;
+            if (port < 1 || port > 65535) {
                 throw new IllegalArgumentException("is not a port; allowed 1 to 65535");
             }
-            return Integer.parseInt(text);
+            return port;
         });
     }
 
