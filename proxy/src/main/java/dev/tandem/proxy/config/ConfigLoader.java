@@ -1,0 +1,252 @@
+package dev.tandem.proxy.config;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * Builds a {@link ProxyConfig} from {@code tandem.yaml}, command-line overrides and the environment, in that order of
+ * increasing precedence for values (the environment only supplies secrets, by the names the configuration gives).
+ * The YAML is read into an untyped tree and every record is built here by hand, so that each message is ours: one
+ * line per bad value naming the key path, the value and what is allowed, all of them in one {@link ConfigException}.
+ */
+public final class ConfigLoader {
+
+    private static final Duration POSITIVE = Duration.ofMillis(1);
+    private static final Pattern INSTANCE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+    private static final YAMLMapper YAML = YAMLMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build();
+
+    private ConfigLoader() {
+    }
+
+    /**
+     * @param yamlOrNull the configuration file, or null to use defaults and flags only
+     * @param flags      command-line values, which win over the file
+     * @param env        the environment, for the secrets named by {@code *-env} keys and {@code HOSTNAME}
+     * @throws ConfigException listing every problem found
+     */
+    public static ProxyConfig load(Path yamlOrNull, Overrides flags, Map<String, String> env) {
+        String origin = yamlOrNull == null ? "defaults and command line" : yamlOrNull.toString();
+        ObjectNode root = yamlOrNull == null ? JsonNodeFactory.instance.objectNode() : readFile(yamlOrNull);
+        Optional<Path> baseDir = Optional.ofNullable(yamlOrNull)
+                .map(file -> file.toAbsolutePath().getParent());
+        ConfigTree tree = new ConfigTree(root, baseDir);
+        for (Overrides.Entry override : flags.entries()) {
+            tree.apply(override);
+        }
+        ProxyConfig config = build(tree.root(), env);
+        tree.reportUnknownKeys();
+        if (!tree.problems().isEmpty()) {
+            throw new ConfigException(origin, tree.problems());
+        }
+        return config;
+    }
+
+    /** Every key path the loader reads, sections included, for checking the documentation against the code. */
+    static Set<String> knownKeys() {
+        ConfigTree tree = new ConfigTree(JsonNodeFactory.instance.objectNode(), Optional.empty());
+        build(tree.root(), Map.of());
+        return tree.knownPaths();
+    }
+
+    private static ObjectNode readFile(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new ConfigException(file.toString(), List.of("--config: '" + file + "' is not a file"));
+        }
+        JsonNode node;
+        try {
+            node = YAML.readTree(file.toFile());
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+            String reason = yamlReason(e.getOriginalMessage());
+            throw new ConfigException(file.toString(), List.of("not valid YAML" + where + ": " + reason));
+        } catch (IOException e) {
+            throw new ConfigException(file.toString(), List.of("--config: cannot read '" + file + "': " + e.getMessage()));
+        }
+        if (node == null || node.isMissingNode() || node.isNull()) {
+            return JsonNodeFactory.instance.objectNode();
+        }
+        if (!(node instanceof ObjectNode object)) {
+            throw new ConfigException(file.toString(),
+                    List.of("(top level): expected a mapping of keys (listen, source, target, mirror, ...)"));
+        }
+        return object;
+    }
+
+    /**
+     * SnakeYAML's message interleaves the reason ("expected ',' or ']'") with indented position and excerpt lines;
+     * the position is reported separately, so only the unindented lines are kept.
+     */
+    private static String yamlReason(String message) {
+        String reason = message.lines()
+                .filter(line -> !line.isBlank() && !Character.isWhitespace(line.charAt(0)))
+                .collect(Collectors.joining("; "));
+        return reason.isEmpty() ? "syntax error" : reason;
+    }
+
+    private static ProxyConfig build(Section root, Map<String, String> env) {
+        HostPort listen = root.hostPort("listen", Defaults.LISTEN);
+        SourceConfig source = source(root.section("source"), env);
+        Optional<ClientTlsConfig> tls = clientTls(root.section("tls"));
+        TargetConfig target = target(root.section("target"), env);
+        MirrorConfig mirror = mirror(root.section("mirror"));
+        AdminConfig admin = admin(root.section("admin"), env);
+        LimitsConfig limits = limits(root.section("limits"));
+        LoggingConfig logging = new LoggingConfig(root.section("logging").bool("redact-sql", false));
+        String instanceId = instanceId(root, env);
+        ShutdownConfig shutdown = new ShutdownConfig(
+                root.section("shutdown").duration("grace-period", Defaults.SHUTDOWN_GRACE_PERIOD, Duration.ZERO));
+        if (listen.port() != 0 && listen.equals(admin.listen())) {
+            root.section("admin").problem("listen", "'" + admin.listen() + "' is the same address as listen");
+        }
+        return new ProxyConfig(listen, source, tls, target, mirror, admin, limits, logging, instanceId, shutdown);
+    }
+
+    private static SourceConfig source(Section section, Map<String, String> env) {
+        String passwordEnv = section.envName("password-env", Defaults.SOURCE_PASSWORD_ENV);
+        return new SourceConfig(
+                section.host("host", Defaults.SOURCE_HOST),
+                section.port("port", Defaults.SOURCE_PORT),
+                section.choice("tls", TlsMode.class, Defaults.SOURCE_TLS),
+                section.optionalText("user").filter(user -> !user.isBlank()),
+                passwordEnv,
+                secret(env, passwordEnv),
+                section.duration("connect-timeout", Defaults.CONNECT_TIMEOUT, POSITIVE));
+    }
+
+    private static Optional<ClientTlsConfig> clientTls(Section section) {
+        Optional<Path> cert = readableFile(section, "cert");
+        Optional<Path> key = readableFile(section, "key");
+        if (cert.isPresent() != key.isPresent()) {
+            section.problem(cert.isPresent() ? "key" : "cert", "is missing; client TLS needs both tls.cert and tls.key");
+        }
+        if (cert.isPresent() && key.isPresent()) {
+            return Optional.of(new ClientTlsConfig(cert.get(), key.get()));
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<Path> readableFile(Section section, String key) {
+        Optional<Path> file = section.optionalPath(key);
+        if (file.isPresent() && !Files.isReadable(file.get())) {
+            section.problem(key, "'" + file.get() + "' is not a readable file");
+        }
+        return file;
+    }
+
+    private static TargetConfig target(Section section, Map<String, String> env) {
+        String host = section.host("host", Defaults.TARGET_HOST);
+        int port = section.port("port", Defaults.TARGET_PORT);
+        String user = section.text("user", Defaults.TARGET_USER);
+        if (user.isBlank()) {
+            section.problem("user", "is empty; expected the role the proxy uses on the target");
+            user = Defaults.TARGET_USER;
+        }
+        String passwordEnv = section.envName("password-env", Defaults.TARGET_PASSWORD_ENV);
+        return new TargetConfig(host, port, user, passwordEnv, secret(env, passwordEnv),
+                section.choice("tls", TlsMode.class, Defaults.TARGET_TLS),
+                section.textMap("databases"),
+                section.duration("connect-timeout", Defaults.CONNECT_TIMEOUT, POSITIVE));
+    }
+
+    private static MirrorConfig mirror(Section section) {
+        MirrorMode mode = section.choice("mode", MirrorMode.class, Defaults.MIRROR_MODE);
+        Section tables = section.section("tables");
+        TableFilter filter = new TableFilter(patterns(tables, "include"), patterns(tables, "exclude"));
+        SpoolConfig spool = spool(section.section("spool"));
+        int workers = section.integer("workers", Defaults.MIRROR_WORKERS, 1, 256);
+        Duration syncTimeout = section.duration("sync-timeout", Defaults.SYNC_TIMEOUT, POSITIVE);
+        Section retrySection = section.section("retry");
+        RetryConfig retry = new RetryConfig(
+                retrySection.duration("min-backoff", Defaults.RETRY_MIN_BACKOFF, POSITIVE),
+                retrySection.duration("max-backoff", Defaults.RETRY_MAX_BACKOFF, POSITIVE));
+        if (retry.minBackoff().compareTo(retry.maxBackoff()) > 0) {
+            retrySection.problem("min-backoff", "'" + Durations.format(retry.minBackoff())
+                    + "' is longer than mirror.retry.max-backoff (" + Durations.format(retry.maxBackoff()) + ")");
+        }
+        boolean mark = section.bool("mark-dual-write-start", false);
+        return new MirrorConfig(mode, filter, spool, workers, syncTimeout, retry, mark);
+    }
+
+    private static List<TablePattern> patterns(Section section, String key) {
+        List<String> texts = section.texts(key);
+        List<TablePattern> patterns = new ArrayList<>(texts.size());
+        for (int i = 0; i < texts.size(); i++) {
+            try {
+                patterns.add(TablePattern.parse(texts.get(i)));
+            } catch (IllegalArgumentException e) {
+                section.problem(key + "[" + i + "]", "'" + texts.get(i) + "' " + e.getMessage());
+            }
+        }
+        return patterns;
+    }
+
+    private static SpoolConfig spool(Section section) {
+        Path dir = section.path("dir", Defaults.SPOOL_DIR);
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            section.problem("dir", "'" + dir + "' exists and is not a directory");
+        }
+        long maxBytes = section.size("max-bytes", Defaults.SPOOL_MAX_BYTES, 1L << 20, Long.MAX_VALUE);
+        long segmentBytes = section.size("segment-bytes", Defaults.SPOOL_SEGMENT_BYTES, 64L << 10, 1L << 30);
+        if (segmentBytes > maxBytes) {
+            section.problem("segment-bytes", "'" + Sizes.format(segmentBytes)
+                    + "' is larger than mirror.spool.max-bytes (" + Sizes.format(maxBytes) + ")");
+        }
+        return new SpoolConfig(dir, maxBytes, segmentBytes,
+                section.choice("fsync", FsyncPolicy.class, Defaults.SPOOL_FSYNC),
+                section.duration("fsync-interval", Defaults.SPOOL_FSYNC_INTERVAL, POSITIVE),
+                section.choice("on-full", SpoolFullPolicy.class, Defaults.SPOOL_ON_FULL));
+    }
+
+    private static AdminConfig admin(Section section, Map<String, String> env) {
+        HostPort listen = section.hostPort("listen", Defaults.ADMIN_LISTEN);
+        String tokenEnv = section.envName("token-env", Defaults.ADMIN_TOKEN_ENV);
+        return new AdminConfig(listen, tokenEnv, secret(env, tokenEnv));
+    }
+
+    private static LimitsConfig limits(Section section) {
+        return new LimitsConfig(
+                section.integer("max-connections", Defaults.MAX_CONNECTIONS, 1, 1_000_000),
+                (int) section.size("max-frame-bytes", Defaults.MAX_FRAME_BYTES, 1L << 10, 1L << 30),
+                (int) section.size("max-startup-packet-bytes", Integer.toString(Defaults.MAX_STARTUP_PACKET_BYTES),
+                        64, 1L << 20),
+                section.duration("auth-timeout", Defaults.AUTH_TIMEOUT, POSITIVE),
+                section.duration("idle-timeout", Defaults.IDLE_TIMEOUT, Duration.ZERO));
+    }
+
+    /** Defaults to {@code HOSTNAME} when it is a valid id (containers get distinct ones), else {@code tandem}. */
+    private static String instanceId(Section root, Map<String, String> env) {
+        String hostname = env.get("HOSTNAME");
+        String fallback = hostname != null && INSTANCE_ID.matcher(hostname).matches() ? hostname : Defaults.INSTANCE_ID;
+        Optional<String> configured = root.optionalText("instance-id");
+        if (configured.isPresent() && !INSTANCE_ID.matcher(configured.get()).matches()) {
+            root.problem("instance-id", "'" + configured.get() + "' is not an instance id; allowed 1 to 63 letters,"
+                    + " digits, '.', '_', '-', starting with a letter or digit");
+            return fallback;
+        }
+        return configured.orElse(fallback);
+    }
+
+    private static Optional<Secret> secret(Map<String, String> env, String name) {
+        return Optional.ofNullable(env.get(name)).filter(value -> !value.isEmpty()).map(Secret::of);
+    }
+}
