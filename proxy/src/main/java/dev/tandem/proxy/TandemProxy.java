@@ -1,18 +1,53 @@
 package dev.tandem.proxy;
 
+import dev.tandem.proxy.config.ConfigException;
+import dev.tandem.proxy.config.ProxyConfig;
+import dev.tandem.proxy.config.ProxyOptions;
 import dev.tandem.proxy.demo.DemoCommand;
+import dev.tandem.proxy.relay.Transport;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
-/** Entry point of {@code tandem-proxy.jar}. */
+/** Entry point of {@code tandem-proxy.jar}: runs the proxy; {@code demo} runs the self-contained demo. */
 @Command(name = "tandem-proxy", mixinStandardHelpOptions = true, version = "Tandem proxy 0.1.0",
         subcommands = DemoCommand.class,
-        description = "PostgreSQL wire-protocol proxy that relays to the source and mirrors committed writes to the target.")
-public final class TandemProxy implements Runnable {
+        description = {"PostgreSQL wire-protocol proxy: relays every session to the source unchanged and mirrors"
+                + " committed INSERT and COPY traffic to the target.",
+                "Configuration: tandem.yaml (--config) and flags; flags win. See docs/configuration.md."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:stopped cleanly", "1:failed while running", "2:bad configuration or usage"})
+public final class TandemProxy implements Callable<Integer> {
+
+    @Mixin
+    ProxyOptions options;
+
+    @Option(names = "--transport", paramLabel = "NAME", defaultValue = "auto",
+            description = "Socket transport: auto, epoll, io_uring or nio (default: ${DEFAULT-VALUE}).")
+    String transport;
 
     @Override
-    public void run() {
-        CommandLine.usage(this, System.out);
+    public Integer call() throws Exception {
+        ProxyConfig config;
+        Transport chosen;
+        try {
+            config = options.load(System.getenv());
+            chosen = Transport.choose(transport);
+        } catch (ConfigException | IllegalArgumentException e) {
+            System.err.println("tandem-proxy: " + e.getMessage());
+            return 2;
+        }
+        ProxyApplication app = new ProxyApplication(config).start(chosen);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            app.close();
+            stopped.countDown();
+        }, "tandem-shutdown"));
+        stopped.await();
+        return 0;
     }
 
     public static void main(String[] args) {

@@ -22,7 +22,7 @@ import java.util.List;
  *        +-------StartupMessage 3.x--> HANDED_OFF: connect the source, relay from now on
  * </pre>
  *
- * Packets are capped at {@link StartupCodes#MAX_STARTUP_PACKET} bytes, as PostgreSQL does, so an unauthenticated peer
+ * Packets are capped at {@code limits.max-startup-packet-bytes} (10000 like PostgreSQL), so an unauthenticated peer
  * cannot make the proxy buffer much. Once handed off, bytes that arrived behind the StartupMessage stay in this
  * decoder's buffer and reach the relay when it removes this handler.
  */
@@ -50,9 +50,9 @@ final class ClientStartupHandler extends ByteToMessageDecoder {
             return;
         }
         int length = in.getInt(in.readerIndex());
-        if (length < 8 || length > StartupCodes.MAX_STARTUP_PACKET) {
+        if (length < 8 || length > settings.maxStartupPacketBytes()) {
             throw new ProtocolViolationException("invalid length of startup packet: " + length
-                    + " (expected 8 to " + StartupCodes.MAX_STARTUP_PACKET + " bytes)");
+                    + " (expected 8 to " + settings.maxStartupPacketBytes() + " bytes)");
         }
         if (in.readableBytes() < length) {
             return;

@@ -1,6 +1,7 @@
 package dev.tandem.proxy.relay;
 
 import dev.tandem.protocol.client.TlsMode;
+import dev.tandem.protocol.frame.StartupCodes;
 import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -13,6 +14,7 @@ import java.util.Objects;
  * @param sourceTls       how the proxy itself connects to the source
  * @param sourceSsl       the client-side context for the source when {@code sourceTls} is not DISABLE
  * @param maxFrameBytes   largest message accepted in either direction after startup
+ * @param maxStartupPacketBytes largest untyped startup packet accepted before authentication
  * @param authTimeout     a session that has not finished authentication by then is closed
  * @param idleTimeout     a session with no traffic either way for this long is closed; zero disables it
  * @param shutdownGrace   how long a graceful shutdown waits for sessions to finish
@@ -24,6 +26,7 @@ public record RelaySettings(
         TlsMode sourceTls,
         SslContext sourceSsl,
         long maxFrameBytes,
+        int maxStartupPacketBytes,
         int maxConnections,
         Duration connectTimeout,
         Duration authTimeout,
@@ -43,33 +46,33 @@ public record RelaySettings(
 
     /** Settings for tests and the demo: plain text, the documented limits. */
     public static RelaySettings plain(InetSocketAddress listen, InetSocketAddress source) {
-        return new RelaySettings(listen, source, null, TlsMode.DISABLE, null, 1L << 30, 1000,
+        return new RelaySettings(listen, source, null, TlsMode.DISABLE, null, 1L << 30, StartupCodes.MAX_STARTUP_PACKET, 1000,
                 Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ZERO, Duration.ofSeconds(30),
                 Transport.choose("auto"), 0);
     }
 
     public RelaySettings withClientTls(SslContext ssl) {
-        return new RelaySettings(listen, source, ssl, sourceTls, sourceSsl, maxFrameBytes, maxConnections,
+        return new RelaySettings(listen, source, ssl, sourceTls, sourceSsl, maxFrameBytes, maxStartupPacketBytes, maxConnections,
                 connectTimeout, authTimeout, idleTimeout, shutdownGrace, transport, ioThreads);
     }
 
     public RelaySettings withSourceTls(TlsMode mode, SslContext ssl) {
-        return new RelaySettings(listen, source, clientTls, mode, ssl, maxFrameBytes, maxConnections,
+        return new RelaySettings(listen, source, clientTls, mode, ssl, maxFrameBytes, maxStartupPacketBytes, maxConnections,
                 connectTimeout, authTimeout, idleTimeout, shutdownGrace, transport, ioThreads);
     }
 
     public RelaySettings withLimits(long maxFrameBytes, int maxConnections, Duration authTimeout, Duration idleTimeout) {
-        return new RelaySettings(listen, source, clientTls, sourceTls, sourceSsl, maxFrameBytes, maxConnections,
+        return new RelaySettings(listen, source, clientTls, sourceTls, sourceSsl, maxFrameBytes, maxStartupPacketBytes, maxConnections,
                 connectTimeout, authTimeout, idleTimeout, shutdownGrace, transport, ioThreads);
     }
 
     public RelaySettings withShutdownGrace(Duration grace) {
-        return new RelaySettings(listen, source, clientTls, sourceTls, sourceSsl, maxFrameBytes, maxConnections,
+        return new RelaySettings(listen, source, clientTls, sourceTls, sourceSsl, maxFrameBytes, maxStartupPacketBytes, maxConnections,
                 connectTimeout, authTimeout, idleTimeout, grace, transport, ioThreads);
     }
 
     public RelaySettings withTransport(Transport t) {
-        return new RelaySettings(listen, source, clientTls, sourceTls, sourceSsl, maxFrameBytes, maxConnections,
+        return new RelaySettings(listen, source, clientTls, sourceTls, sourceSsl, maxFrameBytes, maxStartupPacketBytes, maxConnections,
                 connectTimeout, authTimeout, idleTimeout, shutdownGrace, t, ioThreads);
     }
 }
