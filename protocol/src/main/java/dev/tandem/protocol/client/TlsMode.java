@@ -1,0 +1,28 @@
+package dev.tandem.protocol.client;
+
+/** Whether and how the client uses TLS, with libpq's sslmode meanings. */
+public enum TlsMode {
+    /** Never ask for TLS. */
+    DISABLE,
+    /** Ask for TLS, go on in plain text if the server refuses; the certificate is not checked. */
+    PREFER,
+    /** Insist on TLS; the certificate is not checked (encryption only, as libpq's require without a root cert). */
+    REQUIRE,
+    /** Insist on TLS and check the certificate chain and that it names the host connected to. */
+    VERIFY_FULL;
+
+    /** Parses the config spelling: {@code disable}, {@code prefer}, {@code require}, {@code verify-full}. */
+    public static TlsMode parse(String text) {
+        for (TlsMode mode : values()) {
+            if (mode.configName().equalsIgnoreCase(text.trim())) {
+                return mode;
+            }
+        }
+        throw new IllegalArgumentException("unknown TLS mode '" + text
+                + "': expected disable, prefer, require or verify-full");
+    }
+
+    public String configName() {
+        return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+    }
+}
