@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import java.lang.management.ManagementFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -54,6 +55,29 @@ class CommandCompleteRowCountTest {
         } finally {
             insert.release();
             createTable.release();
+        }
+    }
+
+    @Test
+    void readingAFrameInPlaceAllocatesNothing() {
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        ByteBuf frame = frameOf("INSERT 0 123456");
+        try {
+            long sum = 0;
+            for (int i = 0; i < 20_000; i++) {
+                sum += CommandComplete.rowCount(frame) + (CommandComplete.isCommand(frame, "INSERT") ? 1 : 0);
+            }
+            long before = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 100_000; i++) {
+                sum += CommandComplete.rowCount(frame) + (CommandComplete.isCommand(frame, "INSERT") ? 1 : 0);
+            }
+            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            assertThat(sum).isEqualTo(120_000L * 123_457);
+            // a single String per call would be several MB; allow for the counter's own noise
+            assertThat(allocated).as("bytes allocated by 100,000 calls").isLessThan(10_000);
+        } finally {
+            frame.release();
         }
     }
 
