@@ -10,6 +10,9 @@ import java.util.Map;
  * ErrorResponse ('E') and, with {@link #NOTICE_TYPE}, NoticeResponse ('N'): a list of (field code, string) pairs
  * ended by a zero byte. Field codes are those of the "Error and Notice Message Fields" page: S severity, V severity
  * (non-localized), C SQLSTATE, M message, D detail, H hint, and so on.
+ *
+ * <p>{@link BackendMessage#decode} turns 'N' frames into {@link NoticeResponse}, which never ends a request cycle;
+ * {@link #decode} here still reads either type for callers that treat both alike.
  */
 public record ErrorResponse(Map<Character, String> fields) implements BackendMessage {
 
@@ -63,9 +66,9 @@ public record ErrorResponse(Map<Character, String> fields) implements BackendMes
      * @param frame the whole frame, type byte and length included; its reader index is not moved
      */
     public static ErrorResponse decode(ByteBuf frame) {
-        byte type = frame.isReadable() ? frame.getByte(frame.readerIndex()) : TYPE;
-        return new ErrorResponse(decodeFields(frame, type == NOTICE_TYPE ? NOTICE_TYPE : TYPE,
-                type == NOTICE_TYPE ? "NoticeResponse" : "ErrorResponse"));
+        boolean notice = frame.isReadable() && frame.getByte(frame.readerIndex()) == NOTICE_TYPE;
+        return new ErrorResponse(decodeFields(frame, notice ? NOTICE_TYPE : TYPE,
+                notice ? "NoticeResponse" : "ErrorResponse"));
     }
 
     /** The (code, value) pairs of an 'E' or 'N' frame, up to the terminating zero byte. */
