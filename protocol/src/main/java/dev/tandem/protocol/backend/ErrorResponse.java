@@ -2,7 +2,6 @@ package dev.tandem.protocol.backend;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -11,8 +10,11 @@ import java.util.Map;
  * ErrorResponse ('E') and, with {@link #NOTICE_TYPE}, NoticeResponse ('N'): a list of (field code, string) pairs
  * ended by a zero byte. Field codes are those of the "Error and Notice Message Fields" page: S severity, V severity
  * (non-localized), C SQLSTATE, M message, D detail, H hint, and so on.
+ *
+ * <p>{@link BackendMessage#decode} turns 'N' frames into {@link NoticeResponse}, which never ends a request cycle;
+ * {@link #decode} here still reads either type for callers that treat both alike.
  */
-public record ErrorResponse(Map<Character, String> fields) {
+public record ErrorResponse(Map<Character, String> fields) implements BackendMessage {
 
     public static final byte TYPE = 'E';
     public static final byte NOTICE_TYPE = 'N';
@@ -64,44 +66,48 @@ public record ErrorResponse(Map<Character, String> fields) {
      * @param frame the whole frame, type byte and length included; its reader index is not moved
      */
     public static ErrorResponse decode(ByteBuf frame) {
-        int i = frame.readerIndex() + 5;
-        int end = frame.readerIndex() + 1 + frame.getInt(frame.readerIndex() + 1);
+        boolean notice = frame.isReadable() && frame.getByte(frame.readerIndex()) == NOTICE_TYPE;
+        return new ErrorResponse(decodeFields(frame, notice ? NOTICE_TYPE : TYPE,
+                notice ? "NoticeResponse" : "ErrorResponse"));
+    }
+
+    /** The (code, value) pairs of an 'E' or 'N' frame, up to the terminating zero byte. */
+    static Map<Character, String> decodeFields(ByteBuf frame, byte type, String message) {
+        MessageBody body = MessageBody.typed(frame, type, message);
         Map<Character, String> f = new LinkedHashMap<>();
-        while (i < end) {
-            byte code = frame.getByte(i++);
+        while (true) {
+            byte code = body.readByte();
             if (code == 0) {
-                break;
+                body.expectEnd();
+                return f;
             }
-            int nul = frame.indexOf(i, end, (byte) 0);
-            if (nul < 0) {
-                throw new IllegalArgumentException("ErrorResponse field '" + (char) code + "' is not NUL-terminated");
-            }
-            f.put((char) code, frame.toString(i, nul - i, StandardCharsets.UTF_8));
-            i = nul + 1;
+            f.put((char) code, body.readCString("field '" + (char) code + "'"));
         }
-        return new ErrorResponse(f);
     }
 
     /** Writes this message as an 'E' frame. */
+    @Override
     public void encode(ByteBuf out) {
         encode(out, TYPE);
     }
 
     /** Writes this message as a frame of the given type ('E' or 'N'). */
     public void encode(ByteBuf out, byte type) {
-        out.writeByte(type);
-        int lengthAt = out.writerIndex();
-        out.writeInt(0);
+        encodeFields(out, type, fields);
+    }
+
+    static void encodeFields(ByteBuf out, byte type, Map<Character, String> fields) {
+        int lengthAt = MessageWriter.begin(out, type);
         for (Map.Entry<Character, String> e : fields.entrySet()) {
             out.writeByte(e.getKey());
-            out.writeCharSequence(e.getValue(), StandardCharsets.UTF_8);
-            out.writeByte(0);
+            MessageWriter.cString(out, e.getValue());
         }
         out.writeByte(0);
-        out.setInt(lengthAt, out.writerIndex() - lengthAt);
+        MessageWriter.end(out, lengthAt);
     }
 
     /** A new buffer holding this message as an 'E' frame; the caller owns it. */
+    @Override
     public ByteBuf encode(ByteBufAllocator alloc) {
         ByteBuf out = alloc.buffer(64);
         encode(out);

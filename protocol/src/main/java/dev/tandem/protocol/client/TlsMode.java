@@ -1,29 +1,28 @@
 package dev.tandem.protocol.client;
 
-import java.util.Locale;
-
-/** How a connection to a PostgreSQL server uses TLS; the same meanings as libpq's {@code sslmode}. */
+/** Whether and how the client uses TLS, with libpq's sslmode meanings. */
 public enum TlsMode {
     /** Never ask for TLS. */
     DISABLE,
-    /** Ask; go on in plain text when the server says no. */
+    /** Ask for TLS, go on in plain text if the server refuses; the certificate is not checked. */
     PREFER,
-    /** Insist on TLS, but do not verify the certificate (libpq {@code require}). */
+    /** Insist on TLS; the certificate is not checked (encryption only, as libpq's require without a root cert). */
     REQUIRE,
-    /** Insist on TLS, verify the certificate chain and that it names the host. */
+    /** Insist on TLS and check the certificate chain and that it names the host connected to. */
     VERIFY_FULL;
 
-    /** The configuration spelling: {@code disable|prefer|require|verify-full}. */
-    public String configName() {
-        return name().toLowerCase(Locale.ROOT).replace('_', '-');
-    }
-
-    public static TlsMode fromConfigName(String value) {
+    /** Parses the config spelling: {@code disable}, {@code prefer}, {@code require}, {@code verify-full}. */
+    public static TlsMode parse(String text) {
         for (TlsMode mode : values()) {
-            if (mode.configName().equals(value)) {
+            if (mode.configName().equalsIgnoreCase(text.trim())) {
                 return mode;
             }
         }
-        throw new IllegalArgumentException("'" + value + "' is not one of disable|prefer|require|verify-full");
+        throw new IllegalArgumentException("unknown TLS mode '" + text
+                + "': expected disable, prefer, require or verify-full");
+    }
+
+    public String configName() {
+        return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
     }
 }

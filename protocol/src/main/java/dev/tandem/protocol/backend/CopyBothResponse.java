@@ -1,0 +1,34 @@
+package dev.tandem.protocol.backend;
+
+import io.netty.buffer.ByteBuf;
+import java.util.List;
+
+/**
+ * CopyBothResponse ('W'): COPY data flows both ways (streaming replication).
+ *
+ * @param format the overall format: 0 textual, 1 binary
+ * @param columnFormats the format code of each column (all 0 when {@code format} is 0)
+ */
+public record CopyBothResponse(byte format, List<Short> columnFormats) implements BackendMessage {
+
+    public static final byte TYPE = 'W';
+
+    public CopyBothResponse {
+        columnFormats = List.copyOf(columnFormats);
+    }
+
+    public static CopyBothResponse decode(ByteBuf frame) {
+        MessageBody body = MessageBody.typed(frame, TYPE, "CopyBothResponse");
+        CopyBothResponse message = new CopyBothResponse(body.readByte(), body.readShortList("column format"));
+        body.expectEnd();
+        return message;
+    }
+
+    @Override
+    public void encode(ByteBuf out) {
+        int lengthAt = MessageWriter.begin(out, TYPE);
+        out.writeByte(format);
+        MessageWriter.shortList(out, columnFormats);
+        MessageWriter.end(out, lengthAt);
+    }
+}

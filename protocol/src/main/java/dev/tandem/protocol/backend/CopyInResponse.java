@@ -1,0 +1,34 @@
+package dev.tandem.protocol.backend;
+
+import io.netty.buffer.ByteBuf;
+import java.util.List;
+
+/**
+ * CopyInResponse ('G'): the server is ready to receive COPY FROM STDIN data.
+ *
+ * @param format the overall format: 0 textual, 1 binary
+ * @param columnFormats the format code of each column (all 0 when {@code format} is 0)
+ */
+public record CopyInResponse(byte format, List<Short> columnFormats) implements BackendMessage {
+
+    public static final byte TYPE = 'G';
+
+    public CopyInResponse {
+        columnFormats = List.copyOf(columnFormats);
+    }
+
+    public static CopyInResponse decode(ByteBuf frame) {
+        MessageBody body = MessageBody.typed(frame, TYPE, "CopyInResponse");
+        CopyInResponse message = new CopyInResponse(body.readByte(), body.readShortList("column format"));
+        body.expectEnd();
+        return message;
+    }
+
+    @Override
+    public void encode(ByteBuf out) {
+        int lengthAt = MessageWriter.begin(out, TYPE);
+        out.writeByte(format);
+        MessageWriter.shortList(out, columnFormats);
+        MessageWriter.end(out, lengthAt);
+    }
+}

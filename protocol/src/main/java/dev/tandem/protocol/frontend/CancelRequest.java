@@ -1,0 +1,66 @@
+package dev.tandem.protocol.frontend;
+
+import dev.tandem.protocol.backend.MessageBody;
+import io.netty.buffer.ByteBuf;
+import java.util.Arrays;
+
+/**
+ * CancelRequest: sent on a new connection to cancel what process {@code processId} runs. The secret key is the one
+ * BackendKeyData gave, 4 bytes up to protocol 3.1 and up to 256 from 3.2, kept as the bytes received.
+ */
+public record CancelRequest(int processId, byte[] secretKey) implements FrontendMessage {
+
+    public static final int CODE = 80877102;
+    private static final int MAX_KEY_LENGTH = 256;
+
+    public CancelRequest {
+        if (secretKey.length == 0 || secretKey.length > MAX_KEY_LENGTH) {
+            throw new IllegalArgumentException("CancelRequest: secret key must be 1 to " + MAX_KEY_LENGTH
+                    + " bytes, not " + secretKey.length);
+        }
+        secretKey = secretKey.clone();
+    }
+
+    public static CancelRequest decode(ByteBuf frame) {
+        MessageBody body = MessageBody.untyped(frame, "CancelRequest");
+        int code = body.readInt();
+        if (code != CODE) {
+            throw body.malformed("request code " + code + " is not " + CODE);
+        }
+        int pid = body.readInt();
+        if (body.remaining() == 0 || body.remaining() > MAX_KEY_LENGTH) {
+            throw body.malformed("secret key of " + body.remaining() + " bytes (expected 1 to " + MAX_KEY_LENGTH + ")");
+        }
+        return new CancelRequest(pid, body.readRemainingBytes());
+    }
+
+    @Override
+    public byte[] secretKey() {
+        return secretKey.clone();
+    }
+
+    @Override
+    public void encode(ByteBuf out) {
+        out.writeInt(12 + secretKey.length);
+        out.writeInt(CODE);
+        out.writeInt(processId);
+        out.writeBytes(secretKey);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof CancelRequest other && processId == other.processId
+                && Arrays.equals(secretKey, other.secretKey);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * processId + Arrays.hashCode(secretKey);
+    }
+
+    /** Leaves the key out: whoever holds it can cancel that session's queries. */
+    @Override
+    public String toString() {
+        return "CancelRequest[processId=" + processId + ", " + secretKey.length + "-byte key]";
+    }
+}

@@ -1,0 +1,37 @@
+package dev.tandem.protocol.frontend;
+
+import dev.tandem.protocol.backend.MessageBody;
+import dev.tandem.protocol.backend.MessageWriter;
+import io.netty.buffer.ByteBuf;
+
+/** Describe ('D'): asks for the parameter and/or row description of a statement or portal. */
+public record Describe(StatementOrPortal kind, String name) implements FrontendMessage {
+
+    public static final byte TYPE = 'D';
+
+    public Describe {
+        if (kind == null) {
+            throw new IllegalArgumentException("Describe: kind is required");
+        }
+    }
+
+    public static Describe decode(ByteBuf frame) {
+        MessageBody body = MessageBody.typed(frame, TYPE, "Describe");
+        byte code = body.readByte();
+        StatementOrPortal kind = StatementOrPortal.of(code);
+        if (kind == null) {
+            throw body.malformed("kind byte 0x" + Integer.toHexString(code & 0xff) + " is neither 'S' nor 'P'");
+        }
+        Describe message = new Describe(kind, body.readCString("name"));
+        body.expectEnd();
+        return message;
+    }
+
+    @Override
+    public void encode(ByteBuf out) {
+        int lengthAt = MessageWriter.begin(out, TYPE);
+        out.writeByte(kind.code());
+        MessageWriter.cString(out, name);
+        MessageWriter.end(out, lengthAt);
+    }
+}

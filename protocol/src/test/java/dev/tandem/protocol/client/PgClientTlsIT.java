@@ -1,0 +1,166 @@
+package dev.tandem.protocol.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import dev.tandem.protocol.backend.BackendMessage;
+import dev.tandem.protocol.backend.DataRow;
+import dev.tandem.testing.EmbeddedPgServer;
+import dev.tandem.testing.PostgresPairExtension;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.Key;
+import java.security.KeyStore;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * TLS against the embedded server, switched to {@code ssl = on} for this class with a self-signed certificate whose
+ * only name is {@code localhost} (made by the JDK's keytool), and switched back afterwards.
+ */
+class PgClientTlsIT {
+
+    @RegisterExtension
+    static final PostgresPairExtension PG = PostgresPairExtension.embedded();
+
+    private static final String TRUST_ALL = "host all all 127.0.0.1/32 trust";
+
+    @TempDir
+    static Path keys;
+
+    private static EventLoopGroup group;
+    private static String db;
+    private static Path serverCert;
+
+    @BeforeAll
+    static void enableTls() throws Exception {
+        group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        db = PG.pair().freshDatabase("pgclienttls");
+        EmbeddedPgServer target = (EmbeddedPgServer) PG.target();
+        serverCert = writeSelfSignedCertificate(target.dataDirectory());
+        target.execute("postgres", "DROP ROLE IF EXISTS u_tls; SET password_encryption = 'scram-sha-256';"
+                + "CREATE ROLE u_tls LOGIN PASSWORD 'over tls'");
+        target.execute("postgres", "ALTER SYSTEM SET ssl = on");
+        target.setHbaRules("hostssl all u_tls 127.0.0.1/32 scram-sha-256", TRUST_ALL);
+        assertThat(target.queryValue("postgres", "SHOW ssl")).isEqualTo("on");
+    }
+
+    @AfterAll
+    static void disableTls() {
+        EmbeddedPgServer target = (EmbeddedPgServer) PG.target();
+        try {
+            target.execute("postgres", "ALTER SYSTEM RESET ssl");
+            target.setHbaRules(TRUST_ALL);
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    private static PgClientConfig config(String host, TlsMode mode, Path ca) {
+        return PgClientConfig.of(host, PG.target().port(), db, "postgres", "").withTls(mode, ca);
+    }
+
+    @Test
+    void requireAndPreferEncryptWithoutCheckingTheCertificate() throws Exception {
+        assertEncrypted(config("127.0.0.1", TlsMode.REQUIRE, null));
+        assertEncrypted(config("127.0.0.1", TlsMode.PREFER, null));
+    }
+
+    @Test
+    void verifyFullAcceptsTheTrustedCertificateForItsHostName() throws Exception {
+        assertEncrypted(config("localhost", TlsMode.VERIFY_FULL, serverCert));
+    }
+
+    @Test
+    void verifyFullRejectsAHostNameTheCertificateDoesNotName() {
+        PgException e = failure(PgClient.connect(config("127.0.0.1", TlsMode.VERIFY_FULL, serverCert), group));
+        assertThat(e.sqlState()).isEqualTo(PgException.UNABLE_TO_CONNECT);
+        assertThat(e.getMessage()).contains("TLS handshake");
+    }
+
+    @Test
+    void verifyFullRejectsACertificateTheJdkTrustStoreDoesNotTrust() {
+        PgException e = failure(PgClient.connect(config("localhost", TlsMode.VERIFY_FULL, null), group));
+        assertThat(e.sqlState()).isEqualTo(PgException.UNABLE_TO_CONNECT);
+    }
+
+    @Test
+    void scramWorksOverTlsWithoutChannelBinding() throws Exception {
+        PgClientConfig scram = config("127.0.0.1", TlsMode.REQUIRE, null).withUser("u_tls", "over tls");
+        PgConnection c = PgClient.connect(scram, group).get(60, TimeUnit.SECONDS);
+        try {
+            assertThat(c.simpleQuery("SELECT current_user").get(60, TimeUnit.SECONDS))
+                    .contains(new DataRow(List.of(utf8("u_tls"))));
+        } finally {
+            c.close().get(60, TimeUnit.SECONDS);
+        }
+    }
+
+    private static void assertEncrypted(PgClientConfig config) throws Exception {
+        PgConnection c = PgClient.connect(config, group).get(60, TimeUnit.SECONDS);
+        try {
+            List<BackendMessage> reply = c.simpleQuery("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+                    .get(60, TimeUnit.SECONDS);
+            assertThat(reply).as(config.tlsMode().configName()).contains(new DataRow(List.of(utf8("t"))));
+        } finally {
+            c.close().get(60, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Writes server.crt and server.key (0600, as PostgreSQL demands) into the data directory; returns the cert. */
+    private static Path writeSelfSignedCertificate(Path dataDirectory) throws Exception {
+        Path store = keys.resolve("server.p12");
+        Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair", "-alias", "pg", "-keyalg", "RSA", "-keysize", "2048", "-validity", "2",
+                "-dname", "CN=localhost", "-ext", "SAN=dns:localhost",
+                "-keystore", store.toString(), "-storetype", "PKCS12", "-storepass", "changeit")
+                .redirectErrorStream(true).start();
+        String output = new String(keytool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(keytool.waitFor()).as("keytool: %s", output).isZero();
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(store)) {
+            ks.load(in, "changeit".toCharArray());
+        }
+        Key key = ks.getKey("pg", "changeit".toCharArray());
+        Path cert = dataDirectory.resolve("server.crt");
+        Path keyFile = dataDirectory.resolve("server.key");
+        Files.writeString(cert, pem("CERTIFICATE", ks.getCertificate("pg").getEncoded()));
+        Files.writeString(keyFile, pem("PRIVATE KEY", key.getEncoded()));
+        restrict(keyFile);
+        return cert;
+    }
+
+    private static void restrict(Path file) throws IOException {
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    }
+
+    private static String pem(String type, byte[] der) {
+        return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
+                + "\n-----END " + type + "-----\n";
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static PgException failure(CompletableFuture<?> future) {
+        Throwable thrown = catchThrowable(() -> future.get(60, TimeUnit.SECONDS));
+        assertThat(thrown).isInstanceOf(ExecutionException.class).hasCauseInstanceOf(PgException.class);
+        return (PgException) thrown.getCause();
+    }
+}
