@@ -1,0 +1,73 @@
+package dev.tandem.proxy.capture;
+
+import dev.tandem.protocol.sql.TableName;
+import java.util.List;
+
+/**
+ * One write the source executed for a mirrored table, captured exactly as the application sent it.
+ * {@link #table()} is resolved (its schema is never null); {@link #sourceRows()} is the row count of the source's
+ * CommandComplete tag, or -1 when the source did not report one.
+ */
+public sealed interface CapturedStatement {
+
+    TableName table();
+
+    long sourceRows();
+
+    /** The application's SQL text: a whole statement for the simple protocol, the Parse text for the extended one. */
+    String sql();
+
+    /** Bytes of payload, for size limits and lag in bytes. */
+    long payloadBytes();
+
+    /** A statement from a simple Query message (one statement of it, cut out of a multi-statement string). */
+    record Simple(TableName table, long sourceRows, String sql) implements CapturedStatement {
+        @Override
+        public long payloadBytes() {
+            return sql.length();
+        }
+    }
+
+    /**
+     * An extended-protocol execution: Parse text and parameter type OIDs, Bind formats and values, byte for byte.
+     * A null parameter value is SQL NULL.
+     */
+    record Extended(TableName table, long sourceRows, String sql, int[] parameterTypes, short[] parameterFormats,
+                    byte[][] parameters) implements CapturedStatement {
+        @Override
+        public long payloadBytes() {
+            long n = sql.length();
+            for (byte[] p : parameters) {
+                n += p == null ? 0 : p.length;
+            }
+            return n;
+        }
+
+        @Override
+        public String toString() {
+            // Parameter values are application data: never in logs.
+            return "Extended[table=" + table + ", sourceRows=" + sourceRows + ", parameters=" + parameters.length + "]";
+        }
+    }
+
+    /** {@code COPY ... FROM STDIN} and the CopyData payloads the client sent, in order. */
+    record Copy(TableName table, long sourceRows, String sql, List<byte[]> data) implements CapturedStatement {
+        public Copy {
+            data = List.copyOf(data);
+        }
+
+        @Override
+        public long payloadBytes() {
+            long n = sql.length();
+            for (byte[] d : data) {
+                n += d.length;
+            }
+            return n;
+        }
+
+        @Override
+        public String toString() {
+            return "Copy[table=" + table + ", sourceRows=" + sourceRows + ", chunks=" + data.size() + "]";
+        }
+    }
+}

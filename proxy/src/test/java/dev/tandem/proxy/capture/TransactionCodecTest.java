@@ -1,0 +1,60 @@
+package dev.tandem.proxy.capture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tandem.protocol.sql.TableName;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class TransactionCodecTest {
+
+    @Test
+    void roundTripsEveryStatementKindByteForByte() {
+        TableName t = new TableName("public", "Metrics");
+        CapturedTransaction tx = new CapturedTransaction("app", "writer", 42, List.of("tenant", "public"), 1_700_000_000_000L,
+                List.of(new CapturedStatement.Simple(t, 2, "INSERT INTO \"Metrics\" VALUES (1), (2)"),
+                        new CapturedStatement.Extended(t, 1, "INSERT INTO \"Metrics\" VALUES ($1, $2)",
+                                new int[] {1184, 0}, new short[] {1, 0},
+                                new byte[][] {{0, 1, 2, (byte) 0xff}, null}),
+                        new CapturedStatement.Copy(t, 3, "COPY \"Metrics\" FROM STDIN",
+                                List.of("1\n2\n".getBytes(StandardCharsets.UTF_8), "3\n".getBytes(StandardCharsets.UTF_8)))));
+
+        CapturedTransaction back = TransactionCodec.decode(TransactionCodec.encode(tx));
+
+        assertThat(back.database()).isEqualTo("app");
+        assertThat(back.user()).isEqualTo("writer");
+        assertThat(back.sessionId()).isEqualTo(42);
+        assertThat(back.committedAt()).isEqualTo(1_700_000_000_000L);
+        assertThat(back.searchPath()).containsExactly("tenant", "public");
+        assertThat(back.statements()).hasSize(3);
+        assertThat(back.statements().get(0)).isEqualTo(tx.statements().get(0));
+        CapturedStatement.Extended e = (CapturedStatement.Extended) back.statements().get(1);
+        assertThat(e.table()).isEqualTo(t);
+        assertThat(e.parameterTypes()).containsExactly(1184, 0);
+        assertThat(e.parameterFormats()).containsExactly((short) 1, (short) 0);
+        assertThat(e.parameters()[0]).containsExactly(0, 1, 2, 0xff);
+        assertThat(e.parameters()[1]).isNull();
+        CapturedStatement.Copy c = (CapturedStatement.Copy) back.statements().get(2);
+        assertThat(c.data()).hasSize(2);
+        assertThat(new String(c.data().get(1), StandardCharsets.UTF_8)).isEqualTo("3\n");
+        assertThat(c.sourceRows()).isEqualTo(3);
+    }
+
+    @Test
+    void refusesARecordOfAnotherVersionClearly() {
+        assertThatThrownBy(() -> TransactionCodec.decode(new byte[] {9, 0, 0}))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("spool record version 9 is not supported");
+        assertThatThrownBy(() -> TransactionCodec.decode(new byte[] {1, 0, 0}))
+                .hasMessageContaining("truncated spool record");
+    }
+
+    @Test
+    void neverPrintsParameterValues() {
+        var e = new CapturedStatement.Extended(new TableName("public", "t"), 1, "INSERT INTO t VALUES ($1)", new int[] {25},
+                new short[] {0}, new byte[][] {"secret-value".getBytes(StandardCharsets.UTF_8)});
+        assertThat(e.toString()).doesNotContain("secret-value");
+    }
+}
