@@ -1,0 +1,62 @@
+package dev.tandem.protocol.sql;
+
+/**
+ * Names whose value differs between the source's execution of an INSERT and its replay on the target: functions
+ * (which count only when called, {@code now()}), SQL value keywords (no parentheses, {@code current_timestamp}) and
+ * the special date/time input strings ({@code 'now'::timestamptz}).
+ */
+final class NonDeterminism {
+
+    /** Counted only when followed by {@code (}. */
+    private static final String[] FUNCTIONS = {
+        "now", "transaction_timestamp", "statement_timestamp", "clock_timestamp", "timeofday",
+        "random", "random_normal", "gen_random_uuid", "gen_random_bytes", "uuid_generate_v1", "uuid_generate_v1mc",
+        "uuid_generate_v4", "uuidv4", "uuidv7", "nextval", "currval", "setval", "txid_current",
+        "pg_current_xact_id"
+    };
+
+    /** SQL value functions, written without parentheses. */
+    private static final String[] KEYWORDS = {
+        "current_timestamp", "current_date", "current_time", "localtime", "localtimestamp"
+    };
+
+    private static final String[] SPECIAL_DATES = {"now", "today", "tomorrow", "yesterday"};
+
+    private NonDeterminism() {
+    }
+
+    /** The function name {@code sql[start, end)} matches (ASCII case-insensitive), or null. */
+    static String function(String sql, int start, int end, boolean ignoreCase) {
+        return match(FUNCTIONS, sql, start, end, ignoreCase);
+    }
+
+    static String keyword(String sql, int start, int end) {
+        return match(KEYWORDS, sql, start, end, true);
+    }
+
+    /** {@code 'now'} and friends, as PostgreSQL's date/time input reads them: trimmed, any case. */
+    static String specialDate(String value) {
+        String v = value.trim();
+        for (String s : SPECIAL_DATES) {
+            if (v.equalsIgnoreCase(s)) {
+                return "'" + s + "'";
+            }
+        }
+        return null;
+    }
+
+    private static String match(String[] names, String sql, int start, int end, boolean ignoreCase) {
+        int length = end - start;
+        if (length < 3 || length > 21) {
+            return null;
+        }
+        for (String name : names) {
+            if (name.length() == length && (ignoreCase
+                    ? Keywords.equalsIgnoreCase(sql, start, end, name)
+                    : sql.startsWith(name, start))) {
+                return name;
+            }
+        }
+        return null;
+    }
+}
