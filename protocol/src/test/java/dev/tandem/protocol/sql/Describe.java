@@ -15,6 +15,15 @@ final class Describe {
     }
 
     static String one(ClassifiedStatement s) {
+        return one(s, true);
+    }
+
+    /** Without COPY's option text, which keeps the original spelling and so varies with comments and case. */
+    static String withoutCopyOptions(List<ClassifiedStatement> statements) {
+        return statements.stream().map(s -> one(s, false)).collect(Collectors.joining(" ; "));
+    }
+
+    private static String one(ClassifiedStatement s, boolean copyOptions) {
         StringBuilder b = new StringBuilder(s.kind().name());
         if (s.txCommand() != null) {
             b.append(' ').append(s.txCommand());
@@ -40,7 +49,7 @@ final class Describe {
         if (s.copyFormat() != null) {
             b.append(" format=").append(s.copyFormat());
         }
-        if (s.copyOptions() != null) {
+        if (copyOptions && s.copyOptions() != null) {
             b.append(" opts=").append(s.copyOptions());
         }
         if (s.searchPath() != null) {
@@ -48,7 +57,7 @@ final class Describe {
             flag(b, s.searchPath().local(), "local");
         }
         if (s.inner() != null) {
-            b.append(" inner=(").append(one(s.inner())).append(')');
+            b.append(" inner=(").append(one(s.inner(), copyOptions)).append(')');
         }
         flag(b, s.malformed(), "malformed");
         return b.toString();
