@@ -496,6 +496,27 @@ public final class SqlLexer {
         return q;
     }
 
+    private static final byte DIGIT = 1;
+    private static final byte LETTER = 2;
+    private static final byte DOLLAR = 4;
+    private static final byte OP = 8;
+    private static final byte[] ASCII_CLASS = new byte[128];
+
+    static {
+        for (char c = '0'; c <= '9'; c++) {
+            ASCII_CLASS[c] = DIGIT;
+        }
+        for (char c = 'a'; c <= 'z'; c++) {
+            ASCII_CLASS[c] = LETTER;
+            ASCII_CLASS[c - 'a' + 'A'] = LETTER;
+        }
+        ASCII_CLASS['_'] = LETTER;
+        ASCII_CLASS['$'] = DOLLAR;
+        for (char c : "~!@#^&|`?+-*/%<>=".toCharArray()) {
+            ASCII_CLASS[c] = OP;
+        }
+    }
+
     static boolean isDigit(char c) {
         return c >= '0' && c <= '9';
     }
@@ -514,21 +535,18 @@ public final class SqlLexer {
 
     /** PostgreSQL works on bytes: every byte of a multi-byte character is >= 0x80 and counts as a letter. */
     static boolean isIdentStart(char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
+        return c >= 0x80 || ASCII_CLASS[c] == LETTER;
     }
 
     static boolean isIdentCont(char c) {
-        return isIdentStart(c) || isDigit(c) || c == '$';
+        return c >= 0x80 || (ASCII_CLASS[c] & (LETTER | DIGIT | DOLLAR)) != 0;
     }
 
     private static boolean isDollarTagChar(char c) {
-        return isIdentStart(c) || isDigit(c);
+        return c >= 0x80 || (ASCII_CLASS[c] & (LETTER | DIGIT)) != 0;
     }
 
     private static boolean isOpChar(char c) {
-        return switch (c) {
-            case '~', '!', '@', '#', '^', '&', '|', '`', '?', '+', '-', '*', '/', '%', '<', '>', '=' -> true;
-            default -> false;
-        };
+        return c < 0x80 && ASCII_CLASS[c] == OP;
     }
 }

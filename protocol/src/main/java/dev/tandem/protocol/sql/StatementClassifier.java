@@ -5,7 +5,6 @@ import dev.tandem.protocol.sql.ClassifiedStatement.Kind;
 import dev.tandem.protocol.sql.ClassifiedStatement.TxCommand;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -64,7 +63,7 @@ public final class StatementClassifier {
         private boolean withClause;
         private boolean dataModifyingWith;
         private boolean explainAnalyzeWrite;
-        private Set<String> nonDeterministic;
+        private List<String> nonDeterministic;
         private CopyFormat copyFormat;
         private String copyOptions;
         private TxCommand txCommand;
@@ -82,7 +81,7 @@ public final class StatementClassifier {
             List<TableName> all = tables != null ? tables : table != null ? List.of(table) : List.of();
             return new ClassifiedStatement(kind, t.start(from), t.end(to - 1), malformed, all, columns, hasSelect,
                     onConflict, returning, withClause, dataModifyingWith, explainAnalyzeWrite,
-                    nonDeterministic == null ? Set.of() : nonDeterministic, copyFormat, copyOptions, txCommand, name,
+                    nonDeterministic == null ? Set.of() : Set.of(nonDeterministic.toArray(new String[0])), copyFormat, copyOptions, txCommand, name,
                     searchPath, inner);
         }
 
@@ -543,9 +542,11 @@ public final class StatementClassifier {
                 return;
             }
             if (nonDeterministic == null) {
-                nonDeterministic = new LinkedHashSet<>();
+                nonDeterministic = new ArrayList<>(2);
             }
-            nonDeterministic.add(found);
+            if (!nonDeterministic.contains(found)) {
+                nonDeterministic.add(found);
+            }
         }
 
         private void update(int i) {

@@ -18,6 +18,11 @@ public final class StatementSplitter {
     /** The statement's parentheses do not balance. */
     static final int UNBALANCED = 1;
 
+    private static final int LEFT_PAREN = TokenKind.LEFT_PAREN.ordinal();
+    private static final int RIGHT_PAREN = TokenKind.RIGHT_PAREN.ordinal();
+    private static final int IDENTIFIER = TokenKind.IDENTIFIER.ordinal();
+    private static final int SEMICOLON = TokenKind.SEMICOLON.ordinal();
+
     private StatementSplitter() {
     }
 
@@ -45,7 +50,7 @@ public final class StatementSplitter {
         char[] words = new char[4];
         int size = tokens.size();
         for (int i = 0; i <= size; i++) {
-            if (i == size || (tokens.is(i, TokenKind.SEMICOLON) && parenDepth == 0 && beginDepth == 0)) {
+            if (i == size || (tokens.kindOrdinal(i) == SEMICOLON && parenDepth == 0 && beginDepth == 0)) {
                 if (i > first) {
                     if (n + STRIDE > out.length) {
                         out = Arrays.copyOf(out, out.length * 2);
@@ -59,37 +64,36 @@ public final class StatementSplitter {
                 parenDepth = 0;
                 beginDepth = 0;
                 unbalanced = false;
-                wordCount = 0;
-                Arrays.fill(words, '\0');
+                if (wordCount > 0) {
+                    wordCount = 0;
+                    Arrays.fill(words, '\0');
+                }
                 continue;
             }
-            switch (tokens.kind(i)) {
-                case LEFT_PAREN -> parenDepth++;
-                case RIGHT_PAREN -> {
-                    if (parenDepth > 0) {
-                        parenDepth--;
-                    } else {
-                        unbalanced = true;
-                    }
+            int kind = tokens.kindOrdinal(i);
+            if (kind == LEFT_PAREN) {
+                parenDepth++;
+            } else if (kind == RIGHT_PAREN) {
+                if (parenDepth > 0) {
+                    parenDepth--;
+                } else {
+                    unbalanced = true;
                 }
-                case IDENTIFIER -> {
-                    if (wordCount < words.length && isFunctionHeaderWord(tokens, i)) {
-                        words[wordCount] = Character.toLowerCase(tokens.sql().charAt(tokens.start(i)));
-                    }
-                    wordCount++;
-                    if (parenDepth == 0 && startsFunctionDefinition(words)) {
-                        if (tokens.isKeyword(i, "begin")) {
+            } else if (kind == IDENTIFIER) {
+                if (wordCount < words.length && isFunctionHeaderWord(tokens, i)) {
+                    words[wordCount] = Character.toLowerCase(tokens.sql().charAt(tokens.start(i)));
+                }
+                wordCount++;
+                if (parenDepth == 0 && words[0] == 'c' && startsFunctionDefinition(words)) {
+                    if (tokens.isKeyword(i, "begin")) {
+                        beginDepth++;
+                    } else if (tokens.isKeyword(i, "case")) {
+                        if (beginDepth >= 1) {
                             beginDepth++;
-                        } else if (tokens.isKeyword(i, "case")) {
-                            if (beginDepth >= 1) {
-                                beginDepth++;
-                            }
-                        } else if (tokens.isKeyword(i, "end") && beginDepth > 0) {
-                            beginDepth--;
                         }
+                    } else if (tokens.isKeyword(i, "end") && beginDepth > 0) {
+                        beginDepth--;
                     }
-                }
-                default -> {
                 }
             }
         }
@@ -97,6 +101,10 @@ public final class StatementSplitter {
     }
 
     private static boolean isFunctionHeaderWord(TokenBuffer tokens, int i) {
+        int length = tokens.end(i) - tokens.start(i);
+        if (length != 6 && length != 2 && length != 7 && length != 8 && length != 9) {
+            return false;
+        }
         return tokens.isKeyword(i, "create") || tokens.isKeyword(i, "function") || tokens.isKeyword(i, "procedure")
                 || tokens.isKeyword(i, "or") || tokens.isKeyword(i, "replace");
     }

@@ -50,6 +50,11 @@ public final class TokenBuffer {
         return count;
     }
 
+    /** The kind's ordinal, for hot loops that switch on it without the enum look-up. */
+    int kindOrdinal(int i) {
+        return data[i * STRIDE] & KIND_MASK;
+    }
+
     public TokenKind kind(int i) {
         return TokenKind.of(data[i * STRIDE] & KIND_MASK);
     }
