@@ -34,6 +34,25 @@ final class NonDeterminism {
         return match(KEYWORDS, sql, start, end, true);
     }
 
+    /**
+     * A cheap filter before decoding a string token {@code sql[start, end)}: short, and its first non-blank
+     * character after the quote can start one of the special values.
+     */
+    static boolean maybeSpecialDate(String sql, int start, int end) {
+        if (end - start > 20) {
+            return false;
+        }
+        int p = sql.charAt(start) == '$' ? sql.indexOf('$', start + 1) + 1 : sql.indexOf('\'', start) + 1;
+        while (p < end && sql.charAt(p) == ' ') {
+            p++;
+        }
+        if (p >= end) {
+            return false;
+        }
+        char c = (char) (sql.charAt(p) | 0x20);
+        return c == 'n' || c == 't' || c == 'y';
+    }
+
     /** {@code 'now'} and friends, as PostgreSQL's date/time input reads them: trimmed, any case. */
     static String specialDate(String value) {
         String v = value.trim();

@@ -524,7 +524,7 @@ public final class StatementClassifier {
                         }
                     }
                     case STRING -> {
-                        if (t.end(i) - t.start(i) <= 16) {
+                        if (NonDeterminism.maybeSpecialDate(sql, t.start(i), t.end(i))) {
                             String value = t.stringValue(i);
                             if (value != null) {
                                 addNonDeterministic(NonDeterminism.specialDate(value));
@@ -742,6 +742,7 @@ public final class StatementClassifier {
                 return;
             }
             inner = classify(t, j + 1, to, 0);
+            malformed |= inner.malformed();
         }
 
         private void explain(int i) {

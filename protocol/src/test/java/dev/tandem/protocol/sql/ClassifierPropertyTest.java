@@ -106,6 +106,43 @@ class ClassifierPropertyTest {
         }
     }
 
+    /** Characters that start or end every lexical construct, so random strings hit every edge. */
+    private static final String SOUP = "'\"$;()-/*\\eEuU&xXbBnN01_ a\n.:=,[]";
+    private static final String[] WORDS = {"INSERT", "INTO", "WITH", "AS", "COPY", "FROM", "STDIN", "BEGIN", "CREATE",
+        "FUNCTION", "END", "CASE", "UESCAPE", "EXPLAIN", "ANALYZE", "PREPARE", "SET", "search_path", "TO", "ON",
+        "CONFLICT", "RETURNING", "SELECT", "TRUNCATE", "ONLY", "$1", "$$", "$a$", "/*", "*/", "--", "E'", "U&\""};
+
+    @Test
+    void neverThrowsAndKeepsSpansInsideTheInput() {
+        long seed = Long.getLong("sql.seed", System.nanoTime());
+        Random random = new Random(seed);
+        for (int n = 0; n < CASES; n++) {
+            StringBuilder b = new StringBuilder();
+            int length = random.nextInt(40);
+            for (int i = 0; i < length; i++) {
+                if (random.nextInt(3) == 0) {
+                    b.append(WORDS[random.nextInt(WORDS.length)]).append(' ');
+                } else {
+                    b.append(SOUP.charAt(random.nextInt(SOUP.length())));
+                }
+            }
+            String sql = b.toString();
+            List<ClassifiedStatement> result;
+            try {
+                result = StatementClassifier.classify(sql);
+            } catch (RuntimeException e) {
+                throw new AssertionError("seed " + seed + " (replay with -Dsql.seed=" + seed + "), case " + n + ": "
+                        + sql, e);
+            }
+            int previousEnd = 0;
+            for (ClassifiedStatement s : result) {
+                assertThat(s.start()).as("seed %d, case %d: %s", seed, n, sql).isBetween(previousEnd, s.end());
+                assertThat(s.end()).as("seed %d, case %d: %s", seed, n, sql).isLessThanOrEqualTo(sql.length());
+                previousEnd = s.end();
+            }
+        }
+    }
+
     private static String separator(Random random) {
         return SEPARATORS[random.nextInt(SEPARATORS.length)];
     }
