@@ -22,9 +22,10 @@ import java.util.Set;
  * @param withClause          the statement starts with a WITH clause
  * @param dataModifyingWith   a WITH clause holds INSERT/UPDATE/DELETE/MERGE: a write the statement's kind hides
  * @param explainAnalyzeWrite EXPLAIN ANALYZE of a writing statement: it executes, so it writes
- * @param nonDeterministic    for INSERT: lower-case names of the non-deterministic functions and keywords it calls
- *                            ({@code now}, {@code current_timestamp}, {@code nextval}, ...) and {@code 'now'}-style
- *                            special date/time constants; empty otherwise
+ * @param nonDeterministic    for INSERT: lower-case names of the non-deterministic functions and keywords in its
+ *                            source and ON CONFLICT action ({@code now}, {@code current_timestamp}, {@code nextval},
+ *                            {@code current_user}, ...) and {@code 'now'}-style special date/time constants
+ *                            (reported with their quotes); empty otherwise
  * @param copyFormat          COPY's data format; null for other kinds
  * @param copyOptions         COPY's option text after the source/destination ({@code WITH (FORMAT csv)},
  *                            {@code CSV HEADER}), null when there is none

@@ -3,7 +3,8 @@ package dev.tandem.protocol.sql;
 /**
  * Names whose value differs between the source's execution of an INSERT and its replay on the target: functions
  * (which count only when called, {@code now()}), SQL value keywords (no parentheses, {@code current_timestamp}) and
- * the special date/time input strings ({@code 'now'::timestamptz}).
+ * the special date/time input strings ({@code 'now'::timestamptz}). Besides clocks, random values and sequences,
+ * that includes the session's identity: the mirror replays as its own user, from its own address and backend.
  */
 final class NonDeterminism {
 
@@ -12,12 +13,14 @@ final class NonDeterminism {
         "now", "transaction_timestamp", "statement_timestamp", "clock_timestamp", "timeofday",
         "random", "random_normal", "gen_random_uuid", "gen_random_bytes", "uuid_generate_v1", "uuid_generate_v1mc",
         "uuid_generate_v4", "uuidv4", "uuidv7", "nextval", "currval", "setval", "txid_current",
-        "pg_current_xact_id"
+        "pg_current_xact_id", "txid_current_if_assigned", "pg_backend_pid", "inet_client_addr", "inet_client_port",
+        "current_schema"
     };
 
     /** SQL value functions, written without parentheses. */
     private static final String[] KEYWORDS = {
-        "current_timestamp", "current_date", "current_time", "localtime", "localtimestamp"
+        "current_timestamp", "current_date", "current_time", "localtime", "localtimestamp",
+        "current_user", "session_user", "current_role", "user", "current_catalog", "current_schema"
     };
 
     private static final String[] SPECIAL_DATES = {"now", "today", "tomorrow", "yesterday"};
@@ -66,7 +69,7 @@ final class NonDeterminism {
 
     private static String match(String[] names, String sql, int start, int end, boolean ignoreCase) {
         int length = end - start;
-        if (length < 3 || length > 21) {
+        if (length < 3 || length > 24) {
             return null;
         }
         for (String name : names) {

@@ -6,6 +6,7 @@ import dev.tandem.protocol.sql.ClassifiedStatement.TxCommand;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -239,7 +240,7 @@ public final class StatementClassifier {
                 return;
             }
             if (!is(i, TokenKind.IDENTIFIER)) {
-                malformed |= is(i, TokenKind.UNTERMINATED_COMMENT) || !t.isName(i);
+                malformed |= !t.isName(i);
                 return;
             }
             String sql = t.sql();
@@ -783,7 +784,7 @@ public final class StatementClassifier {
             if (value == null) {
                 return false;
             }
-            switch (value.toLowerCase(java.util.Locale.ROOT)) {
+            switch (value.toLowerCase(Locale.ROOT)) {
                 case "true", "on", "1", "yes", "t", "y":
                     return true;
                 default:

@@ -78,6 +78,10 @@ class StatementClassifierTest {
                         + "nextval('s'), txid_current())",
                         "INSERT table=t nondet=gen_random_uuid,nextval,random,txid_current,uuid_generate_v4"),
                 arguments("INSERT INTO t VALUES (pg_catalog.now())", "INSERT table=t nondet=now"),
+                arguments("INSERT INTO t VALUES (current_user, USER, session_user, current_schema(), current_catalog, "
+                        + "pg_backend_pid(), inet_client_addr())", "INSERT table=t nondet=current_catalog,"
+                        + "current_schema,current_user,inet_client_addr,pg_backend_pid,session_user,user"),
+                arguments("INSERT INTO t VALUES (x.user, \"user\", user_id, now)", "INSERT table=t"),
                 arguments("INSERT INTO t VALUES (\"now\"())", "INSERT table=t nondet=now"),
                 arguments("INSERT INTO t VALUES (\"NOW\"(), \"current_timestamp\")", "INSERT table=t"),
                 arguments("INSERT INTO t (now, random) VALUES (1, 2)", "INSERT table=t cols=now,random"),
