@@ -2,7 +2,6 @@ package dev.tandem.protocol.sql;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * PostgreSQL's rules for identifiers and literals, for every piece of SQL Tandem generates itself. User input never
@@ -43,13 +42,36 @@ public final class Identifiers {
 
     /**
      * Normalises one identifier as PostgreSQL does: unquoted folds to lower case, {@code "Quoted"} keeps its case
-     * with {@code ""} unescaped.
+     * with {@code ""} unescaped. Only ASCII letters fold, as in PostgreSQL's {@code downcase_identifier} for UTF-8
+     * databases: {@code Ä} stays {@code Ä}, and no locale can turn {@code I} into a dotless {@code ı}.
      */
     public static String normalize(String identifier) {
         if (identifier.length() >= 2 && identifier.charAt(0) == '"' && identifier.charAt(identifier.length() - 1) == '"') {
             return identifier.substring(1, identifier.length() - 1).replace("\"\"", "\"");
         }
-        return identifier.toLowerCase(Locale.ROOT);
+        return asciiLowerCase(identifier);
+    }
+
+    private static String asciiLowerCase(String identifier) {
+        int n = identifier.length();
+        int i = 0;
+        while (i < n && !isAsciiUpper(identifier.charAt(i))) {
+            i++;
+        }
+        if (i == n) {
+            return identifier;
+        }
+        char[] chars = identifier.toCharArray();
+        for (; i < n; i++) {
+            if (isAsciiUpper(chars[i])) {
+                chars[i] += 'a' - 'A';
+            }
+        }
+        return new String(chars);
+    }
+
+    private static boolean isAsciiUpper(char c) {
+        return c >= 'A' && c <= 'Z';
     }
 
     /**

@@ -31,6 +31,14 @@ class IdentifiersTest {
     }
 
     @Test
+    void foldsOnlyAsciiLettersLikePostgresInUtf8() {
+        assertThat(Identifiers.normalize("ÄBC")).isEqualTo("Äbc");
+        assertThat(Identifiers.normalize("TITLE")).isEqualTo("title"); // never a Turkish dotless i
+        String lower = "already_lower";
+        assertThat(Identifiers.normalize(lower)).isSameAs(lower); // nothing to fold, nothing copied
+    }
+
+    @Test
     void parsesQualifiedNames() {
         assertThat(Identifiers.parseQualifiedName("public.Metrics")).isEqualTo(List.of("public", "metrics"));
         assertThat(Identifiers.parseQualifiedName("\"My.Schema\".\"T\"\"x\"")).isEqualTo(List.of("My.Schema", "T\"x"));

@@ -1,0 +1,123 @@
+package dev.tandem.protocol.sql;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * One statement of a SQL string and what it does, as far as the proxy needs to know.
+ *
+ * @param kind                what the statement is
+ * @param start               offset of its first token in the original string
+ * @param end                 offset after its last token (the separating {@code ;} excluded)
+ * @param malformed           PostgreSQL would reject it (unterminated quote/comment/dollar quote, unbalanced
+ *                            parentheses, a missing table name...): the proxy should treat it as not mirrorable
+ * @param tables              target tables: INSERT/COPY/UPDATE/DELETE/MERGE one, TRUNCATE and DROP TABLE all listed,
+ *                            DDL when obvious (CREATE/ALTER/DROP TABLE, CREATE INDEX ... ON, SELECT INTO); else empty
+ * @param columns             INSERT's or COPY's explicit column list, normalised; empty when absent
+ * @param hasSelect           INSERT's rows depend on a query: {@code INSERT ... SELECT/TABLE/(query)}, or a
+ *                            sub-SELECT in VALUES or ON CONFLICT (replaying it on the target reads target data)
+ * @param onConflict          INSERT ... ON CONFLICT
+ * @param returning           INSERT/UPDATE/DELETE/MERGE ... RETURNING
+ * @param withClause          the statement starts with a WITH clause
+ * @param dataModifyingWith   a WITH clause holds INSERT/UPDATE/DELETE/MERGE: a write the statement's kind hides
+ * @param explainAnalyzeWrite EXPLAIN ANALYZE of a writing statement: it executes, so it writes
+ * @param nonDeterministic    for INSERT: lower-case names of the non-deterministic functions and keywords in its
+ *                            source and ON CONFLICT action ({@code now}, {@code current_timestamp}, {@code nextval},
+ *                            {@code current_user}, ...) and {@code 'now'}-style special date/time constants
+ *                            (reported with their quotes); empty otherwise
+ * @param copyFormat          COPY's data format; null for other kinds
+ * @param copyOptions         COPY's option text after the source/destination ({@code WITH (FORMAT csv)},
+ *                            {@code CSV HEADER}), null when there is none
+ * @param txCommand           for TRANSACTION, which command; null otherwise
+ * @param name                SAVEPOINT/RELEASE/ROLLBACK TO: the savepoint (normalised); PREPARE TRANSACTION,
+ *                            COMMIT/ROLLBACK PREPARED: the transaction id; PREPARE/EXECUTE: the prepared statement;
+ *                            null otherwise
+ * @param searchPath          the statement's effect on {@code search_path}, null when it has none
+ * @param inner               PREPARE ... AS and EXPLAIN: the wrapped statement; null otherwise
+ */
+public record ClassifiedStatement(
+        Kind kind,
+        int start,
+        int end,
+        boolean malformed,
+        List<TableName> tables,
+        List<String> columns,
+        boolean hasSelect,
+        boolean onConflict,
+        boolean returning,
+        boolean withClause,
+        boolean dataModifyingWith,
+        boolean explainAnalyzeWrite,
+        Set<String> nonDeterministic,
+        CopyFormat copyFormat,
+        String copyOptions,
+        TxCommand txCommand,
+        String name,
+        SearchPath searchPath,
+        ClassifiedStatement inner) {
+
+    public ClassifiedStatement {
+        Objects.requireNonNull(kind, "kind");
+        tables = List.copyOf(tables);
+        columns = List.copyOf(columns);
+        nonDeterministic = Set.copyOf(nonDeterministic);
+    }
+
+    /** The first target table, or null. */
+    public TableName table() {
+        return tables.isEmpty() ? null : tables.get(0);
+    }
+
+    /** This statement's text in {@code sql}, the string it was classified from. */
+    public String text(String sql) {
+        return sql.substring(start, end);
+    }
+
+    public enum Kind {
+        INSERT,
+        /** {@code COPY ... FROM STDIN}: the data follows as CopyData messages. */
+        COPY_FROM_STDIN,
+        /** COPY TO (anything), COPY FROM a file or program. */
+        COPY_OTHER,
+        UPDATE,
+        DELETE,
+        TRUNCATE,
+        MERGE,
+        /** SELECT, VALUES, TABLE: including {@code SELECT f()}, whose writes (if any) are invisible here. */
+        SELECT,
+        /** CREATE, ALTER, DROP, COMMENT, GRANT, REVOKE, SECURITY LABEL, IMPORT FOREIGN SCHEMA, SELECT INTO. */
+        DDL,
+        TRANSACTION,
+        /** SET and RESET of any setting. */
+        SET,
+        /** {@code PREPARE name AS ...} (not PREPARE TRANSACTION). */
+        PREPARE,
+        EXECUTE,
+        CALL,
+        OTHER
+    }
+
+    public enum TxCommand {
+        /** BEGIN, START TRANSACTION. */
+        BEGIN,
+        /** COMMIT, END. */
+        COMMIT,
+        COMMIT_AND_CHAIN,
+        /** ROLLBACK, ABORT. */
+        ROLLBACK,
+        ROLLBACK_AND_CHAIN,
+        SAVEPOINT,
+        RELEASE,
+        ROLLBACK_TO_SAVEPOINT,
+        PREPARE_TRANSACTION,
+        COMMIT_PREPARED,
+        ROLLBACK_PREPARED
+    }
+
+    public enum CopyFormat {
+        TEXT,
+        CSV,
+        BINARY
+    }
+}

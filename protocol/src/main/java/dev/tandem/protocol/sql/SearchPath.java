@@ -1,0 +1,20 @@
+package dev.tandem.protocol.sql;
+
+import java.util.List;
+
+/**
+ * What a statement does to {@code search_path}: sets it to {@code schemas} (normalised: identifiers folded, string
+ * constants verbatim, {@code "$user"} kept as is), or back to the server default ({@code isDefault}, from
+ * {@code RESET search_path}, {@code SET search_path TO DEFAULT}, {@code RESET ALL}, {@code DISCARD ALL}).
+ * {@code local} is {@code SET LOCAL}: the change ends with the transaction.
+ */
+public record SearchPath(boolean isDefault, List<String> schemas, boolean local) {
+
+    public SearchPath {
+        schemas = List.copyOf(schemas);
+    }
+
+    public static SearchPath reset(boolean local) {
+        return new SearchPath(true, List.of(), local);
+    }
+}

@@ -1,0 +1,71 @@
+package dev.tandem.protocol.sql;
+
+import java.util.List;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+
+/** A compact, readable rendering of classifications, so tests compare one string per input. */
+final class Describe {
+
+    private Describe() {
+    }
+
+    static String all(List<ClassifiedStatement> statements) {
+        return statements.stream().map(Describe::one).collect(Collectors.joining(" ; "));
+    }
+
+    static String one(ClassifiedStatement s) {
+        return one(s, true);
+    }
+
+    /** Without COPY's option text, which keeps the original spelling and so varies with comments and case. */
+    static String withoutCopyOptions(List<ClassifiedStatement> statements) {
+        return statements.stream().map(s -> one(s, false)).collect(Collectors.joining(" ; "));
+    }
+
+    private static String one(ClassifiedStatement s, boolean copyOptions) {
+        StringBuilder b = new StringBuilder(s.kind().name());
+        if (s.txCommand() != null) {
+            b.append(' ').append(s.txCommand());
+        }
+        if (s.name() != null) {
+            b.append(" name=").append(s.name());
+        }
+        if (!s.tables().isEmpty()) {
+            b.append(" table=").append(s.tables().stream().map(TableName::toString).collect(Collectors.joining(",")));
+        }
+        if (!s.columns().isEmpty()) {
+            b.append(" cols=").append(String.join(",", s.columns()));
+        }
+        flag(b, s.hasSelect(), "select");
+        flag(b, s.onConflict(), "conflict");
+        flag(b, s.returning(), "returning");
+        flag(b, s.withClause(), "with");
+        flag(b, s.dataModifyingWith(), "dmlWith");
+        flag(b, s.explainAnalyzeWrite(), "explainWrite");
+        if (!s.nonDeterministic().isEmpty()) {
+            b.append(" nondet=").append(String.join(",", new TreeSet<>(s.nonDeterministic())));
+        }
+        if (s.copyFormat() != null) {
+            b.append(" format=").append(s.copyFormat());
+        }
+        if (copyOptions && s.copyOptions() != null) {
+            b.append(" opts=").append(s.copyOptions());
+        }
+        if (s.searchPath() != null) {
+            b.append(" path=").append(s.searchPath().isDefault() ? "DEFAULT" : String.join(",", s.searchPath().schemas()));
+            flag(b, s.searchPath().local(), "local");
+        }
+        if (s.inner() != null) {
+            b.append(" inner=(").append(one(s.inner(), copyOptions)).append(')');
+        }
+        flag(b, s.malformed(), "malformed");
+        return b.toString();
+    }
+
+    private static void flag(StringBuilder b, boolean on, String name) {
+        if (on) {
+            b.append(' ').append(name);
+        }
+    }
+}
