@@ -1,0 +1,189 @@
+package dev.tandem.proxy.capture;
+
+import dev.tandem.protocol.sql.ClassifiedStatement;
+import dev.tandem.protocol.sql.ClassifiedStatement.TxCommand;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Decides, from the source's own answers, which captured writes committed. Nothing is released before the source
+ * says so, and everything it committed is released exactly once.
+ *
+ * <pre>
+ *            statement ok                BEGIN                      COMMIT tag "COMMIT"  -> release
+ *   IDLE ----------------> IMPLICIT ----------------> EXPLICIT ---- COMMIT tag "ROLLBACK" -> discard
+ *    ^  ^                     |   (BEGIN keeps what the  |  ^       ROLLBACK               -> discard
+ *    |  |  ReadyForQuery 'I': |    string ran before it) |  |       PREPARE TRANSACTION    -> discard
+ *    |  +-- release ----------+                   error  v  | ROLLBACK TO SAVEPOINT: back to the savepoint
+ *    |                        | error                  FAILED
+ *    |  ReadyForQuery 'I':    v
+ *    +---- discard ---- IMPLICIT_FAILED
+ * </pre>
+ *
+ * The server runs a multi-statement Query, and an extended-protocol batch up to Sync, as one implicit transaction:
+ * an error anywhere in it rolls back all of it, so the buffer is released at ReadyForQuery 'I' only if no error came
+ * since the transaction began. Savepoints are a stack of buffer sizes.
+ */
+public final class TransactionTracker {
+
+    /** Where committed and discarded transactions go. */
+    public interface Listener {
+        void committed(List<CapturedStatement> statements);
+
+        /** A transaction with captured writes rolled back (or was prepared for two-phase commit). */
+        default void discarded(List<CapturedStatement> statements, String why) {
+        }
+    }
+
+    enum State { IDLE, IMPLICIT, IMPLICIT_FAILED, EXPLICIT, FAILED }
+
+    private record Savepoint(String name, int size) {
+    }
+
+    private final Listener listener;
+    private final List<CapturedStatement> buffer = new ArrayList<>();
+    private final List<Savepoint> savepoints = new ArrayList<>();
+    private State state = State.IDLE;
+
+    public TransactionTracker(Listener listener) {
+        this.listener = listener;
+    }
+
+    State state() {
+        return state;
+    }
+
+    /** Bytes of captured payload not yet committed. */
+    public long bufferedBytes() {
+        long n = 0;
+        for (CapturedStatement s : buffer) {
+            n += s.payloadBytes();
+        }
+        return n;
+    }
+
+    /**
+     * The source completed a statement (CommandComplete).
+     *
+     * @param statement what it was, as classified (may be null for a statement the proxy could not classify)
+     * @param tag       the CommandComplete tag
+     * @param captured  the captured write, or null when the statement is not mirrored
+     */
+    public void completed(ClassifiedStatement statement, String tag, CapturedStatement captured) {
+        if (state == State.IDLE) {
+            state = State.IMPLICIT;
+        }
+        if (captured != null) {
+            buffer.add(captured);
+        }
+        if (statement == null || statement.kind() != ClassifiedStatement.Kind.TRANSACTION) {
+            return;
+        }
+        TxCommand command = statement.txCommand();
+        switch (command) {
+            case BEGIN -> state = State.EXPLICIT;
+            case COMMIT, COMMIT_AND_CHAIN -> {
+                if (tag.startsWith("COMMIT")) {
+                    release();
+                } else {
+                    discard("the transaction had failed, so COMMIT rolled it back");
+                }
+                state = command == TxCommand.COMMIT_AND_CHAIN ? State.EXPLICIT : State.IMPLICIT;
+            }
+            case ROLLBACK, ROLLBACK_AND_CHAIN -> {
+                discard("rolled back");
+                state = command == TxCommand.ROLLBACK_AND_CHAIN ? State.EXPLICIT : State.IMPLICIT;
+            }
+            case PREPARE_TRANSACTION -> {
+                discard("PREPARE TRANSACTION: two-phase transactions are not mirrored");
+                state = State.IMPLICIT;
+            }
+            case SAVEPOINT -> savepoints.add(new Savepoint(statement.name(), buffer.size()));
+            case RELEASE -> popThrough(statement.name(), false);
+            case ROLLBACK_TO_SAVEPOINT -> {
+                popThrough(statement.name(), true);
+                if (state == State.FAILED) {
+                    state = State.EXPLICIT;
+                }
+            }
+            default -> {
+                // COMMIT/ROLLBACK PREPARED act on another, already prepared transaction
+            }
+        }
+    }
+
+    /** A write executed but its completion tag will not come (a suspended portal); it counts once committed. */
+    public void executed(CapturedStatement captured) {
+        if (state == State.IDLE) {
+            state = State.IMPLICIT;
+        }
+        buffer.add(captured);
+    }
+
+    /** The source reported an error: the current transaction, implicit or explicit, is aborted. */
+    public void error() {
+        state = switch (state) {
+            case IDLE, IMPLICIT, IMPLICIT_FAILED -> State.IMPLICIT_FAILED;
+            case EXPLICIT, FAILED -> State.FAILED;
+        };
+    }
+
+    /** ReadyForQuery with transaction status 'I', 'T' or 'E'. */
+    public void ready(char status) {
+        if (status == 'I') {
+            if (state == State.FAILED || state == State.IMPLICIT_FAILED) {
+                discard("an error rolled the transaction back");
+            } else {
+                release();
+            }
+            savepoints.clear();
+            state = State.IDLE;
+        } else if (status == 'E') {
+            state = State.FAILED;
+        } else {
+            state = State.EXPLICIT;
+        }
+    }
+
+    /** The client's session ended: whatever is open was never committed. */
+    public void sessionEnded() {
+        discard("the session ended inside the transaction");
+        savepoints.clear();
+        state = State.IDLE;
+    }
+
+    private void popThrough(String name, boolean rollBack) {
+        for (int i = savepoints.size() - 1; i >= 0; i--) {
+            Savepoint sp = savepoints.get(i);
+            if (sp.name().equals(name)) {
+                if (rollBack) {
+                    List<CapturedStatement> undone = new ArrayList<>(buffer.subList(sp.size(), buffer.size()));
+                    buffer.subList(sp.size(), buffer.size()).clear();
+                    savepoints.subList(i + 1, savepoints.size()).clear();
+                    if (!undone.isEmpty()) {
+                        listener.discarded(undone, "ROLLBACK TO SAVEPOINT " + name);
+                    }
+                } else {
+                    savepoints.subList(i, savepoints.size()).clear();
+                }
+                return;
+            }
+        }
+    }
+
+    private void release() {
+        if (!buffer.isEmpty()) {
+            listener.committed(List.copyOf(buffer));
+            buffer.clear();
+        }
+        savepoints.clear();
+    }
+
+    private void discard(String why) {
+        if (!buffer.isEmpty()) {
+            listener.discarded(List.copyOf(buffer), why);
+            buffer.clear();
+        }
+        savepoints.clear();
+    }
+}

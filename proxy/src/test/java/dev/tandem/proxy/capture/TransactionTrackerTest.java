@@ -1,0 +1,177 @@
+package dev.tandem.proxy.capture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.protocol.sql.ClassifiedStatement;
+import dev.tandem.protocol.sql.StatementClassifier;
+import dev.tandem.protocol.sql.TableName;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Each scenario replays what the source answers to a client's commands, as the session capture would feed it. */
+class TransactionTrackerTest {
+
+    private final List<String> committed = new ArrayList<>();
+    private final List<String> discarded = new ArrayList<>();
+    private TransactionTracker tracker;
+
+    @BeforeEach
+    void setUp() {
+        tracker = new TransactionTracker(new TransactionTracker.Listener() {
+            @Override
+            public void committed(List<CapturedStatement> statements) {
+                committed.add(names(statements));
+            }
+
+            @Override
+            public void discarded(List<CapturedStatement> statements, String why) {
+                discarded.add(names(statements));
+            }
+        });
+    }
+
+    private static String names(List<CapturedStatement> statements) {
+        return String.join(",", statements.stream().map(CapturedStatement::sql).toList());
+    }
+
+    private static ClassifiedStatement sql(String text) {
+        return StatementClassifier.classify(text).get(0);
+    }
+
+    /** A statement that completed with its tag; INSERTs are captured under their SQL text. */
+    private void ok(String text, String tag) {
+        ClassifiedStatement s = sql(text);
+        CapturedStatement captured = s.kind() == ClassifiedStatement.Kind.INSERT
+                ? new CapturedStatement.Simple(new TableName("public", "m"), 1, text) : null;
+        tracker.completed(s, tag, captured);
+    }
+
+    private void insert(String name) {
+        ok("INSERT INTO m VALUES ('" + name + "')", "INSERT 0 1");
+    }
+
+    @Test
+    void autocommitStatementsCommitAtReadyForQuery() {
+        insert("a");
+        assertThat(committed).isEmpty();
+        tracker.ready('I');
+        insert("b");
+        tracker.ready('I');
+        assertThat(committed).containsExactly("INSERT INTO m VALUES ('a')", "INSERT INTO m VALUES ('b')");
+    }
+
+    @Test
+    void anErrorRollsBackTheWholeImplicitTransaction() {
+        insert("a");
+        tracker.error();
+        tracker.ready('I');
+        assertThat(committed).isEmpty();
+        assertThat(discarded).hasSize(1);
+    }
+
+    @Test
+    void explicitCommitReleasesAtTheCommitTag() {
+        ok("BEGIN", "BEGIN");
+        tracker.ready('T');
+        insert("a");
+        tracker.ready('T');
+        insert("b");
+        tracker.ready('T');
+        assertThat(committed).isEmpty();
+        ok("COMMIT", "COMMIT");
+        assertThat(committed).containsExactly("INSERT INTO m VALUES ('a'),INSERT INTO m VALUES ('b')");
+        tracker.ready('I');
+        assertThat(committed).hasSize(1);
+    }
+
+    @Test
+    void commitOfAFailedTransactionIsARollback() {
+        ok("BEGIN", "BEGIN");
+        insert("a");
+        tracker.error();
+        tracker.ready('E');
+        ok("COMMIT", "ROLLBACK");
+        tracker.ready('I');
+        assertThat(committed).isEmpty();
+    }
+
+    @Test
+    void rollbackAndAbortDiscard() {
+        for (String end : List.of("ROLLBACK", "ABORT")) {
+            ok("BEGIN", "BEGIN");
+            insert("a");
+            ok(end, "ROLLBACK");
+            tracker.ready('I');
+        }
+        assertThat(committed).isEmpty();
+        assertThat(discarded).hasSize(2);
+    }
+
+    @Test
+    void rollbackToSavepointUndoesOnlyWhatCameAfterIt() {
+        ok("BEGIN", "BEGIN");
+        insert("a");
+        ok("SAVEPOINT s1", "SAVEPOINT");
+        insert("b");
+        ok("SAVEPOINT s2", "SAVEPOINT");
+        insert("c");
+        tracker.error();
+        tracker.ready('E');
+        ok("ROLLBACK TO SAVEPOINT s1", "ROLLBACK");
+        tracker.ready('T');
+        insert("d");
+        ok("RELEASE s1", "RELEASE");
+        ok("END", "COMMIT");
+        tracker.ready('I');
+        assertThat(committed).containsExactly("INSERT INTO m VALUES ('a'),INSERT INTO m VALUES ('d')");
+    }
+
+    @Test
+    void commitAndChainKeepsATransactionOpen() {
+        ok("BEGIN", "BEGIN");
+        insert("a");
+        ok("COMMIT AND CHAIN", "COMMIT");
+        insert("b");
+        ok("ROLLBACK", "ROLLBACK");
+        tracker.ready('I');
+        assertThat(committed).containsExactly("INSERT INTO m VALUES ('a')");
+    }
+
+    @Test
+    void beginInsideAMultiStatementStringAdoptsTheStatementsBeforeIt() {
+        // "INSERT a; BEGIN; INSERT b; COMMIT; INSERT c; SELECT 1/0" — a and b commit, c is rolled back by the error
+        insert("a");
+        ok("BEGIN", "BEGIN");
+        insert("b");
+        ok("COMMIT", "COMMIT");
+        insert("c");
+        tracker.error();
+        tracker.ready('I');
+        assertThat(committed).containsExactly("INSERT INTO m VALUES ('a'),INSERT INTO m VALUES ('b')");
+        assertThat(discarded).containsExactly("INSERT INTO m VALUES ('c')");
+    }
+
+    @Test
+    void preparedTransactionsAreNotMirrored() {
+        ok("BEGIN", "BEGIN");
+        insert("a");
+        ok("PREPARE TRANSACTION 'x'", "PREPARE TRANSACTION");
+        tracker.ready('I');
+        ok("COMMIT PREPARED 'x'", "COMMIT PREPARED");
+        tracker.ready('I');
+        assertThat(committed).isEmpty();
+        assertThat(discarded).hasSize(1);
+    }
+
+    @Test
+    void aSessionEndingMidTransactionCommitsNothing() {
+        ok("BEGIN", "BEGIN");
+        insert("a");
+        tracker.ready('T');
+        tracker.sessionEnded();
+        assertThat(committed).isEmpty();
+        assertThat(discarded).hasSize(1);
+    }
+}
