@@ -9,6 +9,9 @@ import io.netty.buffer.ByteBuf;
  * ReadyForQuery, or a Query the mirror captures) are held back until complete and shown whole to
  * {@link #onFrame(byte, ByteBuf)}; all others stream through, possibly split across reads, and are only announced by
  * {@link #onFrameStart(byte, int)}. Both callbacks run on the channel's event loop and must not block.
+ *
+ * <p>An observer may hold a whole frame back (say a ReadyForQuery that must wait until the target committed) by
+ * returning false from {@link #onFrame}; the scanner then forwards nothing more until it is resumed.
  */
 public interface FrameObserver {
 
@@ -25,8 +28,10 @@ public interface FrameObserver {
      *
      * @param frame borrowed: valid only during the call and not to be released; {@code retainedSlice()} or copy it
      *              to keep it
+     * @return true to let the frame go on now, false to hold it (and all after it) until the scanner is resumed
      */
-    default void onFrame(byte type, ByteBuf frame) {
+    default boolean onFrame(byte type, ByteBuf frame) {
+        return true;
     }
 
     /** A frame that streams through; {@code length} is the protocol length (body plus the four length bytes). */

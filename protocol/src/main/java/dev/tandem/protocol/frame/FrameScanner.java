@@ -20,7 +20,10 @@ import java.util.function.Consumer;
  *      |  +-- header incomplete, or frame wanted whole but incomplete:           |
  *      |      keep the bytes as pending, wait for more                           |
  *      +-------------------------------------------------------------------------+
- *                                  remaining == 0
+ *      |                           remaining == 0
+ *      |  observer.onFrame returns false
+ *      +------------------------------------> HELD: the frame and all after it wait in pending
+ *      <---------- resume() -----------------'      until resume(); the held frame is not shown again
  * </pre>
  *
  * <p>Not thread-safe: one scanner per direction of one connection, used on its event loop.
@@ -38,6 +41,8 @@ public final class FrameScanner {
     private long remaining;
     /** An incomplete header, or an incomplete frame the observer wants whole; owned by this scanner. */
     private ByteBuf pending;
+    /** Length (type byte included) of the frame the observer held back, at the start of {@link #pending}; 0 if none. */
+    private long held;
 
     /**
      * @param peerName      who sends this stream ("client", "source"), for error messages
@@ -70,6 +75,10 @@ public final class FrameScanner {
             } finally {
                 in.release();
             }
+        }
+        if (held > 0) {
+            pending = buf;
+            return;
         }
         int start = buf.readerIndex();
         try {
@@ -130,7 +139,10 @@ public final class FrameScanner {
                     return;
                 }
                 ByteBuf frame = buf.slice(at, (int) total);
-                observer.onFrame(type, frame);
+                if (!observer.onFrame(type, frame)) {
+                    held = total;
+                    return;
+                }
                 buf.skipBytes((int) total);
             } else {
                 observer.onFrameStart(type, length);
@@ -138,6 +150,35 @@ public final class FrameScanner {
                 buf.skipBytes(n);
                 remaining = total - n;
             }
+        }
+    }
+
+    /** The observer held a frame back: nothing is forwarded until {@link #resume}. */
+    public boolean isHeld() {
+        return held > 0;
+    }
+
+    /**
+     * Lets the held frame and everything after it go on: the held frame is forwarded without being shown to the
+     * observer again, the rest is scanned as usual (and may be held again).
+     *
+     * @param forward as for {@link #feed}
+     */
+    public void resume(Consumer<ByteBuf> forward) {
+        if (held == 0) {
+            return;
+        }
+        ByteBuf buf = pending;
+        pending = null;
+        int start = buf.readerIndex();
+        buf.skipBytes((int) held);
+        held = 0;
+        try {
+            scan(buf);
+        } finally {
+            int end = buf.readerIndex();
+            forward.accept(buf.retainedSlice(start, end - start));
+            keepRest(buf, true, true);
         }
     }
 
@@ -153,6 +194,7 @@ public final class FrameScanner {
             pending.release();
             pending = null;
         }
+        held = 0;
     }
 
     private static String printable(byte type) {

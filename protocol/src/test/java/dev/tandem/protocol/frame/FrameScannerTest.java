@@ -33,8 +33,9 @@ class FrameScannerTest {
         }
 
         @Override
-        public void onFrame(byte type, ByteBuf frame) {
+        public boolean onFrame(byte type, ByteBuf frame) {
             seen.add((char) type + ":" + ByteBufUtil.hexDump(frame));
+            return true;
         }
 
         @Override
@@ -122,6 +123,49 @@ class FrameScannerTest {
 
         assertThat(pieces).containsExactly(50, data.length - 50, query.length);
         assertThat(recorder.seen).containsExactly("d#104", "Q:" + ByteBufUtil.hexDump(query));
+    }
+
+    @Test
+    void aHeldFrameWaitsWithEverythingAfterItUntilResumed() {
+        List<String> seen = new ArrayList<>();
+        FrameObserver holdFirstReady = new FrameObserver() {
+            @Override
+            public boolean needsWholeFrame(byte type) {
+                return type == 'Z';
+            }
+
+            @Override
+            public boolean onFrame(byte type, ByteBuf frame) {
+                seen.add("Z" + seen.size());
+                return seen.size() > 1;
+            }
+        };
+        FrameScanner scanner = new FrameScanner("source", 1 << 20, holdFirstReady, ALLOC);
+        ByteArrayOutputStream forwarded = new ByteArrayOutputStream();
+        java.util.function.Consumer<ByteBuf> sink = out -> {
+            forwarded.writeBytes(ByteBufUtil.getBytes(out));
+            out.release();
+        };
+        byte[] complete = frame('C', "INSERT 0 1\0".getBytes());
+        byte[] ready = frame('Z', new byte[] {'I'});
+        byte[] notice = frame('A', new byte[20]);
+
+        scanner.feed(Unpooled.wrappedBuffer(complete, ready), sink);
+        assertThat(scanner.isHeld()).isTrue();
+        assertThat(forwarded.toByteArray()).isEqualTo(complete);
+        scanner.feed(Unpooled.wrappedBuffer(notice, ready), sink);
+        assertThat(forwarded.toByteArray()).as("nothing passes a held frame").isEqualTo(complete);
+
+        scanner.resume(sink);
+        scanner.release();
+        assertThat(scanner.isHeld()).isFalse();
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        expected.writeBytes(complete);
+        expected.writeBytes(ready);
+        expected.writeBytes(notice);
+        expected.writeBytes(ready);
+        assertThat(forwarded.toByteArray()).isEqualTo(expected.toByteArray());
+        assertThat(seen).as("the held frame is shown once, the next one once").containsExactly("Z0", "Z1");
     }
 
     @Test
