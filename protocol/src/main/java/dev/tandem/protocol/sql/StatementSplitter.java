@@ -28,7 +28,12 @@ public final class StatementSplitter {
 
     /** The span of each non-empty statement in {@code sql}, from its first token to the end of its last. */
     public static List<StatementSpan> split(String sql) {
-        TokenBuffer tokens = TokenBuffer.tokenize(sql);
+        return split(sql, true);
+    }
+
+    /** As {@link #split(String)}, lexed with the session's {@code standard_conforming_strings}. */
+    public static List<StatementSpan> split(String sql, boolean standardConformingStrings) {
+        TokenBuffer tokens = TokenBuffer.tokenize(sql, standardConformingStrings);
         int[] statements = split(tokens);
         List<StatementSpan> spans = new ArrayList<>(statements.length / STRIDE);
         for (int i = 0; i < statements.length; i += STRIDE) {

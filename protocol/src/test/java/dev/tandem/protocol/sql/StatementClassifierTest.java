@@ -288,6 +288,14 @@ class StatementClassifierTest {
     }
 
     @Test
+    void followsTheSessionsStandardConformingStrings() {
+        String sql = "SELECT 'a\\'; DELETE FROM t; --'";
+        assertThat(Describe.all(StatementClassifier.classify(sql, false))).isEqualTo("SELECT");
+        assertThat(Describe.all(StatementClassifier.classify(sql, true))).isEqualTo("SELECT ; DELETE table=t");
+        assertThat(StatementSplitter.split(sql, false)).hasSize(1);
+    }
+
+    @Test
     void reportsEachStatementsSpanInTheOriginalString() {
         String sql = "  /* c */ BEGIN ;\n INSERT INTO t VALUES (';') ; -- end\n COMMIT";
         List<ClassifiedStatement> result = StatementClassifier.classify(sql);
