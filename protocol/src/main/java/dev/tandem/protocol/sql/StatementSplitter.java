@@ -15,7 +15,7 @@ public final class StatementSplitter {
 
     /** Per statement: first token, end token (exclusive, the {@code ;} is not included), flags. */
     static final int STRIDE = 3;
-    /** The statement's parentheses do not balance. */
+    /** The statement's parentheses, or its BEGIN ATOMIC ... END blocks, do not balance. */
     static final int UNBALANCED = 1;
 
     private static final int LEFT_PAREN = TokenKind.LEFT_PAREN.ordinal();
@@ -62,7 +62,7 @@ public final class StatementSplitter {
                     }
                     out[n] = first;
                     out[n + 1] = i;
-                    out[n + 2] = unbalanced || parenDepth != 0 ? UNBALANCED : 0;
+                    out[n + 2] = unbalanced || parenDepth != 0 || beginDepth != 0 ? UNBALANCED : 0;
                     n += STRIDE;
                 }
                 first = i + 1;

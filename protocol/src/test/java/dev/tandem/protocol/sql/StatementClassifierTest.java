@@ -276,6 +276,7 @@ class StatementClassifierTest {
                 arguments("BEGIN; SELECT CASE WHEN true THEN 1 END; COMMIT",
                         "TRANSACTION BEGIN ; SELECT ; TRANSACTION COMMIT"),
                 arguments("SELECT 1; /* never closed", "SELECT ; OTHER malformed"),
+                arguments("CREATE FUNCTION f() BEGIN ATOMIC SELECT 1; SELECT 2", "DDL malformed"),
                 arguments("SELECT (1; SELECT 2", "SELECT malformed"),
                 arguments("SELECT 1); SELECT 2", "SELECT malformed ; SELECT"),
                 arguments("INSERT INTO a VALUES (1);INSERT INTO b VALUES (2)", "INSERT table=a ; INSERT table=b"));
