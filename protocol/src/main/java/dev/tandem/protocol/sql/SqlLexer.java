@@ -524,7 +524,7 @@ public final class SqlLexer {
         }
     }
 
-    static boolean isDigit(char c) {
+    private static boolean isDigit(char c) {
         return c >= '0' && c <= '9';
     }
 
@@ -541,11 +541,11 @@ public final class SqlLexer {
     }
 
     /** PostgreSQL works on bytes: every byte of a multi-byte character is >= 0x80 and counts as a letter. */
-    static boolean isIdentStart(char c) {
+    private static boolean isIdentStart(char c) {
         return c >= 0x80 || ASCII_CLASS[c] == LETTER;
     }
 
-    static boolean isIdentCont(char c) {
+    private static boolean isIdentCont(char c) {
         return c >= 0x80 || (ASCII_CLASS[c] & (LETTER | DIGIT | DOLLAR)) != 0;
     }
 
