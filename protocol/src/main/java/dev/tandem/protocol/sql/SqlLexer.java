@@ -1,8 +1,9 @@
 package dev.tandem.protocol.sql;
 
 /**
- * A cursor over the tokens of a SQL string, following PostgreSQL's lexical rules ({@code scan.l}) with
- * {@code standard_conforming_strings = on}. Whitespace and comments are skipped. A token is its
+ * A cursor over the tokens of a SQL string, following PostgreSQL's lexical rules ({@code scan.l}). Whitespace and
+ * comments are skipped. With {@code standard_conforming_strings} off (a session setting the server reports in
+ * ParameterStatus), a backslash escapes the next character in plain {@code '...'} strings too, as in {@code E'...'}. A token is its
  * {@link #kind()} and the {@code [start, end)} range of the original string: nothing is copied and nothing is
  * allocated per token.
  *
@@ -16,24 +17,27 @@ public final class SqlLexer {
 
     private final String sql;
     private final int limit;
+    private final boolean standardConformingStrings;
     private int pos;
     private TokenKind kind;
     private int start;
     private int end;
     private boolean malformed;
 
+    /** Scans all of {@code sql} with {@code standard_conforming_strings} on (PostgreSQL's default since 9.1). */
     public SqlLexer(String sql) {
-        this(sql, 0, sql.length());
+        this(sql, 0, sql.length(), true);
     }
 
     /** Scans {@code sql} from {@code from} (inclusive) to {@code to} (exclusive). */
-    public SqlLexer(String sql, int from, int to) {
+    public SqlLexer(String sql, int from, int to, boolean standardConformingStrings) {
         if (from < 0 || to > sql.length() || from > to) {
             throw new IndexOutOfBoundsException("range [" + from + ", " + to + ") outside a string of length " + sql.length());
         }
         this.sql = sql;
         this.pos = from;
         this.limit = to;
+        this.standardConformingStrings = standardConformingStrings;
     }
 
     public TokenKind kind() {
@@ -81,7 +85,7 @@ public final class SqlLexer {
         char c = sql.charAt(p);
         switch (c) {
             case '\'':
-                end = quoted(p + 1, false);
+                end = quoted(p + 1, !standardConformingStrings);
                 kind = TokenKind.STRING;
                 break;
             case '"':
@@ -408,7 +412,10 @@ public final class SqlLexer {
                     case 'e', 'E':
                         kind = TokenKind.STRING;
                         return quoted(p + 2, true);
-                    case 'b', 'B', 'x', 'X', 'n', 'N':
+                    case 'n', 'N':
+                        kind = TokenKind.STRING;
+                        return quoted(p + 2, !standardConformingStrings);
+                    case 'b', 'B', 'x', 'X':
                         kind = TokenKind.STRING;
                         return quoted(p + 2, false);
                     default:
@@ -517,7 +524,7 @@ public final class SqlLexer {
         }
     }
 
-    static boolean isDigit(char c) {
+    private static boolean isDigit(char c) {
         return c >= '0' && c <= '9';
     }
 
@@ -534,11 +541,11 @@ public final class SqlLexer {
     }
 
     /** PostgreSQL works on bytes: every byte of a multi-byte character is >= 0x80 and counts as a letter. */
-    static boolean isIdentStart(char c) {
+    private static boolean isIdentStart(char c) {
         return c >= 0x80 || ASCII_CLASS[c] == LETTER;
     }
 
-    static boolean isIdentCont(char c) {
+    private static boolean isIdentCont(char c) {
         return c >= 0x80 || (ASCII_CLASS[c] & (LETTER | DIGIT | DOLLAR)) != 0;
     }
 

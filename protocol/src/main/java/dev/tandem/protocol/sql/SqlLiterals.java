@@ -10,14 +10,15 @@ final class SqlLiterals {
     }
 
     /** The value of the string token {@code sql[s, e)}; null when an escape is invalid. */
-    static String stringValue(String sql, int s, int e) {
+    static String stringValue(String sql, int s, int e, boolean standardConformingStrings) {
         char first = sql.charAt(s);
         if (first == '$') {
             int tagEnd = sql.indexOf('$', s + 1);
             int delimiter = tagEnd + 1 - s;
             return sql.substring(tagEnd + 1, e - delimiter);
         }
-        boolean backslashes = first == 'e' || first == 'E';
+        boolean backslashes = first == 'e' || first == 'E'
+                || (!standardConformingStrings && (first == '\'' || first == 'n' || first == 'N'));
         boolean unicode = (first == 'u' || first == 'U') && sql.charAt(s + 1) == '&';
         int p = sql.indexOf('\'', s);
         StringBuilder out = new StringBuilder(e - s);

@@ -20,9 +20,17 @@ public final class StatementClassifier {
     private StatementClassifier() {
     }
 
-    /** One entry per non-empty statement of {@code sql}, in order. */
+    /** One entry per non-empty statement of {@code sql}, in order, with {@code standard_conforming_strings} on. */
     public static List<ClassifiedStatement> classify(String sql) {
-        TokenBuffer tokens = TokenBuffer.tokenize(sql);
+        return classify(sql, true);
+    }
+
+    /**
+     * One entry per non-empty statement of {@code sql}, in order, lexed with the session's
+     * {@code standard_conforming_strings}: with it off, {@code 'a\'; DELETE ...'} is one string constant.
+     */
+    public static List<ClassifiedStatement> classify(String sql, boolean standardConformingStrings) {
+        TokenBuffer tokens = TokenBuffer.tokenize(sql, standardConformingStrings);
         int[] statements = StatementSplitter.split(tokens);
         int n = statements.length / StatementSplitter.STRIDE;
         if (n == 1) {

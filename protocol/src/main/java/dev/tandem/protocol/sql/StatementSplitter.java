@@ -15,7 +15,7 @@ public final class StatementSplitter {
 
     /** Per statement: first token, end token (exclusive, the {@code ;} is not included), flags. */
     static final int STRIDE = 3;
-    /** The statement's parentheses do not balance. */
+    /** The statement's parentheses, or its BEGIN ATOMIC ... END blocks, do not balance. */
     static final int UNBALANCED = 1;
 
     private static final int LEFT_PAREN = TokenKind.LEFT_PAREN.ordinal();
@@ -28,7 +28,12 @@ public final class StatementSplitter {
 
     /** The span of each non-empty statement in {@code sql}, from its first token to the end of its last. */
     public static List<StatementSpan> split(String sql) {
-        TokenBuffer tokens = TokenBuffer.tokenize(sql);
+        return split(sql, true);
+    }
+
+    /** As {@link #split(String)}, lexed with the session's {@code standard_conforming_strings}. */
+    public static List<StatementSpan> split(String sql, boolean standardConformingStrings) {
+        TokenBuffer tokens = TokenBuffer.tokenize(sql, standardConformingStrings);
         int[] statements = split(tokens);
         List<StatementSpan> spans = new ArrayList<>(statements.length / STRIDE);
         for (int i = 0; i < statements.length; i += STRIDE) {
@@ -57,7 +62,7 @@ public final class StatementSplitter {
                     }
                     out[n] = first;
                     out[n + 1] = i;
-                    out[n + 2] = unbalanced || parenDepth != 0 ? UNBALANCED : 0;
+                    out[n + 2] = unbalanced || parenDepth != 0 || beginDepth != 0 ? UNBALANCED : 0;
                     n += STRIDE;
                 }
                 first = i + 1;

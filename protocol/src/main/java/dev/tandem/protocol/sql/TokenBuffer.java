@@ -13,18 +13,25 @@ public final class TokenBuffer {
     private static final int KIND_MASK = 0xFF;
 
     private final String sql;
+    private final boolean standardConformingStrings;
     private int[] data;
     private int count;
 
-    private TokenBuffer(String sql, int capacity) {
+    private TokenBuffer(String sql, boolean standardConformingStrings, int capacity) {
         this.sql = sql;
+        this.standardConformingStrings = standardConformingStrings;
         this.data = new int[capacity * STRIDE];
     }
 
-    /** Lexes the whole of {@code sql}; never throws on malformed SQL (see {@link SqlLexer}). */
+    /** Lexes the whole of {@code sql} with {@code standard_conforming_strings} on; never throws. */
     public static TokenBuffer tokenize(String sql) {
-        TokenBuffer buffer = new TokenBuffer(sql, Math.max(8, sql.length() / 4));
-        SqlLexer lexer = new SqlLexer(sql);
+        return tokenize(sql, true);
+    }
+
+    /** Lexes the whole of {@code sql}; never throws on malformed SQL (see {@link SqlLexer}). */
+    public static TokenBuffer tokenize(String sql, boolean standardConformingStrings) {
+        TokenBuffer buffer = new TokenBuffer(sql, standardConformingStrings, Math.max(8, sql.length() / 4));
+        SqlLexer lexer = new SqlLexer(sql, 0, sql.length(), standardConformingStrings);
         while (lexer.next()) {
             buffer.add(lexer.kind().ordinal() | (lexer.malformed() ? MALFORMED : 0), lexer.start(), lexer.end());
         }
@@ -123,6 +130,6 @@ public final class TokenBuffer {
         if (!is(i, TokenKind.STRING) || malformed(i)) {
             return null;
         }
-        return SqlLiterals.stringValue(sql, start(i), end(i));
+        return SqlLiterals.stringValue(sql, start(i), end(i), standardConformingStrings);
     }
 }

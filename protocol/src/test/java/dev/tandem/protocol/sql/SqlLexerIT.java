@@ -59,6 +59,21 @@ class SqlLexerIT {
     }
 
     @ParameterizedTest(name = "[{index}] {0}")
+    @ValueSource(strings = {"'a\\'b'", "'a\\\\b\\n'", "N'x\\'y'", "'a\\''\n'\\t'"})
+    void decodesPlainStringsWithBackslashesWhenStandardConformingStringsIsOff(String literal) throws SQLException {
+        TokenBuffer tokens = TokenBuffer.tokenize(literal, false);
+        assertThat(tokens.size()).isEqualTo(1);
+        try (Statement s = connection.createStatement()) {
+            s.execute("SET standard_conforming_strings = off; SET escape_string_warning = off");
+            assertThat(tokens.stringValue(0)).isEqualTo(eval(literal));
+        } finally {
+            try (Statement s = connection.createStatement()) {
+                s.execute("RESET standard_conforming_strings; RESET escape_string_warning");
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
     @ValueSource(strings = {
         "Metrics", "\"Metrics\"", "\"a\"\"b\"", "ÄBC", "\"ÅÄÖ\"", "TITLE", "a$b", "_x1", "U&\"\\00C4x\"",
         "U&\"d!0061t\" UESCAPE '!'", "U&\"a\"\"\\0062\"",

@@ -137,9 +137,35 @@ class SqlLexerTest {
         assertThat(lex(sql)).as(sql).isEqualTo(expected);
     }
 
+    static Stream<Arguments> nonStandardStrings() {
+        return Stream.of(
+                arguments("'a\\'b' c", "str:'a\\'b' id:c"),
+                arguments("'a\\\\' c", "str:'a\\\\' id:c"),
+                arguments("N'x\\'y'", "str:N'x\\'y'"),
+                arguments("B'1\\' c", "str:B'1\\' id:c"),
+                arguments("'open\\'", "str:'open\\'!"));
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @MethodSource("nonStandardStrings")
+    void backslashEscapesPlainStringsWhenStandardConformingStringsIsOff(String sql, String expected) {
+        SqlLexer lexer = new SqlLexer(sql, 0, sql.length(), false);
+        List<String> out = new ArrayList<>();
+        while (lexer.next()) {
+            out.add(abbreviation(lexer.kind()) + ":" + lexer.text() + (lexer.malformed() ? "!" : ""));
+        }
+        assertThat(String.join(" ", out)).as(sql).isEqualTo(expected);
+    }
+
+    @Test
+    void decodesBackslashesInPlainStringsOnlyWhenStandardConformingStringsIsOff() {
+        assertThat(TokenBuffer.tokenize("'a\\tb'", false).stringValue(0)).isEqualTo("a\tb");
+        assertThat(TokenBuffer.tokenize("'a\\tb'", true).stringValue(0)).isEqualTo("a\\tb");
+    }
+
     @Test
     void scansOnlyTheGivenRange() {
-        SqlLexer lexer = new SqlLexer("xx SELECT 1 yy", 3, 11);
+        SqlLexer lexer = new SqlLexer("xx SELECT 1 yy", 3, 11, true);
         assertThat(lexer.next()).isTrue();
         assertThat(lexer.kind()).isEqualTo(TokenKind.IDENTIFIER);
         assertThat(lexer.start()).isEqualTo(3);
@@ -148,7 +174,7 @@ class SqlLexerTest {
         assertThat(lexer.text()).isEqualTo("1");
         assertThat(lexer.next()).isFalse();
         assertThat(lexer.kind()).isNull();
-        assertThatThrownBy(() -> new SqlLexer("abc", 2, 1)).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> new SqlLexer("abc", 2, 1, true)).isInstanceOf(IndexOutOfBoundsException.class);
     }
 
     @Test

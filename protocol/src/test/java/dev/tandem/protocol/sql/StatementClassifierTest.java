@@ -276,6 +276,7 @@ class StatementClassifierTest {
                 arguments("BEGIN; SELECT CASE WHEN true THEN 1 END; COMMIT",
                         "TRANSACTION BEGIN ; SELECT ; TRANSACTION COMMIT"),
                 arguments("SELECT 1; /* never closed", "SELECT ; OTHER malformed"),
+                arguments("CREATE FUNCTION f() BEGIN ATOMIC SELECT 1; SELECT 2", "DDL malformed"),
                 arguments("SELECT (1; SELECT 2", "SELECT malformed"),
                 arguments("SELECT 1); SELECT 2", "SELECT malformed ; SELECT"),
                 arguments("INSERT INTO a VALUES (1);INSERT INTO b VALUES (2)", "INSERT table=a ; INSERT table=b"));
@@ -285,6 +286,14 @@ class StatementClassifierTest {
     @MethodSource("multiStatements")
     void classifiesEachStatementOfAString(String sql, String expected) {
         assertThat(Describe.all(StatementClassifier.classify(sql))).as(sql).isEqualTo(expected);
+    }
+
+    @Test
+    void followsTheSessionsStandardConformingStrings() {
+        String sql = "SELECT 'a\\'; DELETE FROM t; --'";
+        assertThat(Describe.all(StatementClassifier.classify(sql, false))).isEqualTo("SELECT");
+        assertThat(Describe.all(StatementClassifier.classify(sql, true))).isEqualTo("SELECT ; DELETE table=t");
+        assertThat(StatementSplitter.split(sql, false)).hasSize(1);
     }
 
     @Test
