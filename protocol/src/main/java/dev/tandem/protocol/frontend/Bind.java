@@ -45,6 +45,17 @@ public record Bind(String portal, String statement, List<Short> parameterFormats
         return new Bind(portal, statement, parameterFormats, parameters, resultFormats);
     }
 
+    /**
+     * The portal and statement names of a Bind frame, without copying its (possibly huge) parameter values: enough
+     * to decide whether the values are needed at all.
+     *
+     * @return {portal, statement}
+     */
+    public static String[] peekNames(ByteBuf frame) {
+        MessageBody body = MessageBody.typed(frame, TYPE, "Bind");
+        return new String[] {body.readCString("portal name"), body.readCString("statement name")};
+    }
+
     @Override
     public void encode(ByteBuf out) {
         int lengthAt = MessageWriter.begin(out, TYPE);

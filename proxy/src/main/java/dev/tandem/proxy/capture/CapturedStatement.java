@@ -50,6 +50,17 @@ public sealed interface CapturedStatement {
         }
     }
 
+    /**
+     * A committed write the mirror cannot replay faithfully (say a binary parameter of a user-defined type, or a
+     * transaction larger than the capture limit): it goes to the divergence ledger instead, so nothing is lost silently.
+     */
+    record Unreplayable(TableName table, long sourceRows, String sql, String reason) implements CapturedStatement {
+        @Override
+        public long payloadBytes() {
+            return sql.length();
+        }
+    }
+
     /** {@code COPY ... FROM STDIN} and the CopyData payloads the client sent, in order. */
     record Copy(TableName table, long sourceRows, String sql, List<byte[]> data) implements CapturedStatement {
         public Copy {

@@ -20,6 +20,7 @@ public final class TransactionCodec {
     private static final byte SIMPLE = 'Q';
     private static final byte EXTENDED = 'B';
     private static final byte COPY = 'd';
+    private static final byte UNREPLAYABLE = 'u';
 
     private TransactionCodec() {
     }
@@ -47,7 +48,8 @@ public final class TransactionCodec {
     }
 
     private static void writeStatement(DataOutputStream out, CapturedStatement s) throws IOException {
-        out.writeByte(s instanceof CapturedStatement.Simple ? SIMPLE : s instanceof CapturedStatement.Extended ? EXTENDED : COPY);
+        out.writeByte(s instanceof CapturedStatement.Simple ? SIMPLE : s instanceof CapturedStatement.Extended ? EXTENDED
+                : s instanceof CapturedStatement.Copy ? COPY : UNREPLAYABLE);
         writeString(out, s.table().schema());
         writeString(out, s.table().name());
         out.writeLong(s.sourceRows());
@@ -70,6 +72,8 @@ public final class TransactionCodec {
             for (byte[] d : c.data()) {
                 writeBytes(out, d);
             }
+        } else if (s instanceof CapturedStatement.Unreplayable u) {
+            writeString(out, u.reason());
         }
     }
 
@@ -135,6 +139,8 @@ public final class TransactionCodec {
                 }
                 return new CapturedStatement.Copy(table, rows, sql, data);
             }
+            case UNREPLAYABLE:
+                return new CapturedStatement.Unreplayable(table, rows, sql, readString(in));
             default:
                 throw new IllegalArgumentException("unknown statement kind " + kind + " in spool record");
         }

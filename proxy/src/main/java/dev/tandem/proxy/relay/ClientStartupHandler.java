@@ -3,6 +3,7 @@ package dev.tandem.proxy.relay;
 import dev.tandem.protocol.backend.ErrorResponse;
 import dev.tandem.protocol.frame.ProtocolViolationException;
 import dev.tandem.protocol.frame.StartupCodes;
+import dev.tandem.protocol.frontend.StartupMessage;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -34,14 +35,20 @@ final class ClientStartupHandler extends ByteToMessageDecoder {
     private final RelayMetrics metrics;
     private final SourceConnector connector;
     private final CancelForwarder cancels;
+    private final SessionTap.Factory taps;
+    private final long sessionId;
     private State state = State.AWAIT_PACKET;
     private boolean tlsStarted;
 
-    ClientStartupHandler(RelaySettings settings, RelayMetrics metrics, SourceConnector connector, CancelForwarder cancels) {
+    /** @param taps opens the mirror's view of each session; null when nothing but relaying is wanted */
+    ClientStartupHandler(RelaySettings settings, RelayMetrics metrics, SourceConnector connector, CancelForwarder cancels,
+                         SessionTap.Factory taps, long sessionId) {
         this.settings = settings;
         this.metrics = metrics;
         this.connector = connector;
         this.cancels = cancels;
+        this.taps = taps;
+        this.sessionId = sessionId;
     }
 
     @Override
@@ -103,7 +110,7 @@ final class ClientStartupHandler extends ByteToMessageDecoder {
     private void startSession(ChannelHandlerContext ctx, ByteBuf startup) {
         Channel client = ctx.channel();
         client.config().setAutoRead(false);
-        RelaySession session = new RelaySession(client, settings, metrics);
+        RelaySession session = new RelaySession(client, settings, metrics, openTap(client, startup));
         client.attr(ProxyServer.SESSION).set(session);
         client.pipeline().addLast("relay", new RelayHandler(session, Direction.CLIENT_TO_SOURCE));
         connector.connect(client.eventLoop()).addListener(f -> {
@@ -124,6 +131,22 @@ final class ClientStartupHandler extends ByteToMessageDecoder {
             client.pipeline().remove(this);
             client.config().setAutoRead(true);
         });
+    }
+
+    private SessionTap openTap(Channel client, ByteBuf startup) {
+        if (taps == null) {
+            return null;
+        }
+        StartupMessage message = StartupMessage.decode(startup);
+        String user = message.parameters().getOrDefault("user", "");
+        String database = message.parameters().getOrDefault("database", user);
+        SessionContext context = new SessionContext(sessionId, database, user, () -> {
+            RelaySession session = client.attr(ProxyServer.SESSION).get();
+            if (session != null) {
+                session.resumer().run();
+            }
+        });
+        return taps.open(context);
     }
 
     @Override

@@ -16,6 +16,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,11 +37,19 @@ public final class ProxyServer implements AutoCloseable {
     private final ChannelGroup clients = new DefaultChannelGroup("tandem-clients", GlobalEventExecutor.INSTANCE);
     private final SourceConnector connector;
     private final CancelForwarder cancels;
+    private final SessionTap.Factory taps;
+    private final AtomicLong sessionIds = new AtomicLong();
     private Channel server;
 
     public ProxyServer(RelaySettings settings, RelayMetrics metrics) {
+        this(settings, metrics, null);
+    }
+
+    /** @param taps gives the mirror its view of each session; null relays only */
+    public ProxyServer(RelaySettings settings, RelayMetrics metrics, SessionTap.Factory taps) {
         this.settings = settings;
         this.metrics = metrics;
+        this.taps = taps;
         this.group = settings.transport().newGroup(settings.ioThreads());
         this.connector = new SourceConnector(settings);
         this.cancels = new CancelForwarder(connector);
@@ -85,7 +94,8 @@ public final class ProxyServer implements AutoCloseable {
             ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, settings.idleTimeout().toMillis(),
                     TimeUnit.MILLISECONDS));
         }
-        ch.pipeline().addLast("startup", new ClientStartupHandler(settings, metrics, connector, cancels));
+        ch.pipeline().addLast("startup", new ClientStartupHandler(settings, metrics, connector, cancels, taps,
+                sessionIds.incrementAndGet()));
     }
 
     /** Limits how long an unauthenticated peer may hold a connection, from accept to the first ReadyForQuery. */

@@ -32,6 +32,7 @@ final class RelaySession {
     private final Channel client;
     private final RelaySettings settings;
     private final RelayMetrics metrics;
+    private final SessionTap tap;
     private Channel source;
     private State state = State.CONNECTING;
     private FrameScanner fromClient;
@@ -39,12 +40,17 @@ final class RelaySession {
     private boolean flushSource;
     private boolean flushClient;
     private boolean clientTerminated;
+    /** The client has gone; source answers are still read until the source closes. */
+    private boolean draining;
+    private static final int DRAIN_TIMEOUT_SECONDS = 10;
     private byte lastSourceMessage;
 
-    RelaySession(Channel client, RelaySettings settings, RelayMetrics metrics) {
+    /** @param tap the session's observer beyond the relay's own bookkeeping, or null */
+    RelaySession(Channel client, RelaySettings settings, RelayMetrics metrics, SessionTap tap) {
         this.client = client;
         this.settings = settings;
         this.metrics = metrics;
+        this.tap = tap;
     }
 
     State state() {
@@ -59,9 +65,11 @@ final class RelaySession {
         }
         source = sourceChannel;
         fromClient = new FrameScanner(Direction.CLIENT_TO_SOURCE.sender(), settings.maxFrameBytes(),
-                new Counting(Direction.CLIENT_TO_SOURCE), client.alloc());
+                new Bookkeeping(Direction.CLIENT_TO_SOURCE, tap == null ? FrameObserver.NONE : tap.frontend()),
+                client.alloc());
         fromSource = new FrameScanner(Direction.SOURCE_TO_CLIENT.sender(), settings.maxFrameBytes(),
-                new Counting(Direction.SOURCE_TO_CLIENT), client.alloc());
+                new Bookkeeping(Direction.SOURCE_TO_CLIENT, tap == null ? FrameObserver.NONE : tap.backend()),
+                client.alloc());
         source.pipeline().addLast("relay", new RelayHandler(this, Direction.SOURCE_TO_CLIENT));
         state = State.AUTHENTICATING;
         source.config().setAutoRead(true);
@@ -85,23 +93,58 @@ final class RelaySession {
         boolean toSource = direction == Direction.CLIENT_TO_SOURCE;
         Channel peer = toSource ? source : client;
         try {
-            (toSource ? fromClient : fromSource).feed(in, out -> {
-                peer.write(out, peer.voidPromise());
-                if (toSource) {
-                    flushSource = true;
-                } else {
-                    flushClient = true;
-                }
-            });
+            (toSource ? fromClient : fromSource).feed(in, out -> forward(direction, out));
         } catch (ProtocolViolationException e) {
             flush(direction);
             protocolViolation(direction, e);
             return;
         }
-        if (!peer.isWritable()) {
+        if (!toSource && fromSource.isHeld()) {
+            // The tap holds the source's stream (a commit waiting for the spool or the target): stop reading it.
+            source.config().setAutoRead(false);
+        } else if (!peer.isWritable()) {
             // The peer cannot take more: stop reading from this side until it drains (see writabilityChanged).
             (toSource ? client : source).config().setAutoRead(false);
         }
+    }
+
+    /** @param out ownership passes to this method */
+    private void forward(Direction direction, ByteBuf out) {
+        Channel peer = direction == Direction.CLIENT_TO_SOURCE ? source : client;
+        if (draining) {
+            // The client is gone; the source's answers are read only so the tap learns how its transaction ended.
+            out.release();
+            return;
+        }
+        peer.write(out, peer.voidPromise());
+        if (direction == Direction.CLIENT_TO_SOURCE) {
+            flushSource = true;
+        } else {
+            flushClient = true;
+        }
+    }
+
+    /** The tap's hold on the source stream is lifted: let the held bytes go on. Runs on the event loop. */
+    private void resumeSourceStream() {
+        if (state == State.CLOSED || fromSource == null || !fromSource.isHeld()) {
+            return;
+        }
+        try {
+            fromSource.resume(out -> forward(Direction.SOURCE_TO_CLIENT, out));
+        } catch (ProtocolViolationException e) {
+            flush(Direction.SOURCE_TO_CLIENT);
+            protocolViolation(Direction.SOURCE_TO_CLIENT, e);
+            return;
+        }
+        flush(Direction.SOURCE_TO_CLIENT);
+        if (!fromSource.isHeld() && (draining || client.isWritable())) {
+            source.config().setAutoRead(true);
+        }
+    }
+
+    /** Resumes from any thread. */
+    Runnable resumer() {
+        return () -> client.eventLoop().execute(this::resumeSourceStream);
     }
 
     /** End of one read burst: flush once per burst, not once per message. */
@@ -118,7 +161,7 @@ final class RelaySession {
     /** The channel receiving {@code direction}'s bytes changed writability: resume or pause its sender. */
     void writabilityChanged(Channel channel) {
         Channel other = channel == client ? source : client;
-        if (other != null && other.isActive()) {
+        if (other != null && other.isActive() && !(other == source && fromSource.isHeld())) {
             other.config().setAutoRead(channel.isWritable());
         }
     }
@@ -128,11 +171,37 @@ final class RelaySession {
         if (state == State.CLOSED) {
             return;
         }
+        if (direction == Direction.CLIENT_TO_SOURCE && tap != null && source != null && source.isActive() && !draining) {
+            drainSource();
+            return;
+        }
+        if (draining) {
+            close();
+            return;
+        }
         if (direction == Direction.SOURCE_TO_CLIENT && !clientTerminated && lastSourceMessage != ErrorResponse.TYPE) {
             // Without a word from the source, tell the client why, as a failing server would.
             endWithError("08006", "the connection to the source server was closed unexpectedly", "source_closed");
         } else {
             close();
+        }
+    }
+
+    /**
+     * The client left, perhaps right after sending COMMIT: the source may still commit what it already received. Keep
+     * reading its answers (for the tap) until it closes, after telling it the client is gone.
+     */
+    private void drainSource() {
+        draining = true;
+        source.eventLoop().schedule(this::close, DRAIN_TIMEOUT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+        if (fromSource.isHeld()) {
+            resumeSourceStream();
+        }
+        source.config().setAutoRead(true);
+        if (source instanceof io.netty.channel.socket.DuplexChannel duplex) {
+            duplex.shutdownOutput();
+        } else {
+            source.writeAndFlush(io.netty.buffer.Unpooled.wrappedBuffer(new byte[] {'X', 0, 0, 0, 4}));
         }
     }
 
@@ -210,6 +279,9 @@ final class RelaySession {
             fromClient.release();
             fromSource.release();
         }
+        if (tap != null) {
+            tap.closed();
+        }
         closeAfterFlush(client);
         if (source != null) {
             closeAfterFlush(source);
@@ -233,16 +305,34 @@ final class RelaySession {
         return message == null ? root.getClass().getSimpleName() : message;
     }
 
-    /** Counts messages and notices the few the relay itself cares about. */
-    private final class Counting implements FrameObserver {
+    /** Counts messages, notices the few the relay itself cares about, and shows the rest to the tap. */
+    private final class Bookkeeping implements FrameObserver {
         private final Direction direction;
+        private final FrameObserver tapObserver;
 
-        Counting(Direction direction) {
+        Bookkeeping(Direction direction, FrameObserver tapObserver) {
             this.direction = direction;
+            this.tapObserver = tapObserver;
+        }
+
+        @Override
+        public boolean needsWholeFrame(byte type) {
+            return tapObserver.needsWholeFrame(type);
         }
 
         @Override
         public void onFrameStart(byte type, int length) {
+            seen(type);
+            tapObserver.onFrameStart(type, length);
+        }
+
+        @Override
+        public boolean onFrame(byte type, ByteBuf frame) {
+            seen(type);
+            return tapObserver.onFrame(type, frame);
+        }
+
+        private void seen(byte type) {
             metrics.message(direction, type);
             if (direction == Direction.CLIENT_TO_SOURCE) {
                 if (type == 'X') {

@@ -1,0 +1,79 @@
+package dev.tandem.proxy.capture;
+
+import dev.tandem.protocol.sql.ClassifiedStatement;
+import dev.tandem.protocol.sql.TableName;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the capture counts: statements by kind, writes to mirrored tables that are not mirrored, non-deterministic
+ * INSERTs, prepared transactions. Each (table, kind) of an unmirrored write is also logged once, since each breaks an
+ * assumption of the dual-write method.
+ */
+public final class CaptureMetrics {
+
+    private static final Logger log = LoggerFactory.getLogger(CaptureMetrics.class);
+
+    private final MeterRegistry registry;
+    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+    private final Set<String> warned = ConcurrentHashMap.newKeySet();
+    private final Counter prepared;
+
+    public CaptureMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        this.prepared = Counter.builder("tandem_prepared_transactions_total")
+                .description("PREPARE TRANSACTION seen: two-phase transactions are not mirrored").register(registry);
+    }
+
+    void statement(ClassifiedStatement s) {
+        String kind = switch (s.kind()) {
+            case INSERT -> "insert";
+            case COPY_FROM_STDIN -> "copy_from";
+            case COPY_OTHER -> "copy_to";
+            case SELECT -> "select";
+            case UPDATE -> "update";
+            case DELETE -> "delete";
+            case TRUNCATE -> "truncate";
+            case MERGE -> "merge";
+            case DDL -> "ddl";
+            case TRANSACTION -> "transaction";
+            default -> "other";
+        };
+        counter("tandem_statements_total", "kind", kind).increment();
+    }
+
+    void unmirroredWrite(TableName table, String kind) {
+        counter("tandem_unmirrored_writes_total", "table", table.toString(), "kind", kind).increment();
+        if (warned.add(table + "/" + kind)) {
+            log.warn("{} on mirrored table {} is not mirrored to the target: the two will differ until "
+                    + "'tandem-backfill verify' and 'repair' (logged once per table and kind)",
+                    kind.toUpperCase(Locale.ROOT).replace('_', ' '), table);
+        }
+    }
+
+    void nonDeterministicInsert(TableName table, Set<String> functions) {
+        counter("tandem_nondeterministic_inserts_total", "table", table.toString()).increment();
+        if (warned.add(table + "/nondeterministic")) {
+            log.warn("INSERT into mirrored table {} computes values on the server ({}): the target may store different"
+                    + " values (logged once per table)", table, String.join(", ", functions));
+        }
+    }
+
+    void preparedTransaction() {
+        prepared.increment();
+        if (warned.add("prepared-transaction")) {
+            log.warn("PREPARE TRANSACTION seen: two-phase transactions are not mirrored (logged once)");
+        }
+    }
+
+    private Counter counter(String name, String... tags) {
+        String key = name + String.join("|", tags);
+        return counters.computeIfAbsent(key, k -> Counter.builder(name).tags(tags).register(registry));
+    }
+}

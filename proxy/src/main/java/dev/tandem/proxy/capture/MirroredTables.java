@@ -1,0 +1,44 @@
+package dev.tandem.proxy.capture;
+
+import dev.tandem.protocol.sql.TableName;
+import dev.tandem.proxy.config.TableFilter;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * Which tables the mirror copies, and how an unqualified name in a statement resolves to one.
+ *
+ * <p>Resolution follows the session's {@code search_path} without asking the catalog: the first schema of the path
+ * that is neither {@code $user}, {@code pg_catalog} nor {@code pg_temp}, {@code public} by default. The README states
+ * this limit: a table name that exists in several schemas of a custom path resolves to the first listed one.
+ */
+public final class MirroredTables {
+
+    private final TableFilter filter;
+    private final Supplier<Set<TableName>> hypertables;
+
+    /** @param hypertables the target's hypertables, kept fresh by the caller; used when the filter includes them */
+    public MirroredTables(TableFilter filter, Supplier<Set<TableName>> hypertables) {
+        this.filter = filter;
+        this.hypertables = hypertables;
+    }
+
+    public TableName resolve(TableName table, List<String> searchPath) {
+        if (table.schema() != null) {
+            return table;
+        }
+        for (String schema : searchPath) {
+            if (!schema.equals("$user") && !schema.equals("pg_catalog") && !schema.startsWith("pg_temp")) {
+                return new TableName(schema, table.name());
+            }
+        }
+        return new TableName("public", table.name());
+    }
+
+    /** @param table resolved (schema not null) */
+    public boolean isMirrored(TableName table) {
+        boolean hypertable = filter.includesHypertables() && hypertables.get().contains(table);
+        return filter.mirrors(table.schema(), table.name(), hypertable);
+    }
+}

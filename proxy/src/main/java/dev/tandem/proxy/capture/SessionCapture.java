@@ -1,0 +1,607 @@
+package dev.tandem.proxy.capture;
+
+import dev.tandem.protocol.backend.CommandComplete;
+import dev.tandem.protocol.frame.FrameObserver;
+import dev.tandem.protocol.frontend.Bind;
+import dev.tandem.protocol.frontend.Close;
+import dev.tandem.protocol.frontend.Execute;
+import dev.tandem.protocol.frontend.Parse;
+import dev.tandem.protocol.frontend.Query;
+import dev.tandem.protocol.frontend.StatementOrPortal;
+import dev.tandem.protocol.sql.ClassifiedStatement;
+import dev.tandem.protocol.sql.ClassifiedStatement.Kind;
+import dev.tandem.protocol.sql.SearchPath;
+import dev.tandem.protocol.sql.StatementClassifier;
+import dev.tandem.protocol.sql.TableName;
+import dev.tandem.proxy.relay.SessionContext;
+import dev.tandem.proxy.relay.SessionTap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The mirror's view of one client session: captures the writes to mirrored tables exactly as sent, pairs every
+ * answer of the source with the request it answers (as pgjdbc's QueryExecutorImpl does, with a FIFO of pending
+ * requests), and hands each committed source transaction to the {@link Sink}.
+ *
+ * <p>Requests that get a terminal answer are queued in the order the source will answer them: Query (one
+ * CommandComplete per statement, then ReadyForQuery), Parse (ParseComplete), Bind (BindComplete), Execute
+ * (CommandComplete / PortalSuspended / EmptyQueryResponse), Close (CloseComplete), FunctionCall and Sync
+ * (ReadyForQuery). After an error in the extended protocol the source skips everything up to Sync, and so does this
+ * queue. Statements and portals created in a batch count only once the source confirms them, so a failed Parse
+ * never shadows the statement the source still has.
+ *
+ * <p>When the source's ReadyForQuery follows a commit that the sink has not yet made durable (spool fsync, or the
+ * target in sync mode), that ReadyForQuery is held: the client does not hear "committed" before Tandem can keep
+ * its promise.
+ */
+public final class SessionCapture implements SessionTap {
+
+    /** Receives each committed transaction; the session's next ReadyForQuery waits for the returned stage. */
+    public interface Sink {
+        CompletionStage<?> committed(CapturedTransaction transaction);
+    }
+
+    /** A prepared statement as the session created it. */
+    private record Prepared(String sql, ClassifiedStatement statement, TableName table, int[] parameterTypes) {
+        boolean mirrored() {
+            return table != null;
+        }
+    }
+
+    /** A bound portal; {@code bind} holds the parameter values only for mirrored statements. */
+    private static final class Portal {
+        final Prepared prepared;
+        final Bind bind;
+        boolean executed;
+
+        Portal(Prepared prepared, Bind bind) {
+            this.prepared = prepared;
+            this.bind = bind;
+        }
+    }
+
+    private sealed interface Pending permits QueryRequest, ParseRequest, BindRequest, ExecuteRequest, CloseRequest,
+            SyncRequest, FunctionRequest {
+    }
+
+    private static final class QueryRequest implements Pending {
+        final List<ClassifiedStatement> statements;
+        final List<Capture> captures;
+        int next;
+
+        QueryRequest(List<ClassifiedStatement> statements, List<Capture> captures) {
+            this.statements = statements;
+            this.captures = captures;
+        }
+    }
+
+    private record ParseRequest(String name, Prepared prepared) implements Pending {
+    }
+
+    private record BindRequest(String name, Portal portal) implements Pending {
+    }
+
+    private record ExecuteRequest(Portal portal, Capture capture) implements Pending {
+    }
+
+    private record CloseRequest(StatementOrPortal kind, String name) implements Pending {
+    }
+
+    private record SyncRequest() implements Pending {
+    }
+
+    private record FunctionRequest() implements Pending {
+    }
+
+    /** A mirrored write being captured; for COPY the data arrives after the statement. */
+    private static final class Capture {
+        final TableName table;
+        final String sql;
+        final Bind bind;
+        final int[] parameterTypes;
+        final ClassifiedStatement statement;
+        final List<byte[]> copyData;
+        long copyBytes;
+        String unreplayable;
+
+        Capture(TableName table, String sql, ClassifiedStatement statement, Bind bind, int[] parameterTypes) {
+            this.table = table;
+            this.sql = sql;
+            this.statement = statement;
+            this.bind = bind;
+            this.parameterTypes = parameterTypes;
+            this.copyData = isCopy() ? new ArrayList<>() : null;
+        }
+
+        boolean isCopy() {
+            return statement.kind() == Kind.COPY_FROM_STDIN;
+        }
+
+        CapturedStatement finish(long rows) {
+            if (unreplayable != null) {
+                return new CapturedStatement.Unreplayable(table, rows, sql, unreplayable);
+            }
+            if (isCopy()) {
+                return new CapturedStatement.Copy(table, rows, sql, copyData);
+            }
+            if (bind == null) {
+                return new CapturedStatement.Simple(table, rows, sql);
+            }
+            short[] formats = new short[bind.parameterFormats().size()];
+            for (int i = 0; i < formats.length; i++) {
+                formats[i] = bind.parameterFormats().get(i);
+            }
+            return new CapturedStatement.Extended(table, rows, sql, parameterTypes, formats,
+                    bind.parameters().toArray(new byte[0][]));
+        }
+    }
+
+    private final SessionContext context;
+    private final MirroredTables tables;
+    private final CaptureMetrics metrics;
+    private final Sink sink;
+    private final long maxTransactionBytes;
+    private final TransactionTracker tracker;
+
+    private final Deque<Pending> pending = new ArrayDeque<>();
+    private final Map<String, Prepared> statements = new HashMap<>();
+    private final Map<String, Prepared> unconfirmedStatements = new HashMap<>();
+    private final Map<String, Portal> portals = new HashMap<>();
+    private final Map<String, Portal> unconfirmedPortals = new HashMap<>();
+
+    private List<String> searchPath = List.of();
+    private List<String> transactionSearchPath;
+    /** The mirrored COPY FROM STDIN the source is reading data for now (set by its CopyInResponse), or null. */
+    private Capture copyInProgress;
+    private long transactionBytes;
+    private CompletionStage<?> lastCommit = CompletableFuture.completedFuture(null);
+
+    public SessionCapture(SessionContext context, MirroredTables tables, CaptureMetrics metrics, Sink sink,
+                          long maxTransactionBytes) {
+        this.context = context;
+        this.tables = tables;
+        this.metrics = metrics;
+        this.sink = sink;
+        this.maxTransactionBytes = maxTransactionBytes;
+        this.tracker = new TransactionTracker(new TransactionTracker.Listener() {
+            @Override
+            public void committed(List<CapturedStatement> captured) {
+                commit(captured);
+            }
+
+            @Override
+            public void discarded(List<CapturedStatement> captured, String why) {
+                transactionBytes = 0;
+            }
+        });
+    }
+
+    // ---- frontend: what the client asks -------------------------------------------------------------------------
+
+    private final FrameObserver frontend = new FrameObserver() {
+        @Override
+        public boolean needsWholeFrame(byte type) {
+            return switch (type) {
+                case 'Q', 'P', 'B', 'E', 'C' -> true;
+                case 'd', 'c', 'f' -> copyInProgress != null;
+                default -> false;
+            };
+        }
+
+        @Override
+        public void onFrameStart(byte type, int length) {
+            switch (type) {
+                case 'S' -> pending.add(new SyncRequest());
+                case 'F' -> pending.add(new FunctionRequest());
+                default -> {
+                }
+            }
+        }
+
+        @Override
+        public boolean onFrame(byte type, ByteBuf frame) {
+            switch (type) {
+                case 'Q' -> query(Query.decode(frame).sql());
+                case 'P' -> parse(Parse.decode(frame));
+                case 'B' -> bind(frame);
+                case 'E' -> execute(Execute.decode(frame));
+                case 'C' -> {
+                    Close close = Close.decode(frame);
+                    pending.add(new CloseRequest(close.kind(), close.name()));
+                }
+                case 'd' -> copyData(frame);
+                case 'c', 'f' -> copyInProgress = null;
+                default -> {
+                }
+            }
+            return true;
+        }
+    };
+
+    private void query(String sql) {
+        List<ClassifiedStatement> classified = StatementClassifier.classify(sql);
+        List<Capture> captures = new ArrayList<>(classified.size());
+        for (ClassifiedStatement s : classified) {
+            captures.add(captureFor(s, s.text(sql), null, null));
+        }
+        pending.add(new QueryRequest(classified, captures));
+    }
+
+    private void parse(Parse parse) {
+        List<ClassifiedStatement> classified = StatementClassifier.classify(parse.sql());
+        ClassifiedStatement statement = classified.size() == 1 ? classified.get(0) : null;
+        TableName table = statement == null ? null : mirroredTarget(statement);
+        int[] types = parse.parameterTypes().stream().mapToInt(Integer::intValue).toArray();
+        Prepared prepared = new Prepared(parse.sql(), statement, table, types);
+        unconfirmedStatements.put(parse.name(), prepared);
+        pending.add(new ParseRequest(parse.name(), prepared));
+    }
+
+    private Prepared statement(String name) {
+        Prepared p = unconfirmedStatements.get(name);
+        return p != null ? p : statements.get(name);
+    }
+
+    private Portal portal(String name) {
+        Portal p = unconfirmedPortals.get(name);
+        return p != null ? p : portals.get(name);
+    }
+
+    private void bind(ByteBuf frame) {
+        String[] names = Bind.peekNames(frame);
+        Prepared prepared = statement(names[1]);
+        // Values are copied only for statements the mirror replays; others may be large and are none of its business.
+        Bind bind = prepared != null && prepared.mirrored() ? Bind.decode(frame) : null;
+        Portal portal = new Portal(prepared, bind);
+        unconfirmedPortals.put(names[0], portal);
+        pending.add(new BindRequest(names[0], portal));
+    }
+
+    private void execute(Execute execute) {
+        Portal portal = portal(execute.portal());
+        Capture capture = null;
+        if (portal != null && portal.prepared != null && portal.prepared.mirrored() && !portal.executed) {
+            Prepared p = portal.prepared;
+            capture = new Capture(p.table, p.sql, p.statement, portal.bind, p.parameterTypes);
+            checkReplayable(capture);
+        }
+        if (portal != null) {
+            portal.executed = true;
+        }
+        pending.add(new ExecuteRequest(portal, capture));
+    }
+
+    private void copyData(ByteBuf frame) {
+        Capture c = copyInProgress;
+        int length = frame.readableBytes() - 5;
+        transactionBytes += length;
+        c.copyBytes += length;
+        if (c.unreplayable == null && transactionBytes > maxTransactionBytes) {
+            c.unreplayable = tooLarge();
+            c.copyData.clear();
+        }
+        if (c.unreplayable == null) {
+            c.copyData.add(ByteBufUtil.getBytes(frame, frame.readerIndex() + 5, length));
+        }
+    }
+
+    private String tooLarge() {
+        return "the transaction's captured data exceeded mirror.max-transaction-bytes (" + maxTransactionBytes
+                + " bytes); re-copy its range with tandem-backfill repair";
+    }
+
+    /** What the mirror replays for this statement, or null when it does not mirror it (counting why). */
+    private Capture captureFor(ClassifiedStatement s, String sql, Bind bind, int[] types) {
+        TableName table = mirroredTarget(s);
+        if (table == null) {
+            return null;
+        }
+        Capture c = new Capture(table, sql, s, bind, types);
+        if (!c.isCopy()) {
+            transactionBytes += sql.length();
+            if (transactionBytes > maxTransactionBytes) {
+                c.unreplayable = tooLarge();
+            }
+        }
+        return c;
+    }
+
+    /** The resolved mirrored table a statement writes and the mirror replays, or null. */
+    private TableName mirroredTarget(ClassifiedStatement s) {
+        if (s.malformed() || s.table() == null) {
+            return null;
+        }
+        boolean replayable = (s.kind() == Kind.INSERT && !s.hasSelect() && !s.dataModifyingWith())
+                || s.kind() == Kind.COPY_FROM_STDIN;
+        if (!replayable) {
+            return null;
+        }
+        TableName table = tables.resolve(s.table(), effectiveSearchPath());
+        return tables.isMirrored(table) ? table : null;
+    }
+
+    private void checkReplayable(Capture c) {
+        if (c.bind == null) {
+            return;
+        }
+        long bytes = 0;
+        for (byte[] p : c.bind.parameters()) {
+            bytes += p == null ? 0 : p.length;
+        }
+        transactionBytes += bytes + c.sql.length();
+        if (transactionBytes > maxTransactionBytes) {
+            c.unreplayable = tooLarge();
+            return;
+        }
+        List<Short> formats = c.bind.parameterFormats();
+        for (int i = 0; i < c.parameterTypes.length; i++) {
+            short format = formats.isEmpty() ? 0 : formats.size() == 1 ? formats.get(0) : formats.get(i);
+            if (format == 1 && c.parameterTypes[i] >= FIRST_USER_OID) {
+                c.unreplayable = "parameter " + (i + 1) + " is sent in binary with the user-defined type OID "
+                        + c.parameterTypes[i] + ", which may differ on the target";
+                return;
+            }
+        }
+        for (int i = 0; i < c.parameterTypes.length; i++) {
+            if (c.parameterTypes[i] >= FIRST_USER_OID) {
+                // Text form: let the target infer the type from the statement rather than trust a source OID.
+                c.parameterTypes[i] = 0;
+            }
+        }
+    }
+
+    /** OIDs below this are built in and the same on every PostgreSQL server. */
+    private static final int FIRST_USER_OID = 16384;
+
+    // ---- backend: what the source answers -----------------------------------------------------------------------
+
+    private final FrameObserver backend = new FrameObserver() {
+        @Override
+        public boolean needsWholeFrame(byte type) {
+            return type == 'C' || type == 'Z';
+        }
+
+        @Override
+        public void onFrameStart(byte type, int length) {
+            switch (type) {
+                case '1' -> parseComplete();
+                case '2' -> bindComplete();
+                case '3' -> closeComplete();
+                case 's' -> portalSuspended();
+                case 'I' -> emptyQuery();
+                case 'E' -> error();
+                case 'V' -> popIf(FunctionRequest.class);
+                case 'G' -> copyInStarted();
+                default -> {
+                }
+            }
+        }
+
+        @Override
+        public boolean onFrame(byte type, ByteBuf frame) {
+            if (type == 'C') {
+                commandComplete(CommandComplete.decode(frame).tag());
+                return true;
+            }
+            return readyForQuery((char) frame.getByte(frame.readerIndex() + 5));
+        }
+    };
+
+    /**
+     * CopyInResponse: the source now reads data for the COPY at the head of the queue. The client sends its CopyData
+     * only after this answer, so the frontend observer knows in time whether to capture it.
+     */
+    private void copyInStarted() {
+        Pending head = pending.peek();
+        if (head instanceof QueryRequest q && q.next < q.captures.size()) {
+            copyInProgress = q.captures.get(q.next);
+        } else if (head instanceof ExecuteRequest e) {
+            copyInProgress = e.capture();
+        }
+    }
+
+    private void parseComplete() {
+        if (pending.peek() instanceof ParseRequest p) {
+            pending.poll();
+            statements.put(p.name(), p.prepared());
+            unconfirmedStatements.remove(p.name(), p.prepared());
+        }
+    }
+
+    private void bindComplete() {
+        if (pending.peek() instanceof BindRequest b) {
+            pending.poll();
+            portals.put(b.name(), b.portal());
+            unconfirmedPortals.remove(b.name(), b.portal());
+        }
+    }
+
+    private void closeComplete() {
+        if (pending.peek() instanceof CloseRequest c) {
+            pending.poll();
+            if (c.kind() == StatementOrPortal.STATEMENT) {
+                statements.remove(c.name());
+            } else {
+                portals.remove(c.name());
+            }
+        }
+    }
+
+    private void portalSuspended() {
+        if (pending.peek() instanceof ExecuteRequest e) {
+            pending.poll();
+            if (e.capture() != null) {
+                // The INSERT ran to completion (its RETURNING rows wait in the portal); its count is not reported.
+                tracker.executed(e.capture().finish(-1));
+            }
+        }
+    }
+
+    private void emptyQuery() {
+        Pending head = pending.peek();
+        if (head instanceof QueryRequest q) {
+            q.next++;
+        } else if (head instanceof ExecuteRequest) {
+            pending.poll();
+        }
+    }
+
+    private void commandComplete(String tag) {
+        Pending head = pending.peek();
+        ClassifiedStatement statement = null;
+        Capture capture = null;
+        if (head instanceof QueryRequest q) {
+            if (q.next < q.statements.size()) {
+                statement = q.statements.get(q.next);
+                capture = q.captures.get(q.next);
+            }
+            q.next++;
+        } else if (head instanceof ExecuteRequest e) {
+            pending.poll();
+            statement = e.portal() == null || e.portal().prepared == null ? null : e.portal().prepared.statement();
+            capture = e.capture();
+        }
+        if (statement != null) {
+            account(statement, capture);
+        }
+        tracker.completed(statement, tag, capture == null ? null : capture.finish(rowCount(tag)));
+    }
+
+    /** Counts what a completed statement did, and follows its effect on search_path. */
+    private void account(ClassifiedStatement s, Capture capture) {
+        metrics.statement(s);
+        if (capture != null && !s.nonDeterministic().isEmpty()) {
+            metrics.nonDeterministicInsert(capture.table, s.nonDeterministic());
+        }
+        if (s.txCommand() == ClassifiedStatement.TxCommand.PREPARE_TRANSACTION) {
+            metrics.preparedTransaction();
+        }
+        if (s.searchPath() != null) {
+            setSearchPath(s.searchPath());
+        }
+        String unmirrored = unmirroredKind(s);
+        if (unmirrored != null && !s.tables().isEmpty()) {
+            for (TableName t : s.tables()) {
+                TableName resolved = tables.resolve(t, effectiveSearchPath());
+                if (tables.isMirrored(resolved)) {
+                    metrics.unmirroredWrite(resolved, unmirrored);
+                }
+            }
+        }
+    }
+
+    private static String unmirroredKind(ClassifiedStatement s) {
+        return switch (s.kind()) {
+            case UPDATE -> "update";
+            case DELETE -> "delete";
+            case TRUNCATE -> "truncate";
+            case MERGE -> "merge";
+            case DDL -> "ddl";
+            case INSERT -> s.hasSelect() || s.dataModifyingWith() ? "insert_select" : null;
+            default -> null;
+        };
+    }
+
+    private void setSearchPath(SearchPath change) {
+        List<String> value = change.isDefault() ? List.of() : change.schemas();
+        if (change.local()) {
+            transactionSearchPath = value;
+        } else {
+            searchPath = value;
+        }
+    }
+
+    private List<String> effectiveSearchPath() {
+        return transactionSearchPath != null ? transactionSearchPath : searchPath;
+    }
+
+    private void error() {
+        Pending head = pending.peek();
+        if (head instanceof QueryRequest q) {
+            // The rest of the query string is not executed; its ReadyForQuery still comes.
+            q.next = q.statements.size();
+        } else if (head != null && !(head instanceof SyncRequest)) {
+            // Extended protocol: the source ignores everything up to the next Sync.
+            while (!pending.isEmpty() && !(pending.peek() instanceof SyncRequest)) {
+                Pending dropped = pending.poll();
+                if (dropped instanceof ParseRequest p) {
+                    unconfirmedStatements.remove(p.name(), p.prepared());
+                } else if (dropped instanceof BindRequest b) {
+                    unconfirmedPortals.remove(b.name(), b.portal());
+                }
+            }
+        }
+        copyInProgress = null;
+        tracker.error();
+    }
+
+    private boolean readyForQuery(char status) {
+        Pending head = pending.peek();
+        if (head instanceof QueryRequest || head instanceof SyncRequest) {
+            pending.poll();
+        }
+        tracker.ready(status);
+        if (status == 'I') {
+            transactionSearchPath = null;
+            transactionBytes = 0;
+            // Portals end with their transaction.
+            unconfirmedPortals.clear();
+            portals.clear();
+        }
+        CompletionStage<?> commit = lastCommit;
+        if (commit.toCompletableFuture().isDone()) {
+            return true;
+        }
+        commit.whenComplete((ok, failure) -> context.resume());
+        return false;
+    }
+
+    private void commit(List<CapturedStatement> captured) {
+        transactionBytes = 0;
+        CapturedTransaction tx = new CapturedTransaction(context.database(), context.user(), context.sessionId(),
+                effectiveSearchPath(), System.currentTimeMillis(), captured);
+        lastCommit = sink.committed(tx);
+    }
+
+    private void popIf(Class<? extends Pending> type) {
+        if (type.isInstance(pending.peek())) {
+            pending.poll();
+        }
+    }
+
+    /** The row count at the end of an {@code INSERT 0 n} or {@code COPY n} tag; -1 when there is none. */
+    static long rowCount(String tag) {
+        int space = tag.lastIndexOf(' ');
+        if (space < 0) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(tag.substring(space + 1));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    @Override
+    public FrameObserver frontend() {
+        return frontend;
+    }
+
+    @Override
+    public FrameObserver backend() {
+        return backend;
+    }
+
+    @Override
+    public void closed() {
+        tracker.sessionEnded();
+    }
+}

@@ -1,0 +1,16 @@
+package dev.tandem.proxy.relay;
+
+/**
+ * Who a session is, and the one thing a tap may ask of the relay: to resume a held source stream.
+ *
+ * @param sessionId the proxy's number for this session, unique within the process
+ * @param database  the database from the client's StartupMessage (defaults to the user name, as PostgreSQL does)
+ * @param user      the user from the StartupMessage
+ * @param resumer   resumes the source stream held by the tap; safe to call from any thread
+ */
+public record SessionContext(long sessionId, String database, String user, Runnable resumer) {
+
+    public void resume() {
+        resumer.run();
+    }
+}

@@ -1,0 +1,23 @@
+package dev.tandem.proxy.relay;
+
+import dev.tandem.protocol.frame.FrameObserver;
+
+/**
+ * What the relay lets a feature (the mirror's capture) see of one session, without the relay knowing the feature.
+ * Both observers run on the session's event loop. The backend observer may hold a frame (return false from
+ * {@code onFrame}); it must then arrange for {@link SessionContext#resume()} to be called.
+ */
+public interface SessionTap {
+
+    FrameObserver frontend();
+
+    FrameObserver backend();
+
+    /** The session ended (either side); called once, on the event loop. */
+    void closed();
+
+    /** Opens a tap per session; returns null for sessions it does not want to see. */
+    interface Factory {
+        SessionTap open(SessionContext context);
+    }
+}
