@@ -1,0 +1,254 @@
+package dev.tandem.proxy.capture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tandem.protocol.sql.TableName;
+import dev.tandem.proxy.config.TableFilter;
+import dev.tandem.proxy.config.TablePattern;
+import dev.tandem.proxy.relay.ProxyServer;
+import dev.tandem.proxy.relay.RelayMetrics;
+import dev.tandem.proxy.relay.RelaySettings;
+import dev.tandem.testing.PostgresPairExtension;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.ByteArrayInputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.postgresql.PGConnection;
+
+/**
+ * Real pgjdbc sessions through the proxy with the capture tapped in: exactly the committed writes to mirrored tables
+ * reach the sink, whatever the transaction shape.
+ */
+class SessionCaptureIT {
+
+    @RegisterExtension
+    static final PostgresPairExtension PG = PostgresPairExtension.embedded();
+
+    static final List<CapturedTransaction> committed = new CopyOnWriteArrayList<>();
+    static final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    static ProxyServer proxy;
+    static String db;
+
+    @BeforeAll
+    static void start() throws Exception {
+        db = PG.pair().freshDatabase("capture");
+        PG.source().execute(db, "CREATE TABLE metrics (t timestamptz, v int PRIMARY KEY, note text);"
+                + "CREATE TABLE other (v int); CREATE SCHEMA s2; CREATE TABLE s2.metrics (v int)");
+        MirroredTables tables = new MirroredTables(
+                new TableFilter(List.of(TablePattern.parse("public.metrics")), List.of()), Set::of);
+        CaptureMetrics metrics = new CaptureMetrics(registry);
+        SessionCapture.Sink sink = tx -> {
+            committed.add(tx);
+            return CompletableFuture.completedFuture(null);
+        };
+        RelaySettings settings = RelaySettings.plain(new InetSocketAddress("127.0.0.1", 0),
+                new InetSocketAddress("127.0.0.1", PG.source().port()));
+        proxy = new ProxyServer(settings, new RelayMetrics(registry),
+                ctx -> new SessionCapture(ctx, tables, metrics, sink, 1 << 20)).start();
+    }
+
+    @AfterAll
+    static void stop() {
+        proxy.close(Duration.ofSeconds(2));
+    }
+
+    @BeforeEach
+    void clear() {
+        PG.source().execute(db, "TRUNCATE metrics, other, s2.metrics");
+        committed.clear();
+    }
+
+    private static Connection connect(String... props) throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", "postgres");
+        for (int i = 0; i < props.length; i += 2) {
+            p.setProperty(props[i], props[i + 1]);
+        }
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + proxy.address().getPort() + "/" + db, p);
+    }
+
+    /** Each committed transaction as "sql:rows" of its statements. */
+    private static List<List<String>> transactions() {
+        return committed.stream().map(tx -> tx.statements().stream()
+                .map(s -> s.sql() + ":" + s.sourceRows()).toList()).toList();
+    }
+
+    @Test
+    void autocommitInsertsEachCommitAlone() throws SQLException {
+        try (Connection c = connect("preferQueryMode", "simple"); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO metrics VALUES (now(), 1, 'a')");
+            s.execute("INSERT INTO other VALUES (1)");
+            s.execute("insert into METRICS (t, v) values (now(), 2), (now(), 3)");
+        }
+        assertThat(transactions()).containsExactly(
+                List.of("INSERT INTO metrics VALUES (now(), 1, 'a'):1"),
+                List.of("insert into METRICS (t, v) values (now(), 2), (now(), 3):2"));
+        assertThat(committed.get(0).database()).isEqualTo(db);
+        assertThat(committed.get(0).user()).isEqualTo("postgres");
+        assertThat(committed.get(0).statements().get(0).table()).isEqualTo(new TableName("public", "metrics"));
+    }
+
+    @Test
+    void aMultiStatementQueryIsOneTransactionAndAnErrorRollsItAllBack() throws SQLException {
+        try (Connection c = connect("preferQueryMode", "simple"); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO metrics VALUES (now(), 1); INSERT INTO other VALUES (1); INSERT INTO metrics VALUES (now(), 2)");
+            assertThatThrownBy(() -> s.execute("INSERT INTO metrics VALUES (now(), 3); INSERT INTO metrics VALUES (now(), 1)"))
+                    .isInstanceOf(SQLException.class);
+        }
+        assertThat(transactions()).containsExactly(List.of("INSERT INTO metrics VALUES (now(), 1):1",
+                "INSERT INTO metrics VALUES (now(), 2):1"));
+        assertThat(PG.source().queryValue(db, "SELECT count(*) FROM metrics")).isEqualTo("2");
+    }
+
+    @Test
+    void explicitTransactionsCommitAtCommitAndVanishOnRollback() throws SQLException {
+        try (Connection c = connect(); PreparedStatement ps = c.prepareStatement("INSERT INTO metrics (v) VALUES (?)")) {
+            c.setAutoCommit(false);
+            ps.setInt(1, 1);
+            ps.executeUpdate();
+            ps.setInt(1, 2);
+            ps.executeUpdate();
+            assertThat(committed).isEmpty();
+            c.commit();
+            ps.setInt(1, 3);
+            ps.executeUpdate();
+            c.rollback();
+            ps.setInt(1, 4);
+            ps.executeUpdate();
+            var sp = c.setSavepoint();
+            ps.setInt(1, 5);
+            ps.executeUpdate();
+            c.rollback(sp);
+            ps.setInt(1, 6);
+            ps.executeUpdate();
+            c.commit();
+        }
+        assertThat(committed).hasSize(2);
+        assertThat(committed.get(0).statements()).hasSize(2);
+        assertThat(committed.get(1).statements()).hasSize(2);
+        // pgjdbc sends setInt as a binary int4: the capture keeps the bytes and the format as sent
+        assertThat(committed.stream().flatMap(tx -> tx.statements().stream()).map(s -> (CapturedStatement.Extended) s)
+                .map(e -> {
+                    assertThat(e.parameterFormats()).containsExactly((short) 1);
+                    return java.nio.ByteBuffer.wrap(e.parameters()[0]).getInt();
+                }).toList())
+                .containsExactly(1, 2, 4, 6);
+    }
+
+    @Test
+    void aFailedTransactionCommitsNothing() throws SQLException {
+        try (Connection c = connect(); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            s.execute("INSERT INTO metrics (v) VALUES (1)");
+            assertThatThrownBy(() -> s.execute("INSERT INTO metrics (v) VALUES (1)")).isInstanceOf(SQLException.class);
+            c.commit(); // the source answers ROLLBACK
+        }
+        assertThat(committed).isEmpty();
+    }
+
+    @Test
+    void batchesAreCapturedWithTheirParametersWithAndWithoutRewrite() throws SQLException {
+        for (String rewrite : List.of("false", "true")) {
+            committed.clear();
+            PG.source().execute(db, "TRUNCATE metrics");
+            try (Connection c = connect("reWriteBatchedInserts", rewrite);
+                 PreparedStatement ps = c.prepareStatement("INSERT INTO metrics (v, note) VALUES (?, ?)")) {
+                for (int i = 0; i < 10; i++) {
+                    ps.setInt(1, i);
+                    ps.setString(2, i % 2 == 0 ? null : "n" + i);
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            long rows = committed.stream().flatMap(tx -> tx.statements().stream()).mapToLong(CapturedStatement::sourceRows).sum();
+            assertThat(rows).as("rewrite=%s", rewrite).isEqualTo(10);
+            assertThat(committed).as("an autocommit batch is one implicit transaction").hasSize(1);
+        }
+    }
+
+    @Test
+    void copyInEveryFormatIsCapturedWithItsData() throws Exception {
+        try (Connection c = connect()) {
+            var copy = c.unwrap(PGConnection.class).getCopyAPI();
+            copy.copyIn("COPY metrics (v, note) FROM STDIN", new ByteArrayInputStream("1\ta\n2\t\\N\n".getBytes()));
+            copy.copyIn("COPY metrics (v, note) FROM STDIN (FORMAT csv)", new ByteArrayInputStream("3,c\n".getBytes()));
+            copy.copyIn("COPY other FROM STDIN", new ByteArrayInputStream("9\n".getBytes()));
+        }
+        assertThat(committed).hasSize(2);
+        CapturedStatement.Copy text = (CapturedStatement.Copy) committed.get(0).statements().get(0);
+        assertThat(text.sourceRows()).isEqualTo(2);
+        assertThat(new String(concat(text.data()), StandardCharsets.UTF_8)).isEqualTo("1\ta\n2\t\\N\n");
+        assertThat(committed.get(1).statements().get(0).sourceRows()).isEqualTo(1);
+    }
+
+    @Test
+    void aClientThatLeavesMidTransactionCommitsNothing() throws Exception {
+        Connection c = connect();
+        c.setAutoCommit(false);
+        try (Statement s = c.createStatement()) {
+            s.execute("INSERT INTO metrics (v) VALUES (1)");
+        }
+        c.unwrap(PGConnection.class).cancelQuery();
+        c.abort(Runnable::run);
+        Thread.sleep(300);
+        assertThat(committed).isEmpty();
+        assertThat(PG.source().queryValue(db, "SELECT count(*) FROM metrics")).isEqualTo("0");
+    }
+
+    @Test
+    void writesThatAreNotMirroredAreCountedPerTableAndKind() throws SQLException {
+        try (Connection c = connect(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO metrics (v) VALUES (1)");
+            s.execute("UPDATE metrics SET note = 'x'");
+            s.execute("DELETE FROM metrics WHERE v = 1");
+            s.execute("INSERT INTO metrics (v) SELECT 7");
+            s.execute("INSERT INTO s2.metrics VALUES (1)");
+            s.execute("UPDATE other SET v = 2");
+        }
+        assertThat(count("update")).isEqualTo(1);
+        assertThat(count("delete")).isEqualTo(1);
+        assertThat(count("insert_select")).isEqualTo(1);
+        assertThat(registry.find("tandem_unmirrored_writes_total").tag("table", "public.other").counter()).isNull();
+        assertThat(transactions()).containsExactly(List.of("INSERT INTO metrics (v) VALUES (1):1"));
+    }
+
+    @Test
+    void searchPathDecidesWhichTableAnUnqualifiedNameMeans() throws SQLException {
+        try (Connection c = connect("preferQueryMode", "simple"); Statement s = c.createStatement()) {
+            s.execute("SET search_path TO s2");
+            s.execute("INSERT INTO metrics VALUES (5)");
+            s.execute("SET search_path TO public");
+            s.execute("INSERT INTO metrics (v) VALUES (6)");
+        }
+        assertThat(transactions()).containsExactly(List.of("INSERT INTO metrics (v) VALUES (6):1"));
+        assertThat(committed.get(0).searchPath()).containsExactly("public");
+    }
+
+    private static double count(String kind) {
+        var c = registry.find("tandem_unmirrored_writes_total").tag("table", "public.metrics").tag("kind", kind).counter();
+        return c == null ? 0 : c.count();
+    }
+
+    private static byte[] concat(List<byte[]> parts) {
+        var out = new java.io.ByteArrayOutputStream();
+        parts.forEach(out::writeBytes);
+        return out.toByteArray();
+    }
+}
