@@ -29,6 +29,8 @@ public final class SpoolReader implements AutoCloseable {
     private RecordScanner scanner;
     /** Sequence the next record must carry; -1 while unknown (the reader started in the middle of a segment). */
     private long expectedSequence = -1;
+    /** End of the visible bytes of {@code segment}, as of the last {@link #atVisibleRecord()}. */
+    private long limit;
 
     SpoolReader(SegmentCatalog catalog, SpoolPosition from) {
         this.catalog = catalog;
@@ -43,23 +45,9 @@ public final class SpoolReader implements AutoCloseable {
     /** The next record if one is visible, else {@code null} at once. */
     public SpoolRecord poll() {
         try {
-            while (true) {
-                SpoolPosition visible = catalog.visibleEnd();
-                if (!visible.isAfter(position) || !locate()) {
-                    return null;
-                }
-                long limit = position.segment() < visible.segment() ? segment.size() : visible.offset();
-                if (position.offset() >= limit) {
-                    if (!nextSegment(limit)) {
-                        return null;
-                    }
-                    continue;
-                }
-                return readRecord(limit);
-            }
+            return atVisibleRecord() ? readRecord() : null;
         } catch (IOException e) {
-            throw new SpoolException("could not read spool file " + (segment == null ? "" : segment.file()) + ": "
-                    + e.getMessage(), e);
+            throw readFailed(e);
         }
     }
 
@@ -88,7 +76,39 @@ public final class SpoolReader implements AutoCloseable {
      * future completes on the appending or flushing thread.
      */
     public CompletableFuture<Void> whenAvailable() {
+        try {
+            if (atVisibleRecord()) {
+                return CompletableFuture.completedFuture(null);
+            }
+        } catch (IOException e) {
+            throw readFailed(e);
+        }
         return catalog.whenBeyond(position);
+    }
+
+    /**
+     * Moves {@code position} over segment boundaries to where the next record starts and tells whether that record is
+     * visible; sets {@code limit} to the end of the visible bytes of the segment.
+     */
+    private boolean atVisibleRecord() throws IOException {
+        while (true) {
+            SpoolPosition visible = catalog.visibleEnd();
+            if (!visible.isAfter(position) || !locate()) {
+                return false;
+            }
+            limit = position.segment() < visible.segment() ? segment.size() : visible.offset();
+            if (position.offset() < limit) {
+                return true;
+            }
+            if (!nextSegment(limit)) {
+                return false;
+            }
+        }
+    }
+
+    private SpoolException readFailed(IOException e) {
+        return new SpoolException("could not read spool file " + (segment == null ? "" : segment.file()) + ": "
+                + e.getMessage(), e);
     }
 
     /** Points {@code segment}/{@code scanner} at the segment of {@code position}; false if there is none yet. */
@@ -141,7 +161,7 @@ public final class SpoolReader implements AutoCloseable {
         return true;
     }
 
-    private SpoolRecord readRecord(long limit) throws IOException {
+    private SpoolRecord readRecord() throws IOException {
         Outcome outcome = scanner.read(position.offset(), limit);
         if (!outcome.valid()) {
             throw new SpoolCorruptedException(segment.file(), position.offset(), outcome.problem());
