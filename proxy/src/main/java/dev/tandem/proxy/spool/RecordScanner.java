@@ -78,8 +78,8 @@ final class RecordScanner implements AutoCloseable {
         headerView.get(headerView.position(), headerCopy);
         byte[] payload = readPayload(payloadStart, header.payloadLength(), limit);
         if (!RecordFormat.crcMatches(ByteBuffer.wrap(headerCopy), payload, header.crc())) {
-            return Outcome.problem("checksum mismatch in record " + header.sequence() + " (" + header.payloadLength()
-                    + " payload bytes)");
+            return Outcome.problem("checksum mismatch (the header says sequence " + header.sequence() + ", "
+                    + header.payloadLength() + " payload bytes)");
         }
         return new Outcome(header, payload, null);
     }

@@ -109,23 +109,19 @@ public final class Spool implements AutoCloseable {
         if (upTo.isAfter(writer.writtenEnd())) {
             writer.advancePast(upTo);
         }
-        boolean freed;
         synchronized (acknowledgements) {
             if (!upTo.isAfter(acknowledged)) {
                 return;
             }
             acknowledged = upTo;
-            freed = deleteAcknowledgedSegments();
+            deleteAcknowledgedSegments();
         }
-        if (freed) {
-            writer.spaceFreed();
-        }
+        writer.spaceFreed(upTo);
     }
 
     /** Deletes sealed segments entirely before the acknowledged position, oldest first. */
-    private boolean deleteAcknowledgedSegments() {
+    private void deleteAcknowledgedSegments() {
         synchronized (acknowledgements) {
-            boolean freed = false;
             for (Segment segment : catalog.snapshot()) {
                 boolean applied = segment.firstSequence() < acknowledged.segment()
                         || (segment.firstSequence() == acknowledged.segment() && acknowledged.offset() >= segment.size());
@@ -140,9 +136,7 @@ public final class Spool implements AutoCloseable {
                     break;
                 }
                 catalog.remove(segment);
-                freed = true;
             }
-            return freed;
         }
     }
 
@@ -170,7 +164,7 @@ public final class Spool implements AutoCloseable {
                 }
             }
             return new SpoolStats(catalog.totalBytes(), catalog.count(), nextSequence - 1, pendingRecords,
-                    pendingBytes, oldest, writer.shedRecords(), blocked);
+                    pendingBytes, oldest, writer.shedRecords(), blocked, writer.fsyncs());
         }
     }
 

@@ -16,7 +16,10 @@ import java.util.Optional;
  * @param shedRecords        appends rejected because the spool was full (shed mode, or a bounded wait that ran out)
  *                           since the spool was opened
  * @param blockedAppends     appends waiting for space right now (block mode)
+ * @param fsyncs             times the spool forced a segment file to disk since it was opened; under
+ *                           {@link FsyncPolicy#ALWAYS}, records appended per fsync show how well group commit batches
  */
 public record SpoolStats(long bytesOnDisk, int segments, long lastSequence, long pendingRecords, long pendingBytes,
-                         Optional<Instant> oldestPendingAppend, long shedRecords, int blockedAppends) {
+                         Optional<Instant> oldestPendingAppend, long shedRecords, int blockedAppends,
+                         long fsyncs) {
 }

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -83,6 +84,7 @@ public final class SpoolWriter {
     private final ByteBuffer[] gather = new ByteBuffer[2];
     private final ArrayDeque<BlockedAppend> blocked = new ArrayDeque<>();
     private final LongAdder shed = new LongAdder();
+    private final LongAdder fsyncs = new LongAdder();
     private final Thread flusher;
     private final ScheduledExecutorService timer;
     private List<Unsynced> unsynced = new ArrayList<>();
@@ -196,6 +198,10 @@ public final class SpoolWriter {
         return shed.sum();
     }
 
+    long fsyncs() {
+        return fsyncs.sum();
+    }
+
     int blockedAppends() {
         lock.lock();
         try {
@@ -214,13 +220,28 @@ public final class SpoolWriter {
         return current;
     }
 
-    /** Acknowledged segments were deleted: write the waiting appends that fit now, in order. */
-    void spaceFreed() {
+    /**
+     * Records up to {@code acknowledged} were applied and the segments holding only such records deleted: write the
+     * waiting appends that fit now, in order. If the segment being written is itself fully applied but a waiting record
+     * still does not fit beside it (records larger than a segment), it is sealed so that it can be deleted too; the
+     * new segment's 32-byte header may exceed the cap for that moment.
+     */
+    void spaceFreed(SpoolPosition acknowledged) {
         List<Runnable> completions = new ArrayList<>();
         lock.lock();
         try {
-            while (state == State.OPEN && !blocked.isEmpty() && fits(recordBytes(blocked.peek().payload))) {
-                BlockedAppend next = blocked.poll();
+            while (state == State.OPEN && !blocked.isEmpty()) {
+                BlockedAppend next = blocked.peek();
+                if (!fits(recordBytes(next.payload))) {
+                    boolean currentApplied = current.size() > RecordFormat.SEGMENT_HEADER_BYTES
+                            && acknowledged.compareTo(current.end()) >= 0;
+                    if (!currentApplied) {
+                        break;
+                    }
+                    roll();
+                    continue;
+                }
+                blocked.poll();
                 if (next.timeout != null) {
                     next.timeout.cancel(false);
                 }
@@ -234,6 +255,8 @@ public final class SpoolWriter {
                     completions.add(() -> next.result.completeExceptionally(e));
                 }
             }
+        } catch (IOException e) {
+            failWith(e);
         } finally {
             lock.unlock();
         }
@@ -253,7 +276,7 @@ public final class SpoolWriter {
             }
             LOG.warn("the mirror applied records up to spool position {} but the spool ends at {}: records were lost"
                     + " from the spool (fsync {}); new records start in a new segment after that position", position,
-                    current.end(), settings.fsync().name().toLowerCase(java.util.Locale.ROOT));
+                    current.end(), settings.fsync().name().toLowerCase(Locale.ROOT));
             nextSequence = Math.max(nextSequence, position.segment() + 1);
             roll();
         } catch (IOException e) {
@@ -338,6 +361,7 @@ public final class SpoolWriter {
     private void roll() throws IOException {
         if (settings.fsync() != FsyncPolicy.NEVER) {
             channel.force(false);
+            fsyncs.increment();
         }
         current.seal();
         catalog.publish(current.end());
@@ -380,6 +404,7 @@ public final class SpoolWriter {
             }
             try {
                 target.force(false);
+                fsyncs.increment();
             } catch (ClosedChannelException e) {
                 if (!segment.sealed()) {
                     failBatch(batch, e);
@@ -421,6 +446,7 @@ public final class SpoolWriter {
         }
         try {
             target.force(false);
+            fsyncs.increment();
         } catch (ClosedChannelException e) {
             // A roll closed it, after forcing it.
         } catch (IOException e) {

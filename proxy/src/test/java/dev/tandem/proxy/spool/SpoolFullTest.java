@@ -140,6 +140,25 @@ class SpoolFullTest {
     }
 
     @Test
+    void recordLargerThanASegmentProceedsOnceTheSegmentBeingWrittenIsApplied() throws Exception {
+        SpoolSettings settings = new SpoolSettings(dir, 4 * SMALL_SEGMENT, SMALL_SEGMENT, FsyncPolicy.NEVER, null,
+                OnFull.BLOCK);
+        try (Spool spool = Spool.open(settings)) {
+            spool.writer().append(payload(1, 2900)).join();
+            CompletableFuture<SpoolPosition> second = spool.writer().append(payload(2, 2900));
+            assertThat(second).isNotDone();
+
+            spool.acknowledge(readAll(spool, SpoolPosition.ORIGIN).get(0).next());
+
+            second.get(30, TimeUnit.SECONDS);
+            List<SpoolRecord> left = readAll(spool, SpoolPosition.ORIGIN);
+            assertThat(left).extracting(SpoolRecord::sequence).containsExactly(2L);
+            assertThat(left.get(0).payload()).isEqualTo(payload(2, 2900));
+            assertThat(spool.stats().bytesOnDisk()).isLessThanOrEqualTo(settings.maxBytes());
+        }
+    }
+
+    @Test
     void closingFailsAppendsStillWaitingForSpace() {
         Spool spool = open(OnFull.BLOCK, FsyncPolicy.NEVER);
         fill(spool);
