@@ -96,11 +96,14 @@ public final class SpoolReader implements AutoCloseable {
             if (!visible.isAfter(position) || !locate()) {
                 return false;
             }
-            limit = position.segment() < visible.segment() ? segment.size() : visible.offset();
+            boolean sealed = position.segment() < visible.segment();
+            limit = sealed ? segment.size() : visible.offset();
             if (position.offset() < limit) {
                 return true;
             }
-            if (!nextSegment(limit)) {
+            // Only a segment the writer has left is finished; locate() may have moved the position onto the visible
+            // end of the segment being written, which only means nothing new is visible yet.
+            if (!sealed || !nextSegment(limit)) {
                 return false;
             }
         }
