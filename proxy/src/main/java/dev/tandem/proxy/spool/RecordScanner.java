@@ -51,8 +51,8 @@ final class RecordScanner implements AutoCloseable {
     /** Reads the segment header; {@code null} when it is valid and names {@code firstSequence}, else the problem. */
     String segmentHeaderProblem(long firstSequence, long limit) throws IOException {
         if (!fill(0, RecordFormat.SEGMENT_HEADER_BYTES, limit)) {
-            return "segment header is truncated (" + Math.max(0, limit) + " of " + RecordFormat.SEGMENT_HEADER_BYTES
-                    + " bytes)";
+            return "segment header is truncated (" + Math.max(0, Math.min(limit, channel.size())) + " of "
+                    + RecordFormat.SEGMENT_HEADER_BYTES + " bytes)";
         }
         return RecordFormat.segmentHeaderProblem(view(0), firstSequence);
     }
@@ -60,7 +60,8 @@ final class RecordScanner implements AutoCloseable {
     /** Reads and checks the record at {@code offset}; it must end at or before {@code limit}. */
     Outcome read(long offset, long limit) throws IOException {
         if (!fill(offset, RecordFormat.RECORD_HEADER_BYTES, limit)) {
-            return Outcome.problem("record header is truncated (" + Math.max(0, limit - offset) + " of "
+            long available = Math.max(0, Math.min(limit, channel.size()) - offset);
+            return Outcome.problem("record header is truncated (" + available + " of "
                     + RecordFormat.RECORD_HEADER_BYTES + " bytes before the end)");
         }
         ByteBuffer headerView = view(offset);

@@ -93,7 +93,8 @@ public final class SpoolReader implements AutoCloseable {
     private boolean atVisibleRecord() throws IOException {
         while (true) {
             SpoolPosition visible = catalog.visibleEnd();
-            if (!visible.isAfter(position) || !locate()) {
+            // locate() may move the position forward (onto a segment start), so visibility is checked again after it.
+            if (!visible.isAfter(position) || !locate() || !visible.isAfter(position)) {
                 return false;
             }
             boolean sealed = position.segment() < visible.segment();
@@ -101,9 +102,7 @@ public final class SpoolReader implements AutoCloseable {
             if (position.offset() < limit) {
                 return true;
             }
-            // Only a segment the writer has left is finished; locate() may have moved the position onto the visible
-            // end of the segment being written, which only means nothing new is visible yet.
-            if (!sealed || !nextSegment(limit)) {
+            if (!nextSegment(limit)) {
                 return false;
             }
         }

@@ -69,6 +69,32 @@ class SpoolAcknowledgeTest {
     }
 
     @Test
+    void readerFromTheOriginWaitsWhenEveryRecordWasAppliedAndDeleted() {
+        try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.NEVER))) {
+            for (int i = 0; i < 4; i++) {
+                spool.writer().append(payload(i)).join();
+            }
+            SpoolPosition applied = readAll(spool, SpoolPosition.ORIGIN).get(3).next();
+            spool.acknowledge(applied);
+            // A position past the end seals the segment being written, which the acknowledgement then lets go.
+            spool.openReader(new SpoolPosition(40, 100)).close();
+            assertThat(segmentFiles(dir)).extracting(p -> p.getFileName().toString())
+                    .containsExactly(Segment.fileName(41));
+
+            try (SpoolReader reader = spool.openReader(SpoolPosition.ORIGIN)) {
+                assertThat(reader.poll()).isNull();
+                assertThat(reader.whenAvailable()).isNotDone();
+
+                spool.writer().append(payload(9)).join();
+
+                SpoolRecord record = reader.poll();
+                assertThat(record.sequence()).isEqualTo(41);
+                assertThat(record.payload()).isEqualTo(payload(9));
+            }
+        }
+    }
+
+    @Test
     void statsDescribeWhatIsPending() {
         Instant before = Instant.now();
         try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.NEVER))) {
