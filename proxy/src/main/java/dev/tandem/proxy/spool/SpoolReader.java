@@ -13,8 +13,9 @@ import dev.tandem.proxy.spool.RecordScanner.Outcome;
 
 /**
  * Reads records in append order from a start position, checking each one's CRC and sequence number. One reader
- * belongs to one thread; open several for several consumers. Readers see a record once it is visible (see
- * {@link SegmentCatalog}): under {@link FsyncPolicy#ALWAYS} only after its fsync.
+ * belongs to one thread; open several for several consumers. A record becomes visible right after its write, or under
+ * {@link FsyncPolicy#ALWAYS} only after its fsync, so the target never applies a record the spool could still lose.
+ * A reader must not lag behind {@link Spool#acknowledge}: acknowledged segments are deleted.
  *
  * <p>A record that fails its checks throws {@link SpoolCorruptedException} naming the file and offset; the reader does
  * not skip it, so no transaction silently disappears from the mirror.
