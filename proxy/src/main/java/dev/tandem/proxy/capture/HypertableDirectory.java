@@ -3,14 +3,12 @@ package dev.tandem.proxy.capture;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.config.TargetConfig;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -68,19 +66,7 @@ public final class HypertableDirectory implements AutoCloseable {
     }
 
     private void lookUp(String database) {
-        Properties props = new Properties();
-        props.setProperty("user", target.user());
-        target.password().ifPresent(p -> props.setProperty("password", p.reveal()));
-        props.setProperty("sslmode", switch (target.tls()) {
-            case DISABLE -> "disable";
-            case PREFER -> "prefer";
-            case REQUIRE -> "require";
-            case VERIFY_FULL -> "verify-full";
-        });
-        props.setProperty("connectTimeout", Long.toString(Math.max(1, target.connectTimeout().toSeconds())));
-        props.setProperty("ApplicationName", "tandem-proxy");
-        String url = "jdbc:postgresql://" + target.host() + ":" + target.port() + "/" + database;
-        try (Connection c = DriverManager.getConnection(url, props); Statement s = c.createStatement()) {
+        try (Connection c = TargetJdbc.connect(target, database); Statement s = c.createStatement()) {
             Set<TableName> found = new HashSet<>();
             try (ResultSet has = s.executeQuery(HAS_CATALOG)) {
                 has.next();

@@ -1,0 +1,50 @@
+package dev.tandem.proxy.capture;
+
+import dev.tandem.proxy.spool.SpoolFullException;
+import dev.tandem.proxy.spool.SpoolPosition;
+import dev.tandem.proxy.spool.SpoolWriter;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+
+/**
+ * Hands committed transactions to the durable spool. The returned stage is what the client's ReadyForQuery waits
+ * for: the append itself (immediate with {@code fsync: interval|never}, after the group fsync with {@code always},
+ * after space frees up with {@code on-full: block}), then, in sync mode, the target's commit.
+ */
+public final class SpoolingSink implements SessionCapture.Sink {
+
+    private final SpoolWriter writer;
+    private final ShedLedger shed;
+    private final Function<SpoolPosition, CompletionStage<?>> afterAppend;
+
+    /**
+     * @param afterAppend what else the client waits for once the record is appended: nothing in async mode, the
+     *                    target applying it in sync mode
+     */
+    public SpoolingSink(SpoolWriter writer, ShedLedger shed, Function<SpoolPosition, CompletionStage<?>> afterAppend) {
+        this.writer = writer;
+        this.shed = shed;
+        this.afterAppend = afterAppend;
+    }
+
+    @Override
+    public CompletionStage<?> committed(CapturedTransaction tx) {
+        CompletableFuture<SpoolPosition> appended;
+        try {
+            appended = writer.append(TransactionCodec.encode(tx));
+        } catch (RuntimeException e) {
+            appended = CompletableFuture.failedFuture(e);
+        }
+        return appended.handle((position, failure) -> {
+            if (failure == null) {
+                return afterAppend.apply(position);
+            }
+            Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                    ? failure.getCause() : failure;
+            shed.record(tx, cause instanceof SpoolFullException ? "the spool was full (mirror.spool.on-full: shed)"
+                    : "the spool failed: " + cause.getMessage());
+            return CompletableFuture.completedFuture(null);
+        }).thenCompose(stage -> stage.exceptionally(e -> null));
+    }
+}
