@@ -1,0 +1,57 @@
+package dev.tandem.protocol.state;
+
+/**
+ * The state Tandem keeps on the TARGET database in schema {@code tandem}, shared by the proxy (which writes it) and the
+ * backfill CLI (which reads it). Every statement is idempotent ({@code IF NOT EXISTS}), so either tool may run
+ * {@link #ddl()} at start-up without coordinating with the other.
+ */
+public final class TandemSchema {
+
+    /** The schema holding all of Tandem's state. */
+    public static final String SCHEMA = "tandem";
+
+    public static final String CREATE_SCHEMA = "CREATE SCHEMA IF NOT EXISTS tandem";
+
+    /**
+     * When the proxy first mirrored a write for a database, and the operator's mark "all writers are on the proxy now"
+     * ({@code marked_at}); the backfill's default {@code --until}.
+     */
+    public static final String CREATE_DUAL_WRITE = """
+            CREATE TABLE IF NOT EXISTS tandem.dual_write (
+                database text PRIMARY KEY,
+                first_mirrored_at timestamptz,
+                marked_at timestamptz,
+                marked_by text
+            )""";
+
+    /**
+     * The divergence ledger: statements the target rejected (or writes the proxy shed). {@code range_start} and
+     * {@code range_end} are the affected {@code [start, end)} range of {@code time_column} in the column's own text
+     * form, when known; the backfill's {@code repair} re-copies such ranges and sets {@code repaired_at}.
+     */
+    public static final String CREATE_DIVERGENCE = """
+            CREATE TABLE IF NOT EXISTS tandem.divergence (
+                id bigserial PRIMARY KEY,
+                recorded_at timestamptz NOT NULL DEFAULT now(),
+                instance_id text,
+                database text,
+                session text,
+                table_schema text,
+                table_name text,
+                sqlstate text,
+                message text,
+                statement text,
+                time_column text,
+                range_start text,
+                range_end text,
+                repaired_at timestamptz
+            )""";
+
+    private TandemSchema() {
+    }
+
+    /** All shared DDL, statements separated by {@code ;}, runnable as one simple-protocol query. */
+    public static String ddl() {
+        return String.join(";\n", CREATE_SCHEMA, CREATE_DUAL_WRITE, CREATE_DIVERGENCE);
+    }
+}
