@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -44,6 +45,7 @@ public final class CopyRun {
     private final PrintWriter err;
     private final AtomicBoolean stopRequested;
     private final Map<String, TableLayout> layouts = new ConcurrentHashMap<>();
+    private final Set<Long> attempted = ConcurrentHashMap.newKeySet();
 
     public CopyRun(Database source, Database target, int parallelism, ProgressListener progress, PrintWriter err,
                    AtomicBoolean stopRequested) {
@@ -119,13 +121,14 @@ public final class CopyRun {
             Task task;
             try (Connection t = target.connection()) {
                 t.setAutoCommit(false);
-                Optional<Task> claimed = TaskStore.claim(t, runStartedAt, worker);
+                Optional<Task> claimed = TaskStore.claim(t, runStartedAt, worker, List.copyOf(attempted));
                 if (claimed.isEmpty()) {
                     t.rollback();
                     t.setAutoCommit(true);
                     return;
                 }
                 task = claimed.get();
+                attempted.add(task.id());
                 try (Connection s = source.connection()) {
                     TableLayout layout = layout(s, task);
                     RangeCopier.Result result = copier.copy(s, t, layout, task.start(), task.end());

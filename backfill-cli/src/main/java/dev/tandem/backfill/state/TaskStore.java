@@ -7,6 +7,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -50,13 +51,16 @@ public final class TaskStore {
     /**
      * Claims the next copyable task in the caller's open transaction: the row lock ({@code FOR UPDATE SKIP LOCKED}) is
      * the claim, held until the task's transaction ends, so concurrent workers and processes never copy the same task.
-     * FAILED tasks are retried only if they failed before this run started, so a run tries each task once.
+     * A run tries each task once: FAILED tasks only if they failed before the run started, and never one of
+     * {@code attempted} (a task whose connection died is still PENDING but must not be retried at once by this run).
      */
-    public static Optional<Task> claim(Connection target, Timestamp runStartedAt, String worker) throws SQLException {
+    public static Optional<Task> claim(Connection target, Timestamp runStartedAt, String worker,
+                                       Collection<Long> attempted) throws SQLException {
         try (PreparedStatement ps = target.prepareStatement("SELECT " + COLUMNS + " FROM tandem.backfill_task "
-                + "WHERE state = 'pending' OR (state = 'failed' AND failed_at < ?) "
+                + "WHERE (state = 'pending' OR (state = 'failed' AND failed_at < ?)) AND id <> ALL (?) "
                 + "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED")) {
             ps.setTimestamp(1, runStartedAt);
+            ps.setArray(2, target.createArrayOf("bigint", attempted.toArray()));
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
                     return Optional.empty();
