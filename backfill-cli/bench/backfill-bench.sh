@@ -30,12 +30,14 @@ SRC=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$SOURCE_PORT" -U postgres)
 TGT=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$TARGET_PORT" -U postgres)
 "${SRC[@]}" -d postgres -c "CREATE DATABASE bench"
 "${TGT[@]}" -d postgres -c "CREATE DATABASE bench"
-DDL="CREATE TABLE bench (t timestamptz NOT NULL, device int, v1 double precision, v2 double precision, note text)"
+# a time-series table has an index on its time column: each task reads its range through it
+DDL="CREATE TABLE bench (t timestamptz NOT NULL, device int, v1 double precision, v2 double precision, note text);
+CREATE INDEX ON bench (t)"
 "${SRC[@]}" -d bench -c "$DDL"
 "${TGT[@]}" -d bench -c "$DDL"
 echo "loading $ROWS rows into the source ..."
 "${SRC[@]}" -d bench -c "INSERT INTO bench SELECT '2026-01-01'::timestamptz + i * (interval '30 days' / $ROWS),
-  i % 1000, random(), i * 0.5, 'device reading ' || i FROM generate_series(0, $ROWS - 1) i; VACUUM ANALYZE bench"
+  i % 1000, random(), i * 0.5, 'device reading ' || i FROM generate_series(0, $ROWS - 1) i" -c "VACUUM ANALYZE bench"
 SIZE=$("${SRC[@]}" -d bench -At -c "SELECT pg_size_pretty(pg_table_size('bench'))")
 
 now() { date +%s.%N; }
@@ -46,7 +48,7 @@ t0=$(now)
 "${SRC[@]}" -d bench -c "COPY bench TO STDOUT (FORMAT binary)" | "${TGT[@]}" -d bench -c "COPY bench FROM STDIN (FORMAT binary)"
 t1=$(now)
 PIPE=$(elapsed "$t0" "$t1")
-"${TGT[@]}" -d bench -c "TRUNCATE bench; CHECKPOINT"
+"${TGT[@]}" -d bench -c "TRUNCATE bench" -c "CHECKPOINT"
 
 BACKFILL=(java -jar backfill-cli/target/tandem-backfill.jar)
 CONN=(--source "postgres://postgres@127.0.0.1:$SOURCE_PORT/bench" --target "postgres://postgres@127.0.0.1:$TARGET_PORT/bench")
@@ -64,6 +66,8 @@ VERIFY=$(elapsed "$t0" "$t1")
 COPIED=$("${TGT[@]}" -d bench -At -c "SELECT count(*) FROM bench")
 
 echo
+tail -n 1 "$WORK/copy.log"
+head -n 1 "$WORK/verify.log"
 echo "rows: $ROWS (copied $COPIED), table size $SIZE, parallelism $PARALLELISM, $(nproc) cores"
 echo "psql | psql binary pipe:        ${PIPE} s"
 echo "tandem-backfill stage + copy:   ${COPY} s"
