@@ -38,7 +38,6 @@ public final class Database implements AutoCloseable {
         config.setMinimumIdle(0);
         config.setPoolName("tandem-backfill-" + role);
         config.setConnectionInitSql(SESSION_SETTINGS);
-        config.setInitializationFailTimeout(-1);
         config.setConnectionTimeout(30_000);
         HikariDataSource pool;
         try {
