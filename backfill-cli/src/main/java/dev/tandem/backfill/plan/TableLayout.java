@@ -112,15 +112,24 @@ public record TableLayout(String schema, String table, String timeColumn, TimeTy
     }
 
     /**
-     * Row count, min and max time, and an order-independent checksum: the sum of a 64-bit hash of each row's text, built
-     * from the columns in the source's order. Identical session settings on both sides make the text identical.
+     * Row count, min and max time, and an order-independent checksum: the sum of a 64-bit hash of each row, built from the
+     * columns in the source's order. With {@code recordHash} the row is hashed by its columns' own hash functions
+     * ({@code hash_record_extended}, the ones hash partitioning relies on to be stable), otherwise its text is hashed;
+     * identical session settings on both sides make that text identical.
      */
-    public String digestSql(long start, long end) {
+    public String digestSql(long start, long end, boolean recordHash) {
         String t = Identifiers.quoteIdentifier(timeColumn);
-        String row = copiedColumns().stream().map(c -> "r." + Identifiers.quoteIdentifier(c.name()))
-                .collect(Collectors.joining(", "));
+        String row = "ROW(" + copiedColumns().stream().map(c -> "r." + Identifiers.quoteIdentifier(c.name()))
+                .collect(Collectors.joining(", ")) + ")";
+        String hash = recordHash ? "hash_record_extended(" + row + ", 0)" : "hashtextextended((" + row + ")::text, 0)";
         return "SELECT count(*), min(r." + t + ")::text, max(r." + t + ")::text, "
-                + "coalesce(sum(hashtextextended((ROW(" + row + "))::text, 0)::numeric), 0)::text "
+                + "coalesce(sum(" + hash + "::numeric), 0)::text "
                 + "FROM " + quotedTable() + " r WHERE " + rangePredicate("r.", start, end);
+    }
+
+    /** Fails (SQLSTATE 42883) when some column type has no extended hash function, so rows must be hashed as text. */
+    public String recordHashProbeSql() {
+        return "SELECT hash_record_extended(ROW(" + copiedColumns().stream().map(c -> "NULL::" + c.type())
+                .collect(Collectors.joining(", ")) + "), 0)";
     }
 }

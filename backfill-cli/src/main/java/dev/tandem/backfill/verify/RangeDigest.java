@@ -15,10 +15,26 @@ import java.util.Objects;
  */
 public record RangeDigest(long rows, String min, String max, String checksum) {
 
-    public static RangeDigest of(Connection connection, TableLayout layout, long start, long end) throws SQLException {
-        try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery(layout.digestSql(start, end))) {
+    /** @param recordHash see {@link TableLayout#digestSql} */
+    public static RangeDigest of(Connection connection, TableLayout layout, long start, long end, boolean recordHash)
+            throws SQLException {
+        try (Statement s = connection.createStatement();
+             ResultSet rs = s.executeQuery(layout.digestSql(start, end, recordHash))) {
             rs.next();
             return new RangeDigest(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4));
+        }
+    }
+
+    /** True when every column of the table has an extended hash function (on this server). */
+    public static boolean recordHashable(Connection connection, TableLayout layout) throws SQLException {
+        try (Statement s = connection.createStatement()) {
+            s.executeQuery(layout.recordHashProbeSql()).close();
+            return true;
+        } catch (SQLException e) {
+            if ("42883".equals(e.getSQLState())) {
+                return false;
+            }
+            throw e;
         }
     }
 

@@ -78,6 +78,7 @@ public final class VerifyCommand extends BackfillCommand {
 
     private List<Outcome> compare(Database source, Database target, List<Task> tasks) throws SQLException {
         Map<String, TableLayout> layouts = new ConcurrentHashMap<>();
+        Map<String, Boolean> recordHash = new ConcurrentHashMap<>();
         // one pool per side: a source-side job waits for its target-side job, so they must never share threads
         ExecutorService pool = Executors.newFixedThreadPool(parallelism);
         ExecutorService targetSide = Executors.newFixedThreadPool(parallelism);
@@ -95,18 +96,20 @@ public final class VerifyCommand extends BackfillCommand {
                         layout = layouts.get(task.qualifiedName());
                         if (layout == null) {
                             layout = TableLayout.load(s, task.schema(), task.table(), task.timeColumn());
+                            recordHash.put(task.qualifiedName(), RangeDigest.recordHashable(s, layout));
                             layouts.put(task.qualifiedName(), layout);
                         }
                     }
                     TableLayout l = layout;
+                    boolean byRecord = recordHash.get(task.qualifiedName());
                     Future<RangeDigest> onTarget = targetSide.submit(() -> {
                         try (Connection t = target.connection()) {
-                            return RangeDigest.of(t, l, task.start(), task.end());
+                            return RangeDigest.of(t, l, task.start(), task.end(), byRecord);
                         }
                     });
                     RangeDigest onSource;
                     try (Connection s = source.connection()) {
-                        onSource = RangeDigest.of(s, l, task.start(), task.end());
+                        onSource = RangeDigest.of(s, l, task.start(), task.end(), byRecord);
                     }
                     RangeDigest t = onTarget.get();
                     return new Outcome(task, onSource, t, onSource.differences(t));
