@@ -6,6 +6,7 @@ import sun.misc.Signal;
 /**
  * Ctrl-C once: finish the running tasks and stop; twice: stop now. Stopping now halts the JVM, which closes every
  * connection, so the server rolls back each running task's transaction and its target range stays unchanged.
+ * {@code sun.misc.Signal} is used because a shutdown hook runs only once: it cannot see the second Ctrl-C.
  */
 final class Interrupts {
 

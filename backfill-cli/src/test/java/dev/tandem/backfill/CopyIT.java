@@ -109,6 +109,24 @@ class CopyIT {
     }
 
     @Test
+    void aStopRequestBeforeAClaimLeavesTheRemainingTasksPending() {
+        String db = PG.pair().freshDatabase("stopped");
+        Fixtures.metrics(PG.pair(), db, "metrics");
+        Fixtures.stage(PG.pair(), db, "--table", "metrics:t");
+        TandemBackfill app = new TandemBackfill();
+        app.stopRequested().set(true);
+        java.io.StringWriter out = new java.io.StringWriter();
+        picocli.CommandLine cli = new picocli.CommandLine(app);
+        cli.setOut(new java.io.PrintWriter(out, true));
+        java.util.List<String> args = new java.util.ArrayList<>(List.of("copy"));
+        args.addAll(Cli.connection(PG.source(), PG.target(), db));
+        assertThat(cli.execute(args.toArray(String[]::new))).isZero();
+        assertThat(out.toString()).contains("copied 0 tasks");
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.backfill_task WHERE state = 'pending'"))
+                .isEqualTo("4");
+    }
+
+    @Test
     void twoCopyProcessesShareOnePlanAndCopyEachTaskOnce() throws Exception {
         String db = PG.pair().freshDatabase("shared");
         Fixtures.metrics(PG.pair(), db, "metrics");

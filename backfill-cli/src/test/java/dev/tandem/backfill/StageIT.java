@@ -22,7 +22,8 @@ class StageIT {
         Cli.Run stage = Fixtures.stage(PG.pair(), db, "--table", "a_metrics:t", "--table", "public.b_metrics:t",
                 "--table", "other:t", "--filter", "^public\\.(a|b)_");
         assertThat(stage.out()).contains("public.a_metrics").contains("public.b_metrics").doesNotContain("other")
-                .contains("staged 8 tasks");
+                .contains("staged 8 tasks")
+                .contains("warning: public.a_metrics has no index starting with t on the source");
         ok(Cli.both("copy", PG.source(), PG.target(), db, "--metrics-port", "0"));
 
         Fixtures.assertCopied(PG.pair(), db, "a_metrics");
@@ -35,6 +36,17 @@ class StageIT {
         assertThat(PG.target().queryValue(db, "SELECT to_regclass('tandem.backfill_task') IS NULL")).isEqualTo("t");
         assertThat(PG.target().queryValue(db, "SELECT to_regclass('tandem.divergence') IS NOT NULL")).isEqualTo("t");
         assertThat(ok(Cli.targetOnly("status", PG.target(), db)).out()).contains("no plan");
+    }
+
+    @Test
+    void noIndexWarningWhenTheTimeColumnIsIndexedOrThePartitionKey() {
+        String db = PG.pair().freshDatabase("indexed");
+        Fixtures.metrics(PG.pair(), db, "metrics");
+        PG.source().execute(db, "CREATE INDEX ON metrics (t, device)");
+        PG.pair().executeOnBoth(db, "CREATE TABLE p (t timestamptz NOT NULL, v int) PARTITION BY RANGE (t);"
+                + "CREATE TABLE p_all PARTITION OF p DEFAULT");
+        Cli.Run stage = Fixtures.stage(PG.pair(), db, "--table", "metrics:t", "--table", "p:t");
+        assertThat(stage.out()).doesNotContain("warning");
     }
 
     @Test

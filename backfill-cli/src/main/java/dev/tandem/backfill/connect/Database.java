@@ -39,21 +39,12 @@ public final class Database implements AutoCloseable {
         config.setPoolName("tandem-backfill-" + role);
         config.setConnectionInitSql(SESSION_SETTINGS);
         config.setConnectionTimeout(30_000);
-        HikariDataSource pool;
         try {
-            pool = new HikariDataSource(config);
+            // the pool opens its first connection here, so a wrong host or password fails now, with the server's reason
+            return new Database(role, spec, new HikariDataSource(config));
         } catch (RuntimeException e) {
-            throw new BackfillException("cannot connect to the " + role + " " + spec + ": " + e.getMessage(), e);
-        }
-        Database database = new Database(role, spec, pool);
-        try (Connection probe = database.connection()) {
-            return database;
-        } catch (SQLException | RuntimeException e) {
-            pool.close();
-            if (e instanceof BackfillException b) {
-                throw b;
-            }
-            throw new BackfillException("cannot connect to the " + role + " " + spec + ": " + e.getMessage(), e);
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            throw new BackfillException("cannot connect to the " + role + " " + spec + ": " + cause.getMessage(), e);
         }
     }
 
