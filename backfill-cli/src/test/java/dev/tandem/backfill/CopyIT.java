@@ -121,7 +121,7 @@ class CopyIT {
         java.util.List<String> args = new java.util.ArrayList<>(List.of("copy"));
         args.addAll(Cli.connection(PG.source(), PG.target(), db));
         assertThat(cli.execute(args.toArray(String[]::new))).isZero();
-        assertThat(out.toString()).contains("copied 0 tasks");
+        assertThat(out.toString()).contains("copied 0 tasks").contains("stopped on request");
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.backfill_task WHERE state = 'pending'"))
                 .isEqualTo("4");
     }

@@ -36,6 +36,9 @@ public final class CopyExecution {
         out.println(String.format(Locale.ROOT, "copied %d tasks, %d rows, %s in %s%s", summary.done(), summary.rows(),
                 Throughput.bytes(summary.bytes()), Throughput.duration(summary.seconds()),
                 summary.failed() == 0 ? "" : "; " + summary.failed() + " tasks FAILED (run copy again to retry them)"));
+        if (stopRequested.get()) {
+            out.println("stopped on request: the remaining tasks are pending; run copy again to continue");
+        }
         return summary;
     }
 }
