@@ -1,12 +1,47 @@
 package dev.tandem.backfill;
 
+import dev.tandem.backfill.copy.CopyCommand;
+import dev.tandem.backfill.jobs.RefreshCaggsCommand;
+import dev.tandem.backfill.plan.StageCommand;
+import dev.tandem.backfill.repair.RepairCommand;
+import dev.tandem.backfill.status.CleanCommand;
+import dev.tandem.backfill.status.StatusCommand;
+import dev.tandem.backfill.verify.VerifyCommand;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** Entry point of {@code tandem-backfill.jar}. */
 @Command(name = "tandem-backfill", mixinStandardHelpOptions = true, version = "Tandem backfill 0.1.0",
-        description = "Copies historical time-series rows from source to target up to the dual-write start.")
+        description = "Copies historical time-series rows from source to target up to the dual-write start.",
+        subcommands = {StageCommand.class, CopyCommand.class, VerifyCommand.class, RepairCommand.class,
+                StatusCommand.class, CleanCommand.class, RefreshCaggsCommand.class},
+        footerHeading = "%nExit codes:%n",
+        footer = {"  0  success", "  1  failure (the message says why)", "  2  usage error (bad flags)",
+                "  3  verify found differences between source and target"})
 public final class TandemBackfill implements Runnable {
+
+    private final Map<String, String> environment;
+    private final AtomicBoolean stopRequested = new AtomicBoolean();
+
+    public TandemBackfill() {
+        this(System.getenv());
+    }
+
+    /** @param environment where password variables ({@code PGPASSWORD}, {@code --*-password-env}) are looked up */
+    public TandemBackfill(Map<String, String> environment) {
+        this.environment = Map.copyOf(environment);
+    }
+
+    public Map<String, String> environment() {
+        return environment;
+    }
+
+    /** Set by the first Ctrl-C: workers finish their running tasks and claim no more. */
+    public AtomicBoolean stopRequested() {
+        return stopRequested;
+    }
 
     @Override
     public void run() {
@@ -14,6 +49,8 @@ public final class TandemBackfill implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new TandemBackfill()).execute(args));
+        TandemBackfill app = new TandemBackfill();
+        Interrupts.install(app.stopRequested());
+        System.exit(new CommandLine(app).execute(args));
     }
 }

@@ -1,0 +1,121 @@
+package dev.tandem.backfill.connect;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * Where and as whom to connect, from a JDBC URL ({@code jdbc:postgresql://host:port/db?...}) or a libpq URL
+ * ({@code postgres://user@host:port/db?sslmode=require}). The password never comes from the command line: it is read from
+ * the environment variable named by {@code --source-password-env}/{@code --target-password-env}, else {@code PGPASSWORD},
+ * else the URL itself. {@link #toString()} never shows it.
+ */
+public final class ConnectionSpec {
+
+    private final String jdbcUrl;
+    private final String user;
+    private final String password;
+    private final String display;
+
+    private ConnectionSpec(String jdbcUrl, String user, String password, String display) {
+        this.jdbcUrl = jdbcUrl;
+        this.user = user;
+        this.password = password;
+        this.display = display;
+    }
+
+    /**
+     * @param url              a JDBC or libpq URL
+     * @param passwordEnv      name of the environment variable holding the password, or null
+     * @param environment      the process environment
+     * @throws IllegalArgumentException with a readable message on a malformed URL or a missing variable
+     */
+    public static ConnectionSpec parse(String url, String passwordEnv, Map<String, String> environment) {
+        String password = null;
+        if (passwordEnv != null) {
+            password = environment.get(passwordEnv);
+            if (password == null) {
+                throw new IllegalArgumentException("environment variable " + passwordEnv + " (named by the password option) is not set");
+            }
+        } else if (environment.get("PGPASSWORD") != null) {
+            password = environment.get("PGPASSWORD");
+        }
+        if (url.startsWith("jdbc:postgresql:")) {
+            int query = url.indexOf('?');
+            String display = query < 0 ? url : url.substring(0, query);
+            return new ConnectionSpec(url, null, password, display);
+        }
+        String rest;
+        if (url.startsWith("postgres://")) {
+            rest = url.substring("postgres://".length());
+        } else if (url.startsWith("postgresql://")) {
+            rest = url.substring("postgresql://".length());
+        } else {
+            throw new IllegalArgumentException("'" + redact(url) + "' is neither a JDBC URL (jdbc:postgresql://host:port/db) "
+                    + "nor a libpq URL (postgres://user@host:port/db)");
+        }
+        String query = "";
+        int q = rest.indexOf('?');
+        if (q >= 0) {
+            query = rest.substring(q + 1);
+            rest = rest.substring(0, q);
+        }
+        String database = "";
+        int slash = rest.indexOf('/');
+        if (slash >= 0) {
+            database = decode(rest.substring(slash + 1));
+            rest = rest.substring(0, slash);
+        }
+        String user = environment.get("PGUSER");
+        int at = rest.lastIndexOf('@');
+        if (at >= 0) {
+            String userInfo = rest.substring(0, at);
+            rest = rest.substring(at + 1);
+            int colon = userInfo.indexOf(':');
+            if (colon >= 0) {
+                if (password == null) {
+                    password = decode(userInfo.substring(colon + 1));
+                }
+                userInfo = userInfo.substring(0, colon);
+            }
+            user = decode(userInfo);
+        }
+        String hosts = rest.isEmpty() ? "localhost" : rest;
+        if (database.isEmpty()) {
+            database = user != null ? user : "postgres";
+        }
+        String jdbc = "jdbc:postgresql://" + hosts + "/" + database + (query.isEmpty() ? "" : "?" + query);
+        return new ConnectionSpec(jdbc, user, password, "postgres://" + (user == null ? "" : user + "@") + hosts + "/" + database);
+    }
+
+    private static String decode(String s) {
+        return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
+    }
+
+    /** The URL with any {@code user:password@} credentials removed, for error messages. */
+    private static String redact(String url) {
+        return url.replaceAll("//[^/@]*@", "//***@");
+    }
+
+    public String jdbcUrl() {
+        return jdbcUrl;
+    }
+
+    /** Connection properties for pgjdbc: user and password when known (a JDBC URL may carry the user itself). */
+    public Properties properties() {
+        Properties p = new Properties();
+        if (user != null) {
+            p.setProperty("user", user);
+        }
+        if (password != null) {
+            p.setProperty("password", password);
+        }
+        return p;
+    }
+
+    @Override
+    public String toString() {
+        return display;
+    }
+}

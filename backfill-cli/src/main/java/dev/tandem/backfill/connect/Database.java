@@ -1,0 +1,69 @@
+package dev.tandem.backfill.connect;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.tandem.backfill.BackfillException;
+import java.sql.Connection;
+import java.sql.SQLException;
+
+/**
+ * A pool of connections to one side. Every session gets the same settings, so text output (COPY text fallback, verify
+ * checksums) is byte-identical on source and target: {@value #SESSION_SETTINGS}.
+ */
+public final class Database implements AutoCloseable {
+
+    public static final String SESSION_SETTINGS =
+            "SET extra_float_digits = 3; SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'; SET IntervalStyle = 'postgres'";
+
+    private final String role;
+    private final ConnectionSpec spec;
+    private final HikariDataSource pool;
+
+    private Database(String role, ConnectionSpec spec, HikariDataSource pool) {
+        this.role = role;
+        this.spec = spec;
+        this.pool = pool;
+    }
+
+    /**
+     * @param role "source" or "target", used in messages
+     * @param size the maximum number of pooled connections
+     */
+    public static Database open(String role, ConnectionSpec spec, int size) {
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(spec.jdbcUrl());
+        config.setDataSourceProperties(spec.properties());
+        config.addDataSourceProperty("ApplicationName", "tandem-backfill");
+        config.setMaximumPoolSize(size);
+        config.setMinimumIdle(0);
+        config.setPoolName("tandem-backfill-" + role);
+        config.setConnectionInitSql(SESSION_SETTINGS);
+        config.setConnectionTimeout(30_000);
+        try {
+            // the pool opens its first connection here, so a wrong host or password fails now, with the server's reason
+            return new Database(role, spec, new HikariDataSource(config));
+        } catch (RuntimeException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            throw new BackfillException("cannot connect to the " + role + " " + spec + ": " + cause.getMessage(), e);
+        }
+    }
+
+    /** A pooled connection in auto-commit mode with the session settings applied. */
+    public Connection connection() {
+        try {
+            return pool.getConnection();
+        } catch (SQLException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            throw new BackfillException("cannot connect to the " + role + " " + spec + ": " + cause.getMessage(), e);
+        }
+    }
+
+    public String role() {
+        return role;
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+}

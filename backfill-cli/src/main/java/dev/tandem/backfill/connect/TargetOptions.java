@@ -1,0 +1,25 @@
+package dev.tandem.backfill.connect;
+
+import dev.tandem.backfill.UsageException;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/** {@code --target} and its password variable, for the commands that only touch the plan. */
+public final class TargetOptions {
+
+    @Option(names = "--target", required = true, paramLabel = "URL",
+            description = "Target database: JDBC URL or postgres://user@host:port/db")
+    String target;
+
+    @Option(names = "--target-password-env", paramLabel = "NAME",
+            description = "Environment variable holding the target password (default: PGPASSWORD)")
+    String targetPasswordEnv;
+
+    public ConnectionSpec target(Map<String, String> environment) {
+        try {
+            return ConnectionSpec.parse(target, targetPasswordEnv, environment);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--target: " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package dev.tandem.backfill.copy;
+
+import dev.tandem.backfill.BackfillCommand;
+import dev.tandem.backfill.ExitCodes;
+import dev.tandem.backfill.connect.ConnectionOptions;
+import dev.tandem.backfill.connect.Database;
+import dev.tandem.backfill.jobs.JobPauser;
+import dev.tandem.backfill.state.TaskState;
+import dev.tandem.backfill.state.TaskStore;
+import java.sql.Connection;
+import java.sql.SQLException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code copy}: copy the staged tasks, in parallel, each in one target transaction. */
+@Command(name = "copy", mixinStandardHelpOptions = true,
+        description = {"Copy the staged tasks: per task, in one target transaction, delete the target rows of the range and",
+                "stream the source's rows with binary COPY. Several copy processes may share one plan."})
+public final class CopyCommand extends BackfillCommand {
+
+    @Mixin
+    ConnectionOptions connection;
+
+    @Option(names = "--parallelism", paramLabel = "N", defaultValue = "4",
+            description = "Concurrent tasks (default: ${DEFAULT-VALUE})")
+    int parallelism;
+
+    @Option(names = "--pause-jobs",
+            description = "Pause the target's TimescaleDB compression/retention/continuous-aggregate jobs while copying")
+    boolean pauseJobs;
+
+    @Option(names = "--metrics-port", paramLabel = "PORT",
+            description = "Serve Prometheus metrics on 127.0.0.1:PORT/metrics while running")
+    Integer metricsPort;
+
+    @Override
+    protected int execute() throws SQLException {
+        if (parallelism < 1) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--parallelism must be at least 1");
+        }
+        try (Database source = Database.open("source", connection.source(environment()), parallelism);
+             Database target = Database.open("target", connection.target(environment()), parallelism + 1)) {
+            if (pauseJobs) {
+                try (Connection t = target.connection()) {
+                    JobPauser.pause(t, out());
+                }
+            }
+            CopyRun.Summary summary = CopyExecution.run(source, target, parallelism, metricsPort, out(), err(),
+                    root == null ? new java.util.concurrent.atomic.AtomicBoolean() : root.stopRequested());
+            try (Connection t = target.connection()) {
+                if (TaskStore.count(t, TaskState.PENDING) == 0) {
+                    JobPauser.restore(t, out());
+                }
+            }
+            return summary.failed() == 0 ? ExitCodes.OK : ExitCodes.FAILURE;
+        }
+    }
+}

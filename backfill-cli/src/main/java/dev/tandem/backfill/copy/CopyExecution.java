@@ -1,0 +1,44 @@
+package dev.tandem.backfill.copy;
+
+import dev.tandem.backfill.connect.Database;
+import dev.tandem.backfill.progress.ConsoleProgress;
+import dev.tandem.backfill.progress.LogLineProgress;
+import dev.tandem.backfill.progress.MetricsServer;
+import dev.tandem.backfill.progress.ProgressListener;
+import dev.tandem.backfill.progress.Throughput;
+import java.io.PrintWriter;
+import java.sql.SQLException;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/** Runs the pending tasks with progress output and optional metrics; shared by {@code copy} and {@code repair}. */
+public final class CopyExecution {
+
+    private static final long LOG_INTERVAL_MILLIS = 10_000;
+
+    private CopyExecution() {
+    }
+
+    /**
+     * @param metricsPort a port for Prometheus metrics while running, or null
+     * @return the run's summary, already printed
+     */
+    public static CopyRun.Summary run(Database source, Database target, int parallelism, Integer metricsPort,
+                                      PrintWriter out, PrintWriter err, AtomicBoolean stopRequested) throws SQLException {
+        ProgressListener display = System.console() != null ? new ConsoleProgress()
+                : new LogLineProgress(out, LOG_INTERVAL_MILLIS);
+        MetricsServer metrics = metricsPort == null ? null : MetricsServer.start(metricsPort);
+        if (metrics != null) {
+            out.println("metrics on http://127.0.0.1:" + metrics.port() + "/metrics");
+        }
+        ProgressListener progress = metrics == null ? display : ProgressListener.all(display, metrics);
+        CopyRun.Summary summary = new CopyRun(source, target, parallelism, progress, err, stopRequested).run();
+        out.println(String.format(Locale.ROOT, "copied %d tasks, %d rows, %s in %s%s", summary.done(), summary.rows(),
+                Throughput.bytes(summary.bytes()), Throughput.duration(summary.seconds()),
+                summary.failed() == 0 ? "" : "; " + summary.failed() + " tasks FAILED (run copy again to retry them)"));
+        if (stopRequested.get()) {
+            out.println("stopped on request: the remaining tasks are pending; run copy again to continue");
+        }
+        return summary;
+    }
+}

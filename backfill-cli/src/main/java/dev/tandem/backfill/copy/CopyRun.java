@@ -1,0 +1,196 @@
+package dev.tandem.backfill.copy;
+
+import dev.tandem.backfill.BackfillCommand;
+import dev.tandem.backfill.BackfillException;
+import dev.tandem.backfill.connect.Database;
+import dev.tandem.backfill.plan.TableLayout;
+import dev.tandem.backfill.progress.ProgressListener;
+import dev.tandem.backfill.state.BackfillSchema;
+import dev.tandem.backfill.state.Task;
+import dev.tandem.backfill.state.TaskStore;
+import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One copy run: N workers, each claiming the next pending task ({@code FOR UPDATE SKIP LOCKED}) and copying it in one
+ * target transaction (delete range, stream rows, mark done, commit), until no task is left or a stop is requested.
+ * A failed task is rolled back (its target range unchanged) and recorded FAILED; the next run retries it.
+ */
+public final class CopyRun {
+
+    /** What the run did. */
+    public record Summary(long done, long failed, long rows, long bytes, double seconds) {
+    }
+
+    private final Database source;
+    private final Database target;
+    private final int parallelism;
+    private final ProgressListener progress;
+    private final PrintWriter err;
+    private final AtomicBoolean stopRequested;
+    private final Map<String, TableLayout> layouts = new ConcurrentHashMap<>();
+    private final Set<Long> attempted = ConcurrentHashMap.newKeySet();
+
+    public CopyRun(Database source, Database target, int parallelism, ProgressListener progress, PrintWriter err,
+                   AtomicBoolean stopRequested) {
+        this.source = source;
+        this.target = target;
+        this.parallelism = parallelism;
+        this.progress = progress;
+        this.err = err;
+        this.stopRequested = stopRequested;
+    }
+
+    public Summary run() throws SQLException {
+        Timestamp runStartedAt;
+        long total;
+        try (Connection t = target.connection()) {
+            if (!BackfillSchema.exists(t)) {
+                throw new BackfillException("no plan on the target: run 'stage' first");
+            }
+            try (Statement s = t.createStatement(); ResultSet rs = s.executeQuery("SELECT clock_timestamp(), "
+                    + "count(*) FILTER (WHERE state IN ('pending', 'failed')) FROM tandem.backfill_task")) {
+                rs.next();
+                runStartedAt = rs.getTimestamp(1);
+                total = rs.getLong(2);
+            }
+        }
+        progress.started(total);
+        long started = System.nanoTime();
+        AtomicLong done = new AtomicLong();
+        AtomicLong failed = new AtomicLong();
+        AtomicLong rows = new AtomicLong();
+        AtomicLong bytes = new AtomicLong();
+        ExecutorService workers = Executors.newFixedThreadPool(parallelism, daemon("tandem-copy-worker"));
+        ExecutorService readers = Executors.newFixedThreadPool(parallelism, daemon("tandem-copy-reader"));
+        RangeCopier copier = new RangeCopier(readers);
+        String process = ManagementFactory.getRuntimeMXBean().getName();
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (int i = 0; i < parallelism; i++) {
+                String worker = process + "/" + i;
+                futures.add(workers.submit(() -> {
+                    work(copier, worker, runStartedAt, done, failed, rows, bytes);
+                    return null;
+                }));
+            }
+            for (Future<?> f : futures) {
+                try {
+                    f.get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new BackfillException("copy interrupted");
+                } catch (java.util.concurrent.ExecutionException e) {
+                    Throwable cause = e.getCause();
+                    if (cause instanceof SQLException sql) {
+                        throw sql;
+                    }
+                    if (cause instanceof RuntimeException r) {
+                        throw r;
+                    }
+                    throw new BackfillException("copy worker failed: " + cause, cause);
+                }
+            }
+        } finally {
+            workers.shutdownNow();
+            readers.shutdownNow();
+            progress.close();
+        }
+        return new Summary(done.get(), failed.get(), rows.get(), bytes.get(), (System.nanoTime() - started) / 1e9);
+    }
+
+    private void work(RangeCopier copier, String worker, Timestamp runStartedAt, AtomicLong done, AtomicLong failed,
+                      AtomicLong rows, AtomicLong bytes) throws SQLException {
+        while (!stopRequested.get()) {
+            Task task;
+            try (Connection t = target.connection()) {
+                t.setAutoCommit(false);
+                Optional<Task> claimed = TaskStore.claim(t, runStartedAt, worker, List.copyOf(attempted));
+                if (claimed.isEmpty()) {
+                    t.rollback();
+                    t.setAutoCommit(true);
+                    return;
+                }
+                task = claimed.get();
+                attempted.add(task.id());
+                try (Connection s = source.connection()) {
+                    TableLayout layout = layout(s, task);
+                    RangeCopier.Result result = copier.copy(s, t, layout, task.start(), task.end());
+                    TaskStore.markDone(t, task, result.rows(), result.bytes());
+                    t.commit();
+                    t.setAutoCommit(true);
+                    done.incrementAndGet();
+                    rows.addAndGet(result.rows());
+                    bytes.addAndGet(result.bytes());
+                    progress.taskDone(result.rows(), result.bytes());
+                } catch (SQLException | RuntimeException e) {
+                    rollbackQuietly(t);
+                    String message = e instanceof SQLException sql ? BackfillCommand.describe(sql) : String.valueOf(e.getMessage());
+                    recordFailure(task, message);
+                    failed.incrementAndGet();
+                    progress.taskFailed();
+                }
+            }
+        }
+    }
+
+    private TableLayout layout(Connection source, Task task) throws SQLException {
+        TableLayout layout = layouts.get(task.qualifiedName());
+        if (layout == null) {
+            layout = TableLayout.load(source, task.schema(), task.table(), task.timeColumn());
+            layouts.put(task.qualifiedName(), layout);
+        }
+        return layout;
+    }
+
+    private void recordFailure(Task task, String message) {
+        synchronized (err) {
+            err.println("task " + task.id() + " " + task.qualifiedName() + " " + task.range() + " failed: " + message);
+            err.flush();
+        }
+        try (Connection t = target.connection()) {
+            TaskStore.markFailed(t, task, message);
+        } catch (SQLException | RuntimeException e) {
+            synchronized (err) {
+                err.println("cannot record the failure of task " + task.id() + " (it stays pending): " + e.getMessage());
+                err.flush();
+            }
+        }
+    }
+
+    private static void rollbackQuietly(Connection c) {
+        try {
+            if (!c.isClosed()) {
+                c.rollback();
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException ignored) {
+            // a broken connection is evicted by the pool; the server rolled the transaction back
+        }
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        AtomicLong n = new AtomicLong();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

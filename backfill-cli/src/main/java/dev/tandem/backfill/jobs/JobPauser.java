@@ -1,0 +1,79 @@
+package dev.tandem.backfill.jobs;
+
+import dev.tandem.backfill.plan.TimescaleCatalog;
+import java.io.PrintWriter;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code --pause-jobs}: disables the target's compression, retention and continuous-aggregate jobs of the staged
+ * hypertables while they are copied, remembering each in {@code tandem.paused_job} first, so {@code status} shows and
+ * {@code clean} restores them even after a crash.
+ */
+public final class JobPauser {
+
+    private JobPauser() {
+    }
+
+    /** Pauses the scheduled jobs of the plan's tables; returns how many were paused now. */
+    public static int pause(Connection target, PrintWriter out) throws SQLException {
+        if (TimescaleCatalog.version(target).isEmpty()) {
+            out.println("--pause-jobs: the target has no TimescaleDB, so there are no jobs to pause");
+            return 0;
+        }
+        List<String> schemas = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        try (Statement s = target.createStatement();
+             ResultSet rs = s.executeQuery("SELECT DISTINCT table_schema, table_name FROM tandem.backfill_task")) {
+            while (rs.next()) {
+                schemas.add(rs.getString(1));
+                names.add(rs.getString(2));
+            }
+        }
+        int paused = 0;
+        for (TimescaleCatalog.Job job : TimescaleCatalog.pausableJobs(target, schemas, names)) {
+            try (PreparedStatement ps = target.prepareStatement("INSERT INTO tandem.paused_job (job_id, proc_name, "
+                    + "hypertable) VALUES (?, ?, ?) ON CONFLICT (job_id) DO NOTHING")) {
+                ps.setInt(1, job.id());
+                ps.setString(2, job.procName());
+                ps.setString(3, job.hypertable());
+                ps.executeUpdate();
+            }
+            TimescaleCatalog.setScheduled(target, job.id(), false);
+            out.println("paused job " + job.id() + " (" + job.procName() + " on " + job.hypertable() + ")");
+            paused++;
+        }
+        return paused;
+    }
+
+    /** Re-enables every job in {@code tandem.paused_job} and forgets it; returns how many. */
+    public static int restore(Connection target, PrintWriter out) throws SQLException {
+        List<Integer> jobs = new ArrayList<>();
+        try (Statement s = target.createStatement();
+             ResultSet rs = s.executeQuery("SELECT job_id FROM tandem.paused_job ORDER BY job_id")) {
+            while (rs.next()) {
+                jobs.add(rs.getInt(1));
+            }
+        }
+        if (jobs.isEmpty()) {
+            return 0;
+        }
+        boolean timescale = TimescaleCatalog.version(target).isPresent();
+        for (int job : jobs) {
+            if (timescale) {
+                TimescaleCatalog.setScheduled(target, job, true);
+            }
+            try (PreparedStatement ps = target.prepareStatement("DELETE FROM tandem.paused_job WHERE job_id = ?")) {
+                ps.setInt(1, job);
+                ps.executeUpdate();
+            }
+            out.println("restored job " + job);
+        }
+        return jobs.size();
+    }
+}

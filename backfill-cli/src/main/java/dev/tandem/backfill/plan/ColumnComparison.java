@@ -1,0 +1,51 @@
+package dev.tandem.backfill.plan;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Compares a table's columns on source and target by name and type (order may differ: COPY names its columns) and says
+ * exactly what differs.
+ */
+public final class ColumnComparison {
+
+    private ColumnComparison() {
+    }
+
+    /** The differences for one table, one readable line each; empty when the columns match. */
+    public static List<String> differences(Connection source, Connection target, String schema, String table)
+            throws SQLException {
+        List<Column> sourceColumns = TableLayout.columns(source, schema, table);
+        List<Column> targetColumns = TableLayout.columns(target, schema, table);
+        List<String> differences = new ArrayList<>();
+        if (sourceColumns.isEmpty()) {
+            differences.add("table does not exist on the source");
+            return differences;
+        }
+        if (targetColumns.isEmpty()) {
+            differences.add("table does not exist on the target (clone the schema first, e.g. pg_dump --schema-only)");
+            return differences;
+        }
+        Map<String, Column> onTarget = new LinkedHashMap<>();
+        targetColumns.forEach(c -> onTarget.put(c.name(), c));
+        for (Column s : sourceColumns) {
+            Column t = onTarget.remove(s.name());
+            if (t == null) {
+                differences.add("column " + s.name() + " (" + s.type() + ") is missing on the target");
+            } else if (!s.type().equals(t.type())) {
+                differences.add("column " + s.name() + ": source type " + s.type() + ", target type " + t.type());
+            } else if (s.generated() != t.generated()) {
+                differences.add("column " + s.name() + " is generated on " + (s.generated() ? "the source" : "the target")
+                        + " only");
+            }
+        }
+        for (Column t : onTarget.values()) {
+            differences.add("column " + t.name() + " (" + t.type() + ") exists only on the target");
+        }
+        return differences;
+    }
+}

@@ -1,0 +1,270 @@
+package dev.tandem.backfill.plan;
+
+import dev.tandem.backfill.BackfillException;
+import dev.tandem.backfill.state.BackfillSchema;
+import dev.tandem.backfill.state.TaskStore;
+import dev.tandem.protocol.sql.Identifiers;
+import java.io.PrintWriter;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * Builds the plan: which tables, which ranges, up to which T, after checking that source and target columns match, and
+ * stores it on the target. Same arguments again are a no-op; different ones are refused unless {@code replace}.
+ */
+public final class Planner {
+
+    /** The value of {@code --until} that means "the operator's mark recorded by the proxy". */
+    public static final String DUAL_WRITE_START = "dual-write-start";
+
+    /** What the operator asked for. */
+    public record Request(List<TableOption> tables, List<Pattern> filters, String from, String until, Slice slice,
+                          long maxLatenessMicros, boolean replace) {
+    }
+
+    /** What stage did. */
+    public record Outcome(boolean unchanged, int tasks, List<String> lines) {
+    }
+
+    private final Connection source;
+    private final Connection target;
+    private final PrintWriter out;
+
+    public Planner(Connection source, Connection target, PrintWriter out) {
+        this.source = source;
+        this.target = target;
+        this.out = out;
+    }
+
+    public Outcome stage(Request request) throws SQLException {
+        BackfillSchema.create(target);
+        List<StagedTable> tables = discover(request);
+        if (tables.isEmpty()) {
+            throw new BackfillException("nothing to stage: the source has no hypertables"
+                    + (request.filters().isEmpty() ? "" : " matching --filter")
+                    + " and no --table schema.table:timecol was given");
+        }
+        checkColumns(tables);
+        String untilText = untilText(request.until(), tables);
+        List<TaskStore.NewTask> tasks = new ArrayList<>();
+        List<String> lines = new ArrayList<>();
+        for (StagedTable table : tables) {
+            TableLayout layout = TableLayout.load(source, table.schema(), table.table(), table.timeColumn());
+            TimeType type = layout.timeType();
+            long until = position(type, untilText, "--until");
+            checkLateness(type, until, untilText, request.maxLatenessMicros());
+            Long from = request.from() == null ? null : position(type, request.from(), "--from");
+            List<long[]> ranges;
+            if (table.hypertable() != null) {
+                ranges = Ranges.clip(TimescaleCatalog.chunkRanges(source, table.hypertable()), from, until);
+            } else {
+                warnWithoutTimeIndex(table);
+                long width;
+                try {
+                    width = table.slice().widthFor(type, table.qualifiedName());
+                } catch (IllegalArgumentException e) {
+                    throw new BackfillException(e.getMessage());
+                }
+                long start;
+                if (from != null) {
+                    start = from;
+                } else {
+                    Long min = minPosition(layout);
+                    start = min == null ? until : Math.floorDiv(min, width) * width;
+                }
+                ranges = Ranges.slices(start, until, width, table.qualifiedName());
+            }
+            for (long[] r : ranges) {
+                tasks.add(new TaskStore.NewTask(table.schema(), table.table(), table.timeColumn(), type, r[0], r[1],
+                        "plan", null));
+            }
+            lines.add(String.format("%-40s %6d tasks  %s", table.qualifiedName(), ranges.size(), ranges.isEmpty()
+                    ? "(no rows before " + type.display(until) + ")"
+                    : "[" + type.display(ranges.get(0)[0]) + ", " + type.display(ranges.get(ranges.size() - 1)[1]) + ")"));
+        }
+        String arguments = "tables=" + StagedTable.describeAll(tables) + " from=" + request.from() + " until=" + untilText;
+        return store(arguments, untilText, tasks, request.replace(), lines);
+    }
+
+    private Outcome store(String arguments, String untilText, List<TaskStore.NewTask> tasks, boolean replace,
+                          List<String> lines) throws SQLException {
+        boolean autoCommit = target.getAutoCommit();
+        target.setAutoCommit(false);
+        try {
+            try (Statement s = target.createStatement()) {
+                s.execute("LOCK TABLE tandem.backfill_plan IN EXCLUSIVE MODE");
+            }
+            Optional<String> existing = Optional.empty();
+            try (Statement s = target.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT arguments FROM tandem.backfill_plan WHERE id = 1")) {
+                if (rs.next()) {
+                    existing = Optional.of(rs.getString(1));
+                }
+            }
+            if (existing.isPresent() && existing.get().equals(arguments)) {
+                target.rollback();
+                return new Outcome(true, 0, lines);
+            }
+            if (existing.isPresent() && !replace) {
+                target.rollback();
+                throw new BackfillException("a different plan is already staged on the target:\n  staged: " + existing.get()
+                        + "\n  asked:  " + arguments + "\nrun 'clean' first, or stage with --replace to discard it");
+            }
+            try (Statement s = target.createStatement()) {
+                s.execute("DELETE FROM tandem.backfill_task");
+                s.execute("DELETE FROM tandem.backfill_plan");
+            }
+            try (PreparedStatement ps = target.prepareStatement(
+                    "INSERT INTO tandem.backfill_plan (id, arguments, until_text) VALUES (1, ?, ?)")) {
+                ps.setString(1, arguments);
+                ps.setString(2, untilText);
+                ps.executeUpdate();
+            }
+            TaskStore.insert(target, tasks);
+            target.commit();
+            return new Outcome(false, tasks.size(), lines);
+        } catch (SQLException | RuntimeException e) {
+            target.rollback();
+            throw e;
+        } finally {
+            target.setAutoCommit(autoCommit);
+        }
+    }
+
+    private List<StagedTable> discover(Request request) throws SQLException {
+        Map<String, StagedTable> tables = new LinkedHashMap<>();
+        Optional<String> sourceVersion = TimescaleCatalog.version(source);
+        if (sourceVersion.isPresent()) {
+            Optional<String> targetVersion = TimescaleCatalog.version(target);
+            if (!targetVersion.equals(sourceVersion)) {
+                out.println("warning: TimescaleDB " + sourceVersion.get() + " on the source but "
+                        + targetVersion.map(v -> "TimescaleDB " + v).orElse("no TimescaleDB") + " on the target");
+            }
+            for (TimescaleCatalog.Hypertable h : TimescaleCatalog.hypertables(source)) {
+                tables.put(h.qualifiedName(), new StagedTable(h.schema(), h.name(), h.timeColumn(), h, null));
+            }
+        }
+        for (TableOption t : request.tables()) {
+            Slice slice = t.slice() != null ? t.slice() : request.slice();
+            tables.put(t.qualifiedName(), new StagedTable(t.schema(), t.table(), t.timeColumn(), null, slice));
+        }
+        List<StagedTable> result = new ArrayList<>();
+        for (StagedTable t : tables.values()) {
+            if (request.filters().isEmpty() || request.filters().stream().anyMatch(p -> p.matcher(t.qualifiedName()).find())) {
+                result.add(t);
+            }
+        }
+        return result;
+    }
+
+    private void checkColumns(List<StagedTable> tables) throws SQLException {
+        StringBuilder report = new StringBuilder();
+        for (StagedTable t : tables) {
+            List<String> differences = ColumnComparison.differences(source, target, t.schema(), t.table());
+            if (!differences.isEmpty()) {
+                report.append("\n  ").append(t.qualifiedName()).append(':');
+                differences.forEach(d -> report.append("\n    ").append(d));
+            }
+        }
+        if (report.length() > 0) {
+            throw new BackfillException("source and target tables differ; nothing was staged:" + report);
+        }
+    }
+
+    /** The until value as text: given, or the dual-write start mark (timestamp-like columns only). */
+    private String untilText(String until, List<StagedTable> tables) throws SQLException {
+        if (!DUAL_WRITE_START.equals(until)) {
+            return until;
+        }
+        String targetDb = currentDatabase(target);
+        String sourceDb = currentDatabase(source);
+        try (PreparedStatement ps = target.prepareStatement("SELECT marked_at::text FROM tandem.dual_write "
+                + "WHERE database IN (?, ?) AND marked_at IS NOT NULL ORDER BY database = ? DESC LIMIT 1")) {
+            ps.setString(1, targetDb);
+            ps.setString(2, sourceDb);
+            ps.setString(3, targetDb);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    String mark = rs.getString(1);
+                    out.println("until = dual-write start mark " + mark);
+                    return mark;
+                }
+            }
+        }
+        throw new BackfillException("no dual-write start is marked for database " + targetDb + " in tandem.dual_write on the "
+                + "target. Once every writer goes through the proxy, mark it with POST /dual-write/mark on the proxy admin "
+                + "port or 'tandem-proxy --mark-dual-write-start', or pass --until <time> explicitly");
+    }
+
+    private static String currentDatabase(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT current_database()")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    private long position(TimeType type, String value, String option) throws SQLException {
+        return Positions.parse(source, type, value, option);
+    }
+
+    /** Rows in [from, T) must no longer be written when their task runs: refuse a T too close to now. */
+    private void checkLateness(TimeType type, long until, String untilText, long maxLatenessMicros) throws SQLException {
+        if (type.isInteger()) {
+            return;
+        }
+        long now;
+        try (Statement s = source.createStatement();
+             ResultSet rs = s.executeQuery("SELECT " + TimeType.TIMESTAMP.positionOf("now()::timestamp"))) {
+            rs.next();
+            now = rs.getLong(1);
+        }
+        if (until > now - maxLatenessMicros) {
+            throw new BackfillException("--until " + untilText + " is later than now() - --max-lateness ("
+                    + TimeType.TIMESTAMPTZ.display(now - maxLatenessMicros) + "): rows in the last range may still be "
+                    + "written on the source while their task copies it, and such a late write could be lost. Wait, or "
+                    + "lower --max-lateness if no writer sends rows that old");
+        }
+    }
+
+    /** Each task reads its range with a predicate on the time column: without an index or partitioning on it, a full scan. */
+    private void warnWithoutTimeIndex(StagedTable table) throws SQLException {
+        try (PreparedStatement ps = source.prepareStatement("""
+                SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                               WHERE i.indrelid = c.oid AND a.attname = ?)
+                    OR EXISTS (SELECT 1 FROM pg_partitioned_table p JOIN pg_attribute a
+                                 ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]
+                               WHERE p.partrelid = c.oid AND a.attname = ?)
+                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = ? AND c.relname = ?""")) {
+            ps.setString(1, table.timeColumn());
+            ps.setString(2, table.timeColumn());
+            ps.setString(3, table.schema());
+            ps.setString(4, table.table());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next() && !rs.getBoolean(1)) {
+                    out.println("warning: " + table.qualifiedName() + " has no index starting with " + table.timeColumn()
+                            + " on the source, so every task scans the whole table: add one, or stage a larger --slice");
+                }
+            }
+        }
+    }
+
+    private Long minPosition(TableLayout layout) throws SQLException {
+        try (Statement s = source.createStatement(); ResultSet rs = s.executeQuery("SELECT "
+                + layout.timeType().positionOf("min(" + Identifiers.quoteIdentifier(layout.timeColumn()) + ")")
+                + " FROM " + layout.quotedTable())) {
+            rs.next();
+            long v = rs.getLong(1);
+            return rs.wasNull() ? null : v;
+        }
+    }
+}

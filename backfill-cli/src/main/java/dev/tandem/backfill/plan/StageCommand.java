@@ -1,0 +1,92 @@
+package dev.tandem.backfill.plan;
+
+import dev.tandem.backfill.BackfillCommand;
+import dev.tandem.backfill.ExitCodes;
+import dev.tandem.backfill.connect.ConnectionOptions;
+import dev.tandem.backfill.connect.Database;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code stage}: plan the work and store it on the target. */
+@Command(name = "stage", mixinStandardHelpOptions = true,
+        description = {"Plan the backfill: one task per hypertable chunk range (TimescaleDB) or per --slice of each --table,",
+                "up to --until, after checking that column names and types match on both sides."})
+public final class StageCommand extends BackfillCommand {
+
+    @Mixin
+    ConnectionOptions connection;
+
+    @Option(names = "--until", paramLabel = "T|dual-write-start", defaultValue = Planner.DUAL_WRITE_START,
+            description = "Copy rows with time < T, in the time column's type (default: ${DEFAULT-VALUE}, the mark the proxy records)")
+    String until;
+
+    @Option(names = "--from", paramLabel = "T0", description = "Copy rows with time >= T0 (default: the oldest row)")
+    String from;
+
+    @Option(names = "--filter", paramLabel = "REGEX",
+            description = "Only tables whose schema.table matches (repeatable; found anywhere unless anchored)")
+    List<Pattern> filters = new ArrayList<>();
+
+    @Option(names = "--table", paramLabel = "SCHEMA.TABLE:TIMECOL[:SLICE]", converter = TableOptionConverter.class,
+            description = "A plain or declaratively partitioned table to copy in slices of its time column (repeatable)")
+    List<TableOption> tables = new ArrayList<>();
+
+    @Option(names = "--slice", paramLabel = "INTERVAL", defaultValue = "1 day", converter = SliceConverter.class,
+            description = "Slice width for --table: a duration ('1 day', '6h') or an integer for integer time columns (default: ${DEFAULT-VALUE})")
+    Slice slice;
+
+    @Option(names = "--max-lateness", paramLabel = "INTERVAL", defaultValue = "10 min", converter = SliceConverter.class,
+            description = "Refuse a T later than now() minus this: rows that old must no longer be written (default: ${DEFAULT-VALUE})")
+    Slice maxLateness;
+
+    @Option(names = "--replace", description = "Discard an existing plan staged with different arguments")
+    boolean replace;
+
+    @Override
+    protected int execute() throws SQLException {
+        if (maxLateness.micros() == 0) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--max-lateness must be a duration such as '10 min', not '" + maxLateness + "'");
+        }
+        try (Database source = Database.open("source", connection.source(environment()), 1);
+             Database target = Database.open("target", connection.target(environment()), 1);
+             Connection s = source.connection(); Connection t = target.connection()) {
+            Planner.Outcome outcome = new Planner(s, t, out()).stage(new Planner.Request(tables, filters, from, until,
+                    slice, maxLateness.micros(), replace));
+            outcome.lines().forEach(out()::println);
+            out().println(outcome.unchanged() ? "plan already staged with the same arguments: nothing to do"
+                    : "staged " + outcome.tasks() + " tasks");
+            return ExitCodes.OK;
+        }
+    }
+
+    /** picocli converter: a bad value is a usage error (exit 2). */
+    public static final class TableOptionConverter implements picocli.CommandLine.ITypeConverter<TableOption> {
+        @Override
+        public TableOption convert(String value) {
+            try {
+                return TableOption.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    /** picocli converter: a bad value is a usage error (exit 2). */
+    public static final class SliceConverter implements picocli.CommandLine.ITypeConverter<Slice> {
+        @Override
+        public Slice convert(String value) {
+            try {
+                return Slice.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+}

@@ -1,0 +1,135 @@
+package dev.tandem.backfill.plan;
+
+import dev.tandem.backfill.BackfillException;
+import dev.tandem.protocol.sql.Identifiers;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * A table's columns in the source's order, and the SQL the copy and verify steps generate from them. Target column order
+ * may differ: every statement names its columns.
+ */
+public record TableLayout(String schema, String table, String timeColumn, TimeType timeType, List<Column> columns) {
+
+    private static final String COLUMNS_SQL = """
+            SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attgenerated <> '',
+                   (t.typsend <> 0 AND t.typreceive <> 0
+                    AND t.typtype <> 'c'
+                    AND NOT (t.typelem <> 0 AND t.typelem >= 16384))
+            FROM pg_attribute a
+            JOIN pg_class c ON c.oid = a.attrelid
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            JOIN pg_type t ON t.oid = a.atttypid
+            WHERE n.nspname = ? AND c.relname = ? AND a.attnum > 0 AND NOT a.attisdropped
+            ORDER BY a.attnum""";
+
+    /** The columns of a table, or an empty list when it does not exist. */
+    public static List<Column> columns(Connection connection, String schema, String table) throws SQLException {
+        List<Column> columns = new ArrayList<>();
+        try (PreparedStatement ps = connection.prepareStatement(COLUMNS_SQL)) {
+            ps.setString(1, schema);
+            ps.setString(2, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    columns.add(new Column(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getBoolean(4)));
+                }
+            }
+        }
+        return columns;
+    }
+
+    /** Reads the layout from the source. */
+    public static TableLayout load(Connection source, String schema, String table, String timeColumn) throws SQLException {
+        List<Column> columns = columns(source, schema, table);
+        if (columns.isEmpty()) {
+            throw new BackfillException("table " + schema + "." + table + " does not exist on the source");
+        }
+        Column time = columns.stream().filter(c -> c.name().equals(timeColumn)).findFirst()
+                .orElseThrow(() -> new BackfillException("table " + schema + "." + table + " has no column " + timeColumn
+                        + " (columns: " + columns.stream().map(Column::name).collect(Collectors.joining(", ")) + ")"));
+        TimeType type;
+        try {
+            type = TimeType.of(time.type());
+        } catch (IllegalArgumentException e) {
+            throw new BackfillException(schema + "." + table + "." + timeColumn + ": " + e.getMessage());
+        }
+        return new TableLayout(schema, table, timeColumn, type, List.copyOf(columns));
+    }
+
+    public String qualifiedName() {
+        return schema + "." + table;
+    }
+
+    public String quotedTable() {
+        return Identifiers.quoteQualified(schema, table);
+    }
+
+    /** The columns COPY moves: all but generated ones. */
+    public List<Column> copiedColumns() {
+        return columns.stream().filter(c -> !c.generated()).toList();
+    }
+
+    /** True when every copied column can travel in COPY's binary format. */
+    public boolean binary() {
+        return copiedColumns().stream().allMatch(Column::binaryIo);
+    }
+
+    public String columnList() {
+        return copiedColumns().stream().map(c -> Identifiers.quoteIdentifier(c.name())).collect(Collectors.joining(", "));
+    }
+
+    /** {@code "t" >= 'a'::type AND "t" < 'b'::type}. */
+    public String rangePredicate(long start, long end) {
+        return rangePredicate("", start, end);
+    }
+
+    private String rangePredicate(String qualifier, long start, long end) {
+        String t = qualifier + Identifiers.quoteIdentifier(timeColumn);
+        return t + " >= " + timeType.literal(start) + " AND " + t + " < " + timeType.literal(end);
+    }
+
+    private String format() {
+        return binary() ? " (FORMAT binary)" : "";
+    }
+
+    /** The source side of a task: always a SELECT through the table (never COPY of a chunk, never ONLY). */
+    public String copyOutSql(long start, long end) {
+        return "COPY (SELECT " + columnList() + " FROM " + quotedTable() + " WHERE " + rangePredicate(start, end)
+                + ") TO STDOUT" + format();
+    }
+
+    public String copyInSql() {
+        return "COPY " + quotedTable() + " (" + columnList() + ") FROM STDIN" + format();
+    }
+
+    public String deleteSql(long start, long end) {
+        return "DELETE FROM " + quotedTable() + " WHERE " + rangePredicate(start, end);
+    }
+
+    /**
+     * Row count, min and max time, and an order-independent checksum: the sum of a 64-bit hash of each row, built from the
+     * columns in the source's order. With {@code recordHash} the row is hashed by its columns' own hash functions
+     * ({@code hash_record_extended}, the ones hash partitioning relies on to be stable), otherwise its text is hashed;
+     * identical session settings on both sides make that text identical.
+     */
+    public String digestSql(long start, long end, boolean recordHash) {
+        String t = Identifiers.quoteIdentifier(timeColumn);
+        String row = "ROW(" + copiedColumns().stream().map(c -> "r." + Identifiers.quoteIdentifier(c.name()))
+                .collect(Collectors.joining(", ")) + ")";
+        String hash = recordHash ? "hash_record_extended(" + row + ", 0)" : "hashtextextended((" + row + ")::text, 0)";
+        return "SELECT count(*), min(r." + t + ")::text, max(r." + t + ")::text, "
+                + "coalesce(sum(" + hash + "::numeric), 0)::text "
+                + "FROM " + quotedTable() + " r WHERE " + rangePredicate("r.", start, end);
+    }
+
+    /** Fails (SQLSTATE 42883) when some column type has no extended hash function, so rows must be hashed as text. */
+    public String recordHashProbeSql() {
+        return "SELECT hash_record_extended(ROW(" + copiedColumns().stream().map(c -> "NULL::" + c.type())
+                .collect(Collectors.joining(", ")) + "), 0)";
+    }
+}

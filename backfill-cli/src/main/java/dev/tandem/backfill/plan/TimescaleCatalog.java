@@ -1,0 +1,156 @@
+package dev.tandem.backfill.plan;
+
+import dev.tandem.protocol.sql.Identifiers;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Everything Tandem asks TimescaleDB, in one place, written against its documented information views
+ * ({@code timescaledb_information.hypertables}, {@code .dimensions}, {@code .chunks}, {@code .jobs},
+ * {@code .continuous_aggregates}) and {@code pg_extension}. Rows are always read through the hypertable with a range
+ * predicate, never from a chunk and never with ONLY: that is the only read that returns the rows of compressed chunks.
+ */
+public final class TimescaleCatalog {
+
+    /** A hypertable and its primary (time) dimension. */
+    public record Hypertable(String schema, String name, String timeColumn, String columnType) {
+        public String qualifiedName() {
+            return schema + "." + name;
+        }
+    }
+
+    /** A background job of the target. */
+    public record Job(int id, String procName, String hypertable) {
+    }
+
+    /** The jobs {@code --pause-jobs} disables: they would compress, drop or re-aggregate chunks mid-copy. */
+    private static final String PAUSABLE = "'policy_compression', 'policy_retention', "
+            + "'policy_refresh_continuous_aggregate', 'policy_columnstore'";
+
+    private TimescaleCatalog() {
+    }
+
+    /** The installed TimescaleDB version, if the extension is installed in this database. */
+    public static Optional<String> version(Connection connection) throws SQLException {
+        try (Statement s = connection.createStatement();
+             ResultSet rs = s.executeQuery("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'")) {
+            return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+        }
+    }
+
+    public static List<Hypertable> hypertables(Connection source) throws SQLException {
+        List<Hypertable> result = new ArrayList<>();
+        try (Statement s = source.createStatement(); ResultSet rs = s.executeQuery("""
+                SELECT h.hypertable_schema, h.hypertable_name, d.column_name, d.column_type::text
+                FROM timescaledb_information.hypertables h
+                JOIN timescaledb_information.dimensions d
+                  ON d.hypertable_schema = h.hypertable_schema AND d.hypertable_name = h.hypertable_name
+                 AND d.dimension_number = 1
+                ORDER BY 1, 2""")) {
+            while (rs.next()) {
+                result.add(new Hypertable(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)));
+            }
+        }
+        return result;
+    }
+
+    /**
+     * The distinct primary-dimension ranges of a hypertable's chunks as positions (see {@link TimeType}), ordered and
+     * merged where they overlap: chunks of several space partitions with the same range become one range, and ranges
+     * left overlapping by a changed chunk interval become one, so no two tasks ever cover the same rows.
+     */
+    public static List<long[]> chunkRanges(Connection source, Hypertable hypertable) throws SQLException {
+        List<long[]> ranges = new ArrayList<>();
+        try (PreparedStatement ps = source.prepareStatement("""
+                SELECT DISTINCT
+                       coalesce(range_start_integer, (extract(epoch from range_start) * 1000000)::bigint),
+                       coalesce(range_end_integer, (extract(epoch from range_end) * 1000000)::bigint)
+                FROM timescaledb_information.chunks
+                WHERE hypertable_schema = ? AND hypertable_name = ?
+                  AND (range_start_integer IS NOT NULL OR (isfinite(range_start) AND isfinite(range_end)))
+                ORDER BY 1, 2""")) {
+            ps.setString(1, hypertable.schema());
+            ps.setString(2, hypertable.name());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    long start = rs.getLong(1);
+                    long end = rs.getLong(2);
+                    long[] last = ranges.isEmpty() ? null : ranges.get(ranges.size() - 1);
+                    if (last != null && start < last[1]) {
+                        last[1] = Math.max(last[1], end);
+                    } else {
+                        ranges.add(new long[] {start, end});
+                    }
+                }
+            }
+        }
+        return ranges;
+    }
+
+    /** Scheduled compression/retention/continuous-aggregate jobs of the given hypertables and their aggregates. */
+    public static List<Job> pausableJobs(Connection target, List<String> schemas, List<String> names) throws SQLException {
+        List<Job> jobs = new ArrayList<>();
+        try (PreparedStatement ps = target.prepareStatement("""
+                WITH staged AS (SELECT * FROM unnest(?::text[], ?::text[]) AS s(sch, tab)),
+                     related AS (
+                       SELECT sch, tab, sch || '.' || tab AS owner FROM staged
+                       UNION ALL
+                       SELECT c.materialization_hypertable_schema, c.materialization_hypertable_name,
+                              c.hypertable_schema || '.' || c.hypertable_name
+                       FROM timescaledb_information.continuous_aggregates c
+                       JOIN staged s ON s.sch = c.hypertable_schema AND s.tab = c.hypertable_name)
+                SELECT j.job_id, j.proc_name, r.owner
+                FROM timescaledb_information.jobs j
+                JOIN related r ON r.sch = j.hypertable_schema AND r.tab = j.hypertable_name
+                WHERE j.scheduled AND j.proc_name IN (""" + PAUSABLE + ") ORDER BY 1")) {
+            ps.setArray(1, target.createArrayOf("text", schemas.toArray()));
+            ps.setArray(2, target.createArrayOf("text", names.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    jobs.add(new Job(rs.getInt(1), rs.getString(2), rs.getString(3)));
+                }
+            }
+        }
+        return jobs;
+    }
+
+    public static void setScheduled(Connection target, int jobId, boolean scheduled) throws SQLException {
+        try (PreparedStatement ps = target.prepareStatement("SELECT alter_job(?, scheduled => ?)")) {
+            ps.setInt(1, jobId);
+            ps.setBoolean(2, scheduled);
+            ps.execute();
+        }
+    }
+
+    /** The continuous aggregates (views, quoted) defined on a hypertable. */
+    public static List<String> continuousAggregates(Connection target, String schema, String name) throws SQLException {
+        List<String> views = new ArrayList<>();
+        try (PreparedStatement ps = target.prepareStatement("SELECT view_schema, view_name "
+                + "FROM timescaledb_information.continuous_aggregates WHERE hypertable_schema = ? AND hypertable_name = ? "
+                + "ORDER BY 1, 2")) {
+            ps.setString(1, schema);
+            ps.setString(2, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    views.add(Identifiers.quoteQualified(rs.getString(1), rs.getString(2)));
+                }
+            }
+        }
+        return views;
+    }
+
+    /** Refreshes one continuous aggregate over {@code [start, end)} (a procedure: run it outside a transaction). */
+    public static void refresh(Connection target, String quotedView, TimeType type, long start, long end)
+            throws SQLException {
+        try (Statement s = target.createStatement()) {
+            s.execute("CALL refresh_continuous_aggregate(" + Identifiers.quoteLiteral(quotedView) + "::regclass, "
+                    + type.literal(start) + ", " + type.literal(end) + ")");
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package dev.tandem.backfill.repair;
+
+import dev.tandem.backfill.BackfillCommand;
+import dev.tandem.backfill.ExitCodes;
+import dev.tandem.backfill.connect.ConnectionOptions;
+import dev.tandem.backfill.connect.Database;
+import dev.tandem.backfill.copy.CopyExecution;
+import dev.tandem.backfill.copy.CopyRun;
+import dev.tandem.backfill.plan.Positions;
+import dev.tandem.backfill.plan.TableLayout;
+import dev.tandem.backfill.state.BackfillSchema;
+import dev.tandem.backfill.state.TaskStore;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code repair}: re-copy the tasks verify found different (and failed ones), and the ranges of the proxy's divergence
+ * ledger. Runs the tasks one at a time: ledger ranges may overlap planned ranges, and two overlapping tasks copied at
+ * once would each insert the rows of the overlap.
+ */
+@Command(name = "repair", mixinStandardHelpOptions = true,
+        description = {"Re-copy the tasks that failed verification or copy, and the ranges recorded in the proxy's",
+                "divergence ledger (tandem.divergence), marking those ledger entries repaired."})
+public final class RepairCommand extends BackfillCommand {
+
+    @Mixin
+    ConnectionOptions connection;
+
+    @Option(names = "--metrics-port", paramLabel = "PORT",
+            description = "Serve Prometheus metrics on 127.0.0.1:PORT/metrics while running")
+    Integer metricsPort;
+
+    private record LedgerEntry(long id, String schema, String table, String timeColumn, String start, String end,
+                               String sqlstate, String message) {
+    }
+
+    @Override
+    protected int execute() throws SQLException {
+        try (Database source = Database.open("source", connection.source(environment()), 1);
+             Database target = Database.open("target", connection.target(environment()), 2)) {
+            try (Connection s = source.connection(); Connection t = target.connection()) {
+                BackfillSchema.create(t);
+                int requeued = TaskStore.requeueForRepair(t);
+                out().println("re-queued " + requeued + " mismatched or failed tasks");
+                queueLedger(s, t);
+            }
+            CopyRun.Summary summary = CopyExecution.run(source, target, 1, metricsPort, out(), err(),
+                    root == null ? new AtomicBoolean() : root.stopRequested());
+            return summary.failed() == 0 ? ExitCodes.OK : ExitCodes.FAILURE;
+        }
+    }
+
+    private void queueLedger(Connection source, Connection target) throws SQLException {
+        List<LedgerEntry> entries = new ArrayList<>();
+        try (Statement st = target.createStatement(); ResultSet rs = st.executeQuery("""
+                SELECT d.id, d.table_schema, d.table_name,
+                       coalesce(d.time_column, (SELECT min(t.time_column) FROM tandem.backfill_task t
+                                                WHERE t.table_schema = d.table_schema AND t.table_name = d.table_name)),
+                       d.range_start, d.range_end, d.sqlstate, d.message
+                FROM tandem.divergence d
+                WHERE d.repaired_at IS NULL
+                  AND NOT EXISTS (SELECT 1 FROM tandem.backfill_task t WHERE t.divergence_id = d.id AND t.state = 'pending')
+                ORDER BY d.id""")) {
+            while (rs.next()) {
+                entries.add(new LedgerEntry(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                        rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8)));
+            }
+        }
+        List<TaskStore.NewTask> tasks = new ArrayList<>();
+        for (LedgerEntry e : entries) {
+            String table = e.schema() + "." + e.table();
+            if (e.schema() == null || e.table() == null || e.timeColumn() == null || e.start() == null || e.end() == null) {
+                out().println("ledger entry " + e.id() + " (" + table + ", SQLSTATE " + e.sqlstate() + ": " + e.message()
+                        + ") has no time range: repair cannot re-copy it; 'verify' shows whether the table differs");
+                continue;
+            }
+            TableLayout layout = TableLayout.load(source, e.schema(), e.table(), e.timeColumn());
+            long start = Positions.parse(source, layout.timeType(), e.start(), "ledger entry " + e.id() + " range_start");
+            long end = Positions.parse(source, layout.timeType(), e.end(), "ledger entry " + e.id() + " range_end");
+            if (start >= end) {
+                out().println("ledger entry " + e.id() + " has an empty range [" + e.start() + ", " + e.end() + "): skipped");
+                continue;
+            }
+            tasks.add(new TaskStore.NewTask(e.schema(), e.table(), e.timeColumn(), layout.timeType(), start, end,
+                    "repair", e.id()));
+            out().println("queued ledger entry " + e.id() + ": " + table + " [" + layout.timeType().display(start) + ", "
+                    + layout.timeType().display(end) + ")");
+        }
+        TaskStore.insert(target, tasks);
+    }
+}

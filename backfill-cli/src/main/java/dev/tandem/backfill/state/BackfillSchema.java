@@ -1,0 +1,83 @@
+package dev.tandem.backfill.state;
+
+import dev.tandem.protocol.state.TandemSchema;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * The backfill's own tables in schema {@code tandem} on the target, beside the ones it shares with the proxy
+ * ({@link TandemSchema}). {@code clean} drops exactly these.
+ */
+public final class BackfillSchema {
+
+    /** The arguments the plan was staged with: same arguments again are a no-op, different ones need --replace. */
+    static final String CREATE_PLAN = """
+            CREATE TABLE IF NOT EXISTS tandem.backfill_plan (
+                id int PRIMARY KEY CHECK (id = 1),
+                arguments text NOT NULL,
+                until_text text,
+                staged_at timestamptz NOT NULL DEFAULT now()
+            )""";
+
+    /** One row per {@code [range_start, range_end)} range of one table; positions as in {@code TimeType}. */
+    static final String CREATE_TASK = """
+            CREATE TABLE IF NOT EXISTS tandem.backfill_task (
+                id bigserial PRIMARY KEY,
+                table_schema text NOT NULL,
+                table_name text NOT NULL,
+                time_column text NOT NULL,
+                time_type text NOT NULL,
+                range_start bigint NOT NULL,
+                range_end bigint NOT NULL,
+                origin text NOT NULL DEFAULT 'plan',
+                divergence_id bigint,
+                state text NOT NULL DEFAULT 'pending',
+                attempts int NOT NULL DEFAULT 0,
+                copies int NOT NULL DEFAULT 0,
+                rows bigint,
+                bytes bigint,
+                worker text,
+                started_at timestamptz,
+                finished_at timestamptz,
+                failed_at timestamptz,
+                error text,
+                verified_at timestamptz,
+                verify_report text,
+                CHECK (range_start < range_end)
+            )""";
+
+    static final String CREATE_TASK_INDEX =
+            "CREATE INDEX IF NOT EXISTS backfill_task_state ON tandem.backfill_task (state, id)";
+
+    /** TimescaleDB jobs {@code copy --pause-jobs} disabled, so status shows and clean restores them after a crash. */
+    static final String CREATE_PAUSED_JOB = """
+            CREATE TABLE IF NOT EXISTS tandem.paused_job (
+                job_id int PRIMARY KEY,
+                proc_name text,
+                hypertable text,
+                paused_at timestamptz NOT NULL DEFAULT now()
+            )""";
+
+    public static final String DROP = "DROP TABLE IF EXISTS tandem.backfill_task, tandem.backfill_plan, tandem.paused_job";
+
+    private BackfillSchema() {
+    }
+
+    /** Creates the shared and the backfill tables if missing. */
+    public static void create(Connection target) throws SQLException {
+        try (Statement s = target.createStatement()) {
+            s.execute(TandemSchema.ddl());
+            s.execute(String.join(";\n", CREATE_PLAN, CREATE_TASK, CREATE_TASK_INDEX, CREATE_PAUSED_JOB));
+        }
+    }
+
+    /** True when a plan has been staged (the task table exists). */
+    public static boolean exists(Connection target) throws SQLException {
+        try (Statement s = target.createStatement();
+             var rs = s.executeQuery("SELECT to_regclass('tandem.backfill_task') IS NOT NULL")) {
+            rs.next();
+            return rs.getBoolean(1);
+        }
+    }
+}

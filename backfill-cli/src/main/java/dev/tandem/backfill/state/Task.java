@@ -1,0 +1,17 @@
+package dev.tandem.backfill.state;
+
+import dev.tandem.backfill.plan.TimeType;
+
+/** One planned range of one table. */
+public record Task(long id, String schema, String table, String timeColumn, TimeType timeType, long start, long end,
+                   TaskState state, Long divergenceId) {
+
+    public String qualifiedName() {
+        return schema + "." + table;
+    }
+
+    /** {@code [2026-01-01 00:00:00+00, 2026-01-02 00:00:00+00)}. */
+    public String range() {
+        return "[" + timeType.display(start) + ", " + timeType.display(end) + ")";
+    }
+}

@@ -1,0 +1,168 @@
+package dev.tandem.backfill.state;
+
+import dev.tandem.backfill.plan.TimeType;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/** Reads and changes {@code tandem.backfill_task} on the target. */
+public final class TaskStore {
+
+    private static final String COLUMNS =
+            "id, table_schema, table_name, time_column, time_type, range_start, range_end, state, divergence_id";
+
+    private TaskStore() {
+    }
+
+    /** A new task to insert. */
+    public record NewTask(String schema, String table, String timeColumn, TimeType timeType, long start, long end,
+                          String origin, Long divergenceId) {
+    }
+
+    public static void insert(Connection target, List<NewTask> tasks) throws SQLException {
+        try (PreparedStatement ps = target.prepareStatement("INSERT INTO tandem.backfill_task (table_schema, table_name, "
+                + "time_column, time_type, range_start, range_end, origin, divergence_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+            for (NewTask t : tasks) {
+                ps.setString(1, t.schema());
+                ps.setString(2, t.table());
+                ps.setString(3, t.timeColumn());
+                ps.setString(4, t.timeType().name());
+                ps.setLong(5, t.start());
+                ps.setLong(6, t.end());
+                ps.setString(7, t.origin());
+                if (t.divergenceId() == null) {
+                    ps.setNull(8, java.sql.Types.BIGINT);
+                } else {
+                    ps.setLong(8, t.divergenceId());
+                }
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+    }
+
+    /**
+     * Claims the next copyable task in the caller's open transaction: the row lock ({@code FOR UPDATE SKIP LOCKED}) is
+     * the claim, held until the task's transaction ends, so concurrent workers and processes never copy the same task.
+     * A run tries each task once: FAILED tasks only if they failed before the run started, and never one of
+     * {@code attempted} (a task whose connection died is still PENDING but must not be retried at once by this run).
+     */
+    public static Optional<Task> claim(Connection target, Timestamp runStartedAt, String worker,
+                                       Collection<Long> attempted) throws SQLException {
+        try (PreparedStatement ps = target.prepareStatement("SELECT " + COLUMNS + " FROM tandem.backfill_task "
+                + "WHERE (state = 'pending' OR (state = 'failed' AND failed_at < ?)) AND id <> ALL (?) "
+                + "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED")) {
+            ps.setTimestamp(1, runStartedAt);
+            ps.setArray(2, target.createArrayOf("bigint", attempted.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                Task task = read(rs);
+                try (PreparedStatement up = target.prepareStatement("UPDATE tandem.backfill_task "
+                        + "SET worker = ?, started_at = clock_timestamp() WHERE id = ?")) {
+                    up.setString(1, worker);
+                    up.setLong(2, task.id());
+                    up.executeUpdate();
+                }
+                return Optional.of(task);
+            }
+        }
+    }
+
+    /** Marks a task copied, in the same transaction as its rows; a repaired ledger entry is closed with it. */
+    public static void markDone(Connection target, Task task, long rows, long bytes) throws SQLException {
+        try (PreparedStatement ps = target.prepareStatement("UPDATE tandem.backfill_task SET state = ?, rows = ?, "
+                + "bytes = ?, copies = copies + 1, attempts = attempts + 1, finished_at = clock_timestamp(), error = NULL, "
+                + "verified_at = NULL, verify_report = NULL WHERE id = ?")) {
+            ps.setString(1, task.state().on(TaskState.Event.COPIED).sql());
+            ps.setLong(2, rows);
+            ps.setLong(3, bytes);
+            ps.setLong(4, task.id());
+            ps.executeUpdate();
+        }
+        if (task.divergenceId() != null) {
+            try (PreparedStatement ps = target.prepareStatement(
+                    "UPDATE tandem.divergence SET repaired_at = now() WHERE id = ?")) {
+                ps.setLong(1, task.divergenceId());
+                ps.executeUpdate();
+            }
+        }
+    }
+
+    /** Records a failed attempt (in its own transaction: the task's transaction has rolled back). */
+    public static void markFailed(Connection target, Task task, String error) throws SQLException {
+        try (PreparedStatement ps = target.prepareStatement("UPDATE tandem.backfill_task SET state = ?, "
+                + "attempts = attempts + 1, failed_at = clock_timestamp(), error = ? WHERE id = ? AND state IN ('pending', 'failed')")) {
+            ps.setString(1, task.state().on(TaskState.Event.COPY_FAILED).sql());
+            ps.setString(2, error);
+            ps.setLong(3, task.id());
+            ps.executeUpdate();
+        }
+    }
+
+    /** Records a verification result. */
+    public static void markVerified(Connection target, Task task, boolean equal, String report) throws SQLException {
+        try (PreparedStatement ps = target.prepareStatement("UPDATE tandem.backfill_task SET state = ?, "
+                + "verified_at = now(), verify_report = ? WHERE id = ?")) {
+            ps.setString(1, task.state().on(equal ? TaskState.Event.VERIFIED_EQUAL : TaskState.Event.VERIFIED_DIFFERENT).sql());
+            ps.setString(2, report);
+            ps.setLong(3, task.id());
+            ps.executeUpdate();
+        }
+    }
+
+    /** Puts MISMATCH and FAILED tasks back to PENDING; returns how many. */
+    public static int requeueForRepair(Connection target) throws SQLException {
+        int n = 0;
+        for (Task t : list(target, List.of(TaskState.MISMATCH, TaskState.FAILED))) {
+            try (PreparedStatement ps = target.prepareStatement(
+                    "UPDATE tandem.backfill_task SET state = ? WHERE id = ? AND state = ?")) {
+                ps.setString(1, t.state().on(TaskState.Event.REQUEUED).sql());
+                ps.setLong(2, t.id());
+                ps.setString(3, t.state().sql());
+                n += ps.executeUpdate();
+            }
+        }
+        return n;
+    }
+
+    public static List<Task> list(Connection target, List<TaskState> states) throws SQLException {
+        List<Task> tasks = new ArrayList<>();
+        try (PreparedStatement ps = target.prepareStatement("SELECT " + COLUMNS + " FROM tandem.backfill_task "
+                + "WHERE state = ANY (?) ORDER BY id")) {
+            ps.setArray(1, target.createArrayOf("text", states.stream().map(TaskState::sql).toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    tasks.add(read(rs));
+                }
+            }
+        }
+        return tasks;
+    }
+
+    public static long count(Connection target, TaskState state) throws SQLException {
+        try (PreparedStatement ps = target.prepareStatement("SELECT count(*) FROM tandem.backfill_task WHERE state = ?")) {
+            ps.setString(1, state.sql());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    private static Task read(ResultSet rs) throws SQLException {
+        long divergence = rs.getLong(9);
+        Long divergenceId = rs.wasNull() ? null : divergence;
+        return new Task(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                TimeType.valueOf(rs.getString(5).toUpperCase(Locale.ROOT)), rs.getLong(6), rs.getLong(7),
+                TaskState.of(rs.getString(8)), divergenceId);
+    }
+}

@@ -1,0 +1,58 @@
+package dev.tandem.backfill.verify;
+
+import dev.tandem.backfill.plan.TableLayout;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What verify compares for one range on one side: row count, min and max time, and the order-independent checksum of the
+ * full row contents (see {@link TableLayout#digestSql}).
+ */
+public record RangeDigest(long rows, String min, String max, String checksum) {
+
+    /** @param recordHash see {@link TableLayout#digestSql} */
+    public static RangeDigest of(Connection connection, TableLayout layout, long start, long end, boolean recordHash)
+            throws SQLException {
+        try (Statement s = connection.createStatement();
+             ResultSet rs = s.executeQuery(layout.digestSql(start, end, recordHash))) {
+            rs.next();
+            return new RangeDigest(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4));
+        }
+    }
+
+    /** True when every column of the table has an extended hash function (on this server). */
+    public static boolean recordHashable(Connection connection, TableLayout layout) throws SQLException {
+        try (Statement s = connection.createStatement()) {
+            s.executeQuery(layout.recordHashProbeSql()).close();
+            return true;
+        } catch (SQLException e) {
+            if ("42883".equals(e.getSQLState())) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /** What differs between source ({@code this}) and target, one short phrase each; empty when equal. */
+    public List<String> differences(RangeDigest target) {
+        List<String> d = new ArrayList<>();
+        if (rows != target.rows) {
+            d.add("rows " + rows + " vs " + target.rows);
+        }
+        if (!Objects.equals(min, target.min)) {
+            d.add("min " + min + " vs " + target.min);
+        }
+        if (!Objects.equals(max, target.max)) {
+            d.add("max " + max + " vs " + target.max);
+        }
+        if (!Objects.equals(checksum, target.checksum)) {
+            d.add("row contents differ (checksum)");
+        }
+        return d;
+    }
+}

@@ -1,0 +1,150 @@
+package dev.tandem.backfill.verify;
+
+import dev.tandem.backfill.BackfillCommand;
+import dev.tandem.backfill.BackfillException;
+import dev.tandem.backfill.ExitCodes;
+import dev.tandem.backfill.connect.ConnectionOptions;
+import dev.tandem.backfill.connect.Database;
+import dev.tandem.backfill.plan.TableLayout;
+import dev.tandem.backfill.state.BackfillSchema;
+import dev.tandem.backfill.state.Task;
+import dev.tandem.backfill.state.TaskState;
+import dev.tandem.backfill.state.TaskStore;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code verify}: compare every task's range on both sides; exit 3 with a table of the mismatches. */
+@Command(name = "verify", mixinStandardHelpOptions = true,
+        description = {"Compare each task's range on source and target: row count, min/max time and a checksum of the",
+                "full row contents. Exit code 0 only when all match, 3 with a table of mismatches otherwise."})
+public final class VerifyCommand extends BackfillCommand {
+
+    @Mixin
+    ConnectionOptions connection;
+
+    @Option(names = "--parallelism", paramLabel = "N", defaultValue = "4",
+            description = "Ranges compared at once (default: ${DEFAULT-VALUE})")
+    int parallelism;
+
+    private record Outcome(Task task, RangeDigest source, RangeDigest target, List<String> differences) {
+    }
+
+    @Override
+    protected int execute() throws SQLException {
+        if (parallelism < 1) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--parallelism must be at least 1");
+        }
+        try (Database source = Database.open("source", connection.source(environment()), parallelism);
+             Database target = Database.open("target", connection.target(environment()), parallelism + 1)) {
+            List<Task> tasks;
+            try (Connection t = target.connection()) {
+                if (!BackfillSchema.exists(t)) {
+                    throw new BackfillException("no plan on the target: run 'stage' and 'copy' first");
+                }
+                tasks = TaskStore.list(t, List.copyOf(EnumSet.allOf(TaskState.class)));
+            }
+            List<Outcome> outcomes = compare(source, target, tasks);
+            List<Outcome> mismatches = outcomes.stream().filter(o -> !o.differences().isEmpty()).toList();
+            try (Connection t = target.connection()) {
+                for (Outcome o : outcomes) {
+                    if (o.source() != null) {
+                        TaskStore.markVerified(t, o.task(), o.differences().isEmpty(), String.join("; ", o.differences()));
+                    }
+                }
+            }
+            out().println("verified " + tasks.size() + " tasks: " + (tasks.size() - mismatches.size()) + " match, "
+                    + mismatches.size() + " differ");
+            if (mismatches.isEmpty()) {
+                return ExitCodes.OK;
+            }
+            printTable(mismatches);
+            out().println("run 'repair' to re-copy them, then 'verify' again");
+            return ExitCodes.MISMATCH;
+        }
+    }
+
+    private List<Outcome> compare(Database source, Database target, List<Task> tasks) throws SQLException {
+        Map<String, TableLayout> layouts = new ConcurrentHashMap<>();
+        Map<String, Boolean> recordHash = new ConcurrentHashMap<>();
+        // one pool per side: a source-side job waits for its target-side job, so they must never share threads
+        ExecutorService pool = Executors.newFixedThreadPool(parallelism);
+        ExecutorService targetSide = Executors.newFixedThreadPool(parallelism);
+        try {
+            List<Future<Outcome>> futures = new ArrayList<>();
+            for (Task task : tasks) {
+                if (task.state() == TaskState.PENDING || task.state() == TaskState.FAILED) {
+                    futures.add(java.util.concurrent.CompletableFuture.completedFuture(new Outcome(task, null, null,
+                            List.of("not copied yet (" + task.state().sql() + ")"))));
+                    continue;
+                }
+                futures.add(pool.submit(() -> {
+                    TableLayout layout;
+                    try (Connection s = source.connection()) {
+                        layout = layouts.get(task.qualifiedName());
+                        if (layout == null) {
+                            layout = TableLayout.load(s, task.schema(), task.table(), task.timeColumn());
+                            recordHash.put(task.qualifiedName(), RangeDigest.recordHashable(s, layout));
+                            layouts.put(task.qualifiedName(), layout);
+                        }
+                    }
+                    TableLayout l = layout;
+                    boolean byRecord = recordHash.get(task.qualifiedName());
+                    Future<RangeDigest> onTarget = targetSide.submit(() -> {
+                        try (Connection t = target.connection()) {
+                            return RangeDigest.of(t, l, task.start(), task.end(), byRecord);
+                        }
+                    });
+                    RangeDigest onSource;
+                    try (Connection s = source.connection()) {
+                        onSource = RangeDigest.of(s, l, task.start(), task.end(), byRecord);
+                    }
+                    RangeDigest t = onTarget.get();
+                    return new Outcome(task, onSource, t, onSource.differences(t));
+                }));
+            }
+            List<Outcome> outcomes = new ArrayList<>();
+            for (Future<Outcome> f : futures) {
+                outcomes.add(f.get());
+            }
+            return outcomes;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BackfillException("verify interrupted");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            while (cause instanceof ExecutionException && cause.getCause() != null) {
+                cause = cause.getCause();
+            }
+            if (cause instanceof SQLException sql) {
+                throw sql;
+            }
+            throw new BackfillException("verify failed: " + cause, cause);
+        } finally {
+            pool.shutdownNow();
+            targetSide.shutdownNow();
+        }
+    }
+
+    private void printTable(List<Outcome> mismatches) {
+        String format = "%-6s %-30s %-56s %12s %12s  %s%n";
+        out().printf(Locale.ROOT, format, "TASK", "TABLE", "RANGE", "SOURCE ROWS", "TARGET ROWS", "DIFFERENCE");
+        for (Outcome o : mismatches) {
+            out().printf(Locale.ROOT, format, o.task().id(), o.task().qualifiedName(), o.task().range(),
+                    o.source() == null ? "-" : o.source().rows(), o.target() == null ? "-" : o.target().rows(),
+                    String.join("; ", o.differences()));
+        }
+    }
+}

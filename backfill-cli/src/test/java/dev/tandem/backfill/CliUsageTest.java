@@ -1,0 +1,77 @@
+package dev.tandem.backfill;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** Bad flags are usage errors: exit code 2 and a message saying what is wrong, before any connection is made. */
+class CliUsageTest {
+
+    private static final String[] CONNECTION = {"--source", "postgres://u@127.0.0.1:1/db", "--target",
+        "jdbc:postgresql://127.0.0.1:1/db"};
+
+    private static Cli.Run run(String command, String... extra) {
+        String[] args = new String[1 + CONNECTION.length + extra.length];
+        args[0] = command;
+        System.arraycopy(CONNECTION, 0, args, 1, CONNECTION.length);
+        System.arraycopy(extra, 0, args, 1 + CONNECTION.length, extra.length);
+        return Cli.run(args);
+    }
+
+    @Test
+    void unknownOptionIsAUsageError() {
+        Cli.Run run = run("copy", "--paralelism", "3");
+        assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(run.err()).contains("Unknown options: '--paralelism'").contains("Possible solutions: --parallelism");
+    }
+
+    @Test
+    void missingConnectionIsAUsageError() {
+        Cli.Run run = Cli.run("verify", "--source", "postgres://u@h/db");
+        assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(run.err()).contains("Missing required option: '--target=URL'");
+    }
+
+    @Test
+    void malformedTableIsAUsageError() {
+        Cli.Run run = run("stage", "--table", "public.metrics");
+        assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(run.err()).contains("--table needs schema.table:timecol");
+    }
+
+    @Test
+    void malformedSliceIsAUsageError() {
+        Cli.Run run = run("stage", "--table", "m:t", "--slice", "fortnight");
+        assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(run.err()).contains("cannot read slice 'fortnight'");
+    }
+
+    @Test
+    void malformedUrlIsAUsageErrorThatHidesThePassword() {
+        Cli.Run run = Cli.run("status", "--target", "mysql://admin:s3cret@host/db");
+        assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(run.err()).contains("--target").contains("neither a JDBC URL").doesNotContain("s3cret");
+    }
+
+    @Test
+    void missingPasswordVariableIsAUsageError() {
+        Cli.Run run = run("verify", "--source-password-env", "TANDEM_TEST_UNSET_VARIABLE");
+        assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(run.err()).contains("TANDEM_TEST_UNSET_VARIABLE").contains("is not set");
+    }
+
+    @Test
+    void zeroParallelismIsAUsageError() {
+        Cli.Run run = run("copy", "--parallelism", "0");
+        assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(run.err()).contains("--parallelism must be at least 1");
+    }
+
+    @Test
+    void helpListsTheSubcommandsAndExitCodes() {
+        Cli.Run run = Cli.run("--help");
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out()).contains("stage", "copy", "verify", "repair", "status", "clean", "refresh-caggs")
+                .contains("3  verify found differences");
+    }
+}

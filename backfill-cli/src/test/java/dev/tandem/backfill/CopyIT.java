@@ -1,0 +1,151 @@
+package dev.tandem.backfill;
+
+import static dev.tandem.backfill.Fixtures.ok;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.testing.PostgresPairExtension;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** copy: exactly once, resumable, shared by processes, replacing dual-written rows, any target column order. */
+class CopyIT {
+
+    @RegisterExtension
+    static final PostgresPairExtension PG = PostgresPairExtension.embedded();
+
+    @Test
+    void dualWrittenRowsInARangeAreReplacedByTheSourcesAndRowsFromTOnAreKept() {
+        String db = PG.pair().freshDatabase("dualwritten");
+        Fixtures.metrics(PG.pair(), db, "metrics");
+        // rows the proxy mirrored: one in a backfilled range with other values, one at T and later (must stay)
+        PG.target().execute(db, "INSERT INTO metrics VALUES ('2026-01-02 03:00:00+00', 99, -1, 'mirrored early'),"
+                + "('2026-01-03 00:00:00+00', 3, 7.2, 'row 48'), ('" + Fixtures.T + "', 1, 1, 'mirrored at T'),"
+                + "('2026-01-05 01:00:00+00', 1, 1, 'mirrored after T')");
+        Fixtures.stage(PG.pair(), db, "--table", "public.metrics:t");
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+
+        Fixtures.assertCopied(PG.pair(), db, "metrics");
+        assertThat(PG.target().query(db, "SELECT note FROM metrics WHERE t >= '" + Fixtures.T + "' ORDER BY t"))
+                .containsExactly(List.of("mirrored at T"), List.of("mirrored after T"));
+        ok(Cli.both("verify", PG.source(), PG.target(), db));
+    }
+
+    @Test
+    void targetColumnOrderMayDiffer() {
+        String db = PG.pair().freshDatabase("colorder");
+        PG.source().execute(db, "CREATE TABLE metrics (t timestamptz NOT NULL, device int, v double precision, note text)");
+        PG.target().execute(db, "CREATE TABLE metrics (note text, v double precision, t timestamptz NOT NULL, device int)");
+        PG.source().execute(db, "INSERT INTO metrics SELECT '2026-01-01 00:00:00+00'::timestamptz + i * interval '1 hour', "
+                + "i % 7, i * 0.1, 'row ' || i FROM generate_series(0, 120) i");
+        Fixtures.stage(PG.pair(), db, "--table", "metrics:t");
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+
+        Fixtures.assertCopied(PG.pair(), db, "metrics");
+        ok(Cli.both("verify", PG.source(), PG.target(), db));
+    }
+
+    @Test
+    void typesWithoutSafeBinaryIoFallBackToTextAndUnhashableTypesAreVerifiedByText() {
+        String db = PG.pair().freshDatabase("textfallback");
+        // created in a different order on each side, so the enum's OID differs: binary arrays of it would be refused
+        PG.target().execute(db, "CREATE TYPE filler AS ENUM ('x')");
+        PG.pair().executeOnBoth(db, "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');"
+                + "CREATE TABLE feelings (t timestamptz NOT NULL, moods mood[], pair int4range, spot point)");
+        PG.source().execute(db, "INSERT INTO feelings SELECT '2026-01-01'::timestamptz + i * interval '1 hour', "
+                + "ARRAY['sad', 'happy']::mood[], int4range(i, i + 3), point(i, i / 3.0) FROM generate_series(0, 50) i");
+        Fixtures.stage(PG.pair(), db, "--table", "feelings:t");
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+
+        assertThat(PG.target().query(db, "SELECT * FROM feelings ORDER BY t"))
+                .isEqualTo(PG.source().query(db, "SELECT * FROM feelings ORDER BY t"));
+        ok(Cli.both("verify", PG.source(), PG.target(), db));
+
+        // point has no hash function: verify hashes the rows' text instead, and still sees a changed value
+        PG.target().execute(db, "UPDATE feelings SET spot = point(0, 0.5) WHERE t = '2026-01-01 03:00:00+00'");
+        Cli.Run verify = Cli.both("verify", PG.source(), PG.target(), db);
+        assertThat(verify.exitCode()).as(verify.toString()).isEqualTo(ExitCodes.MISMATCH);
+        assertThat(verify.out()).contains("row contents differ");
+    }
+
+    @Test
+    void aCopyKilledMidTaskLeavesTheRangeUnchangedAndResumesWithoutDuplicatesOrGaps() throws Exception {
+        String db = PG.pair().freshDatabase("killed");
+        Fixtures.metrics(PG.pair(), db, "metrics");
+        // a row already on the target in the range the killed task covers: it must survive the failed attempt
+        PG.target().execute(db, "INSERT INTO metrics VALUES ('2026-01-02 05:00:00+00', 5, 0.5, 'row 29')");
+        // the target stalls on one row of the second day, so the test can kill that task's connection mid-COPY
+        PG.target().execute(db, "CREATE FUNCTION stall() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                + "IF NEW.note = 'row 30' THEN PERFORM pg_sleep(60); END IF; RETURN NEW; END $$;"
+                + "CREATE TRIGGER stall BEFORE INSERT ON metrics FOR EACH ROW EXECUTE FUNCTION stall()");
+        Fixtures.stage(PG.pair(), db, "--table", "metrics:t");
+
+        CompletableFuture<Cli.Run> copy = CompletableFuture.supplyAsync(
+                () -> Cli.both("copy", PG.source(), PG.target(), db, "--parallelism", "2"));
+        int killed = 0;
+        for (int i = 0; i < 600 && killed == 0; i++) {
+            killed = Integer.parseInt(PG.target().queryValue(db, "SELECT count(pg_terminate_backend(pid)) "
+                    + "FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep' "
+                    + "AND application_name = 'tandem-backfill'"));
+            Thread.sleep(100);
+        }
+        assertThat(killed).isEqualTo(1);
+        Cli.Run first = copy.get(60, TimeUnit.SECONDS);
+        assertThat(first.exitCode()).as(first.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(first.err()).contains("failed");
+        assertThat(PG.target().query(db, "SELECT note FROM metrics WHERE t >= '2026-01-02' AND t < '2026-01-03'"))
+                .containsExactly(List.of("row 29"));
+        assertThat(Cli.targetOnly("status", PG.target(), db).out()).contains("failed");
+
+        PG.target().execute(db, "DROP TRIGGER stall ON metrics");
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+        Fixtures.assertCopied(PG.pair(), db, "metrics");
+        ok(Cli.both("verify", PG.source(), PG.target(), db));
+    }
+
+    @Test
+    void aStopRequestBeforeAClaimLeavesTheRemainingTasksPending() {
+        String db = PG.pair().freshDatabase("stopped");
+        Fixtures.metrics(PG.pair(), db, "metrics");
+        Fixtures.stage(PG.pair(), db, "--table", "metrics:t");
+        TandemBackfill app = new TandemBackfill();
+        app.stopRequested().set(true);
+        java.io.StringWriter out = new java.io.StringWriter();
+        picocli.CommandLine cli = new picocli.CommandLine(app);
+        cli.setOut(new java.io.PrintWriter(out, true));
+        java.util.List<String> args = new java.util.ArrayList<>(List.of("copy"));
+        args.addAll(Cli.connection(PG.source(), PG.target(), db));
+        assertThat(cli.execute(args.toArray(String[]::new))).isZero();
+        assertThat(out.toString()).contains("copied 0 tasks").contains("stopped on request");
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.backfill_task WHERE state = 'pending'"))
+                .isEqualTo("4");
+    }
+
+    @Test
+    void twoCopyProcessesShareOnePlanAndCopyEachTaskOnce() throws Exception {
+        String db = PG.pair().freshDatabase("shared");
+        Fixtures.metrics(PG.pair(), db, "metrics");
+        Fixtures.stage(PG.pair(), db, "--table", "metrics:t", "--slice", "1h");
+
+        CompletableFuture<Cli.Run> a = CompletableFuture.supplyAsync(
+                () -> Cli.both("copy", PG.source(), PG.target(), db, "--parallelism", "2"));
+        CompletableFuture<Cli.Run> b = CompletableFuture.supplyAsync(
+                () -> Cli.both("copy", PG.source(), PG.target(), db, "--parallelism", "2"));
+        ok(a.get(120, TimeUnit.SECONDS));
+        ok(b.get(120, TimeUnit.SECONDS));
+
+        Fixtures.assertCopied(PG.pair(), db, "metrics");
+        try (Connection c = PG.target().connect(db); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*), count(*) FILTER (WHERE state = 'done' AND copies = 1) "
+                     + "FROM tandem.backfill_task")) {
+            rs.next();
+            assertThat(rs.getInt(1)).isEqualTo(96);
+            assertThat(rs.getInt(2)).isEqualTo(96);
+        }
+    }
+}

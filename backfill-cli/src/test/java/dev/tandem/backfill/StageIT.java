@@ -1,0 +1,126 @@
+package dev.tandem.backfill;
+
+import static dev.tandem.backfill.Fixtures.ok;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.testing.PostgresPairExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** stage: which tables, up to which T, and the checks before anything is written. */
+class StageIT {
+
+    @RegisterExtension
+    static final PostgresPairExtension PG = PostgresPairExtension.embedded();
+
+    @Test
+    void filterPicksSeveralTablesAndStatusAndCleanReportOnThem() {
+        String db = PG.pair().freshDatabase("filter");
+        Fixtures.metrics(PG.pair(), db, "a_metrics");
+        Fixtures.metrics(PG.pair(), db, "b_metrics");
+        Fixtures.metrics(PG.pair(), db, "other");
+        Cli.Run stage = Fixtures.stage(PG.pair(), db, "--table", "a_metrics:t", "--table", "public.b_metrics:t",
+                "--table", "other:t", "--filter", "^public\\.(a|b)_");
+        assertThat(stage.out()).contains("public.a_metrics").contains("public.b_metrics").doesNotContain("other")
+                .contains("staged 8 tasks")
+                .contains("warning: public.a_metrics has no index starting with t on the source");
+        ok(Cli.both("copy", PG.source(), PG.target(), db, "--metrics-port", "0"));
+
+        Fixtures.assertCopied(PG.pair(), db, "a_metrics");
+        Fixtures.assertCopied(PG.pair(), db, "b_metrics");
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM other")).isEqualTo("0");
+        Cli.Run status = ok(Cli.targetOnly("status", PG.target(), db));
+        assertThat(status.out()).containsPattern("done\\s+8\\s+192").contains("throughput");
+
+        assertThat(ok(Cli.targetOnly("clean", PG.target(), db)).out()).contains("dropped");
+        assertThat(PG.target().queryValue(db, "SELECT to_regclass('tandem.backfill_task') IS NULL")).isEqualTo("t");
+        assertThat(PG.target().queryValue(db, "SELECT to_regclass('tandem.divergence') IS NOT NULL")).isEqualTo("t");
+        assertThat(ok(Cli.targetOnly("status", PG.target(), db)).out()).contains("no plan");
+    }
+
+    @Test
+    void noIndexWarningWhenTheTimeColumnIsIndexedOrThePartitionKey() {
+        String db = PG.pair().freshDatabase("indexed");
+        Fixtures.metrics(PG.pair(), db, "metrics");
+        PG.source().execute(db, "CREATE INDEX ON metrics (t, device)");
+        PG.pair().executeOnBoth(db, "CREATE TABLE p (t timestamptz NOT NULL, v int) PARTITION BY RANGE (t);"
+                + "CREATE TABLE p_all PARTITION OF p DEFAULT");
+        Cli.Run stage = Fixtures.stage(PG.pair(), db, "--table", "metrics:t", "--table", "p:t");
+        assertThat(stage.out()).doesNotContain("warning");
+    }
+
+    @Test
+    void aTypeMismatchIsRefusedNamingTableColumnAndTypes() {
+        String db = PG.pair().freshDatabase("mismatch");
+        PG.source().execute(db, "CREATE TABLE m (t timestamptz, reading bigint, gone text)");
+        PG.target().execute(db, "CREATE TABLE m (t timestamptz, reading integer, added text)");
+        Cli.Run stage = Cli.both("stage", PG.source(), PG.target(), db, "--table", "m:t", "--until", Fixtures.T);
+        assertThat(stage.exitCode()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(stage.err()).contains("public.m:")
+                .contains("column reading: source type bigint, target type integer")
+                .contains("column gone (text) is missing on the target")
+                .contains("column added (text) exists only on the target")
+                .contains("nothing was staged");
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.backfill_task")).isEqualTo("0");
+    }
+
+    @Test
+    void sameArgumentsAreANoOpAndDifferentOnesNeedReplace() {
+        String db = PG.pair().freshDatabase("restage");
+        Fixtures.metrics(PG.pair(), db, "metrics");
+        Fixtures.stage(PG.pair(), db, "--table", "metrics:t");
+        assertThat(Fixtures.stage(PG.pair(), db, "--table", "metrics:t").out()).contains("nothing to do");
+
+        Cli.Run different = Cli.both("stage", PG.source(), PG.target(), db, "--table", "metrics:t",
+                "--until", "2026-01-04 00:00:00+00");
+        assertThat(different.exitCode()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(different.err()).contains("a different plan is already staged").contains("--replace");
+
+        ok(Cli.both("stage", PG.source(), PG.target(), db, "--table", "metrics:t", "--until", "2026-01-04 00:00:00+00",
+                "--replace"));
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.backfill_task")).isEqualTo("3");
+    }
+
+    @Test
+    void untilDefaultsToTheDualWriteStartMark() {
+        String db = PG.pair().freshDatabase("mark");
+        Fixtures.metrics(PG.pair(), db, "metrics");
+        Cli.Run unmarked = Cli.both("stage", PG.source(), PG.target(), db, "--table", "metrics:t");
+        assertThat(unmarked.exitCode()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(unmarked.err()).contains("no dual-write start is marked").contains("POST /dual-write/mark")
+                .contains("tandem-proxy --mark-dual-write-start");
+
+        PG.target().execute(db, "INSERT INTO tandem.dual_write (database, first_mirrored_at, marked_at, marked_by) "
+                + "VALUES (current_database(), '2026-01-04 23:00:00+00', '" + Fixtures.T + "', 'test')");
+        Cli.Run marked = ok(Cli.both("stage", PG.source(), PG.target(), db, "--table", "metrics:t"));
+        assertThat(marked.out()).contains("dual-write start mark 2026-01-05 00:00:00+00").contains("staged 4 tasks");
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+        Fixtures.assertCopied(PG.pair(), db, "metrics");
+    }
+
+    @Test
+    void aTooRecentUntilIsRefusedAndExplained() {
+        String db = PG.pair().freshDatabase("lateness");
+        Fixtures.metrics(PG.pair(), db, "metrics");
+        Cli.Run stage = Cli.both("stage", PG.source(), PG.target(), db, "--table", "metrics:t", "--until",
+                java.time.Instant.now().toString());
+        assertThat(stage.exitCode()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(stage.err()).contains("--max-lateness").contains("late write could be lost");
+    }
+
+    @Test
+    void anIntegerTimeColumnNeedsAnIntegerSliceAndAnExplicitUntil() {
+        String db = PG.pair().freshDatabase("intslice");
+        PG.pair().executeOnBoth(db, "CREATE TABLE m (t bigint, v int)");
+        PG.source().execute(db, "INSERT INTO m SELECT i, i FROM generate_series(0, 99) i");
+        Cli.Run durationSlice = Cli.both("stage", PG.source(), PG.target(), db, "--table", "m:t", "--until", "50");
+        assertThat(durationSlice.exitCode()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(durationSlice.err()).contains("integer slice");
+        Cli.Run timestampUntil = Cli.both("stage", PG.source(), PG.target(), db, "--table", "m:t:10",
+                "--until", "2026-01-01");
+        assertThat(timestampUntil.exitCode()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(timestampUntil.err()).contains("give an integer");
+        assertThat(ok(Cli.both("stage", PG.source(), PG.target(), db, "--table", "m:t:10", "--until", "50")).out())
+                .contains("staged 5 tasks");
+    }
+}

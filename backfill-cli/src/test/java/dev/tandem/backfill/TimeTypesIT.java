@@ -1,0 +1,78 @@
+package dev.tandem.backfill;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.testing.PostgresPairExtension;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Every supported time type, on a plain and on a declaratively partitioned table: rows at slice borders and exactly at T,
+ * T inside a slice, NULLs, bytea, jsonb, arrays, numeric and unicode text. After stage, copy and verify the target holds
+ * exactly the source's rows with time &lt; T.
+ */
+class TimeTypesIT {
+
+    @RegisterExtension
+    static final PostgresPairExtension PG = PostgresPairExtension.embedded();
+
+    /**
+     * @param type  the time column type
+     * @param start the first row's time, as SQL of that type
+     * @param step  added to the time for each next row (an interval or an integer)
+     * @param until T: a row lies exactly on it, and it is inside a slice
+     * @param slice the slice width
+     */
+    @ParameterizedTest(name = "{0} partitioned={5}")
+    @CsvSource(delimiter = '|', textBlock = """
+            timestamptz | '2026-01-01 00:00:00+00'::timestamptz | interval '6 hours' | 2026-01-04 12:00:00+00 | 1 day   | false
+            timestamptz | '2026-01-01 00:00:00+00'::timestamptz | interval '6 hours' | 2026-01-04T12:00:00Z   | 1 day   | true
+            timestamp   | '2026-01-01 00:00:00'::timestamp      | interval '5 hours' | 2026-01-04 03:00:00    | 12h     | false
+            timestamp   | '2026-01-01 00:00:00'::timestamp      | interval '5 hours' | 2026-01-04 03:00:00    | 12h     | true
+            date        | '2026-01-01'::date                    | 1                  | 2026-01-20             | 1 week  | false
+            date        | '2026-01-01'::date                    | 1                  | 2026-01-20             | 1 week  | true
+            smallint    | 0::smallint                           | 5                  | 75                     | 20      | false
+            smallint    | 0::smallint                           | 5                  | 75                     | 20      | true
+            integer     | 1000::integer                         | 5                  | 1075                   | 20      | false
+            integer     | 1000::integer                         | 5                  | 1075                   | 20      | true
+            bigint      | 1695036737000::bigint                 | 5000               | 1695036812000          | 20000   | false
+            bigint      | 1695036737000::bigint                 | 5000               | 1695036812000          | 20000   | true
+            """)
+    void copiesExactlyTheRowsBeforeT(String type, String start, String step, String until, String slice,
+                                     boolean partitioned) {
+        String db = PG.pair().freshDatabase("types");
+        String columns = "(t " + type + ", id int, v double precision, payload jsonb, b bytea, arr int[], n numeric, "
+                + "s text)";
+        if (partitioned) {
+            PG.pair().executeOnBoth(db, "CREATE TABLE m " + columns + " PARTITION BY RANGE (t);"
+                    + "CREATE TABLE m_early PARTITION OF m FOR VALUES FROM (MINVALUE) TO (" + start + " + " + step + " * 7);"
+                    + "CREATE TABLE m_rest PARTITION OF m DEFAULT");
+        } else {
+            PG.pair().executeOnBoth(db, "CREATE TABLE m " + columns);
+        }
+        PG.source().execute(db, "INSERT INTO m SELECT " + start + " + " + step + " * i, i, i / 3.0, "
+                + "jsonb_build_object('i', i, 'name', 'zähler ' || i), decode(md5(i::text), 'hex'), ARRAY[i, i + 1, NULL], "
+                + "i * 1.000000000001, CASE WHEN i % 4 = 0 THEN NULL ELSE 'Grüße ✓ 東京 ' || i END "
+                + "FROM generate_series(0, 40) i;"
+                + "INSERT INTO m (t, id) VALUES (" + start + " + " + step + " * 3, NULL)");
+
+        Cli.Run stage = Cli.both("stage", PG.source(), PG.target(), db, "--table", "public.m:t", "--until", until,
+                "--slice", slice);
+        assertThat(stage.exitCode()).as(stage.toString()).isZero();
+        Cli.Run copy = Cli.both("copy", PG.source(), PG.target(), db, "--parallelism", "3");
+        assertThat(copy.exitCode()).as(copy.toString()).isZero();
+
+        String cast = "'" + until + "'::" + type;
+        String rows = "SELECT m::text FROM m WHERE t < " + cast + " ORDER BY t, id NULLS FIRST";
+        assertThat(PG.target().query(db, "SELECT m::text FROM m ORDER BY t, id NULLS FIRST"))
+                .isEqualTo(PG.source().query(db, rows))
+                .hasSize(Integer.parseInt(PG.source().queryValue(db, "SELECT count(*) FROM m WHERE t < " + cast)));
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM m WHERE t = " + cast)).isEqualTo("0");
+        assertThat(PG.source().queryValue(db, "SELECT count(*) FROM m WHERE t = " + cast)).isEqualTo("1");
+
+        Cli.Run verify = Cli.both("verify", PG.source(), PG.target(), db);
+        assertThat(verify.exitCode()).as(verify.toString()).isZero();
+        assertThat(verify.out()).contains("differ").contains(" 0 differ");
+    }
+}

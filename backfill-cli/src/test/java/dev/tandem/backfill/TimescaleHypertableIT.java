@@ -1,0 +1,88 @@
+package dev.tandem.backfill;
+
+import static dev.tandem.backfill.Fixtures.ok;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.testing.PostgresPairExtension;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Hypertables on TimescaleDB: one task per primary-dimension range, compressed source chunks, integer time. */
+@Tag("timescaledb")
+class TimescaleHypertableIT {
+
+    @RegisterExtension
+    static final PostgresPairExtension PG = PostgresPairExtension.timescaledb();
+
+    private static final String ROWS = "SELECT t, device, v FROM m WHERE t < '2026-01-04 12:00:00+00' ORDER BY t, device";
+
+    private static String hypertable(String spacePartitioning) {
+        return "CREATE EXTENSION IF NOT EXISTS timescaledb;"
+                + "CREATE TABLE m (t timestamptz NOT NULL, device int NOT NULL, v double precision);"
+                + "SELECT create_hypertable('m', 't', " + spacePartitioning + "chunk_time_interval => interval '1 day')";
+    }
+
+    private static void fill(String db) {
+        PG.source().execute(db, "INSERT INTO m SELECT '2026-01-01'::timestamptz + h * interval '1 hour', d, h * d / 7.0 "
+                + "FROM generate_series(0, 5 * 24 - 1) h, generate_series(1, 8) d");
+    }
+
+    @Test
+    void chunksOfSeveralSpacePartitionsWithTheSameRangeBecomeOneTask() {
+        String db = PG.pair().freshDatabase("space");
+        PG.pair().executeOnBoth(db, hypertable("'device', 4, "));
+        fill(db);
+        assertThat(Integer.parseInt(PG.source().queryValue(db, "SELECT count(*) FROM show_chunks('m')"))).isGreaterThan(5);
+
+        Cli.Run stage = ok(Cli.both("stage", PG.source(), PG.target(), db, "--until", "2026-01-04 12:00:00+00"));
+        assertThat(stage.out()).contains("public.m").contains("staged 4 tasks");
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+
+        assertThat(PG.target().query(db, ROWS)).isEqualTo(PG.source().query(db, ROWS)).hasSize(84 * 8);
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM m WHERE t >= '2026-01-04 12:00:00+00'")).isEqualTo("0");
+        ok(Cli.both("verify", PG.source(), PG.target(), db));
+    }
+
+    @Test
+    void compressedSourceChunksAreReadThroughTheHypertableAndTargetJobsArePausedAndRestored() {
+        String db = PG.pair().freshDatabase("compressed");
+        PG.pair().executeOnBoth(db, hypertable(""));
+        fill(db);
+        PG.source().execute(db, "ALTER TABLE m SET (timescaledb.compress, timescaledb.compress_segmentby = 'device');"
+                + "SELECT compress_chunk(c) FROM show_chunks('m', older_than => '2026-01-03'::timestamptz) c");
+        assertThat(PG.source().queryValue(db, "SELECT count(*) FROM timescaledb_information.chunks WHERE is_compressed"))
+                .isEqualTo("2");
+        PG.target().execute(db, "ALTER TABLE m SET (timescaledb.compress);"
+                + "SELECT add_compression_policy('m', interval '30 days')");
+
+        ok(Cli.both("stage", PG.source(), PG.target(), db, "--until", "2026-01-04 12:00:00+00"));
+        Cli.Run copy = ok(Cli.both("copy", PG.source(), PG.target(), db, "--pause-jobs"));
+        assertThat(copy.out()).contains("paused job").contains("policy_compression").contains("restored job");
+
+        assertThat(PG.target().query(db, ROWS)).isEqualTo(PG.source().query(db, ROWS)).hasSize(84 * 8);
+        assertThat(PG.target().queryValue(db, "SELECT bool_and(scheduled) FROM timescaledb_information.jobs "
+                + "WHERE proc_name = 'policy_compression'")).isEqualTo("t");
+        ok(Cli.both("verify", PG.source(), PG.target(), db));
+        ok(Cli.targetOnly("refresh-caggs", PG.target(), db));
+    }
+
+    @Test
+    void integerTimeHypertablesUseIntegerRanges() {
+        String db = PG.pair().freshDatabase("inttime");
+        PG.pair().executeOnBoth(db, "CREATE EXTENSION IF NOT EXISTS timescaledb;"
+                + "CREATE TABLE m (t bigint NOT NULL, v int);"
+                + "SELECT create_hypertable('m', 't', chunk_time_interval => 100)");
+        PG.source().execute(db, "INSERT INTO m SELECT i, i FROM generate_series(0, 999) i");
+
+        Cli.Run unmarked = Cli.both("stage", PG.source(), PG.target(), db);
+        assertThat(unmarked.exitCode()).isEqualTo(ExitCodes.FAILURE);
+        Cli.Run stage = ok(Cli.both("stage", PG.source(), PG.target(), db, "--until", "450"));
+        assertThat(stage.out()).contains("staged 5 tasks");
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+
+        assertThat(PG.target().query(db, "SELECT t, v FROM m ORDER BY t"))
+                .isEqualTo(PG.source().query(db, "SELECT t, v FROM m WHERE t < 450 ORDER BY t"));
+        ok(Cli.both("verify", PG.source(), PG.target(), db));
+    }
+}

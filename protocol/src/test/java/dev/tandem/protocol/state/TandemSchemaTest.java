@@ -1,0 +1,25 @@
+package dev.tandem.protocol.state;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+class TandemSchemaTest {
+
+    @Test
+    void everyStatementIsIdempotent() {
+        String[] statements = TandemSchema.ddl().split(";\n");
+        assertThat(statements).hasSize(3);
+        assertThat(Arrays.stream(statements)).allMatch(s -> s.contains(" IF NOT EXISTS "));
+    }
+
+    @Test
+    void sharedTablesHaveTheColumnsBothToolsUse() {
+        assertThat(TandemSchema.CREATE_DUAL_WRITE).contains("database text PRIMARY KEY", "first_mirrored_at timestamptz",
+                "marked_at timestamptz", "marked_by text");
+        assertThat(TandemSchema.CREATE_DIVERGENCE).contains("id bigserial PRIMARY KEY",
+                "recorded_at timestamptz NOT NULL DEFAULT now()", "instance_id text", "time_column text",
+                "range_start text", "range_end text", "repaired_at timestamptz");
+    }
+}
