@@ -8,7 +8,7 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -23,6 +23,7 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.ReadTimeoutException;
 import java.io.ByteArrayOutputStream;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -41,13 +42,16 @@ import org.slf4j.LoggerFactory;
 /**
  * Answers one admin HTTP request at a time per connection.
  *
- * <p>The channel runs with auto-read off behind a {@code FlowControlHandler}: the handler asks for the next request
- * only after the previous answer is written, so pipelined requests are answered in order even though providers
- * complete on worker threads. Everything except {@code /health} and the routing errors runs on {@link BlockingCalls}.
+ * <p>Providers complete on worker threads, so a request that arrives while the previous one is still being answered
+ * (HTTP pipelining) waits in a short queue, and reading from the socket stops until the queue drains: answers go
+ * out in request order and a client cannot pile up requests. Everything except {@code /health} and the routing
+ * errors runs on {@link BlockingCalls}. The busy flag and the queue are touched on the event loop only.
  */
-final class AdminHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger LOG = LoggerFactory.getLogger(AdminHttpHandler.class);
+
+    private static final int MAX_PIPELINED_REQUESTS = 16;
 
     static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -61,6 +65,8 @@ final class AdminHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest
     private final StatusProvider status;
     private final AdminActions actions;
     private final BlockingCalls calls;
+    private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>();
+    private boolean busy;
 
     AdminHttpHandler(AdminConfig config, PrometheusMeterRegistry registry, List<ReadinessCheck> checks,
                      StatusProvider status, AdminActions actions, BlockingCalls calls) {
@@ -73,13 +79,57 @@ final class AdminHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest
     }
 
     @Override
-    public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        ctx.read();
-        super.channelActive(ctx);
+    public void channelRead(ChannelHandlerContext ctx, Object message) {
+        if (!(message instanceof FullHttpRequest request)) {
+            ctx.fireChannelRead(message);
+            return;
+        }
+        if (!busy) {
+            busy = true;
+            handleAndRelease(ctx, request);
+            return;
+        }
+        if (waiting.size() >= MAX_PIPELINED_REQUESTS) {
+            request.release();
+            LOG.debug("Closing admin connection from {}: more than {} pipelined requests",
+                    ctx.channel().remoteAddress(), MAX_PIPELINED_REQUESTS);
+            ctx.close();
+            return;
+        }
+        waiting.add(request);
+        ctx.channel().config().setAutoRead(false);
+    }
+
+    /** Takes ownership of {@code request}: everything needed is copied out before it is released. */
+    private void handleAndRelease(ChannelHandlerContext ctx, FullHttpRequest request) {
+        try {
+            handle(ctx, request);
+        } finally {
+            request.release();
+        }
+    }
+
+    /** Runs on the event loop once an answer is written: serves the next queued request or resumes reading. */
+    private void answered(ChannelHandlerContext ctx) {
+        FullHttpRequest next = waiting.poll();
+        if (next != null) {
+            handleAndRelease(ctx, next);
+            return;
+        }
+        busy = false;
+        ctx.channel().config().setAutoRead(true);
     }
 
     @Override
-    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        FullHttpRequest queued;
+        while ((queued = waiting.poll()) != null) {
+            queued.release();
+        }
+        super.channelInactive(ctx);
+    }
+
+    private void handle(ChannelHandlerContext ctx, FullHttpRequest request) {
         boolean keepAlive = HttpUtil.isKeepAlive(request);
         if (request.decoderResult().isFailure()) {
             respond(ctx, malformed(request.decoderResult().cause()), false);
@@ -305,8 +355,8 @@ final class AdminHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest
         return document == null ? Map.of() : document;
     }
 
-    /** Writes the answer (from any thread), then closes or asks for the next request. */
-    private static void respond(ChannelHandlerContext ctx, AdminResponse answer, boolean keepAlive) {
+    /** Writes the answer (from any thread), then closes or moves on to the next request. */
+    private void respond(ChannelHandlerContext ctx, AdminResponse answer, boolean keepAlive) {
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, answer.status(),
                 Unpooled.wrappedBuffer(answer.body()));
         response.headers()
@@ -319,7 +369,7 @@ final class AdminHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest
         if (keepAlive) {
             ctx.writeAndFlush(response).addListener((ChannelFutureListener) future -> {
                 if (future.isSuccess()) {
-                    ctx.read();
+                    answered(ctx);
                 } else {
                     ctx.close();
                 }
