@@ -23,6 +23,7 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.ReadTimeoutException;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -167,31 +168,33 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
         }
-        switch (endpoint) {
-            case HEALTH -> respond(ctx, AdminResponse.json(HttpResponseStatus.OK, Map.of("status", "UP")), keepAlive);
-            case METRICS -> answerLater(ctx, endpoint, calls.call(this::scrape), keepAlive);
-            case READY -> answerLater(ctx, endpoint, readiness(), keepAlive);
-            case STATUS -> answerLater(ctx, endpoint, calls.call(
-                    () -> AdminResponse.json(HttpResponseStatus.OK, orEmpty(status.status()))), keepAlive);
-            case MIRROR_PAUSE -> answerLater(ctx, endpoint, calls.call(
-                    () -> AdminResponse.json(HttpResponseStatus.OK, orEmpty(actions.pauseMirror()))), keepAlive);
-            case MIRROR_RESUME -> answerLater(ctx, endpoint, calls.call(
-                    () -> AdminResponse.json(HttpResponseStatus.OK, orEmpty(actions.resumeMirror()))), keepAlive);
-            case DUAL_WRITE_MARK -> {
-                Optional<String> database;
-                try {
-                    database = markedDatabase(request.content());
-                } catch (AdminRequestException e) {
-                    respond(ctx, AdminResponse.error(HttpResponseStatus.valueOf(e.status()), e.getMessage()),
-                            keepAlive);
-                    return;
-                }
-                answerLater(ctx, endpoint, calls.call(
-                        () -> AdminResponse.json(HttpResponseStatus.OK, orEmpty(actions.markDualWrite(database)))),
-                        keepAlive);
-            }
-            default -> throw new IllegalStateException("unrouted admin endpoint " + endpoint);
+        CompletableFuture<AdminResponse> answer = switch (endpoint) {
+            case HEALTH -> CompletableFuture.completedFuture(
+                    AdminResponse.json(HttpResponseStatus.OK, Map.of("status", "UP")));
+            case METRICS -> calls.call(this::scrape);
+            case READY -> readiness();
+            case STATUS -> calls.call(() -> ok(status.status()));
+            case MIRROR_PAUSE -> calls.call(() -> ok(actions.pauseMirror()));
+            case MIRROR_RESUME -> calls.call(() -> ok(actions.resumeMirror()));
+            case DUAL_WRITE_MARK -> markDualWrite(request.content());
+        };
+        answer.whenComplete((response, error) -> respond(ctx,
+                error == null ? response : failure(endpoint, unwrap(error)), keepAlive));
+    }
+
+    /** Parses the body here, while the request is still retained; only the action runs on a worker. */
+    private CompletableFuture<AdminResponse> markDualWrite(ByteBuf body) {
+        Optional<String> database;
+        try {
+            database = markedDatabase(body);
+        } catch (AdminRequestException e) {
+            return CompletableFuture.failedFuture(e);
         }
+        return calls.call(() -> ok(actions.markDualWrite(database)));
+    }
+
+    private static AdminResponse ok(Object document) {
+        return AdminResponse.json(HttpResponseStatus.OK, document == null ? Map.of() : document);
     }
 
     private Optional<AdminResponse> authorize(String authorization) {
@@ -236,7 +239,7 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
             document = AdminJson.MAPPER.readTree(ByteBufUtil.getBytes(body));
         } catch (JsonProcessingException e) {
             throw new AdminRequestException(400, "malformed JSON: " + e.getOriginalMessage() + "; " + expected);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new AdminRequestException(400, expected);
         }
         if (document == null || document.isMissingNode()) {
@@ -262,7 +265,7 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
         return Optional.of(database.asText());
     }
 
-    private AdminResponse scrape() throws java.io.IOException {
+    private AdminResponse scrape() throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream(16 * 1024);
         registry.scrape(out, PROMETHEUS_TEXT);
         return new AdminResponse(HttpResponseStatus.OK, PROMETHEUS_TEXT, out.toByteArray(), Map.of());
@@ -306,12 +309,6 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
         return entry;
     }
 
-    private void answerLater(ChannelHandlerContext ctx, AdminEndpoint endpoint, CompletableFuture<AdminResponse> work,
-                             boolean keepAlive) {
-        work.whenComplete((response, error) -> respond(ctx,
-                error == null ? response : failure(endpoint, unwrap(error)), keepAlive));
-    }
-
     private AdminResponse failure(AdminEndpoint endpoint, Throwable cause) {
         if (cause instanceof AdminRequestException refusal) {
             return AdminResponse.error(HttpResponseStatus.valueOf(refusal.status()), refusal.getMessage());
@@ -349,10 +346,6 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
             return AdminResponse.error(HttpResponseStatus.BAD_REQUEST, "request too large");
         }
         return AdminResponse.error(HttpResponseStatus.BAD_REQUEST, "malformed HTTP request");
-    }
-
-    private static Object orEmpty(Object document) {
-        return document == null ? Map.of() : document;
     }
 
     /** Writes the answer (from any thread), then closes or moves on to the next request. */

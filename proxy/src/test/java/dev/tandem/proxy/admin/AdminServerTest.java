@@ -254,6 +254,32 @@ class AdminServerTest {
     }
 
     @Test
+    void pipelinedRequestsAreAnsweredInOrder() throws Exception {
+        CountDownLatch slow = new CountDownLatch(1);
+        start(AdminConfig.defaults(), List.of(), () -> {
+            slow.await();
+            return Map.of("mode", "async");
+        });
+        try (Socket socket = new Socket("127.0.0.1", server.port())) {
+            socket.setSoTimeout(30_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(("GET /status HTTP/1.1\r\nHost: t\r\n\r\n"
+                    + "GET /health HTTP/1.1\r\nHost: t\r\n\r\n"
+                    + "GET /nope HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            slow.countDown();
+            String answers = readAll(socket.getInputStream());
+            int status = answers.indexOf("\"mode\" : \"async\"");
+            int health = answers.indexOf("\"status\" : \"UP\"");
+            int notFound = answers.indexOf("HTTP/1.1 404 Not Found");
+            assertThat(status).as(answers).isGreaterThan(0);
+            assertThat(health).as(answers).isGreaterThan(status);
+            assertThat(notFound).as(answers).isGreaterThan(health);
+        }
+    }
+
+    @Test
     void malformedMarkBodyIs400() throws Exception {
         startDefault();
         assertError(send(post("/dual-write/mark", TOKEN).POST(HttpRequest.BodyPublishers.ofString("{not json"))),
