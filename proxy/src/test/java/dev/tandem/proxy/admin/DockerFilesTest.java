@@ -41,7 +41,7 @@ class DockerFilesTest {
         Set<String> names = new TreeSet<>();
         services.fieldNames().forEachRemaining(names::add);
         assertThat(names).containsExactlyInAnyOrder("source", "target", "proxy", "backfill", "prometheus", "grafana");
-        services.fields().forEachRemaining(service -> {
+        services.properties().forEach(service -> {
             JsonNode body = service.getValue();
             assertThat(body.has("image") || body.has("build")).as(service.getKey() + " has an image").isTrue();
             assertThat(body.path("image").asText()).as(service.getKey() + " image is pinned").doesNotEndWith(":latest");
@@ -87,7 +87,7 @@ class DockerFilesTest {
     void everyBindMountedFileExists() throws IOException {
         JsonNode services = yaml("docker/compose.yaml").path("services");
         Path docker = RepositoryFiles.path("docker");
-        services.fields().forEachRemaining(service -> service.getValue().path("volumes").forEach(volume -> {
+        services.properties().forEach(service -> service.getValue().path("volumes").forEach(volume -> {
             String host = volume.asText().split(":")[0];
             if (host.startsWith(".")) {
                 assertThat(docker.resolve(host)).as(service.getKey() + " mounts " + host).exists();

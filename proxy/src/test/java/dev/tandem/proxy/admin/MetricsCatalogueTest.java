@@ -63,7 +63,8 @@ class MetricsCatalogueTest {
     void everyTandemMetricTheAdminHelpersExportIsDocumented() throws Exception {
         MetricsCatalogue catalogue = MetricsCatalogue.load();
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        try (AutoCloseable jvm = AdminMetrics.bindJvm(registry)) {
+        AutoCloseable jvm = AdminMetrics.bindJvm(registry);
+        try {
             AdminMetrics.bindNettyAllocators(registry);
             Set<String> exported = new TreeSet<>();
             Matcher sample = Pattern.compile("(?m)^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]").matcher(registry.scrape());
@@ -78,6 +79,7 @@ class MetricsCatalogueTest {
                     .forEach(entry -> assertThat(exported).as("documented process metric exported").contains(
                             entry.type().equals("summary") ? entry.name() + "_count" : entry.name()));
         } finally {
+            jvm.close();
             registry.close();
         }
     }
