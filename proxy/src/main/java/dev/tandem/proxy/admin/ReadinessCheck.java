@@ -1,5 +1,9 @@
 package dev.tandem.proxy.admin;
 
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 
@@ -32,6 +36,22 @@ public interface ReadinessCheck {
         public static Result notReady(String message) {
             return new Result(false, message);
         }
+    }
+
+    /**
+     * Ready when a TCP connection to {@code host:port} opens within {@code timeout}, e.g. "source reachable" for a
+     * proxy that has no source credentials of its own. The connection is closed right away.
+     */
+    static ReadinessCheck tcpConnect(String name, String host, int port, Duration timeout) {
+        String address = host + ":" + port;
+        return of(name, () -> {
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress(host, port), Math.toIntExact(timeout.toMillis()));
+                return Result.ready(address + " accepts connections");
+            } catch (IOException e) {
+                return Result.notReady("cannot connect to " + address + ": " + e.getMessage());
+            }
+        });
     }
 
     /** A check from a name and a callable, for wiring with lambdas. */
