@@ -18,14 +18,16 @@ import io.netty.handler.codec.http.HttpVersion;
  * Netty's aggregator with the admin server's JSON error for bodies over the cap (Netty's own 413 has no body).
  *
  * <p>Like Netty, it keeps a keep-alive connection open when the body has not started yet (the aggregator then
- * discards the body), and closes it when the body was already streaming or the client asked to close.
+ * discards the body), and closes it when the body was already streaming or the client asked to close. A client that
+ * sent {@code Expect: 100-continue} gets the 413 instead of the 100 and the connection is closed, so it never sends
+ * the body.
  */
 final class BoundedRequestAggregator extends HttpObjectAggregator {
 
     private final int maxRequestBytes;
 
     BoundedRequestAggregator(int maxRequestBytes) {
-        super(maxRequestBytes);
+        super(maxRequestBytes, true);
         this.maxRequestBytes = maxRequestBytes;
     }
 

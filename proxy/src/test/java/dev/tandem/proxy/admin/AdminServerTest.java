@@ -280,6 +280,24 @@ class AdminServerTest {
     }
 
     @Test
+    void badPercentEncodingIs400AndOversizedHeadersAre431() throws Exception {
+        startDefault();
+        assertThat(rawExchange("GET /metrics%zz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"))
+                .startsWith("HTTP/1.1 400 Bad Request").contains("malformed request target");
+        assertThat(rawExchange("GET /health HTTP/1.1\r\nHost: t\r\nX-Big: " + "a".repeat(20_000)
+                + "\r\n\r\n")).startsWith("HTTP/1.1 431 Request Header Fields Too Large").contains("\"status\" : 431");
+    }
+
+    private String rawExchange(String request) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", server.port())) {
+            socket.setSoTimeout(30_000);
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            return readAll(socket.getInputStream());
+        }
+    }
+
+    @Test
     void malformedMarkBodyIs400() throws Exception {
         startDefault();
         assertError(send(post("/dual-write/mark", TOKEN).POST(HttpRequest.BodyPublishers.ofString("{not json"))),
@@ -298,6 +316,10 @@ class AdminServerTest {
         assertError(send(post("/dual-write/mark", TOKEN).POST(HttpRequest.BodyPublishers.ofByteArray(big))), 413,
                 "request body larger than 65536 bytes");
         assertThat(send(get("/health")).statusCode()).isEqualTo(200);
+        assertThat(rawExchange("POST /dual-write/mark HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + TOKEN
+                + "\r\nExpect: 100-continue\r\nContent-Length: " + big.length + "\r\n\r\n"))
+                .as("answered before the body is sent, and the connection closed")
+                .startsWith("HTTP/1.1 413 Request Entity Too Large").contains("\"status\" : 413");
         assertThat(actions.calls).isEmpty();
     }
 
