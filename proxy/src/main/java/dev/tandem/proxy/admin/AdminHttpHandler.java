@@ -66,17 +66,19 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
     private final StatusProvider status;
     private final AdminActions actions;
     private final BlockingCalls calls;
+    private final InFlightRequests inFlight;
     private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>();
     private boolean busy;
 
     AdminHttpHandler(AdminConfig config, PrometheusMeterRegistry registry, List<ReadinessCheck> checks,
-                     StatusProvider status, AdminActions actions, BlockingCalls calls) {
+                     StatusProvider status, AdminActions actions, BlockingCalls calls, InFlightRequests inFlight) {
         this.config = config;
         this.registry = registry;
         this.checks = checks;
         this.status = status;
         this.actions = actions;
         this.calls = calls;
+        this.inFlight = inFlight;
     }
 
     @Override
@@ -103,6 +105,7 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
 
     /** Takes ownership of {@code request}: everything needed is copied out before it is released. */
     private void handleAndRelease(ChannelHandlerContext ctx, FullHttpRequest request) {
+        inFlight.begin();
         try {
             handle(ctx, request);
         } finally {
@@ -359,17 +362,14 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
         answer.headers().forEach(response.headers()::set);
         HttpUtil.setContentLength(response, answer.body().length);
         HttpUtil.setKeepAlive(response, keepAlive);
-        if (keepAlive) {
-            ctx.writeAndFlush(response).addListener((ChannelFutureListener) future -> {
-                if (future.isSuccess()) {
-                    answered(ctx);
-                } else {
-                    ctx.close();
-                }
-            });
-        } else {
-            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
-        }
+        ctx.writeAndFlush(response).addListener((ChannelFutureListener) future -> {
+            inFlight.end();
+            if (future.isSuccess() && keepAlive) {
+                answered(ctx);
+            } else {
+                ctx.close();
+            }
+        });
     }
 
     @Override

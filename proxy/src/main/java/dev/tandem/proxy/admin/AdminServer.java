@@ -19,6 +19,7 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -37,12 +38,14 @@ public final class AdminServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
 
     private static final int IDLE_CONNECTION_SECONDS = 60;
+    private static final Duration MAX_CLOSE_GRACE = Duration.ofSeconds(5);
 
     private final AdminConfig config;
     private final PrometheusMeterRegistry registry;
     private final List<ReadinessCheck> checks;
     private final StatusProvider status;
     private final AdminActions actions;
+    private final InFlightRequests inFlight = new InFlightRequests();
 
     private EventLoopGroup group;
     private BlockingCalls calls;
@@ -92,7 +95,8 @@ public final class AdminServer implements AutoCloseable {
                                 new ReadTimeoutHandler(IDLE_CONNECTION_SECONDS),
                                 new HttpServerCodec(),
                                 new BoundedRequestAggregator(config.maxRequestBytes()),
-                                new AdminHttpHandler(config, registry, checks, status, actions, calls));
+                                new AdminHttpHandler(config, registry, checks, status, actions, calls,
+                                        inFlight));
                     }
                 });
         ChannelFuture bind = bootstrap.bind(config.host(), config.port()).awaitUninterruptibly();
@@ -118,7 +122,10 @@ public final class AdminServer implements AutoCloseable {
         return ((InetSocketAddress) serverChannel.localAddress()).getPort();
     }
 
-    /** Stops accepting, closes open connections, stops the workers and the event loop; waits a few seconds at most. */
+    /**
+     * Stops accepting connections, lets the requests being answered finish (up to the provider timeout, 5 s at
+     * most), then closes the connections, the workers and the event loop. Idempotent.
+     */
     @Override
     public synchronized void close() {
         if (closed) {
@@ -127,6 +134,11 @@ public final class AdminServer implements AutoCloseable {
         closed = true;
         if (serverChannel != null) {
             serverChannel.close().awaitUninterruptibly();
+            Duration grace = config.providerTimeout().compareTo(MAX_CLOSE_GRACE) < 0
+                    ? config.providerTimeout() : MAX_CLOSE_GRACE;
+            if (!inFlight.awaitIdle(grace)) {
+                LOG.warn("Closing the admin server with requests still unanswered after {} ms", grace.toMillis());
+            }
         }
         shutdownResources();
     }

@@ -26,7 +26,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -374,6 +376,39 @@ class AdminServerTest {
         server.close();
         server.close();
         assertThatThrownBy(() -> new Socket("127.0.0.1", port).close()).isInstanceOf(ConnectException.class);
+    }
+
+    @Test
+    void closeLetsARequestInFlightFinish() throws Exception {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        start(AdminConfig.defaults(), List.of(), () -> {
+            entered.countDown();
+            release.await();
+            return Map.of("mode", "async");
+        });
+        int port = server.port();
+        CompletableFuture<HttpResponse<String>> pending = client.sendAsync(
+                get("/status").timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        entered.await();
+        Thread closer = new Thread(server::close, "admin-closer");
+        closer.start();
+        while (accepts(port)) {
+            Thread.onSpinWait();
+        }
+        release.countDown();
+        HttpResponse<String> response = pending.get(30, TimeUnit.SECONDS);
+        closer.join();
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(json(response).get("mode").asText()).isEqualTo("async");
+    }
+
+    private static boolean accepts(int port) {
+        try (Socket probe = new Socket("127.0.0.1", port)) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     @Test
