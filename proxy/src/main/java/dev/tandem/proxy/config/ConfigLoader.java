@@ -173,7 +173,7 @@ public final class ConfigLoader {
         Section tables = section.section("tables");
         TableFilter filter = new TableFilter(patterns(tables, "include"), patterns(tables, "exclude"));
         SpoolConfig spool = spool(section.section("spool"));
-        int workers = section.integer("workers", Defaults.MIRROR_WORKERS, 1, 256);
+        long maxTransactionBytes = section.size("max-transaction-bytes", Defaults.MAX_TRANSACTION_BYTES, 1024, 1L << 40);
         Duration syncTimeout = section.duration("sync-timeout", Defaults.SYNC_TIMEOUT, POSITIVE);
         Section retrySection = section.section("retry");
         RetryConfig retry = new RetryConfig(
@@ -184,7 +184,7 @@ public final class ConfigLoader {
                     + "' is longer than mirror.retry.max-backoff (" + Durations.format(retry.maxBackoff()) + ")");
         }
         boolean mark = section.bool("mark-dual-write-start", false);
-        return new MirrorConfig(mode, filter, spool, workers, syncTimeout, retry, mark);
+        return new MirrorConfig(mode, filter, spool, maxTransactionBytes, syncTimeout, retry, mark);
     }
 
     private static List<TablePattern> patterns(Section section, String key) {

@@ -24,7 +24,7 @@ final class Defaults {
     static final String SPOOL_FSYNC = "interval";
     static final String SPOOL_FSYNC_INTERVAL = "1s";
     static final String SPOOL_ON_FULL = "block";
-    static final int MIRROR_WORKERS = 4;
+    static final String MAX_TRANSACTION_BYTES = "256MiB";
     static final String SYNC_TIMEOUT = "30s";
     static final String RETRY_MIN_BACKOFF = "100ms";
     static final String RETRY_MAX_BACKOFF = "30s";

@@ -82,7 +82,7 @@ class ConfigLoaderTest {
                         List.of(TablePattern.parse("public.audit_*"))),
                 new SpoolConfig(Path.of("/var/lib/tandem/spool"), 512L << 20, 16L << 20, FsyncPolicy.ALWAYS,
                         Duration.ofMillis(250), SpoolFullPolicy.SHED),
-                8, Duration.ofSeconds(5), new RetryConfig(Duration.ofMillis(50), Duration.ofMinutes(1)), true));
+                64L << 20, Duration.ofSeconds(5), new RetryConfig(Duration.ofMillis(50), Duration.ofMinutes(1)), true));
         assertThat(config.admin()).isEqualTo(new AdminConfig(new HostPort("0.0.0.0", 9999), "ADMIN_TOKEN",
                 Optional.empty()));
         assertThat(config.limits()).isEqualTo(new LimitsConfig(200, 64 << 20, 8192, Duration.ofSeconds(10),
@@ -170,8 +170,8 @@ class ConfigLoaderTest {
             target: {databases: {app: ''}}                     => target.databases.app: '' is not a name
             target: '127.0.0.1:5433'                           => target: '127.0.0.1:5433' is not a mapping; expected nested keys
             mirror: {mode: fast}                               => mirror.mode: 'fast' is not one of async|sync|off
-            mirror: {workers: 0}                               => mirror.workers: '0' is out of range; allowed 1 to 256
-            mirror: {workers: many}                            => mirror.workers: 'many' is not a whole number; allowed 1 to 256
+            mirror: {max-transaction-bytes: 0}                 => mirror.max-transaction-bytes: '0' is out of range; allowed 1KiB to 1TiB
+            mirror: {max-transaction-bytes: many}              => mirror.max-transaction-bytes: 'many' is not a size
             mirror: {sync-timeout: 30}                         => mirror.sync-timeout: '30' has no unit; expected a number with ms, s, m, h or d (e.g. 500ms, 30s, 5m, 1h30m)
             mirror: {tables: {include: [metrics]}}             => mirror.tables.include[0]: 'metrics' is not a schema.table pattern (e.g. public.metrics, public.*, *.metrics)
             mirror: {tables: {exclude: ['public.my-table']}}   => mirror.tables.exclude[0]: 'public.my-table' has '-' outside double quotes; quote such names (e.g. public."my-table")
@@ -391,7 +391,7 @@ class ConfigLoaderTest {
         SpoolConfig s = m.spool();
         return new ProxyConfig(config.listen(), config.source(), config.tls(), config.target(),
                 new MirrorConfig(m.mode(), m.tables(), new SpoolConfig(spoolDir, s.maxBytes(), s.segmentBytes(),
-                        s.fsync(), s.fsyncInterval(), s.onFull()), m.workers(), m.syncTimeout(), m.retry(),
+                        s.fsync(), s.fsyncInterval(), s.onFull()), m.maxTransactionBytes(), m.syncTimeout(), m.retry(),
                         m.markDualWriteStart()),
                 config.admin(), config.limits(), config.logging(), config.instanceId(), config.shutdown());
     }
