@@ -1,0 +1,27 @@
+package dev.tandem.proxy.spool;
+
+import java.util.Locale;
+
+/** When appended records are forced to disk ({@code mirror.spool.fsync}). */
+public enum FsyncPolicy {
+    /**
+     * An append completes only once its record is on disk. Concurrent appends share one fsync (group commit), so the
+     * cost is one fsync per batch, not per record. Nothing a client saw committed is lost if the host crashes.
+     */
+    ALWAYS,
+    /** Appends complete after the write; a background thread forces the file every {@code fsyncInterval}. */
+    INTERVAL,
+    /** Appends complete after the write and the operating system decides when to write back. */
+    NEVER;
+
+    /** Parses the configuration spelling ({@code always}, {@code interval}, {@code never}). */
+    public static FsyncPolicy parse(String value) {
+        for (FsyncPolicy policy : values()) {
+            if (policy.name().toLowerCase(Locale.ROOT).equals(value)) {
+                return policy;
+            }
+        }
+        throw new IllegalArgumentException("mirror.spool.fsync must be one of always, interval, never; got '"
+                + value + "'");
+    }
+}

@@ -1,0 +1,219 @@
+package dev.tandem.proxy.spool;
+
+import java.io.IOException;
+import java.time.Instant;
+import java.util.Optional;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.tandem.proxy.spool.RecordFormat.RecordHeader;
+
+/**
+ * The durable spool of the async mirror: an append-only log of committed source transactions in segment files.
+ *
+ * <p>Sessions append through {@link #writer()}; mirror workers read with {@link #openReader}, apply each record on the
+ * target and store {@link SpoolRecord#next()} there in the same transaction, then {@link #acknowledge} it. The spool
+ * deletes a segment only when it is complete and every record in it was acknowledged. After a restart the mirror
+ * acknowledges and reads from the position stored on the target: each record is applied exactly once.
+ *
+ * <p>Thread-safe: any number of appending threads, any number of readers, acknowledgements from any thread.
+ */
+public final class Spool implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Spool.class);
+
+    private final SpoolSettings settings;
+    private final SpoolDirectory directory;
+    private final SegmentCatalog catalog;
+    private final TornTail tornTail;
+    private final SpoolWriter writer;
+    private final Object acknowledgements = new Object();
+    private SpoolPosition acknowledged = SpoolPosition.ORIGIN;
+
+    private Spool(SpoolSettings settings, SpoolDirectory directory, SegmentCatalog catalog, TailRecovery.Result recovered)
+            throws IOException {
+        this.settings = settings;
+        this.directory = directory;
+        this.catalog = catalog;
+        this.tornTail = recovered.tornTail();
+        recovered.segments().forEach(catalog::add);
+        this.writer = new SpoolWriter(settings, directory, catalog, recovered.nextSequence(), recovered.resume(),
+                this::deleteAcknowledgedSegments);
+    }
+
+    /**
+     * Opens the spool in {@code settings.dir()}, creating it if needed, and recovers it: a record torn by a crash at
+     * the end of the newest segment is cut off ({@link #tornTail()}); appends continue after the last valid record.
+     *
+     * @throws SpoolCorruptedException when a segment is damaged anywhere but at its end
+     * @throws SpoolException          when the directory is in use by another spool or cannot be used
+     */
+    public static Spool open(SpoolSettings settings) {
+        SpoolDirectory directory;
+        try {
+            directory = SpoolDirectory.open(settings.dir());
+        } catch (IOException e) {
+            throw new SpoolException("cannot open spool directory " + settings.dir() + ": " + e.getMessage(), e);
+        }
+        try {
+            TailRecovery.Result recovered = TailRecovery.recover(directory, settings.fsync() != FsyncPolicy.NEVER);
+            Spool spool = new Spool(settings, directory, new SegmentCatalog(), recovered);
+            LOG.info("spool {} opened: {} segments, next sequence {}", directory.path(), spool.catalog.count(),
+                    recovered.nextSequence());
+            return spool;
+        } catch (IOException | RuntimeException e) {
+            try {
+                directory.close();
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            if (e instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new SpoolException("cannot recover spool in " + settings.dir() + ": " + e.getMessage(), e);
+        }
+    }
+
+    public SpoolSettings settings() {
+        return settings;
+    }
+
+    public SpoolWriter writer() {
+        return writer;
+    }
+
+    /** What recovery cut off when the spool was opened, if anything. */
+    public Optional<TornTail> tornTail() {
+        return Optional.ofNullable(tornTail);
+    }
+
+    /**
+     * A reader starting with the record at {@code from}: {@link SpoolPosition#ORIGIN} for the oldest record on disk,
+     * or the position the target stored with the last applied transaction. A position below the oldest segment starts
+     * at the oldest record (everything before it was acknowledged and deleted).
+     */
+    public SpoolReader openReader(SpoolPosition from) {
+        if (from.isAfter(writer.writtenEnd())) {
+            writer.advancePast(from);
+        }
+        return new SpoolReader(catalog, from);
+    }
+
+    /**
+     * Records every record before {@code upTo} as applied on the target (pass {@link SpoolRecord#next()} of the last
+     * applied record) and deletes the segments that hold only such records, which may let blocked appends proceed.
+     * Positions at or before an earlier acknowledgement change nothing.
+     */
+    public void acknowledge(SpoolPosition upTo) {
+        if (upTo.isAfter(writer.writtenEnd())) {
+            writer.advancePast(upTo);
+        }
+        synchronized (acknowledgements) {
+            if (!upTo.isAfter(acknowledged)) {
+                return;
+            }
+            acknowledged = upTo;
+            deleteAcknowledgedSegments();
+        }
+        writer.spaceFreed(upTo);
+    }
+
+    /** Deletes sealed segments entirely before the acknowledged position, oldest first. */
+    private void deleteAcknowledgedSegments() {
+        synchronized (acknowledgements) {
+            for (Segment segment : catalog.snapshot()) {
+                boolean applied = segment.firstSequence() < acknowledged.segment()
+                        || (segment.firstSequence() == acknowledged.segment() && acknowledged.offset() >= segment.size());
+                if (!segment.sealed() || !applied) {
+                    break;
+                }
+                try {
+                    directory.delete(segment);
+                } catch (IOException e) {
+                    LOG.warn("could not delete applied spool segment {}; will retry on the next acknowledgement",
+                            segment.file(), e);
+                    break;
+                }
+                catalog.remove(segment);
+            }
+        }
+    }
+
+    public SpoolStats stats() {
+        int blocked = writer.blockedAppends();
+        synchronized (acknowledgements) {
+            long nextSequence = writer.nextSequence();
+            SpoolPosition written = writer.writtenEnd();
+            SpoolPosition pending = firstPending();
+            long pendingRecords = 0;
+            long pendingBytes = 0;
+            Optional<Instant> oldest = Optional.empty();
+            if (pending != null && written.isAfter(pending)) {
+                RecordHeader header = headerAt(pending);
+                if (header != null) {
+                    pendingRecords = nextSequence - header.sequence();
+                    oldest = Optional.of(Instant.ofEpochMilli(header.appendMillis()));
+                }
+                for (Segment segment : catalog.snapshot()) {
+                    if (segment.firstSequence() == pending.segment()) {
+                        pendingBytes += segment.size() - pending.offset();
+                    } else if (segment.firstSequence() > pending.segment()) {
+                        pendingBytes += segment.size() - RecordFormat.SEGMENT_HEADER_BYTES;
+                    }
+                }
+            }
+            return new SpoolStats(catalog.totalBytes(), catalog.count(), nextSequence - 1, pendingRecords,
+                    pendingBytes, oldest, writer.shedRecords(), blocked, writer.fsyncs());
+        }
+    }
+
+    /** Position of the oldest unacknowledged record, or {@code null} if there is none (lock held). */
+    private SpoolPosition firstPending() {
+        SpoolPosition p = acknowledged;
+        Segment segment = catalog.atOrAfter(p.segment());
+        while (segment != null) {
+            if (segment.firstSequence() > p.segment() || p.offset() < RecordFormat.SEGMENT_HEADER_BYTES) {
+                p = segment.start();
+            }
+            if (p.offset() < segment.size()) {
+                return p;
+            }
+            if (!segment.sealed()) {
+                return null;
+            }
+            segment = catalog.after(segment.firstSequence());
+        }
+        return null;
+    }
+
+    private RecordHeader headerAt(SpoolPosition position) {
+        Segment segment = catalog.get(position.segment());
+        if (segment == null) {
+            return null;
+        }
+        try (RecordScanner scanner = new RecordScanner(segment.file())) {
+            return scanner.readHeader(position.offset(), segment.size());
+        } catch (IOException e) {
+            LOG.warn("could not read spool record header at {} in {}", position, segment.file(), e);
+            return null;
+        }
+    }
+
+    /** Stops appends (waiting ones fail), makes written records durable and releases the directory. */
+    @Override
+    public void close() {
+        try {
+            writer.close();
+        } catch (IOException e) {
+            throw new SpoolException("could not close spool in " + directory.path() + ": " + e.getMessage(), e);
+        } finally {
+            catalog.close();
+            try {
+                directory.close();
+            } catch (IOException e) {
+                LOG.warn("could not release the spool directory lock in {}", directory.path(), e);
+            }
+        }
+    }
+}

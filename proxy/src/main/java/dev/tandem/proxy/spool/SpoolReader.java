@@ -1,0 +1,197 @@
+package dev.tandem.proxy.spool;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.tandem.proxy.spool.RecordScanner.Outcome;
+
+/**
+ * Reads records in append order from a start position, checking each one's CRC and sequence number. One reader
+ * belongs to one thread; open several for several consumers. Readers see a record once it is visible (see
+ * {@link SegmentCatalog}): under {@link FsyncPolicy#ALWAYS} only after its fsync.
+ *
+ * <p>A record that fails its checks throws {@link SpoolCorruptedException} naming the file and offset; the reader does
+ * not skip it, so no transaction silently disappears from the mirror.
+ */
+public final class SpoolReader implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SpoolReader.class);
+
+    private final SegmentCatalog catalog;
+    private SpoolPosition position;
+    private Segment segment;
+    private RecordScanner scanner;
+    /** Sequence the next record must carry; -1 while unknown (the reader started in the middle of a segment). */
+    private long expectedSequence = -1;
+    /** End of the visible bytes of {@code segment}, as of the last {@link #atVisibleRecord()}. */
+    private long limit;
+
+    SpoolReader(SegmentCatalog catalog, SpoolPosition from) {
+        this.catalog = catalog;
+        this.position = from;
+    }
+
+    /** Where the next record will be read: the {@link SpoolRecord#next()} of the last record returned. */
+    public SpoolPosition position() {
+        return position;
+    }
+
+    /** The next record if one is visible, else {@code null} at once. */
+    public SpoolRecord poll() {
+        try {
+            return atVisibleRecord() ? readRecord() : null;
+        } catch (IOException e) {
+            throw readFailed(e);
+        }
+    }
+
+    /**
+     * The next record, waiting up to {@code timeout} for one to be appended.
+     *
+     * @return the record, or {@code null} if none came in time or the spool closed
+     */
+    public SpoolRecord next(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            SpoolRecord record = poll();
+            if (record != null) {
+                return record;
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || catalog.closed() || !catalog.awaitBeyond(position, left)) {
+                return null;
+            }
+        }
+    }
+
+    /**
+     * Completes when a record after {@link #position()} may be available (or the spool closed); then call
+     * {@link #poll()}. For consumers that must not block a thread, such as a mirror worker on an event loop. The
+     * future completes on the appending or flushing thread.
+     */
+    public CompletableFuture<Void> whenAvailable() {
+        try {
+            if (atVisibleRecord()) {
+                return CompletableFuture.completedFuture(null);
+            }
+        } catch (IOException e) {
+            throw readFailed(e);
+        }
+        return catalog.whenBeyond(position);
+    }
+
+    /**
+     * Moves {@code position} over segment boundaries to where the next record starts and tells whether that record is
+     * visible; sets {@code limit} to the end of the visible bytes of the segment.
+     */
+    private boolean atVisibleRecord() throws IOException {
+        while (true) {
+            SpoolPosition visible = catalog.visibleEnd();
+            if (!visible.isAfter(position) || !locate()) {
+                return false;
+            }
+            limit = position.segment() < visible.segment() ? segment.size() : visible.offset();
+            if (position.offset() < limit) {
+                return true;
+            }
+            if (!nextSegment(limit)) {
+                return false;
+            }
+        }
+    }
+
+    private SpoolException readFailed(IOException e) {
+        return new SpoolException("could not read spool file " + (segment == null ? "" : segment.file()) + ": "
+                + e.getMessage(), e);
+    }
+
+    /** Points {@code segment}/{@code scanner} at the segment of {@code position}; false if there is none yet. */
+    private boolean locate() throws IOException {
+        if (segment != null && segment.firstSequence() == position.segment()) {
+            return true;
+        }
+        Segment found = catalog.get(position.segment());
+        if (found == null) {
+            found = catalog.atOrAfter(position.segment());
+            if (found == null) {
+                return false;
+            }
+            Segment oldest = catalog.oldest();
+            if (found != oldest) {
+                LOG.warn("spool segment {} is missing; continuing with {} (the missing records were lost from the"
+                        + " spool or deleted)", Segment.fileName(position.segment()), found.file());
+            }
+            position = found.start();
+        } else if (position.offset() < RecordFormat.SEGMENT_HEADER_BYTES) {
+            position = found.start();
+        }
+        open(found);
+        return true;
+    }
+
+    private void open(Segment next) throws IOException {
+        closeScanner();
+        segment = next;
+        scanner = new RecordScanner(next.file());
+        String problem = scanner.segmentHeaderProblem(next.firstSequence(), next.size());
+        if (problem != null) {
+            throw new SpoolCorruptedException(next.file(), 0, problem);
+        }
+        expectedSequence = position.equals(next.start()) ? next.firstSequence() : -1;
+    }
+
+    /** The reader reached the end of a sealed segment: continue with the following one. */
+    private boolean nextSegment(long end) throws IOException {
+        if (position.offset() > end) {
+            LOG.warn("spool position {} is past the end of {} ({} bytes): records there were lost from the spool"
+                    + " after they were read; continuing with the next segment", position, segment.file(), end);
+        }
+        Segment next = catalog.after(segment.firstSequence());
+        if (next == null) {
+            return false;
+        }
+        position = next.start();
+        open(next);
+        return true;
+    }
+
+    private SpoolRecord readRecord() throws IOException {
+        Outcome outcome = scanner.read(position.offset(), limit);
+        if (!outcome.valid()) {
+            throw new SpoolCorruptedException(segment.file(), position.offset(), outcome.problem());
+        }
+        long sequence = outcome.header().sequence();
+        if (expectedSequence >= 0 && sequence != expectedSequence) {
+            throw new SpoolCorruptedException(segment.file(), position.offset(), "record has sequence " + sequence
+                    + " where " + expectedSequence + " was expected");
+        }
+        SpoolPosition next = new SpoolPosition(position.segment(), position.offset() + outcome.bytes());
+        SpoolRecord record = new SpoolRecord(sequence, position, next,
+                Instant.ofEpochMilli(outcome.header().appendMillis()), outcome.payload());
+        position = next;
+        expectedSequence = sequence + 1;
+        return record;
+    }
+
+    private void closeScanner() throws IOException {
+        if (scanner != null) {
+            scanner.close();
+            scanner = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            closeScanner();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,25 @@
+package dev.tandem.proxy.spool;
+
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * A snapshot of the spool for metrics and {@code /status}.
+ *
+ * @param bytesOnDisk        bytes of all segment files
+ * @param segments           number of segment files
+ * @param lastSequence       sequence number of the newest record (0 before the first)
+ * @param pendingRecords     records appended but not yet acknowledged (mirror lag in records)
+ * @param pendingBytes       bytes of those records, headers included (mirror lag in bytes)
+ * @param oldestPendingAppend when the oldest unacknowledged record was appended (mirror lag in seconds); empty when
+ *                           nothing is pending
+ * @param shedRecords        appends rejected because the spool was full (shed mode, or a bounded wait that ran out)
+ *                           since the spool was opened
+ * @param blockedAppends     appends waiting for space right now (block mode)
+ * @param fsyncs             times the spool forced a segment file to disk since it was opened; under
+ *                           {@link FsyncPolicy#ALWAYS}, records appended per fsync show how well group commit batches
+ */
+public record SpoolStats(long bytesOnDisk, int segments, long lastSequence, long pendingRecords, long pendingBytes,
+                         Optional<Instant> oldestPendingAppend, long shedRecords, int blockedAppends,
+                         long fsyncs) {
+}

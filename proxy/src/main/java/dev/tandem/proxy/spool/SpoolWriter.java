@@ -1,0 +1,589 @@
+package dev.tandem.proxy.spool;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.zip.CRC32C;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Appends records to the newest segment; safe for any number of appending threads.
+ *
+ * <p>Appends never block the calling thread (no fsync, no waiting for space happens on it): each returns a
+ * {@link CompletableFuture} of the record's position that completes once the record is durable per the fsync policy,
+ * or fails with {@link SpoolFullException} (not written, record the gap) or {@link SpoolException} (I/O failure).
+ * Futures complete on the spool's flusher thread ({@link FsyncPolicy#ALWAYS}), the appending thread (the other
+ * policies) or the thread whose acknowledgement freed space ({@link OnFull#BLOCK}): hop to your own executor (e.g.
+ * {@code whenCompleteAsync(..., channel.eventLoop())}) before doing real work in a callback. Completing or cancelling
+ * a returned future yourself does not withdraw the record; bound the wait with {@link #append(byte[], Duration)}.
+ *
+ * <p>Records keep the order in which appends were called: once one append waits for space, later ones queue behind
+ * it, so one session's transactions are never reordered.
+ *
+ * <p>Group commit ({@code ALWAYS}): the appending thread writes the record (one gathering write under the lock) and
+ * queues its future; the single flusher thread takes everything queued, forces the file once and completes the whole
+ * batch, while the next batch accumulates behind that fsync.
+ *
+ * <p>Lifecycle:
+ * <pre>
+ *   OPEN ──(write/fsync cannot be undone or retried)──▶ FAILED
+ *    │                                                    │
+ *    └────────────────(close)────────▶ CLOSED ◀──(close)──┘
+ * </pre>
+ * After a failed fsync the writer stays failed: the kernel may have dropped the dirty pages, so retrying could
+ * report data durable that is not (the PostgreSQL "fsyncgate" lesson). Reopen the spool to recover.
+ */
+public final class SpoolWriter {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SpoolWriter.class);
+
+    private enum State { OPEN, FAILED, CLOSED }
+
+    /** A written record waiting for the flusher's fsync. */
+    private record Unsynced(SpoolPosition position, CompletableFuture<SpoolPosition> result) {
+    }
+
+    /** An append waiting for space (block mode). */
+    private static final class BlockedAppend {
+        final byte[] payload;
+        final CRC32C crc;
+        final CompletableFuture<SpoolPosition> result = new CompletableFuture<>();
+        ScheduledFuture<?> timeout;
+
+        BlockedAppend(byte[] payload, CRC32C crc) {
+            this.payload = payload;
+            this.crc = crc;
+        }
+    }
+
+    private final SpoolSettings settings;
+    private final SpoolDirectory directory;
+    private final SegmentCatalog catalog;
+    private final Runnable onSegmentSealed;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition flushWanted = lock.newCondition();
+    private final ByteBuffer header = ByteBuffer.allocate(RecordFormat.RECORD_HEADER_BYTES);
+    private final ByteBuffer[] gather = new ByteBuffer[2];
+    private final ArrayDeque<BlockedAppend> blocked = new ArrayDeque<>();
+    private final LongAdder shed = new LongAdder();
+    private final LongAdder fsyncs = new LongAdder();
+    private final Thread flusher;
+    private final ScheduledExecutorService timer;
+    private List<Unsynced> unsynced = new ArrayList<>();
+    private State state = State.OPEN;
+    private Throwable failure;
+    private volatile Segment current;
+    private FileChannel channel;
+    private volatile long nextSequence;
+
+    /**
+     * @param resume the newest segment if it holds no record yet (appends continue in it), else {@code null} and a new
+     *               segment starting at {@code nextSequence} is created
+     */
+    SpoolWriter(SpoolSettings settings, SpoolDirectory directory, SegmentCatalog catalog, long nextSequence,
+                Segment resume, Runnable onSegmentSealed) throws IOException {
+        this.settings = settings;
+        this.directory = directory;
+        this.catalog = catalog;
+        this.onSegmentSealed = onSegmentSealed;
+        this.nextSequence = nextSequence;
+        if (resume != null) {
+            current = resume;
+            channel = FileChannel.open(resume.file(), StandardOpenOption.WRITE, StandardOpenOption.READ);
+            channel.position(resume.size());
+        } else {
+            openSegment();
+        }
+        catalog.publish(current.end());
+        if (settings.fsync() == FsyncPolicy.ALWAYS) {
+            flusher = new Thread(this::flushLoop, "tandem-spool-flusher");
+            flusher.setDaemon(true);
+            flusher.start();
+        } else {
+            flusher = null;
+        }
+        if (settings.fsync() == FsyncPolicy.INTERVAL || settings.onFull() == OnFull.BLOCK) {
+            timer = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "tandem-spool-timer");
+                t.setDaemon(true);
+                return t;
+            });
+            if (settings.fsync() == FsyncPolicy.INTERVAL) {
+                long nanos = settings.fsyncInterval().toNanos();
+                timer.scheduleWithFixedDelay(this::forceOnInterval, nanos, nanos, TimeUnit.NANOSECONDS);
+            }
+        } else {
+            timer = null;
+        }
+    }
+
+    /** Appends a record; in block mode waits for space as long as it takes. See the class comment. */
+    public CompletableFuture<SpoolPosition> append(byte[] payload) {
+        return append(payload, null);
+    }
+
+    /**
+     * Appends a record; in block mode waits at most {@code maxWait} for space, then fails with
+     * {@link SpoolFullException} and the record is guaranteed not to be written.
+     *
+     * @param payload the record's bytes; the spool keeps a reference until the future completes, so do not modify it
+     * @param maxWait longest wait for space, {@code null} for no limit; ignored in shed mode
+     */
+    public CompletableFuture<SpoolPosition> append(byte[] payload, Duration maxWait) {
+        Objects.requireNonNull(payload, "payload");
+        if (payload.length > settings.maxPayloadBytes()) {
+            shed.increment();
+            return CompletableFuture.failedFuture(new SpoolFullException("a record of " + payload.length
+                    + " bytes can never fit in the spool: with max-bytes " + settings.maxBytes() + " and segments of "
+                    + settings.segmentBytes() + " bytes the largest record is " + settings.maxPayloadBytes()
+                    + " bytes"));
+        }
+        CRC32C crc = RecordFormat.payloadCrc(payload);
+        lock.lock();
+        try {
+            if (state != State.OPEN) {
+                return CompletableFuture.failedFuture(notOpen());
+            }
+            long bytes = recordBytes(payload);
+            if (blocked.isEmpty() && fits(bytes)) {
+                CompletableFuture<SpoolPosition> durable =
+                        settings.fsync() == FsyncPolicy.ALWAYS ? new CompletableFuture<>() : null;
+                SpoolPosition position = write(payload, crc, durable);
+                return durable != null ? durable : CompletableFuture.completedFuture(position);
+            }
+            if (settings.onFull() == OnFull.SHED) {
+                shed.increment();
+                return CompletableFuture.failedFuture(new SpoolFullException("spool is full (" + catalog.totalBytes()
+                        + " of max-bytes " + settings.maxBytes() + "): record of " + payload.length
+                        + " bytes shed"));
+            }
+            BlockedAppend waiting = new BlockedAppend(payload, crc);
+            blocked.add(waiting);
+            if (maxWait != null) {
+                waiting.timeout = timer.schedule(() -> expire(waiting, maxWait), maxWait.toNanos(),
+                        TimeUnit.NANOSECONDS);
+            }
+            return waiting.result;
+        } catch (SpoolException e) {
+            return CompletableFuture.failedFuture(e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Sequence number the next record gets. */
+    long nextSequence() {
+        return nextSequence;
+    }
+
+    long shedRecords() {
+        return shed.sum();
+    }
+
+    long fsyncs() {
+        return fsyncs.sum();
+    }
+
+    int blockedAppends() {
+        lock.lock();
+        try {
+            return blocked.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** End of the last written record (records past the visible end may still wait for their fsync). */
+    SpoolPosition writtenEnd() {
+        return current.end();
+    }
+
+    Segment currentSegment() {
+        return current;
+    }
+
+    /**
+     * Records up to {@code acknowledged} were applied and the segments holding only such records deleted: write the
+     * waiting appends that fit now, in order. If the segment being written is itself fully applied but a waiting record
+     * still does not fit beside it (records larger than a segment), it is sealed so that it can be deleted too; the
+     * new segment's 32-byte header may exceed the cap for that moment.
+     */
+    void spaceFreed(SpoolPosition acknowledged) {
+        List<Runnable> completions = new ArrayList<>();
+        lock.lock();
+        try {
+            while (state == State.OPEN && !blocked.isEmpty()) {
+                BlockedAppend next = blocked.peek();
+                if (!fits(recordBytes(next.payload))) {
+                    boolean currentApplied = current.size() > RecordFormat.SEGMENT_HEADER_BYTES
+                            && acknowledged.compareTo(current.end()) >= 0;
+                    if (!currentApplied) {
+                        break;
+                    }
+                    roll();
+                    continue;
+                }
+                blocked.poll();
+                if (next.timeout != null) {
+                    next.timeout.cancel(false);
+                }
+                try {
+                    boolean always = settings.fsync() == FsyncPolicy.ALWAYS;
+                    SpoolPosition position = write(next.payload, next.crc, always ? next.result : null);
+                    if (!always) {
+                        completions.add(() -> next.result.complete(position));
+                    }
+                } catch (SpoolException e) {
+                    completions.add(() -> next.result.completeExceptionally(e));
+                }
+            }
+        } catch (IOException e) {
+            failWith(e);
+        } finally {
+            lock.unlock();
+        }
+        completions.forEach(Runnable::run);
+    }
+
+    /**
+     * Makes every record appended from now on come after {@code position}: the target applied records up to it that
+     * the spool no longer holds (lost in a host crash under {@code interval}/{@code never}), so new records must not
+     * reuse those positions or the mirror would skip them.
+     */
+    void advancePast(SpoolPosition position) {
+        lock.lock();
+        try {
+            if (state != State.OPEN || current.firstSequence() > position.segment()) {
+                return;
+            }
+            LOG.warn("the mirror applied records up to spool position {} but the spool ends at {}: records were lost"
+                    + " from the spool (fsync {}); new records start in a new segment after that position", position,
+                    current.end(), settings.fsync().name().toLowerCase(Locale.ROOT));
+            nextSequence = Math.max(nextSequence, position.segment() + 1);
+            roll();
+        } catch (IOException e) {
+            throw failWith(e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static long recordBytes(byte[] payload) {
+        return RecordFormat.RECORD_HEADER_BYTES + (long) payload.length;
+    }
+
+    private boolean needsRoll(long bytes) {
+        long size = current.size();
+        return size > RecordFormat.SEGMENT_HEADER_BYTES && size + bytes > settings.segmentBytes();
+    }
+
+    private boolean fits(long bytes) {
+        long extra = needsRoll(bytes) ? RecordFormat.SEGMENT_HEADER_BYTES : 0;
+        return catalog.totalBytes() + bytes + extra <= settings.maxBytes();
+    }
+
+    /**
+     * Writes one record (lock held). Under {@code ALWAYS} queues {@code durable} for the flusher; otherwise publishes
+     * the record to readers at once.
+     */
+    private SpoolPosition write(byte[] payload, CRC32C crc, CompletableFuture<SpoolPosition> durable) {
+        long bytes = recordBytes(payload);
+        if (needsRoll(bytes)) {
+            try {
+                roll();
+            } catch (IOException e) {
+                throw failWith(e);
+            }
+        }
+        long sequence = nextSequence;
+        long offset = current.size();
+        header.clear();
+        RecordFormat.writeRecordHeader(header, payload.length, sequence, System.currentTimeMillis(), crc);
+        header.flip();
+        gather[0] = header;
+        gather[1] = ByteBuffer.wrap(payload);
+        try {
+            while (gather[1].hasRemaining()) {
+                channel.write(gather);
+            }
+        } catch (IOException e) {
+            throw undoWrite(offset, e);
+        } finally {
+            gather[1] = null;
+        }
+        nextSequence = sequence + 1;
+        current.grow(bytes);
+        catalog.grew(bytes);
+        SpoolPosition position = new SpoolPosition(current.firstSequence(), offset);
+        if (durable != null) {
+            unsynced.add(new Unsynced(position, durable));
+            if (unsynced.size() == 1) {
+                flushWanted.signal();
+            }
+        } else {
+            catalog.publish(current.end());
+        }
+        return position;
+    }
+
+    /** A write failed part-way (e.g. disk full): cut the partial record off so the segment stays valid. */
+    private SpoolException undoWrite(long offset, IOException cause) {
+        try {
+            channel.truncate(offset);
+            channel.position(offset);
+            return new SpoolException("could not write a record to spool file " + current.file() + ": "
+                    + cause.getMessage(), cause);
+        } catch (IOException e) {
+            cause.addSuppressed(e);
+            return failWith(cause);
+        }
+    }
+
+    /** Seals the current segment (forced to disk unless fsync is never) and starts the next one (lock held). */
+    private void roll() throws IOException {
+        if (settings.fsync() != FsyncPolicy.NEVER) {
+            channel.force(false);
+            fsyncs.increment();
+        }
+        current.seal();
+        catalog.publish(current.end());
+        channel.close();
+        openSegment();
+        onSegmentSealed.run();
+    }
+
+    private void openSegment() throws IOException {
+        long first = nextSequence;
+        channel = directory.createSegment(first, System.currentTimeMillis(), settings.fsync() != FsyncPolicy.NEVER);
+        Segment segment = new Segment(first, directory.path().resolve(Segment.fileName(first)),
+                RecordFormat.SEGMENT_HEADER_BYTES, false);
+        channel.position(segment.size());
+        catalog.add(segment);
+        current = segment;
+    }
+
+    private void flushLoop() {
+        while (true) {
+            List<Unsynced> batch;
+            Segment segment;
+            SpoolPosition end;
+            FileChannel target;
+            lock.lock();
+            try {
+                while (unsynced.isEmpty() && state == State.OPEN) {
+                    flushWanted.awaitUninterruptibly();
+                }
+                if (unsynced.isEmpty()) {
+                    return;
+                }
+                batch = unsynced;
+                unsynced = new ArrayList<>();
+                segment = current;
+                end = segment.end();
+                target = channel;
+            } finally {
+                lock.unlock();
+            }
+            try {
+                target.force(false);
+                fsyncs.increment();
+            } catch (ClosedChannelException e) {
+                if (!segment.sealed()) {
+                    failBatch(batch, e);
+                    continue;
+                }
+                // A roll sealed the segment and forced it before closing the channel: the batch is on disk.
+            } catch (IOException e) {
+                failBatch(batch, e);
+                continue;
+            }
+            catalog.publish(end);
+            for (Unsynced u : batch) {
+                u.result().complete(u.position());
+            }
+        }
+    }
+
+    private void failBatch(List<Unsynced> batch, IOException cause) {
+        SpoolException error;
+        lock.lock();
+        try {
+            error = failWith(cause);
+        } finally {
+            lock.unlock();
+        }
+        batch.forEach(u -> u.result().completeExceptionally(error));
+    }
+
+    private void forceOnInterval() {
+        FileChannel target;
+        lock.lock();
+        try {
+            if (state != State.OPEN) {
+                return;
+            }
+            target = channel;
+        } finally {
+            lock.unlock();
+        }
+        try {
+            target.force(false);
+            fsyncs.increment();
+        } catch (ClosedChannelException e) {
+            // A roll closed it, after forcing it.
+        } catch (IOException e) {
+            lock.lock();
+            try {
+                failWith(e);
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    private void expire(BlockedAppend waiting, Duration maxWait) {
+        boolean expired;
+        lock.lock();
+        try {
+            expired = blocked.remove(waiting);
+            if (expired) {
+                shed.increment();
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (expired) {
+            waiting.result.completeExceptionally(new SpoolFullException("spool stayed full (max-bytes "
+                    + settings.maxBytes() + ") for " + maxWait.toMillis() + " ms: record of " + waiting.payload.length
+                    + " bytes not written"));
+        }
+    }
+
+    /** The one place the lifecycle state changes (lock held). */
+    private void transition(State to, Throwable cause) {
+        boolean allowed = switch (state) {
+            case OPEN -> to == State.FAILED || to == State.CLOSED;
+            case FAILED -> to == State.CLOSED;
+            case CLOSED -> false;
+        };
+        if (!allowed) {
+            throw new IllegalStateException("spool writer cannot go from " + state + " to " + to);
+        }
+        state = to;
+        if (cause != null) {
+            failure = cause;
+        }
+    }
+
+    /** Enters FAILED (lock held) and fails everything still waiting; returns the error for the current caller. */
+    private SpoolException failWith(IOException cause) {
+        SpoolException error = new SpoolException("spool writer failed on " + current.file() + ": " + cause.getMessage()
+                + "; no further appends are accepted until the spool is reopened", cause);
+        if (state == State.OPEN) {
+            LOG.error("spool writer failed on {}", current.file(), cause);
+            transition(State.FAILED, error);
+            failWaiting(error);
+        }
+        return error;
+    }
+
+    private void failWaiting(SpoolException error) {
+        List<CompletableFuture<SpoolPosition>> waiting = new ArrayList<>();
+        blocked.forEach(b -> {
+            if (b.timeout != null) {
+                b.timeout.cancel(false);
+            }
+            waiting.add(b.result);
+        });
+        blocked.clear();
+        unsynced.forEach(u -> waiting.add(u.result()));
+        unsynced = new ArrayList<>();
+        // Completed on a fresh thread: callbacks must not run under this lock.
+        if (!waiting.isEmpty()) {
+            CompletableFuture.runAsync(() -> waiting.forEach(f -> f.completeExceptionally(error)));
+        }
+    }
+
+    private SpoolException notOpen() {
+        if (state == State.FAILED) {
+            return new SpoolException(failure.getMessage(), failure);
+        }
+        return new SpoolException("spool is closed");
+    }
+
+    /**
+     * Stops accepting appends, fails the ones waiting for space, waits for the flusher to make everything written
+     * durable, and closes the file.
+     */
+    void close() throws IOException {
+        State before;
+        lock.lock();
+        try {
+            before = state;
+            if (state == State.CLOSED) {
+                return;
+            }
+            List<BlockedAppend> waiting = new ArrayList<>(blocked);
+            blocked.clear();
+            transition(State.CLOSED, null);
+            flushWanted.signalAll();
+            SpoolException closed = new SpoolException("spool closed before the record could be written");
+            waiting.forEach(b -> {
+                if (b.timeout != null) {
+                    b.timeout.cancel(false);
+                }
+            });
+            CompletableFuture.runAsync(() -> waiting.forEach(b -> b.result.completeExceptionally(closed)));
+        } finally {
+            lock.unlock();
+        }
+        if (flusher != null) {
+            joinUninterruptibly(flusher);
+        }
+        if (timer != null) {
+            timer.shutdownNow();
+        }
+        lock.lock();
+        try {
+            if (before == State.OPEN && settings.fsync() != FsyncPolicy.NEVER) {
+                channel.force(false);
+            }
+        } finally {
+            channel.close();
+            lock.unlock();
+        }
+    }
+
+    private static void joinUninterruptibly(Thread thread) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                thread.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

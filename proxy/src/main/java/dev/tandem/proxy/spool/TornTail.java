@@ -1,0 +1,16 @@
+package dev.tandem.proxy.spool;
+
+import java.nio.file.Path;
+
+/**
+ * What recovery cut off the end of the newest segment when the spool was opened: the record that was being written
+ * when the process or host stopped. Those transactions had not been acknowledged to a client under
+ * {@link FsyncPolicy#ALWAYS}; under the other policies they are the documented loss window.
+ *
+ * @param file         the segment file
+ * @param offset       where the first invalid record started (the file now ends here)
+ * @param droppedBytes how many bytes were cut off
+ * @param reason       why the record at {@code offset} was invalid
+ */
+public record TornTail(Path file, long offset, long droppedBytes, String reason) {
+}

@@ -1,0 +1,98 @@
+package dev.tandem.proxy.spool;
+
+import static dev.tandem.proxy.spool.SpoolTestSupport.payload;
+import static dev.tandem.proxy.spool.SpoolTestSupport.readAll;
+import static dev.tandem.proxy.spool.SpoolTestSupport.segmentFiles;
+import static dev.tandem.proxy.spool.SpoolTestSupport.size;
+import static dev.tandem.proxy.spool.SpoolTestSupport.smallSegments;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SpoolAcknowledgeTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void deletesOnlySegmentsWhoseRecordsWereAllApplied() {
+        try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.NEVER))) {
+            for (int i = 0; i < 12; i++) {
+                spool.writer().append(payload(i)).join();
+            }
+            List<SpoolRecord> records = readAll(spool, SpoolPosition.ORIGIN);
+            List<Path> segments = segmentFiles(dir);
+            assertThat(segments).extracting(p -> p.getFileName().toString())
+                    .containsExactly(Segment.fileName(1), Segment.fileName(5), Segment.fileName(9));
+            assertThat(spool.stats().pendingRecords()).isEqualTo(12);
+
+            spool.acknowledge(records.get(2).next());
+            assertThat(segmentFiles(dir)).as("record 4 is not applied yet").isEqualTo(segments);
+            assertThat(spool.stats().pendingRecords()).isEqualTo(9);
+
+            spool.acknowledge(records.get(3).next());
+            assertThat(segmentFiles(dir)).isEqualTo(segments.subList(1, 3));
+            assertThat(spool.stats().pendingRecords()).isEqualTo(8);
+
+            spool.acknowledge(records.get(5).next());
+            spool.acknowledge(records.get(1).next());
+            assertThat(segmentFiles(dir)).as("an older acknowledgement changes nothing").isEqualTo(segments.subList(1, 3));
+            assertThat(spool.stats().pendingRecords()).isEqualTo(6);
+
+            spool.acknowledge(records.get(11).next());
+            assertThat(segmentFiles(dir)).as("the segment being written stays").isEqualTo(segments.subList(2, 3));
+            assertThat(spool.stats().pendingRecords()).isZero();
+            assertThat(readAll(spool, SpoolPosition.ORIGIN)).extracting(SpoolRecord::sequence)
+                    .containsExactly(9L, 10L, 11L, 12L);
+        }
+    }
+
+    @Test
+    void acknowledgedFullSegmentIsDeletedWhenTheNextRecordSealsIt() {
+        try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.NEVER))) {
+            for (int i = 0; i < 4; i++) {
+                spool.writer().append(payload(i)).join();
+            }
+            spool.acknowledge(readAll(spool, SpoolPosition.ORIGIN).get(3).next());
+            assertThat(segmentFiles(dir)).hasSize(1);
+
+            spool.writer().append(payload(4)).join();
+
+            assertThat(segmentFiles(dir)).extracting(p -> p.getFileName().toString())
+                    .containsExactly(Segment.fileName(5));
+        }
+    }
+
+    @Test
+    void statsDescribeWhatIsPending() {
+        Instant before = Instant.now();
+        try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.NEVER))) {
+            SpoolStats empty = spool.stats();
+            assertThat(empty.pendingRecords()).isZero();
+            assertThat(empty.oldestPendingAppend()).isEmpty();
+            assertThat(empty.bytesOnDisk()).isEqualTo(RecordFormat.SEGMENT_HEADER_BYTES);
+
+            for (int i = 0; i < 6; i++) {
+                spool.writer().append(payload(i)).join();
+            }
+            List<SpoolRecord> records = readAll(spool, SpoolPosition.ORIGIN);
+            spool.acknowledge(records.get(1).next());
+            SpoolStats stats = spool.stats();
+
+            assertThat(stats.segments()).isEqualTo(2);
+            assertThat(stats.bytesOnDisk()).isEqualTo(segmentFiles(dir).stream().mapToLong(p -> size(p)).sum());
+            assertThat(stats.lastSequence()).isEqualTo(6);
+            assertThat(stats.pendingRecords()).isEqualTo(4);
+            assertThat(stats.pendingBytes()).isEqualTo(4L * SpoolTestSupport.RECORD_BYTES);
+            assertThat(stats.oldestPendingAppend()).contains(records.get(2).appendTime());
+            assertThat(records.get(2).appendTime()).isAfterOrEqualTo(before.minusMillis(1));
+            assertThat(stats.shedRecords()).isZero();
+            assertThat(stats.blockedAppends()).isZero();
+        }
+    }
+}

@@ -1,0 +1,217 @@
+package dev.tandem.proxy.spool;
+
+import static dev.tandem.proxy.spool.SpoolTestSupport.RECORD_BYTES;
+import static dev.tandem.proxy.spool.SpoolTestSupport.flipByte;
+import static dev.tandem.proxy.spool.SpoolTestSupport.newestSegment;
+import static dev.tandem.proxy.spool.SpoolTestSupport.payload;
+import static dev.tandem.proxy.spool.SpoolTestSupport.readAll;
+import static dev.tandem.proxy.spool.SpoolTestSupport.segmentFiles;
+import static dev.tandem.proxy.spool.SpoolTestSupport.segmentsWithRecords;
+import static dev.tandem.proxy.spool.SpoolTestSupport.size;
+import static dev.tandem.proxy.spool.SpoolTestSupport.smallSegments;
+import static dev.tandem.proxy.spool.SpoolTestSupport.truncate;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Crash simulations: the spool files are damaged between a close and the next open, as a crash would leave them. */
+class SpoolRecoveryTest {
+
+    private static final int HEADER = RecordFormat.SEGMENT_HEADER_BYTES;
+
+    @TempDir
+    Path dir;
+
+    /** Appends {@code count} records of 200 bytes (4 per segment) and closes the spool. */
+    private List<SpoolPosition> appendAndClose(int count) {
+        try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL))) {
+            for (int i = 0; i < count; i++) {
+                spool.writer().append(payload(i)).join();
+            }
+            return readAll(spool, SpoolPosition.ORIGIN).stream().map(SpoolRecord::position).toList();
+        }
+    }
+
+    @Test
+    void recordTornMidWriteIsCutOffAndReported() throws IOException {
+        appendAndClose(3);
+        Path file = newestSegment(dir);
+        long lastRecord = HEADER + 2L * RECORD_BYTES;
+        truncate(file, lastRecord + 20);
+
+        try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL))) {
+            assertThat(spool.tornTail()).hasValueSatisfying(torn -> {
+                assertThat(torn.file()).isEqualTo(file);
+                assertThat(torn.offset()).isEqualTo(lastRecord);
+                assertThat(torn.droppedBytes()).isEqualTo(20);
+                assertThat(torn.reason()).isEqualTo("record header is truncated (20 of 28 bytes before the end)");
+            });
+            assertThat(size(file)).isEqualTo(lastRecord);
+            assertThat(readAll(spool, SpoolPosition.ORIGIN)).extracting(SpoolRecord::sequence).containsExactly(1L, 2L);
+
+            spool.writer().append(payload(99)).join();
+
+            List<SpoolRecord> after = readAll(spool, SpoolPosition.ORIGIN);
+            assertThat(after).extracting(SpoolRecord::sequence).containsExactly(1L, 2L, 3L);
+            assertThat(after.get(2).payload()).isEqualTo(payload(99));
+        }
+    }
+
+    @Test
+    void payloadCutShortIsATornTail() throws IOException {
+        appendAndClose(3);
+        Path file = newestSegment(dir);
+        long lastRecord = HEADER + 2L * RECORD_BYTES;
+        truncate(file, lastRecord + RECORD_BYTES - 1);
+
+        try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.NEVER))) {
+            assertThat(spool.tornTail()).hasValueSatisfying(torn -> {
+                assertThat(torn.offset()).isEqualTo(lastRecord);
+                assertThat(torn.droppedBytes()).isEqualTo(RECORD_BYTES - 1);
+                assertThat(torn.reason()).contains("payload of 200 bytes runs past the end (199 bytes left)");
+            });
+            assertThat(readAll(spool, SpoolPosition.ORIGIN)).hasSize(2);
+        }
+    }
+
+    @Test
+    void flippedByteInTheLastRecordIsATornTail() throws IOException {
+        appendAndClose(3);
+        Path file = newestSegment(dir);
+        long lastRecord = HEADER + 2L * RECORD_BYTES;
+        flipByte(file, lastRecord + RecordFormat.RECORD_HEADER_BYTES + 100);
+
+        try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL))) {
+            assertThat(spool.tornTail()).hasValueSatisfying(torn -> {
+                assertThat(torn.offset()).isEqualTo(lastRecord);
+                assertThat(torn.droppedBytes()).isEqualTo(RECORD_BYTES);
+                assertThat(torn.reason()).isEqualTo("checksum mismatch (the header says sequence 3, 200 payload bytes)");
+            });
+            assertThat(readAll(spool, SpoolPosition.ORIGIN)).extracting(SpoolRecord::sequence).containsExactly(1L, 2L);
+        }
+    }
+
+    @Test
+    void flippedSequenceInTheLastHeaderIsCaughtByTheChecksum() throws IOException {
+        appendAndClose(2);
+        long lastRecord = HEADER + RECORD_BYTES;
+        flipByte(newestSegment(dir), lastRecord + 15);
+
+        try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL))) {
+            assertThat(spool.tornTail()).hasValueSatisfying(torn -> assertThat(torn.reason()).contains("checksum"));
+            assertThat(readAll(spool, SpoolPosition.ORIGIN)).hasSize(1);
+        }
+    }
+
+    @Test
+    void damageInTheMiddleOfTheNewestSegmentFailsTheOpenWithFileAndOffset() throws IOException {
+        appendAndClose(3);
+        Path file = newestSegment(dir);
+        long secondRecord = HEADER + RECORD_BYTES;
+        flipByte(file, secondRecord + RecordFormat.RECORD_HEADER_BYTES + 7);
+
+        assertThatThrownBy(() -> Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL)))
+                .isInstanceOfSatisfying(SpoolCorruptedException.class, e -> {
+                    assertThat(e.file()).isEqualTo(file);
+                    assertThat(e.offset()).isEqualTo(secondRecord);
+                })
+                .hasMessageContaining("spool file " + file + " is corrupt at offset " + secondRecord
+                        + ": checksum mismatch (the header says sequence 2");
+        assertThat(size(file)).as("nothing was cut off").isEqualTo(HEADER + 3L * RECORD_BYTES);
+    }
+
+    @Test
+    void damageInAnOlderSegmentIsReportedByTheReaderAndNotSkipped() throws IOException {
+        appendAndClose(10);
+        Path oldest = segmentFiles(dir).get(0);
+        long secondRecord = HEADER + RECORD_BYTES;
+        flipByte(oldest, secondRecord + RecordFormat.RECORD_HEADER_BYTES + 3);
+
+        try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL));
+             SpoolReader reader = spool.openReader(SpoolPosition.ORIGIN)) {
+            assertThat(spool.tornTail()).isEmpty();
+            assertThat(reader.poll().sequence()).isEqualTo(1);
+            for (int attempt = 0; attempt < 2; attempt++) {
+                assertThatThrownBy(reader::poll)
+                        .isInstanceOfSatisfying(SpoolCorruptedException.class, e -> {
+                            assertThat(e.file()).isEqualTo(oldest);
+                            assertThat(e.offset()).isEqualTo(secondRecord);
+                        })
+                        .hasMessageContaining("checksum mismatch (the header says sequence 2");
+            }
+            assertThat(reader.position()).isEqualTo(new SpoolPosition(1, secondRecord));
+        }
+    }
+
+    @Test
+    void damagedHeaderOfAnOlderSegmentFailsTheOpen() throws IOException {
+        appendAndClose(10);
+        Path oldest = segmentFiles(dir).get(0);
+        flipByte(oldest, 1);
+
+        assertThatThrownBy(() -> Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL)))
+                .isInstanceOf(SpoolCorruptedException.class)
+                .hasMessageContaining(oldest + " is corrupt at offset 0: not a spool segment");
+    }
+
+    @Test
+    void segmentWhoseCreationWasInterruptedIsRemoved() throws IOException {
+        appendAndClose(4);
+        Path half = dir.resolve(Segment.fileName(5));
+        Files.deleteIfExists(half);
+        Files.write(half, new byte[] {0x54, 0x53, 0x45});
+
+        try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL))) {
+            assertThat(spool.tornTail()).hasValueSatisfying(torn -> {
+                assertThat(torn.file()).isEqualTo(half);
+                assertThat(torn.droppedBytes()).isEqualTo(3);
+            });
+            spool.writer().append(payload(4)).join();
+            assertThat(readAll(spool, SpoolPosition.ORIGIN)).extracting(SpoolRecord::sequence)
+                    .containsExactly(1L, 2L, 3L, 4L, 5L);
+        }
+    }
+
+    @Test
+    void recordsLostAfterTheTargetAppliedThemDoNotHideNewRecords() throws IOException {
+        appendAndClose(3);
+        SpoolPosition appliedThrough = new SpoolPosition(1, HEADER + 3L * RECORD_BYTES);
+        // The host crashed before the page holding record 3 reached the disk, after the mirror had applied it.
+        truncate(newestSegment(dir), HEADER + 2L * RECORD_BYTES);
+
+        try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL));
+             SpoolReader reader = spool.openReader(appliedThrough)) {
+            spool.writer().append(payload(50)).join();
+
+            SpoolRecord next = reader.poll();
+            assertThat(next).isNotNull();
+            assertThat(next.payload()).isEqualTo(payload(50));
+            spool.acknowledge(next.next());
+            assertThat(segmentFiles(dir)).hasSize(1);
+        }
+    }
+
+    @Test
+    void wholeSegmentLostAfterTheTargetAppliedItDoesNotHideNewRecords() {
+        appendAndClose(3);
+        SpoolPosition appliedThrough = new SpoolPosition(40, HEADER + 2L * RECORD_BYTES);
+
+        try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL))) {
+            try (SpoolReader reader = spool.openReader(appliedThrough)) {
+                SpoolPosition written = spool.writer().append(payload(60)).join();
+
+                assertThat(written).isGreaterThan(appliedThrough);
+                assertThat(reader.poll().payload()).isEqualTo(payload(60));
+            }
+            spool.acknowledge(appliedThrough);
+            assertThat(segmentsWithRecords(dir)).hasSize(1);
+        }
+    }
+}
