@@ -73,8 +73,12 @@ public final class MirrorApplier implements AutoCloseable {
 
     private enum State { NEW, RUNNING, PAUSED, CLOSED }
 
-    /** Marks the bookkeeping Executes of a pipeline; statements are their own slots. */
+    /** Marks the bookkeeping Executes of a pipeline. */
     private enum Bookkeeping { BEGIN, SEARCH_PATH, PROGRESS, DUAL_WRITE, LEDGER, COMMIT }
+
+    /** The Execute of a replayed statement of the group's {@code member}-th transaction. */
+    private record Replayed(int member, CapturedStatement statement) {
+    }
 
     /** One spooled transaction; {@code tx} is null when its record could not be decoded. */
     private record Member(SpoolRecord record, CapturedTransaction tx) {
@@ -239,7 +243,8 @@ public final class MirrorApplier implements AutoCloseable {
         try (SpoolReader reader = spool.openReader(SpoolPosition.ORIGIN)) {
             while (awaitRunning()) {
                 List<SpoolRecord> batch = nextBatch(reader);
-                if (!batch.isEmpty()) {
+                // a pause that came while waiting for records holds this batch too
+                if (!batch.isEmpty() && awaitRunning()) {
                     apply(batch);
                     SpoolRecord last = batch.get(batch.size() - 1);
                     spool.acknowledge(last.next());
@@ -389,14 +394,18 @@ public final class MirrorApplier implements AutoCloseable {
         Reply reply;
         try {
             pipeline.execute(Bookkeeping.BEGIN, "BEGIN");
-            for (Member m : members) {
-                List<String> path = m.tx().searchPath();
-                if (!path.isEmpty()) {
-                    pipeline.execute(Bookkeeping.SEARCH_PATH, MirrorSchema.SET_SEARCH_PATH, path.stream()
-                            .map(Identifiers::quoteIdentifier).collect(Collectors.joining(", ")));
+            // set_config(..., true) lasts until COMMIT: each member sets the path it needs, the default included
+            String path = session.defaultSearchPath();
+            for (int i = 0; i < members.size(); i++) {
+                CapturedTransaction tx = members.get(i).tx();
+                String wanted = tx.searchPath().isEmpty() ? session.defaultSearchPath()
+                        : tx.searchPath().stream().map(Identifiers::quoteIdentifier).collect(Collectors.joining(", "));
+                if (!wanted.equals(path)) {
+                    pipeline.execute(Bookkeeping.SEARCH_PATH, MirrorSchema.SET_SEARCH_PATH, wanted);
+                    path = wanted;
                 }
-                for (CapturedStatement s : m.tx().statements()) {
-                    add(pipeline, s);
+                for (CapturedStatement s : tx.statements()) {
+                    add(pipeline, new Replayed(i, s));
                 }
             }
             Member last = members.get(members.size() - 1);
@@ -419,7 +428,7 @@ public final class MirrorApplier implements AutoCloseable {
         if (reply.ok()) {
             Member last = members.get(members.size() - 1);
             session.applied(last.record().sequence(), last.record().next(), true);
-            countApplied(members, reply);
+            countApplied(members, slots, reply);
             return;
         }
         session.rollbackIfInTransaction();
@@ -436,18 +445,19 @@ public final class MirrorApplier implements AutoCloseable {
             return;
         }
         Object failed = reply.failedSlot() < slots.size() ? slots.get(reply.failedSlot()) : null;
-        CapturedStatement statement = failed instanceof CapturedStatement s ? s
+        CapturedStatement statement = failed instanceof Replayed r ? r.statement()
                 : members.get(0).tx().statements().isEmpty() ? null : members.get(0).tx().statements().get(0);
         ledger(session, members.get(0), statement, error.sqlState(), error.message(), MirrorMetrics.REJECTED);
     }
 
-    private static void add(Pipeline<Object> pipeline, CapturedStatement statement) {
+    private static void add(Pipeline<Object> pipeline, Replayed replayed) {
+        CapturedStatement statement = replayed.statement();
         if (statement instanceof CapturedStatement.Extended e) {
-            pipeline.execute(e, e.sql(), e.parameterTypes(), e.parameterFormats(), e.parameters());
+            pipeline.execute(replayed, e.sql(), e.parameterTypes(), e.parameterFormats(), e.parameters());
         } else if (statement instanceof CapturedStatement.Copy c) {
-            pipeline.copy(c, c.sql(), c.data());
+            pipeline.copy(replayed, c.sql(), c.data());
         } else if (statement instanceof CapturedStatement.Simple s) {
-            pipeline.execute(s, s.sql());
+            pipeline.execute(replayed, s.sql());
         } else {
             throw new IllegalStateException("unreplayable statements are ledgered, not sent");
         }
@@ -502,23 +512,17 @@ public final class MirrorApplier implements AutoCloseable {
         rows.forEach((t, n) -> metrics.transaction(t, MirrorMetrics.LEDGERED, n));
     }
 
-    private void countApplied(List<Member> members, Reply reply) {
-        int slot = 0;
-        List<Long> counts = reply.rowCounts();
-        // slot 0 is BEGIN; then per member an optional search_path slot and its statements
-        slot++;
-        for (Member m : members) {
-            if (!m.tx().searchPath().isEmpty()) {
-                slot++;
+    private void countApplied(List<Member> members, List<Object> slots, Reply reply) {
+        List<Map<TableName, Long>> rowsByMember = new ArrayList<>();
+        members.forEach(m -> rowsByMember.add(new LinkedHashMap<>()));
+        for (int k = 0; k < slots.size(); k++) {
+            if (slots.get(k) instanceof Replayed r) {
+                long target = reply.rowCounts().get(k);
+                metrics.statement(r.statement().table(), r.statement().sourceRows(), target);
+                rowsByMember.get(r.member()).merge(r.statement().table(), Math.max(0, target), Long::sum);
             }
-            Map<TableName, Long> rows = new LinkedHashMap<>();
-            for (CapturedStatement s : m.tx().statements()) {
-                long target = counts.get(slot++);
-                metrics.statement(s.table(), s.sourceRows(), target);
-                rows.merge(s.table(), Math.max(0, target), Long::sum);
-            }
-            rows.forEach((t, n) -> metrics.transaction(t, MirrorMetrics.APPLIED, n));
         }
+        rowsByMember.forEach(rows -> rows.forEach((t, n) -> metrics.transaction(t, MirrorMetrics.APPLIED, n)));
     }
 
     /** Every record up to {@code last} is applied or ledgered everywhere: release whoever waits for them. */

@@ -10,9 +10,11 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.stream.Collectors;
 
 /**
  * The applier's connection to one target database and what it knows about that database: how far this instance's
@@ -27,6 +29,7 @@ final class TargetSession {
     private long appliedSequence;
     private boolean firstMirroredKnown;
     private boolean markKnown;
+    private String defaultSearchPath;
 
     private TargetSession(String database, PgConnection connection) {
         this.database = database;
@@ -51,10 +54,13 @@ final class TargetSession {
         Pipeline<Void> read = new Pipeline<>(ByteBufAllocator.DEFAULT);
         read.execute(null, MirrorSchema.READ_PROGRESS, instanceId);
         read.execute(null, MirrorSchema.READ_DUAL_WRITE, database);
+        read.execute(null, "SELECT current_setting('search_path')");
         List<BackendMessage> reply = exchange(read);
         checked(reply);
-        List<DataRow> rows = reply.stream().filter(DataRow.class::isInstance).map(DataRow.class::cast).toList();
+        List<DataRow> rows = reply.stream().filter(DataRow.class::isInstance).map(DataRow.class::cast)
+                .collect(Collectors.toCollection(ArrayList::new));
         appliedBefore = SpoolPosition.ORIGIN;
+        defaultSearchPath = text(rows.remove(rows.size() - 1), 0);
         int next = 0;
         if (!rows.isEmpty() && rows.get(0).columns().size() == 3) {
             DataRow progress = rows.get(next++);
@@ -119,6 +125,11 @@ final class TargetSession {
             firstMirroredKnown = true;
             markKnown = true;
         }
+    }
+
+    /** The connection's {@code search_path} outside any transaction: the target's default for the mirror's user. */
+    String defaultSearchPath() {
+        return defaultSearchPath;
     }
 
     boolean firstMirroredKnown() {

@@ -1,0 +1,127 @@
+package dev.tandem.proxy.mirror;
+
+import dev.tandem.protocol.sql.TableName;
+import dev.tandem.proxy.capture.CapturedStatement;
+import dev.tandem.proxy.capture.CapturedTransaction;
+import dev.tandem.proxy.capture.TransactionCodec;
+import dev.tandem.proxy.config.RetryConfig;
+import dev.tandem.proxy.config.TargetConfig;
+import dev.tandem.proxy.config.TlsMode;
+import dev.tandem.proxy.spool.FsyncPolicy;
+import dev.tandem.proxy.spool.OnFull;
+import dev.tandem.proxy.spool.Spool;
+import dev.tandem.proxy.spool.SpoolPosition;
+import dev.tandem.proxy.spool.SpoolSettings;
+import dev.tandem.testing.PgServer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/** A spool in a temporary directory and an applier on it, pointed at the harness's target server. */
+final class MirrorFixture implements AutoCloseable {
+
+    static final String INSTANCE = "test-proxy";
+    static final long COMMITTED_AT = 1_700_000_000_000L;
+
+    private final Path dir;
+    private final PgServer target;
+    private final boolean markDualWriteStart;
+    private final boolean redactSql;
+    private final int groupTransactions;
+    final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    Spool spool;
+    MirrorApplier applier;
+
+    MirrorFixture(Path dir, PgServer target) {
+        this(dir, target, false, false, MirrorSettings.DEFAULT_GROUP_TRANSACTIONS);
+    }
+
+    MirrorFixture(Path dir, PgServer target, boolean markDualWriteStart, boolean redactSql, int groupTransactions) {
+        this.dir = dir;
+        this.target = target;
+        this.markDualWriteStart = markDualWriteStart;
+        this.redactSql = redactSql;
+        this.groupTransactions = groupTransactions;
+        openSpool();
+        applier = newApplier();
+    }
+
+    void openSpool() {
+        spool = Spool.open(new SpoolSettings(dir, 64L << 20, 64L << 10, FsyncPolicy.NEVER, Duration.ofSeconds(1),
+                OnFull.BLOCK));
+    }
+
+    MirrorSettings settings() {
+        TargetConfig targetConfig = new TargetConfig(target.host(), target.port(), target.user(), "UNUSED_ENV",
+                target.password().isEmpty() ? Optional.empty()
+                        : Optional.of(dev.tandem.proxy.config.Secret.of(target.password())),
+                TlsMode.DISABLE, Map.of(), Duration.ofSeconds(5));
+        return new MirrorSettings(INSTANCE, targetConfig, new RetryConfig(Duration.ofMillis(50),
+                Duration.ofMillis(400)), redactSql, markDualWriteStart, groupTransactions,
+                MirrorSettings.DEFAULT_GROUP_BYTES);
+    }
+
+    MirrorApplier newApplier() {
+        return new MirrorApplier(spool, settings(), registry);
+    }
+
+    SpoolPosition append(CapturedTransaction tx) throws Exception {
+        return spool.writer().append(TransactionCodec.encode(tx)).get(30, TimeUnit.SECONDS);
+    }
+
+    void awaitApplied(SpoolPosition position) throws Exception {
+        applier.awaitApplied(position).get(60, TimeUnit.SECONDS);
+    }
+
+    double counter(String name, String... tags) {
+        var c = registry.find(name).tags(tags).counter();
+        return c == null ? 0 : c.count();
+    }
+
+    double gauge(String name) {
+        return registry.get(name).gauge().value();
+    }
+
+    static CapturedTransaction tx(String database, CapturedStatement... statements) {
+        return tx(database, List.of(), statements);
+    }
+
+    static CapturedTransaction tx(String database, List<String> searchPath, CapturedStatement... statements) {
+        return new CapturedTransaction(database, "app", 42, searchPath, COMMITTED_AT, List.of(statements));
+    }
+
+    static CapturedStatement.Simple simple(String table, long rows, String sql) {
+        return new CapturedStatement.Simple(new TableName("public", table), rows, sql);
+    }
+
+    static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Polls until the condition holds; fails after a generous deadline (a hang, not a slow run). */
+    static void eventually(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("never happened: " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** Closes the applier and the spool, in that order. */
+    @Override
+    public void close() {
+        try {
+            applier.close();
+        } finally {
+            spool.close();
+        }
+    }
+}
