@@ -593,7 +593,7 @@ public final class MirrorApplier implements AutoCloseable {
     /**
      * Stops the applier: the exchange in flight is abandoned (its connection closed, so the target rolls it back and
      * it is applied again after a restart), connections are closed and waiting futures fail with
-     * {@link MirrorStoppedException}. Does not close the spool.
+     * {@link MirrorStoppedException}, the gauges are removed from the registry. Does not close the spool.
      */
     @Override
     public void close() {
@@ -608,6 +608,7 @@ public final class MirrorApplier implements AutoCloseable {
         }
         failWaiters();
         closeSessions();
+        metrics.close();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 

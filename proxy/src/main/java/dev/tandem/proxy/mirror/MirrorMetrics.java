@@ -5,9 +5,12 @@ import dev.tandem.proxy.spool.Spool;
 import dev.tandem.proxy.spool.SpoolStats;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
@@ -42,6 +45,7 @@ final class MirrorMetrics {
     private final MeterRegistry registry;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Counter retries;
+    private final List<Meter> gauges = new ArrayList<>();
 
     MirrorMetrics(MeterRegistry registry, Spool spool, BooleanSupplier paused, BooleanSupplier targetUp) {
         this.registry = registry;
@@ -60,7 +64,16 @@ final class MirrorMetrics {
     }
 
     private <T> void gauge(String name, String description, T object, ToDoubleFunction<T> value) {
-        Gauge.builder(name, object, value).description(description).strongReference(true).register(registry);
+        gauges.add(Gauge.builder(name, object, value).description(description).strongReference(true)
+                .register(registry));
+    }
+
+    /**
+     * Removes the gauges, which hold the spool and the applier: a later applier on the same registry registers its
+     * own. Counters stay, as counters do across restarts of a component.
+     */
+    void close() {
+        gauges.forEach(registry::remove);
     }
 
     private static double lagSeconds(SpoolStats stats) {
