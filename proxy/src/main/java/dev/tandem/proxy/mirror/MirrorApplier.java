@@ -16,6 +16,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.util.concurrent.Future;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -599,6 +600,8 @@ public final class MirrorApplier implements AutoCloseable {
     public void close() {
         transition(State.CLOSED);
         closeSessions();
+        // also fails a connection attempt in flight at once instead of after its connect timeout
+        Future<?> terminated = group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         if (thread.getState() != Thread.State.NEW) {
             try {
                 thread.join(TimeUnit.SECONDS.toMillis(10));
@@ -609,7 +612,7 @@ public final class MirrorApplier implements AutoCloseable {
         failWaiters();
         closeSessions();
         metrics.close();
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        terminated.syncUninterruptibly();
     }
 
     /** A group or ledger write failed with an error that is worth retrying; carries only the SQLSTATE. */
