@@ -406,7 +406,7 @@ public final class MirrorApplier implements AutoCloseable {
                     path = wanted;
                 }
                 for (CapturedStatement s : tx.statements()) {
-                    add(pipeline, new Replayed(i, s));
+                    add(session, pipeline, new Replayed(i, s));
                 }
             }
             Member last = members.get(members.size() - 1);
@@ -422,17 +422,19 @@ public final class MirrorApplier implements AutoCloseable {
             pipeline.execute(Bookkeeping.COMMIT, "COMMIT");
         } catch (RuntimeException e) {
             pipeline.discard();
+            session.exchangeAbandoned();
             throw e;
         }
         List<Object> slots = List.copyOf(pipeline.slots());
         reply = Reply.of(session.exchange(pipeline));
         if (reply.ok()) {
+            session.exchangeSucceeded();
             Member last = members.get(members.size() - 1);
             session.applied(last.record().sequence(), last.record().next(), true);
             countApplied(members, slots, reply);
             return;
         }
-        session.rollbackIfInTransaction();
+        session.recoverFromFailedExchange();
         ErrorResponse error = reply.error();
         if (TransientErrors.isTransient(error.sqlState())) {
             throw new GroupFailed(error.sqlState());
@@ -451,10 +453,12 @@ public final class MirrorApplier implements AutoCloseable {
         ledger(session, members.get(0), statement, error.sqlState(), error.message(), MirrorMetrics.REJECTED);
     }
 
-    private static void add(Pipeline<Object> pipeline, Replayed replayed) {
+    private static void add(TargetSession session, Pipeline<Object> pipeline, Replayed replayed) {
         CapturedStatement statement = replayed.statement();
         if (statement instanceof CapturedStatement.Extended e) {
-            pipeline.execute(replayed, e.sql(), e.parameterTypes(), e.parameterFormats(), e.parameters());
+            String[] named = session.statementFor(e.sql(), e.parameterTypes());
+            pipeline.execute(replayed, named[0], named.length > 1 || named[0].isEmpty(), e.sql(), e.parameterTypes(),
+                    e.parameterFormats(), e.parameters());
         } else if (statement instanceof CapturedStatement.Copy c) {
             pipeline.copy(replayed, c.sql(), c.data());
         } else if (statement instanceof CapturedStatement.Simple s) {
@@ -495,7 +499,7 @@ public final class MirrorApplier implements AutoCloseable {
         }
         Reply reply = Reply.of(session.exchange(pipeline));
         if (!reply.ok()) {
-            session.rollbackIfInTransaction();
+            session.recoverFromFailedExchange();
             LOG.error("mirror: could not write to the divergence ledger of {} (SQLSTATE {}): {}", session.database(),
                     reply.error().sqlState(), reply.error().message());
             throw new GroupFailed(reply.error().sqlState());

@@ -47,16 +47,28 @@ final class Pipeline<S> {
     }
 
     void execute(S slot, String sql, int[] types, short[] formats, byte[][] values) {
-        List<Integer> typeList = new ArrayList<>(types.length);
-        for (int t : types) {
-            typeList.add(t);
+        execute(slot, "", true, sql, types, formats, values);
+    }
+
+    /**
+     * Parse (unless {@code parse} is false: {@code statement} is prepared already), Bind and Execute.
+     *
+     * @param statement the prepared statement's name, "" for the unnamed one
+     */
+    void execute(S slot, String statement, boolean parse, String sql, int[] types, short[] formats,
+                 byte[][] values) {
+        if (parse) {
+            List<Integer> typeList = new ArrayList<>(types.length);
+            for (int t : types) {
+                typeList.add(t);
+            }
+            new Parse(statement, sql, typeList).encode(out);
         }
         List<Short> formatList = new ArrayList<>(formats.length);
         for (short f : formats) {
             formatList.add(f);
         }
-        new Parse("", sql, typeList).encode(out);
-        new Bind("", "", formatList, Arrays.asList(values), List.of()).encode(out);
+        new Bind("", statement, formatList, Arrays.asList(values), List.of()).encode(out);
         new Execute("", 0).encode(out);
         slots.add(slot);
     }

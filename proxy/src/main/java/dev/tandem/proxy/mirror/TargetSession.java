@@ -11,7 +11,10 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.stream.Collectors;
@@ -23,6 +26,8 @@ import java.util.stream.Collectors;
  */
 final class TargetSession {
 
+    private static final int MAX_PREPARED = 256;
+
     private final String database;
     private final PgConnection connection;
     private SpoolPosition appliedBefore;
@@ -30,6 +35,10 @@ final class TargetSession {
     private boolean firstMirroredKnown;
     private boolean markKnown;
     private String defaultSearchPath;
+    /** Named statements prepared on this connection, by SQL text and parameter types. */
+    private final Map<String, String> prepared = new HashMap<>();
+    /** Named statements parsed by the exchange being built; prepared for good only if it succeeds. */
+    private final Map<String, String> parsing = new HashMap<>();
 
     private TargetSession(String database, PgConnection connection) {
         this.database = database;
@@ -96,12 +105,56 @@ final class TargetSession {
         return reply;
     }
 
-    /** After a failed exchange: leaves the failed explicit transaction so the connection can be used again. */
-    void rollbackIfInTransaction() {
+    /**
+     * The named statement to use for an extended-protocol statement, so that a statement the application repeats is
+     * parsed and planned once per connection, as the application's own driver does on the source.
+     *
+     * @return {@code [name, "parse"]} when the exchange must Parse it first, {@code [name]} when it is prepared, or
+     *     {@code [""]} (the unnamed statement, parsed every time) once the cache is full
+     */
+    String[] statementFor(String sql, int[] types) {
+        String key = Arrays.toString(types) + sql;
+        String name = prepared.get(key);
+        if (name != null) {
+            return new String[] {name};
+        }
+        name = parsing.get(key);
+        if (name != null) {
+            return new String[] {name};
+        }
+        if (prepared.size() + parsing.size() >= MAX_PREPARED) {
+            return new String[] {""};
+        }
+        name = "tandem_" + (prepared.size() + parsing.size() + 1);
+        parsing.put(key, name);
+        return new String[] {name, "parse"};
+    }
+
+    /** The exchange being built was sent and committed: its Parses took effect. */
+    void exchangeSucceeded() {
+        prepared.putAll(parsing);
+        parsing.clear();
+    }
+
+    /** The exchange being built was never sent. */
+    void exchangeAbandoned() {
+        parsing.clear();
+    }
+
+    /**
+     * After a failed exchange: leaves the failed explicit transaction and forgets the exchange's named statements
+     * (some of its Parses may have run before the error) so the connection can be used again.
+     */
+    void recoverFromFailedExchange() {
         switch (connection.transactionStatus()) {
             case FAILED, IN_TRANSACTION -> checked(await(connection.simpleQuery("ROLLBACK")));
             default -> {
             }
+        }
+        if (!parsing.isEmpty()) {
+            checked(await(connection.simpleQuery("DEALLOCATE ALL")));
+            parsing.clear();
+            prepared.clear();
         }
     }
 

@@ -50,7 +50,7 @@ public final class MirrorApplyBenchmark {
         try (EmbeddedPgServer target = EmbeddedPgServer.start("bench-target")) {
             target.execute("postgres", "CREATE DATABASE bench");
             target.execute("bench", "CREATE TABLE bench (id int, v text)");
-            for (int round = 1; round <= 2; round++) {
+            for (int round = 1; round <= 3; round++) {
                 double direct = direct(target, count);
                 double mirrored = mirrored(target, count, round);
                 System.out.printf("round %d: %d transactions: direct %.0f tx/s, applier %.0f tx/s (%.2fx)%n", round,
@@ -90,7 +90,7 @@ public final class MirrorApplyBenchmark {
                     Optional.empty(), TlsMode.DISABLE, Map.of(), Duration.ofSeconds(10));
             MirrorSettings settings = new MirrorSettings("bench-" + round + "-" + System.nanoTime(), targetConfig,
                     new RetryConfig(Duration.ofMillis(100), Duration.ofSeconds(5)), false, false,
-                    MirrorSettings.DEFAULT_GROUP_TRANSACTIONS, MirrorSettings.DEFAULT_GROUP_BYTES);
+                    Integer.getInteger("group", MirrorSettings.DEFAULT_GROUP_TRANSACTIONS), MirrorSettings.DEFAULT_GROUP_BYTES);
             try (MirrorApplier applier = new MirrorApplier(spool, settings, new SimpleMeterRegistry())) {
                 long start = System.nanoTime();
                 applier.start();
