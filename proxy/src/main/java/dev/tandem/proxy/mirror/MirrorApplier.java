@@ -322,9 +322,8 @@ public final class MirrorApplier implements AutoCloseable {
         int attempt = 0;
         while (true) {
             checkOpen();
-            TargetSession session = null;
             try {
-                session = session(database);
+                TargetSession session = session(database);
                 List<Member> pending = new ArrayList<>();
                 for (Member m : members) {
                     if (m.record().position().compareTo(session.appliedBefore()) >= 0) {
@@ -346,6 +345,7 @@ public final class MirrorApplier implements AutoCloseable {
                         : e instanceof GroupFailed g ? g.sqlState : e.getClass().getSimpleName();
                 LOG.warn("mirror: target database {} unavailable (SQLSTATE {}): {}; retrying in {} ms", database,
                         code, e.getMessage(), wait.toMillis());
+                LOG.debug("mirror: failure behind the retry", e);
                 sleep(wait);
             }
         }
@@ -392,7 +392,6 @@ public final class MirrorApplier implements AutoCloseable {
     /** Applies members as one target transaction; on a non-transient error isolates the bad ones. */
     private void applyGroup(TargetSession session, List<Member> members) {
         Pipeline<Object> pipeline = new Pipeline<>(ByteBufAllocator.DEFAULT);
-        Reply reply;
         try {
             pipeline.execute(Bookkeeping.BEGIN, "BEGIN");
             // set_config(..., true) lasts until COMMIT: each member sets the path it needs, the default included
@@ -426,7 +425,7 @@ public final class MirrorApplier implements AutoCloseable {
             throw e;
         }
         List<Object> slots = List.copyOf(pipeline.slots());
-        reply = Reply.of(session.exchange(pipeline));
+        Reply reply = Reply.of(session.exchange(pipeline));
         if (reply.ok()) {
             session.exchangeSucceeded();
             Member last = members.get(members.size() - 1);
