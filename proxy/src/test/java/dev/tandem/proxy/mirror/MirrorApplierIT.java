@@ -137,6 +137,9 @@ class MirrorApplierIT {
             f.applier.start();
             f.awaitApplied(last);
             assertThat(f.counter(MIRRORED, "table", "public.m", "outcome", "applied")).isEqualTo(count);
+            // acknowledged: the spool deleted every full segment it had, keeping only the one it writes to
+            assertThat(f.spool.stats().pendingRecords()).isZero();
+            assertThat(f.spool.stats().segments()).isEqualTo(1);
         }
         assertThat(PG.target().queryValue(db, "SELECT count(DISTINCT id) FROM m")).isEqualTo(String.valueOf(count));
         // queued before the start, 500 transactions go in groups of at most 64: 8 target transactions
