@@ -44,7 +44,7 @@ class MirrorEndToEndIT {
     @TempDir
     static Path spool;
 
-    static MirrorFixture mirror;
+    static RunningMirrorProxy mirror;
     static final AtomicInteger ids = new AtomicInteger();
 
     static final String TABLE = "CREATE TABLE metrics (t timestamptz NOT NULL, device int NOT NULL, v double precision,"
@@ -55,7 +55,7 @@ class MirrorEndToEndIT {
         String db = PG.pair().freshDatabase("mirror_e2e");
         PG.pair().executeOnBoth(db, TABLE + "; CREATE TABLE scratch (t timestamptz, device int, v double precision,"
                 + " note text); CREATE TABLE local_only (v int)");
-        mirror = MirrorFixture.start(PG.pair(), db, spool, "--mirror-table", "public.metrics");
+        mirror = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.metrics");
     }
 
     @AfterAll

@@ -1,83 +1,127 @@
 package dev.tandem.proxy.mirror;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
-import dev.tandem.proxy.ProxyApplication;
-import dev.tandem.proxy.config.ProxyOptions;
-import dev.tandem.proxy.relay.Transport;
+import dev.tandem.protocol.sql.TableName;
+import dev.tandem.proxy.capture.CapturedStatement;
+import dev.tandem.proxy.capture.CapturedTransaction;
+import dev.tandem.proxy.capture.TransactionCodec;
+import dev.tandem.proxy.config.RetryConfig;
+import dev.tandem.proxy.config.TargetConfig;
+import dev.tandem.proxy.config.TlsMode;
+import dev.tandem.proxy.spool.FsyncPolicy;
+import dev.tandem.proxy.spool.OnFull;
+import dev.tandem.proxy.spool.Spool;
+import dev.tandem.proxy.spool.SpoolPosition;
+import dev.tandem.proxy.spool.SpoolSettings;
 import dev.tandem.testing.PgServer;
-import dev.tandem.testing.PostgresPair;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import picocli.CommandLine;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
-/** A whole proxy (relay, capture, spool, mirror) in front of the test pair, configured through its real flags. */
+/** A spool in a temporary directory and an applier on it, pointed at the harness's target server. */
 final class MirrorFixture implements AutoCloseable {
 
-    final ProxyApplication app;
-    final String database;
-    private final PostgresPair pair;
+    static final String INSTANCE = "test-proxy";
+    static final long COMMITTED_AT = 1_700_000_000_000L;
 
-    private MirrorFixture(PostgresPair pair, String database, ProxyApplication app) {
-        this.pair = pair;
-        this.database = database;
-        this.app = app;
+    private final Path dir;
+    private final PgServer target;
+    private final boolean markDualWriteStart;
+    private final boolean redactSql;
+    private final int groupTransactions;
+    final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    Spool spool;
+    MirrorApplier applier;
+
+    MirrorFixture(Path dir, PgServer target) {
+        this(dir, target, false, false, MirrorSettings.DEFAULT_GROUP_TRANSACTIONS);
     }
 
-    static MirrorFixture start(PostgresPair pair, String database, Path spool, String... extraArgs) throws Exception {
-        List<String> args = new ArrayList<>(List.of("--listen", "127.0.0.1:0",
-                "--source", "127.0.0.1:" + pair.source().port(), "--source-tls", "disable",
-                "--target", "127.0.0.1:" + pair.target().port(), "--target-user", "postgres", "--target-tls", "disable",
-                "--spool-dir", spool.toString(), "--admin-listen", "127.0.0.1:0",
-                "--set", "mirror.retry.min-backoff=50ms", "--set", "mirror.retry.max-backoff=500ms"));
-        args.addAll(List.of(extraArgs));
-        ProxyOptions options = new ProxyOptions();
-        new CommandLine(options).parseArgs(args.toArray(String[]::new));
-        ProxyApplication app = new ProxyApplication(options.load(Map.of())).start(Transport.choose("auto"));
-        return new MirrorFixture(pair, database, app);
+    MirrorFixture(Path dir, PgServer target, boolean markDualWriteStart, boolean redactSql, int groupTransactions) {
+        this.dir = dir;
+        this.target = target;
+        this.markDualWriteStart = markDualWriteStart;
+        this.redactSql = redactSql;
+        this.groupTransactions = groupTransactions;
+        openSpool();
+        applier = newApplier();
     }
 
-    Connection connect(String... props) throws SQLException {
-        Properties p = new Properties();
-        p.setProperty("user", "postgres");
-        for (int i = 0; i < props.length; i += 2) {
-            p.setProperty(props[i], props[i + 1]);
-        }
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + app.relayAddress().getPort() + "/"
-                + database, p);
+    void openSpool() {
+        spool = Spool.open(new SpoolSettings(dir, 64L << 20, 64L << 10, FsyncPolicy.NEVER, Duration.ofSeconds(1),
+                OnFull.BLOCK));
     }
 
-    /** Waits until the mirror has applied everything spooled so far. */
-    void awaitCaughtUp(Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!app.mirrorCaughtUp()) {
+    MirrorSettings settings() {
+        TargetConfig targetConfig = new TargetConfig(target.host(), target.port(), target.user(), "UNUSED_ENV",
+                target.password().isEmpty() ? Optional.empty()
+                        : Optional.of(dev.tandem.proxy.config.Secret.of(target.password())),
+                TlsMode.DISABLE, Map.of(), Duration.ofSeconds(5));
+        return new MirrorSettings(INSTANCE, targetConfig, new RetryConfig(Duration.ofMillis(50),
+                Duration.ofMillis(400)), redactSql, markDualWriteStart, groupTransactions,
+                MirrorSettings.DEFAULT_GROUP_BYTES);
+    }
+
+    MirrorApplier newApplier() {
+        return new MirrorApplier(spool, settings(), registry);
+    }
+
+    SpoolPosition append(CapturedTransaction tx) throws Exception {
+        return spool.writer().append(TransactionCodec.encode(tx)).get(30, TimeUnit.SECONDS);
+    }
+
+    void awaitApplied(SpoolPosition position) throws Exception {
+        applier.awaitApplied(position).get(60, TimeUnit.SECONDS);
+    }
+
+    double counter(String name, String... tags) {
+        var c = registry.find(name).tags(tags).counter();
+        return c == null ? 0 : c.count();
+    }
+
+    double gauge(String name) {
+        return registry.get(name).gauge().value();
+    }
+
+    static CapturedTransaction tx(String database, CapturedStatement... statements) {
+        return tx(database, List.of(), statements);
+    }
+
+    static CapturedTransaction tx(String database, List<String> searchPath, CapturedStatement... statements) {
+        return new CapturedTransaction(database, "app", 42, searchPath, COMMITTED_AT, List.of(statements));
+    }
+
+    static CapturedStatement.Simple simple(String table, long rows, String sql) {
+        return new CapturedStatement.Simple(new TableName("public", table), rows, sql);
+    }
+
+    static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Polls until the condition holds; fails after a generous deadline (a hang, not a slow run). */
+    static void eventually(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("the mirror did not catch up within " + timeout);
+                throw new AssertionError("never happened: " + what);
             }
             Thread.sleep(20);
         }
     }
 
-    /** The whole table, ordered, as text: the comparison every scenario ends with. */
-    static List<List<String>> contents(PgServer server, String database, String table) {
-        return server.query(database, "SELECT * FROM " + table + " ORDER BY 1, 2");
-    }
-
-    void assertIdentical(String table) {
-        List<List<String>> source = contents(pair.source(), database, table);
-        List<List<String>> target = contents(pair.target(), database, table);
-        assertThat(target).as("target %s equals source", table).isEqualTo(source);
-    }
-
+    /** Closes the applier and the spool, in that order. */
     @Override
     public void close() {
-        app.close();
+        try {
+            applier.close();
+        } finally {
+            spool.close();
+        }
     }
 }

@@ -1,0 +1,630 @@
+package dev.tandem.proxy.mirror;
+
+import dev.tandem.protocol.backend.ErrorResponse;
+import dev.tandem.protocol.client.PgException;
+import dev.tandem.protocol.sql.Identifiers;
+import dev.tandem.protocol.sql.TableName;
+import dev.tandem.proxy.capture.CapturedStatement;
+import dev.tandem.proxy.capture.CapturedTransaction;
+import dev.tandem.proxy.capture.TransactionCodec;
+import dev.tandem.proxy.spool.Spool;
+import dev.tandem.proxy.spool.SpoolPosition;
+import dev.tandem.proxy.spool.SpoolReader;
+import dev.tandem.proxy.spool.SpoolRecord;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.util.concurrent.Future;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Collectors;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Applies the spooled source transactions on the target, in spool order, each exactly once.
+ *
+ * <p><b>Exactly once.</b> A record counts as applied on a target database when this instance's row in
+ * {@code tandem.mirror_progress} there (written in the same target transaction as the replayed rows) points past it.
+ * The applier reads the spool from its oldest record; on first connecting to a database it reads that row and skips
+ * the records before it. After a batch is applied everywhere, {@link Spool#acknowledge} lets the spool delete it.
+ *
+ * <p><b>Group apply.</b> The records queued when the applier looks (at most {@link MirrorSettings#maxGroupTransactions}
+ * and about {@link MirrorSettings#maxGroupBytes}) are split by target database; each database's share is sent as ONE
+ * pipelined exchange: {@code BEGIN}, per member its {@code search_path} and statements (Parse/Bind/Execute with the
+ * application's bytes, COPY data after its Execute), the progress upsert, the dual-write bookkeeping, {@code COMMIT},
+ * one Sync. The group is all-or-nothing, so every member stays atomic.
+ *
+ * <p><b>Errors.</b> A transient error (connection lost, {@code 08xxx}, {@code 53xxx}, serialization failure,
+ * deadlock, admin shutdown, lock not available) drops the connection and retries the database's share with capped
+ * exponential backoff, forever; the reconnect re-reads the progress, so a commit whose answer was lost is not applied
+ * twice. Any other error in a group re-applies its members one by one; a member that fails alone is written to
+ * {@code tandem.divergence} with the progress, in one target transaction, and the applier moves on. A member holding
+ * an {@link CapturedStatement.Unreplayable} statement is ledgered WHOLE, never partly applied: the source committed it
+ * atomically, and replaying the rest would leave a divergence that looks like success.
+ *
+ * <p><b>Threads.</b> One thread of its own ({@code tandem-mirror}) does all waiting; target connections run on a
+ * private one-thread NIO event loop group. Databases are applied one after the other: a database the target cannot
+ * serve (say it does not exist there) holds up the others while it is retried, and says so in the log.
+ *
+ * <pre>
+ *   NEW ──start──▶ RUNNING ◀──pause/resume──▶ PAUSED
+ *    │                │                          │
+ *    └─────close──────┴──────────close───────────┴──▶ CLOSED
+ * </pre>
+ * Pausing takes effect between groups: the exchange in flight completes first.
+ */
+public final class MirrorApplier implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MirrorApplier.class);
+    private static final Duration POLL = Duration.ofMillis(200);
+    private static final String REDACTED = "<redacted>";
+
+    private enum State { NEW, RUNNING, PAUSED, CLOSED }
+
+    /** Marks the bookkeeping Executes of a pipeline. */
+    private enum Bookkeeping { BEGIN, SEARCH_PATH, PROGRESS, DUAL_WRITE, LEDGER, COMMIT }
+
+    /** The Execute of a replayed statement of the group's {@code member}-th transaction. */
+    private record Replayed(int member, CapturedStatement statement) {
+    }
+
+    /** One spooled transaction; {@code tx} is null when its record could not be decoded. */
+    private record Member(SpoolRecord record, CapturedTransaction tx) {
+        CapturedStatement.Unreplayable unreplayable() {
+            for (CapturedStatement s : tx.statements()) {
+                if (s instanceof CapturedStatement.Unreplayable u) {
+                    return u;
+                }
+            }
+            return null;
+        }
+    }
+
+    /** Thrown out of the apply loop once {@link #close()} was called. */
+    private static final class Stopped extends RuntimeException {
+        Stopped() {
+            super(null, null, false, false);
+        }
+    }
+
+    private final Spool spool;
+    private final MirrorSettings settings;
+    private final MirrorMetrics metrics;
+    private final EventLoopGroup group;
+    private final TargetConnector connector;
+    private final Map<String, TargetSession> sessions = new ConcurrentHashMap<>();
+    private final ConcurrentSkipListMap<Long, CompletableFuture<Void>> bySequence = new ConcurrentSkipListMap<>();
+    private final ConcurrentSkipListMap<SpoolPosition, CompletableFuture<Void>> byPosition =
+            new ConcurrentSkipListMap<>();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final Thread thread;
+    private State state = State.NEW;
+    private volatile boolean targetUp;
+    private volatile long appliedSequence;
+    private volatile SpoolPosition appliedEnd = SpoolPosition.ORIGIN;
+    private volatile String stopReason = "the mirror was closed";
+
+    /**
+     * @param spool    the spool to read; the caller owns it and closes it after this applier
+     * @param registry where the mirror's and the spool's meters go
+     */
+    public MirrorApplier(Spool spool, MirrorSettings settings, MeterRegistry registry) {
+        this.spool = spool;
+        this.settings = settings;
+        this.group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        this.connector = new TargetConnector(settings.target(), group);
+        this.metrics = new MirrorMetrics(registry, spool, this::isPaused, () -> targetUp);
+        this.thread = new Thread(this::run, "tandem-mirror");
+        this.thread.setDaemon(true);
+    }
+
+    /** Starts applying on the applier's own thread (paused if {@link #pause()} was called before). */
+    public void start() {
+        lock.lock();
+        try {
+            if (state == State.NEW) {
+                transition(State.RUNNING);
+            }
+            if (state != State.CLOSED) {
+                thread.start();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Marks on the target, sharing this applier's connections' event loop; for the admin endpoint. */
+    public DualWriteMarks dualWriteMarks() {
+        return new DualWriteMarks(connector, settings.instanceId());
+    }
+
+    /**
+     * Completes when the record with this sequence number was applied on the target or written to the ledger
+     * (sequence numbers at or below those of records already applied complete at once). If the applier stops first,
+     * the future completes exceptionally with {@link MirrorStoppedException}: the record stays in the spool and is
+     * applied after a restart, but nobody should wait for that.
+     */
+    public CompletableFuture<Void> awaitApplied(long sequence) {
+        if (sequence <= appliedSequence) {
+            return CompletableFuture.completedFuture(null);
+        }
+        CompletableFuture<Void> done = bySequence.computeIfAbsent(sequence, s -> new CompletableFuture<>());
+        if (sequence <= appliedSequence) {
+            done.complete(null);
+        }
+        if (stopped()) {
+            done.completeExceptionally(new MirrorStoppedException(stopReason));
+        }
+        return done;
+    }
+
+    /**
+     * Like {@link #awaitApplied(long)} for the record that starts at {@code position}, the value a spool append
+     * completes with.
+     */
+    public CompletableFuture<Void> awaitApplied(SpoolPosition position) {
+        if (position.compareTo(appliedEnd) < 0) {
+            return CompletableFuture.completedFuture(null);
+        }
+        CompletableFuture<Void> done = byPosition.computeIfAbsent(position, p -> new CompletableFuture<>());
+        if (position.compareTo(appliedEnd) < 0) {
+            done.complete(null);
+        }
+        if (stopped()) {
+            done.completeExceptionally(new MirrorStoppedException(stopReason));
+        }
+        return done;
+    }
+
+    /** Stops applying after the group in flight; the spool keeps growing. */
+    public void pause() {
+        transition(State.PAUSED);
+    }
+
+    public void resume() {
+        transition(State.RUNNING);
+    }
+
+    public boolean isPaused() {
+        lock.lock();
+        try {
+            return state == State.PAUSED;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Sequence number of the last record applied or ledgered (0 before the first). */
+    public long appliedSequence() {
+        return appliedSequence;
+    }
+
+    /** Whether the last attempt to use the target worked. */
+    public boolean targetUp() {
+        return targetUp;
+    }
+
+    private boolean stopped() {
+        lock.lock();
+        try {
+            return state == State.CLOSED;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The one place the state changes: nothing leaves CLOSED, every other state may go anywhere but back to NEW. */
+    private void transition(State to) {
+        lock.lock();
+        try {
+            if (state != State.CLOSED) {
+                state = to;
+            }
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void run() {
+        try (SpoolReader reader = spool.openReader(SpoolPosition.ORIGIN)) {
+            while (awaitRunning()) {
+                List<SpoolRecord> batch = nextBatch(reader);
+                // a pause that came while waiting for records holds this batch too
+                if (!batch.isEmpty() && awaitRunning()) {
+                    apply(batch);
+                    SpoolRecord last = batch.get(batch.size() - 1);
+                    spool.acknowledge(last.next());
+                    advance(last);
+                }
+            }
+        } catch (Stopped e) {
+            LOG.debug("mirror applier stopped");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            stopReason = "the mirror stopped: " + e.getMessage();
+            LOG.error("mirror applier stopped: {}", e.getMessage(), e);
+        } finally {
+            transition(State.CLOSED);
+            failWaiters();
+            closeSessions();
+        }
+    }
+
+    /** Waits while paused; false once closed. */
+    private boolean awaitRunning() throws InterruptedException {
+        lock.lock();
+        try {
+            while (state == State.PAUSED) {
+                changed.await();
+            }
+            return state == State.RUNNING;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private List<SpoolRecord> nextBatch(SpoolReader reader) throws InterruptedException {
+        SpoolRecord first = reader.next(POLL);
+        if (first == null) {
+            return List.of();
+        }
+        List<SpoolRecord> batch = new ArrayList<>();
+        batch.add(first);
+        long bytes = first.payload().length;
+        while (batch.size() < settings.maxGroupTransactions() && bytes < settings.maxGroupBytes()) {
+            SpoolRecord next = reader.poll();
+            if (next == null) {
+                break;
+            }
+            batch.add(next);
+            bytes += next.payload().length;
+        }
+        return batch;
+    }
+
+    private void apply(List<SpoolRecord> batch) {
+        Map<String, List<Member>> byDatabase = new LinkedHashMap<>();
+        for (SpoolRecord record : batch) {
+            CapturedTransaction tx;
+            try {
+                tx = TransactionCodec.decode(record.payload());
+            } catch (IllegalArgumentException e) {
+                LOG.error("spool record {} at {} cannot be decoded and is skipped: {}", record.sequence(),
+                        record.position(), e.getMessage());
+                continue;
+            }
+            byDatabase.computeIfAbsent(settings.target().targetDatabase(tx.database()), d -> new ArrayList<>())
+                    .add(new Member(record, tx));
+        }
+        for (Map.Entry<String, List<Member>> share : byDatabase.entrySet()) {
+            applyWithRetry(share.getKey(), share.getValue());
+        }
+    }
+
+    /** Applies one database's share of a batch, retrying transient failures until it is done or the applier closes. */
+    private void applyWithRetry(String database, List<Member> members) {
+        int attempt = 0;
+        while (true) {
+            checkOpen();
+            try {
+                TargetSession session = session(database);
+                List<Member> pending = new ArrayList<>();
+                for (Member m : members) {
+                    if (m.record().position().compareTo(session.appliedBefore()) >= 0) {
+                        pending.add(m);
+                    }
+                }
+                applyInOrder(session, pending);
+                targetUp = true;
+                return;
+            } catch (Stopped e) {
+                throw e;
+            } catch (RuntimeException e) {
+                checkOpen();
+                targetUp = false;
+                dropSession(database);
+                metrics.retry();
+                Duration wait = backoff(attempt++);
+                String code = e instanceof PgException pg ? pg.sqlState()
+                        : e instanceof GroupFailed g ? g.sqlState : e.getClass().getSimpleName();
+                LOG.warn("mirror: target database {} unavailable (SQLSTATE {}): {}; retrying in {} ms", database,
+                        code, e.getMessage(), wait.toMillis());
+                LOG.debug("mirror: failure behind the retry", e);
+                sleep(wait);
+            }
+        }
+    }
+
+    private TargetSession session(String database) {
+        TargetSession session = sessions.get(database);
+        if (session != null) {
+            return session;
+        }
+        session = TargetSession.open(connector, database, settings.instanceId());
+        sessions.put(database, session);
+        if (stopped()) {
+            dropSession(database);
+            throw new Stopped();
+        }
+        // records appended from now on must land after what this database already applied, even if the spool lost
+        // its tail in a host crash (the spool advances its positions past the one given here when needed)
+        spool.openReader(session.appliedBefore()).close();
+        LOG.info("mirror: target database {} connected; applied up to spool sequence {} (position {})", database,
+                session.appliedSequence(), session.appliedBefore());
+        return session;
+    }
+
+    private void applyInOrder(TargetSession session, List<Member> pending) {
+        int i = 0;
+        while (i < pending.size()) {
+            Member m = pending.get(i);
+            CapturedStatement.Unreplayable unreplayable = m.unreplayable();
+            if (unreplayable != null) {
+                ledger(session, m, unreplayable, null, unreplayable.reason(), MirrorMetrics.NOT_REPLAYABLE);
+                i++;
+                continue;
+            }
+            int end = i + 1;
+            while (end < pending.size() && pending.get(end).unreplayable() == null) {
+                end++;
+            }
+            applyGroup(session, pending.subList(i, end));
+            i = end;
+        }
+    }
+
+    /** Applies members as one target transaction; on a non-transient error isolates the bad ones. */
+    private void applyGroup(TargetSession session, List<Member> members) {
+        Pipeline<Object> pipeline = new Pipeline<>(ByteBufAllocator.DEFAULT);
+        try {
+            pipeline.execute(Bookkeeping.BEGIN, "BEGIN");
+            // set_config(..., true) lasts until COMMIT: each member sets the path it needs, the default included
+            String path = session.defaultSearchPath();
+            for (int i = 0; i < members.size(); i++) {
+                CapturedTransaction tx = members.get(i).tx();
+                String wanted = tx.searchPath().isEmpty() ? session.defaultSearchPath()
+                        : tx.searchPath().stream().map(Identifiers::quoteIdentifier).collect(Collectors.joining(", "));
+                if (!wanted.equals(path)) {
+                    pipeline.execute(Bookkeeping.SEARCH_PATH, MirrorSchema.SET_SEARCH_PATH, wanted);
+                    path = wanted;
+                }
+                for (CapturedStatement s : tx.statements()) {
+                    add(session, pipeline, new Replayed(i, s));
+                }
+            }
+            Member last = members.get(members.size() - 1);
+            addProgress(pipeline, last.record());
+            if (!session.firstMirroredKnown()) {
+                pipeline.execute(Bookkeeping.DUAL_WRITE, MirrorSchema.FIRST_MIRRORED, session.database(),
+                        Long.toString(members.get(0).tx().committedAt()));
+            }
+            if (settings.markDualWriteStart() && !session.markKnown()) {
+                pipeline.execute(Bookkeeping.DUAL_WRITE, MirrorSchema.MARK_AT_FIRST_COMMIT, session.database(),
+                        Long.toString(members.get(0).tx().committedAt()), markedBy());
+            }
+            pipeline.execute(Bookkeeping.COMMIT, "COMMIT");
+        } catch (RuntimeException e) {
+            pipeline.discard();
+            session.exchangeAbandoned();
+            throw e;
+        }
+        List<Object> slots = List.copyOf(pipeline.slots());
+        Reply reply = Reply.of(session.exchange(pipeline));
+        if (reply.ok()) {
+            session.exchangeSucceeded();
+            Member last = members.get(members.size() - 1);
+            session.applied(last.record().sequence(), last.record().next(), true);
+            countApplied(members, slots, reply);
+            return;
+        }
+        session.recoverFromFailedExchange();
+        ErrorResponse error = reply.error();
+        if (TransientErrors.isTransient(error.sqlState())) {
+            throw new GroupFailed(error.sqlState());
+        }
+        if (members.size() > 1) {
+            LOG.debug("mirror: a group of {} transactions failed with SQLSTATE {}; applying them one by one",
+                    members.size(), error.sqlState());
+            for (Member m : members) {
+                applyGroup(session, List.of(m));
+            }
+            return;
+        }
+        Object failed = reply.failedSlot() < slots.size() ? slots.get(reply.failedSlot()) : null;
+        CapturedStatement statement = failed instanceof Replayed r ? r.statement()
+                : members.get(0).tx().statements().isEmpty() ? null : members.get(0).tx().statements().get(0);
+        ledger(session, members.get(0), statement, error.sqlState(), error.message(), MirrorMetrics.REJECTED);
+    }
+
+    private static void add(TargetSession session, Pipeline<Object> pipeline, Replayed replayed) {
+        CapturedStatement statement = replayed.statement();
+        if (statement instanceof CapturedStatement.Extended e) {
+            String[] named = session.statementFor(e.sql(), e.parameterTypes());
+            pipeline.execute(replayed, named[0], named.length > 1 || named[0].isEmpty(), e.sql(), e.parameterTypes(),
+                    e.parameterFormats(), e.parameters());
+        } else if (statement instanceof CapturedStatement.Copy c) {
+            pipeline.copy(replayed, c.sql(), c.data());
+        } else if (statement instanceof CapturedStatement.Simple s) {
+            pipeline.execute(replayed, s.sql());
+        } else {
+            throw new IllegalStateException("unreplayable statements are ledgered, not sent");
+        }
+    }
+
+    private void addProgress(Pipeline<Object> pipeline, SpoolRecord record) {
+        pipeline.execute(Bookkeeping.PROGRESS, MirrorSchema.WRITE_PROGRESS, settings.instanceId(),
+                Long.toString(record.sequence()), Long.toString(record.next().segment()),
+                Long.toString(record.next().offset()));
+    }
+
+    private String markedBy() {
+        return "proxy:" + settings.instanceId();
+    }
+
+    /**
+     * Records a member in the divergence ledger, with the progress, in one target transaction. A ledger write that
+     * fails is retried like a transient error: skipping it would lose the transaction without a trace.
+     */
+    private void ledger(TargetSession session, Member member, CapturedStatement statement, String sqlState,
+                        String message, String reason) {
+        TableName table = statement != null ? statement.table() : new TableName(null, "?");
+        Pipeline<Object> pipeline = new Pipeline<>(ByteBufAllocator.DEFAULT);
+        try {
+            pipeline.execute(Bookkeeping.BEGIN, "BEGIN");
+            pipeline.execute(Bookkeeping.LEDGER, MirrorSchema.LEDGER, settings.instanceId(), session.database(),
+                    Long.toString(member.tx().sessionId()), table.schema(), table.name(), sqlState, message,
+                    statement == null ? null : settings.redactSql() ? REDACTED : statement.sql());
+            addProgress(pipeline, member.record());
+            pipeline.execute(Bookkeeping.COMMIT, "COMMIT");
+        } catch (RuntimeException e) {
+            pipeline.discard();
+            throw e;
+        }
+        Reply reply = Reply.of(session.exchange(pipeline));
+        if (!reply.ok()) {
+            session.recoverFromFailedExchange();
+            LOG.error("mirror: could not write to the divergence ledger of {} (SQLSTATE {}): {}", session.database(),
+                    reply.error().sqlState(), reply.error().message());
+            throw new GroupFailed(reply.error().sqlState());
+        }
+        session.applied(member.record().sequence(), member.record().next(), false);
+        LOG.warn("mirror: transaction of session {} on table {} ledgered ({}{}), spool sequence {}",
+                member.tx().sessionId(), table, reason, sqlState == null ? "" : ", SQLSTATE " + sqlState,
+                member.record().sequence());
+        metrics.ledgerEntry(table, reason);
+        Map<TableName, Long> rows = new LinkedHashMap<>();
+        for (CapturedStatement s : member.tx().statements()) {
+            rows.merge(s.table(), Math.max(0, s.sourceRows()), Long::sum);
+            metrics.sourceOnly(s.table(), s.sourceRows());
+        }
+        rows.forEach((t, n) -> metrics.transaction(t, MirrorMetrics.LEDGERED, n));
+    }
+
+    private void countApplied(List<Member> members, List<Object> slots, Reply reply) {
+        List<Map<TableName, Long>> rowsByMember = new ArrayList<>();
+        members.forEach(m -> rowsByMember.add(new LinkedHashMap<>()));
+        for (int k = 0; k < slots.size(); k++) {
+            if (slots.get(k) instanceof Replayed r) {
+                long target = reply.rowCounts().get(k);
+                metrics.statement(r.statement().table(), r.statement().sourceRows(), target);
+                rowsByMember.get(r.member()).merge(r.statement().table(), Math.max(0, target), Long::sum);
+            }
+        }
+        rowsByMember.forEach(rows -> rows.forEach((t, n) -> metrics.transaction(t, MirrorMetrics.APPLIED, n)));
+    }
+
+    /** Every record up to {@code last} is applied or ledgered everywhere: release whoever waits for them. */
+    private void advance(SpoolRecord last) {
+        appliedSequence = last.sequence();
+        appliedEnd = last.next();
+        for (Map.Entry<Long, CompletableFuture<Void>> e : bySequence.headMap(last.sequence(), true).entrySet()) {
+            e.getValue().complete(null);
+            bySequence.remove(e.getKey(), e.getValue());
+        }
+        for (Map.Entry<SpoolPosition, CompletableFuture<Void>> e : byPosition.headMap(last.next(), false).entrySet()) {
+            e.getValue().complete(null);
+            byPosition.remove(e.getKey(), e.getValue());
+        }
+    }
+
+    private void failWaiters() {
+        MirrorStoppedException stopped = new MirrorStoppedException(stopReason);
+        bySequence.values().forEach(f -> f.completeExceptionally(stopped));
+        byPosition.values().forEach(f -> f.completeExceptionally(stopped));
+        bySequence.clear();
+        byPosition.clear();
+    }
+
+    private Duration backoff(int attempt) {
+        Duration min = settings.retry().minBackoff();
+        Duration max = settings.retry().maxBackoff();
+        long millis = min.toMillis() << Math.min(attempt, 20);
+        return millis <= 0 || millis > max.toMillis() ? max : Duration.ofMillis(millis);
+    }
+
+    private void sleep(Duration wait) {
+        long deadline = System.nanoTime() + wait.toNanos();
+        lock.lock();
+        try {
+            long left;
+            while (state != State.CLOSED && (left = deadline - System.nanoTime()) > 0) {
+                changed.awaitNanos(left);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Stopped();
+        } finally {
+            lock.unlock();
+        }
+        checkOpen();
+    }
+
+    private void checkOpen() {
+        if (stopped()) {
+            throw new Stopped();
+        }
+    }
+
+    private void dropSession(String database) {
+        TargetSession session = sessions.remove(database);
+        if (session != null) {
+            session.close();
+        }
+    }
+
+    private void closeSessions() {
+        for (String database : List.copyOf(sessions.keySet())) {
+            dropSession(database);
+        }
+    }
+
+    /**
+     * Stops the applier: the exchange in flight is abandoned (its connection closed, so the target rolls it back and
+     * it is applied again after a restart), connections are closed and waiting futures fail with
+     * {@link MirrorStoppedException}, the gauges are removed from the registry. Does not close the spool.
+     */
+    @Override
+    public void close() {
+        transition(State.CLOSED);
+        closeSessions();
+        // also fails a connection attempt in flight at once instead of after its connect timeout
+        Future<?> terminated = group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        if (thread.getState() != Thread.State.NEW) {
+            try {
+                thread.join(TimeUnit.SECONDS.toMillis(10));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        failWaiters();
+        closeSessions();
+        metrics.close();
+        terminated.syncUninterruptibly();
+    }
+
+    /** A group or ledger write failed with an error that is worth retrying; carries only the SQLSTATE. */
+    private static final class GroupFailed extends RuntimeException {
+        final String sqlState;
+
+        GroupFailed(String sqlState) {
+            super("transient error in a replayed transaction", null, false, false);
+            this.sqlState = sqlState;
+        }
+    }
+}

@@ -1,0 +1,122 @@
+package dev.tandem.proxy.mirror;
+
+import dev.tandem.protocol.sql.TableName;
+import dev.tandem.proxy.spool.Spool;
+import dev.tandem.proxy.spool.SpoolStats;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The mirror's meters, named as in {@code docs/metrics.md}: dotted Micrometer names that the Prometheus registry turns
+ * into {@code tandem_mirror_transactions_total} and so on.
+ */
+final class MirrorMetrics {
+
+    static final String TRANSACTIONS = "tandem.mirror.transactions";
+    static final String ROWS = "tandem.mirror.rows";
+    static final String SOURCE_ROWS = "tandem.source.rows";
+    static final String TARGET_ROWS = "tandem.target.rows";
+    static final String MISMATCHES = "tandem.mirror.row.count.mismatches";
+    static final String RETRIES = "tandem.mirror.retries";
+    static final String LEDGER_ENTRIES = "tandem.ledger.entries";
+    static final String LAG_SECONDS = "tandem.mirror.lag.seconds";
+    static final String LAG_BYTES = "tandem.mirror.lag.bytes";
+    static final String PAUSED = "tandem.mirror.paused";
+    static final String TARGET_UP = "tandem.mirror.target.up";
+    static final String SPOOL_BYTES = "tandem.spool.bytes";
+    static final String SPOOL_RECORDS = "tandem.spool.records";
+    static final String SPOOL_MAX_BYTES = "tandem.spool.max.bytes";
+
+    static final String APPLIED = "applied";
+    static final String LEDGERED = "ledgered";
+    static final String REJECTED = "rejected";
+    static final String NOT_REPLAYABLE = "not_replayable";
+
+    private final MeterRegistry registry;
+    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+    private final Counter retries;
+    private final List<Meter> gauges = new ArrayList<>();
+
+    MirrorMetrics(MeterRegistry registry, Spool spool, BooleanSupplier paused, BooleanSupplier targetUp) {
+        this.registry = registry;
+        this.retries = Counter.builder(RETRIES)
+                .description("Apply attempts retried after a transient target error").register(registry);
+        gauge(LAG_SECONDS, "Age of the oldest committed source transaction not yet applied on the target", spool,
+                s -> lagSeconds(s.stats()));
+        gauge(LAG_BYTES, "Spooled bytes not yet applied on the target", spool, s -> s.stats().pendingBytes());
+        gauge(SPOOL_BYTES, "Bytes in spool segment files on disk", spool, s -> s.stats().bytesOnDisk());
+        gauge(SPOOL_RECORDS, "Transactions in the spool not yet applied on the target", spool,
+                s -> s.stats().pendingRecords());
+        gauge(SPOOL_MAX_BYTES, "The spool's size cap", spool, s -> s.settings().maxBytes());
+        gauge(PAUSED, "1 while the mirror is paused", paused, p -> p.getAsBoolean() ? 1 : 0);
+        gauge(TARGET_UP, "1 while the mirror has a working connection to the target", targetUp,
+                u -> u.getAsBoolean() ? 1 : 0);
+    }
+
+    private <T> void gauge(String name, String description, T object, ToDoubleFunction<T> value) {
+        gauges.add(Gauge.builder(name, object, value).description(description).strongReference(true)
+                .register(registry));
+    }
+
+    /**
+     * Removes the gauges, which hold the spool and the applier: a later applier on the same registry registers its
+     * own. Counters stay, as counters do across restarts of a component.
+     */
+    void close() {
+        gauges.forEach(registry::remove);
+    }
+
+    private static double lagSeconds(SpoolStats stats) {
+        return stats.oldestPendingAppend()
+                .map(oldest -> Math.max(0, Duration.between(oldest, Instant.now()).toMillis() / 1000.0))
+                .orElse(0.0);
+    }
+
+    void retry() {
+        retries.increment();
+    }
+
+    void transaction(TableName table, String outcome, long rows) {
+        counter(TRANSACTIONS, "table", table.toString(), "outcome", outcome).increment();
+        if (rows > 0) {
+            counter(ROWS, "table", table.toString(), "outcome", outcome).increment(rows);
+        }
+    }
+
+    /** One replayed statement: the row counts of the source's and the target's CommandComplete (-1 = none). */
+    void statement(TableName table, long sourceRows, long targetRows) {
+        if (sourceRows >= 0) {
+            counter(SOURCE_ROWS, "table", table.toString()).increment(sourceRows);
+        }
+        if (targetRows >= 0) {
+            counter(TARGET_ROWS, "table", table.toString()).increment(targetRows);
+        }
+        if (sourceRows >= 0 && targetRows >= 0 && sourceRows != targetRows) {
+            counter(MISMATCHES, "table", table.toString()).increment();
+        }
+    }
+
+    /** A statement that never reached the target: only its source rows count. */
+    void sourceOnly(TableName table, long sourceRows) {
+        statement(table, sourceRows, -1);
+    }
+
+    void ledgerEntry(TableName table, String reason) {
+        counter(LEDGER_ENTRIES, "table", table.toString(), "reason", reason).increment();
+    }
+
+    private Counter counter(String name, String... tags) {
+        String key = name + String.join("\u0000", tags);
+        return counters.computeIfAbsent(key, k -> Counter.builder(name).tags(tags).register(registry));
+    }
+}

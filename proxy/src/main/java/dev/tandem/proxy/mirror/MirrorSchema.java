@@ -1,0 +1,64 @@
+package dev.tandem.proxy.mirror;
+
+import dev.tandem.protocol.state.TandemSchema;
+
+/**
+ * The mirror's own state on each target database, beside the shared {@link TandemSchema} tables.
+ *
+ * <p>{@code tandem.mirror_progress} holds, per proxy instance, the last spool record applied to this database: its
+ * {@code sequence} (for people) and the spool position right after it ({@code next_segment}, {@code next_offset}),
+ * which is what the applier compares records with. The position, unlike the sequence, stays ordered when the spool
+ * lost its tail in a host crash and continued in a new segment past the stored position (see
+ * {@code Spool.openReader}). The row is written in the same target transaction as the replayed rows.
+ */
+public final class MirrorSchema {
+
+    public static final String CREATE_MIRROR_PROGRESS = """
+            CREATE TABLE IF NOT EXISTS tandem.mirror_progress (
+                instance_id text PRIMARY KEY,
+                sequence bigint NOT NULL,
+                next_segment bigint NOT NULL,
+                next_offset bigint NOT NULL,
+                applied_at timestamptz NOT NULL
+            )""";
+
+    static final String READ_PROGRESS =
+            "SELECT sequence, next_segment, next_offset FROM tandem.mirror_progress WHERE instance_id = $1";
+
+    static final String WRITE_PROGRESS = """
+            INSERT INTO tandem.mirror_progress (instance_id, sequence, next_segment, next_offset, applied_at)
+            VALUES ($1, $2, $3, $4, now())
+            ON CONFLICT (instance_id) DO UPDATE SET sequence = EXCLUDED.sequence, next_segment = EXCLUDED.next_segment,
+                next_offset = EXCLUDED.next_offset, applied_at = EXCLUDED.applied_at""";
+
+    static final String READ_DUAL_WRITE =
+            "SELECT first_mirrored_at IS NOT NULL, marked_at IS NOT NULL FROM tandem.dual_write WHERE database = $1";
+
+    /** The first mirrored commit of a database; its source commit time in epoch milliseconds. */
+    static final String FIRST_MIRRORED = """
+            INSERT INTO tandem.dual_write (database, first_mirrored_at) VALUES ($1, to_timestamp($2::float8 / 1000))
+            ON CONFLICT (database) DO NOTHING""";
+
+    /** {@code mirror.mark-dual-write-start}: the mark is the first mirrored commit's time unless one is set already. */
+    static final String MARK_AT_FIRST_COMMIT = """
+            UPDATE tandem.dual_write SET marked_at = to_timestamp($2::float8 / 1000), marked_by = $3
+            WHERE database = $1 AND marked_at IS NULL""";
+
+    static final String MARK_NOW = """
+            INSERT INTO tandem.dual_write (database, marked_at, marked_by) VALUES ($1, now(), $2)
+            ON CONFLICT (database) DO UPDATE SET marked_at = now(), marked_by = EXCLUDED.marked_by""";
+
+    static final String LEDGER = """
+            INSERT INTO tandem.divergence (instance_id, database, session, table_schema, table_name, sqlstate, message,
+                statement) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""";
+
+    static final String SET_SEARCH_PATH = "SELECT set_config('search_path', $1, true)";
+
+    private MirrorSchema() {
+    }
+
+    /** Shared and mirror DDL, idempotent, runnable as one simple-protocol query. */
+    public static String ddl() {
+        return TandemSchema.ddl() + ";\n" + CREATE_MIRROR_PROGRESS;
+    }
+}

@@ -1,0 +1,39 @@
+package dev.tandem.proxy.mirror;
+
+import dev.tandem.proxy.config.ProxyConfig;
+import dev.tandem.proxy.config.RetryConfig;
+import dev.tandem.proxy.config.TargetConfig;
+import java.util.Objects;
+
+/**
+ * What the {@link MirrorApplier} needs from the configuration.
+ *
+ * @param instanceId            keys this proxy's row in {@code tandem.mirror_progress} and its ledger entries
+ * @param redactSql             store {@code <redacted>} instead of statement text in the ledger
+ * @param markDualWriteStart    {@code mirror.mark-dual-write-start}: set a database's dual-write mark at its first
+ *                              mirrored commit when no mark is set yet
+ * @param maxGroupTransactions  most source transactions applied together in one target transaction
+ * @param maxGroupBytes         rough cap on the spooled bytes of one group (a single larger transaction still goes)
+ */
+public record MirrorSettings(String instanceId, TargetConfig target, RetryConfig retry, boolean redactSql,
+                             boolean markDualWriteStart, int maxGroupTransactions, long maxGroupBytes) {
+
+    public static final int DEFAULT_GROUP_TRANSACTIONS = 64;
+    public static final long DEFAULT_GROUP_BYTES = 8L << 20;
+
+    public MirrorSettings {
+        Objects.requireNonNull(instanceId, "instanceId");
+        Objects.requireNonNull(target, "target");
+        Objects.requireNonNull(retry, "retry");
+        if (maxGroupTransactions < 1 || maxGroupBytes < 1) {
+            throw new IllegalArgumentException("mirror group limits must be positive: " + maxGroupTransactions
+                    + " transactions, " + maxGroupBytes + " bytes");
+        }
+    }
+
+    public static MirrorSettings from(ProxyConfig config) {
+        return new MirrorSettings(config.instanceId(), config.target(), config.mirror().retry(),
+                config.logging().redactSql(), config.mirror().markDualWriteStart(), DEFAULT_GROUP_TRANSACTIONS,
+                DEFAULT_GROUP_BYTES);
+    }
+}

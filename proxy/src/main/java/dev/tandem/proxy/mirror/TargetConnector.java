@@ -1,0 +1,33 @@
+package dev.tandem.proxy.mirror;
+
+import dev.tandem.protocol.client.PgClient;
+import dev.tandem.protocol.client.PgClientConfig;
+import dev.tandem.protocol.client.PgConnection;
+import dev.tandem.protocol.client.TlsMode;
+import dev.tandem.proxy.config.Secret;
+import dev.tandem.proxy.config.TargetConfig;
+import io.netty.channel.EventLoopGroup;
+import java.util.concurrent.CompletableFuture;
+
+/** Opens the proxy's own connections to target databases with the target credentials. */
+public final class TargetConnector {
+
+    private static final String APPLICATION_NAME = "tandem-mirror";
+
+    private final PgClientConfig base;
+    private final EventLoopGroup group;
+
+    /** @param group an NIO event loop group; the caller owns it */
+    public TargetConnector(TargetConfig target, EventLoopGroup group) {
+        this.base = new PgClientConfig(target.host(), target.port(), "postgres", target.user(),
+                target.password().map(Secret::reveal).orElse(""), TlsMode.valueOf(target.tls().name()), null,
+                target.connectTimeout() != null ? target.connectTimeout() : PgClientConfig.DEFAULT_CONNECT_TIMEOUT,
+                APPLICATION_NAME);
+        this.group = group;
+    }
+
+    /** Connects to {@code database} on the target; fails with a {@link dev.tandem.protocol.client.PgException}. */
+    public CompletableFuture<PgConnection> connect(String database) {
+        return PgClient.connect(base.withDatabase(database), group);
+    }
+}

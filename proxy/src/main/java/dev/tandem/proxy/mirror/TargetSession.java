@@ -1,0 +1,215 @@
+package dev.tandem.proxy.mirror;
+
+import dev.tandem.protocol.backend.BackendMessage;
+import dev.tandem.protocol.backend.DataRow;
+import dev.tandem.protocol.backend.ErrorResponse;
+import dev.tandem.protocol.client.PgConnection;
+import dev.tandem.protocol.client.PgException;
+import dev.tandem.proxy.spool.SpoolPosition;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.stream.Collectors;
+
+/**
+ * The applier's connection to one target database and what it knows about that database: how far this instance's
+ * records were applied there ({@link #appliedBefore()}) and whether {@code tandem.dual_write} already has its
+ * first-mirrored time and mark. Used by the applier thread only; every method blocks.
+ */
+final class TargetSession {
+
+    private static final int MAX_PREPARED = 256;
+
+    private final String database;
+    private final PgConnection connection;
+    private SpoolPosition appliedBefore;
+    private long appliedSequence;
+    private boolean firstMirroredKnown;
+    private boolean markKnown;
+    private String defaultSearchPath;
+    /** Named statements prepared on this connection, by SQL text and parameter types. */
+    private final Map<String, String> prepared = new HashMap<>();
+    /** Named statements parsed by the exchange being built; prepared for good only if it succeeds. */
+    private final Map<String, String> parsing = new HashMap<>();
+
+    private TargetSession(String database, PgConnection connection) {
+        this.database = database;
+        this.connection = connection;
+    }
+
+    /** Connects, creates the state tables if needed and reads this instance's progress. */
+    static TargetSession open(TargetConnector connector, String database, String instanceId) {
+        PgConnection connection = await(connector.connect(database));
+        TargetSession session = new TargetSession(database, connection);
+        try {
+            session.readState(instanceId);
+            return session;
+        } catch (RuntimeException e) {
+            connection.close();
+            throw e;
+        }
+    }
+
+    private void readState(String instanceId) {
+        checked(await(connection.simpleQuery(MirrorSchema.ddl())));
+        Pipeline<Void> read = new Pipeline<>(ByteBufAllocator.DEFAULT);
+        read.execute(null, MirrorSchema.READ_PROGRESS, instanceId);
+        read.execute(null, MirrorSchema.READ_DUAL_WRITE, database);
+        read.execute(null, "SELECT current_setting('search_path')");
+        List<BackendMessage> reply = exchange(read);
+        checked(reply);
+        List<DataRow> rows = reply.stream().filter(DataRow.class::isInstance).map(DataRow.class::cast)
+                .collect(Collectors.toCollection(ArrayList::new));
+        appliedBefore = SpoolPosition.ORIGIN;
+        defaultSearchPath = text(rows.remove(rows.size() - 1), 0);
+        int next = 0;
+        if (!rows.isEmpty() && rows.get(0).columns().size() == 3) {
+            DataRow progress = rows.get(next++);
+            appliedSequence = Long.parseLong(text(progress, 0));
+            appliedBefore = new SpoolPosition(Long.parseLong(text(progress, 1)), Long.parseLong(text(progress, 2)));
+        }
+        if (next < rows.size()) {
+            DataRow dualWrite = rows.get(next);
+            firstMirroredKnown = "t".equals(text(dualWrite, 0));
+            markKnown = "t".equals(text(dualWrite, 1));
+        }
+    }
+
+    private static String text(DataRow row, int column) {
+        byte[] value = row.columns().get(column);
+        return value == null ? null : new String(value, StandardCharsets.UTF_8);
+    }
+
+    private static void checked(List<BackendMessage> reply) {
+        for (BackendMessage m : reply) {
+            if (m instanceof ErrorResponse e) {
+                throw PgException.of(e);
+            }
+        }
+    }
+
+    /** Sends the pipeline's frames and waits for the reply; the pipeline's buffer is handed over in every case. */
+    List<BackendMessage> exchange(Pipeline<?> pipeline) {
+        ByteBuf frames = pipeline.finish();
+        List<BackendMessage> reply = await(connection.exchange(List.of(frames)));
+        // no COPY TO in a mirror exchange, but release whatever is reference-counted all the same
+        reply.forEach(ReferenceCountUtil::release);
+        return reply;
+    }
+
+    /**
+     * The named statement to use for an extended-protocol statement, so that a statement the application repeats is
+     * parsed and planned once per connection, as the application's own driver does on the source.
+     *
+     * @return {@code [name, "parse"]} when the exchange must Parse it first, {@code [name]} when it is prepared, or
+     *     {@code [""]} (the unnamed statement, parsed every time) once the cache is full
+     */
+    String[] statementFor(String sql, int[] types) {
+        String key = Arrays.toString(types) + sql;
+        String name = prepared.get(key);
+        if (name != null) {
+            return new String[] {name};
+        }
+        name = parsing.get(key);
+        if (name != null) {
+            return new String[] {name};
+        }
+        if (prepared.size() + parsing.size() >= MAX_PREPARED) {
+            return new String[] {""};
+        }
+        name = "tandem_" + (prepared.size() + parsing.size() + 1);
+        parsing.put(key, name);
+        return new String[] {name, "parse"};
+    }
+
+    /** The exchange being built was sent and committed: its Parses took effect. */
+    void exchangeSucceeded() {
+        prepared.putAll(parsing);
+        parsing.clear();
+    }
+
+    /** The exchange being built was never sent. */
+    void exchangeAbandoned() {
+        parsing.clear();
+    }
+
+    /**
+     * After a failed exchange: leaves the failed explicit transaction and forgets the exchange's named statements
+     * (some of its Parses may have run before the error) so the connection can be used again.
+     */
+    void recoverFromFailedExchange() {
+        switch (connection.transactionStatus()) {
+            case FAILED, IN_TRANSACTION -> checked(await(connection.simpleQuery("ROLLBACK")));
+            default -> {
+            }
+        }
+        if (!parsing.isEmpty()) {
+            checked(await(connection.simpleQuery("DEALLOCATE ALL")));
+            parsing.clear();
+            prepared.clear();
+        }
+    }
+
+    String database() {
+        return database;
+    }
+
+    /** Records starting before this position were applied (or ledgered) on this database already. */
+    SpoolPosition appliedBefore() {
+        return appliedBefore;
+    }
+
+    long appliedSequence() {
+        return appliedSequence;
+    }
+
+    void applied(long sequence, SpoolPosition next, boolean mirroredRows) {
+        appliedSequence = sequence;
+        appliedBefore = next;
+        if (mirroredRows) {
+            firstMirroredKnown = true;
+            markKnown = true;
+        }
+    }
+
+    /** The connection's {@code search_path} outside any transaction: the target's default for the mirror's user. */
+    String defaultSearchPath() {
+        return defaultSearchPath;
+    }
+
+    boolean firstMirroredKnown() {
+        return firstMirroredKnown;
+    }
+
+    boolean markKnown() {
+        return markKnown;
+    }
+
+    CompletableFuture<Void> close() {
+        return connection.close();
+    }
+
+    /** Waits for a future of the client, unwrapping its failure (a {@link PgException} or another runtime error). */
+    static <T> T await(CompletableFuture<T> future) {
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw PgException.connectionLost("interrupted while waiting for the target", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw PgException.connectionLost("target request failed: " + cause, cause);
+        }
+    }
+}

@@ -1,0 +1,29 @@
+package dev.tandem.proxy.mirror;
+
+import java.util.Set;
+
+/**
+ * Which target errors are worth retrying unchanged: the target or the connection went away, or the transaction lost
+ * a race that the next attempt will probably win. Everything else (constraint violations, missing tables or columns,
+ * bad values) would fail the same way again and goes to the divergence ledger.
+ */
+final class TransientErrors {
+
+    private static final Set<String> CODES = Set.of(
+            "40001", // serialization_failure
+            "40P01", // deadlock_detected
+            "57P01", // admin_shutdown
+            "57P02", // crash_shutdown
+            "57P03", // cannot_connect_now
+            "55P03"); // lock_not_available
+
+    private TransientErrors() {
+    }
+
+    static boolean isTransient(String sqlState) {
+        return sqlState == null
+                || sqlState.startsWith("08") // connection exceptions
+                || sqlState.startsWith("53") // insufficient resources (disk full, out of memory, too many connections)
+                || CODES.contains(sqlState);
+    }
+}

@@ -1,0 +1,363 @@
+package dev.tandem.proxy.mirror;
+
+import static dev.tandem.proxy.mirror.MirrorFixture.COMMITTED_AT;
+import static dev.tandem.proxy.mirror.MirrorFixture.INSTANCE;
+import static dev.tandem.proxy.mirror.MirrorFixture.eventually;
+import static dev.tandem.proxy.mirror.MirrorFixture.simple;
+import static dev.tandem.proxy.mirror.MirrorFixture.tx;
+import static dev.tandem.proxy.mirror.MirrorFixture.utf8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tandem.protocol.sql.TableName;
+import dev.tandem.proxy.capture.CapturedStatement;
+import dev.tandem.proxy.spool.SpoolPosition;
+import dev.tandem.testing.PostgresPairExtension;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+class MirrorApplierIT {
+
+    @RegisterExtension
+    static final PostgresPairExtension PG = PostgresPairExtension.embedded();
+
+    private static final Instant TS = Instant.parse("2024-01-02T03:04:05.123456Z");
+    private static final String TS_TEXT = "2024-01-02 03:04:05.123456";
+    private static final String MIRRORED = "tandem.mirror.transactions";
+
+    @TempDir
+    Path spoolDir;
+    private String db;
+
+    @BeforeEach
+    void createDatabase() {
+        db = PG.pair().freshDatabase("mirror");
+        PG.target().execute(db, "CREATE TABLE m (id int, ts timestamptz, v text, tx xid8 DEFAULT pg_current_xact_id())");
+    }
+
+    private List<List<String>> rows() {
+        return PG.target().query(db, "SELECT id, (ts AT TIME ZONE 'UTC')::text, v FROM m ORDER BY id, v");
+    }
+
+    private List<List<String>> ledger() {
+        return PG.target().query(db, "SELECT instance_id, database, session, table_schema, table_name, sqlstate,"
+                + " statement FROM tandem.divergence ORDER BY id");
+    }
+
+    @Test
+    void replaysSimpleExtendedAndCopyStatementsByteForByte() throws Exception {
+        CapturedStatement binaryParameters = new CapturedStatement.Extended(new TableName("public", "m"), 1,
+                "INSERT INTO m (id, ts, v) VALUES ($1, $2, $3)", new int[] {23, 1184, 25}, new short[] {1, 1, 0},
+                new byte[][] {int4(2), timestamptz(TS), utf8("extended binary")});
+        CapturedStatement textWithNulls = new CapturedStatement.Extended(new TableName("public", "m"), 1,
+                "INSERT INTO m (id, ts, v) VALUES ($1, $2, $3)", new int[0], new short[] {0},
+                new byte[][] {utf8("3"), null, null});
+        CapturedStatement copyText = new CapturedStatement.Copy(new TableName("public", "m"), 2,
+                "COPY m (id, ts, v) FROM STDIN", List.of(utf8("10\t2024-01-02 03:04:05.123456+00\tcopy a\n11\t\\N\tco"),
+                utf8("py b\n")));
+        CapturedStatement copyCsv = new CapturedStatement.Copy(new TableName("public", "m"), 1,
+                "COPY m (id, ts, v) FROM STDIN (FORMAT csv)", List.of(utf8("20,,\"csv, quoted\"\n")));
+        CapturedStatement copyBinary = new CapturedStatement.Copy(new TableName("public", "m"), 1,
+                "COPY m (id, ts, v) FROM STDIN (FORMAT binary)", List.of(binaryCopy(30, TS, "copy binary")));
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            f.append(tx(db, simple("m", 1, "INSERT INTO m (id, ts, v) VALUES (1, '2024-01-02 03:04:05.123456+00',"
+                    + " 'simple')")));
+            f.append(tx(db, binaryParameters, textWithNulls));
+            f.append(tx(db, copyText));
+            f.append(tx(db, copyCsv));
+            f.awaitApplied(f.append(tx(db, copyBinary)));
+
+            assertThat(rows()).containsExactly(
+                    List.of("1", TS_TEXT, "simple"),
+                    List.of("2", TS_TEXT, "extended binary"),
+                    row("3", null, null),
+                    List.of("10", TS_TEXT, "copy a"),
+                    row("11", null, "copy b"),
+                    row("20", null, "csv, quoted"),
+                    List.of("30", TS_TEXT, "copy binary"));
+            assertThat(f.counter(MIRRORED, "table", "public.m", "outcome", "applied")).isEqualTo(5);
+            assertThat(f.counter("tandem.mirror.rows", "table", "public.m", "outcome", "applied")).isEqualTo(7);
+            assertThat(f.counter("tandem.source.rows", "table", "public.m")).isEqualTo(7);
+            assertThat(f.counter("tandem.target.rows", "table", "public.m")).isEqualTo(7);
+            assertThat(f.counter("tandem.mirror.row.count.mismatches", "table", "public.m")).isZero();
+            assertThat(f.gauge("tandem.mirror.target.up")).isEqualTo(1);
+            assertThat(f.gauge("tandem.mirror.lag.seconds")).isZero();
+            assertThat(f.gauge("tandem.mirror.lag.bytes")).isZero();
+            assertThat(f.gauge("tandem.spool.records")).isZero();
+            assertThat(f.gauge("tandem.spool.bytes")).isPositive();
+            assertThat(f.gauge("tandem.spool.max.bytes")).isEqualTo(64L << 20);
+            assertThat(f.applier.appliedSequence()).isEqualTo(5);
+        }
+        assertThat(PG.target().query(db, "SELECT sequence, applied_at IS NOT NULL FROM tandem.mirror_progress"
+                + " WHERE instance_id = '" + INSTANCE + "'")).containsExactly(List.of("5", "t"));
+        assertThat(PG.target().query(db, "SELECT first_mirrored_at = to_timestamp(" + COMMITTED_AT + " / 1000.0),"
+                + " marked_at IS NULL FROM tandem.dual_write WHERE database = '" + db + "'"))
+                .containsExactly(List.of("t", "t"));
+    }
+
+    @Test
+    void setsEachMembersSearchPathWithQuotedSchemas() throws Exception {
+        PG.target().execute(db, "CREATE SCHEMA \"Odd Schema\"; CREATE TABLE \"Odd Schema\".m (id int, v text)");
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.pause();
+            f.append(tx(db, List.of("Odd Schema", "public"), simple("m", 1, "INSERT INTO m (id, v) VALUES (1, 'odd')")));
+            SpoolPosition last = f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (2, 'default')")));
+            f.applier.start();
+            f.applier.resume();
+            f.awaitApplied(last);
+        }
+        assertThat(PG.target().query(db, "SELECT id, v FROM \"Odd Schema\".m")).containsExactly(List.of("1", "odd"));
+        // set_config(..., true) is local to the target transaction: the next member of the group is not affected
+        assertThat(PG.target().query(db, "SELECT id, v FROM public.m")).containsExactly(List.of("2", "default"));
+    }
+
+    @Test
+    void groupsQueuedTransactionsIntoFewTargetTransactions() throws Exception {
+        int count = 500;
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            SpoolPosition last = null;
+            for (int i = 0; i < count; i++) {
+                last = f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (" + i + ", 'g')")));
+            }
+            f.applier.start();
+            f.awaitApplied(last);
+            assertThat(f.counter(MIRRORED, "table", "public.m", "outcome", "applied")).isEqualTo(count);
+            // acknowledged: the spool deleted every full segment it had, keeping only the one it writes to
+            assertThat(f.spool.stats().pendingRecords()).isZero();
+            assertThat(f.spool.stats().segments()).isEqualTo(1);
+        }
+        assertThat(PG.target().queryValue(db, "SELECT count(DISTINCT id) FROM m")).isEqualTo(String.valueOf(count));
+        // queued before the start, 500 transactions go in groups of at most 64: 8 target transactions
+        assertThat(Integer.parseInt(PG.target().queryValue(db, "SELECT count(DISTINCT tx) FROM m")))
+                .isEqualTo((count + MirrorSettings.DEFAULT_GROUP_TRANSACTIONS - 1)
+                        / MirrorSettings.DEFAULT_GROUP_TRANSACTIONS);
+    }
+
+    @Test
+    void restartOnTheSameSpoolAppliesEveryTransactionExactlyOnce() throws Exception {
+        int count = 400;
+        MirrorFixture f = new MirrorFixture(spoolDir, PG.target(), false, false, 8);
+        try {
+            for (int i = 0; i < count; i++) {
+                f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (" + i + ", 'r')")));
+            }
+            f.applier.start();
+            f.applier.awaitApplied(100).get(60, TimeUnit.SECONDS);
+        } finally {
+            f.close();
+        }
+        long before = Long.parseLong(PG.target().queryValue(db, "SELECT count(*) FROM m"));
+        assertThat(before).isBetween(100L, (long) count);
+        try (MirrorFixture again = new MirrorFixture(spoolDir, PG.target(), false, false, 8)) {
+            again.applier.start();
+            again.applier.awaitApplied(count).get(60, TimeUnit.SECONDS);
+            if (before < count) {
+                assertThat(again.counter(MIRRORED, "table", "public.m", "outcome", "applied"))
+                        .isEqualTo(count - before);
+            }
+        }
+        assertThat(PG.target().query(db, "SELECT count(*), count(DISTINCT id), min(id), max(id) FROM m"))
+                .containsExactly(List.of("400", "400", "0", "399"));
+    }
+
+    @Test
+    void targetStoppedMidRunGetsEveryRowOnceWhenItIsBack() throws Exception {
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            SpoolPosition last = null;
+            for (int i = 0; i < 50; i++) {
+                last = f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (" + i + ", 'before')")));
+            }
+            f.awaitApplied(last);
+            try {
+                PG.target().stop();
+                for (int i = 50; i < 100; i++) {
+                    last = f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (" + i + ", 'during')")));
+                }
+                eventually("the applier notices the target is down", () -> !f.applier.targetUp());
+                assertThat(f.gauge("tandem.mirror.target.up")).isZero();
+                // reconnecting to a stopped server fails, and is retried again and again
+                eventually("three retries", () -> f.counter("tandem.mirror.retries") >= 3);
+                assertThat(f.gauge("tandem.spool.records")).isPositive();
+            } finally {
+                PG.target().start();
+            }
+            f.awaitApplied(last);
+            assertThat(f.applier.targetUp()).isTrue();
+        }
+        assertThat(PG.target().query(db, "SELECT count(*), count(DISTINCT id) FROM m"))
+                .containsExactly(List.of("100", "100"));
+    }
+
+    @Test
+    void rejectedTransactionsGoToTheLedgerAndTheMirrorMovesOn() throws Exception {
+        PG.target().execute(db, "CREATE TABLE k (id int PRIMARY KEY)");
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            f.awaitApplied(f.append(tx(db, simple("k", 1, "INSERT INTO k VALUES (1)"))));
+            f.awaitApplied(f.append(tx(db, simple("k", 1, "INSERT INTO k VALUES (2)"),
+                    simple("k", 1, "INSERT INTO k VALUES (1)"))));
+            f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id, missing) VALUES (5, 'x')"))));
+            f.awaitApplied(f.append(tx(db, simple("k", 1, "INSERT INTO k VALUES (3)"))));
+
+            assertThat(f.counter("tandem.ledger.entries", "table", "public.k", "reason", "rejected")).isEqualTo(1);
+            assertThat(f.counter("tandem.ledger.entries", "table", "public.m", "reason", "rejected")).isEqualTo(1);
+            assertThat(f.counter(MIRRORED, "table", "public.k", "outcome", "ledgered")).isEqualTo(1);
+            assertThat(f.counter(MIRRORED, "table", "public.k", "outcome", "applied")).isEqualTo(2);
+        }
+        // the whole second transaction is rolled back, including its first (valid) row
+        assertThat(PG.target().query(db, "SELECT id FROM k ORDER BY id")).containsExactly(List.of("1"), List.of("3"));
+        assertThat(ledger()).containsExactly(
+                List.of(INSTANCE, db, "42", "public", "k", "23505", "INSERT INTO k VALUES (1)"),
+                List.of(INSTANCE, db, "42", "public", "m", "42703", "INSERT INTO m (id, missing) VALUES (5, 'x')"));
+        assertThat(PG.target().queryValue(db, "SELECT sequence FROM tandem.mirror_progress")).isEqualTo("4");
+    }
+
+    @Test
+    void aBadMemberOfAGroupIsLedgeredAloneAndTheOthersAreApplied() throws Exception {
+        PG.target().execute(db, "CREATE TABLE k (id int PRIMARY KEY)");
+        PG.target().execute(db, "INSERT INTO k VALUES (5)");
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target(), false, true, 64)) {
+            // one prepared statement for all: the failed group's Parse must not leave the connection unusable
+            SpoolPosition last = null;
+            for (int i = 1; i <= 10; i++) {
+                last = f.append(tx(db, new CapturedStatement.Extended(new TableName("public", "k"), 1,
+                        "INSERT INTO k VALUES ($1)", new int[] {23}, new short[0], new byte[][] {utf8("" + i)})));
+            }
+            f.applier.start();
+            f.awaitApplied(last);
+            assertThat(f.counter(MIRRORED, "table", "public.k", "outcome", "applied")).isEqualTo(9);
+            f.awaitApplied(f.append(tx(db, new CapturedStatement.Extended(new TableName("public", "k"), 1,
+                    "INSERT INTO k VALUES ($1)", new int[] {23}, new short[0], new byte[][] {utf8("11")}))));
+        }
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM k")).isEqualTo("11");
+        // logging.redact-sql keeps the statement out of the ledger
+        assertThat(ledger()).containsExactly(List.of(INSTANCE, db, "42", "public", "k", "23505", "<redacted>"));
+    }
+
+    @Test
+    void anUnreplayableStatementLedgersItsWholeTransaction() throws Exception {
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (1, 'part of it')"),
+                    new CapturedStatement.Unreplayable(new TableName("public", "m"), 1,
+                            "INSERT INTO m (id, v) VALUES ($1, $2)", "binary parameter of user-defined type 16384")));
+            f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (2, 'after')"))));
+            assertThat(f.counter("tandem.ledger.entries", "table", "public.m", "reason", "not_replayable"))
+                    .isEqualTo(1);
+        }
+        assertThat(PG.target().query(db, "SELECT id, v FROM m")).containsExactly(List.of("2", "after"));
+        assertThat(PG.target().query(db, "SELECT sqlstate, message, statement FROM tandem.divergence"))
+                .containsExactly(row(null, "binary parameter of user-defined type 16384",
+                        "INSERT INTO m (id, v) VALUES ($1, $2)"));
+    }
+
+    @Test
+    void countsStatementsWhoseTargetRowCountDiffers() throws Exception {
+        PG.target().execute(db, "CREATE TABLE k (id int PRIMARY KEY)");
+        PG.target().execute(db, "INSERT INTO k VALUES (7)");
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            f.awaitApplied(f.append(tx(db, simple("k", 2, "INSERT INTO k VALUES (7), (8) ON CONFLICT DO NOTHING"))));
+            assertThat(f.counter("tandem.mirror.row.count.mismatches", "table", "public.k")).isEqualTo(1);
+            assertThat(f.counter("tandem.source.rows", "table", "public.k")).isEqualTo(2);
+            assertThat(f.counter("tandem.target.rows", "table", "public.k")).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void pauseHoldsTheMirrorAndResumeLetsItCatchUp() throws Exception {
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id) VALUES (1)"))));
+            f.applier.pause();
+            assertThat(f.applier.isPaused()).isTrue();
+            assertThat(f.gauge("tandem.mirror.paused")).isEqualTo(1);
+            SpoolPosition held = f.append(tx(db, simple("m", 1, "INSERT INTO m (id) VALUES (2)")));
+            CompletableFuture<Void> applied = f.applier.awaitApplied(held);
+            Thread.sleep(300);
+            assertThat(applied).isNotDone();
+            assertThat(f.gauge("tandem.spool.records")).isEqualTo(1);
+            assertThat(f.gauge("tandem.mirror.lag.bytes")).isPositive();
+            f.applier.resume();
+            applied.get(60, TimeUnit.SECONDS);
+            assertThat(f.gauge("tandem.mirror.paused")).isZero();
+        }
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM m")).isEqualTo("2");
+    }
+
+    @Test
+    void awaitAppliedCompletesAtOnceForAppliedRecordsAndFailsWhenTheApplierStops() throws Exception {
+        CompletableFuture<Void> never;
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            f.append(tx(db, simple("m", 1, "INSERT INTO m (id) VALUES (1)")));
+            f.applier.awaitApplied(1).get(60, TimeUnit.SECONDS);
+            assertThat(f.applier.awaitApplied(1)).isCompleted();
+            never = f.applier.awaitApplied(99);
+        }
+        assertThatThrownBy(() -> never.get(60, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                .hasCauseInstanceOf(MirrorStoppedException.class);
+    }
+
+    @Test
+    void marksDualWriteStartAtTheFirstMirroredCommitAndOnRequest() throws Exception {
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target(), true, false, 64)) {
+            f.applier.start();
+            f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id) VALUES (1)"))));
+            assertThat(PG.target().query(db, "SELECT marked_at = to_timestamp(" + COMMITTED_AT + " / 1000.0),"
+                    + " marked_by FROM tandem.dual_write")).containsExactly(List.of("t", "proxy:" + INSTANCE));
+
+            f.applier.dualWriteMarks().mark(db).get(30, TimeUnit.SECONDS);
+            assertThat(PG.target().query(db, "SELECT marked_at > to_timestamp(" + COMMITTED_AT + " / 1000.0),"
+                    + " marked_by FROM tandem.dual_write")).containsExactly(List.of("t", "proxy:" + INSTANCE));
+        }
+    }
+
+    private static List<String> row(String... values) {
+        return new ArrayList<>(java.util.Arrays.asList(values));
+    }
+
+    private static byte[] int4(int v) {
+        return ByteBuffer.allocate(4).putInt(v).array();
+    }
+
+    private static byte[] timestamptz(Instant t) {
+        long micros = Duration.between(Instant.parse("2000-01-01T00:00:00Z"), t).toNanos() / 1000;
+        return ByteBuffer.allocate(8).putLong(micros).array();
+    }
+
+    private static byte[] binaryCopy(int id, Instant ts, String v) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        out.write(new byte[] {'P', 'G', 'C', 'O', 'P', 'Y', '\n', (byte) 0xff, '\r', '\n', 0});
+        out.writeInt(0);
+        out.writeInt(0);
+        out.writeShort(3);
+        out.writeInt(4);
+        out.write(int4(id));
+        out.writeInt(8);
+        out.write(timestamptz(ts));
+        byte[] text = utf8(v);
+        out.writeInt(text.length);
+        out.write(text);
+        out.writeShort(-1);
+        out.flush();
+        return bytes.toByteArray();
+    }
+}
