@@ -1,5 +1,13 @@
 package dev.tandem.proxy;
 
+import dev.tandem.proxy.admin.AdminActions;
+import dev.tandem.proxy.admin.AdminConfig;
+import dev.tandem.proxy.admin.AdminMetrics;
+import dev.tandem.proxy.admin.AdminRequestException;
+import dev.tandem.proxy.admin.AdminServer;
+import dev.tandem.proxy.admin.AdminToken;
+import dev.tandem.proxy.admin.ReadinessCheck;
+import dev.tandem.proxy.config.MirrorMode;
 import dev.tandem.proxy.config.ProxyConfig;
 import dev.tandem.proxy.relay.ProxyServer;
 import dev.tandem.proxy.relay.RelayMetrics;
@@ -8,11 +16,20 @@ import dev.tandem.proxy.relay.Transport;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running Tandem proxy: every component built from one {@link ProxyConfig}, started in order and stopped in reverse.
+ * A running Tandem proxy: every component built from one {@link ProxyConfig}, started in order (mirror, relay,
+ * admin) and stopped in reverse.
  */
 public final class ProxyApplication implements AutoCloseable {
 
@@ -20,31 +37,149 @@ public final class ProxyApplication implements AutoCloseable {
 
     private final ProxyConfig config;
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private AutoCloseable jvmMetrics;
+    private MirrorRuntime mirror;
     private ProxyServer relay;
+    private AdminServer admin;
 
     public ProxyApplication(ProxyConfig config) {
         this.config = config;
+        registry.config().commonTags("proxy_instance", config.instanceId());
     }
 
     public ProxyApplication start(Transport transport) throws Exception {
         config.warnings().forEach(log::warn);
-        relay = new ProxyServer(RelaySettingsFactory.from(config, transport), new RelayMetrics(registry)).start();
-        return this;
+        jvmMetrics = AdminMetrics.bindJvm(registry);
+        AdminMetrics.bindNettyAllocators(registry);
+        try {
+            if (config.mirror().mode() != MirrorMode.OFF) {
+                mirror = new MirrorRuntime(config, registry);
+            }
+            relay = new ProxyServer(RelaySettingsFactory.from(config, transport), new RelayMetrics(registry),
+                    mirror == null ? null : mirror.taps()).start();
+            admin = new AdminServer(adminConfig(), registry, readinessChecks(), this::status, actions());
+            admin.start();
+            log.info("admin endpoint on http://{}:{}/ (metrics, health, ready, status)",
+                    config.admin().listen().host(), admin.port());
+            return this;
+        } catch (Exception | Error e) {
+            close();
+            throw e;
+        }
+    }
+
+    private AdminConfig adminConfig() {
+        Optional<AdminToken> token = config.admin().token().map(secret -> AdminToken.of(secret.reveal()));
+        return AdminConfig.defaults().withListen(config.admin().listen().host(), config.admin().listen().port())
+                .withToken(token);
+    }
+
+    private List<ReadinessCheck> readinessChecks() {
+        List<ReadinessCheck> checks = new ArrayList<>();
+        checks.add(ReadinessCheck.tcpConnect("source", config.source().host(), config.source().port(),
+                Duration.ofSeconds(2)));
+        if (mirror != null) {
+            checks.add(ReadinessCheck.tcpConnect("target", config.target().host(), config.target().port(),
+                    Duration.ofSeconds(2)));
+        }
+        return checks;
+    }
+
+    private AdminActions actions() {
+        if (mirror == null) {
+            return AdminActions.MIRROR_OFF;
+        }
+        return new AdminActions() {
+            @Override
+            public Object pauseMirror() {
+                mirror.applier().pause();
+                return Map.of("paused", true);
+            }
+
+            @Override
+            public Object resumeMirror() {
+                mirror.applier().resume();
+                return Map.of("paused", false);
+            }
+
+            @Override
+            public Object markDualWrite(Optional<String> database) throws Exception {
+                Set<String> databases = database.map(Set::of).orElseGet(mirror::targetDatabases);
+                if (databases.isEmpty()) {
+                    throw new AdminRequestException(409, "no client session has used a database yet: name one with"
+                            + " {\"database\": \"...\"}");
+                }
+                for (String db : databases) {
+                    mirror.applier().dualWriteMarks().mark(db).get(30, TimeUnit.SECONDS);
+                }
+                return Map.of("marked", databases);
+            }
+        };
+    }
+
+    /** The {@code GET /status} document. */
+    Map<String, Object> status() {
+        Map<String, Object> status = new LinkedHashMap<>();
+        status.put("instance", config.instanceId());
+        status.put("mode", config.mirror().mode().configValue());
+        status.put("source", config.source().host() + ":" + config.source().port());
+        status.put("activeConnections", relay == null ? 0 : relay.activeConnections());
+        if (mirror != null) {
+            var stats = mirror.spool().stats();
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("target", config.target().host() + ":" + config.target().port());
+            m.put("paused", mirror.applier().isPaused());
+            m.put("targetUp", mirror.applier().targetUp());
+            m.put("appliedSequence", mirror.applier().appliedSequence());
+            m.put("spooledSequence", stats.lastSequence());
+            m.put("pendingTransactions", stats.pendingRecords());
+            m.put("pendingBytes", stats.pendingBytes());
+            m.put("lagSeconds", stats.oldestPendingAppend()
+                    .map(t -> Duration.between(t, java.time.Instant.now()).toMillis() / 1000.0).orElse(0.0));
+            m.put("spoolBytes", stats.bytesOnDisk());
+            m.put("databases", mirror.targetDatabases());
+            status.put("mirror", m);
+        }
+        return status;
     }
 
     public InetSocketAddress relayAddress() {
         return relay.address();
     }
 
+    public int adminPort() {
+        return admin.port();
+    }
+
     public PrometheusMeterRegistry registry() {
         return registry;
     }
 
+    /** True when mirroring is off, or everything committed so far has been applied on the target. */
+    public boolean mirrorCaughtUp() {
+        return mirror == null || mirror.caughtUp();
+    }
+
     @Override
     public void close() {
+        if (admin != null) {
+            admin.close();
+            admin = null;
+        }
         if (relay != null) {
             relay.close();
             relay = null;
+        }
+        if (mirror != null) {
+            mirror.close();
+            mirror = null;
+        }
+        if (jvmMetrics != null) {
+            try {
+                jvmMetrics.close();
+            } catch (Exception e) {
+                log.debug("closing JVM metrics", e);
+            }
         }
         registry.close();
     }

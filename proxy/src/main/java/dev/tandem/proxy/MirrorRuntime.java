@@ -1,0 +1,115 @@
+package dev.tandem.proxy;
+
+import dev.tandem.proxy.capture.CaptureMetrics;
+import dev.tandem.proxy.capture.HypertableDirectory;
+import dev.tandem.proxy.capture.MirroredTables;
+import dev.tandem.proxy.capture.SessionCapture;
+import dev.tandem.proxy.capture.ShedLedger;
+import dev.tandem.proxy.capture.SpoolingSink;
+import dev.tandem.proxy.config.MirrorMode;
+import dev.tandem.proxy.config.ProxyConfig;
+import dev.tandem.proxy.config.SpoolConfig;
+import dev.tandem.proxy.mirror.MirrorApplier;
+import dev.tandem.proxy.mirror.MirrorSettings;
+import dev.tandem.proxy.relay.SessionTap;
+import dev.tandem.proxy.spool.FsyncPolicy;
+import dev.tandem.proxy.spool.OnFull;
+import dev.tandem.proxy.spool.Spool;
+import dev.tandem.proxy.spool.SpoolPosition;
+import dev.tandem.proxy.spool.SpoolSettings;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The dual-write half of the proxy: spool, applier, and the per-session capture the relay taps in. Built only when
+ * {@code mirror.mode} is not {@code off}.
+ */
+final class MirrorRuntime implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(MirrorRuntime.class);
+
+    private final ProxyConfig config;
+    private final Spool spool;
+    private final MirrorApplier applier;
+    private final ShedLedger shed;
+    private final HypertableDirectory hypertables;
+    private final CaptureMetrics captureMetrics;
+    private final SpoolingSink sink;
+    private final Set<String> sourceDatabases = ConcurrentHashMap.newKeySet();
+
+    MirrorRuntime(ProxyConfig config, MeterRegistry registry) {
+        this.config = config;
+        this.spool = Spool.open(spoolSettings(config.mirror().spool()));
+        spool.tornTail().ifPresent(t -> log.warn("spool recovery: {}", t));
+        this.applier = new MirrorApplier(spool, MirrorSettings.from(config), registry);
+        this.shed = new ShedLedger(config.target(), config.instanceId(), registry, Duration.ofSeconds(5));
+        this.hypertables = new HypertableDirectory(config.target(), Duration.ofMinutes(1));
+        this.captureMetrics = new CaptureMetrics(registry);
+        Function<SpoolPosition, CompletionStage<?>> afterAppend = config.mirror().mode() == MirrorMode.SYNC
+                ? position -> applier.awaitApplied(position).orTimeout(config.mirror().syncTimeout().toMillis(),
+                        java.util.concurrent.TimeUnit.MILLISECONDS)
+                : position -> CompletableFuture.completedFuture(null);
+        this.sink = new SpoolingSink(spool.writer(), shed, afterAppend);
+        applier.start();
+        log.info("mirroring {} to {}:{} in {} mode (spool {}, fsync {})", describeTables(), config.target().host(),
+                config.target().port(), config.mirror().mode().configValue(), config.mirror().spool().dir(),
+                config.mirror().spool().fsync().configValue());
+    }
+
+    private String describeTables() {
+        return config.mirror().tables().include().isEmpty() ? "every hypertable"
+                : "tables matching " + config.mirror().tables().include();
+    }
+
+    private static SpoolSettings spoolSettings(SpoolConfig c) {
+        return new SpoolSettings(c.dir(), c.maxBytes(), c.segmentBytes(), FsyncPolicy.valueOf(c.fsync().name()),
+                c.fsyncInterval(), OnFull.valueOf(c.onFull().name()));
+    }
+
+    /** Opens the capture for each client session. */
+    SessionTap.Factory taps() {
+        return context -> {
+            sourceDatabases.add(context.database());
+            MirroredTables tables = new MirroredTables(config.mirror().tables(),
+                    config.mirror().tables().includesHypertables()
+                            ? hypertables.forSourceDatabase(context.database()) : Set::of);
+            return new SessionCapture(context, tables, captureMetrics, sink, config.mirror().maxTransactionBytes());
+        };
+    }
+
+    MirrorApplier applier() {
+        return applier;
+    }
+
+    Spool spool() {
+        return spool;
+    }
+
+    /** Target databases of the sessions seen so far, for "mark every database". */
+    Set<String> targetDatabases() {
+        Set<String> out = new TreeSet<>();
+        sourceDatabases.forEach(db -> out.add(config.target().targetDatabase(db)));
+        return out;
+    }
+
+    /** Everything committed and spooled so far has been applied (or ledgered) on the target. */
+    boolean caughtUp() {
+        return applier.appliedSequence() >= spool.stats().lastSequence() && shed.waiting() == 0;
+    }
+
+    @Override
+    public void close() {
+        applier.close();
+        shed.close();
+        hypertables.close();
+        spool.close();
+    }
+}
