@@ -71,6 +71,7 @@ public final class MirrorApplier implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MirrorApplier.class);
     private static final Duration POLL = Duration.ofMillis(200);
     private static final String REDACTED = "<redacted>";
+    private static final int[] NO_TYPES = new int[0];
 
     private enum State { NEW, RUNNING, PAUSED, CLOSED }
 
@@ -393,7 +394,7 @@ public final class MirrorApplier implements AutoCloseable {
     private void applyGroup(TargetSession session, List<Member> members) {
         Pipeline<Object> pipeline = new Pipeline<>(ByteBufAllocator.DEFAULT);
         try {
-            pipeline.execute(Bookkeeping.BEGIN, "BEGIN");
+            bookkeeping(session, pipeline, Bookkeeping.BEGIN, "BEGIN");
             // set_config(..., true) lasts until COMMIT: each member sets the path it needs, the default included
             String path = session.defaultSearchPath();
             for (int i = 0; i < members.size(); i++) {
@@ -401,7 +402,7 @@ public final class MirrorApplier implements AutoCloseable {
                 String wanted = tx.searchPath().isEmpty() ? session.defaultSearchPath()
                         : tx.searchPath().stream().map(Identifiers::quoteIdentifier).collect(Collectors.joining(", "));
                 if (!wanted.equals(path)) {
-                    pipeline.execute(Bookkeeping.SEARCH_PATH, MirrorSchema.SET_SEARCH_PATH, wanted);
+                    bookkeeping(session, pipeline, Bookkeeping.SEARCH_PATH, MirrorSchema.SET_SEARCH_PATH, wanted);
                     path = wanted;
                 }
                 for (CapturedStatement s : tx.statements()) {
@@ -409,16 +410,17 @@ public final class MirrorApplier implements AutoCloseable {
                 }
             }
             Member last = members.get(members.size() - 1);
-            addProgress(pipeline, last.record());
+            bookkeeping(session, pipeline, Bookkeeping.PROGRESS, MirrorSchema.WRITE_PROGRESS, progress(last.record()));
+            String firstCommit = Long.toString(members.get(0).tx().committedAt());
             if (!session.firstMirroredKnown()) {
-                pipeline.execute(Bookkeeping.DUAL_WRITE, MirrorSchema.FIRST_MIRRORED, session.database(),
-                        Long.toString(members.get(0).tx().committedAt()));
+                bookkeeping(session, pipeline, Bookkeeping.DUAL_WRITE, MirrorSchema.FIRST_MIRRORED,
+                        session.database(), firstCommit);
             }
             if (settings.markDualWriteStart() && !session.markKnown()) {
-                pipeline.execute(Bookkeeping.DUAL_WRITE, MirrorSchema.MARK_AT_FIRST_COMMIT, session.database(),
-                        Long.toString(members.get(0).tx().committedAt()), markedBy());
+                bookkeeping(session, pipeline, Bookkeeping.DUAL_WRITE, MirrorSchema.MARK_AT_FIRST_COMMIT,
+                        session.database(), firstCommit, markedBy());
             }
-            pipeline.execute(Bookkeeping.COMMIT, "COMMIT");
+            bookkeeping(session, pipeline, Bookkeeping.COMMIT, "COMMIT");
         } catch (RuntimeException e) {
             pipeline.discard();
             session.exchangeAbandoned();
@@ -467,10 +469,17 @@ public final class MirrorApplier implements AutoCloseable {
         }
     }
 
-    private void addProgress(Pipeline<Object> pipeline, SpoolRecord record) {
-        pipeline.execute(Bookkeeping.PROGRESS, MirrorSchema.WRITE_PROGRESS, settings.instanceId(),
-                Long.toString(record.sequence()), Long.toString(record.next().segment()),
-                Long.toString(record.next().offset()));
+    /** A statement of the mirror's own, through a named statement of the session: parsed once per connection. */
+    private static void bookkeeping(TargetSession session, Pipeline<Object> pipeline, Bookkeeping slot, String sql,
+                                    String... values) {
+        String[] named = session.statementFor(sql, NO_TYPES);
+        pipeline.execute(slot, named[0], named.length > 1 || named[0].isEmpty(), sql, values);
+    }
+
+    /** Parameters of {@link MirrorSchema#WRITE_PROGRESS} for a record just applied. */
+    private String[] progress(SpoolRecord record) {
+        return new String[] {settings.instanceId(), Long.toString(record.sequence()),
+            Long.toString(record.next().segment()), Long.toString(record.next().offset())};
     }
 
     private String markedBy() {
@@ -490,7 +499,7 @@ public final class MirrorApplier implements AutoCloseable {
             pipeline.execute(Bookkeeping.LEDGER, MirrorSchema.LEDGER, settings.instanceId(), session.database(),
                     Long.toString(member.tx().sessionId()), table.schema(), table.name(), sqlState, message,
                     statement == null ? null : settings.redactSql() ? REDACTED : statement.sql());
-            addProgress(pipeline, member.record());
+            pipeline.execute(Bookkeeping.PROGRESS, MirrorSchema.WRITE_PROGRESS, progress(member.record()));
             pipeline.execute(Bookkeeping.COMMIT, "COMMIT");
         } catch (RuntimeException e) {
             pipeline.discard();

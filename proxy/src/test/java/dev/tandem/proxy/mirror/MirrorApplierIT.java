@@ -46,7 +46,8 @@ class MirrorApplierIT {
     @BeforeEach
     void createDatabase() {
         db = PG.pair().freshDatabase("mirror");
-        PG.target().execute(db, "CREATE TABLE m (id int, ts timestamptz, v text, tx xid8 DEFAULT pg_current_xact_id())");
+        PG.target().execute(db,
+                "CREATE TABLE m (id int, ts timestamptz, v text, tx xid8 DEFAULT pg_current_xact_id())");
     }
 
     private List<List<String>> rows() {
@@ -115,7 +116,8 @@ class MirrorApplierIT {
         PG.target().execute(db, "CREATE SCHEMA \"Odd Schema\"; CREATE TABLE \"Odd Schema\".m (id int, v text)");
         try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
             f.applier.pause();
-            f.append(tx(db, List.of("Odd Schema", "public"), simple("m", 1, "INSERT INTO m (id, v) VALUES (1, 'odd')")));
+            f.append(tx(db, List.of("Odd Schema", "public"),
+                    simple("m", 1, "INSERT INTO m (id, v) VALUES (1, 'odd')")));
             SpoolPosition last = f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (2, 'default')")));
             f.applier.start();
             f.applier.resume();
