@@ -40,12 +40,18 @@ import org.slf4j.LoggerFactory;
  * {@code tandem.mirror_progress} there (written in the same target transaction as the replayed rows) points past it.
  * The applier reads the spool from its oldest record; on first connecting to a database it reads that row and skips
  * the records before it. After a batch is applied everywhere, {@link Spool#acknowledge} lets the spool delete it.
+ * Records are compared by spool position, not by sequence number: when a host crash under {@code fsync: interval}
+ * cut records off the spool's tail after they were applied, the spool continues past the stored position once the
+ * applier shows it ({@code Spool.openReader}), while sequence numbers would repeat. The records appended between the
+ * restart and the applier's first connection to that database are the exception: they may take positions of the lost
+ * records and be skipped. Close that window by starting the applier (and letting it connect) before accepting clients.
  *
  * <p><b>Group apply.</b> The records queued when the applier looks (at most {@link MirrorSettings#maxGroupTransactions}
  * and about {@link MirrorSettings#maxGroupBytes}) are split by target database; each database's share is sent as ONE
  * pipelined exchange: {@code BEGIN}, per member its {@code search_path} and statements (Parse/Bind/Execute with the
  * application's bytes, COPY data after its Execute), the progress upsert, the dual-write bookkeeping, {@code COMMIT},
- * one Sync. The group is all-or-nothing, so every member stays atomic.
+ * one Sync. The group is all-or-nothing, so every member stays atomic. Extended-protocol statements and the mirror's
+ * own statements become named statements of the connection, parsed once (up to 256 per connection).
  *
  * <p><b>Errors.</b> A transient error (connection lost, {@code 08xxx}, {@code 53xxx}, serialization failure,
  * deadlock, admin shutdown, lock not available) drops the connection and retries the database's share with capped
