@@ -40,12 +40,18 @@ import org.slf4j.LoggerFactory;
  * {@code tandem.mirror_progress} there (written in the same target transaction as the replayed rows) points past it.
  * The applier reads the spool from its oldest record; on first connecting to a database it reads that row and skips
  * the records before it. After a batch is applied everywhere, {@link Spool#acknowledge} lets the spool delete it.
+ * Records are compared by spool position, not by sequence number: when a host crash under {@code fsync: interval}
+ * cut records off the spool's tail after they were applied, the spool continues past the stored position once the
+ * applier shows it ({@code Spool.openReader}), while sequence numbers would repeat. The records appended between the
+ * restart and the applier's first connection to that database are the exception: they may take positions of the lost
+ * records and be skipped. Close that window by starting the applier (and letting it connect) before accepting clients.
  *
  * <p><b>Group apply.</b> The records queued when the applier looks (at most {@link MirrorSettings#maxGroupTransactions}
  * and about {@link MirrorSettings#maxGroupBytes}) are split by target database; each database's share is sent as ONE
  * pipelined exchange: {@code BEGIN}, per member its {@code search_path} and statements (Parse/Bind/Execute with the
  * application's bytes, COPY data after its Execute), the progress upsert, the dual-write bookkeeping, {@code COMMIT},
- * one Sync. The group is all-or-nothing, so every member stays atomic.
+ * one Sync. The group is all-or-nothing, so every member stays atomic. Extended-protocol statements and the mirror's
+ * own statements become named statements of the connection, parsed once (up to 256 per connection).
  *
  * <p><b>Errors.</b> A transient error (connection lost, {@code 08xxx}, {@code 53xxx}, serialization failure,
  * deadlock, admin shutdown, lock not available) drops the connection and retries the database's share with capped
@@ -71,6 +77,7 @@ public final class MirrorApplier implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MirrorApplier.class);
     private static final Duration POLL = Duration.ofMillis(200);
     private static final String REDACTED = "<redacted>";
+    private static final int[] NO_TYPES = new int[0];
 
     private enum State { NEW, RUNNING, PAUSED, CLOSED }
 
@@ -393,7 +400,7 @@ public final class MirrorApplier implements AutoCloseable {
     private void applyGroup(TargetSession session, List<Member> members) {
         Pipeline<Object> pipeline = new Pipeline<>(ByteBufAllocator.DEFAULT);
         try {
-            pipeline.execute(Bookkeeping.BEGIN, "BEGIN");
+            bookkeeping(session, pipeline, Bookkeeping.BEGIN, "BEGIN");
             // set_config(..., true) lasts until COMMIT: each member sets the path it needs, the default included
             String path = session.defaultSearchPath();
             for (int i = 0; i < members.size(); i++) {
@@ -401,7 +408,7 @@ public final class MirrorApplier implements AutoCloseable {
                 String wanted = tx.searchPath().isEmpty() ? session.defaultSearchPath()
                         : tx.searchPath().stream().map(Identifiers::quoteIdentifier).collect(Collectors.joining(", "));
                 if (!wanted.equals(path)) {
-                    pipeline.execute(Bookkeeping.SEARCH_PATH, MirrorSchema.SET_SEARCH_PATH, wanted);
+                    bookkeeping(session, pipeline, Bookkeeping.SEARCH_PATH, MirrorSchema.SET_SEARCH_PATH, wanted);
                     path = wanted;
                 }
                 for (CapturedStatement s : tx.statements()) {
@@ -409,16 +416,17 @@ public final class MirrorApplier implements AutoCloseable {
                 }
             }
             Member last = members.get(members.size() - 1);
-            addProgress(pipeline, last.record());
+            bookkeeping(session, pipeline, Bookkeeping.PROGRESS, MirrorSchema.WRITE_PROGRESS, progress(last.record()));
+            String firstCommit = Long.toString(members.get(0).tx().committedAt());
             if (!session.firstMirroredKnown()) {
-                pipeline.execute(Bookkeeping.DUAL_WRITE, MirrorSchema.FIRST_MIRRORED, session.database(),
-                        Long.toString(members.get(0).tx().committedAt()));
+                bookkeeping(session, pipeline, Bookkeeping.DUAL_WRITE, MirrorSchema.FIRST_MIRRORED,
+                        session.database(), firstCommit);
             }
             if (settings.markDualWriteStart() && !session.markKnown()) {
-                pipeline.execute(Bookkeeping.DUAL_WRITE, MirrorSchema.MARK_AT_FIRST_COMMIT, session.database(),
-                        Long.toString(members.get(0).tx().committedAt()), markedBy());
+                bookkeeping(session, pipeline, Bookkeeping.DUAL_WRITE, MirrorSchema.MARK_AT_FIRST_COMMIT,
+                        session.database(), firstCommit, markedBy());
             }
-            pipeline.execute(Bookkeeping.COMMIT, "COMMIT");
+            bookkeeping(session, pipeline, Bookkeeping.COMMIT, "COMMIT");
         } catch (RuntimeException e) {
             pipeline.discard();
             session.exchangeAbandoned();
@@ -467,10 +475,17 @@ public final class MirrorApplier implements AutoCloseable {
         }
     }
 
-    private void addProgress(Pipeline<Object> pipeline, SpoolRecord record) {
-        pipeline.execute(Bookkeeping.PROGRESS, MirrorSchema.WRITE_PROGRESS, settings.instanceId(),
-                Long.toString(record.sequence()), Long.toString(record.next().segment()),
-                Long.toString(record.next().offset()));
+    /** A statement of the mirror's own, through a named statement of the session: parsed once per connection. */
+    private static void bookkeeping(TargetSession session, Pipeline<Object> pipeline, Bookkeeping slot, String sql,
+                                    String... values) {
+        String[] named = session.statementFor(sql, NO_TYPES);
+        pipeline.execute(slot, named[0], named.length > 1 || named[0].isEmpty(), sql, values);
+    }
+
+    /** Parameters of {@link MirrorSchema#WRITE_PROGRESS} for a record just applied. */
+    private String[] progress(SpoolRecord record) {
+        return new String[] {settings.instanceId(), Long.toString(record.sequence()),
+            Long.toString(record.next().segment()), Long.toString(record.next().offset())};
     }
 
     private String markedBy() {
@@ -490,7 +505,7 @@ public final class MirrorApplier implements AutoCloseable {
             pipeline.execute(Bookkeeping.LEDGER, MirrorSchema.LEDGER, settings.instanceId(), session.database(),
                     Long.toString(member.tx().sessionId()), table.schema(), table.name(), sqlState, message,
                     statement == null ? null : settings.redactSql() ? REDACTED : statement.sql());
-            addProgress(pipeline, member.record());
+            pipeline.execute(Bookkeeping.PROGRESS, MirrorSchema.WRITE_PROGRESS, progress(member.record()));
             pipeline.execute(Bookkeeping.COMMIT, "COMMIT");
         } catch (RuntimeException e) {
             pipeline.discard();

@@ -39,11 +39,16 @@ final class Pipeline<S> {
 
     /** Parse/Bind/Execute of {@code sql} with text parameters (null = SQL NULL). */
     void execute(S slot, String sql, String... textValues) {
+        execute(slot, "", true, sql, textValues);
+    }
+
+    /** Like {@link #execute(Object, String, String...)} through a named statement, parsed only if {@code parse}. */
+    void execute(S slot, String statement, boolean parse, String sql, String... textValues) {
         byte[][] values = new byte[textValues.length][];
         for (int i = 0; i < values.length; i++) {
             values[i] = textValues[i] == null ? null : textValues[i].getBytes(StandardCharsets.UTF_8);
         }
-        execute(slot, sql, NO_TYPES, NO_FORMATS, values);
+        execute(slot, statement, parse, sql, NO_TYPES, NO_FORMATS, values);
     }
 
     void execute(S slot, String sql, int[] types, short[] formats, byte[][] values) {

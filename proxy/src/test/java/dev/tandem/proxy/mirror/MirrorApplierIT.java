@@ -21,7 +21,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -46,7 +48,8 @@ class MirrorApplierIT {
     @BeforeEach
     void createDatabase() {
         db = PG.pair().freshDatabase("mirror");
-        PG.target().execute(db, "CREATE TABLE m (id int, ts timestamptz, v text, tx xid8 DEFAULT pg_current_xact_id())");
+        PG.target().execute(db,
+                "CREATE TABLE m (id int, ts timestamptz, v text, tx xid8 DEFAULT pg_current_xact_id())");
     }
 
     private List<List<String>> rows() {
@@ -115,7 +118,8 @@ class MirrorApplierIT {
         PG.target().execute(db, "CREATE SCHEMA \"Odd Schema\"; CREATE TABLE \"Odd Schema\".m (id int, v text)");
         try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
             f.applier.pause();
-            f.append(tx(db, List.of("Odd Schema", "public"), simple("m", 1, "INSERT INTO m (id, v) VALUES (1, 'odd')")));
+            f.append(tx(db, List.of("Odd Schema", "public"),
+                    simple("m", 1, "INSERT INTO m (id, v) VALUES (1, 'odd')")));
             SpoolPosition last = f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (2, 'default')")));
             f.applier.start();
             f.applier.resume();
@@ -146,6 +150,29 @@ class MirrorApplierIT {
         assertThat(Integer.parseInt(PG.target().queryValue(db, "SELECT count(DISTINCT tx) FROM m")))
                 .isEqualTo((count + MirrorSettings.DEFAULT_GROUP_TRANSACTIONS - 1)
                         / MirrorSettings.DEFAULT_GROUP_TRANSACTIONS);
+    }
+
+    @Test
+    void interleavedDatabasesEachGetTheirOwnRowsAndProgress() throws Exception {
+        String other = PG.pair().freshDatabase("mirror_other");
+        PG.target().execute(other, "CREATE TABLE m (id int, v text)");
+        // the source database "app" is mirrored into this test's database, the other one keeps its name
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target(), false, false, 64, Map.of("app", db))) {
+            SpoolPosition last = null;
+            for (int i = 0; i < 20; i++) {
+                last = f.append(tx(i % 2 == 0 ? "app" : other,
+                        simple("m", 1, "INSERT INTO m (id, v) VALUES (" + i + ", 'x')")));
+            }
+            f.applier.start();
+            f.awaitApplied(last);
+        }
+        assertThat(PG.target().queryValue(db, "SELECT string_agg(id::text, ',' ORDER BY id) FROM m"))
+                .isEqualTo("0,2,4,6,8,10,12,14,16,18");
+        assertThat(PG.target().queryValue(other, "SELECT string_agg(id::text, ',' ORDER BY id) FROM m"))
+                .isEqualTo("1,3,5,7,9,11,13,15,17,19");
+        assertThat(PG.target().queryValue(db, "SELECT sequence FROM tandem.mirror_progress")).isEqualTo("19");
+        assertThat(PG.target().queryValue(other, "SELECT sequence FROM tandem.mirror_progress")).isEqualTo("20");
+        assertThat(PG.target().queryValue(db, "SELECT database FROM tandem.dual_write")).isEqualTo(db);
     }
 
     @Test
@@ -330,7 +357,7 @@ class MirrorApplierIT {
     }
 
     private static List<String> row(String... values) {
-        return new ArrayList<>(java.util.Arrays.asList(values));
+        return new ArrayList<>(Arrays.asList(values));
     }
 
     private static byte[] int4(int v) {

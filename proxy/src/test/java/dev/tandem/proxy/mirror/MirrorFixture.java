@@ -34,6 +34,7 @@ final class MirrorFixture implements AutoCloseable {
     private final boolean markDualWriteStart;
     private final boolean redactSql;
     private final int groupTransactions;
+    private final Map<String, String> databases;
     final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     Spool spool;
     MirrorApplier applier;
@@ -43,6 +44,13 @@ final class MirrorFixture implements AutoCloseable {
     }
 
     MirrorFixture(Path dir, PgServer target, boolean markDualWriteStart, boolean redactSql, int groupTransactions) {
+        this(dir, target, markDualWriteStart, redactSql, groupTransactions, Map.of());
+    }
+
+    /** @param databases {@code target.databases}: source database to target database */
+    MirrorFixture(Path dir, PgServer target, boolean markDualWriteStart, boolean redactSql, int groupTransactions,
+                  Map<String, String> databases) {
+        this.databases = databases;
         this.dir = dir;
         this.target = target;
         this.markDualWriteStart = markDualWriteStart;
@@ -61,7 +69,7 @@ final class MirrorFixture implements AutoCloseable {
         TargetConfig targetConfig = new TargetConfig(target.host(), target.port(), target.user(), "UNUSED_ENV",
                 target.password().isEmpty() ? Optional.empty()
                         : Optional.of(dev.tandem.proxy.config.Secret.of(target.password())),
-                TlsMode.DISABLE, Map.of(), Duration.ofSeconds(5));
+                TlsMode.DISABLE, databases, Duration.ofSeconds(5));
         return new MirrorSettings(INSTANCE, targetConfig, new RetryConfig(Duration.ofMillis(50),
                 Duration.ofMillis(400)), redactSql, markDualWriteStart, groupTransactions,
                 MirrorSettings.DEFAULT_GROUP_BYTES);

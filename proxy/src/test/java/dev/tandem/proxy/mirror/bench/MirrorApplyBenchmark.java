@@ -35,6 +35,7 @@ import java.util.concurrent.TimeUnit;
  * ./mvnw -B -q -pl proxy -am test-compile dependency:build-classpath -Dmdep.outputFile=/tmp/tandem-cp.txt \
  *     -Dmdep.includeScope=test
  * java -cp proxy/target/classes:proxy/target/test-classes:protocol/target/test-classes:$(cat /tmp/tandem-cp.txt) \
+ *     [-Dgroup=transactions per target transaction, default 64] \
  *     dev.tandem.proxy.mirror.bench.MirrorApplyBenchmark [transactions per round, default 20000]
  * </pre>
  */
@@ -90,7 +91,8 @@ public final class MirrorApplyBenchmark {
                     Optional.empty(), TlsMode.DISABLE, Map.of(), Duration.ofSeconds(10));
             MirrorSettings settings = new MirrorSettings("bench-" + round + "-" + System.nanoTime(), targetConfig,
                     new RetryConfig(Duration.ofMillis(100), Duration.ofSeconds(5)), false, false,
-                    Integer.getInteger("group", MirrorSettings.DEFAULT_GROUP_TRANSACTIONS), MirrorSettings.DEFAULT_GROUP_BYTES);
+                    Integer.getInteger("group", MirrorSettings.DEFAULT_GROUP_TRANSACTIONS),
+                    MirrorSettings.DEFAULT_GROUP_BYTES);
             try (MirrorApplier applier = new MirrorApplier(spool, settings, new SimpleMeterRegistry())) {
                 long start = System.nanoTime();
                 applier.start();
