@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +41,8 @@ public final class ShedLedger implements AutoCloseable {
     private final MeterRegistry registry;
     private final Counter shed;
     private final ConcurrentLinkedQueue<Gap> gaps = new ConcurrentLinkedQueue<>();
+    /** Gaps recorded and not yet in the ledger, including those being written right now. */
+    private final AtomicInteger unwritten = new AtomicInteger();
     private final ScheduledExecutorService writer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "tandem-shed-ledger");
         t.setDaemon(true);
@@ -60,6 +63,7 @@ public final class ShedLedger implements AutoCloseable {
     /** Records a transaction the spool did not take; returns at once (callers may be on an event loop). */
     public void record(CapturedTransaction tx, String reason) {
         shed.increment();
+        unwritten.incrementAndGet();
         gaps.add(new Gap(target.targetDatabase(tx.database()), tx, reason));
         log.error("a committed transaction of session {} ({} statement(s) into {}) was not spooled: {}; it is recorded in"
                 + " the divergence ledger for tandem-backfill repair", tx.sessionId(), tx.statements().size(),
@@ -67,7 +71,7 @@ public final class ShedLedger implements AutoCloseable {
     }
 
     public int waiting() {
-        return gaps.size();
+        return unwritten.get();
     }
 
     /** Writes waiting gaps to the target; those it cannot write wait for the next round. */
@@ -81,6 +85,7 @@ public final class ShedLedger implements AutoCloseable {
         for (Gap gap : batch) {
             try {
                 write(gap);
+                unwritten.decrementAndGet();
             } catch (SQLException e) {
                 failed.add(gap);
                 log.debug("cannot write a ledger entry to target database {} yet: {}", gap.targetDatabase(), e.getMessage());

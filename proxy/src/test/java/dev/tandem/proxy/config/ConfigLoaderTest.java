@@ -47,7 +47,7 @@ class ConfigLoaderTest {
                         new TableFilter(List.of(TablePattern.parse("public.metrics")), List.of()),
                         new SpoolConfig(base.resolve("tandem-spool"), 10L << 30, 64L << 20, FsyncPolicy.INTERVAL,
                                 Duration.ofSeconds(1), SpoolFullPolicy.BLOCK),
-                        4, Duration.ofSeconds(30), new RetryConfig(Duration.ofMillis(100), Duration.ofSeconds(30)),
+                        256L << 20, Duration.ofSeconds(30), new RetryConfig(Duration.ofMillis(100), Duration.ofSeconds(30)),
                         false),
                 new AdminConfig(new HostPort("127.0.0.1", 9187), "TANDEM_ADMIN_TOKEN",
                         Optional.of(Secret.of("admin-tok"))),
@@ -107,7 +107,7 @@ class ConfigLoaderTest {
         assertThat(absent.mirror()).isEqualTo(new MirrorConfig(MirrorMode.ASYNC, TableFilter.allHypertables(),
                 new SpoolConfig(Path.of("./tandem-spool"), 10L << 30, 64L << 20, FsyncPolicy.INTERVAL,
                         Duration.ofSeconds(1), SpoolFullPolicy.BLOCK),
-                4, Duration.ofSeconds(30), new RetryConfig(Duration.ofMillis(100), Duration.ofSeconds(30)), false));
+                256L << 20, Duration.ofSeconds(30), new RetryConfig(Duration.ofMillis(100), Duration.ofSeconds(30)), false));
         assertThat(absent.admin()).isEqualTo(new AdminConfig(new HostPort("127.0.0.1", 9187), "TANDEM_ADMIN_TOKEN",
                 Optional.empty()));
         assertThat(absent.limits()).isEqualTo(new LimitsConfig(1000, 1 << 30, 10000, Duration.ofSeconds(60),
@@ -170,8 +170,8 @@ class ConfigLoaderTest {
             target: {databases: {app: ''}}                     => target.databases.app: '' is not a name
             target: '127.0.0.1:5433'                           => target: '127.0.0.1:5433' is not a mapping; expected nested keys
             mirror: {mode: fast}                               => mirror.mode: 'fast' is not one of async|sync|off
-            mirror: {max-transaction-bytes: 0}                 => mirror.max-transaction-bytes: '0' is out of range; allowed 1KiB to 1TiB
-            mirror: {max-transaction-bytes: many}              => mirror.max-transaction-bytes: 'many' is not a size
+            mirror: {max-transaction-bytes: 0}                 => mirror.max-transaction-bytes: '0' is below the minimum of 1KiB
+            mirror: {max-transaction-bytes: many}              => mirror.max-transaction-bytes: 'many' is not a size; expected a number of bytes, optionally with B, KiB, MiB, GiB or TiB (e.g. 512MiB)
             mirror: {sync-timeout: 30}                         => mirror.sync-timeout: '30' has no unit; expected a number with ms, s, m, h or d (e.g. 500ms, 30s, 5m, 1h30m)
             mirror: {tables: {include: [metrics]}}             => mirror.tables.include[0]: 'metrics' is not a schema.table pattern (e.g. public.metrics, public.*, *.metrics)
             mirror: {tables: {exclude: ['public.my-table']}}   => mirror.tables.exclude[0]: 'public.my-table' has '-' outside double quotes; quote such names (e.g. public."my-table")

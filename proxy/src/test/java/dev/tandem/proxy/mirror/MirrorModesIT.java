@@ -1,0 +1,157 @@
+package dev.tandem.proxy.mirror;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.testing.PostgresPairExtension;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.Statement;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Sync mode, a full spool in both policies, the dual-write mark, and the admin view of the mirror. */
+class MirrorModesIT {
+
+    @RegisterExtension
+    static final PostgresPairExtension PG = PostgresPairExtension.embedded();
+
+    static final String TABLE = "CREATE TABLE m (id int PRIMARY KEY, pad text)";
+    /** Makes each mirrored transaction about 4 KiB, so a 1 MiB spool fills up after a few hundred. */
+    static final String PAD = "x".repeat(4096);
+
+    private static String freshDatabase(String name) {
+        String db = PG.pair().freshDatabase(name);
+        PG.pair().executeOnBoth(db, TABLE);
+        return db;
+    }
+
+    @Test
+    void syncModeAnswersTheClientOnlyAfterTheTargetCommitted(@TempDir Path spool) throws Exception {
+        String db = freshDatabase("sync_mode");
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.m",
+                "--mirror-mode", "sync");
+             Connection c = proxy.connect(); PreparedStatement ps = c.prepareStatement("INSERT INTO m (id) VALUES (?)")) {
+            for (int i = 1; i <= 50; i++) {
+                ps.setInt(1, i);
+                ps.executeUpdate();
+                // no waiting: in sync mode the row is on the target when the client hears "committed"
+                assertThat(PG.target().queryValue(db, "SELECT count(*) FROM m WHERE id = " + i)).isEqualTo("1");
+            }
+        }
+    }
+
+    @Test
+    void sessionsWaitWhileTheSpoolIsFullInBlockModeAndLoseNothing(@TempDir Path spool) throws Exception {
+        String db = freshDatabase("spool_block");
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.m",
+                "--set", "mirror.spool.max-bytes=1MiB", "--set", "mirror.spool.segment-bytes=64KiB",
+                "--set", "mirror.spool.on-full=block")) {
+            postAdmin(proxy, "/mirror/pause", 403); // no token configured: mutating endpoints are off
+            java.util.concurrent.atomic.AtomicInteger inserted = new java.util.concurrent.atomic.AtomicInteger();
+            PG.target().stop();
+            Thread writer = new Thread(() -> {
+                try (Connection c = proxy.connect();
+                     PreparedStatement ps = c.prepareStatement("INSERT INTO m (id, pad) VALUES (?, ?)")) {
+                    for (int i = 1; i <= 600; i++) {
+                        ps.setInt(1, i);
+                        ps.setString(2, PAD);
+                        ps.executeUpdate();
+                        inserted.incrementAndGet();
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            try {
+                writer.start();
+                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                int last = -1;
+                while (System.nanoTime() < deadline) {
+                    Thread.sleep(1000);
+                    int now = inserted.get();
+                    if (now == last) {
+                        break; // no progress for a second: the writer is held back
+                    }
+                    last = now;
+                }
+                assertThat(inserted.get()).as("the full spool holds the application back").isBetween(1, 599);
+            } finally {
+                PG.target().start();
+            }
+            writer.join(60_000);
+            assertThat(inserted.get()).isEqualTo(600);
+            proxy.awaitCaughtUp(Duration.ofSeconds(60));
+            proxy.assertIdentical("m");
+            assertThat(PG.target().queryValue(db, "SELECT count(*) FROM m")).isEqualTo("600");
+        }
+    }
+
+    @Test
+    void aFullSpoolInShedModeLedgersWhatItDrops(@TempDir Path spool) throws Exception {
+        String db = freshDatabase("spool_shed");
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.m",
+                "--set", "mirror.spool.max-bytes=1MiB", "--set", "mirror.spool.segment-bytes=64KiB",
+                "--set", "mirror.spool.on-full=shed")) {
+            PG.target().stop();
+            try (Connection c = proxy.connect();
+                 PreparedStatement ps = c.prepareStatement("INSERT INTO m (id, pad) VALUES (?, ?)")) {
+                for (int i = 1; i <= 600; i++) {
+                    ps.setInt(1, i);
+                    ps.setString(2, PAD);
+                    ps.executeUpdate(); // never blocks: the application is not slowed by the target being down
+                }
+            } finally {
+                PG.target().start();
+            }
+            proxy.awaitCaughtUp(Duration.ofSeconds(60));
+            long onTarget = Long.parseLong(PG.target().queryValue(db, "SELECT count(*) FROM m"));
+            long ledgered = Long.parseLong(PG.target().queryValue(db,
+                    "SELECT count(*) FROM tandem.divergence WHERE message LIKE 'not mirrored: the spool was full%'"));
+            assertThat(onTarget).isLessThan(600);
+            assertThat(onTarget + ledgered).as("every committed transaction is either on the target or in the ledger")
+                    .isEqualTo(600);
+            assertThat(proxy.app.registry().get("tandem_spool_shed_transactions_total").counter().count())
+                    .isEqualTo(ledgered);
+        }
+    }
+
+    @Test
+    void theDualWriteMarkIsRecordedOnTheTarget(@TempDir Path spool) throws Exception {
+        String db = freshDatabase("dual_write");
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.m",
+                "--mark-dual-write-start")) {
+            try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
+                s.execute("INSERT INTO m (id) VALUES (1)");
+            }
+            proxy.awaitCaughtUp(Duration.ofSeconds(30));
+            assertThat(PG.target().query(db, "SELECT database, first_mirrored_at IS NOT NULL, marked_at IS NOT NULL"
+                    + " FROM tandem.dual_write")).containsExactly(java.util.List.of(db, "t", "t"));
+            var status = new com.fasterxml.jackson.databind.ObjectMapper().readTree(getAdmin(proxy, "/status"));
+            assertThat(status.get("mode").asText()).isEqualTo("async");
+            assertThat(status.get("mirror").get("databases").get(0).asText()).isEqualTo(db);
+            assertThat(getAdmin(proxy, "/metrics")).contains("tandem_mirror_transactions_total")
+                    .contains("tandem_relay_messages_total").contains("proxy_instance=");
+        }
+    }
+
+    private static String getAdmin(RunningMirrorProxy proxy, String path) throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + proxy.app.adminPort() + path)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        return r.body();
+    }
+
+    private static void postAdmin(RunningMirrorProxy proxy, String path, int expected) throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + proxy.app.adminPort() + path))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(expected);
+    }
+}
