@@ -6,7 +6,8 @@ import picocli.CommandLine.Option;
 
 /** {@code tandem-proxy demo}: the whole flow on embedded PostgreSQL, no external services. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Run a self-contained demo: embedded source and target PostgreSQL, the proxy, and a workload.")
+        description = "Run the whole migration in miniature on embedded PostgreSQL: history on the source, the proxy"
+                + " dual-writing a workload, the dual-write mark, the backfill, verification and a report.")
 public final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--port", defaultValue = "6432", description = "Proxy port to use if free (default: ${DEFAULT-VALUE}).")
@@ -24,8 +25,9 @@ public final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Demo demo = new Demo(System.out);
+        int verify;
         try {
-            demo.run(port, historyDays, workloadRows);
+            verify = demo.run(port, historyDays, workloadRows).backfillVerifyExit();
         } catch (Exception e) {
             demo.close();
             throw e;
@@ -35,6 +37,6 @@ public final class DemoCommand implements Callable<Integer> {
         } else {
             demo.awaitShutdown();
         }
-        return 0;
+        return verify == 0 ? 0 : 1;
     }
 }

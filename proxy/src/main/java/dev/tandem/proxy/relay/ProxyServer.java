@@ -70,8 +70,8 @@ public final class ProxyServer implements AutoCloseable {
                     }
                 });
         server = bootstrap.bind(settings.listen()).sync().channel();
-        log.info("Tandem proxy listening on {} ({} transport), relaying to {}", address(), settings.transport(),
-                settings.source());
+        log.info("Tandem proxy listening on {}:{} ({} transport), relaying to {}:{}", address().getHostString(),
+                address().getPort(), settings.transport(), settings.source().getHostString(), settings.source().getPort());
         return this;
     }
 

@@ -20,9 +20,12 @@ class DemoIT {
             Demo.Report report = demo.run(0, 1, 50);
             String printed = buffer.toString(StandardCharsets.UTF_8);
 
-            assertThat(printed).contains("Point an application at the proxy:").contains(report.connectionString());
+            assertThat(printed).contains("Point an application at the proxy:").contains(report.connectionString())
+                    .contains("source and target agree");
             // one day of history at one row per minute for 3 devices (minus the last hour), plus the workload
             assertThat(report.sourceRows()).isEqualTo(3L * (24 * 60 - 60 + 1) + 50);
+            assertThat(report.targetRows()).as("history backfilled plus the dual-written rows").isEqualTo(report.sourceRows());
+            assertThat(report.backfillVerifyExit()).isZero();
             String jdbc = "jdbc:" + report.connectionString().replace("postgres@", "");
             try (Connection c = DriverManager.getConnection(jdbc, "postgres", "");
                  ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM metrics")) {
