@@ -19,38 +19,14 @@ SCALE=${SCALE:-10}
 TRANSPORT=${TRANSPORT:-auto}
 MODES=${MODES:-"simple extended prepared insert"}
 
-need=()
-command -v pgbench >/dev/null || need+=(postgresql postgresql-client)
-command -v pgbouncer >/dev/null || need+=(pgbouncer)
-ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
-if [ ${#need[@]} -gt 0 ]; then
-  apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-
-[ -f proxy/target/tandem-proxy.jar ] || ./mvnw -B -q -DskipTests package
-
-work=$(mktemp -d /tmp/tandem-bench.XXXXXX)
-chown postgres "$work"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source proxy/bench/lib.sh
+bench_install
+work=$BENCH_WORK
 PG_PORT=$(free_port); BOUNCER_PORT=$(free_port); TANDEM_PORT=$(free_port)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/data" -m fast stop >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-runuser -u postgres -- "$PGBIN/initdb" -D "$work/data" -A trust -U postgres >/dev/null
-runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/data" -l "$work/pg.log" -w \
-  -o "-p $PG_PORT -k $work -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=256MB -c fsync=off -c synchronous_commit=off" \
-  start >/dev/null
+start_cluster source "$PG_PORT"
 pgbench -q -i -s "$SCALE" -h 127.0.0.1 -p "$PG_PORT" -U postgres postgres >/dev/null 2>&1
-psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres postgres -c "CREATE TABLE IF NOT EXISTS bench_insert (t timestamptz, id int, v double precision)"
-echo 'INSERT INTO bench_insert VALUES (:t, :id, 1.5);' > "$work/insert.sql"
-sed -i 's/:t/now()/' "$work/insert.sql"
-echo '\set id random(1, 1000000)' | cat - "$work/insert.sql" > "$work/insert2.sql" && mv "$work/insert2.sql" "$work/insert.sql"
+psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres postgres -c "CREATE TABLE IF NOT EXISTS bench_insert (id bigint, v double precision)"
+printf '%s\n' '\set id random(1, 1000000000)' 'INSERT INTO bench_insert VALUES (:id, :id * 1.5);' > "$work/insert.sql"
 
 cat > "$work/pgbouncer.ini" <<INI
 [databases]
@@ -71,24 +47,16 @@ echo '"postgres" ""' > "$work/userlist.txt"
 chown postgres "$work"/*
 runuser -u postgres -- pgbouncer -d "$work/pgbouncer.ini"
 sleep 0.5
-pids+=("$(cat "$work/pgbouncer.pid")")
+BENCH_PIDS+=("$(cat "$work/pgbouncer.pid")")
 
-java -Dtandem.transport="$TRANSPORT" -jar proxy/target/tandem-proxy.jar --listen "127.0.0.1:$TANDEM_PORT" \
-  --source "127.0.0.1:$PG_PORT" --mirror-mode off --admin-listen 127.0.0.1:0 > "$work/tandem.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do
-  psql -q -h 127.0.0.1 -p "$TANDEM_PORT" -U postgres postgres -c 'select 1' >/dev/null 2>&1 && break
-  sleep 0.2
-done
+start_tandem "$TANDEM_PORT" "$(free_port)" --source "127.0.0.1:$PG_PORT" --source-tls disable --mirror-mode off \
+  --transport "$TRANSPORT"
 
 declare -A TPS LAT
 run_one() { # target port mode
-  local target=$1 port=$2 mode=$3 args out
+  local target=$1 port=$2 mode=$3 args tps lat
   if [ "$mode" = insert ]; then args=(-M prepared -f "$work/insert.sql"); else args=(-S -M "$mode"); fi
-  out=$(pgbench -n -h 127.0.0.1 -p "$port" -U postgres -c "$CLIENTS" -j "$THREADS" -T "$DURATION" "${args[@]}" postgres 2>&1)
-  local tps lat
-  tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | tail -1)
-  lat=$(echo "$out" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p')
+  read -r tps lat < <(run_pgbench "$port" -c "$CLIENTS" -j "$THREADS" -T "$DURATION" "${args[@]}")
   TPS[$target,$mode]=$(python3 -c "print(${TPS[$target,$mode]:-0} + $tps)")
   LAT[$target,$mode]=$(python3 -c "print(${LAT[$target,$mode]:-0} + $lat)")
 }
