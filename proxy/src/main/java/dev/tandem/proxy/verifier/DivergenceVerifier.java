@@ -299,11 +299,15 @@ public final class DivergenceVerifier implements AutoCloseable {
         }
     }
 
+    /** Stops the schedule and removes this verifier's per-table gauges. */
     @Override
     public synchronized void close() {
         if (scheduler != null) {
             scheduler.shutdownNow();
             scheduler = null;
+        }
+        synchronized (runLock) {
+            metrics.close();
         }
     }
 }

@@ -3,7 +3,9 @@ package dev.tandem.proxy.verifier;
 import dev.tandem.protocol.sql.TableName;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -23,7 +25,7 @@ final class VerifierMetrics {
     static final String LEDGER_ENTRIES = "tandem.ledger.entries";
 
     /** The last run's result for one table. */
-    private record TableGauges(AtomicLong rows, AtomicLong buckets) {
+    private record TableGauges(AtomicLong rows, AtomicLong buckets, List<Meter> meters) {
     }
 
     private final MeterRegistry registry;
@@ -43,16 +45,17 @@ final class VerifierMetrics {
 
     void divergence(TableName table, long rows, long buckets) {
         TableGauges gauges = tables.computeIfAbsent(table, t -> {
-            TableGauges g = new TableGauges(new AtomicLong(), new AtomicLong());
-            Gauge.builder(DIVERGENCE_ROWS, g.rows(), AtomicLong::get)
+            AtomicLong rowCount = new AtomicLong();
+            AtomicLong bucketCount = new AtomicLong();
+            Meter rowGauge = Gauge.builder(DIVERGENCE_ROWS, rowCount, AtomicLong::get)
                     .description("Rows that differ between source and target in the closed buckets of the last run")
                     .tag("table", t.toString())
                     .register(registry);
-            Gauge.builder(DIVERGENCE_BUCKETS, g.buckets(), AtomicLong::get)
+            Meter bucketGauge = Gauge.builder(DIVERGENCE_BUCKETS, bucketCount, AtomicLong::get)
                     .description("Time buckets found divergent by the last verification run")
                     .tag("table", t.toString())
                     .register(registry);
-            return g;
+            return new TableGauges(rowCount, bucketCount, List.of(rowGauge, bucketGauge));
         });
         gauges.rows().set(rows);
         gauges.buckets().set(buckets);
@@ -70,6 +73,15 @@ final class VerifierMetrics {
     void finished(Outcome outcome, long epochMillis) {
         runs(outcome).increment();
         lastRunMillis.set(epochMillis);
+    }
+
+    /**
+     * Removes the per-table gauges: a registry keeps the first gauge registered under a name and tags, so a later
+     * verifier (after a restart of this component) could not report through them otherwise.
+     */
+    void close() {
+        tables.values().forEach(g -> g.meters().forEach(registry::remove));
+        tables.clear();
     }
 
     private Counter runs(Outcome outcome) {
