@@ -5,6 +5,7 @@ import dev.tandem.protocol.sql.TableName;
 import dev.tandem.protocol.state.RangeChecksum;
 import dev.tandem.protocol.state.TimeType;
 import dev.tandem.proxy.capture.TargetJdbc;
+import dev.tandem.proxy.config.Durations;
 import dev.tandem.proxy.config.SourceConfig;
 import dev.tandem.proxy.config.TargetConfig;
 import dev.tandem.proxy.config.VerifierConfig;
@@ -115,8 +116,9 @@ public final class DivergenceVerifier implements AutoCloseable {
             });
             long every = config.interval().toMillis();
             scheduler.scheduleWithFixedDelay(this::runOnce, every, every, TimeUnit.MILLISECONDS);
-            log.info("verifier: comparing the closed {} buckets of the last {} of database {} every {} s",
-                    config.bucket(), config.lookback(), sourceDatabase, config.interval().toSeconds());
+            log.info("verifier: comparing the closed {} buckets of the last {} of database {} every {}",
+                    Durations.format(config.bucket()), Durations.format(config.lookback()), sourceDatabase,
+                    Durations.format(config.interval()));
         }
         return this;
     }
@@ -152,7 +154,8 @@ public final class DivergenceVerifier implements AutoCloseable {
     private Outcome compareAll() throws SQLException {
         List<TableName> mirrored = tables.get().stream()
                 .sorted(Comparator.comparing(TableName::toString)).toList();
-        try (Connection t = connect("target", () -> TargetJdbc.connect(target, targetDatabase))) {
+        String targetName = "target " + target.address() + " database " + targetDatabase;
+        try (Connection t = connect(targetName, () -> TargetJdbc.connect(target, targetDatabase))) {
             if (config.mode() == VerifierMode.AUTO && !TableCatalog.hasHypertables(t)) {
                 sayOnce("verifier off for target database " + targetDatabase + ": it has no TimescaleDB hypertables"
                         + " (verifier.enabled: auto; set it to true to verify plain tables)");
@@ -162,7 +165,8 @@ public final class DivergenceVerifier implements AutoCloseable {
                 return Outcome.OK;
             }
             ledger.prepare(t);
-            try (Connection s = connect("source", () -> SourceJdbc.connect(source, sourceDatabase))) {
+            String sourceName = "source " + source.address() + " database " + sourceDatabase;
+            try (Connection s = connect(sourceName, () -> SourceJdbc.connect(source, sourceDatabase))) {
                 boolean divergent = false;
                 boolean failed = false;
                 for (TableName table : mirrored) {
@@ -183,14 +187,13 @@ public final class DivergenceVerifier implements AutoCloseable {
         Connection connect() throws SQLException;
     }
 
-    private Connection connect(String side, Connector connector) throws SQLException {
+    /** A connection with the checksum's session settings and the statement timeout applied. */
+    private Connection connect(String name, Connector connector) throws SQLException {
         Connection c;
         try {
             c = connector.connect();
         } catch (SQLException e) {
-            throw new SQLException("cannot connect to the " + side + " (" + (side.equals("source")
-                    ? source.address() + " database " + sourceDatabase : target.address() + " database "
-                    + targetDatabase) + "): " + e.getMessage(), e.getSQLState(), e);
+            throw new SQLException("cannot connect to the " + name + ": " + e.getMessage(), e.getSQLState(), e);
         }
         try (Statement st = c.createStatement()) {
             st.execute(RangeChecksum.SESSION_SETTINGS + "; SET statement_timeout = "
