@@ -346,6 +346,14 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aVerifierSwitchedOnWithoutASourceUserIsWarned() throws IOException {
+        assertThat(load("verifier: {enabled: true}\n").warnings()).contains("verifier.enabled: true but source.user is"
+                + " not set; the verifier needs its own source connection and stays off");
+        assertThat(load("source: {user: reader}\nverifier: {enabled: true}\n").warnings())
+                .noneMatch(w -> w.startsWith("verifier."));
+    }
+
+    @Test
     void mirroringIntoTheSourceServerIsWarned() {
         Overrides flags = Overrides.builder().set("target", "127.0.0.1:5432", "--target").build();
 

@@ -7,6 +7,8 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.tandem.protocol.sql.TableName;
+import dev.tandem.protocol.state.RangeChecksum;
+import dev.tandem.protocol.state.TimeType;
 import dev.tandem.proxy.config.SourceConfig;
 import dev.tandem.proxy.config.TargetConfig;
 import dev.tandem.proxy.config.TlsMode;
@@ -305,6 +307,37 @@ class DivergenceVerifierIT {
             assertThat(verifier.runOnce()).isEqualTo(Outcome.DIVERGENT);
         }
         assertThat(PG.target().queryValue(db, "SELECT time_column FROM tandem.divergence")).isEqualTo("time");
+    }
+
+    @Test
+    void aTableWithoutAKnownTimeColumnIsLeftOutAndSaidOnce() {
+        insertHistory();
+        PG.pair().executeOnBoth(db, "CREATE TABLE settings (k text, v text)");
+        TableName settings = new TableName("public", "settings");
+        try (DivergenceVerifier verifier = new DivergenceVerifier(config(), source(), target(), db,
+                () -> Set.of(METRICS, settings), () -> Duration.ZERO, "proxy-a", registry)) {
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.OK);
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.OK);
+        }
+        assertThat(logs.list).filteredOn(e -> e.getFormattedMessage().contains("not comparing public.settings"))
+                .singleElement()
+                .satisfies(e -> assertThat(e.getFormattedMessage()).contains("no time column known"));
+    }
+
+    /** The bucket query is served by the time index, not a scan of the table. */
+    @Test
+    void theBucketQueryUsesTheTimeIndex() {
+        PG.source().execute(db, "INSERT INTO metrics SELECT now() - g * interval '1 second', g % 10, g, 'n'"
+                + " FROM generate_series(1, 200000) g; ANALYZE metrics");
+        long end = Instant.now().getEpochSecond() * 1_000_000L;
+        RangeChecksum checksum = new RangeChecksum("public", "metrics", "time", TimeType.TIMESTAMPTZ,
+                List.of(new RangeChecksum.Column("time", "timestamp with time zone"),
+                        new RangeChecksum.Column("device", "integer"),
+                        new RangeChecksum.Column("value", "double precision"),
+                        new RangeChecksum.Column("note", "text")));
+        String plan = PG.source().query(db, "EXPLAIN " + checksum.sql(end - 300_000_000L, end, true)).stream()
+                .map(row -> row.get(0)).reduce("", (a, b) -> a + "\n" + b);
+        assertThat(plan).contains("metrics_time_idx").doesNotContain("Seq Scan");
     }
 
     @Test
