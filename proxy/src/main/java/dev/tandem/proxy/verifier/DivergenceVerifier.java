@@ -20,7 +20,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -30,17 +32,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The live divergence verifier of one source database: while the proxy dual-writes, it compares source and target
- * over the recent <em>closed</em> time buckets of each mirrored table, so operators see divergence within minutes
- * instead of at cutover.
+ * The live divergence verifier: while the proxy dual-writes, it compares source and target over the recent
+ * <em>closed</em> time buckets of each mirrored table, so operators see divergence within minutes instead of at
+ * cutover.
  *
  * <p>Every {@code verifier.interval}, on its own thread (never a relay event loop), for each mirrored table with a
  * known time column, the buckets of {@code verifier.bucket} inside {@code [now - lookback, now - settle)} are compared,
  * where {@code settle} is the mirror lag plus {@code verifier.margin}: newer rows may still be on their way. A bucket
  * is compared by row count and the order-independent checksum {@code tandem-backfill verify} uses
  * ({@link RangeChecksum}), each side in one query bounded by the time column and by
- * {@code verifier.statement-timeout}. The results are exported as metrics (see {@link VerifierMetrics}) and each
- * newly divergent bucket is written once to the target's divergence ledger for {@code tandem-backfill repair}.
+ * {@code verifier.statement-timeout}. The results are exported as metrics (see {@link VerifierMetrics}; a table name
+ * found in several databases reports their sum) and each newly divergent bucket is written once to the divergence
+ * ledger of its target database for {@code tandem-backfill repair}.
  *
  * <p>Failures (a side unreachable, a timeout) end the run with outcome {@code error} and a WARN line; nothing escapes
  * the verifier's thread, and the next run tries again.
@@ -52,46 +55,42 @@ public final class DivergenceVerifier implements AutoCloseable {
     private final VerifierConfig config;
     private final SourceConfig source;
     private final TargetConfig target;
-    private final String sourceDatabase;
-    private final String targetDatabase;
-    private final Supplier<Set<TableName>> tables;
+    private final Supplier<Map<String, Set<TableName>>> mirroredTables;
     private final Supplier<Duration> mirrorLag;
-    private final Clock clock;
+    private final String instanceId;
+    private final Clock clock = Clock.systemUTC();
     private final VerifierMetrics metrics;
     private final TableCatalog catalog;
-    private final DivergenceLedger ledger;
     private final Set<String> said = ConcurrentHashMap.newKeySet();
     private final String disabledReason;
     private final Object runLock = new Object();
     private ScheduledExecutorService scheduler;
 
-    /**
-     * @param sourceDatabase the database clients use on the source; its target database follows
-     *                       {@code target.databases}
-     * @param tables         the mirrored tables of that database, kept fresh by the caller; read once per run
-     * @param mirrorLag      how far the mirror is behind now; buckets younger than this plus the margin are skipped
-     * @param instanceId     written into the ledger entries
-     */
-    public DivergenceVerifier(VerifierConfig config, SourceConfig source, TargetConfig target, String sourceDatabase,
-                              Supplier<Set<TableName>> tables, Supplier<Duration> mirrorLag, String instanceId,
-                              MeterRegistry registry) {
-        this(config, source, target, sourceDatabase, tables, mirrorLag, instanceId, registry, Clock.systemUTC());
+    /** What one table's comparison found, summed over its divergent buckets. */
+    private record TableResult(long rows, long buckets) {
+
+        TableResult plus(TableResult other) {
+            return new TableResult(rows + other.rows, buckets + other.buckets);
+        }
     }
 
-    DivergenceVerifier(VerifierConfig config, SourceConfig source, TargetConfig target, String sourceDatabase,
-                       Supplier<Set<TableName>> tables, Supplier<Duration> mirrorLag, String instanceId,
-                       MeterRegistry registry, Clock clock) {
+    /**
+     * @param mirroredTables source database → its mirrored tables, kept fresh by the caller and read once per run; a
+     *                       database's target database follows {@code target.databases}
+     * @param mirrorLag      how far the mirror is behind now; buckets younger than this plus the margin are left out
+     * @param instanceId     written into the ledger entries
+     */
+    public DivergenceVerifier(VerifierConfig config, SourceConfig source, TargetConfig target,
+                              Supplier<Map<String, Set<TableName>>> mirroredTables, Supplier<Duration> mirrorLag,
+                              String instanceId, MeterRegistry registry) {
         this.config = config;
         this.source = source;
         this.target = target;
-        this.sourceDatabase = sourceDatabase;
-        this.targetDatabase = target.targetDatabase(sourceDatabase);
-        this.tables = tables;
+        this.mirroredTables = mirroredTables;
         this.mirrorLag = mirrorLag;
-        this.clock = clock;
+        this.instanceId = instanceId;
         this.metrics = new VerifierMetrics(registry);
         this.catalog = new TableCatalog(config.timeColumns());
-        this.ledger = new DivergenceLedger(instanceId, targetDatabase);
         if (config.mode() == VerifierMode.OFF) {
             disabledReason = "verifier disabled (verifier.enabled: false)";
         } else if (source.user().isEmpty()) {
@@ -110,20 +109,24 @@ public final class DivergenceVerifier implements AutoCloseable {
         }
         if (scheduler == null) {
             scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "tandem-verifier-" + sourceDatabase);
+                Thread t = new Thread(r, "tandem-verifier");
                 t.setDaemon(true);
                 return t;
             });
             long every = config.interval().toMillis();
             scheduler.scheduleWithFixedDelay(this::runOnce, every, every, TimeUnit.MILLISECONDS);
-            log.info("verifier: comparing the closed {} buckets of the last {} of database {} every {}",
-                    Durations.format(config.bucket()), Durations.format(config.lookback()), sourceDatabase,
+            log.info("verifier: comparing the closed {} buckets of the last {} every {}",
+                    Durations.format(config.bucket()), Durations.format(config.lookback()),
                     Durations.format(config.interval()));
         }
         return this;
     }
 
-    /** One verification run now, on the calling thread; never throws. Runs do not overlap. */
+    /**
+     * One verification run of every database now, on the calling thread; never throws. Runs do not overlap.
+     *
+     * @return {@code SKIPPED} when the verifier is off, or {@code auto} found no hypertables in any database
+     */
     public Outcome runOnce() {
         if (disabledReason != null) {
             return Outcome.SKIPPED;
@@ -134,26 +137,49 @@ public final class DivergenceVerifier implements AutoCloseable {
     }
 
     private Outcome run() {
-        Outcome outcome;
+        Map<TableName, TableResult> results = new TreeMap<>(Comparator.comparing(TableName::toString));
+        Outcome outcome = Outcome.SKIPPED;
+        Map<String, Set<TableName>> databases;
         try {
-            outcome = compareAll();
-        } catch (SQLException e) {
-            log.warn("verifier: run for database {} failed: {} (SQLSTATE {})", sourceDatabase, e.getMessage(),
-                    e.getSQLState());
-            outcome = Outcome.ERROR;
+            databases = new TreeMap<>(mirroredTables.get());
         } catch (RuntimeException e) {
-            log.warn("verifier: run for database {} failed: {}", sourceDatabase, e.toString());
+            log.warn("verifier: cannot tell which tables are mirrored: {}", e.toString());
+            databases = Map.of();
             outcome = Outcome.ERROR;
         }
+        if (databases.isEmpty() && outcome == Outcome.SKIPPED) {
+            outcome = Outcome.OK;
+        }
+        for (Map.Entry<String, Set<TableName>> database : databases.entrySet()) {
+            Outcome found;
+            try {
+                found = compareDatabase(database.getKey(), database.getValue(), results);
+            } catch (SQLException e) {
+                log.warn("verifier: run for database {} failed: {} (SQLSTATE {})", database.getKey(), e.getMessage(),
+                        e.getSQLState());
+                found = Outcome.ERROR;
+            } catch (RuntimeException e) {
+                log.warn("verifier: run for database {} failed: {}", database.getKey(), e.toString());
+                found = Outcome.ERROR;
+            }
+            outcome = worse(outcome, found);
+        }
+        results.forEach((table, result) -> metrics.divergence(table, result.rows(), result.buckets()));
         if (outcome != Outcome.SKIPPED) {
             metrics.finished(outcome, clock.millis());
         }
         return outcome;
     }
 
-    private Outcome compareAll() throws SQLException {
-        List<TableName> mirrored = tables.get().stream()
-                .sorted(Comparator.comparing(TableName::toString)).toList();
+    /** Error beats divergent beats ok beats skipped. */
+    private static Outcome worse(Outcome a, Outcome b) {
+        List<Outcome> order = List.of(Outcome.SKIPPED, Outcome.OK, Outcome.DIVERGENT, Outcome.ERROR);
+        return order.indexOf(a) >= order.indexOf(b) ? a : b;
+    }
+
+    private Outcome compareDatabase(String sourceDatabase, Set<TableName> tables, Map<TableName, TableResult> results)
+            throws SQLException {
+        String targetDatabase = target.targetDatabase(sourceDatabase);
         String targetName = "target " + target.address() + " database " + targetDatabase;
         try (Connection t = connect(targetName, () -> TargetJdbc.connect(target, targetDatabase))) {
             if (config.mode() == VerifierMode.AUTO && !TableCatalog.hasHypertables(t)) {
@@ -161,24 +187,28 @@ public final class DivergenceVerifier implements AutoCloseable {
                         + " (verifier.enabled: auto; set it to true to verify plain tables)");
                 return Outcome.SKIPPED;
             }
-            if (mirrored.isEmpty()) {
+            if (tables.isEmpty()) {
                 return Outcome.OK;
             }
+            DivergenceLedger ledger = new DivergenceLedger(instanceId, targetDatabase);
             ledger.prepare(t);
             String sourceName = "source " + source.address() + " database " + sourceDatabase;
             try (Connection s = connect(sourceName, () -> SourceJdbc.connect(source, sourceDatabase))) {
-                boolean divergent = false;
-                boolean failed = false;
-                for (TableName table : mirrored) {
+                Outcome outcome = Outcome.OK;
+                for (TableName table : tables.stream().sorted(Comparator.comparing(TableName::toString)).toList()) {
                     try {
-                        divergent |= compareTable(s, t, table);
+                        TableResult result = compareTable(s, t, ledger, sourceDatabase, table);
+                        if (result != null) {
+                            results.merge(table, result, TableResult::plus);
+                            outcome = worse(outcome, result.buckets() > 0 ? Outcome.DIVERGENT : Outcome.OK);
+                        }
                     } catch (SQLException e) {
-                        failed = true;
+                        outcome = Outcome.ERROR;
                         log.warn("verifier: cannot compare {} in database {}: {} (SQLSTATE {})", table, sourceDatabase,
                                 e.getMessage(), e.getSQLState());
                     }
                 }
-                return failed ? Outcome.ERROR : divergent ? Outcome.DIVERGENT : Outcome.OK;
+                return outcome;
             }
         }
     }
@@ -205,18 +235,23 @@ public final class DivergenceVerifier implements AutoCloseable {
         return c;
     }
 
-    /** @return true when some bucket diverged */
-    private boolean compareTable(Connection s, Connection t, TableName table) throws SQLException {
+    /** @return what the table's closed buckets show, or null when the table is not compared */
+    private TableResult compareTable(Connection s, Connection t, DivergenceLedger ledger, String sourceDatabase,
+                                     TableName table) throws SQLException {
         TableCatalog.Description description = catalog.describe(s, t, table);
         if (description instanceof TableCatalog.Skipped skipped) {
             sayOnce("verifier: not comparing " + table + " of database " + sourceDatabase + ": " + skipped.reason());
-            return false;
+            return null;
         }
         VerifiedTable verified = (VerifiedTable) description;
-        List<Bucket> buckets = buckets(s, verified);
+        if (verified.checksum().timeType().isInteger() && config.integerBucket() == 0) {
+            sayOnce("verifier: not comparing " + table + " of database " + sourceDatabase + ": its time column is an"
+                    + " integer; set verifier.integer-bucket to a bucket width in the column's units");
+            return null;
+        }
         long rows = 0;
         long divergentBuckets = 0;
-        for (Bucket bucket : buckets) {
+        for (Bucket bucket : buckets(s, verified)) {
             String sql = verified.checksum().sql(bucket.start(), bucket.end(), verified.recordHash());
             Digest onSource = Digest.of(s, sql);
             Digest onTarget = Digest.of(t, sql);
@@ -236,33 +271,27 @@ public final class DivergenceVerifier implements AutoCloseable {
                         divergent.sourceRows(), divergent.targetRows(), divergent.checksumsEqual() ? "equal" : "differ");
             }
         }
-        metrics.divergence(table, rows, divergentBuckets);
-        return divergentBuckets > 0;
+        return new TableResult(rows, divergentBuckets);
     }
 
     /** The closed buckets to compare now, oldest first. */
     private List<Bucket> buckets(Connection s, VerifiedTable table) throws SQLException {
         Duration settle = mirrorLag.get().plus(config.margin());
-        TimeType type = table.checksum().timeType();
-        if (!type.isInteger()) {
+        if (!table.checksum().timeType().isInteger()) {
             long now = micros(clock.instant());
             return Bucket.within(now - micros(config.lookback()), now - micros(settle), micros(config.bucket()));
-        }
-        long width = config.integerBucket();
-        if (width == 0) {
-            sayOnce("verifier: not comparing " + table.name() + " of database " + sourceDatabase + ": its time column"
-                    + " is an integer; set verifier.integer-bucket to a bucket width in the column's units");
-            return List.of();
         }
         Long newest = newest(s, table);
         if (newest == null) {
             return List.of();
         }
-        // durations become widths: lookback and settle span as many integer buckets as they span duration buckets
-        double perBucket = (double) width / config.bucket().toNanos();
+        // an integer column has no clock: its newest value stands for now, and lookback and settle span as many
+        // integer buckets as they span duration buckets
+        long width = config.integerBucket();
+        double perNano = (double) width / config.bucket().toNanos();
         long end = newest + 1;
-        long lookback = (long) Math.floor(config.lookback().toNanos() * perBucket);
-        long settleUnits = (long) Math.ceil(settle.toNanos() * perBucket);
+        long lookback = (long) Math.floor(config.lookback().toNanos() * perNano);
+        long settleUnits = (long) Math.ceil(settle.toNanos() * perNano);
         return Bucket.within(end - lookback, end - settleUnits, width);
     }
 
@@ -302,7 +331,7 @@ public final class DivergenceVerifier implements AutoCloseable {
         }
     }
 
-    /** Stops the schedule and removes this verifier's per-table gauges. */
+    /** Stops the schedule and removes this verifier's gauges. */
     @Override
     public synchronized void close() {
         if (scheduler != null) {

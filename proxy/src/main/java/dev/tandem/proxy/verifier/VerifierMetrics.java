@@ -31,10 +31,11 @@ final class VerifierMetrics {
     private final MeterRegistry registry;
     private final Map<TableName, TableGauges> tables = new ConcurrentHashMap<>();
     private final AtomicLong lastRunMillis = new AtomicLong();
+    private final Meter lastRun;
 
     VerifierMetrics(MeterRegistry registry) {
         this.registry = registry;
-        Gauge.builder(LAST_RUN, lastRunMillis, millis -> millis.get() / 1000.0)
+        this.lastRun = Gauge.builder(LAST_RUN, lastRunMillis, millis -> millis.get() / 1000.0)
                 .description("Unix time at which the last verification run finished")
                 .baseUnit("seconds")
                 .register(registry);
@@ -76,12 +77,13 @@ final class VerifierMetrics {
     }
 
     /**
-     * Removes the per-table gauges: a registry keeps the first gauge registered under a name and tags, so a later
+     * Removes the gauges: a registry keeps the first gauge registered under a name and tags, so a later
      * verifier (after a restart of this component) could not report through them otherwise.
      */
     void close() {
         tables.values().forEach(g -> g.meters().forEach(registry::remove));
         tables.clear();
+        registry.remove(lastRun);
     }
 
     private Counter runs(Outcome outcome) {

@@ -92,7 +92,7 @@ class DivergenceVerifierIT {
     }
 
     private DivergenceVerifier verifier(VerifierConfig config, SourceConfig source, Duration lag) {
-        return new DivergenceVerifier(config, source, target(), db, () -> Set.of(METRICS), () -> lag, "proxy-a",
+        return new DivergenceVerifier(config, source, target(), () -> Map.of(db, Set.of(METRICS)), () -> lag, "proxy-a",
                 registry);
     }
 
@@ -133,11 +133,11 @@ class DivergenceVerifierIT {
             assertThat(verifier.runOnce()).isEqualTo(Outcome.OK);
             assertThat(gauge(VerifierMetrics.DIVERGENCE_ROWS)).isZero();
             assertThat(gauge(VerifierMetrics.DIVERGENCE_BUCKETS)).isZero();
+            assertThat(registry.get(VerifierMetrics.LAST_RUN).gauge().value())
+                    .isGreaterThan(Instant.now().minusSeconds(600).getEpochSecond());
         }
         assertThat(runs("ok")).isEqualTo(1);
         assertThat(runs("divergent")).isZero();
-        assertThat(registry.get(VerifierMetrics.LAST_RUN).gauge().value())
-                .isGreaterThan(Instant.now().minusSeconds(600).getEpochSecond());
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence")).isEqualTo("0");
     }
 
@@ -170,6 +170,22 @@ class DivergenceVerifierIT {
         // repair's view of the ledger: the text bounds parse back to the bucket
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM metrics m JOIN tandem.divergence d"
                 + " ON m.time >= d.range_start::timestamptz AND m.time < d.range_end::timestamptz")).isEqualTo("9");
+    }
+
+    @Test
+    void everyDatabaseIsComparedAndLedgeredInItsOwnTargetDatabase() {
+        insertHistory();
+        String other = PG.pair().freshDatabase("verifier");
+        PG.pair().executeOnBoth(other, CREATE);
+        PG.pair().executeOnBoth(other, "INSERT INTO metrics VALUES ('" + base.plusSeconds(1) + "', 1, 1, 'a')");
+        PG.target().execute(other, "INSERT INTO metrics VALUES ('" + base.plusSeconds(2) + "', 2, 2, 'b')");
+        try (DivergenceVerifier verifier = new DivergenceVerifier(config(), source(), target(),
+                () -> Map.of(db, Set.of(METRICS), other, Set.of(METRICS)), () -> Duration.ZERO, "proxy-a", registry)) {
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.DIVERGENT);
+            assertThat(gauge(VerifierMetrics.DIVERGENCE_ROWS)).isEqualTo(1);
+        }
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence")).isEqualTo("0");
+        assertThat(PG.target().queryValue(other, "SELECT database FROM tandem.divergence")).isEqualTo(other);
     }
 
     private List<String> ledgerRow(Instant start, String message) {
@@ -222,7 +238,7 @@ class DivergenceVerifierIT {
         PG.target().execute(db, "UPDATE shapes SET at = point(3, 5) WHERE at[1] = 4");
         TableName shapes = new TableName("public", "shapes");
         VerifierConfig config = config(VerifierMode.ON, Duration.ofSeconds(10), Map.of(shapes, "time"));
-        try (DivergenceVerifier verifier = new DivergenceVerifier(config, source(), target(), db, () -> Set.of(shapes),
+        try (DivergenceVerifier verifier = new DivergenceVerifier(config, source(), target(), () -> Map.of(db, Set.of(shapes)),
                 () -> Duration.ZERO, "proxy-a", registry)) {
             assertThat(verifier.runOnce()).isEqualTo(Outcome.DIVERGENT);
             assertThat(registry.get(VerifierMetrics.DIVERGENCE_ROWS).tag("table", "public.shapes").gauge().value())
@@ -314,8 +330,8 @@ class DivergenceVerifierIT {
         insertHistory();
         PG.pair().executeOnBoth(db, "CREATE TABLE settings (k text, v text)");
         TableName settings = new TableName("public", "settings");
-        try (DivergenceVerifier verifier = new DivergenceVerifier(config(), source(), target(), db,
-                () -> Set.of(METRICS, settings), () -> Duration.ZERO, "proxy-a", registry)) {
+        try (DivergenceVerifier verifier = new DivergenceVerifier(config(), source(), target(),
+                () -> Map.of(db, Set.of(METRICS, settings)), () -> Duration.ZERO, "proxy-a", registry)) {
             assertThat(verifier.runOnce()).isEqualTo(Outcome.OK);
             assertThat(verifier.runOnce()).isEqualTo(Outcome.OK);
         }
@@ -351,7 +367,7 @@ class DivergenceVerifierIT {
         // 1000 units per 5 minute bucket: lookback 1 h = 12000 units, settle 1 min = 200 units
         VerifierConfig config = new VerifierConfig(VerifierMode.ON, Duration.ofMinutes(1), Duration.ofHours(1),
                 Duration.ofMinutes(5), Duration.ofMinutes(1), Duration.ofSeconds(10), 1000, Map.of(ticks, "t"));
-        try (DivergenceVerifier verifier = new DivergenceVerifier(config, source(), target(), db, () -> Set.of(ticks),
+        try (DivergenceVerifier verifier = new DivergenceVerifier(config, source(), target(), () -> Map.of(db, Set.of(ticks)),
                 () -> Duration.ZERO, "proxy-a", registry)) {
             assertThat(verifier.runOnce()).isEqualTo(Outcome.DIVERGENT);
         }
