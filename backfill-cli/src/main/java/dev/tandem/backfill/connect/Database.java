@@ -3,17 +3,15 @@ package dev.tandem.backfill.connect;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.tandem.backfill.BackfillException;
+import dev.tandem.protocol.state.RangeChecksum;
 import java.sql.Connection;
 import java.sql.SQLException;
 
 /**
  * A pool of connections to one side. Every session gets the same settings, so text output (COPY text fallback, verify
- * checksums) is byte-identical on source and target: {@value #SESSION_SETTINGS}.
+ * checksums) is byte-identical on source and target: {@link RangeChecksum#SESSION_SETTINGS}.
  */
 public final class Database implements AutoCloseable {
-
-    public static final String SESSION_SETTINGS =
-            "SET extra_float_digits = 3; SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'; SET IntervalStyle = 'postgres'";
 
     private final String role;
     private final ConnectionSpec spec;
@@ -37,7 +35,7 @@ public final class Database implements AutoCloseable {
         config.setMaximumPoolSize(size);
         config.setMinimumIdle(0);
         config.setPoolName("tandem-backfill-" + role);
-        config.setConnectionInitSql(SESSION_SETTINGS);
+        config.setConnectionInitSql(RangeChecksum.SESSION_SETTINGS);
         config.setConnectionTimeout(30_000);
         try {
             // the pool opens its first connection here, so a wrong host or password fails now, with the server's reason

@@ -5,7 +5,7 @@ import dev.tandem.backfill.BackfillException;
 import dev.tandem.backfill.ExitCodes;
 import dev.tandem.backfill.connect.Database;
 import dev.tandem.backfill.connect.TargetOptions;
-import dev.tandem.backfill.plan.TimeType;
+import dev.tandem.protocol.state.TimeType;
 import dev.tandem.backfill.plan.TimescaleCatalog;
 import dev.tandem.backfill.state.BackfillSchema;
 import java.sql.Connection;

@@ -4,6 +4,7 @@ import dev.tandem.backfill.BackfillException;
 import dev.tandem.backfill.state.BackfillSchema;
 import dev.tandem.backfill.state.TaskStore;
 import dev.tandem.protocol.sql.Identifiers;
+import dev.tandem.protocol.state.TimeType;
 import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.PreparedStatement;

@@ -1,6 +1,7 @@
 package dev.tandem.backfill.plan;
 
 import dev.tandem.backfill.BackfillException;
+import dev.tandem.protocol.state.TimeType;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

@@ -1,5 +1,6 @@
 package dev.tandem.backfill.plan;
 
+import dev.tandem.protocol.state.TimeType;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.Locale;

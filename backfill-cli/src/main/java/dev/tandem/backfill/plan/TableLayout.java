@@ -2,6 +2,8 @@ package dev.tandem.backfill.plan;
 
 import dev.tandem.backfill.BackfillException;
 import dev.tandem.protocol.sql.Identifiers;
+import dev.tandem.protocol.state.RangeChecksum;
+import dev.tandem.protocol.state.TimeType;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -85,12 +87,7 @@ public record TableLayout(String schema, String table, String timeColumn, TimeTy
 
     /** {@code "t" >= 'a'::type AND "t" < 'b'::type}. */
     public String rangePredicate(long start, long end) {
-        return rangePredicate("", start, end);
-    }
-
-    private String rangePredicate(String qualifier, long start, long end) {
-        String t = qualifier + Identifiers.quoteIdentifier(timeColumn);
-        return t + " >= " + timeType.literal(start) + " AND " + t + " < " + timeType.literal(end);
+        return timeType.rangePredicate(Identifiers.quoteIdentifier(timeColumn), start, end);
     }
 
     private String format() {
@@ -111,25 +108,9 @@ public record TableLayout(String schema, String table, String timeColumn, TimeTy
         return "DELETE FROM " + quotedTable() + " WHERE " + rangePredicate(start, end);
     }
 
-    /**
-     * Row count, min and max time, and an order-independent checksum: the sum of a 64-bit hash of each row, built from the
-     * columns in the source's order. With {@code recordHash} the row is hashed by its columns' own hash functions
-     * ({@code hash_record_extended}, the ones hash partitioning relies on to be stable), otherwise its text is hashed;
-     * identical session settings on both sides make that text identical.
-     */
-    public String digestSql(long start, long end, boolean recordHash) {
-        String t = Identifiers.quoteIdentifier(timeColumn);
-        String row = "ROW(" + copiedColumns().stream().map(c -> "r." + Identifiers.quoteIdentifier(c.name()))
-                .collect(Collectors.joining(", ")) + ")";
-        String hash = recordHash ? "hash_record_extended(" + row + ", 0)" : "hashtextextended((" + row + ")::text, 0)";
-        return "SELECT count(*), min(r." + t + ")::text, max(r." + t + ")::text, "
-                + "coalesce(sum(" + hash + "::numeric), 0)::text "
-                + "FROM " + quotedTable() + " r WHERE " + rangePredicate("r.", start, end);
-    }
-
-    /** Fails (SQLSTATE 42883) when some column type has no extended hash function, so rows must be hashed as text. */
-    public String recordHashProbeSql() {
-        return "SELECT hash_record_extended(ROW(" + copiedColumns().stream().map(c -> "NULL::" + c.type())
-                .collect(Collectors.joining(", ")) + "), 0)";
+    /** What verify compares for each range: the checksum over the copied columns, in the source's order. */
+    public RangeChecksum checksum() {
+        return new RangeChecksum(schema, table, timeColumn, timeType,
+                copiedColumns().stream().map(c -> new RangeChecksum.Column(c.name(), c.type())).toList());
     }
 }

@@ -1,6 +1,6 @@
 package dev.tandem.backfill.state;
 
-import dev.tandem.backfill.plan.TimeType;
+import dev.tandem.protocol.state.TimeType;
 
 /** One planned range of one table. */
 public record Task(long id, String schema, String table, String timeColumn, TimeType timeType, long start, long end,

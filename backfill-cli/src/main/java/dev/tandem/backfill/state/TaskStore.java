@@ -1,6 +1,6 @@
 package dev.tandem.backfill.state;
 
-import dev.tandem.backfill.plan.TimeType;
+import dev.tandem.protocol.state.TimeType;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

@@ -1,6 +1,7 @@
 package dev.tandem.backfill.verify;
 
 import dev.tandem.backfill.plan.TableLayout;
+import dev.tandem.protocol.state.RangeChecksum;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -11,15 +12,15 @@ import java.util.Objects;
 
 /**
  * What verify compares for one range on one side: row count, min and max time, and the order-independent checksum of the
- * full row contents (see {@link TableLayout#digestSql}).
+ * full row contents (see {@link RangeChecksum}).
  */
 public record RangeDigest(long rows, String min, String max, String checksum) {
 
-    /** @param recordHash see {@link TableLayout#digestSql} */
+    /** @param recordHash see {@link RangeChecksum#sql} */
     public static RangeDigest of(Connection connection, TableLayout layout, long start, long end, boolean recordHash)
             throws SQLException {
         try (Statement s = connection.createStatement();
-             ResultSet rs = s.executeQuery(layout.digestSql(start, end, recordHash))) {
+             ResultSet rs = s.executeQuery(layout.checksum().sql(start, end, recordHash))) {
             rs.next();
             return new RangeDigest(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4));
         }
@@ -28,10 +29,10 @@ public record RangeDigest(long rows, String min, String max, String checksum) {
     /** True when every column of the table has an extended hash function (on this server). */
     public static boolean recordHashable(Connection connection, TableLayout layout) throws SQLException {
         try (Statement s = connection.createStatement()) {
-            s.executeQuery(layout.recordHashProbeSql()).close();
+            s.executeQuery(layout.checksum().recordHashProbeSql()).close();
             return true;
         } catch (SQLException e) {
-            if ("42883".equals(e.getSQLState())) {
+            if (RangeChecksum.NO_RECORD_HASH_SQLSTATE.equals(e.getSQLState())) {
                 return false;
             }
             throw e;

@@ -3,6 +3,7 @@ package dev.tandem.backfill.plan;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tandem.protocol.state.TimeType;
 import org.junit.jupiter.api.Test;
 
 class SliceTest {

@@ -7,13 +7,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.tandem.protocol.sql.Identifiers;
+import dev.tandem.protocol.sql.TableName;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -118,7 +122,9 @@ public final class ConfigLoader {
         if (listen.port() != 0 && listen.equals(admin.listen())) {
             root.section("admin").problem("listen", "'" + admin.listen() + "' is the same address as listen");
         }
-        return new ProxyConfig(listen, source, tls, target, mirror, admin, limits, logging, instanceId, shutdown);
+        VerifierConfig verifier = verifier(root.section("verifier"));
+        return new ProxyConfig(listen, source, tls, target, mirror, admin, limits, logging, instanceId, shutdown,
+                verifier);
     }
 
     private static SourceConfig source(Section section, Map<String, String> env) {
@@ -215,6 +221,56 @@ public final class ConfigLoader {
                 section.choice("fsync", FsyncPolicy.class, Defaults.SPOOL_FSYNC),
                 section.duration("fsync-interval", Defaults.SPOOL_FSYNC_INTERVAL, POSITIVE),
                 section.choice("on-full", SpoolFullPolicy.class, Defaults.SPOOL_ON_FULL));
+    }
+
+    private static VerifierConfig verifier(Section section) {
+        VerifierMode mode = verifierMode(section);
+        Duration interval = section.duration("interval", Defaults.VERIFIER_INTERVAL, POSITIVE);
+        Duration lookback = section.duration("lookback", Defaults.VERIFIER_LOOKBACK, POSITIVE);
+        Duration bucket = section.duration("bucket", Defaults.VERIFIER_BUCKET, POSITIVE);
+        Duration margin = section.duration("margin", Defaults.VERIFIER_MARGIN, Duration.ZERO);
+        Duration statementTimeout = section.duration("statement-timeout", Defaults.VERIFIER_STATEMENT_TIMEOUT, POSITIVE);
+        long integerBucket = section.wholeNumber("integer-bucket", 0, 0, Long.MAX_VALUE);
+        if (bucket.compareTo(lookback) > 0) {
+            section.problem("bucket", "'" + Durations.format(bucket) + "' is longer than verifier.lookback ("
+                    + Durations.format(lookback) + ")");
+        }
+        Map<String, String> texts = section.textMap("time-columns");
+        Map<TableName, String> timeColumns = new LinkedHashMap<>();
+        for (Map.Entry<String, String> entry : texts.entrySet()) {
+            String key = "time-columns." + entry.getKey();
+            try {
+                List<String> parts = Identifiers.parseQualifiedName(entry.getKey());
+                if (parts.size() != 2) {
+                    section.problem(key, "is not schema.table; write the table with its schema, e.g. public.metrics");
+                    continue;
+                }
+                timeColumns.put(new TableName(parts.get(0), parts.get(1)), Identifiers.normalize(entry.getValue().strip()));
+            } catch (IllegalArgumentException e) {
+                section.problem(key, "is not a table name: " + e.getMessage());
+            }
+        }
+        return new VerifierConfig(mode, interval, lookback, bucket, margin, statementTimeout, integerBucket,
+                timeColumns);
+    }
+
+    /** YAML reads unquoted {@code true}/{@code false} as booleans; both they and the quoted words mean the same. */
+    private static VerifierMode verifierMode(Section section) {
+        Optional<String> text = section.optionalText("enabled");
+        if (text.isEmpty()) {
+            return VerifierMode.AUTO;
+        }
+        switch (text.get().strip().toLowerCase(Locale.ROOT)) {
+            case "auto":
+                return VerifierMode.AUTO;
+            case "true", "yes", "on":
+                return VerifierMode.ON;
+            case "false", "no", "off":
+                return VerifierMode.OFF;
+            default:
+                section.problem("enabled", "'" + text.get() + "' is not one of auto|true|false");
+                return VerifierMode.AUTO;
+        }
     }
 
     private static AdminConfig admin(Section section, Map<String, String> env) {

@@ -37,6 +37,12 @@ final class Defaults {
     static final String IDLE_TIMEOUT = "0";
     static final String INSTANCE_ID = "tandem";
     static final String SHUTDOWN_GRACE_PERIOD = "30s";
+    static final String VERIFIER_MODE = "auto";
+    static final String VERIFIER_INTERVAL = "60s";
+    static final String VERIFIER_LOOKBACK = "1h";
+    static final String VERIFIER_BUCKET = "5m";
+    static final String VERIFIER_MARGIN = "1m";
+    static final String VERIFIER_STATEMENT_TIMEOUT = "10s";
 
     private Defaults() {
     }

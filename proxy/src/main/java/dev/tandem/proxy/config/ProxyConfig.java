@@ -11,10 +11,11 @@ import java.util.Optional;
  * @param tls        client-facing TLS; empty means SSLRequest is answered with 'N'
  * @param instanceId this proxy's name among several behind one load balancer; keys its progress on the target and
  *                   labels its metrics
+ * @param verifier   the live divergence verifier
  */
 public record ProxyConfig(HostPort listen, SourceConfig source, Optional<ClientTlsConfig> tls, TargetConfig target,
                           MirrorConfig mirror, AdminConfig admin, LimitsConfig limits, LoggingConfig logging,
-                          String instanceId, ShutdownConfig shutdown) {
+                          String instanceId, ShutdownConfig shutdown, VerifierConfig verifier) {
 
     /**
      * Things that are allowed but probably not intended, one line each, for the proxy to log at start-up: a missing
@@ -41,6 +42,10 @@ public record ProxyConfig(HostPort listen, SourceConfig source, Optional<ClientT
         }
         if (mirroring && mirror.tables().includesHypertables()) {
             warnings.add("mirror.tables.include: empty; mirroring every TimescaleDB hypertable and no other table");
+        }
+        if (verifier.mode() == VerifierMode.ON && source.user().isEmpty()) {
+            warnings.add("verifier.enabled: true but source.user is not set; the verifier needs its own source"
+                    + " connection and stays off");
         }
         return List.copyOf(warnings);
     }

@@ -71,6 +71,25 @@ final class Section {
         });
     }
 
+    long wholeNumber(String key, long defaultValue, long min, long max) {
+        return parsed(key, Long.toString(defaultValue), text -> {
+            String digits = text.strip();
+            if (!WHOLE_NUMBER.matcher(digits).matches()) {
+                throw new IllegalArgumentException("is not a whole number; allowed " + min + " to " + max);
+            }
+            long value;
+            try {
+                value = Long.parseLong(digits);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("is out of range; allowed " + min + " to " + max);
+            }
+            if (value < min || value > max) {
+                throw new IllegalArgumentException("is out of range; allowed " + min + " to " + max);
+            }
+            return value;
+        });
+    }
+
     long size(String key, String defaultValue, long min, long max) {
         return parsed(key, defaultValue, text -> {
             long value = Sizes.parse(text);

@@ -1,5 +1,6 @@
 package dev.tandem.proxy.config;
 
+import dev.tandem.protocol.sql.TableName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -54,7 +55,9 @@ class ConfigLoaderTest {
                 new LimitsConfig(1000, 1 << 30, 10000, Duration.ofSeconds(60), Duration.ZERO),
                 new LoggingConfig(false),
                 "tandem",
-                new ShutdownConfig(Duration.ofSeconds(30))));
+                new ShutdownConfig(Duration.ofSeconds(30)),
+                new VerifierConfig(VerifierMode.AUTO, Duration.ofSeconds(60), Duration.ofHours(1), Duration.ofMinutes(5),
+                        Duration.ofMinutes(1), Duration.ofSeconds(10), 0, Map.of())));
     }
 
     @Test
@@ -90,6 +93,33 @@ class ConfigLoaderTest {
         assertThat(config.logging().redactSql()).isTrue();
         assertThat(config.instanceId()).isEqualTo("proxy-b.eu-1");
         assertThat(config.shutdown().gracePeriod()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(config.verifier()).isEqualTo(new VerifierConfig(VerifierMode.OFF, Duration.ofSeconds(30),
+                Duration.ofHours(2), Duration.ofMinutes(10), Duration.ofSeconds(90), Duration.ofSeconds(3), 60000,
+                Map.of(new TableName("public", "events"), "created_at",
+                        new TableName("Sensors", "Readings"), "Taken At")));
+    }
+
+    @Test
+    void verifierValuesAreCheckedOneLineEach() {
+        assertThatThrownBy(() -> load("""
+                verifier:
+                  enabled: sometimes
+                  lookback: 5m
+                  bucket: 10m
+                  integer-bucket: -1
+                  time-columns: {events: t}
+                """)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("verifier.enabled: 'sometimes' is not one of auto|true|false")
+                .hasMessageContaining("verifier.bucket: '10m' is longer than verifier.lookback (5m)")
+                .hasMessageContaining("verifier.integer-bucket: '-1' is out of range; allowed 0 to ")
+                .hasMessageContaining("verifier.time-columns.events: is not schema.table");
+    }
+
+    @Test
+    void verifierEnabledTakesYamlBooleans() throws IOException {
+        assertThat(load("verifier: {enabled: true}\n").verifier().mode()).isEqualTo(VerifierMode.ON);
+        assertThat(load("verifier: {enabled: false}\n").verifier().mode()).isEqualTo(VerifierMode.OFF);
+        assertThat(load("verifier: {enabled: auto}\n").verifier().mode()).isEqualTo(VerifierMode.AUTO);
     }
 
     @Test
@@ -316,6 +346,14 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aVerifierSwitchedOnWithoutASourceUserIsWarned() throws IOException {
+        assertThat(load("verifier: {enabled: true}\n").warnings()).contains("verifier.enabled: true but source.user is"
+                + " not set; the verifier needs its own source connection and stays off");
+        assertThat(load("source: {user: reader}\nverifier: {enabled: true}\n").warnings())
+                .noneMatch(w -> w.startsWith("verifier."));
+    }
+
+    @Test
     void mirroringIntoTheSourceServerIsWarned() {
         Overrides flags = Overrides.builder().set("target", "127.0.0.1:5432", "--target").build();
 
@@ -393,6 +431,7 @@ class ConfigLoaderTest {
                 new MirrorConfig(m.mode(), m.tables(), new SpoolConfig(spoolDir, s.maxBytes(), s.segmentBytes(),
                         s.fsync(), s.fsyncInterval(), s.onFull()), m.maxTransactionBytes(), m.syncTimeout(), m.retry(),
                         m.markDualWriteStart()),
-                config.admin(), config.limits(), config.logging(), config.instanceId(), config.shutdown());
+                config.admin(), config.limits(), config.logging(), config.instanceId(), config.shutdown(),
+                config.verifier());
     }
 }

@@ -1,4 +1,4 @@
-package dev.tandem.backfill.plan;
+package dev.tandem.protocol.state;
 
 import dev.tandem.protocol.sql.Identifiers;
 import java.time.Instant;
@@ -96,5 +96,14 @@ public enum TimeType {
     /** The position as a quoted literal of the column type, e.g. {@code '2026-01-01 00:00:00+00'::timestamptz}. */
     public String literal(long position) {
         return Identifiers.quoteLiteral(display(position)) + "::" + sqlName;
+    }
+
+    /**
+     * {@code column >= 'start'::type AND column < 'end'::type}: a half-open range an index on the column serves.
+     *
+     * @param column the column as SQL, already quoted (and qualified if needed)
+     */
+    public String rangePredicate(String column, long start, long end) {
+        return column + " >= " + literal(start) + " AND " + column + " < " + literal(end);
     }
 }

@@ -1,4 +1,4 @@
-package dev.tandem.backfill.plan;
+package dev.tandem.protocol.state;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,0 +1,72 @@
+package dev.tandem.protocol.state;
+
+import dev.tandem.protocol.sql.Identifiers;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * The comparison of one {@code [start, end)} range of a table that {@code tandem-backfill verify} and the proxy's
+ * divergence verifier both run, on source and target alike: row count, min and max time, and an order-independent
+ * checksum of the full row contents. Sharing the SQL text keeps the two tools from ever disagreeing about what "equal"
+ * means.
+ *
+ * <p>The checksum is the sum of a 64-bit hash of each row, built from {@code columns} in the source's order. With
+ * {@code recordHash} the row is hashed by its columns' own hash functions ({@code hash_record_extended}, the ones hash
+ * partitioning relies on to be stable); otherwise (some column type has no extended hash function, see
+ * {@link #recordHashProbeSql()}) its text is hashed, which is only comparable when both sessions run
+ * {@link #SESSION_SETTINGS}.
+ *
+ * @param columns the hashed columns (a table's columns minus generated ones), in the source's order
+ */
+public record RangeChecksum(String schema, String table, String timeColumn, TimeType timeType, List<Column> columns) {
+
+    /**
+     * Makes every value's text form identical on both servers whatever their configuration: floats with full precision,
+     * ISO dates and intervals, UTC time stamps. Run once per session before {@link #sql}.
+     */
+    public static final String SESSION_SETTINGS =
+            "SET extra_float_digits = 3; SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'; SET IntervalStyle = 'postgres'";
+
+    /** SQLSTATE of {@link #recordHashProbeSql()} when some column type has no extended hash function. */
+    public static final String NO_RECORD_HASH_SQLSTATE = "42883";
+
+    /**
+     * One hashed column.
+     *
+     * @param name not quoted
+     * @param type as {@code format_type(atttypid, atttypmod)} prints it
+     */
+    public record Column(String name, String type) {
+    }
+
+    public RangeChecksum {
+        if (columns.isEmpty()) {
+            throw new IllegalArgumentException("table " + schema + "." + table + " has no columns to compare");
+        }
+        columns = List.copyOf(columns);
+    }
+
+    /**
+     * One row: {@code count} (bigint), {@code min} and {@code max} of the time column as text, {@code checksum} as the
+     * text of a numeric (the sum cannot overflow). The range predicate uses the time column's index.
+     */
+    public String sql(long start, long end, boolean recordHash) {
+        String t = "r." + Identifiers.quoteIdentifier(timeColumn);
+        String row = "ROW(" + columns.stream().map(c -> "r." + Identifiers.quoteIdentifier(c.name()))
+                .collect(Collectors.joining(", ")) + ")";
+        String hash = recordHash ? "hash_record_extended(" + row + ", 0)" : "hashtextextended((" + row + ")::text, 0)";
+        return "SELECT count(*), min(" + t + ")::text, max(" + t + ")::text, "
+                + "coalesce(sum(" + hash + "::numeric), 0)::text "
+                + "FROM " + Identifiers.quoteQualified(schema, table) + " r WHERE "
+                + timeType.rangePredicate(t, start, end);
+    }
+
+    /**
+     * Fails with SQLSTATE {@value #NO_RECORD_HASH_SQLSTATE} when some column type has no extended hash function, so
+     * rows must be hashed as text. Types come from the catalog ({@code format_type}), never from a person.
+     */
+    public String recordHashProbeSql() {
+        return "SELECT hash_record_extended(ROW(" + columns.stream().map(c -> "NULL::" + c.type())
+                .collect(Collectors.joining(", ")) + "), 0)";
+    }
+}

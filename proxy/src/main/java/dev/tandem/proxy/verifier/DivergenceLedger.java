@@ -1,0 +1,66 @@
+package dev.tandem.proxy.verifier;
+
+import dev.tandem.protocol.state.TandemSchema;
+import dev.tandem.protocol.state.TimeType;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * Writes divergent buckets to the target's divergence ledger for {@code tandem-backfill repair}. A bucket that
+ * already has an open (not yet repaired) verifier entry is not written again, so a divergence found on every run
+ * stays one entry, across proxy restarts too; once repair marks it repaired, a new divergence there is a new entry.
+ */
+final class DivergenceLedger {
+
+    private static final String INSERT_ONCE = """
+            INSERT INTO tandem.divergence (instance_id, database, table_schema, table_name, sqlstate, message, time_column,
+                                           range_start, range_end)
+            SELECT ?, ?, ?, ?, NULL, ?, ?, ?, ?
+            WHERE NOT EXISTS (SELECT 1 FROM tandem.divergence
+                              WHERE table_schema = ? AND table_name = ? AND time_column = ?
+                                AND range_start = ? AND range_end = ? AND repaired_at IS NULL
+                                AND message LIKE 'verifier:%')""";
+
+    private final String instanceId;
+    private final String targetDatabase;
+
+    DivergenceLedger(String instanceId, String targetDatabase) {
+        this.instanceId = instanceId;
+        this.targetDatabase = targetDatabase;
+    }
+
+    /** Creates the ledger if missing; idempotent. */
+    void prepare(Connection target) throws SQLException {
+        try (Statement s = target.createStatement()) {
+            s.execute(TandemSchema.ddl());
+        }
+    }
+
+    /** @return true when a new entry was written, false when the bucket already had an open one */
+    boolean record(Connection target, DivergentBucket divergent) throws SQLException {
+        VerifiedTable table = divergent.table();
+        TimeType type = table.checksum().timeType();
+        String start = type.display(divergent.bucket().start());
+        String end = type.display(divergent.bucket().end());
+        String timeColumn = table.checksum().timeColumn();
+        try (PreparedStatement ps = target.prepareStatement(INSERT_ONCE)) {
+            int i = 0;
+            ps.setString(++i, instanceId);
+            ps.setString(++i, targetDatabase);
+            ps.setString(++i, table.name().schema());
+            ps.setString(++i, table.name().name());
+            ps.setString(++i, divergent.message());
+            ps.setString(++i, timeColumn);
+            ps.setString(++i, start);
+            ps.setString(++i, end);
+            ps.setString(++i, table.name().schema());
+            ps.setString(++i, table.name().name());
+            ps.setString(++i, timeColumn);
+            ps.setString(++i, start);
+            ps.setString(++i, end);
+            return ps.executeUpdate() == 1;
+        }
+    }
+}

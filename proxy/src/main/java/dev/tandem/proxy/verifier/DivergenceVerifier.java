@@ -1,0 +1,345 @@
+package dev.tandem.proxy.verifier;
+
+import dev.tandem.protocol.sql.Identifiers;
+import dev.tandem.protocol.sql.TableName;
+import dev.tandem.protocol.state.RangeChecksum;
+import dev.tandem.protocol.state.TimeType;
+import dev.tandem.proxy.capture.TargetJdbc;
+import dev.tandem.proxy.config.Durations;
+import dev.tandem.proxy.config.SourceConfig;
+import dev.tandem.proxy.config.TargetConfig;
+import dev.tandem.proxy.config.VerifierConfig;
+import dev.tandem.proxy.config.VerifierMode;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The live divergence verifier: while the proxy dual-writes, it compares source and target over the recent
+ * <em>closed</em> time buckets of each mirrored table, so operators see divergence within minutes instead of at
+ * cutover.
+ *
+ * <p>Every {@code verifier.interval}, on its own thread (never a relay event loop), for each mirrored table with a
+ * known time column, the buckets of {@code verifier.bucket} inside {@code [now - lookback, now - settle)} are compared,
+ * where {@code settle} is the mirror lag plus {@code verifier.margin}: newer rows may still be on their way. A bucket
+ * is compared by row count and the order-independent checksum {@code tandem-backfill verify} uses
+ * ({@link RangeChecksum}), each side in one query bounded by the time column and by
+ * {@code verifier.statement-timeout}. The results are exported as metrics (see {@link VerifierMetrics}; a table name
+ * found in several databases reports their sum) and each newly divergent bucket is written once to the divergence
+ * ledger of its target database for {@code tandem-backfill repair}.
+ *
+ * <p>Failures (a side unreachable, a timeout) end the run with outcome {@code error} and a WARN line; nothing escapes
+ * the verifier's thread, and the next run tries again.
+ */
+public final class DivergenceVerifier implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(DivergenceVerifier.class);
+
+    private final VerifierConfig config;
+    private final SourceConfig source;
+    private final TargetConfig target;
+    private final Supplier<Map<String, Set<TableName>>> mirroredTables;
+    private final Supplier<Duration> mirrorLag;
+    private final String instanceId;
+    private final Clock clock = Clock.systemUTC();
+    private final VerifierMetrics metrics;
+    private final TableCatalog catalog;
+    private final Set<String> said = ConcurrentHashMap.newKeySet();
+    private final String disabledReason;
+    private final Object runLock = new Object();
+    private ScheduledExecutorService scheduler;
+
+    /** What one table's comparison found, summed over its divergent buckets. */
+    private record TableResult(long rows, long buckets) {
+
+        TableResult plus(TableResult other) {
+            return new TableResult(rows + other.rows, buckets + other.buckets);
+        }
+    }
+
+    /**
+     * @param mirroredTables source database → its mirrored tables, kept fresh by the caller and read once per run; a
+     *                       database's target database follows {@code target.databases}
+     * @param mirrorLag      how far the mirror is behind now; buckets younger than this plus the margin are left out
+     * @param instanceId     written into the ledger entries
+     */
+    public DivergenceVerifier(VerifierConfig config, SourceConfig source, TargetConfig target,
+                              Supplier<Map<String, Set<TableName>>> mirroredTables, Supplier<Duration> mirrorLag,
+                              String instanceId, MeterRegistry registry) {
+        this.config = config;
+        this.source = source;
+        this.target = target;
+        this.mirroredTables = mirroredTables;
+        this.mirrorLag = mirrorLag;
+        this.instanceId = instanceId;
+        this.metrics = new VerifierMetrics(registry);
+        this.catalog = new TableCatalog(config.timeColumns());
+        if (config.mode() == VerifierMode.OFF) {
+            disabledReason = "verifier disabled (verifier.enabled: false)";
+        } else if (source.user().isEmpty()) {
+            disabledReason = "verifier disabled: source.user is not set, and the verifier compares source and target"
+                    + " with its own source connection (set source.user and source.password-env to enable it)";
+        } else {
+            disabledReason = null;
+        }
+    }
+
+    /** Schedules a run every {@code verifier.interval}, the first one interval from now; or logs why it will not. */
+    public synchronized DivergenceVerifier start() {
+        if (disabledReason != null) {
+            log.info(disabledReason);
+            return this;
+        }
+        if (scheduler == null) {
+            scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "tandem-verifier");
+                t.setDaemon(true);
+                return t;
+            });
+            long every = config.interval().toMillis();
+            scheduler.scheduleWithFixedDelay(this::runOnce, every, every, TimeUnit.MILLISECONDS);
+            log.info("verifier: comparing the closed {} buckets of the last {} every {}",
+                    Durations.format(config.bucket()), Durations.format(config.lookback()),
+                    Durations.format(config.interval()));
+        }
+        return this;
+    }
+
+    /**
+     * One verification run of every database now, on the calling thread; never throws. Runs do not overlap.
+     *
+     * @return {@code SKIPPED} when the verifier is off, or {@code auto} found no hypertables in any database
+     */
+    public Outcome runOnce() {
+        if (disabledReason != null) {
+            return Outcome.SKIPPED;
+        }
+        synchronized (runLock) {
+            return run();
+        }
+    }
+
+    private Outcome run() {
+        Map<TableName, TableResult> results = new TreeMap<>(Comparator.comparing(TableName::toString));
+        Outcome outcome = Outcome.SKIPPED;
+        Map<String, Set<TableName>> databases;
+        try {
+            databases = new TreeMap<>(mirroredTables.get());
+        } catch (RuntimeException e) {
+            log.warn("verifier: cannot tell which tables are mirrored: {}", e.toString());
+            databases = Map.of();
+            outcome = Outcome.ERROR;
+        }
+        if (databases.isEmpty() && outcome == Outcome.SKIPPED) {
+            outcome = Outcome.OK;
+        }
+        for (Map.Entry<String, Set<TableName>> database : databases.entrySet()) {
+            Outcome found;
+            try {
+                found = compareDatabase(database.getKey(), database.getValue(), results);
+            } catch (SQLException e) {
+                log.warn("verifier: run for database {} failed: {} (SQLSTATE {})", database.getKey(), e.getMessage(),
+                        e.getSQLState());
+                found = Outcome.ERROR;
+            } catch (RuntimeException e) {
+                log.warn("verifier: run for database {} failed: {}", database.getKey(), e.toString());
+                found = Outcome.ERROR;
+            }
+            outcome = worse(outcome, found);
+        }
+        results.forEach((table, result) -> metrics.divergence(table, result.rows(), result.buckets()));
+        if (outcome != Outcome.SKIPPED) {
+            metrics.finished(outcome, clock.millis());
+        }
+        return outcome;
+    }
+
+    /** Error beats divergent beats ok beats skipped. */
+    private static Outcome worse(Outcome a, Outcome b) {
+        List<Outcome> order = List.of(Outcome.SKIPPED, Outcome.OK, Outcome.DIVERGENT, Outcome.ERROR);
+        return order.indexOf(a) >= order.indexOf(b) ? a : b;
+    }
+
+    private Outcome compareDatabase(String sourceDatabase, Set<TableName> tables, Map<TableName, TableResult> results)
+            throws SQLException {
+        String targetDatabase = target.targetDatabase(sourceDatabase);
+        String targetName = "target " + target.address() + " database " + targetDatabase;
+        try (Connection t = connect(targetName, () -> TargetJdbc.connect(target, targetDatabase))) {
+            if (config.mode() == VerifierMode.AUTO && !TableCatalog.hasHypertables(t)) {
+                sayOnce("verifier off for target database " + targetDatabase + ": it has no TimescaleDB hypertables"
+                        + " (verifier.enabled: auto; set it to true to verify plain tables)");
+                return Outcome.SKIPPED;
+            }
+            if (tables.isEmpty()) {
+                return Outcome.OK;
+            }
+            DivergenceLedger ledger = new DivergenceLedger(instanceId, targetDatabase);
+            ledger.prepare(t);
+            String sourceName = "source " + source.address() + " database " + sourceDatabase;
+            try (Connection s = connect(sourceName, () -> SourceJdbc.connect(source, sourceDatabase))) {
+                Outcome outcome = Outcome.OK;
+                for (TableName table : tables.stream().sorted(Comparator.comparing(TableName::toString)).toList()) {
+                    try {
+                        TableResult result = compareTable(s, t, ledger, sourceDatabase, table);
+                        if (result != null) {
+                            results.merge(table, result, TableResult::plus);
+                            outcome = worse(outcome, result.buckets() > 0 ? Outcome.DIVERGENT : Outcome.OK);
+                        }
+                    } catch (SQLException e) {
+                        outcome = Outcome.ERROR;
+                        log.warn("verifier: cannot compare {} in database {}: {} (SQLSTATE {})", table, sourceDatabase,
+                                e.getMessage(), e.getSQLState());
+                    }
+                }
+                return outcome;
+            }
+        }
+    }
+
+    private interface Connector {
+        Connection connect() throws SQLException;
+    }
+
+    /** A connection with the checksum's session settings and the statement timeout applied. */
+    private Connection connect(String name, Connector connector) throws SQLException {
+        Connection c;
+        try {
+            c = connector.connect();
+        } catch (SQLException e) {
+            throw new SQLException("cannot connect to the " + name + ": " + e.getMessage(), e.getSQLState(), e);
+        }
+        try (Statement st = c.createStatement()) {
+            st.execute(RangeChecksum.SESSION_SETTINGS + "; SET statement_timeout = "
+                    + Math.max(1, config.statementTimeout().toMillis()));
+        } catch (SQLException e) {
+            c.close();
+            throw e;
+        }
+        return c;
+    }
+
+    /** @return what the table's closed buckets show, or null when the table is not compared */
+    private TableResult compareTable(Connection s, Connection t, DivergenceLedger ledger, String sourceDatabase,
+                                     TableName table) throws SQLException {
+        TableCatalog.Description description = catalog.describe(s, t, table);
+        if (description instanceof TableCatalog.Skipped skipped) {
+            sayOnce("verifier: not comparing " + table + " of database " + sourceDatabase + ": " + skipped.reason());
+            return null;
+        }
+        VerifiedTable verified = (VerifiedTable) description;
+        if (verified.checksum().timeType().isInteger() && config.integerBucket() == 0) {
+            sayOnce("verifier: not comparing " + table + " of database " + sourceDatabase + ": its time column is an"
+                    + " integer; set verifier.integer-bucket to a bucket width in the column's units");
+            return null;
+        }
+        long rows = 0;
+        long divergentBuckets = 0;
+        for (Bucket bucket : buckets(s, verified)) {
+            String sql = verified.checksum().sql(bucket.start(), bucket.end(), verified.recordHash());
+            Digest onSource = Digest.of(s, sql);
+            Digest onTarget = Digest.of(t, sql);
+            DivergentBucket divergent = DivergentBucket.compare(verified, bucket, onSource.rows(), onSource.checksum(),
+                    onTarget.rows(), onTarget.checksum());
+            if (divergent == null) {
+                continue;
+            }
+            rows += divergent.divergentRows();
+            divergentBuckets++;
+            if (ledger.record(t, divergent)) {
+                metrics.ledgered(table);
+                TimeType type = verified.checksum().timeType();
+                log.warn("verifier: {} in database {} diverges in [{}, {}): source {} rows, target {} rows, checksums"
+                                + " {}; recorded in the divergence ledger for tandem-backfill repair", table,
+                        sourceDatabase, type.display(bucket.start()), type.display(bucket.end()),
+                        divergent.sourceRows(), divergent.targetRows(), divergent.checksumsEqual() ? "equal" : "differ");
+            }
+        }
+        return new TableResult(rows, divergentBuckets);
+    }
+
+    /** The closed buckets to compare now, oldest first. */
+    private List<Bucket> buckets(Connection s, VerifiedTable table) throws SQLException {
+        Duration settle = mirrorLag.get().plus(config.margin());
+        if (!table.checksum().timeType().isInteger()) {
+            long now = micros(clock.instant());
+            return Bucket.within(now - micros(config.lookback()), now - micros(settle), micros(config.bucket()));
+        }
+        Long newest = newest(s, table);
+        if (newest == null) {
+            return List.of();
+        }
+        // an integer column has no clock: its newest value stands for now, and lookback and settle span as many
+        // integer buckets as they span duration buckets
+        long width = config.integerBucket();
+        double perNano = (double) width / config.bucket().toNanos();
+        long end = newest + 1;
+        long lookback = (long) Math.floor(config.lookback().toNanos() * perNano);
+        long settleUnits = (long) Math.ceil(settle.toNanos() * perNano);
+        return Bucket.within(end - lookback, end - settleUnits, width);
+    }
+
+    private static Long newest(Connection s, VerifiedTable table) throws SQLException {
+        RangeChecksum c = table.checksum();
+        try (Statement st = s.createStatement();
+             ResultSet rs = st.executeQuery("SELECT max(" + Identifiers.quoteIdentifier(c.timeColumn()) + ")::bigint"
+                     + " FROM " + Identifiers.quoteQualified(c.schema(), c.table()))) {
+            rs.next();
+            long value = rs.getLong(1);
+            return rs.wasNull() ? null : value;
+        }
+    }
+
+    private static long micros(Instant instant) {
+        return Math.addExact(Math.multiplyExact(instant.getEpochSecond(), 1_000_000L), instant.getNano() / 1000);
+    }
+
+    private static long micros(Duration duration) {
+        return duration.toNanos() / 1000;
+    }
+
+    private void sayOnce(String line) {
+        if (said.add(line)) {
+            log.info(line);
+        }
+    }
+
+    /** Count and checksum of one bucket on one side. */
+    private record Digest(long rows, String checksum) {
+
+        static Digest of(Connection connection, String sql) throws SQLException {
+            try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+                rs.next();
+                return new Digest(rs.getLong(1), rs.getString(4));
+            }
+        }
+    }
+
+    /** Stops the schedule and removes this verifier's gauges. */
+    @Override
+    public synchronized void close() {
+        if (scheduler != null) {
+            scheduler.shutdownNow();
+            scheduler = null;
+        }
+        synchronized (runLock) {
+            metrics.close();
+        }
+    }
+}

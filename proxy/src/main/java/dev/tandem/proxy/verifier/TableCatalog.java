@@ -1,0 +1,135 @@
+package dev.tandem.proxy.verifier;
+
+import dev.tandem.protocol.sql.TableName;
+import dev.tandem.protocol.state.RangeChecksum;
+import dev.tandem.protocol.state.TimeType;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Describes mirrored tables for the verifier: the time column (from the configuration, else a hypertable's first
+ * dimension in the target's TimescaleDB catalog) and the hashed columns with their types (from the source, whose
+ * column order is the one both sides hash in).
+ */
+final class TableCatalog {
+
+    static final String HAS_TIMESCALE = "SELECT to_regclass('timescaledb_information.dimensions') IS NOT NULL";
+    private static final String HYPERTABLES = "SELECT EXISTS (SELECT 1 FROM timescaledb_information.hypertables)";
+    private static final String TIME_DIMENSION = """
+            SELECT column_name FROM timescaledb_information.dimensions
+            WHERE hypertable_schema = ? AND hypertable_name = ? AND dimension_type = 'Time'
+            ORDER BY dimension_number LIMIT 1""";
+    private static final String COLUMNS = """
+            SELECT a.attname, format_type(a.atttypid, a.atttypmod)
+            FROM pg_attribute a
+            JOIN pg_class c ON c.oid = a.attrelid
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = ? AND c.relname = ? AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+            ORDER BY a.attnum""";
+
+    /** What the catalog says about one mirrored table: ready to compare, or why not. */
+    sealed interface Description permits VerifiedTable, Skipped {
+    }
+
+    /** Why a mirrored table is not compared; the verifier logs each reason once. */
+    record Skipped(TableName table, String reason) implements Description {
+    }
+
+    private final Map<TableName, String> configuredTimeColumns;
+
+    TableCatalog(Map<TableName, String> configuredTimeColumns) {
+        this.configuredTimeColumns = configuredTimeColumns;
+    }
+
+    /** True when the target database has at least one TimescaleDB hypertable. */
+    static boolean hasHypertables(Connection target) throws SQLException {
+        try (Statement s = target.createStatement()) {
+            try (ResultSet rs = s.executeQuery(HAS_TIMESCALE)) {
+                rs.next();
+                if (!rs.getBoolean(1)) {
+                    return false;
+                }
+            }
+            try (ResultSet rs = s.executeQuery(HYPERTABLES)) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
+    }
+
+    Description describe(Connection source, Connection target, TableName table) throws SQLException {
+        Optional<String> timeColumn = Optional.ofNullable(configuredTimeColumns.get(table));
+        if (timeColumn.isEmpty()) {
+            timeColumn = hypertableTimeColumn(target, table);
+        }
+        if (timeColumn.isEmpty()) {
+            return new Skipped(table, "no time column known: not a hypertable on the target and not in"
+                    + " verifier.time-columns");
+        }
+        String time = timeColumn.get();
+        List<RangeChecksum.Column> columns = new ArrayList<>();
+        try (PreparedStatement ps = source.prepareStatement(COLUMNS)) {
+            ps.setString(1, table.schema());
+            ps.setString(2, table.name());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    columns.add(new RangeChecksum.Column(rs.getString(1), rs.getString(2)));
+                }
+            }
+        }
+        if (columns.isEmpty()) {
+            return new Skipped(table, "does not exist on the source");
+        }
+        Optional<RangeChecksum.Column> timeCol = columns.stream().filter(c -> c.name().equals(time)).findFirst();
+        if (timeCol.isEmpty()) {
+            return new Skipped(table, "has no column " + time + " on the source");
+        }
+        TimeType type;
+        try {
+            type = TimeType.of(timeCol.get().type());
+        } catch (IllegalArgumentException e) {
+            return new Skipped(table, "time column " + time + ": " + e.getMessage());
+        }
+        if (type == TimeType.DATE) {
+            return new Skipped(table, "time column " + time + " is a date; buckets of minutes do not apply");
+        }
+        RangeChecksum checksum = new RangeChecksum(table.schema(), table.name(), time, type, columns);
+        return new VerifiedTable(table, checksum, recordHashable(source, checksum));
+    }
+
+    private static Optional<String> hypertableTimeColumn(Connection target, TableName table) throws SQLException {
+        try (Statement s = target.createStatement(); ResultSet rs = s.executeQuery(HAS_TIMESCALE)) {
+            rs.next();
+            if (!rs.getBoolean(1)) {
+                return Optional.empty();
+            }
+        }
+        try (PreparedStatement ps = target.prepareStatement(TIME_DIMENSION)) {
+            ps.setString(1, table.schema());
+            ps.setString(2, table.name());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+            }
+        }
+    }
+
+    /** Asked of the source; a type without an extended hash there means the text hash on both sides. */
+    private static boolean recordHashable(Connection source, RangeChecksum checksum) throws SQLException {
+        try (Statement s = source.createStatement()) {
+            s.executeQuery(checksum.recordHashProbeSql()).close();
+            return true;
+        } catch (SQLException e) {
+            if (RangeChecksum.NO_RECORD_HASH_SQLSTATE.equals(e.getSQLState())) {
+                return false;
+            }
+            throw e;
+        }
+    }
+}

@@ -1,0 +1,377 @@
+package dev.tandem.proxy.verifier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.tandem.protocol.sql.TableName;
+import dev.tandem.protocol.state.RangeChecksum;
+import dev.tandem.protocol.state.TimeType;
+import dev.tandem.proxy.config.SourceConfig;
+import dev.tandem.proxy.config.TargetConfig;
+import dev.tandem.proxy.config.TlsMode;
+import dev.tandem.proxy.config.VerifierConfig;
+import dev.tandem.proxy.config.VerifierMode;
+import dev.tandem.testing.PostgresPairExtension;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The verifier against a real source and target: identical tables on both, rows in the past hour, divergences made by
+ * hand on the target.
+ */
+class DivergenceVerifierIT {
+
+    @RegisterExtension
+    static final PostgresPairExtension PG = PostgresPairExtension.embedded();
+
+    private static final TableName METRICS = new TableName("public", "metrics");
+    private static final String CREATE = "CREATE TABLE metrics (time timestamptz NOT NULL, device int,"
+            + " value double precision, note text); CREATE INDEX ON metrics (time)";
+
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    private final Logger logger = (Logger) LoggerFactory.getLogger(DivergenceVerifier.class);
+    /** A bucket boundary 40 to 45 minutes ago: its bucket and the next two are well inside the compared window. */
+    private final Instant base = Instant.ofEpochSecond(Math.floorDiv(Instant.now().getEpochSecond() - 40 * 60, 300) * 300);
+    private String db;
+
+    @BeforeEach
+    void setUp() {
+        logs.start();
+        logger.addAppender(logs);
+        db = PG.pair().freshDatabase("verifier");
+        PG.pair().executeOnBoth(db, CREATE);
+    }
+
+    @AfterEach
+    void tearDown() {
+        logger.detachAppender(logs);
+        registry.close();
+    }
+
+    private static VerifierConfig config(VerifierMode mode, Duration statementTimeout, Map<TableName, String> columns) {
+        return new VerifierConfig(mode, Duration.ofMinutes(1), Duration.ofHours(1), Duration.ofMinutes(5),
+                Duration.ofMinutes(1), statementTimeout, 0, columns);
+    }
+
+    private static VerifierConfig config() {
+        return config(VerifierMode.ON, Duration.ofSeconds(10), Map.of(METRICS, "time"));
+    }
+
+    private static SourceConfig source(int port, Optional<String> user) {
+        return new SourceConfig("127.0.0.1", port, TlsMode.DISABLE, user, "UNUSED", Optional.empty(),
+                Duration.ofSeconds(5));
+    }
+
+    private static SourceConfig source() {
+        return source(PG.source().port(), Optional.of(PG.source().user()));
+    }
+
+    private static TargetConfig target() {
+        return new TargetConfig("127.0.0.1", PG.target().port(), PG.target().user(), "UNUSED", Optional.empty(),
+                TlsMode.DISABLE, Map.of(), Duration.ofSeconds(5));
+    }
+
+    private DivergenceVerifier verifier(VerifierConfig config, SourceConfig source, Duration lag) {
+        return new DivergenceVerifier(config, source, target(), () -> Map.of(db, Set.of(METRICS)), () -> lag, "proxy-a",
+                registry);
+    }
+
+    private DivergenceVerifier verifier() {
+        return verifier(config(), source(), Duration.ZERO);
+    }
+
+    /** Three rows in each of the three buckets starting at {@link #base}, on both sides. */
+    private void insertHistory() {
+        StringBuilder sql = new StringBuilder("INSERT INTO metrics VALUES ");
+        for (int bucket = 0; bucket < 3; bucket++) {
+            for (int row = 0; row < 3; row++) {
+                Instant at = base.plus(bucket * 5L, ChronoUnit.MINUTES).plusSeconds(10 + 60L * row);
+                sql.append(bucket + row == 0 ? "" : ", ").append("('").append(at).append("', ").append(row)
+                        .append(", ").append(bucket * 0.1 + row / 3.0).append(", 'n").append(row).append("')");
+            }
+        }
+        PG.pair().executeOnBoth(db, sql.toString());
+    }
+
+    private double gauge(String name) {
+        return registry.get(name).tag("table", "public.metrics").gauge().value();
+    }
+
+    private double runs(String outcome) {
+        return registry.get(VerifierMetrics.RUNS).tag("outcome", outcome).counter().count();
+    }
+
+    private List<String> warnings() {
+        return logs.list.stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage)
+                .toList();
+    }
+
+    @Test
+    void equalTablesGiveZeroDivergenceAndAnOkRun() {
+        insertHistory();
+        try (DivergenceVerifier verifier = verifier()) {
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.OK);
+            assertThat(gauge(VerifierMetrics.DIVERGENCE_ROWS)).isZero();
+            assertThat(gauge(VerifierMetrics.DIVERGENCE_BUCKETS)).isZero();
+            assertThat(registry.get(VerifierMetrics.LAST_RUN).gauge().value())
+                    .isGreaterThan(Instant.now().minusSeconds(600).getEpochSecond());
+        }
+        assertThat(runs("ok")).isEqualTo(1);
+        assertThat(runs("divergent")).isZero();
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence")).isEqualTo("0");
+    }
+
+    @Test
+    void aMissingAChangedAndAnExtraRowAreFoundAndEachBucketLedgeredOnce() {
+        insertHistory();
+        Instant first = base;
+        Instant second = base.plus(5, ChronoUnit.MINUTES);
+        Instant third = base.plus(10, ChronoUnit.MINUTES);
+        PG.target().execute(db, "DELETE FROM metrics WHERE time = '" + first.plusSeconds(70) + "'");
+        PG.target().execute(db, "UPDATE metrics SET value = value + 1 WHERE time = '" + second.plusSeconds(10) + "'");
+        PG.target().execute(db, "INSERT INTO metrics VALUES ('" + third.plusSeconds(200) + "', 9, 9.5, 'extra')");
+
+        try (DivergenceVerifier verifier = verifier()) {
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.DIVERGENT);
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.DIVERGENT);
+            // 1 missing + 3 rows of the bucket whose counts agree but contents do not + 1 extra
+            assertThat(gauge(VerifierMetrics.DIVERGENCE_ROWS)).isEqualTo(5);
+            assertThat(gauge(VerifierMetrics.DIVERGENCE_BUCKETS)).isEqualTo(3);
+        }
+        assertThat(runs("divergent")).isEqualTo(2);
+        assertThat(registry.get(VerifierMetrics.LEDGER_ENTRIES).tag("table", "public.metrics").tag("reason", "verifier")
+                .counter().count()).isEqualTo(3);
+        assertThat(PG.target().query(db, "SELECT table_schema, table_name, time_column, range_start, range_end,"
+                + " sqlstate, message, instance_id, database FROM tandem.divergence ORDER BY range_start"))
+                .containsExactly(
+                        ledgerRow(first, "verifier: source 3 rows, target 2 rows, checksums differ"),
+                        ledgerRow(second, "verifier: source 3 rows, target 3 rows, checksums differ"),
+                        ledgerRow(third, "verifier: source 3 rows, target 4 rows, checksums differ"));
+        // repair's view of the ledger: the text bounds parse back to the bucket
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM metrics m JOIN tandem.divergence d"
+                + " ON m.time >= d.range_start::timestamptz AND m.time < d.range_end::timestamptz")).isEqualTo("9");
+    }
+
+    @Test
+    void everyDatabaseIsComparedAndLedgeredInItsOwnTargetDatabase() {
+        insertHistory();
+        String other = PG.pair().freshDatabase("verifier");
+        PG.pair().executeOnBoth(other, CREATE);
+        PG.pair().executeOnBoth(other, "INSERT INTO metrics VALUES ('" + base.plusSeconds(1) + "', 1, 1, 'a')");
+        PG.target().execute(other, "INSERT INTO metrics VALUES ('" + base.plusSeconds(2) + "', 2, 2, 'b')");
+        try (DivergenceVerifier verifier = new DivergenceVerifier(config(), source(), target(),
+                () -> Map.of(db, Set.of(METRICS), other, Set.of(METRICS)), () -> Duration.ZERO, "proxy-a", registry)) {
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.DIVERGENT);
+            assertThat(gauge(VerifierMetrics.DIVERGENCE_ROWS)).isEqualTo(1);
+        }
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence")).isEqualTo("0");
+        assertThat(PG.target().queryValue(other, "SELECT database FROM tandem.divergence")).isEqualTo(other);
+    }
+
+    private List<String> ledgerRow(Instant start, String message) {
+        return Arrays.asList("public", "metrics", "time", text(start), text(start.plus(5, ChronoUnit.MINUTES)), null,
+                message, "proxy-a", db);
+    }
+
+    /** The bucket bound as PostgreSQL prints a timestamptz in UTC. */
+    private static String text(Instant instant) {
+        return instant.toString().replace('T', ' ').replace("Z", "+00");
+    }
+
+    @Test
+    void aRepairedBucketThatDivergesAgainIsLedgeredAgain() {
+        insertHistory();
+        PG.target().execute(db, "DELETE FROM metrics WHERE time = '" + base.plusSeconds(10) + "'");
+        try (DivergenceVerifier verifier = verifier()) {
+            verifier.runOnce();
+            PG.target().execute(db, "UPDATE tandem.divergence SET repaired_at = now()");
+            verifier.runOnce();
+        }
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence WHERE repaired_at IS NULL"))
+                .isEqualTo("1");
+    }
+
+    @Test
+    void bucketsNewerThanTheMirrorLagPlusMarginAreNotCompared() {
+        insertHistory();
+        Instant now = Instant.now();
+        // inside the margin (1 minute)
+        PG.target().execute(db, "INSERT INTO metrics VALUES ('" + now.minusSeconds(20) + "', 1, 1, 'in flight')");
+        // older than the margin but younger than margin + a 20 minute mirror lag
+        PG.target().execute(db, "INSERT INTO metrics VALUES ('" + now.minus(15, ChronoUnit.MINUTES) + "', 1, 1, 'lag')");
+
+        try (DivergenceVerifier verifier = verifier(config(), source(), Duration.ofMinutes(20))) {
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.OK);
+        }
+        try (DivergenceVerifier verifier = verifier(config(), source(), Duration.ZERO)) {
+            assertThat(verifier.runOnce()).as("without the lag the older row's bucket is closed")
+                    .isEqualTo(Outcome.DIVERGENT);
+            assertThat(gauge(VerifierMetrics.DIVERGENCE_ROWS)).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void rowsWithoutAnExtendedHashAreComparedByTheirText() {
+        PG.pair().executeOnBoth(db, "CREATE TABLE shapes (time timestamptz NOT NULL, at point)");
+        PG.pair().executeOnBoth(db, "INSERT INTO shapes VALUES ('" + base.plusSeconds(5) + "', point(1, 2)),"
+                + " ('" + base.plusSeconds(6) + "', point(3, 4))");
+        PG.target().execute(db, "UPDATE shapes SET at = point(3, 5) WHERE at[1] = 4");
+        TableName shapes = new TableName("public", "shapes");
+        VerifierConfig config = config(VerifierMode.ON, Duration.ofSeconds(10), Map.of(shapes, "time"));
+        try (DivergenceVerifier verifier = new DivergenceVerifier(config, source(), target(), () -> Map.of(db, Set.of(shapes)),
+                () -> Duration.ZERO, "proxy-a", registry)) {
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.DIVERGENT);
+            assertThat(registry.get(VerifierMetrics.DIVERGENCE_ROWS).tag("table", "public.shapes").gauge().value())
+                    .isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aStatementTimeoutEndsTheRunWithAnErrorAndAWarning() throws Exception {
+        insertHistory();
+        VerifierConfig config = config(VerifierMode.ON, Duration.ofMillis(300), Map.of(METRICS, "time"));
+        try (Connection locker = PG.target().connect(db); Statement s = locker.createStatement();
+             DivergenceVerifier verifier = verifier(config, source(), Duration.ZERO)) {
+            locker.setAutoCommit(false);
+            s.execute("LOCK TABLE metrics IN ACCESS EXCLUSIVE MODE");
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.ERROR);
+            locker.rollback();
+        }
+        assertThat(runs("error")).isEqualTo(1);
+        assertThat(warnings()).anySatisfy(w -> assertThat(w).contains("cannot compare public.metrics")
+                .contains("SQLSTATE 57014"));
+    }
+
+    @Test
+    void anUnreachableSourceEndsTheRunWithAnErrorAndAWarning() throws IOException {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        try (DivergenceVerifier verifier = verifier(config(), source(closedPort, Optional.of("postgres")),
+                Duration.ZERO)) {
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.ERROR);
+        }
+        assertThat(runs("error")).isEqualTo(1);
+        assertThat(warnings()).anySatisfy(w -> assertThat(w).contains("cannot connect to the source")
+                .contains("127.0.0.1:" + closedPort));
+    }
+
+    @Test
+    void withoutASourceUserTheVerifierIsOffAndSaysSoOnce() {
+        try (DivergenceVerifier verifier = verifier(config(), source(PG.source().port(), Optional.empty()),
+                Duration.ZERO)) {
+            verifier.start();
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.SKIPPED);
+        }
+        assertThat(logs.list).filteredOn(e -> e.getFormattedMessage().contains("verifier disabled"))
+                .singleElement()
+                .satisfies(e -> assertThat(e.getFormattedMessage()).contains("source.user is not set"));
+        assertThat(runs("ok") + runs("error") + runs("divergent")).isZero();
+    }
+
+    @Test
+    void autoIsOffOnPlainPostgresql() {
+        insertHistory();
+        try (DivergenceVerifier verifier = verifier(config(VerifierMode.AUTO, Duration.ofSeconds(10), Map.of()),
+                source(), Duration.ZERO)) {
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.SKIPPED);
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.SKIPPED);
+        }
+        assertThat(logs.list).filteredOn(e -> e.getFormattedMessage().contains("no TimescaleDB hypertables"))
+                .hasSize(1);
+    }
+
+    /**
+     * Plain PostgreSQL has no TimescaleDB: the target carries stand-ins for the documented catalog views (same
+     * schema, names and columns), so auto mode and the time column look-up run; the real catalog is exercised where
+     * TimescaleDB runs.
+     */
+    @Test
+    void autoFindsAHypertablesTimeColumnInTheTargetsCatalog() {
+        insertHistory();
+        PG.target().execute(db, "CREATE SCHEMA timescaledb_information;"
+                + "CREATE VIEW timescaledb_information.hypertables AS SELECT 'public'::name AS hypertable_schema,"
+                + " 'metrics'::name AS hypertable_name;"
+                + "CREATE VIEW timescaledb_information.dimensions AS SELECT * FROM (VALUES"
+                + " ('public'::name, 'metrics'::name, 2, 'device'::name, 'Space'::text),"
+                + " ('public', 'metrics', 1, 'time', 'Time'))"
+                + " AS d(hypertable_schema, hypertable_name, dimension_number, column_name, dimension_type)");
+        PG.target().execute(db, "DELETE FROM metrics WHERE time = '" + base.plusSeconds(10) + "'");
+        try (DivergenceVerifier verifier = verifier(config(VerifierMode.AUTO, Duration.ofSeconds(10), Map.of()),
+                source(), Duration.ZERO)) {
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.DIVERGENT);
+        }
+        assertThat(PG.target().queryValue(db, "SELECT time_column FROM tandem.divergence")).isEqualTo("time");
+    }
+
+    @Test
+    void aTableWithoutAKnownTimeColumnIsLeftOutAndSaidOnce() {
+        insertHistory();
+        PG.pair().executeOnBoth(db, "CREATE TABLE settings (k text, v text)");
+        TableName settings = new TableName("public", "settings");
+        try (DivergenceVerifier verifier = new DivergenceVerifier(config(), source(), target(),
+                () -> Map.of(db, Set.of(METRICS, settings)), () -> Duration.ZERO, "proxy-a", registry)) {
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.OK);
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.OK);
+        }
+        assertThat(logs.list).filteredOn(e -> e.getFormattedMessage().contains("not comparing public.settings"))
+                .singleElement()
+                .satisfies(e -> assertThat(e.getFormattedMessage()).contains("no time column known"));
+    }
+
+    /** The bucket query is served by the time index, not a scan of the table. */
+    @Test
+    void theBucketQueryUsesTheTimeIndex() {
+        PG.source().execute(db, "INSERT INTO metrics SELECT now() - g * interval '1 second', g % 10, g, 'n'"
+                + " FROM generate_series(1, 200000) g; ANALYZE metrics");
+        long end = Instant.now().getEpochSecond() * 1_000_000L;
+        RangeChecksum checksum = new RangeChecksum("public", "metrics", "time", TimeType.TIMESTAMPTZ,
+                List.of(new RangeChecksum.Column("time", "timestamp with time zone"),
+                        new RangeChecksum.Column("device", "integer"),
+                        new RangeChecksum.Column("value", "double precision"),
+                        new RangeChecksum.Column("note", "text")));
+        String plan = PG.source().query(db, "EXPLAIN " + checksum.sql(end - 300_000_000L, end, true)).stream()
+                .map(row -> row.get(0)).reduce("", (a, b) -> a + "\n" + b);
+        assertThat(plan).contains("metrics_time_idx").doesNotContain("Seq Scan");
+    }
+
+    @Test
+    void integerTimeColumnsUseTheConfiguredWidthBelowTheNewestValue() {
+        PG.pair().executeOnBoth(db, "CREATE TABLE ticks (t bigint NOT NULL, v int);"
+                + "INSERT INTO ticks SELECT g, g FROM generate_series(1, 10000) g");
+        // newest value 10000: the bucket [9000, 10000) reaches into the settle span (the last 200 units) and is not
+        // compared, [8000, 9000) is
+        PG.target().execute(db, "DELETE FROM ticks WHERE t IN (8500, 9995)");
+        TableName ticks = new TableName("public", "ticks");
+        // 1000 units per 5 minute bucket: lookback 1 h = 12000 units, settle 1 min = 200 units
+        VerifierConfig config = new VerifierConfig(VerifierMode.ON, Duration.ofMinutes(1), Duration.ofHours(1),
+                Duration.ofMinutes(5), Duration.ofMinutes(1), Duration.ofSeconds(10), 1000, Map.of(ticks, "t"));
+        try (DivergenceVerifier verifier = new DivergenceVerifier(config, source(), target(), () -> Map.of(db, Set.of(ticks)),
+                () -> Duration.ZERO, "proxy-a", registry)) {
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.DIVERGENT);
+        }
+        assertThat(PG.target().query(db, "SELECT range_start, range_end FROM tandem.divergence"))
+                .containsExactly(List.of("8000", "9000"));
+    }
+}
