@@ -1,6 +1,8 @@
 package dev.tandem.proxy;
 
+import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.capture.CaptureMetrics;
+import dev.tandem.proxy.capture.CapturedTransaction;
 import dev.tandem.proxy.capture.HypertableDirectory;
 import dev.tandem.proxy.capture.MirroredTables;
 import dev.tandem.proxy.capture.SessionCapture;
@@ -17,8 +19,11 @@ import dev.tandem.proxy.spool.OnFull;
 import dev.tandem.proxy.spool.Spool;
 import dev.tandem.proxy.spool.SpoolPosition;
 import dev.tandem.proxy.spool.SpoolSettings;
+import dev.tandem.proxy.verifier.DivergenceVerifier;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
@@ -44,6 +49,9 @@ final class MirrorRuntime implements AutoCloseable {
     private final CaptureMetrics captureMetrics;
     private final SpoolingSink sink;
     private final Set<String> sourceDatabases = ConcurrentHashMap.newKeySet();
+    /** Source database -> the tables its committed transactions wrote: what the verifier compares. */
+    private final Map<String, Set<TableName>> mirroredTables = new ConcurrentHashMap<>();
+    private final DivergenceVerifier verifier;
 
     MirrorRuntime(ProxyConfig config, MeterRegistry registry) {
         this.config = config;
@@ -59,6 +67,8 @@ final class MirrorRuntime implements AutoCloseable {
                 : position -> CompletableFuture.completedFuture(null);
         this.sink = new SpoolingSink(spool.writer(), shed, afterAppend);
         applier.start();
+        this.verifier = new DivergenceVerifier(config.verifier(), config.source(), config.target(),
+                () -> Map.copyOf(mirroredTables), this::lag, config.instanceId(), registry).start();
         log.info("mirroring {} to {}:{} in {} mode (spool {}, fsync {})", describeTables(), config.target().host(),
                 config.target().port(), config.mirror().mode().configValue(), config.mirror().spool().dir(),
                 config.mirror().spool().fsync().configValue());
@@ -81,8 +91,20 @@ final class MirrorRuntime implements AutoCloseable {
             MirroredTables tables = new MirroredTables(config.mirror().tables(),
                     config.mirror().tables().includesHypertables()
                             ? hypertables.forSourceDatabase(context.database()) : Set::of);
-            return new SessionCapture(context, tables, captureMetrics, sink, config.mirror().maxTransactionBytes());
+            return new SessionCapture(context, tables, captureMetrics, this::committed,
+                    config.mirror().maxTransactionBytes());
         };
+    }
+
+    private CompletionStage<?> committed(CapturedTransaction tx) {
+        Set<TableName> tables = mirroredTables.computeIfAbsent(tx.database(), db -> ConcurrentHashMap.newKeySet());
+        tx.statements().forEach(s -> tables.add(s.table()));
+        return sink.committed(tx);
+    }
+
+    /** Age of the oldest spooled transaction the target has not applied yet. */
+    Duration lag() {
+        return spool.stats().oldestPendingAppend().map(t -> Duration.between(t, Instant.now())).orElse(Duration.ZERO);
     }
 
     MirrorApplier applier() {
@@ -107,6 +129,7 @@ final class MirrorRuntime implements AutoCloseable {
 
     @Override
     public void close() {
+        verifier.close();
         applier.close();
         shed.close();
         hypertables.close();

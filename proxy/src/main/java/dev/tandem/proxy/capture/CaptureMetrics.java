@@ -27,7 +27,7 @@ public final class CaptureMetrics {
 
     public CaptureMetrics(MeterRegistry registry) {
         this.registry = registry;
-        this.prepared = Counter.builder("tandem_prepared_transactions_total")
+        this.prepared = Counter.builder("tandem.prepared.transactions")
                 .description("PREPARE TRANSACTION seen: two-phase transactions are not mirrored").register(registry);
     }
 
@@ -45,11 +45,11 @@ public final class CaptureMetrics {
             case TRANSACTION -> "transaction";
             default -> "other";
         };
-        counter("tandem_statements_total", "kind", kind).increment();
+        counter("tandem.statements", "kind", kind).increment();
     }
 
     void unmirroredWrite(TableName table, String kind) {
-        counter("tandem_unmirrored_writes_total", "table", table.toString(), "kind", kind).increment();
+        counter("tandem.unmirrored.writes", "table", table.toString(), "kind", kind).increment();
         if (warned.add(table + "/" + kind)) {
             log.warn("{} on mirrored table {} is not mirrored to the target: the two will differ until "
                     + "'tandem-backfill verify' and 'repair' (logged once per table and kind)",
@@ -58,7 +58,7 @@ public final class CaptureMetrics {
     }
 
     void nonDeterministicInsert(TableName table, Set<String> functions) {
-        counter("tandem_nondeterministic_inserts_total", "table", table.toString()).increment();
+        counter("tandem.nondeterministic.inserts", "table", table.toString()).increment();
         if (warned.add(table + "/nondeterministic")) {
             log.warn("INSERT into mirrored table {} computes values on the server ({}): the target may store different"
                     + " values (logged once per table)", table, String.join(", ", functions));

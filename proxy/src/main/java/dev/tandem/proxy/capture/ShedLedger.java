@@ -53,7 +53,7 @@ public final class ShedLedger implements AutoCloseable {
         this.target = target;
         this.instanceId = instanceId;
         this.registry = registry;
-        this.shed = Counter.builder("tandem_spool_shed_transactions_total")
+        this.shed = Counter.builder("tandem.spool.shed.transactions")
                 .description("Committed transactions dropped because the spool was full (on-full: shed) or failed")
                 .register(registry);
         writer.scheduleWithFixedDelay(this::flush, flushInterval.toMillis(), flushInterval.toMillis(),
@@ -112,7 +112,7 @@ public final class ShedLedger implements AutoCloseable {
                     insert.setString(6, table.name());
                     insert.setString(7, "not mirrored: " + gap.reason() + " (committed on the source at this time)");
                     insert.addBatch();
-                    Counter.builder("tandem_ledger_entries_total").tag("table", table.toString()).tag("reason", "shed")
+                    Counter.builder("tandem.ledger.entries").tag("table", table.toString()).tag("reason", "shed")
                             .register(registry).increment();
                 }
                 insert.executeBatch();

@@ -24,14 +24,14 @@ public final class RelayMetrics {
 
     public RelayMetrics(MeterRegistry registry) {
         this.registry = registry;
-        Gauge.builder("tandem_connections_active", active, AtomicInteger::get)
+        Gauge.builder("tandem.connections.active", active, AtomicInteger::get)
                 .description("Client connections open through the proxy").register(registry);
-        accepted = Counter.builder("tandem_connections_total")
+        accepted = Counter.builder("tandem.connections")
                 .description("Client connections accepted").register(registry);
         for (Direction d : Direction.values()) {
             LongAdder b = new LongAdder();
             bytes[d.ordinal()] = b;
-            FunctionCounter.builder("tandem_relay_bytes_total", b, LongAdder::sum).baseUnit("bytes")
+            FunctionCounter.builder("tandem.relay.bytes", b, LongAdder::sum)
                     .tag("direction", d.label()).description("Bytes relayed").register(registry);
             LongAdder other = new LongAdder();
             for (int type = 0; type < 128; type++) {
@@ -48,7 +48,7 @@ public final class RelayMetrics {
     }
 
     private void register(Direction d, String type, LongAdder counter) {
-        FunctionCounter.builder("tandem_relay_messages_total", counter, LongAdder::sum)
+        FunctionCounter.builder("tandem.relay.messages", counter, LongAdder::sum)
                 .tag("direction", d.label()).tag("type", type)
                 .description("Protocol messages relayed, by type").register(registry);
     }
@@ -77,7 +77,7 @@ public final class RelayMetrics {
 
     /** Counts a connection that failed; {@code reason} is one of a small fixed set (never free text). */
     void connectionError(String reason) {
-        errors.computeIfAbsent(reason, r -> Counter.builder("tandem_connection_errors_total").tag("reason", r)
+        errors.computeIfAbsent(reason, r -> Counter.builder("tandem.connection.errors").tag("reason", r)
                 .description("Client connections that ended in an error, by reason").register(registry)).increment();
     }
 }

@@ -225,7 +225,7 @@ class SessionCaptureIT {
         assertThat(count("update")).isEqualTo(1);
         assertThat(count("delete")).isEqualTo(1);
         assertThat(count("insert_select")).isEqualTo(1);
-        assertThat(registry.find("tandem_unmirrored_writes_total").tag("table", "public.other").counter()).isNull();
+        assertThat(registry.find("tandem.unmirrored.writes").tag("table", "public.other").counter()).isNull();
         assertThat(transactions()).containsExactly(List.of("INSERT INTO metrics (v) VALUES (1):1"));
     }
 
@@ -242,7 +242,7 @@ class SessionCaptureIT {
     }
 
     private static double count(String kind) {
-        var c = registry.find("tandem_unmirrored_writes_total").tag("table", "public.metrics").tag("kind", kind).counter();
+        var c = registry.find("tandem.unmirrored.writes").tag("table", "public.metrics").tag("kind", kind).counter();
         return c == null ? 0 : c.count();
     }
 

@@ -117,7 +117,7 @@ class MirrorModesIT {
             assertThat(onTarget).isLessThan(600);
             assertThat(onTarget + ledgered).as("every committed transaction is either on the target or in the ledger")
                     .isEqualTo(600);
-            assertThat(proxy.app.registry().get("tandem_spool_shed_transactions_total").counter().count())
+            assertThat(proxy.app.registry().get("tandem.spool.shed.transactions").counter().count())
                     .isEqualTo(ledgered);
         }
     }

@@ -233,14 +233,14 @@ class RelayJdbcIT {
 
     @Test
     void relayMetricsCountMessagesAndBytes() throws SQLException {
-        double queriesBefore = proxy.counter("tandem_relay_messages_total", "direction", "client_to_source", "type", "Query");
+        double queriesBefore = proxy.counter("tandem.relay.messages", "direction", "client_to_source", "type", "Query");
         try (Connection c = connect("preferQueryMode", "simple"); Statement s = c.createStatement()) {
             s.execute("SELECT 1");
             s.execute("SELECT 2");
         }
-        assertThat(proxy.counter("tandem_relay_messages_total", "direction", "client_to_source", "type", "Query"))
+        assertThat(proxy.counter("tandem.relay.messages", "direction", "client_to_source", "type", "Query"))
                 .isGreaterThanOrEqualTo(queriesBefore + 2);
-        assertThat(proxy.counter("tandem_relay_bytes_total", "direction", "source_to_client")).isPositive();
-        assertThat(proxy.counter("tandem_connections_total")).isPositive();
+        assertThat(proxy.counter("tandem.relay.bytes", "direction", "source_to_client")).isPositive();
+        assertThat(proxy.counter("tandem.connections")).isPositive();
     }
 }

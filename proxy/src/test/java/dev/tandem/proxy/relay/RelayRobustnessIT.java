@@ -192,7 +192,7 @@ class RelayRobustnessIT {
                         assertThat(e.getSQLState()).isEqualTo("08006");
                         assertThat(e.getMessage()).contains("could not connect to the source server at 127.0.0.1:" + closedPort);
                     });
-            assertThat(orphan.counter("tandem_connection_errors_total", "reason", "source_unreachable")).isEqualTo(1.0);
+            assertThat(orphan.counter("tandem.connection.errors", "reason", "source_unreachable")).isEqualTo(1.0);
         }
     }
 
@@ -253,7 +253,7 @@ class RelayRobustnessIT {
             finisher.start();
             closing.server.close(Duration.ofSeconds(20));
             finisher.join();
-            assertThat(closing.counter("tandem_connection_errors_total", "reason", "shutdown")).isZero();
+            assertThat(closing.counter("tandem.connection.errors", "reason", "shutdown")).isZero();
         }
     }
 }
