@@ -41,10 +41,17 @@ public final class ProxyApplication implements AutoCloseable {
     private MirrorRuntime mirror;
     private ProxyServer relay;
     private AdminServer admin;
+    private int ioThreads;
 
     public ProxyApplication(ProxyConfig config) {
         this.config = config;
         registry.config().commonTags("proxy_instance", config.instanceId());
+    }
+
+    /** Event-loop threads for the relay; 0 keeps Netty's default. */
+    public ProxyApplication ioThreads(int threads) {
+        this.ioThreads = threads;
+        return this;
     }
 
     public ProxyApplication start(Transport transport) throws Exception {
@@ -55,7 +62,7 @@ public final class ProxyApplication implements AutoCloseable {
             if (config.mirror().mode() != MirrorMode.OFF) {
                 mirror = new MirrorRuntime(config, registry);
             }
-            relay = new ProxyServer(RelaySettingsFactory.from(config, transport), new RelayMetrics(registry),
+            relay = new ProxyServer(RelaySettingsFactory.from(config, transport, ioThreads), new RelayMetrics(registry),
                     mirror == null ? null : mirror.taps()).start();
             admin = new AdminServer(adminConfig(), registry, readinessChecks(), this::status, actions());
             admin.start();

@@ -5,6 +5,7 @@ import dev.tandem.proxy.config.ProxyConfig;
 import dev.tandem.proxy.config.ProxyOptions;
 import dev.tandem.proxy.demo.DemoCommand;
 import dev.tandem.proxy.relay.Transport;
+import io.netty.util.ResourceLeakDetector;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -29,6 +30,11 @@ public final class TandemProxy implements Callable<Integer> {
             description = "Socket transport: auto, epoll, io_uring or nio (default: ${DEFAULT-VALUE}).")
     String transport;
 
+    @Option(names = "--io-threads", paramLabel = "N", defaultValue = "0",
+            description = "Event-loop threads relaying sessions; 0 = Netty's default, twice the CPU cores"
+                    + " (default: ${DEFAULT-VALUE}).")
+    int ioThreads;
+
     @Override
     public Integer call() throws Exception {
         ProxyConfig config;
@@ -40,7 +46,11 @@ public final class TandemProxy implements Callable<Integer> {
             System.err.println("tandem-proxy: " + e.getMessage());
             return 2;
         }
-        ProxyApplication app = new ProxyApplication(config).start(chosen);
+        if (ioThreads < 0) {
+            System.err.println("tandem-proxy: --io-threads must be 0 (default) or more, not " + ioThreads);
+            return 2;
+        }
+        ProxyApplication app = new ProxyApplication(config).ioThreads(ioThreads).start(chosen);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             app.close();
@@ -51,6 +61,10 @@ public final class TandemProxy implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        if (System.getProperty("io.netty.leakDetection.level") == null) {
+            // Sampling leak detection costs on every relayed buffer; the tests run with paranoid detection instead.
+            ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
+        }
         System.exit(new CommandLine(new TandemProxy()).execute(args));
     }
 }

@@ -4,6 +4,7 @@ import dev.tandem.protocol.sql.ClassifiedStatement;
 import dev.tandem.protocol.sql.TableName;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -24,15 +25,25 @@ public final class CaptureMetrics {
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Set<String> warned = ConcurrentHashMap.newKeySet();
     private final Counter prepared;
+    /** One counter per statement kind, made up front: this is counted for every statement of every session. */
+    private final Map<ClassifiedStatement.Kind, Counter> statements = new EnumMap<>(ClassifiedStatement.Kind.class);
 
     public CaptureMetrics(MeterRegistry registry) {
         this.registry = registry;
         this.prepared = Counter.builder("tandem.prepared.transactions")
                 .description("PREPARE TRANSACTION seen: two-phase transactions are not mirrored").register(registry);
+        for (ClassifiedStatement.Kind kind : ClassifiedStatement.Kind.values()) {
+            statements.put(kind, Counter.builder("tandem.statements").tag("kind", label(kind))
+                    .description("Statements clients sent, by class").register(registry));
+        }
     }
 
     void statement(ClassifiedStatement s) {
-        String kind = switch (s.kind()) {
+        statements.get(s.kind()).increment();
+    }
+
+    private static String label(ClassifiedStatement.Kind k) {
+        return switch (k) {
             case INSERT -> "insert";
             case COPY_FROM_STDIN -> "copy_from";
             case COPY_OTHER -> "copy_to";
@@ -45,7 +56,6 @@ public final class CaptureMetrics {
             case TRANSACTION -> "transaction";
             default -> "other";
         };
-        counter("tandem.statements", "kind", kind).increment();
     }
 
     void unmirroredWrite(TableName table, String kind) {

@@ -13,7 +13,7 @@ public final class RelaySettingsFactory {
     private RelaySettingsFactory() {
     }
 
-    public static RelaySettings from(ProxyConfig config, Transport transport) throws SSLException {
+    public static RelaySettings from(ProxyConfig config, Transport transport, int ioThreads) throws SSLException {
         TlsMode sourceTls = TlsMode.valueOf(config.source().tls().name());
         SslContext clientTls = null;
         if (config.tls().isPresent()) {
@@ -34,6 +34,6 @@ public final class RelaySettingsFactory {
                 config.limits().idleTimeout(),
                 config.shutdown().gracePeriod(),
                 transport,
-                0);
+                ioThreads);
     }
 }
