@@ -7,6 +7,7 @@ import dev.tandem.proxy.admin.AdminRequestException;
 import dev.tandem.proxy.admin.AdminServer;
 import dev.tandem.proxy.admin.AdminToken;
 import dev.tandem.proxy.admin.ReadinessCheck;
+import dev.tandem.proxy.capture.TargetJdbc;
 import dev.tandem.proxy.config.MirrorMode;
 import dev.tandem.proxy.config.ProxyConfig;
 import dev.tandem.proxy.relay.ProxyServer;
@@ -16,6 +17,10 @@ import dev.tandem.proxy.relay.Transport;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.InetSocketAddress;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -145,9 +150,31 @@ public final class ProxyApplication implements AutoCloseable {
                     .map(t -> Duration.between(t, java.time.Instant.now()).toMillis() / 1000.0).orElse(0.0));
             m.put("spoolBytes", stats.bytesOnDisk());
             m.put("databases", mirror.targetDatabases());
+            m.put("dualWrite", dualWrite(mirror.targetDatabases()));
             status.put("mirror", m);
         }
         return status;
+    }
+
+    /** Per target database, the dual-write start as recorded on the target (first mirrored commit and the mark). */
+    private Map<String, Object> dualWrite(Set<String> databases) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (String db : databases) {
+            try (Connection c = TargetJdbc.connect(config.target(), db); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT first_mirrored_at, marked_at, marked_by FROM tandem.dual_write"
+                         + " WHERE database = current_database()")) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                if (rs.next()) {
+                    row.put("firstMirroredAt", String.valueOf(rs.getObject(1)));
+                    row.put("markedAt", rs.getObject(2) == null ? null : String.valueOf(rs.getObject(2)));
+                    row.put("markedBy", rs.getString(3));
+                }
+                out.put(db, row);
+            } catch (SQLException e) {
+                out.put(db, Map.of("error", "target unavailable: " + e.getMessage()));
+            }
+        }
+        return out;
     }
 
     public InetSocketAddress relayAddress() {

@@ -136,6 +136,7 @@ class MirrorModesIT {
             var status = new com.fasterxml.jackson.databind.ObjectMapper().readTree(getAdmin(proxy, "/status"));
             assertThat(status.get("mode").asText()).isEqualTo("async");
             assertThat(status.get("mirror").get("databases").get(0).asText()).isEqualTo(db);
+            assertThat(status.get("mirror").get("dualWrite").get(db).get("markedAt").isNull()).isFalse();
             assertThat(getAdmin(proxy, "/metrics")).contains("tandem_mirror_transactions_total")
                     .contains("tandem_relay_messages_total").contains("proxy_instance=");
         }
