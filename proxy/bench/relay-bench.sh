@@ -49,7 +49,7 @@ runuser -u postgres -- pgbouncer -d "$work/pgbouncer.ini"
 sleep 0.5
 BENCH_PIDS+=("$(cat "$work/pgbouncer.pid")")
 
-start_tandem "$TANDEM_PORT" "$(free_port)" --source "127.0.0.1:$PG_PORT" --source-tls disable --mirror-mode off \
+start_tandem "$TANDEM_PORT" "$(free_port)" --source "127.0.0.1:$PG_PORT" --source-tls disable --mirror-mode off --io-threads "${IO_THREADS:-0}" \
   --transport "$TRANSPORT"
 
 declare -A TPS LAT

@@ -87,22 +87,22 @@ final class MirrorMetrics {
     }
 
     void transaction(TableName table, String outcome, long rows) {
-        counter(TRANSACTIONS, "table", table.toString(), "outcome", outcome).increment();
+        counter(TRANSACTIONS, table, outcome).increment();
         if (rows > 0) {
-            counter(ROWS, "table", table.toString(), "outcome", outcome).increment(rows);
+            counter(ROWS, table, outcome).increment(rows);
         }
     }
 
     /** One replayed statement: the row counts of the source's and the target's CommandComplete (-1 = none). */
     void statement(TableName table, long sourceRows, long targetRows) {
         if (sourceRows >= 0) {
-            counter(SOURCE_ROWS, "table", table.toString()).increment(sourceRows);
+            counter(SOURCE_ROWS, table, null).increment(sourceRows);
         }
         if (targetRows >= 0) {
-            counter(TARGET_ROWS, "table", table.toString()).increment(targetRows);
+            counter(TARGET_ROWS, table, null).increment(targetRows);
         }
         if (sourceRows >= 0 && targetRows >= 0 && sourceRows != targetRows) {
-            counter(MISMATCHES, "table", table.toString()).increment();
+            counter(MISMATCHES, table, null).increment();
         }
     }
 
@@ -114,6 +114,19 @@ final class MirrorMetrics {
     void ledgerEntry(TableName table, String reason) {
         counter(LEDGER_ENTRIES, "table", table.toString(), "reason", reason).increment();
     }
+
+    /** Looked up per replayed statement: keyed by a record, so no label string is built on the way. */
+    private record Key(String name, TableName table, String outcome) {
+    }
+
+    private Counter counter(String name, TableName table, String outcome) {
+        return tableCounters.computeIfAbsent(new Key(name, table, outcome), k -> {
+            Counter.Builder b = Counter.builder(name).tag("table", table.toString());
+            return (outcome == null ? b : b.tag("outcome", outcome)).register(registry);
+        });
+    }
+
+    private final Map<Key, Counter> tableCounters = new ConcurrentHashMap<>();
 
     private Counter counter(String name, String... tags) {
         String key = name + String.join("\u0000", tags);
