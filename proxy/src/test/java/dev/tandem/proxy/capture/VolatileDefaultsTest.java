@@ -10,7 +10,8 @@ class VolatileDefaultsTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"now()", "nextval('tbl_id_seq'::regclass)", "gen_random_uuid()", "CURRENT_TIMESTAMP",
-        "clock_timestamp()", "(random() * (10)::double precision)", "CURRENT_USER", "'now'::text::timestamp with time zone"})
+        "clock_timestamp()", "(random() * (10)::double precision)", "CURRENT_USER",
+        "'now'::text::timestamp with time zone"})
     void computedOnEachInsert(String expression) {
         assertThat(VolatileDefaults.nonDeterministic(expression)).isTrue();
     }
