@@ -8,6 +8,7 @@ import dev.tandem.proxy.capture.MirroredTables;
 import dev.tandem.proxy.capture.SessionCapture;
 import dev.tandem.proxy.capture.ShedLedger;
 import dev.tandem.proxy.capture.SpoolingSink;
+import dev.tandem.proxy.capture.VolatileDefaults;
 import dev.tandem.proxy.config.MirrorMode;
 import dev.tandem.proxy.config.ProxyConfig;
 import dev.tandem.proxy.config.SpoolConfig;
@@ -46,6 +47,7 @@ final class MirrorRuntime implements AutoCloseable {
     private final MirrorApplier applier;
     private final ShedLedger shed;
     private final HypertableDirectory hypertables;
+    private final VolatileDefaults volatileDefaults;
     private final CaptureMetrics captureMetrics;
     private final SpoolingSink sink;
     private final Set<String> sourceDatabases = ConcurrentHashMap.newKeySet();
@@ -60,6 +62,7 @@ final class MirrorRuntime implements AutoCloseable {
         this.applier = new MirrorApplier(spool, MirrorSettings.from(config), registry);
         this.shed = new ShedLedger(config.target(), config.instanceId(), registry, Duration.ofSeconds(5));
         this.hypertables = new HypertableDirectory(config.target(), Duration.ofMinutes(1));
+        this.volatileDefaults = new VolatileDefaults(config.target(), Duration.ofMinutes(1));
         this.captureMetrics = new CaptureMetrics(registry);
         Function<SpoolPosition, CompletionStage<?>> afterAppend = config.mirror().mode() == MirrorMode.SYNC
                 ? position -> applier.awaitApplied(position).orTimeout(config.mirror().syncTimeout().toMillis(),
@@ -91,8 +94,8 @@ final class MirrorRuntime implements AutoCloseable {
             MirroredTables tables = new MirroredTables(config.mirror().tables(),
                     config.mirror().tables().includesHypertables()
                             ? hypertables.forSourceDatabase(context.database()) : Set::of);
-            return new SessionCapture(context, tables, captureMetrics, this::committed,
-                    config.mirror().maxTransactionBytes());
+            return new SessionCapture(context, tables, volatileDefaults.forSourceDatabase(context.database()),
+                    captureMetrics, this::committed, config.mirror().maxTransactionBytes());
         };
     }
 
@@ -133,6 +136,7 @@ final class MirrorRuntime implements AutoCloseable {
         applier.close();
         shed.close();
         hypertables.close();
+        volatileDefaults.close();
         spool.close();
     }
 }

@@ -70,8 +70,8 @@ public final class CaptureMetrics {
     void nonDeterministicInsert(TableName table, Set<String> functions) {
         counter("tandem.nondeterministic.inserts", "table", table.toString()).increment();
         if (warned.add(table + "/nondeterministic")) {
-            log.warn("INSERT into mirrored table {} computes values on the server ({}): the target may store different"
-                    + " values (logged once per table)", table, String.join(", ", functions));
+            log.warn("INSERT or COPY into mirrored table {} computes values on the server ({}): the target may store"
+                    + " different values (logged once per table)", table, String.join(", ", functions));
         }
     }
 

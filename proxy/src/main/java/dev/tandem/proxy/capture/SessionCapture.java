@@ -23,8 +23,11 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 
 /**
  * The mirror's view of one client session: captures the writes to mirrored tables exactly as sent, pairs every
@@ -146,6 +149,7 @@ public final class SessionCapture implements SessionTap {
 
     private final SessionContext context;
     private final MirroredTables tables;
+    private final Supplier<Map<TableName, Set<String>>> volatileDefaults;
     private final CaptureMetrics metrics;
     private final Sink sink;
     private final long maxTransactionBytes;
@@ -164,10 +168,16 @@ public final class SessionCapture implements SessionTap {
     private long transactionBytes;
     private CompletionStage<?> lastCommit = CompletableFuture.completedFuture(null);
 
-    public SessionCapture(SessionContext context, MirroredTables tables, CaptureMetrics metrics, Sink sink,
+    /**
+     * @param volatileDefaults table -> its columns the server fills with a non-deterministic value when a write
+     *                         leaves them out (see {@link VolatileDefaults}), kept fresh by the caller
+     */
+    public SessionCapture(SessionContext context, MirroredTables tables,
+                          Supplier<Map<TableName, Set<String>>> volatileDefaults, CaptureMetrics metrics, Sink sink,
                           long maxTransactionBytes) {
         this.context = context;
         this.tables = tables;
+        this.volatileDefaults = volatileDefaults;
         this.metrics = metrics;
         this.sink = sink;
         this.maxTransactionBytes = maxTransactionBytes;
@@ -478,8 +488,11 @@ public final class SessionCapture implements SessionTap {
     /** Counts what a completed statement did, and follows its effect on search_path. */
     private void account(ClassifiedStatement s, Capture capture) {
         metrics.statement(s);
-        if (capture != null && !s.nonDeterministic().isEmpty()) {
-            metrics.nonDeterministicInsert(capture.table, s.nonDeterministic());
+        if (capture != null) {
+            Set<String> computed = serverComputed(s, capture.table);
+            if (!computed.isEmpty()) {
+                metrics.nonDeterministicInsert(capture.table, computed);
+            }
         }
         if (s.txCommand() == ClassifiedStatement.TxCommand.PREPARE_TRANSACTION) {
             metrics.preparedTransaction();
@@ -496,6 +509,26 @@ public final class SessionCapture implements SessionTap {
                 }
             }
         }
+    }
+
+    /**
+     * The non-deterministic values the server computes for a mirrored INSERT or COPY: functions written in the
+     * statement, and the volatile defaults of the columns its explicit column list leaves out. A statement without a
+     * column list is assumed to supply every column; a shorter VALUES row, the {@code DEFAULT} keyword and
+     * {@code DEFAULT VALUES} are not looked at.
+     */
+    private Set<String> serverComputed(ClassifiedStatement s, TableName table) {
+        Set<String> volatileColumns = s.columns().isEmpty() ? null : volatileDefaults.get().get(table);
+        if (volatileColumns == null) {
+            return s.nonDeterministic();
+        }
+        Set<String> computed = new TreeSet<>(s.nonDeterministic());
+        for (String column : volatileColumns) {
+            if (!s.columns().contains(column)) {
+                computed.add("default of " + column);
+            }
+        }
+        return computed;
     }
 
     private static String unmirroredKind(ClassifiedStatement s) {
