@@ -559,7 +559,13 @@ public final class SpoolWriter {
             joinUninterruptibly(flusher);
         }
         if (timer != null) {
-            timer.shutdownNow();
+            // Not shutdownNow(): interrupting a thread inside FileChannel.force closes the channel under us.
+            timer.shutdown();
+            try {
+                timer.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         lock.lock();
         try {
