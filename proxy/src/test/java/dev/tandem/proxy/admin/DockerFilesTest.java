@@ -14,6 +14,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import dev.tandem.proxy.config.ConfigLoader;
+import dev.tandem.proxy.config.Overrides;
+import dev.tandem.proxy.config.ProxyConfig;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -172,5 +176,13 @@ class DockerFilesTest {
                 .contains("http://127.0.0.1:" + AdminConfig.DEFAULT_PORT + "/health");
         assertThat(dockerfile).contains("ENTRYPOINT [\"java\", \"-jar\", \"/opt/tandem/proxy/tandem-proxy.jar\"]");
         assertThat(RepositoryFiles.path("docker/Dockerfile.dockerignore")).content().contains("**/target");
+    }
+
+    @Test
+    void theComposeProxyConfigurationLoads() {
+        ProxyConfig config = ConfigLoader.load(RepositoryFiles.path("docker/tandem.yaml"), Overrides.none(),
+                Map.of("TANDEM_TARGET_PASSWORD", "x", "TANDEM_ADMIN_TOKEN", "y"));
+        assertThat(config.mirror().tables().include()).hasSize(1);
+        assertThat(config.target().host()).isEqualTo("target");
     }
 }
