@@ -53,7 +53,7 @@ public final class ProxyApplication implements AutoCloseable {
         registry.config().commonTags("proxy_instance", config.instanceId());
     }
 
-    /** Event-loop threads for the relay; 0 keeps Netty's default. */
+    /** Event-loop threads for the relay; 0 = one per two cores. */
     public ProxyApplication ioThreads(int threads) {
         this.ioThreads = threads;
         return this;

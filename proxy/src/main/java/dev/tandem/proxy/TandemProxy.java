@@ -31,8 +31,7 @@ public final class TandemProxy implements Callable<Integer> {
     String transport;
 
     @Option(names = "--io-threads", paramLabel = "N", defaultValue = "0",
-            description = "Event-loop threads relaying sessions; 0 = Netty's default, twice the CPU cores"
-                    + " (default: ${DEFAULT-VALUE}).")
+            description = "Event-loop threads relaying sessions; 0 = one per two CPU cores (default: ${DEFAULT-VALUE}).")
     int ioThreads;
 
     @Override

@@ -18,6 +18,7 @@ import java.util.Objects;
  * @param authTimeout     a session that has not finished authentication by then is closed
  * @param idleTimeout     a session with no traffic either way for this long is closed; zero disables it
  * @param shutdownGrace   how long a graceful shutdown waits for sessions to finish
+ * @param ioThreads       event loops relaying sessions; 0 = one per two cores
  */
 public record RelaySettings(
         InetSocketAddress listen,
