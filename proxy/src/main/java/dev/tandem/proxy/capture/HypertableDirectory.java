@@ -11,9 +11,6 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,8 +18,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The TimescaleDB hypertables of each target database: what the mirror copies when no include patterns are
  * configured. The target's schema is a clone of the source's and the proxy holds target credentials, so the proxy
- * never has to look into a client's session or the source. Looked up on first use per database, then refreshed in the
- * background; relay threads only read the last answer.
+ * never has to look into a client's session or the source.
  */
 public final class HypertableDirectory implements AutoCloseable {
 
@@ -31,74 +27,51 @@ public final class HypertableDirectory implements AutoCloseable {
     static final String QUERY = "SELECT hypertable_schema, hypertable_name FROM timescaledb_information.hypertables";
     static final String HAS_CATALOG = "SELECT to_regclass('timescaledb_information.hypertables') IS NOT NULL";
 
-    private final TargetConfig target;
-    private final Duration refresh;
-    private final Map<String, Set<TableName>> byDatabase = new ConcurrentHashMap<>();
-    private final Set<String> warned = ConcurrentHashMap.newKeySet();
-    private final ScheduledExecutorService refresher = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "tandem-hypertables");
-        t.setDaemon(true);
-        return t;
-    });
+    private final Map<String, Set<TableName>> last = new ConcurrentHashMap<>();
+    private final TargetCatalogCache<Set<TableName>> cache;
 
     public HypertableDirectory(TargetConfig target, Duration refresh) {
-        this.target = target;
-        this.refresh = refresh;
+        this.cache = new TargetCatalogCache<>("hypertables", target, refresh, Set.of(), HypertableDirectory::load,
+                this::loaded);
+    }
+
+    private static Set<TableName> load(Connection c) throws SQLException {
+        Set<TableName> found = new HashSet<>();
+        try (Statement s = c.createStatement(); ResultSet has = s.executeQuery(HAS_CATALOG)) {
+            has.next();
+            if (has.getBoolean(1)) {
+                try (ResultSet rs = s.executeQuery(QUERY)) {
+                    while (rs.next()) {
+                        found.add(new TableName(rs.getString(1), rs.getString(2)));
+                    }
+                }
+            }
+        }
+        return Set.copyOf(found);
+    }
+
+    private void loaded(String database, Set<TableName> hypertables) {
+        Set<TableName> before = last.put(database, hypertables);
+        if (hypertables.isEmpty() && before == null) {
+            log.warn("target database {} has no TimescaleDB hypertables and mirror.tables.include is empty: nothing"
+                    + " will be mirrored for it. Name the tables to mirror with --mirror-table schema.table", database);
+        } else if (!hypertables.isEmpty() && !hypertables.equals(before)) {
+            log.info("target database {}: mirroring hypertables {}", database, hypertables);
+        }
     }
 
     /** The hypertables of the target database that mirrors {@code sourceDatabase}; empty until the first look-up. */
     public Supplier<Set<TableName>> forSourceDatabase(String sourceDatabase) {
-        String database = target.targetDatabase(sourceDatabase);
-        if (!byDatabase.containsKey(database)) {
-            byDatabase.put(database, Set.of());
-            refresher.execute(() -> lookUp(database));
-            refresher.scheduleWithFixedDelay(() -> lookUp(database), refresh.toMillis(), refresh.toMillis(),
-                    TimeUnit.MILLISECONDS);
-        }
-        return () -> byDatabase.getOrDefault(database, Set.of());
+        return cache.forSourceDatabase(sourceDatabase);
     }
 
     /** Looks the hypertables up now; blocking, for tests and start-up checks. */
     public Set<TableName> lookUpNow(String sourceDatabase) {
-        String database = target.targetDatabase(sourceDatabase);
-        lookUp(database);
-        return byDatabase.getOrDefault(database, Set.of());
-    }
-
-    private void lookUp(String database) {
-        try (Connection c = TargetJdbc.connect(target, database); Statement s = c.createStatement()) {
-            Set<TableName> found = new HashSet<>();
-            try (ResultSet has = s.executeQuery(HAS_CATALOG)) {
-                has.next();
-                if (has.getBoolean(1)) {
-                    try (ResultSet rs = s.executeQuery(QUERY)) {
-                        while (rs.next()) {
-                            found.add(new TableName(rs.getString(1), rs.getString(2)));
-                        }
-                    }
-                }
-            }
-            Set<TableName> before = byDatabase.put(database, Set.copyOf(found));
-            if (found.isEmpty()) {
-                warnOnce(database);
-            } else if (!found.equals(before)) {
-                log.info("target database {}: mirroring hypertables {}", database, found);
-            }
-        } catch (SQLException e) {
-            log.warn("cannot look up the hypertables of target database {} at {}:{}: {} (SQLSTATE {}); retrying in {} s",
-                    database, target.host(), target.port(), e.getMessage(), e.getSQLState(), refresh.toSeconds());
-        }
-    }
-
-    private void warnOnce(String database) {
-        if (warned.add(database)) {
-            log.warn("target database {} has no TimescaleDB hypertables and mirror.tables.include is empty: nothing"
-                    + " will be mirrored for it. Name the tables to mirror with --mirror-table schema.table", database);
-        }
+        return cache.lookUpNow(sourceDatabase);
     }
 
     @Override
     public void close() {
-        refresher.shutdownNow();
+        cache.close();
     }
 }

@@ -12,13 +12,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The columns of each table whose value the server computes when an INSERT or COPY leaves them out: identity
@@ -28,8 +22,6 @@ import org.slf4j.LoggerFactory;
  * background. Relay threads only read the last answer.
  */
 public final class VolatileDefaults implements AutoCloseable {
-
-    private static final Logger log = LoggerFactory.getLogger(VolatileDefaults.class);
 
     /** Columns with a default or an identity, outside the system and TimescaleDB-internal schemas. */
     static final String QUERY = """
@@ -45,21 +37,11 @@ public final class VolatileDefaults implements AutoCloseable {
               AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT LIKE '\\_timescaledb%'
             """;
 
-    private final TargetConfig target;
-    private final Duration refresh;
-    private final Map<String, Map<TableName, Set<String>>> byDatabase = new ConcurrentHashMap<>();
-    private final Set<String> watched = ConcurrentHashMap.newKeySet();
-    /** Databases whose last look-up failed: warned once until a look-up succeeds again. */
-    private final Set<String> failing = ConcurrentHashMap.newKeySet();
-    private final ScheduledExecutorService refresher = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "tandem-volatile-defaults");
-        t.setDaemon(true);
-        return t;
-    });
+    private final TargetCatalogCache<Map<TableName, Set<String>>> cache;
 
     public VolatileDefaults(TargetConfig target, Duration refresh) {
-        this.target = target;
-        this.refresh = refresh;
+        this.cache = new TargetCatalogCache<>("column defaults", target, refresh, Map.of(), VolatileDefaults::load,
+                (database, columns) -> { });
     }
 
     /**
@@ -67,18 +49,12 @@ public final class VolatileDefaults implements AutoCloseable {
      * {@code sourceDatabase}; empty until the first look-up.
      */
     public Supplier<Map<TableName, Set<String>>> forSourceDatabase(String sourceDatabase) {
-        String database = target.targetDatabase(sourceDatabase);
-        if (watched.add(database)) {
-            refresher.scheduleWithFixedDelay(() -> lookUp(database), 0, refresh.toMillis(), TimeUnit.MILLISECONDS);
-        }
-        return () -> byDatabase.getOrDefault(database, Map.of());
+        return cache.forSourceDatabase(sourceDatabase);
     }
 
     /** Looks the columns up now; blocking, for tests and start-up checks. */
     public Map<TableName, Set<String>> lookUpNow(String sourceDatabase) {
-        String database = target.targetDatabase(sourceDatabase);
-        lookUp(database);
-        return byDatabase.getOrDefault(database, Map.of());
+        return cache.lookUpNow(sourceDatabase);
     }
 
     /**
@@ -90,10 +66,9 @@ public final class VolatileDefaults implements AutoCloseable {
                 .nonDeterministic().isEmpty();
     }
 
-    private void lookUp(String database) {
-        try (Connection c = TargetJdbc.connect(target, database); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery(QUERY)) {
-            Map<TableName, Set<String>> found = new HashMap<>();
+    private static Map<TableName, Set<String>> load(Connection c) throws SQLException {
+        Map<TableName, Set<String>> found = new HashMap<>();
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(QUERY)) {
             while (rs.next()) {
                 String expression = rs.getString(5);
                 if (rs.getBoolean(4) || nonDeterministic(expression)) {
@@ -101,22 +76,14 @@ public final class VolatileDefaults implements AutoCloseable {
                             .add(rs.getString(3));
                 }
             }
-            Map<TableName, Set<String>> copy = new HashMap<>();
-            found.forEach((table, columns) -> copy.put(table, Set.copyOf(columns)));
-            byDatabase.put(database, Map.copyOf(copy));
-            failing.remove(database);
-        } catch (SQLException e) {
-            if (failing.add(database)) {
-                log.warn("cannot look up the column defaults of target database {} at {}:{}: {} (SQLSTATE {});"
-                        + " INSERTs relying on non-deterministic defaults are not counted until it succeeds,"
-                        + " retrying every {} s", database, target.host(), target.port(), e.getMessage(),
-                        e.getSQLState(), refresh.toSeconds());
-            }
         }
+        Map<TableName, Set<String>> copy = new HashMap<>();
+        found.forEach((table, columns) -> copy.put(table, Set.copyOf(columns)));
+        return Map.copyOf(copy);
     }
 
     @Override
     public void close() {
-        refresher.shutdownNow();
+        cache.close();
     }
 }

@@ -1,0 +1,100 @@
+package dev.tandem.proxy.capture;
+
+import dev.tandem.proxy.config.TargetConfig;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A fact about each target database read from its catalog with the proxy's target credentials: looked up on first
+ * use per database on a background thread, then refreshed; relay threads only read the last answer and never wait.
+ *
+ * @param <T> what is read, immutable
+ */
+final class TargetCatalogCache<T> implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(TargetCatalogCache.class);
+
+    /** Reads the fact from one target database. */
+    interface Loader<T> {
+        T load(Connection connection) throws SQLException;
+    }
+
+    private final String what;
+    private final TargetConfig target;
+    private final Duration refresh;
+    private final T empty;
+    private final Loader<T> loader;
+    private final BiConsumer<String, T> onLoaded;
+    private final Map<String, T> byDatabase = new ConcurrentHashMap<>();
+    private final Set<String> watched = ConcurrentHashMap.newKeySet();
+    /** Databases whose last look-up failed: warned once until a look-up succeeds again. */
+    private final Set<String> failing = ConcurrentHashMap.newKeySet();
+    private final ScheduledExecutorService refresher;
+
+    /**
+     * @param what     what is looked up, for thread names and warnings ("hypertables", "column defaults")
+     * @param empty    the answer until the first look-up succeeds
+     * @param onLoaded told each successful answer (database, value), on the refresher thread
+     */
+    TargetCatalogCache(String what, TargetConfig target, Duration refresh, T empty, Loader<T> loader,
+                       BiConsumer<String, T> onLoaded) {
+        this.what = what;
+        this.target = target;
+        this.refresh = refresh;
+        this.empty = empty;
+        this.loader = loader;
+        this.onLoaded = onLoaded;
+        this.refresher = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "tandem-" + what.replace(' ', '-'));
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** The fact for the target database that mirrors {@code sourceDatabase}; the empty value until looked up. */
+    Supplier<T> forSourceDatabase(String sourceDatabase) {
+        String database = target.targetDatabase(sourceDatabase);
+        if (watched.add(database)) {
+            refresher.scheduleWithFixedDelay(() -> lookUp(database), 0, refresh.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        return () -> byDatabase.getOrDefault(database, empty);
+    }
+
+    /** Looks up now; blocking, for tests and start-up checks. */
+    T lookUpNow(String sourceDatabase) {
+        String database = target.targetDatabase(sourceDatabase);
+        lookUp(database);
+        return byDatabase.getOrDefault(database, empty);
+    }
+
+    private void lookUp(String database) {
+        try (Connection c = TargetJdbc.connect(target, database)) {
+            T value = loader.load(c);
+            byDatabase.put(database, value);
+            failing.remove(database);
+            onLoaded.accept(database, value);
+        } catch (SQLException e) {
+            if (failing.add(database)) {
+                log.warn("cannot look up the {} of target database {} at {}:{}: {} (SQLSTATE {}); retrying every {} s",
+                        what, database, target.host(), target.port(), e.getMessage(), e.getSQLState(),
+                        refresh.toSeconds());
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        refresher.shutdownNow();
+    }
+}
