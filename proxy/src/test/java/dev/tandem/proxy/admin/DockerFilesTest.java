@@ -154,7 +154,7 @@ class DockerFilesTest {
         assertThat(used).as("the dashboard covers throughput, lag, rows, divergence, spool, errors and backfill")
                 .contains("tandem_mirror_rows_total", "tandem_mirror_lag_seconds", "tandem_source_rows_total",
                         "tandem_target_rows_total", "tandem_divergence_rows", "tandem_spool_bytes",
-                        "tandem_connection_errors_total", "tandem_backfill_tasks");
+                        "tandem_connection_errors_total", "tandem_backfill_tasks_total", "tandem_backfill_tasks_remaining");
     }
 
     @Test

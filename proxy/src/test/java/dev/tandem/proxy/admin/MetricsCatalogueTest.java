@@ -49,8 +49,8 @@ class MetricsCatalogueTest {
                 "tandem_mirror_lag_bytes", "tandem_spool_bytes", "tandem_spool_records", "tandem_mirror_retries_total",
                 "tandem_ledger_entries_total", "tandem_unmirrored_writes_total",
                 "tandem_nondeterministic_inserts_total", "tandem_spool_shed_transactions_total",
-                "tandem_divergence_rows", "tandem_divergence_buckets", "tandem_backfill_tasks",
-                "tandem_backfill_rows_total", "tandem_backfill_bytes_total", "tandem_backfill_errors_total");
+                "tandem_divergence_rows", "tandem_divergence_buckets", "tandem_backfill_tasks_total",
+                "tandem_backfill_tasks_remaining", "tandem_backfill_rows_total", "tandem_backfill_bytes_total");
         assertThat(catalogue.entries().get("tandem_relay_bytes_total").labels()).containsExactly("direction");
         assertThat(catalogue.entries().get("tandem_relay_messages_total").labels())
                 .containsExactly("direction", "type");
