@@ -7,8 +7,8 @@ import java.time.Duration;
  *
  * @param maxTransactionBytes captured bytes one source transaction may hold in memory until it commits; a larger
  *                           transaction is not replayed but recorded in the divergence ledger
- * @param syncTimeout        in {@code sync} mode, how long a client's ReadyForQuery waits for the target before the
- *                           transaction goes to the ledger and the client is answered
+ * @param syncTimeout        in {@code sync} mode, how long a client's ReadyForQuery waits for the target; then the
+ *                           client is answered and the spooled transaction is applied when the target is back
  * @param markDualWriteStart record at start-up that all writers are on the proxy now ({@code tandem.dual_write})
  */
 public record MirrorConfig(MirrorMode mode, TableFilter tables, SpoolConfig spool, long maxTransactionBytes, Duration syncTimeout,
