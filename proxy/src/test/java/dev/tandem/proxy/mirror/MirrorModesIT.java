@@ -48,6 +48,25 @@ class MirrorModesIT {
     }
 
     @Test
+    void syncModeAnswersAfterTheTimeoutWhileTheTargetIsDownAndAppliesLater(@TempDir Path spool) throws Exception {
+        String db = freshDatabase("sync_timeout");
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.m",
+                "--mirror-mode", "sync", "--set", "mirror.sync-timeout=1s")) {
+            PG.target().stop();
+            try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
+                long start = System.nanoTime();
+                s.execute("INSERT INTO m (id) VALUES (1)");
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).as("the client waited for the target")
+                        .isGreaterThanOrEqualTo(Duration.ofMillis(900));
+            } finally {
+                PG.target().start();
+            }
+            proxy.awaitCaughtUp(Duration.ofSeconds(60));
+            assertThat(PG.target().queryValue(db, "SELECT count(*) FROM m")).isEqualTo("1");
+        }
+    }
+
+    @Test
     void sessionsWaitWhileTheSpoolIsFullInBlockModeAndLoseNothing(@TempDir Path spool) throws Exception {
         String db = freshDatabase("spool_block");
         try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.m",
