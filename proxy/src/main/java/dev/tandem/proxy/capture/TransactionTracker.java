@@ -53,15 +53,6 @@ public final class TransactionTracker {
         return state;
     }
 
-    /** Bytes of captured payload not yet committed. */
-    public long bufferedBytes() {
-        long n = 0;
-        for (CapturedStatement s : buffer) {
-            n += s.payloadBytes();
-        }
-        return n;
-    }
-
     /**
      * The source completed a statement (CommandComplete).
      *

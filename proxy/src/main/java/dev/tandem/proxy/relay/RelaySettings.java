@@ -67,13 +67,4 @@ public record RelaySettings(
                 connectTimeout, authTimeout, idleTimeout, shutdownGrace, transport, ioThreads);
     }
 
-    public RelaySettings withShutdownGrace(Duration grace) {
-        return new RelaySettings(listen, source, clientTls, sourceTls, sourceSsl, maxFrameBytes, maxStartupPacketBytes, maxConnections,
-                connectTimeout, authTimeout, idleTimeout, grace, transport, ioThreads);
-    }
-
-    public RelaySettings withTransport(Transport t) {
-        return new RelaySettings(listen, source, clientTls, sourceTls, sourceSsl, maxFrameBytes, maxStartupPacketBytes, maxConnections,
-                connectTimeout, authTimeout, idleTimeout, shutdownGrace, t, ioThreads);
-    }
 }
