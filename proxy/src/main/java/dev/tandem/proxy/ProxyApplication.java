@@ -7,7 +7,7 @@ import dev.tandem.proxy.admin.AdminRequestException;
 import dev.tandem.proxy.admin.AdminServer;
 import dev.tandem.proxy.admin.AdminToken;
 import dev.tandem.proxy.admin.ReadinessCheck;
-import dev.tandem.proxy.capture.TargetJdbc;
+import dev.tandem.proxy.jdbc.ServerJdbc;
 import dev.tandem.proxy.config.MirrorMode;
 import dev.tandem.proxy.config.ProxyConfig;
 import dev.tandem.proxy.relay.ProxyServer;
@@ -160,7 +160,7 @@ public final class ProxyApplication implements AutoCloseable {
     private Map<String, Object> dualWrite(Set<String> databases) {
         Map<String, Object> out = new LinkedHashMap<>();
         for (String db : databases) {
-            try (Connection c = TargetJdbc.connect(config.target(), db); Statement s = c.createStatement();
+            try (Connection c = ServerJdbc.target(config.target(), db); Statement s = c.createStatement();
                  ResultSet rs = s.executeQuery("SELECT first_mirrored_at, marked_at, marked_by FROM tandem.dual_write"
                          + " WHERE database = current_database()")) {
                 Map<String, Object> row = new LinkedHashMap<>();

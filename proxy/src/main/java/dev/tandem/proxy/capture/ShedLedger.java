@@ -1,5 +1,6 @@
 package dev.tandem.proxy.capture;
 
+import dev.tandem.proxy.jdbc.ServerJdbc;
 import dev.tandem.protocol.state.TandemSchema;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.config.TargetConfig;
@@ -95,7 +96,7 @@ public final class ShedLedger implements AutoCloseable {
     }
 
     private void write(Gap gap) throws SQLException {
-        try (Connection c = TargetJdbc.connect(target, gap.targetDatabase())) {
+        try (Connection c = ServerJdbc.target(target, gap.targetDatabase())) {
             try (Statement s = c.createStatement()) {
                 s.execute(TandemSchema.ddl());
             }

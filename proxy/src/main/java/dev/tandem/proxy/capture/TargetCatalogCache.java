@@ -1,5 +1,6 @@
 package dev.tandem.proxy.capture;
 
+import dev.tandem.proxy.jdbc.ServerJdbc;
 import dev.tandem.proxy.config.TargetConfig;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -79,7 +80,7 @@ final class TargetCatalogCache<T> implements AutoCloseable {
     }
 
     private void lookUp(String database) {
-        try (Connection c = TargetJdbc.connect(target, database)) {
+        try (Connection c = ServerJdbc.target(target, database)) {
             T value = loader.load(c);
             byDatabase.put(database, value);
             failing.remove(database);

@@ -136,7 +136,8 @@ public final class ConfigLoader {
                 section.optionalText("user").filter(user -> !user.isBlank()),
                 passwordEnv,
                 secret(env, passwordEnv),
-                section.duration("connect-timeout", Defaults.CONNECT_TIMEOUT, POSITIVE));
+                section.duration("connect-timeout", Defaults.CONNECT_TIMEOUT, POSITIVE),
+                readableFile(section, "ca-file"));
     }
 
     private static Optional<ClientTlsConfig> clientTls(Section section) {
@@ -171,7 +172,8 @@ public final class ConfigLoader {
         return new TargetConfig(host, port, user, passwordEnv, secret(env, passwordEnv),
                 section.choice("tls", TlsMode.class, Defaults.TARGET_TLS),
                 section.textMap("databases"),
-                section.duration("connect-timeout", Defaults.CONNECT_TIMEOUT, POSITIVE));
+                section.duration("connect-timeout", Defaults.CONNECT_TIMEOUT, POSITIVE),
+                readableFile(section, "ca-file"));
     }
 
     private static MirrorConfig mirror(Section section) {

@@ -1,5 +1,6 @@
 package dev.tandem.proxy.config;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -10,9 +11,10 @@ import java.util.Optional;
  *
  * @param passwordEnv the environment variable that holds the password (its name, not the password)
  * @param password    the value of {@code passwordEnv} at load time, empty when it is unset or empty
+ * @param caFile      PEM certificates that {@code verify-full} trusts for the source; empty = the JVM's trust store
  */
 public record SourceConfig(String host, int port, TlsMode tls, Optional<String> user, String passwordEnv,
-                           Optional<Secret> password, Duration connectTimeout) {
+                           Optional<Secret> password, Duration connectTimeout, Optional<Path> caFile) {
 
     public HostPort address() {
         return new HostPort(host, port);

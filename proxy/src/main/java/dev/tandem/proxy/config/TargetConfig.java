@@ -1,5 +1,6 @@
 package dev.tandem.proxy.config;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -11,9 +12,11 @@ import java.util.Optional;
  * @param passwordEnv the environment variable that holds the password (its name, not the password)
  * @param password    the value of {@code passwordEnv} at load time; empty when unset, which is fine when the target
  *                    trusts the proxy (trust, peer, certificate authentication)
+ * @param caFile      PEM certificates that {@code verify-full} trusts for the target; empty = the default trust
  */
 public record TargetConfig(String host, int port, String user, String passwordEnv, Optional<Secret> password,
-                           TlsMode tls, Map<String, String> databases, Duration connectTimeout) {
+                           TlsMode tls, Map<String, String> databases, Duration connectTimeout,
+                           Optional<Path> caFile) {
 
     public TargetConfig {
         databases = Map.copyOf(databases);

@@ -20,7 +20,8 @@ public final class TargetConnector {
     /** @param group an NIO event loop group; the caller owns it */
     public TargetConnector(TargetConfig target, EventLoopGroup group) {
         this.base = new PgClientConfig(target.host(), target.port(), "postgres", target.user(),
-                target.password().map(Secret::reveal).orElse(""), TlsMode.valueOf(target.tls().name()), null,
+                target.password().map(Secret::reveal).orElse(""), TlsMode.valueOf(target.tls().name()),
+                target.caFile().orElse(null),
                 target.connectTimeout() != null ? target.connectTimeout() : PgClientConfig.DEFAULT_CONNECT_TIMEOUT,
                 APPLICATION_NAME);
         this.group = group;

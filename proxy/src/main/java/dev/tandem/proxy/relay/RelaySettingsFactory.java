@@ -25,7 +25,7 @@ public final class RelaySettingsFactory {
                 InetSocketAddress.createUnresolved(config.source().host(), config.source().port()),
                 clientTls,
                 sourceTls,
-                TlsContexts.sourceClient(sourceTls, null),
+                TlsContexts.sourceClient(sourceTls, config.source().caFile().map(java.nio.file.Path::toFile).orElse(null)),
                 config.limits().maxFrameBytes(),
                 config.limits().maxStartupPacketBytes(),
                 config.limits().maxConnections(),

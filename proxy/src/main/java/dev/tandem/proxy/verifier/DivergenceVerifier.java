@@ -4,7 +4,7 @@ import dev.tandem.protocol.sql.Identifiers;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.protocol.state.RangeChecksum;
 import dev.tandem.protocol.state.TimeType;
-import dev.tandem.proxy.capture.TargetJdbc;
+import dev.tandem.proxy.jdbc.ServerJdbc;
 import dev.tandem.proxy.config.Durations;
 import dev.tandem.proxy.config.SourceConfig;
 import dev.tandem.proxy.config.TargetConfig;
@@ -181,7 +181,7 @@ public final class DivergenceVerifier implements AutoCloseable {
             throws SQLException {
         String targetDatabase = target.targetDatabase(sourceDatabase);
         String targetName = "target " + target.address() + " database " + targetDatabase;
-        try (Connection t = connect(targetName, () -> TargetJdbc.connect(target, targetDatabase))) {
+        try (Connection t = connect(targetName, () -> ServerJdbc.target(target, targetDatabase))) {
             if (config.mode() == VerifierMode.AUTO && !TableCatalog.hasHypertables(t)) {
                 sayOnce("verifier off for target database " + targetDatabase + ": it has no TimescaleDB hypertables"
                         + " (verifier.enabled: auto; set it to true to verify plain tables)");
@@ -193,7 +193,7 @@ public final class DivergenceVerifier implements AutoCloseable {
             DivergenceLedger ledger = new DivergenceLedger(instanceId, targetDatabase);
             ledger.prepare(t);
             String sourceName = "source " + source.address() + " database " + sourceDatabase;
-            try (Connection s = connect(sourceName, () -> SourceJdbc.connect(source, sourceDatabase))) {
+            try (Connection s = connect(sourceName, () -> ServerJdbc.source(source, sourceDatabase))) {
                 Outcome outcome = Outcome.OK;
                 for (TableName table : tables.stream().sorted(Comparator.comparing(TableName::toString)).toList()) {
                     try {

@@ -24,7 +24,7 @@ class HypertableDirectoryIT {
 
     private static TargetConfig target(Map<String, String> databases) {
         return new TargetConfig("127.0.0.1", PG.target().port(), "postgres", "UNUSED", Optional.empty(), TlsMode.DISABLE,
-                databases, Duration.ofSeconds(5));
+                databases, Duration.ofSeconds(5), Optional.empty());
     }
 
     @Test

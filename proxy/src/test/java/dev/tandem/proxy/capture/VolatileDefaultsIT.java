@@ -53,7 +53,7 @@ class VolatileDefaultsIT {
                 + " u uuid DEFAULT gen_random_uuid(), v int DEFAULT 5, g int GENERATED ALWAYS AS IDENTITY);"
                 + "CREATE TABLE plain (a int, b int DEFAULT 5, c text DEFAULT 'x' || 'y')");
         defaults = new VolatileDefaults(new TargetConfig("127.0.0.1", PG.target().port(), "postgres", "UNUSED",
-                Optional.empty(), TlsMode.DISABLE, Map.of(), Duration.ofSeconds(5)), Duration.ofMinutes(1));
+                Optional.empty(), TlsMode.DISABLE, Map.of(), Duration.ofSeconds(5), Optional.empty()), Duration.ofMinutes(1));
         defaults.lookUpNow(db);
         MirroredTables tables = new MirroredTables(new TableFilter(
                 List.of(TablePattern.parse("public.tbl"), TablePattern.parse("public.plain")), List.of()), Set::of);

@@ -40,10 +40,10 @@ class ConfigLoaderTest {
         assertThat(config).isEqualTo(new ProxyConfig(
                 new HostPort("127.0.0.1", 6432),
                 new SourceConfig("127.0.0.1", 5432, TlsMode.PREFER, Optional.of("tandem"), "TANDEM_SOURCE_PASSWORD",
-                        Optional.empty(), Duration.ofSeconds(10)),
+                        Optional.empty(), Duration.ofSeconds(10), Optional.empty()),
                 Optional.of(new ClientTlsConfig(base.resolve("server.crt"), base.resolve("server.key"))),
                 new TargetConfig("127.0.0.1", 5433, "tandem", "TANDEM_TARGET_PASSWORD",
-                        Optional.of(Secret.of("target-pw")), TlsMode.PREFER, Map.of(), Duration.ofSeconds(10)),
+                        Optional.of(Secret.of("target-pw")), TlsMode.PREFER, Map.of(), Duration.ofSeconds(10), Optional.empty()),
                 new MirrorConfig(MirrorMode.ASYNC,
                         new TableFilter(List.of(TablePattern.parse("public.metrics")), List.of()),
                         new SpoolConfig(base.resolve("tandem-spool"), 10L << 30, 64L << 20, FsyncPolicy.INTERVAL,
@@ -72,12 +72,12 @@ class ConfigLoaderTest {
         Path base = file.toAbsolutePath().getParent();
         assertThat(config.listen()).isEqualTo(new HostPort("::1", 7432));
         assertThat(config.source()).isEqualTo(new SourceConfig("source.example", 6543, TlsMode.VERIFY_FULL,
-                Optional.of("reader"), "SRC_PW", Optional.of(Secret.of("s")), Duration.ofSeconds(3)));
+                Optional.of("reader"), "SRC_PW", Optional.of(Secret.of("s")), Duration.ofSeconds(3), Optional.empty()));
         assertThat(config.tls()).contains(new ClientTlsConfig(base.resolve("certs/proxy.crt"),
                 base.resolve("certs/proxy.key")));
         assertThat(config.target()).isEqualTo(new TargetConfig("10.0.0.7", 6544, "writer", "TGT_PW",
                 Optional.of(Secret.of("t")), TlsMode.REQUIRE, Map.of("app", "app_new", "Reports", "reports"),
-                Duration.ofMillis(1500)));
+                Duration.ofMillis(1500), Optional.empty()));
         assertThat(config.target().targetDatabase("app")).isEqualTo("app_new");
         assertThat(config.target().targetDatabase("other")).isEqualTo("other");
         assertThat(config.mirror()).isEqualTo(new MirrorConfig(MirrorMode.SYNC,
@@ -130,10 +130,10 @@ class ConfigLoaderTest {
 
         assertThat(absent.listen()).isEqualTo(new HostPort("127.0.0.1", 6432));
         assertThat(absent.source()).isEqualTo(new SourceConfig("127.0.0.1", 5432, TlsMode.PREFER, Optional.empty(),
-                "TANDEM_SOURCE_PASSWORD", Optional.empty(), Duration.ofSeconds(10)));
+                "TANDEM_SOURCE_PASSWORD", Optional.empty(), Duration.ofSeconds(10), Optional.empty()));
         assertThat(absent.tls()).isEmpty();
         assertThat(absent.target()).isEqualTo(new TargetConfig("127.0.0.1", 5433, "tandem", "TANDEM_TARGET_PASSWORD",
-                Optional.empty(), TlsMode.PREFER, Map.of(), Duration.ofSeconds(10)));
+                Optional.empty(), TlsMode.PREFER, Map.of(), Duration.ofSeconds(10), Optional.empty()));
         assertThat(absent.mirror()).isEqualTo(new MirrorConfig(MirrorMode.ASYNC, TableFilter.allHypertables(),
                 new SpoolConfig(Path.of("./tandem-spool"), 10L << 30, 64L << 20, FsyncPolicy.INTERVAL,
                         Duration.ofSeconds(1), SpoolFullPolicy.BLOCK),
@@ -200,6 +200,8 @@ class ConfigLoaderTest {
             target: {databases: {app: ''}}                     => target.databases.app: '' is not a name
             target: '127.0.0.1:5433'                           => target: '127.0.0.1:5433' is not a mapping; expected nested keys
             mirror: {mode: fast}                               => mirror.mode: 'fast' is not one of async|sync|off
+            source: {ca-file: /no/such/ca.crt}                 => source.ca-file: '/no/such/ca.crt' is not a readable file
+            target: {ca-file: /no/such/ca.crt}                 => target.ca-file: '/no/such/ca.crt' is not a readable file
             mirror: {max-transaction-bytes: 0}                 => mirror.max-transaction-bytes: '0' is below the minimum of 1KiB
             mirror: {max-transaction-bytes: many}              => mirror.max-transaction-bytes: 'many' is not a size; expected a number of bytes, optionally with B, KiB, MiB, GiB or TiB (e.g. 512MiB)
             mirror: {sync-timeout: 30}                         => mirror.sync-timeout: '30' has no unit; expected a number with ms, s, m, h or d (e.g. 500ms, 30s, 5m, 1h30m)

@@ -38,6 +38,8 @@ class ConfigurationDocTest {
         Files.createDirectories(dir.resolve("certs"));
         Files.writeString(dir.resolve("certs/proxy.crt"), "certificate fixture");
         Files.writeString(dir.resolve("certs/proxy.key"), "key fixture");
+        Files.writeString(dir.resolve("certs/source-ca.crt"), "certificate fixture");
+        Files.writeString(dir.resolve("certs/target-ca.crt"), "certificate fixture");
 
         ProxyConfig config = ConfigLoader.load(file, Overrides.none(), Map.of());
 

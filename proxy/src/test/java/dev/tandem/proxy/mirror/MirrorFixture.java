@@ -69,7 +69,7 @@ final class MirrorFixture implements AutoCloseable {
         TargetConfig targetConfig = new TargetConfig(target.host(), target.port(), target.user(), "UNUSED_ENV",
                 target.password().isEmpty() ? Optional.empty()
                         : Optional.of(dev.tandem.proxy.config.Secret.of(target.password())),
-                TlsMode.DISABLE, databases, Duration.ofSeconds(5));
+                TlsMode.DISABLE, databases, Duration.ofSeconds(5), Optional.empty());
         return new MirrorSettings(INSTANCE, targetConfig, new RetryConfig(Duration.ofMillis(50),
                 Duration.ofMillis(400)), redactSql, markDualWriteStart, groupTransactions,
                 MirrorSettings.DEFAULT_GROUP_BYTES);

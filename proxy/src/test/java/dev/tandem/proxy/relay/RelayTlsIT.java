@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tandem.protocol.client.TlsMode;
+import dev.tandem.proxy.config.ProxyOptions;
 import dev.tandem.testing.EmbeddedPgServer;
 import dev.tandem.testing.PostgresPairExtension;
 import java.io.File;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import picocli.CommandLine;
 
 /** TLS on both hops, independently: client to proxy (the proxy's certificate) and proxy to source. */
 class RelayTlsIT {
@@ -98,6 +100,18 @@ class RelayTlsIT {
                  Connection c = DriverManager.getConnection(proxy.jdbcUrl("postgres"), "postgres", "")) {
                 assertThat(currentConnectionUsesTls(c)).as(mode.configName()).isEqualTo("t");
             }
+        }
+    }
+
+    @Test
+    void theConfiguredSourceCaFileIsWhatVerifyFullTrusts() throws Exception {
+        ProxyOptions options = new ProxyOptions();
+        new CommandLine(options).parseArgs("--listen", "127.0.0.1:0", "--source", "localhost:" + tlsSource.port(),
+                "--source-tls", "verify-full", "--set", "source.ca-file=" + cert.getAbsolutePath());
+        RelaySettings settings = RelaySettingsFactory.from(options.load(Map.of()), Transport.choose("auto"), 1);
+        try (RunningProxy proxy = RunningProxy.with(settings);
+             Connection c = DriverManager.getConnection(proxy.jdbcUrl("postgres"), "postgres", "")) {
+            assertThat(currentConnectionUsesTls(c)).isEqualTo("t");
         }
     }
 

@@ -79,7 +79,7 @@ class DivergenceVerifierIT {
 
     private static SourceConfig source(int port, Optional<String> user) {
         return new SourceConfig("127.0.0.1", port, TlsMode.DISABLE, user, "UNUSED", Optional.empty(),
-                Duration.ofSeconds(5));
+                Duration.ofSeconds(5), Optional.empty());
     }
 
     private static SourceConfig source() {
@@ -88,7 +88,7 @@ class DivergenceVerifierIT {
 
     private static TargetConfig target() {
         return new TargetConfig("127.0.0.1", PG.target().port(), PG.target().user(), "UNUSED", Optional.empty(),
-                TlsMode.DISABLE, Map.of(), Duration.ofSeconds(5));
+                TlsMode.DISABLE, Map.of(), Duration.ofSeconds(5), Optional.empty());
     }
 
     private DivergenceVerifier verifier(VerifierConfig config, SourceConfig source, Duration lag) {

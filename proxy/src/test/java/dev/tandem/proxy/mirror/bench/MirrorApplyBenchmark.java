@@ -88,7 +88,7 @@ public final class MirrorApplyBenchmark {
                         List.of(), System.currentTimeMillis(), List.of(insert)))).get();
             }
             TargetConfig targetConfig = new TargetConfig(target.host(), target.port(), target.user(), "UNUSED",
-                    Optional.empty(), TlsMode.DISABLE, Map.of(), Duration.ofSeconds(10));
+                    Optional.empty(), TlsMode.DISABLE, Map.of(), Duration.ofSeconds(10), Optional.empty());
             MirrorSettings settings = new MirrorSettings("bench-" + round + "-" + System.nanoTime(), targetConfig,
                     new RetryConfig(Duration.ofMillis(100), Duration.ofSeconds(5)), false, false,
                     Integer.getInteger("group", MirrorSettings.DEFAULT_GROUP_TRANSACTIONS),
