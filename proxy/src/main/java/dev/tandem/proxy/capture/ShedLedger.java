@@ -1,9 +1,9 @@
 package dev.tandem.proxy.capture;
 
-import dev.tandem.proxy.jdbc.ServerJdbc;
-import dev.tandem.protocol.state.TandemSchema;
 import dev.tandem.protocol.sql.TableName;
+import dev.tandem.protocol.state.TandemSchema;
 import dev.tandem.proxy.config.TargetConfig;
+import dev.tandem.proxy.jdbc.ServerJdbc;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;

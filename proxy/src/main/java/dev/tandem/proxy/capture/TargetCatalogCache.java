@@ -1,7 +1,7 @@
 package dev.tandem.proxy.capture;
 
-import dev.tandem.proxy.jdbc.ServerJdbc;
 import dev.tandem.proxy.config.TargetConfig;
+import dev.tandem.proxy.jdbc.ServerJdbc;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
