@@ -107,7 +107,7 @@ final class MirrorRuntime implements AutoCloseable {
 
     /** Age of the oldest spooled transaction the target has not applied yet. */
     Duration lag() {
-        return spool.stats().oldestPendingAppend().map(t -> Duration.between(t, Instant.now())).orElse(Duration.ZERO);
+        return spool.stats().lag(Instant.now());
     }
 
     MirrorApplier applier() {

@@ -146,8 +146,7 @@ public final class ProxyApplication implements AutoCloseable {
             m.put("spooledSequence", stats.lastSequence());
             m.put("pendingTransactions", stats.pendingRecords());
             m.put("pendingBytes", stats.pendingBytes());
-            m.put("lagSeconds", stats.oldestPendingAppend()
-                    .map(t -> Duration.between(t, java.time.Instant.now()).toMillis() / 1000.0).orElse(0.0));
+            m.put("lagSeconds", stats.lag(java.time.Instant.now()).toMillis() / 1000.0);
             m.put("spoolBytes", stats.bytesOnDisk());
             m.put("databases", mirror.targetDatabases());
             m.put("dualWrite", dualWrite(mirror.targetDatabases()));

@@ -17,6 +17,11 @@ public enum TlsMode implements ConfigChoice {
         this.configValue = configValue;
     }
 
+    /** The same mode for the protocol module's client and TLS code, which cannot see this package. */
+    public dev.tandem.protocol.client.TlsMode clientMode() {
+        return dev.tandem.protocol.client.TlsMode.valueOf(name());
+    }
+
     @Override
     public String configValue() {
         return configValue;

@@ -7,7 +7,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -77,9 +76,7 @@ final class MirrorMetrics {
     }
 
     private static double lagSeconds(SpoolStats stats) {
-        return stats.oldestPendingAppend()
-                .map(oldest -> Math.max(0, Duration.between(oldest, Instant.now()).toMillis() / 1000.0))
-                .orElse(0.0);
+        return stats.lag(Instant.now()).toMillis() / 1000.0;
     }
 
     void retry() {

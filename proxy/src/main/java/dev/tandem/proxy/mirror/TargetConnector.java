@@ -3,7 +3,6 @@ package dev.tandem.proxy.mirror;
 import dev.tandem.protocol.client.PgClient;
 import dev.tandem.protocol.client.PgClientConfig;
 import dev.tandem.protocol.client.PgConnection;
-import dev.tandem.protocol.client.TlsMode;
 import dev.tandem.proxy.config.Secret;
 import dev.tandem.proxy.config.TargetConfig;
 import io.netty.channel.EventLoopGroup;
@@ -20,7 +19,7 @@ public final class TargetConnector {
     /** @param group an NIO event loop group; the caller owns it */
     public TargetConnector(TargetConfig target, EventLoopGroup group) {
         this.base = new PgClientConfig(target.host(), target.port(), "postgres", target.user(),
-                target.password().map(Secret::reveal).orElse(""), TlsMode.valueOf(target.tls().name()),
+                target.password().map(Secret::reveal).orElse(""), target.tls().clientMode(),
                 target.caFile().orElse(null),
                 target.connectTimeout() != null ? target.connectTimeout() : PgClientConfig.DEFAULT_CONNECT_TIMEOUT,
                 APPLICATION_NAME);

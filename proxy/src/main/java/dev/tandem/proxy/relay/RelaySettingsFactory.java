@@ -14,7 +14,7 @@ public final class RelaySettingsFactory {
     }
 
     public static RelaySettings from(ProxyConfig config, Transport transport, int ioThreads) throws SSLException {
-        TlsMode sourceTls = TlsMode.valueOf(config.source().tls().name());
+        TlsMode sourceTls = config.source().tls().clientMode();
         SslContext clientTls = null;
         if (config.tls().isPresent()) {
             ClientTlsConfig tls = config.tls().get();

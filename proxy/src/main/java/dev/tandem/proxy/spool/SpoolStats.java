@@ -1,5 +1,6 @@
 package dev.tandem.proxy.spool;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 
@@ -22,4 +23,10 @@ import java.util.Optional;
 public record SpoolStats(long bytesOnDisk, int segments, long lastSequence, long pendingRecords, long pendingBytes,
                          Optional<Instant> oldestPendingAppend, long shedRecords, int blockedAppends,
                          long fsyncs) {
+
+    /** The mirror's lag in time: how long the oldest pending record has waited; zero when nothing is pending. */
+    public Duration lag(Instant now) {
+        return oldestPendingAppend.map(oldest -> Duration.between(oldest, now)).filter(d -> !d.isNegative())
+                .orElse(Duration.ZERO);
+    }
 }
