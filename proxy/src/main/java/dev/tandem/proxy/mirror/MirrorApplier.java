@@ -27,6 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Collectors;
 
@@ -78,15 +79,12 @@ public final class MirrorApplier implements AutoCloseable {
     private static final Duration POLL = Duration.ofMillis(200);
     private static final String REDACTED = "<redacted>";
     private static final int[] NO_TYPES = new int[0];
+    private static final long LINGER_STEP_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private enum State { NEW, RUNNING, PAUSED, CLOSED }
 
     /** Marks the bookkeeping Executes of a pipeline. */
     private enum Bookkeeping { BEGIN, SEARCH_PATH, PROGRESS, DUAL_WRITE, LEDGER, COMMIT }
-
-    /** The Execute of a replayed statement of the group's {@code member}-th transaction. */
-    private record Replayed(int member, CapturedStatement statement) {
-    }
 
     /** One spooled transaction; {@code tx} is null when its record could not be decoded. */
     private record Member(SpoolRecord record, CapturedTransaction tx) {
@@ -113,6 +111,7 @@ public final class MirrorApplier implements AutoCloseable {
     private final EventLoopGroup group;
     private final TargetConnector connector;
     private final Map<String, TargetSession> sessions = new ConcurrentHashMap<>();
+    private final InsertCoalescer coalescer = new InsertCoalescer();
     private final ConcurrentSkipListMap<Long, CompletableFuture<Void>> bySequence = new ConcurrentSkipListMap<>();
     private final ConcurrentSkipListMap<SpoolPosition, CompletableFuture<Void>> byPosition =
             new ConcurrentSkipListMap<>();
@@ -294,10 +293,18 @@ public final class MirrorApplier implements AutoCloseable {
         List<SpoolRecord> batch = new ArrayList<>();
         batch.add(first);
         long bytes = first.payload().length;
+        // Lingering lets a group collect the transactions of a few milliseconds: the target's per-commit cost and
+        // this thread's wake-ups are then paid once per group rather than once or twice per source transaction.
+        long lingerUntil = System.nanoTime() + settings.groupLinger().toNanos();
         while (batch.size() < settings.maxGroupTransactions() && bytes < settings.maxGroupBytes()) {
             SpoolRecord next = reader.poll();
             if (next == null) {
-                break;
+                long left = lingerUntil - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                LockSupport.parkNanos(Math.min(left, LINGER_STEP_NANOS));
+                continue;
             }
             batch.add(next);
             bytes += next.payload().length;
@@ -391,30 +398,37 @@ public final class MirrorApplier implements AutoCloseable {
             while (end < pending.size() && pending.get(end).unreplayable() == null) {
                 end++;
             }
-            applyGroup(session, pending.subList(i, end));
+            applyGroup(session, pending.subList(i, end), true);
             i = end;
         }
     }
 
-    /** Applies members as one target transaction; on a non-transient error isolates the bad ones. */
-    private void applyGroup(TargetSession session, List<Member> members) {
+    /**
+     * Applies members as one target transaction; on a non-transient error isolates the bad ones. One-row INSERTs are
+     * coalesced ({@link InsertCoalescer}) except when a lone member is re-applied to find the statement that fails.
+     */
+    private void applyGroup(TargetSession session, List<Member> members, boolean coalesce) {
         Pipeline<Object> pipeline = new Pipeline<>(ByteBufAllocator.DEFAULT);
+        boolean coalesced = false;
         try {
             bookkeeping(session, pipeline, Bookkeeping.BEGIN, "BEGIN");
             // set_config(..., true) lasts until COMMIT: each member sets the path it needs, the default included
             String path = session.defaultSearchPath();
+            List<Replayed> run = new ArrayList<>();
             for (int i = 0; i < members.size(); i++) {
                 CapturedTransaction tx = members.get(i).tx();
                 String wanted = tx.searchPath().isEmpty() ? session.defaultSearchPath()
                         : tx.searchPath().stream().map(Identifiers::quoteIdentifier).collect(Collectors.joining(", "));
                 if (!wanted.equals(path)) {
+                    coalesced |= addRun(session, pipeline, run, coalesce);
                     bookkeeping(session, pipeline, Bookkeeping.SEARCH_PATH, MirrorSchema.SET_SEARCH_PATH, wanted);
                     path = wanted;
                 }
                 for (CapturedStatement s : tx.statements()) {
-                    add(session, pipeline, new Replayed(i, s));
+                    run.add(new Replayed(i, s));
                 }
             }
+            coalesced |= addRun(session, pipeline, run, coalesce);
             Member last = members.get(members.size() - 1);
             bookkeeping(session, pipeline, Bookkeeping.PROGRESS, MirrorSchema.WRITE_PROGRESS, progress(last.record()));
             String firstCommit = Long.toString(members.get(0).tx().committedAt());
@@ -450,14 +464,39 @@ public final class MirrorApplier implements AutoCloseable {
             LOG.debug("mirror: a group of {} transactions failed with SQLSTATE {}; applying them one by one",
                     members.size(), error.sqlState());
             for (Member m : members) {
-                applyGroup(session, List.of(m));
+                applyGroup(session, List.of(m), true);
             }
+            return;
+        }
+        if (coalesced) {
+            applyGroup(session, members, false);
             return;
         }
         Object failed = reply.failedSlot() < slots.size() ? slots.get(reply.failedSlot()) : null;
         CapturedStatement statement = failed instanceof Replayed r ? r.statement()
                 : members.get(0).tx().statements().isEmpty() ? null : members.get(0).tx().statements().get(0);
         ledger(session, members.get(0), statement, error.sqlState(), error.message(), MirrorMetrics.REJECTED);
+    }
+
+    /**
+     * Adds the statements of {@code run} to the pipeline, coalesced if asked, and empties it.
+     *
+     * @return whether a {@link CoalescedInsert} was added
+     */
+    private boolean addRun(TargetSession session, Pipeline<Object> pipeline, List<Replayed> run, boolean coalesce) {
+        boolean coalesced = false;
+        for (Object unit : coalesce ? coalescer.units(run) : List.<Object>copyOf(run)) {
+            if (unit instanceof CoalescedInsert c) {
+                String[] named = session.statementFor(c.sql(), c.types());
+                pipeline.execute(c, named[0], named.length > 1 || named[0].isEmpty(), c.sql(), c.types(),
+                        c.formats(), c.values());
+                coalesced = true;
+            } else {
+                add(session, pipeline, (Replayed) unit);
+            }
+        }
+        run.clear();
+        return coalesced;
     }
 
     private static void add(TargetSession session, Pipeline<Object> pipeline, Replayed replayed) {
@@ -539,9 +578,37 @@ public final class MirrorApplier implements AutoCloseable {
                 long target = reply.rowCounts().get(k);
                 metrics.statement(r.statement().table(), r.statement().sourceRows(), target);
                 rowsByMember.get(r.member()).merge(r.statement().table(), Math.max(0, target), Long::sum);
+            } else if (slots.get(k) instanceof CoalescedInsert c) {
+                countCoalesced(c, reply.rowCounts().get(k), rowsByMember);
             }
         }
         rowsByMember.forEach(rows -> rows.forEach((t, n) -> metrics.transaction(t, MirrorMetrics.APPLIED, n)));
+    }
+
+    /**
+     * The target reports one count for a coalesced INSERT. When it equals the sum of the source's counts, each row's
+     * statement matched; otherwise the difference is one mismatch (the target's rows go to the members in order).
+     */
+    private void countCoalesced(CoalescedInsert c, long target, List<Map<TableName, Long>> rowsByMember) {
+        long source = 0;
+        for (Replayed r : c.rows()) {
+            source = source < 0 || r.statement().sourceRows() < 0 ? -1 : source + r.statement().sourceRows();
+        }
+        TableName table = c.rows().get(0).statement().table();
+        if (source == target) {
+            for (Replayed r : c.rows()) {
+                metrics.statement(table, r.statement().sourceRows(), r.statement().sourceRows());
+                rowsByMember.get(r.member()).merge(table, Math.max(0, r.statement().sourceRows()), Long::sum);
+            }
+            return;
+        }
+        metrics.statement(table, source, target);
+        long left = Math.max(0, target);
+        for (Replayed r : c.rows()) {
+            long rows = Math.min(left, Math.max(1, r.statement().sourceRows()));
+            rowsByMember.get(r.member()).merge(table, rows, Long::sum);
+            left -= rows;
+        }
     }
 
     /** Every record up to {@code last} is applied or ledgered everywhere: release whoever waits for them. */

@@ -1,8 +1,10 @@
 package dev.tandem.proxy.mirror;
 
+import dev.tandem.proxy.config.MirrorMode;
 import dev.tandem.proxy.config.ProxyConfig;
 import dev.tandem.proxy.config.RetryConfig;
 import dev.tandem.proxy.config.TargetConfig;
+import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -14,26 +16,32 @@ import java.util.Objects;
  *                              mirrored commit when no mark is set yet
  * @param maxGroupTransactions  most source transactions applied together in one target transaction
  * @param maxGroupBytes         rough cap on the spooled bytes of one group (a single larger transaction still goes)
+ * @param groupLinger           how long a group waits for more queued transactions once it has one: a few
+ *                              milliseconds of lag in async mode buy groups large enough to keep up; zero in sync
+ *                              mode, where clients wait for the group and arrive while the previous one applies
  */
 public record MirrorSettings(String instanceId, TargetConfig target, RetryConfig retry, boolean redactSql,
-                             boolean markDualWriteStart, int maxGroupTransactions, long maxGroupBytes) {
+                             boolean markDualWriteStart, int maxGroupTransactions, long maxGroupBytes,
+                             Duration groupLinger) {
 
-    public static final int DEFAULT_GROUP_TRANSACTIONS = 64;
+    public static final int DEFAULT_GROUP_TRANSACTIONS = 2048;
     public static final long DEFAULT_GROUP_BYTES = 8L << 20;
+    public static final Duration ASYNC_GROUP_LINGER = Duration.ofMillis(5);
 
     public MirrorSettings {
         Objects.requireNonNull(instanceId, "instanceId");
         Objects.requireNonNull(target, "target");
         Objects.requireNonNull(retry, "retry");
-        if (maxGroupTransactions < 1 || maxGroupBytes < 1) {
+        Objects.requireNonNull(groupLinger, "groupLinger");
+        if (maxGroupTransactions < 1 || maxGroupBytes < 1 || groupLinger.isNegative()) {
             throw new IllegalArgumentException("mirror group limits must be positive: " + maxGroupTransactions
-                    + " transactions, " + maxGroupBytes + " bytes");
+                    + " transactions, " + maxGroupBytes + " bytes, linger " + groupLinger);
         }
     }
 
     public static MirrorSettings from(ProxyConfig config) {
         return new MirrorSettings(config.instanceId(), config.target(), config.mirror().retry(),
                 config.logging().redactSql(), config.mirror().markDualWriteStart(), DEFAULT_GROUP_TRANSACTIONS,
-                DEFAULT_GROUP_BYTES);
+                DEFAULT_GROUP_BYTES, config.mirror().mode() == MirrorMode.SYNC ? Duration.ZERO : ASYNC_GROUP_LINGER);
     }
 }

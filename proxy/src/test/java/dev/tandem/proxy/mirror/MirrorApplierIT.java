@@ -153,6 +153,50 @@ class MirrorApplierIT {
     }
 
     @Test
+    void coalescesOneRowInsertsIntoFewMultiRowStatementsWithTheSameRows() throws Exception {
+        // a statement-level trigger counts the INSERT statements the target executes
+        PG.target().execute(db, "CREATE TABLE statements (n int); INSERT INTO statements VALUES (0);"
+                + " CREATE FUNCTION count_statement() RETURNS trigger LANGUAGE plpgsql AS"
+                + " $$BEGIN UPDATE statements SET n = n + 1; RETURN NULL; END$$;"
+                + " CREATE TRIGGER counted AFTER INSERT ON m FOR EACH STATEMENT EXECUTE FUNCTION count_statement()");
+        int count = 1000;
+        List<List<String>> expected = new ArrayList<>();
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            SpoolPosition last = null;
+            for (int i = 0; i < count; i++) {
+                // binary and text parameters, NULLs, and a transaction of three statements that breaks the run
+                CapturedStatement row = i % 3 == 0
+                        ? new CapturedStatement.Extended(new TableName("public", "m"), 1,
+                                "INSERT INTO m (id, ts, v) VALUES ($1, $2, $3)", new int[] {23, 1184}, new short[] {1},
+                                new byte[][] {int4(i), timestamptz(TS), utf8("b'in\\ary\t" + i)})
+                        : new CapturedStatement.Extended(new TableName("public", "m"), 1,
+                                "INSERT INTO m (id, ts, v) VALUES ($1, $2, $3)", new int[] {23, 1184},
+                                new short[] {0, 0, 0}, new byte[][] {utf8("" + i), null, i % 2 == 0 ? null : utf8("t")});
+                expected.add(i % 3 == 0 ? List.of("" + i, TS_TEXT, "b'in\\ary\t" + i)
+                        : row("" + i, null, i % 2 == 0 ? null : "t"));
+                last = i == 500
+                        ? f.append(tx(db, row, simple("m", 1, "INSERT INTO m (id, v) VALUES (5000, 'simple')"), row))
+                        : f.append(tx(db, row));
+            }
+            f.applier.start();
+            f.awaitApplied(last);
+            assertThat(f.counter(MIRRORED, "table", "public.m", "outcome", "applied")).isEqualTo(count);
+            assertThat(f.counter("tandem.mirror.rows", "table", "public.m", "outcome", "applied"))
+                    .isEqualTo(count + 2);
+            assertThat(f.counter("tandem.source.rows", "table", "public.m")).isEqualTo(count + 2);
+            assertThat(f.counter("tandem.target.rows", "table", "public.m")).isEqualTo(count + 2);
+            assertThat(f.counter("tandem.mirror.row.count.mismatches", "table", "public.m")).isZero();
+        }
+        expected.add(500, expected.get(500));
+        expected.add(row("5000", null, "simple"));
+        expected.sort(java.util.Comparator.comparing((List<String> r) -> Integer.parseInt(r.get(0)))
+                .thenComparing(r -> String.valueOf(r.get(2))));
+        assertThat(rows()).isEqualTo(expected);
+        // runs of 501 and 500 rows around the simple statement: 256+128+64+32+16+4(+1), plus the simple one
+        assertThat(PG.target().queryValue(db, "SELECT n FROM statements")).isEqualTo("14");
+    }
+
+    @Test
     void interleavedDatabasesEachGetTheirOwnRowsAndProgress() throws Exception {
         String other = PG.pair().freshDatabase("mirror_other");
         PG.target().execute(other, "CREATE TABLE m (id int, v text)");
