@@ -14,6 +14,7 @@ CLIENTS=${CLIENTS:-8}
 THREADS=${THREADS:-2}
 DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-2}
+WARMUP=${WARMUP:-10}
 FSYNC=${FSYNC:-interval}
 
 source proxy/bench/lib.sh
@@ -49,6 +50,15 @@ run_one() { # name port
 }
 
 echo "pgbench -c $CLIENTS -j $THREADS -T $DURATION -M prepared single-row INSERT, $ROUNDS interleaved round(s), spool fsync $FSYNC"
+# The JIT compiles the capture and mirror paths during the first seconds of load (C2 alone took ~20 % of the CPU in
+# a cold 10 s run): warm every target up first, so the rounds measure steady state, as a long-running proxy sees it.
+echo "warming up every target for $WARMUP s"
+for t in "$SRC" "${PORT[off]}" "${PORT[async]}" "${PORT[sync]}"; do
+  run_pgbench "$t" -c "$CLIENTS" -j "$THREADS" -T "$WARMUP" -M prepared -f "$BENCH_WORK/insert.sql" >/dev/null
+done
+while [ "$(status_field "${ADMIN[async]}" "s['mirror']['appliedSequence'] >= s['mirror']['spooledSequence']")" != True ]; do
+  sleep 0.1
+done
 for round in $(seq 1 "$ROUNDS"); do
   run_one direct "$SRC"
   run_one off "${PORT[off]}"

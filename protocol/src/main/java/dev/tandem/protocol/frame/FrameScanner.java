@@ -153,6 +153,11 @@ public final class FrameScanner {
         }
     }
 
+    /** Bytes received but not forwarded yet: a partial frame, or a held frame and whatever came after it. */
+    public int pendingBytes() {
+        return pending == null ? 0 : pending.readableBytes();
+    }
+
     /** The observer held a frame back: nothing is forwarded until {@link #resume}. */
     public boolean isHeld() {
         return held > 0;

@@ -3,6 +3,7 @@ package dev.tandem.proxy.capture;
 import dev.tandem.protocol.backend.CommandComplete;
 import dev.tandem.protocol.frame.FrameObserver;
 import dev.tandem.protocol.frontend.Bind;
+import dev.tandem.protocol.frontend.BoundParameters;
 import dev.tandem.protocol.frontend.Close;
 import dev.tandem.protocol.frontend.Execute;
 import dev.tandem.protocol.frontend.Parse;
@@ -62,10 +63,10 @@ public final class SessionCapture implements SessionTap {
     /** A bound portal; {@code bind} holds the parameter values only for mirrored statements. */
     private static final class Portal {
         final Prepared prepared;
-        final Bind bind;
+        final BoundParameters bind;
         boolean executed;
 
-        Portal(Prepared prepared, Bind bind) {
+        Portal(Prepared prepared, BoundParameters bind) {
             this.prepared = prepared;
             this.bind = bind;
         }
@@ -108,14 +109,15 @@ public final class SessionCapture implements SessionTap {
     private static final class Capture {
         final TableName table;
         final String sql;
-        final Bind bind;
+        final BoundParameters bind;
         final int[] parameterTypes;
         final ClassifiedStatement statement;
         final List<byte[]> copyData;
         long copyBytes;
         String unreplayable;
 
-        Capture(TableName table, String sql, ClassifiedStatement statement, Bind bind, int[] parameterTypes) {
+        Capture(TableName table, String sql, ClassifiedStatement statement, BoundParameters bind,
+                int[] parameterTypes) {
             this.table = table;
             this.sql = sql;
             this.statement = statement;
@@ -138,12 +140,7 @@ public final class SessionCapture implements SessionTap {
             if (bind == null) {
                 return new CapturedStatement.Simple(table, rows, sql);
             }
-            short[] formats = new short[bind.parameterFormats().size()];
-            for (int i = 0; i < formats.length; i++) {
-                formats[i] = bind.parameterFormats().get(i);
-            }
-            return new CapturedStatement.Extended(table, rows, sql, parameterTypes, formats,
-                    bind.parameters().toArray(new byte[0][]));
+            return new CapturedStatement.Extended(table, rows, sql, parameterTypes, bind.formats(), bind.values());
         }
     }
 
@@ -269,7 +266,7 @@ public final class SessionCapture implements SessionTap {
         String[] names = Bind.peekNames(frame);
         Prepared prepared = statement(names[1]);
         // Values are copied only for statements the mirror replays; others may be large and are none of its business.
-        Bind bind = prepared != null && prepared.mirrored() ? Bind.decode(frame) : null;
+        BoundParameters bind = prepared != null && prepared.mirrored() ? BoundParameters.decode(frame) : null;
         Portal portal = new Portal(prepared, bind);
         unconfirmedPortals.put(names[0], portal);
         pending.add(new BindRequest(names[0], portal));
@@ -309,7 +306,7 @@ public final class SessionCapture implements SessionTap {
     }
 
     /** What the mirror replays for this statement, or null when it does not mirror it (counting why). */
-    private Capture captureFor(ClassifiedStatement s, String sql, Bind bind, int[] types) {
+    private Capture captureFor(ClassifiedStatement s, String sql, BoundParameters bind, int[] types) {
         TableName table = mirroredTarget(s);
         if (table == null) {
             return null;
@@ -342,18 +339,13 @@ public final class SessionCapture implements SessionTap {
         if (c.bind == null) {
             return;
         }
-        long bytes = 0;
-        for (byte[] p : c.bind.parameters()) {
-            bytes += p == null ? 0 : p.length;
-        }
-        transactionBytes += bytes + c.sql.length();
+        transactionBytes += c.bind.valueBytes() + c.sql.length();
         if (transactionBytes > maxTransactionBytes) {
             c.unreplayable = tooLarge();
             return;
         }
-        List<Short> formats = c.bind.parameterFormats();
         for (int i = 0; i < c.parameterTypes.length; i++) {
-            short format = formats.isEmpty() ? 0 : formats.size() == 1 ? formats.get(0) : formats.get(i);
+            short format = c.bind.format(i);
             if (format == 1 && c.parameterTypes[i] >= FIRST_USER_OID) {
                 c.unreplayable = "parameter " + (i + 1) + " is sent in binary with the user-defined type OID "
                         + c.parameterTypes[i] + ", which may differ on the target";

@@ -1,12 +1,9 @@
 package dev.tandem.proxy.capture;
 
 import dev.tandem.protocol.sql.TableName;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -26,54 +23,104 @@ public final class TransactionCodec {
     }
 
     public static byte[] encode(CapturedTransaction tx) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream((int) Math.min(Integer.MAX_VALUE - 8, 256 + tx.payloadBytes()));
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeByte(VERSION);
-            writeString(out, tx.database());
-            writeString(out, tx.user());
-            out.writeLong(tx.sessionId());
-            out.writeLong(tx.committedAt());
-            out.writeInt(tx.searchPath().size());
-            for (String schema : tx.searchPath()) {
-                writeString(out, schema);
-            }
-            out.writeInt(tx.statements().size());
-            for (CapturedStatement s : tx.statements()) {
-                writeStatement(out, s);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        // Sized first, then written into one array: no stream, no growing, no per-byte synchronisation.
+        byte[] database = utf8(tx.database());
+        byte[] user = utf8(tx.user());
+        List<byte[]> path = new ArrayList<>(tx.searchPath().size());
+        long size = 1 + sized(database) + sized(user) + 8 + 8 + 4 + 4;
+        for (String schema : tx.searchPath()) {
+            byte[] b = utf8(schema);
+            path.add(b);
+            size += sized(b);
         }
-        return bytes.toByteArray();
+        List<byte[][]> strings = new ArrayList<>(tx.statements().size());
+        for (CapturedStatement s : tx.statements()) {
+            byte[][] text = {utf8(s.table().schema()), utf8(s.table().name()), utf8(s.sql()),
+                s instanceof CapturedStatement.Unreplayable u ? utf8(u.reason()) : null};
+            strings.add(text);
+            size += statementSize(s, text);
+        }
+        if (size > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("transaction of " + size + " bytes is too large for one spool record");
+        }
+        ByteBuffer out = ByteBuffer.allocate((int) size);
+        out.put(VERSION);
+        putBytes(out, database);
+        putBytes(out, user);
+        out.putLong(tx.sessionId());
+        out.putLong(tx.committedAt());
+        out.putInt(path.size());
+        path.forEach(b -> putBytes(out, b));
+        out.putInt(tx.statements().size());
+        for (int i = 0; i < tx.statements().size(); i++) {
+            putStatement(out, tx.statements().get(i), strings.get(i));
+        }
+        return out.array();
     }
 
-    private static void writeStatement(DataOutputStream out, CapturedStatement s) throws IOException {
-        out.writeByte(s instanceof CapturedStatement.Simple ? SIMPLE : s instanceof CapturedStatement.Extended ? EXTENDED
-                : s instanceof CapturedStatement.Copy ? COPY : UNREPLAYABLE);
-        writeString(out, s.table().schema());
-        writeString(out, s.table().name());
-        out.writeLong(s.sourceRows());
-        writeString(out, s.sql());
+    private static long statementSize(CapturedStatement s, byte[][] text) {
+        long size = 1 + sized(text[0]) + sized(text[1]) + 8 + sized(text[2]);
         if (s instanceof CapturedStatement.Extended e) {
-            out.writeInt(e.parameterTypes().length);
-            for (int oid : e.parameterTypes()) {
-                out.writeInt(oid);
-            }
-            out.writeInt(e.parameterFormats().length);
-            for (short f : e.parameterFormats()) {
-                out.writeShort(f);
-            }
-            out.writeInt(e.parameters().length);
+            size += 4 + 4L * e.parameterTypes().length + 4 + 2L * e.parameterFormats().length + 4;
             for (byte[] p : e.parameters()) {
-                writeBytes(out, p);
+                size += sized(p);
             }
         } else if (s instanceof CapturedStatement.Copy c) {
-            out.writeInt(c.data().size());
+            size += 4;
             for (byte[] d : c.data()) {
-                writeBytes(out, d);
+                size += sized(d);
             }
-        } else if (s instanceof CapturedStatement.Unreplayable u) {
-            writeString(out, u.reason());
+        } else if (s instanceof CapturedStatement.Unreplayable) {
+            size += sized(text[3]);
+        }
+        return size;
+    }
+
+    private static void putStatement(ByteBuffer out, CapturedStatement s, byte[][] text) {
+        out.put(s instanceof CapturedStatement.Simple ? SIMPLE : s instanceof CapturedStatement.Extended ? EXTENDED
+                : s instanceof CapturedStatement.Copy ? COPY : UNREPLAYABLE);
+        putBytes(out, text[0]);
+        putBytes(out, text[1]);
+        out.putLong(s.sourceRows());
+        putBytes(out, text[2]);
+        if (s instanceof CapturedStatement.Extended e) {
+            out.putInt(e.parameterTypes().length);
+            for (int oid : e.parameterTypes()) {
+                out.putInt(oid);
+            }
+            out.putInt(e.parameterFormats().length);
+            for (short f : e.parameterFormats()) {
+                out.putShort(f);
+            }
+            out.putInt(e.parameters().length);
+            for (byte[] p : e.parameters()) {
+                putBytes(out, p);
+            }
+        } else if (s instanceof CapturedStatement.Copy c) {
+            out.putInt(c.data().size());
+            for (byte[] d : c.data()) {
+                putBytes(out, d);
+            }
+        } else if (s instanceof CapturedStatement.Unreplayable) {
+            putBytes(out, text[3]);
+        }
+    }
+
+    private static byte[] utf8(String s) {
+        return s == null ? null : s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Bytes {@link #putBytes} takes for {@code b}: a length, -1 for null, then the bytes. */
+    private static long sized(byte[] b) {
+        return 4 + (b == null ? 0 : b.length);
+    }
+
+    private static void putBytes(ByteBuffer out, byte[] b) {
+        if (b == null) {
+            out.putInt(-1);
+        } else {
+            out.putInt(b.length);
+            out.put(b);
         }
     }
 
@@ -82,57 +129,68 @@ public final class TransactionCodec {
      *                                  this a version mismatch, not corruption)
      */
     public static CapturedTransaction decode(byte[] record) {
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(record))) {
-            byte version = in.readByte();
+        try {
+            ByteBuffer in = ByteBuffer.wrap(record);
+            byte version = in.get();
             if (version != VERSION) {
                 throw new IllegalArgumentException("spool record version " + version + " is not supported (expected "
                         + VERSION + "): was the spool written by another Tandem version?");
             }
             String database = readString(in);
             String user = readString(in);
-            long sessionId = in.readLong();
-            long committedAt = in.readLong();
-            int pathSize = in.readInt();
+            long sessionId = in.getLong();
+            long committedAt = in.getLong();
+            int pathSize = count(in, 4);
             List<String> path = new ArrayList<>(pathSize);
             for (int i = 0; i < pathSize; i++) {
                 path.add(readString(in));
             }
-            int count = in.readInt();
+            int count = count(in, 1);
             List<CapturedStatement> statements = new ArrayList<>(count);
             for (int i = 0; i < count; i++) {
                 statements.add(readStatement(in));
             }
             return new CapturedTransaction(database, user, sessionId, path, committedAt, statements);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("truncated spool record: " + e.getMessage(), e);
+        } catch (BufferUnderflowException e) {
+            throw new IllegalArgumentException("truncated spool record", e);
         }
     }
 
-    private static CapturedStatement readStatement(DataInputStream in) throws IOException {
-        byte kind = in.readByte();
+    /** A count of items that take at least {@code minBytes} each, checked against what is left. */
+    private static int count(ByteBuffer in, int minBytes) {
+        int n = in.getInt();
+        if (n < 0 || (long) n * minBytes > in.remaining()) {
+            throw new IllegalArgumentException("spool record count " + n + " does not fit in the " + in.remaining()
+                    + " bytes left");
+        }
+        return n;
+    }
+
+    private static CapturedStatement readStatement(ByteBuffer in) {
+        byte kind = in.get();
         TableName table = new TableName(readString(in), readString(in));
-        long rows = in.readLong();
+        long rows = in.getLong();
         String sql = readString(in);
         switch (kind) {
             case SIMPLE:
                 return new CapturedStatement.Simple(table, rows, sql);
             case EXTENDED: {
-                int[] types = new int[in.readInt()];
+                int[] types = new int[count(in, 4)];
                 for (int i = 0; i < types.length; i++) {
-                    types[i] = in.readInt();
+                    types[i] = in.getInt();
                 }
-                short[] formats = new short[in.readInt()];
+                short[] formats = new short[count(in, 2)];
                 for (int i = 0; i < formats.length; i++) {
-                    formats[i] = in.readShort();
+                    formats[i] = in.getShort();
                 }
-                byte[][] params = new byte[in.readInt()][];
+                byte[][] params = new byte[count(in, 4)][];
                 for (int i = 0; i < params.length; i++) {
                     params[i] = readBytes(in);
                 }
                 return new CapturedStatement.Extended(table, rows, sql, types, formats, params);
             }
             case COPY: {
-                int n = in.readInt();
+                int n = count(in, 4);
                 List<byte[]> data = new ArrayList<>(n);
                 for (int i = 0; i < n; i++) {
                     data.add(readBytes(in));
@@ -146,31 +204,21 @@ public final class TransactionCodec {
         }
     }
 
-    private static void writeString(DataOutputStream out, String s) throws IOException {
-        writeBytes(out, s == null ? null : s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    }
-
-    private static String readString(DataInputStream in) throws IOException {
+    private static String readString(ByteBuffer in) {
         byte[] b = readBytes(in);
-        return b == null ? null : new String(b, java.nio.charset.StandardCharsets.UTF_8);
+        return b == null ? null : new String(b, StandardCharsets.UTF_8);
     }
 
-    private static void writeBytes(DataOutputStream out, byte[] b) throws IOException {
-        if (b == null) {
-            out.writeInt(-1);
-        } else {
-            out.writeInt(b.length);
-            out.write(b);
-        }
-    }
-
-    private static byte[] readBytes(DataInputStream in) throws IOException {
-        int n = in.readInt();
+    private static byte[] readBytes(ByteBuffer in) {
+        int n = in.getInt();
         if (n < 0) {
             return null;
         }
+        if (n > in.remaining()) {
+            throw new IllegalArgumentException("spool record field of " + n + " bytes runs past its end");
+        }
         byte[] b = new byte[n];
-        in.readFully(b);
+        in.get(b);
         return b;
     }
 }

@@ -43,6 +43,8 @@ final class RelaySession {
     /** The client has gone; source answers are still read until the source closes. */
     private boolean draining;
     private static final int DRAIN_TIMEOUT_SECONDS = 10;
+    /** Held source bytes past which the source is not read until the hold lifts. */
+    private static final int HELD_READ_LIMIT = 256 * 1024;
     private byte lastSourceMessage;
 
     /** @param tap the session's observer beyond the relay's own bookkeeping, or null */
@@ -100,8 +102,12 @@ final class RelaySession {
             return;
         }
         if (!toSource && fromSource.isHeld()) {
-            // The tap holds the source's stream (a commit waiting for the spool or the target): stop reading it.
-            source.config().setAutoRead(false);
+            // The tap holds the source's stream (a commit waiting for the spool or the target). The source answers only
+            // what the client already sent, so reading on costs little memory and saves two epoll changes per held
+            // commit; past a bound (a pipelining client's big answers) stop reading it.
+            if (fromSource.pendingBytes() > HELD_READ_LIMIT) {
+                source.config().setAutoRead(false);
+            }
         } else if (!peer.isWritable()) {
             // The peer cannot take more: stop reading from this side until it drains (see writabilityChanged).
             (toSource ? client : source).config().setAutoRead(false);
