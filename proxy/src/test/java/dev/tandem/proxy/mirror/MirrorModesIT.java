@@ -2,7 +2,9 @@ package dev.tandem.proxy.mirror;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tandem.proxy.relay.WireClient;
 import dev.tandem.testing.PostgresPairExtension;
+import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,6 +14,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,6 +66,43 @@ class MirrorModesIT {
             }
             proxy.awaitCaughtUp(Duration.ofSeconds(60));
             assertThat(PG.target().queryValue(db, "SELECT count(*) FROM m")).isEqualTo("1");
+        }
+    }
+
+    @Test
+    void aHeldCommitStopsReadingTheSourceOnceItsFollowingAnswersPileUp(@TempDir Path spool) throws Exception {
+        String db = freshDatabase("sync_held");
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.m",
+                "--mirror-mode", "sync", "--set", "mirror.sync-timeout=60s")) {
+            PG.target().stop();
+            try (WireClient client = new WireClient(proxy.app.relayAddress().getPort())) {
+                client.login("postgres", db);
+                // pipelined: a mirrored commit whose ReadyForQuery waits for the (stopped) target, then 50 MB of rows
+                ByteArrayOutputStream both = new ByteArrayOutputStream();
+                both.write(WireClient.query("INSERT INTO m (id) VALUES (1)"));
+                both.write(WireClient.query("SELECT repeat('x', 1000) FROM generate_series(1, 50000) /* held_big */"));
+                client.send(both.toByteArray());
+                // the proxy reads a bounded amount past the held message, then the source must wait to write
+                String waiting = null;
+                for (int i = 0; i < 200 && !"ClientWrite".equals(waiting); i++) {
+                    Thread.sleep(50);
+                    waiting = PG.source().queryValue(db, "SELECT coalesce(max(wait_event), 'none') FROM"
+                            + " pg_stat_activity WHERE query LIKE '%held_big%' AND pid <> pg_backend_pid()");
+                }
+                assertThat(waiting).as("the source's backend waits for the proxy to read").isEqualTo("ClientWrite");
+                // and keeps waiting: a proxy reading without bound would have taken all 50 MB by now
+                Thread.sleep(1500);
+                assertThat(PG.source().queryValue(db, "SELECT state || ' ' || wait_event FROM pg_stat_activity"
+                        + " WHERE query LIKE '%held_big%' AND pid <> pg_backend_pid()")).isEqualTo("active ClientWrite");
+                PG.target().start();
+                List<WireClient.Message> insert = client.readUntilReady();
+                assertThat(insert).extracting(WireClient.Message::type).containsExactly('C', 'Z');
+                long rows = client.readUntilReady().stream().filter(m -> m.type() == 'D').count();
+                assertThat(rows).isEqualTo(50_000);
+            } finally {
+                PG.target().start();
+            }
+            proxy.assertIdentical("m");
         }
     }
 

@@ -16,16 +16,16 @@ import java.util.List;
  * A deliberately dumb PostgreSQL client on a plain socket, for what pgjdbc would never send: raw bytes, broken frames,
  * and byte-exact recording of what comes back.
  */
-final class WireClient implements AutoCloseable {
+public final class WireClient implements AutoCloseable {
 
     /** One backend message: type byte and body (without the length). */
-    record Message(char type, byte[] body) {
-        String text() {
+    public record Message(char type, byte[] body) {
+        public String text() {
             return new String(body, StandardCharsets.UTF_8);
         }
 
         /** A field of an ErrorResponse/NoticeResponse, e.g. 'C' for the SQLSTATE. */
-        String field(char code) {
+        public String field(char code) {
             int i = 0;
             while (i < body.length && body[i] != 0) {
                 char c = (char) body[i];
@@ -46,7 +46,7 @@ final class WireClient implements AutoCloseable {
     private final DataInputStream in;
     private final OutputStream out;
 
-    WireClient(int port) throws IOException {
+    public WireClient(int port) throws IOException {
         socket = new Socket("127.0.0.1", port);
         socket.setSoTimeout(15_000);
         socket.setTcpNoDelay(true);
@@ -54,7 +54,7 @@ final class WireClient implements AutoCloseable {
         out = socket.getOutputStream();
     }
 
-    void send(byte[] bytes) throws IOException {
+    public void send(byte[] bytes) throws IOException {
         out.write(bytes);
         out.flush();
     }
@@ -88,11 +88,11 @@ final class WireClient implements AutoCloseable {
         return b.toByteArray();
     }
 
-    static byte[] query(String sql) {
+    public static byte[] query(String sql) {
         return frame('Q', cstrings(sql));
     }
 
-    Message read() throws IOException {
+    public Message read() throws IOException {
         char type = (char) in.readUnsignedByte();
         int length = in.readInt();
         byte[] body = new byte[length - 4];
@@ -101,7 +101,7 @@ final class WireClient implements AutoCloseable {
     }
 
     /** Reads messages up to and including the next ReadyForQuery (or a FATAL error followed by the end of stream). */
-    List<Message> readUntilReady() throws IOException {
+    public List<Message> readUntilReady() throws IOException {
         List<Message> got = new ArrayList<>();
         while (true) {
             Message m;
@@ -118,7 +118,7 @@ final class WireClient implements AutoCloseable {
     }
 
     /** Logs in with trust authentication and returns the startup conversation. */
-    List<Message> login(String user, String database) throws IOException {
+    public List<Message> login(String user, String database) throws IOException {
         send(startup(user, database));
         return readUntilReady();
     }
