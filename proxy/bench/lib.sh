@@ -38,11 +38,12 @@ start_cluster() {
   BENCH_CLUSTERS+=("$dir")
 }
 
-# start_tandem PORT ADMIN_PORT ARGS...: the proxy jar in the background; waits until it accepts sessions
+# start_tandem PORT ADMIN_PORT ARGS...: the proxy jar in the background (JVM flags from TANDEM_JAVA_OPTS, e.g. a JFR
+# recording); waits until it accepts sessions
 start_tandem() {
   local port=$1 admin=$2
   shift 2
-  java -jar proxy/target/tandem-proxy.jar --listen "127.0.0.1:$port" --admin-listen "127.0.0.1:$admin" "$@" \
+  java ${TANDEM_JAVA_OPTS:-} -jar proxy/target/tandem-proxy.jar --listen "127.0.0.1:$port" --admin-listen "127.0.0.1:$admin" "$@" \
     > "$BENCH_WORK/tandem-$port.log" 2>&1 &
   BENCH_PIDS+=($!)
   for _ in $(seq 1 150); do

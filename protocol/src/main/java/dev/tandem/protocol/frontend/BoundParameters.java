@@ -1,6 +1,7 @@
 package dev.tandem.protocol.frontend;
 
 import dev.tandem.protocol.backend.MessageBody;
+import dev.tandem.protocol.backend.MessageWriter;
 import io.netty.buffer.ByteBuf;
 
 /**
@@ -29,6 +30,26 @@ public record BoundParameters(short[] formats, byte[][] values) {
         }
         body.expectEnd();
         return new BoundParameters(formats, values);
+    }
+
+    /**
+     * Writes a Bind frame of these parameters for {@code portal} from {@code statement}, asking for no result formats
+     * (all text). The values are written as they are: no copy is made on the way.
+     */
+    public void encodeBind(ByteBuf out, String portal, String statement) {
+        int lengthAt = MessageWriter.begin(out, Bind.TYPE);
+        MessageWriter.cString(out, portal);
+        MessageWriter.cString(out, statement);
+        out.writeShort(formats.length);
+        for (short f : formats) {
+            out.writeShort(f);
+        }
+        out.writeShort(values.length);
+        for (byte[] v : values) {
+            MessageWriter.nullableBytes(out, v);
+        }
+        out.writeShort(0);
+        MessageWriter.end(out, lengthAt);
     }
 
     /** The format of parameter {@code i}: none listed = text, one = for all, else one each (text past the list). */

@@ -6,6 +6,10 @@ import static dev.tandem.protocol.backend.WireFixtures.frame;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class BoundParametersTest {
@@ -33,6 +37,22 @@ class BoundParametersTest {
             assertThat(bind.parameters()).containsExactly(p.values());
         } finally {
             in.release();
+        }
+    }
+
+    @Test
+    void encodesTheSameBindFrameAsTheFullMessageType() {
+        byte[][] values = {{0, 0, 0, 1}, null, {}};
+        ByteBuf ours = Unpooled.buffer();
+        ByteBuf theirs = Unpooled.buffer();
+        try {
+            new BoundParameters(new short[] {1, 0, 1}, values).encodeBind(ours, "p", "s1");
+            new Bind("p", "s1", List.of((short) 1, (short) 0, (short) 1), Arrays.asList(values), List.of())
+                    .encode(theirs);
+            assertThat(ByteBufUtil.hexDump(ours)).isEqualTo(ByteBufUtil.hexDump(theirs));
+        } finally {
+            ours.release();
+            theirs.release();
         }
     }
 

@@ -586,8 +586,8 @@ public final class MirrorApplier implements AutoCloseable {
     }
 
     /**
-     * The target reports one count for a coalesced INSERT. When it equals the sum of the source's counts, each row's
-     * statement matched; otherwise the difference is one mismatch (the target's rows go to the members in order).
+     * The target reports one count for a coalesced INSERT. When it equals the sum of the source's counts, each member
+     * gets its source rows; otherwise the difference is one mismatch and the target's rows go to the members in order.
      */
     private void countCoalesced(CoalescedInsert c, long target, List<Map<TableName, Long>> rowsByMember) {
         long source = 0;
@@ -595,19 +595,19 @@ public final class MirrorApplier implements AutoCloseable {
             source = source < 0 || r.statement().sourceRows() < 0 ? -1 : source + r.statement().sourceRows();
         }
         TableName table = c.rows().get(0).statement().table();
-        if (source == target) {
-            for (Replayed r : c.rows()) {
-                metrics.statement(table, r.statement().sourceRows(), r.statement().sourceRows());
-                rowsByMember.get(r.member()).merge(table, Math.max(0, r.statement().sourceRows()), Long::sum);
-            }
-            return;
-        }
+        // one call for all rows: the counters add up the same, and a mismatch counts once for the statement
         metrics.statement(table, source, target);
-        long left = Math.max(0, target);
+        long left = source == target ? Long.MAX_VALUE : Math.max(0, target);
+        Map<TableName, Long> rows = null;
+        int member = -1;
         for (Replayed r : c.rows()) {
-            long rows = Math.min(left, Math.max(1, r.statement().sourceRows()));
-            rowsByMember.get(r.member()).merge(table, rows, Long::sum);
-            left -= rows;
+            long n = Math.min(left, Math.max(source == target ? 0 : 1, r.statement().sourceRows()));
+            left -= n;
+            if (r.member() != member) {
+                member = r.member();
+                rows = rowsByMember.get(member);
+            }
+            rows.merge(table, n, Long::sum);
         }
     }
 

@@ -1,6 +1,6 @@
 package dev.tandem.proxy.mirror;
 
-import dev.tandem.protocol.frontend.Bind;
+import dev.tandem.protocol.frontend.BoundParameters;
 import dev.tandem.protocol.frontend.CopyData;
 import dev.tandem.protocol.frontend.CopyDone;
 import dev.tandem.protocol.frontend.Execute;
@@ -11,7 +11,6 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -69,11 +68,7 @@ final class Pipeline<S> {
             }
             new Parse(statement, sql, typeList).encode(out);
         }
-        List<Short> formatList = new ArrayList<>(formats.length);
-        for (short f : formats) {
-            formatList.add(f);
-        }
-        new Bind("", statement, formatList, Arrays.asList(values), List.of()).encode(out);
+        new BoundParameters(formats, values).encodeBind(out, "", statement);
         new Execute("", 0).encode(out);
         slots.add(slot);
     }
