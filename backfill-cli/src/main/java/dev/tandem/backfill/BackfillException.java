@@ -4,7 +4,7 @@ package dev.tandem.backfill;
  * A failure the operator can act on: the message says what is wrong and how to fix it, and is printed without a stack
  * trace (exit code 1).
  */
-public final class BackfillException extends RuntimeException {
+public class BackfillException extends RuntimeException {
 
     public BackfillException(String message) {
         super(message);

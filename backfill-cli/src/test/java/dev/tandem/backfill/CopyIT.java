@@ -37,6 +37,47 @@ class CopyIT {
     }
 
     @Test
+    void copyWaitsForEveryProxysMirrorToCatchUpAndStopsWhenOneDoesNot() throws Exception {
+        String db = PG.pair().freshDatabase("mirrorwait");
+        Fixtures.metrics(PG.pair(), db, "metrics");
+        Fixtures.stage(PG.pair(), db, "--table", "public.metrics:t");
+        // what a proxy writes: one instance caught up, one whose spool still holds what was committed an hour ago
+        PG.target().execute(db, "INSERT INTO tandem.mirror_progress VALUES"
+                + " ('current', 1, 0, 0, now(), now() + interval '1 hour'),"
+                + " ('lagging', 1, 0, 0, now() - interval '1 hour', now() - interval '1 hour')");
+
+        Cli.Run stopped = Cli.both("copy", PG.source(), PG.target(), db, "--mirror-wait", "1 s");
+        assertThat(stopped.exitCode()).as(stopped.toString()).isEqualTo(1);
+        assertThat(stopped.err()).contains("proxy instance 'lagging'", "--mirror-wait", "would duplicate")
+                .doesNotContain("'current'");
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM metrics")).isEqualTo("0");
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.backfill_task WHERE state <> 'pending'"))
+                .isEqualTo("0");
+
+        // the lagging mirror catches up while copy waits: copy goes on
+        CompletableFuture<Void> catchUp = CompletableFuture.runAsync(() -> {
+            try {
+                TimeUnit.MILLISECONDS.sleep(1500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            PG.target().execute(db, "UPDATE tandem.mirror_progress SET caught_up_to = now() + interval '1 hour'");
+        });
+        long start = System.nanoTime();
+        ok(Cli.both("copy", PG.source(), PG.target(), db, "--mirror-wait", "30 s"));
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isGreaterThanOrEqualTo(1400);
+        catchUp.get();
+        Fixtures.assertCopied(PG.pair(), db, "metrics");
+    }
+
+    @Test
+    void aMirrorWaitWithoutAUnitIsAUsageError() {
+        Cli.Run run = Cli.both("copy", PG.source(), PG.target(), "postgres", "--mirror-wait", "5");
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("--mirror-wait must be a duration");
+    }
+
+    @Test
     void targetColumnOrderMayDiffer() {
         String db = PG.pair().freshDatabase("colorder");
         PG.source().execute(db, "CREATE TABLE metrics (t timestamptz NOT NULL, device int, v double precision, note text)");

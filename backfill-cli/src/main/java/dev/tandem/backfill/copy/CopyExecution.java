@@ -8,6 +8,7 @@ import dev.tandem.backfill.progress.ProgressListener;
 import dev.tandem.backfill.progress.Throughput;
 import java.io.PrintWriter;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -24,7 +25,8 @@ public final class CopyExecution {
      * @return the run's summary, already printed
      */
     public static CopyRun.Summary run(Database source, Database target, int parallelism, Integer metricsPort,
-                                      PrintWriter out, PrintWriter err, AtomicBoolean stopRequested) throws SQLException {
+                                      PrintWriter out, PrintWriter err, AtomicBoolean stopRequested,
+                                      Duration mirrorWait) throws SQLException {
         ProgressListener display = System.console() != null ? new ConsoleProgress()
                 : new LogLineProgress(out, LOG_INTERVAL_MILLIS);
         MetricsServer metrics = metricsPort == null ? null : MetricsServer.start(metricsPort);
@@ -32,7 +34,8 @@ public final class CopyExecution {
             out.println("metrics on http://127.0.0.1:" + metrics.port() + "/metrics");
         }
         ProgressListener progress = metrics == null ? display : ProgressListener.all(display, metrics);
-        CopyRun.Summary summary = new CopyRun(source, target, parallelism, progress, err, stopRequested).run();
+        CopyRun.Summary summary = new CopyRun(source, target, parallelism, progress, err, stopRequested, mirrorWait)
+                .run();
         out.println(String.format(Locale.ROOT, "copied %d tasks, %d rows, %s in %s%s", summary.done(), summary.rows(),
                 Throughput.bytes(summary.bytes()), Throughput.duration(summary.seconds()),
                 summary.failed() == 0 ? "" : "; " + summary.failed() + " tasks FAILED (run copy again to retry them)"));

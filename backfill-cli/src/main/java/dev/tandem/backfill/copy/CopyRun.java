@@ -15,6 +15,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -28,8 +29,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One copy run: N workers, each claiming the next pending task ({@code FOR UPDATE SKIP LOCKED}) and copying it in one
- * target transaction (delete range, stream rows, mark done, commit), until no task is left or a stop is requested.
+ * One copy run: N workers, each claiming the next pending task ({@code FOR UPDATE SKIP LOCKED}), waiting for the
+ * proxies' mirrors to catch up ({@link MirrorCatchUp}) and copying it in one target transaction (delete range, stream
+ * rows, mark done, commit), until no task is left or a stop is requested.
  * A failed task is rolled back (its target range unchanged) and recorded FAILED; the next run retries it.
  */
 public final class CopyRun {
@@ -44,17 +46,20 @@ public final class CopyRun {
     private final ProgressListener progress;
     private final PrintWriter err;
     private final AtomicBoolean stopRequested;
+    private final Duration mirrorWait;
     private final Map<String, TableLayout> layouts = new ConcurrentHashMap<>();
     private final Set<Long> attempted = ConcurrentHashMap.newKeySet();
 
+    /** @param mirrorWait how long a task waits for the proxies' mirrors to catch up ({@link MirrorCatchUp}) */
     public CopyRun(Database source, Database target, int parallelism, ProgressListener progress, PrintWriter err,
-                   AtomicBoolean stopRequested) {
+                   AtomicBoolean stopRequested, Duration mirrorWait) {
         this.source = source;
         this.target = target;
         this.parallelism = parallelism;
         this.progress = progress;
         this.err = err;
         this.stopRequested = stopRequested;
+        this.mirrorWait = mirrorWait;
     }
 
     public Summary run() throws SQLException {
@@ -129,6 +134,12 @@ public final class CopyRun {
                 }
                 task = claimed.get();
                 attempted.add(task.id());
+                try {
+                    MirrorCatchUp.await(t, mirrorWait);
+                } catch (MirrorCatchUp.MirrorLagException e) {
+                    rollbackQuietly(t);
+                    throw e;
+                }
                 try (Connection s = source.connection()) {
                     TableLayout layout = layout(s, task);
                     RangeCopier.Result result = copier.copy(s, t, layout, task.start(), task.end());

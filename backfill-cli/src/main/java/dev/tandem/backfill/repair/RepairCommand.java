@@ -4,6 +4,7 @@ import dev.tandem.backfill.BackfillCommand;
 import dev.tandem.backfill.ExitCodes;
 import dev.tandem.backfill.connect.ConnectionOptions;
 import dev.tandem.backfill.connect.Database;
+import dev.tandem.backfill.copy.CopyCommand;
 import dev.tandem.backfill.copy.CopyExecution;
 import dev.tandem.backfill.copy.CopyRun;
 import dev.tandem.backfill.plan.Positions;
@@ -53,7 +54,7 @@ public final class RepairCommand extends BackfillCommand {
                 queueLedger(s, t);
             }
             CopyRun.Summary summary = CopyExecution.run(source, target, 1, metricsPort, out(), err(),
-                    root == null ? new AtomicBoolean() : root.stopRequested());
+                    root == null ? new AtomicBoolean() : root.stopRequested(), CopyCommand.DEFAULT_MIRROR_WAIT);
             return summary.failed() == 0 ? ExitCodes.OK : ExitCodes.FAILURE;
         }
     }

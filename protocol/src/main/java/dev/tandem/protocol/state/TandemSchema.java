@@ -47,11 +47,33 @@ public final class TandemSchema {
                 repaired_at timestamptz
             )""";
 
+    /**
+     * Per proxy instance, how far its mirror applied this database (written by the proxy in the same transaction as
+     * the replayed rows; the position columns are the proxy's). {@code caught_up_to}, on the target's clock: every
+     * transaction the proxy saw the source commit before it has been applied here. The backfill's {@code copy} waits
+     * for it to pass the start of each range it copies, so a late row still in a proxy's spool cannot be applied
+     * after the copy and duplicate the copied one.
+     */
+    public static final String CREATE_MIRROR_PROGRESS = """
+            CREATE TABLE IF NOT EXISTS tandem.mirror_progress (
+                instance_id text PRIMARY KEY,
+                sequence bigint NOT NULL,
+                next_segment bigint NOT NULL,
+                next_offset bigint NOT NULL,
+                applied_at timestamptz NOT NULL,
+                caught_up_to timestamptz
+            )""";
+
+    /** {@code caught_up_to} came after the first release; tables made before it get the column here. */
+    public static final String ADD_CAUGHT_UP_TO =
+            "ALTER TABLE tandem.mirror_progress ADD COLUMN IF NOT EXISTS caught_up_to timestamptz";
+
     private TandemSchema() {
     }
 
     /** All shared DDL, statements separated by {@code ;}, runnable as one simple-protocol query. */
     public static String ddl() {
-        return String.join(";\n", CREATE_SCHEMA, CREATE_DUAL_WRITE, CREATE_DIVERGENCE);
+        return String.join(";\n", CREATE_SCHEMA, CREATE_DUAL_WRITE, CREATE_DIVERGENCE, CREATE_MIRROR_PROGRESS,
+                ADD_CAUGHT_UP_TO);
     }
 }

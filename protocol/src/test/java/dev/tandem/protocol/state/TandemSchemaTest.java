@@ -10,7 +10,7 @@ class TandemSchemaTest {
     @Test
     void everyStatementIsIdempotent() {
         String[] statements = TandemSchema.ddl().split(";\n");
-        assertThat(statements).hasSize(3);
+        assertThat(statements).hasSize(5);
         assertThat(Arrays.stream(statements)).allMatch(s -> s.contains(" IF NOT EXISTS "));
     }
 
@@ -21,5 +21,7 @@ class TandemSchemaTest {
         assertThat(TandemSchema.CREATE_DIVERGENCE).contains("id bigserial PRIMARY KEY",
                 "recorded_at timestamptz NOT NULL DEFAULT now()", "instance_id text", "time_column text",
                 "range_start text", "range_end text", "repaired_at timestamptz");
+        assertThat(TandemSchema.CREATE_MIRROR_PROGRESS).contains("instance_id text PRIMARY KEY",
+                "caught_up_to timestamptz");
     }
 }

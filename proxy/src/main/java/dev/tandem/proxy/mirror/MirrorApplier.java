@@ -80,6 +80,11 @@ public final class MirrorApplier implements AutoCloseable {
     private static final String REDACTED = "<redacted>";
     private static final int[] NO_TYPES = new int[0];
     private static final long LINGER_STEP_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    /**
+     * Subtracted from every {@code caught_up_to}: covers the time between measuring an age here and the target
+     * starting the transaction that turns it into a time, and a record appended just as the spool was found empty.
+     */
+    private static final long CAUGHT_UP_MARGIN_MILLIS = 250;
 
     private enum State { NEW, RUNNING, PAUSED, CLOSED }
 
@@ -250,8 +255,12 @@ public final class MirrorApplier implements AutoCloseable {
         try (SpoolReader reader = spool.openReader(SpoolPosition.ORIGIN)) {
             while (awaitRunning()) {
                 List<SpoolRecord> batch = nextBatch(reader);
+                if (batch.isEmpty()) {
+                    caughtUp(System.currentTimeMillis());
+                    continue;
+                }
                 // a pause that came while waiting for records holds this batch too
-                if (!batch.isEmpty() && awaitRunning()) {
+                if (awaitRunning()) {
                     apply(batch);
                     SpoolRecord last = batch.get(batch.size() - 1);
                     spool.acknowledge(last.next());
@@ -521,10 +530,52 @@ public final class MirrorApplier implements AutoCloseable {
         pipeline.execute(slot, named[0], named.length > 1 || named[0].isEmpty(), sql, values);
     }
 
-    /** Parameters of {@link MirrorSchema#WRITE_PROGRESS} for a record just applied. */
+    /**
+     * Parameters of {@link MirrorSchema#WRITE_PROGRESS} for a record just applied. Every record appended before it is
+     * applied too, so {@code caught_up_to} is its append time, told as an age (the target's clock may differ from
+     * ours), less {@link #CAUGHT_UP_MARGIN_MILLIS}.
+     */
     private String[] progress(SpoolRecord record) {
+        long age = System.currentTimeMillis() - record.appendTime().toEpochMilli() + CAUGHT_UP_MARGIN_MILLIS;
         return new String[] {settings.instanceId(), Long.toString(record.sequence()),
-            Long.toString(record.next().segment()), Long.toString(record.next().offset())};
+            Long.toString(record.next().segment()), Long.toString(record.next().offset()),
+            Long.toString(Math.max(0, age))};
+    }
+
+    /**
+     * The spool had nothing to apply at {@code emptyAt}: tell every connected database that everything committed
+     * before then is applied (at most every {@link #POLL}, and only while running). A failure only drops the
+     * connection: the next group reconnects, and until then the backfill waits, which is what a lost heartbeat
+     * should make it do.
+     */
+    private void caughtUp(long emptyAt) {
+        for (TargetSession session : List.copyOf(sessions.values())) {
+            checkOpen();
+            long age = System.currentTimeMillis() - emptyAt + CAUGHT_UP_MARGIN_MILLIS;
+            Pipeline<Object> pipeline = new Pipeline<>(ByteBufAllocator.DEFAULT);
+            try {
+                bookkeeping(session, pipeline, Bookkeeping.PROGRESS, MirrorSchema.CAUGHT_UP, settings.instanceId(),
+                        Long.toString(age));
+            } catch (RuntimeException e) {
+                pipeline.discard();
+                session.exchangeAbandoned();
+                throw e;
+            }
+            try {
+                Reply reply = Reply.of(session.exchange(pipeline));
+                if (reply.ok()) {
+                    session.exchangeSucceeded();
+                } else {
+                    session.recoverFromFailedExchange();
+                    LOG.debug("mirror: caught-up note on {} failed: SQLSTATE {}", session.database(),
+                            reply.error().sqlState());
+                }
+            } catch (RuntimeException e) {
+                checkOpen();
+                LOG.debug("mirror: caught-up note on {} failed", session.database(), e);
+                dropSession(session.database());
+            }
+        }
     }
 
     private String markedBy() {

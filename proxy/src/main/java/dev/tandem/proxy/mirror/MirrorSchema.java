@@ -9,27 +9,31 @@ import dev.tandem.protocol.state.TandemSchema;
  * {@code sequence} (for people) and the spool position right after it ({@code next_segment}, {@code next_offset}),
  * which is what the applier compares records with. The position, unlike the sequence, stays ordered when the spool
  * lost its tail in a host crash and continued in a new segment past the stored position (see
- * {@code Spool.openReader}). The row is written in the same target transaction as the replayed rows.
+ * {@code Spool.openReader}). The row is written in the same target transaction as the replayed rows. Its DDL is in
+ * {@link TandemSchema}: the backfill reads {@code caught_up_to}.
  */
 public final class MirrorSchema {
-
-    public static final String CREATE_MIRROR_PROGRESS = """
-            CREATE TABLE IF NOT EXISTS tandem.mirror_progress (
-                instance_id text PRIMARY KEY,
-                sequence bigint NOT NULL,
-                next_segment bigint NOT NULL,
-                next_offset bigint NOT NULL,
-                applied_at timestamptz NOT NULL
-            )""";
 
     static final String READ_PROGRESS =
             "SELECT sequence, next_segment, next_offset FROM tandem.mirror_progress WHERE instance_id = $1";
 
+    /**
+     * {@code $5}: how many milliseconds before this transaction's start everything the proxy saw committed was
+     * applied (the group's last record's age, plus a margin): {@code caught_up_to} on the target's own clock.
+     */
     static final String WRITE_PROGRESS = """
-            INSERT INTO tandem.mirror_progress (instance_id, sequence, next_segment, next_offset, applied_at)
-            VALUES ($1, $2, $3, $4, now())
+            INSERT INTO tandem.mirror_progress (instance_id, sequence, next_segment, next_offset, applied_at,
+                caught_up_to)
+            VALUES ($1, $2, $3, $4, now(), now() - $5::float8 * interval '1 millisecond')
             ON CONFLICT (instance_id) DO UPDATE SET sequence = EXCLUDED.sequence, next_segment = EXCLUDED.next_segment,
-                next_offset = EXCLUDED.next_offset, applied_at = EXCLUDED.applied_at""";
+                next_offset = EXCLUDED.next_offset, applied_at = EXCLUDED.applied_at,
+                caught_up_to = GREATEST(tandem.mirror_progress.caught_up_to, EXCLUDED.caught_up_to)""";
+
+    /** While the spool is empty: everything seen committed up to {@code $2} milliseconds ago is applied. */
+    static final String CAUGHT_UP = """
+            UPDATE tandem.mirror_progress
+            SET caught_up_to = GREATEST(caught_up_to, now() - $2::float8 * interval '1 millisecond')
+            WHERE instance_id = $1""";
 
     static final String READ_DUAL_WRITE =
             "SELECT first_mirrored_at IS NOT NULL, marked_at IS NOT NULL FROM tandem.dual_write WHERE database = $1";
@@ -57,8 +61,8 @@ public final class MirrorSchema {
     private MirrorSchema() {
     }
 
-    /** Shared and mirror DDL, idempotent, runnable as one simple-protocol query. */
+    /** The shared DDL (which includes the mirror's progress table), idempotent, runnable as one simple query. */
     public static String ddl() {
-        return TandemSchema.ddl() + ";\n" + CREATE_MIRROR_PROGRESS;
+        return TandemSchema.ddl();
     }
 }

@@ -197,6 +197,34 @@ class MirrorApplierIT {
     }
 
     @Test
+    void caughtUpToFollowsTheAppliedRecordsAndAnIdleSpoolButNotAPausedMirror() throws Exception {
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            String beforeAppend = PG.target().queryValue(db, "SELECT clock_timestamp()::text");
+            f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id) VALUES (1)"))));
+            // written with the rows: the record's append time less the margin, on the target's clock
+            assertThat(PG.target().queryValue(db, "SELECT caught_up_to BETWEEN '" + beforeAppend + "'::timestamptz"
+                    + " - interval '1 s' AND clock_timestamp() FROM tandem.mirror_progress")).isEqualTo("t");
+            // idle: the applier notes that everything committed up to about now is applied
+            String idle = PG.target().queryValue(db, "SELECT clock_timestamp()::text");
+            eventually("caught_up_to passes " + idle, () -> "t".equals(PG.target().queryValue(db,
+                    "SELECT caught_up_to >= '" + idle + "' FROM tandem.mirror_progress")));
+
+            f.applier.pause();
+            Thread.sleep(300);
+            String paused = PG.target().queryValue(db, "SELECT clock_timestamp()::text");
+            SpoolPosition held = f.append(tx(db, simple("m", 1, "INSERT INTO m (id) VALUES (2)")));
+            Thread.sleep(800);
+            assertThat(PG.target().queryValue(db, "SELECT caught_up_to < '" + paused + "' FROM tandem.mirror_progress"))
+                    .as("a paused mirror does not claim to be caught up").isEqualTo("t");
+            f.applier.resume();
+            f.awaitApplied(held);
+            eventually("caught_up_to passes " + paused, () -> "t".equals(PG.target().queryValue(db,
+                    "SELECT caught_up_to >= '" + paused + "' FROM tandem.mirror_progress")));
+        }
+    }
+
+    @Test
     void interleavedDatabasesEachGetTheirOwnRowsAndProgress() throws Exception {
         String other = PG.pair().freshDatabase("mirror_other");
         PG.target().execute(other, "CREATE TABLE m (id int, v text)");

@@ -1,0 +1,87 @@
+package dev.tandem.backfill.copy;
+
+import dev.tandem.backfill.BackfillException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Before a range is copied: waits until every proxy that mirrors into this target database has applied what it saw
+ * the source commit before now ({@code tandem.mirror_progress.caught_up_to}, which the proxy keeps on the target's
+ * clock). A late row that was committed before the copy's source snapshot but still sits in a proxy's spool would
+ * otherwise be applied after the copy's DELETE and duplicate the copied row.
+ *
+ * <p>Rows committed after the copy started are a different matter: {@code stage}'s {@code --max-lateness} rule keeps
+ * writers out of the ranges being copied. A proxy that never reached this database has no row here and is not waited
+ * for.
+ */
+final class MirrorCatchUp {
+
+    private static final long POLL_MILLIS = 100;
+
+    private MirrorCatchUp() {
+    }
+
+    /**
+     * Returns once every instance caught up past the target's clock at the call, or throws {@link MirrorLagException}
+     * after {@code timeout}. Runs in the caller's transaction, if any (each check is a new statement, so it sees the
+     * proxies' latest writes under read committed).
+     */
+    static void await(Connection target, Duration timeout) throws SQLException {
+        Timestamp from;
+        try (Statement s = target.createStatement();
+             ResultSet rs = s.executeQuery("SELECT clock_timestamp(), to_regclass('tandem.mirror_progress') IS NOT NULL")) {
+            rs.next();
+            from = rs.getTimestamp(1);
+            if (!rs.getBoolean(2)) {
+                return;
+            }
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (PreparedStatement ps = target.prepareStatement("SELECT instance_id, caught_up_to::text, applied_at::text"
+                + " FROM tandem.mirror_progress WHERE caught_up_to IS NULL OR caught_up_to < ? ORDER BY instance_id")) {
+            ps.setTimestamp(1, from);
+            while (true) {
+                List<String> behind = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        behind.add("'" + rs.getString(1) + "' (caught up to " + (rs.getString(2) == null
+                                ? "an unknown time: a proxy older than this backfill" : rs.getString(2))
+                                + ", last applied at " + rs.getString(3) + ")");
+                    }
+                }
+                if (behind.isEmpty()) {
+                    return;
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new MirrorLagException("the mirror of proxy instance " + String.join(", ", behind)
+                            + " has not applied everything committed on the source before " + from + " within "
+                            + timeout.toSeconds() + " s (--mirror-wait); its spool may still hold rows of the ranges"
+                            + " to copy, which copying now would duplicate. Let it catch up (tandem_mirror_lag_seconds;"
+                            + " resume a paused mirror, repair the target's connection) and run copy again. An instance"
+                            + " that is retired with an empty spool can be forgotten with: DELETE FROM"
+                            + " tandem.mirror_progress WHERE instance_id = '...'");
+                }
+                try {
+                    Thread.sleep(POLL_MILLIS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new BackfillException("copy interrupted while waiting for the mirror to catch up");
+                }
+            }
+        }
+    }
+
+    /** The mirror did not catch up in time: the run stops, as every other range would wait for the same mirror. */
+    static final class MirrorLagException extends BackfillException {
+        MirrorLagException(String message) {
+            super(message);
+        }
+    }
+}
