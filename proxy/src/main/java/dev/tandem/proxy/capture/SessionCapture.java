@@ -11,7 +11,6 @@ import dev.tandem.protocol.frontend.Query;
 import dev.tandem.protocol.frontend.StatementOrPortal;
 import dev.tandem.protocol.sql.ClassifiedStatement;
 import dev.tandem.protocol.sql.ClassifiedStatement.Kind;
-import dev.tandem.protocol.sql.SearchPath;
 import dev.tandem.protocol.sql.StatementClassifier;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.relay.SessionContext;
@@ -158,8 +157,7 @@ public final class SessionCapture implements SessionTap {
     private final Map<String, Portal> portals = new HashMap<>();
     private final Map<String, Portal> unconfirmedPortals = new HashMap<>();
 
-    private List<String> searchPath = List.of();
-    private List<String> transactionSearchPath;
+    private final SearchPathState searchPath = new SearchPathState();
     /** The mirrored COPY FROM STDIN the source is reading data for now (set by its CopyInResponse), or null. */
     private Capture copyInProgress;
     private long transactionBytes;
@@ -187,6 +185,22 @@ public final class SessionCapture implements SessionTap {
             @Override
             public void discarded(List<CapturedStatement> captured, String why) {
                 transactionBytes = 0;
+            }
+
+            @Override
+            public void ended(boolean committed) {
+                searchPath.transactionEnded(committed);
+            }
+
+            @Override
+            public void savepoint(ClassifiedStatement.TxCommand command, String name) {
+                switch (command) {
+                    case SAVEPOINT -> searchPath.savepoint(name);
+                    case RELEASE -> searchPath.release(name);
+                    case ROLLBACK_TO_SAVEPOINT -> searchPath.rollbackTo(name);
+                    default -> {
+                    }
+                }
             }
         });
     }
@@ -490,7 +504,7 @@ public final class SessionCapture implements SessionTap {
             metrics.preparedTransaction();
         }
         if (s.searchPath() != null) {
-            setSearchPath(s.searchPath());
+            searchPath.set(s.searchPath());
         }
         String unmirrored = unmirroredKind(s);
         if (unmirrored != null && !s.tables().isEmpty()) {
@@ -535,17 +549,8 @@ public final class SessionCapture implements SessionTap {
         };
     }
 
-    private void setSearchPath(SearchPath change) {
-        List<String> value = change.isDefault() ? List.of() : change.schemas();
-        if (change.local()) {
-            transactionSearchPath = value;
-        } else {
-            searchPath = value;
-        }
-    }
-
     private List<String> effectiveSearchPath() {
-        return transactionSearchPath != null ? transactionSearchPath : searchPath;
+        return searchPath.effective();
     }
 
     private void error() {
@@ -575,7 +580,6 @@ public final class SessionCapture implements SessionTap {
         }
         tracker.ready(status);
         if (status == 'I') {
-            transactionSearchPath = null;
             transactionBytes = 0;
             // Portals end with their transaction.
             unconfirmedPortals.clear();

@@ -33,6 +33,17 @@ public final class TransactionTracker {
         /** A transaction with captured writes rolled back (or was prepared for two-phase commit). */
         default void discarded(List<CapturedStatement> statements, String why) {
         }
+
+        /**
+         * Any transaction ended, with or without captured writes: for the session state that follows transactions
+         * (settings). {@code committed} is how the server treats settings: PREPARE TRANSACTION keeps them.
+         */
+        default void ended(boolean committed) {
+        }
+
+        /** A savepoint was set, released, or rolled back to (the savepoint itself stays then). */
+        default void savepoint(TxCommand command, String name) {
+        }
     }
 
     enum State { IDLE, IMPLICIT, IMPLICIT_FAILED, EXPLICIT, FAILED }
@@ -74,25 +85,36 @@ public final class TransactionTracker {
         switch (command) {
             case BEGIN -> state = State.EXPLICIT;
             case COMMIT, COMMIT_AND_CHAIN -> {
-                if (tag.startsWith("COMMIT")) {
+                boolean committed = tag.startsWith("COMMIT");
+                if (committed) {
                     release();
                 } else {
                     discard("the transaction had failed, so COMMIT rolled it back");
                 }
+                listener.ended(committed);
                 state = command == TxCommand.COMMIT_AND_CHAIN ? State.EXPLICIT : State.IMPLICIT;
             }
             case ROLLBACK, ROLLBACK_AND_CHAIN -> {
                 discard("rolled back");
+                listener.ended(false);
                 state = command == TxCommand.ROLLBACK_AND_CHAIN ? State.EXPLICIT : State.IMPLICIT;
             }
             case PREPARE_TRANSACTION -> {
                 discard("PREPARE TRANSACTION: two-phase transactions are not mirrored");
+                listener.ended(true);
                 state = State.IMPLICIT;
             }
-            case SAVEPOINT -> savepoints.add(new Savepoint(statement.name(), buffer.size()));
-            case RELEASE -> popThrough(statement.name(), false);
+            case SAVEPOINT -> {
+                savepoints.add(new Savepoint(statement.name(), buffer.size()));
+                listener.savepoint(command, statement.name());
+            }
+            case RELEASE -> {
+                popThrough(statement.name(), false);
+                listener.savepoint(command, statement.name());
+            }
             case ROLLBACK_TO_SAVEPOINT -> {
                 popThrough(statement.name(), true);
+                listener.savepoint(command, statement.name());
                 if (state == State.FAILED) {
                     state = State.EXPLICIT;
                 }
@@ -122,10 +144,14 @@ public final class TransactionTracker {
     /** ReadyForQuery with transaction status 'I', 'T' or 'E'. */
     public void ready(char status) {
         if (status == 'I') {
-            if (state == State.FAILED || state == State.IMPLICIT_FAILED) {
+            boolean failed = state == State.FAILED || state == State.IMPLICIT_FAILED;
+            if (failed) {
                 discard("an error rolled the transaction back");
             } else {
                 release();
+            }
+            if (state != State.IDLE) {
+                listener.ended(!failed);
             }
             savepoints.clear();
             state = State.IDLE;

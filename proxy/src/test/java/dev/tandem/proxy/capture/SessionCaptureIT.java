@@ -242,6 +242,28 @@ class SessionCaptureIT {
         assertThat(committed.get(0).searchPath()).containsExactly("public");
     }
 
+    @Test
+    void aSearchPathSetInARolledBackTransactionOrFailedQueryIsUndone() throws SQLException {
+        try (Connection c = connect("preferQueryMode", "simple"); Statement s = c.createStatement()) {
+            s.execute("BEGIN; SET search_path TO s2; ROLLBACK");
+            s.execute("INSERT INTO metrics (v) VALUES (7)");
+            assertThatThrownBy(() -> s.execute("SET search_path TO s2; SELECT 1 / 0")).isInstanceOf(SQLException.class);
+            s.execute("INSERT INTO metrics (v) VALUES (8)");
+            s.execute("BEGIN; SAVEPOINT a; SET search_path TO s2; ROLLBACK TO SAVEPOINT a;"
+                    + " INSERT INTO metrics (v) VALUES (9); COMMIT");
+            s.execute("BEGIN; SET LOCAL search_path TO s2; COMMIT");
+            s.execute("INSERT INTO metrics (v) VALUES (10)");
+            // and one that sticks: committed, so the next insert means s2.metrics (not mirrored)
+            s.execute("BEGIN; SET search_path TO s2; COMMIT");
+            s.execute("INSERT INTO metrics VALUES (11)");
+        }
+        assertThat(transactions()).containsExactly(List.of("INSERT INTO metrics (v) VALUES (7):1"),
+                List.of("INSERT INTO metrics (v) VALUES (8):1"), List.of("INSERT INTO metrics (v) VALUES (9):1"),
+                List.of("INSERT INTO metrics (v) VALUES (10):1"));
+        assertThat(PG.source().queryValue(db, "SELECT count(*) FROM public.metrics WHERE v BETWEEN 7 AND 10"))
+                .isEqualTo("4");
+    }
+
     private static double count(String kind) {
         var c = registry.find("tandem.unmirrored.writes").tag("table", "public.metrics").tag("kind", kind).counter();
         return c == null ? 0 : c.count();

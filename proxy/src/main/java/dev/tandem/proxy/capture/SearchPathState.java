@@ -1,0 +1,84 @@
+package dev.tandem.proxy.capture;
+
+import dev.tandem.protocol.sql.SearchPath;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The session's {@code search_path} as the server keeps it (an empty list is the server's default). Like every
+ * setting it is transactional:
+ *
+ * <pre>
+ *   SET x            in effect now; kept if the transaction commits, undone if it rolls back
+ *   SET LOCAL x      in effect until the transaction ends, either way
+ *   SAVEPOINT s      remembers both values; ROLLBACK TO s restores them, RELEASE s forgets them
+ *   COMMIT           the last SET becomes the session's value; SET LOCAL ends
+ *   ROLLBACK / error the session's value from before the transaction comes back
+ * </pre>
+ *
+ * Outside an explicit transaction each statement (or multi-statement query, or extended-protocol batch) is its own
+ * implicit transaction, so a SET in a query string that then fails is undone as well.
+ */
+final class SearchPathState {
+
+    private record Saved(String savepoint, List<String> pending, List<String> local) {
+    }
+
+    private List<String> committed = List.of();
+    /** Set by SET in the current transaction; null when unchanged. */
+    private List<String> pending;
+    /** Set by SET LOCAL in the current transaction; null when none. */
+    private List<String> local;
+    private final List<Saved> savepoints = new ArrayList<>();
+
+    List<String> effective() {
+        return local != null ? local : pending != null ? pending : committed;
+    }
+
+    void set(SearchPath change) {
+        List<String> value = change.isDefault() ? List.of() : change.schemas();
+        if (change.local()) {
+            local = value;
+        } else {
+            // a plain SET also replaces a SET LOCAL of the same transaction
+            pending = value;
+            local = null;
+        }
+    }
+
+    void savepoint(String name) {
+        savepoints.add(new Saved(name, pending, local));
+    }
+
+    /** ROLLBACK TO SAVEPOINT: the savepoint stays, later ones go. */
+    void rollbackTo(String name) {
+        for (int i = savepoints.size() - 1; i >= 0; i--) {
+            Saved s = savepoints.get(i);
+            if (s.savepoint().equals(name)) {
+                pending = s.pending();
+                local = s.local();
+                savepoints.subList(i + 1, savepoints.size()).clear();
+                return;
+            }
+        }
+    }
+
+    /** RELEASE SAVEPOINT: it and later ones go, the values stay. */
+    void release(String name) {
+        for (int i = savepoints.size() - 1; i >= 0; i--) {
+            if (savepoints.get(i).savepoint().equals(name)) {
+                savepoints.subList(i, savepoints.size()).clear();
+                return;
+            }
+        }
+    }
+
+    void transactionEnded(boolean committed) {
+        if (committed && pending != null) {
+            this.committed = pending;
+        }
+        pending = null;
+        local = null;
+        savepoints.clear();
+    }
+}
