@@ -1,6 +1,7 @@
 package dev.tandem.proxy;
 
 import dev.tandem.protocol.sql.TableName;
+import dev.tandem.proxy.capture.CaptureBudget;
 import dev.tandem.proxy.capture.CaptureMetrics;
 import dev.tandem.proxy.capture.CapturedTransaction;
 import dev.tandem.proxy.capture.HypertableDirectory;
@@ -21,6 +22,7 @@ import dev.tandem.proxy.spool.Spool;
 import dev.tandem.proxy.spool.SpoolPosition;
 import dev.tandem.proxy.spool.SpoolSettings;
 import dev.tandem.proxy.verifier.DivergenceVerifier;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
@@ -49,6 +51,7 @@ final class MirrorRuntime implements AutoCloseable {
     private final HypertableDirectory hypertables;
     private final VolatileDefaults volatileDefaults;
     private final CaptureMetrics captureMetrics;
+    private final CaptureBudget captureBudget;
     private final SpoolingSink sink;
     private final Set<String> sourceDatabases = ConcurrentHashMap.newKeySet();
     /** Source database -> the tables its committed transactions wrote: what the verifier compares. */
@@ -64,6 +67,13 @@ final class MirrorRuntime implements AutoCloseable {
         this.hypertables = new HypertableDirectory(config.target(), Duration.ofMinutes(1));
         this.volatileDefaults = new VolatileDefaults(config.target(), Duration.ofMinutes(1));
         this.captureMetrics = new CaptureMetrics(registry);
+        this.captureBudget = new CaptureBudget(config.mirror().maxCapturedBytes());
+        Gauge.builder("tandem.capture.held.bytes", captureBudget, CaptureBudget::used).strongReference(true)
+                .description("Captured bytes open transactions hold in memory until they commit").register(registry);
+        if (captureBudget.max() > Runtime.getRuntime().maxMemory() / 2) {
+            log.warn("mirror.max-captured-bytes ({} bytes) is more than half of the JVM's maximum heap ({} bytes):"
+                    + " raise -Xmx or lower it", captureBudget.max(), Runtime.getRuntime().maxMemory());
+        }
         Function<SpoolPosition, CompletionStage<?>> afterAppend = config.mirror().mode() == MirrorMode.SYNC
                 ? position -> applier.awaitApplied(position).orTimeout(config.mirror().syncTimeout().toMillis(),
                         java.util.concurrent.TimeUnit.MILLISECONDS)
@@ -95,7 +105,7 @@ final class MirrorRuntime implements AutoCloseable {
                     config.mirror().tables().includesHypertables()
                             ? hypertables.forSourceDatabase(context.database()) : Set::of);
             return new SessionCapture(context, tables, volatileDefaults.forSourceDatabase(context.database()),
-                    captureMetrics, this::committed, config.mirror().maxTransactionBytes());
+                    captureMetrics, this::committed, config.mirror().maxTransactionBytes(), captureBudget);
         };
     }
 

@@ -149,6 +149,7 @@ public final class SessionCapture implements SessionTap {
     private final CaptureMetrics metrics;
     private final Sink sink;
     private final long maxTransactionBytes;
+    private final CaptureBudget budget;
     private final TransactionTracker tracker;
 
     private final Deque<Pending> pending = new ArrayDeque<>();
@@ -161,6 +162,10 @@ public final class SessionCapture implements SessionTap {
     /** The mirrored COPY FROM STDIN the source is reading data for now (set by its CopyInResponse), or null. */
     private Capture copyInProgress;
     private long transactionBytes;
+    /** Of {@link #transactionBytes}, what is reserved in the shared {@link CaptureBudget}. */
+    private long reserved;
+    /** Why the open transaction's capture stopped, or null while it fits. */
+    private String overLimit;
     private CompletionStage<?> lastCommit = CompletableFuture.completedFuture(null);
 
     /**
@@ -169,13 +174,14 @@ public final class SessionCapture implements SessionTap {
      */
     public SessionCapture(SessionContext context, MirroredTables tables,
                           Supplier<Map<TableName, Set<String>>> volatileDefaults, CaptureMetrics metrics, Sink sink,
-                          long maxTransactionBytes) {
+                          long maxTransactionBytes, CaptureBudget budget) {
         this.context = context;
         this.tables = tables;
         this.volatileDefaults = volatileDefaults;
         this.metrics = metrics;
         this.sink = sink;
         this.maxTransactionBytes = maxTransactionBytes;
+        this.budget = budget;
         this.tracker = new TransactionTracker(new TransactionTracker.Listener() {
             @Override
             public void committed(List<CapturedStatement> captured) {
@@ -184,7 +190,7 @@ public final class SessionCapture implements SessionTap {
 
             @Override
             public void discarded(List<CapturedStatement> captured, String why) {
-                transactionBytes = 0;
+                releaseHeld();
             }
 
             @Override
@@ -303,9 +309,8 @@ public final class SessionCapture implements SessionTap {
     private void copyData(ByteBuf frame) {
         Capture c = copyInProgress;
         int length = frame.readableBytes() - 5;
-        transactionBytes += length;
         c.copyBytes += length;
-        if (c.unreplayable == null && transactionBytes > maxTransactionBytes) {
+        if (c.unreplayable == null && !hold(length)) {
             c.unreplayable = tooLarge();
             c.copyData.clear();
         }
@@ -315,8 +320,38 @@ public final class SessionCapture implements SessionTap {
     }
 
     private String tooLarge() {
-        return "the transaction's captured data exceeded mirror.max-transaction-bytes (" + maxTransactionBytes
-                + " bytes); re-copy its range with tandem-backfill repair";
+        return overLimit + "; re-copy its range with tandem-backfill repair";
+    }
+
+    /**
+     * Adds captured bytes to the open transaction. False once they pass the transaction's limit or the proxy's
+     * shared budget: the transaction is then ledgered, not replayed, and its later data is not kept.
+     */
+    private boolean hold(long bytes) {
+        transactionBytes += bytes;
+        if (overLimit != null) {
+            return false;
+        }
+        if (transactionBytes > maxTransactionBytes) {
+            overLimit = "the transaction's captured data exceeded mirror.max-transaction-bytes (" + maxTransactionBytes
+                    + " bytes)";
+            return false;
+        }
+        if (!budget.tryReserve(bytes)) {
+            overLimit = "the captured data of all open transactions reached mirror.max-captured-bytes ("
+                    + budget.max() + " bytes)";
+            return false;
+        }
+        reserved += bytes;
+        return true;
+    }
+
+    /** The open transaction ended: its captured bytes no longer count. */
+    private void releaseHeld() {
+        budget.release(reserved);
+        reserved = 0;
+        transactionBytes = 0;
+        overLimit = null;
     }
 
     /** What the mirror replays for this statement, or null when it does not mirror it (counting why). */
@@ -326,11 +361,8 @@ public final class SessionCapture implements SessionTap {
             return null;
         }
         Capture c = new Capture(table, sql, s, bind, types);
-        if (!c.isCopy()) {
-            transactionBytes += sql.length();
-            if (transactionBytes > maxTransactionBytes) {
-                c.unreplayable = tooLarge();
-            }
+        if (!c.isCopy() && !hold(sql.length())) {
+            c.unreplayable = tooLarge();
         }
         return c;
     }
@@ -353,8 +385,7 @@ public final class SessionCapture implements SessionTap {
         if (c.bind == null) {
             return;
         }
-        transactionBytes += c.bind.valueBytes() + c.sql.length();
-        if (transactionBytes > maxTransactionBytes) {
+        if (!hold(c.bind.valueBytes() + c.sql.length())) {
             c.unreplayable = tooLarge();
             return;
         }
@@ -580,7 +611,7 @@ public final class SessionCapture implements SessionTap {
         }
         tracker.ready(status);
         if (status == 'I') {
-            transactionBytes = 0;
+            releaseHeld();
             // Portals end with their transaction.
             unconfirmedPortals.clear();
             portals.clear();
@@ -594,7 +625,7 @@ public final class SessionCapture implements SessionTap {
     }
 
     private void commit(List<CapturedStatement> captured) {
-        transactionBytes = 0;
+        releaseHeld();
         CapturedTransaction tx = new CapturedTransaction(context.database(), context.user(), context.sessionId(),
                 effectiveSearchPath(), System.currentTimeMillis(), captured);
         lastCommit = sink.committed(tx);
@@ -632,5 +663,6 @@ public final class SessionCapture implements SessionTap {
     @Override
     public void closed() {
         tracker.sessionEnded();
+        releaseHeld();
     }
 }

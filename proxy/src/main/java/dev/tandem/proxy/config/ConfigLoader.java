@@ -182,6 +182,7 @@ public final class ConfigLoader {
         TableFilter filter = new TableFilter(patterns(tables, "include"), patterns(tables, "exclude"));
         SpoolConfig spool = spool(section.section("spool"));
         long maxTransactionBytes = section.size("max-transaction-bytes", Defaults.MAX_TRANSACTION_BYTES, 1024, 1L << 40);
+        long maxCapturedBytes = section.size("max-captured-bytes", Defaults.MAX_CAPTURED_BYTES, 1L << 20, 1L << 40);
         Duration syncTimeout = section.duration("sync-timeout", Defaults.SYNC_TIMEOUT, POSITIVE);
         Section retrySection = section.section("retry");
         RetryConfig retry = new RetryConfig(
@@ -192,7 +193,7 @@ public final class ConfigLoader {
                     + "' is longer than mirror.retry.max-backoff (" + Durations.format(retry.maxBackoff()) + ")");
         }
         boolean mark = section.bool("mark-dual-write-start", false);
-        return new MirrorConfig(mode, filter, spool, maxTransactionBytes, syncTimeout, retry, mark);
+        return new MirrorConfig(mode, filter, spool, maxTransactionBytes, maxCapturedBytes, syncTimeout, retry, mark);
     }
 
     private static List<TablePattern> patterns(Section section, String key) {

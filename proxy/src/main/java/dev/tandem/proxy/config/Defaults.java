@@ -25,6 +25,7 @@ final class Defaults {
     static final String SPOOL_FSYNC_INTERVAL = "1s";
     static final String SPOOL_ON_FULL = "block";
     static final String MAX_TRANSACTION_BYTES = "256MiB";
+    static final String MAX_CAPTURED_BYTES = "1GiB";
     static final String SYNC_TIMEOUT = "30s";
     static final String RETRY_MIN_BACKOFF = "100ms";
     static final String RETRY_MAX_BACKOFF = "30s";

@@ -7,10 +7,12 @@ import java.time.Duration;
  *
  * @param maxTransactionBytes captured bytes one source transaction may hold in memory until it commits; a larger
  *                           transaction is not replayed but recorded in the divergence ledger
+ * @param maxCapturedBytes    captured bytes all open transactions together may hold; a transaction that would pass it
+ *                           is ledgered like one over {@code maxTransactionBytes}
  * @param syncTimeout        in {@code sync} mode, how long a client's ReadyForQuery waits for the target; then the
  *                           client is answered and the spooled transaction is applied when the target is back
  * @param markDualWriteStart record at start-up that all writers are on the proxy now ({@code tandem.dual_write})
  */
-public record MirrorConfig(MirrorMode mode, TableFilter tables, SpoolConfig spool, long maxTransactionBytes, Duration syncTimeout,
-                           RetryConfig retry, boolean markDualWriteStart) {
+public record MirrorConfig(MirrorMode mode, TableFilter tables, SpoolConfig spool, long maxTransactionBytes,
+                           long maxCapturedBytes, Duration syncTimeout, RetryConfig retry, boolean markDualWriteStart) {
 }

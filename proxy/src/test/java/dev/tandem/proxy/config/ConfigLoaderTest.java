@@ -48,8 +48,8 @@ class ConfigLoaderTest {
                         new TableFilter(List.of(TablePattern.parse("public.metrics")), List.of()),
                         new SpoolConfig(base.resolve("tandem-spool"), 10L << 30, 64L << 20, FsyncPolicy.INTERVAL,
                                 Duration.ofSeconds(1), SpoolFullPolicy.BLOCK),
-                        256L << 20, Duration.ofSeconds(30), new RetryConfig(Duration.ofMillis(100), Duration.ofSeconds(30)),
-                        false),
+                        256L << 20, 1L << 30, Duration.ofSeconds(30),
+                        new RetryConfig(Duration.ofMillis(100), Duration.ofSeconds(30)), false),
                 new AdminConfig(new HostPort("127.0.0.1", 9187), "TANDEM_ADMIN_TOKEN",
                         Optional.of(Secret.of("admin-tok"))),
                 new LimitsConfig(1000, 1 << 30, 10000, Duration.ofSeconds(60), Duration.ZERO),
@@ -85,7 +85,8 @@ class ConfigLoaderTest {
                         List.of(TablePattern.parse("public.audit_*"))),
                 new SpoolConfig(Path.of("/var/lib/tandem/spool"), 512L << 20, 16L << 20, FsyncPolicy.ALWAYS,
                         Duration.ofMillis(250), SpoolFullPolicy.SHED),
-                64L << 20, Duration.ofSeconds(5), new RetryConfig(Duration.ofMillis(50), Duration.ofMinutes(1)), true));
+                64L << 20, 512L << 20, Duration.ofSeconds(5), new RetryConfig(Duration.ofMillis(50), Duration.ofMinutes(1)),
+                true));
         assertThat(config.admin()).isEqualTo(new AdminConfig(new HostPort("0.0.0.0", 9999), "ADMIN_TOKEN",
                 Optional.empty()));
         assertThat(config.limits()).isEqualTo(new LimitsConfig(200, 64 << 20, 8192, Duration.ofSeconds(10),
@@ -137,7 +138,8 @@ class ConfigLoaderTest {
         assertThat(absent.mirror()).isEqualTo(new MirrorConfig(MirrorMode.ASYNC, TableFilter.allHypertables(),
                 new SpoolConfig(Path.of("./tandem-spool"), 10L << 30, 64L << 20, FsyncPolicy.INTERVAL,
                         Duration.ofSeconds(1), SpoolFullPolicy.BLOCK),
-                256L << 20, Duration.ofSeconds(30), new RetryConfig(Duration.ofMillis(100), Duration.ofSeconds(30)), false));
+                256L << 20, 1L << 30, Duration.ofSeconds(30), new RetryConfig(Duration.ofMillis(100),
+                        Duration.ofSeconds(30)), false));
         assertThat(absent.admin()).isEqualTo(new AdminConfig(new HostPort("127.0.0.1", 9187), "TANDEM_ADMIN_TOKEN",
                 Optional.empty()));
         assertThat(absent.limits()).isEqualTo(new LimitsConfig(1000, 1 << 30, 10000, Duration.ofSeconds(60),
@@ -204,6 +206,7 @@ class ConfigLoaderTest {
             target: {ca-file: /no/such/ca.crt}                 => target.ca-file: '/no/such/ca.crt' is not a readable file
             mirror: {max-transaction-bytes: 0}                 => mirror.max-transaction-bytes: '0' is below the minimum of 1KiB
             mirror: {max-transaction-bytes: many}              => mirror.max-transaction-bytes: 'many' is not a size; expected a number of bytes, optionally with B, KiB, MiB, GiB or TiB (e.g. 512MiB)
+            mirror: {max-captured-bytes: 1KiB}                 => mirror.max-captured-bytes: '1KiB' is below the minimum of 1MiB
             mirror: {sync-timeout: 30}                         => mirror.sync-timeout: '30' has no unit; expected a number with ms, s, m, h or d (e.g. 500ms, 30s, 5m, 1h30m)
             mirror: {tables: {include: [metrics]}}             => mirror.tables.include[0]: 'metrics' is not a schema.table pattern (e.g. public.metrics, public.*, *.metrics)
             mirror: {tables: {exclude: ['public.my-table']}}   => mirror.tables.exclude[0]: 'public.my-table' has '-' outside double quotes; quote such names (e.g. public."my-table")
@@ -431,7 +434,8 @@ class ConfigLoaderTest {
         SpoolConfig s = m.spool();
         return new ProxyConfig(config.listen(), config.source(), config.tls(), config.target(),
                 new MirrorConfig(m.mode(), m.tables(), new SpoolConfig(spoolDir, s.maxBytes(), s.segmentBytes(),
-                        s.fsync(), s.fsyncInterval(), s.onFull()), m.maxTransactionBytes(), m.syncTimeout(), m.retry(),
+                        s.fsync(), s.fsyncInterval(), s.onFull()), m.maxTransactionBytes(), m.maxCapturedBytes(),
+                        m.syncTimeout(), m.retry(),
                         m.markDualWriteStart()),
                 config.admin(), config.limits(), config.logging(), config.instanceId(), config.shutdown(),
                 config.verifier());

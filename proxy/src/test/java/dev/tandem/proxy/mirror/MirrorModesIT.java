@@ -182,6 +182,42 @@ class MirrorModesIT {
     }
 
     @Test
+    void openTransactionsTogetherHoldNoMoreThanTheCaptureBudgetAndWhatPassesItIsLedgered(@TempDir Path spool)
+            throws Exception {
+        String db = freshDatabase("capture_budget");
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.m",
+                "--set", "mirror.max-captured-bytes=1MiB");
+             Connection a = proxy.connect(); Connection b = proxy.connect();
+             PreparedStatement insertA = a.prepareStatement("INSERT INTO m (id, pad) VALUES (?, ?)");
+             PreparedStatement insertB = b.prepareStatement("INSERT INTO m (id, pad) VALUES (?, ?)")) {
+            a.setAutoCommit(false);
+            b.setAutoCommit(false);
+            // ~600 KiB held by A's open transaction, then B's ~600 KiB would pass the shared 1 MiB
+            for (int i = 1; i <= 150; i++) {
+                insertA.setInt(1, i);
+                insertA.setString(2, PAD);
+                insertA.executeUpdate();
+            }
+            assertThat(proxy.app.registry().get("tandem.capture.held.bytes").gauge().value())
+                    .isGreaterThan(600_000);
+            for (int i = 1001; i <= 1150; i++) {
+                insertB.setInt(1, i);
+                insertB.setString(2, PAD);
+                insertB.executeUpdate();
+            }
+            b.commit();
+            a.commit();
+            proxy.awaitCaughtUp(Duration.ofSeconds(60));
+            assertThat(proxy.app.registry().get("tandem.capture.held.bytes").gauge().value()).isZero();
+            assertThat(PG.target().queryValue(db, "SELECT count(*) FROM m WHERE id <= 150")).isEqualTo("150");
+            assertThat(PG.target().queryValue(db, "SELECT count(*) FROM m WHERE id > 1000")).isEqualTo("0");
+            assertThat(PG.source().queryValue(db, "SELECT count(*) FROM m")).isEqualTo("300");
+            assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence"
+                    + " WHERE message LIKE '%mirror.max-captured-bytes%'")).isEqualTo("1");
+        }
+    }
+
+    @Test
     void theDualWriteMarkIsRecordedOnTheTarget(@TempDir Path spool) throws Exception {
         String db = freshDatabase("dual_write");
         try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.m",
