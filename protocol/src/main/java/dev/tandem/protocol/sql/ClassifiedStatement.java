@@ -26,6 +26,9 @@ import java.util.Set;
  *                            source and ON CONFLICT action ({@code now}, {@code current_timestamp}, {@code nextval},
  *                            {@code current_user}, ...) and {@code 'now'}-style special date/time constants
  *                            (reported with their quotes); empty otherwise
+ * @param defaults            for INSERT: where the server fills in a column's default although the statement names
+ *                            it or its place: {@link #ALL_DEFAULTS} alone for {@code DEFAULT VALUES}, else the
+ *                            0-based positions in a VALUES row (any row) written as {@code DEFAULT}; empty otherwise
  * @param copyFormat          COPY's data format; null for other kinds
  * @param copyOptions         COPY's option text after the source/destination ({@code WITH (FORMAT csv)},
  *                            {@code CSV HEADER}), null when there is none
@@ -50,6 +53,7 @@ public record ClassifiedStatement(
         boolean dataModifyingWith,
         boolean explainAnalyzeWrite,
         Set<String> nonDeterministic,
+        Set<Integer> defaults,
         CopyFormat copyFormat,
         String copyOptions,
         TxCommand txCommand,
@@ -62,7 +66,11 @@ public record ClassifiedStatement(
         tables = List.copyOf(tables);
         columns = List.copyOf(columns);
         nonDeterministic = Set.copyOf(nonDeterministic);
+        defaults = Set.copyOf(defaults);
     }
+
+    /** In {@link #defaults()}: {@code INSERT ... DEFAULT VALUES}, every column gets its default. */
+    public static final int ALL_DEFAULTS = -1;
 
     /** The first target table, or null. */
     public TableName table() {

@@ -8,6 +8,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Classifies every statement of a SQL string (a simple Query or a Parse) by reading its leading keywords and the few
@@ -73,6 +74,7 @@ public final class StatementClassifier {
         private boolean dataModifyingWith;
         private boolean explainAnalyzeWrite;
         private List<String> nonDeterministic;
+        private Set<Integer> defaults;
         private CopyFormat copyFormat;
         private String copyOptions;
         private TxCommand txCommand;
@@ -90,8 +92,8 @@ public final class StatementClassifier {
             List<TableName> all = tables != null ? tables : table != null ? List.of(table) : List.of();
             return new ClassifiedStatement(kind, t.start(from), t.end(to - 1), malformed, all, columns, hasSelect,
                     onConflict, returning, withClause, dataModifyingWith, explainAnalyzeWrite,
-                    nonDeterministic == null ? Set.of() : Set.of(nonDeterministic.toArray(new String[0])), copyFormat, copyOptions, txCommand, name,
-                    searchPath, inner);
+                    nonDeterministic == null ? Set.of() : Set.of(nonDeterministic.toArray(new String[0])),
+                    defaults == null ? Set.of() : defaults, copyFormat, copyOptions, txCommand, name, searchPath, inner);
         }
 
         // ---- token helpers (all bounded by `to`) ----
@@ -493,7 +495,38 @@ public final class StatementClassifier {
             if (kw(j, "with") || kw(j, "select") || kw(j, "table")) {
                 hasSelect = true;
             }
+            if (kw(j, "default") && kw(j + 1, "values")) {
+                defaults = Set.of(ClassifiedStatement.ALL_DEFAULTS);
+            } else if (kw(j, "values")) {
+                findDefaults(j + 1);
+            }
             scanInsertBody(j);
+        }
+
+        /** The positions of {@code DEFAULT} items in the VALUES rows starting at {@code i}. */
+        private void findDefaults(int i) {
+            int depth = 0;
+            int position = 0;
+            for (; i < to; i++) {
+                TokenKind k = t.kind(i);
+                if (k == TokenKind.LEFT_PAREN || k == TokenKind.LEFT_BRACKET) {
+                    if (depth++ == 0) {
+                        position = 0;
+                    }
+                } else if (k == TokenKind.RIGHT_PAREN || k == TokenKind.RIGHT_BRACKET) {
+                    depth--;
+                } else if (depth == 1 && k == TokenKind.COMMA) {
+                    position++;
+                } else if (depth == 0 && k != TokenKind.COMMA) {
+                    return; // past the rows: ON CONFLICT, RETURNING
+                } else if (depth == 1 && t.isKeyword(i, "default") && (is(i - 1, TokenKind.LEFT_PAREN)
+                        || is(i - 1, TokenKind.COMMA)) && (is(i + 1, TokenKind.COMMA) || is(i + 1, TokenKind.RIGHT_PAREN))) {
+                    if (defaults == null) {
+                        defaults = new TreeSet<>();
+                    }
+                    defaults.add(position);
+                }
+            }
         }
 
         private boolean startsQuery(int i) {

@@ -46,6 +46,9 @@ final class Describe {
         if (!s.nonDeterministic().isEmpty()) {
             b.append(" nondet=").append(String.join(",", new TreeSet<>(s.nonDeterministic())));
         }
+        if (!s.defaults().isEmpty()) {
+            b.append(" defaults=").append(new TreeSet<>(s.defaults()).toString().replace(" ", ""));
+        }
         if (s.copyFormat() != null) {
             b.append(" format=").append(s.copyFormat());
         }

@@ -25,7 +25,6 @@ class StatementClassifierTest {
                 arguments("INSERT INTO U&\"d!0061t!+000061\" UESCAPE '!' VALUES (1)", "INSERT table=data"),
                 arguments("INSERT INTO ÄÖ VALUES (1)", "INSERT table=ÄÖ"),
                 arguments("INSERT INTO t AS x (A, \"B\", c.d, e[1]) VALUES (1,2,3,4)", "INSERT table=t cols=a,B,c,e"),
-                arguments("INSERT INTO t DEFAULT VALUES", "INSERT table=t"),
                 arguments("INSERT INTO t (a) OVERRIDING SYSTEM VALUE VALUES (1)", "INSERT table=t cols=a"),
                 arguments("  INSERT\n\tINTO\n t\n VALUES\n (1)  ", "INSERT table=t"),
                 arguments("/* DELETE */ INSERT INTO t VALUES (1)", "INSERT table=t"),
@@ -68,6 +67,12 @@ class StatementClassifierTest {
                 arguments("WITH x (SELECT 1) SELECT 1", "OTHER with malformed"),
                 // non-deterministic INSERTs
                 arguments("INSERT INTO t VALUES (now(), 1)", "INSERT table=t nondet=now"),
+                arguments("INSERT INTO t DEFAULT VALUES", "INSERT table=t defaults=[-1]"),
+                arguments("INSERT INTO t (a, b, c) VALUES (1, DEFAULT, 2), (DEFAULT, 3, f(DEFAULT)) ON CONFLICT DO NOTHING",
+                        "INSERT table=t cols=a,b,c conflict defaults=[0,1]"),
+                arguments("INSERT INTO t VALUES (ARRAY[1, 2], default) RETURNING default_x",
+                        "INSERT table=t returning defaults=[1]"),
+                arguments("INSERT INTO t VALUES ('DEFAULT', \"default\", default_value)", "INSERT table=t"),
                 arguments("INSERT INTO t VALUES (NOW(), CURRENT_TIMESTAMP, current_date, current_time, localtime, "
                         + "LocalTimestamp)", "INSERT table=t nondet=current_date,current_time,current_timestamp,"
                         + "localtime,localtimestamp,now"),

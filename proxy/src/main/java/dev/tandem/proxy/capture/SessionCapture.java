@@ -550,19 +550,31 @@ public final class SessionCapture implements SessionTap {
 
     /**
      * The non-deterministic values the server computes for a mirrored INSERT or COPY: functions written in the
-     * statement, and the volatile defaults of the columns its explicit column list leaves out. A statement without a
-     * column list is assumed to supply every column; a shorter VALUES row, the {@code DEFAULT} keyword and
-     * {@code DEFAULT VALUES} are not looked at.
+     * statement, and the volatile defaults of the columns it leaves to the server: left out of its explicit column
+     * list, written as {@code DEFAULT}, or all of them with {@code DEFAULT VALUES}. Without a column list a
+     * {@code DEFAULT} is known only by its position, so it counts when the table has any such column; a shorter VALUES
+     * row is not looked at.
      */
     private Set<String> serverComputed(ClassifiedStatement s, TableName table) {
-        Set<String> volatileColumns = s.columns().isEmpty() ? null : volatileDefaults.get().get(table);
-        if (volatileColumns == null) {
+        Set<String> volatileColumns = volatileDefaults.get().get(table);
+        if (volatileColumns == null || volatileColumns.isEmpty()) {
             return s.nonDeterministic();
         }
         Set<String> computed = new TreeSet<>(s.nonDeterministic());
+        boolean all = s.defaults().contains(ClassifiedStatement.ALL_DEFAULTS);
         for (String column : volatileColumns) {
-            if (!s.columns().contains(column)) {
+            if (all || !s.columns().isEmpty() && !s.columns().contains(column)) {
                 computed.add("default of " + column);
+            }
+        }
+        for (int position : s.defaults()) {
+            if (position == ClassifiedStatement.ALL_DEFAULTS) {
+                continue;
+            }
+            if (s.columns().isEmpty()) {
+                computed.add("DEFAULT in position " + (position + 1));
+            } else if (position < s.columns().size() && volatileColumns.contains(s.columns().get(position))) {
+                computed.add("default of " + s.columns().get(position));
             }
         }
         return computed;

@@ -113,6 +113,26 @@ class VolatileDefaultsIT {
     }
 
     @Test
+    void theDefaultKeywordAndDefaultValuesCountWhenTheyFillAVolatileColumn() throws SQLException {
+        double before = counted("public.tbl");
+        try (Connection c = connect(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO tbl (id, t, u, g, v) OVERRIDING SYSTEM VALUE VALUES"
+                    + " (300, DEFAULT, '00000000-0000-0000-0000-000000000004', 300, 5)");
+            s.execute("INSERT INTO tbl DEFAULT VALUES");
+            // without a column list only the position is known: counted, as the table has such columns
+            s.execute("INSERT INTO tbl OVERRIDING SYSTEM VALUE VALUES"
+                    + " (301, '2026-01-01 00:00Z', DEFAULT, 301, 6)");
+            // DEFAULT for a column whose default is a constant, and DEFAULT VALUES on a table with only such: not
+            s.execute("INSERT INTO tbl (id, t, u, g, v) OVERRIDING SYSTEM VALUE VALUES"
+                    + " (302, '2026-01-01 00:00Z', '00000000-0000-0000-0000-000000000005', 302, DEFAULT)");
+            s.execute("INSERT INTO plain (a, b) VALUES (1, DEFAULT)");
+            s.execute("INSERT INTO plain DEFAULT VALUES");
+        }
+        assertThat(counted("public.tbl")).isEqualTo(before + 3);
+        assertThat(counted("public.plain")).isZero();
+    }
+
+    @Test
     void aCopyWhoseColumnListLeavesOutAVolatileDefaultIsCounted() throws Exception {
         double before = counted("public.tbl");
         try (Connection c = connect()) {
