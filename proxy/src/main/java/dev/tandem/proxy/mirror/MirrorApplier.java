@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -426,8 +427,7 @@ public final class MirrorApplier implements AutoCloseable {
             List<Replayed> run = new ArrayList<>();
             for (int i = 0; i < members.size(); i++) {
                 CapturedTransaction tx = members.get(i).tx();
-                String wanted = tx.searchPath().isEmpty() ? session.defaultSearchPath()
-                        : tx.searchPath().stream().map(Identifiers::quoteIdentifier).collect(Collectors.joining(", "));
+                String wanted = searchPath(session, tx);
                 if (!wanted.equals(path)) {
                     coalesced |= addRun(session, pipeline, run, coalesce);
                     bookkeeping(session, pipeline, Bookkeeping.SEARCH_PATH, MirrorSchema.SET_SEARCH_PATH, wanted);
@@ -523,6 +523,12 @@ public final class MirrorApplier implements AutoCloseable {
         }
     }
 
+    /** The {@code search_path} a member's statements run with on the target. */
+    private static String searchPath(TargetSession session, CapturedTransaction tx) {
+        return tx.searchPath().isEmpty() ? session.defaultSearchPath()
+                : tx.searchPath().stream().map(Identifiers::quoteIdentifier).collect(Collectors.joining(", "));
+    }
+
     /** A statement of the mirror's own, through a named statement of the session: parsed once per connection. */
     private static void bookkeeping(TargetSession session, Pipeline<Object> pipeline, Bookkeeping slot, String sql,
                                     String... values) {
@@ -589,12 +595,18 @@ public final class MirrorApplier implements AutoCloseable {
     private void ledger(TargetSession session, Member member, CapturedStatement statement, String sqlState,
                         String message, String reason) {
         TableName table = statement != null ? statement.table() : new TableName(null, "?");
+        // a rejected transaction's rows are known: the target can say which range repair should re-copy
+        Optional<LedgerRange.Range> range = sqlState == null || statement == null ? Optional.empty()
+                : LedgerRange.of(session, table, member.tx().statements(), searchPath(session, member.tx()),
+                        settings.timeColumns());
         Pipeline<Object> pipeline = new Pipeline<>(ByteBufAllocator.DEFAULT);
         try {
             pipeline.execute(Bookkeeping.BEGIN, "BEGIN");
             pipeline.execute(Bookkeeping.LEDGER, MirrorSchema.LEDGER, settings.instanceId(), session.database(),
                     Long.toString(member.tx().sessionId()), table.schema(), table.name(), sqlState, message,
-                    statement == null ? null : settings.redactSql() ? REDACTED : statement.sql());
+                    statement == null ? null : settings.redactSql() ? REDACTED : statement.sql(),
+                    range.map(LedgerRange.Range::timeColumn).orElse(null),
+                    range.map(LedgerRange.Range::start).orElse(null), range.map(LedgerRange.Range::end).orElse(null));
             pipeline.execute(Bookkeeping.PROGRESS, MirrorSchema.WRITE_PROGRESS, progress(member.record()));
             pipeline.execute(Bookkeeping.COMMIT, "COMMIT");
         } catch (RuntimeException e) {

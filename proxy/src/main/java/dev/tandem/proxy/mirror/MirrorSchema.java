@@ -54,7 +54,7 @@ public final class MirrorSchema {
 
     static final String LEDGER = """
             INSERT INTO tandem.divergence (instance_id, database, session, table_schema, table_name, sqlstate, message,
-                statement) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""";
+                statement, time_column, range_start, range_end) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""";
 
     static final String SET_SEARCH_PATH = "SELECT set_config('search_path', $1, true)";
 

@@ -1,10 +1,12 @@
 package dev.tandem.proxy.mirror;
 
+import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.config.MirrorMode;
 import dev.tandem.proxy.config.ProxyConfig;
 import dev.tandem.proxy.config.RetryConfig;
 import dev.tandem.proxy.config.TargetConfig;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -19,10 +21,11 @@ import java.util.Objects;
  * @param groupLinger           how long a group waits for more queued transactions once it has one: a few
  *                              milliseconds of lag in async mode buy groups large enough to keep up; zero in sync
  *                              mode, where clients wait for the group and arrive while the previous one applies
+ * @param timeColumns           {@code verifier.time-columns}: the time column of plain tables, for ledger ranges
  */
 public record MirrorSettings(String instanceId, TargetConfig target, RetryConfig retry, boolean redactSql,
                              boolean markDualWriteStart, int maxGroupTransactions, long maxGroupBytes,
-                             Duration groupLinger) {
+                             Duration groupLinger, Map<TableName, String> timeColumns) {
 
     public static final int DEFAULT_GROUP_TRANSACTIONS = 2048;
     public static final long DEFAULT_GROUP_BYTES = 8L << 20;
@@ -33,6 +36,7 @@ public record MirrorSettings(String instanceId, TargetConfig target, RetryConfig
         Objects.requireNonNull(target, "target");
         Objects.requireNonNull(retry, "retry");
         Objects.requireNonNull(groupLinger, "groupLinger");
+        timeColumns = Map.copyOf(timeColumns);
         if (maxGroupTransactions < 1 || maxGroupBytes < 1 || groupLinger.isNegative()) {
             throw new IllegalArgumentException("mirror group limits must be positive: " + maxGroupTransactions
                     + " transactions, " + maxGroupBytes + " bytes, linger " + groupLinger);
@@ -42,6 +46,7 @@ public record MirrorSettings(String instanceId, TargetConfig target, RetryConfig
     public static MirrorSettings from(ProxyConfig config) {
         return new MirrorSettings(config.instanceId(), config.target(), config.mirror().retry(),
                 config.logging().redactSql(), config.mirror().markDualWriteStart(), DEFAULT_GROUP_TRANSACTIONS,
-                DEFAULT_GROUP_BYTES, config.mirror().mode() == MirrorMode.SYNC ? Duration.ZERO : ASYNC_GROUP_LINGER);
+                DEFAULT_GROUP_BYTES, config.mirror().mode() == MirrorMode.SYNC ? Duration.ZERO : ASYNC_GROUP_LINGER,
+                config.verifier().timeColumns());
     }
 }

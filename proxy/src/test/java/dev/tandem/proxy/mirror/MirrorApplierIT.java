@@ -328,6 +328,35 @@ class MirrorApplierIT {
     }
 
     @Test
+    void aRejectedTransactionIsLedgeredWithTheTimeRangeOfItsRowsForRepair() throws Exception {
+        // the time column comes from a staged backfill plan (a hypertable's from its dimension, a plain table's
+        // also from verifier.time-columns)
+        PG.target().execute(db, "CREATE TABLE r (ts timestamptz NOT NULL, id int PRIMARY KEY);"
+                + " INSERT INTO r VALUES ('2024-01-01 00:00:00+00', 1);"
+                + " CREATE SCHEMA IF NOT EXISTS tandem;"
+                + " CREATE TABLE tandem.backfill_task (table_schema text, table_name text, time_column text);"
+                + " INSERT INTO tandem.backfill_task VALUES ('public', 'r', 'ts')");
+        Instant latest = Instant.parse("2024-03-01T10:00:00Z");
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            // a binary parameter, then a row whose key the target already has: the whole transaction is rejected
+            f.awaitApplied(f.append(tx(db,
+                    new CapturedStatement.Extended(new TableName("public", "r"), 1,
+                            "INSERT INTO r (ts, id) VALUES ($1, $2)", new int[] {1184, 23}, new short[] {1, 0},
+                            new byte[][] {timestamptz(latest), utf8("2")}),
+                    simple("r", 2, "INSERT INTO r VALUES ('2024-02-01 00:00:00+00', 3),"
+                            + " ('2024-02-15 12:30:00.5+00', 1)"))));
+            f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id) VALUES (1)"))));
+        }
+        assertThat(PG.target().query(db, "SELECT table_name, sqlstate, time_column, range_start, range_end"
+                + " FROM tandem.divergence")).containsExactly(
+                        List.of("r", "23505", "ts", "2024-02-01 00:00:00+00", "2024-03-01 10:00:00.000001+00"));
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM r")).isEqualTo("1");
+        // the scratch work left nothing behind, and the mirror went on
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM m")).isEqualTo("1");
+    }
+
+    @Test
     void aBadMemberOfAGroupIsLedgeredAloneAndTheOthersAreApplied() throws Exception {
         PG.target().execute(db, "CREATE TABLE k (id int PRIMARY KEY)");
         PG.target().execute(db, "INSERT INTO k VALUES (5)");

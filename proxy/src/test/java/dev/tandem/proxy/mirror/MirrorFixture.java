@@ -72,7 +72,7 @@ final class MirrorFixture implements AutoCloseable {
                 TlsMode.DISABLE, databases, Duration.ofSeconds(5), Optional.empty());
         return new MirrorSettings(INSTANCE, targetConfig, new RetryConfig(Duration.ofMillis(50),
                 Duration.ofMillis(400)), redactSql, markDualWriteStart, groupTransactions,
-                MirrorSettings.DEFAULT_GROUP_BYTES, Duration.ZERO);
+                MirrorSettings.DEFAULT_GROUP_BYTES, Duration.ZERO, Map.of());
     }
 
     MirrorApplier newApplier() {

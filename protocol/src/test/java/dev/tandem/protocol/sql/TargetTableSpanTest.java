@@ -1,0 +1,28 @@
+package dev.tandem.protocol.sql;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class TargetTableSpanTest {
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "INSERT INTO t VALUES (1)|INSERT INTO x VALUES (1)",
+        "/* c */ insert into \"My S\".\"T\" (a) values ($1)|/* c */ insert into x (a) values ($1)",
+        "INSERT INTO db.s.t AS t (a) VALUES (1) ON CONFLICT DO NOTHING|INSERT INTO x AS t (a) VALUES (1) ON CONFLICT DO NOTHING",
+        "COPY s.t (a, b) FROM STDIN (FORMAT csv)|COPY x (a, b) FROM STDIN (FORMAT csv)",
+        "copy t from stdin|copy x from stdin"})
+    void replacesExactlyTheTableName(String sql, String replaced) {
+        assertThat(TargetTableSpan.find(sql).replaceIn(sql, "x")).isEqualTo(replaced);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"SELECT 1", "WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x", "INSERT t VALUES (1)",
+        "COPY (SELECT 1) TO STDOUT", "INSERT INTO \"unterminated VALUES (1)", ""})
+    void findsNothingElsewhere(String sql) {
+        assertThat(TargetTableSpan.find(sql)).isNull();
+    }
+}

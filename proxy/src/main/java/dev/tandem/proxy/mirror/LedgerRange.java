@@ -1,0 +1,165 @@
+package dev.tandem.proxy.mirror;
+
+import dev.tandem.protocol.backend.BackendMessage;
+import dev.tandem.protocol.backend.DataRow;
+import dev.tandem.protocol.sql.Identifiers;
+import dev.tandem.protocol.sql.TableName;
+import dev.tandem.protocol.sql.TargetTableSpan;
+import dev.tandem.protocol.state.TimeType;
+import dev.tandem.proxy.capture.CapturedStatement;
+import io.netty.buffer.ByteBufAllocator;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The time-column range of the rows a ledgered transaction wrote to one table, so {@code tandem-backfill repair} can
+ * re-copy it from the source. The target computes it: in a transaction that is rolled back, the statements are
+ * replayed into an empty scratch copy of the table ({@code LIKE} it, with its indexes for {@code ON CONFLICT} but
+ * without its other constraints, so what the real table refused, a duplicate key or a foreign key say, goes in) and
+ * the scratch table's min and max are read. The server parses every value, in every format, exactly as it would
+ * have. A statement the scratch table refuses too (a missing column) leaves the range unknown.
+ *
+ * <p>The time column is {@code verifier.time-columns}' for the table, else the TimescaleDB hypertable's first
+ * dimension, else the one a staged backfill plan on the target uses. Used on the applier thread; never throws.
+ */
+final class LedgerRange {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LedgerRange.class);
+    private static final String SCRATCH = "pg_temp.tandem_ledger_scratch";
+
+    /** {@code [start, end)} in the column type's text form, as {@code tandem.divergence} keeps ranges. */
+    record Range(String timeColumn, String start, String end) {
+    }
+
+    private LedgerRange() {
+    }
+
+    static Optional<Range> of(TargetSession session, TableName table, List<CapturedStatement> statements,
+                              String searchPath, Map<TableName, String> configuredTimeColumns) {
+        List<CapturedStatement> writes = new ArrayList<>();
+        for (CapturedStatement s : statements) {
+            if (s.table().equals(table) && !(s instanceof CapturedStatement.Unreplayable)
+                    && TargetTableSpan.find(s.sql()) != null) {
+                writes.add(s);
+            }
+        }
+        if (writes.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            String column = configuredTimeColumns.get(table);
+            if (column == null) {
+                column = lookUpTimeColumn(session, table);
+            }
+            return column == null ? Optional.empty() : scratchRange(session, table, column, writes, searchPath);
+        } catch (RuntimeException e) {
+            LOG.debug("mirror: no time range for a ledger entry of {}", table, e);
+            return Optional.empty();
+        }
+    }
+
+    private static String lookUpTimeColumn(TargetSession session, TableName table) {
+        List<String> exists = row(session, "SELECT (to_regclass('timescaledb_information.dimensions') IS NOT NULL)::text,"
+                + " (to_regclass('tandem.backfill_task') IS NOT NULL)::text");
+        if (exists == null) {
+            return null;
+        }
+        if ("true".equals(exists.get(0))) {
+            List<String> dimension = row(session, "SELECT column_name::text FROM timescaledb_information.dimensions"
+                    + " WHERE hypertable_schema = $1 AND hypertable_name = $2 ORDER BY dimension_number LIMIT 1",
+                    table.schema(), table.name());
+            if (dimension != null) {
+                return dimension.get(0);
+            }
+        }
+        if ("true".equals(exists.get(1))) {
+            List<String> planned = row(session, "SELECT min(time_column) FROM tandem.backfill_task"
+                    + " WHERE table_schema = $1 AND table_name = $2", table.schema(), table.name());
+            if (planned != null && planned.get(0) != null) {
+                return planned.get(0);
+            }
+        }
+        return null;
+    }
+
+    private static Optional<Range> scratchRange(TargetSession session, TableName table, String column,
+                                                List<CapturedStatement> writes, String searchPath) {
+        String relation = Identifiers.quoteIdentifier(table.schema()) + "." + Identifiers.quoteIdentifier(table.name());
+        List<String> type = row(session, "SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
+                + " WHERE attrelid = $1::regclass AND attname = $2 AND NOT attisdropped", relation, column);
+        if (type == null || type.get(0) == null) {
+            return Optional.empty();
+        }
+        TimeType timeType = TimeType.of(type.get(0));
+        String quoted = Identifiers.quoteIdentifier(column);
+        Pipeline<Object> p = new Pipeline<>(ByteBufAllocator.DEFAULT);
+        try {
+            p.execute(null, "BEGIN");
+            p.execute(null, "CREATE TEMP TABLE " + SCRATCH + " (LIKE " + relation + " INCLUDING INDEXES) ON COMMIT DROP");
+            p.execute(null, MirrorSchema.SET_SEARCH_PATH, searchPath);
+            for (CapturedStatement s : writes) {
+                String sql = TargetTableSpan.find(s.sql()).replaceIn(s.sql(), SCRATCH);
+                if (s instanceof CapturedStatement.Extended e) {
+                    p.execute(null, sql, e.parameterTypes(), e.parameterFormats(), e.parameters());
+                } else if (s instanceof CapturedStatement.Copy c) {
+                    p.copy(null, sql, c.data());
+                } else {
+                    p.execute(null, sql);
+                }
+            }
+            p.execute(null, "SELECT " + timeType.positionOf("min(" + quoted + ")") + "::text, "
+                    + timeType.positionOf("max(" + quoted + ")") + "::text FROM " + SCRATCH);
+            p.execute(null, "ROLLBACK");
+        } catch (RuntimeException e) {
+            p.discard();
+            throw e;
+        }
+        List<BackendMessage> reply = session.exchange(p);
+        if (!Reply.of(reply).ok()) {
+            session.recoverFromFailedExchange();
+            return Optional.empty();
+        }
+        List<String> bounds = lastRow(reply);
+        if (bounds == null || bounds.get(0) == null) {
+            return Optional.empty();
+        }
+        long min = Long.parseLong(bounds.get(0));
+        long max = Long.parseLong(bounds.get(1));
+        long step = timeType == TimeType.DATE ? TimeType.MICROS_PER_DAY : 1;
+        return Optional.of(new Range(column, timeType.display(min), timeType.display(max + step)));
+    }
+
+    /** The single row of a one-statement exchange, or null when there is none or it failed. */
+    private static List<String> row(TargetSession session, String sql, String... parameters) {
+        Pipeline<Object> p = new Pipeline<>(ByteBufAllocator.DEFAULT);
+        try {
+            p.execute(null, sql, parameters);
+        } catch (RuntimeException e) {
+            p.discard();
+            throw e;
+        }
+        List<BackendMessage> reply = session.exchange(p);
+        if (!Reply.of(reply).ok()) {
+            return null;
+        }
+        return lastRow(reply);
+    }
+
+    private static List<String> lastRow(List<BackendMessage> reply) {
+        List<String> last = null;
+        for (BackendMessage m : reply) {
+            if (m instanceof DataRow row) {
+                last = new ArrayList<>(row.columns().size());
+                for (byte[] value : row.columns()) {
+                    last.add(value == null ? null : new String(value, StandardCharsets.UTF_8));
+                }
+            }
+        }
+        return last;
+    }
+}
