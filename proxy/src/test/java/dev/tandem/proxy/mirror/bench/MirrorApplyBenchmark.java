@@ -35,7 +35,7 @@ import java.util.concurrent.TimeUnit;
  * ./mvnw -B -q -pl proxy -am test-compile dependency:build-classpath -Dmdep.outputFile=/tmp/tandem-cp.txt \
  *     -Dmdep.includeScope=test
  * java -cp proxy/target/classes:proxy/target/test-classes:protocol/target/test-classes:$(cat /tmp/tandem-cp.txt) \
- *     [-Dgroup=transactions per target transaction, default 64] \
+ *     [-Dgroup=transactions per target transaction, default 2048] \
  *     dev.tandem.proxy.mirror.bench.MirrorApplyBenchmark [transactions per round, default 20000]
  * </pre>
  */
