@@ -19,10 +19,12 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.Future;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -257,13 +259,14 @@ public final class MirrorApplier implements AutoCloseable {
             while (awaitRunning()) {
                 List<SpoolRecord> batch = nextBatch(reader);
                 if (batch.isEmpty()) {
-                    caughtUp(System.currentTimeMillis());
+                    caughtUp(sessions.values(), System.currentTimeMillis());
                     continue;
                 }
                 // a pause that came while waiting for records holds this batch too
                 if (awaitRunning()) {
-                    apply(batch);
+                    Set<String> written = apply(batch);
                     SpoolRecord last = batch.get(batch.size() - 1);
+                    quietDatabasesCaughtUp(written, last);
                     spool.acknowledge(last.next());
                     advance(last);
                 }
@@ -322,7 +325,8 @@ public final class MirrorApplier implements AutoCloseable {
         return batch;
     }
 
-    private void apply(List<SpoolRecord> batch) {
+    /** @return the target databases the batch wrote to */
+    private Set<String> apply(List<SpoolRecord> batch) {
         Map<String, List<Member>> byDatabase = new LinkedHashMap<>();
         for (SpoolRecord record : batch) {
             CapturedTransaction tx;
@@ -338,6 +342,27 @@ public final class MirrorApplier implements AutoCloseable {
         }
         for (Map.Entry<String, List<Member>> share : byDatabase.entrySet()) {
             applyWithRetry(share.getKey(), share.getValue());
+        }
+        return byDatabase.keySet();
+    }
+
+    /**
+     * A database none of whose records came lately still moves its {@code caught_up_to} while the spool is busy with
+     * others (the busy spool never looks empty): every record before {@code last} is applied, its own included. At
+     * most every {@link #POLL} per database, so a busy spool does not add a target transaction per group.
+     */
+    private void quietDatabasesCaughtUp(Set<String> written, SpoolRecord last) {
+        long now = System.nanoTime();
+        List<TargetSession> quiet = new ArrayList<>();
+        for (TargetSession session : sessions.values()) {
+            if (written.contains(session.database())) {
+                session.caughtUpNoted(now);
+            } else if (now - session.caughtUpNotedAt() >= POLL.toNanos()) {
+                quiet.add(session);
+            }
+        }
+        if (!quiet.isEmpty()) {
+            caughtUp(quiet, last.appendTime().toEpochMilli());
         }
     }
 
@@ -549,14 +574,15 @@ public final class MirrorApplier implements AutoCloseable {
     }
 
     /**
-     * The spool had nothing to apply at {@code emptyAt}: tell every connected database that everything committed
-     * before then is applied (at most every {@link #POLL}, and only while running). A failure only drops the
+     * Everything the proxy saw committed before {@code emptyAt} is applied: tell these databases (while running:
+     * after an empty wait for records, every {@link #POLL}; and see {@link #quietDatabasesCaughtUp}). A failure only drops the
      * connection: the next group reconnects, and until then the backfill waits, which is what a lost heartbeat
      * should make it do.
      */
-    private void caughtUp(long emptyAt) {
-        for (TargetSession session : List.copyOf(sessions.values())) {
+    private void caughtUp(Collection<TargetSession> targets, long emptyAt) {
+        for (TargetSession session : List.copyOf(targets)) {
             checkOpen();
+            session.caughtUpNoted(System.nanoTime());
             long age = System.currentTimeMillis() - emptyAt + CAUGHT_UP_MARGIN_MILLIS;
             Pipeline<Object> pipeline = new Pipeline<>(ByteBufAllocator.DEFAULT);
             try {

@@ -35,6 +35,8 @@ final class TargetSession {
     private boolean firstMirroredKnown;
     private boolean markKnown;
     private String defaultSearchPath;
+    /** {@link System#nanoTime()} when this database's {@code caught_up_to} was last moved. */
+    private long caughtUpNotedAt = System.nanoTime();
     /** Named statements prepared on this connection, by SQL text and parameter types. */
     private final Map<String, String> prepared = new HashMap<>();
     /** Named statements parsed by the exchange being built; prepared for good only if it succeeds. */
@@ -183,6 +185,14 @@ final class TargetSession {
     /** The connection's {@code search_path} outside any transaction: the target's default for the mirror's user. */
     String defaultSearchPath() {
         return defaultSearchPath;
+    }
+
+    long caughtUpNotedAt() {
+        return caughtUpNotedAt;
+    }
+
+    void caughtUpNoted(long nanoTime) {
+        caughtUpNotedAt = nanoTime;
     }
 
     boolean firstMirroredKnown() {

@@ -248,6 +248,27 @@ class MirrorApplierIT {
     }
 
     @Test
+    void aQuietDatabaseIsCaughtUpWhileAnotherKeepsTheSpoolBusy() throws Exception {
+        String other = PG.pair().freshDatabase("mirror_quiet");
+        PG.target().execute(other, "CREATE TABLE m (id int, v text)");
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            f.awaitApplied(f.append(tx(other, simple("m", 1, "INSERT INTO m (id) VALUES (1)"))));
+            String before = PG.target().queryValue(other, "SELECT clock_timestamp()::text");
+            // writes to this test's database only, faster than the applier's idle wait: the spool never looks empty
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500);
+            SpoolPosition last = null;
+            for (int i = 2; System.nanoTime() < until; i++) {
+                last = f.append(tx(db, simple("m", 1, "INSERT INTO m (id) VALUES (" + i + ")")));
+                Thread.sleep(5);
+            }
+            f.awaitApplied(last);
+            assertThat(PG.target().queryValue(other, "SELECT caught_up_to >= '" + before
+                    + "' FROM tandem.mirror_progress")).as("the quiet database's caught_up_to moved").isEqualTo("t");
+        }
+    }
+
+    @Test
     void restartOnTheSameSpoolAppliesEveryTransactionExactlyOnce() throws Exception {
         int count = 400;
         MirrorFixture f = new MirrorFixture(spoolDir, PG.target(), false, false, 8);
