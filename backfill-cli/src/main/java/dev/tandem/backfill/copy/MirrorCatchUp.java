@@ -36,7 +36,8 @@ final class MirrorCatchUp {
     static void await(Connection target, Duration timeout) throws SQLException {
         Timestamp from;
         try (Statement s = target.createStatement();
-             ResultSet rs = s.executeQuery("SELECT clock_timestamp(), to_regclass('tandem.mirror_progress') IS NOT NULL")) {
+             ResultSet rs = s.executeQuery(
+                     "SELECT clock_timestamp(), to_regclass('tandem.mirror_progress') IS NOT NULL")) {
             rs.next();
             from = rs.getTimestamp(1);
             if (!rs.getBoolean(2)) {

@@ -519,8 +519,9 @@ public final class StatementClassifier {
                     position++;
                 } else if (depth == 0 && k != TokenKind.COMMA) {
                     return; // past the rows: ON CONFLICT, RETURNING
-                } else if (depth == 1 && t.isKeyword(i, "default") && (is(i - 1, TokenKind.LEFT_PAREN)
-                        || is(i - 1, TokenKind.COMMA)) && (is(i + 1, TokenKind.COMMA) || is(i + 1, TokenKind.RIGHT_PAREN))) {
+                } else if (depth == 1 && t.isKeyword(i, "default")
+                        && (is(i - 1, TokenKind.LEFT_PAREN) || is(i - 1, TokenKind.COMMA))
+                        && (is(i + 1, TokenKind.COMMA) || is(i + 1, TokenKind.RIGHT_PAREN))) {
                     if (defaults == null) {
                         defaults = new TreeSet<>();
                     }

@@ -575,8 +575,8 @@ public final class MirrorApplier implements AutoCloseable {
 
     /**
      * Everything the proxy saw committed before {@code emptyAt} is applied: tell these databases (while running:
-     * after an empty wait for records, every {@link #POLL}; and see {@link #quietDatabasesCaughtUp}). A failure only drops the
-     * connection: the next group reconnects, and until then the backfill waits, which is what a lost heartbeat
+     * after an empty wait for records, every {@link #POLL}; and see {@link #quietDatabasesCaughtUp}). A failure only
+     * drops the connection: the next group reconnects, and until then the backfill waits, which is what a lost note
      * should make it do.
      */
     private void caughtUp(Collection<TargetSession> targets, long emptyAt) {
