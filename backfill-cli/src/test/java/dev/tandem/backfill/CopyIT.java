@@ -53,6 +53,9 @@ class CopyIT {
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM metrics")).isEqualTo("0");
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.backfill_task WHERE state <> 'pending'"))
                 .isEqualTo("0");
+        assertThat(ok(Cli.targetOnly("status", PG.target(), db)).out())
+                .containsPattern("proxy lagging: last applied .*, caught up to .* \\(3[56]\\d\\d\\.\\d s ago\\)")
+                .contains("proxy current: ");
 
         // the lagging mirror catches up while copy waits: copy goes on
         CompletableFuture<Void> catchUp = CompletableFuture.runAsync(() -> {

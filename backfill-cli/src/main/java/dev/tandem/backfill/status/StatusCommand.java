@@ -69,6 +69,12 @@ public final class StatusCommand extends BackfillCommand {
                     out().println("failed task " + rs.getLong(1) + " " + rs.getString(2) + ": " + rs.getString(3));
                 }
             }
+            try (ResultSet rs = s.executeQuery("SELECT to_regclass('tandem.mirror_progress') IS NOT NULL")) {
+                rs.next();
+                if (rs.getBoolean(1)) {
+                    printMirrors(s);
+                }
+            }
             try (ResultSet rs = s.executeQuery("SELECT job_id, proc_name, hypertable, paused_at::text FROM tandem.paused_job "
                     + "ORDER BY job_id")) {
                 while (rs.next()) {
@@ -77,6 +83,18 @@ public final class StatusCommand extends BackfillCommand {
                 }
             }
             return ExitCodes.OK;
+        }
+    }
+
+    /** The proxies mirroring into this database: how far behind each is, which is what {@code copy} waits for. */
+    private void printMirrors(Statement s) throws SQLException {
+        try (ResultSet rs = s.executeQuery("SELECT instance_id, applied_at::text, caught_up_to::text,"
+                + " round(extract(epoch from clock_timestamp() - caught_up_to)::numeric, 1)"
+                + " FROM tandem.mirror_progress ORDER BY instance_id")) {
+            while (rs.next()) {
+                out().println("proxy " + rs.getString(1) + ": last applied " + rs.getString(2) + ", caught up to "
+                        + (rs.getString(3) == null ? "unknown" : rs.getString(3) + " (" + rs.getString(4) + " s ago)"));
+            }
         }
     }
 }
