@@ -51,11 +51,13 @@ import org.slf4j.LoggerFactory;
  * records and be skipped. Close that window by starting the applier (and letting it connect) before accepting clients.
  *
  * <p><b>Group apply.</b> The records queued when the applier looks (at most {@link MirrorSettings#maxGroupTransactions}
- * and about {@link MirrorSettings#maxGroupBytes}) are split by target database; each database's share is sent as ONE
- * pipelined exchange: {@code BEGIN}, per member its {@code search_path} and statements (Parse/Bind/Execute with the
- * application's bytes, COPY data after its Execute), the progress upsert, the dual-write bookkeeping, {@code COMMIT},
- * one Sync. The group is all-or-nothing, so every member stays atomic. Extended-protocol statements and the mirror's
- * own statements become named statements of the connection, parsed once (up to 256 per connection).
+ * and about {@link MirrorSettings#maxGroupBytes}, waiting up to {@link MirrorSettings#groupLinger} for more) are split
+ * by target database; each database's share is sent as ONE pipelined exchange: per member its {@code search_path} and
+ * statements (Parse/Bind/Execute with the application's bytes, COPY data after its Execute; runs of one-row INSERTs
+ * coalesced by {@link InsertCoalescer}), the progress upsert, the dual-write bookkeeping, one Sync. The server runs
+ * all of it as one implicit transaction: the group is all-or-nothing, so every member stays atomic. Extended-protocol
+ * statements and the mirror's own statements become named statements of the connection, parsed once (up to 256 per
+ * connection).
  *
  * <p><b>Errors.</b> A transient error (connection lost, {@code 08xxx}, {@code 53xxx}, serialization failure,
  * deadlock, admin shutdown, lock not available) drops the connection and retries the database's share with capped
@@ -446,8 +448,9 @@ public final class MirrorApplier implements AutoCloseable {
         Pipeline<Object> pipeline = new Pipeline<>(ByteBufAllocator.DEFAULT);
         boolean coalesced = false;
         try {
-            bookkeeping(session, pipeline, Bookkeeping.BEGIN, "BEGIN");
-            // set_config(..., true) lasts until COMMIT: each member sets the path it needs, the default included
+            // No BEGIN/COMMIT: the server runs everything up to the exchange's Sync as one implicit transaction, all or
+            // nothing, which is what a group needs, for two statements less per group. set_config(..., true) lasts
+            // until the end of that transaction: each member sets the path it needs, the default included.
             String path = session.defaultSearchPath();
             List<Replayed> run = new ArrayList<>();
             for (int i = 0; i < members.size(); i++) {
@@ -474,7 +477,6 @@ public final class MirrorApplier implements AutoCloseable {
                 bookkeeping(session, pipeline, Bookkeeping.DUAL_WRITE, MirrorSchema.MARK_AT_FIRST_COMMIT,
                         session.database(), firstCommit, markedBy());
             }
-            bookkeeping(session, pipeline, Bookkeeping.COMMIT, "COMMIT");
         } catch (RuntimeException e) {
             pipeline.discard();
             session.exchangeAbandoned();
