@@ -1,6 +1,8 @@
 package dev.tandem.proxy.capture;
 
+import dev.tandem.protocol.sql.ClassifiedStatement;
 import dev.tandem.protocol.sql.SearchPath;
+import dev.tandem.protocol.sql.StatementClassifier;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -30,6 +32,30 @@ final class SearchPathState {
     /** Set by SET LOCAL in the current transaction; null when none. */
     private List<String> local;
     private final List<Saved> savepoints = new ArrayList<>();
+
+    /**
+     * What the session starts with, or what the server reported while no transaction was open: the committed value,
+     * nothing pending.
+     */
+    void established(List<String> value) {
+        committed = List.copyOf(value);
+        pending = null;
+        local = null;
+        savepoints.clear();
+    }
+
+    /**
+     * The {@code search_path} setting's text ({@code "$user", public}) as a list of normalised schema names, parsed
+     * as PostgreSQL parses a SET; null when it does not parse.
+     */
+    static List<String> parse(String value) {
+        List<ClassifiedStatement> set = StatementClassifier.classify("SET search_path TO " + value);
+        if (set.size() != 1 || set.get(0).malformed() || set.get(0).searchPath() == null) {
+            return null;
+        }
+        SearchPath path = set.get(0).searchPath();
+        return path.isDefault() ? List.of() : path.schemas();
+    }
 
     List<String> effective() {
         return local != null ? local : pending != null ? pending : committed;

@@ -1,6 +1,7 @@
 package dev.tandem.proxy.capture;
 
 import dev.tandem.protocol.backend.CommandComplete;
+import dev.tandem.protocol.backend.ParameterStatus;
 import dev.tandem.protocol.frame.FrameObserver;
 import dev.tandem.protocol.frontend.Bind;
 import dev.tandem.protocol.frontend.BoundParameters;
@@ -159,6 +160,8 @@ public final class SessionCapture implements SessionTap {
     private final Map<String, Portal> unconfirmedPortals = new HashMap<>();
 
     private final SearchPathState searchPath = new SearchPathState();
+    /** The source sent its first ReadyForQuery: start-up is over. */
+    private boolean ready;
     /** The mirrored COPY FROM STDIN the source is reading data for now (set by its CopyInResponse), or null. */
     private Capture copyInProgress;
     private long transactionBytes;
@@ -182,6 +185,10 @@ public final class SessionCapture implements SessionTap {
         this.sink = sink;
         this.maxTransactionBytes = maxTransactionBytes;
         this.budget = budget;
+        List<String> startupPath = context.searchPath() == null ? null : SearchPathState.parse(context.searchPath());
+        if (startupPath != null) {
+            searchPath.established(startupPath);
+        }
         this.tracker = new TransactionTracker(new TransactionTracker.Listener() {
             @Override
             public void committed(List<CapturedStatement> captured) {
@@ -413,7 +420,7 @@ public final class SessionCapture implements SessionTap {
     private final FrameObserver backend = new FrameObserver() {
         @Override
         public boolean needsWholeFrame(byte type) {
-            return type == 'C' || type == 'Z';
+            return type == 'C' || type == 'Z' || type == 'S' && !ready;
         }
 
         @Override
@@ -436,6 +443,10 @@ public final class SessionCapture implements SessionTap {
         public boolean onFrame(byte type, ByteBuf frame) {
             if (type == 'C') {
                 commandComplete(CommandComplete.decode(frame).tag());
+                return true;
+            }
+            if (type == 'S') {
+                parameterStatus(ParameterStatus.decode(frame));
                 return true;
             }
             return readyForQuery((char) frame.getByte(frame.readerIndex() + 5));
@@ -616,7 +627,22 @@ public final class SessionCapture implements SessionTap {
         tracker.error();
     }
 
+    /**
+     * Servers from PostgreSQL 18 report {@code search_path} at start-up, with the role's and the database's own
+     * setting applied, which the StartupMessage does not show. Later reports come just before a ReadyForQuery, after
+     * the statements that changed it, so the tracking of SET statements stays in charge from the first one on.
+     */
+    private void parameterStatus(ParameterStatus status) {
+        if (status.name().equals("search_path")) {
+            List<String> reported = SearchPathState.parse(status.value());
+            if (reported != null) {
+                searchPath.established(reported);
+            }
+        }
+    }
+
     private boolean readyForQuery(char status) {
+        ready = true;
         Pending head = pending.peek();
         if (head instanceof QueryRequest || head instanceof SyncRequest) {
             pending.poll();

@@ -140,7 +140,8 @@ final class ClientStartupHandler extends ByteToMessageDecoder {
         StartupMessage message = StartupMessage.decode(startup);
         String user = message.parameters().getOrDefault("user", "");
         String database = message.parameters().getOrDefault("database", user);
-        SessionContext context = new SessionContext(sessionId, database, user, () -> {
+        SessionContext context = new SessionContext(sessionId, database, user,
+                StartupSearchPath.of(message.parameters()), () -> {
             RelaySession session = client.attr(ProxyServer.SESSION).get();
             if (session != null) {
                 session.resumer().run();

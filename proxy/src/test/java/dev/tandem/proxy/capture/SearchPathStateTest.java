@@ -47,6 +47,23 @@ class SearchPathStateTest {
     }
 
     @Test
+    void parsesTheSettingsTextAsPostgresDoes() {
+        assertThat(SearchPathState.parse("\"$user\", public")).containsExactly("$user", "public");
+        assertThat(SearchPathState.parse("App, \"My Schema\"")).containsExactly("app", "My Schema");
+        assertThat(SearchPathState.parse("DEFAULT")).isEmpty();
+        assertThat(SearchPathState.parse("'unterminated")).isNull();
+    }
+
+    @Test
+    void anEstablishedValueReplacesWhateverWasPending() {
+        SearchPathState path = new SearchPathState();
+        path.set(set("a"));
+        path.established(List.of("b"));
+        path.transactionEnded(true);
+        assertThat(path.effective()).containsExactly("b");
+    }
+
+    @Test
     void savepointsRestoreWhatWasInEffectWhenTheyWereSet() {
         SearchPathState path = new SearchPathState();
         path.set(set("a"));

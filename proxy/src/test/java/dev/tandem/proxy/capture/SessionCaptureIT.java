@@ -264,6 +264,21 @@ class SessionCaptureIT {
                 .isEqualTo("4");
     }
 
+    @Test
+    void theStartupMessagesSearchPathDecidesTooAsPgjdbcsCurrentSchemaAndLibpqsOptionsSendIt() throws SQLException {
+        try (Connection c = connect("currentSchema", "s2"); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO metrics VALUES (20)");
+        }
+        try (Connection c = connect("options", "-c search_path=s2"); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO metrics VALUES (21)");
+        }
+        try (Connection c = connect("currentSchema", "public"); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO metrics (v) VALUES (22)");
+        }
+        assertThat(PG.source().queryValue(db, "SELECT count(*) FROM s2.metrics WHERE v IN (20, 21)")).isEqualTo("2");
+        assertThat(transactions()).containsExactly(List.of("INSERT INTO metrics (v) VALUES (22):1"));
+    }
+
     private static double count(String kind) {
         var c = registry.find("tandem.unmirrored.writes").tag("table", "public.metrics").tag("kind", kind).counter();
         return c == null ? 0 : c.count();
