@@ -76,14 +76,22 @@ public final class SessionCapture implements SessionTap {
             SyncRequest, FunctionRequest {
     }
 
+    /**
+     * A simple Query: its statements run one after the other, so what each one writes is decided when it runs (its
+     * CopyInResponse or CommandComplete), under the {@code search_path} the statements before it left.
+     */
     private static final class QueryRequest implements Pending {
+        final String sql;
         final List<ClassifiedStatement> statements;
-        final List<Capture> captures;
+        final Capture[] captures;
+        final boolean[] decided;
         int next;
 
-        QueryRequest(List<ClassifiedStatement> statements, List<Capture> captures) {
+        QueryRequest(String sql, List<ClassifiedStatement> statements) {
+            this.sql = sql;
             this.statements = statements;
-            this.captures = captures;
+            this.captures = new Capture[statements.size()];
+            this.decided = new boolean[statements.size()];
         }
     }
 
@@ -261,12 +269,17 @@ public final class SessionCapture implements SessionTap {
     };
 
     private void query(String sql) {
-        List<ClassifiedStatement> classified = StatementClassifier.classify(sql);
-        List<Capture> captures = new ArrayList<>(classified.size());
-        for (ClassifiedStatement s : classified) {
-            captures.add(captureFor(s, s.text(sql), null, null));
+        pending.add(new QueryRequest(sql, StatementClassifier.classify(sql)));
+    }
+
+    /** The capture of the query's {@code k}-th statement, decided the first time it is asked for: when it runs. */
+    private Capture captureAt(QueryRequest q, int k) {
+        if (!q.decided[k]) {
+            ClassifiedStatement s = q.statements.get(k);
+            q.captures[k] = captureFor(s, s.text(q.sql), null, null);
+            q.decided[k] = true;
         }
-        pending.add(new QueryRequest(classified, captures));
+        return q.captures[k];
     }
 
     private void parse(Parse parse) {
@@ -459,8 +472,8 @@ public final class SessionCapture implements SessionTap {
      */
     private void copyInStarted() {
         Pending head = pending.peek();
-        if (head instanceof QueryRequest q && q.next < q.captures.size()) {
-            copyInProgress = q.captures.get(q.next);
+        if (head instanceof QueryRequest q && q.next < q.statements.size()) {
+            copyInProgress = captureAt(q, q.next);
         } else if (head instanceof ExecuteRequest e) {
             copyInProgress = e.capture();
         }
@@ -519,7 +532,7 @@ public final class SessionCapture implements SessionTap {
         if (head instanceof QueryRequest q) {
             if (q.next < q.statements.size()) {
                 statement = q.statements.get(q.next);
-                capture = q.captures.get(q.next);
+                capture = captureAt(q, q.next);
             }
             q.next++;
         } else if (head instanceof ExecuteRequest e) {

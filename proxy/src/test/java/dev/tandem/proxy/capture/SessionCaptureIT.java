@@ -279,6 +279,16 @@ class SessionCaptureIT {
         assertThat(transactions()).containsExactly(List.of("INSERT INTO metrics (v) VALUES (22):1"));
     }
 
+    @Test
+    void aSetSearchPathEarlierInTheSameQueryStringDecidesForTheStatementsAfterIt() throws SQLException {
+        try (Connection c = connect("preferQueryMode", "simple"); Statement s = c.createStatement()) {
+            s.execute("SET search_path TO s2; INSERT INTO metrics VALUES (30);"
+                    + " SET search_path TO public; INSERT INTO metrics (v) VALUES (31)");
+        }
+        assertThat(PG.source().queryValue(db, "SELECT count(*) FROM s2.metrics WHERE v = 30")).isEqualTo("1");
+        assertThat(transactions()).containsExactly(List.of("INSERT INTO metrics (v) VALUES (31):1"));
+    }
+
     private static double count(String kind) {
         var c = registry.find("tandem.unmirrored.writes").tag("table", "public.metrics").tag("kind", kind).counter();
         return c == null ? 0 : c.count();
