@@ -138,6 +138,26 @@ public final class SessionCapture implements SessionTap {
             return statement.kind() == Kind.COPY_FROM_STDIN;
         }
 
+        /**
+         * This capture as the statement's table resolves when it ran: null when that is not a mirrored table (a
+         * SET search_path took effect between the Bind and the execution), else with that table.
+         */
+        Capture resolvedAgain(TableName ran) {
+            if (ran == null) {
+                return null;
+            }
+            if (ran.equals(table)) {
+                return this;
+            }
+            Capture moved = new Capture(ran, sql, statement, bind, parameterTypes);
+            if (copyData != null) {
+                moved.copyData.addAll(copyData);
+            }
+            moved.copyBytes = copyBytes;
+            moved.unreplayable = unreplayable;
+            return moved;
+        }
+
         CapturedStatement finish(long rows) {
             if (unreplayable != null) {
                 return new CapturedStatement.Unreplayable(table, rows, sql, unreplayable);
@@ -268,6 +288,14 @@ public final class SessionCapture implements SessionTap {
         }
     };
 
+    /** The mirrored table a prepared statement writes under the current {@code search_path}, or null. */
+    private TableName mirroredNow(Prepared p) {
+        if (p.statement() == null || p.statement().table() == null || p.statement().table().schema() != null) {
+            return p.table(); // a qualified name (or none) does not depend on the path
+        }
+        return mirroredTarget(p.statement());
+    }
+
     private void query(String sql) {
         pending.add(new QueryRequest(sql, StatementClassifier.classify(sql)));
     }
@@ -305,8 +333,11 @@ public final class SessionCapture implements SessionTap {
     private void bind(ByteBuf frame) {
         String[] names = Bind.peekNames(frame);
         Prepared prepared = statement(names[1]);
-        // Values are copied only for statements the mirror replays; others may be large and are none of its business.
-        BoundParameters bind = prepared != null && prepared.mirrored() ? BoundParameters.decode(frame) : null;
+        // Values are copied only for statements the mirror may replay; others may be large and are none of its
+        // business. An unqualified name is also looked up under the current path: a SET since the Parse may have
+        // made it mean a mirrored table (the server re-resolves a prepared statement after search_path changes).
+        boolean keep = prepared != null && (prepared.mirrored() || mirroredNow(prepared) != null);
+        BoundParameters bind = keep ? BoundParameters.decode(frame) : null;
         Portal portal = new Portal(prepared, bind);
         unconfirmedPortals.put(names[0], portal);
         pending.add(new BindRequest(names[0], portal));
@@ -315,9 +346,10 @@ public final class SessionCapture implements SessionTap {
     private void execute(Execute execute) {
         Portal portal = portal(execute.portal());
         Capture capture = null;
-        if (portal != null && portal.prepared != null && portal.prepared.mirrored() && !portal.executed) {
+        if (portal != null && portal.prepared != null && portal.bind != null && !portal.executed) {
             Prepared p = portal.prepared;
-            capture = new Capture(p.table, p.sql, p.statement, portal.bind, p.parameterTypes);
+            TableName now = mirroredNow(p);
+            capture = new Capture(now != null ? now : p.table, p.sql, p.statement, portal.bind, p.parameterTypes);
             checkReplayable(capture);
         }
         if (portal != null) {
@@ -538,7 +570,7 @@ public final class SessionCapture implements SessionTap {
         } else if (head instanceof ExecuteRequest e) {
             pending.poll();
             statement = e.portal() == null || e.portal().prepared == null ? null : e.portal().prepared.statement();
-            capture = e.capture();
+            capture = e.capture() == null ? null : e.capture().resolvedAgain(mirroredTarget(statement));
         }
         if (statement != null) {
             account(statement, capture);

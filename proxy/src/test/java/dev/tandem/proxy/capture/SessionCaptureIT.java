@@ -289,6 +289,27 @@ class SessionCaptureIT {
         assertThat(transactions()).containsExactly(List.of("INSERT INTO metrics (v) VALUES (31):1"));
     }
 
+    @Test
+    void aPreparedStatementFollowsASearchPathChangedAfterItsParseAsTheServerDoes() throws SQLException {
+        try (Connection c = connect("prepareThreshold", "1"); Statement s = c.createStatement();
+             PreparedStatement ps = c.prepareStatement("INSERT INTO metrics (v) VALUES (?)")) {
+            s.execute("SET search_path TO s2");
+            for (int v = 40; v <= 41; v++) {
+                ps.setInt(1, v);
+                ps.executeUpdate();
+            }
+            s.execute("SET search_path TO public");
+            ps.setInt(1, 42);
+            ps.executeUpdate();
+            s.execute("SET search_path TO s2");
+            ps.setInt(1, 43);
+            ps.executeUpdate();
+        }
+        assertThat(PG.source().queryValue(db, "SELECT string_agg(v::text, ',' ORDER BY v) FROM s2.metrics"))
+                .isEqualTo("40,41,43");
+        assertThat(transactions()).containsExactly(List.of("INSERT INTO metrics (v) VALUES ($1):1"));
+    }
+
     private static double count(String kind) {
         var c = registry.find("tandem.unmirrored.writes").tag("table", "public.metrics").tag("kind", kind).counter();
         return c == null ? 0 : c.count();
