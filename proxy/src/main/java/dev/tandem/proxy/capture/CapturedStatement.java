@@ -6,13 +6,20 @@ import java.util.List;
 /**
  * One write the source executed for a mirrored table, captured exactly as the application sent it.
  * {@link #table()} is resolved (its schema is never null); {@link #sourceRows()} is the row count of the source's
- * CommandComplete tag, or -1 when the source did not report one.
+ * CommandComplete tag, or -1 when the source did not report one; {@link #searchPath()} is the session's
+ * {@code search_path} when the statement ran (empty for the server's default), or null when not recorded (then the
+ * transaction's applies).
  */
 public sealed interface CapturedStatement {
 
     TableName table();
 
     long sourceRows();
+
+    List<String> searchPath();
+
+    /** This statement with {@link #searchPath()} set. */
+    CapturedStatement withSearchPath(List<String> path);
 
     /** The application's SQL text: a whole statement for the simple protocol, the Parse text for the extended one. */
     String sql();
@@ -21,7 +28,16 @@ public sealed interface CapturedStatement {
     long payloadBytes();
 
     /** A statement from a simple Query message (one statement of it, cut out of a multi-statement string). */
-    record Simple(TableName table, long sourceRows, String sql) implements CapturedStatement {
+    record Simple(TableName table, long sourceRows, String sql, List<String> searchPath) implements CapturedStatement {
+        public Simple(TableName table, long sourceRows, String sql) {
+            this(table, sourceRows, sql, null);
+        }
+
+        @Override
+        public Simple withSearchPath(List<String> path) {
+            return new Simple(table, sourceRows, sql, path);
+        }
+
         @Override
         public long payloadBytes() {
             return sql.length();
@@ -33,7 +49,17 @@ public sealed interface CapturedStatement {
      * A null parameter value is SQL NULL.
      */
     record Extended(TableName table, long sourceRows, String sql, int[] parameterTypes, short[] parameterFormats,
-                    byte[][] parameters) implements CapturedStatement {
+                    byte[][] parameters, List<String> searchPath) implements CapturedStatement {
+        public Extended(TableName table, long sourceRows, String sql, int[] parameterTypes, short[] parameterFormats,
+                        byte[][] parameters) {
+            this(table, sourceRows, sql, parameterTypes, parameterFormats, parameters, null);
+        }
+
+        @Override
+        public Extended withSearchPath(List<String> path) {
+            return new Extended(table, sourceRows, sql, parameterTypes, parameterFormats, parameters, path);
+        }
+
         @Override
         public long payloadBytes() {
             long n = sql.length();
@@ -54,7 +80,17 @@ public sealed interface CapturedStatement {
      * A committed write the mirror cannot replay faithfully (say a binary parameter of a user-defined type, or a
      * transaction larger than the capture limit): it goes to the divergence ledger instead, so nothing is lost silently.
      */
-    record Unreplayable(TableName table, long sourceRows, String sql, String reason) implements CapturedStatement {
+    record Unreplayable(TableName table, long sourceRows, String sql, String reason, List<String> searchPath)
+            implements CapturedStatement {
+        public Unreplayable(TableName table, long sourceRows, String sql, String reason) {
+            this(table, sourceRows, sql, reason, null);
+        }
+
+        @Override
+        public Unreplayable withSearchPath(List<String> path) {
+            return new Unreplayable(table, sourceRows, sql, reason, path);
+        }
+
         @Override
         public long payloadBytes() {
             return sql.length();
@@ -62,9 +98,19 @@ public sealed interface CapturedStatement {
     }
 
     /** {@code COPY ... FROM STDIN} and the CopyData payloads the client sent, in order. */
-    record Copy(TableName table, long sourceRows, String sql, List<byte[]> data) implements CapturedStatement {
+    record Copy(TableName table, long sourceRows, String sql, List<byte[]> data, List<String> searchPath)
+            implements CapturedStatement {
         public Copy {
             data = List.copyOf(data);
+        }
+
+        public Copy(TableName table, long sourceRows, String sql, List<byte[]> data) {
+            this(table, sourceRows, sql, data, null);
+        }
+
+        @Override
+        public Copy withSearchPath(List<String> path) {
+            return new Copy(table, sourceRows, sql, data, path);
         }
 
         @Override

@@ -158,17 +158,19 @@ public final class SessionCapture implements SessionTap {
             return moved;
         }
 
-        CapturedStatement finish(long rows) {
+        /** @param path the session's search_path as the statement ran */
+        CapturedStatement finish(long rows, List<String> path) {
             if (unreplayable != null) {
-                return new CapturedStatement.Unreplayable(table, rows, sql, unreplayable);
+                return new CapturedStatement.Unreplayable(table, rows, sql, unreplayable, path);
             }
             if (isCopy()) {
-                return new CapturedStatement.Copy(table, rows, sql, copyData);
+                return new CapturedStatement.Copy(table, rows, sql, copyData, path);
             }
             if (bind == null) {
-                return new CapturedStatement.Simple(table, rows, sql);
+                return new CapturedStatement.Simple(table, rows, sql, path);
             }
-            return new CapturedStatement.Extended(table, rows, sql, parameterTypes, bind.formats(), bind.values());
+            return new CapturedStatement.Extended(table, rows, sql, parameterTypes, bind.formats(), bind.values(),
+                    path);
         }
     }
 
@@ -543,7 +545,7 @@ public final class SessionCapture implements SessionTap {
             pending.poll();
             if (e.capture() != null) {
                 // The INSERT ran to completion (its RETURNING rows wait in the portal); its count is not reported.
-                tracker.executed(e.capture().finish(-1));
+                tracker.executed(e.capture().finish(-1, effectiveSearchPath()));
             }
         }
     }
@@ -575,7 +577,7 @@ public final class SessionCapture implements SessionTap {
         if (statement != null) {
             account(statement, capture);
         }
-        tracker.completed(statement, tag, capture == null ? null : capture.finish(rowCount(tag)));
+        tracker.completed(statement, tag, capture == null ? null : capture.finish(rowCount(tag), effectiveSearchPath()));
     }
 
     /** Counts what a completed statement did, and follows its effect on search_path. */

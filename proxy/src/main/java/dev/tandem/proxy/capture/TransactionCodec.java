@@ -13,7 +13,9 @@ import java.util.List;
  */
 public final class TransactionCodec {
 
-    private static final byte VERSION = 1;
+    /** 2 adds, after the statements, each statement's search_path (version 1 records are still read). */
+    private static final byte VERSION = 2;
+    private static final byte VERSION_WITHOUT_PATHS = 1;
     private static final byte SIMPLE = 'Q';
     private static final byte EXTENDED = 'B';
     private static final byte COPY = 'd';
@@ -34,7 +36,18 @@ public final class TransactionCodec {
             size += sized(b);
         }
         List<byte[][]> strings = new ArrayList<>(tx.statements().size());
+        List<byte[][]> paths = new ArrayList<>(tx.statements().size());
         for (CapturedStatement s : tx.statements()) {
+            byte[][] schemas = null;
+            if (s.searchPath() != null) {
+                schemas = new byte[s.searchPath().size()][];
+                for (int i = 0; i < schemas.length; i++) {
+                    schemas[i] = utf8(s.searchPath().get(i));
+                    size += sized(schemas[i]);
+                }
+            }
+            paths.add(schemas);
+            size += 4;
             byte[][] text = {utf8(s.table().schema()), utf8(s.table().name()), utf8(s.sql()),
                 s instanceof CapturedStatement.Unreplayable u ? utf8(u.reason()) : null};
             strings.add(text);
@@ -54,6 +67,14 @@ public final class TransactionCodec {
         out.putInt(tx.statements().size());
         for (int i = 0; i < tx.statements().size(); i++) {
             putStatement(out, tx.statements().get(i), strings.get(i));
+        }
+        for (byte[][] schemas : paths) {
+            out.putInt(schemas == null ? -1 : schemas.length);
+            if (schemas != null) {
+                for (byte[] schema : schemas) {
+                    putBytes(out, schema);
+                }
+            }
         }
         return out.array();
     }
@@ -132,7 +153,7 @@ public final class TransactionCodec {
         try {
             ByteBuffer in = ByteBuffer.wrap(record);
             byte version = in.get();
-            if (version != VERSION) {
+            if (version != VERSION && version != VERSION_WITHOUT_PATHS) {
                 throw new IllegalArgumentException("spool record version " + version + " is not supported (expected "
                         + VERSION + "): was the spool written by another Tandem version?");
             }
@@ -149,6 +170,25 @@ public final class TransactionCodec {
             List<CapturedStatement> statements = new ArrayList<>(count);
             for (int i = 0; i < count; i++) {
                 statements.add(readStatement(in));
+            }
+            if (version == VERSION) {
+                for (int i = 0; i < count; i++) {
+                    int schemas = in.getInt();
+                    if (schemas >= 0) {
+                        if ((long) schemas * 4 > in.remaining()) {
+                            throw new IllegalArgumentException("spool record count " + schemas + " does not fit");
+                        }
+                        List<String> statementPath = new ArrayList<>(schemas);
+                        for (int k = 0; k < schemas; k++) {
+                            String schema = readString(in);
+                            if (schema == null) {
+                                throw new IllegalArgumentException("spool record has a null schema in a search_path");
+                            }
+                            statementPath.add(schema);
+                        }
+                        statements.set(i, statements.get(i).withSearchPath(List.copyOf(statementPath)));
+                    }
+                }
             }
             return new CapturedTransaction(database, user, sessionId, path, committedAt, statements);
         } catch (BufferUnderflowException e) {

@@ -455,13 +455,13 @@ public final class MirrorApplier implements AutoCloseable {
             List<Replayed> run = new ArrayList<>();
             for (int i = 0; i < members.size(); i++) {
                 CapturedTransaction tx = members.get(i).tx();
-                String wanted = searchPath(session, tx);
-                if (!wanted.equals(path)) {
-                    coalesced |= addRun(session, pipeline, run, coalesce);
-                    bookkeeping(session, pipeline, Bookkeeping.SEARCH_PATH, MirrorSchema.SET_SEARCH_PATH, wanted);
-                    path = wanted;
-                }
                 for (CapturedStatement s : tx.statements()) {
+                    String wanted = searchPath(session, s.searchPath() != null ? s.searchPath() : tx.searchPath());
+                    if (!wanted.equals(path)) {
+                        coalesced |= addRun(session, pipeline, run, coalesce);
+                        bookkeeping(session, pipeline, Bookkeeping.SEARCH_PATH, MirrorSchema.SET_SEARCH_PATH, wanted);
+                        path = wanted;
+                    }
                     run.add(new Replayed(i, s));
                 }
             }
@@ -550,10 +550,10 @@ public final class MirrorApplier implements AutoCloseable {
         }
     }
 
-    /** The {@code search_path} a member's statements run with on the target. */
-    private static String searchPath(TargetSession session, CapturedTransaction tx) {
-        return tx.searchPath().isEmpty() ? session.defaultSearchPath()
-                : tx.searchPath().stream().map(Identifiers::quoteIdentifier).collect(Collectors.joining(", "));
+    /** The {@code search_path} setting for a captured path on the target (empty: the target's default). */
+    private static String searchPath(TargetSession session, List<String> schemas) {
+        return schemas.isEmpty() ? session.defaultSearchPath()
+                : schemas.stream().map(Identifiers::quoteIdentifier).collect(Collectors.joining(", "));
     }
 
     /** A statement of the mirror's own, through a named statement of the session: parsed once per connection. */
@@ -625,8 +625,9 @@ public final class MirrorApplier implements AutoCloseable {
         TableName table = statement != null ? statement.table() : new TableName(null, "?");
         // a rejected transaction's rows are known: the target can say which range repair should re-copy
         Optional<LedgerRange.Range> range = sqlState == null || statement == null ? Optional.empty()
-                : LedgerRange.of(session, table, member.tx().statements(), searchPath(session, member.tx()),
-                        settings.timeColumns());
+                : LedgerRange.of(session, table, member.tx().statements(),
+                        searchPath(session, statement.searchPath() != null ? statement.searchPath()
+                                : member.tx().searchPath()), settings.timeColumns());
         Pipeline<Object> pipeline = new Pipeline<>(ByteBufAllocator.DEFAULT);
         try {
             pipeline.execute(Bookkeeping.BEGIN, "BEGIN");

@@ -11,6 +11,26 @@ import org.junit.jupiter.api.Test;
 class TransactionCodecTest {
 
     @Test
+    void keepsEachStatementsSearchPathAndReadsRecordsOfTheVersionWithout() {
+        TableName t = new TableName("public", "m");
+        CapturedTransaction tx = new CapturedTransaction("app", "writer", 7, List.of(), 1L, List.of(
+                new CapturedStatement.Simple(t, 1, "INSERT INTO m VALUES (1)", List.of("s2", "Odd")),
+                new CapturedStatement.Simple(t, 1, "INSERT INTO m VALUES (2)", List.of()),
+                new CapturedStatement.Simple(t, 1, "INSERT INTO m VALUES (3)")));
+        CapturedTransaction back = TransactionCodec.decode(TransactionCodec.encode(tx));
+        assertThat(back.statements()).extracting(CapturedStatement::searchPath)
+                .containsExactly(List.of("s2", "Odd"), List.of(), null);
+
+        // version 1: the same layout without the trailing paths (-1 each for "not recorded")
+        CapturedTransaction unrecorded = new CapturedTransaction("app", "writer", 7, List.of("x"), 1L,
+                List.of(new CapturedStatement.Simple(t, 1, "INSERT INTO m VALUES (3)")));
+        byte[] v2 = TransactionCodec.encode(unrecorded);
+        byte[] v1 = java.util.Arrays.copyOf(v2, v2.length - 4);
+        v1[0] = 1;
+        assertThat(TransactionCodec.decode(v1)).isEqualTo(unrecorded);
+    }
+
+    @Test
     void roundTripsEveryStatementKindByteForByte() {
         TableName t = new TableName("public", "Metrics");
         CapturedTransaction tx = new CapturedTransaction("app", "writer", 42, List.of("tenant", "public"), 1_700_000_000_000L,

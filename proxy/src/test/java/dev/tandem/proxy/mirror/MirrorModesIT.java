@@ -218,6 +218,23 @@ class MirrorModesIT {
     }
 
     @Test
+    void eachStatementIsReplayedWithTheSearchPathItRanWith(@TempDir Path spool) throws Exception {
+        String db = freshDatabase("statement_paths");
+        PG.pair().executeOnBoth(db, "CREATE SCHEMA s2; CREATE TABLE s2.m (id int PRIMARY KEY, pad text)");
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.m",
+                "--mirror-table", "s2.m");
+             Connection c = proxy.connect("preferQueryMode", "simple"); Statement s = c.createStatement()) {
+            // one transaction, two unqualified inserts into two tables of the same name
+            s.execute("BEGIN; SET search_path TO s2; INSERT INTO m (id, pad) VALUES (1, 's2');"
+                    + " SET search_path TO public; INSERT INTO m (id, pad) VALUES (2, 'public'); COMMIT");
+            proxy.awaitCaughtUp(Duration.ofSeconds(30));
+            proxy.assertIdentical("m");
+            proxy.assertIdentical("s2.m");
+            assertThat(PG.target().queryValue(db, "SELECT pad FROM s2.m")).isEqualTo("s2");
+        }
+    }
+
+    @Test
     void theDualWriteMarkIsRecordedOnTheTarget(@TempDir Path spool) throws Exception {
         String db = freshDatabase("dual_write");
         try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.m",
