@@ -450,13 +450,19 @@ public final class MirrorApplier implements AutoCloseable {
         try {
             // No BEGIN/COMMIT: the server runs everything up to the exchange's Sync as one implicit transaction, all or
             // nothing, which is what a group needs, for two statements less per group. set_config(..., true) lasts
-            // until the end of that transaction: each member sets the path it needs, the default included.
+            // until the end of that transaction: each statement gets the path it ran with, the default included.
             String path = session.defaultSearchPath();
             List<Replayed> run = new ArrayList<>();
+            List<String> lastSchemas = null;
+            String wanted = path;
             for (int i = 0; i < members.size(); i++) {
                 CapturedTransaction tx = members.get(i).tx();
                 for (CapturedStatement s : tx.statements()) {
-                    String wanted = searchPath(session, s.searchPath() != null ? s.searchPath() : tx.searchPath());
+                    List<String> schemas = s.searchPath() != null ? s.searchPath() : tx.searchPath();
+                    if (!schemas.equals(lastSchemas)) {
+                        wanted = searchPath(session, schemas);
+                        lastSchemas = schemas;
+                    }
                     if (!wanted.equals(path)) {
                         coalesced |= addRun(session, pipeline, run, coalesce);
                         bookkeeping(session, pipeline, Bookkeeping.SEARCH_PATH, MirrorSchema.SET_SEARCH_PATH, wanted);
