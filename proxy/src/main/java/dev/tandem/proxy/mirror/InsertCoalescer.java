@@ -69,7 +69,7 @@ final class InsertCoalescer {
     private CoalescedInsert coalesce(List<Replayed> rows, ValuesInsert shape, int perRow) {
         CapturedStatement.Extended first = (CapturedStatement.Extended) rows.get(0).statement();
         int n = rows.size();
-        String sql = repeatedSql.computeIfAbsent(n + ":" + perRow + ":" + first.sql(), k -> shape.repeated(n, perRow));
+        String sql = repeated(shape, n, perRow, first.sql());
         int[] types = NO_TYPES;
         if (first.parameterTypes().length > 0) {
             types = new int[n * perRow];
@@ -99,10 +99,30 @@ final class InsertCoalescer {
             System.arraycopy(((CapturedStatement.Extended) rows.get(r).statement()).parameters(), 0, values,
                     r * perRow, perRow);
         }
+        return new CoalescedInsert(List.copyOf(rows), sql, types, formats, values);
+    }
+
+    /**
+     * The statement as one {@code INSERT ... VALUES} row without anything after it (no trailing semicolon or
+     * comment), when it has the {@link ValuesInsert} shape, else null: what {@link LateRows#wrap} can wrap.
+     */
+    String singleRow(CapturedStatement statement) {
+        if (statement instanceof CapturedStatement.Extended e) {
+            ValuesInsert shape = shape(e);
+            return shape == null ? null : repeated(shape, 1, e.parameters().length, e.sql());
+        }
+        if (statement instanceof CapturedStatement.Simple s) {
+            ValuesInsert shape = shapes.computeIfAbsent(s.sql(), ValuesInsert::parse).orElse(null);
+            return shape == null || shape.highestParameter() > 0 ? null : repeated(shape, 1, 0, s.sql());
+        }
+        return null;
+    }
+
+    private String repeated(ValuesInsert shape, int rows, int perRow, String sql) {
         if (repeatedSql.size() > MAX_SHAPES) {
             repeatedSql.clear();
         }
-        return new CoalescedInsert(List.copyOf(rows), sql, types, formats, values);
+        return repeatedSql.computeIfAbsent(rows + ":" + perRow + ":" + sql, k -> shape.repeated(rows, perRow));
     }
 
     /** The statement's shape when it may be coalesced at all, else null. */

@@ -54,7 +54,7 @@ final class LedgerRange {
         try {
             String column = configuredTimeColumns.get(table);
             if (column == null) {
-                column = lookUpTimeColumn(session, table);
+                column = TimeColumns.lookUp(session, table);
             }
             return column == null ? Optional.empty() : scratchRange(session, table, column, writes, searchPath);
         } catch (RuntimeException e) {
@@ -63,39 +63,14 @@ final class LedgerRange {
         }
     }
 
-    private static String lookUpTimeColumn(TargetSession session, TableName table) {
-        List<String> exists = row(session, "SELECT (to_regclass('timescaledb_information.dimensions') IS NOT NULL)::text,"
-                + " (to_regclass('tandem.backfill_task') IS NOT NULL)::text");
-        if (exists == null) {
-            return null;
-        }
-        if ("true".equals(exists.get(0))) {
-            List<String> dimension = row(session, "SELECT column_name::text FROM timescaledb_information.dimensions"
-                    + " WHERE hypertable_schema = $1 AND hypertable_name = $2 ORDER BY dimension_number LIMIT 1",
-                    table.schema(), table.name());
-            if (dimension != null) {
-                return dimension.get(0);
-            }
-        }
-        if ("true".equals(exists.get(1))) {
-            List<String> planned = row(session, "SELECT min(time_column) FROM tandem.backfill_task"
-                    + " WHERE table_schema = $1 AND table_name = $2", table.schema(), table.name());
-            if (planned != null && planned.get(0) != null) {
-                return planned.get(0);
-            }
-        }
-        return null;
-    }
-
     private static Optional<Range> scratchRange(TargetSession session, TableName table, String column,
                                                 List<CapturedStatement> writes, String searchPath) {
         String relation = Identifiers.quoteIdentifier(table.schema()) + "." + Identifiers.quoteIdentifier(table.name());
-        List<String> type = row(session, "SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
-                + " WHERE attrelid = $1::regclass AND attname = $2 AND NOT attisdropped", relation, column);
-        if (type == null || type.get(0) == null) {
+        String type = TimeColumns.typeOf(session, table, column);
+        if (type == null) {
             return Optional.empty();
         }
-        TimeType timeType = TimeType.of(type.get(0));
+        TimeType timeType = TimeType.of(type);
         String quoted = Identifiers.quoteIdentifier(column);
         Pipeline<Object> p = new Pipeline<>(ByteBufAllocator.DEFAULT);
         try {
@@ -132,22 +107,6 @@ final class LedgerRange {
         long max = Long.parseLong(bounds.get(1));
         long step = timeType == TimeType.DATE ? TimeType.MICROS_PER_DAY : 1;
         return Optional.of(new Range(column, timeType.display(min), timeType.display(max + step)));
-    }
-
-    /** The single row of a one-statement exchange, or null when there is none or it failed. */
-    private static List<String> row(TargetSession session, String sql, String... parameters) {
-        Pipeline<Object> p = new Pipeline<>(ByteBufAllocator.DEFAULT);
-        try {
-            p.execute(null, sql, parameters);
-        } catch (RuntimeException e) {
-            p.discard();
-            throw e;
-        }
-        List<BackendMessage> reply = session.exchange(p);
-        if (!Reply.of(reply).ok()) {
-            return null;
-        }
-        return lastRow(reply);
     }
 
     private static List<String> lastRow(List<BackendMessage> reply) {

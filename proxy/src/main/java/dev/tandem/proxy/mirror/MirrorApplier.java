@@ -90,6 +90,8 @@ public final class MirrorApplier implements AutoCloseable {
      * starting the transaction that turns it into a time, and a record appended just as the spool was found empty.
      */
     private static final long CAUGHT_UP_MARGIN_MILLIS = 250;
+    /** How long a database's dual-write mark (which the admin endpoint may set at any time) is trusted. */
+    private static final long MARK_REFRESH_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private enum State { NEW, RUNNING, PAUSED, CLOSED }
 
@@ -445,6 +447,7 @@ public final class MirrorApplier implements AutoCloseable {
      * coalesced ({@link InsertCoalescer}) except when a lone member is re-applied to find the statement that fails.
      */
     private void applyGroup(TargetSession session, List<Member> members, boolean coalesce) {
+        String mark = session.markLiteral(MARK_REFRESH_NANOS);
         Pipeline<Object> pipeline = new Pipeline<>(ByteBufAllocator.DEFAULT);
         boolean coalesced = false;
         try {
@@ -464,14 +467,14 @@ public final class MirrorApplier implements AutoCloseable {
                         lastSchemas = schemas;
                     }
                     if (!wanted.equals(path)) {
-                        coalesced |= addRun(session, pipeline, run, coalesce);
+                        coalesced |= addRun(session, pipeline, run, coalesce, mark);
                         bookkeeping(session, pipeline, Bookkeeping.SEARCH_PATH, MirrorSchema.SET_SEARCH_PATH, wanted);
                         path = wanted;
                     }
                     run.add(new Replayed(i, s));
                 }
             }
-            coalesced |= addRun(session, pipeline, run, coalesce);
+            coalesced |= addRun(session, pipeline, run, coalesce, mark);
             Member last = members.get(members.size() - 1);
             bookkeeping(session, pipeline, Bookkeeping.PROGRESS, MirrorSchema.WRITE_PROGRESS, progress(last.record()));
             String firstCommit = Long.toString(members.get(0).tx().committedAt());
@@ -515,6 +518,9 @@ public final class MirrorApplier implements AutoCloseable {
             return;
         }
         Object failed = reply.failedSlot() < slots.size() ? slots.get(reply.failedSlot()) : null;
+        if (failed instanceof LateRows.Counted counted) {
+            failed = counted.unit();
+        }
         CapturedStatement statement = failed instanceof Replayed r ? r.statement()
                 : members.get(0).tx().statements().isEmpty() ? null : members.get(0).tx().statements().get(0);
         ledger(session, members.get(0), statement, error.sqlState(), error.message(), MirrorMetrics.REJECTED);
@@ -525,20 +531,41 @@ public final class MirrorApplier implements AutoCloseable {
      *
      * @return whether a {@link CoalescedInsert} was added
      */
-    private boolean addRun(TargetSession session, Pipeline<Object> pipeline, List<Replayed> run, boolean coalesce) {
+    private boolean addRun(TargetSession session, Pipeline<Object> pipeline, List<Replayed> run, boolean coalesce,
+                           String mark) {
         boolean coalesced = false;
         for (Object unit : coalesce ? coalescer.units(run) : List.<Object>copyOf(run)) {
             if (unit instanceof CoalescedInsert c) {
-                String[] named = session.statementFor(c.sql(), c.types());
-                pipeline.execute(c, named[0], named.length > 1 || named[0].isEmpty(), c.sql(), c.types(),
-                        c.formats(), c.values());
+                Optional<String> column = lateColumn(session, mark, c.rows().get(0).statement().table());
+                String sql = column.map(col -> LateRows.wrap(c.sql(), col, mark)).orElse(c.sql());
+                String[] named = session.statementFor(sql, c.types());
+                pipeline.execute(column.isPresent() ? new LateRows.Counted(c) : c, named[0],
+                        named.length > 1 || named[0].isEmpty(), sql, c.types(), c.formats(), c.values());
                 coalesced = true;
+                continue;
+            }
+            Replayed r = (Replayed) unit;
+            String single = mark == null ? null : coalescer.singleRow(r.statement());
+            Optional<String> column = single == null ? Optional.empty()
+                    : lateColumn(session, mark, r.statement().table());
+            if (column.isEmpty()) {
+                add(session, pipeline, r);
+            } else if (r.statement() instanceof CapturedStatement.Extended e) {
+                String sql = LateRows.wrap(single, column.get(), mark);
+                String[] named = session.statementFor(sql, e.parameterTypes());
+                pipeline.execute(new LateRows.Counted(r), named[0], named.length > 1 || named[0].isEmpty(), sql,
+                        e.parameterTypes(), e.parameterFormats(), e.parameters());
             } else {
-                add(session, pipeline, (Replayed) unit);
+                pipeline.execute(new LateRows.Counted(r), LateRows.wrap(single, column.get(), mark));
             }
         }
         run.clear();
         return coalesced;
+    }
+
+    /** The column to count late rows of {@code table} by, when the database has a dual-write mark. */
+    private Optional<String> lateColumn(TargetSession session, String mark, TableName table) {
+        return mark == null ? Optional.empty() : session.lateColumn(table, settings.timeColumns());
     }
 
     private static void add(TargetSession session, Pipeline<Object> pipeline, Replayed replayed) {
@@ -672,12 +699,23 @@ public final class MirrorApplier implements AutoCloseable {
         List<Map<TableName, Long>> rowsByMember = new ArrayList<>();
         members.forEach(m -> rowsByMember.add(new LinkedHashMap<>()));
         for (int k = 0; k < slots.size(); k++) {
-            if (slots.get(k) instanceof Replayed r) {
-                long target = reply.rowCounts().get(k);
+            Object slot = slots.get(k);
+            long target = reply.rowCounts().get(k);
+            if (slot instanceof LateRows.Counted counted) {
+                // the INSERT's count comes in the wrapping SELECT's row, with the late rows beside it
+                target = LateRows.count(reply.firstRows().get(k), 0);
+                long late = LateRows.count(reply.firstRows().get(k), 1);
+                slot = counted.unit();
+                if (late > 0) {
+                    metrics.lateRows(slot instanceof CoalescedInsert c ? c.rows().get(0).statement().table()
+                            : ((Replayed) slot).statement().table(), late);
+                }
+            }
+            if (slot instanceof Replayed r) {
                 metrics.statement(r.statement().table(), r.statement().sourceRows(), target);
                 rowsByMember.get(r.member()).merge(r.statement().table(), Math.max(0, target), Long::sum);
-            } else if (slots.get(k) instanceof CoalescedInsert c) {
-                countCoalesced(c, reply.rowCounts().get(k), rowsByMember);
+            } else if (slot instanceof CoalescedInsert c) {
+                countCoalesced(c, target, rowsByMember);
             }
         }
         rowsByMember.forEach(rows -> rows.forEach((t, n) -> metrics.transaction(t, MirrorMetrics.APPLIED, n)));

@@ -26,6 +26,7 @@ final class MirrorMetrics {
     static final String SOURCE_ROWS = "tandem.source.rows";
     static final String TARGET_ROWS = "tandem.target.rows";
     static final String MISMATCHES = "tandem.mirror.row.count.mismatches";
+    static final String LATE_ROWS = "tandem.mirror.late.rows";
     static final String RETRIES = "tandem.mirror.retries";
     static final String LEDGER_ENTRIES = "tandem.ledger.entries";
     static final String LAG_SECONDS = "tandem.mirror.lag.seconds";
@@ -101,6 +102,11 @@ final class MirrorMetrics {
         if (sourceRows >= 0 && targetRows >= 0 && sourceRows != targetRows) {
             counter(MISMATCHES, table, null).increment();
         }
+    }
+
+    /** Mirrored rows whose time was before the dual-write mark (see {@link LateRows}). */
+    void lateRows(TableName table, long rows) {
+        counter(LATE_ROWS, table, null).increment(rows);
     }
 
     /** A statement that never reached the target: only its source rows count. */

@@ -5,6 +5,8 @@ import dev.tandem.protocol.backend.DataRow;
 import dev.tandem.protocol.backend.ErrorResponse;
 import dev.tandem.protocol.client.PgConnection;
 import dev.tandem.protocol.client.PgException;
+import dev.tandem.protocol.sql.Identifiers;
+import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.spool.SpoolPosition;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -15,6 +17,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.stream.Collectors;
@@ -37,6 +40,11 @@ final class TargetSession {
     private String defaultSearchPath;
     /** {@link System#nanoTime()} when this database's {@code caught_up_to} was last moved. */
     private long caughtUpNotedAt = System.nanoTime();
+    /** Per table: the quoted timestamptz time column late rows are counted by, or empty when there is none. */
+    private final Map<TableName, Optional<String>> lateColumns = new HashMap<>();
+    /** The database's dual-write mark as a timestamptz literal, or null; and when it was read. */
+    private String markLiteral;
+    private long markReadAt = Long.MIN_VALUE;
     /** Named statements prepared on this connection, by SQL text and parameter types. */
     private final Map<String, String> prepared = new HashMap<>();
     /** Named statements parsed by the exchange being built; prepared for good only if it succeeds. */
@@ -96,6 +104,68 @@ final class TargetSession {
                 throw PgException.of(e);
             }
         }
+    }
+
+    /**
+     * Runs one statement with text parameters and returns the first row's columns as text: null when there is no
+     * row or the statement failed (the failure leaves the connection usable: no transaction is open).
+     */
+    List<String> queryRow(String sql, String... parameters) {
+        Pipeline<Object> p = new Pipeline<>(ByteBufAllocator.DEFAULT);
+        try {
+            p.execute(null, sql, parameters);
+        } catch (RuntimeException e) {
+            p.discard();
+            throw e;
+        }
+        List<BackendMessage> reply = exchange(p);
+        if (!Reply.of(reply).ok()) {
+            return null;
+        }
+        for (BackendMessage m : reply) {
+            if (m instanceof DataRow row) {
+                List<String> values = new ArrayList<>(row.columns().size());
+                for (byte[] value : row.columns()) {
+                    values.add(value == null ? null : new String(value, StandardCharsets.UTF_8));
+                }
+                return values;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The time column to count late rows of {@code table} by (quoted), when it is a timestamptz column: from
+     * {@code verifier.time-columns}, the hypertable's dimension, or a staged backfill plan. Looked up once per
+     * connection.
+     */
+    Optional<String> lateColumn(TableName table, Map<TableName, String> configured) {
+        Optional<String> known = lateColumns.get(table);
+        if (known != null) {
+            return known;
+        }
+        String column = configured.get(table);
+        if (column == null) {
+            column = TimeColumns.lookUp(this, table);
+        }
+        Optional<String> found = Optional.empty();
+        if (column != null && "timestamp with time zone".equals(TimeColumns.typeOf(this, table, column))) {
+            found = Optional.of(Identifiers.quoteIdentifier(column));
+        }
+        lateColumns.put(table, found);
+        return found;
+    }
+
+    /** The dual-write mark as a timestamptz literal, or null; read again when older than {@code maxAgeNanos}. */
+    String markLiteral(long maxAgeNanos) {
+        long now = System.nanoTime();
+        if (markReadAt == Long.MIN_VALUE || now - markReadAt > maxAgeNanos) {
+            List<String> mark = queryRow("SELECT marked_at::text FROM tandem.dual_write WHERE database = $1", database);
+            markLiteral = mark == null || mark.get(0) == null ? null
+                    : Identifiers.quoteLiteral(mark.get(0)) + "::timestamptz";
+            markReadAt = now;
+        }
+        return markLiteral;
     }
 
     /** Sends the pipeline's frames and waits for the reply; the pipeline's buffer is handed over in every case. */

@@ -38,6 +38,7 @@ class MetricsExposureIT {
     private static final Set<String> EVENT_ONLY = Set.of(
             "tandem_spool_shed_transactions_total", // needs on-full: shed (MirrorModesIT)
             "tandem_connection_errors_total",       // needs a failing connection (RelayRobustnessIT)
+            "tandem_mirror_late_rows_total",        // needs a dual-write mark before the rows (MirrorApplierIT)
             "jvm_gc_pause_seconds");                // appears after the first garbage collection (AdminServerTest)
 
     @Test
