@@ -105,7 +105,8 @@ final class MirrorRuntime implements AutoCloseable {
                     config.mirror().tables().includesHypertables()
                             ? hypertables.forSourceDatabase(context.database()) : Set::of);
             return new SessionCapture(context, tables, volatileDefaults.forSourceDatabase(context.database()),
-                    captureMetrics, this::committed, config.mirror().maxTransactionBytes(), captureBudget);
+                    captureMetrics, this::committed, config.mirror().maxTransactionBytes(), captureBudget,
+                    config.source().user().isPresent());
         };
     }
 

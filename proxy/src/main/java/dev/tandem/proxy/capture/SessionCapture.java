@@ -181,6 +181,11 @@ public final class SessionCapture implements SessionTap {
     private final Sink sink;
     private final long maxTransactionBytes;
     private final CaptureBudget budget;
+    /**
+     * The applier can map user-defined type OIDs by name (the proxy has source credentials): keep them as sent.
+     * Without, a text parameter's OID becomes 0 (the target infers the type) and a binary one is not replayable.
+     */
+    private final boolean typesRemapped;
     private final TransactionTracker tracker;
 
     private final Deque<Pending> pending = new ArrayDeque<>();
@@ -207,7 +212,7 @@ public final class SessionCapture implements SessionTap {
      */
     public SessionCapture(SessionContext context, MirroredTables tables,
                           Supplier<Map<TableName, Set<String>>> volatileDefaults, CaptureMetrics metrics, Sink sink,
-                          long maxTransactionBytes, CaptureBudget budget) {
+                          long maxTransactionBytes, CaptureBudget budget, boolean typesRemapped) {
         this.context = context;
         this.tables = tables;
         this.volatileDefaults = volatileDefaults;
@@ -215,6 +220,7 @@ public final class SessionCapture implements SessionTap {
         this.sink = sink;
         this.maxTransactionBytes = maxTransactionBytes;
         this.budget = budget;
+        this.typesRemapped = typesRemapped;
         List<String> startupPath = context.searchPath() == null ? null : SearchPathState.parse(context.searchPath());
         if (startupPath != null) {
             searchPath.established(startupPath);
@@ -442,6 +448,9 @@ public final class SessionCapture implements SessionTap {
         if (!hold(c.bind.valueBytes() + c.sql.length())) {
             c.unreplayable = tooLarge();
             return;
+        }
+        if (typesRemapped) {
+            return; // the applier maps user-defined type OIDs to the target's by name
         }
         for (int i = 0; i < c.parameterTypes.length; i++) {
             short format = c.bind.format(i);

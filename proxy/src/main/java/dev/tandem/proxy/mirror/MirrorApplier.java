@@ -54,9 +54,10 @@ import org.slf4j.LoggerFactory;
  * and about {@link MirrorSettings#maxGroupBytes}, waiting up to {@link MirrorSettings#groupLinger} for more) are split
  * by target database; each database's share is sent as ONE pipelined exchange: per member its {@code search_path} and
  * statements (Parse/Bind/Execute with the application's bytes, COPY data after its Execute; runs of one-row INSERTs
- * coalesced by {@link InsertCoalescer}), the progress upsert, the dual-write bookkeeping, one Sync. The server runs
- * all of it as one implicit transaction: the group is all-or-nothing, so every member stays atomic. Extended-protocol
- * statements and the mirror's own statements become named statements of the connection, parsed once (up to 256 per
+ * coalesced by {@link InsertCoalescer}; user-defined type OIDs mapped by {@link TypeRemapper}), the progress upsert,
+ * the dual-write bookkeeping, one Sync. The server runs all of it as one implicit transaction: the group is
+ * all-or-nothing, so every member stays atomic. Extended-protocol statements and the mirror's own statements become
+ * named statements of the connection, parsed once (up to 256 per
  * connection).
  *
  * <p><b>Errors.</b> A transient error (connection lost, {@code 08xxx}, {@code 53xxx}, serialization failure,
@@ -124,6 +125,7 @@ public final class MirrorApplier implements AutoCloseable {
     private final TargetConnector connector;
     private final Map<String, TargetSession> sessions = new ConcurrentHashMap<>();
     private final InsertCoalescer coalescer = new InsertCoalescer();
+    private final TypeRemapper typeRemapper;
     private final ConcurrentSkipListMap<Long, CompletableFuture<Void>> bySequence = new ConcurrentSkipListMap<>();
     private final ConcurrentSkipListMap<SpoolPosition, CompletableFuture<Void>> byPosition =
             new ConcurrentSkipListMap<>();
@@ -145,6 +147,7 @@ public final class MirrorApplier implements AutoCloseable {
         this.settings = settings;
         this.group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         this.connector = new TargetConnector(settings.target(), group);
+        this.typeRemapper = new TypeRemapper(settings.source());
         this.metrics = new MirrorMetrics(registry, spool, this::isPaused, () -> targetUp);
         this.thread = new Thread(this::run, "tandem-mirror");
         this.thread.setDaemon(true);
@@ -286,6 +289,7 @@ public final class MirrorApplier implements AutoCloseable {
             transition(State.CLOSED);
             failWaiters();
             closeSessions();
+            typeRemapper.close();
         }
     }
 
@@ -423,7 +427,11 @@ public final class MirrorApplier implements AutoCloseable {
         return session;
     }
 
-    private void applyInOrder(TargetSession session, List<Member> pending) {
+    private void applyInOrder(TargetSession session, List<Member> queued) {
+        List<Member> pending = new ArrayList<>(queued.size());
+        for (Member m : queued) {
+            pending.add(new Member(m.record(), typeRemapper.remap(m.tx(), session)));
+        }
         int i = 0;
         while (i < pending.size()) {
             Member m = pending.get(i);

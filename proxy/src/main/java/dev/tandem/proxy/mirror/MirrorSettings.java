@@ -4,6 +4,7 @@ import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.config.MirrorMode;
 import dev.tandem.proxy.config.ProxyConfig;
 import dev.tandem.proxy.config.RetryConfig;
+import dev.tandem.proxy.config.SourceConfig;
 import dev.tandem.proxy.config.TargetConfig;
 import java.time.Duration;
 import java.util.Map;
@@ -22,10 +23,12 @@ import java.util.Objects;
  *                              milliseconds of lag in async mode buy groups large enough to keep up; zero in sync
  *                              mode, where clients wait for the group and arrive while the previous one applies
  * @param timeColumns           {@code verifier.time-columns}: the time column of plain tables, for ledger ranges
+ * @param source                the source's configuration, whose {@code source.user} (when set) lets the applier
+ *                              read user-defined types' names from the source's catalog; may be null
  */
 public record MirrorSettings(String instanceId, TargetConfig target, RetryConfig retry, boolean redactSql,
                              boolean markDualWriteStart, int maxGroupTransactions, long maxGroupBytes,
-                             Duration groupLinger, Map<TableName, String> timeColumns) {
+                             Duration groupLinger, Map<TableName, String> timeColumns, SourceConfig source) {
 
     public static final int DEFAULT_GROUP_TRANSACTIONS = 2048;
     public static final long DEFAULT_GROUP_BYTES = 8L << 20;
@@ -47,6 +50,6 @@ public record MirrorSettings(String instanceId, TargetConfig target, RetryConfig
         return new MirrorSettings(config.instanceId(), config.target(), config.mirror().retry(),
                 config.logging().redactSql(), config.mirror().markDualWriteStart(), DEFAULT_GROUP_TRANSACTIONS,
                 DEFAULT_GROUP_BYTES, config.mirror().mode() == MirrorMode.SYNC ? Duration.ZERO : ASYNC_GROUP_LINGER,
-                config.verifier().timeColumns());
+                config.verifier().timeColumns(), config.source());
     }
 }

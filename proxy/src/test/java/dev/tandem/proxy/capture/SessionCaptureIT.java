@@ -62,7 +62,7 @@ class SessionCaptureIT {
         RelaySettings settings = RelaySettings.plain(new InetSocketAddress("127.0.0.1", 0),
                 new InetSocketAddress("127.0.0.1", PG.source().port()));
         proxy = new ProxyServer(settings, new RelayMetrics(registry),
-                ctx -> new SessionCapture(ctx, tables, Map::of, metrics, sink, 1 << 20, CaptureBudget.unlimited())).start();
+                ctx -> new SessionCapture(ctx, tables, Map::of, metrics, sink, 1 << 20, CaptureBudget.unlimited(), false)).start();
     }
 
     @AfterAll

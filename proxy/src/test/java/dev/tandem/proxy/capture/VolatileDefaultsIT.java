@@ -63,7 +63,7 @@ class VolatileDefaultsIT {
                 new InetSocketAddress("127.0.0.1", PG.source().port()));
         proxy = new ProxyServer(settings, new RelayMetrics(registry),
                 ctx -> new SessionCapture(ctx, tables, defaults.forSourceDatabase(ctx.database()), metrics, sink,
-                        1 << 20, CaptureBudget.unlimited())).start();
+                        1 << 20, CaptureBudget.unlimited(), false)).start();
     }
 
     @AfterAll

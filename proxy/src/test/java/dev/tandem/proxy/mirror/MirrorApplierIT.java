@@ -452,6 +452,38 @@ class MirrorApplierIT {
     }
 
     @Test
+    void userDefinedTypeOidsAreMappedByNameToTheTargetsAndAMissingTypeIsLedgered() throws Exception {
+        String source = PG.pair().freshDatabase("types_src");
+        // created in another order on the target, so the enum's OID differs there
+        PG.target().execute(db, "CREATE TYPE filler AS ENUM ('x')");
+        PG.source().execute(source, "CREATE TYPE mood AS ENUM ('sad', 'happy'); CREATE TYPE only_here AS ENUM ('a')");
+        PG.target().execute(db, "CREATE TYPE mood AS ENUM ('sad', 'happy'); CREATE TABLE feel (id int, m mood)");
+        int sourceMood = Integer.parseInt(PG.source().queryValue(source, "SELECT 'mood'::regtype::oid"));
+        int onlyHere = Integer.parseInt(PG.source().queryValue(source, "SELECT 'only_here'::regtype::oid"));
+        assertThat(PG.target().queryValue(db, "SELECT 'mood'::regtype::oid")).isNotEqualTo("" + sourceMood);
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target(), false, false, 64, Map.of(source, db),
+                PG.source())) {
+            f.applier.start();
+            // binary enum values are their labels: portable once the OID is the target's
+            f.append(tx(source, new CapturedStatement.Extended(new TableName("public", "feel"), 1,
+                    "INSERT INTO feel (id, m) VALUES ($1, $2)", new int[] {23, sourceMood}, new short[] {0, 1},
+                    new byte[][] {utf8("1"), utf8("happy")})));
+            f.append(tx(source, new CapturedStatement.Extended(new TableName("public", "feel"), 1,
+                    "INSERT INTO feel (id, m) VALUES ($1, $2::text::mood)", new int[] {23, onlyHere},
+                    new short[] {0, 0}, new byte[][] {utf8("2"), utf8("a")})));
+            f.awaitApplied(f.append(tx(source, new CapturedStatement.Extended(new TableName("public", "feel"), 1,
+                    "INSERT INTO feel (id, m) VALUES ($1, $2)", new int[] {23, sourceMood}, new short[] {0, 0},
+                    new byte[][] {utf8("3"), utf8("sad")}))));
+            assertThat(f.counter("tandem.ledger.entries", "table", "public.feel", "reason", "not_replayable"))
+                    .isEqualTo(1);
+        }
+        assertThat(PG.target().query(db, "SELECT id, m::text FROM feel ORDER BY id"))
+                .containsExactly(List.of("1", "happy"), List.of("3", "sad"));
+        assertThat(PG.target().queryValue(db, "SELECT message FROM tandem.divergence"))
+                .contains("\"public\".\"only_here\"", "the target database does not have");
+    }
+
+    @Test
     void countsStatementsWhoseTargetRowCountDiffers() throws Exception {
         PG.target().execute(db, "CREATE TABLE k (id int PRIMARY KEY)");
         PG.target().execute(db, "INSERT INTO k VALUES (7)");

@@ -5,6 +5,7 @@ import dev.tandem.proxy.capture.CapturedStatement;
 import dev.tandem.proxy.capture.CapturedTransaction;
 import dev.tandem.proxy.capture.TransactionCodec;
 import dev.tandem.proxy.config.RetryConfig;
+import dev.tandem.proxy.config.SourceConfig;
 import dev.tandem.proxy.config.TargetConfig;
 import dev.tandem.proxy.config.TlsMode;
 import dev.tandem.proxy.spool.FsyncPolicy;
@@ -35,6 +36,7 @@ final class MirrorFixture implements AutoCloseable {
     private final boolean redactSql;
     private final int groupTransactions;
     private final Map<String, String> databases;
+    private final PgServer source;
     final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     Spool spool;
     MirrorApplier applier;
@@ -50,6 +52,13 @@ final class MirrorFixture implements AutoCloseable {
     /** @param databases {@code target.databases}: source database to target database */
     MirrorFixture(Path dir, PgServer target, boolean markDualWriteStart, boolean redactSql, int groupTransactions,
                   Map<String, String> databases) {
+        this(dir, target, markDualWriteStart, redactSql, groupTransactions, databases, null);
+    }
+
+    /** @param source the source the applier reads type names from (as with {@code source.user}), or null */
+    MirrorFixture(Path dir, PgServer target, boolean markDualWriteStart, boolean redactSql, int groupTransactions,
+                  Map<String, String> databases, PgServer source) {
+        this.source = source;
         this.databases = databases;
         this.dir = dir;
         this.target = target;
@@ -72,7 +81,11 @@ final class MirrorFixture implements AutoCloseable {
                 TlsMode.DISABLE, databases, Duration.ofSeconds(5), Optional.empty());
         return new MirrorSettings(INSTANCE, targetConfig, new RetryConfig(Duration.ofMillis(50),
                 Duration.ofMillis(400)), redactSql, markDualWriteStart, groupTransactions,
-                MirrorSettings.DEFAULT_GROUP_BYTES, Duration.ZERO, Map.of());
+                MirrorSettings.DEFAULT_GROUP_BYTES, Duration.ZERO, Map.of(), source == null ? null
+                : new SourceConfig(source.host(), source.port(), TlsMode.DISABLE, Optional.of(source.user()),
+                        "UNUSED_ENV", source.password().isEmpty() ? Optional.empty()
+                                : Optional.of(dev.tandem.proxy.config.Secret.of(source.password())),
+                        Duration.ofSeconds(5), Optional.empty()));
     }
 
     MirrorApplier newApplier() {

@@ -92,7 +92,7 @@ public final class MirrorApplyBenchmark {
             MirrorSettings settings = new MirrorSettings("bench-" + round + "-" + System.nanoTime(), targetConfig,
                     new RetryConfig(Duration.ofMillis(100), Duration.ofSeconds(5)), false, false,
                     Integer.getInteger("group", MirrorSettings.DEFAULT_GROUP_TRANSACTIONS),
-                    MirrorSettings.DEFAULT_GROUP_BYTES, Duration.ZERO, Map.of());
+                    MirrorSettings.DEFAULT_GROUP_BYTES, Duration.ZERO, Map.of(), null);
             try (MirrorApplier applier = new MirrorApplier(spool, settings, new SimpleMeterRegistry())) {
                 long start = System.nanoTime();
                 applier.start();
