@@ -57,8 +57,7 @@ import org.slf4j.LoggerFactory;
  * coalesced by {@link InsertCoalescer}; user-defined type OIDs mapped by {@link TypeRemapper}), the progress upsert,
  * the dual-write bookkeeping, one Sync. The server runs all of it as one implicit transaction: the group is
  * all-or-nothing, so every member stays atomic. Extended-protocol statements and the mirror's own statements become
- * named statements of the connection, parsed once (up to 256 per
- * connection).
+ * named statements of the connection, parsed once (up to 256 per connection).
  *
  * <p><b>Errors.</b> A transient error (connection lost, {@code 08xxx}, {@code 53xxx}, serialization failure,
  * deadlock, admin shutdown, lock not available) drops the connection and retries the database's share with capped
