@@ -12,6 +12,14 @@ import java.util.List;
  */
 public sealed interface CapturedStatement {
 
+    /**
+     * Whether a parameter type OID is a user-defined type's: OIDs below 16384 are built in and the same on every
+     * PostgreSQL server, the others differ from server to server.
+     */
+    static boolean userDefinedType(int oid) {
+        return oid >= 16384;
+    }
+
     TableName table();
 
     long sourceRows();

@@ -454,22 +454,20 @@ public final class SessionCapture implements SessionTap {
         }
         for (int i = 0; i < c.parameterTypes.length; i++) {
             short format = c.bind.format(i);
-            if (format == 1 && c.parameterTypes[i] >= FIRST_USER_OID) {
+            if (format == 1 && CapturedStatement.userDefinedType(c.parameterTypes[i])) {
                 c.unreplayable = "parameter " + (i + 1) + " is sent in binary with the user-defined type OID "
                         + c.parameterTypes[i] + ", which may differ on the target";
                 return;
             }
         }
         for (int i = 0; i < c.parameterTypes.length; i++) {
-            if (c.parameterTypes[i] >= FIRST_USER_OID) {
+            if (CapturedStatement.userDefinedType(c.parameterTypes[i])) {
                 // Text form: let the target infer the type from the statement rather than trust a source OID.
                 c.parameterTypes[i] = 0;
             }
         }
     }
 
-    /** OIDs below this are built in and the same on every PostgreSQL server. */
-    private static final int FIRST_USER_OID = 16384;
 
     // ---- backend: what the source answers -----------------------------------------------------------------------
 

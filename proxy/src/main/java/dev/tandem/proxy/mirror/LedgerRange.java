@@ -8,7 +8,6 @@ import dev.tandem.protocol.sql.TargetTableSpan;
 import dev.tandem.protocol.state.TimeType;
 import dev.tandem.proxy.capture.CapturedStatement;
 import io.netty.buffer.ByteBufAllocator;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -65,7 +64,7 @@ final class LedgerRange {
 
     private static Optional<Range> scratchRange(TargetSession session, TableName table, String column,
                                                 List<CapturedStatement> writes, String searchPath) {
-        String relation = Identifiers.quoteIdentifier(table.schema()) + "." + Identifiers.quoteIdentifier(table.name());
+        String relation = Identifiers.quoteQualified(table.schema(), table.name());
         String type = TimeColumns.typeOf(session, table, column);
         if (type == null) {
             return Optional.empty();
@@ -110,15 +109,12 @@ final class LedgerRange {
     }
 
     private static List<String> lastRow(List<BackendMessage> reply) {
-        List<String> last = null;
+        DataRow last = null;
         for (BackendMessage m : reply) {
             if (m instanceof DataRow row) {
-                last = new ArrayList<>(row.columns().size());
-                for (byte[] value : row.columns()) {
-                    last.add(value == null ? null : new String(value, StandardCharsets.UTF_8));
-                }
+                last = row;
             }
         }
-        return last;
+        return last == null ? null : TargetSession.texts(last);
     }
 }

@@ -124,14 +124,19 @@ final class TargetSession {
         }
         for (BackendMessage m : reply) {
             if (m instanceof DataRow row) {
-                List<String> values = new ArrayList<>(row.columns().size());
-                for (byte[] value : row.columns()) {
-                    values.add(value == null ? null : new String(value, StandardCharsets.UTF_8));
-                }
-                return values;
+                return texts(row);
             }
         }
         return null;
+    }
+
+    /** A row's columns as text (null for SQL NULL), as a text-format result gives them. */
+    static List<String> texts(DataRow row) {
+        List<String> values = new ArrayList<>(row.columns().size());
+        for (byte[] value : row.columns()) {
+            values.add(value == null ? null : new String(value, StandardCharsets.UTF_8));
+        }
+        return values;
     }
 
     /**

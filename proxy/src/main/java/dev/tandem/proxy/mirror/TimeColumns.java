@@ -41,7 +41,7 @@ final class TimeColumns {
 
     /** The column's type as {@code format_type} prints it, or null when the table or column is not there. */
     static String typeOf(TargetSession session, TableName table, String column) {
-        String relation = Identifiers.quoteIdentifier(table.schema()) + "." + Identifiers.quoteIdentifier(table.name());
+        String relation = Identifiers.quoteQualified(table.schema(), table.name());
         List<String> type = session.queryRow("SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
                 + " WHERE attrelid = to_regclass($1) AND attname = $2 AND NOT attisdropped", relation, column);
         return type == null ? null : type.get(0);

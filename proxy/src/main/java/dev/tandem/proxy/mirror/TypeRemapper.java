@@ -24,9 +24,6 @@ import java.util.Map;
  */
 final class TypeRemapper implements AutoCloseable {
 
-    /** OIDs below this are built in and the same on every PostgreSQL server. */
-    static final int FIRST_USER_OID = 16384;
-
     private final SourceConfig source;
     private final Map<String, Connection> sourceConnections = new HashMap<>();
     /** Source database -> OID -> quoted qualified type name. */
@@ -53,7 +50,7 @@ final class TypeRemapper implements AutoCloseable {
     private CapturedStatement remap(String database, CapturedStatement.Extended e, TargetSession target) {
         int[] types = e.parameterTypes().clone();
         for (int i = 0; i < types.length; i++) {
-            if (types[i] < FIRST_USER_OID) {
+            if (!CapturedStatement.userDefinedType(types[i])) {
                 continue;
             }
             String name = sourceName(database, types[i]);
@@ -102,8 +99,7 @@ final class TypeRemapper implements AutoCloseable {
                     if (!rs.next()) {
                         return null;
                     }
-                    String name = Identifiers.quoteIdentifier(rs.getString(1)) + "."
-                            + Identifiers.quoteIdentifier(rs.getString(2));
+                    String name = Identifiers.quoteQualified(rs.getString(1), rs.getString(2));
                     names.put(oid, name);
                     return name;
                 }
@@ -118,7 +114,7 @@ final class TypeRemapper implements AutoCloseable {
         for (CapturedStatement s : tx.statements()) {
             if (s instanceof CapturedStatement.Extended e) {
                 for (int type : e.parameterTypes()) {
-                    if (type >= FIRST_USER_OID) {
+                    if (CapturedStatement.userDefinedType(type)) {
                         return true;
                     }
                 }
