@@ -7,8 +7,8 @@ import java.nio.charset.StandardCharsets;
  * Counts mirrored rows whose time is before the database's dual-write mark: rows written late, into the ranges the
  * backfill copies, which break its assumption that those ranges no longer change. The count comes from the target
  * itself, for no more than one row of reply per statement: the replayed one-row or coalesced INSERT runs as
- * {@code WITH tandem_ins AS (INSERT ... RETURNING t) SELECT count(*), count(*) FILTER (WHERE t < mark) FROM
- * tandem_ins}, which inserts exactly what the INSERT alone does. Only INSERT ... VALUES statements of the
+ * {@code WITH "tandem inserted" AS (INSERT ... RETURNING t) SELECT count(*), count(*) FILTER (WHERE t < mark)
+ * FROM "tandem inserted"}, which inserts exactly what the INSERT alone does. Only INSERT ... VALUES statements of the
  * {@link dev.tandem.protocol.sql.ValuesInsert} shape into tables with a timestamptz time column are counted.
  */
 final class LateRows {
@@ -22,8 +22,9 @@ final class LateRows {
 
     /** {@code insert} (one INSERT ... VALUES, no RETURNING, no trailing semicolon) answering its counts as a row. */
     static String wrap(String insert, String quotedColumn, String markLiteral) {
-        return "WITH tandem_ins AS (" + insert + " RETURNING " + quotedColumn + ") SELECT count(*), count(*) FILTER"
-                + " (WHERE " + quotedColumn + " < " + markLiteral + ") FROM tandem_ins";
+        // a quoted name with a space: no application statement refers to it, so the CTE shadows nothing
+        return "WITH \"tandem inserted\" AS (" + insert + " RETURNING " + quotedColumn + ") SELECT count(*),"
+                + " count(*) FILTER (WHERE " + quotedColumn + " < " + markLiteral + ") FROM \"tandem inserted\"";
     }
 
     /** Column {@code index} of a counted statement's row; -1 when it is missing. */
