@@ -38,8 +38,8 @@ public final class CopyCommand extends BackfillCommand {
 
     @Option(names = "--mirror-wait", paramLabel = "INTERVAL", defaultValue = "2 min",
             converter = StageCommand.SliceConverter.class,
-            description = {"Before each range, wait at most this long for every proxy mirroring into the target to",
-                "apply what the source committed before it (default: ${DEFAULT-VALUE}); then stop with an error"})
+            description = "Before each range, wait at most this long for every proxy mirroring into the target to "
+                    + "apply what the source committed before it (default: ${DEFAULT-VALUE}); then stop with an error")
     Slice mirrorWait;
 
     @Option(names = "--metrics-port", paramLabel = "PORT",
