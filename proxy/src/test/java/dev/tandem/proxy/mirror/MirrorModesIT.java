@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tandem.proxy.relay.WireClient;
 import dev.tandem.testing.PostgresPairExtension;
 import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -232,6 +234,41 @@ class MirrorModesIT {
             proxy.assertIdentical("s2.m");
             assertThat(PG.target().queryValue(db, "SELECT pad FROM s2.m")).isEqualTo("s2");
         }
+    }
+
+    @Test
+    void withSourceCredentialsABinaryParameterOfAUserDefinedTypeIsReplayedWithTheTargetsOid(@TempDir Path spool)
+            throws Exception {
+        String db = freshDatabase("user_types");
+        // created in another order on the target, so the enum's OID differs there
+        PG.target().execute(db, "CREATE TYPE filler AS ENUM ('x')");
+        PG.pair().executeOnBoth(db, "CREATE TYPE mood AS ENUM ('sad', 'happy'); CREATE TABLE feel (id int, m mood)");
+        int sourceMood = Integer.parseInt(PG.source().queryValue(db, "SELECT 'mood'::regtype::oid"));
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table",
+                "public.feel", "--set", "source.user=" + PG.source().user());
+             WireClient client = new WireClient(proxy.app.relayAddress().getPort())) {
+            client.login(PG.source().user(), db);
+            // what a driver sends for a binary enum parameter: the type's OID in Parse, the label's bytes in Bind
+            ByteArrayOutputStream parse = new ByteArrayOutputStream();
+            parse.write(WireClient.cstrings("", "INSERT INTO feel (id, m) VALUES ($1, $2)"));
+            parse.write(ByteBuffer.allocate(10).putShort((short) 2).putInt(23).putInt(sourceMood).array());
+            ByteArrayOutputStream bind = new ByteArrayOutputStream();
+            bind.write(WireClient.cstrings("", ""));
+            bind.write(ByteBuffer.allocate(2 + 4 + 2 + 4 + 1 + 4 + 5 + 2).putShort((short) 2)
+                    .putShort((short) 0).putShort((short) 1).putShort((short) 2).putInt(1).put((byte) '7')
+                    .putInt(5).put("happy".getBytes(StandardCharsets.UTF_8)).putShort((short) 0)
+                    .array());
+            ByteArrayOutputStream all = new ByteArrayOutputStream();
+            all.write(WireClient.frame('P', parse.toByteArray()));
+            all.write(WireClient.frame('B', bind.toByteArray()));
+            all.write(WireClient.frame('E', ByteBuffer.allocate(5).put((byte) 0).putInt(0).array()));
+            all.write(WireClient.frame('S', new byte[0]));
+            client.send(all.toByteArray());
+            assertThat(client.readUntilReady()).extracting(WireClient.Message::type).contains('C').doesNotContain('E');
+            proxy.awaitCaughtUp(Duration.ofSeconds(30));
+        }
+        assertThat(PG.target().query(db, "SELECT id, m::text FROM feel")).containsExactly(List.of("7", "happy"));
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence")).isEqualTo("0");
     }
 
     @Test

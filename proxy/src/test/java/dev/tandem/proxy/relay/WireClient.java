@@ -75,11 +75,11 @@ public final class WireClient implements AutoCloseable {
         return b.array();
     }
 
-    static byte[] frame(char type, byte[] body) {
+    public static byte[] frame(char type, byte[] body) {
         return ByteBuffer.allocate(5 + body.length).put((byte) type).putInt(4 + body.length).put(body).array();
     }
 
-    static byte[] cstrings(String... parts) {
+    public static byte[] cstrings(String... parts) {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         for (String p : parts) {
             b.writeBytes(p.getBytes(StandardCharsets.UTF_8));
