@@ -54,7 +54,9 @@ public final class SessionCapture implements SessionTap {
     }
 
     /** A prepared statement as the session created it. */
-    private record Prepared(String sql, ClassifiedStatement statement, TableName table, int[] parameterTypes) {
+    /** A parsed statement; {@code table} is its mirrored table as resolved under {@code path}, the path at Parse. */
+    private record Prepared(String sql, ClassifiedStatement statement, TableName table, int[] parameterTypes,
+                            List<String> path) {
         boolean mirrored() {
             return table != null;
         }
@@ -123,6 +125,8 @@ public final class SessionCapture implements SessionTap {
         final List<byte[]> copyData;
         long copyBytes;
         String unreplayable;
+        /** The search_path {@link #table} was resolved under (extended protocol), or null. */
+        List<String> resolvedUnder;
 
         Capture(TableName table, String sql, ClassifiedStatement statement, BoundParameters bind,
                 int[] parameterTypes) {
@@ -296,10 +300,14 @@ public final class SessionCapture implements SessionTap {
         }
     };
 
-    /** The mirrored table a prepared statement writes under the current {@code search_path}, or null. */
+    /**
+     * The mirrored table a prepared statement writes under the current {@code search_path}, or null. Resolved again
+     * only when the name is unqualified and the path changed since the Parse: not on every execution.
+     */
     private TableName mirroredNow(Prepared p) {
-        if (p.statement() == null || p.statement().table() == null || p.statement().table().schema() != null) {
-            return p.table(); // a qualified name (or none) does not depend on the path
+        if (p.statement() == null || p.statement().table() == null || p.statement().table().schema() != null
+                || effectiveSearchPath().equals(p.path())) {
+            return p.table();
         }
         return mirroredTarget(p.statement());
     }
@@ -323,7 +331,7 @@ public final class SessionCapture implements SessionTap {
         ClassifiedStatement statement = classified.size() == 1 ? classified.get(0) : null;
         TableName table = statement == null ? null : mirroredTarget(statement);
         int[] types = parse.parameterTypes().stream().mapToInt(Integer::intValue).toArray();
-        Prepared prepared = new Prepared(parse.sql(), statement, table, types);
+        Prepared prepared = new Prepared(parse.sql(), statement, table, types, effectiveSearchPath());
         unconfirmedStatements.put(parse.name(), prepared);
         pending.add(new ParseRequest(parse.name(), prepared));
     }
@@ -358,6 +366,8 @@ public final class SessionCapture implements SessionTap {
             Prepared p = portal.prepared;
             TableName now = mirroredNow(p);
             capture = new Capture(now != null ? now : p.table, p.sql, p.statement, portal.bind, p.parameterTypes);
+            // not mirrored under the current path: decide again when it runs
+            capture.resolvedUnder = now != null ? effectiveSearchPath() : null;
             checkReplayable(capture);
         }
         if (portal != null) {
@@ -579,7 +589,11 @@ public final class SessionCapture implements SessionTap {
         } else if (head instanceof ExecuteRequest e) {
             pending.poll();
             statement = e.portal() == null || e.portal().prepared == null ? null : e.portal().prepared.statement();
-            capture = e.capture() == null ? null : e.capture().resolvedAgain(mirroredTarget(statement));
+            capture = e.capture();
+            if (capture != null && !effectiveSearchPath().equals(capture.resolvedUnder)) {
+                // a SET search_path ran between this Execute being sent and running
+                capture = capture.resolvedAgain(mirroredTarget(statement));
+            }
         }
         if (statement != null) {
             account(statement, capture);
