@@ -51,26 +51,19 @@ final class LedgerRange {
             return Optional.empty();
         }
         try {
-            String column = configuredTimeColumns.get(table);
-            if (column == null) {
-                column = TimeColumns.lookUp(session, table);
-            }
-            return column == null ? Optional.empty() : scratchRange(session, table, column, writes, searchPath);
+            Optional<TimeColumns.Column> column = session.timeColumn(table, configuredTimeColumns);
+            return column.isEmpty() ? Optional.empty() : scratchRange(session, table, column.get(), writes, searchPath);
         } catch (RuntimeException e) {
             LOG.debug("mirror: no time range for a ledger entry of {}", table, e);
             return Optional.empty();
         }
     }
 
-    private static Optional<Range> scratchRange(TargetSession session, TableName table, String column,
+    private static Optional<Range> scratchRange(TargetSession session, TableName table, TimeColumns.Column column,
                                                 List<CapturedStatement> writes, String searchPath) {
         String relation = Identifiers.quoteQualified(table.schema(), table.name());
-        String type = TimeColumns.typeOf(session, table, column);
-        if (type == null) {
-            return Optional.empty();
-        }
-        TimeType timeType = TimeType.of(type);
-        String quoted = Identifiers.quoteIdentifier(column);
+        TimeType timeType = TimeType.of(column.type());
+        String quoted = Identifiers.quoteIdentifier(column.name());
         Pipeline<Object> p = new Pipeline<>(ByteBufAllocator.DEFAULT);
         try {
             p.execute(null, "BEGIN");
@@ -105,7 +98,7 @@ final class LedgerRange {
         long min = Long.parseLong(bounds.get(0));
         long max = Long.parseLong(bounds.get(1));
         long step = timeType == TimeType.DATE ? TimeType.MICROS_PER_DAY : 1;
-        return Optional.of(new Range(column, timeType.display(min), timeType.display(max + step)));
+        return Optional.of(new Range(column.name(), timeType.display(min), timeType.display(max + step)));
     }
 
     private static List<String> lastRow(List<BackendMessage> reply) {

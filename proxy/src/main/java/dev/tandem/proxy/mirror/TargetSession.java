@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
@@ -30,6 +31,7 @@ import java.util.stream.Collectors;
 final class TargetSession {
 
     private static final int MAX_PREPARED = 256;
+    private static final long TIME_COLUMN_RETRY_NANOS = TimeUnit.MINUTES.toNanos(1);
 
     private final String database;
     private final PgConnection connection;
@@ -40,8 +42,10 @@ final class TargetSession {
     private String defaultSearchPath;
     /** {@link System#nanoTime()} when this database's {@code caught_up_to} was last moved. */
     private long caughtUpNotedAt = System.nanoTime();
-    /** Per table: the quoted timestamptz time column late rows are counted by, or empty when there is none. */
-    private final Map<TableName, Optional<String>> lateColumns = new HashMap<>();
+    /** Per table: its time column once found. */
+    private final Map<TableName, TimeColumns.Column> timeColumns = new HashMap<>();
+    /** Per table without a known time column: when that was last asked ({@link System#nanoTime()}). */
+    private final Map<TableName, Long> timeColumnsMissing = new HashMap<>();
     /** The database's dual-write mark as a timestamptz literal, or null; and when it was read. */
     private String markLiteral;
     private long markReadAt = Long.MIN_VALUE;
@@ -118,16 +122,11 @@ final class TargetSession {
             p.discard();
             throw e;
         }
-        List<BackendMessage> reply = exchange(p);
-        if (!Reply.of(reply).ok()) {
+        Reply reply = Reply.of(exchange(p));
+        if (!reply.ok() || reply.firstRows().isEmpty() || reply.firstRows().get(0) == null) {
             return null;
         }
-        for (BackendMessage m : reply) {
-            if (m instanceof DataRow row) {
-                return texts(row);
-            }
-        }
-        return null;
+        return texts(reply.firstRows().get(0));
     }
 
     /** A row's columns as text (null for SQL NULL), as a text-format result gives them. */
@@ -140,25 +139,34 @@ final class TargetSession {
     }
 
     /**
-     * The time column to count late rows of {@code table} by (quoted), when it is a timestamptz column: from
-     * {@code verifier.time-columns}, the hypertable's dimension, or a staged backfill plan. Looked up once per
-     * connection.
+     * The table's time column: from {@code verifier.time-columns} ({@code configured}), the hypertable's dimension,
+     * or a staged backfill plan. Found once per connection; while none is found, asked again at most every minute
+     * (a plan may be staged later).
      */
-    Optional<String> lateColumn(TableName table, Map<TableName, String> configured) {
-        Optional<String> known = lateColumns.get(table);
+    Optional<TimeColumns.Column> timeColumn(TableName table, Map<TableName, String> configured) {
+        TimeColumns.Column known = timeColumns.get(table);
         if (known != null) {
-            return known;
+            return Optional.of(known);
         }
-        String column = configured.get(table);
-        if (column == null) {
-            column = TimeColumns.lookUp(this, table);
+        Long askedAt = timeColumnsMissing.get(table);
+        long now = System.nanoTime();
+        if (askedAt != null && now - askedAt < TIME_COLUMN_RETRY_NANOS) {
+            return Optional.empty();
         }
-        Optional<String> found = Optional.empty();
-        if (column != null && "timestamp with time zone".equals(TimeColumns.typeOf(this, table, column))) {
-            found = Optional.of(Identifiers.quoteIdentifier(column));
+        Optional<TimeColumns.Column> found = TimeColumns.of(this, table, configured);
+        if (found.isPresent()) {
+            timeColumns.put(table, found.get());
+            timeColumnsMissing.remove(table);
+        } else {
+            timeColumnsMissing.put(table, now);
         }
-        lateColumns.put(table, found);
         return found;
+    }
+
+    /** The quoted time column to count late rows of {@code table} by: only a timestamptz one. */
+    Optional<String> lateColumn(TableName table, Map<TableName, String> configured) {
+        return timeColumn(table, configured).filter(c -> c.type().equals("timestamp with time zone"))
+                .map(c -> Identifiers.quoteIdentifier(c.name()));
     }
 
     /** The dual-write mark as a timestamptz literal, or null; read again when older than {@code maxAgeNanos}. */

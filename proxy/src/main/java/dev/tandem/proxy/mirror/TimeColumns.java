@@ -3,6 +3,8 @@ package dev.tandem.proxy.mirror;
 import dev.tandem.protocol.sql.Identifiers;
 import dev.tandem.protocol.sql.TableName;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * What the target says about a table's time column, when the configuration does not: a TimescaleDB hypertable's
@@ -11,11 +13,25 @@ import java.util.List;
  */
 final class TimeColumns {
 
+    /** A table's time column and its type as {@code format_type} prints it. */
+    record Column(String name, String type) {
+    }
+
     private TimeColumns() {
     }
 
+    /** The table's time column: {@code configured}'s entry for it, else what the target knows; empty when none. */
+    static Optional<Column> of(TargetSession session, TableName table, Map<TableName, String> configured) {
+        String name = configured.get(table);
+        if (name == null) {
+            name = lookUp(session, table);
+        }
+        String type = name == null ? null : typeOf(session, table, name);
+        return type == null ? Optional.empty() : Optional.of(new Column(name, type));
+    }
+
     /** The table's time column, or null when the target does not know one. */
-    static String lookUp(TargetSession session, TableName table) {
+    private static String lookUp(TargetSession session, TableName table) {
         List<String> exists = session.queryRow("SELECT (to_regclass('timescaledb_information.dimensions') IS NOT NULL)"
                 + "::text, (to_regclass('tandem.backfill_task') IS NOT NULL)::text");
         if (exists == null) {
@@ -40,7 +56,7 @@ final class TimeColumns {
     }
 
     /** The column's type as {@code format_type} prints it, or null when the table or column is not there. */
-    static String typeOf(TargetSession session, TableName table, String column) {
+    private static String typeOf(TargetSession session, TableName table, String column) {
         String relation = Identifiers.quoteQualified(table.schema(), table.name());
         List<String> type = session.queryRow("SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
                 + " WHERE attrelid = to_regclass($1) AND attname = $2 AND NOT attisdropped", relation, column);
