@@ -20,14 +20,11 @@ public record TargetTableSpan(int start, int end) {
         } else {
             return null;
         }
-        if (!t.isName(first) || t.malformed(first)) {
+        int end = t.qualifiedNameEnd(first);
+        if (end < 0 || t.malformed(first)) {
             return null;
         }
-        int last = first;
-        for (int parts = 1; parts < 3 && t.is(last + 1, TokenKind.DOT) && t.isName(last + 2); parts++) {
-            last += 2;
-        }
-        return new TargetTableSpan(t.start(first), t.end(last));
+        return new TargetTableSpan(t.start(first), t.end(end - 1));
     }
 
     /** {@code sql} with the table replaced by {@code replacement} (SQL text, quoted as needed). */

@@ -98,6 +98,21 @@ public final class TokenBuffer {
     }
 
     /**
+     * Index just past a qualified name {@code name[.name[.name]]} starting at token {@code i}, or -1 when there is
+     * none there or it has more parts than PostgreSQL accepts.
+     */
+    public int qualifiedNameEnd(int i) {
+        if (!isName(i)) {
+            return -1;
+        }
+        i++;
+        for (int parts = 1; parts < 3 && is(i, TokenKind.DOT) && isName(i + 1); parts++) {
+            i += 2;
+        }
+        return is(i, TokenKind.DOT) ? -1 : i;
+    }
+
+    /**
      * The identifier token {@code i} normalised as PostgreSQL does: unquoted folds ASCII letters to lower case,
      * {@code "quoted"} keeps its case, {@code U&"..."} has its escapes decoded, and all are truncated to 63 bytes.
      * Null when the token is not an identifier or cannot be decoded.

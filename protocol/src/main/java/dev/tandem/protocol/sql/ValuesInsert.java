@@ -36,7 +36,7 @@ public record ValuesInsert(String prefix, String row, int[] parameterStart, int[
         if (!t.isKeyword(0, "insert") || !t.isKeyword(1, "into")) {
             return Optional.empty();
         }
-        int i = qualifiedName(t, 2);
+        int i = t.qualifiedNameEnd(2);
         if (i < 0) {
             return Optional.empty();
         }
@@ -130,18 +130,6 @@ public record ValuesInsert(String prefix, String row, int[] parameterStart, int[
             max = Math.max(max, index);
         }
         return max;
-    }
-
-    /** Index just past {@code name[.name[.name]]} starting at {@code i}, or -1. */
-    private static int qualifiedName(TokenBuffer t, int i) {
-        if (!t.isName(i)) {
-            return -1;
-        }
-        i++;
-        for (int parts = 1; parts < 3 && t.is(i, TokenKind.DOT) && t.isName(i + 1); parts++) {
-            i += 2;
-        }
-        return t.is(i, TokenKind.DOT) ? -1 : i;
     }
 
     /** Index just past {@code (name, name ...)} starting at the parenthesis {@code i}, or -1. */
