@@ -10,14 +10,13 @@ import dev.tandem.proxy.capture.SessionCapture;
 import dev.tandem.proxy.capture.ShedLedger;
 import dev.tandem.proxy.capture.SpoolingSink;
 import dev.tandem.proxy.capture.VolatileDefaults;
+import dev.tandem.proxy.config.ConfigChoice;
 import dev.tandem.proxy.config.MirrorMode;
 import dev.tandem.proxy.config.ProxyConfig;
 import dev.tandem.proxy.config.SpoolConfig;
 import dev.tandem.proxy.mirror.MirrorApplier;
 import dev.tandem.proxy.mirror.MirrorSettings;
 import dev.tandem.proxy.relay.SessionTap;
-import dev.tandem.proxy.spool.FsyncPolicy;
-import dev.tandem.proxy.spool.OnFull;
 import dev.tandem.proxy.spool.Spool;
 import dev.tandem.proxy.spool.SpoolPosition;
 import dev.tandem.proxy.spool.SpoolSettings;
@@ -84,7 +83,7 @@ final class MirrorRuntime implements AutoCloseable {
                 () -> Map.copyOf(mirroredTables), this::lag, config.instanceId(), registry).start();
         log.info("mirroring {} to {}:{} in {} mode (spool {}, fsync {})", describeTables(), config.target().host(),
                 config.target().port(), config.mirror().mode().configValue(), config.mirror().spool().dir(),
-                config.mirror().spool().fsync().configValue());
+                ConfigChoice.spelling(config.mirror().spool().fsync()));
     }
 
     private String describeTables() {
@@ -93,8 +92,8 @@ final class MirrorRuntime implements AutoCloseable {
     }
 
     private static SpoolSettings spoolSettings(SpoolConfig c) {
-        return new SpoolSettings(c.dir(), c.maxBytes(), c.segmentBytes(), FsyncPolicy.valueOf(c.fsync().name()),
-                c.fsyncInterval(), OnFull.valueOf(c.onFull().name()));
+        return new SpoolSettings(c.dir(), c.maxBytes(), c.segmentBytes(), c.fsync(), c.fsyncInterval(),
+                c.onFull());
     }
 
     /** Opens the capture for each client session. */

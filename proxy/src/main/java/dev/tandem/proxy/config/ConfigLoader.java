@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.tandem.protocol.sql.Identifiers;
 import dev.tandem.protocol.sql.TableName;
+import dev.tandem.proxy.spool.FsyncPolicy;
+import dev.tandem.proxy.spool.OnFull;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -223,7 +225,7 @@ public final class ConfigLoader {
         return new SpoolConfig(dir, maxBytes, segmentBytes,
                 section.choice("fsync", FsyncPolicy.class, Defaults.SPOOL_FSYNC),
                 section.duration("fsync-interval", Defaults.SPOOL_FSYNC_INTERVAL, POSITIVE),
-                section.choice("on-full", SpoolFullPolicy.class, Defaults.SPOOL_ON_FULL));
+                section.choice("on-full", OnFull.class, Defaults.SPOOL_ON_FULL));
     }
 
     private static VerifierConfig verifier(Section section) {

@@ -149,19 +149,19 @@ final class Section {
      * One of an enum's configuration spellings. YAML 1.1 reads an unquoted {@code off} as the boolean false, so false
      * is taken as {@code off} where {@code off} is allowed.
      */
-    <E extends Enum<E> & ConfigChoice> E choice(String key, Class<E> type, String defaultValue) {
+    <E extends Enum<E>> E choice(String key, Class<E> type, String defaultValue) {
         E[] constants = type.getEnumConstants();
         JsonNode value = value(key);
         String text = value != null && value.isBoolean() && !value.booleanValue() ? "off" : null;
         return parsed(key, text, defaultValue, candidate -> {
             for (E constant : constants) {
-                if (constant.configValue().equalsIgnoreCase(candidate.strip())) {
+                if (ConfigChoice.spelling(constant).equalsIgnoreCase(candidate.strip())) {
                     return constant;
                 }
             }
             StringJoiner allowed = new StringJoiner("|");
             for (E constant : constants) {
-                allowed.add(constant.configValue());
+                allowed.add(ConfigChoice.spelling(constant));
             }
             throw new IllegalArgumentException("is not one of " + allowed);
         });

@@ -1,5 +1,7 @@
 package dev.tandem.proxy.config;
 
+import dev.tandem.proxy.spool.FsyncPolicy;
+import dev.tandem.proxy.spool.OnFull;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -12,5 +14,5 @@ import java.time.Duration;
  *                      window of acknowledged commits a crash of the proxy host can lose
  */
 public record SpoolConfig(Path dir, long maxBytes, long segmentBytes, FsyncPolicy fsync, Duration fsyncInterval,
-                          SpoolFullPolicy onFull) {
+                          OnFull onFull) {
 }

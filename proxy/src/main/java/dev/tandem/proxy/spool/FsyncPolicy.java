@@ -1,8 +1,9 @@
 package dev.tandem.proxy.spool;
 
-import java.util.Locale;
-
-/** When appended records are forced to disk ({@code mirror.spool.fsync}). */
+/**
+ * When appended records are forced to disk ({@code mirror.spool.fsync}, spelled {@code always}, {@code interval},
+ * {@code never}).
+ */
 public enum FsyncPolicy {
     /**
      * An append completes only once its record is on disk. Concurrent appends share one fsync (group commit), so the
@@ -12,16 +13,5 @@ public enum FsyncPolicy {
     /** Appends complete after the write; a background thread forces the file every {@code fsyncInterval}. */
     INTERVAL,
     /** Appends complete after the write and the operating system decides when to write back. */
-    NEVER;
-
-    /** Parses the configuration spelling ({@code always}, {@code interval}, {@code never}). */
-    public static FsyncPolicy parse(String value) {
-        for (FsyncPolicy policy : values()) {
-            if (policy.name().toLowerCase(Locale.ROOT).equals(value)) {
-                return policy;
-            }
-        }
-        throw new IllegalArgumentException("mirror.spool.fsync must be one of always, interval, never; got '"
-                + value + "'");
-    }
+    NEVER
 }

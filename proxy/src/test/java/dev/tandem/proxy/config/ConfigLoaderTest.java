@@ -1,6 +1,8 @@
 package dev.tandem.proxy.config;
 
 import dev.tandem.protocol.sql.TableName;
+import dev.tandem.proxy.spool.FsyncPolicy;
+import dev.tandem.proxy.spool.OnFull;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -47,7 +49,7 @@ class ConfigLoaderTest {
                 new MirrorConfig(MirrorMode.ASYNC,
                         new TableFilter(List.of(TablePattern.parse("public.metrics")), List.of()),
                         new SpoolConfig(base.resolve("tandem-spool"), 10L << 30, 64L << 20, FsyncPolicy.INTERVAL,
-                                Duration.ofSeconds(1), SpoolFullPolicy.BLOCK),
+                                Duration.ofSeconds(1), OnFull.BLOCK),
                         256L << 20, 1L << 30, Duration.ofSeconds(30),
                         new RetryConfig(Duration.ofMillis(100), Duration.ofSeconds(30)), false),
                 new AdminConfig(new HostPort("127.0.0.1", 9187), "TANDEM_ADMIN_TOKEN",
@@ -84,7 +86,7 @@ class ConfigLoaderTest {
                 new TableFilter(List.of(TablePattern.parse("public.*"), TablePattern.parse("\"Sensors\".\"Readings\"")),
                         List.of(TablePattern.parse("public.audit_*"))),
                 new SpoolConfig(Path.of("/var/lib/tandem/spool"), 512L << 20, 16L << 20, FsyncPolicy.ALWAYS,
-                        Duration.ofMillis(250), SpoolFullPolicy.SHED),
+                        Duration.ofMillis(250), OnFull.SHED),
                 64L << 20, 512L << 20, Duration.ofSeconds(5), new RetryConfig(Duration.ofMillis(50), Duration.ofMinutes(1)),
                 true));
         assertThat(config.admin()).isEqualTo(new AdminConfig(new HostPort("0.0.0.0", 9999), "ADMIN_TOKEN",
@@ -137,7 +139,7 @@ class ConfigLoaderTest {
                 Optional.empty(), TlsMode.PREFER, Map.of(), Duration.ofSeconds(10), Optional.empty()));
         assertThat(absent.mirror()).isEqualTo(new MirrorConfig(MirrorMode.ASYNC, TableFilter.allHypertables(),
                 new SpoolConfig(Path.of("./tandem-spool"), 10L << 30, 64L << 20, FsyncPolicy.INTERVAL,
-                        Duration.ofSeconds(1), SpoolFullPolicy.BLOCK),
+                        Duration.ofSeconds(1), OnFull.BLOCK),
                 256L << 20, 1L << 30, Duration.ofSeconds(30), new RetryConfig(Duration.ofMillis(100),
                         Duration.ofSeconds(30)), false));
         assertThat(absent.admin()).isEqualTo(new AdminConfig(new HostPort("127.0.0.1", 9187), "TANDEM_ADMIN_TOKEN",

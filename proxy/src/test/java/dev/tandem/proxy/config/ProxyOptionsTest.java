@@ -1,5 +1,6 @@
 package dev.tandem.proxy.config;
 
+import dev.tandem.proxy.spool.FsyncPolicy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;

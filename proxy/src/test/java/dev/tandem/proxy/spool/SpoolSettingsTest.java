@@ -55,16 +55,6 @@ class SpoolSettingsTest {
     }
 
     @Test
-    void policiesParseTheirConfigurationSpelling() {
-        assertThat(FsyncPolicy.parse("always")).isEqualTo(FsyncPolicy.ALWAYS);
-        assertThat(OnFull.parse("shed")).isEqualTo(OnFull.SHED);
-        assertThatThrownBy(() -> FsyncPolicy.parse("sometimes"))
-                .hasMessage("mirror.spool.fsync must be one of always, interval, never; got 'sometimes'");
-        assertThatThrownBy(() -> OnFull.parse("BLOCK"))
-                .hasMessage("mirror.spool.on-full must be one of block, shed; got 'BLOCK'");
-    }
-
-    @Test
     void largestRecordFitsBesideAFullSegment() {
         SpoolSettings settings = new SpoolSettings(DIR, 4096, 2048, FsyncPolicy.NEVER, null, OnFull.SHED);
 
