@@ -7,7 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The session's {@code search_path} as the server keeps it (an empty list is the server's default). Like every
+ * The session's {@code search_path} as the server keeps it (an empty list is the server's default, when the session
+ * did not say). Like every
  * setting it is transactional:
  *
  * <pre>
@@ -20,6 +21,10 @@ import java.util.List;
  *
  * Outside an explicit transaction each statement (or multi-statement query, or extended-protocol batch) is its own
  * implicit transaction, so a SET in a query string that then fails is undone as well.
+ *
+ * <p>{@code RESET search_path}, {@code SET search_path TO DEFAULT}, {@code RESET ALL} and {@code DISCARD ALL} return
+ * to the session's start-up value (its StartupMessage's, or the one the server reported at start-up), not to the
+ * server's default: a pgjdbc session with {@code currentSchema=s2} that resets still means {@code s2}.
  */
 final class SearchPathState {
 
@@ -27,6 +32,8 @@ final class SearchPathState {
     }
 
     private List<String> committed = List.of();
+    /** What RESET returns to. */
+    private List<String> startup = List.of();
     /** Set by SET in the current transaction; null when unchanged. */
     private List<String> pending;
     /** Set by SET LOCAL in the current transaction; null when none. */
@@ -34,11 +41,12 @@ final class SearchPathState {
     private final List<Saved> savepoints = new ArrayList<>();
 
     /**
-     * What the session starts with, or what the server reported while no transaction was open: the committed value,
-     * nothing pending.
+     * What the session starts with (from the StartupMessage, or the server's report at start-up): the committed value
+     * and the one RESET returns to, nothing pending.
      */
     void established(List<String> value) {
-        committed = List.copyOf(value);
+        startup = List.copyOf(value);
+        committed = startup;
         pending = null;
         local = null;
         savepoints.clear();
@@ -62,7 +70,7 @@ final class SearchPathState {
     }
 
     void set(SearchPath change) {
-        List<String> value = change.isDefault() ? List.of() : change.schemas();
+        List<String> value = change.isDefault() ? startup : change.schemas();
         if (change.local()) {
             local = value;
         } else {

@@ -55,6 +55,23 @@ class SearchPathStateTest {
     }
 
     @Test
+    void resetReturnsToTheStartupValueNotToTheServersDefault() {
+        SearchPathState path = new SearchPathState();
+        path.established(List.of("s2"));
+        path.set(set("a"));
+        path.transactionEnded(true);
+        path.set(SearchPath.reset(false));
+        assertThat(path.effective()).containsExactly("s2");
+        path.transactionEnded(true);
+        assertThat(path.effective()).containsExactly("s2");
+        path.set(set("b"));
+        path.set(SearchPath.reset(true));
+        assertThat(path.effective()).containsExactly("s2");
+        path.transactionEnded(true);
+        assertThat(path.effective()).containsExactly("b");
+    }
+
+    @Test
     void anEstablishedValueReplacesWhateverWasPending() {
         SearchPathState path = new SearchPathState();
         path.set(set("a"));

@@ -280,6 +280,24 @@ class SessionCaptureIT {
     }
 
     @Test
+    void resettingTheSearchPathReturnsToTheStartupMessagesValue() throws SQLException {
+        try (Connection c = connect("currentSchema", "s2"); Statement s = c.createStatement()) {
+            s.execute("SET search_path TO public");
+            s.execute("RESET search_path");
+            s.execute("INSERT INTO metrics VALUES (23)");
+            s.execute("SET search_path TO public");
+            s.execute("SET search_path TO DEFAULT");
+            s.execute("INSERT INTO metrics VALUES (24)");
+            s.execute("SET search_path TO public");
+            s.execute("DISCARD ALL");
+            s.execute("INSERT INTO metrics VALUES (25)");
+        }
+        assertThat(PG.source().queryValue(db, "SELECT count(*) FROM s2.metrics WHERE v IN (23, 24, 25)"))
+                .isEqualTo("3");
+        assertThat(transactions()).isEmpty();
+    }
+
+    @Test
     void aSetSearchPathEarlierInTheSameQueryStringDecidesForTheStatementsAfterIt() throws SQLException {
         try (Connection c = connect("preferQueryMode", "simple"); Statement s = c.createStatement()) {
             s.execute("SET search_path TO s2; INSERT INTO metrics VALUES (30);"
