@@ -5,11 +5,14 @@ import java.util.Set;
 /**
  * Which target errors are worth retrying unchanged: the target or the connection went away, or the transaction lost
  * a race that the next attempt will probably win. Everything else (constraint violations, missing tables or columns,
- * bad values) would fail the same way again and goes to the divergence ledger.
+ * bad values) would fail the same way again and goes to the divergence ledger. A statement the target cancels
+ * ({@code 57014}, e.g. its {@code statement_timeout}) is ledgered too: the same statement would time out again and
+ * stop the mirror for good.
  */
 final class TransientErrors {
 
     private static final Set<String> CODES = Set.of(
+            "25006", // read_only_sql_transaction: a standby, or a primary during fail-over; it will take writes again
             "40001", // serialization_failure
             "40P01", // deadlock_detected
             "57P01", // admin_shutdown

@@ -325,6 +325,31 @@ class MirrorApplierIT {
     }
 
     @Test
+    void aReadOnlyTargetIsWaitedForNotLedgered() throws Exception {
+        // the table answers as a standby, or a primary being failed over, does; the ledger itself stays writable, so
+        // ledgering (the wrong reaction) would succeed and show
+        PG.target().execute(db, """
+                CREATE FUNCTION read_only() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'cannot execute INSERT in a read-only transaction'
+                      USING ERRCODE = 'read_only_sql_transaction'; END $$;
+                CREATE TRIGGER read_only BEFORE INSERT ON m FOR EACH ROW EXECUTE FUNCTION read_only();
+                """);
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            SpoolPosition last = f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (1, 'read-only')")));
+            try {
+                eventually("retries against the read-only target", () -> f.counter("tandem.mirror.retries") >= 2);
+                assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence")).isEqualTo("0");
+            } finally {
+                PG.target().execute(db, "DROP TRIGGER read_only ON m");
+            }
+            f.awaitApplied(last);
+        }
+        assertThat(PG.target().query(db, "SELECT id, v FROM m")).containsExactly(List.of("1", "read-only"));
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence")).isEqualTo("0");
+    }
+
+    @Test
     void rejectedTransactionsGoToTheLedgerAndTheMirrorMovesOn() throws Exception {
         PG.target().execute(db, "CREATE TABLE k (id int PRIMARY KEY)");
         try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {

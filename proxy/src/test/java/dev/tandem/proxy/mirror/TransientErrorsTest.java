@@ -9,7 +9,7 @@ class TransientErrorsTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"08006", "08001", "08P01", "40001", "40P01", "57P01", "57P02", "57P03", "53100", "53300",
-            "55P03"})
+            "55P03", "25006"})
     void retriesConnectionResourceAndConcurrencyErrors(String sqlState) {
         assertThat(TransientErrors.isTransient(sqlState)).isTrue();
     }
