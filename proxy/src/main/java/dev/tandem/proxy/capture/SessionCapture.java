@@ -241,6 +241,11 @@ public final class SessionCapture implements SessionTap {
             }
 
             @Override
+            public void undone(List<CapturedStatement> captured, String savepoint) {
+                releaseUndone(captured);
+            }
+
+            @Override
             public void ended(boolean committed) {
                 searchPath.transactionEnded(committed);
             }
@@ -414,6 +419,30 @@ public final class SessionCapture implements SessionTap {
         }
         reserved += bytes;
         return true;
+    }
+
+    /**
+     * ROLLBACK TO SAVEPOINT dropped these statements from the open transaction: their bytes no longer count, the rest
+     * of the transaction's still do. A statement whose data was not kept (over a limit) gives nothing back, and the
+     * transaction stays over its limit: ledgering it is safe, under-counting what it holds is not.
+     */
+    private void releaseUndone(List<CapturedStatement> undone) {
+        long bytes = 0;
+        for (CapturedStatement s : undone) {
+            bytes += heldBytes(s);
+        }
+        bytes = Math.min(bytes, reserved);
+        budget.release(bytes);
+        reserved -= bytes;
+        transactionBytes -= bytes;
+    }
+
+    /** What {@link #hold} counted for a statement whose data was kept (a COPY's text is not held). */
+    private static long heldBytes(CapturedStatement s) {
+        if (s instanceof CapturedStatement.Unreplayable) {
+            return 0;
+        }
+        return s instanceof CapturedStatement.Copy copy ? copy.payloadBytes() - copy.sql().length() : s.payloadBytes();
     }
 
     /** The open transaction ended: its captured bytes no longer count. */

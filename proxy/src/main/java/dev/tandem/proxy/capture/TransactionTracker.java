@@ -34,6 +34,10 @@ public final class TransactionTracker {
         default void discarded(List<CapturedStatement> statements, String why) {
         }
 
+        /** ROLLBACK TO SAVEPOINT undid these captured writes; the transaction and what came before stay. */
+        default void undone(List<CapturedStatement> statements, String savepoint) {
+        }
+
         /**
          * Any transaction ended, with or without captured writes: for the session state that follows transactions
          * (settings). {@code committed} is how the server treats settings: PREPARE TRANSACTION keeps them.
@@ -178,7 +182,7 @@ public final class TransactionTracker {
                     buffer.subList(sp.size(), buffer.size()).clear();
                     savepoints.subList(i + 1, savepoints.size()).clear();
                     if (!undone.isEmpty()) {
-                        listener.discarded(undone, "ROLLBACK TO SAVEPOINT " + name);
+                        listener.undone(undone, name);
                     }
                 } else {
                     savepoints.subList(i, savepoints.size()).clear();

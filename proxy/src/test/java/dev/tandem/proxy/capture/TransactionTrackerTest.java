@@ -15,6 +15,7 @@ class TransactionTrackerTest {
 
     private final List<String> committed = new ArrayList<>();
     private final List<String> discarded = new ArrayList<>();
+    private final List<String> undone = new ArrayList<>();
     private TransactionTracker tracker;
 
     @BeforeEach
@@ -28,6 +29,11 @@ class TransactionTrackerTest {
             @Override
             public void discarded(List<CapturedStatement> statements, String why) {
                 discarded.add(names(statements));
+            }
+
+            @Override
+            public void undone(List<CapturedStatement> statements, String savepoint) {
+                undone.add(savepoint + ":" + names(statements));
             }
         });
     }
@@ -126,6 +132,8 @@ class TransactionTrackerTest {
         ok("END", "COMMIT");
         tracker.ready('I');
         assertThat(committed).containsExactly("INSERT INTO m VALUES ('a'),INSERT INTO m VALUES ('d')");
+        assertThat(undone).containsExactly("s1:INSERT INTO m VALUES ('b'),INSERT INTO m VALUES ('c')");
+        assertThat(discarded).isEmpty();
     }
 
     @Test

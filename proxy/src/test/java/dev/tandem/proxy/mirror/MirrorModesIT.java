@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.Savepoint;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
@@ -217,6 +218,41 @@ class MirrorModesIT {
             assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence"
                     + " WHERE message LIKE '%mirror.max-captured-bytes%'")).isEqualTo("1");
         }
+    }
+
+    @Test
+    void rollingBackToASavepointGivesBackOnlyWhatCameAfterIt(@TempDir Path spool) throws Exception {
+        String db = freshDatabase("capture_savepoint");
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.m");
+             Connection c = proxy.connect();
+             PreparedStatement insert = c.prepareStatement("INSERT INTO m (id, pad) VALUES (?, ?)")) {
+            c.setAutoCommit(false);
+            for (int i = 1; i <= 50; i++) {
+                insert.setInt(1, i);
+                insert.setString(2, PAD);
+                insert.executeUpdate();
+            }
+            double kept = held(proxy);
+            assertThat(kept).isGreaterThan(50.0 * PAD.length());
+            Savepoint savepoint = c.setSavepoint();
+            for (int i = 51; i <= 100; i++) {
+                insert.setInt(1, i);
+                insert.setString(2, PAD);
+                insert.executeUpdate();
+            }
+            assertThat(held(proxy)).isEqualTo(2 * kept);
+            c.rollback(savepoint);
+            // the 50 rows before the savepoint are still held, and a loop of savepoints cannot grow the count
+            assertThat(held(proxy)).isEqualTo(kept);
+            c.commit();
+            proxy.awaitCaughtUp(Duration.ofSeconds(60));
+            assertThat(held(proxy)).isZero();
+        }
+        assertThat(PG.target().queryValue(db, "SELECT count(*) || ' ' || max(id) FROM m")).isEqualTo("50 50");
+    }
+
+    private static double held(RunningMirrorProxy proxy) {
+        return proxy.app.registry().get("tandem.capture.held.bytes").gauge().value();
     }
 
     @Test
