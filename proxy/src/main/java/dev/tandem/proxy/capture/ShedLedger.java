@@ -101,10 +101,11 @@ public final class ShedLedger implements AutoCloseable {
                 s.execute(TandemSchema.ddl());
             }
             c.setAutoCommit(false);
+            Set<TableName> tables = tableSet(gap.transaction());
             try (PreparedStatement insert = c.prepareStatement("INSERT INTO tandem.divergence (recorded_at, instance_id,"
                     + " database, session, table_schema, table_name, sqlstate, message, statement)"
                     + " VALUES (to_timestamp(? / 1000.0), ?, ?, ?, ?, ?, NULL, ?, NULL)")) {
-                for (TableName table : tableSet(gap.transaction())) {
+                for (TableName table : tables) {
                     insert.setLong(1, gap.transaction().committedAt());
                     insert.setString(2, instanceId);
                     insert.setString(3, gap.targetDatabase());
@@ -113,12 +114,15 @@ public final class ShedLedger implements AutoCloseable {
                     insert.setString(6, table.name());
                     insert.setString(7, "not mirrored: " + gap.reason() + " (committed on the source at this time)");
                     insert.addBatch();
-                    Counter.builder("tandem.ledger.entries").tag("table", table.toString()).tag("reason", "shed")
-                            .register(registry).increment();
                 }
                 insert.executeBatch();
             }
             c.commit();
+        }
+        // counted once committed: a write that fails is retried, and must not count its rows again
+        for (TableName table : tables) {
+            Counter.builder("tandem.ledger.entries").tag("table", table.toString()).tag("reason", "shed")
+                    .register(registry).increment();
         }
     }
 
