@@ -11,39 +11,40 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.TreeSet;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Committed source transactions the mirror could not keep (spool full in {@code shed} mode, or the spool failed):
  * each is written to the target's divergence ledger so {@code tandem-backfill repair} can re-copy, and is never lost
- * silently. Gaps wait in memory until the target takes them; the ledger rows carry the commit time so an operator
- * can find the range.
+ * silently. Gaps wait in memory until the target takes them, in {@link PendingGaps}: only what the ledger rows say
+ * (database, session, tables, reason, commit time), and past its cap one summary per table, since the target being
+ * down is exactly when shedding starts. The ledger rows carry the commit time so an operator can find the range.
  */
 public final class ShedLedger implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ShedLedger.class);
 
-    /** One transaction that did not reach the spool. */
-    record Gap(String targetDatabase, CapturedTransaction transaction, String reason) {
-    }
+    /** Entries per target transaction: a long backlog is written in a few round trips, not one per gap. */
+    private static final int ENTRIES_PER_WRITE = 1_000;
 
     private final TargetConfig target;
     private final String instanceId;
     private final MeterRegistry registry;
     private final Counter shed;
-    private final ConcurrentLinkedQueue<Gap> gaps = new ConcurrentLinkedQueue<>();
-    /** Gaps recorded and not yet in the ledger, including those being written right now. */
-    private final AtomicInteger unwritten = new AtomicInteger();
+    private final int maxEntries;
+    private final PendingGaps gaps;
     private final ScheduledExecutorService writer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "tandem-shed-ledger");
         t.setDaemon(true);
@@ -51,9 +52,16 @@ public final class ShedLedger implements AutoCloseable {
     });
 
     public ShedLedger(TargetConfig target, String instanceId, MeterRegistry registry, Duration flushInterval) {
+        this(target, instanceId, registry, flushInterval, PendingGaps.MAX_ENTRIES);
+    }
+
+    /** @param maxEntries shed transactions kept one entry each before further ones are summarised per table */
+    ShedLedger(TargetConfig target, String instanceId, MeterRegistry registry, Duration flushInterval, int maxEntries) {
         this.target = target;
         this.instanceId = instanceId;
         this.registry = registry;
+        this.maxEntries = maxEntries;
+        this.gaps = new PendingGaps(maxEntries);
         this.shed = Counter.builder("tandem.spool.shed.transactions")
                 .description("Committed transactions dropped because the spool was full (on-full: shed) or failed")
                 .register(registry);
@@ -63,86 +71,122 @@ public final class ShedLedger implements AutoCloseable {
 
     /** Records a transaction the spool did not take; returns at once (callers may be on an event loop). */
     public void record(CapturedTransaction tx, String reason) {
+        // counted here, once per transaction: ledger retries and summaries do not pass here again
         shed.increment();
-        unwritten.incrementAndGet();
-        gaps.add(new Gap(target.targetDatabase(tx.database()), tx, reason));
+        PendingGaps.Entry gap = PendingGaps.Entry.of(target.targetDatabase(tx.database()), tx, reason);
+        if (gaps.add(gap)) {
+            warnSummarising();
+        }
         log.error("a committed transaction of session {} ({} statement(s) into {}) was not spooled: {}; it is recorded in"
                 + " the divergence ledger for tandem-backfill repair", tx.sessionId(), tx.statements().size(),
-                tables(tx), reason);
+                gap.tables(), reason);
     }
 
-    public int waiting() {
-        return unwritten.get();
+    private void warnSummarising() {
+        log.warn("{} shed transactions are waiting for the target's divergence ledger: further ones are kept as one"
+                + " entry per table (count, first and last commit time) until the target takes the backlog",
+                maxEntries);
+    }
+
+    /** (transaction, table) pairs shed and not yet in the ledger, including those being written right now. */
+    public long waiting() {
+        return gaps.tableGaps();
     }
 
     /** Writes waiting gaps to the target; those it cannot write wait for the next round. */
     public synchronized void flush() {
-        List<Gap> batch = new ArrayList<>();
-        Gap g;
-        while ((g = gaps.poll()) != null) {
-            batch.add(g);
+        Map<String, List<PendingGaps.Entry>> byDatabase = new LinkedHashMap<>();
+        for (PendingGaps.Entry e : gaps.drain()) {
+            byDatabase.computeIfAbsent(e.targetDatabase(), db -> new ArrayList<>()).add(e);
         }
-        List<Gap> failed = new ArrayList<>();
-        for (Gap gap : batch) {
-            try {
-                write(gap);
-                unwritten.decrementAndGet();
-            } catch (SQLException e) {
-                failed.add(gap);
-                log.debug("cannot write a ledger entry to target database {} yet: {}", gap.targetDatabase(), e.getMessage());
-            }
+        List<PendingGaps.Entry> unwritten = new ArrayList<>();
+        byDatabase.forEach((database, entries) -> unwritten.addAll(write(database, entries)));
+        if (gaps.putBack(unwritten)) {
+            warnSummarising();
         }
-        gaps.addAll(failed);
     }
 
-    private void write(Gap gap) throws SQLException {
-        try (Connection c = ServerJdbc.target(target, gap.targetDatabase())) {
+    /** Writes one database's entries, a batch per transaction; returns those not written. */
+    private List<PendingGaps.Entry> write(String database, List<PendingGaps.Entry> entries) {
+        int done = 0;
+        try (Connection c = ServerJdbc.target(target, database)) {
             try (Statement s = c.createStatement()) {
                 s.execute(TandemSchema.ddl());
             }
             c.setAutoCommit(false);
-            Set<TableName> tables = tableSet(gap.transaction());
-            try (PreparedStatement insert = c.prepareStatement("INSERT INTO tandem.divergence (recorded_at, instance_id,"
-                    + " database, session, table_schema, table_name, sqlstate, message, statement)"
-                    + " VALUES (to_timestamp(? / 1000.0), ?, ?, ?, ?, ?, NULL, ?, NULL)")) {
-                for (TableName table : tables) {
-                    insert.setLong(1, gap.transaction().committedAt());
+            while (done < entries.size()) {
+                List<PendingGaps.Entry> batch =
+                        entries.subList(done, Math.min(entries.size(), done + ENTRIES_PER_WRITE));
+                insert(c, batch);
+                c.commit();
+                done += batch.size();
+                // counted once committed: a write that fails is retried, and must not count its rows again
+                for (PendingGaps.Entry e : batch) {
+                    gaps.written(e);
+                    for (TableName table : e.tables()) {
+                        Counter.builder("tandem.ledger.entries").tag("table", table.toString()).tag("reason", "shed")
+                                .register(registry).increment();
+                    }
+                }
+            }
+        } catch (SQLException e) {
+            log.debug("cannot write to the divergence ledger of target database {} yet ({} entries wait): {}",
+                    database, entries.size() - done, e.getMessage());
+        } catch (RuntimeException e) {
+            // the entries are out of PendingGaps now: a failure of any kind must put them back, not lose them
+            log.warn("writing to the divergence ledger of target database {} failed ({} entries wait)", database,
+                    entries.size() - done, e);
+        }
+        return entries.subList(done, entries.size());
+    }
+
+    private void insert(Connection c, List<PendingGaps.Entry> batch) throws SQLException {
+        try (PreparedStatement insert = c.prepareStatement("INSERT INTO tandem.divergence (recorded_at, instance_id,"
+                + " database, session, table_schema, table_name, sqlstate, message, statement)"
+                + " VALUES (to_timestamp(? / 1000.0), ?, ?, ?, ?, ?, NULL, ?, NULL)")) {
+            for (PendingGaps.Entry e : batch) {
+                for (TableName table : e.tables()) {
+                    insert.setLong(1, e.firstCommittedAt());
                     insert.setString(2, instanceId);
-                    insert.setString(3, gap.targetDatabase());
-                    insert.setString(4, Long.toString(gap.transaction().sessionId()));
+                    insert.setString(3, e.targetDatabase());
+                    insert.setString(4, e.session());
                     insert.setString(5, table.schema());
                     insert.setString(6, table.name());
-                    insert.setString(7, "not mirrored: " + gap.reason() + " (committed on the source at this time)");
+                    insert.setString(7, message(e));
                     insert.addBatch();
                 }
-                insert.executeBatch();
             }
-            c.commit();
-        }
-        // counted once committed: a write that fails is retried, and must not count its rows again
-        for (TableName table : tables) {
-            Counter.builder("tandem.ledger.entries").tag("table", table.toString()).tag("reason", "shed")
-                    .register(registry).increment();
+            insert.executeBatch();
         }
     }
 
-    private static Set<TableName> tableSet(CapturedTransaction tx) {
-        Set<TableName> tables = new LinkedHashSet<>();
-        tx.statements().forEach(s -> tables.add(s.table()));
-        return tables;
-    }
-
-    private static String tables(CapturedTransaction tx) {
-        return tableSet(tx).toString();
+    /** The ledger row's message; {@code recorded_at} holds the (first) commit time. */
+    private static String message(PendingGaps.Entry e) {
+        if (!e.summary()) {
+            return "not mirrored: " + e.reason() + " (committed on the source at this time)";
+        }
+        return "not mirrored: " + e.reason() + " (" + e.transactions() + " transaction(s) committed on the source from"
+                + " this time to " + Instant.ofEpochMilli(e.lastCommittedAt()) + ", summarised in one entry to bound"
+                + " the proxy's memory)";
     }
 
     @Override
     public void close() {
         writer.shutdown();
         flush();
-        if (!gaps.isEmpty()) {
-            log.error("{} committed transaction(s) that were not spooled could not be written to the divergence ledger"
-                    + " before shutdown; run tandem-backfill verify over the affected tables", gaps.size());
+        List<PendingGaps.Entry> left = gaps.drain();
+        if (!left.isEmpty()) {
+            Set<TableName> tables = new TreeSet<>(Comparator.comparing(TableName::toString));
+            long first = Long.MAX_VALUE;
+            long last = Long.MIN_VALUE;
+            for (PendingGaps.Entry e : left) {
+                tables.addAll(e.tables());
+                first = Math.min(first, e.firstCommittedAt());
+                last = Math.max(last, e.lastCommittedAt());
+            }
+            log.error("committed transactions that were not spooled could not be written to the divergence ledger"
+                    + " before shutdown; run tandem-backfill verify over {} from {} to {}", tables,
+                    Instant.ofEpochMilli(first), Instant.ofEpochMilli(last));
         }
     }
 }

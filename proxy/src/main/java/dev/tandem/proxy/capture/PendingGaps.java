@@ -1,0 +1,150 @@
+package dev.tandem.proxy.capture;
+
+import dev.tandem.protocol.sql.TableName;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Shed transactions whose divergence ledger rows the target has not taken yet, in bounded memory. The target being
+ * down is what fills the spool and starts the shedding, so gaps wait here as long as the outage lasts. An entry keeps
+ * only what its ledger rows say, never the statements or their data. Up to {@code maxEntries} transactions get an
+ * entry each; beyond that a transaction is merged into one summary per (target database, table) that counts
+ * transactions and keeps the first and last commit time, so the ledger still says "N transactions of this table between
+ * these times were shed" and none is dropped. Summaries are bounded by the number of mirrored tables.
+ *
+ * <p>Thread-safe: sessions add from their event loops, the ledger's writer drains and puts back.
+ */
+final class PendingGaps {
+
+    /** Transactions kept one entry each before further ones are summarised: a few MB at most. */
+    static final int MAX_ENTRIES = 10_000;
+
+    /**
+     * One shed transaction, or a summary of several on one table: one ledger row per table.
+     *
+     * @param session          the proxy's number for the client session, or null for a summary (several sessions)
+     * @param tables           the tables written, each once
+     * @param reason           why the spool did not take it (a summary keeps the first transaction's)
+     * @param transactions     how many transactions the entry stands for
+     * @param firstCommittedAt the earliest commit time (epoch milliseconds)
+     * @param lastCommittedAt  the latest commit time (epoch milliseconds)
+     */
+    record Entry(String targetDatabase, String session, List<TableName> tables, String reason, long transactions,
+                 long firstCommittedAt, long lastCommittedAt) {
+
+        Entry {
+            tables = List.copyOf(tables);
+        }
+
+        /** What the ledger needs of a transaction the spool did not take. */
+        static Entry of(String targetDatabase, CapturedTransaction tx, String reason) {
+            LinkedHashSet<TableName> tables = new LinkedHashSet<>();
+            tx.statements().forEach(s -> tables.add(s.table()));
+            return new Entry(targetDatabase, Long.toString(tx.sessionId()), List.copyOf(tables), reason, 1,
+                    tx.committedAt(), tx.committedAt());
+        }
+
+        boolean summary() {
+            return session == null;
+        }
+
+        /** Ledger rows still owed for this entry, counting a summary's transactions one by one. */
+        long tableGaps() {
+            return transactions * tables.size();
+        }
+
+        private Entry summaryOf(TableName table) {
+            return new Entry(targetDatabase, null, List.of(table), reason, transactions, firstCommittedAt,
+                    lastCommittedAt);
+        }
+
+        private static Entry merge(Entry a, Entry b) {
+            return new Entry(a.targetDatabase, null, a.tables, a.reason, a.transactions + b.transactions,
+                    Math.min(a.firstCommittedAt, b.firstCommittedAt), Math.max(a.lastCommittedAt, b.lastCommittedAt));
+        }
+    }
+
+    private record Key(String targetDatabase, TableName table) {
+    }
+
+    private final int maxEntries;
+    private final ArrayDeque<Entry> entries = new ArrayDeque<>();
+    private final Map<Key, Entry> summaries = new LinkedHashMap<>();
+    /**
+     * (transaction, table) pairs not in the ledger yet, including those being written: a transaction summarised into
+     * two tables' summaries is written twice, once per table, so transactions alone cannot say when all is written.
+     */
+    private long tableGaps;
+    /** Whether the cap was reached since the backlog was last empty: the caller warns once per backlog. */
+    private boolean summarising;
+
+    PendingGaps(int maxEntries) {
+        if (maxEntries < 0) {
+            throw new IllegalArgumentException("maxEntries must not be negative: " + maxEntries);
+        }
+        this.maxEntries = maxEntries;
+    }
+
+    /** Adds a shed transaction; true when it is the first one summarised since the backlog was last empty. */
+    synchronized boolean add(Entry gap) {
+        tableGaps += gap.tableGaps();
+        return offer(gap);
+    }
+
+    /** Takes every waiting entry for writing; each is later either {@link #written} or {@link #putBack}. */
+    synchronized List<Entry> drain() {
+        List<Entry> all = new ArrayList<>(entries.size() + summaries.size());
+        all.addAll(entries);
+        all.addAll(summaries.values());
+        entries.clear();
+        summaries.clear();
+        return all;
+    }
+
+    /** The target has the entry's rows. */
+    synchronized void written(Entry entry) {
+        tableGaps -= entry.tableGaps();
+        if (tableGaps == 0) {
+            summarising = false;
+        }
+    }
+
+    /**
+     * Entries the target could not take this round wait for the next; they count against the cap again, since new
+     * gaps may have filled it meanwhile. True when one is the first summarised since the backlog was last empty.
+     */
+    synchronized boolean putBack(List<Entry> unwritten) {
+        boolean first = false;
+        for (Entry e : unwritten) {
+            first |= offer(e);
+        }
+        return first;
+    }
+
+    /** (transaction, table) pairs whose ledger row is not written yet, including those being written now. */
+    synchronized long tableGaps() {
+        return tableGaps;
+    }
+
+    /** Entries waiting, summaries included: never more than the cap plus one per (database, table). */
+    synchronized int size() {
+        return entries.size() + summaries.size();
+    }
+
+    private boolean offer(Entry e) {
+        if (!e.summary() && entries.size() < maxEntries) {
+            entries.add(e);
+            return false;
+        }
+        for (TableName table : e.tables()) {
+            summaries.merge(new Key(e.targetDatabase(), table), e.summaryOf(table), Entry::merge);
+        }
+        boolean first = !summarising;
+        summarising = true;
+        return first;
+    }
+}

@@ -1,0 +1,100 @@
+package dev.tandem.proxy.capture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.protocol.sql.TableName;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class PendingGapsTest {
+
+    static final TableName A = new TableName("public", "a");
+    static final TableName B = new TableName("public", "b");
+    static final String FULL = "the spool was full (mirror.spool.on-full: shed)";
+
+    static CapturedTransaction tx(long session, long committedAt, TableName... tables) {
+        List<CapturedStatement> statements = new ArrayList<>();
+        for (TableName t : tables) {
+            statements.add(new CapturedStatement.Extended(t, 1, "INSERT INTO " + t + " VALUES ($1)", new int[] {17},
+                    new short[] {1}, new byte[][] {new byte[64 * 1024]}));
+            statements.add(new CapturedStatement.Copy(t, 1, "COPY " + t + " FROM STDIN",
+                    List.of(new byte[64 * 1024])));
+        }
+        return new CapturedTransaction("src", "app", session, List.of(), committedAt, statements);
+    }
+
+    static PendingGaps.Entry gap(long session, long committedAt, TableName... tables) {
+        return PendingGaps.Entry.of("tgt", tx(session, committedAt, tables), FULL);
+    }
+
+    @Test
+    void anEntryKeepsWhatTheLedgerRowsSayAndNotTheStatementsOrTheirData() {
+        // equality of the record is the proof: it has no component that could hold statement text or data
+        assertThat(gap(7, 1_000, A, B, A)).isEqualTo(
+                new PendingGaps.Entry("tgt", "7", List.of(A, B), FULL, 1, 1_000, 1_000));
+    }
+
+    @Test
+    void beyondTheCapTransactionsAreSummarisedPerTableWithCountAndCommitTimes() {
+        PendingGaps gaps = new PendingGaps(2);
+        assertThat(gaps.add(gap(1, 10, A))).isFalse();
+        assertThat(gaps.add(gap(2, 20, A))).isFalse();
+        assertThat(gaps.add(gap(3, 30, A, B))).as("the first summarised: time to warn").isTrue();
+        assertThat(gaps.add(gap(4, 40, A))).as("warned once").isFalse();
+        assertThat(gaps.add(gap(5, 50, B))).isFalse();
+
+        assertThat(gaps.size()).isEqualTo(4);
+        assertThat(gaps.tableGaps()).isEqualTo(6);
+        assertThat(gaps.drain()).containsExactly(
+                new PendingGaps.Entry("tgt", "1", List.of(A), FULL, 1, 10, 10),
+                new PendingGaps.Entry("tgt", "2", List.of(A), FULL, 1, 20, 20),
+                new PendingGaps.Entry("tgt", null, List.of(A), FULL, 2, 30, 40),
+                new PendingGaps.Entry("tgt", null, List.of(B), FULL, 2, 30, 50));
+    }
+
+    @Test
+    void memoryStaysBoundedByTheCapAndTheTablesHoweverLongTheTargetIsDown() {
+        PendingGaps gaps = new PendingGaps(10);
+        TableName[] tables = {A, B, new TableName("s", "c")};
+        for (int i = 0; i < 100_000; i++) {
+            gaps.add(gap(i, i, tables[i % 3]));
+        }
+        assertThat(gaps.size()).isEqualTo(10 + 3);
+        List<PendingGaps.Entry> all = gaps.drain();
+        assertThat(all.stream().mapToLong(PendingGaps.Entry::transactions).sum())
+                .as("every shed transaction is still counted in an entry").isEqualTo(100_000);
+    }
+
+    @Test
+    void entriesNotWrittenWaitForTheNextRoundAndCountAgainstTheCapAgain() {
+        PendingGaps gaps = new PendingGaps(2);
+        gaps.add(gap(1, 10, A));
+        gaps.add(gap(2, 20, B));
+        List<PendingGaps.Entry> round = gaps.drain();
+        // while the round is being written, new gaps fill the cap
+        gaps.add(gap(3, 30, A));
+        gaps.add(gap(4, 40, A));
+        gaps.written(round.get(0));
+        assertThat(gaps.putBack(round.subList(1, 2))).as("the put-back one is the first summarised").isTrue();
+
+        assertThat(gaps.tableGaps()).isEqualTo(3);
+        assertThat(gaps.drain()).containsExactly(
+                new PendingGaps.Entry("tgt", "3", List.of(A), FULL, 1, 30, 30),
+                new PendingGaps.Entry("tgt", "4", List.of(A), FULL, 1, 40, 40),
+                new PendingGaps.Entry("tgt", null, List.of(B), FULL, 1, 20, 20));
+    }
+
+    @Test
+    void aSummaryIsWrittenOncePerTableAndTheBacklogEmptiesOnlyWhenAllAre() {
+        PendingGaps gaps = new PendingGaps(0);
+        assertThat(gaps.add(gap(1, 10, A, B))).isTrue();
+        List<PendingGaps.Entry> summaries = gaps.drain();
+        assertThat(summaries).hasSize(2);
+        gaps.written(summaries.get(0));
+        assertThat(gaps.tableGaps()).as("B's row is still owed").isEqualTo(1);
+        gaps.written(summaries.get(1));
+        assertThat(gaps.tableGaps()).isZero();
+        assertThat(gaps.add(gap(2, 20, A))).as("a new backlog reaching the cap warns again").isTrue();
+    }
+}

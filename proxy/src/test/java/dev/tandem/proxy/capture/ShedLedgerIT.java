@@ -1,0 +1,74 @@
+package dev.tandem.proxy.capture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.protocol.sql.TableName;
+import dev.tandem.proxy.config.TargetConfig;
+import dev.tandem.proxy.config.TlsMode;
+import dev.tandem.testing.PostgresPairExtension;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Shed transactions reach the target's divergence ledger once it takes them, past the in-memory cap as one summary row
+ * per table, and each is counted once however many rounds the write takes.
+ */
+class ShedLedgerIT {
+
+    @RegisterExtension
+    static final PostgresPairExtension PG = PostgresPairExtension.embedded();
+
+    static final TableName A = new TableName("public", "a");
+    static final TableName B = new TableName("public", "b");
+    static final long T0 = 1_767_225_600_000L; // 2026-01-01T00:00:00Z
+    static final String FULL = "the spool was full (mirror.spool.on-full: shed)";
+
+    @Test
+    void pastTheCapTheLedgerGetsOneSummaryRowPerTableAndEveryTransactionIsCountedOnce() {
+        // the target database does not exist until the test creates it: the first round cannot write
+        String database = "shed_ledger_" + System.nanoTime();
+        TargetConfig target = new TargetConfig("127.0.0.1", PG.target().port(), PG.target().user(), "UNUSED",
+                Optional.empty(), TlsMode.DISABLE, Map.of("src", database), Duration.ofSeconds(5), Optional.empty());
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (ShedLedger ledger = new ShedLedger(target, "it", registry, Duration.ofHours(1), 2)) {
+            ledger.record(PendingGapsTest.tx(1, T0, A), FULL);
+            ledger.record(PendingGapsTest.tx(2, T0 + 1_000, A), FULL);
+            ledger.record(PendingGapsTest.tx(3, T0 + 2_000, A, B), FULL);
+            ledger.record(PendingGapsTest.tx(4, T0 + 3_000, A), FULL);
+            ledger.record(PendingGapsTest.tx(5, T0 + 4_000, B), FULL);
+
+            ledger.flush();
+            assertThat(ledger.waiting()).isEqualTo(6);
+            assertThat(ledgerEntries(registry)).as("nothing written, nothing counted").isZero();
+
+            PG.target().createDatabase(database);
+            ledger.flush();
+            assertThat(ledger.waiting()).isZero();
+            assertThat(PG.target().query(database, "SELECT coalesce(session, '-'), table_name,"
+                    + " (extract(epoch FROM recorded_at) * 1000)::bigint, message FROM tandem.divergence ORDER BY id"))
+                    .containsExactly(
+                            List.of("1", "a", Long.toString(T0),
+                                    "not mirrored: " + FULL + " (committed on the source at this time)"),
+                            List.of("2", "a", Long.toString(T0 + 1_000),
+                                    "not mirrored: " + FULL + " (committed on the source at this time)"),
+                            List.of("-", "a", Long.toString(T0 + 2_000), "not mirrored: " + FULL
+                                    + " (2 transaction(s) committed on the source from this time to"
+                                    + " 2026-01-01T00:00:03Z, summarised in one entry to bound the proxy's memory)"),
+                            List.of("-", "b", Long.toString(T0 + 2_000), "not mirrored: " + FULL
+                                    + " (2 transaction(s) committed on the source from this time to"
+                                    + " 2026-01-01T00:00:04Z, summarised in one entry to bound the proxy's memory)"));
+            assertThat(registry.get("tandem.spool.shed.transactions").counter().count()).isEqualTo(5);
+            assertThat(ledgerEntries(registry)).as("one per row, the failed round not counted").isEqualTo(4);
+        }
+    }
+
+    static double ledgerEntries(SimpleMeterRegistry registry) {
+        return registry.find("tandem.ledger.entries").counters().stream().mapToDouble(Counter::count).sum();
+    }
+}
