@@ -22,6 +22,8 @@ import java.util.TreeSet;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,6 +41,11 @@ public final class ShedLedger implements AutoCloseable {
     /** Entries per target transaction: a long backlog is written in a few round trips, not one per gap. */
     private static final int ENTRIES_PER_WRITE = 1_000;
 
+    private static final long NEVER_LOGGED = Long.MIN_VALUE;
+    private static final long LOG_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+    private final AtomicLong lastLogged = new AtomicLong(NEVER_LOGGED);
+    private final LongAdder unlogged = new LongAdder();
     private final TargetConfig target;
     private final String instanceId;
     private final MeterRegistry registry;
@@ -77,9 +84,17 @@ public final class ShedLedger implements AutoCloseable {
         if (gaps.add(gap)) {
             warnSummarising();
         }
+        long now = System.nanoTime();
+        long last = lastLogged.get();
+        if (last != NEVER_LOGGED && now - last < LOG_EVERY_NANOS || !lastLogged.compareAndSet(last, now)) {
+            // a full spool sheds every transaction: one line per interval says as much as one per transaction
+            unlogged.increment();
+            return;
+        }
+        long others = unlogged.sumThenReset();
         log.error("a committed transaction of session {} ({} statement(s) into {}) was not spooled: {}; it is recorded in"
-                + " the divergence ledger for tandem-backfill repair", tx.sessionId(), tx.statements().size(),
-                gap.tables(), reason);
+                + " the divergence ledger for tandem-backfill repair{}", tx.sessionId(), tx.statements().size(),
+                gap.tables(), reason, others == 0 ? "" : " (and " + others + " more since the last such message)");
     }
 
     private void warnSummarising() {
