@@ -45,11 +45,28 @@ public final class Spool implements AutoCloseable {
     /**
      * Opens the spool in {@code settings.dir()}, creating it if needed, and recovers it: a record torn by a crash at
      * the end of the newest segment is cut off ({@link #tornTail()}); appends continue after the last valid record.
+     * Which proxy instance the directory belongs to is neither checked nor recorded: the proxy opens its spool with
+     * {@link #open(SpoolSettings, String)}.
      *
      * @throws SpoolCorruptedException when a segment is damaged anywhere but at its end
      * @throws SpoolException          when the directory is in use by another spool or cannot be used
      */
     public static Spool open(SpoolSettings settings) {
+        return open(settings, Optional.empty());
+    }
+
+    /**
+     * Opens the spool as {@link #open(SpoolSettings)} does, for the proxy instance {@code instanceId}: a directory that
+     * another instance wrote and that still holds records is refused, because the target keys what it applied by
+     * instance id and would apply those records again ({@link SpoolOwner}).
+     *
+     * @throws SpoolOwnerMismatchException when another instance's records are in the directory
+     */
+    public static Spool open(SpoolSettings settings, String instanceId) {
+        return open(settings, Optional.of(instanceId));
+    }
+
+    private static Spool open(SpoolSettings settings, Optional<String> instanceId) {
         SpoolDirectory directory;
         try {
             directory = SpoolDirectory.open(settings.dir());
@@ -58,6 +75,10 @@ public final class Spool implements AutoCloseable {
         }
         try {
             TailRecovery.Result recovered = TailRecovery.recover(directory, settings.fsync() != FsyncPolicy.NEVER);
+            if (instanceId.isPresent()) {
+                // before the writer starts a segment and before anything reads or acknowledges a record
+                SpoolOwner.claim(directory, instanceId.get(), holdsRecords(recovered));
+            }
             Spool spool = new Spool(settings, directory, new SegmentCatalog(), recovered);
             LOG.info("spool {} opened: {} segments, next sequence {}", directory.path(), spool.catalog.count(),
                     recovered.nextSequence());
@@ -73,6 +94,10 @@ public final class Spool implements AutoCloseable {
             }
             throw new SpoolException("cannot recover spool in " + settings.dir() + ": " + e.getMessage(), e);
         }
+    }
+
+    private static boolean holdsRecords(TailRecovery.Result recovered) {
+        return recovered.segments().stream().anyMatch(s -> s.size() > RecordFormat.SEGMENT_HEADER_BYTES);
     }
 
     public SpoolSettings settings() {

@@ -8,6 +8,7 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
@@ -121,6 +122,24 @@ final class SpoolDirectory implements AutoCloseable {
             channel.close();
             throw e;
         }
+    }
+
+    /**
+     * Replaces the small file {@code name} with {@code content} through a temporary file and a rename, so a crash
+     * leaves the old content or the new one, never a torn file.
+     */
+    void replaceFile(String name, byte[] content) throws IOException {
+        Path temporary = dir.resolve(name + ".tmp");
+        try (FileChannel channel = FileChannel.open(temporary, Set.of(StandardOpenOption.CREATE,
+                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE), fileAttributes(posix))) {
+            ByteBuffer buffer = ByteBuffer.wrap(content);
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+            channel.force(true);
+        }
+        Files.move(temporary, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        forceDirectory();
     }
 
     void delete(Segment segment) throws IOException {
