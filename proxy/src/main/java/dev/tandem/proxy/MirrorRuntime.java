@@ -59,7 +59,8 @@ final class MirrorRuntime implements AutoCloseable {
 
     MirrorRuntime(ProxyConfig config, MeterRegistry registry) {
         this.config = config;
-        this.spool = Spool.open(spoolSettings(config.mirror().spool()));
+        // refuses another instance's spool: the applier would find no progress for this id and apply it again
+        this.spool = Spool.open(spoolSettings(config.mirror().spool()), config.instanceId());
         spool.tornTail().ifPresent(t -> log.warn("spool recovery: {}", t));
         this.applier = new MirrorApplier(spool, MirrorSettings.from(config), registry);
         this.shed = new ShedLedger(config.target(), config.instanceId(), registry, Duration.ofSeconds(5));

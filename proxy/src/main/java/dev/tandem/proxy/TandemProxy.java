@@ -5,6 +5,7 @@ import dev.tandem.proxy.config.ProxyConfig;
 import dev.tandem.proxy.config.ProxyOptions;
 import dev.tandem.proxy.demo.DemoCommand;
 import dev.tandem.proxy.relay.Transport;
+import dev.tandem.proxy.spool.SpoolOwnerMismatchException;
 import io.netty.util.ResourceLeakDetector;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -49,7 +50,14 @@ public final class TandemProxy implements Callable<Integer> {
             System.err.println("tandem-proxy: --io-threads must be 0 (default) or more, not " + ioThreads);
             return 2;
         }
-        ProxyApplication app = new ProxyApplication(config).ioThreads(ioThreads).start(chosen);
+        ProxyApplication app;
+        try {
+            app = new ProxyApplication(config).ioThreads(ioThreads).start(chosen);
+        } catch (SpoolOwnerMismatchException e) {
+            // instance-id and mirror.spool.dir do not fit together: a configuration error, not a failure while running
+            System.err.println("tandem-proxy: " + e.getMessage());
+            return 2;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             app.close();

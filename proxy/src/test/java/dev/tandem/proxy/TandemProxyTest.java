@@ -1,0 +1,54 @@
+package dev.tandem.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.proxy.spool.Spool;
+import dev.tandem.proxy.spool.SpoolSettings;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** Start-up failures of the command that need no database: they are reported before anything connects. */
+class TandemProxyTest {
+
+    @TempDir
+    Path spool;
+
+    @Test
+    @Timeout(value = 30, unit = TimeUnit.SECONDS) // a proxy that starts anyway would wait for a stop signal
+    void anotherInstancesSpoolWithRecordsIsAConfigurationError() {
+        try (Spool written = Spool.open(SpoolSettings.defaults(spool), "proxy-a")) {
+            written.writer().append("a committed transaction".getBytes(StandardCharsets.UTF_8)).join();
+        }
+
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        PrintStream original = System.err;
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        int code;
+        try {
+            // nothing listens on port 1: the refusal must come before the proxy connects anywhere
+            code = new CommandLine(new TandemProxy()).setErr(new PrintWriter(new StringWriter())).execute(
+                    "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
+                    "--source", "127.0.0.1:1", "--target", "127.0.0.1:1", "--mirror-mode", "async",
+                    "--spool-dir", spool.toString(), "--instance-id", "proxy-b");
+        } finally {
+            System.setErr(original);
+        }
+
+        assertThat(code).isEqualTo(2);
+        assertThat(captured.toString(StandardCharsets.UTF_8).strip())
+                .startsWith("tandem-proxy: spool directory " + spool.toAbsolutePath()
+                        + " was written by instance-id 'proxy-a'")
+                .contains("this proxy is instance-id 'proxy-b'", "--instance-id proxy-a", "--spool-dir")
+                .doesNotContain("Exception")
+                .hasLineCount(1);
+    }
+}
