@@ -75,6 +75,8 @@ class DockerFilesTest {
         assertThat(RepositoryFiles.root().resolve(proxy.path("build").path("dockerfile").asText())).isRegularFile();
         assertThat(texts(proxy.path("ports"))).containsExactlyInAnyOrder("127.0.0.1:6432:6432",
                 "127.0.0.1:" + AdminConfig.DEFAULT_PORT + ":" + AdminConfig.DEFAULT_PORT);
+        assertThat(proxy.path("hostname").asText())
+                .as("the spool volume outlives the container; the instance id ($HOSTNAME) must too").isNotEmpty();
         assertThat(proxy.path("environment").has("TANDEM_ADMIN_TOKEN")).isTrue();
         assertThat(proxy.path("environment").path("TANDEM_ADMIN_TOKEN").asText())
                 .as("the admin token defaults to empty (disabled), never to a known secret").isEqualTo("${TANDEM_ADMIN_TOKEN:-}");
