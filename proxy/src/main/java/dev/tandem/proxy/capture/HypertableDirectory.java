@@ -31,7 +31,9 @@ public final class HypertableDirectory implements AutoCloseable {
     private final TargetCatalogCache<Set<TableName>> cache;
 
     public HypertableDirectory(TargetConfig target, Duration refresh) {
-        this.cache = new TargetCatalogCache<>("hypertables", target, refresh, Set.of(), HypertableDirectory::load,
+        // null until the first look-up succeeds: "no hypertables" and "not known yet" must not look alike, or rows
+        // written before the first answer would be dropped instead of decided later
+        this.cache = new TargetCatalogCache<>("hypertables", target, refresh, null, HypertableDirectory::load,
                 this::loaded);
     }
 
@@ -60,12 +62,12 @@ public final class HypertableDirectory implements AutoCloseable {
         }
     }
 
-    /** The hypertables of the target database that mirrors {@code sourceDatabase}; empty until the first look-up. */
+    /** The hypertables of the target database that mirrors {@code sourceDatabase}; null until first looked up. */
     public Supplier<Set<TableName>> forSourceDatabase(String sourceDatabase) {
         return cache.forSourceDatabase(sourceDatabase);
     }
 
-    /** Looks the hypertables up now; blocking, for tests and start-up checks. */
+    /** Looks the hypertables up now; blocking, for tests and start-up checks. Null when the look-up failed. */
     public Set<TableName> lookUpNow(String sourceDatabase) {
         return cache.lookUpNow(sourceDatabase);
     }

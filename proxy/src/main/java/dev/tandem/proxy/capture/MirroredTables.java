@@ -15,10 +15,24 @@ import java.util.function.Supplier;
  */
 public final class MirroredTables {
 
+    /** Whether the mirror copies a table. */
+    public enum Mirroring {
+        MIRRORED,
+        NOT_MIRRORED,
+        /**
+         * Hypertables are the default set and the target's list of them is not known yet (the proxy just started, or
+         * the target has not answered since it first saw the database): captured, and decided once the list is known.
+         */
+        UNCONFIRMED
+    }
+
     private final TableFilter filter;
     private final Supplier<Set<TableName>> hypertables;
 
-    /** @param hypertables the target's hypertables, kept fresh by the caller; used when the filter includes them */
+    /**
+     * @param hypertables the target's hypertables, kept fresh by the caller; null until first known. Used when the
+     *                    filter includes them
+     */
     public MirroredTables(TableFilter filter, Supplier<Set<TableName>> hypertables) {
         this.filter = filter;
         this.hypertables = hypertables;
@@ -37,8 +51,27 @@ public final class MirroredTables {
     }
 
     /** @param table resolved (schema not null) */
+    public Mirroring mirroring(TableName table) {
+        if (!filter.includesHypertables()) {
+            return filter.mirrors(table.schema(), table.name(), false) ? Mirroring.MIRRORED : Mirroring.NOT_MIRRORED;
+        }
+        if (!filter.mirrors(table.schema(), table.name(), true)) {
+            return Mirroring.NOT_MIRRORED; // excluded whatever the target says
+        }
+        Set<TableName> known = hypertables.get();
+        if (known == null) {
+            return Mirroring.UNCONFIRMED;
+        }
+        return known.contains(table) ? Mirroring.MIRRORED : Mirroring.NOT_MIRRORED;
+    }
+
+    /** Whether the target's catalog decides (hypertables are the default set), so an answer may change. */
+    public boolean decidedByTarget() {
+        return filter.includesHypertables();
+    }
+
+    /** Mirrored for sure (not only perhaps): what counting writes the mirror does not replay goes by. */
     public boolean isMirrored(TableName table) {
-        boolean hypertable = filter.includesHypertables() && hypertables.get().contains(table);
-        return filter.mirrors(table.schema(), table.name(), hypertable);
+        return mirroring(table) == Mirroring.MIRRORED;
     }
 }

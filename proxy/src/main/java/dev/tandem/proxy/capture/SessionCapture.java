@@ -22,6 +22,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -477,7 +478,7 @@ public final class SessionCapture implements SessionTap {
             return null;
         }
         TableName table = tables.resolve(s.table(), effectiveSearchPath());
-        return tables.isMirrored(table) ? table : null;
+        return tables.mirroring(table) != MirroredTables.Mirroring.NOT_MIRRORED ? table : null;
     }
 
     private void checkReplayable(Capture c) {
@@ -761,8 +762,28 @@ public final class SessionCapture implements SessionTap {
 
     private void commit(List<CapturedStatement> captured) {
         releaseHeld();
+        List<CapturedStatement> kept = captured;
+        Set<TableName> unconfirmed = Set.of();
+        if (tables.decidedByTarget()) {
+            // what was captured while the target's hypertables were not known is decided now if they are, else by
+            // the applier
+            kept = new ArrayList<>(captured.size());
+            unconfirmed = new HashSet<>();
+            for (CapturedStatement s : captured) {
+                MirroredTables.Mirroring now = tables.mirroring(s.table());
+                if (now != MirroredTables.Mirroring.NOT_MIRRORED) {
+                    kept.add(s);
+                }
+                if (now == MirroredTables.Mirroring.UNCONFIRMED) {
+                    unconfirmed.add(s.table());
+                }
+            }
+            if (kept.isEmpty()) {
+                return;
+            }
+        }
         CapturedTransaction tx = new CapturedTransaction(context.database(), context.user(), context.sessionId(),
-                effectiveSearchPath(), System.currentTimeMillis(), captured);
+                effectiveSearchPath(), System.currentTimeMillis(), kept, unconfirmed);
         lastCommit = sink.committed(tx);
     }
 

@@ -25,6 +25,11 @@ import org.slf4j.LoggerFactory;
 final class TargetCatalogCache<T> implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(TargetCatalogCache.class);
+    /**
+     * Until a database's first answer its rows may be captured only provisionally (hypertables), so a failing
+     * look-up is tried again well before the regular refresh.
+     */
+    private static final long RETRY_MILLIS = 5_000;
 
     /** Reads the fact from one target database. */
     interface Loader<T> {
@@ -45,7 +50,7 @@ final class TargetCatalogCache<T> implements AutoCloseable {
 
     /**
      * @param what     what is looked up, for thread names and warnings ("hypertables", "column defaults")
-     * @param empty    the answer until the first look-up succeeds
+     * @param empty    the answer until the first look-up succeeds (may be null)
      * @param onLoaded told each successful answer (database, value), on the refresher thread
      */
     TargetCatalogCache(String what, TargetConfig target, Duration refresh, T empty, Loader<T> loader,
@@ -67,7 +72,7 @@ final class TargetCatalogCache<T> implements AutoCloseable {
     Supplier<T> forSourceDatabase(String sourceDatabase) {
         String database = target.targetDatabase(sourceDatabase);
         if (watched.add(database)) {
-            refresher.scheduleWithFixedDelay(() -> lookUp(database), 0, refresh.toMillis(), TimeUnit.MILLISECONDS);
+            refresher.execute(() -> keepLookingUp(database));
         }
         return () -> byDatabase.getOrDefault(database, empty);
     }
@@ -79,18 +84,29 @@ final class TargetCatalogCache<T> implements AutoCloseable {
         return byDatabase.getOrDefault(database, empty);
     }
 
-    private void lookUp(String database) {
+    /** Looks up, then again after {@code refresh}, or sooner while the look-ups fail. */
+    private void keepLookingUp(String database) {
+        long next = lookUp(database) ? refresh.toMillis() : Math.min(refresh.toMillis(), RETRY_MILLIS);
+        if (!refresher.isShutdown()) {
+            refresher.schedule(() -> keepLookingUp(database), next, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** True when the look-up succeeded. */
+    private boolean lookUp(String database) {
         try (Connection c = ServerJdbc.target(target, database)) {
             T value = loader.load(c);
             byDatabase.put(database, value);
             failing.remove(database);
             onLoaded.accept(database, value);
+            return true;
         } catch (SQLException e) {
             if (failing.add(database)) {
                 log.warn("cannot look up the {} of target database {} at {}:{}: {} (SQLSTATE {}); retrying every {} s",
                         what, database, target.host(), target.port(), e.getMessage(), e.getSQLState(),
-                        refresh.toSeconds());
+                        Math.min(refresh.toMillis(), RETRY_MILLIS) / 1000.0);
             }
+            return false;
         }
     }
 

@@ -5,7 +5,9 @@ import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The spool's record payload: a {@link CapturedTransaction} in a small versioned binary form. Parameter and COPY bytes
@@ -13,8 +15,12 @@ import java.util.List;
  */
 public final class TransactionCodec {
 
-    /** 2 adds, after the statements, each statement's search_path (version 1 records are still read). */
-    private static final byte VERSION = 2;
+    /**
+     * 2 adds, after the statements, each statement's search_path; 3 adds after those the unconfirmed tables. Records
+     * of versions 1 and 2 are still read.
+     */
+    private static final byte VERSION = 3;
+    private static final byte VERSION_WITHOUT_UNCONFIRMED = 2;
     private static final byte VERSION_WITHOUT_PATHS = 1;
     private static final byte SIMPLE = 'Q';
     private static final byte EXTENDED = 'B';
@@ -53,6 +59,13 @@ public final class TransactionCodec {
             strings.add(text);
             size += statementSize(s, text);
         }
+        List<byte[][]> unconfirmed = new ArrayList<>(tx.unconfirmed().size());
+        size += 4;
+        for (TableName table : tx.unconfirmed()) {
+            byte[][] name = {utf8(table.schema()), utf8(table.name())};
+            unconfirmed.add(name);
+            size += sized(name[0]) + sized(name[1]);
+        }
         if (size > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("transaction of " + size + " bytes is too large for one spool record");
         }
@@ -75,6 +88,11 @@ public final class TransactionCodec {
                     putBytes(out, schema);
                 }
             }
+        }
+        out.putInt(unconfirmed.size());
+        for (byte[][] name : unconfirmed) {
+            putBytes(out, name[0]);
+            putBytes(out, name[1]);
         }
         return out.array();
     }
@@ -153,7 +171,7 @@ public final class TransactionCodec {
         try {
             ByteBuffer in = ByteBuffer.wrap(record);
             byte version = in.get();
-            if (version != VERSION && version != VERSION_WITHOUT_PATHS) {
+            if (version != VERSION && version != VERSION_WITHOUT_UNCONFIRMED && version != VERSION_WITHOUT_PATHS) {
                 throw new IllegalArgumentException("spool record version " + version + " is not supported (expected "
                         + VERSION + "): was the spool written by another Tandem version?");
             }
@@ -171,7 +189,7 @@ public final class TransactionCodec {
             for (int i = 0; i < count; i++) {
                 statements.add(readStatement(in));
             }
-            if (version == VERSION) {
+            if (version != VERSION_WITHOUT_PATHS) {
                 for (int i = 0; i < count; i++) {
                     int schemas = in.getInt();
                     if (schemas >= 0) {
@@ -190,7 +208,14 @@ public final class TransactionCodec {
                     }
                 }
             }
-            return new CapturedTransaction(database, user, sessionId, path, committedAt, statements);
+            Set<TableName> unconfirmed = new HashSet<>();
+            if (version == VERSION) {
+                int tables = count(in, 8);
+                for (int i = 0; i < tables; i++) {
+                    unconfirmed.add(new TableName(readString(in), readString(in)));
+                }
+            }
+            return new CapturedTransaction(database, user, sessionId, path, committedAt, statements, unconfirmed);
         } catch (BufferUnderflowException e) {
             throw new IllegalArgumentException("truncated spool record", e);
         }

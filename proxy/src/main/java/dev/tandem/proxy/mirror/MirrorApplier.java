@@ -20,6 +20,7 @@ import io.netty.util.concurrent.Future;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -124,6 +125,8 @@ public final class MirrorApplier implements AutoCloseable {
     private final TargetConnector connector;
     private final Map<String, TargetSession> sessions = new ConcurrentHashMap<>();
     private final InsertCoalescer coalescer = new InsertCoalescer();
+    /** Database and table of unconfirmed tables found not to be hypertables, each logged once. */
+    private final Set<String> notHypertables = new HashSet<>();
     private final TypeRemapper typeRemapper;
     private final ConcurrentSkipListMap<Long, CompletableFuture<Void>> bySequence = new ConcurrentSkipListMap<>();
     private final ConcurrentSkipListMap<SpoolPosition, CompletableFuture<Void>> byPosition =
@@ -429,7 +432,7 @@ public final class MirrorApplier implements AutoCloseable {
     private void applyInOrder(TargetSession session, List<Member> queued) {
         List<Member> pending = new ArrayList<>(queued.size());
         for (Member m : queued) {
-            pending.add(new Member(m.record(), typeRemapper.remap(m.tx(), session)));
+            pending.add(new Member(m.record(), typeRemapper.remap(confirmed(m.tx(), session), session)));
         }
         int i = 0;
         while (i < pending.size()) {
@@ -447,6 +450,27 @@ public final class MirrorApplier implements AutoCloseable {
             applyGroup(session, pending.subList(i, end), true);
             i = end;
         }
+    }
+
+    /**
+     * The transaction with only the statements the target mirrors: a table the proxy could not confirm when the
+     * transaction committed (it did not know the target's hypertables yet) is kept only if it is a hypertable here.
+     */
+    private CapturedTransaction confirmed(CapturedTransaction tx, TargetSession session) {
+        if (tx.unconfirmed().isEmpty()) {
+            return tx;
+        }
+        List<CapturedStatement> kept = new ArrayList<>(tx.statements().size());
+        for (CapturedStatement s : tx.statements()) {
+            if (!tx.unconfirmed().contains(s.table()) || session.isHypertable(s.table())) {
+                kept.add(s);
+            } else if (notHypertables.add(session.database() + "\0" + s.table())) {
+                LOG.info("mirror: {} is not a hypertable of target database {}: its rows written before the proxy knew"
+                        + " the target's hypertables are not mirrored (as none of its rows are)", s.table(),
+                        session.database());
+            }
+        }
+        return tx.confirmed(kept);
     }
 
     /**

@@ -46,6 +46,10 @@ final class TargetSession {
     private final Map<TableName, TimeColumns.Column> timeColumns = new HashMap<>();
     /** Per table without a known time column: when that was last asked ({@link System#nanoTime()}). */
     private final Map<TableName, Long> timeColumnsMissing = new HashMap<>();
+    /** Per table asked about: whether it is a TimescaleDB hypertable of this database. */
+    private final Map<TableName, Boolean> hypertables = new HashMap<>();
+    /** Whether this database has TimescaleDB's catalog views; null until asked. */
+    private Boolean timescale;
     /** The database's dual-write mark as a timestamptz literal, or null; and when it was read. */
     private String markLiteral;
     private long markReadAt = Long.MIN_VALUE;
@@ -161,6 +165,36 @@ final class TargetSession {
             timeColumnsMissing.put(table, now);
         }
         return found;
+    }
+
+    /**
+     * Whether the table is a TimescaleDB hypertable of this database (false without TimescaleDB): asked once per
+     * connection and table. Only transactions captured before the proxy knew the hypertables ask.
+     */
+    boolean isHypertable(TableName table) {
+        Boolean known = hypertables.get(table);
+        if (known != null) {
+            return known;
+        }
+        if (timescale == null) {
+            timescale = "true".equals(answer(table, "SELECT (to_regclass('timescaledb_information.hypertables')"
+                    + " IS NOT NULL)::text"));
+        }
+        boolean hypertable = timescale && "true".equals(answer(table, "SELECT EXISTS (SELECT 1 FROM"
+                + " timescaledb_information.hypertables WHERE hypertable_schema = $1 AND hypertable_name = $2)::text",
+                table.schema(), table.name()));
+        hypertables.put(table, hypertable);
+        return hypertable;
+    }
+
+    /** The one value a catalog query answers; a failure is retried like a lost connection, never taken as "no". */
+    private String answer(TableName table, String sql, String... parameters) {
+        List<String> row = queryRow(sql, parameters);
+        if (row == null) {
+            throw new IllegalStateException("target database " + database + " did not answer whether " + table
+                    + " is a hypertable");
+        }
+        return row.get(0);
     }
 
     /** The quoted time column to count late rows of {@code table} by: only a timestamptz one. */

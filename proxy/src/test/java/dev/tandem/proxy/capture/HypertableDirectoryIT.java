@@ -40,6 +40,15 @@ class HypertableDirectoryIT {
     }
 
     @Test
+    void aTargetThatDoesNotAnswerLeavesTheHypertablesUnknownNotEmpty() {
+        try (HypertableDirectory dir = new HypertableDirectory(target(Map.of("app", "no_such_database")),
+                Duration.ofMinutes(1))) {
+            assertThat(dir.lookUpNow("app")).isNull();
+            assertThat(dir.forSourceDatabase("app").get()).isNull();
+        }
+    }
+
+    @Test
     void aDatabaseWithoutTimescaleHasNoHypertablesAndTheMappingIsFollowed() {
         String db = PG.pair().freshDatabase("plain");
         try (HypertableDirectory dir = new HypertableDirectory(target(Map.of("app", db)), Duration.ofMinutes(1))) {

@@ -26,6 +26,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -277,6 +278,40 @@ class SessionCaptureIT {
         }
         assertThat(PG.source().queryValue(db, "SELECT count(*) FROM s2.metrics WHERE v IN (20, 21)")).isEqualTo("2");
         assertThat(transactions()).containsExactly(List.of("INSERT INTO metrics (v) VALUES (22):1"));
+    }
+
+    @Test
+    void withHypertablesAsTheDefaultWritesBeforeTheTargetAnsweredAreCapturedAndDecidedAtCommit() throws Exception {
+        AtomicReference<Set<TableName>> hypertables = new AtomicReference<>(); // null: the target has not answered
+        MirroredTables tables = new MirroredTables(TableFilter.allHypertables(), hypertables::get);
+        List<CapturedTransaction> seen = new CopyOnWriteArrayList<>();
+        ProxyServer own = new ProxyServer(RelaySettings.plain(new InetSocketAddress("127.0.0.1", 0),
+                new InetSocketAddress("127.0.0.1", PG.source().port())), new RelayMetrics(new SimpleMeterRegistry()),
+                ctx -> new SessionCapture(ctx, tables, Map::of, new CaptureMetrics(new SimpleMeterRegistry()), tx -> {
+                    seen.add(tx);
+                    return CompletableFuture.completedFuture(null);
+                }, 1 << 20, CaptureBudget.unlimited(), false)).start();
+        TableName metrics = new TableName("public", "metrics");
+        TableName other = new TableName("public", "other");
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + own.address().getPort()
+                + "/" + db, "postgres", ""); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO metrics (v) VALUES (1)");
+            s.execute("INSERT INTO other VALUES (1)");
+            c.setAutoCommit(false);
+            s.execute("INSERT INTO metrics (v) VALUES (2)");
+            s.execute("INSERT INTO other VALUES (2)");
+            hypertables.set(Set.of(metrics)); // the answer comes before the commit
+            c.commit();
+            c.setAutoCommit(true);
+            s.execute("INSERT INTO other VALUES (3)");
+        } finally {
+            own.close(Duration.ofSeconds(2));
+        }
+        assertThat(seen).extracting(tx -> tx.statements().stream().map(CapturedStatement::sql).toList())
+                .containsExactly(List.of("INSERT INTO metrics (v) VALUES (1)"), List.of("INSERT INTO other VALUES (1)"),
+                        List.of("INSERT INTO metrics (v) VALUES (2)"));
+        assertThat(seen).extracting(CapturedTransaction::unconfirmed)
+                .containsExactly(Set.of(metrics), Set.of(other), Set.of());
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.tandem.protocol.sql.TableName;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class TransactionCodecTest {
@@ -21,13 +22,29 @@ class TransactionCodecTest {
         assertThat(back.statements()).extracting(CapturedStatement::searchPath)
                 .containsExactly(List.of("s2", "Odd"), List.of(), null);
 
-        // version 1: the same layout without the trailing paths (-1 each for "not recorded")
+        // version 2: the same layout without the trailing unconfirmed tables (a count of 0 here); version 1 also
+        // without the statements' paths before them (-1 each for "not recorded")
         CapturedTransaction unrecorded = new CapturedTransaction("app", "writer", 7, List.of("x"), 1L,
                 List.of(new CapturedStatement.Simple(t, 1, "INSERT INTO m VALUES (3)")));
-        byte[] v2 = TransactionCodec.encode(unrecorded);
-        byte[] v1 = java.util.Arrays.copyOf(v2, v2.length - 4);
+        byte[] v3 = TransactionCodec.encode(unrecorded);
+        byte[] v2 = java.util.Arrays.copyOf(v3, v3.length - 4);
+        v2[0] = 2;
+        assertThat(TransactionCodec.decode(v2)).isEqualTo(unrecorded);
+        byte[] v1 = java.util.Arrays.copyOf(v3, v3.length - 8);
         v1[0] = 1;
         assertThat(TransactionCodec.decode(v1)).isEqualTo(unrecorded);
+    }
+
+    @Test
+    void keepsTheTablesNotYetConfirmedAsMirrored() {
+        TableName m = new TableName("public", "m");
+        TableName other = new TableName("Odd Schema", "other");
+        CapturedTransaction tx = new CapturedTransaction("app", "writer", 7, List.of(), 1L, List.of(
+                new CapturedStatement.Simple(m, 1, "INSERT INTO m VALUES (1)"),
+                new CapturedStatement.Simple(other, 1, "INSERT INTO \"Odd Schema\".other VALUES (2)")),
+                Set.of(m, other));
+        assertThat(TransactionCodec.decode(TransactionCodec.encode(tx))).isEqualTo(tx);
+        assertThat(tx.confirmed(tx.statements().subList(0, 1)).unconfirmed()).isEmpty();
     }
 
     @Test

@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.capture.CapturedStatement;
+import dev.tandem.proxy.capture.CapturedTransaction;
 import dev.tandem.proxy.spool.SpoolPosition;
 import dev.tandem.testing.PostgresPairExtension;
 import java.io.ByteArrayOutputStream;
@@ -24,6 +25,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -322,6 +324,31 @@ class MirrorApplierIT {
         }
         assertThat(PG.target().query(db, "SELECT count(*), count(DISTINCT id) FROM m"))
                 .containsExactly(List.of("100", "100"));
+    }
+
+    @Test
+    void rowsCapturedBeforeTheProxyKnewTheHypertablesAreKeptOnlyForTheTargetsHypertables() throws Exception {
+        // a stand-in for TimescaleDB's catalog view: m is a hypertable, plain is not
+        PG.target().execute(db, "CREATE TABLE plain (id int); CREATE SCHEMA timescaledb_information;"
+                + " CREATE VIEW timescaledb_information.hypertables AS SELECT 'public'::name AS hypertable_schema,"
+                + " 'm'::name AS hypertable_name");
+        TableName m = new TableName("public", "m");
+        TableName plain = new TableName("public", "plain");
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            f.append(new CapturedTransaction(db, "app", 42, List.of(), COMMITTED_AT, List.of(
+                    simple("m", 1, "INSERT INTO m (id, v) VALUES (1, 'unconfirmed')"),
+                    simple("plain", 1, "INSERT INTO plain VALUES (1)")), Set.of(m, plain)));
+            f.append(new CapturedTransaction(db, "app", 42, List.of(), COMMITTED_AT, List.of(
+                    simple("plain", 1, "INSERT INTO plain VALUES (2)")), Set.of(plain)));
+            f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (2, 'confirmed')"))));
+            assertThat(f.counter(MIRRORED, "table", "public.plain", "outcome", "applied")).isZero();
+        }
+        assertThat(PG.target().query(db, "SELECT id, v FROM m ORDER BY id"))
+                .containsExactly(List.of("1", "unconfirmed"), List.of("2", "confirmed"));
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM plain")).isEqualTo("0");
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence")).isEqualTo("0");
+        assertThat(PG.target().queryValue(db, "SELECT sequence FROM tandem.mirror_progress")).isEqualTo("3");
     }
 
     @Test

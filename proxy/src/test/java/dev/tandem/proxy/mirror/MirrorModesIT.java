@@ -221,6 +221,31 @@ class MirrorModesIT {
     }
 
     @Test
+    void withHypertablesAsTheDefaultRowsWrittenWhileTheTargetWasDownFromTheStartAreMirrored(@TempDir Path spool)
+            throws Exception {
+        String db = freshDatabase("default_hypertables");
+        PG.pair().executeOnBoth(db, "CREATE TABLE plain (id int)");
+        // a stand-in for TimescaleDB's catalog view on the target: m is a hypertable there, plain is not
+        PG.target().execute(db, "CREATE SCHEMA timescaledb_information; CREATE VIEW"
+                + " timescaledb_information.hypertables AS SELECT 'public'::name AS hypertable_schema,"
+                + " 'm'::name AS hypertable_name");
+        PG.target().stop();
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool)) {
+            try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
+                // no --mirror-table: the target's hypertables decide, and the target has not answered yet
+                s.execute("INSERT INTO m (id, pad) VALUES (1, 'while the target was down')");
+                s.execute("INSERT INTO plain VALUES (1)");
+            } finally {
+                PG.target().start();
+            }
+            proxy.awaitCaughtUp(Duration.ofSeconds(60));
+            assertThat(RunningMirrorProxy.contents(PG.target(), db, "m"))
+                    .isEqualTo(RunningMirrorProxy.contents(PG.source(), db, "m")).hasSize(1);
+            assertThat(PG.target().queryValue(db, "SELECT count(*) FROM plain")).isEqualTo("0");
+        }
+    }
+
+    @Test
     void rollingBackToASavepointGivesBackOnlyWhatCameAfterIt(@TempDir Path spool) throws Exception {
         String db = freshDatabase("capture_savepoint");
         try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.m");
