@@ -17,6 +17,9 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.Future;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -343,8 +346,7 @@ public final class MirrorApplier implements AutoCloseable {
             try {
                 tx = TransactionCodec.decode(record.payload());
             } catch (IllegalArgumentException e) {
-                LOG.error("spool record {} at {} cannot be decoded and is skipped: {}", record.sequence(),
-                        record.position(), e.getMessage());
+                quarantine(record, e);
                 continue;
             }
             byDatabase.computeIfAbsent(settings.target().targetDatabase(tx.database()), d -> new ArrayList<>())
@@ -354,6 +356,28 @@ public final class MirrorApplier implements AutoCloseable {
             applyWithRetry(share.getKey(), share.getValue());
         }
         return byDatabase.keySet();
+    }
+
+    /**
+     * A record whose CRC holds but which this version cannot read (written by another Tandem version, or a bug): it
+     * cannot be applied, and its database is not even known, so it is kept in the spool's {@code quarantine} folder
+     * for a person to look at or replay, counted, and the mirror moves on instead of stopping every database.
+     */
+    private void quarantine(SpoolRecord record, IllegalArgumentException why) {
+        metrics.undecodable();
+        Path folder = spool.settings().dir().resolve("quarantine");
+        Path file = folder.resolve(record.sequence() + ".record");
+        try {
+            Files.createDirectories(folder);
+            Files.write(file, record.payload());
+            LOG.error("spool record {} at {} cannot be read by this version ({}); it is set aside in {} and the mirror"
+                    + " moves on: its transaction is not on the target", record.sequence(), record.position(),
+                    why.getMessage(), file);
+        } catch (IOException e) {
+            LOG.error("spool record {} at {} cannot be read by this version ({}) and could not be set aside in {} ({});"
+                    + " the mirror moves on: its transaction is not on the target", record.sequence(),
+                    record.position(), why.getMessage(), file, e.toString());
+        }
     }
 
     /**

@@ -28,6 +28,7 @@ final class MirrorMetrics {
     static final String MISMATCHES = "tandem.mirror.row.count.mismatches";
     static final String LATE_ROWS = "tandem.mirror.late.rows";
     static final String RETRIES = "tandem.mirror.retries";
+    static final String UNDECODABLE = "tandem.mirror.undecodable.records";
     static final String LEDGER_ENTRIES = "tandem.ledger.entries";
     static final String LAG_SECONDS = "tandem.mirror.lag.seconds";
     static final String LAG_BYTES = "tandem.mirror.lag.bytes";
@@ -45,12 +46,16 @@ final class MirrorMetrics {
     private final MeterRegistry registry;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Counter retries;
+    private final Counter undecodable;
     private final List<Meter> gauges = new ArrayList<>();
 
     MirrorMetrics(MeterRegistry registry, Spool spool, BooleanSupplier paused, BooleanSupplier targetUp) {
         this.registry = registry;
         this.retries = Counter.builder(RETRIES)
                 .description("Apply attempts retried after a transient target error").register(registry);
+        this.undecodable = Counter.builder(UNDECODABLE)
+                .description("Spool records this version cannot read, set aside in the spool's quarantine folder")
+                .register(registry);
         gauge(LAG_SECONDS, "Age of the oldest committed source transaction not yet applied on the target", spool,
                 s -> lagSeconds(s.stats()));
         gauge(LAG_BYTES, "Spooled bytes not yet applied on the target", spool, s -> s.stats().pendingBytes());
@@ -82,6 +87,10 @@ final class MirrorMetrics {
 
     void retry() {
         retries.increment();
+    }
+
+    void undecodable() {
+        undecodable.increment();
     }
 
     void transaction(TableName table, String outcome, long rows) {

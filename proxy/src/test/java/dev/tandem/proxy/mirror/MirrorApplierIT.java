@@ -18,6 +18,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -349,6 +350,19 @@ class MirrorApplierIT {
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM plain")).isEqualTo("0");
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence")).isEqualTo("0");
         assertThat(PG.target().queryValue(db, "SELECT sequence FROM tandem.mirror_progress")).isEqualTo("3");
+    }
+
+    @Test
+    void aRecordThisVersionCannotReadIsSetAsideCountedAndTheMirrorMovesOn() throws Exception {
+        byte[] unreadable = {9, 1, 2, 3}; // its CRC holds, its format version does not exist
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            f.spool.writer().append(unreadable).get(30, TimeUnit.SECONDS);
+            f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (1, 'after')"))));
+            assertThat(f.counter("tandem.mirror.undecodable.records")).isEqualTo(1);
+        }
+        assertThat(Files.readAllBytes(spoolDir.resolve("quarantine").resolve("1.record"))).isEqualTo(unreadable);
+        assertThat(PG.target().query(db, "SELECT id, v FROM m")).containsExactly(List.of("1", "after"));
     }
 
     @Test
