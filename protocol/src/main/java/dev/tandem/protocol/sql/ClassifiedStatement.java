@@ -86,7 +86,12 @@ public record ClassifiedStatement(
         INSERT,
         /** {@code COPY ... FROM STDIN}: the data follows as CopyData messages. */
         COPY_FROM_STDIN,
-        /** COPY TO (anything), COPY FROM a file or program. */
+        /**
+         * {@code COPY ... FROM 'file'} or {@code FROM PROGRAM 'command'}: the server reads the data itself, it never
+         * crosses the wire.
+         */
+        COPY_FROM_SERVER,
+        /** {@code COPY ... TO} anything (a read), or a COPY whose direction is missing (malformed). */
         COPY_OTHER,
         UPDATE,
         DELETE,

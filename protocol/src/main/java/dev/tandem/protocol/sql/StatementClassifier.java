@@ -652,23 +652,21 @@ public final class StatementClassifier {
                     j = columnList(j);
                 }
             }
-            boolean fromStdin;
             if (kw(j, "from")) {
-                fromStdin = kw(j + 1, "stdin");
-            } else if (kw(j, "to")) {
-                fromStdin = false;
-            } else {
+                // PostgreSQL's grammar takes STDOUT for STDIN here: both mean the client sends the data
+                kind = kw(j + 1, "stdin") || kw(j + 1, "stdout") ? Kind.COPY_FROM_STDIN : Kind.COPY_FROM_SERVER;
+            } else if (!kw(j, "to")) {
                 malformed = true;
                 return;
             }
-            if (fromStdin) {
-                kind = Kind.COPY_FROM_STDIN;
-            }
-            j += kw(j + 1, "program") ? 3 : 2;
+            boolean program = kw(j + 1, "program");
+            j += program ? 3 : 2;
             if (j > to) {
                 malformed = true;
                 return;
             }
+            // the file or command: a string constant, or STDIN/STDOUT unquoted
+            malformed |= !is(j - 1, TokenKind.STRING) && (program || !kw(j - 1, "stdin") && !kw(j - 1, "stdout"));
             int where = findTopLevel(j, "where");
             int optionsEnd = where < 0 ? to : where;
             if (j < optionsEnd) {
