@@ -46,6 +46,7 @@ public final class CaptureMetrics {
         return switch (k) {
             case INSERT -> "insert";
             case COPY_FROM_STDIN -> "copy_from";
+            case COPY_FROM_SERVER -> "copy_from_file";
             case COPY_OTHER -> "copy_to";
             case SELECT -> "select";
             case UPDATE -> "update";

@@ -696,6 +696,7 @@ public final class SessionCapture implements SessionTap {
             case TRUNCATE -> "truncate";
             case MERGE -> "merge";
             case DDL -> "ddl";
+            case COPY_FROM_SERVER -> "copy_from_file";
             case INSERT -> s.hasSelect() || s.dataModifyingWith() ? "insert_select" : null;
             default -> null;
         };

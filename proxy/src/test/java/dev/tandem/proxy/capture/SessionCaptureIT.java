@@ -232,6 +232,25 @@ class SessionCaptureIT {
     }
 
     @Test
+    void aServerSideCopyFromIntoAMirroredTableIsCountedNotCaptured() throws SQLException {
+        double copyTo = statements("copy_to");
+        try (Connection c = connect(); Statement s = c.createStatement()) {
+            s.execute("COPY metrics (v) FROM PROGRAM 'echo 5'");
+            s.execute("COPY other FROM PROGRAM 'echo 7'");
+        }
+        try (Connection c = connect("preferQueryMode", "simple"); Statement s = c.createStatement()) {
+            s.execute("COPY /* FROM STDIN */ public.metrics (v, note) FROM PROGRAM 'echo 6,x' WITH (FORMAT csv)");
+        }
+        assertThat(PG.source().queryValue(db, "SELECT string_agg(v || coalesce(note, ''), ',' ORDER BY v) FROM metrics"))
+                .isEqualTo("5,6x");
+        assertThat(count("copy_from_file")).isEqualTo(2);
+        assertThat(registry.find("tandem.unmirrored.writes").tag("table", "public.other").counter()).isNull();
+        assertThat(statements("copy_from_file")).isEqualTo(3);
+        assertThat(statements("copy_to")).isEqualTo(copyTo);
+        assertThat(committed).isEmpty();
+    }
+
+    @Test
     void searchPathDecidesWhichTableAnUnqualifiedNameMeans() throws SQLException {
         try (Connection c = connect("preferQueryMode", "simple"); Statement s = c.createStatement()) {
             s.execute("SET search_path TO s2");
@@ -366,6 +385,10 @@ class SessionCaptureIT {
     private static double count(String kind) {
         var c = registry.find("tandem.unmirrored.writes").tag("table", "public.metrics").tag("kind", kind).counter();
         return c == null ? 0 : c.count();
+    }
+
+    private static double statements(String kind) {
+        return registry.find("tandem.statements").tag("kind", kind).counter().count();
     }
 
     private static byte[] concat(List<byte[]> parts) {
