@@ -178,11 +178,12 @@ class MirrorEndToEndIT {
         assertThat(PG.target().queryValue(mirror.database, "SELECT count(*) FROM metrics")).isEqualTo("3000");
     }
 
+    /** The scenario: 50 clients for 30 s (-Dtandem.e2e.seconds=N to run shorter or longer). */
     @Test
-    void concurrentClients() throws Exception {
+    void fiftyConcurrentClientsForThirtySecondsLoseAndDuplicateNothing() throws Exception {
         int clients = 50;
         ExecutorService pool = Executors.newFixedThreadPool(clients);
-        long until = System.nanoTime() + Duration.ofSeconds(Long.getLong("tandem.e2e.seconds", 10)).toNanos();
+        long until = System.nanoTime() + Duration.ofSeconds(Long.getLong("tandem.e2e.seconds", 30)).toNanos();
         try {
             List<Future<Integer>> done = new ArrayList<>();
             for (int n = 0; n < clients; n++) {
