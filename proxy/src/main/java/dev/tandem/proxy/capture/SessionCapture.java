@@ -121,7 +121,8 @@ public final class SessionCapture implements SessionTap {
         final TableName table;
         final String sql;
         final BoundParameters bind;
-        final int[] parameterTypes;
+        /** The Parse's types, shared with every execution of the statement: replaced, never written to. */
+        int[] parameterTypes;
         final ClassifiedStatement statement;
         final List<byte[]> copyData;
         long copyBytes;
@@ -500,12 +501,18 @@ public final class SessionCapture implements SessionTap {
                 return;
             }
         }
-        for (int i = 0; i < c.parameterTypes.length; i++) {
-            if (CapturedStatement.userDefinedType(c.parameterTypes[i])) {
-                // Text form: let the target infer the type from the statement rather than trust a source OID.
-                c.parameterTypes[i] = 0;
+        int[] types = c.parameterTypes;
+        for (int i = 0; i < types.length; i++) {
+            if (CapturedStatement.userDefinedType(types[i])) {
+                // Text form: let the target infer the type from the statement rather than trust a source OID. A
+                // copy: the prepared statement's own types decide its next execution, which may bind in binary.
+                if (types == c.parameterTypes) {
+                    types = types.clone();
+                }
+                types[i] = 0;
             }
         }
+        c.parameterTypes = types;
     }
 
 

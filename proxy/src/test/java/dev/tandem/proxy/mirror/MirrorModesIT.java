@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tandem.proxy.relay.WireClient;
 import dev.tandem.testing.PostgresPairExtension;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -330,6 +331,50 @@ class MirrorModesIT {
         }
         assertThat(PG.target().query(db, "SELECT id, m::text FROM feel")).containsExactly(List.of("7", "happy"));
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence")).isEqualTo("0");
+    }
+
+    @Test
+    void withoutSourceCredentialsATextUserTypeIsLeftToTheTargetAndABinaryOneIsLedgered(@TempDir Path spool)
+            throws Exception {
+        String db = freshDatabase("user_types_no_credentials");
+        PG.target().execute(db, "CREATE TYPE filler AS ENUM ('x')"); // so the enum's OID differs on the target
+        PG.pair().executeOnBoth(db, "CREATE TYPE mood AS ENUM ('sad', 'happy'); CREATE TABLE feel (id int, m mood)");
+        int sourceMood = Integer.parseInt(PG.source().queryValue(db, "SELECT 'mood'::regtype::oid"));
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.feel");
+             WireClient client = new WireClient(proxy.app.relayAddress().getPort())) {
+            client.login(PG.source().user(), db);
+            ByteArrayOutputStream parse = new ByteArrayOutputStream();
+            parse.write(WireClient.cstrings("feel_insert", "INSERT INTO feel (id, m) VALUES ($1, $2)"));
+            parse.write(ByteBuffer.allocate(10).putShort((short) 2).putInt(23).putInt(sourceMood).array());
+            client.send(WireClient.frame('P', parse.toByteArray()));
+            // the same prepared statement bound in text, then in binary: the first decision must not leak into
+            // the second
+            client.send(executeFeelInsert(7, (short) 0));
+            assertThat(client.readUntilReady()).extracting(WireClient.Message::type).contains('C').doesNotContain('E');
+            client.send(executeFeelInsert(8, (short) 1));
+            assertThat(client.readUntilReady()).extracting(WireClient.Message::type).contains('C').doesNotContain('E');
+            proxy.awaitCaughtUp(Duration.ofSeconds(30));
+        }
+        assertThat(PG.source().query(db, "SELECT id, m::text FROM feel ORDER BY id"))
+                .containsExactly(List.of("7", "happy"), List.of("8", "happy"));
+        assertThat(PG.target().query(db, "SELECT id, m::text FROM feel")).containsExactly(List.of("7", "happy"));
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence"
+                + " WHERE message LIKE '%binary with the user-defined type OID%'")).isEqualTo("1");
+    }
+
+    /** Bind (the label "happy" in {@code format}), Execute and Sync for the prepared {@code feel_insert}. */
+    private static byte[] executeFeelInsert(int id, short format) throws IOException {
+        byte[] idText = Integer.toString(id).getBytes(StandardCharsets.UTF_8);
+        ByteArrayOutputStream bind = new ByteArrayOutputStream();
+        bind.write(WireClient.cstrings("", "feel_insert"));
+        bind.write(ByteBuffer.allocate(2 + 2 + 2 + 2 + 4 + idText.length + 4 + 5 + 2).putShort((short) 2)
+                .putShort((short) 0).putShort(format).putShort((short) 2).putInt(idText.length).put(idText)
+                .putInt(5).put("happy".getBytes(StandardCharsets.UTF_8)).putShort((short) 0).array());
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        all.write(WireClient.frame('B', bind.toByteArray()));
+        all.write(WireClient.frame('E', ByteBuffer.allocate(5).put((byte) 0).putInt(0).array()));
+        all.write(WireClient.frame('S', new byte[0]));
+        return all.toByteArray();
     }
 
     @Test
