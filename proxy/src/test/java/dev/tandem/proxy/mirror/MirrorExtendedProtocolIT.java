@@ -17,6 +17,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -217,6 +218,42 @@ class MirrorExtendedProtocolIT {
         assertThat(PG.source().queryValue(mirror.database, "SELECT string_agg(id::text, ',' ORDER BY id) FROM ev"))
                 .isEqualTo("11,12,13");
         assertThat(count(EV)).isEqualTo("3");
+    }
+
+    /**
+     * A suspended INSERT is still an INSERT that computed now() on the server: tandem_statements_total and
+     * tandem_nondeterministic_inserts_total must count it once, as they do when the same statement is not suspended,
+     * whether its rows are all fetched (the CommandComplete comes for a later Execute) or its portal is closed before
+     * the last row (no CommandComplete at all).
+     */
+    @Test
+    void aSuspendedInsertReturningIsCountedLikeAnyInsert() throws Exception {
+        double insertsBefore = inserts();
+        double nondeterministicBefore = metric("tandem.nondeterministic.inserts", "table", EV);
+        try (Connection c = mirror.connect("preferQueryMode", "extended");
+             PreparedStatement ps = c.prepareStatement("INSERT INTO ev VALUES (?, 'a'),"
+                     + " (?, CASE WHEN now() IS NULL THEN 'never' ELSE 'b' END) RETURNING id, v")) {
+            c.setAutoCommit(false);
+            ps.setFetchSize(1);
+            ps.setInt(1, 1);
+            ps.setInt(2, 2);
+            try (ResultSet rs = ps.executeQuery()) {
+                assertThat(rows(rs)).hasSize(2); // all fetched
+            }
+            ps.setInt(1, 3);
+            ps.setInt(2, 4);
+            try (ResultSet rs = ps.executeQuery()) {
+                assertThat(rs.next()).isTrue(); // the portal is closed with one row left in it
+            }
+            c.commit();
+        }
+        settle(EV);
+        assertThat(count(EV)).isEqualTo("4");
+        SoftAssertions.assertSoftly(soft -> {
+            soft.assertThat(inserts() - insertsBefore).as("tandem_statements_total{kind=insert}").isEqualTo(2);
+            soft.assertThat(metric("tandem.nondeterministic.inserts", "table", EV) - nondeterministicBefore)
+                    .as("tandem_nondeterministic_inserts_total{table=public.ev}").isEqualTo(2);
+        });
     }
 
     // ---- 3. a failing batch -----------------------------------------------------------------------------------------
