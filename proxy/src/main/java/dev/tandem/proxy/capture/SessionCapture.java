@@ -68,6 +68,11 @@ public final class SessionCapture implements SessionTap {
         final Prepared prepared;
         final BoundParameters bind;
         boolean executed;
+        /**
+         * Its statement was counted: at its first PortalSuspended or its CommandComplete, whichever comes first, so a
+         * portal read in several Executes, or closed before its last row, counts once.
+         */
+        boolean accounted;
 
         Portal(Prepared prepared, BoundParameters bind) {
             this.prepared = prepared;
@@ -597,9 +602,33 @@ public final class SessionCapture implements SessionTap {
     private void portalSuspended() {
         if (pending.peek() instanceof ExecuteRequest e) {
             pending.poll();
-            if (e.capture() != null) {
+            ClassifiedStatement statement = statementOf(e);
+            Capture capture = ran(e.capture(), statement);
+            accountOnce(e, statement, capture);
+            if (capture != null) {
                 // The INSERT ran to completion (its RETURNING rows wait in the portal); its count is not reported.
-                tracker.executed(e.capture().finish(-1, effectiveSearchPath()));
+                tracker.executed(capture.finish(-1, effectiveSearchPath()));
+            }
+        }
+    }
+
+    private static ClassifiedStatement statementOf(ExecuteRequest e) {
+        return e.portal() == null || e.portal().prepared == null ? null : e.portal().prepared.statement();
+    }
+
+    /** The Execute's capture as its table resolves now that it ran: a SET search_path may have run since it was sent. */
+    private Capture ran(Capture capture, ClassifiedStatement statement) {
+        if (capture != null && !effectiveSearchPath().equals(capture.resolvedUnder)) {
+            return capture.resolvedAgain(mirroredTarget(statement));
+        }
+        return capture;
+    }
+
+    private void accountOnce(ExecuteRequest e, ClassifiedStatement statement, Capture capture) {
+        if (statement != null && (e.portal() == null || !e.portal().accounted)) {
+            account(statement, capture);
+            if (e.portal() != null) {
+                e.portal().accounted = true;
             }
         }
     }
@@ -621,19 +650,14 @@ public final class SessionCapture implements SessionTap {
             if (q.next < q.statements.size()) {
                 statement = q.statements.get(q.next);
                 capture = captureAt(q, q.next);
+                account(statement, capture);
             }
             q.next++;
         } else if (head instanceof ExecuteRequest e) {
             pending.poll();
-            statement = e.portal() == null || e.portal().prepared == null ? null : e.portal().prepared.statement();
-            capture = e.capture();
-            if (capture != null && !effectiveSearchPath().equals(capture.resolvedUnder)) {
-                // a SET search_path ran between this Execute being sent and running
-                capture = capture.resolvedAgain(mirroredTarget(statement));
-            }
-        }
-        if (statement != null) {
-            account(statement, capture);
+            statement = statementOf(e);
+            capture = ran(e.capture(), statement);
+            accountOnce(e, statement, capture);
         }
         tracker.completed(statement, tag, capture == null ? null : capture.finish(rowCount(tag), effectiveSearchPath()));
     }
