@@ -9,6 +9,7 @@ import dev.tandem.proxy.config.TablePattern;
 import dev.tandem.proxy.relay.ProxyServer;
 import dev.tandem.proxy.relay.RelayMetrics;
 import dev.tandem.proxy.relay.RelaySettings;
+import dev.tandem.proxy.relay.WireClient;
 import dev.tandem.testing.PostgresPairExtension;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.ByteArrayInputStream;
@@ -212,6 +213,22 @@ class SessionCaptureIT {
         Thread.sleep(300);
         assertThat(committed).isEmpty();
         assertThat(PG.source().queryValue(db, "SELECT count(*) FROM metrics")).isEqualTo("0");
+    }
+
+    @Test
+    void aCommitSentJustBeforeTheClientLeavesIsCapturedOnceTheSourceAnswersIt() throws Exception {
+        try (WireClient client = new WireClient(proxy.address().getPort())) {
+            client.login("postgres", db);
+            client.send(WireClient.query("BEGIN; INSERT INTO metrics (v) VALUES (50)"));
+            client.readUntilReady();
+            client.send(WireClient.query("COMMIT"));
+        } // gone without waiting for the answer: the proxy still reads it from the source
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (committed.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(PG.source().queryValue(db, "SELECT count(*) FROM metrics WHERE v = 50")).isEqualTo("1");
+        assertThat(transactions()).containsExactly(List.of("INSERT INTO metrics (v) VALUES (50):1"));
     }
 
     @Test
