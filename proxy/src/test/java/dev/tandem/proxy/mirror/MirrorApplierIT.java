@@ -102,7 +102,7 @@ class MirrorApplierIT {
             assertThat(f.counter("tandem.target.rows", "table", "public.m")).isEqualTo(7);
             assertThat(f.counter("tandem.mirror.row.count.mismatches", "table", "public.m")).isZero();
             assertThat(f.gauge("tandem.mirror.target.up")).isEqualTo(1);
-            assertThat(f.gauge("tandem.mirror.lag.seconds")).isZero();
+            eventually("no lag once applied", () -> f.gauge("tandem.mirror.lag.seconds") == 0);
             assertThat(f.gauge("tandem.mirror.lag.bytes")).isZero();
             assertThat(f.gauge("tandem.spool.records")).isZero();
             assertThat(f.gauge("tandem.spool.bytes")).isPositive();
@@ -576,9 +576,12 @@ class MirrorApplierIT {
             assertThat(applied).isNotDone();
             assertThat(f.gauge("tandem.spool.records")).isEqualTo(1);
             assertThat(f.gauge("tandem.mirror.lag.bytes")).isPositive();
+            // the held transaction was appended at least the 300 ms slept ago
+            assertThat(f.gauge("tandem.mirror.lag.seconds")).isGreaterThanOrEqualTo(0.3);
             f.applier.resume();
             applied.get(60, TimeUnit.SECONDS);
             assertThat(f.gauge("tandem.mirror.paused")).isZero();
+            assertThat(f.gauge("tandem.mirror.lag.seconds")).isZero();
         }
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM m")).isEqualTo("2");
     }
