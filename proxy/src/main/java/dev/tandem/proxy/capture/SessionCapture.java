@@ -190,8 +190,7 @@ public final class SessionCapture implements SessionTap {
     private final Supplier<Map<TableName, Set<String>>> volatileDefaults;
     private final CaptureMetrics metrics;
     private final Sink sink;
-    private final long maxTransactionBytes;
-    private final CaptureBudget budget;
+    private final TransactionHold hold;
     /**
      * The applier can map user-defined type OIDs by name (the proxy has source credentials): keep them as sent.
      * Without, a text parameter's OID becomes 0 (the target infers the type) and a binary one is not replayable.
@@ -210,11 +209,6 @@ public final class SessionCapture implements SessionTap {
     private boolean ready;
     /** The mirrored COPY FROM STDIN the source is reading data for now (set by its CopyInResponse), or null. */
     private Capture copyInProgress;
-    private long transactionBytes;
-    /** Of {@link #transactionBytes}, what is reserved in the shared {@link CaptureBudget}. */
-    private long reserved;
-    /** Why the open transaction's capture stopped, or null while it fits. */
-    private String overLimit;
     private CompletionStage<?> lastCommit = CompletableFuture.completedFuture(null);
 
     /**
@@ -229,8 +223,7 @@ public final class SessionCapture implements SessionTap {
         this.volatileDefaults = volatileDefaults;
         this.metrics = metrics;
         this.sink = sink;
-        this.maxTransactionBytes = maxTransactionBytes;
-        this.budget = budget;
+        this.hold = new TransactionHold(maxTransactionBytes, budget);
         this.typesRemapped = typesRemapped;
         List<String> startupPath = context.searchPath() == null ? null : SearchPathState.parse(context.searchPath());
         if (startupPath != null) {
@@ -244,12 +237,12 @@ public final class SessionCapture implements SessionTap {
 
             @Override
             public void discarded(List<CapturedStatement> captured, String why) {
-                releaseHeld();
+                hold.ended();
             }
 
             @Override
             public void undone(List<CapturedStatement> captured, String savepoint) {
-                releaseUndone(captured);
+                hold.undone(captured);
             }
 
             @Override
@@ -392,72 +385,13 @@ public final class SessionCapture implements SessionTap {
         Capture c = copyInProgress;
         int length = frame.readableBytes() - 5;
         c.copyBytes += length;
-        if (c.unreplayable == null && !hold(length)) {
-            c.unreplayable = tooLarge();
+        if (c.unreplayable == null && !hold.hold(length)) {
+            c.unreplayable = hold.tooLarge();
             c.copyData.clear();
         }
         if (c.unreplayable == null) {
             c.copyData.add(ByteBufUtil.getBytes(frame, frame.readerIndex() + 5, length));
         }
-    }
-
-    private String tooLarge() {
-        return overLimit + "; re-copy its range with tandem-backfill repair";
-    }
-
-    /**
-     * Adds captured bytes to the open transaction. False once they pass the transaction's limit or the proxy's
-     * shared budget: the transaction is then ledgered, not replayed, and its later data is not kept.
-     */
-    private boolean hold(long bytes) {
-        transactionBytes += bytes;
-        if (overLimit != null) {
-            return false;
-        }
-        if (transactionBytes > maxTransactionBytes) {
-            overLimit = "the transaction's captured data exceeded mirror.max-transaction-bytes (" + maxTransactionBytes
-                    + " bytes)";
-            return false;
-        }
-        if (!budget.tryReserve(bytes)) {
-            overLimit = "the captured data of all open transactions reached mirror.max-captured-bytes ("
-                    + budget.max() + " bytes)";
-            return false;
-        }
-        reserved += bytes;
-        return true;
-    }
-
-    /**
-     * ROLLBACK TO SAVEPOINT dropped these statements from the open transaction: their bytes no longer count, the rest
-     * of the transaction's still do. A statement whose data was not kept (over a limit) gives nothing back, and the
-     * transaction stays over its limit: ledgering it is safe, under-counting what it holds is not.
-     */
-    private void releaseUndone(List<CapturedStatement> undone) {
-        long bytes = 0;
-        for (CapturedStatement s : undone) {
-            bytes += heldBytes(s);
-        }
-        bytes = Math.min(bytes, reserved);
-        budget.release(bytes);
-        reserved -= bytes;
-        transactionBytes -= bytes;
-    }
-
-    /** What {@link #hold} counted for a statement whose data was kept (a COPY's text is not held). */
-    private static long heldBytes(CapturedStatement s) {
-        if (s instanceof CapturedStatement.Unreplayable) {
-            return 0;
-        }
-        return s instanceof CapturedStatement.Copy copy ? copy.payloadBytes() - copy.sql().length() : s.payloadBytes();
-    }
-
-    /** The open transaction ended: its captured bytes no longer count. */
-    private void releaseHeld() {
-        budget.release(reserved);
-        reserved = 0;
-        transactionBytes = 0;
-        overLimit = null;
     }
 
     /** What the mirror replays for this statement, or null when it does not mirror it (counting why). */
@@ -467,8 +401,8 @@ public final class SessionCapture implements SessionTap {
             return null;
         }
         Capture c = new Capture(table, sql, s, bind, types);
-        if (!c.isCopy() && !hold(sql.length())) {
-            c.unreplayable = tooLarge();
+        if (!c.isCopy() && !hold.hold(sql.length())) {
+            c.unreplayable = hold.tooLarge();
         }
         return c;
     }
@@ -491,8 +425,8 @@ public final class SessionCapture implements SessionTap {
         if (c.bind == null) {
             return;
         }
-        if (!hold(c.bind.valueBytes() + c.sql.length())) {
-            c.unreplayable = tooLarge();
+        if (!hold.hold(c.bind.valueBytes() + c.sql.length())) {
+            c.unreplayable = hold.tooLarge();
             return;
         }
         if (typesRemapped) {
@@ -779,7 +713,7 @@ public final class SessionCapture implements SessionTap {
         }
         tracker.ready(status);
         if (status == 'I') {
-            releaseHeld();
+            hold.ended();
             // Portals end with their transaction.
             unconfirmedPortals.clear();
             portals.clear();
@@ -793,7 +727,7 @@ public final class SessionCapture implements SessionTap {
     }
 
     private void commit(List<CapturedStatement> captured) {
-        releaseHeld();
+        hold.ended();
         List<CapturedStatement> kept = captured;
         Set<TableName> unconfirmed = Set.of();
         if (tables.decidedByTarget()) {
@@ -851,6 +785,6 @@ public final class SessionCapture implements SessionTap {
     @Override
     public void closed() {
         tracker.sessionEnded();
-        releaseHeld();
+        hold.ended();
     }
 }

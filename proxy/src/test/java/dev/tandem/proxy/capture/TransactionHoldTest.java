@@ -1,0 +1,58 @@
+package dev.tandem.proxy.capture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.protocol.sql.TableName;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class TransactionHoldTest {
+
+    private static final TableName T = new TableName("public", "t");
+
+    @Test
+    void aTransactionOverItsOwnLimitKeepsNothingMoreUntilItEnds() {
+        CaptureBudget budget = new CaptureBudget(1000);
+        TransactionHold hold = new TransactionHold(100, budget);
+        assertThat(hold.hold(60)).isTrue();
+        assertThat(hold.hold(60)).isFalse();
+        assertThat(hold.tooLarge()).startsWith("the transaction's captured data exceeded mirror.max-transaction-bytes"
+                + " (100 bytes)").endsWith("re-copy its range with tandem-backfill repair");
+        assertThat(hold.hold(1)).isFalse();
+        assertThat(budget.used()).isEqualTo(60);
+        hold.ended();
+        assertThat(budget.used()).isZero();
+        assertThat(hold.hold(60)).isTrue();
+    }
+
+    @Test
+    void sessionsShareTheBudget() {
+        CaptureBudget budget = new CaptureBudget(100);
+        TransactionHold a = new TransactionHold(1000, budget);
+        TransactionHold b = new TransactionHold(1000, budget);
+        assertThat(a.hold(70)).isTrue();
+        assertThat(b.hold(40)).isFalse();
+        assertThat(b.tooLarge()).contains("mirror.max-captured-bytes (100 bytes)");
+        a.ended();
+        b.ended();
+        assertThat(budget.used()).isZero();
+    }
+
+    @Test
+    void undoneStatementsGiveBackWhatTheyHeldAndNoMore() {
+        CaptureBudget budget = new CaptureBudget(1000);
+        TransactionHold hold = new TransactionHold(1000, budget);
+        String sql = "INSERT INTO t VALUES (1)";
+        CapturedStatement kept = new CapturedStatement.Simple(T, 1, sql);
+        CapturedStatement copy = new CapturedStatement.Copy(T, 1, "COPY t FROM STDIN", List.of(new byte[50]));
+        hold.hold(sql.length());
+        hold.hold(sql.length());
+        hold.hold(50);
+        hold.undone(List.of(kept, copy)); // one INSERT and the COPY's data, not its text
+        assertThat(budget.used()).isEqualTo(sql.length());
+        hold.undone(List.of(new CapturedStatement.Unreplayable(T, 1, sql, "over a limit")));
+        assertThat(budget.used()).isEqualTo(sql.length());
+        hold.ended();
+        assertThat(budget.used()).isZero();
+    }
+}
