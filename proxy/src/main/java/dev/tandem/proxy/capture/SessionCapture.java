@@ -21,7 +21,6 @@ import io.netty.buffer.ByteBufUtil;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -199,10 +198,8 @@ public final class SessionCapture implements SessionTap {
     private final TransactionTracker tracker;
 
     private final Deque<Pending> pending = new ArrayDeque<>();
-    private final Map<String, Prepared> statements = new HashMap<>();
-    private final Map<String, Prepared> unconfirmedStatements = new HashMap<>();
-    private final Map<String, Portal> portals = new HashMap<>();
-    private final Map<String, Portal> unconfirmedPortals = new HashMap<>();
+    private final ServerNames<Prepared> statements = new ServerNames<>();
+    private final ServerNames<Portal> portals = new ServerNames<>();
 
     private final SearchPathState searchPath = new SearchPathState();
     /** The source sent its first ReadyForQuery: start-up is over. */
@@ -337,35 +334,25 @@ public final class SessionCapture implements SessionTap {
         TableName table = statement == null ? null : mirroredTarget(statement);
         int[] types = parse.parameterTypes().stream().mapToInt(Integer::intValue).toArray();
         Prepared prepared = new Prepared(parse.sql(), statement, table, types, effectiveSearchPath());
-        unconfirmedStatements.put(parse.name(), prepared);
+        statements.requested(parse.name(), prepared);
         pending.add(new ParseRequest(parse.name(), prepared));
-    }
-
-    private Prepared statement(String name) {
-        Prepared p = unconfirmedStatements.get(name);
-        return p != null ? p : statements.get(name);
-    }
-
-    private Portal portal(String name) {
-        Portal p = unconfirmedPortals.get(name);
-        return p != null ? p : portals.get(name);
     }
 
     private void bind(ByteBuf frame) {
         String[] names = Bind.peekNames(frame);
-        Prepared prepared = statement(names[1]);
+        Prepared prepared = statements.get(names[1]);
         // Values are copied only for statements the mirror may replay; others may be large and are none of its
         // business. An unqualified name is also looked up under the current path: a SET since the Parse may have
         // made it mean a mirrored table (the server re-resolves a prepared statement after search_path changes).
         boolean keep = prepared != null && (prepared.mirrored() || mirroredNow(prepared) != null);
         BoundParameters bind = keep ? BoundParameters.decode(frame) : null;
         Portal portal = new Portal(prepared, bind);
-        unconfirmedPortals.put(names[0], portal);
+        portals.requested(names[0], portal);
         pending.add(new BindRequest(names[0], portal));
     }
 
     private void execute(Execute execute) {
-        Portal portal = portal(execute.portal());
+        Portal portal = portals.get(execute.portal());
         Capture capture = null;
         if (portal != null && portal.prepared != null && portal.bind != null && !portal.executed) {
             Prepared p = portal.prepared;
@@ -509,16 +496,14 @@ public final class SessionCapture implements SessionTap {
     private void parseComplete() {
         if (pending.peek() instanceof ParseRequest p) {
             pending.poll();
-            statements.put(p.name(), p.prepared());
-            unconfirmedStatements.remove(p.name(), p.prepared());
+            statements.confirmed(p.name(), p.prepared());
         }
     }
 
     private void bindComplete() {
         if (pending.peek() instanceof BindRequest b) {
             pending.poll();
-            portals.put(b.name(), b.portal());
-            unconfirmedPortals.remove(b.name(), b.portal());
+            portals.confirmed(b.name(), b.portal());
         }
     }
 
@@ -526,9 +511,9 @@ public final class SessionCapture implements SessionTap {
         if (pending.peek() instanceof CloseRequest c) {
             pending.poll();
             if (c.kind() == StatementOrPortal.STATEMENT) {
-                statements.remove(c.name());
+                statements.closed(c.name());
             } else {
-                portals.remove(c.name());
+                portals.closed(c.name());
             }
         }
     }
@@ -681,9 +666,9 @@ public final class SessionCapture implements SessionTap {
             while (!pending.isEmpty() && !(pending.peek() instanceof SyncRequest)) {
                 Pending dropped = pending.poll();
                 if (dropped instanceof ParseRequest p) {
-                    unconfirmedStatements.remove(p.name(), p.prepared());
+                    statements.skipped(p.name(), p.prepared());
                 } else if (dropped instanceof BindRequest b) {
-                    unconfirmedPortals.remove(b.name(), b.portal());
+                    portals.skipped(b.name(), b.portal());
                 }
             }
         }
@@ -715,7 +700,6 @@ public final class SessionCapture implements SessionTap {
         if (status == 'I') {
             hold.ended();
             // Portals end with their transaction.
-            unconfirmedPortals.clear();
             portals.clear();
         }
         CompletionStage<?> commit = lastCommit;

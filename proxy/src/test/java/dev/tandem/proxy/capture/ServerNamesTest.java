@@ -1,0 +1,33 @@
+package dev.tandem.proxy.capture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class ServerNamesTest {
+
+    @Test
+    void aRequestedObjectIsUsedAtOnceAndKeptOnlyWhenConfirmed() {
+        ServerNames<String> names = new ServerNames<>();
+        names.requested("s", "first");
+        assertThat(names.get("s")).isEqualTo("first");
+        names.confirmed("s", "first");
+        names.requested("s", "second");
+        assertThat(names.get("s")).isEqualTo("second");
+        names.skipped("s", "second"); // the batch failed before its Parse: the server still has the first
+        assertThat(names.get("s")).isEqualTo("first");
+        names.closed("s");
+        assertThat(names.get("s")).isNull();
+    }
+
+    @Test
+    void aSkipOfAnOlderRequestLeavesANewerOne() {
+        ServerNames<String> names = new ServerNames<>();
+        names.requested("p", "old");
+        names.requested("p", "new");
+        names.skipped("p", "old");
+        assertThat(names.get("p")).isEqualTo("new");
+        names.clear();
+        assertThat(names.get("p")).isNull();
+    }
+}
