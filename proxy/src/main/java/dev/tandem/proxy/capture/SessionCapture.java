@@ -90,14 +90,14 @@ public final class SessionCapture implements SessionTap {
     private static final class QueryRequest implements Pending {
         final String sql;
         final List<ClassifiedStatement> statements;
-        final Capture[] captures;
+        final StatementCapture[] captures;
         final boolean[] decided;
         int next;
 
         QueryRequest(String sql, List<ClassifiedStatement> statements) {
             this.sql = sql;
             this.statements = statements;
-            this.captures = new Capture[statements.size()];
+            this.captures = new StatementCapture[statements.size()];
             this.decided = new boolean[statements.size()];
         }
     }
@@ -108,7 +108,7 @@ public final class SessionCapture implements SessionTap {
     private record BindRequest(String name, Portal portal) implements Pending {
     }
 
-    private record ExecuteRequest(Portal portal, Capture capture) implements Pending {
+    private record ExecuteRequest(Portal portal, StatementCapture capture) implements Pending {
     }
 
     private record CloseRequest(StatementOrPortal kind, String name) implements Pending {
@@ -118,70 +118,6 @@ public final class SessionCapture implements SessionTap {
     }
 
     private record FunctionRequest() implements Pending {
-    }
-
-    /** A mirrored write being captured; for COPY the data arrives after the statement. */
-    private static final class Capture {
-        final TableName table;
-        final String sql;
-        final BoundParameters bind;
-        /** The Parse's types, shared with every execution of the statement: replaced, never written to. */
-        int[] parameterTypes;
-        final ClassifiedStatement statement;
-        final List<byte[]> copyData;
-        long copyBytes;
-        String unreplayable;
-        /** The search_path {@link #table} was resolved under (extended protocol), or null. */
-        List<String> resolvedUnder;
-
-        Capture(TableName table, String sql, ClassifiedStatement statement, BoundParameters bind,
-                int[] parameterTypes) {
-            this.table = table;
-            this.sql = sql;
-            this.statement = statement;
-            this.bind = bind;
-            this.parameterTypes = parameterTypes;
-            this.copyData = isCopy() ? new ArrayList<>() : null;
-        }
-
-        boolean isCopy() {
-            return statement.kind() == Kind.COPY_FROM_STDIN;
-        }
-
-        /**
-         * This capture as the statement's table resolves when it ran: null when that is not a mirrored table (a
-         * SET search_path took effect between the Bind and the execution), else with that table.
-         */
-        Capture resolvedAgain(TableName ran) {
-            if (ran == null) {
-                return null;
-            }
-            if (ran.equals(table)) {
-                return this;
-            }
-            Capture moved = new Capture(ran, sql, statement, bind, parameterTypes);
-            if (copyData != null) {
-                moved.copyData.addAll(copyData);
-            }
-            moved.copyBytes = copyBytes;
-            moved.unreplayable = unreplayable;
-            return moved;
-        }
-
-        /** @param path the session's search_path as the statement ran */
-        CapturedStatement finish(long rows, List<String> path) {
-            if (unreplayable != null) {
-                return new CapturedStatement.Unreplayable(table, rows, sql, unreplayable, path);
-            }
-            if (isCopy()) {
-                return new CapturedStatement.Copy(table, rows, sql, copyData, path);
-            }
-            if (bind == null) {
-                return new CapturedStatement.Simple(table, rows, sql, path);
-            }
-            return new CapturedStatement.Extended(table, rows, sql, parameterTypes, bind.formats(), bind.values(),
-                    path);
-        }
     }
 
     private final SessionContext context;
@@ -205,7 +141,7 @@ public final class SessionCapture implements SessionTap {
     /** The source sent its first ReadyForQuery: start-up is over. */
     private boolean ready;
     /** The mirrored COPY FROM STDIN the source is reading data for now (set by its CopyInResponse), or null. */
-    private Capture copyInProgress;
+    private StatementCapture copyInProgress;
     private CompletionStage<?> lastCommit = CompletableFuture.completedFuture(null);
 
     /**
@@ -319,7 +255,7 @@ public final class SessionCapture implements SessionTap {
     }
 
     /** The capture of the query's {@code k}-th statement, decided the first time it is asked for: when it runs. */
-    private Capture captureAt(QueryRequest q, int k) {
+    private StatementCapture captureAt(QueryRequest q, int k) {
         if (!q.decided[k]) {
             ClassifiedStatement s = q.statements.get(k);
             q.captures[k] = captureFor(s, s.text(q.sql), null, null);
@@ -353,11 +289,11 @@ public final class SessionCapture implements SessionTap {
 
     private void execute(Execute execute) {
         Portal portal = portals.get(execute.portal());
-        Capture capture = null;
+        StatementCapture capture = null;
         if (portal != null && portal.prepared != null && portal.bind != null && !portal.executed) {
             Prepared p = portal.prepared;
             TableName now = mirroredNow(p);
-            capture = new Capture(now != null ? now : p.table, p.sql, p.statement, portal.bind, p.parameterTypes);
+            capture = new StatementCapture(now != null ? now : p.table, p.sql, p.statement, portal.bind, p.parameterTypes);
             // not mirrored under the current path: decide again when it runs
             capture.resolvedUnder = now != null ? effectiveSearchPath() : null;
             checkReplayable(capture);
@@ -369,7 +305,7 @@ public final class SessionCapture implements SessionTap {
     }
 
     private void copyData(ByteBuf frame) {
-        Capture c = copyInProgress;
+        StatementCapture c = copyInProgress;
         int length = frame.readableBytes() - 5;
         c.copyBytes += length;
         if (c.unreplayable == null && !hold.hold(length)) {
@@ -382,12 +318,12 @@ public final class SessionCapture implements SessionTap {
     }
 
     /** What the mirror replays for this statement, or null when it does not mirror it (counting why). */
-    private Capture captureFor(ClassifiedStatement s, String sql, BoundParameters bind, int[] types) {
+    private StatementCapture captureFor(ClassifiedStatement s, String sql, BoundParameters bind, int[] types) {
         TableName table = mirroredTarget(s);
         if (table == null) {
             return null;
         }
-        Capture c = new Capture(table, sql, s, bind, types);
+        StatementCapture c = new StatementCapture(table, sql, s, bind, types);
         if (!c.isCopy() && !hold.hold(sql.length())) {
             c.unreplayable = hold.tooLarge();
         }
@@ -408,7 +344,7 @@ public final class SessionCapture implements SessionTap {
         return tables.mirroring(table) != MirroredTables.Mirroring.NOT_MIRRORED ? table : null;
     }
 
-    private void checkReplayable(Capture c) {
+    private void checkReplayable(StatementCapture c) {
         if (c.bind == null) {
             return;
         }
@@ -522,7 +458,7 @@ public final class SessionCapture implements SessionTap {
         if (pending.peek() instanceof ExecuteRequest e) {
             pending.poll();
             ClassifiedStatement statement = statementOf(e);
-            Capture capture = ran(e.capture(), statement);
+            StatementCapture capture = ran(e.capture(), statement);
             accountOnce(e, statement, capture);
             if (capture != null) {
                 // The INSERT ran to completion (its RETURNING rows wait in the portal); its count is not reported.
@@ -536,14 +472,14 @@ public final class SessionCapture implements SessionTap {
     }
 
     /** The Execute's capture as its table resolves now that it ran: a SET search_path may have run since it was sent. */
-    private Capture ran(Capture capture, ClassifiedStatement statement) {
+    private StatementCapture ran(StatementCapture capture, ClassifiedStatement statement) {
         if (capture != null && !effectiveSearchPath().equals(capture.resolvedUnder)) {
             return capture.resolvedAgain(mirroredTarget(statement));
         }
         return capture;
     }
 
-    private void accountOnce(ExecuteRequest e, ClassifiedStatement statement, Capture capture) {
+    private void accountOnce(ExecuteRequest e, ClassifiedStatement statement, StatementCapture capture) {
         if (statement != null && (e.portal() == null || !e.portal().accounted)) {
             account(statement, capture);
             if (e.portal() != null) {
@@ -564,7 +500,7 @@ public final class SessionCapture implements SessionTap {
     private void commandComplete(String tag) {
         Pending head = pending.peek();
         ClassifiedStatement statement = null;
-        Capture capture = null;
+        StatementCapture capture = null;
         if (head instanceof QueryRequest q) {
             if (q.next < q.statements.size()) {
                 statement = q.statements.get(q.next);
@@ -582,7 +518,7 @@ public final class SessionCapture implements SessionTap {
     }
 
     /** Counts what a completed statement did, and follows its effect on search_path. */
-    private void account(ClassifiedStatement s, Capture capture) {
+    private void account(ClassifiedStatement s, StatementCapture capture) {
         metrics.statement(s);
         if (capture != null) {
             Set<String> computed = serverComputed(s, capture.table);

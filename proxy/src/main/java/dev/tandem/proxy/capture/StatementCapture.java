@@ -1,0 +1,77 @@
+package dev.tandem.proxy.capture;
+
+import dev.tandem.protocol.frontend.BoundParameters;
+import dev.tandem.protocol.sql.ClassifiedStatement;
+import dev.tandem.protocol.sql.ClassifiedStatement.Kind;
+import dev.tandem.protocol.sql.TableName;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A mirrored write of one session being captured: the statement, its Bind values, and for COPY the data that arrives
+ * after it; what the transaction tracker gets once the source completed it ({@link #finish}). Mutable, on the
+ * session's event loop only.
+ */
+final class StatementCapture {
+
+    final TableName table;
+    final String sql;
+    final BoundParameters bind;
+    /** The Parse's types, shared with every execution of the statement: replaced, never written to. */
+    int[] parameterTypes;
+    final ClassifiedStatement statement;
+    final List<byte[]> copyData;
+    long copyBytes;
+    String unreplayable;
+    /** The search_path {@link #table} was resolved under (extended protocol), or null. */
+    List<String> resolvedUnder;
+
+    StatementCapture(TableName table, String sql, ClassifiedStatement statement, BoundParameters bind,
+                     int[] parameterTypes) {
+        this.table = table;
+        this.sql = sql;
+        this.statement = statement;
+        this.bind = bind;
+        this.parameterTypes = parameterTypes;
+        this.copyData = isCopy() ? new ArrayList<>() : null;
+    }
+
+    boolean isCopy() {
+        return statement.kind() == Kind.COPY_FROM_STDIN;
+    }
+
+    /**
+     * This capture as the statement's table resolves when it ran: null when that is not a mirrored table (a
+     * SET search_path took effect between the Bind and the execution), else with that table.
+     */
+    StatementCapture resolvedAgain(TableName ran) {
+        if (ran == null) {
+            return null;
+        }
+        if (ran.equals(table)) {
+            return this;
+        }
+        StatementCapture moved = new StatementCapture(ran, sql, statement, bind, parameterTypes);
+        if (copyData != null) {
+            moved.copyData.addAll(copyData);
+        }
+        moved.copyBytes = copyBytes;
+        moved.unreplayable = unreplayable;
+        return moved;
+    }
+
+    /** @param path the session's search_path as the statement ran */
+    CapturedStatement finish(long rows, List<String> path) {
+        if (unreplayable != null) {
+            return new CapturedStatement.Unreplayable(table, rows, sql, unreplayable, path);
+        }
+        if (isCopy()) {
+            return new CapturedStatement.Copy(table, rows, sql, copyData, path);
+        }
+        if (bind == null) {
+            return new CapturedStatement.Simple(table, rows, sql, path);
+        }
+        return new CapturedStatement.Extended(table, rows, sql, parameterTypes, bind.formats(), bind.values(),
+                path);
+    }
+}
