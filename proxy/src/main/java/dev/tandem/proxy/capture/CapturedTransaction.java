@@ -31,6 +31,11 @@ public record CapturedTransaction(String database, String user, long sessionId, 
         this(database, user, sessionId, searchPath, committedAt, statements, Set.of());
     }
 
+    /** This transaction with {@code replaced} as its statements. */
+    public CapturedTransaction withStatements(List<CapturedStatement> replaced) {
+        return new CapturedTransaction(database, user, sessionId, searchPath, committedAt, replaced, unconfirmed);
+    }
+
     /** This transaction with only {@code kept} of its statements, every table confirmed. */
     public CapturedTransaction confirmed(List<CapturedStatement> kept) {
         return new CapturedTransaction(database, user, sessionId, searchPath, committedAt, kept);

@@ -46,6 +46,8 @@ final class TargetSession {
     private final Map<TableName, TimeColumns.Column> timeColumns = new HashMap<>();
     /** Per table without a known time column: when that was last asked ({@link System#nanoTime()}). */
     private final Map<TableName, Long> timeColumnsMissing = new HashMap<>();
+    /** Quoted qualified type name -> its OID here, for the user-defined types replayed parameters use. */
+    private final Map<String, Integer> typeOids = new HashMap<>();
     /** Per table asked about: whether it is a TimescaleDB hypertable of this database. */
     private final Map<TableName, Boolean> hypertables = new HashMap<>();
     /** Whether this database has TimescaleDB's catalog views; null until asked. */
@@ -165,6 +167,24 @@ final class TargetSession {
             timeColumnsMissing.put(table, now);
         }
         return found;
+    }
+
+    /**
+     * The OID of the named type in this database, or null when it has none (not remembered: it may be created). Asked
+     * once per connection and type, not per replayed statement.
+     */
+    Integer typeOid(String quotedName) {
+        Integer known = typeOids.get(quotedName);
+        if (known != null) {
+            return known;
+        }
+        List<String> row = queryRow("SELECT to_regtype($1)::oid::text", quotedName);
+        if (row == null || row.get(0) == null) {
+            return null;
+        }
+        int oid = Integer.parseInt(row.get(0));
+        typeOids.put(quotedName, oid);
+        return oid;
     }
 
     /**

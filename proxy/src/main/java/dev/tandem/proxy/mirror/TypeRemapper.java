@@ -43,8 +43,7 @@ final class TypeRemapper implements AutoCloseable {
         for (CapturedStatement s : tx.statements()) {
             statements.add(s instanceof CapturedStatement.Extended e ? remap(tx.database(), e, target) : s);
         }
-        return new CapturedTransaction(tx.database(), tx.user(), tx.sessionId(), tx.searchPath(), tx.committedAt(),
-                statements);
+        return tx.withStatements(statements);
     }
 
     private CapturedStatement remap(String database, CapturedStatement.Extended e, TargetSession target) {
@@ -58,12 +57,12 @@ final class TypeRemapper implements AutoCloseable {
                 return unreplayable(e, "parameter " + (i + 1) + " has type OID " + types[i]
                         + ", which the source's catalog does not know");
             }
-            List<String> oid = target.queryRow("SELECT to_regtype($1)::oid::text", name);
-            if (oid == null || oid.get(0) == null) {
+            Integer oid = target.typeOid(name);
+            if (oid == null) {
                 return unreplayable(e, "parameter " + (i + 1) + " has type " + name
                         + ", which the target database does not have");
             }
-            types[i] = Integer.parseInt(oid.get(0));
+            types[i] = oid;
         }
         return new CapturedStatement.Extended(e.table(), e.sourceRows(), e.sql(), types, e.parameterFormats(),
                 e.parameters(), e.searchPath());
