@@ -523,7 +523,8 @@ public final class SessionCapture implements SessionTap {
         if (capture != null) {
             Set<String> computed = serverComputed(s, capture.table);
             if (!computed.isEmpty()) {
-                metrics.nonDeterministicInsert(capture.table, computed);
+                TableName table = capture.table;
+                tracker.onCommit(() -> metrics.nonDeterministicInsert(table, computed));
             }
         }
         if (s.txCommand() == ClassifiedStatement.TxCommand.PREPARE_TRANSACTION) {
@@ -537,7 +538,7 @@ public final class SessionCapture implements SessionTap {
             for (TableName t : s.tables()) {
                 TableName resolved = tables.resolve(t, effectiveSearchPath());
                 if (tables.isMirrored(resolved)) {
-                    metrics.unmirroredWrite(resolved, unmirrored);
+                    tracker.onCommit(() -> metrics.unmirroredWrite(resolved, unmirrored));
                 }
             }
         }

@@ -52,12 +52,15 @@ public final class TransactionTracker {
 
     enum State { IDLE, IMPLICIT, IMPLICIT_FAILED, EXPLICIT, FAILED }
 
-    private record Savepoint(String name, int size) {
+    /** {@code size} and {@code effects}: how many captured writes and effects came before the savepoint. */
+    private record Savepoint(String name, int size, int effects) {
     }
 
     private final Listener listener;
     private final List<CapturedStatement> buffer = new ArrayList<>();
     private final List<Savepoint> savepoints = new ArrayList<>();
+    /** What happens only if the open transaction commits (counting what it did); dropped with what it undoes. */
+    private final List<Runnable> effects = new ArrayList<>();
     private State state = State.IDLE;
 
     public TransactionTracker(Listener listener) {
@@ -109,7 +112,7 @@ public final class TransactionTracker {
                 state = State.IMPLICIT;
             }
             case SAVEPOINT -> {
-                savepoints.add(new Savepoint(statement.name(), buffer.size()));
+                savepoints.add(new Savepoint(statement.name(), buffer.size(), effects.size()));
                 listener.savepoint(command, statement.name());
             }
             case RELEASE -> {
@@ -127,6 +130,14 @@ public final class TransactionTracker {
                 // COMMIT/ROLLBACK PREPARED act on another, already prepared transaction
             }
         }
+    }
+
+    /**
+     * Runs {@code effect} when the transaction the next or current statement belongs to commits, and never if it
+     * rolls back (to a savepoint before it included): for counters of what transactions did, not of what they tried.
+     */
+    public void onCommit(Runnable effect) {
+        effects.add(effect);
     }
 
     /** A write executed but its completion tag will not come (a suspended portal); it counts once committed. */
@@ -180,6 +191,7 @@ public final class TransactionTracker {
                 if (rollBack) {
                     List<CapturedStatement> undone = new ArrayList<>(buffer.subList(sp.size(), buffer.size()));
                     buffer.subList(sp.size(), buffer.size()).clear();
+                    effects.subList(sp.effects(), effects.size()).clear();
                     savepoints.subList(i + 1, savepoints.size()).clear();
                     if (!undone.isEmpty()) {
                         listener.undone(undone, name);
@@ -197,6 +209,8 @@ public final class TransactionTracker {
             listener.committed(List.copyOf(buffer));
             buffer.clear();
         }
+        effects.forEach(Runnable::run);
+        effects.clear();
         savepoints.clear();
     }
 
@@ -205,6 +219,7 @@ public final class TransactionTracker {
             listener.discarded(List.copyOf(buffer), why);
             buffer.clear();
         }
+        effects.clear();
         savepoints.clear();
     }
 }

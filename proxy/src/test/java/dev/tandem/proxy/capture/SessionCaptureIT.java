@@ -268,6 +268,19 @@ class SessionCaptureIT {
     }
 
     @Test
+    void unmirroredWritesCountOnlyWhenTheirTransactionCommits() throws SQLException {
+        // TRUNCATE: a kind no other test here counts (the registry is shared)
+        try (Connection c = connect("preferQueryMode", "simple"); Statement s = c.createStatement()) {
+            s.execute("BEGIN; TRUNCATE metrics; ROLLBACK");
+            s.execute("BEGIN; SAVEPOINT a; TRUNCATE metrics; ROLLBACK TO SAVEPOINT a; COMMIT");
+            assertThatThrownBy(() -> s.execute("TRUNCATE metrics; SELECT 1 / 0")).isInstanceOf(SQLException.class);
+            assertThat(count("truncate")).isZero();
+            s.execute("BEGIN; TRUNCATE metrics; COMMIT");
+        }
+        assertThat(count("truncate")).isEqualTo(1);
+    }
+
+    @Test
     void searchPathDecidesWhichTableAnUnqualifiedNameMeans() throws SQLException {
         try (Connection c = connect("preferQueryMode", "simple"); Statement s = c.createStatement()) {
             s.execute("SET search_path TO s2");

@@ -116,6 +116,29 @@ class TransactionTrackerTest {
     }
 
     @Test
+    void effectsHappenOnlyWhenTheirTransactionCommits() {
+        List<String> counted = new ArrayList<>();
+        ok("BEGIN", "BEGIN");
+        tracker.onCommit(() -> counted.add("before the savepoint"));
+        ok("SAVEPOINT s", "SAVEPOINT");
+        tracker.onCommit(() -> counted.add("undone by ROLLBACK TO"));
+        ok("ROLLBACK TO SAVEPOINT s", "ROLLBACK");
+        ok("COMMIT", "COMMIT");
+        tracker.ready('I');
+        ok("BEGIN", "BEGIN");
+        tracker.onCommit(() -> counted.add("rolled back"));
+        ok("ROLLBACK", "ROLLBACK");
+        tracker.ready('I');
+        tracker.onCommit(() -> counted.add("autocommit, failed"));
+        tracker.error();
+        tracker.ready('I');
+        tracker.onCommit(() -> counted.add("autocommit"));
+        ok("UPDATE m SET v = 1", "UPDATE 1");
+        tracker.ready('I');
+        assertThat(counted).containsExactly("before the savepoint", "autocommit");
+    }
+
+    @Test
     void rollbackToSavepointUndoesOnlyWhatCameAfterIt() {
         ok("BEGIN", "BEGIN");
         insert("a");
