@@ -59,8 +59,8 @@ public final class CaptureMetrics {
         };
     }
 
-    void unmirroredWrite(TableName table, String kind) {
-        counter("tandem.unmirrored.writes", "table", table.toString(), "kind", kind).increment();
+    void unmirroredWrite(TableName table, String kind, long times) {
+        counter("tandem.unmirrored.writes", "table", table.toString(), "kind", kind).increment(times);
         if (warned.add(table + "/" + kind)) {
             log.warn("{} on mirrored table {} is not mirrored to the target: the two will differ until "
                     + "'tandem-backfill verify' and 'repair' (logged once per table and kind)",
@@ -68,8 +68,8 @@ public final class CaptureMetrics {
         }
     }
 
-    void nonDeterministicInsert(TableName table, Set<String> functions) {
-        counter("tandem.nondeterministic.inserts", "table", table.toString()).increment();
+    void nonDeterministicInsert(TableName table, Set<String> functions, long times) {
+        counter("tandem.nondeterministic.inserts", "table", table.toString()).increment(times);
         if (warned.add(table + "/nondeterministic")) {
             log.warn("INSERT or COPY into mirrored table {} computes values on the server ({}): the target may store"
                     + " different values (logged once per table)", table, String.join(", ", functions));

@@ -524,7 +524,8 @@ public final class SessionCapture implements SessionTap {
             Set<String> computed = serverComputed(s, capture.table);
             if (!computed.isEmpty()) {
                 TableName table = capture.table;
-                tracker.onCommit(() -> metrics.nonDeterministicInsert(table, computed));
+                tracker.onCommit(List.of("nondeterministic", table), times -> metrics.nonDeterministicInsert(table,
+                        computed, times));
             }
         }
         if (s.txCommand() == ClassifiedStatement.TxCommand.PREPARE_TRANSACTION) {
@@ -538,7 +539,8 @@ public final class SessionCapture implements SessionTap {
             for (TableName t : s.tables()) {
                 TableName resolved = tables.resolve(t, effectiveSearchPath());
                 if (tables.isMirrored(resolved)) {
-                    tracker.onCommit(() -> metrics.unmirroredWrite(resolved, unmirrored));
+                    tracker.onCommit(List.of(unmirrored, resolved), times -> metrics.unmirroredWrite(resolved,
+                            unmirrored, times));
                 }
             }
         }

@@ -4,6 +4,7 @@ import dev.tandem.protocol.sql.ClassifiedStatement;
 import dev.tandem.protocol.sql.ClassifiedStatement.TxCommand;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongConsumer;
 
 /**
  * Decides, from the source's own answers, which captured writes committed. Nothing is released before the source
@@ -52,6 +53,18 @@ public final class TransactionTracker {
 
     enum State { IDLE, IMPLICIT, IMPLICIT_FAILED, EXPLICIT, FAILED }
 
+    /** An effect asked for {@code times} times since the last savepoint: one entry per key and savepoint level. */
+    private static final class Effect {
+        final Object key;
+        final LongConsumer apply;
+        long times = 1;
+
+        Effect(Object key, LongConsumer apply) {
+            this.key = key;
+            this.apply = apply;
+        }
+    }
+
     /** {@code size} and {@code effects}: how many captured writes and effects came before the savepoint. */
     private record Savepoint(String name, int size, int effects) {
     }
@@ -60,7 +73,7 @@ public final class TransactionTracker {
     private final List<CapturedStatement> buffer = new ArrayList<>();
     private final List<Savepoint> savepoints = new ArrayList<>();
     /** What happens only if the open transaction commits (counting what it did); dropped with what it undoes. */
-    private final List<Runnable> effects = new ArrayList<>();
+    private final List<Effect> effects = new ArrayList<>();
     private State state = State.IDLE;
 
     public TransactionTracker(Listener listener) {
@@ -135,9 +148,18 @@ public final class TransactionTracker {
     /**
      * Runs {@code effect} when the transaction the next or current statement belongs to commits, and never if it
      * rolls back (to a savepoint before it included): for counters of what transactions did, not of what they tried.
+     * Effects of one {@code key} are merged and run once with how many times they were asked for, so a transaction
+     * of a million UPDATEs keeps one entry, not a million.
      */
-    public void onCommit(Runnable effect) {
-        effects.add(effect);
+    public void onCommit(Object key, LongConsumer effect) {
+        int since = savepoints.isEmpty() ? 0 : savepoints.get(savepoints.size() - 1).effects();
+        for (int i = effects.size() - 1; i >= since; i--) {
+            if (effects.get(i).key.equals(key)) {
+                effects.get(i).times++;
+                return;
+            }
+        }
+        effects.add(new Effect(key, effect));
     }
 
     /** A write executed but its completion tag will not come (a suspended portal); it counts once committed. */
@@ -209,7 +231,7 @@ public final class TransactionTracker {
             listener.committed(List.copyOf(buffer));
             buffer.clear();
         }
-        effects.forEach(Runnable::run);
+        effects.forEach(e -> e.apply.accept(e.times));
         effects.clear();
         savepoints.clear();
     }

@@ -116,26 +116,32 @@ class TransactionTrackerTest {
     }
 
     @Test
-    void effectsHappenOnlyWhenTheirTransactionCommits() {
+    void effectsHappenOnlyWhenTheirTransactionCommitsOncePerKeyWithTheirCount() {
         List<String> counted = new ArrayList<>();
         ok("BEGIN", "BEGIN");
-        tracker.onCommit(() -> counted.add("before the savepoint"));
+        tracker.onCommit("a", n -> counted.add("before the savepoint x" + n));
+        tracker.onCommit("a", n -> counted.add("merged into the one before"));
         ok("SAVEPOINT s", "SAVEPOINT");
-        tracker.onCommit(() -> counted.add("undone by ROLLBACK TO"));
+        tracker.onCommit("a", n -> counted.add("undone by ROLLBACK TO x" + n));
+        tracker.onCommit("b", n -> counted.add("undone by ROLLBACK TO x" + n));
         ok("ROLLBACK TO SAVEPOINT s", "ROLLBACK");
+        tracker.onCommit("a", n -> counted.add("after ROLLBACK TO, the savepoint still set x" + n));
         ok("COMMIT", "COMMIT");
         tracker.ready('I');
         ok("BEGIN", "BEGIN");
-        tracker.onCommit(() -> counted.add("rolled back"));
+        tracker.onCommit("a", n -> counted.add("rolled back x" + n));
         ok("ROLLBACK", "ROLLBACK");
         tracker.ready('I');
-        tracker.onCommit(() -> counted.add("autocommit, failed"));
+        tracker.onCommit("a", n -> counted.add("autocommit, failed x" + n));
         tracker.error();
         tracker.ready('I');
-        tracker.onCommit(() -> counted.add("autocommit"));
+        for (int i = 0; i < 1000; i++) {
+            tracker.onCommit("a", n -> counted.add("autocommit x" + n));
+        }
         ok("UPDATE m SET v = 1", "UPDATE 1");
         tracker.ready('I');
-        assertThat(counted).containsExactly("before the savepoint", "autocommit");
+        assertThat(counted).containsExactly("before the savepoint x2", "after ROLLBACK TO, the savepoint still set x1",
+                "autocommit x1000");
     }
 
     @Test
