@@ -1,15 +1,19 @@
 package dev.tandem.proxy.mirror;
 
 import dev.tandem.protocol.backend.DataRow;
+import dev.tandem.protocol.sql.ClassifiedStatement;
+import dev.tandem.protocol.sql.StatementClassifier;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * Counts mirrored rows whose time is before the database's dual-write mark: rows written late, into the ranges the
  * backfill copies, which break its assumption that those ranges no longer change. The count comes from the target
  * itself, for no more than one row of reply per statement: the replayed one-row or coalesced INSERT runs as
  * {@code WITH "tandem inserted" AS (INSERT ... RETURNING t) SELECT count(*), count(*) FILTER (WHERE t < mark)
- * FROM "tandem inserted"}, which inserts exactly what the INSERT alone does. Only INSERT ... VALUES statements of the
- * {@link dev.tandem.protocol.sql.ValuesInsert} shape into tables with a timestamptz time column are counted.
+ * FROM "tandem inserted"}, which inserts exactly what the INSERT alone does. INSERTs into tables with a timestamptz
+ * time column are counted: one-row and coalesced ones, and any other INSERT without RETURNING or a WITH clause
+ * (multi-row VALUES, ON CONFLICT, DEFAULT VALUES). COPY is not: its rows cannot be returned.
  */
 final class LateRows {
 
@@ -20,7 +24,23 @@ final class LateRows {
     private LateRows() {
     }
 
-    /** {@code insert} (one INSERT ... VALUES, no RETURNING, no trailing semicolon) answering its counts as a row. */
+    /**
+     * The INSERT's text up to its last token (no trailing semicolon or comment) when RETURNING can be appended to it,
+     * else null: one INSERT, not malformed, without RETURNING or a WITH clause of its own.
+     */
+    static String countable(String sql) {
+        List<ClassifiedStatement> statements = StatementClassifier.classify(sql);
+        if (statements.size() != 1) {
+            return null;
+        }
+        ClassifiedStatement s = statements.get(0);
+        if (s.kind() != ClassifiedStatement.Kind.INSERT || s.malformed() || s.returning() || s.withClause()) {
+            return null;
+        }
+        return s.text(sql);
+    }
+
+    /** {@code insert} (one INSERT, no RETURNING, no trailing semicolon) answering its counts as a row. */
     static String wrap(String insert, String quotedColumn, String markLiteral) {
         // a quoted name with a space: no application statement refers to it, so the CTE shadows nothing
         return "WITH \"tandem inserted\" AS (" + insert + " RETURNING " + quotedColumn + ") SELECT count(*),"

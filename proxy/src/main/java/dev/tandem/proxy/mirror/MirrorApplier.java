@@ -23,6 +23,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -97,6 +98,9 @@ public final class MirrorApplier implements AutoCloseable {
     /** How long a database's dual-write mark (which the admin endpoint may set at any time) is trusted. */
     private static final long MARK_REFRESH_NANOS = TimeUnit.SECONDS.toNanos(10);
 
+    /** Statement texts whose late-row form is remembered; more are forgotten all at once (texts repeat). */
+    private static final int MAX_COUNTABLE = 1024;
+
     private enum State { NEW, RUNNING, PAUSED, CLOSED }
 
     /** Marks the bookkeeping Executes of a pipeline. */
@@ -128,6 +132,8 @@ public final class MirrorApplier implements AutoCloseable {
     private final TargetConnector connector;
     private final Map<String, TargetSession> sessions = new ConcurrentHashMap<>();
     private final InsertCoalescer coalescer = new InsertCoalescer();
+    /** Statement text -> what {@link LateRows#wrap} takes of it, for INSERTs the coalescer does not shape. */
+    private final Map<String, Optional<String>> countableSql = new HashMap<>();
     /** Database and table of unconfirmed tables found not to be hypertables, each logged once. */
     private final Set<String> notHypertables = new HashSet<>();
     private final TypeRemapper typeRemapper;
@@ -600,7 +606,7 @@ public final class MirrorApplier implements AutoCloseable {
                 continue;
             }
             Replayed r = (Replayed) unit;
-            String single = mark == null ? null : coalescer.singleRow(r.statement());
+            String single = mark == null ? null : countable(r.statement());
             Optional<String> column = single == null ? Optional.empty()
                     : lateColumn(session, mark, r.statement().table());
             if (column.isEmpty()) {
@@ -616,6 +622,20 @@ public final class MirrorApplier implements AutoCloseable {
         }
         run.clear();
         return coalesced;
+    }
+
+    /** The statement as {@link LateRows#wrap} takes it, or null when its late rows cannot be counted. */
+    private String countable(CapturedStatement statement) {
+        String single = coalescer.singleRow(statement);
+        if (single != null || !(statement instanceof CapturedStatement.Simple
+                || statement instanceof CapturedStatement.Extended)) {
+            return single;
+        }
+        if (countableSql.size() > MAX_COUNTABLE) {
+            countableSql.clear();
+        }
+        return countableSql.computeIfAbsent(statement.sql(), sql -> Optional.ofNullable(LateRows.countable(sql)))
+                .orElse(null);
     }
 
     /** The column to count late rows of {@code table} by, when the database has a dual-write mark. */
