@@ -888,8 +888,10 @@ public final class MirrorApplier implements AutoCloseable {
     }
 
     /**
-     * Stops the applier: the exchange in flight is abandoned (its connection closed, so the target rolls it back and
-     * it is applied again after a restart), connections are closed and waiting futures fail with
+     * Stops the applier: the exchange in flight is abandoned and its connection closed. The target may still commit
+     * it (the whole group up to its Sync had arrived) or not; the next applier of this instance ends such a
+     * connection before it reads the progress ({@link MirrorSchema#TRY_LOCK}), so the group is applied once either
+     * way. Connections are closed and waiting futures fail with
      * {@link MirrorStoppedException}, the gauges are removed from the registry. Does not close the spool.
      */
     @Override

@@ -14,6 +14,30 @@ import dev.tandem.protocol.state.TandemSchema;
  */
 public final class MirrorSchema {
 
+    /**
+     * This instance's applier lock in one target database, held by each applier connection for its lifetime: a
+     * connection of an earlier applier of the instance (the proxy was killed, or lost its connection, while a group
+     * was in flight) may still commit that group, so progress is read only once no such connection is left.
+     */
+    static final String TRY_LOCK = "SELECT pg_try_advisory_lock(hashtext('tandem.mirror'), hashtext($1))::text";
+
+    /** Waits for the lock; see {@link #TRY_LOCK}. */
+    static final String LOCK = "SELECT pg_advisory_lock(hashtext('tandem.mirror'), hashtext($1))::text";
+
+    /**
+     * Ends the other connections holding the lock (see {@link #TRY_LOCK}) and says which: a group such a connection
+     * has not committed yet is rolled back and applied again by this one; one it committed shows in the progress
+     * read after the lock is taken.
+     */
+    static final String END_LOCK_HOLDERS = """
+            SELECT count(pg_terminate_backend(l.pid))::text,
+                   string_agg(format('pid %s (%s, %s since %s)', l.pid, a.application_name, a.state, a.state_change),
+                              ', ')
+            FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid()
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND l.classid = hashtext('tandem.mirror')::oid AND l.objid = hashtext($1)::oid AND l.objsubid = 2""";
+
     static final String READ_PROGRESS =
             "SELECT sequence, next_segment, next_offset FROM tandem.mirror_progress WHERE instance_id = $1";
 

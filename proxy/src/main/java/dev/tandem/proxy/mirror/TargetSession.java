@@ -22,6 +22,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The applier's connection to one target database and what it knows about that database: how far this instance's
@@ -29,6 +31,8 @@ import java.util.stream.Collectors;
  * first-mirrored time and mark. Used by the applier thread only; every method blocks.
  */
 final class TargetSession {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TargetSession.class);
 
     private static final int MAX_PREPARED = 256;
     private static final long TIME_COLUMN_RETRY_NANOS = TimeUnit.MINUTES.toNanos(1);
@@ -80,6 +84,7 @@ final class TargetSession {
 
     private void readState(String instanceId) {
         checked(await(connection.simpleQuery(MirrorSchema.ddl())));
+        lockInstance(instanceId);
         Pipeline<Void> read = new Pipeline<>(ByteBufAllocator.DEFAULT);
         read.execute(null, MirrorSchema.READ_PROGRESS, instanceId);
         read.execute(null, MirrorSchema.READ_DUAL_WRITE, database);
@@ -100,6 +105,26 @@ final class TargetSession {
             DataRow dualWrite = rows.get(next);
             firstMirroredKnown = "t".equals(text(dualWrite, 0));
             markKnown = "t".equals(text(dualWrite, 1));
+        }
+    }
+
+    /**
+     * Takes {@link MirrorSchema#TRY_LOCK} before progress is read, ending an earlier connection of this instance
+     * that still holds it: otherwise a group that connection commits after this one read the progress would be
+     * applied twice.
+     */
+    private void lockInstance(String instanceId) {
+        List<String> taken = queryRow(MirrorSchema.TRY_LOCK, instanceId);
+        if (taken != null && "true".equals(taken.get(0))) {
+            return;
+        }
+        List<String> ended = queryRow(MirrorSchema.END_LOCK_HOLDERS, instanceId);
+        LOG.warn("mirror: an earlier connection of instance {} to target database {} still holds its applier lock;"
+                + " ended {}: {}", instanceId, database, ended == null ? "none (not allowed?)" : ended.get(0),
+                ended == null ? "" : ended.get(1));
+        if (queryRow(MirrorSchema.LOCK, instanceId) == null) {
+            throw new IllegalStateException("target database " + database + " did not grant instance " + instanceId
+                    + " its applier lock");
         }
     }
 

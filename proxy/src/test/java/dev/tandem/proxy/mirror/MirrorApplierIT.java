@@ -299,6 +299,36 @@ class MirrorApplierIT {
     }
 
     @Test
+    void aGroupAnEarlierConnectionCommitsAfterTheReconnectIsNotAppliedTwice() throws Exception {
+        try (java.sql.Connection lock = PG.target().connect(db)) {
+            lock.setAutoCommit(false);
+            lock.createStatement().execute("LOCK TABLE m IN ACCESS EXCLUSIVE MODE");
+            SpoolPosition position;
+            try (MirrorFixture first = new MirrorFixture(spoolDir, PG.target())) {
+                position = first.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (1, 'once')")));
+                first.applier.start();
+                eventually("the first applier's group waits for the table", () -> blockedGroups(db, "-infinity") == 1);
+            } // its connection is gone from here, but its backend has the whole group and would commit it
+            String restartedAt = PG.target().queryValue(db, "SELECT now()::text");
+            try (MirrorFixture second = new MirrorFixture(spoolDir, PG.target())) {
+                second.applier.start();
+                eventually("the second applier's group waits for the table", () -> blockedGroups(db, restartedAt) == 1);
+                lock.commit();
+                second.awaitApplied(position);
+            }
+        }
+        assertThat(PG.target().query(db, "SELECT id, v FROM m")).containsExactly(List.of("1", "once"));
+    }
+
+    /** The mirror's connections started after {@code since} whose INSERT waits for a lock. */
+    private static int blockedGroups(String db, String since) {
+        return Integer.parseInt(PG.target().queryValue(db, "SELECT count(*) FROM pg_stat_activity"
+                + " WHERE datname = current_database() AND application_name = 'tandem-mirror'"
+                + " AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO m%' AND backend_start > '" + since
+                + "'::timestamptz"));
+    }
+
+    @Test
     void targetStoppedMidRunGetsEveryRowOnceWhenItIsBack() throws Exception {
         try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
             f.applier.start();
