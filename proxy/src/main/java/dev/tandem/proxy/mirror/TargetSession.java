@@ -203,11 +203,11 @@ final class TargetSession {
         if (known != null) {
             return known;
         }
-        List<String> row = queryRow("SELECT to_regtype($1)::oid::text", quotedName);
-        if (row == null || row.get(0) == null) {
+        String found = answer("the OID of type " + quotedName, "SELECT to_regtype($1)::oid::text", quotedName);
+        if (found == null) {
             return null;
         }
-        int oid = Integer.parseInt(row.get(0));
+        int oid = Integer.parseInt(found);
         typeOids.put(quotedName, oid);
         return oid;
     }
@@ -222,22 +222,24 @@ final class TargetSession {
             return known;
         }
         if (timescale == null) {
-            timescale = "true".equals(answer(table, "SELECT (to_regclass('timescaledb_information.hypertables')"
-                    + " IS NOT NULL)::text"));
+            timescale = "true".equals(answer("whether " + table + " is a hypertable",
+                    "SELECT (to_regclass('timescaledb_information.hypertables') IS NOT NULL)::text"));
         }
-        boolean hypertable = timescale && "true".equals(answer(table, "SELECT EXISTS (SELECT 1 FROM"
-                + " timescaledb_information.hypertables WHERE hypertable_schema = $1 AND hypertable_name = $2)::text",
-                table.schema(), table.name()));
+        boolean hypertable = timescale && "true".equals(answer("whether " + table + " is a hypertable",
+                "SELECT EXISTS (SELECT 1 FROM timescaledb_information.hypertables WHERE hypertable_schema = $1"
+                        + " AND hypertable_name = $2)::text", table.schema(), table.name()));
         hypertables.put(table, hypertable);
         return hypertable;
     }
 
-    /** The one value a catalog query answers; a failure is retried like a lost connection, never taken as "no". */
-    private String answer(TableName table, String sql, String... parameters) {
+    /**
+     * The one value (maybe null) a catalog query answers about {@code what}; an error is retried like a lost
+     * connection, never taken for "no" or "none".
+     */
+    private String answer(String what, String sql, String... parameters) {
         List<String> row = queryRow(sql, parameters);
         if (row == null) {
-            throw new IllegalStateException("target database " + database + " did not answer whether " + table
-                    + " is a hypertable");
+            throw new IllegalStateException("target database " + database + " did not answer " + what);
         }
         return row.get(0);
     }
