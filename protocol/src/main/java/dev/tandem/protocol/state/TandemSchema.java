@@ -68,12 +68,19 @@ public final class TandemSchema {
     public static final String ADD_CAUGHT_UP_TO =
             "ALTER TABLE tandem.mirror_progress ADD COLUMN IF NOT EXISTS caught_up_to timestamptz";
 
+    /**
+     * The spool epoch of the last applied record, beside its position: positions alone repeat after a spool lost its
+     * tail or was replaced (the proxy's {@code SpoolEpochs}). Null in rows written before it existed.
+     */
+    public static final String ADD_SPOOL_EPOCH =
+            "ALTER TABLE tandem.mirror_progress ADD COLUMN IF NOT EXISTS spool_epoch bigint";
+
     private TandemSchema() {
     }
 
     /** All shared DDL, statements separated by {@code ;}, runnable as one simple-protocol query. */
     public static String ddl() {
         return String.join(";\n", CREATE_SCHEMA, CREATE_DUAL_WRITE, CREATE_DIVERGENCE, CREATE_MIRROR_PROGRESS,
-                ADD_CAUGHT_UP_TO);
+                ADD_CAUGHT_UP_TO, ADD_SPOOL_EPOCH);
     }
 }

@@ -49,11 +49,10 @@ import org.slf4j.LoggerFactory;
  * {@code tandem.mirror_progress} there (written in the same target transaction as the replayed rows) points past it.
  * The applier reads the spool from its oldest record; on first connecting to a database it reads that row and skips
  * the records before it. After a batch is applied everywhere, {@link Spool#acknowledge} lets the spool delete it.
- * Records are compared by spool position, not by sequence number: when a host crash under {@code fsync: interval}
- * cut records off the spool's tail after they were applied, the spool continues past the stored position once the
- * applier shows it ({@code Spool.openReader}), while sequence numbers would repeat. The records appended between the
- * restart and the applier's first connection to that database are the exception: they may take positions of the lost
- * records and be skipped. Close that window by starting the applier (and letting it connect) before accepting clients.
+ * Records are compared by spool epoch and position ({@link Spool#applied}), not by sequence number: when a host crash
+ * under {@code fsync: interval} cut records off the spool's tail after they were applied, or the directory was
+ * replaced, the records appended next may take the positions of applied ones, but they belong to a later epoch (each
+ * open of the spool starts one), and the target stores the epoch with the position.
  *
  * <p><b>Group apply.</b> The records queued when the applier looks (at most {@link MirrorSettings#maxGroupTransactions}
  * and about {@link MirrorSettings#maxGroupBytes}, waiting up to {@link MirrorSettings#groupLinger} for more) are split
@@ -415,7 +414,7 @@ public final class MirrorApplier implements AutoCloseable {
                 TargetSession session = session(database);
                 List<Member> pending = new ArrayList<>();
                 for (Member m : members) {
-                    if (m.record().position().compareTo(session.appliedBefore()) >= 0) {
+                    if (!spool.applied(m.record().position(), session.appliedEpoch(), session.appliedBefore())) {
                         pending.add(m);
                     }
                 }
@@ -557,7 +556,8 @@ public final class MirrorApplier implements AutoCloseable {
         if (reply.ok()) {
             session.exchangeSucceeded();
             Member last = members.get(members.size() - 1);
-            session.applied(last.record().sequence(), last.record().next(), true);
+            session.applied(last.record().sequence(), last.record().next(), spool.epochOf(last.record().position()),
+                    true);
             countApplied(members, slots, reply);
             return;
         }
@@ -680,7 +680,7 @@ public final class MirrorApplier implements AutoCloseable {
         long age = System.currentTimeMillis() - record.appendTime().toEpochMilli() + CAUGHT_UP_MARGIN_MILLIS;
         return new String[] {settings.instanceId(), Long.toString(record.sequence()),
             Long.toString(record.next().segment()), Long.toString(record.next().offset()),
-            Long.toString(Math.max(0, age))};
+            Long.toString(Math.max(0, age)), Long.toString(spool.epochOf(record.position()))};
     }
 
     /**
@@ -757,7 +757,8 @@ public final class MirrorApplier implements AutoCloseable {
                     reply.error().sqlState(), reply.error().message());
             throw new GroupFailed(reply.error().sqlState());
         }
-        session.applied(member.record().sequence(), member.record().next(), false);
+        session.applied(member.record().sequence(), member.record().next(),
+                spool.epochOf(member.record().position()), false);
         LOG.warn("mirror: transaction of session {} on table {} ledgered ({}{}), spool sequence {}",
                 member.tx().sessionId(), table, reason, sqlState == null ? "" : ", SQLSTATE " + sqlState,
                 member.record().sequence());

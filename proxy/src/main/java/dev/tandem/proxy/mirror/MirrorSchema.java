@@ -39,19 +39,21 @@ public final class MirrorSchema {
               AND l.classid = hashtext('tandem.mirror')::oid AND l.objid = hashtext($1)::oid AND l.objsubid = 2""";
 
     static final String READ_PROGRESS =
-            "SELECT sequence, next_segment, next_offset FROM tandem.mirror_progress WHERE instance_id = $1";
+            "SELECT sequence, next_segment, next_offset, spool_epoch FROM tandem.mirror_progress WHERE instance_id = $1";
 
     /**
      * {@code $5}: how many milliseconds before this transaction's start everything the proxy saw committed was
      * applied (the group's last record's age, plus a margin): {@code caught_up_to} on the target's own clock.
+     * {@code $6}: the spool epoch of the group's last record.
      */
     static final String WRITE_PROGRESS = """
             INSERT INTO tandem.mirror_progress (instance_id, sequence, next_segment, next_offset, applied_at,
-                caught_up_to)
-            VALUES ($1, $2, $3, $4, now(), now() - $5::float8 * interval '1 millisecond')
+                caught_up_to, spool_epoch)
+            VALUES ($1, $2, $3, $4, now(), now() - $5::float8 * interval '1 millisecond', $6)
             ON CONFLICT (instance_id) DO UPDATE SET sequence = EXCLUDED.sequence, next_segment = EXCLUDED.next_segment,
                 next_offset = EXCLUDED.next_offset, applied_at = EXCLUDED.applied_at,
-                caught_up_to = GREATEST(tandem.mirror_progress.caught_up_to, EXCLUDED.caught_up_to)""";
+                caught_up_to = GREATEST(tandem.mirror_progress.caught_up_to, EXCLUDED.caught_up_to),
+                spool_epoch = EXCLUDED.spool_epoch""";
 
     /** While the spool is empty: everything seen committed up to {@code $2} milliseconds ago is applied. */
     static final String CAUGHT_UP = """

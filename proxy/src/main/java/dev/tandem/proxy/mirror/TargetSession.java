@@ -40,6 +40,8 @@ final class TargetSession {
     private final String database;
     private final PgConnection connection;
     private SpoolPosition appliedBefore;
+    /** The spool epoch of the last applied record; null for none, or stored by a proxy that kept no epochs. */
+    private Long appliedEpoch;
     private long appliedSequence;
     private boolean firstMirroredKnown;
     private boolean markKnown;
@@ -96,10 +98,12 @@ final class TargetSession {
         appliedBefore = SpoolPosition.ORIGIN;
         defaultSearchPath = text(rows.remove(rows.size() - 1), 0);
         int next = 0;
-        if (!rows.isEmpty() && rows.get(0).columns().size() == 3) {
+        if (!rows.isEmpty() && rows.get(0).columns().size() == 4) {
             DataRow progress = rows.get(next++);
             appliedSequence = Long.parseLong(text(progress, 0));
             appliedBefore = new SpoolPosition(Long.parseLong(text(progress, 1)), Long.parseLong(text(progress, 2)));
+            String epoch = text(progress, 3);
+            appliedEpoch = epoch == null ? null : Long.valueOf(epoch);
         }
         if (next < rows.size()) {
             DataRow dualWrite = rows.get(next);
@@ -337,9 +341,15 @@ final class TargetSession {
         return appliedSequence;
     }
 
-    void applied(long sequence, SpoolPosition next, boolean mirroredRows) {
+    /** The spool epoch of the last applied record (see {@link #appliedBefore()}); null when none was stored. */
+    Long appliedEpoch() {
+        return appliedEpoch;
+    }
+
+    void applied(long sequence, SpoolPosition next, long epoch, boolean mirroredRows) {
         appliedSequence = sequence;
         appliedBefore = next;
+        appliedEpoch = epoch;
         if (mirroredRows) {
             firstMirroredKnown = true;
             markKnown = true;

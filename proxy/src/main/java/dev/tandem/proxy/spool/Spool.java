@@ -2,6 +2,7 @@ package dev.tandem.proxy.spool;
 
 import java.io.IOException;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
 import org.slf4j.Logger;
@@ -28,6 +29,7 @@ public final class Spool implements AutoCloseable {
     private final SegmentCatalog catalog;
     private final TornTail tornTail;
     private final SpoolWriter writer;
+    private final SpoolEpochs epochs;
     private final Object acknowledgements = new Object();
     private SpoolPosition acknowledged = SpoolPosition.ORIGIN;
 
@@ -40,6 +42,15 @@ public final class Spool implements AutoCloseable {
         recovered.segments().forEach(catalog::add);
         this.writer = new SpoolWriter(settings, directory, catalog, recovered.nextSequence(), recovered.resume(),
                 this::deleteAcknowledgedSegments);
+        try {
+            List<Segment> segments = catalog.snapshot();
+            SpoolPosition oldest = segments.isEmpty() ? SpoolPosition.ORIGIN
+                    : new SpoolPosition(segments.get(0).firstSequence(), 0);
+            this.epochs = SpoolEpochs.open(directory, oldest, writer.writtenEnd(), holdsRecords(recovered));
+        } catch (IOException | RuntimeException e) {
+            writer.close();
+            throw e;
+        }
     }
 
     /**
@@ -106,6 +117,20 @@ public final class Spool implements AutoCloseable {
 
     public SpoolWriter writer() {
         return writer;
+    }
+
+    /**
+     * Whether the record at {@code position} is one the target applied, given what the target stored with the last
+     * record it applied: that record's epoch ({@code appliedEpoch}, null when stored by a proxy that kept none) and
+     * the position after it ({@code appliedBefore}). See {@link SpoolEpochs}.
+     */
+    public boolean applied(SpoolPosition position, Long appliedEpoch, SpoolPosition appliedBefore) {
+        return epochs.applied(position, appliedEpoch, appliedBefore);
+    }
+
+    /** The epoch of the record at {@code position}, stored on the target with the progress ({@link SpoolEpochs}). */
+    public long epochOf(SpoolPosition position) {
+        return epochs.of(position);
     }
 
     /** What recovery cut off when the spool was opened, if anything. */

@@ -329,6 +329,57 @@ class MirrorApplierIT {
     }
 
     @Test
+    void aNewSpoolDirectoryUnderTheSameInstanceIdHasEveryRecordApplied(@TempDir Path otherDir) throws Exception {
+        SpoolPosition last = null;
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            for (int i = 1; i <= 10; i++) {
+                last = f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (" + i + ", 'first spool')")));
+            }
+            f.awaitApplied(last);
+        }
+        // the directory was replaced (a new disk, an emptied volume): its positions start again below the stored one
+        try (MirrorFixture f = new MirrorFixture(otherDir, PG.target())) {
+            for (int i = 11; i <= 13; i++) {
+                last = f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (" + i + ", 'new spool')")));
+            }
+            f.applier.start();
+            f.awaitApplied(last);
+        }
+        assertThat(PG.target().queryValue(db, "SELECT count(*) || ' ' || count(DISTINCT id) FROM m"))
+                .isEqualTo("13 13");
+    }
+
+    @Test
+    void recordsAppendedAfterTheSpoolLostItsTailAreNotTakenForAppliedOnes() throws Exception {
+        SpoolPosition applied = null;
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            for (int i = 1; i <= 10; i++) {
+                applied = f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (" + i + ", 'before')")));
+            }
+            f.awaitApplied(applied);
+        }
+        // a host crash under fsync: interval took the segment file being written, all of it applied on the target
+        try (var files = Files.list(spoolDir)) {
+            for (Path segment : files.filter(p -> p.getFileName().toString().endsWith(".seg")).toList()) {
+                Files.delete(segment);
+            }
+        }
+        SpoolPosition last = null;
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            for (int i = 11; i <= 12; i++) {
+                last = f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (" + i + ", 'after')")));
+            }
+            assertThat(last).as("the new records take positions of lost, applied ones").isLessThan(applied);
+            f.applier.start();
+            f.awaitApplied(last);
+        }
+        assertThat(PG.target().queryValue(db, "SELECT count(*) || ' ' || count(DISTINCT id) FROM m"))
+                .isEqualTo("12 12");
+    }
+
+    @Test
     void targetStoppedMidRunGetsEveryRowOnceWhenItIsBack() throws Exception {
         try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
             f.applier.start();
