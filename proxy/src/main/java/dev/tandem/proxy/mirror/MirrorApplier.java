@@ -276,7 +276,9 @@ public final class MirrorApplier implements AutoCloseable {
             while (awaitRunning()) {
                 List<SpoolRecord> batch = nextBatch(reader);
                 if (batch.isEmpty()) {
-                    caughtUp(sessions.values(), System.currentTimeMillis());
+                    // not past a record appended but not readable yet (its fsync, or space, is still to come)
+                    caughtUp(sessions.values(), Math.min(System.currentTimeMillis(),
+                            spool.writer().oldestInvisibleAppend()));
                     continue;
                 }
                 // a pause that came while waiting for records holds this batch too

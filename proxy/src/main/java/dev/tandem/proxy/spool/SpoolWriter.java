@@ -57,8 +57,8 @@ public final class SpoolWriter {
 
     private enum State { OPEN, FAILED, CLOSED }
 
-    /** A written record waiting for the flusher's fsync. */
-    private record Unsynced(SpoolPosition position, CompletableFuture<SpoolPosition> result) {
+    /** A written record waiting for the flusher's fsync; {@code appendedAt} in epoch milliseconds. */
+    private record Unsynced(SpoolPosition position, CompletableFuture<SpoolPosition> result, long appendedAt) {
     }
 
     /** An append waiting for space (block mode). */
@@ -66,6 +66,7 @@ public final class SpoolWriter {
         final byte[] payload;
         final CRC32C crc;
         final CompletableFuture<SpoolPosition> result = new CompletableFuture<>();
+        final long appendedAt = System.currentTimeMillis();
         ScheduledFuture<?> timeout;
 
         BlockedAppend(byte[] payload, CRC32C crc) {
@@ -88,6 +89,8 @@ public final class SpoolWriter {
     private final Thread flusher;
     private final ScheduledExecutorService timer;
     private List<Unsynced> unsynced = new ArrayList<>();
+    /** When the oldest record of the batch the flusher is forcing was appended; MAX_VALUE when none is. */
+    private volatile long syncing = Long.MAX_VALUE;
     private State state = State.OPEN;
     private Throwable failure;
     private volatile Segment current;
@@ -132,6 +135,25 @@ public final class SpoolWriter {
             }
         } else {
             timer = null;
+        }
+    }
+
+    /**
+     * When the oldest append readers cannot see yet was made (epoch milliseconds): written but waiting for its fsync
+     * ({@link FsyncPolicy#ALWAYS}), or waiting for space ({@link OnFull#BLOCK}); {@link Long#MAX_VALUE} when there is
+     * none. Its transaction committed on the source, so the mirror must not call itself caught up past it.
+     */
+    public long oldestInvisibleAppend() {
+        lock.lock();
+        try {
+            long oldest = syncing;
+            if (!unsynced.isEmpty()) {
+                oldest = Math.min(oldest, unsynced.get(0).appendedAt());
+            }
+            BlockedAppend waiting = blocked.peek();
+            return waiting == null ? oldest : Math.min(oldest, waiting.appendedAt);
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -334,7 +356,7 @@ public final class SpoolWriter {
         catalog.grew(bytes);
         SpoolPosition position = new SpoolPosition(current.firstSequence(), offset);
         if (durable != null) {
-            unsynced.add(new Unsynced(position, durable));
+            unsynced.add(new Unsynced(position, durable, System.currentTimeMillis()));
             if (unsynced.size() == 1) {
                 flushWanted.signal();
             }
@@ -396,6 +418,7 @@ public final class SpoolWriter {
                 }
                 batch = unsynced;
                 unsynced = new ArrayList<>();
+                syncing = batch.get(0).appendedAt();
                 segment = current;
                 end = segment.end();
                 target = channel;
@@ -407,15 +430,18 @@ public final class SpoolWriter {
                 fsyncs.increment();
             } catch (ClosedChannelException e) {
                 if (!segment.sealed()) {
+                    syncing = Long.MAX_VALUE;
                     failBatch(batch, e);
                     continue;
                 }
                 // A roll sealed the segment and forced it before closing the channel: the batch is on disk.
             } catch (IOException e) {
+                syncing = Long.MAX_VALUE;
                 failBatch(batch, e);
                 continue;
             }
             catalog.publish(end);
+            syncing = Long.MAX_VALUE;
             for (Unsynced u : batch) {
                 u.result().complete(u.position());
             }

@@ -83,6 +83,21 @@ class SpoolFullTest {
     }
 
     @Test
+    void anAppendWaitingForSpaceIsOneReadersCannotSeeYet() throws Exception {
+        try (Spool spool = open(OnFull.BLOCK, FsyncPolicy.NEVER)) {
+            fill(spool);
+            assertThat(spool.writer().oldestInvisibleAppend()).isEqualTo(Long.MAX_VALUE);
+            long before = System.currentTimeMillis();
+            CompletableFuture<SpoolPosition> waiting = spool.writer().append(payload(8));
+            assertThat(waiting).isNotDone();
+            assertThat(spool.writer().oldestInvisibleAppend()).isBetween(before, System.currentTimeMillis());
+            spool.acknowledge(readAll(spool, SpoolPosition.ORIGIN).get(3).next());
+            waiting.get(30, TimeUnit.SECONDS);
+            assertThat(spool.writer().oldestInvisibleAppend()).isEqualTo(Long.MAX_VALUE);
+        }
+    }
+
+    @Test
     void boundedWaitFailsWithoutWritingTheRecord() throws Exception {
         try (Spool spool = open(OnFull.BLOCK, FsyncPolicy.NEVER)) {
             fill(spool);
