@@ -10,7 +10,7 @@ class TandemSchemaTest {
     @Test
     void everyStatementIsIdempotent() {
         String[] statements = TandemSchema.ddl().split(";\n");
-        assertThat(statements).hasSize(5);
+        assertThat(statements).hasSize(6);
         assertThat(Arrays.stream(statements)).allMatch(s -> s.contains(" IF NOT EXISTS "));
     }
 
@@ -23,5 +23,6 @@ class TandemSchemaTest {
                 "range_start text", "range_end text", "repaired_at timestamptz");
         assertThat(TandemSchema.CREATE_MIRROR_PROGRESS).contains("instance_id text PRIMARY KEY",
                 "caught_up_to timestamptz");
+        assertThat(TandemSchema.ADD_SPOOL_EPOCH).contains("spool_epoch bigint");
     }
 }
