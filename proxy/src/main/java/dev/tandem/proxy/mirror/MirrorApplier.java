@@ -133,6 +133,8 @@ public final class MirrorApplier implements AutoCloseable {
     private final InsertCoalescer coalescer = new InsertCoalescer();
     /** Statement text -> what {@link LateRows#wrap} takes of it, for INSERTs the coalescer does not shape. */
     private final Map<String, Optional<String>> countableSql = new HashMap<>();
+    /** Per target database: the last record applied there by this applier, to notice a target that lost it. */
+    private final Map<String, SpoolRecord> lastApplied = new ConcurrentHashMap<>();
     /** Database and table of unconfirmed tables found not to be hypertables, each logged once. */
     private final Set<String> notHypertables = new HashSet<>();
     private final TypeRemapper typeRemapper;
@@ -448,6 +450,15 @@ public final class MirrorApplier implements AutoCloseable {
         }
         session = TargetSession.open(connector, database, settings.instanceId());
         sessions.put(database, session);
+        SpoolRecord known = lastApplied.get(database);
+        if (known != null && !spool.applied(known.position(), session.appliedEpoch(), session.appliedBefore())) {
+            metrics.targetRegression();
+            LOG.error("mirror: target database {} no longer has transactions this proxy applied there: its progress"
+                    + " for instance {} is at spool sequence {}, but sequence {} was applied (the target was restored,"
+                    + " or failed over to a replica that was behind). Those still in the spool are applied again; older"
+                    + " ones are missing on the target: run tandem-backfill verify and repair", database,
+                    settings.instanceId(), session.appliedSequence(), known.sequence());
+        }
         if (stopped()) {
             dropSession(database);
             throw new Stopped();
@@ -560,6 +571,7 @@ public final class MirrorApplier implements AutoCloseable {
             Member last = members.get(members.size() - 1);
             session.applied(last.record().sequence(), last.record().next(), spool.epochOf(last.record().position()),
                     true);
+            lastApplied.put(session.database(), last.record());
             countApplied(members, slots, reply);
             return;
         }
@@ -761,6 +773,7 @@ public final class MirrorApplier implements AutoCloseable {
         }
         session.applied(member.record().sequence(), member.record().next(),
                 spool.epochOf(member.record().position()), false);
+        lastApplied.put(session.database(), member.record());
         LOG.warn("mirror: transaction of session {} on table {} ledgered ({}{}), spool sequence {}",
                 member.tx().sessionId(), table, reason, sqlState == null ? "" : ", SQLSTATE " + sqlState,
                 member.record().sequence());

@@ -29,6 +29,7 @@ final class MirrorMetrics {
     static final String LATE_ROWS = "tandem.mirror.late.rows";
     static final String RETRIES = "tandem.mirror.retries";
     static final String UNDECODABLE = "tandem.mirror.undecodable.records";
+    static final String TARGET_REGRESSIONS = "tandem.mirror.target.regressions";
     static final String LEDGER_ENTRIES = "tandem.ledger.entries";
     static final String LAG_SECONDS = "tandem.mirror.lag.seconds";
     static final String LAG_BYTES = "tandem.mirror.lag.bytes";
@@ -47,6 +48,7 @@ final class MirrorMetrics {
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Counter retries;
     private final Counter undecodable;
+    private final Counter targetRegressions;
     private final List<Meter> gauges = new ArrayList<>();
 
     MirrorMetrics(MeterRegistry registry, Spool spool, BooleanSupplier paused, BooleanSupplier targetUp) {
@@ -55,6 +57,9 @@ final class MirrorMetrics {
                 .description("Apply attempts retried after a transient target error").register(registry);
         this.undecodable = Counter.builder(UNDECODABLE)
                 .description("Spool records this version cannot read, set aside in the spool's quarantine folder")
+                .register(registry);
+        this.targetRegressions = Counter.builder(TARGET_REGRESSIONS)
+                .description("Reconnects that found the target without transactions this proxy had applied there")
                 .register(registry);
         gauge(LAG_SECONDS, "Age of the oldest committed source transaction not yet applied on the target", spool,
                 s -> lagSeconds(s.stats()));
@@ -91,6 +96,10 @@ final class MirrorMetrics {
 
     void undecodable() {
         undecodable.increment();
+    }
+
+    void targetRegression() {
+        targetRegressions.increment();
     }
 
     void transaction(TableName table, String outcome, long rows) {

@@ -380,6 +380,26 @@ class MirrorApplierIT {
     }
 
     @Test
+    void aTargetThatLostAppliedTransactionsIsReported() throws Exception {
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (1, 'kept')"))));
+            String afterFirst = PG.target().queryValue(db, "SELECT sequence || ' ' || next_segment || ' ' || next_offset"
+                    + " FROM tandem.mirror_progress");
+            f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (2, 'lost')"))));
+            // the target is restored to a point after the first transaction: its row and progress are back there
+            String[] back = afterFirst.split(" ");
+            PG.target().execute(db, "DELETE FROM m WHERE id = 2; UPDATE tandem.mirror_progress SET sequence = "
+                    + back[0] + ", next_segment = " + back[1] + ", next_offset = " + back[2]);
+            PG.target().execute(db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    + " WHERE datname = current_database() AND application_name = 'tandem-mirror'");
+            f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (3, 'after')"))));
+            assertThat(f.counter("tandem.mirror.target.regressions")).isEqualTo(1);
+        }
+        assertThat(PG.target().query(db, "SELECT id FROM m ORDER BY id")).containsExactly(List.of("1"), List.of("3"));
+    }
+
+    @Test
     void targetStoppedMidRunGetsEveryRowOnceWhenItIsBack() throws Exception {
         try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
             f.applier.start();
