@@ -32,7 +32,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
@@ -138,16 +137,12 @@ public final class MirrorApplier implements AutoCloseable {
     /** Database and table of unconfirmed tables found not to be hypertables, each logged once. */
     private final Set<String> notHypertables = new HashSet<>();
     private final TypeRemapper typeRemapper;
-    private final ConcurrentSkipListMap<Long, CompletableFuture<Void>> bySequence = new ConcurrentSkipListMap<>();
-    private final ConcurrentSkipListMap<SpoolPosition, CompletableFuture<Void>> byPosition =
-            new ConcurrentSkipListMap<>();
+    private final AppliedWaiters waiters = new AppliedWaiters();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final Thread thread;
     private State state = State.NEW;
     private volatile boolean targetUp;
-    private volatile long appliedSequence;
-    private volatile SpoolPosition appliedEnd = SpoolPosition.ORIGIN;
     private volatile String stopReason = "the mirror was closed";
 
     /**
@@ -192,14 +187,8 @@ public final class MirrorApplier implements AutoCloseable {
      * applied after a restart, but nobody should wait for that.
      */
     public CompletableFuture<Void> awaitApplied(long sequence) {
-        if (sequence <= appliedSequence) {
-            return CompletableFuture.completedFuture(null);
-        }
-        CompletableFuture<Void> done = bySequence.computeIfAbsent(sequence, s -> new CompletableFuture<>());
-        if (sequence <= appliedSequence) {
-            done.complete(null);
-        }
-        if (stopped()) {
+        CompletableFuture<Void> done = waiters.bySequence(sequence);
+        if (!done.isDone() && stopped()) {
             done.completeExceptionally(new MirrorStoppedException(stopReason));
         }
         return done;
@@ -210,14 +199,8 @@ public final class MirrorApplier implements AutoCloseable {
      * completes with.
      */
     public CompletableFuture<Void> awaitApplied(SpoolPosition position) {
-        if (position.compareTo(appliedEnd) < 0) {
-            return CompletableFuture.completedFuture(null);
-        }
-        CompletableFuture<Void> done = byPosition.computeIfAbsent(position, p -> new CompletableFuture<>());
-        if (position.compareTo(appliedEnd) < 0) {
-            done.complete(null);
-        }
-        if (stopped()) {
+        CompletableFuture<Void> done = waiters.byPosition(position);
+        if (!done.isDone() && stopped()) {
             done.completeExceptionally(new MirrorStoppedException(stopReason));
         }
         return done;
@@ -243,7 +226,7 @@ public final class MirrorApplier implements AutoCloseable {
 
     /** Sequence number of the last record applied or ledgered (0 before the first). */
     public long appliedSequence() {
-        return appliedSequence;
+        return waiters.appliedSequence();
     }
 
     /** Whether the last attempt to use the target worked. */
@@ -289,7 +272,7 @@ public final class MirrorApplier implements AutoCloseable {
                     SpoolRecord last = batch.get(batch.size() - 1);
                     quietDatabasesCaughtUp(written, last);
                     spool.acknowledge(last.next());
-                    advance(last);
+                    waiters.applied(last);
                 }
             }
         } catch (Stopped e) {
@@ -301,7 +284,7 @@ public final class MirrorApplier implements AutoCloseable {
             LOG.error("mirror applier stopped: {}", e.getMessage(), e);
         } finally {
             transition(State.CLOSED);
-            failWaiters();
+            waiters.fail(new MirrorStoppedException(stopReason));
             closeSessions();
             typeRemapper.close();
         }
@@ -838,28 +821,6 @@ public final class MirrorApplier implements AutoCloseable {
         }
     }
 
-    /** Every record up to {@code last} is applied or ledgered everywhere: release whoever waits for them. */
-    private void advance(SpoolRecord last) {
-        appliedSequence = last.sequence();
-        appliedEnd = last.next();
-        for (Map.Entry<Long, CompletableFuture<Void>> e : bySequence.headMap(last.sequence(), true).entrySet()) {
-            e.getValue().complete(null);
-            bySequence.remove(e.getKey(), e.getValue());
-        }
-        for (Map.Entry<SpoolPosition, CompletableFuture<Void>> e : byPosition.headMap(last.next(), false).entrySet()) {
-            e.getValue().complete(null);
-            byPosition.remove(e.getKey(), e.getValue());
-        }
-    }
-
-    private void failWaiters() {
-        MirrorStoppedException stopped = new MirrorStoppedException(stopReason);
-        bySequence.values().forEach(f -> f.completeExceptionally(stopped));
-        byPosition.values().forEach(f -> f.completeExceptionally(stopped));
-        bySequence.clear();
-        byPosition.clear();
-    }
-
     private Duration backoff(int attempt) {
         Duration min = settings.retry().minBackoff();
         Duration max = settings.retry().maxBackoff();
@@ -923,7 +884,7 @@ public final class MirrorApplier implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        failWaiters();
+        waiters.fail(new MirrorStoppedException(stopReason));
         closeSessions();
         metrics.close();
         terminated.syncUninterruptibly();
