@@ -130,6 +130,7 @@ public final class MirrorApplier implements AutoCloseable {
     private final TargetConnector connector;
     private final Map<String, TargetSession> sessions = new ConcurrentHashMap<>();
     private final InsertCoalescer coalescer = new InsertCoalescer();
+    private final AppliedCounts appliedCounts;
     /** Statement text -> what {@link LateRows#wrap} takes of it, for INSERTs the coalescer does not shape. */
     private final Map<String, Optional<String>> countableSql = new HashMap<>();
     /** Per target database: the last record applied there by this applier, to notice a target that lost it. */
@@ -156,6 +157,7 @@ public final class MirrorApplier implements AutoCloseable {
         this.connector = new TargetConnector(settings.target(), group);
         this.typeRemapper = new TypeRemapper(settings.source());
         this.metrics = new MirrorMetrics(registry, spool, this::isPaused, () -> targetUp);
+        this.appliedCounts = new AppliedCounts(metrics);
         this.thread = new Thread(this::run, "tandem-mirror");
         this.thread.setDaemon(true);
     }
@@ -555,7 +557,7 @@ public final class MirrorApplier implements AutoCloseable {
             session.applied(last.record().sequence(), last.record().next(), spool.epochOf(last.record().position()),
                     true);
             lastApplied.put(session.database(), last.record());
-            countApplied(members, slots, reply);
+            appliedCounts.count(members.size(), slots, reply);
             return;
         }
         session.recoverFromFailedExchange();
@@ -767,58 +769,6 @@ public final class MirrorApplier implements AutoCloseable {
             metrics.sourceOnly(s.table(), s.sourceRows());
         }
         rows.forEach((t, n) -> metrics.transaction(t, MirrorMetrics.LEDGERED, n));
-    }
-
-    private void countApplied(List<Member> members, List<Object> slots, Reply reply) {
-        List<Map<TableName, Long>> rowsByMember = new ArrayList<>();
-        members.forEach(m -> rowsByMember.add(new LinkedHashMap<>()));
-        for (int k = 0; k < slots.size(); k++) {
-            Object slot = slots.get(k);
-            long target = reply.rowCounts().get(k);
-            if (slot instanceof LateRows.Counted counted) {
-                // the INSERT's count comes in the wrapping SELECT's row, with the late rows beside it
-                target = LateRows.count(reply.firstRows().get(k), 0);
-                long late = LateRows.count(reply.firstRows().get(k), 1);
-                slot = counted.unit();
-                if (late > 0) {
-                    metrics.lateRows(slot instanceof CoalescedInsert c ? c.rows().get(0).statement().table()
-                            : ((Replayed) slot).statement().table(), late);
-                }
-            }
-            if (slot instanceof Replayed r) {
-                metrics.statement(r.statement().table(), r.statement().sourceRows(), target);
-                rowsByMember.get(r.member()).merge(r.statement().table(), Math.max(0, target), Long::sum);
-            } else if (slot instanceof CoalescedInsert c) {
-                countCoalesced(c, target, rowsByMember);
-            }
-        }
-        rowsByMember.forEach(rows -> rows.forEach((t, n) -> metrics.transaction(t, MirrorMetrics.APPLIED, n)));
-    }
-
-    /**
-     * The target reports one count for a coalesced INSERT. When it equals the sum of the source's counts, each member
-     * gets its source rows; otherwise the difference is one mismatch and the target's rows go to the members in order.
-     */
-    private void countCoalesced(CoalescedInsert c, long target, List<Map<TableName, Long>> rowsByMember) {
-        long source = 0;
-        for (Replayed r : c.rows()) {
-            source = source < 0 || r.statement().sourceRows() < 0 ? -1 : source + r.statement().sourceRows();
-        }
-        TableName table = c.rows().get(0).statement().table();
-        // one call for all rows: the counters add up the same, and a mismatch counts once for the statement
-        metrics.statement(table, source, target);
-        long left = source == target ? Long.MAX_VALUE : Math.max(0, target);
-        Map<TableName, Long> rows = null;
-        int member = -1;
-        for (Replayed r : c.rows()) {
-            long n = Math.min(left, Math.max(source == target ? 0 : 1, r.statement().sourceRows()));
-            left -= n;
-            if (r.member() != member) {
-                member = r.member();
-                rows = rowsByMember.get(member);
-            }
-            rows.merge(table, n, Long::sum);
-        }
     }
 
     private Duration backoff(int attempt) {

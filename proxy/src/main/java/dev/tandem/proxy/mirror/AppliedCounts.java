@@ -1,0 +1,81 @@
+package dev.tandem.proxy.mirror;
+
+import dev.tandem.protocol.sql.TableName;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Turns the target's answers to an applied group into the mirror's row metrics: per replayed statement the source's
+ * and the target's row counts (and a mismatch when they differ), per member transaction and table the rows applied,
+ * and the late rows counted by {@link LateRows}.
+ */
+final class AppliedCounts {
+
+    private final MirrorMetrics metrics;
+
+    AppliedCounts(MirrorMetrics metrics) {
+        this.metrics = metrics;
+    }
+
+    /**
+     * @param members how many member transactions the group had
+     * @param slots   what each Execute of the exchange was: a {@link Replayed}, a {@link CoalescedInsert}, a
+     *                {@link LateRows.Counted} one of those, or the mirror's own bookkeeping (not counted)
+     * @param reply   the target's answers, one row count per slot
+     */
+    void count(int members, List<Object> slots, Reply reply) {
+        List<Map<TableName, Long>> rowsByMember = new ArrayList<>(members);
+        for (int m = 0; m < members; m++) {
+            rowsByMember.add(new LinkedHashMap<>());
+        }
+        for (int k = 0; k < slots.size(); k++) {
+            Object slot = slots.get(k);
+            long target = reply.rowCounts().get(k);
+            if (slot instanceof LateRows.Counted counted) {
+                // the INSERT's count comes in the wrapping SELECT's row, with the late rows beside it
+                target = LateRows.count(reply.firstRows().get(k), 0);
+                long late = LateRows.count(reply.firstRows().get(k), 1);
+                slot = counted.unit();
+                if (late > 0) {
+                    metrics.lateRows(slot instanceof CoalescedInsert c ? c.rows().get(0).statement().table()
+                            : ((Replayed) slot).statement().table(), late);
+                }
+            }
+            if (slot instanceof Replayed r) {
+                metrics.statement(r.statement().table(), r.statement().sourceRows(), target);
+                rowsByMember.get(r.member()).merge(r.statement().table(), Math.max(0, target), Long::sum);
+            } else if (slot instanceof CoalescedInsert c) {
+                countCoalesced(c, target, rowsByMember);
+            }
+        }
+        rowsByMember.forEach(rows -> rows.forEach((t, n) -> metrics.transaction(t, MirrorMetrics.APPLIED, n)));
+    }
+
+    /**
+     * The target reports one count for a coalesced INSERT. When it equals the sum of the source's counts, each member
+     * gets its source rows; otherwise the difference is one mismatch and the target's rows go to the members in order.
+     */
+    private void countCoalesced(CoalescedInsert c, long target, List<Map<TableName, Long>> rowsByMember) {
+        long source = 0;
+        for (Replayed r : c.rows()) {
+            source = source < 0 || r.statement().sourceRows() < 0 ? -1 : source + r.statement().sourceRows();
+        }
+        TableName table = c.rows().get(0).statement().table();
+        // one call for all rows: the counters add up the same, and a mismatch counts once for the statement
+        metrics.statement(table, source, target);
+        long left = source == target ? Long.MAX_VALUE : Math.max(0, target);
+        Map<TableName, Long> rows = null;
+        int member = -1;
+        for (Replayed r : c.rows()) {
+            long n = Math.min(left, Math.max(source == target ? 0 : 1, r.statement().sourceRows()));
+            left -= n;
+            if (r.member() != member) {
+                member = r.member();
+                rows = rowsByMember.get(member);
+            }
+            rows.merge(table, n, Long::sum);
+        }
+    }
+}
