@@ -169,6 +169,33 @@ public final class Spool implements AutoCloseable {
         writer.spaceFreed(upTo);
     }
 
+    /**
+     * At a close with every record applied, the directory keeps no record: an empty segment where appends continue (so
+     * sequence numbers go on), the others deleted. A drained spool then holds nothing that could be applied twice,
+     * and may be taken over by another instance id ({@link SpoolOwner}). The empty segment is made durable before
+     * anything is deleted, so a crash in between leaves applied records, which the target's progress skips.
+     */
+    private void leaveNothingAppliedBehind() throws IOException {
+        Segment current = writer.currentSegment();
+        synchronized (acknowledgements) {
+            if (acknowledged.compareTo(writer.writtenEnd()) < 0
+                    || current.size() <= RecordFormat.SEGMENT_HEADER_BYTES && catalog.count() == 1) {
+                return;
+            }
+        }
+        long next = writer.nextSequence();
+        if (current.size() > RecordFormat.SEGMENT_HEADER_BYTES) {
+            directory.createSegment(next, System.currentTimeMillis(), true).close();
+        }
+        for (Segment segment : catalog.snapshot()) {
+            if (segment.firstSequence() != next) {
+                directory.delete(segment);
+            }
+        }
+        directory.forceDirectory();
+        LOG.info("spool {} closed with every record applied: it holds none now", directory.path());
+    }
+
     /** Deletes sealed segments entirely before the acknowledged position, oldest first. */
     private void deleteAcknowledgedSegments() {
         synchronized (acknowledgements) {
@@ -255,6 +282,7 @@ public final class Spool implements AutoCloseable {
     public void close() {
         try {
             writer.close();
+            leaveNothingAppliedBehind();
         } catch (IOException e) {
             throw new SpoolException("could not close spool in " + directory.path() + ": " + e.getMessage(), e);
         } finally {

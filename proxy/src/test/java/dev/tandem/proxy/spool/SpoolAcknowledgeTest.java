@@ -53,6 +53,38 @@ class SpoolAcknowledgeTest {
     }
 
     @Test
+    void aSpoolClosedWithEverythingAppliedKeepsNoRecordAndMayChangeOwner() {
+        try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL), "proxy-a")) {
+            for (int i = 0; i < 6; i++) {
+                spool.writer().append(payload(i)).join();
+            }
+            List<SpoolRecord> records = readAll(spool, SpoolPosition.ORIGIN);
+            spool.acknowledge(records.get(5).next());
+        }
+        assertThat(segmentFiles(dir)).extracting(p -> p.getFileName().toString())
+                .containsExactly(Segment.fileName(7));
+        try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL), "proxy-b")) {
+            assertThat(readAll(spool, SpoolPosition.ORIGIN)).isEmpty();
+            spool.writer().append(payload(7)).join();
+            assertThat(readAll(spool, SpoolPosition.ORIGIN)).extracting(SpoolRecord::sequence).containsExactly(7L);
+        }
+    }
+
+    @Test
+    void aSpoolClosedWithRecordsNotAppliedKeepsThem() {
+        try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL), "proxy-a")) {
+            for (int i = 0; i < 3; i++) {
+                spool.writer().append(payload(i)).join();
+            }
+            spool.acknowledge(readAll(spool, SpoolPosition.ORIGIN).get(1).next());
+        }
+        try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL), "proxy-a")) {
+            assertThat(readAll(spool, SpoolPosition.ORIGIN)).extracting(SpoolRecord::sequence)
+                    .containsExactly(1L, 2L, 3L);
+        }
+    }
+
+    @Test
     void acknowledgedFullSegmentIsDeletedWhenTheNextRecordSealsIt() {
         try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.NEVER))) {
             for (int i = 0; i < 4; i++) {

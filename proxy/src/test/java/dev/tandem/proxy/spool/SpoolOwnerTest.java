@@ -61,9 +61,12 @@ class SpoolOwnerTest {
 
     @Test
     void appliedRecordsStillOnDiskCountAsRecords() throws IOException {
-        // Only the target knows they were applied; opened under another id, the applier would apply them again.
+        // Only the target knows they were applied; opened under another id, the applier would apply them again. They
+        // stay on disk when the proxy stops before all of them are applied (a clean close with all applied empties
+        // the spool: SpoolAcknowledgeTest).
         try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.NEVER), "proxy-a")) {
             spool.writer().append(payload(0)).join();
+            spool.writer().append(payload(1)).join();
             spool.acknowledge(readAll(spool, SpoolPosition.ORIGIN).get(0).next());
         }
 
