@@ -22,6 +22,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -114,7 +115,8 @@ public final class SessionCapture implements SessionTap {
     private record CloseRequest(StatementOrPortal kind, String name) implements Pending {
     }
 
-    private record SyncRequest() implements Pending {
+    /** {@code duringCopy}: sent after a COPY FROM STDIN request and before its CopyDone or CopyFail. */
+    private record SyncRequest(boolean duringCopy) implements Pending {
     }
 
     private record FunctionRequest() implements Pending {
@@ -140,6 +142,10 @@ public final class SessionCapture implements SessionTap {
     private final SearchPathState searchPath = new SearchPathState();
     /** The source sent its first ReadyForQuery: start-up is over. */
     private boolean ready;
+    /** The client sent a COPY FROM STDIN request and not yet its CopyDone or CopyFail. */
+    private boolean clientInCopy;
+    /** ... and the server answered CopyInResponse: it reads COPY data and ignores the client's Syncs meanwhile. */
+    private boolean serverInCopy;
     /** The mirrored COPY FROM STDIN the source is reading data for now (set by its CopyInResponse), or null. */
     private StatementCapture copyInProgress;
     private CompletionStage<?> lastCommit = CompletableFuture.completedFuture(null);
@@ -211,7 +217,13 @@ public final class SessionCapture implements SessionTap {
         @Override
         public void onFrameStart(byte type, int length) {
             switch (type) {
-                case 'S' -> pending.add(new SyncRequest());
+                case 'S' -> {
+                    // the server ignores Sync (and Flush) while it reads COPY data
+                    if (!serverInCopy) {
+                        pending.add(new SyncRequest(clientInCopy));
+                    }
+                }
+                case 'c', 'f' -> clientCopyEnded();
                 case 'F' -> pending.add(new FunctionRequest());
                 default -> {
                 }
@@ -230,7 +242,10 @@ public final class SessionCapture implements SessionTap {
                     pending.add(new CloseRequest(close.kind(), close.name()));
                 }
                 case 'd' -> copyData(frame);
-                case 'c', 'f' -> copyInProgress = null;
+                case 'c', 'f' -> {
+                    copyInProgress = null;
+                    clientCopyEnded();
+                }
                 default -> {
                 }
             }
@@ -250,8 +265,18 @@ public final class SessionCapture implements SessionTap {
         return mirroredTarget(p.statement());
     }
 
+    /** CopyDone or CopyFail: whole (a mirrored COPY's) or streamed through (any other). */
+    private void clientCopyEnded() {
+        clientInCopy = false;
+        serverInCopy = false;
+    }
+
     private void query(String sql) {
-        pending.add(new QueryRequest(sql, StatementClassifier.classify(sql)));
+        List<ClassifiedStatement> statements = StatementClassifier.classify(sql);
+        for (ClassifiedStatement s : statements) {
+            clientInCopy |= s.kind() == Kind.COPY_FROM_STDIN;
+        }
+        pending.add(new QueryRequest(sql, statements));
     }
 
     /** The capture of the query's {@code k}-th statement, decided the first time it is asked for: when it runs. */
@@ -300,6 +325,8 @@ public final class SessionCapture implements SessionTap {
         }
         if (portal != null) {
             portal.executed = true;
+            clientInCopy |= portal.prepared != null && portal.prepared.statement() != null
+                    && portal.prepared.statement().kind() == Kind.COPY_FROM_STDIN;
         }
         pending.add(new ExecuteRequest(portal, capture));
     }
@@ -422,6 +449,15 @@ public final class SessionCapture implements SessionTap {
      */
     private void copyInStarted() {
         Pending head = pending.peek();
+        // Syncs the client sent after the COPY and before its end were ignored by the server: they get no answer
+        serverInCopy = clientInCopy;
+        Iterator<Pending> after = pending.iterator();
+        if (after.hasNext()) {
+            after.next();
+            while (after.hasNext() && after.next() instanceof SyncRequest sync && sync.duringCopy()) {
+                after.remove();
+            }
+        }
         if (head instanceof QueryRequest q && q.next < q.statements.size()) {
             copyInProgress = captureAt(q, q.next);
         } else if (head instanceof ExecuteRequest e) {
@@ -612,6 +648,9 @@ public final class SessionCapture implements SessionTap {
             }
         }
         copyInProgress = null;
+        // the server is not (or no longer) reading COPY data: the client's next Syncs count
+        clientInCopy = false;
+        serverInCopy = false;
         tracker.error();
     }
 

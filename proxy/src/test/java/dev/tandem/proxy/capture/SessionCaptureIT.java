@@ -232,6 +232,46 @@ class SessionCaptureIT {
     }
 
     @Test
+    void aSyncSentDuringAnExtendedCopyIsNotTakenForOneTheServerAnswers() throws Exception {
+        try (WireClient client = new WireClient(proxy.address().getPort())) {
+            client.login("postgres", db);
+            // as libpq's PQexecParams sends a COPY: the Sync after Execute reaches the server in COPY mode, which
+            // ignores it; only the Sync after CopyDone is answered
+            java.io.ByteArrayOutputStream start = new java.io.ByteArrayOutputStream();
+            start.write(WireClient.frame('P', concat(WireClient.cstrings("", "COPY metrics (v) FROM STDIN"),
+                    new byte[] {0, 0})));
+            start.write(WireClient.frame('B', concat(WireClient.cstrings("", ""), new byte[] {0, 0, 0, 0, 0, 0})));
+            start.write(WireClient.frame('D', concat(new byte[] {'P'}, WireClient.cstrings(""))));
+            start.write(WireClient.frame('E', new byte[] {0, 0, 0, 0, 0}));
+            start.write(WireClient.frame('S', new byte[0]));
+            client.send(start.toByteArray());
+            while (client.read().type() != 'G') {
+                // ParseComplete, BindComplete, NoData
+            }
+            client.send(concat(WireClient.frame('d', "60\n".getBytes(StandardCharsets.UTF_8)),
+                    WireClient.frame('c', new byte[0]), WireClient.frame('S', new byte[0])));
+            client.readUntilReady();
+            for (String sql : List.of("BEGIN", "INSERT INTO metrics (v) VALUES (61)", "ROLLBACK",
+                    "INSERT INTO metrics (v) VALUES (62)")) {
+                client.send(WireClient.query(sql));
+                client.readUntilReady();
+            }
+        }
+        assertThat(transactions()).containsExactly(List.of("COPY metrics (v) FROM STDIN:1"),
+                List.of("INSERT INTO metrics (v) VALUES (62):1"));
+        assertThat(PG.source().query(db, "SELECT v FROM metrics ORDER BY v")).containsExactly(List.of("60"),
+                List.of("62"));
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (byte[] part : parts) {
+            out.writeBytes(part);
+        }
+        return out.toByteArray();
+    }
+
+    @Test
     void writesThatAreNotMirroredAreCountedPerTableAndKind() throws SQLException {
         try (Connection c = connect(); Statement s = c.createStatement()) {
             s.execute("INSERT INTO metrics (v) VALUES (1)");
