@@ -43,9 +43,11 @@ final class ServerNames<T> {
         confirmed.remove(name);
     }
 
-    /** The server dropped them all (portals at the end of a transaction). */
-    void clear() {
-        requested.clear();
+    /**
+     * The server dropped every object it has (portals at the end of a transaction). Requested ones stay: their Bind
+     * came after the Sync that ended the transaction, so the server creates them in the next.
+     */
+    void clearConfirmed() {
         confirmed.clear();
     }
 }

@@ -678,7 +678,7 @@ public final class SessionCapture implements SessionTap {
         if (status == 'I') {
             hold.ended();
             // Portals end with their transaction.
-            portals.clear();
+            portals.clearConfirmed();
         }
         CompletionStage<?> commit = lastCommit;
         if (commit.toCompletableFuture().isDone()) {

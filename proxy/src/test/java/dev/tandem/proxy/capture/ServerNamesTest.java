@@ -27,7 +27,16 @@ class ServerNamesTest {
         names.requested("p", "new");
         names.skipped("p", "old");
         assertThat(names.get("p")).isEqualTo("new");
-        names.clear();
-        assertThat(names.get("p")).isNull();
+    }
+
+    @Test
+    void theEndOfATransactionDropsConfirmedObjectsNotOnesRequestedForTheNext() {
+        ServerNames<String> names = new ServerNames<>();
+        names.requested("done", "old");
+        names.confirmed("done", "old");
+        names.requested("next", "bound after the Sync");
+        names.clearConfirmed();
+        assertThat(names.get("done")).isNull();
+        assertThat(names.get("next")).isEqualTo("bound after the Sync");
     }
 }

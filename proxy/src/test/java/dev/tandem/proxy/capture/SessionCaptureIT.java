@@ -263,6 +263,29 @@ class SessionCaptureIT {
                 List.of("62"));
     }
 
+    @Test
+    void aPortalBoundAfterASyncSurvivesThatSyncsReadyForQuery() throws Exception {
+        try (WireClient client = new WireClient(proxy.address().getPort())) {
+            client.login("postgres", db);
+            // batch 1 whole, then batch 2's Parse and Bind: the source answers batch 1 before batch 2's Execute
+            client.send(concat(extendedInsert(70, true), extendedInsert(71, false)));
+            client.readUntilReady();
+            client.send(concat(WireClient.frame('E', new byte[] {0, 0, 0, 0, 0}), WireClient.frame('S', new byte[0])));
+            client.readUntilReady();
+        }
+        assertThat(transactions()).containsExactly(List.of("INSERT INTO metrics (v) VALUES (70):1"),
+                List.of("INSERT INTO metrics (v) VALUES (71):1"));
+    }
+
+    /** Parse and Bind of a one-row INSERT, with Execute and Sync when {@code complete}. */
+    private static byte[] extendedInsert(int v, boolean complete) {
+        byte[] parse = WireClient.frame('P', concat(WireClient.cstrings("", "INSERT INTO metrics (v) VALUES (" + v
+                + ")"), new byte[] {0, 0}));
+        byte[] bind = WireClient.frame('B', concat(WireClient.cstrings("", ""), new byte[] {0, 0, 0, 0, 0, 0}));
+        return complete ? concat(parse, bind, WireClient.frame('E', new byte[] {0, 0, 0, 0, 0}),
+                WireClient.frame('S', new byte[0])) : concat(parse, bind);
+    }
+
     private static byte[] concat(byte[]... parts) {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         for (byte[] part : parts) {
