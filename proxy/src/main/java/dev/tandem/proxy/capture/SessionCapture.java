@@ -142,6 +142,18 @@ public final class SessionCapture implements SessionTap {
     private final SearchPathState searchPath = new SearchPathState();
     /** The source sent its first ReadyForQuery: start-up is over. */
     private boolean ready;
+    /**
+     * COPY data a client sent before the server's CopyInResponse (pgx streams it right after the COPY statement):
+     * kept for the mirrored COPY until that answer says which capture it belongs to.
+     */
+    private static final class EarlyCopy {
+        final List<byte[]> data = new ArrayList<>();
+        long bytes;
+        boolean overLimit;
+        boolean ended;
+    }
+
+    private EarlyCopy earlyCopy;
     /** The client sent a COPY FROM STDIN request and not yet its CopyDone or CopyFail. */
     private boolean clientInCopy;
     /** ... and the server answered CopyInResponse: it reads COPY data and ignores the client's Syncs meanwhile. */
@@ -209,7 +221,7 @@ public final class SessionCapture implements SessionTap {
         public boolean needsWholeFrame(byte type) {
             return switch (type) {
                 case 'Q', 'P', 'B', 'E', 'C' -> true;
-                case 'd', 'c', 'f' -> copyInProgress != null;
+                case 'd', 'c', 'f' -> copyInProgress != null || earlyCopy != null;
                 default -> false;
             };
         }
@@ -243,6 +255,9 @@ public final class SessionCapture implements SessionTap {
                 }
                 case 'd' -> copyData(frame);
                 case 'c', 'f' -> {
+                    if (copyInProgress == null && earlyCopy != null) {
+                        earlyCopy.ended = true;
+                    }
                     copyInProgress = null;
                     clientCopyEnded();
                 }
@@ -274,7 +289,12 @@ public final class SessionCapture implements SessionTap {
     private void query(String sql) {
         List<ClassifiedStatement> statements = StatementClassifier.classify(sql);
         for (ClassifiedStatement s : statements) {
-            clientInCopy |= s.kind() == Kind.COPY_FROM_STDIN;
+            if (s.kind() == Kind.COPY_FROM_STDIN) {
+                clientInCopy = true;
+                if (earlyCopy == null && copyInProgress == null && mirroredTarget(s) != null) {
+                    earlyCopy = new EarlyCopy();
+                }
+            }
         }
         pending.add(new QueryRequest(sql, statements));
     }
@@ -325,8 +345,13 @@ public final class SessionCapture implements SessionTap {
         }
         if (portal != null) {
             portal.executed = true;
-            clientInCopy |= portal.prepared != null && portal.prepared.statement() != null
-                    && portal.prepared.statement().kind() == Kind.COPY_FROM_STDIN;
+            if (portal.prepared != null && portal.prepared.statement() != null
+                    && portal.prepared.statement().kind() == Kind.COPY_FROM_STDIN) {
+                clientInCopy = true;
+                if (capture != null && copyInProgress == null) {
+                    earlyCopy = new EarlyCopy();
+                }
+            }
         }
         pending.add(new ExecuteRequest(portal, capture));
     }
@@ -334,6 +359,20 @@ public final class SessionCapture implements SessionTap {
     private void copyData(ByteBuf frame) {
         StatementCapture c = copyInProgress;
         int length = frame.readableBytes() - 5;
+        if (c == null) {
+            if (earlyCopy == null) {
+                return; // the COPY failed while this frame was arriving
+            }
+            if (!earlyCopy.overLimit && !hold.hold(length)) {
+                earlyCopy.overLimit = true;
+                earlyCopy.data.clear();
+            }
+            if (!earlyCopy.overLimit) {
+                earlyCopy.data.add(ByteBufUtil.getBytes(frame, frame.readerIndex() + 5, length));
+            }
+            earlyCopy.bytes += length;
+            return;
+        }
         c.copyBytes += length;
         if (c.unreplayable == null && !hold.hold(length)) {
             c.unreplayable = hold.tooLarge();
@@ -462,6 +501,20 @@ public final class SessionCapture implements SessionTap {
             copyInProgress = captureAt(q, q.next);
         } else if (head instanceof ExecuteRequest e) {
             copyInProgress = e.capture();
+        }
+        EarlyCopy early = earlyCopy;
+        earlyCopy = null;
+        if (early != null && copyInProgress != null) {
+            StatementCapture c = copyInProgress;
+            c.copyBytes += early.bytes;
+            if (early.overLimit) {
+                c.unreplayable = hold.tooLarge();
+            } else {
+                c.copyData.addAll(early.data);
+            }
+            if (early.ended) {
+                copyInProgress = null; // the whole COPY came before the server's answer
+            }
         }
     }
 
@@ -649,6 +702,7 @@ public final class SessionCapture implements SessionTap {
         }
         copyInProgress = null;
         // the server is not (or no longer) reading COPY data: the client's next Syncs count
+        earlyCopy = null;
         clientInCopy = false;
         serverInCopy = false;
         tracker.error();

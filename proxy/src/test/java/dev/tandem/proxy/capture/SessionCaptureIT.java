@@ -286,6 +286,36 @@ class SessionCaptureIT {
                 WireClient.frame('S', new byte[0])) : concat(parse, bind);
     }
 
+    @Test
+    void copyDataSentBeforeTheServersCopyInResponseIsCaptured() throws Exception {
+        try (WireClient client = new WireClient(proxy.address().getPort())) {
+            client.login("postgres", db);
+            // as pgx's CopyFrom does: the data follows the statement at once, before the server said it is ready
+            client.send(concat(WireClient.query("COPY metrics (v) FROM STDIN"),
+                    WireClient.frame('d', "80\n81\n".getBytes(StandardCharsets.UTF_8)), WireClient.frame('c', new byte[0])));
+            client.readUntilReady();
+            client.send(WireClient.query("COPY metrics (v) FROM STDIN"));
+            while (client.read().type() != 'G') {
+                // the next COPY the usual way: data only after CopyInResponse
+            }
+            client.send(concat(WireClient.frame('d', "82\n".getBytes(StandardCharsets.UTF_8)),
+                    WireClient.frame('c', new byte[0])));
+            client.readUntilReady();
+        }
+        assertThat(committed).hasSize(2);
+        assertThat(copied(committed.get(0))).isEqualTo("80\n81\n");
+        assertThat(copied(committed.get(1))).isEqualTo("82\n");
+        assertThat(PG.source().queryValue(db, "SELECT count(*) FROM metrics")).isEqualTo("3");
+    }
+
+    private static String copied(CapturedTransaction tx) {
+        StringBuilder text = new StringBuilder();
+        for (byte[] chunk : ((CapturedStatement.Copy) tx.statements().get(0)).data()) {
+            text.append(new String(chunk, StandardCharsets.UTF_8));
+        }
+        return text.toString();
+    }
+
     private static byte[] concat(byte[]... parts) {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         for (byte[] part : parts) {
