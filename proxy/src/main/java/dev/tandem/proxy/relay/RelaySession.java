@@ -42,7 +42,12 @@ final class RelaySession {
     private boolean clientTerminated;
     /** The client has gone; source answers are still read until the source closes. */
     private boolean draining;
-    private static final int DRAIN_TIMEOUT_SECONDS = 10;
+    /**
+     * How long the source's answers are still read after the client left. The source finishes what it already
+     * received (a COMMIT may wait for locks or a synchronous standby) before it notices; a commit answered later is
+     * not mirrored, which the proxy then says in its log.
+     */
+    private static final int DRAIN_TIMEOUT_SECONDS = 300;
     /** Held source bytes past which the source is not read until the hold lifts. */
     private static final int HELD_READ_LIMIT = 256 * 1024;
     private byte lastSourceMessage;
@@ -182,7 +187,9 @@ final class RelaySession {
             return;
         }
         if (draining) {
-            close();
+            if (direction == Direction.SOURCE_TO_CLIENT) {
+                close(); // the source finished: nothing more can commit
+            }
             return;
         }
         if (direction == Direction.SOURCE_TO_CLIENT && !clientTerminated && lastSourceMessage != ErrorResponse.TYPE) {
@@ -199,7 +206,7 @@ final class RelaySession {
      */
     private void drainSource() {
         draining = true;
-        source.eventLoop().schedule(this::close, DRAIN_TIMEOUT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+        source.eventLoop().schedule(this::drainTimedOut, DRAIN_TIMEOUT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
         if (fromSource.isHeld()) {
             resumeSourceStream();
         }
@@ -211,8 +218,26 @@ final class RelaySession {
         }
     }
 
+    private void drainTimedOut() {
+        if (state == State.CLOSED) {
+            return;
+        }
+        log.warn("the source did not finish the last requests of a session whose client left within {} s; if they"
+                + " commit after now, their writes are not mirrored (tandem-backfill verify finds them)",
+                DRAIN_TIMEOUT_SECONDS);
+        close();
+    }
+
     void failed(Direction direction, Throwable cause) {
         if (state == State.CLOSED) {
+            return;
+        }
+        if (direction == Direction.CLIENT_TO_SOURCE && tap != null && source != null && source.isActive()
+                && !draining) {
+            // a reset instead of a close: the source may still commit what the client sent last
+            log.debug("session error on the client side", cause);
+            metrics.connectionError("client_error");
+            drainSource();
             return;
         }
         log.debug("session error on the {} side", direction.sender(), cause);

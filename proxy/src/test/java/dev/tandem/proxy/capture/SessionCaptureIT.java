@@ -325,6 +325,21 @@ class SessionCaptureIT {
     }
 
     @Test
+    void aClientThatResetsItsConnectionAfterSendingCommitStillHasItCaptured() throws Exception {
+        WireClient client = new WireClient(proxy.address().getPort());
+        client.login("postgres", db);
+        client.send(WireClient.query("BEGIN; INSERT INTO metrics (v) VALUES (90); SELECT pg_sleep(1); COMMIT"));
+        Thread.sleep(200); // the proxy has passed the query on; the source is still sleeping
+        client.reset();
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (committed.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(PG.source().queryValue(db, "SELECT count(*) FROM metrics WHERE v = 90")).isEqualTo("1");
+        assertThat(transactions()).containsExactly(List.of("INSERT INTO metrics (v) VALUES (90):1"));
+    }
+
+    @Test
     void writesThatAreNotMirroredAreCountedPerTableAndKind() throws SQLException {
         try (Connection c = connect(); Statement s = c.createStatement()) {
             s.execute("INSERT INTO metrics (v) VALUES (1)");

@@ -137,6 +137,12 @@ public final class WireClient implements AutoCloseable {
         }
     }
 
+    /** Ends the connection with a TCP reset instead of a close, as a killed client's host may. */
+    public void reset() throws IOException {
+        socket.setSoLinger(true, 0);
+        socket.close();
+    }
+
     @Override
     public void close() throws IOException {
         socket.close();
