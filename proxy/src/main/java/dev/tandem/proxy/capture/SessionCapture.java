@@ -21,6 +21,7 @@ import io.netty.buffer.ByteBufUtil;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
@@ -138,6 +139,8 @@ public final class SessionCapture implements SessionTap {
     private final Deque<Pending> pending = new ArrayDeque<>();
     private final ServerNames<Prepared> statements = new ServerNames<>();
     private final ServerNames<Portal> portals = new ServerNames<>();
+    /** SQL-level {@code PREPARE name AS ...}: what {@code EXECUTE name} runs. */
+    private final Map<String, ClassifiedStatement> sqlPrepared = new HashMap<>();
 
     private final SearchPathState searchPath = new SearchPathState();
     /** The source sent its first ReadyForQuery: start-up is over. */
@@ -623,13 +626,26 @@ public final class SessionCapture implements SessionTap {
         if (s.searchPath() != null) {
             searchPath.set(s.searchPath());
         }
+        if (s.kind() == Kind.PREPARE && s.name() != null && s.inner() != null) {
+            sqlPrepared.put(s.name(), s.inner());
+        }
         String unmirrored = unmirroredKind(s);
-        if (unmirrored != null && !s.tables().isEmpty()) {
-            for (TableName t : s.tables()) {
+        List<TableName> written = s.tables();
+        ClassifiedStatement executed = s.kind() == Kind.EXECUTE && s.name() != null ? sqlPrepared.get(s.name()) : null;
+        if (unmirrored == null && s.explainAnalyzeWrite() && s.inner() != null) {
+            unmirrored = "explain_analyze"; // it executes, so it writes; the mirror does not replay it
+            written = s.inner().tables();
+        } else if (unmirrored == null && executed != null && writes(executed)) {
+            unmirrored = "execute"; // SQL-level EXECUTE of a PREPAREd write: the mirror sees only the name
+            written = executed.tables();
+        }
+        if (unmirrored != null && !written.isEmpty()) {
+            String kind = unmirrored;
+            for (TableName t : written) {
                 TableName resolved = tables.resolve(t, effectiveSearchPath());
                 if (tables.isMirrored(resolved)) {
-                    tracker.onCommit(List.of(unmirrored, resolved), times -> metrics.unmirroredWrite(resolved,
-                            unmirrored, times));
+                    tracker.onCommit(List.of(kind, resolved), times -> metrics.unmirroredWrite(resolved, kind,
+                            times));
                 }
             }
         }
@@ -665,6 +681,13 @@ public final class SessionCapture implements SessionTap {
             }
         }
         return computed;
+    }
+
+    private static boolean writes(ClassifiedStatement s) {
+        return switch (s.kind()) {
+            case INSERT, UPDATE, DELETE, MERGE, TRUNCATE, COPY_FROM_SERVER -> true;
+            default -> false;
+        };
     }
 
     private static String unmirroredKind(ClassifiedStatement s) {

@@ -389,6 +389,20 @@ class SessionCaptureIT {
     }
 
     @Test
+    void writesHiddenInExplainAnalyzeOrSqlExecuteAreCounted() throws SQLException {
+        try (Connection c = connect("preferQueryMode", "simple"); Statement s = c.createStatement()) {
+            s.execute("EXPLAIN ANALYZE INSERT INTO metrics (v) VALUES (100)");
+            s.execute("PREPARE add_metric (int) AS INSERT INTO metrics (v) VALUES ($1)");
+            s.execute("EXECUTE add_metric(101)");
+            s.execute("EXECUTE add_metric(102)");
+        }
+        assertThat(count("explain_analyze")).isEqualTo(1);
+        assertThat(count("execute")).isEqualTo(2);
+        assertThat(PG.source().queryValue(db, "SELECT count(*) FROM metrics")).isEqualTo("3");
+        assertThat(transactions()).isEmpty();
+    }
+
+    @Test
     void searchPathDecidesWhichTableAnUnqualifiedNameMeans() throws SQLException {
         try (Connection c = connect("preferQueryMode", "simple"); Statement s = c.createStatement()) {
             s.execute("SET search_path TO s2");
