@@ -464,7 +464,6 @@ public final class SessionCapture implements SessionTap {
                 case 's' -> portalSuspended();
                 case 'I' -> emptyQuery();
                 case 'E' -> error();
-                case 'V' -> popIf(FunctionRequest.class);
                 case 'G' -> copyInStarted();
                 default -> {
                 }
@@ -712,8 +711,9 @@ public final class SessionCapture implements SessionTap {
         if (head instanceof QueryRequest q) {
             // The rest of the query string is not executed; its ReadyForQuery still comes.
             q.next = q.statements.size();
-        } else if (head != null && !(head instanceof SyncRequest)) {
-            // Extended protocol: the source ignores everything up to the next Sync.
+        } else if (head != null && !(head instanceof SyncRequest) && !(head instanceof FunctionRequest)) {
+            // Extended protocol: the source ignores everything up to the next Sync. (A failed FunctionCall is
+            // answered like a simple Query: its ReadyForQuery comes and nothing is skipped.)
             while (!pending.isEmpty() && !(pending.peek() instanceof SyncRequest)) {
                 Pending dropped = pending.poll();
                 if (dropped instanceof ParseRequest p) {
@@ -748,7 +748,7 @@ public final class SessionCapture implements SessionTap {
     private boolean readyForQuery(char status) {
         ready = true;
         Pending head = pending.peek();
-        if (head instanceof QueryRequest || head instanceof SyncRequest) {
+        if (head instanceof QueryRequest || head instanceof SyncRequest || head instanceof FunctionRequest) {
             pending.poll();
         }
         tracker.ready(status);
@@ -790,12 +790,6 @@ public final class SessionCapture implements SessionTap {
         CapturedTransaction tx = new CapturedTransaction(context.database(), context.user(), context.sessionId(),
                 effectiveSearchPath(), System.currentTimeMillis(), kept, unconfirmed);
         lastCommit = sink.committed(tx);
-    }
-
-    private void popIf(Class<? extends Pending> type) {
-        if (type.isInstance(pending.peek())) {
-            pending.poll();
-        }
     }
 
     /** The row count at the end of an {@code INSERT 0 n} or {@code COPY n} tag; -1 when there is none. */

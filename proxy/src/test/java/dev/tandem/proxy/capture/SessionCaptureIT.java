@@ -316,6 +316,21 @@ class SessionCaptureIT {
         return text.toString();
     }
 
+    @Test
+    void aFunctionCallIsAnsweredLikeAQuerySoTheRequestAfterItKeepsItsAnswer() throws Exception {
+        int backendPid = Integer.parseInt(PG.source().queryValue(db, "SELECT 'pg_backend_pid'::regproc::oid"));
+        try (WireClient client = new WireClient(proxy.address().getPort())) {
+            client.login("postgres", db);
+            // FunctionCall (no arguments, text result) pipelined before an INSERT
+            byte[] call = WireClient.frame('F', java.nio.ByteBuffer.allocate(10).putInt(backendPid).putShort((short) 0)
+                    .putShort((short) 0).putShort((short) 0).array());
+            client.send(concat(call, WireClient.query("INSERT INTO metrics (v) VALUES (110)")));
+            client.readUntilReady();
+            client.readUntilReady();
+        }
+        assertThat(transactions()).containsExactly(List.of("INSERT INTO metrics (v) VALUES (110):1"));
+    }
+
     private static byte[] concat(byte[]... parts) {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         for (byte[] part : parts) {
