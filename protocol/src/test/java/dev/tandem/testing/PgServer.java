@@ -57,19 +57,24 @@ public interface PgServer extends AutoCloseable {
     /** Rows of a query as lists of column values in their text form; handy for whole-table comparisons. */
     default List<List<String>> query(String database, String sql) {
         try (Connection c = connect(database); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            int n = rs.getMetaData().getColumnCount();
-            List<List<String>> rows = new ArrayList<>();
-            while (rs.next()) {
-                List<String> row = new ArrayList<>(n);
-                for (int i = 1; i <= n; i++) {
-                    row.add(rs.getString(i));
-                }
-                rows.add(row);
-            }
-            return rows;
+            return rows(rs);
         } catch (SQLException e) {
             throw new IllegalStateException(role() + ": " + e.getMessage() + "\n  in: " + sql, e);
         }
+    }
+
+    /** Every row of a result as lists of column values in their text form. */
+    static List<List<String>> rows(ResultSet rs) throws SQLException {
+        int n = rs.getMetaData().getColumnCount();
+        List<List<String>> rows = new ArrayList<>();
+        while (rs.next()) {
+            List<String> row = new ArrayList<>(n);
+            for (int i = 1; i <= n; i++) {
+                row.add(rs.getString(i));
+            }
+            rows.add(row);
+        }
+        return rows;
     }
 
     /** The single value of a one-row, one-column query. */

@@ -223,10 +223,7 @@ class SessionCaptureIT {
             client.readUntilReady();
             client.send(WireClient.query("COMMIT"));
         } // gone without waiting for the answer: the proxy still reads it from the source
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (committed.isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
+        awaitCommitted();
         assertThat(PG.source().queryValue(db, "SELECT count(*) FROM metrics WHERE v = 50")).isEqualTo("1");
         assertThat(transactions()).containsExactly(List.of("INSERT INTO metrics (v) VALUES (50):1"));
     }
@@ -331,6 +328,14 @@ class SessionCaptureIT {
         assertThat(transactions()).containsExactly(List.of("INSERT INTO metrics (v) VALUES (110):1"));
     }
 
+    /** Waits up to 10 s for a transaction to reach the sink (a session that ended while its answer was on the way). */
+    private static void awaitCommitted() throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (committed.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+    }
+
     private static byte[] concat(byte[]... parts) {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         for (byte[] part : parts) {
@@ -346,10 +351,7 @@ class SessionCaptureIT {
         client.send(WireClient.query("BEGIN; INSERT INTO metrics (v) VALUES (90); SELECT pg_sleep(1); COMMIT"));
         Thread.sleep(200); // the proxy has passed the query on; the source is still sleeping
         client.reset();
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (committed.isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
+        awaitCommitted();
         assertThat(PG.source().queryValue(db, "SELECT count(*) FROM metrics WHERE v = 90")).isEqualTo("1");
         assertThat(transactions()).containsExactly(List.of("INSERT INTO metrics (v) VALUES (90):1"));
     }

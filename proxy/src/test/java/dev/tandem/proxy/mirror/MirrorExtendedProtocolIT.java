@@ -3,6 +3,7 @@ package dev.tandem.proxy.mirror;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tandem.testing.PgServer;
 import dev.tandem.testing.PostgresPairExtension;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.ByteArrayInputStream;
@@ -15,7 +16,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.AfterAll;
@@ -78,16 +78,7 @@ class MirrorExtendedProtocolIT {
     }
 
     private static List<List<String>> rows(ResultSet rs) throws SQLException {
-        List<List<String>> rows = new ArrayList<>();
-        int n = rs.getMetaData().getColumnCount();
-        while (rs.next()) {
-            List<String> row = new ArrayList<>(n);
-            for (int i = 1; i <= n; i++) {
-                row.add(rs.getString(i));
-            }
-            rows.add(row);
-        }
-        return rows;
+        return PgServer.rows(rs);
     }
 
     /** A counter of the proxy's registry (plain or function counter); 0 when it was never created. */
