@@ -38,6 +38,8 @@ import java.util.Set;
  *                            null otherwise
  * @param searchPath          the statement's effect on {@code search_path}, null when it has none
  * @param inner               PREPARE ... AS and EXPLAIN: the wrapped statement; null otherwise
+ * @param withWrites          the tables the data-modifying queries of a WITH clause write (not in {@code tables}),
+ *                            in order; empty when there are none or their names cannot be told
  */
 public record ClassifiedStatement(
         Kind kind,
@@ -59,7 +61,8 @@ public record ClassifiedStatement(
         TxCommand txCommand,
         String name,
         SearchPath searchPath,
-        ClassifiedStatement inner) {
+        ClassifiedStatement inner,
+        List<TableName> withWrites) {
 
     public ClassifiedStatement {
         Objects.requireNonNull(kind, "kind");
@@ -67,6 +70,7 @@ public record ClassifiedStatement(
         columns = List.copyOf(columns);
         nonDeterministic = Set.copyOf(nonDeterministic);
         defaults = Set.copyOf(defaults);
+        withWrites = List.copyOf(withWrites);
     }
 
     /** In {@link #defaults()}: {@code INSERT ... DEFAULT VALUES}, every column gets its default. */

@@ -81,6 +81,7 @@ public final class StatementClassifier {
         private String name;
         private SearchPath searchPath;
         private ClassifiedStatement inner;
+        private List<TableName> withWrites;
 
         Draft(TokenBuffer t, int from, int to) {
             this.t = t;
@@ -93,7 +94,8 @@ public final class StatementClassifier {
             return new ClassifiedStatement(kind, t.start(from), t.end(to - 1), malformed, all, columns, hasSelect,
                     onConflict, returning, withClause, dataModifyingWith, explainAnalyzeWrite,
                     nonDeterministic == null ? Set.of() : Set.of(nonDeterministic.toArray(new String[0])),
-                    defaults == null ? Set.of() : defaults, copyFormat, copyOptions, txCommand, name, searchPath, inner);
+                    defaults == null ? Set.of() : defaults, copyFormat, copyOptions, txCommand, name, searchPath, inner,
+                    withWrites == null ? List.of() : withWrites);
         }
 
         // ---- token helpers (all bounded by `to`) ----
@@ -127,35 +129,52 @@ public final class StatementClassifier {
 
         /** {@code name}, {@code schema.name} or {@code catalog.schema.name}; returns the index after it, or -1. */
         private int qualifiedName(int i) {
-            if (i >= to || !t.isName(i)) {
-                malformed = true;
-                return -1;
-            }
-            String first = t.identifier(i);
-            if (first == null) {
-                malformed = true;
-                return -1;
-            }
-            TableName parsed;
-            int next;
-            if (is(i + 1, TokenKind.DOT) && i + 2 < to && t.isName(i + 2)) {
-                if (is(i + 3, TokenKind.DOT) && i + 4 < to && t.isName(i + 4)) {
-                    parsed = name(t.identifier(i + 2), t.identifier(i + 4));
-                    next = i + 5;
-                } else {
-                    parsed = name(first, t.identifier(i + 2));
-                    next = i + 3;
-                }
-            } else {
-                parsed = new TableName(null, first);
-                next = i + 1;
-            }
+            ParsedName parsed = parseName(i);
             if (parsed == null) {
                 malformed = true;
                 return -1;
             }
-            addTable(parsed);
-            return next;
+            addTable(parsed.table());
+            return parsed.next();
+        }
+
+        private record ParsedName(TableName table, int next) {
+        }
+
+        /** The qualified name at {@code i} and the index after it, or null when there is none; no side effects. */
+        private ParsedName parseName(int i) {
+            if (i >= to || !t.isName(i)) {
+                return null;
+            }
+            String first = t.identifier(i);
+            if (first == null) {
+                return null;
+            }
+            if (is(i + 1, TokenKind.DOT) && i + 2 < to && t.isName(i + 2)) {
+                if (is(i + 3, TokenKind.DOT) && i + 4 < to && t.isName(i + 4)) {
+                    TableName parsed = name(t.identifier(i + 2), t.identifier(i + 4));
+                    return parsed == null ? null : new ParsedName(parsed, i + 5);
+                }
+                TableName parsed = name(first, t.identifier(i + 2));
+                return parsed == null ? null : new ParsedName(parsed, i + 3);
+            }
+            return new ParsedName(new TableName(null, first), i + 1);
+        }
+
+        /** The table a data-modifying WITH query at {@code verb} writes, or null when it cannot be told. */
+        private TableName withTarget(int verb) {
+            int i = verb + 1;
+            if (kw(verb, "insert") || kw(verb, "merge") || kw(verb, "delete")) {
+                if (!kw(i, kw(verb, "delete") ? "from" : "into")) {
+                    return null;
+                }
+                i++;
+            }
+            if (kw(i, "only")) {
+                i++;
+            }
+            ParsedName parsed = parseName(i);
+            return parsed == null ? null : parsed.table();
         }
 
         private TableName name(String schema, String relation) {
@@ -430,6 +449,13 @@ public final class StatementClassifier {
                 if (verb < close && (kw(verb, "insert") || kw(verb, "update") || kw(verb, "delete")
                         || kw(verb, "merge"))) {
                     dataModifyingWith = true;
+                    TableName target = withTarget(verb);
+                    if (target != null) {
+                        if (withWrites == null) {
+                            withWrites = new ArrayList<>(2);
+                        }
+                        withWrites.add(target);
+                    }
                 }
                 i = close + 1;
                 while (kw(i, "search") || kw(i, "cycle")) {

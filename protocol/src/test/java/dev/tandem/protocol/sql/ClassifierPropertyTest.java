@@ -39,7 +39,7 @@ class ClassifierPropertyTest {
         {"INSERT INTO {T} VALUES ( now ( ) , random ( ) ) ON CONFLICT DO NOTHING RETURNING id",
             "INSERT table={T} conflict returning nondet=now,random"},
         {"INSERT INTO {T} VALUES ( E'it\\'s' , 'a''b' , CURRENT_TIMESTAMP )", "INSERT table={T} nondet=current_timestamp"},
-        {"WITH x AS ( DELETE FROM u RETURNING * ) INSERT INTO {T} SELECT * FROM x", "INSERT table={T} select with dmlWith"},
+        {"WITH x AS ( DELETE FROM u RETURNING * ) INSERT INTO {T} SELECT * FROM x", "INSERT table={T} select with dmlWith=u"},
         {"WITH x AS ( SELECT 1 ) INSERT INTO {T} ( v ) SELECT * FROM x", "INSERT table={T} cols=v select with"},
         {"UPDATE {T} SET v = v + 1 WHERE id = $1", "UPDATE table={T}"},
         {"DELETE FROM {T} WHERE t < now ( )", "DELETE table={T}"},

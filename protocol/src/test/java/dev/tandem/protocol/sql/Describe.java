@@ -42,6 +42,9 @@ final class Describe {
         flag(b, s.returning(), "returning");
         flag(b, s.withClause(), "with");
         flag(b, s.dataModifyingWith(), "dmlWith");
+        if (!s.withWrites().isEmpty()) {
+            b.append('=').append(s.withWrites().stream().map(TableName::toString).collect(Collectors.joining(",")));
+        }
         flag(b, s.explainAnalyzeWrite(), "explainWrite");
         if (!s.nonDeterministic().isEmpty()) {
             b.append(" nondet=").append(String.join(",", new TreeSet<>(s.nonDeterministic())));

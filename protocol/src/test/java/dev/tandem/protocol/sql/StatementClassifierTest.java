@@ -48,18 +48,21 @@ class StatementClassifierTest {
                 // WITH
                 arguments("WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x", "INSERT table=t select with"),
                 arguments("WITH x AS (DELETE FROM u RETURNING *) INSERT INTO t SELECT * FROM x",
-                        "INSERT table=t select with dmlWith"),
+                        "INSERT table=t select with dmlWith=u"),
                 arguments("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) INSERT INTO t SELECT n FROM r",
                         "INSERT table=t select with"),
                 arguments("WITH a AS MATERIALIZED (SELECT 1), b AS NOT MATERIALIZED (UPDATE u SET x = 1 RETURNING x) "
-                        + "INSERT INTO t VALUES (1)", "INSERT table=t with dmlWith"),
+                        + "INSERT INTO t VALUES (1)", "INSERT table=t with dmlWith=u"),
                 arguments("WITH a AS (WITH b AS (INSERT INTO u VALUES (1) RETURNING *) SELECT * FROM b) SELECT * FROM a",
-                        "SELECT with dmlWith"),
+                        "SELECT with dmlWith=u"),
                 arguments("WITH a AS (SELECT * FROM u FOR UPDATE) INSERT INTO t SELECT * FROM a", "INSERT table=t select with"),
                 arguments("WITH RECURSIVE s(id) AS (SELECT 1) SEARCH DEPTH FIRST BY id, id SET ord, "
                         + "c AS (SELECT 2) CYCLE id, id SET cyc TO true DEFAULT false USING pth DELETE FROM t",
                         "DELETE table=t with"),
                 arguments("WITH x AS (SELECT 1) UPDATE t SET a = 1", "UPDATE table=t with"),
+                arguments("WITH a AS (INSERT INTO s.\"T\" VALUES (1) RETURNING 1), b AS (DELETE FROM ONLY d RETURNING 1),"
+                        + " c AS (UPDATE ONLY u SET x = 1 RETURNING 1), m AS (MERGE INTO g USING a ON true WHEN MATCHED"
+                        + " THEN DO NOTHING RETURNING 1) SELECT 1", "SELECT with dmlWith=s.T,d,u,g"),
                 arguments("WITH x AS (SELECT 1) SELECT * FROM x", "SELECT with"),
                 arguments("WITH x AS (SELECT 1) (SELECT * FROM x)", "SELECT with"),
                 arguments("WITH x AS (SELECT 1) SELECT * INTO t2 FROM x", "DDL table=t2 with"),
@@ -245,7 +248,7 @@ class StatementClassifierTest {
                 arguments("EXPLAIN INSERT INTO t VALUES (1)", "OTHER inner=(INSERT table=t)"),
                 arguments("EXPLAIN ANALYZE SELECT 1", "OTHER inner=(SELECT)"),
                 arguments("EXPLAIN ANALYZE WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d",
-                        "OTHER explainWrite inner=(SELECT with dmlWith)"),
+                        "OTHER explainWrite inner=(SELECT with dmlWith=t)"),
                 arguments("EXPLAIN ANALYZE CREATE TABLE t2 AS SELECT 1", "OTHER explainWrite inner=(DDL table=t2)"),
                 arguments("EXPLAIN", "OTHER malformed"),
                 arguments("CALL p(1)", "CALL"),

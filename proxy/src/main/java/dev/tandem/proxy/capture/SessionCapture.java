@@ -633,19 +633,26 @@ public final class SessionCapture implements SessionTap {
         ClassifiedStatement executed = s.kind() == Kind.EXECUTE && s.name() != null ? sqlPrepared.get(s.name()) : null;
         if (unmirrored == null && s.explainAnalyzeWrite() && s.inner() != null) {
             unmirrored = "explain_analyze"; // it executes, so it writes; the mirror does not replay it
-            written = s.inner().tables();
+            written = new ArrayList<>(s.inner().tables());
+            written.addAll(s.inner().withWrites());
         } else if (unmirrored == null && executed != null && writes(executed)) {
             unmirrored = "execute"; // SQL-level EXECUTE of a PREPAREd write: the mirror sees only the name
             written = executed.tables();
         }
-        if (unmirrored != null && !written.isEmpty()) {
-            String kind = unmirrored;
-            for (TableName t : written) {
-                TableName resolved = tables.resolve(t, effectiveSearchPath());
-                if (tables.isMirrored(resolved)) {
-                    tracker.onCommit(List.of(kind, resolved), times -> metrics.unmirroredWrite(resolved, kind,
-                            times));
-                }
+        if (unmirrored != null) {
+            countUnmirrored(unmirrored, written);
+        }
+        if (!"explain_analyze".equals(unmirrored)) {
+            countUnmirrored("with_write", s.withWrites()); // INSERT/UPDATE/DELETE/MERGE inside a WITH clause
+        }
+    }
+
+    /** Counts {@code kind} for those of {@code written} that are mirrored, once the transaction commits. */
+    private void countUnmirrored(String kind, List<TableName> written) {
+        for (TableName t : written) {
+            TableName resolved = tables.resolve(t, effectiveSearchPath());
+            if (tables.isMirrored(resolved)) {
+                tracker.onCommit(List.of(kind, resolved), times -> metrics.unmirroredWrite(resolved, kind, times));
             }
         }
     }

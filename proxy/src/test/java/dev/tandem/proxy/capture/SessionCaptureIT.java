@@ -406,16 +406,18 @@ class SessionCaptureIT {
     }
 
     @Test
-    void writesHiddenInExplainAnalyzeOrSqlExecuteAreCounted() throws SQLException {
+    void writesHiddenInExplainAnalyzeSqlExecuteOrAWithClauseAreCounted() throws SQLException {
         try (Connection c = connect("preferQueryMode", "simple"); Statement s = c.createStatement()) {
             s.execute("EXPLAIN ANALYZE INSERT INTO metrics (v) VALUES (100)");
             s.execute("PREPARE add_metric (int) AS INSERT INTO metrics (v) VALUES ($1)");
             s.execute("EXECUTE add_metric(101)");
             s.execute("EXECUTE add_metric(102)");
+            s.execute("WITH w AS (INSERT INTO metrics (v) VALUES (103) RETURNING v) SELECT count(*) FROM w");
         }
         assertThat(count("explain_analyze")).isEqualTo(1);
         assertThat(count("execute")).isEqualTo(2);
-        assertThat(PG.source().queryValue(db, "SELECT count(*) FROM metrics")).isEqualTo("3");
+        assertThat(count("with_write")).isEqualTo(1);
+        assertThat(PG.source().queryValue(db, "SELECT count(*) FROM metrics")).isEqualTo("4");
         assertThat(transactions()).isEmpty();
     }
 
