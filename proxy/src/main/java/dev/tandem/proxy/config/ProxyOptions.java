@@ -102,8 +102,8 @@ public final class ProxyOptions {
     private String maxFrameBytes;
 
     @Option(names = "--instance-id", paramLabel = "ID",
-            description = "Name of this proxy among several sharing one target (instance-id). Default: $HOSTNAME,"
-                    + " else " + Defaults.INSTANCE_ID)
+            description = "Name of this proxy among several sharing one target (instance-id); keep it across"
+                    + " restarts: the spool directory belongs to it. Default: $HOSTNAME, else " + Defaults.INSTANCE_ID)
     private String instanceId;
 
     @Option(names = "--mark-dual-write-start",
