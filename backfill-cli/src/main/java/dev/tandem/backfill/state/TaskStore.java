@@ -8,9 +8,11 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 
 /** Reads and changes {@code tandem.backfill_task} on the target. */
 public final class TaskStore {
@@ -56,16 +58,22 @@ public final class TaskStore {
      */
     public static Optional<Task> claim(Connection target, Timestamp runStartedAt, String worker,
                                        Collection<Long> attempted) throws SQLException {
-        try (PreparedStatement ps = target.prepareStatement("SELECT " + COLUMNS + " FROM tandem.backfill_task "
-                + "WHERE (state = 'pending' OR (state = 'failed' AND failed_at < ?)) AND id <> ALL (?) "
-                + "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED")) {
-            ps.setTimestamp(1, runStartedAt);
-            ps.setArray(2, target.createArrayOf("bigint", attempted.toArray()));
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
+        Set<Long> skipped = new HashSet<>(attempted);
+        boolean deferred = false;
+        while (true) {
+            Optional<Task> candidate = lockNext(target, runStartedAt, skipped);
+            if (candidate.isEmpty()) {
+                if (!deferred) {
                     return Optional.empty();
                 }
-                Task task = read(rs);
+                // only tasks overlapping ones other workers are copying are left: wait for those to finish
+                sleep();
+                skipped = new HashSet<>(attempted);
+                deferred = false;
+                continue;
+            }
+            Task task = candidate.get();
+            if (lockOverlapping(target, task)) {
                 try (PreparedStatement up = target.prepareStatement("UPDATE tandem.backfill_task "
                         + "SET worker = ?, started_at = clock_timestamp() WHERE id = ?")) {
                     up.setString(1, worker);
@@ -74,6 +82,64 @@ public final class TaskStore {
                 }
                 return Optional.of(task);
             }
+            // another worker copies a range overlapping this one (repair's ledger ranges may overlap): copying both
+            // at once would copy the overlap twice, each DELETE missing the other's uncommitted rows
+            target.rollback();
+            skipped.add(task.id());
+            deferred = true;
+        }
+    }
+
+    private static Optional<Task> lockNext(Connection target, Timestamp runStartedAt, Collection<Long> skipped)
+            throws SQLException {
+        try (PreparedStatement ps = target.prepareStatement("SELECT " + COLUMNS + " FROM tandem.backfill_task "
+                + "WHERE (state = 'pending' OR (state = 'failed' AND failed_at < ?)) AND id <> ALL (?) "
+                + "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED")) {
+            ps.setTimestamp(1, runStartedAt);
+            ps.setArray(2, target.createArrayOf("bigint", skipped.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(read(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    /**
+     * Locks the other open tasks of the task's table whose range overlaps it, so no other worker copies them while
+     * this one copies the task; false when one of them is locked already (being copied).
+     */
+    private static boolean lockOverlapping(Connection target, Task task) throws SQLException {
+        String overlapping = " FROM tandem.backfill_task WHERE table_schema = ? AND table_name = ? AND id <> ?"
+                + " AND range_start < ? AND range_end > ? AND state IN ('pending', 'failed')";
+        long open;
+        long locked = 0;
+        try (PreparedStatement count = target.prepareStatement("SELECT count(*)" + overlapping);
+             PreparedStatement lock = target.prepareStatement("SELECT id" + overlapping + " FOR UPDATE SKIP LOCKED")) {
+            for (PreparedStatement ps : List.of(count, lock)) {
+                ps.setString(1, task.schema());
+                ps.setString(2, task.table());
+                ps.setLong(3, task.id());
+                ps.setLong(4, task.end());
+                ps.setLong(5, task.start());
+            }
+            try (ResultSet rs = count.executeQuery()) {
+                rs.next();
+                open = rs.getLong(1);
+            }
+            try (ResultSet rs = lock.executeQuery()) {
+                while (rs.next()) {
+                    locked++;
+                }
+            }
+        }
+        return locked == open;
+    }
+
+    private static void sleep() throws SQLException {
+        try {
+            Thread.sleep(200);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SQLException("interrupted while waiting for an overlapping task to finish", e);
         }
     }
 
