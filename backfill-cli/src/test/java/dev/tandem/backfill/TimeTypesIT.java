@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.testing.PostgresPairExtension;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -74,5 +75,23 @@ class TimeTypesIT {
         Cli.Run verify = Cli.both("verify", PG.source(), PG.target(), db);
         assertThat(verify.exitCode()).as(verify.toString()).isZero();
         assertThat(verify.out()).contains("differ").contains(" 0 differ");
+    }
+
+    @Test
+    void aDateColumnIsCopiedThroughTheWholeDayOfAMarkInsideIt() {
+        String db = PG.pair().freshDatabase("date_mark");
+        PG.pair().executeOnBoth(db, "CREATE TABLE d (t date, id int)");
+        // the day of the mark holds rows written straight to the source before the mark, and mirrored ones after it
+        PG.source().execute(db, "INSERT INTO d VALUES ('2026-01-19', 1), ('2026-01-20', 2), ('2026-01-20', 3),"
+                + " ('2026-01-21', 4)");
+        PG.target().execute(db, "INSERT INTO d VALUES ('2026-01-20', 3), ('2026-01-21', 4)");
+        Cli.Run stage = Cli.both("stage", PG.source(), PG.target(), db, "--table", "public.d:t", "--until",
+                "2026-01-20 04:00:00+00", "--slice", "1 day");
+        assertThat(stage.exitCode()).as(stage.toString()).isZero();
+        assertThat(stage.out()).contains("the whole day is copied, up to 2026-01-21");
+        Cli.Run copy = Cli.both("copy", PG.source(), PG.target(), db);
+        assertThat(copy.exitCode()).as(copy.toString()).isZero();
+        assertThat(PG.target().query(db, "SELECT id FROM d ORDER BY id"))
+                .isEqualTo(PG.source().query(db, "SELECT id FROM d ORDER BY id"));
     }
 }

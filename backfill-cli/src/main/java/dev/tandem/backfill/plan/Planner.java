@@ -61,8 +61,17 @@ public final class Planner {
         for (StagedTable table : tables) {
             TableLayout layout = TableLayout.load(source, table.schema(), table.table(), table.timeColumn());
             TimeType type = layout.timeType();
-            long until = position(type, untilText, "--until");
-            checkLateness(type, until, untilText, request.maxLatenessMicros());
+            String tableUntil = untilText;
+            String dayAfter = type == TimeType.DATE ? dayAfterIfInside(untilText) : null;
+            if (dayAfter != null) {
+                // a date cannot tell the rows written before the mark from those after it: the whole day is
+                // copied (the copy replaces the target's rows of the range, mirrored ones included), once it is over
+                lines.add(table.qualifiedName() + ": its time column is a date and " + untilText + " falls inside a"
+                        + " day: the whole day is copied, up to " + dayAfter);
+                tableUntil = dayAfter;
+            }
+            long until = position(type, tableUntil, "--until");
+            checkLateness(type, until, tableUntil, request.maxLatenessMicros());
             Long from = request.from() == null ? null : position(type, request.from(), "--from");
             List<long[]> ranges;
             if (table.hypertable() != null) {
@@ -210,6 +219,22 @@ public final class Planner {
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT current_database()")) {
             rs.next();
             return rs.getString(1);
+        }
+    }
+
+    /** The day after {@code value}'s, as a date, when {@code value} is a time after midnight; else null. */
+    private String dayAfterIfInside(String value) {
+        try (PreparedStatement ps = source.prepareStatement("SELECT CASE WHEN ?::timestamptz = (?::timestamptz)::date"
+                + "::timestamptz THEN NULL ELSE ((?::timestamptz)::date + 1)::text END")) {
+            for (int i = 1; i <= 3; i++) {
+                ps.setString(i, value.trim());
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getString(1);
+            }
+        } catch (SQLException e) {
+            return null; // not a time: position() says what is wrong with it
         }
     }
 
