@@ -8,9 +8,12 @@ import dev.tandem.backfill.copy.CopyCommand;
 import dev.tandem.backfill.copy.CopyExecution;
 import dev.tandem.backfill.copy.CopyRun;
 import dev.tandem.backfill.plan.Positions;
+import dev.tandem.backfill.plan.Slice;
+import dev.tandem.backfill.plan.StageCommand;
 import dev.tandem.backfill.plan.TableLayout;
 import dev.tandem.backfill.state.BackfillSchema;
 import dev.tandem.backfill.state.TaskStore;
+import dev.tandem.protocol.state.TimeType;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -39,6 +42,12 @@ public final class RepairCommand extends BackfillCommand {
             description = "Serve Prometheus metrics on 127.0.0.1:PORT/metrics while running")
     Integer metricsPort;
 
+    @Option(names = "--max-lateness", paramLabel = "INTERVAL", defaultValue = "10 min",
+            converter = StageCommand.SliceConverter.class,
+            description = "Leave ledger ranges ending later than now() minus this for a later run: rows that recent may"
+                    + " still be written while their task copies them (default: ${DEFAULT-VALUE})")
+    Slice maxLateness;
+
     private record LedgerEntry(long id, String schema, String table, String timeColumn, String start, String end,
                                String sqlstate, String message) {
     }
@@ -60,6 +69,12 @@ public final class RepairCommand extends BackfillCommand {
     }
 
     private void queueLedger(Connection source, Connection target) throws SQLException {
+        long cutoff;
+        try (Statement st = source.createStatement();
+             ResultSet rs = st.executeQuery("SELECT " + TimeType.TIMESTAMP.positionOf("now()::timestamp"))) {
+            rs.next();
+            cutoff = rs.getLong(1) - maxLateness.micros();
+        }
         List<LedgerEntry> entries = new ArrayList<>();
         try (Statement st = target.createStatement(); ResultSet rs = st.executeQuery("""
                 SELECT d.id, d.table_schema, d.table_name,
@@ -88,6 +103,14 @@ public final class RepairCommand extends BackfillCommand {
             long end = Positions.parse(source, layout.timeType(), e.end(), "ledger entry " + e.id() + " range_end");
             if (start >= end) {
                 out().println("ledger entry " + e.id() + " has an empty range [" + e.start() + ", " + e.end() + "): skipped");
+                continue;
+            }
+            if (!layout.timeType().isInteger() && end > cutoff) {
+                // a late row committed while its task copies the range would be copied and then mirrored too
+                out().println("ledger entry " + e.id() + " (" + table + " [" + layout.timeType().display(start) + ", "
+                        + layout.timeType().display(end) + ")) ends later than now() - --max-lateness ("
+                        + TimeType.TIMESTAMPTZ.display(cutoff) + "): rows in it may still be written; left for a later"
+                        + " repair");
                 continue;
             }
             tasks.add(new TaskStore.NewTask(e.schema(), e.table(), e.timeColumn(), layout.timeType(), start, end,
