@@ -247,12 +247,7 @@ public final class Planner {
         if (type.isInteger()) {
             return;
         }
-        long now;
-        try (Statement s = source.createStatement();
-             ResultSet rs = s.executeQuery("SELECT " + TimeType.TIMESTAMP.positionOf("now()::timestamp"))) {
-            rs.next();
-            now = rs.getLong(1);
-        }
+        long now = Positions.now(source);
         if (until > now - maxLatenessMicros) {
             throw new BackfillException("--until " + untilText + " is later than now() - --max-lateness ("
                     + TimeType.TIMESTAMPTZ.display(now - maxLatenessMicros) + "): rows in the last range may still be "

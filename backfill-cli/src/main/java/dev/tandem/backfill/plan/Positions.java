@@ -6,11 +6,21 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 
 /** Turns a value written by a person or the proxy into a position, letting PostgreSQL parse it in the column's type. */
 public final class Positions {
 
     private Positions() {
+    }
+
+    /** The server's {@code now()} as a timestamp position: what {@code --max-lateness} counts back from. */
+    public static long now(Connection connection) throws SQLException {
+        try (Statement s = connection.createStatement();
+             ResultSet rs = s.executeQuery("SELECT " + TimeType.TIMESTAMP.positionOf("now()::timestamp"))) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 
     /**

@@ -69,12 +69,7 @@ public final class RepairCommand extends BackfillCommand {
     }
 
     private void queueLedger(Connection source, Connection target) throws SQLException {
-        long cutoff;
-        try (Statement st = source.createStatement();
-             ResultSet rs = st.executeQuery("SELECT " + TimeType.TIMESTAMP.positionOf("now()::timestamp"))) {
-            rs.next();
-            cutoff = rs.getLong(1) - maxLateness.micros();
-        }
+        long cutoff = Positions.now(source) - maxLateness.micros();
         List<LedgerEntry> entries = new ArrayList<>();
         try (Statement st = target.createStatement(); ResultSet rs = st.executeQuery("""
                 SELECT d.id, d.table_schema, d.table_name,
