@@ -772,11 +772,21 @@ public final class SessionCapture implements SessionTap {
         return false;
     }
 
+    /** The common case, checked without allocating: every table is known to be mirrored. */
+    private boolean allMirrored(List<CapturedStatement> captured) {
+        for (CapturedStatement s : captured) {
+            if (tables.mirroring(s.table()) != MirroredTables.Mirroring.MIRRORED) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private void commit(List<CapturedStatement> captured) {
         hold.ended();
         List<CapturedStatement> kept = captured;
         Set<TableName> unconfirmed = Set.of();
-        if (tables.decidedByTarget()) {
+        if (tables.decidedByTarget() && !allMirrored(captured)) {
             // what was captured while the target's hypertables were not known is decided now if they are, else by
             // the applier
             kept = new ArrayList<>(captured.size());
