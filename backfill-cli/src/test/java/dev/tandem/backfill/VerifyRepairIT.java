@@ -69,4 +69,32 @@ class VerifyRepairIT {
                 .isEqualTo("[[1, t], [2, f], [3, f]]");
         Fixtures.assertCopied(PG.pair(), db, "metrics");
     }
+
+    @Test
+    void rowsWithANullTimeAreRefusedByStageAndComparedByVerify() {
+        String db = PG.pair().freshDatabase("nulltime");
+        PG.pair().executeOnBoth(db, "CREATE TABLE m (t timestamptz, v int)");
+        PG.source().execute(db, "INSERT INTO m SELECT '2026-01-01 00:00:00+00'::timestamptz + i * interval '1 hour', i"
+                + " FROM generate_series(0, 47) i; INSERT INTO m VALUES (NULL, 1), (NULL, 2)");
+
+        Cli.Run refused = Cli.both("stage", PG.source(), PG.target(), db, "--table", "m:t", "--until", Fixtures.T);
+        assertThat(refused.exitCode()).as(refused.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(refused.err()).contains("public.m: 2 rows with a NULL t").contains("nothing was staged")
+                .contains("--allow-null-time");
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.backfill_task")).isEqualTo("0");
+
+        assertThat(Fixtures.stage(PG.pair(), db, "--table", "m:t", "--allow-null-time").out())
+                .contains("warning: not copied, their time column is NULL").contains("public.m: 2 rows with a NULL t");
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+        Cli.Run verify = Cli.both("verify", PG.source(), PG.target(), db);
+        assertThat(verify.exitCode()).as(verify.toString()).isEqualTo(ExitCodes.MISMATCH);
+        assertThat(verify.out()).contains("4 tasks: 4 match, 0 differ")
+                .contains("public.m (t IS NULL): rows 2 vs 0");
+
+        PG.target().execute(db, "INSERT INTO m VALUES (NULL, 1), (NULL, 3)");
+        assertThat(Cli.both("verify", PG.source(), PG.target(), db).out())
+                .contains("public.m (t IS NULL): row contents differ (checksum)");
+        PG.target().execute(db, "UPDATE m SET v = 2 WHERE t IS NULL AND v = 3");
+        assertThat(ok(Cli.both("verify", PG.source(), PG.target(), db)).out()).doesNotContain("IS NULL");
+    }
 }

@@ -29,8 +29,11 @@ public final class Planner {
 
     /** What the operator asked for. */
     public record Request(List<TableOption> tables, List<Pattern> filters, String from, String until, Slice slice,
-                          long maxLatenessMicros, boolean replace) {
+                          long maxLatenessMicros, boolean allowNullTime, boolean replace) {
     }
+
+    /** NULL time values are counted up to this many: enough to tell an operator how big the problem is. */
+    private static final long NULL_TIME_COUNT_LIMIT = 1_000_000;
 
     /** What stage did. */
     public record Outcome(boolean unchanged, int tasks, List<String> lines) {
@@ -58,9 +61,15 @@ public final class Planner {
         String untilText = untilText(request.until(), tables);
         List<TaskStore.NewTask> tasks = new ArrayList<>();
         List<String> lines = new ArrayList<>();
+        List<String> nullTimes = new ArrayList<>();
         for (StagedTable table : tables) {
             TableLayout layout = TableLayout.load(source, table.schema(), table.table(), table.timeColumn());
             TimeType type = layout.timeType();
+            long nullRows = layout.nullTimeRows(source, NULL_TIME_COUNT_LIMIT);
+            if (nullRows > 0) {
+                nullTimes.add(table.qualifiedName() + ": " + (nullRows >= NULL_TIME_COUNT_LIMIT ? "at least " : "")
+                        + nullRows + " rows with a NULL " + table.timeColumn());
+            }
             String tableUntil = untilText;
             String dayAfter = type == TimeType.DATE ? dayAfterIfInside(untilText) : null;
             if (dayAfter != null) {
@@ -100,6 +109,16 @@ public final class Planner {
             lines.add(String.format("%-40s %6d tasks  %s", table.qualifiedName(), ranges.size(), ranges.isEmpty()
                     ? "(no rows before " + type.display(until) + ")"
                     : "[" + type.display(ranges.get(0)[0]) + ", " + type.display(ranges.get(ranges.size() - 1)[1]) + ")"));
+        }
+        if (!nullTimes.isEmpty()) {
+            String what = String.join("\n  ", nullTimes);
+            if (!request.allowNullTime()) {
+                throw new BackfillException("rows whose time column is NULL fall in no time range, so no task would copy"
+                        + " them; nothing was staged:\n  " + what + "\nCopy those rows to the target yourself once no"
+                        + " writer adds more (e.g. COPY (SELECT ... WHERE <column> IS NULL)), then stage with"
+                        + " --allow-null-time; verify compares them table by table either way");
+            }
+            lines.add("warning: not copied, their time column is NULL (verify compares them):\n  " + what);
         }
         String arguments = "tables=" + StagedTable.describeAll(tables) + " from=" + request.from() + " until=" + untilText;
         return store(arguments, untilText, tasks, request.replace(), lines);

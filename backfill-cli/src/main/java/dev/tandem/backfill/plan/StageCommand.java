@@ -45,6 +45,10 @@ public final class StageCommand extends BackfillCommand {
             description = "Refuse a T later than now() minus this: rows that old must no longer be written (default: ${DEFAULT-VALUE})")
     Slice maxLateness;
 
+    @Option(names = "--allow-null-time",
+            description = "Stage even though some rows have a NULL time column: no task copies them (verify still compares them)")
+    boolean allowNullTime;
+
     @Option(names = "--replace", description = "Discard an existing plan staged with different arguments")
     boolean replace;
 
@@ -58,7 +62,7 @@ public final class StageCommand extends BackfillCommand {
              Database target = Database.open("target", connection.target(environment()), 1);
              Connection s = source.connection(); Connection t = target.connection()) {
             Planner.Outcome outcome = new Planner(s, t, out()).stage(new Planner.Request(tables, filters, from, until,
-                    slice, maxLateness.micros(), replace));
+                    slice, maxLateness.micros(), allowNullTime, replace));
             outcome.lines().forEach(out()::println);
             out().println(outcome.unchanged() ? "plan already staged with the same arguments: nothing to do"
                     : "staged " + outcome.tasks() + " tasks");

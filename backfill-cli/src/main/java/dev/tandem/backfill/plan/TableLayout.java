@@ -8,6 +8,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -22,7 +23,8 @@ public record TableLayout(String schema, String table, String timeColumn, TimeTy
             SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attgenerated <> '',
                    (t.typsend <> 0 AND t.typreceive <> 0
                     AND t.typtype <> 'c'
-                    AND NOT (t.typelem <> 0 AND t.typelem >= 16384))
+                    AND NOT (t.typelem <> 0 AND t.typelem >= 16384)),
+                   NOT a.attnotnull
             FROM pg_attribute a
             JOIN pg_class c ON c.oid = a.attrelid
             JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -38,7 +40,8 @@ public record TableLayout(String schema, String table, String timeColumn, TimeTy
             ps.setString(2, table);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    columns.add(new Column(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getBoolean(4)));
+                    columns.add(new Column(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getBoolean(4),
+                            rs.getBoolean(5)));
                 }
             }
         }
@@ -69,6 +72,26 @@ public record TableLayout(String schema, String table, String timeColumn, TimeTy
 
     public String quotedTable() {
         return Identifiers.quoteQualified(schema, table);
+    }
+
+    /** False when the time column is NOT NULL (always so in a hypertable). */
+    public boolean timeNullable() {
+        return columns.stream().filter(c -> c.name().equals(timeColumn)).allMatch(Column::nullable);
+    }
+
+    /**
+     * The number of rows whose time column is NULL, counted up to {@code limit}: they belong to no range, so no task
+     * copies them.
+     */
+    public long nullTimeRows(Connection connection, long limit) throws SQLException {
+        if (!timeNullable()) {
+            return 0;
+        }
+        try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM (SELECT 1 FROM "
+                + quotedTable() + " WHERE " + Identifiers.quoteIdentifier(timeColumn) + " IS NULL LIMIT " + limit + ") n")) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 
     /** The columns COPY moves: all but generated ones. */

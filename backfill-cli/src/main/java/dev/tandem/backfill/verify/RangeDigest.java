@@ -19,8 +19,18 @@ public record RangeDigest(long rows, String min, String max, String checksum) {
     /** @param recordHash see {@link RangeChecksum#sql} */
     public static RangeDigest of(Connection connection, TableLayout layout, long start, long end, boolean recordHash)
             throws SQLException {
+        return query(connection, layout.checksum().sql(start, end, recordHash));
+    }
+
+    /** The digest of the rows whose time column is NULL, which belong to no range. */
+    public static RangeDigest ofNullTime(Connection connection, TableLayout layout, boolean recordHash)
+            throws SQLException {
+        return query(connection, layout.checksum().nullTimeSql(recordHash));
+    }
+
+    private static RangeDigest query(Connection connection, String sql) throws SQLException {
         try (Statement s = connection.createStatement();
-             ResultSet rs = s.executeQuery(layout.checksum().sql(start, end, recordHash))) {
+             ResultSet rs = s.executeQuery(sql)) {
             rs.next();
             return new RangeDigest(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4));
         }

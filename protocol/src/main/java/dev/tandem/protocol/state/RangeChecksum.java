@@ -52,13 +52,25 @@ public record RangeChecksum(String schema, String table, String timeColumn, Time
      */
     public String sql(long start, long end, boolean recordHash) {
         String t = "r." + Identifiers.quoteIdentifier(timeColumn);
+        return sql(t, timeType.rangePredicate(t, start, end), recordHash);
+    }
+
+    /**
+     * As {@link #sql} for the rows whose time column is NULL: they belong to no range, so a backfill never copies them
+     * and verify must still see whether the two sides hold the same.
+     */
+    public String nullTimeSql(boolean recordHash) {
+        String t = "r." + Identifiers.quoteIdentifier(timeColumn);
+        return sql(t, t + " IS NULL", recordHash);
+    }
+
+    private String sql(String t, String predicate, boolean recordHash) {
         String row = "ROW(" + columns.stream().map(c -> "r." + Identifiers.quoteIdentifier(c.name()))
                 .collect(Collectors.joining(", ")) + ")";
         String hash = recordHash ? "hash_record_extended(" + row + ", 0)" : "hashtextextended((" + row + ")::text, 0)";
         return "SELECT count(*), min(" + t + ")::text, max(" + t + ")::text, "
                 + "coalesce(sum(" + hash + "::numeric), 0)::text "
-                + "FROM " + Identifiers.quoteQualified(schema, table) + " r WHERE "
-                + timeType.rangePredicate(t, start, end);
+                + "FROM " + Identifiers.quoteQualified(schema, table) + " r WHERE " + predicate;
     }
 
     /**

@@ -31,6 +31,12 @@ class RangeChecksumTest {
     }
 
     @Test
+    void rowsWithANullTimeAreSelectedByIsNull() {
+        assertThat(checksum.nullTimeSql(true)).endsWith("FROM \"My\"\"Schema\".\"metrics\" r WHERE r.\"Time\" IS NULL")
+                .startsWith("SELECT count(*), min(r.\"Time\")::text");
+    }
+
+    @Test
     void probesTheColumnTypes() {
         assertThat(checksum.recordHashProbeSql())
                 .isEqualTo("SELECT hash_record_extended(ROW(NULL::timestamp with time zone, NULL::double precision), 0)");
