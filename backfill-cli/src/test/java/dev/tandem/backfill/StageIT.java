@@ -123,4 +123,52 @@ class StageIT {
         assertThat(ok(Cli.both("stage", PG.source(), PG.target(), db, "--table", "m:t:10", "--until", "50")).out())
                 .contains("staged 5 tasks");
     }
+
+    @Test
+    void aTimestampColumnIsReadInTheTimeZoneGivenAndTheMarkIsConvertedToIt() {
+        String db = PG.pair().freshDatabase("zone");
+        PG.pair().executeOnBoth(db, "CREATE TABLE m (t timestamp, v int); CREATE INDEX ON m (t)");
+        PG.source().execute(db, "INSERT INTO m SELECT '2026-01-01 00:00:00'::timestamp + i * interval '1 hour', i"
+                + " FROM generate_series(0, 119) i");
+        ok(Cli.both("stage", PG.source(), PG.target(), db, "--table", "m:t", "--until", "2020-01-01"));
+        PG.target().execute(db, "INSERT INTO tandem.dual_write (database, first_mirrored_at, marked_at, marked_by) "
+                + "VALUES (current_database(), '2026-01-04 23:00:00+00', '" + Fixtures.T + "', 'test')");
+
+        // the application writes Berlin wall-clock times: the mark, midnight UTC, is 01:00 there (UTC+1 in January)
+        Cli.Run berlin = ok(Cli.both("stage", PG.source(), PG.target(), db, "--table", "m:t", "--time-zone",
+                "Europe/Berlin", "--replace"));
+        assertThat(berlin.out()).contains("public.m: t is a timestamp without time zone, read as wall-clock times in"
+                + " Europe/Berlin (--time-zone): rows before 2026-01-05 01:00:00 are copied").doesNotContain("warning");
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+        assertThat(PG.target().queryValue(db, "SELECT max(t)::text FROM m")).isEqualTo("2026-01-05 00:00:00");
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM m")).isEqualTo("97");
+
+        Cli.Run utc = ok(Cli.both("stage", PG.source(), PG.target(), db, "--table", "m:t", "--replace"));
+        assertThat(utc.out()).contains("read as wall-clock times in UTC (--time-zone): rows before 2026-01-05 00:00:00");
+
+        Cli.Run unknown = Cli.both("stage", PG.source(), PG.target(), db, "--table", "m:t", "--time-zone", "Mars/Olympus");
+        assertThat(unknown.exitCode()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(unknown.err()).contains("--time-zone Mars/Olympus is not a time zone the source knows");
+    }
+
+    @Test
+    void lateRowsAndFutureValuesOfATimestampColumnAreJudgedInItsTimeZone() {
+        String db = PG.pair().freshDatabase("zonelate");
+        PG.pair().executeOnBoth(db, "CREATE TABLE m (t timestamp, v int); CREATE INDEX ON m (t)");
+        // written in Tokyo wall-clock time, nine hours ahead of UTC
+        PG.source().execute(db, "INSERT INTO m VALUES ('2026-01-01 00:00:00', 1), (now() AT TIME ZONE 'Asia/Tokyo', 2)");
+        assertThat(Fixtures.stage(PG.pair(), db, "--table", "m:t").out())
+                .contains("warning: the newest t of public.m").contains("is later than now in UTC")
+                .contains("--time-zone <that zone>");
+        assertThat(ok(Cli.both("stage", PG.source(), PG.target(), db, "--until", Fixtures.T, "--table", "m:t",
+                "--time-zone", "Asia/Tokyo", "--replace")).out()).doesNotContain("warning");
+
+        // an hour ago in UTC wall-clock time is still hours ahead in New York: rows that late may still be written
+        String hourAgoUtc = PG.source().queryValue(db, "SELECT (now() AT TIME ZONE 'UTC' - interval '1 hour')::text");
+        ok(Cli.both("stage", PG.source(), PG.target(), db, "--table", "m:t", "--until", hourAgoUtc, "--replace"));
+        Cli.Run newYork = Cli.both("stage", PG.source(), PG.target(), db, "--table", "m:t", "--until", hourAgoUtc,
+                "--time-zone", "America/New_York", "--replace");
+        assertThat(newYork.exitCode()).as(newYork.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(newYork.err()).contains("is later than now() - --max-lateness").contains("in America/New_York");
+    }
 }

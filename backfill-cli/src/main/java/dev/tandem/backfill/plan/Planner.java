@@ -29,7 +29,7 @@ public final class Planner {
 
     /** What the operator asked for. */
     public record Request(List<TableOption> tables, List<Pattern> filters, String from, String until, Slice slice,
-                          long maxLatenessMicros, boolean allowNullTime, boolean replace) {
+                          long maxLatenessMicros, String zone, boolean allowNullTime, boolean replace) {
     }
 
     /** NULL time values are counted up to this many: enough to tell an operator how big the problem is. */
@@ -50,6 +50,7 @@ public final class Planner {
     }
 
     public Outcome stage(Request request) throws SQLException {
+        Positions.checkZone(source, request.zone());
         BackfillSchema.create(target);
         List<StagedTable> tables = discover(request);
         if (tables.isEmpty()) {
@@ -71,7 +72,7 @@ public final class Planner {
                         + nullRows + " rows with a NULL " + table.timeColumn());
             }
             String tableUntil = untilText;
-            String dayAfter = type == TimeType.DATE ? dayAfterIfInside(untilText) : null;
+            String dayAfter = type == TimeType.DATE ? dayAfterIfInside(untilText, request.zone()) : null;
             if (dayAfter != null) {
                 // a date cannot tell the rows written before the mark from those after it: the whole day is
                 // copied (the copy replaces the target's rows of the range, mirrored ones included), once it is over
@@ -79,9 +80,15 @@ public final class Planner {
                         + " day: the whole day is copied, up to " + dayAfter);
                 tableUntil = dayAfter;
             }
-            long until = position(type, tableUntil, "--until");
-            checkLateness(type, until, tableUntil, request.maxLatenessMicros());
-            Long from = request.from() == null ? null : position(type, request.from(), "--from");
+            long until = position(type, tableUntil, "--until", request.zone());
+            checkLateness(type, until, tableUntil, request.maxLatenessMicros(), request.zone());
+            Long from = request.from() == null ? null : position(type, request.from(), "--from", request.zone());
+            if (type == TimeType.TIMESTAMP) {
+                lines.add(table.qualifiedName() + ": " + table.timeColumn() + " is a timestamp without time zone, read as"
+                        + " wall-clock times in " + request.zone() + " (--time-zone): rows before " + type.display(until)
+                        + " are copied");
+                warnOfFutureValues(layout, request.zone(), lines);
+            }
             List<long[]> ranges;
             if (table.hypertable() != null) {
                 ranges = Ranges.clip(TimescaleCatalog.chunkRanges(source, table.hypertable()), from, until);
@@ -120,11 +127,12 @@ public final class Planner {
             }
             lines.add("warning: not copied, their time column is NULL (verify compares them):\n  " + what);
         }
-        String arguments = "tables=" + StagedTable.describeAll(tables) + " from=" + request.from() + " until=" + untilText;
-        return store(arguments, untilText, tasks, request.replace(), lines);
+        String arguments = "tables=" + StagedTable.describeAll(tables) + " from=" + request.from() + " until=" + untilText
+                + (request.zone().equals(Positions.DEFAULT_ZONE) ? "" : " time-zone=" + request.zone());
+        return store(arguments, untilText, request.zone(), tasks, request.replace(), lines);
     }
 
-    private Outcome store(String arguments, String untilText, List<TaskStore.NewTask> tasks, boolean replace,
+    private Outcome store(String arguments, String untilText, String zone, List<TaskStore.NewTask> tasks, boolean replace,
                           List<String> lines) throws SQLException {
         boolean autoCommit = target.getAutoCommit();
         target.setAutoCommit(false);
@@ -153,9 +161,10 @@ public final class Planner {
                 s.execute("DELETE FROM tandem.backfill_plan");
             }
             try (PreparedStatement ps = target.prepareStatement(
-                    "INSERT INTO tandem.backfill_plan (id, arguments, until_text) VALUES (1, ?, ?)")) {
+                    "INSERT INTO tandem.backfill_plan (id, arguments, until_text, time_zone) VALUES (1, ?, ?, ?)")) {
                 ps.setString(1, arguments);
                 ps.setString(2, untilText);
+                ps.setString(3, zone);
                 ps.executeUpdate();
             }
             TaskStore.insert(target, tasks);
@@ -241,37 +250,55 @@ public final class Planner {
         }
     }
 
-    /** The day after {@code value}'s, as a date, when {@code value} is a time after midnight; else null. */
-    private String dayAfterIfInside(String value) {
-        try (PreparedStatement ps = source.prepareStatement("SELECT CASE WHEN ?::timestamptz = (?::timestamptz)::date"
-                + "::timestamptz THEN NULL ELSE ((?::timestamptz)::date + 1)::text END")) {
-            for (int i = 1; i <= 3; i++) {
-                ps.setString(i, value.trim());
-            }
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getString(1);
-            }
-        } catch (SQLException e) {
+    /** The day after {@code value}'s, as a date, when {@code value} is a time after midnight in {@code zone}; else null. */
+    private String dayAfterIfInside(String value, String zone) throws SQLException {
+        long moment;
+        try {
+            moment = Positions.parseMoment(source, TimeType.TIMESTAMP, value, "--until", zone);
+        } catch (BackfillException e) {
             return null; // not a time: position() says what is wrong with it
         }
+        long day = Math.floorDiv(moment, TimeType.MICROS_PER_DAY) * TimeType.MICROS_PER_DAY;
+        return moment == day ? null : TimeType.DATE.display(day + TimeType.MICROS_PER_DAY);
     }
 
-    private long position(TimeType type, String value, String option) throws SQLException {
-        return Positions.parse(source, type, value, option);
+    private long position(TimeType type, String value, String option, String zone) throws SQLException {
+        return Positions.parseMoment(source, type, value, option, zone);
     }
 
     /** Rows in [from, T) must no longer be written when their task runs: refuse a T too close to now. */
-    private void checkLateness(TimeType type, long until, String untilText, long maxLatenessMicros) throws SQLException {
+    private void checkLateness(TimeType type, long until, String untilText, long maxLatenessMicros, String zone)
+            throws SQLException {
         if (type.isInteger()) {
             return;
         }
-        long now = Positions.now(source);
+        long now = Positions.now(source, type, zone);
         if (until > now - maxLatenessMicros) {
             throw new BackfillException("--until " + untilText + " is later than now() - --max-lateness ("
-                    + TimeType.TIMESTAMPTZ.display(now - maxLatenessMicros) + "): rows in the last range may still be "
+                    + type.display(now - maxLatenessMicros) + (type == TimeType.TIMESTAMPTZ ? "" : " in " + zone)
+                    + "): rows in the last range may still be "
                     + "written on the source while their task copies it, and such a late write could be lost. Wait, or "
                     + "lower --max-lateness if no writer sends rows that old");
+        }
+    }
+
+    /**
+     * A timestamp column whose newest value lies ahead of now in the zone it is read in most likely holds the local
+     * times of a zone east of it: then T is hours off and rows written before the mark could fall after it.
+     */
+    private void warnOfFutureValues(TableLayout layout, String zone, List<String> lines) throws SQLException {
+        String column = Identifiers.quoteIdentifier(layout.timeColumn());
+        try (PreparedStatement ps = source.prepareStatement("SELECT max(" + column + ")::text, (now() AT TIME ZONE ?)::text,"
+                + " max(" + column + ") > now() AT TIME ZONE ? + interval '1 minute' FROM " + layout.quotedTable())) {
+            ps.setString(1, zone);
+            ps.setString(2, zone);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next() && rs.getBoolean(3)) {
+                    lines.add("warning: the newest " + layout.timeColumn() + " of " + layout.qualifiedName() + " ("
+                            + rs.getString(1) + ") is later than now in " + zone + " (" + rs.getString(2) + "): if it holds"
+                            + " local times of another zone, stage again with --time-zone <that zone> --replace");
+                }
+            }
         }
     }
 

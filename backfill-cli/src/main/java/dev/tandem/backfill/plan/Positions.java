@@ -1,6 +1,7 @@
 package dev.tandem.backfill.plan;
 
 import dev.tandem.backfill.BackfillException;
+import dev.tandem.protocol.sql.Identifiers;
 import dev.tandem.protocol.state.TimeType;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -14,12 +15,68 @@ public final class Positions {
     private Positions() {
     }
 
-    /** The server's {@code now()} as a timestamp position: what {@code --max-lateness} counts back from. */
-    public static long now(Connection connection) throws SQLException {
+    /** The time zone a plan reads times in when none is given: {@code --time-zone}'s default. */
+    public static final String DEFAULT_ZONE = "UTC";
+
+    /**
+     * The server's {@code now()} as a position of {@code type}, what {@code --max-lateness} counts back from: the
+     * instant for {@code timestamptz}, the wall-clock time in {@code zone} for {@code timestamp} and {@code date}
+     * columns, whose values are the local times of some zone.
+     */
+    public static long now(Connection connection, TimeType type, String zone) throws SQLException {
+        String now = type == TimeType.TIMESTAMPTZ ? "now()" : "now() AT TIME ZONE " + Identifiers.quoteLiteral(zone);
         try (Statement s = connection.createStatement();
-             ResultSet rs = s.executeQuery("SELECT " + TimeType.TIMESTAMP.positionOf("now()::timestamp"))) {
+             ResultSet rs = s.executeQuery("SELECT " + TimeType.TIMESTAMP.positionOf(now))) {
             rs.next();
             return rs.getLong(1);
+        }
+    }
+
+    /** @throws BackfillException when PostgreSQL does not know {@code zone} */
+    public static void checkZone(Connection connection, String zone) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement("SELECT now() AT TIME ZONE ?")) {
+            ps.setString(1, zone);
+            ps.executeQuery().close();
+        } catch (SQLException e) {
+            throw new BackfillException("--time-zone " + zone + " is not a time zone the source knows (see "
+                    + "pg_timezone_names): " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Like {@link #parse}, for a moment rather than a column value: a time with an offset (the dual-write mark always
+     * has one) is converted to its wall-clock time in {@code zone} for {@code timestamp} and {@code date} columns, and a
+     * time without one is read in {@code zone}. {@link #parse} would drop the offset, as PostgreSQL does when it stores
+     * such a literal in a {@code timestamp} column.
+     */
+    public static long parseMoment(Connection connection, TimeType type, String value, String what, String zone)
+            throws SQLException {
+        if (type.isInteger()) {
+            return parse(connection, type, value, what);
+        }
+        setZone(connection, zone);
+        try {
+            String moment = TimeType.TIMESTAMPTZ.cast("?");
+            String sql = "SELECT " + type.positionOf(type == TimeType.TIMESTAMPTZ ? moment : type.cast(moment));
+            try (PreparedStatement ps = connection.prepareStatement(sql)) {
+                ps.setString(1, value.trim());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            } catch (SQLException e) {
+                throw new BackfillException(what + " " + value + " is not a valid " + type.sqlName() + ": " + e.getMessage(), e);
+            }
+        } finally {
+            setZone(connection, DEFAULT_ZONE);
+        }
+    }
+
+    /** Every backfill session runs in UTC ({@code RangeChecksum.SESSION_SETTINGS}); parsing in a zone is the exception. */
+    private static void setZone(Connection connection, String zone) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement("SELECT set_config('TimeZone', ?, false)")) {
+            ps.setString(1, zone);
+            ps.executeQuery().close();
         }
     }
 

@@ -45,6 +45,11 @@ public final class StageCommand extends BackfillCommand {
             description = "Refuse a T later than now() minus this: rows that old must no longer be written (default: ${DEFAULT-VALUE})")
     Slice maxLateness;
 
+    @Option(names = "--time-zone", paramLabel = "ZONE", defaultValue = Positions.DEFAULT_ZONE,
+            description = {"The zone whose wall-clock times timestamp (without time zone) and date columns hold, and in which",
+                    "a --until/--from without an offset is read; the dual-write mark is converted to it (default: ${DEFAULT-VALUE})"})
+    String zone;
+
     @Option(names = "--allow-null-time",
             description = "Stage even though some rows have a NULL time column: no task copies them (verify still compares them)")
     boolean allowNullTime;
@@ -62,7 +67,7 @@ public final class StageCommand extends BackfillCommand {
              Database target = Database.open("target", connection.target(environment()), 1);
              Connection s = source.connection(); Connection t = target.connection()) {
             Planner.Outcome outcome = new Planner(s, t, out()).stage(new Planner.Request(tables, filters, from, until,
-                    slice, maxLateness.micros(), allowNullTime, replace));
+                    slice, maxLateness.micros(), zone, allowNullTime, replace));
             outcome.lines().forEach(out()::println);
             out().println(outcome.unchanged() ? "plan already staged with the same arguments: nothing to do"
                     : "staged " + outcome.tasks() + " tasks");

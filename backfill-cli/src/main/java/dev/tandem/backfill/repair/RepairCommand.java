@@ -69,7 +69,7 @@ public final class RepairCommand extends BackfillCommand {
     }
 
     private void queueLedger(Connection source, Connection target) throws SQLException {
-        long cutoff = Positions.now(source) - maxLateness.micros();
+        String zone = BackfillSchema.timeZone(target);
         List<LedgerEntry> entries = new ArrayList<>();
         try (Statement st = target.createStatement(); ResultSet rs = st.executeQuery("""
                 SELECT d.id, d.table_schema, d.table_name,
@@ -100,11 +100,13 @@ public final class RepairCommand extends BackfillCommand {
                 out().println("ledger entry " + e.id() + " has an empty range [" + e.start() + ", " + e.end() + "): skipped");
                 continue;
             }
-            if (!layout.timeType().isInteger() && end > cutoff) {
+            long cutoff = layout.timeType().isInteger() ? Long.MAX_VALUE
+                    : Positions.now(source, layout.timeType(), zone) - maxLateness.micros();
+            if (end > cutoff) {
                 // a late row committed while its task copies the range would be copied and then mirrored too
                 out().println("ledger entry " + e.id() + " (" + table + " [" + layout.timeType().display(start) + ", "
                         + layout.timeType().display(end) + ")) ends later than now() - --max-lateness ("
-                        + TimeType.TIMESTAMPTZ.display(cutoff) + "): rows in it may still be written; left for a later"
+                        + layout.timeType().display(cutoff) + "): rows in it may still be written; left for a later"
                         + " repair");
                 continue;
             }

@@ -47,6 +47,10 @@ public final class BackfillSchema {
                 CHECK (range_start < range_end)
             )""";
 
+    /** The zone timestamp and date columns are read in ({@code stage --time-zone}); repair needs it too. */
+    static final String ADD_PLAN_TIME_ZONE =
+            "ALTER TABLE tandem.backfill_plan ADD COLUMN IF NOT EXISTS time_zone text NOT NULL DEFAULT 'UTC'";
+
     static final String CREATE_TASK_INDEX =
             "CREATE INDEX IF NOT EXISTS backfill_task_state ON tandem.backfill_task (state, id)";
 
@@ -68,7 +72,15 @@ public final class BackfillSchema {
     public static void create(Connection target) throws SQLException {
         try (Statement s = target.createStatement()) {
             s.execute(TandemSchema.ddl());
-            s.execute(String.join(";\n", CREATE_PLAN, CREATE_TASK, CREATE_TASK_INDEX, CREATE_PAUSED_JOB));
+            s.execute(String.join(";\n", CREATE_PLAN, ADD_PLAN_TIME_ZONE, CREATE_TASK, CREATE_TASK_INDEX, CREATE_PAUSED_JOB));
+        }
+    }
+
+    /** The zone the staged plan reads timestamp and date columns in, {@code UTC} without a plan. */
+    public static String timeZone(Connection target) throws SQLException {
+        try (Statement s = target.createStatement();
+             var rs = s.executeQuery("SELECT time_zone FROM tandem.backfill_plan WHERE id = 1")) {
+            return rs.next() ? rs.getString(1) : "UTC";
         }
     }
 
