@@ -29,9 +29,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One copy run: N workers, each claiming the next pending task ({@code FOR UPDATE SKIP LOCKED}), waiting for the
- * proxies' mirrors to catch up ({@link MirrorCatchUp}) and copying it in one target transaction (delete range, stream
- * rows, mark done, commit), until no task is left or a stop is requested.
+ * One copy run: once the proxies' mirrors have caught up ({@link MirrorCatchUp}), N workers, each claiming the next
+ * pending task ({@code FOR UPDATE SKIP LOCKED}) and copying it in one target transaction (delete range, stream rows,
+ * mark done, commit), until no task is left or a stop is requested.
+ *
+ * <p>One wait serves every task of the run: a range ends at or before {@code now() - --max-lateness} of the moment it
+ * was staged or queued for repair, so each of its rows was committed before then, and therefore before the run
+ * started; once every mirror applied what was committed before the run started, none still holds a row of any range.
  * A failed task is rolled back (its target range unchanged) and recorded FAILED; the next run retries it.
  */
 public final class CopyRun {
@@ -50,7 +54,7 @@ public final class CopyRun {
     private final Map<String, TableLayout> layouts = new ConcurrentHashMap<>();
     private final Set<Long> attempted = ConcurrentHashMap.newKeySet();
 
-    /** @param mirrorWait how long a task waits for the proxies' mirrors to catch up ({@link MirrorCatchUp}) */
+    /** @param mirrorWait how long the run waits for the proxies' mirrors to catch up ({@link MirrorCatchUp}) */
     public CopyRun(Database source, Database target, int parallelism, ProgressListener progress, PrintWriter err,
                    AtomicBoolean stopRequested, Duration mirrorWait) {
         this.source = source;
@@ -74,6 +78,11 @@ public final class CopyRun {
                 rs.next();
                 runStartedAt = rs.getTimestamp(1);
                 total = rs.getLong(2);
+            }
+        }
+        if (total > 0) {
+            try (Connection t = target.connection()) {
+                MirrorCatchUp.await(t, mirrorWait);
             }
         }
         progress.started(total);
@@ -134,12 +143,6 @@ public final class CopyRun {
                 }
                 task = claimed.get();
                 attempted.add(task.id());
-                try {
-                    MirrorCatchUp.await(t, mirrorWait);
-                } catch (MirrorCatchUp.MirrorLagException e) {
-                    rollbackQuietly(t);
-                    throw e;
-                }
                 try (Connection s = source.connection()) {
                     TableLayout layout = layout(s, task);
                     RangeCopier.Result result = copier.copy(s, t, layout, task.start(), task.end());

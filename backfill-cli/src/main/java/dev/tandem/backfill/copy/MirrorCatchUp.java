@@ -12,7 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Before a range is copied: waits until every proxy that mirrors into this target database has applied what it saw
+ * Before a run copies anything: waits until every proxy that mirrors into this target database has applied what it saw
  * the source commit before now ({@code tandem.mirror_progress.caught_up_to}, which the proxy keeps on the target's
  * clock). A late row that was committed before the copy's source snapshot but still sits in a proxy's spool would
  * otherwise be applied after the copy's DELETE and duplicate the copied row.
