@@ -25,6 +25,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -61,30 +63,50 @@ final class MirrorRuntime implements AutoCloseable {
         this.config = config;
         // refuses another instance's spool: the applier would find no progress for this id and apply it again
         this.spool = Spool.open(spoolSettings(config.mirror().spool()), config.instanceId());
-        spool.tornTail().ifPresent(t -> log.warn("spool recovery: {}", t));
-        this.applier = new MirrorApplier(spool, MirrorSettings.from(config), registry);
-        this.shed = new ShedLedger(config.target(), config.instanceId(), registry, Duration.ofSeconds(5));
-        this.hypertables = new HypertableDirectory(config.target(), Duration.ofMinutes(1));
-        this.volatileDefaults = new VolatileDefaults(config.target(), Duration.ofMinutes(1));
-        this.captureMetrics = new CaptureMetrics(registry);
-        this.captureBudget = new CaptureBudget(config.mirror().maxCapturedBytes());
-        Gauge.builder("tandem.capture.held.bytes", captureBudget, CaptureBudget::used).strongReference(true)
-                .description("Captured bytes open transactions hold in memory until they commit").register(registry);
-        if (captureBudget.max() > Runtime.getRuntime().maxMemory() / 2) {
-            log.warn("mirror.max-captured-bytes ({} bytes) is more than half of the JVM's maximum heap ({} bytes):"
-                    + " raise -Xmx or lower it", captureBudget.max(), Runtime.getRuntime().maxMemory());
+        // what is started so far, closed in reverse if a later step fails: the spool's directory lock and the
+        // threads would otherwise outlive a proxy that never ran
+        Deque<AutoCloseable> started = new ArrayDeque<>();
+        started.push(spool);
+        try {
+            spool.tornTail().ifPresent(t -> log.warn("spool recovery: {}", t));
+            this.applier = started(started, new MirrorApplier(spool, MirrorSettings.from(config), registry));
+            this.shed = started(started, new ShedLedger(config.target(), config.instanceId(), registry, Duration.ofSeconds(5)));
+            this.hypertables = started(started, new HypertableDirectory(config.target(), Duration.ofMinutes(1)));
+            this.volatileDefaults = started(started, new VolatileDefaults(config.target(), Duration.ofMinutes(1)));
+            this.captureMetrics = new CaptureMetrics(registry);
+            this.captureBudget = new CaptureBudget(config.mirror().maxCapturedBytes());
+            Gauge.builder("tandem.capture.held.bytes", captureBudget, CaptureBudget::used).strongReference(true)
+                    .description("Captured bytes open transactions hold in memory until they commit").register(registry);
+            if (captureBudget.max() > Runtime.getRuntime().maxMemory() / 2) {
+                log.warn("mirror.max-captured-bytes ({} bytes) is more than half of the JVM's maximum heap ({} bytes):"
+                        + " raise -Xmx or lower it", captureBudget.max(), Runtime.getRuntime().maxMemory());
+            }
+            Function<SpoolPosition, CompletionStage<?>> afterAppend = config.mirror().mode() == MirrorMode.SYNC
+                    ? position -> applier.awaitApplied(position).orTimeout(config.mirror().syncTimeout().toMillis(),
+                            java.util.concurrent.TimeUnit.MILLISECONDS)
+                    : position -> CompletableFuture.completedFuture(null);
+            this.sink = new SpoolingSink(spool.writer(), shed, afterAppend);
+            applier.start();
+            this.verifier = started(started, new DivergenceVerifier(config.verifier(), config.source(), config.target(),
+                    () -> Map.copyOf(mirroredTables), this::lag, config.instanceId(), registry).start());
+        } catch (RuntimeException | Error e) {
+            while (!started.isEmpty()) {
+                try {
+                    started.pop().close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
         }
-        Function<SpoolPosition, CompletionStage<?>> afterAppend = config.mirror().mode() == MirrorMode.SYNC
-                ? position -> applier.awaitApplied(position).orTimeout(config.mirror().syncTimeout().toMillis(),
-                        java.util.concurrent.TimeUnit.MILLISECONDS)
-                : position -> CompletableFuture.completedFuture(null);
-        this.sink = new SpoolingSink(spool.writer(), shed, afterAppend);
-        applier.start();
-        this.verifier = new DivergenceVerifier(config.verifier(), config.source(), config.target(),
-                () -> Map.copyOf(mirroredTables), this::lag, config.instanceId(), registry).start();
         log.info("mirroring {} to {}:{} in {} mode (spool {}, fsync {})", describeTables(), config.target().host(),
                 config.target().port(), config.mirror().mode().configValue(), config.mirror().spool().dir(),
                 ConfigChoice.spelling(config.mirror().spool().fsync()));
+    }
+
+    private static <T extends AutoCloseable> T started(Deque<AutoCloseable> started, T part) {
+        started.push(part);
+        return part;
     }
 
     private String describeTables() {
