@@ -133,8 +133,14 @@ public final class MirrorApplier implements AutoCloseable {
     private final AppliedCounts appliedCounts;
     /** Statement text -> what {@link LateRows#wrap} takes of it, for INSERTs the coalescer does not shape. */
     private final Map<String, Optional<String>> countableSql = new HashMap<>();
-    /** Per target database: the last record applied there by this applier, to notice a target that lost it. */
-    private final Map<String, SpoolRecord> lastApplied = new ConcurrentHashMap<>();
+    /**
+     * Per target database: the last record this instance applied there, in this run or an earlier one
+     * ({@link AppliedMarks}), to notice a target that lost it.
+     */
+    private final Map<String, AppliedMarks.Mark> lastApplied = new ConcurrentHashMap<>();
+    /** When {@link #lastApplied} was last saved, and whether it changed since. */
+    private long marksSavedAt;
+    private boolean marksChanged;
     /** Database and table of unconfirmed tables found not to be hypertables, each logged once. */
     private final Set<String> notHypertables = new HashSet<>();
     private final TypeRemapper typeRemapper;
@@ -258,9 +264,27 @@ public final class MirrorApplier implements AutoCloseable {
         }
     }
 
+    private void noteApplied(String database, SpoolRecord record) {
+        lastApplied.put(database, new AppliedMarks.Mark(record.sequence(), record.position().segment(),
+                record.position().offset()));
+        marksChanged = true;
+    }
+
+    /** Saves {@link #lastApplied} at most about once per {@link #POLL}, and always when {@code now} is forced. */
+    private void saveMarks(boolean force) {
+        long now = System.nanoTime();
+        if (marksChanged && (force || now - marksSavedAt >= POLL.toNanos())) {
+            AppliedMarks.save(spool.settings().dir(), settings.instanceId(), lastApplied);
+            marksSavedAt = now;
+            marksChanged = false;
+        }
+    }
+
     private void run() {
+        lastApplied.putAll(AppliedMarks.load(spool.settings().dir(), settings.instanceId()));
         try (SpoolReader reader = spool.openReader(SpoolPosition.ORIGIN)) {
             while (awaitRunning()) {
+                saveMarks(false);
                 List<SpoolRecord> batch = nextBatch(reader);
                 if (batch.isEmpty()) {
                     // not past a record appended but not readable yet (its fsync, or space, is still to come)
@@ -285,6 +309,7 @@ public final class MirrorApplier implements AutoCloseable {
             stopReason = "the mirror stopped: " + e.getMessage();
             LOG.error("mirror applier stopped: {}", e.getMessage(), e);
         } finally {
+            saveMarks(true);
             transition(State.CLOSED);
             waiters.fail(new MirrorStoppedException(stopReason));
             closeSessions();
@@ -435,14 +460,14 @@ public final class MirrorApplier implements AutoCloseable {
         }
         session = TargetSession.open(connector, database, settings.instanceId());
         sessions.put(database, session);
-        SpoolRecord known = lastApplied.get(database);
+        AppliedMarks.Mark known = lastApplied.get(database);
         if (known != null && !spool.applied(known.position(), session.appliedEpoch(), session.appliedBefore())) {
             metrics.targetRegression();
             LOG.error("mirror: target database {} no longer has transactions this proxy applied there: its progress"
                     + " for instance {} is at spool sequence {}, but sequence {} was applied (the target was restored,"
-                    + " or failed over to a replica that was behind). Those still in the spool are applied again; older"
-                    + " ones are missing on the target: run tandem-backfill verify and repair", database,
-                    settings.instanceId(), session.appliedSequence(), known.sequence());
+                    + " failed over to a replica that was behind, or the progress row was deleted). Those still in the"
+                    + " spool are applied again; older ones are missing on the target: run tandem-backfill verify and"
+                    + " repair", database, settings.instanceId(), session.appliedSequence(), known.sequence());
         }
         if (stopped()) {
             dropSession(database);
@@ -556,7 +581,7 @@ public final class MirrorApplier implements AutoCloseable {
             Member last = members.get(members.size() - 1);
             session.applied(last.record().sequence(), last.record().next(), spool.epochOf(last.record().position()),
                     true);
-            lastApplied.put(session.database(), last.record());
+            noteApplied(session.database(), last.record());
             appliedCounts.count(members.size(), slots, reply);
             return;
         }
@@ -758,7 +783,7 @@ public final class MirrorApplier implements AutoCloseable {
         }
         session.applied(member.record().sequence(), member.record().next(),
                 spool.epochOf(member.record().position()), false);
-        lastApplied.put(session.database(), member.record());
+        noteApplied(session.database(), member.record());
         LOG.warn("mirror: transaction of session {} on table {} ledgered ({}{}), spool sequence {}",
                 member.tx().sessionId(), table, reason, sqlState == null ? "" : ", SQLSTATE " + sqlState,
                 member.record().sequence());

@@ -400,6 +400,34 @@ class MirrorApplierIT {
     }
 
     @Test
+    void aTargetThatLostAppliedTransactionsWhileTheProxyWasStoppedIsReportedOnTheNextStart() throws Exception {
+        String afterFirst;
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (1, 'kept')"))));
+            afterFirst = PG.target().queryValue(db, "SELECT sequence || ' ' || next_segment || ' ' || next_offset"
+                    + " FROM tandem.mirror_progress");
+            f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (2, 'lost')"))));
+        }
+        // while the proxy is stopped, the target is restored to a point after the first transaction
+        String[] back = afterFirst.split(" ");
+        PG.target().execute(db, "DELETE FROM m WHERE id = 2; UPDATE tandem.mirror_progress SET sequence = "
+                + back[0] + ", next_segment = " + back[1] + ", next_offset = " + back[2]);
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (3, 'after')"))));
+            assertThat(f.counter("tandem.mirror.target.regressions")).isEqualTo(1);
+        }
+        assertThat(PG.target().query(db, "SELECT id FROM m ORDER BY id")).containsExactly(List.of("1"), List.of("3"));
+        // a target that did not go back is not reported
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (4, 'later')"))));
+            assertThat(f.counter("tandem.mirror.target.regressions")).isZero();
+        }
+    }
+
+    @Test
     void targetStoppedMidRunGetsEveryRowOnceWhenItIsBack() throws Exception {
         try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
             f.applier.start();

@@ -1,0 +1,76 @@
+package dev.tandem.proxy.mirror;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tandem.proxy.spool.SpoolPosition;
+import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.HashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The last record this proxy applied to each target database, kept in the spool directory ({@value #FILE}) so that
+ * a target that went back in time while the proxy was stopped (restored from a backup, failed over to a replica that
+ * was behind) is noticed on the next start, not only within one run. Written without fsync: a host crash that loses
+ * the newest version only makes the check miss a regression, never report one that did not happen.
+ */
+final class AppliedMarks {
+
+    static final String FILE = "applied.json";
+
+    private static final Logger LOG = LoggerFactory.getLogger(AppliedMarks.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** One database's last applied record: its sequence number (for people) and its position (to compare). */
+    record Mark(long sequence, long segment, long offset) {
+        SpoolPosition position() {
+            return new SpoolPosition(segment, offset);
+        }
+    }
+
+    /** The file's content: marks are only meaningful to the instance whose progress rows they describe. */
+    record Content(String instanceId, Map<String, Mark> databases) {
+    }
+
+    private AppliedMarks() {
+    }
+
+    /** The marks this instance saved in {@code dir}; empty when there are none, or they belong to another instance. */
+    static Map<String, Mark> load(Path dir, String instanceId) {
+        try {
+            Content content = JSON.readValue(Files.readAllBytes(dir.resolve(FILE)), Content.class);
+            return instanceId.equals(content.instanceId()) && content.databases() != null
+                    ? new HashMap<>(content.databases()) : new HashMap<>();
+        } catch (NoSuchFileException e) {
+            return new HashMap<>();
+        } catch (IOException e) {
+            LOG.warn("mirror: cannot read {} in the spool directory ({}): a target that lost transactions while the"
+                    + " proxy was stopped will not be noticed this time", FILE, e.getMessage());
+            return new HashMap<>();
+        }
+    }
+
+    /** Replaces the file at once (write aside, then rename), so a reader never sees half of it. */
+    static void save(Path dir, String instanceId, Map<String, Mark> marks) {
+        Path file = dir.resolve(FILE);
+        Path aside = dir.resolve(FILE + ".new");
+        try {
+            Files.write(aside, JSON.writeValueAsBytes(new Content(instanceId, Map.copyOf(marks))));
+            try {
+                Files.move(aside, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(aside, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        } catch (IOException e) {
+            LOG.warn("mirror: cannot write {} in the spool directory: {}", FILE, e.getMessage());
+        }
+    }
+}
