@@ -2,15 +2,12 @@ package dev.tandem.proxy.mirror;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tandem.proxy.spool.Spool;
 import dev.tandem.proxy.spool.SpoolPosition;
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,14 +38,16 @@ final class AppliedMarks {
     private AppliedMarks() {
     }
 
-    /** The marks this instance saved in {@code dir}; empty when there are none, or they belong to another instance. */
-    static Map<String, Mark> load(Path dir, String instanceId) {
+    /** The marks this instance saved; empty when there are none, or they belong to another instance. */
+    static Map<String, Mark> load(Spool spool, String instanceId) {
         try {
-            Content content = JSON.readValue(Files.readAllBytes(dir.resolve(FILE)), Content.class);
+            Optional<byte[]> text = spool.readNote(FILE);
+            if (text.isEmpty()) {
+                return new HashMap<>();
+            }
+            Content content = JSON.readValue(text.get(), Content.class);
             return instanceId.equals(content.instanceId()) && content.databases() != null
                     ? new HashMap<>(content.databases()) : new HashMap<>();
-        } catch (NoSuchFileException e) {
-            return new HashMap<>();
         } catch (IOException e) {
             LOG.warn("mirror: cannot read {} in the spool directory ({}): a target that lost transactions while the"
                     + " proxy was stopped will not be noticed this time", FILE, e.getMessage());
@@ -56,17 +55,9 @@ final class AppliedMarks {
         }
     }
 
-    /** Replaces the file at once (write aside, then rename), so a reader never sees half of it. */
-    static void save(Path dir, String instanceId, Map<String, Mark> marks) {
-        Path file = dir.resolve(FILE);
-        Path aside = dir.resolve(FILE + ".new");
+    static void save(Spool spool, String instanceId, Map<String, Mark> marks) {
         try {
-            Files.write(aside, JSON.writeValueAsBytes(new Content(instanceId, Map.copyOf(marks))));
-            try {
-                Files.move(aside, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(aside, file, StandardCopyOption.REPLACE_EXISTING);
-            }
+            spool.replaceNote(FILE, JSON.writeValueAsBytes(new Content(instanceId, Map.copyOf(marks))));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         } catch (IOException e) {

@@ -274,14 +274,14 @@ public final class MirrorApplier implements AutoCloseable {
     private void saveMarks(boolean force) {
         long now = System.nanoTime();
         if (marksChanged && (force || now - marksSavedAt >= POLL.toNanos())) {
-            AppliedMarks.save(spool.settings().dir(), settings.instanceId(), lastApplied);
+            AppliedMarks.save(spool, settings.instanceId(), lastApplied);
             marksSavedAt = now;
             marksChanged = false;
         }
     }
 
     private void run() {
-        lastApplied.putAll(AppliedMarks.load(spool.settings().dir(), settings.instanceId()));
+        lastApplied.putAll(AppliedMarks.load(spool, settings.instanceId()));
         try (SpoolReader reader = spool.openReader(SpoolPosition.ORIGIN)) {
             while (awaitRunning()) {
                 saveMarks(false);

@@ -1,6 +1,8 @@
 package dev.tandem.proxy.spool;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -131,6 +133,23 @@ public final class Spool implements AutoCloseable {
     /** The epoch of the record at {@code position}, stored on the target with the progress ({@link SpoolEpochs}). */
     public long epochOf(SpoolPosition position) {
         return epochs.of(position);
+    }
+
+    /**
+     * Replaces a small file beside the segments, private to the proxy like them, without waiting for the disk: for
+     * notes whose newest version may be lost in a host crash (the mirror's {@code applied.json}).
+     */
+    public void replaceNote(String name, byte[] content) throws IOException {
+        directory.replaceFile(name, content, false);
+    }
+
+    /** The content of a file written by {@link #replaceNote}, or empty when there is none. */
+    public Optional<byte[]> readNote(String name) throws IOException {
+        try {
+            return Optional.of(Files.readAllBytes(directory.path().resolve(name)));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
     }
 
     /** What recovery cut off when the spool was opened, if anything. */

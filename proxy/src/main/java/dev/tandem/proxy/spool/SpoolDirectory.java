@@ -129,6 +129,11 @@ final class SpoolDirectory implements AutoCloseable {
      * leaves the old content or the new one, never a torn file.
      */
     void replaceFile(String name, byte[] content) throws IOException {
+        replaceFile(name, content, true);
+    }
+
+    /** As {@link #replaceFile(String, byte[])}; without {@code durable}, a host crash may keep the old content. */
+    void replaceFile(String name, byte[] content, boolean durable) throws IOException {
         Path temporary = dir.resolve(name + ".tmp");
         try (FileChannel channel = FileChannel.open(temporary, Set.of(StandardOpenOption.CREATE,
                 StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE), fileAttributes(posix))) {
@@ -136,10 +141,14 @@ final class SpoolDirectory implements AutoCloseable {
             while (buffer.hasRemaining()) {
                 channel.write(buffer);
             }
-            channel.force(true);
+            if (durable) {
+                channel.force(true);
+            }
         }
         Files.move(temporary, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        forceDirectory();
+        if (durable) {
+            forceDirectory();
+        }
     }
 
     void delete(Segment segment) throws IOException {
