@@ -5,6 +5,7 @@ bench_install() {
   local need=()
   command -v pgbench >/dev/null || need+=(postgresql postgresql-client)
   command -v pgbouncer >/dev/null || need+=(pgbouncer)
+  command -v pgpool >/dev/null || need+=(pgpool2)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
   if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
@@ -36,6 +37,52 @@ start_cluster() {
     -o "-p $2 -k $BENCH_WORK -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=256MB -c fsync=off -c synchronous_commit=off" \
     start >/dev/null
   BENCH_CLUSTERS+=("$dir")
+}
+
+# start_pgpool PORT SOURCE_PORT TARGET_PORT: pgpool-II in native replication mode over the two clusters (every write
+# sent to both, in step), the synchronous dual-write a proxy can be compared with; waits until it accepts sessions
+start_pgpool() {
+  local port=$1 pcp
+  pcp=$(free_port)
+  cat > "$BENCH_WORK/pgpool.conf" <<CONF
+backend_clustering_mode = 'native_replication'
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$BENCH_WORK'
+pcp_listen_addresses = '127.0.0.1'
+pcp_port = $pcp
+pcp_socket_dir = '$BENCH_WORK'
+backend_hostname0 = '127.0.0.1'
+backend_port0 = $2
+backend_flag0 = 'DISALLOW_TO_FAILOVER'
+backend_hostname1 = '127.0.0.1'
+backend_port1 = $3
+backend_flag1 = 'DISALLOW_TO_FAILOVER'
+num_init_children = 32
+max_pool = 2
+enable_pool_hba = off
+load_balance_mode = off
+replicate_select = off
+insert_lock = off
+health_check_period = 0
+sr_check_period = 0
+failover_on_backend_error = off
+logdir = '$BENCH_WORK'
+pid_file_name = '$BENCH_WORK/pgpool.pid'
+log_destination = 'stderr'
+CONF
+  : > "$BENCH_WORK/pcp.conf"
+  : > "$BENCH_WORK/pool_hba.conf"
+  pgpool -n -f "$BENCH_WORK/pgpool.conf" -F "$BENCH_WORK/pcp.conf" -a "$BENCH_WORK/pool_hba.conf" \
+    > "$BENCH_WORK/pgpool.log" 2>&1 &
+  BENCH_PIDS+=($!)
+  for _ in $(seq 1 150); do
+    psql -q -h 127.0.0.1 -p "$port" -U postgres postgres -c 'select 1' >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  echo "pgpool-II on port $port did not start; its log:" >&2
+  cat "$BENCH_WORK/pgpool.log" >&2
+  return 1
 }
 
 # start_tandem PORT ADMIN_PORT ARGS...: the proxy jar in the background (JVM flags from TANDEM_JAVA_OPTS, e.g. a JFR

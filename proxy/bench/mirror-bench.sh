@@ -2,6 +2,9 @@
 # Mirror benchmark: pgbench single-row INSERTs (prepared protocol) into a mirrored table, interleaved in one run:
 # directly to the source, and through Tandem with mirroring off, async and sync. Prints TPS and average latency, the
 # ratios to direct, and for async the mirror lag when the load stops and the time the target takes to catch up.
+# Two baselines run in the same rounds: "dual", the same load sent by two pgbench at once, one to the source and one
+# to the target (the source's TPS is shown: what writing both directly costs on this machine), and "pgpool",
+# pgpool-II in native replication mode over the same two servers (synchronous dual-write, compared with sync).
 #
 #   proxy/bench/mirror-bench.sh                       # 8 clients, 10 s per run, 2 rounds
 #   CLIENTS=8 DURATION=15 ROUNDS=3 proxy/bench/mirror-bench.sh
@@ -28,6 +31,9 @@ for p in "$SRC" "$TGT"; do
 done
 printf '%s\n' '\set id random(1, 1000000000)' 'INSERT INTO bench_insert VALUES (:id, :id * 1.5);' > "$BENCH_WORK/insert.sql"
 
+PGPOOL_PORT=$(free_port)
+start_pgpool "$PGPOOL_PORT" "$SRC" "$TGT"
+
 declare -A PORT ADMIN
 for mode in off async sync; do
   PORT[$mode]=$(free_port); ADMIN[$mode]=$(free_port)
@@ -49,11 +55,20 @@ run_one() { # name port
   LAT[$1]=$(python3 -c "print(${LAT[$1]:-0} + $lat)")
 }
 
+# dual: the source's pgbench is the one measured; the target's runs alongside for the same time
+run_dual() {
+  pgbench -n -h 127.0.0.1 -p "$TGT" -U postgres -c "$CLIENTS" -j "$THREADS" -T "$DURATION" -M prepared \
+    -f "$BENCH_WORK/insert.sql" postgres >/dev/null 2>&1 &
+  local other=$!
+  run_one dual "$SRC"
+  wait "$other"
+}
+
 echo "pgbench -c $CLIENTS -j $THREADS -T $DURATION -M prepared single-row INSERT, $ROUNDS interleaved round(s), spool fsync $FSYNC"
 # The JIT compiles the capture and mirror paths during the first seconds of load (C2 alone took ~20 % of the CPU in
 # a cold 10 s run): warm every target up first, so the rounds measure steady state, as a long-running proxy sees it.
 echo "warming up every target for $WARMUP s"
-for t in "$SRC" "${PORT[off]}" "${PORT[async]}" "${PORT[sync]}"; do
+for t in "$SRC" "${PORT[off]}" "${PORT[async]}" "${PORT[sync]}" "$PGPOOL_PORT"; do
   run_pgbench "$t" -c "$CLIENTS" -j "$THREADS" -T "$WARMUP" -M prepared -f "$BENCH_WORK/insert.sql" >/dev/null
 done
 while [ "$(status_field "${ADMIN[async]}" "s['mirror']['appliedSequence'] >= s['mirror']['spooledSequence']")" != True ]; do
@@ -72,16 +87,19 @@ for round in $(seq 1 "$ROUNDS"); do
   drain=$(python3 -c "print($(date +%s.%N) - $start)")
   echo "  round $round async: ${pending} transactions (${lag} s) behind when the load stopped, caught up in ${drain} s"
   run_one sync "${PORT[sync]}"
+  run_dual
+  run_one pgpool "$PGPOOL_PORT"
 done
 
 printf '\n%-8s %10s %10s %12s\n' target tps avg_ms ratio_direct
-for t in direct off async sync; do
+for t in direct off async sync dual pgpool; do
   python3 - "$t" "${TPS[$t]}" "${LAT[$t]}" "${TPS[direct]}" "$ROUNDS" <<'PY'
 import sys
 t, tps, lat, direct, r = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
 print(f"{t:<8} {tps/r:10.0f} {lat/r:10.3f} {tps/direct:12.2f}")
 PY
 done
+python3 -c "print(f'async / dual {${TPS[async]} / ${TPS[dual]}:.2f}, sync / pgpool {${TPS[sync]} / ${TPS[pgpool]}:.2f}')"
 src_rows=$(psql -At -h 127.0.0.1 -p "$SRC" -U postgres postgres -c "SELECT count(*) FROM bench_insert")
 tgt_rows=$(psql -At -h 127.0.0.1 -p "$TGT" -U postgres postgres -c "SELECT count(*) FROM bench_insert")
-echo "rows: source $src_rows, target $tgt_rows (the direct and mirror-off runs write the source only)"
+echo "rows: source $src_rows, target $tgt_rows (the direct and mirror-off runs write the source only, dual writes both)"
