@@ -85,6 +85,7 @@ public final class MirrorApplier implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(MirrorApplier.class);
     private static final Duration POLL = Duration.ofMillis(200);
+    private static final Duration MARKS_SAVE_INTERVAL = Duration.ofSeconds(10);
     private static final String REDACTED = "<redacted>";
     private static final int[] NO_TYPES = new int[0];
     private static final long LINGER_STEP_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
@@ -270,10 +271,13 @@ public final class MirrorApplier implements AutoCloseable {
         marksChanged = true;
     }
 
-    /** Saves {@link #lastApplied} at most about once per {@link #POLL}, and always when {@code now} is forced. */
+    /**
+     * Saves {@link #lastApplied} at most once per {@link #MARKS_SAVE_INTERVAL}, and when {@code force}d: a rename
+     * took milliseconds on some file systems, which a sync-mode client would wait for.
+     */
     private void saveMarks(boolean force) {
         long now = System.nanoTime();
-        if (marksChanged && (force || now - marksSavedAt >= POLL.toNanos())) {
+        if (marksChanged && (force || now - marksSavedAt >= MARKS_SAVE_INTERVAL.toNanos())) {
             AppliedMarks.save(spool, settings.instanceId(), lastApplied);
             marksSavedAt = now;
             marksChanged = false;
@@ -282,6 +286,7 @@ public final class MirrorApplier implements AutoCloseable {
 
     private void run() {
         lastApplied.putAll(AppliedMarks.load(spool, settings.instanceId()));
+        marksSavedAt = System.nanoTime() - MARKS_SAVE_INTERVAL.toNanos();
         try (SpoolReader reader = spool.openReader(SpoolPosition.ORIGIN)) {
             while (awaitRunning()) {
                 saveMarks(false);
