@@ -30,9 +30,29 @@ public final class TimescaleCatalog {
     public record Job(int id, String procName, String hypertable) {
     }
 
-    /** The jobs {@code --pause-jobs} disables: they would compress, drop or re-aggregate chunks mid-copy. */
+    /**
+     * The jobs {@code --pause-jobs} disables: they would compress, drop or re-aggregate chunks mid-copy. A columnstore
+     * policy (2.18+) is a {@code policy_compression} job too: {@code add_columnstore_policy} registers that procedure.
+     */
     private static final String PAUSABLE = "'policy_compression', 'policy_retention', "
-            + "'policy_refresh_continuous_aggregate', 'policy_columnstore'";
+            + "'policy_refresh_continuous_aggregate'";
+
+    /**
+     * The continuous aggregates of the staged hypertables ({@code staged(sch, tab)}), nested ones included: a
+     * continuous aggregate on another one names that one's materialization hypertable as its hypertable.
+     */
+    private static final String CAGGS = """
+            caggs AS (
+              SELECT c.view_schema::text AS view_sch, c.view_name::text AS view_tab,
+                     c.materialization_hypertable_schema::text AS mat_sch,
+                     c.materialization_hypertable_name::text AS mat_tab, 1 AS depth
+              FROM timescaledb_information.continuous_aggregates c
+              JOIN staged s ON s.sch = c.hypertable_schema AND s.tab = c.hypertable_name
+              UNION ALL
+              SELECT c.view_schema::text, c.view_name::text, c.materialization_hypertable_schema::text,
+                     c.materialization_hypertable_name::text, p.depth + 1
+              FROM timescaledb_information.continuous_aggregates c
+              JOIN caggs p ON p.mat_sch = c.hypertable_schema AND p.mat_tab = c.hypertable_name)""";
 
     private TimescaleCatalog() {
     }
@@ -94,18 +114,23 @@ public final class TimescaleCatalog {
         return ranges;
     }
 
-    /** Scheduled compression/retention/continuous-aggregate jobs of the given hypertables and their aggregates. */
+    /**
+     * Scheduled compression/retention/continuous-aggregate jobs of the given hypertables and of their continuous
+     * aggregates, nested ones included. The jobs view names a continuous aggregate's job by its materialization
+     * hypertable before TimescaleDB 2.20 and by the continuous aggregate itself since, so both names are matched.
+     */
     public static List<Job> pausableJobs(Connection target, List<String> schemas, List<String> names) throws SQLException {
         List<Job> jobs = new ArrayList<>();
         try (PreparedStatement ps = target.prepareStatement("""
-                WITH staged AS (SELECT * FROM unnest(?::text[], ?::text[]) AS s(sch, tab)),
+                WITH RECURSIVE staged AS (SELECT * FROM unnest(?::text[], ?::text[]) AS s(sch, tab)),
+                """ + CAGGS + """
+                ,
                      related AS (
                        SELECT sch, tab, sch || '.' || tab AS owner FROM staged
                        UNION ALL
-                       SELECT c.materialization_hypertable_schema, c.materialization_hypertable_name,
-                              c.hypertable_schema || '.' || c.hypertable_name
-                       FROM timescaledb_information.continuous_aggregates c
-                       JOIN staged s ON s.sch = c.hypertable_schema AND s.tab = c.hypertable_name)
+                       SELECT mat_sch, mat_tab, view_sch || '.' || view_tab FROM caggs
+                       UNION ALL
+                       SELECT view_sch, view_tab, view_sch || '.' || view_tab FROM caggs)
                 SELECT j.job_id, j.proc_name, r.owner
                 FROM timescaledb_information.jobs j
                 JOIN related r ON r.sch = j.hypertable_schema AND r.tab = j.hypertable_name
@@ -121,8 +146,12 @@ public final class TimescaleCatalog {
         return jobs;
     }
 
+    /**
+     * Schedules or unschedules a job. A job removed meanwhile (its policy or continuous aggregate dropped) is skipped
+     * with a notice instead of an error, so restoring the others does not stop at it.
+     */
     public static void setScheduled(Connection target, int jobId, boolean scheduled) throws SQLException {
-        try (PreparedStatement ps = target.prepareStatement("SELECT alter_job(?, scheduled => ?)")) {
+        try (PreparedStatement ps = target.prepareStatement("SELECT alter_job(?, scheduled => ?, if_exists => true)")) {
             ps.setInt(1, jobId);
             ps.setBoolean(2, scheduled);
             ps.execute();

@@ -1,0 +1,80 @@
+package dev.tandem.backfill.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.backfill.state.BackfillSchema;
+import dev.tandem.backfill.state.TaskStore;
+import dev.tandem.protocol.state.TimeType;
+import dev.tandem.testing.PostgresPairExtension;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.sql.Connection;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * {@code --pause-jobs} and {@code clean} against a stand-in of TimescaleDB's catalog: hypertable
+ * {@code public.m} with continuous aggregate {@code m_hourly}, {@code m_daily} on it and {@code m_monthly} on that.
+ */
+class TimescaleJobsIT {
+
+    @RegisterExtension
+    static final PostgresPairExtension PG = PostgresPairExtension.embedded();
+
+    private static final long JAN_1 = Instant.parse("2026-01-01T00:00:00Z").getEpochSecond() * 1_000_000L;
+    private static final long JAN_4_NOON = Instant.parse("2026-01-04T12:00:00Z").getEpochSecond() * 1_000_000L;
+
+    private static String database(String prefix, TimescaleStandIn.JobsView jobs) throws Exception {
+        String db = PG.pair().freshDatabase(prefix);
+        PG.target().execute(db, "CREATE TABLE m (t timestamptz NOT NULL, v int); CREATE TABLE other (t timestamptz)");
+        TimescaleStandIn.install(PG.target(), db, jobs);
+        TimescaleStandIn.hypertable(PG.target(), db, 1, "public", "m");
+        TimescaleStandIn.hypertable(PG.target(), db, 5, "public", "other");
+        TimescaleStandIn.continuousAggregate(PG.target(), db, "m_hourly", 1, 2, "1 hour");
+        TimescaleStandIn.continuousAggregate(PG.target(), db, "m_daily", 2, 3, "1 day");
+        TimescaleStandIn.continuousAggregate(PG.target(), db, "m_monthly", 3, 4, "30 days");
+        try (Connection c = PG.target().connect(db)) {
+            BackfillSchema.create(c);
+            TaskStore.insert(c, List.of(new TaskStore.NewTask("public", "m", "t", TimeType.TIMESTAMPTZ, JAN_1,
+                    JAN_4_NOON, "plan", null)));
+        }
+        return db;
+    }
+
+    private static String scheduled(String db) {
+        return PG.target().query(db, "SELECT id, scheduled FROM _timescaledb_catalog.bgw_job ORDER BY id").toString();
+    }
+
+    @ParameterizedTest
+    @EnumSource(TimescaleStandIn.JobsView.class)
+    void theJobsOfTheHypertableAndOfEveryLevelOfItsContinuousAggregatesArePausedAndRestored(
+            TimescaleStandIn.JobsView jobsView) throws Exception {
+        String db = database("pause", jobsView);
+        TimescaleStandIn.job(PG.target(), db, 1000, "policy_compression", 1);
+        TimescaleStandIn.job(PG.target(), db, 1001, "policy_refresh_continuous_aggregate", 2);
+        TimescaleStandIn.job(PG.target(), db, 1002, "policy_refresh_continuous_aggregate", 3);
+        TimescaleStandIn.job(PG.target(), db, 1003, "policy_compression", 3);
+        TimescaleStandIn.job(PG.target(), db, 1004, "policy_retention", 4);
+        TimescaleStandIn.job(PG.target(), db, 1005, "policy_compression", 5);
+        TimescaleStandIn.job(PG.target(), db, 1006, "custom_job", null);
+
+        StringWriter out = new StringWriter();
+        try (Connection c = PG.target().connect(db)) {
+            assertThat(JobPauser.pause(c, new PrintWriter(out, true))).as(out.toString()).isEqualTo(5);
+        }
+        assertThat(scheduled(db)).isEqualTo("[[1000, f], [1001, f], [1002, f], [1003, f], [1004, f], [1005, t], [1006, t]]");
+        assertThat(out.toString()).contains("job 1001 (policy_refresh_continuous_aggregate on public.m_hourly)")
+                .contains("job 1004 (policy_retention on public.m_monthly)");
+
+        // the operator removes a policy while it is paused: clean restores the others and forgets it
+        PG.target().execute(db, "DELETE FROM _timescaledb_catalog.bgw_job WHERE id = 1003");
+        try (Connection c = PG.target().connect(db)) {
+            assertThat(JobPauser.restore(c, new PrintWriter(out, true))).isEqualTo(5);
+        }
+        assertThat(scheduled(db)).isEqualTo("[[1000, t], [1001, t], [1002, t], [1004, t], [1005, t], [1006, t]]");
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.paused_job")).isEqualTo("0");
+    }
+}

@@ -1,0 +1,121 @@
+package dev.tandem.backfill.jobs;
+
+import dev.tandem.testing.PgServer;
+
+/**
+ * A stand-in for the parts of TimescaleDB's catalog the job and continuous-aggregate code reads, for plain PostgreSQL:
+ * small tables shaped like {@code _timescaledb_catalog.hypertable}, {@code .continuous_agg} and {@code .bgw_job}, the
+ * documented views defined over them with the joins of TimescaleDB's {@code sql/views.sql}, and {@code alter_job} and
+ * {@code refresh_continuous_aggregate} with the behaviour the backfill relies on. The real catalog is exercised where
+ * TimescaleDB runs ({@code TimescaleHypertableIT}).
+ */
+final class TimescaleStandIn {
+
+    /** How {@code timescaledb_information.jobs} names the hypertable of a continuous aggregate's job. */
+    enum JobsView {
+        /** Up to 2.19: the materialization hypertable ({@code _timescaledb_internal._materialized_hypertable_N}). */
+        MATERIALIZATION_HYPERTABLE("ht.schema_name", "ht.table_name"),
+        /** Since 2.20 (timescale/timescaledb#7976): the continuous aggregate's view. */
+        CONTINUOUS_AGGREGATE("COALESCE(ca.user_view_schema, ht.schema_name)", "COALESCE(ca.user_view_name, ht.table_name)");
+
+        final String schema;
+        final String name;
+
+        JobsView(String schema, String name) {
+            this.schema = schema;
+            this.name = name;
+        }
+    }
+
+    private TimescaleStandIn() {
+    }
+
+    /**
+     * Installs the stand-in in {@code db}. pg_extension gets a {@code timescaledb} row so version checks see the
+     * extension, as TimescaleDB's own tests fake {@code timescaledb_osm}.
+     */
+    static void install(PgServer server, String db, JobsView jobs) {
+        server.execute(db, """
+                INSERT INTO pg_extension (oid, extname, extowner, extnamespace, extrelocatable, extversion)
+                VALUES (99999, 'timescaledb', 10, 'public'::regnamespace, false, '2.21.0');
+                CREATE SCHEMA _timescaledb_catalog;
+                CREATE SCHEMA _timescaledb_internal;
+                CREATE TABLE _timescaledb_catalog.hypertable (id int PRIMARY KEY, schema_name name, table_name name);
+                CREATE TABLE _timescaledb_catalog.continuous_agg (mat_hypertable_id int, raw_hypertable_id int,
+                    user_view_schema name, user_view_name name, bucket_width interval);
+                CREATE TABLE _timescaledb_catalog.bgw_job (id int PRIMARY KEY, proc_name name, hypertable_id int,
+                    scheduled bool NOT NULL DEFAULT true);
+                CREATE TABLE _timescaledb_internal.refreshed (n serial, view regclass, window_start timestamptz,
+                    window_end timestamptz);
+                CREATE SCHEMA timescaledb_information;
+                CREATE VIEW timescaledb_information.continuous_aggregates AS
+                    SELECT ht.schema_name AS hypertable_schema, ht.table_name AS hypertable_name,
+                           ca.user_view_schema AS view_schema, ca.user_view_name AS view_name,
+                           mat.schema_name AS materialization_hypertable_schema,
+                           mat.table_name AS materialization_hypertable_name
+                    FROM _timescaledb_catalog.continuous_agg ca
+                    JOIN _timescaledb_catalog.hypertable ht ON ht.id = ca.raw_hypertable_id
+                    JOIN _timescaledb_catalog.hypertable mat ON mat.id = ca.mat_hypertable_id;
+                CREATE FUNCTION alter_job(job_id integer, schedule_interval interval = NULL,
+                        max_runtime interval = NULL, max_retries integer = NULL, retry_period interval = NULL,
+                        scheduled boolean = NULL, config jsonb = NULL, next_start timestamptz = NULL,
+                        if_exists boolean = false) RETURNS void LANGUAGE plpgsql AS $$
+                BEGIN
+                    UPDATE _timescaledb_catalog.bgw_job j SET scheduled = coalesce(alter_job.scheduled, j.scheduled)
+                    WHERE j.id = alter_job.job_id;
+                    IF NOT FOUND THEN
+                        IF if_exists THEN
+                            RAISE NOTICE 'job % not found, skipping', alter_job.job_id;
+                        ELSE
+                            RAISE EXCEPTION 'job % not found', alter_job.job_id USING ERRCODE = 'undefined_object';
+                        END IF;
+                    END IF;
+                END $$;
+                CREATE PROCEDURE refresh_continuous_aggregate(continuous_aggregate regclass,
+                        window_start anyelement, window_end anyelement) LANGUAGE plpgsql AS $$
+                DECLARE
+                    width interval;
+                BEGIN
+                    -- only whole buckets inside the window are refreshed; none at all is an error
+                    SELECT ca.bucket_width INTO width FROM _timescaledb_catalog.continuous_agg ca
+                    WHERE format('%I.%I', ca.user_view_schema, ca.user_view_name)::regclass = continuous_aggregate;
+                    IF window_start IS NOT NULL AND date_bin(width, window_end, 'epoch')
+                            <= date_bin(width, window_start + width - interval '1 microsecond', 'epoch') THEN
+                        RAISE EXCEPTION 'refresh window too small' USING ERRCODE = 'invalid_parameter_value',
+                            DETAIL = 'The refresh window must cover at least one bucket of data.';
+                    END IF;
+                    INSERT INTO _timescaledb_internal.refreshed (view, window_start, window_end)
+                    VALUES (continuous_aggregate, window_start, window_end);
+                END $$;
+                """);
+        server.execute(db, "CREATE VIEW timescaledb_information.jobs AS"
+                + " SELECT j.id AS job_id, j.proc_name, j.scheduled, " + jobs.schema + " AS hypertable_schema, "
+                + jobs.name + " AS hypertable_name"
+                + " FROM _timescaledb_catalog.bgw_job j"
+                + " LEFT JOIN _timescaledb_catalog.hypertable ht ON ht.id = j.hypertable_id"
+                + " LEFT JOIN _timescaledb_catalog.continuous_agg ca ON ca.mat_hypertable_id = j.hypertable_id");
+    }
+
+    /** Registers a hypertable (a plain table here) under TimescaleDB's id. */
+    static void hypertable(PgServer server, String db, int id, String schema, String table) {
+        server.execute(db, "INSERT INTO _timescaledb_catalog.hypertable VALUES (" + id + ", '" + schema + "', '" + table
+                + "')");
+    }
+
+    /**
+     * Registers continuous aggregate {@code public.view} on hypertable {@code rawId} (a materialization hypertable for
+     * one on another continuous aggregate), materialized in {@code _timescaledb_internal._materialized_hypertable_<matId>}.
+     */
+    static void continuousAggregate(PgServer server, String db, String view, int rawId, int matId, String bucket) {
+        server.execute(db, "CREATE VIEW public." + view + " AS SELECT 1 AS one;"
+                + "INSERT INTO _timescaledb_catalog.hypertable VALUES (" + matId
+                + ", '_timescaledb_internal', '_materialized_hypertable_" + matId + "');"
+                + "INSERT INTO _timescaledb_catalog.continuous_agg VALUES (" + matId + ", " + rawId + ", 'public', '"
+                + view + "', '" + bucket + "')");
+    }
+
+    static void job(PgServer server, String db, int id, String procName, Integer hypertableId) {
+        server.execute(db, "INSERT INTO _timescaledb_catalog.bgw_job (id, proc_name, hypertable_id) VALUES (" + id
+                + ", '" + procName + "', " + hypertableId + ")");
+    }
+}
