@@ -17,15 +17,18 @@ import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-/** {@code refresh-caggs}: refresh the target's continuous aggregates over the backfilled range of each hypertable. */
+/**
+ * {@code refresh-caggs}: refresh the target's continuous aggregates, every level of nested ones, up to the end of each
+ * hypertable's backfilled range.
+ */
 @Command(name = "refresh-caggs", mixinStandardHelpOptions = true,
-        description = "On a TimescaleDB target, refresh the continuous aggregates over the backfilled range.")
+        description = "On a TimescaleDB target, refresh the continuous aggregates up to the end of the backfilled range.")
 public final class RefreshCaggsCommand extends BackfillCommand {
 
     @Mixin
     TargetOptions connection;
 
-    private record Backfilled(String schema, String table, TimeType type, long start, long end) {
+    private record Backfilled(String schema, String table, TimeType type, long end) {
     }
 
     @Override
@@ -41,19 +44,18 @@ public final class RefreshCaggsCommand extends BackfillCommand {
             }
             List<Backfilled> ranges = new ArrayList<>();
             try (Statement s = t.createStatement(); ResultSet rs = s.executeQuery("SELECT table_schema, table_name, "
-                    + "min(time_type), min(range_start), max(range_end) FROM tandem.backfill_task "
+                    + "min(time_type), max(range_end) FROM tandem.backfill_task "
                     + "WHERE state IN ('done', 'verified') GROUP BY 1, 2 ORDER BY 1, 2")) {
                 while (rs.next()) {
                     ranges.add(new Backfilled(rs.getString(1), rs.getString(2), TimeType.valueOf(rs.getString(3)),
-                            rs.getLong(4), rs.getLong(5)));
+                            rs.getLong(4)));
                 }
             }
             int refreshed = 0;
             for (Backfilled b : ranges) {
                 for (String view : TimescaleCatalog.continuousAggregates(t, b.schema(), b.table())) {
-                    out().println("refreshing " + view + " over [" + b.type().display(b.start()) + ", "
-                            + b.type().display(b.end()) + ")");
-                    TimescaleCatalog.refresh(t, view, b.type(), b.start(), b.end());
+                    out().println("refreshing " + view + " up to " + b.type().display(b.end()));
+                    TimescaleCatalog.refresh(t, view, b.type(), b.end());
                     refreshed++;
                 }
             }

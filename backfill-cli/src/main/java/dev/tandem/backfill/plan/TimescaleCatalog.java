@@ -158,12 +158,14 @@ public final class TimescaleCatalog {
         }
     }
 
-    /** The continuous aggregates (views, quoted) defined on a hypertable. */
+    /**
+     * The continuous aggregates (views, quoted) defined on a hypertable, nested ones included, each after the one it
+     * reads from, so refreshing them in this order feeds every level with the level below already refreshed.
+     */
     public static List<String> continuousAggregates(Connection target, String schema, String name) throws SQLException {
         List<String> views = new ArrayList<>();
-        try (PreparedStatement ps = target.prepareStatement("SELECT view_schema, view_name "
-                + "FROM timescaledb_information.continuous_aggregates WHERE hypertable_schema = ? AND hypertable_name = ? "
-                + "ORDER BY 1, 2")) {
+        try (PreparedStatement ps = target.prepareStatement("WITH RECURSIVE staged AS (SELECT ?::text AS sch, "
+                + "?::text AS tab),\n" + CAGGS + "\nSELECT view_sch, view_tab FROM caggs ORDER BY depth, 1, 2")) {
             ps.setString(1, schema);
             ps.setString(2, name);
             try (ResultSet rs = ps.executeQuery()) {
@@ -175,12 +177,17 @@ public final class TimescaleCatalog {
         return views;
     }
 
-    /** Refreshes one continuous aggregate over {@code [start, end)} (a procedure: run it outside a transaction). */
-    public static void refresh(Connection target, String quotedView, TimeType type, long start, long end)
-            throws SQLException {
+    /**
+     * Refreshes one continuous aggregate up to {@code end} (a procedure: run it outside a transaction). TimescaleDB
+     * refreshes only the buckets wholly inside the window and refuses a window holding none ("refresh window too
+     * small"), as a backfilled range shorter than a bucket of a coarse (often nested) aggregate is. An open start
+     * holds them all, the one straddling the range's start included, and costs nothing where nothing was invalidated.
+     * The end is typed as the hypertable's time column, which is also the type of every level's buckets.
+     */
+    public static void refresh(Connection target, String quotedView, TimeType type, long end) throws SQLException {
         try (Statement s = target.createStatement()) {
-            s.execute("CALL refresh_continuous_aggregate(" + Identifiers.quoteLiteral(quotedView) + "::regclass, "
-                    + type.literal(start) + ", " + type.literal(end) + ")");
+            s.execute("CALL refresh_continuous_aggregate(" + Identifiers.quoteLiteral(quotedView) + "::regclass, NULL, "
+                    + type.literal(end) + ")");
         }
     }
 }

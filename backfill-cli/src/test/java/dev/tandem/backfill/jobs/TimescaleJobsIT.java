@@ -2,6 +2,8 @@ package dev.tandem.backfill.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tandem.backfill.Cli;
+import dev.tandem.backfill.ExitCodes;
 import dev.tandem.backfill.state.BackfillSchema;
 import dev.tandem.backfill.state.TaskStore;
 import dev.tandem.protocol.state.TimeType;
@@ -11,12 +13,13 @@ import java.io.StringWriter;
 import java.sql.Connection;
 import java.time.Instant;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * {@code --pause-jobs} and {@code clean} against a stand-in of TimescaleDB's catalog: hypertable
+ * {@code --pause-jobs}, {@code clean} and {@code refresh-caggs} against a stand-in of TimescaleDB's catalog: hypertable
  * {@code public.m} with continuous aggregate {@code m_hourly}, {@code m_daily} on it and {@code m_monthly} on that.
  */
 class TimescaleJobsIT {
@@ -76,5 +79,20 @@ class TimescaleJobsIT {
         }
         assertThat(scheduled(db)).isEqualTo("[[1000, t], [1001, t], [1002, t], [1004, t], [1005, t], [1006, t]]");
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.paused_job")).isEqualTo("0");
+    }
+
+    @Test
+    void everyLevelOfContinuousAggregatesIsRefreshedAfterTheOneItReadsFromEvenWhenTheRangeIsShorterThanABucket()
+            throws Exception {
+        String db = database("refresh", TimescaleStandIn.JobsView.CONTINUOUS_AGGREGATE);
+        PG.target().execute(db, "UPDATE tandem.backfill_task SET state = 'done'");
+
+        Cli.Run run = Cli.targetOnly("refresh-caggs", PG.target(), db);
+        assertThat(run.exitCode()).as(run.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(PG.target().query(db, "SELECT view::text, (window_end AT TIME ZONE 'UTC')::text"
+                + " FROM _timescaledb_internal.refreshed ORDER BY n"))
+                .containsExactly(List.of("m_hourly", "2026-01-04 12:00:00"), List.of("m_daily", "2026-01-04 12:00:00"),
+                        List.of("m_monthly", "2026-01-04 12:00:00"));
+        assertThat(run.out()).contains("refreshed 3 continuous aggregates");
     }
 }
