@@ -92,6 +92,11 @@ public final class Planner {
             List<long[]> ranges;
             if (table.hypertable() != null) {
                 ranges = Ranges.clip(TimescaleCatalog.chunkRanges(source, table.hypertable()), from, until);
+                if (!ranges.isEmpty() && ranges.get(0)[0] == Long.MIN_VALUE) {
+                    throw new BackfillException(table.qualifiedName() + ": its oldest chunk is open-ended (its rows lie"
+                            + " within one chunk interval of the lowest " + type.sqlName() + ", or are -infinity), so no"
+                            + " task range can start there; stage again with --from (rows older than it are not copied)");
+                }
             } else {
                 warnWithoutTimeIndex(table);
                 long width;

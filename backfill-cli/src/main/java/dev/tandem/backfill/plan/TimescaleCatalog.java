@@ -85,16 +85,24 @@ public final class TimescaleCatalog {
      * The distinct primary-dimension ranges of a hypertable's chunks as positions (see {@link TimeType}), ordered and
      * merged where they overlap: chunks of several space partitions with the same range become one range, and ranges
      * left overlapping by a changed chunk interval become one, so no two tasks ever cover the same rows.
+     * <p>
+     * The first and last chunk of a dimension are open-ended when their rows lie within one chunk interval of the
+     * type's limits (or are infinite): the catalog shows {@code -infinity}/{@code infinity} for time types and the
+     * bigint limits for integer types. Such a bound is {@link Long#MIN_VALUE}/{@link Long#MAX_VALUE} here, for the
+     * caller to clip, never a reason to leave the chunk's rows out.
      */
     public static List<long[]> chunkRanges(Connection source, Hypertable hypertable) throws SQLException {
         List<long[]> ranges = new ArrayList<>();
         try (PreparedStatement ps = source.prepareStatement("""
                 SELECT DISTINCT
-                       coalesce(range_start_integer, (extract(epoch from range_start) * 1000000)::bigint),
-                       coalesce(range_end_integer, (extract(epoch from range_end) * 1000000)::bigint)
+                       coalesce(range_start_integer, CASE WHEN isfinite(range_start)
+                                THEN (extract(epoch from range_start) * 1000000)::bigint END,
+                                '-9223372036854775808'::bigint),
+                       coalesce(range_end_integer, CASE WHEN isfinite(range_end)
+                                THEN (extract(epoch from range_end) * 1000000)::bigint END,
+                                '9223372036854775807'::bigint)
                 FROM timescaledb_information.chunks
                 WHERE hypertable_schema = ? AND hypertable_name = ?
-                  AND (range_start_integer IS NOT NULL OR (isfinite(range_start) AND isfinite(range_end)))
                 ORDER BY 1, 2""")) {
             ps.setString(1, hypertable.schema());
             ps.setString(2, hypertable.name());
