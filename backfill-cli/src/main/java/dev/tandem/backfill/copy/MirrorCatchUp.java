@@ -21,7 +21,7 @@ import java.util.List;
  * writers out of the ranges being copied. A proxy that never reached this database has no row here and is not waited
  * for.
  */
-final class MirrorCatchUp {
+public final class MirrorCatchUp {
 
     private static final long POLL_MILLIS = 100;
 
@@ -33,7 +33,7 @@ final class MirrorCatchUp {
      * after {@code timeout}. Runs in the caller's transaction, if any (each check is a new statement, so it sees the
      * proxies' latest writes under read committed).
      */
-    static void await(Connection target, Duration timeout) throws SQLException {
+    public static void await(Connection target, Duration timeout) throws SQLException {
         Timestamp from;
         try (Statement s = target.createStatement();
              ResultSet rs = s.executeQuery(
@@ -80,7 +80,7 @@ final class MirrorCatchUp {
     }
 
     /** The mirror did not catch up in time: the run stops, as every other range would wait for the same mirror. */
-    static final class MirrorLagException extends BackfillException {
+    public static final class MirrorLagException extends BackfillException {
         MirrorLagException(String message) {
             super(message);
         }

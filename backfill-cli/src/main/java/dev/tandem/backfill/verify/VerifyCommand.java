@@ -5,13 +5,19 @@ import dev.tandem.backfill.BackfillException;
 import dev.tandem.backfill.ExitCodes;
 import dev.tandem.backfill.connect.ConnectionOptions;
 import dev.tandem.backfill.connect.Database;
+import dev.tandem.backfill.copy.MirrorCatchUp;
+import dev.tandem.backfill.plan.Positions;
+import dev.tandem.backfill.plan.Slice;
+import dev.tandem.backfill.plan.StageCommand;
 import dev.tandem.backfill.plan.TableLayout;
 import dev.tandem.backfill.state.BackfillSchema;
 import dev.tandem.backfill.state.Task;
 import dev.tandem.backfill.state.TaskState;
 import dev.tandem.backfill.state.TaskStore;
+import dev.tandem.protocol.state.TimeType;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -40,6 +46,27 @@ public final class VerifyCommand extends BackfillCommand {
             description = "Ranges compared at once (default: ${DEFAULT-VALUE})")
     int parallelism;
 
+    @Option(names = "--through", paramLabel = "T2|now",
+            description = {"Also compare each table's dual-write window, from the end of its planned ranges up to T2",
+                    "(after the proxies' mirrors caught up): rows no task copies, which only the mirror brought over"})
+    String through;
+
+    @Option(names = "--mirror-wait", paramLabel = "INTERVAL", defaultValue = "2 min",
+            converter = StageCommand.SliceConverter.class,
+            description = "With --through: how long to wait for the proxies' mirrors to catch up (default: ${DEFAULT-VALUE})")
+    Slice mirrorWait;
+
+    /** A table's dual-write window as compared: {@code [start, end)} of its time column. */
+    private record Window(String table, TimeType type, long start, long end, RangeDigest source, RangeDigest target) {
+        List<String> differences() {
+            return source.differences(target);
+        }
+
+        String range() {
+            return "[" + type.display(start) + ", " + type.display(end) + ")";
+        }
+    }
+
     private record Outcome(Task task, RangeDigest source, RangeDigest target, List<String> differences) {
     }
 
@@ -47,6 +74,10 @@ public final class VerifyCommand extends BackfillCommand {
     protected int execute() throws SQLException {
         if (parallelism < 1) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--parallelism must be at least 1");
+        }
+        if (mirrorWait.micros() == 0) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--mirror-wait must be a duration such as '2 min', not '" + mirrorWait + "'");
         }
         try (Database source = Database.open("source", connection.source(environment()), parallelism);
              Database target = Database.open("target", connection.target(environment()), parallelism + 1)) {
@@ -60,6 +91,8 @@ public final class VerifyCommand extends BackfillCommand {
             List<Outcome> outcomes = compare(source, target, tasks);
             List<Outcome> mismatches = outcomes.stream().filter(o -> !o.differences().isEmpty()).toList();
             List<String> nullTime = compareNullTime(source, target, tasks);
+            List<Window> windows = through == null ? List.of() : compareWindows(source, target, tasks);
+            List<Window> windowMismatches = windows.stream().filter(w -> !w.differences().isEmpty()).toList();
             try (Connection t = target.connection()) {
                 for (Outcome o : outcomes) {
                     if (o.source() != null) {
@@ -73,8 +106,22 @@ public final class VerifyCommand extends BackfillCommand {
                 out().println("rows with a NULL time column differ (no task copies them; copy them yourself):");
                 nullTime.forEach(line -> out().println("  " + line));
             }
+            if (through != null) {
+                out().println("dual-write windows up to " + through + ": " + (windows.size() - windowMismatches.size())
+                        + " tables match, " + windowMismatches.size() + " differ");
+                String format = "%-30s %-56s %12s %12s  %s%n";
+                for (Window w : windowMismatches) {
+                    out().printf(Locale.ROOT, format, w.table(), w.range(), w.source().rows(), w.target().rows(),
+                            String.join("; ", w.differences()));
+                }
+                if (!windowMismatches.isEmpty()) {
+                    out().println("rows after the planned ranges came only through the proxy: a writer that bypassed it,"
+                            + " a row dated ahead of the mark, or a ledger entry; re-copy the window (stage --replace"
+                            + " --from <window start> --until <T2>, copy), then verify again");
+                }
+            }
             if (mismatches.isEmpty()) {
-                return nullTime.isEmpty() ? ExitCodes.OK : ExitCodes.MISMATCH;
+                return nullTime.isEmpty() && windowMismatches.isEmpty() ? ExitCodes.OK : ExitCodes.MISMATCH;
             }
             printTable(mismatches);
             out().println("run 'repair' to re-copy them, then 'verify' again");
@@ -142,6 +189,38 @@ public final class VerifyCommand extends BackfillCommand {
             pool.shutdownNow();
             targetSide.shutdownNow();
         }
+    }
+
+    /**
+     * Each planned table's rows from the end of its planned ranges up to {@link #through}, once every proxy's mirror
+     * applied what the source committed before now: the target must then hold exactly the source's rows there.
+     */
+    private List<Window> compareWindows(Database source, Database target, List<Task> tasks) throws SQLException {
+        Map<String, Task> last = new LinkedHashMap<>();
+        for (Task task : tasks) {
+            if (task.divergenceId() == null) {
+                last.merge(task.qualifiedName() + "\0" + task.timeColumn(), task, (a, b) -> a.end() >= b.end() ? a : b);
+            }
+        }
+        List<Window> windows = new ArrayList<>();
+        try (Connection s = source.connection(); Connection t = target.connection()) {
+            String zone = BackfillSchema.timeZone(t);
+            MirrorCatchUp.await(t, Duration.ofNanos(mirrorWait.micros() * 1000));
+            for (Task task : last.values()) {
+                TimeType type = task.timeType();
+                long end = "now".equalsIgnoreCase(through.trim()) && !type.isInteger() ? Positions.now(s, type, zone)
+                        : Positions.parseMoment(s, type, through, "--through", zone);
+                if (end <= task.end()) {
+                    continue;
+                }
+                TableLayout layout = TableLayout.load(s, task.schema(), task.table(), task.timeColumn());
+                boolean byRecord = RangeDigest.recordHashable(s, layout);
+                windows.add(new Window(task.qualifiedName(), type, task.end(), end,
+                        RangeDigest.of(s, layout, task.end(), end, byRecord),
+                        RangeDigest.of(t, layout, task.end(), end, byRecord)));
+            }
+        }
+        return windows;
     }
 
     /** For each table whose time column may be NULL: what differs among its rows with a NULL time, one line. */
