@@ -12,7 +12,7 @@ public final class StartupCodes {
     /** Protocol 3.0, the version every client speaks; 3.2 (PostgreSQL 18) differs only in the minor half. */
     public static final int PROTOCOL_3_0 = 196608;
 
-    /** PostgreSQL rejects larger startup packets before authentication; so does Tandem. */
+    /** PostgreSQL rejects startup packets whose bytes after the length word exceed this; so does Tandem. */
     public static final int MAX_STARTUP_PACKET = 10000;
 
     private StartupCodes() {

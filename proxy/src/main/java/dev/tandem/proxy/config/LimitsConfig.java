@@ -6,7 +6,7 @@ import java.time.Duration;
  * Limits that keep one peer, authenticated or not, from exhausting the proxy.
  *
  * @param maxFrameBytes         largest protocol message accepted in either direction
- * @param maxStartupPacketBytes largest startup packet accepted before authentication (PostgreSQL's own limit is 10000)
+ * @param maxStartupPacketBytes largest startup packet accepted before authentication, not counting its length word (PostgreSQL's own limit is 10000)
  * @param authTimeout           time from accept to ReadyForQuery before the connection is closed
  * @param idleTimeout           a session with no traffic either way for this long is closed; zero means never
  */

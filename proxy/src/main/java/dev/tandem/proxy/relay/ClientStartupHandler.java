@@ -23,8 +23,8 @@ import java.util.List;
  *        +-------StartupMessage 3.x--> HANDED_OFF: connect the source, relay from now on
  * </pre>
  *
- * Packets are capped at {@code limits.max-startup-packet-bytes} (10000 like PostgreSQL), so an unauthenticated peer
- * cannot make the proxy buffer much. Once handed off, bytes that arrived behind the StartupMessage stay in this
+ * Packets are capped at {@code limits.max-startup-packet-bytes} after their length word (10000 like PostgreSQL), so an
+ * unauthenticated peer cannot make the proxy buffer much. Once handed off, bytes that arrived behind the StartupMessage stay in this
  * decoder's buffer and reach the relay when it removes this handler.
  */
 final class ClientStartupHandler extends ByteToMessageDecoder {
@@ -57,9 +57,10 @@ final class ClientStartupHandler extends ByteToMessageDecoder {
             return;
         }
         int length = in.getInt(in.readerIndex());
-        if (length < 8 || length > settings.maxStartupPacketBytes()) {
+        // PostgreSQL caps what follows the length word, so a packet of 10004 bytes in all is still accepted.
+        if (length < 8 || length - 4 > settings.maxStartupPacketBytes()) {
             throw new ProtocolViolationException("invalid length of startup packet: " + length
-                    + " (expected 8 to " + settings.maxStartupPacketBytes() + " bytes)");
+                    + " (expected 8 to " + (settings.maxStartupPacketBytes() + 4) + " bytes)");
         }
         if (in.readableBytes() < length) {
             return;

@@ -14,7 +14,7 @@ import java.util.Objects;
  * @param sourceTls       how the proxy itself connects to the source
  * @param sourceSsl       the client-side context for the source when {@code sourceTls} is not DISABLE
  * @param maxFrameBytes   largest message accepted in either direction after startup
- * @param maxStartupPacketBytes largest untyped startup packet accepted before authentication
+ * @param maxStartupPacketBytes largest untyped startup packet accepted before authentication, after its length word
  * @param authTimeout     a session that has not finished authentication by then is closed
  * @param idleTimeout     a session with no traffic either way for this long is closed; zero disables it
  * @param shutdownGrace   how long a graceful shutdown waits for sessions to finish

@@ -95,6 +95,27 @@ class RelayRobustnessIT {
     }
 
     @Test
+    void theStartupPacketLimitCountsTheBytesAfterTheLengthWordAsPostgreSqlDoes() throws Exception {
+        // application_name is cut to 63 bytes by the server, so a long one is harmless: 10004 bytes in all
+        String name = "x".repeat(10004 - WireClient.startup(196608, "user", PG.source().user(), "database", db,
+                "application_name", "").length);
+        byte[] largest = WireClient.startup(196608, "user", PG.source().user(), "database", db, "application_name", name);
+        assertThat(largest).hasSize(10004);
+        try (WireClient client = new WireClient(proxy.port())) {
+            client.send(largest);
+            assertThat(client.readUntilReady()).last().extracting(Message::type).isEqualTo('Z');
+        }
+        byte[] tooLarge = WireClient.startup(196608, "user", PG.source().user(), "database", db, "application_name",
+                name + "x");
+        try (WireClient client = new WireClient(proxy.port())) {
+            client.send(tooLarge);
+            Message error = fatal(client);
+            assertThat(error.field('C')).isEqualTo("08P01");
+            assertThat(error.field('M')).isEqualTo("invalid length of startup packet: 10005 (expected 8 to 10004 bytes)");
+        }
+    }
+
+    @Test
     void truncatedStartupTimesOut() throws Exception {
         try (WireClient client = new WireClient(proxy.port())) {
             client.send(new byte[] {0, 0, 0, 40, 0, 3});
