@@ -119,6 +119,13 @@ class BackendMessageTest {
     }
 
     @Test
+    void protocol2ErrorIsTheTypeByteAndOneStringAsPostgreSqlSendsIt() {
+        // bytes PostgreSQL 17 sent to a StartupMessage asking for protocol 2.0
+        assertEncodes(new ProtocolV2ErrorResponse("unsupported frontend protocol 2.0: server supports 3.0 to 3.0")::encode,
+                "45" + ascii("FATAL:  unsupported frontend protocol 2.0: server supports 3.0 to 3.0\n") + "00");
+    }
+
+    @Test
     void errorResponseDecodeStillAcceptsNoticeFrames() {
         ByteBuf in = WireFixtures.frame("4e 0000000d" + "53" + cstr("NOTICE") + "00");
         try {

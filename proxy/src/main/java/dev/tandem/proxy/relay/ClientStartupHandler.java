@@ -1,6 +1,7 @@
 package dev.tandem.proxy.relay;
 
 import dev.tandem.protocol.backend.ErrorResponse;
+import dev.tandem.protocol.backend.ProtocolV2ErrorResponse;
 import dev.tandem.protocol.frame.ProtocolViolationException;
 import dev.tandem.protocol.frame.StartupCodes;
 import dev.tandem.protocol.frontend.StartupMessage;
@@ -20,6 +21,7 @@ import java.util.List;
  *   AWAIT_PACKET --SSLRequest--> answer 'S' (TLS starts) or 'N' --> AWAIT_PACKET
  *        |       --GSSENCRequest--> answer 'N' -------------------> AWAIT_PACKET
  *        |       --CancelRequest--> forward to the source, close
+ *        |       --StartupMessage, other major version--> FATAL 0A000, close
  *        +-------StartupMessage 3.x--> HANDED_OFF: connect the source, relay from now on
  * </pre>
  *
@@ -28,6 +30,9 @@ import java.util.List;
  * decoder's buffer and reach the relay when it removes this handler.
  */
 final class ClientStartupHandler extends ByteToMessageDecoder {
+
+    /** feature_not_supported: PostgreSQL's SQLSTATE for a protocol version it does not speak. */
+    private static final String UNSUPPORTED_PROTOCOL = "0A000";
 
     private enum State { AWAIT_PACKET, HANDED_OFF }
 
@@ -82,14 +87,34 @@ final class ClientStartupHandler extends ByteToMessageDecoder {
             }
             default -> {
                 if (StartupCodes.majorVersion(code) != 3) {
-                    throw new ProtocolViolationException("unsupported frontend protocol "
-                            + StartupCodes.majorVersion(code) + "." + StartupCodes.minorVersion(code)
-                            + ": Tandem relays protocol 3.x");
+                    in.skipBytes(length);
+                    refuseProtocolVersion(ctx, code);
+                    return;
                 }
                 state = State.HANDED_OFF;
                 startSession(ctx, in.readRetainedSlice(length));
             }
         }
+    }
+
+    /**
+     * As PostgreSQL does: FATAL 0A000, in the 2.0 shape to a client that asked for 1.x or 2.x (the only shape it can
+     * read), in the 3.0 shape otherwise.
+     */
+    private void refuseProtocolVersion(ChannelHandlerContext ctx, int version) {
+        state = State.HANDED_OFF;
+        metrics.connectionError("protocol_violation");
+        int major = StartupCodes.majorVersion(version);
+        String message = "unsupported frontend protocol " + major + "." + StartupCodes.minorVersion(version)
+                + ": Tandem relays protocol 3.x";
+        ByteBuf error;
+        if (major < 3) {
+            error = ctx.alloc().buffer();
+            new ProtocolV2ErrorResponse(message).encode(error);
+        } else {
+            error = ErrorResponse.fatal(UNSUPPORTED_PROTOCOL, message).encode(ctx.alloc());
+        }
+        ctx.writeAndFlush(error).addListener(ChannelFutureListener.CLOSE);
     }
 
     private void answerSslRequest(ChannelHandlerContext ctx, ByteBuf in) {

@@ -9,6 +9,7 @@ import dev.tandem.testing.PostgresPairExtension;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -84,12 +85,32 @@ class RelayRobustnessIT {
     }
 
     @Test
-    void unknownProtocolVersion() throws Exception {
+    void unknownProtocolVersionIsRefusedWithTheSqlStateOfPostgreSql() throws Exception {
+        try (WireClient direct = new WireClient(PG.source().port())) {
+            direct.send(WireClient.startup(0x00040000, "user", "postgres"));
+            assertThat(direct.read().field('C')).isEqualTo("0A000");
+        }
         try (WireClient client = new WireClient(proxy.port())) {
             client.send(WireClient.startup(0x00040000, "user", "postgres"));
             Message error = fatal(client);
-            assertThat(error.field('C')).isEqualTo("08P01");
+            assertThat(error.field('C')).isEqualTo("0A000");
             assertThat(error.field('M')).isEqualTo("unsupported frontend protocol 4.0: Tandem relays protocol 3.x");
+        }
+        assertProxyStillServes();
+    }
+
+    @Test
+    void aProtocol2ClientIsRefusedInTheOnlyFormatItCanRead() throws Exception {
+        byte[] startup = WireClient.startup(0x00020000, "user", "postgres");
+        try (WireClient direct = new WireClient(PG.source().port())) {
+            direct.send(startup);
+            assertThat(new String(direct.readToEnd(), StandardCharsets.UTF_8))
+                    .isEqualTo("EFATAL:  unsupported frontend protocol 2.0: server supports 3.0 to 3.0\n\0");
+        }
+        try (WireClient client = new WireClient(proxy.port())) {
+            client.send(startup);
+            assertThat(new String(client.readToEnd(), StandardCharsets.UTF_8))
+                    .isEqualTo("EFATAL:  unsupported frontend protocol 2.0: Tandem relays protocol 3.x\n\0");
         }
         assertProxyStillServes();
     }

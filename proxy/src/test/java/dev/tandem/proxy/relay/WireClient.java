@@ -123,6 +123,11 @@ public final class WireClient implements AutoCloseable {
         return readUntilReady();
     }
 
+    /** Everything the peer sends until it closes the connection, unframed. */
+    public byte[] readToEnd() throws IOException {
+        return in.readAllBytes();
+    }
+
     /** True when the peer closed the connection (end of stream) within the socket timeout. */
     boolean closedByPeer() throws IOException {
         try {
