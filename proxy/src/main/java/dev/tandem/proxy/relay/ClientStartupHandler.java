@@ -91,8 +91,11 @@ final class ClientStartupHandler extends ByteToMessageDecoder {
                     refuseProtocolVersion(ctx, code);
                     return;
                 }
+                // Read before anything is retained or handed off, so a malformed packet is refused like any other.
+                SessionContext context = taps == null ? null
+                        : sessionContext(ctx.channel(), in.slice(in.readerIndex(), length));
                 state = State.HANDED_OFF;
-                startSession(ctx, in.readRetainedSlice(length));
+                startSession(ctx, in.readRetainedSlice(length), context);
             }
         }
     }
@@ -132,11 +135,14 @@ final class ClientStartupHandler extends ByteToMessageDecoder {
         ctx.pipeline().addFirst("tls", ssl);
     }
 
-    /** @param startup the StartupMessage bytes; ownership passes to this method */
-    private void startSession(ChannelHandlerContext ctx, ByteBuf startup) {
+    /**
+     * @param startup the StartupMessage bytes; ownership passes to this method
+     * @param context what the mirror needs to know of the session, or null when nothing but relaying is wanted
+     */
+    private void startSession(ChannelHandlerContext ctx, ByteBuf startup, SessionContext context) {
         Channel client = ctx.channel();
         client.config().setAutoRead(false);
-        RelaySession session = new RelaySession(client, settings, metrics, openTap(client, startup));
+        RelaySession session = new RelaySession(client, settings, metrics, context == null ? null : taps.open(context));
         client.attr(ProxyServer.SESSION).set(session);
         client.pipeline().addLast("relay", new RelayHandler(session, Direction.CLIENT_TO_SOURCE));
         connector.connect(client.eventLoop()).addListener(f -> {
@@ -159,21 +165,28 @@ final class ClientStartupHandler extends ByteToMessageDecoder {
         });
     }
 
-    private SessionTap openTap(Channel client, ByteBuf startup) {
-        if (taps == null) {
-            return null;
+    /**
+     * Reads the user, database and search path the mirror needs from the StartupMessage.
+     *
+     * @param startup the StartupMessage bytes; not retained, indexes unchanged
+     * @throws ProtocolViolationException when the packet is not a valid StartupMessage, which PostgreSQL refuses with
+     *                                    the same SQLSTATE
+     */
+    private SessionContext sessionContext(Channel client, ByteBuf startup) {
+        StartupMessage message;
+        try {
+            message = StartupMessage.decode(startup);
+        } catch (IllegalArgumentException e) {
+            throw new ProtocolViolationException("invalid startup packet layout: " + e.getMessage());
         }
-        StartupMessage message = StartupMessage.decode(startup);
         String user = message.parameters().getOrDefault("user", "");
         String database = message.parameters().getOrDefault("database", user);
-        SessionContext context = new SessionContext(sessionId, database, user,
-                StartupSearchPath.of(message.parameters()), () -> {
+        return new SessionContext(sessionId, database, user, StartupSearchPath.of(message.parameters()), () -> {
             RelaySession session = client.attr(ProxyServer.SESSION).get();
             if (session != null) {
                 session.resumer().run();
             }
         });
-        return taps.open(context);
     }
 
     @Override

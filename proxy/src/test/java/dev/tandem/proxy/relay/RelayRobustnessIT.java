@@ -15,8 +15,10 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -134,6 +136,37 @@ class RelayRobustnessIT {
             assertThat(error.field('C')).isEqualTo("08P01");
             assertThat(error.field('M')).isEqualTo("invalid length of startup packet: 10005 (expected 8 to 10004 bytes)");
         }
+    }
+
+    @Test
+    void aMalformedStartupMessageGetsTheSourcesSqlStateWhenTheMirrorReadsIt() throws Exception {
+        byte[] valid = WireClient.startup(PG.source().user(), db);
+        byte[] unterminated = Arrays.copyOf(valid, valid.length - 1);
+        ByteBuffer.wrap(unterminated).putInt(0, unterminated.length);
+        try (WireClient direct = new WireClient(PG.source().port())) {
+            direct.send(unterminated);
+            Message error = fatal(direct);
+            assertThat(error.field('C')).isEqualTo("08P01");
+        }
+        List<SessionContext> seen = new CopyOnWriteArrayList<>();
+        try (RunningProxy tapped = RunningProxy.tapped(PG.source(), context -> {
+            seen.add(context);
+            return null;
+        })) {
+            try (WireClient client = new WireClient(tapped.port())) {
+                client.send(unterminated);
+                Message error = fatal(client);
+                assertThat(error.field('C')).isEqualTo("08P01");
+                assertThat(error.field('M')).startsWith("invalid startup packet layout: ");
+            }
+            try (WireClient client = new WireClient(tapped.port())) {
+                assertThat(client.login(PG.source().user(), db)).last().extracting(Message::type).isEqualTo('Z');
+            }
+        }
+        assertThat(seen).singleElement().satisfies(c -> {
+            assertThat(c.user()).isEqualTo(PG.source().user());
+            assertThat(c.database()).isEqualTo(db);
+        });
     }
 
     @Test

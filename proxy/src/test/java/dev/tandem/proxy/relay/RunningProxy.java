@@ -11,12 +11,18 @@ final class RunningProxy implements AutoCloseable {
     final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     final ProxyServer server;
 
-    private RunningProxy(RelaySettings settings) throws InterruptedException {
-        server = new ProxyServer(settings, new RelayMetrics(registry)).start();
+    private RunningProxy(RelaySettings settings, SessionTap.Factory taps) throws InterruptedException {
+        server = new ProxyServer(settings, new RelayMetrics(registry), taps).start();
     }
 
     static RunningProxy with(RelaySettings settings) throws InterruptedException {
-        return new RunningProxy(settings);
+        return new RunningProxy(settings, null);
+    }
+
+    /** A proxy that shows every session to {@code taps}, as the mirror's proxy does. */
+    static RunningProxy tapped(PgServer source, SessionTap.Factory taps) throws InterruptedException {
+        return new RunningProxy(RelaySettings.plain(new InetSocketAddress("127.0.0.1", 0),
+                new InetSocketAddress(source.host(), source.port())), taps);
     }
 
     static RunningProxy in(PgServer source) throws InterruptedException {
@@ -26,7 +32,7 @@ final class RunningProxy implements AutoCloseable {
     static RunningProxy in(PgServer source, UnaryOperator<RelaySettings> customise) throws InterruptedException {
         RelaySettings settings = RelaySettings.plain(new InetSocketAddress("127.0.0.1", 0),
                 new InetSocketAddress(source.host(), source.port()));
-        return new RunningProxy(customise.apply(settings));
+        return new RunningProxy(customise.apply(settings), null);
     }
 
     int port() {
