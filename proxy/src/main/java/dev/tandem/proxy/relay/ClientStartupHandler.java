@@ -12,12 +12,14 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import java.util.List;
 
 /**
  * The client's startup phase: the untyped packets before the first typed message.
  *
  * <pre>
+ *   (direct TLS, see DirectTlsDetector: handshake done, ALPN "postgresql" or FATAL 08P01) --> AWAIT_PACKET
  *   AWAIT_PACKET --SSLRequest--> answer 'S' (TLS starts) or 'N' --> AWAIT_PACKET
  *        |       --GSSENCRequest--> answer 'N' -------------------> AWAIT_PACKET
  *        |       --CancelRequest--> forward to the source, close
@@ -187,6 +189,24 @@ final class ClientStartupHandler extends ByteToMessageDecoder {
                 session.resumer().run();
             }
         });
+    }
+
+    /**
+     * A TLS handshake that this handler did not start (no SSLRequest) is a direct TLS connection: as PostgreSQL
+     * requires, it must have negotiated ALPN "postgresql", which tells it apart from another protocol's client.
+     */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof SslHandshakeCompletionEvent handshake && handshake.isSuccess() && !tlsStarted) {
+            tlsStarted = true;
+            String protocol = ctx.pipeline().get(SslHandler.class).applicationProtocol();
+            if (!TlsContexts.ALPN_POSTGRESQL.equals(protocol)) {
+                exceptionCaught(ctx, new ProtocolViolationException(
+                        "received direct SSL connection request without ALPN protocol negotiation extension"));
+                return;
+            }
+        }
+        super.userEventTriggered(ctx, evt);
     }
 
     @Override

@@ -103,6 +103,7 @@ public final class ProxyServer implements AutoCloseable {
             ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, settings.idleTimeout().toMillis(),
                     TimeUnit.MILLISECONDS));
         }
+        ch.pipeline().addLast("direct-tls", new DirectTlsDetector(settings.clientTls(), metrics));
         ch.pipeline().addLast("startup", new ClientStartupHandler(settings, metrics, connector, cancels, taps,
                 sessionIds.incrementAndGet()));
     }

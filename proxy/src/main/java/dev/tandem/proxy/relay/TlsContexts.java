@@ -1,6 +1,7 @@
 package dev.tandem.proxy.relay;
 
 import dev.tandem.protocol.client.TlsMode;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
@@ -13,9 +14,20 @@ public final class TlsContexts {
     private TlsContexts() {
     }
 
-    /** The proxy's own server certificate (PEM certificate chain and PKCS#8 PEM key) for client connections. */
+    /** The ALPN protocol id of PostgreSQL, registered with IANA; direct TLS connections must negotiate it. */
+    static final String ALPN_POSTGRESQL = "postgresql";
+
+    /**
+     * The proxy's own server certificate (PEM certificate chain and PKCS#8 PEM key) for client connections. It selects
+     * ALPN "postgresql" when the client offers it, as PostgreSQL 17 does; a client that offers no ALPN, or only other
+     * protocols, still gets TLS after an SSLRequest (the startup handler refuses it on a direct TLS connection).
+     */
     public static SslContext server(File certChain, File key) throws SSLException {
-        return SslContextBuilder.forServer(certChain, key).build();
+        return SslContextBuilder.forServer(certChain, key)
+                .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, ALPN_POSTGRESQL))
+                .build();
     }
 
     /**

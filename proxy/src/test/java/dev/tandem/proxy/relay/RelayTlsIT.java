@@ -7,9 +7,12 @@ import dev.tandem.protocol.client.TlsMode;
 import dev.tandem.proxy.config.ProxyOptions;
 import dev.tandem.testing.EmbeddedPgServer;
 import dev.tandem.testing.PostgresPairExtension;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import java.io.File;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URISyntaxException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -19,6 +22,9 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Map;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -88,6 +94,67 @@ class RelayTlsIT {
                 assertThat(c.isValid(5)).isTrue();
             }
         }
+    }
+
+    @Test
+    void directTlsWithAlpnIsAccepted() throws Exception {
+        var ssl = TlsContexts.server(cert, key);
+        try (RunningProxy proxy = RunningProxy.in(PG.source(), s -> s.withClientTls(ssl))) {
+            String url = "jdbc:postgresql://localhost:" + proxy.port() + "/postgres?sslNegotiation=direct"
+                    + "&sslmode=verify-full&sslrootcert=" + cert.getAbsolutePath();
+            try (Connection c = DriverManager.getConnection(url, "postgres", "")) {
+                assertThat(c.isValid(5)).isTrue();
+            }
+            // a cancel request arrives on a new connection that negotiates the same way
+            try (WireClient direct = new WireClient(directTls(proxy.port(), "postgresql"))) {
+                direct.send(ByteBuffer.allocate(16).putInt(16).putInt(80877102).putInt(1).putInt(2).array());
+                assertThat(direct.readToEnd()).isEmpty();
+            }
+        }
+    }
+
+    @Test
+    void directTlsWithoutAlpnIsRefusedWithAnError() throws Exception {
+        var ssl = TlsContexts.server(cert, key);
+        try (RunningProxy proxy = RunningProxy.in(PG.source(), s -> s.withClientTls(ssl));
+             WireClient client = new WireClient(directTls(proxy.port(), null))) {
+            client.send(WireClient.startup("postgres", "postgres"));
+            WireClient.Message error = client.read();
+            assertThat(error.type()).isEqualTo('E');
+            assertThat(error.field('C')).isEqualTo("08P01");
+            assertThat(error.field('M'))
+                    .isEqualTo("received direct SSL connection request without ALPN protocol negotiation extension");
+        }
+    }
+
+    @Test
+    void directTlsWithoutACertificateGetsATlsAlert() throws Exception {
+        try (RunningProxy proxy = RunningProxy.in(PG.source())) {
+            String url = "jdbc:postgresql://localhost:" + proxy.port() + "/postgres?sslNegotiation=direct&sslmode=require";
+            assertThatThrownBy(() -> DriverManager.getConnection(url, "postgres", "").close())
+                    .isInstanceOf(SQLException.class)
+                    .hasStackTraceContaining("handshake_failure");
+            try (WireClient client = new WireClient(proxy.port())) {
+                client.send(new byte[] {0x16, 0x03, 0x01, 0x00, (byte) 0xc8, 0x01}); // the start of a ClientHello
+                assertThat(client.readToEnd()).isEqualTo(DirectTlsDetector.HANDSHAKE_FAILURE_ALERT);
+            }
+            assertThat(proxy.counter("tandem.connection.errors", "reason", "tls_unavailable")).isEqualTo(2.0);
+            assertThat(proxy.counter("tandem.connection.errors", "reason", "protocol_violation")).isZero();
+        }
+    }
+
+    /** A TLS connection begun at once, as PostgreSQL 17's libpq does with sslnegotiation=direct. */
+    private static Socket directTls(int port, String alpn) throws Exception {
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, InsecureTrustManagerFactory.INSTANCE.getTrustManagers(), null);
+        SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", port);
+        if (alpn != null) {
+            SSLParameters parameters = socket.getSSLParameters();
+            parameters.setApplicationProtocols(new String[] {alpn});
+            socket.setSSLParameters(parameters);
+        }
+        socket.startHandshake();
+        return socket;
     }
 
     @Test

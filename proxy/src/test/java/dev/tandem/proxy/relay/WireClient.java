@@ -47,11 +47,21 @@ public final class WireClient implements AutoCloseable {
     private final OutputStream out;
 
     public WireClient(int port) throws IOException {
-        socket = new Socket("127.0.0.1", port);
+        this(new Socket("127.0.0.1", port));
+    }
+
+    /** Talks over an already connected socket, e.g. a TLS one. */
+    public WireClient(Socket socket) throws IOException {
+        this.socket = socket;
         socket.setSoTimeout(15_000);
         socket.setTcpNoDelay(true);
         in = new DataInputStream(socket.getInputStream());
         out = socket.getOutputStream();
+    }
+
+    /** Reads the one-byte answer to an SSLRequest or GSSENCRequest. */
+    public char readByte() throws IOException {
+        return (char) in.readUnsignedByte();
     }
 
     public void send(byte[] bytes) throws IOException {
