@@ -87,6 +87,16 @@ class RelayCommandLineClientsIT {
     }
 
     @Test
+    void aLogicalReplicationConnectionIsRelayed() throws Exception {
+        assumeTrue(onPath("psql"), "psql is not on the PATH (CI installs postgresql-client)");
+        // replication=database starts a walsender on the source; its replication commands travel as simple queries
+        Result r = run(null, "psql", "host=127.0.0.1 port=" + proxy.port() + " user=postgres dbname=" + db
+                + " replication=database", "-At", "-c", "IDENTIFY_SYSTEM");
+        assertThat(r.exit()).as(r.out()).isZero();
+        assertThat(r.out()).matches("(?s)\\d+\\|1\\|[0-9A-F]+/[0-9A-F]+\\|" + db + "\\n");
+    }
+
+    @Test
     void pgbenchInitialisesAndRunsEveryProtocolMode() throws Exception {
         assumeTrue(onPath("pgbench"), "pgbench is not on the PATH (CI installs postgresql)");
         List<String> init = conn("pgbench");

@@ -143,6 +143,32 @@ class RelayTlsIT {
         }
     }
 
+    @Test
+    void gssEncryptionIsDeclinedAndTheClientGoesOnOnTheSameConnection() throws Exception {
+        var ssl = TlsContexts.server(cert, key);
+        try (RunningProxy plain = RunningProxy.in(PG.source());
+             RunningProxy withTls = RunningProxy.in(PG.source(), s -> s.withClientTls(ssl))) {
+            // pgjdbc, like libpq with Kerberos credentials, sends GSSENCRequest first, then SSLRequest after the 'N'
+            try (Connection c = DriverManager.getConnection("jdbc:postgresql://localhost:" + plain.port()
+                    + "/postgres?gssEncMode=prefer&sslmode=disable", "postgres", "")) {
+                assertThat(c.isValid(5)).isTrue();
+            }
+            try (Connection c = DriverManager.getConnection("jdbc:postgresql://localhost:" + withTls.port()
+                    + "/postgres?gssEncMode=prefer&sslmode=verify-full&sslrootcert=" + cert.getAbsolutePath(),
+                    "postgres", "")) {
+                assertThat(c.isValid(5)).isTrue();
+            }
+            try (WireClient client = new WireClient(plain.port())) {
+                client.send(ByteBuffer.allocate(8).putInt(8).putInt(80877104).array());
+                assertThat(client.readByte()).isEqualTo('N');
+                client.send(ByteBuffer.allocate(8).putInt(8).putInt(80877103).array());
+                assertThat(client.readByte()).isEqualTo('N');
+                assertThat(client.login("postgres", "postgres")).last().extracting(WireClient.Message::type)
+                        .isEqualTo('Z');
+            }
+        }
+    }
+
     /** A TLS connection begun at once, as PostgreSQL 17's libpq does with sslnegotiation=direct. */
     private static Socket directTls(int port, String alpn) throws Exception {
         SSLContext context = SSLContext.getInstance("TLS");
