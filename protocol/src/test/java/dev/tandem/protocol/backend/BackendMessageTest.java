@@ -78,8 +78,9 @@ class BackendMessageTest {
                 Arguments.of(new DataRow(Arrays.asList(bytes(ascii("42")), null)),
                         "44 00000010 0002 00000002" + ascii("42") + "ffffffff"),
                 Arguments.of(new NotificationResponse(1234, "ch", "hi"), "41 0000000e 000004d2" + cstr("ch") + cstr("hi")),
-                Arguments.of(new NegotiateProtocolVersion(0, List.of("_pq_.x")),
-                        "76 00000013 00000000 00000001" + cstr("_pq_.x")));
+                // PostgreSQL 17's answer to a 3.2 StartupMessage with option _pq_.x
+                Arguments.of(new NegotiateProtocolVersion(0x00030000, List.of("_pq_.x")),
+                        "76 00000013 00030000 00000001" + cstr("_pq_.x")));
     }
 
     @ParameterizedTest(name = "{0}")
