@@ -87,6 +87,35 @@ class RelayCommandLineClientsIT {
     }
 
     @Test
+    void psqlRequiringTlsFromAProxyWithoutItFailsClearly() throws Exception {
+        assumeTrue(onPath("psql"), "psql is not on the PATH (CI installs postgresql-client)");
+        Result r = run(null, "psql", "host=127.0.0.1 port=" + proxy.port() + " user=postgres dbname=" + db
+                + " sslmode=require", "-c", "SELECT 1");
+        assertThat(r.exit()).isNotZero();
+        assertThat(r.out()).contains("server does not support SSL, but SSL was required");
+    }
+
+    @Test
+    void psqlCancelsARunningQueryOnSigint() throws Exception {
+        assumeTrue(onPath("psql"), "psql is not on the PATH (CI installs postgresql-client)");
+        Process p = new ProcessBuilder("psql", "-h", "127.0.0.1", "-p", String.valueOf(proxy.port()), "-U", "postgres",
+                "-d", db, "-c", "SELECT pg_sleep(60) /* cancel me */").redirectErrorStream(true).start();
+        String running = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%/* cancel me */' AND state = 'active'"
+                + " AND pid <> pg_backend_pid()";
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!PG.source().queryValue(db, running).equals("1")) {
+            assertThat(p.isAlive() && System.nanoTime() < deadline).as("psql's query reaches the source").isTrue();
+            Thread.sleep(50);
+        }
+        // what Ctrl-C does: psql sends a CancelRequest on a new connection
+        assertThat(new ProcessBuilder("kill", "-INT", String.valueOf(p.pid())).start().waitFor()).isZero();
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(out).contains("canceling statement due to user request");
+        assertThat(p.exitValue()).isNotZero();
+    }
+
+    @Test
     void aLogicalReplicationConnectionIsRelayed() throws Exception {
         assumeTrue(onPath("psql"), "psql is not on the PATH (CI installs postgresql-client)");
         // replication=database starts a walsender on the source; its replication commands travel as simple queries
