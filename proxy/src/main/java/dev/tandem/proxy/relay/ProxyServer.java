@@ -163,5 +163,6 @@ public final class ProxyServer implements AutoCloseable {
             clients.newCloseFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        cancels.close();
     }
 }
