@@ -68,11 +68,23 @@ public final class BackfillSchema {
     private BackfillSchema() {
     }
 
-    /** Creates the shared and the backfill tables if missing. */
+    /**
+     * Creates the shared and the backfill tables if missing. The index is created only when missing: even with
+     * {@code IF NOT EXISTS}, {@code CREATE INDEX} first takes a SHARE lock on the task table, which waits for every task
+     * a copy is running (on any machine) and meanwhile stops every copy from claiming the next.
+     */
     public static void create(Connection target) throws SQLException {
         try (Statement s = target.createStatement()) {
             s.execute(TandemSchema.ddl());
-            s.execute(String.join(";\n", CREATE_PLAN, ADD_PLAN_TIME_ZONE, CREATE_TASK, CREATE_TASK_INDEX, CREATE_PAUSED_JOB));
+            s.execute(String.join(";\n", CREATE_PLAN, ADD_PLAN_TIME_ZONE, CREATE_TASK, CREATE_PAUSED_JOB));
+            boolean indexed;
+            try (var rs = s.executeQuery("SELECT to_regclass('tandem.backfill_task_state') IS NOT NULL")) {
+                rs.next();
+                indexed = rs.getBoolean(1);
+            }
+            if (!indexed) {
+                s.execute(CREATE_TASK_INDEX);
+            }
         }
     }
 
