@@ -33,9 +33,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * pending task ({@code FOR UPDATE SKIP LOCKED}) and copying it in one target transaction (delete range, stream rows,
  * mark done, commit), until no task is left or a stop is requested.
  *
- * <p>One wait serves every task of the run: a range ends at or before {@code now() - --max-lateness} of the moment it
- * was staged or queued for repair, so each of its rows was committed before then, and therefore before the run
- * started; once every mirror applied what was committed before the run started, none still holds a row of any range.
+ * <p>One wait serves every task that was queued before it: a range ends at or before {@code now() - --max-lateness} of
+ * the moment it was staged or queued for repair, so each of its rows was committed before then, and therefore before
+ * the wait started; once every mirror applied what was committed before the wait started, none still holds a row of
+ * any such range. Tasks queued while the run goes on ({@code stage --replace}, {@code repair}'s ledger ranges) may
+ * cover rows committed after that wait, so the run claims them only after waiting again ({@link Horizon}).
  * A failed task is rolled back (its target range unchanged) and recorded FAILED; the next run retries it.
  */
 public final class CopyRun {
@@ -69,15 +71,18 @@ public final class CopyRun {
     public Summary run() throws SQLException {
         Timestamp runStartedAt;
         long total;
+        long newest;
         try (Connection t = target.connection()) {
             if (!BackfillSchema.exists(t)) {
                 throw new BackfillException("no plan on the target: run 'stage' first");
             }
             try (Statement s = t.createStatement(); ResultSet rs = s.executeQuery("SELECT clock_timestamp(), "
-                    + "count(*) FILTER (WHERE state IN ('pending', 'failed')) FROM tandem.backfill_task")) {
+                    + "count(*) FILTER (WHERE state IN ('pending', 'failed')), "
+                    + "coalesce(max(id) FILTER (WHERE state IN ('pending', 'failed')), 0) FROM tandem.backfill_task")) {
                 rs.next();
                 runStartedAt = rs.getTimestamp(1);
                 total = rs.getLong(2);
+                newest = rs.getLong(3);
             }
         }
         if (total > 0) {
@@ -85,6 +90,7 @@ public final class CopyRun {
                 MirrorCatchUp.await(t, mirrorWait);
             }
         }
+        Horizon horizon = new Horizon(newest);
         progress.started(total);
         long started = System.nanoTime();
         AtomicLong done = new AtomicLong();
@@ -100,7 +106,7 @@ public final class CopyRun {
             for (int i = 0; i < parallelism; i++) {
                 String worker = process + "/" + i;
                 futures.add(workers.submit(() -> {
-                    work(copier, worker, runStartedAt, done, failed, rows, bytes);
+                    work(copier, worker, runStartedAt, horizon, done, failed, rows, bytes);
                     return null;
                 }));
             }
@@ -129,16 +135,20 @@ public final class CopyRun {
         return new Summary(done.get(), failed.get(), rows.get(), bytes.get(), (System.nanoTime() - started) / 1e9);
     }
 
-    private void work(RangeCopier copier, String worker, Timestamp runStartedAt, AtomicLong done, AtomicLong failed,
-                      AtomicLong rows, AtomicLong bytes) throws SQLException {
+    private void work(RangeCopier copier, String worker, Timestamp runStartedAt, Horizon horizon, AtomicLong done,
+                      AtomicLong failed, AtomicLong rows, AtomicLong bytes) throws SQLException {
         while (!stopRequested.get()) {
             Task task;
             try (Connection t = target.connection()) {
                 t.setAutoCommit(false);
-                Optional<Task> claimed = TaskStore.claim(t, runStartedAt, worker, List.copyOf(attempted));
+                long seen = horizon.get();
+                Optional<Task> claimed = TaskStore.claim(t, runStartedAt, seen, worker, List.copyOf(attempted));
                 if (claimed.isEmpty()) {
                     t.rollback();
                     t.setAutoCommit(true);
+                    if (horizon.advance(t, seen)) {
+                        continue;
+                    }
                     return;
                 }
                 task = claimed.get();
@@ -161,6 +171,40 @@ public final class CopyRun {
                     progress.taskFailed();
                 }
             }
+        }
+    }
+
+    /**
+     * The newest task id the run may claim: the newest open task when the mirrors were last waited for. Ids grow with
+     * each insert, so a task queued later has a higher id and waits for the next wait.
+     */
+    private final class Horizon {
+
+        private long id;
+
+        Horizon(long id) {
+            this.id = id;
+        }
+
+        synchronized long get() {
+            return id;
+        }
+
+        /**
+         * Raises the horizon to the tasks queued since {@code seen}, after waiting for the mirrors again; false when
+         * there are none (or a stop was requested), so the worker is done.
+         */
+        synchronized boolean advance(Connection target, long seen) throws SQLException {
+            if (id != seen) {
+                return true;
+            }
+            long newest = TaskStore.newestOpen(target);
+            if (newest <= id || stopRequested.get()) {
+                return false;
+            }
+            MirrorCatchUp.await(target, mirrorWait);
+            id = newest;
+            return true;
         }
     }
 

@@ -54,14 +54,15 @@ public final class TaskStore {
      * Claims the next copyable task in the caller's open transaction: the row lock ({@code FOR UPDATE SKIP LOCKED}) is
      * the claim, held until the task's transaction ends, so concurrent workers and processes never copy the same task.
      * A run tries each task once: FAILED tasks only if they failed before the run started, and never one of
-     * {@code attempted} (a task whose connection died is still PENDING but must not be retried at once by this run).
+     * {@code attempted} (a task whose connection died is still PENDING but must not be retried at once by this run),
+     * and none with an id above {@code horizon}: those were queued after the run waited for the mirrors.
      */
-    public static Optional<Task> claim(Connection target, Timestamp runStartedAt, String worker,
+    public static Optional<Task> claim(Connection target, Timestamp runStartedAt, long horizon, String worker,
                                        Collection<Long> attempted) throws SQLException {
         Set<Long> skipped = new HashSet<>(attempted);
         boolean deferred = false;
         while (true) {
-            Optional<Task> candidate = lockNext(target, runStartedAt, skipped);
+            Optional<Task> candidate = lockNext(target, runStartedAt, horizon, skipped);
             if (candidate.isEmpty()) {
                 if (!deferred) {
                     return Optional.empty();
@@ -90,13 +91,14 @@ public final class TaskStore {
         }
     }
 
-    private static Optional<Task> lockNext(Connection target, Timestamp runStartedAt, Collection<Long> skipped)
-            throws SQLException {
+    private static Optional<Task> lockNext(Connection target, Timestamp runStartedAt, long horizon,
+                                           Collection<Long> skipped) throws SQLException {
         try (PreparedStatement ps = target.prepareStatement("SELECT " + COLUMNS + " FROM tandem.backfill_task "
-                + "WHERE (state = 'pending' OR (state = 'failed' AND failed_at < ?)) AND id <> ALL (?) "
+                + "WHERE (state = 'pending' OR (state = 'failed' AND failed_at < ?)) AND id <= ? AND id <> ALL (?) "
                 + "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED")) {
             ps.setTimestamp(1, runStartedAt);
-            ps.setArray(2, target.createArrayOf("bigint", skipped.toArray()));
+            ps.setLong(2, horizon);
+            ps.setArray(3, target.createArrayOf("bigint", skipped.toArray()));
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? Optional.of(read(rs)) : Optional.empty();
             }
@@ -132,6 +134,16 @@ public final class TaskStore {
             }
         }
         return locked == open;
+    }
+
+    /** The highest id of a task a copy could claim now (pending or failed), 0 when there is none. */
+    public static long newestOpen(Connection target) throws SQLException {
+        try (PreparedStatement ps = target.prepareStatement("SELECT coalesce(max(id), 0) FROM tandem.backfill_task "
+                + "WHERE state IN ('pending', 'failed')");
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 
     private static void sleep() throws SQLException {

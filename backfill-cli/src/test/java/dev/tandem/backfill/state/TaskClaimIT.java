@@ -23,7 +23,7 @@ class TaskClaimIT {
 
     private static long claim(Connection c) throws Exception {
         Timestamp now = new Timestamp(System.currentTimeMillis());
-        return TaskStore.claim(c, now, "worker", List.of()).map(Task::id).orElse(-1L);
+        return TaskStore.claim(c, now, Long.MAX_VALUE, "worker", List.of()).map(Task::id).orElse(-1L);
     }
 
     @Test
