@@ -66,8 +66,13 @@ public final class CopyCommand extends BackfillCommand {
                     root == null ? new java.util.concurrent.atomic.AtomicBoolean() : root.stopRequested(),
                     Duration.ofNanos(mirrorWait.micros() * 1000));
             try (Connection t = target.connection()) {
-                if (TaskStore.count(t, TaskState.PENDING) == 0) {
+                // a failed task is copied again by the next run, which the jobs must not disturb either
+                long open = TaskStore.count(t, TaskState.PENDING) + TaskStore.count(t, TaskState.FAILED);
+                if (open == 0) {
                     JobPauser.restore(t, out());
+                } else if (JobPauser.pausedCount(t) > 0) {
+                    out().println("paused jobs stay paused while " + open + " tasks are pending or failed: the copy"
+                            + " that finishes the last of them, or 'clean', restores them");
                 }
             }
             return summary.failed() == 0 ? ExitCodes.OK : ExitCodes.FAILURE;

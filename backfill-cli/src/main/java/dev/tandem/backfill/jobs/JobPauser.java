@@ -51,6 +51,15 @@ public final class JobPauser {
         return paused;
     }
 
+    /** How many jobs {@code tandem.paused_job} holds. */
+    public static long pausedCount(Connection target) throws SQLException {
+        try (Statement s = target.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM tandem.paused_job")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
     /** Re-enables every job in {@code tandem.paused_job} and forgets it; returns how many. */
     public static int restore(Connection target, PrintWriter out) throws SQLException {
         List<Integer> jobs = new ArrayList<>();

@@ -82,6 +82,30 @@ class TimescaleJobsIT {
     }
 
     @Test
+    void jobsStayPausedWhileATaskHasFailedAndTheCopyThatFinishesItRestoresThem() throws Exception {
+        String db = database("failedtask", TimescaleStandIn.JobsView.CONTINUOUS_AGGREGATE);
+        TimescaleStandIn.job(PG.target(), db, 1000, "policy_compression", 1);
+        PG.source().execute(db, "CREATE TABLE m (t timestamptz NOT NULL, v int);"
+                + " INSERT INTO m VALUES ('2026-01-02 00:00:00+00', 1), ('2026-01-03 00:00:00+00', -1)");
+        PG.target().execute(db, "ALTER TABLE m ADD CONSTRAINT positive CHECK (v >= 0)");
+
+        Cli.Run failed = Cli.both("copy", PG.source(), PG.target(), db, "--pause-jobs");
+        assertThat(failed.exitCode()).as(failed.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(failed.out()).contains("paused job 1000", "paused jobs stay paused while 1 tasks are pending or failed");
+        assertThat(scheduled(db)).isEqualTo("[[1000, f]]");
+        assertThat(Cli.targetOnly("status", PG.target(), db).out()).contains("failed task 1 public.m")
+                .contains("paused job 1000 (policy_compression on public.m)");
+
+        PG.target().execute(db, "ALTER TABLE m DROP CONSTRAINT positive");
+        Cli.Run retried = Cli.both("copy", PG.source(), PG.target(), db);
+        assertThat(retried.exitCode()).as(retried.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(retried.out()).contains("restored job 1000");
+        assertThat(scheduled(db)).isEqualTo("[[1000, t]]");
+        assertThat(PG.target().queryValue(db, "SELECT attempts || ' ' || state FROM tandem.backfill_task"))
+                .isEqualTo("2 done");
+    }
+
+    @Test
     void everyLevelOfContinuousAggregatesIsRefreshedAfterTheOneItReadsFromEvenWhenTheRangeIsShorterThanABucket()
             throws Exception {
         String db = database("refresh", TimescaleStandIn.JobsView.CONTINUOUS_AGGREGATE);
