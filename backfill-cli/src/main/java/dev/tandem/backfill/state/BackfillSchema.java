@@ -49,7 +49,7 @@ public final class BackfillSchema {
 
     /** The zone timestamp and date columns are read in ({@code stage --time-zone}); repair needs it too. */
     static final String ADD_PLAN_TIME_ZONE =
-            "ALTER TABLE tandem.backfill_plan ADD COLUMN IF NOT EXISTS time_zone text NOT NULL DEFAULT 'UTC'";
+            TandemSchema.addColumnIfMissing("backfill_plan", "time_zone", "text NOT NULL DEFAULT 'UTC'");
 
     static final String CREATE_TASK_INDEX =
             "CREATE INDEX IF NOT EXISTS backfill_task_state ON tandem.backfill_task (state, id)";

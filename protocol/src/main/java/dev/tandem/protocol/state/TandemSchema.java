@@ -65,15 +65,13 @@ public final class TandemSchema {
             )""";
 
     /** {@code caught_up_to} came after the first release; tables made before it get the column here. */
-    public static final String ADD_CAUGHT_UP_TO =
-            "ALTER TABLE tandem.mirror_progress ADD COLUMN IF NOT EXISTS caught_up_to timestamptz";
+    public static final String ADD_CAUGHT_UP_TO = addColumnIfMissing("mirror_progress", "caught_up_to", "timestamptz");
 
     /**
      * The spool epoch of the last applied record, beside its position: positions alone repeat after a spool lost its
      * tail or was replaced (the proxy's {@code SpoolEpochs}). Null in rows written before it existed.
      */
-    public static final String ADD_SPOOL_EPOCH =
-            "ALTER TABLE tandem.mirror_progress ADD COLUMN IF NOT EXISTS spool_epoch bigint";
+    public static final String ADD_SPOOL_EPOCH = addColumnIfMissing("mirror_progress", "spool_epoch", "bigint");
 
     private TandemSchema() {
     }
@@ -82,5 +80,17 @@ public final class TandemSchema {
     public static String ddl() {
         return String.join(";\n", CREATE_SCHEMA, CREATE_DUAL_WRITE, CREATE_DIVERGENCE, CREATE_MIRROR_PROGRESS,
                 ADD_CAUGHT_UP_TO, ADD_SPOOL_EPOCH);
+    }
+
+    /**
+     * Adds a column to a table of schema {@code tandem} unless it is there. {@code ALTER TABLE ... ADD COLUMN IF NOT
+     * EXISTS} alone would take the table's ACCESS EXCLUSIVE lock even then: every start of a tool would wait for any
+     * open transaction that read the table (a copy task) and, queued, stop every proxy's progress write behind it.
+     * Names are constants of this class, never input.
+     */
+    public static String addColumnIfMissing(String table, String column, String type) {
+        return "DO $tandem$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'tandem." + table
+                + "'::regclass AND attname = '" + column + "' AND NOT attisdropped) THEN ALTER TABLE tandem." + table
+                + " ADD COLUMN IF NOT EXISTS " + column + " " + type + "; END IF; END $tandem$";
     }
 }

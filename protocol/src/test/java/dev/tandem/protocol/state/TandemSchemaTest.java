@@ -11,6 +11,7 @@ class TandemSchemaTest {
     void everyStatementIsIdempotent() {
         String[] statements = TandemSchema.ddl().split(";\n");
         assertThat(statements).hasSize(6);
+        assertThat(TandemSchema.ADD_SPOOL_EPOCH).startsWith("DO $tandem$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_attribute");
         assertThat(Arrays.stream(statements)).allMatch(s -> s.contains(" IF NOT EXISTS "));
     }
 

@@ -1,0 +1,42 @@
+package dev.tandem.protocol.state;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.testing.PostgresPairExtension;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The shared DDL on a real server: what it creates, and that running it again locks nobody out. */
+class TandemSchemaIT {
+
+    @RegisterExtension
+    static final PostgresPairExtension PG = PostgresPairExtension.embedded();
+
+    @Test
+    void runningItAgainDoesNotWaitForATransactionThatReadTheTables() throws Exception {
+        String db = PG.pair().freshDatabase("schema");
+        PG.target().execute(db, "CREATE SCHEMA tandem; CREATE TABLE tandem.mirror_progress (instance_id text PRIMARY KEY,"
+                + " sequence bigint NOT NULL, next_segment bigint NOT NULL, next_offset bigint NOT NULL,"
+                + " applied_at timestamptz NOT NULL)");
+        PG.target().execute(db, TandemSchema.ddl());
+        assertThat(PG.target().queryValue(db, "SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute"
+                + " WHERE attrelid = 'tandem.mirror_progress'::regclass AND attnum > 0"))
+                .isEqualTo("instance_id,sequence,next_segment,next_offset,applied_at,caught_up_to,spool_epoch");
+
+        try (Connection reader = PG.target().connect(db); Connection tool = PG.target().connect(db)) {
+            // a backfill task's transaction read the progress table and is still open
+            reader.setAutoCommit(false);
+            try (Statement s = reader.createStatement(); ResultSet rs = s.executeQuery("SELECT * FROM tandem.mirror_progress")) {
+                rs.next();
+            }
+            try (Statement s = tool.createStatement()) {
+                s.execute("SET lock_timeout = '2s'");
+                s.execute(TandemSchema.ddl());
+            }
+            reader.rollback();
+        }
+    }
+}
