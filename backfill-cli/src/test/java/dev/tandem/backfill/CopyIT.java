@@ -192,4 +192,25 @@ class CopyIT {
             assertThat(rs.getInt(2)).isEqualTo(96);
         }
     }
+
+    @Test
+    void aTaskHeldByAnotherSessionIsLeftPendingAndSaidSo() throws Exception {
+        String db = PG.pair().freshDatabase("held");
+        Fixtures.metrics(PG.pair(), db, "metrics");
+        Fixtures.stage(PG.pair(), db, "--table", "metrics:t");
+        // what a copy process that died unnoticed (or one still at work elsewhere) leaves: its task's row locked
+        try (java.sql.Connection holder = PG.target().connect(db)) {
+            holder.setAutoCommit(false);
+            holder.createStatement().execute("SELECT 1 FROM tandem.backfill_task WHERE id = (SELECT min(id)"
+                    + " FROM tandem.backfill_task) FOR UPDATE");
+            Cli.Run first = ok(Cli.both("copy", PG.source(), PG.target(), db));
+            assertThat(first.out()).contains("copied 3 tasks")
+                    .contains("1 tasks are still pending, held by another copy run or by a connection the target"
+                            + " still thinks is open");
+            holder.rollback();
+        }
+        Cli.Run second = ok(Cli.both("copy", PG.source(), PG.target(), db));
+        assertThat(second.out()).contains("copied 1 tasks").doesNotContain("still pending");
+        Fixtures.assertCopied(PG.pair(), db, "metrics");
+    }
 }

@@ -7,7 +7,10 @@ import dev.tandem.backfill.progress.MetricsServer;
 import dev.tandem.backfill.progress.ProgressListener;
 import dev.tandem.backfill.progress.Throughput;
 import java.io.PrintWriter;
+import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -41,7 +44,23 @@ public final class CopyExecution {
                 summary.failed() == 0 ? "" : "; " + summary.failed() + " tasks FAILED (run copy again to retry them)"));
         if (stopRequested.get()) {
             out.println("stopped on request: the remaining tasks are pending; run copy again to continue");
+        } else {
+            long held = pendingTasks(target);
+            if (held > 0) {
+                // claimed by a transaction this run could not lock: another copy still at work, or a session of a
+                // process that died and that the target has not noticed yet
+                out.println(held + " tasks are still pending, held by another copy run or by a connection the target"
+                        + " still thinks is open (status shows them): run copy again once they are released");
+            }
         }
         return summary;
+    }
+
+    private static long pendingTasks(Database target) throws SQLException {
+        try (Connection t = target.connection(); Statement s = t.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM tandem.backfill_task WHERE state = 'pending'")) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 }
