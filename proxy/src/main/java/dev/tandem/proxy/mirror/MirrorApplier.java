@@ -765,11 +765,14 @@ public final class MirrorApplier implements AutoCloseable {
                 : LedgerRange.of(session, table, member.tx().statements(),
                         searchPath(session, statement.searchPath() != null ? statement.searchPath()
                                 : member.tx().searchPath()), settings.timeColumns());
+        // the server's message quotes the values it refused ("invalid input syntax for type integer: \"...\"", a
+        // trigger's RAISE), so redaction hides it with the statement; the SQLSTATE still says what went wrong
+        String storedMessage = sqlState != null && settings.redactSql() ? REDACTED : message;
         Pipeline<Object> pipeline = new Pipeline<>(ByteBufAllocator.DEFAULT);
         try {
             pipeline.execute(Bookkeeping.BEGIN, "BEGIN");
             pipeline.execute(Bookkeeping.LEDGER, MirrorSchema.LEDGER, settings.instanceId(), session.database(),
-                    Long.toString(member.tx().sessionId()), table.schema(), table.name(), sqlState, message,
+                    Long.toString(member.tx().sessionId()), table.schema(), table.name(), sqlState, storedMessage,
                     statement == null ? null : settings.redactSql() ? REDACTED : statement.sql(),
                     range.map(LedgerRange.Range::timeColumn).orElse(null),
                     range.map(LedgerRange.Range::start).orElse(null), range.map(LedgerRange.Range::end).orElse(null));

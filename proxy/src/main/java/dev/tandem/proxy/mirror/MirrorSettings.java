@@ -14,7 +14,8 @@ import java.util.Objects;
  * What the {@link MirrorApplier} needs from the configuration.
  *
  * @param instanceId            keys this proxy's row in {@code tandem.mirror_progress} and its ledger entries
- * @param redactSql             store {@code <redacted>} instead of statement text in the ledger
+ * @param redactSql             store {@code <redacted>} instead of the statement and of the target's error message
+ *                              (it quotes refused values) in the ledger
  * @param markDualWriteStart    {@code mirror.mark-dual-write-start}: set a database's dual-write mark at its first
  *                              mirrored commit when no mark is set yet
  * @param maxGroupTransactions  most source transactions applied together in one target transaction
