@@ -18,7 +18,6 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.Future;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -87,6 +86,7 @@ public final class MirrorApplier implements AutoCloseable {
     private static final Duration POLL = Duration.ofMillis(200);
     private static final Duration MARKS_SAVE_INTERVAL = Duration.ofSeconds(10);
     private static final String REDACTED = "<redacted>";
+    private static final String QUARANTINE = "quarantine";
     private static final int[] NO_TYPES = new int[0];
     private static final long LINGER_STEP_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     /**
@@ -389,11 +389,10 @@ public final class MirrorApplier implements AutoCloseable {
      */
     private void quarantine(SpoolRecord record, IllegalArgumentException why) {
         metrics.undecodable();
-        Path folder = spool.settings().dir().resolve("quarantine");
-        Path file = folder.resolve(record.sequence() + ".record");
+        String name = record.sequence() + ".record";
+        Path file = spool.settings().dir().resolve(QUARANTINE).resolve(name);
         try {
-            Files.createDirectories(folder);
-            Files.write(file, record.payload());
+            spool.setAside(QUARANTINE, name, record.payload());
             LOG.error("spool record {} at {} cannot be read by this version ({}); it is set aside in {} and the mirror"
                     + " moves on: its transaction is not on the target", record.sequence(), record.position(),
                     why.getMessage(), file);

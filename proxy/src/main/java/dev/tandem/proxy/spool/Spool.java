@@ -3,6 +3,7 @@ package dev.tandem.proxy.spool;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -141,6 +142,11 @@ public final class Spool implements AutoCloseable {
      */
     public void replaceNote(String name, byte[] content) throws IOException {
         directory.replaceFile(name, content, false);
+    }
+
+    /** Keeps {@code content} as {@code folder/name} in the spool directory, private like the segments. */
+    public Path setAside(String folder, String name, byte[] content) throws IOException {
+        return directory.setAside(folder, name, content);
     }
 
     /** The content of a file written by {@link #replaceNote}, or empty when there is none. */

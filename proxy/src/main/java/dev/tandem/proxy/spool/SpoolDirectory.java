@@ -58,6 +58,7 @@ final class SpoolDirectory implements AutoCloseable {
                         + " application data", absolute, PosixFilePermissions.toString(actual));
                 Files.setPosixFilePermissions(absolute, DIR_PERMISSIONS);
             }
+            tightenEntries(absolute);
         } else {
             Files.createDirectories(absolute);
         }
@@ -148,6 +149,56 @@ final class SpoolDirectory implements AutoCloseable {
         Files.move(temporary, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         if (durable) {
             forceDirectory();
+        }
+    }
+
+    /**
+     * Writes {@code content} as {@code name} in the sub-directory {@code folder}, both as private as the segments: a
+     * record set aside is application data too.
+     */
+    Path setAside(String folder, String name, byte[] content) throws IOException {
+        Path sub = dir.resolve(folder);
+        if (posix) {
+            Files.createDirectories(sub, PosixFilePermissions.asFileAttribute(DIR_PERMISSIONS));
+        } else {
+            Files.createDirectories(sub);
+        }
+        Path file = sub.resolve(name);
+        try (FileChannel channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE,
+                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE), fileAttributes(posix))) {
+            ByteBuffer buffer = ByteBuffer.wrap(content);
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+        }
+        return file;
+    }
+
+    /**
+     * Permissions given at creation protect only new files: ones copied or restored into the directory, or written
+     * by an older version, keep whatever they had, so every entry (and those of its sub-directories) is tightened.
+     */
+    private static void tightenEntries(Path directory) throws IOException {
+        List<Path> loosened = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(directory)) {
+            for (Path entry : entries) {
+                if (Files.isSymbolicLink(entry)) {
+                    continue;
+                }
+                boolean isDirectory = Files.isDirectory(entry);
+                Set<PosixFilePermission> wanted = isDirectory ? DIR_PERMISSIONS : FILE_PERMISSIONS;
+                if (!Files.getPosixFilePermissions(entry).equals(wanted)) {
+                    Files.setPosixFilePermissions(entry, wanted);
+                    loosened.add(entry.getFileName());
+                }
+                if (isDirectory) {
+                    tightenEntries(entry);
+                }
+            }
+        }
+        if (!loosened.isEmpty()) {
+            LOG.warn("spool directory {}: set {} to owner-only permissions because the spool holds application data",
+                    directory, loosened);
         }
     }
 

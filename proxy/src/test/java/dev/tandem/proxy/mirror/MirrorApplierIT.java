@@ -20,6 +20,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -491,6 +492,8 @@ class MirrorApplierIT {
             assertThat(f.counter("tandem.mirror.undecodable.records")).isEqualTo(1);
         }
         assertThat(Files.readAllBytes(spoolDir.resolve("quarantine").resolve("1.record"))).isEqualTo(unreadable);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(spoolDir.resolve("quarantine")
+                .resolve("1.record")))).isEqualTo("rw-------");
         assertThat(PG.target().query(db, "SELECT id, v FROM m")).containsExactly(List.of("1", "after"));
     }
 

@@ -7,12 +7,15 @@ import static dev.tandem.proxy.spool.SpoolTestSupport.smallSegments;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -122,6 +125,37 @@ class SpoolTest {
         try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.NEVER))) {
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir))).isEqualTo("rwx------");
         }
+    }
+
+    @Test
+    void tightensFilesThatOthersCouldRead() throws Exception {
+        Set<PosixFilePermission> open = PosixFilePermissions.fromString("rw-r--r--");
+        Path dir = Files.createDirectory(tmp.resolve("restored"));
+        Files.setPosixFilePermissions(Files.writeString(dir.resolve("applied.json"), "{}"), open);
+        Path quarantine = Files.createDirectory(dir.resolve("quarantine"));
+        Files.setPosixFilePermissions(Files.write(quarantine.resolve("7.record"), new byte[] {1}), open);
+        Files.setPosixFilePermissions(quarantine, PosixFilePermissions.fromString("rwxr-xr-x"));
+
+        try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.NEVER))) {
+            assertThat(permissions(dir.resolve("applied.json"))).isEqualTo("rw-------");
+            assertThat(permissions(quarantine)).isEqualTo("rwx------");
+            assertThat(permissions(quarantine.resolve("7.record"))).isEqualTo("rw-------");
+        }
+    }
+
+    @Test
+    void aRecordSetAsideIsOwnerOnly() throws Exception {
+        try (Spool spool = Spool.open(smallSegments(tmp, FsyncPolicy.NEVER))) {
+            Path file = spool.setAside("quarantine", "3.record", new byte[] {9, 1});
+            assertThat(file).isEqualTo(tmp.toAbsolutePath().resolve("quarantine").resolve("3.record"));
+            assertThat(Files.readAllBytes(file)).containsExactly(9, 1);
+            assertThat(permissions(file.getParent())).isEqualTo("rwx------");
+            assertThat(permissions(file)).isEqualTo("rw-------");
+        }
+    }
+
+    private static String permissions(Path path) throws IOException {
+        return PosixFilePermissions.toString(Files.getPosixFilePermissions(path));
     }
 
     @Test
