@@ -1,5 +1,6 @@
 package dev.tandem.backfill;
 
+import dev.tandem.backfill.connect.CredentialFlags;
 import dev.tandem.backfill.copy.CopyCommand;
 import dev.tandem.backfill.jobs.RefreshCaggsCommand;
 import dev.tandem.backfill.plan.StageCommand;
@@ -48,9 +49,14 @@ public final class TandemBackfill implements Runnable {
         CommandLine.usage(this, System.out);
     }
 
+    /** The command as {@link #main} runs it. */
+    public static CommandLine commandLine(TandemBackfill app) {
+        return CredentialFlags.refusedIn(new CommandLine(app));
+    }
+
     public static void main(String[] args) {
         TandemBackfill app = new TandemBackfill();
         Interrupts.install(app.stopRequested());
-        System.exit(new CommandLine(app).execute(args));
+        System.exit(commandLine(app).execute(args));
     }
 }

@@ -29,7 +29,7 @@ public final class Cli {
     public static Run run(Map<String, String> environment, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cli = new CommandLine(new TandemBackfill(environment));
+        CommandLine cli = TandemBackfill.commandLine(new TandemBackfill(environment));
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
         int code = cli.execute(args);

@@ -2,6 +2,8 @@ package dev.tandem.backfill;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Bad flags are usage errors: exit code 2 and a message saying what is wrong, before any connection is made. */
@@ -51,6 +53,19 @@ class CliUsageTest {
         Cli.Run run = Cli.run("status", "--target", "mysql://admin:s3cret@host/db");
         assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
         assertThat(run.err()).contains("--target").contains("neither a JDBC URL").doesNotContain("s3cret");
+    }
+
+    @Test
+    void aPasswordFlagIsRefusedWithoutRepeatingThePassword() {
+        for (String[] flag : List.of(new String[] {"--target-password", "hunter2"},
+                new String[] {"--source-password=hunter2"}, new String[] {"--password", "hunter2"})) {
+            List<String> args = new ArrayList<>(List.of("status", "--target", "postgres://u@h/db"));
+            args.addAll(List.of(flag));
+            Cli.Run run = Cli.run(args.toArray(String[]::new));
+            assertThat(run.exitCode()).as(run.toString()).isEqualTo(ExitCodes.USAGE);
+            assertThat(run.err()).as(run.toString()).contains(flag[0].split("=")[0])
+                    .contains("-password-env NAME").contains("PGPASSWORD").doesNotContain("hunter2");
+        }
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.tandem.proxy;
 
 import dev.tandem.proxy.config.ConfigException;
+import dev.tandem.proxy.config.CredentialFlags;
 import dev.tandem.proxy.config.ProxyConfig;
 import dev.tandem.proxy.config.ProxyOptions;
 import dev.tandem.proxy.demo.DemoCommand;
@@ -67,11 +68,16 @@ public final class TandemProxy implements Callable<Integer> {
         return 0;
     }
 
+    /** The command as {@link #main} runs it. */
+    static CommandLine commandLine() {
+        return CredentialFlags.refusedIn(new CommandLine(new TandemProxy()));
+    }
+
     public static void main(String[] args) {
         if (System.getProperty("io.netty.leakDetection.level") == null) {
             // Sampling leak detection costs on every relayed buffer; the tests run with paranoid detection instead.
             ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
         }
-        System.exit(new CommandLine(new TandemProxy()).execute(args));
+        System.exit(commandLine().execute(args));
     }
 }

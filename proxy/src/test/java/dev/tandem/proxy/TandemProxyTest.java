@@ -10,6 +10,9 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -21,6 +24,25 @@ class TandemProxyTest {
 
     @TempDir
     Path spool;
+
+    @Test
+    @Timeout(value = 30, unit = TimeUnit.SECONDS) // a proxy that starts anyway would wait for a stop signal
+    void aPasswordFlagIsRefusedWithoutRepeatingThePassword() {
+        Map<List<String>, String> cases = Map.of(
+                List.of("--target-password", "hunter2"), "TANDEM_TARGET_PASSWORD",
+                List.of("--source-password=hunter2"), "TANDEM_SOURCE_PASSWORD",
+                List.of("--admin-token", "hunter2"), "TANDEM_ADMIN_TOKEN",
+                List.of("--password", "hunter2"), "TANDEM_TARGET_PASSWORD");
+        cases.forEach((flag, variable) -> {
+            StringWriter err = new StringWriter();
+            List<String> args = new ArrayList<>(List.of("--listen", "127.0.0.1:0", "--source", "127.0.0.1:1"));
+            args.addAll(flag);
+            int code = TandemProxy.commandLine().setErr(new PrintWriter(err, true)).execute(args.toArray(String[]::new));
+            assertThat(code).as(err.toString()).isEqualTo(2);
+            assertThat(err.toString()).contains(flag.get(0).split("=")[0]).contains(variable)
+                    .doesNotContain("hunter2");
+        });
+    }
 
     @Test
     @Timeout(value = 30, unit = TimeUnit.SECONDS) // a proxy that starts anyway would wait for a stop signal
