@@ -69,6 +69,13 @@ class CliUsageTest {
     }
 
     @Test
+    void aJdbcUrlThePoolCannotUseIsReportedWithoutItsPassword() {
+        Cli.Run run = Cli.run("status", "--target", "jdbc:postgresql://127.0.0.1:notaport/db?user=u&password=hunter2");
+        assertThat(run.exitCode()).as(run.toString()).isNotZero();
+        assertThat(run.out() + run.err()).as(run.toString()).doesNotContain("hunter2");
+    }
+
+    @Test
     void missingPasswordVariableIsAUsageError() {
         Cli.Run run = run("verify", "--source-password-env", "TANDEM_TEST_UNSET_VARIABLE");
         assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
