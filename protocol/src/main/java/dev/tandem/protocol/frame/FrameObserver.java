@@ -24,6 +24,15 @@ public interface FrameObserver {
     }
 
     /**
+     * Called before the scanner starts holding back a frame {@link #needsWholeFrame} asked for, with its protocol
+     * length: the bytes held cost memory until the frame is complete, frames streamed through cost none.
+     *
+     * @throws ProtocolViolationException to refuse holding that much
+     */
+    default void beforeHolding(byte type, int length) {
+    }
+
+    /**
      * A complete frame: type byte, length and body, readable from its reader index.
      *
      * @param frame borrowed: valid only during the call and not to be released; {@code retainedSlice()} or copy it

@@ -136,6 +136,7 @@ public final class FrameScanner {
             long total = 1L + length;
             if (observer.needsWholeFrame(type)) {
                 if (buf.readableBytes() < total) {
+                    observer.beforeHolding(type, length);
                     return;
                 }
                 ByteBuf frame = buf.slice(at, (int) total);

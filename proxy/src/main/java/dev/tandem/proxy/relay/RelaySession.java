@@ -25,6 +25,10 @@ import org.slf4j.LoggerFactory;
  */
 final class RelaySession {
 
+    /** PostgreSQL's limit for an authentication message body (PG_MAX_AUTH_TOKEN_LENGTH). */
+    static final int MAX_HELD_BEFORE_READY = 65_535;
+
+
     private static final Logger log = LoggerFactory.getLogger(RelaySession.class);
 
     enum State { CONNECTING, AUTHENTICATING, READY, CLOSED }
@@ -349,6 +353,22 @@ final class RelaySession {
         @Override
         public boolean needsWholeFrame(byte type) {
             return tapObserver.needsWholeFrame(type);
+        }
+
+        /**
+         * Until the source says the session is ready, the client is not authenticated: it may not make the proxy
+         * hold more than PostgreSQL accepts in an authentication message, whatever limits.max-frame-bytes allows
+         * later (a mirrored session holds whole queries; a thousand unauthenticated peers could pin gigabytes).
+         */
+        @Override
+        public void beforeHolding(byte type, int length) {
+            if (direction == Direction.CLIENT_TO_SOURCE && state == State.AUTHENTICATING
+                    && length - 4 > MAX_HELD_BEFORE_READY) {
+                throw new ProtocolViolationException("message of " + length + " bytes (type '" + (char) type
+                        + "') before authentication completed: at most " + MAX_HELD_BEFORE_READY + " bytes are accepted"
+                        + " until then");
+            }
+            tapObserver.beforeHolding(type, length);
         }
 
         @Override

@@ -3,6 +3,7 @@ package dev.tandem.proxy.relay;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tandem.protocol.frame.FrameObserver;
 import dev.tandem.proxy.relay.WireClient.Message;
 import dev.tandem.testing.EmbeddedPgServer;
 import dev.tandem.testing.PostgresPairExtension;
@@ -329,6 +330,52 @@ class RelayRobustnessIT {
             closing.server.close(Duration.ofSeconds(20));
             finisher.join();
             assertThat(closing.counter("tandem.connection.errors", "reason", "shutdown")).isZero();
+        }
+    }
+
+    @Test
+    void anUnauthenticatedClientCannotMakeAMirroringProxyHoldALargeMessage() throws Exception {
+        // as the mirror's capture does: queries are held until whole
+        SessionTap wholeQueries = new SessionTap() {
+            @Override
+            public FrameObserver frontend() {
+                return new FrameObserver() {
+                    @Override
+                    public boolean needsWholeFrame(byte type) {
+                        return type == 'Q';
+                    }
+                };
+            }
+
+            @Override
+            public FrameObserver backend() {
+                return FrameObserver.NONE;
+            }
+
+            @Override
+            public void closed() {
+            }
+        };
+        try (RunningProxy tapped = RunningProxy.tapped(PG.source(), context -> wholeQueries)) {
+            try (WireClient client = new WireClient(tapped.port())) {
+                byte[] startup = WireClient.startup(PG.source().user(), db);
+                // the start of a 100 MB query, sent before the source has even answered the startup packet
+                byte[] bigQueryStart = ByteBuffer.allocate(1 + 4 + 1000).put((byte) 'Q').putInt(100_000_000).array();
+                client.send(ByteBuffer.allocate(startup.length + bigQueryStart.length).put(startup).put(bigQueryStart)
+                        .array());
+                Message m = client.read();
+                while (m.type() != 'E') {
+                    m = client.read();
+                }
+                assertThat(m.field('C')).isEqualTo("08P01");
+                assertThat(m.field('M')).contains("before authentication completed").contains("65535");
+            }
+            // an authenticated session may still send one larger than that
+            try (WireClient client = new WireClient(tapped.port())) {
+                client.login(PG.source().user(), db);
+                client.send(WireClient.query("SELECT '" + "x".repeat(200_000) + "' IS NOT NULL"));
+                assertThat(client.readUntilReady()).extracting(Message::type).contains('D').doesNotContain('E');
+            }
         }
     }
 }
