@@ -13,6 +13,8 @@ import dev.tandem.proxy.spool.FsyncPolicy;
 import dev.tandem.proxy.spool.OnFull;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -137,7 +139,7 @@ public final class ConfigLoader {
                 section.choice("tls", TlsMode.class, Defaults.SOURCE_TLS),
                 section.optionalText("user").filter(user -> !user.isBlank()),
                 passwordEnv,
-                secret(env, passwordEnv),
+                secret(section, "password-file", env, passwordEnv),
                 section.duration("connect-timeout", Defaults.CONNECT_TIMEOUT, POSITIVE),
                 readableFile(section, "ca-file"));
     }
@@ -171,7 +173,7 @@ public final class ConfigLoader {
             user = Defaults.TARGET_USER;
         }
         String passwordEnv = section.envName("password-env", Defaults.TARGET_PASSWORD_ENV);
-        return new TargetConfig(host, port, user, passwordEnv, secret(env, passwordEnv),
+        return new TargetConfig(host, port, user, passwordEnv, secret(section, "password-file", env, passwordEnv),
                 section.choice("tls", TlsMode.class, Defaults.TARGET_TLS),
                 section.textMap("databases"),
                 section.duration("connect-timeout", Defaults.CONNECT_TIMEOUT, POSITIVE),
@@ -281,7 +283,7 @@ public final class ConfigLoader {
     private static AdminConfig admin(Section section, Map<String, String> env) {
         HostPort listen = section.hostPort("listen", Defaults.ADMIN_LISTEN);
         String tokenEnv = section.envName("token-env", Defaults.ADMIN_TOKEN_ENV);
-        return new AdminConfig(listen, tokenEnv, secret(env, tokenEnv));
+        return new AdminConfig(listen, tokenEnv, secret(section, "token-file", env, tokenEnv));
     }
 
     private static LimitsConfig limits(Section section) {
@@ -307,7 +309,28 @@ public final class ConfigLoader {
         return configured.orElse(fallback);
     }
 
-    private static Optional<Secret> secret(Map<String, String> env, String name) {
-        return Optional.ofNullable(env.get(name)).filter(value -> !value.isEmpty()).map(Secret::of);
+    /**
+     * The secret in the file {@code fileKey} names (a mounted Docker or Kubernetes secret; one trailing line break is
+     * not part of it), else in the environment variable {@code envName}.
+     */
+    private static Optional<Secret> secret(Section section, String fileKey, Map<String, String> env, String envName) {
+        Optional<Path> file = readableFile(section, fileKey);
+        if (file.isEmpty() || !Files.isReadable(file.get())) {
+            return Optional.ofNullable(env.get(envName)).filter(value -> !value.isEmpty()).map(Secret::of);
+        }
+        String value;
+        try {
+            value = Files.readString(file.get(), StandardCharsets.UTF_8);
+        } catch (IOException | UncheckedIOException e) {
+            section.problem(fileKey, "'" + file.get() + "' cannot be read: " + e.getMessage());
+            return Optional.empty();
+        }
+        value = value.endsWith("\r\n") ? value.substring(0, value.length() - 2)
+                : value.endsWith("\n") ? value.substring(0, value.length() - 1) : value;
+        if (value.isEmpty()) {
+            section.problem(fileKey, "'" + file.get() + "' is empty");
+            return Optional.empty();
+        }
+        return Optional.of(Secret.of(value));
     }
 }

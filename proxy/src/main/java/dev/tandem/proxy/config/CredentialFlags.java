@@ -48,18 +48,19 @@ public final class CredentialFlags {
                 + " shells keep them in their history); ";
         if (flag.contains("target")) {
             return why + "put the target's password in environment variable " + Defaults.TARGET_PASSWORD_ENV
-                    + ", or in the one named by target.password-env";
+                    + ", or in the one named by target.password-env, or in the file named by target.password-file";
         }
         if (flag.contains("source")) {
             return why + "put the source's password in environment variable " + Defaults.SOURCE_PASSWORD_ENV
-                    + ", or in the one named by source.password-env";
+                    + ", or in the one named by source.password-env, or in the file named by source.password-file";
         }
         if (flag.contains("admin") || flag.contains("token")) {
             return why + "put the admin token in environment variable " + Defaults.ADMIN_TOKEN_ENV
-                    + ", or in the one named by admin.token-env";
+                    + ", or in the one named by admin.token-env, or in the file named by admin.token-file";
         }
         return why + "put them in environment variables: " + Defaults.TARGET_PASSWORD_ENV + ", "
                 + Defaults.SOURCE_PASSWORD_ENV + " and " + Defaults.ADMIN_TOKEN_ENV + ", or the ones named by"
-                + " target.password-env, source.password-env and admin.token-env";
+                + " target.password-env, source.password-env and admin.token-env (or files: target.password-file,"
+                + " source.password-file, admin.token-file)";
     }
 }

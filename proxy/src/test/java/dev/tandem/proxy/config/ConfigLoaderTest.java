@@ -326,6 +326,24 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void secretsComeFromFilesWhenNamedAndTheFileWinsOverTheVariable() throws IOException {
+        Path targetPassword = Files.writeString(dir.resolve("target-password"), "from-file\n");
+        Path token = Files.writeString(dir.resolve("token"), "token-from-file");
+        ProxyConfig config = load("target: {password-file: '" + targetPassword + "'}\nadmin: {token-file: '" + token
+                + "'}\n", Map.of("TANDEM_TARGET_PASSWORD", "from-env"));
+
+        assertThat(config.target().password().map(Secret::reveal)).contains("from-file");
+        assertThat(config.admin().token().map(Secret::reveal)).contains("token-from-file");
+        assertThat(config.toString()).doesNotContain("from-file");
+
+        Path empty = Files.writeString(dir.resolve("empty"), "\n");
+        assertThat(loadFailure("source: {user: reader, password-file: '" + empty + "'}\n"
+                + "target: {password-file: '" + dir.resolve("missing") + "'}\n").getMessage())
+                .contains("source.password-file: '" + empty + "' is empty")
+                .contains("target.password-file: '" + dir.resolve("missing") + "' is not a readable file");
+    }
+
+    @Test
     void secretsComeFromTheNamedEnvironmentVariablesAndNeverPrint() throws IOException {
         ProxyConfig config = load("source: {user: reader, password-env: SRC}\ntarget: {password-env: TGT}\n",
                 Map.of("SRC", "source-secret", "TGT", "target-secret", "TANDEM_ADMIN_TOKEN", "admin-secret"));
