@@ -1,6 +1,7 @@
 package dev.tandem.backfill.connect;
 
 import dev.tandem.backfill.UsageException;
+import java.nio.file.Path;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
@@ -15,6 +16,10 @@ public final class ConnectionOptions {
             description = "Environment variable holding the source password (default: PGPASSWORD)")
     String sourcePasswordEnv;
 
+    @Option(names = "--source-password-file", paramLabel = "FILE",
+            description = "File holding the source password, e.g. a mounted secret (wins over the variables)")
+    Path sourcePasswordFile;
+
     @Option(names = "--target", required = true, paramLabel = "URL",
             description = "Target database: JDBC URL or postgres://user@host:port/db")
     String target;
@@ -23,9 +28,13 @@ public final class ConnectionOptions {
             description = "Environment variable holding the target password (default: PGPASSWORD)")
     String targetPasswordEnv;
 
+    @Option(names = "--target-password-file", paramLabel = "FILE",
+            description = "File holding the target password, e.g. a mounted secret (wins over the variables)")
+    Path targetPasswordFile;
+
     public ConnectionSpec source(Map<String, String> environment) {
         try {
-            return ConnectionSpec.parse(source, sourcePasswordEnv, environment);
+            return ConnectionSpec.parse(source, sourcePasswordEnv, sourcePasswordFile, environment);
         } catch (IllegalArgumentException e) {
             throw new UsageException("--source: " + e.getMessage());
         }
@@ -33,7 +42,7 @@ public final class ConnectionOptions {
 
     public ConnectionSpec target(Map<String, String> environment) {
         try {
-            return ConnectionSpec.parse(target, targetPasswordEnv, environment);
+            return ConnectionSpec.parse(target, targetPasswordEnv, targetPasswordFile, environment);
         } catch (IllegalArgumentException e) {
             throw new UsageException("--target: " + e.getMessage());
         }

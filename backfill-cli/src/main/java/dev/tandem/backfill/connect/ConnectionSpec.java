@@ -1,7 +1,11 @@
 package dev.tandem.backfill.connect;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Properties;
 
@@ -28,12 +32,16 @@ public final class ConnectionSpec {
     /**
      * @param url              a JDBC or libpq URL
      * @param passwordEnv      name of the environment variable holding the password, or null
+     * @param passwordFile     a file holding the password (wins over every other source), or null
      * @param environment      the process environment
-     * @throws IllegalArgumentException with a readable message on a malformed URL or a missing variable
+     * @throws IllegalArgumentException with a readable message on a malformed URL, a missing variable or an unusable
+     *                                  file; never with the password in it
      */
-    public static ConnectionSpec parse(String url, String passwordEnv, Map<String, String> environment) {
+    public static ConnectionSpec parse(String url, String passwordEnv, Path passwordFile, Map<String, String> environment) {
         String password = null;
-        if (passwordEnv != null) {
+        if (passwordFile != null) {
+            password = readPassword(passwordFile);
+        } else if (passwordEnv != null) {
             password = environment.get(passwordEnv);
             if (password == null) {
                 throw new IllegalArgumentException("environment variable " + passwordEnv + " (named by the password option) is not set");
@@ -75,7 +83,13 @@ public final class ConnectionSpec {
             int colon = userInfo.indexOf(':');
             if (colon >= 0) {
                 if (password == null) {
-                    password = decode(userInfo.substring(colon + 1));
+                    try {
+                        password = decode(userInfo.substring(colon + 1));
+                    } catch (IllegalArgumentException e) {
+                        // the decoder's message quotes the bad escape, which is part of the password
+                        throw new IllegalArgumentException("the password in the URL has a malformed %-escape (write a"
+                                + " '%' in a password as %25), or pass it with a password option instead");
+                    }
                 }
                 userInfo = userInfo.substring(0, colon);
             }
@@ -87,6 +101,22 @@ public final class ConnectionSpec {
         }
         String jdbc = "jdbc:postgresql://" + hosts + "/" + database + (query.isEmpty() ? "" : "?" + query);
         return new ConnectionSpec(jdbc, user, password, "postgres://" + (user == null ? "" : user + "@") + hosts + "/" + database);
+    }
+
+    /** The file's content without one trailing line break (as {@code echo} and mounted secrets leave it). */
+    private static String readPassword(Path file) {
+        String value;
+        try {
+            value = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException | UncheckedIOException e) {
+            throw new IllegalArgumentException("cannot read the password file " + file + ": " + e.getClass().getSimpleName());
+        }
+        value = value.endsWith("\r\n") ? value.substring(0, value.length() - 2)
+                : value.endsWith("\n") ? value.substring(0, value.length() - 1) : value;
+        if (value.isEmpty()) {
+            throw new IllegalArgumentException("the password file " + file + " is empty");
+        }
+        return value;
     }
 
     private static String decode(String s) {

@@ -49,6 +49,6 @@ public final class CredentialFlags {
                 : "--" + side + "-password-env NAME";
         return "passwords are never taken from the command line (other users see them in ps, and shells keep them in"
                 + " their history); put the password in an environment variable and name it with " + variable
-                + ", or set PGPASSWORD";
+                + ", or in a file named with " + variable.replace("-env NAME", "-file FILE") + ", or set PGPASSWORD";
     }
 }

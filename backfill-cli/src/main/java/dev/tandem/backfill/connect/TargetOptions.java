@@ -1,6 +1,7 @@
 package dev.tandem.backfill.connect;
 
 import dev.tandem.backfill.UsageException;
+import java.nio.file.Path;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
@@ -15,9 +16,13 @@ public final class TargetOptions {
             description = "Environment variable holding the target password (default: PGPASSWORD)")
     String targetPasswordEnv;
 
+    @Option(names = "--target-password-file", paramLabel = "FILE",
+            description = "File holding the target password, e.g. a mounted secret (wins over the variables)")
+    Path targetPasswordFile;
+
     public ConnectionSpec target(Map<String, String> environment) {
         try {
-            return ConnectionSpec.parse(target, targetPasswordEnv, environment);
+            return ConnectionSpec.parse(target, targetPasswordEnv, targetPasswordFile, environment);
         } catch (IllegalArgumentException e) {
             throw new UsageException("--target: " + e.getMessage());
         }
