@@ -20,8 +20,8 @@ import java.util.List;
  *
  * <pre>
  *   (direct TLS, see DirectTlsDetector: handshake done, ALPN "postgresql" or FATAL 08P01) --> AWAIT_PACKET
- *   AWAIT_PACKET --SSLRequest--> answer 'S' (TLS starts) or 'N' --> AWAIT_PACKET
- *        |       --GSSENCRequest--> answer 'N' -------------------> AWAIT_PACKET
+ *   AWAIT_PACKET --SSLRequest--> answer 'S' (TLS starts) or 'N' --> AWAIT_PACKET   (a second one, or one after
+ *        |       --GSSENCRequest--> answer 'N' -------------------> AWAIT_PACKET    TLS: FATAL 0A000, as PostgreSQL)
  *        |       --CancelRequest--> forward to the source, close
  *        |       --StartupMessage, other major version--> FATAL 0A000, close
  *        +-------StartupMessage 3.x--> HANDED_OFF: connect the source, relay from now on
@@ -46,6 +46,9 @@ final class ClientStartupHandler extends ByteToMessageDecoder {
     private final long sessionId;
     private State state = State.AWAIT_PACKET;
     private boolean tlsStarted;
+    /** As PostgreSQL: each kind of encryption is negotiated once; a second request is an unknown protocol (0A000). */
+    private boolean sslNegotiated;
+    private boolean gssNegotiated;
 
     /** @param taps opens the mirror's view of each session; null when nothing but relaying is wanted */
     ClientStartupHandler(RelaySettings settings, RelayMetrics metrics, SourceConnector connector, CancelForwarder cancels,
@@ -76,10 +79,20 @@ final class ClientStartupHandler extends ByteToMessageDecoder {
         switch (code) {
             case StartupCodes.SSL_REQUEST -> {
                 in.skipBytes(length);
+                if (sslNegotiated) {
+                    refuseProtocolVersion(ctx, code);
+                    return;
+                }
+                sslNegotiated = true;
                 answerSslRequest(ctx, in);
             }
             case StartupCodes.GSSENC_REQUEST -> {
                 in.skipBytes(length);
+                if (gssNegotiated || tlsStarted) {
+                    refuseProtocolVersion(ctx, code);
+                    return;
+                }
+                gssNegotiated = true;
                 ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
             }
             case StartupCodes.CANCEL_REQUEST -> {
@@ -127,7 +140,7 @@ final class ClientStartupHandler extends ByteToMessageDecoder {
             // Bytes sent before our answer would be read as if TLS protected them (CVE-2021-23214): refuse.
             throw new ProtocolViolationException("received unencrypted data after SSL request");
         }
-        if (settings.clientTls() == null || tlsStarted) {
+        if (settings.clientTls() == null) {
             ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
             return;
         }
@@ -199,6 +212,7 @@ final class ClientStartupHandler extends ByteToMessageDecoder {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
         if (evt instanceof SslHandshakeCompletionEvent handshake && handshake.isSuccess() && !tlsStarted) {
             tlsStarted = true;
+            sslNegotiated = true;
             String protocol = ctx.pipeline().get(SslHandler.class).applicationProtocol();
             if (!TlsContexts.ALPN_POSTGRESQL.equals(protocol)) {
                 exceptionCaught(ctx, new ProtocolViolationException(

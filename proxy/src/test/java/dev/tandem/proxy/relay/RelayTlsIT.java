@@ -21,6 +21,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.Map;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
@@ -165,6 +166,22 @@ class RelayTlsIT {
                 assertThat(client.readByte()).isEqualTo('N');
                 assertThat(client.login("postgres", "postgres")).last().extracting(WireClient.Message::type)
                         .isEqualTo('Z');
+            }
+            // each kind of encryption is negotiated once; asking again is answered as PostgreSQL does
+            for (int[] requests : new int[][] {{80877103, 80877103}, {80877104, 80877104}}) {
+                try (WireClient client = new WireClient(plain.port());
+                     WireClient direct = new WireClient(PG.source().port())) {
+                    for (WireClient c : List.of(client, direct)) {
+                        c.send(ByteBuffer.allocate(8).putInt(8).putInt(requests[0]).array());
+                        assertThat(c.readByte()).isEqualTo('N');
+                        c.send(ByteBuffer.allocate(8).putInt(8).putInt(requests[1]).array());
+                    }
+                    WireClient.Message refused = client.read();
+                    WireClient.Message expected = direct.read();
+                    assertThat(refused.type()).isEqualTo('E');
+                    assertThat(refused.field('C')).isEqualTo(expected.field('C')).isEqualTo("0A000");
+                    assertThat(refused.field('M')).startsWith("unsupported frontend protocol 1234.");
+                }
             }
         }
     }
