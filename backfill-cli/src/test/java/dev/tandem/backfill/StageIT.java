@@ -171,4 +171,22 @@ class StageIT {
         assertThat(newYork.exitCode()).as(newYork.toString()).isEqualTo(ExitCodes.FAILURE);
         assertThat(newYork.err()).contains("is later than now() - --max-lateness").contains("in America/New_York");
     }
+
+    @Test
+    void cleanRefusesWhileACopyHoldsATaskAndChangesNothing() throws Exception {
+        String db = PG.pair().freshDatabase("cleanbusy");
+        Fixtures.metrics(PG.pair(), db, "metrics");
+        Fixtures.stage(PG.pair(), db, "--table", "metrics:t");
+        try (java.sql.Connection copy = PG.target().connect(db)) {
+            copy.setAutoCommit(false);
+            copy.createStatement().execute("SELECT 1 FROM tandem.backfill_task WHERE id = (SELECT min(id)"
+                    + " FROM tandem.backfill_task) FOR UPDATE");
+            Cli.Run clean = Cli.targetOnly("clean", PG.target(), db);
+            assertThat(clean.exitCode()).isEqualTo(ExitCodes.FAILURE);
+            assertThat(clean.err()).contains("a copy or repair is working on this plan").contains("nothing was changed");
+            copy.rollback();
+        }
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.backfill_task")).isEqualTo("4");
+        assertThat(ok(Cli.targetOnly("clean", PG.target(), db)).out()).contains("dropped");
+    }
 }
