@@ -171,6 +171,29 @@ class CopyIT {
     }
 
     @Test
+    void aStopRequestEndsTheWaitForALaggingMirror() throws Exception {
+        String db = PG.pair().freshDatabase("stopwait");
+        Fixtures.metrics(PG.pair(), db, "metrics");
+        Fixtures.stage(PG.pair(), db, "--table", "metrics:t");
+        PG.target().execute(db, "INSERT INTO tandem.mirror_progress VALUES"
+                + " ('lagging', 1, 0, 0, now() - interval '1 hour', now() - interval '1 hour')");
+        TandemBackfill app = new TandemBackfill();
+        java.io.StringWriter err = new java.io.StringWriter();
+        picocli.CommandLine cli = new picocli.CommandLine(app);
+        cli.setOut(new java.io.PrintWriter(new java.io.StringWriter(), true));
+        cli.setErr(new java.io.PrintWriter(err, true));
+        java.util.List<String> args = new java.util.ArrayList<>(List.of("copy", "--mirror-wait", "10 min"));
+        args.addAll(Cli.connection(PG.source(), PG.target(), db));
+        CompletableFuture<Integer> run = CompletableFuture.supplyAsync(() -> cli.execute(args.toArray(String[]::new)));
+        TimeUnit.MILLISECONDS.sleep(500);
+        app.stopRequested().set(true); // Ctrl-C
+        assertThat(run.get(60, TimeUnit.SECONDS)).isEqualTo(ExitCodes.FAILURE);
+        assertThat(err.toString()).contains("stopped on request while waiting for the mirror of proxy instance 'lagging'");
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.backfill_task WHERE state = 'pending'"))
+                .isEqualTo("4");
+    }
+
+    @Test
     void twoCopyProcessesShareOnePlanAndCopyEachTaskOnce() throws Exception {
         String db = PG.pair().freshDatabase("shared");
         Fixtures.metrics(PG.pair(), db, "metrics");

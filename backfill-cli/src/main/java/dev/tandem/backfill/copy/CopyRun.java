@@ -87,7 +87,7 @@ public final class CopyRun {
         }
         if (total > 0) {
             try (Connection t = target.connection()) {
-                MirrorCatchUp.await(t, mirrorWait);
+                MirrorCatchUp.await(t, mirrorWait, stopRequested::get);
             }
         }
         Horizon horizon = new Horizon(newest);
@@ -202,7 +202,7 @@ public final class CopyRun {
             if (newest <= id || stopRequested.get()) {
                 return false;
             }
-            MirrorCatchUp.await(target, mirrorWait);
+            MirrorCatchUp.await(target, mirrorWait, stopRequested::get);
             id = newest;
             return true;
         }

@@ -10,6 +10,7 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 /**
  * Before a run copies anything: waits until every proxy that mirrors into this target database has applied what it saw
@@ -30,10 +31,11 @@ public final class MirrorCatchUp {
 
     /**
      * Returns once every instance caught up past the target's clock at the call, or throws {@link MirrorLagException}
-     * after {@code timeout}. Runs in the caller's transaction, if any (each check is a new statement, so it sees the
-     * proxies' latest writes under read committed).
+     * after {@code timeout}, or a {@link BackfillException} as soon as {@code stopRequested} (Ctrl-C). Runs in the
+     * caller's transaction, if any (each check is a new statement, so it sees the proxies' latest writes under read
+     * committed).
      */
-    public static void await(Connection target, Duration timeout) throws SQLException {
+    public static void await(Connection target, Duration timeout, BooleanSupplier stopRequested) throws SQLException {
         Timestamp from;
         try (Statement s = target.createStatement();
              ResultSet rs = s.executeQuery(
@@ -59,6 +61,10 @@ public final class MirrorCatchUp {
                 }
                 if (behind.isEmpty()) {
                     return;
+                }
+                if (stopRequested.getAsBoolean()) {
+                    throw new BackfillException("stopped on request while waiting for the mirror of proxy instance "
+                            + String.join(", ", behind) + " to catch up; nothing more was copied");
                 }
                 if (System.nanoTime() > deadline) {
                     throw new MirrorLagException("the mirror of proxy instance " + String.join(", ", behind)

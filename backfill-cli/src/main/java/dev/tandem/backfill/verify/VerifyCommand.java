@@ -205,7 +205,8 @@ public final class VerifyCommand extends BackfillCommand {
         List<Window> windows = new ArrayList<>();
         try (Connection s = source.connection(); Connection t = target.connection()) {
             String zone = BackfillSchema.timeZone(t);
-            MirrorCatchUp.await(t, Duration.ofNanos(mirrorWait.micros() * 1000));
+            MirrorCatchUp.await(t, Duration.ofNanos(mirrorWait.micros() * 1000),
+                    root == null ? () -> false : root.stopRequested()::get);
             for (Task task : last.values()) {
                 TimeType type = task.timeType();
                 long end = "now".equalsIgnoreCase(through.trim()) && !type.isInteger() ? Positions.now(s, type, zone)
