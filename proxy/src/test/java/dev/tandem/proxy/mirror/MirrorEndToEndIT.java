@@ -2,10 +2,12 @@ package dev.tandem.proxy.mirror;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.tandem.testing.PostgresPairExtension;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -31,6 +33,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
+import org.postgresql.copy.CopyManager;
 
 /**
  * The dual-write guarantee, judged by comparing the full contents of source and target after each scenario: what the
@@ -50,12 +54,20 @@ class MirrorEndToEndIT {
     static final String TABLE = "CREATE TABLE metrics (t timestamptz NOT NULL, device int NOT NULL, v double precision,"
             + " note text, PRIMARY KEY (t, device))";
 
+    /** Defaults the target fills in for columns a COPY leaves out, and a generated column it computes itself. */
+    static final String COPIES = "CREATE TABLE copies (id int PRIMARY KEY, a text, b text, c int DEFAULT 42,"
+            + " d text DEFAULT 'dflt', twice int GENERATED ALWAYS AS (id * 2) STORED)";
+    static final String PARTED = "CREATE TABLE parted (day date NOT NULL, id int, v text) PARTITION BY RANGE (day);"
+            + " CREATE TABLE parted_jan PARTITION OF parted FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');"
+            + " CREATE TABLE parted_feb PARTITION OF parted FOR VALUES FROM ('2026-02-01') TO ('2026-03-01')";
+
     @BeforeAll
     static void start() throws Exception {
         String db = PG.pair().freshDatabase("mirror_e2e");
         PG.pair().executeOnBoth(db, TABLE + "; CREATE TABLE scratch (t timestamptz, device int, v double precision,"
-                + " note text); CREATE TABLE local_only (v int)");
-        mirror = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.metrics");
+                + " note text); CREATE TABLE local_only (v int); " + COPIES + "; " + PARTED);
+        mirror = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.metrics",
+                "--mirror-table", "public.copies", "--mirror-table", "public.parted");
     }
 
     @AfterAll
@@ -66,7 +78,7 @@ class MirrorEndToEndIT {
     @BeforeEach
     void empty() throws Exception {
         mirror.awaitCaughtUp(Duration.ofSeconds(30));
-        PG.pair().executeOnBoth(mirror.database, "TRUNCATE metrics");
+        PG.pair().executeOnBoth(mirror.database, "TRUNCATE metrics, copies, parted");
     }
 
     private static OffsetDateTime at(int id) {
@@ -176,6 +188,116 @@ class MirrorEndToEndIT {
         }
         settle();
         assertThat(PG.target().queryValue(mirror.database, "SELECT count(*) FROM metrics")).isEqualTo("3000");
+    }
+
+    private static void copyIn(CopyManager copy, String sql, String data) throws Exception {
+        copy.copyIn(sql, new ByteArrayInputStream(data.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private void settleCopies() throws InterruptedException {
+        mirror.awaitCaughtUp(Duration.ofSeconds(30));
+        for (String table : List.of("metrics", "copies", "parted")) {
+            mirror.assertIdentical(table);
+        }
+    }
+
+    @Test
+    void copyWithCsvOptionsColumnListsOldSyntaxPartitionsAndGeneratedColumns() throws Exception {
+        try (Connection c = mirror.connect()) {
+            CopyManager copy = c.unwrap(PGConnection.class).getCopyAPI();
+            // a header, another delimiter, quote, escape and NULL string, FORCE_NOT_NULL, quoted newlines
+            copyIn(copy, "COPY copies (id, a, b) FROM STDIN WITH (FORMAT csv, HEADER true, DELIMITER ';',"
+                    + " QUOTE '''', ESCAPE '\\', NULL 'NIL', FORCE_NOT_NULL (b))",
+                    "id;a;b\n1;'semi;colon';NIL\n2;'line\nbreak\r\nand \\'quote';'x'\n3;NIL;''\n");
+            // a column list in another order than the table's and shorter: the target fills c and d itself
+            copyIn(copy, "COPY copies (b, id) FROM STDIN", "bee\t10\n\\N\t11\n");
+            // the pre-9.0 option syntax psql scripts still use
+            copyIn(copy, "COPY copies (id, c, a) FROM STDIN WITH CSV HEADER", "id,c,a\n20,7,old\n21,,\"\"\n");
+            ByteArrayOutputStream binary = new ByteArrayOutputStream();
+            copy.copyOut("COPY (SELECT 'bin' || g, 100 + g FROM generate_series(1, 50) g) TO STDOUT (FORMAT binary)",
+                    binary);
+            copy.copyIn("COPY copies (a, id) FROM STDIN (FORMAT binary)", new ByteArrayInputStream(binary.toByteArray()));
+            // PostgreSQL 17: rows with values the column's type rejects are skipped, on the source and on the target
+            copyIn(copy, "COPY copies (id, c) FROM STDIN (FORMAT csv, ON_ERROR ignore)",
+                    "30,1\nthirty-one,2\n32,x\n33,3\n");
+            copyIn(copy, "COPY parted FROM STDIN (FORMAT csv)", "2026-01-05,1,jan\n2026-02-05,2,feb\n2026-01-31,3,\n");
+        }
+        settleCopies();
+        assertThat(PG.target().queryValue(mirror.database, "SELECT count(*) FROM copies")).isEqualTo("59");
+        assertThat(PG.target().queryValue(mirror.database, "SELECT string_agg(id::text, ',' ORDER BY id) FROM copies"
+                + " WHERE id BETWEEN 30 AND 33")).isEqualTo("30,33");
+        assertThat(PG.target().queryValue(mirror.database, "SELECT count(*) FROM parted_feb")).isEqualTo("1");
+    }
+
+    @Test
+    void failedCopiesInsideATransactionRolledBackToASavepointMirrorOnlyWhatCommitted() throws Exception {
+        try (Connection c = mirror.connect()) {
+            CopyManager copy = c.unwrap(PGConnection.class).getCopyAPI();
+            c.setAutoCommit(false);
+            copyIn(copy, "COPY copies (id, a) FROM STDIN", "1\tbefore\n");
+            Savepoint badRow = c.setSavepoint();
+            assertThatThrownBy(() -> copyIn(copy, "COPY copies (id, a) FROM STDIN", "2\tok\nnot-a-number\tbad\n"))
+                    .isInstanceOf(SQLException.class);
+            c.rollback(badRow);
+            copyIn(copy, "COPY copies (id, a) FROM STDIN", "3\tafter the bad row\n");
+            Savepoint cancelled = c.setSavepoint();
+            CopyIn in = copy.copyIn("COPY copies (id, a) FROM STDIN");
+            byte[] row = "4\tcancelled\n".getBytes(StandardCharsets.UTF_8);
+            in.writeToCopy(row, 0, row.length);
+            in.flushCopy();
+            in.cancelCopy(); // CopyFail: the source answers with the error pgjdbc expects
+            c.rollback(cancelled);
+            try (Statement s = c.createStatement()) {
+                s.execute("INSERT INTO copies (id, a) VALUES (5, 'insert after CopyFail')");
+            }
+            copyIn(copy, "COPY copies (id, a) FROM STDIN", "6\tlast\n");
+            c.commit();
+        }
+        settleCopies();
+        assertThat(PG.target().queryValue(mirror.database, "SELECT string_agg(id::text, ',' ORDER BY id) FROM copies"))
+                .isEqualTo("1,3,5,6");
+    }
+
+    @Test
+    void copyFreezeIsLedgeredByTheTargetWhichDidNotSeeTheTruncateItNeedsAndTheMirrorMovesOn() throws Exception {
+        try (Connection c = mirror.connect()) {
+            CopyManager copy = c.unwrap(PGConnection.class).getCopyAPI();
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                s.execute("TRUNCATE copies"); // FREEZE needs it in the same transaction; TRUNCATE is not mirrored
+            }
+            copyIn(copy, "COPY copies (id, a) FROM STDIN WITH (FORMAT csv, FREEZE)", "1,frozen\n");
+            c.commit();
+            c.setAutoCommit(true);
+            copyIn(copy, "COPY copies (id, a) FROM STDIN", "2\tafter\n");
+        }
+        mirror.awaitCaughtUp(Duration.ofSeconds(30));
+        assertThat(PG.target().query(mirror.database, "SELECT id FROM copies")).containsExactly(List.of("2"));
+        assertThat(PG.target().query(mirror.database, "SELECT table_name, sqlstate FROM tandem.divergence"
+                + " WHERE message LIKE '%FREEZE%'")).containsExactly(List.of("copies", "55000"));
+    }
+
+    @Test
+    void psqlBackslashCopyIsMirrored() throws Exception {
+        assumeTrue(onPath("psql"), "psql is not on the PATH (CI installs postgresql-client)");
+        Process p = new ProcessBuilder("psql", "-h", "127.0.0.1", "-p", String.valueOf(mirror.app.relayAddress().getPort()),
+                "-U", "postgres", "-d", mirror.database, "-v", "ON_ERROR_STOP=1", "-c",
+                "\\copy copies (id, a, b) from stdin with (format csv, header)").redirectErrorStream(true).start();
+        p.getOutputStream().write("id,a,b\n1,\"multi\nline\",b\n2,,\n".getBytes(StandardCharsets.UTF_8));
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        settleCopies();
+        assertThat(PG.target().queryValue(mirror.database, "SELECT count(*) FROM copies")).isEqualTo("2");
+    }
+
+    private static boolean onPath(String tool) {
+        try {
+            return new ProcessBuilder(tool, "--version").redirectErrorStream(true).start().waitFor() == 0;
+        } catch (IOException | InterruptedException e) {
+            return false;
+        }
     }
 
     /** The scenario: 50 clients for 30 s (-Dtandem.e2e.seconds=N to run shorter or longer). */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.proxy.relay.WireClient;
 import dev.tandem.testing.PostgresPairExtension;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
@@ -12,16 +13,25 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.Savepoint;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyManager;
 
 /** Sync mode, a full spool in both policies, the dual-write mark, and the admin view of the mirror. */
 class MirrorModesIT {
@@ -277,6 +287,128 @@ class MirrorModesIT {
         assertThat(PG.target().queryValue(db, "SELECT count(*) || ' ' || max(id) FROM m")).isEqualTo("50 50");
     }
 
+    @Test
+    void aCopyOverTheTransactionLimitIsLedgeredAndCountedAndTheNextOneIsMirrored(@TempDir Path spool) throws Exception {
+        String db = freshDatabase("copy_over_limit");
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.m",
+                "--set", "mirror.max-transaction-bytes=64KiB");
+             Connection c = proxy.connect()) {
+            CopyManager copy = c.unwrap(PGConnection.class).getCopyAPI();
+            StringBuilder big = new StringBuilder();
+            for (int i = 1; i <= 40; i++) {
+                big.append(i).append('\t').append(PAD).append('\n'); // ~160 KiB in one COPY
+            }
+            copy.copyIn("COPY m FROM STDIN", new ByteArrayInputStream(big.toString().getBytes(StandardCharsets.UTF_8)));
+            copy.copyIn("COPY m FROM STDIN", new ByteArrayInputStream("100\tsmall\n".getBytes(StandardCharsets.UTF_8)));
+            proxy.awaitCaughtUp(Duration.ofSeconds(60));
+            assertThat(PG.source().queryValue(db, "SELECT count(*) FROM m")).isEqualTo("41");
+            assertThat(PG.target().query(db, "SELECT id FROM m")).containsExactly(List.of("100"));
+            assertThat(PG.target().query(db, "SELECT table_name, sqlstate IS NULL FROM tandem.divergence WHERE message"
+                    + " LIKE '%mirror.max-transaction-bytes%'")).containsExactly(List.of("m", "t"));
+            assertThat(proxy.app.registry().get("tandem.mirror.transactions").tags("table", "public.m", "outcome",
+                    "ledgered").counter().count()).isEqualTo(1);
+            assertThat(proxy.app.registry().get("tandem.ledger.entries").tags("table", "public.m", "reason",
+                    "not_replayable").counter().count()).isEqualTo(1);
+        }
+    }
+
+    private static Path tokenFile(Path dir) throws IOException {
+        Path file = Files.writeString(dir.resolve("admin-token"), TOKEN);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        return file;
+    }
+
+    static final String TOKEN = "modes-it-admin-token";
+
+    @Test
+    void syncClientsHeldByAPausedMirrorAreReleasedOnResumeAndOneTheTargetRejectsIsLedgeredAlone(@TempDir Path spool,
+            @TempDir Path secrets) throws Exception {
+        String db = freshDatabase("sync_paused");
+        PG.target().execute(db, "ALTER TABLE m ADD CONSTRAINT target_only CHECK (id <> 13)");
+        ExecutorService clients = Executors.newFixedThreadPool(8);
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.m",
+                "--mirror-mode", "sync", "--set", "mirror.sync-timeout=120s",
+                "--set", "admin.token-file=" + tokenFile(secrets))) {
+            postAdmin(proxy, "/mirror/pause", TOKEN, 200);
+            List<Future<?>> committed = new ArrayList<>();
+            for (int id : new int[] {11, 12, 13, 14, 15, 16, 17}) {
+                committed.add(clients.submit(() -> {
+                    try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
+                        s.execute("INSERT INTO m (id) VALUES (" + id + ")");
+                    }
+                    return null;
+                }));
+            }
+            // one more whose client leaves while its ReadyForQuery is held
+            try (WireClient leaving = new WireClient(proxy.app.relayAddress().getPort())) {
+                leaving.login("postgres", db);
+                leaving.send(WireClient.query("INSERT INTO m (id) VALUES (99)"));
+                MirrorFixture.eventually("every commit reached the source",
+                        () -> "8".equals(PG.source().queryValue(db, "SELECT count(*) FROM m")));
+            }
+            assertThat(committed).as("no client hears 'committed' while the mirror is paused")
+                    .noneMatch(Future::isDone);
+            assertThat(PG.target().queryValue(db, "SELECT count(*) FROM m")).isEqualTo("0");
+            postAdmin(proxy, "/mirror/resume", TOKEN, 200);
+            for (Future<?> f : committed) {
+                f.get(60, TimeUnit.SECONDS); // the rejected one too: its source commit stands, the ledger has it
+            }
+            proxy.awaitCaughtUp(Duration.ofSeconds(60));
+            assertThat(PG.target().queryValue(db, "SELECT string_agg(id::text, ',' ORDER BY id) FROM m"))
+                    .isEqualTo("11,12,14,15,16,17,99");
+            assertThat(PG.target().query(db, "SELECT table_name, sqlstate FROM tandem.divergence"))
+                    .containsExactly(List.of("m", "23514"));
+            // the proxy goes on serving sync clients
+            try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
+                s.execute("INSERT INTO m (id) VALUES (100)");
+                assertThat(PG.target().queryValue(db, "SELECT count(*) FROM m WHERE id = 100")).isEqualTo("1");
+            }
+        } finally {
+            clients.shutdownNow();
+        }
+    }
+
+    private static byte[] extendedInsert(int id) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        byte[] value = Integer.toString(id).getBytes(StandardCharsets.UTF_8);
+        b.writeBytes(WireClient.frame('P', concat(WireClient.cstrings("", "INSERT INTO m (id) VALUES ($1)"),
+                new byte[] {0, 0})));
+        b.writeBytes(WireClient.frame('B', concat(WireClient.cstrings("", ""), ByteBuffer.allocate(2 + 2 + 4
+                + value.length + 2).putShort((short) 0).putShort((short) 1).putInt(value.length).put(value)
+                .putShort((short) 0).array())));
+        b.writeBytes(WireClient.frame('E', concat(WireClient.cstrings(""), new byte[4])));
+        b.writeBytes(WireClient.frame('S', new byte[0]));
+        return b.toByteArray();
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        return ByteBuffer.allocate(a.length + b.length).put(a).put(b).array();
+    }
+
+    @Test
+    void eachTransactionOfAPipelinedBatchHasItsOwnReadyForQueryHeldUntilTheTargetCommittedIt(@TempDir Path spool)
+            throws Exception {
+        String db = freshDatabase("sync_pipelined");
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.m",
+                "--mirror-mode", "sync", "--set", "mirror.sync-timeout=120s");
+             WireClient client = new WireClient(proxy.app.relayAddress().getPort())) {
+            client.login("postgres", db);
+            ByteArrayOutputStream batch = new ByteArrayOutputStream();
+            for (int id = 1; id <= 5; id++) {
+                batch.writeBytes(extendedInsert(id)); // five implicit transactions, one per Sync
+            }
+            client.send(batch.toByteArray());
+            for (int id = 1; id <= 5; id++) {
+                assertThat(client.readUntilReady()).extracting(WireClient.Message::type)
+                        .containsExactly('1', '2', 'C', 'Z');
+                // each Sync's ReadyForQuery comes, in order, only once the target committed that transaction
+                assertThat(PG.target().queryValue(db, "SELECT count(*) FROM m WHERE id = " + id)).isEqualTo("1");
+            }
+        }
+        assertThat(PG.target().queryValue(db, "SELECT string_agg(id::text, ',' ORDER BY id) FROM m"))
+                .isEqualTo("1,2,3,4,5");
+    }
+
     private static double held(RunningMirrorProxy proxy) {
         return proxy.app.registry().get("tandem.capture.held.bytes").gauge().value();
     }
@@ -402,6 +534,14 @@ class MirrorModesIT {
                 URI.create("http://127.0.0.1:" + proxy.app.adminPort() + path)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(200);
         return r.body();
+    }
+
+    private static void postAdmin(RunningMirrorProxy proxy, String path, String token, int expected) throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + proxy.app.adminPort() + path))
+                .header("Authorization", "Bearer " + token)
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(expected);
     }
 
     private static void postAdmin(RunningMirrorProxy proxy, String path, int expected) throws Exception {
