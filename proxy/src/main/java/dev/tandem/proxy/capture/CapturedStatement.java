@@ -105,20 +105,32 @@ public sealed interface CapturedStatement {
         }
     }
 
-    /** {@code COPY ... FROM STDIN} and the CopyData payloads the client sent, in order. */
-    record Copy(TableName table, long sourceRows, String sql, List<byte[]> data, List<String> searchPath)
-            implements CapturedStatement {
+    /**
+     * {@code COPY ... FROM STDIN} and the CopyData payloads the client sent, in order. {@code clientEncoding} is the
+     * session's {@code client_encoding} when it was not UTF8 (null when it was): the data is in that encoding, and the
+     * target must read it in the same one, or it stores other characters or rejects the bytes.
+     */
+    record Copy(TableName table, long sourceRows, String sql, List<byte[]> data, List<String> searchPath,
+                String clientEncoding) implements CapturedStatement {
         public Copy {
             data = List.copyOf(data);
         }
 
         public Copy(TableName table, long sourceRows, String sql, List<byte[]> data) {
-            this(table, sourceRows, sql, data, null);
+            this(table, sourceRows, sql, data, null, null);
+        }
+
+        public Copy(TableName table, long sourceRows, String sql, List<byte[]> data, List<String> searchPath) {
+            this(table, sourceRows, sql, data, searchPath, null);
         }
 
         @Override
         public Copy withSearchPath(List<String> path) {
-            return new Copy(table, sourceRows, sql, data, path);
+            return new Copy(table, sourceRows, sql, data, path, clientEncoding);
+        }
+
+        public Copy withClientEncoding(String encoding) {
+            return new Copy(table, sourceRows, sql, data, searchPath, encoding);
         }
 
         @Override

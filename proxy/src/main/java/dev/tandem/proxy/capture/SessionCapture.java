@@ -164,6 +164,11 @@ public final class SessionCapture implements SessionTap {
     /** The mirrored COPY FROM STDIN the source is reading data for now (set by its CopyInResponse), or null. */
     private StatementCapture copyInProgress;
     private CompletionStage<?> lastCommit = CompletableFuture.completedFuture(null);
+    /**
+     * The session's {@code client_encoding} as the source last reported it (at start-up and before the ReadyForQuery
+     * after a change), null while it is UTF8, the encoding the mirror's target connections use.
+     */
+    private String clientEncoding;
 
     /**
      * @param volatileDefaults table -> its columns the server fills with a non-deterministic value when a write
@@ -452,7 +457,8 @@ public final class SessionCapture implements SessionTap {
     private final FrameObserver backend = new FrameObserver() {
         @Override
         public boolean needsWholeFrame(byte type) {
-            return type == 'C' || type == 'Z' || type == 'S' && !ready;
+            // ParameterStatus after start-up: client_encoding and search_path changes (rare, and small)
+            return type == 'C' || type == 'Z' || type == 'S';
         }
 
         @Override
@@ -503,6 +509,9 @@ public final class SessionCapture implements SessionTap {
             copyInProgress = captureAt(q, q.next);
         } else if (head instanceof ExecuteRequest e) {
             copyInProgress = e.capture();
+        }
+        if (copyInProgress != null) {
+            copyInProgress.clientEncoding = clientEncoding; // the data comes in it
         }
         EarlyCopy early = earlyCopy;
         earlyCopy = null;
@@ -742,9 +751,13 @@ public final class SessionCapture implements SessionTap {
      * Servers from PostgreSQL 18 report {@code search_path} at start-up, with the role's and the database's own
      * setting applied, which the StartupMessage does not show. Later reports come just before a ReadyForQuery, after
      * the statements that changed it, so the tracking of SET statements stays in charge from the first one on.
+     * {@code client_encoding} is taken from every report: a COPY's data is in the encoding reported last (a SET earlier
+     * in the COPY's own query string is reported only after it, and is missed).
      */
     private void parameterStatus(ParameterStatus status) {
-        if (status.name().equals("search_path")) {
+        if (status.name().equals("client_encoding")) {
+            clientEncoding = status.value().equalsIgnoreCase("UTF8") ? null : status.value();
+        } else if (!ready && status.name().equals("search_path")) {
             List<String> reported = SearchPathState.parse(status.value());
             if (reported != null) {
                 searchPath.established(reported);

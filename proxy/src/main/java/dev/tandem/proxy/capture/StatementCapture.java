@@ -23,6 +23,8 @@ final class StatementCapture {
     final List<byte[]> copyData;
     long copyBytes;
     String unreplayable;
+    /** A COPY's: the session's client_encoding as the source read its data, null for UTF8. */
+    String clientEncoding;
     /** The search_path {@link #table} was resolved under (extended protocol), or null. */
     List<String> resolvedUnder;
 
@@ -57,6 +59,7 @@ final class StatementCapture {
         }
         moved.copyBytes = copyBytes;
         moved.unreplayable = unreplayable;
+        moved.clientEncoding = clientEncoding;
         return moved;
     }
 
@@ -66,7 +69,7 @@ final class StatementCapture {
             return new CapturedStatement.Unreplayable(table, rows, sql, unreplayable, path);
         }
         if (isCopy()) {
-            return new CapturedStatement.Copy(table, rows, sql, copyData, path);
+            return new CapturedStatement.Copy(table, rows, sql, copyData, path, clientEncoding);
         }
         if (bind == null) {
             return new CapturedStatement.Simple(table, rows, sql, path);

@@ -103,7 +103,7 @@ public final class MirrorApplier implements AutoCloseable {
     private enum State { NEW, RUNNING, PAUSED, CLOSED }
 
     /** Marks the bookkeeping Executes of a pipeline. */
-    private enum Bookkeeping { BEGIN, SEARCH_PATH, PROGRESS, DUAL_WRITE, LEDGER, COMMIT }
+    private enum Bookkeeping { BEGIN, SEARCH_PATH, CLIENT_ENCODING, PROGRESS, DUAL_WRITE, LEDGER, COMMIT }
 
     /** One spooled transaction; {@code tx} is null when its record could not be decoded. */
     private record Member(SpoolRecord record, CapturedTransaction tx) {
@@ -677,6 +677,12 @@ public final class MirrorApplier implements AutoCloseable {
             String[] named = session.statementFor(e.sql(), e.parameterTypes());
             pipeline.execute(replayed, named[0], named.length > 1 || named[0].isEmpty(), e.sql(), e.parameterTypes(),
                     e.parameterFormats(), e.parameters());
+        } else if (statement instanceof CapturedStatement.Copy c && c.clientEncoding() != null) {
+            // the mirror's own statements and the other captured SQL are UTF8: only this COPY's data is not
+            bookkeeping(session, pipeline, Bookkeeping.CLIENT_ENCODING, MirrorSchema.SET_CLIENT_ENCODING,
+                    c.clientEncoding());
+            pipeline.copy(replayed, c.sql(), c.data());
+            bookkeeping(session, pipeline, Bookkeeping.CLIENT_ENCODING, MirrorSchema.SET_CLIENT_ENCODING, "UTF8");
         } else if (statement instanceof CapturedStatement.Copy c) {
             pipeline.copy(replayed, c.sql(), c.data());
         } else if (statement instanceof CapturedStatement.Simple s) {

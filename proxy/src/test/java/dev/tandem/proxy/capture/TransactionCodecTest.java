@@ -36,6 +36,24 @@ class TransactionCodecTest {
     }
 
     @Test
+    void keepsEachCopysClientEncodingAndReadsVersionThreeCopiesAsUtf8() {
+        TableName t = new TableName("public", "m");
+        CapturedTransaction tx = new CapturedTransaction("app", "writer", 7, List.of(), 1L, List.of(
+                new CapturedStatement.Copy(t, 1, "COPY m FROM STDIN", List.of(new byte[] {'1', '\t', (byte) 0xE9}),
+                        null, "LATIN1"),
+                new CapturedStatement.Simple(t, 1, "INSERT INTO m VALUES (2)"),
+                new CapturedStatement.Copy(t, 1, "COPY m FROM STDIN", List.of(new byte[] {'3'}))));
+        byte[] v4 = TransactionCodec.encode(tx);
+        assertThat(TransactionCodec.decode(v4).statements()).filteredOn(s -> s instanceof CapturedStatement.Copy)
+                .extracting(s -> ((CapturedStatement.Copy) s).clientEncoding()).containsExactly("LATIN1", null);
+        // version 3: without the trailing encodings ("LATIN1" and a null: 4 + 6 and 4 bytes)
+        byte[] v3 = java.util.Arrays.copyOf(v4, v4.length - 14);
+        v3[0] = 3;
+        assertThat(TransactionCodec.decode(v3).statements()).filteredOn(s -> s instanceof CapturedStatement.Copy)
+                .extracting(s -> ((CapturedStatement.Copy) s).clientEncoding()).containsExactly(null, null);
+    }
+
+    @Test
     void keepsTheTablesNotYetConfirmedAsMirrored() {
         TableName m = new TableName("public", "m");
         TableName other = new TableName("Odd Schema", "other");

@@ -278,6 +278,22 @@ class MirrorEndToEndIT {
     }
 
     @Test
+    void copyDataInTheSessionsClientEncodingIsReplayedInThatEncoding() throws Exception {
+        try (Connection c = mirror.connect("allowEncodingChanges", "true"); Statement s = c.createStatement()) {
+            s.execute("SET client_encoding TO 'LATIN1'");
+            CopyManager copy = c.unwrap(PGConnection.class).getCopyAPI();
+            // Latin-1 bytes: 0xE9 is 'é'; 0xC3 0xA9 is 'Ã©', which also happens to be valid UTF-8 for 'é'
+            copy.copyIn("COPY copies (id, a) FROM STDIN", new ByteArrayInputStream(
+                    new byte[] {'1', '\t', 'c', 'a', 'f', (byte) 0xE9, '\n'}));
+            copy.copyIn("COPY copies (id, a) FROM STDIN (FORMAT csv)", new ByteArrayInputStream(
+                    new byte[] {'2', ',', (byte) 0xC3, (byte) 0xA9, '\n'}));
+        }
+        settleCopies();
+        assertThat(PG.target().queryValue(mirror.database, "SELECT string_agg(a, ',' ORDER BY id) FROM copies"))
+                .isEqualTo("café,Ã©");
+    }
+
+    @Test
     void psqlBackslashCopyIsMirrored() throws Exception {
         assumeTrue(onPath("psql"), "psql is not on the PATH (CI installs postgresql-client)");
         Process p = new ProcessBuilder("psql", "-h", "127.0.0.1", "-p", String.valueOf(mirror.app.relayAddress().getPort()),
