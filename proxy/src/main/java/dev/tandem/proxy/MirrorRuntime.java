@@ -21,6 +21,7 @@ import dev.tandem.proxy.spool.Spool;
 import dev.tandem.proxy.spool.SpoolPosition;
 import dev.tandem.proxy.spool.SpoolSettings;
 import dev.tandem.proxy.verifier.DivergenceVerifier;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -33,6 +34,8 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -81,9 +84,21 @@ final class MirrorRuntime implements AutoCloseable {
                 log.warn("mirror.max-captured-bytes ({} bytes) is more than half of the JVM's maximum heap ({} bytes):"
                         + " raise -Xmx or lower it", captureBudget.max(), Runtime.getRuntime().maxMemory());
             }
+            Counter syncTimeouts = Counter.builder("tandem.mirror.sync.timeouts")
+                    .description("Sync-mode commits answered after mirror.sync-timeout before the target committed them")
+                    .register(registry);
+            long syncTimeoutMillis = config.mirror().syncTimeout().toMillis();
+            // A copy times out, not the applier's own future, which is shared with whoever else waits for the record.
+            // The client is answered anyway: without the count, a sync-mode client's "committed" would no longer mean
+            // "on the target" with nothing to show for it.
             Function<SpoolPosition, CompletionStage<?>> afterAppend = config.mirror().mode() == MirrorMode.SYNC
-                    ? position -> applier.awaitApplied(position).orTimeout(config.mirror().syncTimeout().toMillis(),
-                            java.util.concurrent.TimeUnit.MILLISECONDS)
+                    ? position -> applier.awaitApplied(position).copy()
+                            .orTimeout(syncTimeoutMillis, TimeUnit.MILLISECONDS)
+                            .whenComplete((applied, failure) -> {
+                                if (failure instanceof TimeoutException) {
+                                    syncTimeouts.increment();
+                                }
+                            })
                     : position -> CompletableFuture.completedFuture(null);
             this.sink = new SpoolingSink(spool.writer(), shed, afterAppend);
             applier.start();

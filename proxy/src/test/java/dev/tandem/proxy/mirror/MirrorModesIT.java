@@ -80,7 +80,18 @@ class MirrorModesIT {
             }
             proxy.awaitCaughtUp(Duration.ofSeconds(60));
             assertThat(PG.target().queryValue(db, "SELECT count(*) FROM m")).isEqualTo("1");
+            assertThat(syncTimeouts(proxy)).as("the client was answered before the target had the row").isEqualTo(1);
+            // with the target back, a commit is answered after the target's again, and is not counted
+            try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
+                s.execute("INSERT INTO m (id) VALUES (2)");
+                assertThat(PG.target().queryValue(db, "SELECT count(*) FROM m WHERE id = 2")).isEqualTo("1");
+            }
+            assertThat(syncTimeouts(proxy)).isEqualTo(1);
         }
+    }
+
+    private static double syncTimeouts(RunningMirrorProxy proxy) {
+        return proxy.app.registry().get("tandem.mirror.sync.timeouts").counter().count();
     }
 
     @Test
@@ -358,6 +369,7 @@ class MirrorModesIT {
                     .isEqualTo("11,12,14,15,16,17,99");
             assertThat(PG.target().query(db, "SELECT table_name, sqlstate FROM tandem.divergence"))
                     .containsExactly(List.of("m", "23514"));
+            assertThat(syncTimeouts(proxy)).as("every client waited for the target").isZero();
             // the proxy goes on serving sync clients
             try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
                 s.execute("INSERT INTO m (id) VALUES (100)");
