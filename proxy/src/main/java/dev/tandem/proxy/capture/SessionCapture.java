@@ -152,6 +152,8 @@ public final class SessionCapture implements SessionTap {
     private static final class EarlyCopy {
         final List<byte[]> data = new ArrayList<>();
         long bytes;
+        /** Of {@link #bytes}, what is kept in {@link #data} and counted by the hold. */
+        long held;
         boolean overLimit;
         boolean ended;
     }
@@ -377,6 +379,7 @@ public final class SessionCapture implements SessionTap {
             }
             if (!earlyCopy.overLimit) {
                 earlyCopy.data.add(ByteBufUtil.getBytes(frame, frame.readerIndex() + 5, length));
+                earlyCopy.held += length;
             }
             earlyCopy.bytes += length;
             return;
@@ -388,6 +391,7 @@ public final class SessionCapture implements SessionTap {
         }
         if (c.unreplayable == null) {
             c.copyData.add(ByteBufUtil.getBytes(frame, frame.readerIndex() + 5, length));
+            c.held += length;
         }
     }
 
@@ -398,8 +402,12 @@ public final class SessionCapture implements SessionTap {
             return null;
         }
         StatementCapture c = new StatementCapture(table, sql, s, bind, types);
-        if (!c.isCopy() && !hold.hold(sql.length())) {
-            c.unreplayable = hold.tooLarge();
+        if (!c.isCopy()) {
+            if (hold.hold(sql.length())) {
+                c.held = sql.length();
+            } else {
+                c.unreplayable = hold.tooLarge();
+            }
         }
         return c;
     }
@@ -422,10 +430,12 @@ public final class SessionCapture implements SessionTap {
         if (c.bind == null) {
             return;
         }
-        if (!hold.hold(c.bind.valueBytes() + c.sql.length())) {
+        long bytes = c.bind.valueBytes() + c.sql.length();
+        if (!hold.hold(bytes)) {
             c.unreplayable = hold.tooLarge();
             return;
         }
+        c.held = bytes;
         if (typesRemapped) {
             return; // the applier maps user-defined type OIDs to the target's by name
         }
@@ -522,6 +532,7 @@ public final class SessionCapture implements SessionTap {
                 c.unreplayable = hold.tooLarge();
             } else {
                 c.copyData.addAll(early.data);
+                c.held += early.held;
             }
             if (early.ended) {
                 copyInProgress = null; // the whole COPY came before the server's answer
@@ -725,6 +736,9 @@ public final class SessionCapture implements SessionTap {
     private void error() {
         Pending head = pending.peek();
         if (head instanceof QueryRequest q) {
+            if (q.next < q.statements.size() && q.decided[q.next]) {
+                failed(q.captures[q.next]);
+            }
             // The rest of the query string is not executed; its ReadyForQuery still comes.
             q.next = q.statements.size();
         } else if (head != null && !(head instanceof SyncRequest) && !(head instanceof FunctionRequest)) {
@@ -732,19 +746,32 @@ public final class SessionCapture implements SessionTap {
             // answered like a simple Query: its ReadyForQuery comes and nothing is skipped.)
             while (!pending.isEmpty() && !(pending.peek() instanceof SyncRequest)) {
                 Pending dropped = pending.poll();
-                if (dropped instanceof ParseRequest p) {
+                if (dropped instanceof ExecuteRequest e) {
+                    failed(e.capture());
+                } else if (dropped instanceof ParseRequest p) {
                     statements.skipped(p.name(), p.prepared());
                 } else if (dropped instanceof BindRequest b) {
                     portals.skipped(b.name(), b.portal());
                 }
             }
         }
-        copyInProgress = null;
+        copyInProgress = null; // the failed statement's, given back above
+        if (earlyCopy != null) {
+            hold.failed(earlyCopy.held);
+        }
         // the server is not (or no longer) reading COPY data: the client's next Syncs count
         earlyCopy = null;
         clientInCopy = false;
         serverInCopy = false;
         tracker.error();
+    }
+
+    /** The statement failed on the source, or was skipped after a failure: what its capture held is dropped. */
+    private void failed(StatementCapture capture) {
+        if (capture != null) {
+            hold.failed(capture.held);
+            capture.held = 0;
+        }
     }
 
     /**

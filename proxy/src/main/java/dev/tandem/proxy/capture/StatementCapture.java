@@ -23,6 +23,8 @@ final class StatementCapture {
     final List<byte[]> copyData;
     long copyBytes;
     String unreplayable;
+    /** What {@link TransactionHold} counts for this capture: given back if the statement fails on the source. */
+    long held;
     /** A COPY's: the session's client_encoding as the source read its data, null for UTF8. */
     String clientEncoding;
     /** The search_path {@link #table} was resolved under (extended protocol), or null. */
@@ -59,6 +61,7 @@ final class StatementCapture {
         }
         moved.copyBytes = copyBytes;
         moved.unreplayable = unreplayable;
+        moved.held = held;
         moved.clientEncoding = clientEncoding;
         return moved;
     }

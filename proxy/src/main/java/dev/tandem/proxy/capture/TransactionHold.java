@@ -64,6 +64,20 @@ final class TransactionHold {
         transactionBytes -= bytes;
     }
 
+    /**
+     * A statement that held {@code bytes} failed on the source, or was skipped after a failure: its data is dropped
+     * and no longer counts. Such statements never reach the transaction (so a ROLLBACK TO SAVEPOINT cannot give them
+     * back), and a loader that retries a failing COPY under savepoints would otherwise pile up what it tried, passing
+     * its transaction's limit and taking the shared budget from other sessions. The transaction stays over its limit
+     * if it passed it.
+     */
+    void failed(long bytes) {
+        long back = Math.min(bytes, reserved);
+        budget.release(back);
+        reserved -= back;
+        transactionBytes -= back;
+    }
+
     /** The open transaction ended: its captured bytes no longer count. */
     void ended() {
         budget.release(reserved);

@@ -39,6 +39,22 @@ class TransactionHoldTest {
     }
 
     @Test
+    void aFailedStatementGivesBackWhatItHeldAndNoMore() {
+        CaptureBudget budget = new CaptureBudget(1000);
+        TransactionHold hold = new TransactionHold(100, budget);
+        assertThat(hold.hold(10)).isTrue();
+        for (int attempt = 0; attempt < 5; attempt++) { // a COPY of 80 bytes that fails, retried: never over 100
+            assertThat(hold.hold(80)).isTrue();
+            hold.failed(80);
+            assertThat(budget.used()).isEqualTo(10);
+        }
+        hold.failed(500); // more than it holds: nothing below zero
+        assertThat(budget.used()).isZero();
+        hold.ended();
+        assertThat(budget.used()).isZero();
+    }
+
+    @Test
     void undoneStatementsGiveBackWhatTheyHeldAndNoMore() {
         CaptureBudget budget = new CaptureBudget(1000);
         TransactionHold hold = new TransactionHold(1000, budget);

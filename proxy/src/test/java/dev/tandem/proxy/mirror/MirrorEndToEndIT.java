@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.tandem.proxy.relay.WireClient;
 import dev.tandem.testing.PostgresPairExtension;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -291,6 +292,33 @@ class MirrorEndToEndIT {
         settleCopies();
         assertThat(PG.target().queryValue(mirror.database, "SELECT string_agg(a, ',' ORDER BY id) FROM copies"))
                 .isEqualTo("café,Ã©");
+    }
+
+    @Test
+    void aCopyBetweenInsertsInOneQueryStringIsOneTransactionMirroredOnce() throws Exception {
+        try (WireClient client = new WireClient(mirror.app.relayAddress().getPort())) {
+            client.login("postgres", mirror.database);
+            client.send(WireClient.query("INSERT INTO copies (id, a) VALUES (1, 'before');"
+                    + " COPY copies (id, a) FROM STDIN; INSERT INTO copies (id, a) VALUES (3, 'after')"));
+            WireClient.Message m;
+            do {
+                m = client.read();
+            } while (m.type() != 'G');
+            client.send(WireClient.frame('d', "2\tcopied\n".getBytes(StandardCharsets.UTF_8)));
+            client.send(WireClient.frame('c', new byte[0]));
+            assertThat(client.readUntilReady()).extracting(WireClient.Message::type).containsExactly('C', 'C', 'Z');
+            // and one that fails after its COPY: nothing of it is mirrored
+            client.send(WireClient.query("COPY copies (id, a) FROM STDIN; INSERT INTO copies (id) VALUES (1)"));
+            do {
+                m = client.read();
+            } while (m.type() != 'G');
+            client.send(WireClient.frame('d', "4\trolled back\n".getBytes(StandardCharsets.UTF_8)));
+            client.send(WireClient.frame('c', new byte[0]));
+            assertThat(client.readUntilReady()).extracting(WireClient.Message::type).containsExactly('C', 'E', 'Z');
+        }
+        settleCopies();
+        assertThat(PG.target().queryValue(mirror.database, "SELECT string_agg(id::text, ',' ORDER BY id) FROM copies"))
+                .isEqualTo("1,2,3");
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.tandem.proxy.mirror;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tandem.proxy.relay.WireClient;
 import dev.tandem.testing.PostgresPairExtension;
@@ -18,6 +19,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.sql.Statement;
 import java.time.Duration;
@@ -419,6 +421,38 @@ class MirrorModesIT {
         }
         assertThat(PG.target().queryValue(db, "SELECT string_agg(id::text, ',' ORDER BY id) FROM m"))
                 .isEqualTo("1,2,3,4,5");
+    }
+
+    @Test
+    void aFailedCopyRolledBackToASavepointNoLongerCountsAgainstItsTransactionOrTheBudget(@TempDir Path spool)
+            throws Exception {
+        String db = freshDatabase("failed_copy_hold");
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.m",
+                "--set", "mirror.max-transaction-bytes=64KiB");
+             Connection c = proxy.connect()) {
+            CopyManager copy = c.unwrap(PGConnection.class).getCopyAPI();
+            c.setAutoCommit(false);
+            copy.copyIn("COPY m FROM STDIN", new ByteArrayInputStream("1\tfirst\n".getBytes(StandardCharsets.UTF_8)));
+            double before = held(proxy);
+            StringBuilder failing = new StringBuilder();
+            for (int i = 100; i < 110; i++) {
+                failing.append(i).append('\t').append(PAD).append('\n'); // ~40 KiB
+            }
+            failing.append("not-a-number\tbad\n");
+            for (int attempt = 0; attempt < 3; attempt++) { // ~120 KiB tried, none of it kept by the source
+                Savepoint savepoint = c.setSavepoint();
+                assertThatThrownBy(() -> copy.copyIn("COPY m FROM STDIN", new ByteArrayInputStream(
+                        failing.toString().getBytes(StandardCharsets.UTF_8)))).isInstanceOf(SQLException.class);
+                c.rollback(savepoint);
+                assertThat(held(proxy)).as("held after rolling back attempt %d", attempt).isEqualTo(before);
+            }
+            copy.copyIn("COPY m FROM STDIN", new ByteArrayInputStream("2\tlast\n".getBytes(StandardCharsets.UTF_8)));
+            c.commit();
+            proxy.awaitCaughtUp(Duration.ofSeconds(60));
+            assertThat(held(proxy)).isZero();
+        }
+        assertThat(PG.target().queryValue(db, "SELECT string_agg(id::text, ',' ORDER BY id) FROM m")).isEqualTo("1,2");
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence")).isEqualTo("0");
     }
 
     private static double held(RunningMirrorProxy proxy) {
