@@ -352,6 +352,7 @@ public final class SessionCapture implements SessionTap {
             // not mirrored under the current path: decide again when it runs
             capture.resolvedUnder = now != null ? effectiveSearchPath() : null;
             checkReplayable(capture);
+            checkEncoding(capture);
         }
         if (portal != null) {
             portal.executed = true;
@@ -409,7 +410,43 @@ public final class SessionCapture implements SessionTap {
                 c.unreplayable = hold.tooLarge();
             }
         }
+        checkEncoding(c);
         return c;
+    }
+
+    /**
+     * In a session whose client_encoding is not UTF8, statement text was decoded as UTF8 here and parameter values are
+     * in the session's encoding, while the mirror's target connections speak UTF8: non-ASCII text would reach the
+     * target as other characters, or be refused. Such a statement is ledgered (visible, and re-copied by repair)
+     * rather than replayed changed. ASCII is the same in every encoding PostgreSQL supports; COPY data is replayed in
+     * its own encoding.
+     */
+    private void checkEncoding(StatementCapture c) {
+        if (clientEncoding == null || c.isCopy() || c.unreplayable != null) {
+            return;
+        }
+        boolean ascii = c.sql.chars().allMatch(ch -> ch < 0x80);
+        if (ascii && c.bind != null) {
+            for (byte[] value : c.bind.values()) {
+                if (value != null && !isAscii(value)) {
+                    ascii = false;
+                    break;
+                }
+            }
+        }
+        if (!ascii) {
+            c.unreplayable = "non-ASCII text in a session whose client_encoding is " + clientEncoding
+                    + " (the mirror replays statements in UTF8; COPY data only is converted)";
+        }
+    }
+
+    private static boolean isAscii(byte[] value) {
+        for (byte b : value) {
+            if (b < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The resolved mirrored table a statement writes and the mirror replays, or null. */
