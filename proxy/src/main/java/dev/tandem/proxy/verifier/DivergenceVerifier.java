@@ -21,6 +21,7 @@ import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -38,7 +39,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every {@code verifier.interval}, on its own thread (never a relay event loop), for each mirrored table with a
  * known time column, the buckets of {@code verifier.bucket} inside {@code [now - lookback, now - settle)} are compared,
- * where {@code settle} is the mirror lag plus {@code verifier.margin}: newer rows may still be on their way. A bucket
+ * where {@code settle} is the mirror lag plus {@code verifier.margin}: newer rows may still be on their way. The lag is
+ * the larger of this proxy's own and that of the slowest instance mirroring into the target database
+ * ({@link MirrorProgress}). A bucket
  * is compared by row count and the order-independent checksum {@code tandem-backfill verify} uses
  * ({@link RangeChecksum}), each side in one query bounded by the time column and by
  * {@code verifier.statement-timeout}. The results are exported as metrics (see {@link VerifierMetrics}; a table name
@@ -192,12 +195,13 @@ public final class DivergenceVerifier implements AutoCloseable {
             }
             DivergenceLedger ledger = new DivergenceLedger(instanceId, targetDatabase);
             ledger.prepare(t);
+            Duration othersBehind = othersBehind(t, targetDatabase);
             String sourceName = "source " + source.address() + " database " + sourceDatabase;
             try (Connection s = connect(sourceName, () -> ServerJdbc.source(source, sourceDatabase))) {
                 Outcome outcome = Outcome.OK;
                 for (TableName table : tables.stream().sorted(Comparator.comparing(TableName::toString)).toList()) {
                     try {
-                        TableResult result = compareTable(s, t, ledger, sourceDatabase, table);
+                        TableResult result = compareTable(s, t, ledger, sourceDatabase, table, othersBehind);
                         if (result != null) {
                             results.merge(table, result, TableResult::plus);
                             outcome = worse(outcome, result.buckets() > 0 ? Outcome.DIVERGENT : Outcome.OK);
@@ -237,7 +241,7 @@ public final class DivergenceVerifier implements AutoCloseable {
 
     /** @return what the table's closed buckets show, or null when the table is not compared */
     private TableResult compareTable(Connection s, Connection t, DivergenceLedger ledger, String sourceDatabase,
-                                     TableName table) throws SQLException {
+                                     TableName table, Duration othersBehind) throws SQLException {
         TableCatalog.Description description = catalog.describe(s, t, table);
         if (description instanceof TableCatalog.Skipped skipped) {
             sayOnce("verifier: not comparing " + table + " of database " + sourceDatabase + ": " + skipped.reason());
@@ -251,7 +255,7 @@ public final class DivergenceVerifier implements AutoCloseable {
         }
         long rows = 0;
         long divergentBuckets = 0;
-        for (Bucket bucket : buckets(s, verified)) {
+        for (Bucket bucket : buckets(s, verified, othersBehind)) {
             String sql = verified.checksum().sql(bucket.start(), bucket.end(), verified.recordHash());
             Digest onSource = Digest.of(s, sql);
             Digest onTarget = Digest.of(t, sql);
@@ -274,9 +278,30 @@ public final class DivergenceVerifier implements AutoCloseable {
         return new TableResult(rows, divergentBuckets);
     }
 
+    /**
+     * How far behind the slowest proxy instance that mirrors into this target database is: rows another instance's
+     * spool still holds are in flight as much as those in ours, and our own lag does not show them.
+     */
+    private Duration othersBehind(Connection t, String targetDatabase) throws SQLException {
+        Optional<MirrorProgress.Slowest> slowest = MirrorProgress.slowest(t);
+        if (slowest.isEmpty()) {
+            return Duration.ZERO;
+        }
+        MirrorProgress.Slowest s = slowest.get();
+        if (s.behind().compareTo(config.lookback().minus(config.margin())) > 0) {
+            sayOnce("verifier: comparing nothing in target database " + targetDatabase + " while proxy instance '"
+                    + s.instanceId() + "' has not applied what the source committed more than "
+                    + Durations.format(config.lookback()) + " ago (tandem.mirror_progress.caught_up_to " + s.caughtUpTo()
+                    + "): its spool may still hold rows of every bucket. An instance that is retired with an empty"
+                    + " spool can be forgotten with: DELETE FROM tandem.mirror_progress WHERE instance_id = '...'");
+        }
+        return s.behind();
+    }
+
     /** The closed buckets to compare now, oldest first. */
-    private List<Bucket> buckets(Connection s, VerifiedTable table) throws SQLException {
-        Duration settle = mirrorLag.get().plus(config.margin());
+    private List<Bucket> buckets(Connection s, VerifiedTable table, Duration othersBehind) throws SQLException {
+        Duration lag = mirrorLag.get();
+        Duration settle = (othersBehind.compareTo(lag) > 0 ? othersBehind : lag).plus(config.margin());
         if (!table.checksum().timeType().isInteger()) {
             long now = micros(clock.instant());
             return Bucket.within(now - micros(config.lookback()), now - micros(settle), micros(config.bucket()));

@@ -8,6 +8,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.protocol.state.RangeChecksum;
+import dev.tandem.protocol.state.TandemSchema;
 import dev.tandem.protocol.state.TimeType;
 import dev.tandem.proxy.config.SourceConfig;
 import dev.tandem.proxy.config.TargetConfig;
@@ -228,6 +229,30 @@ class DivergenceVerifierIT {
                     .isEqualTo(Outcome.DIVERGENT);
             assertThat(gauge(VerifierMetrics.DIVERGENCE_ROWS)).isEqualTo(1);
         }
+    }
+
+    /**
+     * Another proxy instance mirrors into the same target database and its target connection is down: the rows its
+     * spool holds are in flight, though this proxy's own mirror is caught up.
+     */
+    @Test
+    void bucketsAnotherInstanceHasNotAppliedYetAreNotCompared() {
+        insertHistory();
+        PG.target().execute(db, TandemSchema.ddl());
+        PG.target().execute(db, "INSERT INTO tandem.mirror_progress (instance_id, sequence, next_segment, next_offset,"
+                + " applied_at, caught_up_to) VALUES ('proxy-b', 7, 0, 0, now() - interval '50 minutes',"
+                + " now() - interval '50 minutes')");
+        // still in proxy-b's spool
+        PG.target().execute(db, "DELETE FROM metrics WHERE time = '" + base.plusSeconds(10) + "'");
+
+        try (DivergenceVerifier verifier = verifier()) {
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.OK);
+            assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence")).isEqualTo("0");
+
+            PG.target().execute(db, "UPDATE tandem.mirror_progress SET caught_up_to = now() WHERE instance_id = 'proxy-b'");
+            assertThat(verifier.runOnce()).as("proxy-b caught up: the row is missing").isEqualTo(Outcome.DIVERGENT);
+        }
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence")).isEqualTo("1");
     }
 
     @Test
