@@ -12,6 +12,7 @@ import dev.tandem.proxy.config.VerifierMode;
 import dev.tandem.proxy.jdbc.ServerJdbc;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -196,12 +197,13 @@ public final class DivergenceVerifier implements AutoCloseable {
             DivergenceLedger ledger = new DivergenceLedger(instanceId, targetDatabase);
             ledger.prepare(t);
             Duration othersBehind = othersBehind(t, targetDatabase);
+            String zone = wallClockZone(t);
             String sourceName = "source " + source.address() + " database " + sourceDatabase;
             try (Connection s = connect(sourceName, () -> ServerJdbc.source(source, sourceDatabase))) {
                 Outcome outcome = Outcome.OK;
                 for (TableName table : tables.stream().sorted(Comparator.comparing(TableName::toString)).toList()) {
                     try {
-                        TableResult result = compareTable(s, t, ledger, sourceDatabase, table, othersBehind);
+                        TableResult result = compareTable(s, t, ledger, sourceDatabase, table, othersBehind, zone);
                         if (result != null) {
                             results.merge(table, result, TableResult::plus);
                             outcome = worse(outcome, result.buckets() > 0 ? Outcome.DIVERGENT : Outcome.OK);
@@ -241,7 +243,7 @@ public final class DivergenceVerifier implements AutoCloseable {
 
     /** @return what the table's closed buckets show, or null when the table is not compared */
     private TableResult compareTable(Connection s, Connection t, DivergenceLedger ledger, String sourceDatabase,
-                                     TableName table, Duration othersBehind) throws SQLException {
+                                     TableName table, Duration othersBehind, String zone) throws SQLException {
         TableCatalog.Description description = catalog.describe(s, t, table);
         if (description instanceof TableCatalog.Skipped skipped) {
             sayOnce("verifier: not comparing " + table + " of database " + sourceDatabase + ": " + skipped.reason());
@@ -255,7 +257,7 @@ public final class DivergenceVerifier implements AutoCloseable {
         }
         long rows = 0;
         long divergentBuckets = 0;
-        for (Bucket bucket : buckets(s, verified, othersBehind)) {
+        for (Bucket bucket : buckets(s, verified, othersBehind, zone)) {
             String sql = verified.checksum().sql(bucket.start(), bucket.end(), verified.recordHash());
             Digest onSource = Digest.of(s, sql);
             Digest onTarget = Digest.of(t, sql);
@@ -298,12 +300,50 @@ public final class DivergenceVerifier implements AutoCloseable {
         return s.behind();
     }
 
+    /**
+     * The zone whose wall-clock times the target database's {@code timestamp} time columns hold: the backfill plan's
+     * ({@code stage --time-zone}, which {@code repair} reads its ranges in too), UTC without a plan as for
+     * {@code stage}. Read through {@code to_jsonb} because plans staged before the column existed lack it.
+     */
+    private static String wallClockZone(Connection t) throws SQLException {
+        try (Statement st = t.createStatement()) {
+            try (ResultSet rs = st.executeQuery("SELECT to_regclass('tandem.backfill_plan') IS NOT NULL")) {
+                rs.next();
+                if (!rs.getBoolean(1)) {
+                    return "UTC";
+                }
+            }
+            try (ResultSet rs = st.executeQuery("SELECT to_jsonb(p) ->> 'time_zone' FROM tandem.backfill_plan p"
+                    + " WHERE id = 1")) {
+                String zone = rs.next() ? rs.getString(1) : null;
+                return zone == null ? "UTC" : zone;
+            }
+        }
+    }
+
+    /** Now as a position of {@code type}: for {@code timestamp}, the wall-clock time in {@code zone}. */
+    private long now(Connection s, TimeType type, String zone) throws SQLException {
+        if (type != TimeType.TIMESTAMP) {
+            return micros(clock.instant());
+        }
+        try (PreparedStatement ps = s.prepareStatement("SELECT "
+                + TimeType.TIMESTAMP.positionOf(TimeType.TIMESTAMPTZ.cast("?") + " AT TIME ZONE ?"))) {
+            ps.setString(1, clock.instant().toString());
+            ps.setString(2, zone);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
     /** The closed buckets to compare now, oldest first. */
-    private List<Bucket> buckets(Connection s, VerifiedTable table, Duration othersBehind) throws SQLException {
+    private List<Bucket> buckets(Connection s, VerifiedTable table, Duration othersBehind, String zone)
+            throws SQLException {
         Duration lag = mirrorLag.get();
         Duration settle = (othersBehind.compareTo(lag) > 0 ? othersBehind : lag).plus(config.margin());
         if (!table.checksum().timeType().isInteger()) {
-            long now = micros(clock.instant());
+            long now = now(s, table.checksum().timeType(), zone);
             return Bucket.within(now - micros(config.lookback()), now - micros(settle), micros(config.bucket()));
         }
         Long newest = newest(s, table);

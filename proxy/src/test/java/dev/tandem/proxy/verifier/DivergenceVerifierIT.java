@@ -23,6 +23,9 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
 import java.util.List;
@@ -253,6 +256,36 @@ class DivergenceVerifierIT {
             assertThat(verifier.runOnce()).as("proxy-b caught up: the row is missing").isEqualTo(Outcome.DIVERGENT);
         }
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence")).isEqualTo("1");
+    }
+
+    /**
+     * A {@code timestamp} column holding New York wall-clock times, as the backfill plan says: the compared buckets
+     * are the closed ones of New York's clock, not of UTC's, which lies hours ahead of the rows' times.
+     */
+    @Test
+    void timestampColumnsAreBucketedInThePlansZone() {
+        PG.pair().executeOnBoth(db, "CREATE TABLE readings (t timestamp NOT NULL, v int)");
+        ZoneId newYork = ZoneId.of("America/New_York");
+        LocalDateTime lost = LocalDateTime.now(newYork).minusMinutes(30).truncatedTo(ChronoUnit.SECONDS);
+        LocalDateTime kept = lost.minusMinutes(20);
+        LocalDateTime inFlight = LocalDateTime.now(newYork).minusSeconds(20).truncatedTo(ChronoUnit.SECONDS);
+        PG.pair().executeOnBoth(db, "INSERT INTO readings VALUES ('" + kept + "', 1), ('" + lost + "', 2)");
+        PG.source().execute(db, "INSERT INTO readings VALUES ('" + inFlight + "', 3)");
+        PG.target().execute(db, "DELETE FROM readings WHERE v = 2");
+        PG.target().execute(db, "CREATE SCHEMA IF NOT EXISTS tandem; CREATE TABLE tandem.backfill_plan (id int"
+                + " PRIMARY KEY, arguments text NOT NULL, until_text text, time_zone text NOT NULL DEFAULT 'UTC');"
+                + " INSERT INTO tandem.backfill_plan VALUES (1, '', NULL, 'America/New_York')");
+        TableName readings = new TableName("public", "readings");
+        VerifierConfig config = new VerifierConfig(VerifierMode.ON, Duration.ofMinutes(1), Duration.ofHours(6),
+                Duration.ofMinutes(5), Duration.ofMinutes(1), Duration.ofSeconds(10), 0, Map.of(readings, "t"));
+        try (DivergenceVerifier verifier = new DivergenceVerifier(config, source(), target(),
+                () -> Map.of(db, Set.of(readings)), () -> Duration.ZERO, "proxy-a", registry)) {
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.DIVERGENT);
+        }
+        LocalDateTime start = lost.truncatedTo(ChronoUnit.HOURS).plusMinutes(lost.getMinute() / 5 * 5);
+        DateTimeFormatter iso = DateTimeFormatter.ofPattern("uuuu-MM-dd HH:mm:ss");
+        assertThat(PG.target().query(db, "SELECT range_start, range_end FROM tandem.divergence"))
+                .containsExactly(List.of(iso.format(start), iso.format(start.plusMinutes(5))));
     }
 
     @Test
