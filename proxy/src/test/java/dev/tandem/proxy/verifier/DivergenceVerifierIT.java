@@ -289,6 +289,22 @@ class DivergenceVerifierIT {
     }
 
     @Test
+    void namesThatNeedQuotingAreQuotedInQueriesAndLedgeredAsTheyAre() {
+        PG.pair().executeOnBoth(db, "CREATE SCHEMA \"Plant A\"; CREATE TABLE \"Plant A\".\"Sensor \"\"X\"\"\""
+                + " (\"Time\" timestamptz NOT NULL, v int); INSERT INTO \"Plant A\".\"Sensor \"\"X\"\"\" VALUES ('"
+                + base.plusSeconds(5) + "', 1), ('" + base.plusSeconds(6) + "', 2)");
+        PG.target().execute(db, "DELETE FROM \"Plant A\".\"Sensor \"\"X\"\"\" WHERE v = 2");
+        TableName sensor = new TableName("Plant A", "Sensor \"X\"");
+        VerifierConfig config = config(VerifierMode.ON, Duration.ofSeconds(10), Map.of(sensor, "Time"));
+        try (DivergenceVerifier verifier = new DivergenceVerifier(config, source(), target(),
+                () -> Map.of(db, Set.of(sensor)), () -> Duration.ZERO, "proxy-a", registry)) {
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.DIVERGENT);
+        }
+        assertThat(PG.target().query(db, "SELECT table_schema, table_name, time_column, range_start FROM tandem.divergence"))
+                .containsExactly(List.of("Plant A", "Sensor \"X\"", "Time", text(base)));
+    }
+
+    @Test
     void rowsWithoutAnExtendedHashAreComparedByTheirText() {
         PG.pair().executeOnBoth(db, "CREATE TABLE shapes (time timestamptz NOT NULL, at point)");
         PG.pair().executeOnBoth(db, "INSERT INTO shapes VALUES ('" + base.plusSeconds(5) + "', point(1, 2)),"
