@@ -1,6 +1,7 @@
 package dev.tandem.proxy.verifier;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -30,7 +31,46 @@ final class MirrorProgress {
     record Slowest(String instanceId, String caughtUpTo, Duration behind) {
     }
 
+    private static final String BEHIND = """
+            SELECT count(*) FROM tandem.mirror_progress WHERE caught_up_to < CAST(? AS timestamptz)""";
+    private static final long POLL_MILLIS = 100;
+
     private MirrorProgress() {
+    }
+
+    /**
+     * Waits until every proxy instance mirroring into this target database has applied all it saw the source commit
+     * before now, on the target's clock.
+     *
+     * @return false when some instance did not get there within {@code timeout}, or the wait was interrupted
+     */
+    static boolean awaitCaughtUp(Connection target, Duration timeout) throws SQLException {
+        String since;
+        try (Statement s = target.createStatement(); ResultSet rs = s.executeQuery("SELECT clock_timestamp()::text")) {
+            rs.next();
+            since = rs.getString(1);
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (PreparedStatement ps = target.prepareStatement(BEHIND)) {
+            ps.setString(1, since);
+            while (true) {
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    if (rs.getLong(1) == 0) {
+                        return true;
+                    }
+                }
+                if (System.nanoTime() > deadline) {
+                    return false;
+                }
+                try {
+                    Thread.sleep(POLL_MILLIS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+        }
     }
 
     /**

@@ -20,6 +20,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,6 +34,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -302,6 +307,57 @@ class DivergenceVerifierIT {
         }
         assertThat(PG.target().query(db, "SELECT table_schema, table_name, time_column, range_start FROM tandem.divergence"))
                 .containsExactly(List.of("Plant A", "Sensor \"X\"", "Time", text(base)));
+    }
+
+    /**
+     * A late row, committed on the source into a closed bucket, is still on its way to the target while the bucket is
+     * compared: the mirror applies it (and notes its progress) only once the verifier waits for the mirrors.
+     */
+    @Test
+    void aLateRowStillInFlightWhenItsBucketIsComparedIsNotLedgered() throws Exception {
+        insertHistory();
+        PG.target().execute(db, TandemSchema.ddl());
+        PG.target().execute(db, "INSERT INTO tandem.mirror_progress (instance_id, sequence, next_segment, next_offset,"
+                + " applied_at, caught_up_to) VALUES ('proxy-a', 1, 0, 0, now(), now() - interval '1 minute')");
+        String lateRow = "INSERT INTO metrics VALUES ('" + base.plusSeconds(30) + "', 7, 7, 'late')";
+        PG.source().execute(db, lateRow);
+
+        AtomicBoolean done = new AtomicBoolean();
+        CompletableFuture<Boolean> mirror;
+        try (Connection apply = PG.target().connect(db); Connection watch = PG.target().connect(db)) {
+            apply.setAutoCommit(false);
+            try (Statement st = apply.createStatement()) {
+                st.execute(lateRow);
+            }
+            mirror = CompletableFuture.supplyAsync(() -> {
+                try (Statement w = watch.createStatement(); Statement a = apply.createStatement()) {
+                    while (!done.get()) {
+                        try (ResultSet rs = w.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE pid <>"
+                                + " pg_backend_pid() AND query LIKE '%FROM tandem.mirror_progress WHERE caught_up_to <%'")) {
+                            rs.next();
+                            if (rs.getLong(1) > 0) {
+                                a.execute("UPDATE tandem.mirror_progress SET caught_up_to = clock_timestamp()");
+                                apply.commit();
+                                return true;
+                            }
+                        }
+                        Thread.sleep(20);
+                    }
+                    apply.rollback();
+                    return false;
+                } catch (SQLException | InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            try (DivergenceVerifier verifier = verifier()) {
+                assertThat(verifier.runOnce()).isEqualTo(Outcome.OK);
+                assertThat(gauge(VerifierMetrics.DIVERGENCE_ROWS)).isZero();
+            } finally {
+                done.set(true);
+            }
+            assertThat(mirror.get(30, TimeUnit.SECONDS)).as("the verifier waited for the mirror").isTrue();
+        }
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence")).isEqualTo("0");
     }
 
     @Test
