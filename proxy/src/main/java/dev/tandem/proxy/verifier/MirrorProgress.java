@@ -16,8 +16,7 @@ import java.util.Optional;
 final class MirrorProgress {
 
     private static final String SLOWEST = """
-            SELECT instance_id, caught_up_to::text,
-                   (extract(epoch from clock_timestamp() - caught_up_to) * 1000000)::bigint
+            SELECT instance_id, (extract(epoch from clock_timestamp() - caught_up_to) * 1000000)::bigint
             FROM tandem.mirror_progress
             WHERE caught_up_to IS NOT NULL
             ORDER BY caught_up_to, instance_id
@@ -25,10 +24,9 @@ final class MirrorProgress {
 
     /**
      * @param instanceId  the slowest instance
-     * @param caughtUpTo  its {@code caught_up_to} as the target prints it
-     * @param behind      how long ago that was on the target's clock, zero if in the future
+     * @param behind      how long ago its {@code caught_up_to} was on the target's clock, zero if in the future
      */
-    record Slowest(String instanceId, String caughtUpTo, Duration behind) {
+    record Slowest(String instanceId, Duration behind) {
     }
 
     private static final String BEHIND = """
@@ -82,8 +80,8 @@ final class MirrorProgress {
             if (!rs.next()) {
                 return Optional.empty();
             }
-            long micros = Math.max(0, rs.getLong(3));
-            return Optional.of(new Slowest(rs.getString(1), rs.getString(2), Duration.ofNanos(micros * 1000)));
+            long micros = Math.max(0, rs.getLong(2));
+            return Optional.of(new Slowest(rs.getString(1), Duration.ofNanos(micros * 1000)));
         }
     }
 }
