@@ -221,6 +221,23 @@ class DivergenceVerifierIT {
     }
 
     @Test
+    void aRepairedBucketCountsZeroOnTheNextRunAndStaysOneRepairedEntry() {
+        insertHistory();
+        PG.target().execute(db, "DELETE FROM metrics WHERE time = '" + base.plusSeconds(10) + "'");
+        try (DivergenceVerifier verifier = verifier()) {
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.DIVERGENT);
+            assertThat(gauge(VerifierMetrics.DIVERGENCE_BUCKETS)).isEqualTo(1);
+            // what repair does: the range re-copied, its entry marked repaired
+            PG.target().execute(db, "INSERT INTO metrics VALUES ('" + base.plusSeconds(10) + "', 0, 0, 'n0');"
+                    + " UPDATE tandem.divergence SET repaired_at = now()");
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.OK);
+            assertThat(gauge(VerifierMetrics.DIVERGENCE_ROWS)).isZero();
+            assertThat(gauge(VerifierMetrics.DIVERGENCE_BUCKETS)).isZero();
+        }
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence")).isEqualTo("1");
+    }
+
+    @Test
     void bucketsNewerThanTheMirrorLagPlusMarginAreNotCompared() {
         insertHistory();
         Instant now = Instant.now();
