@@ -11,6 +11,8 @@ import java.sql.Statement;
  * Writes divergent buckets to the target's divergence ledger for {@code tandem-backfill repair}. A bucket that
  * already has an open (not yet repaired) verifier entry is not written again, so a divergence found on every run
  * stays one entry, across proxy restarts too; once repair marks it repaired, a new divergence there is a new entry.
+ * Several proxies verify the same target: a transaction-scoped advisory lock per table makes the look for an open
+ * entry and the insert one step, else two runs at once would both find none and both insert.
  */
 final class DivergenceLedger {
 
@@ -22,6 +24,8 @@ final class DivergenceLedger {
                               WHERE table_schema = ? AND table_name = ? AND time_column = ?
                                 AND range_start = ? AND range_end = ? AND repaired_at IS NULL
                                 AND message LIKE 'verifier:%')""";
+
+    private static final String LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))";
 
     private final String instanceId;
     private final String targetDatabase;
@@ -38,13 +42,38 @@ final class DivergenceLedger {
         }
     }
 
-    /** @return true when a new entry was written, false when the bucket already had an open one */
+    /**
+     * Commits unless {@code target} is already in a transaction.
+     *
+     * @return true when a new entry was written, false when the bucket already had an open one
+     */
     boolean record(Connection target, DivergentBucket divergent) throws SQLException {
+        if (!target.getAutoCommit()) {
+            return lockedRecord(target, divergent);
+        }
+        target.setAutoCommit(false);
+        try {
+            boolean written = lockedRecord(target, divergent);
+            target.commit();
+            return written;
+        } catch (SQLException | RuntimeException e) {
+            target.rollback();
+            throw e;
+        } finally {
+            target.setAutoCommit(true);
+        }
+    }
+
+    private boolean lockedRecord(Connection target, DivergentBucket divergent) throws SQLException {
         VerifiedTable table = divergent.table();
         TimeType type = table.checksum().timeType();
         String start = type.display(divergent.bucket().start());
         String end = type.display(divergent.bucket().end());
         String timeColumn = table.checksum().timeColumn();
+        try (PreparedStatement ps = target.prepareStatement(LOCK)) {
+            ps.setString(1, "tandem.divergence verifier " + table.name());
+            ps.executeQuery().close();
+        }
         try (PreparedStatement ps = target.prepareStatement(INSERT_ONCE)) {
             int i = 0;
             ps.setString(++i, instanceId);

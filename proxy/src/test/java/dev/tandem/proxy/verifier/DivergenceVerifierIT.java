@@ -237,6 +237,39 @@ class DivergenceVerifierIT {
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence")).isEqualTo("1");
     }
 
+    /** Another proxy ledgers the same bucket in a transaction that has not committed yet when this one looks. */
+    @Test
+    void twoProxiesLedgeringTheSameBucketAtOnceWriteOneEntry() throws Exception {
+        insertHistory();
+        PG.target().execute(db, "DELETE FROM metrics WHERE time = '" + base.plusSeconds(10) + "'");
+        PG.target().execute(db, TandemSchema.ddl());
+        long start = base.getEpochSecond() * 1_000_000L;
+        try (Connection s = PG.source().connect(db); Connection other = PG.target().connect(db);
+             Connection watch = PG.target().connect(db); Statement w = watch.createStatement()) {
+            VerifiedTable table = (VerifiedTable) new TableCatalog(Map.of(METRICS, "time")).describe(s, other, METRICS);
+            other.setAutoCommit(false);
+            assertThat(new DivergenceLedger("proxy-b", db).record(other, DivergentBucket.compare(table,
+                    new Bucket(start, start + 300_000_000L), 3, "x", 2, "y"))).isTrue();
+            CompletableFuture<Outcome> run;
+            try (DivergenceVerifier verifier = verifier()) {
+                run = CompletableFuture.supplyAsync(verifier::runOnce);
+                while (!run.isDone()) {
+                    try (ResultSet rs = w.executeQuery("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                            + " AND NOT granted")) {
+                        rs.next();
+                        if (rs.getLong(1) > 0) {
+                            break;
+                        }
+                    }
+                    Thread.sleep(20);
+                }
+                other.commit();
+                assertThat(run.get(30, TimeUnit.SECONDS)).isEqualTo(Outcome.DIVERGENT);
+            }
+        }
+        assertThat(PG.target().query(db, "SELECT instance_id FROM tandem.divergence")).containsExactly(List.of("proxy-b"));
+    }
+
     @Test
     void bucketsNewerThanTheMirrorLagPlusMarginAreNotCompared() {
         insertHistory();
