@@ -42,10 +42,10 @@ import org.slf4j.LoggerFactory;
  * known time column, the buckets of {@code verifier.bucket} inside {@code [now - lookback, now - settle)} are compared,
  * where {@code settle} is the mirror lag plus {@code verifier.margin}: newer rows may still be on their way. The lag is
  * the larger of this proxy's own and that of the slowest instance mirroring into the target database
- * ({@link MirrorProgress}). A bucket
- * is compared by row count and the order-independent checksum {@code tandem-backfill verify} uses
+ * ({@link MirrorProgress}); {@code now} is the wall-clock time of the backfill plan's zone for a {@code timestamp}
+ * column. A bucket is compared by row count and the order-independent checksum {@code tandem-backfill verify} uses
  * ({@link RangeChecksum}), each side in one query bounded by the time column and by
- * {@code verifier.statement-timeout}. The results are exported as metrics (see {@link VerifierMetrics}; a table name
+ * {@code verifier.statement-timeout}; a bucket that differs is compared again once the mirrors caught up. The results are exported as metrics (see {@link VerifierMetrics}; a table name
  * found in several databases reports their sum) and each newly divergent bucket is written once to the divergence
  * ledger of its target database for {@code tandem-backfill repair}.
  *
