@@ -29,6 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,6 +70,13 @@ public final class DivergenceVerifier implements AutoCloseable {
     private final String disabledReason;
     private final Object runLock = new Object();
     private ScheduledExecutorService scheduler;
+
+    /**
+     * What decides a database's buckets' fate besides the table: the mirrors, how far behind the slowest other
+     * instance is, the zone of {@code timestamp} columns, and whether the mirrors caught up when last waited for.
+     */
+    private record Settled(MirrorProgress mirrors, Duration othersBehind, String zone, AtomicBoolean mirrorsKeepUp) {
+    }
 
     /** What one table's comparison found, summed over its divergent buckets. */
     private record TableResult(long rows, long buckets) {
@@ -196,14 +204,18 @@ public final class DivergenceVerifier implements AutoCloseable {
             }
             DivergenceLedger ledger = new DivergenceLedger(instanceId, targetDatabase);
             ledger.prepare(t);
-            Duration othersBehind = othersBehind(t, targetDatabase);
+            MirrorProgress mirrors = new MirrorProgress(t, instanceId, mirrorLag);
+            Duration othersBehind = othersBehind(mirrors, targetDatabase);
             String zone = wallClockZone(t);
+            // once the mirrors did not catch up in time, the rest of the database's buckets do not wait for them again
+            AtomicBoolean mirrorsKeepUp = new AtomicBoolean(true);
             String sourceName = "source " + source.address() + " database " + sourceDatabase;
             try (Connection s = connect(sourceName, () -> ServerJdbc.source(source, sourceDatabase))) {
                 Outcome outcome = Outcome.OK;
                 for (TableName table : tables.stream().sorted(Comparator.comparing(TableName::toString)).toList()) {
                     try {
-                        TableResult result = compareTable(s, t, ledger, sourceDatabase, table, othersBehind, zone);
+                        TableResult result = compareTable(s, t, ledger, sourceDatabase, table,
+                                new Settled(mirrors, othersBehind, zone, mirrorsKeepUp));
                         if (result != null) {
                             results.merge(table, result, TableResult::plus);
                             outcome = worse(outcome, result.buckets() > 0 ? Outcome.DIVERGENT : Outcome.OK);
@@ -243,7 +255,7 @@ public final class DivergenceVerifier implements AutoCloseable {
 
     /** @return what the table's closed buckets show, or null when the table is not compared */
     private TableResult compareTable(Connection s, Connection t, DivergenceLedger ledger, String sourceDatabase,
-                                     TableName table, Duration othersBehind, String zone) throws SQLException {
+                                     TableName table, Settled settled) throws SQLException {
         TableCatalog.Description description = catalog.describe(s, t, table);
         if (description instanceof TableCatalog.Skipped skipped) {
             sayOnce("verifier: not comparing " + table + " of database " + sourceDatabase + ": " + skipped.reason());
@@ -257,16 +269,14 @@ public final class DivergenceVerifier implements AutoCloseable {
         }
         long rows = 0;
         long divergentBuckets = 0;
-        boolean mirrorsKeepUp = true;
-        for (Bucket bucket : buckets(s, verified, othersBehind, zone)) {
+        for (Bucket bucket : buckets(s, verified, settled.othersBehind(), settled.zone())) {
             DivergentBucket divergent = compare(s, t, verified, bucket);
             // a late row committed around the source's query may not have reached the target yet, or reached it
             // before the target's query: once the mirrors applied everything committed until now, look again. If
-            // they do not get there in time, the first look stands rather than hide a loss, and the rest of the
-            // table's buckets do not wait for mirrors that far behind.
-            if (divergent != null && mirrorsKeepUp) {
-                mirrorsKeepUp = MirrorProgress.awaitCaughtUp(t, config.statementTimeout());
-                if (mirrorsKeepUp) {
+            // they do not get there in time, the first look stands rather than hide a loss.
+            if (divergent != null && settled.mirrorsKeepUp().get()) {
+                settled.mirrorsKeepUp().set(settled.mirrors().awaitCaughtUp(config.statementTimeout()));
+                if (settled.mirrorsKeepUp().get()) {
                     divergent = compare(s, t, verified, bucket);
                 }
             }
@@ -291,8 +301,8 @@ public final class DivergenceVerifier implements AutoCloseable {
      * How far behind the slowest proxy instance that mirrors into this target database is: rows another instance's
      * spool still holds are in flight as much as those in ours, and our own lag does not show them.
      */
-    private Duration othersBehind(Connection t, String targetDatabase) throws SQLException {
-        Optional<MirrorProgress.Slowest> slowest = MirrorProgress.slowest(t);
+    private Duration othersBehind(MirrorProgress mirrors, String targetDatabase) throws SQLException {
+        Optional<MirrorProgress.Slowest> slowest = mirrors.slowestOther();
         if (slowest.isEmpty()) {
             return Duration.ZERO;
         }
