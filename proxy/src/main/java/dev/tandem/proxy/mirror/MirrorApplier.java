@@ -85,6 +85,8 @@ public final class MirrorApplier implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MirrorApplier.class);
     private static final Duration POLL = Duration.ofMillis(200);
     private static final Duration MARKS_SAVE_INTERVAL = Duration.ofSeconds(10);
+    /** How often an idle mirror tries again to reach a database it applied to, to keep its caught_up_to moving. */
+    private static final Duration IDLE_RECONNECT = Duration.ofSeconds(5);
     private static final String REDACTED = "<redacted>";
     private static final String QUARANTINE = "quarantine";
     private static final int[] NO_TYPES = new int[0];
@@ -139,6 +141,8 @@ public final class MirrorApplier implements AutoCloseable {
      * ({@link AppliedMarks}), to notice a target that lost it.
      */
     private final Map<String, AppliedMarks.Mark> lastApplied = new ConcurrentHashMap<>();
+    /** Database -> when an idle mirror may next try to connect to it ({@link #reopenIdleSessions}). */
+    private final Map<String, Long> idleReconnectAt = new HashMap<>();
     /** When {@link #lastApplied} was last saved, and whether it changed since. */
     private long marksSavedAt;
     private boolean marksChanged;
@@ -265,6 +269,33 @@ public final class MirrorApplier implements AutoCloseable {
         }
     }
 
+    /**
+     * Connects again to the databases this instance applied to (in this run or an earlier one) that have no session:
+     * after a restart or a lost connection, their caught_up_to would otherwise stand still until the next write
+     * there, and a backfill copy (and the other proxies' verifiers) would wait for this idle mirror in vain.
+     */
+    private void reopenIdleSessions() throws InterruptedException {
+        long now = System.nanoTime();
+        for (String database : List.copyOf(lastApplied.keySet())) {
+            Long at = idleReconnectAt.get(database);
+            if (sessions.containsKey(database) || at != null && now - at < 0) {
+                continue;
+            }
+            if (!awaitRunning()) {
+                return; // closing: its sessions are being closed, not to be opened again
+            }
+            idleReconnectAt.put(database, now + IDLE_RECONNECT.toNanos());
+            try {
+                session(database);
+            } catch (Stopped e) {
+                throw e;
+            } catch (RuntimeException e) {
+                checkOpen();
+                LOG.debug("mirror: idle, cannot reach target database {} yet: {}", database, e.getMessage());
+            }
+        }
+    }
+
     private void noteApplied(String database, SpoolRecord record) {
         lastApplied.put(database, new AppliedMarks.Mark(record.sequence(), record.position().segment(),
                 record.position().offset()));
@@ -292,6 +323,7 @@ public final class MirrorApplier implements AutoCloseable {
                 saveMarks(false);
                 List<SpoolRecord> batch = nextBatch(reader);
                 if (batch.isEmpty()) {
+                    reopenIdleSessions();
                     // not past a record appended but not readable yet (its fsync, or space, is still to come)
                     caughtUp(sessions.values(), Math.min(System.currentTimeMillis(),
                             spool.writer().oldestInvisibleAppend()));

@@ -429,6 +429,21 @@ class MirrorApplierIT {
     }
 
     @Test
+    void anIdleMirrorKeepsCaughtUpToMovingAfterARestart() throws Exception {
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (1, 'before the restart')"))));
+        }
+        String restartedAt = PG.target().queryValue(db, "SELECT clock_timestamp()::text");
+        // restarted, with nothing new to apply: a backfill copy waits for caught_up_to to pass its own start
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            eventually("caught_up_to passes the restart", () -> "t".equals(PG.target().queryValue(db,
+                    "SELECT caught_up_to > '" + restartedAt + "' FROM tandem.mirror_progress")));
+        }
+    }
+
+    @Test
     void targetStoppedMidRunGetsEveryRowOnceWhenItIsBack() throws Exception {
         try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
             f.applier.start();
