@@ -380,18 +380,28 @@ class MirrorApplierIT {
                 .isEqualTo("12 12");
     }
 
+    /** This instance's stored progress as "sequence segment offset". */
+    private String progress() {
+        return PG.target().queryValue(db, "SELECT sequence || ' ' || next_segment || ' ' || next_offset"
+                + " FROM tandem.mirror_progress");
+    }
+
+    /** What restoring the target to a backup taken at {@code progress} (after row 1, before row 2) leaves. */
+    private void restoreTarget(String progress) {
+        String[] back = progress.split(" ");
+        PG.target().execute(db, "DELETE FROM m WHERE id = 2; UPDATE tandem.mirror_progress SET sequence = "
+                + back[0] + ", next_segment = " + back[1] + ", next_offset = " + back[2]);
+    }
+
     @Test
     void aTargetThatLostAppliedTransactionsIsReported() throws Exception {
         try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
             f.applier.start();
             f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (1, 'kept')"))));
-            String afterFirst = PG.target().queryValue(db, "SELECT sequence || ' ' || next_segment || ' ' || next_offset"
-                    + " FROM tandem.mirror_progress");
+            String afterFirst = progress();
             f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (2, 'lost')"))));
             // the target is restored to a point after the first transaction: its row and progress are back there
-            String[] back = afterFirst.split(" ");
-            PG.target().execute(db, "DELETE FROM m WHERE id = 2; UPDATE tandem.mirror_progress SET sequence = "
-                    + back[0] + ", next_segment = " + back[1] + ", next_offset = " + back[2]);
+            restoreTarget(afterFirst);
             PG.target().execute(db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                     + " WHERE datname = current_database() AND application_name = 'tandem-mirror'");
             f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (3, 'after')"))));
@@ -406,14 +416,11 @@ class MirrorApplierIT {
         try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
             f.applier.start();
             f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (1, 'kept')"))));
-            afterFirst = PG.target().queryValue(db, "SELECT sequence || ' ' || next_segment || ' ' || next_offset"
-                    + " FROM tandem.mirror_progress");
+            afterFirst = progress();
             f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (2, 'lost')"))));
         }
         // while the proxy is stopped, the target is restored to a point after the first transaction
-        String[] back = afterFirst.split(" ");
-        PG.target().execute(db, "DELETE FROM m WHERE id = 2; UPDATE tandem.mirror_progress SET sequence = "
-                + back[0] + ", next_segment = " + back[1] + ", next_offset = " + back[2]);
+        restoreTarget(afterFirst);
         try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
             f.applier.start();
             f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (3, 'after')"))));
