@@ -177,6 +177,11 @@ public final class CopyRun {
     /**
      * The newest task id the run may claim: the newest open task when the mirrors were last waited for. Ids grow with
      * each insert, so a task queued later has a higher id and waits for the next wait.
+     *
+     * <p>Ids are drawn at insert, not at commit, so a task with a lower id may commit after the one read as the
+     * newest, and be claimed under this horizon without another wait. That is safe: its range ends before the
+     * {@code now()} its command read before inserting it, which came before its id was drawn, hence before the newest
+     * id was drawn and committed, hence before the wait started; every row of its range was committed before then.
      */
     private final class Horizon {
 
