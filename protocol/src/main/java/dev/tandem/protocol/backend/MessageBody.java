@@ -1,6 +1,7 @@
 package dev.tandem.protocol.backend;
 
 import io.netty.buffer.ByteBuf;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -94,11 +95,16 @@ public final class MessageBody {
 
     /** A NUL-terminated UTF-8 string. */
     public String readCString(String what) {
+        return readCString(what, StandardCharsets.UTF_8);
+    }
+
+    /** A NUL-terminated string in {@code charset} (a client's {@code client_encoding}). */
+    public String readCString(String what, Charset charset) {
         int nul = frame.indexOf(index, end, (byte) 0);
         if (nul < 0) {
             throw malformed(what + " is not NUL-terminated");
         }
-        String s = frame.toString(index, nul - index, StandardCharsets.UTF_8);
+        String s = frame.toString(index, nul - index, charset);
         index = nul + 1;
         return s;
     }

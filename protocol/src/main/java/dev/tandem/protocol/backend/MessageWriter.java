@@ -1,6 +1,7 @@
 package dev.tandem.protocol.backend;
 
 import io.netty.buffer.ByteBuf;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -38,7 +39,12 @@ public final class MessageWriter {
     }
 
     public static void cString(ByteBuf out, String s) {
-        out.writeCharSequence(s, StandardCharsets.UTF_8);
+        cString(out, s, StandardCharsets.UTF_8);
+    }
+
+    /** {@code s} in {@code charset} (a client's {@code client_encoding}), then NUL. */
+    public static void cString(ByteBuf out, String s, Charset charset) {
+        out.writeCharSequence(s, charset);
         out.writeByte(0);
     }
 

@@ -3,6 +3,8 @@ package dev.tandem.protocol.frontend;
 import dev.tandem.protocol.backend.MessageBody;
 import dev.tandem.protocol.backend.MessageWriter;
 import io.netty.buffer.ByteBuf;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -19,18 +21,28 @@ public record Parse(String name, String sql, List<Integer> parameterTypes) imple
     }
 
     public static Parse decode(ByteBuf frame) {
+        return decode(frame, StandardCharsets.UTF_8);
+    }
+
+    /** @param charset the session's {@code client_encoding}, in which the server reads names and query string */
+    public static Parse decode(ByteBuf frame, Charset charset) {
         MessageBody body = MessageBody.typed(frame, TYPE, "Parse");
-        Parse message = new Parse(body.readCString("statement name"), body.readCString("query string"),
-                body.readIntList("parameter type"));
+        Parse message = new Parse(body.readCString("statement name", charset),
+                body.readCString("query string", charset), body.readIntList("parameter type"));
         body.expectEnd();
         return message;
     }
 
     @Override
     public void encode(ByteBuf out) {
+        encode(out, StandardCharsets.UTF_8);
+    }
+
+    /** @param charset the connection's {@code client_encoding} */
+    public void encode(ByteBuf out, Charset charset) {
         int lengthAt = MessageWriter.begin(out, TYPE);
-        MessageWriter.cString(out, name);
-        MessageWriter.cString(out, sql);
+        MessageWriter.cString(out, name, charset);
+        MessageWriter.cString(out, sql, charset);
         MessageWriter.intList(out, parameterTypes);
         MessageWriter.end(out, lengthAt);
     }

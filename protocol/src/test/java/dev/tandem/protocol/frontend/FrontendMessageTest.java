@@ -7,9 +7,12 @@ import static dev.tandem.protocol.backend.WireFixtures.assertNoLeakingExceptions
 import static dev.tandem.protocol.backend.WireFixtures.assertRejects;
 import static dev.tandem.protocol.backend.WireFixtures.bytes;
 import static dev.tandem.protocol.backend.WireFixtures.cstr;
+import static dev.tandem.protocol.backend.WireFixtures.frame;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import java.nio.charset.Charset;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -142,5 +145,22 @@ class FrontendMessageTest {
         assertThat(bind.parameters()).containsExactly(null, new byte[0], bytes("00ff"));
         assertThat(bind).isNotEqualTo(new Bind("", "", List.of((short) 1),
                 Arrays.asList(new byte[0], new byte[0], bytes("00ff")), List.of()));
+    }
+
+    @Test
+    void queryAndParseTextIsReadAndWrittenInTheSessionsClientEncoding() {
+        Charset latin1 = ClientEncodings.charset("LATIN1").orElseThrow();
+        // 'é' is e9 in LATIN1; read as UTF-8 the byte is not a character at all
+        ByteBuf query = frame("51 0000000b" + ascii("'caf") + "e9 27 00");
+        try {
+            assertThat(Query.decode(query, latin1).sql()).isEqualTo("'café'");
+            assertThat(Query.decode(query).sql()).isEqualTo("'caf\uFFFD'");
+        } finally {
+            query.release();
+        }
+        String parse = "50 0000000f 00" + ascii("'na") + "ef" + ascii("ve'") + "00 0000";
+        Parse naive = new Parse("", "'naïve'", List.of());
+        assertDecodes(f -> Parse.decode(f, latin1), out -> naive.encode(out, latin1), naive, parse);
+        assertEncodes(naive::encode, "50 00000010 00" + ascii("'na") + "c3af" + ascii("ve'") + "00 0000");
     }
 }

@@ -29,6 +29,17 @@ public sealed interface CapturedStatement {
     /** This statement with {@link #searchPath()} set. */
     CapturedStatement withSearchPath(List<String> path);
 
+    /**
+     * The session's {@code client_encoding} when it was not UTF8 and the statement is not plain ASCII (a COPY's data
+     * is not looked at: for a COPY, whenever it was not UTF8), else null. Its text and its parameter or COPY bytes
+     * are in that encoding as the application sent them, and the target must read them in the same one, or it stores
+     * other characters or rejects the bytes.
+     */
+    String clientEncoding();
+
+    /** This statement with {@link #clientEncoding()} set. */
+    CapturedStatement withClientEncoding(String encoding);
+
     /** The application's SQL text: a whole statement for the simple protocol, the Parse text for the extended one. */
     String sql();
 
@@ -36,14 +47,24 @@ public sealed interface CapturedStatement {
     long payloadBytes();
 
     /** A statement from a simple Query message (one statement of it, cut out of a multi-statement string). */
-    record Simple(TableName table, long sourceRows, String sql, List<String> searchPath) implements CapturedStatement {
+    record Simple(TableName table, long sourceRows, String sql, List<String> searchPath, String clientEncoding)
+            implements CapturedStatement {
         public Simple(TableName table, long sourceRows, String sql) {
-            this(table, sourceRows, sql, null);
+            this(table, sourceRows, sql, null, null);
+        }
+
+        public Simple(TableName table, long sourceRows, String sql, List<String> searchPath) {
+            this(table, sourceRows, sql, searchPath, null);
         }
 
         @Override
         public Simple withSearchPath(List<String> path) {
-            return new Simple(table, sourceRows, sql, path);
+            return new Simple(table, sourceRows, sql, path, clientEncoding);
+        }
+
+        @Override
+        public Simple withClientEncoding(String encoding) {
+            return new Simple(table, sourceRows, sql, searchPath, encoding);
         }
 
         @Override
@@ -57,15 +78,27 @@ public sealed interface CapturedStatement {
      * A null parameter value is SQL NULL.
      */
     record Extended(TableName table, long sourceRows, String sql, int[] parameterTypes, short[] parameterFormats,
-                    byte[][] parameters, List<String> searchPath) implements CapturedStatement {
+                    byte[][] parameters, List<String> searchPath, String clientEncoding) implements CapturedStatement {
         public Extended(TableName table, long sourceRows, String sql, int[] parameterTypes, short[] parameterFormats,
                         byte[][] parameters) {
-            this(table, sourceRows, sql, parameterTypes, parameterFormats, parameters, null);
+            this(table, sourceRows, sql, parameterTypes, parameterFormats, parameters, null, null);
+        }
+
+        public Extended(TableName table, long sourceRows, String sql, int[] parameterTypes, short[] parameterFormats,
+                        byte[][] parameters, List<String> searchPath) {
+            this(table, sourceRows, sql, parameterTypes, parameterFormats, parameters, searchPath, null);
         }
 
         @Override
         public Extended withSearchPath(List<String> path) {
-            return new Extended(table, sourceRows, sql, parameterTypes, parameterFormats, parameters, path);
+            return new Extended(table, sourceRows, sql, parameterTypes, parameterFormats, parameters, path,
+                    clientEncoding);
+        }
+
+        @Override
+        public Extended withClientEncoding(String encoding) {
+            return new Extended(table, sourceRows, sql, parameterTypes, parameterFormats, parameters, searchPath,
+                    encoding);
         }
 
         @Override
@@ -99,17 +132,24 @@ public sealed interface CapturedStatement {
             return new Unreplayable(table, sourceRows, sql, reason, path);
         }
 
+        /** Never replayed: its text is only shown, and was read into a string already. */
+        @Override
+        public String clientEncoding() {
+            return null;
+        }
+
+        @Override
+        public Unreplayable withClientEncoding(String encoding) {
+            return this;
+        }
+
         @Override
         public long payloadBytes() {
             return sql.length();
         }
     }
 
-    /**
-     * {@code COPY ... FROM STDIN} and the CopyData payloads the client sent, in order. {@code clientEncoding} is the
-     * session's {@code client_encoding} when it was not UTF8 (null when it was): the data is in that encoding, and the
-     * target must read it in the same one, or it stores other characters or rejects the bytes.
-     */
+    /** {@code COPY ... FROM STDIN} and the CopyData payloads the client sent, in order. */
     record Copy(TableName table, long sourceRows, String sql, List<byte[]> data, List<String> searchPath,
                 String clientEncoding) implements CapturedStatement {
         public Copy {
@@ -129,6 +169,7 @@ public sealed interface CapturedStatement {
             return new Copy(table, sourceRows, sql, data, path, clientEncoding);
         }
 
+        @Override
         public Copy withClientEncoding(String encoding) {
             return new Copy(table, sourceRows, sql, data, searchPath, encoding);
         }

@@ -5,6 +5,7 @@ import dev.tandem.protocol.backend.ParameterStatus;
 import dev.tandem.protocol.frame.FrameObserver;
 import dev.tandem.protocol.frontend.Bind;
 import dev.tandem.protocol.frontend.BoundParameters;
+import dev.tandem.protocol.frontend.ClientEncodings;
 import dev.tandem.protocol.frontend.Close;
 import dev.tandem.protocol.frontend.Execute;
 import dev.tandem.protocol.frontend.Parse;
@@ -18,6 +19,8 @@ import dev.tandem.proxy.relay.SessionContext;
 import dev.tandem.proxy.relay.SessionTap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -26,11 +29,14 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The mirror's view of one client session: captures the writes to mirrored tables exactly as sent, pairs every
@@ -50,15 +56,22 @@ import java.util.function.Supplier;
  */
 public final class SessionCapture implements SessionTap {
 
+    private static final Logger LOG = LoggerFactory.getLogger(SessionCapture.class);
+
     /** Receives each committed transaction; the session's next ReadyForQuery waits for the returned stage. */
     public interface Sink {
         CompletionStage<?> committed(CapturedTransaction transaction);
     }
 
-    /** A prepared statement as the session created it. */
-    /** A parsed statement; {@code table} is its mirrored table as resolved under {@code path}, the path at Parse. */
+    private record Finished(CapturedStatement statement, StatementCapture capture) {
+    }
+
+    /**
+     * A parsed statement; {@code table} is its mirrored table as resolved under {@code path}, the path at Parse;
+     * {@code text} numbers its text among the session's ({@link #texts}).
+     */
     private record Prepared(String sql, ClassifiedStatement statement, TableName table, int[] parameterTypes,
-                            List<String> path) {
+                            List<String> path, long text) {
         boolean mirrored() {
             return table != null;
         }
@@ -92,13 +105,18 @@ public final class SessionCapture implements SessionTap {
     private static final class QueryRequest implements Pending {
         final String sql;
         final List<ClassifiedStatement> statements;
+        /** Its number among the session's texts, and the client_encoding it was read in (null: UTF8). */
+        final long text;
+        final String encoding;
         final StatementCapture[] captures;
         final boolean[] decided;
         int next;
 
-        QueryRequest(String sql, List<ClassifiedStatement> statements) {
+        QueryRequest(String sql, List<ClassifiedStatement> statements, long text, String encoding) {
             this.sql = sql;
             this.statements = statements;
+            this.text = text;
+            this.encoding = encoding;
             this.captures = new StatementCapture[statements.size()];
             this.decided = new boolean[statements.size()];
         }
@@ -171,6 +189,23 @@ public final class SessionCapture implements SessionTap {
      * after a change), null while it is UTF8, the encoding the mirror's target connections use.
      */
     private String clientEncoding;
+    /** What the source reads this session's text in: {@link #clientEncoding}'s charset, UTF-8 if the JVM has none. */
+    private Charset charset = StandardCharsets.UTF_8;
+    /**
+     * Query and Parse texts read so far. A text is read here when the client sends it, and by the source when it gets
+     * to it: a client_encoding change the source reports after this read texts beyond the one that made it means
+     * those may have been read here in the old encoding and there in the new.
+     */
+    private long texts;
+    /** {@link #texts} when the session last had nothing in flight: the source had read all of them. */
+    private long answeredTexts;
+    /** Texts numbered {@code (uncertainAfter, uncertainThrough]} may have been read here in another encoding. */
+    private long uncertainAfter;
+    private long uncertainThrough;
+    /** The newest text a committed mirrored write came from. */
+    private long lastCommittedText;
+    /** The open transaction's mirrored writes, each with its capture: for the client_encoding check at commit. */
+    private final List<Finished> finishedInTransaction = new ArrayList<>();
 
     /**
      * @param volatileDefaults table -> its columns the server fills with a non-deterministic value when a write
@@ -199,6 +234,7 @@ public final class SessionCapture implements SessionTap {
             @Override
             public void discarded(List<CapturedStatement> captured, String why) {
                 hold.ended();
+                finishedInTransaction.clear();
             }
 
             @Override
@@ -255,8 +291,8 @@ public final class SessionCapture implements SessionTap {
         @Override
         public boolean onFrame(byte type, ByteBuf frame) {
             switch (type) {
-                case 'Q' -> query(Query.decode(frame).sql());
-                case 'P' -> parse(Parse.decode(frame));
+                case 'Q' -> query(Query.decode(frame, charset).sql());
+                case 'P' -> parse(Parse.decode(frame, charset));
                 case 'B' -> bind(frame);
                 case 'E' -> execute(Execute.decode(frame));
                 case 'C' -> {
@@ -306,14 +342,14 @@ public final class SessionCapture implements SessionTap {
                 }
             }
         }
-        pending.add(new QueryRequest(sql, statements));
+        pending.add(new QueryRequest(sql, statements, ++texts, clientEncoding));
     }
 
     /** The capture of the query's {@code k}-th statement, decided the first time it is asked for: when it runs. */
     private StatementCapture captureAt(QueryRequest q, int k) {
         if (!q.decided[k]) {
             ClassifiedStatement s = q.statements.get(k);
-            q.captures[k] = captureFor(s, s.text(q.sql), null, null);
+            q.captures[k] = captureFor(s, s.text(q.sql), q.text, q.encoding);
             q.decided[k] = true;
         }
         return q.captures[k];
@@ -324,7 +360,7 @@ public final class SessionCapture implements SessionTap {
         ClassifiedStatement statement = classified.size() == 1 ? classified.get(0) : null;
         TableName table = statement == null ? null : mirroredTarget(statement);
         int[] types = parse.parameterTypes().stream().mapToInt(Integer::intValue).toArray();
-        Prepared prepared = new Prepared(parse.sql(), statement, table, types, effectiveSearchPath());
+        Prepared prepared = new Prepared(parse.sql(), statement, table, types, effectiveSearchPath(), ++texts);
         statements.requested(parse.name(), prepared);
         pending.add(new ParseRequest(parse.name(), prepared));
     }
@@ -351,8 +387,10 @@ public final class SessionCapture implements SessionTap {
             capture = new StatementCapture(now != null ? now : p.table, p.sql, p.statement, portal.bind, p.parameterTypes);
             // not mirrored under the current path: decide again when it runs
             capture.resolvedUnder = now != null ? effectiveSearchPath() : null;
+            capture.text = p.text;
             checkReplayable(capture);
-            checkEncoding(capture);
+            // the source reads the Bind values in the encoding of now, and the text of a Parse is unicode here
+            checkEncoding(capture, clientEncoding);
         }
         if (portal != null) {
             portal.executed = true;
@@ -397,12 +435,13 @@ public final class SessionCapture implements SessionTap {
     }
 
     /** What the mirror replays for this statement, or null when it does not mirror it (counting why). */
-    private StatementCapture captureFor(ClassifiedStatement s, String sql, BoundParameters bind, int[] types) {
+    private StatementCapture captureFor(ClassifiedStatement s, String sql, long text, String encoding) {
         TableName table = mirroredTarget(s);
         if (table == null) {
             return null;
         }
-        StatementCapture c = new StatementCapture(table, sql, s, bind, types);
+        StatementCapture c = new StatementCapture(table, sql, s, null, null);
+        c.text = text;
         if (!c.isCopy()) {
             if (hold.hold(sql.length())) {
                 c.held = sql.length();
@@ -410,43 +449,93 @@ public final class SessionCapture implements SessionTap {
                 c.unreplayable = hold.tooLarge();
             }
         }
-        checkEncoding(c);
+        checkEncoding(c, encoding);
         return c;
     }
 
     /**
-     * In a session whose client_encoding is not UTF8, statement text was decoded as UTF8 here and parameter values are
-     * in the session's encoding, while the mirror's target connections speak UTF8: non-ASCII text would reach the
-     * target as other characters, or be refused. Such a statement is ledgered (visible, and re-copied by repair)
-     * rather than replayed changed. ASCII is the same in every encoding PostgreSQL supports; COPY data is replayed in
-     * its own encoding.
+     * In a session whose client_encoding is not UTF8, a statement that is not plain ASCII (the same bytes in every
+     * encoding PostgreSQL supports) is replayed in that encoding: its text as the bytes the client sent, its parameter
+     * values as they are. When the text cannot be written back as those bytes (an encoding this JVM cannot read, or
+     * bytes it read as something else), it is ledgered rather than replayed changed. A COPY gets its encoding when
+     * the source starts reading its data.
      */
-    private void checkEncoding(StatementCapture c) {
-        if (clientEncoding == null || c.isCopy() || c.unreplayable != null) {
+    private void checkEncoding(StatementCapture c, String encoding) {
+        if (encoding == null || c.isCopy() || c.unreplayable != null || c.isAscii()) {
             return;
         }
-        boolean ascii = c.sql.chars().allMatch(ch -> ch < 0x80);
-        if (ascii && c.bind != null) {
-            for (byte[] value : c.bind.values()) {
-                if (value != null && !isAscii(value)) {
-                    ascii = false;
-                    break;
-                }
-            }
-        }
-        if (!ascii) {
-            c.unreplayable = "non-ASCII text in a session whose client_encoding is " + clientEncoding
-                    + " (the mirror replays statements in UTF8; COPY data only is converted)";
+        Charset in = ClientEncodings.charset(encoding).orElse(null);
+        if (in == null) {
+            c.unreplayable = "non-ASCII text in a session whose client_encoding is " + encoding
+                    + ", which the proxy cannot read";
+        } else if (!ClientEncodings.roundTrips(c.sql, in)) {
+            c.unreplayable = "statement text that does not read back as the bytes the client sent in its"
+                    + " client_encoding " + encoding;
+        } else {
+            c.clientEncoding = encoding;
         }
     }
 
-    private static boolean isAscii(byte[] value) {
-        for (byte b : value) {
-            if (b < 0) {
-                return false;
+    /** The completed capture as the mirror gets it. */
+    private CapturedStatement finished(StatementCapture c, long rows) {
+        CapturedStatement done = c.finish(rows, effectiveSearchPath());
+        finishedInTransaction.add(new Finished(done, c));
+        return done;
+    }
+
+    /**
+     * The committed writes, where one whose text was read here before a client_encoding change the source reported
+     * later ({@link #clientEncodingChanged}) is ledgered unless it is plain ASCII: the source may have read it in the
+     * other encoding. A transaction the source committed before reporting the change is warned about there instead.
+     */
+    private List<CapturedStatement> readInTheirEncoding(List<CapturedStatement> captured) {
+        List<Finished> finished = List.copyOf(finishedInTransaction);
+        finishedInTransaction.clear();
+        for (Finished f : finished) {
+            lastCommittedText = Math.max(lastCommittedText, f.capture().text);
+        }
+        if (uncertainThrough == 0) {
+            return captured;
+        }
+        List<CapturedStatement> checked = null;
+        for (Finished f : finished) {
+            StatementCapture c = f.capture();
+            if (c.text <= uncertainAfter || c.text > uncertainThrough || c.unreplayable != null || c.isAscii()) {
+                continue;
+            }
+            for (int i = 0; i < captured.size(); i++) {
+                if (captured.get(i) == f.statement()) {
+                    if (checked == null) {
+                        checked = new ArrayList<>(captured);
+                    }
+                    CapturedStatement s = f.statement();
+                    checked.set(i, new CapturedStatement.Unreplayable(s.table(), s.sourceRows(), s.sql(),
+                            "client_encoding changed while this statement was in flight, so the proxy cannot tell"
+                                    + " which encoding the source read it in", s.searchPath()));
+                }
             }
         }
-        return true;
+        return checked == null ? captured : checked;
+    }
+
+    /**
+     * The source reported a new client_encoding. When only a simple Query was in flight, it changed the encoding for
+     * what comes after it, all read here in the new one. Otherwise texts already read here may have been read by the
+     * source in the new encoding (a Parse after the SET in one extended-protocol batch, or pipelined after it).
+     */
+    private void clientEncodingChanged() {
+        Pending head = pending.peek();
+        if (head instanceof QueryRequest q && pending.size() == 1 && q.text == texts) {
+            return;
+        }
+        uncertainAfter = uncertainThrough == 0 ? answeredTexts : Math.min(uncertainAfter, answeredTexts);
+        uncertainThrough = texts;
+        if (lastCommittedText > answeredTexts) {
+            LOG.warn("session {}: client_encoding changed to {} inside a pipelined batch that also committed mirrored"
+                    + " writes; one of them that is not plain ASCII may have been mirrored in the encoding before:"
+                    + " compare the tables with 'verify'", context.sessionId(),
+                    clientEncoding == null ? "UTF8" : clientEncoding);
+        }
     }
 
     /** The resolved mirrored table a statement writes and the mirror replays, or null. */
@@ -610,7 +699,7 @@ public final class SessionCapture implements SessionTap {
             accountOnce(e, statement, capture);
             if (capture != null) {
                 // The INSERT ran to completion (its RETURNING rows wait in the portal); its count is not reported.
-                tracker.executed(capture.finish(-1, effectiveSearchPath()));
+                tracker.executed(finished(capture, -1));
             }
         }
     }
@@ -662,7 +751,7 @@ public final class SessionCapture implements SessionTap {
             capture = ran(e.capture(), statement);
             accountOnce(e, statement, capture);
         }
-        tracker.completed(statement, tag, capture == null ? null : capture.finish(rowCount(tag), effectiveSearchPath()));
+        tracker.completed(statement, tag, capture == null ? null : finished(capture, rowCount(tag)));
     }
 
     /** Counts what a completed statement did, and follows its effect on search_path. */
@@ -820,7 +909,14 @@ public final class SessionCapture implements SessionTap {
      */
     private void parameterStatus(ParameterStatus status) {
         if (status.name().equals("client_encoding")) {
-            clientEncoding = status.value().equalsIgnoreCase("UTF8") ? null : status.value();
+            String reported = status.value().equalsIgnoreCase("UTF8") ? null : status.value();
+            boolean changed = !Objects.equals(reported, clientEncoding);
+            clientEncoding = reported;
+            charset = reported == null ? StandardCharsets.UTF_8
+                    : ClientEncodings.charset(reported).orElse(StandardCharsets.UTF_8);
+            if (changed && ready) {
+                clientEncodingChanged();
+            }
         } else if (!ready && status.name().equals("search_path")) {
             List<String> reported = SearchPathState.parse(status.value());
             if (reported != null) {
@@ -834,6 +930,9 @@ public final class SessionCapture implements SessionTap {
         Pending head = pending.peek();
         if (head instanceof QueryRequest || head instanceof SyncRequest || head instanceof FunctionRequest) {
             pending.poll();
+        }
+        if (pending.isEmpty()) {
+            answeredTexts = texts;
         }
         tracker.ready(status);
         if (status == 'I') {
@@ -859,8 +958,9 @@ public final class SessionCapture implements SessionTap {
         return true;
     }
 
-    private void commit(List<CapturedStatement> captured) {
+    private void commit(List<CapturedStatement> committed) {
         hold.ended();
+        List<CapturedStatement> captured = readInTheirEncoding(committed);
         List<CapturedStatement> kept = captured;
         Set<TableName> unconfirmed = Set.of();
         if (tables.decidedByTarget() && !allMirrored(captured)) {

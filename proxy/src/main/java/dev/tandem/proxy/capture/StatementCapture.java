@@ -25,8 +25,10 @@ final class StatementCapture {
     String unreplayable;
     /** What {@link TransactionHold} counts for this capture: given back if the statement fails on the source. */
     long held;
-    /** A COPY's: the session's client_encoding as the source read its data, null for UTF8. */
+    /** The session's client_encoding the source read the statement (a COPY: its data) in; null for UTF8. */
     String clientEncoding;
+    /** The number of the Query or Parse text the statement came from, in its session. */
+    long text;
     /** The search_path {@link #table} was resolved under (extended protocol), or null. */
     List<String> resolvedUnder;
 
@@ -63,7 +65,41 @@ final class StatementCapture {
         moved.unreplayable = unreplayable;
         moved.held = held;
         moved.clientEncoding = clientEncoding;
+        moved.text = text;
         return moved;
+    }
+
+    /** Whether the text, the parameter values and the COPY data so far are all ASCII: the same in every encoding. */
+    boolean isAscii() {
+        for (int i = 0; i < sql.length(); i++) {
+            if (sql.charAt(i) >= 0x80) {
+                return false;
+            }
+        }
+        if (bind != null) {
+            for (byte[] value : bind.values()) {
+                if (value != null && !isAscii(value)) {
+                    return false;
+                }
+            }
+        }
+        if (copyData != null) {
+            for (byte[] chunk : copyData) {
+                if (!isAscii(chunk)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private static boolean isAscii(byte[] value) {
+        for (byte b : value) {
+            if (b < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** @param path the session's search_path as the statement ran */
@@ -75,9 +111,9 @@ final class StatementCapture {
             return new CapturedStatement.Copy(table, rows, sql, copyData, path, clientEncoding);
         }
         if (bind == null) {
-            return new CapturedStatement.Simple(table, rows, sql, path);
+            return new CapturedStatement.Simple(table, rows, sql, path, clientEncoding);
         }
         return new CapturedStatement.Extended(table, rows, sql, parameterTypes, bind.formats(), bind.values(),
-                path);
+                path, clientEncoding);
     }
 }

@@ -17,9 +17,10 @@ public final class TransactionCodec {
 
     /**
      * 2 adds, after the statements, each statement's search_path; 3 adds after those the unconfirmed tables; 4 adds
-     * after those each COPY's client encoding. Records of versions 1 to 3 are still read.
+     * after those each COPY's client encoding; 5 each statement's. Records of versions 1 to 4 are still read.
      */
-    private static final byte VERSION = 4;
+    private static final byte VERSION = 5;
+    private static final byte VERSION_WITH_COPY_ENCODINGS = 4;
     private static final byte VERSION_WITHOUT_ENCODINGS = 3;
     private static final byte VERSION_WITHOUT_UNCONFIRMED = 2;
     private static final byte VERSION_WITHOUT_PATHS = 1;
@@ -67,13 +68,11 @@ public final class TransactionCodec {
             unconfirmed.add(name);
             size += sized(name[0]) + sized(name[1]);
         }
-        List<byte[]> encodings = new ArrayList<>();
+        List<byte[]> encodings = new ArrayList<>(tx.statements().size());
         for (CapturedStatement s : tx.statements()) {
-            if (s instanceof CapturedStatement.Copy c) {
-                byte[] encoding = utf8(c.clientEncoding());
-                encodings.add(encoding);
-                size += sized(encoding);
-            }
+            byte[] encoding = utf8(s.clientEncoding());
+            encodings.add(encoding);
+            size += sized(encoding);
         }
         if (size > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("transaction of " + size + " bytes is too large for one spool record");
@@ -181,8 +180,7 @@ public final class TransactionCodec {
         try {
             ByteBuffer in = ByteBuffer.wrap(record);
             byte version = in.get();
-            if (version != VERSION && version != VERSION_WITHOUT_ENCODINGS && version != VERSION_WITHOUT_UNCONFIRMED
-                    && version != VERSION_WITHOUT_PATHS) {
+            if (version < VERSION_WITHOUT_PATHS || version > VERSION) {
                 throw new IllegalArgumentException("spool record version " + version + " is not supported (expected "
                         + VERSION + "): was the spool written by another Tandem version?");
             }
@@ -220,13 +218,17 @@ public final class TransactionCodec {
                 }
             }
             Set<TableName> unconfirmed = new HashSet<>();
-            if (version == VERSION || version == VERSION_WITHOUT_ENCODINGS) {
+            if (version >= VERSION_WITHOUT_ENCODINGS) {
                 int tables = count(in, 8);
                 for (int i = 0; i < tables; i++) {
                     unconfirmed.add(new TableName(readString(in), readString(in)));
                 }
             }
             if (version == VERSION) {
+                for (int i = 0; i < count; i++) {
+                    statements.set(i, statements.get(i).withClientEncoding(readString(in)));
+                }
+            } else if (version == VERSION_WITH_COPY_ENCODINGS) {
                 for (int i = 0; i < count; i++) {
                     if (statements.get(i) instanceof CapturedStatement.Copy c) {
                         statements.set(i, c.withClientEncoding(readString(in)));

@@ -2,6 +2,7 @@ package dev.tandem.proxy.mirror;
 
 import dev.tandem.protocol.backend.ErrorResponse;
 import dev.tandem.protocol.client.PgException;
+import dev.tandem.protocol.frontend.ClientEncodings;
 import dev.tandem.protocol.sql.Identifiers;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.capture.CapturedStatement;
@@ -18,6 +19,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.Future;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,6 +29,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -54,9 +57,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Group apply.</b> The records queued when the applier looks (at most {@link MirrorSettings#maxGroupTransactions}
  * and about {@link MirrorSettings#maxGroupBytes}, waiting up to {@link MirrorSettings#groupLinger} for more) are split
- * by target database; each database's share is sent as ONE pipelined exchange: per member its {@code search_path} and
- * statements (Parse/Bind/Execute with the application's bytes, COPY data after its Execute; runs of one-row INSERTs
- * coalesced by {@link InsertCoalescer}; user-defined type OIDs mapped by {@link TypeRemapper}), the progress upsert,
+ * by target database; each database's share is sent as ONE pipelined exchange: per member its {@code search_path},
+ * {@code client_encoding} (for a session that was not UTF8) and statements (Parse/Bind/Execute with the
+ * application's bytes, COPY data after its Execute; runs of one-row INSERTs coalesced by {@link InsertCoalescer};
+ * user-defined type OIDs mapped by {@link TypeRemapper}), the progress upsert,
  * the dual-write bookkeeping, one Sync. The server runs all of it as one implicit transaction: the group is
  * all-or-nothing, so every member stays atomic. Extended-protocol statements and the mirror's own statements become
  * named statements of the connection, parsed once (up to 256 per connection).
@@ -573,7 +577,10 @@ public final class MirrorApplier implements AutoCloseable {
             // No BEGIN/COMMIT: the server runs everything up to the exchange's Sync as one implicit transaction, all or
             // nothing, which is what a group needs, for two statements less per group. set_config(..., true) lasts
             // until the end of that transaction: each statement gets the path it ran with, the default included.
+            // The same for client_encoding: a statement of a session whose encoding is not UTF8 is sent as the bytes
+            // the application sent, in its encoding; the group's later statements, in whichever is set then.
             String path = session.defaultSearchPath();
+            String encoding = null;
             List<Replayed> run = new ArrayList<>();
             List<String> lastSchemas = null;
             String wanted = path;
@@ -589,6 +596,15 @@ public final class MirrorApplier implements AutoCloseable {
                         coalesced |= addRun(session, pipeline, run, coalesce, mark);
                         bookkeeping(session, pipeline, Bookkeeping.SEARCH_PATH, MirrorSchema.SET_SEARCH_PATH, wanted);
                         path = wanted;
+                    }
+                    boolean replayed = !(s instanceof CapturedStatement.Unreplayable);
+                    if (replayed && !Objects.equals(s.clientEncoding(), encoding)) {
+                        coalesced |= addRun(session, pipeline, run, coalesce, mark);
+                        encoding = s.clientEncoding();
+                        String name = encoding == null ? "UTF8" : encoding;
+                        bookkeeping(session, pipeline, Bookkeeping.CLIENT_ENCODING, MirrorSchema.SET_CLIENT_ENCODING,
+                                name);
+                        pipeline.charset(ClientEncodings.charset(name).orElse(StandardCharsets.UTF_8));
                     }
                     run.add(new Replayed(i, s));
                 }
@@ -709,12 +725,6 @@ public final class MirrorApplier implements AutoCloseable {
             String[] named = session.statementFor(e.sql(), e.parameterTypes());
             pipeline.execute(replayed, named[0], named.length > 1 || named[0].isEmpty(), e.sql(), e.parameterTypes(),
                     e.parameterFormats(), e.parameters());
-        } else if (statement instanceof CapturedStatement.Copy c && c.clientEncoding() != null) {
-            // the mirror's own statements and the other captured SQL are UTF8: only this COPY's data is not
-            bookkeeping(session, pipeline, Bookkeeping.CLIENT_ENCODING, MirrorSchema.SET_CLIENT_ENCODING,
-                    c.clientEncoding());
-            pipeline.copy(replayed, c.sql(), c.data());
-            bookkeeping(session, pipeline, Bookkeeping.CLIENT_ENCODING, MirrorSchema.SET_CLIENT_ENCODING, "UTF8");
         } else if (statement instanceof CapturedStatement.Copy c) {
             pipeline.copy(replayed, c.sql(), c.data());
         } else if (statement instanceof CapturedStatement.Simple s) {

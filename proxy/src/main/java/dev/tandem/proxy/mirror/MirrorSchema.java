@@ -84,7 +84,7 @@ public final class MirrorSchema {
 
     static final String SET_SEARCH_PATH = "SELECT set_config('search_path', $1, true)";
 
-    /** The target reads a COPY's data in the encoding the client sent it in; then UTF8 again, the connection's own. */
+    /** The target reads a statement's text, values or COPY data in the encoding the client sent them in. */
     static final String SET_CLIENT_ENCODING = "SELECT set_config('client_encoding', $1, true)";
 
     private MirrorSchema() {

@@ -9,6 +9,7 @@ import dev.tandem.protocol.frontend.Sync;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,6 +18,9 @@ import java.util.List;
  * The frames of one target exchange, written into one buffer, and what each Execute in it stands for: every Execute
  * ends in exactly one CommandComplete or in the ErrorResponse that stops the rest, so the n-th CommandComplete of the
  * reply belongs to {@code slots().get(n)}.
+ *
+ * <p>Text (statement texts, text parameter values) is written in {@link #charset(Charset)}, which must follow the
+ * connection's {@code client_encoding} as the statements already added leave it.
  *
  * <p>Ownership: the pipeline owns its buffer until {@link #finish()} hands it over; {@link #discard()} releases it
  * when the exchange is not sent.
@@ -31,9 +35,15 @@ final class Pipeline<S> {
 
     private final ByteBuf out;
     private final List<S> slots = new ArrayList<>();
+    private Charset charset = StandardCharsets.UTF_8;
 
     Pipeline(ByteBufAllocator alloc) {
         this.out = alloc.buffer();
+    }
+
+    /** The encoding the server reads what is added next in: set after adding a change of {@code client_encoding}. */
+    void charset(Charset charset) {
+        this.charset = charset;
     }
 
     /** Parse/Bind/Execute of {@code sql} with text parameters (null = SQL NULL). */
@@ -45,7 +55,7 @@ final class Pipeline<S> {
     void execute(S slot, String statement, boolean parse, String sql, String... textValues) {
         byte[][] values = new byte[textValues.length][];
         for (int i = 0; i < values.length; i++) {
-            values[i] = textValues[i] == null ? null : textValues[i].getBytes(StandardCharsets.UTF_8);
+            values[i] = textValues[i] == null ? null : textValues[i].getBytes(charset);
         }
         execute(slot, statement, parse, sql, NO_TYPES, NO_FORMATS, values);
     }
@@ -66,7 +76,7 @@ final class Pipeline<S> {
             for (int t : types) {
                 typeList.add(t);
             }
-            new Parse(statement, sql, typeList).encode(out);
+            new Parse(statement, sql, typeList).encode(out, charset);
         }
         new BoundParameters(formats, values).encodeBind(out, "", statement);
         new Execute("", 0).encode(out);

@@ -65,7 +65,7 @@ final class TypeRemapper implements AutoCloseable {
             types[i] = oid;
         }
         return new CapturedStatement.Extended(e.table(), e.sourceRows(), e.sql(), types, e.parameterFormats(),
-                e.parameters(), e.searchPath());
+                e.parameters(), e.searchPath(), e.clientEncoding());
     }
 
     private static CapturedStatement unreplayable(CapturedStatement.Extended e, String reason) {

@@ -26,31 +26,41 @@ class TransactionCodecTest {
         // without the statements' paths before them (-1 each for "not recorded")
         CapturedTransaction unrecorded = new CapturedTransaction("app", "writer", 7, List.of("x"), 1L,
                 List.of(new CapturedStatement.Simple(t, 1, "INSERT INTO m VALUES (3)")));
-        byte[] v3 = TransactionCodec.encode(unrecorded);
-        byte[] v2 = java.util.Arrays.copyOf(v3, v3.length - 4);
+        byte[] v5 = TransactionCodec.encode(unrecorded); // its one encoding, a null, takes the last 4 bytes
+        byte[] v2 = java.util.Arrays.copyOf(v5, v5.length - 8);
         v2[0] = 2;
         assertThat(TransactionCodec.decode(v2)).isEqualTo(unrecorded);
-        byte[] v1 = java.util.Arrays.copyOf(v3, v3.length - 8);
+        byte[] v1 = java.util.Arrays.copyOf(v5, v5.length - 12);
         v1[0] = 1;
         assertThat(TransactionCodec.decode(v1)).isEqualTo(unrecorded);
     }
 
     @Test
-    void keepsEachCopysClientEncodingAndReadsVersionThreeCopiesAsUtf8() {
+    void keepsEachStatementsClientEncodingAndReadsOlderVersions() {
         TableName t = new TableName("public", "m");
         CapturedTransaction tx = new CapturedTransaction("app", "writer", 7, List.of(), 1L, List.of(
                 new CapturedStatement.Copy(t, 1, "COPY m FROM STDIN", List.of(new byte[] {'1', '\t', (byte) 0xE9}),
                         null, "LATIN1"),
-                new CapturedStatement.Simple(t, 1, "INSERT INTO m VALUES (2)"),
+                new CapturedStatement.Simple(t, 1, "INSERT INTO m VALUES ('é')", null, "WIN1252"),
+                new CapturedStatement.Extended(t, 1, "INSERT INTO m VALUES ($1)", new int[] {25}, new short[] {0},
+                        new byte[][] {{(byte) 0xE9}}, null, "LATIN9"),
                 new CapturedStatement.Copy(t, 1, "COPY m FROM STDIN", List.of(new byte[] {'3'}))));
-        byte[] v4 = TransactionCodec.encode(tx);
-        assertThat(TransactionCodec.decode(v4).statements()).filteredOn(s -> s instanceof CapturedStatement.Copy)
-                .extracting(s -> ((CapturedStatement.Copy) s).clientEncoding()).containsExactly("LATIN1", null);
-        // version 3: without the trailing encodings ("LATIN1" and a null: 4 + 6 and 4 bytes)
-        byte[] v3 = java.util.Arrays.copyOf(v4, v4.length - 14);
+        byte[] v5 = TransactionCodec.encode(tx);
+        assertThat(TransactionCodec.decode(v5).statements()).extracting(CapturedStatement::clientEncoding)
+                .containsExactly("LATIN1", "WIN1252", "LATIN9", null);
+        // the encodings take the last 35 bytes (4 + 6, 4 + 7, 4 + 6, 4); version 4 kept one per COPY only
+        byte[] v4 = java.util.Arrays.copyOf(v5, v5.length - 35);
+        byte[] copies = {0, 0, 0, 6, 'L', 'A', 'T', 'I', 'N', '1', (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff};
+        v4 = java.util.Arrays.copyOf(v4, v4.length + copies.length);
+        System.arraycopy(copies, 0, v4, v4.length - copies.length, copies.length);
+        v4[0] = 4;
+        assertThat(TransactionCodec.decode(v4).statements()).extracting(CapturedStatement::clientEncoding)
+                .containsExactly("LATIN1", null, null, null);
+        // version 3: without any encodings
+        byte[] v3 = java.util.Arrays.copyOf(v5, v5.length - 35);
         v3[0] = 3;
-        assertThat(TransactionCodec.decode(v3).statements()).filteredOn(s -> s instanceof CapturedStatement.Copy)
-                .extracting(s -> ((CapturedStatement.Copy) s).clientEncoding()).containsExactly(null, null);
+        assertThat(TransactionCodec.decode(v3).statements()).extracting(CapturedStatement::clientEncoding)
+                .containsExactly(null, null, null, null);
     }
 
     @Test

@@ -9,6 +9,7 @@ import dev.tandem.testing.PostgresPairExtension;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -295,7 +296,7 @@ class MirrorEndToEndIT {
     }
 
     @Test
-    void nonAsciiStatementsOfASessionThatIsNotUtf8AreLedgeredNotReplayedChanged() throws Exception {
+    void statementsOfASessionThatIsNotUtf8AreReplayedInItsEncoding() throws Exception {
         try (Connection c = mirror.connect("allowEncodingChanges", "true"); Statement s = c.createStatement()) {
             s.execute("SET client_encoding TO 'LATIN1'");
             s.execute("INSERT INTO copies (id, a) VALUES (11, 'plain')");
@@ -309,16 +310,105 @@ class MirrorEndToEndIT {
                 insert.executeUpdate();
             }
         }
-        mirror.awaitCaughtUp(Duration.ofSeconds(30));
-        // pgjdbc goes on sending UTF-8, which the source, told LATIN1, stores as 'cafÃ©': replayed on the mirror's
-        // UTF8 connection the same bytes would be 'café', a silent difference; those two are in the ledger instead
-        assertThat(PG.source().queryValue(mirror.database, "SELECT string_agg(a, ',' ORDER BY id) FROM copies"
-                + " WHERE id > 10")).isEqualTo("plain,cafÃ©,naÃ¯ve,ascii");
+        settleCopies();
+        // pgjdbc goes on sending UTF-8, which the source, told LATIN1, stores as 'cafÃ©'; the mirror sends the same
+        // bytes in LATIN1 too (on its own UTF8 connection they would be 'café', a silent difference)
         assertThat(PG.target().queryValue(mirror.database, "SELECT string_agg(a, ',' ORDER BY id) FROM copies"
-                + " WHERE id > 10")).isEqualTo("plain,ascii");
+                + " WHERE id > 10")).isEqualTo("plain,cafÃ©,naÃ¯ve,ascii");
+    }
+
+    @Test
+    void textInLatin1Win1252AndShiftJisSessionsIsMirroredAsTheSourceReadIt() throws Exception {
+        try (WireClient client = new WireClient(mirror.app.relayAddress().getPort())) {
+            client.send(WireClient.startup(196608, "user", "postgres", "database", mirror.database,
+                    "client_encoding", "LATIN1"));
+            assertThat(client.readUntilReady()).extracting(WireClient.Message::type).contains('R', 'Z');
+            // 0xE9 is 'é' and 0xEF 'ï' in LATIN1; neither is a character in UTF-8
+            client.send(WireClient.frame('Q', bytes("INSERT INTO copies (id, a) VALUES (21, 'caf", 0xE9, "')", 0)));
+            assertThat(client.readUntilReady()).extracting(WireClient.Message::type).containsExactly('C', 'Z');
+            ByteArrayOutputStream batch = new ByteArrayOutputStream();
+            batch.writeBytes(WireClient.frame('P', bytes(0, "INSERT INTO copies (id, a, b)"
+                    + " VALUES ($1::int, $2, 'na", 0xEF, "ve')", 0, 0, 0)));
+            for (int id = 22; id <= 23; id++) {
+                // the value as text, then as a binary text value: the server reads both in the client encoding
+                short format = (short) (id - 22);
+                ByteBuffer bind = ByteBuffer.allocate(64).put(new byte[] {0, 0})
+                        .putShort((short) 2).putShort((short) 0).putShort(format)
+                        .putShort((short) 2).putInt(2).put(bytes(String.valueOf(id)))
+                        .putInt(3).put(new byte[] {(byte) 0xE9, 't', (byte) 0xE9})
+                        .putShort((short) 0);
+                batch.writeBytes(WireClient.frame('B', java.util.Arrays.copyOf(bind.array(), bind.position())));
+                batch.writeBytes(WireClient.frame('E', new byte[] {0, 0, 0, 0, 0}));
+            }
+            batch.writeBytes(WireClient.frame('S', new byte[0]));
+            client.send(batch.toByteArray());
+            assertThat(client.readUntilReady()).extracting(WireClient.Message::type)
+                    .containsExactly('1', '2', 'C', '2', 'C', 'Z');
+            client.send(WireClient.query("SET client_encoding TO 'WIN1252'"));
+            assertThat(client.readUntilReady()).extracting(WireClient.Message::type).contains('S', 'Z');
+            // 0x80 is the euro sign in WIN1252
+            client.send(WireClient.frame('Q', bytes("INSERT INTO copies (id, a) VALUES (24, '", 0x80, "')", 0)));
+            assertThat(client.readUntilReady()).extracting(WireClient.Message::type).containsExactly('C', 'Z');
+            client.send(WireClient.query("SET client_encoding TO 'SJIS'"));
+            assertThat(client.readUntilReady()).extracting(WireClient.Message::type).contains('S', 'Z');
+            // 0x95 0x5C is one character in Shift JIS whose second byte is a backslash in ASCII: read as bytes, the
+            // escape string would not end at the quote after it
+            client.send(WireClient.frame('Q', bytes("INSERT INTO copies (id, a) VALUES (25, E'", 0x95, 0x5C,
+                    "'); INSERT INTO copies (id, a) VALUES (26, 'x')", 0)));
+            assertThat(client.readUntilReady()).extracting(WireClient.Message::type).containsExactly('C', 'C', 'Z');
+        }
+        settleCopies();
+        assertThat(PG.target().queryValue(mirror.database, "SELECT string_agg(a || coalesce(' ' || b, ''), ','"
+                + " ORDER BY id) FROM copies")).isEqualTo("café,été naïve,été naïve,€,表,x");
+    }
+
+    @Test
+    void aStatementTheSourceMayHaveReadInAnEncodingSetEarlierInItsBatchIsLedgered() throws Exception {
+        try (WireClient client = new WireClient(mirror.app.relayAddress().getPort())) {
+            client.login("postgres", mirror.database);
+            // one extended-protocol batch: the source reads the INSERT after the SET ran, in LATIN1, while the proxy
+            // read it when it was sent, in UTF8, the encoding the source had reported then
+            ByteArrayOutputStream batch = new ByteArrayOutputStream();
+            for (byte[] sql : List.of(bytes("SET client_encoding TO 'LATIN1'", 0),
+                    bytes("INSERT INTO copies (id, a) VALUES (31, 'x", 0xE9, "')", 0))) {
+                batch.writeBytes(WireClient.frame('P', concat(new byte[] {0}, sql, new byte[] {0, 0})));
+                batch.writeBytes(WireClient.frame('B', new byte[] {0, 0, 0, 0, 0, 0, 0, 0}));
+                batch.writeBytes(WireClient.frame('E', new byte[] {0, 0, 0, 0, 0}));
+            }
+            batch.writeBytes(WireClient.frame('S', new byte[0]));
+            client.send(batch.toByteArray());
+            assertThat(client.readUntilReady()).extracting(WireClient.Message::type)
+                    .containsExactly('1', '2', 'C', '1', '2', 'C', 'S', 'Z');
+            client.send(WireClient.query("INSERT INTO copies (id, a) VALUES (32, 'ascii')"));
+            client.readUntilReady();
+        }
+        mirror.awaitCaughtUp(Duration.ofSeconds(30));
+        assertThat(PG.source().queryValue(mirror.database, "SELECT a FROM copies WHERE id = 31")).isEqualTo("xé");
+        assertThat(PG.target().queryValue(mirror.database, "SELECT string_agg(id::text, ',') FROM copies"))
+                .isEqualTo("32");
         assertThat(PG.target().query(mirror.database, "SELECT message FROM tandem.divergence WHERE message LIKE"
-                + " '%client_encoding%'")).hasSize(2).allSatisfy(row -> assertThat(row.get(0))
-                .contains("non-ASCII text in a session whose client_encoding is LATIN1"));
+                + " '%client_encoding changed while%'")).hasSize(1);
+    }
+
+    /** Strings (as ASCII) and ints (as single bytes) one after the other. */
+    private static byte[] bytes(Object... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (Object part : parts) {
+            if (part instanceof String text) {
+                out.writeBytes(text.getBytes(StandardCharsets.US_ASCII));
+            } else {
+                out.write((Integer) part);
+            }
+        }
+        return out.toByteArray();
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] part : parts) {
+            out.writeBytes(part);
+        }
+        return out.toByteArray();
     }
 
     @Test

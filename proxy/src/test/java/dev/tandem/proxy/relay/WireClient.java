@@ -73,7 +73,7 @@ public final class WireClient implements AutoCloseable {
         return startup(196608, "user", user, "database", database, "application_name", "wire-client");
     }
 
-    static byte[] startup(int version, String... params) {
+    public static byte[] startup(int version, String... params) {
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         for (String p : params) {
             body.writeBytes(p.getBytes(StandardCharsets.UTF_8));
