@@ -20,6 +20,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -162,6 +163,12 @@ public final class DivergenceVerifier implements AutoCloseable {
         if (databases.isEmpty() && outcome == Outcome.SKIPPED) {
             outcome = Outcome.OK;
         }
+        if (outcome != Outcome.ERROR) {
+            // a table no longer mirrored anywhere is not verified any more: its last result would stand forever
+            Set<TableName> mirrored = new HashSet<>();
+            databases.values().forEach(mirrored::addAll);
+            metrics.retain(mirrored);
+        }
         for (Map.Entry<String, Set<TableName>> database : databases.entrySet()) {
             Outcome found;
             try {
@@ -253,7 +260,10 @@ public final class DivergenceVerifier implements AutoCloseable {
         return c;
     }
 
-    /** @return what the table's closed buckets show, or null when the table is not compared */
+    /**
+     * @return what the table's closed buckets show, or null when the table is not compared (nor when every bucket of
+     *     it waits for the mirrors: its gauges then keep the last result rather than report a comparison not made)
+     */
     private TableResult compareTable(Connection s, Connection t, DivergenceLedger ledger, String sourceDatabase,
                                      TableName table, Settled settled) throws SQLException {
         TableCatalog.Description description = catalog.describe(s, t, table);
@@ -269,7 +279,11 @@ public final class DivergenceVerifier implements AutoCloseable {
         }
         long rows = 0;
         long divergentBuckets = 0;
-        for (Bucket bucket : buckets(s, verified, settled.othersBehind(), settled.zone())) {
+        List<Bucket> closed = buckets(s, verified, settled.othersBehind(), settled.zone());
+        if (closed.isEmpty()) {
+            return null;
+        }
+        for (Bucket bucket : closed) {
             DivergentBucket divergent = compare(s, t, verified, bucket);
             // a late row committed around the source's query may not have reached the target yet, or reached it
             // before the target's query: once the mirrors applied everything committed until now, look again. If

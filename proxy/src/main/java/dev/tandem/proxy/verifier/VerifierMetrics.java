@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -60,6 +61,17 @@ final class VerifierMetrics {
         });
         gauges.rows().set(rows);
         gauges.buckets().set(buckets);
+    }
+
+    /** Removes the gauges of tables not in {@code tables}. */
+    void retain(Set<TableName> tables) {
+        this.tables.entrySet().removeIf(e -> {
+            if (tables.contains(e.getKey())) {
+                return false;
+            }
+            e.getValue().meters().forEach(registry::remove);
+            return true;
+        });
     }
 
     void ledgered(TableName table) {

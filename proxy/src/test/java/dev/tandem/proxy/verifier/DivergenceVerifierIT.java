@@ -37,6 +37,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -179,6 +180,28 @@ class DivergenceVerifierIT {
         // repair's view of the ledger: the text bounds parse back to the bucket
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM metrics m JOIN tandem.divergence d"
                 + " ON m.time >= d.range_start::timestamptz AND m.time < d.range_end::timestamptz")).isEqualTo("9");
+    }
+
+    @Test
+    void gaugesKeepTheLastComparisonWhileEveryBucketWaitsAndGoWithTheTable() {
+        insertHistory();
+        PG.target().execute(db, "INSERT INTO metrics VALUES ('" + base.plusSeconds(200) + "', 9, 9.5, 'extra')");
+        AtomicReference<Set<TableName>> mirrored = new AtomicReference<>(Set.of(METRICS));
+        AtomicReference<Duration> lag = new AtomicReference<>(Duration.ZERO);
+        try (DivergenceVerifier verifier = new DivergenceVerifier(config(), source(), target(),
+                () -> Map.of(db, mirrored.get()), lag::get, "proxy-a", registry)) {
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.DIVERGENT);
+            assertThat(gauge(VerifierMetrics.DIVERGENCE_ROWS)).isEqualTo(1);
+            // the mirror falls two hours behind: no bucket is closed, nothing is compared, nothing is known to be fixed
+            lag.set(Duration.ofHours(2));
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.OK);
+            assertThat(gauge(VerifierMetrics.DIVERGENCE_ROWS)).isEqualTo(1);
+            assertThat(gauge(VerifierMetrics.DIVERGENCE_BUCKETS)).isEqualTo(1);
+            mirrored.set(Set.of());
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.OK);
+            assertThat(registry.find(VerifierMetrics.DIVERGENCE_ROWS).gauges()).isEmpty();
+            assertThat(registry.find(VerifierMetrics.DIVERGENCE_BUCKETS).gauges()).isEmpty();
+        }
     }
 
     @Test
