@@ -4,6 +4,7 @@ import dev.tandem.backfill.BackfillException;
 import dev.tandem.backfill.state.BackfillSchema;
 import dev.tandem.backfill.state.TaskStore;
 import dev.tandem.protocol.sql.Identifiers;
+import dev.tandem.protocol.state.TimeIndex;
 import dev.tandem.protocol.state.TimeType;
 import java.io.PrintWriter;
 import java.sql.Connection;
@@ -309,24 +310,9 @@ public final class Planner {
 
     /** Each task reads its range with a predicate on the time column: without an index or partitioning on it, a full scan. */
     private void warnWithoutTimeIndex(StagedTable table) throws SQLException {
-        try (PreparedStatement ps = source.prepareStatement("""
-                SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-                               WHERE i.indrelid = c.oid AND a.attname = ?)
-                    OR EXISTS (SELECT 1 FROM pg_partitioned_table p JOIN pg_attribute a
-                                 ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]
-                               WHERE p.partrelid = c.oid AND a.attname = ?)
-                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                WHERE n.nspname = ? AND c.relname = ?""")) {
-            ps.setString(1, table.timeColumn());
-            ps.setString(2, table.timeColumn());
-            ps.setString(3, table.schema());
-            ps.setString(4, table.table());
-            try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next() && !rs.getBoolean(1)) {
-                    out.println("warning: " + table.qualifiedName() + " has no index starting with " + table.timeColumn()
-                            + " on the source, so every task scans the whole table: add one, or stage a larger --slice");
-                }
-            }
+        if (!TimeIndex.exists(source, table.schema(), table.table(), table.timeColumn())) {
+            out.println("warning: " + table.qualifiedName() + " has no index starting with " + table.timeColumn()
+                    + " on the source, so every task scans the whole table: add one, or stage a larger --slice");
         }
     }
 

@@ -3,6 +3,7 @@ package dev.tandem.proxy.verifier;
 import dev.tandem.protocol.sql.Identifiers;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.protocol.state.RangeChecksum;
+import dev.tandem.protocol.state.TimeIndex;
 import dev.tandem.protocol.state.TimeType;
 import dev.tandem.proxy.config.Durations;
 import dev.tandem.proxy.config.SourceConfig;
@@ -277,6 +278,11 @@ public final class DivergenceVerifier implements AutoCloseable {
                     + " integer; set verifier.integer-bucket to a bucket width in the column's units");
             return null;
         }
+        String column = verified.checksum().timeColumn();
+        if (!TimeIndex.exists(s, table.schema(), table.name(), column)) {
+            warnOnce("verifier: " + table + " of database " + sourceDatabase + " has no index starting with " + column
+                    + " on the source, so every bucket compared scans the whole table there, each run: add one");
+        }
         long rows = 0;
         long divergentBuckets = 0;
         List<Bucket> closed = buckets(s, verified, settled.othersBehind(), settled.zone());
@@ -423,6 +429,12 @@ public final class DivergenceVerifier implements AutoCloseable {
     private void sayOnce(String line) {
         if (said.add(line)) {
             log.info(line);
+        }
+    }
+
+    private void warnOnce(String line) {
+        if (said.add(line)) {
+            log.warn(line);
         }
     }
 

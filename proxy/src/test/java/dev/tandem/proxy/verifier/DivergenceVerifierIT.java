@@ -565,6 +565,21 @@ class DivergenceVerifierIT {
                 .satisfies(e -> assertThat(e.getFormattedMessage()).contains("no time column known"));
     }
 
+    @Test
+    void aTableWithoutAnIndexOnItsTimeColumnIsComparedAndWarnedAboutOnce() {
+        PG.pair().executeOnBoth(db, "CREATE TABLE unindexed (time timestamptz NOT NULL, v int);"
+                + " INSERT INTO unindexed VALUES ('" + base.plusSeconds(10) + "', 1)");
+        TableName unindexed = new TableName("public", "unindexed");
+        try (DivergenceVerifier verifier = new DivergenceVerifier(
+                config(VerifierMode.ON, Duration.ofSeconds(10), Map.of(METRICS, "time", unindexed, "time")), source(),
+                target(), () -> Map.of(db, Set.of(METRICS, unindexed)), () -> Duration.ZERO, "proxy-a", registry)) {
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.OK);
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.OK);
+        }
+        assertThat(warnings()).singleElement().asString()
+                .contains("public.unindexed", "no index starting with time", "scans the whole table");
+    }
+
     /** The bucket query is served by the time index, not a scan of the table. */
     @Test
     void theBucketQueryUsesTheTimeIndex() {
