@@ -13,6 +13,15 @@ import java.sql.SQLException;
  */
 public final class Database implements AutoCloseable {
 
+    /**
+     * The server drops a session whose client stopped answering after about two minutes (60 s idle, then 6 probes 10 s
+     * apart) rather than the operating system's default of over two hours: a copy worker on a host that died or was
+     * cut off holds its task's row lock, and the target range's locks, until the server notices. Ignored on Unix
+     * sockets.
+     */
+    static final String KEEPALIVES =
+            "SET tcp_keepalives_idle = 60; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 6";
+
     private final String role;
     private final ConnectionSpec spec;
     private final HikariDataSource pool;
@@ -35,7 +44,7 @@ public final class Database implements AutoCloseable {
         config.setMaximumPoolSize(size);
         config.setMinimumIdle(0);
         config.setPoolName("tandem-backfill-" + role);
-        config.setConnectionInitSql(RangeChecksum.SESSION_SETTINGS);
+        config.setConnectionInitSql(RangeChecksum.SESSION_SETTINGS + "; " + KEEPALIVES);
         config.setConnectionTimeout(30_000);
         try {
             // the pool opens its first connection here, so a wrong host or password fails now, with the server's reason
