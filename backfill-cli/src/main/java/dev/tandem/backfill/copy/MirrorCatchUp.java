@@ -19,8 +19,8 @@ import java.util.function.BooleanSupplier;
  * otherwise be applied after the copy's DELETE and duplicate the copied row.
  *
  * <p>Rows committed after the copy started are a different matter: {@code stage}'s {@code --max-lateness} rule keeps
- * writers out of the ranges being copied. A proxy that never reached this database has no row here and is not waited
- * for.
+ * writers out of the ranges being copied. A proxy lists itself here when it first connects to this database; one
+ * that never reached it is not waited for.
  */
 public final class MirrorCatchUp {
 
@@ -54,8 +54,9 @@ public final class MirrorCatchUp {
                 List<String> behind = new ArrayList<>();
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        behind.add("'" + rs.getString(1) + "' (caught up to " + (rs.getString(2) == null
-                                ? "an unknown time: a proxy older than this backfill" : rs.getString(2))
+                        behind.add("'" + rs.getString(1) + "' (" + (rs.getString(2) == null
+                                ? "caught up to an unknown time: it has applied nothing yet, or is a proxy older than"
+                                + " this backfill" : "caught up to " + rs.getString(2))
                                 + ", last applied at " + rs.getString(3) + ")");
                     }
                 }

@@ -38,6 +38,15 @@ public final class MirrorSchema {
               AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
               AND l.classid = hashtext('tandem.mirror')::oid AND l.objid = hashtext($1)::oid AND l.objsubid = 2""";
 
+    /**
+     * Makes this instance known on the target before it applied anything, with {@code caught_up_to} unknown (null):
+     * a backfill copy waits for every instance listed, and one whose first groups keep failing still has rows in its
+     * spool that the copy must not get ahead of. The position is the spool's origin, as when there is no row.
+     */
+    static final String REGISTER = """
+            INSERT INTO tandem.mirror_progress (instance_id, sequence, next_segment, next_offset, applied_at)
+            VALUES ($1, 0, 0, 0, now()) ON CONFLICT (instance_id) DO NOTHING""";
+
     static final String READ_PROGRESS =
             "SELECT sequence, next_segment, next_offset, spool_epoch FROM tandem.mirror_progress WHERE instance_id = $1";
 

@@ -88,6 +88,7 @@ final class TargetSession {
         checked(await(connection.simpleQuery(MirrorSchema.ddl())));
         lockInstance(instanceId);
         Pipeline<Void> read = new Pipeline<>(ByteBufAllocator.DEFAULT);
+        read.execute(null, MirrorSchema.REGISTER, instanceId);
         read.execute(null, MirrorSchema.READ_PROGRESS, instanceId);
         read.execute(null, MirrorSchema.READ_DUAL_WRITE, database);
         read.execute(null, "SELECT current_setting('search_path')");

@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tandem.protocol.sql.TableName;
+import dev.tandem.protocol.state.TandemSchema;
 import dev.tandem.proxy.capture.CapturedStatement;
 import dev.tandem.proxy.capture.CapturedTransaction;
 import dev.tandem.proxy.spool.SpoolPosition;
@@ -21,6 +22,8 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -448,6 +451,28 @@ class MirrorApplierIT {
             eventually("caught_up_to passes the restart", () -> "t".equals(PG.target().queryValue(db,
                     "SELECT caught_up_to > '" + restartedAt + "' FROM tandem.mirror_progress")));
         }
+    }
+
+    /** A backfill copy waits for the instances listed there: one whose first group is still to commit must be too. */
+    @Test
+    void anInstanceIsListedOnTheTargetBeforeItsFirstGroupCommits() throws Exception {
+        PG.target().execute(db, TandemSchema.ddl());
+        try (Connection lock = PG.target().connect(db); Statement s = lock.createStatement()) {
+            lock.setAutoCommit(false);
+            s.execute("LOCK TABLE m IN ACCESS EXCLUSIVE MODE");
+            try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+                f.applier.start();
+                SpoolPosition first = f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (1, 'held')")));
+                eventually("the instance is listed, caught up to an unknown time", () -> "1".equals(
+                        PG.target().queryValue(db, "SELECT count(*) FROM tandem.mirror_progress"
+                                + " WHERE caught_up_to IS NULL AND sequence = 0")));
+                lock.rollback();
+                f.awaitApplied(first);
+            }
+        }
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.mirror_progress WHERE caught_up_to IS"
+                + " NOT NULL")).isEqualTo("1");
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM m")).isEqualTo("1");
     }
 
     @Test
