@@ -371,7 +371,7 @@ class MirrorEndToEndIT {
             ByteArrayOutputStream batch = new ByteArrayOutputStream();
             for (byte[] sql : List.of(bytes("SET client_encoding TO 'LATIN1'", 0),
                     bytes("INSERT INTO copies (id, a) VALUES (31, 'x", 0xE9, "')", 0))) {
-                batch.writeBytes(WireClient.frame('P', concat(new byte[] {0}, sql, new byte[] {0, 0})));
+                batch.writeBytes(WireClient.frame('P', WireClient.concat(new byte[] {0}, sql, new byte[] {0, 0})));
                 batch.writeBytes(WireClient.frame('B', new byte[] {0, 0, 0, 0, 0, 0, 0, 0}));
                 batch.writeBytes(WireClient.frame('E', new byte[] {0, 0, 0, 0, 0}));
             }
@@ -399,14 +399,6 @@ class MirrorEndToEndIT {
             } else {
                 out.write((Integer) part);
             }
-        }
-        return out.toByteArray();
-    }
-
-    private static byte[] concat(byte[]... parts) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (byte[] part : parts) {
-            out.writeBytes(part);
         }
         return out.toByteArray();
     }

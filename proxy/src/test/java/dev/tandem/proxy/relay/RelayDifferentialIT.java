@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.proxy.relay.WireClient.Message;
 import dev.tandem.testing.PostgresPairExtension;
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -46,24 +45,24 @@ class RelayDifferentialIT {
         steps.add(WireClient.query("SELECT 1/0"));
         steps.add(WireClient.query("DO $$BEGIN RAISE NOTICE 'notice %', 42; END$$"));
         steps.add(WireClient.query(""));
-        steps.add(concat(
-                WireClient.frame('P', concat(WireClient.cstrings("s1", "SELECT v FROM t WHERE id = $1"), shorts(1), ints(23))),
-                WireClient.frame('B', concat(WireClient.cstrings("", "s1"), shorts(0), shorts(1), ints(1), "2".getBytes(), shorts(0))),
-                WireClient.frame('D', concat(new byte[] {'P'}, WireClient.cstrings(""))),
-                WireClient.frame('E', concat(WireClient.cstrings(""), ints(0))),
+        steps.add(WireClient.concat(
+                WireClient.frame('P', WireClient.concat(WireClient.cstrings("s1", "SELECT v FROM t WHERE id = $1"), shorts(1), ints(23))),
+                WireClient.frame('B', WireClient.concat(WireClient.cstrings("", "s1"), shorts(0), shorts(1), ints(1), "2".getBytes(), shorts(0))),
+                WireClient.frame('D', WireClient.concat(new byte[] {'P'}, WireClient.cstrings(""))),
+                WireClient.frame('E', WireClient.concat(WireClient.cstrings(""), ints(0))),
                 WireClient.frame('S', new byte[0])));
-        steps.add(concat(
-                WireClient.frame('B', concat(WireClient.cstrings("p1", "s1"), shorts(0), shorts(1), ints(1), "1".getBytes(), shorts(0))),
-                WireClient.frame('E', concat(WireClient.cstrings("p1"), ints(1))),
+        steps.add(WireClient.concat(
+                WireClient.frame('B', WireClient.concat(WireClient.cstrings("p1", "s1"), shorts(0), shorts(1), ints(1), "1".getBytes(), shorts(0))),
+                WireClient.frame('E', WireClient.concat(WireClient.cstrings("p1"), ints(1))),
                 WireClient.frame('S', new byte[0])));
-        steps.add(concat(WireClient.frame('P', concat(WireClient.cstrings("", "SELECT nope"), shorts(0))),
-                WireClient.frame('B', concat(WireClient.cstrings("", ""), shorts(0), shorts(0), shorts(0))),
-                WireClient.frame('E', concat(WireClient.cstrings(""), ints(0))),
+        steps.add(WireClient.concat(WireClient.frame('P', WireClient.concat(WireClient.cstrings("", "SELECT nope"), shorts(0))),
+                WireClient.frame('B', WireClient.concat(WireClient.cstrings("", ""), shorts(0), shorts(0), shorts(0))),
+                WireClient.frame('E', WireClient.concat(WireClient.cstrings(""), ints(0))),
                 WireClient.frame('S', new byte[0])));
         steps.add(WireClient.query("BEGIN; INSERT INTO t VALUES (3, 'three', NULL); SAVEPOINT a; INSERT INTO t VALUES (1, 'dup', NULL)"));
         steps.add(WireClient.query("ROLLBACK TO SAVEPOINT a; COMMIT"));
         steps.add(WireClient.query("COPY (SELECT id, v FROM t ORDER BY id) TO STDOUT (FORMAT csv)"));
-        steps.add(concat(WireClient.query("COPY t (id, v) FROM STDIN"),
+        steps.add(WireClient.concat(WireClient.query("COPY t (id, v) FROM STDIN"),
                 WireClient.frame('d', "10\tten\n11\televen\n".getBytes()), WireClient.frame('c', new byte[0])));
         steps.add(WireClient.query("SELECT count(*), string_agg(v, ',' ORDER BY id) FROM t"));
         steps.add(WireClient.query("DROP TABLE t"));
@@ -140,13 +139,5 @@ class RelayDifferentialIT {
             b.putInt(v);
         }
         return b.array();
-    }
-
-    private static byte[] concat(byte[]... parts) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (byte[] p : parts) {
-            out.writeBytes(p);
-        }
-        return out.toByteArray();
     }
 }

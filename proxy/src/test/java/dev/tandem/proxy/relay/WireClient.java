@@ -98,6 +98,14 @@ public final class WireClient implements AutoCloseable {
         return b.toByteArray();
     }
 
+    public static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            out.writeBytes(p);
+        }
+        return out.toByteArray();
+    }
+
     public static byte[] query(String sql) {
         return frame('Q', cstrings(sql));
     }
