@@ -71,6 +71,28 @@ class VerifyRepairIT {
     }
 
     @Test
+    void repairWaitsForTheMirrorsAtMostMirrorWait() {
+        String db = PG.pair().freshDatabase("repairwait");
+        Fixtures.metrics(PG.pair(), db, "metrics");
+        Fixtures.stage(PG.pair(), db, "--table", "metrics:t");
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+        PG.target().execute(db, "DELETE FROM metrics WHERE t = '2026-01-02 05:00:00+00'");
+        assertThat(Cli.both("verify", PG.source(), PG.target(), db).exitCode()).isEqualTo(ExitCodes.MISMATCH);
+        PG.target().execute(db, "INSERT INTO tandem.mirror_progress VALUES"
+                + " ('lagging', 1, 0, 0, now() - interval '1 hour', now() - interval '1 hour')");
+
+        Cli.Run stopped = Cli.both("repair", PG.source(), PG.target(), db, "--mirror-wait", "1 s");
+        assertThat(stopped.exitCode()).as(stopped.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(stopped.err()).contains("proxy instance 'lagging'", "--mirror-wait");
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM metrics WHERE t = '2026-01-02 05:00:00+00'"))
+                .isEqualTo("0");
+
+        Cli.Run noUnit = Cli.both("repair", PG.source(), PG.target(), db, "--mirror-wait", "5");
+        assertThat(noUnit.exitCode()).as(noUnit.toString()).isEqualTo(ExitCodes.USAGE);
+        assertThat(noUnit.err()).contains("--mirror-wait must be a duration");
+    }
+
+    @Test
     void rowsWithANullTimeAreRefusedByStageAndComparedByVerify() {
         String db = PG.pair().freshDatabase("nulltime");
         PG.pair().executeOnBoth(db, "CREATE TABLE m (t timestamptz, v int)");

@@ -33,13 +33,10 @@ public final class CopyCommand extends BackfillCommand {
             description = "Pause the target's TimescaleDB compression/retention/continuous-aggregate jobs while copying")
     boolean pauseJobs;
 
-    /** Default of {@code --mirror-wait}, also what {@code repair} waits. */
-    public static final Duration DEFAULT_MIRROR_WAIT = Duration.ofMinutes(2);
-
     @Option(names = "--mirror-wait", paramLabel = "INTERVAL", defaultValue = "2 min",
             converter = StageCommand.SliceConverter.class,
-            description = "Before each range, wait at most this long for every proxy mirroring into the target to "
-                    + "apply what the source committed before it (default: ${DEFAULT-VALUE}); then stop with an error")
+            description = "Before copying, wait at most this long for every proxy mirroring into the target to apply what"
+                    + " the source committed before it (default: ${DEFAULT-VALUE}); then stop with an error")
     Slice mirrorWait;
 
     @Option(names = "--metrics-port", paramLabel = "PORT",
