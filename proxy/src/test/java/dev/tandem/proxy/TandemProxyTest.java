@@ -46,6 +46,26 @@ class TandemProxyTest {
 
     @Test
     @Timeout(value = 30, unit = TimeUnit.SECONDS) // a proxy that starts anyway would wait for a stop signal
+    void anUnknownTransportIsAUsageErrorNamingTheAllowedOnes() {
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        PrintStream original = System.err;
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        int code;
+        try {
+            code = new CommandLine(new TandemProxy()).setErr(new PrintWriter(new StringWriter())).execute(
+                    "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--source", "127.0.0.1:1",
+                    "--spool-dir", spool.toString(), "--transport", "kqueue");
+        } finally {
+            System.setErr(original);
+        }
+
+        assertThat(code).isEqualTo(2);
+        assertThat(captured.toString(StandardCharsets.UTF_8).strip())
+                .isEqualTo("tandem-proxy: --transport: 'kqueue' is not one of auto|epoll|io_uring|nio");
+    }
+
+    @Test
+    @Timeout(value = 30, unit = TimeUnit.SECONDS) // a proxy that starts anyway would wait for a stop signal
     void anotherInstancesSpoolWithRecordsIsAConfigurationError() {
         try (Spool written = Spool.open(SpoolSettings.defaults(spool), "proxy-a")) {
             written.writer().append("a committed transaction".getBytes(StandardCharsets.UTF_8)).join();

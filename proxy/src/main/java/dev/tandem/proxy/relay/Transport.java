@@ -69,7 +69,12 @@ public enum Transport {
             }
             return NIO;
         }
-        Transport t = valueOf(name.toUpperCase(Locale.ROOT).replace('-', '_'));
+        Transport t;
+        try {
+            t = valueOf(name.toUpperCase(Locale.ROOT).replace('-', '_'));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--transport: '" + name + "' is not one of auto|epoll|io_uring|nio");
+        }
         if (!t.isAvailable()) {
             throw new IllegalArgumentException("transport " + name + " is not available on this machine");
         }
