@@ -107,8 +107,9 @@ public final class ProxyOptions {
     private String instanceId;
 
     @Option(names = "--mark-dual-write-start",
-            description = "Record at start-up that all writers now go through the proxy"
-                    + " (mirror.mark-dual-write-start); the backfill copies up to that moment.")
+            description = "All writers go through the proxy from the start: record each database's dual-write mark"
+                    + " at its first mirrored commit, unless one is set (mirror.mark-dual-write-start); the backfill"
+                    + " copies up to that moment.")
     private boolean markDualWriteStart;
 
     @Option(names = "--set", paramLabel = "KEY=VALUE", mapFallbackValue = "",
