@@ -96,4 +96,13 @@ class CliUsageTest {
         assertThat(run.out()).contains("stage", "copy", "verify", "repair", "status", "clean", "refresh-caggs")
                 .contains("3  verify found differences");
     }
+
+    @Test
+    void helpListsEachSubcommandsWholeSummary() {
+        String help = Cli.run("--help").out().replaceAll("\\s+", " ");
+        assertThat(help).contains("or per --slice of each --table, up to --until, after checking")
+                .contains("delete the target rows of the range and stream the source's rows")
+                .contains("a checksum of the full row contents")
+                .contains("recorded in the proxy's divergence ledger");
+    }
 }

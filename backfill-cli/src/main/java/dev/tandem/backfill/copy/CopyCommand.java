@@ -18,8 +18,8 @@ import picocli.CommandLine.Option;
 
 /** {@code copy}: copy the staged tasks, in parallel, each in one target transaction. */
 @Command(name = "copy", mixinStandardHelpOptions = true,
-        description = {"Copy the staged tasks: per task, in one target transaction, delete the target rows of the range and",
-                "stream the source's rows with binary COPY. Several copy processes may share one plan."})
+        description = "Copy the staged tasks: per task, in one target transaction, delete the target rows of the range"
+                + " and stream the source's rows with binary COPY. Several copy processes may share one plan.")
 public final class CopyCommand extends BackfillCommand {
 
     @Mixin

@@ -15,8 +15,8 @@ import picocli.CommandLine.Option;
 
 /** {@code stage}: plan the work and store it on the target. */
 @Command(name = "stage", mixinStandardHelpOptions = true,
-        description = {"Plan the backfill: one task per hypertable chunk range (TimescaleDB) or per --slice of each --table,",
-                "up to --until, after checking that column names and types match on both sides."})
+        description = "Plan the backfill: one task per hypertable chunk range (TimescaleDB) or per --slice of each"
+                + " --table, up to --until, after checking that column names and types match on both sides.")
 public final class StageCommand extends BackfillCommand {
 
     @Mixin
@@ -46,8 +46,9 @@ public final class StageCommand extends BackfillCommand {
     Slice maxLateness;
 
     @Option(names = "--time-zone", paramLabel = "ZONE", defaultValue = Positions.DEFAULT_ZONE,
-            description = {"The zone whose wall-clock times timestamp (without time zone) and date columns hold, and in which",
-                    "a --until/--from without an offset is read; the dual-write mark is converted to it (default: ${DEFAULT-VALUE})"})
+            description = "The zone whose wall-clock times timestamp (without time zone) and date columns hold, and in"
+                    + " which a --until/--from without an offset is read; the dual-write mark is converted to it"
+                    + " (default: ${DEFAULT-VALUE})")
     String zone;
 
     @Option(names = "--allow-null-time",

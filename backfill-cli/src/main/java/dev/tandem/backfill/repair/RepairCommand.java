@@ -31,8 +31,8 @@ import picocli.CommandLine.Option;
  * once would each insert the rows of the overlap.
  */
 @Command(name = "repair", mixinStandardHelpOptions = true,
-        description = {"Re-copy the tasks that failed verification or copy, and the ranges recorded in the proxy's",
-                "divergence ledger (tandem.divergence), marking those ledger entries repaired."})
+        description = "Re-copy the tasks that failed verification or copy, and the ranges recorded in the proxy's "
+                + "divergence ledger (tandem.divergence), marking those ledger entries repaired.")
 public final class RepairCommand extends BackfillCommand {
 
     @Mixin

@@ -35,8 +35,8 @@ import picocli.CommandLine.Option;
 
 /** {@code verify}: compare every task's range on both sides; exit 3 with a table of the mismatches. */
 @Command(name = "verify", mixinStandardHelpOptions = true,
-        description = {"Compare each task's range on source and target: row count, min/max time and a checksum of the",
-                "full row contents. Exit code 0 only when all match, 3 with a table of mismatches otherwise."})
+        description = "Compare each task's range on source and target: row count, min/max time and a checksum of the "
+                + "full row contents. Exit code 0 only when all match, 3 with a table of mismatches otherwise.")
 public final class VerifyCommand extends BackfillCommand {
 
     @Mixin
@@ -47,8 +47,8 @@ public final class VerifyCommand extends BackfillCommand {
     int parallelism;
 
     @Option(names = "--through", paramLabel = "T2|now",
-            description = {"Also compare each table's dual-write window, from the end of its planned ranges up to T2",
-                    "(after the proxies' mirrors caught up): rows no task copies, which only the mirror brought over"})
+            description = "Also compare each table's dual-write window, from the end of its planned ranges up to T2 "
+                    + "(after the proxies' mirrors caught up): rows no task copies, which only the mirror brought over")
     String through;
 
     @Option(names = "--mirror-wait", paramLabel = "INTERVAL", defaultValue = "2 min",
