@@ -5,8 +5,6 @@ import dev.tandem.backfill.ExitCodes;
 import dev.tandem.backfill.connect.ConnectionOptions;
 import dev.tandem.backfill.connect.Database;
 import dev.tandem.backfill.jobs.JobPauser;
-import dev.tandem.backfill.plan.Slice;
-import dev.tandem.backfill.plan.StageCommand;
 import dev.tandem.backfill.state.TaskState;
 import dev.tandem.backfill.state.TaskStore;
 import java.sql.Connection;
@@ -33,11 +31,8 @@ public final class CopyCommand extends BackfillCommand {
             description = "Pause the target's TimescaleDB compression/retention/continuous-aggregate jobs while copying")
     boolean pauseJobs;
 
-    @Option(names = "--mirror-wait", paramLabel = "INTERVAL", defaultValue = "2 min",
-            converter = StageCommand.SliceConverter.class,
-            description = "Before copying, wait at most this long for every proxy mirroring into the target to apply what"
-                    + " the source committed before it (default: ${DEFAULT-VALUE}); then stop with an error")
-    Slice mirrorWait;
+    @Mixin
+    MirrorWaitOption mirrorWait;
 
     @Option(names = "--metrics-port", paramLabel = "PORT",
             description = "Serve Prometheus metrics on 127.0.0.1:PORT/metrics while running")
@@ -48,10 +43,7 @@ public final class CopyCommand extends BackfillCommand {
         if (parallelism < 1) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--parallelism must be at least 1");
         }
-        if (mirrorWait.micros() == 0) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "--mirror-wait must be a duration such as '2 min', not '" + mirrorWait + "'");
-        }
+        Duration wait = mirrorWait.duration();
         try (Database source = Database.open("source", connection.source(environment()), parallelism);
              Database target = Database.open("target", connection.target(environment()), parallelism + 1)) {
             if (pauseJobs) {
@@ -61,7 +53,7 @@ public final class CopyCommand extends BackfillCommand {
             }
             CopyRun.Summary summary = CopyExecution.run(source, target, parallelism, metricsPort, out(), err(),
                     root == null ? new java.util.concurrent.atomic.AtomicBoolean() : root.stopRequested(),
-                    Duration.ofNanos(mirrorWait.micros() * 1000));
+                    wait);
             try (Connection t = target.connection()) {
                 // a failed task is copied again by the next run, which the jobs must not disturb either
                 long open = TaskStore.count(t, TaskState.PENDING) + TaskStore.count(t, TaskState.FAILED);

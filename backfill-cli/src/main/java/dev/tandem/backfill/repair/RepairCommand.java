@@ -6,6 +6,7 @@ import dev.tandem.backfill.connect.ConnectionOptions;
 import dev.tandem.backfill.connect.Database;
 import dev.tandem.backfill.copy.CopyExecution;
 import dev.tandem.backfill.copy.CopyRun;
+import dev.tandem.backfill.copy.MirrorWaitOption;
 import dev.tandem.backfill.plan.Positions;
 import dev.tandem.backfill.plan.Slice;
 import dev.tandem.backfill.plan.StageCommand;
@@ -48,11 +49,8 @@ public final class RepairCommand extends BackfillCommand {
                     + " still be written while their task copies them (default: ${DEFAULT-VALUE})")
     Slice maxLateness;
 
-    @Option(names = "--mirror-wait", paramLabel = "INTERVAL", defaultValue = "2 min",
-            converter = StageCommand.SliceConverter.class,
-            description = "Before copying, wait at most this long for every proxy mirroring into the target to apply what"
-                    + " the source committed before it (default: ${DEFAULT-VALUE}); then stop with an error")
-    Slice mirrorWait;
+    @Mixin
+    MirrorWaitOption mirrorWait;
 
     private record LedgerEntry(long id, String schema, String table, String timeColumn, String start, String end,
                                String sqlstate, String message) {
@@ -60,10 +58,7 @@ public final class RepairCommand extends BackfillCommand {
 
     @Override
     protected int execute() throws SQLException {
-        if (mirrorWait.micros() == 0) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "--mirror-wait must be a duration such as '2 min', not '" + mirrorWait + "'");
-        }
+        Duration wait = mirrorWait.duration();
         try (Database source = Database.open("source", connection.source(environment()), 1);
              Database target = Database.open("target", connection.target(environment()), 2)) {
             try (Connection s = source.connection(); Connection t = target.connection()) {
@@ -73,8 +68,7 @@ public final class RepairCommand extends BackfillCommand {
                 queueLedger(s, t);
             }
             CopyRun.Summary summary = CopyExecution.run(source, target, 1, metricsPort, out(), err(),
-                    root == null ? new AtomicBoolean() : root.stopRequested(),
-                    Duration.ofNanos(mirrorWait.micros() * 1000));
+                    root == null ? new AtomicBoolean() : root.stopRequested(), wait);
             return summary.failed() == 0 ? ExitCodes.OK : ExitCodes.FAILURE;
         }
     }

@@ -1,5 +1,6 @@
 package dev.tandem.backfill.verify;
 
+import dev.tandem.backfill.copy.MirrorWaitOption;
 import dev.tandem.backfill.BackfillCommand;
 import dev.tandem.backfill.BackfillException;
 import dev.tandem.backfill.ExitCodes;
@@ -7,8 +8,6 @@ import dev.tandem.backfill.connect.ConnectionOptions;
 import dev.tandem.backfill.connect.Database;
 import dev.tandem.backfill.copy.MirrorCatchUp;
 import dev.tandem.backfill.plan.Positions;
-import dev.tandem.backfill.plan.Slice;
-import dev.tandem.backfill.plan.StageCommand;
 import dev.tandem.backfill.plan.TableLayout;
 import dev.tandem.backfill.state.BackfillSchema;
 import dev.tandem.backfill.state.Task;
@@ -17,7 +16,6 @@ import dev.tandem.backfill.state.TaskStore;
 import dev.tandem.protocol.state.TimeType;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -51,10 +49,8 @@ public final class VerifyCommand extends BackfillCommand {
                     + "(after the proxies' mirrors caught up): rows no task copies, which only the mirror brought over")
     String through;
 
-    @Option(names = "--mirror-wait", paramLabel = "INTERVAL", defaultValue = "2 min",
-            converter = StageCommand.SliceConverter.class,
-            description = "With --through: how long to wait for the proxies' mirrors to catch up (default: ${DEFAULT-VALUE})")
-    Slice mirrorWait;
+    @Mixin
+    MirrorWaitOption mirrorWait;
 
     /** A table's dual-write window as compared: {@code [start, end)} of its time column. */
     private record Window(String table, TimeType type, long start, long end, RangeDigest source, RangeDigest target) {
@@ -75,10 +71,7 @@ public final class VerifyCommand extends BackfillCommand {
         if (parallelism < 1) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--parallelism must be at least 1");
         }
-        if (mirrorWait.micros() == 0) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "--mirror-wait must be a duration such as '2 min', not '" + mirrorWait + "'");
-        }
+        mirrorWait.duration(); // a bad value is a usage error before anything runs, --through or not
         try (Database source = Database.open("source", connection.source(environment()), parallelism);
              Database target = Database.open("target", connection.target(environment()), parallelism + 1)) {
             List<Task> tasks;
@@ -205,7 +198,7 @@ public final class VerifyCommand extends BackfillCommand {
         List<Window> windows = new ArrayList<>();
         try (Connection s = source.connection(); Connection t = target.connection()) {
             String zone = BackfillSchema.timeZone(t);
-            MirrorCatchUp.await(t, Duration.ofNanos(mirrorWait.micros() * 1000),
+            MirrorCatchUp.await(t, mirrorWait.duration(),
                     root == null ? () -> false : root.stopRequested()::get);
             for (Task task : last.values()) {
                 TimeType type = task.timeType();
