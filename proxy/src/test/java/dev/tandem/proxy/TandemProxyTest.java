@@ -47,20 +47,11 @@ class TandemProxyTest {
     @Test
     @Timeout(value = 30, unit = TimeUnit.SECONDS) // a proxy that starts anyway would wait for a stop signal
     void anUnknownTransportIsAUsageErrorNamingTheAllowedOnes() {
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        PrintStream original = System.err;
-        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        int code;
-        try {
-            code = new CommandLine(new TandemProxy()).setErr(new PrintWriter(new StringWriter())).execute(
-                    "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--source", "127.0.0.1:1",
-                    "--spool-dir", spool.toString(), "--transport", "kqueue");
-        } finally {
-            System.setErr(original);
-        }
+        Stderr run = run("--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--source", "127.0.0.1:1",
+                "--spool-dir", spool.toString(), "--transport", "kqueue");
 
-        assertThat(code).isEqualTo(2);
-        assertThat(captured.toString(StandardCharsets.UTF_8).strip())
+        assertThat(run.code()).isEqualTo(2);
+        assertThat(run.text())
                 .isEqualTo("tandem-proxy: --transport: 'kqueue' is not one of auto|epoll|io_uring|nio");
     }
 
@@ -71,26 +62,33 @@ class TandemProxyTest {
             written.writer().append("a committed transaction".getBytes(StandardCharsets.UTF_8)).join();
         }
 
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        PrintStream original = System.err;
-        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        int code;
-        try {
-            // nothing listens on port 1: the refusal must come before the proxy connects anywhere
-            code = new CommandLine(new TandemProxy()).setErr(new PrintWriter(new StringWriter())).execute(
-                    "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
-                    "--source", "127.0.0.1:1", "--target", "127.0.0.1:1", "--mirror-mode", "async",
-                    "--spool-dir", spool.toString(), "--instance-id", "proxy-b");
-        } finally {
-            System.setErr(original);
-        }
+        // nothing listens on port 1: the refusal must come before the proxy connects anywhere
+        Stderr run = run("--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
+                "--source", "127.0.0.1:1", "--target", "127.0.0.1:1", "--mirror-mode", "async",
+                "--spool-dir", spool.toString(), "--instance-id", "proxy-b");
 
-        assertThat(code).isEqualTo(2);
-        assertThat(captured.toString(StandardCharsets.UTF_8).strip())
+        assertThat(run.code()).isEqualTo(2);
+        assertThat(run.text())
                 .startsWith("tandem-proxy: spool directory " + spool.toAbsolutePath()
                         + " was written by instance-id 'proxy-a'")
                 .contains("this proxy is instance-id 'proxy-b'", "--instance-id proxy-a", "--spool-dir")
                 .doesNotContain("Exception")
                 .hasLineCount(1);
+    }
+
+    /** What the proxy's main printed on standard error, where it reports a refused start, and its exit code. */
+    private record Stderr(int code, String text) {
+    }
+
+    private static Stderr run(String... args) {
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        PrintStream original = System.err;
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            int code = new CommandLine(new TandemProxy()).setErr(new PrintWriter(new StringWriter())).execute(args);
+            return new Stderr(code, captured.toString(StandardCharsets.UTF_8).strip());
+        } finally {
+            System.setErr(original);
+        }
     }
 }
