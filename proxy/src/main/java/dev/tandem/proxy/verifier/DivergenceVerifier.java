@@ -75,9 +75,11 @@ public final class DivergenceVerifier implements AutoCloseable {
 
     /**
      * What decides a database's buckets' fate besides the table: the mirrors, how far behind the slowest other
-     * instance is, the zone of {@code timestamp} columns, and whether the mirrors caught up when last waited for.
+     * instance is, the zone of {@code timestamp} columns, whether the mirrors caught up when last waited for, and
+     * what history the target should hold by now.
      */
-    private record Settled(MirrorProgress mirrors, Duration othersBehind, String zone, AtomicBoolean mirrorsKeepUp) {
+    private record Settled(MirrorProgress mirrors, Duration othersBehind, String zone, AtomicBoolean mirrorsKeepUp,
+                           ExpectedHistory history) {
     }
 
     /** What one table's comparison found, summed over its divergent buckets. */
@@ -212,6 +214,7 @@ public final class DivergenceVerifier implements AutoCloseable {
             }
             DivergenceLedger ledger = new DivergenceLedger(instanceId, targetDatabase);
             ledger.prepare(t);
+            ExpectedHistory expected = ExpectedHistory.read(t, targetDatabase, sourceDatabase);
             MirrorProgress mirrors = new MirrorProgress(t, instanceId, mirrorLag);
             Duration othersBehind = othersBehind(mirrors, targetDatabase);
             String zone = wallClockZone(t);
@@ -223,7 +226,7 @@ public final class DivergenceVerifier implements AutoCloseable {
                 for (TableName table : tables.stream().sorted(Comparator.comparing(TableName::toString)).toList()) {
                     try {
                         TableResult result = compareTable(s, t, ledger, sourceDatabase, table,
-                                new Settled(mirrors, othersBehind, zone, mirrorsKeepUp));
+                                new Settled(mirrors, othersBehind, zone, mirrorsKeepUp, expected));
                         if (result != null) {
                             results.merge(table, result, TableResult::plus);
                             outcome = worse(outcome, result.buckets() > 0 ? Outcome.DIVERGENT : Outcome.OK);
@@ -285,7 +288,13 @@ public final class DivergenceVerifier implements AutoCloseable {
         }
         long rows = 0;
         long divergentBuckets = 0;
-        List<Bucket> closed = buckets(s, verified, settled.othersBehind(), settled.zone());
+        ExpectedHistory.Expected expected = settled.history().expected(verified, settled.zone(),
+                buckets(s, verified, settled.othersBehind(), settled.zone()));
+        if (expected.waiting() != null) {
+            sayOnce("verifier: comparing only the buckets of " + table + " in database " + sourceDatabase
+                    + " that the target should hold by now: " + expected.waiting());
+        }
+        List<Bucket> closed = expected.buckets();
         if (closed.isEmpty()) {
             return null;
         }

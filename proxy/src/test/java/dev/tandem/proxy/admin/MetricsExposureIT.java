@@ -2,6 +2,7 @@ package dev.tandem.proxy.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tandem.protocol.state.TandemSchema;
 import dev.tandem.proxy.ProxyApplication;
 import dev.tandem.proxy.config.ProxyOptions;
 import dev.tandem.proxy.relay.Transport;
@@ -46,6 +47,9 @@ class MetricsExposureIT {
         String db = PG.pair().freshDatabase("metrics");
         PG.pair().executeOnBoth(db, "CREATE TABLE m (t timestamptz NOT NULL, id int PRIMARY KEY)");
         PG.target().execute(db, "INSERT INTO m VALUES (now() - interval '30 minutes', 999)");
+        // the verifier compares what the target should hold: from the dual-write mark on
+        PG.target().execute(db, TandemSchema.ddl() + "; INSERT INTO tandem.dual_write (database, marked_at)"
+                + " VALUES ('" + db + "', now() - interval '1 day')");
         Path config = dir.resolve("tandem.yaml");
         Files.writeString(config, String.join("\n",
                 "source: {host: 127.0.0.1, port: " + PG.source().port() + ", tls: disable, user: postgres}",

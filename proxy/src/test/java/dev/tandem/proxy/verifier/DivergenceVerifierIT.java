@@ -70,6 +70,14 @@ class DivergenceVerifierIT {
         logger.addAppender(logs);
         db = PG.pair().freshDatabase("verifier");
         PG.pair().executeOnBoth(db, CREATE);
+        markDualWriteStart(db, Instant.parse("2000-01-01T00:00:00Z"));
+    }
+
+    /** The operator's mark that every writer goes through the proxy: the target holds what comes after it. */
+    private static void markDualWriteStart(String database, Instant at) {
+        PG.target().execute(database, TandemSchema.ddl() + "; INSERT INTO tandem.dual_write (database, marked_at)"
+                + " VALUES ('" + database + "', '" + at + "') ON CONFLICT (database) DO UPDATE SET marked_at = '" + at
+                + "'");
     }
 
     @AfterEach
@@ -112,15 +120,19 @@ class DivergenceVerifierIT {
 
     /** Three rows in each of the three buckets starting at {@link #base}, on both sides. */
     private void insertHistory() {
-        StringBuilder sql = new StringBuilder("INSERT INTO metrics VALUES ");
-        for (int bucket = 0; bucket < 3; bucket++) {
-            for (int row = 0; row < 3; row++) {
-                Instant at = base.plus(bucket * 5L, ChronoUnit.MINUTES).plusSeconds(10 + 60L * row);
-                sql.append(bucket + row == 0 ? "" : ", ").append("('").append(at).append("', ").append(row)
-                        .append(", ").append(bucket * 0.1 + row / 3.0).append(", 'n").append(row).append("')");
-            }
+        PG.pair().executeOnBoth(db, "INSERT INTO metrics VALUES " + historyValues(0) + ", " + historyValues(1) + ", "
+                + historyValues(2));
+    }
+
+    /** The three rows of the {@code bucket}-th bucket (0 to 2) of {@link #insertHistory}, as VALUES tuples. */
+    private String historyValues(int bucket) {
+        StringBuilder sql = new StringBuilder();
+        for (int row = 0; row < 3; row++) {
+            Instant at = base.plus(bucket * 5L, ChronoUnit.MINUTES).plusSeconds(10 + 60L * row);
+            sql.append(row == 0 ? "" : ", ").append("('").append(at).append("', ").append(row)
+                    .append(", ").append(bucket * 0.1 + row / 3.0).append(", 'n").append(row).append("')");
         }
-        PG.pair().executeOnBoth(db, sql.toString());
+        return sql.toString();
     }
 
     private double gauge(String name) {
@@ -209,6 +221,7 @@ class DivergenceVerifierIT {
         insertHistory();
         String other = PG.pair().freshDatabase("verifier");
         PG.pair().executeOnBoth(other, CREATE);
+        markDualWriteStart(other, Instant.parse("2000-01-01T00:00:00Z"));
         PG.pair().executeOnBoth(other, "INSERT INTO metrics VALUES ('" + base.plusSeconds(1) + "', 1, 1, 'a')");
         PG.target().execute(other, "INSERT INTO metrics VALUES ('" + base.plusSeconds(2) + "', 2, 2, 'b')");
         try (DivergenceVerifier verifier = new DivergenceVerifier(config(), source(), target(),
@@ -218,6 +231,56 @@ class DivergenceVerifierIT {
         }
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence")).isEqualTo("0");
         assertThat(PG.target().queryValue(other, "SELECT database FROM tandem.divergence")).isEqualTo(other);
+    }
+
+    @Test
+    void withoutAMarkOrABackfillPlanNothingIsComparedAndThatIsSaidOnce() {
+        String unmarked = PG.pair().freshDatabase("verifier");
+        PG.pair().executeOnBoth(unmarked, CREATE);
+        // the proxy mirrors, but the target has none of the history yet, and writers may still bypass the proxy
+        PG.source().execute(unmarked, "INSERT INTO metrics VALUES ('" + base.plusSeconds(10) + "', 1, 1, 'history')");
+        try (DivergenceVerifier verifier = new DivergenceVerifier(config(), source(), target(),
+                () -> Map.of(unmarked, Set.of(METRICS)), () -> Duration.ZERO, "proxy-a", registry)) {
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.OK);
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.OK);
+        }
+        assertThat(PG.target().queryValue(unmarked, "SELECT count(*) FROM tandem.divergence")).isEqualTo("0");
+        assertThat(registry.find(VerifierMetrics.DIVERGENCE_ROWS).gauges()).isEmpty();
+        assertThat(logs.list).filteredOn(e -> e.getFormattedMessage().contains("should hold by now")).singleElement()
+                .satisfies(e -> assertThat(e.getFormattedMessage()).contains("no dual-write mark yet"));
+    }
+
+    @Test
+    void historyBeforeTheMarkIsComparedOnlyWhereTheBackfillCopiedIt() {
+        insertHistory();
+        Instant second = base.plus(5, ChronoUnit.MINUTES);
+        Instant mark = base.plus(10, ChronoUnit.MINUTES);
+        markDualWriteStart(db, mark);
+        // the backfill has not copied the first two buckets yet: the target lacks their rows
+        PG.target().execute(db, "DELETE FROM metrics WHERE time < '" + mark + "'");
+        try (DivergenceVerifier verifier = verifier()) {
+            assertThat(verifier.runOnce()).as("only the bucket from the mark on").isEqualTo(Outcome.OK);
+
+            // a stand-in for the backfill's plan (BackfillSchema.CREATE_TASK, the columns read here): the first range
+            // is copied, the second still pending
+            PG.target().execute(db, "CREATE TABLE tandem.backfill_task (table_schema text, table_name text,"
+                    + " time_column text, range_start bigint, range_end bigint, origin text, state text);"
+                    + " INSERT INTO tandem.backfill_task VALUES"
+                    + " ('public', 'metrics', 'time', " + micros(base) + ", " + micros(second) + ", 'plan', 'done'),"
+                    + " ('public', 'metrics', 'time', " + micros(second) + ", " + micros(mark) + ", 'plan', 'pending')");
+            PG.target().execute(db, "INSERT INTO metrics VALUES " + historyValues(0));
+            assertThat(verifier.runOnce()).as("the copied range too, not the pending one").isEqualTo(Outcome.OK);
+
+            // the second range is recorded as copied, but its rows are not there: now that is a divergence
+            PG.target().execute(db, "UPDATE tandem.backfill_task SET state = 'done'");
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.DIVERGENT);
+            assertThat(gauge(VerifierMetrics.DIVERGENCE_BUCKETS)).isEqualTo(1);
+        }
+        assertThat(PG.target().queryValue(db, "SELECT range_start FROM tandem.divergence")).isEqualTo(text(second));
+    }
+
+    private static long micros(Instant instant) {
+        return instant.getEpochSecond() * 1_000_000L;
     }
 
     private List<String> ledgerRow(Instant start, String message) {
