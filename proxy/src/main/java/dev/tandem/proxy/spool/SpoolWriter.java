@@ -343,7 +343,7 @@ public final class SpoolWriter {
         gather[0] = header;
         gather[1] = ByteBuffer.wrap(payload);
         try {
-            while (gather[1].hasRemaining()) {
+            while (gather[0].hasRemaining() || gather[1].hasRemaining()) {
                 channel.write(gather);
             }
         } catch (IOException e) {

@@ -55,6 +55,22 @@ class SpoolTest {
     }
 
     @Test
+    void anEmptyRecordIsWrittenAndTheNextOneAfterIt() {
+        SpoolSettings settings = smallSegments(tmp, FsyncPolicy.INTERVAL);
+        try (Spool spool = Spool.open(settings)) {
+            spool.writer().append(new byte[0]).join();
+            spool.writer().append(payload(1)).join();
+
+            assertThat(readAll(spool, SpoolPosition.ORIGIN)).extracting(SpoolRecord::payload)
+                    .containsExactly(new byte[0], payload(1));
+        }
+        try (Spool spool = Spool.open(settings)) {
+            assertThat(spool.tornTail()).isEmpty();
+            assertThat(readAll(spool, SpoolPosition.ORIGIN)).extracting(SpoolRecord::sequence).containsExactly(1L, 2L);
+        }
+    }
+
+    @Test
     void readerStartsAtAStoredPosition() {
         try (Spool spool = Spool.open(smallSegments(tmp, FsyncPolicy.NEVER))) {
             for (int i = 0; i < 10; i++) {
