@@ -96,6 +96,8 @@ public final class SpoolWriter {
     private volatile Segment current;
     private FileChannel channel;
     private volatile long nextSequence;
+    /** Every record before it was applied on the target, as of the last {@link #spaceFreed} (lock held). */
+    private SpoolPosition applied = SpoolPosition.ORIGIN;
 
     /**
      * @param resume the newest segment if it holds no record yet (appends continue in it), else {@code null} and a new
@@ -185,7 +187,7 @@ public final class SpoolWriter {
                 return CompletableFuture.failedFuture(notOpen());
             }
             long bytes = recordBytes(payload);
-            if (blocked.isEmpty() && fits(bytes)) {
+            if (blocked.isEmpty() && makeRoom(bytes)) {
                 CompletableFuture<SpoolPosition> durable =
                         settings.fsync() == FsyncPolicy.ALWAYS ? new CompletableFuture<>() : null;
                 SpoolPosition position = write(payload, crc, durable);
@@ -206,6 +208,8 @@ public final class SpoolWriter {
             return waiting.result;
         } catch (SpoolException e) {
             return CompletableFuture.failedFuture(e);
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(failWith(e));
         } finally {
             lock.unlock();
         }
@@ -244,24 +248,17 @@ public final class SpoolWriter {
 
     /**
      * Records up to {@code acknowledged} were applied and the segments holding only such records deleted: write the
-     * waiting appends that fit now, in order. If the segment being written is itself fully applied but a waiting record
-     * still does not fit beside it (records larger than a segment), it is sealed so that it can be deleted too; the
-     * new segment's 32-byte header may exceed the cap for that moment.
+     * waiting appends that fit now, in order.
      */
     void spaceFreed(SpoolPosition acknowledged) {
         List<Runnable> completions = new ArrayList<>();
         lock.lock();
         try {
+            applied = SpoolPosition.max(applied, acknowledged);
             while (state == State.OPEN && !blocked.isEmpty()) {
                 BlockedAppend next = blocked.peek();
-                if (!fits(recordBytes(next.payload))) {
-                    boolean currentApplied = current.size() > RecordFormat.SEGMENT_HEADER_BYTES
-                            && acknowledged.compareTo(current.end()) >= 0;
-                    if (!currentApplied) {
-                        break;
-                    }
-                    roll();
-                    continue;
+                if (!makeRoom(recordBytes(next.payload))) {
+                    break;
                 }
                 blocked.poll();
                 if (next.timeout != null) {
@@ -315,6 +312,25 @@ public final class SpoolWriter {
     private boolean needsRoll(long bytes) {
         long size = current.size();
         return size > RecordFormat.SEGMENT_HEADER_BYTES && size + bytes > settings.segmentBytes();
+    }
+
+    /**
+     * Whether a record of {@code bytes} fits now (lock held). If the segment being written is itself fully applied but
+     * the record still does not fit beside it (records larger than a segment), it is sealed so that it is deleted too;
+     * no acknowledgement may ever come to do it, since nothing else is left to apply. The new segment's 32-byte
+     * header may exceed the cap for that moment.
+     */
+    private boolean makeRoom(long bytes) throws IOException {
+        if (fits(bytes)) {
+            return true;
+        }
+        boolean currentApplied = current.size() > RecordFormat.SEGMENT_HEADER_BYTES
+                && applied.compareTo(current.end()) >= 0;
+        if (!currentApplied) {
+            return false;
+        }
+        roll();
+        return fits(bytes);
     }
 
     private boolean fits(long bytes) {

@@ -16,6 +16,8 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** A cap of two small segments holds exactly 8 records of 200 bytes (2 x (32 + 4 x 228) = 1888 of 2048 bytes). */
 class SpoolFullTest {
@@ -169,6 +171,22 @@ class SpoolFullTest {
             List<SpoolRecord> left = readAll(spool, SpoolPosition.ORIGIN);
             assertThat(left).extracting(SpoolRecord::sequence).containsExactly(2L);
             assertThat(left.get(0).payload()).isEqualTo(payload(2, 2900));
+            assertThat(spool.stats().bytesOnDisk()).isLessThanOrEqualTo(settings.maxBytes());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(OnFull.class)
+    void recordLargerThanASegmentIsWrittenWhenTheSegmentBeingWrittenWasAppliedBefore(OnFull onFull) throws Exception {
+        SpoolSettings settings = new SpoolSettings(dir, 4 * SMALL_SEGMENT, SMALL_SEGMENT, FsyncPolicy.NEVER, null,
+                onFull);
+        try (Spool spool = Spool.open(settings)) {
+            spool.writer().append(payload(1, 2900)).join();
+            spool.acknowledge(readAll(spool, SpoolPosition.ORIGIN).get(0).next());
+
+            spool.writer().append(payload(2, 2900)).get(30, TimeUnit.SECONDS);
+
+            assertThat(readAll(spool, SpoolPosition.ORIGIN)).extracting(SpoolRecord::sequence).containsExactly(2L);
             assertThat(spool.stats().bytesOnDisk()).isLessThanOrEqualTo(settings.maxBytes());
         }
     }
