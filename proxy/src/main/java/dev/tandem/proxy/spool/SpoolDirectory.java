@@ -120,7 +120,13 @@ final class SpoolDirectory implements AutoCloseable {
             }
             return channel;
         } catch (IOException | RuntimeException e) {
-            channel.close();
+            // Left behind, the half-made file would stand in the way of the next attempt to start this segment.
+            try {
+                channel.close();
+                Files.deleteIfExists(file);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
             throw e;
         }
     }

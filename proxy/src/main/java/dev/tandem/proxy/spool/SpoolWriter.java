@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
+import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -61,6 +62,24 @@ public final class SpoolWriter {
     private record Unsynced(SpoolPosition position, CompletableFuture<SpoolPosition> result, long appendedAt) {
     }
 
+    /**
+     * The next segment file could not be created (disk full, no file descriptor left): nothing changed, the segment
+     * being written stays open, so a later append can try again once the cause is gone.
+     */
+    private static final class SegmentNotStarted extends IOException {
+
+        private static final long serialVersionUID = 1L;
+
+        SegmentNotStarted(Path file, IOException cause) {
+            super("could not start spool segment " + file + ": " + cause.getMessage(), cause);
+        }
+
+        SpoolException notWritten(byte[] payload) {
+            return new SpoolException(getMessage() + "; the record of " + payload.length + " bytes was not written",
+                    getCause());
+        }
+    }
+
     /** An append waiting for space (block mode). */
     private static final class BlockedAppend {
         final byte[] payload;
@@ -115,7 +134,7 @@ public final class SpoolWriter {
             channel = FileChannel.open(resume.file(), StandardOpenOption.WRITE, StandardOpenOption.READ);
             channel.position(resume.size());
         } else {
-            openSegment();
+            startSegment(createSegment());
         }
         catalog.publish(current.end());
         if (settings.fsync() == FsyncPolicy.ALWAYS) {
@@ -208,6 +227,8 @@ public final class SpoolWriter {
             return waiting.result;
         } catch (SpoolException e) {
             return CompletableFuture.failedFuture(e);
+        } catch (SegmentNotStarted e) {
+            return CompletableFuture.failedFuture(e.notWritten(payload));
         } catch (IOException e) {
             return CompletableFuture.failedFuture(failWith(e));
         } finally {
@@ -257,12 +278,22 @@ public final class SpoolWriter {
             applied = SpoolPosition.max(applied, acknowledged);
             while (state == State.OPEN && !blocked.isEmpty()) {
                 BlockedAppend next = blocked.peek();
-                if (!makeRoom(recordBytes(next.payload))) {
-                    break;
+                SpoolException notWritten = null;
+                try {
+                    if (!makeRoom(recordBytes(next.payload))) {
+                        break;
+                    }
+                } catch (SegmentNotStarted e) {
+                    notWritten = e.notWritten(next.payload);
                 }
                 blocked.poll();
                 if (next.timeout != null) {
                     next.timeout.cancel(false);
+                }
+                if (notWritten != null) {
+                    SpoolException error = notWritten;
+                    completions.add(() -> next.result.completeExceptionally(error));
+                    continue;
                 }
                 try {
                     boolean always = settings.fsync() == FsyncPolicy.ALWAYS;
@@ -347,6 +378,8 @@ public final class SpoolWriter {
         if (needsRoll(bytes)) {
             try {
                 roll();
+            } catch (SegmentNotStarted e) {
+                throw e.notWritten(payload);
             } catch (IOException e) {
                 throw failWith(e);
             }
@@ -395,24 +428,42 @@ public final class SpoolWriter {
         }
     }
 
-    /** Seals the current segment (forced to disk unless fsync is never) and starts the next one (lock held). */
+    /**
+     * Seals the current segment (forced to disk unless fsync is never) and starts the next one (lock held). The next
+     * file is created before the current one is sealed, so that failing to create it leaves the writer as it was.
+     *
+     * @throws SegmentNotStarted when the next segment file cannot be created
+     * @throws IOException       when the current segment cannot be forced or closed: the writer must fail
+     */
     private void roll() throws IOException {
         if (settings.fsync() != FsyncPolicy.NEVER) {
             channel.force(false);
             fsyncs.increment();
         }
+        FileChannel next;
+        try {
+            next = createSegment();
+        } catch (IOException e) {
+            throw new SegmentNotStarted(directory.path().resolve(Segment.fileName(nextSequence)), e);
+        }
         current.seal();
         catalog.publish(current.end());
-        channel.close();
-        openSegment();
+        FileChannel sealed = channel;
+        startSegment(next);
+        sealed.close();
         onSegmentSealed.run();
     }
 
-    private void openSegment() throws IOException {
+    private FileChannel createSegment() throws IOException {
+        return directory.createSegment(nextSequence, System.currentTimeMillis(), settings.fsync() != FsyncPolicy.NEVER);
+    }
+
+    /** Makes the segment just created for {@code nextSequence} the one appends go to. */
+    private void startSegment(FileChannel created) throws IOException {
         long first = nextSequence;
-        channel = directory.createSegment(first, System.currentTimeMillis(), settings.fsync() != FsyncPolicy.NEVER);
         Segment segment = new Segment(first, directory.path().resolve(Segment.fileName(first)),
                 RecordFormat.SEGMENT_HEADER_BYTES, false);
+        channel = created;
         channel.position(segment.size());
         catalog.add(segment);
         current = segment;
