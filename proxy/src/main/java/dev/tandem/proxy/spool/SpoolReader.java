@@ -2,6 +2,7 @@ package dev.tandem.proxy.spool;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.NoSuchFileException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
@@ -138,14 +139,36 @@ public final class SpoolReader implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Switches to {@code next} once its file opened with a valid header; when it does not, the reader stays where it
+     * was, so reading again meets the same problem instead of reading past it.
+     */
     private void open(Segment next) throws IOException {
+        RecordScanner opened;
+        try {
+            opened = new RecordScanner(next.file());
+        } catch (NoSuchFileException e) {
+            throw new SpoolException("spool file " + next.file() + " was deleted or moved while the proxy was running:"
+                    + " its records, from sequence " + next.firstSequence() + " on, cannot be replayed. Restart the"
+                    + " proxy to continue without them, then repair the affected time range on the target with the"
+                    + " backfill CLI", e);
+        }
+        try {
+            String problem = opened.segmentHeaderProblem(next.firstSequence(), next.size());
+            if (problem != null) {
+                throw new SpoolCorruptedException(next.file(), 0, problem);
+            }
+        } catch (IOException | RuntimeException e) {
+            try {
+                opened.close();
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
         closeScanner();
         segment = next;
-        scanner = new RecordScanner(next.file());
-        String problem = scanner.segmentHeaderProblem(next.firstSequence(), next.size());
-        if (problem != null) {
-            throw new SpoolCorruptedException(next.file(), 0, problem);
-        }
+        scanner = opened;
         expectedSequence = position.equals(next.start()) ? next.firstSequence() : -1;
     }
 

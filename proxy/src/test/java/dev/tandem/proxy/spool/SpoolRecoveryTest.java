@@ -151,6 +151,47 @@ class SpoolRecoveryTest {
     }
 
     @Test
+    void segmentDeletedUnderARunningReaderIsNamedEachTimeTheReaderComesToIt() throws IOException {
+        try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL));
+             SpoolReader reader = spool.openReader(SpoolPosition.ORIGIN)) {
+            for (int i = 0; i < 12; i++) {
+                spool.writer().append(payload(i)).join();
+            }
+            for (int i = 0; i < 4; i++) {
+                reader.poll();
+            }
+            Path second = segmentFiles(dir).get(1);
+            Files.delete(second);
+
+            for (int attempt = 0; attempt < 2; attempt++) {
+                assertThatThrownBy(reader::poll).isInstanceOf(SpoolException.class)
+                        .hasMessageStartingWith("spool file " + second + " was deleted or moved while the proxy was"
+                                + " running: its records, from sequence 5 on, cannot be replayed");
+            }
+        }
+    }
+
+    @Test
+    void damagedHeaderOfASegmentReachedWhileRunningIsReportedEachTime() throws IOException {
+        try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL));
+             SpoolReader reader = spool.openReader(SpoolPosition.ORIGIN)) {
+            for (int i = 0; i < 12; i++) {
+                spool.writer().append(payload(i)).join();
+            }
+            for (int i = 0; i < 4; i++) {
+                reader.poll();
+            }
+            Path second = segmentFiles(dir).get(1);
+            flipByte(second, 1);
+
+            for (int attempt = 0; attempt < 2; attempt++) {
+                assertThatThrownBy(reader::poll).isInstanceOf(SpoolCorruptedException.class)
+                        .hasMessageContaining(second + " is corrupt at offset 0: not a spool segment");
+            }
+        }
+    }
+
+    @Test
     void damagedHeaderOfAnOlderSegmentFailsTheOpen() throws IOException {
         appendAndClose(10);
         Path oldest = segmentFiles(dir).get(0);
