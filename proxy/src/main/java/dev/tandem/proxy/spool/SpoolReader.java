@@ -182,6 +182,14 @@ public final class SpoolReader implements AutoCloseable {
         if (next == null) {
             return false;
         }
+        if (expectedSequence >= 0 && next.firstSequence() > expectedSequence) {
+            // Not an error that stops the mirror: records lost in a host crash after the target applied them leave
+            // the same gap, and stopping would not bring the others back.
+            LOG.warn("spool records {} to {} are missing: {} ends before them and {} starts after them (a segment file"
+                    + " was deleted or cut short, or the records were lost from the spool). Unless the target applied"
+                    + " them before they were lost, they are not on the target: repair the affected time range with"
+                    + " the backfill CLI", expectedSequence, next.firstSequence() - 1, segment.file(), next.file());
+        }
         position = next.start();
         open(next);
         return true;

@@ -20,6 +20,12 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 
 /** Crash simulations: the spool files are damaged between a close and the next open, as a crash would leave them. */
 class SpoolRecoveryTest {
@@ -189,6 +195,54 @@ class SpoolRecoveryTest {
                         .hasMessageContaining(second + " is corrupt at offset 0: not a spool segment");
             }
         }
+    }
+
+    @Test
+    void segmentDeletedWhileTheProxyWasDownIsReportedWithTheRecordsItHeld() throws IOException {
+        appendAndClose(12);
+        List<Path> files = segmentFiles(dir);
+        Files.delete(files.get(1));
+
+        List<String> warnings = warningsOf(SpoolReader.class, () -> {
+            try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL))) {
+                assertThat(readAll(spool, SpoolPosition.ORIGIN)).extracting(SpoolRecord::sequence)
+                        .containsExactly(1L, 2L, 3L, 4L, 9L, 10L, 11L, 12L);
+            }
+        });
+
+        assertThat(warnings).singleElement().asString().startsWith("spool records 5 to 8 are missing: " + files.get(0)
+                + " ends before them and " + files.get(2) + " starts after them");
+    }
+
+    @Test
+    void olderSegmentCutShortAtARecordBoundaryIsReportedWithTheRecordsItLost() throws IOException {
+        appendAndClose(12);
+        Path oldest = segmentFiles(dir).get(0);
+        truncate(oldest, HEADER + 2L * RECORD_BYTES);
+
+        List<String> warnings = warningsOf(SpoolReader.class, () -> {
+            try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL))) {
+                assertThat(readAll(spool, SpoolPosition.ORIGIN)).extracting(SpoolRecord::sequence)
+                        .containsExactly(1L, 2L, 5L, 6L, 7L, 8L, 9L, 10L, 11L, 12L);
+            }
+        });
+
+        assertThat(warnings).singleElement().asString().startsWith("spool records 3 to 4 are missing: " + oldest
+                + " ends before them");
+    }
+
+    private static List<String> warningsOf(Class<?> source, Runnable action) {
+        Logger logger = (Logger) LoggerFactory.getLogger(source);
+        ListAppender<ILoggingEvent> events = new ListAppender<>();
+        events.start();
+        logger.addAppender(events);
+        try {
+            action.run();
+        } finally {
+            logger.detachAppender(events);
+        }
+        return events.list.stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage)
+                .toList();
     }
 
     @Test
