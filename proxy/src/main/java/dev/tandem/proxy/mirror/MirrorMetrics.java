@@ -4,6 +4,7 @@ import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.spool.Spool;
 import dev.tandem.proxy.spool.SpoolStats;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -38,6 +39,7 @@ final class MirrorMetrics {
     static final String SPOOL_BYTES = "tandem.spool.bytes";
     static final String SPOOL_RECORDS = "tandem.spool.records";
     static final String SPOOL_MAX_BYTES = "tandem.spool.max.bytes";
+    static final String SPOOL_GAPS = "tandem.spool.gaps";
 
     static final String APPLIED = "applied";
     static final String LEDGERED = "ledgered";
@@ -68,6 +70,9 @@ final class MirrorMetrics {
         gauge(SPOOL_RECORDS, "Transactions in the spool not yet applied on the target", spool,
                 s -> s.stats().pendingRecords());
         gauge(SPOOL_MAX_BYTES, "The spool's size cap", spool, s -> s.settings().maxBytes());
+        gauges.add(FunctionCounter.builder(SPOOL_GAPS, spool, s -> s.stats().gaps())
+                .description("Times the mirror found records missing from the spool, which may not be on the target")
+                .register(registry));
         gauge(PAUSED, "1 while the mirror is paused", paused, p -> p.getAsBoolean() ? 1 : 0);
         gauge(TARGET_UP, "1 while the mirror has a working connection to the target", targetUp,
                 u -> u.getAsBoolean() ? 1 : 0);

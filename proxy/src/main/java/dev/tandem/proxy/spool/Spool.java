@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.LongAdder;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,6 +31,8 @@ public final class Spool implements AutoCloseable {
     private final SpoolSettings settings;
     private final SpoolDirectory directory;
     private final SegmentCatalog catalog;
+    /** Times a reader found records missing; see {@link SpoolStats#gaps()}. */
+    private final LongAdder gaps = new LongAdder();
     private final TornTail tornTail;
     private final SpoolWriter writer;
     private final SpoolEpochs epochs;
@@ -172,7 +175,7 @@ public final class Spool implements AutoCloseable {
         if (from.isAfter(writer.writtenEnd())) {
             writer.advancePast(from);
         }
-        return new SpoolReader(catalog, from);
+        return new SpoolReader(catalog, from, gaps);
     }
 
     /**
@@ -266,7 +269,7 @@ public final class Spool implements AutoCloseable {
                 }
             }
             return new SpoolStats(catalog.totalBytes(), catalog.count(), nextSequence - 1, pendingRecords,
-                    pendingBytes, oldest, writer.shedRecords(), blocked, writer.fsyncs());
+                    pendingBytes, oldest, writer.shedRecords(), blocked, writer.fsyncs(), gaps.sum());
         }
     }
 

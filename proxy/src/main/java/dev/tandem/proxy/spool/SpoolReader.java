@@ -6,6 +6,7 @@ import java.nio.file.NoSuchFileException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.LongAdder;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,6 +28,7 @@ public final class SpoolReader implements AutoCloseable {
 
     private final SegmentCatalog catalog;
     private SpoolPosition position;
+    private final LongAdder gaps;
     private Segment segment;
     private RecordScanner scanner;
     /** Sequence the next record must carry; -1 while unknown (the reader started in the middle of a segment). */
@@ -34,9 +36,11 @@ public final class SpoolReader implements AutoCloseable {
     /** End of the visible bytes of {@code segment}, as of the last {@link #atVisibleRecord()}. */
     private long limit;
 
-    SpoolReader(SegmentCatalog catalog, SpoolPosition from) {
+    /** @param gaps counted up each time records are found missing */
+    SpoolReader(SegmentCatalog catalog, SpoolPosition from, LongAdder gaps) {
         this.catalog = catalog;
         this.position = from;
+        this.gaps = gaps;
     }
 
     /** Where the next record will be read: the {@link SpoolRecord#next()} of the last record returned. */
@@ -128,6 +132,7 @@ public final class SpoolReader implements AutoCloseable {
             }
             Segment oldest = catalog.oldest();
             if (found != oldest) {
+                gaps.increment();
                 LOG.warn("spool segment {} is missing; continuing with {} (the missing records were lost from the"
                         + " spool or deleted)", Segment.fileName(position.segment()), found.file());
             }
@@ -175,6 +180,7 @@ public final class SpoolReader implements AutoCloseable {
     /** The reader reached the end of a sealed segment: continue with the following one. */
     private boolean nextSegment(long end) throws IOException {
         if (position.offset() > end) {
+            gaps.increment();
             LOG.warn("spool position {} is past the end of {} ({} bytes): records there were lost from the spool"
                     + " after they were read; continuing with the next segment", position, segment.file(), end);
         }
@@ -185,6 +191,7 @@ public final class SpoolReader implements AutoCloseable {
         if (expectedSequence >= 0 && next.firstSequence() > expectedSequence) {
             // Not an error that stops the mirror: records lost in a host crash after the target applied them leave
             // the same gap, and stopping would not bring the others back.
+            gaps.increment();
             LOG.warn("spool records {} to {} are missing: {} ends before them and {} starts after them (a segment file"
                     + " was deleted or cut short, or the records were lost from the spool). Unless the target applied"
                     + " them before they were lost, they are not on the target: repair the affected time range with"

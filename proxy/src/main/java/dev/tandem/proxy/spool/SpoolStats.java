@@ -19,10 +19,12 @@ import java.util.Optional;
  * @param blockedAppends     appends waiting for space right now (block mode)
  * @param fsyncs             times the spool forced a segment file to disk since it was opened; under
  *                           {@link FsyncPolicy#ALWAYS}, records appended per fsync show how well group commit batches
+ * @param gaps               times a reader found records missing from the spool (a segment file deleted or cut
+ *                           short, or records lost in a host crash) since it was opened
  */
 public record SpoolStats(long bytesOnDisk, int segments, long lastSequence, long pendingRecords, long pendingBytes,
                          Optional<Instant> oldestPendingAppend, long shedRecords, int blockedAppends,
-                         long fsyncs) {
+                         long fsyncs, long gaps) {
 
     /** The mirror's lag in time: how long the oldest pending record has waited; zero when nothing is pending. */
     public Duration lag(Instant now) {

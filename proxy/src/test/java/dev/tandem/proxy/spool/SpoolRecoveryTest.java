@@ -205,8 +205,10 @@ class SpoolRecoveryTest {
 
         List<String> warnings = warningsOf(SpoolReader.class, () -> {
             try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL))) {
+                assertThat(spool.stats().gaps()).isZero();
                 assertThat(readAll(spool, SpoolPosition.ORIGIN)).extracting(SpoolRecord::sequence)
                         .containsExactly(1L, 2L, 3L, 4L, 9L, 10L, 11L, 12L);
+                assertThat(spool.stats().gaps()).as("counted for tandem_spool_gaps_total").isEqualTo(1);
             }
         });
 
