@@ -254,15 +254,26 @@ final class Section {
             tree.problem(keyPath, describe(value) + " is not a mapping; expected name: name pairs");
             return result;
         }
-        for (Map.Entry<String, JsonNode> field : value.properties()) {
+        addNames(keyPath, "", value, result);
+        return result;
+    }
+
+    /**
+     * The pairs of {@code mapping} into {@code result}. A nested mapping is a key with dots in it given on the command
+     * line ({@code --set verifier.time-columns.public.metrics=time} splits at every dot): its keys are joined back.
+     */
+    private void addNames(String keyPath, String prefix, JsonNode mapping, Map<String, String> result) {
+        for (Map.Entry<String, JsonNode> field : mapping.properties()) {
+            String name = prefix + field.getKey();
             JsonNode element = field.getValue();
-            if (element.isValueNode() && !element.isNull() && !element.asText().isBlank()) {
-                result.put(field.getKey(), element.asText());
+            if (element.isObject() && !element.isEmpty()) {
+                addNames(keyPath, name + ".", element, result);
+            } else if (element.isValueNode() && !element.isNull() && !element.asText().isBlank()) {
+                result.put(name, element.asText());
             } else {
-                tree.problem(keyPath + "." + field.getKey(), describe(element) + " is not a name");
+                tree.problem(keyPath + "." + name, describe(element) + " is not a name");
             }
         }
-        return result;
     }
 
     /** Records a problem about a key of this mapping that only a check across several values can find. */

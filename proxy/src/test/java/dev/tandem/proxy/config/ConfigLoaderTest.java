@@ -119,6 +119,15 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aTimeColumnCanBeGivenOnTheCommandLineThoughItsTableNameHasADot() {
+        Overrides flags = Overrides.builder()
+                .set("verifier.time-columns.public.events", "created_at", "--set verifier.time-columns.public.events")
+                .build();
+        assertThat(ConfigLoader.load(null, flags, NO_ENV).verifier().timeColumns())
+                .isEqualTo(Map.of(new TableName("public", "events"), "created_at"));
+    }
+
+    @Test
     void verifierEnabledTakesYamlBooleans() throws IOException {
         assertThat(load("verifier: {enabled: true}\n").verifier().mode()).isEqualTo(VerifierMode.ON);
         assertThat(load("verifier: {enabled: false}\n").verifier().mode()).isEqualTo(VerifierMode.OFF);
