@@ -23,7 +23,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.time.temporal.ChronoUnit;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
@@ -111,9 +110,9 @@ public final class Demo implements AutoCloseable {
         int staged = backfill.run("stage", "--source", source, "--target", target, "--table", "public.metrics:time",
                 "--until", "dual-write-start", "--max-lateness", "1s");
         int copied = staged == 0 ? backfill.run("copy", "--source", source, "--target", target, "--parallelism", "2") : staged;
-        // the workload is over: its dual-write window, up to an hour ahead, must match too
-        int verified = copied == 0 ? backfill.run("verify", "--source", source, "--target", target, "--through",
-                Instant.now().plus(Duration.ofHours(1)).truncatedTo(ChronoUnit.SECONDS).toString()) : copied;
+        // the workload is over (its rows are dated before now): its dual-write window must match too
+        int verified = copied == 0 ? backfill.run("verify", "--source", source, "--target", target, "--through", "now")
+                : copied;
 
         Report report = new Report(url, count(databases.source()), count(databases.target()), workloadRows, verified,
                 metrics);
