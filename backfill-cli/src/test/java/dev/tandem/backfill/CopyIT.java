@@ -41,21 +41,25 @@ class CopyIT {
         String db = PG.pair().freshDatabase("mirrorwait");
         Fixtures.metrics(PG.pair(), db, "metrics");
         Fixtures.stage(PG.pair(), db, "--table", "public.metrics:t");
-        // what a proxy writes: one instance caught up, one whose spool still holds what was committed an hour ago
+        // what a proxy writes: one instance caught up, one whose spool still holds what was committed an hour ago, and
+        // one that connected but has not committed its first group yet
         PG.target().execute(db, "INSERT INTO tandem.mirror_progress VALUES"
                 + " ('current', 1, 0, 0, now(), now() + interval '1 hour'),"
-                + " ('lagging', 1, 0, 0, now() - interval '1 hour', now() - interval '1 hour')");
+                + " ('lagging', 1, 0, 0, now() - interval '1 hour', now() - interval '1 hour'),"
+                + " ('listed', 0, 0, 0, now(), NULL)");
 
         Cli.Run stopped = Cli.both("copy", PG.source(), PG.target(), db, "--mirror-wait", "1 s");
         assertThat(stopped.exitCode()).as(stopped.toString()).isEqualTo(1);
         assertThat(stopped.err()).contains("proxy instance 'lagging'", "--mirror-wait", "would duplicate")
+                .contains("'listed' (caught up to an unknown time: it has applied nothing yet")
                 .doesNotContain("'current'");
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM metrics")).isEqualTo("0");
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.backfill_task WHERE state <> 'pending'"))
                 .isEqualTo("0");
         assertThat(ok(Cli.targetOnly("status", PG.target(), db)).out())
                 .containsPattern("proxy lagging: last applied .*, caught up to .* \\(3[56]\\d\\d\\.\\d s ago\\)")
-                .contains("proxy current: ");
+                .contains("proxy current: ")
+                .containsPattern("proxy listed: connected at .*, has applied nothing yet");
 
         // the lagging mirror catches up while copy waits: copy goes on
         CompletableFuture<Void> catchUp = CompletableFuture.runAsync(() -> {

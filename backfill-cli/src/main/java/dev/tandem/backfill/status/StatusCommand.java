@@ -89,9 +89,15 @@ public final class StatusCommand extends BackfillCommand {
     /** The proxies mirroring into this database: how far behind each is, which is what {@code copy} waits for. */
     private void printMirrors(Statement s) throws SQLException {
         try (ResultSet rs = s.executeQuery("SELECT instance_id, applied_at::text, caught_up_to::text,"
-                + " round(extract(epoch from clock_timestamp() - caught_up_to)::numeric, 1)"
+                + " round(extract(epoch from clock_timestamp() - caught_up_to)::numeric, 1), sequence"
                 + " FROM tandem.mirror_progress ORDER BY instance_id")) {
             while (rs.next()) {
+                if (rs.getLong(5) == 0 && rs.getString(3) == null) {
+                    // listed when it first connected, before its first group committed
+                    out().println("proxy " + rs.getString(1) + ": connected at " + rs.getString(2)
+                            + ", has applied nothing yet (copy waits for it)");
+                    continue;
+                }
                 out().println("proxy " + rs.getString(1) + ": last applied " + rs.getString(2) + ", caught up to "
                         + (rs.getString(3) == null ? "unknown" : rs.getString(3) + " (" + rs.getString(4) + " s ago)"));
             }
