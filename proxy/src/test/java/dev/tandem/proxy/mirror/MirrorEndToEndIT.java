@@ -11,6 +11,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -443,6 +444,27 @@ class MirrorEndToEndIT {
         assertThat(p.exitValue()).as(out).isZero();
         settleCopies();
         assertThat(PG.target().queryValue(mirror.database, "SELECT count(*) FROM copies")).isEqualTo("2");
+    }
+
+    @Test
+    void psqlInALatin1SessionIsMirroredAsTheSourceReadIt(@TempDir Path dir) throws Exception {
+        assumeTrue(onPath("psql"), "psql is not on the PATH (CI installs postgresql-client)");
+        Path script = dir.resolve("latin1.sql");
+        // a file in LATIN1, as a legacy application's would be: 0xE9 is 'é', 0xFC 'ü'
+        Files.write(script, bytes("INSERT INTO copies (id, a) VALUES (41, 'caf", 0xE9, "');\n",
+                "BEGIN;\nINSERT INTO copies (id, a) VALUES (42, 'gr", 0xFC, "n') RETURNING a;\nCOMMIT;\n",
+                "\\copy copies (id, a) from stdin\n43\tna", 0xEF, "ve\n\\.\n"));
+        ProcessBuilder psql = new ProcessBuilder("psql", "-h", "127.0.0.1", "-p",
+                String.valueOf(mirror.app.relayAddress().getPort()), "-U", "postgres", "-d", mirror.database,
+                "-v", "ON_ERROR_STOP=1", "-f", script.toString()).redirectErrorStream(true);
+        psql.environment().put("PGCLIENTENCODING", "LATIN1");
+        Process p = psql.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        settleCopies();
+        assertThat(PG.target().queryValue(mirror.database, "SELECT string_agg(a, ',' ORDER BY id) FROM copies"))
+                .isEqualTo("café,grün,naïve");
     }
 
     private static boolean onPath(String tool) {
