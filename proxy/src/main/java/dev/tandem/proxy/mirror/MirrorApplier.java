@@ -337,9 +337,10 @@ public final class MirrorApplier implements AutoCloseable {
                 if (awaitRunning()) {
                     Set<String> written = apply(batch);
                     SpoolRecord last = batch.get(batch.size() - 1);
-                    quietDatabasesCaughtUp(written, last);
                     spool.acknowledge(last.next());
+                    // sync-mode clients wait for this, not for the notes to the other databases
                     waiters.applied(last);
+                    quietDatabasesCaughtUp(written, last);
                 }
             }
         } catch (Stopped e) {
