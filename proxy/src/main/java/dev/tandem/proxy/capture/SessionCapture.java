@@ -63,6 +63,7 @@ public final class SessionCapture implements SessionTap {
         CompletionStage<?> committed(CapturedTransaction transaction);
     }
 
+    /** A mirrored write the source completed, and the capture it was made from. */
     private record Finished(CapturedStatement statement, StatementCapture capture) {
     }
 
@@ -234,7 +235,6 @@ public final class SessionCapture implements SessionTap {
             @Override
             public void discarded(List<CapturedStatement> captured, String why) {
                 hold.ended();
-                finishedInTransaction.clear();
             }
 
             @Override
@@ -245,6 +245,8 @@ public final class SessionCapture implements SessionTap {
             @Override
             public void ended(boolean committed) {
                 searchPath.transactionEnded(committed);
+                // after commit() read them, and also when none were left to commit (rolled back to a savepoint)
+                finishedInTransaction.clear();
             }
 
             @Override
@@ -490,7 +492,6 @@ public final class SessionCapture implements SessionTap {
      */
     private List<CapturedStatement> readInTheirEncoding(List<CapturedStatement> captured) {
         List<Finished> finished = List.copyOf(finishedInTransaction);
-        finishedInTransaction.clear();
         for (Finished f : finished) {
             lastCommittedText = Math.max(lastCommittedText, f.capture().text);
         }
