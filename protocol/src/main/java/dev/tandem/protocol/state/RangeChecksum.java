@@ -65,20 +65,25 @@ public record RangeChecksum(String schema, String table, String timeColumn, Time
     }
 
     private String sql(String t, String predicate, boolean recordHash) {
-        String row = "ROW(" + columns.stream().map(c -> "r." + Identifiers.quoteIdentifier(c.name()))
-                .collect(Collectors.joining(", ")) + ")";
+        String row = row();
         String hash = recordHash ? "hash_record_extended(" + row + ", 0)" : "hashtextextended((" + row + ")::text, 0)";
         return "SELECT count(*), min(" + t + ")::text, max(" + t + ")::text, "
                 + "coalesce(sum(" + hash + "::numeric), 0)::text "
                 + "FROM " + Identifiers.quoteQualified(schema, table) + " r WHERE " + predicate;
     }
 
+    private String row() {
+        return "ROW(" + columns.stream().map(c -> "r." + Identifiers.quoteIdentifier(c.name()))
+                .collect(Collectors.joining(", ")) + ")";
+    }
+
     /**
      * Fails with SQLSTATE {@value #NO_RECORD_HASH_SQLSTATE} when some column type has no extended hash function, so
-     * rows must be hashed as text. Types come from the catalog ({@code format_type}), never from a person.
+     * rows must be hashed as text. The row of NULLs comes from an outer join with the table rather than from casts such
+     * as {@code NULL::type}, which a NOT NULL domain rejects; its types are the table's own, never text from a person.
      */
     public String recordHashProbeSql() {
-        return "SELECT hash_record_extended(ROW(" + columns.stream().map(c -> "NULL::" + c.type())
-                .collect(Collectors.joining(", ")) + "), 0)";
+        return "SELECT hash_record_extended(" + row() + ", 0) FROM (VALUES (1)) one LEFT JOIN "
+                + Identifiers.quoteQualified(schema, table) + " r ON false";
     }
 }

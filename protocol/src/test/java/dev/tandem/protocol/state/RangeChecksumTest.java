@@ -39,7 +39,8 @@ class RangeChecksumTest {
     @Test
     void probesTheColumnTypes() {
         assertThat(checksum.recordHashProbeSql())
-                .isEqualTo("SELECT hash_record_extended(ROW(NULL::timestamp with time zone, NULL::double precision), 0)");
+                .isEqualTo("SELECT hash_record_extended(ROW(r.\"Time\", r.\"value\"), 0) FROM (VALUES (1)) one"
+                        + " LEFT JOIN \"My\"\"Schema\".\"metrics\" r ON false");
     }
 
     @Test
