@@ -32,4 +32,22 @@ class SchemaShapesIT {
         PG.target().execute(db, "UPDATE m SET c = 'changed' WHERE \"Time\" = '2026-01-03'");
         assertThat(Cli.both("verify", PG.source(), PG.target(), db).exitCode()).isEqualTo(ExitCodes.MISMATCH);
     }
+
+    @Test
+    void rowsAtMinusInfinityAreRefusedWithAClearMessage() {
+        String db = PG.pair().freshDatabase("neginf");
+        PG.pair().executeOnBoth(db, "CREATE TABLE m (\"Time\" timestamptz, v int); CREATE TABLE d (day date, v int)");
+        PG.source().execute(db, "INSERT INTO m VALUES ('-infinity', 1), ('-infinity', 2), ('2026-01-02', 3);"
+                + "INSERT INTO d VALUES ('-infinity', 1), ('2026-01-02', 2)");
+        Cli.Run stage = Cli.both("stage", PG.source(), PG.target(), db, "--table", "m:\"Time\"", "--table", "d:day",
+                "--until", Fixtures.T);
+        assertThat(stage.exitCode()).as(stage.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(stage.err()).contains("public.m: 2 rows with Time = -infinity").contains("public.d: 1 rows with day ="
+                + " -infinity").contains("--from").contains("nothing was staged");
+
+        ok(Cli.both("stage", PG.source(), PG.target(), db, "--table", "m:\"Time\"", "--table", "d:day", "--until",
+                Fixtures.T, "--from", "2026-01-01"));
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+        assertThat(PG.target().queryValue(db, "SELECT string_agg(v::text, ',' ORDER BY v) FROM m")).isEqualTo("3");
+    }
 }

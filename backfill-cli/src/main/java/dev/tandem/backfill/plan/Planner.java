@@ -64,6 +64,7 @@ public final class Planner {
         List<TaskStore.NewTask> tasks = new ArrayList<>();
         List<String> lines = new ArrayList<>();
         List<String> nullTimes = new ArrayList<>();
+        List<String> minusInfinities = new ArrayList<>();
         for (StagedTable table : tables) {
             TableLayout layout = TableLayout.load(source, table.schema(), table.table(), table.timeColumn());
             TimeType type = layout.timeType();
@@ -106,9 +107,14 @@ public final class Planner {
                 } catch (IllegalArgumentException e) {
                     throw new BackfillException(e.getMessage());
                 }
+                long minusInfinity = from != null || type.isInteger() ? 0 : minusInfinityRows(layout);
                 long start;
                 if (from != null) {
                     start = from;
+                } else if (minusInfinity > 0) {
+                    minusInfinities.add(table.qualifiedName() + ": " + minusInfinity + " rows with " + table.timeColumn()
+                            + " = -infinity");
+                    continue;
                 } else {
                     Long min = minPosition(layout);
                     start = min == null ? until : Math.floorDiv(min, width) * width;
@@ -122,6 +128,12 @@ public final class Planner {
             lines.add(String.format("%-40s %6d tasks  %s", table.qualifiedName(), ranges.size(), ranges.isEmpty()
                     ? "(no rows before " + type.display(until) + ")"
                     : "[" + type.display(ranges.get(0)[0]) + ", " + type.display(ranges.get(ranges.size() - 1)[1]) + ")"));
+        }
+        if (!minusInfinities.isEmpty()) {
+            throw new BackfillException("rows whose time column is -infinity lie before every range, so no task would"
+                    + " copy them; nothing was staged:\n  " + String.join("\n  ", minusInfinities) + "\nCopy those rows"
+                    + " to the target yourself (e.g. COPY (SELECT ... WHERE <column> = '-infinity')), then stage with"
+                    + " --from <the oldest finite time to copy>");
         }
         if (!nullTimes.isEmpty()) {
             String what = String.join("\n  ", nullTimes);
@@ -313,6 +325,14 @@ public final class Planner {
         if (!TimeIndex.exists(source, table.schema(), table.table(), table.timeColumn())) {
             out.println("warning: " + table.qualifiedName() + " has no index starting with " + table.timeColumn()
                     + " on the source, so every task scans the whole table: add one, or stage a larger --slice");
+        }
+    }
+
+    private long minusInfinityRows(TableLayout layout) throws SQLException {
+        try (Statement s = source.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM "
+                + layout.quotedTable() + " WHERE " + Identifiers.quoteIdentifier(layout.timeColumn()) + " = '-infinity'")) {
+            rs.next();
+            return rs.getLong(1);
         }
     }
 
