@@ -33,10 +33,17 @@ public record RangeChecksum(String schema, String table, String timeColumn, Time
     /**
      * One hashed column.
      *
-     * @param name not quoted
-     * @param type as {@code format_type(atttypid, atttypmod)} prints it
+     * @param name         not quoted
+     * @param type         as {@code format_type(atttypid, atttypmod)} prints it
+     * @param hashedAsText true when the column's own hash would differ between two servers holding the same values: an
+     *                     enum (also inside an array, domain, composite or range) hashes its value's OID, which each
+     *                     server assigns itself, so it is hashed by its text, the label, instead
      */
-    public record Column(String name, String type) {
+    public record Column(String name, String type, boolean hashedAsText) {
+
+        public Column(String name, String type) {
+            this(name, type, false);
+        }
     }
 
     public RangeChecksum {
@@ -73,7 +80,8 @@ public record RangeChecksum(String schema, String table, String timeColumn, Time
     }
 
     private String row() {
-        return "ROW(" + columns.stream().map(c -> "r." + Identifiers.quoteIdentifier(c.name()))
+        return "ROW(" + columns.stream()
+                .map(c -> "r." + Identifiers.quoteIdentifier(c.name()) + (c.hashedAsText() ? "::text" : ""))
                 .collect(Collectors.joining(", ")) + ")";
     }
 

@@ -31,6 +31,14 @@ class RangeChecksumTest {
     }
 
     @Test
+    void hashesEnumValuedColumnsByTheirText() {
+        RangeChecksum withEnum = new RangeChecksum("public", "m", "t", TimeType.TIMESTAMPTZ,
+                List.of(new RangeChecksum.Column("t", "timestamp with time zone"),
+                        new RangeChecksum.Column("mood", "mood[]", true)));
+        assertThat(withEnum.sql(0, 10, true)).contains("hash_record_extended(ROW(r.\"t\", r.\"mood\"::text), 0)");
+    }
+
+    @Test
     void rowsWithANullTimeAreSelectedByIsNull() {
         assertThat(checksum.nullTimeSql(true)).endsWith("FROM \"My\"\"Schema\".\"metrics\" r WHERE r.\"Time\" IS NULL")
                 .startsWith("SELECT count(*), min(r.\"Time\")::text");
