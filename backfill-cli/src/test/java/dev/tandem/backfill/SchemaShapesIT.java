@@ -165,6 +165,30 @@ class SchemaShapesIT {
         ok(Cli.both("verify", PG.source(), PG.target(), db));
     }
 
+    @Test
+    void typesOfTheSameNameButAnotherDefinitionAreRefused() {
+        String db = PG.pair().freshDatabase("typedef");
+        PG.source().execute(db, "CREATE TYPE pair AS (a int, b int); CREATE TYPE mood AS ENUM ('sad', 'ok');"
+                + "CREATE DOMAIN amount AS bigint; CREATE TYPE box3 AS (corner pair, m mood[]);"
+                + "CREATE TABLE m (\"Time\" timestamptz NOT NULL, p pair, mood mood, x amount, b box3, same int)");
+        PG.target().execute(db, "CREATE TYPE pair AS (b int, a int); CREATE TYPE mood AS ENUM ('sad', 'fine');"
+                + "CREATE DOMAIN amount AS double precision; CREATE TYPE box3 AS (corner pair, m mood[]);"
+                + "CREATE TABLE m (\"Time\" timestamptz NOT NULL, p pair, mood mood, x amount, b box3, same int)");
+        Cli.Run stage = Cli.both("stage", PG.source(), PG.target(), db, "--table", "m:\"Time\"", "--until", Fixtures.T);
+        assertThat(stage.exitCode()).as(stage.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(stage.err()).contains("public.m:")
+                .contains("column p: type pair is composite (a integer, b integer) on the source,"
+                        + " composite (b integer, a integer) on the target")
+                .contains("column mood: type mood is enum ('sad', 'ok') on the source, enum ('sad', 'fine') on the target")
+                .contains("column x: type amount is domain over bigint on the source, domain over double precision on the"
+                        + " target")
+                .contains("column b: type pair is composite (a integer, b integer) on the source")
+                .contains("column b: type mood is enum ('sad', 'ok') on the source")
+                .doesNotContain("type box3")
+                .doesNotContain("column same")
+                .contains("nothing was staged");
+    }
+
     /**
      * The source's rows before T and all the target's rows, compared as multisets of their text form (an EXCEPT ALL both
      * ways, done here because the rows live on two servers); {@code columns} fixes the order, which differs by side.

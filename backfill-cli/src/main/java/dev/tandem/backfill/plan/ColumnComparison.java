@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Compares a table's columns on source and target by name and type (order may differ: COPY names its columns) and says
- * exactly what differs.
+ * Compares a table's columns on source and target by name and type (order may differ: COPY names its columns), down to
+ * what each user-defined type is made of, and says exactly what differs.
  */
 public final class ColumnComparison {
 
@@ -30,6 +30,8 @@ public final class ColumnComparison {
             differences.add("table does not exist on the target (clone the schema first, e.g. pg_dump --schema-only)");
             return differences;
         }
+        Map<String, Map<String, String>> sourceTypes = TypeDefinitions.of(source, schema, table);
+        Map<String, Map<String, String>> targetTypes = TypeDefinitions.of(target, schema, table);
         Map<String, Column> onTarget = new LinkedHashMap<>();
         targetColumns.forEach(c -> onTarget.put(c.name(), c));
         for (Column s : sourceColumns) {
@@ -41,11 +43,28 @@ public final class ColumnComparison {
             } else if (s.generated() != t.generated()) {
                 differences.add("column " + s.name() + " is generated on " + (s.generated() ? "the source" : "the target")
                         + " only");
+            } else {
+                typeDifferences(s.name(), sourceTypes.get(s.name()), targetTypes.get(s.name()), differences);
             }
         }
         for (Column t : onTarget.values()) {
             differences.add("column " + t.name() + " (" + t.type() + ") exists only on the target");
         }
         return differences;
+    }
+
+    /**
+     * Types of the same name but another definition, each named with its two definitions. A type reachable on one side
+     * only is reached through one that differs, which is reported already.
+     */
+    private static void typeDifferences(String column, Map<String, String> source, Map<String, String> target,
+                                        List<String> differences) {
+        for (Map.Entry<String, String> type : source.entrySet()) {
+            String onTarget = target.get(type.getKey());
+            if (onTarget != null && !type.getValue().equals(onTarget)) {
+                differences.add("column " + column + ": type " + type.getKey() + " is " + type.getValue() + " on the source, "
+                        + onTarget + " on the target");
+            }
+        }
     }
 }
