@@ -25,19 +25,8 @@ public record TableLayout(String schema, String table, String timeColumn, TimeTy
                     AND t.typtype <> 'c'
                     AND NOT (t.typelem <> 0 AND t.typelem >= 16384)),
                    NOT a.attnotnull,
-                   (WITH RECURSIVE parts(oid) AS (
-                        SELECT a.atttypid
-                        UNION
-                        SELECT n.part FROM parts p JOIN pg_type pt ON pt.oid = p.oid
-                        CROSS JOIN LATERAL (
-                            SELECT pt.typbasetype WHERE pt.typtype = 'd'
-                            UNION ALL SELECT pt.typelem WHERE pt.typelem <> 0 AND pt.typcategory = 'A'
-                            UNION ALL SELECT x.atttypid FROM pg_attribute x
-                                      WHERE pt.typtype = 'c' AND x.attrelid = pt.typrelid AND x.attnum > 0
-                                        AND NOT x.attisdropped
-                            UNION ALL SELECT r.rngsubtype FROM pg_range r WHERE r.rngtypid = pt.oid
-                            UNION ALL SELECT r.rngtypid FROM pg_range r WHERE r.rngmultitypid = pt.oid) n(part))
-                    SELECT bool_or(e.typtype = 'e') FROM parts JOIN pg_type e ON e.oid = parts.oid)
+                   """ + RangeChecksum.HASHED_AS_TEXT + """
+
             FROM pg_attribute a
             JOIN pg_class c ON c.oid = a.attrelid
             JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -27,6 +27,25 @@ public record RangeChecksum(String schema, String table, String timeColumn, Time
     public static final String SESSION_SETTINGS =
             "SET extra_float_digits = 3; SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'; SET IntervalStyle = 'postgres'";
 
+    /**
+     * A boolean SQL expression over {@code a.atttypid} (a {@code pg_attribute a} row): whether an enum is part of the
+     * column's type (itself, or the element, base, attribute or subtype of one), so that {@link Column#hashedAsText}.
+     */
+    public static final String HASHED_AS_TEXT = """
+            (WITH RECURSIVE parts(oid) AS (
+                 SELECT a.atttypid
+                 UNION
+                 SELECT n.part FROM parts p JOIN pg_type pt ON pt.oid = p.oid
+                 CROSS JOIN LATERAL (
+                     SELECT pt.typbasetype WHERE pt.typtype = 'd'
+                     UNION ALL SELECT pt.typelem WHERE pt.typelem <> 0 AND pt.typcategory = 'A'
+                     UNION ALL SELECT x.atttypid FROM pg_attribute x
+                               WHERE pt.typtype = 'c' AND x.attrelid = pt.typrelid AND x.attnum > 0
+                                 AND NOT x.attisdropped
+                     UNION ALL SELECT r.rngsubtype FROM pg_range r WHERE r.rngtypid = pt.oid
+                     UNION ALL SELECT r.rngtypid FROM pg_range r WHERE r.rngmultitypid = pt.oid) n(part))
+             SELECT coalesce(bool_or(e.typtype = 'e'), false) FROM parts JOIN pg_type e ON e.oid = parts.oid)""";
+
     /** SQLSTATE of {@link #recordHashProbeSql()} when some column type has no extended hash function. */
     public static final String NO_RECORD_HASH_SQLSTATE = "42883";
 

@@ -27,7 +27,9 @@ final class TableCatalog {
             WHERE hypertable_schema = ? AND hypertable_name = ? AND dimension_type = 'Time'
             ORDER BY dimension_number LIMIT 1""";
     private static final String COLUMNS = """
-            SELECT a.attname, format_type(a.atttypid, a.atttypmod)
+            SELECT a.attname, format_type(a.atttypid, a.atttypmod),
+            """ + RangeChecksum.HASHED_AS_TEXT + """
+
             FROM pg_attribute a
             JOIN pg_class c ON c.oid = a.attrelid
             JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -80,7 +82,7 @@ final class TableCatalog {
             ps.setString(2, table.name());
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    columns.add(new RangeChecksum.Column(rs.getString(1), rs.getString(2)));
+                    columns.add(new RangeChecksum.Column(rs.getString(1), rs.getString(2), rs.getBoolean(3)));
                 }
             }
         }

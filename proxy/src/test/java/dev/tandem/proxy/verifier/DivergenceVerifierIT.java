@@ -643,6 +643,24 @@ class DivergenceVerifierIT {
                 .contains("public.unindexed", "no index starting with time", "scans the whole table");
     }
 
+    @Test
+    void enumValuesAreComparedByTheirLabelsThoughEachServerGaveThemOtherOids() {
+        // one type more on the target first: the enum's values get other OIDs there, which is what enums hash by
+        PG.target().execute(db, "CREATE TYPE filler AS ENUM ('x')");
+        PG.pair().executeOnBoth(db, "CREATE TYPE mood AS ENUM ('calm', 'busy');"
+                + " CREATE TABLE moods (time timestamptz NOT NULL, mood mood, history mood[]);"
+                + " CREATE INDEX ON moods (time);"
+                + " INSERT INTO moods VALUES ('" + base.plusSeconds(10) + "', 'busy', '{calm,busy}')");
+        TableName moods = new TableName("public", "moods");
+        try (DivergenceVerifier verifier = new DivergenceVerifier(
+                config(VerifierMode.ON, Duration.ofSeconds(10), Map.of(moods, "time")), source(), target(),
+                () -> Map.of(db, Set.of(moods)), () -> Duration.ZERO, "proxy-a", registry)) {
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.OK);
+            PG.target().execute(db, "UPDATE moods SET mood = 'calm'");
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.DIVERGENT);
+        }
+    }
+
     /** The bucket query is served by the time index, not a scan of the table. */
     @Test
     void theBucketQueryUsesTheTimeIndex() {
