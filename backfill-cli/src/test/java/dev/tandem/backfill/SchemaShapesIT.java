@@ -52,6 +52,22 @@ class SchemaShapesIT {
     }
 
     @Test
+    void objectReferencesTravelByNameNotByTheSourcesOids() {
+        String db = PG.pair().freshDatabase("regs");
+        // one table more on the target first: the referenced table and type get other OIDs there
+        PG.target().execute(db, "CREATE TABLE shift_oids (x int)");
+        PG.pair().executeOnBoth(db, "CREATE TABLE referenced (x int); CREATE TYPE kind AS ENUM ('a');"
+                + "CREATE TABLE m (\"Time\" timestamptz NOT NULL, rel regclass, types regtype[])");
+        PG.source().execute(db, "INSERT INTO m SELECT '2026-01-01 00:00:00+00'::timestamptz + i * interval '3 hours',"
+                + " 'referenced', '{kind,int4}' FROM generate_series(0, 40) i");
+        Fixtures.stage(PG.pair(), db, "--table", "m:\"Time\"");
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+        assertThat(PG.target().query(db, "SELECT DISTINCT rel::text, types::text FROM m"))
+                .containsExactly(List.of("referenced", "{kind,integer}"));
+        assertThat(ok(Cli.both("verify", PG.source(), PG.target(), db)).out()).contains("4 match, 0 differ");
+    }
+
+    @Test
     void rowsAtMinusInfinityAreRefusedWithAClearMessage() {
         String db = PG.pair().freshDatabase("neginf");
         PG.pair().executeOnBoth(db, "CREATE TABLE m (\"Time\" timestamptz, v int); CREATE TABLE d (day date, v int)");

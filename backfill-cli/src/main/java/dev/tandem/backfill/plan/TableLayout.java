@@ -23,7 +23,9 @@ public record TableLayout(String schema, String table, String timeColumn, TimeTy
             SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attgenerated <> '',
                    (t.typsend <> 0 AND t.typreceive <> 0
                     AND t.typtype <> 'c'
-                    AND NOT (t.typelem <> 0 AND t.typelem >= 16384)),
+                    AND NOT (t.typelem <> 0 AND t.typelem >= 16384)
+                    AND NOT EXISTS (SELECT 1 FROM pg_type r WHERE r.oid IN (t.oid, t.typelem)
+                                      AND r.typnamespace = 'pg_catalog'::regnamespace AND r.typname LIKE 'reg%')),
                    NOT a.attnotnull,
                    """ + RangeChecksum.HASHED_AS_TEXT + """
 
@@ -136,6 +138,6 @@ public record TableLayout(String schema, String table, String timeColumn, TimeTy
     /** What verify compares for each range: the checksum over the copied columns, in the source's order. */
     public RangeChecksum checksum() {
         return new RangeChecksum(schema, table, timeColumn, timeType,
-                copiedColumns().stream().map(c -> new RangeChecksum.Column(c.name(), c.type(), c.enumValued())).toList());
+                copiedColumns().stream().map(c -> new RangeChecksum.Column(c.name(), c.type(), c.hashedAsText())).toList());
     }
 }

@@ -28,8 +28,9 @@ public record RangeChecksum(String schema, String table, String timeColumn, Time
             "SET extra_float_digits = 3; SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'; SET IntervalStyle = 'postgres'";
 
     /**
-     * A boolean SQL expression over {@code a.atttypid} (a {@code pg_attribute a} row): whether an enum is part of the
-     * column's type (itself, or the element, base, attribute or subtype of one), so that {@link Column#hashedAsText}.
+     * A boolean SQL expression over {@code a.atttypid} (a {@code pg_attribute a} row): whether an enum or an OID alias
+     * type ({@code regclass}, {@code regtype}, ...) is part of the column's type (itself, or the element, base,
+     * attribute or subtype of one), so that {@link Column#hashedAsText}: both hash an OID each server assigns itself.
      */
     public static final String HASHED_AS_TEXT = """
             (WITH RECURSIVE parts(oid) AS (
@@ -44,7 +45,9 @@ public record RangeChecksum(String schema, String table, String timeColumn, Time
                                  AND NOT x.attisdropped
                      UNION ALL SELECT r.rngsubtype FROM pg_range r WHERE r.rngtypid = pt.oid
                      UNION ALL SELECT r.rngtypid FROM pg_range r WHERE r.rngmultitypid = pt.oid) n(part))
-             SELECT coalesce(bool_or(e.typtype = 'e'), false) FROM parts JOIN pg_type e ON e.oid = parts.oid)""";
+             SELECT coalesce(bool_or(e.typtype = 'e' OR (e.typnamespace = 'pg_catalog'::regnamespace
+                                                         AND e.typname LIKE 'reg%')), false)
+             FROM parts JOIN pg_type e ON e.oid = parts.oid)""";
 
     /** SQLSTATE of {@link #recordHashProbeSql()} when some column type has no extended hash function. */
     public static final String NO_RECORD_HASH_SQLSTATE = "42883";
@@ -55,8 +58,9 @@ public record RangeChecksum(String schema, String table, String timeColumn, Time
      * @param name         not quoted
      * @param type         as {@code format_type(atttypid, atttypmod)} prints it
      * @param hashedAsText true when the column's own hash would differ between two servers holding the same values: an
-     *                     enum (also inside an array, domain, composite or range) hashes its value's OID, which each
-     *                     server assigns itself, so it is hashed by its text, the label, instead
+     *                     enum (also inside an array, domain, composite or range) hashes its value's OID, and a
+     *                     {@code regclass} and its kind the object's OID, which each server assigns itself, so it is
+     *                     hashed by its text, the label or name, instead
      */
     public record Column(String name, String type, boolean hashedAsText) {
 
