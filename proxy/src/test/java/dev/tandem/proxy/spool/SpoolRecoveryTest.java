@@ -156,16 +156,22 @@ class SpoolRecoveryTest {
         }
     }
 
+    /** A reader that has read the four records of the first segment, of twelve appended. */
+    private static SpoolReader doneWithTheFirstSegment(Spool spool) {
+        SpoolReader reader = spool.openReader(SpoolPosition.ORIGIN);
+        for (int i = 0; i < 12; i++) {
+            spool.writer().append(payload(i)).join();
+        }
+        for (int i = 0; i < 4; i++) {
+            reader.poll();
+        }
+        return reader;
+    }
+
     @Test
     void segmentDeletedUnderARunningReaderIsNamedEachTimeTheReaderComesToIt() throws IOException {
         try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL));
-             SpoolReader reader = spool.openReader(SpoolPosition.ORIGIN)) {
-            for (int i = 0; i < 12; i++) {
-                spool.writer().append(payload(i)).join();
-            }
-            for (int i = 0; i < 4; i++) {
-                reader.poll();
-            }
+             SpoolReader reader = doneWithTheFirstSegment(spool)) {
             Path second = segmentFiles(dir).get(1);
             Files.delete(second);
 
@@ -180,13 +186,7 @@ class SpoolRecoveryTest {
     @Test
     void damagedHeaderOfASegmentReachedWhileRunningIsReportedEachTime() throws IOException {
         try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL));
-             SpoolReader reader = spool.openReader(SpoolPosition.ORIGIN)) {
-            for (int i = 0; i < 12; i++) {
-                spool.writer().append(payload(i)).join();
-            }
-            for (int i = 0; i < 4; i++) {
-                reader.poll();
-            }
+             SpoolReader reader = doneWithTheFirstSegment(spool)) {
             Path second = segmentFiles(dir).get(1);
             flipByte(second, 1);
 
