@@ -20,6 +20,21 @@ public sealed interface CapturedStatement {
         return oid >= 16384;
     }
 
+    /**
+     * Whether a parameter type OID is an object reference type ({@code regclass}, {@code regtype}, {@code regproc} and
+     * the other OID alias types, or an array of one): their binary form is the OID of a table, type or function,
+     * which has another OID on the target (their text form is its name, which is the same).
+     */
+    static boolean objectReference(int oid) {
+        return switch (oid) {
+            // regproc, regprocedure, regoper, regoperator, regclass, regtype, regconfig, regdictionary, regnamespace,
+            // regrole, regcollation; then their array types
+            case 24, 2202, 2203, 2204, 2205, 2206, 3734, 3769, 4089, 4096, 4191,
+                 1008, 2207, 2208, 2209, 2210, 2211, 3735, 3770, 4090, 4097, 4192 -> true;
+            default -> false;
+        };
+    }
+
     TableName table();
 
     long sourceRows();

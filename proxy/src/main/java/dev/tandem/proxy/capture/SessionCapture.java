@@ -563,6 +563,13 @@ public final class SessionCapture implements SessionTap {
             return;
         }
         c.held = bytes;
+        for (int i = 0; i < c.parameterTypes.length; i++) {
+            if (c.bind.format(i) == 1 && CapturedStatement.objectReference(c.parameterTypes[i])) {
+                c.unreplayable = "parameter " + (i + 1) + " is sent in binary as an object reference (type OID "
+                        + c.parameterTypes[i] + "): the OID of an object that has another OID on the target";
+                return;
+            }
+        }
         if (typesRemapped) {
             return; // the applier maps user-defined type OIDs to the target's by name
         }

@@ -391,6 +391,33 @@ class MirrorEndToEndIT {
                 + " '%client_encoding changed while%'")).hasSize(1);
     }
 
+    @Test
+    void aBinaryObjectReferenceParameterIsLedgeredNotReplayedAsTheSourcesOid() throws Exception {
+        String oid = PG.source().queryValue(mirror.database, "SELECT 'copies'::regclass::oid");
+        try (WireClient client = new WireClient(mirror.app.relayAddress().getPort())) {
+            client.login("postgres", mirror.database);
+            ByteBuffer bind = ByteBuffer.allocate(64).put(new byte[] {0, 0})
+                    .putShort((short) 2).putShort((short) 0).putShort((short) 1)
+                    .putShort((short) 2).putInt(2).put(bytes("51")).putInt(4).putInt((int) Long.parseLong(oid))
+                    .putShort((short) 0);
+            client.send(WireClient.concat(
+                    // $2 is a regclass in binary: the source's OID of the table copies
+                    WireClient.frame('P', WireClient.concat(bytes(0, "INSERT INTO copies (id, a) VALUES ($1::int,"
+                            + " $2::text)", 0), ByteBuffer.allocate(10).putShort((short) 2).putInt(0).putInt(2205)
+                            .array())),
+                    WireClient.frame('B', java.util.Arrays.copyOf(bind.array(), bind.position())),
+                    WireClient.frame('E', new byte[] {0, 0, 0, 0, 0}),
+                    WireClient.frame('S', new byte[0])));
+            assertThat(client.readUntilReady()).extracting(WireClient.Message::type)
+                    .containsExactly('1', '2', 'C', 'Z');
+        }
+        mirror.awaitCaughtUp(Duration.ofSeconds(30));
+        assertThat(PG.source().queryValue(mirror.database, "SELECT a FROM copies WHERE id = 51")).isEqualTo("copies");
+        assertThat(PG.target().queryValue(mirror.database, "SELECT count(*) FROM copies WHERE id = 51")).isEqualTo("0");
+        assertThat(PG.target().query(mirror.database, "SELECT message FROM tandem.divergence WHERE message LIKE"
+                + " '%object reference%'")).hasSize(1);
+    }
+
     /** Strings (as ASCII) and ints (as single bytes) one after the other. */
     private static byte[] bytes(Object... parts) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
