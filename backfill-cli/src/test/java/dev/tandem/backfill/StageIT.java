@@ -152,6 +152,19 @@ class StageIT {
     }
 
     @Test
+    void rowsDatedAfterNowAreCountedSinceNoTaskCopiesThem() {
+        String db = PG.pair().freshDatabase("future");
+        PG.pair().executeOnBoth(db, "CREATE TABLE m (t timestamptz, v int); CREATE INDEX ON m (t)");
+        // a forecast written before the dual-write mark, dated next week, and one at infinity
+        PG.source().execute(db, "INSERT INTO m VALUES ('2026-01-01 00:00:00+00', 1),"
+                + " ('2100-01-07 12:00:00+00', 2), ('infinity', 3)");
+        String out = Fixtures.stage(PG.pair(), db, "--table", "m:t").out();
+        assertThat(out).contains("warning: 2 rows of public.m are dated after now (the newest infinity)")
+                .contains("verify --through '2100-01-07 12:00:00.000001+00'")
+                .contains("the 1 at infinity no range reaches: copy them by hand");
+    }
+
+    @Test
     void lateRowsAndFutureValuesOfATimestampColumnAreJudgedInItsTimeZone() {
         String db = PG.pair().freshDatabase("zonelate");
         PG.pair().executeOnBoth(db, "CREATE TABLE m (t timestamp, v int); CREATE INDEX ON m (t)");

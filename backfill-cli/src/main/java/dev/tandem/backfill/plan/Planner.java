@@ -91,6 +91,9 @@ public final class Planner {
                         + " are copied");
                 warnOfFutureValues(layout, request.zone(), lines);
             }
+            if (!type.isInteger()) {
+                warnOfRowsDatedAfterNow(layout, request.zone(), lines);
+            }
             List<long[]> ranges;
             if (table.hypertable() != null) {
                 ranges = Ranges.clip(TimescaleCatalog.chunkRanges(source, table.hypertable()), from, until);
@@ -317,6 +320,50 @@ public final class Planner {
                             + " local times of another zone, stage again with --time-zone <that zone> --replace");
                 }
             }
+        }
+    }
+
+    /**
+     * Rows dated after now lie beyond every range and every dual-write window {@code verify --through now} compares;
+     * those written before the dual-write mark were not mirrored either, and are on the source only.
+     */
+    private void warnOfRowsDatedAfterNow(TableLayout layout, String zone, List<String> lines) throws SQLException {
+        String column = Identifiers.quoteIdentifier(layout.timeColumn());
+        String afterNow = switch (layout.timeType()) {
+            case TIMESTAMPTZ -> column + " > now() + interval '1 minute'";
+            case DATE -> column + " > (now() AT TIME ZONE ?)::date";
+            default -> column + " > now() AT TIME ZONE ? + interval '1 minute'";
+        };
+        try (PreparedStatement ps = source.prepareStatement("SELECT count(*), max(" + column + ")::text,"
+                + " count(*) FILTER (WHERE " + column + " = 'infinity') FROM " + layout.quotedTable() + " WHERE "
+                + afterNow)) {
+            if (layout.timeType() != TimeType.TIMESTAMPTZ) {
+                ps.setString(1, zone);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                long rows = rs.getLong(1);
+                if (rows == 0) {
+                    return;
+                }
+                long infinite = rs.getLong(3);
+                lines.add("warning: " + rows + " rows of " + layout.qualifiedName() + " are dated after now (the newest "
+                        + rs.getString(2) + "): no task copies them, and those written before the dual-write mark were"
+                        + " not mirrored either. Once the writers have stopped, run verify --through "
+                        + (infinite == rows ? "<the newest finite time>" : "'" + maxFinite(layout) + "'")
+                        + " to find the missing ones" + (infinite == 0 ? "" : "; the " + infinite + " at infinity no"
+                        + " range reaches: copy them by hand"));
+            }
+        }
+    }
+
+    private String maxFinite(TableLayout layout) throws SQLException {
+        String column = Identifiers.quoteIdentifier(layout.timeColumn());
+        try (Statement st = source.createStatement(); ResultSet rs = st.executeQuery("SELECT (max(" + column + ")"
+                + (layout.timeType() == TimeType.DATE ? " + 1" : " + interval '1 microsecond'") + ")::text FROM "
+                + layout.quotedTable() + " WHERE " + column + " <> 'infinity'")) {
+            rs.next();
+            return rs.getString(1);
         }
     }
 
