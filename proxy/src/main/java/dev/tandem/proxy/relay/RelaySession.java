@@ -117,8 +117,9 @@ final class RelaySession {
             if (fromSource.pendingBytes() > HELD_READ_LIMIT) {
                 source.config().setAutoRead(false);
             }
-        } else if (!peer.isWritable()) {
-            // The peer cannot take more: stop reading from this side until it drains (see writabilityChanged).
+        } else if (!draining && !peer.isWritable()) {
+            // The peer cannot take more: stop reading from this side until it drains (see writabilityChanged). A
+            // closed client is never writable again, so while draining the source is read regardless.
             (toSource ? client : source).config().setAutoRead(false);
         }
     }
@@ -176,6 +177,9 @@ final class RelaySession {
     /** The channel receiving {@code direction}'s bytes changed writability: resume or pause its sender. */
     void writabilityChanged(Channel channel) {
         Channel other = channel == client ? source : client;
+        if (draining) {
+            return; // the client's writability no longer matters: its answers are dropped
+        }
         if (other != null && other.isActive() && !(other == source && fromSource.isHeld())) {
             other.config().setAutoRead(channel.isWritable());
         }

@@ -1,0 +1,92 @@
+package dev.tandem.proxy.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.protocol.frame.FrameObserver;
+import dev.tandem.testing.PostgresPairExtension;
+import io.netty.buffer.ByteBuf;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Peers that stop reading, stop answering or go away: the proxy neither hangs on them nor holds their work. */
+class RelayVanishingPeersIT {
+
+    @RegisterExtension
+    static final PostgresPairExtension PG = PostgresPairExtension.embedded();
+
+    static String db;
+
+    @BeforeAll
+    static void createDatabase() {
+        db = PG.pair().freshDatabase("relay_vanishing");
+    }
+
+    /** A tap that records the source's CommandComplete tags, as the mirror's capture follows them. */
+    static final class TagRecorder implements SessionTap {
+        final List<String> tags = new CopyOnWriteArrayList<>();
+        final CountDownLatch closed = new CountDownLatch(1);
+
+        @Override
+        public FrameObserver frontend() {
+            return FrameObserver.NONE;
+        }
+
+        @Override
+        public FrameObserver backend() {
+            return new FrameObserver() {
+                @Override
+                public boolean needsWholeFrame(byte type) {
+                    return type == 'C';
+                }
+
+                @Override
+                public boolean onFrame(byte type, ByteBuf frame) {
+                    tags.add(frame.toString(frame.readerIndex() + 5, frame.readableBytes() - 6,
+                            StandardCharsets.UTF_8));
+                    return true;
+                }
+            };
+        }
+
+        @Override
+        public void closed() {
+            closed.countDown();
+        }
+    }
+
+    private static void eventually(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("never happened: " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    @Test
+    void aClientThatLeavesDuringALargeResultDoesNotPinItsSourceSessionAndTheTapLearnsHowItEnded() throws Exception {
+        TagRecorder tap = new TagRecorder();
+        try (RunningProxy proxy = RunningProxy.tapped(PG.source(), context -> tap)) {
+            try (WireClient client = new WireClient(proxy.port())) {
+                client.login(PG.source().user(), db);
+                // about 8 MB of answer before the COMMIT: far more than one read of the source's socket
+                client.send(WireClient.query("BEGIN; SELECT repeat('x', 1000) FROM generate_series(1, 8000); COMMIT"));
+            }
+            // The proxy reads the source's answers to the end after the client left, so the source finishes the
+            // transaction (the tap sees how it ended) and its backend goes away instead of waiting on a full socket.
+            assertThat(tap.closed.await(60, TimeUnit.SECONDS)).as("the session ended").isTrue();
+            assertThat(tap.tags).containsExactly("BEGIN", "SELECT 8000", "COMMIT");
+            eventually("the source backend went away", () -> PG.source().queryValue(db,
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'wire-client'").equals("0"));
+        }
+    }
+}
