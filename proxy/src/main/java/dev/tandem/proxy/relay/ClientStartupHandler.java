@@ -13,6 +13,7 @@ import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.util.concurrent.Future;
 import java.util.List;
 
 /**
@@ -160,7 +161,14 @@ final class ClientStartupHandler extends ByteToMessageDecoder {
         RelaySession session = new RelaySession(client, settings, metrics, context == null ? null : taps.open(context));
         client.attr(ProxyServer.SESSION).set(session);
         client.pipeline().addLast("relay", new RelayHandler(session, Direction.CLIENT_TO_SOURCE));
-        connector.connect(client.eventLoop()).addListener(f -> {
+        Future<Channel> connecting = connector.connect(client.eventLoop());
+        // A session that ends first (auth timeout, client gone) gives up the source connection still being set up.
+        client.closeFuture().addListener(f -> connecting.cancel(false));
+        connecting.addListener(f -> {
+            if (f.isCancelled()) {
+                startup.release();
+                return;
+            }
             if (!f.isSuccess()) {
                 startup.release();
                 session.sourceUnavailable(f.cause());

@@ -5,6 +5,7 @@ import dev.tandem.protocol.frame.StartupCodes;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -14,13 +15,16 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.nio.channels.ClosedChannelException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Opens the proxy's own TCP connection to the source for one client session, on the client's event loop (so both
  * halves of a session run on one thread and need no locks), and negotiates TLS with the source when configured.
- * The returned channel has no handlers and does not read until the caller installs its relay.
+ * The returned channel has no handlers and does not read until the caller installs its relay; cancelling the returned
+ * future before then closes the connection.
  */
 final class SourceConnector {
 
@@ -43,11 +47,19 @@ final class SourceConnector {
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis())
                 .handler(new ChannelInboundHandlerAdapter());
-        bootstrap.connect(settings.source()).addListener((ChannelFutureListener) f -> {
+        ChannelFuture connecting = bootstrap.connect(settings.source());
+        // Until the result succeeds the connection is nobody else's: close it when the caller cancels (its client
+        // left) or negotiation fails, or a source that never answers keeps it open for good.
+        result.addListener(r -> {
+            if (!r.isSuccess()) {
+                connecting.channel().close();
+            }
+        });
+        connecting.addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess()) {
-                result.setFailure(f.cause());
+                result.tryFailure(f.cause());
             } else if (settings.sourceTls() == TlsMode.DISABLE) {
-                result.setSuccess(f.channel());
+                result.trySuccess(f.channel());
             } else {
                 negotiateTls(f.channel(), result);
             }
@@ -57,6 +69,11 @@ final class SourceConnector {
 
     /** SSLRequest, then one byte: 'S' starts the TLS handshake, 'N' means the source does not do TLS. */
     private void negotiateTls(Channel channel, Promise<Channel> result) {
+        // Neither the answer to an SSLRequest nor a handshake has a timeout of its own that covers both.
+        ScheduledFuture<?> deadline = channel.eventLoop().schedule(() -> result.tryFailure(new SourceTlsException(
+                "the source did not complete TLS negotiation within " + settings.connectTimeout().toSeconds()
+                        + " s (source.connect-timeout)")), settings.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        result.addListener(r -> deadline.cancel(false));
         channel.pipeline().addLast("tls-negotiation", new ChannelInboundHandlerAdapter() {
             @Override
             public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -72,7 +89,7 @@ final class SourceConnector {
                         startHandshake(ctx.channel(), result);
                     } else if (answer == 'N' && settings.sourceTls() == TlsMode.PREFER) {
                         ctx.channel().config().setAutoRead(false);
-                        result.setSuccess(ctx.channel());
+                        result.trySuccess(ctx.channel());
                     } else {
                         fail(ctx, new SourceTlsException("the source server does not support TLS, but source.tls is "
                                 + settings.sourceTls().configName()));
@@ -109,7 +126,7 @@ final class SourceConnector {
         ssl.handshakeFuture().addListener(h -> {
             if (h.isSuccess()) {
                 channel.config().setAutoRead(false);
-                result.setSuccess(channel);
+                result.trySuccess(channel);
             } else {
                 result.tryFailure(new SourceTlsException("TLS handshake with the source failed: " + h.cause().getMessage()));
                 channel.close();

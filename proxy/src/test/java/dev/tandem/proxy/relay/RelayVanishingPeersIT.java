@@ -2,9 +2,19 @@ package dev.tandem.proxy.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tandem.protocol.client.TlsMode;
 import dev.tandem.protocol.frame.FrameObserver;
+import dev.tandem.protocol.frame.StartupCodes;
+import dev.tandem.proxy.relay.WireClient.Message;
 import dev.tandem.testing.PostgresPairExtension;
 import io.netty.buffer.ByteBuf;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import java.io.DataInputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -88,5 +98,53 @@ class RelayVanishingPeersIT {
             eventually("the source backend went away", () -> PG.source().queryValue(db,
                     "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'wire-client'").equals("0"));
         }
+    }
+
+    /**
+     * A source that accepts the proxy's connection and its SSLRequest but never answers. Returns whether the proxy,
+     * after telling the client why the session ended, closed that connection rather than leaving it open.
+     */
+    private static boolean proxyClosesASourceThatNeverAnswersTls(Duration connectTimeout, Duration authTimeout,
+                                                                  String sqlState, String message) throws Exception {
+        try (ServerSocket mute = new ServerSocket(0)) {
+            RelaySettings plain = RelaySettings.plain(new InetSocketAddress("127.0.0.1", 0),
+                    new InetSocketAddress("127.0.0.1", mute.getLocalPort()));
+            RelaySettings settings = new RelaySettings(plain.listen(), plain.source(), null, TlsMode.PREFER,
+                    SslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE).build(),
+                    plain.maxFrameBytes(), plain.maxStartupPacketBytes(), plain.maxConnections(), connectTimeout,
+                    authTimeout, Duration.ZERO, plain.shutdownGrace(), plain.transport(), plain.ioThreads());
+            try (RunningProxy proxy = RunningProxy.with(settings); WireClient client = new WireClient(proxy.port())) {
+                client.send(WireClient.startup(PG.source().user(), db));
+                try (Socket accepted = mute.accept()) {
+                    accepted.setSoTimeout(60_000);
+                    DataInputStream in = new DataInputStream(accepted.getInputStream());
+                    assertThat(in.readInt()).isEqualTo(8);
+                    assertThat(in.readInt()).isEqualTo(StartupCodes.SSL_REQUEST);
+                    Message error = client.read();
+                    assertThat(error.type()).isEqualTo('E');
+                    assertThat(error.field('C')).isEqualTo(sqlState);
+                    assertThat(error.field('M')).contains(message);
+                    try {
+                        return in.read() < 0;
+                    } catch (SocketTimeoutException e) {
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void aSourceConnectionStillNegotiatingTlsIsClosedWhenTheSessionTimesOut() throws Exception {
+        assertThat(proxyClosesASourceThatNeverAnswersTls(Duration.ofMinutes(10), Duration.ofSeconds(1), "08P01",
+                "authentication did not complete within 1 s"))
+                .as("the proxy closed its connection to the source").isTrue();
+    }
+
+    @Test
+    void aSourceThatNeverAnswersTheTlsRequestFailsTheSessionWithinTheConnectTimeout() throws Exception {
+        assertThat(proxyClosesASourceThatNeverAnswersTls(Duration.ofSeconds(1), Duration.ZERO, "08006",
+                "the source did not complete TLS negotiation within 1 s (source.connect-timeout)"))
+                .as("the proxy closed its connection to the source").isTrue();
     }
 }
