@@ -67,11 +67,10 @@ public final class FrameScanner {
         ByteBuf buf = in;
         boolean owned = pending != null;
         if (owned) {
-            // Appending (not re-merging) keeps a large frame that arrives in many reads linear to assemble.
             buf = pending;
             pending = null;
             try {
-                buf.writeBytes(in);
+                append(buf, in);
             } finally {
                 in.release();
             }
@@ -90,6 +89,24 @@ public final class FrameScanner {
             }
             keepRest(buf, end > start, owned);
         }
+    }
+
+    /**
+     * Appends a read to the pending bytes. Appending (not re-merging) and growing the buffer geometrically keep a large
+     * frame that arrives in many reads linear to assemble: Netty grows a buffer past 4 MiB by 4 MiB steps, copying all
+     * it holds at each, which for a frame of a few hundred megabytes blocks the event loop, and every session on it, for
+     * seconds. The growth stops at the end of the frame being assembled, so memory follows the bytes received.
+     */
+    private static void append(ByteBuf buf, ByteBuf in) {
+        int incoming = in.readableBytes();
+        if (buf.writableBytes() < incoming) {
+            long grow = buf.readableBytes();
+            if (buf.readableBytes() >= HEADER) {
+                grow = Math.min(grow, 1L + buf.getInt(buf.readerIndex() + 1) - buf.readableBytes());
+            }
+            buf.ensureWritable((int) Math.max(incoming, grow));
+        }
+        buf.writeBytes(in);
     }
 
     /**
