@@ -7,6 +7,8 @@ import dev.tandem.protocol.frame.ProtocolViolationException;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,6 +54,8 @@ final class RelaySession {
      * not mirrored, which the proxy then says in its log.
      */
     private static final int DRAIN_TIMEOUT_SECONDS = 300;
+    /** How long a closing session waits for a peer to take what is still queued for it. */
+    private static final int FLUSH_BEFORE_CLOSE_SECONDS = 10;
     /** Held source bytes past which the source is not read until the hold lifts. */
     private static final int HELD_READ_LIMIT = 256 * 1024;
     private byte lastSourceMessage;
@@ -214,7 +218,7 @@ final class RelaySession {
      */
     private void drainSource() {
         draining = true;
-        source.eventLoop().schedule(this::drainTimedOut, DRAIN_TIMEOUT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+        source.eventLoop().schedule(this::drainTimedOut, DRAIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
         if (fromSource.isHeld()) {
             resumeSourceStream();
         }
@@ -330,6 +334,12 @@ final class RelaySession {
     private static void closeAfterFlush(Channel channel) {
         if (channel.isActive()) {
             channel.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            // A peer that stopped reading never lets the flush finish: without a bound its connection, the bytes queued
+            // for it and its slot under limits.max-connections would stay for good.
+            ScheduledFuture<?> force = channel.eventLoop().schedule(() -> {
+                channel.close();
+            }, FLUSH_BEFORE_CLOSE_SECONDS, TimeUnit.SECONDS);
+            channel.closeFuture().addListener(f -> force.cancel(false));
         } else {
             channel.close();
         }

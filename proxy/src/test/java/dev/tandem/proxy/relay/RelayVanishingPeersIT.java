@@ -147,4 +147,19 @@ class RelayVanishingPeersIT {
                 "the source did not complete TLS negotiation within 1 s (source.connect-timeout)"))
                 .as("the proxy closed its connection to the source").isTrue();
     }
+
+    @Test
+    void aSessionEndedWhileItsClientDoesNotReadStillReleasesTheClientConnection() throws Exception {
+        try (RunningProxy proxy = RunningProxy.in(PG.source(),
+                s -> s.withLimits(1L << 30, 1000, Duration.ofSeconds(60), Duration.ofSeconds(1)));
+             WireClient client = new WireClient(proxy.port())) {
+            client.login(PG.source().user(), db);
+            // far more than the socket buffers and the proxy's high water mark hold: the proxy's writes stall
+            client.send(WireClient.query("COPY (SELECT repeat('x', 1000) FROM generate_series(1, 100000)) TO STDOUT"));
+            // The idle timeout ends the session. Its FATAL error cannot be flushed to a client that does not read,
+            // which must not keep the connection (and its slot under limits.max-connections) open for good.
+            eventually("the proxy released the stalled client's connection", () -> proxy.server.activeConnections() == 0);
+            assertThat(proxy.counter("tandem.connection.errors", "reason", "idle_timeout")).isEqualTo(1.0);
+        }
+    }
 }
