@@ -336,9 +336,8 @@ final class RelaySession {
             channel.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
             // A peer that stopped reading never lets the flush finish: without a bound its connection, the bytes queued
             // for it and its slot under limits.max-connections would stay for good.
-            ScheduledFuture<?> force = channel.eventLoop().schedule(() -> {
-                channel.close();
-            }, FLUSH_BEFORE_CLOSE_SECONDS, TimeUnit.SECONDS);
+            ScheduledFuture<?> force = channel.eventLoop().schedule((Runnable) channel::close,
+                    FLUSH_BEFORE_CLOSE_SECONDS, TimeUnit.SECONDS);
             channel.closeFuture().addListener(f -> force.cancel(false));
         } else {
             channel.close();
