@@ -287,9 +287,17 @@ public final class ConfigLoader {
     }
 
     private static LimitsConfig limits(Section section) {
+        int maxFrameBytes = (int) section.size("max-frame-bytes", Defaults.MAX_FRAME_BYTES, 1L << 10, 1L << 30);
+        long maxHeldBytes = section.size("max-held-bytes", Defaults.MAX_HELD_BYTES, 1L << 10, 1L << 40);
+        if (maxHeldBytes < maxFrameBytes) {
+            section.problem("max-held-bytes", "'" + Sizes.format(maxHeldBytes) + "' is smaller than"
+                    + " limits.max-frame-bytes (" + Sizes.format(maxFrameBytes) + "): a message that large could never"
+                    + " be held");
+        }
         return new LimitsConfig(
                 section.integer("max-connections", Defaults.MAX_CONNECTIONS, 1, 1_000_000),
-                (int) section.size("max-frame-bytes", Defaults.MAX_FRAME_BYTES, 1L << 10, 1L << 30),
+                maxFrameBytes,
+                Math.max(maxHeldBytes, maxFrameBytes),
                 (int) section.size("max-startup-packet-bytes", Integer.toString(Defaults.MAX_STARTUP_PACKET_BYTES),
                         64, 1L << 20),
                 section.duration("auth-timeout", Defaults.AUTH_TIMEOUT, POSITIVE),

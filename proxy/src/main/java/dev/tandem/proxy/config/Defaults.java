@@ -33,6 +33,7 @@ final class Defaults {
     static final String ADMIN_TOKEN_ENV = "TANDEM_ADMIN_TOKEN";
     static final int MAX_CONNECTIONS = 1000;
     static final String MAX_FRAME_BYTES = "1GiB";
+    static final String MAX_HELD_BYTES = "2GiB";
     static final int MAX_STARTUP_PACKET_BYTES = 10000;
     static final String AUTH_TIMEOUT = "60s";
     static final String IDLE_TIMEOUT = "0";

@@ -41,6 +41,7 @@ final class ClientStartupHandler extends ByteToMessageDecoder {
 
     private final RelaySettings settings;
     private final RelayMetrics metrics;
+    private final HeldFrameBudget heldBudget;
     private final SourceConnector connector;
     private final CancelForwarder cancels;
     private final SessionTap.Factory taps;
@@ -52,10 +53,11 @@ final class ClientStartupHandler extends ByteToMessageDecoder {
     private boolean gssNegotiated;
 
     /** @param taps opens the mirror's view of each session; null when nothing but relaying is wanted */
-    ClientStartupHandler(RelaySettings settings, RelayMetrics metrics, SourceConnector connector, CancelForwarder cancels,
-                         SessionTap.Factory taps, long sessionId) {
+    ClientStartupHandler(RelaySettings settings, RelayMetrics metrics, HeldFrameBudget heldBudget,
+                         SourceConnector connector, CancelForwarder cancels, SessionTap.Factory taps, long sessionId) {
         this.settings = settings;
         this.metrics = metrics;
+        this.heldBudget = heldBudget;
         this.connector = connector;
         this.cancels = cancels;
         this.taps = taps;
@@ -158,7 +160,8 @@ final class ClientStartupHandler extends ByteToMessageDecoder {
     private void startSession(ChannelHandlerContext ctx, ByteBuf startup, SessionContext context) {
         Channel client = ctx.channel();
         client.config().setAutoRead(false);
-        RelaySession session = new RelaySession(client, settings, metrics, context == null ? null : taps.open(context));
+        RelaySession session = new RelaySession(client, settings, metrics, heldBudget,
+                context == null ? null : taps.open(context));
         client.attr(ProxyServer.SESSION).set(session);
         client.pipeline().addLast("relay", new RelayHandler(session, Direction.CLIENT_TO_SOURCE));
         Future<Channel> connecting = connector.connect(client.eventLoop());

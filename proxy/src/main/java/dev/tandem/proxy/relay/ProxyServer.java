@@ -37,6 +37,7 @@ public final class ProxyServer implements AutoCloseable {
     private final ChannelGroup clients = new DefaultChannelGroup("tandem-clients", GlobalEventExecutor.INSTANCE);
     private final SourceConnector connector;
     private final CancelForwarder cancels;
+    private final HeldFrameBudget heldBudget;
     private final SessionTap.Factory taps;
     private final AtomicLong sessionIds = new AtomicLong();
     private Channel server;
@@ -53,6 +54,7 @@ public final class ProxyServer implements AutoCloseable {
         this.group = settings.transport().newGroup(ioThreads(settings.ioThreads()));
         this.connector = new SourceConnector(settings);
         this.cancels = new CancelForwarder(connector);
+        this.heldBudget = new HeldFrameBudget(settings.maxHeldBytes());
     }
 
     /**
@@ -104,8 +106,8 @@ public final class ProxyServer implements AutoCloseable {
                     TimeUnit.MILLISECONDS));
         }
         ch.pipeline().addLast("direct-tls", new DirectTlsDetector(settings.clientTls(), metrics));
-        ch.pipeline().addLast("startup", new ClientStartupHandler(settings, metrics, connector, cancels, taps,
-                sessionIds.incrementAndGet()));
+        ch.pipeline().addLast("startup", new ClientStartupHandler(settings, metrics, heldBudget, connector, cancels,
+                taps, sessionIds.incrementAndGet()));
     }
 
     /** Limits how long an unauthenticated peer may hold a connection, from accept to the first ReadyForQuery. */

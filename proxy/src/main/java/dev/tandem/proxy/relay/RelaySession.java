@@ -38,7 +38,12 @@ final class RelaySession {
     private final Channel client;
     private final RelaySettings settings;
     private final RelayMetrics metrics;
+    private final HeldFrameBudget heldBudget;
     private final SessionTap tap;
+    /** Bytes reserved in {@link #heldBudget} for the client message being received whole; 0 when none. */
+    private long heldReserved;
+    /** Set while the session waits for room in {@link #heldBudget}: its client is not read meanwhile. */
+    private HeldFrameBudget.Waiter heldWaiter;
     private Channel source;
     private State state = State.CONNECTING;
     private FrameScanner fromClient;
@@ -61,10 +66,12 @@ final class RelaySession {
     private byte lastSourceMessage;
 
     /** @param tap the session's observer beyond the relay's own bookkeeping, or null */
-    RelaySession(Channel client, RelaySettings settings, RelayMetrics metrics, SessionTap tap) {
+    RelaySession(Channel client, RelaySettings settings, RelayMetrics metrics, HeldFrameBudget heldBudget,
+                 SessionTap tap) {
         this.client = client;
         this.settings = settings;
         this.metrics = metrics;
+        this.heldBudget = heldBudget;
         this.tap = tap;
     }
 
@@ -185,7 +192,7 @@ final class RelaySession {
             return; // the client's writability no longer matters: its answers are dropped
         }
         if (other != null && other.isActive() && !(other == source && fromSource.isHeld())) {
-            other.config().setAutoRead(channel.isWritable());
+            other.config().setAutoRead(channel.isWritable() && (other == source || heldWaiter == null));
         }
     }
 
@@ -322,12 +329,48 @@ final class RelaySession {
             fromClient.release();
             fromSource.release();
         }
+        releaseHeld();
+        // granted meanwhile, the grant finds the session closed and gives the bytes back (heldGranted)
+        if (heldWaiter != null && heldBudget.cancel(heldWaiter)) {
+            heldWaiter = null;
+        }
         if (tap != null) {
             tap.closed();
         }
         closeAfterFlush(client);
         if (source != null) {
             closeAfterFlush(source);
+        }
+    }
+
+    /**
+     * A client message of {@code length} bytes (its protocol length) starts arriving and is held whole: reserve it,
+     * or stop reading the client until others made room.
+     */
+    private void reserveHeld(int length) {
+        long bytes = 1L + length;
+        if (heldBudget.tryReserve(bytes)) {
+            heldReserved = bytes;
+            return;
+        }
+        client.config().setAutoRead(false);
+        heldWaiter = heldBudget.await(bytes, () -> client.eventLoop().execute(() -> heldGranted(bytes)));
+    }
+
+    private void heldGranted(long bytes) {
+        if (state == State.CLOSED) {
+            heldBudget.release(bytes);
+            return;
+        }
+        heldWaiter = null;
+        heldReserved = bytes;
+        client.config().setAutoRead(source == null || source.isWritable());
+    }
+
+    private void releaseHeld() {
+        if (heldReserved > 0) {
+            heldBudget.release(heldReserved);
+            heldReserved = 0;
         }
     }
 
@@ -381,6 +424,10 @@ final class RelaySession {
                         + "') before authentication completed: at most " + MAX_HELD_BEFORE_READY + " bytes are accepted"
                         + " until then");
             }
+            if (direction == Direction.CLIENT_TO_SOURCE && length >= HeldFrameBudget.RESERVED_FROM
+                    && heldReserved == 0 && heldWaiter == null) {
+                reserveHeld(length);
+            }
             tapObserver.beforeHolding(type, length);
         }
 
@@ -393,6 +440,9 @@ final class RelaySession {
         @Override
         public boolean onFrame(byte type, ByteBuf frame) {
             seen(type);
+            if (direction == Direction.CLIENT_TO_SOURCE) {
+                releaseHeld(); // the message it was reserved for is complete
+            }
             return tapObserver.onFrame(type, frame);
         }
 

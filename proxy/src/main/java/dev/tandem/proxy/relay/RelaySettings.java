@@ -14,6 +14,8 @@ import java.util.Objects;
  * @param sourceTls       how the proxy itself connects to the source
  * @param sourceSsl       the client-side context for the source when {@code sourceTls} is not DISABLE
  * @param maxFrameBytes   largest message accepted in either direction after startup
+ * @param maxHeldBytes    client messages all sessions together may hold to see them whole ({@link HeldFrameBudget});
+ *                        at least {@code maxFrameBytes}
  * @param maxStartupPacketBytes largest untyped startup packet accepted before authentication, after its length word
  * @param authTimeout     a session that has not finished authentication by then is closed
  * @param idleTimeout     a session with no traffic either way for this long is closed; zero disables it
@@ -27,6 +29,7 @@ public record RelaySettings(
         TlsMode sourceTls,
         SslContext sourceSsl,
         long maxFrameBytes,
+        long maxHeldBytes,
         int maxStartupPacketBytes,
         int maxConnections,
         Duration connectTimeout,
@@ -40,6 +43,10 @@ public record RelaySettings(
         Objects.requireNonNull(listen, "listen");
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(sourceTls, "sourceTls");
+        if (maxHeldBytes < maxFrameBytes) {
+            throw new IllegalArgumentException("maxHeldBytes " + maxHeldBytes + " is below maxFrameBytes "
+                    + maxFrameBytes + ": a message that large could never be held");
+        }
         if (sourceTls != TlsMode.DISABLE && sourceSsl == null) {
             throw new IllegalArgumentException("source TLS mode " + sourceTls.configName() + " needs an SSL context");
         }
@@ -47,24 +54,30 @@ public record RelaySettings(
 
     /** Settings for tests and the demo: plain text, the documented limits. */
     public static RelaySettings plain(InetSocketAddress listen, InetSocketAddress source) {
-        return new RelaySettings(listen, source, null, TlsMode.DISABLE, null, 1L << 30, StartupCodes.MAX_STARTUP_PACKET, 1000,
-                Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ZERO, Duration.ofSeconds(30),
-                Transport.choose("auto"), 0);
+        return new RelaySettings(listen, source, null, TlsMode.DISABLE, null, 1L << 30, 2L << 30,
+                StartupCodes.MAX_STARTUP_PACKET, 1000, Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ZERO,
+                Duration.ofSeconds(30), Transport.choose("auto"), 0);
     }
 
     public RelaySettings withClientTls(SslContext ssl) {
-        return new RelaySettings(listen, source, ssl, sourceTls, sourceSsl, maxFrameBytes, maxStartupPacketBytes, maxConnections,
-                connectTimeout, authTimeout, idleTimeout, shutdownGrace, transport, ioThreads);
+        return new RelaySettings(listen, source, ssl, sourceTls, sourceSsl, maxFrameBytes, maxHeldBytes,
+                maxStartupPacketBytes, maxConnections, connectTimeout, authTimeout, idleTimeout, shutdownGrace, transport, ioThreads);
     }
 
     public RelaySettings withSourceTls(TlsMode mode, SslContext ssl) {
-        return new RelaySettings(listen, source, clientTls, mode, ssl, maxFrameBytes, maxStartupPacketBytes, maxConnections,
-                connectTimeout, authTimeout, idleTimeout, shutdownGrace, transport, ioThreads);
+        return new RelaySettings(listen, source, clientTls, mode, ssl, maxFrameBytes, maxHeldBytes,
+                maxStartupPacketBytes, maxConnections, connectTimeout, authTimeout, idleTimeout, shutdownGrace, transport, ioThreads);
+    }
+
+    public RelaySettings withMaxHeldBytes(long maxHeldBytes) {
+        return new RelaySettings(listen, source, clientTls, sourceTls, sourceSsl, maxFrameBytes, maxHeldBytes,
+                maxStartupPacketBytes, maxConnections, connectTimeout, authTimeout, idleTimeout, shutdownGrace, transport,
+                ioThreads);
     }
 
     public RelaySettings withLimits(long maxFrameBytes, int maxConnections, Duration authTimeout, Duration idleTimeout) {
-        return new RelaySettings(listen, source, clientTls, sourceTls, sourceSsl, maxFrameBytes, maxStartupPacketBytes, maxConnections,
-                connectTimeout, authTimeout, idleTimeout, shutdownGrace, transport, ioThreads);
+        return new RelaySettings(listen, source, clientTls, sourceTls, sourceSsl, maxFrameBytes, maxHeldBytes,
+                maxStartupPacketBytes, maxConnections, connectTimeout, authTimeout, idleTimeout, shutdownGrace, transport, ioThreads);
     }
 
 }

@@ -27,6 +27,7 @@ public final class RelaySettingsFactory {
                 sourceTls,
                 TlsContexts.sourceClient(sourceTls, config.source().caFile().map(java.nio.file.Path::toFile).orElse(null)),
                 config.limits().maxFrameBytes(),
+                config.limits().maxHeldBytes(),
                 config.limits().maxStartupPacketBytes(),
                 config.limits().maxConnections(),
                 config.source().connectTimeout(),

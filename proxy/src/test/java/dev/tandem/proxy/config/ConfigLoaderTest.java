@@ -54,7 +54,7 @@ class ConfigLoaderTest {
                         new RetryConfig(Duration.ofMillis(100), Duration.ofSeconds(30)), false),
                 new AdminConfig(new HostPort("127.0.0.1", 9187), "TANDEM_ADMIN_TOKEN",
                         Optional.of(Secret.of("admin-tok"))),
-                new LimitsConfig(1000, 1 << 30, 10000, Duration.ofSeconds(60), Duration.ZERO),
+                new LimitsConfig(1000, 1 << 30, 2L << 30, 10000, Duration.ofSeconds(60), Duration.ZERO),
                 new LoggingConfig(false),
                 "tandem",
                 new ShutdownConfig(Duration.ofSeconds(30)),
@@ -91,7 +91,7 @@ class ConfigLoaderTest {
                 true));
         assertThat(config.admin()).isEqualTo(new AdminConfig(new HostPort("0.0.0.0", 9999), "ADMIN_TOKEN",
                 Optional.empty()));
-        assertThat(config.limits()).isEqualTo(new LimitsConfig(200, 64 << 20, 8192, Duration.ofSeconds(10),
+        assertThat(config.limits()).isEqualTo(new LimitsConfig(200, 64 << 20, 2L << 30, 8192, Duration.ofSeconds(10),
                 Duration.ofHours(1)));
         assertThat(config.logging().redactSql()).isTrue();
         assertThat(config.instanceId()).isEqualTo("proxy-b.eu-1");
@@ -153,7 +153,7 @@ class ConfigLoaderTest {
                         Duration.ofSeconds(30)), false));
         assertThat(absent.admin()).isEqualTo(new AdminConfig(new HostPort("127.0.0.1", 9187), "TANDEM_ADMIN_TOKEN",
                 Optional.empty()));
-        assertThat(absent.limits()).isEqualTo(new LimitsConfig(1000, 1 << 30, 10000, Duration.ofSeconds(60),
+        assertThat(absent.limits()).isEqualTo(new LimitsConfig(1000, 1 << 30, 2L << 30, 10000, Duration.ofSeconds(60),
                 Duration.ZERO));
         assertThat(absent.limits().hasIdleTimeout()).isFalse();
         assertThat(absent.logging().redactSql()).isFalse();
@@ -234,6 +234,7 @@ class ConfigLoaderTest {
             limits: {max-connections: 99999999999999999999}    => limits.max-connections: '99999999999999999999' is out of range; allowed 1 to 1000000
             limits: {max-frame-bytes: 2GiB}                    => limits.max-frame-bytes: '2GiB' is above the maximum of 1GiB
             limits: {max-frame-bytes: -1}                      => limits.max-frame-bytes: '-1' is negative; expected a number of bytes, optionally with B, KiB, MiB, GiB or TiB (e.g. 512MiB)
+            limits: {max-held-bytes: 512MiB}                   => limits.max-held-bytes: '512MiB' is smaller than limits.max-frame-bytes (1GiB): a message that large could never be held
             limits: {idle-timeout: -5s}                        => limits.idle-timeout: '-5s' is negative; expected a number with ms, s, m, h or d (e.g. 500ms, 30s, 5m, 1h30m)
             logging: {redact-sql: maybe}                       => logging.redact-sql: 'maybe' is not true or false
             instance-id: 'my proxy'                            => instance-id: 'my proxy' is not an instance id; allowed 1 to 63 letters, digits, '.', '_', '-', starting with a letter or digit

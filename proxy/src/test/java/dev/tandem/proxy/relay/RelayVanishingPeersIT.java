@@ -111,7 +111,7 @@ class RelayVanishingPeersIT {
                     new InetSocketAddress("127.0.0.1", mute.getLocalPort()));
             RelaySettings settings = new RelaySettings(plain.listen(), plain.source(), null, TlsMode.PREFER,
                     SslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE).build(),
-                    plain.maxFrameBytes(), plain.maxStartupPacketBytes(), plain.maxConnections(), connectTimeout,
+                    plain.maxFrameBytes(), plain.maxHeldBytes(), plain.maxStartupPacketBytes(), plain.maxConnections(), connectTimeout,
                     authTimeout, Duration.ZERO, plain.shutdownGrace(), plain.transport(), plain.ioThreads());
             try (RunningProxy proxy = RunningProxy.with(settings); WireClient client = new WireClient(proxy.port())) {
                 client.send(WireClient.startup(PG.source().user(), db));
