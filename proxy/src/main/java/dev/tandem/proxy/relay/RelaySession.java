@@ -64,6 +64,8 @@ final class RelaySession {
     /** Held source bytes past which the source is not read until the hold lifts. */
     private static final int HELD_READ_LIMIT = 256 * 1024;
     private byte lastSourceMessage;
+    /** Who sent the last message, to tell which side an authentication that does not finish waits for. */
+    private Direction lastSender;
 
     /** @param tap the session's observer beyond the relay's own bookkeeping, or null */
     RelaySession(Channel client, RelaySettings settings, RelayMetrics metrics, HeldFrameBudget heldBudget,
@@ -286,7 +288,10 @@ final class RelaySession {
     /** The connection's authentication deadline passed: end the session unless it is past authentication. */
     void authTimedOut() {
         if (state == State.CONNECTING || state == State.AUTHENTICATING) {
-            endWithError("08P01", authTimeoutMessage(settings), "auth_timeout");
+            String waitingFor = state == State.CONNECTING ? "the connection to the source was still being set up"
+                    : lastSender == Direction.SOURCE_TO_CLIENT ? "the source waited for the client's answer"
+                    : "the source server did not answer";
+            endWithError("08P01", authTimeoutMessage(settings) + ": " + waitingFor, "auth_timeout");
         }
     }
 
@@ -448,6 +453,7 @@ final class RelaySession {
 
         private void seen(byte type) {
             metrics.message(direction, type);
+            lastSender = direction;
             if (direction == Direction.CLIENT_TO_SOURCE) {
                 if (type == 'X') {
                     clientTerminated = true;

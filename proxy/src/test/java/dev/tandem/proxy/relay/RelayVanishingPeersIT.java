@@ -135,6 +135,41 @@ class RelayVanishingPeersIT {
     }
 
     @Test
+    void anAuthenticationTimeoutSaysWhichSideDidNotAnswer() throws Exception {
+        assertThat(authTimeoutMessage(false)).isEqualTo("authentication did not complete within 1 s"
+                + " (limits.auth-timeout): the source server did not answer");
+        assertThat(authTimeoutMessage(true)).isEqualTo("authentication did not complete within 1 s"
+                + " (limits.auth-timeout): the source waited for the client's answer");
+    }
+
+    /**
+     * The message a client gets when a source that accepts the connection says nothing, or asks for a password the
+     * client never sends ({@code asksForPassword}), until the authentication timeout.
+     */
+    private static String authTimeoutMessage(boolean asksForPassword) throws Exception {
+        try (ServerSocket source = new ServerSocket(0)) {
+            RelaySettings settings = RelaySettings.plain(new InetSocketAddress("127.0.0.1", 0),
+                    new InetSocketAddress("127.0.0.1", source.getLocalPort()))
+                    .withLimits(1L << 30, 1000, Duration.ofSeconds(1), Duration.ZERO);
+            try (RunningProxy proxy = RunningProxy.with(settings); WireClient client = new WireClient(proxy.port())) {
+                client.send(WireClient.startup(PG.source().user(), db));
+                try (Socket accepted = source.accept()) {
+                    if (asksForPassword) {
+                        DataInputStream in = new DataInputStream(accepted.getInputStream());
+                        in.readFully(new byte[in.readInt() - 4]);
+                        // AuthenticationCleartextPassword
+                        accepted.getOutputStream().write(new byte[] {'R', 0, 0, 0, 8, 0, 0, 0, 3});
+                        assertThat(client.read().type()).isEqualTo('R');
+                    }
+                    Message error = client.read();
+                    assertThat(error.field('C')).isEqualTo("08P01");
+                    return error.field('M');
+                }
+            }
+        }
+    }
+
+    @Test
     void aSourceConnectionStillNegotiatingTlsIsClosedWhenTheSessionTimesOut() throws Exception {
         assertThat(proxyClosesASourceThatNeverAnswersTls(Duration.ofMinutes(10), Duration.ofSeconds(1), "08P01",
                 "authentication did not complete within 1 s"))
