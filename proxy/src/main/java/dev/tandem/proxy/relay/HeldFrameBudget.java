@@ -79,6 +79,10 @@ final class HeldFrameBudget {
         return reserved;
     }
 
+    synchronized int waiting() {
+        return waiting.size();
+    }
+
     /** Reserves for the waiters at the head of the queue that fit now (lock held). */
     private List<Runnable> grant() {
         List<Runnable> ready = new ArrayList<>();

@@ -55,6 +55,7 @@ public final class ProxyServer implements AutoCloseable {
         this.connector = new SourceConnector(settings);
         this.cancels = new CancelForwarder(connector);
         this.heldBudget = new HeldFrameBudget(settings.maxHeldBytes());
+        metrics.heldMessages(heldBudget);
     }
 
     /**

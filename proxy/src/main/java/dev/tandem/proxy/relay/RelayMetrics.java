@@ -53,6 +53,15 @@ public final class RelayMetrics {
                 .description("Protocol messages relayed, by type").register(registry);
     }
 
+    /** Reports how much of {@code limits.max-held-bytes} is reserved, and how many sessions wait for room. */
+    void heldMessages(HeldFrameBudget budget) {
+        Gauge.builder("tandem.relay.held.bytes", budget, HeldFrameBudget::reserved).baseUnit("bytes")
+                .description("Bytes reserved for client messages held whole (limits.max-held-bytes)")
+                .register(registry);
+        Gauge.builder("tandem.relay.sessions.waiting", budget, HeldFrameBudget::waiting)
+                .description("Sessions not read until held client messages of others complete").register(registry);
+    }
+
     void connectionOpened() {
         accepted.increment();
         active.incrementAndGet();

@@ -73,6 +73,8 @@ class HeldMessagesIT {
             });
             Thread.sleep(1000);
             assertThat(secondAnswer).as("held back while the first session's query holds the room").isNotDone();
+            assertThat(gauge("tandem.relay.sessions.waiting")).isEqualTo(1);
+            assertThat(gauge("tandem.relay.held.bytes")).isEqualTo(firstQuery.length);
 
             first.send(java.util.Arrays.copyOfRange(firstQuery, 2 << 20, firstQuery.length));
             assertThat(first.readUntilReady()).extracting(WireClient.Message::type)
@@ -80,6 +82,12 @@ class HeldMessagesIT {
             assertThat(secondAnswer.get(30, TimeUnit.SECONDS)).extracting(WireClient.Message::type)
                     .containsExactly('T', 'D', 'C', 'Z');
         }
+        assertThat(gauge("tandem.relay.sessions.waiting")).isZero();
+        assertThat(gauge("tandem.relay.held.bytes")).isZero();
+    }
+
+    private static double gauge(String name) {
+        return mirror.app.registry().get(name).gauge().value();
     }
 
     @Test
