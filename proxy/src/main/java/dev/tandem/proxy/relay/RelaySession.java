@@ -335,10 +335,7 @@ final class RelaySession {
             fromSource.release();
         }
         releaseHeld();
-        // granted meanwhile, the grant finds the session closed and gives the bytes back (heldGranted)
-        if (heldWaiter != null && heldBudget.cancel(heldWaiter)) {
-            heldWaiter = null;
-        }
+        abandonWait();
         if (tap != null) {
             tap.closed();
         }
@@ -363,8 +360,8 @@ final class RelaySession {
     }
 
     private void heldGranted(long bytes) {
-        if (state == State.CLOSED) {
-            heldBudget.release(bytes);
+        if (heldWaiter == null || state == State.CLOSED) {
+            heldBudget.release(bytes); // the wait was given up meanwhile (abandonWait)
             return;
         }
         heldWaiter = null;
@@ -376,6 +373,21 @@ final class RelaySession {
         if (heldReserved > 0) {
             heldBudget.release(heldReserved);
             heldReserved = 0;
+        }
+    }
+
+    /**
+     * Stops waiting for room: the session closed, or the message completed anyway with bytes read before the client
+     * was paused. Room granted meanwhile is given back when its grant arrives ({@link #heldGranted}).
+     */
+    private void abandonWait() {
+        if (heldWaiter == null) {
+            return;
+        }
+        heldBudget.cancel(heldWaiter);
+        heldWaiter = null;
+        if (state != State.CLOSED) {
+            client.config().setAutoRead(source == null || source.isWritable());
         }
     }
 
@@ -446,7 +458,9 @@ final class RelaySession {
         public boolean onFrame(byte type, ByteBuf frame) {
             seen(type);
             if (direction == Direction.CLIENT_TO_SOURCE) {
-                releaseHeld(); // the message it was reserved for is complete
+                // the message the room was for is complete
+                releaseHeld();
+                abandonWait();
             }
             return tapObserver.onFrame(type, frame);
         }
