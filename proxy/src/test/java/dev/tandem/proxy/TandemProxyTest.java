@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.proxy.spool.Spool;
 import dev.tandem.proxy.spool.SpoolSettings;
+import dev.tandem.testing.TestCertificates;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -74,6 +76,26 @@ class TandemProxyTest {
                 .contains("this proxy is instance-id 'proxy-b'", "--instance-id proxy-a", "--spool-dir")
                 .doesNotContain("Exception")
                 .hasLineCount(1);
+    }
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS) // a proxy that starts anyway would wait for a stop signal
+    void clientTlsFilesThatCannotServeAreAConfigurationError() throws Exception {
+        TestCertificates.Pair one = TestCertificates.selfSigned(spool, "localhost");
+        TestCertificates.Pair other = TestCertificates.selfSigned(spool, "localhost");
+        Path notPem = Files.writeString(spool.resolve("not-a-certificate.crt"), "hello");
+
+        Map<List<String>, String> cases = Map.of(
+                List.of(one.cert().toString(), other.key().toString()),
+                "tls.key: '" + other.key() + "' is not the private key of the certificate in tls.cert",
+                List.of(notPem.toString(), one.key().toString()),
+                "tls.cert: '" + notPem + "' holds no PEM certificate");
+        cases.forEach((files, expected) -> {
+            Stderr run = run("--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--source", "127.0.0.1:1",
+                    "--mirror-mode", "off", "--tls-cert", files.get(0), "--tls-key", files.get(1));
+            assertThat(run.code()).as(run.text()).isEqualTo(2);
+            assertThat(run.text()).contains(expected).doesNotContain("Exception").doesNotContain("\tat ");
+        });
     }
 
     /** What the proxy's main printed on standard error, where it reports a refused start, and its exit code. */

@@ -17,6 +17,8 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -141,7 +143,7 @@ public final class ConfigLoader {
                 passwordEnv,
                 secret(section, "password-file", env, passwordEnv),
                 section.duration("connect-timeout", Defaults.CONNECT_TIMEOUT, POSITIVE),
-                readableFile(section, "ca-file"));
+                caFile(section));
     }
 
     private static Optional<ClientTlsConfig> clientTls(Section section) {
@@ -151,15 +153,46 @@ public final class ConfigLoader {
             section.problem(cert.isPresent() ? "key" : "cert", "is missing; client TLS needs both tls.cert and tls.key");
         }
         if (cert.isPresent() && key.isPresent()) {
+            if (Files.isReadable(cert.get()) && Files.isReadable(key.get())) {
+                checkKeyPair(section, cert.get(), key.get());
+            }
             return Optional.of(new ClientTlsConfig(cert.get(), key.get()));
         }
         return Optional.empty();
+    }
+
+    private static void checkKeyPair(Section section, Path cert, Path key) {
+        PemFiles.Result<List<X509Certificate>> chain = PemFiles.certificates(cert);
+        PemFiles.Result<PrivateKey> privateKey = PemFiles.privateKey(key);
+        if (chain.problem() != null) {
+            section.problem("cert", "'" + cert + "' " + chain.problem());
+        }
+        if (privateKey.problem() != null) {
+            section.problem("key", "'" + key + "' " + privateKey.problem());
+        }
+        if (chain.value().isPresent() && privateKey.value().isPresent()
+                && !PemFiles.belongTogether(chain.value().get().get(0), privateKey.value().get())) {
+            section.problem("key", "'" + key + "' is not the private key of the certificate in tls.cert ('" + cert
+                    + "'): the TLS handshake would fail for every client");
+        }
     }
 
     private static Optional<Path> readableFile(Section section, String key) {
         Optional<Path> file = section.optionalPath(key);
         if (file.isPresent() && !Files.isReadable(file.get())) {
             section.problem(key, "'" + file.get() + "' is not a readable file");
+        }
+        return file;
+    }
+
+    /** A readable file that must hold the PEM certificates of trusted authorities. */
+    private static Optional<Path> caFile(Section section) {
+        Optional<Path> file = readableFile(section, "ca-file");
+        if (file.isPresent() && Files.isReadable(file.get())) {
+            String problem = PemFiles.certificates(file.get()).problem();
+            if (problem != null) {
+                section.problem("ca-file", "'" + file.get() + "' " + problem);
+            }
         }
         return file;
     }
@@ -177,7 +210,7 @@ public final class ConfigLoader {
                 section.choice("tls", TlsMode.class, Defaults.TARGET_TLS),
                 section.textMap("databases"),
                 section.duration("connect-timeout", Defaults.CONNECT_TIMEOUT, POSITIVE),
-                readableFile(section, "ca-file"));
+                caFile(section));
     }
 
     private static MirrorConfig mirror(Section section) {

@@ -3,6 +3,7 @@ package dev.tandem.proxy.config;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.spool.FsyncPolicy;
 import dev.tandem.proxy.spool.OnFull;
+import dev.tandem.testing.TestCertificates;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -30,10 +31,9 @@ class ConfigLoaderTest {
     Path dir;
 
     @Test
-    void designExampleLoadsIntoTheExpectedRecords() throws IOException {
+    void designExampleLoadsIntoTheExpectedRecords() throws Exception {
         Path file = copyResource("design-example.yaml");
-        Files.writeString(dir.resolve("server.crt"), "certificate fixture");
-        Files.writeString(dir.resolve("server.key"), "key fixture");
+        writeKeyPair(dir.resolve("server.crt"), dir.resolve("server.key"));
         Map<String, String> env = Map.of("TANDEM_TARGET_PASSWORD", "target-pw", "TANDEM_ADMIN_TOKEN", "admin-tok");
 
         ProxyConfig config = ConfigLoader.load(file, Overrides.none(), env);
@@ -63,11 +63,10 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void everyKeyIsRead() throws IOException {
+    void everyKeyIsRead() throws Exception {
         Path file = copyResource("every-key.yaml");
         Files.createDirectories(dir.resolve("certs"));
-        Files.writeString(dir.resolve("certs/proxy.crt"), "certificate fixture");
-        Files.writeString(dir.resolve("certs/proxy.key"), "key fixture");
+        writeKeyPair(dir.resolve("certs/proxy.crt"), dir.resolve("certs/proxy.key"));
 
         ProxyConfig config = ConfigLoader.load(file, Overrides.none(), Map.of("SRC_PW", "s", "TGT_PW", "t"));
 
@@ -414,6 +413,31 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void tlsFilesMustHoldWhatTheTlsCodeReadsAndTheKeyMustFitTheCertificate() throws Exception {
+        writeKeyPair(dir.resolve("proxy.crt"), dir.resolve("proxy.key"));
+        writeKeyPair(dir.resolve("other.crt"), dir.resolve("other.key"));
+        Files.writeString(dir.resolve("text.crt"), "not a certificate");
+        Files.writeString(dir.resolve("rsa.key"), "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n");
+        Path base = dir.toAbsolutePath();
+
+        assertThat(loadFailure("tls: {cert: proxy.crt, key: other.key}\n").problems()).containsExactly(
+                "tls.key: '" + base.resolve("other.key") + "' is not the private key of the certificate in tls.cert ('"
+                        + base.resolve("proxy.crt") + "'): the TLS handshake would fail for every client");
+        assertThat(loadFailure("""
+                tls: {cert: text.crt, key: rsa.key}
+                source: {ca-file: text.crt}
+                target: {ca-file: proxy.key}
+                """).problems()).containsExactly(
+                "source.ca-file: '" + base.resolve("text.crt") + "' holds no PEM certificate",
+                "tls.cert: '" + base.resolve("text.crt") + "' holds no PEM certificate",
+                "tls.key: '" + base.resolve("rsa.key") + "' holds a RSA PRIVATE KEY; the proxy reads PKCS#8"
+                        + " (-----BEGIN PRIVATE KEY-----): convert it with openssl pkcs8 -topk8 -nocrypt -in old.key"
+                        + " -out new.key",
+                "target.ca-file: '" + base.resolve("proxy.key") + "' holds no PEM certificate");
+        assertThat(load("tls: {cert: proxy.crt, key: proxy.key}\nsource: {ca-file: other.crt}\n").tls()).isPresent();
+    }
+
+    @Test
     void aSpoolDirThatIsAFileIsRefused() throws IOException {
         Files.writeString(dir.resolve("a-file"), "");
 
@@ -433,6 +457,13 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("absent.yaml"), Overrides.none(), NO_ENV))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("--config: '" + dir.resolve("absent.yaml") + "' is not a file");
+    }
+
+    /** A certificate and its key where a configuration names them (the loader checks that they belong together). */
+    static void writeKeyPair(Path cert, Path key) throws Exception {
+        TestCertificates.Pair pair = TestCertificates.selfSigned(Files.createTempDirectory("tandem-test"), "localhost");
+        Files.copy(pair.cert(), cert);
+        Files.copy(pair.key(), key);
     }
 
     private ProxyConfig load(String yaml) throws IOException {

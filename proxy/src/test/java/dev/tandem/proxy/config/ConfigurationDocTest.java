@@ -33,13 +33,12 @@ class ConfigurationDocTest {
     }
 
     @Test
-    void theCompleteExampleLoads() throws IOException {
+    void theCompleteExampleLoads() throws Exception {
         Path file = Files.writeString(dir.resolve("tandem.yaml"), completeExample(Files.readString(DOC)));
         Files.createDirectories(dir.resolve("certs"));
-        Files.writeString(dir.resolve("certs/proxy.crt"), "certificate fixture");
-        Files.writeString(dir.resolve("certs/proxy.key"), "key fixture");
-        Files.writeString(dir.resolve("certs/source-ca.crt"), "certificate fixture");
-        Files.writeString(dir.resolve("certs/target-ca.crt"), "certificate fixture");
+        ConfigLoaderTest.writeKeyPair(dir.resolve("certs/proxy.crt"), dir.resolve("certs/proxy.key"));
+        Files.copy(dir.resolve("certs/proxy.crt"), dir.resolve("certs/source-ca.crt"));
+        Files.copy(dir.resolve("certs/proxy.crt"), dir.resolve("certs/target-ca.crt"));
 
         ProxyConfig config = ConfigLoader.load(file, Overrides.none(), Map.of());
 

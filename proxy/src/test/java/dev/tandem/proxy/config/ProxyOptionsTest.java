@@ -38,10 +38,9 @@ class ProxyOptionsTest {
     }
 
     @Test
-    void everyFlagSetsItsKey() throws IOException {
+    void everyFlagSetsItsKey() throws Exception {
         Path spool = Files.createDirectory(dir.resolve("spool"));
-        Files.writeString(dir.resolve("c.crt"), "certificate fixture");
-        Files.writeString(dir.resolve("c.key"), "key fixture");
+        ConfigLoaderTest.writeKeyPair(dir.resolve("c.crt"), dir.resolve("c.key"));
 
         ProxyConfig config = parse(
                 "--listen", "0.0.0.0:7000",
