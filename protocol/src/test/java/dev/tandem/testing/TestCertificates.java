@@ -10,6 +10,7 @@ import java.security.KeyStore;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Certificates for TLS tests, made at test time by the JDK's {@code keytool} (no extra library, no openssl): a test
@@ -27,7 +28,8 @@ public final class TestCertificates {
     private final Path dir;
     private final Path authorityStore;
     private final Path authorityCert;
-    private int issued;
+    /** Numbers files, since several authorities may share a directory. */
+    private static final AtomicInteger FILES = new AtomicInteger();
 
     private TestCertificates(Path dir, Path authorityStore, Path authorityCert) {
         this.dir = dir;
@@ -51,9 +53,9 @@ public final class TestCertificates {
         return authorityCert;
     }
 
-    /** A server certificate for DNS name {@code host}, valid from now for a few days. */
+    /** A server certificate for DNS name {@code host}, valid from an hour ago for two days. */
     public Pair issue(String host) throws Exception {
-        return issue(host, "0d", 2);
+        return issue(host, "-1H", 2);
     }
 
     /**
@@ -63,7 +65,7 @@ public final class TestCertificates {
      * @param validityDays how long it is valid from {@code start}
      */
     public Pair issue(String host, String start, int validityDays) throws Exception {
-        String base = fileName(host) + "-" + (++issued);
+        String base = fileName(host) + "-" + FILES.incrementAndGet();
         Path store = dir.resolve(base + ".p12");
         keytool("-genkeypair", "-alias", "leaf", "-keyalg", "RSA", "-keysize", "2048", "-dname", "CN=" + host,
                 "-keystore", store.toString(), "-storetype", "PKCS12", "-storepass", PASSWORD);
@@ -79,7 +81,7 @@ public final class TestCertificates {
 
     /** A self-signed certificate for DNS name {@code host}, valid from now for a few days. */
     public static Pair selfSigned(Path dir, String host) throws Exception {
-        String base = fileName(host) + "-self-" + System.nanoTime();
+        String base = fileName(host) + "-self-" + FILES.incrementAndGet();
         Path store = dir.resolve(base + ".p12");
         keytool("-genkeypair", "-alias", "leaf", "-keyalg", "RSA", "-keysize", "2048", "-validity", "2",
                 "-dname", "CN=" + host, "-ext", "SAN=dns:" + host, "-keystore", store.toString(),
