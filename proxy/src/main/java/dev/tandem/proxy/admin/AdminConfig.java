@@ -13,20 +13,27 @@ import java.util.Optional;
  * @param maxRequestBytes  largest request body accepted; larger ones get 413
  * @param providerTimeout  how long a request waits for a status provider, readiness check or action
  * @param workerThreads    threads that run providers, checks and actions off the event loop
+ * @param maxConnections   admin connections open at once; more are refused, so admin clients cannot take the file
+ *                         descriptors the relay needs
+ * @param requestTimeout   how long a connection may take to deliver a complete request, counted from its opening or
+ *                         from the previous answer; bytes trickling in do not extend it
  */
 public record AdminConfig(String host, int port, Optional<AdminToken> token, int maxRequestBytes,
-                          Duration providerTimeout, int workerThreads) {
+                          Duration providerTimeout, int workerThreads, int maxConnections, Duration requestTimeout) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 9187;
     public static final int DEFAULT_MAX_REQUEST_BYTES = 64 * 1024;
     public static final Duration DEFAULT_PROVIDER_TIMEOUT = Duration.ofSeconds(10);
     public static final int DEFAULT_WORKER_THREADS = 2;
+    public static final int DEFAULT_MAX_CONNECTIONS = 32;
+    public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
 
     public AdminConfig {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(token, "token");
         Objects.requireNonNull(providerTimeout, "providerTimeout");
+        Objects.requireNonNull(requestTimeout, "requestTimeout");
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("admin port must be between 0 and 65535, got " + port);
         }
@@ -39,27 +46,50 @@ public record AdminConfig(String host, int port, Optional<AdminToken> token, int
         if (workerThreads < 1) {
             throw new IllegalArgumentException("admin worker threads must be at least 1, got " + workerThreads);
         }
+        if (maxConnections < 1) {
+            throw new IllegalArgumentException("admin max connections must be at least 1, got " + maxConnections);
+        }
+        if (requestTimeout.isNegative() || requestTimeout.isZero()) {
+            throw new IllegalArgumentException("admin request timeout must be positive, got " + requestTimeout);
+        }
     }
 
-    /** 127.0.0.1:9187, no token, 64 KiB requests, 10 s provider timeout, 2 workers. */
+    /**
+     * 127.0.0.1:9187, no token, 64 KiB requests, 10 s provider timeout, 2 workers, 32 connections, 30 s to deliver a
+     * request.
+     */
     public static AdminConfig defaults() {
         return new AdminConfig(DEFAULT_HOST, DEFAULT_PORT, Optional.empty(), DEFAULT_MAX_REQUEST_BYTES,
-                DEFAULT_PROVIDER_TIMEOUT, DEFAULT_WORKER_THREADS);
+                DEFAULT_PROVIDER_TIMEOUT, DEFAULT_WORKER_THREADS, DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT);
     }
 
     public AdminConfig withListen(String newHost, int newPort) {
-        return new AdminConfig(newHost, newPort, token, maxRequestBytes, providerTimeout, workerThreads);
+        return new AdminConfig(newHost, newPort, token, maxRequestBytes, providerTimeout, workerThreads, maxConnections,
+                requestTimeout);
     }
 
     public AdminConfig withToken(Optional<AdminToken> newToken) {
-        return new AdminConfig(host, port, newToken, maxRequestBytes, providerTimeout, workerThreads);
+        return new AdminConfig(host, port, newToken, maxRequestBytes, providerTimeout, workerThreads, maxConnections,
+                requestTimeout);
     }
 
     public AdminConfig withMaxRequestBytes(int newMaxRequestBytes) {
-        return new AdminConfig(host, port, token, newMaxRequestBytes, providerTimeout, workerThreads);
+        return new AdminConfig(host, port, token, newMaxRequestBytes, providerTimeout, workerThreads, maxConnections,
+                requestTimeout);
     }
 
     public AdminConfig withProviderTimeout(Duration newProviderTimeout) {
-        return new AdminConfig(host, port, token, maxRequestBytes, newProviderTimeout, workerThreads);
+        return new AdminConfig(host, port, token, maxRequestBytes, newProviderTimeout, workerThreads, maxConnections,
+                requestTimeout);
+    }
+
+    public AdminConfig withMaxConnections(int newMaxConnections) {
+        return new AdminConfig(host, port, token, maxRequestBytes, providerTimeout, workerThreads, newMaxConnections,
+                requestTimeout);
+    }
+
+    public AdminConfig withRequestTimeout(Duration newRequestTimeout) {
+        return new AdminConfig(host, port, token, maxRequestBytes, providerTimeout, workerThreads, maxConnections,
+                newRequestTimeout);
     }
 }

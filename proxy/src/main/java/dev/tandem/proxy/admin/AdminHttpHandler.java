@@ -34,6 +34,8 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -46,7 +48,12 @@ import org.slf4j.LoggerFactory;
  * <p>Providers complete on worker threads, so a request that arrives while the previous one is still being answered
  * (HTTP pipelining) waits in a short queue, and reading from the socket stops until the queue drains: answers go
  * out in request order and a client cannot pile up requests. Everything except {@code /health} and the routing
- * errors runs on {@link BlockingCalls}. The busy flag and the queue are touched on the event loop only.
+ * errors runs on {@link BlockingCalls}. The busy flag, the queue and the request deadline are touched on the event
+ * loop only.
+ *
+ * <p>While the connection waits for a request, a deadline runs: a client that has not delivered a complete request
+ * within {@link AdminConfig#requestTimeout()} is disconnected, however many bytes it trickles in meanwhile (a read
+ * timeout alone would let a client hold the connection forever with one header byte a minute).
  */
 final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
 
@@ -69,6 +76,7 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
     private final InFlightRequests inFlight;
     private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>();
     private boolean busy;
+    private ScheduledFuture<?> requestDeadline;
 
     AdminHttpHandler(AdminConfig config, PrometheusMeterRegistry registry, List<ReadinessCheck> checks,
                      StatusProvider status, AdminActions actions, BlockingCalls calls, InFlightRequests inFlight) {
@@ -82,6 +90,28 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        awaitRequest(ctx);
+        super.channelActive(ctx);
+    }
+
+    private void awaitRequest(ChannelHandlerContext ctx) {
+        long nanos = config.requestTimeout().toNanos();
+        requestDeadline = ctx.executor().schedule(() -> {
+            LOG.debug("Closing admin connection from {}: no complete request within {} ms",
+                    ctx.channel().remoteAddress(), config.requestTimeout().toMillis());
+            ctx.close();
+        }, nanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void cancelRequestDeadline() {
+        if (requestDeadline != null) {
+            requestDeadline.cancel(false);
+            requestDeadline = null;
+        }
+    }
+
+    @Override
     public void channelRead(ChannelHandlerContext ctx, Object message) {
         if (!(message instanceof FullHttpRequest request)) {
             ctx.fireChannelRead(message);
@@ -89,6 +119,7 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
         }
         if (!busy) {
             busy = true;
+            cancelRequestDeadline();
             handleAndRelease(ctx, request);
             return;
         }
@@ -121,11 +152,13 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         busy = false;
+        awaitRequest(ctx);
         ctx.channel().config().setAutoRead(true);
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        cancelRequestDeadline();
         FullHttpRequest queued;
         while ((queued = waiting.poll()) != null) {
             queued.release();

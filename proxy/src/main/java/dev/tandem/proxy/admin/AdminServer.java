@@ -2,8 +2,10 @@ package dev.tandem.proxy.admin;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -12,7 +14,14 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -90,6 +99,10 @@ public final class AdminServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {
+                        if (channels.size() >= config.maxConnections()) {
+                            refuse(channel);
+                            return;
+                        }
                         channels.add(channel);
                         channel.pipeline().addLast(
                                 new ReadTimeoutHandler(IDLE_CONNECTION_SECONDS),
@@ -112,6 +125,24 @@ public final class AdminServer implements AutoCloseable {
         LOG.info("Admin HTTP listening on {}:{} (mutating endpoints {})", bound.getHostString(), bound.getPort(),
                 config.token().isPresent() ? "enabled" : "disabled: no admin token");
         return bound;
+    }
+
+    /**
+     * Answers 503 and closes without reading: every open connection holds a file descriptor of the process, and the
+     * relay needs those to accept application sessions.
+     */
+    private void refuse(SocketChannel channel) {
+        LOG.debug("Refusing admin connection from {}: {} admin connections are open", channel.remoteAddress(),
+                config.maxConnections());
+        AdminResponse busy = AdminResponse.error(HttpResponseStatus.SERVICE_UNAVAILABLE, "too many admin connections"
+                + " (at most " + config.maxConnections() + "); retry later");
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, busy.status(),
+                Unpooled.wrappedBuffer(busy.body()));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, busy.contentType());
+        HttpUtil.setContentLength(response, busy.body().length);
+        HttpUtil.setKeepAlive(response, false);
+        channel.pipeline().addLast(new HttpResponseEncoder());
+        channel.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
     }
 
     /** The bound port; only after {@link #start()}. */

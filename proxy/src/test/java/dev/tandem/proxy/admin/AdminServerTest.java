@@ -300,6 +300,42 @@ class AdminServerTest {
     }
 
     @Test
+    void connectionsOverTheCapAreRefusedWith503AndTheOthersKeepWorking() throws Exception {
+        start(AdminConfig.defaults().withMaxConnections(2), List.of(), Map::of);
+        try (Socket first = new Socket("127.0.0.1", server.port());
+             Socket second = new Socket("127.0.0.1", server.port());
+             Socket third = new Socket("127.0.0.1", server.port())) {
+            third.setSoTimeout(30_000);
+            assertThat(readAll(third.getInputStream()))
+                    .startsWith("HTTP/1.1 503 Service Unavailable").contains("too many admin connections");
+            second.setSoTimeout(30_000);
+            second.getOutputStream().write("GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            assertThat(readAll(second.getInputStream())).startsWith("HTTP/1.1 200 OK");
+        }
+    }
+
+    @Test
+    void aClientTricklingHeadersIsDisconnectedAtTheRequestDeadline() throws Exception {
+        start(AdminConfig.defaults().withRequestTimeout(Duration.ofMillis(300)), List.of(), Map::of);
+        try (Socket socket = new Socket("127.0.0.1", server.port())) {
+            OutputStream out = socket.getOutputStream();
+            out.write("GET /health HTTP/1.1\r\nHost: t\r\n".getBytes(StandardCharsets.US_ASCII));
+            boolean disconnected = false;
+            for (int header = 0; header < 300 && !disconnected; header++) {
+                Thread.sleep(50);
+                try {
+                    out.write(("X-Slow-" + header + ": a\r\n").getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                } catch (IOException e) {
+                    disconnected = true;
+                }
+            }
+            assertThat(disconnected).as("the server closed the connection of a request never completed").isTrue();
+        }
+    }
+
+    @Test
     void malformedMarkBodyIs400() throws Exception {
         startDefault();
         assertError(send(post("/dual-write/mark", TOKEN).POST(HttpRequest.BodyPublishers.ofString("{not json"))),
