@@ -1,6 +1,8 @@
 package dev.tandem.proxy.admin;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.SerializerProvider;
@@ -18,7 +20,9 @@ import java.util.Optional;
 
 /**
  * The JSON mapper of the admin endpoints. {@code java.time} values become ISO-8601 strings and {@code Optional}s
- * their content or {@code null}, without extra Jackson modules on the classpath.
+ * their content or {@code null}, without extra Jackson modules on the classpath. Request bodies are read strictly:
+ * a repeated field or anything after the document is an error, not silently resolved to one of the readings (which
+ * database {@code {"database": "a", "database": "b"}} marks must not be a guess).
  */
 final class AdminJson {
 
@@ -35,6 +39,8 @@ final class AdminJson {
         }
         module.addSerializer(new OptionalSerializer());
         return new ObjectMapper()
+                .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
                 .registerModule(module)
                 .enable(SerializationFeature.INDENT_OUTPUT)
                 .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);

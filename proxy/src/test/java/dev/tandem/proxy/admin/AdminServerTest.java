@@ -348,6 +348,16 @@ class AdminServerTest {
     }
 
     @Test
+    void markBodyWithADuplicateFieldOrTrailingContentIs400() throws Exception {
+        startDefault();
+        assertError(send(post("/dual-write/mark", TOKEN).POST(HttpRequest.BodyPublishers.ofString(
+                "{\"database\": \"app\", \"database\": \"other\"}"))), 400, "Duplicate field 'database'");
+        assertError(send(post("/dual-write/mark", TOKEN).POST(HttpRequest.BodyPublishers.ofString(
+                "{\"database\": \"app\"} {\"database\": \"other\"}"))), 400, "malformed JSON");
+        assertThat(actions.calls).isEmpty();
+    }
+
+    @Test
     void bodyOverTheCapIs413AndTheConnectionStaysUsable() throws Exception {
         startDefault();
         byte[] big = new byte[AdminConfig.DEFAULT_MAX_REQUEST_BYTES + 1];
