@@ -1,6 +1,7 @@
 package dev.tandem.proxy.config;
 
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -82,8 +83,14 @@ public final class ConfigLoader {
             throw new ConfigException(file.toString(), List.of("--config: '" + file + "' is not a file"));
         }
         JsonNode node;
-        try {
-            node = YAML.readTree(file.toFile());
+        try (JsonParser parser = YAML.createParser(file.toFile())) {
+            node = YAML.readTree(parser);
+            if (parser.nextToken() != null) {
+                // readTree stops after the first document; keys in later ones would be ignored without a word
+                throw new ConfigException(file.toString(), List.of("(top level): more than one YAML document (after"
+                        + " '---', the second has content at line " + parser.currentTokenLocation().getLineNr()
+                        + "); put every key in one document"));
+            }
         } catch (JsonProcessingException e) {
             JsonLocation at = e.getLocation();
             String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
@@ -141,7 +148,7 @@ public final class ConfigLoader {
                 section.choice("tls", TlsMode.class, Defaults.SOURCE_TLS),
                 section.optionalText("user").filter(user -> !user.isBlank()),
                 passwordEnv,
-                secret(section, "password-file", env, passwordEnv),
+                secret(section, "password-file", env, passwordEnv, true),
                 section.duration("connect-timeout", Defaults.CONNECT_TIMEOUT, POSITIVE),
                 caFile(section));
     }
@@ -153,7 +160,7 @@ public final class ConfigLoader {
             section.problem(cert.isPresent() ? "key" : "cert", "is missing; client TLS needs both tls.cert and tls.key");
         }
         if (cert.isPresent() && key.isPresent()) {
-            if (Files.isReadable(cert.get()) && Files.isReadable(key.get())) {
+            if (isReadableFile(cert.get()) && isReadableFile(key.get())) {
                 checkKeyPair(section, cert.get(), key.get());
             }
             return Optional.of(new ClientTlsConfig(cert.get(), key.get()));
@@ -179,7 +186,7 @@ public final class ConfigLoader {
 
     private static Optional<Path> readableFile(Section section, String key) {
         Optional<Path> file = section.optionalPath(key);
-        if (file.isPresent() && !Files.isReadable(file.get())) {
+        if (file.isPresent() && !isReadableFile(file.get())) {
             section.problem(key, "'" + file.get() + "' is not a readable file");
         }
         return file;
@@ -188,13 +195,18 @@ public final class ConfigLoader {
     /** A readable file that must hold the PEM certificates of trusted authorities. */
     private static Optional<Path> caFile(Section section) {
         Optional<Path> file = readableFile(section, "ca-file");
-        if (file.isPresent() && Files.isReadable(file.get())) {
+        if (file.isPresent() && isReadableFile(file.get())) {
             String problem = PemFiles.certificates(file.get()).problem();
             if (problem != null) {
                 section.problem("ca-file", "'" + file.get() + "' " + problem);
             }
         }
         return file;
+    }
+
+    /** Not a directory, which {@link Files#isReadable} accepts; pipes such as {@code /dev/stdin} are fine. */
+    private static boolean isReadableFile(Path file) {
+        return Files.isReadable(file) && !Files.isDirectory(file);
     }
 
     private static TargetConfig target(Section section, Map<String, String> env) {
@@ -206,7 +218,7 @@ public final class ConfigLoader {
             user = Defaults.TARGET_USER;
         }
         String passwordEnv = section.envName("password-env", Defaults.TARGET_PASSWORD_ENV);
-        return new TargetConfig(host, port, user, passwordEnv, secret(section, "password-file", env, passwordEnv),
+        return new TargetConfig(host, port, user, passwordEnv, secret(section, "password-file", env, passwordEnv, true),
                 section.choice("tls", TlsMode.class, Defaults.TARGET_TLS),
                 section.textMap("databases"),
                 section.duration("connect-timeout", Defaults.CONNECT_TIMEOUT, POSITIVE),
@@ -316,7 +328,7 @@ public final class ConfigLoader {
     private static AdminConfig admin(Section section, Map<String, String> env) {
         HostPort listen = section.hostPort("listen", Defaults.ADMIN_LISTEN);
         String tokenEnv = section.envName("token-env", Defaults.ADMIN_TOKEN_ENV);
-        return new AdminConfig(listen, tokenEnv, secret(section, "token-file", env, tokenEnv));
+        return new AdminConfig(listen, tokenEnv, secret(section, "token-file", env, tokenEnv, false));
     }
 
     private static LimitsConfig limits(Section section) {
@@ -353,11 +365,20 @@ public final class ConfigLoader {
     /**
      * The secret in the file {@code fileKey} names (a mounted Docker or Kubernetes secret; one trailing line break is
      * not part of it), else in the environment variable {@code envName}.
+     *
+     * @param blankAllowed false for a token, which white space alone cannot be (a password may)
      */
-    private static Optional<Secret> secret(Section section, String fileKey, Map<String, String> env, String envName) {
+    private static Optional<Secret> secret(Section section, String fileKey, Map<String, String> env, String envName,
+                                           boolean blankAllowed) {
         Optional<Path> file = readableFile(section, fileKey);
-        if (file.isEmpty() || !Files.isReadable(file.get())) {
-            return Optional.ofNullable(env.get(envName)).filter(value -> !value.isEmpty()).map(Secret::of);
+        if (file.isEmpty() || !isReadableFile(file.get())) {
+            Optional<String> value = Optional.ofNullable(env.get(envName)).filter(text -> !text.isEmpty());
+            if (value.isPresent() && value.get().isBlank() && !blankAllowed) {
+                section.problem(fileKey.replace("-file", "-env"), "environment variable " + envName
+                        + " holds only white space; the admin token must not be blank");
+                return Optional.empty();
+            }
+            return value.map(Secret::of);
         }
         String value;
         try {
@@ -370,6 +391,10 @@ public final class ConfigLoader {
                 : value.endsWith("\n") ? value.substring(0, value.length() - 1) : value;
         if (value.isEmpty()) {
             section.problem(fileKey, "'" + file.get() + "' is empty");
+            return Optional.empty();
+        }
+        if (value.isBlank() && !blankAllowed) {
+            section.problem(fileKey, "'" + file.get() + "' holds only white space; the admin token must not be blank");
             return Optional.empty();
         }
         return Optional.of(Secret.of(value));

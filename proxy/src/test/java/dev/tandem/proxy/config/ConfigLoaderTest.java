@@ -353,6 +353,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aBlankAdminTokenIsAConfigurationErrorNotAFailureAtStart() throws IOException {
+        Path blank = Files.writeString(dir.resolve("token"), "  \t\n");
+
+        assertThat(loadFailure("admin: {token-file: '" + blank + "'}\n").problems()).containsExactly(
+                "admin.token-file: '" + blank + "' holds only white space; the admin token must not be blank");
+        assertThat(catchThrowableOfType(ConfigException.class,
+                () -> load("listen: 127.0.0.1:6432\n", Map.of("TANDEM_ADMIN_TOKEN", "   "))).problems())
+                .containsExactly("admin.token-env: environment variable TANDEM_ADMIN_TOKEN holds only white space;"
+                        + " the admin token must not be blank");
+    }
+
+    @Test
     void secretsComeFromTheNamedEnvironmentVariablesAndNeverPrint() throws IOException {
         ProxyConfig config = load("source: {user: reader, password-env: SRC}\ntarget: {password-env: TGT}\n",
                 Map.of("SRC", "source-secret", "TGT", "target-secret", "TANDEM_ADMIN_TOKEN", "admin-secret"));
@@ -438,6 +450,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aDirectoryIsNotAReadableFile() throws IOException {
+        Files.createDirectories(dir.resolve("certs"));
+        Path certs = dir.toAbsolutePath().resolve("certs");
+
+        assertThat(loadFailure("tls: {cert: certs, key: certs}\ntarget: {ca-file: certs}\n"
+                + "admin: {token-file: certs}\n").problems()).containsExactlyInAnyOrder(
+                "tls.cert: '" + certs + "' is not a readable file",
+                "tls.key: '" + certs + "' is not a readable file",
+                "target.ca-file: '" + certs + "' is not a readable file",
+                "admin.token-file: '" + certs + "' is not a readable file");
+    }
+
+    @Test
     void aSpoolDirThatIsAFileIsRefused() throws IOException {
         Files.writeString(dir.resolve("a-file"), "");
 
@@ -452,6 +477,9 @@ class ConfigLoaderTest {
                 .contains("not valid YAML at line 2").contains("expected ',' or ']', but got <stream end>");
         assertThat(loadFailure("listen: a:1\nlisten: b:2\n").getMessage())
                 .contains("not valid YAML at line 2").contains("Duplicate field 'listen'");
+        assertThat(loadFailure("listen: 127.0.0.1:6432\n---\nmirror: {mode: sync}\n").problems())
+                .containsExactly("(top level): more than one YAML document (after '---', the second has content"
+                        + " at line 3); put every key in one document");
         assertThat(loadFailure("- listen\n").problems())
                 .containsExactly("(top level): expected a mapping of keys (listen, source, target, mirror, ...)");
         assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("absent.yaml"), Overrides.none(), NO_ENV))
