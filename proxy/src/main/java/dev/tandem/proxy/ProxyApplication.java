@@ -1,5 +1,6 @@
 package dev.tandem.proxy;
 
+import dev.tandem.protocol.client.PgException;
 import dev.tandem.proxy.admin.AdminActions;
 import dev.tandem.proxy.admin.AdminConfig;
 import dev.tandem.proxy.admin.AdminMetrics;
@@ -28,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,6 +41,8 @@ import org.slf4j.LoggerFactory;
 public final class ProxyApplication implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ProxyApplication.class);
+
+    private static final String UNDEFINED_DATABASE = "3D000";
 
     private final ProxyConfig config;
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -114,15 +118,26 @@ public final class ProxyApplication implements AutoCloseable {
                 return Map.of("paused", false);
             }
 
+            /** A named database is the clients' (source) one: its mark belongs in the database it is mirrored into. */
             @Override
             public Object markDualWrite(Optional<String> database) throws Exception {
-                Set<String> databases = database.map(Set::of).orElseGet(mirror::targetDatabases);
+                Set<String> databases = database.map(db -> Set.of(config.target().targetDatabase(db)))
+                        .orElseGet(mirror::targetDatabases);
                 if (databases.isEmpty()) {
                     throw new AdminRequestException(409, "no client session has used a database yet: name one with"
                             + " {\"database\": \"...\"}");
                 }
                 for (String db : databases) {
-                    mirror.applier().dualWriteMarks().mark(db).get(30, TimeUnit.SECONDS);
+                    try {
+                        mirror.applier().dualWriteMarks().mark(db).get(30, TimeUnit.SECONDS);
+                    } catch (ExecutionException e) {
+                        if (e.getCause() instanceof PgException pg && UNDEFINED_DATABASE.equals(pg.sqlState())) {
+                            throw new AdminRequestException(404, "database '" + db + "' does not exist on the target"
+                                    + " (source databases are mirrored into target.databases' mapping, else the"
+                                    + " same name); nothing was marked there");
+                        }
+                        throw e;
+                    }
                 }
                 return Map.of("marked", databases);
             }

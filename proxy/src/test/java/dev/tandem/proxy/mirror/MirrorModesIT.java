@@ -575,6 +575,34 @@ class MirrorModesIT {
         }
     }
 
+    @Test
+    void aMarkNamingASourceDatabaseMarksTheTargetDatabaseItIsMirroredInto(@TempDir Path spool,
+            @TempDir Path secrets) throws Exception {
+        String db = freshDatabase("mark_source");
+        String targetDb = PG.pair().freshDatabase("mark_target");
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.m",
+                "--set", "target.databases." + db + "=" + targetDb, "--set", "admin.token-file=" + tokenFile(secrets))) {
+            HttpResponse<String> marked = postMark(proxy, "{\"database\": \"" + db + "\"}");
+            assertThat(marked.statusCode()).as(marked.body()).isEqualTo(200);
+            assertThat(marked.body()).contains(targetDb);
+            assertThat(PG.target().query(targetDb, "SELECT database, marked_at IS NOT NULL FROM tandem.dual_write"))
+                    .containsExactly(List.of(targetDb, "t"));
+            assertThat(PG.target().query(db, "SELECT count(*) FROM pg_namespace WHERE nspname = 'tandem'"))
+                    .as("nothing written into the target database of the same name").containsExactly(List.of("0"));
+
+            HttpResponse<String> unknown = postMark(proxy, "{\"database\": \"no_such_database\"}");
+            assertThat(unknown.statusCode()).as(unknown.body()).isEqualTo(404);
+            assertThat(unknown.body()).contains("database 'no_such_database' does not exist on the target");
+        }
+    }
+
+    private static HttpResponse<String> postMark(RunningMirrorProxy proxy, String body) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + proxy.app.adminPort() + "/dual-write/mark"))
+                .header("Authorization", "Bearer " + TOKEN)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     private static String getAdmin(RunningMirrorProxy proxy, String path) throws Exception {
         HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + proxy.app.adminPort() + path)).build(), HttpResponse.BodyHandlers.ofString());
