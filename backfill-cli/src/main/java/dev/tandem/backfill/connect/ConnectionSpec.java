@@ -109,7 +109,9 @@ public final class ConnectionSpec {
         try {
             value = Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException | UncheckedIOException e) {
-            throw new IllegalArgumentException("cannot read the password file " + file + ": " + e.getClass().getSimpleName());
+            // the name is not shown: it may be the password itself, given where its file's name belongs
+            throw new IllegalArgumentException("cannot read the password file (its name is not shown, in case it is"
+                    + " the password itself): " + e.getClass().getSimpleName());
         }
         value = value.endsWith("\r\n") ? value.substring(0, value.length() - 2)
                 : value.endsWith("\n") ? value.substring(0, value.length() - 1) : value;

@@ -58,6 +58,8 @@ class ConnectionSpecTest {
         Path empty = Files.writeString(dir.resolve("empty"), "");
         assertThatThrownBy(() -> ConnectionSpec.parse("postgres://u@h/db", null, empty, Map.of()))
                 .hasMessage("the password file " + empty + " is empty");
+        assertThatThrownBy(() -> ConnectionSpec.parse("postgres://u@h/db", null, Path.of("hunter2"), Map.of()))
+                .hasMessageContaining("cannot read the password file").hasMessageNotContaining("hunter2");
         assertThatThrownBy(() -> ConnectionSpec.parse("postgres://u:se%zzcret@h/db", null, null, Map.of()))
                 .hasMessageContaining("malformed %-escape").hasMessageNotContaining("zz");
     }

@@ -370,7 +370,12 @@ public final class ConfigLoader {
      */
     private static Optional<Secret> secret(Section section, String fileKey, Map<String, String> env, String envName,
                                            boolean blankAllowed) {
-        Optional<Path> file = readableFile(section, fileKey);
+        Optional<Path> file = section.optionalPath(fileKey);
+        if (file.isPresent() && !isReadableFile(file.get())) {
+            // not echoed: a secret written where its file's name belongs would end up in the log
+            section.problem(fileKey, "does not name a readable file (the value is not shown, in case it is the secret"
+                    + " itself)");
+        }
         if (file.isEmpty() || !isReadableFile(file.get())) {
             Optional<String> value = Optional.ofNullable(env.get(envName)).filter(text -> !text.isEmpty());
             if (value.isPresent() && value.get().isBlank() && !blankAllowed) {

@@ -349,7 +349,10 @@ class ConfigLoaderTest {
         assertThat(loadFailure("source: {user: reader, password-file: '" + empty + "'}\n"
                 + "target: {password-file: '" + dir.resolve("missing") + "'}\n").getMessage())
                 .contains("source.password-file: '" + empty + "' is empty")
-                .contains("target.password-file: '" + dir.resolve("missing") + "' is not a readable file");
+                .contains("target.password-file: does not name a readable file (the value is not shown");
+        // the secret itself where its file's name belongs: the error must not repeat it
+        assertThat(loadFailure("admin: {token-file: 's3cr3t-t0ken'}\n").getMessage())
+                .contains("admin.token-file: does not name a readable file").doesNotContain("s3cr3t-t0ken");
     }
 
     @Test
@@ -459,7 +462,8 @@ class ConfigLoaderTest {
                 "tls.cert: '" + certs + "' is not a readable file",
                 "tls.key: '" + certs + "' is not a readable file",
                 "target.ca-file: '" + certs + "' is not a readable file",
-                "admin.token-file: '" + certs + "' is not a readable file");
+                "admin.token-file: does not name a readable file (the value is not shown, in case it is the secret"
+                        + " itself)");
     }
 
     @Test
