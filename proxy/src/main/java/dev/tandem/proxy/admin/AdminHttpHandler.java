@@ -73,19 +73,22 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
     private final StatusProvider status;
     private final AdminActions actions;
     private final BlockingCalls calls;
+    private final BlockingCalls scrapes;
     private final InFlightRequests inFlight;
     private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>();
     private boolean busy;
     private ScheduledFuture<?> requestDeadline;
 
     AdminHttpHandler(AdminConfig config, PrometheusMeterRegistry registry, List<ReadinessCheck> checks,
-                     StatusProvider status, AdminActions actions, BlockingCalls calls, InFlightRequests inFlight) {
+                     StatusProvider status, AdminActions actions, BlockingCalls calls, BlockingCalls scrapes,
+                     InFlightRequests inFlight) {
         this.config = config;
         this.registry = registry;
         this.checks = checks;
         this.status = status;
         this.actions = actions;
         this.calls = calls;
+        this.scrapes = scrapes;
         this.inFlight = inFlight;
     }
 
@@ -207,7 +210,7 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
         CompletableFuture<AdminResponse> answer = switch (endpoint) {
             case HEALTH -> CompletableFuture.completedFuture(
                     AdminResponse.json(HttpResponseStatus.OK, Map.of("status", "UP")));
-            case METRICS -> calls.call(this::scrape);
+            case METRICS -> scrapes.call(this::scrape);
             case READY -> readiness();
             case STATUS -> calls.call(() -> ok(status.status()));
             case MIRROR_PAUSE -> calls.call(() -> ok(actions.pauseMirror()));

@@ -58,6 +58,11 @@ public final class AdminServer implements AutoCloseable {
 
     private EventLoopGroup group;
     private BlockingCalls calls;
+    /**
+     * Scrapes of /metrics, apart: the other workers may all be stuck in a status or readiness look-up at a target that
+     * does not answer, exactly when the metrics matter most.
+     */
+    private BlockingCalls scrapes;
     private ChannelGroup channels;
     private Channel serverChannel;
     private boolean closed;
@@ -92,6 +97,7 @@ public final class AdminServer implements AutoCloseable {
         group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("tandem-admin-io", true),
                 NioIoHandler.newFactory());
         calls = new BlockingCalls(config.workerThreads(), config.providerTimeout(), group);
+        scrapes = new BlockingCalls(1, config.providerTimeout(), group);
         channels = new DefaultChannelGroup("tandem-admin", GlobalEventExecutor.INSTANCE);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
@@ -109,7 +115,7 @@ public final class AdminServer implements AutoCloseable {
                                 new HttpServerCodec(),
                                 new BoundedRequestAggregator(config.maxRequestBytes()),
                                 new AdminHttpHandler(config, registry, checks, status, actions, calls,
-                                        inFlight));
+                                        scrapes, inFlight));
                     }
                 });
         ChannelFuture bind = bootstrap.bind(config.host(), config.port()).awaitUninterruptibly();
@@ -177,6 +183,9 @@ public final class AdminServer implements AutoCloseable {
     private void shutdownResources() {
         if (channels != null) {
             channels.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+        if (scrapes != null) {
+            scrapes.close();
         }
         if (calls != null) {
             calls.close();

@@ -225,6 +225,31 @@ class AdminServerTest {
     }
 
     @Test
+    void metricsAnswerWhileEveryWorkerIsStuckInAStatusLookUp() throws Exception {
+        // a JDBC connect to a target that does not answer ignores interrupts, so its worker stays busy past the timeout
+        CountDownLatch stuck = new CountDownLatch(2);
+        start(AdminConfig.defaults().withProviderTimeout(Duration.ofMillis(500)), List.of(), () -> {
+            stuck.countDown();
+            while (neverReleased.getCount() > 0) {
+                try {
+                    neverReleased.await();
+                } catch (InterruptedException ignored) {
+                    // as a blocked socket connect would
+                }
+            }
+            return Map.of();
+        });
+        CompletableFuture<HttpResponse<String>> first = client.sendAsync(get("/status").build(),
+                HttpResponse.BodyHandlers.ofString());
+        CompletableFuture<HttpResponse<String>> second = client.sendAsync(get("/status").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(stuck.await(10, TimeUnit.SECONDS)).as("both workers are in the status provider").isTrue();
+        assertThat(send(get("/metrics")).statusCode()).isEqualTo(200);
+        assertThat(first.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(503);
+        assertThat(second.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(503);
+    }
+
+    @Test
     void unknownPathIs404() throws Exception {
         startDefault();
         assertError(send(get("/nope")), 404, "no admin endpoint at /nope");
