@@ -76,7 +76,8 @@ public final class BackfillSchema {
     public static void create(Connection target) throws SQLException {
         try (Statement s = target.createStatement()) {
             s.execute(TandemSchema.ddl());
-            s.execute(String.join(";\n", CREATE_PLAN, ADD_PLAN_TIME_ZONE, CREATE_TASK, CREATE_PAUSED_JOB));
+            s.execute(String.join(";\n", TandemSchema.LOCK, CREATE_PLAN, ADD_PLAN_TIME_ZONE, CREATE_TASK,
+                    CREATE_PAUSED_JOB));
             boolean indexed;
             try (var rs = s.executeQuery("SELECT to_regclass('tandem.backfill_task_state') IS NOT NULL")) {
                 rs.next();

@@ -13,6 +13,13 @@ public final class TandemSchema {
     public static final String CREATE_SCHEMA = "CREATE SCHEMA IF NOT EXISTS tandem";
 
     /**
+     * Taken first in every transaction that runs Tandem's DDL: {@code IF NOT EXISTS} is not safe against itself, and two
+     * tools starting on a fresh database at once (a proxy's mirror and verifier, a backfill) would otherwise fail with a
+     * duplicate key in the catalog. Held until the transaction ends.
+     */
+    public static final String LOCK = "SELECT pg_advisory_xact_lock(hashtext('tandem.schema'))";
+
+    /**
      * When the proxy first mirrored a write for a database, and the operator's mark "all writers are on the proxy now"
      * ({@code marked_at}); the backfill's default {@code --until}.
      */
@@ -76,9 +83,12 @@ public final class TandemSchema {
     private TandemSchema() {
     }
 
-    /** All shared DDL, statements separated by {@code ;}, runnable as one simple-protocol query. */
+    /**
+     * All shared DDL, statements separated by {@code ;}, runnable as one simple-protocol query (one transaction, which
+     * {@link #LOCK} serialises against the other tools').
+     */
     public static String ddl() {
-        return String.join(";\n", CREATE_SCHEMA, CREATE_DUAL_WRITE, CREATE_DIVERGENCE, CREATE_MIRROR_PROGRESS,
+        return String.join(";\n", LOCK, CREATE_SCHEMA, CREATE_DUAL_WRITE, CREATE_DIVERGENCE, CREATE_MIRROR_PROGRESS,
                 ADD_CAUGHT_UP_TO, ADD_SPOOL_EPOCH);
     }
 

@@ -6,6 +6,11 @@ import dev.tandem.testing.PostgresPairExtension;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -37,6 +42,40 @@ class TandemSchemaIT {
                 s.execute(TandemSchema.ddl());
             }
             reader.rollback();
+        }
+    }
+
+    /** The proxy's mirror and verifier and a backfill may all start on a fresh target database at the same moment. */
+    @Test
+    void toolsStartingTogetherOnAFreshDatabaseAllGetTheSchema() throws Exception {
+        for (int round = 0; round < 5; round++) {
+            String db = PG.pair().freshDatabase("together");
+            List<Connection> connections = new ArrayList<>();
+            try {
+                for (int i = 0; i < 6; i++) {
+                    connections.add(PG.target().connect(db));
+                }
+                CountDownLatch go = new CountDownLatch(1);
+                List<CompletableFuture<Void>> starts = new ArrayList<>();
+                for (Connection c : connections) {
+                    starts.add(CompletableFuture.runAsync(() -> {
+                        try (Statement s = c.createStatement()) {
+                            go.await();
+                            s.execute(TandemSchema.ddl());
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }));
+                }
+                go.countDown();
+                for (CompletableFuture<Void> start : starts) {
+                    start.get(60, TimeUnit.SECONDS);
+                }
+            } finally {
+                for (Connection c : connections) {
+                    c.close();
+                }
+            }
         }
     }
 }

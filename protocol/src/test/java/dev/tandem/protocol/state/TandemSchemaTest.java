@@ -8,11 +8,12 @@ import org.junit.jupiter.api.Test;
 class TandemSchemaTest {
 
     @Test
-    void everyStatementIsIdempotent() {
+    void everyStatementIsIdempotentAndRunsUnderTheSchemaLock() {
         String[] statements = TandemSchema.ddl().split(";\n");
-        assertThat(statements).hasSize(6);
+        assertThat(statements).hasSize(7);
+        assertThat(statements[0]).isEqualTo(TandemSchema.LOCK);
         assertThat(TandemSchema.ADD_SPOOL_EPOCH).startsWith("DO $tandem$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_attribute");
-        assertThat(Arrays.stream(statements)).allMatch(s -> s.contains(" IF NOT EXISTS "));
+        assertThat(Arrays.stream(statements).skip(1)).allMatch(s -> s.contains(" IF NOT EXISTS "));
     }
 
     @Test
