@@ -7,7 +7,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * Which buckets of a table the target is expected to hold the same rows in as the source by now. During a migration
@@ -44,6 +47,8 @@ final class ExpectedHistory {
     private final boolean planned;
     private final String targetDatabase;
     private final String sourceDatabase;
+    /** The mark as a position, per time type (timestamp-like types differ by zone); one run reads it once. */
+    private final Map<TimeType, Optional<Long>> marks = new EnumMap<>(TimeType.class);
 
     private ExpectedHistory(Connection target, boolean planned, String targetDatabase, String sourceDatabase) {
         this.target = target;
@@ -78,7 +83,11 @@ final class ExpectedHistory {
             return new Expected(kept, kept.size() == closed.size() ? null
                     : "the backfill has not copied all of its planned ranges in the compared window yet");
         }
-        Long mark = mark(table.checksum().timeType(), zone);
+        TimeType type = table.checksum().timeType();
+        if (!marks.containsKey(type)) {
+            marks.put(type, Optional.ofNullable(mark(type, zone)));
+        }
+        Long mark = marks.get(type).orElse(null);
         if (mark == null) {
             return new Expected(List.of(), "its database has no dual-write mark yet, and no backfill plan");
         }
