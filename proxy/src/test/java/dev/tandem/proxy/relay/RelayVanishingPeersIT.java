@@ -135,6 +135,32 @@ class RelayVanishingPeersIT {
     }
 
     @Test
+    void aSourceBackendTerminatedMidQueryEndsTheSessionWithItsErrorAndTheProxyServesOn() throws Exception {
+        try (RunningProxy proxy = RunningProxy.in(PG.source(), s -> s)) {
+            try (WireClient client = new WireClient(proxy.port())) {
+                client.login(PG.source().user(), db);
+                client.send(WireClient.query("SELECT pg_sleep(60)"));
+                eventually("the query runs on the source", () -> "1".equals(PG.source().queryValue(db,
+                        "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)'")));
+                PG.source().execute(db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        + " WHERE query = 'SELECT pg_sleep(60)'");
+                Message error = client.read();
+                if (error.type() == 'T') {
+                    error = client.read(); // the row description went out before the sleep began
+                }
+                assertThat(error.type()).isEqualTo('E');
+                assertThat(error.field('C')).isEqualTo("57P01");
+                assertThat(client.readToEnd()).as("then the connection closes").isEmpty();
+            }
+            try (WireClient next = new WireClient(proxy.port())) {
+                next.login(PG.source().user(), db);
+                next.send(WireClient.query("SELECT 1"));
+                assertThat(next.readUntilReady()).extracting(Message::type).containsExactly('T', 'D', 'C', 'Z');
+            }
+        }
+    }
+
+    @Test
     void anAuthenticationTimeoutSaysWhichSideDidNotAnswer() throws Exception {
         assertThat(authTimeoutMessage(false)).isEqualTo("authentication did not complete within 1 s"
                 + " (limits.auth-timeout): the source server did not answer");
