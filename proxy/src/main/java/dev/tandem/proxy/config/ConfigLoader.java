@@ -116,7 +116,9 @@ public final class ConfigLoader {
     private static String yamlReason(String message) {
         String reason = message.lines()
                 .filter(line -> !line.isBlank() && !Character.isWhitespace(line.charAt(0)))
-                .collect(Collectors.joining("; "));
+                .collect(Collectors.joining("; "))
+                // the parser passes on a decoding exception's message with its class name in front
+                .replaceFirst("^(?:[a-z]+\\.)+[A-Z][A-Za-z]*Exception: ", "");
         return reason.isEmpty() ? "syntax error" : reason;
     }
 

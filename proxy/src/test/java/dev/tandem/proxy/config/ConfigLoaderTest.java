@@ -484,6 +484,10 @@ class ConfigLoaderTest {
         assertThat(loadFailure("listen: 127.0.0.1:6432\n---\nmirror: {mode: sync}\n").problems())
                 .containsExactly("(top level): more than one YAML document (after '---', the second has content"
                         + " at line 3); put every key in one document");
+        Path latin1 = Files.write(dir.resolve("latin1.yaml"), new byte[] {'#', ' ', (byte) 0xE9, '\n'});
+        assertThatThrownBy(() -> ConfigLoader.load(latin1, Overrides.none(), NO_ENV))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("does not look like UTF-8")
+                .hasMessageNotContaining("java.io");
         assertThat(loadFailure("- listen\n").problems())
                 .containsExactly("(top level): expected a mapping of keys (listen, source, target, mirror, ...)");
         assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("absent.yaml"), Overrides.none(), NO_ENV))
