@@ -8,10 +8,15 @@ public enum TlsMode {
     PREFER,
     /** Insist on TLS; the certificate is not checked (encryption only, as libpq's require without a root cert). */
     REQUIRE,
+    /** Insist on TLS and check the certificate chain, but not the host name. */
+    VERIFY_CA,
     /** Insist on TLS and check the certificate chain and that it names the host connected to. */
     VERIFY_FULL;
 
-    /** Parses the config spelling: {@code disable}, {@code prefer}, {@code require}, {@code verify-full}. */
+    /**
+     * Parses the config spelling: {@code disable}, {@code prefer}, {@code require}, {@code verify-ca},
+     * {@code verify-full}.
+     */
     public static TlsMode parse(String text) {
         for (TlsMode mode : values()) {
             if (mode.configName().equalsIgnoreCase(text.trim())) {
@@ -19,7 +24,7 @@ public enum TlsMode {
             }
         }
         throw new IllegalArgumentException("unknown TLS mode '" + text
-                + "': expected disable, prefer, require or verify-full");
+                + "': expected disable, prefer, require, verify-ca or verify-full");
     }
 
     public String configName() {

@@ -28,6 +28,7 @@ class PgClientConfigTest {
     @Test
     void tlsModesParseTheirConfigSpelling() {
         assertThat(TlsMode.parse("verify-full")).isEqualTo(TlsMode.VERIFY_FULL);
+        assertThat(TlsMode.parse("verify-ca")).isEqualTo(TlsMode.VERIFY_CA);
         assertThat(TlsMode.parse(" Require ")).isEqualTo(TlsMode.REQUIRE);
         assertThat(TlsMode.DISABLE.configName()).isEqualTo("disable");
         assertThatThrownBy(() -> TlsMode.parse("allow")).hasMessageContaining("unknown TLS mode 'allow'");

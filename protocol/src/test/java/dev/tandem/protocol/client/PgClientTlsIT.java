@@ -94,6 +94,15 @@ class PgClientTlsIT {
     }
 
     @Test
+    void verifyCaChecksTheChainButNotTheHostName() throws Exception {
+        // the certificate names only localhost
+        assertEncrypted(config("127.0.0.1", TlsMode.VERIFY_CA, serverCert));
+        PgException e = failure(PgClient.connect(config("127.0.0.1", TlsMode.VERIFY_CA, null), group));
+        assertThat(e.sqlState()).isEqualTo(PgException.UNABLE_TO_CONNECT);
+        assertThat(e.getMessage()).contains("PKIX path");
+    }
+
+    @Test
     void verifyFullRejectsACertificateTheJdkTrustStoreDoesNotTrust() {
         PgException e = failure(PgClient.connect(config("localhost", TlsMode.VERIFY_FULL, null), group));
         assertThat(e.sqlState()).isEqualTo(PgException.UNABLE_TO_CONNECT);

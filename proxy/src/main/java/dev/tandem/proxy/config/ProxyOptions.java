@@ -32,7 +32,7 @@ public final class ProxyOptions {
     private String source;
 
     @Option(names = "--source-tls", paramLabel = "MODE",
-            description = "TLS to the source (source.tls): disable, prefer, require, verify-full. Default: "
+            description = "TLS to the source (source.tls): disable, prefer, require, verify-ca, verify-full. Default: "
                     + Defaults.SOURCE_TLS)
     private String sourceTls;
 
@@ -48,7 +48,7 @@ public final class ProxyOptions {
     private String targetUser;
 
     @Option(names = "--target-tls", paramLabel = "MODE",
-            description = "TLS to the target (target.tls): disable, prefer, require, verify-full. Default: "
+            description = "TLS to the target (target.tls): disable, prefer, require, verify-ca, verify-full. Default: "
                     + Defaults.TARGET_TLS)
     private String targetTls;
 

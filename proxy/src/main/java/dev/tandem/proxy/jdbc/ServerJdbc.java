@@ -44,7 +44,7 @@ public final class ServerJdbc {
         props.setProperty("sslmode", tls.configValue());
         if (caFile.isPresent()) {
             props.setProperty("sslrootcert", caFile.get().toString());
-        } else if (tls == TlsMode.VERIFY_FULL) {
+        } else if (tls == TlsMode.VERIFY_CA || tls == TlsMode.VERIFY_FULL) {
             // Without a CA file, trust what the JVM trusts, as the relay and the mirror do (not ~/.postgresql/root.crt).
             props.setProperty("sslfactory", "org.postgresql.ssl.DefaultJavaSSLFactory");
         }

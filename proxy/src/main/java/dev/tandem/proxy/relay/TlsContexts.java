@@ -32,8 +32,8 @@ public final class TlsContexts {
 
     /**
      * The client context for connecting to the source, with libpq's meanings: {@code prefer}/{@code require} encrypt
-     * without checking the certificate; {@code verify-full} checks the chain (against {@code caFile}, or the JDK's
-     * trust store when null) and that the certificate names the host. Returns null for {@code disable}.
+     * without checking the certificate; {@code verify-ca} checks the chain (against {@code caFile}, or the JDK's trust
+     * store when null); {@code verify-full} also that the certificate names the host. Returns null for {@code disable}.
      */
     public static SslContext sourceClient(TlsMode mode, File caFile) throws SSLException {
         return switch (mode) {
@@ -42,8 +42,10 @@ public final class TlsContexts {
                     .trustManager(InsecureTrustManagerFactory.INSTANCE)
                     .endpointIdentificationAlgorithm(null)
                     .build();
-            case VERIFY_FULL -> {
-                SslContextBuilder builder = SslContextBuilder.forClient().endpointIdentificationAlgorithm("HTTPS");
+            case VERIFY_CA, VERIFY_FULL -> {
+                // null switches off the host name check Netty 4.2 makes by default
+                SslContextBuilder builder = SslContextBuilder.forClient()
+                        .endpointIdentificationAlgorithm(mode == TlsMode.VERIFY_FULL ? "HTTPS" : null);
                 if (caFile != null) {
                     builder.trustManager(caFile);
                 }

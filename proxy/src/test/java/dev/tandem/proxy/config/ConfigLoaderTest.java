@@ -203,10 +203,10 @@ class ConfigLoaderTest {
             source: {port: 70000}                              => source.port: '70000' is not a port; allowed 1 to 65535
             source: {port: 0}                                  => source.port: '0' is not a port; allowed 1 to 65535
             source: {host: 'db host'}                          => source.host: 'db host' is not a host name or IP address (letters, digits, '.', '-', '_'; IPv6 in [brackets])
-            source: {tls: verify_full}                         => source.tls: 'verify_full' is not one of disable|prefer|require|verify-full
+            source: {tls: verify_full}                         => source.tls: 'verify_full' is not one of disable|prefer|require|verify-ca|verify-full
             source: {connect-timeout: 0s}                      => source.connect-timeout: '0s' is below the minimum of 1ms
             source: {password: hunter2}                        => source.password: secrets are never written in the configuration; put it in an environment variable and name that variable in source.password-env
-            target: {tls: yes}                                 => target.tls: 'true' is not one of disable|prefer|require|verify-full
+            target: {tls: yes}                                 => target.tls: 'true' is not one of disable|prefer|require|verify-ca|verify-full
             target: {user: ''}                                 => target.user: is empty; expected the role the proxy uses on the target
             target: {databases: [a, b]}                        => target.databases: a list is not a mapping; expected name: name pairs
             target: {databases: {app: ''}}                     => target.databases.app: '' is not a name

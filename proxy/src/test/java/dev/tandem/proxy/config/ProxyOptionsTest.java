@@ -44,7 +44,7 @@ class ProxyOptionsTest {
 
         ProxyConfig config = parse(
                 "--listen", "0.0.0.0:7000",
-                "--source", "[::1]:5000", "--source-tls", "require",
+                "--source", "[::1]:5000", "--source-tls", "verify-ca",
                 "--target", "target.example:5001", "--target-user", "mirror", "--target-tls", "verify-full",
                 "--tls-cert", dir.resolve("c.crt").toString(), "--tls-key", dir.resolve("c.key").toString(),
                 "--mirror-mode", "sync", "--mirror-table", "public.metrics", "--mirror-table", "\"Raw\".*",
@@ -57,7 +57,7 @@ class ProxyOptionsTest {
 
         assertThat(config.listen()).isEqualTo(new HostPort("0.0.0.0", 7000));
         assertThat(config.source().address()).isEqualTo(new HostPort("::1", 5000));
-        assertThat(config.source().tls()).isEqualTo(TlsMode.REQUIRE);
+        assertThat(config.source().tls()).isEqualTo(TlsMode.VERIFY_CA);
         assertThat(config.target().address()).isEqualTo(new HostPort("target.example", 5001));
         assertThat(config.target().user()).isEqualTo("mirror");
         assertThat(config.target().tls()).isEqualTo(TlsMode.VERIFY_FULL);
@@ -101,7 +101,7 @@ class ProxyOptionsTest {
 
         assertThat(e.problems()).containsExactly(
                 "listen: '6432' has no port; expected host:port (e.g. 127.0.0.1:5432 or [::1]:5432) (from --listen)",
-                "source.tls: 'always' is not one of disable|prefer|require|verify-full (from --source-tls)",
+                "source.tls: 'always' is not one of disable|prefer|require|verify-ca|verify-full (from --source-tls)",
                 "limits.max-connections: 'many' is not a whole number; allowed 1 to 1000000 (from --max-connections)");
     }
 

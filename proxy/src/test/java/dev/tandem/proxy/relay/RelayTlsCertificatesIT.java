@@ -97,9 +97,10 @@ class RelayTlsCertificatesIT {
     }
 
     @Test
-    void verifyFullRefusesAnotherAuthoritysCertificateAnExpiredOneAndOneForAnotherHost() throws Exception {
+    void verifyFullRefusesAnotherAuthoritysCertificateAnExpiredOneAndOneForAnotherHostWhichVerifyCaAccepts() throws Exception {
         restartServing(otherAuthority.issue("localhost"));
         assertRefused(TlsMode.VERIFY_FULL, authority.certificate(), "PKIX path");
+        assertRefused(TlsMode.VERIFY_CA, authority.certificate(), "PKIX path");
         assertSourceHopEncrypted(TlsMode.REQUIRE, authority.certificate());
 
         restartServing(authority.issue("localhost", "-10d", 2));
@@ -108,6 +109,9 @@ class RelayTlsCertificatesIT {
 
         restartServing(authority.issue("db.example"));
         assertRefused(TlsMode.VERIFY_FULL, authority.certificate(), "localhost");
+        // verify-ca trusts the authority for the chain, whatever host the certificate names
+        assertSourceHopEncrypted(TlsMode.VERIFY_CA, authority.certificate());
+        assertRefused(TlsMode.VERIFY_CA, null, "PKIX path");
 
         restartServing(authority.issue("localhost"));
         assertSourceHopEncrypted(TlsMode.VERIFY_FULL, authority.certificate());
