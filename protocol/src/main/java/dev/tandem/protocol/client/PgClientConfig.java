@@ -9,7 +9,8 @@ import java.util.Objects;
  *
  * @param password "" when the server needs none (trust)
  * @param caFile PEM file of the certificate authorities to trust for {@link TlsMode#VERIFY_CA} and
- *     {@link TlsMode#VERIFY_FULL}; null means the JDK trust store
+ *     {@link TlsMode#VERIFY_FULL}, and with it {@link TlsMode#REQUIRE} checks the chain too; null means the JDK trust
+ *     store
  * @param connectTimeout bounds the TCP connect and, separately, the whole TLS and authentication handshake
  */
 public record PgClientConfig(String host, int port, String database, String user, String password, TlsMode tlsMode,

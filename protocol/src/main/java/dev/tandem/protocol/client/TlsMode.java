@@ -6,7 +6,10 @@ public enum TlsMode {
     DISABLE,
     /** Ask for TLS, go on in plain text if the server refuses; the certificate is not checked. */
     PREFER,
-    /** Insist on TLS; the certificate is not checked (encryption only, as libpq's require without a root cert). */
+    /**
+     * Insist on TLS; the certificate is not checked (encryption only), unless there is a CA file: then the chain is, as
+     * libpq's require does with a root certificate file (see {@link #withCaFile}).
+     */
     REQUIRE,
     /** Insist on TLS and check the certificate chain, but not the host name. */
     VERIFY_CA,
@@ -25,6 +28,11 @@ public enum TlsMode {
         }
         throw new IllegalArgumentException("unknown TLS mode '" + text
                 + "': expected disable, prefer, require, verify-ca or verify-full");
+    }
+
+    /** The mode in effect when a CA file is or is not given: {@link #REQUIRE} with one checks as {@link #VERIFY_CA}. */
+    public TlsMode withCaFile(boolean present) {
+        return this == REQUIRE && present ? VERIFY_CA : this;
     }
 
     public String configName() {

@@ -7,6 +7,7 @@ import dev.tandem.protocol.backend.BackendMessage;
 import dev.tandem.protocol.backend.DataRow;
 import dev.tandem.testing.EmbeddedPgServer;
 import dev.tandem.testing.PostgresPairExtension;
+import dev.tandem.testing.TestCertificates;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -98,6 +99,15 @@ class PgClientTlsIT {
         // the certificate names only localhost
         assertEncrypted(config("127.0.0.1", TlsMode.VERIFY_CA, serverCert));
         PgException e = failure(PgClient.connect(config("127.0.0.1", TlsMode.VERIFY_CA, null), group));
+        assertThat(e.sqlState()).isEqualTo(PgException.UNABLE_TO_CONNECT);
+        assertThat(e.getMessage()).contains("PKIX path");
+    }
+
+    @Test
+    void requireWithACaFileChecksTheChainButNotTheHostNameAsLibpqDoes() throws Exception {
+        assertEncrypted(config("127.0.0.1", TlsMode.REQUIRE, serverCert));
+        Path otherCa = TestCertificates.authority(keys, "Other CA").certificate();
+        PgException e = failure(PgClient.connect(config("127.0.0.1", TlsMode.REQUIRE, otherCa), group));
         assertThat(e.sqlState()).isEqualTo(PgException.UNABLE_TO_CONNECT);
         assertThat(e.getMessage()).contains("PKIX path");
     }

@@ -11,7 +11,8 @@ import java.util.Optional;
  *
  * @param passwordEnv the environment variable that holds the password (its name, not the password)
  * @param password    the value of {@code passwordEnv} at load time, empty when it is unset or empty
- * @param caFile      PEM certificates that {@code verify-ca} and {@code verify-full} trust for the source; empty = the JVM's trust store
+ * @param caFile      PEM certificates that {@code require}, {@code verify-ca} and {@code verify-full} trust for the
+ *                    source; empty = the JVM's trust store
  */
 public record SourceConfig(String host, int port, TlsMode tls, Optional<String> user, String passwordEnv,
                            Optional<Secret> password, Duration connectTimeout, Optional<Path> caFile) {

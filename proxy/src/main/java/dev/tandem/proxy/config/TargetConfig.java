@@ -12,7 +12,8 @@ import java.util.Optional;
  * @param passwordEnv the environment variable that holds the password (its name, not the password)
  * @param password    the value of {@code passwordEnv} at load time; empty when unset, which is fine when the target
  *                    trusts the proxy (trust, peer, certificate authentication)
- * @param caFile      PEM certificates that {@code verify-ca} and {@code verify-full} trust for the target; empty = the default trust
+ * @param caFile      PEM certificates that {@code require}, {@code verify-ca} and {@code verify-full} trust for the
+ *                    target; empty = the default trust
  */
 public record TargetConfig(String host, int port, String user, String passwordEnv, Optional<Secret> password,
                            TlsMode tls, Map<String, String> databases, Duration connectTimeout,

@@ -41,7 +41,8 @@ public final class ServerJdbc {
         Properties props = new Properties();
         props.setProperty("user", user);
         password.ifPresent(p -> props.setProperty("password", p.reveal()));
-        props.setProperty("sslmode", tls.configValue());
+        // pgjdbc's require never checks the chain, libpq's does with a root certificate file
+        props.setProperty("sslmode", tls.clientMode().withCaFile(caFile.isPresent()).configName());
         if (caFile.isPresent()) {
             props.setProperty("sslrootcert", caFile.get().toString());
         } else if (tls == TlsMode.VERIFY_CA || tls == TlsMode.VERIFY_FULL) {

@@ -33,10 +33,11 @@ public final class TlsContexts {
     /**
      * The client context for connecting to the source, with libpq's meanings: {@code prefer}/{@code require} encrypt
      * without checking the certificate; {@code verify-ca} checks the chain (against {@code caFile}, or the JDK's trust
-     * store when null); {@code verify-full} also that the certificate names the host. Returns null for {@code disable}.
+     * store when null), and so does {@code require} with a {@code caFile}, as libpq's with a root certificate file;
+     * {@code verify-full} also that the certificate names the host. Returns null for {@code disable}.
      */
     public static SslContext sourceClient(TlsMode mode, File caFile) throws SSLException {
-        return switch (mode) {
+        return switch (mode.withCaFile(caFile != null)) {
             case DISABLE -> null;
             case PREFER, REQUIRE -> SslContextBuilder.forClient()
                     .trustManager(InsecureTrustManagerFactory.INSTANCE)

@@ -101,7 +101,9 @@ class RelayTlsCertificatesIT {
         restartServing(otherAuthority.issue("localhost"));
         assertRefused(TlsMode.VERIFY_FULL, authority.certificate(), "PKIX path");
         assertRefused(TlsMode.VERIFY_CA, authority.certificate(), "PKIX path");
-        assertSourceHopEncrypted(TlsMode.REQUIRE, authority.certificate());
+        // as libpq's require with a root certificate file: the CA file is not ignored
+        assertRefused(TlsMode.REQUIRE, authority.certificate(), "PKIX path");
+        assertSourceHopEncrypted(TlsMode.REQUIRE, null);
 
         restartServing(authority.issue("localhost", "-10d", 2));
         assertRefused(TlsMode.VERIFY_FULL, authority.certificate(), "PKIX path validation failed");
@@ -111,6 +113,7 @@ class RelayTlsCertificatesIT {
         assertRefused(TlsMode.VERIFY_FULL, authority.certificate(), "localhost");
         // verify-ca trusts the authority for the chain, whatever host the certificate names
         assertSourceHopEncrypted(TlsMode.VERIFY_CA, authority.certificate());
+        assertSourceHopEncrypted(TlsMode.REQUIRE, authority.certificate());
         assertRefused(TlsMode.VERIFY_CA, null, "PKIX path");
 
         restartServing(authority.issue("localhost"));
