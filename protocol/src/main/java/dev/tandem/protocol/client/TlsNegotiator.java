@@ -11,7 +11,7 @@ import javax.net.ssl.SSLException;
 
 /**
  * Sends SSLRequest and acts on the server's one-byte answer: 'S' puts an {@link SslHandler} in front of the
- * pipeline, 'N' continues in plain text only for {@link TlsMode#PREFER}. Then it hands over to {@link StartupHandler}
+ * pipeline, 'N' continues in plain text only for {@link TlsMode#PREFER}, 'E' (an ErrorResponse) fails. Then it hands over to {@link StartupHandler}
  * (whose StartupMessage the SslHandler holds back until the handshake is done).
  */
 final class TlsNegotiator extends ChannelInboundHandlerAdapter {
@@ -37,7 +37,13 @@ final class TlsNegotiator extends ChannelInboundHandlerAdapter {
         ByteBuf in = (ByteBuf) msg;
         try {
             byte answer = in.readByte();
-            if (in.isReadable()) {
+            if (answer == 'E') {
+                // As libpq since CVE-2024-10977: the text is not read, the server is not authenticated yet and anyone
+                // on the path could have written it; its own log has the reason. Fatal in every mode, even prefer.
+                fail(ctx, PgException.client(PgException.UNABLE_TO_CONNECT, "server " + config.host() + ":"
+                        + config.port() + " sent an error response to the TLS request (SSLRequest); its text is not"
+                        + " shown because the server is not authenticated yet, see the server's log", null));
+            } else if (in.isReadable()) {
                 // bytes after the answer came before any encryption: a man in the middle may have injected them
                 fail(ctx, PgException.client(PgException.PROTOCOL_VIOLATION,
                         "server sent unencrypted data after its answer to SSLRequest", null));
@@ -66,7 +72,7 @@ final class TlsNegotiator extends ChannelInboundHandlerAdapter {
             fail(ctx, PgException.client(PgException.UNABLE_TO_CONNECT, "cannot set up TLS: " + e.getMessage(), e));
             return;
         }
-        SslHandler tls = context.newHandler(ctx.alloc(), config.host(), config.port());
+        SslHandler tls = ClientTls.handler(context, ctx.alloc(), config.host(), config.port());
         tls.handshakeFuture().addListener(f -> {
             if (!f.isSuccess()) {
                 fail(ctx, PgException.client(PgException.UNABLE_TO_CONNECT, "TLS handshake with " + config.host()

@@ -1,5 +1,6 @@
 package dev.tandem.proxy.relay;
 
+import dev.tandem.protocol.client.ClientTls;
 import dev.tandem.protocol.client.TlsMode;
 import dev.tandem.protocol.frame.StartupCodes;
 import io.netty.bootstrap.Bootstrap;
@@ -67,7 +68,10 @@ final class SourceConnector {
         return result;
     }
 
-    /** SSLRequest, then one byte: 'S' starts the TLS handshake, 'N' means the source does not do TLS. */
+    /**
+     * SSLRequest, then one byte: 'S' starts the TLS handshake, 'N' means the source does not do TLS, 'E' starts an
+     * ErrorResponse (a server that cannot fork a backend, or one too old for TLS).
+     */
     private void negotiateTls(Channel channel, Promise<Channel> result) {
         // Neither the answer to an SSLRequest nor a handshake has a timeout of its own that covers both.
         ScheduledFuture<?> deadline = channel.eventLoop().schedule(() -> result.tryFailure(new SourceTlsException(
@@ -80,6 +84,14 @@ final class SourceConnector {
                 ByteBuf in = (ByteBuf) msg;
                 try {
                     byte answer = in.readByte();
+                    if (answer == 'E') {
+                        // As libpq since CVE-2024-10977: the source is not authenticated yet, so the text may be
+                        // anyone's on the path and must not reach the client; the source's log has the reason.
+                        fail(ctx, new SourceTlsException("the source sent an error response to the TLS request"
+                                + " (SSLRequest); its text is not shown because the source is not authenticated yet,"
+                                + " see the source's log"));
+                        return;
+                    }
                     if (in.isReadable()) {
                         fail(ctx, new SourceTlsException("the source sent unexpected bytes after its TLS answer"));
                         return;
@@ -121,7 +133,8 @@ final class SourceConnector {
 
     private void startHandshake(Channel channel, Promise<Channel> result) {
         InetSocketAddress source = settings.source();
-        SslHandler ssl = settings.sourceSsl().newHandler(channel.alloc(), source.getHostString(), source.getPort());
+        SslHandler ssl = ClientTls.handler(settings.sourceSsl(), channel.alloc(), source.getHostString(),
+                source.getPort());
         channel.pipeline().addFirst("tls", ssl);
         ssl.handshakeFuture().addListener(h -> {
             if (h.isSuccess()) {

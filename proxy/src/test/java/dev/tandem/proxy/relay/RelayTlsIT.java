@@ -3,10 +3,16 @@ package dev.tandem.proxy.relay;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tandem.protocol.backend.ErrorResponse;
 import dev.tandem.protocol.client.TlsMode;
 import dev.tandem.proxy.config.ProxyOptions;
 import dev.tandem.testing.EmbeddedPgServer;
+import dev.tandem.testing.FakeSslServer;
 import dev.tandem.testing.PostgresPairExtension;
+import dev.tandem.testing.TestCertificates;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import java.io.File;
 import java.net.InetSocketAddress;
@@ -30,6 +36,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** TLS on both hops, independently: client to proxy (the proxy's certificate) and proxy to source. */
@@ -253,5 +260,49 @@ class RelayTlsIT {
                         });
             }
         }
+    }
+
+    @Test
+    void anErrorResponseToTheTlsRequestEndsTheSessionWithoutRepeatingTheUnauthenticatedText() throws Exception {
+        ByteBuf error = Unpooled.buffer();
+        ErrorResponse.fatal("53300", "sorry, too many clients already").encode(error);
+        try (FakeSslServer fake = FakeSslServer.answering(ByteBufUtil.getBytes(error))) {
+            for (TlsMode mode : new TlsMode[] {TlsMode.PREFER, TlsMode.REQUIRE}) {
+                try (RunningProxy proxy = RunningProxy.with(sourcedAt("127.0.0.1", fake.port(), mode))) {
+                    assertThatThrownBy(() -> DriverManager.getConnection(proxy.jdbcUrl("postgres"), "postgres", "")
+                            .close()).isInstanceOfSatisfying(SQLException.class, e -> {
+                                assertThat(e.getSQLState()).as(mode.configName()).isEqualTo("08006");
+                                assertThat(e.getMessage()).as(mode.configName())
+                                        .contains("could not connect to the source server at 127.0.0.1:" + fake.port())
+                                        .contains("the source sent an error response to the TLS request")
+                                        .doesNotContain("too many clients");
+                            });
+                }
+            }
+        }
+    }
+
+    @Test
+    void theSourceHostNameIsSentAsSniEvenWithoutADotButAnIpAddressIsNot(@TempDir Path dir) throws Exception {
+        try (FakeSslServer fake = FakeSslServer.tls(TestCertificates.selfSigned(dir, "localhost"))) {
+            for (String host : new String[] {"localhost", "127.0.0.1"}) {
+                try (RunningProxy proxy = RunningProxy.with(sourcedAt(host, fake.port(), TlsMode.REQUIRE))) {
+                    // the fake source hangs up after the handshake: only what the proxy said in it matters here
+                    assertThatThrownBy(() -> DriverManager.getConnection(proxy.jdbcUrl("postgres"), "postgres", "")
+                            .close()).isInstanceOf(SQLException.class);
+                    List<String> sent = fake.nextServerNames();
+                    if (host.equals("localhost")) {
+                        assertThat(sent).containsExactly("localhost");
+                    } else {
+                        assertThat(sent).isEmpty();
+                    }
+                }
+            }
+        }
+    }
+
+    private static RelaySettings sourcedAt(String host, int port, TlsMode mode) throws Exception {
+        return RelaySettings.plain(new InetSocketAddress("127.0.0.1", 0), InetSocketAddress.createUnresolved(host, port))
+                .withSourceTls(mode, TlsContexts.sourceClient(mode, null));
     }
 }
