@@ -11,8 +11,8 @@ import javax.net.ssl.SSLException;
 
 /**
  * Sends SSLRequest and acts on the server's one-byte answer: 'S' puts an {@link SslHandler} in front of the
- * pipeline, 'N' continues in plain text only for {@link TlsMode#PREFER}, 'E' (an ErrorResponse) fails. Then it hands over to {@link StartupHandler}
- * (whose StartupMessage the SslHandler holds back until the handshake is done).
+ * pipeline, 'N' continues in plain text only for {@link TlsMode#PREFER}, 'E' (an ErrorResponse) fails. Then it hands
+ * over to {@link StartupHandler} (whose StartupMessage the SslHandler holds back until the handshake is done).
  */
 final class TlsNegotiator extends ChannelInboundHandlerAdapter {
 
