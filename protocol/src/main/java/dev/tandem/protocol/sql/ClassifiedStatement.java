@@ -34,8 +34,8 @@ import java.util.Set;
  *                            {@code CSV HEADER}), null when there is none
  * @param txCommand           for TRANSACTION, which command; null otherwise
  * @param name                SAVEPOINT/RELEASE/ROLLBACK TO: the savepoint (normalised); PREPARE TRANSACTION,
- *                            COMMIT/ROLLBACK PREPARED: the transaction id; PREPARE/EXECUTE: the prepared statement;
- *                            null otherwise
+ *                            COMMIT/ROLLBACK PREPARED: the transaction id; PREPARE/EXECUTE/DEALLOCATE: the prepared
+ *                            statement (null for DEALLOCATE ALL); null otherwise
  * @param searchPath          the statement's effect on {@code search_path}, null when it has none
  * @param inner               PREPARE ... AS and EXPLAIN: the wrapped statement; null otherwise
  * @param withWrites          the tables the data-modifying queries of a WITH clause write (not in {@code tables}),
@@ -111,6 +111,8 @@ public record ClassifiedStatement(
         /** {@code PREPARE name AS ...} (not PREPARE TRANSACTION). */
         PREPARE,
         EXECUTE,
+        /** {@code DEALLOCATE [PREPARE] name | ALL}, and {@code DISCARD ALL}, which deallocates all as well. */
+        DEALLOCATE,
         CALL,
         OTHER
     }

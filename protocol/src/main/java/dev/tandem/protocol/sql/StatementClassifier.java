@@ -305,7 +305,10 @@ public final class StatementClassifier {
                         delete(i);
                     } else if (kw(i, "drop")) {
                         drop(i);
+                    } else if (kw(i, "deallocate")) {
+                        deallocate(i);
                     } else if (kw(i, "discard") && kw(i + 1, "all")) {
+                        kind = Kind.DEALLOCATE;
                         searchPath = SearchPath.reset(false);
                     }
                 }
@@ -810,6 +813,16 @@ public final class StatementClassifier {
             }
             inner = classify(t, j + 1, to, 0);
             malformed |= inner.malformed();
+        }
+
+        private void deallocate(int i) {
+            kind = Kind.DEALLOCATE;
+            int j = kw(i + 1, "prepare") && i + 2 < to ? i + 2 : i + 1; // "prepare" alone is a statement's name
+            if (!kw(j, "all")) {
+                name = j < to ? t.identifier(j) : null;
+                malformed |= name == null;
+            }
+            malformed |= j + 1 != to;
         }
 
         private void explain(int i) {
