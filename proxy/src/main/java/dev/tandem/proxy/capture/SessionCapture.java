@@ -13,6 +13,7 @@ import dev.tandem.protocol.frontend.Query;
 import dev.tandem.protocol.frontend.StatementOrPortal;
 import dev.tandem.protocol.sql.ClassifiedStatement;
 import dev.tandem.protocol.sql.ClassifiedStatement.Kind;
+import dev.tandem.protocol.sql.PreparedSql;
 import dev.tandem.protocol.sql.StatementClassifier;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.relay.SessionContext;
@@ -158,8 +159,11 @@ public final class SessionCapture implements SessionTap {
     private final Deque<Pending> pending = new ArrayDeque<>();
     private final ServerNames<Prepared> statements = new ServerNames<>();
     private final ServerNames<Portal> portals = new ServerNames<>();
-    /** SQL-level {@code PREPARE name AS ...}: what {@code EXECUTE name} runs. */
-    private final Map<String, ClassifiedStatement> sqlPrepared = new HashMap<>();
+    /**
+     * SQL-level {@code PREPARE name AS ...}: what {@code EXECUTE name} runs. Like the server's, not transactional: a
+     * PREPARE or DEALLOCATE counts from its CommandComplete on, even in a transaction that rolls back.
+     */
+    private final Map<String, PreparedSql> sqlPrepared = new HashMap<>();
 
     private final SearchPathState searchPath = new SearchPathState();
     /** The source sent its first ReadyForQuery: start-up is over. */
@@ -351,7 +355,7 @@ public final class SessionCapture implements SessionTap {
     private StatementCapture captureAt(QueryRequest q, int k) {
         if (!q.decided[k]) {
             ClassifiedStatement s = q.statements.get(k);
-            q.captures[k] = captureFor(s, s.text(q.sql), q.text, q.encoding);
+            q.captures[k] = captureFor(s, q.sql, q.text, q.encoding);
             q.decided[k] = true;
         }
         return q.captures[k];
@@ -436,8 +440,24 @@ public final class SessionCapture implements SessionTap {
         }
     }
 
-    /** What the mirror replays for this statement, or null when it does not mirror it (counting why). */
+    /**
+     * What the mirror replays for statement {@code s} of {@code sql}, or null when it does not mirror it (counting
+     * why). An SQL-level EXECUTE of a prepared INSERT is replayed as that INSERT with the EXECUTE's arguments written
+     * in: the target has no such prepared statement.
+     */
     private StatementCapture captureFor(ClassifiedStatement s, String sql, long text, String encoding) {
+        if (s.kind() != Kind.EXECUTE) {
+            return captureOf(s, s.text(sql), text, encoding);
+        }
+        PreparedSql prepared = s.name() == null ? null : sqlPrepared.get(s.name());
+        String expanded = prepared == null || mirroredTarget(prepared.statement()) == null ? null
+                : prepared.expand(sql, s);
+        List<ClassifiedStatement> runs = expanded == null ? List.of() : StatementClassifier.classify(expanded);
+        return runs.size() == 1 ? captureOf(runs.get(0), expanded, text, encoding) : null;
+    }
+
+    /** {@link #captureFor} of statement {@code s} whose text is {@code sql}. */
+    private StatementCapture captureOf(ClassifiedStatement s, String sql, long text, String encoding) {
         TableName table = mirroredTarget(s);
         if (table == null) {
             return null;
@@ -703,7 +723,7 @@ public final class SessionCapture implements SessionTap {
         if (pending.peek() instanceof ExecuteRequest e) {
             pending.poll();
             ClassifiedStatement statement = statementOf(e);
-            StatementCapture capture = ran(e.capture(), statement);
+            StatementCapture capture = capturedBy(e, statement);
             accountOnce(e, statement, capture);
             if (capture != null) {
                 // The INSERT ran to completion (its RETURNING rows wait in the portal); its count is not reported.
@@ -716,6 +736,18 @@ public final class SessionCapture implements SessionTap {
         return e.portal() == null || e.portal().prepared == null ? null : e.portal().prepared.statement();
     }
 
+    /**
+     * The capture of an Execute that ran: for an SQL-level EXECUTE decided now (the PREPARE it runs may have completed
+     * after it was sent), the first time its portal runs; else {@link #ran}.
+     */
+    private StatementCapture capturedBy(ExecuteRequest e, ClassifiedStatement statement) {
+        if (e.capture() == null && statement != null && statement.kind() == Kind.EXECUTE && !e.portal().accounted) {
+            Prepared p = e.portal().prepared;
+            return captureFor(statement, p.sql(), p.text(), clientEncoding);
+        }
+        return ran(e.capture(), statement);
+    }
+
     /** The Execute's capture as its table resolves now that it ran: a SET search_path may have run since it was sent. */
     private StatementCapture ran(StatementCapture capture, ClassifiedStatement statement) {
         if (capture != null && !effectiveSearchPath().equals(capture.resolvedUnder)) {
@@ -726,7 +758,7 @@ public final class SessionCapture implements SessionTap {
 
     private void accountOnce(ExecuteRequest e, ClassifiedStatement statement, StatementCapture capture) {
         if (statement != null && (e.portal() == null || !e.portal().accounted)) {
-            account(statement, capture);
+            account(statement, e.portal().prepared.sql(), capture);
             if (e.portal() != null) {
                 e.portal().accounted = true;
             }
@@ -750,23 +782,27 @@ public final class SessionCapture implements SessionTap {
             if (q.next < q.statements.size()) {
                 statement = q.statements.get(q.next);
                 capture = captureAt(q, q.next);
-                account(statement, capture);
+                account(statement, q.sql, capture);
             }
             q.next++;
         } else if (head instanceof ExecuteRequest e) {
             pending.poll();
             statement = statementOf(e);
-            capture = ran(e.capture(), statement);
+            capture = capturedBy(e, statement);
             accountOnce(e, statement, capture);
         }
         tracker.completed(statement, tag, capture == null ? null : finished(capture, rowCount(tag)));
     }
 
-    /** Counts what a completed statement did, and follows its effect on search_path. */
-    private void account(ClassifiedStatement s, StatementCapture capture) {
+    /**
+     * Counts what a completed statement {@code s} of {@code sql} did, and follows its effect on search_path and on the
+     * SQL-level prepared statements.
+     */
+    private void account(ClassifiedStatement s, String sql, StatementCapture capture) {
         metrics.statement(s);
         if (capture != null) {
-            Set<String> computed = serverComputed(s, capture.table);
+            // the capture's statement: for an EXECUTE, the INSERT it ran with its arguments in place
+            Set<String> computed = serverComputed(capture.statement, capture.table);
             if (!computed.isEmpty()) {
                 TableName table = capture.table;
                 tracker.onCommit(List.of("nondeterministic", table), times -> metrics.nonDeterministicInsert(table,
@@ -779,18 +815,29 @@ public final class SessionCapture implements SessionTap {
         if (s.searchPath() != null) {
             searchPath.set(s.searchPath());
         }
-        if (s.kind() == Kind.PREPARE && s.name() != null && s.inner() != null) {
-            sqlPrepared.put(s.name(), s.inner());
+        if (s.kind() == Kind.PREPARE) {
+            PreparedSql prepared = PreparedSql.of(sql, s);
+            if (prepared != null) {
+                sqlPrepared.put(s.name(), prepared);
+            }
+        } else if (s.kind() == Kind.DEALLOCATE && !s.malformed()) {
+            if (s.name() == null) {
+                sqlPrepared.clear();
+            } else {
+                sqlPrepared.remove(s.name());
+            }
         }
         String unmirrored = unmirroredKind(s);
         List<TableName> written = s.tables();
-        ClassifiedStatement executed = s.kind() == Kind.EXECUTE && s.name() != null ? sqlPrepared.get(s.name()) : null;
+        PreparedSql prepared = s.kind() == Kind.EXECUTE && s.name() != null && capture == null
+                ? sqlPrepared.get(s.name()) : null;
+        ClassifiedStatement executed = prepared == null ? null : prepared.statement();
         if (unmirrored == null && s.explainAnalyzeWrite() && s.inner() != null) {
             unmirrored = "explain_analyze"; // it executes, so it writes; the mirror does not replay it
             written = new ArrayList<>(s.inner().tables());
             written.addAll(s.inner().withWrites());
         } else if (unmirrored == null && executed != null && writes(executed)) {
-            unmirrored = "execute"; // SQL-level EXECUTE of a PREPAREd write: the mirror sees only the name
+            unmirrored = "execute"; // SQL-level EXECUTE of a PREPAREd write the mirror cannot replay as a plain INSERT
             written = executed.tables();
         }
         if (unmirrored != null) {

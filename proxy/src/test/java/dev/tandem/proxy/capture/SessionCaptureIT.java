@@ -21,6 +21,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -409,16 +410,61 @@ class SessionCaptureIT {
     void writesHiddenInExplainAnalyzeSqlExecuteOrAWithClauseAreCounted() throws SQLException {
         try (Connection c = connect("preferQueryMode", "simple"); Statement s = c.createStatement()) {
             s.execute("EXPLAIN ANALYZE INSERT INTO metrics (v) VALUES (100)");
-            s.execute("PREPARE add_metric (int) AS INSERT INTO metrics (v) VALUES ($1)");
-            s.execute("EXECUTE add_metric(101)");
-            s.execute("EXECUTE add_metric(102)");
+            s.execute("PREPARE bump (int) AS UPDATE metrics SET note = 'bumped' WHERE v = $1");
+            s.execute("EXECUTE bump(100)");
+            s.execute("EXECUTE bump(103)");
+            s.execute("PREPARE copy_metric (int) AS INSERT INTO metrics (v) SELECT v + $1 FROM metrics WHERE v = 100");
+            s.execute("EXECUTE copy_metric(1)");
             s.execute("WITH w AS (INSERT INTO metrics (v) VALUES (103) RETURNING v) SELECT count(*) FROM w");
         }
         assertThat(count("explain_analyze")).isEqualTo(1);
-        assertThat(count("execute")).isEqualTo(2);
+        assertThat(count("execute")).isEqualTo(3);
         assertThat(count("with_write")).isEqualTo(1);
-        assertThat(PG.source().queryValue(db, "SELECT count(*) FROM metrics")).isEqualTo("4");
+        assertThat(PG.source().queryValue(db, "SELECT count(*) FROM metrics")).isEqualTo("3");
         assertThat(transactions()).isEmpty();
+    }
+
+    @Test
+    void sqlExecuteOfAPreparedInsertIsCapturedAsTheInsertItRuns() throws SQLException {
+        double nonDeterministic = nonDeterministicInserts();
+        for (String mode : List.of("simple", "extended")) {
+            int v = mode.equals("simple") ? 200 : 300;
+            try (Connection c = connect("preferQueryMode", mode); Statement s = c.createStatement()) {
+                s.execute("PREPARE add (int, text) AS INSERT INTO metrics (v, note) VALUES ($1, $2)");
+                s.execute("PREPARE add_other (int) AS INSERT INTO other VALUES ($1)");
+                s.execute("EXECUTE add (" + v + ", 'a')");
+                s.execute("EXECUTE add_other (1)");
+                c.setAutoCommit(false);
+                s.execute("EXECUTE add (" + (v + 1) + ", 'rolled back')");
+                c.rollback();
+                s.execute("EXECUTE add (" + (v + 2) + ", lower('B, $2'))");
+                c.commit();
+                c.setAutoCommit(true);
+                assertThatThrownBy(() -> s.execute("EXECUTE add (" + (v + 3) + ")")).isInstanceOf(SQLException.class);
+                s.execute("PREPARE add_at (timestamptz, int) AS INSERT INTO metrics (t, v) VALUES ($1, $2)");
+                s.execute("EXECUTE add_at (clock_timestamp(), " + (v + 4) + ")");
+                s.execute("DEALLOCATE add");
+                s.execute("PREPARE add (int) AS INSERT INTO metrics (v) VALUES ($1 * 2)");
+                s.execute("EXECUTE add (" + (v + 5) + ")");
+                s.execute("DEALLOCATE ALL");
+                assertThatThrownBy(() -> s.execute("EXECUTE add (" + (v + 6) + ")")).isInstanceOf(SQLException.class);
+            }
+        }
+        List<List<String>> expected = new ArrayList<>();
+        for (int v : new int[] {200, 300}) {
+            expected.add(List.of("INSERT INTO metrics (v, note) VALUES (((" + v + ")::int), (('a')::text)):1"));
+            expected.add(List.of("INSERT INTO metrics (v, note) VALUES (((" + (v + 2) + ")::int), ((lower('B, $2'))::text)):1"));
+            expected.add(List.of("INSERT INTO metrics (t, v) VALUES (((clock_timestamp())::timestamptz), (("
+                    + (v + 4) + ")::int)):1"));
+            expected.add(List.of("INSERT INTO metrics (v) VALUES (((" + (v + 5) + ")::int) * 2):1"));
+        }
+        assertThat(transactions()).isEqualTo(expected);
+        assertThat(nonDeterministicInserts() - nonDeterministic).isEqualTo(2);
+    }
+
+    private static double nonDeterministicInserts() {
+        var c = registry.find("tandem.nondeterministic.inserts").tag("table", "public.metrics").counter();
+        return c == null ? 0 : c.count();
     }
 
     @Test

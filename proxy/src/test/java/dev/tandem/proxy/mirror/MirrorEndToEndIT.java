@@ -459,6 +459,60 @@ class MirrorEndToEndIT {
     }
 
     @Test
+    void sqlExecuteOfAPreparedInsertIsMirroredLikeTheInsert() throws Exception {
+        List<String> modes = List.of("simple", "extended");
+        for (int m = 0; m < modes.size(); m++) {
+            int d = 10 * m;
+            try (Connection c = mirror.connect("preferQueryMode", modes.get(m)); Statement s = c.createStatement()) {
+                s.execute("PREPARE add (timestamptz, int, float8, text) AS INSERT INTO metrics VALUES ($1, $2, $3, $4)");
+                s.execute("EXECUTE add ('2026-03-01 00:00:00+00', " + (d + 1) + ", 1.5, 'a, (b) $1')");
+                c.setAutoCommit(false);
+                s.execute("EXECUTE add ('2026-03-01', " + (d + 2) + ", greatest(1, (2)), concat('it''s', ',', $$x$$))");
+                s.execute("INSERT INTO metrics VALUES ('2026-03-01', " + (d + 3) + ", 3, 'plain')");
+                c.commit();
+                s.execute("EXECUTE add ('2026-03-01', " + (d + 4) + ", 4, 'rolled back')");
+                c.rollback();
+                Savepoint sp = c.setSavepoint();
+                s.execute("EXECUTE add ('2026-03-01', " + (d + 5) + ", 5, 'to savepoint')");
+                c.rollback(sp);
+                s.execute("EXECUTE add ('2026-03-01', " + (d + 6) + ", 6, 'after savepoint')");
+                c.commit();
+                c.setAutoCommit(true);
+                // the server refuses a wrong number of arguments: nothing to mirror
+                assertThatThrownBy(() -> s.execute("EXECUTE add ('2026-03-01', " + (d + 7) + ")"))
+                        .isInstanceOf(SQLException.class);
+                // types the server infers from the columns, and a name prepared again after DEALLOCATE
+                s.execute("DEALLOCATE add");
+                s.execute("PREPARE add AS INSERT INTO metrics (t, device, note) VALUES ($1, $2, 'inferred')");
+                s.execute("EXECUTE add ('2026-03-02', " + (d + 8) + ")");
+                s.execute("DISCARD ALL");
+                s.execute("PREPARE add (int) AS INSERT INTO metrics (t, device) VALUES ('2026-03-03', $1)");
+                s.execute("EXECUTE add (" + (d + 9) + ")");
+            }
+        }
+        settle();
+        assertThat(PG.target().queryValue(mirror.database, "SELECT string_agg(device::text, ',' ORDER BY device)"
+                + " FROM metrics")).isEqualTo("1,2,3,6,8,9,11,12,13,16,18,19");
+    }
+
+    @Test
+    void psqlSqlExecuteOfAPreparedInsertIsMirrored() throws Exception {
+        assumeTrue(onPath("psql"), "psql is not on the PATH (CI installs postgresql-client)");
+        Process p = new ProcessBuilder("psql", "-h", "127.0.0.1", "-p", String.valueOf(mirror.app.relayAddress().getPort()),
+                "-U", "postgres", "-d", mirror.database, "-v", "ON_ERROR_STOP=1", "-c",
+                "PREPARE add (int, text) AS INSERT INTO metrics (t, device, note) VALUES ('2026-04-01', $1, $2);"
+                        + " BEGIN; EXECUTE add (1, 'one'); ROLLBACK; EXECUTE add (2, 'two; \"2\"');"
+                        + " BEGIN; EXECUTE add (3, E'three\\n'); COMMIT")
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        settle();
+        assertThat(PG.target().queryValue(mirror.database, "SELECT string_agg(device::text, ',' ORDER BY device)"
+                + " FROM metrics")).isEqualTo("2,3");
+    }
+
+    @Test
     void psqlBackslashCopyIsMirrored() throws Exception {
         assumeTrue(onPath("psql"), "psql is not on the PATH (CI installs postgresql-client)");
         Process p = new ProcessBuilder("psql", "-h", "127.0.0.1", "-p", String.valueOf(mirror.app.relayAddress().getPort()),
