@@ -24,6 +24,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -498,15 +499,10 @@ class MirrorEndToEndIT {
     @Test
     void psqlSqlExecuteOfAPreparedInsertIsMirrored() throws Exception {
         assumeTrue(onPath("psql"), "psql is not on the PATH (CI installs postgresql-client)");
-        Process p = new ProcessBuilder("psql", "-h", "127.0.0.1", "-p", String.valueOf(mirror.app.relayAddress().getPort()),
-                "-U", "postgres", "-d", mirror.database, "-v", "ON_ERROR_STOP=1", "-c",
+        psql(Map.of(), null, "-c",
                 "PREPARE add (int, text) AS INSERT INTO metrics (t, device, note) VALUES ('2026-04-01', $1, $2);"
                         + " BEGIN; EXECUTE add (1, 'one'); ROLLBACK; EXECUTE add (2, 'two; \"2\"');"
-                        + " BEGIN; EXECUTE add (3, E'three\\n'); COMMIT")
-                .redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(out).isZero();
+                        + " BEGIN; EXECUTE add (3, E'three\\n'); COMMIT");
         settle();
         assertThat(PG.target().queryValue(mirror.database, "SELECT string_agg(device::text, ',' ORDER BY device)"
                 + " FROM metrics")).isEqualTo("2,3");
@@ -515,14 +511,8 @@ class MirrorEndToEndIT {
     @Test
     void psqlBackslashCopyIsMirrored() throws Exception {
         assumeTrue(onPath("psql"), "psql is not on the PATH (CI installs postgresql-client)");
-        Process p = new ProcessBuilder("psql", "-h", "127.0.0.1", "-p", String.valueOf(mirror.app.relayAddress().getPort()),
-                "-U", "postgres", "-d", mirror.database, "-v", "ON_ERROR_STOP=1", "-c",
-                "\\copy copies (id, a, b) from stdin with (format csv, header)").redirectErrorStream(true).start();
-        p.getOutputStream().write("id,a,b\n1,\"multi\nline\",b\n2,,\n".getBytes(StandardCharsets.UTF_8));
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(out).isZero();
+        psql(Map.of(), "id,a,b\n1,\"multi\nline\",b\n2,,\n".getBytes(StandardCharsets.UTF_8), "-c",
+                "\\copy copies (id, a, b) from stdin with (format csv, header)");
         settleCopies();
         assertThat(PG.target().queryValue(mirror.database, "SELECT count(*) FROM copies")).isEqualTo("2");
     }
@@ -535,17 +525,28 @@ class MirrorEndToEndIT {
         Files.write(script, bytes("INSERT INTO copies (id, a) VALUES (41, 'caf", 0xE9, "');\n",
                 "BEGIN;\nINSERT INTO copies (id, a) VALUES (42, 'gr", 0xFC, "n') RETURNING a;\nCOMMIT;\n",
                 "\\copy copies (id, a) from stdin\n43\tna", 0xEF, "ve\n\\.\n"));
-        ProcessBuilder psql = new ProcessBuilder("psql", "-h", "127.0.0.1", "-p",
-                String.valueOf(mirror.app.relayAddress().getPort()), "-U", "postgres", "-d", mirror.database,
-                "-v", "ON_ERROR_STOP=1", "-f", script.toString()).redirectErrorStream(true);
-        psql.environment().put("PGCLIENTENCODING", "LATIN1");
-        Process p = psql.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(out).isZero();
+        psql(Map.of("PGCLIENTENCODING", "LATIN1"), null, "-f", script.toString());
         settleCopies();
         assertThat(PG.target().queryValue(mirror.database, "SELECT string_agg(a, ',' ORDER BY id) FROM copies"))
                 .isEqualTo("café,grün,naïve");
+    }
+
+    /** Runs psql through the proxy with ON_ERROR_STOP, {@code stdin} as its input (or none); it must succeed. */
+    private static void psql(Map<String, String> environment, byte[] stdin, String... arguments) throws Exception {
+        List<String> command = new ArrayList<>(List.of("psql", "-h", "127.0.0.1", "-p",
+                String.valueOf(mirror.app.relayAddress().getPort()), "-U", "postgres", "-d", mirror.database,
+                "-v", "ON_ERROR_STOP=1"));
+        command.addAll(List.of(arguments));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().putAll(environment);
+        Process p = builder.start();
+        if (stdin != null) {
+            p.getOutputStream().write(stdin);
+        }
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
     }
 
     private static boolean onPath(String tool) {
