@@ -2,7 +2,6 @@ package dev.tandem.proxy.admin;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -33,10 +32,6 @@ record AdminResponse(HttpResponseStatus status, String contentType, byte[] body,
         document.put("error", message);
         document.put("status", status.code());
         return json(status, document);
-    }
-
-    static AdminResponse text(HttpResponseStatus status, String contentType, String text) {
-        return new AdminResponse(status, contentType, text.getBytes(StandardCharsets.UTF_8), Map.of());
     }
 
     AdminResponse withHeader(String name, String value) {

@@ -3,8 +3,6 @@ package dev.tandem.proxy.admin;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.Map;
-import java.util.Optional;
 
 /**
  * The bearer token that unlocks the mutating admin endpoints.
@@ -27,18 +25,6 @@ public final class AdminToken {
             throw new IllegalArgumentException("the admin token must not be blank");
         }
         return new AdminToken(sha256(secret.strip()));
-    }
-
-    /**
-     * The token held by environment variable {@code variable} ({@code admin.token-env}), or empty when the variable
-     * is unset or blank — which leaves the mutating endpoints disabled.
-     */
-    public static Optional<AdminToken> fromEnvironment(String variable, Map<String, String> environment) {
-        if (variable == null || variable.isBlank()) {
-            return Optional.empty();
-        }
-        String value = environment.get(variable);
-        return value == null || value.isBlank() ? Optional.empty() : Optional.of(of(value));
     }
 
     /** Whether {@code presented} is this token, in time independent of both values. */

@@ -3,7 +3,6 @@ package dev.tandem.proxy.admin;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class AdminTokenTest {
@@ -21,16 +20,6 @@ class AdminTokenTest {
     @Test
     void neverPrintsTheSecret() {
         assertThat(AdminToken.of("abc123").toString()).doesNotContain("abc123");
-    }
-
-    @Test
-    void comesFromTheNamedEnvironmentVariable() {
-        Map<String, String> env = Map.of("TANDEM_ADMIN_TOKEN", "from-env", "BLANK", "  ");
-        assertThat(AdminToken.fromEnvironment("TANDEM_ADMIN_TOKEN", env)).hasValueSatisfying(
-                token -> assertThat(token.matches("from-env")).isTrue());
-        assertThat(AdminToken.fromEnvironment("BLANK", env)).isEmpty();
-        assertThat(AdminToken.fromEnvironment("UNSET", env)).isEmpty();
-        assertThat(AdminToken.fromEnvironment(null, env)).isEmpty();
     }
 
     @Test
