@@ -21,6 +21,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,6 +33,8 @@ import picocli.CommandLine;
  * produced the events behind them.
  */
 class MetricsExposureIT {
+
+    private static final Pattern LABEL = Pattern.compile("([a-z_]+)=\"");
 
     @RegisterExtension
     static final PostgresPairExtension PG = PostgresPairExtension.embedded();
@@ -102,6 +106,20 @@ class MetricsExposureIT {
                     .map(l -> l.replaceAll("[{ ].*", "")).distinct()
                     .filter(name -> !catalogue.contains(name)).toList();
             assertThat(undocumented).as("tandem_ metrics on /metrics that docs/metrics.md does not list").isEmpty();
+            Set<String> wrongLabels = new TreeSet<>();
+            for (String line : scrape.lines().filter(l -> l.startsWith("tandem_") && l.contains("{")).toList()) {
+                MetricsCatalogue.Entry entry = catalogue.entries().get(line.substring(0, line.indexOf('{')));
+                Set<String> labels = new TreeSet<>();
+                Matcher label = LABEL.matcher(line.substring(line.indexOf('{'), line.lastIndexOf('}')));
+                while (label.find()) {
+                    labels.add(label.group(1));
+                }
+                labels.remove("proxy_instance"); // on every meter, see docs/metrics.md
+                if (entry != null && !labels.equals(new TreeSet<>(entry.labels()))) {
+                    wrongLabels.add(entry.name() + " has " + labels + ", the doc says " + entry.labels());
+                }
+            }
+            assertThat(wrongLabels).as("labels on /metrics that differ from docs/metrics.md").isEmpty();
         }
     }
 }
