@@ -69,12 +69,6 @@ public record RelaySettings(
                 maxStartupPacketBytes, maxConnections, connectTimeout, authTimeout, idleTimeout, shutdownGrace, transport, ioThreads);
     }
 
-    public RelaySettings withMaxHeldBytes(long maxHeldBytes) {
-        return new RelaySettings(listen, source, clientTls, sourceTls, sourceSsl, maxFrameBytes, maxHeldBytes,
-                maxStartupPacketBytes, maxConnections, connectTimeout, authTimeout, idleTimeout, shutdownGrace, transport,
-                ioThreads);
-    }
-
     public RelaySettings withLimits(long maxFrameBytes, int maxConnections, Duration authTimeout, Duration idleTimeout) {
         return new RelaySettings(listen, source, clientTls, sourceTls, sourceSsl, maxFrameBytes, maxHeldBytes,
                 maxStartupPacketBytes, maxConnections, connectTimeout, authTimeout, idleTimeout, shutdownGrace, transport, ioThreads);
