@@ -57,16 +57,8 @@ public final class Positions {
         setZone(connection, zone);
         try {
             String moment = TimeType.TIMESTAMPTZ.cast("?");
-            String sql = "SELECT " + type.positionOf(type == TimeType.TIMESTAMPTZ ? moment : type.cast(moment));
-            try (PreparedStatement ps = connection.prepareStatement(sql)) {
-                ps.setString(1, value.trim());
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    return rs.getLong(1);
-                }
-            } catch (SQLException e) {
-                throw new BackfillException(what + " " + value + " is not a valid " + type.sqlName() + ": " + e.getMessage(), e);
-            }
+            return position(connection, type.positionOf(type == TimeType.TIMESTAMPTZ ? moment : type.cast(moment)),
+                    type, value, what);
         } finally {
             setZone(connection, DEFAULT_ZONE);
         }
@@ -89,7 +81,12 @@ public final class Positions {
             throw new BackfillException(what + " " + value + ": the time column is " + type.sqlName()
                     + ", give an integer (a dual-write start mark only applies to timestamp-like columns)");
         }
-        try (PreparedStatement ps = connection.prepareStatement("SELECT " + type.positionOf(type.cast("?")))) {
+        return position(connection, type.positionOf(type.cast("?")), type, value, what);
+    }
+
+    /** {@code value} through {@code expression} (over one parameter), or why the source refused it as a {@code type}. */
+    private static long position(Connection connection, String expression, TimeType type, String value, String what) {
+        try (PreparedStatement ps = connection.prepareStatement("SELECT " + expression)) {
             ps.setString(1, value.trim());
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
