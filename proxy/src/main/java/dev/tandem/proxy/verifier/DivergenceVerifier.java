@@ -69,6 +69,8 @@ public final class DivergenceVerifier implements AutoCloseable {
     private final VerifierMetrics metrics;
     private final TableCatalog catalog;
     private final Set<String> said = ConcurrentHashMap.newKeySet();
+    /** Tables whose time index was looked for already, as {@code database\0schema.table}. */
+    private final Set<String> indexChecked = ConcurrentHashMap.newKeySet();
     private final String disabledReason;
     private final Object runLock = new Object();
     private ScheduledExecutorService scheduler;
@@ -282,7 +284,9 @@ public final class DivergenceVerifier implements AutoCloseable {
             return null;
         }
         String column = verified.checksum().timeColumn();
-        if (!TimeIndex.exists(s, table.schema(), table.name(), column)) {
+        // once per table and database: indexes are not added or dropped between runs often enough to ask each minute
+        if (indexChecked.add(sourceDatabase + "\0" + table)
+                && !TimeIndex.exists(s, table.schema(), table.name(), column)) {
             warnOnce("verifier: " + table + " of database " + sourceDatabase + " has no index starting with " + column
                     + " on the source, so every bucket compared scans the whole table there, each run: add one");
         }
