@@ -29,8 +29,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -127,14 +127,20 @@ public final class ProxyApplication implements AutoCloseable {
                     throw new AdminRequestException(409, "no client session has used a database yet: name one with"
                             + " {\"database\": \"...\"}");
                 }
+                // all at once: the admin request's deadline (limits the wait, by interrupting it) covers one round
+                // trip, not one per database
+                Map<String, CompletableFuture<Void>> marks = new LinkedHashMap<>();
                 for (String db : databases) {
+                    marks.put(db, mirror.applier().dualWriteMarks().mark(db));
+                }
+                for (Map.Entry<String, CompletableFuture<Void>> mark : marks.entrySet()) {
                     try {
-                        mirror.applier().dualWriteMarks().mark(db).get(30, TimeUnit.SECONDS);
+                        mark.getValue().get();
                     } catch (ExecutionException e) {
                         if (e.getCause() instanceof PgException pg && UNDEFINED_DATABASE.equals(pg.sqlState())) {
-                            throw new AdminRequestException(404, "database '" + db + "' does not exist on the target"
-                                    + " (source databases are mirrored into target.databases' mapping, else the"
-                                    + " same name); nothing was marked there");
+                            throw new AdminRequestException(404, "database '" + mark.getKey() + "' does not exist"
+                                    + " on the target (source databases are mirrored into target.databases' mapping,"
+                                    + " else the same name); nothing was marked there");
                         }
                         throw e;
                     }

@@ -352,6 +352,12 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
         if (cause instanceof AdminRequestException refusal) {
             return AdminResponse.error(HttpResponseStatus.valueOf(refusal.status()), refusal.getMessage());
         }
+        if (cause instanceof TimeoutException && endpoint == AdminEndpoint.DUAL_WRITE_MARK) {
+            // the mark's own commit goes on after the request gave up: saying "not marked" could be false
+            return AdminResponse.error(HttpResponseStatus.SERVICE_UNAVAILABLE, endpoint.path() + " got no answer "
+                    + "within " + calls.timeout().toMillis() + " ms; the mark may still be recorded (GET /status"
+                    + " shows each database's mark). Marking again is safe: it moves the mark later");
+        }
         if (cause instanceof TimeoutException) {
             return AdminResponse.error(HttpResponseStatus.SERVICE_UNAVAILABLE, endpoint.path() + " got no answer "
                     + "within " + calls.timeout().toMillis() + " ms; retry later");

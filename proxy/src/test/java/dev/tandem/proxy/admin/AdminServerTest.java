@@ -433,6 +433,25 @@ class AdminServerTest {
     }
 
     @Test
+    void markThatOutlivesTheDeadlineSaysItMayStillBeRecorded() throws Exception {
+        server = new AdminServer(AdminConfig.defaults().withListen("127.0.0.1", 0)
+                .withToken(Optional.of(AdminToken.of(TOKEN))).withProviderTimeout(Duration.ofMillis(300)), registry,
+                List.of(), Map::of, new RecordingActions() {
+                    @Override
+                    public Object markDualWrite(Optional<String> database) throws Exception {
+                        neverReleased.await();
+                        return Map.of();
+                    }
+                });
+        server.start();
+        HttpResponse<String> response = send(post("/dual-write/mark", TOKEN));
+        assertError(response, 503, "no answer within 300 ms");
+        assertThat(response.body()).contains("may still be recorded").contains("GET /status")
+                .contains("moves the mark later");
+        assertThat(send(get("/health")).statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void actionRefusalKeepsItsStatus() throws Exception {
         server = new AdminServer(AdminConfig.defaults().withListen("127.0.0.1", 0)
                 .withToken(Optional.of(AdminToken.of(TOKEN))), registry, List.of(), Map::of, AdminActions.MIRROR_OFF);
@@ -497,7 +516,7 @@ class AdminServerTest {
     }
 
     /** Records each call; answers like a mirror would. */
-    private static final class RecordingActions implements AdminActions {
+    private static class RecordingActions implements AdminActions {
         final List<String> calls = Collections.synchronizedList(new ArrayList<>());
 
         @Override
@@ -513,7 +532,7 @@ class AdminServerTest {
         }
 
         @Override
-        public Object markDualWrite(Optional<String> database) {
+        public Object markDualWrite(Optional<String> database) throws Exception {
             calls.add("mark:" + database.orElse("*"));
             return Map.of("marked", database.orElse("*"));
         }
