@@ -144,15 +144,15 @@ public final class ConfigLoader {
 
     private static SourceConfig source(Section section, Map<String, String> env) {
         String passwordEnv = section.envName("password-env", Defaults.SOURCE_PASSWORD_ENV);
-        return new SourceConfig(
-                section.host("host", Defaults.SOURCE_HOST),
-                section.port("port", Defaults.SOURCE_PORT),
-                section.choice("tls", TlsMode.class, Defaults.SOURCE_TLS),
+        String host = section.host("host", Defaults.SOURCE_HOST);
+        int port = section.port("port", Defaults.SOURCE_PORT);
+        TlsMode tls = section.choice("tls", TlsMode.class, Defaults.SOURCE_TLS);
+        return new SourceConfig(host, port, tls,
                 section.optionalText("user").filter(user -> !user.isBlank()),
                 passwordEnv,
                 secret(section, "password-file", env, passwordEnv, true),
                 section.duration("connect-timeout", Defaults.CONNECT_TIMEOUT, POSITIVE),
-                caFile(section));
+                caFile(section, tls));
     }
 
     private static Optional<ClientTlsConfig> clientTls(Section section) {
@@ -194,13 +194,21 @@ public final class ConfigLoader {
         return file;
     }
 
-    /** A readable file that must hold the PEM certificates of trusted authorities. */
-    private static Optional<Path> caFile(Section section) {
+    /**
+     * A readable file that must hold the PEM certificates of trusted authorities, with a mode that checks the server's
+     * certificate: with {@code prefer} libpq would check it but quietly fall back to plaintext when the check fails,
+     * so no setting makes a ca-file protect a {@code prefer} connection; refusing says so before anyone relies on it.
+     */
+    private static Optional<Path> caFile(Section section, TlsMode tls) {
         Optional<Path> file = readableFile(section, "ca-file");
         if (file.isPresent() && isReadableFile(file.get())) {
             String problem = PemFiles.certificates(file.get()).problem();
             if (problem != null) {
                 section.problem("ca-file", "'" + file.get() + "' " + problem);
+            } else if (tls == TlsMode.DISABLE || tls == TlsMode.PREFER) {
+                section.problem("ca-file", "'" + file.get() + "' would not be used: tls is " + tls.configValue()
+                        + ", which never checks the server's certificate; set tls to verify-full (or verify-ca,"
+                        + " require) to have it checked, or remove ca-file");
             }
         }
         return file;
@@ -220,11 +228,12 @@ public final class ConfigLoader {
             user = Defaults.TARGET_USER;
         }
         String passwordEnv = section.envName("password-env", Defaults.TARGET_PASSWORD_ENV);
+        TlsMode tls = section.choice("tls", TlsMode.class, Defaults.TARGET_TLS);
         return new TargetConfig(host, port, user, passwordEnv, secret(section, "password-file", env, passwordEnv, true),
-                section.choice("tls", TlsMode.class, Defaults.TARGET_TLS),
+                tls,
                 section.textMap("databases"),
                 section.duration("connect-timeout", Defaults.CONNECT_TIMEOUT, POSITIVE),
-                caFile(section));
+                caFile(section, tls));
     }
 
     private static MirrorConfig mirror(Section section) {

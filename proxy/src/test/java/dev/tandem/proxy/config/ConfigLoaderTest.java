@@ -449,7 +449,27 @@ class ConfigLoaderTest {
                         + " (-----BEGIN PRIVATE KEY-----): convert it with openssl pkcs8 -topk8 -nocrypt -in old.key"
                         + " -out new.key",
                 "target.ca-file: '" + base.resolve("proxy.key") + "' holds no PEM certificate");
-        assertThat(load("tls: {cert: proxy.crt, key: proxy.key}\nsource: {ca-file: other.crt}\n").tls()).isPresent();
+        assertThat(load("tls: {cert: proxy.crt, key: proxy.key}\nsource: {tls: verify-full, ca-file: other.crt}\n")
+                .tls()).isPresent();
+    }
+
+    @Test
+    void aCaFileWithAModeThatNeverChecksTheCertificateIsRefused() throws Exception {
+        writeKeyPair(dir.resolve("other.crt"), dir.resolve("other.key"));
+        Path ca = dir.toAbsolutePath().resolve("other.crt");
+
+        assertThat(loadFailure("source: {ca-file: other.crt}\ntarget: {tls: disable, ca-file: other.crt}\n")
+                .problems()).containsExactly(
+                "source.ca-file: '" + ca + "' would not be used: tls is prefer, which never checks the server's"
+                        + " certificate; set tls to verify-full (or verify-ca, require) to have it checked, or remove"
+                        + " ca-file",
+                "target.ca-file: '" + ca + "' would not be used: tls is disable, which never checks the server's"
+                        + " certificate; set tls to verify-full (or verify-ca, require) to have it checked, or remove"
+                        + " ca-file");
+        for (String mode : List.of("require", "verify-ca", "verify-full")) {
+            assertThat(load("source: {tls: " + mode + ", ca-file: other.crt}\ntarget: {tls: " + mode
+                    + ", ca-file: other.crt}\n").target().caFile()).contains(ca);
+        }
     }
 
     @Test
