@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tandem.protocol.client.TlsMode;
+import dev.tandem.proxy.config.SourceConfig;
+import dev.tandem.proxy.jdbc.ServerJdbc;
 import dev.tandem.testing.EmbeddedPgServer;
 import dev.tandem.testing.TestCertificates;
 import io.netty.handler.ssl.SslContext;
@@ -16,7 +18,9 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -118,6 +122,53 @@ class RelayTlsCertificatesIT {
 
         restartServing(authority.issue("localhost"));
         assertSourceHopEncrypted(TlsMode.VERIFY_FULL, authority.certificate());
+    }
+
+    /** The proxy's own connections (look-ups, ledger, verifier) go through pgjdbc, whose modes differ from libpq's. */
+    @Test
+    void theProxysOwnJdbcConnectionsJudgeTheCertificateAsTheRelayDoes() throws Exception {
+        restartServing(authority.issue("db.example"));
+        assertJdbcEncrypted(TlsMode.VERIFY_CA, authority.certificate());
+        assertJdbcEncrypted(TlsMode.REQUIRE, null);
+        assertJdbcEncrypted(TlsMode.PREFER, null);
+        assertJdbcRefused(TlsMode.VERIFY_FULL, authority.certificate(), "hostname localhost could not be verified");
+        assertJdbcRefused(TlsMode.VERIFY_CA, otherAuthority.certificate(), "PKIX path");
+        // pgjdbc's own require would not look at the file: libpq's does
+        assertJdbcRefused(TlsMode.REQUIRE, otherAuthority.certificate(), "PKIX path");
+        // without a CA file verify-ca trusts what the JVM trusts, not ~/.postgresql/root.crt
+        assertJdbcRefused(TlsMode.VERIFY_CA, null, "PKIX path");
+
+        restartServing(authority.issue("localhost"));
+        assertJdbcEncrypted(TlsMode.VERIFY_FULL, authority.certificate());
+    }
+
+    private static SourceConfig jdbcSource(TlsMode mode, Path caFile) {
+        return new SourceConfig("localhost", source.port(), dev.tandem.proxy.config.TlsMode.valueOf(mode.name()),
+                Optional.of("postgres"), "UNUSED_PASSWORD_ENV",
+                Optional.empty(), Duration.ofSeconds(30), Optional.ofNullable(caFile));
+    }
+
+    private static void assertJdbcEncrypted(TlsMode mode, Path caFile) throws Exception {
+        try (Connection c = ServerJdbc.source(jdbcSource(mode, caFile), "postgres");
+             ResultSet rs = c.createStatement().executeQuery(
+                     "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getBoolean(1)).as(mode.configName()).isTrue();
+        }
+    }
+
+    private static void assertJdbcRefused(TlsMode mode, Path caFile, String reason) {
+        assertThatThrownBy(() -> ServerJdbc.source(jdbcSource(mode, caFile), "postgres").close())
+                .as(mode.configName() + " with " + caFile).isInstanceOf(SQLException.class)
+                .satisfies(e -> assertThat(causes(e)).contains(reason));
+    }
+
+    private static String causes(Throwable e) {
+        StringBuilder all = new StringBuilder();
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            all.append(t.getMessage()).append(" | ");
+        }
+        return all.toString();
     }
 
     @Test
