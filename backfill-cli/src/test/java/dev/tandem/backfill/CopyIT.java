@@ -71,8 +71,9 @@ class CopyIT {
             PG.target().execute(db, "UPDATE tandem.mirror_progress SET caught_up_to = now() + interval '1 hour'");
         });
         long start = System.nanoTime();
-        ok(Cli.both("copy", PG.source(), PG.target(), db, "--mirror-wait", "30 s"));
+        Cli.Run copied = ok(Cli.both("copy", PG.source(), PG.target(), db, "--mirror-wait", "30 s"));
         assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isGreaterThanOrEqualTo(1400);
+        assertThat(copied.err()).contains("waited for the mirror of proxy instances current, lagging, listed");
         catchUp.get();
         Fixtures.assertCopied(PG.pair(), db, "metrics");
     }
@@ -92,7 +93,8 @@ class CopyIT {
         PG.source().execute(db, "INSERT INTO metrics SELECT '2026-01-01 00:00:00+00'::timestamptz + i * interval '1 hour', "
                 + "i % 7, i * 0.1, 'row ' || i FROM generate_series(0, 120) i");
         Fixtures.stage(PG.pair(), db, "--table", "metrics:t");
-        ok(Cli.both("copy", PG.source(), PG.target(), db));
+        assertThat(ok(Cli.both("copy", PG.source(), PG.target(), db)).err())
+                .contains("no proxy is listed in tandem.mirror_progress on this target database");
 
         Fixtures.assertCopied(PG.pair(), db, "metrics");
         ok(Cli.both("verify", PG.source(), PG.target(), db));

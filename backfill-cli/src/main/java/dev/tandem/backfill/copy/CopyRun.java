@@ -87,7 +87,7 @@ public final class CopyRun {
         }
         if (total > 0) {
             try (Connection t = target.connection()) {
-                MirrorCatchUp.await(t, mirrorWait, stopRequested::get);
+                reportWaitedFor(MirrorCatchUp.await(t, mirrorWait, stopRequested::get));
             }
         }
         Horizon horizon = new Horizon(newest);
@@ -211,6 +211,23 @@ public final class CopyRun {
             id = newest;
             return true;
         }
+    }
+
+    /**
+     * Names the proxies whose mirrors the run waited for: one that never reached this target database is not among
+     * them, and only the operator can tell that one is missing (its spool may hold late rows this copy would then
+     * duplicate).
+     */
+    private void reportWaitedFor(List<String> instances) {
+        if (instances.isEmpty()) {
+            err.println("note: no proxy is listed in tandem.mirror_progress on this target database, so copy waited for"
+                    + " no mirror; a proxy that has not reached this database yet is not waited for");
+        } else {
+            err.println("note: waited for the mirror of proxy instance" + (instances.size() == 1 ? " " : "s ")
+                    + String.join(", ", instances) + " (every one listed in tandem.mirror_progress); a proxy that has"
+                    + " not reached this target database yet is not among them");
+        }
+        err.flush();
     }
 
     private TableLayout layout(Connection source, Task task) throws SQLException {

@@ -34,8 +34,12 @@ public final class MirrorCatchUp {
      * after {@code timeout}, or a {@link BackfillException} as soon as {@code stopRequested} (Ctrl-C). Runs in the
      * caller's transaction, if any (each check is a new statement, so it sees the proxies' latest writes under read
      * committed).
+     *
+     * @return the instances waited for, every one listed on the target, so that a caller can name them: a proxy
+     *         missing from the list is one this wait knows nothing of
      */
-    public static void await(Connection target, Duration timeout, BooleanSupplier stopRequested) throws SQLException {
+    public static List<String> await(Connection target, Duration timeout, BooleanSupplier stopRequested)
+            throws SQLException {
         Timestamp from;
         try (Statement s = target.createStatement();
              ResultSet rs = s.executeQuery(
@@ -43,7 +47,7 @@ public final class MirrorCatchUp {
             rs.next();
             from = rs.getTimestamp(1);
             if (!rs.getBoolean(2)) {
-                return;
+                return List.of();
             }
         }
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -61,7 +65,7 @@ public final class MirrorCatchUp {
                     }
                 }
                 if (behind.isEmpty()) {
-                    return;
+                    return instances(target);
                 }
                 if (stopRequested.getAsBoolean()) {
                     throw new BackfillException("stopped on request while waiting for the mirror of proxy instance "
@@ -84,6 +88,17 @@ public final class MirrorCatchUp {
                 }
             }
         }
+    }
+
+    private static List<String> instances(Connection target) throws SQLException {
+        List<String> all = new ArrayList<>();
+        try (Statement s = target.createStatement();
+             ResultSet rs = s.executeQuery("SELECT instance_id FROM tandem.mirror_progress ORDER BY instance_id")) {
+            while (rs.next()) {
+                all.add(rs.getString(1));
+            }
+        }
+        return all;
     }
 
     /** The mirror did not catch up in time: the run stops, as every other range would wait for the same mirror. */
