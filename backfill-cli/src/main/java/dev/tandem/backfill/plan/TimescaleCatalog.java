@@ -1,5 +1,6 @@
 package dev.tandem.backfill.plan;
 
+import dev.tandem.backfill.BackfillException;
 import dev.tandem.protocol.sql.Identifiers;
 import dev.tandem.protocol.state.TimeType;
 import java.sql.Connection;
@@ -159,7 +160,8 @@ public final class TimescaleCatalog {
      * with a notice instead of an error, so restoring the others does not stop at it.
      */
     public static void setScheduled(Connection target, int jobId, boolean scheduled) throws SQLException {
-        try (PreparedStatement ps = target.prepareStatement("SELECT alter_job(?, scheduled => ?, if_exists => true)")) {
+        try (PreparedStatement ps = target.prepareStatement("SELECT " + functionSchema(target)
+                + ".alter_job(?, scheduled => ?, if_exists => true)")) {
             ps.setInt(1, jobId);
             ps.setBoolean(2, scheduled);
             ps.execute();
@@ -194,8 +196,22 @@ public final class TimescaleCatalog {
      */
     public static void refresh(Connection target, String quotedView, TimeType type, long end) throws SQLException {
         try (Statement s = target.createStatement()) {
-            s.execute("CALL refresh_continuous_aggregate(" + Identifiers.quoteLiteral(quotedView) + "::regclass, NULL, "
-                    + type.literal(end) + ")");
+            s.execute("CALL " + functionSchema(target) + ".refresh_continuous_aggregate("
+                    + Identifiers.quoteLiteral(quotedView) + "::regclass, NULL, " + type.literal(end) + ")");
+        }
+    }
+
+    /**
+     * The schema of TimescaleDB's API functions, quoted: the one named at {@code CREATE EXTENSION ... SCHEMA}, which
+     * need not be on the connection's search path ({@code public} is only the default).
+     */
+    private static String functionSchema(Connection connection) throws SQLException {
+        try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery(
+                "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'timescaledb'")) {
+            if (!rs.next()) {
+                throw new BackfillException("TimescaleDB is not installed in database " + connection.getCatalog());
+            }
+            return rs.getString(1);
         }
     }
 }

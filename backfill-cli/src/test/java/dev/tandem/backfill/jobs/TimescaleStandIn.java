@@ -6,8 +6,9 @@ import dev.tandem.testing.PgServer;
  * A stand-in for the parts of TimescaleDB's catalog the job and continuous-aggregate code reads, for plain PostgreSQL:
  * small tables shaped like {@code _timescaledb_catalog.hypertable}, {@code .continuous_agg} and {@code .bgw_job}, the
  * documented views defined over them with the joins of TimescaleDB's {@code sql/views.sql}, and {@code alter_job} and
- * {@code refresh_continuous_aggregate} with the behaviour the backfill relies on. The real catalog is exercised where
- * TimescaleDB runs ({@code TimescaleHypertableIT}).
+ * {@code refresh_continuous_aggregate} with the behaviour the backfill relies on. The API functions are in schema
+ * {@code "tsdb api"}, off the search path, as {@code CREATE EXTENSION timescaledb SCHEMA ...} puts them. The real
+ * catalog is exercised where TimescaleDB runs ({@code TimescaleHypertableIT}).
  */
 final class TimescaleStandIn {
 
@@ -36,8 +37,10 @@ final class TimescaleStandIn {
      */
     static void install(PgServer server, String db, JobsView jobs) {
         server.execute(db, """
+                CREATE SCHEMA "tsdb api";
+                GRANT USAGE ON SCHEMA "tsdb api" TO PUBLIC;
                 INSERT INTO pg_extension (oid, extname, extowner, extnamespace, extrelocatable, extversion)
-                VALUES (99999, 'timescaledb', 10, 'public'::regnamespace, false, '2.21.0');
+                VALUES (99999, 'timescaledb', 10, '"tsdb api"'::regnamespace, false, '2.21.0');
                 CREATE SCHEMA _timescaledb_catalog;
                 CREATE SCHEMA _timescaledb_internal;
                 CREATE TABLE _timescaledb_catalog.hypertable (id int PRIMARY KEY, schema_name name, table_name name);
@@ -56,7 +59,7 @@ final class TimescaleStandIn {
                     FROM _timescaledb_catalog.continuous_agg ca
                     JOIN _timescaledb_catalog.hypertable ht ON ht.id = ca.raw_hypertable_id
                     JOIN _timescaledb_catalog.hypertable mat ON mat.id = ca.mat_hypertable_id;
-                CREATE FUNCTION alter_job(job_id integer, schedule_interval interval = NULL,
+                CREATE FUNCTION "tsdb api".alter_job(job_id integer, schedule_interval interval = NULL,
                         max_runtime interval = NULL, max_retries integer = NULL, retry_period interval = NULL,
                         scheduled boolean = NULL, config jsonb = NULL, next_start timestamptz = NULL,
                         if_exists boolean = false) RETURNS void LANGUAGE plpgsql AS $$
@@ -71,7 +74,7 @@ final class TimescaleStandIn {
                         END IF;
                     END IF;
                 END $$;
-                CREATE PROCEDURE refresh_continuous_aggregate(continuous_aggregate regclass,
+                CREATE PROCEDURE "tsdb api".refresh_continuous_aggregate(continuous_aggregate regclass,
                         window_start anyelement, window_end anyelement) LANGUAGE plpgsql AS $$
                 DECLARE
                     width interval;
