@@ -1,5 +1,6 @@
 package dev.tandem.backfill.jobs;
 
+import dev.tandem.backfill.BackfillException;
 import dev.tandem.backfill.plan.TimescaleCatalog;
 import java.io.PrintWriter;
 import java.sql.Connection;
@@ -12,8 +13,8 @@ import java.util.List;
 
 /**
  * {@code --pause-jobs}: disables the target's compression, retention and continuous-aggregate jobs of the staged
- * hypertables while they are copied, remembering each in {@code tandem.paused_job} first, so {@code status} shows and
- * {@code clean} restores them even after a crash.
+ * hypertables while they are copied, remembering each in {@code tandem.paused_job} in the same transaction, so
+ * {@code status} shows and {@code clean} restores exactly the jobs paused, even after a crash.
  */
 public final class JobPauser {
 
@@ -35,20 +36,56 @@ public final class JobPauser {
                 names.add(rs.getString(2));
             }
         }
-        int paused = 0;
-        for (TimescaleCatalog.Job job : TimescaleCatalog.pausableJobs(target, schemas, names)) {
-            try (PreparedStatement ps = target.prepareStatement("INSERT INTO tandem.paused_job (job_id, proc_name, "
-                    + "hypertable) VALUES (?, ?, ?) ON CONFLICT (job_id) DO NOTHING")) {
-                ps.setInt(1, job.id());
-                ps.setString(2, job.procName());
-                ps.setString(3, job.hypertable());
-                ps.executeUpdate();
+        List<TimescaleCatalog.Job> jobs = TimescaleCatalog.pausableJobs(target, schemas, names);
+        refuseJobsOfOtherOwners(target, jobs);
+        boolean autoCommit = target.getAutoCommit();
+        target.setAutoCommit(false);
+        try {
+            for (TimescaleCatalog.Job job : jobs) {
+                try (PreparedStatement ps = target.prepareStatement("INSERT INTO tandem.paused_job (job_id, proc_name, "
+                        + "hypertable) VALUES (?, ?, ?) ON CONFLICT (job_id) DO NOTHING")) {
+                    ps.setInt(1, job.id());
+                    ps.setString(2, job.procName());
+                    ps.setString(3, job.hypertable());
+                    ps.executeUpdate();
+                }
+                TimescaleCatalog.setScheduled(target, job.id(), false);
+                target.commit();
+                out.println("paused job " + job.id() + " (" + job.procName() + " on " + job.hypertable() + ")");
             }
-            TimescaleCatalog.setScheduled(target, job.id(), false);
-            out.println("paused job " + job.id() + " (" + job.procName() + " on " + job.hypertable() + ")");
-            paused++;
+        } catch (SQLException | RuntimeException e) {
+            target.rollback();
+            throw e;
+        } finally {
+            target.setAutoCommit(autoCommit);
         }
-        return paused;
+        return jobs.size();
+    }
+
+    /**
+     * {@code alter_job} needs the privileges of the job's owner. Asked before anything is paused, so that a refusal
+     * neither stops half-way nor leaves a job in {@code tandem.paused_job} that was never paused.
+     */
+    private static void refuseJobsOfOtherOwners(Connection target, List<TimescaleCatalog.Job> jobs) throws SQLException {
+        List<String> refused = new ArrayList<>();
+        for (TimescaleCatalog.Job job : jobs) {
+            if (!job.alterable()) {
+                refused.add("job " + job.id() + " (" + job.procName() + " on " + job.hypertable() + "), owned by "
+                        + job.owner());
+            }
+        }
+        if (refused.isEmpty()) {
+            return;
+        }
+        String user;
+        try (Statement s = target.createStatement(); ResultSet rs = s.executeQuery("SELECT current_user")) {
+            rs.next();
+            user = rs.getString(1);
+        }
+        throw new BackfillException("--pause-jobs: TimescaleDB lets only a job's owner (or a member of its role, or a"
+                + " superuser) alter it, and the target user " + user + " is none of these for:\n  "
+                + String.join("\n  ", refused) + "\nNothing was paused. Connect as such a role (e.g. GRANT <owner> TO "
+                + user + "), or copy without --pause-jobs after disabling the jobs by hand");
     }
 
     /** How many jobs {@code tandem.paused_job} holds. */

@@ -27,8 +27,13 @@ public final class TimescaleCatalog {
         }
     }
 
-    /** A background job of the target. */
-    public record Job(int id, String procName, String hypertable) {
+    /**
+     * A background job of the target.
+     *
+     * @param alterable whether the connected role may {@code alter_job} it: TimescaleDB requires the privileges of its
+     *                  owner (a member of that role, or a superuser)
+     */
+    public record Job(int id, String procName, String hypertable, String owner, boolean alterable) {
     }
 
     /**
@@ -140,7 +145,8 @@ public final class TimescaleCatalog {
                        SELECT mat_sch, mat_tab, view_sch || '.' || view_tab FROM caggs
                        UNION ALL
                        SELECT view_sch, view_tab, view_sch || '.' || view_tab FROM caggs)
-                SELECT j.job_id, j.proc_name, r.owner
+                SELECT j.job_id, j.proc_name, r.owner, j.owner::text,
+                       pg_has_role(current_user, j.owner::regrole, 'USAGE')
                 FROM timescaledb_information.jobs j
                 JOIN related r ON r.sch = j.hypertable_schema AND r.tab = j.hypertable_name
                 WHERE j.scheduled AND j.proc_name IN (""" + PAUSABLE + ") ORDER BY 1")) {
@@ -148,7 +154,8 @@ public final class TimescaleCatalog {
             ps.setArray(2, target.createArrayOf("text", names.toArray()));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    jobs.add(new Job(rs.getInt(1), rs.getString(2), rs.getString(3)));
+                    jobs.add(new Job(rs.getInt(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                            rs.getBoolean(5)));
                 }
             }
         }

@@ -1,7 +1,9 @@
 package dev.tandem.backfill.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tandem.backfill.BackfillException;
 import dev.tandem.backfill.Cli;
 import dev.tandem.backfill.ExitCodes;
 import dev.tandem.backfill.state.BackfillSchema;
@@ -11,6 +13,7 @@ import dev.tandem.testing.PostgresPairExtension;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -79,6 +82,43 @@ class TimescaleJobsIT {
         }
         assertThat(scheduled(db)).isEqualTo("[[1000, t], [1001, t], [1002, t], [1004, t], [1005, t], [1006, t]]");
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.paused_job")).isEqualTo("0");
+    }
+
+    @Test
+    void jobsOfAnotherOwnerAreRefusedBeforeAnyIsPausedAndAMemberOfTheOwnersRolePausesThem() throws Exception {
+        String db = database("owner", TimescaleStandIn.JobsView.CONTINUOUS_AGGREGATE);
+        PG.target().execute(db, """
+                DO $$ BEGIN
+                    CREATE ROLE policy_owner;
+                    CREATE ROLE backfill_operator LOGIN PASSWORD 'operator';
+                EXCEPTION WHEN duplicate_object THEN NULL;
+                END $$;
+                REVOKE policy_owner FROM backfill_operator;
+                GRANT USAGE ON SCHEMA tandem TO backfill_operator;
+                GRANT SELECT, INSERT, DELETE ON ALL TABLES IN SCHEMA tandem TO backfill_operator""");
+        TimescaleStandIn.job(PG.target(), db, 1000, "policy_compression", 1, "backfill_operator");
+        TimescaleStandIn.job(PG.target(), db, 1001, "policy_refresh_continuous_aggregate", 2, "policy_owner");
+
+        StringWriter out = new StringWriter();
+        try (Connection c = DriverManager.getConnection(PG.target().jdbcUrl(db), "backfill_operator", "operator")) {
+            assertThatThrownBy(() -> JobPauser.pause(c, new PrintWriter(out, true)))
+                    .isInstanceOf(BackfillException.class)
+                    .hasMessageContaining("the target user backfill_operator")
+                    .hasMessageContaining("job 1001 (policy_refresh_continuous_aggregate on public.m_hourly), owned by"
+                            + " policy_owner")
+                    .hasMessageNotContaining("job 1000")
+                    .hasMessageContaining("Nothing was paused");
+        }
+        assertThat(scheduled(db)).isEqualTo("[[1000, t], [1001, t]]");
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.paused_job")).isEqualTo("0");
+
+        PG.target().execute(db, "GRANT policy_owner TO backfill_operator");
+        try (Connection c = DriverManager.getConnection(PG.target().jdbcUrl(db), "backfill_operator", "operator")) {
+            assertThat(JobPauser.pause(c, new PrintWriter(out, true))).isEqualTo(2);
+        }
+        assertThat(scheduled(db)).isEqualTo("[[1000, f], [1001, f]]");
+        assertThat(PG.target().query(db, "SELECT job_id FROM tandem.paused_job ORDER BY 1").toString())
+                .isEqualTo("[[1000], [1001]]");
     }
 
     @Test

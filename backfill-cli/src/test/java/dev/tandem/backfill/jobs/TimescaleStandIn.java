@@ -4,8 +4,10 @@ import dev.tandem.testing.PgServer;
 
 /**
  * A stand-in for the parts of TimescaleDB's catalog the job and continuous-aggregate code reads, for plain PostgreSQL:
- * small tables shaped like {@code _timescaledb_catalog.hypertable}, {@code .continuous_agg} and {@code .bgw_job}, the
- * documented views defined over them with the joins of TimescaleDB's {@code sql/views.sql}, and {@code alter_job} and
+ * small tables shaped like {@code _timescaledb_catalog.hypertable}, {@code .continuous_agg} and {@code .bgw_job} (with
+ * its {@code owner regrole}), the documented views defined over them with the joins of TimescaleDB's
+ * {@code sql/views.sql}, the grants of {@code sql/pre_install/tables.sql} and {@code sql/views.sql} (every role reads
+ * the catalog and the views), and {@code alter_job} (with its owner check, {@code ts_bgw_job_permission_check}) and
  * {@code refresh_continuous_aggregate} with the behaviour the backfill relies on. The API functions are in schema
  * {@code "tsdb api"}, off the search path, as {@code CREATE EXTENSION timescaledb SCHEMA ...} puts them. The real
  * catalog is exercised where TimescaleDB runs ({@code TimescaleHypertableIT}).
@@ -46,7 +48,8 @@ final class TimescaleStandIn {
                 CREATE TABLE _timescaledb_catalog.hypertable (id int PRIMARY KEY, schema_name name, table_name name);
                 CREATE TABLE _timescaledb_catalog.continuous_agg (mat_hypertable_id int, raw_hypertable_id int,
                     user_view_schema name, user_view_name name, bucket_width interval);
-                CREATE TABLE _timescaledb_catalog.bgw_job (id int PRIMARY KEY, proc_name name, hypertable_id int,
+                CREATE TABLE _timescaledb_catalog.bgw_job (id int PRIMARY KEY, proc_name name,
+                    owner regrole NOT NULL DEFAULT current_role::regrole, hypertable_id int,
                     scheduled bool NOT NULL DEFAULT true);
                 CREATE TABLE _timescaledb_internal.refreshed (n serial, view regclass, window_start timestamptz,
                     window_end timestamptz);
@@ -59,11 +62,17 @@ final class TimescaleStandIn {
                     FROM _timescaledb_catalog.continuous_agg ca
                     JOIN _timescaledb_catalog.hypertable ht ON ht.id = ca.raw_hypertable_id
                     JOIN _timescaledb_catalog.hypertable mat ON mat.id = ca.mat_hypertable_id;
+                -- SECURITY DEFINER writes the catalog as TimescaleDB's C code does; the owner check is its own
                 CREATE FUNCTION "tsdb api".alter_job(job_id integer, schedule_interval interval = NULL,
                         max_runtime interval = NULL, max_retries integer = NULL, retry_period interval = NULL,
                         scheduled boolean = NULL, config jsonb = NULL, next_start timestamptz = NULL,
-                        if_exists boolean = false) RETURNS void LANGUAGE plpgsql AS $$
+                        if_exists boolean = false) RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS $$
                 BEGIN
+                    IF EXISTS (SELECT 1 FROM _timescaledb_catalog.bgw_job j WHERE j.id = alter_job.job_id
+                               AND NOT pg_has_role(session_user, j.owner, 'USAGE')) THEN
+                        RAISE EXCEPTION 'insufficient permissions to alter job %', alter_job.job_id
+                            USING ERRCODE = 'insufficient_privilege';
+                    END IF;
                     UPDATE _timescaledb_catalog.bgw_job j SET scheduled = coalesce(alter_job.scheduled, j.scheduled)
                     WHERE j.id = alter_job.job_id;
                     IF NOT FOUND THEN
@@ -92,11 +101,13 @@ final class TimescaleStandIn {
                 END $$;
                 """);
         server.execute(db, "CREATE VIEW timescaledb_information.jobs AS"
-                + " SELECT j.id AS job_id, j.proc_name, j.scheduled, " + jobs.schema + " AS hypertable_schema, "
+                + " SELECT j.id AS job_id, j.proc_name, j.owner, j.scheduled, " + jobs.schema + " AS hypertable_schema, "
                 + jobs.name + " AS hypertable_name"
                 + " FROM _timescaledb_catalog.bgw_job j"
                 + " LEFT JOIN _timescaledb_catalog.hypertable ht ON ht.id = j.hypertable_id"
-                + " LEFT JOIN _timescaledb_catalog.continuous_agg ca ON ca.mat_hypertable_id = j.hypertable_id");
+                + " LEFT JOIN _timescaledb_catalog.continuous_agg ca ON ca.mat_hypertable_id = j.hypertable_id;"
+                + "GRANT USAGE ON SCHEMA _timescaledb_catalog, timescaledb_information TO PUBLIC;"
+                + "GRANT SELECT ON ALL TABLES IN SCHEMA _timescaledb_catalog, timescaledb_information TO PUBLIC");
     }
 
     /** Registers a hypertable (a plain table here) under TimescaleDB's id. */
@@ -120,5 +131,11 @@ final class TimescaleStandIn {
     static void job(PgServer server, String db, int id, String procName, Integer hypertableId) {
         server.execute(db, "INSERT INTO _timescaledb_catalog.bgw_job (id, proc_name, hypertable_id) VALUES (" + id
                 + ", '" + procName + "', " + hypertableId + ")");
+    }
+
+    /** A job owned by {@code owner}, as one is when that role added the policy. */
+    static void job(PgServer server, String db, int id, String procName, Integer hypertableId, String owner) {
+        server.execute(db, "INSERT INTO _timescaledb_catalog.bgw_job (id, proc_name, owner, hypertable_id) VALUES ("
+                + id + ", '" + procName + "', '" + owner + "', " + hypertableId + ")");
     }
 }
