@@ -8,45 +8,117 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * stage on a TimescaleDB source whose oldest chunk is open-ended, with stand-ins for the documented catalog views on
- * plain PostgreSQL. The stand-ins have the real views' columns and types ({@code sql/views.sql}): {@code chunks} shows a
- * time dimension's bounds as timestamptz, {@code -infinity} for a slice starting at the lowest internal value.
+ * stage on a TimescaleDB source, with a stand-in for the part of TimescaleDB's catalog it reads, on plain PostgreSQL.
+ * The stand-in has the real shapes: {@code _timescaledb_catalog.hypertable}, {@code .dimension} (with
+ * {@code partitioning_func}), {@code .dimension_slice} holding bounds in TimescaleDB's internal units (microseconds
+ * since 1970 for time types, {@code int8} limits for an open end), {@code .chunk} (with {@code dropped} and
+ * {@code osm_chunk}) and {@code .chunk_constraint}; and the information views over them as {@code sql/views.sql}
+ * (2.13 to 2.22) defines them: {@code chunks} converts a time dimension's bounds with {@code to_timestamp} (so an open
+ * end is {@code -infinity}/{@code infinity}), shows an integer one's as {@code range_*_integer}, reports only the
+ * primary dimension and leaves out dropped and tiered-storage (OSM) chunks.
  */
 class TimescaleChunkRangesIT {
 
     @RegisterExtension
     static final PostgresPairExtension PG = PostgresPairExtension.embedded();
 
-    private static String source() {
-        String db = PG.pair().freshDatabase("openchunk");
+    private static final String CATALOG = """
+            INSERT INTO pg_extension (oid, extname, extowner, extnamespace, extrelocatable, extversion)
+            VALUES (99999, 'timescaledb', 10, 'public'::regnamespace, false, '2.21.0');
+            CREATE SCHEMA _timescaledb_catalog;
+            CREATE SCHEMA _timescaledb_functions;
+            CREATE TABLE _timescaledb_catalog.hypertable (id int PRIMARY KEY, schema_name name, table_name name);
+            CREATE TABLE _timescaledb_catalog.dimension (id serial PRIMARY KEY, hypertable_id int, column_name name,
+                column_type regtype, num_slices smallint, partitioning_func_schema name, partitioning_func name,
+                interval_length bigint);
+            CREATE TABLE _timescaledb_catalog.dimension_slice (id serial PRIMARY KEY, dimension_id int,
+                range_start bigint, range_end bigint);
+            CREATE TABLE _timescaledb_catalog.chunk (id serial PRIMARY KEY, hypertable_id int,
+                dropped bool NOT NULL DEFAULT false, osm_chunk bool NOT NULL DEFAULT false);
+            CREATE TABLE _timescaledb_catalog.chunk_constraint (chunk_id int, dimension_slice_id int);
+            CREATE FUNCTION _timescaledb_functions.to_timestamp(us bigint) RETURNS timestamptz LANGUAGE sql AS $$
+                SELECT CASE us WHEN -9223372036854775808 THEN '-infinity'::timestamptz
+                               WHEN 9223372036854775807 THEN 'infinity'::timestamptz
+                               ELSE 'epoch'::timestamptz + us * interval '1 microsecond' END $$;
+            CREATE SCHEMA timescaledb_information;
+            CREATE VIEW timescaledb_information.hypertables AS
+                SELECT schema_name AS hypertable_schema, table_name AS hypertable_name
+                FROM _timescaledb_catalog.hypertable;
+            CREATE VIEW timescaledb_information.dimensions AS
+                SELECT ht.schema_name AS hypertable_schema, ht.table_name AS hypertable_name,
+                       rank() OVER (PARTITION BY hypertable_id ORDER BY dim.id) AS dimension_number,
+                       dim.column_name, dim.column_type,
+                       CASE WHEN dim.interval_length IS NULL THEN 'Space' ELSE 'Time' END AS dimension_type
+                FROM _timescaledb_catalog.hypertable ht JOIN _timescaledb_catalog.dimension dim
+                  ON dim.hypertable_id = ht.id;
+            CREATE VIEW timescaledb_information.chunks AS
+                SELECT hypertable_schema, hypertable_name, primary_dimension_type, range_start, range_end,
+                       range_start_integer, range_end_integer
+                FROM (SELECT ht.schema_name AS hypertable_schema, ht.table_name AS hypertable_name,
+                             dim.column_type AS primary_dimension_type,
+                             row_number() OVER (PARTITION BY cc.chunk_id ORDER BY dim.id) AS chunk_dimension_num,
+                             CASE WHEN dim.column_type = ANY(ARRAY['timestamp','timestamptz','date']::regtype[])
+                                  THEN _timescaledb_functions.to_timestamp(sl.range_start) END AS range_start,
+                             CASE WHEN dim.column_type = ANY(ARRAY['timestamp','timestamptz','date']::regtype[])
+                                  THEN _timescaledb_functions.to_timestamp(sl.range_end) END AS range_end,
+                             CASE WHEN dim.column_type = ANY(ARRAY['timestamp','timestamptz','date']::regtype[])
+                                  THEN NULL ELSE sl.range_start END AS range_start_integer,
+                             CASE WHEN dim.column_type = ANY(ARRAY['timestamp','timestamptz','date']::regtype[])
+                                  THEN NULL ELSE sl.range_end END AS range_end_integer
+                      FROM _timescaledb_catalog.chunk ch
+                      JOIN _timescaledb_catalog.hypertable ht ON ht.id = ch.hypertable_id
+                      JOIN _timescaledb_catalog.chunk_constraint cc ON cc.chunk_id = ch.id
+                      JOIN _timescaledb_catalog.dimension dim ON dim.hypertable_id = ch.hypertable_id
+                      JOIN _timescaledb_catalog.dimension_slice sl ON sl.dimension_id = dim.id
+                       AND sl.id = cc.dimension_slice_id
+                      WHERE ch.dropped IS FALSE AND ch.osm_chunk IS FALSE) finalq
+                WHERE chunk_dimension_num = 1;
+            """;
+
+    private static final String JAN_1 = "'2026-01-01 00:00:00+00'";
+    private static final String JAN_2 = "'2026-01-02 00:00:00+00'";
+    private static final String JAN_3 = "'2026-01-03 00:00:00+00'";
+
+    /** TimescaleDB's internal value of a timestamptz literal: microseconds since 1970. */
+    private static String internal(String timestamptz) {
+        return "(extract(epoch from " + timestamptz + "::timestamptz) * 1000000)::bigint";
+    }
+
+    /** A database whose source has the catalog stand-in and hypertable {@code public.m} ({@code t timestamptz}). */
+    private static String source(String prefix) {
+        String db = PG.pair().freshDatabase(prefix);
         PG.pair().executeOnBoth(db, "CREATE TABLE m (t timestamptz NOT NULL, v int)");
-        PG.source().execute(db, """
-                INSERT INTO pg_extension (oid, extname, extowner, extnamespace, extrelocatable, extversion)
-                VALUES (99999, 'timescaledb', 10, 'public'::regnamespace, false, '2.21.0');
-                INSERT INTO m VALUES ('1969-12-30 00:00:00+00', 1), ('2026-01-01 06:00:00+00', 2),
-                    ('2026-01-02 06:00:00+00', 3);
-                CREATE SCHEMA timescaledb_information;
-                CREATE VIEW timescaledb_information.hypertables AS
-                    SELECT 'public'::name AS hypertable_schema, 'm'::name AS hypertable_name;
-                CREATE VIEW timescaledb_information.dimensions AS
-                    SELECT 'public'::name AS hypertable_schema, 'm'::name AS hypertable_name,
-                           1::bigint AS dimension_number, 't'::name AS column_name,
-                           'timestamptz'::regtype AS column_type, 'Time'::text AS dimension_type;
-                CREATE VIEW timescaledb_information.chunks AS
-                    SELECT 'public'::name AS hypertable_schema, 'm'::name AS hypertable_name,
-                           'timestamptz'::regtype AS primary_dimension_type, s::timestamptz AS range_start,
-                           e::timestamptz AS range_end, NULL::bigint AS range_start_integer,
-                           NULL::bigint AS range_end_integer
-                    FROM (VALUES ('-infinity', '2026-01-01 00:00:00+00'),
-                                 ('2026-01-01 00:00:00+00', '2026-01-02 00:00:00+00'),
-                                 ('2026-01-02 00:00:00+00', '2026-01-03 00:00:00+00')) AS c(s, e);
-                """);
+        PG.source().execute(db, CATALOG);
+        hypertable(db, 1, "m", "t", "timestamptz", null);
         return db;
+    }
+
+    private static void hypertable(String db, int id, String table, String column, String type, String partitioning) {
+        PG.source().execute(db, "INSERT INTO _timescaledb_catalog.hypertable VALUES (" + id + ", 'public', '" + table
+                + "');INSERT INTO _timescaledb_catalog.dimension (hypertable_id, column_name, column_type,"
+                + " partitioning_func_schema, partitioning_func, interval_length) VALUES (" + id + ", '" + column
+                + "', '" + type + "', " + (partitioning == null ? "NULL, NULL" : "'public', '" + partitioning + "'")
+                + ", 86400000000)");
+    }
+
+    /** A chunk of hypertable {@code id} with primary-dimension bounds given as SQL bigint expressions. */
+    private static void chunk(String db, int id, String start, String end, boolean osm) {
+        PG.source().execute(db, "WITH s AS (INSERT INTO _timescaledb_catalog.dimension_slice (dimension_id, range_start,"
+                + " range_end) SELECT min(id), " + start + ", " + end + " FROM _timescaledb_catalog.dimension"
+                + " WHERE hypertable_id = " + id + " RETURNING id), c AS (INSERT INTO _timescaledb_catalog.chunk"
+                + " (hypertable_id, osm_chunk) VALUES (" + id + ", " + osm + ") RETURNING id)"
+                + " INSERT INTO _timescaledb_catalog.chunk_constraint SELECT c.id, s.id FROM c, s");
     }
 
     @Test
     void rowsOfAnOpenEndedOldestChunkAreNeverLeftOutSilently() {
-        String db = source();
+        String db = source("openchunk");
+        PG.source().execute(db, "INSERT INTO m VALUES ('1969-12-30 00:00:00+00', 1), ('2026-01-01 06:00:00+00', 2),"
+                + " ('2026-01-02 06:00:00+00', 3)");
+        chunk(db, 1, "'-9223372036854775808'::bigint", internal(JAN_1), false);
+        chunk(db, 1, internal(JAN_1), internal(JAN_2), false);
+        chunk(db, 1, internal(JAN_2), internal(JAN_3), false);
+
         Cli.Run unbounded = Cli.both("stage", PG.source(), PG.target(), db, "--until", "2026-01-02 12:00:00+00");
         assertThat(unbounded.exitCode()).as(unbounded.toString()).isEqualTo(ExitCodes.FAILURE);
         assertThat(unbounded.err()).contains("public.m: its oldest chunk is open-ended").contains("--from");
@@ -55,5 +127,41 @@ class TimescaleChunkRangesIT {
                 "--from", "1900-01-01 00:00:00+00"));
         ok(Cli.both("copy", PG.source(), PG.target(), db));
         assertThat(PG.target().query(db, "SELECT v FROM m ORDER BY t").toString()).isEqualTo("[[1], [2], [3]]");
+    }
+
+    @Test
+    void rowsInTieredStorageAreNamedNotLeftOutSilently() {
+        String db = source("tiered");
+        PG.source().execute(db, "INSERT INTO m VALUES ('2026-01-01 06:00:00+00', 1), ('2026-01-02 06:00:00+00', 2)");
+        chunk(db, 1, internal("'2025-01-01 00:00:00+00'"), internal(JAN_1), true);
+        chunk(db, 1, internal(JAN_1), internal(JAN_2), false);
+        chunk(db, 1, internal(JAN_2), internal(JAN_3), false);
+
+        Cli.Run stage = ok(Cli.both("stage", PG.source(), PG.target(), db, "--until", "2026-01-02 12:00:00+00"));
+        assertThat(stage.out()).contains("warning: public.m has rows in tiered storage")
+                .contains("no task copies them").contains("staged 2 tasks");
+    }
+
+    @Test
+    void aTimeDimensionWithAPartitioningFunctionIsRefusedAndCanBeStagedInSlicesOfTheColumn() {
+        String db = PG.pair().freshDatabase("partfunc");
+        PG.pair().executeOnBoth(db, "CREATE TABLE e (t_ms bigint NOT NULL, v int)");
+        PG.source().execute(db, CATALOG + "CREATE FUNCTION public.ms_to_time(bigint) RETURNS timestamptz"
+                + " LANGUAGE sql IMMUTABLE AS 'SELECT to_timestamp($1 / 1000.0)';"
+                + "INSERT INTO e VALUES (1767225600000, 1), (1767312000000, 2)"); // 2026-01-01, 2026-01-02 in ms
+        hypertable(db, 1, "e", "t_ms", "bigint", "ms_to_time");
+        // the slices hold the function's values: microseconds, a thousand times the column's milliseconds
+        chunk(db, 1, internal(JAN_1), internal(JAN_2), false);
+        chunk(db, 1, internal(JAN_2), internal(JAN_3), false);
+
+        Cli.Run refused = Cli.both("stage", PG.source(), PG.target(), db, "--until", "1767398400000");
+        assertThat(refused.exitCode()).as(refused.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(refused.err()).contains("public.e: its time dimension t_ms is partitioned through public.ms_to_time")
+                .contains("--table public.e:t_ms:");
+
+        ok(Cli.both("stage", PG.source(), PG.target(), db, "--until", "1767398400000", "--table",
+                "public.e:t_ms:86400000"));
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+        assertThat(PG.target().query(db, "SELECT v FROM e ORDER BY t_ms").toString()).isEqualTo("[[1], [2]]");
     }
 }

@@ -96,6 +96,13 @@ public final class Planner {
             }
             List<long[]> ranges;
             if (table.hypertable() != null) {
+                checkPartitioning(table);
+                if (table.hypertable().tiered()) {
+                    lines.add("warning: " + table.qualifiedName() + " has rows in tiered storage (an OSM chunk, which"
+                            + " the catalog's chunk list leaves out): no task copies them, and verify does not compare"
+                            + " them. Move them back to local storage on the source (untier_chunk) and stage again, or"
+                            + " copy them by hand");
+                }
                 ranges = Ranges.clip(TimescaleCatalog.chunkRanges(source, table.hypertable()), from, until);
                 if (!ranges.isEmpty() && ranges.get(0)[0] == Long.MIN_VALUE) {
                     throw new BackfillException(table.qualifiedName() + ": its oldest chunk is open-ended (its rows lie"
@@ -364,6 +371,21 @@ public final class Planner {
                 + layout.quotedTable() + " WHERE " + column + " <> 'infinity'")) {
             rs.next();
             return rs.getString(1);
+        }
+    }
+
+    /**
+     * A time dimension with a {@code time_partitioning_func} has its chunk ranges in that function's values (e.g.
+     * microseconds of a timestamp computed from a bigint of milliseconds), which no range predicate on the column can
+     * use: such a hypertable is cut into slices of the column's own values instead, when the operator names it.
+     */
+    private static void checkPartitioning(StagedTable table) {
+        String function = table.hypertable().partitioningFunction();
+        if (function != null) {
+            throw new BackfillException(table.qualifiedName() + ": its time dimension " + table.timeColumn()
+                    + " is partitioned through " + function + ", so its chunk ranges are values of that function, not"
+                    + " of " + table.timeColumn() + "; nothing was staged. Stage it as a plain table instead: --table "
+                    + table.qualifiedName() + ":" + table.timeColumn() + ":<slice width in the column's units>");
         }
     }
 

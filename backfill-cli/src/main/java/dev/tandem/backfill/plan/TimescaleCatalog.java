@@ -15,13 +15,23 @@ import java.util.Optional;
 /**
  * Everything Tandem asks TimescaleDB, in one place, written against its documented information views
  * ({@code timescaledb_information.hypertables}, {@code .dimensions}, {@code .chunks}, {@code .jobs},
- * {@code .continuous_aggregates}) and {@code pg_extension}. Rows are always read through the hypertable with a range
- * predicate, never from a chunk and never with ONLY: that is the only read that returns the rows of compressed chunks.
+ * {@code .continuous_aggregates}) and {@code pg_extension}; only what no view shows (a dimension's partitioning
+ * function, a tiered-storage chunk) is read from {@code _timescaledb_catalog}, whose tables every role may read. Rows
+ * are always read through the hypertable with a range predicate, never from a chunk and never with ONLY: that is the
+ * only read that returns the rows of compressed chunks.
  */
 public final class TimescaleCatalog {
 
-    /** A hypertable and its primary (time) dimension. */
-    public record Hypertable(String schema, String name, String timeColumn, String columnType) {
+    /**
+     * A hypertable and its primary (time) dimension.
+     *
+     * @param partitioningFunction the function (qualified) that maps the time column to the values chunk ranges are
+     *                             in, set with {@code time_partitioning_func}; null when the ranges are the column's
+     * @param tiered               whether some of its rows are in tiered storage (an OSM chunk, Timescale Cloud): the
+     *                             chunks view leaves that chunk out
+     */
+    public record Hypertable(String schema, String name, String timeColumn, String partitioningFunction,
+                             boolean tiered) {
         public String qualifiedName() {
             return schema + "." + name;
         }
@@ -71,17 +81,29 @@ public final class TimescaleCatalog {
         }
     }
 
+    /**
+     * The user's hypertables: the view leaves out the materialization hypertables of continuous aggregates (their rows
+     * are rebuilt on the target by {@code refresh-caggs}, never copied) and the internal compressed hypertables.
+     */
     public static List<Hypertable> hypertables(Connection source) throws SQLException {
         List<Hypertable> result = new ArrayList<>();
         try (Statement s = source.createStatement(); ResultSet rs = s.executeQuery("""
-                SELECT h.hypertable_schema, h.hypertable_name, d.column_name, d.column_type::text
+                SELECT h.hypertable_schema, h.hypertable_name, d.column_name,
+                       (SELECT format('%I.%I', dim.partitioning_func_schema, dim.partitioning_func)
+                        FROM _timescaledb_catalog.dimension dim
+                        WHERE dim.hypertable_id = ht.id AND dim.column_name = d.column_name
+                          AND dim.partitioning_func IS NOT NULL),
+                       EXISTS (SELECT 1 FROM _timescaledb_catalog.chunk c WHERE c.hypertable_id = ht.id AND c.osm_chunk)
                 FROM timescaledb_information.hypertables h
                 JOIN timescaledb_information.dimensions d
                   ON d.hypertable_schema = h.hypertable_schema AND d.hypertable_name = h.hypertable_name
                  AND d.dimension_number = 1
+                JOIN _timescaledb_catalog.hypertable ht
+                  ON ht.schema_name = h.hypertable_schema AND ht.table_name = h.hypertable_name
                 ORDER BY 1, 2""")) {
             while (rs.next()) {
-                result.add(new Hypertable(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)));
+                result.add(new Hypertable(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                        rs.getBoolean(5)));
             }
         }
         return result;
