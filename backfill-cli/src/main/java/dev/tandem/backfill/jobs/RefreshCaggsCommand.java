@@ -18,17 +18,19 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /**
- * {@code refresh-caggs}: refresh the target's continuous aggregates, every level of nested ones, up to the end of each
- * hypertable's backfilled range.
+ * {@code refresh-caggs}: refresh the target's continuous aggregates of the backfilled hypertables, every level of nested
+ * ones, over all their data: the copied history, the bucket holding T (rows from the copy and from the mirror) and the
+ * dual-write window since.
  */
 @Command(name = "refresh-caggs", mixinStandardHelpOptions = true,
-        description = "On a TimescaleDB target, refresh the continuous aggregates up to the end of the backfilled range.")
+        description = "On a TimescaleDB target, refresh the continuous aggregates of the backfilled hypertables over all"
+                + " their data (the copied history and the dual-write window).")
 public final class RefreshCaggsCommand extends BackfillCommand {
 
     @Mixin
     TargetOptions connection;
 
-    private record Backfilled(String schema, String table, TimeType type, long end) {
+    private record Backfilled(String schema, String table, TimeType type) {
     }
 
     @Override
@@ -44,18 +46,17 @@ public final class RefreshCaggsCommand extends BackfillCommand {
             }
             List<Backfilled> ranges = new ArrayList<>();
             try (Statement s = t.createStatement(); ResultSet rs = s.executeQuery("SELECT table_schema, table_name, "
-                    + "min(time_type), max(range_end) FROM tandem.backfill_task "
+                    + "min(time_type) FROM tandem.backfill_task "
                     + "WHERE state IN ('done', 'verified') GROUP BY 1, 2 ORDER BY 1, 2")) {
                 while (rs.next()) {
-                    ranges.add(new Backfilled(rs.getString(1), rs.getString(2), TimeType.valueOf(rs.getString(3)),
-                            rs.getLong(4)));
+                    ranges.add(new Backfilled(rs.getString(1), rs.getString(2), TimeType.valueOf(rs.getString(3))));
                 }
             }
             int refreshed = 0;
             for (Backfilled b : ranges) {
                 for (String view : TimescaleCatalog.continuousAggregates(t, b.schema(), b.table())) {
-                    out().println("refreshing " + view + " up to " + b.type().display(b.end()));
-                    TimescaleCatalog.refresh(t, view, b.type(), b.end());
+                    out().println("refreshing " + view + " over all its data");
+                    TimescaleCatalog.refresh(t, view, b.type());
                     refreshed++;
                 }
             }

@@ -217,16 +217,18 @@ public final class TimescaleCatalog {
     }
 
     /**
-     * Refreshes one continuous aggregate up to {@code end} (a procedure: run it outside a transaction). TimescaleDB
-     * refreshes only the buckets wholly inside the window and refuses a window holding none ("refresh window too
-     * small"), as a backfilled range shorter than a bucket of a coarse (often nested) aggregate is. An open start
-     * holds them all, the one straddling the range's start included, and costs nothing where nothing was invalidated.
-     * The end is typed as the hypertable's time column, which is also the type of every level's buckets.
+     * Refreshes one continuous aggregate over all its data (a procedure: run it outside a transaction). TimescaleDB
+     * refreshes only the buckets wholly inside the window, so any bound would leave a bucket out: at the end of the
+     * backfilled range, the one holding T, with rows from both the copy and the mirror; and a window holding no whole
+     * bucket is refused ("refresh window too small"), as a range shorter than a bucket of a coarse (often nested)
+     * aggregate is. An open window holds them all, and costs nothing where nothing was invalidated. Its NULLs are typed
+     * as the hypertable's time column, which is also the type of every level's buckets.
      */
-    public static void refresh(Connection target, String quotedView, TimeType type, long end) throws SQLException {
+    public static void refresh(Connection target, String quotedView, TimeType type) throws SQLException {
         try (Statement s = target.createStatement()) {
             s.execute("CALL " + functionSchema(target) + ".refresh_continuous_aggregate("
-                    + Identifiers.quoteLiteral(quotedView) + "::regclass, NULL, " + type.literal(end) + ")");
+                    + Identifiers.quoteLiteral(quotedView) + "::regclass, NULL::" + type.sqlName() + ", NULL::"
+                    + type.sqlName() + ")");
         }
     }
 

@@ -52,7 +52,7 @@ final class TimescaleStandIn {
                     owner regrole NOT NULL DEFAULT current_role::regrole, hypertable_id int,
                     scheduled bool NOT NULL DEFAULT true);
                 CREATE TABLE _timescaledb_internal.refreshed (n serial, view regclass, window_start timestamptz,
-                    window_end timestamptz);
+                    window_end timestamptz, window_type text);
                 CREATE SCHEMA timescaledb_information;
                 CREATE VIEW timescaledb_information.continuous_aggregates AS
                     SELECT ht.schema_name AS hypertable_schema, ht.table_name AS hypertable_name,
@@ -96,8 +96,8 @@ final class TimescaleStandIn {
                         RAISE EXCEPTION 'refresh window too small' USING ERRCODE = 'invalid_parameter_value',
                             DETAIL = 'The refresh window must cover at least one bucket of data.';
                     END IF;
-                    INSERT INTO _timescaledb_internal.refreshed (view, window_start, window_end)
-                    VALUES (continuous_aggregate, window_start, window_end);
+                    INSERT INTO _timescaledb_internal.refreshed (view, window_start, window_end, window_type)
+                    VALUES (continuous_aggregate, window_start, window_end, pg_typeof(window_end)::text);
                 END $$;
                 """);
         server.execute(db, "CREATE VIEW timescaledb_information.jobs AS"
