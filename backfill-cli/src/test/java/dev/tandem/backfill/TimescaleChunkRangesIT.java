@@ -36,6 +36,9 @@ class TimescaleChunkRangesIT {
             CREATE TABLE _timescaledb_catalog.chunk (id serial PRIMARY KEY, hypertable_id int,
                 dropped bool NOT NULL DEFAULT false, osm_chunk bool NOT NULL DEFAULT false);
             CREATE TABLE _timescaledb_catalog.chunk_constraint (chunk_id int, dimension_slice_id int);
+            CREATE TABLE _timescaledb_catalog.continuous_agg (mat_hypertable_id int, raw_hypertable_id int,
+                user_view_schema name, user_view_name name);
+            CREATE SCHEMA _timescaledb_internal;
             CREATE FUNCTION _timescaledb_functions.to_timestamp(us bigint) RETURNS timestamptz LANGUAGE sql AS $$
                 SELECT CASE us WHEN -9223372036854775808 THEN '-infinity'::timestamptz
                                WHEN 9223372036854775807 THEN 'infinity'::timestamptz
@@ -43,7 +46,9 @@ class TimescaleChunkRangesIT {
             CREATE SCHEMA timescaledb_information;
             CREATE VIEW timescaledb_information.hypertables AS
                 SELECT schema_name AS hypertable_schema, table_name AS hypertable_name
-                FROM _timescaledb_catalog.hypertable;
+                FROM _timescaledb_catalog.hypertable ht
+                WHERE NOT EXISTS (SELECT 1 FROM _timescaledb_catalog.continuous_agg ca
+                                  WHERE ca.mat_hypertable_id = ht.id);
             CREATE VIEW timescaledb_information.dimensions AS
                 SELECT ht.schema_name AS hypertable_schema, ht.table_name AS hypertable_name,
                        rank() OVER (PARTITION BY hypertable_id ORDER BY dim.id) AS dimension_number,
@@ -51,6 +56,14 @@ class TimescaleChunkRangesIT {
                        CASE WHEN dim.interval_length IS NULL THEN 'Space' ELSE 'Time' END AS dimension_type
                 FROM _timescaledb_catalog.hypertable ht JOIN _timescaledb_catalog.dimension dim
                   ON dim.hypertable_id = ht.id;
+            CREATE VIEW timescaledb_information.continuous_aggregates AS
+                SELECT ht.schema_name AS hypertable_schema, ht.table_name AS hypertable_name,
+                       ca.user_view_schema AS view_schema, ca.user_view_name AS view_name,
+                       mat.schema_name AS materialization_hypertable_schema,
+                       mat.table_name AS materialization_hypertable_name
+                FROM _timescaledb_catalog.continuous_agg ca
+                JOIN _timescaledb_catalog.hypertable ht ON ht.id = ca.raw_hypertable_id
+                JOIN _timescaledb_catalog.hypertable mat ON mat.id = ca.mat_hypertable_id;
             CREATE VIEW timescaledb_information.chunks AS
                 SELECT hypertable_schema, hypertable_name, primary_dimension_type, range_start, range_end,
                        range_start_integer, range_end_integer
@@ -127,6 +140,42 @@ class TimescaleChunkRangesIT {
                 "--from", "1900-01-01 00:00:00+00"));
         ok(Cli.both("copy", PG.source(), PG.target(), db));
         assertThat(PG.target().query(db, "SELECT v FROM m ORDER BY t").toString()).isEqualTo("[[1], [2], [3]]");
+    }
+
+    /**
+     * A daily aggregate of {@code m} materialized as {@code _timescaledb_internal._materialized_hypertable_<matId>}
+     * (its own hypertable, bucket column {@code day}), holding {@code days} buckets.
+     */
+    private static void dailyAggregate(String db, String view, int matId, String... days) {
+        String mat = "_materialized_hypertable_" + matId;
+        PG.source().execute(db, "CREATE VIEW " + view + " AS SELECT 1 AS one;"
+                + "CREATE TABLE _timescaledb_internal." + mat + " (day timestamptz, total bigint);"
+                + "INSERT INTO _timescaledb_catalog.hypertable VALUES (" + matId + ", '_timescaledb_internal', '" + mat
+                + "');INSERT INTO _timescaledb_catalog.dimension (hypertable_id, column_name, column_type,"
+                + " interval_length) VALUES (" + matId + ", 'day', 'timestamptz', 864000000000);"
+                + "INSERT INTO _timescaledb_catalog.continuous_agg VALUES (" + matId + ", 1, 'public', '" + view + "');"
+                + "INSERT INTO _timescaledb_internal." + mat + " SELECT d::timestamptz, 1 FROM unnest(ARRAY["
+                + String.join(", ", days) + "]) d");
+    }
+
+    @Test
+    void aggregateBucketsOlderThanEveryRowAreNamedWithTheCopyThatKeepsThem() {
+        String db = source("olderbuckets");
+        PG.source().execute(db, "INSERT INTO m VALUES ('2026-01-01 06:00:00+00', 1), ('2026-01-02 06:00:00+00', 2)");
+        chunk(db, 1, internal(JAN_1), internal(JAN_2), false);
+        chunk(db, 1, internal(JAN_2), internal(JAN_3), false);
+        // days whose rows a retention policy dropped, then the two days the rows are in
+        dailyAggregate(db, "m_daily", 2, "'2025-12-30 00:00:00+00'", "'2025-12-31 00:00:00+00'", JAN_1, JAN_2);
+        // only the days the rows are in: nothing to say
+        dailyAggregate(db, "m_recent", 3, JAN_1, JAN_2);
+
+        Cli.Run stage = ok(Cli.both("stage", PG.source(), PG.target(), db, "--until", "2026-01-02 12:00:00+00"));
+        assertThat(stage.out()).contains("warning: continuous aggregate \"public\".\"m_daily\" holds buckets from"
+                        + " 2025-12-30 00:00:00+00 on, older than every row of \"public\".\"m\" (the oldest is"
+                        + " 2026-01-01 06:00:00+00)")
+                .contains("source=> \\copy (SELECT * FROM \"_timescaledb_internal\".\"_materialized_hypertable_2\""
+                        + " WHERE \"day\" < '2026-01-01 06:00:00+00') TO 'aggregate.copy'")
+                .doesNotContain("m_recent").contains("staged 2 tasks");
     }
 
     @Test

@@ -14,6 +14,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -54,9 +55,24 @@ public final class RefreshCaggsCommand extends BackfillCommand {
             }
             int refreshed = 0;
             for (Backfilled b : ranges) {
-                for (String view : TimescaleCatalog.continuousAggregates(t, b.schema(), b.table())) {
-                    out().println("refreshing " + view + " over all its data");
-                    TimescaleCatalog.refresh(t, view, b.type());
+                for (TimescaleCatalog.ContinuousAggregate aggregate
+                        : TimescaleCatalog.continuousAggregates(t, b.schema(), b.table())) {
+                    Optional<TimescaleCatalog.OlderBuckets> older = TimescaleCatalog.olderBuckets(t, aggregate);
+                    if (older.isPresent() && older.get().oldestRow() == null) {
+                        out().println("not refreshing " + aggregate.view() + ": it holds buckets from "
+                                + older.get().oldestBucket() + " on, but " + aggregate.raw() + " has no rows to"
+                                + " rebuild them from; a refresh would delete them");
+                        continue;
+                    }
+                    if (older.isPresent()) {
+                        out().println("refreshing " + aggregate.view() + " from " + older.get().oldestRow() + " on: its"
+                                + " buckets from " + older.get().oldestBucket() + " are older than every row of "
+                                + aggregate.raw() + " (copied from the source's aggregate?) and are kept as they are");
+                    } else {
+                        out().println("refreshing " + aggregate.view() + " over all its data");
+                    }
+                    TimescaleCatalog.refresh(t, aggregate.view(), b.type(),
+                            older.map(TimescaleCatalog.OlderBuckets::oldestRow).orElse(null));
                     refreshed++;
                 }
             }

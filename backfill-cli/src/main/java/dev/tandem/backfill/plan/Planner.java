@@ -103,6 +103,7 @@ public final class Planner {
                             + " them. Move them back to local storage on the source (untier_chunk) and stage again, or"
                             + " copy them by hand");
                 }
+                warnOfAggregatesOlderThanRows(table, lines);
                 ranges = Ranges.clip(TimescaleCatalog.chunkRanges(source, table.hypertable()), from, until);
                 if (!ranges.isEmpty() && ranges.get(0)[0] == Long.MIN_VALUE) {
                     throw new BackfillException(table.qualifiedName() + ": its oldest chunk is open-ended (its rows lie"
@@ -371,6 +372,48 @@ public final class Planner {
                 + layout.quotedTable() + " WHERE " + column + " <> 'infinity'")) {
             rs.next();
             return rs.getString(1);
+        }
+    }
+
+    /**
+     * Buckets of a continuous aggregate whose rows the source no longer has (a retention policy dropped them) cannot be
+     * rebuilt on the target, which gets the rows only: said at stage, with the copy that keeps them, as
+     * {@code refresh-caggs} then refreshes from the oldest row on and leaves older buckets as they are.
+     */
+    private void warnOfAggregatesOlderThanRows(StagedTable table, List<String> lines) throws SQLException {
+        List<TimescaleCatalog.ContinuousAggregate> onTarget = TimescaleCatalog.version(target).isPresent()
+                ? TimescaleCatalog.continuousAggregates(target, table.schema(), table.table()) : List.of();
+        for (TimescaleCatalog.ContinuousAggregate aggregate
+                : TimescaleCatalog.continuousAggregates(source, table.schema(), table.table())) {
+            Optional<TimescaleCatalog.OlderBuckets> older;
+            try {
+                older = TimescaleCatalog.olderBuckets(source, aggregate);
+            } catch (SQLException e) {
+                if (!"42501".equals(e.getSQLState())) {
+                    throw e;
+                }
+                lines.add("warning: cannot tell whether continuous aggregate " + aggregate.view() + " holds buckets"
+                        + " older than the rows of " + aggregate.raw() + " (" + e.getMessage() + "); such buckets"
+                        + " are not copied and refresh-caggs cannot rebuild them");
+                continue;
+            }
+            if (older.isEmpty()) {
+                continue;
+            }
+            String oldestRow = older.get().oldestRow();
+            String targetMaterialization = onTarget.stream().filter(a -> a.view().equals(aggregate.view()))
+                    .map(TimescaleCatalog.ContinuousAggregate::materialization).findFirst()
+                    .orElse("<the target's materialization hypertable of " + aggregate.view() + ">");
+            String where = oldestRow == null ? "" : " WHERE " + Identifiers.quoteIdentifier(
+                    aggregate.materializationColumn()) + " < " + Identifiers.quoteLiteral(oldestRow);
+            lines.add("warning: continuous aggregate " + aggregate.view() + " holds buckets from "
+                    + older.get().oldestBucket() + " on, older than every row of " + aggregate.raw()
+                    + (oldestRow == null ? " (it has none)" : " (the oldest is " + oldestRow + ")")
+                    + ", as where a retention policy dropped the rows: no task copies them and refresh-caggs cannot"
+                    + " rebuild them. Copy them into the target's materialization before refresh-caggs (which then"
+                    + " keeps them and refreshes from the oldest row on), in psql:\n  source=> \\copy (SELECT * FROM "
+                    + aggregate.materialization() + where + ") TO 'aggregate.copy'\n  target=> \\copy "
+                    + targetMaterialization + " FROM 'aggregate.copy'");
         }
     }
 

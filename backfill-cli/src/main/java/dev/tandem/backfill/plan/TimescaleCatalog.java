@@ -61,12 +61,13 @@ public final class TimescaleCatalog {
             caggs AS (
               SELECT c.view_schema::text AS view_sch, c.view_name::text AS view_tab,
                      c.materialization_hypertable_schema::text AS mat_sch,
-                     c.materialization_hypertable_name::text AS mat_tab, 1 AS depth
+                     c.materialization_hypertable_name::text AS mat_tab, 1 AS depth,
+                     c.hypertable_schema::text AS raw_sch, c.hypertable_name::text AS raw_tab
               FROM timescaledb_information.continuous_aggregates c
               JOIN staged s ON s.sch = c.hypertable_schema AND s.tab = c.hypertable_name
               UNION ALL
               SELECT c.view_schema::text, c.view_name::text, c.materialization_hypertable_schema::text,
-                     c.materialization_hypertable_name::text, p.depth + 1
+                     c.materialization_hypertable_name::text, p.depth + 1, p.mat_sch, p.mat_tab
               FROM timescaledb_information.continuous_aggregates c
               JOIN caggs p ON p.mat_sch = c.hypertable_schema AND p.mat_tab = c.hypertable_name)""";
 
@@ -198,37 +199,87 @@ public final class TimescaleCatalog {
     }
 
     /**
-     * The continuous aggregates (views, quoted) defined on a hypertable, nested ones included, each after the one it
-     * reads from, so refreshing them in this order feeds every level with the level below already refreshed.
+     * A continuous aggregate, its names quoted: the hypertable it reads ({@code raw}: the user's, or for a nested one
+     * its parent's materialization hypertable) and the one it is materialized in, each with its time column.
      */
-    public static List<String> continuousAggregates(Connection target, String schema, String name) throws SQLException {
-        List<String> views = new ArrayList<>();
-        try (PreparedStatement ps = target.prepareStatement("WITH RECURSIVE staged AS (SELECT ?::text AS sch, "
-                + "?::text AS tab),\n" + CAGGS + "\nSELECT view_sch, view_tab FROM caggs ORDER BY depth, 1, 2")) {
+    public record ContinuousAggregate(String view, String raw, String rawColumn, String materialization,
+                                      String materializationColumn) {
+    }
+
+    /** Materialized buckets older than every row of the hypertable the aggregate reads (values as text). */
+    public record OlderBuckets(String oldestBucket, String oldestRow) {
+    }
+
+    /**
+     * The continuous aggregates defined on a hypertable, nested ones included, each after the one it reads from, so
+     * refreshing them in this order feeds every level with the level below already refreshed.
+     */
+    public static List<ContinuousAggregate> continuousAggregates(Connection connection, String schema, String name)
+            throws SQLException {
+        List<ContinuousAggregate> aggregates = new ArrayList<>();
+        try (PreparedStatement ps = connection.prepareStatement("WITH RECURSIVE staged AS (SELECT ?::text AS sch, "
+                + "?::text AS tab),\n" + CAGGS + """
+
+                SELECT view_sch, view_tab, raw_sch, raw_tab, rd.column_name, mat_sch, mat_tab, md.column_name
+                FROM caggs
+                LEFT JOIN timescaledb_information.dimensions rd ON rd.hypertable_schema = raw_sch
+                 AND rd.hypertable_name = raw_tab AND rd.dimension_number = 1
+                LEFT JOIN timescaledb_information.dimensions md ON md.hypertable_schema = mat_sch
+                 AND md.hypertable_name = mat_tab AND md.dimension_number = 1
+                ORDER BY depth, 1, 2""")) {
             ps.setString(1, schema);
             ps.setString(2, name);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    views.add(Identifiers.quoteQualified(rs.getString(1), rs.getString(2)));
+                    aggregates.add(new ContinuousAggregate(Identifiers.quoteQualified(rs.getString(1), rs.getString(2)),
+                            Identifiers.quoteQualified(rs.getString(3), rs.getString(4)), rs.getString(5),
+                            Identifiers.quoteQualified(rs.getString(6), rs.getString(7)), rs.getString(8)));
                 }
             }
         }
-        return views;
+        return aggregates;
     }
 
     /**
-     * Refreshes one continuous aggregate over all its data (a procedure: run it outside a transaction). TimescaleDB
-     * refreshes only the buckets wholly inside the window, so any bound would leave a bucket out: at the end of the
-     * backfilled range, the one holding T, with rows from both the copy and the mirror; and a window holding no whole
-     * bucket is refused ("refresh window too small"), as a range shorter than a bucket of a coarse (often nested)
-     * aggregate is. An open window holds them all, and costs nothing where nothing was invalidated. Its NULLs are typed
-     * as the hypertable's time column, which is also the type of every level's buckets.
+     * Whether {@code aggregate} holds buckets older than the oldest row it reads from, as where a retention policy
+     * dropped raw chunks the aggregate still summarises: no refresh can rebuild those buckets from the rows, and a
+     * refresh over them would delete them. Only one bucket can hold the oldest row, so two buckets starting at or
+     * before it mean at least one lies wholly before it, whatever the bucket width (which the catalog keeps in a
+     * different shape in each TimescaleDB version). Empty when not, or when a time column is unknown.
      */
-    public static void refresh(Connection target, String quotedView, TimeType type) throws SQLException {
+    public static Optional<OlderBuckets> olderBuckets(Connection connection, ContinuousAggregate aggregate)
+            throws SQLException {
+        if (aggregate.rawColumn() == null || aggregate.materializationColumn() == null) {
+            return Optional.empty();
+        }
+        String bucket = Identifiers.quoteIdentifier(aggregate.materializationColumn());
+        String mat = aggregate.materialization();
+        try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery("SELECT (SELECT min(" + bucket
+                + ") FROM " + mat + ")::text, r.oldest::text, CASE WHEN r.oldest IS NULL THEN EXISTS (SELECT 1 FROM "
+                + mat + ") ELSE (SELECT count(*) FROM (SELECT 1 FROM " + mat + " WHERE " + bucket + " <= r.oldest"
+                + " LIMIT 2) two) = 2 END FROM (SELECT min(" + Identifiers.quoteIdentifier(aggregate.rawColumn())
+                + ") AS oldest FROM " + aggregate.raw() + ") r")) {
+            rs.next();
+            return rs.getBoolean(3) ? Optional.of(new OlderBuckets(rs.getString(1), rs.getString(2))) : Optional.empty();
+        }
+    }
+
+    /**
+     * Refreshes one continuous aggregate (a procedure: run it outside a transaction) from {@code fromRowOrNull} on,
+     * else over all its data. TimescaleDB refreshes only the buckets wholly inside the window, so any end would leave
+     * a bucket out (at the end of the backfilled range, the one holding T, with rows from both the copy and the
+     * mirror) and a window holding no whole bucket is refused ("refresh window too small"), as a range shorter than a
+     * bucket of a coarse (often nested) aggregate is. The start is bounded only where buckets older than every row
+     * were copied into the materialization (see {@link #olderBuckets}): the refresh would delete them. The bounds are
+     * typed as the hypertable's time column, which is also the type of every level's buckets.
+     */
+    public static void refresh(Connection target, String quotedView, TimeType type, String fromRowOrNull)
+            throws SQLException {
+        String start = fromRowOrNull == null ? "NULL::" + type.sqlName()
+                : Identifiers.quoteLiteral(fromRowOrNull) + "::" + type.sqlName();
         try (Statement s = target.createStatement()) {
             s.execute("CALL " + functionSchema(target) + ".refresh_continuous_aggregate("
-                    + Identifiers.quoteLiteral(quotedView) + "::regclass, NULL::" + type.sqlName() + ", NULL::"
-                    + type.sqlName() + ")");
+                    + Identifiers.quoteLiteral(quotedView) + "::regclass, " + start + ", NULL::" + type.sqlName() + ")");
         }
     }
 

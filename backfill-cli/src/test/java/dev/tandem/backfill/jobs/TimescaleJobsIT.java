@@ -160,4 +160,26 @@ class TimescaleJobsIT {
                         List.of("m_monthly", "timestamp with time zone", "true"));
         assertThat(run.out()).contains("refreshed 3 continuous aggregates");
     }
+    @Test
+    void bucketsOlderThanEveryRowAreKeptByRefreshingFromTheOldestRowOn() throws Exception {
+        String db = database("olderbuckets", TimescaleStandIn.JobsView.CONTINUOUS_AGGREGATE);
+        PG.target().execute(db, "UPDATE tandem.backfill_task SET state = 'done';"
+                + "INSERT INTO m VALUES ('2026-01-03 00:30:00+00', 1), ('2026-01-04 11:00:00+00', 2);"
+                // copied from the source's aggregate: hours whose rows a retention policy dropped there
+                + "INSERT INTO _timescaledb_internal._materialized_hypertable_2 VALUES ('2026-01-01 00:00:00+00', 5),"
+                + " ('2026-01-02 00:00:00+00', 7), ('2026-01-03 00:00:00+00', 1);"
+                // a month whose days are not there at all
+                + "INSERT INTO _timescaledb_internal._materialized_hypertable_4 VALUES ('2025-12-01 00:00:00+00', 99)");
+
+        Cli.Run run = Cli.targetOnly("refresh-caggs", PG.target(), db);
+        assertThat(run.exitCode()).as(run.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(PG.target().query(db, "SELECT view::text, coalesce((window_start AT TIME ZONE 'UTC')::text, 'open')"
+                + " FROM _timescaledb_internal.refreshed ORDER BY n"))
+                .containsExactly(List.of("m_hourly", "2026-01-03 00:30:00"), List.of("m_daily", "open"));
+        assertThat(run.out()).contains("refreshing \"public\".\"m_hourly\" from 2026-01-03 00:30:00+00 on: its buckets from"
+                        + " 2026-01-01 00:00:00+00 are older than every row of \"public\".\"m\"")
+                .contains("not refreshing \"public\".\"m_monthly\": it holds buckets from 2025-12-01 00:00:00+00 on, but"
+                        + " \"_timescaledb_internal\".\"_materialized_hypertable_3\" has no rows")
+                .contains("refreshed 2 continuous aggregates");
+    }
 }

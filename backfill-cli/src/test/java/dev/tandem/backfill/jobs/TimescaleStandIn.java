@@ -46,6 +46,7 @@ final class TimescaleStandIn {
                 CREATE SCHEMA _timescaledb_catalog;
                 CREATE SCHEMA _timescaledb_internal;
                 CREATE TABLE _timescaledb_catalog.hypertable (id int PRIMARY KEY, schema_name name, table_name name);
+                CREATE TABLE _timescaledb_catalog.dimension (hypertable_id int, column_name name);
                 CREATE TABLE _timescaledb_catalog.continuous_agg (mat_hypertable_id int, raw_hypertable_id int,
                     user_view_schema name, user_view_name name, bucket_width interval);
                 CREATE TABLE _timescaledb_catalog.bgw_job (id int PRIMARY KEY, proc_name name,
@@ -54,6 +55,11 @@ final class TimescaleStandIn {
                 CREATE TABLE _timescaledb_internal.refreshed (n serial, view regclass, window_start timestamptz,
                     window_end timestamptz, window_type text);
                 CREATE SCHEMA timescaledb_information;
+                CREATE VIEW timescaledb_information.dimensions AS
+                    SELECT ht.schema_name AS hypertable_schema, ht.table_name AS hypertable_name,
+                           1 AS dimension_number, d.column_name
+                    FROM _timescaledb_catalog.dimension d JOIN _timescaledb_catalog.hypertable ht
+                      ON ht.id = d.hypertable_id;
                 CREATE VIEW timescaledb_information.continuous_aggregates AS
                     SELECT ht.schema_name AS hypertable_schema, ht.table_name AS hypertable_name,
                            ca.user_view_schema AS view_schema, ca.user_view_name AS view_name,
@@ -110,10 +116,10 @@ final class TimescaleStandIn {
                 + "GRANT SELECT ON ALL TABLES IN SCHEMA _timescaledb_catalog, timescaledb_information TO PUBLIC");
     }
 
-    /** Registers a hypertable (a plain table here) under TimescaleDB's id. */
+    /** Registers a hypertable (a plain table here) under TimescaleDB's id, with its time column {@code t}. */
     static void hypertable(PgServer server, String db, int id, String schema, String table) {
         server.execute(db, "INSERT INTO _timescaledb_catalog.hypertable VALUES (" + id + ", '" + schema + "', '" + table
-                + "')");
+                + "'); INSERT INTO _timescaledb_catalog.dimension VALUES (" + id + ", 't')");
     }
 
     /**
@@ -122,8 +128,10 @@ final class TimescaleStandIn {
      */
     static void continuousAggregate(PgServer server, String db, String view, int rawId, int matId, String bucket) {
         server.execute(db, "CREATE VIEW public." + view + " AS SELECT 1 AS one;"
+                + "CREATE TABLE _timescaledb_internal._materialized_hypertable_" + matId + " (t timestamptz, n bigint);"
                 + "INSERT INTO _timescaledb_catalog.hypertable VALUES (" + matId
                 + ", '_timescaledb_internal', '_materialized_hypertable_" + matId + "');"
+                + "INSERT INTO _timescaledb_catalog.dimension VALUES (" + matId + ", 't');"
                 + "INSERT INTO _timescaledb_catalog.continuous_agg VALUES (" + matId + ", " + rawId + ", 'public', '"
                 + view + "', '" + bucket + "')");
     }
