@@ -84,9 +84,10 @@ public final class ConfigLoader {
         }
         JsonNode node;
         try (JsonParser parser = YAML.createParser(file.toFile())) {
-            node = YAML.readTree(parser);
+            parser.nextToken();
+            node = YamlTree.read(parser);
             if (parser.nextToken() != null) {
-                // readTree stops after the first document; keys in later ones would be ignored without a word
+                // the tree is the first document only; keys in later ones would be ignored without a word
                 throw new ConfigException(file.toString(), List.of("(top level): more than one YAML document (after"
                         + " '---', the second has content at line " + parser.currentTokenLocation().getLineNr()
                         + "); put every key in one document"));

@@ -180,6 +180,14 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void numbersAreReadAsWrittenNotAsYaml11OctalOrHex() throws IOException {
+        // YAML 1.1 reads 010 as 8 and 0x1538 as 5432: a port nobody wrote
+        assertThat(load("source: {port: 010}\n").source().port()).isEqualTo(10);
+        assertThat(load("source: {port: 5432}\n").source().port()).isEqualTo(5432);
+        assertThat(load("source: {port: '5433'}\n").source().port()).isEqualTo(5433);
+    }
+
+    @Test
     void unquotedOffIsTheMirrorModeOffAlthoughYamlReadsItAsFalse() throws IOException {
         assertThat(load("mirror:\n  mode: off\n").mirror().mode()).isEqualTo(MirrorMode.OFF);
         assertThat(load("mirror:\n  mode: 'off'\n").mirror().mode()).isEqualTo(MirrorMode.OFF);
@@ -202,6 +210,8 @@ class ConfigLoaderTest {
             admin: {token-env: 'open sesame'}                  => admin.token-env: is not an environment variable name (letters, digits and '_', not starting with a digit); it names the variable that holds the secret, not the secret itself
             source: {port: 70000}                              => source.port: '70000' is not a port; allowed 1 to 65535
             source: {port: 0}                                  => source.port: '0' is not a port; allowed 1 to 65535
+            source: {port: 0x1538}                             => source.port: '0x1538' is not a port; allowed 1 to 65535
+            source: {port: 5_432}                              => source.port: '5_432' is not a port; allowed 1 to 65535
             source: {host: 'db host'}                          => source.host: 'db host' is not a host name or IP address (letters, digits, '.', '-', '_'; IPv6 in [brackets])
             source: {tls: verify_full}                         => source.tls: 'verify_full' is not one of disable|prefer|require|verify-ca|verify-full
             source: {connect-timeout: 0s}                      => source.connect-timeout: '0s' is below the minimum of 1ms
