@@ -119,7 +119,15 @@ public final class ConfigLoader {
                 .filter(line -> !line.isBlank() && !Character.isWhitespace(line.charAt(0)))
                 .collect(Collectors.joining("; "))
                 // the parser passes on a decoding exception's message with its class name in front
-                .replaceFirst("^(?:[a-z]+\\.)+[A-Z][A-Za-z]*Exception: ", "");
+                .replaceFirst("^(?:[a-z]+\\.)+[A-Z][A-Za-z]*Exception: ", "")
+                // the parser names what it found by its Java event class
+                .replaceAll("<org\\.yaml\\.snakeyaml\\.events\\.SequenceStartEvent[^>]*>", "a list")
+                .replaceAll("<org\\.yaml\\.snakeyaml\\.events\\.MappingStartEvent[^>]*>", "a mapping")
+                .replaceAll("<org\\.yaml\\.snakeyaml\\.events\\.([A-Za-z]+)Event[^>]*>", "$1")
+                .replace("Expected a field name (Scalar value in YAML)", "expected a key");
+        if (reason.contains("expected <block end>")) {
+            reason += " (check the indentation: the keys of one mapping start in the same column)";
+        }
         return reason.isEmpty() ? "syntax error" : reason;
     }
 

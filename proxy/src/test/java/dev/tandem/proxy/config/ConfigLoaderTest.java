@@ -511,6 +511,11 @@ class ConfigLoaderTest {
                 .contains("not valid YAML at line 2").contains("expected ',' or ']', but got <stream end>");
         assertThat(loadFailure("listen: a:1\nlisten: b:2\n").getMessage())
                 .contains("not valid YAML at line 2").contains("Duplicate field 'listen'");
+        assertThat(loadFailure("mirror:\n  mode: async\n spool: {}\n").getMessage())
+                .contains("not valid YAML at line 3").contains("check the indentation");
+        assertThat(loadFailure("? [a]\n: 1\n").getMessage())
+                .contains("not valid YAML at line 1").contains("expected a key, got this instead: a list")
+                .doesNotContain("snakeyaml");
         assertThat(loadFailure("listen: 127.0.0.1:6432\n---\nmirror: {mode: sync}\n").problems())
                 .containsExactly("(top level): more than one YAML document (after '---', the second has content"
                         + " at line 3); put every key in one document");
