@@ -49,8 +49,8 @@ final class AppliedMarks {
             return instanceId.equals(content.instanceId()) && content.databases() != null
                     ? new HashMap<>(content.databases()) : new HashMap<>();
         } catch (IOException e) {
-            LOG.warn("mirror: cannot read {} in the spool directory ({}): a target that lost transactions while the"
-                    + " proxy was stopped will not be noticed this time", FILE, e.getMessage());
+            LOG.warn("mirror: {}: a target that lost transactions while the proxy was stopped will not be noticed this"
+                    + " time", e.getMessage());
             return new HashMap<>();
         }
     }
@@ -61,7 +61,7 @@ final class AppliedMarks {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         } catch (IOException e) {
-            LOG.warn("mirror: cannot write {} in the spool directory: {}", FILE, e.getMessage());
+            LOG.warn("mirror: {}", e.getMessage());
         }
     }
 }

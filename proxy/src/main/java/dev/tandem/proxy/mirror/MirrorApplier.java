@@ -436,7 +436,7 @@ public final class MirrorApplier implements AutoCloseable {
         } catch (IOException e) {
             LOG.error("spool record {} at {} cannot be read by this version ({}) and could not be set aside in {} ({});"
                     + " the mirror moves on: its transaction is not on the target", record.sequence(),
-                    record.position(), why.getMessage(), file, e.toString());
+                    record.position(), why.getMessage(), file, e.getMessage());
         }
     }
 

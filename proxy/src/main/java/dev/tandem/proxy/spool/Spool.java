@@ -85,10 +85,11 @@ public final class Spool implements AutoCloseable {
 
     private static Spool open(SpoolSettings settings, Optional<String> instanceId) {
         SpoolDirectory directory;
+        Path dir = settings.dir().toAbsolutePath();
         try {
-            directory = SpoolDirectory.open(settings.dir());
+            directory = SpoolDirectory.open(dir);
         } catch (IOException e) {
-            throw new SpoolException("cannot open spool directory " + settings.dir() + ": " + e.getMessage(), e);
+            throw new SpoolException("cannot open spool directory " + dir + ": " + FileErrors.describe(e, dir), e);
         }
         try {
             TailRecovery.Result recovered = TailRecovery.recover(directory, settings.fsync() != FsyncPolicy.NEVER);
@@ -100,16 +101,20 @@ public final class Spool implements AutoCloseable {
             LOG.info("spool {} opened: {} segments, next sequence {}", directory.path(), spool.catalog.count(),
                     recovered.nextSequence());
             return spool;
-        } catch (IOException | RuntimeException e) {
-            try {
-                directory.close();
-            } catch (IOException suppressed) {
-                e.addSuppressed(suppressed);
-            }
-            if (e instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw new SpoolException("cannot recover spool in " + settings.dir() + ": " + e.getMessage(), e);
+        } catch (IOException e) {
+            release(directory, e);
+            throw new SpoolException("cannot open spool in " + dir + ": " + FileErrors.describe(e, dir), e);
+        } catch (RuntimeException e) {
+            release(directory, e);
+            throw e;
+        }
+    }
+
+    private static void release(SpoolDirectory directory, Exception failure) {
+        try {
+            directory.close();
+        } catch (IOException suppressed) {
+            failure.addSuppressed(suppressed);
         }
     }
 
@@ -142,23 +147,48 @@ public final class Spool implements AutoCloseable {
     /**
      * Replaces a small file beside the segments, private to the proxy like them, without waiting for the disk: for
      * notes whose newest version may be lost in a host crash (the mirror's {@code applied.json}).
+     *
+     * @throws IOException whose message says which file and what went wrong
      */
     public void replaceNote(String name, byte[] content) throws IOException {
-        directory.replaceFile(name, content, false);
-    }
-
-    /** Keeps {@code content} as {@code folder/name} in the spool directory, private like the segments. */
-    public Path setAside(String folder, String name, byte[] content) throws IOException {
-        return directory.setAside(folder, name, content);
-    }
-
-    /** The content of a file written by {@link #replaceNote}, or empty when there is none. */
-    public Optional<byte[]> readNote(String name) throws IOException {
         try {
-            return Optional.of(Files.readAllBytes(directory.path().resolve(name)));
+            directory.replaceFile(name, content, false);
+        } catch (IOException e) {
+            throw described("cannot write", directory.path().resolve(name), e);
+        }
+    }
+
+    /**
+     * Keeps {@code content} as {@code folder/name} in the spool directory, private like the segments.
+     *
+     * @throws IOException whose message says which file and what went wrong
+     */
+    public Path setAside(String folder, String name, byte[] content) throws IOException {
+        try {
+            return directory.setAside(folder, name, content);
+        } catch (IOException e) {
+            throw described("cannot write", directory.path().resolve(folder).resolve(name), e);
+        }
+    }
+
+    /**
+     * The content of a file written by {@link #replaceNote}, or empty when there is none.
+     *
+     * @throws IOException whose message says which file and what went wrong
+     */
+    public Optional<byte[]> readNote(String name) throws IOException {
+        Path file = directory.path().resolve(name);
+        try {
+            return Optional.of(Files.readAllBytes(file));
         } catch (NoSuchFileException e) {
             return Optional.empty();
+        } catch (IOException e) {
+            throw described("cannot read", file, e);
         }
+    }
+
+    private static IOException described(String action, Path file, IOException e) {
+        return new IOException(action + " " + file + ": " + FileErrors.describe(e, file), e);
     }
 
     /** What recovery cut off when the spool was opened, if anything. */
@@ -312,7 +342,8 @@ public final class Spool implements AutoCloseable {
             writer.close();
             leaveNothingAppliedBehind();
         } catch (IOException e) {
-            throw new SpoolException("could not close spool in " + directory.path() + ": " + e.getMessage(), e);
+            throw new SpoolException("could not close spool in " + directory.path() + ": "
+                    + FileErrors.describe(e, directory.path()), e);
         } finally {
             catalog.close();
             try {

@@ -3,6 +3,7 @@ package dev.tandem.proxy.spool;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
@@ -115,8 +116,9 @@ public final class SpoolReader implements AutoCloseable {
     }
 
     private SpoolException readFailed(IOException e) {
-        return new SpoolException("could not read spool file " + (segment == null ? "" : segment.file()) + ": "
-                + e.getMessage(), e);
+        Path file = segment == null ? null : segment.file();
+        return new SpoolException("could not read spool file " + (file == null ? "" : file) + ": "
+                + FileErrors.describe(e, file), e);
     }
 
     /** Points {@code segment}/{@code scanner} at the segment of {@code position}; false if there is none yet. */

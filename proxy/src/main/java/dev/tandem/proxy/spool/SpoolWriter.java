@@ -71,7 +71,7 @@ public final class SpoolWriter {
         private static final long serialVersionUID = 1L;
 
         SegmentNotStarted(Path file, IOException cause) {
-            super("could not start spool segment " + file + ": " + cause.getMessage(), cause);
+            super("could not start spool segment " + file + ": " + FileErrors.describe(cause, file), cause);
         }
 
         SpoolException notWritten(byte[] payload) {
@@ -421,7 +421,7 @@ public final class SpoolWriter {
             channel.truncate(offset);
             channel.position(offset);
             return new SpoolException("could not write a record to spool file " + current.file() + ": "
-                    + cause.getMessage(), cause);
+                    + FileErrors.describe(cause, current.file()), cause);
         } catch (IOException e) {
             cause.addSuppressed(e);
             return failWith(cause);
@@ -588,8 +588,9 @@ public final class SpoolWriter {
 
     /** Enters FAILED (lock held) and fails everything still waiting; returns the error for the current caller. */
     private SpoolException failWith(IOException cause) {
-        SpoolException error = new SpoolException("spool writer failed on " + current.file() + ": " + cause.getMessage()
-                + "; no further appends are accepted until the spool is reopened", cause);
+        SpoolException error = new SpoolException("spool writer failed on " + current.file() + ": "
+                + FileErrors.describe(cause, current.file()) + "; no further appends are accepted until the spool is"
+                + " reopened", cause);
         if (state == State.OPEN) {
             LOG.error("spool writer failed on {}", current.file(), cause);
             transition(State.FAILED, error);
