@@ -243,14 +243,19 @@ public final class Spool implements AutoCloseable {
         }
         long next = writer.nextSequence();
         if (current.size() > RecordFormat.SEGMENT_HEADER_BYTES) {
-            directory.createSegment(next, System.currentTimeMillis(), true).close();
+            // a close on an interrupted thread (a shutdown) must not fail for it
+            SegmentChannel.withoutInterrupts(() -> directory.createSegment(next, System.currentTimeMillis(), true))
+                    .close();
         }
         for (Segment segment : catalog.snapshot()) {
             if (segment.firstSequence() != next) {
                 directory.delete(segment);
             }
         }
-        directory.forceDirectory();
+        SegmentChannel.withoutInterrupts(() -> {
+            directory.forceDirectory();
+            return null;
+        });
         LOG.info("spool {} closed with every record applied: it holds none now", directory.path());
     }
 

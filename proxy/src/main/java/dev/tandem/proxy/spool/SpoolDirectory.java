@@ -98,7 +98,7 @@ final class SpoolDirectory implements AutoCloseable {
     }
 
     /**
-     * Creates a segment file with its header and opens it for appending.
+     * Creates a segment file with its header and opens it for appending, positioned after the header.
      *
      * @param durable force the header and the directory entry, so the file survives a host crash
      */

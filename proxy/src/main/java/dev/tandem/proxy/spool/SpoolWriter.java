@@ -35,6 +35,7 @@ import org.slf4j.LoggerFactory;
  * policies) or the thread whose acknowledgement freed space ({@link OnFull#BLOCK}): hop to your own executor (e.g.
  * {@code whenCompleteAsync(..., channel.eventLoop())}) before doing real work in a callback. Completing or cancelling
  * a returned future yourself does not withdraw the record; bound the wait with {@link #append(byte[], Duration)}.
+ * An interrupt of the appending thread does not disturb the spool ({@link SegmentChannel}), and the thread keeps it.
  *
  * <p>Records keep the order in which appends were called: once one append waits for space, later ones queue behind
  * it, so one session's transactions are never reordered.
@@ -113,7 +114,7 @@ public final class SpoolWriter {
     private State state = State.OPEN;
     private Throwable failure;
     private volatile Segment current;
-    private FileChannel channel;
+    private SegmentChannel channel;
     private volatile long nextSequence;
     /** Every record before it was applied on the target, as of the last {@link #spaceFreed} (lock held). */
     private SpoolPosition applied = SpoolPosition.ORIGIN;
@@ -131,8 +132,9 @@ public final class SpoolWriter {
         this.nextSequence = nextSequence;
         if (resume != null) {
             current = resume;
-            channel = FileChannel.open(resume.file(), StandardOpenOption.WRITE, StandardOpenOption.READ);
-            channel.position(resume.size());
+            FileChannel file = FileChannel.open(resume.file(), StandardOpenOption.WRITE, StandardOpenOption.READ);
+            file.position(resume.size());
+            channel = new SegmentChannel(resume, file, lock);
         } else {
             startSegment(createSegment());
         }
@@ -392,9 +394,7 @@ public final class SpoolWriter {
         gather[0] = header;
         gather[1] = ByteBuffer.wrap(payload);
         try {
-            while (gather[0].hasRemaining() || gather[1].hasRemaining()) {
-                channel.write(gather);
-            }
+            channel.write(gather);
         } catch (IOException e) {
             throw undoWrite(offset, e);
         } finally {
@@ -418,8 +418,7 @@ public final class SpoolWriter {
     /** A write failed part-way (e.g. disk full): cut the partial record off so the segment stays valid. */
     private SpoolException undoWrite(long offset, IOException cause) {
         try {
-            channel.truncate(offset);
-            channel.position(offset);
+            channel.cut(offset);
             return new SpoolException("could not write a record to spool file " + current.file() + ": "
                     + FileErrors.describe(cause, current.file()), cause);
         } catch (IOException e) {
@@ -442,13 +441,13 @@ public final class SpoolWriter {
         }
         FileChannel next;
         try {
-            next = createSegment();
+            next = SegmentChannel.withoutInterrupts(this::createSegment);
         } catch (IOException e) {
             throw new SegmentNotStarted(directory.path().resolve(Segment.fileName(nextSequence)), e);
         }
         current.seal();
         catalog.publish(current.end());
-        FileChannel sealed = channel;
+        SegmentChannel sealed = channel;
         startSegment(next);
         sealed.close();
         onSegmentSealed.run();
@@ -458,13 +457,15 @@ public final class SpoolWriter {
         return directory.createSegment(nextSequence, System.currentTimeMillis(), settings.fsync() != FsyncPolicy.NEVER);
     }
 
-    /** Makes the segment just created for {@code nextSequence} the one appends go to. */
-    private void startSegment(FileChannel created) throws IOException {
+    /**
+     * Makes the segment just created for {@code nextSequence} the one appends go to; {@code created} is positioned
+     * after its header.
+     */
+    private void startSegment(FileChannel created) {
         long first = nextSequence;
         Segment segment = new Segment(first, directory.path().resolve(Segment.fileName(first)),
                 RecordFormat.SEGMENT_HEADER_BYTES, false);
-        channel = created;
-        channel.position(segment.size());
+        channel = new SegmentChannel(segment, created, lock);
         catalog.add(segment);
         current = segment;
     }
@@ -474,7 +475,7 @@ public final class SpoolWriter {
             List<Unsynced> batch;
             Segment segment;
             SpoolPosition end;
-            FileChannel target;
+            SegmentChannel target;
             lock.lock();
             try {
                 while (unsynced.isEmpty() && state == State.OPEN) {
@@ -527,7 +528,7 @@ public final class SpoolWriter {
     }
 
     private void forceOnInterval() {
-        FileChannel target;
+        SegmentChannel target;
         lock.lock();
         try {
             if (state != State.OPEN) {
@@ -653,7 +654,7 @@ public final class SpoolWriter {
             joinUninterruptibly(flusher);
         }
         if (timer != null) {
-            // Not shutdownNow(): interrupting a thread inside FileChannel.force closes the channel under us.
+            // Not shutdownNow(): a force in flight finishes rather than starting over on a reopened file.
             timer.shutdown();
             try {
                 timer.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
