@@ -62,6 +62,11 @@ final class Segment {
         size += bytes;
     }
 
+    /** The writer cut records off the end of the file (the segment being written, never a sealed one). */
+    void cutTo(long bytes) {
+        size = bytes;
+    }
+
     void seal() {
         sealed = true;
     }

@@ -38,6 +38,14 @@ final class SegmentChannel implements AutoCloseable {
         void run(FileChannel channel) throws IOException;
     }
 
+    /** How a file is forced to disk: {@link #DISK} but in tests that make it fail as a failing disk does. */
+    @FunctionalInterface
+    interface Fsync {
+        Fsync DISK = FileChannel::force;
+
+        void force(FileChannel channel, boolean metaData) throws IOException;
+    }
+
     /** An I/O step on a file of its own, repeated from the start when an interrupt closed that file. */
     @FunctionalInterface
     interface Step<T> {
@@ -46,6 +54,7 @@ final class SegmentChannel implements AutoCloseable {
 
     private final Segment segment;
     private final Lock writerLock;
+    private final Fsync fsync;
     private volatile FileChannel channel;
     private volatile boolean closed;
 
@@ -53,10 +62,11 @@ final class SegmentChannel implements AutoCloseable {
      * @param channel    the segment's file, open for writing and positioned at its end
      * @param writerLock the lock under which the writer changes the segment's size
      */
-    SegmentChannel(Segment segment, FileChannel channel, Lock writerLock) {
+    SegmentChannel(Segment segment, FileChannel channel, Lock writerLock, Fsync fsync) {
         this.segment = segment;
         this.channel = channel;
         this.writerLock = writerLock;
+        this.fsync = fsync;
     }
 
     Segment segment() {
@@ -103,7 +113,7 @@ final class SegmentChannel implements AutoCloseable {
 
     /** Forces the file's content (and with {@code metaData} its metadata) to disk; any thread. */
     void force(boolean metaData) throws IOException {
-        run(c -> c.force(metaData));
+        run(c -> fsync.force(c, metaData));
     }
 
     /** Cuts the file to {@code size} and continues writing there (writer lock held). */

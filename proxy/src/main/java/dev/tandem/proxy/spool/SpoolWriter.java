@@ -51,7 +51,9 @@ import org.slf4j.LoggerFactory;
  *    └────────────────(close)────────▶ CLOSED ◀──(close)──┘
  * </pre>
  * After a failed fsync the writer stays failed: the kernel may have dropped the dirty pages, so retrying could
- * report data durable that is not (the PostgreSQL "fsyncgate" lesson). Reopen the spool to recover.
+ * report data durable that is not (the PostgreSQL "fsyncgate" lesson). Reopen the spool to recover. Under
+ * {@code ALWAYS}, the records written but not yet reported durable are then cut off the file (see
+ * {@link #settle}), so that a record whose append failed is never applied after all.
  */
 public final class SpoolWriter {
 
@@ -108,9 +110,14 @@ public final class SpoolWriter {
     private final LongAdder fsyncs = new LongAdder();
     private final Thread flusher;
     private final ScheduledExecutorService timer;
+    private final SegmentChannel.Fsync fsync;
     private List<Unsynced> unsynced = new ArrayList<>();
+    /** The batch the flusher is forcing right now; empty when none (lock held). */
+    private List<Unsynced> flushing = List.of();
     /** When the oldest record of the batch the flusher is forcing was appended; MAX_VALUE when none is. */
     private volatile long syncing = Long.MAX_VALUE;
+    /** Every record before it is on disk: an fsync that covered it succeeded (lock held; kept under ALWAYS). */
+    private SpoolPosition durableEnd;
     private State state = State.OPEN;
     private Throwable failure;
     private volatile Segment current;
@@ -125,7 +132,14 @@ public final class SpoolWriter {
      */
     SpoolWriter(SpoolSettings settings, SpoolDirectory directory, SegmentCatalog catalog, long nextSequence,
                 Segment resume, Runnable onSegmentSealed) throws IOException {
+        this(settings, directory, catalog, nextSequence, resume, onSegmentSealed, SegmentChannel.Fsync.DISK);
+    }
+
+    /** @param fsync how segment files are forced to disk; tests make it fail as a failing disk does */
+    SpoolWriter(SpoolSettings settings, SpoolDirectory directory, SegmentCatalog catalog, long nextSequence,
+                Segment resume, Runnable onSegmentSealed, SegmentChannel.Fsync fsync) throws IOException {
         this.settings = settings;
+        this.fsync = fsync;
         this.directory = directory;
         this.catalog = catalog;
         this.onSegmentSealed = onSegmentSealed;
@@ -134,10 +148,12 @@ public final class SpoolWriter {
             current = resume;
             FileChannel file = FileChannel.open(resume.file(), StandardOpenOption.WRITE, StandardOpenOption.READ);
             file.position(resume.size());
-            channel = new SegmentChannel(resume, file, lock);
+            channel = new SegmentChannel(resume, file, lock, fsync);
         } else {
             startSegment(createSegment());
         }
+        // recovery forced what it kept, and a new segment's header is forced when it is created
+        durableEnd = current.end();
         catalog.publish(current.end());
         if (settings.fsync() == FsyncPolicy.ALWAYS) {
             flusher = new Thread(this::flushLoop, "tandem-spool-flusher");
@@ -438,6 +454,7 @@ public final class SpoolWriter {
         if (settings.fsync() != FsyncPolicy.NEVER) {
             channel.force(false);
             fsyncs.increment();
+            durableEnd = current.end();
         }
         FileChannel next;
         try {
@@ -465,7 +482,7 @@ public final class SpoolWriter {
         long first = nextSequence;
         Segment segment = new Segment(first, directory.path().resolve(Segment.fileName(first)),
                 RecordFormat.SEGMENT_HEADER_BYTES, false);
-        channel = new SegmentChannel(segment, created, lock);
+        channel = new SegmentChannel(segment, created, lock, fsync);
         catalog.add(segment);
         current = segment;
     }
@@ -473,7 +490,6 @@ public final class SpoolWriter {
     private void flushLoop() {
         while (true) {
             List<Unsynced> batch;
-            Segment segment;
             SpoolPosition end;
             SegmentChannel target;
             lock.lock();
@@ -486,45 +502,46 @@ public final class SpoolWriter {
                 }
                 batch = unsynced;
                 unsynced = new ArrayList<>();
+                flushing = batch;
                 syncing = batch.get(0).appendedAt();
-                segment = current;
-                end = segment.end();
+                end = current.end();
                 target = channel;
             } finally {
                 lock.unlock();
             }
+            IOException failed = null;
             try {
                 target.force(false);
                 fsyncs.increment();
             } catch (ClosedChannelException e) {
-                if (!segment.sealed()) {
-                    syncing = Long.MAX_VALUE;
-                    failBatch(batch, e);
+                if (!target.segment().sealed()) {
+                    failed = e;
+                }
+                // else a roll sealed the segment and forced it before closing the channel: the batch is on disk.
+            } catch (IOException e) {
+                failed = e;
+            }
+            lock.lock();
+            try {
+                if (flushing != batch) {
+                    continue; // the writer failed meanwhile, and settled this batch with the others
+                }
+                if (failed != null) {
+                    failWith(failed);
                     continue;
                 }
-                // A roll sealed the segment and forced it before closing the channel: the batch is on disk.
-            } catch (IOException e) {
-                syncing = Long.MAX_VALUE;
-                failBatch(batch, e);
-                continue;
+                flushing = List.of();
+                durableEnd = SpoolPosition.max(durableEnd, end);
+            } finally {
+                lock.unlock();
             }
             catalog.publish(end);
+            // only once readers can see the batch: until then it holds back the mirror's caught-up time
             syncing = Long.MAX_VALUE;
             for (Unsynced u : batch) {
                 u.result().complete(u.position());
             }
         }
-    }
-
-    private void failBatch(List<Unsynced> batch, IOException cause) {
-        SpoolException error;
-        lock.lock();
-        try {
-            error = failWith(cause);
-        } finally {
-            lock.unlock();
-        }
-        batch.forEach(u -> u.result().completeExceptionally(error));
     }
 
     private void forceOnInterval() {
@@ -595,26 +612,89 @@ public final class SpoolWriter {
         if (state == State.OPEN) {
             LOG.error("spool writer failed on {}", current.file(), cause);
             transition(State.FAILED, error);
-            failWaiting(error);
         }
+        // also when closing: the flusher's last batches are settled here if their fsync fails
+        failWaiting(error, cause);
         return error;
     }
 
-    private void failWaiting(SpoolException error) {
-        List<CompletableFuture<SpoolPosition>> waiting = new ArrayList<>();
+    /** Fails the appends waiting for space and settles the written ones not yet durable (lock held). */
+    private void failWaiting(SpoolException error, IOException cause) {
+        List<Runnable> completions = new ArrayList<>();
         blocked.forEach(b -> {
             if (b.timeout != null) {
                 b.timeout.cancel(false);
             }
-            waiting.add(b.result);
+            completions.add(() -> b.result.completeExceptionally(error));
         });
         blocked.clear();
-        unsynced.forEach(u -> waiting.add(u.result()));
+        List<Unsynced> written = new ArrayList<>(flushing);
+        written.addAll(unsynced);
+        flushing = List.of();
         unsynced = new ArrayList<>();
-        // Completed on a fresh thread: callbacks must not run under this lock.
-        if (!waiting.isEmpty()) {
-            CompletableFuture.runAsync(() -> waiting.forEach(f -> f.completeExceptionally(error)));
+        syncing = Long.MAX_VALUE;
+        if (!written.isEmpty()) {
+            completions.addAll(settle(written, cause));
         }
+        // Completed on a fresh thread: callbacks must not run under this lock.
+        if (!completions.isEmpty()) {
+            CompletableFuture.runAsync(() -> completions.forEach(Runnable::run));
+        }
+    }
+
+    /**
+     * Decides what becomes of records written but not yet reported durable when the writer fails ({@code ALWAYS},
+     * lock held); returns how to complete their appends.
+     *
+     * <p>Records an fsync covered (a roll forced their segment) are durable: their appends succeed. The others are
+     * cut off the file. Failing their appends but leaving them in the file was the worst of both: the capture
+     * records a failed append in the divergence ledger as a transaction that is not mirrored, yet the reader of the
+     * reopened spool (the page cache still holds the records, and the disk may too) applied it anyway. The ledger
+     * lied, and a repair of its range done before the restart ended in duplicate rows. Cut off, the records are gone
+     * and the ledger tells the truth; the client was never told they were durable. Should the cut fail too, the
+     * appends' error says that the records may still be applied, and how to prevent it.
+     */
+    private List<Runnable> settle(List<Unsynced> written, IOException cause) {
+        SpoolPosition keep = durableEnd.segment() == current.firstSequence() ? durableEnd : current.start();
+        List<Unsynced> kept = written.stream().filter(u -> u.position().compareTo(keep) < 0).toList();
+        List<Unsynced> cut = written.stream().filter(u -> u.position().compareTo(keep) >= 0).toList();
+        List<Runnable> completions = new ArrayList<>();
+        if (!kept.isEmpty()) {
+            SpoolPosition visible = durableEnd;
+            completions.add(() -> catalog.publish(visible));
+            kept.forEach(u -> completions.add(() -> u.result().complete(u.position())));
+        }
+        if (cut.isEmpty()) {
+            return completions;
+        }
+        Path file = current.file();
+        long size = current.size();
+        String failure = "the spool writer failed on " + file + " before the record was on disk ("
+                + FileErrors.describe(cause, file) + ")";
+        String fate;
+        try {
+            channel.cut(keep.offset());
+            channel.force(true);
+            catalog.grew(keep.offset() - size);
+            current.cutTo(keep.offset());
+            nextSequence -= cut.size();
+            fate = failure + "; it was removed from the spool again and will not be applied, so the transaction is not"
+                    + " mirrored";
+            LOG.error("{} record(s) written to {} after its last successful fsync were removed from it again (bytes {}"
+                    + " to {}): their transactions are not mirrored and are recorded in the divergence ledger",
+                    cut.size(), file, keep.offset(), size);
+        } catch (IOException e) {
+            fate = failure + ", and removing the record from the file failed too (" + FileErrors.describe(e, file)
+                    + "): it may still be applied on the target after a restart. To make sure it is not, truncate "
+                    + file + " to " + keep.offset() + " bytes before the proxy starts again";
+            LOG.error("{} record(s) written to {} after its last successful fsync could not be removed from it again"
+                    + " ({}): they may still be applied on the target after a restart although their transactions are"
+                    + " recorded as not mirrored. Truncate {} to {} bytes before the proxy starts again", cut.size(),
+                    file, FileErrors.describe(e, file), file, keep.offset());
+        }
+        SpoolException error = new SpoolException(fate, cause);
+        cut.forEach(u -> completions.add(() -> u.result().completeExceptionally(error)));
+        return completions;
     }
 
     private SpoolException notOpen() {
