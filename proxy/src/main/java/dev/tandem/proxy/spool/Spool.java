@@ -34,6 +34,7 @@ public final class Spool implements AutoCloseable {
     /** Times a reader found records missing; see {@link SpoolStats#gaps()}. */
     private final LongAdder gaps = new LongAdder();
     private final TornTail tornTail;
+    private final SequenceJumps jumps;
     private final SpoolWriter writer;
     private final SpoolEpochs epochs;
     private final Object acknowledgements = new Object();
@@ -46,8 +47,9 @@ public final class Spool implements AutoCloseable {
         this.catalog = catalog;
         this.tornTail = recovered.tornTail();
         recovered.segments().forEach(catalog::add);
-        this.writer = new SpoolWriter(settings, directory, catalog, recovered.nextSequence(), recovered.resume(),
-                this::deleteAcknowledgedSegments);
+        this.jumps = SequenceJumps.open(directory, recovered.segments());
+        this.writer = new SpoolWriter(settings, directory, catalog, jumps, recovered.nextSequence(),
+                recovered.resume(), this::deleteAcknowledgedSegments);
         try {
             List<Segment> segments = catalog.snapshot();
             SpoolPosition oldest = segments.isEmpty() ? SpoolPosition.ORIGIN
@@ -205,7 +207,7 @@ public final class Spool implements AutoCloseable {
         if (from.isAfter(writer.writtenEnd())) {
             writer.advancePast(from);
         }
-        return new SpoolReader(catalog, from, gaps);
+        return new SpoolReader(catalog, from, gaps, jumps);
     }
 
     /**
@@ -292,7 +294,9 @@ public final class Spool implements AutoCloseable {
             if (pending != null && written.isAfter(pending)) {
                 RecordHeader header = headerAt(pending);
                 if (header != null) {
-                    pendingRecords = nextSequence - header.sequence();
+                    // not the numbers skipped when the target was ahead of the spool: no record carries them
+                    pendingRecords = nextSequence - header.sequence()
+                            - jumps.skippedBetween(header.sequence(), nextSequence);
                     oldest = Optional.of(Instant.ofEpochMilli(header.appendMillis()));
                 }
                 for (Segment segment : catalog.snapshot()) {
@@ -303,8 +307,8 @@ public final class Spool implements AutoCloseable {
                     }
                 }
             }
-            return new SpoolStats(catalog.totalBytes(), catalog.count(), nextSequence - 1, pendingRecords,
-                    pendingBytes, oldest, writer.shedRecords(), blocked, writer.fsyncs(), gaps.sum());
+            return new SpoolStats(catalog.totalBytes(), catalog.count(), jumps.skippedBefore(nextSequence) - 1,
+                    pendingRecords, pendingBytes, oldest, writer.shedRecords(), blocked, writer.fsyncs(), gaps.sum());
         }
     }
 

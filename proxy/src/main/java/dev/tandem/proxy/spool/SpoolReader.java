@@ -30,6 +30,7 @@ public final class SpoolReader implements AutoCloseable {
     private final SegmentCatalog catalog;
     private SpoolPosition position;
     private final LongAdder gaps;
+    private final SequenceJumps jumps;
     private Segment segment;
     private RecordScanner scanner;
     /** Sequence the next record must carry; -1 while unknown (the reader started in the middle of a segment). */
@@ -37,11 +38,15 @@ public final class SpoolReader implements AutoCloseable {
     /** End of the visible bytes of {@code segment}, as of the last {@link #atVisibleRecord()}. */
     private long limit;
 
-    /** @param gaps counted up each time records are found missing */
-    SpoolReader(SegmentCatalog catalog, SpoolPosition from, LongAdder gaps) {
+    /**
+     * @param gaps  counted up each time records are found missing
+     * @param jumps sequence numbers skipped on purpose, which are not missing
+     */
+    SpoolReader(SegmentCatalog catalog, SpoolPosition from, LongAdder gaps, SequenceJumps jumps) {
         this.catalog = catalog;
         this.position = from;
         this.gaps = gaps;
+        this.jumps = jumps;
     }
 
     /** Where the next record will be read: the {@link SpoolRecord#next()} of the last record returned. */
@@ -190,14 +195,16 @@ public final class SpoolReader implements AutoCloseable {
         if (next == null) {
             return false;
         }
-        if (expectedSequence >= 0 && next.firstSequence() > expectedSequence) {
+        // the numbers the spool skipped on purpose before the next segment are not missing, only those before them
+        long missingEnd = jumps.skippedBefore(next.firstSequence());
+        if (expectedSequence >= 0 && missingEnd > expectedSequence) {
             // Not an error that stops the mirror: records lost in a host crash after the target applied them leave
             // the same gap, and stopping would not bring the others back.
             gaps.increment();
             LOG.warn("spool records {} to {} are missing: {} ends before them and {} starts after them (a segment file"
                     + " was deleted or cut short, or the records were lost from the spool). Unless the target applied"
                     + " them before they were lost, they are not on the target: repair the affected time range with"
-                    + " the backfill CLI", expectedSequence, next.firstSequence() - 1, segment.file(), next.file());
+                    + " the backfill CLI", expectedSequence, missingEnd - 1, segment.file(), next.file());
         }
         position = next.start();
         open(next);

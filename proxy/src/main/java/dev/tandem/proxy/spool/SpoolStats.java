@@ -9,8 +9,9 @@ import java.util.Optional;
  *
  * @param bytesOnDisk        bytes of all segment files
  * @param segments           number of segment files
- * @param lastSequence       sequence number of the newest record (0 before the first)
- * @param pendingRecords     records appended but not yet acknowledged (mirror lag in records)
+ * @param lastSequence       sequence number of the newest record (0 before the first); numbers the spool skipped
+ *                           when the target was ahead of it ({@link SequenceJumps}) are not records
+ * @param pendingRecords     records appended but not yet acknowledged (mirror lag in records), as held in the spool
  * @param pendingBytes       bytes of those records, headers included (mirror lag in bytes)
  * @param oldestPendingAppend when the oldest unacknowledged record was appended (mirror lag in seconds); empty when
  *                           nothing is pending

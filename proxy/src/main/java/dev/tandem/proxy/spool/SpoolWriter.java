@@ -100,6 +100,7 @@ public final class SpoolWriter {
     private final SpoolSettings settings;
     private final SpoolDirectory directory;
     private final SegmentCatalog catalog;
+    private final SequenceJumps jumps;
     private final Runnable onSegmentSealed;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition flushWanted = lock.newCondition();
@@ -130,18 +131,20 @@ public final class SpoolWriter {
      * @param resume the newest segment if it holds no record yet (appends continue in it), else {@code null} and a new
      *               segment starting at {@code nextSequence} is created
      */
-    SpoolWriter(SpoolSettings settings, SpoolDirectory directory, SegmentCatalog catalog, long nextSequence,
-                Segment resume, Runnable onSegmentSealed) throws IOException {
-        this(settings, directory, catalog, nextSequence, resume, onSegmentSealed, SegmentChannel.Fsync.DISK);
+    SpoolWriter(SpoolSettings settings, SpoolDirectory directory, SegmentCatalog catalog, SequenceJumps jumps,
+                long nextSequence, Segment resume, Runnable onSegmentSealed) throws IOException {
+        this(settings, directory, catalog, jumps, nextSequence, resume, onSegmentSealed, SegmentChannel.Fsync.DISK);
     }
 
     /** @param fsync how segment files are forced to disk; tests make it fail as a failing disk does */
-    SpoolWriter(SpoolSettings settings, SpoolDirectory directory, SegmentCatalog catalog, long nextSequence,
-                Segment resume, Runnable onSegmentSealed, SegmentChannel.Fsync fsync) throws IOException {
+    SpoolWriter(SpoolSettings settings, SpoolDirectory directory, SegmentCatalog catalog, SequenceJumps jumps,
+                long nextSequence, Segment resume, Runnable onSegmentSealed, SegmentChannel.Fsync fsync)
+            throws IOException {
         this.settings = settings;
         this.fsync = fsync;
         this.directory = directory;
         this.catalog = catalog;
+        this.jumps = jumps;
         this.onSegmentSealed = onSegmentSealed;
         this.nextSequence = nextSequence;
         if (resume != null) {
@@ -334,7 +337,8 @@ public final class SpoolWriter {
     /**
      * Makes every record appended from now on come after {@code position}: the target applied records up to it that
      * the spool no longer holds (lost in a host crash under {@code interval}/{@code never}), so new records must not
-     * reuse those positions or the mirror would skip them.
+     * reuse those positions or the mirror would skip them. The sequence numbers this skips are recorded in
+     * {@link SequenceJumps}: no record carries them, and none is missing.
      */
     void advancePast(SpoolPosition position) {
         lock.lock();
@@ -345,7 +349,17 @@ public final class SpoolWriter {
             LOG.warn("the mirror applied records up to spool position {} but the spool ends at {}: records were lost"
                     + " from the spool (fsync {}); new records start in a new segment after that position", position,
                     current.end(), settings.fsync().name().toLowerCase(Locale.ROOT));
-            nextSequence = Math.max(nextSequence, position.segment() + 1);
+            long next = Math.max(nextSequence, position.segment() + 1);
+            if (next > nextSequence) {
+                try {
+                    jumps.record(nextSequence, next);
+                } catch (IOException e) {
+                    LOG.warn("could not note in {} that spool sequence numbers {} to {} are skipped ({}): after a"
+                            + " restart they count as pending records, and the mirror reports them missing",
+                            SequenceJumps.FILE, nextSequence, next - 1, FileErrors.describe(e, null));
+                }
+                nextSequence = next;
+            }
             roll();
         } catch (IOException e) {
             throw failWith(e);

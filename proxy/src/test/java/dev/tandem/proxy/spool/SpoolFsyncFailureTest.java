@@ -42,8 +42,8 @@ class SpoolFsyncFailureTest {
     /** Runs {@code test} with a writer on {@link #dir} whose segment files are forced by {@code fsync}. */
     private void withWriter(SegmentChannel.Fsync fsync, WriterTest test) throws Exception {
         try (SpoolDirectory directory = SpoolDirectory.open(dir)) {
-            SpoolWriter writer = new SpoolWriter(settings(), directory, new SegmentCatalog(), 1, null, () -> { },
-                    fsync);
+            SpoolWriter writer = new SpoolWriter(settings(), directory, new SegmentCatalog(),
+                    SequenceJumps.open(directory, List.of()), 1, null, () -> { }, fsync);
             try {
                 test.run(writer);
             } finally {
