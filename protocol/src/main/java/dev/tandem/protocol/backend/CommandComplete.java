@@ -91,11 +91,12 @@ public record CommandComplete(String tag) implements BackendMessage {
             throw new IllegalArgumentException("CommandComplete: not a CommandComplete frame");
         }
         int length = frame.getInt(at + 1);
-        int last = at + length;
-        if (length < 5 || last >= frame.writerIndex()) {
+        // compared as a distance: at + length overflows for a lying length close to Integer.MAX_VALUE
+        if (length < 5 || length >= frame.writerIndex() - at) {
             throw new IllegalArgumentException("CommandComplete: length field " + length
                     + " does not match the " + frame.readableBytes() + "-byte frame");
         }
+        int last = at + length;
         int nul = frame.indexOf(at + 5, last + 1, (byte) 0);
         if (nul != last) {
             throw new IllegalArgumentException("CommandComplete: command tag is not NUL-terminated at the frame end");

@@ -89,6 +89,17 @@ class CommandCompleteRowCountTest {
         assertRejects(f -> CommandComplete.isCommand(f, "A"), "43 00000007 410042", "not NUL-terminated");
     }
 
+    /**
+     * Found by DecoderFuzzTest: a length near Integer.MAX_VALUE in a frame that does not start at index 0 made the end
+     * index overflow, and Netty threw an IndexOutOfBoundsException instead of the decoder's own error.
+     */
+    @Test
+    void aLengthThatOverflowsTheEndIndexIsRejectedClearly() {
+        // assertRejects places the frame at reader index 3
+        assertRejects(CommandComplete::rowCount, "43 7fffffff 494e5345525400", "does not match");
+        assertRejects(f -> CommandComplete.isCommand(f, "INSERT"), "43 7ffffffe 494e5345525400", "does not match");
+    }
+
     private static ByteBuf frameOf(String tag) {
         ByteBuf frame = Unpooled.buffer();
         new CommandComplete(tag).encode(frame);
