@@ -188,6 +188,12 @@ public final class SessionCapture implements SessionTap {
     private boolean serverInCopy;
     /** The mirrored COPY FROM STDIN the source is reading data for now (set by its CopyInResponse), or null. */
     private StatementCapture copyInProgress;
+    /**
+     * The source failed an extended-protocol request before the proxy saw the Sync that ends its batch: the source
+     * skips everything the client sent up to that Sync, and so does the capture, also what it sees only after the
+     * error (a batch larger than a read, or sent in pieces, still arrives while the source answers its start).
+     */
+    private boolean skippingToSync;
     private CompletionStage<?> lastCommit = CompletableFuture.completedFuture(null);
     /**
      * The session's {@code client_encoding} as the source last reported it (at start-up and before the ReadyForQuery
@@ -282,13 +288,18 @@ public final class SessionCapture implements SessionTap {
         public void onFrameStart(byte type, int length) {
             switch (type) {
                 case 'S' -> {
+                    skippingToSync = false; // the source answers this one
                     // the server ignores Sync (and Flush) while it reads COPY data
                     if (!serverInCopy) {
                         pending.add(new SyncRequest(clientInCopy));
                     }
                 }
                 case 'c', 'f' -> clientCopyEnded();
-                case 'F' -> pending.add(new FunctionRequest());
+                case 'F' -> {
+                    if (!skippingToSync) {
+                        pending.add(new FunctionRequest());
+                    }
+                }
                 default -> {
                 }
             }
@@ -296,6 +307,9 @@ public final class SessionCapture implements SessionTap {
 
         @Override
         public boolean onFrame(byte type, ByteBuf frame) {
+            if (skippingToSync) {
+                return true; // the source does not even read it
+            }
             switch (type) {
                 case 'Q' -> query(Query.decode(frame, charset).sql());
                 case 'P' -> parse(Parse.decode(frame, charset));
@@ -935,6 +949,7 @@ public final class SessionCapture implements SessionTap {
                     portals.skipped(b.name(), b.portal());
                 }
             }
+            skippingToSync = pending.isEmpty();
         }
         copyInProgress = null; // the failed statement's, given back above
         if (earlyCopy != null) {
