@@ -996,9 +996,12 @@ public final class SessionCapture implements SessionTap {
     }
 
     private boolean readyForQuery(char status) {
+        // The first one ends start-up and answers no request: a client may send its first ones without waiting for it.
+        boolean answersRequest = ready;
         ready = true;
         Pending head = pending.peek();
-        if (head instanceof QueryRequest || head instanceof SyncRequest || head instanceof FunctionRequest) {
+        if (answersRequest && (head instanceof QueryRequest || head instanceof SyncRequest
+                || head instanceof FunctionRequest)) {
             pending.poll();
         }
         if (pending.isEmpty()) {

@@ -99,4 +99,17 @@ class SessionCaptureTest {
         source(INSERT_0_1 + READY_IDLE);
         assertThat(releasedStatements()).containsExactly(List.of("INSERT INTO metrics VALUES (9):1"));
     }
+
+    /**
+     * A client may send its first query right behind its StartupMessage, without waiting for the ReadyForQuery that
+     * ends start-up (the source reads it then). Before, that ReadyForQuery was taken for the query's answer, and the
+     * query's write was not mirrored.
+     */
+    @Test
+    void aQuerySentBeforeStartUpEndedIsCapturedWhenItsOwnAnswerComes() {
+        client("51 00000023" + cstr("INSERT INTO metrics VALUES (1)"));
+        startUp();
+        source(INSERT_0_1 + READY_IDLE);
+        assertThat(releasedStatements()).containsExactly(List.of("INSERT INTO metrics VALUES (1):1"));
+    }
 }
