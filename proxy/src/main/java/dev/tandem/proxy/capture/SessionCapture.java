@@ -107,6 +107,8 @@ public final class SessionCapture implements SessionTap {
     private static final class QueryRequest implements Pending {
         final String sql;
         final List<ClassifiedStatement> statements;
+        /** One per COPY FROM STDIN among {@link #statements}, in their order. */
+        final List<CopyIn> copies = new ArrayList<>();
         /** Its number among the session's texts, and the client_encoding it was read in (null: UTF8). */
         final long text;
         final String encoding;
@@ -130,7 +132,8 @@ public final class SessionCapture implements SessionTap {
     private record BindRequest(String name, Portal portal) implements Pending {
     }
 
-    private record ExecuteRequest(Portal portal, StatementCapture capture) implements Pending {
+    /** {@code copy}: set when the portal runs a COPY FROM STDIN. */
+    private record ExecuteRequest(Portal portal, StatementCapture capture, CopyIn copy) implements Pending {
     }
 
     private record CloseRequest(StatementOrPortal kind, String name) implements Pending {
@@ -169,25 +172,35 @@ public final class SessionCapture implements SessionTap {
     /** The source sent its first ReadyForQuery: start-up is over. */
     private boolean ready;
     /**
-     * COPY data a client sent before the server's CopyInResponse (pgx streams it right after the COPY statement):
-     * kept for the mirrored COPY until that answer says which capture it belongs to.
+     * One COPY FROM STDIN the client asked for, from its request until the client has ended its data and the source
+     * has answered (or failed) it. The client may send the data before the source's CopyInResponse (pgx sends it right
+     * behind the statement), a pipelining client even the next COPY's before the source answered the first: each
+     * COPY's data is kept apart until its own answer says which capture it belongs to.
      */
-    private static final class EarlyCopy {
-        final List<byte[]> data = new ArrayList<>();
-        long bytes;
-        /** Of {@link #bytes}, what is kept in {@link #data} and counted by the hold. */
+    private static final class CopyIn {
+        /** Mirrored as far as the request tells: data sent before the answer is kept. */
+        final boolean kept;
+        /** The source sent its CopyInResponse: it reads this COPY's data now, for {@link #capture}. */
+        boolean answered;
+        /** What the answer made of it: where its data goes, null when it is not mirrored. */
+        StatementCapture capture;
+        /** The source failed it, or the request it belongs to, before or while reading it: its data is dropped. */
+        boolean failed;
+        /** The client sent its CopyDone or CopyFail. */
+        boolean ended;
+        /** Data sent before the answer: its bytes, and of them what {@link #early} keeps (counted by the hold). */
+        final List<byte[]> early = new ArrayList<>();
+        long earlyBytes;
         long held;
         boolean overLimit;
-        boolean ended;
+
+        CopyIn(boolean kept) {
+            this.kept = kept;
+        }
     }
 
-    private EarlyCopy earlyCopy;
-    /** The client sent a COPY FROM STDIN request and not yet its CopyDone or CopyFail. */
-    private boolean clientInCopy;
-    /** ... and the server answered CopyInResponse: it reads COPY data and ignores the client's Syncs meanwhile. */
-    private boolean serverInCopy;
-    /** The mirrored COPY FROM STDIN the source is reading data for now (set by its CopyInResponse), or null. */
-    private StatementCapture copyInProgress;
+    /** The COPYs the client asked for, in its order, until both sides are done with each. */
+    private final Deque<CopyIn> copies = new ArrayDeque<>();
     /**
      * The source failed an extended-protocol request before the proxy saw the Sync that ends its batch: the source
      * skips everything the client sent up to that Sync, and so does the capture, also what it sees only after the
@@ -279,7 +292,10 @@ public final class SessionCapture implements SessionTap {
         public boolean needsWholeFrame(byte type) {
             return switch (type) {
                 case 'Q', 'P', 'B', 'E', 'C' -> true;
-                case 'd', 'c', 'f' -> copyInProgress != null || earlyCopy != null;
+                case 'd' -> {
+                    CopyIn copy = clientCopy();
+                    yield copy != null && !copy.failed && (copy.answered ? copy.capture != null : copy.kept);
+                }
                 default -> false;
             };
         }
@@ -290,8 +306,15 @@ public final class SessionCapture implements SessionTap {
                 case 'S' -> {
                     skippingToSync = false; // the source answers this one
                     // the server ignores Sync (and Flush) while it reads COPY data
-                    if (!serverInCopy) {
-                        pending.add(new SyncRequest(clientInCopy));
+                    CopyIn copy = clientCopy();
+                    if (copy == null || !copy.answered || copy.failed) {
+                        pending.add(new SyncRequest(copy != null));
+                    }
+                }
+                case 'd' -> {
+                    CopyIn copy = clientCopy();
+                    if (copy != null && !copy.answered) {
+                        copy.earlyBytes += length - 4; // not kept: counted, in case its answer makes it mirrored
                     }
                 }
                 case 'c', 'f' -> clientCopyEnded();
@@ -320,13 +343,6 @@ public final class SessionCapture implements SessionTap {
                     pending.add(new CloseRequest(close.kind(), close.name()));
                 }
                 case 'd' -> copyData(frame);
-                case 'c', 'f' -> {
-                    if (copyInProgress == null && earlyCopy != null) {
-                        earlyCopy.ended = true;
-                    }
-                    copyInProgress = null;
-                    clientCopyEnded();
-                }
                 default -> {
                 }
             }
@@ -346,23 +362,70 @@ public final class SessionCapture implements SessionTap {
         return mirroredTarget(p.statement());
     }
 
-    /** CopyDone or CopyFail: whole (a mirrored COPY's) or streamed through (any other). */
+    /** The COPY the client sends data for now: the first it has not ended. */
+    private CopyIn clientCopy() {
+        for (CopyIn copy : copies) {
+            if (!copy.ended) {
+                return copy;
+            }
+        }
+        return null;
+    }
+
+    /** CopyDone or CopyFail. */
     private void clientCopyEnded() {
-        clientInCopy = false;
-        serverInCopy = false;
+        CopyIn copy = clientCopy();
+        if (copy != null) {
+            copy.ended = true;
+            forgetFinishedCopies();
+        }
+    }
+
+    private void forgetFinishedCopies() {
+        while (!copies.isEmpty() && copies.peek().ended && (copies.peek().answered || copies.peek().failed)) {
+            copies.poll();
+        }
+    }
+
+    /**
+     * A new COPY request: the client is done with every COPY before it, also with one the source failed (a client that
+     * waits for CopyInResponse sends nothing for it, one that does not sent its data before this request).
+     */
+    private void copyRequested(CopyIn copy) {
+        for (CopyIn earlier : copies) {
+            earlier.ended = true;
+        }
+        forgetFinishedCopies();
+        copies.add(copy);
+    }
+
+    /** The source will not read (any more of) this COPY's data: what was kept of it is given back. */
+    private void failCopy(CopyIn copy) {
+        if (copy == null || copy.failed) {
+            return;
+        }
+        copy.failed = true;
+        hold.failed(copy.held);
+        copy.held = 0;
+        copy.early.clear();
+        forgetFinishedCopies();
     }
 
     private void query(String sql) {
         List<ClassifiedStatement> statements = StatementClassifier.classify(sql);
+        QueryRequest q = new QueryRequest(sql, statements, ++texts, clientEncoding);
         for (ClassifiedStatement s : statements) {
             if (s.kind() == Kind.COPY_FROM_STDIN) {
-                clientInCopy = true;
-                if (earlyCopy == null && copyInProgress == null && mirroredTarget(s) != null) {
-                    earlyCopy = new EarlyCopy();
+                CopyIn copy = new CopyIn(mirroredTarget(s) != null);
+                if (q.copies.isEmpty()) {
+                    copyRequested(copy);
+                } else {
+                    copies.add(copy); // the string's COPYs run one after the other
                 }
+                q.copies.add(copy);
             }
         }
-        pending.add(new QueryRequest(sql, statements, ++texts, clientEncoding));
+        pending.add(q);
     }
 
     /** The capture of the query's {@code k}-th statement, decided the first time it is asked for: when it runs. */
@@ -412,37 +475,38 @@ public final class SessionCapture implements SessionTap {
             // the source reads the Bind values in the encoding of now, and the text of a Parse is unicode here
             checkEncoding(capture, clientEncoding);
         }
+        CopyIn copy = null;
         if (portal != null) {
             portal.executed = true;
             if (portal.prepared != null && portal.prepared.statement() != null
                     && portal.prepared.statement().kind() == Kind.COPY_FROM_STDIN) {
-                clientInCopy = true;
-                if (capture != null && copyInProgress == null) {
-                    earlyCopy = new EarlyCopy();
-                }
+                copy = new CopyIn(capture != null);
+                copyRequested(copy);
             }
         }
-        pending.add(new ExecuteRequest(portal, capture));
+        pending.add(new ExecuteRequest(portal, capture, copy));
     }
 
+    /** A CopyData shown whole: data of a mirrored COPY, or of one that may turn out mirrored when answered. */
     private void copyData(ByteBuf frame) {
-        StatementCapture c = copyInProgress;
+        CopyIn copy = clientCopy();
         int length = frame.readableBytes() - 5;
-        if (c == null) {
-            if (earlyCopy == null) {
-                return; // the COPY failed while this frame was arriving
+        if (copy == null || copy.failed || (copy.answered && copy.capture == null)) {
+            return; // the COPY failed, or its answer came while this frame was arriving
+        }
+        if (!copy.answered) {
+            if (!copy.overLimit && !hold.hold(length)) {
+                copy.overLimit = true;
+                copy.early.clear();
             }
-            if (!earlyCopy.overLimit && !hold.hold(length)) {
-                earlyCopy.overLimit = true;
-                earlyCopy.data.clear();
+            if (!copy.overLimit) {
+                copy.early.add(ByteBufUtil.getBytes(frame, frame.readerIndex() + 5, length));
+                copy.held += length;
             }
-            if (!earlyCopy.overLimit) {
-                earlyCopy.data.add(ByteBufUtil.getBytes(frame, frame.readerIndex() + 5, length));
-                earlyCopy.held += length;
-            }
-            earlyCopy.bytes += length;
+            copy.earlyBytes += length;
             return;
         }
+        StatementCapture c = copy.capture;
         c.copyBytes += length;
         if (c.unreplayable == null && !hold.hold(length)) {
             c.unreplayable = hold.tooLarge();
@@ -675,7 +739,6 @@ public final class SessionCapture implements SessionTap {
     private void copyInStarted() {
         Pending head = pending.peek();
         // Syncs the client sent after the COPY and before its end were ignored by the server: they get no answer
-        serverInCopy = clientInCopy;
         Iterator<Pending> after = pending.iterator();
         if (after.hasNext()) {
             after.next();
@@ -683,29 +746,40 @@ public final class SessionCapture implements SessionTap {
                 after.remove();
             }
         }
+        StatementCapture capture = null;
+        CopyIn copy = null;
         if (head instanceof QueryRequest q && q.next < q.statements.size()) {
-            copyInProgress = captureAt(q, q.next);
+            capture = captureAt(q, q.next);
+            copy = q.copies.stream().filter(c -> !c.answered && !c.failed).findFirst().orElse(null);
         } else if (head instanceof ExecuteRequest e) {
-            copyInProgress = e.capture();
+            capture = e.capture();
+            copy = e.copy();
         }
-        if (copyInProgress != null) {
-            copyInProgress.clientEncoding = clientEncoding; // the data comes in it
+        if (capture != null) {
+            capture.clientEncoding = clientEncoding; // the data comes in it
         }
-        EarlyCopy early = earlyCopy;
-        earlyCopy = null;
-        if (early != null && copyInProgress != null) {
-            StatementCapture c = copyInProgress;
-            c.copyBytes += early.bytes;
-            if (early.overLimit) {
-                c.unreplayable = hold.tooLarge();
-            } else {
-                c.copyData.addAll(early.data);
-                c.held += early.held;
-            }
-            if (early.ended) {
-                copyInProgress = null; // the whole COPY came before the server's answer
-            }
+        if (copy == null || copy.failed) {
+            return; // a COPY the client's request did not show: its data is not told apart
         }
+        copy.answered = true;
+        copy.capture = capture;
+        if (capture == null) {
+            hold.failed(copy.held); // the data kept for it is not needed
+        } else if (copy.overLimit) {
+            capture.copyBytes += copy.earlyBytes;
+            capture.unreplayable = hold.tooLarge();
+        } else if (!copy.kept && copy.earlyBytes > 0) {
+            capture.copyBytes += copy.earlyBytes;
+            capture.unreplayable = "COPY data came before the source started the COPY, under a search_path that did"
+                    + " not make its table a mirrored one, and was not kept";
+        } else {
+            capture.copyBytes += copy.earlyBytes;
+            capture.copyData.addAll(copy.early);
+            capture.held += copy.held;
+        }
+        copy.held = 0;
+        copy.early.clear();
+        forgetFinishedCopies();
     }
 
     private void parseComplete() {
@@ -936,6 +1010,7 @@ public final class SessionCapture implements SessionTap {
             }
             // The rest of the query string is not executed; its ReadyForQuery still comes.
             q.next = q.statements.size();
+            q.copies.forEach(this::failCopy);
         } else if (head != null && !(head instanceof SyncRequest) && !(head instanceof FunctionRequest)) {
             // Extended protocol: the source ignores everything up to the next Sync. (A failed FunctionCall is
             // answered like a simple Query: its ReadyForQuery comes and nothing is skipped.)
@@ -943,6 +1018,7 @@ public final class SessionCapture implements SessionTap {
                 Pending dropped = pending.poll();
                 if (dropped instanceof ExecuteRequest e) {
                     failed(e.capture());
+                    failCopy(e.copy());
                 } else if (dropped instanceof ParseRequest p) {
                     statements.skipped(p.name(), p.prepared());
                 } else if (dropped instanceof BindRequest b) {
@@ -951,14 +1027,6 @@ public final class SessionCapture implements SessionTap {
             }
             skippingToSync = pending.isEmpty();
         }
-        copyInProgress = null; // the failed statement's, given back above
-        if (earlyCopy != null) {
-            hold.failed(earlyCopy.held);
-        }
-        // the server is not (or no longer) reading COPY data: the client's next Syncs count
-        earlyCopy = null;
-        clientInCopy = false;
-        serverInCopy = false;
         tracker.error();
     }
 

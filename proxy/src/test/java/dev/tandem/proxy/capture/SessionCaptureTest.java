@@ -11,11 +11,13 @@ import dev.tandem.proxy.relay.SessionContext;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -111,5 +113,47 @@ class SessionCaptureTest {
         startUp();
         source(INSERT_0_1 + READY_IDLE);
         assertThat(releasedStatements()).containsExactly(List.of("INSERT INTO metrics VALUES (1):1"));
+    }
+
+    private static final String COPY_IN_RESPONSE = "47 00000009 00 0001 0000";
+    private static final String COPY_DONE = "63 00000004";
+
+    /** Each released COPY as "sql:rows:data". */
+    private List<String> releasedCopies() {
+        return released.stream().flatMap(tx -> tx.statements().stream())
+                .map(s -> s.sql() + ":" + s.sourceRows() + ":" + (s instanceof CapturedStatement.Copy c
+                        ? c.data().stream().map(d -> new String(d, StandardCharsets.US_ASCII))
+                                .collect(Collectors.joining())
+                        : "not a copy")).toList();
+    }
+
+    /**
+     * A client that sends COPY data without waiting for CopyInResponse (as pgx does), and its next COPY before the
+     * source answered the first. Before, the data of the second COPY (into a table that is not mirrored) was added to
+     * the first's and mirrored with it.
+     */
+    @Test
+    void dataSentBeforeTheAnswerStaysWithItsOwnCopy() {
+        startUp();
+        client("51 00000020" + cstr("COPY metrics (v) FROM STDIN") + COPY_DONE
+                + "51 0000001e" + cstr("COPY other (v) FROM STDIN") + "64 00000006 310a" + COPY_DONE);
+        source(COPY_IN_RESPONSE + "43 0000000b" + cstr("COPY 0") + READY_IDLE
+                + COPY_IN_RESPONSE + "43 0000000b" + cstr("COPY 1") + READY_IDLE);
+        assertThat(releasedCopies()).containsExactly("COPY metrics (v) FROM STDIN:0:");
+    }
+
+    /**
+     * The same client, when the query before its COPY fails: the failed query's COPY never starts, and the data sent
+     * behind the next query's COPY is that one's. Before, the data was dropped with the failed query's, and the next
+     * COPY was mirrored without its rows.
+     */
+    @Test
+    void dataSentBeforeTheAnswerSurvivesTheFailureOfAnEarlierCopy() {
+        startUp();
+        client("51 0000002c" + cstr("SELECT 1/0; COPY metrics (v) FROM STDIN") + COPY_DONE
+                + "51 00000020" + cstr("COPY metrics (v) FROM STDIN") + "64 00000006 370a" + COPY_DONE);
+        source("45 00000025 53" + cstr("ERROR") + "43" + cstr("22012") + "4d" + cstr("division by zero") + "00"
+                + READY_IDLE + COPY_IN_RESPONSE + "43 0000000b" + cstr("COPY 1") + READY_IDLE);
+        assertThat(releasedCopies()).containsExactly("COPY metrics (v) FROM STDIN:1:7\n");
     }
 }
