@@ -207,6 +207,7 @@ public final class SessionCapture implements SessionTap {
      * error (a batch larger than a read, or sent in pieces, still arrives while the source answers its start).
      */
     private boolean skippingToSync;
+    /** What the next ReadyForQuery waits for: the sink's stages of the commits since the last one that passed. */
     private CompletionStage<?> lastCommit = CompletableFuture.completedFuture(null);
     /**
      * The session's {@code client_encoding} as the source last reported it (at start-up and before the ReadyForQuery
@@ -1124,7 +1125,10 @@ public final class SessionCapture implements SessionTap {
         }
         CapturedTransaction tx = new CapturedTransaction(context.database(), context.user(), context.sessionId(),
                 effectiveSearchPath(), System.currentTimeMillis(), kept, unconfirmed);
-        lastCommit = sink.committed(tx);
+        CompletionStage<?> durable = sink.committed(tx);
+        // The next ReadyForQuery waits for every commit since the last one it passed, whatever order they complete in.
+        lastCommit = lastCommit.toCompletableFuture().isDone() ? durable
+                : CompletableFuture.allOf(lastCommit.toCompletableFuture(), durable.toCompletableFuture());
     }
 
     /** The row count at the end of an {@code INSERT 0 n} or {@code COPY n} tag; -1 when there is none. */

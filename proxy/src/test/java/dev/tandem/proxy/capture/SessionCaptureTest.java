@@ -12,7 +12,9 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -35,34 +37,42 @@ class SessionCaptureTest {
     private static final String INSERT_0_1 = "43 0000000f" + cstr("INSERT 0 1");
 
     private final List<CapturedTransaction> released = new ArrayList<>();
-    private final SessionCapture capture = new SessionCapture(new SessionContext(1, "db", "app", null, () -> {
-    }), new MirroredTables(new TableFilter(List.of(TablePattern.parse("public.metrics")), List.of()), Set::of),
+    /** What the sink answers the next commits with; completed stages once empty. */
+    private final Deque<CompletableFuture<Void>> stages = new ArrayDeque<>();
+    private boolean resumed;
+    private final SessionCapture capture = new SessionCapture(new SessionContext(1, "db", "app", null,
+            () -> resumed = true),
+            new MirroredTables(new TableFilter(List.of(TablePattern.parse("public.metrics")), List.of()), Set::of),
             Map::of, new CaptureMetrics(new SimpleMeterRegistry()), tx -> {
                 released.add(tx);
-                return CompletableFuture.completedFuture(null);
+                return stages.isEmpty() ? CompletableFuture.completedFuture(null) : stages.poll();
             }, 1 << 20, CaptureBudget.unlimited(), false);
 
     private void client(String hex) {
-        show(capture.frontend(), hex);
+        assertThat(show(capture.frontend(), hex)).as("the client's frames pass").isTrue();
     }
 
     private void source(String hex) {
-        show(capture.backend(), hex);
+        assertThat(show(capture.backend(), hex)).as("the source's frames pass").isTrue();
     }
 
-    private static void show(FrameObserver observer, String hex) {
+    /** @return whether the last frame passes (false: the capture holds it back) */
+    private static boolean show(FrameObserver observer, String hex) {
         ByteBuf frames = Unpooled.wrappedBuffer(bytes(hex));
+        boolean passes = true;
         while (frames.isReadable()) {
             byte type = frames.getByte(frames.readerIndex());
             int length = frames.getInt(frames.readerIndex() + 1);
             ByteBuf frame = frames.readSlice(1 + length);
             if (observer.needsWholeFrame(type)) {
-                assertThat(observer.onFrame(type, frame)).as("frame passes").isTrue();
+                passes = observer.onFrame(type, frame);
             } else {
                 observer.onFrameStart(type, length);
+                passes = true;
             }
         }
         frames.release();
+        return passes;
     }
 
     /** Each released transaction as "sql:rows" of its statements. */
@@ -155,5 +165,24 @@ class SessionCaptureTest {
         source("45 00000025 53" + cstr("ERROR") + "43" + cstr("22012") + "4d" + cstr("division by zero") + "00"
                 + READY_IDLE + COPY_IN_RESPONSE + "43 0000000b" + cstr("COPY 1") + READY_IDLE);
         assertThat(releasedCopies()).containsExactly("COPY metrics (v) FROM STDIN:1:7\n");
+    }
+
+    /**
+     * Two commits before one ReadyForQuery (a COMMIT inside a query string, then the implicit transaction after it),
+     * whose stages complete out of order: the ReadyForQuery waits for both. Before, it waited for the last one only.
+     */
+    @Test
+    void theReadyForQueryWaitsForEveryCommitBeforeIt() {
+        startUp();
+        CompletableFuture<Void> first = new CompletableFuture<>();
+        stages.add(first);
+        client("51 0000004b" + cstr("INSERT INTO metrics VALUES (1); COMMIT; INSERT INTO metrics VALUES (2)"));
+        source(INSERT_0_1 + "43 0000000b" + cstr("COMMIT") + INSERT_0_1);
+        assertThat(show(capture.backend(), READY_IDLE)).as("the ReadyForQuery passes").isFalse();
+        assertThat(releasedStatements()).containsExactly(List.of("INSERT INTO metrics VALUES (1):1"),
+                List.of("INSERT INTO metrics VALUES (2):1"));
+        assertThat(resumed).isFalse();
+        first.complete(null);
+        assertThat(resumed).as("the source stream resumed once the first commit is durable too").isTrue();
     }
 }
