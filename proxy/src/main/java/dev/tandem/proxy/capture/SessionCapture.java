@@ -46,8 +46,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Requests that get a terminal answer are queued in the order the source will answer them: Query (one
  * CommandComplete per statement, then ReadyForQuery), Parse (ParseComplete), Bind (BindComplete), Execute
- * (CommandComplete / PortalSuspended / EmptyQueryResponse), Close (CloseComplete), FunctionCall and Sync
- * (ReadyForQuery). After an error in the extended protocol the source skips everything up to Sync, and so does this
+ * (CommandComplete / PortalSuspended / EmptyQueryResponse), Describe (RowDescription / NoData, after a
+ * ParameterDescription for a statement), Close (CloseComplete), FunctionCall and Sync (ReadyForQuery). After an error in the extended protocol the source skips everything up to Sync, and so does this
  * queue. Statements and portals created in a batch count only once the source confirms them, so a failed Parse
  * never shadows the statement the source still has.
  *
@@ -96,8 +96,8 @@ public final class SessionCapture implements SessionTap {
         }
     }
 
-    private sealed interface Pending permits QueryRequest, ParseRequest, BindRequest, ExecuteRequest, CloseRequest,
-            SyncRequest, FunctionRequest {
+    private sealed interface Pending permits QueryRequest, ParseRequest, BindRequest, ExecuteRequest, DescribeRequest,
+            CloseRequest, SyncRequest, FunctionRequest {
     }
 
     /**
@@ -134,6 +134,10 @@ public final class SessionCapture implements SessionTap {
 
     /** {@code copy}: set when the portal runs a COPY FROM STDIN. */
     private record ExecuteRequest(Portal portal, StatementCapture capture, CopyIn copy) implements Pending {
+    }
+
+    /** Queued although it changes nothing: when it fails, the source skips the rest of its batch. */
+    private record DescribeRequest() implements Pending {
     }
 
     private record CloseRequest(StatementOrPortal kind, String name) implements Pending {
@@ -322,6 +326,11 @@ public final class SessionCapture implements SessionTap {
                 case 'F' -> {
                     if (!skippingToSync) {
                         pending.add(new FunctionRequest());
+                    }
+                }
+                case 'D' -> {
+                    if (!skippingToSync) {
+                        pending.add(new DescribeRequest());
                     }
                 }
                 default -> {
@@ -710,6 +719,7 @@ public final class SessionCapture implements SessionTap {
                 case '1' -> parseComplete();
                 case '2' -> bindComplete();
                 case '3' -> closeComplete();
+                case 'T', 'n' -> described();
                 case 's' -> portalSuspended();
                 case 'I' -> emptyQuery();
                 case 'E' -> error();
@@ -781,6 +791,13 @@ public final class SessionCapture implements SessionTap {
         copy.held = 0;
         copy.early.clear();
         forgetFinishedCopies();
+    }
+
+    /** RowDescription or NoData: the last answer to a Describe (a simple Query's RowDescription finds none queued). */
+    private void described() {
+        if (pending.peek() instanceof DescribeRequest) {
+            pending.poll();
+        }
     }
 
     private void parseComplete() {

@@ -185,4 +185,23 @@ class SessionCaptureTest {
         first.complete(null);
         assertThat(resumed).as("the source stream resumed once the first commit is durable too").isTrue();
     }
+
+    /**
+     * A batch that starts with a Describe of a portal that does not exist: the source fails it and skips the rest of
+     * the batch, which the proxy sees only after the error. Before, Describe was not queued, so the error found no
+     * request to fail, the rest of the batch was queued as if answered and the queue never recovered: the next
+     * query's INSERT was not mirrored.
+     */
+    @Test
+    void aFailedDescribeSkipsTheRestOfItsBatch() {
+        startUp();
+        client("44 00000008 50" + cstr("p1"));
+        source("45 0000002f 53" + cstr("ERROR") + "43" + cstr("34000") + "4d" + cstr("portal \"p1\" does not exist")
+                + "00");
+        client("45 0000000b" + cstr("p1") + "00000000" + "43 00000008 50" + cstr("p1") + SYNC);
+        source(READY_IDLE);
+        client("51 00000023" + cstr("INSERT INTO metrics VALUES (9)"));
+        source(INSERT_0_1 + READY_IDLE);
+        assertThat(releasedStatements()).containsExactly(List.of("INSERT INTO metrics VALUES (9):1"));
+    }
 }
