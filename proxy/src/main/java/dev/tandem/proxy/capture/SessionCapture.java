@@ -2,7 +2,9 @@ package dev.tandem.proxy.capture;
 
 import dev.tandem.protocol.backend.CommandComplete;
 import dev.tandem.protocol.backend.ParameterStatus;
+import dev.tandem.protocol.backend.ReadyForQuery;
 import dev.tandem.protocol.frame.FrameObserver;
+import dev.tandem.protocol.frame.ProtocolViolationException;
 import dev.tandem.protocol.frontend.Bind;
 import dev.tandem.protocol.frontend.BoundParameters;
 import dev.tandem.protocol.frontend.ClientEncodings;
@@ -35,6 +37,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -290,6 +293,22 @@ public final class SessionCapture implements SessionTap {
         });
     }
 
+    /** Prefixes of the message of a malformed frame's violation (the relay names the source itself). */
+    private static final String FROM_CLIENT = "invalid message from the client: ";
+    private static final String FROM_SOURCE = "";
+
+    /**
+     * Decodes a frame the capture must understand. One it cannot read ends the session as a protocol violation: the
+     * capture could not tell what the source made of it, so it cannot promise to mirror what follows.
+     */
+    private static <T> T read(ByteBuf frame, Function<ByteBuf, T> decoder, String from) {
+        try {
+            return decoder.apply(frame);
+        } catch (IllegalArgumentException e) {
+            throw new ProtocolViolationException(from + e.getMessage());
+        }
+    }
+
     // ---- frontend: what the client asks -------------------------------------------------------------------------
 
     private final FrameObserver frontend = new FrameObserver() {
@@ -344,12 +363,12 @@ public final class SessionCapture implements SessionTap {
                 return true; // the source does not even read it
             }
             switch (type) {
-                case 'Q' -> query(Query.decode(frame, charset).sql());
-                case 'P' -> parse(Parse.decode(frame, charset));
+                case 'Q' -> query(read(frame, f -> Query.decode(f, charset), FROM_CLIENT).sql());
+                case 'P' -> parse(read(frame, f -> Parse.decode(f, charset), FROM_CLIENT));
                 case 'B' -> bind(frame);
-                case 'E' -> execute(Execute.decode(frame));
+                case 'E' -> execute(read(frame, Execute::decode, FROM_CLIENT));
                 case 'C' -> {
-                    Close close = Close.decode(frame);
+                    Close close = read(frame, Close::decode, FROM_CLIENT);
                     pending.add(new CloseRequest(close.kind(), close.name()));
                 }
                 case 'd' -> copyData(frame);
@@ -459,13 +478,13 @@ public final class SessionCapture implements SessionTap {
     }
 
     private void bind(ByteBuf frame) {
-        String[] names = Bind.peekNames(frame);
+        String[] names = read(frame, Bind::peekNames, FROM_CLIENT);
         Prepared prepared = statements.get(names[1]);
         // Values are copied only for statements the mirror may replay; others may be large and are none of its
         // business. An unqualified name is also looked up under the current path: a SET since the Parse may have
         // made it mean a mirrored table (the server re-resolves a prepared statement after search_path changes).
         boolean keep = prepared != null && (prepared.mirrored() || mirroredNow(prepared) != null);
-        BoundParameters bind = keep ? BoundParameters.decode(frame) : null;
+        BoundParameters bind = keep ? read(frame, BoundParameters::decode, FROM_CLIENT) : null;
         Portal portal = new Portal(prepared, bind);
         portals.requested(names[0], portal);
         pending.add(new BindRequest(names[0], portal));
@@ -732,14 +751,14 @@ public final class SessionCapture implements SessionTap {
         @Override
         public boolean onFrame(byte type, ByteBuf frame) {
             if (type == 'C') {
-                commandComplete(CommandComplete.decode(frame).tag());
+                commandComplete(read(frame, CommandComplete::decode, FROM_SOURCE).tag());
                 return true;
             }
             if (type == 'S') {
-                parameterStatus(ParameterStatus.decode(frame));
+                parameterStatus(read(frame, ParameterStatus::decode, FROM_SOURCE));
                 return true;
             }
-            return readyForQuery((char) frame.getByte(frame.readerIndex() + 5));
+            return readyForQuery((char) read(frame, ReadyForQuery::decode, FROM_SOURCE).status().code());
         }
     };
 

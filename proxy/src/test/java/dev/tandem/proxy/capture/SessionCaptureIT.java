@@ -230,6 +230,21 @@ class SessionCaptureIT {
     }
 
     @Test
+    void aQueryTheCaptureCannotReadEndsTheSessionWithAProtocolViolation() throws Exception {
+        try (WireClient client = new WireClient(proxy.address().getPort())) {
+            client.login("postgres", db);
+            client.send(WireClient.frame('Q', "SELECT 1".getBytes(StandardCharsets.UTF_8))); // no NUL at the end
+            WireClient.Message error = client.read();
+            assertThat(error.type()).isEqualTo('E');
+            assertThat(error.field('S')).isEqualTo("FATAL");
+            assertThat(error.field('C')).isEqualTo("08P01");
+            assertThat(error.field('M')).isEqualTo("invalid message from the client: Query: query string is not"
+                    + " NUL-terminated (at offset 5)");
+            assertThat(client.readToEnd()).as("then the proxy closes").isEmpty();
+        }
+    }
+
+    @Test
     void aSyncSentDuringAnExtendedCopyIsNotTakenForOneTheServerAnswers() throws Exception {
         try (WireClient client = new WireClient(proxy.address().getPort())) {
             client.login("postgres", db);

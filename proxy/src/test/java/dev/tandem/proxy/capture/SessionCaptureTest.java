@@ -3,8 +3,10 @@ package dev.tandem.proxy.capture;
 import static dev.tandem.protocol.backend.WireFixtures.bytes;
 import static dev.tandem.protocol.backend.WireFixtures.cstr;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tandem.protocol.frame.FrameObserver;
+import dev.tandem.protocol.frame.ProtocolViolationException;
 import dev.tandem.proxy.config.TableFilter;
 import dev.tandem.proxy.config.TablePattern;
 import dev.tandem.proxy.relay.SessionContext;
@@ -203,5 +205,27 @@ class SessionCaptureTest {
         client("51 00000023" + cstr("INSERT INTO metrics VALUES (9)"));
         source(INSERT_0_1 + READY_IDLE);
         assertThat(releasedStatements()).containsExactly(List.of("INSERT INTO metrics VALUES (9):1"));
+    }
+
+    /**
+     * Frames the capture must read but cannot (found by SessionCaptureFuzzTest): they are protocol violations, which
+     * the relay answers with a FATAL 08P01 naming the problem. Before, the decoders' IllegalArgumentException, or an
+     * IndexOutOfBoundsException for a ReadyForQuery without its status byte, reached the relay as an unexpected
+     * error: a client's session ended without a word, a source's with 08006.
+     */
+    @Test
+    void framesItCannotReadAreProtocolViolations() {
+        startUp();
+        assertThatThrownBy(() -> client("51 00000005 41")).isInstanceOf(ProtocolViolationException.class)
+                .hasMessage("invalid message from the client: Query: query string is not NUL-terminated"
+                        + " (at offset 5)");
+        assertThatThrownBy(() -> client("45 00000006 00 00")).isInstanceOf(ProtocolViolationException.class)
+                .hasMessageStartingWith("invalid message from the client: Execute: truncated");
+        assertThatThrownBy(() -> source("43 0000000c 494e534552542030")).isInstanceOf(ProtocolViolationException.class)
+                .hasMessage("CommandComplete: command tag is not NUL-terminated (at offset 5)");
+        assertThatThrownBy(() -> source("5a 00000004")).isInstanceOf(ProtocolViolationException.class)
+                .hasMessageStartingWith("ReadyForQuery: truncated");
+        assertThatThrownBy(() -> source("5a 00000005 58")).isInstanceOf(ProtocolViolationException.class)
+                .hasMessageContaining("transaction status byte 0x58 is none of 'I', 'T', 'E'");
     }
 }
