@@ -785,6 +785,10 @@ public final class SessionCapture implements SessionTap {
             capture = e.capture();
             copy = e.copy();
         }
+        if (capture != null && !capture.isCopy()) {
+            // only a source that does not speak the protocol answers an INSERT so (no SQL: the message is logged)
+            throw new ProtocolViolationException("CopyInResponse answers a statement that is not a COPY FROM STDIN");
+        }
         if (capture != null) {
             capture.clientEncoding = clientEncoding; // the data comes in it
         }

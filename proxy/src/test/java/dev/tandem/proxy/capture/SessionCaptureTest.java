@@ -228,4 +228,16 @@ class SessionCaptureTest {
         assertThatThrownBy(() -> source("5a 00000005 58")).isInstanceOf(ProtocolViolationException.class)
                 .hasMessageContaining("transaction status byte 0x58 is none of 'I', 'T', 'E'");
     }
+
+    /**
+     * A source that answers an INSERT with CopyInResponse (found by SessionCaptureFuzzTest with a mutated source
+     * stream). Before, the capture failed with a NullPointerException on the INSERT's missing COPY data.
+     */
+    @Test
+    void aCopyInResponseToAnInsertIsAProtocolViolation() {
+        startUp();
+        client("51 00000040" + cstr("INSERT INTO metrics VALUES (1); COPY metrics (v) FROM STDIN"));
+        assertThatThrownBy(() -> source(COPY_IN_RESPONSE)).isInstanceOf(ProtocolViolationException.class)
+                .hasMessage("CopyInResponse answers a statement that is not a COPY FROM STDIN");
+    }
 }
