@@ -122,6 +122,10 @@ final class RelaySession {
             flush(direction);
             protocolViolation(direction, e);
             return;
+        } catch (RuntimeException e) {
+            flush(direction);
+            internalError(e);
+            return;
         }
         if (!toSource && fromSource.isHeld()) {
             // The tap holds the source's stream (a commit waiting for the spool or the target). The source answers only
@@ -163,6 +167,11 @@ final class RelaySession {
         } catch (ProtocolViolationException e) {
             flush(Direction.SOURCE_TO_CLIENT);
             protocolViolation(Direction.SOURCE_TO_CLIENT, e);
+            return;
+        } catch (RuntimeException e) {
+            // thrown out of this task it would only be logged by the event loop, and the held stream never resume
+            flush(Direction.SOURCE_TO_CLIENT);
+            internalError(e);
             return;
         }
         flush(Direction.SOURCE_TO_CLIENT);
@@ -297,6 +306,16 @@ final class RelaySession {
 
     static String authTimeoutMessage(RelaySettings settings) {
         return "authentication did not complete within " + settings.authTimeout().toSeconds() + " s (limits.auth-timeout)";
+    }
+
+    /**
+     * A bug of the proxy's own (in the scanner, or in the tap that reads the frames) while it read the session's bytes:
+     * the session cannot go on without losing track of what it relays and mirrors, so it ends with an error that tells
+     * it apart from the client's or the source's, and the stack trace in the log.
+     */
+    private void internalError(RuntimeException e) {
+        log.error("internal error in the session from {}", client.remoteAddress(), e);
+        endWithError("XX000", "internal error in the Tandem proxy (its log has the details)", "internal_error");
     }
 
     private void protocolViolation(Direction direction, ProtocolViolationException e) {

@@ -378,4 +378,119 @@ class RelayRobustnessIT {
             }
         }
     }
+
+    /** A tap with a bug: it throws on a Query that holds "boom". */
+    private static SessionTap throwingOnBoom() {
+        return new SessionTap() {
+            @Override
+            public FrameObserver frontend() {
+                return new FrameObserver() {
+                    @Override
+                    public boolean needsWholeFrame(byte type) {
+                        return type == 'Q';
+                    }
+
+                    @Override
+                    public boolean onFrame(byte type, io.netty.buffer.ByteBuf frame) {
+                        if (frame.toString(StandardCharsets.UTF_8).contains("boom")) {
+                            throw new IllegalStateException("a bug in the tap");
+                        }
+                        return true;
+                    }
+                };
+            }
+
+            @Override
+            public FrameObserver backend() {
+                return FrameObserver.NONE;
+            }
+
+            @Override
+            public void closed() {
+            }
+        };
+    }
+
+    /**
+     * A bug in what reads the client's frames ends the session with XX000 and a stack trace in the log. Before, the
+     * exception ended up in the session's "client reset its connection" path: the client got no message at all, and
+     * the log only a debug line.
+     */
+    @Test
+    void aBugInTheTapOnTheClientsFramesEndsTheSessionWithAnInternalError() throws Exception {
+        try (RunningProxy tapped = RunningProxy.tapped(PG.source(), context -> throwingOnBoom())) {
+            try (WireClient client = new WireClient(tapped.port())) {
+                client.login(PG.source().user(), db);
+                client.send(WireClient.query("SELECT 'boom'"));
+                Message error = fatal(client);
+                assertThat(error.field('C')).isEqualTo("XX000");
+                assertThat(error.field('M')).isEqualTo("internal error in the Tandem proxy (its log has the details)");
+            }
+            assertThat(tapped.counter("tandem.connection.errors", "reason", "internal_error")).isEqualTo(1.0);
+            try (WireClient client = new WireClient(tapped.port())) {
+                assertThat(client.login(PG.source().user(), db)).last().extracting(Message::type).isEqualTo('Z');
+            }
+        }
+    }
+
+    /**
+     * A bug in what reads the source's frames while a held stream resumes (the resume runs as a task of the event
+     * loop) ends the session with XX000. Before, the exception escaped the task, which the event loop only logs: the
+     * session stayed open with its stream held, and the client waited for ever.
+     */
+    @Test
+    void aBugInTheTapWhileTheSourceStreamResumesEndsTheSessionWithAnInternalError() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean resumed = new java.util.concurrent.atomic.AtomicBoolean();
+        SessionTap.Factory holdingThenThrowing = context -> new SessionTap() {
+            int ready;
+
+            @Override
+            public FrameObserver frontend() {
+                return FrameObserver.NONE;
+            }
+
+            @Override
+            public FrameObserver backend() {
+                return new FrameObserver() {
+                    @Override
+                    public boolean needsWholeFrame(byte type) {
+                        return type == 'Z' || type == 'C';
+                    }
+
+                    @Override
+                    public boolean onFrame(byte type, io.netty.buffer.ByteBuf frame) {
+                        if (type == 'C' && resumed.get()) {
+                            throw new IllegalStateException("a bug in the tap");
+                        }
+                        if (type == 'Z' && ++ready == 2) {
+                            // the first query's ReadyForQuery: held until a while later, when the second query's
+                            // answer waits behind it
+                            java.util.concurrent.CompletableFuture.runAsync(() -> {
+                                resumed.set(true);
+                                context.resume();
+                            }, java.util.concurrent.CompletableFuture.delayedExecutor(300,
+                                    java.util.concurrent.TimeUnit.MILLISECONDS));
+                            return false;
+                        }
+                        return true;
+                    }
+                };
+            }
+
+            @Override
+            public void closed() {
+            }
+        };
+        try (RunningProxy tapped = RunningProxy.tapped(PG.source(), holdingThenThrowing);
+             WireClient client = new WireClient(tapped.port())) {
+            client.login(PG.source().user(), db);
+            client.send(WireClient.concat(WireClient.query("SELECT 1"), WireClient.query("SELECT 2")));
+            assertThat(client.readUntilReady()).extracting(Message::type).containsExactly('T', 'D', 'C', 'Z');
+            // the second query's answer up to the frame the tap failed on, then the error
+            List<Message> rest = client.readUntilReady();
+            assertThat(rest).extracting(Message::type).containsExactly('T', 'D', 'E');
+            assertThat(rest.get(2).field('S')).isEqualTo("FATAL");
+            assertThat(rest.get(2).field('C')).isEqualTo("XX000");
+        }
+    }
 }
