@@ -109,8 +109,8 @@ final class RelaySession {
      * @param in ownership passes to this method
      */
     void relay(Direction direction, ByteBuf in) {
-        if (state == State.CLOSED) {
-            in.release();
+        if (state == State.CLOSED || (draining && direction == Direction.CLIENT_TO_SOURCE)) {
+            in.release(); // while draining the client is gone, or being closed after a protocol violation
             return;
         }
         metrics.bytes(direction, in.readableBytes());
@@ -259,8 +259,8 @@ final class RelaySession {
     }
 
     void failed(Direction direction, Throwable cause) {
-        if (state == State.CLOSED) {
-            return;
+        if (state == State.CLOSED || (draining && direction == Direction.CLIENT_TO_SOURCE)) {
+            return; // while draining, the client is gone: the source's answers are still wanted
         }
         if (direction == Direction.CLIENT_TO_SOURCE && tap != null && source != null && source.isActive()
                 && !draining) {
@@ -319,20 +319,36 @@ final class RelaySession {
     }
 
     private void protocolViolation(Direction direction, ProtocolViolationException e) {
-        String message = direction == Direction.CLIENT_TO_SOURCE ? e.getMessage()
-                : "invalid message from the source server: " + e.getMessage();
-        endWithError(ProtocolViolationException.SQLSTATE, message, "protocol_violation");
+        if (direction == Direction.SOURCE_TO_CLIENT) {
+            endWithError(ProtocolViolationException.SQLSTATE, "invalid message from the source server: "
+                    + e.getMessage(), "protocol_violation");
+            return;
+        }
+        if (tap == null || source == null || !source.isActive() || draining) {
+            endWithError(ProtocolViolationException.SQLSTATE, e.getMessage(), "protocol_violation");
+            return;
+        }
+        // The source already has what the client sent before the bad bytes and commits it whatever the proxy does
+        // next: end the client's side only, and read the source's answers as when a client leaves, so the tap learns
+        // how those requests ended.
+        metrics.connectionError("protocol_violation");
+        tellClient(ProtocolViolationException.SQLSTATE, e.getMessage());
+        closeAfterFlush(client);
+        drainSource();
     }
 
-    /**
-     * Sends a FATAL ErrorResponse to the client if the client is at a message boundary (otherwise the message would
-     * corrupt its stream), then closes both connections.
-     */
+    /** Tells the client why the session ends ({@link #tellClient}), then closes both connections. */
     void endWithError(String sqlState, String message, String reason) {
         if (state == State.CLOSED) {
             return;
         }
         metrics.connectionError(reason);
+        tellClient(sqlState, message);
+        close();
+    }
+
+    /** A FATAL ErrorResponse to the client, if the client is at a message boundary: otherwise it would corrupt its stream. */
+    private void tellClient(String sqlState, String message) {
         boolean atBoundary = fromSource == null || fromSource.atFrameBoundary();
         if (client.isActive() && atBoundary) {
             log.info("closing session from {}: {} ({})", client.remoteAddress(), message, sqlState);
@@ -340,7 +356,6 @@ final class RelaySession {
         } else {
             log.info("closing session from {} mid-message: {} ({})", client.remoteAddress(), message, sqlState);
         }
-        close();
     }
 
     /** Closes both connections after flushing what each already has queued. */

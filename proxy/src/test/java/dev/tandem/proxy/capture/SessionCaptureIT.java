@@ -244,6 +244,27 @@ class SessionCaptureIT {
         }
     }
 
+    /**
+     * Found by ProtocolFuzzIT: an INSERT and, in the same read, a frame with a bad length. The INSERT went to the source
+     * before the proxy saw the bad frame, and the source commits it whatever the proxy does next; before, the proxy
+     * closed the source connection at once, never saw the commit, and the row was not mirrored.
+     */
+    @Test
+    void whatTheSourceGotBeforeAProtocolViolationIsStillCapturedWhenItCommits() throws Exception {
+        try (WireClient client = new WireClient(proxy.address().getPort())) {
+            client.login("postgres", db);
+            client.send(WireClient.concat(WireClient.query("INSERT INTO metrics (v) VALUES (60)"),
+                    new byte[] {'Q', -1, -1, -1, -1}));
+            WireClient.Message error = client.read();
+            assertThat(error.field('C')).isEqualTo("08P01");
+            assertThat(error.field('M')).isEqualTo("invalid message length -1 from the client (message type 'Q')");
+            assertThat(client.readToEnd()).as("then the proxy closes").isEmpty();
+        }
+        awaitCommitted();
+        assertThat(PG.source().queryValue(db, "SELECT count(*) FROM metrics WHERE v = 60")).isEqualTo("1");
+        assertThat(transactions()).containsExactly(List.of("INSERT INTO metrics (v) VALUES (60):1"));
+    }
+
     @Test
     void aSyncSentDuringAnExtendedCopyIsNotTakenForOneTheServerAnswers() throws Exception {
         try (WireClient client = new WireClient(proxy.address().getPort())) {
