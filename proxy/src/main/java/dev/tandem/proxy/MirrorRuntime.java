@@ -1,5 +1,6 @@
 package dev.tandem.proxy;
 
+import dev.tandem.protocol.frame.FrameObserver;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.capture.CaptureBudget;
 import dev.tandem.proxy.capture.CaptureMetrics;
@@ -36,7 +37,9 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -134,16 +137,47 @@ final class MirrorRuntime implements AutoCloseable {
                 c.onFull());
     }
 
-    /** Opens the capture for each client session. */
+    /**
+     * Opens the capture for each client session. Its database is only the client's claim until the source accepts the
+     * login: it counts as in use (status, "mark every database") and its catalog is looked up on the target only from
+     * then on, so a peer that cannot log in cannot make the proxy watch databases, real or not. A query pipelined
+     * before that is captured as if the target's catalog were not known yet.
+     */
     SessionTap.Factory taps() {
         return context -> {
-            sourceDatabases.add(context.database());
+            AtomicReference<Supplier<Set<TableName>>> hypertablesOf = new AtomicReference<>(() -> null);
+            AtomicReference<Supplier<Map<TableName, Set<String>>>> defaultsOf = new AtomicReference<>(Map::of);
+            boolean byHypertables = config.mirror().tables().includesHypertables();
             MirroredTables tables = new MirroredTables(config.mirror().tables(),
-                    config.mirror().tables().includesHypertables()
-                            ? hypertables.forSourceDatabase(context.database()) : Set::of);
-            return new SessionCapture(context, tables, volatileDefaults.forSourceDatabase(context.database()),
+                    byHypertables ? () -> hypertablesOf.get().get() : Set::of);
+            SessionCapture capture = new SessionCapture(context, tables, () -> defaultsOf.get().get(),
                     captureMetrics, this::committed, config.mirror().maxTransactionBytes(), captureBudget,
                     config.source().user().isPresent());
+            return new SessionTap() {
+                @Override
+                public FrameObserver frontend() {
+                    return capture.frontend();
+                }
+
+                @Override
+                public FrameObserver backend() {
+                    return capture.backend();
+                }
+
+                @Override
+                public void authenticated() {
+                    sourceDatabases.add(context.database());
+                    if (byHypertables) {
+                        hypertablesOf.set(hypertables.forSourceDatabase(context.database()));
+                    }
+                    defaultsOf.set(volatileDefaults.forSourceDatabase(context.database()));
+                }
+
+                @Override
+                public void closed() {
+                    capture.closed();
+                }
+            };
         };
     }
 

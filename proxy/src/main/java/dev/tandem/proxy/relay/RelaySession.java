@@ -510,6 +510,9 @@ final class RelaySession {
                 lastSourceMessage = type;
                 if (type == 'Z' && state == State.AUTHENTICATING) {
                     state = State.READY;
+                    if (tap != null) {
+                        tap.authenticated();
+                    }
                 }
             }
         }

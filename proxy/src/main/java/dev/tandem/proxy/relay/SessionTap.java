@@ -13,6 +13,13 @@ public interface SessionTap {
 
     FrameObserver backend();
 
+    /**
+     * The source accepted the session (its first ReadyForQuery): from now on the StartupMessage's database and user
+     * are the source's word, not only the client's claim. Called at most once, on the event loop.
+     */
+    default void authenticated() {
+    }
+
     /** The session ended (either side); called once, on the event loop. */
     void closed();
 

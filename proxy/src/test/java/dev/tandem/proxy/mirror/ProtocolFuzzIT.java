@@ -129,6 +129,27 @@ class ProtocolFuzzIT {
         NettyLeaks.assertNone();
     }
 
+    /**
+     * Found by the start-up fuzzing: a StartupMessage naming a database the source does not have. Before, the proxy
+     * took the client's word before the source's: it listed the database in {@code /status} (and so in "mark every
+     * database", which then failed) and looked up its catalog on the target every 5 s for good, for every name any
+     * unauthenticated peer sent.
+     */
+    @Test
+    void aDatabaseTheSourceRefusesIsNotTakenForOneInUse() throws Exception {
+        try (WireClient client = new WireClient(mirror.app.relayAddress().getPort())) {
+            client.send(WireClient.startup(StartupCodes.PROTOCOL_3_0, "user", "postgres", "database", "no_such_db"));
+            assertThat(client.readUntilReady()).last().satisfies(m -> assertThat(m.field('C')).isEqualTo("3D000"));
+        }
+        try (Connection c = mirror.connect()) {
+            assertThat(c.isValid(5)).isTrue(); // a session the source accepts: its database is in use
+        }
+        java.net.http.HttpResponse<String> status = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + mirror.app.adminPort()
+                        + "/status")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(status.body()).contains(mirror.database).doesNotContain("no_such_db");
+    }
+
     /** Three rows per transaction, every fifth rolled back, until told to stop: the session that must not notice. */
     private static int writeGoodRows(AtomicBoolean stop) throws SQLException, InterruptedException {
         int committed = 0;
