@@ -83,7 +83,7 @@ import org.junit.jupiter.api.Test;
  */
 class DecoderFuzzTest {
 
-    private static final int CASES = Integer.getInteger("fuzz.cases", 4_000);
+    private static final int CASES = Integer.getInteger("fuzz.cases", 3_000);
 
     private static final Charset[] CHARSETS = {StandardCharsets.UTF_8, StandardCharsets.ISO_8859_1,
         Charset.forName("windows-31j"), Charset.forName("GB18030"), Charset.forName("EUC-JP")};

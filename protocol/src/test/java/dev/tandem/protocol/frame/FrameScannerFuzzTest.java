@@ -116,7 +116,8 @@ class FrameScannerFuzzTest {
         List<Frame> frames = walk(stream, max);
         Observer observer = new Observer(random, wantedTypes(random), random.nextInt(3) == 0 ? random.nextInt(200)
                 : Integer.MAX_VALUE);
-        ByteBufAllocator alloc = random.nextBoolean() ? PooledByteBufAllocator.DEFAULT : UnpooledByteBufAllocator.DEFAULT;
+        ByteBufAllocator alloc = random.nextBoolean() ? PooledByteBufAllocator.DEFAULT
+                : UnpooledByteBufAllocator.DEFAULT;
         FrameScanner scanner = new FrameScanner("client", max, observer, alloc);
         ByteArrayOutputStream forwarded = new ByteArrayOutputStream();
         List<ByteBuf> reads = new ArrayList<>();

@@ -50,9 +50,10 @@ import org.slf4j.LoggerFactory;
  * <p>Requests that get a terminal answer are queued in the order the source will answer them: Query (one
  * CommandComplete per statement, then ReadyForQuery), Parse (ParseComplete), Bind (BindComplete), Execute
  * (CommandComplete / PortalSuspended / EmptyQueryResponse), Describe (RowDescription / NoData, after a
- * ParameterDescription for a statement), Close (CloseComplete), FunctionCall and Sync (ReadyForQuery). After an error in the extended protocol the source skips everything up to Sync, and so does this
- * queue. Statements and portals created in a batch count only once the source confirms them, so a failed Parse
- * never shadows the statement the source still has.
+ * ParameterDescription for a statement), Close (CloseComplete), FunctionCall and Sync (ReadyForQuery). After an error
+ * in the extended protocol the source skips everything up to Sync, and so does this queue. Statements and portals
+ * created in a batch count only once the source confirms them, so a failed Parse never shadows the statement the
+ * source still has.
  *
  * <p>When the source's ReadyForQuery follows a commit that the sink has not yet made durable (spool fsync, or the
  * target in sync mode), that ReadyForQuery is held: the client does not hear "committed" before Tandem can keep

@@ -347,7 +347,7 @@ final class RelaySession {
         close();
     }
 
-    /** A FATAL ErrorResponse to the client, if the client is at a message boundary: otherwise it would corrupt its stream. */
+    /** A FATAL ErrorResponse to the client, if it is at a message boundary: otherwise it would corrupt its stream. */
     private void tellClient(String sqlState, String message) {
         boolean atBoundary = fromSource == null || fromSource.atFrameBoundary();
         if (client.isActive() && atBoundary) {

@@ -161,7 +161,8 @@ class SessionCaptureFuzzTest {
                 b.append('C').append(i).append(' ').append(sent.message())
                         .append(sent.after() >= 0 ? " (after S" + sent.after() + ")" : "").append('\n');
                 for (int k = sent.answersFrom(); k < sent.answersTo(); k++) {
-                    b.append("   S").append(k).append(' ').append(describeServer(source.out.get(k).bytes())).append('\n');
+                    b.append("   S").append(k).append(' ').append(describeServer(source.out.get(k).bytes()))
+                            .append('\n');
                 }
             }
             notes.forEach(n -> b.append(n).append('\n'));

@@ -56,10 +56,10 @@ import java.util.Random;
  * client frame it answers (the fuzzer delivers a frame only after that one).
  *
  * <p>Modelled from PostgreSQL's postgres.c and xact.c: a multi-statement Query and an extended-protocol batch up to
- * Sync are one implicit transaction; BEGIN turns it explicit and keeps what ran before it; COMMIT and ROLLBACK inside an
- * implicit one end it (with a warning); SAVEPOINT, RELEASE and ROLLBACK TO need an explicit block (25P01) and an
- * existing savepoint (3B001); in a failed block only COMMIT, ROLLBACK and ROLLBACK TO run (25P02); after an error in the
- * extended protocol everything up to Sync is skipped, a Query included; Sync and Flush are ignored in COPY IN, and
+ * Sync are one implicit transaction; BEGIN turns it explicit and keeps what ran before it; COMMIT and ROLLBACK inside
+ * an implicit one end it (with a warning); SAVEPOINT, RELEASE and ROLLBACK TO need an explicit block (25P01) and an
+ * existing savepoint (3B001); in a failed block only COMMIT, ROLLBACK and ROLLBACK TO run (25P02); after an error in
+ * the extended protocol everything up to Sync is skipped, a Query included; Sync and Flush are ignored in COPY IN, and
  * CopyData, CopyDone and CopyFail outside it; portals end with their transaction; a portal of an INSERT ... RETURNING
  * read with a row limit runs the INSERT at once and suspends.
  */

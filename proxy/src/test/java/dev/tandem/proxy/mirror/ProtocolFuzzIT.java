@@ -120,7 +120,8 @@ class ProtocolFuzzIT {
         int committed = good.get(60, TimeUnit.SECONDS);
         System.out.println("ProtocolFuzzIT seed " + seed + ": " + outcomes + "; the well-behaved session committed "
                 + committed + " rows");
-        assertThat(outcomes.keySet()).as("the proxy refused some mutated input itself").anyMatch(o -> o.contains("08P01"));
+        assertThat(outcomes.keySet()).as("the proxy refused some mutated input itself")
+                .anyMatch(o -> o.contains("08P01"));
 
         mirror.awaitCaughtUp(Duration.ofSeconds(60));
         mirror.assertIdentical("good_rows");
