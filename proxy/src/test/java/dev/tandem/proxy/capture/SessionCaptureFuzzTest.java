@@ -70,7 +70,7 @@ import org.junit.jupiter.api.Test;
  */
 class SessionCaptureFuzzTest {
 
-    private static final int CASES = Integer.getInteger("fuzz.cases", 2_000);
+    private static final int CASES = Integer.getInteger("fuzz.cases", 1_500);
     private static final TableName METRICS = new TableName("public", "metrics");
     private static final ByteBufAllocator UNTRACKED = new UnpooledByteBufAllocator(false, true);
 
