@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tandem.proxy.mirror.SoakHistory.Outcome;
 import dev.tandem.proxy.mirror.SoakHistory.RowId;
 import dev.tandem.proxy.mirror.SoakHistory.Tx;
+import dev.tandem.testing.PgServer;
 import dev.tandem.testing.PostgresPairExtension;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +15,8 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,6 +31,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -36,11 +40,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The exactly-once promise under faults combined and repeated: several pgjdbc clients write through the proxy (a child
- * process, {@code mirror.mode async}, {@code spool.fsync always}) while a chaos thread, at random, stops and restarts
- * the target, kills the proxy with SIGKILL (or now and then stops it with SIGTERM) and restarts it on the same spool,
- * and pauses the mirror briefly or long enough to lag. At the end the load stops, the mirror drains, and source and
- * target are judged against what each client was told:
+ * The exactly-once promise under faults combined and repeated: several pgjdbc clients write, into two databases,
+ * through the proxy (a child process, {@code mirror.mode async}, {@code spool.fsync always}) while a chaos thread, at
+ * random, stops and restarts the target, kills the proxy with SIGKILL (or now and then stops it with SIGTERM) and
+ * restarts it on the same spool, and pauses the mirror briefly or long enough to lag. At the end the load stops, the
+ * mirror drains, and source and target are judged against what each client was told:
  * <ol>
  *   <li>no row is on the target twice;</li>
  *   <li>every target row is on the source, with the same content;</li>
@@ -49,7 +53,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  *       source only: the documented window ("a commit that was in flight when the proxy process died may be on the
  *       source only", README). Such transactions must overlap a restart and number at most one per client per
  *       restart; nothing rolled back or failed is on either side;</li>
- *   <li>the divergence ledger {@code tandem.divergence} stays empty: no scenario here asks for an entry;</li>
+ *   <li>the divergence ledger {@code tandem.divergence} holds one entry per committed "rejected" transaction (the
+ *       target alone has a CHECK that refuses it, so none of its rows is applied) and nothing else;</li>
  *   <li>each source transaction is all or nothing on the target.</li>
  * </ol>
  *
@@ -80,6 +85,8 @@ class MirrorSoakIT {
     private static final String ALL_ROWS = "SELECT 'events', client, seq, tx, op, payload FROM events UNION ALL"
             + " SELECT 'keyed', client, seq, tx, 'keyed', payload FROM keyed";
     /** The level of a line of the proxy's log ({@code 12:49:35.942 WARN  logger - message}). */
+    /** A rejected transaction's mark ({@link SoakClient#rejectionMark}) in a ledger entry's statement. */
+    private static final Pattern REJECTION = Pattern.compile("reject c(-?\\d+) t(\\d+);");
     private static final Pattern LOG_LEVEL = Pattern.compile("\\S+ (ERROR|WARN) ");
     private static final Duration DRAIN_TIMEOUT = Duration.ofMinutes(5);
     /** Counters summed over the proxy's runs (each restart starts them at 0). */
@@ -92,7 +99,7 @@ class MirrorSoakIT {
     /** A time when the proxy was being killed or stopped, and started again ({@link System#nanoTime()}). */
     private record Restart(long from, long to) {
         boolean overlaps(Tx tx) {
-            return tx.startNanos <= to && tx.endNanos >= from;
+            return tx.startNanos <= to && tx.settledNanos >= from;
         }
     }
 
@@ -117,8 +124,13 @@ class MirrorSoakIT {
         Path dir = Path.of("target", "soak-" + seed).toAbsolutePath();
         deleteRecursively(dir);
         Files.createDirectories(dir);
-        String db = PG.pair().freshDatabase("soak");
-        PG.pair().executeOnBoth(db, SCHEMA);
+        // two databases: one spool, one applier, a progress row in each, applied one after the other
+        List<String> databases = List.of(PG.pair().freshDatabase("soak"), PG.pair().freshDatabase("soak"));
+        for (String db : databases) {
+            PG.pair().executeOnBoth(db, SCHEMA);
+            // a difference the schema clone should not have, on purpose: each "rejected" transaction is ledgered
+            PG.target().execute(db, "ALTER TABLE events ADD CONSTRAINT soak_rejects CHECK (op <> 'reject')");
+        }
         ProxyProcess proxy = new ProxyProcess(List.of("--source", "127.0.0.1:" + PG.source().port(),
                 "--source-tls", "disable", "--target", "127.0.0.1:" + PG.target().port(), "--target-user", "postgres",
                 "--target-tls", "disable", "--mirror-mode", "async", "--mirror-table", "public.events",
@@ -139,7 +151,8 @@ class MirrorSoakIT {
         try {
             proxy.start();
             for (int c = 0; c < clients; c++) {
-                Thread t = new Thread(new SoakClient(c, seed * 31 + c, proxy.port(), db, history, stopLoad),
+                Thread t = new Thread(new SoakClient(c, seed * 31 + c, proxy.port(),
+                        databases.get(c % databases.size()), history, stopLoad),
                         "soak-client-" + c);
                 threads.add(t);
                 t.start();
@@ -153,7 +166,7 @@ class MirrorSoakIT {
                 t.join(TimeUnit.MINUTES.toMillis(3));
                 assertThat(t.isAlive()).as("%s stopped", t.getName()).isFalse();
             }
-            drain = drain(proxy, db, history);
+            drain = drain(proxy, databases.get(0), history);
             stopMonitor.set(true);
             monitor.join();
             addCounters(proxy);
@@ -167,7 +180,7 @@ class MirrorSoakIT {
         }
 
         List<String> violations = new ArrayList<>();
-        String comparison = compare(db, history, clients, violations);
+        String comparison = compare(databases, history, clients, violations);
         String summary = summary(seed, duration, clients, history, drain, comparison, proxy.log(), violations);
         System.out.println(summary);
         Files.writeString(dir.resolve("summary.txt"), summary, StandardCharsets.UTF_8);
@@ -340,29 +353,48 @@ class MirrorSoakIT {
     // ---- the judgement ------------------------------------------------------------------------------------------
 
     /** Checks (1)-(6) of the class comment; returns the counts for the summary. */
-    private String compare(String db, SoakHistory history, int clients, List<String> violations) {
-        Map<RowId, String> source = new HashMap<>();
-        for (List<String> row : PG.source().query(db, ALL_ROWS)) {
-            if (source.put(id(row), content(row)) != null) {
-                violations.add("the soak wrote " + id(row) + " twice on the source (a bug of the soak)");
-            }
-        }
-        Map<RowId, List<String>> target = new HashMap<>();
-        for (List<String> row : PG.target().query(db, ALL_ROWS)) {
-            target.computeIfAbsent(id(row), k -> new ArrayList<>()).add(content(row));
+    private String compare(List<String> databases, SoakHistory history, int clients, List<String> violations) {
+        // a client writes into one database, and its ids are its own: the databases' rows are judged together. Each
+        // row is kept as a hash of its content: a run holds hundreds of thousands of rows, the test JVM has 1 GiB.
+        Map<RowId, Long> source = new HashMap<>();
+        Map<RowId, long[]> target = new HashMap<>(); // id -> {copies, content hash of the first}
+        for (String db : databases) {
+            readRows(PG.source(), db, (id, hash) -> {
+                if (source.put(id, hash) != null) {
+                    violations.add("the soak wrote " + id + " twice on the source (a bug of the soak)");
+                }
+            });
+            readRows(PG.target(), db, (id, hash) -> target.computeIfAbsent(id, k -> new long[] {0, hash})[0]++);
         }
         // (1) and (2)
-        target.forEach((id, contents) -> {
-            if (contents.size() > 1) {
-                violations.add("(1) " + id + " is on the target " + contents.size() + " times");
+        target.forEach((id, copies) -> {
+            if (copies[0] > 1) {
+                violations.add("(1) " + id + " is on the target " + copies[0] + " times");
             }
-            String expected = source.get(id);
+            Long expected = source.get(id);
             if (expected == null) {
-                violations.add("(2) " + id + " is on the target but not on the source: " + contents.get(0));
-            } else if (!contents.get(0).equals(expected)) {
-                violations.add("(2) " + id + " differs: source " + expected + ", target " + contents.get(0));
+                violations.add("(2) " + id + " is on the target but not on the source: " + describe(databases, id));
+            } else if (copies[1] != expected) {
+                violations.add("(2) " + id + " differs: " + describe(databases, id));
             }
         });
+        // (5): the only entries asked for name a rejected transaction in their statement
+        Map<String, Integer> ledgered = new HashMap<>();
+        int ledgeredTransactions = 0;
+        for (String db : databases) {
+            if (!"t".equals(PG.target().queryValue(db, "SELECT to_regclass('tandem.divergence') IS NOT NULL"))) {
+                continue;
+            }
+            for (List<String> entry : PG.target().query(db, "SELECT recorded_at, table_name, sqlstate, message,"
+                    + " statement FROM tandem.divergence ORDER BY recorded_at")) {
+                Matcher m = entry.get(4) == null ? null : REJECTION.matcher(entry.get(4));
+                if (m != null && m.find() && "23514".equals(entry.get(2))) {
+                    ledgered.merge(m.group(1) + "/" + m.group(2), 1, Integer::sum);
+                } else {
+                    violations.add("(5) ledger entry in " + db + ": " + entry);
+                }
+            }
+        }
         Map<RowId, Tx> owner = new HashMap<>();
         int mirroredUnknown = 0;
         int sourceOnlyUnknown = 0;
@@ -379,6 +411,20 @@ class MirrorSoakIT {
             long onTarget = tx.rows.stream().filter(target::containsKey).count();
             if (tx.outcome == null) {
                 violations.add("a transaction never ended (a bug of the soak): " + tx);
+                continue;
+            }
+            if (tx.rejectedByTarget && onSource == tx.rows.size()) {
+                int entries = ledgered.getOrDefault(tx.client + "/" + tx.number, 0);
+                ledgeredTransactions += entries;
+                if (onTarget != 0) {
+                    violations.add("(5) " + tx + ", which the target refuses, has " + onTarget + " rows there");
+                }
+                if (entries > 1) {
+                    violations.add("(5) " + tx + " is in the ledger " + entries + " times");
+                } else if (entries == 0 && (tx.outcome == Outcome.ACKNOWLEDGED
+                        || restarts.stream().noneMatch(k -> k.overlaps(tx)))) {
+                    violations.add("(5) " + tx + ", which the target refuses, is not in the ledger");
+                }
                 continue;
             }
             switch (tx.outcome) {
@@ -428,30 +474,70 @@ class MirrorSoakIT {
                 violations.add("the source has " + r + ", which no recorded transaction wrote (a bug of the soak)");
             }
         }
-        // (5)
-        if ("t".equals(PG.target().queryValue(db, "SELECT to_regclass('tandem.divergence') IS NOT NULL"))) {
-            for (List<String> entry : PG.target().query(db, "SELECT recorded_at, table_name, sqlstate, message,"
-                    + " statement FROM tandem.divergence ORDER BY recorded_at")) {
-                violations.add("(5) ledger entry: " + entry);
-            }
+        int ledgerEntries = ledgered.values().stream().mapToInt(Integer::intValue).sum();
+        if (ledgeredTransactions != ledgerEntries) {
+            violations.add("(5) " + (ledgerEntries - ledgeredTransactions) + " ledger entries name a transaction that"
+                    + " is not a committed, rejected one: " + ledgered.keySet());
         }
-        long targetRows = target.values().stream().mapToLong(List::size).sum();
-        return String.format("rows: source %d, target %d; unknown-fate transactions: %d, of which mirrored %d,"
-                        + " on the source only %d, never committed %d", source.size(), targetRows,
-                mirroredUnknown + sourceOnlyUnknown + neverCommittedUnknown, mirroredUnknown, sourceOnlyUnknown, neverCommittedUnknown);
+        long targetRows = target.values().stream().mapToLong(copies -> copies[0]).sum();
+        return String.format("rows: source %d, target %d; ledger entries for rejected transactions: %d;"
+                        + " unknown-fate transactions: %d, of which mirrored %d, on the source only %d, never committed"
+                        + " %d", source.size(), targetRows, ledgerEntries,
+                mirroredUnknown + sourceOnlyUnknown + neverCommittedUnknown, mirroredUnknown, sourceOnlyUnknown,
+                neverCommittedUnknown);
     }
 
-    private static String missing(Tx tx, Map<RowId, List<String>> target) {
+    private static String missing(Tx tx, Map<RowId, long[]> target) {
         List<RowId> gone = tx.rows.stream().filter(r -> !target.containsKey(r)).limit(5).toList();
         return gone.isEmpty() ? "" : "; missing e.g. " + gone;
     }
 
-    private static RowId id(List<String> row) {
-        return new RowId(row.get(0), Integer.parseInt(row.get(1)), Integer.parseInt(row.get(2)));
+    /** Streams the soak's rows of one database, each as its id and a 64-bit hash of the rest. */
+    private static void readRows(PgServer server, String db, BiConsumer<RowId, Long> sink) {
+        try (Connection c = server.connect(db)) {
+            c.setAutoCommit(false); // a cursor: pgjdbc fetches 10,000 rows at a time instead of all of them
+            try (Statement s = c.createStatement()) {
+                s.setFetchSize(10_000);
+                try (ResultSet rs = s.executeQuery(ALL_ROWS)) {
+                    while (rs.next()) {
+                        sink.accept(new RowId(rs.getString(1), rs.getInt(2), rs.getInt(3)),
+                                hash(rs.getString(4), rs.getString(5), rs.getString(6)));
+                    }
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(server.role() + ": " + e.getMessage(), e);
+        }
     }
 
-    private static String content(List<String> row) {
-        return row.get(3) + "|" + row.get(4) + "|" + (row.get(5) == null ? "NULL" : "'" + row.get(5) + "'");
+    /** FNV-1a over the values' characters, NULL and the separators included. */
+    private static long hash(String... values) {
+        long h = 0xcbf29ce484222325L;
+        for (String v : values) {
+            String text = v == null ? "\0NULL" : v + "\0";
+            for (int i = 0; i < text.length(); i++) {
+                h = (h ^ text.charAt(i)) * 0x100000001b3L;
+            }
+        }
+        return h;
+    }
+
+    /** A row's contents on each side, for a message. */
+    private static String describe(List<String> databases, RowId id) {
+        StringBuilder out = new StringBuilder();
+        for (PgServer server : List.of(PG.source(), PG.target())) {
+            out.append(server.role()).append(' ');
+            for (String db : databases) {
+                List<List<String>> rows = server.query(db, "SELECT tx, " + (id.table().equals("events") ? "op"
+                        : "'keyed'") + ", payload FROM " + id.table() + " WHERE client = " + id.client()
+                        + " AND seq = " + id.seq());
+                if (!rows.isEmpty()) {
+                    out.append(rows);
+                }
+            }
+            out.append("; ");
+        }
+        return out.toString();
     }
 
     private String summary(long seed, Duration duration, int clients, SoakHistory history, String drain,

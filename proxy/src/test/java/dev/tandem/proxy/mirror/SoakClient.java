@@ -3,6 +3,7 @@ package dev.tandem.proxy.mirror;
 import dev.tandem.proxy.mirror.SoakHistory.Outcome;
 import dev.tandem.proxy.mirror.SoakHistory.RowId;
 import dev.tandem.proxy.mirror.SoakHistory.Tx;
+import dev.tandem.proxy.relay.WireClient;
 import java.io.IOException;
 import java.io.StringReader;
 import java.sql.Connection;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.postgresql.PGConnection;
 
@@ -37,6 +39,8 @@ final class SoakClient implements Runnable {
 
     private final int id;
     private final Random random;
+    private final int port;
+    private final String database;
     private final String url;
     private final Properties properties = new Properties();
     private final SoakHistory history;
@@ -50,6 +54,8 @@ final class SoakClient implements Runnable {
     SoakClient(int id, long seed, int port, String database, SoakHistory history, AtomicBoolean stop) {
         this.id = id;
         this.random = new Random(seed);
+        this.port = port;
+        this.database = database;
         this.url = "jdbc:postgresql://127.0.0.1:" + port + "/" + database;
         this.history = history;
         this.stop = stop;
@@ -122,26 +128,32 @@ final class SoakClient implements Runnable {
             return "single";
         } else if (n < 24) {
             return "multi_row";
-        } else if (n < 38) {
+        } else if (n < 36) {
             return "commit";
-        } else if (n < 45) {
+        } else if (n < 43) {
             return "rollback";
-        } else if (n < 53) {
+        } else if (n < 51) {
             return "savepoint";
-        } else if (n < 58) {
+        } else if (n < 56) {
             return "failed";
-        } else if (n < 62) {
+        } else if (n < 60) {
             return "failed_implicit";
-        } else if (n < 74) {
+        } else if (n < 72) {
             return "batch";
-        } else if (n < 80) {
+        } else if (n < 78) {
             return "copy_text";
-        } else if (n < 86) {
+        } else if (n < 84) {
             return "copy_csv";
-        } else if (n < 92) {
+        } else if (n < 90) {
             return "on_conflict";
+        } else if (n < 95) {
+            return "copy_in_transaction";
+        } else if (n < 96) {
+            return "copy_big";
+        } else if (n < 98) {
+            return "abandoned";
         }
-        return "copy_in_transaction";
+        return "rejected";
     }
 
     private void runTransaction(Tx tx) throws SQLException, IOException {
@@ -219,13 +231,18 @@ final class SoakClient implements Runnable {
                 c.setAutoCommit(true);
             }
             case "copy_text", "copy_csv" -> {
-                copy(c, tx, tx.kind.equals("copy_csv"), tx.rows);
+                copy(c, tx, tx.kind.equals("copy_csv"), 1 + random.nextInt(40), tx.rows);
+                acknowledged(tx);
+            }
+            case "copy_big" -> {
+                // a spool record larger than the soak's 256 KiB segments
+                copy(c, tx, random.nextBoolean(), 2_000 + random.nextInt(500), tx.rows);
                 acknowledged(tx);
             }
             case "copy_in_transaction" -> {
                 c.setAutoCommit(false);
                 anyInsert(c, tx, tx.rows);
-                copy(c, tx, random.nextBoolean(), tx.rows);
+                copy(c, tx, random.nextBoolean(), 1 + random.nextInt(40), tx.rows);
                 anyInsert(c, tx, tx.rows);
                 boolean commit = random.nextInt(4) > 0;
                 if (commit) {
@@ -239,6 +256,22 @@ final class SoakClient implements Runnable {
                 }
             }
             case "on_conflict" -> onConflict(c, tx);
+            case "abandoned" -> abandon(tx);
+            case "rejected" -> {
+                // the target's CHECK (op <> 'reject') refuses the last statement: a ledger entry, named by its payload
+                tx.rejectedByTarget = true;
+                c.setAutoCommit(false);
+                anyInsert(c, tx, tx.rows);
+                int s = nextSeq();
+                try (Statement st = c.createStatement()) {
+                    st.executeUpdate("INSERT INTO events (client, seq, tx, op, payload) VALUES (" + id + ", " + s + ", "
+                            + tx.number + ", 'reject', " + literal(rejectionMark(id, tx.number)) + ")");
+                }
+                tx.rows.add(new RowId("events", id, s));
+                c.commit();
+                acknowledged(tx);
+                c.setAutoCommit(true);
+            }
             default -> throw new IllegalStateException(tx.kind);
         }
     }
@@ -263,6 +296,48 @@ final class SoakClient implements Runnable {
         c.commit();
         acknowledged(tx);
         c.setAutoCommit(true);
+    }
+
+    /** The payload of a rejected transaction's refused row: the ledger entry's statement names the transaction. */
+    static String rejectionMark(int client, int tx) {
+        return "reject c" + client + " t" + tx + ";";
+    }
+
+    /**
+     * A client of its own that sends a write and goes away without reading the answer (closing or resetting its
+     * connection): the proxy must read the source's answer anyway to learn whether it committed. Autocommit, a whole
+     * BEGIN ... COMMIT in one Query, or a BEGIN ... left open, which the source rolls back.
+     */
+    private void abandon(Tx tx) {
+        WireClient raw;
+        try {
+            raw = new WireClient(port);
+            raw.login("postgres", database);
+        } catch (IOException e) {
+            tx.end(Outcome.ROLLED_BACK, "nothing sent: " + e); // the proxy is down
+            return;
+        }
+        int variant = random.nextInt(3);
+        try (raw) {
+            String insert = multiRowInsert(tx, 1 + random.nextInt(5), tx.rows);
+            raw.send(WireClient.query(switch (variant) {
+                case 0 -> insert;
+                case 1 -> "BEGIN; " + insert + "; COMMIT";
+                default -> "BEGIN; " + insert;
+            }));
+            if (random.nextBoolean()) {
+                raw.reset();
+            }
+        } catch (IOException e) {
+            // the proxy went down as the query went out: its fate is unknown either way
+        }
+        if (variant == 2) {
+            tx.end(Outcome.ROLLED_BACK, null);
+        } else {
+            tx.end(Outcome.UNKNOWN, "the client left without reading the answer");
+            // the source commits it after the client left: only a proxy restart within that time may lose it
+            tx.settledNanos = tx.endNanos + TimeUnit.SECONDS.toNanos(10);
+        }
     }
 
     /** New rows and rows of this client's earlier, acknowledged transactions, which the source keeps as they were. */
@@ -370,10 +445,9 @@ final class SoakClient implements Runnable {
         return "(" + id + ", " + s + ", " + tx.number + ", " + literal(payload()) + ")";
     }
 
-    private void copy(Connection c, Tx tx, boolean csv, List<RowId> into) throws SQLException, IOException {
+    private void copy(Connection c, Tx tx, boolean csv, int n, List<RowId> into) throws SQLException, IOException {
         StringBuilder data = new StringBuilder();
-        int n = 1 + random.nextInt(40);
-        String op = csv ? "copy_csv" : "copy_text";
+        String op = (csv ? "copy_csv" : "copy_text") + (n > 100 ? " " + "x".repeat(100) : "");
         for (int i = 0; i < n; i++) {
             int s = nextSeq();
             String payload = payload();
@@ -407,6 +481,9 @@ final class SoakClient implements Runnable {
 
     private void acknowledged(Tx tx) {
         tx.end(Outcome.ACKNOWLEDGED, null);
+        if (tx.rejectedByTarget) {
+            return; // its keys are not on the target: ON CONFLICT DO NOTHING on them would insert there only
+        }
         for (RowId row : tx.rows) {
             if (row.table().equals("keyed")) {
                 acknowledgedKeys.add(row.seq());

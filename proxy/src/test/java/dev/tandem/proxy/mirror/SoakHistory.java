@@ -42,6 +42,13 @@ final class SoakHistory {
         final List<RowId> undone = new ArrayList<>();
         final long startNanos = System.nanoTime();
         volatile long endNanos;
+        /**
+         * Until when the source may still be deciding the transaction after the client stopped waiting for it: its
+         * end, or later for a client that sent its commit and vanished without reading the answer.
+         */
+        volatile long settledNanos;
+        /** The target refuses it on purpose (a CHECK only the target has): ledgered once, none of its rows applied. */
+        boolean rejectedByTarget;
         volatile Outcome outcome;
         volatile String error;
 
@@ -55,6 +62,7 @@ final class SoakHistory {
             outcome = how;
             error = why;
             endNanos = System.nanoTime();
+            settledNanos = endNanos;
         }
 
         @Override
