@@ -20,6 +20,14 @@ final class AppliedWaiters {
     private volatile long appliedSequence;
     private volatile SpoolPosition appliedEnd = SpoolPosition.ORIGIN;
 
+    /**
+     * @param firstSequence the oldest record's sequence number when the applier starts: the records before it are
+     *                      applied already (the spool deleted them), though this applier will never read them
+     */
+    AppliedWaiters(long firstSequence) {
+        appliedSequence = Math.max(0, firstSequence - 1);
+    }
+
     /** Completes once the record with this sequence number is applied. */
     CompletableFuture<Void> bySequence(long sequence) {
         if (sequence <= appliedSequence) {

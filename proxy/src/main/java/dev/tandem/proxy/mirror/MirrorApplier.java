@@ -153,7 +153,7 @@ public final class MirrorApplier implements AutoCloseable {
     /** Database and table of unconfirmed tables found not to be hypertables, each logged once. */
     private final Set<String> notHypertables = new HashSet<>();
     private final TypeRemapper typeRemapper;
-    private final AppliedWaiters waiters = new AppliedWaiters();
+    private final AppliedWaiters waiters;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final Thread thread;
@@ -173,6 +173,7 @@ public final class MirrorApplier implements AutoCloseable {
         this.typeRemapper = new TypeRemapper(settings.source());
         this.metrics = new MirrorMetrics(registry, spool, this::isPaused, () -> targetUp);
         this.appliedCounts = new AppliedCounts(metrics);
+        this.waiters = new AppliedWaiters(spool.oldestSequence());
         this.thread = new Thread(this::run, "tandem-mirror");
         this.thread.setDaemon(true);
     }

@@ -199,6 +199,15 @@ public final class Spool implements AutoCloseable {
     }
 
     /**
+     * Sequence number of the oldest record the spool holds, or of the next one to be appended when it holds none (a
+     * drained spool after a clean close): every record before it was acknowledged, and its segment deleted.
+     */
+    public long oldestSequence() {
+        Segment oldest = catalog.oldest();
+        return oldest == null ? writer.nextSequence() : oldest.firstSequence();
+    }
+
+    /**
      * A reader starting with the record at {@code from}: {@link SpoolPosition#ORIGIN} for the oldest record on disk,
      * or the position the target stored with the last applied transaction. A position below the oldest segment starts
      * at the oldest record (everything before it was acknowledged and deleted).

@@ -17,7 +17,7 @@ class AppliedWaitersTest {
 
     @Test
     void waitersAreReleasedWhenTheirRecordIsAppliedAndLateOnesAtOnce() {
-        AppliedWaiters waiters = new AppliedWaiters();
+        AppliedWaiters waiters = new AppliedWaiters(1);
         CompletableFuture<Void> second = waiters.bySequence(2);
         CompletableFuture<Void> third = waiters.byPosition(new SpoolPosition(1, 200));
         waiters.applied(record(2, 100, 200));

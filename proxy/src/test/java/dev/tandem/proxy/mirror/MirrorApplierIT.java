@@ -438,6 +438,26 @@ class MirrorApplierIT {
         }
     }
 
+    /**
+     * A cleanly stopped proxy leaves a drained spool that holds no record, only its next sequence number: restarted on
+     * it, the mirror is caught up at once (the cutover's "appliedSequence = spooledSequence" check), not only after
+     * the next commit.
+     */
+    @Test
+    void aRestartOnADrainedSpoolIsCaughtUpWithoutWaitingForANewRecord() throws Exception {
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (1, 'a')")));
+            f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (2, 'b')"))));
+        }
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            assertThat(f.spool.stats().lastSequence()).isEqualTo(2);
+            assertThat(f.spool.stats().pendingRecords()).isZero();
+            assertThat(f.applier.appliedSequence()).as("applied, as the spool deleted them").isEqualTo(2);
+            assertThat(f.applier.awaitApplied(2)).isDone();
+        }
+    }
+
     @Test
     void anIdleMirrorKeepsCaughtUpToMovingAfterARestart() throws Exception {
         try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
