@@ -81,12 +81,17 @@ class MirrorSoakIT {
 
     private static final String SCHEMA = "CREATE TABLE events (client int NOT NULL, seq int NOT NULL, tx int NOT NULL,"
             + " op text NOT NULL, payload text);"
-            + " CREATE TABLE keyed (client int, seq int, tx int NOT NULL, payload text, PRIMARY KEY (client, seq))";
+            + " CREATE TABLE keyed (client int, seq int, tx int NOT NULL, payload text, PRIMARY KEY (client, seq));"
+            + " CREATE TABLE bulk (client int NOT NULL, seq int NOT NULL, tx int NOT NULL, op text NOT NULL,"
+            + " payload text)";
+    /** Per transaction of {@code bulk}: rows, distinct ids (fewer: a duplicate), and a sum of the rows' hashes. */
+    private static final String BULK_SUMS = "SELECT client, tx, count(*), count(DISTINCT seq), sum(hashtextextended("
+            + "concat_ws('|', seq, op, coalesce(payload, 'NULL')), 0))::text FROM bulk GROUP BY client, tx";
     private static final String ALL_ROWS = "SELECT 'events', client, seq, tx, op, payload FROM events UNION ALL"
             + " SELECT 'keyed', client, seq, tx, 'keyed', payload FROM keyed";
-    /** The level of a line of the proxy's log ({@code 12:49:35.942 WARN  logger - message}). */
     /** A rejected transaction's mark ({@link SoakClient#rejectionMark}) in a ledger entry's statement. */
     private static final Pattern REJECTION = Pattern.compile("reject c(-?\\d+) t(\\d+);");
+    /** The level of a line of the proxy's log ({@code 12:49:35.942 WARN  logger - message}). */
     private static final Pattern LOG_LEVEL = Pattern.compile("\\S+ (ERROR|WARN) ");
     private static final Duration DRAIN_TIMEOUT = Duration.ofMinutes(5);
     /** Counters summed over the proxy's runs (each restart starts them at 0). */
@@ -134,7 +139,7 @@ class MirrorSoakIT {
         ProxyProcess proxy = new ProxyProcess(List.of("--source", "127.0.0.1:" + PG.source().port(),
                 "--source-tls", "disable", "--target", "127.0.0.1:" + PG.target().port(), "--target-user", "postgres",
                 "--target-tls", "disable", "--mirror-mode", "async", "--mirror-table", "public.events",
-                "--mirror-table", "public.keyed", "--spool-dir", dir.resolve("spool").toString(), "--spool-fsync",
+                "--mirror-table", "public.keyed", "--mirror-table", "public.bulk", "--spool-dir", dir.resolve("spool").toString(), "--spool-fsync",
                 "always", "--instance-id", "soak", "--set", "mirror.retry.min-backoff=50ms", "--set",
                 "mirror.retry.max-backoff=1s",
                 // small segments: the spool rolls, deletes applied segments and spans epochs many times a run
@@ -378,6 +383,13 @@ class MirrorSoakIT {
                 violations.add("(2) " + id + " differs: " + describe(databases, id));
             }
         });
+        Map<String, List<String>> bulkSource = new HashMap<>();
+        Map<String, List<String>> bulkTarget = new HashMap<>();
+        for (String db : databases) {
+            PG.source().query(db, BULK_SUMS).forEach(r -> bulkSource.put(r.get(0) + "/" + r.get(1), r.subList(2, 5)));
+            PG.target().query(db, BULK_SUMS).forEach(r -> bulkTarget.put(r.get(0) + "/" + r.get(1), r.subList(2, 5)));
+        }
+        long[] bulkRows = new long[2]; // on the source, on the target
         // (5): the only entries asked for name a rejected transaction in their statement
         Map<String, Integer> ledgered = new HashMap<>();
         int ledgeredTransactions = 0;
@@ -411,6 +423,36 @@ class MirrorSoakIT {
             long onTarget = tx.rows.stream().filter(target::containsKey).count();
             if (tx.outcome == null) {
                 violations.add("a transaction never ended (a bug of the soak): " + tx);
+                continue;
+            }
+            if (tx.bulkRows > 0) {
+                String key = tx.client + "/" + tx.number;
+                List<String> onSourceSums = bulkSource.remove(key);
+                List<String> onTargetSums = bulkTarget.remove(key);
+                bulkRows[0] += onSourceSums == null ? 0 : Long.parseLong(onSourceSums.get(0));
+                bulkRows[1] += onTargetSums == null ? 0 : Long.parseLong(onTargetSums.get(0));
+                if (onSourceSums != null && !onSourceSums.get(0).equals(Integer.toString(tx.bulkRows))) {
+                    violations.add("(6) " + tx + " has " + onSourceSums.get(0) + " of its " + tx.bulkRows
+                            + " bulk rows on the source (a bug of the soak or of the relay)");
+                } else if (onTargetSums != null && !onTargetSums.equals(onSourceSums)) {
+                    violations.add("(1/2/6) " + tx + ": bulk rows, distinct ids and hash sum on the target "
+                            + onTargetSums + ", on the source " + onSourceSums);
+                } else if (onSourceSums == null && tx.outcome == Outcome.ACKNOWLEDGED) {
+                    violations.add("the source lacks acknowledged " + tx + " (a bug of the soak or of the relay)");
+                } else if (onTargetSums == null && tx.outcome == Outcome.ACKNOWLEDGED) {
+                    violations.add("(3) the target lacks the bulk rows of acknowledged " + tx);
+                } else if (tx.outcome == Outcome.UNKNOWN) {
+                    if (onSourceSums == null) {
+                        neverCommittedUnknown++;
+                    } else if (onTargetSums != null) {
+                        mirroredUnknown++;
+                    } else {
+                        sourceOnlyUnknown++;
+                        if (restarts.stream().noneMatch(k -> k.overlaps(tx))) {
+                            violations.add("(4) " + tx + " is on the source only, but no proxy restart overlapped it");
+                        }
+                    }
+                }
                 continue;
             }
             if (tx.rejectedByTarget && onSource == tx.rows.size()) {
@@ -474,15 +516,19 @@ class MirrorSoakIT {
                 violations.add("the source has " + r + ", which no recorded transaction wrote (a bug of the soak)");
             }
         }
+        bulkSource.keySet().forEach(k -> violations.add("the source has bulk rows of transaction " + k
+                + ", which no recorded transaction wrote (a bug of the soak)"));
+        bulkTarget.keySet().forEach(k -> violations.add("(2) the target has bulk rows of transaction " + k
+                + ", which no recorded transaction wrote"));
         int ledgerEntries = ledgered.values().stream().mapToInt(Integer::intValue).sum();
         if (ledgeredTransactions != ledgerEntries) {
             violations.add("(5) " + (ledgerEntries - ledgeredTransactions) + " ledger entries name a transaction that"
                     + " is not a committed, rejected one: " + ledgered.keySet());
         }
         long targetRows = target.values().stream().mapToLong(copies -> copies[0]).sum();
-        return String.format("rows: source %d, target %d; ledger entries for rejected transactions: %d;"
-                        + " unknown-fate transactions: %d, of which mirrored %d, on the source only %d, never committed"
-                        + " %d", source.size(), targetRows, ledgerEntries,
+        return String.format("rows: source %d, target %d (and bulk: %d, %d); ledger entries for rejected"
+                        + " transactions: %d; unknown-fate transactions: %d, of which mirrored %d, on the source only"
+                        + " %d, never committed %d", source.size(), targetRows, bulkRows[0], bulkRows[1], ledgerEntries,
                 mirroredUnknown + sourceOnlyUnknown + neverCommittedUnknown, mirroredUnknown, sourceOnlyUnknown,
                 neverCommittedUnknown);
     }
@@ -548,7 +594,7 @@ class MirrorSoakIT {
             byKind.computeIfAbsent(tx.kind, k -> new EnumMap<>(Outcome.class)).merge(tx.outcome == null
                     ? Outcome.UNKNOWN : tx.outcome, 1, Integer::sum);
             if (tx.outcome == Outcome.ACKNOWLEDGED) {
-                acknowledgedRows += tx.rows.size();
+                acknowledgedRows += tx.rows.size() + tx.bulkRows;
             }
         }
         Map<String, Long> logLevels = new LinkedHashMap<>();

@@ -49,6 +49,8 @@ final class SoakHistory {
         volatile long settledNanos;
         /** The target refuses it on purpose (a CHECK only the target has): ledgered once, none of its rows applied. */
         boolean rejectedByTarget;
+        /** Rows it wrote into {@code bulk}, which is judged per transaction rather than per row. */
+        int bulkRows;
         volatile Outcome outcome;
         volatile String error;
 
