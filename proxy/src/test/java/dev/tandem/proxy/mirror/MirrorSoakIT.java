@@ -136,16 +136,8 @@ class MirrorSoakIT {
             // a difference the schema clone should not have, on purpose: each "rejected" transaction is ledgered
             PG.target().execute(db, "ALTER TABLE events ADD CONSTRAINT soak_rejects CHECK (op <> 'reject')");
         }
-        ProxyProcess proxy = new ProxyProcess(List.of("--source", "127.0.0.1:" + PG.source().port(),
-                "--source-tls", "disable", "--target", "127.0.0.1:" + PG.target().port(), "--target-user", "postgres",
-                "--target-tls", "disable", "--mirror-mode", "async", "--mirror-table", "public.events",
-                "--mirror-table", "public.keyed", "--mirror-table", "public.bulk", "--spool-dir", dir.resolve("spool").toString(), "--spool-fsync",
-                "always", "--instance-id", "soak", "--set", "mirror.retry.min-backoff=50ms", "--set",
-                "mirror.retry.max-backoff=1s",
-                // small segments: the spool rolls, deletes applied segments and spans epochs many times a run
-                "--set", "mirror.spool.segment-bytes=256KiB",
-                // a SIGTERM ends the clients' sessions after 2 s, not after the default 30 s
-                "--set", "shutdown.grace-period=2s"), "soak-admin-token", dir.resolve("proxy.log"));
+        ProxyProcess proxy = new ProxyProcess(proxyArguments(dir.resolve("spool")), "soak-admin-token",
+                dir.resolve("proxy.log"));
         SoakHistory history = new SoakHistory();
         Random chaosRandom = new Random(seed);
         AtomicBoolean stopLoad = new AtomicBoolean();
@@ -157,8 +149,7 @@ class MirrorSoakIT {
             proxy.start();
             for (int c = 0; c < clients; c++) {
                 Thread t = new Thread(new SoakClient(c, seed * 31 + c, proxy.port(),
-                        databases.get(c % databases.size()), history, stopLoad),
-                        "soak-client-" + c);
+                        databases.get(c % databases.size()), history, stopLoad), "soak-client-" + c);
                 threads.add(t);
                 t.start();
             }
@@ -191,6 +182,19 @@ class MirrorSoakIT {
         Files.writeString(dir.resolve("summary.txt"), summary, StandardCharsets.UTF_8);
         assertThat(violations).as("exactly-once violations (seed %d; summary and proxy log in %s)", seed, dir)
                 .isEmpty();
+    }
+
+    private static List<String> proxyArguments(Path spool) {
+        return List.of("--source", "127.0.0.1:" + PG.source().port(), "--source-tls", "disable",
+                "--target", "127.0.0.1:" + PG.target().port(), "--target-user", "postgres", "--target-tls", "disable",
+                "--mirror-mode", "async", "--mirror-table", "public.events", "--mirror-table", "public.keyed",
+                "--mirror-table", "public.bulk", "--spool-dir", spool.toString(), "--spool-fsync", "always",
+                "--instance-id", "soak",
+                "--set", "mirror.retry.min-backoff=50ms", "--set", "mirror.retry.max-backoff=1s",
+                // small segments: the spool rolls, deletes applied segments and spans epochs many times a run
+                "--set", "mirror.spool.segment-bytes=256KiB",
+                // a SIGTERM ends the clients' sessions after 2 s, not after the default 30 s
+                "--set", "shutdown.grace-period=2s");
     }
 
     // ---- faults -------------------------------------------------------------------------------------------------
@@ -282,7 +286,7 @@ class MirrorSoakIT {
         return TimeUnit.MILLISECONDS.toNanos(ms);
     }
 
-    /** Lag and spool backlog seen from {@code GET /status} once a second, and how long each long pause took to drain. */
+    /** Lag and backlog from {@code GET /status} once a second, and how long each long pause took to drain. */
     private void monitor(ProxyProcess proxy, AtomicBoolean stop) {
         while (!stop.get()) {
             JsonNode status = proxy.status();

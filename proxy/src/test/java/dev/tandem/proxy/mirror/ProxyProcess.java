@@ -127,7 +127,7 @@ final class ProxyProcess implements AutoCloseable {
     /** A mutating admin call ({@code /mirror/pause}, {@code /mirror/resume}); false if the proxy did not say 200. */
     boolean post(String path) {
         try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path))
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(admin(path))
                     .header("Authorization", "Bearer " + adminToken).timeout(Duration.ofSeconds(5))
                     .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
             return r.statusCode() == 200;
@@ -139,10 +139,14 @@ final class ProxyProcess implements AutoCloseable {
         }
     }
 
+    private URI admin(String path) {
+        return URI.create("http://127.0.0.1:" + adminPort + path);
+    }
+
     private String get(String path) {
         try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path))
-                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(admin(path)).timeout(Duration.ofSeconds(5))
+                    .build(), HttpResponse.BodyHandlers.ofString());
             return r.statusCode() == 200 ? r.body() : null;
         } catch (IOException e) {
             return null;
