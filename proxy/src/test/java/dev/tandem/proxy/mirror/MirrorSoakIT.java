@@ -50,9 +50,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  *   <li>every target row is on the source, with the same content;</li>
  *   <li>every row of a transaction whose commit the client saw succeed is on the target;</li>
  *   <li>a transaction whose client lost its connection before hearing the outcome (the proxy went down) may be on the
- *       source only: the documented window ("a commit that was in flight when the proxy process died may be on the
- *       source only", README). Such transactions must overlap a restart and number at most one per client per
- *       restart; nothing rolled back or failed is on either side;</li>
+ *       source only: the documented window ("a commit that was in flight when the proxy process died [...] may be on
+ *       the source only", README). Such transactions must overlap a restart and number at most one per client per
+ *       restart. A client that sends its commit and vanishes on its own ({@code abandoned}) is no excuse: the proxy
+ *       reads the source's answer for it. Nothing rolled back or failed is on either side;</li>
  *   <li>the divergence ledger {@code tandem.divergence} holds one entry per committed "rejected" transaction (the
  *       target alone has a CHECK that refuses it, so none of its rows is applied) and nothing else;</li>
  *   <li>each source transaction is all or nothing on the target.</li>
