@@ -67,9 +67,8 @@ import java.util.Map;
 import java.util.Random;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Random bytes, and valid frames bit-flipped, truncated, spliced and given lying lengths and counts, fed to every
@@ -81,6 +80,7 @@ import org.junit.jupiter.api.Test;
  * <p>Run with {@code -Dfuzz.seed=N} to replay a failure (the seed is in every failure message), with
  * {@code -Dfuzz.cases=N} for a longer search than the few seconds CI spends.
  */
+@ExtendWith(NettyLeaks.class)
 class DecoderFuzzTest {
 
     private static final int CASES = Integer.getInteger("fuzz.cases", 3_000);
@@ -185,15 +185,6 @@ class DecoderFuzzTest {
         return bytes;
     }
 
-    @BeforeAll
-    static void watchLeaks() {
-        NettyLeaks.install();
-    }
-
-    @AfterAll
-    static void noLeaks() throws InterruptedException {
-        NettyLeaks.assertNone();
-    }
 
     @Test
     void typedFrontendFrames() {

@@ -8,23 +8,34 @@ import io.netty.util.ResourceLeakDetector;
 import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * Makes a test fail on a leaked {@code ByteBuf}. Netty only logs a leak (as {@code LEAK: ...}, which {@code .ci/run}
  * looks for in the test output after the whole build), and only once the garbage collector has found the buffer and
- * a later allocation lets the detector look: a test that must fail on a leak of its own calls {@link #install()}
- * before it runs and {@link #assertNone()} at its end.
+ * a later allocation lets the detector look: a test class that must fail on a leak of its own is annotated
+ * {@code @ExtendWith(NettyLeaks.class)}, which calls {@link #install()} before its tests and {@link #assertNone()}
+ * after them.
  *
  * <p>Netty offers a listener for the leaks it reports but no public way to reach the detector of byte buffers, so the
  * field is read reflectively; a Netty upgrade that moves it fails {@link #install()} loudly rather than silently
  * checking nothing.
  */
-public final class NettyLeaks {
+public final class NettyLeaks implements BeforeAllCallback, AfterAllCallback {
 
     private static final List<String> REPORTED = new ArrayList<>();
     private static boolean installed;
 
-    private NettyLeaks() {
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        install();
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws InterruptedException {
+        assertNone();
     }
 
     /** Tracks every buffer from now on (paranoid level) and records the leaks Netty reports. */

@@ -13,9 +13,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Streams of frames, some with a lying length (below four, or past the limit), cut into random reads and scanned by an
@@ -28,20 +27,12 @@ import org.junit.jupiter.api.Test;
  * <p>Run with {@code -Dfuzz.seed=N} to replay a failure (the seed is in every failure message), with
  * {@code -Dfuzz.cases=N} for a longer search.
  */
+@ExtendWith(NettyLeaks.class)
 class FrameScannerFuzzTest {
 
     private static final int CASES = Integer.getInteger("fuzz.cases", 2_000);
     private static final byte[] TYPES = "QPBEDSdcfZCTGHXp".getBytes();
 
-    @BeforeAll
-    static void watchLeaks() {
-        NettyLeaks.install();
-    }
-
-    @AfterAll
-    static void noLeaks() throws InterruptedException {
-        NettyLeaks.assertNone();
-    }
 
     /** One frame of the stream as the reference walk sees it. */
     private record Frame(int offset, byte type, int length, boolean bad, boolean headerComplete) {

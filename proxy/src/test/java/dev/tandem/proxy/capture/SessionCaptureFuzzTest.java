@@ -46,9 +46,8 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Random but valid sessions (simple and extended protocol, explicit and implicit transactions, savepoints, errors,
@@ -68,21 +67,13 @@ import org.junit.jupiter.api.Test;
  * <p>Run with {@code -Dfuzz.seed=N} to replay a failure (the seed is in every failure message), with
  * {@code -Dfuzz.cases=N} for a longer search.
  */
+@ExtendWith(NettyLeaks.class)
 class SessionCaptureFuzzTest {
 
     private static final int CASES = Integer.getInteger("fuzz.cases", 1_500);
     private static final TableName METRICS = new TableName("public", "metrics");
     private static final ByteBufAllocator UNTRACKED = new UnpooledByteBufAllocator(false, true);
 
-    @BeforeAll
-    static void watchLeaks() {
-        NettyLeaks.install();
-    }
-
-    @AfterAll
-    static void noLeaks() throws InterruptedException {
-        NettyLeaks.assertNone();
-    }
 
     @Test
     void validSessionsCaptureExactlyWhatTheSourceCommitted() {
