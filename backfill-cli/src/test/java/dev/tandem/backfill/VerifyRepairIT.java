@@ -130,7 +130,7 @@ class VerifyRepairIT {
         Cli.Run missing = Cli.both("verify", PG.source(), PG.target(), db, "--through", "2026-01-06 12:00:00+00");
         assertThat(missing.exitCode()).as(missing.toString()).isEqualTo(ExitCodes.MISMATCH);
         assertThat(missing.out()).contains("4 tasks: 4 match, 0 differ")
-                .contains("dual-write windows up to 2026-01-06 12:00:00+00: 0 tables match, 1 differ")
+                .contains("dual-write windows up to 2026-01-06 12:00:00+00, 1 table: 0 match, 1 differ")
                 .containsPattern("public.metrics +\\[2026-01-05 00:00:00\\+00, 2026-01-06 12:00:00\\+00\\) +25 +0  rows 25 vs 0")
                 .contains("re-copy the window");
         assertThat(ok(Cli.both("verify", PG.source(), PG.target(), db)).out()).doesNotContain("window");
@@ -138,7 +138,7 @@ class VerifyRepairIT {
         PG.target().execute(db, "INSERT INTO metrics SELECT '2026-01-01 00:00:00+00'::timestamptz + i * interval '1 hour',"
                 + " i % 7, i * 0.1, 'row ' || i FROM generate_series(96, 120) i");
         assertThat(ok(Cli.both("verify", PG.source(), PG.target(), db, "--through", "now")).out())
-                .contains("dual-write windows up to now: 1 tables match, 0 differ");
+                .contains("dual-write windows up to now, 1 table: 1 match, 0 differ");
 
         // a proxy whose spool may still hold rows of the window: its mirror must catch up first
         PG.target().execute(db, "INSERT INTO tandem.mirror_progress VALUES"

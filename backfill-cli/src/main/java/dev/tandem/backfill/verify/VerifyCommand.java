@@ -93,15 +93,15 @@ public final class VerifyCommand extends BackfillCommand {
                     }
                 }
             }
-            out().println("verified " + tasks.size() + " tasks: " + (tasks.size() - mismatches.size()) + " match, "
-                    + mismatches.size() + " differ");
+            out().println("verified " + count(tasks.size(), "task") + ": " + (tasks.size() - mismatches.size())
+                    + " match, " + mismatches.size() + " differ");
             if (!nullTime.isEmpty()) {
                 out().println("rows with a NULL time column differ (no task copies them; copy them yourself):");
                 nullTime.forEach(line -> out().println("  " + line));
             }
             if (through != null) {
-                out().println("dual-write windows up to " + through + ": " + (windows.size() - windowMismatches.size())
-                        + " tables match, " + windowMismatches.size() + " differ");
+                out().println("dual-write windows up to " + through + ", " + count(windows.size(), "table") + ": "
+                        + (windows.size() - windowMismatches.size()) + " match, " + windowMismatches.size() + " differ");
                 String format = "%-30s %-56s %12s %12s  %s%n";
                 for (Window w : windowMismatches) {
                     out().printf(Locale.ROOT, format, w.table(), w.range(), w.source().rows(), w.target().rows(),
@@ -248,5 +248,10 @@ public final class VerifyCommand extends BackfillCommand {
                     o.source() == null ? "-" : o.source().rows(), o.target() == null ? "-" : o.target().rows(),
                     String.join("; ", o.differences()));
         }
+    }
+
+    /** {@code 1 task}, {@code 4 tasks}. */
+    private static String count(int n, String noun) {
+        return n + " " + noun + (n == 1 ? "" : "s");
     }
 }

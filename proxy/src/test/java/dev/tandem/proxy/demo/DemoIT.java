@@ -22,7 +22,7 @@ class DemoIT {
 
             assertThat(printed).contains("Point an application at the proxy:").contains(report.connectionString())
                     .contains("source and target agree")
-                    .contains("dual-write windows up to").contains("1 tables match, 0 differ");
+                    .contains("dual-write windows up to").contains("1 table: 1 match, 0 differ");
             // one day of history at one row per minute for 3 devices (minus the last hour), plus the workload
             assertThat(report.sourceRows()).isEqualTo(3L * (24 * 60 - 60 + 1) + 50);
             assertThat(report.targetRows()).as("history backfilled plus the dual-written rows").isEqualTo(report.sourceRows());
