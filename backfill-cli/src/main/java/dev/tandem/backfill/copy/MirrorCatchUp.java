@@ -51,21 +51,25 @@ public final class MirrorCatchUp {
             }
         }
         long deadline = System.nanoTime() + timeout.toNanos();
-        try (PreparedStatement ps = target.prepareStatement("SELECT instance_id, caught_up_to::text, applied_at::text"
-                + " FROM tandem.mirror_progress WHERE caught_up_to IS NULL OR caught_up_to < ? ORDER BY instance_id")) {
+        try (PreparedStatement ps = target.prepareStatement("SELECT instance_id, caught_up_to::text, applied_at::text,"
+                + " caught_up_to >= ? FROM tandem.mirror_progress ORDER BY instance_id")) {
             ps.setTimestamp(1, from);
             while (true) {
+                List<String> all = new ArrayList<>();
                 List<String> behind = new ArrayList<>();
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        behind.add("'" + rs.getString(1) + "' (" + (rs.getString(2) == null
-                                ? "caught up to an unknown time: it has applied nothing yet, or is a proxy older than"
-                                + " this backfill" : "caught up to " + rs.getString(2))
-                                + ", last applied at " + rs.getString(3) + ")");
+                        all.add(rs.getString(1));
+                        if (!rs.getBoolean(4)) { // false, or NULL when caught_up_to is not known yet
+                            behind.add("'" + rs.getString(1) + "' (" + (rs.getString(2) == null
+                                    ? "caught up to an unknown time: it has applied nothing yet, or is a proxy older"
+                                    + " than this backfill" : "caught up to " + rs.getString(2))
+                                    + ", last applied at " + rs.getString(3) + ")");
+                        }
                     }
                 }
                 if (behind.isEmpty()) {
-                    return instances(target);
+                    return all;
                 }
                 if (stopRequested.getAsBoolean()) {
                     throw new BackfillException("stopped on request while waiting for the mirror of proxy instance "
@@ -88,17 +92,6 @@ public final class MirrorCatchUp {
                 }
             }
         }
-    }
-
-    private static List<String> instances(Connection target) throws SQLException {
-        List<String> all = new ArrayList<>();
-        try (Statement s = target.createStatement();
-             ResultSet rs = s.executeQuery("SELECT instance_id FROM tandem.mirror_progress ORDER BY instance_id")) {
-            while (rs.next()) {
-                all.add(rs.getString(1));
-            }
-        }
-        return all;
     }
 
     /** The mirror did not catch up in time: the run stops, as every other range would wait for the same mirror. */

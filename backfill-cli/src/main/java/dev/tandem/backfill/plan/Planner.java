@@ -381,8 +381,7 @@ public final class Planner {
      * {@code refresh-caggs} then refreshes from the oldest row on and leaves older buckets as they are.
      */
     private void warnOfAggregatesOlderThanRows(StagedTable table, List<String> lines) throws SQLException {
-        List<TimescaleCatalog.ContinuousAggregate> onTarget = TimescaleCatalog.version(target).isPresent()
-                ? TimescaleCatalog.continuousAggregates(target, table.schema(), table.table()) : List.of();
+        List<TimescaleCatalog.ContinuousAggregate> onTarget = null;
         for (TimescaleCatalog.ContinuousAggregate aggregate
                 : TimescaleCatalog.continuousAggregates(source, table.schema(), table.table())) {
             Optional<TimescaleCatalog.OlderBuckets> older;
@@ -401,6 +400,10 @@ public final class Planner {
                 continue;
             }
             String oldestRow = older.get().oldestRow();
+            if (onTarget == null) {
+                onTarget = TimescaleCatalog.version(target).isPresent()
+                        ? TimescaleCatalog.continuousAggregates(target, table.schema(), table.table()) : List.of();
+            }
             String targetMaterialization = onTarget.stream().filter(a -> a.view().equals(aggregate.view()))
                     .map(TimescaleCatalog.ContinuousAggregate::materialization).findFirst()
                     .orElse("<the target's materialization hypertable of " + aggregate.view() + ">");
