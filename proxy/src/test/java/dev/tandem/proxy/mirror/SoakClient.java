@@ -156,6 +156,18 @@ final class SoakClient implements Runnable {
         return "rejected";
     }
 
+    /** Ends the explicit transaction {@code tx}: committed (acknowledged when that returns) or rolled back. */
+    private void end(Connection c, Tx tx, boolean commit) throws SQLException {
+        if (commit) {
+            c.commit();
+            acknowledged(tx);
+        } else {
+            c.rollback();
+            tx.end(Outcome.ROLLED_BACK, null);
+        }
+        c.setAutoCommit(true);
+    }
+
     private void runTransaction(Tx tx) throws SQLException, IOException {
         Connection c = connection;
         switch (tx.kind) {
@@ -179,15 +191,7 @@ final class SoakClient implements Runnable {
                 for (int i = 0; i < n; i++) {
                     anyInsert(c, tx, tx.rows);
                 }
-                if (tx.kind.equals("commit")) {
-                    c.commit();
-                    acknowledged(tx);
-                    c.setAutoCommit(true);
-                } else {
-                    c.rollback();
-                    c.setAutoCommit(true);
-                    tx.end(Outcome.ROLLED_BACK, null);
-                }
+                end(c, tx, tx.kind.equals("commit"));
             }
             case "savepoint" -> savepoint(c, tx);
             case "failed" -> {
@@ -246,16 +250,7 @@ final class SoakClient implements Runnable {
                 anyInsert(c, tx, tx.rows);
                 copy(c, tx, "events", random.nextBoolean(), 1 + random.nextInt(40), tx.rows);
                 anyInsert(c, tx, tx.rows);
-                boolean commit = random.nextInt(4) > 0;
-                if (commit) {
-                    c.commit();
-                    acknowledged(tx);
-                    c.setAutoCommit(true);
-                } else {
-                    c.rollback();
-                    c.setAutoCommit(true);
-                    tx.end(Outcome.ROLLED_BACK, null);
-                }
+                end(c, tx, random.nextInt(4) > 0);
             }
             case "on_conflict" -> onConflict(c, tx);
             case "abandoned" -> abandon(tx);

@@ -20,6 +20,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -440,7 +441,7 @@ class RelayRobustnessIT {
      */
     @Test
     void aBugInTheTapWhileTheSourceStreamResumesEndsTheSessionWithAnInternalError() throws Exception {
-        java.util.concurrent.atomic.AtomicBoolean resumed = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicBoolean resumed = new AtomicBoolean();
         SessionTap.Factory holdingThenThrowing = context -> new SessionTap() {
             int ready;
 
