@@ -10,6 +10,7 @@ import dev.tandem.proxy.capture.MirroredTables;
 import dev.tandem.proxy.capture.SessionCapture;
 import dev.tandem.proxy.capture.ShedLedger;
 import dev.tandem.proxy.capture.SpoolingSink;
+import dev.tandem.proxy.capture.UpsertWindows;
 import dev.tandem.proxy.capture.VolatileDefaults;
 import dev.tandem.proxy.config.ConfigChoice;
 import dev.tandem.proxy.config.MirrorMode;
@@ -58,6 +59,7 @@ final class MirrorRuntime implements AutoCloseable {
     private final HypertableDirectory hypertables;
     private final VolatileDefaults volatileDefaults;
     private final CaptureMetrics captureMetrics;
+    private final UpsertWindows upsertWindows = new UpsertWindows();
     private final CaptureBudget captureBudget;
     private final SpoolingSink sink;
     private final Set<String> sourceDatabases = ConcurrentHashMap.newKeySet();
@@ -151,7 +153,7 @@ final class MirrorRuntime implements AutoCloseable {
             MirroredTables tables = new MirroredTables(config.mirror().tables(),
                     byHypertables ? () -> hypertablesOf.get().get() : Set::of);
             SessionCapture capture = new SessionCapture(context, tables, () -> defaultsOf.get().get(),
-                    captureMetrics, this::committed, config.mirror().maxTransactionBytes(), captureBudget,
+                    captureMetrics, upsertWindows, this::committed, config.mirror().maxTransactionBytes(), captureBudget,
                     config.source().user().isPresent());
             return new SessionTap() {
                 @Override

@@ -17,7 +17,8 @@ import java.util.Set;
  * @param columns             INSERT's or COPY's explicit column list, normalised; empty when absent
  * @param hasSelect           INSERT's rows depend on a query: {@code INSERT ... SELECT/TABLE/(query)}, or a
  *                            sub-SELECT in VALUES or ON CONFLICT (replaying it on the target reads target data)
- * @param onConflict          INSERT ... ON CONFLICT
+ * @param onConflict          INSERT's ON CONFLICT action: {@link ConflictAction#NONE} without that clause, and for other
+ *                            kinds
  * @param returning           INSERT/UPDATE/DELETE/MERGE ... RETURNING
  * @param withClause          the statement starts with a WITH clause
  * @param dataModifyingWith   a WITH clause holds INSERT/UPDATE/DELETE/MERGE: a write the statement's kind hides
@@ -49,7 +50,7 @@ public record ClassifiedStatement(
         List<TableName> tables,
         List<String> columns,
         boolean hasSelect,
-        boolean onConflict,
+        ConflictAction onConflict,
         boolean returning,
         boolean withClause,
         boolean dataModifyingWith,
@@ -66,6 +67,7 @@ public record ClassifiedStatement(
 
     public ClassifiedStatement {
         Objects.requireNonNull(kind, "kind");
+        Objects.requireNonNull(onConflict, "onConflict");
         tables = List.copyOf(tables);
         columns = List.copyOf(columns);
         nonDeterministic = Set.copyOf(nonDeterministic);
@@ -132,6 +134,19 @@ public record ClassifiedStatement(
         PREPARE_TRANSACTION,
         COMMIT_PREPARED,
         ROLLBACK_PREPARED
+    }
+
+    /** What {@code INSERT ... ON CONFLICT} does with a row that conflicts. */
+    public enum ConflictAction {
+        /** No ON CONFLICT clause. */
+        NONE,
+        /** {@code DO NOTHING}: the row is skipped, which shows in the row count. */
+        NOTHING,
+        /**
+         * {@code DO UPDATE}: the existing row is changed; which value stays depends on the order in which concurrent
+         * transactions commit, and the row count does not tell.
+         */
+        UPDATE
     }
 
     public enum CopyFormat {

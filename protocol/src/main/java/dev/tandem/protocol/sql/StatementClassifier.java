@@ -1,5 +1,6 @@
 package dev.tandem.protocol.sql;
 
+import dev.tandem.protocol.sql.ClassifiedStatement.ConflictAction;
 import dev.tandem.protocol.sql.ClassifiedStatement.CopyFormat;
 import dev.tandem.protocol.sql.ClassifiedStatement.Kind;
 import dev.tandem.protocol.sql.ClassifiedStatement.TxCommand;
@@ -68,7 +69,7 @@ public final class StatementClassifier {
         private List<TableName> tables;
         private List<String> columns = List.of();
         private boolean hasSelect;
-        private boolean onConflict;
+        private ConflictAction onConflict = ConflictAction.NONE;
         private boolean returning;
         private boolean withClause;
         private boolean dataModifyingWith;
@@ -581,7 +582,10 @@ public final class StatementClassifier {
                         }
                         if (depth == 0 && t.isKeyword(i, "on") && kw(i + 1, "conflict")
                                 && (is(i + 2, TokenKind.LEFT_PAREN) || kw(i + 2, "on") || kw(i + 2, "do"))) {
-                            onConflict = true;
+                            onConflict = ConflictAction.NOTHING; // until its DO says otherwise
+                        } else if (depth == 0 && onConflict != ConflictAction.NONE && t.isKeyword(i, "do")
+                                && kw(i + 1, "update")) {
+                            onConflict = ConflictAction.UPDATE;
                         } else if (t.isKeyword(i, "select")) {
                             hasSelect = true;
                         } else if (is(i + 1, TokenKind.LEFT_PAREN)) {

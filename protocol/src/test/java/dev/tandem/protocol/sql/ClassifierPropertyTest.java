@@ -35,9 +35,10 @@ class ClassifierPropertyTest {
     private static final String[][] TEMPLATES = {
         {"INSERT INTO {T} VALUES ( $1 , $2 )", "INSERT table={T}"},
         {"INSERT INTO {T} ( a , B ) VALUES ( 1 , 'x;y' )", "INSERT table={T} cols=a,b"},
+        {"INSERT INTO {T} VALUES ( $1 ) ON CONFLICT ( id ) DO UPDATE SET v = EXCLUDED . v", "INSERT table={T} conflict=update"},
         {"INSERT INTO {T} SELECT * FROM u WHERE x = 'INSERT'", "INSERT table={T} select"},
         {"INSERT INTO {T} VALUES ( now ( ) , random ( ) ) ON CONFLICT DO NOTHING RETURNING id",
-            "INSERT table={T} conflict returning nondet=now,random"},
+            "INSERT table={T} conflict=nothing returning nondet=now,random"},
         {"INSERT INTO {T} VALUES ( E'it\\'s' , 'a''b' , CURRENT_TIMESTAMP )", "INSERT table={T} nondet=current_timestamp"},
         {"WITH x AS ( DELETE FROM u RETURNING * ) INSERT INTO {T} SELECT * FROM x", "INSERT table={T} select with dmlWith=u"},
         {"WITH x AS ( SELECT 1 ) INSERT INTO {T} ( v ) SELECT * FROM x", "INSERT table={T} cols=v select with"},

@@ -38,7 +38,9 @@ final class Describe {
             b.append(" cols=").append(String.join(",", s.columns()));
         }
         flag(b, s.hasSelect(), "select");
-        flag(b, s.onConflict(), "conflict");
+        if (s.onConflict() != ClassifiedStatement.ConflictAction.NONE) {
+            b.append(" conflict=").append(s.onConflict().name().toLowerCase(java.util.Locale.ROOT));
+        }
         flag(b, s.returning(), "returning");
         flag(b, s.withClause(), "with");
         flag(b, s.dataModifyingWith(), "dmlWith");

@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What the capture counts: statements by kind, writes to mirrored tables that are not mirrored, non-deterministic
- * INSERTs, prepared transactions. Each (table, kind) of an unmirrored write is also logged once, since each breaks an
+ * INSERTs, upserts whose commit order is uncertain, prepared transactions. Each (table, kind) of an unmirrored write is also logged once, since each breaks an
  * assumption of the dual-write method.
  */
 public final class CaptureMetrics {
@@ -73,6 +73,17 @@ public final class CaptureMetrics {
         if (warned.add(table + "/nondeterministic")) {
             log.warn("INSERT or COPY into mirrored table {} computes values on the server ({}): the target may store"
                     + " different values (logged once per table)", table, String.join(", ", functions));
+        }
+    }
+
+    void commitOrderUncertain(TableName table) {
+        counter("tandem.mirror.commit.order.uncertain", "table", table.toString()).increment();
+        if (warned.add(table + "/commit-order")) {
+            log.warn("sessions commit INSERT ... ON CONFLICT DO UPDATE into mirrored table {} at the same time: the proxy"
+                    + " cannot tell which committed first on the source, so for a key several of them updated the"
+                    + " target may keep another one's values; compare the table with 'tandem-backfill verify' before"
+                    + " the cutover (counted in tandem_mirror_commit_order_uncertain_total, logged once per table)",
+                    table);
         }
     }
 

@@ -14,6 +14,7 @@ import dev.tandem.protocol.frontend.Parse;
 import dev.tandem.protocol.frontend.Query;
 import dev.tandem.protocol.frontend.StatementOrPortal;
 import dev.tandem.protocol.sql.ClassifiedStatement;
+import dev.tandem.protocol.sql.ClassifiedStatement.ConflictAction;
 import dev.tandem.protocol.sql.ClassifiedStatement.Kind;
 import dev.tandem.protocol.sql.PreparedSql;
 import dev.tandem.protocol.sql.StatementClassifier;
@@ -158,6 +159,7 @@ public final class SessionCapture implements SessionTap {
     private final MirroredTables tables;
     private final Supplier<Map<TableName, Set<String>>> volatileDefaults;
     private final CaptureMetrics metrics;
+    private final UpsertWindows.Session upserts;
     private final Sink sink;
     private final TransactionHold hold;
     /**
@@ -245,12 +247,14 @@ public final class SessionCapture implements SessionTap {
      *                         leaves them out (see {@link VolatileDefaults}), kept fresh by the caller
      */
     public SessionCapture(SessionContext context, MirroredTables tables,
-                          Supplier<Map<TableName, Set<String>>> volatileDefaults, CaptureMetrics metrics, Sink sink,
-                          long maxTransactionBytes, CaptureBudget budget, boolean typesRemapped) {
+                          Supplier<Map<TableName, Set<String>>> volatileDefaults, CaptureMetrics metrics,
+                          UpsertWindows upsertWindows, Sink sink, long maxTransactionBytes, CaptureBudget budget,
+                          boolean typesRemapped) {
         this.context = context;
         this.tables = tables;
         this.volatileDefaults = volatileDefaults;
         this.metrics = metrics;
+        this.upserts = upsertWindows.session(context.database());
         this.sink = sink;
         this.hold = new TransactionHold(maxTransactionBytes, budget);
         this.typesRemapped = typesRemapped;
@@ -327,6 +331,7 @@ public final class SessionCapture implements SessionTap {
 
         @Override
         public void onFrameStart(byte type, int length) {
+            upserts.requestSent();
             switch (type) {
                 case 'S' -> {
                     skippingToSync = false; // the source answers this one
@@ -360,6 +365,7 @@ public final class SessionCapture implements SessionTap {
 
         @Override
         public boolean onFrame(byte type, ByteBuf frame) {
+            upserts.requestSent();
             if (skippingToSync) {
                 return true; // the source does not even read it
             }
@@ -453,6 +459,11 @@ public final class SessionCapture implements SessionTap {
                     copies.add(copy); // the string's COPYs run one after the other
                 }
                 q.copies.add(copy);
+            } else if (s.kind() == Kind.INSERT && s.onConflict() == ConflictAction.UPDATE) {
+                TableName table = mirroredTarget(s);
+                if (table != null) {
+                    upserts.upsertSent(table);
+                }
             }
         }
         pending.add(q);
@@ -504,6 +515,9 @@ public final class SessionCapture implements SessionTap {
             checkReplayable(capture);
             // the source reads the Bind values in the encoding of now, and the text of a Parse is unicode here
             checkEncoding(capture, clientEncoding);
+            if (capture.statement.onConflict() == ConflictAction.UPDATE) {
+                upserts.upsertSent(capture.table);
+            }
         }
         CopyIn copy = null;
         if (portal != null) {
@@ -1118,6 +1132,9 @@ public final class SessionCapture implements SessionTap {
             answeredTexts = texts;
         }
         tracker.ready(status);
+        if (pending.isEmpty()) {
+            upserts.answered(status == 'I');
+        }
         if (status == 'I') {
             hold.ended();
             // Portals end with their transaction.
@@ -1164,12 +1181,34 @@ public final class SessionCapture implements SessionTap {
                 return;
             }
         }
+        checkCommitOrder();
         CapturedTransaction tx = new CapturedTransaction(context.database(), context.user(), context.sessionId(),
                 effectiveSearchPath(), System.currentTimeMillis(), kept, unconfirmed);
         CompletionStage<?> durable = sink.committed(tx);
         // The next ReadyForQuery waits for every commit since the last one it passed, whatever order they complete in.
         lastCommit = lastCommit.toCompletableFuture().isDone() ? durable
                 : CompletableFuture.allOf(lastCommit.toCompletableFuture(), durable.toCompletableFuture());
+    }
+
+    /**
+     * Counts the committing transaction's upserts into tables another session is upserting into at the same time
+     * ({@link UpsertWindows}): before it is spooled, so that one spooled ahead of it cannot have been missed.
+     */
+    private void checkCommitOrder() {
+        List<TableName> checked = null;
+        for (Finished f : finishedInTransaction) {
+            StatementCapture c = f.capture();
+            if (c.statement.onConflict() != ConflictAction.UPDATE || (checked != null && checked.contains(c.table))) {
+                continue;
+            }
+            if (checked == null) {
+                checked = new ArrayList<>(2);
+            }
+            checked.add(c.table);
+            if (upserts.contended(c.table)) {
+                metrics.commitOrderUncertain(c.table);
+            }
+        }
     }
 
     /** The row count at the end of an {@code INSERT 0 n} or {@code COPY n} tag; -1 when there is none. */
@@ -1197,6 +1236,7 @@ public final class SessionCapture implements SessionTap {
 
     @Override
     public void closed() {
+        upserts.ended();
         tracker.sessionEnded();
         hold.ended();
     }

@@ -522,7 +522,7 @@ class SessionCaptureFuzzTest {
                     new TableFilter(List.of(TablePattern.parse("public.metrics")), List.of()), Set::of);
             SessionContext context = new SessionContext(1, "db", "app", null, () -> resumeAsked = true);
             capture = new SessionCapture(context, tables, Map::of, new CaptureMetrics(new SimpleMeterRegistry()),
-                    this::committed, maxTransactionBytes, budget, random.nextBoolean());
+                    new UpsertWindows(), this::committed, maxTransactionBytes, budget, random.nextBoolean());
             // the leak detector records where every tracked buffer was made, which is slow: track one case in eight,
             // and check the reference counts of the reads in all
             alloc = random.nextInt(8) == 0 ? PooledByteBufAllocator.DEFAULT : UNTRACKED;

@@ -45,7 +45,7 @@ class SessionCaptureTest {
     private final SessionCapture capture = new SessionCapture(new SessionContext(1, "db", "app", null,
             () -> resumed = true),
             new MirroredTables(new TableFilter(List.of(TablePattern.parse("public.metrics")), List.of()), Set::of),
-            Map::of, new CaptureMetrics(new SimpleMeterRegistry()), tx -> {
+            Map::of, new CaptureMetrics(new SimpleMeterRegistry()), new UpsertWindows(), tx -> {
                 released.add(tx);
                 return stages.isEmpty() ? CompletableFuture.completedFuture(null) : stages.poll();
             }, 1 << 20, CaptureBudget.unlimited(), false);

@@ -62,7 +62,8 @@ class VolatileDefaultsIT {
         RelaySettings settings = RelaySettings.plain(new InetSocketAddress("127.0.0.1", 0),
                 new InetSocketAddress("127.0.0.1", PG.source().port()));
         proxy = new ProxyServer(settings, new RelayMetrics(registry),
-                ctx -> new SessionCapture(ctx, tables, defaults.forSourceDatabase(ctx.database()), metrics, sink,
+                ctx -> new SessionCapture(ctx, tables, defaults.forSourceDatabase(ctx.database()), metrics,
+                        new UpsertWindows(), sink,
                         1 << 20, CaptureBudget.unlimited(), false)).start();
     }
 
