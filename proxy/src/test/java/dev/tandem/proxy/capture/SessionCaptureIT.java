@@ -28,6 +28,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -654,16 +655,10 @@ class SessionCaptureIT {
             pa.setString(1, "a");
             pa.executeUpdate(); // A holds the row's lock until it commits
             pb.setString(1, "b");
-            CompletableFuture<Integer> blocked = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return pb.executeUpdate();
-                } catch (SQLException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            CompletableFuture<Integer> blocked = inBackground(pb::executeUpdate);
             waitForLockWait();
             a.commit();
-            assertThat(blocked.get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(1);
+            assertThat(blocked.get(30, TimeUnit.SECONDS)).isEqualTo(1);
         }
         assertThat(PG.source().queryValue(db, "SELECT note FROM metrics WHERE v = 1")).isEqualTo("b");
         assertThat(committed).hasSize(2);
@@ -698,18 +693,28 @@ class SessionCaptureIT {
              Statement sb = b.createStatement()) {
             a.setAutoCommit(false);
             sa.executeUpdate("INSERT INTO metrics (v) VALUES (3) ON CONFLICT DO NOTHING");
-            CompletableFuture<Integer> blocked = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return sb.executeUpdate("INSERT INTO metrics (v) VALUES (3) ON CONFLICT DO NOTHING");
-                } catch (SQLException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            CompletableFuture<Integer> blocked = inBackground(
+                    () -> sb.executeUpdate("INSERT INTO metrics (v) VALUES (3) ON CONFLICT DO NOTHING"));
             waitForLockWait();
             a.commit();
-            assertThat(blocked.get(30, java.util.concurrent.TimeUnit.SECONDS)).isZero();
+            assertThat(blocked.get(30, TimeUnit.SECONDS)).isZero();
         }
         assertThat(commitOrderUncertain() - before).isZero();
+    }
+
+    private interface Update {
+        int run() throws SQLException;
+    }
+
+    /** Runs a statement that is going to wait for a lock, on another thread. */
+    private static CompletableFuture<Integer> inBackground(Update update) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return update.run();
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        });
     }
 
     /** Until a session waits for a lock on the source. */
