@@ -1,6 +1,5 @@
 package dev.tandem.backfill.jobs;
 
-import dev.tandem.backfill.BackfillException;
 import dev.tandem.backfill.plan.TimescaleCatalog;
 import java.io.PrintWriter;
 import java.sql.Connection;
@@ -77,15 +76,8 @@ public final class JobPauser {
         if (refused.isEmpty()) {
             return;
         }
-        String user;
-        try (Statement s = target.createStatement(); ResultSet rs = s.executeQuery("SELECT current_user")) {
-            rs.next();
-            user = rs.getString(1);
-        }
-        throw new BackfillException("--pause-jobs: TimescaleDB lets only a job's owner (or a member of its role, or a"
-                + " superuser) alter it, and the target user " + user + " is none of these for:\n  "
-                + String.join("\n  ", refused) + "\nNothing was paused. Connect as such a role (e.g. GRANT <owner> TO "
-                + user + "), or copy without --pause-jobs after disabling the jobs by hand");
+        throw OwnerRefusal.of(target, "--pause-jobs", "alter a job", refused, "Nothing was paused. Connect as such a"
+                + " role (e.g. GRANT <owner> TO {user}), or copy without --pause-jobs after disabling the jobs by hand");
     }
 
     /** How many jobs {@code tandem.paused_job} holds. */

@@ -34,6 +34,9 @@ public final class RefreshCaggsCommand extends BackfillCommand {
     private record Backfilled(String schema, String table, TimeType type) {
     }
 
+    private record Refresh(Backfilled table, TimescaleCatalog.ContinuousAggregate aggregate) {
+    }
+
     @Override
     protected int execute() throws SQLException {
         try (Database target = Database.open("target", connection.target(environment()), 1);
@@ -53,31 +56,51 @@ public final class RefreshCaggsCommand extends BackfillCommand {
                     ranges.add(new Backfilled(rs.getString(1), rs.getString(2), TimeType.valueOf(rs.getString(3))));
                 }
             }
-            int refreshed = 0;
+            List<Refresh> refreshes = new ArrayList<>();
             for (Backfilled b : ranges) {
                 for (TimescaleCatalog.ContinuousAggregate aggregate
                         : TimescaleCatalog.continuousAggregates(t, b.schema(), b.table())) {
-                    Optional<TimescaleCatalog.OlderBuckets> older = TimescaleCatalog.olderBuckets(t, aggregate);
-                    if (older.isPresent() && older.get().oldestRow() == null) {
-                        out().println("not refreshing " + aggregate.view() + ": it holds buckets from "
-                                + older.get().oldestBucket() + " on, but " + aggregate.raw() + " has no rows to"
-                                + " rebuild them from; a refresh would delete them");
-                        continue;
-                    }
-                    if (older.isPresent()) {
-                        out().println("refreshing " + aggregate.view() + " from " + older.get().oldestRow() + " on: its"
-                                + " buckets from " + older.get().oldestBucket() + " are older than every row of "
-                                + aggregate.raw() + " (copied from the source's aggregate?) and are kept as they are");
-                    } else {
-                        out().println("refreshing " + aggregate.view() + " over all its data");
-                    }
-                    TimescaleCatalog.refresh(t, aggregate.view(), b.type(),
-                            older.map(TimescaleCatalog.OlderBuckets::oldestRow).orElse(null));
-                    refreshed++;
+                    refreshes.add(new Refresh(b, aggregate));
                 }
+            }
+            refuseAggregatesOfOtherOwners(t, refreshes);
+            int refreshed = 0;
+            for (Refresh r : refreshes) {
+                TimescaleCatalog.ContinuousAggregate aggregate = r.aggregate();
+                Optional<TimescaleCatalog.OlderBuckets> older = TimescaleCatalog.olderBuckets(t, aggregate);
+                if (older.isPresent() && older.get().oldestRow() == null) {
+                    out().println("not refreshing " + aggregate.view() + ": it holds buckets from "
+                            + older.get().oldestBucket() + " on, but " + aggregate.raw() + " has no rows to"
+                            + " rebuild them from; a refresh would delete them");
+                    continue;
+                }
+                if (older.isPresent()) {
+                    out().println("refreshing " + aggregate.view() + " from " + older.get().oldestRow() + " on: its"
+                            + " buckets from " + older.get().oldestBucket() + " are older than every row of "
+                            + aggregate.raw() + " (copied from the source's aggregate?) and are kept as they are");
+                } else {
+                    out().println("refreshing " + aggregate.view() + " over all its data");
+                }
+                TimescaleCatalog.refresh(t, aggregate.view(), r.table().type(),
+                        older.map(TimescaleCatalog.OlderBuckets::oldestRow).orElse(null));
+                refreshed++;
             }
             out().println("refreshed " + refreshed + " continuous aggregates");
             return ExitCodes.OK;
         }
+    }
+
+    /**
+     * Refreshing needs the privileges of each aggregate's owner. Asked before the first refresh, so that a refusal
+     * does not stop half-way with the lower levels refreshed and the upper ones not.
+     */
+    private static void refuseAggregatesOfOtherOwners(Connection target, List<Refresh> refreshes) throws SQLException {
+        List<String> refused = refreshes.stream().map(Refresh::aggregate).filter(a -> !a.refreshable())
+                .map(a -> a.view() + ", owned by " + a.owner()).toList();
+        if (refused.isEmpty()) {
+            return;
+        }
+        throw OwnerRefusal.of(target, "refresh-caggs", "refresh a continuous aggregate", refused, "Nothing was"
+                + " refreshed. Connect as such a role (e.g. GRANT <owner> TO {user}) and run refresh-caggs again");
     }
 }

@@ -200,10 +200,12 @@ public final class TimescaleCatalog {
 
     /**
      * A continuous aggregate, its names quoted: the hypertable it reads ({@code raw}: the user's, or for a nested one
-     * its parent's materialization hypertable) and the one it is materialized in, each with its time column.
+     * its parent's materialization hypertable) and the one it is materialized in, each with its time column; the
+     * view's owner, and whether the current user has that owner's privileges, which
+     * {@code refresh_continuous_aggregate} requires ({@code ts_cagg_permissions_check}).
      */
     public record ContinuousAggregate(String view, String raw, String rawColumn, String materialization,
-                                      String materializationColumn) {
+                                      String materializationColumn, String owner, boolean refreshable) {
     }
 
     /** Materialized buckets older than every row of the hypertable the aggregate reads (values as text). */
@@ -220,8 +222,10 @@ public final class TimescaleCatalog {
         try (PreparedStatement ps = connection.prepareStatement("WITH RECURSIVE staged AS (SELECT ?::text AS sch, "
                 + "?::text AS tab),\n" + CAGGS + """
 
-                SELECT view_sch, view_tab, raw_sch, raw_tab, rd.column_name, mat_sch, mat_tab, md.column_name
+                SELECT view_sch, view_tab, raw_sch, raw_tab, rd.column_name, mat_sch, mat_tab, md.column_name,
+                       pg_get_userbyid(v.relowner), pg_has_role(current_user, v.relowner, 'USAGE')
                 FROM caggs
+                JOIN pg_class v ON v.oid = format('%I.%I', view_sch, view_tab)::regclass
                 LEFT JOIN timescaledb_information.dimensions rd ON rd.hypertable_schema = raw_sch
                  AND rd.hypertable_name = raw_tab AND rd.dimension_number = 1
                 LEFT JOIN timescaledb_information.dimensions md ON md.hypertable_schema = mat_sch
@@ -233,7 +237,8 @@ public final class TimescaleCatalog {
                 while (rs.next()) {
                     aggregates.add(new ContinuousAggregate(Identifiers.quoteQualified(rs.getString(1), rs.getString(2)),
                             Identifiers.quoteQualified(rs.getString(3), rs.getString(4)), rs.getString(5),
-                            Identifiers.quoteQualified(rs.getString(6), rs.getString(7)), rs.getString(8)));
+                            Identifiers.quoteQualified(rs.getString(6), rs.getString(7)), rs.getString(8),
+                            rs.getString(9), rs.getBoolean(10)));
                 }
             }
         }

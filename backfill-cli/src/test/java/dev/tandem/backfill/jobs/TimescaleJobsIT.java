@@ -16,6 +16,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -160,6 +161,43 @@ class TimescaleJobsIT {
                         List.of("m_monthly", "timestamp with time zone", "true"));
         assertThat(run.out()).contains("refreshed 3 continuous aggregates");
     }
+    @Test
+    void aggregatesOfAnotherOwnerAreRefusedBeforeAnyIsRefreshedAndAMemberOfTheOwnersRoleRefreshesThem()
+            throws Exception {
+        String db = database("caggowner", TimescaleStandIn.JobsView.CONTINUOUS_AGGREGATE);
+        PG.target().execute(db, """
+                DO $$ BEGIN
+                    CREATE ROLE policy_owner;
+                    CREATE ROLE backfill_operator LOGIN PASSWORD 'operator';
+                EXCEPTION WHEN duplicate_object THEN NULL;
+                END $$;
+                REVOKE policy_owner FROM backfill_operator;
+                UPDATE tandem.backfill_task SET state = 'done';
+                GRANT USAGE ON SCHEMA tandem, _timescaledb_internal TO backfill_operator;
+                GRANT SELECT ON ALL TABLES IN SCHEMA tandem, _timescaledb_internal TO backfill_operator;
+                GRANT INSERT ON _timescaledb_internal.refreshed TO backfill_operator;
+                GRANT USAGE ON SEQUENCE _timescaledb_internal.refreshed_n_seq TO backfill_operator;
+                GRANT SELECT ON m TO backfill_operator;
+                ALTER VIEW m_hourly OWNER TO backfill_operator;
+                ALTER VIEW m_daily OWNER TO policy_owner;
+                ALTER VIEW m_monthly OWNER TO policy_owner""");
+        String[] asOperator = {"refresh-caggs", "--target", PG.target().jdbcUrl(db) + "?user=backfill_operator"};
+
+        Cli.Run refused = Cli.run(Map.of("PGPASSWORD", "operator"), asOperator);
+        assertThat(refused.exitCode()).as(refused.toString()).isNotEqualTo(ExitCodes.OK);
+        assertThat(refused.err()).contains("the target user backfill_operator")
+                .contains("\"public\".\"m_daily\", owned by policy_owner")
+                .contains("\"public\".\"m_monthly\", owned by policy_owner")
+                .doesNotContain("\"m_hourly\", owned by")
+                .contains("Nothing was refreshed");
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM _timescaledb_internal.refreshed")).isEqualTo("0");
+
+        PG.target().execute(db, "GRANT policy_owner TO backfill_operator");
+        Cli.Run run = Cli.run(Map.of("PGPASSWORD", "operator"), asOperator);
+        assertThat(run.exitCode()).as(run.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(run.out()).contains("refreshed 3 continuous aggregates");
+    }
+
     @Test
     void bucketsOlderThanEveryRowAreKeptByRefreshingFromTheOldestRowOn() throws Exception {
         String db = database("olderbuckets", TimescaleStandIn.JobsView.CONTINUOUS_AGGREGATE);
