@@ -5,10 +5,10 @@ import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.capture.CaptureBudget;
 import dev.tandem.proxy.capture.CaptureMetrics;
 import dev.tandem.proxy.capture.CapturedTransaction;
+import dev.tandem.proxy.capture.GapLedger;
 import dev.tandem.proxy.capture.HypertableDirectory;
 import dev.tandem.proxy.capture.MirroredTables;
 import dev.tandem.proxy.capture.SessionCapture;
-import dev.tandem.proxy.capture.ShedLedger;
 import dev.tandem.proxy.capture.SpoolingSink;
 import dev.tandem.proxy.capture.UpsertWindows;
 import dev.tandem.proxy.capture.VolatileDefaults;
@@ -55,7 +55,7 @@ final class MirrorRuntime implements AutoCloseable {
     private final ProxyConfig config;
     private final Spool spool;
     private final MirrorApplier applier;
-    private final ShedLedger shed;
+    private final GapLedger gaps;
     private final HypertableDirectory hypertables;
     private final VolatileDefaults volatileDefaults;
     private final CaptureMetrics captureMetrics;
@@ -78,7 +78,7 @@ final class MirrorRuntime implements AutoCloseable {
         try {
             spool.tornTail().ifPresent(t -> log.warn("spool recovery: {}", t));
             this.applier = started(started, new MirrorApplier(spool, MirrorSettings.from(config), registry));
-            this.shed = started(started, new ShedLedger(config.target(), config.instanceId(), registry, Duration.ofSeconds(5)));
+            this.gaps = started(started, new GapLedger(config.target(), config.instanceId(), registry, Duration.ofSeconds(5)));
             this.hypertables = started(started, new HypertableDirectory(config.target(), Duration.ofMinutes(1)));
             this.volatileDefaults = started(started, new VolatileDefaults(config.target(), Duration.ofMinutes(1)));
             this.captureMetrics = new CaptureMetrics(registry);
@@ -105,7 +105,7 @@ final class MirrorRuntime implements AutoCloseable {
                                 }
                             })
                     : position -> CompletableFuture.completedFuture(null);
-            this.sink = new SpoolingSink(spool.writer(), shed, afterAppend);
+            this.sink = new SpoolingSink(spool.writer(), gaps, afterAppend);
             applier.start();
             this.verifier = started(started, new DivergenceVerifier(config.verifier(), config.source(), config.target(),
                     () -> Map.copyOf(mirroredTables), this::lag, config.instanceId(), registry).start());
@@ -211,14 +211,14 @@ final class MirrorRuntime implements AutoCloseable {
 
     /** Everything committed and spooled so far has been applied (or ledgered) on the target. */
     boolean caughtUp() {
-        return applier.appliedSequence() >= spool.stats().lastSequence() && shed.waiting() == 0;
+        return applier.appliedSequence() >= spool.stats().lastSequence() && gaps.waiting() == 0;
     }
 
     @Override
     public void close() {
         verifier.close();
         applier.close();
-        shed.close();
+        gaps.close();
         hypertables.close();
         volatileDefaults.close();
         spool.close();

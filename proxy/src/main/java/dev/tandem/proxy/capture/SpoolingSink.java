@@ -15,16 +15,16 @@ import java.util.function.Function;
 public final class SpoolingSink implements SessionCapture.Sink {
 
     private final SpoolWriter writer;
-    private final ShedLedger shed;
+    private final GapLedger gaps;
     private final Function<SpoolPosition, CompletionStage<?>> afterAppend;
 
     /**
      * @param afterAppend what else the client waits for once the record is appended: nothing in async mode, the
      *                    target applying it in sync mode
      */
-    public SpoolingSink(SpoolWriter writer, ShedLedger shed, Function<SpoolPosition, CompletionStage<?>> afterAppend) {
+    public SpoolingSink(SpoolWriter writer, GapLedger gaps, Function<SpoolPosition, CompletionStage<?>> afterAppend) {
         this.writer = writer;
-        this.shed = shed;
+        this.gaps = gaps;
         this.afterAppend = afterAppend;
     }
 
@@ -42,7 +42,7 @@ public final class SpoolingSink implements SessionCapture.Sink {
             }
             Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
                     ? failure.getCause() : failure;
-            shed.record(tx, cause instanceof SpoolFullException ? "the spool was full (mirror.spool.on-full: shed)"
+            gaps.shed(tx, cause instanceof SpoolFullException ? "the spool was full (mirror.spool.on-full: shed)"
                     : "the spool failed: " + cause.getMessage());
             return CompletableFuture.completedFuture(null);
         }).thenCompose(stage -> stage.exceptionally(e -> null));

@@ -34,9 +34,9 @@ import org.slf4j.LoggerFactory;
  * (database, session, tables, reason, commit time), and past its cap one summary per table, since the target being
  * down is exactly when shedding starts. The ledger rows carry the commit time so an operator can find the range.
  */
-public final class ShedLedger implements AutoCloseable {
+public final class GapLedger implements AutoCloseable {
 
-    private static final Logger log = LoggerFactory.getLogger(ShedLedger.class);
+    private static final Logger log = LoggerFactory.getLogger(GapLedger.class);
 
     /** Entries per target transaction: a long backlog is written in a few round trips, not one per gap. */
     private static final int ENTRIES_PER_WRITE = 1_000;
@@ -58,12 +58,12 @@ public final class ShedLedger implements AutoCloseable {
         return t;
     });
 
-    public ShedLedger(TargetConfig target, String instanceId, MeterRegistry registry, Duration flushInterval) {
+    public GapLedger(TargetConfig target, String instanceId, MeterRegistry registry, Duration flushInterval) {
         this(target, instanceId, registry, flushInterval, PendingGaps.MAX_ENTRIES);
     }
 
     /** @param maxEntries shed transactions kept one entry each before further ones are summarised per table */
-    ShedLedger(TargetConfig target, String instanceId, MeterRegistry registry, Duration flushInterval, int maxEntries) {
+    GapLedger(TargetConfig target, String instanceId, MeterRegistry registry, Duration flushInterval, int maxEntries) {
         this.target = target;
         this.instanceId = instanceId;
         this.registry = registry;
@@ -77,7 +77,7 @@ public final class ShedLedger implements AutoCloseable {
     }
 
     /** Records a transaction the spool did not take; returns at once (callers may be on an event loop). */
-    public void record(CapturedTransaction tx, String reason) {
+    public void shed(CapturedTransaction tx, String reason) {
         // counted here, once per transaction: ledger retries and summaries do not pass here again
         shed.increment();
         PendingGaps.Entry gap = PendingGaps.Entry.of(target.targetDatabase(tx.database()), tx, reason);

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Shed transactions reach the target's divergence ledger once it takes them, past the in-memory cap as one summary row
  * per table, and each is counted once however many rounds the write takes.
  */
-class ShedLedgerIT {
+class GapLedgerIT {
 
     @RegisterExtension
     static final PostgresPairExtension PG = PostgresPairExtension.embedded();
@@ -36,12 +36,12 @@ class ShedLedgerIT {
         TargetConfig target = new TargetConfig("127.0.0.1", PG.target().port(), PG.target().user(), "UNUSED",
                 Optional.empty(), TlsMode.DISABLE, Map.of("src", database), Duration.ofSeconds(5), Optional.empty());
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        try (ShedLedger ledger = new ShedLedger(target, "it", registry, Duration.ofHours(1), 2)) {
-            ledger.record(PendingGapsTest.tx(1, T0, A), FULL);
-            ledger.record(PendingGapsTest.tx(2, T0 + 1_000, A), FULL);
-            ledger.record(PendingGapsTest.tx(3, T0 + 2_000, A, B), FULL);
-            ledger.record(PendingGapsTest.tx(4, T0 + 3_000, A), FULL);
-            ledger.record(PendingGapsTest.tx(5, T0 + 4_000, B), FULL);
+        try (GapLedger ledger = new GapLedger(target, "it", registry, Duration.ofHours(1), 2)) {
+            ledger.shed(PendingGapsTest.tx(1, T0, A), FULL);
+            ledger.shed(PendingGapsTest.tx(2, T0 + 1_000, A), FULL);
+            ledger.shed(PendingGapsTest.tx(3, T0 + 2_000, A, B), FULL);
+            ledger.shed(PendingGapsTest.tx(4, T0 + 3_000, A), FULL);
+            ledger.shed(PendingGapsTest.tx(5, T0 + 4_000, B), FULL);
 
             ledger.flush();
             assertThat(ledger.waiting()).isEqualTo(6);
