@@ -366,7 +366,8 @@ public final class ConfigLoader {
                 (int) section.size("max-startup-packet-bytes", Integer.toString(Defaults.MAX_STARTUP_PACKET_BYTES),
                         64, 1L << 20),
                 section.duration("auth-timeout", Defaults.AUTH_TIMEOUT, POSITIVE),
-                section.duration("idle-timeout", Defaults.IDLE_TIMEOUT, Duration.ZERO));
+                section.duration("idle-timeout", Defaults.IDLE_TIMEOUT, Duration.ZERO),
+                section.duration("drain-timeout", Defaults.DRAIN_TIMEOUT, POSITIVE));
     }
 
     /** Defaults to {@code HOSTNAME} when it is a valid id (containers get distinct ones), else {@code tandem}. */

@@ -37,6 +37,7 @@ final class Defaults {
     static final int MAX_STARTUP_PACKET_BYTES = 10000;
     static final String AUTH_TIMEOUT = "60s";
     static final String IDLE_TIMEOUT = "0";
+    static final String DRAIN_TIMEOUT = "5m";
     static final String INSTANCE_ID = "tandem";
     static final String SHUTDOWN_GRACE_PERIOD = "30s";
     static final String VERIFIER_MODE = "auto";

@@ -11,9 +11,10 @@ import java.time.Duration;
  * @param maxStartupPacketBytes largest startup packet accepted before authentication, not counting its length word (PostgreSQL's own limit is 10000)
  * @param authTimeout           time from accept to ReadyForQuery before the connection is closed
  * @param idleTimeout           a session with no traffic either way for this long is closed; zero means never
+ * @param drainTimeout          how long the source's answers are still read after a session's client side ended
  */
 public record LimitsConfig(int maxConnections, int maxFrameBytes, long maxHeldBytes, int maxStartupPacketBytes,
-                           Duration authTimeout, Duration idleTimeout) {
+                           Duration authTimeout, Duration idleTimeout, Duration drainTimeout) {
 
     public boolean hasIdleTimeout() {
         return !idleTimeout.isZero();

@@ -51,14 +51,12 @@ final class RelaySession {
     private boolean flushSource;
     private boolean flushClient;
     private boolean clientTerminated;
-    /** The client has gone; source answers are still read until the source closes. */
-    private boolean draining;
     /**
-     * How long the source's answers are still read after the client left. The source finishes what it already
-     * received (a COMMIT may wait for locks or a synchronous standby) before it notices; a commit answered later is
-     * not mirrored, which the proxy then says in its log.
+     * The client has gone; source answers are still read until the source closes, for at most limits.drain-timeout.
+     * The source finishes what it already received (a COMMIT may wait for locks or a synchronous standby) before it
+     * notices; a commit answered later is not mirrored, which the proxy then says in its log.
      */
-    private static final int DRAIN_TIMEOUT_SECONDS = 300;
+    private boolean draining;
     /** How long a closing session waits for a peer to take what is still queued for it. */
     private static final int FLUSH_BEFORE_CLOSE_SECONDS = 10;
     /** Held source bytes past which the source is not read until the hold lifts. */
@@ -236,7 +234,7 @@ final class RelaySession {
      */
     private void drainSource() {
         draining = true;
-        source.eventLoop().schedule(this::drainTimedOut, DRAIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        source.eventLoop().schedule(this::drainTimedOut, settings.drainTimeout().toMillis(), TimeUnit.MILLISECONDS);
         if (fromSource.isHeld()) {
             resumeSourceStream();
         }
@@ -252,9 +250,9 @@ final class RelaySession {
         if (state == State.CLOSED) {
             return;
         }
-        log.warn("the source did not finish the last requests of a session whose client left within {} s; if they"
-                + " commit after now, their writes are not mirrored (tandem-backfill verify finds them)",
-                DRAIN_TIMEOUT_SECONDS);
+        log.warn("the source did not finish the last requests of a session whose client left within {} s"
+                + " (limits.drain-timeout); if they commit after now, their writes are not mirrored (tandem-backfill"
+                + " verify finds them)", settings.drainTimeout().toSeconds());
         close();
     }
 

@@ -20,6 +20,9 @@ import java.util.Objects;
  * @param authTimeout     a session that has not finished authentication by then is closed
  * @param idleTimeout     a session with no traffic either way for this long is closed; zero disables it
  * @param shutdownGrace   how long a graceful shutdown waits for sessions to finish
+ * @param drainTimeout    how long the source's answers are still read after the client's side of a session ended (the
+ *                        client left, or the proxy shut down with a commit in flight), so the mirror learns whether
+ *                        the source committed what it already received
  * @param ioThreads       event loops relaying sessions; 0 = one per two cores
  */
 public record RelaySettings(
@@ -36,6 +39,7 @@ public record RelaySettings(
         Duration authTimeout,
         Duration idleTimeout,
         Duration shutdownGrace,
+        Duration drainTimeout,
         Transport transport,
         int ioThreads) {
 
@@ -56,22 +60,24 @@ public record RelaySettings(
     public static RelaySettings plain(InetSocketAddress listen, InetSocketAddress source) {
         return new RelaySettings(listen, source, null, TlsMode.DISABLE, null, 1L << 30, 2L << 30,
                 StartupCodes.MAX_STARTUP_PACKET, 1000, Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ZERO,
-                Duration.ofSeconds(30), Transport.choose("auto"), 0);
+                Duration.ofSeconds(30), Duration.ofMinutes(5), Transport.choose("auto"), 0);
     }
 
     public RelaySettings withClientTls(SslContext ssl) {
         return new RelaySettings(listen, source, ssl, sourceTls, sourceSsl, maxFrameBytes, maxHeldBytes,
-                maxStartupPacketBytes, maxConnections, connectTimeout, authTimeout, idleTimeout, shutdownGrace, transport, ioThreads);
+                maxStartupPacketBytes, maxConnections, connectTimeout, authTimeout, idleTimeout, shutdownGrace,
+                drainTimeout, transport, ioThreads);
     }
 
     public RelaySettings withSourceTls(TlsMode mode, SslContext ssl) {
         return new RelaySettings(listen, source, clientTls, mode, ssl, maxFrameBytes, maxHeldBytes,
-                maxStartupPacketBytes, maxConnections, connectTimeout, authTimeout, idleTimeout, shutdownGrace, transport, ioThreads);
+                maxStartupPacketBytes, maxConnections, connectTimeout, authTimeout, idleTimeout, shutdownGrace,
+                drainTimeout, transport, ioThreads);
     }
 
     public RelaySettings withLimits(long maxFrameBytes, int maxConnections, Duration authTimeout, Duration idleTimeout) {
         return new RelaySettings(listen, source, clientTls, sourceTls, sourceSsl, maxFrameBytes, maxHeldBytes,
-                maxStartupPacketBytes, maxConnections, connectTimeout, authTimeout, idleTimeout, shutdownGrace, transport, ioThreads);
+                maxStartupPacketBytes, maxConnections, connectTimeout, authTimeout, idleTimeout, shutdownGrace,
+                drainTimeout, transport, ioThreads);
     }
-
 }

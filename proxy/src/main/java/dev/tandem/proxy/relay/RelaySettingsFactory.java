@@ -34,6 +34,7 @@ public final class RelaySettingsFactory {
                 config.limits().authTimeout(),
                 config.limits().idleTimeout(),
                 config.shutdown().gracePeriod(),
+                config.limits().drainTimeout(),
                 transport,
                 ioThreads);
     }

@@ -54,7 +54,8 @@ class ConfigLoaderTest {
                         new RetryConfig(Duration.ofMillis(100), Duration.ofSeconds(30)), false),
                 new AdminConfig(new HostPort("127.0.0.1", 9187), "TANDEM_ADMIN_TOKEN",
                         Optional.of(Secret.of("admin-tok"))),
-                new LimitsConfig(1000, 1 << 30, 2L << 30, 10000, Duration.ofSeconds(60), Duration.ZERO),
+                new LimitsConfig(1000, 1 << 30, 2L << 30, 10000, Duration.ofSeconds(60), Duration.ZERO,
+                        Duration.ofMinutes(5)),
                 new LoggingConfig(false),
                 "tandem",
                 new ShutdownConfig(Duration.ofSeconds(30)),
@@ -91,7 +92,7 @@ class ConfigLoaderTest {
         assertThat(config.admin()).isEqualTo(new AdminConfig(new HostPort("0.0.0.0", 9999), "ADMIN_TOKEN",
                 Optional.empty()));
         assertThat(config.limits()).isEqualTo(new LimitsConfig(200, 64 << 20, 2L << 30, 8192, Duration.ofSeconds(10),
-                Duration.ofHours(1)));
+                Duration.ofHours(1), Duration.ofSeconds(45)));
         assertThat(config.logging().redactSql()).isTrue();
         assertThat(config.instanceId()).isEqualTo("proxy-b.eu-1");
         assertThat(config.shutdown().gracePeriod()).isEqualTo(Duration.ofMinutes(2));
@@ -153,7 +154,7 @@ class ConfigLoaderTest {
         assertThat(absent.admin()).isEqualTo(new AdminConfig(new HostPort("127.0.0.1", 9187), "TANDEM_ADMIN_TOKEN",
                 Optional.empty()));
         assertThat(absent.limits()).isEqualTo(new LimitsConfig(1000, 1 << 30, 2L << 30, 10000, Duration.ofSeconds(60),
-                Duration.ZERO));
+                Duration.ZERO, Duration.ofMinutes(5)));
         assertThat(absent.limits().hasIdleTimeout()).isFalse();
         assertThat(absent.logging().redactSql()).isFalse();
         assertThat(absent.instanceId()).isEqualTo("tandem");

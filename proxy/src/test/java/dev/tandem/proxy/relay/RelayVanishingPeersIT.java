@@ -112,7 +112,8 @@ class RelayVanishingPeersIT {
             RelaySettings settings = new RelaySettings(plain.listen(), plain.source(), null, TlsMode.PREFER,
                     SslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE).build(),
                     plain.maxFrameBytes(), plain.maxHeldBytes(), plain.maxStartupPacketBytes(), plain.maxConnections(), connectTimeout,
-                    authTimeout, Duration.ZERO, plain.shutdownGrace(), plain.transport(), plain.ioThreads());
+                    authTimeout, Duration.ZERO, plain.shutdownGrace(), plain.drainTimeout(), plain.transport(),
+                    plain.ioThreads());
             try (RunningProxy proxy = RunningProxy.with(settings); WireClient client = new WireClient(proxy.port())) {
                 client.send(WireClient.startup(PG.source().user(), db));
                 try (Socket accepted = mute.accept()) {
