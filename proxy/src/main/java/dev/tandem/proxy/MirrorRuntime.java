@@ -10,6 +10,7 @@ import dev.tandem.proxy.capture.HypertableDirectory;
 import dev.tandem.proxy.capture.MirroredTables;
 import dev.tandem.proxy.capture.SessionCapture;
 import dev.tandem.proxy.capture.SpoolingSink;
+import dev.tandem.proxy.capture.UnknownOutcome;
 import dev.tandem.proxy.capture.UpsertWindows;
 import dev.tandem.proxy.capture.VolatileDefaults;
 import dev.tandem.proxy.config.ConfigChoice;
@@ -18,6 +19,7 @@ import dev.tandem.proxy.config.ProxyConfig;
 import dev.tandem.proxy.config.SpoolConfig;
 import dev.tandem.proxy.mirror.MirrorApplier;
 import dev.tandem.proxy.mirror.MirrorSettings;
+import dev.tandem.proxy.relay.SessionEnd;
 import dev.tandem.proxy.relay.SessionTap;
 import dev.tandem.proxy.spool.Spool;
 import dev.tandem.proxy.spool.SpoolPosition;
@@ -66,6 +68,20 @@ final class MirrorRuntime implements AutoCloseable {
     /** Source database -> the tables its committed transactions wrote: what the verifier compares. */
     private final Map<String, Set<TableName>> mirroredTables = new ConcurrentHashMap<>();
     private final DivergenceVerifier verifier;
+    /** What every session's capture hands its transactions to. */
+    private final SessionCapture.Sink sessionSink = new SessionCapture.Sink() {
+        @Override
+        public CompletionStage<?> committed(CapturedTransaction tx) {
+            Set<TableName> tables = mirroredTables.computeIfAbsent(tx.database(), db -> ConcurrentHashMap.newKeySet());
+            tx.statements().forEach(s -> tables.add(s.table()));
+            return sink.committed(tx);
+        }
+
+        @Override
+        public void outcomeUnknown(UnknownOutcome outcome) {
+            gaps.outcomeUnknown(outcome);
+        }
+    };
 
     MirrorRuntime(ProxyConfig config, MeterRegistry registry) {
         this.config = config;
@@ -78,7 +94,8 @@ final class MirrorRuntime implements AutoCloseable {
         try {
             spool.tornTail().ifPresent(t -> log.warn("spool recovery: {}", t));
             this.applier = started(started, new MirrorApplier(spool, MirrorSettings.from(config), registry));
-            this.gaps = started(started, new GapLedger(config.target(), config.instanceId(), registry, Duration.ofSeconds(5)));
+            this.gaps = started(started, new GapLedger(config.target(), config.instanceId(), registry, Duration.ofSeconds(5),
+                    config.logging().redactSql()));
             this.hypertables = started(started, new HypertableDirectory(config.target(), Duration.ofMinutes(1)));
             this.volatileDefaults = started(started, new VolatileDefaults(config.target(), Duration.ofMinutes(1)));
             this.captureMetrics = new CaptureMetrics(registry);
@@ -153,7 +170,7 @@ final class MirrorRuntime implements AutoCloseable {
             MirroredTables tables = new MirroredTables(config.mirror().tables(),
                     byHypertables ? () -> hypertablesOf.get().get() : Set::of);
             SessionCapture capture = new SessionCapture(context, tables, () -> defaultsOf.get().get(),
-                    captureMetrics, upsertWindows, this::committed, config.mirror().maxTransactionBytes(), captureBudget,
+                    captureMetrics, upsertWindows, sessionSink, config.mirror().maxTransactionBytes(), captureBudget,
                     config.source().user().isPresent());
             return new SessionTap() {
                 @Override
@@ -176,17 +193,11 @@ final class MirrorRuntime implements AutoCloseable {
                 }
 
                 @Override
-                public void closed() {
-                    capture.closed();
+                public void closed(SessionEnd end) {
+                    capture.closed(end);
                 }
             };
         };
-    }
-
-    private CompletionStage<?> committed(CapturedTransaction tx) {
-        Set<TableName> tables = mirroredTables.computeIfAbsent(tx.database(), db -> ConcurrentHashMap.newKeySet());
-        tx.statements().forEach(s -> tables.add(s.table()));
-        return sink.committed(tx);
     }
 
     /** Age of the oldest spooled transaction the target has not applied yet. */

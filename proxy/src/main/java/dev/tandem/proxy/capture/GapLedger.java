@@ -28,11 +28,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Committed source transactions the mirror could not keep (spool full in {@code shed} mode, or the spool failed):
- * each is written to the target's divergence ledger so {@code tandem-backfill repair} can re-copy, and is never lost
- * silently. Gaps wait in memory until the target takes them, in {@link PendingGaps}: only what the ledger rows say
- * (database, session, tables, reason, commit time), and past its cap one summary per table, since the target being
- * down is exactly when shedding starts. The ledger rows carry the commit time so an operator can find the range.
+ * The gaps the proxy finds itself, outside the mirror's applier: committed source transactions the mirror could not
+ * keep (spool full in {@code shed} mode, or the spool failed), and transactions the source may have committed after
+ * the proxy closed the session ({@link UnknownOutcome}). Each is written to the target's divergence ledger so an
+ * operator can re-copy or verify, and is never lost silently. Gaps wait in memory until the target takes them, in
+ * {@link PendingGaps}: only what the ledger rows say (database, session, tables, reason, time), and past its cap one
+ * summary per table, since the target being down is exactly when shedding starts. The ledger rows carry the commit
+ * time (or the session's end) so an operator can find the range.
  */
 public final class GapLedger implements AutoCloseable {
 
@@ -40,6 +42,9 @@ public final class GapLedger implements AutoCloseable {
 
     /** Entries per target transaction: a long backlog is written in a few round trips, not one per gap. */
     private static final int ENTRIES_PER_WRITE = 1_000;
+
+    /** What the ledger's statement column holds with {@code logging.redact-sql}, as the applier's entries do. */
+    private static final String REDACTED = "<redacted>";
 
     private static final long NEVER_LOGGED = Long.MIN_VALUE;
     private static final long LOG_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
@@ -49,24 +54,29 @@ public final class GapLedger implements AutoCloseable {
     private final TargetConfig target;
     private final String instanceId;
     private final MeterRegistry registry;
+    private final boolean redactSql;
     private final Counter shed;
     private final int maxEntries;
     private final PendingGaps gaps;
     private final ScheduledExecutorService writer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "tandem-shed-ledger");
+        Thread t = new Thread(r, "tandem-gap-ledger");
         t.setDaemon(true);
         return t;
     });
 
-    public GapLedger(TargetConfig target, String instanceId, MeterRegistry registry, Duration flushInterval) {
-        this(target, instanceId, registry, flushInterval, PendingGaps.MAX_ENTRIES);
+    /** @param redactSql store a placeholder instead of the statements ({@code logging.redact-sql}) */
+    public GapLedger(TargetConfig target, String instanceId, MeterRegistry registry, Duration flushInterval,
+                     boolean redactSql) {
+        this(target, instanceId, registry, flushInterval, redactSql, PendingGaps.MAX_ENTRIES);
     }
 
-    /** @param maxEntries shed transactions kept one entry each before further ones are summarised per table */
-    GapLedger(TargetConfig target, String instanceId, MeterRegistry registry, Duration flushInterval, int maxEntries) {
+    /** @param maxEntries gaps kept one entry each before further ones are summarised per table */
+    GapLedger(TargetConfig target, String instanceId, MeterRegistry registry, Duration flushInterval, boolean redactSql,
+              int maxEntries) {
         this.target = target;
         this.instanceId = instanceId;
         this.registry = registry;
+        this.redactSql = redactSql;
         this.maxEntries = maxEntries;
         this.gaps = new PendingGaps(maxEntries);
         this.shed = Counter.builder("tandem.spool.shed.transactions")
@@ -80,7 +90,7 @@ public final class GapLedger implements AutoCloseable {
     public void shed(CapturedTransaction tx, String reason) {
         // counted here, once per transaction: ledger retries and summaries do not pass here again
         shed.increment();
-        PendingGaps.Entry gap = PendingGaps.Entry.of(target.targetDatabase(tx.database()), tx, reason);
+        PendingGaps.Entry gap = PendingGaps.Entry.shed(target.targetDatabase(tx.database()), tx, reason);
         if (gaps.add(gap)) {
             warnSummarising();
         }
@@ -97,10 +107,24 @@ public final class GapLedger implements AutoCloseable {
                 gap.tables(), reason, others == 0 ? "" : " (and " + others + " more since the last such message)");
     }
 
+    /**
+     * Records writes the source may have committed after the session ended; returns at once (callers are on an event
+     * loop). Rare (a session the proxy gave up on with a commit in flight), so each one is logged.
+     */
+    public void outcomeUnknown(UnknownOutcome outcome) {
+        PendingGaps.Entry gap = PendingGaps.Entry.outcomeUnknown(target.targetDatabase(outcome.database()), outcome);
+        if (gaps.add(gap)) {
+            warnSummarising();
+        }
+        log.warn("session {} ended because {} while the source still owed the answer to {}: the source may have"
+                + " committed its writes into {} after the proxy closed the connection; recorded in the divergence"
+                + " ledger (outcome_unknown), compare with tandem-backfill verify", outcome.sessionId(),
+                outcome.cause(), outcome.awaited(), gap.tables());
+    }
+
     private void warnSummarising() {
-        log.warn("{} shed transactions are waiting for the target's divergence ledger: further ones are kept as one"
-                + " entry per table (count, first and last commit time) until the target takes the backlog",
-                maxEntries);
+        log.warn("{} gaps are waiting for the target's divergence ledger: further ones are kept as one entry per table"
+                + " and kind (count, first and last time) until the target takes the backlog", maxEntries);
     }
 
     /** (transaction, table) pairs shed and not yet in the ledger, including those being written right now. */
@@ -139,8 +163,8 @@ public final class GapLedger implements AutoCloseable {
                 for (PendingGaps.Entry e : batch) {
                     gaps.written(e);
                     for (TableName table : e.tables()) {
-                        Counter.builder("tandem.ledger.entries").tag("table", table.toString()).tag("reason", "shed")
-                                .register(registry).increment();
+                        Counter.builder("tandem.ledger.entries").tag("table", table.toString())
+                                .tag("reason", e.kind().reason).register(registry).increment();
                     }
                 }
             }
@@ -158,16 +182,17 @@ public final class GapLedger implements AutoCloseable {
     private void insert(Connection c, List<PendingGaps.Entry> batch) throws SQLException {
         try (PreparedStatement insert = c.prepareStatement("INSERT INTO tandem.divergence (recorded_at, instance_id,"
                 + " database, session, table_schema, table_name, sqlstate, message, statement)"
-                + " VALUES (to_timestamp(? / 1000.0), ?, ?, ?, ?, ?, NULL, ?, NULL)")) {
+                + " VALUES (to_timestamp(? / 1000.0), ?, ?, ?, ?, ?, NULL, ?, ?)")) {
             for (PendingGaps.Entry e : batch) {
                 for (TableName table : e.tables()) {
-                    insert.setLong(1, e.firstCommittedAt());
+                    insert.setLong(1, e.firstAt());
                     insert.setString(2, instanceId);
                     insert.setString(3, e.targetDatabase());
                     insert.setString(4, e.session());
                     insert.setString(5, table.schema());
                     insert.setString(6, table.name());
                     insert.setString(7, message(e));
+                    insert.setString(8, e.statement() == null ? null : redactSql ? REDACTED : e.statement());
                     insert.addBatch();
                 }
             }
@@ -175,13 +200,20 @@ public final class GapLedger implements AutoCloseable {
         }
     }
 
-    /** The ledger row's message; {@code recorded_at} holds the (first) commit time. */
+    /** The ledger row's message; {@code recorded_at} holds the (first) commit time, or the end of the session. */
     private static String message(PendingGaps.Entry e) {
+        if (e.kind() == PendingGaps.Kind.OUTCOME_UNKNOWN) {
+            return !e.summary() ? e.reason() : "outcome_unknown: " + e.transactions() + " session(s) ended from this"
+                    + " time to " + Instant.ofEpochMilli(e.lastAt()) + " while the source still owed the answer to a"
+                    + " commit of this table's writes (summarised in one entry to bound the proxy's memory); the source"
+                    + " may have committed them after the proxy closed the connection: compare the table with"
+                    + " tandem-backfill verify";
+        }
         if (!e.summary()) {
             return "not mirrored: " + e.reason() + " (committed on the source at this time)";
         }
         return "not mirrored: " + e.reason() + " (" + e.transactions() + " transaction(s) committed on the source from"
-                + " this time to " + Instant.ofEpochMilli(e.lastCommittedAt()) + ", summarised in one entry to bound"
+                + " this time to " + Instant.ofEpochMilli(e.lastAt()) + ", summarised in one entry to bound"
                 + " the proxy's memory)";
     }
 
@@ -196,11 +228,12 @@ public final class GapLedger implements AutoCloseable {
             long last = Long.MIN_VALUE;
             for (PendingGaps.Entry e : left) {
                 tables.addAll(e.tables());
-                first = Math.min(first, e.firstCommittedAt());
-                last = Math.max(last, e.lastCommittedAt());
+                first = Math.min(first, e.firstAt());
+                last = Math.max(last, e.lastAt());
             }
-            log.error("committed transactions that were not spooled could not be written to the divergence ledger"
-                    + " before shutdown; run tandem-backfill verify over {} from {} to {}", tables,
+            log.error("divergence ledger entries (committed transactions that were not spooled, or that the source may"
+                    + " have committed after a session ended) could not be written before shutdown; run tandem-backfill"
+                    + " verify over {} from {} to {}", tables,
                     Instant.ofEpochMilli(first), Instant.ofEpochMilli(last));
         }
     }

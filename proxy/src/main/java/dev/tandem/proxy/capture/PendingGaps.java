@@ -9,12 +9,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Shed transactions whose divergence ledger rows the target has not taken yet, in bounded memory. The target being
- * down is what fills the spool and starts the shedding, so gaps wait here as long as the outage lasts. An entry keeps
- * only what its ledger rows say, never the statements or their data. Up to {@code maxEntries} transactions get an
- * entry each; beyond that a transaction is merged into one summary per (target database, table) that counts
- * transactions and keeps the first and last commit time, so the ledger still says "N transactions of this table between
- * these times were shed" and none is dropped. Summaries are bounded by the number of mirrored tables.
+ * Gaps whose divergence ledger rows the target has not taken yet, in bounded memory: shed transactions, and
+ * transactions whose commit the proxy could not see ({@link UnknownOutcome}). The target being down is what fills the
+ * spool and starts the shedding, so gaps wait here as long as the outage lasts. An entry keeps only what its ledger
+ * rows say, never the data: a shed transaction not even its statements, an unknown outcome their SQL text cut to
+ * {@link #MAX_STATEMENT_CHARS}. Up to {@code maxEntries} transactions get an entry each; beyond that a transaction is
+ * merged into one summary per (target database, table, kind) that counts transactions and keeps the first and last
+ * time, so the ledger still says "N transactions of this table between these times were shed" and none is dropped.
+ * Summaries are bounded by the number of mirrored tables.
  *
  * <p>Thread-safe: sessions add from their event loops, the ledger's writer drains and puts back.
  */
@@ -23,29 +25,60 @@ final class PendingGaps {
     /** Transactions kept one entry each before further ones are summarised: a few MB at most. */
     static final int MAX_ENTRIES = 10_000;
 
+    /** The SQL text an entry keeps at most, so the entries stay within a few tens of MB. */
+    static final int MAX_STATEMENT_CHARS = 2_000;
+
+    /** What the gap is; {@code reason} labels its ledger entries in {@code tandem_ledger_entries_total}. */
+    enum Kind {
+        /** A committed transaction the spool did not take. */
+        SHED("shed"),
+        /** A transaction the source may have committed after the proxy closed the session. */
+        OUTCOME_UNKNOWN("outcome_unknown");
+
+        final String reason;
+
+        Kind(String reason) {
+            this.reason = reason;
+        }
+    }
+
     /**
-     * One shed transaction, or a summary of several on one table: one ledger row per table.
+     * One transaction, or a summary of several of one kind on one table: one ledger row per table.
      *
-     * @param session          the proxy's number for the client session, or null for a summary (several sessions)
-     * @param tables           the tables written, each once
-     * @param reason           why the spool did not take it (a summary keeps the first transaction's)
-     * @param transactions     how many transactions the entry stands for
-     * @param firstCommittedAt the earliest commit time (epoch milliseconds)
-     * @param lastCommittedAt  the latest commit time (epoch milliseconds)
+     * @param session      the proxy's number for the client session, or null for a summary (several sessions)
+     * @param tables       the tables written, each once
+     * @param reason       why it is a gap, in words (a summary keeps the first transaction's): for {@code SHED} why the
+     *                     spool did not take it, for {@code OUTCOME_UNKNOWN} the ledger message
+     * @param statement    the SQL of the writes, cut to {@link #MAX_STATEMENT_CHARS}; null when not kept
+     * @param transactions how many transactions the entry stands for
+     * @param firstAt      the earliest time (epoch milliseconds): a shed transaction's commit, the end of a session
+     *                     whose outcome is unknown
+     * @param lastAt       the latest such time
      */
-    record Entry(String targetDatabase, String session, List<TableName> tables, String reason, long transactions,
-                 long firstCommittedAt, long lastCommittedAt) {
+    record Entry(String targetDatabase, String session, List<TableName> tables, Kind kind, String reason,
+                 String statement, long transactions, long firstAt, long lastAt) {
 
         Entry {
             tables = List.copyOf(tables);
         }
 
         /** What the ledger needs of a transaction the spool did not take. */
-        static Entry of(String targetDatabase, CapturedTransaction tx, String reason) {
+        static Entry shed(String targetDatabase, CapturedTransaction tx, String reason) {
             LinkedHashSet<TableName> tables = new LinkedHashSet<>();
             tx.statements().forEach(s -> tables.add(s.table()));
-            return new Entry(targetDatabase, Long.toString(tx.sessionId()), List.copyOf(tables), reason, 1,
-                    tx.committedAt(), tx.committedAt());
+            return new Entry(targetDatabase, Long.toString(tx.sessionId()), List.copyOf(tables), Kind.SHED, reason,
+                    null, 1, tx.committedAt(), tx.committedAt());
+        }
+
+        /** What the ledger needs of writes the source may have committed unseen. */
+        static Entry outcomeUnknown(String targetDatabase, UnknownOutcome outcome) {
+            String sql = String.join(";\n", outcome.statements());
+            if (sql.length() > MAX_STATEMENT_CHARS) {
+                sql = sql.substring(0, MAX_STATEMENT_CHARS) + " ... (" + (sql.length() - MAX_STATEMENT_CHARS)
+                        + " more characters)";
+            }
+            return new Entry(targetDatabase, Long.toString(outcome.sessionId()), outcome.tables(),
+                    Kind.OUTCOME_UNKNOWN, outcome.message(), sql, 1, outcome.endedAt(), outcome.endedAt());
         }
 
         boolean summary() {
@@ -58,17 +91,16 @@ final class PendingGaps {
         }
 
         private Entry summaryOf(TableName table) {
-            return new Entry(targetDatabase, null, List.of(table), reason, transactions, firstCommittedAt,
-                    lastCommittedAt);
+            return new Entry(targetDatabase, null, List.of(table), kind, reason, null, transactions, firstAt, lastAt);
         }
 
         private static Entry merge(Entry a, Entry b) {
-            return new Entry(a.targetDatabase, null, a.tables, a.reason, a.transactions + b.transactions,
-                    Math.min(a.firstCommittedAt, b.firstCommittedAt), Math.max(a.lastCommittedAt, b.lastCommittedAt));
+            return new Entry(a.targetDatabase, null, a.tables, a.kind, a.reason, null,
+                    a.transactions + b.transactions, Math.min(a.firstAt, b.firstAt), Math.max(a.lastAt, b.lastAt));
         }
     }
 
-    private record Key(String targetDatabase, TableName table) {
+    private record Key(String targetDatabase, TableName table, Kind kind) {
     }
 
     private final int maxEntries;
@@ -89,7 +121,7 @@ final class PendingGaps {
         this.maxEntries = maxEntries;
     }
 
-    /** Adds a shed transaction; true when it is the first one summarised since the backlog was last empty. */
+    /** Adds a gap; true when it is the first one summarised since the backlog was last empty. */
     synchronized boolean add(Entry gap) {
         tableGaps += gap.tableGaps();
         return offer(gap);
@@ -141,7 +173,7 @@ final class PendingGaps {
             return false;
         }
         for (TableName table : e.tables()) {
-            summaries.merge(new Key(e.targetDatabase(), table), e.summaryOf(table), Entry::merge);
+            summaries.merge(new Key(e.targetDatabase(), table, e.kind()), e.summaryOf(table), Entry::merge);
         }
         boolean first = !summarising;
         summarising = true;

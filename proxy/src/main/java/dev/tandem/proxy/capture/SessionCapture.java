@@ -20,6 +20,7 @@ import dev.tandem.protocol.sql.PreparedSql;
 import dev.tandem.protocol.sql.StatementClassifier;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.relay.SessionContext;
+import dev.tandem.proxy.relay.SessionEnd;
 import dev.tandem.proxy.relay.SessionTap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -59,6 +60,10 @@ import org.slf4j.LoggerFactory;
  * <p>When the source's ReadyForQuery follows a commit that the sink has not yet made durable (spool fsync, or the
  * target in sync mode), that ReadyForQuery is held: the client does not hear "committed" before Tandem can keep
  * its promise.
+ *
+ * <p>A session that ends while the source still owes the answer to a request that may commit mirrored writes (the
+ * relay gave up on the source: shutdown, drain timeout, an internal error, a lost connection) is told to the sink as an
+ * {@link UnknownOutcome}: the source may commit them after the proxy stopped listening ({@link CommitForecast}).
  */
 public final class SessionCapture implements SessionTap {
 
@@ -67,6 +72,15 @@ public final class SessionCapture implements SessionTap {
     /** Receives each committed transaction; the session's next ReadyForQuery waits for the returned stage. */
     public interface Sink {
         CompletionStage<?> committed(CapturedTransaction transaction);
+
+        /**
+         * The session ended with writes the source may commit unseen; called on the event loop, must not block. A sink
+         * without a divergence ledger only logs it.
+         */
+        default void outcomeUnknown(UnknownOutcome outcome) {
+            LOG.warn("session {} ended because {} while the source still owed the answer to {}: writes into {} may be"
+                    + " on the source only", outcome.sessionId(), outcome.cause(), outcome.awaited(), outcome.tables());
+        }
     }
 
     /** A mirrored write the source completed, and the capture it was made from. */
@@ -1234,10 +1248,89 @@ public final class SessionCapture implements SessionTap {
         return backend;
     }
 
+    /**
+     * Never throws: the relay calls it while closing the connections, also after a failure of the capture itself,
+     * whose state is then not trusted ({@link SessionEnd#internalError}: every write still pending counts).
+     */
     @Override
-    public void closed() {
+    public void closed(SessionEnd end) {
+        try {
+            if (!pending.isEmpty()) {
+                CommitForecast owed = forecast(end.internalError());
+                if (owed.mayCommit()) {
+                    sink.outcomeUnknown(owed.outcome(context.database(), context.sessionId(), System.currentTimeMillis(),
+                            end.cause()));
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.error("session {} ended because {}: the proxy could not tell whether the source still owed the answer to"
+                    + " a commit of mirrored writes; compare the mirrored tables with tandem-backfill verify",
+                    context.sessionId(), end.cause(), e);
+        }
         upserts.ended();
         tracker.sessionEnded();
         hold.ended();
+    }
+
+    /**
+     * What the source may still commit of mirrored writes: the open transaction's and those of every request it has
+     * not answered, in the order it runs them. A COPY whose data the client has not ended cannot complete: the source
+     * gets the end of the connection instead and fails it.
+     */
+    private CommitForecast forecast(boolean conservative) {
+        TransactionTracker.State state = tracker.state();
+        CommitForecast forecast = new CommitForecast(conservative, tracker.written(),
+                state == TransactionTracker.State.EXPLICIT || state == TransactionTracker.State.FAILED,
+                state == TransactionTracker.State.FAILED || state == TransactionTracker.State.IMPLICIT_FAILED);
+        for (Pending p : pending) {
+            if (p instanceof QueryRequest q) {
+                int copy = 0;
+                for (int k = 0; k < q.statements.size(); k++) {
+                    ClassifiedStatement s = q.statements.get(k);
+                    CopyIn in = s.kind() == Kind.COPY_FROM_STDIN && copy < q.copies.size() ? q.copies.get(copy++) : null;
+                    if (k >= q.next) {
+                        // decided: the source started running it (a COPY reading its data)
+                        TableName table = q.decided[k] ? (q.captures[k] == null ? null : q.captures[k].table)
+                                : mirroredWrite(s);
+                        forecastStatement(forecast, s, table, s.text(q.sql), in, conservative);
+                    }
+                }
+                forecast.requestEnds("the query that writes them, which commits as it ends");
+            } else if (p instanceof ExecuteRequest e) {
+                ClassifiedStatement s = statementOf(e);
+                StatementCapture c = e.capture();
+                TableName table = c != null ? c.table : s == null ? null : mirroredWrite(s);
+                String sql = c != null ? c.sql : s == null ? null : e.portal().prepared.sql();
+                forecastStatement(forecast, s, table, sql, e.copy(), conservative);
+            } else if (p instanceof SyncRequest) {
+                forecast.requestEnds("the Sync that commits the batch that writes them");
+            } else if (p instanceof FunctionRequest) {
+                forecast.requestEnds("a function call that ends their transaction");
+            }
+        }
+        return forecast;
+    }
+
+    private static void forecastStatement(CommitForecast forecast, ClassifiedStatement s, TableName table, String sql,
+                                          CopyIn copy, boolean conservative) {
+        boolean completes = copy == null || conservative || (copy.ended && !copy.failed);
+        if (table != null && completes) {
+            forecast.write(table, sql);
+        }
+        if (s != null && s.kind() == Kind.TRANSACTION) {
+            forecast.transaction(s.txCommand());
+        }
+    }
+
+    /**
+     * The mirrored table statement {@code s} writes as the mirror replays it, or null: for an SQL-level EXECUTE, the
+     * table of the INSERT it runs.
+     */
+    private TableName mirroredWrite(ClassifiedStatement s) {
+        if (s.kind() == Kind.EXECUTE) {
+            PreparedSql prepared = s.name() == null ? null : sqlPrepared.get(s.name());
+            return prepared == null ? null : mirroredTarget(prepared.statement());
+        }
+        return mirroredTarget(s);
     }
 }

@@ -3,6 +3,7 @@ package dev.tandem.proxy.capture;
 import dev.tandem.protocol.sql.ClassifiedStatement;
 import dev.tandem.protocol.sql.ClassifiedStatement.TxCommand;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.function.LongConsumer;
 
@@ -82,6 +83,11 @@ public final class TransactionTracker {
 
     State state() {
         return state;
+    }
+
+    /** The captured writes of the open transaction so far (a view); empty when none is open. */
+    List<CapturedStatement> written() {
+        return Collections.unmodifiableList(buffer);
     }
 
     /**

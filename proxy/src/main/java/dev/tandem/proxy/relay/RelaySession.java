@@ -52,11 +52,13 @@ final class RelaySession {
     private boolean flushClient;
     private boolean clientTerminated;
     /**
-     * The client has gone; source answers are still read until the source closes, for at most limits.drain-timeout.
-     * The source finishes what it already received (a COMMIT may wait for locks or a synchronous standby) before it
-     * notices; a commit answered later is not mirrored, which the proxy then says in its log.
+     * The client has gone; source answers are still read until the source closes, for at most
+     * limits.drain-timeout. The source finishes what it already received (a COMMIT may wait for locks or a synchronous
+     * standby) before it notices; a commit it makes later is not seen, which the tap learns at {@link #close}.
      */
     private boolean draining;
+    /** Why the client's side ended, for the tap when the drain times out. */
+    private String drainCause;
     /** How long a closing session waits for a peer to take what is still queued for it. */
     private static final int FLUSH_BEFORE_CLOSE_SECONDS = 10;
     /** Held source bytes past which the source is not read until the hold lifts. */
@@ -211,12 +213,12 @@ final class RelaySession {
             return;
         }
         if (direction == Direction.CLIENT_TO_SOURCE && tap != null && source != null && source.isActive() && !draining) {
-            drainSource();
+            drainSource("the client left");
             return;
         }
         if (draining) {
             if (direction == Direction.SOURCE_TO_CLIENT) {
-                close(); // the source finished: nothing more can commit
+                close(SessionEnd.because("the source closed the connection")); // it finished: nothing more can commit
             }
             return;
         }
@@ -224,16 +226,19 @@ final class RelaySession {
             // Without a word from the source, tell the client why, as a failing server would.
             endWithError("08006", "the connection to the source server was closed unexpectedly", "source_closed");
         } else {
-            close();
+            close(SessionEnd.because(direction == Direction.SOURCE_TO_CLIENT ? "the source closed the connection"
+                    : "the client closed the connection"));
         }
     }
 
     /**
-     * The client left, perhaps right after sending COMMIT: the source may still commit what it already received. Keep
-     * reading its answers (for the tap) until it closes, after telling it the client is gone.
+     * The client's side ended ({@code cause}), perhaps right after the client sent COMMIT: the source may still commit
+     * what it already received. Keep reading its answers (for the tap) until it closes, after telling it the client
+     * is gone.
      */
-    private void drainSource() {
+    private void drainSource(String cause) {
         draining = true;
+        drainCause = cause;
         source.eventLoop().schedule(this::drainTimedOut, settings.drainTimeout().toMillis(), TimeUnit.MILLISECONDS);
         if (fromSource.isHeld()) {
             resumeSourceStream();
@@ -246,14 +251,15 @@ final class RelaySession {
         }
     }
 
+    /** The drain gives up: the source may still commit what it was sent, which the tap hears at {@link #close}. */
     private void drainTimedOut() {
         if (state == State.CLOSED) {
             return;
         }
-        log.warn("the source did not finish the last requests of a session whose client left within {} s"
-                + " (limits.drain-timeout); if they commit after now, their writes are not mirrored (tandem-backfill"
-                + " verify finds them)", settings.drainTimeout().toSeconds());
-        close();
+        String waited = drainCause + " and the source did not answer within " + settings.drainTimeout().toSeconds()
+                + " s (limits.drain-timeout)";
+        log.info("closing the source connection of the session from {}: {}", client.remoteAddress(), waited);
+        close(SessionEnd.because(waited));
     }
 
     void failed(Direction direction, Throwable cause) {
@@ -265,7 +271,7 @@ final class RelaySession {
             // a reset instead of a close: the source may still commit what the client sent last
             log.debug("session error on the client side", cause);
             metrics.connectionError("client_error");
-            drainSource();
+            drainSource("the client's connection failed");
             return;
         }
         log.debug("session error on the {} side", direction.sender(), cause);
@@ -273,7 +279,7 @@ final class RelaySession {
             endWithError("08006", "the connection to the source server failed: " + describe(cause), "source_error");
         } else {
             metrics.connectionError("client_error");
-            close();
+            close(SessionEnd.because("the client's connection failed"));
         }
     }
 
@@ -289,7 +295,8 @@ final class RelaySession {
 
     /** Graceful shutdown gave up waiting: end the session the way PostgreSQL does on a fast shutdown. */
     void shutdown() {
-        endWithError("57P01", "terminating connection due to administrator command", "shutdown");
+        endWithError("57P01", "terminating connection due to administrator command", "shutdown",
+                SessionEnd.because("the proxy shut down"));
     }
 
     /** The connection's authentication deadline passed: end the session unless it is past authentication. */
@@ -313,7 +320,8 @@ final class RelaySession {
      */
     private void internalError(RuntimeException e) {
         log.error("internal error in the session from {}", client.remoteAddress(), e);
-        endWithError("XX000", "internal error in the Tandem proxy (its log has the details)", "internal_error");
+        endWithError("XX000", "internal error in the Tandem proxy (its log has the details)", "internal_error",
+                new SessionEnd("an internal error of the proxy", true));
     }
 
     private void protocolViolation(Direction direction, ProtocolViolationException e) {
@@ -332,17 +340,21 @@ final class RelaySession {
         metrics.connectionError("protocol_violation");
         tellClient(ProtocolViolationException.SQLSTATE, e.getMessage());
         closeAfterFlush(client);
-        drainSource();
+        drainSource("the client sent an invalid message");
     }
 
     /** Tells the client why the session ends ({@link #tellClient}), then closes both connections. */
     void endWithError(String sqlState, String message, String reason) {
+        endWithError(sqlState, message, reason, SessionEnd.because(message));
+    }
+
+    private void endWithError(String sqlState, String message, String reason, SessionEnd end) {
         if (state == State.CLOSED) {
             return;
         }
         metrics.connectionError(reason);
         tellClient(sqlState, message);
-        close();
+        close(end);
     }
 
     /** A FATAL ErrorResponse to the client, if it is at a message boundary: otherwise it would corrupt its stream. */
@@ -357,7 +369,7 @@ final class RelaySession {
     }
 
     /** Closes both connections after flushing what each already has queued. */
-    void close() {
+    private void close(SessionEnd end) {
         if (state == State.CLOSED) {
             return;
         }
@@ -368,12 +380,18 @@ final class RelaySession {
         }
         releaseHeld();
         abandonWait();
-        if (tap != null) {
-            tap.closed();
-        }
-        closeAfterFlush(client);
-        if (source != null) {
-            closeAfterFlush(source);
+        try {
+            if (tap != null) {
+                tap.closed(end);
+            }
+        } catch (RuntimeException e) {
+            // the connections must close whatever the tap does; its bookkeeping is lost, which the log says
+            log.error("internal error while ending the session from {}", client.remoteAddress(), e);
+        } finally {
+            closeAfterFlush(client);
+            if (source != null) {
+                closeAfterFlush(source);
+            }
         }
     }
 

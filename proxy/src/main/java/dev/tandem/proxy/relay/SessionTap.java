@@ -20,8 +20,11 @@ public interface SessionTap {
     default void authenticated() {
     }
 
-    /** The session ended (either side); called once, on the event loop. */
-    void closed();
+    /**
+     * The session ended (either side), and the source connection with it; called once, on the event loop. Whatever
+     * the source still owed an answer to stays unanswered for good.
+     */
+    void closed(SessionEnd end);
 
     /** Opens a tap per session; returns null for sessions it does not want to see. */
     interface Factory {

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Shed transactions reach the target's divergence ledger once it takes them, past the in-memory cap as one summary row
- * per table, and each is counted once however many rounds the write takes.
+ * per table, and each is counted once however many rounds the write takes; a transaction whose outcome is unknown is
+ * written with its statements, or a placeholder where SQL is redacted.
  */
 class GapLedgerIT {
 
@@ -36,7 +37,7 @@ class GapLedgerIT {
         TargetConfig target = new TargetConfig("127.0.0.1", PG.target().port(), PG.target().user(), "UNUSED",
                 Optional.empty(), TlsMode.DISABLE, Map.of("src", database), Duration.ofSeconds(5), Optional.empty());
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        try (GapLedger ledger = new GapLedger(target, "it", registry, Duration.ofHours(1), 2)) {
+        try (GapLedger ledger = new GapLedger(target, "it", registry, Duration.ofHours(1), false, 2)) {
             ledger.shed(PendingGapsTest.tx(1, T0, A), FULL);
             ledger.shed(PendingGapsTest.tx(2, T0 + 1_000, A), FULL);
             ledger.shed(PendingGapsTest.tx(3, T0 + 2_000, A, B), FULL);
@@ -66,6 +67,32 @@ class GapLedgerIT {
             assertThat(registry.get("tandem.spool.shed.transactions").counter().count()).isEqualTo(5);
             assertThat(ledgerEntries(registry)).as("one per row, the failed round not counted").isEqualTo(4);
         }
+    }
+
+    @Test
+    void anUnknownOutcomeIsWrittenWithItsStatementsUnlessSqlIsRedacted() {
+        String database = "gap_outcome_" + System.nanoTime();
+        PG.target().createDatabase(database);
+        TargetConfig target = new TargetConfig("127.0.0.1", PG.target().port(), PG.target().user(), "UNUSED",
+                Optional.empty(), TlsMode.DISABLE, Map.of("src", database), Duration.ofSeconds(5), Optional.empty());
+        UnknownOutcome outcome = new UnknownOutcome("src", 9, T0, List.of(A), List.of("INSERT INTO a VALUES (1)",
+                "INSERT INTO a VALUES (2)"), "a COMMIT", "the proxy shut down");
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        for (boolean redactSql : new boolean[] {false, true}) {
+            try (GapLedger ledger = new GapLedger(target, "it", registry, Duration.ofHours(1), redactSql, 2)) {
+                ledger.outcomeUnknown(outcome);
+                ledger.flush();
+                assertThat(ledger.waiting()).isZero();
+            }
+        }
+        assertThat(PG.target().query(database, "SELECT session, table_name, (extract(epoch FROM recorded_at) * 1000)"
+                + "::bigint, statement, message FROM tandem.divergence ORDER BY id")).containsExactly(
+                        List.of("9", "a", Long.toString(T0), "INSERT INTO a VALUES (1);\nINSERT INTO a VALUES (2)",
+                                outcome.message()),
+                        List.of("9", "a", Long.toString(T0), "<redacted>", outcome.message()));
+        assertThat(registry.get("tandem.ledger.entries").tag("reason", "outcome_unknown").counter().count())
+                .isEqualTo(2);
+        assertThat(registry.get("tandem.spool.shed.transactions").counter().count()).as("nothing was shed").isZero();
     }
 
     static double ledgerEntries(SimpleMeterRegistry registry) {

@@ -1,6 +1,9 @@
 package dev.tandem.proxy.capture;
 
+import static dev.tandem.proxy.capture.PendingGaps.Kind.OUTCOME_UNKNOWN;
+import static dev.tandem.proxy.capture.PendingGaps.Kind.SHED;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.tandem.protocol.sql.TableName;
 import java.util.ArrayList;
@@ -25,14 +28,14 @@ class PendingGapsTest {
     }
 
     static PendingGaps.Entry gap(long session, long committedAt, TableName... tables) {
-        return PendingGaps.Entry.of("tgt", tx(session, committedAt, tables), FULL);
+        return PendingGaps.Entry.shed("tgt", tx(session, committedAt, tables), FULL);
     }
 
     @Test
     void anEntryKeepsWhatTheLedgerRowsSayAndNotTheStatementsOrTheirData() {
         // equality of the record is the proof: it has no component that could hold statement text or data
         assertThat(gap(7, 1_000, A, B, A)).isEqualTo(
-                new PendingGaps.Entry("tgt", "7", List.of(A, B), FULL, 1, 1_000, 1_000));
+                new PendingGaps.Entry("tgt", "7", List.of(A, B), SHED, FULL, null, 1, 1_000, 1_000));
     }
 
     @Test
@@ -47,10 +50,10 @@ class PendingGapsTest {
         assertThat(gaps.size()).isEqualTo(4);
         assertThat(gaps.tableGaps()).isEqualTo(6);
         assertThat(gaps.drain()).containsExactly(
-                new PendingGaps.Entry("tgt", "1", List.of(A), FULL, 1, 10, 10),
-                new PendingGaps.Entry("tgt", "2", List.of(A), FULL, 1, 20, 20),
-                new PendingGaps.Entry("tgt", null, List.of(A), FULL, 2, 30, 40),
-                new PendingGaps.Entry("tgt", null, List.of(B), FULL, 2, 30, 50));
+                new PendingGaps.Entry("tgt", "1", List.of(A), SHED, FULL, null, 1, 10, 10),
+                new PendingGaps.Entry("tgt", "2", List.of(A), SHED, FULL, null, 1, 20, 20),
+                new PendingGaps.Entry("tgt", null, List.of(A), SHED, FULL, null, 2, 30, 40),
+                new PendingGaps.Entry("tgt", null, List.of(B), SHED, FULL, null, 2, 30, 50));
     }
 
     @Test
@@ -80,9 +83,9 @@ class PendingGapsTest {
 
         assertThat(gaps.tableGaps()).isEqualTo(3);
         assertThat(gaps.drain()).containsExactly(
-                new PendingGaps.Entry("tgt", "3", List.of(A), FULL, 1, 30, 30),
-                new PendingGaps.Entry("tgt", "4", List.of(A), FULL, 1, 40, 40),
-                new PendingGaps.Entry("tgt", null, List.of(B), FULL, 1, 20, 20));
+                new PendingGaps.Entry("tgt", "3", List.of(A), SHED, FULL, null, 1, 30, 30),
+                new PendingGaps.Entry("tgt", "4", List.of(A), SHED, FULL, null, 1, 40, 40),
+                new PendingGaps.Entry("tgt", null, List.of(B), SHED, FULL, null, 1, 20, 20));
     }
 
     @Test
@@ -96,5 +99,23 @@ class PendingGapsTest {
         gaps.written(summaries.get(1));
         assertThat(gaps.tableGaps()).isZero();
         assertThat(gaps.add(gap(2, 20, A))).as("a new backlog reaching the cap warns again").isTrue();
+    }
+
+    @Test
+    void anUnknownOutcomeKeepsItsStatementsCutToABoundAndIsSummarisedApartFromShedTransactions() {
+        String insert = "INSERT INTO a VALUES ('" + "x".repeat(PendingGaps.MAX_STATEMENT_CHARS) + "')";
+        PendingGaps.Entry unknown = PendingGaps.Entry.outcomeUnknown("tgt", new UnknownOutcome("src", 3, 30,
+                List.of(A), List.of(insert, "INSERT INTO a VALUES (2)"), "a COMMIT", "the proxy shut down"));
+        int over = insert.length() + ";\nINSERT INTO a VALUES (2)".length() - PendingGaps.MAX_STATEMENT_CHARS;
+        assertThat(unknown.statement()).isEqualTo(insert.substring(0, PendingGaps.MAX_STATEMENT_CHARS) + " ... (" + over
+                + " more characters)");
+
+        PendingGaps gaps = new PendingGaps(1);
+        gaps.add(gap(1, 10, A));
+        gaps.add(gap(2, 20, A));
+        gaps.add(unknown);
+        assertThat(gaps.drain()).extracting(PendingGaps.Entry::session, PendingGaps.Entry::kind,
+                PendingGaps.Entry::statement).containsExactly(tuple("1", SHED, null), tuple(null, SHED, null),
+                tuple(null, OUTCOME_UNKNOWN, null));
     }
 }

@@ -27,6 +27,7 @@ import dev.tandem.proxy.capture.SimulatedSource.Write;
 import dev.tandem.proxy.config.TableFilter;
 import dev.tandem.proxy.config.TablePattern;
 import dev.tandem.proxy.relay.SessionContext;
+import dev.tandem.proxy.relay.SessionEnd;
 import dev.tandem.testing.NettyLeaks;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
@@ -606,7 +607,7 @@ class SessionCaptureFuzzTest {
             } finally {
                 fromClient.release();
                 fromSource.release();
-                capture.closed();
+                capture.closed(new SessionEnd("the conversation ended", mutate));
             }
             for (ByteBuf read : reads) {
                 check(read.refCnt() == 0, "a read was not released");

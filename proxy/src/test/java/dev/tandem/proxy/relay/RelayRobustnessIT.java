@@ -354,7 +354,7 @@ class RelayRobustnessIT {
             }
 
             @Override
-            public void closed() {
+            public void closed(SessionEnd end) {
             }
         };
         try (RunningProxy tapped = RunningProxy.tapped(PG.source(), context -> wholeQueries)) {
@@ -407,7 +407,7 @@ class RelayRobustnessIT {
             }
 
             @Override
-            public void closed() {
+            public void closed(SessionEnd end) {
             }
         };
     }
@@ -479,7 +479,7 @@ class RelayRobustnessIT {
             }
 
             @Override
-            public void closed() {
+            public void closed(SessionEnd end) {
             }
         };
         try (RunningProxy tapped = RunningProxy.tapped(PG.source(), holdingThenThrowing);

@@ -67,7 +67,7 @@ class RelayVanishingPeersIT {
         }
 
         @Override
-        public void closed() {
+        public void closed(SessionEnd end) {
             closed.countDown();
         }
     }

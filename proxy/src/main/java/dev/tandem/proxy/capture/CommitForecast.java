@@ -1,0 +1,111 @@
+package dev.tandem.proxy.capture;
+
+import dev.tandem.protocol.sql.ClassifiedStatement.TxCommand;
+import dev.tandem.protocol.sql.TableName;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Which mirrored writes a session's source may still commit, from what it has not answered yet: the open
+ * transaction's writes, then the requests in the order the source runs them, each assumed to succeed. PostgreSQL's
+ * rules, as {@link TransactionTracker} follows them: COMMIT commits the transaction's writes, and so does the end of
+ * a Query, of an extended-protocol batch (Sync) or of a FunctionCall outside a BEGIN block; ROLLBACK and PREPARE
+ * TRANSACTION (never mirrored) drop them, a failed transaction commits nothing and the source skips its statements.
+ * A ROLLBACK TO SAVEPOINT keeps them here: the writes it undoes are still counted, which errs on the side of a
+ * ledger entry.
+ *
+ * <p>{@code conservative}: the proxy's own reading of the session failed, so its idea of the transaction may be
+ * wrong; then every write seen counts, whatever would end its transaction.
+ */
+final class CommitForecast {
+
+    private static final String UNTOLD = "requests that write them (the proxy's own reading of the session failed, so"
+            + " it cannot tell which of them commit)";
+
+    private final boolean conservative;
+    /** What may commit. */
+    private final Set<TableName> tables = new LinkedHashSet<>();
+    private final List<String> statements = new ArrayList<>();
+    /** The writes of the transaction being walked through, not yet committed. */
+    private final Set<TableName> openTables = new LinkedHashSet<>();
+    private final List<String> openStatements = new ArrayList<>();
+    private boolean explicit;
+    private boolean failed;
+    private String awaited;
+
+    /**
+     * @param open     the open transaction's captured writes so far
+     * @param explicit the session is inside a BEGIN block
+     * @param failed   the open transaction failed: it can only roll back
+     */
+    CommitForecast(boolean conservative, List<CapturedStatement> open, boolean explicit, boolean failed) {
+        this.conservative = conservative;
+        this.explicit = explicit;
+        this.failed = failed;
+        for (CapturedStatement s : open) {
+            write(s.table(), s.sql());
+        }
+    }
+
+    /** A write to mirrored {@code table} that the source runs (or ran) in the current transaction. */
+    void write(TableName table, String sql) {
+        if (conservative) {
+            tables.add(table);
+            statements.add(sql);
+            awaited = UNTOLD;
+        } else if (!failed) {
+            openTables.add(table);
+            openStatements.add(sql);
+        }
+    }
+
+    /** A transaction control statement the source will run. */
+    void transaction(TxCommand command) {
+        switch (command) {
+            case BEGIN -> explicit = true;
+            case COMMIT, COMMIT_AND_CHAIN -> end(!failed, "a COMMIT", command == TxCommand.COMMIT_AND_CHAIN);
+            case ROLLBACK, ROLLBACK_AND_CHAIN -> end(false, null, command == TxCommand.ROLLBACK_AND_CHAIN);
+            case PREPARE_TRANSACTION -> end(false, null, false);
+            default -> {
+                // savepoints, and COMMIT/ROLLBACK PREPARED of another, already prepared transaction
+            }
+        }
+    }
+
+    /**
+     * A Query, Sync or FunctionCall the source will finish: outside a BEGIN block, its implicit transaction ends with
+     * it, committing unless it failed.
+     *
+     * @param request that request, in words, as the one the source owed an answer to
+     */
+    void requestEnds(String request) {
+        if (!explicit) {
+            end(!failed, request, false);
+        }
+    }
+
+    private void end(boolean commits, String request, boolean chain) {
+        if (commits && !openTables.isEmpty()) {
+            tables.addAll(openTables);
+            statements.addAll(openStatements);
+            if (awaited == null) {
+                awaited = request;
+            }
+        }
+        openTables.clear();
+        openStatements.clear();
+        explicit = chain;
+        failed = false;
+    }
+
+    boolean mayCommit() {
+        return !tables.isEmpty();
+    }
+
+    /** What may commit; call only when {@link #mayCommit}. */
+    UnknownOutcome outcome(String database, long sessionId, long endedAt, String cause) {
+        return new UnknownOutcome(database, sessionId, endedAt, List.copyOf(tables), statements, awaited, cause);
+    }
+}

@@ -1,0 +1,216 @@
+package dev.tandem.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.protocol.frame.FrameObserver;
+import dev.tandem.proxy.config.ProxyConfig;
+import dev.tandem.proxy.config.ProxyOptions;
+import dev.tandem.proxy.relay.ProxyServer;
+import dev.tandem.proxy.relay.RelayMetrics;
+import dev.tandem.proxy.relay.RelaySettingsFactory;
+import dev.tandem.proxy.relay.SessionEnd;
+import dev.tandem.proxy.relay.SessionTap;
+import dev.tandem.proxy.relay.Transport;
+import dev.tandem.proxy.relay.WireClient;
+import dev.tandem.testing.PostgresPairExtension;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.buffer.ByteBuf;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * Sessions the proxy ends while the source still owes the answer to a COMMIT of mirrored writes. The COMMIT is held
+ * on the source by a deferred trigger that waits for an advisory lock the test holds, so it is in flight for as long as
+ * the test wants. A session given up on (drain timeout, internal error) leaves exactly one {@code outcome_unknown}
+ * entry in the divergence ledger.
+ */
+class CommitInFlightIT {
+
+    @RegisterExtension
+    static final PostgresPairExtension PG = PostgresPairExtension.embedded();
+
+    private static final int GATE = 4711;
+    private static final String INSERT = "INSERT INTO m (id) VALUES (1)";
+
+    @TempDir
+    Path spool;
+    private String db;
+
+    @BeforeEach
+    void tables() {
+        db = PG.pair().freshDatabase("in_flight");
+        PG.pair().executeOnBoth(db, "CREATE TABLE m (id int PRIMARY KEY)");
+        // on the source only: every commit that inserted into m first waits for the gate
+        PG.source().execute(db, "CREATE FUNCTION wait_for_gate() RETURNS trigger LANGUAGE plpgsql AS"
+                + " $$ BEGIN PERFORM pg_advisory_xact_lock(" + GATE + "); RETURN NULL; END $$;"
+                + " CREATE CONSTRAINT TRIGGER gate AFTER INSERT ON m DEFERRABLE INITIALLY DEFERRED FOR EACH ROW"
+                + " EXECUTE FUNCTION wait_for_gate()");
+    }
+
+    private ProxyConfig config(String... extraArgs) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--listen", "127.0.0.1:0",
+                "--source", "127.0.0.1:" + PG.source().port(), "--source-tls", "disable",
+                "--target", "127.0.0.1:" + PG.target().port(), "--target-user", "postgres", "--target-tls", "disable",
+                "--spool-dir", spool.toString(), "--admin-listen", "127.0.0.1:0", "--mirror-table", "public.m",
+                "--set", "mirror.retry.min-backoff=50ms", "--set", "mirror.retry.max-backoff=500ms"));
+        args.addAll(List.of(extraArgs));
+        ProxyOptions options = new ProxyOptions();
+        new CommandLine(options).parseArgs(args.toArray(String[]::new));
+        return options.load(Map.of());
+    }
+
+    /** A connection to the source holding the gate: commits into m wait until it is closed. */
+    private Connection closedGate() throws Exception {
+        Connection gate = PG.source().connect(db);
+        try (Statement s = gate.createStatement()) {
+            s.execute("SELECT pg_advisory_lock(" + GATE + ")");
+        }
+        return gate;
+    }
+
+    /** Through the proxy: a transaction that inserts a row, and its COMMIT, which the source holds at the gate. */
+    private WireClient commitInFlight(int port) throws Exception {
+        WireClient client = new WireClient(port);
+        client.login("postgres", db);
+        client.send(WireClient.query("BEGIN"));
+        client.readUntilReady();
+        client.send(WireClient.query(INSERT));
+        client.readUntilReady();
+        client.send(WireClient.query("COMMIT"));
+        eventually("the COMMIT waits at the gate", () -> "1".equals(PG.source().queryValue(db,
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = 'COMMIT'"
+                        + " AND wait_event = 'advisory'")));
+        return client;
+    }
+
+    private static void eventually(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("never happened: " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    private static double outcomeUnknownEntries(MeterRegistry registry) {
+        return registry.find("tandem.ledger.entries").tag("reason", "outcome_unknown").counters().stream()
+                .mapToDouble(Counter::count).sum();
+    }
+
+    /** Waits for the ledger entry to be written, opens the gate, and checks the row and the ledger. */
+    private void assertOneOutcomeUnknownEntry(MeterRegistry registry, Connection gate, String cause) throws Exception {
+        eventually("an outcome_unknown ledger entry is written", () -> outcomeUnknownEntries(registry) == 1);
+        gate.close();
+        eventually("the source commits the row after the proxy let go", () -> "1".equals(PG.source().queryValue(db,
+                "SELECT count(*) FROM m")));
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM m")).isEqualTo("0");
+        List<List<String>> ledger = PG.target().query(db, "SELECT table_schema, table_name, session IS NOT NULL,"
+                + " statement, message FROM tandem.divergence");
+        assertThat(ledger).hasSize(1);
+        assertThat(ledger.get(0).subList(0, 4)).containsExactly("public", "m", "t", INSERT);
+        assertThat(ledger.get(0).get(4)).startsWith("outcome_unknown: the session ended because " + cause)
+                .contains("the source may have committed this transaction after the proxy closed the connection")
+                .endsWith("compare the table with tandem-backfill verify");
+        assertThat(outcomeUnknownEntries(registry)).isEqualTo(1);
+    }
+
+    @Test
+    void aDrainThatTimesOutWithACommitInFlightIsLedgeredAsOutcomeUnknown() throws Exception {
+        try (ProxyApplication app = new ProxyApplication(config("--set", "limits.drain-timeout=1s"))
+                .start(Transport.choose("auto"));
+             Connection gate = closedGate()) {
+            commitInFlight(app.relayAddress().getPort()).close(); // the client leaves while its COMMIT waits
+            assertOneOutcomeUnknownEntry(app.registry(), gate,
+                    "the client left and the source did not answer within 1 s (limits.drain-timeout)");
+        }
+    }
+
+    /**
+     * A bug of the proxy's own while it reads the client's next query (simulated by a tap that throws on it, around the
+     * mirror's real one): the session ends with XX000 and its COMMIT in flight is ledgered.
+     */
+    @Test
+    void anInternalErrorWithACommitInFlightIsLedgeredAsOutcomeUnknown() throws Exception {
+        ProxyConfig config = config();
+        MeterRegistry registry = new SimpleMeterRegistry();
+        try (MirrorRuntime mirror = new MirrorRuntime(config, registry)) {
+            SessionTap.Factory taps = mirror.taps();
+            ProxyServer relay = new ProxyServer(RelaySettingsFactory.from(config, Transport.choose("auto"), 0),
+                    new RelayMetrics(registry), context -> failingOnBoom(taps.open(context))).start();
+            try (Connection gate = closedGate(); WireClient client = commitInFlight(relay.address().getPort())) {
+                client.send(WireClient.query("SELECT 'boom'"));
+                WireClient.Message error = client.read();
+                assertThat(error.field('C')).isEqualTo("XX000");
+                assertOneOutcomeUnknownEntry(registry, gate, "an internal error of the proxy");
+            } finally {
+                relay.close(Duration.ZERO);
+            }
+        }
+    }
+
+    /** {@code tap}, except that reading a client frame that says "boom" fails, as a bug would. */
+    private static SessionTap failingOnBoom(SessionTap tap) {
+        FrameObserver frontend = tap.frontend();
+        FrameObserver failing = new FrameObserver() {
+            @Override
+            public boolean needsWholeFrame(byte type) {
+                return frontend.needsWholeFrame(type);
+            }
+
+            @Override
+            public void beforeHolding(byte type, int length) {
+                frontend.beforeHolding(type, length);
+            }
+
+            @Override
+            public boolean onFrame(byte type, ByteBuf frame) {
+                if (frame.toString(StandardCharsets.UTF_8).contains("boom")) {
+                    throw new IllegalStateException("a bug in reading the client's frames");
+                }
+                return frontend.onFrame(type, frame);
+            }
+
+            @Override
+            public void onFrameStart(byte type, int length) {
+                frontend.onFrameStart(type, length);
+            }
+        };
+        return new SessionTap() {
+            @Override
+            public FrameObserver frontend() {
+                return failing;
+            }
+
+            @Override
+            public FrameObserver backend() {
+                return tap.backend();
+            }
+
+            @Override
+            public void authenticated() {
+                tap.authenticated();
+            }
+
+            @Override
+            public void closed(SessionEnd end) {
+                tap.closed(end);
+            }
+        };
+    }
+}

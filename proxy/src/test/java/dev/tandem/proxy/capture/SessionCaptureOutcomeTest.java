@@ -1,0 +1,206 @@
+package dev.tandem.proxy.capture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.protocol.backend.AuthenticationOk;
+import dev.tandem.protocol.backend.BackendMessage;
+import dev.tandem.protocol.backend.BindComplete;
+import dev.tandem.protocol.backend.CommandComplete;
+import dev.tandem.protocol.backend.CopyInResponse;
+import dev.tandem.protocol.backend.ErrorResponse;
+import dev.tandem.protocol.backend.ParseComplete;
+import dev.tandem.protocol.backend.ReadyForQuery;
+import dev.tandem.protocol.frame.FrameObserver;
+import dev.tandem.protocol.frontend.Bind;
+import dev.tandem.protocol.frontend.CopyData;
+import dev.tandem.protocol.frontend.CopyDone;
+import dev.tandem.protocol.frontend.Execute;
+import dev.tandem.protocol.frontend.FrontendMessage;
+import dev.tandem.protocol.frontend.Parse;
+import dev.tandem.protocol.frontend.Query;
+import dev.tandem.protocol.frontend.Sync;
+import dev.tandem.protocol.sql.TableName;
+import dev.tandem.proxy.config.TableFilter;
+import dev.tandem.proxy.config.TablePattern;
+import dev.tandem.proxy.relay.SessionContext;
+import dev.tandem.proxy.relay.SessionEnd;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Which sessions the capture reports as ending with an unknown outcome: exactly those whose source still owed the
+ * answer to a request that may commit mirrored writes. Frames are shown to the capture as the relay shows them.
+ */
+class SessionCaptureOutcomeTest {
+
+    private static final TableName METRICS = new TableName("public", "metrics");
+    private static final SessionEnd SHUTDOWN = new SessionEnd("the proxy shut down", false);
+    private static final SessionEnd INTERNAL_ERROR = new SessionEnd("an internal error of the proxy", true);
+    private static final String INSERT = "INSERT INTO metrics (v) VALUES (1)";
+
+    private final List<UnknownOutcome> unknown = new ArrayList<>();
+    private final SessionCapture capture = new SessionCapture(new SessionContext(7, "db", "app", null, () -> { }),
+            new MirroredTables(new TableFilter(List.of(TablePattern.parse("public.metrics")), List.of()), Set::of),
+            Map::of, new CaptureMetrics(new SimpleMeterRegistry()), new UpsertWindows(), new SessionCapture.Sink() {
+                @Override
+                public CompletionStage<?> committed(CapturedTransaction transaction) {
+                    return CompletableFuture.completedFuture(null);
+                }
+
+                @Override
+                public void outcomeUnknown(UnknownOutcome outcome) {
+                    unknown.add(outcome);
+                }
+            }, 1 << 20, CaptureBudget.unlimited(), false);
+
+    @BeforeEach
+    void startUp() {
+        source(AuthenticationOk.INSTANCE, ReadyForQuery.IDLE);
+    }
+
+    private void client(FrontendMessage... messages) {
+        show(capture.frontend(), out -> {
+            for (FrontendMessage m : messages) {
+                m.encode(out);
+            }
+        });
+    }
+
+    private void source(BackendMessage... messages) {
+        show(capture.backend(), out -> {
+            for (BackendMessage m : messages) {
+                m.encode(out);
+            }
+        });
+    }
+
+    /** Shows each frame whole if the observer asks for it, else only its start. */
+    private static void show(FrameObserver observer, Consumer<ByteBuf> encoder) {
+        ByteBuf frames = Unpooled.buffer();
+        try {
+            encoder.accept(frames);
+            while (frames.isReadable()) {
+                byte type = frames.getByte(frames.readerIndex());
+                int length = frames.getInt(frames.readerIndex() + 1);
+                ByteBuf frame = frames.readSlice(1 + length);
+                if (observer.needsWholeFrame(type)) {
+                    assertThat(observer.onFrame(type, frame)).as("not held").isTrue();
+                } else {
+                    observer.onFrameStart(type, length);
+                }
+            }
+        } finally {
+            frames.release();
+        }
+    }
+
+    private void transactionWithAnInsert() {
+        client(new Query("BEGIN"));
+        source(new CommandComplete("BEGIN"), ReadyForQuery.IN_TRANSACTION);
+        client(new Query(INSERT));
+        source(new CommandComplete("INSERT 0 1"), ReadyForQuery.IN_TRANSACTION);
+    }
+
+    private UnknownOutcome endedWithOneUnknownOutcome(SessionEnd end) {
+        capture.closed(end);
+        assertThat(unknown).hasSize(1);
+        return unknown.get(0);
+    }
+
+    private void endedWithNone() {
+        capture.closed(SHUTDOWN);
+        assertThat(unknown).isEmpty();
+    }
+
+    @Test
+    void aCommitTheSourceHasNotAnsweredMayCommitTheWritesBeforeIt() {
+        transactionWithAnInsert();
+        client(new Query("COMMIT"));
+        UnknownOutcome outcome = endedWithOneUnknownOutcome(SHUTDOWN);
+        assertThat(outcome).isEqualTo(new UnknownOutcome("db", 7, outcome.endedAt(), List.of(METRICS),
+                List.of(INSERT), "a COMMIT", "the proxy shut down"));
+        assertThat(outcome.message()).isEqualTo("outcome_unknown: the session ended because the proxy shut down while"
+                + " the source still owed the answer to a COMMIT; the source may have committed this transaction after"
+                + " the proxy closed the connection, and then its rows are on the source only: compare the table with"
+                + " tandem-backfill verify");
+    }
+
+    @Test
+    void anAutocommitInsertInFlightMayCommit() {
+        client(new Query(INSERT + "; SELECT pg_sleep(10)"));
+        source(new CommandComplete("INSERT 0 1"));
+        assertThat(endedWithOneUnknownOutcome(SHUTDOWN).awaited())
+                .isEqualTo("the query that writes them, which commits as it ends");
+    }
+
+    @Test
+    void anOpenTransactionCommitsNothingWithoutACommitInFlight() {
+        transactionWithAnInsert();
+        client(new Query("SELECT pg_sleep(10)"), new Query("INSERT INTO metrics (v) VALUES (2)"));
+        endedWithNone();
+    }
+
+    @Test
+    void aTransactionRolledBackOrFailedCommitsNothing() {
+        client(new Query("BEGIN; " + INSERT + "; ROLLBACK"));
+        source(new CommandComplete("BEGIN"), new CommandComplete("INSERT 0 1"), new CommandComplete("ROLLBACK"),
+                ReadyForQuery.IDLE);
+        transactionWithAnInsert();
+        client(new Query("SELECT 1/0"));
+        source(ErrorResponse.of("ERROR", "22012", "division by zero", null), ReadyForQuery.FAILED);
+        client(new Query("COMMIT"));
+        endedWithNone();
+    }
+
+    @Test
+    void writesToTablesThatAreNotMirroredNeverCount() {
+        client(new Query("INSERT INTO other (v) VALUES (1)"));
+        endedWithNone();
+    }
+
+    @Test
+    void anExtendedProtocolInsertMayCommitOnlyOnceItsSyncWasSent() {
+        client(new Parse("", INSERT, List.of()), new Bind("", "", List.of(), List.of(), List.of()),
+                new Execute("", 0));
+        source(ParseComplete.INSTANCE, BindComplete.INSTANCE);
+        client(Sync.INSTANCE);
+        assertThat(endedWithOneUnknownOutcome(SHUTDOWN).awaited())
+                .isEqualTo("the Sync that commits the batch that writes them");
+    }
+
+    @Test
+    void aCopyMayCommitOnlyOnceTheClientEndedItsData() {
+        client(new Query("COPY metrics (v) FROM STDIN"));
+        source(new CopyInResponse((byte) 0, List.of((short) 0)));
+        CopyData data = new CopyData(Unpooled.wrappedBuffer("1\n".getBytes(StandardCharsets.UTF_8)));
+        try {
+            client(data);
+        } finally {
+            data.release();
+        }
+        client(CopyDone.INSTANCE);
+        UnknownOutcome outcome = endedWithOneUnknownOutcome(SHUTDOWN);
+        assertThat(outcome.tables()).containsExactly(METRICS);
+        assertThat(outcome.statements()).containsExactly("COPY metrics (v) FROM STDIN");
+    }
+
+    @Test
+    void afterAnInternalErrorEveryPendingWriteCountsWhateverWouldEndItsTransaction() {
+        transactionWithAnInsert();
+        client(new Query("INSERT INTO metrics (v) VALUES (2)"));
+        UnknownOutcome outcome = endedWithOneUnknownOutcome(INTERNAL_ERROR);
+        assertThat(outcome.statements()).containsExactly(INSERT, "INSERT INTO metrics (v) VALUES (2)");
+        assertThat(outcome.awaited()).startsWith("requests that write them");
+    }
+}
