@@ -193,6 +193,11 @@ final class MirrorRuntime implements AutoCloseable {
                 }
 
                 @Override
+                public boolean awaitsOutcome() {
+                    return capture.awaitsOutcome();
+                }
+
+                @Override
                 public void closed(SessionEnd end) {
                     capture.closed(end);
                 }

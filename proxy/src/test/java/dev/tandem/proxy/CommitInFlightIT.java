@@ -25,6 +25,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.BeforeEach;
@@ -36,8 +37,8 @@ import picocli.CommandLine;
 /**
  * Sessions the proxy ends while the source still owes the answer to a COMMIT of mirrored writes. The COMMIT is held
  * on the source by a deferred trigger that waits for an advisory lock the test holds, so it is in flight for as long as
- * the test wants. A session given up on (drain timeout, internal error) leaves exactly one {@code outcome_unknown}
- * entry in the divergence ledger.
+ * the test wants. A forced shutdown waits for that answer and mirrors the commit; a session given up on (drain timeout,
+ * also at shutdown, internal error) leaves exactly one {@code outcome_unknown} entry in the divergence ledger.
  */
 class CommitInFlightIT {
 
@@ -131,6 +132,45 @@ class CommitInFlightIT {
     }
 
     @Test
+    void aForcedShutdownWaitsForTheCommitInFlightAndMirrorsIt() throws Exception {
+        ProxyApplication app = new ProxyApplication(config("--set", "shutdown.grace-period=0s"))
+                .start(Transport.choose("auto"));
+        CompletableFuture<Void> closing = null;
+        try (Connection gate = closedGate(); WireClient client = commitInFlight(app.relayAddress().getPort())) {
+            closing = CompletableFuture.runAsync(app::close);
+            WireClient.Message fatal = client.read();
+            assertThat(fatal.field('C')).as("the client is told as on a fast shutdown").isEqualTo("57P01");
+            assertThat(closing).as("the proxy waits for the source's answer").isNotDone();
+            gate.close();
+        } finally {
+            if (closing == null) {
+                app.close();
+            } else {
+                closing.get(60, TimeUnit.SECONDS);
+            }
+        }
+        assertThat(PG.source().queryValue(db, "SELECT count(*) FROM m")).isEqualTo("1");
+        // the commit was captured and spooled before the mirror stopped: the next start applies it
+        try (ProxyApplication again = new ProxyApplication(config()).start(Transport.choose("auto"))) {
+            eventually("the mirror caught up", again::mirrorCaughtUp);
+            assertThat(PG.target().queryValue(db, "SELECT count(*) FROM m")).isEqualTo("1");
+            assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence")).isEqualTo("0");
+        }
+    }
+
+    /** The stop is bounded by the drain timeout, and the mirror, stopped after the relay, still writes the entry. */
+    @Test
+    void aForcedShutdownWhoseCommitIsNotAnsweredWithinTheDrainTimeoutEndsAndLedgersIt() throws Exception {
+        ProxyApplication app = new ProxyApplication(config("--set", "shutdown.grace-period=0s",
+                "--set", "limits.drain-timeout=1s")).start(Transport.choose("auto"));
+        try (Connection gate = closedGate(); WireClient client = commitInFlight(app.relayAddress().getPort())) {
+            app.close();
+            assertOneOutcomeUnknownEntry(app.registry(), gate,
+                    "the proxy shut down and the source did not answer within 1 s (limits.drain-timeout)");
+        }
+    }
+
+    @Test
     void aDrainThatTimesOutWithACommitInFlightIsLedgeredAsOutcomeUnknown() throws Exception {
         try (ProxyApplication app = new ProxyApplication(config("--set", "limits.drain-timeout=1s"))
                 .start(Transport.choose("auto"));
@@ -205,6 +245,11 @@ class CommitInFlightIT {
             @Override
             public void authenticated() {
                 tap.authenticated();
+            }
+
+            @Override
+            public boolean awaitsOutcome() {
+                return tap.awaitsOutcome();
             }
 
             @Override

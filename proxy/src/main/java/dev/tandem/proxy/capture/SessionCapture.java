@@ -1248,6 +1248,12 @@ public final class SessionCapture implements SessionTap {
         return backend;
     }
 
+    /** Whether the source may still commit mirrored writes of this session's: see {@link #forecast}. */
+    @Override
+    public boolean awaitsOutcome() {
+        return !pending.isEmpty() && forecast(false).mayCommit();
+    }
+
     /**
      * Never throws: the relay calls it while closing the connections, also after a failure of the capture itself,
      * whose state is then not trusted ({@link SessionEnd#internalError}: every write still pending counts).

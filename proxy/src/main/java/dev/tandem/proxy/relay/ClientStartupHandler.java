@@ -9,6 +9,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.ssl.SslHandler;
@@ -45,6 +46,7 @@ final class ClientStartupHandler extends ByteToMessageDecoder {
     private final SourceConnector connector;
     private final CancelForwarder cancels;
     private final SessionTap.Factory taps;
+    private final ChannelGroup sources;
     private final long sessionId;
     private State state = State.AWAIT_PACKET;
     private boolean tlsStarted;
@@ -52,15 +54,20 @@ final class ClientStartupHandler extends ByteToMessageDecoder {
     private boolean sslNegotiated;
     private boolean gssNegotiated;
 
-    /** @param taps opens the mirror's view of each session; null when nothing but relaying is wanted */
+    /**
+     * @param taps    opens the mirror's view of each session; null when nothing but relaying is wanted
+     * @param sources gets the session's source connection, which may outlive the client's (a drain)
+     */
     ClientStartupHandler(RelaySettings settings, RelayMetrics metrics, HeldFrameBudget heldBudget,
-                         SourceConnector connector, CancelForwarder cancels, SessionTap.Factory taps, long sessionId) {
+                         SourceConnector connector, CancelForwarder cancels, SessionTap.Factory taps,
+                         ChannelGroup sources, long sessionId) {
         this.settings = settings;
         this.metrics = metrics;
         this.heldBudget = heldBudget;
         this.connector = connector;
         this.cancels = cancels;
         this.taps = taps;
+        this.sources = sources;
         this.sessionId = sessionId;
     }
 
@@ -183,6 +190,7 @@ final class ClientStartupHandler extends ByteToMessageDecoder {
                 source.close();
                 return;
             }
+            sources.add(source);
             source.writeAndFlush(startup);
             session.sourceConnected(source);
             // Removing this decoder passes bytes the client pipelined behind its StartupMessage to the relay.

@@ -24,17 +24,23 @@ import org.slf4j.LoggerFactory;
  * The listening side of the proxy: accepts client connections and gives each its own source connection.
  *
  * <p>Lifecycle: {@link #start()} binds; {@link #close()} stops accepting, lets sessions finish for the configured grace
- * period, then ends the rest with 57P01 as a PostgreSQL fast shutdown would.
+ * period, then ends the rest with 57P01 as a PostgreSQL fast shutdown would. A session whose source still owes the
+ * answer to a commit the mirror follows keeps its source connection until the source answers, for at most
+ * {@code limits.drain-timeout}: close returns after those, so the mirror, closed after the relay, still gets them.
  */
 public final class ProxyServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
     static final AttributeKey<RelaySession> SESSION = AttributeKey.valueOf("tandem.session");
+    /** Past a drain's own timeout: what a closing connection may take to flush, and a margin. */
+    private static final Duration AFTER_DRAIN = Duration.ofSeconds(RelaySession.FLUSH_BEFORE_CLOSE_SECONDS + 5);
 
     private final RelaySettings settings;
     private final RelayMetrics metrics;
     private final EventLoopGroup group;
     private final ChannelGroup clients = new DefaultChannelGroup("tandem-clients", GlobalEventExecutor.INSTANCE);
+    /** Each session's source connection: open after its client's while the source's last answers are read. */
+    private final ChannelGroup sources = new DefaultChannelGroup("tandem-sources", GlobalEventExecutor.INSTANCE);
     private final SourceConnector connector;
     private final CancelForwarder cancels;
     private final HeldFrameBudget heldBudget;
@@ -108,7 +114,7 @@ public final class ProxyServer implements AutoCloseable {
         }
         ch.pipeline().addLast("direct-tls", new DirectTlsDetector(settings.clientTls(), metrics));
         ch.pipeline().addLast("startup", new ClientStartupHandler(settings, metrics, heldBudget, connector, cancels,
-                taps, sessionIds.incrementAndGet()));
+                taps, sources, sessionIds.incrementAndGet()));
     }
 
     /** Limits how long an unauthenticated peer may hold a connection, from accept to the first ReadyForQuery. */
@@ -137,20 +143,15 @@ public final class ProxyServer implements AutoCloseable {
         close(settings.shutdownGrace());
     }
 
-    /** Stops accepting, waits up to {@code grace} for sessions to end, then ends the rest. */
+    /**
+     * Stops accepting, waits up to {@code grace} for sessions to end, then ends the rest. Returns within {@code grace}
+     * plus {@code limits.drain-timeout} plus the few seconds a closing connection may take to flush.
+     */
     public void close(Duration grace) {
         if (server != null) {
             server.close().syncUninterruptibly();
         }
-        long deadline = System.nanoTime() + grace.toNanos();
-        while (!clients.isEmpty() && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
+        awaitSessions(grace);
         if (!clients.isEmpty()) {
             log.info("ending {} session(s) still open after the {} s grace period", clients.size(), grace.toSeconds());
             for (Channel ch : clients) {
@@ -163,9 +164,28 @@ public final class ProxyServer implements AutoCloseable {
                     }
                 });
             }
-            clients.newCloseFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
+        if (!sources.isEmpty()) {
+            // sessions reading their source's last answers: each ends by its drain timer at the latest, then flushes
+            // for a bounded time (RelaySession.closeAfterFlush)
+            log.info("waiting up to {} s (limits.drain-timeout) for the source to answer what {} session(s) sent before"
+                    + " they ended", settings.drainTimeout().toSeconds(), sources.size());
+        }
+        awaitSessions(settings.drainTimeout().plus(AFTER_DRAIN));
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         cancels.close();
+    }
+
+    /** Waits until every client and source connection is closed, or {@code timeout} passed. */
+    private void awaitSessions(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while ((!clients.isEmpty() || !sources.isEmpty()) && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 }

@@ -52,7 +52,7 @@ final class RelaySession {
     private boolean flushClient;
     private boolean clientTerminated;
     /**
-     * The client has gone; source answers are still read until the source closes, for at most
+     * The client's side has ended; source answers are still read until the source closes, for at most
      * limits.drain-timeout. The source finishes what it already received (a COMMIT may wait for locks or a synchronous
      * standby) before it notices; a commit it makes later is not seen, which the tap learns at {@link #close}.
      */
@@ -60,7 +60,7 @@ final class RelaySession {
     /** Why the client's side ended, for the tap when the drain times out. */
     private String drainCause;
     /** How long a closing session waits for a peer to take what is still queued for it. */
-    private static final int FLUSH_BEFORE_CLOSE_SECONDS = 10;
+    static final int FLUSH_BEFORE_CLOSE_SECONDS = 10;
     /** Held source bytes past which the source is not read until the hold lifts. */
     private static final int HELD_READ_LIMIT = 256 * 1024;
     private byte lastSourceMessage;
@@ -293,10 +293,25 @@ final class RelaySession {
         endWithError("57P05", "terminating connection due to idle timeout of the Tandem proxy", "idle_timeout");
     }
 
-    /** Graceful shutdown gave up waiting: end the session the way PostgreSQL does on a fast shutdown. */
+    /**
+     * Graceful shutdown gave up waiting: end the session the way PostgreSQL does on a fast shutdown. When the source
+     * still owes the answer to a request that may commit what the tap follows (a COMMIT waiting for a lock), only the
+     * client's side ends now: the source's answers are read on as when a client leaves, so that commit is still
+     * captured; {@link ProxyServer#close} waits for such drains.
+     */
     void shutdown() {
-        endWithError("57P01", "terminating connection due to administrator command", "shutdown",
-                SessionEnd.because("the proxy shut down"));
+        if (state == State.CLOSED || draining) {
+            return;
+        }
+        String message = "terminating connection due to administrator command";
+        if (tap != null && source != null && source.isActive() && tap.awaitsOutcome()) {
+            metrics.connectionError("shutdown");
+            tellClient("57P01", message);
+            closeAfterFlush(client);
+            drainSource("the proxy shut down");
+            return;
+        }
+        endWithError("57P01", message, "shutdown", SessionEnd.because("the proxy shut down"));
     }
 
     /** The connection's authentication deadline passed: end the session unless it is past authentication. */

@@ -21,6 +21,15 @@ public interface SessionTap {
     }
 
     /**
+     * The source still owes the answer to a request that may commit something the tap follows: when the proxy shuts
+     * down, the relay then reads the source's answers on (up to {@code limits.drain-timeout}) instead of cutting it.
+     * Asked on the event loop.
+     */
+    default boolean awaitsOutcome() {
+        return false;
+    }
+
+    /**
      * The session ended (either side), and the source connection with it; called once, on the event loop. Whatever
      * the source still owed an answer to stays unanswered for good.
      */

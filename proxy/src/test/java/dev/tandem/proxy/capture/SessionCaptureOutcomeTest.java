@@ -119,6 +119,7 @@ class SessionCaptureOutcomeTest {
     }
 
     private void endedWithNone() {
+        assertThat(capture.awaitsOutcome()).isFalse();
         capture.closed(SHUTDOWN);
         assertThat(unknown).isEmpty();
     }
@@ -127,6 +128,7 @@ class SessionCaptureOutcomeTest {
     void aCommitTheSourceHasNotAnsweredMayCommitTheWritesBeforeIt() {
         transactionWithAnInsert();
         client(new Query("COMMIT"));
+        assertThat(capture.awaitsOutcome()).isTrue();
         UnknownOutcome outcome = endedWithOneUnknownOutcome(SHUTDOWN);
         assertThat(outcome).isEqualTo(new UnknownOutcome("db", 7, outcome.endedAt(), List.of(METRICS),
                 List.of(INSERT), "a COMMIT", "the proxy shut down"));
@@ -140,6 +142,7 @@ class SessionCaptureOutcomeTest {
     void anAutocommitInsertInFlightMayCommit() {
         client(new Query(INSERT + "; SELECT pg_sleep(10)"));
         source(new CommandComplete("INSERT 0 1"));
+        assertThat(capture.awaitsOutcome()).isTrue();
         assertThat(endedWithOneUnknownOutcome(SHUTDOWN).awaited())
                 .isEqualTo("the query that writes them, which commits as it ends");
     }
@@ -147,6 +150,7 @@ class SessionCaptureOutcomeTest {
     @Test
     void anOpenTransactionCommitsNothingWithoutACommitInFlight() {
         transactionWithAnInsert();
+        assertThat(capture.awaitsOutcome()).as("nothing pending").isFalse();
         client(new Query("SELECT pg_sleep(10)"), new Query("INSERT INTO metrics (v) VALUES (2)"));
         endedWithNone();
     }
@@ -154,6 +158,7 @@ class SessionCaptureOutcomeTest {
     @Test
     void aTransactionRolledBackOrFailedCommitsNothing() {
         client(new Query("BEGIN; " + INSERT + "; ROLLBACK"));
+        assertThat(capture.awaitsOutcome()).isFalse();
         source(new CommandComplete("BEGIN"), new CommandComplete("INSERT 0 1"), new CommandComplete("ROLLBACK"),
                 ReadyForQuery.IDLE);
         transactionWithAnInsert();
@@ -174,6 +179,8 @@ class SessionCaptureOutcomeTest {
         client(new Parse("", INSERT, List.of()), new Bind("", "", List.of(), List.of(), List.of()),
                 new Execute("", 0));
         source(ParseComplete.INSTANCE, BindComplete.INSTANCE);
+        assertThat(capture.awaitsOutcome()).as("no Sync: the source rolls the batch back when the session ends")
+                .isFalse();
         client(Sync.INSTANCE);
         assertThat(endedWithOneUnknownOutcome(SHUTDOWN).awaited())
                 .isEqualTo("the Sync that commits the batch that writes them");
@@ -189,6 +196,7 @@ class SessionCaptureOutcomeTest {
         } finally {
             data.release();
         }
+        assertThat(capture.awaitsOutcome()).as("without CopyDone the source fails the COPY").isFalse();
         client(CopyDone.INSTANCE);
         UnknownOutcome outcome = endedWithOneUnknownOutcome(SHUTDOWN);
         assertThat(outcome.tables()).containsExactly(METRICS);
@@ -199,6 +207,7 @@ class SessionCaptureOutcomeTest {
     void afterAnInternalErrorEveryPendingWriteCountsWhateverWouldEndItsTransaction() {
         transactionWithAnInsert();
         client(new Query("INSERT INTO metrics (v) VALUES (2)"));
+        assertThat(capture.awaitsOutcome()).as("no COMMIT follows").isFalse();
         UnknownOutcome outcome = endedWithOneUnknownOutcome(INTERNAL_ERROR);
         assertThat(outcome.statements()).containsExactly(INSERT, "INSERT INTO metrics (v) VALUES (2)");
         assertThat(outcome.awaited()).startsWith("requests that write them");
