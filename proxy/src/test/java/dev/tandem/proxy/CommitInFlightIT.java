@@ -75,13 +75,19 @@ class CommitInFlightIT {
         return options.load(Map.of());
     }
 
-    /** A connection to the source holding the gate: commits into m wait until it is closed. */
+    /** A connection to the source holding the gate: commits into m wait until it is {@link #open}ed. */
     private Connection closedGate() throws Exception {
         Connection gate = PG.source().connect(db);
         try (Statement s = gate.createStatement()) {
             s.execute("SELECT pg_advisory_lock(" + GATE + ")");
         }
         return gate;
+    }
+
+    private static void open(Connection gate) throws Exception {
+        try (Statement s = gate.createStatement()) {
+            s.execute("SELECT pg_advisory_unlock(" + GATE + ")");
+        }
     }
 
     /** Through the proxy: a transaction that inserts a row, and its COMMIT, which the source holds at the gate. */
@@ -117,7 +123,7 @@ class CommitInFlightIT {
     /** Waits for the ledger entry to be written, opens the gate, and checks the row and the ledger. */
     private void assertOneOutcomeUnknownEntry(MeterRegistry registry, Connection gate, String cause) throws Exception {
         eventually("an outcome_unknown ledger entry is written", () -> outcomeUnknownEntries(registry) == 1);
-        gate.close();
+        open(gate);
         eventually("the source commits the row after the proxy let go", () -> "1".equals(PG.source().queryValue(db,
                 "SELECT count(*) FROM m")));
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM m")).isEqualTo("0");
@@ -141,7 +147,7 @@ class CommitInFlightIT {
             WireClient.Message fatal = client.read();
             assertThat(fatal.field('C')).as("the client is told as on a fast shutdown").isEqualTo("57P01");
             assertThat(closing).as("the proxy waits for the source's answer").isNotDone();
-            gate.close();
+            open(gate);
         } finally {
             if (closing == null) {
                 app.close();
@@ -165,6 +171,7 @@ class CommitInFlightIT {
                 "--set", "limits.drain-timeout=1s")).start(Transport.choose("auto"));
         try (Connection gate = closedGate(); WireClient client = commitInFlight(app.relayAddress().getPort())) {
             app.close();
+            assertThat(client.read().field('C')).isEqualTo("57P01");
             assertOneOutcomeUnknownEntry(app.registry(), gate,
                     "the proxy shut down and the source did not answer within 1 s (limits.drain-timeout)");
         }
