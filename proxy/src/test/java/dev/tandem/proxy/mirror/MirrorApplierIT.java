@@ -13,6 +13,7 @@ import dev.tandem.protocol.sql.TableName;
 import dev.tandem.protocol.state.TandemSchema;
 import dev.tandem.proxy.capture.CapturedStatement;
 import dev.tandem.proxy.capture.CapturedTransaction;
+import dev.tandem.proxy.spool.FsyncPolicy;
 import dev.tandem.proxy.spool.SpoolPosition;
 import dev.tandem.testing.PostgresPairExtension;
 import java.io.ByteArrayOutputStream;
@@ -38,6 +39,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class MirrorApplierIT {
 
@@ -439,18 +442,21 @@ class MirrorApplierIT {
     }
 
     /**
-     * A cleanly stopped proxy leaves a drained spool that holds no record, only its next sequence number: restarted on
-     * it, the mirror is caught up at once (the cutover's "appliedSequence = spooledSequence" check), not only after
-     * the next commit.
+     * Once everything is applied the mirror is caught up (the cutover's "appliedSequence = spooledSequence" check of
+     * {@code /status}), under every fsync policy. A cleanly stopped proxy leaves a drained spool that holds no record,
+     * only its next sequence number: restarted on it, the mirror is caught up at once, not only after the next commit.
      */
-    @Test
-    void aRestartOnADrainedSpoolIsCaughtUpWithoutWaitingForANewRecord() throws Exception {
-        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+    @ParameterizedTest
+    @EnumSource(FsyncPolicy.class)
+    void aRestartOnADrainedSpoolIsCaughtUpWithoutWaitingForANewRecord(FsyncPolicy fsync) throws Exception {
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target(), fsync)) {
             f.applier.start();
             f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (1, 'a')")));
             f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (2, 'b')"))));
+            assertThat(f.applier.appliedSequence()).isEqualTo(f.spool.stats().lastSequence()).isEqualTo(2);
+            eventually("no record pending", () -> f.spool.stats().pendingRecords() == 0);
         }
-        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target(), fsync)) {
             assertThat(f.spool.stats().lastSequence()).isEqualTo(2);
             assertThat(f.spool.stats().pendingRecords()).isZero();
             assertThat(f.applier.appliedSequence()).as("applied, as the spool deleted them").isEqualTo(2);

@@ -37,12 +37,18 @@ final class MirrorFixture implements AutoCloseable {
     private final int groupTransactions;
     private final Map<String, String> databases;
     private final PgServer source;
+    private final FsyncPolicy fsync;
     final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     Spool spool;
     MirrorApplier applier;
 
     MirrorFixture(Path dir, PgServer target) {
-        this(dir, target, false, false, MirrorSettings.DEFAULT_GROUP_TRANSACTIONS);
+        this(dir, target, FsyncPolicy.NEVER);
+    }
+
+    /** @param fsync the spool's {@code mirror.spool.fsync} */
+    MirrorFixture(Path dir, PgServer target, FsyncPolicy fsync) {
+        this(dir, target, false, false, MirrorSettings.DEFAULT_GROUP_TRANSACTIONS, Map.of(), null, fsync);
     }
 
     MirrorFixture(Path dir, PgServer target, boolean markDualWriteStart, boolean redactSql, int groupTransactions) {
@@ -58,6 +64,12 @@ final class MirrorFixture implements AutoCloseable {
     /** @param source the source the applier reads type names from (as with {@code source.user}), or null */
     MirrorFixture(Path dir, PgServer target, boolean markDualWriteStart, boolean redactSql, int groupTransactions,
                   Map<String, String> databases, PgServer source) {
+        this(dir, target, markDualWriteStart, redactSql, groupTransactions, databases, source, FsyncPolicy.NEVER);
+    }
+
+    private MirrorFixture(Path dir, PgServer target, boolean markDualWriteStart, boolean redactSql,
+                          int groupTransactions, Map<String, String> databases, PgServer source, FsyncPolicy fsync) {
+        this.fsync = fsync;
         this.source = source;
         this.databases = databases;
         this.dir = dir;
@@ -70,7 +82,7 @@ final class MirrorFixture implements AutoCloseable {
     }
 
     void openSpool() {
-        spool = Spool.open(new SpoolSettings(dir, 64L << 20, 64L << 10, FsyncPolicy.NEVER, Duration.ofSeconds(1),
+        spool = Spool.open(new SpoolSettings(dir, 64L << 20, 64L << 10, fsync, Duration.ofSeconds(1),
                 OnFull.BLOCK));
     }
 

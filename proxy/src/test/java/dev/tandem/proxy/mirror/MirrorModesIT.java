@@ -555,6 +555,38 @@ class MirrorModesIT {
         return all.toByteArray();
     }
 
+    /**
+     * With {@code fsync: always} a commit is acknowledged after its record's group fsync: once everything is applied,
+     * the mirror says it is caught up ({@code caughtUp()}, and {@code /status} with appliedSequence = spooledSequence and
+     * nothing pending), as the other tests here show under the default {@code interval}.
+     */
+    @Test
+    void withFsyncAlwaysTheMirrorReportsCaughtUpOnceEverythingIsApplied(@TempDir Path spool) throws Exception {
+        String db = freshDatabase("fsync_always");
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.m",
+                "--spool-fsync", "always")) {
+            try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
+                for (int i = 1; i <= 20; i++) {
+                    s.execute("INSERT INTO m (id) VALUES (" + i + ")");
+                }
+                c.setAutoCommit(false);
+                s.execute("INSERT INTO m (id) VALUES (21)");
+                s.execute("INSERT INTO m (id) VALUES (22)");
+                c.commit();
+                c.setAutoCommit(true);
+                c.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY m (id) FROM STDIN",
+                        new ByteArrayInputStream("23\n24\n".getBytes(StandardCharsets.UTF_8)));
+            }
+            proxy.awaitCaughtUp(Duration.ofSeconds(60));
+            proxy.assertIdentical("m");
+            var mirror = new com.fasterxml.jackson.databind.ObjectMapper().readTree(getAdmin(proxy, "/status"))
+                    .get("mirror");
+            assertThat(mirror.get("spooledSequence").asLong()).as("one record per transaction").isEqualTo(22);
+            assertThat(mirror.get("appliedSequence").asLong()).isEqualTo(22);
+            assertThat(mirror.get("pendingTransactions").asLong()).isZero();
+        }
+    }
+
     @Test
     void theDualWriteMarkIsRecordedOnTheTarget(@TempDir Path spool) throws Exception {
         String db = freshDatabase("dual_write");
