@@ -1264,13 +1264,13 @@ public final class SessionCapture implements SessionTap {
             if (!pending.isEmpty()) {
                 CommitForecast owed = forecast(end.internalError());
                 if (owed.mayCommit()) {
-                    sink.outcomeUnknown(owed.outcome(context.database(), context.sessionId(), System.currentTimeMillis(),
-                            end.cause()));
+                    sink.outcomeUnknown(owed.outcome(context.database(), context.sessionId(),
+                            System.currentTimeMillis(), end.cause()));
                 }
             }
         } catch (RuntimeException e) {
-            LOG.error("session {} ended because {}: the proxy could not tell whether the source still owed the answer to"
-                    + " a commit of mirrored writes; compare the mirrored tables with tandem-backfill verify",
+            LOG.error("session {} ended because {}: the proxy could not tell whether the source still owed the answer"
+                    + " to a commit of mirrored writes; compare the mirrored tables with tandem-backfill verify",
                     context.sessionId(), end.cause(), e);
         }
         upserts.ended();
@@ -1293,7 +1293,8 @@ public final class SessionCapture implements SessionTap {
                 int copy = 0;
                 for (int k = 0; k < q.statements.size(); k++) {
                     ClassifiedStatement s = q.statements.get(k);
-                    CopyIn in = s.kind() == Kind.COPY_FROM_STDIN && copy < q.copies.size() ? q.copies.get(copy++) : null;
+                    CopyIn in = s.kind() == Kind.COPY_FROM_STDIN && copy < q.copies.size() ? q.copies.get(copy++)
+                            : null;
                     if (k >= q.next) {
                         // decided: the source started running it (a COPY reading its data)
                         TableName table = q.decided[k] ? (q.captures[k] == null ? null : q.captures[k].table)

@@ -487,7 +487,7 @@ class SessionCaptureFuzzTest {
     // ---- the proxy's side: scanners, capture, sink ----------------------------------------------------------------
 
     /** One session through the capture, checked against what the source committed. */
-    private static final class Run {
+    private static final class Run implements SessionCapture.Sink {
         final Conversation c;
         final Random random;
         final boolean mutate;
@@ -502,6 +502,8 @@ class SessionCaptureFuzzTest {
         final ByteArrayOutputStream forwardedSource = new ByteArrayOutputStream();
         final List<CapturedTransaction> released = new ArrayList<>();
         final List<Integer> releasedAt = new ArrayList<>();
+        /** What the capture said the source may still commit when the session ended. */
+        final List<UnknownOutcome> unknown = new ArrayList<>();
         /** Sink stages not completed yet, with the commit they are for. */
         final List<CompletableFuture<Void>> durable = new ArrayList<>();
         final List<Integer> durableFrame = new ArrayList<>();
@@ -523,7 +525,7 @@ class SessionCaptureFuzzTest {
                     new TableFilter(List.of(TablePattern.parse("public.metrics")), List.of()), Set::of);
             SessionContext context = new SessionContext(1, "db", "app", null, () -> resumeAsked = true);
             capture = new SessionCapture(context, tables, Map::of, new CaptureMetrics(new SimpleMeterRegistry()),
-                    new UpsertWindows(), this::committed, maxTransactionBytes, budget, random.nextBoolean());
+                    new UpsertWindows(), this, maxTransactionBytes, budget, random.nextBoolean());
             // the leak detector records where every tracked buffer was made, which is slow: track one case in eight,
             // and check the reference counts of the reads in all
             alloc = random.nextInt(8) == 0 ? PooledByteBufAllocator.DEFAULT : UNTRACKED;
@@ -575,7 +577,8 @@ class SessionCaptureFuzzTest {
             }
         }
 
-        private CompletableFuture<Void> committed(CapturedTransaction tx) {
+        @Override
+        public CompletableFuture<Void> committed(CapturedTransaction tx) {
             released.add(tx);
             releasedAt.add(observed);
             if (random.nextInt(4) != 0) {
@@ -585,6 +588,11 @@ class SessionCaptureFuzzTest {
             durable.add(stage);
             durableFrame.add(observed);
             return stage;
+        }
+
+        @Override
+        public void outcomeUnknown(UnknownOutcome outcome) {
+            unknown.add(outcome);
         }
 
         /** Delivers everything; returns the number of commits. */
@@ -618,6 +626,8 @@ class SessionCaptureFuzzTest {
                 return 0;
             }
             check(violation == null, "unexpected violation");
+            check(unknown.isEmpty(), "the source answered everything, yet the capture said it may still commit "
+                    + unknown);
             check(Arrays.equals(forwardedClient.toByteArray(), concat(clientFrames)), "client bytes changed");
             check(Arrays.equals(forwardedSource.toByteArray(), concat(sourceFrames)), "source bytes changed");
             List<Commit> expected = c.source.commits;
