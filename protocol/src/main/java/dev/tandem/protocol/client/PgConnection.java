@@ -125,6 +125,10 @@ public final class PgConnection {
 
     /** Sends Terminate and closes; completes when the channel is closed. Pending exchanges fail with 08006. */
     public CompletableFuture<Void> close() {
+        if (channel.eventLoop().isShuttingDown()) {
+            // the event loop closes its channels as it ends, and could not run a listener any more
+            return CompletableFuture.completedFuture(null);
+        }
         CompletableFuture<Void> closed = new CompletableFuture<>();
         channel.closeFuture().addListener(f -> closed.complete(null));
         if (channel.isActive()) {

@@ -3,6 +3,10 @@ package dev.tandem.protocol.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.tandem.protocol.backend.BackendMessage;
 import dev.tandem.protocol.backend.BindComplete;
 import dev.tandem.protocol.backend.CommandComplete;
@@ -43,6 +47,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.slf4j.LoggerFactory;
 
 /** The client against a real PostgreSQL: every authentication method, pipelining, COPY, errors, server loss. */
 class PgClientIT {
@@ -106,6 +111,29 @@ class PgClientIT {
         }
         assertThat(c.isOpen()).isFalse();
         assertThat(failure(c.simpleQuery("SELECT 1")).sqlState()).isEqualTo(PgException.CONNECTION_FAILURE);
+    }
+
+    /**
+     * The mirror shuts its event loop down to fail a connection attempt in flight at once, and then closes what did
+     * connect: that close must neither hang nor log an error about a listener it could not notify.
+     */
+    @Test
+    void closingAfterItsEventLoopShutDownCompletesQuietly() throws Exception {
+        EventLoopGroup own = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        PgConnection c = get(PgClient.connect(config("postgres", ""), own));
+        own.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        Logger netty = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+        ListAppender<ILoggingEvent> events = new ListAppender<>();
+        events.start();
+        netty.addAppender(events);
+        try {
+            c.close().get(5, TimeUnit.SECONDS);
+        } finally {
+            netty.detachAppender(events);
+        }
+        assertThat(c.isOpen()).isFalse();
+        assertThat(events.list).filteredOn(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
+                .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
     }
 
     @Test
