@@ -8,6 +8,7 @@ import dev.tandem.proxy.capture.CapturedTransaction;
 import dev.tandem.proxy.capture.GapLedger;
 import dev.tandem.proxy.capture.HypertableDirectory;
 import dev.tandem.proxy.capture.MirroredTables;
+import dev.tandem.proxy.capture.PartitionDirectory;
 import dev.tandem.proxy.capture.SessionCapture;
 import dev.tandem.proxy.capture.SpoolingSink;
 import dev.tandem.proxy.capture.UnknownOutcome;
@@ -59,6 +60,7 @@ final class MirrorRuntime implements AutoCloseable {
     private final MirrorApplier applier;
     private final GapLedger gaps;
     private final HypertableDirectory hypertables;
+    private final PartitionDirectory partitions;
     private final VolatileDefaults volatileDefaults;
     private final CaptureMetrics captureMetrics;
     private final UpsertWindows upsertWindows = new UpsertWindows();
@@ -97,6 +99,7 @@ final class MirrorRuntime implements AutoCloseable {
             this.gaps = started(started, new GapLedger(config.target(), config.instanceId(), registry,
                     Duration.ofSeconds(5), config.logging().redactSql()));
             this.hypertables = started(started, new HypertableDirectory(config.target(), Duration.ofMinutes(1)));
+            this.partitions = started(started, new PartitionDirectory(config.target(), Duration.ofMinutes(1)));
             this.volatileDefaults = started(started, new VolatileDefaults(config.target(), Duration.ofMinutes(1)));
             this.captureMetrics = new CaptureMetrics(registry);
             this.captureBudget = new CaptureBudget(config.mirror().maxCapturedBytes());
@@ -165,10 +168,12 @@ final class MirrorRuntime implements AutoCloseable {
     SessionTap.Factory taps() {
         return context -> {
             AtomicReference<Supplier<Set<TableName>>> hypertablesOf = new AtomicReference<>(() -> null);
+            AtomicReference<Supplier<PartitionDirectory.Partitions>> partitionsOf = new AtomicReference<>(() -> null);
             AtomicReference<Supplier<Map<TableName, Set<String>>>> defaultsOf = new AtomicReference<>(Map::of);
             boolean byHypertables = config.mirror().tables().includesHypertables();
-            MirroredTables tables = new MirroredTables(config.mirror().tables(),
-                    byHypertables ? () -> hypertablesOf.get().get() : Set::of);
+            MirroredTables tables = byHypertables
+                    ? new MirroredTables(config.mirror().tables(), () -> hypertablesOf.get().get())
+                    : new MirroredTables(config.mirror().tables(), Set::of, () -> partitionsOf.get().get());
             SessionCapture capture = new SessionCapture(context, tables, () -> defaultsOf.get().get(),
                     captureMetrics, upsertWindows, sessionSink, config.mirror().maxTransactionBytes(), captureBudget,
                     config.source().user().isPresent());
@@ -188,6 +193,8 @@ final class MirrorRuntime implements AutoCloseable {
                     sourceDatabases.add(context.database());
                     if (byHypertables) {
                         hypertablesOf.set(hypertables.forSourceDatabase(context.database()));
+                    } else {
+                        partitionsOf.set(partitions.forSourceDatabase(context.database()));
                     }
                     defaultsOf.set(volatileDefaults.forSourceDatabase(context.database()));
                 }
@@ -236,6 +243,7 @@ final class MirrorRuntime implements AutoCloseable {
         applier.close();
         gaps.close();
         hypertables.close();
+        partitions.close();
         volatileDefaults.close();
         spool.close();
     }

@@ -958,7 +958,10 @@ public final class StatementClassifier {
                 if (kw(j, "if") && kw(j + 1, "not") && kw(j + 2, "exists")) {
                     j += 3;
                 }
-                qualifiedName(j);
+                int next = qualifiedName(j);
+                if (next >= 0 && kw(next, "partition") && kw(next + 1, "of")) {
+                    qualifiedName(next + 2); // a new partition changes the partitioned table too
+                }
                 return;
             }
             if (kw(j, "unique")) {

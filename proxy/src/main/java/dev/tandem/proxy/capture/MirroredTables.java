@@ -20,22 +20,39 @@ public final class MirroredTables {
         MIRRORED,
         NOT_MIRRORED,
         /**
-         * Hypertables are the default set and the target's list of them is not known yet (the proxy just started, or
-         * the target has not answered since it first saw the database): captured, and decided once the list is known.
+         * The target's catalog decides and has not been read yet (the proxy just started, or the target has not
+         * answered since it first saw the database), or not since the table was created: hypertables are the default
+         * set, or the table may be a partition of a mirrored partitioned table. Captured, and decided once the
+         * catalog is known.
          */
         UNCONFIRMED
     }
 
     private final TableFilter filter;
     private final Supplier<Set<TableName>> hypertables;
+    private final Supplier<PartitionDirectory.Partitions> partitions;
 
     /**
+     * Without partitions: with include patterns, the patterns alone decide.
+     *
      * @param hypertables the target's hypertables, kept fresh by the caller; null until first known. Used when the
      *                    filter includes them
      */
     public MirroredTables(TableFilter filter, Supplier<Set<TableName>> hypertables) {
+        this(filter, hypertables, null);
+    }
+
+    /**
+     * @param partitions the target's partitions, each with the root of its partition tree, and its other tables,
+     *                   kept fresh by the caller; null until first known. Used with include patterns: a partition of a
+     *                   mirrored partitioned table is mirrored too, when written by its own name; null: the
+     *                   include patterns alone decide
+     */
+    public MirroredTables(TableFilter filter, Supplier<Set<TableName>> hypertables,
+                          Supplier<PartitionDirectory.Partitions> partitions) {
         this.filter = filter;
         this.hypertables = hypertables;
+        this.partitions = partitions;
     }
 
     public TableName resolve(TableName table, List<String> searchPath) {
@@ -53,7 +70,20 @@ public final class MirroredTables {
     /** @param table resolved (schema not null) */
     public Mirroring mirroring(TableName table) {
         if (!filter.includesHypertables()) {
-            return filter.mirrors(table.schema(), table.name(), false) ? Mirroring.MIRRORED : Mirroring.NOT_MIRRORED;
+            if (filter.mirrors(table.schema(), table.name(), false)) {
+                return Mirroring.MIRRORED;
+            }
+            if (partitions == null || filter.excludes(table.schema(), table.name())) {
+                return Mirroring.NOT_MIRRORED;
+            }
+            PartitionDirectory.Partitions known = partitions.get();
+            TableName root = known == null ? null : known.roots().get(table);
+            if (root != null) {
+                return filter.mirrorsPartition(table.schema(), table.name(), root.schema(), root.name())
+                        ? Mirroring.MIRRORED : Mirroring.NOT_MIRRORED;
+            }
+            // not known, or newer than the last look-up (a partition created since): the target's catalog decides
+            return known != null && known.others().contains(table) ? Mirroring.NOT_MIRRORED : Mirroring.UNCONFIRMED;
         }
         if (!filter.mirrors(table.schema(), table.name(), true)) {
             return Mirroring.NOT_MIRRORED; // excluded whatever the target says
@@ -65,9 +95,12 @@ public final class MirroredTables {
         return known.contains(table) ? Mirroring.MIRRORED : Mirroring.NOT_MIRRORED;
     }
 
-    /** Whether the target's catalog decides (hypertables are the default set), so an answer may change. */
+    /**
+     * Whether the target's catalog may change an answer: it decides which tables are hypertables (the default set),
+     * or which are partitions of the included ones.
+     */
     public boolean decidedByTarget() {
-        return filter.includesHypertables();
+        return filter.includesHypertables() || partitions != null;
     }
 
     /** Mirrored for sure (not only perhaps): what counting writes the mirror does not replay goes by. */

@@ -35,6 +35,22 @@ public record TableFilter(List<TablePattern> include, List<TablePattern> exclude
         return included && !anyMatches(exclude, schema, table);
     }
 
+    /** Whether an {@code exclude} pattern names the table: then nothing includes it, not even its partitioned table. */
+    public boolean excludes(String schema, String table) {
+        return anyMatches(exclude, schema, table);
+    }
+
+    /**
+     * Whether a partition is mirrored: it is itself, or the root of its partition tree is and no {@code exclude}
+     * pattern names the partition (with include patterns only: hypertables are not partitioned this way).
+     *
+     * @param root the root of the partition's tree
+     */
+    public boolean mirrorsPartition(String schema, String table, String rootSchema, String rootTable) {
+        return !include.isEmpty() && (mirrors(schema, table, false)
+                || (mirrors(rootSchema, rootTable, false) && !excludes(schema, table)));
+    }
+
     private static boolean anyMatches(List<TablePattern> patterns, String schema, String table) {
         for (TablePattern pattern : patterns) {
             if (pattern.matches(schema, table)) {

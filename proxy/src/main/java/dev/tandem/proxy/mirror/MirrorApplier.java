@@ -550,17 +550,27 @@ public final class MirrorApplier implements AutoCloseable {
      * The transaction with only the statements the target mirrors: a table the proxy could not confirm when the
      * transaction committed (it did not know the target's hypertables yet) is kept only if it is a hypertable here.
      */
+    /** Whether a table the capture could not decide is mirrored, now that the target's catalog can say. */
+    private boolean mirrored(TargetSession session, TableName table) {
+        if (settings.tables().includesHypertables()) {
+            return session.isHypertable(table);
+        }
+        return session.partitionRoot(table).filter(root -> settings.tables().mirrorsPartition(table.schema(),
+                table.name(), root.schema(), root.name())).isPresent();
+    }
+
     private CapturedTransaction confirmed(CapturedTransaction tx, TargetSession session) {
         if (tx.unconfirmed().isEmpty()) {
             return tx;
         }
         List<CapturedStatement> kept = new ArrayList<>(tx.statements().size());
         for (CapturedStatement s : tx.statements()) {
-            if (!tx.unconfirmed().contains(s.table()) || session.isHypertable(s.table())) {
+            if (!tx.unconfirmed().contains(s.table()) || mirrored(session, s.table())) {
                 kept.add(s);
             } else if (notHypertables.add(session.database() + "\0" + s.table())) {
-                LOG.info("mirror: {} is not a hypertable of target database {}: its rows written before the proxy knew"
-                        + " the target's hypertables are not mirrored (as none of its rows are)", s.table(),
+                LOG.info("mirror: {} is not a {} of target database {}: its rows captured while the proxy's view of"
+                        + " the target's catalog did not have it are not mirrored (as none of its rows are)", s.table(),
+                        settings.tables().includesHypertables() ? "hypertable" : "partition of a mirrored table",
                         session.database());
             }
         }

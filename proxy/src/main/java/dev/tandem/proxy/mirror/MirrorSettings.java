@@ -5,6 +5,7 @@ import dev.tandem.proxy.config.MirrorMode;
 import dev.tandem.proxy.config.ProxyConfig;
 import dev.tandem.proxy.config.RetryConfig;
 import dev.tandem.proxy.config.SourceConfig;
+import dev.tandem.proxy.config.TableFilter;
 import dev.tandem.proxy.config.TargetConfig;
 import java.time.Duration;
 import java.util.Map;
@@ -26,10 +27,13 @@ import java.util.Objects;
  * @param timeColumns           {@code verifier.time-columns}: the time column of plain tables, for ledger ranges
  * @param source                the source's configuration, whose {@code source.user} (when set) lets the applier
  *                              read user-defined types' names from the source's catalog; may be null
+ * @param tables                {@code mirror.tables}: decides the tables captured before the target's catalog was
+ *                              known (hypertables, partitions)
  */
 public record MirrorSettings(String instanceId, TargetConfig target, RetryConfig retry, boolean redactSql,
                              boolean markDualWriteStart, int maxGroupTransactions, long maxGroupBytes,
-                             Duration groupLinger, Map<TableName, String> timeColumns, SourceConfig source) {
+                             Duration groupLinger, Map<TableName, String> timeColumns, SourceConfig source,
+                             TableFilter tables) {
 
     public static final int DEFAULT_GROUP_TRANSACTIONS = 2048;
     public static final long DEFAULT_GROUP_BYTES = 8L << 20;
@@ -40,6 +44,7 @@ public record MirrorSettings(String instanceId, TargetConfig target, RetryConfig
         Objects.requireNonNull(target, "target");
         Objects.requireNonNull(retry, "retry");
         Objects.requireNonNull(groupLinger, "groupLinger");
+        Objects.requireNonNull(tables, "tables");
         timeColumns = Map.copyOf(timeColumns);
         if (maxGroupTransactions < 1 || maxGroupBytes < 1 || groupLinger.isNegative()) {
             throw new IllegalArgumentException("mirror group limits must be positive: " + maxGroupTransactions
@@ -51,6 +56,6 @@ public record MirrorSettings(String instanceId, TargetConfig target, RetryConfig
         return new MirrorSettings(config.instanceId(), config.target(), config.mirror().retry(),
                 config.logging().redactSql(), config.mirror().markDualWriteStart(), DEFAULT_GROUP_TRANSACTIONS,
                 DEFAULT_GROUP_BYTES, config.mirror().mode() == MirrorMode.SYNC ? Duration.ZERO : ASYNC_GROUP_LINGER,
-                config.verifier().timeColumns(), config.source());
+                config.verifier().timeColumns(), config.source(), config.mirror().tables());
     }
 }

@@ -56,6 +56,7 @@ final class TargetSession {
     private final Map<String, Integer> typeOids = new HashMap<>();
     /** Per table asked about: whether it is a TimescaleDB hypertable of this database. */
     private final Map<TableName, Boolean> hypertables = new HashMap<>();
+    private final Map<TableName, Optional<TableName>> partitionRoots = new HashMap<>();
     /** Whether this database has TimescaleDB's catalog views; null until asked. */
     private Boolean timescale;
     /** The database's dual-write mark as a timestamptz literal, or null; and when it was read. */
@@ -235,6 +236,32 @@ final class TargetSession {
                         + " AND hypertable_name = $2)::text", table.schema(), table.name()));
         hypertables.put(table, hypertable);
         return hypertable;
+    }
+
+    /**
+     * The root of the partition tree {@code table} is a partition of in this database, or empty when it is not a
+     * partition: asked once per connection and table. Only transactions captured before the proxy knew the target's
+     * partitions ask.
+     */
+    Optional<TableName> partitionRoot(TableName table) {
+        Optional<TableName> known = partitionRoots.get(table);
+        if (known != null) {
+            return known;
+        }
+        // one row whatever the table is: no row means the query failed, which must not pass for "not a partition"
+        List<String> row = queryRow("SELECT rn.nspname::text, r.relname::text"
+                + " FROM (SELECT to_regclass(format('%I.%I', $1::text, $2::text)) AS t) x"
+                + " LEFT JOIN pg_class p ON p.oid = x.t AND p.relispartition"
+                + " LEFT JOIN pg_class r ON r.oid = pg_partition_root(p.oid)"
+                + " LEFT JOIN pg_namespace rn ON rn.oid = r.relnamespace", table.schema(), table.name());
+        if (row == null) {
+            throw new IllegalStateException("target database " + database + " did not answer whether " + table
+                    + " is a partition");
+        }
+        Optional<TableName> root = row.get(0) == null ? Optional.empty()
+                : Optional.of(new TableName(row.get(0), row.get(1)));
+        partitionRoots.put(table, root);
+        return root;
     }
 
     /**

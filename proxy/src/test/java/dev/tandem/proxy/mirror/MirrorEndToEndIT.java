@@ -233,6 +233,34 @@ class MirrorEndToEndIT {
         assertThat(PG.target().queryValue(mirror.database, "SELECT count(*) FROM parted_feb")).isEqualTo("1");
     }
 
+    /**
+     * An application may write into a partition by its own name: the rows belong to the mirrored partitioned table, so
+     * they are mirrored, also into a partition created after the proxy last read the target's catalog. A partition of a
+     * table that is not mirrored is not.
+     */
+    @Test
+    void writesIntoAPartitionByItsOwnNameAreMirroredLikeWritesIntoItsPartitionedTable() throws Exception {
+        PG.pair().executeOnBoth(mirror.database, "CREATE TABLE parted_mar PARTITION OF parted"
+                + " FOR VALUES FROM ('2026-03-01') TO ('2026-04-01');"
+                + " CREATE TABLE loose (day date NOT NULL, id int) PARTITION BY RANGE (day);"
+                + " CREATE TABLE loose_jan PARTITION OF loose FOR VALUES FROM ('2026-01-01') TO ('2026-02-01')");
+        try (Connection c = mirror.connect(); Statement s = c.createStatement();
+             PreparedStatement ps = c.prepareStatement("INSERT INTO parted_feb VALUES (?, ?, 'extended')")) {
+            s.execute("INSERT INTO public.parted_jan VALUES ('2026-01-05', 1, 'simple'), ('2026-01-06', 2, NULL)");
+            ps.setObject(1, java.time.LocalDate.parse("2026-02-03"));
+            ps.setInt(2, 3);
+            ps.executeUpdate();
+            s.execute("INSERT INTO parted_mar VALUES ('2026-03-09', 4, 'a partition newer than the look-up')");
+            copyIn(c.unwrap(PGConnection.class).getCopyAPI(), "COPY parted_jan (day, id) FROM STDIN", "2026-01-20\t5\n");
+            s.execute("INSERT INTO loose_jan VALUES ('2026-01-05', 1)");
+        }
+        settleCopies();
+        assertThat(PG.target().queryValue(mirror.database, "SELECT string_agg(id::text, ',' ORDER BY id) FROM parted"))
+                .isEqualTo("1,2,3,4,5");
+        assertThat(PG.target().queryValue(mirror.database, "SELECT count(*) FROM loose")).isEqualTo("0");
+        PG.pair().executeOnBoth(mirror.database, "DROP TABLE parted_mar, loose");
+    }
+
     @Test
     void failedCopiesInsideATransactionRolledBackToASavepointMirrorOnlyWhatCommitted() throws Exception {
         try (Connection c = mirror.connect()) {

@@ -6,6 +6,7 @@ import dev.tandem.proxy.capture.CapturedTransaction;
 import dev.tandem.proxy.capture.TransactionCodec;
 import dev.tandem.proxy.config.RetryConfig;
 import dev.tandem.proxy.config.SourceConfig;
+import dev.tandem.proxy.config.TableFilter;
 import dev.tandem.proxy.config.TargetConfig;
 import dev.tandem.proxy.config.TlsMode;
 import dev.tandem.proxy.spool.FsyncPolicy;
@@ -38,6 +39,7 @@ final class MirrorFixture implements AutoCloseable {
     private final Map<String, String> databases;
     private final PgServer source;
     private final FsyncPolicy fsync;
+    private TableFilter tables = TableFilter.allHypertables();
     final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     Spool spool;
     MirrorApplier applier;
@@ -81,6 +83,14 @@ final class MirrorFixture implements AutoCloseable {
         applier = newApplier();
     }
 
+    /** Applies as with {@code mirror.tables} = {@code filter} (by default every hypertable); before the start. */
+    MirrorFixture mirroring(TableFilter filter) {
+        tables = filter;
+        applier.close();
+        applier = newApplier();
+        return this;
+    }
+
     void openSpool() {
         spool = Spool.open(new SpoolSettings(dir, 64L << 20, 64L << 10, fsync, Duration.ofSeconds(1),
                 OnFull.BLOCK));
@@ -97,7 +107,7 @@ final class MirrorFixture implements AutoCloseable {
                 : new SourceConfig(source.host(), source.port(), TlsMode.DISABLE, Optional.of(source.user()),
                         "UNUSED_ENV", source.password().isEmpty() ? Optional.empty()
                                 : Optional.of(dev.tandem.proxy.config.Secret.of(source.password())),
-                        Duration.ofSeconds(5), Optional.empty()));
+                        Duration.ofSeconds(5), Optional.empty()), tables);
     }
 
     MirrorApplier newApplier() {

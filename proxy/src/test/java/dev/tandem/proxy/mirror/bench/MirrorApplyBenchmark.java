@@ -5,6 +5,7 @@ import dev.tandem.proxy.capture.CapturedStatement;
 import dev.tandem.proxy.capture.CapturedTransaction;
 import dev.tandem.proxy.capture.TransactionCodec;
 import dev.tandem.proxy.config.RetryConfig;
+import dev.tandem.proxy.config.TableFilter;
 import dev.tandem.proxy.config.TargetConfig;
 import dev.tandem.proxy.config.TlsMode;
 import dev.tandem.proxy.mirror.MirrorApplier;
@@ -92,7 +93,8 @@ public final class MirrorApplyBenchmark {
             MirrorSettings settings = new MirrorSettings("bench-" + round + "-" + System.nanoTime(), targetConfig,
                     new RetryConfig(Duration.ofMillis(100), Duration.ofSeconds(5)), false, false,
                     Integer.getInteger("group", MirrorSettings.DEFAULT_GROUP_TRANSACTIONS),
-                    MirrorSettings.DEFAULT_GROUP_BYTES, Duration.ZERO, Map.of(), null);
+                    MirrorSettings.DEFAULT_GROUP_BYTES, Duration.ZERO, Map.of(), null,
+                    TableFilter.allHypertables());
             try (MirrorApplier applier = new MirrorApplier(spool, settings, new SimpleMeterRegistry())) {
                 long start = System.nanoTime();
                 applier.start();

@@ -1,0 +1,87 @@
+package dev.tandem.proxy.capture;
+
+import dev.tandem.protocol.sql.TableName;
+import dev.tandem.proxy.config.TargetConfig;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * The partitions of each target database, each with the root of its partition tree, and its other tables: an
+ * application may write into a partition by its own name, and such a write belongs to the mirrored partitioned table it
+ * is part of. The target's schema is a clone of the source's, partitions included, so a partition's name is the same
+ * on both. TimescaleDB chunks are not partitions in this sense (they inherit): their names differ between servers.
+ */
+public final class PartitionDirectory implements AutoCloseable {
+
+    /**
+     * What a target database had at the last look-up.
+     *
+     * @param roots  each partition (at any depth) and the root of its tree
+     * @param others every other table, view and foreign table: a name in neither is newer than the look-up
+     */
+    public record Partitions(Map<TableName, TableName> roots, Set<TableName> others) {
+
+        public Partitions {
+            roots = Map.copyOf(roots);
+            others = Set.copyOf(others);
+        }
+    }
+
+    static final String QUERY = """
+            SELECT n.nspname, c.relname, rn.nspname, r.relname
+            FROM pg_class c
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            LEFT JOIN pg_class r ON c.relispartition AND r.oid = pg_partition_root(c.oid)
+            LEFT JOIN pg_namespace rn ON rn.oid = r.relnamespace
+            WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm')
+              AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+              AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'""";
+
+    private final TargetCatalogCache<Partitions> cache;
+
+    public PartitionDirectory(TargetConfig target, Duration refresh) {
+        // null until the first look-up succeeds: a write into a partition before then is kept for the applier to
+        // decide, not dropped as if the table were not mirrored
+        this.cache = new TargetCatalogCache<>("partitions", target, refresh, null, PartitionDirectory::load,
+                (database, partitions) -> { });
+    }
+
+    private static Partitions load(Connection c) throws SQLException {
+        Map<TableName, TableName> roots = new HashMap<>();
+        Set<TableName> others = new HashSet<>();
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(QUERY)) {
+            while (rs.next()) {
+                TableName table = new TableName(rs.getString(1), rs.getString(2));
+                if (rs.getString(3) != null) {
+                    roots.put(table, new TableName(rs.getString(3), rs.getString(4)));
+                } else {
+                    others.add(table);
+                }
+            }
+        }
+        return new Partitions(roots, others);
+    }
+
+    /** The partitions of the target database that mirrors {@code sourceDatabase}; null until first looked up. */
+    public Supplier<Partitions> forSourceDatabase(String sourceDatabase) {
+        return cache.forSourceDatabase(sourceDatabase);
+    }
+
+    /** Looks the partitions up now; blocking, for tests. Null when the look-up failed. */
+    public Partitions lookUpNow(String sourceDatabase) {
+        return cache.lookUpNow(sourceDatabase);
+    }
+
+    @Override
+    public void close() {
+        cache.close();
+    }
+}

@@ -1,0 +1,50 @@
+package dev.tandem.proxy.capture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.protocol.sql.TableName;
+import dev.tandem.proxy.capture.MirroredTables.Mirroring;
+import dev.tandem.proxy.config.TableFilter;
+import dev.tandem.proxy.config.TablePattern;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+class MirroredTablesTest {
+
+    private static final TableFilter FILTER = new TableFilter(List.of(TablePattern.parse("public.ev")),
+            List.of(TablePattern.parse("public.ev_skip")));
+
+    private static TableName t(String name) {
+        return new TableName("public", name);
+    }
+
+    @Test
+    void aPartitionFollowsTheRootOfItsTreeUnlessExcludedAndANameTheCatalogDidNotHaveIsLeftToTheTarget() {
+        AtomicReference<PartitionDirectory.Partitions> known = new AtomicReference<>();
+        MirroredTables tables = new MirroredTables(FILTER, Set::of, known::get);
+        assertThat(tables.mirroring(t("ev_2026_01"))).isEqualTo(Mirroring.UNCONFIRMED); // not looked up yet
+        assertThat(tables.mirroring(t("ev_skip"))).isEqualTo(Mirroring.NOT_MIRRORED);
+
+        known.set(new PartitionDirectory.Partitions(Map.of(t("ev_2026"), t("ev"), t("ev_2026_01"), t("ev"),
+                t("ev_skip"), t("ev"), t("other_1"), t("other")), Set.of(t("ev"), t("other"), t("plain"))));
+        assertThat(tables.mirroring(t("ev"))).isEqualTo(Mirroring.MIRRORED);
+        assertThat(tables.mirroring(t("ev_2026"))).isEqualTo(Mirroring.MIRRORED);
+        assertThat(tables.mirroring(t("ev_2026_01"))).isEqualTo(Mirroring.MIRRORED); // a sub-partition
+        assertThat(tables.mirroring(t("ev_skip"))).isEqualTo(Mirroring.NOT_MIRRORED);
+        assertThat(tables.mirroring(t("other_1"))).isEqualTo(Mirroring.NOT_MIRRORED);
+        assertThat(tables.mirroring(t("plain"))).isEqualTo(Mirroring.NOT_MIRRORED);
+        assertThat(tables.mirroring(t("created_since"))).isEqualTo(Mirroring.UNCONFIRMED);
+        assertThat(tables.decidedByTarget()).isTrue();
+    }
+
+    @Test
+    void withoutPartitionsTheIncludePatternsAloneDecide() {
+        MirroredTables tables = new MirroredTables(FILTER, Set::of);
+        assertThat(tables.mirroring(t("ev"))).isEqualTo(Mirroring.MIRRORED);
+        assertThat(tables.mirroring(t("ev_2026"))).isEqualTo(Mirroring.NOT_MIRRORED);
+        assertThat(tables.decidedByTarget()).isFalse();
+    }
+}
