@@ -106,6 +106,12 @@ class StageIT {
                 java.time.Instant.now().toString());
         assertThat(stage.exitCode()).isEqualTo(ExitCodes.FAILURE);
         assertThat(stage.err()).contains("--max-lateness").contains("late write could be lost");
+
+        // says when the same --until will be accepted: --until + --max-lateness
+        Cli.Run future = Cli.both("stage", PG.source(), PG.target(), db, "--table", "metrics:t", "--until",
+                "2099-01-01 00:00:00+00", "--max-lateness", "15 min");
+        assertThat(future.exitCode()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(future.err()).contains("Wait until 2099-01-01 00:15:00+00 and stage again");
     }
 
     @Test

@@ -303,11 +303,12 @@ public final class Planner {
         }
         long now = Positions.now(source, type, zone);
         if (until > now - maxLatenessMicros) {
+            String inZone = type == TimeType.TIMESTAMPTZ ? "" : " in " + zone;
             throw new BackfillException("--until " + untilText + " is later than now() - --max-lateness ("
-                    + type.display(now - maxLatenessMicros) + (type == TimeType.TIMESTAMPTZ ? "" : " in " + zone)
-                    + "): rows in the last range may still be "
-                    + "written on the source while their task copies it, and such a late write could be lost. Wait, or "
-                    + "lower --max-lateness if no writer sends rows that old");
+                    + type.display(now - maxLatenessMicros) + inZone + "): rows in the last range may still be "
+                    + "written on the source while their task copies it, and such a late write could be lost. Wait "
+                    + "until " + type.display(until + maxLatenessMicros) + inZone + " and stage again, or lower "
+                    + "--max-lateness if no writer sends rows that old");
         }
     }
 
