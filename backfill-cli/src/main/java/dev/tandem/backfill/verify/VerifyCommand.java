@@ -84,7 +84,9 @@ public final class VerifyCommand extends BackfillCommand {
             List<Outcome> outcomes = compare(source, target, tasks);
             List<Outcome> mismatches = outcomes.stream().filter(o -> !o.differences().isEmpty()).toList();
             List<String> nullTime = compareNullTime(source, target, tasks);
-            List<Window> windows = through == null ? List.of() : compareWindows(source, target, tasks);
+            List<String> notCompared = new ArrayList<>();
+            List<Window> windows = through == null ? List.of()
+                    : compareWindows(source, target, tasks, notCompared);
             List<Window> windowMismatches = windows.stream().filter(w -> !w.differences().isEmpty()).toList();
             try (Connection t = target.connection()) {
                 for (Outcome o : outcomes) {
@@ -102,15 +104,18 @@ public final class VerifyCommand extends BackfillCommand {
             if (through != null) {
                 out().println("dual-write windows up to " + through + ", " + count(windows.size(), "table") + ": "
                         + (windows.size() - windowMismatches.size()) + " match, " + windowMismatches.size() + " differ");
+                notCompared.forEach(line -> out().println("note: " + line));
                 String format = "%-30s %-56s %12s %12s  %s%n";
                 for (Window w : windowMismatches) {
                     out().printf(Locale.ROOT, format, w.table(), w.range(), w.source().rows(), w.target().rows(),
                             String.join("; ", w.differences()));
                 }
                 if (!windowMismatches.isEmpty()) {
-                    out().println("rows after the planned ranges came only through the proxy: a writer that bypassed it,"
-                            + " a row dated ahead of the mark, or a ledger entry; re-copy the window (stage --replace"
-                            + " --from <window start> --until <T2>, copy), then verify again");
+                    out().println("rows after the planned ranges came only through the proxy; they differ when a writer"
+                            + " bypassed it, a row is dated ahead of the mark, a ledger entry holds them, or each server"
+                            + " computed its own values (column defaults such as a serial id or now()). Re-copy each"
+                            + " window shown: stage --replace --table <table:time column> --from <its start> --until"
+                            + " <its end>, copy, verify (--replace discards this plan: verify it first)");
                 }
             }
             if (mismatches.isEmpty()) {
@@ -188,7 +193,9 @@ public final class VerifyCommand extends BackfillCommand {
      * Each planned table's rows from the end of its planned ranges up to {@link #through}, once every proxy's mirror
      * applied what the source committed before now: the target must then hold exactly the source's rows there.
      */
-    private List<Window> compareWindows(Database source, Database target, List<Task> tasks) throws SQLException {
+    /** The dual-write windows up to {@code --through}; a table whose ranges already reach it goes to {@code notCompared}. */
+    private List<Window> compareWindows(Database source, Database target, List<Task> tasks, List<String> notCompared)
+            throws SQLException {
         Map<String, Task> last = new LinkedHashMap<>();
         for (Task task : tasks) {
             if (task.divergenceId() == null) {
@@ -205,6 +212,8 @@ public final class VerifyCommand extends BackfillCommand {
                 long end = "now".equalsIgnoreCase(through.trim()) && !type.isInteger() ? Positions.now(s, type, zone)
                         : Positions.parseMoment(s, type, through, "--through", zone);
                 if (end <= task.end()) {
+                    notCompared.add(task.qualifiedName() + ": its planned ranges end at " + type.display(task.end())
+                            + ", not before --through " + through + ", so it has no dual-write window to compare");
                     continue;
                 }
                 TableLayout layout = TableLayout.load(s, task.schema(), task.table(), task.timeColumn());
