@@ -132,7 +132,8 @@ class VerifyRepairIT {
         assertThat(missing.out()).contains("4 tasks: 4 match, 0 differ")
                 .contains("dual-write windows up to 2026-01-06 12:00:00+00, 1 table: 0 match, 1 differ")
                 .containsPattern("public.metrics +\\[2026-01-05 00:00:00\\+00, 2026-01-06 12:00:00\\+00\\) +25 +0  rows 25 vs 0")
-                .contains("Re-copy each window shown").contains("each server computed its own values");
+                .contains("Re-copy each window shown").contains("each server computed its own values")
+                .contains("a commit was in flight when a proxy crashed");
         // a --through the plan already reaches compares nothing, and says so rather than reporting 0 tables silently
         assertThat(ok(Cli.both("verify", PG.source(), PG.target(), db, "--through", "2026-01-04 00:00:00+00")).out())
                 .contains("0 tables: 0 match, 0 differ")

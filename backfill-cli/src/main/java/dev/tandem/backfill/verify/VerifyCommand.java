@@ -112,8 +112,9 @@ public final class VerifyCommand extends BackfillCommand {
                 }
                 if (!windowMismatches.isEmpty()) {
                     out().println("rows after the planned ranges came only through the proxy; they differ when a writer"
-                            + " bypassed it, a row is dated ahead of the mark, a ledger entry holds them, or each server"
-                            + " computed its own values (column defaults such as a serial id or now()). Re-copy each"
+                            + " bypassed it, a row is dated ahead of the mark, a ledger entry holds them, a commit was in"
+                            + " flight when a proxy crashed or stopped, or each server computed its own values (column"
+                            + " defaults such as a serial id or now()). Re-copy each"
                             + " window shown: stage --replace --table <table:time column> --from <its start> --until"
                             + " <its end>, copy, verify (--replace discards this plan: verify it first)");
                 }
