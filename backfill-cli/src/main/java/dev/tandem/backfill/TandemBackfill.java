@@ -19,8 +19,9 @@ import picocli.CommandLine.Command;
         subcommands = {StageCommand.class, CopyCommand.class, VerifyCommand.class, RepairCommand.class,
                 StatusCommand.class, CleanCommand.class, RefreshCaggsCommand.class},
         footerHeading = "%nExit codes:%n",
-        footer = {"  0  success", "  1  failure (the message says why)", "  2  usage error (bad flags)",
-                "  3  verify found differences between source and target"})
+        footer = {"  0  success", "  1  failure (the message says why), or copy/repair stopped by Ctrl-C",
+                "  2  usage error (bad flags)", "  3  verify found differences between source and target",
+                "  130  a second Ctrl-C rolled the running tasks back"})
 public final class TandemBackfill implements Runnable {
 
     private final Map<String, String> environment;

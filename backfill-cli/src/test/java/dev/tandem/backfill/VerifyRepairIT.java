@@ -42,6 +42,27 @@ class VerifyRepairIT {
     }
 
     @Test
+    void aRepairStoppedByCtrlCWithTasksLeftIsNotASuccess() {
+        String db = PG.pair().freshDatabase("repairstop");
+        Fixtures.metrics(PG.pair(), db, "metrics");
+        Fixtures.stage(PG.pair(), db, "--table", "metrics:t");
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+        PG.target().execute(db, "DELETE FROM metrics WHERE t = '2026-01-02 05:00:00+00'");
+        assertThat(Cli.both("verify", PG.source(), PG.target(), db).exitCode()).isEqualTo(ExitCodes.MISMATCH);
+
+        TandemBackfill app = new TandemBackfill();
+        app.stopRequested().set(true); // Ctrl-C before the re-queued task is claimed
+        picocli.CommandLine cli = new picocli.CommandLine(app);
+        cli.setOut(new java.io.PrintWriter(new java.io.StringWriter(), true));
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("repair"));
+        args.addAll(Cli.connection(PG.source(), PG.target(), db));
+        // 'repair && verify' must stop here: the mismatched range is still pending
+        assertThat(cli.execute(args.toArray(String[]::new))).isEqualTo(ExitCodes.FAILURE);
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.backfill_task WHERE state = 'pending'"))
+                .isEqualTo("1");
+    }
+
+    @Test
     void repairReCopiesTheRangesOfTheDivergenceLedgerAndMarksThemRepaired() {
         String db = PG.pair().freshDatabase("ledger");
         Fixtures.metrics(PG.pair(), db, "metrics");

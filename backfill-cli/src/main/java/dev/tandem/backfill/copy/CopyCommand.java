@@ -51,12 +51,14 @@ public final class CopyCommand extends BackfillCommand {
                     JobPauser.pause(t, out());
                 }
             }
-            CopyRun.Summary summary = CopyExecution.run(source, target, parallelism, metricsPort, out(), err(),
-                    root == null ? new java.util.concurrent.atomic.AtomicBoolean() : root.stopRequested(),
+            java.util.concurrent.atomic.AtomicBoolean stop =
+                    root == null ? new java.util.concurrent.atomic.AtomicBoolean() : root.stopRequested();
+            CopyRun.Summary summary = CopyExecution.run(source, target, parallelism, metricsPort, out(), err(), stop,
                     wait);
+            long open;
             try (Connection t = target.connection()) {
                 // a failed task is copied again by the next run, which the jobs must not disturb either
-                long open = TaskStore.count(t, TaskState.PENDING) + TaskStore.count(t, TaskState.FAILED);
+                open = TaskStore.count(t, TaskState.PENDING) + TaskStore.count(t, TaskState.FAILED);
                 if (open == 0) {
                     JobPauser.restore(t, out());
                 } else if (JobPauser.pausedCount(t) > 0) {
@@ -64,7 +66,8 @@ public final class CopyCommand extends BackfillCommand {
                             + " that finishes the last of them, or 'clean', restores them");
                 }
             }
-            return summary.failed() == 0 ? ExitCodes.OK : ExitCodes.FAILURE;
+            // stopped with tasks left is not done: 'copy && verify' must not go on to verify half a plan
+            return summary.failed() == 0 && !(stop.get() && open > 0) ? ExitCodes.OK : ExitCodes.FAILURE;
         }
     }
 }

@@ -12,6 +12,7 @@ import dev.tandem.backfill.plan.Slice;
 import dev.tandem.backfill.plan.StageCommand;
 import dev.tandem.backfill.plan.TableLayout;
 import dev.tandem.backfill.state.BackfillSchema;
+import dev.tandem.backfill.state.TaskState;
 import dev.tandem.backfill.state.TaskStore;
 import dev.tandem.protocol.state.TimeType;
 import java.sql.Connection;
@@ -67,8 +68,15 @@ public final class RepairCommand extends BackfillCommand {
                 out().println("re-queued " + requeued + " mismatched or failed tasks");
                 queueLedger(s, t);
             }
-            CopyRun.Summary summary = CopyExecution.run(source, target, 1, metricsPort, out(), err(),
-                    root == null ? new AtomicBoolean() : root.stopRequested(), wait);
+            AtomicBoolean stop = root == null ? new AtomicBoolean() : root.stopRequested();
+            CopyRun.Summary summary = CopyExecution.run(source, target, 1, metricsPort, out(), err(), stop, wait);
+            if (stop.get()) {
+                try (Connection t = target.connection()) {
+                    if (TaskStore.count(t, TaskState.PENDING) > 0) {
+                        return ExitCodes.FAILURE; // stopped with tasks left: 'repair && verify' must not go on
+                    }
+                }
+            }
             return summary.failed() == 0 ? ExitCodes.OK : ExitCodes.FAILURE;
         }
     }
