@@ -192,7 +192,12 @@ class CopyIT {
         java.util.List<String> args = new java.util.ArrayList<>(List.of("copy", "--mirror-wait", "10 min"));
         args.addAll(Cli.connection(PG.source(), PG.target(), db));
         CompletableFuture<Integer> run = CompletableFuture.supplyAsync(() -> cli.execute(args.toArray(String[]::new)));
-        TimeUnit.MILLISECONDS.sleep(500);
+        // a long wait is announced, so that the command does not look hung
+        for (int i = 0; i < 600 && !err.toString().contains("up to 600 s (--mirror-wait)"); i++) {
+            TimeUnit.MILLISECONDS.sleep(100);
+        }
+        assertThat(err.toString()).contains("waiting for the mirror of proxy instance 'lagging'")
+                .contains("up to 600 s (--mirror-wait)");
         app.stopRequested().set(true); // Ctrl-C
         assertThat(run.get(60, TimeUnit.SECONDS)).isEqualTo(ExitCodes.FAILURE);
         assertThat(err.toString()).contains("stopped on request while waiting for the mirror of proxy instance 'lagging'");

@@ -87,7 +87,7 @@ public final class CopyRun {
         }
         if (total > 0) {
             try (Connection t = target.connection()) {
-                reportWaitedFor(MirrorCatchUp.await(t, mirrorWait, stopRequested::get));
+                reportWaitedFor(MirrorCatchUp.await(t, mirrorWait, stopRequested::get, err));
             }
         }
         Horizon horizon = new Horizon(newest);
@@ -207,7 +207,7 @@ public final class CopyRun {
             if (newest <= id || stopRequested.get()) {
                 return false;
             }
-            MirrorCatchUp.await(target, mirrorWait, stopRequested::get);
+            MirrorCatchUp.await(target, mirrorWait, stopRequested::get, err);
             id = newest;
             return true;
         }

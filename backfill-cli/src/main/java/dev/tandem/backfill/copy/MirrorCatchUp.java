@@ -1,6 +1,7 @@
 package dev.tandem.backfill.copy;
 
 import dev.tandem.backfill.BackfillException;
+import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -25,6 +26,8 @@ import java.util.function.BooleanSupplier;
 public final class MirrorCatchUp {
 
     private static final long POLL_MILLIS = 100;
+    /** A wait longer than this is announced, so that a person does not take a silent command for a hung one. */
+    private static final long ANNOUNCE_AFTER_NANOS = Duration.ofSeconds(1).toNanos();
 
     private MirrorCatchUp() {
     }
@@ -33,13 +36,13 @@ public final class MirrorCatchUp {
      * Returns once every instance caught up past the target's clock at the call, or throws {@link MirrorLagException}
      * after {@code timeout}, or a {@link BackfillException} as soon as {@code stopRequested} (Ctrl-C). Runs in the
      * caller's transaction, if any (each check is a new statement, so it sees the proxies' latest writes under read
-     * committed).
+     * committed). A wait that lasts more than a second is announced once on {@code notices}, naming the instances.
      *
      * @return the instances waited for, every one listed on the target, so that a caller can name them: a proxy
      *         missing from the list is one this wait knows nothing of
      */
-    public static List<String> await(Connection target, Duration timeout, BooleanSupplier stopRequested)
-            throws SQLException {
+    public static List<String> await(Connection target, Duration timeout, BooleanSupplier stopRequested,
+                                     PrintWriter notices) throws SQLException {
         Timestamp from;
         try (Statement s = target.createStatement();
              ResultSet rs = s.executeQuery(
@@ -50,7 +53,9 @@ public final class MirrorCatchUp {
                 return List.of();
             }
         }
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long startedAt = System.nanoTime();
+        long deadline = startedAt + timeout.toNanos();
+        boolean announced = false;
         try (PreparedStatement ps = target.prepareStatement("SELECT instance_id, caught_up_to::text, applied_at::text,"
                 + " caught_up_to >= ? FROM tandem.mirror_progress ORDER BY instance_id")) {
             ps.setTimestamp(1, from);
@@ -74,6 +79,13 @@ public final class MirrorCatchUp {
                 if (stopRequested.getAsBoolean()) {
                     throw new BackfillException("stopped on request while waiting for the mirror of proxy instance "
                             + String.join(", ", behind) + " to catch up; nothing more was copied");
+                }
+                if (!announced && System.nanoTime() - startedAt > ANNOUNCE_AFTER_NANOS) {
+                    announced = true;
+                    notices.println("waiting for the mirror of proxy instance " + String.join(", ", behind)
+                            + " to apply what the source committed before " + from + ", up to " + timeout.toSeconds()
+                            + " s (--mirror-wait)");
+                    notices.flush();
                 }
                 if (System.nanoTime() > deadline) {
                     throw new MirrorLagException("the mirror of proxy instance " + String.join(", ", behind)

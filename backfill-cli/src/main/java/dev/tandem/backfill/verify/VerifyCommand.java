@@ -207,7 +207,7 @@ public final class VerifyCommand extends BackfillCommand {
         try (Connection s = source.connection(); Connection t = target.connection()) {
             String zone = BackfillSchema.timeZone(t);
             MirrorCatchUp.await(t, mirrorWait.duration(),
-                    root == null ? () -> false : root.stopRequested()::get);
+                    root == null ? () -> false : root.stopRequested()::get, err());
             for (Task task : last.values()) {
                 TimeType type = task.timeType();
                 long end = "now".equalsIgnoreCase(through.trim()) && !type.isInteger() ? Positions.now(s, type, zone)
