@@ -240,12 +240,12 @@ class CopyIT {
                     + " FROM tandem.backfill_task) FOR UPDATE");
             Cli.Run first = ok(Cli.both("copy", PG.source(), PG.target(), db));
             assertThat(first.out()).contains("copied 3 tasks")
-                    .contains("1 tasks are still pending, held by another copy run or by a connection the target"
+                    .contains("1 task still pending, held by another copy run or by a connection the target"
                             + " still thinks is open");
             holder.rollback();
         }
         Cli.Run second = ok(Cli.both("copy", PG.source(), PG.target(), db));
-        assertThat(second.out()).contains("copied 1 tasks").doesNotContain("still pending");
+        assertThat(second.out()).contains("copied 1 task,").doesNotContain("still pending");
         Fixtures.assertCopied(PG.pair(), db, "metrics");
     }
 }

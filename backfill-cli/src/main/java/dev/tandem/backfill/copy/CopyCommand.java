@@ -1,6 +1,7 @@
 package dev.tandem.backfill.copy;
 
 import dev.tandem.backfill.BackfillCommand;
+import dev.tandem.backfill.Counted;
 import dev.tandem.backfill.ExitCodes;
 import dev.tandem.backfill.connect.ConnectionOptions;
 import dev.tandem.backfill.connect.Database;
@@ -10,6 +11,7 @@ import dev.tandem.backfill.state.TaskStore;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -51,8 +53,7 @@ public final class CopyCommand extends BackfillCommand {
                     JobPauser.pause(t, out());
                 }
             }
-            java.util.concurrent.atomic.AtomicBoolean stop =
-                    root == null ? new java.util.concurrent.atomic.AtomicBoolean() : root.stopRequested();
+            AtomicBoolean stop = root == null ? new AtomicBoolean() : root.stopRequested();
             CopyRun.Summary summary = CopyExecution.run(source, target, parallelism, metricsPort, out(), err(), stop,
                     wait);
             long open;
@@ -62,8 +63,8 @@ public final class CopyCommand extends BackfillCommand {
                 if (open == 0) {
                     JobPauser.restore(t, out());
                 } else if (JobPauser.pausedCount(t) > 0) {
-                    out().println("paused jobs stay paused while " + open + " tasks are pending or failed: the copy"
-                            + " that finishes the last of them, or 'clean', restores them");
+                    out().println("paused jobs stay paused while tasks are pending or failed (" + Counted.of(open, "task")
+                            + "): the copy that finishes the last of them, or 'clean', restores them");
                 }
             }
             // stopped with tasks left is not done: 'copy && verify' must not go on to verify half a plan

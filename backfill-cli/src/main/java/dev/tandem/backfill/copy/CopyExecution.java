@@ -1,5 +1,6 @@
 package dev.tandem.backfill.copy;
 
+import dev.tandem.backfill.Counted;
 import dev.tandem.backfill.connect.Database;
 import dev.tandem.backfill.progress.ConsoleProgress;
 import dev.tandem.backfill.progress.LogLineProgress;
@@ -39,9 +40,10 @@ public final class CopyExecution {
         ProgressListener progress = metrics == null ? display : ProgressListener.all(display, metrics);
         CopyRun.Summary summary = new CopyRun(source, target, parallelism, progress, err, stopRequested, mirrorWait)
                 .run();
-        out.println(String.format(Locale.ROOT, "copied %d tasks, %d rows, %s in %s%s", summary.done(), summary.rows(),
-                Throughput.bytes(summary.bytes()), Throughput.duration(summary.seconds()),
-                summary.failed() == 0 ? "" : "; " + summary.failed() + " tasks FAILED (run copy again to retry them)"));
+        out.println(String.format(Locale.ROOT, "copied %s, %d rows, %s in %s%s", Counted.of(summary.done(), "task"),
+                summary.rows(), Throughput.bytes(summary.bytes()), Throughput.duration(summary.seconds()),
+                summary.failed() == 0 ? ""
+                        : "; " + Counted.of(summary.failed(), "task") + " FAILED (run copy again to retry them)"));
         if (stopRequested.get()) {
             out.println("stopped on request: the remaining tasks are pending; run copy again to continue");
         } else {
@@ -49,7 +51,7 @@ public final class CopyExecution {
             if (held > 0) {
                 // claimed by a transaction this run could not lock: another copy still at work, or a session of a
                 // process that died and that the target has not noticed yet
-                out.println(held + " tasks are still pending, held by another copy run or by a connection the target"
+                out.println(Counted.of(held, "task") + " still pending, held by another copy run or by a connection the target"
                         + " still thinks is open (status shows them): run copy again once they are released");
             }
         }

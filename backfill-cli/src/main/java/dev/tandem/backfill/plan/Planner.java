@@ -156,7 +156,8 @@ public final class Planner {
             }
             lines.add("warning: not copied, their time column is NULL (verify compares them):\n  " + what);
         }
-        String arguments = "tables=" + StagedTable.describeAll(tables) + " from=" + request.from() + " until=" + untilText
+        String arguments = "tables=" + StagedTable.describeAll(tables) + (request.from() == null ? "" : " from=" + request.from())
+                + " until=" + untilText
                 + (request.zone().equals(Positions.DEFAULT_ZONE) ? "" : " time-zone=" + request.zone());
         return store(arguments, untilText, request.zone(), tasks, request.replace(), lines);
     }

@@ -1,6 +1,7 @@
 package dev.tandem.backfill.plan;
 
 import dev.tandem.backfill.BackfillCommand;
+import dev.tandem.backfill.Counted;
 import dev.tandem.backfill.ExitCodes;
 import dev.tandem.backfill.connect.ConnectionOptions;
 import dev.tandem.backfill.connect.Database;
@@ -71,7 +72,7 @@ public final class StageCommand extends BackfillCommand {
                     slice, maxLateness.micros(), zone, allowNullTime, replace));
             outcome.lines().forEach(out()::println);
             out().println(outcome.unchanged() ? "plan already staged with the same arguments: nothing to do"
-                    : "staged " + outcome.tasks() + " tasks");
+                    : "staged " + Counted.of(outcome.tasks(), "task"));
             return ExitCodes.OK;
         }
     }

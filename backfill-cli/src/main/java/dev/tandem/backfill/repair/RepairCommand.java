@@ -1,6 +1,7 @@
 package dev.tandem.backfill.repair;
 
 import dev.tandem.backfill.BackfillCommand;
+import dev.tandem.backfill.Counted;
 import dev.tandem.backfill.ExitCodes;
 import dev.tandem.backfill.connect.ConnectionOptions;
 import dev.tandem.backfill.connect.Database;
@@ -65,7 +66,7 @@ public final class RepairCommand extends BackfillCommand {
             try (Connection s = source.connection(); Connection t = target.connection()) {
                 BackfillSchema.create(t);
                 int requeued = TaskStore.requeueForRepair(t);
-                out().println("re-queued " + requeued + " mismatched or failed tasks");
+                out().println("re-queued " + Counted.of(requeued, "mismatched or failed task"));
                 queueLedger(s, t);
             }
             AtomicBoolean stop = root == null ? new AtomicBoolean() : root.stopRequested();

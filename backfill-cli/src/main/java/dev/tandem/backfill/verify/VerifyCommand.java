@@ -1,12 +1,13 @@
 package dev.tandem.backfill.verify;
 
-import dev.tandem.backfill.copy.MirrorWaitOption;
 import dev.tandem.backfill.BackfillCommand;
 import dev.tandem.backfill.BackfillException;
+import dev.tandem.backfill.Counted;
 import dev.tandem.backfill.ExitCodes;
 import dev.tandem.backfill.connect.ConnectionOptions;
 import dev.tandem.backfill.connect.Database;
 import dev.tandem.backfill.copy.MirrorCatchUp;
+import dev.tandem.backfill.copy.MirrorWaitOption;
 import dev.tandem.backfill.plan.Positions;
 import dev.tandem.backfill.plan.TableLayout;
 import dev.tandem.backfill.state.BackfillSchema;
@@ -95,14 +96,14 @@ public final class VerifyCommand extends BackfillCommand {
                     }
                 }
             }
-            out().println("verified " + count(tasks.size(), "task") + ": " + (tasks.size() - mismatches.size())
+            out().println("verified " + Counted.of(tasks.size(), "task") + ": " + (tasks.size() - mismatches.size())
                     + " match, " + mismatches.size() + " differ");
             if (!nullTime.isEmpty()) {
                 out().println("rows with a NULL time column differ (no task copies them; copy them yourself):");
                 nullTime.forEach(line -> out().println("  " + line));
             }
             if (through != null) {
-                out().println("dual-write windows up to " + through + ", " + count(windows.size(), "table") + ": "
+                out().println("dual-write windows up to " + through + ", " + Counted.of(windows.size(), "table") + ": "
                         + (windows.size() - windowMismatches.size()) + " match, " + windowMismatches.size() + " differ");
                 notCompared.forEach(line -> out().println("note: " + line));
                 String format = "%-30s %-56s %12s %12s  %s%n";
@@ -260,8 +261,4 @@ public final class VerifyCommand extends BackfillCommand {
         }
     }
 
-    /** {@code 1 task}, {@code 4 tasks}. */
-    private static String count(int n, String noun) {
-        return n + " " + noun + (n == 1 ? "" : "s");
-    }
 }

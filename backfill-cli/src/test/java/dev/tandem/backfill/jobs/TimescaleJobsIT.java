@@ -132,7 +132,7 @@ class TimescaleJobsIT {
 
         Cli.Run failed = Cli.both("copy", PG.source(), PG.target(), db, "--pause-jobs");
         assertThat(failed.exitCode()).as(failed.toString()).isEqualTo(ExitCodes.FAILURE);
-        assertThat(failed.out()).contains("paused job 1000", "paused jobs stay paused while 1 tasks are pending or failed");
+        assertThat(failed.out()).contains("paused job 1000", "paused jobs stay paused while tasks are pending or failed (1 task)");
         assertThat(scheduled(db)).isEqualTo("[[1000, f]]");
         assertThat(Cli.targetOnly("status", PG.target(), db).out()).contains("failed task 1 public.m")
                 .contains("paused job 1000 (policy_compression on public.m)");
