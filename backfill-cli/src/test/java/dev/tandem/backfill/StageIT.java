@@ -65,7 +65,7 @@ class StageIT {
     }
 
     @Test
-    void sameArgumentsAreANoOpAndDifferentOnesNeedReplace() {
+    void sameArgumentsAreANoOpDifferentOnesNeedReplaceAndReplaceWithTheSameOnesStagesAfresh() {
         String db = PG.pair().freshDatabase("restage");
         Fixtures.metrics(PG.pair(), db, "metrics");
         Fixtures.stage(PG.pair(), db, "--table", "metrics:t");
@@ -79,6 +79,13 @@ class StageIT {
         ok(Cli.both("stage", PG.source(), PG.target(), db, "--table", "metrics:t", "--until", "2026-01-04 00:00:00+00",
                 "--replace"));
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.backfill_task")).isEqualTo("3");
+
+        // copying the same ranges once more: the same arguments with --replace put every task back to pending
+        PG.target().execute(db, "UPDATE tandem.backfill_task SET state = 'done'");
+        assertThat(ok(Cli.both("stage", PG.source(), PG.target(), db, "--table", "metrics:t", "--until",
+                "2026-01-04 00:00:00+00", "--replace")).out()).contains("staged 3 tasks");
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.backfill_task WHERE state = 'pending'"))
+                .isEqualTo("3");
     }
 
     @Test

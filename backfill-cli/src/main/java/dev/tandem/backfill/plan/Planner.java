@@ -177,8 +177,8 @@ public final class Planner {
                     existing = Optional.of(rs.getString(1));
                 }
             }
-            if (existing.isPresent() && existing.get().equals(arguments)) {
-                target.rollback();
+            if (existing.isPresent() && existing.get().equals(arguments) && !replace) {
+                target.rollback(); // a re-run (after a crash, in a script): the plan and its progress stay
                 return new Outcome(true, 0, lines);
             }
             if (existing.isPresent() && !replace) {

@@ -56,7 +56,8 @@ public final class StageCommand extends BackfillCommand {
             description = "Stage even though some rows have a NULL time column: no task copies them (verify still compares them)")
     boolean allowNullTime;
 
-    @Option(names = "--replace", description = "Discard an existing plan staged with different arguments")
+    @Option(names = "--replace", description = "Discard the staged plan, also one staged with the same arguments (its"
+            + " tasks then run again: to copy the same ranges once more)")
     boolean replace;
 
     @Override
