@@ -91,8 +91,9 @@ public final class MirrorCatchUp {
                     throw new MirrorLagException("the mirror of proxy instance " + String.join(", ", behind)
                             + " has not applied everything committed on the source before " + from + " within "
                             + timeout.toSeconds() + " s (--mirror-wait); its spool may still hold rows of the ranges"
-                            + " to copy, which copying now would duplicate. Let it catch up (tandem_mirror_lag_seconds;"
-                            + " resume a paused mirror, repair the target's connection) and run copy again. An instance"
+                            + " this command copies or compares: copying now could duplicate them, comparing now would"
+                            + " count them as missing. Let it catch up (tandem_mirror_lag_seconds; resume a paused"
+                            + " mirror, repair the target's connection) and run the command again. An instance"
                             + " that is retired with an empty spool can be forgotten with: DELETE FROM"
                             + " tandem.mirror_progress WHERE instance_id = '...'");
                 }
@@ -100,7 +101,7 @@ public final class MirrorCatchUp {
                     Thread.sleep(POLL_MILLIS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    throw new BackfillException("copy interrupted while waiting for the mirror to catch up");
+                    throw new BackfillException("interrupted while waiting for the mirror to catch up");
                 }
             }
         }
