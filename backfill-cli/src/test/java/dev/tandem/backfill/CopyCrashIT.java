@@ -153,7 +153,7 @@ class CopyCrashIT {
 
         Cli.Run first = copy.get(60, TimeUnit.SECONDS);
         assertThat(first.exitCode()).as(first.toString()).isEqualTo(ExitCodes.FAILURE);
-        assertThat(first.err()).contains("proxy instance 'proxy-1'", "would duplicate");
+        assertThat(first.err()).contains("proxy instance 'proxy-1'", "copying now could duplicate them");
         assertThat(PG.target().queryValue(db, "SELECT state FROM tandem.backfill_task WHERE origin = 'repair'"))
                 .isEqualTo("pending");
 
