@@ -51,6 +51,16 @@ class TimescaleJobsIT {
         return db;
     }
 
+    /** A role that owns policies and aggregates, and a login role for the backfill that is not (yet) a member of it. */
+    private static final String OPERATOR_ROLES = """
+            DO $$ BEGIN
+                CREATE ROLE policy_owner;
+                CREATE ROLE backfill_operator LOGIN PASSWORD 'operator';
+            EXCEPTION WHEN duplicate_object THEN NULL;
+            END $$;
+            REVOKE policy_owner FROM backfill_operator;
+            """;
+
     private static String scheduled(String db) {
         return PG.target().query(db, "SELECT id, scheduled FROM _timescaledb_catalog.bgw_job ORDER BY id").toString();
     }
@@ -88,13 +98,7 @@ class TimescaleJobsIT {
     @Test
     void jobsOfAnotherOwnerAreRefusedBeforeAnyIsPausedAndAMemberOfTheOwnersRolePausesThem() throws Exception {
         String db = database("owner", TimescaleStandIn.JobsView.CONTINUOUS_AGGREGATE);
-        PG.target().execute(db, """
-                DO $$ BEGIN
-                    CREATE ROLE policy_owner;
-                    CREATE ROLE backfill_operator LOGIN PASSWORD 'operator';
-                EXCEPTION WHEN duplicate_object THEN NULL;
-                END $$;
-                REVOKE policy_owner FROM backfill_operator;
+        PG.target().execute(db, OPERATOR_ROLES + """
                 GRANT USAGE ON SCHEMA tandem TO backfill_operator;
                 GRANT SELECT, INSERT, DELETE ON ALL TABLES IN SCHEMA tandem TO backfill_operator""");
         TimescaleStandIn.job(PG.target(), db, 1000, "policy_compression", 1, "backfill_operator");
@@ -165,13 +169,7 @@ class TimescaleJobsIT {
     void aggregatesOfAnotherOwnerAreRefusedBeforeAnyIsRefreshedAndAMemberOfTheOwnersRoleRefreshesThem()
             throws Exception {
         String db = database("caggowner", TimescaleStandIn.JobsView.CONTINUOUS_AGGREGATE);
-        PG.target().execute(db, """
-                DO $$ BEGIN
-                    CREATE ROLE policy_owner;
-                    CREATE ROLE backfill_operator LOGIN PASSWORD 'operator';
-                EXCEPTION WHEN duplicate_object THEN NULL;
-                END $$;
-                REVOKE policy_owner FROM backfill_operator;
+        PG.target().execute(db, OPERATOR_ROLES + """
                 UPDATE tandem.backfill_task SET state = 'done';
                 GRANT USAGE ON SCHEMA tandem, _timescaledb_internal TO backfill_operator;
                 GRANT SELECT ON ALL TABLES IN SCHEMA tandem, _timescaledb_internal TO backfill_operator;
