@@ -8,7 +8,7 @@ import java.util.Optional;
 
 /**
  * What the target says about a table's time column, when the configuration does not: a TimescaleDB hypertable's
- * first dimension, else the column a staged backfill plan uses. Each look-up is one or two small queries on the
+ * first dimension, else the column a staged backfill plan uses; for a partition, its partitioned table's. Each look-up is one or two small queries on the
  * applier's connection, guarded so that a database without TimescaleDB or without a plan answers null.
  */
 final class TimeColumns {
@@ -25,6 +25,16 @@ final class TimeColumns {
         String name = configured.get(table);
         if (name == null) {
             name = lookUp(session, table);
+        }
+        if (name == null) {
+            // a partition written by its own name: the configuration and a plan name its partitioned table
+            Optional<TableName> root = session.partitionRoot(table);
+            if (root.isPresent()) {
+                name = configured.get(root.get());
+                if (name == null) {
+                    name = lookUp(session, root.get());
+                }
+            }
         }
         String type = name == null ? null : typeOf(session, table, name);
         return type == null ? Optional.empty() : Optional.of(new Column(name, type));

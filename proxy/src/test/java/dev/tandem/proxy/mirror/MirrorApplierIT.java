@@ -649,6 +649,26 @@ class MirrorApplierIT {
     }
 
     @Test
+    void aRejectedWriteIntoAPartitionIsLedgeredWithTheRangeOfItsPartitionedTablesTimeColumn() throws Exception {
+        // the plan (and verifier.time-columns) name the partitioned table; the application wrote into a partition
+        PG.target().execute(db, "CREATE TABLE pr (ts timestamptz NOT NULL, id int, PRIMARY KEY (id, ts))"
+                + " PARTITION BY RANGE (ts);"
+                + " CREATE TABLE pr_2024 PARTITION OF pr FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');"
+                + " INSERT INTO pr VALUES ('2024-02-15 12:30:00+00', 1);"
+                + " CREATE SCHEMA IF NOT EXISTS tandem;"
+                + " CREATE TABLE tandem.backfill_task (table_schema text, table_name text, time_column text);"
+                + " INSERT INTO tandem.backfill_task VALUES ('public', 'pr', 'ts')");
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            f.awaitApplied(f.append(tx(db, simple("pr_2024", 2, "INSERT INTO pr_2024 VALUES"
+                    + " ('2024-02-01 00:00:00+00', 2), ('2024-02-15 12:30:00+00', 1)"))));
+        }
+        assertThat(PG.target().query(db, "SELECT table_name, sqlstate, time_column, range_start, range_end"
+                + " FROM tandem.divergence")).containsExactly(
+                        List.of("pr_2024", "23505", "ts", "2024-02-01 00:00:00+00", "2024-02-15 12:30:00.000001+00"));
+    }
+
+    @Test
     void rowsWrittenBeforeTheDualWriteMarkAreCountedAsLate() throws Exception {
         PG.target().execute(db, "CREATE TABLE r (ts timestamptz NOT NULL, id int PRIMARY KEY);"
                 + " CREATE SCHEMA IF NOT EXISTS tandem;"
