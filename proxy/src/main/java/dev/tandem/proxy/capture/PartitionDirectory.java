@@ -35,15 +35,19 @@ public final class PartitionDirectory implements AutoCloseable {
         }
     }
 
-    static final String QUERY = """
-            SELECT n.nspname, c.relname, rn.nspname, r.relname
+    /** {@code pg_partition_root} came with PostgreSQL 12; before, partitions are not told apart (a documented limit). */
+    static final String HAS_ROOT_FUNCTION = "SELECT to_regproc('pg_catalog.pg_partition_root') IS NOT NULL";
+    private static final String RELATIONS = """
             FROM pg_class c
             JOIN pg_namespace n ON n.oid = c.relnamespace
-            LEFT JOIN pg_class r ON c.relispartition AND r.oid = pg_partition_root(c.oid)
-            LEFT JOIN pg_namespace rn ON rn.oid = r.relnamespace
+            %s
             WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm')
               AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-              AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'""";
+              AND n.nspname NOT LIKE 'pg\\_toast%%' AND n.nspname NOT LIKE 'pg\\_temp%%'""";
+    static final String QUERY = "SELECT n.nspname, c.relname, rn.nspname, r.relname " + RELATIONS.formatted("""
+            LEFT JOIN pg_class r ON c.relispartition AND r.oid = pg_partition_root(c.oid)
+            LEFT JOIN pg_namespace rn ON rn.oid = r.relnamespace""");
+    static final String WITHOUT_ROOTS = "SELECT n.nspname, c.relname, NULL, NULL " + RELATIONS.formatted("");
 
     private final TargetCatalogCache<Partitions> cache;
 
@@ -57,13 +61,20 @@ public final class PartitionDirectory implements AutoCloseable {
     private static Partitions load(Connection c) throws SQLException {
         Map<TableName, TableName> roots = new HashMap<>();
         Set<TableName> others = new HashSet<>();
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(QUERY)) {
-            while (rs.next()) {
-                TableName table = new TableName(rs.getString(1), rs.getString(2));
-                if (rs.getString(3) != null) {
-                    roots.put(table, new TableName(rs.getString(3), rs.getString(4)));
-                } else {
-                    others.add(table);
+        try (Statement s = c.createStatement()) {
+            boolean hasRoots;
+            try (ResultSet has = s.executeQuery(HAS_ROOT_FUNCTION)) {
+                has.next();
+                hasRoots = has.getBoolean(1);
+            }
+            try (ResultSet rs = s.executeQuery(hasRoots ? QUERY : WITHOUT_ROOTS)) {
+                while (rs.next()) {
+                    TableName table = new TableName(rs.getString(1), rs.getString(2));
+                    if (rs.getString(3) != null) {
+                        roots.put(table, new TableName(rs.getString(3), rs.getString(4)));
+                    } else {
+                        others.add(table);
+                    }
                 }
             }
         }

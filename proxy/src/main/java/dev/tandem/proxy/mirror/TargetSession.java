@@ -57,6 +57,7 @@ final class TargetSession {
     /** Per table asked about: whether it is a TimescaleDB hypertable of this database. */
     private final Map<TableName, Boolean> hypertables = new HashMap<>();
     private final Map<TableName, Optional<TableName>> partitionRoots = new HashMap<>();
+    private Boolean hasPartitionRoot;
     /** Whether this database has TimescaleDB's catalog views; null until asked. */
     private Boolean timescale;
     /** The database's dual-write mark as a timestamptz literal, or null; and when it was read. */
@@ -247,6 +248,14 @@ final class TargetSession {
         Optional<TableName> known = partitionRoots.get(table);
         if (known != null) {
             return known;
+        }
+        if (hasPartitionRoot == null) {
+            // pg_partition_root came with PostgreSQL 12: before, partitions are not told apart (a documented limit)
+            hasPartitionRoot = "true".equals(answer("whether the server has pg_partition_root",
+                    "SELECT (to_regproc('pg_catalog.pg_partition_root') IS NOT NULL)::text"));
+        }
+        if (!hasPartitionRoot) {
+            return Optional.empty();
         }
         // one row whatever the table is: no row means the query failed, which must not pass for "not a partition"
         List<String> row = queryRow("SELECT rn.nspname::text, r.relname::text"

@@ -1,0 +1,40 @@
+package dev.tandem.proxy.capture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.protocol.sql.TableName;
+import dev.tandem.proxy.config.TargetConfig;
+import dev.tandem.proxy.config.TlsMode;
+import dev.tandem.testing.PostgresPairExtension;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The partition look-up against a real target. */
+class PartitionDirectoryIT {
+
+    @RegisterExtension
+    static final PostgresPairExtension PG = PostgresPairExtension.embedded();
+
+    @Test
+    void everyPartitionAtAnyDepthIsListedWithTheRootOfItsTreeAndEveryOtherTableAsSuch() {
+        String db = PG.pair().freshDatabase("parts");
+        PG.target().execute(db, "CREATE SCHEMA s; CREATE TABLE s.ev (t timestamptz NOT NULL, k int) PARTITION BY RANGE (t);"
+                + " CREATE TABLE s.ev_2026 PARTITION OF s.ev FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')"
+                + " PARTITION BY LIST (k);"
+                + " CREATE TABLE public.\"Ev 2026 k1\" PARTITION OF s.ev_2026 FOR VALUES IN (1);"
+                + " CREATE TABLE plain (v int); CREATE VIEW v AS SELECT 1 AS one");
+        TargetConfig target = new TargetConfig("127.0.0.1", PG.target().port(), "postgres", "UNUSED", Optional.empty(),
+                TlsMode.DISABLE, Map.of("app", db), Duration.ofSeconds(5), Optional.empty());
+        try (PartitionDirectory dir = new PartitionDirectory(target, Duration.ofMinutes(1))) {
+            PartitionDirectory.Partitions found = dir.lookUpNow("app");
+            TableName root = new TableName("s", "ev");
+            assertThat(found.roots()).containsOnly(Map.entry(new TableName("s", "ev_2026"), root),
+                    Map.entry(new TableName("public", "Ev 2026 k1"), root));
+            assertThat(found.others()).contains(root, new TableName("public", "plain"), new TableName("public", "v"))
+                    .doesNotContain(new TableName("s", "ev_2026"));
+        }
+    }
+}
