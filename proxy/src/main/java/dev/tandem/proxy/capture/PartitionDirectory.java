@@ -35,7 +35,7 @@ public final class PartitionDirectory implements AutoCloseable {
         }
     }
 
-    /** {@code pg_partition_root} came with PostgreSQL 12; before, partitions are not told apart (a documented limit). */
+    /** {@code pg_partition_root} came with PostgreSQL 12; before, partitions are not told apart (a README limit). */
     static final String HAS_ROOT_FUNCTION = "SELECT to_regproc('pg_catalog.pg_partition_root') IS NOT NULL";
     private static final String RELATIONS = """
             FROM pg_class c

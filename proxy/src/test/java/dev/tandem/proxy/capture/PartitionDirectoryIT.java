@@ -21,7 +21,8 @@ class PartitionDirectoryIT {
     @Test
     void everyPartitionAtAnyDepthIsListedWithTheRootOfItsTreeAndEveryOtherTableAsSuch() {
         String db = PG.pair().freshDatabase("parts");
-        PG.target().execute(db, "CREATE SCHEMA s; CREATE TABLE s.ev (t timestamptz NOT NULL, k int) PARTITION BY RANGE (t);"
+        PG.target().execute(db, "CREATE SCHEMA s;"
+                + " CREATE TABLE s.ev (t timestamptz NOT NULL, k int) PARTITION BY RANGE (t);"
                 + " CREATE TABLE s.ev_2026 PARTITION OF s.ev FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')"
                 + " PARTITION BY LIST (k);"
                 + " CREATE TABLE public.\"Ev 2026 k1\" PARTITION OF s.ev_2026 FOR VALUES IN (1);"
