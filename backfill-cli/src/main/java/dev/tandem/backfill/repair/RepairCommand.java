@@ -55,7 +55,7 @@ public final class RepairCommand extends BackfillCommand {
     MirrorWaitOption mirrorWait;
 
     private record LedgerEntry(long id, String schema, String table, String timeColumn, String start, String end,
-                               String sqlstate, String message) {
+                               String sqlstate, String message, String recordedAt) {
     }
 
     @Override
@@ -89,22 +89,26 @@ public final class RepairCommand extends BackfillCommand {
                 SELECT d.id, d.table_schema, d.table_name,
                        coalesce(d.time_column, (SELECT min(t.time_column) FROM tandem.backfill_task t
                                                 WHERE t.table_schema = d.table_schema AND t.table_name = d.table_name)),
-                       d.range_start, d.range_end, d.sqlstate, d.message
+                       d.range_start, d.range_end, d.sqlstate, d.message, d.recorded_at::text
                 FROM tandem.divergence d
                 WHERE d.repaired_at IS NULL
                   AND NOT EXISTS (SELECT 1 FROM tandem.backfill_task t WHERE t.divergence_id = d.id AND t.state = 'pending')
                 ORDER BY d.id""")) {
             while (rs.next()) {
                 entries.add(new LedgerEntry(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                        rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8)));
+                        rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9)));
             }
         }
         List<TaskStore.NewTask> tasks = new ArrayList<>();
         for (LedgerEntry e : entries) {
             String table = e.schema() + "." + e.table();
             if (e.schema() == null || e.table() == null || e.timeColumn() == null || e.start() == null || e.end() == null) {
-                out().println("ledger entry " + e.id() + " (" + table + ", SQLSTATE " + e.sqlstate() + ": " + e.message()
-                        + ") has no time range: repair cannot re-copy it; 'verify' shows whether the table differs");
+                // shed and capture-limit entries have no SQLSTATE: the target never saw them
+                String cause = e.sqlstate() == null ? e.message() : "SQLSTATE " + e.sqlstate() + ": " + e.message();
+                out().println("ledger entry " + e.id() + " (" + table + ", recorded " + e.recordedAt() + ", " + cause
+                        + ") has no time range: repair cannot re-copy it; re-copy the table's window around "
+                        + e.recordedAt() + " with stage --replace --from/--until (docs/migration.md, step 8,"
+                        + " 'Re-copying a window'); 'verify --through' shows whether the table differs");
                 continue;
             }
             TableLayout layout = TableLayout.load(source, e.schema(), e.table(), e.timeColumn());
