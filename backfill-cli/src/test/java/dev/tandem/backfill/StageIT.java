@@ -138,6 +138,21 @@ class StageIT {
     }
 
     @Test
+    void theDualWriteMarkWithAnIntegerTimeColumnNamesTheTableAndThePlanOfItsOwn() {
+        String db = PG.pair().freshDatabase("intmark");
+        PG.pair().executeOnBoth(db, "CREATE TABLE ts (t timestamptz, v int); CREATE TABLE ticks (epoch_ms bigint, v int)");
+        PG.source().execute(db, "INSERT INTO ts VALUES ('2020-01-01 00:00:00+00', 1); INSERT INTO ticks VALUES (5, 1)");
+        ok(Cli.both("stage", PG.source(), PG.target(), db, "--table", "ts:t", "--until", "2020-01-02")); // the state schema
+        PG.target().execute(db, "INSERT INTO tandem.dual_write (database, first_mirrored_at, marked_at, marked_by) "
+                + "VALUES (current_database(), '" + Fixtures.T + "', '" + Fixtures.T + "', 'test')");
+        Cli.Run mixed = Cli.both("stage", PG.source(), PG.target(), db, "--replace", "--table", "ts:t",
+                "--table", "ticks:epoch_ms:10");
+        assertThat(mixed.exitCode()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(mixed.err()).contains("public.ticks: its time column epoch_ms is bigint")
+                .contains("stage integer-time tables in a plan of their own");
+    }
+
+    @Test
     void aTimestampColumnIsReadInTheTimeZoneGivenAndTheMarkIsConvertedToIt() {
         String db = PG.pair().freshDatabase("zone");
         PG.pair().executeOnBoth(db, "CREATE TABLE m (t timestamp, v int); CREATE INDEX ON m (t)");

@@ -82,6 +82,13 @@ public final class Planner {
                         + " day: the whole day is copied, up to " + dayAfter);
                 tableUntil = dayAfter;
             }
+            if (type.isInteger() && DUAL_WRITE_START.equals(request.until())) {
+                // else Positions names neither the table nor the way out when timestamp tables are staged with it
+                throw new BackfillException(table.qualifiedName() + ": its time column " + table.timeColumn() + " is "
+                        + type.sqlName() + ", and the dual-write start mark (--until dual-write-start, the default)"
+                        + " only applies to timestamp-like columns. A plan has one --until: stage integer-time tables"
+                        + " in a plan of their own, with --until in the column's unit (docs/migration.md, step 4)");
+            }
             long until = position(type, tableUntil, "--until", request.zone());
             checkLateness(type, until, tableUntil, request.maxLatenessMicros(), request.zone());
             Long from = request.from() == null ? null : position(type, request.from(), "--from", request.zone());
