@@ -147,6 +147,23 @@ class VerifyRepairIT {
     }
 
     @Test
+    void throughNowOnAnIntegerTimeColumnNamesTheTableAndAsksForAnInteger() {
+        String db = PG.pair().freshDatabase("intthrough");
+        PG.pair().executeOnBoth(db, "CREATE TABLE ticks (epoch_ms bigint, v int)");
+        PG.source().execute(db, "INSERT INTO ticks SELECT i, i FROM generate_series(0, 99) i");
+        ok(Cli.both("stage", PG.source(), PG.target(), db, "--table", "ticks:epoch_ms:10", "--until", "50"));
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+        Cli.Run now = Cli.both("verify", PG.source(), PG.target(), db, "--through", "now");
+        assertThat(now.exitCode()).as(now.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(now.err()).contains("--through now: public.ticks's time column epoch_ms is bigint")
+                .contains("give --through as an integer in the column's unit");
+        // rows 50-99 were never mirrored here: an integer --through compares the window
+        Cli.Run integer = Cli.both("verify", PG.source(), PG.target(), db, "--through", "100");
+        assertThat(integer.exitCode()).as(integer.toString()).isEqualTo(ExitCodes.MISMATCH);
+        assertThat(integer.out()).contains("dual-write windows up to 100, 1 table: 0 match, 1 differ");
+    }
+
+    @Test
     void throughComparesTheDualWriteWindowAfterTheMirrorsCaughtUp() {
         String db = PG.pair().freshDatabase("window");
         Fixtures.metrics(PG.pair(), db, "metrics");

@@ -211,8 +211,15 @@ public final class VerifyCommand extends BackfillCommand {
                     root == null ? () -> false : root.stopRequested()::get, err());
             for (Task task : last.values()) {
                 TimeType type = task.timeType();
-                long end = "now".equalsIgnoreCase(through.trim()) && !type.isInteger() ? Positions.now(s, type, zone)
-                        : Positions.parseMoment(s, type, through, "--through", zone);
+                boolean now = "now".equalsIgnoreCase(through.trim());
+                if (now && type.isInteger()) {
+                    // an integer's unit is the application's own (epoch ms, s, a counter): no clock can stand for it
+                    throw new BackfillException("--through now: " + task.qualifiedName() + "'s time column "
+                            + task.timeColumn() + " is " + type.sqlName() + ", and 'now' only applies to timestamp-like"
+                            + " columns: give --through as an integer in the column's unit (a plan of integer-time"
+                            + " tables, see docs/migration.md step 4)");
+                }
+                long end = now ? Positions.now(s, type, zone) : Positions.parseMoment(s, type, through, "--through", zone);
                 if (end <= task.end()) {
                     notCompared.add(task.qualifiedName() + ": its planned ranges end at " + type.display(task.end())
                             + ", not before --through " + through + ", so it has no dual-write window to compare");
