@@ -227,6 +227,10 @@ public final class DivergenceVerifier implements AutoCloseable {
                 Outcome outcome = Outcome.OK;
                 for (TableName table : tables.stream().sorted(Comparator.comparing(TableName::toString)).toList()) {
                     try {
+                        Optional<TableName> root = TableCatalog.partitionRoot(t, table);
+                        if (root.isPresent() && tables.contains(root.get())) {
+                            continue; // a partition written by its own name: comparing its table covers its rows
+                        }
                         TableResult result = compareTable(s, t, ledger, sourceDatabase, table,
                                 new Settled(mirrors, othersBehind, zone, mirrorsKeepUp, expected));
                         if (result != null) {

@@ -20,6 +20,14 @@ import java.util.Optional;
  */
 final class TableCatalog {
 
+    /** {@code pg_partition_root} came with PostgreSQL 12; on an older target no table counts as a partition. */
+    private static final String HAS_PARTITION_ROOT = "SELECT to_regproc('pg_catalog.pg_partition_root') IS NOT NULL";
+    private static final String PARTITION_ROOT = """
+            SELECT rn.nspname::text, r.relname::text
+            FROM pg_class p
+            JOIN pg_class r ON r.oid = pg_partition_root(p.oid)
+            JOIN pg_namespace rn ON rn.oid = r.relnamespace
+            WHERE p.relispartition AND p.oid = to_regclass(format('%I.%I', ?::text, ?::text))""";
     static final String HAS_TIMESCALE = "SELECT to_regclass('timescaledb_information.dimensions') IS NOT NULL";
     private static final String HYPERTABLES = "SELECT EXISTS (SELECT 1 FROM timescaledb_information.hypertables)";
     private static final String TIME_DIMENSION = """
@@ -72,6 +80,10 @@ final class TableCatalog {
             timeColumn = hypertableTimeColumn(target, table);
         }
         if (timeColumn.isEmpty()) {
+            // a partition written by its own name: verifier.time-columns names its partitioned table
+            timeColumn = partitionRoot(target, table).map(configuredTimeColumns::get);
+        }
+        if (timeColumn.isEmpty()) {
             return new Skipped(table, "no time column known: not a hypertable on the target and not in"
                     + " verifier.time-columns");
         }
@@ -104,6 +116,24 @@ final class TableCatalog {
         }
         RangeChecksum checksum = new RangeChecksum(table.schema(), table.name(), time, type, columns);
         return new VerifiedTable(table, checksum, recordHashable(source, checksum));
+    }
+
+    /** The root of the partition tree {@code table} is a partition of on the target; empty when it is none. */
+    static Optional<TableName> partitionRoot(Connection target, TableName table) throws SQLException {
+        try (Statement s = target.createStatement(); ResultSet has = s.executeQuery(HAS_PARTITION_ROOT)) {
+            has.next();
+            if (!has.getBoolean(1)) {
+                return Optional.empty();
+            }
+        }
+        try (PreparedStatement ps = target.prepareStatement(PARTITION_ROOT)) {
+            ps.setString(1, table.schema());
+            ps.setString(2, table.name());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getString(1) != null ? Optional.of(new TableName(rs.getString(1),
+                        rs.getString(2))) : Optional.empty();
+            }
+        }
     }
 
     private static Optional<String> hypertableTimeColumn(Connection target, TableName table) throws SQLException {

@@ -194,6 +194,33 @@ class DivergenceVerifierIT {
                 + " ON m.time >= d.range_start::timestamptz AND m.time < d.range_end::timestamptz")).isEqualTo("9");
     }
 
+    /**
+     * Writes may name a partition instead of its table: the partition is compared with its table's time column, and
+     * only once when the table is named too (comparing the table covers the partition's rows).
+     */
+    @Test
+    void aPartitionIsComparedByItsTablesTimeColumnAndNotAgainWhenItsTableIsCompared() {
+        PG.pair().executeOnBoth(db, "CREATE TABLE pm (time timestamptz NOT NULL, v int) PARTITION BY RANGE (time);"
+                + " CREATE TABLE pm_all PARTITION OF pm FOR VALUES FROM (MINVALUE) TO (MAXVALUE);"
+                + " INSERT INTO pm VALUES ('" + base.plusSeconds(10) + "', 1), ('" + base.plusSeconds(20) + "', 2)");
+        PG.target().execute(db, "DELETE FROM pm WHERE v = 2");
+        TableName table = new TableName("public", "pm");
+        TableName partition = new TableName("public", "pm_all");
+        VerifierConfig config = config(VerifierMode.ON, Duration.ofSeconds(10), Map.of(table, "time"));
+        try (DivergenceVerifier verifier = new DivergenceVerifier(config, source(), target(),
+                () -> Map.of(db, Set.of(partition)), () -> Duration.ZERO, "proxy-a", registry)) {
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.DIVERGENT);
+        }
+        try (DivergenceVerifier verifier = new DivergenceVerifier(config, source(), target(),
+                () -> Map.of(db, Set.of(table, partition)), () -> Duration.ZERO, "proxy-a", registry)) {
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.DIVERGENT);
+        }
+        assertThat(PG.target().query(db, "SELECT table_name, count(*) FROM tandem.divergence GROUP BY 1 ORDER BY 1"))
+                .containsExactly(List.of("pm", "1"), List.of("pm_all", "1"));
+        assertThat(logs.list).extracting(ILoggingEvent::getFormattedMessage).noneMatch(m -> m.contains("pm_all")
+                && m.contains("no time column known"));
+    }
+
     @Test
     void gaugesKeepTheLastComparisonWhileEveryBucketWaitsAndGoWithTheTable() {
         insertHistory();
