@@ -51,6 +51,7 @@ class CopyIT {
         Cli.Run stopped = Cli.both("copy", PG.source(), PG.target(), db, "--mirror-wait", "1 s");
         assertThat(stopped.exitCode()).as(stopped.toString()).isEqualTo(1);
         assertThat(stopped.err()).contains("proxy instance 'lagging'", "--mirror-wait", "copying now could duplicate them")
+                .containsPattern("committed on the source before \\d{4}-\\d\\d-\\d\\d [\\d:.]+[+-]\\d\\d ")
                 .contains("'listed' (caught up to an unknown time: it has applied nothing yet")
                 .doesNotContain("'current'");
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM metrics")).isEqualTo("0");

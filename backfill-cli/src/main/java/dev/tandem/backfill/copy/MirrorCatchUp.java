@@ -44,12 +44,14 @@ public final class MirrorCatchUp {
     public static List<String> await(Connection target, Duration timeout, BooleanSupplier stopRequested,
                                      PrintWriter notices) throws SQLException {
         Timestamp from;
+        String fromText; // as the server prints it, with its offset, like the other times in the messages
         try (Statement s = target.createStatement();
-             ResultSet rs = s.executeQuery(
-                     "SELECT clock_timestamp(), to_regclass('tandem.mirror_progress') IS NOT NULL")) {
+             ResultSet rs = s.executeQuery("SELECT c, c::text, to_regclass('tandem.mirror_progress') IS NOT NULL"
+                     + " FROM clock_timestamp() c")) {
             rs.next();
             from = rs.getTimestamp(1);
-            if (!rs.getBoolean(2)) {
+            fromText = rs.getString(2);
+            if (!rs.getBoolean(3)) {
                 return List.of();
             }
         }
@@ -83,13 +85,13 @@ public final class MirrorCatchUp {
                 if (!announced && System.nanoTime() - startedAt > ANNOUNCE_AFTER_NANOS) {
                     announced = true;
                     notices.println("waiting for the mirror of proxy instance " + String.join(", ", behind)
-                            + " to apply what the source committed before " + from + ", up to " + timeout.toSeconds()
+                            + " to apply what the source committed before " + fromText + ", up to " + timeout.toSeconds()
                             + " s (--mirror-wait)");
                     notices.flush();
                 }
                 if (System.nanoTime() > deadline) {
                     throw new MirrorLagException("the mirror of proxy instance " + String.join(", ", behind)
-                            + " has not applied everything committed on the source before " + from + " within "
+                            + " has not applied everything committed on the source before " + fromText + " within "
                             + timeout.toSeconds() + " s (--mirror-wait); its spool may still hold rows of the ranges"
                             + " this command copies or compares: copying now could duplicate them, comparing now would"
                             + " count them as missing. Let it catch up (tandem_mirror_lag_seconds; resume a paused"
