@@ -136,12 +136,24 @@ final class SourceConnector {
         SslHandler ssl = ClientTls.handler(settings.sourceSsl(), channel.alloc(), source.getHostString(),
                 source.getPort());
         channel.pipeline().addFirst("tls", ssl);
+        // the handshake listener reports a failure; without this the pipeline's tail logs it again as unhandled
+        channel.pipeline().addLast("tls-handshake", new ChannelInboundHandlerAdapter() {
+            @Override
+            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                if (ssl.handshakeFuture().isSuccess()) {
+                    ctx.fireExceptionCaught(cause);
+                }
+            }
+        });
         ssl.handshakeFuture().addListener(h -> {
             if (h.isSuccess()) {
+                channel.pipeline().remove("tls-handshake");
                 channel.config().setAutoRead(false);
                 result.trySuccess(channel);
             } else {
-                result.tryFailure(new SourceTlsException("TLS handshake with the source failed: " + h.cause().getMessage()));
+                result.tryFailure(new SourceTlsException("TLS handshake with the source failed: "
+                        + h.cause().getMessage() + TlsFailureHint.of(h.cause(), settings.sourceTls(),
+                        source.getHostString())));
                 channel.close();
             }
         });

@@ -104,6 +104,8 @@ class RelayTlsCertificatesIT {
     void verifyFullRefusesAnotherAuthoritysCertificateAnExpiredOneAndOneForAnotherHostWhichVerifyCaAccepts() throws Exception {
         restartServing(otherAuthority.issue("localhost"));
         assertRefused(TlsMode.VERIFY_FULL, authority.certificate(), "PKIX path");
+        assertRefused(TlsMode.VERIFY_FULL, authority.certificate(), "set source.ca-file to the PEM file of the"
+                + " authority that signed it");
         assertRefused(TlsMode.VERIFY_CA, authority.certificate(), "PKIX path");
         // as libpq's require with a root certificate file: the CA file is not ignored
         assertRefused(TlsMode.REQUIRE, authority.certificate(), "PKIX path");
@@ -111,10 +113,12 @@ class RelayTlsCertificatesIT {
 
         restartServing(authority.issue("localhost", "-10d", 2));
         assertRefused(TlsMode.VERIFY_FULL, authority.certificate(), "PKIX path validation failed");
+        assertRefused(TlsMode.VERIFY_FULL, authority.certificate(), "check the dates");
         assertSourceHopEncrypted(TlsMode.REQUIRE, null);
 
         restartServing(authority.issue("db.example"));
-        assertRefused(TlsMode.VERIFY_FULL, authority.certificate(), "localhost");
+        assertRefused(TlsMode.VERIFY_FULL, authority.certificate(), "the certificate must name the host the proxy"
+                + " connects to (localhost)");
         // verify-ca trusts the authority for the chain, whatever host the certificate names
         assertSourceHopEncrypted(TlsMode.VERIFY_CA, authority.certificate());
         assertSourceHopEncrypted(TlsMode.REQUIRE, authority.certificate());
