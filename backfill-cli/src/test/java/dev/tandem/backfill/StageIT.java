@@ -4,6 +4,7 @@ import static dev.tandem.backfill.Fixtures.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.testing.PostgresPairExtension;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -138,7 +139,7 @@ class StageIT {
     }
 
     @Test
-    void theDualWriteMarkWithAnIntegerTimeColumnNamesTheTableAndThePlanOfItsOwn() {
+    void anIntegerTimeTableIsBoundedByIntegerUntilBesideTheDualWriteMarkInOnePlan() {
         String db = PG.pair().freshDatabase("intmark");
         PG.pair().executeOnBoth(db, "CREATE TABLE ts (t timestamptz, v int); CREATE TABLE ticks (epoch_ms bigint, v int)");
         PG.source().execute(db, "INSERT INTO ts VALUES ('2020-01-01 00:00:00+00', 1); INSERT INTO ticks VALUES (5, 1)");
@@ -149,7 +150,21 @@ class StageIT {
                 "--table", "ticks:epoch_ms:10");
         assertThat(mixed.exitCode()).isEqualTo(ExitCodes.FAILURE);
         assertThat(mixed.err()).contains("public.ticks: its time column epoch_ms is bigint")
-                .contains("stage integer-time tables in a plan of their own");
+                .contains("give --integer-until in the column's unit");
+
+        // one plan holds both: the mark bounds the timestamp table, --integer-until the integer one
+        Cli.Run both = ok(Cli.both("stage", PG.source(), PG.target(), db, "--replace", "--table", "ts:t",
+                "--table", "ticks:epoch_ms:10", "--integer-until", "20"));
+        assertThat(both.out()).containsPattern("public.ticks +2 tasks +\\[0, 20\\)")
+                .containsPattern("public.ts +\\d+ tasks +\\[2020-01-01 00:00:00\\+00, " + Fixtures.T.replace("+", "\\+"));
+        assertThat(PG.target().query(db, "SELECT table_name, range_start, range_end FROM tandem.backfill_task"
+                + " WHERE table_name = 'ticks' ORDER BY range_start")).containsExactly(List.of("ticks", "0", "10"),
+                        List.of("ticks", "10", "20"));
+        assertThat(ok(Cli.targetOnly("status", PG.target(), db)).out()).contains("integer-until=20");
+        Cli.Run fromAlone = Cli.both("stage", PG.source(), PG.target(), db, "--table", "ticks:epoch_ms:10",
+                "--integer-from", "0");
+        assertThat(fromAlone.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(fromAlone.err()).contains("--integer-from needs --integer-until");
     }
 
     @Test

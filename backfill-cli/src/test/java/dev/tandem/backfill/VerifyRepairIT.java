@@ -156,11 +156,34 @@ class VerifyRepairIT {
         Cli.Run now = Cli.both("verify", PG.source(), PG.target(), db, "--through", "now");
         assertThat(now.exitCode()).as(now.toString()).isEqualTo(ExitCodes.FAILURE);
         assertThat(now.err()).contains("--through now: public.ticks's time column epoch_ms is bigint")
-                .contains("give --through as an integer in the column's unit");
+                .contains("give --integer-through in the column's unit");
         // rows 50-99 were never mirrored here: an integer --through compares the window
         Cli.Run integer = Cli.both("verify", PG.source(), PG.target(), db, "--through", "100");
         assertThat(integer.exitCode()).as(integer.toString()).isEqualTo(ExitCodes.MISMATCH);
         assertThat(integer.out()).contains("dual-write windows up to 100, 1 table: 0 match, 1 differ");
+    }
+
+    @Test
+    void aPlanOfTimestampAndIntegerTablesComparesEachWindowUpToItsOwnBound() {
+        String db = PG.pair().freshDatabase("mixedwindows");
+        Fixtures.metrics(PG.pair(), db, "metrics");
+        PG.pair().executeOnBoth(db, "CREATE TABLE ticks (epoch_ms bigint, v int)");
+        PG.source().execute(db, "INSERT INTO ticks SELECT i, i FROM generate_series(0, 99) i");
+        Fixtures.stage(PG.pair(), db, "--table", "metrics:t", "--table", "ticks:epoch_ms:10", "--integer-until", "50");
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+        // nothing mirrored the rows after either bound: both windows differ, each measured in its own unit
+        Cli.Run run = Cli.both("verify", PG.source(), PG.target(), db, "--through", "2026-01-06 12:00:00+00",
+                "--integer-through", "100");
+        assertThat(run.exitCode()).as(run.toString()).isEqualTo(ExitCodes.MISMATCH);
+        assertThat(run.out()).contains("dual-write windows up to 2026-01-06 12:00:00+00 (integer time columns: 100),"
+                + " 2 tables: 0 match, 2 differ");
+        PG.target().execute(db, "INSERT INTO ticks SELECT i, i FROM generate_series(50, 99) i;"
+                + " INSERT INTO metrics SELECT * FROM metrics WHERE false");
+        Cli.Run ticksEqual = Cli.both("verify", PG.source(), PG.target(), db, "--through", "2026-01-06 12:00:00+00",
+                "--integer-through", "100");
+        assertThat(ticksEqual.out()).contains("2 tables: 1 match, 1 differ");
+        Cli.Run alone = Cli.both("verify", PG.source(), PG.target(), db, "--integer-through", "100");
+        assertThat(alone.exitCode()).isEqualTo(ExitCodes.USAGE);
     }
 
     @Test

@@ -29,8 +29,16 @@ public final class Planner {
     public static final String DUAL_WRITE_START = "dual-write-start";
 
     /** What the operator asked for. */
+    /**
+     * @param integerFrom  with {@code integerUntil}: the lower bound of tables with an integer time column (null: their
+     *                     oldest row)
+     * @param integerUntil the upper bound of tables with an integer time column, in the column's unit, so that one plan
+     *                     holds them beside timestamp tables bounded by {@code until} (the dual-write mark); null:
+     *                     {@code from} and {@code until} bound every table
+     */
     public record Request(List<TableOption> tables, List<Pattern> filters, String from, String until, Slice slice,
-                          long maxLatenessMicros, String zone, boolean allowNullTime, boolean replace) {
+                          long maxLatenessMicros, String zone, boolean allowNullTime, boolean replace,
+                          String integerFrom, String integerUntil) {
     }
 
     /** NULL time values are counted up to this many: enough to tell an operator how big the problem is. */
@@ -60,7 +68,8 @@ public final class Planner {
                     + " and no --table schema.table:timecol was given");
         }
         checkColumns(tables);
-        String untilText = untilText(request.until(), tables);
+        String timeUntil = null; // --until resolved (the dual-write mark read), for the first table bounded by it
+        boolean integerBounded = false;
         List<TaskStore.NewTask> tasks = new ArrayList<>();
         List<String> lines = new ArrayList<>();
         List<String> nullTimes = new ArrayList<>();
@@ -73,25 +82,38 @@ public final class Planner {
                 nullTimes.add(table.qualifiedName() + ": " + (nullRows >= NULL_TIME_COUNT_LIMIT ? "at least " : "")
                         + nullRows + " rows with a NULL " + table.timeColumn());
             }
-            String tableUntil = untilText;
-            String dayAfter = type == TimeType.DATE ? dayAfterIfInside(untilText, request.zone()) : null;
-            if (dayAfter != null) {
-                // a date cannot tell the rows written before the mark from those after it: the whole day is
-                // copied (the copy replaces the target's rows of the range, mirrored ones included), once it is over
-                lines.add(table.qualifiedName() + ": its time column is a date and " + untilText + " falls inside a"
-                        + " day: the whole day is copied, up to " + dayAfter);
-                tableUntil = dayAfter;
+            boolean ownBounds = type.isInteger() && request.integerUntil() != null;
+            String tableUntil;
+            if (ownBounds) {
+                tableUntil = request.integerUntil();
+                integerBounded = true;
+            } else {
+                if (type.isInteger() && DUAL_WRITE_START.equals(request.until())) {
+                    // else Positions names neither the table nor the way out when timestamp tables are staged with it
+                    throw new BackfillException(table.qualifiedName() + ": its time column " + table.timeColumn()
+                            + " is " + type.sqlName() + ", and the dual-write start mark (--until dual-write-start, the"
+                            + " default) only applies to timestamp-like columns: give --integer-until in the column's"
+                            + " unit (and --integer-from if needed) for integer-time tables (docs/migration.md, step 4)");
+                }
+                if (timeUntil == null) {
+                    timeUntil = untilText(request.until(), tables);
+                }
+                tableUntil = timeUntil;
+                String dayAfter = type == TimeType.DATE ? dayAfterIfInside(timeUntil, request.zone()) : null;
+                if (dayAfter != null) {
+                    // a date cannot tell the rows written before the mark from those after it: the whole day is
+                    // copied (the copy replaces the target's rows of the range, mirrored ones included), once it is
+                    // over
+                    lines.add(table.qualifiedName() + ": its time column is a date and " + timeUntil + " falls inside"
+                            + " a day: the whole day is copied, up to " + dayAfter);
+                    tableUntil = dayAfter;
+                }
             }
-            if (type.isInteger() && DUAL_WRITE_START.equals(request.until())) {
-                // else Positions names neither the table nor the way out when timestamp tables are staged with it
-                throw new BackfillException(table.qualifiedName() + ": its time column " + table.timeColumn() + " is "
-                        + type.sqlName() + ", and the dual-write start mark (--until dual-write-start, the default)"
-                        + " only applies to timestamp-like columns. A plan has one --until: stage integer-time tables"
-                        + " in a plan of their own, with --until in the column's unit (docs/migration.md, step 4)");
-            }
-            long until = position(type, tableUntil, "--until", request.zone());
+            long until = position(type, tableUntil, ownBounds ? "--integer-until" : "--until", request.zone());
             checkLateness(type, until, tableUntil, request.maxLatenessMicros(), request.zone());
-            Long from = request.from() == null ? null : position(type, request.from(), "--from", request.zone());
+            String fromText = ownBounds ? request.integerFrom() : request.from();
+            Long from = fromText == null ? null
+                    : position(type, fromText, ownBounds ? "--integer-from" : "--from", request.zone());
             if (type == TimeType.TIMESTAMP) {
                 lines.add(table.qualifiedName() + ": " + table.timeColumn() + " is a timestamp without time zone, read as"
                         + " wall-clock times in " + request.zone() + " (--time-zone): rows before " + type.display(until)
@@ -163,8 +185,15 @@ public final class Planner {
             }
             lines.add("warning: not copied, their time column is NULL (verify compares them):\n  " + what);
         }
+        if (request.integerUntil() != null && !integerBounded) {
+            lines.add("note: no staged table has an integer time column: --integer-until and --integer-from are unused");
+        }
+        String untilText = timeUntil != null ? timeUntil : integerBounded ? request.integerUntil()
+                : untilText(request.until(), tables);
         String arguments = "tables=" + StagedTable.describeAll(tables) + (request.from() == null ? "" : " from=" + request.from())
                 + " until=" + untilText
+                + (request.integerUntil() == null ? "" : " integer-until=" + request.integerUntil()
+                        + (request.integerFrom() == null ? "" : " integer-from=" + request.integerFrom()))
                 + (request.zone().equals(Positions.DEFAULT_ZONE) ? "" : " time-zone=" + request.zone());
         return store(arguments, untilText, request.zone(), tasks, request.replace(), lines);
     }

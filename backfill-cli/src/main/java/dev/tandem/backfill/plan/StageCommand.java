@@ -30,6 +30,16 @@ public final class StageCommand extends BackfillCommand {
     @Option(names = "--from", paramLabel = "T0", description = "Copy rows with time >= T0 (default: the oldest row)")
     String from;
 
+    @Option(names = "--integer-until", paramLabel = "N",
+            description = "For tables whose time column is an integer: copy rows with time < N, in the column's own"
+                    + " unit, while --until (the dual-write mark) bounds the others, so that one plan holds both")
+    String integerUntil;
+
+    @Option(names = "--integer-from", paramLabel = "N",
+            description = "With --integer-until: copy rows of integer-time tables with time >= N (default: the oldest"
+                    + " row); --from then bounds only the others")
+    String integerFrom;
+
     @Option(names = "--filter", paramLabel = "REGEX",
             description = "Only tables whose schema.table matches (repeatable; found anywhere unless anchored)")
     List<Pattern> filters = new ArrayList<>();
@@ -66,11 +76,15 @@ public final class StageCommand extends BackfillCommand {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "--max-lateness must be a duration such as '10 min', not '" + maxLateness + "'");
         }
+        if (integerFrom != null && integerUntil == null) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--integer-from needs --integer-until (without both, --from and --until bound every table)");
+        }
         try (Database source = Database.open("source", connection.source(environment()), 1);
              Database target = Database.open("target", connection.target(environment()), 1);
              Connection s = source.connection(); Connection t = target.connection()) {
             Planner.Outcome outcome = new Planner(s, t, out()).stage(new Planner.Request(tables, filters, from, until,
-                    slice, maxLateness.micros(), zone, allowNullTime, replace));
+                    slice, maxLateness.micros(), zone, allowNullTime, replace, integerFrom, integerUntil));
             outcome.lines().forEach(out()::println);
             out().println(outcome.unchanged() ? "plan already staged with the same arguments: nothing to do"
                     : "staged " + Counted.of(outcome.tasks(), "task"));

@@ -50,6 +50,11 @@ public final class VerifyCommand extends BackfillCommand {
                     + "(after the proxies' mirrors caught up): rows no task copies, which only the mirror brought over")
     String through;
 
+    @Option(names = "--integer-through", paramLabel = "N",
+            description = "With --through: the end of the dual-write window of tables whose time column is an integer,"
+                    + " in the column's unit (a plan staged with --integer-until)")
+    String integerThrough;
+
     @Mixin
     MirrorWaitOption mirrorWait;
 
@@ -73,6 +78,10 @@ public final class VerifyCommand extends BackfillCommand {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--parallelism must be at least 1");
         }
         mirrorWait.duration(); // a bad value is a usage error before anything runs, --through or not
+        if (integerThrough != null && through == null) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--integer-through needs --through (the end of the other tables' windows, e.g. now)");
+        }
         try (Database source = Database.open("source", connection.source(environment()), parallelism);
              Database target = Database.open("target", connection.target(environment()), parallelism + 1)) {
             List<Task> tasks;
@@ -103,7 +112,9 @@ public final class VerifyCommand extends BackfillCommand {
                 nullTime.forEach(line -> out().println("  " + line));
             }
             if (through != null) {
-                out().println("dual-write windows up to " + through + ", " + Counted.of(windows.size(), "table") + ": "
+                out().println("dual-write windows up to " + through + (integerThrough == null ? ""
+                        : " (integer time columns: " + integerThrough + ")") + ", " + Counted.of(windows.size(), "table")
+                        + ": "
                         + (windows.size() - windowMismatches.size()) + " match, " + windowMismatches.size() + " differ");
                 notCompared.forEach(line -> out().println("note: " + line));
                 String format = "%-30s %-56s %12s %12s  %s%n";
@@ -211,28 +222,39 @@ public final class VerifyCommand extends BackfillCommand {
                     root == null ? () -> false : root.stopRequested()::get, err());
             for (Task task : last.values()) {
                 TimeType type = task.timeType();
+                if (type.isInteger() && integerThrough != null) {
+                    long end = Positions.parseMoment(s, type, integerThrough, "--integer-through", zone);
+                    addWindow(s, t, task, type, end, "--integer-through " + integerThrough, windows, notCompared);
+                    continue;
+                }
                 boolean now = "now".equalsIgnoreCase(through.trim());
                 if (now && type.isInteger()) {
                     // an integer's unit is the application's own (epoch ms, s, a counter): no clock can stand for it
                     throw new BackfillException("--through now: " + task.qualifiedName() + "'s time column "
                             + task.timeColumn() + " is " + type.sqlName() + ", and 'now' only applies to timestamp-like"
-                            + " columns: give --through as an integer in the column's unit (a plan of integer-time"
-                            + " tables, see docs/migration.md step 4)");
+                            + " columns: give --integer-through in the column's unit for integer-time tables"
+                            + " (docs/migration.md step 4)");
                 }
                 long end = now ? Positions.now(s, type, zone) : Positions.parseMoment(s, type, through, "--through", zone);
-                if (end <= task.end()) {
-                    notCompared.add(task.qualifiedName() + ": its planned ranges end at " + type.display(task.end())
-                            + ", not before --through " + through + ", so it has no dual-write window to compare");
-                    continue;
-                }
-                TableLayout layout = TableLayout.load(s, task.schema(), task.table(), task.timeColumn());
-                boolean byRecord = RangeDigest.recordHashable(s, layout);
-                windows.add(new Window(task.qualifiedName(), type, task.end(), end,
-                        RangeDigest.of(s, layout, task.end(), end, byRecord),
-                        RangeDigest.of(t, layout, task.end(), end, byRecord)));
+                addWindow(s, t, task, type, end, "--through " + through, windows, notCompared);
             }
         }
         return windows;
+    }
+
+    /** The window of {@code task}'s table from the end of its planned ranges up to {@code end} ({@code endText}). */
+    private static void addWindow(Connection s, Connection t, Task task, TimeType type, long end, String endText,
+                                  List<Window> windows, List<String> notCompared) throws SQLException {
+        if (end <= task.end()) {
+            notCompared.add(task.qualifiedName() + ": its planned ranges end at " + type.display(task.end())
+                    + ", not before " + endText + ", so it has no dual-write window to compare");
+            return;
+        }
+        TableLayout layout = TableLayout.load(s, task.schema(), task.table(), task.timeColumn());
+        boolean byRecord = RangeDigest.recordHashable(s, layout);
+        windows.add(new Window(task.qualifiedName(), type, task.end(), end,
+                RangeDigest.of(s, layout, task.end(), end, byRecord),
+                RangeDigest.of(t, layout, task.end(), end, byRecord)));
     }
 
     /** For each table whose time column may be NULL: what differs among its rows with a NULL time, one line. */
