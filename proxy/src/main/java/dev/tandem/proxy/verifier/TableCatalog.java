@@ -120,34 +120,35 @@ final class TableCatalog {
 
     /** The root of the partition tree {@code table} is a partition of on the target; empty when it is none. */
     static Optional<TableName> partitionRoot(Connection target, TableName table) throws SQLException {
-        try (Statement s = target.createStatement(); ResultSet has = s.executeQuery(HAS_PARTITION_ROOT)) {
-            has.next();
-            if (!has.getBoolean(1)) {
-                return Optional.empty();
-            }
-        }
-        try (PreparedStatement ps = target.prepareStatement(PARTITION_ROOT)) {
-            ps.setString(1, table.schema());
-            ps.setString(2, table.name());
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() && rs.getString(1) != null ? Optional.of(new TableName(rs.getString(1),
-                        rs.getString(2))) : Optional.empty();
-            }
-        }
+        return lookUp(target, HAS_PARTITION_ROOT, PARTITION_ROOT, table,
+                rs -> rs.getString(1) == null ? null : new TableName(rs.getString(1), rs.getString(2)));
     }
 
     private static Optional<String> hypertableTimeColumn(Connection target, TableName table) throws SQLException {
-        try (Statement s = target.createStatement(); ResultSet rs = s.executeQuery(HAS_TIMESCALE)) {
+        return lookUp(target, HAS_TIMESCALE, TIME_DIMENSION, table, rs -> rs.getString(1));
+    }
+
+    private interface RowReader<T> {
+        T read(ResultSet row) throws SQLException;
+    }
+
+    /**
+     * The first row of {@code query} (parameters: the table's schema and name) as {@code reader} reads it, when
+     * {@code available} says the catalog it reads exists on this target (an extension, a function of a later version).
+     */
+    private static <T> Optional<T> lookUp(Connection target, String available, String query, TableName table,
+                                          RowReader<T> reader) throws SQLException {
+        try (Statement s = target.createStatement(); ResultSet rs = s.executeQuery(available)) {
             rs.next();
             if (!rs.getBoolean(1)) {
                 return Optional.empty();
             }
         }
-        try (PreparedStatement ps = target.prepareStatement(TIME_DIMENSION)) {
+        try (PreparedStatement ps = target.prepareStatement(query)) {
             ps.setString(1, table.schema());
             ps.setString(2, table.name());
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+                return rs.next() ? Optional.ofNullable(reader.read(rs)) : Optional.empty();
             }
         }
     }
