@@ -8,6 +8,7 @@ import dev.tandem.proxy.demo.DemoCommand;
 import dev.tandem.proxy.relay.Transport;
 import dev.tandem.proxy.spool.SpoolOwnerMismatchException;
 import io.netty.util.ResourceLeakDetector;
+import java.io.UncheckedIOException;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -58,6 +59,10 @@ public final class TandemProxy implements Callable<Integer> {
             // instance-id and mirror.spool.dir do not fit together: a configuration error, not a failure while running
             System.err.println("tandem-proxy: " + e.getMessage());
             return 2;
+        } catch (UncheckedIOException e) {
+            // an address already in use, say: the message names it and the setting, a stack trace would bury both
+            System.err.println("tandem-proxy: " + e.getMessage());
+            return 1;
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -9,6 +9,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,6 +57,33 @@ class TandemProxyTest {
         assertThat(run.code()).isEqualTo(2);
         assertThat(run.text())
                 .isEqualTo("tandem-proxy: --transport: 'kqueue' is not one of auto|epoll|io_uring|nio");
+    }
+
+    @Test
+    @Timeout(value = 30, unit = TimeUnit.SECONDS) // a proxy that starts anyway would wait for a stop signal
+    void aListenAddressInUseIsNamedWithItsSettingInOneLine() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Stderr run = run("--listen", "127.0.0.1:" + taken.getLocalPort(), "--admin-listen", "127.0.0.1:0",
+                    "--source", "127.0.0.1:1", "--mirror-mode", "off");
+
+            assertThat(run.code()).isEqualTo(1);
+            assertThat(run.text())
+                    .startsWith("tandem-proxy: cannot listen for clients on 127.0.0.1:" + taken.getLocalPort()
+                            + " (listen, --listen): ")
+                    .contains("stop it or choose another")
+                    .doesNotContain("Exception")
+                    .hasLineCount(1);
+
+            Stderr admin = run("--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:" + taken.getLocalPort(),
+                    "--source", "127.0.0.1:1", "--mirror-mode", "off");
+
+            assertThat(admin.code()).isEqualTo(1);
+            assertThat(admin.text())
+                    .startsWith("tandem-proxy: cannot bind the admin server to 127.0.0.1:" + taken.getLocalPort()
+                            + " (admin.listen): ")
+                    .doesNotContain("Exception")
+                    .hasLineCount(1);
+        }
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.tandem.proxy.relay;
 import dev.tandem.protocol.backend.ErrorResponse;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -13,6 +14,8 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -87,7 +90,17 @@ public final class ProxyServer implements AutoCloseable {
                         accept(ch);
                     }
                 });
-        server = bootstrap.bind(settings.listen()).sync().channel();
+        ChannelFuture bind = bootstrap.bind(settings.listen()).await();
+        if (!bind.isSuccess()) {
+            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            Throwable cause = bind.cause();
+            // Netty's own words ("bind(..) failed with error(-98)") name neither the address nor the setting
+            String message = "cannot listen for clients on " + settings.listen().getHostString() + ":"
+                    + settings.listen().getPort() + " (listen, --listen): " + cause.getMessage()
+                    + "; if another process holds that address, stop it or choose another";
+            throw new UncheckedIOException(message, cause instanceof IOException io ? io : new IOException(cause));
+        }
+        server = bind.channel();
         log.info("Tandem proxy listening on {}:{} ({} transport), relaying to {}:{}", address().getHostString(),
                 address().getPort(), settings.transport(), settings.source().getHostString(), settings.source().getPort());
         return this;
