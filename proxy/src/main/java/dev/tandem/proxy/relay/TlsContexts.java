@@ -6,7 +6,17 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import java.io.File;
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedTrustManager;
 
 /** Builds the TLS contexts of the two hops: clients to the proxy, and the proxy to the source. */
 public final class TlsContexts {
@@ -47,11 +57,35 @@ public final class TlsContexts {
                 // null switches off the host name check Netty 4.2 makes by default
                 SslContextBuilder builder = SslContextBuilder.forClient()
                         .endpointIdentificationAlgorithm(mode == TlsMode.VERIFY_FULL ? "HTTPS" : null);
-                if (caFile != null) {
-                    builder.trustManager(caFile);
-                }
-                yield builder.build();
+                yield builder.trustManager(new CertificateNamesTrustManager(trustChecks(caFile))).build();
             }
         };
+    }
+
+    /** The JDK's checks against the certificates of {@code caFile} (PEM), or against its trust store when null. */
+    private static X509ExtendedTrustManager trustChecks(File caFile) throws SSLException {
+        try {
+            KeyStore trusted = null;
+            if (caFile != null) {
+                trusted = KeyStore.getInstance(KeyStore.getDefaultType());
+                trusted.load(null, null);
+                try (InputStream in = new FileInputStream(caFile)) {
+                    int i = 0;
+                    for (Certificate certificate : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                        trusted.setCertificateEntry("ca-" + i++, certificate);
+                    }
+                }
+            }
+            TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            factory.init(trusted);
+            for (TrustManager manager : factory.getTrustManagers()) {
+                if (manager instanceof X509ExtendedTrustManager checks) {
+                    return checks;
+                }
+            }
+            throw new SSLException("the JDK offers no X.509 trust manager");
+        } catch (IOException | GeneralSecurityException e) {
+            throw new SSLException("cannot read the certificates of " + caFile + ": " + e.getMessage(), e);
+        }
     }
 }

@@ -119,6 +119,8 @@ class RelayTlsCertificatesIT {
         restartServing(authority.issue("db.example"));
         assertRefused(TlsMode.VERIFY_FULL, authority.certificate(), "the certificate must name the host the proxy"
                 + " connects to (localhost)");
+        // the names to connect by, as libpq gives them
+        assertRefused(TlsMode.VERIFY_FULL, authority.certificate(), "(the certificate names db.example)");
         // verify-ca trusts the authority for the chain, whatever host the certificate names
         assertSourceHopEncrypted(TlsMode.VERIFY_CA, authority.certificate());
         assertSourceHopEncrypted(TlsMode.REQUIRE, authority.certificate());
