@@ -546,10 +546,6 @@ public final class MirrorApplier implements AutoCloseable {
         }
     }
 
-    /**
-     * The transaction with only the statements the target mirrors: a table the proxy could not confirm when the
-     * transaction committed (it did not know the target's hypertables yet) is kept only if it is a hypertable here.
-     */
     /** Whether a table the capture could not decide is mirrored, now that the target's catalog can say. */
     private boolean mirrored(TargetSession session, TableName table) {
         if (settings.tables().includesHypertables()) {
@@ -559,6 +555,11 @@ public final class MirrorApplier implements AutoCloseable {
                 table.name(), root.schema(), root.name())).isPresent();
     }
 
+    /**
+     * The transaction with only the statements the target mirrors: a table the proxy could not confirm when the
+     * transaction committed (it did not know the target's hypertables or partitions yet) is kept only if the target's
+     * catalog now says it is mirrored.
+     */
     private CapturedTransaction confirmed(CapturedTransaction tx, TargetSession session) {
         if (tx.unconfirmed().isEmpty()) {
             return tx;
