@@ -565,9 +565,22 @@ public final class MirrorApplier implements AutoCloseable {
             return tx;
         }
         List<CapturedStatement> kept = new ArrayList<>(tx.statements().size());
+        Set<TableName> notOnTarget = new HashSet<>();
         for (CapturedStatement s : tx.statements()) {
             if (!tx.unconfirmed().contains(s.table()) || mirrored(session, s.table())) {
                 kept.add(s);
+            } else if (!settings.tables().includesHypertables() && !session.exists(s.table())) {
+                // perhaps a partition of a mirrored table created on the source only: counted, not silently dropped
+                if (notOnTarget.add(s.table())) {
+                    metrics.transaction(s.table(), MirrorMetrics.NOT_ON_TARGET, 0);
+                }
+                if (notHypertables.add(session.database() + "\0" + s.table())) {
+                    LOG.warn("mirror: {} does not exist in target database {}, so the proxy cannot tell whether it is"
+                            + " a partition of a mirrored table: its rows are not mirrored (counted in"
+                            + " tandem_mirror_transactions_total{outcome=\"not_on_target\"}; a temporary table's"
+                            + " are too). If it is a partition created on the source only, create it on the target and"
+                            + " re-copy its rows (verify --through shows them)", s.table(), session.database());
+                }
             } else if (notHypertables.add(session.database() + "\0" + s.table())) {
                 LOG.info("mirror: {} is not a {} of target database {}: its rows captured while the proxy's view of"
                         + " the target's catalog did not have it are not mirrored (as none of its rows are)", s.table(),

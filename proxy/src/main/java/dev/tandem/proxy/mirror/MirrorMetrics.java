@@ -45,6 +45,7 @@ final class MirrorMetrics {
     static final String LEDGERED = "ledgered";
     static final String REJECTED = "rejected";
     static final String NOT_REPLAYABLE = "not_replayable";
+    static final String NOT_ON_TARGET = "not_on_target";
 
     private final MeterRegistry registry;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();

@@ -58,6 +58,7 @@ final class TargetSession {
     private final Map<TableName, Boolean> hypertables = new HashMap<>();
     private final Map<TableName, Optional<TableName>> partitionRoots = new HashMap<>();
     private Boolean hasPartitionRoot;
+    private final Map<TableName, Boolean> existing = new HashMap<>();
     /** Whether this database has TimescaleDB's catalog views; null until asked. */
     private Boolean timescale;
     /** The database's dual-write mark as a timestamptz literal, or null; and when it was read. */
@@ -271,6 +272,12 @@ final class TargetSession {
                 : Optional.of(new TableName(row.get(0), row.get(1)));
         partitionRoots.put(table, root);
         return root;
+    }
+
+    /** Whether the table exists in this database: asked once per connection and table, for undecided tables only. */
+    boolean exists(TableName table) {
+        return existing.computeIfAbsent(table, t -> "true".equals(answer("whether " + t + " exists",
+                "SELECT (to_regclass(format('%I.%I', $1::text, $2::text)) IS NOT NULL)::text", t.schema(), t.name())));
     }
 
     /**

@@ -261,6 +261,22 @@ class MirrorEndToEndIT {
         PG.pair().executeOnBoth(mirror.database, "DROP TABLE parted_mar, loose");
     }
 
+    /** A partition created on the source only cannot be told from any other table there: its rows are counted. */
+    @Test
+    void writesIntoAPartitionTheTargetLacksAreCountedNotSilentlyDropped() throws Exception {
+        PG.source().execute(mirror.database, "CREATE TABLE parted_apr PARTITION OF parted"
+                + " FOR VALUES FROM ('2026-04-01') TO ('2026-05-01')");
+        try (Connection c = mirror.connect(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO parted_apr VALUES ('2026-04-02', 1, 'source only'), ('2026-04-03', 2, NULL)");
+            s.execute("INSERT INTO parted_apr VALUES ('2026-04-04', 3, 'again')");
+        } finally {
+            mirror.awaitCaughtUp(Duration.ofSeconds(30));
+            PG.source().execute(mirror.database, "DROP TABLE parted_apr");
+        }
+        assertThat(mirror.app.registry().get("tandem.mirror.transactions").tag("table", "public.parted_apr")
+                .tag("outcome", "not_on_target").counter().count()).isEqualTo(2);
+    }
+
     @Test
     void failedCopiesInsideATransactionRolledBackToASavepointMirrorOnlyWhatCommitted() throws Exception {
         try (Connection c = mirror.connect()) {
