@@ -150,8 +150,8 @@ public final class MirrorApplier implements AutoCloseable {
     /** When {@link #lastApplied} was last saved, and whether it changed since. */
     private long marksSavedAt;
     private boolean marksChanged;
-    /** Database and table of unconfirmed tables found not to be hypertables, each logged once. */
-    private final Set<String> notHypertables = new HashSet<>();
+    /** Database and table of tables captured undecided and not mirrored after all: each logged once. */
+    private final Set<String> undecidedTablesLogged = new HashSet<>();
     private final TypeRemapper typeRemapper;
     private final AppliedWaiters waiters;
     private final ReentrantLock lock = new ReentrantLock();
@@ -574,14 +574,14 @@ public final class MirrorApplier implements AutoCloseable {
                 if (notOnTarget.add(s.table())) {
                     metrics.transaction(s.table(), MirrorMetrics.NOT_ON_TARGET, 0);
                 }
-                if (notHypertables.add(session.database() + "\0" + s.table())) {
+                if (undecidedTablesLogged.add(session.database() + "\0" + s.table())) {
                     LOG.warn("mirror: {} does not exist in target database {}, so the proxy cannot tell whether it is"
                             + " a partition of a mirrored table: its rows are not mirrored (counted in"
                             + " tandem_mirror_transactions_total{outcome=\"not_on_target\"}; a temporary table's"
                             + " are too). If it is a partition created on the source only, create it on the target and"
                             + " re-copy its rows (verify --through shows them)", s.table(), session.database());
                 }
-            } else if (notHypertables.add(session.database() + "\0" + s.table())) {
+            } else if (undecidedTablesLogged.add(session.database() + "\0" + s.table())) {
                 LOG.info("mirror: {} is not a {} of target database {}: its rows captured while the proxy's view of"
                         + " the target's catalog did not have it are not mirrored (as none of its rows are)", s.table(),
                         settings.tables().includesHypertables() ? "hypertable" : "partition of a mirrored table",

@@ -259,7 +259,7 @@ final class TargetSession {
             return Optional.empty();
         }
         // one row whatever the table is: no row means the query failed, which must not pass for "not a partition"
-        List<String> row = queryRow("SELECT rn.nspname::text, r.relname::text"
+        List<String> row = queryRow("SELECT rn.nspname::text, r.relname::text, (x.t IS NOT NULL)::text"
                 + " FROM (SELECT to_regclass(format('%I.%I', $1::text, $2::text)) AS t) x"
                 + " LEFT JOIN pg_class p ON p.oid = x.t AND p.relispartition"
                 + " LEFT JOIN pg_class r ON r.oid = pg_partition_root(p.oid)"
@@ -271,10 +271,14 @@ final class TargetSession {
         Optional<TableName> root = row.get(0) == null ? Optional.empty()
                 : Optional.of(new TableName(row.get(0), row.get(1)));
         partitionRoots.put(table, root);
+        existing.put(table, "true".equals(row.get(2))); // asked next for the same table: no second round trip
         return root;
     }
 
-    /** Whether the table exists in this database: asked once per connection and table, for undecided tables only. */
+    /**
+     * Whether the table exists in this database: asked once per connection and table (or learnt with
+     * {@link #partitionRoot}), for undecided tables only.
+     */
     boolean exists(TableName table) {
         return existing.computeIfAbsent(table, t -> "true".equals(answer("whether " + t + " exists",
                 "SELECT (to_regclass(format('%I.%I', $1::text, $2::text)) IS NOT NULL)::text", t.schema(), t.name())));
