@@ -41,6 +41,8 @@ import java.util.Set;
  * @param inner               PREPARE ... AS and EXPLAIN: the wrapped statement; null otherwise
  * @param withWrites          the tables the data-modifying queries of a WITH clause write (not in {@code tables}),
  *                            in order; empty when there are none or their names cannot be told
+ * @param tableChange         what the statement does to which tables exist (as {@code tables} names them), as far as
+ *                            the session's temporary tables go; null when nothing
  */
 public record ClassifiedStatement(
         Kind kind,
@@ -63,7 +65,8 @@ public record ClassifiedStatement(
         String name,
         SearchPath searchPath,
         ClassifiedStatement inner,
-        List<TableName> withWrites) {
+        List<TableName> withWrites,
+        TableChange tableChange) {
 
     public ClassifiedStatement {
         Objects.requireNonNull(kind, "kind");
@@ -147,6 +150,38 @@ public record ClassifiedStatement(
          * transactions commit, and the row count does not tell.
          */
         UPDATE
+    }
+
+    /**
+     * What a statement does to which tables exist. Only what following a session's temporary tables needs: a
+     * temporary table hides a table of the same name that an unqualified name would otherwise mean.
+     */
+    public sealed interface TableChange {
+
+        /** CREATE TABLE or SELECT INTO the first of {@code tables}. */
+        record Create(Temporary temporary) implements TableChange {
+        }
+
+        /** DROP TABLE of all {@code tables}. */
+        record Drop() implements TableChange {
+        }
+
+        /** {@code ALTER TABLE ... RENAME TO}: the first of {@code tables} is now called {@code to} (normalised). */
+        record Rename(String to) implements TableChange {
+        }
+
+        /** {@code DISCARD TEMP} and {@code DISCARD ALL}: the session's temporary tables are dropped. */
+        record DiscardTemporary() implements TableChange {
+        }
+    }
+
+    /** Whether a table a statement creates is temporary, and until when. */
+    public enum Temporary {
+        NO,
+        /** Until the session ends or drops it. */
+        SESSION,
+        /** {@code ON COMMIT DROP}: until its transaction ends. */
+        TRANSACTION
     }
 
     public enum CopyFormat {

@@ -83,6 +83,7 @@ public final class StatementClassifier {
         private SearchPath searchPath;
         private ClassifiedStatement inner;
         private List<TableName> withWrites;
+        private ClassifiedStatement.TableChange tableChange;
 
         Draft(TokenBuffer t, int from, int to) {
             this.t = t;
@@ -96,7 +97,7 @@ public final class StatementClassifier {
                     onConflict, returning, withClause, dataModifyingWith, explainAnalyzeWrite,
                     nonDeterministic == null ? Set.of() : Set.of(nonDeterministic.toArray(new String[0])),
                     defaults == null ? Set.of() : defaults, copyFormat, copyOptions, txCommand, name, searchPath, inner,
-                    withWrites == null ? List.of() : withWrites);
+                    withWrites == null ? List.of() : withWrites, tableChange);
         }
 
         // ---- token helpers (all bounded by `to`) ----
@@ -308,9 +309,8 @@ public final class StatementClassifier {
                         drop(i);
                     } else if (kw(i, "deallocate")) {
                         deallocate(i);
-                    } else if (kw(i, "discard") && kw(i + 1, "all")) {
-                        kind = Kind.DEALLOCATE;
-                        searchPath = SearchPath.reset(false);
+                    } else if (kw(i, "discard")) {
+                        discard(i);
                     }
                 }
                 case 'e' -> {
@@ -492,11 +492,26 @@ public final class StatementClassifier {
             }
             kind = Kind.DDL;
             int j = into + 1;
+            ClassifiedStatement.Temporary temporary = ClassifiedStatement.Temporary.NO;
             while (kw(j, "temporary") || kw(j, "temp") || kw(j, "unlogged") || kw(j, "local") || kw(j, "global")
                     || kw(j, "table")) {
+                if (kw(j, "temporary") || kw(j, "temp")) {
+                    temporary = ClassifiedStatement.Temporary.SESSION;
+                }
                 j++;
             }
+            tableChange = new ClassifiedStatement.TableChange.Create(temporary);
             qualifiedName(j);
+        }
+
+        private void discard(int i) {
+            if (kw(i + 1, "all")) {
+                kind = Kind.DEALLOCATE;
+                searchPath = SearchPath.reset(false);
+                tableChange = new ClassifiedStatement.TableChange.DiscardTemporary();
+            } else if (kw(i + 1, "temp") || kw(i + 1, "temporary")) {
+                tableChange = new ClassifiedStatement.TableChange.DiscardTemporary();
+            }
         }
 
         private void insert(int i) {
@@ -950,7 +965,8 @@ public final class StatementClassifier {
             if (kw(j, "global") || kw(j, "local")) {
                 j++;
             }
-            if (kw(j, "temporary") || kw(j, "temp") || kw(j, "unlogged")) {
+            boolean temp = kw(j, "temporary") || kw(j, "temp");
+            if (temp || kw(j, "unlogged")) {
                 j++;
             }
             if (kw(j, "table")) {
@@ -958,6 +974,9 @@ public final class StatementClassifier {
                 if (kw(j, "if") && kw(j + 1, "not") && kw(j + 2, "exists")) {
                     j += 3;
                 }
+                tableChange = new ClassifiedStatement.TableChange.Create(!temp ? ClassifiedStatement.Temporary.NO
+                        : droppedOnCommit(j) ? ClassifiedStatement.Temporary.TRANSACTION
+                        : ClassifiedStatement.Temporary.SESSION);
                 int next = qualifiedName(j);
                 if (next >= 0 && kw(next, "partition") && kw(next + 1, "of")) {
                     qualifiedName(next + 2); // a new partition changes the partitioned table too
@@ -984,6 +1003,18 @@ public final class StatementClassifier {
             }
         }
 
+        /** {@code ON COMMIT DROP} at the top level of a CREATE TABLE from {@code i} on, before any AS query. */
+        private boolean droppedOnCommit(int i) {
+            int as = findTopLevel(i, "as");
+            int end = as < 0 ? to : as;
+            for (int on = findTopLevel(i, "on"); on >= 0 && on < end; on = findTopLevel(on + 1, "on")) {
+                if (kw(on + 1, "commit") && kw(on + 2, "drop")) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
         private void alter(int i) {
             kind = Kind.DDL;
             int j = i + 1;
@@ -994,7 +1025,10 @@ public final class StatementClassifier {
             if (kw(j, "if") && kw(j + 1, "exists")) {
                 j += 2;
             }
-            relation(j);
+            int next = relation(j);
+            if (next >= 0 && kw(next, "rename") && kw(next + 1, "to") && next + 2 < to && t.isName(next + 2)) {
+                tableChange = new ClassifiedStatement.TableChange.Rename(t.identifier(next + 2));
+            }
         }
 
         private void drop(int i) {
@@ -1007,6 +1041,7 @@ public final class StatementClassifier {
             if (kw(j, "if") && kw(j + 1, "exists")) {
                 j += 2;
             }
+            tableChange = new ClassifiedStatement.TableChange.Drop();
             while (true) {
                 j = qualifiedName(j);
                 if (j < 0 || !is(j, TokenKind.COMMA)) {

@@ -67,6 +67,13 @@ final class Describe {
         if (s.inner() != null) {
             b.append(" inner=(").append(one(s.inner(), copyOptions)).append(')');
         }
+        if (s.tableChange() instanceof ClassifiedStatement.TableChange.Create c) {
+            b.append(" create").append(c.temporary() == ClassifiedStatement.Temporary.NO ? "" : "=" + c.temporary());
+        } else if (s.tableChange() instanceof ClassifiedStatement.TableChange.Rename r) {
+            b.append(" renamedTo=").append(r.to());
+        } else if (s.tableChange() != null) {
+            b.append(' ').append(s.tableChange().getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT));
+        }
         flag(b, s.malformed(), "malformed");
         return b.toString();
     }

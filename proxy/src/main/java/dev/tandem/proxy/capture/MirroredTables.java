@@ -69,6 +69,9 @@ public final class MirroredTables {
 
     /** @param table resolved (schema not null) */
     public Mirroring mirroring(TableName table) {
+        if (table.schema().startsWith("pg_temp")) {
+            return Mirroring.NOT_MIRRORED; // a session's temporary table: the target has no such table
+        }
         if (!filter.includesHypertables()) {
             if (filter.mirrors(table.schema(), table.name(), false)) {
                 return Mirroring.MIRRORED;

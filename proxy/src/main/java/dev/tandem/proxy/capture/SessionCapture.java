@@ -92,7 +92,7 @@ public final class SessionCapture implements SessionTap {
      * {@code text} numbers its text among the session's ({@link #texts}).
      */
     private record Prepared(String sql, ClassifiedStatement statement, TableName table, int[] parameterTypes,
-                            List<String> path, long text) {
+                            List<String> path, Set<String> temporary, long text, boolean named) {
         boolean mirrored() {
             return table != null;
         }
@@ -193,6 +193,7 @@ public final class SessionCapture implements SessionTap {
     private final Map<String, PreparedSql> sqlPrepared = new HashMap<>();
 
     private final SearchPathState searchPath = new SearchPathState();
+    private final TemporaryTables temporaryTables = new TemporaryTables();
     /** The source sent its first ReadyForQuery: start-up is over. */
     private boolean ready;
     /**
@@ -295,6 +296,7 @@ public final class SessionCapture implements SessionTap {
             @Override
             public void ended(boolean committed) {
                 searchPath.transactionEnded(committed);
+                temporaryTables.transactionEnded(committed);
                 // after commit() read them, and also when none were left to commit (rolled back to a savepoint)
                 finishedInTransaction.clear();
             }
@@ -302,9 +304,18 @@ public final class SessionCapture implements SessionTap {
             @Override
             public void savepoint(ClassifiedStatement.TxCommand command, String name) {
                 switch (command) {
-                    case SAVEPOINT -> searchPath.savepoint(name);
-                    case RELEASE -> searchPath.release(name);
-                    case ROLLBACK_TO_SAVEPOINT -> searchPath.rollbackTo(name);
+                    case SAVEPOINT -> {
+                        searchPath.savepoint(name);
+                        temporaryTables.savepoint(name);
+                    }
+                    case RELEASE -> {
+                        searchPath.release(name);
+                        temporaryTables.release(name);
+                    }
+                    case ROLLBACK_TO_SAVEPOINT -> {
+                        searchPath.rollbackTo(name);
+                        temporaryTables.rollbackTo(name);
+                    }
                     default -> {
                     }
                 }
@@ -314,6 +325,9 @@ public final class SessionCapture implements SessionTap {
 
     /** Prefixes of the message of a malformed frame's violation (the relay names the source itself). */
     private static final String FROM_CLIENT = "invalid message from the client: ";
+    private static final String PREPARED_BEFORE_TEMPORARY = "prepared_before_temporary_table";
+    /** What PostgreSQL calls the session's temporary schema in a search_path and a qualified name. */
+    private static final String TEMPORARY_SCHEMA = "pg_temp";
     private static final String FROM_SOURCE = "";
 
     /**
@@ -401,12 +415,13 @@ public final class SessionCapture implements SessionTap {
     };
 
     /**
-     * The mirrored table a prepared statement writes under the current {@code search_path}, or null. Resolved again
-     * only when the name is unqualified and the path changed since the Parse: not on every execution.
+     * The mirrored table a prepared statement writes under the current {@code search_path} and temporary tables, or
+     * null. Resolved again only when the name is unqualified and either changed since the Parse: not on every
+     * execution.
      */
     private TableName mirroredNow(Prepared p) {
         if (p.statement() == null || p.statement().table() == null || p.statement().table().schema() != null
-                || effectiveSearchPath().equals(p.path())) {
+                || effectiveSearchPath().equals(p.path()) && temporaryTables.current().equals(p.temporary())) {
             return p.table();
         }
         return mirroredTarget(p.statement());
@@ -498,7 +513,8 @@ public final class SessionCapture implements SessionTap {
         ClassifiedStatement statement = classified.size() == 1 ? classified.get(0) : null;
         TableName table = statement == null ? null : mirroredTarget(statement);
         int[] types = parse.parameterTypes().stream().mapToInt(Integer::intValue).toArray();
-        Prepared prepared = new Prepared(parse.sql(), statement, table, types, effectiveSearchPath(), ++texts);
+        Prepared prepared = new Prepared(parse.sql(), statement, table, types, effectiveSearchPath(),
+                temporaryTables.current(), ++texts, !parse.name().isEmpty());
         statements.requested(parse.name(), prepared);
         pending.add(new ParseRequest(parse.name(), prepared));
     }
@@ -509,7 +525,10 @@ public final class SessionCapture implements SessionTap {
         // Values are copied only for statements the mirror may replay; others may be large and are none of its
         // business. An unqualified name is also looked up under the current path: a SET since the Parse may have
         // made it mean a mirrored table (the server re-resolves a prepared statement after search_path changes).
-        boolean keep = prepared != null && (prepared.mirrored() || mirroredNow(prepared) != null);
+        // One that means a temporary table now is kept too: a DROP in flight may leave the mirrored one by the time
+        // it runs.
+        boolean keep = prepared != null && (prepared.mirrored() || mirroredNow(prepared) != null
+                || hiddenByTemporary(prepared.statement()) != null);
         BoundParameters bind = keep ? read(frame, BoundParameters::decode, FROM_CLIENT) : null;
         Portal portal = new Portal(prepared, bind);
         portals.requested(names[0], portal);
@@ -522,9 +541,11 @@ public final class SessionCapture implements SessionTap {
         if (portal != null && portal.prepared != null && portal.bind != null && !portal.executed) {
             Prepared p = portal.prepared;
             TableName now = mirroredNow(p);
-            capture = new StatementCapture(now != null ? now : p.table, p.sql, p.statement, portal.bind, p.parameterTypes);
-            // not mirrored under the current path: decide again when it runs
+            TableName table = now != null ? now : p.table != null ? p.table : hiddenByTemporary(p.statement);
+            capture = new StatementCapture(table, p.sql, p.statement, portal.bind, p.parameterTypes);
+            // not mirrored under the current path and temporary tables: decide again when it runs
             capture.resolvedUnder = now != null ? effectiveSearchPath() : null;
+            capture.resolvedAmong = temporaryTables.current();
             capture.text = p.text;
             checkReplayable(capture);
             // the source reads the Bind values in the encoding of now, and the text of a Parse is unicode here
@@ -705,8 +726,46 @@ public final class SessionCapture implements SessionTap {
         if (!replayable) {
             return null;
         }
+        TableName table = resolve(s.table());
+        return tables.mirroring(table) != MirroredTables.Mirroring.NOT_MIRRORED ? table : null;
+    }
+
+    /**
+     * The mirrored table statement {@code s} would write if the session had no temporary table of its name, when it
+     * has one now (and so does not write it); else null.
+     */
+    private TableName hiddenByTemporary(ClassifiedStatement s) {
+        if (s == null || s.table() == null || s.table().schema() != null || !temporaryTables.contains(s.table().name())
+                || mirroredTarget(s) != null) {
+            return null;
+        }
         TableName table = tables.resolve(s.table(), effectiveSearchPath());
         return tables.mirroring(table) != MirroredTables.Mirroring.NOT_MIRRORED ? table : null;
+    }
+
+    /**
+     * The table a name means in this session: an unqualified one is the session's temporary table of that name when
+     * it has one and the path searches the temporary schema first (it does unless it lists {@code pg_temp} after
+     * another schema), else as {@link MirroredTables#resolve} resolves it.
+     */
+    private TableName resolve(TableName name) {
+        List<String> path = effectiveSearchPath();
+        if (name.schema() == null && temporaryTables.contains(name.name()) && searchesTemporaryFirst(path)) {
+            return new TableName(TEMPORARY_SCHEMA, name.name());
+        }
+        return tables.resolve(name, path);
+    }
+
+    private static boolean searchesTemporaryFirst(List<String> path) {
+        for (String schema : path) {
+            if (schema.equals(TEMPORARY_SCHEMA)) {
+                return true;
+            }
+            if (!schema.equals("$user") && !schema.equals("pg_catalog")) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void checkReplayable(StatementCapture c) {
@@ -908,7 +967,8 @@ public final class SessionCapture implements SessionTap {
 
     /** The Execute's capture as its table resolves now that it ran: a SET search_path may have run since it was sent. */
     private StatementCapture ran(StatementCapture capture, ClassifiedStatement statement) {
-        if (capture != null && !effectiveSearchPath().equals(capture.resolvedUnder)) {
+        if (capture != null && (!effectiveSearchPath().equals(capture.resolvedUnder)
+                || !temporaryTables.current().equals(capture.resolvedAmong))) {
             return capture.resolvedAgain(mirroredTarget(statement));
         }
         return capture;
@@ -947,6 +1007,7 @@ public final class SessionCapture implements SessionTap {
             pending.poll();
             statement = statementOf(e);
             capture = capturedBy(e, statement);
+            countPreparedBeforeTemporary(e, capture);
             accountOnce(e, statement, capture);
         }
         tracker.completed(statement, tag, capture == null ? null : finished(capture, rowCount(tag)));
@@ -986,7 +1047,8 @@ public final class SessionCapture implements SessionTap {
             }
         }
         String unmirrored = unmirroredKind(s);
-        List<TableName> written = s.tables();
+        // a new temporary table hides the mirrored one of its name, it does not change it
+        List<TableName> written = createsTemporary(s) ? s.tables().subList(1, s.tables().size()) : s.tables();
         PreparedSql prepared = s.kind() == Kind.EXECUTE && s.name() != null && capture == null
                 ? sqlPrepared.get(s.name()) : null;
         ClassifiedStatement executed = prepared == null ? null : prepared.statement();
@@ -1004,12 +1066,84 @@ public final class SessionCapture implements SessionTap {
         if (!"explain_analyze".equals(unmirrored)) {
             countUnmirrored("with_write", s.withWrites()); // INSERT/UPDATE/DELETE/MERGE inside a WITH clause
         }
+        followTemporaryTables(s);
+    }
+
+    /** A completed statement's effect on the session's temporary tables (after its own names were resolved). */
+    private void followTemporaryTables(ClassifiedStatement s) {
+        ClassifiedStatement.TableChange change = s.tableChange();
+        if (change == null || s.malformed()) {
+            return;
+        }
+        TableName table = s.table();
+        if (change instanceof ClassifiedStatement.TableChange.DiscardTemporary) {
+            temporaryTables.discarded();
+        } else if (change instanceof ClassifiedStatement.TableChange.Create create) {
+            if (createsTemporary(s)) {
+                temporaryTables.created(table.name(), create.temporary() == ClassifiedStatement.Temporary.TRANSACTION);
+            }
+        } else if (change instanceof ClassifiedStatement.TableChange.Drop) {
+            for (TableName dropped : s.tables()) {
+                if (isTemporary(dropped)) {
+                    temporaryTables.dropped(dropped.name());
+                }
+            }
+        } else if (change instanceof ClassifiedStatement.TableChange.Rename rename && isTemporary(table)) {
+            temporaryTables.renamed(table.name(), rename.to());
+        }
+    }
+
+    /**
+     * A named statement parsed while its table's name meant the mirrored table, run after a temporary table of that
+     * name appeared: PostgreSQL re-plans it against the temporary table when something invalidates its plan (the
+     * session's first temporary table does), else it still writes the mirrored table, so which one it wrote cannot be
+     * told here. It is not mirrored, as for a re-planned statement, and counted.
+     */
+    private void countPreparedBeforeTemporary(ExecuteRequest e, StatementCapture ran) {
+        Prepared p = e.portal() == null ? null : e.portal().prepared;
+        if (ran != null || e.capture() == null || p == null || !p.named() || p.table() == null
+                || p.temporary().contains(p.statement().table().name())) {
+            return;
+        }
+        TableName hidden = hiddenByTemporary(p.statement());
+        if (hidden != null) {
+            tracker.onCommit(List.of(PREPARED_BEFORE_TEMPORARY, hidden),
+                    times -> metrics.unmirroredWrite(hidden, PREPARED_BEFORE_TEMPORARY, times));
+        }
+    }
+
+    /** Whether a name written in a statement means one of the session's temporary tables. */
+    private boolean isTemporary(TableName name) {
+        return TEMPORARY_SCHEMA.equals(name.schema()) || TEMPORARY_SCHEMA.equals(resolve(name).schema());
+    }
+
+    /**
+     * CREATE TABLE or SELECT INTO of a temporary table: written TEMP, or into {@code pg_temp}, or unqualified under a
+     * path that starts with {@code pg_temp}.
+     */
+    private boolean createsTemporary(ClassifiedStatement s) {
+        if (!(s.tableChange() instanceof ClassifiedStatement.TableChange.Create create) || s.table() == null) {
+            return false;
+        }
+        TableName table = s.table();
+        return create.temporary() != ClassifiedStatement.Temporary.NO || TEMPORARY_SCHEMA.equals(table.schema())
+                || table.schema() == null && createsInTemporarySchema(effectiveSearchPath());
+    }
+
+    /** An unqualified CREATE TABLE goes to the first schema of the path, which may be {@code pg_temp}. */
+    private static boolean createsInTemporarySchema(List<String> path) {
+        for (String schema : path) {
+            if (!schema.equals("$user")) {
+                return schema.equals(TEMPORARY_SCHEMA);
+            }
+        }
+        return false;
     }
 
     /** Counts {@code kind} for those of {@code written} that are mirrored, once the transaction commits. */
     private void countUnmirrored(String kind, List<TableName> written) {
         for (TableName t : written) {
-            TableName resolved = tables.resolve(t, effectiveSearchPath());
+            TableName resolved = resolve(t);
             if (tables.isMirrored(resolved)) {
                 tracker.onCommit(List.of(kind, resolved), times -> metrics.unmirroredWrite(resolved, kind, times));
             }

@@ -6,6 +6,7 @@ import dev.tandem.protocol.sql.ClassifiedStatement.Kind;
 import dev.tandem.protocol.sql.TableName;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A mirrored write of one session being captured: the statement, its Bind values, and for COPY the data that arrives
@@ -31,6 +32,8 @@ final class StatementCapture {
     long text;
     /** The search_path {@link #table} was resolved under (extended protocol), or null. */
     List<String> resolvedUnder;
+    /** The session's temporary tables when {@link #table} was resolved (extended protocol), or null. */
+    Set<String> resolvedAmong;
 
     StatementCapture(TableName table, String sql, ClassifiedStatement statement, BoundParameters bind,
                      int[] parameterTypes) {
