@@ -41,6 +41,16 @@ class MirroredTablesTest {
     }
 
     @Test
+    void aSessionsTemporaryTableIsNeverMirroredNorLeftToTheTarget() {
+        TableFilter everything = new TableFilter(List.of(TablePattern.parse("*.*")), List.of());
+        MirroredTables tables = new MirroredTables(everything, Set::of,
+                () -> new PartitionDirectory.Partitions(Map.of(), Set.of()));
+        assertThat(tables.mirroring(new TableName("pg_temp", "ev"))).isEqualTo(Mirroring.NOT_MIRRORED);
+        assertThat(tables.mirroring(new TableName("pg_temp_3", "ev"))).isEqualTo(Mirroring.NOT_MIRRORED);
+        assertThat(tables.mirroring(t("ev"))).isEqualTo(Mirroring.MIRRORED);
+    }
+
+    @Test
     void withoutPartitionsTheIncludePatternsAloneDecide() {
         MirroredTables tables = new MirroredTables(FILTER, Set::of);
         assertThat(tables.mirroring(t("ev"))).isEqualTo(Mirroring.MIRRORED);
