@@ -97,7 +97,7 @@ final class MirrorRuntime implements AutoCloseable {
             spool.tornTail().ifPresent(t -> log.warn("spool recovery: {}", t));
             this.applier = started(started, new MirrorApplier(spool, MirrorSettings.from(config), registry));
             this.gaps = started(started, new GapLedger(config.target(), config.instanceId(), registry,
-                    Duration.ofSeconds(5), config.logging().redactSql()));
+                    Duration.ofSeconds(5), config.logging().redactSql(), config.mirror().spool().dir()));
             this.hypertables = started(started, new HypertableDirectory(config.target(), Duration.ofMinutes(1)));
             this.partitions = started(started, new PartitionDirectory(config.target(), Duration.ofMinutes(1)));
             this.volatileDefaults = started(started, new VolatileDefaults(config.target(), Duration.ofMinutes(1)));

@@ -6,6 +6,9 @@ import dev.tandem.proxy.config.TargetConfig;
 import dev.tandem.proxy.jdbc.ServerJdbc;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -20,8 +23,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
@@ -35,6 +40,10 @@ import org.slf4j.LoggerFactory;
  * {@link PendingGaps}: only what the ledger rows say (database, session, tables, reason, time), and past its cap one
  * summary per table, since the target being down is exactly when shedding starts. The ledger rows carry the commit
  * time (or the session's end) so an operator can find the range.
+ *
+ * <p>What waits is also kept on disk ({@link GapJournal}, beside the spool), saved within {@link #SAVE_DELAY_MILLIS}
+ * of a change, so a proxy restarted or killed during a target outage writes the gaps when it starts again. A gap the
+ * target took just before a crash, ahead of the next save, is written again: a ledger row twice, never none.
  */
 public final class GapLedger implements AutoCloseable {
 
@@ -45,6 +54,9 @@ public final class GapLedger implements AutoCloseable {
 
     /** What the ledger's statement column holds with {@code logging.redact-sql}, as the applier's entries do. */
     private static final String REDACTED = "<redacted>";
+
+    /** How long a change waits before the journal is saved: a burst of shed transactions is one write. */
+    static final long SAVE_DELAY_MILLIS = 500;
 
     private static final long NEVER_LOGGED = Long.MIN_VALUE;
     private static final long LOG_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
@@ -58,32 +70,78 @@ public final class GapLedger implements AutoCloseable {
     private final Counter shed;
     private final int maxEntries;
     private final PendingGaps gaps;
+    /** Null: gaps wait in memory only. */
+    private final GapJournal journal;
+    private final AtomicBoolean saveScheduled = new AtomicBoolean();
+    /** The last save failed: logged once until one succeeds. */
+    private boolean saveFailing;
     private final ScheduledExecutorService writer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "tandem-gap-ledger");
         t.setDaemon(true);
         return t;
     });
 
-    /** @param redactSql store a placeholder instead of the statements ({@code logging.redact-sql}) */
+    /**
+     * @param redactSql        store a placeholder instead of the statements ({@code logging.redact-sql})
+     * @param journalDirectory where waiting gaps are kept across restarts (the spool's directory); the gaps found
+     *                         there are written first
+     */
     public GapLedger(TargetConfig target, String instanceId, MeterRegistry registry, Duration flushInterval,
-                     boolean redactSql) {
-        this(target, instanceId, registry, flushInterval, redactSql, PendingGaps.MAX_ENTRIES);
+                     boolean redactSql, Path journalDirectory) {
+        this(target, instanceId, registry, flushInterval, redactSql, PendingGaps.MAX_ENTRIES, journalDirectory);
     }
 
-    /** @param maxEntries gaps kept one entry each before further ones are summarised per table */
+    /**
+     * @param maxEntries       gaps kept one entry each before further ones are summarised per table
+     * @param journalDirectory null: gaps wait in memory only
+     */
     GapLedger(TargetConfig target, String instanceId, MeterRegistry registry, Duration flushInterval, boolean redactSql,
-              int maxEntries) {
+              int maxEntries, Path journalDirectory) {
         this.target = target;
         this.instanceId = instanceId;
         this.registry = registry;
         this.redactSql = redactSql;
         this.maxEntries = maxEntries;
         this.gaps = new PendingGaps(maxEntries);
+        this.journal = journalDirectory == null ? null : new GapJournal(journalDirectory);
+        recover();
         this.shed = Counter.builder("tandem.spool.shed.transactions")
                 .description("Committed transactions dropped because the spool was full (on-full: shed) or failed")
                 .register(registry);
         writer.scheduleWithFixedDelay(this::flush, flushInterval.toMillis(), flushInterval.toMillis(),
                 TimeUnit.MILLISECONDS);
+    }
+
+    /** Takes the gaps a proxy that stopped before the target took them left in the journal. */
+    private void recover() {
+        if (journal == null) {
+            return;
+        }
+        List<PendingGaps.Entry> recovered;
+        try {
+            recovered = journal.load();
+        } catch (IOException e) {
+            Path aside = journal.file().resolveSibling(GapJournal.FILE_NAME + ".unreadable-" + System.currentTimeMillis());
+            try {
+                Files.move(journal.file(), aside);
+            } catch (IOException moveFailed) {
+                e.addSuppressed(moveFailed);
+            }
+            log.error("cannot read {} (moved to {}): divergence ledger entries recorded before the last stop may be"
+                    + " missing from the target's ledger; compare the mirrored tables with tandem-backfill verify",
+                    journal.file(), aside, e);
+            return;
+        }
+        if (recovered.isEmpty()) {
+            return;
+        }
+        long tableGaps = 0;
+        for (PendingGaps.Entry e : recovered) {
+            gaps.add(e);
+            tableGaps += e.tableGaps();
+        }
+        log.warn("{} divergence ledger row(s) recorded before the last stop were not in the target's ledger yet (kept in"
+                + " {}): written as soon as the target takes them", tableGaps, journal.file());
     }
 
     /** Records a transaction the spool did not take; returns at once (callers may be on an event loop). */
@@ -94,6 +152,7 @@ public final class GapLedger implements AutoCloseable {
         if (gaps.add(gap)) {
             warnSummarising();
         }
+        changed();
         long now = System.nanoTime();
         long last = lastLogged.get();
         if (last != NEVER_LOGGED && now - last < LOG_EVERY_NANOS || !lastLogged.compareAndSet(last, now)) {
@@ -116,6 +175,7 @@ public final class GapLedger implements AutoCloseable {
         if (gaps.add(gap)) {
             warnSummarising();
         }
+        changed();
         log.warn("session {} ended because {} while the source still owed the answer to {}: the source may have"
                 + " committed its writes into {} after the proxy closed the connection; recorded in the divergence"
                 + " ledger (outcome_unknown), compare with tandem-backfill verify", outcome.sessionId(),
@@ -132,16 +192,49 @@ public final class GapLedger implements AutoCloseable {
         return gaps.tableGaps();
     }
 
+    /** The waiting gaps changed: the journal is saved soon, once for a burst of changes. */
+    private void changed() {
+        if (journal != null && saveScheduled.compareAndSet(false, true)) {
+            try {
+                writer.schedule(this::saveJournal, SAVE_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException closing) {
+                saveScheduled.set(false); // close() saves what waits
+            }
+        }
+    }
+
+    /** Keeps what waits now on disk, replacing what was kept. */
+    synchronized void saveJournal() {
+        saveScheduled.set(false);
+        if (journal == null) {
+            return;
+        }
+        try {
+            journal.save(gaps.snapshot());
+            saveFailing = false;
+        } catch (IOException | RuntimeException e) {
+            if (!saveFailing) {
+                log.error("cannot save the gaps waiting for the divergence ledger to {}: they are kept in memory, and"
+                        + " lost if the proxy stops before the target takes them", journal.file(), e);
+            }
+            saveFailing = true;
+        }
+    }
+
     /** Writes waiting gaps to the target; those it cannot write wait for the next round. */
     public synchronized void flush() {
         Map<String, List<PendingGaps.Entry>> byDatabase = new LinkedHashMap<>();
-        for (PendingGaps.Entry e : gaps.drain()) {
+        List<PendingGaps.Entry> drained = gaps.drain();
+        for (PendingGaps.Entry e : drained) {
             byDatabase.computeIfAbsent(e.targetDatabase(), db -> new ArrayList<>()).add(e);
         }
         List<PendingGaps.Entry> unwritten = new ArrayList<>();
         byDatabase.forEach((database, entries) -> unwritten.addAll(write(database, entries)));
         if (gaps.putBack(unwritten)) {
             warnSummarising();
+        }
+        if (unwritten.size() < drained.size()) {
+            saveJournal(); // the target has those: the journal must not keep them
         }
     }
 
@@ -221,7 +314,8 @@ public final class GapLedger implements AutoCloseable {
     public void close() {
         writer.shutdown();
         flush();
-        List<PendingGaps.Entry> left = gaps.drain();
+        saveJournal();
+        List<PendingGaps.Entry> left = gaps.snapshot();
         if (!left.isEmpty()) {
             Set<TableName> tables = new TreeSet<>(Comparator.comparing(TableName::toString));
             long first = Long.MAX_VALUE;
@@ -231,9 +325,11 @@ public final class GapLedger implements AutoCloseable {
                 first = Math.min(first, e.firstAt());
                 last = Math.max(last, e.lastAt());
             }
+            String kept = journal == null || saveFailing ? "they are lost"
+                    : "they are kept in " + journal.file() + " and written when the proxy starts again on this spool";
             log.error("divergence ledger entries (committed transactions that were not spooled, or that the source may"
-                    + " have committed after a session ended) could not be written before shutdown; run tandem-backfill"
-                    + " verify over {} from {} to {}", tables,
+                    + " have committed after a session ended) could not be written before shutdown: {}; they concern"
+                    + " {} from {} to {} (tandem-backfill verify compares them)", kept, tables,
                     Instant.ofEpochMilli(first), Instant.ofEpochMilli(last));
         }
     }

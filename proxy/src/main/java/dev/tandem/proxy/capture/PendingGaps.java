@@ -127,11 +127,17 @@ final class PendingGaps {
         return offer(gap);
     }
 
-    /** Takes every waiting entry for writing; each is later either {@link #written} or {@link #putBack}. */
-    synchronized List<Entry> drain() {
+    /** Every waiting entry, left waiting: what the journal keeps. */
+    synchronized List<Entry> snapshot() {
         List<Entry> all = new ArrayList<>(entries.size() + summaries.size());
         all.addAll(entries);
         all.addAll(summaries.values());
+        return all;
+    }
+
+    /** Takes every waiting entry for writing; each is later either {@link #written} or {@link #putBack}. */
+    synchronized List<Entry> drain() {
+        List<Entry> all = snapshot();
         entries.clear();
         summaries.clear();
         return all;

@@ -8,12 +8,16 @@ import dev.tandem.proxy.config.TlsMode;
 import dev.tandem.testing.PostgresPairExtension;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Shed transactions reach the target's divergence ledger once it takes them, past the in-memory cap as one summary row
@@ -37,7 +41,7 @@ class GapLedgerIT {
         TargetConfig target = new TargetConfig("127.0.0.1", PG.target().port(), PG.target().user(), "UNUSED",
                 Optional.empty(), TlsMode.DISABLE, Map.of("src", database), Duration.ofSeconds(5), Optional.empty());
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        try (GapLedger ledger = new GapLedger(target, "it", registry, Duration.ofHours(1), false, 2)) {
+        try (GapLedger ledger = new GapLedger(target, "it", registry, Duration.ofHours(1), false, 2, null)) {
             ledger.shed(PendingGapsTest.tx(1, T0, A), FULL);
             ledger.shed(PendingGapsTest.tx(2, T0 + 1_000, A), FULL);
             ledger.shed(PendingGapsTest.tx(3, T0 + 2_000, A, B), FULL);
@@ -79,7 +83,7 @@ class GapLedgerIT {
                 "INSERT INTO a VALUES (2)"), "a COMMIT", "the proxy shut down");
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         for (boolean redactSql : new boolean[] {false, true}) {
-            try (GapLedger ledger = new GapLedger(target, "it", registry, Duration.ofHours(1), redactSql, 2)) {
+            try (GapLedger ledger = new GapLedger(target, "it", registry, Duration.ofHours(1), redactSql, 2, null)) {
                 ledger.outcomeUnknown(outcome);
                 ledger.flush();
                 assertThat(ledger.waiting()).isZero();
@@ -93,6 +97,62 @@ class GapLedgerIT {
         assertThat(registry.get("tandem.ledger.entries").tag("reason", "outcome_unknown").counter().count())
                 .isEqualTo(2);
         assertThat(registry.get("tandem.spool.shed.transactions").counter().count()).as("nothing was shed").isZero();
+    }
+
+    /**
+     * A proxy stopped, or killed, while the target is down must not forget the gaps it owes the ledger: they are kept
+     * beside the spool and written when a proxy starts again on it.
+     */
+    @Test
+    void gapsWaitingWhenTheProxyStopsOrDiesAreWrittenWhenItStartsAgain(@TempDir Path spool) throws Exception {
+        String database = "gap_journal_" + System.nanoTime();
+        TargetConfig target = new TargetConfig("127.0.0.1", PG.target().port(), PG.target().user(), "UNUSED",
+                Optional.empty(), TlsMode.DISABLE, Map.of("src", database), Duration.ofSeconds(5), Optional.empty());
+        Path journal = spool.resolve(GapJournal.FILE_NAME);
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (GapLedger stopped = new GapLedger(target, "it", registry, Duration.ofHours(1), false, 2, spool)) {
+            stopped.shed(PendingGapsTest.tx(1, T0, A), FULL);
+            stopped.flush(); // the target database does not exist yet
+        }
+        assertThat(journal).exists();
+        assertThat(Files.getPosixFilePermissions(journal)).containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ,
+                PosixFilePermission.OWNER_WRITE);
+
+        // killed: never closed, so only the save after a change keeps what it had
+        GapLedger killed = new GapLedger(target, "it", registry, Duration.ofHours(1), false, 2, spool);
+        killed.outcomeUnknown(new UnknownOutcome("src", 9, T0 + 1_000, List.of(B), List.of("INSERT INTO b VALUES (1)"),
+                "a COMMIT", "the proxy shut down"));
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (new GapJournal(spool).load().size() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(new GapJournal(spool).load()).hasSize(2);
+
+        PG.target().createDatabase(database);
+        try (GapLedger restarted = new GapLedger(target, "it", registry, Duration.ofHours(1), false, 2, spool)) {
+            assertThat(restarted.waiting()).isEqualTo(2);
+            restarted.flush();
+            assertThat(restarted.waiting()).isZero();
+        }
+        assertThat(PG.target().query(database, "SELECT session, table_name, coalesce(statement, '-')"
+                + " FROM tandem.divergence ORDER BY recorded_at")).containsExactly(List.of("1", "a", "-"),
+                        List.of("9", "b", "INSERT INTO b VALUES (1)"));
+        assertThat(journal).as("nothing waits: nothing kept").doesNotExist();
+    }
+
+    @Test
+    void anUnreadableJournalIsMovedAsideAndTheProxyStarts(@TempDir Path spool) throws Exception {
+        Files.writeString(spool.resolve(GapJournal.FILE_NAME), "{not json");
+        TargetConfig target = new TargetConfig("127.0.0.1", PG.target().port(), PG.target().user(), "UNUSED",
+                Optional.empty(), TlsMode.DISABLE, Map.of(), Duration.ofSeconds(5), Optional.empty());
+        try (GapLedger ledger = new GapLedger(target, "it", new SimpleMeterRegistry(), Duration.ofHours(1), false, 2,
+                spool)) {
+            assertThat(ledger.waiting()).isZero();
+        }
+        try (var files = Files.list(spool)) {
+            assertThat(files.map(f -> f.getFileName().toString()))
+                    .singleElement().asString().startsWith(GapJournal.FILE_NAME + ".unreadable-");
+        }
     }
 
     static double ledgerEntries(SimpleMeterRegistry registry) {
