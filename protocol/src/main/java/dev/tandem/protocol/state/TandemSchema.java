@@ -34,7 +34,10 @@ public final class TandemSchema {
     /**
      * The divergence ledger: statements the target rejected (or writes the proxy shed). {@code range_start} and
      * {@code range_end} are the affected {@code [start, end)} range of {@code time_column} in the column's own text
-     * form, when known; the backfill's {@code repair} re-copies such ranges and sets {@code repaired_at}.
+     * form, when known; the backfill's {@code repair} re-copies such ranges and sets {@code repaired_at}. An entry
+     * without a range is closed by the backfill's {@code settle} once the table was re-copied and verified after it;
+     * {@code settled_by} then says on what evidence (null for entries {@code repair} re-copied: the task with their
+     * {@code divergence_id} did).
      */
     public static final String CREATE_DIVERGENCE = """
             CREATE TABLE IF NOT EXISTS tandem.divergence (
@@ -51,8 +54,12 @@ public final class TandemSchema {
                 time_column text,
                 range_start text,
                 range_end text,
-                repaired_at timestamptz
+                repaired_at timestamptz,
+                settled_by text
             )""";
+
+    /** {@code settled_by} came after the first release; ledgers made before it get the column here. */
+    public static final String ADD_SETTLED_BY = addColumnIfMissing("divergence", "settled_by", "text");
 
     /**
      * Per proxy instance, how far its mirror applied this database (written by the proxy in the same transaction as
@@ -88,8 +95,8 @@ public final class TandemSchema {
      * {@link #LOCK} serialises against the other tools').
      */
     public static String ddl() {
-        return String.join(";\n", LOCK, CREATE_SCHEMA, CREATE_DUAL_WRITE, CREATE_DIVERGENCE, CREATE_MIRROR_PROGRESS,
-                ADD_CAUGHT_UP_TO, ADD_SPOOL_EPOCH);
+        return String.join(";\n", LOCK, CREATE_SCHEMA, CREATE_DUAL_WRITE, CREATE_DIVERGENCE, ADD_SETTLED_BY,
+                CREATE_MIRROR_PROGRESS, ADD_CAUGHT_UP_TO, ADD_SPOOL_EPOCH);
     }
 
     /**

@@ -45,6 +45,21 @@ class TandemSchemaIT {
         }
     }
 
+    /** A ledger an earlier release created gets the column {@code settle} writes, its entries kept. */
+    @Test
+    void anEarlierLedgerGetsTheSettledByColumn() {
+        String db = PG.pair().freshDatabase("ledger");
+        PG.target().execute(db, "CREATE SCHEMA tandem; CREATE TABLE tandem.divergence (id bigserial PRIMARY KEY,"
+                + " recorded_at timestamptz NOT NULL DEFAULT now(), instance_id text, database text, session text,"
+                + " table_schema text, table_name text, sqlstate text, message text, statement text, time_column text,"
+                + " range_start text, range_end text, repaired_at timestamptz);"
+                + " INSERT INTO tandem.divergence (table_schema, table_name, message) VALUES ('public', 'm', 'shed')");
+        PG.target().execute(db, TandemSchema.ddl());
+        PG.target().execute(db, TandemSchema.ddl());
+        assertThat(PG.target().query(db, "SELECT id, message, settled_by FROM tandem.divergence").toString())
+                .isEqualTo("[[1, shed, null]]");
+    }
+
     /** The proxy's mirror and verifier and a backfill may all start on a fresh target database at the same moment. */
     @Test
     void toolsStartingTogetherOnAFreshDatabaseAllGetTheSchema() throws Exception {
