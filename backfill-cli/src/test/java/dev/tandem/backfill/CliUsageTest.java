@@ -49,6 +49,15 @@ class CliUsageTest {
     }
 
     @Test
+    void malformedLedgerEntryIdIsAUsageError() {
+        Cli.Run run = Cli.run("settle", "--target", "jdbc:postgresql://127.0.0.1:1/db", "4,9-5");
+        assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(run.err()).contains("the span '9-5' runs backwards: write 5-9");
+        assertThat(Cli.run("settle", "--target", "jdbc:postgresql://127.0.0.1:1/db").err())
+                .contains("Missing required parameter: 'ID'");
+    }
+
+    @Test
     void malformedUrlIsAUsageErrorThatHidesThePassword() {
         Cli.Run run = Cli.run("status", "--target", "mysql://admin:s3cret@host/db");
         assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
@@ -93,7 +102,7 @@ class CliUsageTest {
     void helpListsTheSubcommandsAndExitCodes() {
         Cli.Run run = Cli.run("--help");
         assertThat(run.exitCode()).isZero();
-        assertThat(run.out()).contains("stage", "copy", "verify", "repair", "status", "clean", "refresh-caggs")
+        assertThat(run.out()).contains("stage", "copy", "verify", "repair", "settle", "status", "clean", "refresh-caggs")
                 .contains("3  verify found differences");
     }
 

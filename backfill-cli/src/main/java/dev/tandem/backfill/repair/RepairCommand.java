@@ -8,6 +8,8 @@ import dev.tandem.backfill.connect.Database;
 import dev.tandem.backfill.copy.CopyExecution;
 import dev.tandem.backfill.copy.CopyRun;
 import dev.tandem.backfill.copy.MirrorWaitOption;
+import dev.tandem.backfill.ledger.Ledger;
+import dev.tandem.backfill.ledger.LedgerEntry;
 import dev.tandem.backfill.plan.Positions;
 import dev.tandem.backfill.plan.Slice;
 import dev.tandem.backfill.plan.StageCommand;
@@ -15,11 +17,8 @@ import dev.tandem.backfill.plan.TableLayout;
 import dev.tandem.backfill.state.BackfillSchema;
 import dev.tandem.backfill.state.TaskState;
 import dev.tandem.backfill.state.TaskStore;
-import dev.tandem.protocol.state.TimeType;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,12 +29,13 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code repair}: re-copy the tasks verify found different (and failed ones), and the ranges of the proxy's divergence
- * ledger. Runs the tasks one at a time: ledger ranges may overlap planned ranges, and two overlapping tasks copied at
+ * ledger; entries without a range are left to the operator's re-copy and {@code settle}. Runs the tasks one at a time: ledger ranges may overlap planned ranges, and two overlapping tasks copied at
  * once would each insert the rows of the overlap.
  */
 @Command(name = "repair", mixinStandardHelpOptions = true,
         description = "Re-copy the tasks that failed verification or copy, and the ranges recorded in the proxy's "
-                + "divergence ledger (tandem.divergence), marking those ledger entries repaired.")
+                + "divergence ledger (tandem.divergence), marking those ledger entries repaired. Entries without a "
+                + "time range are listed with the way to close them: re-copy their window, then 'settle'.")
 public final class RepairCommand extends BackfillCommand {
 
     @Mixin
@@ -53,10 +53,6 @@ public final class RepairCommand extends BackfillCommand {
 
     @Mixin
     MirrorWaitOption mirrorWait;
-
-    private record LedgerEntry(long id, String schema, String table, String timeColumn, String start, String end,
-                               String sqlstate, String message, String recordedAt) {
-    }
 
     @Override
     protected int execute() throws SQLException {
@@ -84,31 +80,16 @@ public final class RepairCommand extends BackfillCommand {
 
     private void queueLedger(Connection source, Connection target) throws SQLException {
         String zone = BackfillSchema.timeZone(target);
-        List<LedgerEntry> entries = new ArrayList<>();
-        try (Statement st = target.createStatement(); ResultSet rs = st.executeQuery("""
-                SELECT d.id, d.table_schema, d.table_name,
-                       coalesce(d.time_column, (SELECT min(t.time_column) FROM tandem.backfill_task t
-                                                WHERE t.table_schema = d.table_schema AND t.table_name = d.table_name)),
-                       d.range_start, d.range_end, d.sqlstate, d.message, d.recorded_at::text
-                FROM tandem.divergence d
-                WHERE d.repaired_at IS NULL
-                  AND NOT EXISTS (SELECT 1 FROM tandem.backfill_task t WHERE t.divergence_id = d.id AND t.state = 'pending')
-                ORDER BY d.id""")) {
-            while (rs.next()) {
-                entries.add(new LedgerEntry(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                        rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9)));
-            }
-        }
         List<TaskStore.NewTask> tasks = new ArrayList<>();
-        for (LedgerEntry e : entries) {
-            String table = e.schema() + "." + e.table();
-            if (e.schema() == null || e.table() == null || e.timeColumn() == null || e.start() == null || e.end() == null) {
-                // shed and capture-limit entries have no SQLSTATE: the target never saw them
-                String cause = e.sqlstate() == null ? e.message() : "SQLSTATE " + e.sqlstate() + ": " + e.message();
-                out().println("ledger entry " + e.id() + " (" + table + ", recorded " + e.recordedAt() + ", " + cause
-                        + ") has no time range: repair cannot re-copy it; re-copy the table's window around "
-                        + e.recordedAt() + " with stage --replace --from/--until (docs/migration.md, step 8,"
-                        + " 'Re-copying a window'); 'verify --through' shows whether the table differs");
+        for (LedgerEntry e : Ledger.unqueued(target)) {
+            String table = e.tableName();
+            if (!e.hasRange()) {
+                out().println("ledger entry " + e.id() + " (" + table + ", recorded " + e.recordedAt() + ", "
+                        + e.cause() + ") has no time range: repair cannot re-copy it. Re-copy the table's window"
+                        + " around " + e.recordedAt() + " (stage --replace --table/--filter --from --until, copy,"
+                        + " verify: docs/migration.md, step 8, 'Re-copying a window'; --replace discards this plan),"
+                        + " then close the entry with 'settle " + e.id() + "', which checks that a task holding that"
+                        + " time was copied after it and verified equal");
                 continue;
             }
             TableLayout layout = TableLayout.load(source, e.schema(), e.table(), e.timeColumn());

@@ -236,6 +236,35 @@ public final class TaskStore {
         }
     }
 
+    /**
+     * A task with the times of its last copy and verification.
+     *
+     * @param copyStartedMicros when its last copy was claimed (before its source snapshot was taken), as a
+     *                          {@code timestamptz} position; null when it was never copied
+     * @param copyStartedAt     the same as text, or null
+     * @param verifiedAt        when verify last compared it after that copy, or null
+     */
+    public record Copied(Task task, Long copyStartedMicros, String copyStartedAt, String verifiedAt) {
+    }
+
+    /** Every task of one table, oldest first. */
+    public static List<Copied> ofTable(Connection target, String schema, String table) throws SQLException {
+        List<Copied> tasks = new ArrayList<>();
+        try (PreparedStatement ps = target.prepareStatement("SELECT " + COLUMNS + ", "
+                + TimeType.TIMESTAMPTZ.positionOf("started_at") + ", started_at::text, verified_at::text"
+                + " FROM tandem.backfill_task WHERE table_schema = ? AND table_name = ? ORDER BY id")) {
+            ps.setString(1, schema);
+            ps.setString(2, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    long started = rs.getLong(10);
+                    tasks.add(new Copied(read(rs), rs.wasNull() ? null : started, rs.getString(11), rs.getString(12)));
+                }
+            }
+        }
+        return tasks;
+    }
+
     private static Task read(ResultSet rs) throws SQLException {
         long divergence = rs.getLong(9);
         Long divergenceId = rs.wasNull() ? null : divergence;

@@ -1,0 +1,63 @@
+package dev.tandem.backfill.ledger;
+
+import dev.tandem.backfill.state.BackfillSchema;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Reads the proxy's divergence ledger ({@code tandem.divergence}) on the target. */
+public final class Ledger {
+
+    private Ledger() {
+    }
+
+    /** The open entries {@code repair} has not queued a pending task for yet; needs the plan's tables. */
+    public static List<LedgerEntry> unqueued(Connection target) throws SQLException {
+        return read(target, "d.repaired_at IS NULL AND NOT EXISTS (SELECT 1 FROM tandem.backfill_task t"
+                + " WHERE t.divergence_id = d.id AND t.state = 'pending')");
+    }
+
+    /**
+     * The columns {@link #entry} reads, from {@code tandem.divergence d}: an entry without its own time column takes
+     * the one the staged plan uses for its table, as {@code repair} copies it in.
+     */
+    static String columns(Connection target) throws SQLException {
+        String timeColumn = !BackfillSchema.exists(target) ? "d.time_column"
+                : "coalesce(d.time_column, (SELECT min(t.time_column) FROM tandem.backfill_task t"
+                        + " WHERE t.table_schema = d.table_schema AND t.table_name = d.table_name))";
+        return "d.id, d.table_schema, d.table_name, " + timeColumn
+                + ", d.range_start, d.range_end, d.sqlstate, d.message, d.recorded_at::text";
+    }
+
+    /** The entry in the first nine columns of {@code rs}, as {@link #columns} lists them. */
+    static LedgerEntry entry(ResultSet rs) throws SQLException {
+        return new LedgerEntry(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9));
+    }
+
+    private static List<LedgerEntry> read(Connection target, String where) throws SQLException {
+        List<LedgerEntry> entries = new ArrayList<>();
+        if (!exists(target)) {
+            return entries;
+        }
+        try (PreparedStatement ps = target.prepareStatement("SELECT " + columns(target)
+                + " FROM tandem.divergence d WHERE " + where + " ORDER BY d.id");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                entries.add(entry(rs));
+            }
+        }
+        return entries;
+    }
+
+    private static boolean exists(Connection target) throws SQLException {
+        try (PreparedStatement ps = target.prepareStatement("SELECT to_regclass('tandem.divergence') IS NOT NULL");
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getBoolean(1);
+        }
+    }
+}

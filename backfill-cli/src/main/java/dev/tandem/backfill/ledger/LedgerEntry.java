@@ -1,0 +1,31 @@
+package dev.tandem.backfill.ledger;
+
+/**
+ * One row of the proxy's divergence ledger ({@code tandem.divergence}) as the backfill reads it.
+ *
+ * @param schema     null when the proxy could not tell which table (a rejected transaction without statements)
+ * @param timeColumn the entry's own, else the one the staged plan uses for the table, else null
+ * @param start      {@code range_start} in the column type's text form, or null
+ * @param end        {@code range_end}, or null
+ * @param recordedAt {@code recorded_at} as text: the source commit time of a shed transaction, the end of the session
+ *                   of an {@code outcome_unknown} one, else when the proxy wrote the entry
+ */
+public record LedgerEntry(long id, String schema, String table, String timeColumn, String start, String end,
+                          String sqlstate, String message, String recordedAt) {
+
+    /** {@code schema.table}, or {@code ?} when the entry names no table. */
+    public String tableName() {
+        return schema == null ? "?" : schema + "." + table;
+    }
+
+    /** True when {@code repair} can re-copy the entry itself: it names its table, a time column and both bounds. */
+    public boolean hasRange() {
+        return schema != null && table != null && timeColumn != null && start != null && end != null;
+    }
+
+    /** Why it was recorded: the target's SQLSTATE and error, or the proxy's message when the target never saw it. */
+    public String cause() {
+        // shed, capture-limit and outcome_unknown entries have no SQLSTATE
+        return sqlstate == null ? message : "SQLSTATE " + sqlstate + ": " + message;
+    }
+}

@@ -1,0 +1,148 @@
+package dev.tandem.backfill;
+
+import static dev.tandem.backfill.Fixtures.ok;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.testing.PostgresPairExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Ledger entries without a time range (shed, over the capture limits, outcome_unknown) are closed by {@code settle},
+ * and only on the evidence of a re-copy of their table verified after them.
+ */
+class SettleIT {
+
+    @RegisterExtension
+    static final PostgresPairExtension PG = PostgresPairExtension.embedded();
+
+    /** The dual-write window of the fixture: after T, before the fixture's last row. */
+    private static final String WINDOW_FROM = "2026-01-05 00:00:00+00";
+    private static final String WINDOW_UNTIL = "2026-01-06 00:00:00+00";
+
+    /** The main plan copied and verified; then a transaction of the dual-write window was shed by a full spool. */
+    private static String copiedWithAShedTransaction(String name) {
+        String db = PG.pair().freshDatabase(name);
+        Fixtures.metrics(PG.pair(), db, "metrics");
+        Fixtures.stage(PG.pair(), db, "--table", "metrics:t");
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+        ok(Cli.both("verify", PG.source(), PG.target(), db));
+        // the rows after T came through the proxy, except the shed transaction's
+        PG.target().execute(db, "INSERT INTO metrics SELECT '2026-01-01 00:00:00+00'::timestamptz + i * interval '1 hour',"
+                + " i % 7, i * 0.1, 'row ' || i FROM generate_series(96, 120) i WHERE i <> 106");
+        shed(db, "2026-01-05 10:00:00+00");
+        return db;
+    }
+
+    private static void shed(String db, String committedAt) {
+        PG.target().execute(db, "INSERT INTO tandem.divergence (recorded_at, instance_id, database, session,"
+                + " table_schema, table_name, sqlstate, message) VALUES ('" + committedAt + "', 'proxy-1',"
+                + " current_database(), '7', 'public', 'metrics', NULL, 'not mirrored: the spool is full (committed on"
+                + " the source at this time)')");
+    }
+
+    private static Cli.Run settle(String db, String... ids) {
+        return Cli.targetOnly("settle", PG.target(), db, ids);
+    }
+
+    private static String open(String db) {
+        return PG.target().query(db, "SELECT id FROM tandem.divergence WHERE repaired_at IS NULL ORDER BY id").toString();
+    }
+
+    private static void recopyTheWindow(String db) {
+        ok(Cli.both("stage", PG.source(), PG.target(), db, "--replace", "--table", "metrics:t", "--from", WINDOW_FROM,
+                "--until", WINDOW_UNTIL));
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+    }
+
+    @Test
+    void settleIsRefusedWithoutAReCopyOfTheEntrysTimeAfterIt() {
+        String db = copiedWithAShedTransaction("settlenoevidence");
+
+        // the main plan was copied and verified after the shed, but its ranges end at T, before the shed rows
+        Cli.Run refused = settle(db, "1");
+        assertThat(refused.exitCode()).as(refused.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(refused.err()).contains("ledger entry 1 (public.metrics, recorded 2026-01-05 10:00:00+00): no task"
+                        + " of public.metrics whose range holds the time the entry was recorded was copied after it")
+                .contains("its tasks cover [2026-01-01 00:00:00+00, 2026-01-05 00:00:00+00)")
+                .contains("stage --replace").contains("nothing was settled");
+        assertThat(open(db)).isEqualTo("[[1]]");
+
+        Cli.Run unknown = settle(db, "1,99");
+        assertThat(unknown.exitCode()).as(unknown.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(unknown.err()).contains("ledger entry 99: no such entry in tandem.divergence");
+
+        Cli.Run emptySpan = settle(db, "2-50");
+        assertThat(emptySpan.exitCode()).as(emptySpan.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(emptySpan.err()).contains("ledger entries 2-50: none of them is an open entry without a time range");
+
+        Cli.Run malformed = settle(db, "one");
+        assertThat(malformed.exitCode()).as(malformed.toString()).isEqualTo(ExitCodes.USAGE);
+        assertThat(malformed.err()).contains("'one' is not a ledger entry id (7) or a span of ids (5-9)");
+        assertThat(open(db)).isEqualTo("[[1]]");
+    }
+
+    @Test
+    void settleIsRefusedWhileATaskOfTheTableIsMismatched() {
+        String db = copiedWithAShedTransaction("settlemismatch");
+        recopyTheWindow(db);
+        PG.target().execute(db, "DELETE FROM metrics WHERE t = '2026-01-05 20:00:00+00'");
+        assertThat(Cli.both("verify", PG.source(), PG.target(), db).exitCode()).isEqualTo(ExitCodes.MISMATCH);
+
+        Cli.Run refused = settle(db, "1");
+        assertThat(refused.exitCode()).as(refused.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(refused.err()).containsPattern("tasks of public.metrics are not verified equal: \\d+ \\(mismatch\\);")
+                .contains("run 'repair'").contains("nothing was settled");
+        assertThat(open(db)).isEqualTo("[[1]]");
+
+        // repaired but not verified again: still no evidence
+        ok(Cli.both("repair", PG.source(), PG.target(), db));
+        assertThat(settle(db, "1").err()).containsPattern("not verified equal: \\d+ \\(copied, not verified since\\);");
+        ok(Cli.both("verify", PG.source(), PG.target(), db));
+        ok(settle(db, "1"));
+        assertThat(open(db)).isEqualTo("[]");
+    }
+
+    @Test
+    void settleClosesTheEntriesOnceTheirWindowWasReCopiedAndVerified() {
+        String db = copiedWithAShedTransaction("settleok");
+        // a second gap of the same window: a session the proxy closed while the source owed the answer to its COMMIT
+        PG.target().execute(db, "INSERT INTO tandem.divergence (recorded_at, instance_id, database, session,"
+                + " table_schema, table_name, message) VALUES ('2026-01-05 11:30:00+00', 'proxy-1', current_database(),"
+                + " '8', 'public', 'metrics', 'outcome_unknown: the drain timed out')");
+        assertThat(ok(Cli.both("repair", PG.source(), PG.target(), db)).out())
+                .contains("ledger entry 1 (public.metrics, recorded 2026-01-05 10:00:00+00, not mirrored: the spool is"
+                        + " full (committed on the source at this time)) has no time range")
+                .contains("then close the entry with 'settle 1'");
+
+        recopyTheWindow(db);
+        ok(Cli.both("verify", PG.source(), PG.target(), db));
+        // an entry the verifier wrote meanwhile: repair re-copies ranges itself (this one is still being written)
+        PG.target().execute(db, "INSERT INTO tandem.divergence (instance_id, database, table_schema, table_name,"
+                + " message, time_column, range_start, range_end) VALUES ('proxy-1', current_database(), 'public',"
+                + " 'metrics', 'verifier: rows differ', 't', (now() - interval '1 minute')::text,"
+                + " (now() + interval '1 minute')::text)");
+        Cli.Run ranged = settle(db, "3");
+        assertThat(ranged.exitCode()).as(ranged.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(ranged.err()).contains("ledger entry 3 (public.metrics, recorded ").contains("has a time range")
+                .contains("'repair' re-copies it and closes it itself");
+
+        Cli.Run settled = ok(settle(db, "1-3"));
+        assertThat(settled.out())
+                .contains("settled ledger entries 1-2 (public.metrics, recorded 2026-01-05 10:00:00+00 to"
+                        + " 2026-01-05 11:30:00+00): task ")
+                .contains(" of public.metrics [2026-01-05 00:00:00+00, 2026-01-06 00:00:00+00) was copied from ")
+                .contains("after the entry was recorded, and verified equal at ")
+                .contains("settled 2 ledger entries; left 1 other entry of the spans named alone");
+        assertThat(open(db)).isEqualTo("[[3]]");
+        assertThat(PG.target().query(db, "SELECT id, (settled_by LIKE 'settle: task % of public.metrics [2026-01-05"
+                + " 00:00:00+00, 2026-01-06 00:00:00+00) was copied from %') IS TRUE FROM tandem.divergence ORDER BY id")
+                .toString())
+                .isEqualTo("[[1, t], [2, t], [3, f]]");
+
+        Cli.Run again = settle(db, "2");
+        assertThat(again.exitCode()).as(again.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(again.err()).contains("ledger entry 2 (public.metrics, recorded 2026-01-05 11:30:00+00): is closed"
+                + " already, at ").contains("(settle: task ");
+    }
+}
