@@ -7,7 +7,7 @@ public final class ExitCodes {
     public static final int FAILURE = 1;
     /** Bad flags or arguments (picocli's usage-error code). */
     public static final int USAGE = 2;
-    /** {@code verify} found a task whose source and target rows differ. */
+    /** {@code verify} found rows that differ; with {@code --through}, also divergence ledger entries still open. */
     public static final int MISMATCH = 3;
 
     private ExitCodes() {

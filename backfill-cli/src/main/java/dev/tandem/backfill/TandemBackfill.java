@@ -21,7 +21,8 @@ import picocli.CommandLine.Command;
                 SettleCommand.class, StatusCommand.class, CleanCommand.class, RefreshCaggsCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {"  0  success", "  1  failure (the message says why), or copy/repair stopped by Ctrl-C",
-                "  2  usage error (bad flags)", "  3  verify found differences between source and target",
+                "  2  usage error (bad flags)", "  3  verify found differences between source and target (with"
+                        + " --through, also while divergence ledger entries are open)",
                 "  130  a second Ctrl-C rolled the running tasks back"})
 public final class TandemBackfill implements Runnable {
 

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Ledger entries without a time range (shed, over the capture limits, outcome_unknown) are closed by {@code settle},
- * and only on the evidence of a re-copy of their table verified after them.
+ * and only on the evidence of a re-copy of their table verified after them; verify and status list the open ones.
  */
 class SettleIT {
 
@@ -144,5 +144,31 @@ class SettleIT {
         assertThat(again.exitCode()).as(again.toString()).isEqualTo(ExitCodes.FAILURE);
         assertThat(again.err()).contains("ledger entry 2 (public.metrics, recorded 2026-01-05 11:30:00+00): is closed"
                 + " already, at ").contains("(settle: task ");
+        assertThat(Cli.targetOnly("status", PG.target(), db).out()).contains("1 open divergence ledger entry")
+                .contains("with a time range: id 3").doesNotContain("without a time range");
+    }
+
+    @Test
+    void verifyAndStatusListTheOpenEntriesAndVerifyThroughFailsWhileAnyIsOpen() {
+        String db = copiedWithAShedTransaction("settlereport");
+        shed(db, "2026-01-05 10:05:00+00");
+        shed(db, "2026-01-05 10:10:00+00");
+
+        Cli.Run verify = ok(Cli.both("verify", PG.source(), PG.target(), db));
+        assertThat(verify.out()).contains("3 open divergence ledger entries (tandem.divergence, repaired_at IS NULL)")
+                .contains("public.metrics, without a time range: ids 1-3, recorded 2026-01-05 10:00:00+00 to"
+                        + " 2026-01-05 10:10:00+00: re-copy the table's window around them")
+                .contains("then 'settle 1-3'");
+        Cli.Run through = Cli.both("verify", PG.source(), PG.target(), db, "--through", "2026-01-04 00:00:00+00");
+        assertThat(through.exitCode()).as(through.toString()).isEqualTo(ExitCodes.MISMATCH);
+        assertThat(through.out()).contains("4 tasks: 4 match, 0 differ").contains("ids 1-3")
+                .contains("--through: exit code 3 while ledger entries are open; close them before cutover");
+        assertThat(ok(Cli.targetOnly("status", PG.target(), db)).out()).contains("3 open divergence ledger entries")
+                .contains("public.metrics, without a time range: ids 1-3");
+
+        // the ledger outlives the plan
+        ok(Cli.targetOnly("clean", PG.target(), db));
+        assertThat(ok(Cli.targetOnly("status", PG.target(), db)).out()).contains("no plan staged")
+                .contains("public.metrics, without a time range: ids 1-3");
     }
 }

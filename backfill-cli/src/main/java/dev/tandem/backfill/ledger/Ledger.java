@@ -14,6 +14,11 @@ public final class Ledger {
     private Ledger() {
     }
 
+    /** Every entry neither repaired nor settled, oldest first; none when the target has no ledger. */
+    public static List<LedgerEntry> open(Connection target) throws SQLException {
+        return read(target, "d.repaired_at IS NULL");
+    }
+
     /** The open entries {@code repair} has not queued a pending task for yet; needs the plan's tables. */
     public static List<LedgerEntry> unqueued(Connection target) throws SQLException {
         return read(target, "d.repaired_at IS NULL AND NOT EXISTS (SELECT 1 FROM tandem.backfill_task t"

@@ -4,6 +4,8 @@ import dev.tandem.backfill.BackfillCommand;
 import dev.tandem.backfill.ExitCodes;
 import dev.tandem.backfill.connect.Database;
 import dev.tandem.backfill.connect.TargetOptions;
+import dev.tandem.backfill.ledger.Ledger;
+import dev.tandem.backfill.ledger.LedgerReport;
 import dev.tandem.backfill.progress.Throughput;
 import dev.tandem.backfill.state.BackfillSchema;
 import java.sql.Connection;
@@ -14,9 +16,10 @@ import java.util.Locale;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-/** {@code status}: the plan, tasks by state, rows, bytes, throughput, ETA and paused jobs. */
+/** {@code status}: the plan, tasks by state, rows, bytes, throughput, ETA, paused jobs and open ledger entries. */
 @Command(name = "status", mixinStandardHelpOptions = true,
-        description = "Show the plan: tasks by state, rows, bytes, throughput, ETA and paused jobs.")
+        description = "Show the plan: tasks by state, rows, bytes, throughput, ETA, paused jobs, and the open entries"
+                + " of the proxy's divergence ledger.")
 public final class StatusCommand extends BackfillCommand {
 
     @Mixin
@@ -28,6 +31,7 @@ public final class StatusCommand extends BackfillCommand {
              Connection t = target.connection(); Statement s = t.createStatement()) {
             if (!BackfillSchema.exists(t)) {
                 out().println("no plan staged on the target");
+                LedgerReport.lines(Ledger.open(t)).forEach(out()::println);
                 return ExitCodes.OK;
             }
             try (ResultSet rs = s.executeQuery("SELECT arguments, until_text, staged_at::text FROM tandem.backfill_plan")) {
@@ -82,6 +86,7 @@ public final class StatusCommand extends BackfillCommand {
                             + ") since " + rs.getString(4) + "; 'clean' or the end of 'copy' restores it");
                 }
             }
+            LedgerReport.lines(Ledger.open(t)).forEach(out()::println);
             return ExitCodes.OK;
         }
     }

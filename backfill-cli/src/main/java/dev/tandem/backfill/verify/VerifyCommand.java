@@ -8,6 +8,9 @@ import dev.tandem.backfill.connect.ConnectionOptions;
 import dev.tandem.backfill.connect.Database;
 import dev.tandem.backfill.copy.MirrorCatchUp;
 import dev.tandem.backfill.copy.MirrorWaitOption;
+import dev.tandem.backfill.ledger.Ledger;
+import dev.tandem.backfill.ledger.LedgerEntry;
+import dev.tandem.backfill.ledger.LedgerReport;
 import dev.tandem.backfill.plan.Positions;
 import dev.tandem.backfill.plan.TableLayout;
 import dev.tandem.backfill.state.BackfillSchema;
@@ -32,10 +35,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code verify}: compare every task's range on both sides; exit 3 with a table of the mismatches. */
+/**
+ * {@code verify}: compare every task's range on both sides; exit 3 with a table of the mismatches. Lists the open
+ * divergence ledger entries too, and with {@code --through}, the check before cutover, exits 3 while any is open.
+ */
 @Command(name = "verify", mixinStandardHelpOptions = true,
         description = "Compare each task's range on source and target: row count, min/max time and a checksum of the "
-                + "full row contents. Exit code 0 only when all match, 3 with a table of mismatches otherwise.")
+                + "full row contents. Exit code 0 only when all match, 3 with a table of mismatches otherwise. Lists "
+                + "the open entries of the proxy's divergence ledger; with --through, exit code 3 while any is open.")
 public final class VerifyCommand extends BackfillCommand {
 
     @Mixin
@@ -131,12 +138,23 @@ public final class VerifyCommand extends BackfillCommand {
                             + " <its end>, copy, verify (--replace discards this plan: verify it first)");
                 }
             }
-            if (mismatches.isEmpty()) {
-                return nullTime.isEmpty() && windowMismatches.isEmpty() ? ExitCodes.OK : ExitCodes.MISMATCH;
+            if (!mismatches.isEmpty()) {
+                printTable(mismatches);
+                out().println("run 'repair' to re-copy them, then 'verify' again");
             }
-            printTable(mismatches);
-            out().println("run 'repair' to re-copy them, then 'verify' again");
-            return ExitCodes.MISMATCH;
+            List<LedgerEntry> open;
+            try (Connection t = target.connection()) {
+                open = Ledger.open(t); // read last: --through waited for the mirrors, which may have ledgered more
+            }
+            LedgerReport.lines(open).forEach(out()::println);
+            // --through is the check before cutover: an open entry is a gap nothing has shown closed yet
+            boolean gapsOpen = through != null && !open.isEmpty();
+            if (gapsOpen) {
+                out().println("--through: exit code 3 while ledger entries are open; close them before cutover ('repair'"
+                        + " those with a time range; re-copy the windows of the others, then 'settle' them)");
+            }
+            return mismatches.isEmpty() && nullTime.isEmpty() && windowMismatches.isEmpty() && !gapsOpen
+                    ? ExitCodes.OK : ExitCodes.MISMATCH;
         }
     }
 

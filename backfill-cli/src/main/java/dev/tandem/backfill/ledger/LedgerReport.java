@@ -1,0 +1,55 @@
+package dev.tandem.backfill.ledger;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The open ledger entries as {@code verify} and {@code status} list them: one line for those {@code repair} re-copies,
+ * one per table for those it cannot, with the way to close them. Grouped, because a full spool in {@code shed} mode
+ * writes an entry per transaction.
+ */
+public final class LedgerReport {
+
+    /** Runs of ids listed before the rest are only counted. */
+    private static final int LISTED_RUNS = 20;
+
+    private LedgerReport() {
+    }
+
+    /** Nothing when no entry is open. */
+    public static List<String> lines(List<LedgerEntry> open) {
+        List<String> lines = new ArrayList<>();
+        if (open.isEmpty()) {
+            return lines;
+        }
+        List<Long> ranged = new ArrayList<>();
+        Map<String, List<LedgerEntry>> rangeless = new LinkedHashMap<>();
+        for (LedgerEntry e : open) {
+            if (e.hasRange()) {
+                ranged.add(e.id());
+            } else {
+                rangeless.computeIfAbsent(e.tableName(), t -> new ArrayList<>()).add(e);
+            }
+        }
+        lines.add(open.size() + " open divergence ledger " + (open.size() == 1 ? "entry" : "entries")
+                + " (tandem.divergence, repaired_at IS NULL): rows the mirror may not have brought over");
+        if (!ranged.isEmpty()) {
+            lines.add("  with a time range: " + (ranged.size() == 1 ? "id " : "ids ") + EntryIds.format(ranged, LISTED_RUNS)
+                    + ": 'repair' re-copies and closes them");
+        }
+        rangeless.forEach((table, entries) -> {
+            List<Long> ids = entries.stream().map(LedgerEntry::id).toList();
+            String first = entries.get(0).recordedAt();
+            String last = entries.get(entries.size() - 1).recordedAt();
+            String listed = EntryIds.format(ids, LISTED_RUNS);
+            lines.add("  " + table + ", without a time range: " + (ids.size() == 1 ? "id " : "ids ") + listed
+                    + ", recorded " + (first.equals(last) ? first : first + " to " + last) + ": re-copy the table's"
+                    + " window around them (stage --replace --table/--filter --from --until, copy, verify:"
+                    + " docs/migration.md step 8), then 'settle " + (listed.contains("...")
+                    ? "<ids>" : listed) + "'");
+        });
+        return lines;
+    }
+}
