@@ -833,22 +833,30 @@ public final class MirrorApplier implements AutoCloseable {
     private void ledger(TargetSession session, Member member, CapturedStatement statement, String sqlState,
                         String message, String reason) {
         TableName table = statement != null ? statement.table() : new TableName(null, "?");
-        // a rejected transaction's rows are known: the target can say which range repair should re-copy
-        Optional<LedgerRange.Range> range = sqlState == null || statement == null ? Optional.empty()
-                : LedgerRange.of(session, table, member.tx().statements(),
-                        searchPath(session, statement.searchPath() != null ? statement.searchPath()
-                                : member.tx().searchPath()), settings.timeColumns());
         // the server's message quotes the values it refused ("invalid input syntax for type integer: \"...\"", a
         // trigger's RAISE), so redaction hides it with the statement; the SQLSTATE still says what went wrong
         String storedMessage = sqlState != null && settings.redactSql() ? REDACTED : message;
+        List<LedgerRow> entries = new ArrayList<>();
+        // a rejected transaction's rows are known: the target can say which range repair should re-copy
+        entries.add(ledgerRow(session, member, table, statement, sqlState, storedMessage,
+                sqlState != null && statement != null));
+        // the transaction's other tables did not get its rows either: each gets its own row, for repair to re-copy
+        Map<TableName, CapturedStatement> others = new LinkedHashMap<>();
+        for (CapturedStatement s : member.tx().statements()) {
+            if (statement != null && !s.table().equals(table)) {
+                others.putIfAbsent(s.table(), s);
+            }
+        }
+        others.forEach((other, first) -> entries.add(ledgerRow(session, member, other, first, null,
+                "not applied: its source transaction also wrote " + table + ", which was ledgered ("
+                        + (sqlState == null ? "" : "SQLSTATE " + sqlState + ": ") + storedMessage + ")",
+                !(first instanceof CapturedStatement.Unreplayable))));
         Pipeline<Object> pipeline = new Pipeline<>(ByteBufAllocator.DEFAULT);
         try {
             pipeline.execute(Bookkeeping.BEGIN, "BEGIN");
-            pipeline.execute(Bookkeeping.LEDGER, MirrorSchema.LEDGER, settings.instanceId(), session.database(),
-                    Long.toString(member.tx().sessionId()), table.schema(), table.name(), sqlState, storedMessage,
-                    statement == null ? null : settings.redactSql() ? REDACTED : statement.sql(),
-                    range.map(LedgerRange.Range::timeColumn).orElse(null),
-                    range.map(LedgerRange.Range::start).orElse(null), range.map(LedgerRange.Range::end).orElse(null));
+            for (LedgerRow entry : entries) {
+                pipeline.execute(Bookkeeping.LEDGER, MirrorSchema.LEDGER, entry.parameters());
+            }
             pipeline.execute(Bookkeeping.PROGRESS, MirrorSchema.WRITE_PROGRESS, progress(member.record()));
             pipeline.execute(Bookkeeping.COMMIT, "COMMIT");
         } catch (RuntimeException e) {
@@ -862,6 +870,7 @@ public final class MirrorApplier implements AutoCloseable {
                     reply.error().sqlState(), reply.error().message());
             throw new GroupFailed(reply.error().sqlState());
         }
+        others.keySet().forEach(other -> metrics.ledgerEntry(other, reason));
         session.applied(member.record().sequence(), member.record().next(),
                 spool.epochOf(member.record().position()), false);
         noteApplied(session.database(), member.record());
@@ -875,6 +884,29 @@ public final class MirrorApplier implements AutoCloseable {
             metrics.sourceOnly(s.table(), s.sourceRows());
         }
         rows.forEach((t, n) -> metrics.transaction(t, MirrorMetrics.LEDGERED, n));
+    }
+
+    /** One {@code tandem.divergence} row: the parameters of {@link MirrorSchema#LEDGER}. */
+    private record LedgerRow(String[] parameters) {
+    }
+
+    /**
+     * The ledger row of one table of a ledgered member.
+     *
+     * @param withRange ask the target for the time range of the member's rows in the table (its statements can be
+     *                  replayed into a scratch table)
+     */
+    private LedgerRow ledgerRow(TargetSession session, Member member, TableName table, CapturedStatement statement,
+                                String sqlState, String message, boolean withRange) {
+        Optional<LedgerRange.Range> range = !withRange ? Optional.empty()
+                : LedgerRange.of(session, table, member.tx().statements(),
+                        searchPath(session, statement.searchPath() != null ? statement.searchPath()
+                                : member.tx().searchPath()), settings.timeColumns());
+        return new LedgerRow(new String[] {settings.instanceId(), session.database(),
+                Long.toString(member.tx().sessionId()), table.schema(), table.name(), sqlState, message,
+                statement == null ? null : settings.redactSql() ? REDACTED : statement.sql(),
+                range.map(LedgerRange.Range::timeColumn).orElse(null),
+                range.map(LedgerRange.Range::start).orElse(null), range.map(LedgerRange.Range::end).orElse(null)});
     }
 
     private Duration backoff(int attempt) {

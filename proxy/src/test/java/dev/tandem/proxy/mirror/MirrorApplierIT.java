@@ -648,6 +648,40 @@ class MirrorApplierIT {
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM m")).isEqualTo("1");
     }
 
+    /**
+     * A rejected transaction's rows are missing on the target in every table it wrote, not only the one the target
+     * refused: each table gets its ledger row, with its own time range, so repair re-copies them all.
+     */
+    @Test
+    void aRejectedTransactionGetsALedgerRowForEveryTableItWrote() throws Exception {
+        PG.target().execute(db, "CREATE TABLE k (id int PRIMARY KEY); INSERT INTO k VALUES (1);"
+                + " CREATE TABLE r (ts timestamptz NOT NULL, id int);"
+                + " CREATE SCHEMA IF NOT EXISTS tandem;"
+                + " CREATE TABLE tandem.backfill_task (table_schema text, table_name text, time_column text);"
+                + " INSERT INTO tandem.backfill_task VALUES ('public', 'r', 'ts')");
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            f.awaitApplied(f.append(tx(db, simple("r", 2, "INSERT INTO r VALUES ('2024-02-01 00:00:00+00', 1),"
+                            + " ('2024-02-03 00:00:00+00', 2)"),
+                    simple("m", 1, "INSERT INTO m (id) VALUES (7)"),
+                    simple("k", 1, "INSERT INTO k VALUES (1)"),
+                    simple("r", 1, "INSERT INTO r VALUES ('2024-02-05 00:00:00+00', 3)"))));
+            assertThat(f.counter("tandem.ledger.entries", "table", "public.r", "reason", "rejected")).isEqualTo(1);
+            assertThat(f.counter("tandem.ledger.entries", "table", "public.m", "reason", "rejected")).isEqualTo(1);
+        }
+        String why = "not applied: its source transaction also wrote public.k, which was ledgered (SQLSTATE 23505: ";
+        assertThat(PG.target().query(db, "SELECT table_name, coalesce(sqlstate, '-'), left(message, " + why.length()
+                + "), statement, coalesce(range_start, '-'), coalesce(range_end, '-') FROM tandem.divergence"
+                + " ORDER BY id")).containsExactly(
+                        List.of("k", "23505", "duplicate key value violates unique constraint \"k_pkey\"",
+                                "INSERT INTO k VALUES (1)", "-", "-"),
+                        List.of("r", "-", why, "INSERT INTO r VALUES ('2024-02-01 00:00:00+00', 1),"
+                                + " ('2024-02-03 00:00:00+00', 2)", "2024-02-01 00:00:00+00",
+                                "2024-02-05 00:00:00.000001+00"),
+                        List.of("m", "-", why, "INSERT INTO m (id) VALUES (7)", "-", "-"));
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM r")).isEqualTo("0");
+    }
+
     @Test
     void aRejectedWriteIntoAPartitionIsLedgeredWithTheRangeOfItsPartitionedTablesTimeColumn() throws Exception {
         // the plan (and verifier.time-columns) name the partitioned table; the application wrote into a partition
