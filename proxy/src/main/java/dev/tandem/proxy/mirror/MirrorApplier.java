@@ -152,6 +152,7 @@ public final class MirrorApplier implements AutoCloseable {
     private boolean marksChanged;
     /** Database and table of tables captured undecided and not mirrored after all: each logged once. */
     private final Set<String> undecidedTablesLogged = new HashSet<>();
+    private final SourceCatalog sourceCatalog;
     private final TypeRemapper typeRemapper;
     private final AppliedWaiters waiters;
     private final ReentrantLock lock = new ReentrantLock();
@@ -170,7 +171,8 @@ public final class MirrorApplier implements AutoCloseable {
         this.settings = settings;
         this.group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         this.connector = new TargetConnector(settings.target(), group);
-        this.typeRemapper = new TypeRemapper(settings.source());
+        this.sourceCatalog = new SourceCatalog(settings.source());
+        this.typeRemapper = new TypeRemapper(sourceCatalog);
         this.metrics = new MirrorMetrics(registry, spool, this::isPaused, () -> targetUp);
         this.appliedCounts = new AppliedCounts(metrics);
         this.waiters = new AppliedWaiters(spool.oldestSequence());
@@ -356,7 +358,7 @@ public final class MirrorApplier implements AutoCloseable {
             transition(State.CLOSED);
             waiters.fail(new MirrorStoppedException(stopReason));
             closeSessions();
-            typeRemapper.close();
+            sourceCatalog.close();
         }
     }
 
@@ -574,12 +576,24 @@ public final class MirrorApplier implements AutoCloseable {
                 if (notOnTarget.add(s.table())) {
                     metrics.transaction(s.table(), MirrorMetrics.NOT_ON_TARGET, 0);
                 }
-                if (undecidedTablesLogged.add(session.database() + "\0" + s.table())) {
+                if (sourceCatalog.available()) {
+                    TableName root = sourceCatalog.partitionRoot(tx.database(), s.table()).orElse(null);
+                    if (root != null && settings.tables().mirrorsPartition(s.table().schema(), s.table().name(),
+                            root.schema(), root.name())) {
+                        // the source says it is: the transaction is ledgered with its statements
+                        kept.add(new CapturedStatement.Unreplayable(s.table(), s.sourceRows(), s.sql(), s.table()
+                                + " is a partition of mirrored table " + root + " on the source that target database "
+                                + session.database() + " does not have: create it there (CREATE TABLE ... PARTITION OF "
+                                + root + "), re-copy this window, then settle this entry", s.searchPath()));
+                    }
+                    // else not a partition of a mirrored table on the source either: not mirrored, rightly
+                } else if (undecidedTablesLogged.add(session.database() + "\0" + s.table())) {
                     LOG.warn("mirror: {} does not exist in target database {}, so the proxy cannot tell whether it is"
                             + " a partition of a mirrored table: its rows are not mirrored (counted in"
                             + " tandem_mirror_transactions_total{outcome=\"not_on_target\"}; a temporary table's"
                             + " are too). If it is a partition created on the source only, create it on the target and"
-                            + " re-copy its rows (verify --through shows them)", s.table(), session.database());
+                            + " re-copy its rows (verify --through shows them); with source.user set, the source's"
+                            + " catalog decides and such transactions are ledgered", s.table(), session.database());
                 }
             } else if (undecidedTablesLogged.add(session.database() + "\0" + s.table())) {
                 LOG.info("mirror: {} is not a {} of target database {}: its rows captured while the proxy's view of"

@@ -1,18 +1,9 @@
 package dev.tandem.proxy.mirror;
 
-import dev.tandem.protocol.sql.Identifiers;
 import dev.tandem.proxy.capture.CapturedStatement;
 import dev.tandem.proxy.capture.CapturedTransaction;
-import dev.tandem.proxy.config.SourceConfig;
-import dev.tandem.proxy.jdbc.ServerJdbc;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Maps the OIDs of user-defined types in replayed parameters from the source's to the target's, by the type's
@@ -22,21 +13,18 @@ import java.util.Map;
  * transactions through. A type the target does not have makes the statement {@link CapturedStatement.Unreplayable},
  * so its transaction is ledgered whole. Used on the applier thread only.
  */
-final class TypeRemapper implements AutoCloseable {
+final class TypeRemapper {
 
-    private final SourceConfig source;
-    private final Map<String, Connection> sourceConnections = new HashMap<>();
-    /** Source database -> OID -> quoted qualified type name. */
-    private final Map<String, Map<Integer, String>> sourceNames = new HashMap<>();
+    private final SourceCatalog source;
 
-    /** @param source the source's configuration; without {@code source.user} nothing is remapped */
-    TypeRemapper(SourceConfig source) {
+    /** @param source the source's catalog; without {@code source.user} nothing is remapped */
+    TypeRemapper(SourceCatalog source) {
         this.source = source;
     }
 
     /** {@code tx} with its statements' user-defined type OIDs as the target knows them (the same object if none). */
     CapturedTransaction remap(CapturedTransaction tx, TargetSession target) {
-        if (source == null || source.user().isEmpty() || !hasUserTypes(tx)) {
+        if (!source.available() || !hasUserTypes(tx)) {
             return tx;
         }
         List<CapturedStatement> statements = new ArrayList<>(tx.statements().size());
@@ -52,7 +40,7 @@ final class TypeRemapper implements AutoCloseable {
             if (!CapturedStatement.userDefinedType(types[i])) {
                 continue;
             }
-            String name = sourceName(database, types[i]);
+            String name = source.typeName(database, types[i]);
             if (name == null) {
                 return unreplayable(e, "parameter " + (i + 1) + " has type OID " + types[i]
                         + ", which the source's catalog does not know");
@@ -72,43 +60,6 @@ final class TypeRemapper implements AutoCloseable {
         return new CapturedStatement.Unreplayable(e.table(), e.sourceRows(), e.sql(), reason, e.searchPath());
     }
 
-    /**
-     * The type's quoted qualified name on the source, or null when it has none. A source that cannot be reached
-     * throws: the applier retries, as for a target that cannot be reached.
-     */
-    private String sourceName(String database, int oid) {
-        Map<Integer, String> names = sourceNames.computeIfAbsent(database, d -> new HashMap<>());
-        String known = names.get(oid);
-        if (known != null) {
-            return known;
-        }
-        try {
-            Connection c = sourceConnections.get(database);
-            if (c == null || !c.isValid(5)) {
-                if (c != null) {
-                    c.close();
-                }
-                c = ServerJdbc.source(source, database);
-                sourceConnections.put(database, c);
-            }
-            try (PreparedStatement ps = c.prepareStatement("SELECT n.nspname, t.typname FROM pg_type t"
-                    + " JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.oid = ?")) {
-                ps.setInt(1, oid);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        return null;
-                    }
-                    String name = Identifiers.quoteQualified(rs.getString(1), rs.getString(2));
-                    names.put(oid, name);
-                    return name;
-                }
-            }
-        } catch (SQLException e) {
-            throw new IllegalStateException("cannot read type OID " + oid + " from the source's catalog of database "
-                    + database + " (source.user " + source.user().orElse("") + "): " + e.getMessage(), e);
-        }
-    }
-
     private static boolean hasUserTypes(CapturedTransaction tx) {
         for (CapturedStatement s : tx.statements()) {
             if (s instanceof CapturedStatement.Extended e) {
@@ -120,17 +71,5 @@ final class TypeRemapper implements AutoCloseable {
             }
         }
         return false;
-    }
-
-    @Override
-    public void close() {
-        for (Connection c : sourceConnections.values()) {
-            try {
-                c.close();
-            } catch (SQLException ignored) {
-                // closing a connection to the source; nothing to do about a failure
-            }
-        }
-        sourceConnections.clear();
     }
 }

@@ -511,6 +511,41 @@ class MirrorModesIT {
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence")).isEqualTo("0");
     }
 
+    /**
+     * With source credentials, a write into a table the target lacks is decided by the source's catalog: a partition
+     * of a mirrored table there is ledgered (every table of its transaction, with the statements), anything else is
+     * rightly not mirrored and not ledgered.
+     */
+    @Test
+    void withSourceCredentialsAPartitionCreatedOnTheSourceOnlyIsLedgeredNotDropped(@TempDir Path spool)
+            throws Exception {
+        String db = freshDatabase("source_only_partition");
+        PG.pair().executeOnBoth(db, "CREATE TABLE ev (day date NOT NULL, id int) PARTITION BY RANGE (day);"
+                + " CREATE TABLE ev_jan PARTITION OF ev FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');"
+                + " CREATE TABLE other (id int)");
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.ev",
+                "--mirror-table", "public.other", "--set", "source.user=" + PG.source().user());
+             Connection c = proxy.connect(); Statement s = c.createStatement()) {
+            PG.source().execute(db, "CREATE TABLE ev_feb PARTITION OF ev FOR VALUES FROM ('2026-02-01') TO"
+                    + " ('2026-03-01'); CREATE TABLE unrelated (id int)");
+            s.execute("INSERT INTO ev VALUES ('2026-01-05', 1)");
+            s.execute("BEGIN; INSERT INTO ev_feb VALUES ('2026-02-05', 2); INSERT INTO other VALUES (3); COMMIT");
+            s.execute("INSERT INTO unrelated VALUES (4)");
+            s.execute("INSERT INTO ev_jan VALUES ('2026-01-06', 5)");
+            proxy.awaitCaughtUp(Duration.ofSeconds(30));
+            assertThat(proxy.app.registry().get("tandem.ledger.entries").tag("table", "public.ev_feb")
+                    .tag("reason", "not_replayable").counter().count()).isEqualTo(1);
+        }
+        assertThat(PG.target().query(db, "SELECT id FROM ev ORDER BY id")).containsExactly(List.of("1"), List.of("5"));
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM other")).isEqualTo("0");
+        assertThat(PG.target().query(db, "SELECT table_name, trim(statement), left(message, 60) FROM tandem.divergence"
+                + " ORDER BY id")).containsExactly(
+                        List.of("ev_feb", "INSERT INTO ev_feb VALUES ('2026-02-05', 2)",
+                                "public.ev_feb is a partition of mirrored table public.ev on "),
+                        List.of("other", "INSERT INTO other VALUES (3)",
+                                "not applied: its source transaction also wrote public.ev_feb"));
+    }
+
     @Test
     void withoutSourceCredentialsATextUserTypeIsLeftToTheTargetAndABinaryOneIsLedgered(@TempDir Path spool)
             throws Exception {

@@ -1,0 +1,116 @@
+package dev.tandem.proxy.mirror;
+
+import dev.tandem.protocol.sql.Identifiers;
+import dev.tandem.protocol.sql.TableName;
+import dev.tandem.proxy.config.SourceConfig;
+import dev.tandem.proxy.jdbc.ServerJdbc;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What the applier asks the source's catalog, through the proxy's own source credentials ({@code source.user}), one
+ * connection per database: the names of user-defined types, and whether a table the target lacks is a partition.
+ * Without those credentials it knows nothing ({@link #available()} is false). A source that cannot be reached throws:
+ * the applier retries, as for a target that cannot be reached. Used on the applier thread only.
+ */
+final class SourceCatalog implements AutoCloseable {
+
+    private final SourceConfig source;
+    private final Map<String, Connection> connections = new HashMap<>();
+    /** Source database -> OID -> quoted qualified type name. */
+    private final Map<String, Map<Integer, String>> typeNames = new HashMap<>();
+
+    /** @param source the source's configuration, null or without {@code source.user}: nothing to ask */
+    SourceCatalog(SourceConfig source) {
+        this.source = source;
+    }
+
+    boolean available() {
+        return source != null && source.user().isPresent();
+    }
+
+    /** The type's quoted qualified name on the source, or null when it has none. */
+    String typeName(String database, int oid) {
+        Map<Integer, String> names = typeNames.computeIfAbsent(database, d -> new HashMap<>());
+        String known = names.get(oid);
+        if (known != null) {
+            return known;
+        }
+        try (PreparedStatement ps = connection(database).prepareStatement("SELECT n.nspname, t.typname FROM pg_type t"
+                + " JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.oid = ?")) {
+            ps.setInt(1, oid);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                String name = Identifiers.quoteQualified(rs.getString(1), rs.getString(2));
+                names.put(oid, name);
+                return name;
+            }
+        } catch (SQLException e) {
+            throw unreachable(database, "type OID " + oid, e);
+        }
+    }
+
+    /**
+     * The root of the partition tree the table belongs to on the source; empty when it is not a partition there, or
+     * does not exist (a temporary table of a session, which only that session sees). Asked each time: only for
+     * transactions into tables the target lacks.
+     */
+    Optional<TableName> partitionRoot(String database, TableName table) {
+        try {
+            Connection c = connection(database);
+            if (c.getMetaData().getDatabaseMajorVersion() < 12) {
+                return Optional.empty(); // no pg_partition_root: partitions are not told apart (a documented limit)
+            }
+        } catch (SQLException e) {
+            throw unreachable(database, "whether " + table + " is a partition", e);
+        }
+        try (PreparedStatement ps = connection(database).prepareStatement("SELECT rn.nspname, r.relname"
+                + " FROM pg_class p JOIN pg_class r ON r.oid = pg_partition_root(p.oid)"
+                + " JOIN pg_namespace rn ON rn.oid = r.relnamespace"
+                + " WHERE p.oid = to_regclass(format('%I.%I', ?::text, ?::text)) AND p.relispartition")) {
+            ps.setString(1, table.schema());
+            ps.setString(2, table.name());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(new TableName(rs.getString(1), rs.getString(2))) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw unreachable(database, "whether " + table + " is a partition", e);
+        }
+    }
+
+    private Connection connection(String database) throws SQLException {
+        Connection c = connections.get(database);
+        if (c == null || !c.isValid(5)) {
+            if (c != null) {
+                c.close();
+            }
+            c = ServerJdbc.source(source, database);
+            connections.put(database, c);
+        }
+        return c;
+    }
+
+    private IllegalStateException unreachable(String database, String what, SQLException e) {
+        return new IllegalStateException("cannot read " + what + " from the source's catalog of database " + database
+                + " (source.user " + source.user().orElse("") + "): " + e.getMessage(), e);
+    }
+
+    @Override
+    public void close() {
+        for (Connection c : connections.values()) {
+            try {
+                c.close();
+            } catch (SQLException ignored) {
+                // closing a connection to the source; nothing to do about a failure
+            }
+        }
+        connections.clear();
+    }
+}
