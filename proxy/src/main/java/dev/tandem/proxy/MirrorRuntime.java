@@ -6,6 +6,7 @@ import dev.tandem.proxy.capture.CaptureBudget;
 import dev.tandem.proxy.capture.CaptureMetrics;
 import dev.tandem.proxy.capture.CapturedTransaction;
 import dev.tandem.proxy.capture.GapLedger;
+import dev.tandem.proxy.capture.InFlightCommits;
 import dev.tandem.proxy.capture.HypertableDirectory;
 import dev.tandem.proxy.capture.MirroredTables;
 import dev.tandem.proxy.capture.PartitionDirectory;
@@ -29,6 +30,8 @@ import dev.tandem.proxy.verifier.DivergenceVerifier;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -59,6 +62,7 @@ final class MirrorRuntime implements AutoCloseable {
     private final Spool spool;
     private final MirrorApplier applier;
     private final GapLedger gaps;
+    private final InFlightCommits inFlight;
     private final HypertableDirectory hypertables;
     private final PartitionDirectory partitions;
     private final VolatileDefaults volatileDefaults;
@@ -98,6 +102,9 @@ final class MirrorRuntime implements AutoCloseable {
             this.applier = started(started, new MirrorApplier(spool, MirrorSettings.from(config), registry));
             this.gaps = started(started, new GapLedger(config.target(), config.instanceId(), registry,
                     Duration.ofSeconds(5), config.logging().redactSql(), config.mirror().spool().dir()));
+            this.inFlight = started(started, openInFlight(config));
+            // commits a proxy killed before left in flight: they may be on the source only
+            inFlight.recovered().forEach(gaps::outcomeUnknown);
             this.hypertables = started(started, new HypertableDirectory(config.target(), Duration.ofMinutes(1)));
             this.partitions = started(started, new PartitionDirectory(config.target(), Duration.ofMinutes(1)));
             this.volatileDefaults = started(started, new VolatileDefaults(config.target(), Duration.ofMinutes(1)));
@@ -144,6 +151,15 @@ final class MirrorRuntime implements AutoCloseable {
                 ConfigChoice.spelling(config.mirror().spool().fsync()));
     }
 
+    private static InFlightCommits openInFlight(ProxyConfig config) {
+        try {
+            return InFlightCommits.open(config.mirror().spool().dir(), config.limits().maxConnections());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the trace of commits in flight in the spool directory "
+                    + config.mirror().spool().dir() + ": " + e.getMessage(), e);
+        }
+    }
+
     private static <T extends AutoCloseable> T started(Deque<AutoCloseable> started, T part) {
         started.push(part);
         return part;
@@ -176,7 +192,7 @@ final class MirrorRuntime implements AutoCloseable {
                     : new MirroredTables(config.mirror().tables(), Set::of, () -> partitionsOf.get().get());
             SessionCapture capture = new SessionCapture(context, tables, () -> defaultsOf.get().get(),
                     captureMetrics, upsertWindows, sessionSink, config.mirror().maxTransactionBytes(), captureBudget,
-                    config.source().user().isPresent());
+                    config.source().user().isPresent(), inFlight.claim());
             return new SessionTap() {
                 @Override
                 public FrameObserver frontend() {

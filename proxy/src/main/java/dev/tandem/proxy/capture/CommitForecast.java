@@ -14,7 +14,7 @@ import java.util.Set;
  * a Query, of an extended-protocol batch (Sync) or of a FunctionCall outside a BEGIN block; ROLLBACK and PREPARE
  * TRANSACTION (never mirrored) drop them, a failed transaction commits nothing and the source skips its statements.
  * A ROLLBACK TO SAVEPOINT keeps them here: the writes it undoes are still counted, which errs on the side of a
- * ledger entry.
+ * ledger entry; and it ends a failed transaction's failure, as the source's does.
  *
  * <p>{@code conservative}: the proxy's own reading of the session failed, so its idea of the transaction may be
  * wrong; then every write seen counts, whatever would end its transaction.
@@ -55,7 +55,8 @@ final class CommitForecast {
             tables.add(table);
             statements.add(sql);
             awaited = UNTOLD;
-        } else if (!failed) {
+        } else {
+            // kept in a failed transaction too: a ROLLBACK TO SAVEPOINT may make it one that commits them
             openTables.add(table);
             openStatements.add(sql);
         }
@@ -68,6 +69,8 @@ final class CommitForecast {
             case COMMIT, COMMIT_AND_CHAIN -> end(!failed, "a COMMIT", command == TxCommand.COMMIT_AND_CHAIN);
             case ROLLBACK, ROLLBACK_AND_CHAIN -> end(false, null, command == TxCommand.ROLLBACK_AND_CHAIN);
             case PREPARE_TRANSACTION -> end(false, null, false);
+            // assumed to succeed, like every request: it makes a failed transaction one that can commit again
+            case ROLLBACK_TO_SAVEPOINT -> failed = false;
             default -> {
                 // savepoints, and COMMIT/ROLLBACK PREPARED of another, already prepared transaction
             }
@@ -102,6 +105,16 @@ final class CommitForecast {
 
     boolean mayCommit() {
         return !tables.isEmpty();
+    }
+
+    /** The tables that may commit writes. */
+    Set<TableName> tables() {
+        return tables;
+    }
+
+    /** The first request whose answer says whether they committed, in words; null when nothing may commit. */
+    String awaited() {
+        return awaited;
     }
 
     /** What may commit; call only when {@link #mayCommit}. */

@@ -193,6 +193,10 @@ public final class SessionCapture implements SessionTap {
     private final Map<String, PreparedSql> sqlPrepared = new HashMap<>();
 
     private final SearchPathState searchPath = new SearchPathState();
+    /** This session's slot in the trace of commits in flight; null when untraced. */
+    private final InFlightCommits.Slot inFlight;
+    /** The slot's last mark, 0 when clear. */
+    private int inFlightMark;
     private final TemporaryTables temporaryTables = new TemporaryTables();
     /** The source sent its first ReadyForQuery: start-up is over. */
     private boolean ready;
@@ -213,6 +217,8 @@ public final class SessionCapture implements SessionTap {
         boolean failed;
         /** The client sent its CopyDone or CopyFail. */
         boolean ended;
+        /** It was a CopyFail: the source will fail the COPY. */
+        boolean abandoned;
         /** Data sent before the answer: its bytes, and of them what {@link #early} keeps (counted by the hold). */
         final List<byte[]> early = new ArrayList<>();
         long earlyBytes;
@@ -260,11 +266,13 @@ public final class SessionCapture implements SessionTap {
     /**
      * @param volatileDefaults table -> its columns the server fills with a non-deterministic value when a write
      *                         leaves them out (see {@link VolatileDefaults}), kept fresh by the caller
+     * @param inFlight         the session's slot in the trace of commits in flight, released when it closes; null:
+     *                         not traced
      */
     public SessionCapture(SessionContext context, MirroredTables tables,
                           Supplier<Map<TableName, Set<String>>> volatileDefaults, CaptureMetrics metrics,
                           UpsertWindows upsertWindows, Sink sink, long maxTransactionBytes, CaptureBudget budget,
-                          boolean typesRemapped) {
+                          boolean typesRemapped, InFlightCommits.Slot inFlight) {
         this.context = context;
         this.tables = tables;
         this.volatileDefaults = volatileDefaults;
@@ -273,6 +281,7 @@ public final class SessionCapture implements SessionTap {
         this.sink = sink;
         this.hold = new TransactionHold(maxTransactionBytes, budget);
         this.typesRemapped = typesRemapped;
+        this.inFlight = inFlight;
         List<String> startupPath = context.searchPath() == null ? null : SearchPathState.parse(context.searchPath());
         if (startupPath != null) {
             searchPath.established(startupPath);
@@ -375,7 +384,10 @@ public final class SessionCapture implements SessionTap {
                         copy.earlyBytes += length - 4; // not kept: counted, in case its answer makes it mirrored
                     }
                 }
-                case 'c', 'f' -> clientCopyEnded();
+                case 'c', 'f' -> clientCopyEnded(type == 'f');
+                case 'H' -> {
+                    // a client that pipelines may have the source run a COMMIT before its Sync: traced at its Flush
+                }
                 case 'F' -> {
                     if (!skippingToSync) {
                         pending.add(new FunctionRequest());
@@ -389,6 +401,9 @@ public final class SessionCapture implements SessionTap {
                 default -> {
                 }
             }
+            if (type == 'S' || type == 'H' || type == 'F' || type == 'c') {
+                traceInFlight();
+            }
         }
 
         @Override
@@ -398,10 +413,20 @@ public final class SessionCapture implements SessionTap {
                 return true; // the source does not even read it
             }
             switch (type) {
-                case 'Q' -> query(read(frame, f -> Query.decode(f, charset), FROM_CLIENT).sql());
+                case 'Q' -> {
+                    query(read(frame, f -> Query.decode(f, charset), FROM_CLIENT).sql());
+                    traceInFlight();
+                }
                 case 'P' -> parse(read(frame, f -> Parse.decode(f, charset), FROM_CLIENT));
                 case 'B' -> bind(frame);
-                case 'E' -> execute(read(frame, Execute::decode, FROM_CLIENT));
+                case 'E' -> {
+                    ClassifiedStatement executed = execute(read(frame, Execute::decode, FROM_CLIENT));
+                    // the source runs a COMMIT as it reads it, before any Sync; a new COPY ends the COPYs before it
+                    if (executed != null && (executed.kind() == Kind.TRANSACTION
+                            || executed.kind() == Kind.COPY_FROM_STDIN)) {
+                        traceInFlight();
+                    }
+                }
                 case 'C' -> {
                     Close close = read(frame, Close::decode, FROM_CLIENT);
                     pending.add(new CloseRequest(close.kind(), close.name()));
@@ -438,10 +463,11 @@ public final class SessionCapture implements SessionTap {
     }
 
     /** CopyDone or CopyFail. */
-    private void clientCopyEnded() {
+    private void clientCopyEnded(boolean abandoned) {
         CopyIn copy = clientCopy();
         if (copy != null) {
             copy.ended = true;
+            copy.abandoned = abandoned;
             forgetFinishedCopies();
         }
     }
@@ -535,7 +561,8 @@ public final class SessionCapture implements SessionTap {
         pending.add(new BindRequest(names[0], portal));
     }
 
-    private void execute(Execute execute) {
+    /** Returns the statement the portal runs, as far as known. */
+    private ClassifiedStatement execute(Execute execute) {
         Portal portal = portals.get(execute.portal());
         StatementCapture capture = null;
         if (portal != null && portal.prepared != null && portal.bind != null && !portal.executed) {
@@ -564,6 +591,7 @@ public final class SessionCapture implements SessionTap {
             }
         }
         pending.add(new ExecuteRequest(portal, capture, copy));
+        return portal == null || portal.prepared == null ? null : portal.prepared.statement();
     }
 
     /** A CopyData shown whole: data of a mirrored COPY, or of one that may turn out mirrored when answered. */
@@ -829,7 +857,11 @@ public final class SessionCapture implements SessionTap {
                 case 'T', 'n' -> described();
                 case 's' -> portalSuspended();
                 case 'I' -> emptyQuery();
-                case 'E' -> error();
+                case 'E' -> {
+                    error();
+                    // what the source skips now may change what commits: a BEGIN it will not run, say
+                    traceInFlight();
+                }
                 case 'G' -> copyInStarted();
                 default -> {
                 }
@@ -1288,12 +1320,51 @@ public final class SessionCapture implements SessionTap {
             // Portals end with their transaction.
             portals.clearConfirmed();
         }
+        if (pending.isEmpty()) {
+            untraceInFlight();
+        } else {
+            traceInFlight();
+        }
         CompletionStage<?> commit = lastCommit;
         if (commit.toCompletableFuture().isDone()) {
             return true;
         }
         commit.whenComplete((ok, failure) -> context.resume());
         return false;
+    }
+
+    /**
+     * Marks the session in the in-flight trace when the source may now commit mirrored writes it has not answered
+     * for, else clears it: called once the client sent a request that may end a transaction, and at ReadyForQuery.
+     */
+    private void traceInFlight() {
+        if (inFlight == null) {
+            return;
+        }
+        CommitForecast owed = pending.isEmpty() ? null : forecast(false);
+        if (owed != null && owed.mayCommit()) {
+            inFlightMark = inFlight.mark(context.database(), context.sessionId(), owed.awaited(), owed.tables());
+        } else {
+            untraceInFlight();
+        }
+    }
+
+    /**
+     * Nothing the source owes may commit: the trace is cleared once the last commit is in the spool (an append waiting
+     * for room, or its turn, is not there yet and a proxy killed meanwhile would lose it).
+     */
+    private void untraceInFlight() {
+        if (inFlight == null || inFlightMark == 0) {
+            return;
+        }
+        CompletableFuture<?> commit = lastCommit.toCompletableFuture();
+        if (commit.isDone()) {
+            inFlight.clear();
+        } else {
+            int mark = inFlightMark;
+            commit.whenComplete((ok, failure) -> inFlight.clearMark(mark));
+        }
+        inFlightMark = 0;
     }
 
     /** The common case, checked without allocating: every table is known to be mirrored. */
@@ -1407,6 +1478,9 @@ public final class SessionCapture implements SessionTap {
                     + " to a commit of mirrored writes; compare the mirrored tables with tandem-backfill verify",
                     context.sessionId(), end.cause(), e);
         }
+        if (inFlight != null) {
+            inFlight.release(); // what the source still owed is in the ledger now, or was never mirrored
+        }
         upserts.ended();
         tracker.sessionEnded();
         hold.ended();
@@ -1454,7 +1528,7 @@ public final class SessionCapture implements SessionTap {
 
     private static void forecastStatement(CommitForecast forecast, ClassifiedStatement s, TableName table, String sql,
                                           CopyIn copy, boolean conservative) {
-        boolean completes = copy == null || conservative || (copy.ended && !copy.failed);
+        boolean completes = copy == null || conservative || (copy.ended && !copy.failed && !copy.abandoned);
         if (table != null && completes) {
             forecast.write(table, sql);
         }

@@ -37,8 +37,10 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -47,7 +49,9 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -75,6 +79,13 @@ class SessionCaptureFuzzTest {
     private static final TableName METRICS = new TableName("public", "metrics");
     private static final ByteBufAllocator UNTRACKED = new UnpooledByteBufAllocator(false, true);
 
+    /** The trace of commits in flight each run's session writes to (one run at a time). */
+    private static InFlightCommits inFlight;
+
+    @BeforeAll
+    static void openTrace(@TempDir Path spool) throws IOException {
+        inFlight = InFlightCommits.open(spool, 1);
+    }
 
     @Test
     void validSessionsCaptureExactlyWhatTheSourceCommitted() {
@@ -513,6 +524,8 @@ class SessionCaptureFuzzTest {
         /** The source frame the capture is shown now (or was last shown). */
         int observed = -1;
         boolean resumeAsked;
+        final InFlightCommits.Slot slot = inFlight.claim();
+        boolean traceLeft;
 
         Run(Conversation c, Random random, boolean mutate) {
             this.c = c;
@@ -525,7 +538,7 @@ class SessionCaptureFuzzTest {
                     new TableFilter(List.of(TablePattern.parse("public.metrics")), List.of()), Set::of);
             SessionContext context = new SessionContext(1, "db", "app", null, () -> resumeAsked = true);
             capture = new SessionCapture(context, tables, Map::of, new CaptureMetrics(new SimpleMeterRegistry()),
-                    new UpsertWindows(), this, maxTransactionBytes, budget, random.nextBoolean());
+                    new UpsertWindows(), this, maxTransactionBytes, budget, random.nextBoolean(), slot);
             // the leak detector records where every tracked buffer was made, which is slow: track one case in eight,
             // and check the reference counts of the reads in all
             alloc = random.nextInt(8) == 0 ? PooledByteBufAllocator.DEFAULT : UNTRACKED;
@@ -615,7 +628,9 @@ class SessionCaptureFuzzTest {
             } finally {
                 fromClient.release();
                 fromSource.release();
+                traceLeft = slot.marked();
                 capture.closed(new SessionEnd("the conversation ended", mutate));
+                check(!slot.marked(), "the session ended, yet its slot in the trace is marked");
             }
             for (ByteBuf read : reads) {
                 check(read.refCnt() == 0, "a read was not released");
@@ -626,6 +641,7 @@ class SessionCaptureFuzzTest {
                 return 0;
             }
             check(violation == null, "unexpected violation");
+            check(!traceLeft, "the source answered everything, yet the trace of commits in flight is marked");
             check(unknown.isEmpty(), "the source answered everything, yet the capture said it may still commit "
                     + unknown);
             check(Arrays.equals(forwardedClient.toByteArray(), concat(clientFrames)), "client bytes changed");
@@ -646,6 +662,14 @@ class SessionCaptureFuzzTest {
          * only once the proxy has seen it, the client sends what waits for an answer only once the proxy forwarded it
          * (a held ReadyForQuery reaches the client only when its commit is durable).
          */
+        /** Whenever the source may commit mirrored writes it has not answered for, the trace says so. */
+        private void checkTraced(String where) {
+            if (!mutate) {
+                check(!capture.awaitsOutcome() || slot.marked(), "the source may commit writes it has not answered"
+                        + " for, but the trace of commits in flight is clear (after " + where + ")");
+            }
+        }
+
         private void deliver() {
             List<Frame> client = c.client;
             List<Frame> source = c.source.out;
@@ -682,6 +706,7 @@ class SessionCaptureFuzzTest {
                         ? ci < client.size() && forwarded(client.get(ci).after())
                         : si < source.size() && source.get(si).after() < ci));
                 feed(fromClientSide, run.toByteArray());
+                checkTraced((fromClientSide ? "C" : "S") + ((fromClientSide ? ci : si) - 1));
                 while (!durable.isEmpty() && random.nextInt(3) == 0) {
                     completeOne();
                 }

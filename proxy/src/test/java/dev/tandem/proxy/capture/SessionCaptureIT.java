@@ -68,7 +68,7 @@ class SessionCaptureIT {
                 new InetSocketAddress("127.0.0.1", PG.source().port()));
         proxy = new ProxyServer(settings, new RelayMetrics(registry),
                 ctx -> new SessionCapture(ctx, tables, Map::of, metrics, upsertWindows, sink, 1 << 20,
-                        CaptureBudget.unlimited(), false)).start();
+                        CaptureBudget.unlimited(), false, null)).start();
     }
 
     @AfterAll
@@ -566,7 +566,7 @@ class SessionCaptureIT {
                         new UpsertWindows(), tx -> {
                     seen.add(tx);
                     return CompletableFuture.completedFuture(null);
-                }, 1 << 20, CaptureBudget.unlimited(), false)).start();
+                }, 1 << 20, CaptureBudget.unlimited(), false, null)).start();
         TableName metrics = new TableName("public", "metrics");
         TableName other = new TableName("public", "other");
         try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + own.address().getPort()

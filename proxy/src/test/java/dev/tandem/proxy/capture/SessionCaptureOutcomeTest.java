@@ -62,7 +62,7 @@ class SessionCaptureOutcomeTest {
                 public void outcomeUnknown(UnknownOutcome outcome) {
                     unknown.add(outcome);
                 }
-            }, 1 << 20, CaptureBudget.unlimited(), false);
+            }, 1 << 20, CaptureBudget.unlimited(), false, null);
 
     @BeforeEach
     void startUp() {

@@ -48,7 +48,7 @@ class SessionCaptureTest {
             Map::of, new CaptureMetrics(new SimpleMeterRegistry()), new UpsertWindows(), tx -> {
                 released.add(tx);
                 return stages.isEmpty() ? CompletableFuture.completedFuture(null) : stages.poll();
-            }, 1 << 20, CaptureBudget.unlimited(), false);
+            }, 1 << 20, CaptureBudget.unlimited(), false, null);
 
     private void client(String hex) {
         assertThat(show(capture.frontend(), hex)).as("the client's frames pass").isTrue();

@@ -53,9 +53,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  *       source only: the documented window ("a commit that was in flight when the proxy process died [...] may be on
  *       the source only", README). Such transactions must overlap a restart and number at most one per client per
  *       restart. A client that sends its commit and vanishes on its own ({@code abandoned}) is no excuse: the proxy
- *       reads the source's answer for it. Nothing rolled back or failed is on either side;</li>
+ *       reads the source's answer for it. Nothing rolled back or failed is on either side. When any is on the source
+ *       only, the ledger has {@code outcome_unknown} entries (the trace of commits in flight a killed proxy left);</li>
  *   <li>the divergence ledger {@code tandem.divergence} holds one entry per committed "rejected" transaction (the
- *       target alone has a CHECK that refuses it, so none of its rows is applied) and nothing else;</li>
+ *       target alone has a CHECK that refuses it, so none of its rows is applied), one per other table such a
+ *       transaction wrote, {@code outcome_unknown} entries, and nothing else;</li>
  *   <li>each source transaction is all or nothing on the target.</li>
  * </ol>
  *
@@ -92,6 +94,9 @@ class MirrorSoakIT {
             + " SELECT 'keyed', client, seq, tx, 'keyed', payload FROM keyed";
     /** A rejected transaction's mark ({@link SoakClient#rejectionMark}) in a ledger entry's statement. */
     private static final Pattern REJECTION = Pattern.compile("reject c(-?\\d+) t(\\d+);");
+    /** The start of the message of a ledger entry for another table of a rejected transaction. */
+    private static final String COMPANION = "not applied: its source transaction also wrote public.events, which was"
+            + " ledgered (SQLSTATE 23514: ";
     /** The level of a line of the proxy's log ({@code 12:49:35.942 WARN  logger - message}). */
     private static final Pattern LOG_LEVEL = Pattern.compile("\\S+ (ERROR|WARN) ");
     private static final Duration DRAIN_TIMEOUT = Duration.ofMinutes(5);
@@ -398,18 +403,30 @@ class MirrorSoakIT {
         // (5): the only entries asked for name a rejected transaction in their statement
         Map<String, Integer> ledgered = new HashMap<>();
         int ledgeredTransactions = 0;
+        int outcomeUnknownEntries = 0;
         for (String db : databases) {
             if (!"t".equals(PG.target().queryValue(db, "SELECT to_regclass('tandem.divergence') IS NOT NULL"))) {
                 continue;
             }
+            int rejected = 0;
+            int companions = 0;
             for (List<String> entry : PG.target().query(db, "SELECT recorded_at, table_name, sqlstate, message,"
                     + " statement FROM tandem.divergence ORDER BY recorded_at")) {
                 Matcher m = entry.get(4) == null ? null : REJECTION.matcher(entry.get(4));
                 if (m != null && m.find() && "23514".equals(entry.get(2))) {
                     ledgered.merge(m.group(1) + "/" + m.group(2), 1, Integer::sum);
+                    rejected++;
+                } else if (entry.get(2) == null && entry.get(3).startsWith(COMPANION)) {
+                    companions++; // the rejected transaction's rows in another table, for repair
+                } else if (entry.get(2) == null && entry.get(3).startsWith("outcome_unknown: ")) {
+                    outcomeUnknownEntries++; // a commit in flight when a proxy was killed or stopped
                 } else {
                     violations.add("(5) ledger entry in " + db + ": " + entry);
                 }
+            }
+            if (companions > rejected) {
+                violations.add("(5) " + companions + " ledger entries for the other tables of rejected transactions in "
+                        + db + ", but only " + rejected + " rejected transactions");
             }
         }
         Map<RowId, Tx> owner = new HashMap<>();
@@ -512,6 +529,10 @@ class MirrorSoakIT {
                         + " rows" + missing(tx, target));
             }
         }
+        if (sourceOnlyUnknown > 0 && outcomeUnknownEntries == 0) {
+            violations.add("(7) " + sourceOnlyUnknown + " unacknowledged transactions are on the source only, yet the"
+                    + " ledger has no outcome_unknown entry");
+        }
         if (sourceOnlyUnknown > restarts.size() * clients) {
             violations.add("(4) " + sourceOnlyUnknown + " unacknowledged transactions are on the source only: more than"
                     + " one per client per proxy restart (" + restarts.size() + " restarts, " + clients + " clients)");
@@ -533,9 +554,9 @@ class MirrorSoakIT {
         long targetRows = target.values().stream().mapToLong(copies -> copies[0]).sum();
         return String.format("rows: source %d, target %d (and bulk: %d, %d); ledger entries for rejected"
                         + " transactions: %d; unknown-fate transactions: %d, of which mirrored %d, on the source only"
-                        + " %d, never committed %d", source.size(), targetRows, bulkRows[0], bulkRows[1], ledgerEntries,
-                mirroredUnknown + sourceOnlyUnknown + neverCommittedUnknown, mirroredUnknown, sourceOnlyUnknown,
-                neverCommittedUnknown);
+                        + " %d, never committed %d; outcome_unknown ledger entries: %d", source.size(), targetRows,
+                bulkRows[0], bulkRows[1], ledgerEntries, mirroredUnknown + sourceOnlyUnknown + neverCommittedUnknown,
+                mirroredUnknown, sourceOnlyUnknown, neverCommittedUnknown, outcomeUnknownEntries);
     }
 
     private static String missing(Tx tx, Map<RowId, long[]> target) {

@@ -170,6 +170,81 @@ class ProxyCrashIT {
                 .doesNotContainAnyElementsOf(acknowledged);
     }
 
+    /**
+     * A COMMIT the source still holds when the proxy is killed: the source commits it afterwards, with nobody to hear
+     * it. The proxy's trace of commits in flight outlives the process, and the next start on the spool ledgers it as
+     * outcome_unknown, so the row missing on the target is on record, not only found by a later verify.
+     */
+    @Test
+    void aCommitInFlightWhenTheProxyIsKilledIsLedgeredByTheNextStart() throws Exception {
+        String db = PG.pair().freshDatabase("crash_in_flight");
+        PG.pair().executeOnBoth(db, "CREATE TABLE m (id int, client int, pad text)");
+        // the source holds the COMMIT at a deferred trigger until the test opens the gate
+        PG.source().execute(db, "CREATE FUNCTION wait_for_gate() RETURNS trigger LANGUAGE plpgsql AS"
+                + " $$ BEGIN PERFORM pg_advisory_xact_lock(7); RETURN NULL; END $$;"
+                + " CREATE CONSTRAINT TRIGGER gate AFTER INSERT ON m DEFERRABLE INITIALLY DEFERRED FOR EACH ROW"
+                + " EXECUTE FUNCTION wait_for_gate()");
+        int port = freePort();
+        int adminPort = freePort();
+        Process proxy = startProxy(port, adminPort);
+        try (Connection gate = PG.source().connect(db); var hold = gate.createStatement()) {
+            hold.execute("SELECT pg_advisory_lock(7)");
+            awaitUp(adminPort);
+            Connection client = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/" + db,
+                    "postgres", "");
+            client.setAutoCommit(false);
+            try (var s = client.createStatement()) {
+                s.execute("INSERT INTO m VALUES (1, 1, 'in flight')");
+            }
+            Thread committer = new Thread(() -> {
+                try {
+                    client.commit();
+                } catch (SQLException e) {
+                    // the proxy dies under it: the client never learns the outcome
+                }
+            });
+            committer.start();
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (!"1".equals(PG.source().queryValue(db, "SELECT count(*) FROM pg_stat_activity WHERE datname ="
+                    + " current_database() AND query = 'COMMIT' AND wait_event = 'advisory'"))) {
+                assertThat(System.nanoTime()).as("the COMMIT waits at the gate").isLessThan(deadline);
+                Thread.sleep(20);
+            }
+            proxy.destroyForcibly().waitFor(); // SIGKILL while the source owes the answer to the COMMIT
+            hold.execute("SELECT pg_advisory_unlock(7)");
+            committer.join(30_000);
+            client.close();
+        } finally {
+            proxy.destroyForcibly().waitFor();
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!"1".equals(PG.source().queryValue(db, "SELECT count(*) FROM m"))) {
+            assertThat(System.nanoTime()).as("the source committed it after all").isLessThan(deadline);
+            Thread.sleep(20);
+        }
+
+        Process restarted = startProxy(port, adminPort);
+        try {
+            awaitUp(adminPort);
+            deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (!"1".equals(PG.target().queryValue(db, "SELECT count(*) FROM pg_tables"
+                    + " WHERE schemaname = 'tandem' AND tablename = 'divergence'"))
+                    || "0".equals(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence"))) {
+                assertThat(System.nanoTime()).as("the ledger entry is written").isLessThan(deadline);
+                Thread.sleep(100);
+            }
+        } finally {
+            restarted.destroy();
+            restarted.waitFor();
+        }
+        String cause = "outcome_unknown: the session ended because the proxy process stopped without closing the"
+                + " session";
+        assertThat(PG.target().query(db, "SELECT table_name, left(message, " + cause.length() + ")"
+                + " FROM tandem.divergence"))
+                .containsExactly(List.of("m", cause));
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM m")).as("on the source only").isEqualTo("0");
+    }
+
     private static Set<Integer> ids(List<List<String>> rows) {
         Set<Integer> ids = new HashSet<>();
         rows.forEach(r -> ids.add(Integer.parseInt(r.get(0))));
