@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Deque;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Which sessions have a commit of mirrored writes in flight on the source, in a memory-mapped file beside the spool.
@@ -152,7 +153,10 @@ public final class InFlightCommits implements AutoCloseable {
 
         private final int offset;
         private int marks;
-        private String lastPayloadKey;
+        /** What the payload holds now (null: nothing yet), so a session marking the same again writes only the time. */
+        private String lastDatabase;
+        private String lastAwaited;
+        private final List<TableName> lastTables = new ArrayList<>();
 
         private Slot(int offset) {
             this.offset = offset;
@@ -162,15 +166,30 @@ public final class InFlightCommits implements AutoCloseable {
          * The source may now commit writes into {@code tables}; returns the mark's number, for {@link #clearMark}.
          */
         int mark(String database, long session, String awaited, Collection<TableName> tables) {
-            String key = database + '\0' + awaited + '\0' + tables;
-            if (!key.equals(lastPayloadKey)) {
+            if (!database.equals(lastDatabase) || !Objects.equals(awaited, lastAwaited) || !sameTables(tables)) {
                 writePayload(database, session, awaited, tables);
-                lastPayloadKey = key;
+                lastDatabase = database;
+                lastAwaited = awaited;
+                lastTables.clear();
+                lastTables.addAll(tables);
             }
             map.putLong(offset + AT, System.currentTimeMillis());
             marks = marks == Integer.MAX_VALUE ? 1 : marks + 1;
             INT.setRelease(map, offset + STATE, marks);
             return marks;
+        }
+
+        private boolean sameTables(Collection<TableName> tables) {
+            if (tables.size() != lastTables.size()) {
+                return false;
+            }
+            int i = 0;
+            for (TableName table : tables) {
+                if (!table.equals(lastTables.get(i++))) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         /** Nothing is in flight. */
@@ -193,7 +212,7 @@ public final class InFlightCommits implements AutoCloseable {
         /** The session ended: whatever it owed is recorded (or known) by now. */
         void release() {
             clear();
-            lastPayloadKey = null;
+            lastDatabase = null; // the next session has another number: its first mark writes the payload
             InFlightCommits.this.release(this);
         }
 
