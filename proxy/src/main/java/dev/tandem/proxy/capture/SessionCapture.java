@@ -334,10 +334,10 @@ public final class SessionCapture implements SessionTap {
 
     /** Prefixes of the message of a malformed frame's violation (the relay names the source itself). */
     private static final String FROM_CLIENT = "invalid message from the client: ";
-    private static final String PREPARED_BEFORE_TEMPORARY = "prepared_before_temporary_table";
+    private static final String FROM_SOURCE = "";
     /** What PostgreSQL calls the session's temporary schema in a search_path and a qualified name. */
     private static final String TEMPORARY_SCHEMA = "pg_temp";
-    private static final String FROM_SOURCE = "";
+    private static final String PREPARED_BEFORE_TEMPORARY = "prepared_before_temporary_table";
 
     /**
      * Decodes a frame the capture must understand. One it cannot read ends the session as a protocol violation: the
@@ -385,9 +385,6 @@ public final class SessionCapture implements SessionTap {
                     }
                 }
                 case 'c', 'f' -> clientCopyEnded(type == 'f');
-                case 'H' -> {
-                    // a client that pipelines may have the source run a COMMIT before its Sync: traced at its Flush
-                }
                 case 'F' -> {
                     if (!skippingToSync) {
                         pending.add(new FunctionRequest());
@@ -401,6 +398,7 @@ public final class SessionCapture implements SessionTap {
                 default -> {
                 }
             }
+            // requests that may end a transaction, and a Flush: a pipelining client's COMMIT may run before its Sync
             if (type == 'S' || type == 'H' || type == 'F' || type == 'c') {
                 traceInFlight();
             }
