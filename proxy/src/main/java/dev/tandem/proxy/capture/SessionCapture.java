@@ -192,12 +192,11 @@ public final class SessionCapture implements SessionTap {
      */
     private final Map<String, PreparedSql> sqlPrepared = new HashMap<>();
 
-    private final SearchPathState searchPath = new SearchPathState();
+    private final SessionNames names;
     /** This session's slot in the trace of commits in flight; null when untraced. */
     private final InFlightCommits.Slot inFlight;
     /** The slot's last mark, 0 when clear. */
     private int inFlightMark;
-    private final TemporaryTables temporaryTables = new TemporaryTables();
     /** The source sent its first ReadyForQuery: start-up is over. */
     private boolean ready;
     /**
@@ -282,9 +281,10 @@ public final class SessionCapture implements SessionTap {
         this.hold = new TransactionHold(maxTransactionBytes, budget);
         this.typesRemapped = typesRemapped;
         this.inFlight = inFlight;
+        this.names = new SessionNames(tables);
         List<String> startupPath = context.searchPath() == null ? null : SearchPathState.parse(context.searchPath());
         if (startupPath != null) {
-            searchPath.established(startupPath);
+            names.established(startupPath);
         }
         this.tracker = new TransactionTracker(new TransactionTracker.Listener() {
             @Override
@@ -304,8 +304,7 @@ public final class SessionCapture implements SessionTap {
 
             @Override
             public void ended(boolean committed) {
-                searchPath.transactionEnded(committed);
-                temporaryTables.transactionEnded(committed);
+                names.transactionEnded(committed);
                 // after commit() read them, and also when none were left to commit (rolled back to a savepoint)
                 finishedInTransaction.clear();
             }
@@ -313,18 +312,9 @@ public final class SessionCapture implements SessionTap {
             @Override
             public void savepoint(ClassifiedStatement.TxCommand command, String name) {
                 switch (command) {
-                    case SAVEPOINT -> {
-                        searchPath.savepoint(name);
-                        temporaryTables.savepoint(name);
-                    }
-                    case RELEASE -> {
-                        searchPath.release(name);
-                        temporaryTables.release(name);
-                    }
-                    case ROLLBACK_TO_SAVEPOINT -> {
-                        searchPath.rollbackTo(name);
-                        temporaryTables.rollbackTo(name);
-                    }
+                    case SAVEPOINT -> names.savepoint(name);
+                    case RELEASE -> names.release(name);
+                    case ROLLBACK_TO_SAVEPOINT -> names.rollbackTo(name);
                     default -> {
                     }
                 }
@@ -335,8 +325,6 @@ public final class SessionCapture implements SessionTap {
     /** Prefixes of the message of a malformed frame's violation (the relay names the source itself). */
     private static final String FROM_CLIENT = "invalid message from the client: ";
     private static final String FROM_SOURCE = "";
-    /** What PostgreSQL calls the session's temporary schema in a search_path and a qualified name. */
-    private static final String TEMPORARY_SCHEMA = "pg_temp";
     private static final String PREPARED_BEFORE_TEMPORARY = "prepared_before_temporary_table";
 
     /**
@@ -444,7 +432,7 @@ public final class SessionCapture implements SessionTap {
      */
     private TableName mirroredNow(Prepared p) {
         if (p.statement() == null || p.statement().table() == null || p.statement().table().schema() != null
-                || effectiveSearchPath().equals(p.path()) && temporaryTables.current().equals(p.temporary())) {
+                || names.unchangedSince(p.path(), p.temporary())) {
             return p.table();
         }
         return mirroredTarget(p.statement());
@@ -538,7 +526,7 @@ public final class SessionCapture implements SessionTap {
         TableName table = statement == null ? null : mirroredTarget(statement);
         int[] types = parse.parameterTypes().stream().mapToInt(Integer::intValue).toArray();
         Prepared prepared = new Prepared(parse.sql(), statement, table, types, effectiveSearchPath(),
-                temporaryTables.current(), ++texts, !parse.name().isEmpty());
+                names.temporaryTables(), ++texts, !parse.name().isEmpty());
         statements.requested(parse.name(), prepared);
         pending.add(new ParseRequest(parse.name(), prepared));
     }
@@ -570,7 +558,7 @@ public final class SessionCapture implements SessionTap {
             capture = new StatementCapture(table, p.sql, p.statement, portal.bind, p.parameterTypes);
             // not mirrored under the current path and temporary tables: decide again when it runs
             capture.resolvedUnder = now != null ? effectiveSearchPath() : null;
-            capture.resolvedAmong = temporaryTables.current();
+            capture.resolvedAmong = names.temporaryTables();
             capture.text = p.text;
             checkReplayable(capture);
             // the source reads the Bind values in the encoding of now, and the text of a Parse is unicode here
@@ -744,15 +732,10 @@ public final class SessionCapture implements SessionTap {
 
     /** The resolved mirrored table a statement writes and the mirror replays, or null. */
     private TableName mirroredTarget(ClassifiedStatement s) {
-        if (s.malformed() || s.table() == null) {
+        if (!replayable(s)) {
             return null;
         }
-        boolean replayable = (s.kind() == Kind.INSERT && !s.hasSelect() && !s.dataModifyingWith())
-                || s.kind() == Kind.COPY_FROM_STDIN;
-        if (!replayable) {
-            return null;
-        }
-        TableName table = resolve(s.table());
+        TableName table = names.resolve(s.table());
         return tables.mirroring(table) != MirroredTables.Mirroring.NOT_MIRRORED ? table : null;
     }
 
@@ -761,37 +744,18 @@ public final class SessionCapture implements SessionTap {
      * has one now (and so does not write it); else null.
      */
     private TableName hiddenByTemporary(ClassifiedStatement s) {
-        if (s == null || s.table() == null || s.table().schema() != null || !temporaryTables.contains(s.table().name())
-                || mirroredTarget(s) != null) {
+        if (!replayable(s)) {
             return null;
         }
-        TableName table = tables.resolve(s.table(), effectiveSearchPath());
-        return tables.mirroring(table) != MirroredTables.Mirroring.NOT_MIRRORED ? table : null;
+        TableName table = names.hiddenByTemporary(s.table());
+        return table != null && tables.mirroring(table) != MirroredTables.Mirroring.NOT_MIRRORED ? table : null;
     }
 
-    /**
-     * The table a name means in this session: an unqualified one is the session's temporary table of that name when
-     * it has one and the path searches the temporary schema first (it does unless it lists {@code pg_temp} after
-     * another schema), else as {@link MirroredTables#resolve} resolves it.
-     */
-    private TableName resolve(TableName name) {
-        List<String> path = effectiveSearchPath();
-        if (name.schema() == null && temporaryTables.contains(name.name()) && searchesTemporaryFirst(path)) {
-            return new TableName(TEMPORARY_SCHEMA, name.name());
-        }
-        return tables.resolve(name, path);
-    }
-
-    private static boolean searchesTemporaryFirst(List<String> path) {
-        for (String schema : path) {
-            if (schema.equals(TEMPORARY_SCHEMA)) {
-                return true;
-            }
-            if (!schema.equals("$user") && !schema.equals("pg_catalog")) {
-                return false;
-            }
-        }
-        return true;
+    /** A plain INSERT or a COPY FROM STDIN into a named table: what the mirror can replay. */
+    private static boolean replayable(ClassifiedStatement s) {
+        return s != null && !s.malformed() && s.table() != null
+                && (s.kind() == Kind.INSERT && !s.hasSelect() && !s.dataModifyingWith()
+                        || s.kind() == Kind.COPY_FROM_STDIN);
     }
 
     private void checkReplayable(StatementCapture c) {
@@ -997,8 +961,7 @@ public final class SessionCapture implements SessionTap {
 
     /** The Execute's capture as its table resolves now that it ran: a SET search_path may have run since it was sent. */
     private StatementCapture ran(StatementCapture capture, ClassifiedStatement statement) {
-        if (capture != null && (!effectiveSearchPath().equals(capture.resolvedUnder)
-                || !temporaryTables.current().equals(capture.resolvedAmong))) {
+        if (capture != null && !names.unchangedSince(capture.resolvedUnder, capture.resolvedAmong)) {
             return capture.resolvedAgain(mirroredTarget(statement));
         }
         return capture;
@@ -1062,7 +1025,7 @@ public final class SessionCapture implements SessionTap {
             metrics.preparedTransaction();
         }
         if (s.searchPath() != null) {
-            searchPath.set(s.searchPath());
+            names.set(s.searchPath());
         }
         if (s.kind() == Kind.PREPARE) {
             PreparedSql prepared = PreparedSql.of(sql, s);
@@ -1078,7 +1041,7 @@ public final class SessionCapture implements SessionTap {
         }
         String unmirrored = unmirroredKind(s);
         // a new temporary table hides the mirrored one of its name, it does not change it
-        List<TableName> written = createsTemporary(s) ? s.tables().subList(1, s.tables().size()) : s.tables();
+        List<TableName> written = names.createsTemporary(s) ? s.tables().subList(1, s.tables().size()) : s.tables();
         PreparedSql prepared = s.kind() == Kind.EXECUTE && s.name() != null && capture == null
                 ? sqlPrepared.get(s.name()) : null;
         ClassifiedStatement executed = prepared == null ? null : prepared.statement();
@@ -1096,31 +1059,7 @@ public final class SessionCapture implements SessionTap {
         if (!"explain_analyze".equals(unmirrored)) {
             countUnmirrored("with_write", s.withWrites()); // INSERT/UPDATE/DELETE/MERGE inside a WITH clause
         }
-        followTemporaryTables(s);
-    }
-
-    /** A completed statement's effect on the session's temporary tables (after its own names were resolved). */
-    private void followTemporaryTables(ClassifiedStatement s) {
-        ClassifiedStatement.TableChange change = s.tableChange();
-        if (change == null || s.malformed()) {
-            return;
-        }
-        TableName table = s.table();
-        if (change instanceof ClassifiedStatement.TableChange.DiscardTemporary) {
-            temporaryTables.discarded();
-        } else if (change instanceof ClassifiedStatement.TableChange.Create create) {
-            if (createsTemporary(s)) {
-                temporaryTables.created(table.name(), create.temporary() == ClassifiedStatement.Temporary.TRANSACTION);
-            }
-        } else if (change instanceof ClassifiedStatement.TableChange.Drop) {
-            for (TableName dropped : s.tables()) {
-                if (isTemporary(dropped)) {
-                    temporaryTables.dropped(dropped.name());
-                }
-            }
-        } else if (change instanceof ClassifiedStatement.TableChange.Rename rename && isTemporary(table)) {
-            temporaryTables.renamed(table.name(), rename.to());
-        }
+        names.completed(s);
     }
 
     /**
@@ -1142,38 +1081,10 @@ public final class SessionCapture implements SessionTap {
         }
     }
 
-    /** Whether a name written in a statement means one of the session's temporary tables. */
-    private boolean isTemporary(TableName name) {
-        return TEMPORARY_SCHEMA.equals(name.schema()) || TEMPORARY_SCHEMA.equals(resolve(name).schema());
-    }
-
-    /**
-     * CREATE TABLE or SELECT INTO of a temporary table: written TEMP, or into {@code pg_temp}, or unqualified under a
-     * path that starts with {@code pg_temp}.
-     */
-    private boolean createsTemporary(ClassifiedStatement s) {
-        if (!(s.tableChange() instanceof ClassifiedStatement.TableChange.Create create) || s.table() == null) {
-            return false;
-        }
-        TableName table = s.table();
-        return create.temporary() != ClassifiedStatement.Temporary.NO || TEMPORARY_SCHEMA.equals(table.schema())
-                || table.schema() == null && createsInTemporarySchema(effectiveSearchPath());
-    }
-
-    /** An unqualified CREATE TABLE goes to the first schema of the path, which may be {@code pg_temp}. */
-    private static boolean createsInTemporarySchema(List<String> path) {
-        for (String schema : path) {
-            if (!schema.equals("$user")) {
-                return schema.equals(TEMPORARY_SCHEMA);
-            }
-        }
-        return false;
-    }
-
     /** Counts {@code kind} for those of {@code written} that are mirrored, once the transaction commits. */
     private void countUnmirrored(String kind, List<TableName> written) {
         for (TableName t : written) {
-            TableName resolved = resolve(t);
+            TableName resolved = names.resolve(t);
             if (tables.isMirrored(resolved)) {
                 tracker.onCommit(List.of(kind, resolved), times -> metrics.unmirroredWrite(resolved, kind, times));
             }
@@ -1233,7 +1144,7 @@ public final class SessionCapture implements SessionTap {
     }
 
     private List<String> effectiveSearchPath() {
-        return searchPath.effective();
+        return names.searchPath();
     }
 
     private void error() {
@@ -1292,7 +1203,7 @@ public final class SessionCapture implements SessionTap {
         } else if (!ready && status.name().equals("search_path")) {
             List<String> reported = SearchPathState.parse(status.value());
             if (reported != null) {
-                searchPath.established(reported);
+                names.established(reported);
             }
         }
     }
