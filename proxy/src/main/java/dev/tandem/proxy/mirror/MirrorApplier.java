@@ -4,6 +4,8 @@ import dev.tandem.protocol.backend.ErrorResponse;
 import dev.tandem.protocol.client.PgException;
 import dev.tandem.protocol.frontend.ClientEncodings;
 import dev.tandem.protocol.sql.Identifiers;
+import dev.tandem.protocol.sql.ClassifiedStatement;
+import dev.tandem.protocol.sql.StatementClassifier;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.capture.CapturedStatement;
 import dev.tandem.proxy.capture.CapturedTransaction;
@@ -675,6 +677,7 @@ public final class MirrorApplier implements AutoCloseable {
                     true);
             noteApplied(session.database(), last.record());
             appliedCounts.count(members.size(), slots, reply);
+            countLateCopyRows(session, slots);
             return;
         }
         session.recoverFromFailedExchange();
@@ -738,6 +741,39 @@ public final class MirrorApplier implements AutoCloseable {
         }
         run.clear();
         return coalesced;
+    }
+
+    /**
+     * Counts the late rows of the COPYs of an applied group: their data is read here ({@link CopyTimes}), as the
+     * target cannot return a COPY's rows the way it does an INSERT's.
+     */
+    private void countLateCopyRows(TargetSession session, List<Object> slots) {
+        Long mark = session.markMicros();
+        if (mark == null) {
+            return;
+        }
+        for (Object slot : slots) {
+            if (slot instanceof Replayed r && r.statement() instanceof CapturedStatement.Copy copy) {
+                long late = lateCopyRows(session, copy, mark);
+                if (late > 0) {
+                    metrics.lateRows(copy.table(), late);
+                }
+            }
+        }
+    }
+
+    private long lateCopyRows(TargetSession session, CapturedStatement.Copy copy, long mark) {
+        Optional<TimeColumns.Column> column = session.timeColumn(copy.table(), settings.timeColumns())
+                .filter(c -> c.type().equals("timestamp with time zone"));
+        List<ClassifiedStatement> classified = StatementClassifier.classify(copy.sql());
+        if (column.isEmpty() || classified.size() != 1 || classified.get(0).copyFormat() == null) {
+            return 0;
+        }
+        ClassifiedStatement statement = classified.get(0);
+        List<String> columns = statement.columns().isEmpty() ? session.copyColumns(copy.table()) : statement.columns();
+        int index = columns.indexOf(column.get().name());
+        CopyTimes.Layout layout = CopyTimes.Layout.of(statement.copyFormat(), statement.copyOptions());
+        return index < 0 || layout == null ? 0 : CopyTimes.late(copy.data(), layout, index, mark);
     }
 
     /** The statement as {@link LateRows#wrap} takes it, or null when its late rows cannot be counted. */

@@ -1,5 +1,6 @@
 package dev.tandem.proxy.mirror;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tandem.protocol.backend.BackendMessage;
 import dev.tandem.protocol.backend.DataRow;
 import dev.tandem.protocol.backend.ErrorResponse;
@@ -11,6 +12,7 @@ import dev.tandem.proxy.spool.SpoolPosition;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -63,6 +65,10 @@ final class TargetSession {
     private Boolean timescale;
     /** The database's dual-write mark as a timestamptz literal, or null; and when it was read. */
     private String markLiteral;
+    /** The same mark as Unix epoch microseconds, or null. */
+    private Long markMicros;
+    /** Table -> its columns in the order a COPY without a column list takes them. */
+    private final Map<TableName, List<String>> copyColumns = new HashMap<>();
     private long markReadAt = Long.MIN_VALUE;
     /** Named statements prepared on this connection, by SQL text and parameter types. */
     private final Map<String, String> prepared = new HashMap<>();
@@ -306,12 +312,39 @@ final class TargetSession {
     String markLiteral(long maxAgeNanos) {
         long now = System.nanoTime();
         if (markReadAt == Long.MIN_VALUE || now - markReadAt > maxAgeNanos) {
-            List<String> mark = queryRow("SELECT marked_at::text FROM tandem.dual_write WHERE database = $1", database);
+            List<String> mark = queryRow("SELECT marked_at::text, (extract(epoch FROM marked_at) * 1000000)::bigint::text"
+                    + " FROM tandem.dual_write WHERE database = $1", database);
             markLiteral = mark == null || mark.get(0) == null ? null
                     : Identifiers.quoteLiteral(mark.get(0)) + "::timestamptz";
+            markMicros = markLiteral == null ? null : Long.valueOf(mark.get(1));
             markReadAt = now;
         }
         return markLiteral;
+    }
+
+    /** The mark {@link #markLiteral} last read, as Unix epoch microseconds; null when there is none. */
+    Long markMicros() {
+        return markMicros;
+    }
+
+    /**
+     * The table's columns in the order a COPY without a column list reads them (generated columns left out), asked once
+     * per connection; empty when the table is not there.
+     */
+    List<String> copyColumns(TableName table) {
+        return copyColumns.computeIfAbsent(table, t -> {
+            List<String> row = queryRow("SELECT coalesce(array_to_json(array_agg(attname::text ORDER BY attnum)), '[]')"
+                    + "::text FROM pg_attribute WHERE attrelid = to_regclass(format('%I.%I', $1::text, $2::text))"
+                    + " AND attnum > 0 AND NOT attisdropped AND attgenerated = ''", t.schema(), t.name());
+            if (row == null || row.get(0) == null) {
+                return List.of();
+            }
+            try {
+                return List.of(new ObjectMapper().readValue(row.get(0), String[].class));
+            } catch (IOException e) {
+                throw new IllegalStateException("unreadable column list of " + t + ": " + row.get(0), e);
+            }
+        });
     }
 
     /** Sends the pipeline's frames and waits for the reply; the pipeline's buffer is handed over in every case. */

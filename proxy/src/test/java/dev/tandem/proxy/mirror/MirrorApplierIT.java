@@ -20,6 +20,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -741,6 +742,47 @@ class MirrorApplierIT {
             assertThat(f.counter("tandem.mirror.row.count.mismatches", "table", "public.r")).isZero();
         }
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM r")).isEqualTo("16");
+    }
+
+    /** A COPY cannot return its rows: its late rows are read from its data, in each format, with its options. */
+    @Test
+    void copiedRowsWrittenBeforeTheDualWriteMarkAreCountedAsLate() throws Exception {
+        PG.target().execute(db, "CREATE TABLE r (id int, ts timestamptz NOT NULL, note text);"
+                + " CREATE SCHEMA IF NOT EXISTS tandem;"
+                + " CREATE TABLE tandem.backfill_task (table_schema text, table_name text, time_column text);"
+                + " INSERT INTO tandem.backfill_task VALUES ('public', 'r', 'ts')");
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id) VALUES (1)"))));
+            PG.target().execute(db, "UPDATE tandem.dual_write SET marked_at = '2024-06-01 00:00:00+00'");
+            f.applier.pause();
+        }
+        TableName r = new TableName("public", "r");
+        ByteBuffer binary = ByteBuffer.allocate(96).put("PGCOPY\n\377\r\n\0".getBytes(StandardCharsets.ISO_8859_1))
+                .putInt(0).putInt(0);
+        for (Instant t : List.of(Instant.parse("2024-05-01T00:00:00Z"), Instant.parse("2024-07-01T00:00:00Z"))) {
+            binary.putShort((short) 2).putInt(4).putInt(9).putInt(8).put(timestamptz(t));
+        }
+        binary.putShort((short) -1);
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            SpoolPosition last = null;
+            // no column list: the table's order; 2 of 3 before the mark, one in another zone's notation
+            last = f.append(tx(db, new CapturedStatement.Copy(r, 3, "COPY r FROM STDIN",
+                    List.of(utf8("1\t2024-05-31 23:59:59+00\tlate\n2\t2024-06-01 01:30:00+02"), utf8("\tlate too\n"
+                            + "3\t2024-06-01 00:00:00+00\ton the mark\n")))));
+            // CSV with a header, quotes and a column list: 1 of 2
+            last = f.append(tx(db, new CapturedStatement.Copy(r, 2, "COPY r (ts, id, note) FROM STDIN WITH (FORMAT"
+                    + " csv, HEADER true)", List.of(utf8("ts,id,note\n\"2023-01-01 00:00:00+00\",4,\"a,b\"\n"
+                            + "2025-01-01 00:00:00+00,5,x\n")))));
+            // binary: 1 of 2
+            last = f.append(tx(db, new CapturedStatement.Copy(r, 2, "COPY r (id, ts) FROM STDIN (FORMAT binary)",
+                    List.of(java.util.Arrays.copyOf(binary.array(), binary.position())))));
+            f.applier.start();
+            f.awaitApplied(last);
+            assertThat(f.counter("tandem.mirror.late.rows", "table", "public.r")).isEqualTo(4);
+        }
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM r WHERE ts < '2024-06-01 00:00:00+00'"))
+                .as("what the target holds agrees").isEqualTo("4");
     }
 
     @Test

@@ -1,0 +1,434 @@
+package dev.tandem.proxy.mirror;
+
+import dev.tandem.protocol.sql.ClassifiedStatement.CopyFormat;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Counts the late rows of a mirrored COPY: those whose {@code timestamptz} time column is before the dual-write mark.
+ * An INSERT's are counted by the target ({@link LateRows}); a COPY cannot return its rows, so its data is read here,
+ * in the format and with the options the COPY statement gave (text, CSV, binary; delimiter, NULL string, header,
+ * quote, escape). A value this class cannot read as a point in time (no zone offset, another DateStyle, a special
+ * value other than {@code infinity}) is not counted, and neither is a COPY whose options it does not understand: the
+ * count is a lower bound, never a guess.
+ */
+final class CopyTimes {
+
+    /** Microseconds from the Unix epoch to PostgreSQL's (2000-01-01 UTC), for binary timestamptz values. */
+    private static final long POSTGRES_EPOCH_MICROS = 946_684_800_000_000L;
+    private static final byte[] BINARY_SIGNATURE = "PGCOPY\n\377\r\n\0".getBytes(StandardCharsets.ISO_8859_1);
+
+    /** How a COPY's data is laid out, from its statement's format and option text. */
+    record Layout(CopyFormat format, byte delimiter, String nullString, boolean header, byte quote, byte escape) {
+
+        /** Null when the options say something this class cannot follow (a delimiter of several bytes, say). */
+        static Layout of(CopyFormat format, String options) {
+            List<String> tokens = tokens(options == null ? "" : options);
+            if (tokens == null) {
+                return null;
+            }
+            CopyFormat f = format;
+            String delimiter = null;
+            String nullString = null;
+            boolean header = false;
+            String quote = "\"";
+            String escape = null;
+            for (int i = 0; i < tokens.size(); i++) {
+                String t = tokens.get(i).toLowerCase(Locale.ROOT);
+                String next = i + 1 < tokens.size() ? tokens.get(i + 1) : null;
+                if ("as".equalsIgnoreCase(next) && i + 2 < tokens.size()) {
+                    i++;
+                    next = tokens.get(i + 1);
+                }
+                switch (t) {
+                    case "csv" -> f = CopyFormat.CSV;
+                    case "binary" -> f = CopyFormat.BINARY;
+                    case "format" -> {
+                        f = next == null ? f : switch (next.toLowerCase(Locale.ROOT)) {
+                            case "csv" -> CopyFormat.CSV;
+                            case "binary" -> CopyFormat.BINARY;
+                            default -> CopyFormat.TEXT;
+                        };
+                        i++;
+                    }
+                    case "delimiter" -> {
+                        delimiter = literal(next);
+                        i++;
+                    }
+                    case "null" -> {
+                        nullString = literal(next);
+                        i++;
+                    }
+                    case "quote" -> {
+                        quote = literal(next);
+                        i++;
+                    }
+                    case "escape" -> {
+                        escape = literal(next);
+                        i++;
+                    }
+                    case "header" -> {
+                        String value = next == null ? "" : next.toLowerCase(Locale.ROOT);
+                        boolean explicit = List.of("true", "false", "on", "off", "1", "0", "match").contains(value);
+                        header = !explicit || !List.of("false", "off", "0").contains(value);
+                        if (explicit) {
+                            i++;
+                        }
+                    }
+                    default -> {
+                        // FORCE_QUOTE, FORCE_NOT_NULL, ENCODING, FREEZE, DEFAULT...: no effect on where a field is
+                    }
+                }
+            }
+            boolean csv = f == CopyFormat.CSV;
+            delimiter = delimiter != null ? delimiter : csv ? "," : "\t";
+            nullString = nullString != null ? nullString : csv ? "" : "\\N";
+            escape = escape != null ? escape : quote;
+            if (delimiter == null || delimiter.length() != 1 || quote == null || quote.length() != 1
+                    || escape.length() != 1) {
+                return null;
+            }
+            return new Layout(f, (byte) delimiter.charAt(0), nullString, header, (byte) quote.charAt(0),
+                    (byte) escape.charAt(0));
+        }
+
+        /** A quoted option value's text, or null when the token is not a string literal. */
+        private static String literal(String token) {
+            return token != null && token.startsWith("'") ? token.substring(1) : null;
+        }
+
+        /**
+         * Words, and string literals as {@code '} followed by their value; punctuation dropped. Null for text this
+         * tokenizer cannot read (an unterminated string).
+         */
+        private static List<String> tokens(String text) {
+            List<String> tokens = new ArrayList<>();
+            int i = 0;
+            while (i < text.length()) {
+                char c = text.charAt(i);
+                boolean escaped = (c == 'E' || c == 'e') && i + 1 < text.length() && text.charAt(i + 1) == '\'';
+                if (c == '\'' || escaped) {
+                    StringBuilder value = new StringBuilder("'");
+                    int j = i + (escaped ? 2 : 1);
+                    while (true) {
+                        if (j >= text.length()) {
+                            return null;
+                        }
+                        char d = text.charAt(j);
+                        if (d == '\'' && j + 1 < text.length() && text.charAt(j + 1) == '\'') {
+                            value.append('\'');
+                            j += 2;
+                        } else if (d == '\'') {
+                            j++;
+                            break;
+                        } else if (escaped && d == '\\' && j + 1 < text.length()) {
+                            char e = text.charAt(j + 1);
+                            value.append(e == 't' ? '\t' : e == 'n' ? '\n' : e == 'r' ? '\r' : e);
+                            j += 2;
+                        } else {
+                            value.append(d);
+                            j++;
+                        }
+                    }
+                    tokens.add(value.toString());
+                    i = j;
+                } else if (Character.isLetterOrDigit(c) || c == '_') {
+                    int j = i;
+                    while (j < text.length() && (Character.isLetterOrDigit(text.charAt(j)) || text.charAt(j) == '_')) {
+                        j++;
+                    }
+                    tokens.add(text.substring(i, j));
+                    i = j;
+                } else {
+                    i++;
+                }
+            }
+            return tokens;
+        }
+    }
+
+    private CopyTimes() {
+    }
+
+    /**
+     * How many rows of the COPY's data have field {@code index} (0-based) earlier than {@code markMicros} (Unix epoch
+     * microseconds).
+     */
+    static long late(List<byte[]> data, Layout layout, int index, long markMicros) {
+        Bytes in = new Bytes(data);
+        return switch (layout.format()) {
+            case BINARY -> lateBinary(in, index, markMicros);
+            case CSV, TEXT -> lateText(in, layout, index, markMicros);
+        };
+    }
+
+    private static long lateBinary(Bytes in, int index, long markMicros) {
+        for (byte b : BINARY_SIGNATURE) {
+            if (in.next() != b) {
+                return 0;
+            }
+        }
+        in.skip(4); // flags
+        in.skip(in.int32()); // header extension
+        long late = 0;
+        while (in.has(2)) {
+            int fields = in.int16();
+            if (fields < 0) {
+                break; // the trailer
+            }
+            for (int f = 0; f < fields; f++) {
+                int length = in.int32();
+                if (length < 0) {
+                    continue; // NULL
+                }
+                if (f == index && length == 8) {
+                    long value = in.int64();
+                    // PostgreSQL's -infinity is Long.MIN_VALUE, before any mark
+                    if (value == Long.MIN_VALUE || value != Long.MAX_VALUE && value + POSTGRES_EPOCH_MICROS < markMicros) {
+                        late++;
+                    }
+                } else {
+                    in.skip(length);
+                }
+            }
+        }
+        return late;
+    }
+
+    private static long lateText(Bytes in, Layout layout, int index, long markMicros) {
+        boolean csv = layout.format() == CopyFormat.CSV;
+        boolean skipHeader = layout.header();
+        long late = 0;
+        ByteArrayOutputStream field = new ByteArrayOutputStream();
+        while (in.has(1)) {
+            // one row: the wanted field's bytes, and whether it was quoted (CSV) or escaped (text)
+            int f = 0;
+            int rowBytes = 0;
+            boolean endMarker = false; // the row so far is the two bytes \.
+            boolean quoted = false;
+            boolean escaped = false;
+            boolean inQuotes = false;
+            field.reset();
+            while (in.has(1)) {
+                byte b = in.next();
+                if (!inQuotes && (b == '\n' || b == '\r')) {
+                    if (b == '\r' && in.has(1) && in.peek() == '\n') {
+                        in.next();
+                    }
+                    break;
+                }
+                rowBytes++;
+                endMarker = rowBytes == 1 ? b == '\\' : rowBytes == 2 && endMarker && b == '.';
+                if (inQuotes) {
+                    if (b == layout.escape() && in.has(1) && (in.peek() == layout.quote() || in.peek() == layout.escape())
+                            && layout.escape() != layout.quote()) {
+                        b = in.next();
+                    } else if (b == layout.quote()) {
+                        if (layout.escape() == layout.quote() && in.has(1) && in.peek() == layout.quote()) {
+                            in.next();
+                        } else {
+                            inQuotes = false;
+                            continue;
+                        }
+                    }
+                } else if (b == layout.delimiter()) {
+                    f++;
+                    continue;
+                } else if (csv && b == layout.quote()) {
+                    inQuotes = true;
+                    quoted = true;
+                    continue;
+                } else if (!csv && b == '\\') {
+                    escaped = true;
+                    if (in.has(1)) {
+                        b = in.next();
+                        rowBytes++;
+                        endMarker = rowBytes == 2 && endMarker && b == '.';
+                    }
+                }
+                if (f == index) {
+                    field.write(b);
+                }
+            }
+            if (skipHeader) {
+                skipHeader = false;
+                continue;
+            }
+            if (!csv && endMarker && rowBytes == 2) {
+                break; // the \. end-of-data line
+            }
+            String value = field.toString(StandardCharsets.UTF_8);
+            boolean isNull = csv ? !quoted && value.equals(layout.nullString())
+                    : !escaped && value.equals(layout.nullString()) || escaped && layout.nullString().equals("\\N")
+                            && value.equals("N");
+            if (f < index || isNull) {
+                continue;
+            }
+            Long micros = micros(value.trim());
+            if (micros != null && micros < markMicros) {
+                late++;
+            }
+        }
+        return late;
+    }
+
+    /**
+     * A timestamptz in ISO 8601 form with a zone offset ({@code 2026-01-05 10:00:00.25+01}, {@code ...T...Z},
+     * {@code +05:30}, {@code +0530}), or {@code infinity}/{@code -infinity}, as Unix epoch microseconds; null for
+     * anything else (the session's DateStyle or TimeZone would decide it).
+     */
+    static Long micros(String value) {
+        String v = value.toLowerCase(Locale.ROOT);
+        if (v.equals("-infinity")) {
+            return Long.MIN_VALUE;
+        }
+        if (v.equals("infinity") || v.equals("+infinity")) {
+            return Long.MAX_VALUE;
+        }
+        boolean bc = v.endsWith(" bc");
+        if (bc) {
+            return Long.MIN_VALUE; // before the Christian era: before any mark
+        }
+        try {
+            int i = 0;
+            int year = digits(v, i, 4);
+            i += 4;
+            while (i < v.length() && Character.isDigit(v.charAt(i))) {
+                year = Math.addExact(Math.multiplyExact(year, 10), v.charAt(i) - '0'); // years past 9999
+                i++;
+            }
+            if (v.charAt(i) != '-' || v.charAt(i + 3) != '-') {
+                return null;
+            }
+            int month = digits(v, i + 1, 2);
+            int day = digits(v, i + 4, 2);
+            i += 6;
+            if (v.charAt(i) != ' ' && v.charAt(i) != 't') {
+                return null;
+            }
+            int hour = digits(v, i + 1, 2);
+            if (v.charAt(i + 3) != ':') {
+                return null;
+            }
+            int minute = digits(v, i + 4, 2);
+            i += 6;
+            int second = 0;
+            long fraction = 0;
+            if (i < v.length() && v.charAt(i) == ':') {
+                second = digits(v, i + 1, 2);
+                i += 3;
+                if (i < v.length() && v.charAt(i) == '.') {
+                    i++;
+                    int start = i;
+                    while (i < v.length() && Character.isDigit(v.charAt(i))) {
+                        i++;
+                    }
+                    String digits = (v.substring(start, Math.min(i, start + 6)) + "000000").substring(0, 6);
+                    fraction = Long.parseLong(digits);
+                }
+            }
+            int offsetSeconds;
+            if (i < v.length() && v.charAt(i) == 'z' && i + 1 == v.length()) {
+                offsetSeconds = 0;
+            } else if (i < v.length() && (v.charAt(i) == '+' || v.charAt(i) == '-')) {
+                int sign = v.charAt(i) == '-' ? -1 : 1;
+                String zone = v.substring(i + 1).replace(":", "");
+                if (zone.length() != 2 && zone.length() != 4 && zone.length() != 6 || !zone.chars().allMatch(Character::isDigit)) {
+                    return null;
+                }
+                int h = Integer.parseInt(zone.substring(0, 2));
+                int m = zone.length() >= 4 ? Integer.parseInt(zone.substring(2, 4)) : 0;
+                int s = zone.length() == 6 ? Integer.parseInt(zone.substring(4, 6)) : 0;
+                offsetSeconds = sign * (h * 3600 + m * 60 + s);
+            } else {
+                return null; // no offset: the session's TimeZone decides
+            }
+            if (hour > 24 || minute > 59 || second > 60) {
+                return null;
+            }
+            long epochDay = LocalDate.of(year, month, day).toEpochDay();
+            long seconds = epochDay * 86_400 + hour * 3600L + minute * 60L + second - offsetSeconds;
+            return Math.addExact(Math.multiplyExact(seconds, 1_000_000L), fraction);
+        } catch (RuntimeException e) {
+            return null; // not this shape, or not a date
+        }
+    }
+
+    private static int digits(String v, int at, int count) {
+        int n = 0;
+        for (int k = at; k < at + count; k++) {
+            char c = v.charAt(k);
+            if (c < '0' || c > '9') {
+                throw new NumberFormatException(v);
+            }
+            n = n * 10 + (c - '0');
+        }
+        return n;
+    }
+
+    /** The COPY's data chunks as one stream of bytes. */
+    private static final class Bytes {
+        private final List<byte[]> chunks;
+        private int chunk;
+        private int offset;
+
+        Bytes(List<byte[]> chunks) {
+            this.chunks = chunks;
+            settle();
+        }
+
+        private void settle() {
+            while (chunk < chunks.size() && offset >= chunks.get(chunk).length) {
+                offset = 0;
+                chunk++;
+            }
+        }
+
+        boolean has(int n) {
+            if (n == 1) {
+                return chunk < chunks.size(); // settled: a chunk left has a byte left
+            }
+            int c = chunk;
+            long left = -offset;
+            while (c < chunks.size() && left < n) {
+                left += chunks.get(c++).length;
+            }
+            return left >= n;
+        }
+
+        byte peek() {
+            return chunks.get(chunk)[offset];
+        }
+
+        byte next() {
+            if (chunk >= chunks.size()) {
+                throw new IllegalStateException("past the end of the COPY data");
+            }
+            byte b = chunks.get(chunk)[offset++];
+            settle();
+            return b;
+        }
+
+        void skip(long n) {
+            for (long k = 0; k < n && chunk < chunks.size(); k++) {
+                next();
+            }
+        }
+
+        int int16() {
+            return (short) ((next() & 0xff) << 8 | next() & 0xff);
+        }
+
+        int int32() {
+            return (next() & 0xff) << 24 | (next() & 0xff) << 16 | (next() & 0xff) << 8 | next() & 0xff;
+        }
+
+        long int64() {
+            return (long) int32() << 32 | int32() & 0xffffffffL;
+        }
+    }
+}

@@ -1,0 +1,124 @@
+package dev.tandem.proxy.mirror;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.protocol.sql.ClassifiedStatement.CopyFormat;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+class CopyTimesTest {
+
+    /** 2026-01-02 00:00:00 UTC. */
+    static final long MARK = Instant.parse("2026-01-02T00:00:00Z").toEpochMilli() * 1000;
+
+    /** The data cut into chunks of {@code size} bytes, as CopyData messages may cut it anywhere. */
+    static List<byte[]> chunks(byte[] data, int size) {
+        List<byte[]> chunks = new ArrayList<>();
+        for (int i = 0; i < data.length; i += size) {
+            chunks.add(java.util.Arrays.copyOfRange(data, i, Math.min(data.length, i + size)));
+        }
+        return chunks;
+    }
+
+    static long late(CopyFormat format, String options, String data, int index) {
+        CopyTimes.Layout layout = CopyTimes.Layout.of(format, options);
+        byte[] bytes = data.getBytes(StandardCharsets.UTF_8);
+        long whole = CopyTimes.late(List.of(bytes), layout, index, MARK);
+        for (int size : new int[] {1, 3, 7}) {
+            assertThat(CopyTimes.late(chunks(bytes, size), layout, index, MARK)).as("cut every %d bytes", size)
+                    .isEqualTo(whole);
+        }
+        return whole;
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', nullValues = "null", textBlock = """
+            2026-01-01 23:59:59.999999+00        | 1767311999999999
+            2026-01-02 01:00:00+01               | 1767312000000000
+            2026-01-02T05:30:00+05:30            | 1767312000000000
+            2026-01-01T19:00:00-0500             | 1767312000000000
+            2026-01-02 00:00:00Z                 | 1767312000000000
+            2026-01-02 00:00:00.5+00:00:00       | 1767312000500000
+            infinity                             | 9223372036854775807
+            -infinity                            | -9223372036854775808
+            0044-03-15 00:00:00+00 BC            | -9223372036854775808
+            2026-01-02 00:00:00                  | null
+            2026-01-02                           | null
+            01/02/2026 00:00:00+00               | null
+            2026-02-30 00:00:00+00               | null
+            now                                  | null
+            """)
+    void readsIsoTimesWithAnOffsetAndNothingElse(String value, Long micros) {
+        assertThat(CopyTimes.micros(value)).isEqualTo(micros);
+    }
+
+    @Test
+    void textFormatWithDefaultsAndOptions() {
+        String data = "1\t2026-01-01 10:00:00+00\tx\n"
+                + "2\t2026-01-03 10:00:00+00\ty\n"
+                + "3\t\\N\tz\n"
+                + "4\t2025-12-31 10:00:00+00\ta\\tb\r\n"
+                + "5\t2025-12-31 10:00:00\tno zone\n";
+        assertThat(late(CopyFormat.TEXT, null, data, 1)).isEqualTo(2);
+        assertThat(late(CopyFormat.TEXT, null, data, 0)).as("not a time").isZero();
+        assertThat(late(CopyFormat.TEXT, "WITH (DELIMITER '|', NULL 'nil')",
+                "1|2025-01-01 00:00:00+00\n2|nil\n3|2027-01-01 00:00:00+00\n\\.\n4|2020-01-01 00:00:00+00\n", 1))
+                .as("the \\. line ends the data").isEqualTo(1);
+        assertThat(late(CopyFormat.TEXT, "DELIMITER AS ','", "2025-01-01 00:00:00+00,1\n", 0)).isEqualTo(1);
+    }
+
+    @Test
+    void csvWithQuotesNewlinesHeaderAndEscapes() {
+        String data = "id,t,note\n"
+                + "1,\"2025-06-01 00:00:00+00\",\"a, quoted\nnote\"\n"
+                + "2,2026-06-01 00:00:00+00,\"say \"\"hi\"\"\"\n"
+                + "3,,empty is NULL\n"
+                + "4,\"2025-06-01 00:00:00+00\",\"\"\n";
+        assertThat(late(CopyFormat.CSV, "WITH (FORMAT csv, HEADER true)", data, 1)).isEqualTo(2);
+        assertThat(late(CopyFormat.TEXT, "CSV HEADER", data, 1)).as("the old syntax").isEqualTo(2);
+        assertThat(late(CopyFormat.CSV, "(FORMAT csv, HEADER false)", data, 1)).as("the header read as a row")
+                .isEqualTo(2);
+        assertThat(late(CopyFormat.CSV, "(FORMAT csv, DELIMITER ';', QUOTE '''', ESCAPE '\\')",
+                "1;'2025-06-01 00:00:00+00';'it\\'s'\n2;'2026-06-01 00:00:00+00';x\n", 1)).isEqualTo(1);
+    }
+
+    @Test
+    void binaryFormat() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes("PGCOPY\n\377\r\n\0".getBytes(StandardCharsets.ISO_8859_1));
+        out.writeBytes(ByteBuffer.allocate(8).putInt(0).putInt(4).array());
+        out.writeBytes(new byte[] {9, 9, 9, 9}); // a header extension, skipped
+        long[] times = {micros("2025-12-31T00:00:00Z"), micros("2026-01-05T00:00:00Z"), Long.MIN_VALUE};
+        for (long t : times) {
+            ByteBuffer row = ByteBuffer.allocate(2 + 4 + 4 + 4 + 8 + 4);
+            row.putShort((short) 3).putInt(4).putInt(7).putInt(8).putLong(t).putInt(-1);
+            out.writeBytes(row.array());
+        }
+        out.writeBytes(ByteBuffer.allocate(2 + 4 + 4 + 4 + 4).putShort((short) 3).putInt(4).putInt(8).putInt(-1)
+                .putInt(-1).array()); // a NULL time
+        out.writeBytes(new byte[] {(byte) 0xff, (byte) 0xff});
+        CopyTimes.Layout layout = CopyTimes.Layout.of(CopyFormat.BINARY, "WITH (FORMAT binary)");
+        assertThat(CopyTimes.late(List.of(out.toByteArray()), layout, 1, MARK)).isEqualTo(2);
+        assertThat(CopyTimes.late(chunks(out.toByteArray(), 5), layout, 1, MARK)).isEqualTo(2);
+    }
+
+    @Test
+    void optionsItCannotFollowAreNotGuessed() {
+        assertThat(CopyTimes.Layout.of(CopyFormat.TEXT, "DELIMITER '||'")).isNull();
+        assertThat(CopyTimes.Layout.of(CopyFormat.TEXT, "DELIMITER 'unterminated")).isNull();
+        assertThat(CopyTimes.Layout.of(CopyFormat.CSV, "WITH (FORMAT csv, FORCE_NOT_NULL (a), ENCODING 'LATIN1')"))
+                .isEqualTo(new CopyTimes.Layout(CopyFormat.CSV, (byte) ',', "", false, (byte) '"', (byte) '"'));
+    }
+
+    private static long micros(String instant) {
+        Instant i = Instant.parse(instant);
+        return (i.getEpochSecond() - 946_684_800L) * 1_000_000L;
+    }
+}
