@@ -135,13 +135,13 @@ public final class GapLedger implements AutoCloseable {
         if (recovered.isEmpty()) {
             return;
         }
-        long tableGaps = 0;
+        long rows = 0;
         for (PendingGaps.Entry e : recovered) {
             gaps.add(e);
-            tableGaps += e.tableGaps();
+            rows += e.tables().size(); // a summary is one row per table, however many transactions it stands for
         }
         log.warn("{} divergence ledger row(s) recorded before the last stop were not in the target's ledger yet (kept in"
-                + " {}): written as soon as the target takes them", tableGaps, journal.file());
+                + " {}): written as soon as the target takes them", rows, journal.file());
     }
 
     /** Records a transaction the spool did not take; returns at once (callers may be on an event loop). */
@@ -162,7 +162,8 @@ public final class GapLedger implements AutoCloseable {
         }
         long others = unlogged.sumThenReset();
         log.error("a committed transaction of session {} ({} statement(s) into {}) was not spooled: {}; it is recorded in"
-                + " the divergence ledger for tandem-backfill repair{}", tx.sessionId(), tx.statements().size(),
+                + " the divergence ledger: re-copy the window of its commit time, then close the entry with"
+                + " tandem-backfill settle{}", tx.sessionId(), tx.statements().size(),
                 gap.tables(), reason, others == 0 ? "" : " (and " + others + " more since the last such message)");
     }
 

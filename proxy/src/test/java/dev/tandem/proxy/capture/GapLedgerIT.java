@@ -2,6 +2,9 @@ package dev.tandem.proxy.capture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.config.TargetConfig;
 import dev.tandem.proxy.config.TlsMode;
@@ -18,6 +21,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * Shed transactions reach the target's divergence ledger once it takes them, past the in-memory cap as one summary row
@@ -138,6 +142,33 @@ class GapLedgerIT {
                 + " FROM tandem.divergence ORDER BY recorded_at")).containsExactly(List.of("1", "a", "-"),
                         List.of("9", "b", "INSERT INTO b VALUES (1)"));
         assertThat(journal).as("nothing waits: nothing kept").doesNotExist();
+    }
+
+    /** The restart says how many ledger rows it owes: a summary is one row per table, not one per transaction. */
+    @Test
+    void aRestartCountsTheLedgerRowsItOwesASummaryAsOneRowPerTable(@TempDir Path spool) throws Exception {
+        String database = "gap_journal_rows_" + System.nanoTime();
+        TargetConfig target = new TargetConfig("127.0.0.1", PG.target().port(), PG.target().user(), "UNUSED",
+                Optional.empty(), TlsMode.DISABLE, Map.of("src", database), Duration.ofSeconds(5), Optional.empty());
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (GapLedger stopped = new GapLedger(target, "it", registry, Duration.ofHours(1), false, 1, spool)) {
+            stopped.shed(PendingGapsTest.tx(1, T0, A, B), FULL); // an entry of its own: rows for a and b
+            stopped.shed(PendingGapsTest.tx(2, T0 + 1_000, A, B), FULL); // past the cap: summaries of a and b
+            stopped.shed(PendingGapsTest.tx(3, T0 + 2_000, A), FULL); // into the summary of a
+        }
+        Logger logger = (Logger) LoggerFactory.getLogger(GapLedger.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        logger.addAppender(logged);
+        PG.target().createDatabase(database);
+        try (GapLedger restarted = new GapLedger(target, "it", registry, Duration.ofHours(1), false, 1, spool)) {
+            restarted.flush();
+        } finally {
+            logger.detachAppender(logged);
+        }
+        assertThat(PG.target().queryValue(database, "SELECT count(*) FROM tandem.divergence")).isEqualTo("4");
+        assertThat(logged.list).map(ILoggingEvent::getFormattedMessage).anySatisfy(m -> assertThat(m)
+                .startsWith("4 divergence ledger row(s) recorded before the last stop were not in the target's"));
     }
 
     @Test
