@@ -148,6 +148,38 @@ class SettleIT {
                 .contains("with a time range: id 3").doesNotContain("without a time range");
     }
 
+    /**
+     * Past its memory cap the proxy writes one summary row per table for many shed transactions, from recorded_at to
+     * recorded_until: it is listed and settled by that whole span, not by its first time.
+     */
+    @Test
+    void aSummaryEntryIsListedAndSettledByItsWholeSpan() {
+        String db = copiedWithAShedTransaction("settlesummary");
+        PG.target().execute(db, "UPDATE tandem.divergence SET recorded_until = '2026-01-06 02:00:00+00',"
+                + " message = 'not mirrored: the spool was full (12 transaction(s) committed on the source from this"
+                + " time to 2026-01-06T02:00:00Z, summarised in one entry to bound the proxy''s memory)' WHERE id = 1");
+        shed(db, "2026-01-05 09:00:00+00"); // written after the summary, committed before it
+
+        assertThat(ok(Cli.both("verify", PG.source(), PG.target(), db)).out()).contains("public.metrics, without a time"
+                + " range: ids 1-2, recorded 2026-01-05 09:00:00+00 to 2026-01-06 02:00:00+00: re-copy");
+        recopyTheWindow(db); // up to 2026-01-06 00:00: not the summary's last two hours
+        ok(Cli.both("verify", PG.source(), PG.target(), db));
+        Cli.Run refused = settle(db, "1-2");
+        assertThat(refused.exitCode()).as(refused.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(refused.err()).contains("ledger entry 1 (public.metrics, recorded 2026-01-05 10:00:00+00 to"
+                + " 2026-01-06 02:00:00+00): no task of public.metrics whose range holds the times the entry stands"
+                + " for was copied after the last of them").contains("nothing was settled");
+        assertThat(open(db)).isEqualTo("[[1], [2]]");
+
+        ok(Cli.both("stage", PG.source(), PG.target(), db, "--replace", "--table", "metrics:t", "--from", WINDOW_FROM,
+                "--until", "2026-01-06 03:00:00+00"));
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+        ok(Cli.both("verify", PG.source(), PG.target(), db));
+        assertThat(ok(settle(db, "1-2")).out()).contains("after the last transaction the entry stands for")
+                .contains("settled 2 ledger entries");
+        assertThat(open(db)).isEqualTo("[]");
+    }
+
     @Test
     void verifyAndStatusListTheOpenEntriesAndVerifyThroughFailsWhileAnyIsOpen() {
         String db = copiedWithAShedTransaction("settlereport");

@@ -1,6 +1,7 @@
 package dev.tandem.backfill.ledger;
 
 import dev.tandem.backfill.state.BackfillSchema;
+import dev.tandem.protocol.state.TimeType;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -33,14 +34,31 @@ public final class Ledger {
         String timeColumn = !BackfillSchema.exists(target) ? "d.time_column"
                 : "coalesce(d.time_column, (SELECT min(t.time_column) FROM tandem.backfill_task t"
                         + " WHERE t.table_schema = d.table_schema AND t.table_name = d.table_name))";
+        // a ledger an earlier proxy made lacks recorded_until until a tool runs the shared DDL
+        String until = hasRecordedUntil(target) ? "d.recorded_until" : "NULL::timestamptz";
         return "d.id, d.table_schema, d.table_name, " + timeColumn
-                + ", d.range_start, d.range_end, d.sqlstate, d.message, d.recorded_at::text";
+                + ", d.range_start, d.range_end, d.sqlstate, d.message, d.recorded_at::text, " + until + "::text, "
+                + TimeType.TIMESTAMPTZ.positionOf("d.recorded_at") + ", "
+                + TimeType.TIMESTAMPTZ.positionOf("coalesce(" + until + ", d.recorded_at)");
     }
 
-    /** The entry in the first nine columns of {@code rs}, as {@link #columns} lists them. */
+    /** The number of columns {@link #columns} lists. */
+    static final int COLUMNS = 12;
+
+    /** The entry in the first {@link #COLUMNS} columns of {@code rs}, as {@link #columns} lists them. */
     static LedgerEntry entry(ResultSet rs) throws SQLException {
         return new LedgerEntry(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9));
+                rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9), rs.getString(10), rs.getLong(11),
+                rs.getLong(12));
+    }
+
+    private static boolean hasRecordedUntil(Connection target) throws SQLException {
+        try (PreparedStatement ps = target.prepareStatement("SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid"
+                + " = 'tandem.divergence'::regclass AND attname = 'recorded_until' AND NOT attisdropped)");
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getBoolean(1);
+        }
     }
 
     private static List<LedgerEntry> read(Connection target, String where) throws SQLException {

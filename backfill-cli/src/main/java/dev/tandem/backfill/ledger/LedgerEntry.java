@@ -9,9 +9,19 @@ package dev.tandem.backfill.ledger;
  * @param end        {@code range_end}, or null
  * @param recordedAt {@code recorded_at} as text: the source commit time of a shed transaction, the end of the session
  *                   of an {@code outcome_unknown} one, else when the proxy wrote the entry
+ * @param recordedUntil {@code recorded_until} as text: for an entry that stands for several transactions (the proxy
+ *                   summarised them), the last one's time; null for an entry of one
+ * @param recordedMicros {@code recorded_at} in microseconds since 1970-01-01 UTC, to compare
+ * @param lastMicros the last time the entry stands for: {@code recorded_until}, else {@code recorded_at}
  */
 public record LedgerEntry(long id, String schema, String table, String timeColumn, String start, String end,
-                          String sqlstate, String message, String recordedAt) {
+                          String sqlstate, String message, String recordedAt, String recordedUntil,
+                          long recordedMicros, long lastMicros) {
+
+    /** {@code 2026-... } or, for a summary, {@code 2026-... to 2026-...}: the times the entry stands for. */
+    public String recorded() {
+        return recordedUntil == null ? recordedAt : recordedAt + " to " + recordedUntil;
+    }
 
     /** {@code schema.table}, or {@code ?} when the entry names no table. */
     public String tableName() {

@@ -1,6 +1,7 @@
 package dev.tandem.backfill.ledger;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,8 +42,8 @@ public final class LedgerReport {
         }
         rangeless.forEach((table, entries) -> {
             List<Long> ids = entries.stream().map(LedgerEntry::id).toList();
-            String first = entries.get(0).recordedAt();
-            String last = entries.get(entries.size() - 1).recordedAt();
+            String first = earliest(entries);
+            String last = latest(entries);
             String listed = EntryIds.format(ids, LISTED_RUNS);
             lines.add("  " + table + ", without a time range: " + (ids.size() == 1 ? "id " : "ids ") + listed
                     + ", recorded " + (first.equals(last) ? first : first + " to " + last) + ": re-copy the table's"
@@ -51,5 +52,16 @@ public final class LedgerReport {
                     ? "<ids>" : listed) + "'");
         });
         return lines;
+    }
+
+    /** The earliest time any of the entries stands for (ids are not in time order: a backlog is written later). */
+    static String earliest(List<LedgerEntry> entries) {
+        return entries.stream().min(Comparator.comparingLong(LedgerEntry::recordedMicros)).orElseThrow().recordedAt();
+    }
+
+    /** The latest time any of the entries stands for: a summary's last transaction, not its first. */
+    static String latest(List<LedgerEntry> entries) {
+        LedgerEntry last = entries.stream().max(Comparator.comparingLong(LedgerEntry::lastMicros)).orElseThrow();
+        return last.recordedUntil() != null ? last.recordedUntil() : last.recordedAt();
     }
 }

@@ -47,20 +47,23 @@ public final class SettleCommand extends BackfillCommand {
     List<EntryIds.Selection> selections;
 
     /** An entry named, with what settling it needs to know. */
-    private record Candidate(LedgerEntry entry, String closedAt, String closedBy, long recordedInstant,
-                             long recordedWall) {
+    private record Candidate(LedgerEntry entry, String closedAt, String closedBy, SettleEvidence.Recorded recorded) {
     }
 
     /** Entries reported together: same table, same outcome ({@code why}); {@code table} is null for unknown ids. */
-    private record Group(String table, String why, List<Long> ids, List<String> recorded) {
+    private record Group(String table, String why, List<Long> ids, List<LedgerEntry> entries) {
 
         Group(String table, String why) {
             this(table, why, new ArrayList<>(), new ArrayList<>());
         }
 
-        void add(long id, String recordedAt) {
+        void add(LedgerEntry entry) {
+            ids.add(entry.id());
+            entries.add(entry);
+        }
+
+        void unknown(long id) {
             ids.add(id);
-            recorded.add(recordedAt);
         }
 
         /** {@code ledger entries 5-7 (public.metrics, recorded ... to ...): why}. */
@@ -69,8 +72,8 @@ public final class SettleCommand extends BackfillCommand {
             if (table == null) {
                 return what + ": " + why;
             }
-            String first = recorded.get(0);
-            String last = recorded.get(recorded.size() - 1);
+            String first = LedgerReport.earliest(entries);
+            String last = LedgerReport.latest(entries);
             return what + " (" + table + ", recorded " + (first.equals(last) ? first : first + " to " + last) + "): "
                     + why;
         }
@@ -118,7 +121,7 @@ public final class SettleCommand extends BackfillCommand {
         int leftAlone = 0;
         for (long id : named) {
             if (!found.containsKey(id)) {
-                group(refused, null, "no such entry in tandem.divergence").add(id, null);
+                group(refused, null, "no such entry in tandem.divergence").unknown(id);
             }
         }
         for (Candidate c : found.values()) {
@@ -130,7 +133,7 @@ public final class SettleCommand extends BackfillCommand {
                             ? "is closed already, at " + c.closedAt() + (c.closedBy() == null ? "" : " (" + c.closedBy() + ")")
                             : "has a time range (" + e.timeColumn() + " [" + e.start() + ", " + e.end() + ")): 'repair'"
                                     + " re-copies it and closes it itself";
-                    group(refused, e.tableName(), why).add(e.id(), e.recordedAt());
+                    group(refused, e.tableName(), why).add(e);
                 } else {
                     leftAlone++;
                 }
@@ -141,7 +144,7 @@ public final class SettleCommand extends BackfillCommand {
                 group(refused, e.tableName(), "names no table (the proxy could not tell which), so no task can show"
                         + " it was re-copied: compare the tables it may concern with 'verify --through', and close it"
                         + " yourself: UPDATE tandem.divergence SET repaired_at = now(), settled_by = 'why' WHERE id = "
-                        + e.id()).add(e.id(), e.recordedAt());
+                        + e.id()).add(e);
                 continue;
             }
             List<TaskStore.Copied> tasks = tasksByTable.get(e.tableName());
@@ -149,12 +152,12 @@ public final class SettleCommand extends BackfillCommand {
                 tasks = TaskStore.ofTable(t, e.schema(), e.table());
                 tasksByTable.put(e.tableName(), tasks);
             }
-            SettleEvidence.Finding finding = SettleEvidence.of(e.tableName(), c.recordedInstant(), c.recordedWall(), tasks);
+            SettleEvidence.Finding finding = SettleEvidence.of(e.tableName(), c.recorded(), tasks);
             if (finding instanceof SettleEvidence.Shown shown) {
                 evidence.put(e.id(), shown.describe());
-                group(settled, e.tableName(), shown.describe()).add(e.id(), e.recordedAt());
+                group(settled, e.tableName(), shown.describe()).add(e);
             } else {
-                group(refused, e.tableName(), ((SettleEvidence.Missing) finding).reason()).add(e.id(), e.recordedAt());
+                group(refused, e.tableName(), ((SettleEvidence.Missing) finding).reason()).add(e);
             }
         }
         for (EntryIds.Selection s : selections) {
@@ -190,8 +193,10 @@ public final class SettleCommand extends BackfillCommand {
         Map<Long, Candidate> found = new LinkedHashMap<>();
         try (PreparedStatement ps = t.prepareStatement("SELECT " + Ledger.columns(t) + ", d.repaired_at::text,"
                 + " coalesce(d.settled_by, (SELECT 'repair task ' || min(r.id) FROM tandem.backfill_task r"
-                + " WHERE r.divergence_id = d.id)), " + TimeType.TIMESTAMPTZ.positionOf("d.recorded_at") + ", "
-                + TimeType.TIMESTAMP.positionOf("d.recorded_at AT TIME ZONE " + Identifiers.quoteLiteral(zone))
+                + " WHERE r.divergence_id = d.id)), "
+                + TimeType.TIMESTAMP.positionOf("d.recorded_at AT TIME ZONE " + Identifiers.quoteLiteral(zone)) + ", "
+                + TimeType.TIMESTAMP.positionOf("coalesce(d.recorded_until, d.recorded_at) AT TIME ZONE "
+                        + Identifiers.quoteLiteral(zone))
                 + " FROM tandem.divergence d WHERE EXISTS (SELECT 1 FROM unnest(?::bigint[], ?::bigint[])"
                 + " AS s(first_id, last_id) WHERE d.id BETWEEN s.first_id AND s.last_id) ORDER BY d.id FOR UPDATE OF d")) {
             ps.setArray(1, t.createArrayOf("bigint", selections.stream().map(EntryIds.Selection::first).toArray()));
@@ -199,8 +204,10 @@ public final class SettleCommand extends BackfillCommand {
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     LedgerEntry e = Ledger.entry(rs);
-                    found.put(e.id(), new Candidate(e, rs.getString(10), rs.getString(11), rs.getLong(12),
-                            rs.getLong(13)));
+                    int c = Ledger.COLUMNS;
+                    found.put(e.id(), new Candidate(e, rs.getString(c + 1), rs.getString(c + 2),
+                            new SettleEvidence.Recorded(e.recordedMicros(), rs.getLong(c + 3), e.lastMicros(),
+                                    rs.getLong(c + 4))));
                 }
             }
         }

@@ -4,16 +4,20 @@ import dev.tandem.backfill.state.Task;
 import dev.tandem.backfill.state.TaskState;
 import dev.tandem.backfill.state.TaskStore;
 import dev.tandem.protocol.state.TimeType;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * Whether the tasks of a ledger entry's table show that its rows were copied from the source again after the entry was
- * recorded and found equal: a task whose copy started after {@code recorded_at} (so its source snapshot is later
- * too), whose range holds that time, and which verify found equal since; and no task of the table left mismatched,
+ * recorded and found equal: tasks whose copies started after {@code recorded_at} (so their source snapshots are later
+ * too), whose ranges hold that time, and which verify found equal since; and no task of the table left mismatched,
  * failed, pending or copied but not verified. The range check stops the main plan's tasks, copied after a shed during
- * the dual-write but ending at its start, from passing for a re-copy of the shed window.
+ * the dual-write but ending at its start, from passing for a re-copy of the shed window. An entry that stands for
+ * several transactions (the proxy's summary past its memory cap) needs the whole span from {@code recorded_at} to
+ * {@code recorded_until} held, by tasks copied after the last of them: its first time alone says nothing of the rest.
  */
 final class SettleEvidence {
 
@@ -22,17 +26,31 @@ final class SettleEvidence {
     }
 
     /**
+     * @param copies       the tasks that hold the entry's time (or span), in range order
      * @param rangeChecked false for an integer time column, whose values no clock time can be compared with
+     * @param span         the entry stands for several transactions, from {@code recorded_at} to {@code recorded_until}
      */
-    record Shown(TaskStore.Copied copy, boolean rangeChecked) implements Finding {
+    record Shown(List<TaskStore.Copied> copies, boolean rangeChecked, boolean span) implements Finding {
 
         /** The evidence as {@code settle} prints it and stores it in {@code settled_by}. */
         String describe() {
-            Task task = copy.task();
-            return "task " + task.id() + " of " + task.qualifiedName() + " " + task.range() + " was copied from "
-                    + copy.copyStartedAt() + ", after the entry was recorded, and verified equal at " + copy.verifiedAt()
-                    + (rangeChecked ? "" : " (its time column " + task.timeColumn() + " is " + task.timeType().sqlName()
-                    + ": whether that range holds the entry's rows cannot be told from recorded_at)");
+            Task first = copies.get(0).task();
+            Task last = copies.get(copies.size() - 1).task();
+            String after = span ? "after the last transaction the entry stands for" : "after the entry was recorded";
+            String copied = copies.stream().min(Comparator.comparing(TaskStore.Copied::copyStartedMicros))
+                    .orElseThrow().copyStartedAt();
+            String tasks = copies.size() == 1 ? "task " + first.id() + " of " + first.qualifiedName() + " "
+                    + first.range() + " was"
+                    : "tasks " + copies.stream().map(c -> Long.toString(c.task().id())).collect(Collectors.joining(", "))
+                            + " of " + first.qualifiedName() + " [" + first.timeType().display(first.start()) + ", "
+                            + last.timeType().display(last.end()) + ") were";
+            String verified = copies.size() == 1 ? " and verified equal at " + copies.get(0).verifiedAt()
+                    : " and verified equal by " + copies.stream().map(TaskStore.Copied::verifiedAt)
+                            .max(Comparator.naturalOrder()).orElseThrow();
+            return tasks + " copied from " + copied + ", " + after + "," + verified
+                    + (rangeChecked ? "" : " (its time column " + first.timeColumn() + " is "
+                    + first.timeType().sqlName() + ": whether that range holds the entry's rows cannot be told from"
+                    + " recorded_at)");
         }
     }
 
@@ -46,14 +64,15 @@ final class SettleEvidence {
     }
 
     /**
-     * @param recordedInstant {@code recorded_at} as a {@code timestamptz} position
-     * @param recordedWall    {@code recorded_at} as a wall-clock position in the plan's zone, for {@code timestamp} and
-     *                        {@code date} columns
-     * @param tasks           every task of the entry's table
+     * @param recorded {@code recorded_at}, and for a summary {@code recorded_until}, as positions of the tasks' time
+     *                 type
+     * @param tasks    every task of the entry's table
      */
-    static Finding of(String table, long recordedInstant, long recordedWall, List<TaskStore.Copied> tasks) {
-        String again = "re-copy a window of it holding the time the entry was recorded (stage --replace --table/--filter"
-                + " --from --until, copy, verify; docs/migration.md step 8, 'Re-copying a window'), then settle again";
+    static Finding of(String table, Recorded recorded, List<TaskStore.Copied> tasks) {
+        String again = "re-copy a window of it holding the " + (recorded.span()
+                ? "times the entry stands for, from recorded_at to recorded_until"
+                : "time the entry was recorded") + " (stage --replace --table/--filter --from --until, copy, verify;"
+                + " docs/migration.md step 8, 'Re-copying a window'), then settle again";
         if (tasks.isEmpty()) {
             return new Missing("no task of the staged plan copies " + table + ": " + again);
         }
@@ -70,22 +89,70 @@ final class SettleEvidence {
             return new Missing("tasks of " + table + " are not verified equal: " + listed + "; run 'repair' (mismatched"
                     + " or failed tasks) or 'copy' (pending ones), then 'verify', and settle again");
         }
-        Optional<Shown> shown = tasks.stream()
-                .filter(c -> c.copyStartedMicros() != null && c.copyStartedMicros() > recordedInstant)
-                .filter(c -> c.task().timeType().isInteger() || holds(c.task(), recordedInstant, recordedWall))
-                .max(Comparator.comparing((TaskStore.Copied c) -> !c.task().timeType().isInteger())
-                        .thenComparing(TaskStore.Copied::copyStartedMicros))
-                .map(c -> new Shown(c, !c.task().timeType().isInteger()));
-        if (shown.isPresent()) {
-            return shown.get();
+        List<TaskStore.Copied> after = tasks.stream()
+                .filter(c -> c.copyStartedMicros() != null && c.copyStartedMicros() > recorded.lastInstant()).toList();
+        List<TaskStore.Copied> holding = holding(after.stream().filter(c -> !c.task().timeType().isInteger()).toList(),
+                recorded);
+        if (holding != null) {
+            return new Shown(holding, true, recorded.span());
         }
-        return new Missing("no task of " + table + " whose range holds the time the entry was recorded was copied after"
-                + " it (its tasks cover " + coverage(tasks) + "): " + again);
+        Optional<TaskStore.Copied> integer = after.stream().filter(c -> c.task().timeType().isInteger())
+                .max(Comparator.comparing(TaskStore.Copied::copyStartedMicros));
+        if (integer.isPresent()) {
+            return new Shown(List.of(integer.get()), false, recorded.span());
+        }
+        return new Missing("no task of " + table + " whose range holds the " + (recorded.span()
+                ? "times the entry stands for was copied after the last of them"
+                : "time the entry was recorded was copied after it") + " (its tasks cover " + coverage(tasks) + "): "
+                + again);
     }
 
-    private static boolean holds(Task task, long recordedInstant, long recordedWall) {
-        long at = task.timeType() == TimeType.TIMESTAMPTZ ? recordedInstant : recordedWall;
-        return task.start() <= at && at < task.end();
+    /**
+     * {@code recorded_at} and the last time the entry stands for, each as a {@code timestamptz} position and as a
+     * wall-clock position in the plan's zone (for {@code timestamp} and {@code date} columns).
+     */
+    record Recorded(long firstInstant, long firstWall, long lastInstant, long lastWall) {
+
+        static Recorded at(long instant, long wall) {
+            return new Recorded(instant, wall, instant, wall);
+        }
+
+        boolean span() {
+            return lastInstant != firstInstant;
+        }
+
+        long first(TimeType type) {
+            return type == TimeType.TIMESTAMPTZ ? firstInstant : firstWall;
+        }
+
+        long last(TimeType type) {
+            return type == TimeType.TIMESTAMPTZ ? lastInstant : lastWall;
+        }
+    }
+
+    /** Tasks whose ranges together hold every time from the first to the last recorded, in range order; else null. */
+    private static List<TaskStore.Copied> holding(List<TaskStore.Copied> candidates, Recorded recorded) {
+        List<TaskStore.Copied> chain = new ArrayList<>();
+        Long reached = null; // the chain holds [first, reached)
+        while (true) {
+            long at = reached == null ? -1 : reached;
+            TaskStore.Copied next = null;
+            for (TaskStore.Copied c : candidates) {
+                Task t = c.task();
+                long from = reached == null ? recorded.first(t.timeType()) : at;
+                if (t.start() <= from && from < t.end() && (next == null || t.end() > next.task().end())) {
+                    next = c;
+                }
+            }
+            if (next == null) {
+                return null;
+            }
+            chain.add(next);
+            reached = next.task().end();
+            if (recorded.last(next.task().timeType()) < reached) {
+                return chain;
+            }
+        }
     }
 
     /** {@code [first start, last end), copies started 2026-... to 2026-...}: what the table's tasks cover, and when. */

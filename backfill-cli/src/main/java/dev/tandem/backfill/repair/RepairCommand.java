@@ -84,9 +84,9 @@ public final class RepairCommand extends BackfillCommand {
         for (LedgerEntry e : Ledger.unqueued(target)) {
             String table = e.tableName();
             if (!e.hasRange()) {
-                out().println("ledger entry " + e.id() + " (" + table + ", recorded " + e.recordedAt() + ", "
+                out().println("ledger entry " + e.id() + " (" + table + ", recorded " + e.recorded() + ", "
                         + e.cause() + ") has no time range: repair cannot re-copy it. Re-copy the table's window"
-                        + " around " + e.recordedAt() + " (stage --replace --table/--filter --from --until, copy,"
+                        + " around " + e.recorded() + " (stage --replace --table/--filter --from --until, copy,"
                         + " verify: docs/migration.md, step 8, 'Re-copying a window'; --replace discards this plan),"
                         + " then close the entry with 'settle " + e.id() + "', which checks that a task holding that"
                         + " time was copied after it and verified equal");

@@ -22,7 +22,41 @@ class SettleEvidenceTest {
     }
 
     private static SettleEvidence.Finding of(List<TaskStore.Copied> tasks) {
-        return SettleEvidence.of("public.m", RECORDED, RECORDED + 2 * HOUR, tasks);
+        return SettleEvidence.of("public.m", SettleEvidence.Recorded.at(RECORDED, RECORDED + 2 * HOUR), tasks);
+    }
+
+    /** A summary entry: transactions from RECORDED to three hours later. */
+    private static SettleEvidence.Finding ofSummary(List<TaskStore.Copied> tasks) {
+        return SettleEvidence.of("public.m", new SettleEvidence.Recorded(RECORDED, RECORDED + 2 * HOUR,
+                RECORDED + 3 * HOUR, RECORDED + 5 * HOUR), tasks);
+    }
+
+    @Test
+    void aSummaryNeedsItsWholeSpanCopiedAfterItsLastTransaction() {
+        // holds the first transaction's time only: the later ones may be missing still
+        SettleEvidence.Finding first = ofSummary(List.of(task(1, TimeType.TIMESTAMPTZ, RECORDED - HOUR,
+                RECORDED + HOUR, TaskState.VERIFIED, RECORDED + 4 * HOUR)));
+        assertThat(first).isInstanceOf(SettleEvidence.Missing.class);
+        assertThat(((SettleEvidence.Missing) first).reason()).startsWith("no task of public.m whose range holds the"
+                + " times the entry stands for was copied after the last of them")
+                .contains("from recorded_at to recorded_until");
+        // the whole span, but copied before its last transaction committed
+        assertThat(ofSummary(List.of(task(1, TimeType.TIMESTAMPTZ, RECORDED - HOUR, RECORDED + 4 * HOUR,
+                TaskState.VERIFIED, RECORDED + 2 * HOUR)))).isInstanceOf(SettleEvidence.Missing.class);
+        // two adjacent tasks copied after it hold the span together
+        SettleEvidence.Finding both = ofSummary(List.of(
+                task(1, TimeType.TIMESTAMPTZ, RECORDED - HOUR, RECORDED + HOUR, TaskState.VERIFIED, RECORDED + 4 * HOUR),
+                task(2, TimeType.TIMESTAMPTZ, RECORDED + HOUR, RECORDED + 4 * HOUR, TaskState.VERIFIED,
+                        RECORDED + 5 * HOUR)));
+        assertThat(both).isInstanceOf(SettleEvidence.Shown.class);
+        assertThat(((SettleEvidence.Shown) both).describe()).isEqualTo("tasks 1, 2 of public.m [2026-01-05 09:00:00+00,"
+                + " 2026-01-05 14:00:00+00) were copied from copy 1, after the last transaction the entry stands for,"
+                + " and verified equal by verify 2");
+        // a hole between them
+        assertThat(ofSummary(List.of(
+                task(1, TimeType.TIMESTAMPTZ, RECORDED - HOUR, RECORDED + HOUR, TaskState.VERIFIED, RECORDED + 4 * HOUR),
+                task(2, TimeType.TIMESTAMPTZ, RECORDED + 2 * HOUR, RECORDED + 4 * HOUR, TaskState.VERIFIED,
+                        RECORDED + 5 * HOUR)))).isInstanceOf(SettleEvidence.Missing.class);
     }
 
     @Test

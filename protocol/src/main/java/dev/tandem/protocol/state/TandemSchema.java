@@ -37,7 +37,10 @@ public final class TandemSchema {
      * form, when known; the backfill's {@code repair} re-copies such ranges and sets {@code repaired_at}. An entry
      * without a range is closed by the backfill's {@code settle} once the table was re-copied and verified after it;
      * {@code settled_by} then says on what evidence (null for entries {@code repair} re-copied: the task with their
-     * {@code divergence_id} did).
+     * {@code divergence_id} did). {@code recorded_at} is the source commit time of the transaction as the proxy saw
+     * it (for an {@code outcome_unknown} entry the end of its session, for one the verifier wrote when it compared);
+     * an entry that stands for several transactions (the proxy summarises gaps past its memory cap) also has
+     * {@code recorded_until}, the last one's time, and is settled only by a re-copy of that whole span.
      */
     public static final String CREATE_DIVERGENCE = """
             CREATE TABLE IF NOT EXISTS tandem.divergence (
@@ -55,11 +58,15 @@ public final class TandemSchema {
                 range_start text,
                 range_end text,
                 repaired_at timestamptz,
-                settled_by text
+                settled_by text,
+                recorded_until timestamptz
             )""";
 
     /** {@code settled_by} came after the first release; ledgers made before it get the column here. */
     public static final String ADD_SETTLED_BY = addColumnIfMissing("divergence", "settled_by", "text");
+
+    /** {@code recorded_until} came after the first release; ledgers made before it get the column here. */
+    public static final String ADD_RECORDED_UNTIL = addColumnIfMissing("divergence", "recorded_until", "timestamptz");
 
     /**
      * Per proxy instance, how far its mirror applied this database (written by the proxy in the same transaction as
@@ -96,7 +103,7 @@ public final class TandemSchema {
      */
     public static String ddl() {
         return String.join(";\n", LOCK, CREATE_SCHEMA, CREATE_DUAL_WRITE, CREATE_DIVERGENCE, ADD_SETTLED_BY,
-                CREATE_MIRROR_PROGRESS, ADD_CAUGHT_UP_TO, ADD_SPOOL_EPOCH);
+                ADD_RECORDED_UNTIL, CREATE_MIRROR_PROGRESS, ADD_CAUGHT_UP_TO, ADD_SPOOL_EPOCH);
     }
 
     /**

@@ -45,9 +45,9 @@ class TandemSchemaIT {
         }
     }
 
-    /** A ledger an earlier release created gets the column {@code settle} writes, its entries kept. */
+    /** A ledger an earlier release created gets the columns {@code settle} reads and writes, its entries kept. */
     @Test
-    void anEarlierLedgerGetsTheSettledByColumn() {
+    void anEarlierLedgerGetsTheSettledByAndRecordedUntilColumns() {
         String db = PG.pair().freshDatabase("ledger");
         PG.target().execute(db, "CREATE SCHEMA tandem; CREATE TABLE tandem.divergence (id bigserial PRIMARY KEY,"
                 + " recorded_at timestamptz NOT NULL DEFAULT now(), instance_id text, database text, session text,"
@@ -56,8 +56,8 @@ class TandemSchemaIT {
                 + " INSERT INTO tandem.divergence (table_schema, table_name, message) VALUES ('public', 'm', 'shed')");
         PG.target().execute(db, TandemSchema.ddl());
         PG.target().execute(db, TandemSchema.ddl());
-        assertThat(PG.target().query(db, "SELECT id, message, settled_by FROM tandem.divergence").toString())
-                .isEqualTo("[[1, shed, null]]");
+        assertThat(PG.target().query(db, "SELECT id, message, settled_by, recorded_until FROM tandem.divergence")
+                .toString()).isEqualTo("[[1, shed, null, null]]");
     }
 
     /** The proxy's mirror and verifier and a backfill may all start on a fresh target database at the same moment. */

@@ -13,6 +13,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -275,8 +276,8 @@ public final class GapLedger implements AutoCloseable {
 
     private void insert(Connection c, List<PendingGaps.Entry> batch) throws SQLException {
         try (PreparedStatement insert = c.prepareStatement("INSERT INTO tandem.divergence (recorded_at, instance_id,"
-                + " database, session, table_schema, table_name, sqlstate, message, statement)"
-                + " VALUES (to_timestamp(? / 1000.0), ?, ?, ?, ?, ?, NULL, ?, ?)")) {
+                + " database, session, table_schema, table_name, sqlstate, message, statement, recorded_until)"
+                + " VALUES (to_timestamp(? / 1000.0), ?, ?, ?, ?, ?, NULL, ?, ?, to_timestamp(? / 1000.0))")) {
             for (PendingGaps.Entry e : batch) {
                 for (TableName table : e.tables()) {
                     insert.setLong(1, e.firstAt());
@@ -287,6 +288,12 @@ public final class GapLedger implements AutoCloseable {
                     insert.setString(6, table.name());
                     insert.setString(7, message(e));
                     insert.setString(8, e.statement() == null ? null : redactSql ? REDACTED : e.statement());
+                    // a summary is settled only by a re-copy of its whole span: settle reads its end here
+                    if (e.summary()) {
+                        insert.setLong(9, e.lastAt());
+                    } else {
+                        insert.setNull(9, Types.BIGINT);
+                    }
                     insert.addBatch();
                 }
             }

@@ -60,17 +60,19 @@ class GapLedgerIT {
             ledger.flush();
             assertThat(ledger.waiting()).isZero();
             assertThat(PG.target().query(database, "SELECT coalesce(session, '-'), table_name,"
-                    + " (extract(epoch FROM recorded_at) * 1000)::bigint, message FROM tandem.divergence ORDER BY id"))
+                    + " (extract(epoch FROM recorded_at) * 1000)::bigint,"
+                    + " coalesce((extract(epoch FROM recorded_until) * 1000)::bigint::text, '-'), message"
+                    + " FROM tandem.divergence ORDER BY id"))
                     .containsExactly(
-                            List.of("1", "a", Long.toString(T0),
+                            List.of("1", "a", Long.toString(T0), "-",
                                     "not mirrored: " + FULL + " (committed on the source at this time)"),
-                            List.of("2", "a", Long.toString(T0 + 1_000),
+                            List.of("2", "a", Long.toString(T0 + 1_000), "-",
                                     "not mirrored: " + FULL + " (committed on the source at this time)"),
-                            List.of("-", "a", Long.toString(T0 + 2_000), "not mirrored: " + FULL
-                                    + " (2 transaction(s) committed on the source from this time to"
+                            List.of("-", "a", Long.toString(T0 + 2_000), Long.toString(T0 + 3_000), "not mirrored: "
+                                    + FULL + " (2 transaction(s) committed on the source from this time to"
                                     + " 2026-01-01T00:00:03Z, summarised in one entry to bound the proxy's memory)"),
-                            List.of("-", "b", Long.toString(T0 + 2_000), "not mirrored: " + FULL
-                                    + " (2 transaction(s) committed on the source from this time to"
+                            List.of("-", "b", Long.toString(T0 + 2_000), Long.toString(T0 + 4_000), "not mirrored: "
+                                    + FULL + " (2 transaction(s) committed on the source from this time to"
                                     + " 2026-01-01T00:00:04Z, summarised in one entry to bound the proxy's memory)"));
             assertThat(registry.get("tandem.spool.shed.transactions").counter().count()).isEqualTo(5);
             assertThat(ledgerEntries(registry)).as("one per row, the failed round not counted").isEqualTo(4);
