@@ -7,8 +7,9 @@ package dev.tandem.backfill.ledger;
  * @param timeColumn the entry's own, else the one the staged plan uses for the table, else null
  * @param start      {@code range_start} in the column type's text form, or null
  * @param end        {@code range_end}, or null
- * @param recordedAt {@code recorded_at} as text: the source commit time of a shed transaction, the end of the session
- *                   of an {@code outcome_unknown} one, else when the proxy wrote the entry
+ * @param recordedAt {@code recorded_at} as text: the source commit time of the transaction as the proxy saw it (shed,
+ *                   rejected, not replayable), the end of the session of an {@code outcome_unknown} one, when the
+ *                   verifier compared for one of its own
  * @param recordedUntil {@code recorded_until} as text: for an entry that stands for several transactions (the proxy
  *                   summarised them), the last one's time; null for an entry of one
  * @param recordedMicros {@code recorded_at} in microseconds since 1970-01-01 UTC, to compare

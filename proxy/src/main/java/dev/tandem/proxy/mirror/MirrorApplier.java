@@ -956,7 +956,8 @@ public final class MirrorApplier implements AutoCloseable {
                 Long.toString(member.tx().sessionId()), table.schema(), table.name(), sqlState, message,
                 statement == null ? null : settings.redactSql() ? REDACTED : statement.sql(),
                 range.map(LedgerRange.Range::timeColumn).orElse(null),
-                range.map(LedgerRange.Range::start).orElse(null), range.map(LedgerRange.Range::end).orElse(null)});
+                range.map(LedgerRange.Range::start).orElse(null), range.map(LedgerRange.Range::end).orElse(null),
+                Long.toString(member.tx().committedAt())});
     }
 
     private Duration backoff(int attempt) {

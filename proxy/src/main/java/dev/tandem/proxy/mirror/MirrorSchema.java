@@ -87,9 +87,15 @@ public final class MirrorSchema {
             INSERT INTO tandem.dual_write (database, marked_at, marked_by) VALUES ($1, now(), $2)
             ON CONFLICT (database) DO UPDATE SET marked_at = now(), marked_by = EXCLUDED.marked_by""";
 
+    /**
+     * A ledger row; {@code recorded_at} is the source commit as the proxy saw it ({@code $12}, epoch milliseconds), not
+     * when the applier got to it: after a target outage that is much later, and {@code settle} looks for a re-copy of
+     * the rows' time.
+     */
     static final String LEDGER = """
             INSERT INTO tandem.divergence (instance_id, database, session, table_schema, table_name, sqlstate, message,
-                statement, time_column, range_start, range_end) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""";
+                statement, time_column, range_start, range_end, recorded_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, to_timestamp($12::bigint / 1000.0))""";
 
     static final String SET_SEARCH_PATH = "SELECT set_config('search_path', $1, true)";
 
