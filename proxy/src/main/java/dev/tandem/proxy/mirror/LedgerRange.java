@@ -38,7 +38,11 @@ final class LedgerRange {
     private LedgerRange() {
     }
 
-    static Optional<Range> of(TargetSession session, TableName table, List<CapturedStatement> statements,
+    /**
+     * @param like the table whose copy the statements are replayed into and whose time column is read: {@code table}
+     *             itself, or for a partition the target lacks, the partitioned table it belongs to on the source
+     */
+    static Optional<Range> of(TargetSession session, TableName table, TableName like, List<CapturedStatement> statements,
                               String searchPath, Map<TableName, String> configuredTimeColumns) {
         List<CapturedStatement> writes = new ArrayList<>();
         for (CapturedStatement s : statements) {
@@ -51,8 +55,8 @@ final class LedgerRange {
             return Optional.empty();
         }
         try {
-            Optional<TimeColumns.Column> column = session.timeColumn(table, configuredTimeColumns);
-            return column.isEmpty() ? Optional.empty() : scratchRange(session, table, column.get(), writes, searchPath);
+            Optional<TimeColumns.Column> column = session.timeColumn(like, configuredTimeColumns);
+            return column.isEmpty() ? Optional.empty() : scratchRange(session, like, column.get(), writes, searchPath);
         } catch (RuntimeException e) {
             LOG.debug("mirror: no time range for a ledger entry of {}", table, e);
             return Optional.empty();

@@ -114,7 +114,18 @@ public final class MirrorApplier implements AutoCloseable {
     private enum Bookkeeping { BEGIN, SEARCH_PATH, CLIENT_ENCODING, PROGRESS, DUAL_WRITE, LEDGER, COMMIT }
 
     /** One spooled transaction; {@code tx} is null when its record could not be decoded. */
-    private record Member(SpoolRecord record, CapturedTransaction tx) {
+    /**
+     * @param original           the transaction as spooled, before the target's catalog confirmed its tables
+     * @param missingPartitions  partitions the transaction wrote that the target lacks and the source says are
+     *                           partitions of a mirrored table, each with that table: their statements are ledgered,
+     *                           and the range of their rows is found by replaying them into a copy of that table
+     */
+    private record Member(SpoolRecord record, CapturedTransaction tx, CapturedTransaction original,
+                          Map<TableName, TableName> missingPartitions) {
+        Member(SpoolRecord record, CapturedTransaction tx) {
+            this(record, tx, tx, Map.of());
+        }
+
         CapturedStatement.Unreplayable unreplayable() {
             for (CapturedStatement s : tx.statements()) {
                 if (s instanceof CapturedStatement.Unreplayable u) {
@@ -530,7 +541,9 @@ public final class MirrorApplier implements AutoCloseable {
     private void applyInOrder(TargetSession session, List<Member> queued) {
         List<Member> pending = new ArrayList<>(queued.size());
         for (Member m : queued) {
-            pending.add(new Member(m.record(), typeRemapper.remap(confirmed(m.tx(), session), session)));
+            Map<TableName, TableName> missingPartitions = new HashMap<>();
+            CapturedTransaction confirmed = confirmed(m.tx(), session, missingPartitions);
+            pending.add(new Member(m.record(), typeRemapper.remap(confirmed, session), m.tx(), missingPartitions));
         }
         int i = 0;
         while (i < pending.size()) {
@@ -562,9 +575,11 @@ public final class MirrorApplier implements AutoCloseable {
     /**
      * The transaction with only the statements the target mirrors: a table the proxy could not confirm when the
      * transaction committed (it did not know the target's hypertables or partitions yet) is kept only if the target's
-     * catalog now says it is mirrored.
+     * catalog now says it is mirrored. A partition of a mirrored table that the target lacks is put in
+     * {@code missingPartitions} with that table, and its statements become unreplayable: ledgered.
      */
-    private CapturedTransaction confirmed(CapturedTransaction tx, TargetSession session) {
+    private CapturedTransaction confirmed(CapturedTransaction tx, TargetSession session,
+                                          Map<TableName, TableName> missingPartitions) {
         if (tx.unconfirmed().isEmpty()) {
             return tx;
         }
@@ -583,10 +598,13 @@ public final class MirrorApplier implements AutoCloseable {
                     if (root != null && settings.tables().mirrorsPartition(s.table().schema(), s.table().name(),
                             root.schema(), root.name())) {
                         // the source says it is: the transaction is ledgered with its statements
+                        missingPartitions.put(s.table(), root);
                         kept.add(new CapturedStatement.Unreplayable(s.table(), s.sourceRows(), s.sql(), s.table()
                                 + " is a partition of mirrored table " + root + " on the source that target database "
                                 + session.database() + " does not have: create it there (CREATE TABLE ... PARTITION OF "
-                                + root + "), re-copy this window, then settle this entry", s.searchPath()));
+                                + root + "), then run tandem-backfill repair, which re-copies this entry's time range"
+                                + " (an entry without one, when no time column of " + root + " is known: re-copy the"
+                                + " window of its rows' times, then settle it)", s.searchPath()));
                     }
                     // else not a partition of a mirrored table on the source either: not mirrored, rightly
                 } else if (undecidedTablesLogged.add(session.database() + "\0" + s.table())) {
@@ -889,7 +907,7 @@ public final class MirrorApplier implements AutoCloseable {
         List<LedgerRow> entries = new ArrayList<>();
         // a rejected transaction's rows are known: the target can say which range repair should re-copy
         entries.add(ledgerRow(session, member, table, statement, sqlState, storedMessage,
-                sqlState != null && statement != null));
+                sqlState != null && statement != null || member.missingPartitions().containsKey(table)));
         // the transaction's other tables did not get its rows either: each gets its own row, for repair to re-copy
         Map<TableName, CapturedStatement> others = new LinkedHashMap<>();
         for (CapturedStatement s : member.tx().statements()) {
@@ -900,7 +918,7 @@ public final class MirrorApplier implements AutoCloseable {
         others.forEach((other, first) -> entries.add(ledgerRow(session, member, other, first, null,
                 "not applied: its source transaction also wrote " + table + ", which was ledgered ("
                         + (sqlState == null ? "" : "SQLSTATE " + sqlState + ": ") + storedMessage + ")",
-                !(first instanceof CapturedStatement.Unreplayable))));
+                !(first instanceof CapturedStatement.Unreplayable) || member.missingPartitions().containsKey(other))));
         Pipeline<Object> pipeline = new Pipeline<>(ByteBufAllocator.DEFAULT);
         try {
             pipeline.execute(Bookkeeping.BEGIN, "BEGIN");
@@ -944,12 +962,15 @@ public final class MirrorApplier implements AutoCloseable {
      * The ledger row of one table of a ledgered member.
      *
      * @param withRange ask the target for the time range of the member's rows in the table (its statements can be
-     *                  replayed into a scratch table)
+     *                  replayed into a scratch table: a copy of the table, or of the mirrored table a partition the
+     *                  target lacks belongs to)
      */
     private LedgerRow ledgerRow(TargetSession session, Member member, TableName table, CapturedStatement statement,
                                 String sqlState, String message, boolean withRange) {
+        TableName partitionOf = member.missingPartitions().get(table);
         Optional<LedgerRange.Range> range = !withRange ? Optional.empty()
-                : LedgerRange.of(session, table, member.tx().statements(),
+                : LedgerRange.of(session, table, partitionOf != null ? partitionOf : table,
+                        (partitionOf != null ? member.original() : member.tx()).statements(),
                         searchPath(session, statement.searchPath() != null ? statement.searchPath()
                                 : member.tx().searchPath()), settings.timeColumns());
         return new LedgerRow(new String[] {settings.instanceId(), session.database(),

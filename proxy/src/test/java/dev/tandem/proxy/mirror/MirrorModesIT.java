@@ -524,7 +524,8 @@ class MirrorModesIT {
                 + " CREATE TABLE ev_jan PARTITION OF ev FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');"
                 + " CREATE TABLE other (id int)");
         try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.ev",
-                "--mirror-table", "public.other", "--set", "source.user=" + PG.source().user());
+                "--mirror-table", "public.other", "--set", "source.user=" + PG.source().user(),
+                "--set", "verifier.time-columns.public.ev=day");
              Connection c = proxy.connect(); Statement s = c.createStatement()) {
             PG.source().execute(db, "CREATE TABLE ev_feb PARTITION OF ev FOR VALUES FROM ('2026-02-01') TO"
                     + " ('2026-03-01'); CREATE TABLE unrelated (id int)");
@@ -538,12 +539,19 @@ class MirrorModesIT {
         }
         assertThat(PG.target().query(db, "SELECT id FROM ev ORDER BY id")).containsExactly(List.of("1"), List.of("5"));
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM other")).isEqualTo("0");
-        assertThat(PG.target().query(db, "SELECT table_name, trim(statement), left(message, 60) FROM tandem.divergence"
+        assertThat(PG.target().query(db, "SELECT table_name, trim(statement), left(message, 60),"
+                + " coalesce(time_column || ' [' || range_start || ', ' || range_end || ')', '-') FROM tandem.divergence"
                 + " ORDER BY id")).containsExactly(
+                        // the range of its rows, from a copy of public.ev: repair re-copies it once ev_feb is created
                         List.of("ev_feb", "INSERT INTO ev_feb VALUES ('2026-02-05', 2)",
-                                "public.ev_feb is a partition of mirrored table public.ev on "),
+                                "public.ev_feb is a partition of mirrored table public.ev on ",
+                                "day [2026-02-05, 2026-02-06)"),
                         List.of("other", "INSERT INTO other VALUES (3)",
-                                "not applied: its source transaction also wrote public.ev_feb"));
+                                "not applied: its source transaction also wrote public.ev_feb", "-"));
+        assertThat(PG.target().queryValue(db, "SELECT message FROM tandem.divergence WHERE table_name = 'ev_feb'"))
+                .endsWith("create it there (CREATE TABLE ... PARTITION OF public.ev), then run tandem-backfill repair,"
+                        + " which re-copies this entry's time range (an entry without one, when no time column of"
+                        + " public.ev is known: re-copy the window of its rows' times, then settle it)");
     }
 
     @Test
