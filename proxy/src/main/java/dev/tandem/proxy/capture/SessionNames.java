@@ -77,7 +77,7 @@ final class SessionNames {
             return false;
         }
         TableName table = s.table();
-        return create.temporary() != ClassifiedStatement.Temporary.NO || TEMPORARY_SCHEMA.equals(table.schema())
+        return create.temporary() != ClassifiedStatement.Temporary.NO || isTemporarySchema(table.schema())
                 || table.schema() == null && createsInTemporarySchema(searchPath.effective());
     }
 
@@ -126,7 +126,15 @@ final class SessionNames {
     }
 
     private boolean isTemporary(TableName name) {
-        return TEMPORARY_SCHEMA.equals(name.schema()) || TEMPORARY_SCHEMA.equals(resolve(name).schema());
+        return isTemporarySchema(name.schema()) || TEMPORARY_SCHEMA.equals(resolve(name).schema());
+    }
+
+    /**
+     * {@code pg_temp}, or the session's temporary schema by its own name, {@code pg_temp_3} say (what
+     * {@code pg_my_temp_schema()} and psql's {@code \d} show): a session can only create tables in its own.
+     */
+    private static boolean isTemporarySchema(String schema) {
+        return schema != null && (schema.equals(TEMPORARY_SCHEMA) || schema.matches("pg_temp_[0-9]+"));
     }
 
     private static boolean searchesTemporaryFirst(List<String> path) {

@@ -357,6 +357,31 @@ class MirrorEndToEndIT {
                 WireClient.frame('E', new byte[] {0, 0, 0, 0, 0}), WireClient.frame('S', new byte[0]));
     }
 
+    /**
+     * The session's temporary schema named as the server names it ({@code pg_temp_3}, from {@code pg_my_temp_schema()}
+     * or psql's {@code \d}) is followed like {@code pg_temp}: a DROP there gives the mirrored table its name back.
+     */
+    @Test
+    void theTemporarySchemaByItsOwnNameIsFollowedToo() throws Exception {
+        String insert = "INSERT INTO metrics VALUES ('2026-03-04', %d, %d, '%s')";
+        try (Connection c = mirror.connect(); Statement s = c.createStatement()) {
+            s.execute("CREATE TEMP TABLE scratch (x int)"); // the session's temporary schema exists from here on
+            String schema;
+            try (var rs = s.executeQuery("SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()")) {
+                rs.next();
+                schema = rs.getString(1);
+            }
+            assertThat(schema).matches("pg_temp_[0-9]+");
+            s.execute("CREATE TABLE " + schema + ".metrics (LIKE public.metrics)");
+            s.execute(insert.formatted(1, 1, "temporary: created by the schema name"));
+            s.execute("DROP TABLE " + schema + ".metrics");
+            s.execute(insert.formatted(2, 2, "permanent: dropped by the schema name"));
+        }
+        settle();
+        assertThat(PG.target().queryValue(mirror.database, "SELECT string_agg(device::text, ',' ORDER BY device)"
+                + " FROM metrics WHERE t = '2026-03-04'")).isEqualTo("2");
+    }
+
     /** Creating, dropping and renaming a temporary table follow the transaction: undone by a rollback. */
     @Test
     void temporaryTablesFollowTheirTransactions() throws Exception {
