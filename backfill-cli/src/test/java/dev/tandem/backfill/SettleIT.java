@@ -180,6 +180,40 @@ class SettleIT {
         assertThat(open(db)).isEqualTo("[]");
     }
 
+    /**
+     * A full spool sheds thousands of transactions, each a ledger row per table, their ids interleaved: verify, repair
+     * and settle print one bounded line per table, and a span to settle them with instead of every id.
+     */
+    @Test
+    void aBurstOfShedEntriesIsListedInOneLinePerTableWithASpanToSettle() {
+        String db = copiedWithAShedTransaction("settleburst");
+        for (int k = 1; k <= 25; k++) {
+            String at = "2026-01-05 10:%02d:00+00".formatted(k);
+            shed(db, at);
+            PG.target().execute(db, "INSERT INTO tandem.divergence (recorded_at, instance_id, database, session,"
+                    + " table_schema, table_name, message) VALUES ('" + at + "', 'proxy-1', current_database(), '7',"
+                    + " 'public', 'other', 'not mirrored: the spool is full (committed on the source at this time)')");
+        }
+        assertThat(ok(Cli.both("verify", PG.source(), PG.target(), db)).out())
+                .contains("public.metrics, without a time range: ids 1-2,4,6,8,")
+                .contains(",... (26 in all), recorded 2026-01-05 10:00:00+00 to 2026-01-05 10:25:00+00")
+                .contains("then 'settle 1-50' (a span: every open entry without a time range among those ids, of any"
+                        + " table")
+                .contains("public.other, without a time range: ids 3,5,").contains("then 'settle 3-51'");
+        Cli.Run repair = ok(Cli.both("repair", PG.source(), PG.target(), db));
+        assertThat(repair.out().lines().filter(l -> l.contains("no time range"))).hasSize(2);
+        assertThat(repair.out()).contains("ledger entries 1-2,4,6,8,").contains("(26 in all) (public.metrics, recorded"
+                + " 2026-01-05 10:00:00+00 to 2026-01-05 10:25:00+00, not mirrored: the spool is full");
+
+        recopyTheWindow(db);
+        ok(Cli.both("verify", PG.source(), PG.target(), db));
+        Cli.Run refused = settle(db, "1-51");
+        assertThat(refused.exitCode()).as(refused.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(refused.err()).contains("ledger entries 3,5,7,").contains("(25 in all) (public.other, recorded"
+                + " 2026-01-05 10:01:00+00 to 2026-01-05 10:25:00+00): no task of the staged plan copies public.other");
+        assertThat(refused.err().lines()).allMatch(l -> l.length() < 700);
+    }
+
     @Test
     void verifyAndStatusListTheOpenEntriesAndVerifyThroughFailsWhileAnyIsOpen() {
         String db = copiedWithAShedTransaction("settlereport");

@@ -14,7 +14,7 @@ import java.util.Map;
 public final class LedgerReport {
 
     /** Runs of ids listed before the rest are only counted. */
-    private static final int LISTED_RUNS = 20;
+    public static final int LISTED_RUNS = 20;
 
     private LedgerReport() {
     }
@@ -48,19 +48,32 @@ public final class LedgerReport {
             lines.add("  " + table + ", without a time range: " + (ids.size() == 1 ? "id " : "ids ") + listed
                     + ", recorded " + (first.equals(last) ? first : first + " to " + last) + ": re-copy the table's"
                     + " window around them (stage --replace --table/--filter --from --until, copy, verify:"
-                    + " docs/migration.md step 8), then 'settle " + (listed.contains("...")
-                    ? "<ids>" : listed) + "'");
+                    + " docs/migration.md step 8), then " + settleCommand(ids));
         });
         return lines;
     }
 
+    /**
+     * {@code 'settle 1-3,7'}, or when that would be too long to type, the span from the first id to the last, which
+     * stands for every open entry without a time range among them: other tables' too.
+     */
+    public static String settleCommand(List<Long> sortedIds) {
+        String listed = EntryIds.format(sortedIds, LISTED_RUNS);
+        if (!listed.contains("...")) {
+            return "'settle " + listed + "'";
+        }
+        return "'settle " + sortedIds.get(0) + "-" + sortedIds.get(sortedIds.size() - 1) + "' (a span: every open entry"
+                + " without a time range among those ids, of any table, so re-copy the windows of the tables they"
+                + " interleave with too)";
+    }
+
     /** The earliest time any of the entries stands for (ids are not in time order: a backlog is written later). */
-    static String earliest(List<LedgerEntry> entries) {
+    public static String earliest(List<LedgerEntry> entries) {
         return entries.stream().min(Comparator.comparingLong(LedgerEntry::recordedMicros)).orElseThrow().recordedAt();
     }
 
     /** The latest time any of the entries stands for: a summary's last transaction, not its first. */
-    static String latest(List<LedgerEntry> entries) {
+    public static String latest(List<LedgerEntry> entries) {
         LedgerEntry last = entries.stream().max(Comparator.comparingLong(LedgerEntry::lastMicros)).orElseThrow();
         return last.recordedUntil() != null ? last.recordedUntil() : last.recordedAt();
     }

@@ -68,7 +68,8 @@ public final class SettleCommand extends BackfillCommand {
 
         /** {@code ledger entries 5-7 (public.metrics, recorded ... to ...): why}. */
         String line() {
-            String what = (ids.size() == 1 ? "ledger entry " : "ledger entries ") + EntryIds.format(ids);
+            String what = (ids.size() == 1 ? "ledger entry " : "ledger entries ")
+                    + EntryIds.format(ids, LedgerReport.LISTED_RUNS);
             if (table == null) {
                 return what + ": " + why;
             }

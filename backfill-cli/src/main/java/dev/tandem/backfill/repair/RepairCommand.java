@@ -8,8 +8,10 @@ import dev.tandem.backfill.connect.Database;
 import dev.tandem.backfill.copy.CopyExecution;
 import dev.tandem.backfill.copy.CopyRun;
 import dev.tandem.backfill.copy.MirrorWaitOption;
+import dev.tandem.backfill.ledger.EntryIds;
 import dev.tandem.backfill.ledger.Ledger;
 import dev.tandem.backfill.ledger.LedgerEntry;
+import dev.tandem.backfill.ledger.LedgerReport;
 import dev.tandem.backfill.plan.Positions;
 import dev.tandem.backfill.plan.Slice;
 import dev.tandem.backfill.plan.StageCommand;
@@ -21,7 +23,9 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -81,15 +85,12 @@ public final class RepairCommand extends BackfillCommand {
     private void queueLedger(Connection source, Connection target) throws SQLException {
         String zone = BackfillSchema.timeZone(target);
         List<TaskStore.NewTask> tasks = new ArrayList<>();
+        Map<String, List<LedgerEntry>> rangeless = new LinkedHashMap<>();
         for (LedgerEntry e : Ledger.unqueued(target)) {
             String table = e.tableName();
             if (!e.hasRange()) {
-                out().println("ledger entry " + e.id() + " (" + table + ", recorded " + e.recorded() + ", "
-                        + e.cause() + ") has no time range: repair cannot re-copy it. Re-copy the table's window"
-                        + " around " + e.recorded() + " (stage --replace --table/--filter --from --until, copy,"
-                        + " verify: docs/migration.md, step 8, 'Re-copying a window'; --replace discards this plan),"
-                        + " then close the entry with 'settle " + e.id() + "', which checks that a task holding that"
-                        + " time was copied after it and verified equal");
+                // a full spool sheds thousands with one cause: one line for them, each other cause its own
+                rangeless.computeIfAbsent(table + "\0" + e.cause(), k -> new ArrayList<>()).add(e);
                 continue;
             }
             TableLayout layout = TableLayout.load(source, e.schema(), e.table(), e.timeColumn());
@@ -115,5 +116,29 @@ public final class RepairCommand extends BackfillCommand {
                     + layout.timeType().display(end) + ")");
         }
         TaskStore.insert(target, tasks);
+        rangeless.values().forEach(this::printRangeless);
+    }
+
+    /** Entries of one table and cause without a time range: one line, however many a full spool shed. */
+    private void printRangeless(List<LedgerEntry> entries) {
+        String table = entries.get(0).tableName();
+        String way = " (stage --replace --table/--filter --from --until, copy, verify: docs/migration.md, step 8,"
+                + " 'Re-copying a window'; --replace discards this plan), then close ";
+        List<Long> ids = entries.stream().map(LedgerEntry::id).toList();
+        if (entries.size() == 1) {
+            LedgerEntry e = entries.get(0);
+            out().println("ledger entry " + e.id() + " (" + table + ", recorded " + e.recorded() + ", " + e.cause()
+                    + ") has no time range: repair cannot re-copy it. Re-copy the table's window around "
+                    + e.recorded() + way + "the entry with " + LedgerReport.settleCommand(ids) + ", which checks that"
+                    + " a task holding that time was copied after it and verified equal");
+            return;
+        }
+        String first = LedgerReport.earliest(entries);
+        String last = LedgerReport.latest(entries);
+        out().println("ledger entries " + EntryIds.format(ids, LedgerReport.LISTED_RUNS) + " (" + table + ", recorded "
+                + first + " to " + last + ", " + entries.get(0).cause() + ") have no time range: repair cannot"
+                + " re-copy them. Re-copy the table's window from " + first + " to " + last + way + "the entries with "
+                + LedgerReport.settleCommand(ids) + ", which checks that tasks holding their times were copied after"
+                + " them and verified equal");
     }
 }
