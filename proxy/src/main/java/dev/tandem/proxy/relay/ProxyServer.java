@@ -164,6 +164,11 @@ public final class ProxyServer implements AutoCloseable {
         if (server != null) {
             server.close().syncUninterruptibly();
         }
+        if (!clients.isEmpty()) {
+            // said at once: a stop that waits out the grace period in silence looks like a hung proxy
+            log.info("stopping: new connections are refused; waiting up to {} s (shutdown.grace-period) for {} open"
+                    + " session(s) to end", grace.toMillis() / 1000.0, clients.size());
+        }
         awaitSessions(grace);
         if (!clients.isEmpty()) {
             log.info("ending {} session(s) still open after the {} s grace period", clients.size(), grace.toSeconds());

@@ -3,6 +3,9 @@ package dev.tandem.proxy.relay;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.tandem.protocol.frame.FrameObserver;
 import dev.tandem.proxy.relay.WireClient.Message;
 import dev.tandem.testing.EmbeddedPgServer;
@@ -25,6 +28,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.slf4j.LoggerFactory;
 
 /** Bad input, bad credentials and a missing source: each ends with a clear error and the proxy keeps serving. */
 class RelayRobustnessIT {
@@ -303,13 +307,22 @@ class RelayRobustnessIT {
     @Test
     void gracefulShutdownEndsLingeringSessionsLikeAFastShutdown() throws Exception {
         RunningProxy closing = RunningProxy.in(PG.source());
+        Logger logger = (Logger) LoggerFactory.getLogger(ProxyServer.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        logger.addAppender(logged);
         try (WireClient client = new WireClient(closing.port())) {
             client.login("postgres", db);
             closing.server.close(Duration.ofMillis(300));
             Message error = fatal(client);
             assertThat(error.field('C')).isEqualTo("57P01");
             assertThat(error.field('M')).isEqualTo("terminating connection due to administrator command");
+        } finally {
+            logger.detachAppender(logged);
         }
+        // the stop is announced when it begins, not only once the grace period is over
+        assertThat(logged.list.get(0).getFormattedMessage()).isEqualTo("stopping: new connections are refused; waiting"
+                + " up to 0.3 s (shutdown.grace-period) for 1 open session(s) to end");
     }
 
     @Test
