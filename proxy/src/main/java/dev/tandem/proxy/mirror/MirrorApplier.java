@@ -113,8 +113,9 @@ public final class MirrorApplier implements AutoCloseable {
     /** Marks the bookkeeping Executes of a pipeline. */
     private enum Bookkeeping { BEGIN, SEARCH_PATH, CLIENT_ENCODING, PROGRESS, DUAL_WRITE, LEDGER, COMMIT }
 
-    /** One spooled transaction; {@code tx} is null when its record could not be decoded. */
     /**
+     * One spooled transaction; {@code tx} is null when its record could not be decoded.
+     *
      * @param original           the transaction as spooled, before the target's catalog confirmed its tables
      * @param missingPartitions  partitions the transaction wrote that the target lacks and the source says are
      *                           partitions of a mirrored table, each with that table: their statements are ledgered,
