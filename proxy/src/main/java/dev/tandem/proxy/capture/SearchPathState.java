@@ -3,7 +3,6 @@ package dev.tandem.proxy.capture;
 import dev.tandem.protocol.sql.ClassifiedStatement;
 import dev.tandem.protocol.sql.SearchPath;
 import dev.tandem.protocol.sql.StatementClassifier;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -28,7 +27,7 @@ import java.util.List;
  */
 final class SearchPathState {
 
-    private record Saved(String savepoint, List<String> pending, List<String> local) {
+    private record Saved(List<String> pending, List<String> local) {
     }
 
     private List<String> committed = List.of();
@@ -38,7 +37,7 @@ final class SearchPathState {
     private List<String> pending;
     /** Set by SET LOCAL in the current transaction; null when none. */
     private List<String> local;
-    private final List<Saved> savepoints = new ArrayList<>();
+    private final Savepoints<Saved> savepoints = new Savepoints<>();
 
     /**
      * What the session starts with (from the StartupMessage, or the server's report at start-up): the committed value
@@ -81,30 +80,21 @@ final class SearchPathState {
     }
 
     void savepoint(String name) {
-        savepoints.add(new Saved(name, pending, local));
+        savepoints.set(name, new Saved(pending, local));
     }
 
     /** ROLLBACK TO SAVEPOINT: the savepoint stays, later ones go. */
     void rollbackTo(String name) {
-        for (int i = savepoints.size() - 1; i >= 0; i--) {
-            Saved s = savepoints.get(i);
-            if (s.savepoint().equals(name)) {
-                pending = s.pending();
-                local = s.local();
-                savepoints.subList(i + 1, savepoints.size()).clear();
-                return;
-            }
+        Saved s = savepoints.rollbackTo(name);
+        if (s != null) {
+            pending = s.pending();
+            local = s.local();
         }
     }
 
     /** RELEASE SAVEPOINT: it and later ones go, the values stay. */
     void release(String name) {
-        for (int i = savepoints.size() - 1; i >= 0; i--) {
-            if (savepoints.get(i).savepoint().equals(name)) {
-                savepoints.subList(i, savepoints.size()).clear();
-                return;
-            }
-        }
+        savepoints.release(name);
     }
 
     void transactionEnded(boolean committed) {

@@ -1,8 +1,6 @@
 package dev.tandem.proxy.capture;
 
-import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -24,7 +22,7 @@ import java.util.Set;
  */
 final class TemporaryTables {
 
-    private record Saved(String savepoint, Set<String> current, Set<String> droppedOnCommit) {
+    private record Saved(Set<String> current, Set<String> droppedOnCommit) {
     }
 
     private Set<String> committed = Set.of();
@@ -32,7 +30,7 @@ final class TemporaryTables {
     private Set<String> current = Set.of();
     /** Of {@link #current}: created ON COMMIT DROP in this transaction. */
     private Set<String> droppedOnCommit = Set.of();
-    private final List<Saved> savepoints = new ArrayList<>();
+    private final Savepoints<Saved> savepoints = new Savepoints<>();
 
     /** The names as they are now; an unchanging set. */
     Set<String> current() {
@@ -71,30 +69,21 @@ final class TemporaryTables {
     }
 
     void savepoint(String name) {
-        savepoints.add(new Saved(name, current, droppedOnCommit));
+        savepoints.set(name, new Saved(current, droppedOnCommit));
     }
 
     /** ROLLBACK TO SAVEPOINT: the savepoint stays, later ones go. */
     void rollbackTo(String name) {
-        for (int i = savepoints.size() - 1; i >= 0; i--) {
-            Saved s = savepoints.get(i);
-            if (s.savepoint().equals(name)) {
-                current = s.current();
-                droppedOnCommit = s.droppedOnCommit();
-                savepoints.subList(i + 1, savepoints.size()).clear();
-                return;
-            }
+        Saved s = savepoints.rollbackTo(name);
+        if (s != null) {
+            current = s.current();
+            droppedOnCommit = s.droppedOnCommit();
         }
     }
 
     /** RELEASE SAVEPOINT: it and later ones go, the tables stay. */
     void release(String name) {
-        for (int i = savepoints.size() - 1; i >= 0; i--) {
-            if (savepoints.get(i).savepoint().equals(name)) {
-                savepoints.subList(i, savepoints.size()).clear();
-                return;
-            }
-        }
+        savepoints.release(name);
     }
 
     void transactionEnded(boolean commit) {

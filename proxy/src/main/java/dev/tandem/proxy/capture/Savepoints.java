@@ -1,0 +1,50 @@
+package dev.tandem.proxy.capture;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The savepoints of the open transaction, each with what a piece of session state was when it was set, for state
+ * that a ROLLBACK TO SAVEPOINT restores ({@link SearchPathState}, {@link TemporaryTables}). PostgreSQL's rules: a
+ * name may be used again (the latest one wins); ROLLBACK TO keeps its savepoint and drops later ones; RELEASE drops it
+ * and later ones.
+ *
+ * @param <T> the state kept per savepoint
+ */
+final class Savepoints<T> {
+
+    private record Saved<T>(String name, T state) {
+    }
+
+    private final List<Saved<T>> stack = new ArrayList<>();
+
+    void set(String name, T state) {
+        stack.add(new Saved<>(name, state));
+    }
+
+    /** The state kept at the latest savepoint of that name, which stays while later ones go; null when there is none. */
+    T rollbackTo(String name) {
+        for (int i = stack.size() - 1; i >= 0; i--) {
+            if (stack.get(i).name().equals(name)) {
+                stack.subList(i + 1, stack.size()).clear();
+                return stack.get(i).state();
+            }
+        }
+        return null;
+    }
+
+    /** Drops the latest savepoint of that name and the later ones. */
+    void release(String name) {
+        for (int i = stack.size() - 1; i >= 0; i--) {
+            if (stack.get(i).name().equals(name)) {
+                stack.subList(i, stack.size()).clear();
+                return;
+            }
+        }
+    }
+
+    /** The transaction ended. */
+    void clear() {
+        stack.clear();
+    }
+}
