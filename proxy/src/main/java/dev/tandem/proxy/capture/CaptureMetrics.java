@@ -61,7 +61,14 @@ public final class CaptureMetrics {
 
     void unmirroredWrite(TableName table, String kind, long times) {
         counter("tandem.unmirrored.writes", "table", table.toString(), "kind", kind).increment(times);
-        if (warned.add(table + "/" + kind)) {
+        if (!warned.add(table + "/" + kind)) {
+            return;
+        }
+        if (kind.equals("create_partition")) {
+            log.warn("a partition of mirrored table {} was created on the source: create the same partition on the"
+                    + " target (CREATE TABLE ... PARTITION OF) before rows reach it, or they are ledgered there"
+                    + " (logged once per table)", table);
+        } else {
             log.warn("{} on mirrored table {} is not mirrored to the target: the two will differ until "
                     + "'tandem-backfill verify' and 'repair' (logged once per table and kind)",
                     kind.toUpperCase(Locale.ROOT).replace('_', ' '), table);

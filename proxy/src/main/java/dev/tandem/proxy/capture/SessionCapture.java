@@ -326,6 +326,7 @@ public final class SessionCapture implements SessionTap {
     private static final String FROM_CLIENT = "invalid message from the client: ";
     private static final String FROM_SOURCE = "";
     private static final String PREPARED_BEFORE_TEMPORARY = "prepared_before_temporary_table";
+    private static final String CREATE_PARTITION = "create_partition";
 
     /**
      * Decodes a frame the capture must understand. One it cannot read ends the session as a protocol violation: the
@@ -1040,6 +1041,9 @@ public final class SessionCapture implements SessionTap {
             }
         }
         String unmirrored = unmirroredKind(s);
+        if (s.tableChange() instanceof ClassifiedStatement.TableChange.Create && s.tables().size() == 2) {
+            unmirrored = CREATE_PARTITION; // CREATE TABLE ... PARTITION OF: the target needs the same partition
+        }
         // a new temporary table hides the mirrored one of its name, it does not change it
         List<TableName> written = names.createsTemporary(s) ? s.tables().subList(1, s.tables().size()) : s.tables();
         PreparedSql prepared = s.kind() == Kind.EXECUTE && s.name() != null && capture == null

@@ -261,6 +261,17 @@ class MirrorEndToEndIT {
         PG.pair().executeOnBoth(mirror.database, "DROP TABLE parted_mar, loose");
     }
 
+    /** A partition created through the proxy is on the source only: counted, with a warning saying what to do. */
+    @Test
+    void aPartitionCreatedThroughTheProxyIsCounted() throws Exception {
+        double before = unmirrored("public.parted", "create_partition");
+        try (Connection c = mirror.connect(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE parted_jun PARTITION OF parted FOR VALUES FROM ('2026-06-01') TO ('2026-07-01')");
+            s.execute("DROP TABLE parted_jun");
+        }
+        assertThat(unmirrored("public.parted", "create_partition")).isEqualTo(before + 1);
+    }
+
     /** A partition created on the source only cannot be told from any other table there: its rows are counted. */
     @Test
     void writesIntoAPartitionTheTargetLacksAreCountedNotSilentlyDropped() throws Exception {
