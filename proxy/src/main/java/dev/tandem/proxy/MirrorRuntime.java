@@ -87,6 +87,11 @@ final class MirrorRuntime implements AutoCloseable {
         public void outcomeUnknown(UnknownOutcome outcome) {
             gaps.outcomeUnknown(outcome);
         }
+
+        @Override
+        public void ambiguousTable(String database, long sessionId, TableName table, String sql, String reason) {
+            gaps.ambiguousTable(database, sessionId, table, sql, reason);
+        }
     };
 
     MirrorRuntime(ProxyConfig config, MeterRegistry registry) {

@@ -184,6 +184,19 @@ public final class GapLedger implements AutoCloseable {
                 outcome.cause(), outcome.awaited(), gap.tables());
     }
 
+    /**
+     * Records a committed write into {@code table} or the session's temporary table of the same name, the proxy cannot
+     * tell which ({@link SessionCapture}); returns at once (callers are on an event loop).
+     */
+    public void ambiguousTable(String database, long sessionId, TableName table, String sql, String reason) {
+        PendingGaps.Entry gap = PendingGaps.Entry.ambiguousTable(target.targetDatabase(database), sessionId, table, sql,
+                reason, System.currentTimeMillis());
+        if (gaps.add(gap)) {
+            warnSummarising();
+        }
+        changed();
+    }
+
     private void warnSummarising() {
         log.warn("{} gaps are waiting for the target's divergence ledger: further ones are kept as one entry per table"
                 + " and kind (count, first and last time) until the target takes the backlog", maxEntries);

@@ -33,7 +33,12 @@ final class PendingGaps {
         /** A committed transaction the spool did not take. */
         SHED("shed"),
         /** A transaction the source may have committed after the proxy closed the session. */
-        OUTCOME_UNKNOWN("outcome_unknown");
+        OUTCOME_UNKNOWN("outcome_unknown"),
+        /**
+         * A committed write that may have gone to the session's temporary table or to the mirrored table of its name
+         * (a statement prepared before the temporary table appeared): not mirrored, and it may be missing.
+         */
+        AMBIGUOUS_TABLE("prepared_before_temporary_table");
 
         final String reason;
 
@@ -79,6 +84,14 @@ final class PendingGaps {
             }
             return new Entry(targetDatabase, Long.toString(outcome.sessionId()), outcome.tables(),
                     Kind.OUTCOME_UNKNOWN, outcome.message(), sql, 1, outcome.endedAt(), outcome.endedAt());
+        }
+
+        /** What the ledger needs of a committed write the proxy could not tell the table of. */
+        static Entry ambiguousTable(String targetDatabase, long sessionId, TableName table, String sql, String reason,
+                                    long committedAt) {
+            String statement = sql.length() > MAX_STATEMENT_CHARS ? sql.substring(0, MAX_STATEMENT_CHARS) : sql;
+            return new Entry(targetDatabase, Long.toString(sessionId), List.of(table), Kind.AMBIGUOUS_TABLE, reason,
+                    statement, 1, committedAt, committedAt);
         }
 
         boolean summary() {

@@ -81,6 +81,15 @@ public final class SessionCapture implements SessionTap {
             LOG.warn("session {} ended because {} while the source still owed the answer to {}: writes into {} may be"
                     + " on the source only", outcome.sessionId(), outcome.cause(), outcome.awaited(), outcome.tables());
         }
+
+        /**
+         * A committed write went to {@code table} or to the session's temporary table of that name, the capture
+         * cannot tell which; it was not mirrored. Called on the event loop, must not block. A sink without a
+         * divergence ledger only logs it.
+         */
+        default void ambiguousTable(String database, long sessionId, TableName table, String sql, String reason) {
+            LOG.warn("session {}: {}", sessionId, reason);
+        }
     }
 
     /** A mirrored write the source completed, and the capture it was made from. */
@@ -1070,7 +1079,8 @@ public final class SessionCapture implements SessionTap {
      * A named statement parsed while its table's name meant the mirrored table, run after a temporary table of that
      * name appeared: PostgreSQL re-plans it against the temporary table when something invalidates its plan (the
      * session's first temporary table does), else it still writes the mirrored table, so which one it wrote cannot be
-     * told here. It is not mirrored, as for a re-planned statement, and counted.
+     * told here. It is not mirrored, as for a re-planned statement, and counted and ledgered once its transaction
+     * commits: its rows may be missing on the target.
      */
     private void countPreparedBeforeTemporary(ExecuteRequest e, StatementCapture ran) {
         Prepared p = e.portal() == null ? null : e.portal().prepared;
@@ -1080,8 +1090,15 @@ public final class SessionCapture implements SessionTap {
         }
         TableName hidden = hiddenByTemporary(p.statement());
         if (hidden != null) {
-            tracker.onCommit(List.of(PREPARED_BEFORE_TEMPORARY, hidden),
-                    times -> metrics.unmirroredWrite(hidden, PREPARED_BEFORE_TEMPORARY, times));
+            String sql = p.sql();
+            tracker.onCommit(List.of(PREPARED_BEFORE_TEMPORARY, hidden), times -> {
+                metrics.unmirroredWrite(hidden, PREPARED_BEFORE_TEMPORARY, times);
+                sink.ambiguousTable(context.database(), context.sessionId(), hidden, sql, "a statement prepared before"
+                        + " the session created a temporary table named like " + hidden + " ran after it: the source"
+                        + " wrote the temporary table if it planned the statement again, else " + hidden + ", whose"
+                        + " rows are then missing on the target (" + times + " such write(s) in this transaction):"
+                        + " compare the table with tandem-backfill verify");
+            });
         }
     }
 
