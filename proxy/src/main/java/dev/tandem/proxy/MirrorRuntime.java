@@ -107,7 +107,8 @@ final class MirrorRuntime implements AutoCloseable {
             this.applier = started(started, new MirrorApplier(spool, MirrorSettings.from(config), registry));
             this.gaps = started(started, new GapLedger(config.target(), config.instanceId(), registry,
                     Duration.ofSeconds(5), config.logging().redactSql(), config.mirror().spool().dir()));
-            this.inFlight = started(started, openInFlight(config));
+            // nothing to close: the mapping goes with the buffer, and a slot still marked is a session not closed
+            this.inFlight = openInFlight(config);
             // commits a proxy killed before left in flight: they may be on the source only
             inFlight.recovered().forEach(gaps::outcomeUnknown);
             this.hypertables = started(started, new HypertableDirectory(config.target(), Duration.ofMinutes(1)));

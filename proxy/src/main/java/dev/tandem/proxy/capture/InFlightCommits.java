@@ -32,7 +32,7 @@ import java.util.Objects;
  * whole payload; the payload is the database, the session, what the source owed an answer to and the tables, as
  * length-prefixed UTF-8, cut to fit (the entry then says so).
  */
-public final class InFlightCommits implements AutoCloseable {
+public final class InFlightCommits {
 
     static final String FILE_NAME = "in-flight-commits";
     static final int SLOT_BYTES = 512;
@@ -107,11 +107,6 @@ public final class InFlightCommits implements AutoCloseable {
 
     private synchronized void release(Slot slot) {
         free.add(slot);
-    }
-
-    @Override
-    public void close() {
-        // the mapping goes with the buffer; a slot still marked is a session the proxy did not close
     }
 
     private static UnknownOutcome read(ByteBuffer buffer, int offset) {
