@@ -108,9 +108,7 @@ final class MirrorRuntime implements AutoCloseable {
             this.gaps = started(started, new GapLedger(config.target(), config.instanceId(), registry,
                     Duration.ofSeconds(5), config.logging().redactSql(), config.mirror().spool().dir()));
             // nothing to close: the mapping goes with the buffer, and a slot still marked is a session not closed
-            this.inFlight = openInFlight(config);
-            // commits a proxy killed before left in flight: they may be on the source only
-            inFlight.recovered().forEach(gaps::outcomeUnknown);
+            this.inFlight = openInFlight(config, gaps);
             this.hypertables = started(started, new HypertableDirectory(config.target(), Duration.ofMinutes(1)));
             this.partitions = started(started, new PartitionDirectory(config.target(), Duration.ofMinutes(1)));
             this.volatileDefaults = started(started, new VolatileDefaults(config.target(), Duration.ofMinutes(1)));
@@ -157,9 +155,13 @@ final class MirrorRuntime implements AutoCloseable {
                 ConfigChoice.spelling(config.mirror().spool().fsync()));
     }
 
-    private static InFlightCommits openInFlight(ProxyConfig config) {
+    /** Commits a proxy killed before left in flight may be on the source only: ledgered, kept on disk first. */
+    private static InFlightCommits openInFlight(ProxyConfig config, GapLedger gaps) {
         try {
-            return InFlightCommits.open(config.mirror().spool().dir(), config.limits().maxConnections());
+            return InFlightCommits.open(config.mirror().spool().dir(), config.limits().maxConnections(), left -> {
+                left.forEach(gaps::outcomeUnknown);
+                gaps.saveJournal();
+            });
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the trace of commits in flight in the spool directory "
                     + config.mirror().spool().dir() + ": " + e.getMessage(), e);

@@ -219,7 +219,7 @@ public final class GapLedger implements AutoCloseable {
     }
 
     /** Keeps what waits now on disk, replacing what was kept. */
-    synchronized void saveJournal() {
+    public synchronized void saveJournal() {
         saveScheduled.set(false);
         if (journal == null) {
             return;

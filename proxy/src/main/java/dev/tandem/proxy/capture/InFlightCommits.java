@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Deque;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.Objects;
 
 /**
@@ -52,33 +53,37 @@ public final class InFlightCommits {
     private final MappedByteBuffer map;
     /** Slots not in use; reused as they are, so a slot's marks keep counting from one session to the next. */
     private final Deque<Slot> free = new ArrayDeque<>();
-    private final List<UnknownOutcome> recovered;
 
-    private InFlightCommits(Path file, MappedByteBuffer map, int slots, List<UnknownOutcome> recovered) {
+    private InFlightCommits(Path file, MappedByteBuffer map, int slots) {
         this.file = file;
         this.map = map;
-        this.recovered = List.copyOf(recovered);
         for (int i = 0; i < slots; i++) {
             free.add(new Slot(i * SLOT_BYTES));
         }
     }
 
     /**
-     * Opens the file in {@code directory} (the spool's, which one proxy holds at a time), taking what a proxy that
-     * stopped without closing its sessions left in it, and empties it.
+     * Opens the file in {@code directory} (the spool's, which one proxy holds at a time), and empties it once what a
+     * proxy that stopped without closing its sessions left in it was handed over.
      *
      * @param sessions how many sessions may have a slot at once (limits.max-connections, capped at {@link #MAX_SLOTS})
+     * @param left     takes the commits left in flight, and must have recorded them durably when it returns: the file
+     *                 that held them is deleted next
      */
-    public static InFlightCommits open(Path directory, int sessions) throws IOException {
+    public static InFlightCommits open(Path directory, int sessions, Consumer<List<UnknownOutcome>> left)
+            throws IOException {
         Path file = directory.resolve(FILE_NAME);
-        List<UnknownOutcome> left = new ArrayList<>();
         if (Files.exists(file)) {
+            List<UnknownOutcome> found = new ArrayList<>();
             ByteBuffer old = ByteBuffer.wrap(Files.readAllBytes(file));
             for (int offset = 0; offset + SLOT_BYTES <= old.capacity(); offset += SLOT_BYTES) {
                 UnknownOutcome outcome = read(old, offset);
                 if (outcome != null) {
-                    left.add(outcome);
+                    found.add(outcome);
                 }
+            }
+            if (!found.isEmpty()) {
+                left.accept(List.copyOf(found));
             }
             Files.delete(file);
         }
@@ -87,13 +92,8 @@ public final class InFlightCommits {
         Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             MappedByteBuffer map = channel.map(FileChannel.MapMode.READ_WRITE, 0, (long) slots * SLOT_BYTES);
-            return new InFlightCommits(file, map, slots, left);
+            return new InFlightCommits(file, map, slots);
         }
-    }
-
-    /** The commits a proxy that stopped without closing their sessions left in flight. */
-    public List<UnknownOutcome> recovered() {
-        return recovered;
     }
 
     Path file() {

@@ -1,6 +1,7 @@
 package dev.tandem.proxy.capture;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tandem.protocol.sql.TableName;
 import java.nio.file.Files;
@@ -20,10 +21,20 @@ class InFlightCommitsTest {
     @TempDir
     Path spool;
 
+    private static void none(List<UnknownOutcome> left) {
+        throw new AssertionError("nothing was left: " + left);
+    }
+
+    /** Opens the trace again, as the next start does, and returns what it was handed. */
+    private static List<UnknownOutcome> left(Path spool, int sessions) throws Exception {
+        List<UnknownOutcome> left = new ArrayList<>();
+        InFlightCommits.open(spool, sessions, left::addAll);
+        return left;
+    }
+
     @Test
     void whatWasMarkedAndNotClearedWhenTheProcessDiedIsFoundByTheNextOne() throws Exception {
-        InFlightCommits died = InFlightCommits.open(spool, 4);
-        assertThat(died.recovered()).isEmpty();
+        InFlightCommits died = InFlightCommits.open(spool, 4, InFlightCommitsTest::none);
         InFlightCommits.Slot idle = died.claim();
         InFlightCommits.Slot committing = died.claim();
         InFlightCommits.Slot answered = died.claim();
@@ -37,8 +48,7 @@ class InFlightCommitsTest {
         assertThat(committing.marked()).isTrue();
         assertThat(answered.marked()).isFalse();
 
-        InFlightCommits next = InFlightCommits.open(spool, 4); // the process died: nothing was closed
-        assertThat(next.recovered()).singleElement().satisfies(o -> {
+        assertThat(left(spool, 4)).as("the process died: nothing was closed").singleElement().satisfies(o -> {
             assertThat(o.database()).isEqualTo("app");
             assertThat(o.sessionId()).isEqualTo(2);
             assertThat(o.tables()).containsExactly(EVENTS, KEYED);
@@ -46,25 +56,34 @@ class InFlightCommitsTest {
             assertThat(o.endedAt()).isBetween(before, System.currentTimeMillis());
             assertThat(o.message()).contains("the proxy process stopped without closing the session");
         });
-        assertThat(InFlightCommits.open(spool, 4).recovered()).as("taken once").isEmpty();
+        assertThat(left(spool, 4)).as("taken once").isEmpty();
         assertThat(Files.getPosixFilePermissions(spool.resolve(InFlightCommits.FILE_NAME)))
                 .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
     }
 
     @Test
+    void whatWasLeftIsKeptUntilItWasHandedOver() throws Exception {
+        InFlightCommits.open(spool, 1, InFlightCommitsTest::none).claim().mark("app", 1, "a COMMIT", List.of(EVENTS));
+        assertThatThrownBy(() -> InFlightCommits.open(spool, 1, left -> {
+            throw new IllegalStateException("the ledger's journal could not be written");
+        })).hasMessageContaining("journal");
+        assertThat(left(spool, 1)).as("still there for the next start").hasSize(1);
+    }
+
+    @Test
     void aLaterMarkIsNotClearedByAnEarliersCompletion() throws Exception {
-        InFlightCommits commits = InFlightCommits.open(spool, 1);
+        InFlightCommits commits = InFlightCommits.open(spool, 1, InFlightCommitsTest::none);
         InFlightCommits.Slot slot = commits.claim();
         int first = slot.mark("app", 1, "a COMMIT", List.of(EVENTS));
         slot.mark("app", 1, "a COMMIT", List.of(EVENTS));
         slot.clearMark(first);
         assertThat(slot.marked()).isTrue();
-        assertThat(InFlightCommits.open(spool, 1).recovered()).hasSize(1);
+        assertThat(left(spool, 1)).hasSize(1);
     }
 
     @Test
     void slotsAreReusedAndBoundedAndAReleasedSlotIsClear() throws Exception {
-        InFlightCommits commits = InFlightCommits.open(spool, 2);
+        InFlightCommits commits = InFlightCommits.open(spool, 2, InFlightCommitsTest::none);
         InFlightCommits.Slot a = commits.claim();
         InFlightCommits.Slot b = commits.claim();
         assertThat(commits.claim()).as("every slot taken: that session is not traced").isNull();
@@ -74,18 +93,18 @@ class InFlightCommitsTest {
         assertThat(c).isNotNull();
         assertThat(c.marked()).isFalse();
         b.mark("app", 2, "a COMMIT", List.of(EVENTS));
-        assertThat(InFlightCommits.open(spool, 3).recovered()).extracting(UnknownOutcome::sessionId).containsExactly(2L);
+        assertThat(left(spool, 3)).extracting(UnknownOutcome::sessionId).containsExactly(2L);
     }
 
     @Test
     void tablesThatDoNotFitAreSaidToBeMissing() throws Exception {
-        InFlightCommits commits = InFlightCommits.open(spool, 1);
+        InFlightCommits commits = InFlightCommits.open(spool, 1, InFlightCommitsTest::none);
         List<TableName> many = new ArrayList<>();
         for (int i = 0; i < 100; i++) {
             many.add(new TableName("public", "table_with_a_long_name_" + i));
         }
         commits.claim().mark("app", 1, "a COMMIT", many);
-        assertThat(InFlightCommits.open(spool, 1).recovered()).singleElement().satisfies(o -> {
+        assertThat(left(spool, 1)).singleElement().satisfies(o -> {
             assertThat(o.tables()).isNotEmpty().hasSizeLessThan(many.size()).isEqualTo(many.subList(0, o.tables().size()));
             assertThat(o.awaited()).isEqualTo("a COMMIT (and writes into more tables than the trace could hold)");
         });

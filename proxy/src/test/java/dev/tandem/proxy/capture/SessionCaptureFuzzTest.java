@@ -84,7 +84,9 @@ class SessionCaptureFuzzTest {
 
     @BeforeAll
     static void openTrace(@TempDir Path spool) throws IOException {
-        inFlight = InFlightCommits.open(spool, 1);
+        inFlight = InFlightCommits.open(spool, 1, left -> {
+            throw new AssertionError("a fresh directory has nothing left in flight");
+        });
     }
 
     @Test
