@@ -791,7 +791,7 @@ public final class MirrorApplier implements AutoCloseable {
         ClassifiedStatement statement = classified.get(0);
         List<String> columns = statement.columns().isEmpty() ? session.copyColumns(copy.table()) : statement.columns();
         int index = columns.indexOf(column.get().name());
-        CopyTimes.Layout layout = CopyTimes.Layout.of(statement.copyFormat(), statement.copyOptions());
+        CopyLayout layout = CopyLayout.of(statement.copyFormat(), statement.copyOptions());
         return index < 0 || layout == null ? 0 : CopyTimes.late(copy.data(), layout, index, mark);
     }
 

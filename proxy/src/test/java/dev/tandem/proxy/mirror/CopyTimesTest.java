@@ -28,7 +28,7 @@ class CopyTimesTest {
     }
 
     static long late(CopyFormat format, String options, String data, int index) {
-        CopyTimes.Layout layout = CopyTimes.Layout.of(format, options);
+        CopyLayout layout = CopyLayout.of(format, options);
         byte[] bytes = data.getBytes(StandardCharsets.UTF_8);
         long whole = CopyTimes.late(List.of(bytes), layout, index, MARK);
         for (int size : new int[] {1, 3, 7}) {
@@ -104,17 +104,17 @@ class CopyTimesTest {
         out.writeBytes(ByteBuffer.allocate(2 + 4 + 4 + 4 + 4).putShort((short) 3).putInt(4).putInt(8).putInt(-1)
                 .putInt(-1).array()); // a NULL time
         out.writeBytes(new byte[] {(byte) 0xff, (byte) 0xff});
-        CopyTimes.Layout layout = CopyTimes.Layout.of(CopyFormat.BINARY, "WITH (FORMAT binary)");
+        CopyLayout layout = CopyLayout.of(CopyFormat.BINARY, "WITH (FORMAT binary)");
         assertThat(CopyTimes.late(List.of(out.toByteArray()), layout, 1, MARK)).isEqualTo(2);
         assertThat(CopyTimes.late(chunks(out.toByteArray(), 5), layout, 1, MARK)).isEqualTo(2);
     }
 
     @Test
     void optionsItCannotFollowAreNotGuessed() {
-        assertThat(CopyTimes.Layout.of(CopyFormat.TEXT, "DELIMITER '||'")).isNull();
-        assertThat(CopyTimes.Layout.of(CopyFormat.TEXT, "DELIMITER 'unterminated")).isNull();
-        assertThat(CopyTimes.Layout.of(CopyFormat.CSV, "WITH (FORMAT csv, FORCE_NOT_NULL (a), ENCODING 'LATIN1')"))
-                .isEqualTo(new CopyTimes.Layout(CopyFormat.CSV, (byte) ',', "", false, (byte) '"', (byte) '"'));
+        assertThat(CopyLayout.of(CopyFormat.TEXT, "DELIMITER '||'")).isNull();
+        assertThat(CopyLayout.of(CopyFormat.TEXT, "DELIMITER 'unterminated")).isNull();
+        assertThat(CopyLayout.of(CopyFormat.CSV, "WITH (FORMAT csv, FORCE_NOT_NULL (a), ENCODING 'LATIN1')"))
+                .isEqualTo(new CopyLayout(CopyFormat.CSV, (byte) ',', "", false, (byte) '"', (byte) '"'));
     }
 
     private static long micros(String instant) {
