@@ -1010,7 +1010,7 @@ public final class SessionCapture implements SessionTap {
             pending.poll();
             statement = statementOf(e);
             capture = capturedBy(e, statement);
-            countPreparedBeforeTemporary(e, capture);
+            recordPreparedBeforeTemporary(e, capture);
             accountOnce(e, statement, capture);
         }
         tracker.completed(statement, tag, capture == null ? null : finished(capture, rowCount(tag)));
@@ -1082,7 +1082,7 @@ public final class SessionCapture implements SessionTap {
      * told here. It is not mirrored, as for a re-planned statement, and counted and ledgered once its transaction
      * commits: its rows may be missing on the target.
      */
-    private void countPreparedBeforeTemporary(ExecuteRequest e, StatementCapture ran) {
+    private void recordPreparedBeforeTemporary(ExecuteRequest e, StatementCapture ran) {
         Prepared p = e.portal() == null ? null : e.portal().prepared;
         if (ran != null || e.capture() == null || p == null || !p.named() || p.table() == null
                 || p.temporary().contains(p.statement().table().name())) {

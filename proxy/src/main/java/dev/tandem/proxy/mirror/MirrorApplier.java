@@ -784,8 +784,11 @@ public final class MirrorApplier implements AutoCloseable {
     private long lateCopyRows(TargetSession session, CapturedStatement.Copy copy, long mark) {
         Optional<TimeColumns.Column> column = session.timeColumn(copy.table(), settings.timeColumns())
                 .filter(c -> c.type().equals("timestamp with time zone"));
+        if (column.isEmpty()) {
+            return 0;
+        }
         List<ClassifiedStatement> classified = StatementClassifier.classify(copy.sql());
-        if (column.isEmpty() || classified.size() != 1 || classified.get(0).copyFormat() == null) {
+        if (classified.size() != 1 || classified.get(0).copyFormat() == null) {
             return 0;
         }
         ClassifiedStatement statement = classified.get(0);

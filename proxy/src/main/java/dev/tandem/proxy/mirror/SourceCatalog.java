@@ -68,10 +68,14 @@ final class SourceCatalog implements AutoCloseable {
             if (c.getMetaData().getDatabaseMajorVersion() < 12) {
                 return Optional.empty(); // no pg_partition_root: partitions are not told apart (a documented limit)
             }
+            return partitionRoot(c, table);
         } catch (SQLException e) {
             throw unreachable(database, "whether " + table + " is a partition", e);
         }
-        try (PreparedStatement ps = connection(database).prepareStatement("SELECT rn.nspname, r.relname"
+    }
+
+    private static Optional<TableName> partitionRoot(Connection c, TableName table) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT rn.nspname, r.relname"
                 + " FROM pg_class p JOIN pg_class r ON r.oid = pg_partition_root(p.oid)"
                 + " JOIN pg_namespace rn ON rn.oid = r.relnamespace"
                 + " WHERE p.oid = to_regclass(format('%I.%I', ?::text, ?::text)) AND p.relispartition")) {
@@ -80,8 +84,6 @@ final class SourceCatalog implements AutoCloseable {
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? Optional.of(new TableName(rs.getString(1), rs.getString(2))) : Optional.empty();
             }
-        } catch (SQLException e) {
-            throw unreachable(database, "whether " + table + " is a partition", e);
         }
     }
 

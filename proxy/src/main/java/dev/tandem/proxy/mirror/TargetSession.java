@@ -64,6 +64,8 @@ final class TargetSession {
     /** Whether this database has TimescaleDB's catalog views; null until asked. */
     private Boolean timescale;
     /** The database's dual-write mark as a timestamptz literal, or null; and when it was read. */
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private String markLiteral;
     /** The same mark as Unix epoch microseconds, or null. */
     private Long markMicros;
@@ -340,7 +342,7 @@ final class TargetSession {
                 return List.of();
             }
             try {
-                return List.of(new ObjectMapper().readValue(row.get(0), String[].class));
+                return List.of(JSON.readValue(row.get(0), String[].class));
             } catch (IOException e) {
                 throw new IllegalStateException("unreadable column list of " + t + ": " + row.get(0), e);
             }
