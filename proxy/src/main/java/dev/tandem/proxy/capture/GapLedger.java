@@ -150,10 +150,7 @@ public final class GapLedger implements AutoCloseable {
         // counted here, once per transaction: ledger retries and summaries do not pass here again
         shed.increment();
         PendingGaps.Entry gap = PendingGaps.Entry.shed(target.targetDatabase(tx.database()), tx, reason);
-        if (gaps.add(gap)) {
-            warnSummarising();
-        }
-        changed();
+        add(gap);
         long now = System.nanoTime();
         long last = lastLogged.get();
         if (last != NEVER_LOGGED && now - last < LOG_EVERY_NANOS || !lastLogged.compareAndSet(last, now)) {
@@ -174,10 +171,7 @@ public final class GapLedger implements AutoCloseable {
      */
     public void outcomeUnknown(UnknownOutcome outcome) {
         PendingGaps.Entry gap = PendingGaps.Entry.outcomeUnknown(target.targetDatabase(outcome.database()), outcome);
-        if (gaps.add(gap)) {
-            warnSummarising();
-        }
-        changed();
+        add(gap);
         log.warn("session {} ended because {} while the source still owed the answer to {}: the source may have"
                 + " committed its writes into {} after the proxy closed the connection; recorded in the divergence"
                 + " ledger (outcome_unknown), compare with tandem-backfill verify", outcome.sessionId(),
@@ -191,6 +185,11 @@ public final class GapLedger implements AutoCloseable {
     public void ambiguousTable(String database, long sessionId, TableName table, String sql, String reason) {
         PendingGaps.Entry gap = PendingGaps.Entry.ambiguousTable(target.targetDatabase(database), sessionId, table, sql,
                 reason, System.currentTimeMillis());
+        add(gap);
+    }
+
+    /** A new gap waits for the target, and is kept on disk soon. */
+    private void add(PendingGaps.Entry gap) {
         if (gaps.add(gap)) {
             warnSummarising();
         }
