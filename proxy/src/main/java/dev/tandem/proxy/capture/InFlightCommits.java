@@ -49,13 +49,11 @@ public final class InFlightCommits {
             + " or crashed)";
     private static final VarHandle INT = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
 
-    private final Path file;
     private final MappedByteBuffer map;
     /** Slots not in use; reused as they are, so a slot's marks keep counting from one session to the next. */
     private final Deque<Slot> free = new ArrayDeque<>();
 
-    private InFlightCommits(Path file, MappedByteBuffer map, int slots) {
-        this.file = file;
+    private InFlightCommits(MappedByteBuffer map, int slots) {
         this.map = map;
         for (int i = 0; i < slots; i++) {
             free.add(new Slot(i * SLOT_BYTES));
@@ -92,12 +90,8 @@ public final class InFlightCommits {
         Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             MappedByteBuffer map = channel.map(FileChannel.MapMode.READ_WRITE, 0, (long) slots * SLOT_BYTES);
-            return new InFlightCommits(file, map, slots);
+            return new InFlightCommits(map, slots);
         }
-    }
-
-    Path file() {
-        return file;
     }
 
     /** A slot for a new session; null when every slot is taken (that session's commits are then not traced). */
