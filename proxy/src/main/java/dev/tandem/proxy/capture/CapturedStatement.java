@@ -61,6 +61,12 @@ public sealed interface CapturedStatement {
     /** Bytes of payload, for size limits and lag in bytes. */
     long payloadBytes();
 
+    /**
+     * The same write into another table: {@code sql} is this statement's text with the table replaced; the values,
+     * formats and data stay as the application sent them.
+     */
+    CapturedStatement into(TableName other, String sql);
+
     /** A statement from a simple Query message (one statement of it, cut out of a multi-statement string). */
     record Simple(TableName table, long sourceRows, String sql, List<String> searchPath, String clientEncoding)
             implements CapturedStatement {
@@ -80,6 +86,11 @@ public sealed interface CapturedStatement {
         @Override
         public Simple withClientEncoding(String encoding) {
             return new Simple(table, sourceRows, sql, searchPath, encoding);
+        }
+
+        @Override
+        public Simple into(TableName other, String text) {
+            return new Simple(other, sourceRows, text, searchPath, clientEncoding);
         }
 
         @Override
@@ -114,6 +125,12 @@ public sealed interface CapturedStatement {
         public Extended withClientEncoding(String encoding) {
             return new Extended(table, sourceRows, sql, parameterTypes, parameterFormats, parameters, searchPath,
                     encoding);
+        }
+
+        @Override
+        public Extended into(TableName other, String text) {
+            return new Extended(other, sourceRows, text, parameterTypes, parameterFormats, parameters, searchPath,
+                    clientEncoding);
         }
 
         @Override
@@ -159,6 +176,11 @@ public sealed interface CapturedStatement {
         }
 
         @Override
+        public Unreplayable into(TableName other, String text) {
+            return new Unreplayable(other, sourceRows, text, reason, searchPath);
+        }
+
+        @Override
         public long payloadBytes() {
             return sql.length();
         }
@@ -187,6 +209,11 @@ public sealed interface CapturedStatement {
         @Override
         public Copy withClientEncoding(String encoding) {
             return new Copy(table, sourceRows, sql, data, searchPath, encoding);
+        }
+
+        @Override
+        public Copy into(TableName other, String text) {
+            return new Copy(other, sourceRows, text, data, searchPath, clientEncoding);
         }
 
         @Override

@@ -23,7 +23,8 @@ public final class MirroredTables {
          * The target's catalog decides and has not been read yet (the proxy just started, or the target has not
          * answered since it first saw the database), or not since the table was created: hypertables are the default
          * set, or the table may be a partition of a mirrored partitioned table. Captured, and decided once the
-         * catalog is known.
+         * catalog is known. Also a TimescaleDB chunk written by its own name: the applier asks the source's catalog for
+         * its hypertable.
          */
         UNCONFIRMED
     }
@@ -72,6 +73,10 @@ public final class MirroredTables {
         if (table.schema().startsWith("pg_temp")) {
             return Mirroring.NOT_MIRRORED; // a session's temporary table: the target has no such table
         }
+        if (TimescaleChunks.isChunkName(table)) {
+            // its hypertable decides, which only the source's catalog can name: the applier asks it
+            return filter.excludes(table.schema(), table.name()) ? Mirroring.NOT_MIRRORED : Mirroring.UNCONFIRMED;
+        }
         if (!filter.includesHypertables()) {
             if (filter.mirrors(table.schema(), table.name(), false)) {
                 return Mirroring.MIRRORED;
@@ -96,14 +101,6 @@ public final class MirroredTables {
             return Mirroring.UNCONFIRMED;
         }
         return known.contains(table) ? Mirroring.MIRRORED : Mirroring.NOT_MIRRORED;
-    }
-
-    /**
-     * Whether the target's catalog may change an answer: it decides which tables are hypertables (the default set),
-     * or which are partitions of the included ones.
-     */
-    public boolean decidedByTarget() {
-        return filter.includesHypertables() || partitions != null;
     }
 
     /** Mirrored for sure (not only perhaps): what counting writes the mirror does not replay goes by. */

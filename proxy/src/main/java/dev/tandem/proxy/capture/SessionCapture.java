@@ -1312,9 +1312,9 @@ public final class SessionCapture implements SessionTap {
         List<CapturedStatement> captured = readInTheirEncoding(committed);
         List<CapturedStatement> kept = captured;
         Set<TableName> unconfirmed = Set.of();
-        if (tables.decidedByTarget() && !allMirrored(captured)) {
-            // what was captured while the target's hypertables were not known is decided now if they are, else by
-            // the applier
+        if (!allMirrored(captured)) {
+            // what was captured while the target's hypertables or partitions were not known is decided now if they
+            // are, else by the applier (which also maps a TimescaleDB chunk written by name to its hypertable)
             kept = new ArrayList<>(captured.size());
             unconfirmed = new HashSet<>();
             for (CapturedStatement s : captured) {

@@ -9,6 +9,7 @@ import dev.tandem.protocol.sql.StatementClassifier;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.capture.CapturedStatement;
 import dev.tandem.proxy.capture.CapturedTransaction;
+import dev.tandem.proxy.capture.TimescaleChunks;
 import dev.tandem.proxy.capture.TransactionCodec;
 import dev.tandem.proxy.spool.Spool;
 import dev.tandem.proxy.spool.SpoolPosition;
@@ -167,6 +168,7 @@ public final class MirrorApplier implements AutoCloseable {
     /** Database and table of tables captured undecided and not mirrored after all: each logged once. */
     private final Set<String> undecidedTablesLogged = new HashSet<>();
     private final SourceCatalog sourceCatalog;
+    private final ChunkWrites chunkWrites;
     private final TypeRemapper typeRemapper;
     private final AppliedWaiters waiters;
     private final ReentrantLock lock = new ReentrantLock();
@@ -188,6 +190,7 @@ public final class MirrorApplier implements AutoCloseable {
         this.sourceCatalog = new SourceCatalog(settings.source());
         this.typeRemapper = new TypeRemapper(sourceCatalog);
         this.metrics = new MirrorMetrics(registry, spool, this::isPaused, () -> targetUp);
+        this.chunkWrites = new ChunkWrites(sourceCatalog, settings.tables(), metrics);
         this.appliedCounts = new AppliedCounts(metrics);
         this.waiters = new AppliedWaiters(spool.oldestSequence());
         this.thread = new Thread(this::run, "tandem-mirror");
@@ -576,7 +579,8 @@ public final class MirrorApplier implements AutoCloseable {
     /**
      * The transaction with only the statements the target mirrors: a table the proxy could not confirm when the
      * transaction committed (it did not know the target's hypertables or partitions yet) is kept only if the target's
-     * catalog now says it is mirrored. A partition of a mirrored table that the target lacks is put in
+     * catalog now says it is mirrored; a TimescaleDB chunk written by its own name, as a write into its hypertable
+     * ({@link ChunkWrites}). A partition of a mirrored table that the target lacks is put in
      * {@code missingPartitions} with that table, and its statements become unreplayable: ledgered.
      */
     private CapturedTransaction confirmed(CapturedTransaction tx, TargetSession session,
@@ -586,8 +590,16 @@ public final class MirrorApplier implements AutoCloseable {
         }
         List<CapturedStatement> kept = new ArrayList<>(tx.statements().size());
         Set<TableName> notOnTarget = new HashSet<>();
+        Set<TableName> unmappedChunks = new HashSet<>();
         for (CapturedStatement s : tx.statements()) {
-            if (!tx.unconfirmed().contains(s.table()) || mirrored(session, s.table())) {
+            if (!tx.unconfirmed().contains(s.table())) {
+                kept.add(s);
+            } else if (TimescaleChunks.isChunkName(s.table())) {
+                CapturedStatement into = chunkWrites.intoHypertable(tx.database(), session, s, unmappedChunks);
+                if (into != null) {
+                    kept.add(into);
+                }
+            } else if (mirrored(session, s.table())) {
                 kept.add(s);
             } else if (!settings.tables().includesHypertables() && !session.exists(s.table())) {
                 // perhaps a partition of a mirrored table created on the source only: counted, not silently dropped

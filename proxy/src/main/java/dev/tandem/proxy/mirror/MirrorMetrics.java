@@ -46,6 +46,7 @@ final class MirrorMetrics {
     static final String REJECTED = "rejected";
     static final String NOT_REPLAYABLE = "not_replayable";
     static final String NOT_ON_TARGET = "not_on_target";
+    static final String CHUNK_UNMAPPED = "chunk_unmapped";
 
     private final MeterRegistry registry;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();

@@ -14,7 +14,8 @@ import java.util.Optional;
 
 /**
  * What the applier asks the source's catalog, through the proxy's own source credentials ({@code source.user}), one
- * connection per database: the names of user-defined types, and whether a table the target lacks is a partition.
+ * connection per database: the names of user-defined types, whether a table the target lacks is a partition, and
+ * which hypertable a TimescaleDB chunk belongs to.
  * Without those credentials it knows nothing ({@link #available()} is false). A source that cannot be reached throws:
  * the applier retries, as for a target that cannot be reached. Used on the applier thread only.
  */
@@ -24,6 +25,8 @@ final class SourceCatalog implements AutoCloseable {
     private final Map<String, Connection> connections = new HashMap<>();
     /** Source database -> OID -> quoted qualified type name. */
     private final Map<String, Map<Integer, String>> typeNames = new HashMap<>();
+    /** Source database -> chunk -> its hypertable: a chunk never moves to another one. */
+    private final Map<String, Map<TableName, TableName>> chunkHypertables = new HashMap<>();
 
     /** @param source the source's configuration, null or without {@code source.user}: nothing to ask */
     SourceCatalog(SourceConfig source) {
@@ -71,6 +74,45 @@ final class SourceCatalog implements AutoCloseable {
             return partitionRoot(c, table);
         } catch (SQLException e) {
             throw unreachable(database, "whether " + table + " is a partition", e);
+        }
+    }
+
+    /**
+     * The hypertable a TimescaleDB chunk belongs to on the source, from the documented
+     * {@code timescaledb_information.chunks} view; empty when the source has no such chunk (not TimescaleDB, not a
+     * chunk, or dropped since, by a retention policy say, with its rows).
+     */
+    Optional<TableName> chunkHypertable(String database, TableName chunk) {
+        Map<TableName, TableName> known = chunkHypertables.computeIfAbsent(database, d -> new HashMap<>());
+        TableName hypertable = known.get(chunk);
+        if (hypertable != null) {
+            return Optional.of(hypertable);
+        }
+        try {
+            Connection c = connection(database);
+            try (PreparedStatement has = c.prepareStatement(
+                    "SELECT to_regclass('timescaledb_information.chunks') IS NOT NULL");
+                 ResultSet rs = has.executeQuery()) {
+                rs.next();
+                if (!rs.getBoolean(1)) {
+                    return Optional.empty();
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT hypertable_schema::text, hypertable_name::text"
+                    + " FROM timescaledb_information.chunks WHERE chunk_schema::text = ? AND chunk_name::text = ?")) {
+                ps.setString(1, chunk.schema());
+                ps.setString(2, chunk.name());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.empty();
+                    }
+                    hypertable = new TableName(rs.getString(1), rs.getString(2));
+                    known.put(chunk, hypertable);
+                    return Optional.of(hypertable);
+                }
+            }
+        } catch (SQLException e) {
+            throw unreachable(database, "the hypertable of chunk " + chunk, e);
         }
     }
 

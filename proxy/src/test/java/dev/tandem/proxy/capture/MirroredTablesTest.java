@@ -37,7 +37,6 @@ class MirroredTablesTest {
         assertThat(tables.mirroring(t("other_1"))).isEqualTo(Mirroring.NOT_MIRRORED);
         assertThat(tables.mirroring(t("plain"))).isEqualTo(Mirroring.NOT_MIRRORED);
         assertThat(tables.mirroring(t("created_since"))).isEqualTo(Mirroring.UNCONFIRMED);
-        assertThat(tables.decidedByTarget()).isTrue();
     }
 
     @Test
@@ -51,10 +50,26 @@ class MirroredTablesTest {
     }
 
     @Test
+    void aTimescaleChunkWrittenByItsOwnNameIsLeftToItsHypertableUnlessExcluded() {
+        TableName chunk = new TableName("_timescaledb_internal", "_hyper_1_2_chunk");
+        assertThat(new MirroredTables(TableFilter.allHypertables(), () -> Set.of(t("ev"))).mirroring(chunk))
+                .isEqualTo(Mirroring.UNCONFIRMED);
+        assertThat(new MirroredTables(FILTER, Set::of).mirroring(chunk)).isEqualTo(Mirroring.UNCONFIRMED);
+        assertThat(new MirroredTables(FILTER, Set::of).mirroring(
+                new TableName("custom", "_dist_hyper_12_345_chunk"))).isEqualTo(Mirroring.UNCONFIRMED);
+        TableFilter excluding = new TableFilter(List.of(), List.of(TablePattern.parse("_timescaledb_internal.*")));
+        assertThat(new MirroredTables(excluding, () -> Set.of(t("ev"))).mirroring(chunk))
+                .isEqualTo(Mirroring.NOT_MIRRORED);
+        // named like one, but not a chunk name: the usual rules
+        assertThat(new MirroredTables(FILTER, Set::of).mirroring(t("_hyper_1_chunk"))).isEqualTo(Mirroring.NOT_MIRRORED);
+        assertThat(new MirroredTables(FILTER, Set::of).mirroring(t("compress_hyper_2_3_chunk")))
+                .isEqualTo(Mirroring.NOT_MIRRORED);
+    }
+
+    @Test
     void withoutPartitionsTheIncludePatternsAloneDecide() {
         MirroredTables tables = new MirroredTables(FILTER, Set::of);
         assertThat(tables.mirroring(t("ev"))).isEqualTo(Mirroring.MIRRORED);
         assertThat(tables.mirroring(t("ev_2026"))).isEqualTo(Mirroring.NOT_MIRRORED);
-        assertThat(tables.decidedByTarget()).isFalse();
     }
 }

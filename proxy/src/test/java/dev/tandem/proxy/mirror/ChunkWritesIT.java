@@ -1,0 +1,108 @@
+package dev.tandem.proxy.mirror;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.testing.PostgresPairExtension;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import org.postgresql.PGConnection;
+
+/**
+ * Writes that name a TimescaleDB chunk directly. TimescaleDB is not installable here: its chunks are stood in for by
+ * child tables (as chunks are), and its catalog by views of the documented {@code timescaledb_information.hypertables}
+ * and {@code .chunks} (same schema, names and columns). On the target a chunk of the same name belongs to another
+ * hypertable, as chunk ids are drawn per server: a write mirrored by the chunk's name would land there.
+ */
+class ChunkWritesIT {
+
+    @RegisterExtension
+    static final PostgresPairExtension PG = PostgresPairExtension.embedded();
+
+    private static String database(String name) {
+        String db = PG.pair().freshDatabase(name);
+        PG.pair().executeOnBoth(db, "CREATE TABLE ev (t timestamptz NOT NULL, id int, note text);"
+                + " CREATE TABLE other (t timestamptz NOT NULL, id int, note text);"
+                + " CREATE TABLE unmirrored (t timestamptz NOT NULL, id int, note text);"
+                + " CREATE SCHEMA _timescaledb_internal; CREATE SCHEMA timescaledb_information;"
+                + " CREATE VIEW timescaledb_information.hypertables AS SELECT * FROM (VALUES"
+                + " ('public'::name, 'ev'::name), ('public', 'other'), ('public', 'unmirrored'))"
+                + " v(hypertable_schema, hypertable_name)");
+        PG.source().execute(db, "CREATE TABLE _timescaledb_internal._hyper_1_1_chunk () INHERITS (ev);"
+                + " CREATE TABLE _timescaledb_internal._hyper_3_2_chunk () INHERITS (unmirrored);"
+                + " CREATE VIEW timescaledb_information.chunks AS SELECT * FROM (VALUES"
+                + " ('public'::name, 'ev'::name, '_timescaledb_internal'::name, '_hyper_1_1_chunk'::name),"
+                + " ('public', 'unmirrored', '_timescaledb_internal', '_hyper_3_2_chunk'))"
+                + " v(hypertable_schema, hypertable_name, chunk_schema, chunk_name)");
+        PG.target().execute(db, "CREATE TABLE _timescaledb_internal._hyper_1_1_chunk () INHERITS (other)");
+        return db;
+    }
+
+    @Test
+    void withSourceCredentialsAWriteIntoAChunkByItsNameIsMirroredIntoItsHypertable(@TempDir Path spool)
+            throws Exception {
+        String db = database("chunk_writes");
+        // no --mirror-table: hypertables are the default set, and 'unmirrored' is excluded
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool,
+                "--set", "source.user=" + PG.source().user(), "--mirror-exclude", "public.unmirrored");
+             Connection c = proxy.connect(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO ev VALUES ('2026-01-01 00:00:00+00', 1, 'the hypertable')");
+            s.execute("INSERT INTO _timescaledb_internal._hyper_1_1_chunk VALUES ('2026-01-01 01:00:00+00', 2,"
+                    + " 'simple'), ('2026-01-01 02:00:00+00', 3, 'two rows')");
+            c.setAutoCommit(false);
+            try (PreparedStatement p = c.prepareStatement("INSERT INTO \"_timescaledb_internal\".\"_hyper_1_1_chunk\""
+                    + " (id, t, note) VALUES (?, ?, ?)")) {
+                for (int id = 4; id <= 6; id++) {
+                    p.setInt(1, id);
+                    p.setTimestamp(2, Timestamp.from(Instant.parse("2026-01-01T03:00:00Z").plusSeconds(id)));
+                    p.setString(3, "batch");
+                    p.addBatch();
+                }
+                p.executeBatch();
+            }
+            c.commit();
+            c.setAutoCommit(true);
+            c.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY _timescaledb_internal._hyper_1_1_chunk FROM STDIN",
+                    new ByteArrayInputStream("2026-01-01 04:00:00+00\t7\tcopy\n".getBytes(StandardCharsets.UTF_8)));
+            s.execute("SET search_path = _timescaledb_internal, public");
+            s.execute("INSERT INTO _hyper_1_1_chunk VALUES ('2026-01-01 05:00:00+00', 8, 'unqualified')");
+            s.execute("INSERT INTO _hyper_3_2_chunk VALUES ('2026-01-01 05:00:00+00', 9, 'an excluded hypertable')");
+            proxy.awaitCaughtUp(Duration.ofSeconds(30));
+        }
+        assertThat(RunningMirrorProxy.contents(PG.source(), db, "ev")).hasSize(8);
+        assertThat(RunningMirrorProxy.contents(PG.target(), db, "ev"))
+                .isEqualTo(RunningMirrorProxy.contents(PG.source(), db, "ev"));
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM other")).isEqualTo("0");
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM unmirrored")).isEqualTo("0");
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence")).isEqualTo("0");
+    }
+
+    @Test
+    void withoutSourceCredentialsAWriteIntoAChunkIsCountedAndNotMirroredByItsName(@TempDir Path spool)
+            throws Exception {
+        String db = database("chunk_writes_unmapped");
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.ev");
+             Connection c = proxy.connect(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO ev VALUES ('2026-01-01 00:00:00+00', 1, 'the hypertable')");
+            s.execute("BEGIN; INSERT INTO _timescaledb_internal._hyper_1_1_chunk VALUES ('2026-01-01 01:00:00+00', 2,"
+                    + " 'a chunk'); INSERT INTO _timescaledb_internal._hyper_1_1_chunk VALUES"
+                    + " ('2026-01-01 02:00:00+00', 3, 'same transaction'); COMMIT");
+            proxy.awaitCaughtUp(Duration.ofSeconds(30));
+            assertThat(proxy.app.registry().get("tandem.mirror.transactions")
+                    .tag("table", "_timescaledb_internal._hyper_1_1_chunk").tag("outcome", "chunk_unmapped")
+                    .counter().count()).isEqualTo(1);
+        }
+        assertThat(PG.target().query(db, "SELECT id FROM ev")).containsExactly(List.of("1"));
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM other")).isEqualTo("0");
+    }
+}
