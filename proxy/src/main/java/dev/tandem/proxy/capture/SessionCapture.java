@@ -202,10 +202,8 @@ public final class SessionCapture implements SessionTap {
     private final Map<String, PreparedSql> sqlPrepared = new HashMap<>();
 
     private final SessionNames names;
-    /** This session's slot in the trace of commits in flight; null when untraced. */
-    private final InFlightCommits.Slot inFlight;
-    /** The slot's last mark, 0 when clear. */
-    private int inFlightMark;
+    /** This session's part in the trace of commits in flight; null when untraced. */
+    private final InFlightTrace inFlight;
     /** The source sent its first ReadyForQuery: start-up is over. */
     private boolean ready;
     /**
@@ -289,7 +287,7 @@ public final class SessionCapture implements SessionTap {
         this.sink = sink;
         this.hold = new TransactionHold(maxTransactionBytes, budget);
         this.typesRemapped = typesRemapped;
-        this.inFlight = inFlight;
+        this.inFlight = inFlight == null ? null : new InFlightTrace(inFlight, context);
         this.names = new SessionNames(tables);
         List<String> startupPath = context.searchPath() == null ? null : SearchPathState.parse(context.searchPath());
         if (startupPath != null) {
@@ -1268,33 +1266,16 @@ public final class SessionCapture implements SessionTap {
      * for, else clears it: called once the client sent a request that may end a transaction, and at ReadyForQuery.
      */
     private void traceInFlight() {
-        if (inFlight == null) {
-            return;
-        }
-        CommitForecast owed = pending.isEmpty() ? null : forecast(false);
-        if (owed != null && owed.mayCommit()) {
-            inFlightMark = inFlight.mark(context.database(), context.sessionId(), owed.awaited(), owed.tables());
-        } else {
-            untraceInFlight();
+        if (inFlight != null) {
+            inFlight.trace(pending.isEmpty() ? null : forecast(false), lastCommit);
         }
     }
 
-    /**
-     * Nothing the source owes may commit: the trace is cleared once the last commit is in the spool (an append waiting
-     * for room, or its turn, is not there yet and a proxy killed meanwhile would lose it).
-     */
+    /** Nothing the source owes may commit: see {@link InFlightTrace#clear}. */
     private void untraceInFlight() {
-        if (inFlight == null || inFlightMark == 0) {
-            return;
+        if (inFlight != null) {
+            inFlight.clear(lastCommit);
         }
-        CompletableFuture<?> commit = lastCommit.toCompletableFuture();
-        if (commit.isDone()) {
-            inFlight.clear();
-        } else {
-            int mark = inFlightMark;
-            commit.whenComplete((ok, failure) -> inFlight.clearMark(mark));
-        }
-        inFlightMark = 0;
     }
 
     /** The common case, checked without allocating: every table is known to be mirrored. */
