@@ -7,7 +7,6 @@ import dev.tandem.protocol.frame.FrameObserver;
 import dev.tandem.protocol.frame.ProtocolViolationException;
 import dev.tandem.protocol.frontend.Bind;
 import dev.tandem.protocol.frontend.BoundParameters;
-import dev.tandem.protocol.frontend.ClientEncodings;
 import dev.tandem.protocol.frontend.Close;
 import dev.tandem.protocol.frontend.Execute;
 import dev.tandem.protocol.frontend.Parse;
@@ -24,8 +23,6 @@ import dev.tandem.proxy.relay.SessionEnd;
 import dev.tandem.proxy.relay.SessionTap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
-import java.nio.charset.Charset;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -34,7 +31,6 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
@@ -93,12 +89,12 @@ public final class SessionCapture implements SessionTap {
     }
 
     /** A mirrored write the source completed, and the capture it was made from. */
-    private record Finished(CapturedStatement statement, StatementCapture capture) {
+    record Finished(CapturedStatement statement, StatementCapture capture) {
     }
 
     /**
      * A parsed statement; {@code table} is its mirrored table as resolved under {@code path}, the path at Parse;
-     * {@code text} numbers its text among the session's ({@link #texts}).
+     * {@code text} numbers its text among the session's ({@link SessionEncoding#nextText}).
      */
     private record Prepared(String sql, ClassifiedStatement statement, TableName table, int[] parameterTypes,
                             List<String> path, Set<String> temporary, long text, boolean named) {
@@ -246,27 +242,12 @@ public final class SessionCapture implements SessionTap {
     private boolean skippingToSync;
     /** What the next ReadyForQuery waits for: the sink's stages of the commits since the last one that passed. */
     private CompletionStage<?> lastCommit = CompletableFuture.completedFuture(null);
+    /** The session's client_encoding, and which of its texts may have been read here in another encoding. */
+    private final SessionEncoding encoding = new SessionEncoding();
     /**
-     * The session's {@code client_encoding} as the source last reported it (at start-up and before the ReadyForQuery
-     * after a change), null while it is UTF8, the encoding the mirror's target connections use.
+     * The open transaction's mirrored writes, each with its capture: for the client_encoding check and the upserts'
+     * commit order at commit.
      */
-    private String clientEncoding;
-    /** What the source reads this session's text in: {@link #clientEncoding}'s charset, UTF-8 if the JVM has none. */
-    private Charset charset = StandardCharsets.UTF_8;
-    /**
-     * Query and Parse texts read so far. A text is read here when the client sends it, and by the source when it gets
-     * to it: a client_encoding change the source reports after this read texts beyond the one that made it means
-     * those may have been read here in the old encoding and there in the new.
-     */
-    private long texts;
-    /** {@link #texts} when the session last had nothing in flight: the source had read all of them. */
-    private long answeredTexts;
-    /** Texts numbered {@code (uncertainAfter, uncertainThrough]} may have been read here in another encoding. */
-    private long uncertainAfter;
-    private long uncertainThrough;
-    /** The newest text a committed mirrored write came from. */
-    private long lastCommittedText;
-    /** The open transaction's mirrored writes, each with its capture: for the client_encoding check at commit. */
     private final List<Finished> finishedInTransaction = new ArrayList<>();
 
     /**
@@ -408,10 +389,10 @@ public final class SessionCapture implements SessionTap {
             }
             switch (type) {
                 case 'Q' -> {
-                    query(read(frame, f -> Query.decode(f, charset), FROM_CLIENT).sql());
+                    query(read(frame, f -> Query.decode(f, encoding.charset()), FROM_CLIENT).sql());
                     traceInFlight();
                 }
-                case 'P' -> parse(read(frame, f -> Parse.decode(f, charset), FROM_CLIENT));
+                case 'P' -> parse(read(frame, f -> Parse.decode(f, encoding.charset()), FROM_CLIENT));
                 case 'B' -> bind(frame);
                 case 'E' -> {
                     ClassifiedStatement executed = execute(read(frame, Execute::decode, FROM_CLIENT));
@@ -498,7 +479,7 @@ public final class SessionCapture implements SessionTap {
 
     private void query(String sql) {
         List<ClassifiedStatement> statements = StatementClassifier.classify(sql);
-        QueryRequest q = new QueryRequest(sql, statements, ++texts, clientEncoding);
+        QueryRequest q = new QueryRequest(sql, statements, encoding.nextText(), encoding.clientEncoding());
         for (ClassifiedStatement s : statements) {
             if (s.kind() == Kind.COPY_FROM_STDIN) {
                 CopyIn copy = new CopyIn(mirroredTarget(s) != null);
@@ -534,7 +515,7 @@ public final class SessionCapture implements SessionTap {
         TableName table = statement == null ? null : mirroredTarget(statement);
         int[] types = parse.parameterTypes().stream().mapToInt(Integer::intValue).toArray();
         Prepared prepared = new Prepared(parse.sql(), statement, table, types, effectiveSearchPath(),
-                names.temporaryTables(), ++texts, !parse.name().isEmpty());
+                names.temporaryTables(), encoding.nextText(), !parse.name().isEmpty());
         statements.requested(parse.name(), prepared);
         pending.add(new ParseRequest(parse.name(), prepared));
     }
@@ -570,7 +551,7 @@ public final class SessionCapture implements SessionTap {
             capture.text = p.text;
             checkReplayable(capture);
             // the source reads the Bind values in the encoding of now, and the text of a Parse is unicode here
-            checkEncoding(capture, clientEncoding);
+            SessionEncoding.check(capture, encoding.clientEncoding());
             if (capture.statement.onConflict() == ConflictAction.UPDATE) {
                 upserts.upsertSent(capture.table);
             }
@@ -624,19 +605,19 @@ public final class SessionCapture implements SessionTap {
      * why). An SQL-level EXECUTE of a prepared INSERT is replayed as that INSERT with the EXECUTE's arguments written
      * in: the target has no such prepared statement.
      */
-    private StatementCapture captureFor(ClassifiedStatement s, String sql, long text, String encoding) {
+    private StatementCapture captureFor(ClassifiedStatement s, String sql, long text, String clientEncoding) {
         if (s.kind() != Kind.EXECUTE) {
-            return captureOf(s, s.text(sql), text, encoding);
+            return captureOf(s, s.text(sql), text, clientEncoding);
         }
         PreparedSql prepared = s.name() == null ? null : sqlPrepared.get(s.name());
         String expanded = prepared == null || mirroredTarget(prepared.statement()) == null ? null
                 : prepared.expand(sql, s);
         List<ClassifiedStatement> runs = expanded == null ? List.of() : StatementClassifier.classify(expanded);
-        return runs.size() == 1 ? captureOf(runs.get(0), expanded, text, encoding) : null;
+        return runs.size() == 1 ? captureOf(runs.get(0), expanded, text, clientEncoding) : null;
     }
 
     /** {@link #captureFor} of statement {@code s} whose text is {@code sql}. */
-    private StatementCapture captureOf(ClassifiedStatement s, String sql, long text, String encoding) {
+    private StatementCapture captureOf(ClassifiedStatement s, String sql, long text, String clientEncoding) {
         TableName table = mirroredTarget(s);
         if (table == null) {
             return null;
@@ -650,31 +631,8 @@ public final class SessionCapture implements SessionTap {
                 c.unreplayable = hold.tooLarge();
             }
         }
-        checkEncoding(c, encoding);
+        SessionEncoding.check(c, clientEncoding);
         return c;
-    }
-
-    /**
-     * In a session whose client_encoding is not UTF8, a statement that is not plain ASCII (the same bytes in every
-     * encoding PostgreSQL supports) is replayed in that encoding: its text as the bytes the client sent, its parameter
-     * values as they are. When the text cannot be written back as those bytes (an encoding this JVM cannot read, or
-     * bytes it read as something else), it is ledgered rather than replayed changed. A COPY gets its encoding when
-     * the source starts reading its data.
-     */
-    private void checkEncoding(StatementCapture c, String encoding) {
-        if (encoding == null || c.isCopy() || c.unreplayable != null || c.isAscii()) {
-            return;
-        }
-        Charset in = ClientEncodings.charset(encoding).orElse(null);
-        if (in == null) {
-            c.unreplayable = "non-ASCII text in a session whose client_encoding is " + encoding
-                    + ", which the proxy cannot read";
-        } else if (!ClientEncodings.roundTrips(c.sql, in)) {
-            c.unreplayable = "statement text that does not read back as the bytes the client sent in its"
-                    + " client_encoding " + encoding;
-        } else {
-            c.clientEncoding = encoding;
-        }
     }
 
     /** The completed capture as the mirror gets it. */
@@ -682,60 +640,6 @@ public final class SessionCapture implements SessionTap {
         CapturedStatement done = c.finish(rows, effectiveSearchPath());
         finishedInTransaction.add(new Finished(done, c));
         return done;
-    }
-
-    /**
-     * The committed writes, where one whose text was read here before a client_encoding change the source reported
-     * later ({@link #clientEncodingChanged}) is ledgered unless it is plain ASCII: the source may have read it in the
-     * other encoding. A transaction the source committed before reporting the change is warned about there instead.
-     */
-    private List<CapturedStatement> readInTheirEncoding(List<CapturedStatement> captured) {
-        List<Finished> finished = List.copyOf(finishedInTransaction);
-        for (Finished f : finished) {
-            lastCommittedText = Math.max(lastCommittedText, f.capture().text);
-        }
-        if (uncertainThrough == 0) {
-            return captured;
-        }
-        List<CapturedStatement> checked = null;
-        for (Finished f : finished) {
-            StatementCapture c = f.capture();
-            if (c.text <= uncertainAfter || c.text > uncertainThrough || c.unreplayable != null || c.isAscii()) {
-                continue;
-            }
-            for (int i = 0; i < captured.size(); i++) {
-                if (captured.get(i) == f.statement()) {
-                    if (checked == null) {
-                        checked = new ArrayList<>(captured);
-                    }
-                    CapturedStatement s = f.statement();
-                    checked.set(i, new CapturedStatement.Unreplayable(s.table(), s.sourceRows(), s.sql(),
-                            "client_encoding changed while this statement was in flight, so the proxy cannot tell"
-                                    + " which encoding the source read it in", s.searchPath()));
-                }
-            }
-        }
-        return checked == null ? captured : checked;
-    }
-
-    /**
-     * The source reported a new client_encoding. When only a simple Query was in flight, it changed the encoding for
-     * what comes after it, all read here in the new one. Otherwise texts already read here may have been read by the
-     * source in the new encoding (a Parse after the SET in one extended-protocol batch, or pipelined after it).
-     */
-    private void clientEncodingChanged() {
-        Pending head = pending.peek();
-        if (head instanceof QueryRequest q && pending.size() == 1 && q.text == texts) {
-            return;
-        }
-        uncertainAfter = uncertainThrough == 0 ? answeredTexts : Math.min(uncertainAfter, answeredTexts);
-        uncertainThrough = texts;
-        if (lastCommittedText > answeredTexts) {
-            LOG.warn("session {}: client_encoding changed to {} inside a pipelined batch that also committed mirrored"
-                    + " writes; one of them that is not plain ASCII may have been mirrored in the encoding before:"
-                    + " compare the tables with 'verify'", context.sessionId(),
-                    clientEncoding == null ? "UTF8" : clientEncoding);
-        }
     }
 
     /** The resolved mirrored table a statement writes and the mirror replays, or null. */
@@ -880,7 +784,7 @@ public final class SessionCapture implements SessionTap {
             throw new ProtocolViolationException("CopyInResponse answers a statement that is not a COPY FROM STDIN");
         }
         if (capture != null) {
-            capture.clientEncoding = clientEncoding; // the data comes in it
+            capture.clientEncoding = encoding.clientEncoding(); // the data comes in it
         }
         if (copy == null || copy.failed) {
             return; // a COPY the client's request did not show: its data is not told apart
@@ -962,7 +866,7 @@ public final class SessionCapture implements SessionTap {
     private StatementCapture capturedBy(ExecuteRequest e, ClassifiedStatement statement) {
         if (e.capture() == null && statement != null && statement.kind() == Kind.EXECUTE && !e.portal().accounted) {
             Prepared p = e.portal().prepared;
-            return captureFor(statement, p.sql(), p.text(), clientEncoding);
+            return captureFor(statement, p.sql(), p.text(), encoding.clientEncoding());
         }
         return ran(e.capture(), statement);
     }
@@ -1211,13 +1115,12 @@ public final class SessionCapture implements SessionTap {
      */
     private void parameterStatus(ParameterStatus status) {
         if (status.name().equals("client_encoding")) {
-            String reported = status.value().equalsIgnoreCase("UTF8") ? null : status.value();
-            boolean changed = !Objects.equals(reported, clientEncoding);
-            clientEncoding = reported;
-            charset = reported == null ? StandardCharsets.UTF_8
-                    : ClientEncodings.charset(reported).orElse(StandardCharsets.UTF_8);
-            if (changed && ready) {
-                clientEncodingChanged();
+            boolean changed = encoding.reported(status.value());
+            if (changed && ready && encoding.changedInFlight(soleQueryInFlight())) {
+                LOG.warn("session {}: client_encoding changed to {} inside a pipelined batch that also committed"
+                        + " mirrored writes; one of them that is not plain ASCII may have been mirrored in the encoding"
+                        + " before: compare the tables with 'verify'", context.sessionId(),
+                        encoding.clientEncoding() == null ? "UTF8" : encoding.clientEncoding());
             }
         } else if (!ready && status.name().equals("search_path")) {
             List<String> reported = SearchPathState.parse(status.value());
@@ -1225,6 +1128,11 @@ public final class SessionCapture implements SessionTap {
                 names.established(reported);
             }
         }
+    }
+
+    /** The text of the simple Query that is the only request in flight, or 0 when there is none. */
+    private long soleQueryInFlight() {
+        return pending.size() == 1 && pending.peek() instanceof QueryRequest q ? q.text : 0;
     }
 
     private boolean readyForQuery(char status) {
@@ -1237,7 +1145,7 @@ public final class SessionCapture implements SessionTap {
             pending.poll();
         }
         if (pending.isEmpty()) {
-            answeredTexts = texts;
+            encoding.allAnswered();
         }
         tracker.ready(status);
         if (pending.isEmpty()) {
@@ -1290,7 +1198,7 @@ public final class SessionCapture implements SessionTap {
 
     private void commit(List<CapturedStatement> committed) {
         hold.ended();
-        List<CapturedStatement> captured = readInTheirEncoding(committed);
+        List<CapturedStatement> captured = encoding.readInTheirEncoding(committed, finishedInTransaction);
         List<CapturedStatement> kept = captured;
         Set<TableName> unconfirmed = Set.of();
         if (!allMirrored(captured)) {
