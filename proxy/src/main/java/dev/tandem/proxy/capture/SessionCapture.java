@@ -1156,11 +1156,7 @@ public final class SessionCapture implements SessionTap {
             // Portals end with their transaction.
             portals.clearConfirmed();
         }
-        if (pending.isEmpty()) {
-            untraceInFlight();
-        } else {
-            traceInFlight();
-        }
+        traceInFlight();
         CompletionStage<?> commit = lastCommit;
         if (commit.toCompletableFuture().isDone()) {
             return true;
@@ -1176,13 +1172,6 @@ public final class SessionCapture implements SessionTap {
     private void traceInFlight() {
         if (inFlight != null) {
             inFlight.trace(pending.isEmpty() ? null : forecast(false), lastCommit);
-        }
-    }
-
-    /** Nothing the source owes may commit: see {@link InFlightTrace#clear}. */
-    private void untraceInFlight() {
-        if (inFlight != null) {
-            inFlight.clear(lastCommit);
         }
     }
 
