@@ -73,15 +73,17 @@ public final class MirroredTables {
         if (table.schema().startsWith("pg_temp")) {
             return Mirroring.NOT_MIRRORED; // a session's temporary table: the target has no such table
         }
-        if (TimescaleChunks.isChunkName(table)) {
-            // its hypertable decides, which only the source's catalog can name: the applier asks it
-            return filter.excludes(table.schema(), table.name()) ? Mirroring.NOT_MIRRORED : Mirroring.UNCONFIRMED;
-        }
         if (!filter.includesHypertables()) {
             if (filter.mirrors(table.schema(), table.name(), false)) {
                 return Mirroring.MIRRORED;
             }
-            if (partitions == null || filter.excludes(table.schema(), table.name())) {
+            if (filter.excludes(table.schema(), table.name())) {
+                return Mirroring.NOT_MIRRORED;
+            }
+            if (TimescaleChunks.isChunkName(table)) {
+                return Mirroring.UNCONFIRMED; // its hypertable decides, which the applier asks the source for
+            }
+            if (partitions == null) {
                 return Mirroring.NOT_MIRRORED;
             }
             PartitionDirectory.Partitions known = partitions.get();
@@ -95,6 +97,9 @@ public final class MirroredTables {
         }
         if (!filter.mirrors(table.schema(), table.name(), true)) {
             return Mirroring.NOT_MIRRORED; // excluded whatever the target says
+        }
+        if (TimescaleChunks.isChunkName(table)) {
+            return Mirroring.UNCONFIRMED; // its hypertable decides, which the applier asks the source for
         }
         Set<TableName> known = hypertables.get();
         if (known == null) {

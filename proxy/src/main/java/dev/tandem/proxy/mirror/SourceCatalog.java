@@ -25,8 +25,12 @@ final class SourceCatalog implements AutoCloseable {
     private final Map<String, Connection> connections = new HashMap<>();
     /** Source database -> OID -> quoted qualified type name. */
     private final Map<String, Map<Integer, String>> typeNames = new HashMap<>();
-    /** Source database -> chunk -> its hypertable: a chunk never moves to another one. */
-    private final Map<String, Map<TableName, TableName>> chunkHypertables = new HashMap<>();
+    /**
+     * Source database -> chunk -> its hypertable, or empty when the source has no such chunk. Both answers last: a
+     * chunk never moves to another hypertable, and a name the catalog lacks after a write into it committed is one
+     * dropped since (chunk names come from ids that are never reused).
+     */
+    private final Map<String, Map<TableName, Optional<TableName>>> chunkHypertables = new HashMap<>();
 
     /** @param source the source's configuration, null or without {@code source.user}: nothing to ask */
     SourceCatalog(SourceConfig source) {
@@ -83,36 +87,35 @@ final class SourceCatalog implements AutoCloseable {
      * chunk, or dropped since, by a retention policy say, with its rows).
      */
     Optional<TableName> chunkHypertable(String database, TableName chunk) {
-        Map<TableName, TableName> known = chunkHypertables.computeIfAbsent(database, d -> new HashMap<>());
-        TableName hypertable = known.get(chunk);
-        if (hypertable != null) {
-            return Optional.of(hypertable);
+        Map<TableName, Optional<TableName>> known = chunkHypertables.computeIfAbsent(database, d -> new HashMap<>());
+        Optional<TableName> hypertable = known.get(chunk);
+        if (hypertable == null) {
+            try {
+                hypertable = chunkHypertable(connection(database), chunk);
+            } catch (SQLException e) {
+                throw unreachable(database, "the hypertable of chunk " + chunk, e);
+            }
+            known.put(chunk, hypertable);
         }
-        try {
-            Connection c = connection(database);
-            try (PreparedStatement has = c.prepareStatement(
-                    "SELECT to_regclass('timescaledb_information.chunks') IS NOT NULL");
-                 ResultSet rs = has.executeQuery()) {
-                rs.next();
-                if (!rs.getBoolean(1)) {
-                    return Optional.empty();
-                }
+        return hypertable;
+    }
+
+    private static Optional<TableName> chunkHypertable(Connection c, TableName chunk) throws SQLException {
+        try (PreparedStatement has = c.prepareStatement(
+                "SELECT to_regclass('timescaledb_information.chunks') IS NOT NULL");
+             ResultSet rs = has.executeQuery()) {
+            rs.next();
+            if (!rs.getBoolean(1)) {
+                return Optional.empty();
             }
-            try (PreparedStatement ps = c.prepareStatement("SELECT hypertable_schema::text, hypertable_name::text"
-                    + " FROM timescaledb_information.chunks WHERE chunk_schema::text = ? AND chunk_name::text = ?")) {
-                ps.setString(1, chunk.schema());
-                ps.setString(2, chunk.name());
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        return Optional.empty();
-                    }
-                    hypertable = new TableName(rs.getString(1), rs.getString(2));
-                    known.put(chunk, hypertable);
-                    return Optional.of(hypertable);
-                }
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT hypertable_schema::text, hypertable_name::text"
+                + " FROM timescaledb_information.chunks WHERE chunk_schema::text = ? AND chunk_name::text = ?")) {
+            ps.setString(1, chunk.schema());
+            ps.setString(2, chunk.name());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(new TableName(rs.getString(1), rs.getString(2))) : Optional.empty();
             }
-        } catch (SQLException e) {
-            throw unreachable(database, "the hypertable of chunk " + chunk, e);
         }
     }
 

@@ -60,6 +60,10 @@ class MirroredTablesTest {
         TableFilter excluding = new TableFilter(List.of(), List.of(TablePattern.parse("_timescaledb_internal.*")));
         assertThat(new MirroredTables(excluding, () -> Set.of(t("ev"))).mirroring(chunk))
                 .isEqualTo(Mirroring.NOT_MIRRORED);
+        // included by name: replayed by name
+        TableFilter byName = new TableFilter(List.of(TablePattern.parse("_timescaledb_internal._hyper_1_2_chunk")),
+                List.of());
+        assertThat(new MirroredTables(byName, Set::of).mirroring(chunk)).isEqualTo(Mirroring.MIRRORED);
         // named like one, but not a chunk name: the usual rules
         assertThat(new MirroredTables(FILTER, Set::of).mirroring(t("_hyper_1_chunk"))).isEqualTo(Mirroring.NOT_MIRRORED);
         assertThat(new MirroredTables(FILTER, Set::of).mirroring(t("compress_hyper_2_3_chunk")))
