@@ -13,6 +13,7 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -33,20 +34,30 @@ final class RunningMirrorProxy implements AutoCloseable {
 
     static RunningMirrorProxy start(PostgresPair pair, String database, Path spool, String... extraArgs) throws Exception {
         List<String> args = new ArrayList<>(List.of("--listen", "127.0.0.1:0",
-                "--source", "127.0.0.1:" + pair.source().port(), "--source-tls", "disable",
-                "--target", "127.0.0.1:" + pair.target().port(), "--target-user", "postgres", "--target-tls", "disable",
+                "--source", pair.source().host() + ":" + pair.source().port(), "--source-tls", "disable",
+                "--target", pair.target().host() + ":" + pair.target().port(), "--target-user", pair.target().user(),
+                "--target-tls", "disable",
                 "--spool-dir", spool.toString(), "--admin-listen", "127.0.0.1:0",
                 "--set", "mirror.retry.min-backoff=50ms", "--set", "mirror.retry.max-backoff=500ms"));
         args.addAll(List.of(extraArgs));
         ProxyOptions options = new ProxyOptions();
         new CommandLine(options).parseArgs(args.toArray(String[]::new));
-        ProxyApplication app = new ProxyApplication(options.load(Map.of())).start(Transport.choose("auto"));
+        // the default variables of the target's and of source.user's passwords (the TimescaleDB containers have some)
+        Map<String, String> environment = new HashMap<>();
+        if (!pair.target().password().isEmpty()) {
+            environment.put("TANDEM_TARGET_PASSWORD", pair.target().password());
+        }
+        if (!pair.source().password().isEmpty()) {
+            environment.put("TANDEM_SOURCE_PASSWORD", pair.source().password());
+        }
+        ProxyApplication app = new ProxyApplication(options.load(environment)).start(Transport.choose("auto"));
         return new RunningMirrorProxy(pair, database, app);
     }
 
     Connection connect(String... props) throws SQLException {
         Properties p = new Properties();
-        p.setProperty("user", "postgres");
+        p.setProperty("user", pair.source().user());
+        p.setProperty("password", pair.source().password());
         for (int i = 0; i < props.length; i += 2) {
             p.setProperty(props[i], props[i + 1]);
         }
