@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -73,5 +74,23 @@ class TimescaleMirrorIT {
                 .isEqualTo(PG.source().query(db, "SELECT t, device, v FROM m ORDER BY t")).hasSize(2);
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM " + chunk)).isEqualTo("0");
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence")).isEqualTo("0");
+    }
+
+    @Test
+    void aTransactionTheTargetRejectsIsLedgeredWithTheRangeOfTheHypertablesTimeDimension(@TempDir Path spool)
+            throws Exception {
+        String db = database("ledger_range");
+        PG.target().execute(db, "ALTER TABLE m ADD CONSTRAINT positive CHECK (v >= 0)");
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool);
+             Connection c = proxy.connect(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO m VALUES ('2026-01-02 03:00:00+00', 1, -1), ('2026-01-03 04:00:00+00', 1, 2)");
+            s.execute("INSERT INTO m VALUES ('2026-01-04 00:00:00+00', 1, 1)");
+            proxy.awaitCaughtUp(Duration.ofSeconds(60));
+        }
+        // the time column is the hypertable's dimension, read from timescaledb_information.dimensions
+        assertThat(PG.target().query(db, "SELECT table_name, sqlstate, time_column, range_start, range_end"
+                + " FROM tandem.divergence")).containsExactly(List.of("m", "23514", "t", "2026-01-02 03:00:00+00",
+                        "2026-01-03 04:00:00.000001+00"));
+        assertThat(PG.target().query(db, "SELECT v FROM m")).containsExactly(List.of("1"));
     }
 }
