@@ -1,5 +1,6 @@
 package dev.tandem.backfill;
 
+import dev.tandem.backfill.connect.ServerError;
 import java.io.PrintWriter;
 import java.sql.SQLException;
 import java.util.Map;
@@ -54,9 +55,13 @@ public abstract class BackfillCommand implements Callable<Integer> {
         return root == null ? System.getenv() : root.environment();
     }
 
-    /** A database error as the operator needs it: message and SQLSTATE. */
+    /**
+     * A database error as the operator needs it: which server raised it, when known, its message and SQLSTATE, e.g.
+     * {@code the target refused: ERROR: new row for relation ... (SQLSTATE 23514)}.
+     */
     public static String describe(SQLException e) {
         String state = e.getSQLState();
-        return e.getMessage() + (state == null ? "" : " (SQLSTATE " + state + ")");
+        return (e instanceof ServerError labelled ? labelled.origin() + ": " : "") + e.getMessage()
+                + (state == null ? "" : " (SQLSTATE " + state + ")");
     }
 }

@@ -148,10 +148,10 @@ class CopyIT {
         assertThat(killed).isEqualTo(1);
         Cli.Run first = copy.get(60, TimeUnit.SECONDS);
         assertThat(first.exitCode()).as(first.toString()).isEqualTo(ExitCodes.FAILURE);
-        assertThat(first.err()).contains("failed");
+        assertThat(first.err()).contains("failed: lost the connection to the target: ");
         assertThat(PG.target().query(db, "SELECT note FROM metrics WHERE t >= '2026-01-02' AND t < '2026-01-03'"))
                 .containsExactly(List.of("row 29"));
-        assertThat(Cli.targetOnly("status", PG.target(), db).out()).contains("failed");
+        assertThat(Cli.targetOnly("status", PG.target(), db).out()).contains(": lost the connection to the target: ");
 
         PG.target().execute(db, "DROP TRIGGER stall ON metrics");
         ok(Cli.both("copy", PG.source(), PG.target(), db));

@@ -22,36 +22,36 @@ public final class Database implements AutoCloseable {
     static final String KEEPALIVES =
             "SET tcp_keepalives_idle = 60; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 6";
 
-    private final String role;
+    private final Side side;
     private final ConnectionSpec spec;
     private final HikariDataSource pool;
 
-    private Database(String role, ConnectionSpec spec, HikariDataSource pool) {
-        this.role = role;
+    private Database(Side side, ConnectionSpec spec, HikariDataSource pool) {
+        this.side = side;
         this.spec = spec;
         this.pool = pool;
     }
 
     /**
-     * @param role "source" or "target", used in messages
+     * @param side named in messages
      * @param size the maximum number of pooled connections
      */
-    public static Database open(String role, ConnectionSpec spec, int size) {
+    public static Database open(Side side, ConnectionSpec spec, int size) {
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(spec.jdbcUrl());
         config.setDataSourceProperties(spec.properties());
         config.addDataSourceProperty("ApplicationName", "tandem-backfill");
         config.setMaximumPoolSize(size);
         config.setMinimumIdle(0);
-        config.setPoolName("tandem-backfill-" + role);
+        config.setPoolName("tandem-backfill-" + side);
         config.setConnectionInitSql(RangeChecksum.SESSION_SETTINGS + "; " + KEEPALIVES);
         config.setConnectionTimeout(30_000);
         try {
             // the pool opens its first connection here, so a wrong host or password fails now, with the server's reason
-            return new Database(role, spec, new HikariDataSource(config));
+            return new Database(side, spec, new HikariDataSource(config));
         } catch (RuntimeException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
-            throw new BackfillException("cannot connect to the " + role + " " + spec + ": " + cause.getMessage(), e);
+            throw new BackfillException("cannot connect to the " + side + " " + spec + ": " + cause.getMessage(), e);
         }
     }
 
@@ -61,12 +61,12 @@ public final class Database implements AutoCloseable {
             return pool.getConnection();
         } catch (SQLException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
-            throw new BackfillException("cannot connect to the " + role + " " + spec + ": " + cause.getMessage(), e);
+            throw new BackfillException("cannot connect to the " + side + " " + spec + ": " + cause.getMessage(), e);
         }
     }
 
-    public String role() {
-        return role;
+    public Side side() {
+        return side;
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.tandem.backfill.Counted;
 import dev.tandem.backfill.ExitCodes;
 import dev.tandem.backfill.connect.ConnectionOptions;
 import dev.tandem.backfill.connect.Database;
+import dev.tandem.backfill.connect.Side;
 import dev.tandem.backfill.jobs.JobPauser;
 import dev.tandem.backfill.state.TaskState;
 import dev.tandem.backfill.state.TaskStore;
@@ -46,11 +47,13 @@ public final class CopyCommand extends BackfillCommand {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--parallelism must be at least 1");
         }
         Duration wait = mirrorWait.duration();
-        try (Database source = Database.open("source", connection.source(environment()), parallelism);
-             Database target = Database.open("target", connection.target(environment()), parallelism + 1)) {
+        try (Database source = Database.open(Side.SOURCE, connection.source(environment()), parallelism);
+             Database target = Database.open(Side.TARGET, connection.target(environment()), parallelism + 1)) {
             if (pauseJobs) {
                 try (Connection t = target.connection()) {
                     JobPauser.pause(t, out());
+                } catch (SQLException e) {
+                    throw Side.TARGET.label(e);
                 }
             }
             AtomicBoolean stop = root == null ? new AtomicBoolean() : root.stopRequested();
@@ -66,6 +69,8 @@ public final class CopyCommand extends BackfillCommand {
                     out().println("paused jobs stay paused while tasks are pending or failed (" + Counted.of(open, "task")
                             + "): the copy that finishes the last of them, or 'clean', restores them");
                 }
+            } catch (SQLException e) {
+                throw Side.TARGET.label(e);
             }
             // stopped with tasks left is not done: 'copy && verify' must not go on to verify half a plan
             return summary.failed() == 0 && !(stop.get() && open > 0) ? ExitCodes.OK : ExitCodes.FAILURE;

@@ -2,6 +2,7 @@ package dev.tandem.backfill.copy;
 
 import dev.tandem.backfill.Counted;
 import dev.tandem.backfill.connect.Database;
+import dev.tandem.backfill.connect.Side;
 import dev.tandem.backfill.progress.ConsoleProgress;
 import dev.tandem.backfill.progress.LogLineProgress;
 import dev.tandem.backfill.progress.MetricsServer;
@@ -63,6 +64,8 @@ public final class CopyExecution {
              ResultSet rs = s.executeQuery("SELECT count(*) FROM tandem.backfill_task WHERE state = 'pending'")) {
             rs.next();
             return rs.getLong(1);
+        } catch (SQLException e) {
+            throw Side.TARGET.label(e);
         }
     }
 }

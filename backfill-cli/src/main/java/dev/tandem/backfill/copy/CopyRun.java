@@ -3,6 +3,7 @@ package dev.tandem.backfill.copy;
 import dev.tandem.backfill.BackfillCommand;
 import dev.tandem.backfill.BackfillException;
 import dev.tandem.backfill.connect.Database;
+import dev.tandem.backfill.connect.Side;
 import dev.tandem.backfill.plan.TableLayout;
 import dev.tandem.backfill.progress.ProgressListener;
 import dev.tandem.backfill.state.BackfillSchema;
@@ -84,10 +85,14 @@ public final class CopyRun {
                 total = rs.getLong(2);
                 newest = rs.getLong(3);
             }
+        } catch (SQLException e) {
+            throw Side.TARGET.label(e);
         }
         if (total > 0) {
             try (Connection t = target.connection()) {
                 reportWaitedFor(MirrorCatchUp.await(t, mirrorWait, stopRequested::get, err));
+            } catch (SQLException e) {
+                throw Side.TARGET.label(e);
             }
         }
         Horizon horizon = new Horizon(newest);
@@ -154,11 +159,13 @@ public final class CopyRun {
                 task = claimed.get();
                 attempted.add(task.id());
                 try (Connection s = source.connection()) {
-                    TableLayout layout = layout(s, task);
+                    TableLayout layout = Side.SOURCE.call(() -> layout(s, task));
                     RangeCopier.Result result = copier.copy(s, t, layout, task.start(), task.end());
-                    TaskStore.markDone(t, task, result.rows(), result.bytes());
-                    t.commit();
-                    t.setAutoCommit(true);
+                    Side.TARGET.run(() -> {
+                        TaskStore.markDone(t, task, result.rows(), result.bytes());
+                        t.commit();
+                        t.setAutoCommit(true);
+                    });
                     done.incrementAndGet();
                     rows.addAndGet(result.rows());
                     bytes.addAndGet(result.bytes());
@@ -170,6 +177,8 @@ public final class CopyRun {
                     failed.incrementAndGet();
                     progress.taskFailed();
                 }
+            } catch (SQLException e) {
+                throw Side.TARGET.label(e); // claiming a task; a task's own failure is recorded above
             }
         }
     }
@@ -247,8 +256,10 @@ public final class CopyRun {
         try (Connection t = target.connection()) {
             TaskStore.markFailed(t, task, message);
         } catch (SQLException | RuntimeException e) {
+            String why = e instanceof SQLException sql ? BackfillCommand.describe(Side.TARGET.label(sql))
+                    : e.getMessage();
             synchronized (err) {
-                err.println("cannot record the failure of task " + task.id() + " (it stays pending): " + e.getMessage());
+                err.println("cannot record the failure of task " + task.id() + " (it stays pending): " + why);
                 err.flush();
             }
         }

@@ -1,5 +1,6 @@
 package dev.tandem.backfill.copy;
 
+import dev.tandem.backfill.connect.Side;
 import dev.tandem.backfill.plan.TableLayout;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -48,28 +49,33 @@ public final class RangeCopier {
     public Result copy(Connection source, Connection target, TableLayout layout, long start, long end) throws SQLException {
         try (Statement delete = target.createStatement()) {
             delete.executeUpdate(layout.deleteSql(start, end));
+        } catch (SQLException e) {
+            throw Side.TARGET.label(e);
         }
-        source.setAutoCommit(false);
+        Side.SOURCE.run(() -> source.setAutoCommit(false));
         try {
-            try (Statement s = source.createStatement()) {
-                s.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-            }
+            Side.SOURCE.run(() -> {
+                try (Statement s = source.createStatement()) {
+                    s.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+                }
+            });
             Result result = stream(source, target, layout, start, end);
-            source.commit();
+            Side.SOURCE.run(source::commit);
             return result;
         } catch (SQLException | RuntimeException e) {
             rollbackQuietly(source);
             throw e;
         } finally {
             if (!source.isClosed()) {
-                source.setAutoCommit(true);
+                Side.SOURCE.run(() -> source.setAutoCommit(true));
             }
         }
     }
 
     private Result stream(Connection source, Connection target, TableLayout layout, long start, long end)
             throws SQLException {
-        CopyIn copyIn = target.unwrap(PGConnection.class).getCopyAPI().copyIn(layout.copyInSql());
+        CopyIn copyIn = Side.TARGET.call(() -> target.unwrap(PGConnection.class).getCopyAPI()
+                .copyIn(layout.copyInSql()));
         BlockingQueue<Chunk> queue = new ArrayBlockingQueue<>(QUEUE_CHUNKS);
         AtomicBoolean abandoned = new AtomicBoolean();
         String copyOutSql = layout.copyOutSql(start, end);
@@ -85,12 +91,16 @@ public final class RangeCopier {
             long bytes = reader.get();
             long rows = copyIn.endCopy();
             return new Result(rows, bytes);
+        } catch (SQLException e) {
+            throw Side.TARGET.label(e); // writing or ending the COPY into the target
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new SQLException("copy interrupted", "57014", e);
         } catch (ExecutionException e) {
+            // the reader's failure: the source's COPY, which the reader thread ran
             Throwable cause = e.getCause();
-            throw cause instanceof SQLException sql ? sql : new SQLException("reading the source failed: " + cause, cause);
+            throw cause instanceof SQLException sql ? Side.SOURCE.label(sql)
+                    : new SQLException("reading the source failed: " + cause, cause);
         } finally {
             abandoned.set(true);
             queue.clear();

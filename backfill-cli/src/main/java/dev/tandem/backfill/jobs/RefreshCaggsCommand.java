@@ -4,6 +4,7 @@ import dev.tandem.backfill.BackfillCommand;
 import dev.tandem.backfill.BackfillException;
 import dev.tandem.backfill.ExitCodes;
 import dev.tandem.backfill.connect.Database;
+import dev.tandem.backfill.connect.Side;
 import dev.tandem.backfill.connect.TargetOptions;
 import dev.tandem.protocol.state.TimeType;
 import dev.tandem.backfill.plan.TimescaleCatalog;
@@ -39,7 +40,7 @@ public final class RefreshCaggsCommand extends BackfillCommand {
 
     @Override
     protected int execute() throws SQLException {
-        try (Database target = Database.open("target", connection.target(environment()), 1);
+        try (Database target = Database.open(Side.TARGET, connection.target(environment()), 1);
              Connection t = target.connection()) {
             if (TimescaleCatalog.version(t).isEmpty()) {
                 out().println("the target has no TimescaleDB: no continuous aggregates to refresh");
@@ -87,6 +88,8 @@ public final class RefreshCaggsCommand extends BackfillCommand {
             }
             out().println("refreshed " + refreshed + " continuous aggregates");
             return ExitCodes.OK;
+        } catch (SQLException e) {
+            throw Side.TARGET.label(e); // this command reads and writes the target only
         }
     }
 

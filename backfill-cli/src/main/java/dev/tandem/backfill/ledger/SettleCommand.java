@@ -4,6 +4,7 @@ import dev.tandem.backfill.BackfillCommand;
 import dev.tandem.backfill.BackfillException;
 import dev.tandem.backfill.ExitCodes;
 import dev.tandem.backfill.connect.Database;
+import dev.tandem.backfill.connect.Side;
 import dev.tandem.backfill.connect.TargetOptions;
 import dev.tandem.backfill.state.BackfillSchema;
 import dev.tandem.backfill.state.TaskStore;
@@ -82,7 +83,7 @@ public final class SettleCommand extends BackfillCommand {
 
     @Override
     protected int execute() throws SQLException {
-        try (Database target = Database.open("target", connection.target(environment()), 1);
+        try (Database target = Database.open(Side.TARGET, connection.target(environment()), 1);
              Connection t = target.connection()) {
             if (!BackfillSchema.exists(t)) {
                 throw new BackfillException("no plan on the target: settling a ledger entry needs the tasks that"
@@ -106,6 +107,8 @@ public final class SettleCommand extends BackfillCommand {
             } finally {
                 t.setAutoCommit(true);
             }
+        } catch (SQLException e) {
+            throw Side.TARGET.label(e); // this command reads and writes the target only
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.tandem.backfill.plan;
 
+import dev.tandem.backfill.connect.Side;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -19,8 +20,8 @@ public final class ColumnComparison {
     /** The differences for one table, one readable line each; empty when the columns match. */
     public static List<String> differences(Connection source, Connection target, String schema, String table)
             throws SQLException {
-        List<Column> sourceColumns = TableLayout.columns(source, schema, table);
-        List<Column> targetColumns = TableLayout.columns(target, schema, table);
+        List<Column> sourceColumns = Side.SOURCE.call(() -> TableLayout.columns(source, schema, table));
+        List<Column> targetColumns = Side.TARGET.call(() -> TableLayout.columns(target, schema, table));
         List<String> differences = new ArrayList<>();
         if (sourceColumns.isEmpty()) {
             differences.add("table does not exist on the source");
@@ -30,8 +31,8 @@ public final class ColumnComparison {
             differences.add("table does not exist on the target (clone the schema first, e.g. pg_dump --schema-only)");
             return differences;
         }
-        Map<String, Map<String, String>> sourceTypes = TypeDefinitions.of(source, schema, table);
-        Map<String, Map<String, String>> targetTypes = TypeDefinitions.of(target, schema, table);
+        Map<String, Map<String, String>> sourceTypes = Side.SOURCE.call(() -> TypeDefinitions.of(source, schema, table));
+        Map<String, Map<String, String>> targetTypes = Side.TARGET.call(() -> TypeDefinitions.of(target, schema, table));
         Map<String, Column> onTarget = new LinkedHashMap<>();
         targetColumns.forEach(c -> onTarget.put(c.name(), c));
         for (Column s : sourceColumns) {

@@ -1,6 +1,7 @@
 package dev.tandem.backfill.plan;
 
 import dev.tandem.backfill.BackfillException;
+import dev.tandem.backfill.connect.Side;
 import dev.tandem.backfill.state.BackfillSchema;
 import dev.tandem.backfill.state.TaskStore;
 import dev.tandem.protocol.sql.Identifiers;
@@ -59,8 +60,8 @@ public final class Planner {
     }
 
     public Outcome stage(Request request) throws SQLException {
-        Positions.checkZone(source, request.zone());
-        BackfillSchema.create(target);
+        Side.SOURCE.run(() -> Positions.checkZone(source, request.zone()));
+        Side.TARGET.run(() -> BackfillSchema.create(target));
         List<StagedTable> tables = discover(request);
         if (tables.isEmpty()) {
             throw new BackfillException("nothing to stage: the source has no hypertables"
@@ -75,9 +76,10 @@ public final class Planner {
         List<String> nullTimes = new ArrayList<>();
         List<String> minusInfinities = new ArrayList<>();
         for (StagedTable table : tables) {
-            TableLayout layout = TableLayout.load(source, table.schema(), table.table(), table.timeColumn());
+            TableLayout layout = Side.SOURCE.call(() -> TableLayout.load(source, table.schema(), table.table(),
+                    table.timeColumn()));
             TimeType type = layout.timeType();
-            long nullRows = layout.nullTimeRows(source, NULL_TIME_COUNT_LIMIT);
+            long nullRows = Side.SOURCE.call(() -> layout.nullTimeRows(source, NULL_TIME_COUNT_LIMIT));
             if (nullRows > 0) {
                 nullTimes.add(table.qualifiedName() + ": " + (nullRows >= NULL_TIME_COUNT_LIMIT ? "at least " : "")
                         + nullRows + " rows with a NULL " + table.timeColumn());
@@ -133,7 +135,8 @@ public final class Planner {
                             + " copy them by hand");
                 }
                 warnOfAggregatesOlderThanRows(table, lines);
-                ranges = Ranges.clip(TimescaleCatalog.chunkRanges(source, table.hypertable()), from, until);
+                ranges = Ranges.clip(Side.SOURCE.call(() -> TimescaleCatalog.chunkRanges(source, table.hypertable())),
+                        from, until);
                 if (!ranges.isEmpty() && ranges.get(0)[0] == Long.MIN_VALUE) {
                     throw new BackfillException(table.qualifiedName() + ": its oldest chunk is open-ended (its rows lie"
                             + " within one chunk interval of the lowest " + type.sqlName() + ", or are -infinity), so no"
@@ -195,7 +198,7 @@ public final class Planner {
                 + (request.integerUntil() == null ? "" : " integer-until=" + request.integerUntil()
                         + (request.integerFrom() == null ? "" : " integer-from=" + request.integerFrom()))
                 + (request.zone().equals(Positions.DEFAULT_ZONE) ? "" : " time-zone=" + request.zone());
-        return store(arguments, untilText, request.zone(), tasks, request.replace(), lines);
+        return Side.TARGET.call(() -> store(arguments, untilText, request.zone(), tasks, request.replace(), lines));
     }
 
     private Outcome store(String arguments, String untilText, String zone, List<TaskStore.NewTask> tasks, boolean replace,
@@ -246,14 +249,14 @@ public final class Planner {
 
     private List<StagedTable> discover(Request request) throws SQLException {
         Map<String, StagedTable> tables = new LinkedHashMap<>();
-        Optional<String> sourceVersion = TimescaleCatalog.version(source);
+        Optional<String> sourceVersion = Side.SOURCE.call(() -> TimescaleCatalog.version(source));
         if (sourceVersion.isPresent()) {
-            Optional<String> targetVersion = TimescaleCatalog.version(target);
+            Optional<String> targetVersion = Side.TARGET.call(() -> TimescaleCatalog.version(target));
             if (!targetVersion.equals(sourceVersion)) {
                 out.println("warning: TimescaleDB " + sourceVersion.get() + " on the source but "
                         + targetVersion.map(v -> "TimescaleDB " + v).orElse("no TimescaleDB") + " on the target");
             }
-            for (TimescaleCatalog.Hypertable h : TimescaleCatalog.hypertables(source)) {
+            for (TimescaleCatalog.Hypertable h : Side.SOURCE.call(() -> TimescaleCatalog.hypertables(source))) {
                 tables.put(h.qualifiedName(), new StagedTable(h.schema(), h.name(), h.timeColumn(), h, null));
             }
         }
@@ -289,8 +292,8 @@ public final class Planner {
         if (!DUAL_WRITE_START.equals(until)) {
             return until;
         }
-        String targetDb = currentDatabase(target);
-        String sourceDb = currentDatabase(source);
+        String targetDb = Side.TARGET.call(() -> currentDatabase(target));
+        String sourceDb = Side.SOURCE.call(() -> currentDatabase(source));
         try (PreparedStatement ps = target.prepareStatement("SELECT marked_at::text FROM tandem.dual_write "
                 + "WHERE database IN (?, ?) AND marked_at IS NOT NULL ORDER BY database = ? DESC LIMIT 1")) {
             ps.setString(1, targetDb);
@@ -303,6 +306,8 @@ public final class Planner {
                     return mark;
                 }
             }
+        } catch (SQLException e) {
+            throw Side.TARGET.label(e);
         }
         throw new BackfillException("no dual-write start is marked for database " + targetDb + " in tandem.dual_write on the "
                 + "target. Once every writer goes through the proxy, mark it with POST /dual-write/mark on the proxy admin "
@@ -320,7 +325,7 @@ public final class Planner {
     private String dayAfterIfInside(String value, String zone) throws SQLException {
         long moment;
         try {
-            moment = Positions.parseMoment(source, TimeType.TIMESTAMP, value, "--until", zone);
+            moment = Side.SOURCE.call(() -> Positions.parseMoment(source, TimeType.TIMESTAMP, value, "--until", zone));
         } catch (BackfillException e) {
             return null; // not a time: position() says what is wrong with it
         }
@@ -329,7 +334,7 @@ public final class Planner {
     }
 
     private long position(TimeType type, String value, String option, String zone) throws SQLException {
-        return Positions.parseMoment(source, type, value, option, zone);
+        return Side.SOURCE.call(() -> Positions.parseMoment(source, type, value, option, zone));
     }
 
     /** Rows in [from, T) must no longer be written when their task runs: refuse a T too close to now. */
@@ -338,7 +343,7 @@ public final class Planner {
         if (type.isInteger()) {
             return;
         }
-        long now = Positions.now(source, type, zone);
+        long now = Side.SOURCE.call(() -> Positions.now(source, type, zone));
         if (until > now - maxLatenessMicros) {
             String inZone = type == TimeType.TIMESTAMPTZ ? "" : " in " + zone;
             throw new BackfillException("--until " + untilText + " is later than now() - --max-lateness ("
@@ -366,6 +371,8 @@ public final class Planner {
                             + " local times of another zone, stage again with --time-zone <that zone> --replace");
                 }
             }
+        } catch (SQLException e) {
+            throw Side.SOURCE.label(e);
         }
     }
 
@@ -400,6 +407,8 @@ public final class Planner {
                         + " to find the missing ones" + (infinite == 0 ? "" : "; the " + infinite + " at infinity no"
                         + " range reaches: copy them by hand"));
             }
+        } catch (SQLException e) {
+            throw Side.SOURCE.label(e);
         }
     }
 
@@ -410,6 +419,8 @@ public final class Planner {
                 + layout.quotedTable() + " WHERE " + column + " <> 'infinity'")) {
             rs.next();
             return rs.getString(1);
+        } catch (SQLException e) {
+            throw Side.SOURCE.label(e);
         }
     }
 
@@ -421,13 +432,13 @@ public final class Planner {
     private void warnOfAggregatesOlderThanRows(StagedTable table, List<String> lines) throws SQLException {
         List<TimescaleCatalog.ContinuousAggregate> onTarget = null;
         for (TimescaleCatalog.ContinuousAggregate aggregate
-                : TimescaleCatalog.continuousAggregates(source, table.schema(), table.table())) {
+                : Side.SOURCE.call(() -> TimescaleCatalog.continuousAggregates(source, table.schema(), table.table()))) {
             Optional<TimescaleCatalog.OlderBuckets> older;
             try {
                 older = TimescaleCatalog.olderBuckets(source, aggregate);
             } catch (SQLException e) {
                 if (!"42501".equals(e.getSQLState())) {
-                    throw e;
+                    throw Side.SOURCE.label(e);
                 }
                 lines.add("warning: cannot tell whether continuous aggregate " + aggregate.view() + " holds buckets"
                         + " older than the rows of " + aggregate.raw() + " (" + e.getMessage() + "); such buckets"
@@ -439,8 +450,8 @@ public final class Planner {
             }
             String oldestRow = older.get().oldestRow();
             if (onTarget == null) {
-                onTarget = TimescaleCatalog.version(target).isPresent()
-                        ? TimescaleCatalog.continuousAggregates(target, table.schema(), table.table()) : List.of();
+                onTarget = Side.TARGET.call(() -> TimescaleCatalog.version(target).isPresent()
+                        ? TimescaleCatalog.continuousAggregates(target, table.schema(), table.table()) : List.of());
             }
             String targetMaterialization = onTarget.stream().filter(a -> a.view().equals(aggregate.view()))
                     .map(TimescaleCatalog.ContinuousAggregate::materialization).findFirst()
@@ -475,7 +486,7 @@ public final class Planner {
 
     /** Each task reads its range with a predicate on the time column: without an index or partitioning on it, a full scan. */
     private void warnWithoutTimeIndex(StagedTable table) throws SQLException {
-        if (!TimeIndex.exists(source, table.schema(), table.table(), table.timeColumn())) {
+        if (!Side.SOURCE.call(() -> TimeIndex.exists(source, table.schema(), table.table(), table.timeColumn()))) {
             out.println("warning: " + table.qualifiedName() + " has no index starting with " + table.timeColumn()
                     + " on the source, so every task scans the whole table: add one, or stage a larger --slice");
         }
@@ -486,6 +497,8 @@ public final class Planner {
                 + layout.quotedTable() + " WHERE " + Identifiers.quoteIdentifier(layout.timeColumn()) + " = '-infinity'")) {
             rs.next();
             return rs.getLong(1);
+        } catch (SQLException e) {
+            throw Side.SOURCE.label(e);
         }
     }
 
@@ -496,6 +509,8 @@ public final class Planner {
             rs.next();
             long v = rs.getLong(1);
             return rs.wasNull() ? null : v;
+        } catch (SQLException e) {
+            throw Side.SOURCE.label(e);
         }
     }
 }

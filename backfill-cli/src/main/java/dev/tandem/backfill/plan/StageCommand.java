@@ -5,6 +5,7 @@ import dev.tandem.backfill.Counted;
 import dev.tandem.backfill.ExitCodes;
 import dev.tandem.backfill.connect.ConnectionOptions;
 import dev.tandem.backfill.connect.Database;
+import dev.tandem.backfill.connect.Side;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -80,8 +81,8 @@ public final class StageCommand extends BackfillCommand {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "--integer-from needs --integer-until (without both, --from and --until bound every table)");
         }
-        try (Database source = Database.open("source", connection.source(environment()), 1);
-             Database target = Database.open("target", connection.target(environment()), 1);
+        try (Database source = Database.open(Side.SOURCE, connection.source(environment()), 1);
+             Database target = Database.open(Side.TARGET, connection.target(environment()), 1);
              Connection s = source.connection(); Connection t = target.connection()) {
             Planner.Outcome outcome = new Planner(s, t, out()).stage(new Planner.Request(tables, filters, from, until,
                     slice, maxLateness.micros(), zone, allowNullTime, replace, integerFrom, integerUntil));

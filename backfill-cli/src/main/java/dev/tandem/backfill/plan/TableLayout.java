@@ -60,7 +60,8 @@ public record TableLayout(String schema, String table, String timeColumn, TimeTy
         }
         Column time = columns.stream().filter(c -> c.name().equals(timeColumn)).findFirst()
                 .orElseThrow(() -> new BackfillException("table " + schema + "." + table + " has no column " + timeColumn
-                        + " (columns: " + columns.stream().map(Column::name).collect(Collectors.joining(", ")) + ")"));
+                        + " on the source (columns: " + columns.stream().map(Column::name)
+                        .collect(Collectors.joining(", ")) + ")"));
         TimeType type;
         try {
             type = TimeType.of(time.type());

@@ -5,6 +5,7 @@ import dev.tandem.backfill.Counted;
 import dev.tandem.backfill.ExitCodes;
 import dev.tandem.backfill.connect.ConnectionOptions;
 import dev.tandem.backfill.connect.Database;
+import dev.tandem.backfill.connect.Side;
 import dev.tandem.backfill.copy.CopyExecution;
 import dev.tandem.backfill.copy.CopyRun;
 import dev.tandem.backfill.copy.MirrorWaitOption;
@@ -61,11 +62,13 @@ public final class RepairCommand extends BackfillCommand {
     @Override
     protected int execute() throws SQLException {
         Duration wait = mirrorWait.duration();
-        try (Database source = Database.open("source", connection.source(environment()), 1);
-             Database target = Database.open("target", connection.target(environment()), 2)) {
+        try (Database source = Database.open(Side.SOURCE, connection.source(environment()), 1);
+             Database target = Database.open(Side.TARGET, connection.target(environment()), 2)) {
             try (Connection s = source.connection(); Connection t = target.connection()) {
-                BackfillSchema.create(t);
-                int requeued = TaskStore.requeueForRepair(t);
+                int requeued = Side.TARGET.call(() -> {
+                    BackfillSchema.create(t);
+                    return TaskStore.requeueForRepair(t);
+                });
                 out().println("re-queued " + Counted.of(requeued, "mismatched or failed task"));
                 queueLedger(s, t);
             }
@@ -73,7 +76,7 @@ public final class RepairCommand extends BackfillCommand {
             CopyRun.Summary summary = CopyExecution.run(source, target, 1, metricsPort, out(), err(), stop, wait);
             if (stop.get()) {
                 try (Connection t = target.connection()) {
-                    if (TaskStore.count(t, TaskState.PENDING) > 0) {
+                    if (Side.TARGET.call(() -> TaskStore.count(t, TaskState.PENDING)) > 0) {
                         return ExitCodes.FAILURE; // stopped with tasks left: 'repair && verify' must not go on
                     }
                 }
@@ -83,25 +86,27 @@ public final class RepairCommand extends BackfillCommand {
     }
 
     private void queueLedger(Connection source, Connection target) throws SQLException {
-        String zone = BackfillSchema.timeZone(target);
+        String zone = Side.TARGET.call(() -> BackfillSchema.timeZone(target));
         List<TaskStore.NewTask> tasks = new ArrayList<>();
         Map<String, List<LedgerEntry>> rangeless = new LinkedHashMap<>();
-        for (LedgerEntry e : Ledger.unqueued(target)) {
+        for (LedgerEntry e : Side.TARGET.call(() -> Ledger.unqueued(target))) {
             String table = e.tableName();
             if (!e.hasRange()) {
                 // a full spool sheds thousands with one cause: one line for them, each other cause its own
                 rangeless.computeIfAbsent(table + "\0" + e.cause(), k -> new ArrayList<>()).add(e);
                 continue;
             }
-            TableLayout layout = TableLayout.load(source, e.schema(), e.table(), e.timeColumn());
-            long start = Positions.parse(source, layout.timeType(), e.start(), "ledger entry " + e.id() + " range_start");
-            long end = Positions.parse(source, layout.timeType(), e.end(), "ledger entry " + e.id() + " range_end");
+            TableLayout layout = Side.SOURCE.call(() -> TableLayout.load(source, e.schema(), e.table(), e.timeColumn()));
+            long start = Side.SOURCE.call(() -> Positions.parse(source, layout.timeType(), e.start(),
+                    "ledger entry " + e.id() + " range_start"));
+            long end = Side.SOURCE.call(() -> Positions.parse(source, layout.timeType(), e.end(),
+                    "ledger entry " + e.id() + " range_end"));
             if (start >= end) {
                 out().println("ledger entry " + e.id() + " has an empty range [" + e.start() + ", " + e.end() + "): skipped");
                 continue;
             }
             long cutoff = layout.timeType().isInteger() ? Long.MAX_VALUE
-                    : Positions.now(source, layout.timeType(), zone) - maxLateness.micros();
+                    : Side.SOURCE.call(() -> Positions.now(source, layout.timeType(), zone)) - maxLateness.micros();
             if (end > cutoff) {
                 // a late row committed while its task copies the range would be copied and then mirrored too
                 out().println("ledger entry " + e.id() + " (" + table + " [" + layout.timeType().display(start) + ", "
@@ -115,7 +120,7 @@ public final class RepairCommand extends BackfillCommand {
             out().println("queued ledger entry " + e.id() + ": " + table + " [" + layout.timeType().display(start) + ", "
                     + layout.timeType().display(end) + ")");
         }
-        TaskStore.insert(target, tasks);
+        Side.TARGET.run(() -> TaskStore.insert(target, tasks));
         rangeless.values().forEach(this::printRangeless);
     }
 

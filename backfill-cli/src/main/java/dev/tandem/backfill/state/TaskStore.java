@@ -1,5 +1,6 @@
 package dev.tandem.backfill.state;
 
+import dev.tandem.backfill.BackfillException;
 import dev.tandem.protocol.state.TimeType;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -146,12 +147,13 @@ public final class TaskStore {
         }
     }
 
-    private static void sleep() throws SQLException {
+    /** Throws a BackfillException: callers label an SQLException as the target's, and no server raised this one. */
+    private static void sleep() {
         try {
             Thread.sleep(200);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new SQLException("interrupted while waiting for an overlapping task to finish", e);
+            throw new BackfillException("interrupted while waiting for an overlapping task to finish", e);
         }
     }
 

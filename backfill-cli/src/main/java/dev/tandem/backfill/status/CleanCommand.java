@@ -4,6 +4,7 @@ import dev.tandem.backfill.BackfillCommand;
 import dev.tandem.backfill.BackfillException;
 import dev.tandem.backfill.ExitCodes;
 import dev.tandem.backfill.connect.Database;
+import dev.tandem.backfill.connect.Side;
 import dev.tandem.backfill.connect.TargetOptions;
 import dev.tandem.backfill.jobs.JobPauser;
 import dev.tandem.backfill.state.BackfillSchema;
@@ -25,7 +26,7 @@ public final class CleanCommand extends BackfillCommand {
 
     @Override
     protected int execute() throws SQLException {
-        try (Database target = Database.open("target", connection.target(environment()), 1);
+        try (Database target = Database.open(Side.TARGET, connection.target(environment()), 1);
              Connection t = target.connection()) {
             if (!BackfillSchema.exists(t)) {
                 out().println("no plan on the target: nothing to clean");
@@ -58,6 +59,8 @@ public final class CleanCommand extends BackfillCommand {
             }
             out().println("dropped tandem.backfill_task, tandem.backfill_plan and tandem.paused_job");
             return ExitCodes.OK;
+        } catch (SQLException e) {
+            throw Side.TARGET.label(e); // this command reads and writes the target only
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.tandem.backfill.status;
 import dev.tandem.backfill.BackfillCommand;
 import dev.tandem.backfill.ExitCodes;
 import dev.tandem.backfill.connect.Database;
+import dev.tandem.backfill.connect.Side;
 import dev.tandem.backfill.connect.TargetOptions;
 import dev.tandem.backfill.ledger.Ledger;
 import dev.tandem.backfill.ledger.LedgerReport;
@@ -27,7 +28,7 @@ public final class StatusCommand extends BackfillCommand {
 
     @Override
     protected int execute() throws SQLException {
-        try (Database target = Database.open("target", connection.target(environment()), 1);
+        try (Database target = Database.open(Side.TARGET, connection.target(environment()), 1);
              Connection t = target.connection(); Statement s = t.createStatement()) {
             if (!BackfillSchema.exists(t)) {
                 out().println("no plan staged on the target");
@@ -88,6 +89,8 @@ public final class StatusCommand extends BackfillCommand {
             }
             LedgerReport.lines(Ledger.open(t)).forEach(out()::println);
             return ExitCodes.OK;
+        } catch (SQLException e) {
+            throw Side.TARGET.label(e); // this command reads and writes the target only
         }
     }
 

@@ -6,6 +6,7 @@ import dev.tandem.backfill.Counted;
 import dev.tandem.backfill.ExitCodes;
 import dev.tandem.backfill.connect.ConnectionOptions;
 import dev.tandem.backfill.connect.Database;
+import dev.tandem.backfill.connect.Side;
 import dev.tandem.backfill.copy.MirrorCatchUp;
 import dev.tandem.backfill.copy.MirrorWaitOption;
 import dev.tandem.backfill.ledger.Ledger;
@@ -89,14 +90,16 @@ public final class VerifyCommand extends BackfillCommand {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "--integer-through needs --through (the end of the other tables' windows, e.g. now)");
         }
-        try (Database source = Database.open("source", connection.source(environment()), parallelism);
-             Database target = Database.open("target", connection.target(environment()), parallelism + 1)) {
+        try (Database source = Database.open(Side.SOURCE, connection.source(environment()), parallelism);
+             Database target = Database.open(Side.TARGET, connection.target(environment()), parallelism + 1)) {
             List<Task> tasks;
             try (Connection t = target.connection()) {
                 if (!BackfillSchema.exists(t)) {
                     throw new BackfillException("no plan on the target: run 'stage' and 'copy' first");
                 }
                 tasks = TaskStore.list(t, List.copyOf(EnumSet.allOf(TaskState.class)));
+            } catch (SQLException e) {
+                throw Side.TARGET.label(e);
             }
             List<Outcome> outcomes = compare(source, target, tasks);
             List<Outcome> mismatches = outcomes.stream().filter(o -> !o.differences().isEmpty()).toList();
@@ -111,6 +114,8 @@ public final class VerifyCommand extends BackfillCommand {
                         TaskStore.markVerified(t, o.task(), o.differences().isEmpty(), String.join("; ", o.differences()));
                     }
                 }
+            } catch (SQLException e) {
+                throw Side.TARGET.label(e);
             }
             out().println("verified " + Counted.of(tasks.size(), "task") + ": " + (tasks.size() - mismatches.size())
                     + " match, " + mismatches.size() + " differ");
@@ -145,6 +150,8 @@ public final class VerifyCommand extends BackfillCommand {
             List<LedgerEntry> open;
             try (Connection t = target.connection()) {
                 open = Ledger.open(t); // read last: --through waited for the mirrors, which may have ledgered more
+            } catch (SQLException e) {
+                throw Side.TARGET.label(e);
             }
             LedgerReport.lines(open).forEach(out()::println);
             // --through is the check before cutover: an open entry is a gap nothing has shown closed yet
@@ -181,17 +188,23 @@ public final class VerifyCommand extends BackfillCommand {
                             recordHash.put(task.qualifiedName(), RangeDigest.recordHashable(s, layout));
                             layouts.put(task.qualifiedName(), layout);
                         }
+                    } catch (SQLException e) {
+                        throw Side.SOURCE.label(e);
                     }
                     TableLayout l = layout;
                     boolean byRecord = recordHash.get(task.qualifiedName());
                     Future<RangeDigest> onTarget = targetSide.submit(() -> {
                         try (Connection t = target.connection()) {
                             return RangeDigest.of(t, l, task.start(), task.end(), byRecord);
+                        } catch (SQLException e) {
+                            throw Side.TARGET.label(e);
                         }
                     });
                     RangeDigest onSource;
                     try (Connection s = source.connection()) {
                         onSource = RangeDigest.of(s, l, task.start(), task.end(), byRecord);
+                    } catch (SQLException e) {
+                        throw Side.SOURCE.label(e);
                     }
                     RangeDigest t = onTarget.get();
                     return new Outcome(task, onSource, t, onSource.differences(t));
@@ -235,13 +248,14 @@ public final class VerifyCommand extends BackfillCommand {
         }
         List<Window> windows = new ArrayList<>();
         try (Connection s = source.connection(); Connection t = target.connection()) {
-            String zone = BackfillSchema.timeZone(t);
-            MirrorCatchUp.await(t, mirrorWait.duration(),
-                    root == null ? () -> false : root.stopRequested()::get, err());
+            String zone = Side.TARGET.call(() -> BackfillSchema.timeZone(t));
+            Side.TARGET.run(() -> MirrorCatchUp.await(t, mirrorWait.duration(),
+                    root == null ? () -> false : root.stopRequested()::get, err()));
             for (Task task : last.values()) {
                 TimeType type = task.timeType();
                 if (type.isInteger() && integerThrough != null) {
-                    long end = Positions.parseMoment(s, type, integerThrough, "--integer-through", zone);
+                    long end = Side.SOURCE.call(() -> Positions.parseMoment(s, type, integerThrough, "--integer-through",
+                            zone));
                     addWindow(s, t, task, type, end, "--integer-through " + integerThrough, windows, notCompared);
                     continue;
                 }
@@ -253,7 +267,8 @@ public final class VerifyCommand extends BackfillCommand {
                             + " columns: give --integer-through in the column's unit for integer-time tables"
                             + " (docs/migration.md step 4)");
                 }
-                long end = now ? Positions.now(s, type, zone) : Positions.parseMoment(s, type, through, "--through", zone);
+                long end = Side.SOURCE.call(() -> now ? Positions.now(s, type, zone)
+                        : Positions.parseMoment(s, type, through, "--through", zone));
                 addWindow(s, t, task, type, end, "--through " + through, windows, notCompared);
             }
         }
@@ -268,11 +283,11 @@ public final class VerifyCommand extends BackfillCommand {
                     + ", not before " + endText + ", so it has no dual-write window to compare");
             return;
         }
-        TableLayout layout = TableLayout.load(s, task.schema(), task.table(), task.timeColumn());
-        boolean byRecord = RangeDigest.recordHashable(s, layout);
+        TableLayout layout = Side.SOURCE.call(() -> TableLayout.load(s, task.schema(), task.table(), task.timeColumn()));
+        boolean byRecord = Side.SOURCE.call(() -> RangeDigest.recordHashable(s, layout));
         windows.add(new Window(task.qualifiedName(), type, task.end(), end,
-                RangeDigest.of(s, layout, task.end(), end, byRecord),
-                RangeDigest.of(t, layout, task.end(), end, byRecord)));
+                Side.SOURCE.call(() -> RangeDigest.of(s, layout, task.end(), end, byRecord)),
+                Side.TARGET.call(() -> RangeDigest.of(t, layout, task.end(), end, byRecord))));
     }
 
     /** For each table whose time column may be NULL: what differs among its rows with a NULL time, one line. */
@@ -282,13 +297,14 @@ public final class VerifyCommand extends BackfillCommand {
         List<String> lines = new ArrayList<>();
         try (Connection s = source.connection(); Connection t = target.connection()) {
             for (Task task : tables.values()) {
-                TableLayout layout = TableLayout.load(s, task.schema(), task.table(), task.timeColumn());
+                TableLayout layout = Side.SOURCE.call(() -> TableLayout.load(s, task.schema(), task.table(),
+                        task.timeColumn()));
                 if (!layout.timeNullable()) {
                     continue;
                 }
-                boolean byRecord = RangeDigest.recordHashable(s, layout);
-                RangeDigest onSource = RangeDigest.ofNullTime(s, layout, byRecord);
-                RangeDigest onTarget = RangeDigest.ofNullTime(t, layout, byRecord);
+                boolean byRecord = Side.SOURCE.call(() -> RangeDigest.recordHashable(s, layout));
+                RangeDigest onSource = Side.SOURCE.call(() -> RangeDigest.ofNullTime(s, layout, byRecord));
+                RangeDigest onTarget = Side.TARGET.call(() -> RangeDigest.ofNullTime(t, layout, byRecord));
                 List<String> differences = onSource.differences(onTarget);
                 if (!differences.isEmpty()) {
                     lines.add(task.qualifiedName() + " (" + task.timeColumn() + " IS NULL): " + String.join("; ", differences));

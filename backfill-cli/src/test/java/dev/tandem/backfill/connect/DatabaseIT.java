@@ -22,7 +22,7 @@ class DatabaseIT {
     void everySessionAsksTheServerToNoticeADeadClientWithinMinutes() throws Exception {
         String url = "postgres://" + PG.target().user() + "@127.0.0.1:" + PG.target().port() + "/postgres";
         ConnectionSpec spec = ConnectionSpec.parse(url, null, null, Map.of("PGPASSWORD", PG.target().password()));
-        try (Database target = Database.open("target", spec, 2); Connection c = target.connection();
+        try (Database target = Database.open(Side.TARGET, spec, 2); Connection c = target.connection();
              Statement s = c.createStatement()) {
             List<String> settings = new ArrayList<>();
             for (String name : List.of("tcp_keepalives_idle", "tcp_keepalives_interval", "tcp_keepalives_count")) {
