@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.testing.PgServer;
 import dev.tandem.testing.PostgresPairExtension;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -49,6 +51,34 @@ class ErrorSideIT {
     }
 
     @Test
+    void aSourceThatRefusesTheReadIsNamedByCopyAndVerify() throws Exception {
+        String db = PG.pair().freshDatabase("sourcerefuses");
+        Fixtures.metrics(PG.pair(), db, "metrics");
+        Fixtures.stage(PG.pair(), db, "--table", "metrics:t");
+        String[] asReader = {"--source", url(PG.source(), ROLE, db), "--target", url(PG.target(), PG.target().user(), db)};
+
+        // a source that refused the COPY itself once left the copy waiting for its rows forever
+        Cli.Run copy = CompletableFuture.supplyAsync(() -> Cli.run(join("copy", asReader))).get(120, TimeUnit.SECONDS);
+        assertThat(copy.exitCode()).as(copy.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(copy.err()).containsPattern("task \\d+ public\\.metrics \\[.*\\) failed: the source refused: ERROR:"
+                + " permission denied for table metrics \\(SQLSTATE 42501\\)");
+        assertThat(ok(Cli.targetOnly("status", PG.target(), db)).out())
+                .contains(": the source refused: ERROR: permission denied for table metrics (SQLSTATE 42501)");
+
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+        Cli.Run verify = Cli.run(join("verify", asReader));
+        assertThat(verify.exitCode()).as(verify.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(verify.err())
+                .contains("error: the source refused: ERROR: permission denied for table metrics (SQLSTATE 42501)");
+
+        // the staged table dropped on the source: said before any statement reads it
+        PG.source().execute(db, "DROP TABLE metrics");
+        Cli.Run dropped = Cli.both("verify", PG.source(), PG.target(), db);
+        assertThat(dropped.exitCode()).as(dropped.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(dropped.err()).contains("error: table public.metrics does not exist on the source");
+    }
+
+    @Test
     void stageNamesTheSideThatLacksTheTableOrRefuses() {
         String db = PG.pair().freshDatabase("stagesides");
         Fixtures.metrics(PG.pair(), db, "metrics");
@@ -75,5 +105,12 @@ class ErrorSideIT {
         assertThat(unwritable.exitCode()).as(unwritable.toString()).isEqualTo(ExitCodes.FAILURE);
         assertThat(unwritable.err()).contains("error: the target refused: ERROR: permission denied for ")
                 .contains("(SQLSTATE 42501)");
+    }
+
+    private static String[] join(String command, String[] args) {
+        String[] all = new String[args.length + 1];
+        all[0] = command;
+        System.arraycopy(args, 0, all, 1, args.length);
+        return all;
     }
 }

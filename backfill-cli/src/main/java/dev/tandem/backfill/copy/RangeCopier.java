@@ -115,12 +115,16 @@ public final class RangeCopier {
         }
     }
 
-    /** Source side: rows into 64 KiB chunks; stops early (cancelling the COPY) once the writer has given up. */
+    /**
+     * Source side: rows into 64 KiB chunks; stops early (cancelling the COPY) once the writer has given up. Ends the
+     * queue however it ends, also when the source refuses the COPY itself, so the writer never waits for it forever.
+     */
     private static long read(Connection source, String sql, BlockingQueue<Chunk> queue, AtomicBoolean abandoned)
             throws SQLException, InterruptedException {
-        CopyOut copyOut = source.unwrap(PGConnection.class).getCopyAPI().copyOut(sql);
+        CopyOut copyOut = null;
         long bytes = 0;
         try {
+            copyOut = source.unwrap(PGConnection.class).getCopyAPI().copyOut(sql);
             byte[] buffer = new byte[CHUNK_BYTES];
             int length = 0;
             byte[] row;
@@ -145,7 +149,7 @@ public final class RangeCopier {
             }
             return bytes;
         } finally {
-            if (copyOut.isActive()) {
+            if (copyOut != null && copyOut.isActive()) {
                 try {
                     copyOut.cancelCopy();
                 } catch (SQLException ignored) {

@@ -226,6 +226,9 @@ public final class VerifyCommand extends BackfillCommand {
             if (cause instanceof SQLException sql) {
                 throw sql;
             }
+            if (cause instanceof BackfillException operators) {
+                throw operators; // its message is the whole story, e.g. a table dropped on the source
+            }
             throw new BackfillException("verify failed: " + cause, cause);
         } finally {
             pool.shutdownNow();
