@@ -65,10 +65,6 @@ public final class Database implements AutoCloseable {
         }
     }
 
-    public Side side() {
-        return side;
-    }
-
     @Override
     public void close() {
         pool.close();
