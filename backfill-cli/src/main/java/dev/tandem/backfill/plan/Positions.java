@@ -38,6 +38,9 @@ public final class Positions {
             ps.setString(1, zone);
             ps.executeQuery().close();
         } catch (SQLException e) {
+            if (!refusedValue(e)) {
+                throw e;
+            }
             throw new BackfillException("--time-zone " + zone + " is not a time zone the source knows (see "
                     + "pg_timezone_names): " + e.getMessage(), e);
         }
@@ -85,7 +88,8 @@ public final class Positions {
     }
 
     /** {@code value} through {@code expression} (over one parameter), or why the source refused it as a {@code type}. */
-    private static long position(Connection connection, String expression, TimeType type, String value, String what) {
+    private static long position(Connection connection, String expression, TimeType type, String value, String what)
+            throws SQLException {
         try (PreparedStatement ps = connection.prepareStatement("SELECT " + expression)) {
             ps.setString(1, value.trim());
             try (ResultSet rs = ps.executeQuery()) {
@@ -93,7 +97,19 @@ public final class Positions {
                 return rs.getLong(1);
             }
         } catch (SQLException e) {
+            if (!refusedValue(e)) {
+                throw e;
+            }
             throw new BackfillException(what + " " + value + " is not a valid " + type.sqlName() + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Whether the server refused the value itself (SQLSTATE class 22, data exception: a bad date, a time zone it does
+     * not know, an integer out of range), rather than failing for another reason, a lost connection say, which must
+     * not be reported as a bad value.
+     */
+    private static boolean refusedValue(SQLException e) {
+        return e.getSQLState() != null && e.getSQLState().startsWith("22");
     }
 }

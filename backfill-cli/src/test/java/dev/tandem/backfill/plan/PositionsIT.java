@@ -1,0 +1,43 @@
+package dev.tandem.backfill.plan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tandem.backfill.BackfillException;
+import dev.tandem.protocol.state.TimeType;
+import dev.tandem.testing.PostgresPairExtension;
+import java.sql.Connection;
+import java.sql.SQLException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** A value the source refuses is the operator's to fix; any other failure at that moment is not blamed on the value. */
+class PositionsIT {
+
+    @RegisterExtension
+    static final PostgresPairExtension PG = PostgresPairExtension.embedded();
+
+    @Test
+    void aValueTheSourceRefusesIsNamedAsSuch() throws Exception {
+        try (Connection c = PG.source().connect("postgres")) {
+            assertThat(Positions.parse(c, TimeType.BIGINT, "42", "--until")).isEqualTo(42);
+            assertThatThrownBy(() -> Positions.parseMoment(c, TimeType.TIMESTAMPTZ, "2026-02-30", "--until", "UTC"))
+                    .isInstanceOf(BackfillException.class)
+                    .hasMessageStartingWith("--until 2026-02-30 is not a valid timestamptz: ");
+            assertThatThrownBy(() -> Positions.checkZone(c, "Mars/Olympus")).isInstanceOf(BackfillException.class)
+                    .hasMessageStartingWith("--time-zone Mars/Olympus is not a time zone the source knows");
+        }
+    }
+
+    @Test
+    void aConnectionThatFailsIsNotReportedAsABadValue() throws Exception {
+        Connection c = PG.source().connect("postgres");
+        c.close();
+        assertThatThrownBy(() -> Positions.parseMoment(c, TimeType.TIMESTAMPTZ, "2026-01-01", "--until", "UTC"))
+                .isInstanceOf(SQLException.class).hasMessageNotContaining("is not a valid");
+        assertThatThrownBy(() -> Positions.parse(c, TimeType.BIGINT, "42", "--until"))
+                .isInstanceOf(SQLException.class).hasMessageNotContaining("is not a valid");
+        assertThatThrownBy(() -> Positions.checkZone(c, "UTC"))
+                .isInstanceOf(SQLException.class).hasMessageNotContaining("time zone");
+    }
+}
