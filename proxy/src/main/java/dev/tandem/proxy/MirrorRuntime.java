@@ -23,6 +23,7 @@ import dev.tandem.proxy.mirror.MirrorApplier;
 import dev.tandem.proxy.mirror.MirrorSettings;
 import dev.tandem.proxy.relay.SessionEnd;
 import dev.tandem.proxy.relay.SessionTap;
+import dev.tandem.proxy.relay.Transport;
 import dev.tandem.proxy.spool.Spool;
 import dev.tandem.proxy.spool.SpoolPosition;
 import dev.tandem.proxy.spool.SpoolSettings;
@@ -94,7 +95,8 @@ final class MirrorRuntime implements AutoCloseable {
         }
     };
 
-    MirrorRuntime(ProxyConfig config, MeterRegistry registry) {
+    /** @param transport the relay's sockets, which the mirror's target connections use too */
+    MirrorRuntime(ProxyConfig config, MeterRegistry registry, Transport transport) {
         this.config = config;
         // refuses another instance's spool: the applier would find no progress for this id and apply it again
         this.spool = Spool.open(spoolSettings(config.mirror().spool()), config.instanceId());
@@ -104,7 +106,7 @@ final class MirrorRuntime implements AutoCloseable {
         started.push(spool);
         try {
             spool.tornTail().ifPresent(t -> log.warn("spool recovery: {}", t));
-            this.applier = started(started, new MirrorApplier(spool, MirrorSettings.from(config), registry));
+            this.applier = started(started, new MirrorApplier(spool, MirrorSettings.from(config), registry, transport));
             this.gaps = started(started, new GapLedger(config.target(), config.instanceId(), registry,
                     Duration.ofSeconds(5), config.logging().redactSql(), config.mirror().spool().dir()));
             // nothing to close: the mapping goes with the buffer, and a slot still marked is a session not closed

@@ -69,7 +69,7 @@ public final class ProxyApplication implements AutoCloseable {
         AdminMetrics.bindNettyAllocators(registry);
         try {
             if (config.mirror().mode() != MirrorMode.OFF) {
-                mirror = new MirrorRuntime(config, registry);
+                mirror = new MirrorRuntime(config, registry, transport);
             }
             relay = new ProxyServer(RelaySettingsFactory.from(config, transport, ioThreads), new RelayMetrics(registry),
                     mirror == null ? null : mirror.taps()).start();

@@ -196,7 +196,7 @@ class CommitInFlightIT {
     void anInternalErrorWithACommitInFlightIsLedgeredAsOutcomeUnknown() throws Exception {
         ProxyConfig config = config();
         MeterRegistry registry = new SimpleMeterRegistry();
-        try (MirrorRuntime mirror = new MirrorRuntime(config, registry)) {
+        try (MirrorRuntime mirror = new MirrorRuntime(config, registry, Transport.choose("auto"))) {
             SessionTap.Factory taps = mirror.taps();
             ProxyServer relay = new ProxyServer(RelaySettingsFactory.from(config, Transport.choose("auto"), 0),
                     new RelayMetrics(registry), context -> failingOnBoom(taps.open(context))).start();

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.tandem.proxy.config.ConfigLoader;
 import dev.tandem.proxy.config.Overrides;
 import dev.tandem.proxy.config.ProxyConfig;
+import dev.tandem.proxy.relay.Transport;
 import dev.tandem.proxy.spool.Spool;
 import dev.tandem.proxy.spool.SpoolSettings;
 import io.micrometer.core.instrument.Meter;
@@ -46,7 +47,7 @@ class MirrorRuntimeTest {
             }
         });
 
-        assertThatThrownBy(() -> new MirrorRuntime(config, registry)).hasMessage("registry refused tandem.capture.held.bytes");
+        assertThatThrownBy(() -> new MirrorRuntime(config, registry, Transport.NIO)).hasMessage("registry refused tandem.capture.held.bytes");
 
         // the spool directory's lock was released: the next proxy (or a retry) can open it
         try (Spool reopened = Spool.open(SpoolSettings.defaults(spool), "runtime-test")) {

@@ -5,6 +5,7 @@ import dev.tandem.protocol.client.PgClientConfig;
 import dev.tandem.protocol.client.PgConnection;
 import dev.tandem.proxy.config.Secret;
 import dev.tandem.proxy.config.TargetConfig;
+import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import java.util.concurrent.CompletableFuture;
 
@@ -15,19 +16,24 @@ public final class TargetConnector {
 
     private final PgClientConfig base;
     private final EventLoopGroup group;
+    private final Class<? extends Channel> channelType;
 
-    /** @param group an NIO event loop group; the caller owns it */
-    public TargetConnector(TargetConfig target, EventLoopGroup group) {
+    /**
+     * @param group       the caller owns it
+     * @param channelType the socket channel of {@code group}'s transport
+     */
+    public TargetConnector(TargetConfig target, EventLoopGroup group, Class<? extends Channel> channelType) {
         this.base = new PgClientConfig(target.host(), target.port(), "postgres", target.user(),
                 target.password().map(Secret::reveal).orElse(""), target.tls().clientMode(),
                 target.caFile().orElse(null),
                 target.connectTimeout() != null ? target.connectTimeout() : PgClientConfig.DEFAULT_CONNECT_TIMEOUT,
                 APPLICATION_NAME);
         this.group = group;
+        this.channelType = channelType;
     }
 
     /** Connects to {@code database} on the target; fails with a {@link dev.tandem.protocol.client.PgException}. */
     public CompletableFuture<PgConnection> connect(String database) {
-        return PgClient.connect(base.withDatabase(database), group);
+        return PgClient.connect(base.withDatabase(database), group, channelType);
     }
 }

@@ -9,6 +9,7 @@ import dev.tandem.proxy.config.SourceConfig;
 import dev.tandem.proxy.config.TableFilter;
 import dev.tandem.proxy.config.TargetConfig;
 import dev.tandem.proxy.config.TlsMode;
+import dev.tandem.proxy.relay.Transport;
 import dev.tandem.proxy.spool.FsyncPolicy;
 import dev.tandem.proxy.spool.OnFull;
 import dev.tandem.proxy.spool.Spool;
@@ -111,7 +112,7 @@ final class MirrorFixture implements AutoCloseable {
     }
 
     MirrorApplier newApplier() {
-        return new MirrorApplier(spool, settings(), registry);
+        return new MirrorApplier(spool, settings(), registry, Transport.choose("auto"));
     }
 
     SpoolPosition append(CapturedTransaction tx) throws Exception {

@@ -10,6 +10,7 @@ import dev.tandem.proxy.config.TargetConfig;
 import dev.tandem.proxy.config.TlsMode;
 import dev.tandem.proxy.mirror.MirrorApplier;
 import dev.tandem.proxy.mirror.MirrorSettings;
+import dev.tandem.proxy.relay.Transport;
 import dev.tandem.proxy.spool.Spool;
 import dev.tandem.proxy.spool.SpoolPosition;
 import dev.tandem.proxy.spool.SpoolSettings;
@@ -95,7 +96,8 @@ public final class MirrorApplyBenchmark {
                     Integer.getInteger("group", MirrorSettings.DEFAULT_GROUP_TRANSACTIONS),
                     MirrorSettings.DEFAULT_GROUP_BYTES, Duration.ZERO, Map.of(), null,
                     TableFilter.allHypertables());
-            try (MirrorApplier applier = new MirrorApplier(spool, settings, new SimpleMeterRegistry())) {
+            try (MirrorApplier applier = new MirrorApplier(spool, settings, new SimpleMeterRegistry(),
+                    Transport.choose("auto"))) {
                 long start = System.nanoTime();
                 applier.start();
                 applier.awaitApplied(last).get(10, TimeUnit.MINUTES);
