@@ -208,6 +208,17 @@ class StageIT {
     }
 
     @Test
+    void anUntilAtInfinityIsRefusedSinceNoRangeReachesIt() {
+        String db = PG.pair().freshDatabase("untilinfinity");
+        Fixtures.metrics(PG.pair(), db, "metrics");
+        // the server will not turn infinity into a bigint, with an SQLSTATE the pool takes for a broken connection
+        Cli.Run stage = Cli.both("stage", PG.source(), PG.target(), db, "--table", "metrics:t", "--until", "infinity");
+        assertThat(stage.exitCode()).as(stage.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(stage.err()).contains("--until infinity is not a finite timestamptz: no task range can start or"
+                + " end at infinity, so rows at infinity are copied by hand").doesNotContain("Connection is closed");
+    }
+
+    @Test
     void lateRowsAndFutureValuesOfATimestampColumnAreJudgedInItsTimeZone() {
         String db = PG.pair().freshDatabase("zonelate");
         PG.pair().executeOnBoth(db, "CREATE TABLE m (t timestamp, v int); CREATE INDEX ON m (t)");

@@ -60,8 +60,7 @@ public final class Positions {
         setZone(connection, zone);
         try {
             String moment = TimeType.TIMESTAMPTZ.cast("?");
-            return position(connection, type.positionOf(type == TimeType.TIMESTAMPTZ ? moment : type.cast(moment)),
-                    type, value, what);
+            return position(connection, type == TimeType.TIMESTAMPTZ ? moment : type.cast(moment), type, value, what);
         } finally {
             setZone(connection, DEFAULT_ZONE);
         }
@@ -84,17 +83,31 @@ public final class Positions {
             throw new BackfillException(what + " " + value + ": the time column is " + type.sqlName()
                     + ", give an integer (a dual-write start mark only applies to timestamp-like columns)");
         }
-        return position(connection, type.positionOf(type.cast("?")), type, value, what);
+        return position(connection, type.cast("?"), type, value, what);
     }
 
-    /** {@code value} through {@code expression} (over one parameter), or why the source refused it as a {@code type}. */
-    private static long position(Connection connection, String expression, TimeType type, String value, String what)
+    /**
+     * The position of {@code value} read through {@code typed} (an expression of {@code type} over one parameter), or
+     * why it cannot be one. A time at infinity has no position: the server refuses to turn it into a bigint with
+     * SQLSTATE 0A000, which the pool takes for a broken connection (the error then reads "Connection is closed"), so
+     * it is told apart before.
+     */
+    private static long position(Connection connection, String typed, TimeType type, String value, String what)
             throws SQLException {
-        try (PreparedStatement ps = connection.prepareStatement("SELECT " + expression)) {
+        String sql = type.isInteger() ? "SELECT " + type.positionOf(typed)
+                : "SELECT CASE WHEN isfinite(v) THEN " + type.positionOf("v") + " END FROM (SELECT " + typed
+                        + " AS v) AS given";
+        try (PreparedStatement ps = connection.prepareStatement(sql)) {
             ps.setString(1, value.trim());
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                return rs.getLong(1);
+                long position = rs.getLong(1);
+                if (rs.wasNull()) {
+                    throw new BackfillException(what + " " + value + " is not a finite " + type.sqlName() + ": no task"
+                            + " range can start or end at infinity, so rows at infinity are copied by hand"
+                            + " (docs/migration.md, step 8, rows 'dated after now')");
+                }
+                return position;
             }
         } catch (SQLException e) {
             if (!refusedValue(e)) {
