@@ -107,6 +107,17 @@ class CliUsageTest {
     }
 
     @Test
+    void stageAndRepairOfferTheStatementThatTheWritersHaveStopped() {
+        for (String command : List.of("stage", "repair")) {
+            Cli.Run run = Cli.run(command, "--help");
+            assertThat(run.exitCode()).as(run.toString()).isZero();
+            assertThat(run.out().replaceAll("\\s+", " ")).as(command).contains("--writers-stopped State that every"
+                    + " writer has stopped (the cutover, step 7 of docs/migration.md)")
+                    .contains("not checked with --writers-stopped");
+        }
+    }
+
+    @Test
     void helpListsEachSubcommandsWholeSummary() {
         String help = Cli.run("--help").out().replaceAll("\\s+", " ");
         assertThat(help).contains("or per --slice of each --table, up to --until, after checking")

@@ -204,7 +204,8 @@ class StageIT {
         String out = Fixtures.stage(PG.pair(), db, "--table", "m:t").out();
         assertThat(out).contains("warning: 2 rows of public.m are dated after now (the newest infinity)")
                 .contains("verify --through '2100-01-07 12:00:00.000001+00'")
-                .contains("the 1 at infinity no range reaches: copy them by hand");
+                .contains("the 1 at infinity no range reaches: copy them by hand")
+                .contains("copy them with stage --writers-stopped");
     }
 
     @Test
@@ -216,6 +217,60 @@ class StageIT {
         assertThat(stage.exitCode()).as(stage.toString()).isEqualTo(ExitCodes.FAILURE);
         assertThat(stage.err()).contains("--until infinity is not a finite timestamptz: no task range can start or"
                 + " end at infinity, so rows at infinity are copied by hand").doesNotContain("Connection is closed");
+    }
+
+    @Test
+    void withTheWritersStoppedAPlanReachesTheRowsDatedAfterNowAndVerifyThroughMatches() {
+        String db = PG.pair().freshDatabase("stopped");
+        Fixtures.metrics(PG.pair(), db, "metrics");
+        PG.source().execute(db, "CREATE INDEX ON metrics (t)");
+        // forecasts written before the dual-write mark, dated ahead of the clock, and one at infinity
+        PG.source().execute(db, "INSERT INTO metrics VALUES ('2100-01-07 12:00:00+00', 1, 1, 'forecast a'),"
+                + " ('2100-03-01 00:00:00+00', 2, 2, 'forecast b'), ('infinity', 3, 3, 'forever')");
+        Fixtures.stage(PG.pair(), db, "--table", "metrics:t");
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+        ok(Cli.both("verify", PG.source(), PG.target(), db));
+        // the rows from T to now came through the proxy, the forecasts did not
+        PG.target().execute(db, "INSERT INTO metrics SELECT '2026-01-01 00:00:00+00'::timestamptz + i * interval"
+                + " '1 hour', i % 7, i * 0.1, 'row ' || i FROM generate_series(96, 120) i");
+        String until = "2100-03-02 00:00:00+00";
+        assertThat(Cli.both("verify", PG.source(), PG.target(), db, "--through", until).exitCode())
+                .isEqualTo(ExitCodes.MISMATCH);
+
+        // from the end of the verified plan's last range, as docs/migration.md says, in slices of ten years
+        String[] fromT = {"--replace", "--table", "metrics:t:3650d", "--from", Fixtures.T, "--until"};
+        Cli.Run refused = Cli.both("stage", PG.source(), PG.target(), db, concat(fromT, until));
+        assertThat(refused.exitCode()).as(refused.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(refused.err()).contains("is later than now() - --max-lateness");
+
+        // only the rows the plan does not hold are counted: from --until on, and at infinity
+        Cli.Run shortOfForecastB = ok(Cli.both("stage", PG.source(), PG.target(), db,
+                concat(fromT, "2100-01-08 00:00:00+00", "--writers-stopped")));
+        assertThat(shortOfForecastB.out()).contains("--writers-stopped: the lateness check (--max-lateness) is off")
+                .contains("warning: no task copies 2 rows of public.metrics dated after now and at or after --until"
+                        + " 2100-01-08 00:00:00+00 (the newest infinity): stage again with --until"
+                        + " '2100-03-01 00:00:00.000001+00' to copy them; the 1 at infinity no range reaches: copy them"
+                        + " by hand");
+        Cli.Run stage = ok(Cli.both("stage", PG.source(), PG.target(), db, concat(fromT, until, "--writers-stopped")));
+        assertThat(stage.out()).contains("warning: no task copies 1 row of public.metrics dated after now and at or"
+                        + " after --until " + until + " (the newest infinity); the 1 at infinity no range reaches: copy"
+                        + " them by hand")
+                .doesNotContain("stage again").doesNotContain("verify --through");
+        Cli.Run infinity = Cli.both("stage", PG.source(), PG.target(), db, concat(fromT, "infinity", "--writers-stopped"));
+        assertThat(infinity.exitCode()).as(infinity.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(infinity.err()).contains("--until infinity is not a finite timestamptz");
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+
+        Cli.Run verify = ok(Cli.both("verify", PG.source(), PG.target(), db, "--through", until));
+        assertThat(verify.out()).contains("0 differ");
+        String finite = "SELECT t, device, v, note FROM metrics WHERE t <> 'infinity' ORDER BY t";
+        assertThat(PG.target().query(db, finite)).isEqualTo(PG.source().query(db, finite)).hasSize(123);
+    }
+
+    private static String[] concat(String[] first, String... more) {
+        String[] all = java.util.Arrays.copyOf(first, first.length + more.length);
+        System.arraycopy(more, 0, all, first.length, more.length);
+        return all;
     }
 
     @Test

@@ -97,6 +97,43 @@ class VerifyRepairIT {
     }
 
     @Test
+    void withTheWritersStoppedRepairReCopiesALedgerRangeDatedAfterNowAndClosesIt() {
+        String db = PG.pair().freshDatabase("ledgerfuture");
+        Fixtures.metrics(PG.pair(), db, "metrics");
+        Fixtures.stage(PG.pair(), db, "--table", "metrics:t");
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+        // the rows from T on came through the proxy, except a forecast dated ahead of the clock that the target
+        // rejected: the proxy ledgered its range
+        PG.target().execute(db, "INSERT INTO metrics SELECT '2026-01-01 00:00:00+00'::timestamptz + i * interval"
+                + " '1 hour', i % 7, i * 0.1, 'row ' || i FROM generate_series(96, 120) i");
+        PG.source().execute(db, "INSERT INTO metrics VALUES ('2100-01-07 12:00:00+00', 1, 1, 'forecast')");
+        PG.target().execute(db, "INSERT INTO tandem.divergence (instance_id, database, table_schema, table_name, sqlstate,"
+                + " message, time_column, range_start, range_end) VALUES ('proxy-1', current_database(), 'public',"
+                + " 'metrics', '23514', 'no partition', 't', '2100-01-07 12:00:00+00', '2100-01-07 12:00:00.000001+00')");
+        String through = "2100-01-08 00:00:00+00";
+
+        assertThat(ok(Cli.both("repair", PG.source(), PG.target(), db)).out())
+                .contains("ledger entry 1 (public.metrics [2100-01-07 12:00:00+00, 2100-01-07 12:00:00.000001+00))"
+                        + " ends later than now() - --max-lateness").contains("left for a later repair")
+                .doesNotContain("queued ledger entry 1");
+        Cli.Run open = Cli.both("verify", PG.source(), PG.target(), db, "--through", through);
+        assertThat(open.exitCode()).as(open.toString()).isEqualTo(ExitCodes.MISMATCH);
+        assertThat(open.out()).contains("ledger entries are open");
+
+        Cli.Run repair = ok(Cli.both("repair", PG.source(), PG.target(), db, "--writers-stopped"));
+        assertThat(repair.out()).contains("--writers-stopped: the lateness check (--max-lateness) is off")
+                .contains("queued ledger entry 1: public.metrics [2100-01-07 12:00:00+00,"
+                        + " 2100-01-07 12:00:00.000001+00)")
+                .doesNotContain("left for a later repair");
+        assertThat(PG.target().queryValue(db, "SELECT note FROM metrics WHERE t = '2100-01-07 12:00:00+00'"))
+                .isEqualTo("forecast");
+        assertThat(PG.target().queryValue(db, "SELECT repaired_at IS NOT NULL FROM tandem.divergence")).isEqualTo("t");
+        Cli.Run verify = ok(Cli.both("verify", PG.source(), PG.target(), db, "--through", through));
+        assertThat(verify.out()).contains("5 tasks: 5 match, 0 differ").contains("1 table: 1 match, 0 differ")
+                .doesNotContain("ledger entries are open");
+    }
+
+    @Test
     void repairWaitsForTheMirrorsAtMostMirrorWait() {
         String db = PG.pair().freshDatabase("repairwait");
         Fixtures.metrics(PG.pair(), db, "metrics");

@@ -1,6 +1,7 @@
 package dev.tandem.backfill.plan;
 
 import dev.tandem.backfill.BackfillException;
+import dev.tandem.backfill.Counted;
 import dev.tandem.backfill.connect.Side;
 import dev.tandem.backfill.state.BackfillSchema;
 import dev.tandem.backfill.state.TaskStore;
@@ -36,10 +37,12 @@ public final class Planner {
      * @param integerUntil the upper bound of tables with an integer time column, in the column's unit, so that one plan
      *                     holds them beside timestamp tables bounded by {@code until} (the dual-write mark); null:
      *                     {@code from} and {@code until} bound every table
+     * @param writersStopped the operator stated that no writer is left ({@link WritersStoppedOption}): {@code until}
+     *                       may be later than now minus {@code maxLatenessMicros}, even after now
      */
     public record Request(List<TableOption> tables, List<Pattern> filters, String from, String until, Slice slice,
-                          long maxLatenessMicros, String zone, boolean allowNullTime, boolean replace,
-                          String integerFrom, String integerUntil) {
+                          long maxLatenessMicros, boolean writersStopped, String zone, boolean allowNullTime,
+                          boolean replace, String integerFrom, String integerUntil) {
     }
 
     /** NULL time values are counted up to this many: enough to tell an operator how big the problem is. */
@@ -112,7 +115,9 @@ public final class Planner {
                 }
             }
             long until = position(type, tableUntil, ownBounds ? "--integer-until" : "--until", request.zone());
-            checkLateness(type, until, tableUntil, request.maxLatenessMicros(), request.zone());
+            if (!request.writersStopped()) {
+                checkLateness(type, until, tableUntil, request.maxLatenessMicros(), request.zone());
+            }
             String fromText = ownBounds ? request.integerFrom() : request.from();
             Long from = fromText == null ? null
                     : position(type, fromText, ownBounds ? "--integer-from" : "--from", request.zone());
@@ -123,7 +128,7 @@ public final class Planner {
                 warnOfFutureValues(layout, request.zone(), lines);
             }
             if (!type.isInteger()) {
-                warnOfRowsDatedAfterNow(layout, request.zone(), lines);
+                warnOfRowsDatedAfterNow(layout, request.zone(), request.writersStopped() ? until : null, lines);
             }
             List<long[]> ranges;
             if (table.hypertable() != null) {
@@ -378,18 +383,22 @@ public final class Planner {
 
     /**
      * Rows dated after now lie beyond every range and every dual-write window {@code verify --through now} compares;
-     * those written before the dual-write mark were not mirrored either, and are on the source only.
+     * those written before the dual-write mark were not mirrored either, and are on the source only. With
+     * {@code --writers-stopped} ({@code until} not null) the plan may hold them: only those from {@code until} on are
+     * left, and the rows at infinity, which no range reaches.
      */
-    private void warnOfRowsDatedAfterNow(TableLayout layout, String zone, List<String> lines) throws SQLException {
+    private void warnOfRowsDatedAfterNow(TableLayout layout, String zone, Long until, List<String> lines)
+            throws SQLException {
         String column = Identifiers.quoteIdentifier(layout.timeColumn());
         String afterNow = switch (layout.timeType()) {
             case TIMESTAMPTZ -> column + " > now() + interval '1 minute'";
             case DATE -> column + " > (now() AT TIME ZONE ?)::date";
             default -> column + " > now() AT TIME ZONE ? + interval '1 minute'";
         };
+        String notPlanned = until == null ? "" : " AND " + column + " >= " + layout.timeType().literal(until);
         try (PreparedStatement ps = source.prepareStatement("SELECT count(*), max(" + column + ")::text,"
                 + " count(*) FILTER (WHERE " + column + " = 'infinity') FROM " + layout.quotedTable() + " WHERE "
-                + afterNow)) {
+                + afterNow + notPlanned)) {
             if (layout.timeType() != TimeType.TIMESTAMPTZ) {
                 ps.setString(1, zone);
             }
@@ -400,12 +409,21 @@ public final class Planner {
                     return;
                 }
                 long infinite = rs.getLong(3);
+                String byHand = infinite == 0 ? "" : "; the " + infinite + " at infinity no range reaches: copy them by"
+                        + " hand";
+                if (until != null) {
+                    lines.add("warning: no task copies " + Counted.of(rows, "row") + " of " + layout.qualifiedName()
+                            + " dated after now and at or after --until " + layout.timeType().display(until)
+                            + " (the newest " + rs.getString(2) + ")" + (infinite == rows ? ""
+                            : ": stage again with --until '" + maxFinite(layout) + "' to copy them") + byHand);
+                    return;
+                }
                 lines.add("warning: " + rows + " rows of " + layout.qualifiedName() + " are dated after now (the newest "
                         + rs.getString(2) + "): no task copies them, and those written before the dual-write mark were"
                         + " not mirrored either. Once the writers have stopped, run verify --through "
                         + (infinite == rows ? "<the newest finite time>" : "'" + maxFinite(layout) + "'")
-                        + " to find the missing ones" + (infinite == 0 ? "" : "; the " + infinite + " at infinity no"
-                        + " range reaches: copy them by hand"));
+                        + " to find the missing ones, and copy them with stage --writers-stopped (docs/migration.md,"
+                        + " step 8, rows 'dated after now')" + byHand);
             }
         } catch (SQLException e) {
             throw Side.SOURCE.label(e);

@@ -54,8 +54,12 @@ public final class StageCommand extends BackfillCommand {
     Slice slice;
 
     @Option(names = "--max-lateness", paramLabel = "INTERVAL", defaultValue = "10 min", converter = SliceConverter.class,
-            description = "Refuse a T later than now() minus this: rows that old must no longer be written (default: ${DEFAULT-VALUE})")
+            description = "Refuse a T later than now() minus this: rows that old must no longer be written (default:"
+                    + " ${DEFAULT-VALUE}; not checked with --writers-stopped)")
     Slice maxLateness;
+
+    @Mixin
+    WritersStoppedOption writersStopped;
 
     @Option(names = "--time-zone", paramLabel = "ZONE", defaultValue = Positions.DEFAULT_ZONE,
             description = "The zone whose wall-clock times timestamp (without time zone) and date columns hold, and in"
@@ -84,8 +88,9 @@ public final class StageCommand extends BackfillCommand {
         try (Database source = Database.open(Side.SOURCE, connection.source(environment()), 1);
              Database target = Database.open(Side.TARGET, connection.target(environment()), 1);
              Connection s = source.connection(); Connection t = target.connection()) {
+            boolean stopped = writersStopped.announce(out());
             Planner.Outcome outcome = new Planner(s, t, out()).stage(new Planner.Request(tables, filters, from, until,
-                    slice, maxLateness.micros(), zone, allowNullTime, replace, integerFrom, integerUntil));
+                    slice, maxLateness.micros(), stopped, zone, allowNullTime, replace, integerFrom, integerUntil));
             outcome.lines().forEach(out()::println);
             out().println(outcome.unchanged() ? "plan already staged with the same arguments: nothing to do"
                     : "staged " + Counted.of(outcome.tasks(), "task"));

@@ -17,6 +17,7 @@ import dev.tandem.backfill.plan.Positions;
 import dev.tandem.backfill.plan.Slice;
 import dev.tandem.backfill.plan.StageCommand;
 import dev.tandem.backfill.plan.TableLayout;
+import dev.tandem.backfill.plan.WritersStoppedOption;
 import dev.tandem.backfill.state.BackfillSchema;
 import dev.tandem.backfill.state.TaskState;
 import dev.tandem.backfill.state.TaskStore;
@@ -53,8 +54,12 @@ public final class RepairCommand extends BackfillCommand {
     @Option(names = "--max-lateness", paramLabel = "INTERVAL", defaultValue = "10 min",
             converter = StageCommand.SliceConverter.class,
             description = "Leave ledger ranges ending later than now() minus this for a later run: rows that recent may"
-                    + " still be written while their task copies them (default: ${DEFAULT-VALUE})")
+                    + " still be written while their task copies them (default: ${DEFAULT-VALUE}; not checked with"
+                    + " --writers-stopped)")
     Slice maxLateness;
+
+    @Mixin
+    WritersStoppedOption writersStopped;
 
     @Mixin
     MirrorWaitOption mirrorWait;
@@ -86,6 +91,7 @@ public final class RepairCommand extends BackfillCommand {
     }
 
     private void queueLedger(Connection source, Connection target) throws SQLException {
+        boolean stopped = writersStopped.announce(out());
         String zone = Side.TARGET.call(() -> BackfillSchema.timeZone(target));
         List<TaskStore.NewTask> tasks = new ArrayList<>();
         Map<String, List<LedgerEntry>> rangeless = new LinkedHashMap<>();
@@ -105,7 +111,7 @@ public final class RepairCommand extends BackfillCommand {
                 out().println("ledger entry " + e.id() + " has an empty range [" + e.start() + ", " + e.end() + "): skipped");
                 continue;
             }
-            long cutoff = layout.timeType().isInteger() ? Long.MAX_VALUE
+            long cutoff = layout.timeType().isInteger() || stopped ? Long.MAX_VALUE
                     : Side.SOURCE.call(() -> Positions.now(source, layout.timeType(), zone)) - maxLateness.micros();
             if (end > cutoff) {
                 // a late row committed while its task copies the range would be copied and then mirrored too
