@@ -4,6 +4,7 @@ import static dev.tandem.backfill.Fixtures.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.testing.PostgresPairExtension;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -131,6 +132,30 @@ class VerifyRepairIT {
         Cli.Run verify = ok(Cli.both("verify", PG.source(), PG.target(), db, "--through", through));
         assertThat(verify.out()).contains("5 tasks: 5 match, 0 differ").contains("1 table: 1 match, 0 differ")
                 .doesNotContain("ledger entries are open");
+    }
+
+    @Test
+    void anEntryRepairCannotReCopyStaysOpenAndTheOthersAreRepaired() {
+        String db = PG.pair().freshDatabase("ledgerunusable");
+        Fixtures.metrics(PG.pair(), db, "metrics");
+        Fixtures.stage(PG.pair(), db, "--table", "metrics:t");
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+        PG.source().execute(db, "INSERT INTO metrics VALUES ('2026-01-05 10:00:00+00', 1, 1, 'late')");
+        // the first names a table dropped on the source since; the second is an ordinary range
+        PG.target().execute(db, "INSERT INTO tandem.divergence (instance_id, database, table_schema, table_name, sqlstate,"
+                + " message, time_column, range_start, range_end) VALUES ('proxy-1', current_database(), 'public',"
+                + " 'dropped', '23505', 'duplicate key', 't', '2026-01-05 10:00:00+00', '2026-01-05 11:00:00+00'),"
+                + " ('proxy-1', current_database(), 'public', 'metrics', '23505', 'duplicate key', 't',"
+                + " '2026-01-05 10:00:00+00', '2026-01-05 11:00:00+00')");
+
+        Cli.Run repair = Cli.both("repair", PG.source(), PG.target(), db);
+        assertThat(repair.exitCode()).as(repair.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(repair.err()).contains("ledger entry 1 (public.dropped) cannot be re-copied: ")
+                .contains("it stays open");
+        assertThat(repair.out()).contains("queued ledger entry 2: public.metrics");
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM metrics WHERE note = 'late'")).isEqualTo("1");
+        assertThat(PG.target().query(db, "SELECT id, repaired_at IS NOT NULL FROM tandem.divergence ORDER BY id"))
+                .containsExactly(List.of("1", "f"), List.of("2", "t"));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.tandem.backfill.repair;
 
 import dev.tandem.backfill.BackfillCommand;
+import dev.tandem.backfill.BackfillException;
 import dev.tandem.backfill.Counted;
 import dev.tandem.backfill.ExitCodes;
 import dev.tandem.backfill.connect.ConnectionOptions;
@@ -67,6 +68,7 @@ public final class RepairCommand extends BackfillCommand {
     @Override
     protected int execute() throws SQLException {
         Duration wait = mirrorWait.duration();
+        int unqueued;
         try (Database source = Database.open(Side.SOURCE, connection.source(environment()), 1);
              Database target = Database.open(Side.TARGET, connection.target(environment()), 2)) {
             try (Connection s = source.connection(); Connection t = target.connection()) {
@@ -75,7 +77,7 @@ public final class RepairCommand extends BackfillCommand {
                     return TaskStore.requeueForRepair(t);
                 });
                 out().println("re-queued " + Counted.of(requeued, "mismatched or failed task"));
-                queueLedger(s, t);
+                unqueued = queueLedger(s, t);
             }
             AtomicBoolean stop = root == null ? new AtomicBoolean() : root.stopRequested();
             CopyRun.Summary summary = CopyExecution.run(source, target, 1, metricsPort, out(), err(), stop, wait);
@@ -86,11 +88,14 @@ public final class RepairCommand extends BackfillCommand {
                     }
                 }
             }
-            return summary.failed() == 0 ? ExitCodes.OK : ExitCodes.FAILURE;
+            // an entry left open is not a success: 'repair && verify' must not go on as if all were re-copied
+            return summary.failed() == 0 && unqueued == 0 ? ExitCodes.OK : ExitCodes.FAILURE;
         }
     }
 
-    private void queueLedger(Connection source, Connection target) throws SQLException {
+    /** @return how many entries with a time range could not be queued (each said why on stderr) */
+    private int queueLedger(Connection source, Connection target) throws SQLException {
+        int unusable = 0;
         boolean stopped = writersStopped.announce(out());
         String zone = Side.TARGET.call(() -> BackfillSchema.timeZone(target));
         List<TaskStore.NewTask> tasks = new ArrayList<>();
@@ -102,11 +107,24 @@ public final class RepairCommand extends BackfillCommand {
                 rangeless.computeIfAbsent(table + "\0" + e.cause(), k -> new ArrayList<>()).add(e);
                 continue;
             }
-            TableLayout layout = Side.SOURCE.call(() -> TableLayout.load(source, e.schema(), e.table(), e.timeColumn()));
-            long start = Side.SOURCE.call(() -> Positions.parse(source, layout.timeType(), e.start(),
-                    "ledger entry " + e.id() + " range_start"));
-            long end = Side.SOURCE.call(() -> Positions.parse(source, layout.timeType(), e.end(),
-                    "ledger entry " + e.id() + " range_end"));
+            TableLayout layout;
+            long start;
+            long end;
+            try {
+                layout = Side.SOURCE.call(() -> TableLayout.load(source, e.schema(), e.table(), e.timeColumn()));
+                start = Side.SOURCE.call(() -> Positions.parse(source, layout.timeType(), e.start(),
+                        "ledger entry " + e.id() + " range_start"));
+                end = Side.SOURCE.call(() -> Positions.parse(source, layout.timeType(), e.end(),
+                        "ledger entry " + e.id() + " range_end"));
+            } catch (BackfillException bad) {
+                // one entry naming a table dropped since, or holding a bound no range can have, must not keep the
+                // others from being repaired
+                err().println("ledger entry " + e.id() + " (" + table + ") cannot be re-copied: "
+                        + bad.getMessage() + "; it stays open (fix its cause, then run repair again, or close it"
+                        + " with settle or by hand once its rows are on the target)");
+                unusable++;
+                continue;
+            }
             if (start >= end) {
                 out().println("ledger entry " + e.id() + " has an empty range [" + e.start() + ", " + e.end() + "): skipped");
                 continue;
@@ -128,6 +146,7 @@ public final class RepairCommand extends BackfillCommand {
         }
         Side.TARGET.run(() -> TaskStore.insert(target, tasks));
         rangeless.values().forEach(this::printRangeless);
+        return unusable;
     }
 
     /** Entries of one table and cause without a time range: one line, however many a full spool shed. */
