@@ -18,6 +18,9 @@ import java.util.Set;
  *
  * <p>{@code conservative}: the proxy's own reading of the session failed, so its idea of the transaction may be
  * wrong; then every write seen counts, whatever would end its transaction.
+ *
+ * <p>{@link #unsure}: the source runs one of several statements and one of them controls the transaction; from there
+ * on every request that may end a transaction may commit every write before it.
  */
 final class CommitForecast {
 
@@ -33,6 +36,9 @@ final class CommitForecast {
     private final List<String> openStatements = new ArrayList<>();
     private boolean explicit;
     private boolean failed;
+    private boolean unsure;
+    /** Once {@link #unsure}: how many of {@link #openStatements} are in {@link #statements} already. */
+    private int openCounted;
     private String awaited;
 
     /**
@@ -62,8 +68,28 @@ final class CommitForecast {
         }
     }
 
+    /**
+     * The source runs one of several statements next (a prepared statement's name given to another statement by a
+     * pipelined batch that may have failed), and one of them controls the transaction: from here on the forecast
+     * does not follow the transaction, every write stays open and every request that may end a transaction may
+     * commit it.
+     */
+    void unsure() {
+        unsure = true;
+    }
+
     /** A transaction control statement the source will run. */
     void transaction(TxCommand command) {
+        if (unsure) {
+            switch (command) {
+                case COMMIT, COMMIT_AND_CHAIN, ROLLBACK, ROLLBACK_AND_CHAIN, PREPARE_TRANSACTION ->
+                        mayEnd("a statement that may be a COMMIT (the proxy cannot tell which of several statements"
+                                + " given the same name the source runs)");
+                default -> {
+                }
+            }
+            return;
+        }
         switch (command) {
             case BEGIN -> explicit = true;
             case COMMIT, COMMIT_AND_CHAIN -> end(!failed, "a COMMIT", command == TxCommand.COMMIT_AND_CHAIN);
@@ -84,8 +110,22 @@ final class CommitForecast {
      * @param request that request, in words, as the one the source owed an answer to
      */
     void requestEnds(String request) {
-        if (!explicit) {
+        if (unsure) {
+            mayEnd(request);
+        } else if (!explicit) {
             end(!failed, request, false);
+        }
+    }
+
+    /** Once {@link #unsure}: the transaction may end and commit here, or go on. */
+    private void mayEnd(String request) {
+        if (openCounted < openStatements.size()) {
+            tables.addAll(openTables);
+            statements.addAll(openStatements.subList(openCounted, openStatements.size()));
+            openCounted = openStatements.size();
+            if (awaited == null) {
+                awaited = request;
+            }
         }
     }
 

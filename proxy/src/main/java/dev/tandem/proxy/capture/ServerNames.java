@@ -1,41 +1,110 @@
 package dev.tandem.proxy.capture;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A session's named prepared statements or portals as the server holds them. A Parse or Bind creates its object only
- * when the server confirms it (ParseComplete, BindComplete); until then the new object is looked up first, since
- * later requests of the same batch refer to it, but a failure (the server skips to Sync) drops it and the confirmed
- * one of the same name, which the server still has, is used again.
+ * when the server confirms it (ParseComplete, BindComplete); a failure (the server skips to Sync) drops it, and the
+ * confirmed one of the same name, which the server still has, stays.
+ *
+ * <p>A request that names an object is resolved twice ({@link Reference}): when the client sends it, to the object the
+ * client last asked for under that name ({@link #latest}), and when the server answers it, to the object the server
+ * holds then ({@link #held}): answers come in request order, so what is confirmed when an answer arrives is what the
+ * server had when it ran that request. The two differ only for a client that pipelines a batch using a name while an
+ * earlier batch that redefines it fails (or redefines a name it has not closed, which the server refuses).
  *
  * @param <T> what the capture keeps per name
  */
 final class ServerNames<T> {
 
     private final Map<String, T> confirmed = new HashMap<>();
-    private final Map<String, T> requested = new HashMap<>();
+    /** Per name, the objects requested and not answered yet, oldest first. */
+    private final Map<String, List<T>> requested = new HashMap<>();
+    /** The names requested since the client's last Sync. */
+    private final Set<String> requestedInBatch = new HashSet<>();
 
     /** A Parse or Bind was sent for {@code name}. */
     void requested(String name, T value) {
-        requested.put(name, value);
+        requested.computeIfAbsent(name, n -> new ArrayList<>(1)).add(value);
+        requestedInBatch.add(name);
     }
 
-    /** What {@code name} refers to for the next request: the requested object if any, else the confirmed one. */
-    T get(String name) {
-        T value = requested.get(name);
-        return value != null ? value : confirmed.get(name);
+    /** The client sent a Sync: what it requests from now on is in another batch. */
+    void synced() {
+        requestedInBatch.clear();
+    }
+
+    /** What the client last asked {@code name} to be: the newest requested object if any, else the confirmed one. */
+    T latest(String name) {
+        List<T> values = requested.get(name);
+        return values != null ? values.get(values.size() - 1) : confirmed.get(name);
+    }
+
+    /** What the server holds under {@code name} now: the object it confirmed, or null. */
+    T held(String name) {
+        return confirmed.get(name);
+    }
+
+    /**
+     * A request naming {@code name} sent now: resolved to {@link #latest} until the server answers it. When the
+     * newest request for the name is in the same batch, the server runs this one only if that one succeeded, so it
+     * finds that object; else it finds the confirmed one or any of those still requested, whichever the server
+     * created last.
+     */
+    Reference<T> reference(String name) {
+        T latest = latest(name);
+        List<T> pending = requested.get(name);
+        if (pending == null || requestedInBatch.contains(name)) {
+            return new Reference<>(name, latest, latest == null ? List.of() : List.of(latest));
+        }
+        List<T> candidates = new ArrayList<>(pending.size() + 1);
+        T held = confirmed.get(name);
+        if (held != null) {
+            candidates.add(held);
+        }
+        candidates.addAll(pending);
+        return new Reference<>(name, latest, candidates);
+    }
+
+    /**
+     * The server answered the request that holds {@code reference}: it used what it holds under the name now.
+     *
+     * @return whether that is not what the reference was resolved to when the request was sent
+     */
+    boolean answered(Reference<T> reference) {
+        return reference.answered(held(reference.name));
     }
 
     /** The server confirmed creating {@code value} under {@code name}. */
     void confirmed(String name, T value) {
         confirmed.put(name, value);
-        requested.remove(name, value);
+        removeRequested(name, value);
     }
 
     /** The server skipped the request that would have created {@code value}. */
     void skipped(String name, T value) {
-        requested.remove(name, value);
+        removeRequested(name, value);
+    }
+
+    private void removeRequested(String name, T value) {
+        List<T> values = requested.get(name);
+        if (values == null) {
+            return;
+        }
+        for (int i = 0; i < values.size(); i++) {
+            if (values.get(i) == value) {
+                values.remove(i);
+                break;
+            }
+        }
+        if (values.isEmpty()) {
+            requested.remove(name);
+        }
     }
 
     /** The server confirmed a Close of {@code name}. */
@@ -49,5 +118,48 @@ final class ServerNames<T> {
      */
     void clearConfirmed() {
         confirmed.clear();
+    }
+
+    /**
+     * What one request refers to by a name: provisionally, from when it is sent, what the client last asked the name
+     * to be; once the server answered it, what the server used. Until then, {@link #candidates} are all the server may
+     * use, the provisional one among them: what the capture decides before the answer (which Bind values to keep,
+     * whether COPY data follows) holds for each of them.
+     *
+     * @param <T> what the capture keeps per name
+     */
+    static final class Reference<T> {
+        private final String name;
+        private T resolved;
+        private List<T> candidates;
+        private boolean answered;
+
+        private Reference(String name, T latest, List<T> candidates) {
+            this.name = name;
+            this.resolved = latest;
+            this.candidates = candidates;
+        }
+
+        /** What the request refers to: provisional until the server answered it. */
+        T get() {
+            return resolved;
+        }
+
+        /** What the server may use for the request: only {@link #get} once it answered. */
+        List<T> candidates() {
+            return candidates;
+        }
+
+        boolean isAnswered() {
+            return answered;
+        }
+
+        private boolean answered(T held) {
+            boolean changed = held != resolved;
+            resolved = held;
+            candidates = held == null ? List.of() : List.of(held);
+            answered = true;
+            return changed;
+        }
     }
 }

@@ -103,9 +103,13 @@ public final class SessionCapture implements SessionTap {
         }
     }
 
-    /** A bound portal; {@code bind} holds the parameter values only for mirrored statements. */
+    /**
+     * A bound portal; {@code bind} holds the parameter values only when a statement the source may bind it to is
+     * mirrored.
+     */
     private static final class Portal {
-        final Prepared prepared;
+        /** Its statement: the one the client last parsed under the Bind's name until the source confirms the Bind. */
+        final ServerNames.Reference<Prepared> statement;
         final BoundParameters bind;
         boolean executed;
         /**
@@ -114,10 +118,18 @@ public final class SessionCapture implements SessionTap {
          */
         boolean accounted;
 
-        Portal(Prepared prepared, BoundParameters bind) {
-            this.prepared = prepared;
+        Portal(ServerNames.Reference<Prepared> statement, BoundParameters bind) {
+            this.statement = statement;
             this.bind = bind;
         }
+
+        Prepared prepared() {
+            return statement.get();
+        }
+    }
+
+    /** A statement an Execute may run: {@code prepared} bound to {@code portal}. */
+    private record Run(Portal portal, Prepared prepared) {
     }
 
     private sealed interface Pending permits QueryRequest, ParseRequest, BindRequest, ExecuteRequest, DescribeRequest,
@@ -156,8 +168,43 @@ public final class SessionCapture implements SessionTap {
     private record BindRequest(String name, Portal portal) implements Pending {
     }
 
-    /** {@code copy}: set when the portal runs a COPY FROM STDIN. */
-    private record ExecuteRequest(Portal portal, StatementCapture capture, CopyIn copy) implements Pending {
+    /**
+     * An Execute, made for the portal the client last bound under its name ({@link #portal} is provisional), which
+     * the source may not hold when it runs it: the first answer settles it ({@link #settle}).
+     */
+    private static final class ExecuteRequest implements Pending {
+        final ServerNames.Reference<Portal> portal;
+        /** The portal's statement when {@link #capture} was made (or not: a portal runs its statement once). */
+        Prepared capturedFrom;
+        StatementCapture capture;
+        /** Set when the portal may run a COPY FROM STDIN. */
+        final CopyIn copy;
+        /** The client's portal runs a COPY: the client ends {@link #copy}, else only the source may start it. */
+        final boolean copyExpected;
+        /** The client_encoding when it was sent, for a capture made again when it runs. */
+        final String clientEncoding;
+
+        ExecuteRequest(ServerNames.Reference<Portal> portal, StatementCapture capture, CopyIn copy,
+                       boolean copyExpected, String clientEncoding) {
+            this.portal = portal;
+            this.capturedFrom = portal.get() == null ? null : portal.get().prepared();
+            this.capture = capture;
+            this.copy = copy;
+            this.copyExpected = copyExpected;
+            this.clientEncoding = clientEncoding;
+        }
+
+        Portal portal() {
+            return portal.get();
+        }
+
+        StatementCapture capture() {
+            return capture;
+        }
+
+        CopyIn copy() {
+            return copy;
+        }
     }
 
     /** Queued although it changes nothing: when it fails, the source skips the rest of its batch. */
@@ -349,6 +396,8 @@ public final class SessionCapture implements SessionTap {
             switch (type) {
                 case 'S' -> {
                     skippingToSync = false; // the source answers this one
+                    statements.synced();
+                    portals.synced();
                     // the server ignores Sync (and Flush) while it reads COPY data
                     CopyIn copy = clientCopy();
                     if (copy == null || !copy.answered || copy.failed) {
@@ -395,10 +444,8 @@ public final class SessionCapture implements SessionTap {
                 case 'P' -> parse(read(frame, f -> Parse.decode(f, encoding.charset()), FROM_CLIENT));
                 case 'B' -> bind(frame);
                 case 'E' -> {
-                    ClassifiedStatement executed = execute(read(frame, Execute::decode, FROM_CLIENT));
                     // the source runs a COMMIT as it reads it, before any Sync; a new COPY ends the COPYs before it
-                    if (executed != null && (executed.kind() == Kind.TRANSACTION
-                            || executed.kind() == Kind.COPY_FROM_STDIN)) {
+                    if (execute(read(frame, Execute::decode, FROM_CLIENT))) {
                         traceInFlight();
                     }
                 }
@@ -465,6 +512,22 @@ public final class SessionCapture implements SessionTap {
         copies.add(copy);
     }
 
+    /**
+     * The source does not run the Execute's statement as a COPY, or no longer (it failed, was skipped, or runs another
+     * statement): its data is dropped. A client that did not ask for a COPY sends none, so nothing ends it but this.
+     */
+    private void copyNotRun(ExecuteRequest e) {
+        CopyIn copy = e.copy();
+        if (copy == null) {
+            return;
+        }
+        if (!e.copyExpected && !copy.answered) {
+            copy.ended = true;
+        }
+        failCopy(copy);
+        forgetFinishedCopies();
+    }
+
     /** The source will not read (any more of) this COPY's data: what was kept of it is given back. */
     private void failCopy(CopyIn copy) {
         if (copy == null || copy.failed) {
@@ -522,51 +585,129 @@ public final class SessionCapture implements SessionTap {
 
     private void bind(ByteBuf frame) {
         String[] names = read(frame, Bind::peekNames, FROM_CLIENT);
-        Prepared prepared = statements.get(names[1]);
+        ServerNames.Reference<Prepared> statement = statements.reference(names[1]);
         // Values are copied only for statements the mirror may replay; others may be large and are none of its
-        // business. An unqualified name is also looked up under the current path: a SET since the Parse may have
-        // made it mean a mirrored table (the server re-resolves a prepared statement after search_path changes).
-        // One that means a temporary table now is kept too: a DROP in flight may leave the mirrored one by the time
-        // it runs.
-        boolean keep = prepared != null && (prepared.mirrored() || mirroredNow(prepared) != null
-                || hiddenByTemporary(prepared.statement()) != null);
+        // business. Any statement the source may bind counts: the one it holds when it reads the Bind decides.
+        boolean keep = false;
+        for (Prepared p : statement.candidates()) {
+            keep |= mayWriteMirrored(p);
+        }
         BoundParameters bind = keep ? read(frame, BoundParameters::decode, FROM_CLIENT) : null;
-        Portal portal = new Portal(prepared, bind);
+        Portal portal = new Portal(statement, bind);
         portals.requested(names[0], portal);
         pending.add(new BindRequest(names[0], portal));
     }
 
-    /** Returns the statement the portal runs, as far as known. */
-    private ClassifiedStatement execute(Execute execute) {
-        Portal portal = portals.get(execute.portal());
+    /**
+     * Whether a prepared statement may write a mirrored table when it runs. An unqualified name is also looked up under
+     * the current path: a SET since the Parse may have made it mean a mirrored table (the server re-resolves a
+     * prepared statement after search_path changes). One that means a temporary table now counts too: a DROP in
+     * flight may leave the mirrored one by the time it runs.
+     */
+    private boolean mayWriteMirrored(Prepared p) {
+        return p != null && (p.mirrored() || mirroredNow(p) != null || hiddenByTemporary(p.statement()) != null);
+    }
+
+    /**
+     * Captures the portal's statement provisionally: for the portal the client last bound under the name, with the
+     * statement it last parsed. What may run instead (see {@link ServerNames}) only decides, now, which COPY data to
+     * keep and which upserts are in flight.
+     *
+     * @return whether the source may run a transaction control statement or a COPY for it
+     */
+    private boolean execute(Execute execute) {
+        ServerNames.Reference<Portal> reference = portals.reference(execute.portal());
+        Portal portal = reference.get();
+        Prepared prepared = portal == null ? null : portal.prepared();
         StatementCapture capture = null;
-        if (portal != null && portal.prepared != null && portal.bind != null && !portal.executed) {
-            Prepared p = portal.prepared;
-            TableName now = mirroredNow(p);
-            TableName table = now != null ? now : p.table != null ? p.table : hiddenByTemporary(p.statement);
-            capture = new StatementCapture(table, p.sql, p.statement, portal.bind, p.parameterTypes);
-            // not mirrored under the current path and temporary tables: decide again when it runs
-            capture.resolvedUnder = now != null ? effectiveSearchPath() : null;
-            capture.resolvedAmong = names.temporaryTables();
-            capture.text = p.text;
-            checkReplayable(capture);
-            // the source reads the Bind values in the encoding of now, and the text of a Parse is unicode here
-            SessionEncoding.check(capture, encoding.clientEncoding());
-            if (capture.statement.onConflict() == ConflictAction.UPDATE) {
-                upserts.upsertSent(capture.table);
+        if (portal != null && !portal.executed) {
+            capture = capturePortal(portal, encoding.clientEncoding());
+            portal.executed = true;
+        }
+        boolean copyExpected = runsCopy(prepared);
+        boolean copyPossible = copyExpected;
+        boolean copyKept = copyExpected && capture != null;
+        boolean endsOrCopies = copyExpected || runsTransaction(prepared);
+        for (Run other : certain(reference) ? List.<Run>of() : possibleRuns(reference)) {
+            if (other.portal() == portal && other.prepared() == prepared) {
+                continue;
             }
+            boolean copy = runsCopy(other.prepared());
+            copyPossible |= copy;
+            copyKept |= copy && other.portal().bind != null && mayWriteMirrored(other.prepared());
+            endsOrCopies |= copy || runsTransaction(other.prepared());
+            upsertSent(other.prepared());
         }
         CopyIn copy = null;
-        if (portal != null) {
-            portal.executed = true;
-            if (portal.prepared != null && portal.prepared.statement() != null
-                    && portal.prepared.statement().kind() == Kind.COPY_FROM_STDIN) {
-                copy = new CopyIn(capture != null);
-                copyRequested(copy);
+        if (copyPossible) {
+            copy = new CopyIn(copyKept);
+            copyRequested(copy);
+        }
+        pending.add(new ExecuteRequest(reference, capture, copy, copyExpected, encoding.clientEncoding()));
+        return endsOrCopies;
+    }
+
+    /** Whether the Execute of {@code portal} can run one statement only (always, for a client that reuses no name). */
+    private static boolean certain(ServerNames.Reference<Portal> portal) {
+        List<Portal> portals = portal.candidates();
+        return portals.isEmpty() || portals.size() == 1 && portals.get(0).statement.candidates().size() <= 1;
+    }
+
+    /** The statements the Execute of {@code portal} may run, as far as known now. */
+    private static List<Run> possibleRuns(ServerNames.Reference<Portal> portal) {
+        List<Portal> portals = portal.candidates();
+        List<Run> runs = new ArrayList<>();
+        for (Portal p : portals) {
+            for (Prepared statement : p.statement.candidates()) {
+                runs.add(new Run(p, statement));
             }
         }
-        pending.add(new ExecuteRequest(portal, capture, copy));
-        return portal == null || portal.prepared == null ? null : portal.prepared.statement();
+        return runs;
+    }
+
+    /**
+     * What the mirror replays when the source runs the portal, or null: when it runs it for the first time, with its
+     * values kept, a statement the mirror may replay. Its table is resolved again when it ran ({@link #ran}).
+     *
+     * @param clientEncoding the encoding the source read the Bind values in
+     */
+    private StatementCapture capturePortal(Portal portal, String clientEncoding) {
+        Prepared p = portal.prepared();
+        if (p == null || portal.bind == null || !replayable(p.statement())) {
+            return null;
+        }
+        TableName now = mirroredNow(p);
+        TableName table = now != null ? now : p.table != null ? p.table : hiddenByTemporary(p.statement);
+        StatementCapture capture = new StatementCapture(table, p.sql, p.statement, portal.bind, p.parameterTypes);
+        // not mirrored under the current path and temporary tables: decide again when it runs
+        capture.resolvedUnder = now != null ? effectiveSearchPath() : null;
+        capture.resolvedAmong = names.temporaryTables();
+        capture.text = p.text;
+        checkReplayable(capture);
+        // the source reads the Bind values in the encoding of the Execute's time; a Parse's text is unicode here
+        SessionEncoding.check(capture, clientEncoding);
+        if (capture.statement.onConflict() == ConflictAction.UPDATE) {
+            upserts.upsertSent(capture.table);
+        }
+        return capture;
+    }
+
+    /** An upsert the source may run: it counts as in flight ({@link UpsertWindows}). */
+    private void upsertSent(Prepared p) {
+        if (p != null && p.statement() != null && p.statement().onConflict() == ConflictAction.UPDATE) {
+            TableName table = mirroredNow(p);
+            if (table != null) {
+                upserts.upsertSent(table);
+            }
+        }
+    }
+
+    private static boolean runsCopy(Prepared p) {
+        return p != null && p.statement() != null && p.statement().kind() == Kind.COPY_FROM_STDIN;
+    }
+
+    private static boolean runsTransaction(Prepared p) {
+        return p != null && p.statement() != null && p.statement().kind() == Kind.TRANSACTION;
     }
 
     /** A CopyData shown whole: data of a mirrored COPY, or of one that may turn out mirrored when answered. */
@@ -776,6 +917,7 @@ public final class SessionCapture implements SessionTap {
             capture = captureAt(q, q.next);
             copy = q.copies.stream().filter(c -> !c.answered && !c.failed).findFirst().orElse(null);
         } else if (head instanceof ExecuteRequest e) {
+            settle(e);
             capture = e.capture();
             copy = e.copy();
         }
@@ -827,6 +969,7 @@ public final class SessionCapture implements SessionTap {
     private void bindComplete() {
         if (pending.peek() instanceof BindRequest b) {
             pending.poll();
+            statements.answered(b.portal().statement);
             portals.confirmed(b.name(), b.portal());
         }
     }
@@ -845,6 +988,7 @@ public final class SessionCapture implements SessionTap {
     private void portalSuspended() {
         if (pending.peek() instanceof ExecuteRequest e) {
             pending.poll();
+            settle(e);
             ClassifiedStatement statement = statementOf(e);
             StatementCapture capture = capturedBy(e, statement);
             accountOnce(e, statement, capture);
@@ -856,7 +1000,31 @@ public final class SessionCapture implements SessionTap {
     }
 
     private static ClassifiedStatement statementOf(ExecuteRequest e) {
-        return e.portal() == null || e.portal().prepared == null ? null : e.portal().prepared.statement();
+        return e.portal() == null || e.portal().prepared() == null ? null : e.portal().prepared().statement();
+    }
+
+    /**
+     * The source answers the Execute (its first answer settles it): it runs the portal it holds under the name now,
+     * bound to the statement it held when it read the Bind. When that is not what the capture was made for (a
+     * pipelined batch that gave the name to another statement, or another portal, failed), the capture is made again
+     * for what runs, and a COPY that does not run gets no data.
+     */
+    private void settle(ExecuteRequest e) {
+        if (e.portal.isAnswered()) {
+            return;
+        }
+        boolean otherPortal = portals.answered(e.portal);
+        Portal portal = e.portal();
+        Prepared prepared = portal == null ? null : portal.prepared();
+        if (otherPortal || prepared != e.capturedFrom) {
+            failed(e.capture);
+            // a portal runs its statement once: later Executes read the rows it left
+            e.capture = portal == null || portal.accounted ? null : capturePortal(portal, e.clientEncoding);
+            e.capturedFrom = prepared;
+        }
+        if (!runsCopy(prepared)) {
+            copyNotRun(e);
+        }
     }
 
     /**
@@ -865,7 +1033,7 @@ public final class SessionCapture implements SessionTap {
      */
     private StatementCapture capturedBy(ExecuteRequest e, ClassifiedStatement statement) {
         if (e.capture() == null && statement != null && statement.kind() == Kind.EXECUTE && !e.portal().accounted) {
-            Prepared p = e.portal().prepared;
+            Prepared p = e.portal().prepared();
             return captureFor(statement, p.sql(), p.text(), encoding.clientEncoding());
         }
         return ran(e.capture(), statement);
@@ -881,7 +1049,7 @@ public final class SessionCapture implements SessionTap {
 
     private void accountOnce(ExecuteRequest e, ClassifiedStatement statement, StatementCapture capture) {
         if (statement != null && (e.portal() == null || !e.portal().accounted)) {
-            account(statement, e.portal().prepared.sql(), capture);
+            account(statement, e.portal().prepared().sql(), capture);
             if (e.portal() != null) {
                 e.portal().accounted = true;
             }
@@ -892,8 +1060,9 @@ public final class SessionCapture implements SessionTap {
         Pending head = pending.peek();
         if (head instanceof QueryRequest q) {
             q.next++;
-        } else if (head instanceof ExecuteRequest) {
+        } else if (head instanceof ExecuteRequest e) {
             pending.poll();
+            settle(e);
         }
     }
 
@@ -910,6 +1079,7 @@ public final class SessionCapture implements SessionTap {
             q.next++;
         } else if (head instanceof ExecuteRequest e) {
             pending.poll();
+            settle(e);
             statement = statementOf(e);
             capture = capturedBy(e, statement);
             recordPreparedBeforeTemporary(e, capture);
@@ -985,7 +1155,7 @@ public final class SessionCapture implements SessionTap {
      * commits: its rows may be missing on the target.
      */
     private void recordPreparedBeforeTemporary(ExecuteRequest e, StatementCapture ran) {
-        Prepared p = e.portal() == null ? null : e.portal().prepared;
+        Prepared p = e.portal() == null ? null : e.portal().prepared();
         if (ran != null || e.capture() == null || p == null || !p.named() || p.table() == null
                 || p.temporary().contains(p.statement().table().name())) {
             return;
@@ -1086,7 +1256,7 @@ public final class SessionCapture implements SessionTap {
                 Pending dropped = pending.poll();
                 if (dropped instanceof ExecuteRequest e) {
                     failed(e.capture());
-                    failCopy(e.copy());
+                    copyNotRun(e);
                 } else if (dropped instanceof ParseRequest p) {
                     statements.skipped(p.name(), p.prepared());
                 } else if (dropped instanceof BindRequest b) {
@@ -1320,11 +1490,7 @@ public final class SessionCapture implements SessionTap {
                 }
                 forecast.requestEnds("the query that writes them, which commits as it ends");
             } else if (p instanceof ExecuteRequest e) {
-                ClassifiedStatement s = statementOf(e);
-                StatementCapture c = e.capture();
-                TableName table = c != null ? c.table : s == null ? null : mirroredWrite(s);
-                String sql = c != null ? c.sql : s == null ? null : e.portal().prepared.sql();
-                forecastStatement(forecast, s, table, sql, e.copy(), conservative);
+                forecastExecute(forecast, e, conservative);
             } else if (p instanceof SyncRequest) {
                 forecast.requestEnds("the Sync that commits the batch that writes them");
             } else if (p instanceof FunctionRequest) {
@@ -1332,6 +1498,27 @@ public final class SessionCapture implements SessionTap {
             }
         }
         return forecast;
+    }
+
+    /**
+     * An Execute's part in the forecast: the writes of every statement it may run (see {@link ServerNames}); when one
+     * of them controls the transaction, every write from there on counts.
+     */
+    private void forecastExecute(CommitForecast forecast, ExecuteRequest e, boolean conservative) {
+        List<Run> runs = possibleRuns(e.portal);
+        if (runs.size() > 1 && runs.stream().anyMatch(r -> runsTransaction(r.prepared()))) {
+            forecast.unsure();
+        }
+        for (Run run : runs) {
+            if (run.prepared() == null) {
+                continue;
+            }
+            ClassifiedStatement s = run.prepared().statement();
+            StatementCapture c = run.portal() == e.portal() && run.prepared() == e.capturedFrom ? e.capture() : null;
+            TableName table = c != null ? c.table : s == null ? null : mirroredWrite(s);
+            String sql = c != null ? c.sql : run.prepared().sql();
+            forecastStatement(forecast, s, table, sql, runsCopy(run.prepared()) ? e.copy() : null, conservative);
+        }
     }
 
     private static void forecastStatement(CommitForecast forecast, ClassifiedStatement s, TableName table, String sql,

@@ -5,18 +5,34 @@ import static dev.tandem.protocol.backend.WireFixtures.cstr;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tandem.protocol.backend.BackendMessage;
+import dev.tandem.protocol.backend.BindComplete;
+import dev.tandem.protocol.backend.CommandComplete;
+import dev.tandem.protocol.backend.ErrorResponse;
+import dev.tandem.protocol.backend.ParseComplete;
+import dev.tandem.protocol.backend.ReadyForQuery;
 import dev.tandem.protocol.frame.FrameObserver;
 import dev.tandem.protocol.frame.ProtocolViolationException;
+import dev.tandem.protocol.frontend.Bind;
+import dev.tandem.protocol.frontend.Close;
+import dev.tandem.protocol.frontend.Execute;
+import dev.tandem.protocol.frontend.FrontendMessage;
+import dev.tandem.protocol.frontend.Parse;
+import dev.tandem.protocol.frontend.Query;
+import dev.tandem.protocol.frontend.StatementOrPortal;
+import dev.tandem.protocol.frontend.Sync;
 import dev.tandem.proxy.config.TableFilter;
 import dev.tandem.proxy.config.TablePattern;
 import dev.tandem.proxy.relay.SessionContext;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -239,5 +255,123 @@ class SessionCaptureTest {
         client("51 00000040" + cstr("INSERT INTO metrics VALUES (1); COPY metrics (v) FROM STDIN"));
         assertThatThrownBy(() -> source(COPY_IN_RESPONSE)).isInstanceOf(ProtocolViolationException.class)
                 .hasMessage("CopyInResponse answers a statement that is not a COPY FROM STDIN");
+    }
+
+    private static String client(FrontendMessage... messages) {
+        ByteBuf out = Unpooled.buffer();
+        for (FrontendMessage m : messages) {
+            m.encode(out);
+        }
+        String hex = ByteBufUtil.hexDump(out);
+        out.release();
+        return hex;
+    }
+
+    private static String source(BackendMessage... messages) {
+        ByteBuf out = Unpooled.buffer();
+        for (BackendMessage m : messages) {
+            m.encode(out);
+        }
+        String hex = ByteBufUtil.hexDump(out);
+        out.release();
+        return hex;
+    }
+
+    private static ErrorResponse error(String sqlState, String message) {
+        Map<Character, String> fields = new LinkedHashMap<>();
+        fields.put('S', "ERROR");
+        fields.put('C', sqlState);
+        fields.put('M', message);
+        return new ErrorResponse(fields);
+    }
+
+    private static Bind bind(String portal, String statement, String value) {
+        return new Bind(portal, statement, List.of(), List.of(value.getBytes(StandardCharsets.US_ASCII)), List.of());
+    }
+
+    /**
+     * A pipelining client gives prepared statement s1 another statement while its next batch, already sent, still
+     * uses the name; the batch that redefines it fails before its Close and Parse run, so the source runs the next
+     * batch's Bind with the old s1 and writes metrics. Before, the capture resolved the Bind when the client sent it,
+     * to the new s1 (a table that is not mirrored), and the row was missing on the target.
+     */
+    @Test
+    void aBindPipelinedBehindAFailedRedefinitionRunsTheOldStatement() {
+        startUp();
+        client(client(new Parse("s1", "INSERT INTO metrics (v) VALUES ($1)", List.of()), Sync.INSTANCE));
+        source(source(ParseComplete.INSTANCE, ReadyForQuery.IDLE));
+        client(client(new Parse("", "SELECT 1/0", List.of()), new Bind("", "", List.of(), List.of(), List.of()),
+                new Execute("", 0), new Close(StatementOrPortal.STATEMENT, "s1"),
+                new Parse("s1", "INSERT INTO other (v) VALUES ($1)", List.of()), Sync.INSTANCE,
+                bind("", "s1", "7"), new Execute("", 0), Sync.INSTANCE));
+        source(source(ParseComplete.INSTANCE, BindComplete.INSTANCE, error("22012", "division by zero"),
+                ReadyForQuery.IDLE, BindComplete.INSTANCE, new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE));
+        assertThat(releasedStatements()).containsExactly(List.of("INSERT INTO metrics (v) VALUES ($1):1"));
+    }
+
+    /**
+     * The other way round, with the redefinition refused: a Parse of a name the client has not closed fails with
+     * 42P05, and the next batch's Bind runs the old s1, which writes a table that is not mirrored. Before, the capture
+     * took the new s1 and mirrored a row the source never wrote.
+     */
+    @Test
+    void aBindPipelinedBehindARefusedParseOfTheSameNameRunsTheOldStatement() {
+        startUp();
+        client(client(new Parse("s1", "INSERT INTO other (v) VALUES ($1)", List.of()), Sync.INSTANCE));
+        source(source(ParseComplete.INSTANCE, ReadyForQuery.IDLE));
+        client(client(new Parse("s1", "INSERT INTO metrics (v) VALUES ($1)", List.of()), Sync.INSTANCE,
+                bind("", "s1", "7"), new Execute("", 0), Sync.INSTANCE));
+        source(source(error("42P05", "prepared statement \"s1\" already exists"), ReadyForQuery.IDLE,
+                BindComplete.INSTANCE, new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE));
+        client(client(new Query("INSERT INTO metrics VALUES (9)")));
+        source(INSERT_0_1 + READY_IDLE);
+        assertThat(releasedStatements()).containsExactly(List.of("INSERT INTO metrics VALUES (9):1"));
+    }
+
+    /**
+     * The COPY case: s1 is to become a COPY, and the client sends the data right behind the pipelined Execute (as pgx
+     * does), but the redefinition failed and the source runs the old s1, an INSERT, ignoring the data. The capture
+     * mirrors the INSERT, drops that data, and gives the next COPY its own.
+     */
+    @Test
+    void copyDataSentForAFailedRedefinitionIsDroppedAndTheOldStatementMirrored() {
+        startUp();
+        client(client(new Parse("s1", "INSERT INTO metrics (v) VALUES (1)", List.of()), Sync.INSTANCE));
+        source(source(ParseComplete.INSTANCE, ReadyForQuery.IDLE));
+        client(client(new Parse("", "SELECT 1/0", List.of()), new Bind("", "", List.of(), List.of(), List.of()),
+                new Execute("", 0), new Close(StatementOrPortal.STATEMENT, "s1"),
+                new Parse("s1", "COPY metrics (v) FROM STDIN", List.of()), Sync.INSTANCE,
+                new Bind("", "s1", List.of(), List.of(), List.of()), new Execute("", 0))
+                + "64 00000006 380a" + COPY_DONE + client(Sync.INSTANCE));
+        source(source(ParseComplete.INSTANCE, BindComplete.INSTANCE, error("22012", "division by zero"),
+                ReadyForQuery.IDLE, BindComplete.INSTANCE, new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE));
+        client(client(new Query("COPY metrics (v) FROM STDIN")) + "64 00000006 390a" + COPY_DONE);
+        source(COPY_IN_RESPONSE + source(new CommandComplete("COPY 1"), ReadyForQuery.IDLE));
+        assertThat(releasedCopies()).containsExactly("INSERT INTO metrics (v) VALUES (1):1:not a copy",
+                "COPY metrics (v) FROM STDIN:1:9\n");
+    }
+
+    /**
+     * The same for a named portal, inside a transaction block: a Bind of p1 while p1 exists fails with 42P03, the
+     * client rolls back to a savepoint taken before, and its next batch's Execute runs the old p1, which writes
+     * metrics. Before, the capture took the new p1's statement, which writes a table that is not mirrored.
+     */
+    @Test
+    void anExecutePipelinedBehindARefusedBindOfTheSamePortalRunsTheOldPortal() {
+        startUp();
+        client(client(new Query("BEGIN"), new Parse("", "INSERT INTO metrics (v) VALUES ($1)", List.of()),
+                bind("p1", "", "1"), Sync.INSTANCE, new Query("SAVEPOINT a")));
+        source(source(new CommandComplete("BEGIN"), ReadyForQuery.IN_TRANSACTION, ParseComplete.INSTANCE,
+                BindComplete.INSTANCE, ReadyForQuery.IN_TRANSACTION, new CommandComplete("SAVEPOINT"),
+                ReadyForQuery.IN_TRANSACTION));
+        client(client(new Parse("", "INSERT INTO other (v) VALUES ($1)", List.of()), bind("p1", "", "2"),
+                Sync.INSTANCE, new Query("ROLLBACK TO a"), new Execute("p1", 0), Sync.INSTANCE,
+                new Query("COMMIT")));
+        source(source(ParseComplete.INSTANCE, error("42P03", "cursor \"p1\" already exists"), ReadyForQuery.FAILED,
+                new CommandComplete("ROLLBACK"), ReadyForQuery.IN_TRANSACTION, new CommandComplete("INSERT 0 1"),
+                ReadyForQuery.IN_TRANSACTION, new CommandComplete("COMMIT"), ReadyForQuery.IDLE));
+        assertThat(releasedStatements()).containsExactly(List.of("INSERT INTO metrics (v) VALUES ($1):1"));
+        assertThat(released.get(0).statements().get(0)).isInstanceOfSatisfying(CapturedStatement.Extended.class,
+                e -> assertThat(new String(e.parameters()[0], StandardCharsets.US_ASCII)).isEqualTo("1"));
     }
 }
