@@ -43,6 +43,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -133,6 +134,11 @@ class SessionCaptureFuzzTest {
         final List<String> notes = new ArrayList<>();
         /** A source frame the client's next message must wait for (it read an error and reacts), or -1. */
         int reactTo = -1;
+        /**
+         * The named statements as the client believes it has them: what it last parsed under each name and has not
+         * closed since, whether or not the source ran that Parse (a pipelining client learns of a failure late).
+         */
+        final Map<String, Statement> prepared = new HashMap<>();
 
         Conversation(Random random) {
             this.random = random;
@@ -192,11 +198,12 @@ class SessionCaptureFuzzTest {
         for (int u = 0; u < units; u++) {
             // a client either waits for all answers so far or pipelines its next request
             int after = r.nextInt(3) == 0 ? -1 : c.answered();
-            switch (r.nextInt(10)) {
+            switch (r.nextInt(11)) {
                 case 0, 1, 2, 3 -> simpleQuery(c, after);
                 case 4, 5, 6, 7 -> extendedBatch(c, after);
                 case 8 -> extendedCopy(c, after);
-                default -> simpleCopy(c, after);
+                case 9 -> simpleCopy(c, after);
+                default -> redefinition(c, after);
             }
         }
         if (r.nextBoolean()) {
@@ -427,24 +434,30 @@ class SessionCaptureFuzzTest {
         Random r = c.random;
         int n = 1 + r.nextInt(3);
         for (int i = 0; i < n; i++) {
-            Statement s = extendedStatement(r);
-            // A name always stands for the same text: a client that gives a name another statement while a pipelined
-            // batch still uses it is not modelled (the README's limits say why the capture may take the wrong one)
-            String name = r.nextInt(3) == 0 ? "s" + Math.floorMod(s.sql().hashCode(), 1000) : "";
+            // A name is given to any statement, also while a pipelined batch still uses it for another: when the batch
+            // that redefines it fails before its Close or Parse runs, the source still has the old statement
+            String name = r.nextInt(3) == 0 ? "s" + r.nextInt(2) : "";
+            Statement had = c.prepared.get(name);
+            // now and then the client reuses what it believes it has without parsing
+            boolean parse = had == null || r.nextInt(3) != 0;
+            Statement s = parse ? extendedStatement(r) : had;
             List<Statement> parsed = s.kind() == Kind.MULTI
                     ? List.of(new Statement(Kind.SELECT, "SELECT 1", false, 1, false, null, false, 0),
                             new Statement(Kind.SELECT, "SELECT 2", false, 1, false, null, false, 0))
                     : s.kind() == Kind.EMPTY ? List.of() : List.of(s);
-            // A client parses a name it has only after closing it (a second Parse of it fails with 42P05); now and then
-            // it reuses what it has without parsing
-            boolean parse = name.isEmpty() || r.nextInt(3) != 0;
-            if (parse && c.source.hasStatement(name) && !name.isEmpty()) {
+            // a client closes a name before it parses it again, but now and then forgets (the source refuses the Parse
+            // with 42P05 if it still has the name)
+            if (parse && had != null && r.nextInt(4) != 0) {
                 c.send(new Close(StatementOrPortal.STATEMENT, name), List.of(), after);
+                c.prepared.remove(name);
                 after = -1;
             }
             if (parse) {
                 c.send(new Parse(name, s.sql(), s.params() > 0 && r.nextBoolean() ? List.of(23) : List.of()),
                         parsed, after);
+                if (!name.isEmpty()) {
+                    c.prepared.put(name, s);
+                }
                 after = -1;
             }
             String portal = r.nextInt(4) == 0 ? "p" + r.nextInt(2) : "";
@@ -471,6 +484,43 @@ class SessionCaptureFuzzTest {
             }
         }
         c.send(Sync.INSTANCE, List.of(), after);
+    }
+
+    /**
+     * A batch that gives a statement name another statement, perhaps failing before it gets there, or parsing a name
+     * the client did not close (which the source refuses with 42P05), and right behind it, pipelined, a batch that
+     * runs the name: the source runs the statement it has, the old one when the redefinition failed.
+     */
+    private static void redefinition(Conversation c, int after) {
+        Random r = c.random;
+        String name = "s" + r.nextInt(2);
+        if (r.nextBoolean()) {
+            Statement fail = new Statement(Kind.FAIL, "SELECT 1/0", false, 0, false, null, false, 0);
+            c.send(new Parse("", fail.sql(), List.of()), List.of(fail), after);
+            c.send(new Bind("", "", List.of(), List.of(), List.of()), List.of(), -1);
+            c.send(new Execute("", 0), List.of(), -1);
+            after = -1;
+        }
+        if (c.prepared.containsKey(name) && r.nextInt(3) != 0) {
+            c.send(new Close(StatementOrPortal.STATEMENT, name), List.of(), after);
+            c.prepared.remove(name);
+            after = -1;
+        }
+        Statement s = extendedStatement(r);
+        if (s.kind() == Kind.INSERT || s.kind() == Kind.SELECT) {
+            c.send(new Parse(name, s.sql(), s.params() > 0 && r.nextBoolean() ? List.of(23) : List.of()),
+                    List.of(s), after);
+            c.prepared.put(name, s);
+            after = -1;
+        }
+        c.send(Sync.INSTANCE, List.of(), after);
+        Statement believed = c.prepared.get(name);
+        if (believed != null) {
+            String portal = r.nextInt(4) == 0 ? "p" + r.nextInt(2) : "";
+            c.send(bind(r, portal, name, believed.params()), List.of(), -1);
+            c.send(new Execute(portal, r.nextInt(3) == 0 ? 1 + r.nextInt(2) : 0), List.of(), -1);
+            c.send(Sync.INSTANCE, List.of(), -1);
+        }
     }
 
     /**

@@ -102,14 +102,20 @@ final class SimulatedSource {
     record Frame(byte[] bytes, int after) {
     }
 
+    /** A prepared statement: the generator's statement, and the parameter types its Parse gave. */
+    private record Prepared(Statement statement, List<Integer> types) {
+    }
+
     private static final class Portal {
         final Statement statement;
+        final List<Integer> types;
         final Bind bind;
         long remaining = -1;
         boolean done;
 
-        Portal(Statement statement, Bind bind) {
-            this.statement = statement;
+        Portal(Prepared prepared, Bind bind) {
+            this.statement = prepared.statement();
+            this.types = prepared.types();
             this.bind = bind;
         }
     }
@@ -136,7 +142,7 @@ final class SimulatedSource {
     private Block block = Block.IDLE;
     private final List<Write> writes = new ArrayList<>();
     private final List<Savepoint> savepoints = new ArrayList<>();
-    private final Map<String, Statement> statements = new HashMap<>();
+    private final Map<String, Prepared> statements = new HashMap<>();
     private final Map<String, Portal> portals = new HashMap<>();
     private final Deque<Statement> queryRest = new ArrayDeque<>();
     private boolean inQuery;
@@ -157,10 +163,6 @@ final class SimulatedSource {
 
     boolean inCopy() {
         return copy != null;
-    }
-
-    boolean hasStatement(String name) {
-        return statements.containsKey(name);
     }
 
     /** Start-up: authentication (trust, or a cleartext password the client answers), parameters, key, ready. */
@@ -287,14 +289,15 @@ final class SimulatedSource {
         } else if (!p.name().isEmpty() && statements.containsKey(p.name())) {
             error("42P05", "prepared statement \"" + p.name() + "\" already exists");
         } else {
-            statements.put(p.name(), s);
+            statements.put(p.name(), new Prepared(s, p.parameterTypes()));
             emit(ParseComplete.INSTANCE);
         }
     }
 
     private void bind(Bind b) {
         startTransaction();
-        Statement s = statements.get(b.statement());
+        Prepared prepared = statements.get(b.statement());
+        Statement s = prepared == null ? null : prepared.statement();
         if (s == null) {
             error("26000", "prepared statement \"" + b.statement() + "\" does not exist");
         } else if (block == Block.ABORTED && !s.exitsFailedBlock()) {
@@ -305,7 +308,7 @@ final class SimulatedSource {
         } else if (!b.portal().isEmpty() && portals.containsKey(b.portal())) {
             error("42P03", "cursor \"" + b.portal() + "\" already exists");
         } else {
-            portals.put(b.portal(), new Portal(s, b));
+            portals.put(b.portal(), new Portal(prepared, b));
             emit(BindComplete.INSTANCE);
         }
     }
@@ -314,7 +317,8 @@ final class SimulatedSource {
         startTransaction();
         Statement s;
         if (d.kind() == StatementOrPortal.STATEMENT) {
-            s = statements.get(d.name());
+            Prepared prepared = statements.get(d.name());
+            s = prepared == null ? null : prepared.statement();
             if (s == null) {
                 error("26000", "prepared statement \"" + d.name() + "\" does not exist");
                 return;
@@ -388,7 +392,7 @@ final class SimulatedSource {
         }
         boolean suspends = s.returning() && maxRows > 0 && maxRows <= s.rows();
         if (s.mirrored()) {
-            writes.add(new Write(s.sql(), suspends ? -1 : s.rows(), extendedDetail(b)));
+            writes.add(new Write(s.sql(), suspends ? -1 : s.rows(), extendedDetail(p.types, b)));
         }
         if (s.returning()) {
             p.remaining = s.rows();
@@ -634,9 +638,10 @@ final class SimulatedSource {
         return f;
     }
 
-    /** What the capture of an INSERT with these Bind values must hold. */
-    static String extendedDetail(Bind b) {
-        StringBuilder d = new StringBuilder("formats=").append(b.parameterFormats()).append(" values=");
+    /** What the capture of an INSERT parsed with these types and with these Bind values must hold. */
+    static String extendedDetail(List<Integer> types, Bind b) {
+        StringBuilder d = new StringBuilder("types=").append(types).append(" formats=").append(b.parameterFormats())
+                .append(" values=");
         for (byte[] v : b.parameters()) {
             d.append(v == null ? "null" : ByteBufUtil.hexDump(v)).append(',');
         }
@@ -650,7 +655,12 @@ final class SimulatedSource {
             for (short f : e.parameterFormats()) {
                 formats.add(f);
             }
-            StringBuilder d = new StringBuilder("formats=").append(formats).append(" values=");
+            List<Integer> types = new ArrayList<>();
+            for (int t : e.parameterTypes()) {
+                types.add(t);
+            }
+            StringBuilder d = new StringBuilder("types=").append(types).append(" formats=").append(formats)
+                    .append(" values=");
             for (byte[] v : e.parameters()) {
                 d.append(v == null ? "null" : ByteBufUtil.hexDump(v)).append(',');
             }
