@@ -1,0 +1,103 @@
+package dev.tandem.proxy.capture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.protocol.sql.ClassifiedStatement.TxCommand;
+import dev.tandem.protocol.sql.TableName;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What a session's source may still commit, walked through as PostgreSQL runs requests: the forecast must never say
+ * "nothing may commit" when the source could commit a mirrored write (that write would be lost unrecorded if the proxy
+ * died before the answer); saying "may commit" of one that cannot only costs a ledger entry.
+ */
+class CommitForecastTest {
+
+    private static final TableName EV = new TableName("public", "ev");
+    private static final TableName OTHER = new TableName("public", "other");
+
+    private static CommitForecast idle() {
+        return new CommitForecast(false, List.of(), false, false);
+    }
+
+    @Test
+    void anImplicitTransactionCommitsWhenItsRequestEnds() {
+        CommitForecast f = idle();
+        f.write(EV, "INSERT INTO ev VALUES (1)");
+        assertThat(f.mayCommit()).isFalse(); // not before the request that ends it
+        f.requestEnds("the Sync");
+        f.write(OTHER, "INSERT INTO other VALUES (2)");
+        f.requestEnds("the next Sync");
+        assertThat(f.tables()).containsExactly(EV, OTHER);
+        assertThat(f.awaited()).isEqualTo("the Sync"); // the first answer that tells
+    }
+
+    @Test
+    void insideBeginOnlyACommitCommitsAndARollbackOrPrepareTransactionDoesNot() {
+        CommitForecast committed = new CommitForecast(false, List.of(), true, false);
+        committed.write(EV, "INSERT INTO ev VALUES (1)");
+        committed.requestEnds("the Sync");
+        assertThat(committed.mayCommit()).isFalse();
+        committed.transaction(TxCommand.COMMIT);
+        assertThat(committed.tables()).containsExactly(EV);
+        assertThat(committed.awaited()).isEqualTo("a COMMIT");
+
+        for (TxCommand end : List.of(TxCommand.ROLLBACK, TxCommand.ROLLBACK_AND_CHAIN, TxCommand.PREPARE_TRANSACTION)) {
+            CommitForecast f = idle();
+            f.transaction(TxCommand.BEGIN);
+            f.write(EV, "INSERT INTO ev VALUES (1)");
+            f.transaction(end);
+            f.requestEnds("the Sync");
+            assertThat(f.mayCommit()).as(end.name()).isFalse();
+        }
+    }
+
+    @Test
+    void aFailedTransactionCommitsNothingUnlessARollbackToSavepointRevivesIt() {
+        List<CapturedStatement> open = List.of(new CapturedStatement.Simple(EV, 1, "INSERT INTO ev VALUES (1)"));
+        CommitForecast failed = new CommitForecast(false, open, true, true);
+        failed.transaction(TxCommand.COMMIT); // the source answers ROLLBACK
+        assertThat(failed.mayCommit()).isFalse();
+
+        CommitForecast revived = new CommitForecast(false, open, true, true);
+        revived.transaction(TxCommand.ROLLBACK_TO_SAVEPOINT);
+        revived.transaction(TxCommand.COMMIT);
+        assertThat(revived.tables()).containsExactly(EV);
+    }
+
+    @Test
+    void commitAndChainKeepsTheNextTransactionExplicit() {
+        CommitForecast f = idle();
+        f.transaction(TxCommand.BEGIN);
+        f.transaction(TxCommand.COMMIT_AND_CHAIN);
+        f.write(EV, "INSERT INTO ev VALUES (1)");
+        f.requestEnds("the Sync");
+        assertThat(f.mayCommit()).isFalse();
+    }
+
+    @Test
+    void whenTheProxysOwnReadingFailedEveryWriteMayCommit() {
+        CommitForecast f = new CommitForecast(true, List.of(), true, true);
+        f.write(EV, "INSERT INTO ev VALUES (1)");
+        f.transaction(TxCommand.ROLLBACK);
+        assertThat(f.tables()).containsExactly(EV);
+        assertThat(f.awaited()).startsWith("requests that write them");
+    }
+
+    @Test
+    void onceUnsureEveryRequestThatMayEndATransactionMayCommitTheWritesBeforeIt() {
+        CommitForecast f = new CommitForecast(false, List.of(), true, false);
+        f.write(EV, "INSERT INTO ev VALUES (1)");
+        f.unsure(); // the source runs one of several statements under one name, one of them a COMMIT
+        f.transaction(TxCommand.ROLLBACK); // may be the other one
+        assertThat(f.tables()).containsExactly(EV);
+        assertThat(f.awaited()).startsWith("a statement that may be a COMMIT");
+        f.write(OTHER, "INSERT INTO other VALUES (2)");
+        f.transaction(TxCommand.BEGIN); // no longer followed: the Sync below may still end the transaction
+        f.requestEnds("the Sync");
+        assertThat(f.tables()).containsExactly(EV, OTHER);
+        UnknownOutcome outcome = f.outcome("db", 7, 0, "the proxy stopped");
+        assertThat(outcome.statements()).containsExactly("INSERT INTO ev VALUES (1)", "INSERT INTO other VALUES (2)");
+    }
+}
