@@ -64,7 +64,11 @@ public final class CaptureMetrics {
         if (!warned.add(table + "/" + kind)) {
             return;
         }
-        if (kind.equals("create_partition")) {
+        if (TimescaleChunks.isChunkName(table)) {
+            log.warn("{} on TimescaleDB chunk {} is not mirrored to the target (the target's chunks have other names):"
+                    + " if its hypertable is mirrored, the two will differ until 'tandem-backfill verify' and 'repair'"
+                    + " (logged once per chunk and kind)", kind.toUpperCase(Locale.ROOT).replace('_', ' '), table);
+        } else if (kind.equals("create_partition")) {
             log.warn("a partition of mirrored table {} was created on the source: create the same partition on the"
                     + " target (CREATE TABLE ... PARTITION OF) before rows reach it, or they are ledgered there"
                     + " (logged once per table)", table);

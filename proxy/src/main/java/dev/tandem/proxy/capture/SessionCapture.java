@@ -1178,7 +1178,9 @@ public final class SessionCapture implements SessionTap {
     private void countUnmirrored(String kind, List<TableName> written) {
         for (TableName t : written) {
             TableName resolved = names.resolve(t);
-            if (tables.isMirrored(resolved)) {
+            // a chunk's hypertable is looked up by the applier only, for the writes it replays: counted by its name
+            if (tables.isMirrored(resolved) || TimescaleChunks.isChunkName(resolved)
+                    && tables.mirroring(resolved) != MirroredTables.Mirroring.NOT_MIRRORED) {
                 tracker.onCommit(List.of(kind, resolved), times -> metrics.unmirroredWrite(resolved, kind, times));
             }
         }

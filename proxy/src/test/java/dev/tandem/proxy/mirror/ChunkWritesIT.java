@@ -77,7 +77,18 @@ class ChunkWritesIT {
             s.execute("SET search_path = _timescaledb_internal, public");
             s.execute("INSERT INTO _hyper_1_1_chunk VALUES ('2026-01-01 05:00:00+00', 8, 'unqualified')");
             s.execute("INSERT INTO _hyper_3_2_chunk VALUES ('2026-01-01 05:00:00+00', 9, 'an excluded hypertable')");
+            // not mirrored, and counted under the chunk's name (the relay does not look its hypertable up)
+            s.execute("UPDATE _hyper_1_1_chunk SET note = 'updated' WHERE id = 8");
+            s.execute("DELETE FROM _timescaledb_internal._hyper_1_1_chunk WHERE id = 2");
             proxy.awaitCaughtUp(Duration.ofSeconds(30));
+            for (String kind : List.of("update", "delete")) {
+                assertThat(proxy.app.registry().get("tandem.unmirrored.writes")
+                        .tag("table", "_timescaledb_internal._hyper_1_1_chunk").tag("kind", kind).counter().count())
+                        .as(kind).isEqualTo(1);
+            }
+            PG.source().execute(db, "UPDATE ev SET note = 'unqualified' WHERE id = 8;"
+                    + " INSERT INTO _timescaledb_internal._hyper_1_1_chunk VALUES ('2026-01-01 01:00:00+00', 2,"
+                    + " 'simple')"); // undone on the source, for the comparison below
         }
         assertThat(RunningMirrorProxy.contents(PG.source(), db, "ev")).hasSize(8);
         assertThat(RunningMirrorProxy.contents(PG.target(), db, "ev"))
