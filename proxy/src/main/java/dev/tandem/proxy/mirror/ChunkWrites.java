@@ -73,8 +73,8 @@ final class ChunkWrites {
         if (span == null) {
             return new CapturedStatement.Unreplayable(hypertable, write.sourceRows(), write.sql(), "a write into "
                     + chunk + ", a chunk of mirrored hypertable " + hypertable + ", whose table the proxy could not"
-                    + " find in its text to write " + hypertable + " instead: re-copy its rows with tandem-backfill"
-                    + " repair", write.searchPath());
+                    + " find in its text to write " + hypertable + " instead: re-copy the window of its rows' times,"
+                    + " then settle this entry", write.searchPath());
         }
         if (logged.add(session.database() + "\0" + chunk)) {
             LOG.info("mirror: writes into chunk {} are mirrored into its hypertable {}", chunk, hypertable);

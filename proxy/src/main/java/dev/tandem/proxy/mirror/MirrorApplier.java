@@ -76,8 +76,9 @@ import org.slf4j.LoggerFactory;
  * atomically, and replaying the rest would leave a divergence that looks like success.
  *
  * <p><b>Threads.</b> One thread of its own ({@code tandem-mirror}) does all waiting; target connections run on a
- * private one-thread event loop group of the relay's transport. Databases are applied one after the other: a database the target cannot
- * serve (say it does not exist there) holds up the others while it is retried, and says so in the log.
+ * private one-thread event loop group of the relay's transport. Databases are applied one after the other: a database
+ * the target cannot serve (say it does not exist there) holds up the others while it is retried, and says so in the
+ * log.
  *
  * <pre>
  *   NEW ──start──▶ RUNNING ◀──pause/resume──▶ PAUSED
