@@ -11,15 +11,22 @@ import java.util.Locale;
  * Counts the late rows of a mirrored COPY: those whose {@code timestamptz} time column is before the dual-write mark.
  * An INSERT's are counted by the target ({@link LateRows}); a COPY cannot return its rows, so its data is read here,
  * in the format and with the options the COPY statement gave ({@link CopyLayout}: text, CSV, binary; delimiter, NULL
- * string, header, quote, escape). A value this class cannot read as a point in time (no zone offset, another DateStyle, a special
- * value other than {@code infinity}) is not counted, and neither is a COPY whose options it does not understand: the
- * count is a lower bound, never a guess.
+ * string, header, quote, escape). A time written without a zone offset is read in the session's TimeZone, which the
+ * proxy does not keep: such a value counts only when it is late whatever the zone (more than
+ * {@link #WIDEST_OFFSET_MICROS} before the mark). A value this class cannot read as a point in time (another
+ * DateStyle's order, a special value other than {@code infinity}) is not counted, and neither is a COPY whose options
+ * it does not understand: the count is a lower bound, never a guess.
  */
 final class CopyTimes {
 
     /** Microseconds from the Unix epoch to PostgreSQL's (2000-01-01 UTC), for binary timestamptz values. */
     private static final long POSTGRES_EPOCH_MICROS = 946_684_800_000_000L;
     private static final byte[] BINARY_SIGNATURE = "PGCOPY\n\377\r\n\0".getBytes(StandardCharsets.ISO_8859_1);
+    /**
+     * The furthest a session's TimeZone can put a local time from UTC: PostgreSQL accepts offsets up to 15:59:59
+     * (historical local mean times reach about 15:13), so 16 hours bound every zone.
+     */
+    static final long WIDEST_OFFSET_MICROS = 16L * 3600 * 1_000_000;
 
     private CopyTimes() {
     }
@@ -138,12 +145,26 @@ final class CopyTimes {
             if (f < index || isNull) {
                 continue;
             }
-            Long micros = micros(value.trim());
-            if (micros != null && micros < markMicros) {
+            if (late(value.trim(), markMicros)) {
                 late++;
             }
         }
         return late;
+    }
+
+    /**
+     * Whether a text timestamptz is before {@code markMicros} for sure: one with a zone offset (see {@link #micros})
+     * when it is; one without (or a date alone, its midnight), a wall-clock time of a zone this class does not know,
+     * when it is even if that zone were the furthest east.
+     */
+    static boolean late(String value, long markMicros) {
+        Long exact = micros(value);
+        if (exact != null) {
+            return exact < markMicros;
+        }
+        Written written = written(value.toLowerCase(Locale.ROOT));
+        return written != null && written.offsetSeconds() == null
+                && written.wallClockMicros() < markMicros - WIDEST_OFFSET_MICROS;
     }
 
     /**
@@ -159,10 +180,26 @@ final class CopyTimes {
         if (v.equals("infinity") || v.equals("+infinity")) {
             return Long.MAX_VALUE;
         }
-        boolean bc = v.endsWith(" bc");
-        if (bc) {
+        if (v.endsWith(" bc")) {
             return Long.MIN_VALUE; // before the Christian era: before any mark
         }
+        Written written = written(v);
+        if (written == null || written.offsetSeconds() == null) {
+            return null;
+        }
+        try {
+            return Math.subtractExact(written.wallClockMicros(), written.offsetSeconds() * 1_000_000L);
+        } catch (ArithmeticException e) {
+            return null;
+        }
+    }
+
+    /** An ISO 8601 time as written: its wall-clock time read as UTC, and its zone offset when it has one. */
+    private record Written(long wallClockMicros, Integer offsetSeconds) {
+    }
+
+    /** {@code v} (lower case) as an ISO 8601 date with an optional time and offset; null for any other shape. */
+    private static Written written(String v) {
         try {
             int i = 0;
             int year = digits(v, i, 4);
@@ -177,6 +214,10 @@ final class CopyTimes {
             int month = digits(v, i + 1, 2);
             int day = digits(v, i + 4, 2);
             i += 6;
+            long epochDay = LocalDate.of(year, month, day).toEpochDay();
+            if (i == v.length()) {
+                return new Written(Math.multiplyExact(epochDay, 86_400_000_000L), null); // a date: its midnight
+            }
             if (v.charAt(i) != ' ' && v.charAt(i) != 't') {
                 return null;
             }
@@ -201,13 +242,16 @@ final class CopyTimes {
                     fraction = Long.parseLong(digits);
                 }
             }
-            int offsetSeconds;
-            if (i < v.length() && v.charAt(i) == 'z' && i + 1 == v.length()) {
+            Integer offsetSeconds;
+            if (i == v.length()) {
+                offsetSeconds = null; // the session's TimeZone decides
+            } else if (v.charAt(i) == 'z' && i + 1 == v.length()) {
                 offsetSeconds = 0;
-            } else if (i < v.length() && (v.charAt(i) == '+' || v.charAt(i) == '-')) {
+            } else if (v.charAt(i) == '+' || v.charAt(i) == '-') {
                 int sign = v.charAt(i) == '-' ? -1 : 1;
                 String zone = v.substring(i + 1).replace(":", "");
-                if (zone.length() != 2 && zone.length() != 4 && zone.length() != 6 || !zone.chars().allMatch(Character::isDigit)) {
+                if (zone.length() != 2 && zone.length() != 4 && zone.length() != 6
+                        || !zone.chars().allMatch(Character::isDigit)) {
                     return null;
                 }
                 int h = Integer.parseInt(zone.substring(0, 2));
@@ -215,14 +259,13 @@ final class CopyTimes {
                 int s = zone.length() == 6 ? Integer.parseInt(zone.substring(4, 6)) : 0;
                 offsetSeconds = sign * (h * 3600 + m * 60 + s);
             } else {
-                return null; // no offset: the session's TimeZone decides
+                return null; // a zone name, say: not read here
             }
             if (hour > 24 || minute > 59 || second > 60) {
                 return null;
             }
-            long epochDay = LocalDate.of(year, month, day).toEpochDay();
-            long seconds = epochDay * 86_400 + hour * 3600L + minute * 60L + second - offsetSeconds;
-            return Math.addExact(Math.multiplyExact(seconds, 1_000_000L), fraction);
+            long seconds = epochDay * 86_400 + hour * 3600L + minute * 60L + second;
+            return new Written(Math.addExact(Math.multiplyExact(seconds, 1_000_000L), fraction), offsetSeconds);
         } catch (RuntimeException e) {
             return null; // not this shape, or not a date
         }

@@ -59,14 +59,35 @@ class CopyTimesTest {
         assertThat(CopyTimes.micros(value)).isEqualTo(micros);
     }
 
+    /** The mark is 2026-01-02 00:00 UTC; a time without an offset counts only if late in every zone. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+            2026-01-01 23:59:59+00      | true
+            2026-01-02 00:00:00+00      | false
+            2026-01-01 07:59:59         | true
+            2026-01-01 08:00:00         | false
+            2026-01-01 23:00:00         | false
+            2026-01-01T07:00:00.5       | true
+            2025-12-31                  | true
+            2026-01-01                  | true
+            2026-01-02                  | false
+            2025-12-31 10:00:00 europe/berlin | false
+            01/02/2025 00:00:00         | false
+            -infinity                   | true
+            """)
+    void aTimeWithoutAnOffsetIsLateOnlyWhenItIsLateInEveryZone(String value, boolean late) {
+        assertThat(CopyTimes.late(value, MARK)).isEqualTo(late);
+    }
+
     @Test
     void textFormatWithDefaultsAndOptions() {
         String data = "1\t2026-01-01 10:00:00+00\tx\n"
                 + "2\t2026-01-03 10:00:00+00\ty\n"
                 + "3\t\\N\tz\n"
                 + "4\t2025-12-31 10:00:00+00\ta\\tb\r\n"
-                + "5\t2025-12-31 10:00:00\tno zone\n";
-        assertThat(late(CopyFormat.TEXT, null, data, 1)).isEqualTo(2);
+                + "5\t2025-12-31 10:00:00\tno zone, late in every zone\n"
+                + "6\t2026-01-01 23:00:00\tno zone, late in some zones only\n";
+        assertThat(late(CopyFormat.TEXT, null, data, 1)).isEqualTo(3);
         assertThat(late(CopyFormat.TEXT, null, data, 0)).as("not a time").isZero();
         assertThat(late(CopyFormat.TEXT, "WITH (DELIMITER '|', NULL 'nil')",
                 "1|2025-01-01 00:00:00+00\n2|nil\n3|2027-01-01 00:00:00+00\n\\.\n4|2020-01-01 00:00:00+00\n", 1))
