@@ -57,7 +57,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Random but valid sessions (simple and extended protocol, explicit and implicit transactions, savepoints, errors,
- * COPY FROM STDIN sent before or after the server's answer, pipelining, row limits, notices) between a client and a
+ * COPY FROM STDIN sent before or after the server's answer, pipelining, statement names given to other statements
+ * (writes, transaction control, COPY) by a pipelined batch that may fail, row limits, notices) between a client and a
  * {@link SimulatedSource}, seen by a {@link SessionCapture} through the relay's {@link FrameScanner}s in random reads
  * and interleavings: the capture must never throw, and must keep its promises:
  * <ul>
@@ -139,6 +140,11 @@ class SessionCaptureFuzzTest {
          * closed since, whether or not the source ran that Parse (a pipelining client learns of a failure late).
          */
         final Map<String, Statement> prepared = new HashMap<>();
+        /**
+         * The CopyInResponse of a COPY the client did not ask for (it bound a name it believes is another statement),
+         * or -1: it answers it once it reads it, at the end of what it is sending.
+         */
+        int unexpectedCopyIn = -1;
 
         Conversation(Random random) {
             this.random = random;
@@ -198,18 +204,48 @@ class SessionCaptureFuzzTest {
         for (int u = 0; u < units; u++) {
             // a client either waits for all answers so far or pipelines its next request
             int after = r.nextInt(3) == 0 ? -1 : c.answered();
-            switch (r.nextInt(11)) {
+            switch (r.nextInt(12)) {
                 case 0, 1, 2, 3 -> simpleQuery(c, after);
                 case 4, 5, 6, 7 -> extendedBatch(c, after);
                 case 8 -> extendedCopy(c, after);
                 case 9 -> simpleCopy(c, after);
                 default -> redefinition(c, after);
             }
+            answerUnexpectedCopy(c);
         }
         if (r.nextBoolean()) {
             c.send(Terminate.INSTANCE, List.of(), -1);
         }
         return c;
+    }
+
+    /**
+     * Sends an Execute; {@code copyExpected}: the client believes its portal runs a COPY FROM STDIN. A COPY it did not
+     * expect (the source holds another statement under the name) is answered later ({@link #answerUnexpectedCopy}).
+     */
+    private static void execute(Conversation c, Execute execute, boolean copyExpected, int after) {
+        int copyIn = c.source.lastCopyIn;
+        c.send(execute, List.of(), after);
+        if (!copyExpected && c.source.lastCopyIn != copyIn) {
+            c.unexpectedCopyIn = c.source.lastCopyIn;
+        }
+    }
+
+    /**
+     * A client that reads a CopyInResponse it did not expect ends that COPY, as pgjdbc does (CopyFail, then Sync: the
+     * Sync it sent with its batch was ignored in COPY) or with no data (CopyDone). What it sent before reading it
+     * reached the source first: a Sync or Flush is ignored, anything else fails the COPY (08P01), and then the CopyFail
+     * or CopyDone is ignored, and the Sync answered on its own.
+     */
+    private static void answerUnexpectedCopy(Conversation c) {
+        if (c.unexpectedCopyIn < 0) {
+            return;
+        }
+        int copyIn = c.unexpectedCopyIn;
+        c.unexpectedCopyIn = -1;
+        c.send(c.random.nextInt(3) == 0 ? CopyDone.INSTANCE
+                : new CopyFail("COPY commands are only supported using the CopyManager API."), List.of(), copyIn);
+        c.send(Sync.INSTANCE, List.of(), -1);
     }
 
     private static int value(Random r) {
@@ -438,8 +474,8 @@ class SessionCaptureFuzzTest {
             // that redefines it fails before its Close or Parse runs, the source still has the old statement
             String name = r.nextInt(3) == 0 ? "s" + r.nextInt(2) : "";
             Statement had = c.prepared.get(name);
-            // now and then the client reuses what it believes it has without parsing
-            boolean parse = had == null || r.nextInt(3) != 0;
+            // now and then the client reuses what it believes it has without parsing (a COPY only in a redefinition)
+            boolean parse = had == null || had.kind() == Kind.COPY || r.nextInt(3) != 0;
             Statement s = parse ? extendedStatement(r) : had;
             List<Statement> parsed = s.kind() == Kind.MULTI
                     ? List.of(new Statement(Kind.SELECT, "SELECT 1", false, 1, false, null, false, 0),
@@ -470,7 +506,7 @@ class SessionCaptureFuzzTest {
                         : new Describe(StatementOrPortal.STATEMENT, name), List.of(), after);
                 after = -1;
             }
-            c.send(new Execute(portal, r.nextInt(3) == 0 ? 1 + r.nextInt(2) : 0), List.of(), after);
+            execute(c, new Execute(portal, r.nextInt(3) == 0 ? 1 + r.nextInt(2) : 0), false, after);
             after = -1;
             if (r.nextInt(8) == 0) {
                 c.send(new Close(StatementOrPortal.PORTAL, portal), List.of(), -1);
@@ -489,7 +525,10 @@ class SessionCaptureFuzzTest {
     /**
      * A batch that gives a statement name another statement, perhaps failing before it gets there, or parsing a name
      * the client did not close (which the source refuses with 42P05), and right behind it, pipelined, a batch that
-     * runs the name: the source runs the statement it has, the old one when the redefinition failed.
+     * runs the name, perhaps between writes: the source runs the statement it has, the old one when the redefinition
+     * failed. The name switches between writes, transaction control and COPY FROM STDIN: the client sends COPY data
+     * only when it believes the name is a COPY (ignored by a source that runs another statement), and answers a COPY it
+     * did not expect ({@link #answerUnexpectedCopy}).
      */
     private static void redefinition(Conversation c, int after) {
         Random r = c.random;
@@ -506,8 +545,8 @@ class SessionCaptureFuzzTest {
             c.prepared.remove(name);
             after = -1;
         }
-        Statement s = extendedStatement(r);
-        if (s.kind() == Kind.INSERT || s.kind() == Kind.SELECT) {
+        if (r.nextInt(6) != 0) {
+            Statement s = redefinedAs(r);
             c.send(new Parse(name, s.sql(), s.params() > 0 && r.nextBoolean() ? List.of(23) : List.of()),
                     List.of(s), after);
             c.prepared.put(name, s);
@@ -515,12 +554,70 @@ class SessionCaptureFuzzTest {
         }
         c.send(Sync.INSTANCE, List.of(), after);
         Statement believed = c.prepared.get(name);
-        if (believed != null) {
-            String portal = r.nextInt(4) == 0 ? "p" + r.nextInt(2) : "";
-            c.send(bind(r, portal, name, believed.params()), List.of(), -1);
-            c.send(new Execute(portal, r.nextInt(3) == 0 ? 1 + r.nextInt(2) : 0), List.of(), -1);
+        if (believed == null) {
+            return;
+        }
+        if (r.nextBoolean()) {
+            anonymousWrite(c);
+        }
+        String portal = r.nextInt(4) == 0 ? "p" + r.nextInt(2) : "";
+        c.send(bind(r, portal, name, believed.params()), List.of(), -1);
+        boolean copy = believed.kind() == Kind.COPY;
+        // the COPY data right behind the Execute (pgx), or a Sync behind it and the data once CopyInResponse came
+        boolean early = !copy || r.nextBoolean();
+        execute(c, new Execute(portal, r.nextInt(3) == 0 ? 1 + r.nextInt(2) : 0), copy, -1);
+        if (early) {
+            if (copy) {
+                for (FrontendMessage m : copyMessages(r)) {
+                    c.send(m, List.of(), -1);
+                }
+            }
+            if (r.nextBoolean()) {
+                anonymousWrite(c);
+            }
+            c.send(Sync.INSTANCE, List.of(), -1);
+            return;
+        }
+        c.send(Sync.INSTANCE, List.of(), -1);
+        if (c.source.inCopy()) {
+            sendCopyWaiting(c);
             c.send(Sync.INSTANCE, List.of(), -1);
         }
+    }
+
+    /**
+     * What a redefinition gives a name: a write with parameters or without (so a Bind made for a statement without
+     * them, a COPY or a COMMIT, binds it too), a query, transaction control, or a COPY FROM STDIN.
+     */
+    private static Statement redefinedAs(Random r) {
+        boolean mirrored = r.nextInt(4) != 0;
+        String table = mirrored ? "metrics" : "other";
+        return switch (r.nextInt(9)) {
+            case 0, 1 -> {
+                Statement s = extendedStatement(r);
+                yield s.kind() == Kind.INSERT || s.kind() == Kind.SELECT ? s
+                        : new Statement(Kind.SELECT, "SELECT 1", false, 1, false, null, false, 0);
+            }
+            case 2, 3 -> {
+                boolean returning = r.nextInt(4) == 0;
+                yield new Statement(Kind.INSERT, "INSERT INTO " + table + " (v) VALUES (" + r.nextInt(1000) + ")"
+                        + (returning ? " RETURNING v" : ""), mirrored, 1, returning, null, false, 0);
+            }
+            case 4, 5 -> new Statement(Kind.COPY, "COPY " + table + " (v) FROM STDIN", mirrored, 0, false, null, false, 0);
+            case 6 -> new Statement(Kind.BEGIN, "BEGIN", false, 0, false, null, false, 0);
+            case 7 -> new Statement(Kind.COMMIT, "COMMIT", false, 0, false, null, false, 0);
+            default -> new Statement(Kind.ROLLBACK, "ROLLBACK", false, 0, false, null, false, 0);
+        };
+    }
+
+    /** An unnamed INSERT into the mirrored table, in the batch that runs a redefined name: a write it may commit. */
+    private static void anonymousWrite(Conversation c) {
+        Random r = c.random;
+        Statement s = new Statement(Kind.INSERT, "INSERT INTO metrics (v) VALUES (" + r.nextInt(1000) + ")", true, 1,
+                false, null, false, 0);
+        c.send(new Parse("", s.sql(), List.of()), List.of(s), -1);
+        c.send(bind(r, "", "", 0), List.of(), -1);
+        execute(c, new Execute("", 0), false, -1);
     }
 
     /**

@@ -59,9 +59,10 @@ import java.util.Random;
  * Sync are one implicit transaction; BEGIN turns it explicit and keeps what ran before it; COMMIT and ROLLBACK inside
  * an implicit one end it (with a warning); SAVEPOINT, RELEASE and ROLLBACK TO need an explicit block (25P01) and an
  * existing savepoint (3B001); in a failed block only COMMIT, ROLLBACK and ROLLBACK TO run (25P02); after an error in
- * the extended protocol everything up to Sync is skipped, a Query included; Sync and Flush are ignored in COPY IN, and
- * CopyData, CopyDone and CopyFail outside it; portals end with their transaction; a portal of an INSERT ... RETURNING
- * read with a row limit runs the INSERT at once and suspends.
+ * the extended protocol everything up to Sync is skipped, a Query included; Sync and Flush are ignored in COPY IN, any
+ * other message but CopyData, CopyDone and CopyFail fails it (08P01) and is lost, and those three are ignored outside
+ * it; portals end with their transaction; a portal of an INSERT ... RETURNING read with a row limit runs the INSERT
+ * at once and suspends.
  */
 final class SimulatedSource {
 
@@ -563,7 +564,13 @@ final class SimulatedSource {
         } else if (message instanceof CopyFail f) {
             copyFailed("57014", "COPY from stdin failed: " + f.message());
         } else if (!(message instanceof Sync) && !(message instanceof Flush)) {
-            throw new IllegalStateException("the generator sent " + message + " during COPY");
+            // copyfromparse.c: the message is read and lost, and fails the COPY (an extended-protocol one then skips
+            // to Sync): what a client meets that sends on without noticing its statement was a COPY
+            ByteBuf type = Unpooled.buffer();
+            message.encode(type);
+            String hex = String.format("0x%02X", type.getByte(0));
+            type.release();
+            copyFailed("08P01", "unexpected message type " + hex + " during COPY from stdin");
         }
     }
 
