@@ -7,7 +7,7 @@ import java.util.List;
  * The savepoints of the open transaction, each with what a piece of session state was when it was set, for state
  * that a ROLLBACK TO SAVEPOINT restores ({@link SearchPathState}, {@link TemporaryTables}). PostgreSQL's rules: a
  * name may be used again (the latest one wins); ROLLBACK TO keeps its savepoint and drops later ones; RELEASE drops it
- * and later ones.
+ * and later ones. A name the capture could not read (null) matches none.
  *
  * @param <T> the state kept per savepoint
  */
@@ -25,7 +25,7 @@ final class Savepoints<T> {
     /** The state kept at the latest savepoint of that name, which stays while later ones go; null when there is none. */
     T rollbackTo(String name) {
         for (int i = stack.size() - 1; i >= 0; i--) {
-            if (stack.get(i).name().equals(name)) {
+            if (name != null && name.equals(stack.get(i).name())) {
                 stack.subList(i + 1, stack.size()).clear();
                 return stack.get(i).state();
             }
@@ -36,7 +36,7 @@ final class Savepoints<T> {
     /** Drops the latest savepoint of that name and the later ones. */
     void release(String name) {
         for (int i = stack.size() - 1; i >= 0; i--) {
-            if (stack.get(i).name().equals(name)) {
+            if (name != null && name.equals(stack.get(i).name())) {
                 stack.subList(i, stack.size()).clear();
                 return;
             }

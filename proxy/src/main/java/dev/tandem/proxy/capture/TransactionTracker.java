@@ -215,7 +215,8 @@ public final class TransactionTracker {
     private void popThrough(String name, boolean rollBack) {
         for (int i = savepoints.size() - 1; i >= 0; i--) {
             Savepoint sp = savepoints.get(i);
-            if (sp.name().equals(name)) {
+            // a name the classifier could not read (null) matches none: PostgreSQL refuses such a statement
+            if (name != null && name.equals(sp.name())) {
                 if (rollBack) {
                     List<CapturedStatement> undone = new ArrayList<>(buffer.subList(sp.size(), buffer.size()));
                     buffer.subList(sp.size(), buffer.size()).clear();

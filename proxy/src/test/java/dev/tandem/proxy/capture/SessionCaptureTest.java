@@ -374,4 +374,21 @@ class SessionCaptureTest {
         assertThat(released.get(0).statements().get(0)).isInstanceOfSatisfying(CapturedStatement.Extended.class,
                 e -> assertThat(new String(e.parameters()[0], StandardCharsets.US_ASCII)).isEqualTo("1"));
     }
+
+    /**
+     * A SAVEPOINT whose name the capture cannot read (a frame mutated into "SAVEPOINT(a", which a real source refuses
+     * with a syntax error), answered as if it ran: before, the next RELEASE threw a NullPointerException out of the
+     * capture, which would end the session instead of relaying it.
+     */
+    @Test
+    void aSavepointWhoseNameCannotBeReadDoesNotBreakTheCapture() {
+        startUp();
+        client(client(new Query("BEGIN"), new Query("SAVEPOINT(a"), new Query("INSERT INTO metrics VALUES (1)"),
+                new Query("RELEASE a"), new Query("COMMIT")));
+        source(source(new CommandComplete("BEGIN"), ReadyForQuery.IN_TRANSACTION, new CommandComplete("SAVEPOINT"),
+                ReadyForQuery.IN_TRANSACTION, new CommandComplete("INSERT 0 1"), ReadyForQuery.IN_TRANSACTION,
+                new CommandComplete("RELEASE"), ReadyForQuery.IN_TRANSACTION, new CommandComplete("COMMIT"),
+                ReadyForQuery.IDLE));
+        assertThat(releasedStatements()).containsExactly(List.of("INSERT INTO metrics VALUES (1):1"));
+    }
 }
