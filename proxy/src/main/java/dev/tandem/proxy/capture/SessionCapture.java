@@ -393,6 +393,7 @@ public final class SessionCapture implements SessionTap {
         @Override
         public void onFrameStart(byte type, int length) {
             upserts.requestSent();
+            endsCopy(type);
             switch (type) {
                 case 'S' -> {
                     skippingToSync = false; // the source answers this one
@@ -433,6 +434,7 @@ public final class SessionCapture implements SessionTap {
         @Override
         public boolean onFrame(byte type, ByteBuf frame) {
             upserts.requestSent();
+            endsCopy(type);
             if (skippingToSync) {
                 return true; // the source does not even read it
             }
@@ -482,6 +484,21 @@ public final class SessionCapture implements SessionTap {
             }
         }
         return null;
+    }
+
+    /**
+     * In COPY IN the source fails the COPY at any message but CopyData, CopyDone, CopyFail, Sync and Flush (08P01, the
+     * message lost): a client sends one when it did not expect the COPY (it bound a name it believes is another
+     * statement). From there the COPY is over for the client too: a Sync behind that message is answered.
+     */
+    private void endsCopy(byte type) {
+        if (type != 'd' && type != 'c' && type != 'f' && type != 'S' && type != 'H') {
+            CopyIn copy = clientCopy();
+            if (copy != null && copy.answered && !copy.failed) {
+                copy.ended = true;
+                forgetFinishedCopies();
+            }
+        }
     }
 
     /** CopyDone or CopyFail. */

@@ -15,6 +15,7 @@ import dev.tandem.protocol.frame.FrameObserver;
 import dev.tandem.protocol.frame.ProtocolViolationException;
 import dev.tandem.protocol.frontend.Bind;
 import dev.tandem.protocol.frontend.Close;
+import dev.tandem.protocol.frontend.CopyFail;
 import dev.tandem.protocol.frontend.Execute;
 import dev.tandem.protocol.frontend.FrontendMessage;
 import dev.tandem.protocol.frontend.Parse;
@@ -390,5 +391,31 @@ class SessionCaptureTest {
                 new CommandComplete("RELEASE"), ReadyForQuery.IN_TRANSACTION, new CommandComplete("COMMIT"),
                 ReadyForQuery.IDLE));
         assertThat(releasedStatements()).containsExactly(List.of("INSERT INTO metrics VALUES (1):1"));
+    }
+
+    /**
+     * A COPY the client did not ask for: its redefinition of s1 (a COPY) as an INSERT was refused (42P05), so the
+     * pipelined Execute of s1 starts a COPY, and the source reads the rest of that batch in COPY IN: the Parse fails
+     * the COPY (08P01, copyfromparse.c), the source skips to the Sync and answers it. Then the client, having read the
+     * CopyInResponse, ends the COPY as pgjdbc does (CopyFail, Sync: both answered outside COPY) and sends a mirrored
+     * INSERT. Before, the capture took the batch's Sync, seen after the CopyInResponse, for one the source ignores in
+     * COPY: the ReadyForQuery of the pgjdbc Sync was taken for the INSERT's answer, and the INSERT was not mirrored.
+     */
+    @Test
+    void aSyncAfterAMessageThatFailsAnUnexpectedCopyIsAnswered() {
+        startUp();
+        client(client(new Parse("s1", "COPY metrics (v) FROM STDIN", List.of()), Sync.INSTANCE));
+        source(source(ParseComplete.INSTANCE, ReadyForQuery.IDLE));
+        client(client(new Parse("s1", "INSERT INTO metrics (v) VALUES (1)", List.of()), Sync.INSTANCE,
+                new Bind("", "s1", List.of(), List.of(), List.of()), new Execute("", 0)));
+        source(source(error("42P05", "prepared statement \"s1\" already exists"), ReadyForQuery.IDLE,
+                BindComplete.INSTANCE) + COPY_IN_RESPONSE);
+        client(client(new Parse("", "INSERT INTO metrics (v) VALUES (2)", List.of()),
+                new Bind("", "", List.of(), List.of(), List.of()), new Execute("", 0), Sync.INSTANCE,
+                new CopyFail("COPY commands are only supported using the CopyManager API."), Sync.INSTANCE,
+                new Query("INSERT INTO metrics VALUES (3)")));
+        source(source(error("08P01", "unexpected message type 0x50 during COPY from stdin"), ReadyForQuery.IDLE,
+                ReadyForQuery.IDLE, new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE));
+        assertThat(releasedStatements()).containsExactly(List.of("INSERT INTO metrics VALUES (3):1"));
     }
 }
