@@ -21,6 +21,11 @@ import java.util.Set;
  *
  * <p>{@link #unsure}: the source runs one of several statements and one of them controls the transaction; from there
  * on every request that may end a transaction may commit every write before it.
+ *
+ * <p>A BEGIN behind another statement of the same request is not assumed to run: if that statement fails, the source
+ * skips the BEGIN, and the writes of the requests pipelined after it commit as each of them ends. So, until a COMMIT
+ * or ROLLBACK, each request end may commit the writes before it, as when {@link #unsure}. (Parse and Bind messages
+ * are not counted as such statements: drivers send a statement's own right before its Execute.)
  */
 final class CommitForecast {
 
@@ -37,7 +42,11 @@ final class CommitForecast {
     private boolean explicit;
     private boolean failed;
     private boolean unsure;
-    /** Once {@link #unsure}: how many of {@link #openStatements} are in {@link #statements} already. */
+    /** The BEGIN that made the transaction explicit may have been skipped (see above). */
+    private boolean beginUncertain;
+    /** Statements walked in the current request: one of them failing makes the source skip the rest. */
+    private int earlierInRequest;
+    /** How many of {@link #openStatements} are in {@link #statements} already (they may have committed). */
     private int openCounted;
     private String awaited;
 
@@ -91,7 +100,10 @@ final class CommitForecast {
             return;
         }
         switch (command) {
-            case BEGIN -> explicit = true;
+            case BEGIN -> {
+                explicit = true;
+                beginUncertain |= earlierInRequest > 0;
+            }
             case COMMIT, COMMIT_AND_CHAIN -> end(!failed, "a COMMIT", command == TxCommand.COMMIT_AND_CHAIN);
             case ROLLBACK, ROLLBACK_AND_CHAIN -> end(false, null, command == TxCommand.ROLLBACK_AND_CHAIN);
             case PREPARE_TRANSACTION -> end(false, null, false);
@@ -110,14 +122,20 @@ final class CommitForecast {
      * @param request that request, in words, as the one the source owed an answer to
      */
     void requestEnds(String request) {
-        if (unsure) {
+        earlierInRequest = 0;
+        if (unsure || explicit && beginUncertain) {
             mayEnd(request);
         } else if (!explicit) {
             end(!failed, request, false);
         }
     }
 
-    /** Once {@link #unsure}: the transaction may end and commit here, or go on. */
+    /** The statement just walked is done: the next one of the same request runs only if it succeeds. */
+    void statementWalked() {
+        earlierInRequest++;
+    }
+
+    /** The transaction may end and commit here, or go on ({@link #unsure}, or a BEGIN that may have been skipped). */
     private void mayEnd(String request) {
         if (openCounted < openStatements.size()) {
             tables.addAll(openTables);
@@ -130,17 +148,19 @@ final class CommitForecast {
     }
 
     private void end(boolean commits, String request, boolean chain) {
-        if (commits && !openTables.isEmpty()) {
+        if (commits && openCounted < openStatements.size()) {
             tables.addAll(openTables);
-            statements.addAll(openStatements);
+            statements.addAll(openStatements.subList(openCounted, openStatements.size()));
             if (awaited == null) {
                 awaited = request;
             }
         }
         openTables.clear();
         openStatements.clear();
+        openCounted = 0;
         explicit = chain;
         failed = false;
+        beginUncertain = false;
     }
 
     boolean mayCommit() {

@@ -1549,6 +1549,7 @@ public final class SessionCapture implements SessionTap {
         if (s != null && s.kind() == Kind.TRANSACTION) {
             forecast.transaction(s.txCommand());
         }
+        forecast.statementWalked();
     }
 
     /**

@@ -100,4 +100,36 @@ class CommitForecastTest {
         UnknownOutcome outcome = f.outcome("db", 7, 0, "the proxy stopped");
         assertThat(outcome.statements()).containsExactly("INSERT INTO ev VALUES (1)", "INSERT INTO other VALUES (2)");
     }
+
+    @Test
+    void aBeginBehindAnotherStatementOfItsRequestMayBeSkippedSoLaterRequestsMayCommit() {
+        // INSERT INTO ev ...; SELECT 1/0; BEGIN  then, pipelined, INSERT INTO other ...: if the SELECT fails, the
+        // source skips the BEGIN and the next Query's INSERT commits as that Query ends
+        CommitForecast f = idle();
+        f.write(EV, "INSERT INTO ev VALUES (1)");
+        f.statementWalked();
+        f.statementWalked(); // SELECT 1/0
+        f.transaction(TxCommand.BEGIN);
+        f.statementWalked();
+        f.requestEnds("the first query");
+        f.write(OTHER, "INSERT INTO other VALUES (2)");
+        f.statementWalked();
+        f.requestEnds("the second query");
+        assertThat(f.tables()).containsExactly(EV, OTHER);
+        // a COMMIT later in the pipeline does not count them twice
+        f.transaction(TxCommand.COMMIT);
+        assertThat(f.outcome("db", 7, 0, "the proxy stopped").statements())
+                .containsExactly("INSERT INTO ev VALUES (1)", "INSERT INTO other VALUES (2)");
+    }
+
+    @Test
+    void aBeginFirstInItsRequestIsAssumedToRun() {
+        CommitForecast f = idle();
+        f.transaction(TxCommand.BEGIN);
+        f.statementWalked();
+        f.write(EV, "INSERT INTO ev VALUES (1)");
+        f.statementWalked();
+        f.requestEnds("the Sync");
+        assertThat(f.mayCommit()).isFalse();
+    }
 }

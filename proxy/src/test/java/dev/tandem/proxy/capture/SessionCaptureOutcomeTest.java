@@ -168,6 +168,20 @@ class SessionCaptureOutcomeTest {
         endedWithNone();
     }
 
+    /** If the SELECT fails, the source skips the BEGIN, and the pipelined INSERT behind it commits on its own. */
+    @Test
+    void aBeginBehindAStatementThatMayFailDoesNotHideThePipelinedWritesAfterIt() {
+        client(new Query("SELECT 1/0; BEGIN"), new Query(INSERT));
+        assertThat(capture.awaitsOutcome()).isTrue();
+        assertThat(endedWithOneUnknownOutcome(SHUTDOWN).statements()).containsExactly(INSERT);
+    }
+
+    @Test
+    void aBeginFirstInItsQueryIsAssumedToRun() {
+        client(new Query("BEGIN"), new Query(INSERT));
+        endedWithNone();
+    }
+
     @Test
     void writesToTablesThatAreNotMirroredNeverCount() {
         client(new Query("INSERT INTO other (v) VALUES (1)"));
