@@ -496,6 +496,7 @@ public final class SessionCapture implements SessionTap {
             CopyIn copy = clientCopy();
             if (copy != null && copy.answered && !copy.failed) {
                 copy.ended = true;
+                copy.abandoned = true; // as by a CopyFail: the source fails it, its rows never commit
                 forgetFinishedCopies();
             }
         }

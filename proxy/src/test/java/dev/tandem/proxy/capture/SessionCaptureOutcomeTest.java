@@ -182,6 +182,23 @@ class SessionCaptureOutcomeTest {
         endedWithNone();
     }
 
+    /** Any message but CopyData, CopyDone, CopyFail, Sync and Flush fails a COPY in progress (08P01): none commits. */
+    @Test
+    void aCopyFailedByAnotherMessageOfTheClientCommitsNothing() {
+        client(new Parse("c", "COPY metrics (v) FROM STDIN", List.of()), Sync.INSTANCE);
+        source(ParseComplete.INSTANCE, ReadyForQuery.IDLE);
+        client(new Bind("", "c", List.of(), List.of(), List.of()), new Execute("", 0));
+        source(BindComplete.INSTANCE, new CopyInResponse((byte) 0, List.of((short) 0)));
+        CopyData data = new CopyData(Unpooled.wrappedBuffer("1\n".getBytes(StandardCharsets.UTF_8)));
+        try {
+            client(data);
+        } finally {
+            data.release();
+        }
+        client(new Query("SELECT 1"), Sync.INSTANCE);
+        endedWithNone();
+    }
+
     @Test
     void writesToTablesThatAreNotMirroredNeverCount() {
         client(new Query("INSERT INTO other (v) VALUES (1)"));
