@@ -1506,6 +1506,7 @@ public final class SessionCapture implements SessionTap {
                         TableName table = q.decided[k] ? (q.captures[k] == null ? null : q.captures[k].table)
                                 : mirroredWrite(s);
                         forecastStatement(forecast, s, table, s.text(q.sql), in, conservative);
+                        forecast.statementWalked();
                     }
                 }
                 forecast.requestEnds("the query that writes them, which commits as it ends");
@@ -1539,6 +1540,7 @@ public final class SessionCapture implements SessionTap {
             String sql = c != null ? c.sql : run.prepared().sql();
             forecastStatement(forecast, s, table, sql, runsCopy(run.prepared()) ? e.copy() : null, conservative);
         }
+        forecast.statementWalked(); // also one of a portal the proxy does not know: the source fails it
     }
 
     private static void forecastStatement(CommitForecast forecast, ClassifiedStatement s, TableName table, String sql,
@@ -1550,7 +1552,6 @@ public final class SessionCapture implements SessionTap {
         if (s != null && s.kind() == Kind.TRANSACTION) {
             forecast.transaction(s.txCommand());
         }
-        forecast.statementWalked();
     }
 
     /**

@@ -176,6 +176,16 @@ class SessionCaptureOutcomeTest {
         assertThat(endedWithOneUnknownOutcome(SHUTDOWN).statements()).containsExactly(INSERT);
     }
 
+    /** An Execute of a portal the proxy does not know fails on the source too, and the BEGIN behind it is skipped. */
+    @Test
+    void aBeginBehindAnExecuteOfAnUnknownPortalDoesNotHideThePipelinedWritesAfterIt() {
+        client(new Execute("p1", 0), new Parse("", "BEGIN", List.of()),
+                new Bind("", "", List.of(), List.of(), List.of()), new Execute("", 0), Sync.INSTANCE,
+                new Query(INSERT));
+        assertThat(capture.awaitsOutcome()).isTrue();
+        assertThat(endedWithOneUnknownOutcome(SHUTDOWN).statements()).containsExactly(INSERT);
+    }
+
     @Test
     void aBeginFirstInItsQueryIsAssumedToRun() {
         client(new Query("BEGIN"), new Query(INSERT));
