@@ -80,6 +80,29 @@ final class ServerNames<T> {
         return reference.answered(held(reference.name));
     }
 
+    /**
+     * Whether the server may still use {@code value} for a request that names it through {@code reference}: the
+     * reference is answered and {@code value} is what it got, or {@code value} is still requested or confirmed under
+     * the name (one whose request the server skipped, or that it closed, is gone).
+     */
+    boolean possible(Reference<T> reference, T value) {
+        if (reference.isAnswered()) {
+            return reference.get() == value;
+        }
+        if (confirmed.get(reference.name) == value) {
+            return true;
+        }
+        List<T> pending = requested.get(reference.name);
+        if (pending != null) {
+            for (T v : pending) {
+                if (v == value) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** The server confirmed creating {@code value} under {@code name}. */
     void confirmed(String name, T value) {
         confirmed.put(name, value);

@@ -671,13 +671,20 @@ public final class SessionCapture implements SessionTap {
         return portals.isEmpty() || portals.size() == 1 && portals.get(0).statement.candidates().size() <= 1;
     }
 
-    /** The statements the Execute of {@code portal} may run, as far as known now. */
-    private static List<Run> possibleRuns(ServerNames.Reference<Portal> portal) {
-        List<Portal> portals = portal.candidates();
+    /**
+     * The statements the Execute of {@code portal} may run, as far as known now: a candidate whose Parse or Bind the
+     * source has skipped since (an error earlier in its batch), or that it closed, is gone.
+     */
+    private List<Run> possibleRuns(ServerNames.Reference<Portal> portal) {
         List<Run> runs = new ArrayList<>();
-        for (Portal p : portals) {
+        for (Portal p : portal.candidates()) {
+            if (!portals.possible(portal, p)) {
+                continue;
+            }
             for (Prepared statement : p.statement.candidates()) {
-                runs.add(new Run(p, statement));
+                if (statements.possible(p.statement, statement)) {
+                    runs.add(new Run(p, statement));
+                }
             }
         }
         return runs;

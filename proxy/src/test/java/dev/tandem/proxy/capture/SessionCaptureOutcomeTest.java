@@ -186,6 +186,22 @@ class SessionCaptureOutcomeTest {
         assertThat(endedWithOneUnknownOutcome(SHUTDOWN).statements()).containsExactly(INSERT);
     }
 
+    /**
+     * A pipelined Bind of a name whose Parse the source has skipped since (an error ahead of it in its batch) fails:
+     * the BEGIN the client meant to run is not one the forecast may assume, and the INSERT pipelined after commits.
+     */
+    @Test
+    void aBeginWhoseParseTheSourceSkippedDoesNotHideThePipelinedWritesAfterIt() {
+        client(new Parse("", "SELECT 1/0", List.of()), new Bind("", "", List.of(), List.of(), List.of()),
+                new Execute("", 0), new Parse("b", "BEGIN", List.of()), Sync.INSTANCE);
+        client(new Bind("", "b", List.of(), List.of(), List.of()), new Execute("", 0), Sync.INSTANCE,
+                new Query(INSERT));
+        source(ParseComplete.INSTANCE, BindComplete.INSTANCE,
+                ErrorResponse.of("ERROR", "22012", "division by zero", null), ReadyForQuery.IDLE);
+        assertThat(capture.awaitsOutcome()).isTrue();
+        assertThat(endedWithOneUnknownOutcome(SHUTDOWN).statements()).containsExactly(INSERT);
+    }
+
     @Test
     void aBeginFirstInItsQueryIsAssumedToRun() {
         client(new Query("BEGIN"), new Query(INSERT));
