@@ -158,13 +158,20 @@ final class CopyTimes {
      * when it is even if that zone were the furthest east.
      */
     static boolean late(String value, long markMicros) {
-        Long exact = micros(value);
-        if (exact != null) {
-            return exact < markMicros;
+        String v = value.toLowerCase(Locale.ROOT);
+        Long special = special(v);
+        if (special != null) {
+            return special < markMicros;
         }
-        Written written = written(value.toLowerCase(Locale.ROOT));
-        return written != null && written.offsetSeconds() == null
-                && written.wallClockMicros() < markMicros - WIDEST_OFFSET_MICROS;
+        Written written = written(v);
+        if (written == null) {
+            return false;
+        }
+        if (written.offsetSeconds() == null) {
+            return written.wallClockMicros() < markMicros - WIDEST_OFFSET_MICROS;
+        }
+        Long instant = written.instantMicros();
+        return instant != null && instant < markMicros;
     }
 
     /**
@@ -174,6 +181,16 @@ final class CopyTimes {
      */
     static Long micros(String value) {
         String v = value.toLowerCase(Locale.ROOT);
+        Long special = special(v);
+        if (special != null) {
+            return special;
+        }
+        Written written = written(v);
+        return written == null || written.offsetSeconds() == null ? null : written.instantMicros();
+    }
+
+    /** {@code v} (lower case) when it is a value before or after every time: infinity, or a date BC; else null. */
+    private static Long special(String v) {
         if (v.equals("-infinity")) {
             return Long.MIN_VALUE;
         }
@@ -183,19 +200,20 @@ final class CopyTimes {
         if (v.endsWith(" bc")) {
             return Long.MIN_VALUE; // before the Christian era: before any mark
         }
-        Written written = written(v);
-        if (written == null || written.offsetSeconds() == null) {
-            return null;
-        }
-        try {
-            return Math.subtractExact(written.wallClockMicros(), written.offsetSeconds() * 1_000_000L);
-        } catch (ArithmeticException e) {
-            return null;
-        }
+        return null;
     }
 
     /** An ISO 8601 time as written: its wall-clock time read as UTC, and its zone offset when it has one. */
     private record Written(long wallClockMicros, Integer offsetSeconds) {
+
+        /** The point in time, given an offset; null when out of range. */
+        Long instantMicros() {
+            try {
+                return Math.subtractExact(wallClockMicros, offsetSeconds * 1_000_000L);
+            } catch (ArithmeticException e) {
+                return null;
+            }
+        }
     }
 
     /** {@code v} (lower case) as an ISO 8601 date with an optional time and offset; null for any other shape. */
