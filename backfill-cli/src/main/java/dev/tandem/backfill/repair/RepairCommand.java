@@ -22,10 +22,13 @@ import dev.tandem.backfill.plan.WritersStoppedOption;
 import dev.tandem.backfill.state.BackfillSchema;
 import dev.tandem.backfill.state.TaskState;
 import dev.tandem.backfill.state.TaskStore;
+import dev.tandem.protocol.state.TimeType;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -100,6 +103,9 @@ public final class RepairCommand extends BackfillCommand {
         String zone = Side.TARGET.call(() -> BackfillSchema.timeZone(target));
         List<TaskStore.NewTask> tasks = new ArrayList<>();
         Map<String, List<LedgerEntry>> rangeless = new LinkedHashMap<>();
+        // one rejected burst leaves many entries of one table: its layout and now() are read once per run
+        Map<String, TableLayout> layouts = new HashMap<>();
+        Map<TimeType, Long> nows = new EnumMap<>(TimeType.class);
         for (LedgerEntry e : Side.TARGET.call(() -> Ledger.unqueued(target))) {
             String table = e.tableName();
             if (!e.hasRange()) {
@@ -111,7 +117,11 @@ public final class RepairCommand extends BackfillCommand {
             long start;
             long end;
             try {
-                layout = Side.SOURCE.call(() -> TableLayout.load(source, e.schema(), e.table(), e.timeColumn()));
+                String key = e.schema() + "\0" + e.table() + "\0" + e.timeColumn();
+                TableLayout known = layouts.get(key);
+                layout = known != null ? known
+                        : Side.SOURCE.call(() -> TableLayout.load(source, e.schema(), e.table(), e.timeColumn()));
+                layouts.put(key, layout);
                 start = Side.SOURCE.call(() -> Positions.parse(source, layout.timeType(), e.start(),
                         "ledger entry " + e.id() + " range_start"));
                 end = Side.SOURCE.call(() -> Positions.parse(source, layout.timeType(), e.end(),
@@ -129,8 +139,11 @@ public final class RepairCommand extends BackfillCommand {
                 out().println("ledger entry " + e.id() + " has an empty range [" + e.start() + ", " + e.end() + "): skipped");
                 continue;
             }
-            long cutoff = layout.timeType().isInteger() || stopped ? Long.MAX_VALUE
-                    : Side.SOURCE.call(() -> Positions.now(source, layout.timeType(), zone)) - maxLateness.micros();
+            TimeType type = layout.timeType();
+            if (!type.isInteger() && !stopped && !nows.containsKey(type)) {
+                nows.put(type, Side.SOURCE.call(() -> Positions.now(source, type, zone)));
+            }
+            long cutoff = type.isInteger() || stopped ? Long.MAX_VALUE : nows.get(type) - maxLateness.micros();
             if (end > cutoff) {
                 // a late row committed while its task copies the range would be copied and then mirrored too
                 out().println("ledger entry " + e.id() + " (" + table + " [" + layout.timeType().display(start) + ", "
