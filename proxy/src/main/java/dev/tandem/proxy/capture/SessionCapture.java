@@ -197,14 +197,6 @@ public final class SessionCapture implements SessionTap {
         Portal portal() {
             return portal.get();
         }
-
-        StatementCapture capture() {
-            return capture;
-        }
-
-        CopyIn copy() {
-            return copy;
-        }
     }
 
     /** Queued although it changes nothing: when it fails, the source skips the rest of its batch. */
@@ -535,7 +527,7 @@ public final class SessionCapture implements SessionTap {
      * statement): its data is dropped. A client that did not ask for a COPY sends none, so nothing ends it but this.
      */
     private void copyNotRun(ExecuteRequest e) {
-        CopyIn copy = e.copy();
+        CopyIn copy = e.copy;
         if (copy == null) {
             return;
         }
@@ -943,8 +935,8 @@ public final class SessionCapture implements SessionTap {
             copy = q.copies.stream().filter(c -> !c.answered && !c.failed).findFirst().orElse(null);
         } else if (head instanceof ExecuteRequest e) {
             settle(e);
-            capture = e.capture();
-            copy = e.copy();
+            capture = e.capture;
+            copy = e.copy;
         }
         if (capture != null && !capture.isCopy()) {
             // only a source that does not speak the protocol answers an INSERT so (no SQL: the message is logged)
@@ -1057,11 +1049,11 @@ public final class SessionCapture implements SessionTap {
      * after it was sent), the first time its portal runs; else {@link #ran}.
      */
     private StatementCapture capturedBy(ExecuteRequest e, ClassifiedStatement statement) {
-        if (e.capture() == null && statement != null && statement.kind() == Kind.EXECUTE && !e.portal().accounted) {
+        if (e.capture == null && statement != null && statement.kind() == Kind.EXECUTE && !e.portal().accounted) {
             Prepared p = e.portal().prepared();
             return captureFor(statement, p.sql(), p.text(), encoding.clientEncoding());
         }
-        return ran(e.capture(), statement);
+        return ran(e.capture, statement);
     }
 
     /** The Execute's capture as its table resolves now that it ran: a SET search_path may have run since it was sent. */
@@ -1181,7 +1173,7 @@ public final class SessionCapture implements SessionTap {
      */
     private void recordPreparedBeforeTemporary(ExecuteRequest e, StatementCapture ran) {
         Prepared p = e.portal() == null ? null : e.portal().prepared();
-        if (ran != null || e.capture() == null || p == null || !p.named() || p.table() == null
+        if (ran != null || e.capture == null || p == null || !p.named() || p.table() == null
                 || p.temporary().contains(p.statement().table().name())) {
             return;
         }
@@ -1282,7 +1274,7 @@ public final class SessionCapture implements SessionTap {
             while (!pending.isEmpty() && !(pending.peek() instanceof SyncRequest)) {
                 Pending dropped = pending.poll();
                 if (dropped instanceof ExecuteRequest e) {
-                    failed(e.capture());
+                    failed(e.capture);
                     copyNotRun(e);
                 } else if (dropped instanceof ParseRequest p) {
                     statements.skipped(p.name(), p.prepared());
@@ -1542,10 +1534,10 @@ public final class SessionCapture implements SessionTap {
                 continue;
             }
             ClassifiedStatement s = run.prepared().statement();
-            StatementCapture c = run.portal() == e.portal() && run.prepared() == e.capturedFrom ? e.capture() : null;
+            StatementCapture c = run.portal() == e.portal() && run.prepared() == e.capturedFrom ? e.capture : null;
             TableName table = c != null ? c.table : s == null ? null : mirroredWrite(s);
             String sql = c != null ? c.sql : run.prepared().sql();
-            forecastStatement(forecast, s, table, sql, runsCopy(run.prepared()) ? e.copy() : null, conservative);
+            forecastStatement(forecast, s, table, sql, runsCopy(run.prepared()) ? e.copy : null, conservative);
         }
         forecast.statementWalked(); // also one of a portal the proxy does not know: the source fails it
     }
