@@ -36,7 +36,9 @@ import java.util.Set;
  * @param txCommand           for TRANSACTION, which command; null otherwise
  * @param name                SAVEPOINT/RELEASE/ROLLBACK TO: the savepoint (normalised); PREPARE TRANSACTION,
  *                            COMMIT/ROLLBACK PREPARED: the transaction id; PREPARE/EXECUTE/DEALLOCATE: the prepared
- *                            statement (null for DEALLOCATE ALL); null otherwise
+ *                            statement (null for DEALLOCATE ALL); SET/RESET: the setting, folded ({@code timezone}
+ *                            for {@code TIME ZONE}; {@code all} for RESET ALL; null when not a plain name); null
+ *                            otherwise
  * @param searchPath          the statement's effect on {@code search_path}, null when it has none
  * @param inner               PREPARE ... AS and EXPLAIN: the wrapped statement; null otherwise
  * @param withWrites          the tables the data-modifying queries of a WITH clause write (not in {@code tables}),

@@ -907,6 +907,7 @@ public final class StatementClassifier {
             } else if (kw(j, "session") && !kw(j + 1, "authorization") && !kw(j + 1, "characteristics")) {
                 j++;
             }
+            name = settingName(j);
             if (kw(j, "schema")) {
                 searchPathValues(j + 1, local);
             } else if (isSearchPath(j)) {
@@ -952,8 +953,42 @@ public final class StatementClassifier {
             searchPath = new SearchPath(false, schemas, local);
         }
 
+        /**
+         * The name of the setting a SET or RESET at {@code i} names, as PostgreSQL spells it in {@code pg_settings}
+         * (folded; {@code TIME ZONE} is {@code timezone}, {@code NAMES} {@code client_encoding}, {@code SCHEMA}
+         * {@code search_path}, a custom {@code ext.name} joined with its dot); {@code all} for RESET ALL; null when
+         * there is no plain name there ({@code SET SESSION AUTHORIZATION}, {@code SET TRANSACTION ...}).
+         */
+        private String settingName(int i) {
+            if (kw(i, "time") && kw(i + 1, "zone")) {
+                return "timezone";
+            }
+            if (kw(i, "names")) {
+                return "client_encoding";
+            }
+            if (kw(i, "schema")) {
+                return "search_path";
+            }
+            if (i >= to || !t.isName(i) || kw(i, "session") || kw(i, "transaction")) {
+                return null;
+            }
+            StringBuilder name = new StringBuilder();
+            for (int j = i; ; j += 2) {
+                String part = t.identifier(j);
+                if (part == null) {
+                    return null; // a quoted name that does not end
+                }
+                name.append(part);
+                if (!is(j + 1, TokenKind.DOT) || j + 2 >= to || !t.isName(j + 2)) {
+                    return name.toString();
+                }
+                name.append('.');
+            }
+        }
+
         private void reset(int i) {
             kind = Kind.SET;
+            name = settingName(i + 1);
             if (kw(i + 1, "all") || isSearchPath(i + 1)) {
                 searchPath = SearchPath.reset(false);
             }

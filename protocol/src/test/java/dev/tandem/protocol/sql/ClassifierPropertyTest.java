@@ -57,7 +57,7 @@ class ClassifierPropertyTest {
         {"COMMIT AND CHAIN", "TRANSACTION COMMIT_AND_CHAIN"},
         {"ROLLBACK TO SAVEPOINT Sp", "TRANSACTION ROLLBACK_TO_SAVEPOINT name=sp"},
         {"SAVEPOINT \"Sp\"", "TRANSACTION SAVEPOINT name=Sp"},
-        {"SET LOCAL search_path TO app , \"Other\"", "SET path=app,Other local"},
+        {"SET LOCAL search_path TO app , \"Other\"", "SET name=search_path path=app,Other local"},
         {"PREPARE p AS INSERT INTO {T} VALUES ( $1 )", "PREPARE name=p inner=(INSERT table={T})"},
         {"EXPLAIN ANALYZE DELETE FROM {T}", "OTHER explainWrite inner=(DELETE table={T})"},
         {"CREATE TABLE {T} AS SELECT 1", "DDL table={T} create"},
