@@ -55,6 +55,12 @@ public sealed interface CapturedStatement {
     /** This statement with {@link #clientEncoding()} set. */
     CapturedStatement withClientEncoding(String encoding);
 
+    /** The session's {@link InputSettings} when the statement ran; {@link InputSettings#UNKNOWN} when not recorded. */
+    InputSettings settings();
+
+    /** This statement with {@link #settings()} set. */
+    CapturedStatement withSettings(InputSettings settings);
+
     /** The application's SQL text: a whole statement for the simple protocol, the Parse text for the extended one. */
     String sql();
 
@@ -68,8 +74,8 @@ public sealed interface CapturedStatement {
     CapturedStatement into(TableName other, String sql);
 
     /** A statement from a simple Query message (one statement of it, cut out of a multi-statement string). */
-    record Simple(TableName table, long sourceRows, String sql, List<String> searchPath, String clientEncoding)
-            implements CapturedStatement {
+    record Simple(TableName table, long sourceRows, String sql, List<String> searchPath, String clientEncoding,
+                  InputSettings settings) implements CapturedStatement {
         public Simple(TableName table, long sourceRows, String sql) {
             this(table, sourceRows, sql, null, null);
         }
@@ -78,19 +84,28 @@ public sealed interface CapturedStatement {
             this(table, sourceRows, sql, searchPath, null);
         }
 
+        public Simple(TableName table, long sourceRows, String sql, List<String> searchPath, String clientEncoding) {
+            this(table, sourceRows, sql, searchPath, clientEncoding, InputSettings.UNKNOWN);
+        }
+
         @Override
         public Simple withSearchPath(List<String> path) {
-            return new Simple(table, sourceRows, sql, path, clientEncoding);
+            return new Simple(table, sourceRows, sql, path, clientEncoding, settings);
         }
 
         @Override
         public Simple withClientEncoding(String encoding) {
-            return new Simple(table, sourceRows, sql, searchPath, encoding);
+            return new Simple(table, sourceRows, sql, searchPath, encoding, settings);
+        }
+
+        @Override
+        public Simple withSettings(InputSettings values) {
+            return new Simple(table, sourceRows, sql, searchPath, clientEncoding, values);
         }
 
         @Override
         public Simple into(TableName other, String text) {
-            return new Simple(other, sourceRows, text, searchPath, clientEncoding);
+            return new Simple(other, sourceRows, text, searchPath, clientEncoding, settings);
         }
 
         @Override
@@ -104,7 +119,8 @@ public sealed interface CapturedStatement {
      * A null parameter value is SQL NULL.
      */
     record Extended(TableName table, long sourceRows, String sql, int[] parameterTypes, short[] parameterFormats,
-                    byte[][] parameters, List<String> searchPath, String clientEncoding) implements CapturedStatement {
+                    byte[][] parameters, List<String> searchPath, String clientEncoding, InputSettings settings)
+            implements CapturedStatement {
         public Extended(TableName table, long sourceRows, String sql, int[] parameterTypes, short[] parameterFormats,
                         byte[][] parameters) {
             this(table, sourceRows, sql, parameterTypes, parameterFormats, parameters, null, null);
@@ -115,22 +131,34 @@ public sealed interface CapturedStatement {
             this(table, sourceRows, sql, parameterTypes, parameterFormats, parameters, searchPath, null);
         }
 
+        public Extended(TableName table, long sourceRows, String sql, int[] parameterTypes, short[] parameterFormats,
+                        byte[][] parameters, List<String> searchPath, String clientEncoding) {
+            this(table, sourceRows, sql, parameterTypes, parameterFormats, parameters, searchPath, clientEncoding,
+                    InputSettings.UNKNOWN);
+        }
+
         @Override
         public Extended withSearchPath(List<String> path) {
             return new Extended(table, sourceRows, sql, parameterTypes, parameterFormats, parameters, path,
-                    clientEncoding);
+                    clientEncoding, settings);
         }
 
         @Override
         public Extended withClientEncoding(String encoding) {
             return new Extended(table, sourceRows, sql, parameterTypes, parameterFormats, parameters, searchPath,
-                    encoding);
+                    encoding, settings);
+        }
+
+        @Override
+        public Extended withSettings(InputSettings values) {
+            return new Extended(table, sourceRows, sql, parameterTypes, parameterFormats, parameters, searchPath,
+                    clientEncoding, values);
         }
 
         @Override
         public Extended into(TableName other, String text) {
             return new Extended(other, sourceRows, text, parameterTypes, parameterFormats, parameters, searchPath,
-                    clientEncoding);
+                    clientEncoding, settings);
         }
 
         @Override
@@ -175,6 +203,17 @@ public sealed interface CapturedStatement {
             return this;
         }
 
+        /** Never replayed. */
+        @Override
+        public InputSettings settings() {
+            return InputSettings.UNKNOWN;
+        }
+
+        @Override
+        public Unreplayable withSettings(InputSettings settings) {
+            return this;
+        }
+
         @Override
         public Unreplayable into(TableName other, String text) {
             return new Unreplayable(other, sourceRows, text, reason, searchPath);
@@ -188,7 +227,7 @@ public sealed interface CapturedStatement {
 
     /** {@code COPY ... FROM STDIN} and the CopyData payloads the client sent, in order. */
     record Copy(TableName table, long sourceRows, String sql, List<byte[]> data, List<String> searchPath,
-                String clientEncoding) implements CapturedStatement {
+                String clientEncoding, InputSettings settings) implements CapturedStatement {
         public Copy {
             data = List.copyOf(data);
         }
@@ -201,19 +240,29 @@ public sealed interface CapturedStatement {
             this(table, sourceRows, sql, data, searchPath, null);
         }
 
+        public Copy(TableName table, long sourceRows, String sql, List<byte[]> data, List<String> searchPath,
+                    String clientEncoding) {
+            this(table, sourceRows, sql, data, searchPath, clientEncoding, InputSettings.UNKNOWN);
+        }
+
         @Override
         public Copy withSearchPath(List<String> path) {
-            return new Copy(table, sourceRows, sql, data, path, clientEncoding);
+            return new Copy(table, sourceRows, sql, data, path, clientEncoding, settings);
         }
 
         @Override
         public Copy withClientEncoding(String encoding) {
-            return new Copy(table, sourceRows, sql, data, searchPath, encoding);
+            return new Copy(table, sourceRows, sql, data, searchPath, encoding, settings);
+        }
+
+        @Override
+        public Copy withSettings(InputSettings values) {
+            return new Copy(table, sourceRows, sql, data, searchPath, clientEncoding, values);
         }
 
         @Override
         public Copy into(TableName other, String text) {
-            return new Copy(other, sourceRows, text, data, searchPath, clientEncoding);
+            return new Copy(other, sourceRows, text, data, searchPath, clientEncoding, settings);
         }
 
         @Override

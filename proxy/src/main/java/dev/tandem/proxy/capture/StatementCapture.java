@@ -105,18 +105,21 @@ final class StatementCapture {
         return true;
     }
 
-    /** @param path the session's search_path as the statement ran */
-    CapturedStatement finish(long rows, List<String> path) {
+    /**
+     * @param path     the session's search_path as the statement ran
+     * @param settings the session's input settings as it ran
+     */
+    CapturedStatement finish(long rows, List<String> path, InputSettings settings) {
         if (unreplayable != null) {
             return new CapturedStatement.Unreplayable(table, rows, sql, unreplayable, path);
         }
         if (isCopy()) {
-            return new CapturedStatement.Copy(table, rows, sql, copyData, path, clientEncoding);
+            return new CapturedStatement.Copy(table, rows, sql, copyData, path, clientEncoding, settings);
         }
         if (bind == null) {
-            return new CapturedStatement.Simple(table, rows, sql, path, clientEncoding);
+            return new CapturedStatement.Simple(table, rows, sql, path, clientEncoding, settings);
         }
         return new CapturedStatement.Extended(table, rows, sql, parameterTypes, bind.formats(), bind.values(),
-                path, clientEncoding);
+                path, clientEncoding, settings);
     }
 }

@@ -17,9 +17,12 @@ public final class TransactionCodec {
 
     /**
      * 2 adds, after the statements, each statement's search_path; 3 adds after those the unconfirmed tables; 4 adds
-     * after those each COPY's client encoding; 5 each statement's. Records of versions 1 to 4 are still read.
+     * after those each COPY's client encoding; 5 each statement's; 6 after those the distinct {@link InputSettings}
+     * of the transaction's statements, then each statement's index among them. Records of versions 1 to 5 are still
+     * read (their statements' settings are unknown).
      */
-    private static final byte VERSION = 5;
+    private static final byte VERSION = 6;
+    private static final byte VERSION_WITHOUT_SETTINGS = 5;
     private static final byte VERSION_WITH_COPY_ENCODINGS = 4;
     private static final byte VERSION_WITHOUT_ENCODINGS = 3;
     private static final byte VERSION_WITHOUT_UNCONFIRMED = 2;
@@ -74,6 +77,26 @@ public final class TransactionCodec {
             encodings.add(encoding);
             size += sized(encoding);
         }
+        // nearly always one set of settings per transaction: kept once, each statement points at it
+        List<InputSettings> distinct = new ArrayList<>(1);
+        int[] settingsIndex = new int[tx.statements().size()];
+        List<byte[][]> settingsBytes = new ArrayList<>(1);
+        size += 4 + 4L * settingsIndex.length;
+        for (int i = 0; i < settingsIndex.length; i++) {
+            InputSettings settings = tx.statements().get(i).settings();
+            int at = distinct.indexOf(settings);
+            if (at < 0) {
+                at = distinct.size();
+                distinct.add(settings);
+                byte[][] values = new byte[InputSettings.NAMES.size()][];
+                for (int k = 0; k < values.length; k++) {
+                    values[k] = utf8(settings.values().get(k));
+                    size += sized(values[k]);
+                }
+                settingsBytes.add(values);
+            }
+            settingsIndex[i] = at;
+        }
         if (size > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("transaction of " + size + " bytes is too large for one spool record");
         }
@@ -103,6 +126,15 @@ public final class TransactionCodec {
             putBytes(out, name[1]);
         }
         encodings.forEach(b -> putBytes(out, b));
+        out.putInt(settingsBytes.size());
+        for (byte[][] values : settingsBytes) {
+            for (byte[] value : values) {
+                putBytes(out, value);
+            }
+        }
+        for (int index : settingsIndex) {
+            out.putInt(index);
+        }
         return out.array();
     }
 
@@ -224,7 +256,7 @@ public final class TransactionCodec {
                     unconfirmed.add(new TableName(readString(in), readString(in)));
                 }
             }
-            if (version == VERSION) {
+            if (version >= VERSION_WITHOUT_SETTINGS) {
                 for (int i = 0; i < count; i++) {
                     statements.set(i, statements.get(i).withClientEncoding(readString(in)));
                 }
@@ -235,9 +267,31 @@ public final class TransactionCodec {
                     }
                 }
             }
+            if (version == VERSION) {
+                readSettings(in, statements);
+            }
             return new CapturedTransaction(database, user, sessionId, path, committedAt, statements, unconfirmed);
         } catch (BufferUnderflowException e) {
             throw new IllegalArgumentException("truncated spool record", e);
+        }
+    }
+
+    private static void readSettings(ByteBuffer in, List<CapturedStatement> statements) {
+        int n = count(in, 4 * InputSettings.NAMES.size());
+        List<InputSettings> distinct = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            List<String> values = new ArrayList<>(InputSettings.NAMES.size());
+            for (int k = 0; k < InputSettings.NAMES.size(); k++) {
+                values.add(readString(in));
+            }
+            distinct.add(InputSettings.of(values));
+        }
+        for (int i = 0; i < statements.size(); i++) {
+            int index = in.getInt();
+            if (index < 0 || index >= n) {
+                throw new IllegalArgumentException("spool record points at settings " + index + " of " + n);
+            }
+            statements.set(i, statements.get(i).withSettings(distinct.get(index)));
         }
     }
 

@@ -73,7 +73,12 @@ final class LedgerRange {
             p.execute(null, "BEGIN");
             p.execute(null, "CREATE TEMP TABLE " + SCRATCH + " (LIKE " + relation + " INCLUDING INDEXES) ON COMMIT DROP");
             p.execute(null, MirrorSchema.SET_SEARCH_PATH, searchPath);
+            TargetInputSettings inputs = session.inputSettings();
             for (CapturedStatement s : writes) {
+                String[] settings = inputs.before(s.settings());
+                if (settings != null) {
+                    p.execute(null, MirrorSchema.SET_INPUT_SETTINGS, settings);
+                }
                 String sql = TargetTableSpan.find(s.sql()).replaceIn(s.sql(), SCRATCH);
                 if (s instanceof CapturedStatement.Extended e) {
                     p.execute(null, sql, e.parameterTypes(), e.parameterFormats(), e.parameters());

@@ -112,7 +112,7 @@ public final class MirrorApplier implements AutoCloseable {
     private enum State { NEW, RUNNING, PAUSED, CLOSED }
 
     /** Marks the bookkeeping Executes of a pipeline. */
-    private enum Bookkeeping { BEGIN, SEARCH_PATH, CLIENT_ENCODING, PROGRESS, DUAL_WRITE, LEDGER, COMMIT }
+    private enum Bookkeeping { BEGIN, SEARCH_PATH, CLIENT_ENCODING, INPUT_SETTINGS, PROGRESS, DUAL_WRITE, LEDGER, COMMIT }
 
     /**
      * One spooled transaction; {@code tx} is null when its record could not be decoded.
@@ -653,9 +653,11 @@ public final class MirrorApplier implements AutoCloseable {
             // nothing, which is what a group needs, for two statements less per group. set_config(..., true) lasts
             // until the end of that transaction: each statement gets the path it ran with, the default included.
             // The same for client_encoding: a statement of a session whose encoding is not UTF8 is sent as the bytes
-            // the application sent, in its encoding; the group's later statements, in whichever is set then.
+            // the application sent, in its encoding; the group's later statements, in whichever is set then. And the
+            // settings that decide what values mean (TimeZone, DateStyle, ...): the source session's, not the target's.
             String path = session.defaultSearchPath();
             String encoding = null;
+            TargetInputSettings inputs = session.inputSettings();
             List<Replayed> run = new ArrayList<>();
             List<String> lastSchemas = null;
             String wanted = path;
@@ -680,6 +682,12 @@ public final class MirrorApplier implements AutoCloseable {
                         bookkeeping(session, pipeline, Bookkeeping.CLIENT_ENCODING, MirrorSchema.SET_CLIENT_ENCODING,
                                 name);
                         pipeline.charset(ClientEncodings.charset(name).orElse(StandardCharsets.UTF_8));
+                    }
+                    String[] settingsBefore = replayed ? inputs.before(s.settings()) : null;
+                    if (settingsBefore != null) {
+                        coalesced |= addRun(session, pipeline, run, coalesce, mark);
+                        bookkeeping(session, pipeline, Bookkeeping.INPUT_SETTINGS, MirrorSchema.SET_INPUT_SETTINGS,
+                                settingsBefore);
                     }
                     run.add(new Replayed(i, s));
                 }

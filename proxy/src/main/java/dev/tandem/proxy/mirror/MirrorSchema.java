@@ -102,6 +102,14 @@ public final class MirrorSchema {
     /** The target reads a statement's text, values or COPY data in the encoding the client sent them in. */
     static final String SET_CLIENT_ENCODING = "SELECT set_config('client_encoding', $1, true)";
 
+    /**
+     * The target reads a statement's values under the session settings the source read them under (see
+     * {@link dev.tandem.proxy.capture.InputSettings}); a NULL leaves one at the connection's own.
+     */
+    static final String SET_INPUT_SETTINGS = "SELECT set_config('TimeZone', $1, true),"
+            + " set_config('DateStyle', $2, true), set_config('IntervalStyle', $3, true),"
+            + " set_config('standard_conforming_strings', $4, true)";
+
     private MirrorSchema() {
     }
 

@@ -439,6 +439,11 @@ final class TargetSession {
         }
     }
 
+    /** The input settings of a new target transaction on this connection: its own, until a statement's are set. */
+    TargetInputSettings inputSettings() {
+        return new TargetInputSettings(connection.parameters());
+    }
+
     /** The connection's {@code search_path} outside any transaction: the target's default for the mirror's user. */
     String defaultSearchPath() {
         return defaultSearchPath;

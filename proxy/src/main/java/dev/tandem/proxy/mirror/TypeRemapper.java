@@ -53,7 +53,7 @@ final class TypeRemapper {
             types[i] = oid;
         }
         return new CapturedStatement.Extended(e.table(), e.sourceRows(), e.sql(), types, e.parameterFormats(),
-                e.parameters(), e.searchPath(), e.clientEncoding());
+                e.parameters(), e.searchPath(), e.clientEncoding(), e.settings());
     }
 
     private static CapturedStatement unreplayable(CapturedStatement.Extended e, String reason) {

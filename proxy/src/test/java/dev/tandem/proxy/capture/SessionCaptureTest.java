@@ -10,6 +10,7 @@ import dev.tandem.protocol.backend.BindComplete;
 import dev.tandem.protocol.backend.CommandComplete;
 import dev.tandem.protocol.backend.ErrorResponse;
 import dev.tandem.protocol.backend.ParseComplete;
+import dev.tandem.protocol.backend.ParameterStatus;
 import dev.tandem.protocol.backend.ReadyForQuery;
 import dev.tandem.protocol.frame.FrameObserver;
 import dev.tandem.protocol.frame.ProtocolViolationException;
@@ -417,5 +418,58 @@ class SessionCaptureTest {
         source(source(error("08P01", "unexpected message type 0x50 during COPY from stdin"), ReadyForQuery.IDLE,
                 ReadyForQuery.IDLE, new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE));
         assertThat(releasedStatements()).containsExactly(List.of("INSERT INTO metrics VALUES (3):1"));
+    }
+
+    /** The settings deciding how values are read, as each released statement of the session ran under them. */
+    private List<Object> releasedSettings() {
+        return released.stream().flatMap(tx -> tx.statements().stream())
+                .map(st -> st instanceof CapturedStatement.Unreplayable u ? "unreplayable: " + u.reason()
+                        : st.settings().timeZone() + " " + st.settings().dateStyle()).map(Object.class::cast).toList();
+    }
+
+    private void startUpIn(String timeZone) {
+        source(source(new ParameterStatus("TimeZone", timeZone), new ParameterStatus("DateStyle", "ISO, MDY"),
+                new ParameterStatus("IntervalStyle", "postgres"), new ParameterStatus("standard_conforming_strings",
+                        "on"), ReadyForQuery.IDLE));
+    }
+
+    /**
+     * A statement runs under the settings the source reported last, at start-up and after each request that changed
+     * one, also when the client pipelined it behind that request. Before, the target read its values under its own.
+     */
+    @Test
+    void eachWriteRunsUnderTheSettingsReportedBeforeItsRequest() {
+        startUpIn("UTC");
+        client(client(new Query("INSERT INTO metrics VALUES ('2026-03-01 10:00')"),
+                new Query("SET TimeZone TO 'Asia/Tokyo'"), new Query("INSERT INTO metrics VALUES ('2026-03-01 11:00')")));
+        source(source(new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE, new CommandComplete("SET"),
+                new ParameterStatus("TimeZone", "Asia/Tokyo"), ReadyForQuery.IDLE, new CommandComplete("INSERT 0 1"),
+                ReadyForQuery.IDLE));
+        assertThat(releasedSettings()).containsExactly("UTC ISO, MDY", "Asia/Tokyo ISO, MDY");
+    }
+
+    /**
+     * PostgreSQL reports a changed setting only just before the ReadyForQuery of the request that changed it: a write
+     * after the change in the same query string ran under a value the proxy does not know yet. It is ledgered, not
+     * replayed under the old one; a SET of a setting that does not decide how values are read changes nothing.
+     */
+    @Test
+    void aWriteAfterAChangeInItsOwnRequestIsNotReplayedUnderTheOldSettings() {
+        startUpIn("UTC");
+        client(client(new Query("SET statement_timeout = 0; INSERT INTO metrics VALUES ('2026-03-01 10:00')"),
+                new Query("SET LOCAL TIME ZONE 'Asia/Tokyo'; INSERT INTO metrics VALUES ('2026-03-01 10:00')"),
+                new Query("SELECT set_config('DateStyle', 'DMY', false); INSERT INTO metrics VALUES ('01/03/2026')"),
+                new Query("INSERT INTO metrics VALUES ('2026-03-01 12:00')")));
+        source(source(new CommandComplete("SET"), new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE,
+                new CommandComplete("SET"), new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE,
+                new CommandComplete("SELECT 1"), new CommandComplete("INSERT 0 1"),
+                new ParameterStatus("DateStyle", "ISO, DMY"), ReadyForQuery.IDLE,
+                new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE));
+        assertThat(releasedSettings()).hasSize(4);
+        assertThat(releasedSettings().get(0)).isEqualTo("UTC ISO, MDY");
+        assertThat(releasedSettings().get(1)).asString().startsWith("unreplayable: it ran after a statement of the"
+                + " same request (query string or pipelined batch) that may have changed TimeZone");
+        assertThat(releasedSettings().get(2)).asString().startsWith("unreplayable:");
+        assertThat(releasedSettings().get(3)).isEqualTo("UTC ISO, DMY");
     }
 }

@@ -99,7 +99,7 @@ class SessionEncodingTest {
     private static Finished write(long text, String sql) {
         StatementCapture c = capture(sql);
         c.text = text;
-        return new Finished(c.finish(1, List.of()), c);
+        return new Finished(c.finish(1, List.of(), InputSettings.UNKNOWN), c);
     }
 
     private static StatementCapture capture(String sql) {

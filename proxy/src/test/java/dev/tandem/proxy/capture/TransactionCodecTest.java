@@ -26,7 +26,7 @@ class TransactionCodecTest {
         // without the statements' paths before them (-1 each for "not recorded")
         CapturedTransaction unrecorded = new CapturedTransaction("app", "writer", 7, List.of("x"), 1L,
                 List.of(new CapturedStatement.Simple(t, 1, "INSERT INTO m VALUES (3)")));
-        byte[] v5 = TransactionCodec.encode(unrecorded); // its one encoding, a null, takes the last 4 bytes
+        byte[] v5 = version5(TransactionCodec.encode(unrecorded), 1); // its one encoding, a null: the last 4 bytes
         byte[] v2 = java.util.Arrays.copyOf(v5, v5.length - 8);
         v2[0] = 2;
         assertThat(TransactionCodec.decode(v2)).isEqualTo(unrecorded);
@@ -45,7 +45,7 @@ class TransactionCodecTest {
                 new CapturedStatement.Extended(t, 1, "INSERT INTO m VALUES ($1)", new int[] {25}, new short[] {0},
                         new byte[][] {{(byte) 0xE9}}, null, "LATIN9"),
                 new CapturedStatement.Copy(t, 1, "COPY m FROM STDIN", List.of(new byte[] {'3'}))));
-        byte[] v5 = TransactionCodec.encode(tx);
+        byte[] v5 = version5(TransactionCodec.encode(tx), 4);
         assertThat(TransactionCodec.decode(v5).statements()).extracting(CapturedStatement::clientEncoding)
                 .containsExactly("LATIN1", "WIN1252", "LATIN9", null);
         // the encodings take the last 35 bytes (4 + 6, 4 + 7, 4 + 6, 4); version 4 kept one per COPY only
@@ -61,6 +61,50 @@ class TransactionCodecTest {
         v3[0] = 3;
         assertThat(TransactionCodec.decode(v3).statements()).extracting(CapturedStatement::clientEncoding)
                 .containsExactly(null, null, null, null);
+    }
+
+    @Test
+    void keepsEachStatementsInputSettingsOnceAndReadsOlderVersionsAsUnknown() {
+        TableName t = new TableName("public", "m");
+        InputSettings tokyo = new InputSettings("Asia/Tokyo", "ISO, DMY", "postgres", "on");
+        InputSettings utc = new InputSettings("UTC", "ISO, MDY", "iso_8601", "off");
+        CapturedTransaction tx = new CapturedTransaction("app", "writer", 7, List.of(), 1L, List.of(
+                new CapturedStatement.Simple(t, 1, "INSERT INTO m VALUES ('2026-03-01 10:00')").withSettings(tokyo),
+                new CapturedStatement.Copy(t, 1, "COPY m FROM STDIN", List.of(new byte[] {'1'})).withSettings(tokyo),
+                new CapturedStatement.Extended(t, 1, "INSERT INTO m VALUES ($1)", new int[] {25}, new short[] {0},
+                        new byte[][] {{'x'}}).withSettings(utc),
+                new CapturedStatement.Simple(t, 1, "INSERT INTO m VALUES (1)")));
+        byte[] v6 = TransactionCodec.encode(tx);
+        assertThat(TransactionCodec.decode(v6).statements()).extracting(CapturedStatement::settings)
+                .containsExactly(tokyo, tokyo, utc, InputSettings.UNKNOWN);
+        byte[] once = TransactionCodec.encode(new CapturedTransaction("app", "writer", 7, List.of(), 1L,
+                List.of(tx.statements().get(0), tx.statements().get(0))));
+        byte[] single = TransactionCodec.encode(new CapturedTransaction("app", "writer", 7, List.of(), 1L,
+                List.of(tx.statements().get(0))));
+        assertThat(once.length - single.length).as("a second statement with the same settings adds only itself")
+                .isEqualTo(single.length - TransactionCodec.encode(new CapturedTransaction("app", "writer", 7,
+                        List.of(), 1L, List.of())).length - settingsBytes(tokyo));
+
+        CapturedTransaction plain = new CapturedTransaction("app", "writer", 7, List.of(), 1L,
+                List.of(new CapturedStatement.Simple(t, 1, "INSERT INTO m VALUES (1)")));
+        assertThat(TransactionCodec.decode(version5(TransactionCodec.encode(plain), 1)).statements())
+                .extracting(CapturedStatement::settings).containsExactly(InputSettings.UNKNOWN);
+    }
+
+    /** What one distinct set of settings takes in a record: its four values. */
+    private static int settingsBytes(InputSettings settings) {
+        int n = 0;
+        for (String v : settings.values()) {
+            n += 4 + (v == null ? 0 : v.getBytes(StandardCharsets.UTF_8).length);
+        }
+        return n;
+    }
+
+    /** A version 6 record of a transaction whose {@code statements} have unknown settings, as version 5 wrote it. */
+    private static byte[] version5(byte[] v6, int statements) {
+        byte[] v5 = java.util.Arrays.copyOf(v6, v6.length - 4 - settingsBytes(InputSettings.UNKNOWN) - 4 * statements);
+        v5[0] = 5;
+        return v5;
     }
 
     @Test

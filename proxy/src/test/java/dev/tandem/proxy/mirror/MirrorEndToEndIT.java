@@ -491,6 +491,78 @@ class MirrorEndToEndIT {
     }
 
     @Test
+    void valuesAreReadUnderTheSessionsTimeZoneDateStyleAndStringRulesOnTheTargetToo() throws Exception {
+        // the target's own settings are the defaults: without the source session's, it stores other instants
+        try (Connection c = mirror.connect(); Statement s = c.createStatement()) {
+            s.execute("SET TimeZone TO 'Asia/Tokyo'");
+            s.execute("INSERT INTO metrics VALUES ('2026-03-01 10:00', 1, 1, 'tokyo')");
+            s.execute("SET DateStyle TO 'ISO, DMY'");
+            s.execute("INSERT INTO metrics VALUES ('02/03/2026 10:00', 2, 2, 'dmy')");
+            CopyManager copy = c.unwrap(PGConnection.class).getCopyAPI();
+            copy.copyIn("COPY metrics (t, device, v, note) FROM STDIN (FORMAT csv)", new ByteArrayInputStream(
+                    "03/03/2026 10:00,3,3,copy\n".getBytes(StandardCharsets.UTF_8)));
+            s.execute("SET standard_conforming_strings TO off");
+            s.execute("INSERT INTO metrics VALUES ('2026-03-04 10:00', 4, 4, 'tab\\there')");
+            s.execute("BEGIN");
+            s.execute("SET LOCAL TimeZone TO 'America/New_York'");
+            s.execute("INSERT INTO metrics VALUES ('2026-03-05 10:00', 5, 5, 'local')");
+            s.execute("COMMIT");
+            s.execute("INSERT INTO metrics VALUES ('2026-03-06 10:00', 6, 6, 'after local')");
+        }
+        // a timestamp without zone bound into a timestamptz column
+        try (Connection c = mirror.connect();
+             PreparedStatement ps = c.prepareStatement("INSERT INTO metrics VALUES (?, ?, ?, ?)")) {
+            c.createStatement().execute("SET TIME ZONE 'Europe/Paris'");
+            ps.setObject(1, java.time.LocalDateTime.parse("2026-03-07T10:00:00"));
+            ps.setInt(2, 7);
+            ps.setDouble(3, 7);
+            ps.setString(4, "paris");
+            ps.executeUpdate();
+        }
+        settle();
+        assertThat(PG.source().query(mirror.database, "SELECT device, t::text, note FROM metrics ORDER BY device"))
+                .as("what the source stored: each value read under the session's settings then")
+                .containsExactly(List.of("1", "2026-03-01 01:00:00+00", "tokyo"),
+                        List.of("2", "2026-03-02 01:00:00+00", "dmy"), List.of("3", "2026-03-03 01:00:00+00", "copy"),
+                        List.of("4", "2026-03-04 01:00:00+00", "tab\there"),
+                        List.of("5", "2026-03-05 15:00:00+00", "local"),
+                        List.of("6", "2026-03-06 01:00:00+00", "after local"),
+                        List.of("7", "2026-03-07 09:00:00+00", "paris"));
+    }
+
+    @Test
+    void psqlSessionsTimeZoneAndDateStyleFromItsEnvironmentAreTheTargetsToo() throws Exception {
+        assumeTrue(onPath("psql"), "psql is not on the PATH (CI installs postgresql-client)");
+        // libpq sends these in its StartupMessage: the source reports them before the first ReadyForQuery
+        psql(Map.of("PGTZ", "America/Los_Angeles", "PGDATESTYLE", "ISO, DMY"), null, "-c",
+                "INSERT INTO metrics VALUES ('04/03/2026 10:00', 8, 8, 'psql')");
+        settle();
+        assertThat(PG.target().queryValue(mirror.database, "SELECT t::text FROM metrics WHERE device = 8"))
+                .isEqualTo("2026-03-04 18:00:00+00");
+    }
+
+    @Test
+    void aWriteAfterAChangeOfTimeZoneInItsOwnQueryStringIsLedgeredNotReplayedUnderTheOldOne() throws Exception {
+        try (Connection c = mirror.connect("preferQueryMode", "simple"); Statement s = c.createStatement()) {
+            // the source reports the new TimeZone only at the end of the query string, after the INSERT ran
+            s.execute("SET TimeZone TO 'Asia/Tokyo'; INSERT INTO metrics VALUES ('2026-03-01 10:00', 1, 1, 'same')");
+            // a setting that does not change how values are read changes nothing
+            s.execute("SET statement_timeout = '1min'; INSERT INTO metrics VALUES ('2026-03-02 10:00', 2, 2, 'ok')");
+        }
+        mirror.awaitCaughtUp(Duration.ofSeconds(30));
+        assertThat(PG.target().query(mirror.database, "SELECT device, t::text FROM metrics ORDER BY device"))
+                .containsExactly(List.of("2", "2026-03-02 01:00:00+00"));
+        String entry = "SELECT count(*) FROM tandem.divergence WHERE table_name = 'metrics' AND message LIKE"
+                + " '%may have changed TimeZone, DateStyle, IntervalStyle or standard_conforming_strings%'";
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!"1".equals(PG.target().queryValue(mirror.database, entry))) {
+            assertThat(System.nanoTime()).as("the ledger entry is written").isLessThan(deadline);
+            Thread.sleep(100);
+        }
+        PG.target().execute(mirror.database, "DELETE FROM tandem.divergence WHERE table_name = 'metrics'");
+    }
+
+    @Test
     void copyDataInTheSessionsClientEncodingIsReplayedInThatEncoding() throws Exception {
         try (Connection c = mirror.connect("allowEncodingChanges", "true"); Statement s = c.createStatement()) {
             s.execute("SET client_encoding TO 'LATIN1'");

@@ -1,0 +1,94 @@
+package dev.tandem.proxy.capture;
+
+import dev.tandem.protocol.sql.ClassifiedStatement;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The session settings that decide what the values a statement writes mean, as the source reported them
+ * (ParameterStatus; each is reported at start-up and whenever it changes, in the form {@code SHOW} gives, which
+ * {@code set_config} takes back): {@code TimeZone} places a time written without a zone offset ({@code '2026-03-01
+ * 10:00'} into a timestamptz column, in SQL text, Bind values or COPY data), {@code DateStyle} orders a date's fields
+ * ({@code 02/03/2026}), {@code IntervalStyle} reads an interval's signs, {@code standard_conforming_strings} whether a
+ * backslash in a string literal escapes. The target must read a replayed statement under the values the source read
+ * it under, not its own defaults, or it stores other values. Null components are not known (a spool record written
+ * before they were kept): the target's own apply.
+ */
+public record InputSettings(String timeZone, String dateStyle, String intervalStyle,
+                            String standardConformingStrings) {
+
+    public static final InputSettings UNKNOWN = new InputSettings(null, null, null, null);
+
+    /** The settings' names as {@code pg_settings} spells them, in the order of {@link #values()}. */
+    public static final List<String> NAMES =
+            List.of("TimeZone", "DateStyle", "IntervalStyle", "standard_conforming_strings");
+
+    /** From {@link #values()}. */
+    public static InputSettings of(List<String> values) {
+        if (values.size() != NAMES.size()) {
+            throw new IllegalArgumentException("expected " + NAMES.size() + " setting values, got " + values.size());
+        }
+        return new InputSettings(values.get(0), values.get(1), values.get(2), values.get(3));
+    }
+
+    /** Whether {@code name} (a setting's name in any case, as a SET or a report gives it) is one of these. */
+    public static boolean isInputSetting(String name) {
+        return index(name) >= 0;
+    }
+
+    /**
+     * Whether statement {@code s} of {@code sql} may change one of these settings: a SET or RESET of one (or RESET
+     * ALL, DISCARD ALL), or a statement calling {@code set_config}. A function that sets one inside is not seen.
+     */
+    static boolean mayChange(ClassifiedStatement s, String sql) {
+        if (s.kind() == ClassifiedStatement.Kind.SET) {
+            return s.name() != null && (s.name().equals("all") || isInputSetting(s.name()));
+        }
+        if (s.tableChange() instanceof ClassifiedStatement.TableChange.DiscardTemporary
+                && s.kind() == ClassifiedStatement.Kind.DEALLOCATE) {
+            return true; // DISCARD ALL
+        }
+        return switch (s.kind()) {
+            // writes, whose text may be large, are not read through: set_config in their values would be absurd
+            case INSERT, COPY_FROM_STDIN, COPY_FROM_SERVER, UPDATE, DELETE, MERGE -> false;
+            default -> containsIgnoringCase(sql, s.start(), Math.min(s.end(), sql.length()), "set_config");
+        };
+    }
+
+    private static boolean containsIgnoringCase(String text, int from, int to, String word) {
+        for (int i = from; i + word.length() <= to; i++) {
+            char c = text.charAt(i);
+            if ((c == 's' || c == 'S') && text.regionMatches(true, i, word, 0, word.length())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The values in the order of {@link #NAMES}, null where not known. */
+    public List<String> values() {
+        return Arrays.asList(timeZone, dateStyle, intervalStyle, standardConformingStrings);
+    }
+
+    /** These settings after the source reported {@code name} as {@code value}; this when nothing changes. */
+    InputSettings reported(String name, String value) {
+        int i = index(name);
+        if (i < 0 || value.equals(values().get(i))) {
+            return this;
+        }
+        List<String> values = values();
+        values.set(i, value);
+        return of(values);
+    }
+
+    private static int index(String name) {
+        String folded = name.toLowerCase(Locale.ROOT);
+        for (int i = 0; i < NAMES.size(); i++) {
+            if (NAMES.get(i).toLowerCase(Locale.ROOT).equals(folded)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+}
