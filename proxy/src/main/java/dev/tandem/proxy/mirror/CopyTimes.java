@@ -3,7 +3,11 @@ package dev.tandem.proxy.mirror;
 import dev.tandem.protocol.sql.ClassifiedStatement.CopyFormat;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.DateTimeException;
 import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Locale;
 
@@ -11,9 +15,12 @@ import java.util.Locale;
  * Counts the late rows of a mirrored COPY: those whose {@code timestamptz} time column is before the dual-write mark.
  * An INSERT's are counted by the target ({@link LateRows}); a COPY cannot return its rows, so its data is read here,
  * in the format and with the options the COPY statement gave ({@link CopyLayout}: text, CSV, binary; delimiter, NULL
- * string, header, quote, escape). A time written without a zone offset is read in the session's TimeZone, which the
- * proxy does not keep: such a value counts only when it is late whatever the zone (more than
- * {@link #WIDEST_OFFSET_MICROS} before the mark). A value this class cannot read as a point in time (another
+ * string, header, quote, escape). A time written without a zone offset is read in the session's TimeZone, as the
+ * source reported it, when that is a time zone of the tz database (the one both PostgreSQL and Java use; outside a
+ * daylight-saving change, which makes some wall-clock times ambiguous); otherwise (a spool record that does not know
+ * it, a POSIX-style zone such as {@code UTC+3}, which PostgreSQL reads the other way round from Java) it counts only
+ * when it is late whatever the zone (more than {@link #WIDEST_OFFSET_MICROS} before the mark). A value this class
+ * cannot read as a point in time (another
  * DateStyle's order, a special value other than {@code infinity}) is not counted, and neither is a COPY whose options
  * it does not understand: the count is a lower bound, never a guess.
  */
@@ -34,13 +41,23 @@ final class CopyTimes {
     /**
      * How many rows of the COPY's data have field {@code index} (0-based) earlier than {@code markMicros} (Unix epoch
      * microseconds).
+     *
+     * @param zone the session's TimeZone ({@link #zone}), or null when not known
      */
-    static long late(List<byte[]> data, CopyLayout layout, int index, long markMicros) {
+    static long late(List<byte[]> data, CopyLayout layout, int index, long markMicros, ZoneId zone) {
         Bytes in = new Bytes(data);
         return switch (layout.format()) {
             case BINARY -> lateBinary(in, index, markMicros);
-            case CSV, TEXT -> lateText(in, layout, index, markMicros);
+            case CSV, TEXT -> lateText(in, layout, index, markMicros, zone);
         };
+    }
+
+    /**
+     * The zone a PostgreSQL TimeZone setting names, when it is a zone of the tz database ({@code Europe/Paris},
+     * {@code UTC}, {@code Etc/GMT+3}); null for anything else, which Java might read otherwise than PostgreSQL.
+     */
+    static ZoneId zone(String timeZone) {
+        return timeZone != null && ZoneId.getAvailableZoneIds().contains(timeZone) ? ZoneId.of(timeZone) : null;
     }
 
     private static long lateBinary(Bytes in, int index, long markMicros) {
@@ -76,7 +93,7 @@ final class CopyTimes {
         return late;
     }
 
-    private static long lateText(Bytes in, CopyLayout layout, int index, long markMicros) {
+    private static long lateText(Bytes in, CopyLayout layout, int index, long markMicros, ZoneId zone) {
         boolean csv = layout.format() == CopyFormat.CSV;
         boolean skipHeader = layout.header();
         long late = 0;
@@ -145,7 +162,7 @@ final class CopyTimes {
             if (f < index || isNull) {
                 continue;
             }
-            if (late(value.trim(), markMicros)) {
+            if (late(value.trim(), markMicros, zone)) {
                 late++;
             }
         }
@@ -154,10 +171,10 @@ final class CopyTimes {
 
     /**
      * Whether a text timestamptz is before {@code markMicros} for sure: one with a zone offset (see {@link #micros})
-     * when it is; one without (or a date alone, its midnight), a wall-clock time of a zone this class does not know,
-     * when it is even if that zone were the furthest east.
+     * when it is; one without (or a date alone, its midnight), a wall-clock time of {@code zone}, when it is there
+     * (and not in a daylight-saving change), else when it is even if the zone were the furthest east.
      */
-    static boolean late(String value, long markMicros) {
+    static boolean late(String value, long markMicros, ZoneId zone) {
         String v = value.toLowerCase(Locale.ROOT);
         Long special = special(v);
         if (special != null) {
@@ -168,7 +185,11 @@ final class CopyTimes {
             return false;
         }
         if (written.offsetSeconds() == null) {
-            return written.wallClockMicros() < markMicros - WIDEST_OFFSET_MICROS;
+            Integer offset = zone == null ? null : offsetSeconds(written.wallClockMicros(), zone);
+            if (offset == null) {
+                return written.wallClockMicros() < markMicros - WIDEST_OFFSET_MICROS;
+            }
+            written = new Written(written.wallClockMicros(), offset);
         }
         Long instant = written.instantMicros();
         return instant != null && instant < markMicros;
@@ -187,6 +208,18 @@ final class CopyTimes {
         }
         Written written = written(v);
         return written == null || written.offsetSeconds() == null ? null : written.instantMicros();
+    }
+
+    /** The offset of {@code zone} at a wall-clock time; null when that time is skipped or repeated there. */
+    private static Integer offsetSeconds(long wallClockMicros, ZoneId zone) {
+        try {
+            LocalDateTime local = LocalDateTime.ofEpochSecond(Math.floorDiv(wallClockMicros, 1_000_000L), 0,
+                    ZoneOffset.UTC);
+            List<ZoneOffset> offsets = zone.getRules().getValidOffsets(local);
+            return offsets.size() == 1 ? offsets.get(0).getTotalSeconds() : null;
+        } catch (DateTimeException e) {
+            return null; // beyond the years java.time reads
+        }
     }
 
     /** {@code v} (lower case) when it is a value before or after every time: infinity, or a date BC; else null. */

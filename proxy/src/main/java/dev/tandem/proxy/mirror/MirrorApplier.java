@@ -817,7 +817,8 @@ public final class MirrorApplier implements AutoCloseable {
         List<String> columns = statement.columns().isEmpty() ? session.copyColumns(copy.table()) : statement.columns();
         int index = columns.indexOf(column.get().name());
         CopyLayout layout = CopyLayout.of(statement.copyFormat(), statement.copyOptions());
-        return index < 0 || layout == null ? 0 : CopyTimes.late(copy.data(), layout, index, mark);
+        return index < 0 || layout == null ? 0
+                : CopyTimes.late(copy.data(), layout, index, mark, CopyTimes.zone(copy.settings().timeZone()));
     }
 
     /** The statement as {@link LateRows#wrap} takes it, or null when its late rows cannot be counted. */

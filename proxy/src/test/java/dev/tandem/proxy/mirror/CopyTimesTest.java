@@ -30,9 +30,9 @@ class CopyTimesTest {
     static long late(CopyFormat format, String options, String data, int index) {
         CopyLayout layout = CopyLayout.of(format, options);
         byte[] bytes = data.getBytes(StandardCharsets.UTF_8);
-        long whole = CopyTimes.late(List.of(bytes), layout, index, MARK);
+        long whole = CopyTimes.late(List.of(bytes), layout, index, MARK, null);
         for (int size : new int[] {1, 3, 7}) {
-            assertThat(CopyTimes.late(chunks(bytes, size), layout, index, MARK)).as("cut every %d bytes", size)
+            assertThat(CopyTimes.late(chunks(bytes, size), layout, index, MARK, null)).as("cut every %d bytes", size)
                     .isEqualTo(whole);
         }
         return whole;
@@ -76,7 +76,43 @@ class CopyTimesTest {
             -infinity                   | true
             """)
     void aTimeWithoutAnOffsetIsLateOnlyWhenItIsLateInEveryZone(String value, boolean late) {
-        assertThat(CopyTimes.late(value, MARK)).isEqualTo(late);
+        assertThat(CopyTimes.late(value, MARK, null)).isEqualTo(late);
+    }
+
+    /**
+     * The mark is 2026-01-02 00:00 UTC; a time without an offset is read in the session's TimeZone when it is a zone
+     * of the tz database, outside a daylight-saving change; else as if unknown.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+            2026-01-01 23:59:59       | UTC                 | true
+            2026-01-02 00:00:00       | UTC                 | false
+            2026-01-02 00:59:59       | Europe/Paris        | true
+            2026-01-02 01:00:00       | Europe/Paris        | false
+            2026-01-01 18:59:59       | America/New_York    | true
+            2026-01-01 19:00:00       | America/New_York    | false
+            2026-01-01 20:00:00       | Etc/GMT+3           | true
+            2026-01-01                | Asia/Tokyo          | true
+            2026-01-02                | Asia/Tokyo          | true
+            2026-01-02                | America/Los_Angeles | false
+            2026-01-01 23:00:00       | UTC+3               | false
+            2026-01-01 23:00:00       | <+03>-03            | false
+            2026-01-01 07:59:59       | UTC+3               | true
+            """)
+    void aTimeWithoutAnOffsetIsReadInTheSessionsZoneWhenJavaReadsItAsPostgresDoes(String value, String zone,
+                                                                                  boolean late) {
+        assertThat(CopyTimes.late(value, MARK, CopyTimes.zone(zone))).as(value + " in " + zone).isEqualTo(late);
+    }
+
+    @Test
+    void aWallClockTimeThatADaylightSavingChangeSkipsOrRepeatsIsReadAsIfTheZoneWereUnknown() {
+        long mark = java.time.Instant.parse("2026-03-08T12:00:00Z").toEpochMilli() * 1000;
+        java.time.ZoneId newYork = CopyTimes.zone("America/New_York");
+        assertThat(CopyTimes.late("2026-03-08 02:30:00", mark, newYork)).as("skipped: late only in every zone")
+                .isFalse();
+        assertThat(CopyTimes.late("2026-03-08 01:30:00", mark, newYork)).isTrue();
+        assertThat(CopyTimes.late("2026-11-01 01:30:00", java.time.Instant.parse("2026-11-01T06:00:00Z")
+                .toEpochMilli() * 1000, newYork)).as("repeated").isFalse();
     }
 
     @Test
@@ -126,8 +162,8 @@ class CopyTimesTest {
                 .putInt(-1).array()); // a NULL time
         out.writeBytes(new byte[] {(byte) 0xff, (byte) 0xff});
         CopyLayout layout = CopyLayout.of(CopyFormat.BINARY, "WITH (FORMAT binary)");
-        assertThat(CopyTimes.late(List.of(out.toByteArray()), layout, 1, MARK)).isEqualTo(2);
-        assertThat(CopyTimes.late(chunks(out.toByteArray(), 5), layout, 1, MARK)).isEqualTo(2);
+        assertThat(CopyTimes.late(List.of(out.toByteArray()), layout, 1, MARK, null)).isEqualTo(2);
+        assertThat(CopyTimes.late(chunks(out.toByteArray(), 5), layout, 1, MARK, null)).isEqualTo(2);
     }
 
     @Test

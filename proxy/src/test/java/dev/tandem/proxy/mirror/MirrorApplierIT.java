@@ -13,6 +13,7 @@ import dev.tandem.protocol.sql.TableName;
 import dev.tandem.protocol.state.TandemSchema;
 import dev.tandem.proxy.capture.CapturedStatement;
 import dev.tandem.proxy.capture.CapturedTransaction;
+import dev.tandem.proxy.capture.InputSettings;
 import dev.tandem.proxy.spool.FsyncPolicy;
 import dev.tandem.proxy.spool.SpoolPosition;
 import dev.tandem.testing.PostgresPairExtension;
@@ -778,12 +779,45 @@ class MirrorApplierIT {
             // binary: 1 of 2
             last = f.append(tx(db, new CapturedStatement.Copy(r, 2, "COPY r (id, ts) FROM STDIN (FORMAT binary)",
                     List.of(java.util.Arrays.copyOf(binary.array(), binary.position())))));
+            // without offsets, in a session whose TimeZone is Tokyo's (the mark is 09:00 there): 1 of 2
+            last = f.append(tx(db, new CapturedStatement.Copy(r, 2, "COPY r FROM STDIN", List.of(utf8(
+                    "6\t2024-06-01 08:59:59\tlate in Tokyo\n7\t2024-06-01 09:00:00\ton the mark in Tokyo\n")))
+                    .withSettings(new InputSettings("Asia/Tokyo", "ISO, MDY", "postgres", "on"))));
             f.applier.start();
             f.awaitApplied(last);
-            assertThat(f.counter("tandem.mirror.late.rows", "table", "public.r")).isEqualTo(4);
+            assertThat(f.counter("tandem.mirror.late.rows", "table", "public.r")).isEqualTo(5);
         }
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM r WHERE ts < '2024-06-01 00:00:00+00'"))
-                .as("what the target holds agrees").isEqualTo("4");
+                .as("what the target holds agrees").isEqualTo("5");
+    }
+
+    /**
+     * One group, one target transaction: each member's values are read under its own session's settings, one-row
+     * INSERTs coalesced only among statements of the same settings; one whose record does not know them (written by
+     * an older version) under the target's own.
+     */
+    @Test
+    void eachStatementOfAGroupIsReadUnderItsSessionsSettings() throws Exception {
+        PG.target().execute(db, "CREATE TABLE z (id int PRIMARY KEY, ts timestamptz, d date)");
+        InputSettings tokyo = new InputSettings("Asia/Tokyo", "ISO, DMY", "postgres", "on");
+        InputSettings utc = new InputSettings("UTC", "ISO, MDY", "postgres", "on");
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            SpoolPosition last = null;
+            int id = 0;
+            for (InputSettings settings : java.util.Arrays.asList(utc, tokyo, tokyo, InputSettings.UNKNOWN, tokyo)) {
+                id++;
+                last = f.append(tx(db, new CapturedStatement.Extended(new TableName("public", "z"), 1,
+                        "INSERT INTO z VALUES ($1, $2, $3)", new int[] {23, 0, 0}, new short[] {0},
+                        new byte[][] {utf8("" + id), utf8("2024-06-01 10:00"), utf8("02/03/2024")})
+                        .withSettings(settings)));
+            }
+            f.applier.start();
+            f.awaitApplied(last);
+        }
+        assertThat(PG.target().query(db, "SELECT id, ts::text, d::text FROM z ORDER BY id")).containsExactly(
+                List.of("1", "2024-06-01 10:00:00+00", "2024-02-03"), List.of("2", "2024-06-01 01:00:00+00", "2024-03-02"),
+                List.of("3", "2024-06-01 01:00:00+00", "2024-03-02"), List.of("4", "2024-06-01 10:00:00+00", "2024-02-03"),
+                List.of("5", "2024-06-01 01:00:00+00", "2024-03-02"));
     }
 
     @Test
