@@ -14,6 +14,8 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -310,15 +312,18 @@ final class TargetSession {
                 .map(c -> Identifiers.quoteIdentifier(c.name()));
     }
 
-    /** The dual-write mark as a timestamptz literal, or null; read again when older than {@code maxAgeNanos}. */
+    /**
+     * The dual-write mark as a timestamptz literal, or null; read again when older than {@code maxAgeNanos}. Written
+     * in ISO 8601 in UTC: it is read inside group transactions under the source sessions' TimeZone and DateStyle.
+     */
     String markLiteral(long maxAgeNanos) {
         long now = System.nanoTime();
         if (markReadAt == Long.MIN_VALUE || now - markReadAt > maxAgeNanos) {
-            List<String> mark = queryRow("SELECT marked_at::text, (extract(epoch FROM marked_at) * 1000000)::bigint::text"
+            List<String> mark = queryRow("SELECT (extract(epoch FROM marked_at) * 1000000)::bigint::text"
                     + " FROM tandem.dual_write WHERE database = $1", database);
-            markLiteral = mark == null || mark.get(0) == null ? null
-                    : Identifiers.quoteLiteral(mark.get(0)) + "::timestamptz";
-            markMicros = markLiteral == null ? null : Long.valueOf(mark.get(1));
+            markMicros = mark == null || mark.get(0) == null ? null : Long.valueOf(mark.get(0));
+            markLiteral = markMicros == null ? null : Identifiers.quoteLiteral(
+                    Instant.EPOCH.plus(markMicros, ChronoUnit.MICROS).toString()) + "::timestamptz";
             markReadAt = now;
         }
         return markLiteral;

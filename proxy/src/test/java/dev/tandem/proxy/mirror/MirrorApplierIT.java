@@ -820,6 +820,37 @@ class MirrorApplierIT {
                 List.of("5", "2024-06-01 01:00:00+00", "2024-03-02"));
     }
 
+    /**
+     * Late rows are counted inside the group's transaction, under the source session's DateStyle: the mark must read
+     * the same there whatever the target's own DateStyle wrote it in. Before, it was the target's text form
+     * ({@code 01/06/2024 00:00:00 UTC} under {@code SQL, DMY}), read as January 6th under the source's MDY.
+     */
+    @Test
+    void theMarkReadsTheSameUnderEverySessionsDateStyle() throws Exception {
+        PG.target().execute(db, "ALTER DATABASE " + db + " SET DateStyle = 'SQL, DMY';"
+                + " CREATE TABLE r (ts timestamptz NOT NULL, id int PRIMARY KEY);"
+                + " CREATE SCHEMA IF NOT EXISTS tandem;"
+                + " CREATE TABLE tandem.backfill_task (table_schema text, table_name text, time_column text);"
+                + " INSERT INTO tandem.backfill_task VALUES ('public', 'r', 'ts')");
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id) VALUES (1)"))));
+            PG.target().execute(db, "UPDATE tandem.dual_write SET marked_at = '2024-06-01 00:00:00+00'");
+            f.applier.pause();
+        }
+        InputSettings source = new InputSettings("UTC", "ISO, MDY", "postgres", "on");
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            SpoolPosition last = null;
+            for (String row : List.of("('2024-05-31 00:00:00+00', 1)", "('2024-06-02 00:00:00+00', 2)")) {
+                last = f.append(tx(db, new CapturedStatement.Simple(new TableName("public", "r"), 1,
+                        "INSERT INTO r VALUES " + row).withSettings(source)));
+            }
+            f.applier.start();
+            f.awaitApplied(last);
+            assertThat(f.counter("tandem.mirror.late.rows", "table", "public.r")).isEqualTo(1);
+        }
+    }
+
     @Test
     void aBadMemberOfAGroupIsLedgeredAloneAndTheOthersAreApplied() throws Exception {
         PG.target().execute(db, "CREATE TABLE k (id int PRIMARY KEY)");
