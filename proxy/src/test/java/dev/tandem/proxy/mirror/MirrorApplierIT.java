@@ -705,21 +705,26 @@ class MirrorApplierIT {
                         List.of("pr_2024", "23505", "ts", "2024-02-01 00:00:00+00", "2024-02-15 12:30:00.000001+00"));
     }
 
-    @Test
-    void rowsWrittenBeforeTheDualWriteMarkAreCountedAsLate() throws Exception {
-        PG.target().execute(db, "CREATE TABLE r (ts timestamptz NOT NULL, id int PRIMARY KEY);"
-                + " CREATE SCHEMA IF NOT EXISTS tandem;"
+    /**
+     * Creates {@code r} on the target (time column ts, as a staged plan names it) from {@code ddl}, and a dual-write
+     * mark at 2024-06-01 00:00 UTC. The applier reads the mark again only every 10 s: a fixture started after this
+     * on the same spool reads it at once.
+     */
+    private void tableRAndMark(String ddl) throws Exception {
+        PG.target().execute(db, ddl + "; CREATE SCHEMA IF NOT EXISTS tandem;"
                 + " CREATE TABLE tandem.backfill_task (table_schema text, table_name text, time_column text);"
                 + " INSERT INTO tandem.backfill_task VALUES ('public', 'r', 'ts')");
         try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
             f.applier.start();
-            SpoolPosition first = f.append(tx(db, simple("m", 1, "INSERT INTO m (id) VALUES (1)")));
-            f.awaitApplied(first);
+            f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id) VALUES (1)"))));
             PG.target().execute(db, "UPDATE tandem.dual_write SET marked_at = '2024-06-01 00:00:00+00'");
             f.applier.pause();
-            Thread.sleep(300);
-            // the applier reads the mark again only every 10 s: a restart on the same spool reads it at once
         }
+    }
+
+    @Test
+    void rowsWrittenBeforeTheDualWriteMarkAreCountedAsLate() throws Exception {
+        tableRAndMark("CREATE TABLE r (ts timestamptz NOT NULL, id int PRIMARY KEY)");
         try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
             SpoolPosition last = null;
             for (int i = 0; i < 10; i++) {
@@ -749,16 +754,7 @@ class MirrorApplierIT {
     /** A COPY cannot return its rows: its late rows are read from its data, in each format, with its options. */
     @Test
     void copiedRowsWrittenBeforeTheDualWriteMarkAreCountedAsLate() throws Exception {
-        PG.target().execute(db, "CREATE TABLE r (id int, ts timestamptz NOT NULL, note text);"
-                + " CREATE SCHEMA IF NOT EXISTS tandem;"
-                + " CREATE TABLE tandem.backfill_task (table_schema text, table_name text, time_column text);"
-                + " INSERT INTO tandem.backfill_task VALUES ('public', 'r', 'ts')");
-        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
-            f.applier.start();
-            f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id) VALUES (1)"))));
-            PG.target().execute(db, "UPDATE tandem.dual_write SET marked_at = '2024-06-01 00:00:00+00'");
-            f.applier.pause();
-        }
+        tableRAndMark("CREATE TABLE r (id int, ts timestamptz NOT NULL, note text)");
         TableName r = new TableName("public", "r");
         ByteBuffer binary = ByteBuffer.allocate(96).put("PGCOPY\n\377\r\n\0".getBytes(StandardCharsets.ISO_8859_1))
                 .putInt(0).putInt(0);
@@ -827,17 +823,8 @@ class MirrorApplierIT {
      */
     @Test
     void theMarkReadsTheSameUnderEverySessionsDateStyle() throws Exception {
-        PG.target().execute(db, "ALTER DATABASE " + db + " SET DateStyle = 'SQL, DMY';"
-                + " CREATE TABLE r (ts timestamptz NOT NULL, id int PRIMARY KEY);"
-                + " CREATE SCHEMA IF NOT EXISTS tandem;"
-                + " CREATE TABLE tandem.backfill_task (table_schema text, table_name text, time_column text);"
-                + " INSERT INTO tandem.backfill_task VALUES ('public', 'r', 'ts')");
-        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
-            f.applier.start();
-            f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id) VALUES (1)"))));
-            PG.target().execute(db, "UPDATE tandem.dual_write SET marked_at = '2024-06-01 00:00:00+00'");
-            f.applier.pause();
-        }
+        tableRAndMark("ALTER DATABASE " + db + " SET DateStyle = 'SQL, DMY';"
+                + " CREATE TABLE r (ts timestamptz NOT NULL, id int PRIMARY KEY)");
         InputSettings source = new InputSettings("UTC", "ISO, MDY", "postgres", "on");
         try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
             SpoolPosition last = null;
