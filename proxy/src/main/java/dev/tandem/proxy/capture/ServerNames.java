@@ -136,8 +136,8 @@ final class ServerNames<T> {
     }
 
     /**
-     * The server dropped every object it has (portals at the end of a transaction). Requested ones stay: their Bind
-     * came after the Sync that ended the transaction, so the server creates them in the next.
+     * The server dropped every object it has (portals at the end of a transaction). Requested ones stay: answers come
+     * in request order, so their Bind came after what ended the transaction, and the server creates them in the next.
      */
     void clearConfirmed() {
         confirmed.clear();

@@ -340,6 +340,8 @@ public final class SessionCapture implements SessionTap {
             @Override
             public void ended(boolean committed) {
                 names.transactionEnded(committed);
+                // the source drops the transaction's portals, also at a COMMIT or ROLLBACK amid a pipelined batch
+                portals.clearConfirmed();
                 // after commit() read them, and also when none were left to commit (rolled back to a savepoint)
                 finishedInTransaction.clear();
             }
@@ -1116,6 +1118,10 @@ public final class SessionCapture implements SessionTap {
             accountOnce(e, statement, capture);
         }
         tracker.completed(statement, tag, capture == null ? null : finished(capture, rowCount(tag)));
+        if (statement != null && statement.kind() == Kind.TRANSACTION) {
+            // a COMMIT or ROLLBACK amid a pipelined batch drops the portals that Executes behind it name
+            traceInFlight();
+        }
     }
 
     /**

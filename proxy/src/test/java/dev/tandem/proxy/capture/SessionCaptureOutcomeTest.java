@@ -27,7 +27,9 @@ import dev.tandem.proxy.relay.SessionEnd;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -35,8 +37,10 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Which sessions the capture reports as ending with an unknown outcome: exactly those whose source still owed the
@@ -49,7 +53,11 @@ class SessionCaptureOutcomeTest {
     private static final SessionEnd INTERNAL_ERROR = new SessionEnd("an internal error of the proxy", true);
     private static final String INSERT = "INSERT INTO metrics (v) VALUES (1)";
 
+    /** The trace of commits in flight: each test's session has a slot in it (more than there are tests). */
+    private static InFlightCommits inFlight;
+
     private final List<UnknownOutcome> unknown = new ArrayList<>();
+    private final InFlightCommits.Slot slot = inFlight.claim();
     private final SessionCapture capture = new SessionCapture(new SessionContext(7, "db", "app", null, () -> { }),
             new MirroredTables(new TableFilter(List.of(TablePattern.parse("public.metrics")), List.of()), Set::of),
             Map::of, new CaptureMetrics(new SimpleMeterRegistry()), new UpsertWindows(), new SessionCapture.Sink() {
@@ -62,7 +70,14 @@ class SessionCaptureOutcomeTest {
                 public void outcomeUnknown(UnknownOutcome outcome) {
                     unknown.add(outcome);
                 }
-            }, 1 << 20, CaptureBudget.unlimited(), false, null);
+            }, 1 << 20, CaptureBudget.unlimited(), false, slot);
+
+    @BeforeAll
+    static void openTrace(@TempDir Path spool) throws IOException {
+        inFlight = InFlightCommits.open(spool, 64, left -> {
+            throw new AssertionError("a fresh directory has nothing left in flight");
+        });
+    }
 
     @BeforeEach
     void startUp() {
@@ -200,6 +215,36 @@ class SessionCaptureOutcomeTest {
                 ErrorResponse.of("ERROR", "22012", "division by zero", null), ReadyForQuery.IDLE);
         assertThat(capture.awaitsOutcome()).isTrue();
         assertThat(endedWithOneUnknownOutcome(SHUTDOWN).statements()).containsExactly(INSERT);
+    }
+
+    /**
+     * A COMMIT amid a pipelined batch drops every portal of its transaction: the Execute of the BEGIN portal bound
+     * before it fails, and the INSERT pipelined after commits on its own.
+     */
+    @Test
+    void aBeginWhosePortalACommitDroppedDoesNotHideThePipelinedWritesAfterIt() {
+        client(new Parse("", "BEGIN", List.of()), new Bind("", "", List.of(), List.of(), List.of()),
+                new Parse("c", "COMMIT", List.of()), new Bind("p", "c", List.of(), List.of(), List.of()),
+                new Execute("p", 0));
+        source(ParseComplete.INSTANCE, BindComplete.INSTANCE, ParseComplete.INSTANCE, BindComplete.INSTANCE,
+                new CommandComplete("COMMIT"));
+        client(new Execute("", 0), Sync.INSTANCE, new Query(INSERT));
+        assertThat(capture.awaitsOutcome()).isTrue();
+        assertThat(endedWithOneUnknownOutcome(SHUTDOWN).statements()).containsExactly(INSERT);
+    }
+
+    /**
+     * What the source may commit can change at a COMMIT or ROLLBACK amid a batch, as the portals it drops no longer
+     * run: here the second Execute of the ROLLBACK portal, which no longer counts as a ROLLBACK of the INSERT before
+     * it. The trace follows.
+     */
+    @Test
+    void theTraceFollowsWhatTheSourceMayCommitWhenAPortalIsDropped() {
+        client(new Parse("", "ROLLBACK", List.of()), new Bind("", "", List.of(), List.of(), List.of()),
+                new Execute("", 0), new Parse("", INSERT, List.of()), new Bind("p", "", List.of(), List.of(), List.of()),
+                new Execute("p", 0), new Execute("", 0), Sync.INSTANCE);
+        source(ParseComplete.INSTANCE, BindComplete.INSTANCE, new CommandComplete("ROLLBACK"));
+        assertThat(!capture.awaitsOutcome() || slot.marked()).as("marked whenever the source may commit").isTrue();
     }
 
     @Test
