@@ -95,6 +95,7 @@ class DecoderFuzzTest {
     static {
         TYPED_FRONTEND.put("FrontendMessage.decode", FrontendMessage::decode);
         TYPED_FRONTEND.put("Bind.peekNames", Bind::peekNames);
+        TYPED_FRONTEND.put("Bind.peekParameterCount", Bind::peekParameterCount);
         TYPED_FRONTEND.put("BoundParameters.decode", BoundParameters::decode);
         TYPED_FRONTEND.put("Execute.decode", Execute::decode);
         TYPED_FRONTEND.put("Close.decode", Close::decode);

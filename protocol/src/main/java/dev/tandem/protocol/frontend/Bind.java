@@ -56,6 +56,18 @@ public record Bind(String portal, String statement, List<Short> parameterFormats
         return new String[] {body.readCString("portal name"), body.readCString("statement name")};
     }
 
+    /**
+     * How many parameter values a Bind frame gives, without reading them: a statement that takes another number makes
+     * the server refuse the Bind.
+     */
+    public static int peekParameterCount(ByteBuf frame) {
+        MessageBody body = MessageBody.typed(frame, TYPE, "Bind");
+        body.readCString("portal name");
+        body.readCString("statement name");
+        body.readShortList("parameter format");
+        return body.readCount(4, "parameter");
+    }
+
     @Override
     public void encode(ByteBuf out) {
         int lengthAt = MessageWriter.begin(out, TYPE);

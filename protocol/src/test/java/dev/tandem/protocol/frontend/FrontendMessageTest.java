@@ -148,6 +148,19 @@ class FrontendMessageTest {
     }
 
     @Test
+    void aBindsNamesAndParameterCountAreReadWithoutItsValues() {
+        ByteBuf bind = frame("42 0000001e 00" + cstr("s1") + "0001 0001 0002 00000004 00000001 ffffffff 0001 0000");
+        int start = bind.readerIndex();
+        try {
+            assertThat(Bind.peekNames(bind)).containsExactly("", "s1");
+            assertThat(Bind.peekParameterCount(bind)).isEqualTo(2);
+            assertThat(bind.readerIndex()).as("the frame is not consumed").isEqualTo(start);
+        } finally {
+            bind.release();
+        }
+    }
+
+    @Test
     void queryAndParseTextIsReadAndWrittenInTheSessionsClientEncoding() {
         Charset latin1 = ClientEncodings.charset("LATIN1").orElseThrow();
         // 'é' is e9 in LATIN1; read as UTF-8 the byte is not a character at all
