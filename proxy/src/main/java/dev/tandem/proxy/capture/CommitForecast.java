@@ -24,8 +24,9 @@ import java.util.Set;
  *
  * <p>A BEGIN behind another statement of the same request is not assumed to run: if that statement fails, the source
  * skips the BEGIN, and the writes of the requests pipelined after it commit as each of them ends. So, until a COMMIT
- * or ROLLBACK, each request end may commit the writes before it, as when {@link #unsure}. (Parse and Bind messages
- * are not counted as such statements: drivers send a statement's own right before its Execute.)
+ * or ROLLBACK, each request end may commit the writes before it, as when {@link #unsure}. A Parse or Bind that may
+ * fail counts as such a statement; the caller leaves out only those that cannot, as drivers send a BEGIN's own right
+ * before its Execute.
  */
 final class CommitForecast {
 
@@ -102,7 +103,7 @@ final class CommitForecast {
         switch (command) {
             case BEGIN -> {
                 explicit = true;
-                beginUncertain |= earlierInRequest > 0;
+                beginUncertain |= mayBeSkipped();
             }
             case COMMIT, COMMIT_AND_CHAIN -> end(!failed, "a COMMIT", command == TxCommand.COMMIT_AND_CHAIN);
             case ROLLBACK, ROLLBACK_AND_CHAIN -> end(false, null, command == TxCommand.ROLLBACK_AND_CHAIN);
@@ -130,9 +131,17 @@ final class CommitForecast {
         }
     }
 
-    /** The statement just walked is done: the next one of the same request runs only if it succeeds. */
+    /**
+     * The statement just walked is done (or a message that may fail, a Parse say): the next one of the same request
+     * runs only if it succeeds.
+     */
     void statementWalked() {
         earlierInRequest++;
+    }
+
+    /** Whether the source may skip the next message walked: one before it in its request may fail. */
+    boolean mayBeSkipped() {
+        return earlierInRequest > 0;
     }
 
     /** The transaction may end and commit here, or go on ({@link #unsure}, or a BEGIN that may have been skipped). */

@@ -103,6 +103,11 @@ final class ServerNames<T> {
         return false;
     }
 
+    /** Whether the server holds {@code value} under the name {@code reference} names, as it confirmed. */
+    boolean holds(Reference<T> reference, T value) {
+        return value != null && confirmed.get(reference.name) == value;
+    }
+
     /** The server confirmed creating {@code value} under {@code name}. */
     void confirmed(String name, T value) {
         confirmed.put(name, value);

@@ -165,7 +165,11 @@ public final class SessionCapture implements SessionTap {
     private record ParseRequest(String name, Prepared prepared) implements Pending {
     }
 
-    private record BindRequest(String name, Portal portal) implements Pending {
+    /**
+     * {@code parameters}: how many values the Bind gives, read only when a statement it may bind controls the
+     * transaction (else -1).
+     */
+    private record BindRequest(String name, Portal portal, int parameters) implements Pending {
     }
 
     /**
@@ -183,15 +187,18 @@ public final class SessionCapture implements SessionTap {
         final boolean copyExpected;
         /** The client_encoding when it was sent, for a capture made again when it runs. */
         final String clientEncoding;
+        /** No Execute was sent before for its provisional portal: the server refuses to run a portal twice. */
+        final boolean firstRun;
 
         ExecuteRequest(ServerNames.Reference<Portal> portal, StatementCapture capture, CopyIn copy,
-                       boolean copyExpected, String clientEncoding) {
+                       boolean copyExpected, String clientEncoding, boolean firstRun) {
             this.portal = portal;
             this.capturedFrom = portal.get() == null ? null : portal.get().prepared();
             this.capture = capture;
             this.copy = copy;
             this.copyExpected = copyExpected;
             this.clientEncoding = clientEncoding;
+            this.firstRun = firstRun;
         }
 
         Portal portal() {
@@ -609,13 +616,17 @@ public final class SessionCapture implements SessionTap {
         // Values are copied only for statements the mirror may replay; others may be large and are none of its
         // business. Any statement the source may bind counts: the one it holds when it reads the Bind decides.
         boolean keep = false;
+        boolean transaction = false;
         for (Prepared p : statement.candidates()) {
             keep |= mayWriteMirrored(p);
+            transaction |= runsTransaction(p);
         }
         BoundParameters bind = keep ? read(frame, BoundParameters::decode, FROM_CLIENT) : null;
+        // for the forecast: whether the source surely binds a BEGIN (see SureRuns)
+        int parameters = transaction ? read(frame, Bind::peekParameterCount, FROM_CLIENT) : -1;
         Portal portal = new Portal(statement, bind);
         portals.requested(names[0], portal);
-        pending.add(new BindRequest(names[0], portal));
+        pending.add(new BindRequest(names[0], portal, parameters));
     }
 
     /**
@@ -640,7 +651,8 @@ public final class SessionCapture implements SessionTap {
         Portal portal = reference.get();
         Prepared prepared = portal == null ? null : portal.prepared();
         StatementCapture capture = null;
-        if (portal != null && !portal.executed) {
+        boolean firstRun = portal != null && !portal.executed;
+        if (firstRun) {
             capture = capturePortal(portal, encoding.clientEncoding());
             portal.executed = true;
         }
@@ -663,7 +675,7 @@ public final class SessionCapture implements SessionTap {
             copy = new CopyIn(copyKept);
             copyRequested(copy);
         }
-        pending.add(new ExecuteRequest(reference, capture, copy, copyExpected, encoding.clientEncoding()));
+        pending.add(new ExecuteRequest(reference, capture, copy, copyExpected, encoding.clientEncoding(), firstRun));
         return endsOrCopies;
     }
 
@@ -1517,8 +1529,22 @@ public final class SessionCapture implements SessionTap {
         CommitForecast forecast = new CommitForecast(conservative, tracker.written(),
                 state == TransactionTracker.State.EXPLICIT || state == TransactionTracker.State.FAILED,
                 state == TransactionTracker.State.FAILED || state == TransactionTracker.State.IMPLICIT_FAILED);
+        SureRuns sure = new SureRuns();
         for (Pending p : pending) {
-            if (p instanceof QueryRequest q) {
+            if (p instanceof ParseRequest r) {
+                if (!sure.parsed(r, forecast.mayBeSkipped())) {
+                    forecast.statementWalked();
+                }
+            } else if (p instanceof BindRequest b) {
+                if (!sure.bound(b, forecast.mayBeSkipped())) {
+                    forecast.statementWalked();
+                }
+            } else if (p instanceof DescribeRequest) {
+                forecast.statementWalked(); // of something that may not exist
+            } else if (p instanceof CloseRequest) {
+                sure.closed();
+            } else if (p instanceof QueryRequest q) {
+                sure.queried();
                 int copy = 0;
                 for (int k = 0; k < q.statements.size(); k++) {
                     ClassifiedStatement s = q.statements.get(k);
@@ -1534,10 +1560,12 @@ public final class SessionCapture implements SessionTap {
                 }
                 forecast.requestEnds("the query that writes them, which commits as it ends");
             } else if (p instanceof ExecuteRequest e) {
-                forecastExecute(forecast, e, conservative);
+                forecastExecute(forecast, e, conservative, sure.runs(e));
             } else if (p instanceof SyncRequest) {
+                sure.requestEnded();
                 forecast.requestEnds("the Sync that commits the batch that writes them");
             } else if (p instanceof FunctionRequest) {
+                sure.requestEnded();
                 forecast.requestEnds("a function call that ends their transaction");
             }
         }
@@ -1545,10 +1573,81 @@ public final class SessionCapture implements SessionTap {
     }
 
     /**
-     * An Execute's part in the forecast: the writes of every statement it may run (see {@link ServerNames}); when one
-     * of them controls the transaction, every write from there on counts.
+     * The statement and portal the source surely holds as the forecast walks the requests it has not answered: an
+     * Execute of another portal may not run what the client meant (its Parse or Bind may have failed), so the forecast
+     * does not assume a BEGIN it runs ({@link CommitForecast}). Sure is only what cannot fail: a Parse of an unnamed
+     * transaction control statement, and an unnamed Bind of a sure one that gives it exactly the parameters its Parse
+     * declared (such a statement takes none of its own), each with nothing ahead of it in its batch that may fail; and
+     * what the source confirmed, until a request walked may have dropped it. Any other Parse or Bind may fail (a
+     * name in use, a missing table, a wrong number of values, a bad one), and then the source skips the rest of the
+     * batch.
      */
-    private void forecastExecute(CommitForecast forecast, ExecuteRequest e, boolean conservative) {
+    private final class SureRuns {
+        /** No Close or Query walked yet: the statements the source confirmed are still there. */
+        private boolean confirmedStatements = true;
+        /** No request end walked yet either: nor are its portals, which end with their transaction. */
+        private boolean confirmedPortals = true;
+        /** The unnamed statement of a sure Parse walked. */
+        private Prepared statement;
+        /** The unnamed portal of a sure Bind walked in the current request. */
+        private Portal portal;
+
+        /** @return whether the Parse surely succeeds */
+        boolean parsed(ParseRequest r, boolean mayBeSkipped) {
+            if (!r.name().isEmpty()) {
+                return false; // the source refuses a name in use
+            }
+            statement = !mayBeSkipped && runsTransaction(r.prepared()) ? r.prepared() : null;
+            return statement != null;
+        }
+
+        /** @return whether the Bind surely succeeds */
+        boolean bound(BindRequest b, boolean mayBeSkipped) {
+            if (!b.name().isEmpty()) {
+                return false;
+            }
+            List<Prepared> candidates = b.portal().statement.candidates();
+            Prepared p = candidates.size() == 1 ? candidates.get(0) : null;
+            boolean held = p == statement || confirmedStatements && statements.holds(b.portal().statement, p);
+            portal = !mayBeSkipped && runsTransaction(p) && held && b.parameters() == p.parameterTypes().length
+                    ? b.portal() : null;
+            return portal != null;
+        }
+
+        /** Whether the Execute surely runs its portal's statement, unless a request ahead of it in its batch fails. */
+        boolean runs(ExecuteRequest e) {
+            List<Portal> candidates = e.portal.candidates();
+            Portal p = candidates.size() == 1 ? candidates.get(0) : null;
+            return e.firstRun && p != null && (p == portal || confirmedPortals && portals.holds(e.portal, p));
+        }
+
+        /** A Close: which statement or portal it drops is not followed here. */
+        void closed() {
+            confirmedStatements = false;
+            confirmedPortals = false;
+            statement = null;
+            portal = null;
+        }
+
+        /** A simple Query drops the unnamed statement and portal, and ends its request. */
+        void queried() {
+            closed();
+        }
+
+        void requestEnded() {
+            confirmedPortals = false;
+            portal = null;
+        }
+    }
+
+    /**
+     * An Execute's part in the forecast: the writes of every statement it may run (see {@link ServerNames}); when one
+     * of them controls the transaction, every write from there on counts. {@code sure}: see {@link SureRuns}.
+     */
+    private void forecastExecute(CommitForecast forecast, ExecuteRequest e, boolean conservative, boolean sure) {
+        if (!sure) {
+            forecast.statementWalked(); // its Parse or Bind may have failed ahead of it
+        }
         List<Run> runs = possibleRuns(e.portal);
         if (runs.size() > 1 && runs.stream().anyMatch(r -> runsTransaction(r.prepared()))) {
             forecast.unsure();

@@ -77,6 +77,19 @@ class ServerNamesTest {
         names.confirmed("s", "only");
         ServerNames.Reference<String> reference = names.reference("s");
         assertThat(reference.candidates()).containsExactly("only");
+        assertThat(names.holds(reference, "only")).isTrue();
         assertThat(names.answered(reference)).isFalse();
+    }
+
+    @Test
+    void onlyAConfirmedObjectIsHeld() {
+        ServerNames<String> names = new ServerNames<>();
+        names.requested("s", "asked");
+        ServerNames.Reference<String> reference = names.reference("s");
+        assertThat(names.holds(reference, "asked")).as("requested, not confirmed yet").isFalse();
+        names.confirmed("s", "asked");
+        assertThat(names.holds(reference, "asked")).isTrue();
+        names.closed("s");
+        assertThat(names.holds(reference, "asked")).isFalse();
     }
 }

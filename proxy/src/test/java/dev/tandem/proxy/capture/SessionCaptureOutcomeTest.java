@@ -247,6 +247,55 @@ class SessionCaptureOutcomeTest {
         assertThat(!capture.awaitsOutcome() || slot.marked()).as("marked whenever the source may commit").isTrue();
     }
 
+    /** A Parse that is not the BEGIN's own may fail (here: its name is in use), and then the source skips the BEGIN. */
+    @Test
+    void aBeginBehindAParseThatMayFailDoesNotHideThePipelinedWritesAfterIt() {
+        client(new Parse("s", "SELECT 1", List.of()), Sync.INSTANCE);
+        source(ParseComplete.INSTANCE, ReadyForQuery.IDLE);
+        client(new Parse("s", "SELECT 2", List.of()), new Parse("", "BEGIN", List.of()),
+                new Bind("", "", List.of(), List.of(), List.of()), new Execute("", 0), Sync.INSTANCE,
+                new Query(INSERT));
+        assertThat(capture.awaitsOutcome()).isTrue();
+        assertThat(endedWithOneUnknownOutcome(SHUTDOWN).statements()).containsExactly(INSERT);
+    }
+
+    /** A BEGIN takes no parameters: a Bind that gives it one fails, and the source skips the BEGIN. */
+    @Test
+    void aBeginWhoseBindGivesItAParameterDoesNotHideThePipelinedWritesAfterIt() {
+        client(new Parse("", "BEGIN", List.of()),
+                new Bind("", "", List.of(), List.of("1".getBytes(StandardCharsets.UTF_8)), List.of()),
+                new Execute("", 0), Sync.INSTANCE, new Query(INSERT));
+        assertThat(capture.awaitsOutcome()).isTrue();
+        assertThat(endedWithOneUnknownOutcome(SHUTDOWN).statements()).containsExactly(INSERT);
+    }
+
+    /**
+     * The Parse of a BEGIN behind a statement that may fail may be skipped, whichever batch binds it: the Execute of
+     * it in the next batch then fails, and the INSERT pipelined after commits on its own.
+     */
+    @Test
+    void aBeginWhoseParseMayBeSkippedDoesNotHideThePipelinedWritesAfterIt() {
+        client(new Parse("", "SELECT 1/0", List.of()), new Bind("", "", List.of(), List.of(), List.of()),
+                new Execute("", 0), new Parse("b", "BEGIN", List.of()), Sync.INSTANCE);
+        client(new Bind("", "b", List.of(), List.of(), List.of()), new Execute("", 0), Sync.INSTANCE,
+                new Query(INSERT));
+        assertThat(capture.awaitsOutcome()).isTrue();
+        assertThat(endedWithOneUnknownOutcome(SHUTDOWN).statements()).containsExactly(INSERT);
+    }
+
+    /** As drivers send it: an unnamed Parse, Bind and Execute of a BEGIN, before or after the source answered them. */
+    @Test
+    void aBeginFirstInItsBatchIsAssumedToRun() {
+        client(new Parse("", "BEGIN", List.of()), new Bind("", "", List.of(), List.of(), List.of()),
+                new Execute("", 0), new Parse("", INSERT, List.of()), new Bind("", "", List.of(), List.of(), List.of()),
+                new Execute("", 0), Sync.INSTANCE, new Query(INSERT));
+        assertThat(capture.awaitsOutcome()).isFalse();
+        source(ParseComplete.INSTANCE);
+        assertThat(capture.awaitsOutcome()).isFalse();
+        source(BindComplete.INSTANCE);
+        endedWithNone();
+    }
+
     @Test
     void aBeginFirstInItsQueryIsAssumedToRun() {
         client(new Query("BEGIN"), new Query(INSERT));
