@@ -45,8 +45,14 @@ final class CommitForecast {
     private boolean unsure;
     /** The BEGIN that made the transaction explicit may have been skipped (see above). */
     private boolean beginUncertain;
-    /** Statements walked in the current request: one of them failing makes the source skip the rest. */
-    private int earlierInRequest;
+    /**
+     * Messages walked in the current extended-protocol batch that may fail: after one fails, the source skips the rest
+     * of the batch up to its Sync, a Query or FunctionCall in it too.
+     */
+    private int mayFailInBatch;
+    /** Statements walked in the current Query that may fail: after one fails, the source skips the rest of the Query. */
+    private int mayFailInQuery;
+    private boolean inQuery;
     /** How many of {@link #openStatements} are in {@link #statements} already (they may have committed). */
     private int openCounted;
     private String awaited;
@@ -116,14 +122,26 @@ final class CommitForecast {
         }
     }
 
+    /** A simple Query's statements are walked next, then its {@link #requestEnds}. */
+    void queryStarts() {
+        inQuery = true;
+    }
+
     /**
      * A Query, Sync or FunctionCall the source will finish: outside a BEGIN block, its implicit transaction ends with
      * it, committing unless it failed.
      *
      * @param request that request, in words, as the one the source owed an answer to
+     * @param sync    it is a Sync: it ends the extended-protocol batch, and what follows runs whatever failed before it
+     *                (a Query or FunctionCall amid a batch is skipped with the rest of it, but its own failure skips
+     *                nothing after it)
      */
-    void requestEnds(String request) {
-        earlierInRequest = 0;
+    void requestEnds(String request, boolean sync) {
+        inQuery = false;
+        mayFailInQuery = 0;
+        if (sync) {
+            mayFailInBatch = 0;
+        }
         if (unsure || explicit && beginUncertain) {
             mayEnd(request);
         } else if (!explicit) {
@@ -136,12 +154,16 @@ final class CommitForecast {
      * runs only if it succeeds.
      */
     void statementWalked() {
-        earlierInRequest++;
+        if (inQuery) {
+            mayFailInQuery++;
+        } else {
+            mayFailInBatch++;
+        }
     }
 
-    /** Whether the source may skip the next message walked: one before it in its request may fail. */
+    /** Whether the source may skip the next message walked: one before it in its Query or batch may fail. */
     boolean mayBeSkipped() {
-        return earlierInRequest > 0;
+        return mayFailInBatch > 0 || mayFailInQuery > 0;
     }
 
     /** The transaction may end and commit here, or go on ({@link #unsure}, or a BEGIN that may have been skipped). */

@@ -1545,6 +1545,7 @@ public final class SessionCapture implements SessionTap {
                 sure.closed();
             } else if (p instanceof QueryRequest q) {
                 sure.queried();
+                forecast.queryStarts();
                 int copy = 0;
                 for (int k = 0; k < q.statements.size(); k++) {
                     ClassifiedStatement s = q.statements.get(k);
@@ -1558,15 +1559,15 @@ public final class SessionCapture implements SessionTap {
                         forecast.statementWalked();
                     }
                 }
-                forecast.requestEnds("the query that writes them, which commits as it ends");
+                forecast.requestEnds("the query that writes them, which commits as it ends", false);
             } else if (p instanceof ExecuteRequest e) {
                 forecastExecute(forecast, e, conservative, sure.runs(e));
             } else if (p instanceof SyncRequest) {
                 sure.requestEnded();
-                forecast.requestEnds("the Sync that commits the batch that writes them");
+                forecast.requestEnds("the Sync that commits the batch that writes them", true);
             } else if (p instanceof FunctionRequest) {
                 sure.requestEnded();
-                forecast.requestEnds("a function call that ends their transaction");
+                forecast.requestEnds("a function call that ends their transaction", false);
             }
         }
         return forecast;

@@ -26,9 +26,9 @@ class CommitForecastTest {
         CommitForecast f = idle();
         f.write(EV, "INSERT INTO ev VALUES (1)");
         assertThat(f.mayCommit()).isFalse(); // not before the request that ends it
-        f.requestEnds("the Sync");
+        f.requestEnds("the Sync", true);
         f.write(OTHER, "INSERT INTO other VALUES (2)");
-        f.requestEnds("the next Sync");
+        f.requestEnds("the next Sync", true);
         assertThat(f.tables()).containsExactly(EV, OTHER);
         assertThat(f.awaited()).isEqualTo("the Sync"); // the first answer that tells
     }
@@ -37,7 +37,7 @@ class CommitForecastTest {
     void insideBeginOnlyACommitCommitsAndARollbackOrPrepareTransactionDoesNot() {
         CommitForecast committed = new CommitForecast(false, List.of(), true, false);
         committed.write(EV, "INSERT INTO ev VALUES (1)");
-        committed.requestEnds("the Sync");
+        committed.requestEnds("the Sync", true);
         assertThat(committed.mayCommit()).isFalse();
         committed.transaction(TxCommand.COMMIT);
         assertThat(committed.tables()).containsExactly(EV);
@@ -48,7 +48,7 @@ class CommitForecastTest {
             f.transaction(TxCommand.BEGIN);
             f.write(EV, "INSERT INTO ev VALUES (1)");
             f.transaction(end);
-            f.requestEnds("the Sync");
+            f.requestEnds("the Sync", true);
             assertThat(f.mayCommit()).as(end.name()).isFalse();
         }
     }
@@ -72,7 +72,7 @@ class CommitForecastTest {
         f.transaction(TxCommand.BEGIN);
         f.transaction(TxCommand.COMMIT_AND_CHAIN);
         f.write(EV, "INSERT INTO ev VALUES (1)");
-        f.requestEnds("the Sync");
+        f.requestEnds("the Sync", true);
         assertThat(f.mayCommit()).isFalse();
     }
 
@@ -95,7 +95,7 @@ class CommitForecastTest {
         assertThat(f.awaited()).startsWith("a statement that may be a COMMIT");
         f.write(OTHER, "INSERT INTO other VALUES (2)");
         f.transaction(TxCommand.BEGIN); // no longer followed: the Sync below may still end the transaction
-        f.requestEnds("the Sync");
+        f.requestEnds("the Sync", true);
         assertThat(f.tables()).containsExactly(EV, OTHER);
         UnknownOutcome outcome = f.outcome("db", 7, 0, "the proxy stopped");
         assertThat(outcome.statements()).containsExactly("INSERT INTO ev VALUES (1)", "INSERT INTO other VALUES (2)");
@@ -106,20 +106,41 @@ class CommitForecastTest {
         // INSERT INTO ev ...; SELECT 1/0; BEGIN  then, pipelined, INSERT INTO other ...: if the SELECT fails, the
         // source skips the BEGIN and the next Query's INSERT commits as that Query ends
         CommitForecast f = idle();
+        f.queryStarts();
         f.write(EV, "INSERT INTO ev VALUES (1)");
         f.statementWalked();
         f.statementWalked(); // SELECT 1/0
         f.transaction(TxCommand.BEGIN);
         f.statementWalked();
-        f.requestEnds("the first query");
+        f.requestEnds("the first query", false);
+        f.queryStarts();
         f.write(OTHER, "INSERT INTO other VALUES (2)");
         f.statementWalked();
-        f.requestEnds("the second query");
+        f.requestEnds("the second query", false);
         assertThat(f.tables()).containsExactly(EV, OTHER);
         // a COMMIT later in the pipeline does not count them twice
         f.transaction(TxCommand.COMMIT);
         assertThat(f.outcome("db", 7, 0, "the proxy stopped").statements())
                 .containsExactly("INSERT INTO ev VALUES (1)", "INSERT INTO other VALUES (2)");
+    }
+
+    @Test
+    void aQueryAmidABatchIsSkippedWithItsRestSoABeginBehindItMayBeToo() {
+        // Execute of SELECT 1/0, Query SELECT 1, Execute of BEGIN, Sync, then INSERT: if the SELECT fails, the source
+        // skips everything up to the Sync, and the INSERT commits as its query ends
+        CommitForecast f = idle();
+        f.statementWalked();
+        f.queryStarts();
+        f.statementWalked();
+        f.requestEnds("the query amid the batch", false);
+        f.transaction(TxCommand.BEGIN);
+        f.statementWalked();
+        f.requestEnds("the Sync", true);
+        f.queryStarts();
+        f.write(EV, "INSERT INTO ev VALUES (1)");
+        f.statementWalked();
+        f.requestEnds("the query after the batch", false);
+        assertThat(f.tables()).containsExactly(EV);
     }
 
     @Test
@@ -129,7 +150,7 @@ class CommitForecastTest {
         f.statementWalked();
         f.write(EV, "INSERT INTO ev VALUES (1)");
         f.statementWalked();
-        f.requestEnds("the Sync");
+        f.requestEnds("the Sync", true);
         assertThat(f.mayCommit()).isFalse();
     }
 }

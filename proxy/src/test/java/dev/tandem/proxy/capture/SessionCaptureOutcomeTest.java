@@ -283,6 +283,20 @@ class SessionCaptureOutcomeTest {
         assertThat(endedWithOneUnknownOutcome(SHUTDOWN).statements()).containsExactly(INSERT);
     }
 
+    /**
+     * After an error in a batch the source skips everything up to its Sync, a Query in it too: the BEGIN behind that
+     * Query is skipped with it, although nothing in the Query itself may fail.
+     */
+    @Test
+    void aBeginBehindAQueryAmidABatchThatMayFailDoesNotHideThePipelinedWritesAfterIt() {
+        client(new Parse("", "SELECT 1/0", List.of()), new Bind("", "", List.of(), List.of(), List.of()),
+                new Execute("", 0), new Query("SELECT 1"), new Parse("", "BEGIN", List.of()),
+                new Bind("", "", List.of(), List.of(), List.of()), new Execute("", 0), Sync.INSTANCE,
+                new Query(INSERT));
+        assertThat(capture.awaitsOutcome()).isTrue();
+        assertThat(endedWithOneUnknownOutcome(SHUTDOWN).statements()).containsExactly(INSERT);
+    }
+
     /** As drivers send it: an unnamed Parse, Bind and Execute of a BEGIN, before or after the source answered them. */
     @Test
     void aBeginFirstInItsBatchIsAssumedToRun() {
