@@ -26,7 +26,9 @@ import java.util.Set;
  * skips the BEGIN, and the writes of the requests pipelined after it commit as each of them ends. So, until a COMMIT
  * or ROLLBACK, each request end may commit the writes before it, as when {@link #unsure}. A Parse or Bind that may
  * fail counts as such a statement; the caller leaves out only those that cannot, as drivers send a BEGIN's own right
- * before its Execute.
+ * before its Execute. Likewise a ROLLBACK behind another statement, in a transaction with savepoints: skipped, it
+ * leaves a failed transaction that a ROLLBACK TO SAVEPOINT revives; run, it ends it, and what follows commits on its
+ * own.
  */
 final class CommitForecast {
 
@@ -43,8 +45,13 @@ final class CommitForecast {
     private boolean explicit;
     private boolean failed;
     private boolean unsure;
-    /** The BEGIN that made the transaction explicit may have been skipped (see above). */
+    /**
+     * The BEGIN that made the transaction explicit may have been skipped, or a ROLLBACK may have ended it (see
+     * above).
+     */
     private boolean beginUncertain;
+    /** The transaction may have a savepoint to roll back to. */
+    private boolean savepoints;
     /**
      * Messages walked in the current extended-protocol batch that may fail: after one fails, the source skips the rest
      * of the batch up to its Sync, a Query or FunctionCall in it too.
@@ -58,14 +65,17 @@ final class CommitForecast {
     private String awaited;
 
     /**
-     * @param open     the open transaction's captured writes so far
-     * @param explicit the session is inside a BEGIN block
-     * @param failed   the open transaction failed: it can only roll back
+     * @param open       the open transaction's captured writes so far
+     * @param explicit   the session is inside a BEGIN block
+     * @param failed     the open transaction failed: it can only roll back, unless to a savepoint
+     * @param savepoints the open transaction has savepoints
      */
-    CommitForecast(boolean conservative, List<CapturedStatement> open, boolean explicit, boolean failed) {
+    CommitForecast(boolean conservative, List<CapturedStatement> open, boolean explicit, boolean failed,
+                   boolean savepoints) {
         this.conservative = conservative;
         this.explicit = explicit;
         this.failed = failed;
+        this.savepoints = savepoints;
         for (CapturedStatement s : open) {
             write(s.table(), s.sql());
         }
@@ -112,12 +122,21 @@ final class CommitForecast {
                 beginUncertain |= mayBeSkipped();
             }
             case COMMIT, COMMIT_AND_CHAIN -> end(!failed, "a COMMIT", command == TxCommand.COMMIT_AND_CHAIN);
-            case ROLLBACK, ROLLBACK_AND_CHAIN -> end(false, null, command == TxCommand.ROLLBACK_AND_CHAIN);
-            case PREPARE_TRANSACTION -> end(false, null, false);
+            case ROLLBACK, ROLLBACK_AND_CHAIN, PREPARE_TRANSACTION -> {
+                if (explicit && savepoints && mayBeSkipped()) {
+                    // skipped if a statement ahead fails, it leaves a failed transaction that a ROLLBACK TO SAVEPOINT
+                    // revives; or it ends the transaction, and what follows commits on its own
+                    beginUncertain = true;
+                    failed = false;
+                } else {
+                    end(false, null, command == TxCommand.ROLLBACK_AND_CHAIN);
+                }
+            }
             // assumed to succeed, like every request: it makes a failed transaction one that can commit again
             case ROLLBACK_TO_SAVEPOINT -> failed = false;
+            case SAVEPOINT -> savepoints = true;
             default -> {
-                // savepoints, and COMMIT/ROLLBACK PREPARED of another, already prepared transaction
+                // RELEASE, and COMMIT/ROLLBACK PREPARED of another, already prepared transaction
             }
         }
     }
@@ -166,7 +185,10 @@ final class CommitForecast {
         return mayFailInBatch > 0 || mayFailInQuery > 0;
     }
 
-    /** The transaction may end and commit here, or go on ({@link #unsure}, or a BEGIN that may have been skipped). */
+    /**
+     * The transaction may end and commit here, or go on ({@link #unsure}, a BEGIN that may have been skipped, a
+     * ROLLBACK that may have been).
+     */
     private void mayEnd(String request) {
         if (openCounted < openStatements.size()) {
             tables.addAll(openTables);
@@ -192,6 +214,7 @@ final class CommitForecast {
         explicit = chain;
         failed = false;
         beginUncertain = false;
+        savepoints = false;
     }
 
     boolean mayCommit() {

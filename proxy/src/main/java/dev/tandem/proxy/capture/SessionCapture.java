@@ -1528,7 +1528,8 @@ public final class SessionCapture implements SessionTap {
         TransactionTracker.State state = tracker.state();
         CommitForecast forecast = new CommitForecast(conservative, tracker.written(),
                 state == TransactionTracker.State.EXPLICIT || state == TransactionTracker.State.FAILED,
-                state == TransactionTracker.State.FAILED || state == TransactionTracker.State.IMPLICIT_FAILED);
+                state == TransactionTracker.State.FAILED || state == TransactionTracker.State.IMPLICIT_FAILED,
+                tracker.hasSavepoints());
         SureRuns sure = new SureRuns();
         for (Pending p : pending) {
             if (p instanceof ParseRequest r) {

@@ -85,6 +85,11 @@ public final class TransactionTracker {
         return state;
     }
 
+    /** Whether the open transaction has savepoints to roll back to. */
+    boolean hasSavepoints() {
+        return !savepoints.isEmpty();
+    }
+
     /** The captured writes of the open transaction so far (a view); empty when none is open. */
     List<CapturedStatement> written() {
         return Collections.unmodifiableList(buffer);

@@ -18,7 +18,7 @@ class CommitForecastTest {
     private static final TableName OTHER = new TableName("public", "other");
 
     private static CommitForecast idle() {
-        return new CommitForecast(false, List.of(), false, false);
+        return new CommitForecast(false, List.of(), false, false, false);
     }
 
     @Test
@@ -35,7 +35,7 @@ class CommitForecastTest {
 
     @Test
     void insideBeginOnlyACommitCommitsAndARollbackOrPrepareTransactionDoesNot() {
-        CommitForecast committed = new CommitForecast(false, List.of(), true, false);
+        CommitForecast committed = new CommitForecast(false, List.of(), true, false, false);
         committed.write(EV, "INSERT INTO ev VALUES (1)");
         committed.requestEnds("the Sync", true);
         assertThat(committed.mayCommit()).isFalse();
@@ -56,11 +56,11 @@ class CommitForecastTest {
     @Test
     void aFailedTransactionCommitsNothingUnlessARollbackToSavepointRevivesIt() {
         List<CapturedStatement> open = List.of(new CapturedStatement.Simple(EV, 1, "INSERT INTO ev VALUES (1)"));
-        CommitForecast failed = new CommitForecast(false, open, true, true);
+        CommitForecast failed = new CommitForecast(false, open, true, true, false);
         failed.transaction(TxCommand.COMMIT); // the source answers ROLLBACK
         assertThat(failed.mayCommit()).isFalse();
 
-        CommitForecast revived = new CommitForecast(false, open, true, true);
+        CommitForecast revived = new CommitForecast(false, open, true, true, false);
         revived.transaction(TxCommand.ROLLBACK_TO_SAVEPOINT);
         revived.transaction(TxCommand.COMMIT);
         assertThat(revived.tables()).containsExactly(EV);
@@ -78,7 +78,7 @@ class CommitForecastTest {
 
     @Test
     void whenTheProxysOwnReadingFailedEveryWriteMayCommit() {
-        CommitForecast f = new CommitForecast(true, List.of(), true, true);
+        CommitForecast f = new CommitForecast(true, List.of(), true, true, false);
         f.write(EV, "INSERT INTO ev VALUES (1)");
         f.transaction(TxCommand.ROLLBACK);
         assertThat(f.tables()).containsExactly(EV);
@@ -87,7 +87,7 @@ class CommitForecastTest {
 
     @Test
     void onceUnsureEveryRequestThatMayEndATransactionMayCommitTheWritesBeforeIt() {
-        CommitForecast f = new CommitForecast(false, List.of(), true, false);
+        CommitForecast f = new CommitForecast(false, List.of(), true, false, false);
         f.write(EV, "INSERT INTO ev VALUES (1)");
         f.unsure(); // the source runs one of several statements under one name, one of them a COMMIT
         f.transaction(TxCommand.ROLLBACK); // may be the other one
@@ -141,6 +141,35 @@ class CommitForecastTest {
         f.statementWalked();
         f.requestEnds("the query after the batch", false);
         assertThat(f.tables()).containsExactly(EV);
+    }
+
+    @Test
+    void aRollbackThatMayBeSkippedKeepsTheWritesOfATransactionWithSavepoints() {
+        // BEGIN; INSERT; SAVEPOINT a  then  SELECT 1/0; ROLLBACK  then  ROLLBACK TO SAVEPOINT a; COMMIT: if the SELECT
+        // fails, the source skips the ROLLBACK, and the COMMIT after the ROLLBACK TO commits the INSERT
+        List<CapturedStatement> open = List.of(new CapturedStatement.Simple(EV, 1, "INSERT INTO ev VALUES (1)"));
+        CommitForecast f = new CommitForecast(false, open, true, false, true);
+        f.queryStarts();
+        f.statementWalked(); // SELECT 1/0
+        f.transaction(TxCommand.ROLLBACK);
+        f.statementWalked();
+        f.requestEnds("the first query", false);
+        f.queryStarts();
+        f.transaction(TxCommand.ROLLBACK_TO_SAVEPOINT);
+        f.statementWalked();
+        f.transaction(TxCommand.COMMIT);
+        f.statementWalked();
+        f.requestEnds("the second query", false);
+        assertThat(f.tables()).containsExactly(EV);
+
+        // without a savepoint, the transaction such a ROLLBACK leaves failed can only roll back
+        CommitForecast none = new CommitForecast(false, open, true, false, false);
+        none.queryStarts();
+        none.statementWalked();
+        none.transaction(TxCommand.ROLLBACK);
+        none.statementWalked();
+        none.requestEnds("the query", false);
+        assertThat(none.mayCommit()).isFalse();
     }
 
     @Test

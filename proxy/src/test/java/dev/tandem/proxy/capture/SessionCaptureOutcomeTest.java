@@ -297,6 +297,20 @@ class SessionCaptureOutcomeTest {
         assertThat(endedWithOneUnknownOutcome(SHUTDOWN).statements()).containsExactly(INSERT);
     }
 
+    /**
+     * A ROLLBACK behind a statement that may fail may be skipped: the transaction is then a failed one, which a
+     * ROLLBACK TO SAVEPOINT makes one that commits again.
+     */
+    @Test
+    void aRollbackThatMayBeSkippedDoesNotDropTheWritesARollbackToSavepointMayKeep() {
+        transactionWithAnInsert();
+        client(new Query("SAVEPOINT a"));
+        source(new CommandComplete("SAVEPOINT"), ReadyForQuery.IN_TRANSACTION);
+        client(new Query("SELECT 1/0; ROLLBACK"), new Query("ROLLBACK TO SAVEPOINT a; COMMIT"));
+        assertThat(capture.awaitsOutcome()).isTrue();
+        assertThat(endedWithOneUnknownOutcome(SHUTDOWN).statements()).containsExactly(INSERT);
+    }
+
     /** As drivers send it: an unnamed Parse, Bind and Execute of a BEGIN, before or after the source answered them. */
     @Test
     void aBeginFirstInItsBatchIsAssumedToRun() {

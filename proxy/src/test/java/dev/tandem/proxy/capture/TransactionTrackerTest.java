@@ -148,7 +148,9 @@ class TransactionTrackerTest {
     void rollbackToSavepointUndoesOnlyWhatCameAfterIt() {
         ok("BEGIN", "BEGIN");
         insert("a");
+        assertThat(tracker.hasSavepoints()).isFalse();
         ok("SAVEPOINT s1", "SAVEPOINT");
+        assertThat(tracker.hasSavepoints()).isTrue();
         insert("b");
         ok("SAVEPOINT s2", "SAVEPOINT");
         insert("c");
@@ -158,6 +160,7 @@ class TransactionTrackerTest {
         tracker.ready('T');
         insert("d");
         ok("RELEASE s1", "RELEASE");
+        assertThat(tracker.hasSavepoints()).isFalse();
         ok("END", "COMMIT");
         tracker.ready('I');
         assertThat(committed).containsExactly("INSERT INTO m VALUES ('a'),INSERT INTO m VALUES ('d')");
