@@ -68,6 +68,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *   <li>the ReadyForQuery after a commit is not forwarded before the sink's stage for it completed;</li>
  *   <li>both streams are forwarded unchanged, and whatever the capture reserved in the shared budget is given back
  *       when no transaction is open;</li>
+ *   <li>whenever the source may have committed mirrored writes without the capture having seen the answer that says
+ *       so (it has been shown the request that commits them), the capture expects a commit and the trace of commits
+ *       in flight is marked; once the source answered everything, neither;</li>
  * </ul>
  * and the same sessions with one frame mutated must end, if at all, in a {@link ProtocolViolationException} only.
  *
@@ -807,18 +810,32 @@ class SessionCaptureFuzzTest {
         }
 
         /**
+         * Whenever the source may commit mirrored writes it has not answered for, the capture says so, and the trace
+         * too: a source that has read the client frame that commits them (it is among the frames shown to the capture,
+         * so the relay may have forwarded it) may have committed them already, and the answer that tells is not shown
+         * yet ({@code fedClient}: how many client frames the capture was shown).
+         */
+        private void checkTraced(String where, int fedClient) {
+            if (mutate) {
+                return;
+            }
+            for (Commit commit : c.source.commits) {
+                if (commit.cause() < fedClient && commit.frame() > observed) {
+                    check(capture.awaitsOutcome(), "the source may have committed " + describe(commit.writes(), false)
+                            + " (at C" + commit.cause() + ", answered at S" + commit.frame() + "), but the capture"
+                            + " does not expect a commit (after " + where + ")");
+                    break;
+                }
+            }
+            check(!capture.awaitsOutcome() || slot.marked(), "the source may commit writes it has not answered"
+                    + " for, but the trace of commits in flight is clear (after " + where + ")");
+        }
+
+        /**
          * Feeds both streams in random runs and reads, in an order that could happen: the source answers a client frame
          * only once the proxy has seen it, the client sends what waits for an answer only once the proxy forwarded it
          * (a held ReadyForQuery reaches the client only when its commit is durable).
          */
-        /** Whenever the source may commit mirrored writes it has not answered for, the trace says so. */
-        private void checkTraced(String where) {
-            if (!mutate) {
-                check(!capture.awaitsOutcome() || slot.marked(), "the source may commit writes it has not answered"
-                        + " for, but the trace of commits in flight is clear (after " + where + ")");
-            }
-        }
-
         private void deliver() {
             List<Frame> client = c.client;
             List<Frame> source = c.source.out;
@@ -838,6 +855,7 @@ class SessionCaptureFuzzTest {
                     }
                     completeOne(); // the client waits for a ReadyForQuery held until this commit is durable
                     resumeIfAsked();
+                    checkTraced("a commit made durable", ci);
                     continue;
                 }
                 if (!(fromClientSide ? canClient : canSource) || random.nextInt(3) == 0) {
@@ -855,11 +873,12 @@ class SessionCaptureFuzzTest {
                         ? ci < client.size() && forwarded(client.get(ci).after())
                         : si < source.size() && source.get(si).after() < ci));
                 feed(fromClientSide, run.toByteArray());
-                checkTraced((fromClientSide ? "C" : "S") + ((fromClientSide ? ci : si) - 1));
+                checkTraced((fromClientSide ? "C" : "S") + ((fromClientSide ? ci : si) - 1), ci);
                 while (!durable.isEmpty() && random.nextInt(3) == 0) {
                     completeOne();
                 }
                 resumeIfAsked();
+                checkTraced("a commit made durable", ci);
             }
         }
 

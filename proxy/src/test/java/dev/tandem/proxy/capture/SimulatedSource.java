@@ -95,8 +95,12 @@ final class SimulatedSource {
     record Write(String sql, long rows, String detail) {
     }
 
-    /** A committed transaction's mirrored writes, and the server frame that told the client it committed. */
-    record Commit(List<Write> writes, int frame) {
+    /**
+     * A committed transaction's mirrored writes, the server frame that told the client it committed, and the client
+     * frame whose processing committed it (a COMMIT, the end of a Query, a Sync, the CopyDone that ended a Query's
+     * last COPY).
+     */
+    record Commit(List<Write> writes, int frame, int cause) {
     }
 
     /** A frame of one direction, and the index of the frame of the other direction it must follow (-1: none). */
@@ -603,7 +607,7 @@ final class SimulatedSource {
     /** The transaction ends; {@code frame} is the answer that tells the client it committed. */
     private void end(boolean commit, int frame) {
         if (commit && !writes.isEmpty()) {
-            commits.add(new Commit(List.copyOf(writes), frame));
+            commits.add(new Commit(List.copyOf(writes), frame, current));
         }
         writes.clear();
         savepoints.clear();
