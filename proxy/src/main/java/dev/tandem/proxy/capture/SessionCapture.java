@@ -275,6 +275,11 @@ public final class SessionCapture implements SessionTap {
         boolean ended;
         /** It was a CopyFail: the source will fail the COPY. */
         boolean abandoned;
+        /**
+         * Before its answer the client sent another request (it did not expect a COPY): if the source runs one, it
+         * reads that request in COPY IN and fails it.
+         */
+        boolean interrupted;
         /** Data sent before the answer: its bytes, and of them what {@link #early} keeps (counted by the hold). */
         final List<byte[]> early = new ArrayList<>();
         long earlyBytes;
@@ -507,6 +512,8 @@ public final class SessionCapture implements SessionTap {
                 copy.ended = true;
                 copy.abandoned = true; // as by a CopyFail: the source fails it, its rows never commit
                 forgetFinishedCopies();
+            } else if (copy != null && !copy.failed) {
+                copy.interrupted = true;
             }
         }
     }
@@ -977,6 +984,12 @@ public final class SessionCapture implements SessionTap {
         }
         copy.answered = true;
         copy.capture = capture;
+        if (copy.interrupted) {
+            // over already, as at a request sent after this answer (see endsCopy): a Sync the client sent after the
+            // request that failed it is answered, and its CopyDone or CopyFail for it comes too late to end another
+            copy.ended = true;
+            copy.abandoned = true;
+        }
         if (capture == null) {
             hold.failed(copy.held); // the data kept for it is not needed
         } else if (copy.overLimit) {
