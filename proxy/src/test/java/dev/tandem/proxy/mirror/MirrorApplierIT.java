@@ -794,8 +794,9 @@ class MirrorApplierIT {
      */
     @Test
     void eachStatementOfAGroupIsReadUnderItsSessionsSettings() throws Exception {
-        PG.target().execute(db, "CREATE TABLE z (id int PRIMARY KEY, ts timestamptz, d date)");
-        InputSettings tokyo = new InputSettings("Asia/Tokyo", "ISO, DMY", "postgres", "on");
+        PG.target().execute(db, "CREATE TABLE z (id int PRIMARY KEY, ts timestamptz, d date, i interval)");
+        // sql_standard reads -1 2:00 as minus one day and two hours, postgres as minus one day plus two hours
+        InputSettings tokyo = new InputSettings("Asia/Tokyo", "ISO, DMY", "sql_standard", "on");
         InputSettings utc = new InputSettings("UTC", "ISO, MDY", "postgres", "on");
         try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
             SpoolPosition last = null;
@@ -803,17 +804,17 @@ class MirrorApplierIT {
             for (InputSettings settings : java.util.Arrays.asList(utc, tokyo, tokyo, InputSettings.UNKNOWN, tokyo)) {
                 id++;
                 last = f.append(tx(db, new CapturedStatement.Extended(new TableName("public", "z"), 1,
-                        "INSERT INTO z VALUES ($1, $2, $3)", new int[] {23, 0, 0}, new short[] {0},
-                        new byte[][] {utf8("" + id), utf8("2024-06-01 10:00"), utf8("02/03/2024")})
+                        "INSERT INTO z VALUES ($1, $2, $3, $4)", new int[] {23, 0, 0, 0}, new short[] {0},
+                        new byte[][] {utf8("" + id), utf8("2024-06-01 10:00"), utf8("02/03/2024"), utf8("-1 2:00")})
                         .withSettings(settings)));
             }
             f.applier.start();
             f.awaitApplied(last);
         }
-        assertThat(PG.target().query(db, "SELECT id, ts::text, d::text FROM z ORDER BY id")).containsExactly(
-                List.of("1", "2024-06-01 10:00:00+00", "2024-02-03"), List.of("2", "2024-06-01 01:00:00+00", "2024-03-02"),
-                List.of("3", "2024-06-01 01:00:00+00", "2024-03-02"), List.of("4", "2024-06-01 10:00:00+00", "2024-02-03"),
-                List.of("5", "2024-06-01 01:00:00+00", "2024-03-02"));
+        List<String> utcRow = List.of("2024-06-01 10:00:00+00", "2024-02-03", "-1 days +02:00:00");
+        List<String> tokyoRow = List.of("2024-06-01 01:00:00+00", "2024-03-02", "-1 days -02:00:00");
+        assertThat(PG.target().query(db, "SELECT ts::text, d::text, i::text FROM z ORDER BY id"))
+                .containsExactly(utcRow, tokyoRow, tokyoRow, utcRow, tokyoRow);
     }
 
     /**
