@@ -40,6 +40,8 @@ import java.util.Set;
  *                            for {@code TIME ZONE}; {@code all} for RESET ALL; null when not a plain name); null
  *                            otherwise
  * @param searchPath          the statement's effect on {@code search_path}, null when it has none
+ * @param setting             SET/RESET of another setting ({@code name}): the value it gives, null when it is
+ *                            none or not written as a plain value
  * @param inner               PREPARE ... AS and EXPLAIN: the wrapped statement; null otherwise
  * @param withWrites          the tables the data-modifying queries of a WITH clause write (not in {@code tables}),
  *                            in order; empty when there are none or their names cannot be told
@@ -66,6 +68,7 @@ public record ClassifiedStatement(
         TxCommand txCommand,
         String name,
         SearchPath searchPath,
+        SettingChange setting,
         ClassifiedStatement inner,
         List<TableName> withWrites,
         TableChange tableChange) {

@@ -81,6 +81,9 @@ public final class StatementClassifier {
         private TxCommand txCommand;
         private String name;
         private SearchPath searchPath;
+        private SettingChange setting;
+        /** The token after the name {@link #settingName} read last. */
+        private int settingNameEnd;
         private ClassifiedStatement inner;
         private List<TableName> withWrites;
         private ClassifiedStatement.TableChange tableChange;
@@ -96,8 +99,8 @@ public final class StatementClassifier {
             return new ClassifiedStatement(kind, t.start(from), t.end(to - 1), malformed, all, columns, hasSelect,
                     onConflict, returning, withClause, dataModifyingWith, explainAnalyzeWrite,
                     nonDeterministic == null ? Set.of() : Set.of(nonDeterministic.toArray(new String[0])),
-                    defaults == null ? Set.of() : defaults, copyFormat, copyOptions, txCommand, name, searchPath, inner,
-                    withWrites == null ? List.of() : withWrites, tableChange);
+                    defaults == null ? Set.of() : defaults, copyFormat, copyOptions, txCommand, name, searchPath, setting,
+                    inner, withWrites == null ? List.of() : withWrites, tableChange);
         }
 
         // ---- token helpers (all bounded by `to`) ----
@@ -916,7 +919,47 @@ public final class StatementClassifier {
                 } else if (!kw(j + 1, "from")) {
                     malformed = true;
                 }
+            } else if (kw(j, "time") && kw(j + 1, "zone")) {
+                setting = kw(j + 2, "local") && j + 3 == to ? new SettingChange(null, local) : settingValue(j + 2, local);
+            } else if (name != null && (kw(settingNameEnd, "to") || isOperator(settingNameEnd, '='))) {
+                setting = settingValue(settingNameEnd + 1, local);
             }
+        }
+
+        /**
+         * The value list from {@code j} to the end of the statement, as {@code set_config} takes it; null when it is
+         * not a plain list of constants and names.
+         */
+        private SettingChange settingValue(int j, boolean local) {
+            if (kw(j, "default") && j + 1 == to) {
+                return new SettingChange(null, local);
+            }
+            StringBuilder value = new StringBuilder();
+            while (j < to) {
+                String item;
+                if (is(j, TokenKind.STRING)) {
+                    item = t.stringValue(j);
+                } else if (is(j, TokenKind.NUMBER)) {
+                    item = t.text(j);
+                } else if ((isOperator(j, '-') || isOperator(j, '+')) && is(j + 1, TokenKind.NUMBER)) {
+                    item = t.text(j) + t.text(j + 1);
+                    j++;
+                } else if (t.isName(j)) {
+                    item = t.identifier(j);
+                } else {
+                    return null;
+                }
+                if (item == null) {
+                    return null;
+                }
+                value.append(value.length() == 0 ? "" : ", ").append(item);
+                j++;
+                if (j < to && !is(j, TokenKind.COMMA)) {
+                    return null;
+                }
+                j++;
+            }
+            return value.length() == 0 ? null : new SettingChange(value.toString(), local);
         }
 
         private boolean isSearchPath(int i) {
@@ -960,6 +1003,7 @@ public final class StatementClassifier {
          * there is no plain name there ({@code SET SESSION AUTHORIZATION}, {@code SET TRANSACTION ...}).
          */
         private String settingName(int i) {
+            settingNameEnd = to;
             if (kw(i, "time") && kw(i + 1, "zone")) {
                 return "timezone";
             }
@@ -980,6 +1024,7 @@ public final class StatementClassifier {
                 }
                 name.append(part);
                 if (!is(j + 1, TokenKind.DOT) || j + 2 >= to || !t.isName(j + 2)) {
+                    settingNameEnd = j + 1;
                     return name.toString();
                 }
                 name.append('.');
@@ -989,6 +1034,9 @@ public final class StatementClassifier {
         private void reset(int i) {
             kind = Kind.SET;
             name = settingName(i + 1);
+            if (name != null && !name.equals("all") && !name.equals("search_path")) {
+                setting = new SettingChange(null, false);
+            }
             if (kw(i + 1, "all") || isSearchPath(i + 1)) {
                 searchPath = SearchPath.reset(false);
             }

@@ -31,6 +31,10 @@ final class Describe {
         if (s.name() != null) {
             b.append(" name=").append(s.name());
         }
+        if (s.setting() != null) {
+            b.append(" value=").append(s.setting().isDefault() ? "DEFAULT" : s.setting().value())
+                    .append(s.setting().local() ? " (local)" : "");
+        }
         if (!s.tables().isEmpty()) {
             b.append(" table=").append(s.tables().stream().map(TableName::toString).collect(Collectors.joining(",")));
         }
