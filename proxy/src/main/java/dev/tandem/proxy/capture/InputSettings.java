@@ -1,6 +1,7 @@
 package dev.tandem.proxy.capture;
 
 import dev.tandem.protocol.sql.ClassifiedStatement;
+import dev.tandem.protocol.sql.SettingChange;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -80,6 +81,75 @@ public record InputSettings(String timeZone, String dateStyle, String intervalSt
         List<String> values = values();
         values.set(i, value);
         return of(values);
+    }
+
+    /**
+     * These settings after a SET or RESET of {@code name} ran: the value it gives ({@code DateStyle} merged with the
+     * present one as PostgreSQL merges it: {@code SET DateStyle TO DMY} keeps the output style), or for a RESET the
+     * session's start-up one; null when the result cannot be told here (a value not known before, a DateStyle word
+     * this class does not read). This when {@code name} is none of these settings.
+     */
+    InputSettings changed(String name, SettingChange change, InputSettings startup) {
+        int i = index(name);
+        if (i < 0) {
+            return this;
+        }
+        String value = change.isDefault() ? startup.values().get(i)
+                : i == 1 ? mergedDateStyle(dateStyle, change.value()) : change.value();
+        if (value == null) {
+            return null;
+        }
+        List<String> values = values();
+        values.set(i, value);
+        return of(values);
+    }
+
+    /**
+     * {@code current} ({@code ISO, MDY}, as reported) after {@code SET DateStyle TO change}, in the form PostgreSQL
+     * reports it; null when either cannot be read (see datestyle's check hook, check_datestyle, in variable.c).
+     */
+    private static String mergedDateStyle(String current, String change) {
+        if (current == null) {
+            return null;
+        }
+        String[] now = current.split("\\s*,\\s*");
+        if (now.length != 2) {
+            return null;
+        }
+        String style = now[0];
+        String order = now[1];
+        boolean orderGiven = false;
+        boolean german = false;
+        for (String word : change.trim().split("[\\s,]+")) {
+            switch (word.toUpperCase(Locale.ROOT)) {
+                case "ISO" -> style = "ISO";
+                case "SQL" -> style = "SQL";
+                case "POSTGRES" -> style = "Postgres";
+                case "GERMAN" -> {
+                    style = "German";
+                    german = true;
+                }
+                case "YMD" -> {
+                    order = "YMD";
+                    orderGiven = true;
+                }
+                case "DMY", "EURO", "EUROPEAN" -> {
+                    order = "DMY";
+                    orderGiven = true;
+                }
+                case "MDY", "US", "NONEURO", "NONEUROPEAN" -> {
+                    order = "MDY";
+                    orderGiven = true;
+                }
+                default -> {
+                    return null; // DEFAULT amid a list, or a word PostgreSQL refuses
+                }
+            }
+        }
+        if (german && !orderGiven) {
+            order = "DMY"; // German implies DMY unless an order is given
+        }
+        return style + ", " + order;
     }
 
     private static int index(String name) {

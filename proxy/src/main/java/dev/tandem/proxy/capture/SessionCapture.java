@@ -248,14 +248,8 @@ public final class SessionCapture implements SessionTap {
     private final InFlightTrace inFlight;
     /** The source sent its first ReadyForQuery: start-up is over. */
     private boolean ready;
-    /** The input settings as the source last reported them. */
-    private InputSettings settings = InputSettings.UNKNOWN;
-    /**
-     * A statement that may change an input setting ran in the request the source is answering: the source reports
-     * the change only just before the request's ReadyForQuery (PostgreSQL 14 and later), so what the request's later
-     * statements ran under is not known when they complete.
-     */
-    private boolean settingsChangedInRequest;
+    /** The settings that decide how the values of the statements completing now were read. */
+    private final SessionSettings settings = new SessionSettings();
     /**
      * One COPY FROM STDIN the client asked for, from its request until the client has ended its data and the source
      * has answered (or failed) it. The client may send the data before the source's CopyInResponse (pgx sends it right
@@ -824,12 +818,12 @@ public final class SessionCapture implements SessionTap {
 
     /** The completed capture as the mirror gets it. */
     private CapturedStatement finished(StatementCapture c, long rows) {
-        if (settingsChangedInRequest && c.unreplayable == null) {
+        if (settings.uncertain() && c.unreplayable == null) {
             c.unreplayable = "it ran after a statement of the same request (query string or pipelined batch) that may"
                     + " have changed TimeZone, DateStyle, IntervalStyle or standard_conforming_strings, which decide"
                     + " how its values are read; the proxy learns their new values only after the request";
         }
-        CapturedStatement done = c.finish(rows, effectiveSearchPath(), settings);
+        CapturedStatement done = c.finish(rows, effectiveSearchPath(), settings.current());
         finishedInTransaction.add(new Finished(done, c));
         return done;
     }
@@ -1170,9 +1164,7 @@ public final class SessionCapture implements SessionTap {
         if (s.searchPath() != null) {
             names.set(s.searchPath());
         }
-        if (InputSettings.mayChange(s, sql)) {
-            settingsChangedInRequest = true;
-        }
+        settings.completed(s, sql);
         if (s.kind() == Kind.PREPARE) {
             PreparedSql prepared = PreparedSql.of(sql, s);
             if (prepared != null) {
@@ -1350,7 +1342,7 @@ public final class SessionCapture implements SessionTap {
      * in the COPY's own query string is reported only after it, and is missed).
      */
     private void parameterStatus(ParameterStatus status) {
-        settings = settings.reported(status.name(), status.value());
+        settings.reported(status.name(), status.value());
         if (status.name().equals("client_encoding")) {
             boolean changed = encoding.reported(status.value());
             if (changed && ready && encoding.changedInFlight(soleQueryInFlight())) {
@@ -1376,7 +1368,7 @@ public final class SessionCapture implements SessionTap {
         // The first one ends start-up and answers no request: a client may send its first ones without waiting for it.
         boolean answersRequest = ready;
         ready = true;
-        settingsChangedInRequest = false; // every change the request made was reported before this
+        settings.ready(!answersRequest);
         Pending head = pending.peek();
         if (answersRequest && (head instanceof QueryRequest || head instanceof SyncRequest
                 || head instanceof FunctionRequest)) {

@@ -3,6 +3,7 @@ package dev.tandem.proxy.capture;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.protocol.sql.ClassifiedStatement;
+import dev.tandem.protocol.sql.SettingChange;
 import dev.tandem.protocol.sql.StatementClassifier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -42,5 +43,35 @@ class InputSettingsTest {
         assertThat(s.reported("server_version", "16.4")).isSameAs(s);
         assertThat(s.reported("TimeZone", "UTC")).isSameAs(s);
         assertThat(s.reported("timezone", "Asia/Tokyo").timeZone()).isEqualTo("Asia/Tokyo");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', nullValues = "null", value = {
+        "DMY|ISO, DMY",
+        "sql|SQL, MDY",
+        "Postgres, ymd|Postgres, YMD",
+        "German|German, DMY",
+        "German, YMD|German, YMD",
+        "European|ISO, DMY",
+        "us|ISO, MDY",
+        "ISO, bogus|null",
+    })
+    void aDateStyleChangeIsMergedWithThePresentOneAsPostgresMergesIt(String change, String merged) {
+        InputSettings now = new InputSettings("UTC", "ISO, MDY", "postgres", "on");
+        InputSettings after = now.changed("DateStyle", new SettingChange(change, false), InputSettings.UNKNOWN);
+        assertThat(after == null ? null : after.dateStyle()).as(change).isEqualTo(merged);
+    }
+
+    @Test
+    void aResetReturnsToTheStartUpValueAndOtherSettingsChangeNothing() {
+        InputSettings startup = new InputSettings("Europe/Paris", "ISO, DMY", "postgres", "on");
+        InputSettings now = new InputSettings("UTC", "SQL, MDY", "iso_8601", "off");
+        assertThat(now.changed("timezone", new SettingChange(null, false), startup).timeZone())
+                .isEqualTo("Europe/Paris");
+        assertThat(now.changed("standard_conforming_strings", new SettingChange("on", true), startup))
+                .isEqualTo(new InputSettings("UTC", "SQL, MDY", "iso_8601", "on"));
+        assertThat(now.changed("work_mem", new SettingChange("64MB", false), startup)).isSameAs(now);
+        assertThat(now.changed("IntervalStyle", new SettingChange(null, false), InputSettings.UNKNOWN))
+                .as("a start-up value not known").isNull();
     }
 }

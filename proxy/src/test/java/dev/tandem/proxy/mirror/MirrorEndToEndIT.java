@@ -548,16 +548,20 @@ class MirrorEndToEndIT {
     }
 
     @Test
-    void aWriteAfterAChangeOfTimeZoneInItsOwnQueryStringIsLedgeredNotReplayedUnderTheOldOne() throws Exception {
+    void aWriteAfterAChangeOfTimeZoneInItsOwnQueryStringRunsUnderItOrIsLedgered() throws Exception {
         try (Connection c = mirror.connect("preferQueryMode", "simple"); Statement s = c.createStatement()) {
-            // the source reports the new TimeZone only at the end of the query string, after the INSERT ran
-            s.execute("SET TimeZone TO 'Asia/Tokyo'; INSERT INTO metrics VALUES ('2026-03-01 10:00', 1, 1, 'same')");
+            // the source reports the new TimeZone only at the end of the query string, after the INSERT ran: the
+            // proxy follows the SET itself
+            s.execute("SET TimeZone TO 'Asia/Tokyo'; INSERT INTO metrics VALUES ('2026-03-01 10:00', 1, 1, 'set')");
             // a setting that does not change how values are read changes nothing
             s.execute("SET statement_timeout = '1min'; INSERT INTO metrics VALUES ('2026-03-02 10:00', 2, 2, 'ok')");
+            // a change it cannot follow: the INSERT after it is ledgered, not replayed under another zone
+            s.execute("SELECT set_config('TimeZone', 'America/New_York', false);"
+                    + " INSERT INTO metrics VALUES ('2026-03-03 10:00', 3, 3, 'set_config')");
         }
         mirror.awaitCaughtUp(Duration.ofSeconds(30));
         assertThat(PG.target().query(mirror.database, "SELECT device, t::text FROM metrics ORDER BY device"))
-                .containsExactly(List.of("2", "2026-03-02 01:00:00+00"));
+                .containsExactly(List.of("1", "2026-03-01 01:00:00+00"), List.of("2", "2026-03-02 01:00:00+00"));
         awaitOneMetricsLedgerEntry(
                 "%may have changed TimeZone, DateStyle, IntervalStyle or standard_conforming_strings%");
     }
