@@ -1,6 +1,7 @@
 package dev.tandem.proxy.capture;
 
 import dev.tandem.protocol.backend.CommandComplete;
+import dev.tandem.protocol.backend.ErrorResponse;
 import dev.tandem.protocol.backend.ParameterStatus;
 import dev.tandem.protocol.backend.ReadyForQuery;
 import dev.tandem.protocol.frame.FrameObserver;
@@ -49,9 +50,9 @@ import org.slf4j.LoggerFactory;
  * CommandComplete per statement, then ReadyForQuery), Parse (ParseComplete), Bind (BindComplete), Execute
  * (CommandComplete / PortalSuspended / EmptyQueryResponse), Describe (RowDescription / NoData, after a
  * ParameterDescription for a statement), Close (CloseComplete), FunctionCall and Sync (ReadyForQuery). After an error
- * in the extended protocol the source skips everything up to Sync, and so does this queue. Statements and portals
- * created in a batch count only once the source confirms them, so a failed Parse never shadows the statement the
- * source still has.
+ * in the extended protocol the source skips everything up to Sync, and so does this queue; after a FATAL one it reads
+ * nothing more ({@link #sourceEnded}). Statements and portals created in a batch count only once the source confirms
+ * them, so a failed Parse never shadows the statement the source still has.
  *
  * <p>When the source's ReadyForQuery follows a commit that the sink has not yet made durable (spool fsync, or the
  * target in sync mode), that ReadyForQuery is held: the client does not hear "committed" before Tandem can keep
@@ -270,8 +271,8 @@ public final class SessionCapture implements SessionTap {
         /** It was a CopyFail: the source will fail the COPY. */
         boolean abandoned;
         /**
-         * Before its answer the client sent another request (it did not expect a COPY): if the source runs one, it
-         * reads that request in COPY IN and fails it.
+         * Before its answer the client sent another request (it did not expect a COPY): if the source starts it, it
+         * reads that request in COPY IN and ends the session ({@link #sourceEnded}), unless its data failed it first.
          */
         boolean interrupted;
         /** Data sent before the answer: its bytes, and of them what {@link #early} keeps (counted by the hold). */
@@ -293,6 +294,13 @@ public final class SessionCapture implements SessionTap {
      * error (a batch larger than a read, or sent in pieces, still arrives while the source answers its start).
      */
     private boolean skippingToSync;
+    /**
+     * The source sent a FATAL (or PANIC) error: it ends the connection without reading another message, so no request
+     * behind the one it was answering runs, nor any the client sends from here on. A client meets this when it sends a
+     * request to a COPY FROM STDIN it did not expect: the source fails the COPY with the message half read (08P01,
+     * copyfromparse.c) and then drops the connection, which it can no longer read (postgres.c).
+     */
+    private boolean sourceEnded;
     /** What the next ReadyForQuery waits for: the sink's stages of the commits since the last one that passed. */
     private CompletionStage<?> lastCommit = CompletableFuture.completedFuture(null);
     /** The session's client_encoding, and which of its texts may have been read here in another encoding. */
@@ -388,6 +396,9 @@ public final class SessionCapture implements SessionTap {
     private final FrameObserver frontend = new FrameObserver() {
         @Override
         public boolean needsWholeFrame(byte type) {
+            if (sourceEnded) {
+                return false;
+            }
             return switch (type) {
                 case 'Q', 'P', 'B', 'E', 'C' -> true;
                 case 'd' -> {
@@ -400,6 +411,9 @@ public final class SessionCapture implements SessionTap {
 
         @Override
         public void onFrameStart(byte type, int length) {
+            if (sourceEnded) {
+                return; // the source reads it no more
+            }
             upserts.requestSent();
             endsCopy(type);
             switch (type) {
@@ -441,6 +455,9 @@ public final class SessionCapture implements SessionTap {
 
         @Override
         public boolean onFrame(byte type, ByteBuf frame) {
+            if (sourceEnded) {
+                return true;
+            }
             upserts.requestSent();
             endsCopy(type);
             if (skippingToSync) {
@@ -495,9 +512,10 @@ public final class SessionCapture implements SessionTap {
     }
 
     /**
-     * In COPY IN the source fails the COPY at any message but CopyData, CopyDone, CopyFail, Sync and Flush (08P01, the
-     * message lost): a client sends one when it did not expect the COPY (it bound a name it believes is another
-     * statement). From there the COPY is over for the client too: a Sync behind that message is answered.
+     * In COPY IN the source fails the COPY at any message but CopyData, CopyDone, CopyFail, Sync and Flush (08P01) and
+     * ends the session ({@link #sourceEnded}): a client sends one when it did not expect the COPY (it bound a name it
+     * believes is another statement). When a line of the data sent before that message failed the COPY first, the
+     * source reads the message as usual: the COPY is over for the client too, and a Sync behind it is answered.
      */
     private void endsCopy(byte type) {
         if (type != 'd' && type != 'c' && type != 'f' && type != 'S' && type != 'H') {
@@ -904,8 +922,9 @@ public final class SessionCapture implements SessionTap {
     private final FrameObserver backend = new FrameObserver() {
         @Override
         public boolean needsWholeFrame(byte type) {
-            // ParameterStatus after start-up: client_encoding and search_path changes (rare, and small)
-            return type == 'C' || type == 'Z' || type == 'S';
+            // ParameterStatus after start-up: client_encoding and search_path changes (rare, and small); an
+            // ErrorResponse for its severity
+            return type == 'C' || type == 'Z' || type == 'S' || type == 'E';
         }
 
         @Override
@@ -917,11 +936,6 @@ public final class SessionCapture implements SessionTap {
                 case 'T', 'n' -> described();
                 case 's' -> portalSuspended();
                 case 'I' -> emptyQuery();
-                case 'E' -> {
-                    error();
-                    // what the source skips now may change what commits: a BEGIN it will not run, say
-                    traceInFlight();
-                }
                 case 'G' -> copyInStarted();
                 default -> {
                 }
@@ -936,6 +950,16 @@ public final class SessionCapture implements SessionTap {
             }
             if (type == 'S') {
                 parameterStatus(read(frame, ParameterStatus::decode, FROM_SOURCE));
+                return true;
+            }
+            if (type == 'E') {
+                String severity = read(frame, ErrorResponse::decode, FROM_SOURCE).severity();
+                error();
+                if ("FATAL".equals(severity) || "PANIC".equals(severity)) {
+                    sourceEnds();
+                }
+                // what the source skips now may change what commits: a BEGIN it will not run, say
+                traceInFlight();
                 return true;
             }
             return readyForQuery((char) read(frame, ReadyForQuery::decode, FROM_SOURCE).status().code());
@@ -979,8 +1003,9 @@ public final class SessionCapture implements SessionTap {
         copy.answered = true;
         copy.capture = capture;
         if (copy.interrupted) {
-            // over already, as at a request sent after this answer (see endsCopy): a Sync the client sent after the
-            // request that failed it is answered, and its CopyDone or CopyFail for it comes too late to end another
+            // over already, as at a request sent after this answer (see endsCopy): if the source reads that request
+            // as usual (the data failed the COPY first), a Sync the client sent after it is answered, and its CopyDone
+            // or CopyFail for it comes too late to end another
             copy.ended = true;
             copy.abandoned = true;
         }
@@ -1311,19 +1336,36 @@ public final class SessionCapture implements SessionTap {
             // Extended protocol: the source ignores everything up to the next Sync. (A failed FunctionCall is
             // answered like a simple Query: its ReadyForQuery comes and nothing is skipped.)
             while (!pending.isEmpty() && !(pending.peek() instanceof SyncRequest)) {
-                Pending dropped = pending.poll();
-                if (dropped instanceof ExecuteRequest e) {
-                    failed(e.capture);
-                    copyNotRun(e);
-                } else if (dropped instanceof ParseRequest p) {
-                    statements.skipped(p.name(), p.prepared());
-                } else if (dropped instanceof BindRequest b) {
-                    portals.skipped(b.name(), b.portal());
-                }
+                notRun(pending.poll());
             }
             skippingToSync = pending.isEmpty();
         }
         tracker.error();
+    }
+
+    /** A FATAL error: every request behind the one the source was answering is dropped, as it never runs. */
+    private void sourceEnds() {
+        sourceEnded = true;
+        skippingToSync = false;
+        Pending answering = pending.poll();
+        while (!pending.isEmpty()) {
+            notRun(pending.poll());
+        }
+        if (answering != null) {
+            pending.add(answering);
+        }
+    }
+
+    /** The source skips or never reads this request: what its capture held is given back, its names never exist. */
+    private void notRun(Pending dropped) {
+        if (dropped instanceof ExecuteRequest e) {
+            failed(e.capture);
+            copyNotRun(e);
+        } else if (dropped instanceof ParseRequest p) {
+            statements.skipped(p.name(), p.prepared());
+        } else if (dropped instanceof BindRequest b) {
+            portals.skipped(b.name(), b.portal());
+        }
     }
 
     /** The statement failed on the source, or was skipped after a failure: what its capture held is dropped. */

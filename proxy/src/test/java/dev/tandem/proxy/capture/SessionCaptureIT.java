@@ -47,8 +47,10 @@ class SessionCaptureIT {
     static final PostgresPairExtension PG = PostgresPairExtension.embedded();
 
     static final List<CapturedTransaction> committed = new CopyOnWriteArrayList<>();
+    static final List<UnknownOutcome> unknown = new CopyOnWriteArrayList<>();
     static final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     static ProxyServer proxy;
+    static RelayMetrics relayMetrics;
     static String db;
 
     @BeforeAll
@@ -60,13 +62,22 @@ class SessionCaptureIT {
                 new TableFilter(List.of(TablePattern.parse("public.metrics")), List.of()), Set::of);
         CaptureMetrics metrics = new CaptureMetrics(registry);
         UpsertWindows upsertWindows = new UpsertWindows();
-        SessionCapture.Sink sink = tx -> {
-            committed.add(tx);
-            return CompletableFuture.completedFuture(null);
+        SessionCapture.Sink sink = new SessionCapture.Sink() {
+            @Override
+            public CompletableFuture<Void> committed(CapturedTransaction tx) {
+                committed.add(tx);
+                return CompletableFuture.completedFuture(null);
+            }
+
+            @Override
+            public void outcomeUnknown(UnknownOutcome outcome) {
+                unknown.add(outcome);
+            }
         };
         RelaySettings settings = RelaySettings.plain(new InetSocketAddress("127.0.0.1", 0),
                 new InetSocketAddress("127.0.0.1", PG.source().port()));
-        proxy = new ProxyServer(settings, new RelayMetrics(registry),
+        relayMetrics = new RelayMetrics(registry);
+        proxy = new ProxyServer(settings, relayMetrics,
                 ctx -> new SessionCapture(ctx, tables, Map::of, metrics, upsertWindows, sink, 1 << 20,
                         CaptureBudget.unlimited(), false, null)).start();
     }
@@ -80,6 +91,7 @@ class SessionCaptureIT {
     void clear() {
         PG.source().execute(db, "TRUNCATE metrics, other, s2.metrics");
         committed.clear();
+        unknown.clear();
     }
 
     private static Connection connect(String... props) throws SQLException {
@@ -366,6 +378,37 @@ class SessionCaptureIT {
             client.readUntilReady();
         }
         assertThat(transactions()).containsExactly(List.of("INSERT INTO metrics (v) VALUES (110):1"));
+    }
+
+    /**
+     * A client that did not expect its query to be a COPY pipelines requests behind it. PostgreSQL reads the first in
+     * COPY IN and fails the COPY (08P01) before reading that message's body, and so ends the connection (FATAL 08P01):
+     * neither request runs. Before, the capture still expected their answers, and the session ended with their
+     * INSERTs reported as writes the source may have committed unseen (a false outcome_unknown ledger entry).
+     */
+    @Test
+    void requestsPipelinedBehindACopyTheClientDidNotExpectNeverRun() throws Exception {
+        try (WireClient client = new WireClient(proxy.address().getPort())) {
+            client.login("postgres", db);
+            client.send(concat(WireClient.query("COPY metrics (v) FROM STDIN"),
+                    WireClient.query("INSERT INTO metrics (v) VALUES (120)"),
+                    WireClient.query("INSERT INTO metrics (v) VALUES (121)")));
+            assertThat(client.read().type()).as("CopyInResponse").isEqualTo('G');
+            WireClient.Message error = client.read();
+            assertThat(List.of(error.field('V'), error.field('C'), error.field('M'))).containsExactly("ERROR", "08P01",
+                    "unexpected message type 0x51 during COPY from stdin");
+            WireClient.Message fatal = client.read();
+            assertThat(List.of(fatal.field('V'), fatal.field('C'))).containsExactly("FATAL", "08P01");
+            assertThat(client.readToEnd()).as("then the source closes").isEmpty();
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (relayMetrics.activeConnections() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(relayMetrics.activeConnections()).as("the session ended").isZero();
+        assertThat(unknown).isEmpty();
+        assertThat(committed).isEmpty();
+        assertThat(PG.source().queryValue(db, "SELECT count(*) FROM metrics")).isEqualTo("0");
     }
 
     /** Waits up to 10 s for a transaction to reach the sink (a session that ended while its answer was on the way). */

@@ -17,6 +17,7 @@ import dev.tandem.protocol.frame.ProtocolViolationException;
 import dev.tandem.protocol.frontend.Bind;
 import dev.tandem.protocol.frontend.Close;
 import dev.tandem.protocol.frontend.CopyFail;
+import dev.tandem.protocol.frontend.Describe;
 import dev.tandem.protocol.frontend.Execute;
 import dev.tandem.protocol.frontend.FrontendMessage;
 import dev.tandem.protocol.frontend.Parse;
@@ -41,6 +42,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Sessions, as the bytes each side sends, in the order the proxy sees them, that {@link SessionCaptureFuzzTest} found
@@ -280,8 +283,17 @@ class SessionCaptureTest {
     }
 
     private static ErrorResponse error(String sqlState, String message) {
+        return error("ERROR", sqlState, message);
+    }
+
+    private static ErrorResponse fatal(String sqlState, String message) {
+        return error("FATAL", sqlState, message);
+    }
+
+    private static ErrorResponse error(String severity, String sqlState, String message) {
         Map<Character, String> fields = new LinkedHashMap<>();
-        fields.put('S', "ERROR");
+        fields.put('S', severity);
+        fields.put('V', severity);
         fields.put('C', sqlState);
         fields.put('M', message);
         return new ErrorResponse(fields);
@@ -511,5 +523,60 @@ class SessionCaptureTest {
         source(source(error("08P01", "unexpected message type 0x50 during COPY from stdin"), ReadyForQuery.IDLE,
                 ReadyForQuery.IDLE) + COPY_IN_RESPONSE + source(new CommandComplete("COPY 1"), ReadyForQuery.IDLE));
         assertThat(releasedCopies()).containsExactly("COPY metrics (v) FROM STDIN:1:9\n");
+    }
+
+    /**
+     * A client that did not expect its query to be a COPY (or a buggy one) pipelines requests behind it. PostgreSQL
+     * reads the first one in COPY IN: any message but CopyData, CopyDone, CopyFail, Sync and Flush fails the COPY (ERROR
+     * 08P01, copyfromparse.c) before its body is read, and so the server ends the connection (FATAL 08P01, postgres.c:
+     * "protocol synchronization was lost"): none of the requests behind the COPY runs (seen on PostgreSQL 15 and 17,
+     * whatever the message). Before, the capture still expected their answers: the session ended with the INSERTs
+     * behind the COPY reported as writes the source may have committed unseen.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"Query", "Parse", "Bind", "Execute", "Describe", "Close", "FunctionCall"})
+    void noRequestBehindACopyTheClientInterruptedRuns(String interrupting) {
+        startUp();
+        client(client(new Query("COPY metrics (v) FROM STDIN")) + request(interrupting)
+                + client(new Query("INSERT INTO metrics VALUES (2)")));
+        source(COPY_IN_RESPONSE + source(error("08P01", "unexpected message type during COPY from stdin"),
+                fatal("08P01", "terminating connection because protocol synchronization was lost")));
+        assertThat(capture.awaitsOutcome()).as("the source ended the session: nothing it did not answer runs")
+                .isFalse();
+        client(client(new Query("INSERT INTO metrics VALUES (3)")));
+        assertThat(capture.awaitsOutcome()).as("nor what the client sends after").isFalse();
+        assertThat(released).isEmpty();
+    }
+
+    /** A request that writes the mirrored table, begun with a message of the given type, as a client sends it. */
+    private static String request(String type) {
+        String insert = "INSERT INTO metrics (v) VALUES (1)";
+        Bind bind = new Bind("", "", List.of(), List.of(), List.of());
+        return switch (type) {
+            case "Query" -> client(new Query(insert));
+            case "Parse" -> client(new Parse("", insert, List.of()), bind, new Execute("", 0), Sync.INSTANCE);
+            case "Bind" -> client(bind, new Execute("", 0), Sync.INSTANCE);
+            case "Execute" -> client(new Execute("", 0), Sync.INSTANCE);
+            case "Describe" -> client(new Describe(StatementOrPortal.STATEMENT, ""), Sync.INSTANCE);
+            case "Close" -> client(new Close(StatementOrPortal.STATEMENT, "s1"), Sync.INSTANCE);
+            // pg_backend_pid(), no arguments
+            case "FunctionCall" -> "46 0000000e 000007ea 0000 0000 0000";
+            default -> throw new IllegalArgumentException(type);
+        };
+    }
+
+    /**
+     * The same client, when the data it sent before its next request fails the COPY: the source leaves COPY IN at
+     * that line (22P02), before it reads the request, and runs that request as usual.
+     */
+    @Test
+    void aRequestBehindACopyThatFailedOnItsDataRuns() {
+        startUp();
+        client(client(new Query("COPY metrics (v) FROM STDIN")) + "64 00000006 780a"
+                + client(new Query("INSERT INTO metrics VALUES (2)")));
+        source(COPY_IN_RESPONSE + source(error("22P02", "invalid input syntax for type integer: \"x\""),
+                ReadyForQuery.IDLE, new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE));
+        assertThat(releasedStatements()).containsExactly(List.of("INSERT INTO metrics VALUES (2):1"));
+        assertThat(capture.awaitsOutcome()).isFalse();
     }
 }
