@@ -57,7 +57,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Random but valid sessions (simple and extended protocol, explicit and implicit transactions, savepoints, errors,
- * COPY FROM STDIN sent before or after the server's answer, pipelining, statement names given to other statements
+ * COPY FROM STDIN sent before or after the server's answer, or not at all by a client that pipelines its next request
+ * behind a COPY it did not expect, pipelining, statement names given to other statements
  * (writes, transaction control, COPY) by a pipelined batch that may fail, row limits, notices) between a client and a
  * {@link SimulatedSource}, seen by a {@link SessionCapture} through the relay's {@link FrameScanner}s in random reads
  * and interleavings: the capture must never throw, and must keep its promises:
@@ -215,6 +216,9 @@ class SessionCaptureFuzzTest {
                 default -> redefinition(c, after);
             }
             answerUnexpectedCopy(c);
+            if (c.source.closed()) {
+                return c; // the client learns that its connection is gone
+            }
         }
         if (r.nextBoolean()) {
             c.send(Terminate.INSTANCE, List.of(), -1);
@@ -237,8 +241,8 @@ class SessionCaptureFuzzTest {
     /**
      * A client that reads a CopyInResponse it did not expect ends that COPY, as pgjdbc does (CopyFail, then Sync: the
      * Sync it sent with its batch was ignored in COPY) or with no data (CopyDone). What it sent before reading it
-     * reached the source first: a Sync or Flush is ignored, anything else fails the COPY (08P01), and then the CopyFail
-     * or CopyDone is ignored, and the Sync answered on its own.
+     * reached the source first: a Sync or Flush is ignored, anything else fails the COPY (08P01) and ends the
+     * connection.
      */
     private static void answerUnexpectedCopy(Conversation c) {
         if (c.unexpectedCopyIn < 0) {
@@ -342,11 +346,15 @@ class SessionCaptureFuzzTest {
 
     /**
      * A Query with a COPY FROM STDIN in it. The data is sent either right behind the query (as pgx does) or only once
-     * the server answered CopyInResponse (as pgjdbc and libpq do), and then perhaps only until an error comes.
+     * the server answered CopyInResponse (as pgjdbc and libpq do), and then perhaps only until an error comes; or the
+     * client did not expect a COPY (or is buggy) and pipelines its next request behind the query, perhaps after some
+     * data but no CopyDone: the source fails the COPY at that request and ends the connection, unless the COPY failed
+     * before (a bad line, or a statement before it).
      */
     private static void simpleCopy(Conversation c, int after) {
         Random r = c.random;
-        boolean early = r.nextBoolean();
+        boolean unaware = r.nextInt(4) == 0;
+        boolean early = unaware || r.nextBoolean();
         List<Statement> statements = new ArrayList<>();
         int copies = 0;
         int n = 1 + r.nextInt(3);
@@ -361,6 +369,20 @@ class SessionCaptureFuzzTest {
             statements.add(s);
         }
         c.send(new Query(join(statements, r)), statements, after);
+        if (unaware) {
+            if (r.nextBoolean()) {
+                List<FrontendMessage> data = copyMessages(r);
+                for (FrontendMessage m : data.subList(0, data.size() - 1)) {
+                    c.send(m, List.of(), -1);
+                }
+            }
+            if (r.nextBoolean()) {
+                simpleQuery(c, -1);
+            } else {
+                extendedBatch(c, -1);
+            }
+            return;
+        }
         if (early) {
             for (FrontendMessage m : copyMessages(r)) {
                 c.send(m, List.of(), -1);
@@ -793,9 +815,10 @@ class SessionCaptureFuzzTest {
                 return 0;
             }
             check(violation == null, "unexpected violation");
-            check(!traceLeft, "the source answered everything, yet the trace of commits in flight is marked");
-            check(unknown.isEmpty(), "the source answered everything, yet the capture said it may still commit "
-                    + unknown);
+            check(!traceLeft, "the source answered everything (or ended the session), yet the trace of commits in"
+                    + " flight is marked");
+            check(unknown.isEmpty(), "the source answered everything (or ended the session), yet the capture said"
+                    + " it may still commit " + unknown);
             check(Arrays.equals(forwardedClient.toByteArray(), concat(clientFrames)), "client bytes changed");
             check(Arrays.equals(forwardedSource.toByteArray(), concat(sourceFrames)), "source bytes changed");
             List<Commit> expected = c.source.commits;

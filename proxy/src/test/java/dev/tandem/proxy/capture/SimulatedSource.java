@@ -60,8 +60,8 @@ import java.util.Random;
  * an implicit one end it (with a warning); SAVEPOINT, RELEASE and ROLLBACK TO need an explicit block (25P01) and an
  * existing savepoint (3B001); in a failed block only COMMIT, ROLLBACK and ROLLBACK TO run (25P02); after an error in
  * the extended protocol everything up to Sync is skipped, a Query included; Sync and Flush are ignored in COPY IN, any
- * other message but CopyData, CopyDone and CopyFail fails it (08P01) and is lost, and those three are ignored outside
- * it; portals end with their transaction; a portal of an INSERT ... RETURNING read with a row limit runs the INSERT
+ * other message but CopyData, CopyDone and CopyFail fails it (08P01) half read, and so ends the connection (FATAL
+ * 08P01), and those three are ignored outside it; portals end with their transaction; a portal of an INSERT ... RETURNING read with a row limit runs the INSERT
  * at once and suspends.
  */
 final class SimulatedSource {
@@ -152,6 +152,8 @@ final class SimulatedSource {
     private final Deque<Statement> queryRest = new ArrayDeque<>();
     private boolean inQuery;
     private boolean ignoreTillSync;
+    /** It sent a FATAL error and closed the connection: it reads nothing more. */
+    private boolean closed;
     private Copy copy;
     /** The client frame being answered. */
     private int current = -1;
@@ -168,6 +170,10 @@ final class SimulatedSource {
 
     boolean inCopy() {
         return copy != null;
+    }
+
+    boolean closed() {
+        return closed;
     }
 
     /** Start-up: authentication (trust, or a cleartext password the client answers), parameters, key, ready. */
@@ -205,6 +211,9 @@ final class SimulatedSource {
      */
     void receive(FrontendMessage message, List<Statement> parsed, int frame) {
         current = frame;
+        if (closed) {
+            return;
+        }
         if (copy != null) {
             copyMode(message);
             return;
@@ -568,13 +577,19 @@ final class SimulatedSource {
         } else if (message instanceof CopyFail f) {
             copyFailed("57014", "COPY from stdin failed: " + f.message());
         } else if (!(message instanceof Sync) && !(message instanceof Flush)) {
-            // copyfromparse.c: the message is read and lost, and fails the COPY (an extended-protocol one then skips
-            // to Sync): what a client meets that sends on without noticing its statement was a COPY
+            // copyfromparse.c fails the COPY having read only the message's type byte, and postgres.c then ends the
+            // connection, which it can no longer read: what a client meets that sends on without noticing its
+            // statement was a COPY (PostgreSQL 15 and 17 answer so whatever the message)
             ByteBuf type = Unpooled.buffer();
             message.encode(type);
             String hex = String.format("0x%02X", type.getByte(0));
             type.release();
-            copyFailed("08P01", "unexpected message type " + hex + " during COPY from stdin");
+            copy = null;
+            error("08P01", "unexpected message type " + hex + " during COPY from stdin");
+            emit(new ErrorResponse(fields("FATAL", "08P01",
+                    "terminating connection because protocol synchronization was lost")));
+            end(false, -1);
+            closed = true;
         }
     }
 
@@ -687,7 +702,7 @@ final class SimulatedSource {
 
     @Override
     public String toString() {
-        return "source in " + block + (copy != null ? ", in COPY" : "") + (ignoreTillSync ? ", skipping to Sync" : "")
+        return "source in " + block + (closed ? ", closed" : "") + (copy != null ? ", in COPY" : "") + (ignoreTillSync ? ", skipping to Sync" : "")
                 + ", statements " + statements.keySet() + ", portals " + portals.keySet() + ", " + commits.size()
                 + " commits";
     }
