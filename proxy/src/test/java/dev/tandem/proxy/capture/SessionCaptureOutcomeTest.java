@@ -8,6 +8,7 @@ import dev.tandem.protocol.backend.BindComplete;
 import dev.tandem.protocol.backend.CommandComplete;
 import dev.tandem.protocol.backend.CopyInResponse;
 import dev.tandem.protocol.backend.ErrorResponse;
+import dev.tandem.protocol.backend.NoticeResponse;
 import dev.tandem.protocol.backend.ParseComplete;
 import dev.tandem.protocol.backend.ReadyForQuery;
 import dev.tandem.protocol.frame.FrameObserver;
@@ -151,6 +152,32 @@ class SessionCaptureOutcomeTest {
                 + " the source still owed the answer to a COMMIT; the source may have committed this transaction after"
                 + " the proxy closed the connection, and then its rows are on the source only: compare the table with"
                 + " tandem-backfill verify");
+    }
+
+    /**
+     * A FATAL error the source sends ends its transaction unfinished: when a commit may already be local (a backend
+     * terminated while its COMMIT waits for a synchronous standby, or blocked writing the answer), PostgreSQL sends
+     * the client nothing more (whereToSendOutput = DestNone, syncrep.c, postgres.c), and the session then ends with
+     * the COMMIT unanswered, which is reported (see above). So a FATAL in answer to a COMMIT or an autocommit write
+     * means it did not commit.
+     */
+    @Test
+    void aFatalErrorInAnswerToACommitOrAnAutocommitWriteCommitsNothing() {
+        transactionWithAnInsert();
+        client(new Query("COMMIT"));
+        source(ErrorResponse.of("FATAL", "57P01", "terminating connection due to administrator command", null));
+        endedWithNone();
+    }
+
+    @Test
+    void aCommitLeftUnansweredAfterAWarningThatItMayBeLocalIsReported() {
+        transactionWithAnInsert();
+        client(new Query("COMMIT"));
+        source(new NoticeResponse(Map.of('S', "WARNING", 'V', "WARNING", 'C', "57P01", 'M', "canceling the wait for"
+                + " synchronous replication and terminating connection due to administrator command", 'D', "The"
+                + " transaction has already committed locally, but might not have been replicated to the standby.")));
+        assertThat(endedWithOneUnknownOutcome(new SessionEnd("the source closed the connection", false)).awaited())
+                .isEqualTo("a COMMIT");
     }
 
     @Test
