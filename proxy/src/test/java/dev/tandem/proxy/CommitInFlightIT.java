@@ -164,6 +164,46 @@ class CommitInFlightIT {
         }
     }
 
+    /**
+     * The source itself ends the session while the COMMIT waits for a synchronous standby (here one that never
+     * comes): the transaction is committed locally, the client gets only a warning saying so, and the connection
+     * closes. The row is on the source; the proxy must not take the missing answer for a rollback: the transaction is
+     * ledgered as outcome_unknown for verify and repair.
+     */
+    @Test
+    void aCommitTheSourceEndsWhileItWaitsForASynchronousStandbyIsLedgeredAsOutcomeUnknown() throws Exception {
+        PG.source().execute("postgres", "ALTER SYSTEM SET synchronous_standby_names = 'tandem_no_such_standby';"
+                + " SELECT pg_reload_conf()");
+        try (ProxyApplication app = new ProxyApplication(config()).start(Transport.choose("auto"));
+             WireClient client = new WireClient(app.relayAddress().getPort())) {
+            eventually("the source waits for the standby", () -> "tandem_no_such_standby".equals(
+                    PG.source().queryValue(db, "SHOW synchronous_standby_names")));
+            client.login("postgres", db);
+            client.send(WireClient.query("SET synchronous_commit = on")); // the test servers run with it off
+            client.readUntilReady();
+            client.send(WireClient.query("BEGIN"));
+            client.readUntilReady();
+            client.send(WireClient.query(INSERT));
+            client.readUntilReady();
+            client.send(WireClient.query("COMMIT"));
+            eventually("the COMMIT waits for the standby", () -> "1".equals(PG.source().queryValue(db,
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = 'COMMIT'"
+                            + " AND wait_event = 'SyncRep'")));
+            PG.source().execute(db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    + " WHERE datname = current_database() AND query = 'COMMIT' AND wait_event = 'SyncRep'");
+            WireClient.Message warning = client.read();
+            assertThat(warning.type()).isEqualTo('N');
+            assertThat(warning.field('D')).contains("already committed locally");
+            eventually("an outcome_unknown ledger entry is written", () -> outcomeUnknownEntries(app.registry()) == 1);
+            assertThat(PG.source().queryValue(db, "SELECT count(*) FROM m")).isEqualTo("1");
+            assertThat(PG.target().queryValue(db, "SELECT count(*) FROM m")).isEqualTo("0");
+            assertThat(PG.target().queryValue(db, "SELECT message FROM tandem.divergence"))
+                    .startsWith("outcome_unknown: the session ended because").contains("a COMMIT");
+        } finally {
+            PG.source().execute("postgres", "ALTER SYSTEM RESET synchronous_standby_names; SELECT pg_reload_conf()");
+        }
+    }
+
     /** The stop is bounded by the drain timeout, and the mirror, stopped after the relay, still writes the entry. */
     @Test
     void aForcedShutdownWhoseCommitIsNotAnsweredWithinTheDrainTimeoutEndsAndLedgersIt() throws Exception {
