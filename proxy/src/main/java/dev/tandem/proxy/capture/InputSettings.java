@@ -95,7 +95,7 @@ public record InputSettings(String timeZone, String dateStyle, String intervalSt
             return this;
         }
         String value = change.isDefault() ? startup.values().get(i)
-                : i == 1 ? mergedDateStyle(dateStyle, change.value()) : change.value();
+                : NAMES.get(i).equals("DateStyle") ? mergedDateStyle(dateStyle, change.value()) : change.value();
         if (value == null) {
             return null;
         }
