@@ -22,10 +22,11 @@ public record RangeChecksum(String schema, String table, String timeColumn, Time
 
     /**
      * Makes every value's text form identical on both servers whatever their configuration: floats with full precision,
-     * ISO dates and intervals, UTC time stamps. Run once per session before {@link #sql}.
+     * ISO dates and intervals, UTC time stamps, bytea in hex, money in the C locale. Run once per session before
+     * {@link #sql}.
      */
-    public static final String SESSION_SETTINGS =
-            "SET extra_float_digits = 3; SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'; SET IntervalStyle = 'postgres'";
+    public static final String SESSION_SETTINGS = "SET extra_float_digits = 3; SET DateStyle = 'ISO, YMD';"
+            + " SET TimeZone = 'UTC'; SET IntervalStyle = 'postgres'; SET bytea_output = 'hex'; SET lc_monetary = 'C'";
 
     /**
      * A boolean SQL expression over {@code a.atttypid} (a {@code pg_attribute a} row): whether an enum or an OID alias
