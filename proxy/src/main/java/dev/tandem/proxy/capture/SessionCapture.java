@@ -60,7 +60,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A session that ends while the source still owes the answer to a request that may commit mirrored writes (the
  * relay gave up on the source: shutdown, drain timeout, an internal error, a lost connection) is told to the sink as an
- * {@link UnknownOutcome}: the source may commit them after the proxy stopped listening ({@link CommitForecast}).
+ * {@link UnknownOutcome}: the source may commit them after the proxy stopped listening ({@link ForecastWalk},
+ * {@link CommitForecast}).
  */
 public final class SessionCapture implements SessionTap {
 
@@ -97,7 +98,7 @@ public final class SessionCapture implements SessionTap {
      * A parsed statement; {@code table} is its mirrored table as resolved under {@code path}, the path at Parse;
      * {@code text} numbers its text among the session's ({@link SessionEncoding#nextText}).
      */
-    private record Prepared(String sql, ClassifiedStatement statement, TableName table, int[] parameterTypes,
+    record Prepared(String sql, ClassifiedStatement statement, TableName table, int[] parameterTypes,
                             List<String> path, Set<String> temporary, long text, boolean named) {
         boolean mirrored() {
             return table != null;
@@ -108,7 +109,7 @@ public final class SessionCapture implements SessionTap {
      * A bound portal; {@code bind} holds the parameter values only when a statement the source may bind it to is
      * mirrored.
      */
-    private static final class Portal {
+    static final class Portal {
         /** Its statement: the one the client last parsed under the Bind's name until the source confirms the Bind. */
         final ServerNames.Reference<Prepared> statement;
         final BoundParameters bind;
@@ -130,10 +131,10 @@ public final class SessionCapture implements SessionTap {
     }
 
     /** A statement an Execute may run: {@code prepared} bound to {@code portal}. */
-    private record Run(Portal portal, Prepared prepared) {
+    record Run(Portal portal, Prepared prepared) {
     }
 
-    private sealed interface Pending permits QueryRequest, ParseRequest, BindRequest, ExecuteRequest, DescribeRequest,
+    sealed interface Pending permits QueryRequest, ParseRequest, BindRequest, ExecuteRequest, DescribeRequest,
             CloseRequest, SyncRequest, FunctionRequest {
     }
 
@@ -141,7 +142,7 @@ public final class SessionCapture implements SessionTap {
      * A simple Query: its statements run one after the other, so what each one writes is decided when it runs (its
      * CopyInResponse or CommandComplete), under the {@code search_path} the statements before it left.
      */
-    private static final class QueryRequest implements Pending {
+    static final class QueryRequest implements Pending {
         final String sql;
         final List<ClassifiedStatement> statements;
         /** One per COPY FROM STDIN among {@link #statements}, in their order. */
@@ -163,21 +164,21 @@ public final class SessionCapture implements SessionTap {
         }
     }
 
-    private record ParseRequest(String name, Prepared prepared) implements Pending {
+    record ParseRequest(String name, Prepared prepared) implements Pending {
     }
 
     /**
      * {@code parameters}: how many values the Bind gives, read only when a statement it may bind controls the
      * transaction (else -1).
      */
-    private record BindRequest(String name, Portal portal, int parameters) implements Pending {
+    record BindRequest(String name, Portal portal, int parameters) implements Pending {
     }
 
     /**
      * An Execute, made for the portal the client last bound under its name ({@link #portal} is provisional), which
      * the source may not hold when it runs it: the first answer settles it ({@link #settle}).
      */
-    private static final class ExecuteRequest implements Pending {
+    static final class ExecuteRequest implements Pending {
         final ServerNames.Reference<Portal> portal;
         /** The portal's statement when {@link #capture} was made (or not: a portal runs its statement once). */
         Prepared capturedFrom;
@@ -208,17 +209,17 @@ public final class SessionCapture implements SessionTap {
     }
 
     /** Queued although it changes nothing: when it fails, the source skips the rest of its batch. */
-    private record DescribeRequest() implements Pending {
+    record DescribeRequest() implements Pending {
     }
 
-    private record CloseRequest(StatementOrPortal kind, String name) implements Pending {
+    record CloseRequest(StatementOrPortal kind, String name) implements Pending {
     }
 
     /** {@code duringCopy}: sent after a COPY FROM STDIN request and before its CopyDone or CopyFail. */
-    private record SyncRequest(boolean duringCopy) implements Pending {
+    record SyncRequest(boolean duringCopy) implements Pending {
     }
 
-    private record FunctionRequest() implements Pending {
+    record FunctionRequest() implements Pending {
     }
 
     private final SessionContext context;
@@ -234,6 +235,8 @@ public final class SessionCapture implements SessionTap {
      */
     private final boolean typesRemapped;
     private final TransactionTracker tracker;
+    /** What the source may still commit of the requests in {@link #pending}. */
+    private final ForecastWalk forecastWalk;
 
     private final Deque<Pending> pending = new ArrayDeque<>();
     private final ServerNames<Prepared> statements = new ServerNames<>();
@@ -257,7 +260,7 @@ public final class SessionCapture implements SessionTap {
      * behind the statement), a pipelining client even the next COPY's before the source answered the first: each
      * COPY's data is kept apart until its own answer says which capture it belongs to.
      */
-    private static final class CopyIn {
+    static final class CopyIn {
         /** Mirrored as far as the request tells: data sent before the answer is kept. */
         final boolean kept;
         /** The source sent its CopyInResponse: it reads this COPY's data now, for {@link #capture}. */
@@ -371,6 +374,7 @@ public final class SessionCapture implements SessionTap {
                 }
             }
         });
+        this.forecastWalk = new ForecastWalk(pending, statements, portals, tracker, this::mirroredWrite);
     }
 
     /** Prefixes of the message of a malformed frame's violation (the relay names the source itself). */
@@ -641,7 +645,7 @@ public final class SessionCapture implements SessionTap {
             transaction |= runsTransaction(p);
         }
         BoundParameters bind = keep ? read(frame, BoundParameters::decode, FROM_CLIENT) : null;
-        // for the forecast: whether the source surely binds a BEGIN (see SureRuns)
+        // for the forecast: whether the source surely binds a BEGIN (see ForecastWalk's SureRuns)
         int parameters = transaction ? read(frame, Bind::peekParameterCount, FROM_CLIENT) : -1;
         Portal portal = new Portal(statement, bind);
         portals.requested(names[0], portal);
@@ -679,7 +683,7 @@ public final class SessionCapture implements SessionTap {
         boolean copyPossible = copyExpected;
         boolean copyKept = copyExpected && capture != null;
         boolean endsOrCopies = copyExpected || runsTransaction(prepared);
-        for (Run other : certain(reference) ? List.<Run>of() : possibleRuns(reference)) {
+        for (Run other : certain(reference) ? List.<Run>of() : possibleRuns(statements, portals, reference)) {
             if (other.portal() == portal && other.prepared() == prepared) {
                 continue;
             }
@@ -708,7 +712,8 @@ public final class SessionCapture implements SessionTap {
      * The statements the Execute of {@code portal} may run, as far as known now: a candidate whose Parse or Bind the
      * source has skipped since (an error earlier in its batch), or that it closed, is gone.
      */
-    private List<Run> possibleRuns(ServerNames.Reference<Portal> portal) {
+    static List<Run> possibleRuns(ServerNames<Prepared> statements, ServerNames<Portal> portals,
+                                  ServerNames.Reference<Portal> portal) {
         List<Run> runs = new ArrayList<>();
         for (Portal p : portal.candidates()) {
             if (!portals.possible(portal, p)) {
@@ -760,11 +765,11 @@ public final class SessionCapture implements SessionTap {
         }
     }
 
-    private static boolean runsCopy(Prepared p) {
+    static boolean runsCopy(Prepared p) {
         return p != null && p.statement() != null && p.statement().kind() == Kind.COPY_FROM_STDIN;
     }
 
-    private static boolean runsTransaction(Prepared p) {
+    static boolean runsTransaction(Prepared p) {
         return p != null && p.statement() != null && p.statement().kind() == Kind.TRANSACTION;
     }
 
@@ -1443,7 +1448,7 @@ public final class SessionCapture implements SessionTap {
      */
     private void traceInFlight() {
         if (inFlight != null) {
-            inFlight.trace(pending.isEmpty() ? null : forecast(false), lastCommit);
+            inFlight.trace(pending.isEmpty() ? null : forecastWalk.forecast(false), lastCommit);
         }
     }
 
@@ -1533,10 +1538,10 @@ public final class SessionCapture implements SessionTap {
         return backend;
     }
 
-    /** Whether the source may still commit mirrored writes of this session's: see {@link #forecast}. */
+    /** Whether the source may still commit mirrored writes of this session's: see {@link ForecastWalk#forecast}. */
     @Override
     public boolean awaitsOutcome() {
-        return !pending.isEmpty() && forecast(false).mayCommit();
+        return !pending.isEmpty() && forecastWalk.forecast(false).mayCommit();
     }
 
     /**
@@ -1547,7 +1552,7 @@ public final class SessionCapture implements SessionTap {
     public void closed(SessionEnd end) {
         try {
             if (!pending.isEmpty()) {
-                CommitForecast owed = forecast(end.internalError());
+                CommitForecast owed = forecastWalk.forecast(end.internalError());
                 if (owed.mayCommit()) {
                     sink.outcomeUnknown(owed.outcome(context.database(), context.sessionId(),
                             System.currentTimeMillis(), end.cause()));
@@ -1564,165 +1569,6 @@ public final class SessionCapture implements SessionTap {
         upserts.ended();
         tracker.sessionEnded();
         hold.ended();
-    }
-
-    /**
-     * What the source may still commit of mirrored writes: the open transaction's and those of every request it has
-     * not answered, in the order it runs them. A COPY whose data the client has not ended cannot complete: the source
-     * gets the end of the connection instead and fails it.
-     */
-    private CommitForecast forecast(boolean conservative) {
-        TransactionTracker.State state = tracker.state();
-        CommitForecast forecast = new CommitForecast(conservative, tracker.written(),
-                state == TransactionTracker.State.EXPLICIT || state == TransactionTracker.State.FAILED,
-                state == TransactionTracker.State.FAILED || state == TransactionTracker.State.IMPLICIT_FAILED,
-                tracker.hasSavepoints());
-        SureRuns sure = new SureRuns();
-        for (Pending p : pending) {
-            if (p instanceof ParseRequest r) {
-                if (!sure.parsed(r, forecast.mayBeSkipped())) {
-                    forecast.statementWalked();
-                }
-            } else if (p instanceof BindRequest b) {
-                if (!sure.bound(b, forecast.mayBeSkipped())) {
-                    forecast.statementWalked();
-                }
-            } else if (p instanceof DescribeRequest) {
-                forecast.statementWalked(); // of something that may not exist
-            } else if (p instanceof CloseRequest) {
-                sure.closed();
-            } else if (p instanceof QueryRequest q) {
-                sure.queried();
-                forecast.queryStarts();
-                int copy = 0;
-                for (int k = 0; k < q.statements.size(); k++) {
-                    ClassifiedStatement s = q.statements.get(k);
-                    CopyIn in = s.kind() == Kind.COPY_FROM_STDIN && copy < q.copies.size() ? q.copies.get(copy++)
-                            : null;
-                    if (k >= q.next) {
-                        // decided: the source started running it (a COPY reading its data)
-                        TableName table = q.decided[k] ? (q.captures[k] == null ? null : q.captures[k].table)
-                                : mirroredWrite(s);
-                        forecastStatement(forecast, s, table, s.text(q.sql), in, conservative);
-                        forecast.statementWalked();
-                    }
-                }
-                forecast.requestEnds("the query that writes them, which commits as it ends", false);
-            } else if (p instanceof ExecuteRequest e) {
-                forecastExecute(forecast, e, conservative, sure.runs(e));
-            } else if (p instanceof SyncRequest) {
-                sure.requestEnded();
-                forecast.requestEnds("the Sync that commits the batch that writes them", true);
-            } else if (p instanceof FunctionRequest) {
-                sure.requestEnded();
-                forecast.requestEnds("a function call that ends their transaction", false);
-            }
-        }
-        return forecast;
-    }
-
-    /**
-     * The statement and portal the source surely holds as the forecast walks the requests it has not answered: an
-     * Execute of another portal may not run what the client meant (its Parse or Bind may have failed), so the forecast
-     * does not assume a BEGIN it runs ({@link CommitForecast}). Sure is only what cannot fail: a Parse of an unnamed
-     * transaction control statement, and an unnamed Bind of a sure one that gives it exactly the parameters its Parse
-     * declared (such a statement takes none of its own), each with nothing ahead of it in its batch that may fail; and
-     * what the source confirmed, until a request walked may have dropped it. Any other Parse or Bind may fail (a
-     * name in use, a missing table, a wrong number of values, a bad one), and then the source skips the rest of the
-     * batch.
-     */
-    private final class SureRuns {
-        /** No Close or Query walked yet: the statements the source confirmed are still there. */
-        private boolean confirmedStatements = true;
-        /** No request end walked yet either: nor are its portals, which end with their transaction. */
-        private boolean confirmedPortals = true;
-        /** The unnamed statement of a sure Parse walked. */
-        private Prepared statement;
-        /** The unnamed portal of a sure Bind walked in the current request. */
-        private Portal portal;
-
-        /** @return whether the Parse surely succeeds */
-        boolean parsed(ParseRequest r, boolean mayBeSkipped) {
-            if (!r.name().isEmpty()) {
-                return false; // the source refuses a name in use
-            }
-            statement = !mayBeSkipped && runsTransaction(r.prepared()) ? r.prepared() : null;
-            return statement != null;
-        }
-
-        /** @return whether the Bind surely succeeds */
-        boolean bound(BindRequest b, boolean mayBeSkipped) {
-            if (!b.name().isEmpty()) {
-                return false;
-            }
-            List<Prepared> candidates = b.portal().statement.candidates();
-            Prepared p = candidates.size() == 1 ? candidates.get(0) : null;
-            boolean held = p == statement || confirmedStatements && statements.holds(b.portal().statement, p);
-            portal = !mayBeSkipped && runsTransaction(p) && held && b.parameters() == p.parameterTypes().length
-                    ? b.portal() : null;
-            return portal != null;
-        }
-
-        /** Whether the Execute surely runs its portal's statement, unless a request ahead of it in its batch fails. */
-        boolean runs(ExecuteRequest e) {
-            List<Portal> candidates = e.portal.candidates();
-            Portal p = candidates.size() == 1 ? candidates.get(0) : null;
-            return e.firstRun && p != null && (p == portal || confirmedPortals && portals.holds(e.portal, p));
-        }
-
-        /** A Close: which statement or portal it drops is not followed here. */
-        void closed() {
-            confirmedStatements = false;
-            confirmedPortals = false;
-            statement = null;
-            portal = null;
-        }
-
-        /** A simple Query drops the unnamed statement and portal, and ends its request. */
-        void queried() {
-            closed();
-        }
-
-        void requestEnded() {
-            confirmedPortals = false;
-            portal = null;
-        }
-    }
-
-    /**
-     * An Execute's part in the forecast: the writes of every statement it may run (see {@link ServerNames}); when one
-     * of them controls the transaction, every write from there on counts. {@code sure}: see {@link SureRuns}.
-     */
-    private void forecastExecute(CommitForecast forecast, ExecuteRequest e, boolean conservative, boolean sure) {
-        if (!sure) {
-            forecast.statementWalked(); // its Parse or Bind may have failed ahead of it
-        }
-        List<Run> runs = possibleRuns(e.portal);
-        if (runs.size() > 1 && runs.stream().anyMatch(r -> runsTransaction(r.prepared()))) {
-            forecast.unsure();
-        }
-        for (Run run : runs) {
-            if (run.prepared() == null) {
-                continue;
-            }
-            ClassifiedStatement s = run.prepared().statement();
-            StatementCapture c = run.portal() == e.portal() && run.prepared() == e.capturedFrom ? e.capture : null;
-            TableName table = c != null ? c.table : s == null ? null : mirroredWrite(s);
-            String sql = c != null ? c.sql : run.prepared().sql();
-            forecastStatement(forecast, s, table, sql, runsCopy(run.prepared()) ? e.copy : null, conservative);
-        }
-        forecast.statementWalked(); // also one of a portal the proxy does not know: the source fails it
-    }
-
-    private static void forecastStatement(CommitForecast forecast, ClassifiedStatement s, TableName table, String sql,
-                                          CopyIn copy, boolean conservative) {
-        boolean completes = copy == null || conservative || (copy.ended && !copy.failed && !copy.abandoned);
-        if (table != null && completes) {
-            forecast.write(table, sql);
-        }
-        if (s != null && s.kind() == Kind.TRANSACTION) {
-            forecast.transaction(s.txCommand());
-        }
     }
 
     /**

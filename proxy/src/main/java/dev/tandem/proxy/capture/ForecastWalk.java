@@ -1,0 +1,214 @@
+package dev.tandem.proxy.capture;
+
+import dev.tandem.protocol.sql.ClassifiedStatement;
+import dev.tandem.protocol.sql.ClassifiedStatement.Kind;
+import dev.tandem.protocol.sql.TableName;
+import dev.tandem.proxy.capture.SessionCapture.BindRequest;
+import dev.tandem.proxy.capture.SessionCapture.CloseRequest;
+import dev.tandem.proxy.capture.SessionCapture.CopyIn;
+import dev.tandem.proxy.capture.SessionCapture.DescribeRequest;
+import dev.tandem.proxy.capture.SessionCapture.ExecuteRequest;
+import dev.tandem.proxy.capture.SessionCapture.FunctionRequest;
+import dev.tandem.proxy.capture.SessionCapture.ParseRequest;
+import dev.tandem.proxy.capture.SessionCapture.Pending;
+import dev.tandem.proxy.capture.SessionCapture.Portal;
+import dev.tandem.proxy.capture.SessionCapture.Prepared;
+import dev.tandem.proxy.capture.SessionCapture.QueryRequest;
+import dev.tandem.proxy.capture.SessionCapture.Run;
+import dev.tandem.proxy.capture.SessionCapture.SyncRequest;
+import java.util.Deque;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * The walk of a session's requests the source has not answered yet, in the order it runs them, that tells a
+ * {@link CommitForecast} what each may write and commit: whether the source may still commit mirrored writes of the
+ * session's before its next answer ({@link SessionCapture#awaitsOutcome}, the in-flight trace, and the
+ * {@link UnknownOutcome} of a session that ends). It reads the {@link SessionCapture}'s live state, on its event
+ * loop, and changes none of it.
+ */
+final class ForecastWalk {
+
+    private final Deque<Pending> pending;
+    private final ServerNames<Prepared> statements;
+    private final ServerNames<Portal> portals;
+    private final TransactionTracker tracker;
+    /** The mirrored table a statement writes as the mirror replays it, or null. */
+    private final Function<ClassifiedStatement, TableName> mirroredWrite;
+
+    /**
+     * @param pending       the requests the source has not answered yet, in its order
+     * @param statements    the session's prepared statements, as far as the source may hold them
+     * @param portals       the session's portals, likewise
+     * @param tracker       the session's transaction, as far as the source answered
+     * @param mirroredWrite the mirrored table a statement writes as the mirror replays it, or null
+     */
+    ForecastWalk(Deque<Pending> pending, ServerNames<Prepared> statements, ServerNames<Portal> portals,
+                 TransactionTracker tracker, Function<ClassifiedStatement, TableName> mirroredWrite) {
+        this.pending = pending;
+        this.statements = statements;
+        this.portals = portals;
+        this.tracker = tracker;
+        this.mirroredWrite = mirroredWrite;
+    }
+
+    /**
+     * What the source may still commit of mirrored writes: the open transaction's and those of every request it has
+     * not answered, in the order it runs them. A COPY whose data the client has not ended cannot complete: the source
+     * gets the end of the connection instead and fails it.
+     */
+    CommitForecast forecast(boolean conservative) {
+        TransactionTracker.State state = tracker.state();
+        CommitForecast forecast = new CommitForecast(conservative, tracker.written(),
+                state == TransactionTracker.State.EXPLICIT || state == TransactionTracker.State.FAILED,
+                state == TransactionTracker.State.FAILED || state == TransactionTracker.State.IMPLICIT_FAILED,
+                tracker.hasSavepoints());
+        SureRuns sure = new SureRuns();
+        for (Pending p : pending) {
+            if (p instanceof ParseRequest r) {
+                if (!sure.parsed(r, forecast.mayBeSkipped())) {
+                    forecast.statementWalked();
+                }
+            } else if (p instanceof BindRequest b) {
+                if (!sure.bound(b, forecast.mayBeSkipped())) {
+                    forecast.statementWalked();
+                }
+            } else if (p instanceof DescribeRequest) {
+                forecast.statementWalked(); // of something that may not exist
+            } else if (p instanceof CloseRequest) {
+                sure.closed();
+            } else if (p instanceof QueryRequest q) {
+                sure.queried();
+                forecast.queryStarts();
+                int copy = 0;
+                for (int k = 0; k < q.statements.size(); k++) {
+                    ClassifiedStatement s = q.statements.get(k);
+                    CopyIn in = s.kind() == Kind.COPY_FROM_STDIN && copy < q.copies.size() ? q.copies.get(copy++)
+                            : null;
+                    if (k >= q.next) {
+                        // decided: the source started running it (a COPY reading its data)
+                        TableName table = q.decided[k] ? (q.captures[k] == null ? null : q.captures[k].table)
+                                : mirroredWrite.apply(s);
+                        forecastStatement(forecast, s, table, s.text(q.sql), in, conservative);
+                        forecast.statementWalked();
+                    }
+                }
+                forecast.requestEnds("the query that writes them, which commits as it ends", false);
+            } else if (p instanceof ExecuteRequest e) {
+                forecastExecute(forecast, e, conservative, sure.runs(e));
+            } else if (p instanceof SyncRequest) {
+                sure.requestEnded();
+                forecast.requestEnds("the Sync that commits the batch that writes them", true);
+            } else if (p instanceof FunctionRequest) {
+                sure.requestEnded();
+                forecast.requestEnds("a function call that ends their transaction", false);
+            }
+        }
+        return forecast;
+    }
+
+    /**
+     * The statement and portal the source surely holds as the forecast walks the requests it has not answered: an
+     * Execute of another portal may not run what the client meant (its Parse or Bind may have failed), so the forecast
+     * does not assume a BEGIN it runs ({@link CommitForecast}). Sure is only what cannot fail: a Parse of an unnamed
+     * transaction control statement, and an unnamed Bind of a sure one that gives it exactly the parameters its Parse
+     * declared (such a statement takes none of its own), each with nothing ahead of it in its batch that may fail; and
+     * what the source confirmed, until a request walked may have dropped it. Any other Parse or Bind may fail (a
+     * name in use, a missing table, a wrong number of values, a bad one), and then the source skips the rest of the
+     * batch.
+     */
+    private final class SureRuns {
+        /** No Close or Query walked yet: the statements the source confirmed are still there. */
+        private boolean confirmedStatements = true;
+        /** No request end walked yet either: nor are its portals, which end with their transaction. */
+        private boolean confirmedPortals = true;
+        /** The unnamed statement of a sure Parse walked. */
+        private Prepared statement;
+        /** The unnamed portal of a sure Bind walked in the current request. */
+        private Portal portal;
+
+        /** @return whether the Parse surely succeeds */
+        boolean parsed(ParseRequest r, boolean mayBeSkipped) {
+            if (!r.name().isEmpty()) {
+                return false; // the source refuses a name in use
+            }
+            statement = !mayBeSkipped && SessionCapture.runsTransaction(r.prepared()) ? r.prepared() : null;
+            return statement != null;
+        }
+
+        /** @return whether the Bind surely succeeds */
+        boolean bound(BindRequest b, boolean mayBeSkipped) {
+            if (!b.name().isEmpty()) {
+                return false;
+            }
+            List<Prepared> candidates = b.portal().statement.candidates();
+            Prepared p = candidates.size() == 1 ? candidates.get(0) : null;
+            boolean held = p == statement || confirmedStatements && statements.holds(b.portal().statement, p);
+            portal = !mayBeSkipped && SessionCapture.runsTransaction(p) && held
+                    && b.parameters() == p.parameterTypes().length ? b.portal() : null;
+            return portal != null;
+        }
+
+        /** Whether the Execute surely runs its portal's statement, unless a request ahead of it in its batch fails. */
+        boolean runs(ExecuteRequest e) {
+            List<Portal> candidates = e.portal.candidates();
+            Portal p = candidates.size() == 1 ? candidates.get(0) : null;
+            return e.firstRun && p != null && (p == portal || confirmedPortals && portals.holds(e.portal, p));
+        }
+
+        /** A Close: which statement or portal it drops is not followed here. */
+        void closed() {
+            confirmedStatements = false;
+            confirmedPortals = false;
+            statement = null;
+            portal = null;
+        }
+
+        /** A simple Query drops the unnamed statement and portal, and ends its request. */
+        void queried() {
+            closed();
+        }
+
+        void requestEnded() {
+            confirmedPortals = false;
+            portal = null;
+        }
+    }
+
+    /**
+     * An Execute's part in the forecast: the writes of every statement it may run (see {@link ServerNames}); when one
+     * of them controls the transaction, every write from there on counts. {@code sure}: see {@link SureRuns}.
+     */
+    private void forecastExecute(CommitForecast forecast, ExecuteRequest e, boolean conservative, boolean sure) {
+        if (!sure) {
+            forecast.statementWalked(); // its Parse or Bind may have failed ahead of it
+        }
+        List<Run> runs = SessionCapture.possibleRuns(statements, portals, e.portal);
+        if (runs.size() > 1 && runs.stream().anyMatch(r -> SessionCapture.runsTransaction(r.prepared()))) {
+            forecast.unsure();
+        }
+        for (Run run : runs) {
+            if (run.prepared() == null) {
+                continue;
+            }
+            ClassifiedStatement s = run.prepared().statement();
+            StatementCapture c = run.portal() == e.portal() && run.prepared() == e.capturedFrom ? e.capture : null;
+            TableName table = c != null ? c.table : s == null ? null : mirroredWrite.apply(s);
+            String sql = c != null ? c.sql : run.prepared().sql();
+            CopyIn copy = SessionCapture.runsCopy(run.prepared()) ? e.copy : null;
+            forecastStatement(forecast, s, table, sql, copy, conservative);
+        }
+        forecast.statementWalked(); // also one of a portal the proxy does not know: the source fails it
+    }
+
+    private static void forecastStatement(CommitForecast forecast, ClassifiedStatement s, TableName table, String sql,
+                                          CopyIn copy, boolean conservative) {
+        boolean completes = copy == null || conservative || (copy.ended && !copy.failed && !copy.abandoned);
+        if (table != null && completes) {
+            forecast.write(table, sql);
+        }
+        if (s != null && s.kind() == Kind.TRANSACTION) {
+            forecast.transaction(s.txCommand());
+        }
+    }
+}
