@@ -1194,7 +1194,7 @@ public final class SessionCapture implements SessionTap {
         if (s.searchPath() != null) {
             names.set(s.searchPath());
         }
-        settings.completed(s, sql);
+        settings.completed(s, sql, tracker.state() == TransactionTracker.State.EXPLICIT);
         if (s.kind() == Kind.PREPARE) {
             PreparedSql prepared = PreparedSql.of(sql, s);
             if (prepared != null) {
