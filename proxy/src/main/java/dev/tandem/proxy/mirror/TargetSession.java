@@ -8,14 +8,13 @@ import dev.tandem.protocol.client.PgConnection;
 import dev.tandem.protocol.client.PgException;
 import dev.tandem.protocol.sql.Identifiers;
 import dev.tandem.protocol.sql.TableName;
+import dev.tandem.protocol.state.TimeType;
 import dev.tandem.proxy.spool.SpoolPosition;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -319,11 +318,10 @@ final class TargetSession {
     String markLiteral(long maxAgeNanos) {
         long now = System.nanoTime();
         if (markReadAt == Long.MIN_VALUE || now - markReadAt > maxAgeNanos) {
-            List<String> mark = queryRow("SELECT (extract(epoch FROM marked_at) * 1000000)::bigint::text"
+            List<String> mark = queryRow("SELECT " + TimeType.TIMESTAMPTZ.positionOf("marked_at") + "::text"
                     + " FROM tandem.dual_write WHERE database = $1", database);
             markMicros = mark == null || mark.get(0) == null ? null : Long.valueOf(mark.get(0));
-            markLiteral = markMicros == null ? null : Identifiers.quoteLiteral(
-                    Instant.EPOCH.plus(markMicros, ChronoUnit.MICROS).toString()) + "::timestamptz";
+            markLiteral = markMicros == null ? null : TimeType.TIMESTAMPTZ.literal(markMicros);
             markReadAt = now;
         }
         return markLiteral;
