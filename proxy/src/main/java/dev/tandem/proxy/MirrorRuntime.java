@@ -197,9 +197,9 @@ final class MirrorRuntime implements AutoCloseable {
             AtomicReference<Supplier<PartitionDirectory.Partitions>> partitionsOf = new AtomicReference<>(() -> null);
             AtomicReference<Supplier<Map<TableName, Set<String>>>> defaultsOf = new AtomicReference<>(Map::of);
             boolean byHypertables = config.mirror().tables().includesHypertables();
-            MirroredTables tables = byHypertables
-                    ? new MirroredTables(config.mirror().tables(), () -> hypertablesOf.get().get())
-                    : new MirroredTables(config.mirror().tables(), Set::of, () -> partitionsOf.get().get());
+            // the target's tables resolve unqualified names in either case
+            MirroredTables tables = new MirroredTables(config.mirror().tables(),
+                    byHypertables ? () -> hypertablesOf.get().get() : Set::of, () -> partitionsOf.get().get());
             SessionCapture capture = new SessionCapture(context, tables, () -> defaultsOf.get().get(),
                     captureMetrics, upsertWindows, sessionSink, config.mirror().maxTransactionBytes(), captureBudget,
                     config.source().user().isPresent(), inFlight.claim());
@@ -219,9 +219,8 @@ final class MirrorRuntime implements AutoCloseable {
                     sourceDatabases.add(context.database());
                     if (byHypertables) {
                         hypertablesOf.set(hypertables.forSourceDatabase(context.database()));
-                    } else {
-                        partitionsOf.set(partitions.forSourceDatabase(context.database()));
                     }
+                    partitionsOf.set(partitions.forSourceDatabase(context.database()));
                     defaultsOf.set(volatileDefaults.forSourceDatabase(context.database()));
                 }
 

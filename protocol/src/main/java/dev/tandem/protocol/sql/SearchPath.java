@@ -17,4 +17,18 @@ public record SearchPath(boolean isDefault, List<String> schemas, boolean local)
     public static SearchPath reset(boolean local) {
         return new SearchPath(true, List.of(), local);
     }
+
+    /**
+     * The {@code search_path} setting's text ({@code "$user", public}, as {@code SHOW} or a ParameterStatus gives it)
+     * as a list of normalised schema names, parsed as PostgreSQL parses a SET; empty for the default, null when it does
+     * not parse.
+     */
+    public static List<String> parseSetting(String value) {
+        List<ClassifiedStatement> set = StatementClassifier.classify("SET search_path TO " + value);
+        if (set.size() != 1 || set.get(0).malformed() || set.get(0).searchPath() == null) {
+            return null;
+        }
+        SearchPath path = set.get(0).searchPath();
+        return path.isDefault() ? List.of() : path.schemas();
+    }
 }

@@ -9,9 +9,13 @@ import java.util.function.Supplier;
 /**
  * Which tables the mirror copies, and how an unqualified name in a statement resolves to one.
  *
- * <p>Resolution follows the session's {@code search_path} without asking the catalog: the first schema of the path
- * that is neither {@code $user}, {@code pg_catalog} nor {@code pg_temp}, {@code public} by default. The README states
- * this limit: a table name that exists in several schemas of a custom path resolves to the first listed one.
+ * <p>Resolution follows the session's {@code search_path} as PostgreSQL does, by the target's catalog (a clone of the
+ * source's): the first schema of the path that has a table of that name, {@code $user} being the schema named after
+ * the session's user and {@code "$user", public} the default path. The catalog is the last look-up's
+ * ({@link PartitionDirectory}, every table, view and foreign table); when it is not known yet, or has the name in none
+ * of the path's schemas (a table created since), the first schema whose table of that name the mirror copies is taken,
+ * else the first schema other than {@code $user}: the statement is captured rather than lost, and the target, which
+ * replays it under the same path, resolves it to the same table as the source did.
  */
 public final class MirroredTables {
 
@@ -29,6 +33,10 @@ public final class MirroredTables {
         UNCONFIRMED
     }
 
+    /** PostgreSQL's default {@code search_path}. */
+    private static final List<String> DEFAULT_PATH = List.of("$user", "public");
+    private static final String USER_SCHEMA = "$user";
+
     private final TableFilter filter;
     private final Supplier<Set<TableName>> hypertables;
     private final Supplier<PartitionDirectory.Partitions> partitions;
@@ -45,9 +53,10 @@ public final class MirroredTables {
 
     /**
      * @param partitions the target's partitions, each with the root of its partition tree, and its other tables,
-     *                   kept fresh by the caller; null until first known. Used with include patterns: a partition of a
-     *                   mirrored partitioned table is mirrored too, when written by its own name; null: the
-     *                   include patterns alone decide
+     *                   kept fresh by the caller; null until first known. Resolves unqualified names; with include
+     *                   patterns also decides partitions: a partition of a mirrored partitioned table is mirrored too,
+     *                   when written by its own name; null: the include patterns alone decide, and names resolve
+     *                   without a catalog
      */
     public MirroredTables(TableFilter filter, Supplier<Set<TableName>> hypertables,
                           Supplier<PartitionDirectory.Partitions> partitions) {
@@ -56,16 +65,47 @@ public final class MirroredTables {
         this.partitions = partitions;
     }
 
-    public TableName resolve(TableName table, List<String> searchPath) {
+    /**
+     * The table an unqualified name means under {@code searchPath} (empty: the default path) for a session of
+     * {@code user} (null when not known: {@code $user} is then passed over); a qualified name as it is.
+     */
+    public TableName resolve(TableName table, List<String> searchPath, String user) {
         if (table.schema() != null) {
             return table;
         }
-        for (String schema : searchPath) {
-            if (!schema.equals("$user") && !schema.equals("pg_catalog") && !schema.startsWith("pg_temp")) {
-                return new TableName(schema, table.name());
+        List<String> path = searchPath.isEmpty() ? DEFAULT_PATH : searchPath;
+        PartitionDirectory.Partitions known = partitions == null ? null : partitions.get();
+        if (known != null) {
+            for (String schema : path) {
+                String s = schema(schema, user);
+                if (s != null && known.contains(new TableName(s, table.name()))) {
+                    return new TableName(s, table.name());
+                }
             }
         }
-        return new TableName("public", table.name());
+        TableName firstListed = null;
+        for (String schema : path) {
+            String s = schema(schema, user);
+            if (s == null) {
+                continue;
+            }
+            TableName candidate = new TableName(s, table.name());
+            if (mirroring(candidate) == Mirroring.MIRRORED) {
+                return candidate;
+            }
+            if (firstListed == null && !schema.equals(USER_SCHEMA)) {
+                firstListed = candidate;
+            }
+        }
+        return firstListed != null ? firstListed : new TableName("public", table.name());
+    }
+
+    /** The schema a path entry searches for tables, or null: none ({@code pg_catalog}, temporary, unknown user). */
+    private static String schema(String entry, String user) {
+        if (entry.equals(USER_SCHEMA)) {
+            return user;
+        }
+        return entry.equals("pg_catalog") || entry.startsWith("pg_temp") ? null : entry;
     }
 
     /** @param table resolved (schema not null) */

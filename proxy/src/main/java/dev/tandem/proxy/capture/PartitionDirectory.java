@@ -33,6 +33,11 @@ public final class PartitionDirectory implements AutoCloseable {
             roots = Map.copyOf(roots);
             others = Set.copyOf(others);
         }
+
+        /** Whether the target database had a table, view or foreign table of that name. */
+        public boolean contains(TableName table) {
+            return others.contains(table) || roots.containsKey(table);
+        }
     }
 
     /** {@code pg_partition_root} came with PostgreSQL 12; before, partitions are not told apart (a README limit). */

@@ -1,8 +1,6 @@
 package dev.tandem.proxy.capture;
 
-import dev.tandem.protocol.sql.ClassifiedStatement;
 import dev.tandem.protocol.sql.SearchPath;
-import dev.tandem.protocol.sql.StatementClassifier;
 import java.util.List;
 
 /**
@@ -49,19 +47,6 @@ final class SearchPathState {
         pending = null;
         local = null;
         savepoints.clear();
-    }
-
-    /**
-     * The {@code search_path} setting's text ({@code "$user", public}) as a list of normalised schema names, parsed
-     * as PostgreSQL parses a SET; null when it does not parse.
-     */
-    static List<String> parse(String value) {
-        List<ClassifiedStatement> set = StatementClassifier.classify("SET search_path TO " + value);
-        if (set.size() != 1 || set.get(0).malformed() || set.get(0).searchPath() == null) {
-            return null;
-        }
-        SearchPath path = set.get(0).searchPath();
-        return path.isDefault() ? List.of() : path.schemas();
     }
 
     List<String> effective() {

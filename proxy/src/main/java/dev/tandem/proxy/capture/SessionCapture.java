@@ -17,6 +17,7 @@ import dev.tandem.protocol.sql.ClassifiedStatement;
 import dev.tandem.protocol.sql.ClassifiedStatement.ConflictAction;
 import dev.tandem.protocol.sql.ClassifiedStatement.Kind;
 import dev.tandem.protocol.sql.PreparedSql;
+import dev.tandem.protocol.sql.SearchPath;
 import dev.tandem.protocol.sql.StatementClassifier;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.relay.SessionContext;
@@ -333,8 +334,8 @@ public final class SessionCapture implements SessionTap {
         this.hold = new TransactionHold(maxTransactionBytes, budget);
         this.typesRemapped = typesRemapped;
         this.inFlight = inFlight == null ? null : new InFlightTrace(inFlight, context);
-        this.names = new SessionNames(tables);
-        List<String> startupPath = context.searchPath() == null ? null : SearchPathState.parse(context.searchPath());
+        this.names = new SessionNames(tables, context::user);
+        List<String> startupPath = context.searchPath() == null ? null : SearchPath.parseSetting(context.searchPath());
         if (startupPath != null) {
             names.established(startupPath);
         }
@@ -1399,7 +1400,7 @@ public final class SessionCapture implements SessionTap {
                         encoding.clientEncoding() == null ? "UTF8" : encoding.clientEncoding());
             }
         } else if (!ready && status.name().equals("search_path")) {
-            List<String> reported = SearchPathState.parse(status.value());
+            List<String> reported = SearchPath.parseSetting(status.value());
             if (reported != null) {
                 names.established(reported);
             }

@@ -5,6 +5,7 @@ import dev.tandem.protocol.sql.SearchPath;
 import dev.tandem.protocol.sql.TableName;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * What a table name written in one session's statements means: its {@code search_path} ({@link SearchPathState}) and
@@ -17,11 +18,14 @@ final class SessionNames {
     static final String TEMPORARY_SCHEMA = "pg_temp";
 
     private final MirroredTables tables;
+    private final Supplier<String> user;
     private final SearchPathState searchPath = new SearchPathState();
     private final TemporaryTables temporary = new TemporaryTables();
 
-    SessionNames(MirroredTables tables) {
+    /** @param user the session's user, whose schema {@code $user} means in a path; null until known */
+    SessionNames(MirroredTables tables, Supplier<String> user) {
         this.tables = tables;
+        this.user = user;
     }
 
     /** The session's start-up {@code search_path} (see {@link SearchPathState#established}). */
@@ -53,7 +57,7 @@ final class SessionNames {
         if (name.schema() == null && temporary.contains(name.name()) && searchesTemporaryFirst(path)) {
             return new TableName(TEMPORARY_SCHEMA, name.name());
         }
-        return tables.resolve(name, path);
+        return tables.resolve(name, path, user.get());
     }
 
     /** The table an unqualified name that is one of the session's temporary tables would mean without it; else null. */
@@ -61,7 +65,7 @@ final class SessionNames {
         if (name.schema() != null || !temporary.contains(name.name()) || !searchesTemporaryFirst(searchPath.effective())) {
             return null;
         }
-        return tables.resolve(name, searchPath.effective());
+        return tables.resolve(name, searchPath.effective(), user.get());
     }
 
     void set(SearchPath change) {

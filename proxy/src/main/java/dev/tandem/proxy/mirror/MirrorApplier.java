@@ -96,6 +96,8 @@ public final class MirrorApplier implements AutoCloseable {
     private static final Duration IDLE_RECONNECT = Duration.ofSeconds(5);
     private static final String REDACTED = "<redacted>";
     private static final String QUARANTINE = "quarantine";
+    /** What a {@code search_path} calls the schema named after the current user. */
+    private static final String USER_SCHEMA = "$user";
     private static final int[] NO_TYPES = new int[0];
     private static final long LINGER_STEP_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     /**
@@ -660,14 +662,16 @@ public final class MirrorApplier implements AutoCloseable {
             TargetInputSettings inputs = session.inputSettings();
             List<Replayed> run = new ArrayList<>();
             List<String> lastSchemas = null;
+            String lastUser = null;
             String wanted = path;
             for (int i = 0; i < members.size(); i++) {
                 CapturedTransaction tx = members.get(i).tx();
                 for (CapturedStatement s : tx.statements()) {
                     List<String> schemas = s.searchPath() != null ? s.searchPath() : tx.searchPath();
-                    if (!schemas.equals(lastSchemas)) {
-                        wanted = searchPath(session, schemas);
+                    if (!schemas.equals(lastSchemas) || !Objects.equals(tx.user(), lastUser)) {
+                        wanted = searchPath(session, schemas, tx.user());
                         lastSchemas = schemas;
+                        lastUser = tx.user();
                     }
                     if (!wanted.equals(path)) {
                         coalesced |= addRun(session, pipeline, run, coalesce, mark);
@@ -855,10 +859,19 @@ public final class MirrorApplier implements AutoCloseable {
         }
     }
 
-    /** The {@code search_path} setting for a captured path on the target (empty: the target's default). */
-    private static String searchPath(TargetSession session, List<String> schemas) {
-        return schemas.isEmpty() ? session.defaultSearchPath()
-                : schemas.stream().map(Identifiers::quoteIdentifier).collect(Collectors.joining(", "));
+    /**
+     * The {@code search_path} setting on the target for a path captured in a session of {@code user} (empty: the
+     * default, taken to be the target's). {@code $user} is spelt out as the source session's user: on the target it
+     * would mean the mirror's own, and an unqualified name could find another schema's table there than on the source.
+     */
+    private static String searchPath(TargetSession session, List<String> schemas, String user) {
+        boolean sameUser = user == null || user.equals(session.user());
+        List<String> path = schemas.isEmpty() ? session.defaultSearchPathSchemas() : schemas;
+        if (schemas.isEmpty() && (sameUser || path == null || !path.contains(USER_SCHEMA))) {
+            return session.defaultSearchPath();
+        }
+        return path.stream().map(s -> s.equals(USER_SCHEMA) && !sameUser ? user : s)
+                .map(Identifiers::quoteIdentifier).collect(Collectors.joining(", "));
     }
 
     /** A statement of the mirror's own, through a named statement of the session: parsed once per connection. */
@@ -999,7 +1012,7 @@ public final class MirrorApplier implements AutoCloseable {
                 : LedgerRange.of(session, table, partitionOf != null ? partitionOf : table,
                         (partitionOf != null ? member.original() : member.tx()).statements(),
                         searchPath(session, statement.searchPath() != null ? statement.searchPath()
-                                : member.tx().searchPath()), settings.timeColumns());
+                                : member.tx().searchPath(), member.tx().user()), settings.timeColumns());
         return new LedgerRow(new String[] {settings.instanceId(), session.database(),
                 Long.toString(member.tx().sessionId()), table.schema(), table.name(), sqlState, message,
                 statement == null ? null : settings.redactSql() ? REDACTED : statement.sql(),

@@ -7,6 +7,7 @@ import dev.tandem.protocol.backend.ErrorResponse;
 import dev.tandem.protocol.client.PgConnection;
 import dev.tandem.protocol.client.PgException;
 import dev.tandem.protocol.sql.Identifiers;
+import dev.tandem.protocol.sql.SearchPath;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.protocol.state.TimeType;
 import dev.tandem.proxy.spool.SpoolPosition;
@@ -49,6 +50,10 @@ final class TargetSession {
     private boolean firstMirroredKnown;
     private boolean markKnown;
     private String defaultSearchPath;
+    /** {@link #defaultSearchPath} as schema names; null when it does not parse. */
+    private List<String> defaultSearchPathSchemas;
+    /** The mirror's user here, whose schema {@code $user} means in a path. */
+    private String user;
     /** {@link System#nanoTime()} when this database's {@code caught_up_to} was last moved. */
     private long caughtUpNotedAt = System.nanoTime();
     /** Per table: its time column once found. */
@@ -103,13 +108,16 @@ final class TargetSession {
         read.execute(null, MirrorSchema.REGISTER, instanceId);
         read.execute(null, MirrorSchema.READ_PROGRESS, instanceId);
         read.execute(null, MirrorSchema.READ_DUAL_WRITE, database);
-        read.execute(null, "SELECT current_setting('search_path')");
+        read.execute(null, "SELECT current_setting('search_path'), current_user");
         List<BackendMessage> reply = exchange(read);
         checked(reply);
         List<DataRow> rows = reply.stream().filter(DataRow.class::isInstance).map(DataRow.class::cast)
                 .collect(Collectors.toCollection(ArrayList::new));
         appliedBefore = SpoolPosition.ORIGIN;
-        defaultSearchPath = text(rows.remove(rows.size() - 1), 0);
+        DataRow connection = rows.remove(rows.size() - 1);
+        defaultSearchPath = text(connection, 0);
+        defaultSearchPathSchemas = SearchPath.parseSetting(defaultSearchPath);
+        user = text(connection, 1);
         int next = 0;
         if (!rows.isEmpty() && rows.get(0).columns().size() == 4) {
             DataRow progress = rows.get(next++);
@@ -450,6 +458,16 @@ final class TargetSession {
     /** The connection's {@code search_path} outside any transaction: the target's default for the mirror's user. */
     String defaultSearchPath() {
         return defaultSearchPath;
+    }
+
+    /** {@link #defaultSearchPath} as schema names ({@code $user} as it is); null when it does not parse. */
+    List<String> defaultSearchPathSchemas() {
+        return defaultSearchPathSchemas;
+    }
+
+    /** The user the mirror replays as here. */
+    String user() {
+        return user;
     }
 
     long caughtUpNotedAt() {

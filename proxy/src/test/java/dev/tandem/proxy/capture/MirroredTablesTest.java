@@ -76,4 +76,42 @@ class MirroredTablesTest {
         assertThat(tables.mirroring(t("ev"))).isEqualTo(Mirroring.MIRRORED);
         assertThat(tables.mirroring(t("ev_2026"))).isEqualTo(Mirroring.NOT_MIRRORED);
     }
+
+    @Test
+    void anUnqualifiedNameIsTheFirstTableOfThatNameAlongThePathAsTheCatalogHasIt() {
+        TableName readings = new TableName(null, "readings");
+        AtomicReference<PartitionDirectory.Partitions> known = new AtomicReference<>();
+        MirroredTables tables = new MirroredTables(FILTER, Set::of, known::get);
+        known.set(new PartitionDirectory.Partitions(Map.of(), Set.of(t("readings"), new TableName("app", "readings"),
+                new TableName("tenant", "settings"))));
+        // a schema without the table is passed over, as PostgreSQL passes it over
+        assertThat(tables.resolve(readings, List.of("tenant", "public"), "app")).isEqualTo(t("readings"));
+        // $user is the schema named after the session's user; the default path starts with it
+        assertThat(tables.resolve(readings, List.of("$user", "public"), "app"))
+                .isEqualTo(new TableName("app", "readings"));
+        assertThat(tables.resolve(readings, List.of(), "app")).isEqualTo(new TableName("app", "readings"));
+        assertThat(tables.resolve(readings, List.of(), "other")).isEqualTo(t("readings"));
+        assertThat(tables.resolve(readings, List.of(), null)).isEqualTo(t("readings"));
+        assertThat(tables.resolve(readings, List.of("pg_catalog", "pg_temp", "public"), "app")).isEqualTo(t("readings"));
+        // qualified: as written
+        assertThat(tables.resolve(new TableName("tenant", "readings"), List.of("public"), "app"))
+                .isEqualTo(new TableName("tenant", "readings"));
+    }
+
+    @Test
+    void aNameTheCatalogDoesNotPlaceIsTheFirstMirroredCandidateElseTheFirstListed() {
+        TableName ev = new TableName(null, "ev");
+        AtomicReference<PartitionDirectory.Partitions> known = new AtomicReference<>();
+        MirroredTables tables = new MirroredTables(FILTER, Set::of, known::get);
+        // not looked up yet: capturing a write the source may have made into a mirrored table beats losing it
+        assertThat(tables.resolve(ev, List.of("tenant", "public"), "app")).isEqualTo(t("ev"));
+        assertThat(tables.resolve(new TableName(null, "x"), List.of("$user", "tenant", "public"), "app"))
+                .isEqualTo(new TableName("tenant", "x"));
+        // created since the look-up
+        known.set(new PartitionDirectory.Partitions(Map.of(), Set.of(t("other"))));
+        assertThat(tables.resolve(ev, List.of("tenant", "public"), "app")).isEqualTo(t("ev"));
+        assertThat(tables.resolve(new TableName(null, "x"), List.of("tenant", "public"), null))
+                .isEqualTo(new TableName("tenant", "x"));
+        assertThat(tables.resolve(new TableName(null, "x"), List.of("$user"), null)).isEqualTo(t("x"));
+    }
 }

@@ -47,14 +47,6 @@ class SearchPathStateTest {
     }
 
     @Test
-    void parsesTheSettingsTextAsPostgresDoes() {
-        assertThat(SearchPathState.parse("\"$user\", public")).containsExactly("$user", "public");
-        assertThat(SearchPathState.parse("App, \"My Schema\"")).containsExactly("app", "My Schema");
-        assertThat(SearchPathState.parse("DEFAULT")).isEmpty();
-        assertThat(SearchPathState.parse("'unterminated")).isNull();
-    }
-
-    @Test
     void resetReturnsToTheStartupValueNotToTheServersDefault() {
         SearchPathState path = new SearchPathState();
         path.established(List.of("s2"));
