@@ -72,6 +72,11 @@ public final class CaptureMetrics {
             log.warn("a partition of mirrored table {} was created on the source: create the same partition on the"
                     + " target (CREATE TABLE ... PARTITION OF) before rows reach it, or they are ledgered there"
                     + " (logged once per table)", table);
+        } else if (kind.equals("ddl")) {
+            log.warn("DDL on mirrored table {} (ALTER, DROP, CREATE INDEX, ...) is not mirrored to the target: make the"
+                    + " same change there. Until then, mirrored rows that need it (a column added on the source only"
+                    + " say) fail on the target and are ledgered in tandem.divergence; after the change,"
+                    + " 'tandem-backfill repair' re-copies them (logged once per table)", table);
         } else {
             log.warn("{} on mirrored table {} is not mirrored to the target: the two will differ until "
                     + "'tandem-backfill verify' and 'repair' (logged once per table and kind)",

@@ -1,0 +1,51 @@
+package dev.tandem.proxy.capture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.tandem.protocol.sql.TableName;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+class CaptureMetricsTest {
+
+    @Test
+    void eachUnmirroredWriteIsCountedAndLoggedOncePerTableAndKindWithWhatToDo() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        CaptureMetrics metrics = new CaptureMetrics(registry);
+        TableName readings = new TableName("public", "readings");
+        List<String> warnings = warnings(() -> {
+            metrics.unmirroredWrite(readings, "ddl", 1);
+            metrics.unmirroredWrite(readings, "ddl", 2);
+            metrics.unmirroredWrite(readings, "update", 5);
+        });
+        assertThat(registry.get("tandem.unmirrored.writes").tag("table", "public.readings").tag("kind", "ddl")
+                .counter().count()).isEqualTo(3);
+        assertThat(registry.get("tandem.unmirrored.writes").tag("kind", "update").counter().count()).isEqualTo(5);
+        assertThat(warnings).hasSize(2);
+        // a schema change is not something repair can copy over: the operator must make it on the target
+        assertThat(warnings.get(0)).contains("DDL on mirrored table public.readings", "make the same change there",
+                "tandem.divergence", "tandem-backfill repair");
+        assertThat(warnings.get(1)).contains("UPDATE on mirrored table public.readings is not mirrored",
+                "'tandem-backfill verify' and 'repair'");
+    }
+
+    private static List<String> warnings(Runnable action) {
+        Logger logger = (Logger) LoggerFactory.getLogger(CaptureMetrics.class);
+        ListAppender<ILoggingEvent> events = new ListAppender<>();
+        events.start();
+        logger.addAppender(events);
+        try {
+            action.run();
+        } finally {
+            logger.detachAppender(events);
+        }
+        return events.list.stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage)
+                .toList();
+    }
+}
