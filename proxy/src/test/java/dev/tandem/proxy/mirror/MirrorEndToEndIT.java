@@ -793,6 +793,49 @@ class MirrorEndToEndIT {
                 + " FROM metrics")).isEqualTo("2,3");
     }
 
+    /**
+     * pgbench's pipeline mode: each client sends a script's transactions without waiting, prepared and unprepared,
+     * with one Sync at {@code \\endpipeline}. Until then the server runs what is outside BEGIN/COMMIT in an implicit
+     * transaction that the next BEGIN takes over: the 'auto' row is rolled back with the 'undone' one.
+     */
+    @Test
+    void pgbenchPipelinedTransactionsAreMirroredExactly(@TempDir Path dir) throws Exception {
+        assumeTrue(onPath("pgbench"), "pgbench is not on the PATH (CI installs postgresql)");
+        Path script = dir.resolve("pipeline.sql");
+        Files.writeString(script, """
+                \\set n random(1, 1000000000)
+                \\startpipeline
+                BEGIN;
+                INSERT INTO metrics VALUES ('2026-05-01'::timestamptz + :n * interval '1 ms', :client_id, :n, 'p');
+                INSERT INTO metrics VALUES ('2026-05-01'::timestamptz + :n * interval '1 ms', :client_id + 100, 1, 'q');
+                COMMIT;
+                INSERT INTO metrics VALUES ('2026-06-01'::timestamptz + :n * interval '1 ms', :client_id, :n, 'auto');
+                BEGIN;
+                INSERT INTO metrics VALUES ('2026-07-01'::timestamptz + :n * interval '1 ms', :client_id, 0, 'undone');
+                ROLLBACK;
+                \\endpipeline
+                """);
+        for (String mode : List.of("extended", "prepared")) {
+            List<String> command = new ArrayList<>(List.of("pgbench", "-h", "127.0.0.1", "-p",
+                    String.valueOf(mirror.app.relayAddress().getPort()), "-U", "postgres", "-n", "-c", "4", "-j", "2",
+                    "-t", "50", "-M", mode, "-f", script.toString(), mirror.database));
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.exitValue()).as(out).isZero();
+            assertThat(out).contains("number of transactions actually processed: 200/200");
+        }
+        settle();
+        assertThat(PG.source().queryValue(mirror.database, "SELECT count(*) FROM metrics WHERE note = 'undone'"))
+                .isEqualTo("0");
+        assertThat(PG.target().queryValue(mirror.database, "SELECT count(*) FROM metrics")).isEqualTo(
+                PG.source().queryValue(mirror.database, "SELECT count(*) FROM metrics"));
+        assertThat(PG.source().queryValue(mirror.database, "SELECT count(*) FROM metrics WHERE note = 'auto'"))
+                .isEqualTo("0");
+        assertThat(PG.source().queryValue(mirror.database, "SELECT count(*) FROM metrics")).isEqualTo("800");
+        mirror.assertIdentical("metrics");
+    }
+
     @Test
     void psqlBackslashCopyIsMirrored() throws Exception {
         assumeTrue(onPath("psql"), "psql is not on the PATH (CI installs postgresql-client)");
