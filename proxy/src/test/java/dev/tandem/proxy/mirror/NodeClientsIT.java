@@ -1,16 +1,12 @@
 package dev.tandem.proxy.mirror;
 
-import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.tandem.testing.PostgresPairExtension;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -69,42 +65,9 @@ class NodeClientsIT {
     @ParameterizedTest
     @ValueSource(strings = {"client", "pool", "queued", "copy", "destroyed"})
     void whatTheApplicationCommittedIsOnTheTargetAndNothingElse(String scenario) throws Exception {
-        assumeTrue(nodeRuns(), "no node on the PATH (.ci/run installs Debian's nodejs and npm)");
+        assumeTrue(ClientScript.runs("node", "--version"), "no node on the PATH (.ci/run installs Debian's nodejs and npm)");
         assumeTrue(Files.isDirectory(PACKAGE.resolve("node_modules")),
                 "proxy/src/test/node/node_modules is missing: run 'npm ci' there (.ci/run does)");
-        String committed = run(scenario);
-        mirror.awaitCaughtUp(Duration.ofSeconds(30));
-        // JSON.stringify's form
-        assertThat(committed).isEqualTo("{\"metrics\":" + count("metrics") + ",\"readings\":" + count("readings")
-                + "}");
-        mirror.assertIdentical("metrics");
-        mirror.assertIdentical("readings");
-        assertThat(PG.target().query(mirror.database, "SELECT table_name, sqlstate, message FROM tandem.divergence"))
-                .as("divergence ledger").isEmpty();
-    }
-
-    private static String count(String table) {
-        return PG.source().queryValue(mirror.database, "SELECT count(*) FROM " + table);
-    }
-
-    /** Runs one scenario through the proxy; it must succeed. Returns its last line of output: the rows it committed. */
-    private static String run(String scenario) throws Exception {
-        Process p = new ProcessBuilder("node", SCRIPT.toString(), "127.0.0.1",
-                String.valueOf(mirror.app.relayAddress().getPort()), mirror.database, PG.source().user(), scenario)
-                .redirectErrorStream(true).start();
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("%s finished", scenario).isTrue();
-        assertThat(p.exitValue()).as(out).isZero();
-        List<String> lines = out.lines().toList();
-        return lines.get(lines.size() - 1);
-    }
-
-    private static boolean nodeRuns() {
-        try {
-            return new ProcessBuilder("node", "--version").redirectErrorStream(true).start().waitFor() == 0;
-        } catch (IOException | InterruptedException e) {
-            return false;
-        }
+        ClientScript.runAndCompare(PG.pair(), mirror, List.of("node", SCRIPT.toString()), scenario);
     }
 }

@@ -1,15 +1,11 @@
 package dev.tandem.proxy.mirror;
 
-import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.tandem.testing.PostgresPairExtension;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -67,42 +63,9 @@ class PythonClientsIT {
     @ParameterizedTest
     @ValueSource(strings = {"psycopg2", "psycopg3", "asyncpg"})
     void whatTheDriverCommittedIsOnTheTargetAndNothingElse(String driver) throws Exception {
-        assumeTrue(importable(driver), PYTHON + " cannot import " + driver
-                + " (.ci/run installs python3-psycopg2, python3-psycopg and python3-asyncpg)");
-        String committed = run(driver);
-        mirror.awaitCaughtUp(Duration.ofSeconds(30));
-        assertThat(committed).isEqualTo("{\"metrics\": " + count("metrics") + ", \"readings\": " + count("readings")
-                + "}");
-        mirror.assertIdentical("metrics");
-        mirror.assertIdentical("readings");
-        assertThat(PG.target().query(mirror.database, "SELECT table_name, sqlstate, message FROM tandem.divergence"))
-                .as("divergence ledger").isEmpty();
-    }
-
-    private static String count(String table) {
-        return PG.source().queryValue(mirror.database, "SELECT count(*) FROM " + table);
-    }
-
-    /** Runs one scenario through the proxy; it must succeed. Returns what it printed: the rows it committed. */
-    private static String run(String scenario) throws Exception {
-        Process p = new ProcessBuilder(PYTHON, SCRIPT.toString(), "127.0.0.1",
-                String.valueOf(mirror.app.relayAddress().getPort()), mirror.database, PG.source().user(), scenario)
-                .redirectErrorStream(true).start();
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("%s finished", scenario).isTrue();
-        assertThat(p.exitValue()).as(out).isZero();
-        List<String> lines = out.lines().toList();
-        return lines.get(lines.size() - 1);
-    }
-
-    private static boolean importable(String driver) {
-        String module = driver.equals("psycopg3") ? "psycopg" : driver;
-        try {
-            return new ProcessBuilder(PYTHON, "-c", "import " + module).redirectErrorStream(true).start()
-                    .waitFor() == 0;
-        } catch (IOException | InterruptedException e) {
-            return false;
-        }
+        assumeTrue(ClientScript.runs(PYTHON, "-c", "import " + (driver.equals("psycopg3") ? "psycopg" : driver)),
+                PYTHON + " cannot import " + driver
+                        + " (.ci/run installs python3-psycopg2, python3-psycopg and python3-asyncpg)");
+        ClientScript.runAndCompare(PG.pair(), mirror, List.of(PYTHON, SCRIPT.toString()), driver);
     }
 }
