@@ -10,6 +10,8 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * Counts the late rows of a mirrored COPY: those whose {@code timestamptz} time column is before the dual-write mark.
@@ -27,6 +29,9 @@ import java.util.Locale;
 final class CopyTimes {
 
     /** Microseconds from the Unix epoch to PostgreSQL's (2000-01-01 UTC), for binary timestamptz values. */
+    /** The tz database's zone names by their lower-case spelling: PostgreSQL reads them in any case. */
+    private static final Map<String, String> ZONES = ZoneId.getAvailableZoneIds().stream()
+            .collect(Collectors.toUnmodifiableMap(z -> z.toLowerCase(Locale.ROOT), z -> z, (a, b) -> a));
     private static final long POSTGRES_EPOCH_MICROS = 946_684_800_000_000L;
     private static final byte[] BINARY_SIGNATURE = "PGCOPY\n\377\r\n\0".getBytes(StandardCharsets.ISO_8859_1);
     /**
@@ -54,10 +59,12 @@ final class CopyTimes {
 
     /**
      * The zone a PostgreSQL TimeZone setting names, when it is a zone of the tz database ({@code Europe/Paris},
-     * {@code UTC}, {@code Etc/GMT+3}); null for anything else, which Java might read otherwise than PostgreSQL.
+     * {@code UTC}, {@code Etc/GMT+3}), in any case as PostgreSQL reads it ({@code SET TIME ZONE 'asia/tokyo'}); null
+     * for anything else, which Java might read otherwise than PostgreSQL.
      */
     static ZoneId zone(String timeZone) {
-        return timeZone != null && ZoneId.getAvailableZoneIds().contains(timeZone) ? ZoneId.of(timeZone) : null;
+        String id = timeZone == null ? null : ZONES.get(timeZone.toLowerCase(Locale.ROOT));
+        return id == null ? null : ZoneId.of(id);
     }
 
     private static long lateBinary(Bytes in, int index, long markMicros) {

@@ -92,6 +92,8 @@ class CopyTimesTest {
             2026-01-01 18:59:59       | America/New_York    | true
             2026-01-01 19:00:00       | America/New_York    | false
             2026-01-01 20:00:00       | Etc/GMT+3           | true
+            2026-01-02 00:59:59       | europe/paris        | true
+            2026-01-02 01:00:00       | EUROPE/PARIS        | false
             2026-01-01                | Asia/Tokyo          | true
             2026-01-02                | Asia/Tokyo          | true
             2026-01-02                | America/Los_Angeles | false
