@@ -200,7 +200,7 @@ final class ClientStartupHandler extends ByteToMessageDecoder {
     }
 
     /**
-     * Reads the user, database and search path the mirror needs from the StartupMessage.
+     * Reads the user, database and the settings the mirror needs from the StartupMessage.
      *
      * @param startup the StartupMessage bytes; not retained, indexes unchanged
      * @throws ProtocolViolationException when the packet is not a valid StartupMessage, which PostgreSQL refuses with
@@ -215,12 +215,13 @@ final class ClientStartupHandler extends ByteToMessageDecoder {
         }
         String user = message.parameters().getOrDefault("user", "");
         String database = message.parameters().getOrDefault("database", user);
-        return new SessionContext(sessionId, database, user, StartupSearchPath.of(message.parameters()), () -> {
-            RelaySession session = client.attr(ProxyServer.SESSION).get();
-            if (session != null) {
-                session.resumer().run();
-            }
-        });
+        return new SessionContext(sessionId, database, user, StartupSetting.of(message.parameters(), "search_path"),
+                StartupSetting.of(message.parameters(), "session_replication_role"), () -> {
+                    RelaySession session = client.attr(ProxyServer.SESSION).get();
+                    if (session != null) {
+                        session.resumer().run();
+                    }
+                });
     }
 
     /**

@@ -7,9 +7,11 @@ package dev.tandem.proxy.relay;
  * @param database  the database from the client's StartupMessage (defaults to the user name, as PostgreSQL does)
  * @param user      the user from the StartupMessage
  * @param searchPath the {@code search_path} the StartupMessage sets, as written there, or null
+ * @param replicationRole the {@code session_replication_role} the StartupMessage sets, as written there, or null
  * @param resumer   resumes the source stream held by the tap; safe to call from any thread
  */
-public record SessionContext(long sessionId, String database, String user, String searchPath, Runnable resumer) {
+public record SessionContext(long sessionId, String database, String user, String searchPath, String replicationRole,
+                             Runnable resumer) {
 
     public void resume() {
         resumer.run();

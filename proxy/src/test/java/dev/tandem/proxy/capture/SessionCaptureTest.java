@@ -63,7 +63,7 @@ class SessionCaptureTest {
     /** What the sink answers the next commits with; completed stages once empty. */
     private final Deque<CompletableFuture<Void>> stages = new ArrayDeque<>();
     private boolean resumed;
-    private final SessionCapture capture = new SessionCapture(new SessionContext(1, "db", "app", null,
+    private final SessionCapture capture = new SessionCapture(new SessionContext(1, "db", "app", null, null,
             () -> resumed = true),
             new MirroredTables(new TableFilter(List.of(TablePattern.parse("public.metrics")), List.of()), Set::of),
             Map::of, new CaptureMetrics(new SimpleMeterRegistry()), new UpsertWindows(), tx -> {

@@ -6,27 +6,33 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The {@code search_path} a client asks for in its StartupMessage: the {@code search_path} parameter itself (what
- * pgjdbc's {@code currentSchema} sends), else a {@code -c search_path=...} or {@code --search_path=...} in the
- * {@code options} parameter (libpq's {@code options}, {@code PGOPTIONS}). As in PostgreSQL, the parameter wins over
- * {@code options}, and in {@code options} the last setting wins.
+ * A setting a client asks for in its StartupMessage ({@code search_path}, {@code session_replication_role}): a
+ * parameter of that name (what pgjdbc's {@code currentSchema} sends for {@code search_path}), else a
+ * {@code -c name=...} or {@code --name=...} in the {@code options} parameter (libpq's {@code options},
+ * {@code PGOPTIONS}). As in PostgreSQL, a setting's name is read without regard to case ({@code options} is
+ * not: the server takes {@code OPTIONS} for a setting of that name), the parameter wins over {@code options}, and in
+ * {@code options} the last setting wins.
  */
-final class StartupSearchPath {
+final class StartupSetting {
 
-    private StartupSearchPath() {
+    private StartupSetting() {
     }
 
-    /** The value as the client wrote it ({@code "a", public}), or null when it sets none. */
-    static String of(Map<String, String> parameters) {
-        String direct = parameters.get("search_path");
-        if (direct != null) {
-            return direct;
+    /**
+     * The value of setting {@code name} (lower case) as the client wrote it ({@code "a", public}), or null when it
+     * sets none.
+     */
+    static String of(Map<String, String> parameters, String name) {
+        for (Map.Entry<String, String> p : parameters.entrySet()) {
+            if (p.getKey().toLowerCase(Locale.ROOT).equals(name)) {
+                return p.getValue();
+            }
         }
         String options = parameters.get("options");
-        return options == null ? null : fromOptions(options);
+        return options == null ? null : fromOptions(options, name);
     }
 
-    private static String fromOptions(String options) {
+    private static String fromOptions(String options, String name) {
         List<String> args = split(options);
         String found = null;
         for (int i = 0; i < args.size(); i++) {
@@ -43,7 +49,7 @@ final class StartupSearchPath {
                 continue;
             }
             int eq = setting.indexOf('=');
-            if (eq > 0 && setting.substring(0, eq).replace('-', '_').toLowerCase(Locale.ROOT).equals("search_path")) {
+            if (eq > 0 && setting.substring(0, eq).replace('-', '_').toLowerCase(Locale.ROOT).equals(name)) {
                 found = setting.substring(eq + 1);
             }
         }
