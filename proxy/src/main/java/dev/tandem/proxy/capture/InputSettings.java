@@ -5,6 +5,7 @@ import dev.tandem.protocol.sql.SettingChange;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 
 /**
  * The session settings that decide what the values a statement writes mean, as the source reported them
@@ -15,22 +16,42 @@ import java.util.Locale;
  * backslash in a string literal escapes. The target must read a replayed statement under the values the source read
  * it under, not its own defaults, or it stores other values. Null components are not known (a spool record written
  * before they were kept): the target's own apply.
+ *
+ * <p>{@code replicationRole} is the session's {@code session_replication_role}, which decides which of the target's
+ * triggers, rules and foreign-key checks the replay must fire. The server does not report it: the capture follows it
+ * ({@link ReplicationRoleState}). A record written before it was kept says {@link ReplicationRole#ORIGIN}, the
+ * default.
  */
 public record InputSettings(String timeZone, String dateStyle, String intervalStyle,
-                            String standardConformingStrings) {
+                            String standardConformingStrings, ReplicationRole replicationRole) {
 
     public static final InputSettings UNKNOWN = new InputSettings(null, null, null, null);
+
+    public InputSettings {
+        Objects.requireNonNull(replicationRole, "replicationRole");
+    }
+
+    /** The four reported settings, under {@code session_replication_role = origin}. */
+    public InputSettings(String timeZone, String dateStyle, String intervalStyle, String standardConformingStrings) {
+        this(timeZone, dateStyle, intervalStyle, standardConformingStrings, ReplicationRole.ORIGIN);
+    }
 
     /** The settings' names as {@code pg_settings} spells them, in the order of {@link #values()}. */
     public static final List<String> NAMES =
             List.of("TimeZone", "DateStyle", "IntervalStyle", "standard_conforming_strings");
 
-    /** From {@link #values()}. */
-    public static InputSettings of(List<String> values) {
+    /** From {@link #values()} and {@link #replicationRole()}. */
+    public static InputSettings of(List<String> values, ReplicationRole replicationRole) {
         if (values.size() != NAMES.size()) {
             throw new IllegalArgumentException("expected " + NAMES.size() + " setting values, got " + values.size());
         }
-        return new InputSettings(values.get(0), values.get(1), values.get(2), values.get(3));
+        return new InputSettings(values.get(0), values.get(1), values.get(2), values.get(3), replicationRole);
+    }
+
+    /** These settings under {@code role}; this when it is theirs already. */
+    public InputSettings withReplicationRole(ReplicationRole role) {
+        return role == replicationRole ? this
+                : new InputSettings(timeZone, dateStyle, intervalStyle, standardConformingStrings, role);
     }
 
     /** Whether {@code name} (a setting's name in any case, as a SET or a report gives it) is one of these. */
@@ -67,7 +88,7 @@ public record InputSettings(String timeZone, String dateStyle, String intervalSt
         return false;
     }
 
-    /** The values in the order of {@link #NAMES}, null where not known. */
+    /** The reported settings' values in the order of {@link #NAMES}, null where not known. */
     public List<String> values() {
         return Arrays.asList(timeZone, dateStyle, intervalStyle, standardConformingStrings);
     }
@@ -80,7 +101,7 @@ public record InputSettings(String timeZone, String dateStyle, String intervalSt
         }
         List<String> values = values();
         values.set(i, value);
-        return of(values);
+        return of(values, replicationRole);
     }
 
     /**
@@ -101,7 +122,7 @@ public record InputSettings(String timeZone, String dateStyle, String intervalSt
         }
         List<String> values = values();
         values.set(i, value);
-        return of(values);
+        return of(values, replicationRole);
     }
 
     /**

@@ -255,6 +255,8 @@ public final class SessionCapture implements SessionTap {
     private boolean ready;
     /** The settings that decide how the values of the statements completing now were read. */
     private final SessionSettings settings = new SessionSettings();
+    /** The session_replication_role they run under, which decides the triggers the target fires for them. */
+    private final ReplicationRoleState replicationRole;
     /**
      * One COPY FROM STDIN the client asked for, from its request until the client has ended its data and the source
      * has answered (or failed) it. The client may send the data before the source's CopyInResponse (pgx sends it right
@@ -335,6 +337,7 @@ public final class SessionCapture implements SessionTap {
         this.typesRemapped = typesRemapped;
         this.inFlight = inFlight == null ? null : new InFlightTrace(inFlight, context);
         this.names = new SessionNames(tables, context::user);
+        this.replicationRole = new ReplicationRoleState(context.replicationRole());
         List<String> startupPath = context.searchPath() == null ? null : SearchPath.parseSetting(context.searchPath());
         if (startupPath != null) {
             names.established(startupPath);
@@ -358,6 +361,7 @@ public final class SessionCapture implements SessionTap {
             @Override
             public void ended(boolean committed) {
                 names.transactionEnded(committed);
+                replicationRole.transactionEnded(committed);
                 // the source drops the transaction's portals, also at a COMMIT or ROLLBACK amid a pipelined batch
                 portals.clearConfirmed();
                 // after commit() read them, and also when none were left to commit (rolled back to a savepoint)
@@ -367,9 +371,18 @@ public final class SessionCapture implements SessionTap {
             @Override
             public void savepoint(ClassifiedStatement.TxCommand command, String name) {
                 switch (command) {
-                    case SAVEPOINT -> names.savepoint(name);
-                    case RELEASE -> names.release(name);
-                    case ROLLBACK_TO_SAVEPOINT -> names.rollbackTo(name);
+                    case SAVEPOINT -> {
+                        names.savepoint(name);
+                        replicationRole.savepoint(name);
+                    }
+                    case RELEASE -> {
+                        names.release(name);
+                        replicationRole.release(name);
+                    }
+                    case ROLLBACK_TO_SAVEPOINT -> {
+                        names.rollbackTo(name);
+                        replicationRole.rollbackTo(name);
+                    }
                     default -> {
                     }
                 }
@@ -847,7 +860,10 @@ public final class SessionCapture implements SessionTap {
                     + " have changed TimeZone, DateStyle, IntervalStyle or standard_conforming_strings, which decide"
                     + " how its values are read; the proxy learns their new values only after the request";
         }
-        CapturedStatement done = c.finish(rows, effectiveSearchPath(), settings.current());
+        if (replicationRole.current() == null && c.unreplayable == null) {
+            c.unreplayable = replicationRole.unknownReason();
+        }
+        CapturedStatement done = c.finish(rows, effectiveSearchPath(), replicationRole.stamped(settings.current()));
         finishedInTransaction.add(new Finished(done, c));
         return done;
     }
@@ -1196,6 +1212,7 @@ public final class SessionCapture implements SessionTap {
             names.set(s.searchPath());
         }
         settings.completed(s, sql, tracker.state() == TransactionTracker.State.EXPLICIT);
+        replicationRole.completed(s, sql);
         if (s.kind() == Kind.PREPARE) {
             PreparedSql prepared = PreparedSql.of(sql, s);
             if (prepared != null) {

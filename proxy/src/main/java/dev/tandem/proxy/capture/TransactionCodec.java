@@ -18,10 +18,12 @@ public final class TransactionCodec {
     /**
      * 2 adds, after the statements, each statement's search_path; 3 adds after those the unconfirmed tables; 4 adds
      * after those each COPY's client encoding; 5 each statement's; 6 after those the distinct {@link InputSettings}
-     * of the transaction's statements, then each statement's index among them. Records of versions 1 to 5 are still
-     * read (their statements' settings are unknown).
+     * of the transaction's statements, then each statement's index among them; 7 adds to each of those settings its
+     * session_replication_role (null for origin). Records of versions 1 to 5 are still read (their statements' settings are unknown), and
+     * of version 6 (their session_replication_role is origin).
      */
-    private static final byte VERSION = 6;
+    private static final byte VERSION = 7;
+    private static final byte VERSION_WITHOUT_REPLICATION_ROLE = 6;
     private static final byte VERSION_WITHOUT_SETTINGS = 5;
     private static final byte VERSION_WITH_COPY_ENCODINGS = 4;
     private static final byte VERSION_WITHOUT_ENCODINGS = 3;
@@ -88,10 +90,15 @@ public final class TransactionCodec {
             if (at < 0) {
                 at = distinct.size();
                 distinct.add(settings);
-                byte[][] values = new byte[InputSettings.NAMES.size()][];
-                for (int k = 0; k < values.length; k++) {
+                byte[][] values = new byte[InputSettings.NAMES.size() + 1][];
+                for (int k = 0; k < InputSettings.NAMES.size(); k++) {
                     values[k] = utf8(settings.values().get(k));
-                    size += sized(values[k]);
+                }
+                // origin, the default and nearly always the value, as null: four bytes
+                ReplicationRole role = settings.replicationRole();
+                values[InputSettings.NAMES.size()] = role == ReplicationRole.ORIGIN ? null : utf8(role.setting());
+                for (byte[] value : values) {
+                    size += sized(value);
                 }
                 settingsBytes.add(values);
             }
@@ -267,8 +274,8 @@ public final class TransactionCodec {
                     }
                 }
             }
-            if (version == VERSION) {
-                readSettings(in, statements);
+            if (version >= VERSION_WITHOUT_REPLICATION_ROLE) {
+                readSettings(in, statements, version == VERSION);
             }
             return new CapturedTransaction(database, user, sessionId, path, committedAt, statements, unconfirmed);
         } catch (BufferUnderflowException e) {
@@ -276,7 +283,7 @@ public final class TransactionCodec {
         }
     }
 
-    private static void readSettings(ByteBuffer in, List<CapturedStatement> statements) {
+    private static void readSettings(ByteBuffer in, List<CapturedStatement> statements, boolean withRole) {
         int n = count(in, 4 * InputSettings.NAMES.size());
         List<InputSettings> distinct = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
@@ -284,7 +291,16 @@ public final class TransactionCodec {
             for (int k = 0; k < InputSettings.NAMES.size(); k++) {
                 values.add(readString(in));
             }
-            distinct.add(InputSettings.of(values));
+            ReplicationRole role = ReplicationRole.ORIGIN;
+            String setting = withRole ? readString(in) : null;
+            if (setting != null) {
+                role = ReplicationRole.parse(setting);
+                if (role == null) {
+                    throw new IllegalArgumentException("spool record has session_replication_role " + setting
+                            + ", which this version does not know");
+                }
+            }
+            distinct.add(InputSettings.of(values, role));
         }
         for (int i = 0; i < statements.size(); i++) {
             int index = in.getInt();

@@ -74,4 +74,16 @@ class InputSettingsTest {
         assertThat(now.changed("IntervalStyle", new SettingChange(null, false), InputSettings.UNKNOWN))
                 .as("a start-up value not known").isNull();
     }
+
+    @Test
+    void keepsItsReplicationRoleThroughReportsAndChanges() {
+        InputSettings replica = new InputSettings("UTC", "ISO, MDY", "postgres", "on")
+                .withReplicationRole(ReplicationRole.REPLICA);
+        assertThat(replica.reported("TimeZone", "Asia/Tokyo").replicationRole()).isEqualTo(ReplicationRole.REPLICA);
+        assertThat(replica.changed("DateStyle", new SettingChange("DMY", false), InputSettings.UNKNOWN)
+                .replicationRole()).isEqualTo(ReplicationRole.REPLICA);
+        assertThat(replica.withReplicationRole(ReplicationRole.REPLICA)).isSameAs(replica);
+        assertThat(InputSettings.UNKNOWN.replicationRole()).as("what a record that did not keep it ran under")
+                .isEqualTo(ReplicationRole.ORIGIN);
+    }
 }

@@ -63,13 +63,17 @@ class SessionCaptureTest {
     /** What the sink answers the next commits with; completed stages once empty. */
     private final Deque<CompletableFuture<Void>> stages = new ArrayDeque<>();
     private boolean resumed;
-    private final SessionCapture capture = new SessionCapture(new SessionContext(1, "db", "app", null, null,
-            () -> resumed = true),
-            new MirroredTables(new TableFilter(List.of(TablePattern.parse("public.metrics")), List.of()), Set::of),
-            Map::of, new CaptureMetrics(new SimpleMeterRegistry()), new UpsertWindows(), tx -> {
-                released.add(tx);
-                return stages.isEmpty() ? CompletableFuture.completedFuture(null) : stages.poll();
-            }, 1 << 20, CaptureBudget.unlimited(), false, null);
+    private final SessionCapture capture = capture(null);
+
+    /** @param replicationRole the session_replication_role the session's StartupMessage sets, or null */
+    private SessionCapture capture(String replicationRole) {
+        return new SessionCapture(new SessionContext(1, "db", "app", null, replicationRole, () -> resumed = true),
+                new MirroredTables(new TableFilter(List.of(TablePattern.parse("public.metrics")), List.of()), Set::of),
+                Map::of, new CaptureMetrics(new SimpleMeterRegistry()), new UpsertWindows(), tx -> {
+                    released.add(tx);
+                    return stages.isEmpty() ? CompletableFuture.completedFuture(null) : stages.poll();
+                }, 1 << 20, CaptureBudget.unlimited(), false, null);
+    }
 
     private void client(String hex) {
         assertThat(show(capture.frontend(), hex)).as("the client's frames pass").isTrue();
@@ -570,6 +574,61 @@ class SessionCaptureTest {
             case "FunctionCall" -> "46 0000000e 000007ea 0000 0000 0000";
             default -> throw new IllegalArgumentException(type);
         };
+    }
+
+    /** Each released statement's session_replication_role, or why it is not replayed. */
+    private List<String> releasedRoles() {
+        return released.stream().flatMap(tx -> tx.statements().stream())
+                .map(st -> st instanceof CapturedStatement.Unreplayable u ? "unreplayable: " + u.reason()
+                        : st.settings().replicationRole().setting()).toList();
+    }
+
+    /**
+     * The source does not report session_replication_role: the capture follows it from what the source completed,
+     * with its transaction rules (a SET rolled back, or one that failed, changes nothing), and a write after a change
+     * it cannot follow is not replayed until a SET or RESET says the value again. Before, every write was replayed
+     * under the target's own, origin, whose triggers and foreign-key checks the source had skipped.
+     */
+    @Test
+    void eachWriteRunsUnderTheSessionReplicationRoleItRanUnderOnTheSource() {
+        startUp();
+        client(client(new Query("SET session_replication_role = replica; INSERT INTO metrics VALUES (1)"),
+                new Query("BEGIN; SET session_replication_role = origin; INSERT INTO metrics VALUES (2); ROLLBACK"),
+                new Query("INSERT INTO metrics VALUES (3)"),
+                new Query("SET session_replication_role = origin; INSERT INTO metrics VALUES (4)"),
+                new Query("INSERT INTO metrics VALUES (5)"),
+                new Query("SELECT set_config('session_replication_role', 'origin', false)"),
+                new Query("INSERT INTO metrics VALUES (6)"),
+                new Query("RESET session_replication_role; INSERT INTO metrics VALUES (7)")));
+        source(source(new CommandComplete("SET"), new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE,
+                new CommandComplete("BEGIN"), new CommandComplete("SET"), new CommandComplete("INSERT 0 1"),
+                new CommandComplete("ROLLBACK"), ReadyForQuery.IDLE,
+                new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE,
+                // refused: a SET that fails has no effect, and the INSERT behind it does not run
+                error("42501", "permission denied to set parameter \"session_replication_role\""), ReadyForQuery.IDLE,
+                new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE,
+                new CommandComplete("SELECT 1"), ReadyForQuery.IDLE,
+                new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE,
+                new CommandComplete("RESET"), new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE));
+        List<String> roles = releasedRoles();
+        assertThat(roles).hasSize(5);
+        assertThat(roles.subList(0, 3)).containsExactly("replica", "replica", "replica");
+        assertThat(roles.get(3)).startsWith("unreplayable: the session's session_replication_role, which decides"
+                + " whether the target fires its triggers, rules and foreign-key checks for this write, is not known"
+                + " to the proxy (a set_config call may have changed it)");
+        assertThat(roles.get(4)).isEqualTo("origin");
+    }
+
+    /** A bulk loader's {@code options=-c session_replication_role=replica}: its writes run under replica from the start. */
+    @Test
+    void aSessionReplicationRoleFromTheStartupMessageIsTheSessionsFromTheStart() {
+        SessionCapture loader = capture("replica");
+        assertThat(show(loader.backend(), source(ReadyForQuery.IDLE))).isTrue();
+        show(loader.frontend(), client(new Query("INSERT INTO metrics VALUES (1); RESET session_replication_role;"
+                + " INSERT INTO metrics VALUES (2)")));
+        show(loader.backend(), source(new CommandComplete("INSERT 0 1"), new CommandComplete("RESET"),
+                new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE));
+        assertThat(releasedRoles()).as("RESET returns to the start-up value").containsExactly("replica", "replica");
     }
 
     /**

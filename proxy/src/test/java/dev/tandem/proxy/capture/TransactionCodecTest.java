@@ -74,8 +74,8 @@ class TransactionCodecTest {
                 new CapturedStatement.Extended(t, 1, "INSERT INTO m VALUES ($1)", new int[] {25}, new short[] {0},
                         new byte[][] {{'x'}}).withSettings(utc),
                 new CapturedStatement.Simple(t, 1, "INSERT INTO m VALUES (1)")));
-        byte[] v6 = TransactionCodec.encode(tx);
-        assertThat(TransactionCodec.decode(v6).statements()).extracting(CapturedStatement::settings)
+        byte[] encoded = TransactionCodec.encode(tx);
+        assertThat(TransactionCodec.decode(encoded).statements()).extracting(CapturedStatement::settings)
                 .containsExactly(tokyo, tokyo, utc, InputSettings.UNKNOWN);
         byte[] once = TransactionCodec.encode(new CapturedTransaction("app", "writer", 7, List.of(), 1L,
                 List.of(tx.statements().get(0), tx.statements().get(0))));
@@ -91,20 +91,68 @@ class TransactionCodecTest {
                 .extracting(CapturedStatement::settings).containsExactly(InputSettings.UNKNOWN);
     }
 
-    /** What one distinct set of settings takes in a record: its four values. */
+    /** What one distinct set of settings takes in a record: its four values and its role (origin: null). */
     private static int settingsBytes(InputSettings settings) {
         int n = 0;
         for (String v : settings.values()) {
             n += 4 + (v == null ? 0 : v.getBytes(StandardCharsets.UTF_8).length);
         }
-        return n;
+        return n + roleBytes(settings);
     }
 
-    /** A version 6 record of a transaction whose {@code statements} have unknown settings, as version 5 wrote it. */
-    private static byte[] version5(byte[] v6, int statements) {
-        byte[] v5 = java.util.Arrays.copyOf(v6, v6.length - 4 - settingsBytes(InputSettings.UNKNOWN) - 4 * statements);
+    private static int roleBytes(InputSettings settings) {
+        return 4 + (settings.replicationRole() == ReplicationRole.ORIGIN ? 0 : settings.replicationRole().setting()
+                .length());
+    }
+
+    /** A current record of a transaction whose {@code statements} have unknown settings, as version 5 wrote it. */
+    private static byte[] version5(byte[] v7, int statements) {
+        byte[] v5 = java.util.Arrays.copyOf(v7, v7.length - 4 - settingsBytes(InputSettings.UNKNOWN) - 4 * statements);
         v5[0] = 5;
         return v5;
+    }
+
+    /**
+     * Each statement keeps the session_replication_role it ran under, within its settings (origin, the usual value, in
+     * four bytes a transaction); a record of version 6 did not keep it, and its statements ran under origin.
+     */
+    @Test
+    void keepsEachStatementsReplicationRoleAndReadsVersion6AsOrigin() {
+        TableName t = new TableName("public", "m");
+        InputSettings origin = new InputSettings("UTC", "ISO, MDY", "postgres", "on");
+        InputSettings replica = origin.withReplicationRole(ReplicationRole.REPLICA);
+        InputSettings local = origin.withReplicationRole(ReplicationRole.LOCAL);
+        CapturedTransaction tx = new CapturedTransaction("app", "loader", 7, List.of(), 1L, List.of(
+                new CapturedStatement.Simple(t, 1, "INSERT INTO m VALUES (1)").withSettings(replica),
+                new CapturedStatement.Copy(t, 1, "COPY m FROM STDIN", List.of(new byte[] {'2'})).withSettings(replica),
+                new CapturedStatement.Extended(t, 1, "INSERT INTO m VALUES ($1)", new int[] {23}, new short[] {0},
+                        new byte[][] {{'3'}}).withSettings(local),
+                new CapturedStatement.Simple(t, 1, "INSERT INTO m VALUES (4)").withSettings(origin)));
+        byte[] v7 = TransactionCodec.encode(tx);
+        assertThat(v7[0]).isEqualTo((byte) 7);
+        CapturedTransaction back = TransactionCodec.decode(v7);
+        assertThat(back.statements()).extracting(CapturedStatement::settings)
+                .containsExactly(replica, replica, local, origin);
+        assertThat(TransactionCodec.encode(back)).as("byte for byte").isEqualTo(v7);
+
+        // version 6: the same, without the role after each set's four values (here one set, before two indexes)
+        CapturedTransaction loader = new CapturedTransaction("app", "loader", 7, List.of(), 1L, List.of(
+                tx.statements().get(0), new CapturedStatement.Simple(t, 1, "INSERT INTO m VALUES (5)")
+                        .withSettings(replica)));
+        byte[] current = TransactionCodec.encode(loader);
+        int role = current.length - 8 - roleBytes(replica);
+        assertThat(new String(current, role + 4, roleBytes(replica) - 4, StandardCharsets.UTF_8)).isEqualTo("replica");
+        byte[] v6 = new byte[current.length - roleBytes(replica)];
+        System.arraycopy(current, 0, v6, 0, role);
+        System.arraycopy(current, role + roleBytes(replica), v6, role, 8);
+        v6[0] = 6;
+        assertThat(TransactionCodec.decode(v6).statements()).extracting(CapturedStatement::settings)
+                .containsExactly(origin, origin);
+
+        byte[] unknown = current.clone();
+        unknown[role + 4 + "replic".length()] = 'x';
+        assertThatThrownBy(() -> TransactionCodec.decode(unknown)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("spool record has session_replication_role replicx, which this version does not know");
     }
 
     @Test

@@ -1,0 +1,254 @@
+package dev.tandem.proxy.capture;
+
+import dev.tandem.protocol.sql.ClassifiedStatement;
+import dev.tandem.protocol.sql.ClassifiedStatement.Kind;
+import dev.tandem.protocol.sql.SettingChange;
+import dev.tandem.protocol.sql.TokenBuffer;
+import dev.tandem.protocol.sql.TokenKind;
+
+/**
+ * One session's {@code session_replication_role} as each of its statements runs under it. The server does not report
+ * this setting (ParameterStatus), so the capture follows it from the statements the source completes, with the rules
+ * PostgreSQL keeps a setting by: three layers, the session's value, the one a SET gave in the open transaction and the
+ * one a SET LOCAL gave in it; in force is the first of local, pending, session that is set. {@code ?} is a value the
+ * capture cannot know: a write that runs under it is ledgered, not replayed under a guess.
+ *
+ * <pre>
+ *   start-up                          session = reset = the StartupMessage's value, else origin
+ *   SET [SESSION] v                   pending = v, local = none
+ *     RESET, SET ... TO DEFAULT,        with v = reset
+ *     RESET ALL, DISCARD ALL
+ *   SET LOCAL v                       local = v (outside BEGIN too: until the implicit transaction ends)
+ *   set_config(...), a DO block       pending = local = ?
+ *   naming it, a SET it cannot read
+ *   SAVEPOINT s                       remember (pending, local) at s
+ *   RELEASE s                         forget s and the later ones
+ *   ROLLBACK TO s                     (pending, local) = those at s; when s is not known here and the
+ *                                     transaction changed the setting: pending = local = ?
+ *   commit (COMMIT, the end of an     session = pending if set; pending = local = none
+ *   implicit transaction, PREPARE)
+ *   rollback (ROLLBACK, an error,     pending = local = none
+ *   COMMIT of a failed transaction)
+ * </pre>
+ *
+ * A statement that fails changes nothing: only those the source completed are seen. A SET or RESET that replaces
+ * every unknown layer makes the value certain again (a session-level one for good once its transaction commits).
+ *
+ * <p>Taken as certain although the proxy cannot see it: what the session starts with. A StartupMessage's value wins
+ * over every other source, but without one the role's or database's own setting ({@code ALTER ROLE/DATABASE ...
+ * SET session_replication_role}) or the server's configuration apply, and RESET returns to them: the capture takes
+ * {@code origin} for them. Not seen either: a function or procedure that sets it inside, other than through a
+ * set_config call written in the statement's own text.
+ */
+final class ReplicationRoleState {
+
+    static final String NAME = "session_replication_role";
+
+    /** A layer's value; {@link #UNKNOWN} holds null. */
+    private record Value(ReplicationRole role) {
+    }
+
+    private static final Value UNKNOWN = new Value(null);
+
+    private record Saved(Value pending, Value local) {
+    }
+
+    /** What RESET returns to. */
+    private final Value reset;
+    private Value session;
+    /** Set by a SET in the open transaction; null when none. */
+    private Value pending;
+    /** Set by a SET LOCAL in the open transaction; null when none. */
+    private Value local;
+    /** The open transaction changed the setting: a savepoint the capture cannot place may hold another value. */
+    private boolean changedInTransaction;
+    private final Savepoints<Saved> savepoints = new Savepoints<>();
+    /** What made the value unknown last. */
+    private String unknownBecause;
+    /** The last settings {@link #stamped} returned, to share them between the statements of a session. */
+    private InputSettings stampedFrom;
+    private InputSettings stamped;
+
+    /** @param startup the StartupMessage's value as written there, or null when it sets none */
+    ReplicationRoleState(String startup) {
+        ReplicationRole role = startup == null ? ReplicationRole.ORIGIN : ReplicationRole.parse(startup);
+        reset = role == null ? UNKNOWN : new Value(role);
+        session = reset;
+        if (role == null) {
+            unknownBecause = "the StartupMessage set it to a value the proxy does not read";
+        }
+    }
+
+    /** The value the statement completing now ran under; null when the capture cannot know it. */
+    ReplicationRole current() {
+        return (local != null ? local : pending != null ? pending : session).role();
+    }
+
+    /** Why {@link #current} is not known, for a person reading the ledger. */
+    String unknownReason() {
+        return "the session's session_replication_role, which decides whether the target fires its triggers, rules"
+                + " and foreign-key checks for this write, is not known to the proxy (" + unknownBecause + "), and it"
+                + " does not replay a write under a guessed value; the session's writes are mirrored again once it"
+                + " sets the value with SET or RESET";
+    }
+
+    /**
+     * {@code settings} (under origin, as reported) with the value in force, the same instance as long as neither
+     * changes: the statements of a session share one, as they share their {@link InputSettings}. {@code settings}
+     * itself when the value is origin, or not known (the statement is not replayed then).
+     */
+    InputSettings stamped(InputSettings settings) {
+        ReplicationRole role = current();
+        if (role == null || role == settings.replicationRole()) {
+            return settings;
+        }
+        if (settings != stampedFrom || stamped.replicationRole() != role) {
+            stampedFrom = settings;
+            stamped = settings.withReplicationRole(role);
+        }
+        return stamped;
+    }
+
+    /** Statement {@code s} of {@code sql} completed on the source. */
+    void completed(ClassifiedStatement s, String sql) {
+        if (s.kind() == Kind.SET) {
+            if ("all".equals(s.name())) {
+                set(reset, false); // RESET ALL
+            } else if (NAME.equals(s.name())) {
+                set(s.setting());
+            }
+        } else if (s.kind() == Kind.DEALLOCATE
+                && s.tableChange() instanceof ClassifiedStatement.TableChange.DiscardTemporary) {
+            set(reset, false); // DISCARD ALL
+        } else if (callsSetConfig(s, sql)) {
+            unknown("a set_config call may have changed it");
+        } else if (isDoBlockNamingIt(s, sql)) {
+            unknown("a DO block that names it may have changed it");
+        }
+    }
+
+    private void set(SettingChange change) {
+        if (change == null) {
+            unknown("it was set in a form the proxy does not read");
+        } else if (change.isDefault()) {
+            set(reset, change.local());
+        } else {
+            ReplicationRole role = ReplicationRole.parse(change.value());
+            if (role == null) {
+                unknown("it was set to a value the proxy does not read"); // the server refuses it: not seen
+            } else {
+                set(new Value(role), change.local());
+            }
+        }
+    }
+
+    private void set(Value value, boolean isLocal) {
+        if (isLocal) {
+            local = value;
+        } else {
+            // a SET also replaces a SET LOCAL of the same transaction
+            pending = value;
+            local = null;
+        }
+        changedInTransaction = true;
+    }
+
+    private void unknown(String why) {
+        unknownBecause = why;
+        pending = UNKNOWN;
+        local = UNKNOWN;
+        changedInTransaction = true;
+    }
+
+    void savepoint(String name) {
+        savepoints.set(name, new Saved(pending, local));
+    }
+
+    /** RELEASE SAVEPOINT: it and the later ones go, the values stay. */
+    void release(String name) {
+        savepoints.release(name);
+    }
+
+    /** ROLLBACK TO SAVEPOINT: the savepoint stays, the later ones go. */
+    void rollbackTo(String name) {
+        Saved saved = savepoints.rollbackTo(name);
+        if (saved != null) {
+            pending = saved.pending();
+            local = saved.local();
+        } else if (changedInTransaction) {
+            unknown("a ROLLBACK TO SAVEPOINT the proxy could not place may have restored an earlier value");
+        }
+    }
+
+    void transactionEnded(boolean committed) {
+        if (committed && pending != null) {
+            session = pending;
+        }
+        pending = null;
+        local = null;
+        changedInTransaction = false;
+        savepoints.clear();
+    }
+
+    /**
+     * Whether {@code s} calls {@code set_config} for this setting, or for one whose name it does not write as a
+     * constant. Writes and DDL are not read through: their text may be large, and a set_config there would be absurd.
+     */
+    private static boolean callsSetConfig(ClassifiedStatement s, String sql) {
+        return switch (s.kind()) {
+            case INSERT, COPY_FROM_STDIN, COPY_FROM_SERVER, UPDATE, DELETE, MERGE, DDL, SET, TRANSACTION -> false;
+            default -> callsSetConfig(s.text(sql));
+        };
+    }
+
+    private static boolean callsSetConfig(String text) {
+        if (!containsIgnoringCase(text, "set_config")) {
+            return false;
+        }
+        TokenBuffer t = TokenBuffer.tokenize(text);
+        for (int i = 0; i + 1 < t.size(); i++) {
+            if (t.isName(i) && "set_config".equals(t.identifier(i)) && t.is(i + 1, TokenKind.LEFT_PAREN)) {
+                boolean constant = t.is(i + 2, TokenKind.STRING) && t.is(i + 3, TokenKind.COMMA)
+                        && t.stringValue(i + 2) != null;
+                if (!constant || t.stringValue(i + 2).equalsIgnoreCase(NAME)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * {@code DO $$ ... $$} whose body names this setting, or calls set_config as {@link #callsSetConfig} tells: what
+     * it runs is not followed.
+     */
+    private static boolean isDoBlockNamingIt(ClassifiedStatement s, String sql) {
+        if (s.kind() != Kind.OTHER) {
+            return false;
+        }
+        String text = s.text(sql);
+        if (!containsIgnoringCase(text, NAME) && !containsIgnoringCase(text, "set_config")) {
+            return false;
+        }
+        TokenBuffer t = TokenBuffer.tokenize(text);
+        if (t.size() == 0 || !t.isKeyword(0, "do")) {
+            return false;
+        }
+        for (int i = 1; i < t.size(); i++) {
+            String body = t.is(i, TokenKind.STRING) ? t.stringValue(i) : null;
+            if (body != null && (containsIgnoringCase(body, NAME) || callsSetConfig(body))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean containsIgnoringCase(String text, String word) {
+        for (int i = 0; i + word.length() <= text.length(); i++) {
+            if (text.regionMatches(true, i, word, 0, word.length())) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
