@@ -73,6 +73,9 @@ final class LedgerRange {
             p.execute(null, "BEGIN");
             p.execute(null, "CREATE TEMP TABLE " + SCRATCH + " (LIKE " + relation + " INCLUDING INDEXES) ON COMMIT DROP");
             p.execute(null, MirrorSchema.SET_SEARCH_PATH, searchPath);
+            // session_replication_role is not set: it decides which triggers, rules and foreign keys act, and the
+            // scratch copy has none (LIKE copies none of them); setting it takes a privilege the mirror's user may
+            // lack, and a transaction ledgered for that very reason would then get no range
             TargetInputSettings inputs = session.inputSettings();
             for (CapturedStatement s : writes) {
                 String[] settings = inputs.before(s.settings());

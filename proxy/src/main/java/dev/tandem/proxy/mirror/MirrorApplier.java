@@ -9,6 +9,7 @@ import dev.tandem.protocol.sql.StatementClassifier;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.capture.CapturedStatement;
 import dev.tandem.proxy.capture.CapturedTransaction;
+import dev.tandem.proxy.capture.ReplicationRole;
 import dev.tandem.proxy.capture.TimescaleChunks;
 import dev.tandem.proxy.capture.TransactionCodec;
 import dev.tandem.proxy.relay.Transport;
@@ -114,7 +115,9 @@ public final class MirrorApplier implements AutoCloseable {
     private enum State { NEW, RUNNING, PAUSED, CLOSED }
 
     /** Marks the bookkeeping Executes of a pipeline. */
-    private enum Bookkeeping { BEGIN, SEARCH_PATH, CLIENT_ENCODING, INPUT_SETTINGS, PROGRESS, DUAL_WRITE, LEDGER, COMMIT }
+    private enum Bookkeeping {
+        BEGIN, SEARCH_PATH, CLIENT_ENCODING, INPUT_SETTINGS, REPLICATION_ROLE, PROGRESS, DUAL_WRITE, LEDGER, COMMIT
+    }
 
     /**
      * One spooled transaction; {@code tx} is null when its record could not be decoded.
@@ -693,6 +696,13 @@ public final class MirrorApplier implements AutoCloseable {
                         bookkeeping(session, pipeline, Bookkeeping.INPUT_SETTINGS, MirrorSchema.SET_INPUT_SETTINGS,
                                 settingsBefore);
                     }
+                    // and session_replication_role, so the target fires the triggers the source fired, no others
+                    String roleBefore = replayed ? inputs.replicationRoleBefore(s.settings()) : null;
+                    if (roleBefore != null) {
+                        coalesced |= addRun(session, pipeline, run, coalesce, mark);
+                        bookkeeping(session, pipeline, Bookkeeping.REPLICATION_ROLE, MirrorSchema.SET_REPLICATION_ROLE,
+                                roleBefore);
+                    }
                     run.add(new Replayed(i, s));
                 }
             }
@@ -748,7 +758,29 @@ public final class MirrorApplier implements AutoCloseable {
         }
         CapturedStatement statement = failed instanceof Replayed r ? r.statement()
                 : members.get(0).tx().statements().isEmpty() ? null : members.get(0).tx().statements().get(0);
+        if (failed == Bookkeeping.REPLICATION_ROLE && "42501".equals(error.sqlState())) {
+            // the transaction has a statement under replica or local: the value was set for it, or back after it
+            CapturedStatement underRole = members.get(0).tx().statements().stream()
+                    .filter(s -> s.settings().replicationRole() != ReplicationRole.ORIGIN).findFirst().orElse(statement);
+            ledger(session, members.get(0), underRole, error.sqlState(), replicationRoleRefused(underRole, error),
+                    MirrorMetrics.REJECTED, false);
+            return;
+        }
         ledger(session, members.get(0), statement, error.sqlState(), error.message(), MirrorMetrics.REJECTED);
+    }
+
+    /**
+     * The ledger's message for a transaction the target could not replay under the source session's
+     * session_replication_role: the mirror's user may not set it. Retried, it would fail the same way for good.
+     */
+    private String replicationRoleRefused(CapturedStatement statement, ErrorResponse error) {
+        String user = settings.target().user();
+        return "the source session wrote this transaction under session_replication_role = "
+                + statement.settings().replicationRole().setting() + ", which decides which triggers, rules and"
+                + " foreign-key checks fire, and the target refused to set it for the replay (" + error.message()
+                + "): the mirror's target user " + user + " needs the right to set it. On PostgreSQL 15 and later run"
+                + " GRANT SET ON PARAMETER session_replication_role TO " + Identifiers.quoteIdentifier(user)
+                + " on the target (or make the user a superuser), then re-copy this entry with tandem-backfill repair";
     }
 
     /**
@@ -940,10 +972,16 @@ public final class MirrorApplier implements AutoCloseable {
      */
     private void ledger(TargetSession session, Member member, CapturedStatement statement, String sqlState,
                         String message, String reason) {
+        ledger(session, member, statement, sqlState, message, reason, sqlState != null);
+    }
+
+    /** @param quotesValues whether {@code message} may quote the application's data, so redaction must hide it */
+    private void ledger(TargetSession session, Member member, CapturedStatement statement, String sqlState,
+                        String message, String reason, boolean quotesValues) {
         TableName table = statement != null ? statement.table() : new TableName(null, "?");
         // the server's message quotes the values it refused ("invalid input syntax for type integer: \"...\"", a
         // trigger's RAISE), so redaction hides it with the statement; the SQLSTATE still says what went wrong
-        String storedMessage = sqlState != null && settings.redactSql() ? REDACTED : message;
+        String storedMessage = quotesValues && settings.redactSql() ? REDACTED : message;
         List<LedgerRow> entries = new ArrayList<>();
         // a rejected transaction's rows are known: the target can say which range repair should re-copy
         entries.add(ledgerRow(session, member, table, statement, sqlState, storedMessage,

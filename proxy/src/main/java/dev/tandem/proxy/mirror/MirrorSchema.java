@@ -110,6 +110,13 @@ public final class MirrorSchema {
             + " set_config('DateStyle', $2, true), set_config('IntervalStyle', $3, true),"
             + " set_config('standard_conforming_strings', $4, true)";
 
+    /**
+     * Sets {@code session_replication_role} for the rest of the transaction, as the source session had it (see
+     * {@link dev.tandem.proxy.capture.ReplicationRole}). It takes a superuser, or on PostgreSQL 15 and later
+     * {@code GRANT SET ON PARAMETER session_replication_role}: refused, it fails with 42501.
+     */
+    static final String SET_REPLICATION_ROLE = "SELECT set_config('session_replication_role', $1, true)";
+
     private MirrorSchema() {
     }
 

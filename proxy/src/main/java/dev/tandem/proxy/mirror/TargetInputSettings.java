@@ -1,6 +1,7 @@
 package dev.tandem.proxy.mirror;
 
 import dev.tandem.proxy.capture.InputSettings;
+import dev.tandem.proxy.capture.ReplicationRole;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -10,15 +11,27 @@ import java.util.Map;
  * the target reported them) and takes a statement's before the statement runs, through
  * {@link MirrorSchema#SET_INPUT_SETTINGS} (local to the transaction, so the next one starts over). A setting a
  * statement's record does not know (written by an older version) is the target's own.
+ *
+ * <p>{@code session_replication_role} is set apart ({@link MirrorSchema#SET_REPLICATION_ROLE}): setting it takes a
+ * privilege the other settings do not, so it is set only where a statement's differs from origin (a statement under
+ * origin runs under the connection's own value, which is origin unless the operator gave the mirror's user another),
+ * and back after one; never to the value in force.
  */
 final class TargetInputSettings {
 
     private final List<String> own;
     private List<String> current;
     private InputSettings last;
+    private final ReplicationRole ownRole;
+    private ReplicationRole role;
 
-    /** @param reported the run-time parameters the target connection reported */
-    TargetInputSettings(Map<String, String> reported) {
+    /**
+     * @param reported the run-time parameters the target connection reported
+     * @param ownRole  the connection's session_replication_role outside a transaction
+     */
+    TargetInputSettings(Map<String, String> reported, ReplicationRole ownRole) {
+        this.ownRole = ownRole;
+        this.role = ownRole;
         List<String> values = new ArrayList<>(InputSettings.NAMES.size());
         for (String name : InputSettings.NAMES) {
             values.add(reported.get(name));
@@ -46,5 +59,19 @@ final class TargetInputSettings {
         }
         current = wanted;
         return wanted.toArray(String[]::new);
+    }
+
+    /**
+     * The value of {@link MirrorSchema#SET_REPLICATION_ROLE} to run before a statement that ran under
+     * {@code settings} on the source, or null when it is in force already.
+     */
+    String replicationRoleBefore(InputSettings settings) {
+        ReplicationRole wanted = settings.replicationRole() == ReplicationRole.ORIGIN ? ownRole
+                : settings.replicationRole();
+        if (wanted == role) {
+            return null;
+        }
+        role = wanted;
+        return role.setting();
     }
 }

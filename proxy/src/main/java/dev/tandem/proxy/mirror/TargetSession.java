@@ -10,6 +10,7 @@ import dev.tandem.protocol.sql.Identifiers;
 import dev.tandem.protocol.sql.SearchPath;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.protocol.state.TimeType;
+import dev.tandem.proxy.capture.ReplicationRole;
 import dev.tandem.proxy.spool.SpoolPosition;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -21,6 +22,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -54,6 +56,8 @@ final class TargetSession {
     private List<String> defaultSearchPathSchemas;
     /** The mirror's user here, whose schema {@code $user} means in a path. */
     private String user;
+    /** The connection's {@code session_replication_role} outside any transaction: the mirror's user's own. */
+    private ReplicationRole ownReplicationRole;
     /** {@link System#nanoTime()} when this database's {@code caught_up_to} was last moved. */
     private long caughtUpNotedAt = System.nanoTime();
     /** Per table: its time column once found. */
@@ -108,16 +112,19 @@ final class TargetSession {
         read.execute(null, MirrorSchema.REGISTER, instanceId);
         read.execute(null, MirrorSchema.READ_PROGRESS, instanceId);
         read.execute(null, MirrorSchema.READ_DUAL_WRITE, database);
-        read.execute(null, "SELECT current_setting('search_path'), current_user");
+        read.execute(null, "SELECT current_setting('search_path'), current_user,"
+                + " current_setting('session_replication_role')");
         List<BackendMessage> reply = exchange(read);
         checked(reply);
         List<DataRow> rows = reply.stream().filter(DataRow.class::isInstance).map(DataRow.class::cast)
                 .collect(Collectors.toCollection(ArrayList::new));
         appliedBefore = SpoolPosition.ORIGIN;
-        DataRow connection = rows.remove(rows.size() - 1);
-        defaultSearchPath = text(connection, 0);
+        DataRow own = rows.remove(rows.size() - 1);
+        defaultSearchPath = text(own, 0);
         defaultSearchPathSchemas = SearchPath.parseSetting(defaultSearchPath);
-        user = text(connection, 1);
+        user = text(own, 1);
+        // a value this version does not know, which only a later PostgreSQL could add, is taken for origin
+        ownReplicationRole = Objects.requireNonNullElse(ReplicationRole.parse(text(own, 2)), ReplicationRole.ORIGIN);
         int next = 0;
         if (!rows.isEmpty() && rows.get(0).columns().size() == 4) {
             DataRow progress = rows.get(next++);
@@ -452,7 +459,7 @@ final class TargetSession {
 
     /** The input settings of a new target transaction on this connection: its own, until a statement's are set. */
     TargetInputSettings inputSettings() {
-        return new TargetInputSettings(connection.parameters());
+        return new TargetInputSettings(connection.parameters(), ownReplicationRole);
     }
 
     /** The connection's {@code search_path} outside any transaction: the target's default for the mirror's user. */

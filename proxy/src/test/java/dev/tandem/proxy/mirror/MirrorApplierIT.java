@@ -14,6 +14,7 @@ import dev.tandem.protocol.state.TandemSchema;
 import dev.tandem.proxy.capture.CapturedStatement;
 import dev.tandem.proxy.capture.CapturedTransaction;
 import dev.tandem.proxy.capture.InputSettings;
+import dev.tandem.proxy.capture.ReplicationRole;
 import dev.tandem.proxy.spool.FsyncPolicy;
 import dev.tandem.proxy.spool.SpoolPosition;
 import dev.tandem.testing.PostgresPairExtension;
@@ -815,6 +816,38 @@ class MirrorApplierIT {
         List<String> tokyoRow = List.of("2024-06-01 01:00:00+00", "2024-03-02", "-1 days -02:00:00");
         assertThat(PG.target().query(db, "SELECT ts::text, d::text, i::text FROM z ORDER BY id"))
                 .containsExactly(utcRow, tokyoRow, tokyoRow, utcRow, tokyoRow);
+    }
+
+    /**
+     * One group, one target transaction: each statement is replayed under the session_replication_role its session
+     * had, so the target fires the triggers the source did, no others; one-row INSERTs are coalesced only among
+     * statements of the same value. Before, the target replayed all under origin, and its trigger changed the rows the
+     * source wrote under replica. (Nothing here fails on the target, which would have the group applied again member by
+     * member; foreign keys are in ReplicationRoleMirrorIT.)
+     */
+    @Test
+    void eachStatementOfAGroupIsReplayedUnderItsSessionReplicationRole() throws Exception {
+        PG.target().execute(db, "CREATE TABLE stamped (id int PRIMARY KEY, note text);"
+                + " CREATE FUNCTION stamp() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                + " NEW.note := 'stamped by trigger'; RETURN NEW; END $$;"
+                + " CREATE TRIGGER stamp BEFORE INSERT ON stamped FOR EACH ROW EXECUTE FUNCTION stamp()");
+        InputSettings origin = new InputSettings("UTC", "ISO, MDY", "postgres", "on");
+        InputSettings replica = origin.withReplicationRole(ReplicationRole.REPLICA);
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            SpoolPosition last = null;
+            for (int id = 1; id <= 6; id++) {
+                last = f.append(tx(db, new CapturedStatement.Extended(new TableName("public", "stamped"), 1,
+                        "INSERT INTO stamped VALUES ($1, 'as sent')", new int[] {23}, new short[] {0},
+                        new byte[][] {utf8("" + id)}).withSettings(id == 3 || id == 6 ? origin : replica)));
+            }
+            f.applier.start();
+            f.awaitApplied(last);
+            assertThat(f.counter(MIRRORED, "table", "public.stamped", "outcome", "applied")).isEqualTo(6);
+        }
+        assertThat(PG.target().query(db, "SELECT id, note FROM stamped ORDER BY id"))
+                .containsExactly(List.of("1", "as sent"), List.of("2", "as sent"), List.of("3", "stamped by trigger"),
+                        List.of("4", "as sent"), List.of("5", "as sent"), List.of("6", "stamped by trigger"));
+        assertThat(ledger()).isEmpty();
     }
 
     /**

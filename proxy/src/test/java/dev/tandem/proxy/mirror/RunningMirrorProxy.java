@@ -33,9 +33,15 @@ final class RunningMirrorProxy implements AutoCloseable {
     }
 
     static RunningMirrorProxy start(PostgresPair pair, String database, Path spool, String... extraArgs) throws Exception {
+        return startAs(pair.target().user(), pair, database, spool, extraArgs);
+    }
+
+    /** A proxy whose mirror connects to the target as {@code targetUser} (with the target's password, if any). */
+    static RunningMirrorProxy startAs(String targetUser, PostgresPair pair, String database, Path spool,
+                                      String... extraArgs) throws Exception {
         List<String> args = new ArrayList<>(List.of("--listen", "127.0.0.1:0",
                 "--source", pair.source().host() + ":" + pair.source().port(), "--source-tls", "disable",
-                "--target", pair.target().host() + ":" + pair.target().port(), "--target-user", pair.target().user(),
+                "--target", pair.target().host() + ":" + pair.target().port(), "--target-user", targetUser,
                 "--target-tls", "disable",
                 "--spool-dir", spool.toString(), "--admin-listen", "127.0.0.1:0",
                 "--set", "mirror.retry.min-backoff=50ms", "--set", "mirror.retry.max-backoff=500ms"));
