@@ -1211,7 +1211,7 @@ public final class SessionCapture implements SessionTap {
         if (s.searchPath() != null) {
             names.set(s.searchPath());
         }
-        settings.completed(s, sql, tracker.state() == TransactionTracker.State.EXPLICIT);
+        settings.completed(s, sql);
         replicationRole.completed(s, sql);
         if (s.kind() == Kind.PREPARE) {
             PreparedSql prepared = PreparedSql.of(sql, s);

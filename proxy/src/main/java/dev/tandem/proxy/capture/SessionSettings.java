@@ -11,10 +11,13 @@ import dev.tandem.protocol.sql.ClassifiedStatement;
  * <pre>
  *   ReadyForQuery        current = reported (every change was reported before it); certain again
  *   SET/RESET x = value  current takes it (DateStyle merged, RESET: the start-up value)
- *   set_config(...), DISCARD ALL, RESET ALL, SET x in another form, SET LOCAL outside an explicit transaction
- *   (whether it takes effect depends on the server's block state), or any transaction control after a SET in
+ *   set_config(...), DISCARD ALL, RESET ALL, SET x in another form, or any transaction control after a SET in
  *   the same request (COMMIT ends SET LOCAL, ROLLBACK undoes SET)   -> uncertain until the ReadyForQuery
  * </pre>
+ *
+ * A SET LOCAL outside BEGIN counts like any SET: PostgreSQL warns but applies it until the transaction ends, and
+ * outside BEGIN that is the end of the request (a multi-statement query string's implicit transaction, a pipelined
+ * batch's Sync), after which the report is the truth again. Only a request of that one statement sees it do nothing.
  */
 final class SessionSettings {
 
@@ -41,15 +44,10 @@ final class SessionSettings {
         current = current.reported(name, value);
     }
 
-    /**
-     * Statement {@code s} of {@code sql} completed on the source.
-     *
-     * @param explicitTransaction whether it ran inside a transaction block the session began (BEGIN)
-     */
-    void completed(ClassifiedStatement s, String sql, boolean explicitTransaction) {
+    /** Statement {@code s} of {@code sql} completed on the source. */
+    void completed(ClassifiedStatement s, String sql) {
         if (InputSettings.mayChange(s, sql)) {
             InputSettings changed = uncertain || s.kind() != ClassifiedStatement.Kind.SET || s.setting() == null
-                    || s.setting().local() && !explicitTransaction
                     ? null : current.changed(s.name(), s.setting(), startup);
             if (changed == null) {
                 uncertain = true;

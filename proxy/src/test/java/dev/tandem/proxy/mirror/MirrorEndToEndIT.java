@@ -514,6 +514,13 @@ class MirrorEndToEndIT {
             s.execute("INSERT INTO metrics VALUES ('2026-03-05 10:00', 5, 5, 'local')");
             s.execute("COMMIT");
             s.execute("INSERT INTO metrics VALUES ('2026-03-06 10:00', 6, 6, 'after local')");
+            // outside BEGIN, SET LOCAL lasts until the implicit transaction ends: the query string's, the batch's
+            s.execute("SET LOCAL TimeZone TO 'America/New_York'; INSERT INTO metrics VALUES ('2026-03-08 10:00', 8, 8,"
+                    + " 'local in a query string')");
+            s.addBatch("SET LOCAL TimeZone TO 'America/Los_Angeles'");
+            s.addBatch("INSERT INTO metrics VALUES ('2026-03-09 10:00', 9, 9, 'local in a batch')");
+            s.executeBatch();
+            s.execute("INSERT INTO metrics VALUES ('2026-03-10 10:00', 10, 10, 'after both')");
         }
         // a timestamp without zone bound into a timestamptz column
         try (Connection c = mirror.connect();
@@ -533,7 +540,12 @@ class MirrorEndToEndIT {
                         List.of("4", "2026-03-04 01:00:00+00", "tab\there"),
                         List.of("5", "2026-03-05 15:00:00+00", "local"),
                         List.of("6", "2026-03-06 01:00:00+00", "after local"),
-                        List.of("7", "2026-03-07 09:00:00+00", "paris"));
+                        List.of("7", "2026-03-07 09:00:00+00", "paris"),
+                        List.of("8", "2026-03-08 14:00:00+00", "local in a query string"),
+                        List.of("9", "2026-03-09 17:00:00+00", "local in a batch"),
+                        List.of("10", "2026-03-10 01:00:00+00", "after both"));
+        assertThat(PG.target().query(mirror.database, "SELECT message FROM tandem.divergence"
+                + " WHERE message LIKE '%changed TimeZone%'")).isEmpty();
     }
 
     @Test
