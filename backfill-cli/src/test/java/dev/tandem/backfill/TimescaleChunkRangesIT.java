@@ -3,6 +3,7 @@ package dev.tandem.backfill;
 import static dev.tandem.backfill.Fixtures.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tandem.testing.PgServer;
 import dev.tandem.testing.PostgresPairExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -22,9 +23,13 @@ class TimescaleChunkRangesIT {
     @RegisterExtension
     static final PostgresPairExtension PG = PostgresPairExtension.embedded();
 
+    /** The stand-in's pg_extension row, which version checks read (as TimescaleDB's own tests fake timescaledb_osm). */
+    private static String extension(String version) {
+        return "INSERT INTO pg_extension (oid, extname, extowner, extnamespace, extrelocatable, extversion)"
+                + " VALUES (99999, 'timescaledb', 10, 'public'::regnamespace, false, '" + version + "');";
+    }
+
     private static final String CATALOG = """
-            INSERT INTO pg_extension (oid, extname, extowner, extnamespace, extrelocatable, extversion)
-            VALUES (99999, 'timescaledb', 10, 'public'::regnamespace, false, '2.21.0');
             CREATE SCHEMA _timescaledb_catalog;
             CREATE SCHEMA _timescaledb_functions;
             CREATE TABLE _timescaledb_catalog.hypertable (id int PRIMARY KEY, schema_name name, table_name name);
@@ -34,7 +39,9 @@ class TimescaleChunkRangesIT {
             CREATE TABLE _timescaledb_catalog.dimension_slice (id serial PRIMARY KEY, dimension_id int,
                 range_start bigint, range_end bigint);
             CREATE TABLE _timescaledb_catalog.chunk (id serial PRIMARY KEY, hypertable_id int,
-                dropped bool NOT NULL DEFAULT false, osm_chunk bool NOT NULL DEFAULT false);
+                schema_name name NOT NULL DEFAULT '_timescaledb_internal', table_name name,
+                status int NOT NULL DEFAULT 0, dropped bool NOT NULL DEFAULT false,
+                osm_chunk bool NOT NULL DEFAULT false);
             CREATE TABLE _timescaledb_catalog.chunk_constraint (chunk_id int, dimension_slice_id int);
             CREATE TABLE _timescaledb_catalog.continuous_agg (mat_hypertable_id int, raw_hypertable_id int,
                 user_view_schema name, user_view_name name);
@@ -65,10 +72,12 @@ class TimescaleChunkRangesIT {
                 JOIN _timescaledb_catalog.hypertable ht ON ht.id = ca.raw_hypertable_id
                 JOIN _timescaledb_catalog.hypertable mat ON mat.id = ca.mat_hypertable_id;
             CREATE VIEW timescaledb_information.chunks AS
-                SELECT hypertable_schema, hypertable_name, primary_dimension_type, range_start, range_end,
-                       range_start_integer, range_end_integer
+                SELECT hypertable_schema, hypertable_name, chunk_schema, chunk_name, primary_dimension,
+                       primary_dimension_type, range_start, range_end, range_start_integer, range_end_integer,
+                       is_compressed
                 FROM (SELECT ht.schema_name AS hypertable_schema, ht.table_name AS hypertable_name,
-                             dim.column_type AS primary_dimension_type,
+                             ch.schema_name AS chunk_schema, ch.table_name AS chunk_name,
+                             dim.column_name AS primary_dimension, dim.column_type AS primary_dimension_type,
                              row_number() OVER (PARTITION BY cc.chunk_id ORDER BY dim.id) AS chunk_dimension_num,
                              CASE WHEN dim.column_type = ANY(ARRAY['timestamp','timestamptz','date']::regtype[])
                                   THEN _timescaledb_functions.to_timestamp(sl.range_start) END AS range_start,
@@ -77,7 +86,8 @@ class TimescaleChunkRangesIT {
                              CASE WHEN dim.column_type = ANY(ARRAY['timestamp','timestamptz','date']::regtype[])
                                   THEN NULL ELSE sl.range_start END AS range_start_integer,
                              CASE WHEN dim.column_type = ANY(ARRAY['timestamp','timestamptz','date']::regtype[])
-                                  THEN NULL ELSE sl.range_end END AS range_end_integer
+                                  THEN NULL ELSE sl.range_end END AS range_end_integer,
+                             ch.status & 1 = 1 AS is_compressed
                       FROM _timescaledb_catalog.chunk ch
                       JOIN _timescaledb_catalog.hypertable ht ON ht.id = ch.hypertable_id
                       JOIN _timescaledb_catalog.chunk_constraint cc ON cc.chunk_id = ch.id
@@ -101,13 +111,18 @@ class TimescaleChunkRangesIT {
     private static String source(String prefix) {
         String db = PG.pair().freshDatabase(prefix);
         PG.pair().executeOnBoth(db, "CREATE TABLE m (t timestamptz NOT NULL, v int)");
-        PG.source().execute(db, CATALOG);
-        hypertable(db, 1, "m", "t", "timestamptz", null);
+        PG.source().execute(db, extension("2.21.0") + CATALOG);
+        hypertable(PG.source(), db, 1, "m", "t", "timestamptz", null);
         return db;
     }
 
     private static void hypertable(String db, int id, String table, String column, String type, String partitioning) {
-        PG.source().execute(db, "INSERT INTO _timescaledb_catalog.hypertable VALUES (" + id + ", 'public', '" + table
+        hypertable(PG.source(), db, id, table, column, type, partitioning);
+    }
+
+    private static void hypertable(PgServer server, String db, int id, String table, String column, String type,
+                                   String partitioning) {
+        server.execute(db, "INSERT INTO _timescaledb_catalog.hypertable VALUES (" + id + ", 'public', '" + table
                 + "');INSERT INTO _timescaledb_catalog.dimension (hypertable_id, column_name, column_type,"
                 + " partitioning_func_schema, partitioning_func, interval_length) VALUES (" + id + ", '" + column
                 + "', '" + type + "', " + (partitioning == null ? "NULL, NULL" : "'public', '" + partitioning + "'")
@@ -116,11 +131,25 @@ class TimescaleChunkRangesIT {
 
     /** A chunk of hypertable {@code id} with primary-dimension bounds given as SQL bigint expressions. */
     private static void chunk(String db, int id, String start, String end, boolean osm) {
-        PG.source().execute(db, "WITH s AS (INSERT INTO _timescaledb_catalog.dimension_slice (dimension_id, range_start,"
+        chunk(PG.source(), db, id, start, end, osm, false);
+    }
+
+    /**
+     * A chunk of hypertable {@code id}, named {@code _timescaledb_internal._hyper_<id>_<chunk id>_chunk} as TimescaleDB
+     * names it (an empty table of that name, so that the name casts to regclass).
+     */
+    private static void chunk(PgServer server, String db, int id, String start, String end, boolean osm,
+                              boolean compressed) {
+        server.execute(db, "WITH s AS (INSERT INTO _timescaledb_catalog.dimension_slice (dimension_id, range_start,"
                 + " range_end) SELECT min(id), " + start + ", " + end + " FROM _timescaledb_catalog.dimension"
                 + " WHERE hypertable_id = " + id + " RETURNING id), c AS (INSERT INTO _timescaledb_catalog.chunk"
-                + " (hypertable_id, osm_chunk) VALUES (" + id + ", " + osm + ") RETURNING id)"
-                + " INSERT INTO _timescaledb_catalog.chunk_constraint SELECT c.id, s.id FROM c, s");
+                + " (hypertable_id, status, osm_chunk) VALUES (" + id + ", " + (compressed ? 1 : 0) + ", " + osm
+                + ") RETURNING id) INSERT INTO _timescaledb_catalog.chunk_constraint SELECT c.id, s.id FROM c, s;"
+                + "UPDATE _timescaledb_catalog.chunk SET table_name = format('_hyper_%s_%s_chunk', hypertable_id, id)"
+                + " WHERE table_name IS NULL;"
+                + "DO $$ DECLARE c record; BEGIN FOR c IN SELECT schema_name, table_name FROM _timescaledb_catalog.chunk"
+                + " WHERE to_regclass(format('%I.%I', schema_name, table_name)) IS NULL LOOP"
+                + " EXECUTE format('CREATE TABLE %I.%I ()', c.schema_name, c.table_name); END LOOP; END $$");
     }
 
     @Test
@@ -195,7 +224,7 @@ class TimescaleChunkRangesIT {
     void aTimeDimensionWithAPartitioningFunctionIsRefusedAndCanBeStagedInSlicesOfTheColumn() {
         String db = PG.pair().freshDatabase("partfunc");
         PG.pair().executeOnBoth(db, "CREATE TABLE e (t_ms bigint NOT NULL, v int)");
-        PG.source().execute(db, CATALOG + "CREATE FUNCTION public.ms_to_time(bigint) RETURNS timestamptz"
+        PG.source().execute(db, extension("2.21.0") + CATALOG + "CREATE FUNCTION public.ms_to_time(bigint) RETURNS timestamptz"
                 + " LANGUAGE sql IMMUTABLE AS 'SELECT to_timestamp($1 / 1000.0)';"
                 + "INSERT INTO e VALUES (1767225600000, 1), (1767312000000, 2)"); // 2026-01-01, 2026-01-02 in ms
         hypertable(db, 1, "e", "t_ms", "bigint", "ms_to_time");
@@ -212,5 +241,80 @@ class TimescaleChunkRangesIT {
                 "public.e:t_ms:86400000"));
         ok(Cli.both("copy", PG.source(), PG.target(), db));
         assertThat(PG.target().query(db, "SELECT v FROM e ORDER BY t_ms").toString()).isEqualTo("[[1], [2]]");
+    }
+
+    /**
+     * A target whose chunks of {@code m} are compressed and hold stale rows, as where its compression policy ran
+     * before a re-copy: jan 1 and jan 2 (copied) and jan 3 (after --until). The stand-in refuses to delete a row of a
+     * compressed chunk as the given TimescaleDB version does: before 2.11 always ("cannot update/delete rows from
+     * chunk"), from 2.14 on past {@code timescaledb.max_tuples_decompressed_per_dml_transaction} (set to 1 here, where
+     * the version has it). Its {@code decompress_chunk} marks the chunk uncompressed and records the call.
+     */
+    private static String compressedTarget(String prefix, String version, boolean decompressionLimit) {
+        String db = source(prefix);
+        PG.source().execute(db, "INSERT INTO m VALUES ('2026-01-01 06:00:00+00', 1), ('2026-01-02 06:00:00+00', 2)");
+        chunk(db, 1, internal(JAN_1), internal(JAN_2), false);
+        chunk(db, 1, internal(JAN_2), internal(JAN_3), false);
+        PG.target().execute(db, extension(version) + CATALOG + """
+                CREATE TABLE _timescaledb_internal.decompressed (n serial, chunk text);
+                CREATE FUNCTION public.decompress_chunk(uncompressed_chunk regclass, if_compressed boolean = true)
+                RETURNS regclass LANGUAGE sql AS $$
+                    INSERT INTO _timescaledb_internal.decompressed (chunk) VALUES (uncompressed_chunk::text);
+                    UPDATE _timescaledb_catalog.chunk SET status = status & ~1
+                    WHERE format('%I.%I', schema_name, table_name)::regclass = uncompressed_chunk;
+                    SELECT uncompressed_chunk $$;
+                CREATE FUNCTION refuse_compressed_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+                DECLARE
+                    compressed name;
+                    lim text := current_setting('timescaledb.max_tuples_decompressed_per_dml_transaction', true);
+                BEGIN
+                    SELECT c.chunk_name INTO compressed FROM timescaledb_information.chunks c
+                    WHERE c.hypertable_name = TG_TABLE_NAME AND c.is_compressed
+                      AND OLD.t >= c.range_start AND OLD.t < c.range_end;
+                    IF compressed IS NOT NULL AND lim IS NULL THEN
+                        RAISE EXCEPTION 'cannot update/delete rows from chunk "%" as it is compressed', compressed
+                            USING ERRCODE = 'feature_not_supported';
+                    ELSIF compressed IS NOT NULL AND lim <> '0' THEN
+                        RAISE EXCEPTION 'tuple decompression limit exceeded by operation'
+                            USING ERRCODE = 'configuration_limit_exceeded';
+                    END IF;
+                    RETURN OLD;
+                END $$;
+                CREATE TRIGGER refuse_compressed_delete BEFORE DELETE ON m
+                    FOR EACH ROW EXECUTE FUNCTION refuse_compressed_delete();
+                INSERT INTO m VALUES ('2026-01-01 07:00:00+00', 91), ('2026-01-02 07:00:00+00', 92),
+                                     ('2026-01-03 07:00:00+00', 93);
+                """ + (decompressionLimit ? "ALTER DATABASE " + db
+                + " SET timescaledb.max_tuples_decompressed_per_dml_transaction = 1;" : ""));
+        hypertable(PG.target(), db, 1, "m", "t", "timestamptz", null);
+        chunk(PG.target(), db, 1, internal(JAN_1), internal(JAN_2), false, true);
+        chunk(PG.target(), db, 1, internal(JAN_2), internal(JAN_3), false, true);
+        chunk(PG.target(), db, 1, internal(JAN_3), internal("'2026-01-04 00:00:00+00'"), false, true);
+        return db;
+    }
+
+    @Test
+    void beforeTimescale211TheCompressedTargetChunksOfARangeAreDecompressedBeforeItsRowsAreReplaced() {
+        String db = compressedTarget("compressed210", "2.10.3", false);
+
+        ok(Cli.both("stage", PG.source(), PG.target(), db, "--until", "2026-01-03 00:00:00+00"));
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+
+        assertThat(PG.target().query(db, "SELECT v FROM m ORDER BY t").toString()).isEqualTo("[[1], [2], [93]]");
+        assertThat(PG.target().query(db, "SELECT chunk FROM _timescaledb_internal.decompressed ORDER BY chunk")
+                .toString()).isEqualTo("[[_timescaledb_internal._hyper_1_1_chunk], [_timescaledb_internal._hyper_1_2_chunk]]");
+    }
+
+    @Test
+    void fromTimescale214TheDecompressionLimitIsLiftedForATasksTransactionAndNoChunkIsDecompressed() {
+        String db = compressedTarget("compressed214", "2.14.2", true);
+
+        ok(Cli.both("stage", PG.source(), PG.target(), db, "--until", "2026-01-03 00:00:00+00"));
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+
+        assertThat(PG.target().query(db, "SELECT v FROM m ORDER BY t").toString()).isEqualTo("[[1], [2], [93]]");
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM _timescaledb_internal.decompressed")).isEqualTo("0");
+        assertThat(PG.target().queryValue(db, "SHOW timescaledb.max_tuples_decompressed_per_dml_transaction"))
+                .isEqualTo("1");
     }
 }

@@ -68,6 +68,33 @@ class TimescaleHypertableIT {
     }
 
     /**
+     * A re-copy over target chunks that hold rows and are compressed (as after the target's compression policy ran):
+     * TimescaleDB before 2.11 refuses to delete from them, and from 2.14 on refuses to decompress more rows in one
+     * transaction than {@code timescaledb.max_tuples_decompressed_per_dml_transaction} (set low here).
+     */
+    @Test
+    void rangesOfCompressedTargetChunksAreReplaced() {
+        String db = PG.pair().freshDatabase("compressedtarget");
+        PG.pair().executeOnBoth(db, hypertable(""));
+        fill(db);
+        PG.target().execute(db, "INSERT INTO m SELECT '2026-01-01'::timestamptz + h * interval '1 hour', d, -1"
+                + " FROM generate_series(0, 3 * 24 - 1) h, generate_series(1, 8) d;"
+                + "ALTER TABLE m SET (timescaledb.compress, timescaledb.compress_segmentby = 'device');"
+                + "SELECT compress_chunk(c) FROM show_chunks('m', older_than => '2026-01-03'::timestamptz) c;"
+                + "DO $$ BEGIN IF current_setting('timescaledb.max_tuples_decompressed_per_dml_transaction', true)"
+                + " IS NOT NULL THEN EXECUTE format('ALTER DATABASE %I SET"
+                + " timescaledb.max_tuples_decompressed_per_dml_transaction = 10', current_database()); END IF; END $$");
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM timescaledb_information.chunks WHERE is_compressed"))
+                .isEqualTo("2");
+
+        ok(Cli.both("stage", PG.source(), PG.target(), db, "--until", "2026-01-04 12:00:00+00"));
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+
+        assertThat(PG.target().query(db, ROWS)).isEqualTo(PG.source().query(db, ROWS)).hasSize(84 * 8);
+        ok(Cli.both("verify", PG.source(), PG.target(), db));
+    }
+
+    /**
      * The day holding T has rows from the copy (before T) and from the mirror (from T on, inserted here on both sides
      * as the proxy would): after refresh-caggs the aggregate, materialized only, matches the source's rows everywhere.
      */

@@ -2,6 +2,7 @@ package dev.tandem.backfill.copy;
 
 import dev.tandem.backfill.connect.Side;
 import dev.tandem.backfill.plan.TableLayout;
+import dev.tandem.backfill.plan.TimescaleCatalog;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -17,7 +18,8 @@ import org.postgresql.copy.CopyIn;
 import org.postgresql.copy.CopyOut;
 
 /**
- * Moves one range of one table: in the caller's open target transaction, DELETE the target rows of the range, then stream
+ * Moves one range of one table: in the caller's open target transaction, DELETE the target rows of the range (readied
+ * for compressed TimescaleDB chunks, {@link TimescaleCatalog#prepareRangeRewrite}), then stream
  * {@code COPY (SELECT ...) TO STDOUT} from a REPEATABLE READ READ ONLY source transaction into {@code COPY ... FROM STDIN}.
  * The source is read on a reader thread and the target written on the caller's thread, through a small bounded queue of
  * 64 KiB chunks: both servers work at once, and nothing is buffered whole in memory.
@@ -48,6 +50,7 @@ public final class RangeCopier {
      */
     public Result copy(Connection source, Connection target, TableLayout layout, long start, long end) throws SQLException {
         try (Statement delete = target.createStatement()) {
+            TimescaleCatalog.prepareRangeRewrite(target, layout.schema(), layout.table(), layout.timeColumn(), start, end);
             delete.executeUpdate(layout.deleteSql(start, end));
         } catch (SQLException e) {
             throw Side.TARGET.label(e);

@@ -11,6 +11,8 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Everything Tandem asks TimescaleDB, in one place, written against its documented information views
@@ -71,6 +73,25 @@ public final class TimescaleCatalog {
               FROM timescaledb_information.continuous_aggregates c
               JOIN caggs p ON p.mat_sch = c.hypertable_schema AND p.mat_tab = c.hypertable_name)""";
 
+    /**
+     * A row of {@code timescaledb_information.chunks}: its primary-dimension bounds as positions (see {@link TimeType});
+     * an open end (shown as {@code -infinity}/{@code infinity}, or the bigint limits) as the bigint limits.
+     */
+    private static final String CHUNK_START = """
+            coalesce(range_start_integer, CASE WHEN isfinite(range_start)
+                     THEN (extract(epoch from range_start) * 1000000)::bigint END, '-9223372036854775808'::bigint)""";
+    private static final String CHUNK_END = """
+            coalesce(range_end_integer, CASE WHEN isfinite(range_end)
+                     THEN (extract(epoch from range_end) * 1000000)::bigint END, '9223372036854775807'::bigint)""";
+
+    /**
+     * Since TimescaleDB 2.14 a DELETE or UPDATE that decompresses more than this many rows of compressed chunks fails
+     * (SQLSTATE 53400, "tuple decompression limit exceeded by operation"); 0 lifts the limit.
+     */
+    private static final String DECOMPRESSION_LIMIT = "timescaledb.max_tuples_decompressed_per_dml_transaction";
+
+    private static final Pattern MAJOR_MINOR = Pattern.compile("(\\d+)\\.(\\d+)");
+
     private TimescaleCatalog() {
     }
 
@@ -122,17 +143,9 @@ public final class TimescaleCatalog {
      */
     public static List<long[]> chunkRanges(Connection source, Hypertable hypertable) throws SQLException {
         List<long[]> ranges = new ArrayList<>();
-        try (PreparedStatement ps = source.prepareStatement("""
-                SELECT DISTINCT
-                       coalesce(range_start_integer, CASE WHEN isfinite(range_start)
-                                THEN (extract(epoch from range_start) * 1000000)::bigint END,
-                                '-9223372036854775808'::bigint),
-                       coalesce(range_end_integer, CASE WHEN isfinite(range_end)
-                                THEN (extract(epoch from range_end) * 1000000)::bigint END,
-                                '9223372036854775807'::bigint)
-                FROM timescaledb_information.chunks
-                WHERE hypertable_schema = ? AND hypertable_name = ?
-                ORDER BY 1, 2""")) {
+        try (PreparedStatement ps = source.prepareStatement("SELECT DISTINCT " + CHUNK_START + ", " + CHUNK_END
+                + " FROM timescaledb_information.chunks WHERE hypertable_schema = ? AND hypertable_name = ?"
+                + " ORDER BY 1, 2")) {
             ps.setString(1, hypertable.schema());
             ps.setString(2, hypertable.name());
             try (ResultSet rs = ps.executeQuery()) {
@@ -149,6 +162,55 @@ public final class TimescaleCatalog {
             }
         }
         return ranges;
+    }
+
+    /**
+     * Readies the task's target transaction for the DELETE and COPY that rewrite {@code [start, end)} (positions) of
+     * {@code schema.table} by its {@code timeColumn}, where the target's chunks of that range may be compressed: those
+     * that a compressed source chunk became in a schema-only dump (empty, but marked compressed), and those the
+     * target's compression policy compressed before a re-copy ({@code repair}). A DELETE decompresses what it touches:
+     * the limit TimescaleDB puts on that (2.14+) is lifted for this transaction, since rewriting whole chunk ranges is
+     * this transaction's purpose. TimescaleDB before 2.11 refuses any DELETE on a compressed chunk ("cannot
+     * update/delete rows from chunk ... as it is compressed"), so there the compressed chunks of the range are
+     * decompressed first (which needs the hypertable's owner); the target's compression policy compresses them again.
+     * Nothing happens on a target without TimescaleDB or for a table that is no hypertable.
+     */
+    public static void prepareRangeRewrite(Connection target, String schema, String table, String timeColumn,
+                                           long start, long end) throws SQLException {
+        try (PreparedStatement ps = target.prepareStatement("SELECT set_config(name, '0', true) FROM (VALUES (?))"
+                + " AS limits(name) WHERE current_setting(name, true) IS NOT NULL")) {
+            ps.setString(1, DECOMPRESSION_LIMIT); // a setting of its own only where TimescaleDB defines it
+            ps.executeQuery().close();
+        }
+        Optional<String> version = version(target);
+        if (version.isEmpty() || deletesFromCompressedChunks(version.get())) {
+            return;
+        }
+        try (PreparedStatement ps = target.prepareStatement("SELECT " + functionSchema(target) + ".decompress_chunk("
+                + "format('%I.%I', chunk_schema, chunk_name)::regclass, true) FROM timescaledb_information.chunks"
+                + " WHERE hypertable_schema = ? AND hypertable_name = ? AND primary_dimension = ? AND is_compressed"
+                + " AND " + CHUNK_END + " > ? AND " + CHUNK_START + " < ? ORDER BY chunk_schema, chunk_name")) {
+            ps.setString(1, schema);
+            ps.setString(2, table);
+            ps.setString(3, timeColumn);
+            ps.setLong(4, start);
+            ps.setLong(5, end);
+            ps.executeQuery().close();
+        }
+    }
+
+    /**
+     * Whether TimescaleDB {@code version} ({@code extversion}, e.g. {@code 2.10.3} or {@code 2.14.0-dev}) deletes rows
+     * of compressed chunks: DML on compressed chunks came with 2.11.0.
+     */
+    static boolean deletesFromCompressedChunks(String version) {
+        Matcher m = MAJOR_MINOR.matcher(version);
+        if (!m.lookingAt()) {
+            return true; // an unknown form is a version later than this code knows
+        }
+        int major = Integer.parseInt(m.group(1));
+        int minor = Integer.parseInt(m.group(2));
+        return major > 2 || major == 2 && minor >= 11;
     }
 
     /**
