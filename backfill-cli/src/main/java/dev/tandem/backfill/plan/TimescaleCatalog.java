@@ -177,11 +177,7 @@ public final class TimescaleCatalog {
      */
     public static void prepareRangeRewrite(Connection target, String schema, String table, String timeColumn,
                                            long start, long end) throws SQLException {
-        try (PreparedStatement ps = target.prepareStatement("SELECT set_config(name, '0', true) FROM (VALUES (?))"
-                + " AS limits(name) WHERE current_setting(name, true) IS NOT NULL")) {
-            ps.setString(1, DECOMPRESSION_LIMIT); // a setting of its own only where TimescaleDB defines it
-            ps.executeQuery().close();
-        }
+        liftDecompressionLimit(target, true);
         Optional<String> version = version(target);
         if (version.isEmpty() || deletesFromCompressedChunks(version.get())) {
             return;
@@ -195,6 +191,18 @@ public final class TimescaleCatalog {
             ps.setString(3, timeColumn);
             ps.setLong(4, start);
             ps.setLong(5, end);
+            ps.executeQuery().close();
+        }
+    }
+
+    /**
+     * Lifts {@link #DECOMPRESSION_LIMIT} for the connection's transaction ({@code transactionOnly}) or session, where
+     * the target's TimescaleDB has that setting (2.14+).
+     */
+    private static void liftDecompressionLimit(Connection target, boolean transactionOnly) throws SQLException {
+        try (PreparedStatement ps = target.prepareStatement("SELECT set_config(name, '0', " + transactionOnly
+                + ") FROM (VALUES (?)) AS limits(name) WHERE current_setting(name, true) IS NOT NULL")) {
+            ps.setString(1, DECOMPRESSION_LIMIT);
             ps.executeQuery().close();
         }
     }
@@ -338,10 +346,13 @@ public final class TimescaleCatalog {
      * mirror) and a window holding no whole bucket is refused ("refresh window too small"), as a range shorter than a
      * bucket of a coarse (often nested) aggregate is. The start is bounded only where buckets older than every row
      * were copied into the materialization (see {@link #olderBuckets}): the refresh would delete them. The bounds are
-     * typed as the hypertable's time column, which is also the type of every level's buckets.
+     * typed as the hypertable's time column, which is also the type of every level's buckets. A refresh replaces the
+     * buckets it recomputes, decompressing those in compressed chunks of the materialization: the limit TimescaleDB
+     * puts on that (2.14+) is lifted for the session, as only its own refresh policy lifts it otherwise.
      */
     public static void refresh(Connection target, String quotedView, TimeType type, String fromRowOrNull)
             throws SQLException {
+        liftDecompressionLimit(target, false); // a procedure that commits as it goes: no transaction to scope it to
         String start = fromRowOrNull == null ? "NULL::" + type.sqlName()
                 : Identifiers.quoteLiteral(fromRowOrNull) + "::" + type.sqlName();
         try (Statement s = target.createStatement()) {

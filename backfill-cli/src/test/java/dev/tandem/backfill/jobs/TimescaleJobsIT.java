@@ -166,6 +166,17 @@ class TimescaleJobsIT {
         assertThat(run.out()).contains("refreshed 3 continuous aggregates");
     }
     @Test
+    void refreshingLiftsTimescalesDecompressionLimitWhereTheTargetHasIt() throws Exception {
+        String db = database("decompressionlimit", TimescaleStandIn.JobsView.CONTINUOUS_AGGREGATE);
+        PG.target().execute(db, "UPDATE tandem.backfill_task SET state = 'done';"
+                + "ALTER DATABASE " + db + " SET timescaledb.max_tuples_decompressed_per_dml_transaction = 100000");
+
+        Cli.Run run = Cli.targetOnly("refresh-caggs", PG.target(), db);
+        assertThat(run.exitCode()).as(run.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(run.out()).contains("refreshed 3 continuous aggregates");
+    }
+
+    @Test
     void aggregatesOfAnotherOwnerAreRefusedBeforeAnyIsRefreshedAndAMemberOfTheOwnersRoleRefreshesThem()
             throws Exception {
         String db = database("caggowner", TimescaleStandIn.JobsView.CONTINUOUS_AGGREGATE);

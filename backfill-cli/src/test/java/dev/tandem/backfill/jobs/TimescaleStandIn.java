@@ -8,7 +8,9 @@ import dev.tandem.testing.PgServer;
  * its {@code owner regrole}), the documented views defined over them with the joins of TimescaleDB's
  * {@code sql/views.sql}, the grants of {@code sql/pre_install/tables.sql} and {@code sql/views.sql} (every role reads
  * the catalog and the views), and {@code alter_job} (with its owner check, {@code ts_bgw_job_permission_check}) and
- * {@code refresh_continuous_aggregate} with the behaviour the backfill relies on. The API functions are in schema
+ * {@code refresh_continuous_aggregate} with the behaviour the backfill relies on (including, where the database sets
+ * {@code timescaledb.max_tuples_decompressed_per_dml_transaction}, refusing as a refresh that decompresses more rows
+ * of compressed materialization chunks than that does). The API functions are in schema
  * {@code "tsdb api"}, off the search path, as {@code CREATE EXTENSION timescaledb SCHEMA ...} puts them. The real
  * catalog is exercised where TimescaleDB runs ({@code TimescaleHypertableIT}).
  */
@@ -101,6 +103,11 @@ final class TimescaleStandIn {
                             <= date_bin(width, window_start + width - interval '1 microsecond', 'epoch') THEN
                         RAISE EXCEPTION 'refresh window too small' USING ERRCODE = 'invalid_parameter_value',
                             DETAIL = 'The refresh window must cover at least one bucket of data.';
+                    END IF;
+                    -- as over materialization chunks compressed beyond the limit, where the version has one
+                    IF current_setting('timescaledb.max_tuples_decompressed_per_dml_transaction', true) <> '0' THEN
+                        RAISE EXCEPTION 'tuple decompression limit exceeded by operation'
+                            USING ERRCODE = 'configuration_limit_exceeded';
                     END IF;
                     INSERT INTO _timescaledb_internal.refreshed (view, window_start, window_end, window_type)
                     VALUES (continuous_aggregate, window_start, window_end, pg_typeof(window_end)::text);
