@@ -317,4 +317,21 @@ class TimescaleChunkRangesIT {
         assertThat(PG.target().queryValue(db, "SHOW timescaledb.max_tuples_decompressed_per_dml_transaction"))
                 .isEqualTo("1");
     }
+
+    /** A hypertable partitioned by a UUIDv7 column has no time type Tandem ranges over: stage says how to go on. */
+    @Test
+    void aHypertableTheBackfillCannotRangeOverIsRefusedWithTheFilterThatStagesTheOthers() {
+        String db = source("uuidpart");
+        PG.pair().executeOnBoth(db, "CREATE TABLE events (id uuid NOT NULL, v int)");
+        hypertable(db, 2, "events", "id", "uuid", null);
+
+        Cli.Run refused = Cli.both("stage", PG.source(), PG.target(), db, "--until", "2026-01-02 12:00:00+00");
+        assertThat(refused.exitCode()).as(refused.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(refused.err()).contains("unsupported time column type uuid")
+                .contains("public.events is a hypertable of the source")
+                .contains("--filter '^(?!\\Qpublic.events\\E$)'");
+
+        ok(Cli.both("stage", PG.source(), PG.target(), db, "--until", "2026-01-02 12:00:00+00", "--filter",
+                "^(?!\\Qpublic.events\\E$)"));
+    }
 }

@@ -79,8 +79,7 @@ public final class Planner {
         List<String> nullTimes = new ArrayList<>();
         List<String> minusInfinities = new ArrayList<>();
         for (StagedTable table : tables) {
-            TableLayout layout = Side.SOURCE.call(() -> TableLayout.load(source, table.schema(), table.table(),
-                    table.timeColumn()));
+            TableLayout layout = Side.SOURCE.call(() -> layout(table));
             TimeType type = layout.timeType();
             long nullRows = Side.SOURCE.call(() -> layout.nullTimeRows(source, NULL_TIME_COUNT_LIMIT));
             if (nullRows > 0) {
@@ -249,6 +248,24 @@ public final class Planner {
             throw e;
         } finally {
             target.setAutoCommit(autoCommit);
+        }
+    }
+
+    /**
+     * The table's layout on the source. A hypertable found there (not named with --table) that cannot be staged, as
+     * one partitioned by a uuid column (UUIDv7 partitioning, in TimescaleDB since 2.22), is refused with the way to
+     * stage the others.
+     */
+    private TableLayout layout(StagedTable table) throws SQLException {
+        try {
+            return TableLayout.load(source, table.schema(), table.table(), table.timeColumn());
+        } catch (BackfillException e) {
+            if (table.hypertable() == null) {
+                throw e;
+            }
+            throw new BackfillException(e.getMessage() + "; nothing was staged. " + table.qualifiedName() + " is a"
+                    + " hypertable of the source: copy it another way, and stage the other tables with a --filter"
+                    + " that leaves it out, e.g. --filter '^(?!" + Pattern.quote(table.qualifiedName()) + "$)'");
         }
     }
 
