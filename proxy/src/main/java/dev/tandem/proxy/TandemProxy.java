@@ -6,6 +6,7 @@ import dev.tandem.proxy.config.ProxyConfig;
 import dev.tandem.proxy.config.ProxyOptions;
 import dev.tandem.proxy.demo.DemoCommand;
 import dev.tandem.proxy.relay.Transport;
+import dev.tandem.proxy.spool.SpoolException;
 import dev.tandem.proxy.spool.SpoolOwnerMismatchException;
 import io.netty.util.ResourceLeakDetector;
 import java.io.UncheckedIOException;
@@ -59,6 +60,11 @@ public final class TandemProxy implements Callable<Integer> {
             // instance-id and mirror.spool.dir do not fit together: a configuration error, not a failure while running
             System.err.println("tandem-proxy: " + e.getMessage());
             return 2;
+        } catch (SpoolException e) {
+            // mirror.spool.dir cannot be opened (permission denied, a file in its path, locked by another proxy): the
+            // message names the directory and the cause; a stack trace would bury both
+            System.err.println("tandem-proxy: " + e.getMessage());
+            return 1;
         } catch (UncheckedIOException e) {
             // an address already in use, say: the message names it and the setting, a stack trace would bury both
             System.err.println("tandem-proxy: " + e.getMessage());

@@ -88,6 +88,23 @@ class TandemProxyTest {
 
     @Test
     @Timeout(value = 30, unit = TimeUnit.SECONDS) // a proxy that starts anyway would wait for a stop signal
+    void aSpoolDirectoryThatCannotBeCreatedIsNamedInOneLine() throws Exception {
+        // a file where the spool directory's parent should be: refused by the file system even to root, as a
+        // directory without write permission is to every other user
+        Path file = Files.writeString(spool.resolve("not-a-directory"), "");
+        Path spoolDir = file.resolve("spool");
+
+        Stderr run = run("--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--source", "127.0.0.1:1",
+                "--target", "127.0.0.1:1", "--mirror-mode", "async", "--spool-dir", spoolDir.toString());
+
+        assertThat(run.code()).as(run.text()).isEqualTo(1);
+        assertThat(run.text())
+                .isEqualTo("tandem-proxy: cannot open spool directory " + spoolDir.toAbsolutePath() + ": " + file
+                        + " is not a directory");
+    }
+
+    @Test
+    @Timeout(value = 30, unit = TimeUnit.SECONDS) // a proxy that starts anyway would wait for a stop signal
     void anotherInstancesSpoolWithRecordsIsAConfigurationError() {
         try (Spool written = Spool.open(SpoolSettings.defaults(spool), "proxy-a")) {
             written.writer().append("a committed transaction".getBytes(StandardCharsets.UTF_8)).join();
