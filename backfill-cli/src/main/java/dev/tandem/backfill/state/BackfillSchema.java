@@ -97,10 +97,27 @@ public final class BackfillSchema {
         }
     }
 
-    /** True when a plan has been staged (the task table exists). */
+    /** True when the backfill's tables exist: a plan was staged, or a stage or repair created them. */
     public static boolean exists(Connection target) throws SQLException {
         try (Statement s = target.createStatement();
              var rs = s.executeQuery("SELECT to_regclass('tandem.backfill_task') IS NOT NULL")) {
+            rs.next();
+            return rs.getBoolean(1);
+        }
+    }
+
+    /**
+     * True when there is something to copy or verify: a plan was staged (perhaps of no task), or repair queued tasks.
+     * The tables alone are not a plan: {@code stage} creates them before it checks the tables, so a refused stage
+     * leaves them empty, and {@code verify} would report "0 differ" for a backfill that never ran.
+     */
+    public static boolean staged(Connection target) throws SQLException {
+        if (!exists(target)) {
+            return false;
+        }
+        try (Statement s = target.createStatement();
+             var rs = s.executeQuery("SELECT EXISTS (SELECT FROM tandem.backfill_plan)"
+                     + " OR EXISTS (SELECT FROM tandem.backfill_task)")) {
             rs.next();
             return rs.getBoolean(1);
         }

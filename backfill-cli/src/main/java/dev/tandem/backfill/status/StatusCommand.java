@@ -30,7 +30,7 @@ public final class StatusCommand extends BackfillCommand {
     protected int execute() throws SQLException {
         try (Database target = Database.open(Side.TARGET, connection.target(environment()), 1);
              Connection t = target.connection(); Statement s = t.createStatement()) {
-            if (!BackfillSchema.exists(t)) {
+            if (!BackfillSchema.staged(t)) {
                 out().println("no plan staged on the target");
                 LedgerReport.lines(Ledger.open(t)).forEach(out()::println);
                 return ExitCodes.OK;

@@ -94,7 +94,7 @@ public final class VerifyCommand extends BackfillCommand {
              Database target = Database.open(Side.TARGET, connection.target(environment()), parallelism + 1)) {
             List<Task> tasks;
             try (Connection t = target.connection()) {
-                if (!BackfillSchema.exists(t)) {
+                if (!BackfillSchema.staged(t)) {
                     throw new BackfillException("no plan on the target: run 'stage' and 'copy' first");
                 }
                 tasks = TaskStore.list(t, List.copyOf(EnumSet.allOf(TaskState.class)));
