@@ -8,6 +8,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import org.postgresql.util.PSQLException;
+import org.postgresql.util.ServerErrorMessage;
 
 /** Turns a value written by a person or the proxy into a position, letting PostgreSQL parse it in the column's type. */
 public final class Positions {
@@ -113,8 +115,19 @@ public final class Positions {
             if (!refusedValue(e)) {
                 throw e;
             }
-            throw new BackfillException(what + " " + value + " is not a valid " + type.sqlName() + ": " + e.getMessage(), e);
+            throw new BackfillException(what + " " + value + " is not a valid " + type.sqlName() + ": " + reason(e)
+                    + (type.isInteger() || !what.startsWith("--") ? ""
+                            : "; write it as ISO 8601, e.g. '2026-11-27 04:00:00+00'"), e);
         }
+    }
+
+    /**
+     * The server's message without its hint: for a date it cannot read, the hint is to change {@code DateStyle}, which
+     * an operator cannot do for the backfill's sessions; the example of a flag's value is the way out instead.
+     */
+    private static String reason(SQLException e) {
+        ServerErrorMessage server = e instanceof PSQLException p ? p.getServerErrorMessage() : null;
+        return server != null && server.getMessage() != null ? server.getMessage() : e.getMessage();
     }
 
     /**

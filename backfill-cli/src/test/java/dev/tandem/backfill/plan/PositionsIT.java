@@ -24,6 +24,11 @@ class PositionsIT {
             assertThatThrownBy(() -> Positions.parseMoment(c, TimeType.TIMESTAMPTZ, "2026-02-30", "--until", "UTC"))
                     .isInstanceOf(BackfillException.class)
                     .hasMessageStartingWith("--until 2026-02-30 is not a valid timestamptz: ");
+            // the server's hint would say to change DateStyle, which the backfill's sessions do not let one do
+            assertThatThrownBy(() -> Positions.parseMoment(c, TimeType.TIMESTAMPTZ, "27/11/2026 10:00", "--until", "UTC"))
+                    .isInstanceOf(BackfillException.class)
+                    .hasMessage("--until 27/11/2026 10:00 is not a valid timestamptz: date/time field value out of"
+                            + " range: \"27/11/2026 10:00\"; write it as ISO 8601, e.g. '2026-11-27 04:00:00+00'");
             assertThatThrownBy(() -> Positions.checkZone(c, "Mars/Olympus")).isInstanceOf(BackfillException.class)
                     .hasMessageStartingWith("--time-zone Mars/Olympus is not a time zone the source knows");
         }
