@@ -80,7 +80,8 @@ class TandemProxyTest {
             assertThat(admin.code()).isEqualTo(1);
             assertThat(admin.text())
                     .startsWith("tandem-proxy: cannot bind the admin server to 127.0.0.1:" + taken.getLocalPort()
-                            + " (admin.listen): ")
+                            + " (admin.listen, --admin-listen): ")
+                    .contains("stop it or choose another")
                     .doesNotContain("Exception")
                     .hasLineCount(1);
         }

@@ -123,7 +123,8 @@ public final class AdminServer implements AutoCloseable {
             shutdownResources();
             Throwable cause = bind.cause();
             String message = "cannot bind the admin server to " + config.host() + ":" + config.port()
-                    + " (admin.listen): " + cause.getMessage();
+                    + " (admin.listen, --admin-listen): " + cause.getMessage()
+                    + "; if another process holds that address, stop it or choose another";
             throw new UncheckedIOException(message, cause instanceof IOException io ? io : new IOException(cause));
         }
         serverChannel = bind.channel();
