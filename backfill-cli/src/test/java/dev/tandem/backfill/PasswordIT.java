@@ -69,4 +69,15 @@ class PasswordIT {
         assertThat(copy.err()).contains("cannot connect to the source").contains("password authentication failed")
                 .doesNotContain("not-the-password");
     }
+
+    @Test
+    void aMissingPasswordSaysWhereToGiveIt() {
+        String db = PG.pair().freshDatabase("nopw");
+        // no PGPASSWORD: the target's password was given nowhere
+        Cli.Run copy = Cli.run(Map.of("SRC_PW", SOURCE_PASSWORD), args("copy", db));
+        assertThat(copy.exitCode()).as(copy.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(copy.err()).contains("cannot connect to the target")
+                .contains("no password was provided; give it in a file with --target-password-file FILE, in a"
+                        + " variable named by --target-password-env NAME, or in PGPASSWORD");
+    }
 }

@@ -134,6 +134,11 @@ public final class ConnectionSpec {
         return jdbcUrl;
     }
 
+    /** Whether a password was given (a JDBC URL may still carry one in its parameters). */
+    public boolean hasPassword() {
+        return password != null;
+    }
+
     /** Connection properties for pgjdbc: user and password when known (a JDBC URL may carry the user itself). */
     public Properties properties() {
         Properties p = new Properties();

@@ -51,8 +51,22 @@ public final class Database implements AutoCloseable {
             return new Database(side, spec, new HikariDataSource(config));
         } catch (RuntimeException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
-            throw new BackfillException("cannot connect to the " + side + " " + spec + ": " + cause.getMessage(), e);
+            String hint = passwordHint(side, spec, cause);
+            String reason = hint.isEmpty() ? cause.getMessage() : cause.getMessage().replaceFirst("\\.$", "");
+            throw new BackfillException("cannot connect to the " + side + " " + spec + ": " + reason + hint, e);
         }
+    }
+
+    /**
+     * Where the password goes, when the server asked for one and none was given: it never comes from a flag of its
+     * own, so an operator who looks for {@code --target-password} finds nothing.
+     */
+    private static String passwordHint(Side side, ConnectionSpec spec, Throwable cause) {
+        if (spec.hasPassword() || cause.getMessage() == null || !cause.getMessage().contains("no password was provided")) {
+            return "";
+        }
+        return "; give it in a file with --" + side + "-password-file FILE, in a variable named by --" + side
+                + "-password-env NAME, or in PGPASSWORD";
     }
 
     /** A pooled connection in auto-commit mode with the session settings applied. */
