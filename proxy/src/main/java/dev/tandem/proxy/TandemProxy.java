@@ -74,6 +74,10 @@ public final class TandemProxy implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             app.close();
             stopped.countDown();
+            // Only a stop signal gets here (SIGTERM from systemd, Docker or Kubernetes; Ctrl-C), and the JVM would end
+            // with 128 + the signal, 143 after SIGTERM, which systemd counts as a failed unit. The proxy has stopped
+            // cleanly: it says so with 0, as --help does.
+            Runtime.getRuntime().halt(0);
         }, "tandem-shutdown"));
         stopped.await();
         return 0;
