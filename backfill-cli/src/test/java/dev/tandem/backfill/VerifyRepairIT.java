@@ -181,6 +181,25 @@ class VerifyRepairIT {
     }
 
     @Test
+    void aThroughTheSourceCannotReadIsReportedBeforeAnythingIsComparedOrAwaited() {
+        String db = PG.pair().freshDatabase("badthrough");
+        Fixtures.metrics(PG.pair(), db, "metrics");
+        Fixtures.stage(PG.pair(), db, "--table", "metrics:t");
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+        // a proxy that never catches up: reading --through only after the wait would report the wait instead
+        PG.target().execute(db, "INSERT INTO tandem.mirror_progress VALUES"
+                + " ('stopped', 1, 0, 0, now() - interval '1 hour', now() - interval '1 hour')");
+
+        Cli.Run verify = Cli.both("verify", PG.source(), PG.target(), db, "--through", "yesterday noon",
+                "--mirror-wait", "1 s");
+        assertThat(verify.exitCode()).as(verify.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(verify.err()).contains("--through yesterday noon is not a valid timestamptz")
+                .doesNotContain("proxy instance 'stopped'");
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.backfill_task WHERE verified_at IS NOT NULL"))
+                .isEqualTo("0");
+    }
+
+    @Test
     void rowsWithANullTimeAreRefusedByStageAndComparedByVerify() {
         String db = PG.pair().freshDatabase("nulltime");
         PG.pair().executeOnBoth(db, "CREATE TABLE m (t timestamptz, v int)");

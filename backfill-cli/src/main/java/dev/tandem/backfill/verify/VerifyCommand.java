@@ -101,12 +101,14 @@ public final class VerifyCommand extends BackfillCommand {
             } catch (SQLException e) {
                 throw Side.TARGET.label(e);
             }
+            // a --through that cannot be read is reported now, not after every range was compared
+            List<WindowEnd> ends = through == null ? List.of() : windowEnds(source, target, tasks);
             List<Outcome> outcomes = compare(source, target, tasks);
             List<Outcome> mismatches = outcomes.stream().filter(o -> !o.differences().isEmpty()).toList();
             List<String> nullTime = compareNullTime(source, target, tasks);
             List<String> notCompared = new ArrayList<>();
             List<Window> windows = through == null ? List.of()
-                    : compareWindows(source, target, tasks, notCompared);
+                    : compareWindows(source, target, ends, notCompared);
             List<Window> windowMismatches = windows.stream().filter(w -> !w.differences().isEmpty()).toList();
             try (Connection t = target.connection()) {
                 for (Outcome o : outcomes) {
@@ -237,29 +239,32 @@ public final class VerifyCommand extends BackfillCommand {
     }
 
     /**
-     * Each planned table's rows from the end of its planned ranges up to {@link #through}, once every proxy's mirror
-     * applied what the source committed before now: the target must then hold exactly the source's rows there.
+     * Where each planned table's dual-write window ends: {@code --through} (or {@code --integer-through}) read in the
+     * table's time type, or null for {@code now}, which is read once the mirrors caught up.
      */
-    /** The dual-write windows up to {@code --through}; a table whose ranges already reach it goes to {@code notCompared}. */
-    private List<Window> compareWindows(Database source, Database target, List<Task> tasks, List<String> notCompared)
-            throws SQLException {
+    private record WindowEnd(Task task, Long end, String text) {
+    }
+
+    /**
+     * The end of each planned table's dual-write window, read before anything is compared so that a value the
+     * source cannot read, or {@code now} for an integer time column, stops the command at once.
+     */
+    private List<WindowEnd> windowEnds(Database source, Database target, List<Task> tasks) throws SQLException {
         Map<String, Task> last = new LinkedHashMap<>();
         for (Task task : tasks) {
             if (task.divergenceId() == null) {
                 last.merge(task.qualifiedName() + "\0" + task.timeColumn(), task, (a, b) -> a.end() >= b.end() ? a : b);
             }
         }
-        List<Window> windows = new ArrayList<>();
+        List<WindowEnd> ends = new ArrayList<>();
         try (Connection s = source.connection(); Connection t = target.connection()) {
             String zone = Side.TARGET.call(() -> BackfillSchema.timeZone(t));
-            Side.TARGET.run(() -> MirrorCatchUp.await(t, mirrorWait.duration(),
-                    root == null ? () -> false : root.stopRequested()::get, err()));
             for (Task task : last.values()) {
                 TimeType type = task.timeType();
                 if (type.isInteger() && integerThrough != null) {
                     long end = Side.SOURCE.call(() -> Positions.parseMoment(s, type, integerThrough, "--integer-through",
                             zone));
-                    addWindow(s, t, task, type, end, "--integer-through " + integerThrough, windows, notCompared);
+                    ends.add(new WindowEnd(task, end, "--integer-through " + integerThrough));
                     continue;
                 }
                 boolean now = "now".equalsIgnoreCase(through.trim());
@@ -270,9 +275,29 @@ public final class VerifyCommand extends BackfillCommand {
                             + " columns: give --integer-through in the column's unit for integer-time tables"
                             + " (docs/migration.md step 4)");
                 }
-                long end = Side.SOURCE.call(() -> now ? Positions.now(s, type, zone)
-                        : Positions.parseMoment(s, type, through, "--through", zone));
-                addWindow(s, t, task, type, end, "--through " + through, windows, notCompared);
+                Long end = now ? null : Side.SOURCE.call(() -> Positions.parseMoment(s, type, through, "--through", zone));
+                ends.add(new WindowEnd(task, end, "--through " + through));
+            }
+        }
+        return ends;
+    }
+
+    /**
+     * Each planned table's rows from the end of its planned ranges up to its {@link WindowEnd}, once every proxy's
+     * mirror applied what the source committed before now: the target must then hold exactly the source's rows there.
+     * A table whose ranges already reach that end goes to {@code notCompared}.
+     */
+    private List<Window> compareWindows(Database source, Database target, List<WindowEnd> ends,
+                                        List<String> notCompared) throws SQLException {
+        List<Window> windows = new ArrayList<>();
+        try (Connection s = source.connection(); Connection t = target.connection()) {
+            String zone = Side.TARGET.call(() -> BackfillSchema.timeZone(t));
+            Side.TARGET.run(() -> MirrorCatchUp.await(t, mirrorWait.duration(),
+                    root == null ? () -> false : root.stopRequested()::get, err()));
+            for (WindowEnd e : ends) {
+                TimeType type = e.task().timeType();
+                long end = e.end() != null ? e.end() : Side.SOURCE.call(() -> Positions.now(s, type, zone));
+                addWindow(s, t, e.task(), type, end, e.text(), windows, notCompared);
             }
         }
         return windows;
