@@ -648,8 +648,10 @@ public final class MirrorApplier implements AutoCloseable {
     /**
      * Applies members as one target transaction; on a non-transient error isolates the bad ones. One-row INSERTs are
      * coalesced ({@link InsertCoalescer}) except when a lone member is re-applied to find the statement that fails.
+     *
+     * @return whether all members were applied (else the failing one was ledgered)
      */
-    private void applyGroup(TargetSession session, List<Member> members, boolean coalesce) {
+    private boolean applyGroup(TargetSession session, List<Member> members, boolean coalesce) {
         String mark = session.markLiteral(MARK_REFRESH_NANOS);
         Pipeline<Object> pipeline = new Pipeline<>(ByteBufAllocator.DEFAULT);
         boolean coalesced = false;
@@ -733,7 +735,7 @@ public final class MirrorApplier implements AutoCloseable {
             noteApplied(session.database(), last.record());
             appliedCounts.count(members.size(), slots, reply);
             countLateCopyRows(session, slots);
-            return;
+            return true;
         }
         session.recoverFromFailedExchange();
         ErrorResponse error = reply.error();
@@ -743,18 +745,19 @@ public final class MirrorApplier implements AutoCloseable {
         if (members.size() > 1) {
             LOG.debug("mirror: a group of {} transactions failed with SQLSTATE {}; applying them one by one",
                     members.size(), error.sqlState());
+            boolean all = true;
             for (Member m : members) {
-                applyGroup(session, List.of(m), true);
+                all &= applyGroup(session, List.of(m), true);
             }
-            return;
+            return all;
         }
         if (coalesced) {
-            applyGroup(session, members, false);
-            return;
+            return applyGroup(session, members, false);
         }
         Object failed = reply.failedSlot() < slots.size() ? slots.get(reply.failedSlot()) : null;
         if (failed instanceof LateRows.Counted counted) {
-            failed = counted.unit();
+            // not coalesced (that was retried above): a Replayed statement
+            return appliedUncounted(session, members, ((Replayed) counted.unit()).statement().table(), error);
         }
         CapturedStatement statement = failed instanceof Replayed r ? r.statement()
                 : members.get(0).tx().statements().isEmpty() ? null : members.get(0).tx().statements().get(0);
@@ -764,9 +767,30 @@ public final class MirrorApplier implements AutoCloseable {
                     .filter(s -> s.settings().replicationRole() != ReplicationRole.ORIGIN).findFirst().orElse(statement);
             ledger(session, members.get(0), underRole, error.sqlState(), replicationRoleRefused(underRole, error),
                     MirrorMetrics.REJECTED, false);
-            return;
+            return false;
         }
         ledger(session, members.get(0), statement, error.sqlState(), error.message(), MirrorMetrics.REJECTED);
+        return false;
+    }
+
+    /**
+     * Applies again a lone member whose INSERT failed wrapped to count its late rows ({@link LateRows}), without
+     * counting that table's: the target may refuse the wrapping (PostgreSQL does for a table with INSERT rules, "DO
+     * ALSO rules are not supported for data-modifying statements in WITH") and not the INSERT. When the INSERT fails
+     * alone too, it is ledgered with its own error and the table's late rows are counted again.
+     */
+    private boolean appliedUncounted(TargetSession session, List<Member> members, TableName table,
+                                     ErrorResponse error) {
+        session.refuseLateRowCount(table, true);
+        if (applyGroup(session, members, false)) {
+            LOG.warn("mirror: late rows of {} in target database {} are not counted until the mirror reconnects:"
+                    + " the target refuses its INSERTs wrapped in WITH ... RETURNING to count them (SQLSTATE {}: {}),"
+                    + " as PostgreSQL does for a table with INSERT rules; the INSERTs themselves are applied", table,
+                    session.database(), error.sqlState(), error.message());
+            return true;
+        }
+        session.refuseLateRowCount(table, false);
+        return false;
     }
 
     /**

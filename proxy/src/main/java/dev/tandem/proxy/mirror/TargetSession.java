@@ -20,10 +20,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -64,6 +66,8 @@ final class TargetSession {
     private final Map<TableName, TimeColumns.Column> timeColumns = new HashMap<>();
     /** Per table without a known time column: when that was last asked ({@link System#nanoTime()}). */
     private final Map<TableName, Long> timeColumnsMissing = new HashMap<>();
+    /** Tables whose INSERTs this database refuses to run wrapped to count late rows ({@link LateRows}). */
+    private final Set<TableName> lateRowsRefused = new HashSet<>();
     /** Quoted qualified type name -> its OID here, for the user-defined types replayed parameters use. */
     private final Map<String, Integer> typeOids = new HashMap<>();
     /** Per table asked about: whether it is a TimescaleDB hypertable of this database. */
@@ -320,10 +324,28 @@ final class TargetSession {
         return row.get(0);
     }
 
-    /** The quoted time column to count late rows of {@code table} by: only a timestamptz one. */
+    /**
+     * The quoted time column to count late rows of {@code table} by: only a timestamptz one, and none for a table
+     * whose INSERTs {@link #refuseLateRowCount refuse} to be counted.
+     */
     Optional<String> lateColumn(TableName table, Map<TableName, String> configured) {
+        if (lateRowsRefused.contains(table)) {
+            return Optional.empty();
+        }
         return timeColumn(table, configured).filter(c -> c.type().equals("timestamp with time zone"))
                 .map(c -> Identifiers.quoteIdentifier(c.name()));
+    }
+
+    /**
+     * Stops ({@code refused}) or resumes counting the late rows of {@code table} on this connection: PostgreSQL
+     * refuses an INSERT into a table with INSERT rules inside {@code WITH ... RETURNING}, which the count needs.
+     */
+    void refuseLateRowCount(TableName table, boolean refused) {
+        if (refused) {
+            lateRowsRefused.add(table);
+        } else {
+            lateRowsRefused.remove(table);
+        }
     }
 
     /**
