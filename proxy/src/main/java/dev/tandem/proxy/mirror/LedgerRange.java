@@ -20,7 +20,10 @@ import org.slf4j.LoggerFactory;
  * re-copy it from the source. The target computes it: in a transaction that is rolled back, the statements are
  * replayed into an empty scratch copy of the table ({@code LIKE} it, with its indexes for {@code ON CONFLICT} but
  * without its other constraints, so what the real table refused, a duplicate key or a foreign key say, goes in) and
- * the scratch table's min and max are read. The server parses every value, in every format, exactly as it would
+ * the scratch table's min and max are read. The copy has the table's defaults, identity and generated columns (from
+ * PostgreSQL 12): an INSERT that leaves out a serial key would else put NULL into a NOT NULL column, and a time
+ * column computed from another would stay NULL. A serial's default takes its values from the table's own sequence,
+ * which a rollback does not give back: the target's sequence skips them, as it does for any failed INSERT. The server parses every value, in every format, exactly as it would
  * have. A statement the scratch table refuses too (a missing column) leaves the range unknown.
  *
  * <p>The time column is {@code verifier.time-columns}' for the table, else the TimescaleDB hypertable's first
@@ -71,7 +74,9 @@ final class LedgerRange {
         Pipeline<Object> p = new Pipeline<>(ByteBufAllocator.DEFAULT);
         try {
             p.execute(null, "BEGIN");
-            p.execute(null, "CREATE TEMP TABLE " + SCRATCH + " (LIKE " + relation + " INCLUDING INDEXES) ON COMMIT DROP");
+            p.execute(null, "CREATE TEMP TABLE " + SCRATCH + " (LIKE " + relation + " INCLUDING INDEXES"
+                    + " INCLUDING DEFAULTS INCLUDING IDENTITY" + (session.serverMajorVersion() >= 12
+                            ? " INCLUDING GENERATED" : "") + ") ON COMMIT DROP");
             p.execute(null, MirrorSchema.SET_SEARCH_PATH, searchPath);
             // session_replication_role is not set: it decides which triggers, rules and foreign keys act, and the
             // scratch copy has none (LIKE copies none of them); setting it takes a privilege the mirror's user may

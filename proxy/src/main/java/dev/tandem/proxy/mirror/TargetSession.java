@@ -348,6 +348,16 @@ final class TargetSession {
         }
     }
 
+    /** The target server's major version, from the {@code server_version} it reported (0 if it reported none). */
+    int serverMajorVersion() {
+        String version = connection.parameters().getOrDefault("server_version", "");
+        int end = 0;
+        while (end < version.length() && Character.isDigit(version.charAt(end))) {
+            end++;
+        }
+        return end == 0 ? 0 : Integer.parseInt(version.substring(0, end));
+    }
+
     /**
      * The dual-write mark as a timestamptz literal, or null; read again when older than {@code maxAgeNanos}. Written
      * in ISO 8601 in UTC: it is read inside group transactions under the source sessions' TimeZone and DateStyle.

@@ -653,6 +653,31 @@ class MirrorApplierIT {
     }
 
     /**
+     * The usual time-series table has a serial or identity key the application leaves out, and may compute columns
+     * (its time column too) from others: the scratch copy the range is computed in fills them as the table does.
+     */
+    @Test
+    void aRejectedTransactionIntoATableWithSerialIdentityAndGeneratedColumnsGetsItsTimeRange() throws Exception {
+        PG.target().execute(db, "CREATE TABLE s (id bigserial PRIMARY KEY, ts timestamptz NOT NULL, v int CHECK (v < 10));"
+                + " CREATE TABLE i (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, epoch bigint NOT NULL,"
+                + " ts timestamptz NOT NULL GENERATED ALWAYS AS (to_timestamp(epoch)) STORED, v int CHECK (v < 10));"
+                + " CREATE SCHEMA IF NOT EXISTS tandem;"
+                + " CREATE TABLE tandem.backfill_task (table_schema text, table_name text, time_column text);"
+                + " INSERT INTO tandem.backfill_task VALUES ('public', 's', 'ts'), ('public', 'i', 'ts')");
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            f.append(tx(db, simple("s", 2, "INSERT INTO s (ts, v) VALUES ('2024-02-01 00:00:00+00', 1),"
+                    + " ('2024-02-03 00:00:00+00', 100)")));
+            f.awaitApplied(f.append(tx(db, simple("i", 2, "INSERT INTO i (epoch, v) VALUES (1706745600, 1),"
+                    + " (1706918400, 100)"))));
+        }
+        assertThat(PG.target().query(db, "SELECT table_name, sqlstate, time_column, range_start, range_end"
+                + " FROM tandem.divergence ORDER BY id")).containsExactly(
+                        List.of("s", "23514", "ts", "2024-02-01 00:00:00+00", "2024-02-03 00:00:00.000001+00"),
+                        List.of("i", "23514", "ts", "2024-02-01 00:00:00+00", "2024-02-03 00:00:00.000001+00"));
+    }
+
+    /**
      * A rejected transaction's rows are missing on the target in every table it wrote, not only the one the target
      * refused: each table gets its ledger row, with its own time range, so repair re-copies them all.
      */
