@@ -2,6 +2,7 @@ package dev.tandem.protocol.sql;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -78,12 +79,58 @@ public record PreparedSql(ClassifiedStatement statement, String body, List<Strin
             // the outer parentheses keep a following subscript or field selection on the value, not on the type
             out.append("((").append(args.get(n - 1)).append(')');
             if (n <= types.size()) {
-                out.append("::").append(types.get(n - 1));
+                out.append("::").append(withoutModifier(types.get(n - 1)));
             }
             out.append(')');
             copied = b.end(i);
         }
         return out.append(body, copied, body.length()).toString();
+    }
+
+    /**
+     * A declared parameter type as a PREPARE's parameter has it: without its modifier. The server keeps the type of a
+     * PREPARE's parameter but not its length, precision or interval fields, so an argument is never cut or rounded to
+     * them, while a cast to the type as written would do it ({@code 'abcdef'::varchar(3)} is {@code 'abc'},
+     * {@code 1.234::numeric(10,2)} is {@code 1.23}). Where the bare name means a modifier ({@code char} and {@code bit}
+     * mean length 1) the catalog's name is written instead; {@code float(p)} is not a modifier (it chooses
+     * {@code real} or {@code double precision}) and stays; an array suffix stays as written.
+     */
+    static String withoutModifier(String type) {
+        TokenBuffer t = TokenBuffer.tokenize(type);
+        List<String> words = new ArrayList<>();
+        StringBuilder base = new StringBuilder(type.length());
+        String suffix = "";
+        boolean modifier = false;
+        int depth = 0;
+        for (int i = 0; i < t.size(); i++) {
+            if (t.is(i, TokenKind.LEFT_PAREN) || t.is(i, TokenKind.RIGHT_PAREN)) {
+                depth += t.is(i, TokenKind.LEFT_PAREN) ? 1 : -1;
+                modifier = true;
+                continue;
+            }
+            if (depth > 0) {
+                continue;
+            }
+            if (t.is(i, TokenKind.LEFT_BRACKET) || t.isKeyword(i, "array")) {
+                suffix = (t.is(i, TokenKind.LEFT_BRACKET) ? "" : " ") + type.substring(t.start(i)).strip();
+                break;
+            }
+            boolean joined = t.is(i, TokenKind.DOT) || i > 0 && t.is(i - 1, TokenKind.DOT) || base.isEmpty();
+            base.append(joined ? "" : " ").append(t.text(i));
+            words.add(t.is(i, TokenKind.IDENTIFIER) ? t.text(i).toLowerCase(Locale.ROOT) : t.text(i));
+        }
+        String name = String.join(" ", words);
+        if (name.equals("float") && modifier || words.isEmpty()) {
+            return type;
+        }
+        if (words.get(0).equals("interval")) {
+            return "interval" + suffix; // INTERVAL [fields] [(precision)]: the fields are a modifier too
+        }
+        return switch (name) {
+            case "char", "character", "nchar", "national char", "national character" -> "pg_catalog.bpchar" + suffix;
+            case "bit" -> "pg_catalog.\"bit\"" + suffix;
+            default -> base + suffix;
+        };
     }
 
     /** {@code $n}'s n, or -1 when it is out of range (the server rejects it). */

@@ -7,6 +7,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class PreparedSqlTest {
@@ -21,10 +22,10 @@ class PreparedSqlTest {
                 arguments("PREPARE p (int) AS INSERT INTO t VALUES ($1, $2)", "EXECUTE p (1, 2)",
                         "INSERT INTO t VALUES (((1)::int), ((2)))"),
                 arguments("PREPARE p AS INSERT INTO t VALUES (1)", "EXECUTE p", "INSERT INTO t VALUES (1)"),
-                // types as written: with modifiers, several words, arrays, quoted, qualified
+                // types as the server keeps them: without modifiers; several words, arrays, quoted, qualified
                 arguments("PREPARE p (numeric(10, 2), timestamp with time zone, int[], \"My\".\"T\") AS"
                                 + " INSERT INTO t VALUES ($1, $2, $3, $4)", "EXECUTE p (1.5, now(), '{1}', '(1)')",
-                        "INSERT INTO t VALUES (((1.5)::numeric(10, 2)), ((now())::timestamp with time zone),"
+                        "INSERT INTO t VALUES (((1.5)::numeric), ((now())::timestamp with time zone),"
                                 + " (('{1}')::int[]), (('(1)')::\"My\".\"T\"))"),
                 // arguments: nested parentheses and commas in strings, arrays, quoted identifiers and comments
                 arguments("PREPARE p (text, int) AS INSERT INTO t VALUES ($1, $2)",
@@ -68,6 +69,30 @@ class PreparedSqlTest {
         assertThat(prepared).isNotNull();
         assertThat(prepared.expand(executeSql, only(executeSql, ClassifiedStatement.Kind.EXECUTE)))
                 .isEqualTo(expected);
+    }
+
+    /**
+     * A PREPARE's parameter has its declared type without the modifier, so the server never cuts or rounds an argument
+     * to it; the cast the expansion writes must not either ({@code 'abcdef'::varchar(3)} is {@code 'abc'}).
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "numeric(10, 2)|numeric", "varchar(3)|varchar", "character varying(3)|character varying",
+            "national character varying(3)|national character varying", "timestamp(0) with time zone|timestamp with"
+                    + " time zone", "timestamptz(3)|timestamptz", "time (3)|time", "decimal(5)|decimal",
+            "interval|interval", "interval(3)|interval", "interval hour|interval", "INTERVAL DAY TO SECOND(3)|interval",
+            // the bare names mean length 1
+            "char(3)|pg_catalog.bpchar", "CHARACTER|pg_catalog.bpchar", "nchar(2)|pg_catalog.bpchar",
+            "national character(2)|pg_catalog.bpchar", "bit(3)|pg_catalog.\"bit\"", "bit|pg_catalog.\"bit\"",
+            "bit varying(3)|bit varying", "\"char\"|\"char\"",
+            // float(p) is real or double precision, not a modifier
+            "float(24)|float(24)", "float|float", "double precision|double precision",
+            // arrays, qualified and quoted names, types of extensions
+            "varchar(2)[]|varchar[]", "char(2)[][]|pg_catalog.bpchar[][]", "int ARRAY[3]|int ARRAY[3]",
+            "numeric(5) array|numeric array", "public.geometry(Point, 4326)|public.geometry",
+            "\"Odd Schema\".\"Mood Ü\"[]|\"Odd Schema\".\"Mood Ü\"[]", "ts . mood|ts.mood"})
+    void aDeclaredTypeIsCastToWithoutItsModifier(String declared, String cast) {
+        assertThat(PreparedSql.withoutModifier(declared)).isEqualTo(cast);
     }
 
     @Test
