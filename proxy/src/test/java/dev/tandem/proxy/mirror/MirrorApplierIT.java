@@ -658,7 +658,8 @@ class MirrorApplierIT {
      */
     @Test
     void aRejectedTransactionIntoATableWithSerialIdentityAndGeneratedColumnsGetsItsTimeRange() throws Exception {
-        PG.target().execute(db, "CREATE TABLE s (id bigserial PRIMARY KEY, ts timestamptz NOT NULL, v int CHECK (v < 10));"
+        PG.target().execute(db, "CREATE TABLE s (id bigserial PRIMARY KEY, ts timestamptz NOT NULL,"
+                + " v int CHECK (v < 10));"
                 + " CREATE TABLE i (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, epoch bigint NOT NULL,"
                 + " ts timestamptz NOT NULL GENERATED ALWAYS AS (to_timestamp(epoch)) STORED, v int CHECK (v < 10));"
                 + " CREATE SCHEMA IF NOT EXISTS tandem;"
@@ -778,8 +779,8 @@ class MirrorApplierIT {
     }
 
     /**
-     * Counting late rows wraps an INSERT in {@code WITH ... RETURNING}, which PostgreSQL refuses for a table with INSERT
-     * rules (DO ALSO, conditional DO INSTEAD, DO INSTEAD without RETURNING) while the INSERT alone is fine: such
+     * Counting late rows wraps an INSERT in {@code WITH ... RETURNING}, which PostgreSQL refuses for a table with
+     * INSERT rules (DO ALSO, conditional DO INSTEAD, DO INSTEAD without RETURNING) while the INSERT alone is fine: such
      * INSERTs are applied uncounted, not ledgered, and an INSERT the target rejects for itself is still ledgered with
      * its own error.
      */
