@@ -6,7 +6,7 @@ package dev.tandem.protocol.sql;
  * the special date/time input strings ({@code 'now'::timestamptz}). Besides clocks, random values and sequences,
  * that includes the session's identity: the mirror replays as its own user, from its own address and backend.
  */
-final class NonDeterminism {
+public final class NonDeterminism {
 
     /** Counted only when followed by {@code (}. */
     private static final String[] FUNCTIONS = {
@@ -56,8 +56,11 @@ final class NonDeterminism {
         return c == 'n' || c == 't' || c == 'y';
     }
 
-    /** {@code 'now'} and friends, as PostgreSQL's date/time input reads them: trimmed, any case. */
-    static String specialDate(String value) {
+    /**
+     * {@code 'now'} and friends, as PostgreSQL's date/time input reads them: trimmed, any case. Returns the value
+     * quoted ({@code 'now'}), or null for any other value.
+     */
+    public static String specialDate(String value) {
         String v = value.trim();
         for (String s : SPECIAL_DATES) {
             if (v.equalsIgnoreCase(s)) {

@@ -1198,7 +1198,7 @@ public final class SessionCapture implements SessionTap {
         metrics.statement(s);
         if (capture != null) {
             // the capture's statement: for an EXECUTE, the INSERT it ran with its arguments in place
-            Set<String> computed = serverComputed(capture.statement, capture.table);
+            Set<String> computed = withClockParameters(serverComputed(capture.statement, capture.table), capture);
             if (!computed.isEmpty()) {
                 TableName table = capture.table;
                 tracker.onCommit(List.of("nondeterministic", table), times -> metrics.nonDeterministicInsert(table,
@@ -1320,6 +1320,17 @@ public final class SessionCapture implements SessionTap {
             }
         }
         return computed;
+    }
+
+    /** {@code computed} and the capture's Bind values the server reads as the clock ({@code 'now'}, ...). */
+    private static Set<String> withClockParameters(Set<String> computed, StatementCapture capture) {
+        Set<String> clock = capture.clockParameters();
+        if (clock.isEmpty()) {
+            return computed;
+        }
+        Set<String> all = new TreeSet<>(computed);
+        all.addAll(clock);
+        return all;
     }
 
     private static boolean writes(ClassifiedStatement s) {

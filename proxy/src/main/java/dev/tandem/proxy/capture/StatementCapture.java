@@ -3,10 +3,13 @@ package dev.tandem.proxy.capture;
 import dev.tandem.protocol.frontend.BoundParameters;
 import dev.tandem.protocol.sql.ClassifiedStatement;
 import dev.tandem.protocol.sql.ClassifiedStatement.Kind;
+import dev.tandem.protocol.sql.NonDeterminism;
 import dev.tandem.protocol.sql.TableName;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * A mirrored write of one session being captured: the statement, its Bind values, and for COPY the data that arrives
@@ -14,6 +17,9 @@ import java.util.Set;
  * session's event loop only.
  */
 final class StatementCapture {
+
+    /** Longer Bind values are not {@code 'now'} and friends, whatever blanks surround them. */
+    private static final int MAX_SPECIAL_DATE = 32;
 
     final TableName table;
     final String sql;
@@ -43,6 +49,37 @@ final class StatementCapture {
         this.bind = bind;
         this.parameterTypes = parameterTypes;
         this.copyData = isCopy() ? new ArrayList<>() : null;
+    }
+
+    /**
+     * Each text Bind value that PostgreSQL's date/time input reads as the clock ({@code 'now'}, {@code 'today'}, ...),
+     * for a parameter of a date/time type or one the server types: the target reads it at its own time. A value sent
+     * for a text column the server typed is not told apart, and counts too.
+     */
+    Set<String> clockParameters() {
+        if (bind == null) {
+            return Set.of();
+        }
+        Set<String> clock = new TreeSet<>();
+        byte[][] values = bind.values();
+        for (int i = 0; i < values.length; i++) {
+            int type = i < parameterTypes.length ? parameterTypes[i] : 0;
+            if (bind.format(i) == 0 && values[i] != null && values[i].length <= MAX_SPECIAL_DATE && readsTime(type)) {
+                String special = NonDeterminism.specialDate(new String(values[i], StandardCharsets.ISO_8859_1));
+                if (special != null) {
+                    clock.add("parameter " + (i + 1) + " " + special);
+                }
+            }
+        }
+        return clock;
+    }
+
+    /** Unspecified, unknown, date, time, timestamp, timestamptz, timetz. */
+    private static boolean readsTime(int type) {
+        return switch (type) {
+            case 0, 705, 1082, 1083, 1114, 1184, 1266 -> true;
+            default -> false;
+        };
     }
 
     boolean isCopy() {

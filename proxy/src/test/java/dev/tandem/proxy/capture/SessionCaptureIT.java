@@ -544,6 +544,40 @@ class SessionCaptureIT {
         assertThat(nonDeterministicInserts() - nonDeterministic).isEqualTo(2);
     }
 
+    /**
+     * {@code 'now'}, {@code 'today'}, ... as the text of a date/time parameter (or one the server types) are read as
+     * the clock when the statement runs: on the target, at another time.
+     */
+    @Test
+    void aParameterTheServerReadsAsTheClockIsCountedAsNonDeterministic() throws SQLException {
+        double nonDeterministic = nonDeterministicInserts();
+        try (Connection c = connect("stringtype", "unspecified");
+             PreparedStatement typed = c.prepareStatement("INSERT INTO metrics (t, v, note) VALUES (?, ?, ?)");
+             PreparedStatement declared = c.prepareStatement("INSERT INTO metrics (t, v) VALUES (?::timestamptz, ?)")) {
+            typed.setString(1, " Now ");
+            typed.setInt(2, 1);
+            typed.setString(3, "a note");
+            typed.executeUpdate();
+            typed.setString(1, "2026-01-01 00:00:00+00");
+            typed.setInt(2, 2);
+            typed.setString(3, "today");
+            typed.executeUpdate();
+            declared.setObject(1, "yesterday", java.sql.Types.OTHER);
+            declared.setInt(2, 3);
+            declared.executeUpdate();
+        }
+        try (Connection c = connect(); PreparedStatement text = c.prepareStatement(
+                "INSERT INTO metrics (v, note) VALUES (?, ?)")) {
+            // a varchar parameter cannot be a time: a note that says "tomorrow" is not the clock
+            text.setInt(1, 4);
+            text.setString(2, "tomorrow");
+            text.executeUpdate();
+        }
+        // the first and third read the clock; the second's "today" is a parameter the server typed as text, but the
+        // proxy cannot tell it from a time's, so it counts too
+        assertThat(nonDeterministicInserts() - nonDeterministic).isEqualTo(3);
+    }
+
     private static double nonDeterministicInserts() {
         var c = registry.find("tandem.nondeterministic.inserts").tag("table", "public.metrics").counter();
         return c == null ? 0 : c.count();
