@@ -920,7 +920,8 @@ public final class SessionCapture implements SessionTap {
             short format = c.bind.format(i);
             if (format == 1 && CapturedStatement.userDefinedType(c.parameterTypes[i])) {
                 c.unreplayable = "parameter " + (i + 1) + " is sent in binary with the user-defined type OID "
-                        + c.parameterTypes[i] + ", which may differ on the target";
+                        + c.parameterTypes[i] + ", which is another type's or none on the target: set source.user"
+                        + " for the mirror to map it by the type's name";
                 return;
             }
         }
