@@ -79,9 +79,19 @@ public final class CaptureMetrics {
                     + " 'tandem-backfill repair' re-copies them (logged once per table)", table);
         } else {
             log.warn("{} on mirrored table {} is not mirrored to the target: the two will differ until "
-                    + "'tandem-backfill verify' and 'repair' (logged once per table and kind)",
-                    kind.toUpperCase(Locale.ROOT).replace('_', ' '), table);
+                    + "'tandem-backfill verify' and 'repair' (logged once per table and kind)", described(kind),
+                    table);
         }
+    }
+
+    /** An unmirrored write's kind as the log names it. */
+    private static String described(String kind) {
+        if (kind.equals("insert_select")) {
+            // the kind applications are surprised by: a lookup in a VALUES row reads the table it runs against
+            return "INSERT ... SELECT (or an INSERT whose VALUES hold a sub-SELECT: it would read the target's"
+                    + " data)";
+        }
+        return kind.toUpperCase(Locale.ROOT).replace('_', ' ');
     }
 
     void nonDeterministicInsert(TableName table, Set<String> functions, long times) {

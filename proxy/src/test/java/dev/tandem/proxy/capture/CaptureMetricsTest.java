@@ -35,6 +35,29 @@ class CaptureMetricsTest {
                 "'tandem-backfill verify' and 'repair'");
     }
 
+    /**
+     * An INSERT whose VALUES look a value up with a sub-SELECT is not mirrored, as an INSERT ... SELECT: the warning
+     * must say so, since the application wrote no INSERT ... SELECT.
+     */
+    @Test
+    void anUnmirroredWriteIsCountedAndNamedOnceInWords() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        CaptureMetrics metrics = new CaptureMetrics(registry);
+        TableName readings = new TableName("public", "readings");
+        List<String> warnings = warnings(() -> {
+            metrics.unmirroredWrite(readings, "insert_select", 2);
+            metrics.unmirroredWrite(readings, "insert_select", 1);
+            metrics.unmirroredWrite(readings, "copy_from_file", 1);
+        });
+        assertThat(warnings).containsExactly("INSERT ... SELECT (or an INSERT whose VALUES hold a sub-SELECT: it would"
+                + " read the target's data) on mirrored table public.readings is not mirrored to the target: the two"
+                + " will differ until 'tandem-backfill verify' and 'repair' (logged once per table and kind)",
+                "COPY FROM FILE on mirrored table public.readings is not mirrored to the target: the two will differ"
+                        + " until 'tandem-backfill verify' and 'repair' (logged once per table and kind)");
+        assertThat(registry.find("tandem.unmirrored.writes").tags("table", "public.readings", "kind", "insert_select")
+                .counter().count()).isEqualTo(3);
+    }
+
     private static List<String> warnings(Runnable action) {
         Logger logger = (Logger) LoggerFactory.getLogger(CaptureMetrics.class);
         ListAppender<ILoggingEvent> events = new ListAppender<>();
