@@ -534,6 +534,9 @@ public final class StatementClassifier {
                 j = columnList(j);
             }
             if (kw(j, "overriding")) {
+                if (kw(j + 1, "user")) {
+                    addNonDeterministic("overriding user value"); // the server numbers the identity columns
+                }
                 j += 3;
             }
             if (j >= to) {

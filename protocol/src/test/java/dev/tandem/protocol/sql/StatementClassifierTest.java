@@ -26,6 +26,9 @@ class StatementClassifierTest {
                 arguments("INSERT INTO ÄÖ VALUES (1)", "INSERT table=ÄÖ"),
                 arguments("INSERT INTO t AS x (A, \"B\", c.d, e[1]) VALUES (1,2,3,4)", "INSERT table=t cols=a,B,c,e"),
                 arguments("INSERT INTO t (a) OVERRIDING SYSTEM VALUE VALUES (1)", "INSERT table=t cols=a"),
+                // the server numbers the identity columns, whatever the row says
+                arguments("INSERT INTO t (id, a) OVERRIDING USER VALUE VALUES (1, 2)",
+                        "INSERT table=t cols=id,a nondet=overriding user value"),
                 arguments("  INSERT\n\tINTO\n t\n VALUES\n (1)  ", "INSERT table=t"),
                 arguments("/* DELETE */ INSERT INTO t VALUES (1)", "INSERT table=t"),
                 arguments("-- UPDATE x\nINSERT INTO t VALUES ('DELETE FROM t')", "INSERT table=t"),
