@@ -60,18 +60,34 @@ final class StatementCapture {
         if (bind == null) {
             return Set.of();
         }
-        Set<String> clock = new TreeSet<>();
+        Set<String> clock = Set.of();
         byte[][] values = bind.values();
         for (int i = 0; i < values.length; i++) {
             int type = i < parameterTypes.length ? parameterTypes[i] : 0;
-            if (bind.format(i) == 0 && values[i] != null && values[i].length <= MAX_SPECIAL_DATE && readsTime(type)) {
+            if (bind.format(i) == 0 && values[i] != null && values[i].length <= MAX_SPECIAL_DATE && readsTime(type)
+                    && mayReadAsClock(values[i])) {
                 String special = NonDeterminism.specialDate(new String(values[i], StandardCharsets.ISO_8859_1));
                 if (special != null) {
+                    clock = clock.isEmpty() ? new TreeSet<>() : clock;
                     clock.add("parameter " + (i + 1) + " " + special);
                 }
             }
         }
         return clock;
+    }
+
+    /**
+     * A cheap filter run for every text parameter of every captured write, before anything is decoded: the first
+     * byte after leading blanks can start {@code now}, {@code today}, {@code tomorrow} or {@code yesterday}.
+     */
+    private static boolean mayReadAsClock(byte[] value) {
+        for (byte b : value) {
+            if (b < 0 || b > ' ') {
+                int c = b | 0x20;
+                return c == 'n' || c == 't' || c == 'y';
+            }
+        }
+        return false;
     }
 
     /** Unspecified, unknown, date, time, timestamp, timestamptz, timetz. */
