@@ -25,7 +25,9 @@ public final class PartitionDirectory implements AutoCloseable {
      * What a target database had at the last look-up.
      *
      * @param roots  each partition (at any depth) and the root of its tree
-     * @param others every other table, view and foreign table: a name in neither is newer than the look-up
+     * @param others every other table, view and foreign table: a name in neither is newer than the look-up. Not
+     *               TimescaleDB's own schemas: a large database has hundreds of thousands of chunks there, looked up
+     *               every minute for nothing (a chunk written by its name is decided by its hypertable)
      */
     public record Partitions(Map<TableName, TableName> roots, Set<TableName> others) {
 
@@ -48,7 +50,8 @@ public final class PartitionDirectory implements AutoCloseable {
             %s
             WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm')
               AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-              AND n.nspname NOT LIKE 'pg\\_toast%%' AND n.nspname NOT LIKE 'pg\\_temp%%'""";
+              AND n.nspname NOT LIKE 'pg\\_toast%%' AND n.nspname NOT LIKE 'pg\\_temp%%'
+              AND n.nspname NOT LIKE '\\_timescaledb%%'""";
     static final String QUERY = "SELECT n.nspname, c.relname, rn.nspname, r.relname " + RELATIONS.formatted("""
             LEFT JOIN pg_class r ON c.relispartition AND r.oid = pg_partition_root(c.oid)
             LEFT JOIN pg_namespace rn ON rn.oid = r.relnamespace""");

@@ -26,7 +26,8 @@ class PartitionDirectoryIT {
                 + " CREATE TABLE s.ev_2026 PARTITION OF s.ev FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')"
                 + " PARTITION BY LIST (k);"
                 + " CREATE TABLE public.\"Ev 2026 k1\" PARTITION OF s.ev_2026 FOR VALUES IN (1);"
-                + " CREATE TABLE plain (v int); CREATE VIEW v AS SELECT 1 AS one");
+                + " CREATE TABLE plain (v int); CREATE VIEW v AS SELECT 1 AS one;"
+                + " CREATE SCHEMA _timescaledb_internal; CREATE TABLE _timescaledb_internal._hyper_1_1_chunk (v int)");
         TargetConfig target = new TargetConfig("127.0.0.1", PG.target().port(), "postgres", "UNUSED", Optional.empty(),
                 TlsMode.DISABLE, Map.of("app", db), Duration.ofSeconds(5), Optional.empty());
         try (PartitionDirectory dir = new PartitionDirectory(target, Duration.ofMinutes(1))) {
@@ -35,7 +36,9 @@ class PartitionDirectoryIT {
             assertThat(found.roots()).containsOnly(Map.entry(new TableName("s", "ev_2026"), root),
                     Map.entry(new TableName("public", "Ev 2026 k1"), root));
             assertThat(found.others()).contains(root, new TableName("public", "plain"), new TableName("public", "v"))
-                    .doesNotContain(new TableName("s", "ev_2026"));
+                    .doesNotContain(new TableName("s", "ev_2026"))
+                    // TimescaleDB's own schemas are left out: their chunks would be most of a large database's tables
+                    .doesNotContain(new TableName("_timescaledb_internal", "_hyper_1_1_chunk"));
         }
     }
 }
