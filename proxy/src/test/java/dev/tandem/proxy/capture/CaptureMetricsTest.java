@@ -2,15 +2,11 @@ package dev.tandem.proxy.capture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.tandem.protocol.sql.TableName;
+import dev.tandem.proxy.LoggedWarnings;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 class CaptureMetricsTest {
 
@@ -19,7 +15,7 @@ class CaptureMetricsTest {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         CaptureMetrics metrics = new CaptureMetrics(registry);
         TableName readings = new TableName("public", "readings");
-        List<String> warnings = warnings(() -> {
+        List<String> warnings = LoggedWarnings.of(CaptureMetrics.class, () -> {
             metrics.unmirroredWrite(readings, "ddl", 1);
             metrics.unmirroredWrite(readings, "ddl", 2);
             metrics.unmirroredWrite(readings, "update", 5);
@@ -44,7 +40,7 @@ class CaptureMetricsTest {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         CaptureMetrics metrics = new CaptureMetrics(registry);
         TableName readings = new TableName("public", "readings");
-        List<String> warnings = warnings(() -> {
+        List<String> warnings = LoggedWarnings.of(CaptureMetrics.class, () -> {
             metrics.unmirroredWrite(readings, "insert_select", 2);
             metrics.unmirroredWrite(readings, "insert_select", 1);
             metrics.unmirroredWrite(readings, "copy_from_file", 1);
@@ -56,19 +52,5 @@ class CaptureMetricsTest {
                         + " until 'tandem-backfill verify' and 'repair' (logged once per table and kind)");
         assertThat(registry.find("tandem.unmirrored.writes").tags("table", "public.readings", "kind", "insert_select")
                 .counter().count()).isEqualTo(3);
-    }
-
-    private static List<String> warnings(Runnable action) {
-        Logger logger = (Logger) LoggerFactory.getLogger(CaptureMetrics.class);
-        ListAppender<ILoggingEvent> events = new ListAppender<>();
-        events.start();
-        logger.addAppender(events);
-        try {
-            action.run();
-        } finally {
-            logger.detachAppender(events);
-        }
-        return events.list.stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage)
-                .toList();
     }
 }

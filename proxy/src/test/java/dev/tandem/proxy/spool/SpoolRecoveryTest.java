@@ -13,19 +13,13 @@ import static dev.tandem.proxy.spool.SpoolTestSupport.truncate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tandem.proxy.LoggedWarnings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
-
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 
 /** Crash simulations: the spool files are damaged between a close and the next open, as a crash would leave them. */
 class SpoolRecoveryTest {
@@ -203,7 +197,7 @@ class SpoolRecoveryTest {
         List<Path> files = segmentFiles(dir);
         Files.delete(files.get(1));
 
-        List<String> warnings = warningsOf(SpoolReader.class, () -> {
+        List<String> warnings = LoggedWarnings.of(SpoolReader.class, () -> {
             try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL))) {
                 assertThat(spool.stats().gaps()).isZero();
                 assertThat(readAll(spool, SpoolPosition.ORIGIN)).extracting(SpoolRecord::sequence)
@@ -222,7 +216,7 @@ class SpoolRecoveryTest {
         Path oldest = segmentFiles(dir).get(0);
         truncate(oldest, HEADER + 2L * RECORD_BYTES);
 
-        List<String> warnings = warningsOf(SpoolReader.class, () -> {
+        List<String> warnings = LoggedWarnings.of(SpoolReader.class, () -> {
             try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL))) {
                 assertThat(readAll(spool, SpoolPosition.ORIGIN)).extracting(SpoolRecord::sequence)
                         .containsExactly(1L, 2L, 5L, 6L, 7L, 8L, 9L, 10L, 11L, 12L);
@@ -231,20 +225,6 @@ class SpoolRecoveryTest {
 
         assertThat(warnings).singleElement().asString().startsWith("spool records 3 to 4 are missing: " + oldest
                 + " ends before them");
-    }
-
-    private static List<String> warningsOf(Class<?> source, Runnable action) {
-        Logger logger = (Logger) LoggerFactory.getLogger(source);
-        ListAppender<ILoggingEvent> events = new ListAppender<>();
-        events.start();
-        logger.addAppender(events);
-        try {
-            action.run();
-        } finally {
-            logger.detachAppender(events);
-        }
-        return events.list.stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage)
-                .toList();
     }
 
     @Test
