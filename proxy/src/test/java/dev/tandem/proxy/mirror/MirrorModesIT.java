@@ -92,6 +92,33 @@ class MirrorModesIT {
         }
     }
 
+    /**
+     * A lock on the target table ({@code LOCK TABLE ... IN ACCESS EXCLUSIVE MODE} in another session) holds the mirror
+     * back: a sync-mode commit is answered after the timeout as it would be without the proxy, with no error and no
+     * warning (the count tells), and applied once the lock is released.
+     */
+    @Test
+    void syncModeAnswersAfterTheTimeoutWhileATargetLockHoldsTheMirrorBack(@TempDir Path spool) throws Exception {
+        String db = freshDatabase("sync_lock");
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.m",
+                "--mirror-mode", "sync", "--set", "mirror.sync-timeout=1s")) {
+            try (Connection locker = PG.target().connect(db)) {
+                locker.setAutoCommit(false);
+                locker.createStatement().execute("LOCK TABLE m IN ACCESS EXCLUSIVE MODE");
+                try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
+                    s.execute("INSERT INTO m (id) VALUES (1)");
+                    assertThat((Object) s.getWarnings()).isNull();
+                    assertThat((Object) c.getWarnings()).isNull();
+                }
+                assertThat(syncTimeouts(proxy)).isEqualTo(1);
+                assertThat(PG.target().queryValue(db, "SELECT count(*) FROM pg_stat_activity"
+                        + " WHERE application_name = 'tandem-mirror' AND wait_event_type = 'Lock'")).isEqualTo("1");
+            }
+            proxy.awaitCaughtUp(Duration.ofSeconds(60));
+            proxy.assertIdentical("m");
+        }
+    }
+
     private static double syncTimeouts(RunningMirrorProxy proxy) {
         return proxy.app.registry().get("tandem.mirror.sync.timeouts").counter().count();
     }

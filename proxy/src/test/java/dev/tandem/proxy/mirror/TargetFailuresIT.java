@@ -1,0 +1,310 @@
+package dev.tandem.proxy.mirror;
+
+import static dev.tandem.proxy.mirror.MirrorFixture.eventually;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.tandem.testing.PostgresPairExtension;
+import java.io.StringReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import org.postgresql.PGConnection;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the target does to the mirror that the chaos soak ({@link MirrorSoakIT}) does not: a lock on a mirrored table,
+ * a read-only target, refused connections, its database dropped, its backend terminated mid-group. Each ends comparing
+ * the whole table on both sides: a condition that passes is waited for and nothing is lost or applied twice. One proxy
+ * for the class, whose mirror logs in as a plain role of its own.
+ */
+class TargetFailuresIT {
+
+    @RegisterExtension
+    static final PostgresPairExtension PG = PostgresPairExtension.embedded();
+
+    /** The mirror's user on the target: not a superuser, so privileges and role settings apply to it. */
+    static final String MIRROR_USER = "tandem_tfail";
+
+    static final ListAppender<ILoggingEvent> LOGGED = new ListAppender<>();
+    static final Logger MIRROR_LOG = (Logger) LoggerFactory.getLogger(MirrorApplier.class.getPackageName());
+
+    static String db;
+    static Path spool;
+    static RunningMirrorProxy proxy;
+
+    @BeforeAll
+    static void start() throws Exception {
+        db = PG.pair().freshDatabase("target_failures");
+        PG.target().execute(db, "CREATE ROLE " + MIRROR_USER + " LOGIN");
+        own(db);
+        spool = Files.createTempDirectory("tandem-target-failures-");
+        LOGGED.start();
+        MIRROR_LOG.addAppender(LOGGED);
+        table(db, "t_probe");
+        proxy = RunningMirrorProxy.startAs(MIRROR_USER, PG.pair(), db, spool, "--mirror-table", "public.t_*");
+    }
+
+    @AfterAll
+    static void stop() {
+        proxy.close();
+        MIRROR_LOG.detachAppender(LOGGED);
+    }
+
+    @BeforeEach
+    void clearLog() {
+        synchronized (LOGGED) {
+            LOGGED.list.clear();
+        }
+    }
+
+    /** The mirror's user owns the target database, so it may create its {@code tandem} schema there. */
+    private static void own(String database) {
+        PG.target().execute(database, "ALTER DATABASE " + database + " OWNER TO " + MIRROR_USER);
+    }
+
+    /** A mirrored table on both sides, into which the mirror's user may insert. */
+    private static void table(String database, String name) {
+        PG.pair().executeOnBoth(database, "CREATE TABLE " + name + " (id int, v text)");
+        PG.target().execute(database, "GRANT SELECT, INSERT ON " + name + " TO " + MIRROR_USER);
+    }
+
+    private static Connection connect(String database) throws SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + proxy.app.relayAddress().getPort() + "/"
+                + database, PG.source().user(), PG.source().password());
+    }
+
+    /** One autocommit INSERT per id, through the proxy. */
+    private static void insert(String database, String table, int from, int to) throws SQLException {
+        try (Connection c = connect(database);
+             PreparedStatement insert = c.prepareStatement("INSERT INTO " + table + " VALUES (?, 'row')")) {
+            for (int id = from; id <= to; id++) {
+                insert.setInt(1, id);
+                insert.executeUpdate();
+            }
+        }
+    }
+
+    /** The target's own session holding {@code LOCK TABLE ... IN ACCESS EXCLUSIVE MODE} until it is closed. */
+    private static Connection lock(String table) throws SQLException {
+        Connection locker = PG.target().connect(db);
+        locker.setAutoCommit(false);
+        try (Statement s = locker.createStatement()) {
+            s.execute("LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE");
+        }
+        return locker;
+    }
+
+    private static String mirrorBackends(String database) {
+        return "FROM pg_stat_activity WHERE application_name = 'tandem-mirror' AND datname = '" + database + "'";
+    }
+
+    private static void awaitMirrorWaitingForALock() throws InterruptedException {
+        eventually("the mirror waits for the table lock", () -> !"0".equals(PG.target().queryValue("postgres",
+                "SELECT count(*) " + mirrorBackends(db) + " AND wait_event_type = 'Lock'")));
+    }
+
+    /** Ends the mirror's target connections; it connects again, under the role's settings of the moment. */
+    private static void terminateMirror(String database) {
+        PG.target().query("postgres", "SELECT pg_terminate_backend(pid) " + mirrorBackends(database));
+    }
+
+    private static double retries() {
+        return proxy.app.registry().get("tandem.mirror.retries").counter().count();
+    }
+
+    private static double regressions() {
+        return proxy.app.registry().get("tandem.mirror.target.regressions").counter().count();
+    }
+
+    private static long ledgered(String table) {
+        return Long.parseLong(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence WHERE table_name = '"
+                + table + "'"));
+    }
+
+    private static List<String> logged(Level level, String containing) {
+        List<String> lines = new ArrayList<>();
+        synchronized (LOGGED) {
+            for (ILoggingEvent e : LOGGED.list) {
+                if (e.getLevel() == level && e.getFormattedMessage().contains(containing)) {
+                    lines.add(e.getFormattedMessage());
+                }
+            }
+        }
+        return lines;
+    }
+
+    /**
+     * Resets the mirror's user's settings and has the mirror connect again with its own, before the next test: a
+     * probe row has to reach the target.
+     */
+    private static void resetMirrorUser() throws Exception {
+        PG.target().execute(db, "ALTER ROLE " + MIRROR_USER + " RESET ALL; ALTER ROLE " + MIRROR_USER
+                + " CONNECTION LIMIT -1");
+        terminateMirror(db);
+        insert(db, "t_probe", 1, 1);
+        proxy.awaitCaughtUp(Duration.ofSeconds(60));
+    }
+
+    @Test
+    void aLockOnTheTargetTableHoldsTheMirrorBackUntilItIsReleased() throws Exception {
+        table(db, "t_lock");
+        double retriesBefore = retries();
+        try (Connection locker = lock("t_lock")) {
+            insert(db, "t_lock", 1, 20);
+            awaitMirrorWaitingForALock();
+            eventually("the lag shows", () -> proxy.app.registry().get("tandem.mirror.lag.seconds").gauge().value() > 0);
+            assertThat(proxy.app.mirrorCaughtUp()).isFalse();
+        }
+        proxy.awaitCaughtUp(Duration.ofSeconds(60));
+        proxy.assertIdentical("t_lock");
+        assertThat(ledgered("t_lock")).isZero();
+        assertThat(retries()).as("the mirror waited; nothing failed").isEqualTo(retriesBefore);
+    }
+
+    @Test
+    void aReadOnlyTargetIsWaitedForNotLedgered() throws Exception {
+        table(db, "t_read_only");
+        PG.target().execute(db, "ALTER ROLE " + MIRROR_USER + " SET default_transaction_read_only = on");
+        try {
+            terminateMirror(db);
+            double retriesBefore = retries();
+            insert(db, "t_read_only", 1, 5);
+            eventually("the mirror retries", () -> retries() >= retriesBefore + 2);
+            assertThat(PG.target().queryValue(db, "SELECT count(*) FROM t_read_only")).isEqualTo("0");
+            assertThat(logged(Level.WARN, "read-only transaction")).isNotEmpty();
+        } finally {
+            resetMirrorUser();
+        }
+        proxy.awaitCaughtUp(Duration.ofSeconds(60));
+        proxy.assertIdentical("t_read_only");
+        assertThat(ledgered("t_read_only")).isZero();
+    }
+
+    /** 53300 as {@code max_connections} exhausted gives it (here through the role's own limit): waited for. */
+    @Test
+    void refusedConnectionsAreWaitedForMidRun() throws Exception {
+        table(db, "t_connections");
+        PG.target().execute(db, "ALTER ROLE " + MIRROR_USER + " CONNECTION LIMIT 0");
+        try {
+            terminateMirror(db);
+            double retriesBefore = retries();
+            insert(db, "t_connections", 1, 5);
+            eventually("the mirror retries", () -> retries() >= retriesBefore + 2);
+            assertThat(logged(Level.WARN, "too many connections for role")).isNotEmpty();
+        } finally {
+            resetMirrorUser();
+        }
+        proxy.awaitCaughtUp(Duration.ofSeconds(60));
+        proxy.assertIdentical("t_connections");
+        assertThat(ledgered("t_connections")).isZero();
+    }
+
+    /** A proxy started while the target refuses its connections serves its clients and mirrors once it may. */
+    @Test
+    void refusedConnectionsAreWaitedForFromTheStart(@TempDir Path ownSpool) throws Exception {
+        String other = PG.pair().freshDatabase("target_refuses_at_start");
+        PG.pair().executeOnBoth(other, "CREATE TABLE t_start (id int, v text)");
+        PG.target().execute(other, "CREATE ROLE tandem_tfail_start LOGIN CONNECTION LIMIT 0; ALTER DATABASE " + other
+                + " OWNER TO tandem_tfail_start; GRANT INSERT ON t_start TO tandem_tfail_start");
+        try (RunningMirrorProxy refused = RunningMirrorProxy.startAs("tandem_tfail_start", PG.pair(), other, ownSpool,
+                "--mirror-table", "public.t_*", "--instance-id", "refused-at-start");
+             Connection c = refused.connect(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO t_start VALUES (1, 'a')");
+            eventually("the mirror retries", () -> refused.app.registry().get("tandem.mirror.retries").counter()
+                    .count() >= 2);
+            PG.target().execute(other, "ALTER ROLE tandem_tfail_start CONNECTION LIMIT -1");
+            refused.awaitCaughtUp(Duration.ofSeconds(60));
+            refused.assertIdentical("t_start");
+        }
+    }
+
+    /**
+     * The target database dropped and created again: what was written meanwhile waits for it and is applied into the
+     * new one, once; what it had is gone with it, and the proxy says so.
+     */
+    @Test
+    void aRecreatedTargetDatabaseGetsWhatCameAfterTheDropAndIsReported() throws Exception {
+        String other = PG.pair().freshDatabase("target_recreated");
+        own(other);
+        table(other, "t_recreated");
+        insert(other, "t_recreated", 1, 5);
+        proxy.awaitCaughtUp(Duration.ofSeconds(60));
+        double regressionsBefore = regressions();
+        double retriesBefore = retries();
+        PG.target().execute("postgres", "DROP DATABASE " + other + " WITH (FORCE)");
+        insert(other, "t_recreated", 6, 10);
+        eventually("the mirror retries", () -> retries() >= retriesBefore + 2);
+        assertThat(logged(Level.WARN, "database \"" + other + "\" does not exist")).isNotEmpty();
+        PG.target().execute("postgres", "CREATE DATABASE " + other);
+        own(other);
+        PG.target().execute(other, "CREATE TABLE t_recreated (id int, v text); GRANT SELECT, INSERT ON t_recreated TO "
+                + MIRROR_USER);
+        proxy.awaitCaughtUp(Duration.ofSeconds(60));
+        assertThat(PG.target().query(other, "SELECT id FROM t_recreated ORDER BY id"))
+                .isEqualTo(PG.source().query(other, "SELECT id FROM t_recreated WHERE id > 5 ORDER BY id"));
+        assertThat(regressions()).isEqualTo(regressionsBefore + 1);
+    }
+
+    /** The target ends the mirror's backend in the middle of large groups, again and again: nothing lost or doubled. */
+    @Test
+    void terminatingTheMirrorsBackendMidGroupLosesAndRepeatsNothing() throws Exception {
+        table(db, "t_terminated");
+        double retriesBefore = retries();
+        Set<Integer> terminated = ConcurrentHashMap.newKeySet();
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread terminator = new Thread(() -> {
+            try (Connection admin = PG.target().connect("postgres"); Statement s = admin.createStatement()) {
+                while (!stop.get() && terminated.size() < 3) {
+                    try (ResultSet rs = s.executeQuery("SELECT pid FROM (SELECT pid, pg_terminate_backend(pid) AS ended "
+                            + mirrorBackends(db) + " AND state = 'active' AND query LIKE 'COPY%') t WHERE ended")) {
+                        while (rs.next()) {
+                            terminated.add(rs.getInt(1));
+                        }
+                    }
+                }
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        terminator.start();
+        try (Connection c = connect(db)) {
+            for (int copy = 0; copy < 6; copy++) {
+                StringBuilder rows = new StringBuilder();
+                for (int i = 0; i < 50_000; i++) {
+                    rows.append(copy * 100_000 + i).append("\trow ").append(i).append('\n');
+                }
+                c.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY t_terminated FROM STDIN",
+                        new StringReader(rows.toString()));
+            }
+            proxy.awaitCaughtUp(Duration.ofSeconds(120));
+        } finally {
+            stop.set(true);
+            terminator.join();
+        }
+        proxy.assertIdentical("t_terminated");
+        assertThat(ledgered("t_terminated")).isZero();
+        assertThat(terminated.size()).as("backends ended mid-COPY").isPositive();
+        assertThat(retries()).isGreaterThanOrEqualTo(retriesBefore + terminated.size());
+    }
+}
