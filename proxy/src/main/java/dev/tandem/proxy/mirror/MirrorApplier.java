@@ -69,12 +69,13 @@ import org.slf4j.LoggerFactory;
  * named statements of the connection, parsed once (up to 256 per connection).
  *
  * <p><b>Errors.</b> A transient error (connection lost, {@code 08xxx}, {@code 53xxx}, serialization failure,
- * deadlock, admin shutdown, lock not available) drops the connection and retries the database's share with capped
- * exponential backoff, forever; the reconnect re-reads the progress, so a commit whose answer was lost is not applied
- * twice. Any other error in a group re-applies its members one by one; a member that fails alone is written to
- * {@code tandem.divergence} with the progress, in one target transaction, and the applier moves on. A member holding
- * an {@link CapturedStatement.Unreplayable} statement is ledgered WHOLE, never partly applied: the source committed it
- * atomically, and replaying the rest would leave a divergence that looks like success.
+ * deadlock, admin shutdown, lock not available, a cancelled statement, a read-only target) drops the connection and
+ * retries the database's share with capped exponential backoff, forever; the reconnect re-reads the progress, so a
+ * commit whose answer was lost is not applied twice. Any other error in a group re-applies its members one by one; a
+ * member that fails alone is written to {@code tandem.divergence} with the progress, in one target transaction, and
+ * the applier moves on. A member holding an {@link CapturedStatement.Unreplayable} statement is ledgered WHOLE, never
+ * partly applied: the source committed it atomically, and replaying the rest would leave a divergence that looks like
+ * success.
  *
  * <p><b>Threads.</b> One thread of its own ({@code tandem-mirror}) does all waiting; target connections run on a
  * private one-thread event loop group of the relay's transport. Databases are applied one after the other: a database

@@ -110,6 +110,7 @@ final class TargetSession {
     }
 
     private void readState(String instanceId) {
+        checked(await(connection.simpleQuery(timeoutsOff())));
         checked(await(connection.simpleQuery(MirrorSchema.ddl())));
         lockInstance(instanceId);
         Pipeline<Void> read = new Pipeline<>(ByteBufAllocator.DEFAULT);
@@ -142,6 +143,27 @@ final class TargetSession {
             firstMirroredKnown = "t".equals(text(dualWrite, 0));
             markKnown = "t".equals(text(dualWrite, 1));
         }
+    }
+
+    /**
+     * Turns off, for this connection, the timeouts the target may give the mirror's user ({@code ALTER ROLE} or
+     * {@code ALTER DATABASE ... SET}, its configuration): they are meant for applications. A replay that waits for a
+     * lock or runs long would be cancelled (57014, 55P03) or lose its connection (25P03, 25P04), and would meet the
+     * same timeout on every retry, or be ledgered and its rows, which the source committed, never reach the target.
+     * Held by an idle mirror, the connection keeps the instance's applier lock: an idle timeout (57P05) would only
+     * make it connect again.
+     */
+    private String timeoutsOff() {
+        StringBuilder sql = new StringBuilder("SET statement_timeout = 0; SET lock_timeout = 0;"
+                + " SET idle_in_transaction_session_timeout = 0");
+        int major = serverMajorVersion();
+        if (major >= 14) {
+            sql.append("; SET idle_session_timeout = 0");
+        }
+        if (major >= 17) {
+            sql.append("; SET transaction_timeout = 0");
+        }
+        return sql.toString();
     }
 
     /**

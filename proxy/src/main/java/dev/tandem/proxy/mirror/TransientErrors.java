@@ -6,8 +6,9 @@ import java.util.Set;
  * Which target errors are worth retrying unchanged: the target or the connection went away, or the transaction lost
  * a race that the next attempt will probably win. Everything else (constraint violations, missing tables or columns,
  * bad values) would fail the same way again and goes to the divergence ledger. A statement the target cancels
- * ({@code 57014}, e.g. its {@code statement_timeout}) is ledgered too: the same statement would time out again and
- * stop the mirror for good.
+ * ({@code 57014}) is retried: the mirror's connections turn the target's timeouts off ({@link TargetSession}), so the
+ * cancel came from a person or a tool ({@code pg_cancel_backend}), and the rows it held back were committed on the
+ * source.
  */
 final class TransientErrors {
 
@@ -18,6 +19,7 @@ final class TransientErrors {
             "57P01", // admin_shutdown
             "57P02", // crash_shutdown
             "57P03", // cannot_connect_now
+            "57014", // query_canceled
             "55P03"); // lock_not_available
 
     private TransientErrors() {

@@ -34,9 +34,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What the target does to the mirror that the chaos soak ({@link MirrorSoakIT}) does not: a lock on a mirrored table,
- * a read-only target, refused connections, its database dropped, its backend terminated mid-group. Each ends comparing
- * the whole table on both sides: a condition that passes is waited for and nothing is lost or applied twice. One proxy
- * for the class, whose mirror logs in as a plain role of its own.
+ * timeouts and cancels, a read-only target, refused connections, its database dropped, its backend terminated
+ * mid-group. Each ends comparing the whole table on both sides: a condition that passes is waited for and nothing is
+ * lost or applied twice. One proxy for the class, whose mirror logs in as a plain role of its own.
  */
 class TargetFailuresIT {
 
@@ -180,6 +180,64 @@ class TargetFailuresIT {
         proxy.assertIdentical("t_lock");
         assertThat(ledgered("t_lock")).isZero();
         assertThat(retries()).as("the mirror waited; nothing failed").isEqualTo(retriesBefore);
+    }
+
+    /**
+     * A {@code statement_timeout} (or {@code lock_timeout}, {@code idle_in_transaction_session_timeout},
+     * {@code idle_session_timeout}, {@code transaction_timeout}) the target gives the mirror's user is for
+     * applications. Applied to the mirror, a replay that waits for a lock, or takes long, is cancelled or its
+     * connection ended: ledgered, rows the source committed would be lost; retried, a long one would fail for ever.
+     */
+    @Test
+    void theTargetsTimeoutsForTheMirrorsUserDoNotCancelItsReplays() throws Exception {
+        table(db, "t_timeouts");
+        PG.target().execute(db, "ALTER ROLE " + MIRROR_USER + " SET statement_timeout = '20ms'; ALTER ROLE "
+                + MIRROR_USER + " SET lock_timeout = '50ms'; ALTER ROLE " + MIRROR_USER
+                + " SET idle_in_transaction_session_timeout = '20ms'; ALTER ROLE " + MIRROR_USER
+                + " SET idle_session_timeout = '20ms'; ALTER ROLE " + MIRROR_USER + " SET transaction_timeout = '100ms'");
+        try {
+            terminateMirror(db);
+            try (Connection locker = lock("t_timeouts")) {
+                insert(db, "t_timeouts", 1, 10);
+                awaitMirrorWaitingForALock();
+                Thread.sleep(300); // longer than every timeout above: the target would have ended the wait
+            }
+            // a transaction whose replay takes longer than all of them, lock or not
+            StringBuilder rows = new StringBuilder();
+            for (int i = 100; i < 200_100; i++) {
+                rows.append(i).append("\trow\n");
+            }
+            try (Connection c = connect(db)) {
+                c.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY t_timeouts FROM STDIN",
+                        new StringReader(rows.toString()));
+            }
+            proxy.awaitCaughtUp(Duration.ofSeconds(60));
+            proxy.assertIdentical("t_timeouts");
+            assertThat(ledgered("t_timeouts")).isZero();
+            assertThat(logged(Level.WARN, "timeout")).isEmpty();
+        } finally {
+            resetMirrorUser();
+        }
+    }
+
+    /** A replay cancelled on the target ({@code pg_cancel_backend}, 57014) is retried, not ledgered. */
+    @Test
+    void aCancelledReplayIsRetried() throws Exception {
+        table(db, "t_cancel");
+        double retriesBefore = retries();
+        try (Connection locker = lock("t_cancel")) {
+            try (Connection c = connect(db); Statement s = c.createStatement()) {
+                // one statement of two rows: applied alone, as a group of one
+                s.execute("INSERT INTO t_cancel VALUES (1, 'a'), (2, 'b')");
+            }
+            awaitMirrorWaitingForALock();
+            PG.target().query("postgres", "SELECT pg_cancel_backend(pid) " + mirrorBackends(db));
+            eventually("the cancelled group retried or ledgered", () -> retries() > retriesBefore
+                    || ledgered("t_cancel") > 0);
+        }
+        proxy.awaitCaughtUp(Duration.ofSeconds(60));
+        proxy.assertIdentical("t_cancel");
+        assertThat(ledgered("t_cancel")).isZero();
     }
 
     @Test
