@@ -512,10 +512,11 @@ public final class MirrorApplier implements AutoCloseable {
                 dropSession(database);
                 metrics.retry();
                 Duration wait = backoff(attempt++);
-                String code = e instanceof PgException pg ? pg.sqlState()
-                        : e instanceof GroupFailed g ? g.sqlState : e.getClass().getSimpleName();
-                LOG.warn("mirror: target database {} unavailable (SQLSTATE {}): {}; retrying in {} ms", database,
-                        code, e.getMessage(), wait.toMillis());
+                String why = e instanceof PgException pg ? "SQLSTATE " + pg.sqlState() + ": " + pg.serverMessage()
+                        : e instanceof GroupFailed g ? "SQLSTATE " + g.sqlState + ": " + g.getMessage()
+                        : e.getClass().getSimpleName() + ": " + e.getMessage();
+                LOG.warn("mirror: applying to target database {} failed ({}); retrying in {} ms", database, why,
+                        wait.toMillis());
                 LOG.debug("mirror: failure behind the retry", e);
                 sleep(wait);
             }
@@ -741,7 +742,7 @@ public final class MirrorApplier implements AutoCloseable {
         session.recoverFromFailedExchange();
         ErrorResponse error = reply.error();
         if (TransientErrors.isTransient(error.sqlState())) {
-            throw new GroupFailed(error.sqlState());
+            throw new GroupFailed(error);
         }
         if (members.size() > 1) {
             LOG.debug("mirror: a group of {} transactions failed with SQLSTATE {}; applying them one by one",
@@ -1039,7 +1040,7 @@ public final class MirrorApplier implements AutoCloseable {
             session.recoverFromFailedExchange();
             LOG.error("mirror: could not write to the divergence ledger of {} (SQLSTATE {}): {}", session.database(),
                     reply.error().sqlState(), reply.error().message());
-            throw new GroupFailed(reply.error().sqlState());
+            throw new GroupFailed(reply.error());
         }
         others.keySet().forEach(other -> metrics.ledgerEntry(other, reason));
         session.applied(member.record().sequence(), member.record().next(),
@@ -1153,13 +1154,13 @@ public final class MirrorApplier implements AutoCloseable {
         terminated.syncUninterruptibly();
     }
 
-    /** A group or ledger write failed with an error that is worth retrying; carries only the SQLSTATE. */
+    /** A group or ledger write failed with an error that is worth retrying: the target's SQLSTATE and message. */
     private static final class GroupFailed extends RuntimeException {
         final String sqlState;
 
-        GroupFailed(String sqlState) {
-            super("transient error in a replayed transaction", null, false, false);
-            this.sqlState = sqlState;
+        GroupFailed(ErrorResponse error) {
+            super(error.message(), null, false, false);
+            this.sqlState = error.sqlState();
         }
     }
 }

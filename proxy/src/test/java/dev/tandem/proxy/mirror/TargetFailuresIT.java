@@ -238,6 +238,7 @@ class TargetFailuresIT {
         proxy.awaitCaughtUp(Duration.ofSeconds(60));
         proxy.assertIdentical("t_cancel");
         assertThat(ledgered("t_cancel")).isZero();
+        assertThat(logged(Level.WARN, "canceling statement due to user request")).isNotEmpty();
     }
 
     @Test
