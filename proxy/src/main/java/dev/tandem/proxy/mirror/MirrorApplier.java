@@ -96,6 +96,8 @@ public final class MirrorApplier implements AutoCloseable {
     private static final Duration MARKS_SAVE_INTERVAL = Duration.ofSeconds(10);
     /** How often an idle mirror tries again to reach a database it applied to, to keep its caught_up_to moving. */
     private static final Duration IDLE_RECONNECT = Duration.ofSeconds(5);
+    /** Ledgered transactions of a table and reason are logged once in this window, then counted ({@link LedgerLog}). */
+    private static final Duration LEDGER_LOG_WINDOW = Duration.ofMinutes(1);
     private static final String REDACTED = "<redacted>";
     private static final String QUARANTINE = "quarantine";
     /** What a {@code search_path} calls the schema named after the current user. */
@@ -158,6 +160,7 @@ public final class MirrorApplier implements AutoCloseable {
     private final TargetConnector connector;
     private final Map<String, TargetSession> sessions = new ConcurrentHashMap<>();
     private final InsertCoalescer coalescer = new InsertCoalescer();
+    private final LedgerLog ledgerLog = new LedgerLog(LEDGER_LOG_WINDOW, System::nanoTime);
     private final AppliedCounts appliedCounts;
     /** Statement text -> what {@link LateRows#wrap} takes of it, for INSERTs the coalescer does not shape. */
     private final Map<String, Optional<String>> countableSql = new HashMap<>();
@@ -355,6 +358,7 @@ public final class MirrorApplier implements AutoCloseable {
                 saveMarks(false);
                 List<SpoolRecord> batch = nextBatch(reader);
                 if (batch.isEmpty()) {
+                    ledgerLog.flush(false);
                     reopenIdleSessions();
                     // not past a record appended but not readable yet (its fsync, or space, is still to come)
                     caughtUp(sessions.values(), Math.min(System.currentTimeMillis(),
@@ -379,6 +383,7 @@ public final class MirrorApplier implements AutoCloseable {
             stopReason = "the mirror stopped: " + e.getMessage();
             LOG.error("mirror applier stopped: {}", e.getMessage(), e);
         } finally {
+            ledgerLog.flush(true);
             saveMarks(true);
             transition(State.CLOSED);
             waiters.fail(new MirrorStoppedException(stopReason));
@@ -1046,9 +1051,8 @@ public final class MirrorApplier implements AutoCloseable {
         session.applied(member.record().sequence(), member.record().next(),
                 spool.epochOf(member.record().position()), false);
         noteApplied(session.database(), member.record());
-        LOG.warn("mirror: transaction of session {} on table {} ledgered ({}{}), spool sequence {}",
-                member.tx().sessionId(), table, reason, sqlState == null ? "" : ", SQLSTATE " + sqlState,
-                member.record().sequence());
+        ledgerLog.ledgered(session.database(), table, reason, sqlState, storedMessage, quotesValues,
+                member.tx().sessionId(), member.record().sequence());
         metrics.ledgerEntry(table, reason);
         Map<TableName, Long> rows = new LinkedHashMap<>();
         for (CapturedStatement s : member.tx().statements()) {

@@ -22,6 +22,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,9 +37,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What the target does to the mirror that the chaos soak ({@link MirrorSoakIT}) does not: a lock on a mirrored table,
- * timeouts and cancels, a read-only target, refused connections, its database dropped, its backend terminated
- * mid-group. Each ends comparing the whole table on both sides: a condition that passes is waited for and nothing is
- * lost or applied twice. One proxy for the class, whose mirror logs in as a plain role of its own.
+ * timeouts and cancels, a read-only target, refused connections, revoked privileges, its database dropped, its backend
+ * terminated mid-group. Each ends comparing the whole table on both sides: a condition that passes is waited for and
+ * nothing is lost or applied twice; one that does not is ledgered with the server's reason, logged without flooding,
+ * and the mirror moves on. One proxy for the class, whose mirror logs in as a plain role of its own.
  */
 class TargetFailuresIT {
 
@@ -173,7 +177,8 @@ class TargetFailuresIT {
         try (Connection locker = lock("t_lock")) {
             insert(db, "t_lock", 1, 20);
             awaitMirrorWaitingForALock();
-            eventually("the lag shows", () -> proxy.app.registry().get("tandem.mirror.lag.seconds").gauge().value() > 0);
+            eventually("the lag shows",
+                    () -> proxy.app.registry().get("tandem.mirror.lag.seconds").gauge().value() > 0);
             assertThat(proxy.app.mirrorCaughtUp()).isFalse();
         }
         proxy.awaitCaughtUp(Duration.ofSeconds(60));
@@ -191,10 +196,11 @@ class TargetFailuresIT {
     @Test
     void theTargetsTimeoutsForTheMirrorsUserDoNotCancelItsReplays() throws Exception {
         table(db, "t_timeouts");
-        PG.target().execute(db, "ALTER ROLE " + MIRROR_USER + " SET statement_timeout = '20ms'; ALTER ROLE "
-                + MIRROR_USER + " SET lock_timeout = '50ms'; ALTER ROLE " + MIRROR_USER
-                + " SET idle_in_transaction_session_timeout = '20ms'; ALTER ROLE " + MIRROR_USER
-                + " SET idle_session_timeout = '20ms'; ALTER ROLE " + MIRROR_USER + " SET transaction_timeout = '100ms'");
+        for (String setting : List.of("statement_timeout = '20ms'", "lock_timeout = '50ms'",
+                "idle_in_transaction_session_timeout = '20ms'", "idle_session_timeout = '20ms'",
+                "transaction_timeout = '100ms'")) {
+            PG.target().execute(db, "ALTER ROLE " + MIRROR_USER + " SET " + setting);
+        }
         try {
             terminateMirror(db);
             try (Connection locker = lock("t_timeouts")) {
@@ -299,6 +305,49 @@ class TargetFailuresIT {
     }
 
     /**
+     * The mirror's user loses INSERT on a table: each transaction is ledgered with the server's reason, the log says so
+     * without a line per transaction, the proxy keeps serving, and once granted again the later ones are applied.
+     */
+    @Test
+    void revokedPrivilegesLedgerTheTransactionsAndLaterOnesApplyOnceGranted() throws Exception {
+        table(db, "t_privileges");
+        insert(db, "t_privileges", 1, 5);
+        proxy.awaitCaughtUp(Duration.ofSeconds(60));
+        PG.target().execute(db, "REVOKE INSERT ON t_privileges FROM " + MIRROR_USER);
+        ExecutorService writers = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int w = 1; w <= 4; w++) {
+                int first = w * 1000;
+                done.add(writers.submit(() -> {
+                    insert(db, "t_privileges", first, first + 49);
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get(); // the applications did not notice
+            }
+        } finally {
+            writers.shutdown();
+        }
+        proxy.awaitCaughtUp(Duration.ofSeconds(60));
+        assertThat(PG.target().query(db, "SELECT sqlstate, message, count(*) FROM tandem.divergence"
+                + " WHERE table_name = 't_privileges' GROUP BY 1, 2"))
+                .containsExactly(List.of("42501", "permission denied for table t_privileges", "200"));
+        assertThat(proxy.app.registry().get("tandem.ledger.entries").tags("table", "public.t_privileges", "reason",
+                "rejected").counter().count()).isEqualTo(200);
+        List<String> warnings = logged(Level.WARN, "public.t_privileges");
+        assertThat(warnings).as("one line, not one per transaction").hasSize(1);
+        assertThat(warnings.get(0)).contains("rejected, SQLSTATE 42501");
+
+        PG.target().execute(db, "GRANT INSERT ON t_privileges TO " + MIRROR_USER);
+        insert(db, "t_privileges", 6, 10);
+        proxy.awaitCaughtUp(Duration.ofSeconds(60));
+        assertThat(PG.target().query(db, "SELECT id FROM t_privileges ORDER BY id")).as("all but the ledgered ones")
+                .isEqualTo(PG.source().query(db, "SELECT id FROM t_privileges WHERE id <= 10 ORDER BY id"));
+    }
+
+    /**
      * The target database dropped and created again: what was written meanwhile waits for it and is applied into the
      * new one, once; what it had is gone with it, and the proxy says so.
      */
@@ -335,8 +384,8 @@ class TargetFailuresIT {
         Thread terminator = new Thread(() -> {
             try (Connection admin = PG.target().connect("postgres"); Statement s = admin.createStatement()) {
                 while (!stop.get() && terminated.size() < 3) {
-                    try (ResultSet rs = s.executeQuery("SELECT pid FROM (SELECT pid, pg_terminate_backend(pid) AS ended "
-                            + mirrorBackends(db) + " AND state = 'active' AND query LIKE 'COPY%') t WHERE ended")) {
+                    try (ResultSet rs = s.executeQuery("SELECT pid FROM (SELECT pid, pg_terminate_backend(pid) AS e "
+                            + mirrorBackends(db) + " AND state = 'active' AND query LIKE 'COPY%') t WHERE e")) {
                         while (rs.next()) {
                             terminated.add(rs.getInt(1));
                         }
