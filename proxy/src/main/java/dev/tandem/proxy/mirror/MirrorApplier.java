@@ -746,7 +746,11 @@ public final class MirrorApplier implements AutoCloseable {
         }
         session.recoverFromFailedExchange();
         ErrorResponse error = reply.error();
-        if (TransientErrors.isTransient(error.sqlState())) {
+        Object failed = reply.failedSlot() < slots.size() ? slots.get(reply.failedSlot()) : null;
+        if (TransientErrors.isTransient(error.sqlState()) || failed == Bookkeeping.PROGRESS
+                || failed == Bookkeeping.DUAL_WRITE) {
+            // the mirror's own state statements failing is no member's fault (its tables were dropped, say, with the
+            // tandem schema): a new connection creates them again, or keeps saying what is wrong
             throw new GroupFailed(error);
         }
         if (members.size() > 1) {
@@ -761,7 +765,6 @@ public final class MirrorApplier implements AutoCloseable {
         if (coalesced) {
             return applyGroup(session, members, false);
         }
-        Object failed = reply.failedSlot() < slots.size() ? slots.get(reply.failedSlot()) : null;
         if (failed instanceof LateRows.Counted counted) {
             // not coalesced (that was retried above): a Replayed statement
             return appliedUncounted(session, members, ((Replayed) counted.unit()).statement().table(), error);

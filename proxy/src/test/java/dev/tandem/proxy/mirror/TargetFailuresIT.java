@@ -37,10 +37,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What the target does to the mirror that the chaos soak ({@link MirrorSoakIT}) does not: a lock on a mirrored table,
- * timeouts and cancels, a read-only target, refused connections, revoked privileges, its database dropped, its backend
- * terminated mid-group. Each ends comparing the whole table on both sides: a condition that passes is waited for and
- * nothing is lost or applied twice; one that does not is ledgered with the server's reason, logged without flooding,
- * and the mirror moves on. One proxy for the class, whose mirror logs in as a plain role of its own.
+ * timeouts and cancels, a read-only target, refused connections, revoked privileges, its {@code tandem} schema or
+ * database dropped, its backend terminated mid-group. Each ends comparing the whole table on both sides: a condition
+ * that passes is waited for and nothing is lost or applied twice; one that does not is ledgered with the server's
+ * reason, logged without flooding, and the mirror moves on. One proxy for the class, whose mirror logs in as a plain
+ * role of its own.
  */
 class TargetFailuresIT {
 
@@ -345,6 +346,29 @@ class TargetFailuresIT {
         proxy.awaitCaughtUp(Duration.ofSeconds(60));
         assertThat(PG.target().query(db, "SELECT id FROM t_privileges ORDER BY id")).as("all but the ledgered ones")
                 .isEqualTo(PG.source().query(db, "SELECT id FROM t_privileges WHERE id <= 10 ORDER BY id"));
+    }
+
+    /**
+     * {@code DROP SCHEMA tandem CASCADE} takes the mirror's progress with it: the mirror recreates it, applies what
+     * was not applied, once, and reports the lost progress as a regression of the target (had the spool still held
+     * applied transactions, as after a restart, they would be applied again, as the error says).
+     */
+    @Test
+    void aDroppedTandemSchemaIsRecreatedAndReported() throws Exception {
+        table(db, "t_schema");
+        insert(db, "t_schema", 1, 5);
+        proxy.awaitCaughtUp(Duration.ofSeconds(60));
+        double regressionsBefore = regressions();
+        PG.target().execute(db, "DROP SCHEMA tandem CASCADE");
+        insert(db, "t_schema", 6, 10);
+        proxy.awaitCaughtUp(Duration.ofSeconds(60));
+        proxy.assertIdentical("t_schema");
+        assertThat(ledgered("t_schema")).isZero();
+        assertThat(regressions()).isEqualTo(regressionsBefore + 1);
+        assertThat(logged(Level.ERROR, "no longer has transactions this proxy applied there")).hasSize(1);
+        // the mirror's own table was missing, not a transaction's: nothing was taken for rejected
+        assertThat(logged(Level.WARN, "relation \"tandem.mirror_progress\" does not exist")).isNotEmpty();
+        assertThat(logged(Level.ERROR, "divergence ledger")).isEmpty();
     }
 
     /**
