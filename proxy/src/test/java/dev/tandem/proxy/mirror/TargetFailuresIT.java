@@ -437,6 +437,6 @@ class TargetFailuresIT {
         proxy.assertIdentical("t_terminated");
         assertThat(ledgered("t_terminated")).isZero();
         assertThat(terminated.size()).as("backends ended mid-COPY").isPositive();
-        assertThat(retries()).isGreaterThanOrEqualTo(retriesBefore + terminated.size());
+        assertThat(retries()).as("the groups cut short were retried").isGreaterThan(retriesBefore);
     }
 }
