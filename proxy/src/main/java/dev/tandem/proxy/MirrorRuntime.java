@@ -21,6 +21,7 @@ import dev.tandem.proxy.config.ProxyConfig;
 import dev.tandem.proxy.config.SpoolConfig;
 import dev.tandem.proxy.mirror.MirrorApplier;
 import dev.tandem.proxy.mirror.MirrorSettings;
+import dev.tandem.proxy.mirror.SyncTimeoutLog;
 import dev.tandem.proxy.relay.SessionEnd;
 import dev.tandem.proxy.relay.SessionTap;
 import dev.tandem.proxy.relay.Transport;
@@ -126,6 +127,8 @@ final class MirrorRuntime implements AutoCloseable {
                     .description("Sync-mode commits answered after mirror.sync-timeout before the target committed them")
                     .register(registry);
             long syncTimeoutMillis = config.mirror().syncTimeout().toMillis();
+            SyncTimeoutLog syncTimeoutLog = new SyncTimeoutLog(config.mirror().syncTimeout(), Duration.ofMinutes(1),
+                    System::nanoTime);
             // A copy times out, not the applier's own future, which is shared with whoever else waits for the record.
             // The client is answered anyway: without the count, a sync-mode client's "committed" would no longer mean
             // "on the target" with nothing to show for it.
@@ -135,6 +138,7 @@ final class MirrorRuntime implements AutoCloseable {
                             .whenComplete((applied, failure) -> {
                                 if (failure instanceof TimeoutException) {
                                     syncTimeouts.increment();
+                                    syncTimeoutLog.timedOut();
                                 }
                             })
                     : position -> CompletableFuture.completedFuture(null);

@@ -95,7 +95,7 @@ class MirrorModesIT {
     /**
      * A lock on the target table ({@code LOCK TABLE ... IN ACCESS EXCLUSIVE MODE} in another session) holds the mirror
      * back: a sync-mode commit is answered after the timeout as it would be without the proxy, with no error and no
-     * warning (the count tells), and applied once the lock is released.
+     * warning to the client (the count and the proxy's log tell the operator), and applied once the lock is released.
      */
     @Test
     void syncModeAnswersAfterTheTimeoutWhileATargetLockHoldsTheMirrorBack(@TempDir Path spool) throws Exception {
