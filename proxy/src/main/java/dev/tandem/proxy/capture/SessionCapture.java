@@ -616,14 +616,32 @@ public final class SessionCapture implements SessionTap {
                     copies.add(copy); // the string's COPYs run one after the other
                 }
                 q.copies.add(copy);
-            } else if (s.kind() == Kind.INSERT && s.onConflict() == ConflictAction.UPDATE) {
-                TableName table = mirroredTarget(s);
+            } else {
+                TableName table = upsertInto(s);
                 if (table != null) {
                     upserts.upsertSent(table);
                 }
             }
         }
         pending.add(q);
+    }
+
+    /**
+     * The mirrored table that statement {@code s} may upsert into ({@code INSERT ... ON CONFLICT DO UPDATE}), or null.
+     * An SQL-level EXECUTE is replayed as the upsert it runs; a PREPARE of an upsert counts too, as an EXECUTE sent
+     * with it (in the same query string or batch) runs before the session knows the PREPARE, which counts only once it
+     * completes.
+     */
+    private TableName upsertInto(ClassifiedStatement s) {
+        ClassifiedStatement runs = s;
+        if (s.kind() == Kind.EXECUTE) {
+            PreparedSql prepared = s.name() == null ? null : sqlPrepared.get(s.name());
+            runs = prepared == null ? null : prepared.statement();
+        } else if (s.kind() == Kind.PREPARE) {
+            runs = s.inner();
+        }
+        return runs != null && runs.kind() == Kind.INSERT && runs.onConflict() == ConflictAction.UPDATE
+                ? mirroredTarget(runs) : null;
     }
 
     /** The capture of the query's {@code k}-th statement, decided the first time it is asked for: when it runs. */
@@ -692,6 +710,7 @@ public final class SessionCapture implements SessionTap {
         if (firstRun) {
             capture = capturePortal(portal, encoding.clientEncoding());
             portal.executed = true;
+            upsertSent(prepared); // also an SQL-level EXECUTE or PREPARE of an upsert, captured only when it completes
         }
         boolean copyExpected = runsCopy(prepared);
         boolean copyPossible = copyExpected;
@@ -771,11 +790,14 @@ public final class SessionCapture implements SessionTap {
 
     /** An upsert the source may run: it counts as in flight ({@link UpsertWindows}). */
     private void upsertSent(Prepared p) {
-        if (p != null && p.statement() != null && p.statement().onConflict() == ConflictAction.UPDATE) {
-            TableName table = mirroredNow(p);
-            if (table != null) {
-                upserts.upsertSent(table);
-            }
+        if (p == null || p.statement() == null) {
+            return;
+        }
+        Kind kind = p.statement().kind();
+        TableName table = kind == Kind.EXECUTE || kind == Kind.PREPARE ? upsertInto(p.statement())
+                : p.statement().onConflict() == ConflictAction.UPDATE ? mirroredNow(p) : null;
+        if (table != null) {
+            upserts.upsertSent(table);
         }
     }
 

@@ -742,6 +742,37 @@ class SessionCaptureIT {
         assertThat(commitOrderUncertain() - before).isBetween(1.0, 2.0);
     }
 
+    /**
+     * The same hazard with an SQL-level EXECUTE of a PREPAREd upsert, which the mirror replays as the upsert it runs:
+     * in a session that PREPAREd it before, in the simple and the extended protocol, and in a query string that
+     * PREPAREs it first.
+     */
+    @Test
+    void upsertsRunByExecuteOfAPrepareCountAsCommitOrderUncertain() throws Exception {
+        String prepare = "PREPARE up (int, text) AS INSERT INTO metrics (v, note) VALUES ($1, $2)"
+                + " ON CONFLICT (v) DO UPDATE SET note = EXCLUDED.note";
+        for (String mode : List.of("simple", "extended")) {
+            double before = commitOrderUncertain();
+            try (Connection a = connect("preferQueryMode", mode); Connection b = connect("preferQueryMode", mode);
+                 Statement sa = a.createStatement(); Statement sb = b.createStatement()) {
+                sa.execute(prepare);
+                a.setAutoCommit(false);
+                sa.execute("EXECUTE up(5, 'a')"); // A holds the row's lock until it commits
+                CompletableFuture<Integer> blocked = inBackground(() -> {
+                    sb.execute(prepare + "; EXECUTE up(5, 'b')");
+                    return 1;
+                });
+                waitForLockWait();
+                a.commit();
+                blocked.get(30, TimeUnit.SECONDS);
+            }
+            assertThat(PG.source().queryValue(db, "SELECT note FROM metrics WHERE v = 5")).isEqualTo("b");
+            assertThat(committed).hasSize(2);
+            assertThat(commitOrderUncertain() - before).as(mode).isBetween(1.0, 2.0);
+            committed.clear();
+        }
+    }
+
     @Test
     void upsertsThatCannotBeReorderedAreNotCounted() throws Exception {
         double before = commitOrderUncertain();
