@@ -148,6 +148,17 @@ public final class MirroredTables {
         return known.contains(table) ? Mirroring.MIRRORED : Mirroring.NOT_MIRRORED;
     }
 
+    /**
+     * The table whose rows {@code table} (resolved) holds: the root of its partition tree when the target's catalog
+     * has it as a partition, else itself. A write naming a partition writes rows of its root, as one naming the root
+     * does.
+     */
+    public TableName rowsOf(TableName table) {
+        PartitionDirectory.Partitions known = partitions == null ? null : partitions.get();
+        TableName root = known == null ? null : known.roots().get(table);
+        return root == null ? table : root;
+    }
+
     /** Mirrored for sure (not only perhaps): what counting writes the mirror does not replay goes by. */
     public boolean isMirrored(TableName table) {
         return mirroring(table) == Mirroring.MIRRORED;

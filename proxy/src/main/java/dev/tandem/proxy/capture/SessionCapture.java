@@ -331,7 +331,7 @@ public final class SessionCapture implements SessionTap {
         this.tables = tables;
         this.volatileDefaults = volatileDefaults;
         this.metrics = metrics;
-        this.upserts = upsertWindows.session(context.database());
+        this.upserts = upsertWindows.session(context.database(), tables::rowsOf);
         this.sink = sink;
         this.hold = new TransactionHold(maxTransactionBytes, budget);
         this.typesRemapped = typesRemapped;

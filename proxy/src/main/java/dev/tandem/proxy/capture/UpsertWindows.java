@@ -5,6 +5,7 @@ import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
 
 /**
  * Which sessions may be committing an {@code INSERT ... ON CONFLICT DO UPDATE} into a mirrored table right now: the
@@ -17,7 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the one the source kept, and the row counts agree. Two transactions the spool has in the wrong order always
  * overlapped: the first one spooled was sent before the other's answer was read, and the other was sent before it
  * committed. So a committed upsert whose table another session is upserting into with a request in flight, checked
- * before it is spooled, counts as "order uncertain": a superset of the reordered ones, never fewer.
+ * before it is spooled, counts as "order uncertain": a superset of the reordered ones, never fewer. A table is told
+ * by the rows it holds: a partition written by its own name counts as its partitioned table, whose rows it holds.
  *
  * <pre>
  *            request sent while the transaction has or sends an upsert
@@ -35,9 +37,13 @@ public final class UpsertWindows {
 
     private final ConcurrentHashMap<Key, AtomicInteger> open = new ConcurrentHashMap<>();
 
-    /** The window of one client session connected to {@code database}. */
-    public Session session(String database) {
-        return new Session(database);
+    /**
+     * The window of one client session connected to {@code database}.
+     *
+     * @param rowsOf the table whose rows a table holds, which is the one that counts: the root of a partition's tree
+     */
+    public Session session(String database, UnaryOperator<TableName> rowsOf) {
+        return new Session(database, rowsOf);
     }
 
     /** How many sessions have a window open on {@code table} of {@code database}. */
@@ -54,18 +60,21 @@ public final class UpsertWindows {
     public final class Session {
 
         private final String database;
-        /** The open transaction's upsert tables, and those of the requests in flight. */
+        private final UnaryOperator<TableName> rowsOf;
+        /** The open transaction's upsert tables (as {@link #rowsOf} has them), and those of the requests in flight. */
         private final Set<TableName> tables = new HashSet<>(2);
         private boolean isOpen;
 
-        private Session(String database) {
+        private Session(String database, UnaryOperator<TableName> rowsOf) {
             this.database = database;
+            this.rowsOf = rowsOf;
         }
 
         /** The client sent an upsert into mirrored table {@code table}. */
         void upsertSent(TableName table) {
-            if (tables.add(table) && isOpen) {
-                add(database, table, 1);
+            TableName rows = rowsOf.apply(table);
+            if (tables.add(rows) && isOpen) {
+                add(database, rows, 1);
             }
             requestSent();
         }
@@ -96,8 +105,9 @@ public final class UpsertWindows {
          * this session's commit and that one is unknown. Asked before this session's commit is spooled.
          */
         boolean contended(TableName table) {
-            int own = isOpen && tables.contains(table) ? 1 : 0;
-            return openOn(database, table) > own;
+            TableName rows = rowsOf.apply(table);
+            int own = isOpen && tables.contains(rows) ? 1 : 0;
+            return openOn(database, rows) > own;
         }
 
         private void close() {

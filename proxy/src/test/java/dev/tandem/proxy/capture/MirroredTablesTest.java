@@ -40,6 +40,19 @@ class MirroredTablesTest {
     }
 
     @Test
+    void aPartitionHoldsTheRowsOfTheRootOfItsTreeOnceTheCatalogIsKnown() {
+        AtomicReference<PartitionDirectory.Partitions> known = new AtomicReference<>();
+        MirroredTables tables = new MirroredTables(FILTER, Set::of, known::get);
+        assertThat(tables.rowsOf(t("ev_2026_01"))).isEqualTo(t("ev_2026_01")); // not looked up yet
+        known.set(new PartitionDirectory.Partitions(Map.of(t("ev_2026"), t("ev"), t("ev_2026_01"), t("ev")),
+                Set.of(t("ev"), t("plain"))));
+        assertThat(tables.rowsOf(t("ev_2026_01"))).isEqualTo(t("ev"));
+        assertThat(tables.rowsOf(t("ev"))).isEqualTo(t("ev"));
+        assertThat(tables.rowsOf(t("plain"))).isEqualTo(t("plain"));
+        assertThat(new MirroredTables(FILTER, Set::of).rowsOf(t("ev_2026"))).isEqualTo(t("ev_2026"));
+    }
+
+    @Test
     void aSessionsTemporaryTableIsNeverMirroredNorLeftToTheTarget() {
         TableFilter everything = new TableFilter(List.of(TablePattern.parse("*.*")), List.of());
         MirroredTables tables = new MirroredTables(everything, Set::of,

@@ -773,6 +773,56 @@ class SessionCaptureIT {
         }
     }
 
+    /**
+     * A partition written by its own name holds the rows of its partitioned table: an upsert through the root and one
+     * straight into the partition write the same key, in either order.
+     */
+    @Test
+    void upsertsThroughAPartitionAndItsRootCountAsCommitOrderUncertain() throws Exception {
+        PG.source().execute(db, "CREATE TABLE parts (k int PRIMARY KEY, v text) PARTITION BY RANGE (k);"
+                + " CREATE TABLE parts_low PARTITION OF parts FOR VALUES FROM (0) TO (10)");
+        TableName parts = new TableName("public", "parts");
+        TableName low = new TableName("public", "parts_low");
+        MirroredTables tables = new MirroredTables(new TableFilter(List.of(TablePattern.parse("public.parts")),
+                List.of()), Set::of, () -> new PartitionDirectory.Partitions(Map.of(low, parts), Set.of(parts)));
+        SimpleMeterRegistry own = new SimpleMeterRegistry();
+        CaptureMetrics metrics = new CaptureMetrics(own);
+        UpsertWindows windows = new UpsertWindows();
+        ProxyServer proxy = new ProxyServer(RelaySettings.plain(new InetSocketAddress("127.0.0.1", 0),
+                new InetSocketAddress("127.0.0.1", PG.source().port())), new RelayMetrics(own),
+                ctx -> new SessionCapture(ctx, tables, Map::of, metrics, windows,
+                        tx -> CompletableFuture.completedFuture(null), 1 << 20, CaptureBudget.unlimited(), false,
+                        null)).start();
+        String upsert = "INSERT INTO %s (k, v) VALUES (1, ?) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v";
+        String url = "jdbc:postgresql://127.0.0.1:" + proxy.address().getPort() + "/" + db;
+        try {
+            for (List<String> names : List.of(List.of("parts", "parts_low"), List.of("parts_low", "parts"))) {
+                double before = own.find("tandem.mirror.commit.order.uncertain").counters().stream()
+                        .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
+                try (Connection a = DriverManager.getConnection(url, "postgres", "");
+                     Connection b = DriverManager.getConnection(url, "postgres", "");
+                     PreparedStatement pa = a.prepareStatement(upsert.formatted(names.get(0)));
+                     PreparedStatement pb = b.prepareStatement(upsert.formatted(names.get(1)))) {
+                    a.setAutoCommit(false);
+                    pa.setString(1, "a");
+                    pa.executeUpdate(); // A holds the row's lock until it commits
+                    pb.setString(1, "b");
+                    CompletableFuture<Integer> blocked = inBackground(pb::executeUpdate);
+                    waitForLockWait();
+                    a.commit();
+                    assertThat(blocked.get(30, TimeUnit.SECONDS)).isEqualTo(1);
+                }
+                assertThat(PG.source().queryValue(db, "SELECT v FROM parts WHERE k = 1")).isEqualTo("b");
+                assertThat(own.find("tandem.mirror.commit.order.uncertain").counters().stream()
+                        .mapToDouble(io.micrometer.core.instrument.Counter::count).sum() - before)
+                        .as("A through %s, B through %s", names.get(0), names.get(1)).isBetween(1.0, 2.0);
+            }
+        } finally {
+            proxy.close(Duration.ofSeconds(2));
+            PG.source().execute(db, "DROP TABLE parts");
+        }
+    }
+
     @Test
     void upsertsThatCannotBeReorderedAreNotCounted() throws Exception {
         double before = commitOrderUncertain();

@@ -3,6 +3,7 @@ package dev.tandem.proxy.capture;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.protocol.sql.TableName;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
 class UpsertWindowsTest {
@@ -11,8 +12,8 @@ class UpsertWindowsTest {
     private static final TableName U = new TableName("public", "u");
 
     private final UpsertWindows windows = new UpsertWindows();
-    private final UpsertWindows.Session a = windows.session("db");
-    private final UpsertWindows.Session b = windows.session("db");
+    private final UpsertWindows.Session a = windows.session("db", UnaryOperator.identity());
+    private final UpsertWindows.Session b = windows.session("db", UnaryOperator.identity());
 
     @Test
     void anUpsertInFlightContendsWithAnotherSessionsCommitOnTheSameTableOnly() {
@@ -41,7 +42,7 @@ class UpsertWindowsTest {
 
     @Test
     void otherDatabasesAndEndedSessionsDoNotContend() {
-        UpsertWindows.Session elsewhere = windows.session("other");
+        UpsertWindows.Session elsewhere = windows.session("other", UnaryOperator.identity());
         elsewhere.upsertSent(T);
         a.upsertSent(T);
         assertThat(a.contended(T)).isFalse();
@@ -49,5 +50,19 @@ class UpsertWindowsTest {
         b.ended();
         assertThat(a.contended(T)).isFalse();
         assertThat(windows.openOn("db", T)).isEqualTo(1);
+    }
+
+    @Test
+    void aPartitionContendsAsTheTableWhoseRowsItHolds() {
+        TableName partition = new TableName("public", "t_2026");
+        UnaryOperator<TableName> rowsOf = t -> t.equals(partition) ? T : t;
+        UpsertWindows.Session viaRoot = windows.session("db", rowsOf);
+        UpsertWindows.Session viaPartition = windows.session("db", rowsOf);
+        viaRoot.upsertSent(T);
+        viaPartition.upsertSent(partition);
+        assertThat(viaRoot.contended(T)).isTrue();
+        assertThat(viaPartition.contended(partition)).isTrue();
+        viaRoot.answered(true);
+        assertThat(viaPartition.contended(partition)).isFalse();
     }
 }
