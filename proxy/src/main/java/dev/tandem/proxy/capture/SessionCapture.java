@@ -27,9 +27,11 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -356,6 +358,10 @@ public final class SessionCapture implements SessionTap {
             @Override
             public void undone(List<CapturedStatement> captured, String savepoint) {
                 hold.undone(captured);
+                // no longer the transaction's: an upsert undone has no commit order to doubt
+                Set<CapturedStatement> gone = Collections.newSetFromMap(new IdentityHashMap<>());
+                gone.addAll(captured);
+                finishedInTransaction.removeIf(f -> gone.contains(f.statement()));
             }
 
             @Override

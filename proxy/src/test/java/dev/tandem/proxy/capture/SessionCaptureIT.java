@@ -19,6 +19,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -821,6 +822,30 @@ class SessionCaptureIT {
             proxy.close(Duration.ofSeconds(2));
             PG.source().execute(db, "DROP TABLE parts");
         }
+    }
+
+    /** An upsert rolled back to a savepoint is not part of what commits: its transaction has no commit order to doubt. */
+    @Test
+    void anUpsertUndoneByRollbackToSavepointIsNotCounted() throws Exception {
+        String upsert = "INSERT INTO metrics (v, note) VALUES (%d, '%s') ON CONFLICT (v) DO UPDATE SET note = EXCLUDED.note";
+        try (Connection a = connect(); Connection b = connect(); Connection c = connect();
+             Statement sa = a.createStatement(); Statement sb = b.createStatement(); Statement sc = c.createStatement()) {
+            c.setAutoCommit(false);
+            sc.execute(upsert.formatted(7, "c")); // C holds the row's lock, B's upsert waits in flight
+            CompletableFuture<Integer> blocked = inBackground(() -> sb.executeUpdate(upsert.formatted(7, "b")));
+            waitForLockWait();
+            double before = commitOrderUncertain();
+            a.setAutoCommit(false);
+            Savepoint savepoint = a.setSavepoint();
+            sa.execute(upsert.formatted(8, "a"));
+            a.rollback(savepoint);
+            sa.execute("INSERT INTO metrics (v) VALUES (9)");
+            a.commit();
+            assertThat(commitOrderUncertain() - before).isZero();
+            c.commit();
+            blocked.get(30, TimeUnit.SECONDS);
+        }
+        assertThat(PG.source().queryValue(db, "SELECT count(*) FROM metrics WHERE v = 8")).isEqualTo("0");
     }
 
     @Test
