@@ -6,14 +6,18 @@ import dev.tandem.testing.PostgresPairExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Node.js applications through the proxy, with node-postgres ({@code pg}) and {@code pg-copy-streams}: parameterized
@@ -21,8 +25,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * savepoints, multi-statement simple queries, Dates sent as local times with the process's offset, objects as
  * json/jsonb, Buffers as binary parameters, arrays, COPY streams in text and csv, and clients that go away inside a
  * transaction ({@code src/test/node/real_clients.js}). Each scenario commits some writes and rolls others back; the
- * source's and the target's tables must then be identical, with no divergence recorded. The packages are pinned by
- * {@code src/test/node/package-lock.json}; {@code .ci/run} installs them with {@code npm ci}.
+ * source's and the target's tables must then be identical, with no divergence recorded, in async and in sync mode
+ * (where the proxy holds each answer a queued or pipelined client waits for until the target has the transaction).
+ * The packages are pinned by {@code src/test/node/package-lock.json}; {@code .ci/run} installs them with
+ * {@code npm ci}.
  */
 class NodeClientsIT {
 
@@ -35,39 +41,51 @@ class NodeClientsIT {
     @TempDir
     static Path spool;
 
-    static RunningMirrorProxy mirror;
+    private static final List<String> MODES = List.of("async", "sync");
+
+    /** A proxy per mirror mode, each on a database of its own. */
+    static final Map<String, RunningMirrorProxy> mirrors = new LinkedHashMap<>();
 
     @BeforeAll
     static void start() throws Exception {
-        String db = PG.pair().freshDatabase("node_clients");
-        PG.pair().executeOnBoth(db, "CREATE TABLE metrics (t timestamptz NOT NULL, device int NOT NULL,"
-                + " v double precision, note text, PRIMARY KEY (t, device));"
-                + " CREATE TABLE readings (id bigint PRIMARY KEY, t timestamptz NOT NULL, tags text[], counts int[],"
-                + " times timestamptz[], payload jsonb, doc json, raw bytea, amount numeric, u uuid, flag boolean,"
-                + " day date, local timestamp)");
-        mirror = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.metrics",
-                "--mirror-table", "public.readings");
+        for (String mode : MODES) {
+            String db = PG.pair().freshDatabase("node_clients_" + mode);
+            PG.pair().executeOnBoth(db, "CREATE TABLE metrics (t timestamptz NOT NULL, device int NOT NULL,"
+                    + " v double precision, note text, PRIMARY KEY (t, device));"
+                    + " CREATE TABLE readings (id bigint PRIMARY KEY, t timestamptz NOT NULL, tags text[],"
+                    + " counts int[], times timestamptz[], payload jsonb, doc json, raw bytea, amount numeric, u uuid,"
+                    + " flag boolean, day date, local timestamp)");
+            mirrors.put(mode, RunningMirrorProxy.start(PG.pair(), db, spool.resolve(mode), "--mirror-mode", mode,
+                    "--instance-id", "node-clients-" + mode, "--mirror-table", "public.metrics",
+                    "--mirror-table", "public.readings"));
+        }
     }
 
     @AfterAll
     static void stop() {
-        if (mirror != null) {
-            mirror.close();
-        }
+        mirrors.values().forEach(RunningMirrorProxy::close);
     }
 
     @BeforeEach
     void empty() throws Exception {
-        mirror.awaitCaughtUp(Duration.ofSeconds(30));
-        PG.pair().executeOnBoth(mirror.database, "TRUNCATE metrics, readings");
+        for (RunningMirrorProxy mirror : mirrors.values()) {
+            mirror.awaitCaughtUp(Duration.ofSeconds(30));
+            PG.pair().executeOnBoth(mirror.database, "TRUNCATE metrics, readings");
+        }
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"client", "pool", "queued", "copy", "destroyed"})
-    void whatTheApplicationCommittedIsOnTheTargetAndNothingElse(String scenario) throws Exception {
-        assumeTrue(ClientScript.runs("node", "--version"), "no node on the PATH (.ci/run installs Debian's nodejs and npm)");
+    static Stream<Arguments> scenariosAndModes() {
+        return Stream.of("client", "pool", "queued", "copy", "destroyed")
+                .flatMap(scenario -> MODES.stream().map(mode -> Arguments.of(scenario, mode)));
+    }
+
+    @ParameterizedTest(name = "{0}, {1} mode")
+    @MethodSource("scenariosAndModes")
+    void whatTheApplicationCommittedIsOnTheTargetAndNothingElse(String scenario, String mode) throws Exception {
+        assumeTrue(ClientScript.runs("node", "--version"),
+                "no node on the PATH (.ci/run installs Debian's nodejs and npm)");
         assumeTrue(Files.isDirectory(PACKAGE.resolve("node_modules")),
                 "proxy/src/test/node/node_modules is missing: run 'npm ci' there (.ci/run does)");
-        ClientScript.runAndCompare(PG.pair(), mirror, List.of("node", SCRIPT.toString()), scenario);
+        ClientScript.runAndCompare(PG.pair(), mirrors.get(mode), List.of("node", SCRIPT.toString()), scenario);
     }
 }

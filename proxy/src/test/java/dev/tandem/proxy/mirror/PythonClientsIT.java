@@ -5,12 +5,16 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.tandem.testing.PostgresPairExtension;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,11 +24,12 @@ import org.junit.jupiter.api.io.TempDir;
  * pipeline mode, binary COPY) and asyncpg (binary extended protocol, batched {@code executemany}, savepoints, binary
  * {@code copy_records_to_table}). Each commits some writes and rolls others back in its own idioms
  * ({@code src/test/python/real_clients.py}); the source's and the target's tables must then be identical, with no
- * divergence recorded. The drivers are Debian's packages, which {@code .ci/run} installs.
+ * divergence recorded, in async and in sync mode (where the proxy holds each answer a pipelining client waits for
+ * until the target has the transaction). The drivers are Debian's packages, which {@code .ci/run} installs.
  */
 class PythonClientsIT {
 
-    /** Debian's interpreter: the one its python3-psycopg2, python3-psycopg and python3-asyncpg packages install into. */
+    /** Debian's interpreter, which its python3-psycopg2, python3-psycopg and python3-asyncpg packages install into. */
     private static final String PYTHON = "/usr/bin/python3";
     private static final Path SCRIPT = Path.of("src/test/python/real_clients.py");
 
@@ -34,38 +39,49 @@ class PythonClientsIT {
     @TempDir
     static Path spool;
 
-    static RunningMirrorProxy mirror;
+    private static final List<String> MODES = List.of("async", "sync");
+
+    /** A proxy per mirror mode, each on a database of its own. */
+    static final Map<String, RunningMirrorProxy> mirrors = new LinkedHashMap<>();
 
     @BeforeAll
     static void start() throws Exception {
-        String db = PG.pair().freshDatabase("python_clients");
-        PG.pair().executeOnBoth(db, "CREATE TABLE metrics (t timestamptz NOT NULL, device int NOT NULL,"
-                + " v double precision, note text, PRIMARY KEY (t, device));"
-                + " CREATE TABLE readings (id bigint PRIMARY KEY, t timestamptz NOT NULL, tags text[], payload jsonb,"
-                + " raw bytea, amount numeric, u uuid, flag boolean)");
-        mirror = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.metrics",
-                "--mirror-table", "public.readings");
+        for (String mode : MODES) {
+            String db = PG.pair().freshDatabase("python_clients_" + mode);
+            PG.pair().executeOnBoth(db, "CREATE TABLE metrics (t timestamptz NOT NULL, device int NOT NULL,"
+                    + " v double precision, note text, PRIMARY KEY (t, device));"
+                    + " CREATE TABLE readings (id bigint PRIMARY KEY, t timestamptz NOT NULL, tags text[],"
+                    + " payload jsonb, raw bytea, amount numeric, u uuid, flag boolean)");
+            mirrors.put(mode, RunningMirrorProxy.start(PG.pair(), db, spool.resolve(mode), "--mirror-mode", mode,
+                    "--instance-id", "python-clients-" + mode, "--mirror-table", "public.metrics",
+                    "--mirror-table", "public.readings"));
+        }
     }
 
     @AfterAll
     static void stop() {
-        if (mirror != null) {
-            mirror.close();
-        }
+        mirrors.values().forEach(RunningMirrorProxy::close);
     }
 
     @BeforeEach
     void empty() throws Exception {
-        mirror.awaitCaughtUp(Duration.ofSeconds(30));
-        PG.pair().executeOnBoth(mirror.database, "TRUNCATE metrics, readings");
+        for (RunningMirrorProxy mirror : mirrors.values()) {
+            mirror.awaitCaughtUp(Duration.ofSeconds(30));
+            PG.pair().executeOnBoth(mirror.database, "TRUNCATE metrics, readings");
+        }
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"psycopg2", "psycopg3", "asyncpg"})
-    void whatTheDriverCommittedIsOnTheTargetAndNothingElse(String driver) throws Exception {
+    static Stream<Arguments> driversAndModes() {
+        return Stream.of("psycopg2", "psycopg3", "asyncpg")
+                .flatMap(driver -> MODES.stream().map(mode -> Arguments.of(driver, mode)));
+    }
+
+    @ParameterizedTest(name = "{0}, {1} mode")
+    @MethodSource("driversAndModes")
+    void whatTheDriverCommittedIsOnTheTargetAndNothingElse(String driver, String mode) throws Exception {
         assumeTrue(ClientScript.runs(PYTHON, "-c", "import " + (driver.equals("psycopg3") ? "psycopg" : driver)),
                 PYTHON + " cannot import " + driver
                         + " (.ci/run installs python3-psycopg2, python3-psycopg and python3-asyncpg)");
-        ClientScript.runAndCompare(PG.pair(), mirror, List.of(PYTHON, SCRIPT.toString()), driver);
+        ClientScript.runAndCompare(PG.pair(), mirrors.get(mode), List.of(PYTHON, SCRIPT.toString()), driver);
     }
 }
