@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.tandem.testing.PostgresPairExtension;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -39,23 +37,16 @@ class PythonClientsIT {
     @TempDir
     static Path spool;
 
-    private static final List<String> MODES = List.of("async", "sync");
-
     /** A proxy per mirror mode, each on a database of its own. */
-    static final Map<String, RunningMirrorProxy> mirrors = new LinkedHashMap<>();
+    static Map<String, RunningMirrorProxy> mirrors = Map.of();
 
     @BeforeAll
     static void start() throws Exception {
-        for (String mode : MODES) {
-            String db = PG.pair().freshDatabase("python_clients_" + mode);
-            PG.pair().executeOnBoth(db, "CREATE TABLE metrics (t timestamptz NOT NULL, device int NOT NULL,"
-                    + " v double precision, note text, PRIMARY KEY (t, device));"
-                    + " CREATE TABLE readings (id bigint PRIMARY KEY, t timestamptz NOT NULL, tags text[],"
-                    + " payload jsonb, raw bytea, amount numeric, u uuid, flag boolean)");
-            mirrors.put(mode, RunningMirrorProxy.start(PG.pair(), db, spool.resolve(mode), "--mirror-mode", mode,
-                    "--instance-id", "python-clients-" + mode, "--mirror-table", "public.metrics",
-                    "--mirror-table", "public.readings"));
-        }
+        mirrors = ClientScript.startPerMode(PG.pair(), spool, "python_clients",
+                "CREATE TABLE metrics (t timestamptz NOT NULL, device int NOT NULL,"
+                + " v double precision, note text, PRIMARY KEY (t, device));"
+                + " CREATE TABLE readings (id bigint PRIMARY KEY, t timestamptz NOT NULL, tags text[],"
+                + " payload jsonb, raw bytea, amount numeric, u uuid, flag boolean)");
     }
 
     @AfterAll
@@ -65,15 +56,11 @@ class PythonClientsIT {
 
     @BeforeEach
     void empty() throws Exception {
-        for (RunningMirrorProxy mirror : mirrors.values()) {
-            mirror.awaitCaughtUp(Duration.ofSeconds(30));
-            PG.pair().executeOnBoth(mirror.database, "TRUNCATE metrics, readings");
-        }
+        ClientScript.empty(PG.pair(), mirrors.values());
     }
 
     static Stream<Arguments> driversAndModes() {
-        return Stream.of("psycopg2", "psycopg3", "asyncpg")
-                .flatMap(driver -> MODES.stream().map(mode -> Arguments.of(driver, mode)));
+        return ClientScript.underEachMode("psycopg2", "psycopg3", "asyncpg");
     }
 
     @ParameterizedTest(name = "{0}, {1} mode")
