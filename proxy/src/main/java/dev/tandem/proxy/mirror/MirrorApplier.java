@@ -533,7 +533,7 @@ public final class MirrorApplier implements AutoCloseable {
         if (session != null) {
             return session;
         }
-        session = TargetSession.open(connector, database, settings.instanceId());
+        session = TargetSession.open(connector, database, settings.instanceId(), settings.slowAnswer());
         sessions.put(database, session);
         AppliedMarks.Mark known = lastApplied.get(database);
         if (known != null && !spool.applied(known.position(), session.appliedEpoch(), session.appliedBefore())) {

@@ -29,15 +29,19 @@ import java.util.Objects;
  *                              read user-defined types' names from the source's catalog; may be null
  * @param tables                {@code mirror.tables}: decides the tables captured before the target's catalog was
  *                              known (hypertables, partitions)
+ * @param slowAnswer            how long the applier waits for the target's answer to a group before it says so in
+ *                              the log (and again each time as long again): a lock on a mirrored table holds the
+ *                              mirror back without an error, and the lag alone does not say why
  */
 public record MirrorSettings(String instanceId, TargetConfig target, RetryConfig retry, boolean redactSql,
                              boolean markDualWriteStart, int maxGroupTransactions, long maxGroupBytes,
                              Duration groupLinger, Map<TableName, String> timeColumns, SourceConfig source,
-                             TableFilter tables) {
+                             TableFilter tables, Duration slowAnswer) {
 
     public static final int DEFAULT_GROUP_TRANSACTIONS = 2048;
     public static final long DEFAULT_GROUP_BYTES = 8L << 20;
     public static final Duration ASYNC_GROUP_LINGER = Duration.ofMillis(5);
+    public static final Duration SLOW_ANSWER = Duration.ofSeconds(30);
 
     public MirrorSettings {
         Objects.requireNonNull(instanceId, "instanceId");
@@ -45,6 +49,7 @@ public record MirrorSettings(String instanceId, TargetConfig target, RetryConfig
         Objects.requireNonNull(retry, "retry");
         Objects.requireNonNull(groupLinger, "groupLinger");
         Objects.requireNonNull(tables, "tables");
+        Objects.requireNonNull(slowAnswer, "slowAnswer");
         timeColumns = Map.copyOf(timeColumns);
         if (maxGroupTransactions < 1 || maxGroupBytes < 1 || groupLinger.isNegative()) {
             throw new IllegalArgumentException("mirror group limits must be positive: " + maxGroupTransactions
@@ -56,6 +61,6 @@ public record MirrorSettings(String instanceId, TargetConfig target, RetryConfig
         return new MirrorSettings(config.instanceId(), config.target(), config.mirror().retry(),
                 config.logging().redactSql(), config.mirror().markDualWriteStart(), DEFAULT_GROUP_TRANSACTIONS,
                 DEFAULT_GROUP_BYTES, config.mirror().mode() == MirrorMode.SYNC ? Duration.ZERO : ASYNC_GROUP_LINGER,
-                config.verifier().timeColumns(), config.source(), config.mirror().tables());
+                config.verifier().timeColumns(), config.source(), config.mirror().tables(), SLOW_ANSWER);
     }
 }

@@ -17,6 +17,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -29,6 +30,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,6 +49,7 @@ final class TargetSession {
 
     private final String database;
     private final PgConnection connection;
+    private final Duration slowAnswer;
     private SpoolPosition appliedBefore;
     /** The spool epoch of the last applied record; null for none, or stored by a proxy that kept no epochs. */
     private Long appliedEpoch;
@@ -91,15 +94,20 @@ final class TargetSession {
     /** Named statements parsed by the exchange being built; prepared for good only if it succeeds. */
     private final Map<String, String> parsing = new HashMap<>();
 
-    private TargetSession(String database, PgConnection connection) {
+    private TargetSession(String database, PgConnection connection, Duration slowAnswer) {
         this.database = database;
         this.connection = connection;
+        this.slowAnswer = slowAnswer;
     }
 
-    /** Connects, creates the state tables if needed and reads this instance's progress. */
-    static TargetSession open(TargetConnector connector, String database, String instanceId) {
+    /**
+     * Connects, creates the state tables if needed and reads this instance's progress.
+     *
+     * @param slowAnswer how long to wait for an exchange's answer before saying so in the log, and again each time
+     */
+    static TargetSession open(TargetConnector connector, String database, String instanceId, Duration slowAnswer) {
         PgConnection connection = await(connector.connect(database));
-        TargetSession session = new TargetSession(database, connection);
+        TargetSession session = new TargetSession(database, connection, slowAnswer);
         try {
             session.readState(instanceId);
             return session;
@@ -424,7 +432,7 @@ final class TargetSession {
     /** Sends the pipeline's frames and waits for the reply; the pipeline's buffer is handed over in every case. */
     List<BackendMessage> exchange(Pipeline<?> pipeline) {
         ByteBuf frames = pipeline.finish();
-        List<BackendMessage> reply = await(connection.exchange(List.of(frames)));
+        List<BackendMessage> reply = awaitSaying(connection.exchange(List.of(frames)));
         // no COPY TO in a mirror exchange, but release whatever is reference-counted all the same
         reply.forEach(ReferenceCountUtil::release);
         return reply;
@@ -552,6 +560,30 @@ final class TargetSession {
     }
 
     /** Waits for a future of the client, unwrapping its failure (a {@link PgException} or another runtime error). */
+    /**
+     * {@link #await}, saying in the log each time {@link #slowAnswer} passes without the target's answer: a group
+     * waiting for a lock on a mirrored table, held by another session, fails nothing and holds the mirror back.
+     */
+    private <T> T awaitSaying(CompletableFuture<T> future) {
+        long started = System.nanoTime();
+        while (true) {
+            try {
+                return future.get(slowAnswer.toNanos(), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                LOG.warn("mirror: target database {} has not answered the mirror for {} s and it still waits: a lock on"
+                        + " a mirrored table held by another session holds it back (look for application_name"
+                        + " 'tandem-mirror' waiting in pg_stat_activity there), or a large group or an overloaded"
+                        + " target takes this long; the mirror lag grows meanwhile", database,
+                        TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw PgException.connectionLost("interrupted while waiting for the target", e);
+            } catch (ExecutionException e) {
+                throw failure(e);
+            }
+        }
+    }
+
     static <T> T await(CompletableFuture<T> future) {
         try {
             return future.get();
@@ -559,11 +591,13 @@ final class TargetSession {
             Thread.currentThread().interrupt();
             throw PgException.connectionLost("interrupted while waiting for the target", e);
         } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw PgException.connectionLost("target request failed: " + cause, cause);
+            throw failure(e);
         }
+    }
+
+    private static RuntimeException failure(ExecutionException e) {
+        Throwable cause = e.getCause();
+        return cause instanceof RuntimeException runtime ? runtime
+                : PgException.connectionLost("target request failed: " + cause, cause);
     }
 }

@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.protocol.state.TandemSchema;
+import dev.tandem.proxy.LoggedWarnings;
 import dev.tandem.proxy.capture.CapturedStatement;
 import dev.tandem.proxy.capture.CapturedTransaction;
 import dev.tandem.proxy.capture.InputSettings;
@@ -328,6 +329,34 @@ class MirrorApplierIT {
             }
         }
         assertThat(PG.target().query(db, "SELECT id, v FROM m")).containsExactly(List.of("1", "once"));
+    }
+
+    /** A group held back by a lock fails nothing: the applier says in the log that the target has not answered. */
+    @Test
+    void aGroupWaitingForALockIsReportedWhileItWaits() throws Exception {
+        List<String> warnings;
+        try (java.sql.Connection lock = PG.target().connect(db)) {
+            lock.setAutoCommit(false);
+            lock.createStatement().execute("LOCK TABLE m IN ACCESS EXCLUSIVE MODE");
+            String since = PG.target().queryValue(db, "SELECT now()::text");
+            try (MirrorFixture mirror = new MirrorFixture(spoolDir, PG.target()).slowAnswer(Duration.ofMillis(300))) {
+                SpoolPosition position = mirror.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (7, 'late')")));
+                warnings = LoggedWarnings.of(TargetSession.class, () -> {
+                    mirror.applier.start();
+                    try {
+                        eventually("the group waits for the table", () -> blockedGroups(db, since) == 1);
+                        Thread.sleep(1000);
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                });
+                lock.commit();
+                mirror.awaitApplied(position);
+            }
+        }
+        assertThat(warnings).isNotEmpty().allSatisfy(w -> assertThat(w).startsWith("mirror: target database " + db
+                + " has not answered the mirror for").contains("application_name 'tandem-mirror'"));
+        assertThat(PG.target().query(db, "SELECT id, v FROM m WHERE id = 7")).containsExactly(List.of("7", "late"));
     }
 
     /** The mirror's connections started after {@code since} whose INSERT waits for a lock. */

@@ -41,6 +41,7 @@ final class MirrorFixture implements AutoCloseable {
     private final PgServer source;
     private final FsyncPolicy fsync;
     private TableFilter tables = TableFilter.allHypertables();
+    private Duration slowAnswer = MirrorSettings.SLOW_ANSWER;
     final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     Spool spool;
     MirrorApplier applier;
@@ -84,6 +85,14 @@ final class MirrorFixture implements AutoCloseable {
         applier = newApplier();
     }
 
+    /** Says in the log that the target has not answered after {@code wait}, not the default 30 s; before the start. */
+    MirrorFixture slowAnswer(Duration wait) {
+        slowAnswer = wait;
+        applier.close();
+        applier = newApplier();
+        return this;
+    }
+
     /** Applies as with {@code mirror.tables} = {@code filter} (by default every hypertable); before the start. */
     MirrorFixture mirroring(TableFilter filter) {
         tables = filter;
@@ -108,7 +117,7 @@ final class MirrorFixture implements AutoCloseable {
                 : new SourceConfig(source.host(), source.port(), TlsMode.DISABLE, Optional.of(source.user()),
                         "UNUSED_ENV", source.password().isEmpty() ? Optional.empty()
                                 : Optional.of(dev.tandem.proxy.config.Secret.of(source.password())),
-                        Duration.ofSeconds(5), Optional.empty()), tables);
+                        Duration.ofSeconds(5), Optional.empty()), tables, slowAnswer);
     }
 
     MirrorApplier newApplier() {
