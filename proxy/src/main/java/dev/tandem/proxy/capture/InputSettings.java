@@ -74,18 +74,8 @@ public record InputSettings(String timeZone, String dateStyle, String intervalSt
         return switch (s.kind()) {
             // writes, whose text may be large, are not read through: set_config in their values would be absurd
             case INSERT, COPY_FROM_STDIN, COPY_FROM_SERVER, UPDATE, DELETE, MERGE -> false;
-            default -> containsIgnoringCase(sql, s.start(), Math.min(s.end(), sql.length()), "set_config");
+            default -> SqlWords.contains(sql, s.start(), s.end(), "set_config");
         };
-    }
-
-    private static boolean containsIgnoringCase(String text, int from, int to, String word) {
-        for (int i = from; i + word.length() <= to; i++) {
-            char c = text.charAt(i);
-            if ((c == 's' || c == 'S') && text.regionMatches(true, i, word, 0, word.length())) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** The reported settings' values in the order of {@link #NAMES}, null where not known. */

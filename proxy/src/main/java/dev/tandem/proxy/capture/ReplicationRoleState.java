@@ -197,12 +197,12 @@ final class ReplicationRoleState {
     private static boolean callsSetConfig(ClassifiedStatement s, String sql) {
         return switch (s.kind()) {
             case INSERT, COPY_FROM_STDIN, COPY_FROM_SERVER, UPDATE, DELETE, MERGE, DDL, SET, TRANSACTION -> false;
-            default -> callsSetConfig(s.text(sql));
+            default -> SqlWords.contains(sql, s.start(), s.end(), "set_config") && callsSetConfig(s.text(sql));
         };
     }
 
     private static boolean callsSetConfig(String text) {
-        if (!containsIgnoringCase(text, "set_config")) {
+        if (!SqlWords.contains(text, "set_config")) {
             return false;
         }
         TokenBuffer t = TokenBuffer.tokenize(text);
@@ -226,26 +226,17 @@ final class ReplicationRoleState {
         if (s.kind() != Kind.OTHER) {
             return false;
         }
-        String text = s.text(sql);
-        if (!containsIgnoringCase(text, NAME) && !containsIgnoringCase(text, "set_config")) {
+        if (!SqlWords.contains(sql, s.start(), s.end(), NAME)
+                && !SqlWords.contains(sql, s.start(), s.end(), "set_config")) {
             return false;
         }
-        TokenBuffer t = TokenBuffer.tokenize(text);
+        TokenBuffer t = TokenBuffer.tokenize(s.text(sql));
         if (t.size() == 0 || !t.isKeyword(0, "do")) {
             return false;
         }
         for (int i = 1; i < t.size(); i++) {
             String body = t.is(i, TokenKind.STRING) ? t.stringValue(i) : null;
-            if (body != null && (containsIgnoringCase(body, NAME) || callsSetConfig(body))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean containsIgnoringCase(String text, String word) {
-        for (int i = 0; i + word.length() <= text.length(); i++) {
-            if (text.regionMatches(true, i, word, 0, word.length())) {
+            if (body != null && (SqlWords.contains(body, NAME) || callsSetConfig(body))) {
                 return true;
             }
         }
