@@ -716,7 +716,11 @@ public final class SessionCapture implements SessionTap {
         if (firstRun) {
             capture = capturePortal(portal, encoding.clientEncoding());
             portal.executed = true;
-            upsertSent(prepared); // also an SQL-level EXECUTE or PREPARE of an upsert, captured only when it completes
+            if (capture == null) {
+                // a captured upsert counted itself; this is an SQL-level EXECUTE or PREPARE of one, or an upsert
+                // whose values are not kept, which the source runs all the same
+                upsertSent(prepared);
+            }
         }
         boolean copyExpected = runsCopy(prepared);
         boolean copyPossible = copyExpected;
