@@ -18,17 +18,11 @@ public record CopyBothResponse(byte format, List<Short> columnFormats) implement
     }
 
     public static CopyBothResponse decode(ByteBuf frame) {
-        MessageBody body = MessageBody.typed(frame, TYPE, "CopyBothResponse");
-        CopyBothResponse message = new CopyBothResponse(body.readByte(), body.readShortList("column format"));
-        body.expectEnd();
-        return message;
+        return CopyResponseBody.decode(frame, TYPE, "CopyBothResponse", CopyBothResponse::new);
     }
 
     @Override
     public void encode(ByteBuf out) {
-        int lengthAt = MessageWriter.begin(out, TYPE);
-        out.writeByte(format);
-        MessageWriter.shortList(out, columnFormats);
-        MessageWriter.end(out, lengthAt);
+        CopyResponseBody.encode(out, TYPE, format, columnFormats);
     }
 }

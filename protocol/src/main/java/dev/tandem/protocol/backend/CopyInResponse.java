@@ -18,17 +18,11 @@ public record CopyInResponse(byte format, List<Short> columnFormats) implements 
     }
 
     public static CopyInResponse decode(ByteBuf frame) {
-        MessageBody body = MessageBody.typed(frame, TYPE, "CopyInResponse");
-        CopyInResponse message = new CopyInResponse(body.readByte(), body.readShortList("column format"));
-        body.expectEnd();
-        return message;
+        return CopyResponseBody.decode(frame, TYPE, "CopyInResponse", CopyInResponse::new);
     }
 
     @Override
     public void encode(ByteBuf out) {
-        int lengthAt = MessageWriter.begin(out, TYPE);
-        out.writeByte(format);
-        MessageWriter.shortList(out, columnFormats);
-        MessageWriter.end(out, lengthAt);
+        CopyResponseBody.encode(out, TYPE, format, columnFormats);
     }
 }

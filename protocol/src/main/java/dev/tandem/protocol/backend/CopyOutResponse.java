@@ -18,17 +18,11 @@ public record CopyOutResponse(byte format, List<Short> columnFormats) implements
     }
 
     public static CopyOutResponse decode(ByteBuf frame) {
-        MessageBody body = MessageBody.typed(frame, TYPE, "CopyOutResponse");
-        CopyOutResponse message = new CopyOutResponse(body.readByte(), body.readShortList("column format"));
-        body.expectEnd();
-        return message;
+        return CopyResponseBody.decode(frame, TYPE, "CopyOutResponse", CopyOutResponse::new);
     }
 
     @Override
     public void encode(ByteBuf out) {
-        int lengthAt = MessageWriter.begin(out, TYPE);
-        out.writeByte(format);
-        MessageWriter.shortList(out, columnFormats);
-        MessageWriter.end(out, lengthAt);
+        CopyResponseBody.encode(out, TYPE, format, columnFormats);
     }
 }
