@@ -17,12 +17,7 @@ public record Close(StatementOrPortal kind, String name) implements FrontendMess
 
     public static Close decode(ByteBuf frame) {
         MessageBody body = MessageBody.typed(frame, TYPE, "Close");
-        byte code = body.readByte();
-        StatementOrPortal kind = StatementOrPortal.of(code);
-        if (kind == null) {
-            throw body.malformed("kind byte 0x" + Integer.toHexString(code & 0xff) + " is neither 'S' nor 'P'");
-        }
-        Close message = new Close(kind, body.readCString("name"));
+        Close message = new Close(StatementOrPortal.read(body), body.readCString("name"));
         body.expectEnd();
         return message;
     }

@@ -17,12 +17,7 @@ public record Describe(StatementOrPortal kind, String name) implements FrontendM
 
     public static Describe decode(ByteBuf frame) {
         MessageBody body = MessageBody.typed(frame, TYPE, "Describe");
-        byte code = body.readByte();
-        StatementOrPortal kind = StatementOrPortal.of(code);
-        if (kind == null) {
-            throw body.malformed("kind byte 0x" + Integer.toHexString(code & 0xff) + " is neither 'S' nor 'P'");
-        }
-        Describe message = new Describe(kind, body.readCString("name"));
+        Describe message = new Describe(StatementOrPortal.read(body), body.readCString("name"));
         body.expectEnd();
         return message;
     }

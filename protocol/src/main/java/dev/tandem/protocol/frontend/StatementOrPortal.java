@@ -1,5 +1,7 @@
 package dev.tandem.protocol.frontend;
 
+import dev.tandem.protocol.backend.MessageBody;
+
 /** What a Describe or Close names: a prepared statement ('S') or a portal ('P'). */
 public enum StatementOrPortal {
     STATEMENT('S'),
@@ -15,12 +17,14 @@ public enum StatementOrPortal {
         return code;
     }
 
-    /** The kind for a wire byte, or null for a byte that is neither 'S' nor 'P'. */
-    public static StatementOrPortal of(byte code) {
+    /** Reads the kind byte of a Describe or Close body; any byte but 'S' or 'P' makes the message malformed. */
+    static StatementOrPortal read(MessageBody body) {
+        byte code = body.readByte();
         return switch (code) {
             case 'S' -> STATEMENT;
             case 'P' -> PORTAL;
-            default -> null;
+            default -> throw body.malformed("kind byte 0x" + Integer.toHexString(code & 0xff)
+                    + " is neither 'S' nor 'P'");
         };
     }
 }
