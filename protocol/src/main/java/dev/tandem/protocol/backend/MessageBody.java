@@ -57,6 +57,19 @@ public final class MessageBody {
         return new MessageBody(frame, message, at, at + 4, at + checkedLength(frame, at, message));
     }
 
+    /**
+     * Opens a startup-phase request ({@code int32 length, int32 request code, ...}: SSLRequest, GSSENCRequest,
+     * CancelRequest) and reads its request code, which must be {@code code}.
+     */
+    public static MessageBody request(ByteBuf frame, int code, String message) {
+        MessageBody body = untyped(frame, message);
+        int actual = body.readInt();
+        if (actual != code) {
+            throw body.malformed("request code " + actual + " is not " + code);
+        }
+        return body;
+    }
+
     private static int checkedLength(ByteBuf frame, int lengthAt, String message) {
         int length = frame.getInt(lengthAt);
         if (length < 4) {

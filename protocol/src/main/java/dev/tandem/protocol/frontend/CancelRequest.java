@@ -1,6 +1,7 @@
 package dev.tandem.protocol.frontend;
 
 import dev.tandem.protocol.backend.MessageBody;
+import dev.tandem.protocol.frame.StartupCodes;
 import io.netty.buffer.ByteBuf;
 import java.util.Arrays;
 
@@ -10,7 +11,7 @@ import java.util.Arrays;
  */
 public record CancelRequest(int processId, byte[] secretKey) implements FrontendMessage {
 
-    public static final int CODE = 80877102;
+    public static final int CODE = StartupCodes.CANCEL_REQUEST;
     private static final int MAX_KEY_LENGTH = 256;
 
     public CancelRequest {
@@ -22,11 +23,7 @@ public record CancelRequest(int processId, byte[] secretKey) implements Frontend
     }
 
     public static CancelRequest decode(ByteBuf frame) {
-        MessageBody body = MessageBody.untyped(frame, "CancelRequest");
-        int code = body.readInt();
-        if (code != CODE) {
-            throw body.malformed("request code " + code + " is not " + CODE);
-        }
+        MessageBody body = MessageBody.request(frame, CODE, "CancelRequest");
         int pid = body.readInt();
         if (body.remaining() == 0 || body.remaining() > MAX_KEY_LENGTH) {
             throw body.malformed("secret key of " + body.remaining() + " bytes (expected 1 to " + MAX_KEY_LENGTH + ")");

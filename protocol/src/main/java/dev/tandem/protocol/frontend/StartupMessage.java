@@ -2,6 +2,7 @@ package dev.tandem.protocol.frontend;
 
 import dev.tandem.protocol.backend.MessageBody;
 import dev.tandem.protocol.backend.MessageWriter;
+import dev.tandem.protocol.frame.StartupCodes;
 import io.netty.buffer.ByteBuf;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -16,7 +17,7 @@ import java.util.Map;
  */
 public record StartupMessage(int protocolVersion, Map<String, String> parameters) implements FrontendMessage {
 
-    public static final int V3_0 = 3 << 16;
+    public static final int V3_0 = StartupCodes.PROTOCOL_3_0;
     public static final int V3_2 = (3 << 16) | 2;
 
     public StartupMessage {
