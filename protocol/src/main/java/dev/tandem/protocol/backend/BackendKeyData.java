@@ -14,20 +14,33 @@ public record BackendKeyData(int processId, byte[] secretKey) implements Backend
     public static final int MAX_KEY_LENGTH = 256;
 
     public BackendKeyData {
-        if (secretKey.length == 0 || secretKey.length > MAX_KEY_LENGTH) {
-            throw new IllegalArgumentException("BackendKeyData: secret key must be 1 to " + MAX_KEY_LENGTH
-                    + " bytes, not " + secretKey.length);
-        }
-        secretKey = secretKey.clone();
+        secretKey = checkedKey(secretKey, "BackendKeyData");
     }
 
     public static BackendKeyData decode(ByteBuf frame) {
         MessageBody body = MessageBody.typed(frame, TYPE, "BackendKeyData");
         int pid = body.readInt();
+        return new BackendKeyData(pid, readKey(body));
+    }
+
+    /**
+     * A copy of {@code key} after checking its length: the rule for this message's key and for the CancelRequest
+     * that gives it back.
+     */
+    public static byte[] checkedKey(byte[] key, String message) {
+        if (key.length == 0 || key.length > MAX_KEY_LENGTH) {
+            throw new IllegalArgumentException(message + ": secret key must be 1 to " + MAX_KEY_LENGTH + " bytes, not "
+                    + key.length);
+        }
+        return key.clone();
+    }
+
+    /** The rest of {@code body} as a secret key (of this message or of a CancelRequest), after checking its length. */
+    public static byte[] readKey(MessageBody body) {
         if (body.remaining() == 0 || body.remaining() > MAX_KEY_LENGTH) {
             throw body.malformed("secret key of " + body.remaining() + " bytes (expected 1 to " + MAX_KEY_LENGTH + ")");
         }
-        return new BackendKeyData(pid, body.readRemainingBytes());
+        return body.readRemainingBytes();
     }
 
     @Override

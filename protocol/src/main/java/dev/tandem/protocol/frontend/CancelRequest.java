@@ -1,5 +1,6 @@
 package dev.tandem.protocol.frontend;
 
+import dev.tandem.protocol.backend.BackendKeyData;
 import dev.tandem.protocol.backend.MessageBody;
 import dev.tandem.protocol.frame.StartupCodes;
 import io.netty.buffer.ByteBuf;
@@ -12,23 +13,15 @@ import java.util.Arrays;
 public record CancelRequest(int processId, byte[] secretKey) implements FrontendMessage {
 
     public static final int CODE = StartupCodes.CANCEL_REQUEST;
-    private static final int MAX_KEY_LENGTH = 256;
 
     public CancelRequest {
-        if (secretKey.length == 0 || secretKey.length > MAX_KEY_LENGTH) {
-            throw new IllegalArgumentException("CancelRequest: secret key must be 1 to " + MAX_KEY_LENGTH
-                    + " bytes, not " + secretKey.length);
-        }
-        secretKey = secretKey.clone();
+        secretKey = BackendKeyData.checkedKey(secretKey, "CancelRequest");
     }
 
     public static CancelRequest decode(ByteBuf frame) {
         MessageBody body = MessageBody.request(frame, CODE, "CancelRequest");
         int pid = body.readInt();
-        if (body.remaining() == 0 || body.remaining() > MAX_KEY_LENGTH) {
-            throw body.malformed("secret key of " + body.remaining() + " bytes (expected 1 to " + MAX_KEY_LENGTH + ")");
-        }
-        return new CancelRequest(pid, body.readRemainingBytes());
+        return new CancelRequest(pid, BackendKeyData.readKey(body));
     }
 
     @Override
