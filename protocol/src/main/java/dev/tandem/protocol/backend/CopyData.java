@@ -1,16 +1,12 @@
 package dev.tandem.protocol.backend;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.util.ReferenceCounted;
 
 /**
- * CopyData ('d'): COPY TO STDOUT data from the server (or COPY BOTH data), kept as a buffer without copying.
- *
- * <p>Ownership: a CopyData owns one reference to {@code data}; {@link #decode} takes a retained slice of the frame,
- * so the frame and the message are released independently. Release the message when done (its reference-counting
- * methods act on {@code data}); {@link #encode} copies the bytes and does not release it.
+ * CopyData ('d'): COPY TO STDOUT data from the server (or COPY BOTH data), kept as a buffer without
+ * copying; owned and released as a {@link BufferMessage}.
  */
-public record CopyData(ByteBuf data) implements BackendMessage, ReferenceCounted {
+public record CopyData(ByteBuf data) implements BackendMessage, BufferMessage {
 
     public static final byte TYPE = 'd';
 
@@ -24,45 +20,6 @@ public record CopyData(ByteBuf data) implements BackendMessage, ReferenceCounted
         int lengthAt = MessageWriter.begin(out, TYPE);
         out.writeBytes(data, data.readerIndex(), data.readableBytes());
         MessageWriter.end(out, lengthAt);
-    }
-
-    @Override
-    public int refCnt() {
-        return data.refCnt();
-    }
-
-    @Override
-    public CopyData retain() {
-        data.retain();
-        return this;
-    }
-
-    @Override
-    public CopyData retain(int increment) {
-        data.retain(increment);
-        return this;
-    }
-
-    @Override
-    public CopyData touch() {
-        data.touch();
-        return this;
-    }
-
-    @Override
-    public CopyData touch(Object hint) {
-        data.touch(hint);
-        return this;
-    }
-
-    @Override
-    public boolean release() {
-        return data.release();
-    }
-
-    @Override
-    public boolean release(int decrement) {
-        return data.release(decrement);
     }
 
     /** Shows the size only: COPY rows are application data. */
