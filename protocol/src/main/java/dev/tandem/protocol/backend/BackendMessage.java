@@ -1,7 +1,6 @@
 package dev.tandem.protocol.backend;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 
 /**
  * A message from the server to the client, one type per entry of the PostgreSQL "Message Formats" page.
@@ -13,36 +12,18 @@ import io.netty.buffer.ByteBufAllocator;
  * <p>The type bytes are those of the backend direction: {@code 'D'} here is DataRow, while a frontend {@code 'D'}
  * is Describe, so each type keeps its own {@code TYPE} constant in its own package.
  */
-public sealed interface BackendMessage
+public sealed interface BackendMessage extends WireMessage
         permits Authentication, BackendKeyData, BindComplete, CloseComplete, CommandComplete, CopyBothResponse,
                 CopyData, CopyDone, CopyInResponse, CopyOutResponse, DataRow, EmptyQueryResponse, ErrorResponse,
                 NegotiateProtocolVersion, NoData, NoticeResponse, NotificationResponse, ParameterDescription,
                 ParameterStatus, ParseComplete, PortalSuspended, ReadyForQuery, RowDescription {
-
-    /** Appends this message as one frame. */
-    void encode(ByteBuf out);
-
-    /** A new buffer holding this message as one frame; the caller owns it. */
-    default ByteBuf encode(ByteBufAllocator alloc) {
-        ByteBuf out = alloc.buffer();
-        try {
-            encode(out);
-            return out;
-        } catch (RuntimeException e) {
-            out.release();
-            throw e;
-        }
-    }
 
     /**
      * Decodes any backend frame by its type byte. The result may hold a retained slice of the frame
      * ({@link CopyData}); release it with {@code ReferenceCountUtil.release(message)}, which is a no-op for the others.
      */
     static BackendMessage decode(ByteBuf frame) {
-        if (!frame.isReadable()) {
-            throw new IllegalArgumentException("backend message: empty frame");
-        }
-        byte type = frame.getByte(frame.readerIndex());
+        byte type = MessageBody.typeOf(frame, "backend message");
         return switch (type) {
             case Authentication.TYPE -> Authentication.decode(frame);
             case BackendKeyData.TYPE -> BackendKeyData.decode(frame);
@@ -67,8 +48,7 @@ public sealed interface BackendMessage
             case PortalSuspended.TYPE -> PortalSuspended.decode(frame);
             case ReadyForQuery.TYPE -> ReadyForQuery.decode(frame);
             case RowDescription.TYPE -> RowDescription.decode(frame);
-            default -> throw new IllegalArgumentException("backend message: unknown type byte 0x"
-                    + Integer.toHexString(type & 0xff) + " ('" + (char) (type & 0xff) + "')");
+            default -> throw MessageBody.unknownType(type, "backend message");
         };
     }
 }

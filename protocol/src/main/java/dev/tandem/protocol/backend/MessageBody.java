@@ -57,6 +57,20 @@ public final class MessageBody {
         return new MessageBody(frame, message, at, at + 4, at + checkedLength(frame, at, message));
     }
 
+    /** The type byte of a typed frame, read in place, for a decoder's dispatch ({@code decoder} names it). */
+    public static byte typeOf(ByteBuf frame, String decoder) {
+        if (!frame.isReadable()) {
+            throw new IllegalArgumentException(decoder + ": empty frame");
+        }
+        return frame.getByte(frame.readerIndex());
+    }
+
+    /** The error for a type byte that no message of the decoder's direction has. */
+    public static IllegalArgumentException unknownType(byte type, String decoder) {
+        return new IllegalArgumentException(decoder + ": unknown type byte 0x" + Integer.toHexString(type & 0xff)
+                + " ('" + (char) (type & 0xff) + "')");
+    }
+
     /**
      * Opens a startup-phase request ({@code int32 length, int32 request code, ...}: SSLRequest, GSSENCRequest,
      * CancelRequest) and reads its request code, which must be {@code code}.

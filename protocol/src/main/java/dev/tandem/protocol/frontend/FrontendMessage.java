@@ -1,7 +1,8 @@
 package dev.tandem.protocol.frontend;
 
+import dev.tandem.protocol.backend.MessageBody;
+import dev.tandem.protocol.backend.WireMessage;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 
 /**
  * A message from the client to the server, one type per entry of the PostgreSQL "Message Formats" page.
@@ -14,34 +15,16 @@ import io.netty.buffer.ByteBufAllocator;
  * ({@link #decodeStartup}: StartupMessage, SSLRequest, GSSENCRequest, CancelRequest). The type bytes are those of
  * the frontend direction ({@code 'D'} is Describe here, DataRow the other way).
  */
-public sealed interface FrontendMessage
+public sealed interface FrontendMessage extends WireMessage
         permits Bind, CancelRequest, Close, CopyData, CopyDone, CopyFail, Describe, Execute, Flush, GSSENCRequest,
                 Parse, PasswordMessage, Query, SSLRequest, StartupMessage, Sync, Terminate {
-
-    /** Appends this message as one frame. */
-    void encode(ByteBuf out);
-
-    /** A new buffer holding this message as one frame; the caller owns it. */
-    default ByteBuf encode(ByteBufAllocator alloc) {
-        ByteBuf out = alloc.buffer();
-        try {
-            encode(out);
-            return out;
-        } catch (RuntimeException e) {
-            out.release();
-            throw e;
-        }
-    }
 
     /**
      * Decodes a typed frontend frame by its type byte. A {@link CopyData} result holds a retained slice of the frame:
      * release it with {@code ReferenceCountUtil.release(message)}, which is a no-op for the others.
      */
     static FrontendMessage decode(ByteBuf frame) {
-        if (!frame.isReadable()) {
-            throw new IllegalArgumentException("frontend message: empty frame");
-        }
-        byte type = frame.getByte(frame.readerIndex());
+        byte type = MessageBody.typeOf(frame, "frontend message");
         return switch (type) {
             case Bind.TYPE -> Bind.decode(frame);
             case Close.TYPE -> Close.decode(frame);
@@ -56,8 +39,7 @@ public sealed interface FrontendMessage
             case Query.TYPE -> Query.decode(frame);
             case Sync.TYPE -> Sync.decode(frame);
             case Terminate.TYPE -> Terminate.decode(frame);
-            default -> throw new IllegalArgumentException("frontend message: unknown type byte 0x"
-                    + Integer.toHexString(type & 0xff) + " ('" + (char) (type & 0xff) + "')");
+            default -> throw MessageBody.unknownType(type, "frontend message");
         };
     }
 
