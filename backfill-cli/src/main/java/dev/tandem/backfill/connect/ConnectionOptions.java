@@ -1,8 +1,8 @@
 package dev.tandem.backfill.connect;
 
-import dev.tandem.backfill.UsageException;
 import java.nio.file.Path;
 import java.util.Map;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code --source}/{@code --target} and their password variables, shared by the commands that read both sides. */
@@ -20,31 +20,15 @@ public final class ConnectionOptions {
             description = "File holding the source password, e.g. a mounted secret (wins over the variables)")
     Path sourcePasswordFile;
 
-    @Option(names = "--target", required = true, paramLabel = "URL",
-            description = "Target database: JDBC URL or postgres://user@host:port/db")
-    String target;
-
-    @Option(names = "--target-password-env", paramLabel = "NAME",
-            description = "Environment variable holding the target password (default: PGPASSWORD)")
-    String targetPasswordEnv;
-
-    @Option(names = "--target-password-file", paramLabel = "FILE",
-            description = "File holding the target password, e.g. a mounted secret (wins over the variables)")
-    Path targetPasswordFile;
+    /** {@code --target} and its password options, the same as for the commands that only touch the target. */
+    @Mixin
+    TargetOptions targetOptions;
 
     public ConnectionSpec source(Map<String, String> environment) {
-        try {
-            return ConnectionSpec.parse(source, sourcePasswordEnv, sourcePasswordFile, environment);
-        } catch (IllegalArgumentException e) {
-            throw new UsageException("--source: " + e.getMessage());
-        }
+        return ConnectionSpec.parseOption("--source", source, sourcePasswordEnv, sourcePasswordFile, environment);
     }
 
     public ConnectionSpec target(Map<String, String> environment) {
-        try {
-            return ConnectionSpec.parse(target, targetPasswordEnv, targetPasswordFile, environment);
-        } catch (IllegalArgumentException e) {
-            throw new UsageException("--target: " + e.getMessage());
-        }
+        return targetOptions.target(environment);
     }
 }

@@ -1,5 +1,6 @@
 package dev.tandem.backfill.connect;
 
+import dev.tandem.backfill.UsageException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URLDecoder;
@@ -27,6 +28,19 @@ public final class ConnectionSpec {
         this.user = user;
         this.password = password;
         this.display = display;
+    }
+
+    /**
+     * {@link #parse} for the options of one side, {@code flag} ({@code --source} or {@code --target}): a bad value is a
+     * usage error that names the flag.
+     */
+    static ConnectionSpec parseOption(String flag, String url, String passwordEnv, Path passwordFile,
+                                      Map<String, String> environment) {
+        try {
+            return parse(url, passwordEnv, passwordFile, environment);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(flag + ": " + e.getMessage());
+        }
     }
 
     /**

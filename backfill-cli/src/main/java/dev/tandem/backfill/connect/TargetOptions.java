@@ -1,11 +1,13 @@
 package dev.tandem.backfill.connect;
 
-import dev.tandem.backfill.UsageException;
 import java.nio.file.Path;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
-/** {@code --target} and its password variable, for the commands that only touch the plan. */
+/**
+ * {@code --target} and its password options, for the commands that only touch the plan; {@link ConnectionOptions}
+ * adds the source's.
+ */
 public final class TargetOptions {
 
     @Option(names = "--target", required = true, paramLabel = "URL",
@@ -21,10 +23,6 @@ public final class TargetOptions {
     Path targetPasswordFile;
 
     public ConnectionSpec target(Map<String, String> environment) {
-        try {
-            return ConnectionSpec.parse(target, targetPasswordEnv, targetPasswordFile, environment);
-        } catch (IllegalArgumentException e) {
-            throw new UsageException("--target: " + e.getMessage());
-        }
+        return ConnectionSpec.parseOption("--target", target, targetPasswordEnv, targetPasswordFile, environment);
     }
 }
