@@ -52,8 +52,17 @@ public final class NonDeterminism {
         if (p >= end) {
             return false;
         }
-        char c = (char) (sql.charAt(p) | 0x20);
-        return c == 'n' || c == 't' || c == 'y';
+        return mayStartSpecialDate(sql.charAt(p));
+    }
+
+    /**
+     * Whether {@code c}, the first character of a value after its blanks, can start one of the special values
+     * ({@code now}, {@code today}, {@code tomorrow}, {@code yesterday}, any case): the cheap test before
+     * {@link #specialDate}.
+     */
+    public static boolean mayStartSpecialDate(int c) {
+        int lower = c | 0x20;
+        return lower == 'n' || lower == 't' || lower == 'y';
     }
 
     /**

@@ -83,8 +83,7 @@ final class StatementCapture {
     private static boolean mayReadAsClock(byte[] value) {
         for (byte b : value) {
             if (b < 0 || b > ' ') {
-                int c = b | 0x20;
-                return c == 'n' || c == 't' || c == 'y';
+                return NonDeterminism.mayStartSpecialDate(b);
             }
         }
         return false;
