@@ -28,10 +28,10 @@ import java.util.stream.Collectors;
  */
 final class CopyTimes {
 
-    /** Microseconds from the Unix epoch to PostgreSQL's (2000-01-01 UTC), for binary timestamptz values. */
     /** The tz database's zone names by their lower-case spelling: PostgreSQL reads them in any case. */
     private static final Map<String, String> ZONES = ZoneId.getAvailableZoneIds().stream()
             .collect(Collectors.toUnmodifiableMap(z -> z.toLowerCase(Locale.ROOT), z -> z, (a, b) -> a));
+    /** Microseconds from the Unix epoch to PostgreSQL's (2000-01-01 UTC), for binary timestamptz values. */
     private static final long POSTGRES_EPOCH_MICROS = 946_684_800_000_000L;
     private static final byte[] BINARY_SIGNATURE = "PGCOPY\n\377\r\n\0".getBytes(StandardCharsets.ISO_8859_1);
     /**
@@ -177,8 +177,8 @@ final class CopyTimes {
     }
 
     /**
-     * Whether a text timestamptz is before {@code markMicros} for sure: one with a zone offset (see {@link #micros})
-     * when it is; one without (or a date alone, its midnight), a wall-clock time of {@code zone}, when it is there
+     * Whether a text timestamptz is before {@code markMicros} for sure: one in ISO 8601 form with a zone offset
+     * ({@code 2026-01-05 10:00:00.25+01}, {@code ...T...Z}, {@code +05:30}, {@code +0530}) when it is; one without (or a date alone, its midnight), a wall-clock time of {@code zone}, when it is there
      * (and not in a daylight-saving change), else when it is even if the zone were the furthest east.
      */
     static boolean late(String value, long markMicros, ZoneId zone) {
@@ -200,21 +200,6 @@ final class CopyTimes {
         }
         Long instant = written.instantMicros();
         return instant != null && instant < markMicros;
-    }
-
-    /**
-     * A timestamptz in ISO 8601 form with a zone offset ({@code 2026-01-05 10:00:00.25+01}, {@code ...T...Z},
-     * {@code +05:30}, {@code +0530}), or {@code infinity}/{@code -infinity}, as Unix epoch microseconds; null for
-     * anything else (the session's DateStyle or TimeZone would decide it).
-     */
-    static Long micros(String value) {
-        String v = value.toLowerCase(Locale.ROOT);
-        Long special = special(v);
-        if (special != null) {
-            return special;
-        }
-        Written written = written(v);
-        return written == null || written.offsetSeconds() == null ? null : written.instantMicros();
     }
 
     /** The offset of {@code zone} at a wall-clock time; null when that time is skipped or repeated there. */

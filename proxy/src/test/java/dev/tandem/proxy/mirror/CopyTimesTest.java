@@ -38,25 +38,41 @@ class CopyTimesTest {
         return whole;
     }
 
+    /** A time with a zone offset is read to the microsecond: late for a mark a microsecond after it, not at it. */
     @ParameterizedTest
-    @CsvSource(delimiter = '|', nullValues = "null", textBlock = """
+    @CsvSource(delimiter = '|', textBlock = """
             2026-01-01 23:59:59.999999+00        | 1767311999999999
             2026-01-02 01:00:00+01               | 1767312000000000
             2026-01-02T05:30:00+05:30            | 1767312000000000
             2026-01-01T19:00:00-0500             | 1767312000000000
             2026-01-02 00:00:00Z                 | 1767312000000000
             2026-01-02 00:00:00.5+00:00:00       | 1767312000500000
-            infinity                             | 9223372036854775807
-            -infinity                            | -9223372036854775808
-            0044-03-15 00:00:00+00 BC            | -9223372036854775808
-            2026-01-02 00:00:00                  | null
-            2026-01-02                           | null
-            01/02/2026 00:00:00+00               | null
-            2026-02-30 00:00:00+00               | null
-            now                                  | null
             """)
-    void readsIsoTimesWithAnOffsetAndNothingElse(String value, Long micros) {
-        assertThat(CopyTimes.micros(value)).isEqualTo(micros);
+    void readsAnIsoTimeWithAnOffsetToTheMicrosecond(String value, long micros) {
+        assertThat(CopyTimes.late(value, micros, null)).as("at the mark").isFalse();
+        assertThat(CopyTimes.late(value, micros + 1, null)).as("a microsecond after the mark").isTrue();
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+            infinity                             | false
+            -infinity                            | true
+            0044-03-15 00:00:00+00 BC            | true
+            """)
+    void infinityIsNeverLateAndMinusInfinityAndADateBeforeTheChristianEraAlwaysAre(String value, boolean late) {
+        assertThat(CopyTimes.late(value, Long.MAX_VALUE, null)).as("before the latest mark").isEqualTo(late);
+        assertThat(CopyTimes.late(value, Long.MIN_VALUE + 1, null)).as("before the earliest mark").isEqualTo(late);
+    }
+
+    /** Another DateStyle's order, an impossible date, a special value other than infinity: never counted. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+            01/02/2026 00:00:00+00
+            2026-02-30 00:00:00+00
+            now
+            """)
+    void aValueThatIsNotAnIsoTimeIsNeverLate(String value) {
+        assertThat(CopyTimes.late(value, Long.MAX_VALUE, null)).isFalse();
     }
 
     /** The mark is 2026-01-02 00:00 UTC; a time without an offset counts only if late in every zone. */
