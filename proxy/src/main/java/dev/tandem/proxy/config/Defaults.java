@@ -1,5 +1,7 @@
 package dev.tandem.proxy.config;
 
+import dev.tandem.protocol.frame.StartupCodes;
+
 /**
  * Every default of {@code tandem.yaml} in its configuration spelling, shared by the loader and the {@code --help}
  * texts so the two cannot drift apart.
@@ -34,7 +36,8 @@ final class Defaults {
     static final int MAX_CONNECTIONS = 1000;
     static final String MAX_FRAME_BYTES = "1GiB";
     static final String MAX_HELD_BYTES = "2GiB";
-    static final int MAX_STARTUP_PACKET_BYTES = 10000;
+    /** PostgreSQL's own limit on a startup packet. */
+    static final int MAX_STARTUP_PACKET_BYTES = StartupCodes.MAX_STARTUP_PACKET;
     static final String AUTH_TIMEOUT = "60s";
     static final String IDLE_TIMEOUT = "0";
     static final String DRAIN_TIMEOUT = "5m";
