@@ -46,13 +46,15 @@ public final class NonDeterminism {
             return false;
         }
         int p = sql.charAt(start) == '$' ? sql.indexOf('$', start + 1) + 1 : sql.indexOf('\'', start) + 1;
-        while (p < end && sql.charAt(p) == ' ') {
+        // PostgreSQL's date/time input skips any white space (tabs, newlines) before the word, as trim() does
+        while (p < end && sql.charAt(p) <= ' ') {
             p++;
         }
         if (p >= end) {
             return false;
         }
-        return mayStartSpecialDate(sql.charAt(p));
+        // an escape (E'\n now', U&'\0009now') may stand for more white space: only the decoded value can tell
+        return sql.charAt(p) == '\\' || mayStartSpecialDate(sql.charAt(p));
     }
 
     /**

@@ -106,6 +106,8 @@ class StatementClassifierTest {
                 arguments("INSERT INTO t VALUES (/* now() */ 1, $$nextval('s')$$)", "INSERT table=t"),
                 arguments("INSERT INTO t VALUES (nowhere(), renow(), now_x())", "INSERT table=t"),
                 arguments("INSERT INTO t VALUES ('now'::timestamptz, ' Today ')", "INSERT table=t nondet='now','today'"),
+                arguments("INSERT INTO t VALUES ('\tnow', E'\\n today', '\r\nyesterday')",
+                        "INSERT table=t nondet='now','today','yesterday'"),
                 arguments("INSERT INTO t VALUES ($$yesterday$$, E'tomorrow', 'nowhere', 'tonight')",
                         "INSERT table=t nondet='tomorrow','yesterday'"),
                 arguments("INSERT INTO t VALUES (1) ON CONFLICT (a) DO UPDATE SET ts = now()", "INSERT table=t conflict=update nondet=now"),
