@@ -31,9 +31,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,9 +47,6 @@ class MirrorEndToEndIT {
     @RegisterExtension
     static final PostgresPairExtension PG = PostgresPairExtension.embedded();
 
-    @TempDir
-    static Path spool;
-
     static RunningMirrorProxy mirror;
     static final AtomicInteger ids = new AtomicInteger();
 
@@ -66,25 +60,13 @@ class MirrorEndToEndIT {
             + " CREATE TABLE parted_jan PARTITION OF parted FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');"
             + " CREATE TABLE parted_feb PARTITION OF parted FOR VALUES FROM ('2026-02-01') TO ('2026-03-01')";
 
-    @BeforeAll
-    static void start() throws Exception {
-        String db = PG.pair().freshDatabase("mirror_e2e");
-        PG.pair().executeOnBoth(db, TABLE + "; CREATE TABLE scratch (t timestamptz, device int, v double precision,"
-                + " note text); CREATE TABLE local_only (v int); " + COPIES + "; " + PARTED);
-        mirror = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.metrics",
-                "--mirror-table", "public.copies", "--mirror-table", "public.parted");
-    }
-
-    @AfterAll
-    static void stop() {
-        mirror.close();
-    }
-
-    @BeforeEach
-    void empty() throws Exception {
-        mirror.awaitCaughtUp(Duration.ofSeconds(30));
-        PG.pair().executeOnBoth(mirror.database, "TRUNCATE metrics, copies, parted");
-    }
+    @RegisterExtension
+    static final MirrorProxyExtension MIRROR = MirrorProxyExtension.on(PG, "mirror_e2e", started -> mirror = started)
+            .tables(TABLE + "; CREATE TABLE scratch (t timestamptz, device int, v double precision,"
+                    + " note text); CREATE TABLE local_only (v int); " + COPIES + "; " + PARTED)
+            .flags("--mirror-table", "public.metrics", "--mirror-table", "public.copies",
+                    "--mirror-table", "public.parted")
+            .emptiedBeforeEach("metrics, copies, parted");
 
     private static OffsetDateTime at(int id) {
         return OffsetDateTime.ofInstant(Instant.parse("2026-01-01T00:00:00Z").plusSeconds(id), ZoneOffset.UTC);

@@ -8,7 +8,6 @@ import dev.tandem.testing.PostgresPairExtension;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.sql.BatchUpdateException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -18,12 +17,8 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import org.assertj.core.api.SoftAssertions;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyManager;
 
@@ -37,9 +32,6 @@ class MirrorExtendedProtocolIT {
     @RegisterExtension
     static final PostgresPairExtension PG = PostgresPairExtension.embedded();
 
-    @TempDir
-    static Path spool;
-
     static RunningMirrorProxy mirror;
 
     /** No key: a row mirrored twice shows up as two rows in the comparison. */
@@ -47,26 +39,13 @@ class MirrorExtendedProtocolIT {
     /** A primary key: for conflicts. */
     static final String PK = "public.pk";
 
-    @BeforeAll
-    static void start() throws Exception {
-        String db = PG.pair().freshDatabase("mirror_ext");
-        PG.pair().executeOnBoth(db, "CREATE TABLE ev (id int NOT NULL, v text);"
-                + " CREATE TABLE pk (id int PRIMARY KEY, v text)");
-        // visible to RETURNING on the source only: tells the source's rows from anything the target computed
-        PG.source().execute(db, "ALTER DATABASE " + db + " SET tandem_test.side = 'source'");
-        mirror = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", EV, "--mirror-table", PK);
-    }
-
-    @AfterAll
-    static void stop() {
-        mirror.close();
-    }
-
-    @BeforeEach
-    void empty() throws Exception {
-        mirror.awaitCaughtUp(Duration.ofSeconds(30));
-        PG.pair().executeOnBoth(mirror.database, "TRUNCATE ev, pk");
-    }
+    @RegisterExtension
+    static final MirrorProxyExtension MIRROR = MirrorProxyExtension.on(PG, "mirror_ext", started -> mirror = started)
+            .tables("CREATE TABLE ev (id int NOT NULL, v text); CREATE TABLE pk (id int PRIMARY KEY, v text)")
+            // visible to RETURNING on the source only: tells the source's rows from anything the target computed
+            .prepared(db -> PG.source().execute(db, "ALTER DATABASE " + db + " SET tandem_test.side = 'source'"))
+            .flags("--mirror-table", EV, "--mirror-table", PK)
+            .emptiedBeforeEach("ev, pk");
 
     private static void settle(String table) throws InterruptedException {
         mirror.awaitCaughtUp(Duration.ofSeconds(30));

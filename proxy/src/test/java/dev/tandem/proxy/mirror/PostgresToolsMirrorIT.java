@@ -14,9 +14,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,34 +27,18 @@ class PostgresToolsMirrorIT {
     @RegisterExtension
     static final PostgresPairExtension PG = PostgresPairExtension.embedded();
 
-    @TempDir
-    static Path spool;
-
     static RunningMirrorProxy mirror;
 
     static final String TABLES = "CREATE TABLE metrics (t timestamptz NOT NULL, device int NOT NULL,"
             + " v double precision, note text, PRIMARY KEY (t, device));"
             + " CREATE TABLE copies (id int PRIMARY KEY, a text, b text, c int DEFAULT 42)";
 
-    @BeforeAll
-    static void start() throws Exception {
-        String db = PG.pair().freshDatabase("tools");
-        PG.pair().executeOnBoth(db, TABLES);
-        mirror = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.metrics",
-                "--mirror-table", "public.copies", "--mirror-table", "public.pgbench_accounts",
-                "--mirror-table", "public.pgbench_history");
-    }
-
-    @AfterAll
-    static void stop() {
-        mirror.close();
-    }
-
-    @BeforeEach
-    void empty() throws Exception {
-        mirror.awaitCaughtUp(Duration.ofSeconds(30));
-        PG.pair().executeOnBoth(mirror.database, "TRUNCATE metrics, copies");
-    }
+    @RegisterExtension
+    static final MirrorProxyExtension MIRROR = MirrorProxyExtension.on(PG, "tools", started -> mirror = started)
+            .tables(TABLES)
+            .flags("--mirror-table", "public.metrics", "--mirror-table", "public.copies",
+                    "--mirror-table", "public.pgbench_accounts", "--mirror-table", "public.pgbench_history")
+            .emptiedBeforeEach("metrics, copies");
 
     /** Both tables identical on both sides, and nothing ledgered. */
     private static void settle() throws Exception {

@@ -11,9 +11,6 @@ import java.sql.PreparedStatement;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,29 +36,14 @@ class ReplicationRoleMirrorIT {
             + " CREATE TABLE parent (id int PRIMARY KEY);"
             + " CREATE TABLE children (id int PRIMARY KEY, parent int NOT NULL REFERENCES parent, note text)";
 
-    @TempDir
-    static Path spool;
-
     static RunningMirrorProxy mirror;
 
-    @BeforeAll
-    static void start() throws Exception {
-        String db = PG.pair().freshDatabase("replication_role");
-        PG.pair().executeOnBoth(db, TABLES);
-        mirror = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.stamped",
-                "--mirror-table", "public.children");
-    }
-
-    @AfterAll
-    static void stop() {
-        mirror.close();
-    }
-
-    @BeforeEach
-    void empty() throws Exception {
-        mirror.awaitCaughtUp(Duration.ofSeconds(30));
-        PG.pair().executeOnBoth(mirror.database, "TRUNCATE stamped, children");
-    }
+    @RegisterExtension
+    static final MirrorProxyExtension MIRROR = MirrorProxyExtension.on(PG, "replication_role",
+                    started -> mirror = started)
+            .tables(TABLES)
+            .flags("--mirror-table", "public.stamped", "--mirror-table", "public.children")
+            .emptiedBeforeEach("stamped, children");
 
     private static void assertIdenticalAndNothingLedgered(RunningMirrorProxy proxy) throws Exception {
         proxy.awaitCaughtUp(Duration.ofSeconds(30));
