@@ -6,16 +6,12 @@ import dev.tandem.proxy.relay.WireClient;
 import dev.tandem.testing.PostgresPairExtension;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A mirroring proxy holds each query whole before passing it on; all sessions together hold at most
@@ -26,23 +22,12 @@ class HeldMessagesIT {
     @RegisterExtension
     static final PostgresPairExtension PG = PostgresPairExtension.embedded();
 
-    @TempDir
-    static Path spool;
-
     static RunningMirrorProxy mirror;
 
-    @BeforeAll
-    static void start() throws Exception {
-        String db = PG.pair().freshDatabase("held");
-        PG.pair().executeOnBoth(db, "CREATE TABLE m (v text)");
-        mirror = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.m",
-                "--max-frame-bytes", "4MiB", "--set", "limits.max-held-bytes=5MiB");
-    }
-
-    @AfterAll
-    static void stop() {
-        mirror.close();
-    }
+    @RegisterExtension
+    static final MirrorProxyExtension MIRROR = MirrorProxyExtension.on(PG, "held", started -> mirror = started)
+            .tables("CREATE TABLE m (v text)")
+            .flags("--mirror-table", "public.m", "--max-frame-bytes", "4MiB", "--set", "limits.max-held-bytes=5MiB");
 
     /** A simple Query selecting the length of a literal of {@code size} bytes. */
     private static byte[] bigQuery(int size) {

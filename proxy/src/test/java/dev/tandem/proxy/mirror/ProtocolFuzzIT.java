@@ -29,7 +29,6 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -44,11 +43,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Raw connections to a mirroring proxy send mutated startup packets, or log in and send mutated message streams, while
@@ -66,29 +62,19 @@ class ProtocolFuzzIT {
     @RegisterExtension
     static final PostgresPairExtension PG = PostgresPairExtension.embedded();
 
-    @TempDir
-    static Path spool;
-
     private static final int CONNECTIONS = Integer.getInteger("fuzz.cases", 120);
     private static final int MAX_FRAME = 1 << 20;
     private static final int READ_TIMEOUT_MILLIS = 20_000;
 
     static RunningMirrorProxy mirror;
 
-    @BeforeAll
-    static void start() throws Exception {
-        NettyLeaks.install();
-        String db = PG.pair().freshDatabase("protocol_fuzz");
-        PG.pair().executeOnBoth(db, "CREATE TABLE good_rows (id int PRIMARY KEY, note text);"
-                + " CREATE TABLE fuzz_rows (v int, note text)");
-        mirror = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.good_rows",
-                "--mirror-table", "public.fuzz_rows", "--max-frame-bytes", "1MiB");
-    }
-
-    @AfterAll
-    static void stop() {
-        mirror.close();
-    }
+    @RegisterExtension
+    static final MirrorProxyExtension MIRROR = MirrorProxyExtension.on(PG, "protocol_fuzz", started -> mirror = started)
+            // before the proxy allocates its first buffer
+            .prepared(db -> NettyLeaks.install())
+            .tables("CREATE TABLE good_rows (id int PRIMARY KEY, note text); CREATE TABLE fuzz_rows (v int, note text)")
+            .flags("--mirror-table", "public.good_rows", "--mirror-table", "public.fuzz_rows",
+                    "--max-frame-bytes", "1MiB");
 
     @Test
     void mutatedConnectionsEndAsTheProtocolAllowsWhileAWellBehavedSessionMirrors() throws Exception {

@@ -3,16 +3,11 @@ package dev.tandem.proxy.mirror;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.testing.PostgresPairExtension;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * An unqualified table name means the first table of that name along the session's {@code search_path}, as the
@@ -24,37 +19,23 @@ class UnqualifiedNamesIT {
     @RegisterExtension
     static final PostgresPairExtension PG = PostgresPairExtension.embedded();
 
-    @TempDir
-    static Path spool;
-
     static RunningMirrorProxy mirror;
 
-    @BeforeAll
-    static void start() throws Exception {
-        String db = PG.pair().freshDatabase("unqualified");
-        String roles = "DO $$ BEGIN CREATE ROLE app LOGIN PASSWORD 'app'; EXCEPTION WHEN duplicate_object THEN END $$";
-        PG.source().execute("postgres", roles);
-        PG.target().execute("postgres", roles);
-        PG.pair().executeOnBoth(db, "CREATE TABLE readings (id int PRIMARY KEY, v text);"
-                + " CREATE SCHEMA tenant; CREATE TABLE tenant.settings (k text);"
-                + " CREATE SCHEMA app AUTHORIZATION app; CREATE TABLE app.readings (id int PRIMARY KEY, v text);"
-                + " GRANT ALL ON readings TO app; GRANT ALL ON app.readings TO app");
-        mirror = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.readings",
-                "--mirror-table", "app.readings");
-    }
+    static final String ROLES = "DO $$ BEGIN CREATE ROLE app LOGIN PASSWORD 'app';"
+            + " EXCEPTION WHEN duplicate_object THEN END $$";
 
-    @AfterAll
-    static void stop() {
-        if (mirror != null) {
-            mirror.close();
-        }
-    }
-
-    @BeforeEach
-    void empty() throws Exception {
-        mirror.awaitCaughtUp(Duration.ofSeconds(30));
-        PG.pair().executeOnBoth(mirror.database, "TRUNCATE readings, app.readings");
-    }
+    @RegisterExtension
+    static final MirrorProxyExtension MIRROR = MirrorProxyExtension.on(PG, "unqualified", started -> mirror = started)
+            .prepared(db -> {
+                PG.source().execute("postgres", ROLES);
+                PG.target().execute("postgres", ROLES);
+            })
+            .tables("CREATE TABLE readings (id int PRIMARY KEY, v text);"
+                    + " CREATE SCHEMA tenant; CREATE TABLE tenant.settings (k text);"
+                    + " CREATE SCHEMA app AUTHORIZATION app; CREATE TABLE app.readings (id int PRIMARY KEY, v text);"
+                    + " GRANT ALL ON readings TO app; GRANT ALL ON app.readings TO app")
+            .flags("--mirror-table", "public.readings", "--mirror-table", "app.readings")
+            .emptiedBeforeEach("readings, app.readings");
 
     @Test
     void aSchemaOfThePathWithoutTheTableIsPassedOver() throws Exception {
