@@ -9,8 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -23,16 +21,11 @@ class RelayCommandLineClientsIT {
     static RunningProxy proxy;
     static String db;
 
-    @BeforeAll
-    static void start() throws Exception {
-        db = PG.pair().freshDatabase("relay_cli");
-        proxy = RunningProxy.in(PG.source());
-    }
-
-    @AfterAll
-    static void stop() {
-        proxy.close();
-    }
+    @RegisterExtension
+    static final RelayProxyExtension RELAY = RelayProxyExtension.on(PG, "relay_cli", (started, database) -> {
+        proxy = started;
+        db = database;
+    });
 
     record Result(int exit, String out) {
     }

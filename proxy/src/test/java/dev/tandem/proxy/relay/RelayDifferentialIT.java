@@ -8,8 +8,6 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -25,16 +23,11 @@ class RelayDifferentialIT {
     static RunningProxy proxy;
     static String db;
 
-    @BeforeAll
-    static void start() throws Exception {
-        db = PG.pair().freshDatabase("relay_diff");
-        proxy = RunningProxy.in(PG.source());
-    }
-
-    @AfterAll
-    static void stop() {
-        proxy.close();
-    }
+    @RegisterExtension
+    static final RelayProxyExtension RELAY = RelayProxyExtension.on(PG, "relay_diff", (started, database) -> {
+        proxy = started;
+        db = database;
+    });
 
     /** Each step is sent in one write and answered up to its ReadyForQuery. */
     private static List<byte[]> script() {

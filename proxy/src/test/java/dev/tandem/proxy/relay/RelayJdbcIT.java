@@ -22,7 +22,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -39,16 +38,15 @@ class RelayJdbcIT {
     static RunningProxy proxy;
     static String db;
 
-    @BeforeAll
-    static void start() throws Exception {
-        db = PG.pair().freshDatabase("relay_jdbc");
-        PG.source().execute(db, "CREATE TABLE items (id int PRIMARY KEY, name text, payload bytea)");
-        proxy = RunningProxy.in(PG.source());
-    }
+    @RegisterExtension
+    static final RelayProxyExtension RELAY = RelayProxyExtension.on(PG, "relay_jdbc", (started, database) -> {
+        proxy = started;
+        db = database;
+    });
 
-    @AfterAll
-    static void stop() {
-        proxy.close();
+    @BeforeAll
+    static void items() {
+        PG.source().execute(db, "CREATE TABLE items (id int PRIMARY KEY, name text, payload bytea)");
     }
 
     private static Connection connect(String... props) throws SQLException {

@@ -6,8 +6,6 @@ import dev.tandem.proxy.relay.WireClient.Message;
 import dev.tandem.testing.PostgresPairExtension;
 import java.nio.ByteBuffer;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -24,16 +22,11 @@ class RelayProtocolNegotiationIT {
     static RunningProxy proxy;
     static String db;
 
-    @BeforeAll
-    static void start() throws Exception {
-        db = PG.pair().freshDatabase("relay_negotiation");
-        proxy = RunningProxy.in(PG.source());
-    }
-
-    @AfterAll
-    static void stop() {
-        proxy.close();
-    }
+    @RegisterExtension
+    static final RelayProxyExtension RELAY = RelayProxyExtension.on(PG, "relay_negotiation", (started, database) -> {
+        proxy = started;
+        db = database;
+    });
 
     private static List<Message> startup(int port, byte[] packet) throws Exception {
         try (WireClient client = new WireClient(port)) {

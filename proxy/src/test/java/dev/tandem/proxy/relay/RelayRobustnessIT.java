@@ -39,9 +39,14 @@ class RelayRobustnessIT {
     static RunningProxy proxy;
     static String db;
 
+    @RegisterExtension
+    static final RelayProxyExtension RELAY = RelayProxyExtension.on(PG, "relay_robust", (started, database) -> {
+        proxy = started;
+        db = database;
+    }).settings(s -> s.withLimits(1L << 30, 1000, Duration.ofSeconds(2), Duration.ZERO));
+
     @BeforeAll
-    static void start() throws Exception {
-        db = PG.pair().freshDatabase("relay_robust");
+    static void sinkAndPasswordUsers() {
         PG.source().execute(db, "CREATE TABLE sink (line text)");
         PG.source().execute("postgres", "SET password_encryption = 'scram-sha-256';"
                 + "DROP ROLE IF EXISTS u_scram; CREATE ROLE u_scram LOGIN PASSWORD 'right-scram';"
@@ -54,12 +59,10 @@ class RelayRobustnessIT {
                 "host all u_md5 127.0.0.1/32 md5",
                 "host all u_clear 127.0.0.1/32 password",
                 "host all all 127.0.0.1/32 trust");
-        proxy = RunningProxy.in(PG.source(), s -> s.withLimits(1L << 30, 1000, Duration.ofSeconds(2), Duration.ZERO));
     }
 
     @AfterAll
-    static void stop() {
-        proxy.close();
+    static void trustEveryone() {
         ((EmbeddedPgServer) PG.source()).setHbaRules("host all all 127.0.0.1/32 trust", "host all all ::1/128 trust");
     }
 
