@@ -8,10 +8,7 @@ import dev.tandem.testing.PostgresPair;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -29,34 +26,13 @@ final class ClientScript {
     static final List<String> MODES = List.of("async", "sync");
 
     /** Both tables every script writes. */
-    private static final String TABLES = "metrics, readings";
+    static final String TABLES = "metrics, readings";
+
+    /** The first of them, the same for every script; {@code readings} has columns of the types of its language. */
+    static final String METRICS = "CREATE TABLE metrics (t timestamptz NOT NULL, device int NOT NULL,"
+            + " v double precision, note text, PRIMARY KEY (t, device))";
 
     private ClientScript() {
-    }
-
-    /**
-     * A proxy per mirror mode in front of {@code pair}, each on a fresh database of its own made by {@code ddl}
-     * (creating tables {@code metrics} and {@code readings}, which it mirrors).
-     */
-    static Map<String, RunningMirrorProxy> startPerMode(PostgresPair pair, Path spool, String name, String ddl)
-            throws Exception {
-        Map<String, RunningMirrorProxy> mirrors = new LinkedHashMap<>();
-        for (String mode : MODES) {
-            String db = pair.freshDatabase(name + "_" + mode);
-            pair.executeOnBoth(db, ddl);
-            mirrors.put(mode, RunningMirrorProxy.start(pair, db, spool.resolve(mode), "--mirror-mode", mode,
-                    "--instance-id", name.replace('_', '-') + "-" + mode, "--mirror-table", "public.metrics",
-                    "--mirror-table", "public.readings"));
-        }
-        return mirrors;
-    }
-
-    /** Waits until each proxy's mirror has applied everything, then empties the tables on both servers. */
-    static void empty(PostgresPair pair, Collection<RunningMirrorProxy> mirrors) throws InterruptedException {
-        for (RunningMirrorProxy mirror : mirrors) {
-            mirror.awaitCaughtUp(Duration.ofSeconds(30));
-            pair.executeOnBoth(mirror.database, "TRUNCATE " + TABLES);
-        }
     }
 
     /** Each scenario under each mode, as a parameterized test takes them. */

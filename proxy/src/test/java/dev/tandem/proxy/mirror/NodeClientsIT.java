@@ -8,11 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -36,31 +32,15 @@ class NodeClientsIT {
     @RegisterExtension
     static final PostgresPairExtension PG = PostgresPairExtension.embedded();
 
-    @TempDir
-    static Path spool;
-
     /** A proxy per mirror mode, each on a database of its own. */
     static Map<String, RunningMirrorProxy> mirrors = Map.of();
 
-    @BeforeAll
-    static void start() throws Exception {
-        mirrors = ClientScript.startPerMode(PG.pair(), spool, "node_clients",
-                "CREATE TABLE metrics (t timestamptz NOT NULL, device int NOT NULL,"
-                + " v double precision, note text, PRIMARY KEY (t, device));"
-                + " CREATE TABLE readings (id bigint PRIMARY KEY, t timestamptz NOT NULL, tags text[],"
-                + " counts int[], times timestamptz[], payload jsonb, doc json, raw bytea, amount numeric, u uuid,"
-                + " flag boolean, day date, local timestamp)");
-    }
-
-    @AfterAll
-    static void stop() {
-        mirrors.values().forEach(RunningMirrorProxy::close);
-    }
-
-    @BeforeEach
-    void empty() throws Exception {
-        ClientScript.empty(PG.pair(), mirrors.values());
-    }
+    @RegisterExtension
+    static final MirrorProxiesPerMode MIRRORS = MirrorProxiesPerMode.on(PG, "node_clients",
+                    started -> mirrors = started)
+            .tables(ClientScript.METRICS + "; CREATE TABLE readings (id bigint PRIMARY KEY, t timestamptz NOT NULL,"
+                    + " tags text[], counts int[], times timestamptz[], payload jsonb, doc json, raw bytea,"
+                    + " amount numeric, u uuid, flag boolean, day date, local timestamp)");
 
     static Stream<Arguments> scenariosAndModes() {
         return ClientScript.underEachMode("client", "pool", "queued", "copy", "destroyed");

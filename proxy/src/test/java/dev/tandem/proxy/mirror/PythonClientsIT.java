@@ -7,14 +7,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The drivers Python applications write time series with, through the proxy: psycopg2 (client-side interpolation,
@@ -34,30 +30,14 @@ class PythonClientsIT {
     @RegisterExtension
     static final PostgresPairExtension PG = PostgresPairExtension.embedded();
 
-    @TempDir
-    static Path spool;
-
     /** A proxy per mirror mode, each on a database of its own. */
     static Map<String, RunningMirrorProxy> mirrors = Map.of();
 
-    @BeforeAll
-    static void start() throws Exception {
-        mirrors = ClientScript.startPerMode(PG.pair(), spool, "python_clients",
-                "CREATE TABLE metrics (t timestamptz NOT NULL, device int NOT NULL,"
-                + " v double precision, note text, PRIMARY KEY (t, device));"
-                + " CREATE TABLE readings (id bigint PRIMARY KEY, t timestamptz NOT NULL, tags text[],"
-                + " payload jsonb, raw bytea, amount numeric, u uuid, flag boolean)");
-    }
-
-    @AfterAll
-    static void stop() {
-        mirrors.values().forEach(RunningMirrorProxy::close);
-    }
-
-    @BeforeEach
-    void empty() throws Exception {
-        ClientScript.empty(PG.pair(), mirrors.values());
-    }
+    @RegisterExtension
+    static final MirrorProxiesPerMode MIRRORS = MirrorProxiesPerMode.on(PG, "python_clients",
+                    started -> mirrors = started)
+            .tables(ClientScript.METRICS + "; CREATE TABLE readings (id bigint PRIMARY KEY, t timestamptz NOT NULL,"
+                    + " tags text[], payload jsonb, raw bytea, amount numeric, u uuid, flag boolean)");
 
     static Stream<Arguments> driversAndModes() {
         return ClientScript.underEachMode("psycopg2", "psycopg3", "asyncpg");
