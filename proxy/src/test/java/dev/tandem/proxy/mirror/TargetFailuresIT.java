@@ -9,7 +9,6 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.tandem.testing.PostgresPairExtension;
 import java.io.StringReader;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -27,7 +26,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -55,24 +53,24 @@ class TargetFailuresIT {
     static final Logger MIRROR_LOG = (Logger) LoggerFactory.getLogger(MirrorApplier.class.getPackageName());
 
     static String db;
-    static Path spool;
     static RunningMirrorProxy proxy;
 
-    @BeforeAll
-    static void start() throws Exception {
-        db = PG.pair().freshDatabase("target_failures");
-        PG.target().execute(db, "CREATE ROLE " + MIRROR_USER + " LOGIN");
-        own(db);
-        spool = Files.createTempDirectory("tandem-target-failures-");
-        LOGGED.start();
-        MIRROR_LOG.addAppender(LOGGED);
-        table(db, "t_probe");
-        proxy = RunningMirrorProxy.startAs(MIRROR_USER, PG.pair(), db, spool, "--mirror-table", "public.t_*");
-    }
+    @RegisterExtension
+    static final MirrorProxyExtension MIRROR = MirrorProxyExtension.on(PG, "target_failures",
+                    started -> proxy = started)
+            .prepared(database -> {
+                db = database;
+                PG.target().execute(db, "CREATE ROLE " + MIRROR_USER + " LOGIN");
+                own(db);
+                LOGGED.start();
+                MIRROR_LOG.addAppender(LOGGED);
+                table(db, "t_probe");
+            })
+            .mirroringAs(MIRROR_USER)
+            .flags("--mirror-table", "public.t_*");
 
     @AfterAll
-    static void stop() {
-        proxy.close();
+    static void stopListening() {
         MIRROR_LOG.detachAppender(LOGGED);
     }
 
