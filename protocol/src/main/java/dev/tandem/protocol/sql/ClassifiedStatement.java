@@ -37,11 +37,12 @@ import java.util.Set;
  * @param name                SAVEPOINT/RELEASE/ROLLBACK TO: the savepoint (normalised); PREPARE TRANSACTION,
  *                            COMMIT/ROLLBACK PREPARED: the transaction id; PREPARE/EXECUTE/DEALLOCATE: the prepared
  *                            statement (null for DEALLOCATE ALL); SET/RESET: the setting, folded ({@code timezone}
- *                            for {@code TIME ZONE}; {@code all} for RESET ALL; null when not a plain name); null
- *                            otherwise
+ *                            for {@code TIME ZONE}; {@code all} for RESET ALL; {@code session_authorization} for
+ *                            {@code SET/RESET SESSION AUTHORIZATION}; null when not a plain name); null otherwise
  * @param searchPath          the statement's effect on {@code search_path}, null when it has none
  * @param setting             SET/RESET of another setting ({@code name}): the value it gives, null when it is
- *                            none or not written as a plain value
+ *                            none or not written as a plain value ({@code SET ROLE x} gives {@code role} the value
+ *                            {@code x}, {@code SET ROLE NONE} the value {@code none})
  * @param inner               PREPARE ... AS and EXPLAIN: the wrapped statement; null otherwise
  * @param withWrites          the tables the data-modifying queries of a WITH clause write (not in {@code tables}),
  *                            in order; empty when there are none or their names cannot be told

@@ -19,6 +19,9 @@ import java.util.TreeSet;
  */
 public final class StatementClassifier {
 
+    /** The setting {@code SET SESSION AUTHORIZATION} sets, as {@code set_config} names it. */
+    static final String SESSION_AUTHORIZATION = "session_authorization";
+
     private StatementClassifier() {
     }
 
@@ -914,7 +917,14 @@ public final class StatementClassifier {
                 j++;
             }
             name = settingName(j);
-            if (kw(j, "schema")) {
+            if (kw(j, "session") && kw(j + 1, "authorization")) {
+                // SET SESSION AUTHORIZATION user | DEFAULT: the setting session_authorization
+                name = SESSION_AUTHORIZATION;
+                setting = settingValue(j + 2, local);
+            } else if ("role".equals(name) && settingNameEnd == j + 1 && !kw(j + 1, "to")
+                    && !isOperator(j + 1, '=')) {
+                setting = settingValue(j + 1, local); // SET ROLE name | NONE, as set_config('role', ...) takes it
+            } else if (kw(j, "schema")) {
                 searchPathValues(j + 1, local);
             } else if (isSearchPath(j)) {
                 if (kw(j + 1, "to") || isOperator(j + 1, '=')) {
@@ -1036,7 +1046,7 @@ public final class StatementClassifier {
 
         private void reset(int i) {
             kind = Kind.SET;
-            name = settingName(i + 1);
+            name = kw(i + 1, "session") && kw(i + 2, "authorization") ? SESSION_AUTHORIZATION : settingName(i + 1);
             if (name != null && !name.equals("all") && !name.equals("search_path")) {
                 setting = new SettingChange(null, false);
             }

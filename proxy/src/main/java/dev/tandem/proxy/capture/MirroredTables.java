@@ -34,7 +34,7 @@ public final class MirroredTables {
     }
 
     /** PostgreSQL's default {@code search_path}. */
-    private static final List<String> DEFAULT_PATH = List.of("$user", "public");
+    static final List<String> DEFAULT_PATH = List.of("$user", "public");
     private static final String USER_SCHEMA = "$user";
 
     private final TableFilter filter;

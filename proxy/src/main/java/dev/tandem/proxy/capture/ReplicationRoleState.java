@@ -3,8 +3,7 @@ package dev.tandem.proxy.capture;
 import dev.tandem.protocol.sql.ClassifiedStatement;
 import dev.tandem.protocol.sql.ClassifiedStatement.Kind;
 import dev.tandem.protocol.sql.SettingChange;
-import dev.tandem.protocol.sql.TokenBuffer;
-import dev.tandem.protocol.sql.TokenKind;
+import java.util.Set;
 
 /**
  * One session's {@code session_replication_role} as each of its statements runs under it. The server does not report
@@ -43,6 +42,9 @@ import dev.tandem.protocol.sql.TokenKind;
 final class ReplicationRoleState {
 
     static final String NAME = "session_replication_role";
+    private static final Set<String> NAMES = Set.of(NAME);
+    /** A DO block is read through only when its text has one of these. */
+    private static final Set<String> DO_WORDS = Set.of(NAME, "set_config");
 
     /** A layer's value; {@link #UNKNOWN} holds null. */
     private record Value(ReplicationRole role) {
@@ -120,9 +122,10 @@ final class ReplicationRoleState {
         } else if (s.kind() == Kind.DEALLOCATE
                 && s.tableChange() instanceof ClassifiedStatement.TableChange.DiscardTemporary) {
             set(reset, false); // DISCARD ALL
-        } else if (callsSetConfig(s, sql)) {
+        } else if (SettingCalls.setConfig(s, sql, NAMES)) {
             unknown("a set_config call may have changed it");
-        } else if (isDoBlockNamingIt(s, sql)) {
+        } else if (SettingCalls.doBlock(s, sql, DO_WORDS,
+                body -> SqlWords.contains(body, NAME) || SettingCalls.setConfig(body, NAMES))) {
             unknown("a DO block that names it may have changed it");
         }
     }
@@ -188,58 +191,5 @@ final class ReplicationRoleState {
         local = null;
         changedInTransaction = false;
         savepoints.clear();
-    }
-
-    /**
-     * Whether {@code s} calls {@code set_config} for this setting, or for one whose name it does not write as a
-     * constant. Writes and DDL are not read through: their text may be large, and a set_config there would be absurd.
-     */
-    private static boolean callsSetConfig(ClassifiedStatement s, String sql) {
-        return switch (s.kind()) {
-            case INSERT, COPY_FROM_STDIN, COPY_FROM_SERVER, UPDATE, DELETE, MERGE, DDL, SET, TRANSACTION -> false;
-            default -> SqlWords.contains(sql, s.start(), s.end(), "set_config") && callsSetConfig(s.text(sql));
-        };
-    }
-
-    private static boolean callsSetConfig(String text) {
-        if (!SqlWords.contains(text, "set_config")) {
-            return false;
-        }
-        TokenBuffer t = TokenBuffer.tokenize(text);
-        for (int i = 0; i + 1 < t.size(); i++) {
-            if (t.isName(i) && "set_config".equals(t.identifier(i)) && t.is(i + 1, TokenKind.LEFT_PAREN)) {
-                boolean constant = t.is(i + 2, TokenKind.STRING) && t.is(i + 3, TokenKind.COMMA)
-                        && t.stringValue(i + 2) != null;
-                if (!constant || t.stringValue(i + 2).equalsIgnoreCase(NAME)) {
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
-
-    /**
-     * {@code DO $$ ... $$} whose body names this setting, or calls set_config as {@link #callsSetConfig} tells: what
-     * it runs is not followed.
-     */
-    private static boolean isDoBlockNamingIt(ClassifiedStatement s, String sql) {
-        if (s.kind() != Kind.OTHER) {
-            return false;
-        }
-        if (!SqlWords.contains(sql, s.start(), s.end(), NAME)
-                && !SqlWords.contains(sql, s.start(), s.end(), "set_config")) {
-            return false;
-        }
-        TokenBuffer t = TokenBuffer.tokenize(s.text(sql));
-        if (t.size() == 0 || !t.isKeyword(0, "do")) {
-            return false;
-        }
-        for (int i = 1; i < t.size(); i++) {
-            String body = t.is(i, TokenKind.STRING) ? t.stringValue(i) : null;
-            if (body != null && (SqlWords.contains(body, NAME) || callsSetConfig(body))) {
-                return true;
-            }
-        }
-        return false;
     }
 }

@@ -98,11 +98,12 @@ public final class SessionCapture implements SessionTap {
     }
 
     /**
-     * A parsed statement; {@code table} is its mirrored table as resolved under {@code path}, the path at Parse;
-     * {@code text} numbers its text among the session's ({@link SessionEncoding#nextText}).
+     * A parsed statement; {@code table} is its mirrored table as resolved under {@code path}, {@code temporary} and
+     * {@code user} (the current user), the session's at Parse; {@code text} numbers its text among the session's
+     * ({@link SessionEncoding#nextText}).
      */
     record Prepared(String sql, ClassifiedStatement statement, TableName table, int[] parameterTypes,
-                            List<String> path, Set<String> temporary, long text, boolean named) {
+                            List<String> path, Set<String> temporary, String user, long text, boolean named) {
         boolean mirrored() {
             return table != null;
         }
@@ -338,7 +339,7 @@ public final class SessionCapture implements SessionTap {
         this.hold = new TransactionHold(maxTransactionBytes, budget);
         this.typesRemapped = typesRemapped;
         this.inFlight = inFlight == null ? null : new InFlightTrace(inFlight, context);
-        this.names = new SessionNames(tables, context::user);
+        this.names = new SessionNames(tables, context.user(), context.role());
         this.replicationRole = new ReplicationRoleState(context.replicationRole());
         List<String> startupPath = context.searchPath() == null ? null : SearchPath.parseSetting(context.searchPath());
         if (startupPath != null) {
@@ -519,7 +520,7 @@ public final class SessionCapture implements SessionTap {
      */
     private TableName mirroredNow(Prepared p) {
         if (p.statement() == null || p.statement().table() == null || p.statement().table().schema() != null
-                || names.unchangedSince(p.path(), p.temporary())) {
+                || names.unchangedSince(p.path(), p.temporary(), p.user())) {
             return p.table();
         }
         return mirroredTarget(p.statement());
@@ -666,7 +667,7 @@ public final class SessionCapture implements SessionTap {
         TableName table = statement == null ? null : mirroredTarget(statement);
         int[] types = parse.parameterTypes().stream().mapToInt(Integer::intValue).toArray();
         Prepared prepared = new Prepared(parse.sql(), statement, table, types, effectiveSearchPath(),
-                names.temporaryTables(), encoding.nextText(), !parse.name().isEmpty());
+                names.temporaryTables(), names.currentUser(), encoding.nextText(), !parse.name().isEmpty());
         statements.requested(parse.name(), prepared);
         pending.add(new ParseRequest(parse.name(), prepared));
     }
@@ -788,6 +789,7 @@ public final class SessionCapture implements SessionTap {
         // not mirrored under the current path and temporary tables: decide again when it runs
         capture.resolvedUnder = now != null ? effectiveSearchPath() : null;
         capture.resolvedAmong = names.temporaryTables();
+        capture.resolvedFor = names.currentUser();
         capture.text = p.text;
         checkReplayable(capture);
         // the source reads the Bind values in the encoding of the Execute's time; a Parse's text is unicode here
@@ -895,7 +897,10 @@ public final class SessionCapture implements SessionTap {
         if (replicationRole.current() == null && c.unreplayable == null) {
             c.unreplayable = replicationRole.unknownReason();
         }
-        CapturedStatement done = c.finish(rows, effectiveSearchPath(), replicationRole.stamped(settings.current()));
+        if (c.unreplayable == null) {
+            c.unreplayable = names.unknownUser(c.statement.table());
+        }
+        CapturedStatement done = c.finish(rows, names.replayPath(), replicationRole.stamped(settings.current()));
         finishedInTransaction.add(new Finished(done, c));
         return done;
     }
@@ -1170,9 +1175,13 @@ public final class SessionCapture implements SessionTap {
         return ran(e.capture, statement);
     }
 
-    /** The Execute's capture as its table resolves now that it ran: a SET search_path may have run since it was sent. */
+    /**
+     * The Execute's capture as its table resolves now that it ran: a SET search_path or SET ROLE may have run since it
+     * was sent.
+     */
     private StatementCapture ran(StatementCapture capture, ClassifiedStatement statement) {
-        if (capture != null && !names.unchangedSince(capture.resolvedUnder, capture.resolvedAmong)) {
+        if (capture != null
+                && !names.unchangedSince(capture.resolvedUnder, capture.resolvedAmong, capture.resolvedFor)) {
             return capture.resolvedAgain(mirroredTarget(statement));
         }
         return capture;
@@ -1281,7 +1290,7 @@ public final class SessionCapture implements SessionTap {
         if (!"explain_analyze".equals(unmirrored)) {
             countUnmirrored("with_write", s.withWrites()); // INSERT/UPDATE/DELETE/MERGE inside a WITH clause
         }
-        names.completed(s);
+        names.completed(s, sql);
     }
 
     /**

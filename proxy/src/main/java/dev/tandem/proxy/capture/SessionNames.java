@@ -3,29 +3,41 @@ package dev.tandem.proxy.capture;
 import dev.tandem.protocol.sql.ClassifiedStatement;
 import dev.tandem.protocol.sql.SearchPath;
 import dev.tandem.protocol.sql.TableName;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
-import java.util.function.Supplier;
 
 /**
- * What a table name written in one session's statements means: its {@code search_path} ({@link SearchPathState}) and
- * its temporary tables ({@link TemporaryTables}), both transactional and followed from the statements the source
- * completes, then the mirror's rules ({@link MirroredTables#resolve}).
+ * What a table name written in one session's statements means: its {@code search_path} ({@link SearchPathState}),
+ * its temporary tables ({@link TemporaryTables}) and its current user, which {@code $user} in the path means
+ * ({@link CurrentUserState}), all transactional and followed from the statements the source completes, then the
+ * mirror's rules ({@link MirroredTables#resolve}).
  */
 final class SessionNames {
 
     /** What PostgreSQL calls the session's temporary schema in a search_path and a qualified name. */
     static final String TEMPORARY_SCHEMA = "pg_temp";
 
+    private static final String USER_SCHEMA = "$user";
+
     private final MirroredTables tables;
-    private final Supplier<String> user;
+    private final CurrentUserState user;
     private final SearchPathState searchPath = new SearchPathState();
     private final TemporaryTables temporary = new TemporaryTables();
+    /** The last {@link #replayPath}: made from {@code spelledFrom} for {@code spelledFor}. */
+    private List<String> spelledFrom;
+    private String spelledFor;
+    private List<String> spelled;
 
-    /** @param user the session's user, whose schema {@code $user} means in a path; null until known */
-    SessionNames(MirroredTables tables, Supplier<String> user) {
+    /**
+     * @param login       the session's login user, whose schema {@code $user} means in a path until a SET ROLE; null
+     *                    when not known
+     * @param startupRole the {@code role} the session's StartupMessage sets, as written there, or null
+     */
+    SessionNames(MirroredTables tables, String login, String startupRole) {
         this.tables = tables;
-        this.user = user;
+        this.user = new CurrentUserState(login, startupRole);
     }
 
     /** The session's start-up {@code search_path} (see {@link SearchPathState#established}). */
@@ -42,9 +54,51 @@ final class SessionNames {
         return temporary.current();
     }
 
-    /** Whether names resolve now as they did under {@code path} and {@code temporaryTables}. */
-    boolean unchangedSince(List<String> path, Set<String> temporaryTables) {
-        return searchPath.effective().equals(path) && temporary.current().equals(temporaryTables);
+    /** The session's current user, which {@code $user} means; null when the capture cannot know it. */
+    String currentUser() {
+        return user.current();
+    }
+
+    /**
+     * Why a write whose unqualified name may mean a table of the {@code $user} schema cannot be replayed: the current
+     * user is not known ({@link CurrentUserState}); null when it can.
+     */
+    String unknownUser(TableName name) {
+        if (name.schema() != null || user.current() != null) {
+            return null;
+        }
+        List<String> path = searchPath.effective();
+        return (path.isEmpty() ? MirroredTables.DEFAULT_PATH : path).contains(USER_SCHEMA) ? user.unknownReason()
+                : null;
+    }
+
+    /** Whether names resolve now as they did under {@code path}, {@code temporaryTables} and {@code currentUser}. */
+    boolean unchangedSince(List<String> path, Set<String> temporaryTables, String currentUser) {
+        return searchPath.effective().equals(path) && temporary.current().equals(temporaryTables)
+                && Objects.equals(user.current(), currentUser);
+    }
+
+    /**
+     * The {@code search_path} to replay a statement completing now under: the session's, with {@code $user} written
+     * as the current user's name when that is not the login user (the applier reads {@code $user} as the login
+     * user's), the default path spelt out for it. The same list as long as neither changes.
+     */
+    List<String> replayPath() {
+        List<String> path = searchPath.effective();
+        String current = user.current();
+        if (current == null || current.equals(user.login())) {
+            return path;
+        }
+        if (path != spelledFrom || !current.equals(spelledFor)) {
+            List<String> spelt = new ArrayList<>();
+            for (String schema : path.isEmpty() ? MirroredTables.DEFAULT_PATH : path) {
+                spelt.add(schema.equals(USER_SCHEMA) ? current : schema);
+            }
+            spelledFrom = path;
+            spelledFor = current;
+            spelled = List.copyOf(spelt);
+        }
+        return spelled;
     }
 
     /**
@@ -57,7 +111,7 @@ final class SessionNames {
         if (name.schema() == null && temporary.contains(name.name()) && searchesTemporaryFirst(path)) {
             return new TableName(TEMPORARY_SCHEMA, name.name());
         }
-        return tables.resolve(name, path, user.get());
+        return tables.resolve(name, path, user.current());
     }
 
     /** The table an unqualified name that is one of the session's temporary tables would mean without it; else null. */
@@ -65,7 +119,7 @@ final class SessionNames {
         if (name.schema() != null || !temporary.contains(name.name()) || !searchesTemporaryFirst(searchPath.effective())) {
             return null;
         }
-        return tables.resolve(name, searchPath.effective(), user.get());
+        return tables.resolve(name, searchPath.effective(), user.current());
     }
 
     void set(SearchPath change) {
@@ -85,8 +139,12 @@ final class SessionNames {
                 || table.schema() == null && createsInTemporarySchema(searchPath.effective());
     }
 
-    /** A completed statement's effect on the session's temporary tables (after its own names were resolved). */
-    void completed(ClassifiedStatement s) {
+    /**
+     * A completed statement {@code s} of {@code sql}: its effect on the session's current user and temporary tables
+     * (after its own names were resolved).
+     */
+    void completed(ClassifiedStatement s, String sql) {
+        user.completed(s, sql);
         ClassifiedStatement.TableChange change = s.tableChange();
         if (change == null || s.malformed()) {
             return;
@@ -112,21 +170,25 @@ final class SessionNames {
     void savepoint(String name) {
         searchPath.savepoint(name);
         temporary.savepoint(name);
+        user.savepoint(name);
     }
 
     void release(String name) {
         searchPath.release(name);
         temporary.release(name);
+        user.release(name);
     }
 
     void rollbackTo(String name) {
         searchPath.rollbackTo(name);
         temporary.rollbackTo(name);
+        user.rollbackTo(name);
     }
 
     void transactionEnded(boolean committed) {
         searchPath.transactionEnded(committed);
         temporary.transactionEnded(committed);
+        user.transactionEnded(committed);
     }
 
     private boolean isTemporary(TableName name) {
@@ -146,7 +208,7 @@ final class SessionNames {
             if (schema.equals(TEMPORARY_SCHEMA)) {
                 return true;
             }
-            if (!schema.equals("$user") && !schema.equals("pg_catalog")) {
+            if (!schema.equals(USER_SCHEMA) && !schema.equals("pg_catalog")) {
                 return false;
             }
         }
@@ -156,7 +218,7 @@ final class SessionNames {
     /** An unqualified CREATE TABLE goes to the first schema of the path, which may be {@code pg_temp}. */
     private static boolean createsInTemporarySchema(List<String> path) {
         for (String schema : path) {
-            if (!schema.equals("$user")) {
+            if (!schema.equals(USER_SCHEMA)) {
                 return schema.equals(TEMPORARY_SCHEMA);
             }
         }

@@ -40,6 +40,8 @@ final class StatementCapture {
     List<String> resolvedUnder;
     /** The session's temporary tables when {@link #table} was resolved (extended protocol), or null. */
     Set<String> resolvedAmong;
+    /** The session's current user when {@link #table} was resolved (extended protocol), or null. */
+    String resolvedFor;
 
     StatementCapture(TableName table, String sql, ClassifiedStatement statement, BoundParameters bind,
                      int[] parameterTypes) {

@@ -216,7 +216,8 @@ final class ClientStartupHandler extends ByteToMessageDecoder {
         String user = message.parameters().getOrDefault("user", "");
         String database = message.parameters().getOrDefault("database", user);
         return new SessionContext(sessionId, database, user, StartupSetting.of(message.parameters(), "search_path"),
-                StartupSetting.of(message.parameters(), "session_replication_role"), () -> {
+                StartupSetting.of(message.parameters(), "session_replication_role"),
+                StartupSetting.of(message.parameters(), "role"), () -> {
                     RelaySession session = client.attr(ProxyServer.SESSION).get();
                     if (session != null) {
                         session.resumer().run();

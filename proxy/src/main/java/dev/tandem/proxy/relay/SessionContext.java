@@ -8,10 +8,11 @@ package dev.tandem.proxy.relay;
  * @param user      the user from the StartupMessage
  * @param searchPath the {@code search_path} the StartupMessage sets, as written there, or null
  * @param replicationRole the {@code session_replication_role} the StartupMessage sets, as written there, or null
+ * @param role      the {@code role} the StartupMessage sets ({@code -c role=...} in options), as written there, or null
  * @param resumer   resumes the source stream held by the tap; safe to call from any thread
  */
 public record SessionContext(long sessionId, String database, String user, String searchPath, String replicationRole,
-                             Runnable resumer) {
+                             String role, Runnable resumer) {
 
     public void resume() {
         resumer.run();

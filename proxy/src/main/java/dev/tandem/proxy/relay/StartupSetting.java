@@ -6,8 +6,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * A setting a client asks for in its StartupMessage ({@code search_path}, {@code session_replication_role}): a
- * parameter of that name (what pgjdbc's {@code currentSchema} sends for {@code search_path}), else a
+ * A setting a client asks for in its StartupMessage ({@code search_path}, {@code session_replication_role},
+ * {@code role}): a parameter of that name (what pgjdbc's {@code currentSchema} sends for {@code search_path}), else a
  * {@code -c name=...} or {@code --name=...} in the {@code options} parameter (libpq's {@code options},
  * {@code PGOPTIONS}). As in PostgreSQL, a setting's name is read without regard to case ({@code options} is
  * not: the server takes {@code OPTIONS} for a setting of that name), the parameter wins over {@code options}, and in

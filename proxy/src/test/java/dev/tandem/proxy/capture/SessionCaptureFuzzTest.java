@@ -710,7 +710,7 @@ class SessionCaptureFuzzTest {
             exact = maxTransactionBytes == 1 << 20 && budget.max() == Long.MAX_VALUE;
             MirroredTables tables = new MirroredTables(
                     new TableFilter(List.of(TablePattern.parse("public.metrics")), List.of()), Set::of);
-            SessionContext context = new SessionContext(1, "db", "app", null, null, () -> resumeAsked = true);
+            SessionContext context = new SessionContext(1, "db", "app", null, null, null, () -> resumeAsked = true);
             capture = new SessionCapture(context, tables, Map::of, new CaptureMetrics(new SimpleMeterRegistry()),
                     new UpsertWindows(), this, maxTransactionBytes, budget, random.nextBoolean(), slot);
             // the leak detector records where every tracked buffer was made, which is slow: track one case in eight,

@@ -59,7 +59,7 @@ class SessionCaptureOutcomeTest {
 
     private final List<UnknownOutcome> unknown = new ArrayList<>();
     private final InFlightCommits.Slot slot = inFlight.claim();
-    private final SessionCapture capture = new SessionCapture(new SessionContext(7, "db", "app", null, null, () -> { }),
+    private final SessionCapture capture = new SessionCapture(new SessionContext(7, "db", "app", null, null, null, () -> { }),
             new MirroredTables(new TableFilter(List.of(TablePattern.parse("public.metrics")), List.of()), Set::of),
             Map::of, new CaptureMetrics(new SimpleMeterRegistry()), new UpsertWindows(), new SessionCapture.Sink() {
                 @Override

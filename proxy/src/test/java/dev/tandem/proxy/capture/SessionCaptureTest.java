@@ -67,7 +67,12 @@ class SessionCaptureTest {
 
     /** @param replicationRole the session_replication_role the session's StartupMessage sets, or null */
     private SessionCapture capture(String replicationRole) {
-        return new SessionCapture(new SessionContext(1, "db", "app", null, replicationRole, () -> resumed = true),
+        return capture(replicationRole, null);
+    }
+
+    /** @param role the role the session's StartupMessage sets, or null */
+    private SessionCapture capture(String replicationRole, String role) {
+        return new SessionCapture(new SessionContext(1, "db", "app", null, replicationRole, role, () -> resumed = true),
                 new MirroredTables(new TableFilter(List.of(TablePattern.parse("public.metrics")), List.of()), Set::of),
                 Map::of, new CaptureMetrics(new SimpleMeterRegistry()), new UpsertWindows(), tx -> {
                     released.add(tx);

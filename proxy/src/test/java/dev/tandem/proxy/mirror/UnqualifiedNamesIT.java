@@ -4,15 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.testing.PostgresPairExtension;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * An unqualified table name means the first table of that name along the session's {@code search_path}, as the
  * catalog has it: a schema that has no such table is passed over, and {@code $user} is the schema named after the
- * session's user. The proxy must decide what is mirrored, and the target must replay, the table the source wrote.
+ * session's current user ({@code current_user}: the login user until a SET ROLE or SET SESSION AUTHORIZATION). The
+ * proxy must decide what is mirrored, and the target must replay, the table the source wrote.
  */
 class UnqualifiedNamesIT {
 
@@ -22,7 +27,9 @@ class UnqualifiedNamesIT {
     static RunningMirrorProxy mirror;
 
     static final String ROLES = "DO $$ BEGIN CREATE ROLE app LOGIN PASSWORD 'app';"
-            + " EXCEPTION WHEN duplicate_object THEN END $$";
+            + " EXCEPTION WHEN duplicate_object THEN END $$;"
+            + " DO $$ BEGIN CREATE ROLE app_login LOGIN PASSWORD 'app_login'; CREATE ROLE tenant_a;"
+            + " GRANT tenant_a TO app_login; EXCEPTION WHEN duplicate_object THEN END $$";
 
     @RegisterExtension
     static final MirrorProxyExtension MIRROR = MirrorProxyExtension.on(PG, "unqualified", started -> mirror = started)
@@ -33,9 +40,20 @@ class UnqualifiedNamesIT {
             .tables("CREATE TABLE readings (id int PRIMARY KEY, v text);"
                     + " CREATE SCHEMA tenant; CREATE TABLE tenant.settings (k text);"
                     + " CREATE SCHEMA app AUTHORIZATION app; CREATE TABLE app.readings (id int PRIMARY KEY, v text);"
-                    + " GRANT ALL ON readings TO app; GRANT ALL ON app.readings TO app")
-            .flags("--mirror-table", "public.readings", "--mirror-table", "app.readings")
-            .emptiedBeforeEach("readings, app.readings");
+                    + " GRANT ALL ON readings TO app; GRANT ALL ON app.readings TO app;"
+                    // an application that logs in as app_login and works as its tenant's role, in the tenant's schema
+                    + " CREATE SCHEMA tenant_a AUTHORIZATION tenant_a;"
+                    + " CREATE TABLE tenant_a.readings (id int PRIMARY KEY, v text);"
+                    + " GRANT ALL ON tenant_a.readings TO tenant_a; GRANT ALL ON readings TO tenant_a, app_login")
+            .flags("--mirror-table", "public.readings", "--mirror-table", "app.readings",
+                    "--mirror-table", "tenant_a.readings")
+            .emptiedBeforeEach("readings, app.readings, tenant_a.readings");
+
+    @BeforeEach
+    void emptyLedger() throws Exception {
+        PG.target().execute(mirror.database, "DO $$ BEGIN DELETE FROM tandem.divergence;"
+                + " EXCEPTION WHEN undefined_table THEN END $$"); // the mirror creates it with its first write
+    }
 
     @Test
     void aSchemaOfThePathWithoutTheTableIsPassedOver() throws Exception {
@@ -63,5 +81,129 @@ class UnqualifiedNamesIT {
                 .isEqualTo("the app schema's");
         mirror.assertIdentical("app.readings");
         mirror.assertIdentical("public.readings");
+    }
+
+    /**
+     * {@code $user} follows the session's current user: after SET ROLE an unqualified name means the role's schema's
+     * table on the source, and must on the target too. Before, the proxy took {@code $user} for the login user always
+     * and mirrored these rows into public.readings.
+     */
+    @Test
+    void dollarUserIsTheSchemaOfTheRoleTheSessionSet() throws Exception {
+        try (Connection c = mirror.connect("user", "app_login", "password", "app_login", "prepareThreshold", "1");
+             Statement s = c.createStatement();
+             PreparedStatement insert = c.prepareStatement("INSERT INTO readings VALUES (?, ?)")) {
+            insert(insert, 1, "parsed and run as app_login");
+            s.execute("SET ROLE tenant_a");
+            s.execute("INSERT INTO readings VALUES (2, 'as tenant_a')");
+            insert(insert, 3, "parsed as app_login, run as tenant_a");
+            s.execute("RESET ROLE");
+            insert(insert, 4, "as app_login again");
+            s.execute("SET ROLE tenant_a; INSERT INTO readings VALUES (5, 'as tenant_a, same query string');"
+                    + " SET ROLE NONE; INSERT INTO readings VALUES (6, 'as app_login, same query string')");
+        }
+        assertRowsIn("tenant_a.readings", "2", "3", "5");
+        assertRowsIn("public.readings", "1", "4", "6");
+        assertMirroredAndNothingLedgered();
+    }
+
+    /** A role asked for in the StartupMessage ({@code PGOPTIONS}, pgjdbc's {@code options}) is what RESET returns to. */
+    @Test
+    void aRoleFromTheStartupMessageIsWhatResetReturnsTo() throws Exception {
+        try (Connection c = mirror.connect("user", "app_login", "password", "app_login",
+                "options", "-c role=tenant_a"); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO readings VALUES (1, 'started as tenant_a')");
+            s.execute("SET ROLE NONE");
+            s.execute("INSERT INTO readings VALUES (2, 'as app_login')");
+            s.execute("RESET ROLE");
+            s.execute("INSERT INTO readings VALUES (3, 'reset to tenant_a')");
+        }
+        assertRowsIn("tenant_a.readings", "1", "3");
+        assertRowsIn("public.readings", "2");
+        assertMirroredAndNothingLedgered();
+    }
+
+    /** SET LOCAL ends with its transaction, a SET that rolls back (to a savepoint, too) changes nothing. */
+    @Test
+    void aRoleFollowsTheTransactionRules() throws Exception {
+        try (Connection c = mirror.connect("user", "app_login", "password", "app_login");
+             Statement s = c.createStatement()) {
+            s.execute("BEGIN; SET LOCAL ROLE tenant_a; INSERT INTO readings VALUES (1, 'local role'); COMMIT");
+            s.execute("INSERT INTO readings VALUES (2, 'after the local role')");
+            s.execute("BEGIN; SET ROLE tenant_a; ROLLBACK");
+            s.execute("INSERT INTO readings VALUES (3, 'after a rolled back role')");
+            s.execute("BEGIN; SET ROLE tenant_a; SAVEPOINT s; SET ROLE NONE; INSERT INTO readings VALUES (4, 'none');"
+                    + " ROLLBACK TO SAVEPOINT s; INSERT INTO readings VALUES (5, 'tenant_a again'); COMMIT");
+            s.execute("INSERT INTO readings VALUES (6, 'the role committed')");
+            s.execute("RESET ALL"); // role is not among what RESET ALL resets
+            s.execute("INSERT INTO readings VALUES (7, 'after RESET ALL')");
+            s.execute("DISCARD ALL");
+            s.execute("INSERT INTO readings VALUES (8, 'after DISCARD ALL')");
+        }
+        assertRowsIn("tenant_a.readings", "1", "5", "6", "7");
+        assertRowsIn("public.readings", "2", "3", "8");
+        assertMirroredAndNothingLedgered();
+    }
+
+    /** SET SESSION AUTHORIZATION (a superuser's) makes the current user its user, and ends a SET ROLE. */
+    @Test
+    void sessionAuthorizationChangesTheCurrentUser() throws Exception {
+        try (Connection c = mirror.connect(); Statement s = c.createStatement()) {
+            s.execute("SET SESSION AUTHORIZATION tenant_a");
+            s.execute("INSERT INTO readings VALUES (1, 'session user tenant_a')");
+            s.execute("RESET SESSION AUTHORIZATION");
+            s.execute("INSERT INTO readings VALUES (2, 'the login user again')");
+            s.execute("SET ROLE tenant_a; SET SESSION AUTHORIZATION app_login");
+            s.execute("INSERT INTO readings VALUES (3, 'app_login, the role ended')");
+            s.execute("SET ROLE tenant_a");
+            s.execute("INSERT INTO readings VALUES (4, 'app_login as tenant_a')");
+            s.execute("SET ROLE NONE");
+            s.execute("INSERT INTO readings VALUES (5, 'app_login as itself')");
+        }
+        assertRowsIn("tenant_a.readings", "1", "4");
+        assertRowsIn("public.readings", "2", "3", "5");
+        assertMirroredAndNothingLedgered();
+    }
+
+    /**
+     * A role set where the proxy cannot follow it (set_config) leaves {@code $user} unknown: a write whose name it
+     * decides is ledgered with the reason, not replayed into a guessed table; a qualified one is mirrored as usual,
+     * and a SET ROLE makes the role known again.
+     */
+    @Test
+    void aRoleTheProxyCannotFollowLedgersTheWritesItDecides() throws Exception {
+        try (Connection c = mirror.connect("user", "app_login", "password", "app_login");
+             Statement s = c.createStatement()) {
+            s.execute("SELECT set_config('role', 'tenant_a', false)");
+            s.execute("INSERT INTO readings VALUES (1, 'unknown role')");
+            s.execute("INSERT INTO tenant_a.readings VALUES (2, 'qualified')");
+            s.execute("RESET ROLE");
+            s.execute("INSERT INTO readings VALUES (3, 'known again')");
+        }
+        mirror.awaitCaughtUp(Duration.ofSeconds(30));
+        assertRowsIn("tenant_a.readings", "1", "2");
+        assertThat(PG.target().query(mirror.database, "SELECT id FROM tenant_a.readings")).containsExactly(List.of("2"));
+        mirror.assertIdentical("public.readings");
+        assertThat(PG.target().query(mirror.database, "SELECT message FROM tandem.divergence"))
+                .singleElement().satisfies(entry -> assertThat(entry.get(0)).contains("current user", "set_config"));
+    }
+
+    private static void insert(PreparedStatement insert, int id, String v) throws Exception {
+        insert.setInt(1, id);
+        insert.setString(2, v);
+        insert.executeUpdate();
+    }
+
+    private static void assertRowsIn(String table, String... ids) {
+        List<List<String>> expected = Arrays.stream(ids).map(List::of).toList();
+        assertThat(PG.source().query(mirror.database, "SELECT id FROM " + table + " ORDER BY id"))
+                .as("what the source stored in %s", table).isEqualTo(expected);
+    }
+
+    private static void assertMirroredAndNothingLedgered() throws Exception {
+        mirror.awaitCaughtUp(Duration.ofSeconds(30));
+        mirror.assertIdentical("tenant_a.readings");
+        mirror.assertIdentical("public.readings");
+        assertThat(PG.target().query(mirror.database, "SELECT message FROM tandem.divergence")).isEmpty();
     }
 }

@@ -1,0 +1,78 @@
+package dev.tandem.proxy.capture;
+
+import dev.tandem.protocol.sql.ClassifiedStatement;
+import dev.tandem.protocol.sql.ClassifiedStatement.Kind;
+import dev.tandem.protocol.sql.TokenBuffer;
+import dev.tandem.protocol.sql.TokenKind;
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * Where a statement may change a setting the capture follows ({@link ReplicationRoleState}, {@link CurrentUserState})
+ * without a SET it can read: a {@code set_config} call, or a {@code DO} block whose body does it. What such a
+ * statement sets is not followed: the setting's value is not known after it.
+ */
+final class SettingCalls {
+
+    private SettingCalls() {
+    }
+
+    /**
+     * Whether {@code s} calls {@code set_config} for one of {@code names} (lower case), or for a setting whose name it
+     * does not write as a constant. Writes and DDL are not read through: their text may be large, and a set_config
+     * there would be absurd.
+     */
+    static boolean setConfig(ClassifiedStatement s, String sql, Set<String> names) {
+        return switch (s.kind()) {
+            case INSERT, COPY_FROM_STDIN, COPY_FROM_SERVER, UPDATE, DELETE, MERGE, DDL, SET, TRANSACTION -> false;
+            default -> SqlWords.contains(sql, s.start(), s.end(), "set_config") && setConfig(s.text(sql), names);
+        };
+    }
+
+    /** Whether {@code text} calls {@code set_config} as {@link #setConfig(ClassifiedStatement, String, Set)} tells. */
+    static boolean setConfig(String text, Set<String> names) {
+        if (!SqlWords.contains(text, "set_config")) {
+            return false;
+        }
+        TokenBuffer t = TokenBuffer.tokenize(text);
+        for (int i = 0; i + 1 < t.size(); i++) {
+            if (t.isName(i) && "set_config".equals(t.identifier(i)) && t.is(i + 1, TokenKind.LEFT_PAREN)) {
+                String name = t.is(i + 2, TokenKind.STRING) && t.is(i + 3, TokenKind.COMMA) ? t.stringValue(i + 2)
+                        : null;
+                if (name == null || names.contains(name.toLowerCase(Locale.ROOT))) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Whether {@code s} is a {@code DO} block (its text containing one of {@code words}, a cheap test made first) with
+     * a body that {@code body} holds true for.
+     */
+    static boolean doBlock(ClassifiedStatement s, String sql, Set<String> words, Predicate<String> body) {
+        if (s.kind() != Kind.OTHER) {
+            return false;
+        }
+        boolean named = false;
+        for (String word : words) {
+            named = named || SqlWords.contains(sql, s.start(), s.end(), word);
+        }
+        if (!named) {
+            return false;
+        }
+        TokenBuffer t = TokenBuffer.tokenize(s.text(sql));
+        if (t.size() == 0 || !t.isKeyword(0, "do")) {
+            return false;
+        }
+        for (int i = 1; i < t.size(); i++) {
+            String text = t.is(i, TokenKind.STRING) ? t.stringValue(i) : null;
+            if (text != null && body.test(text)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
