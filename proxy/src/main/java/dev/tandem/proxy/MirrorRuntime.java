@@ -48,6 +48,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -200,10 +201,13 @@ final class MirrorRuntime implements AutoCloseable {
             AtomicReference<Supplier<Set<TableName>>> hypertablesOf = new AtomicReference<>(() -> null);
             AtomicReference<Supplier<PartitionDirectory.Partitions>> partitionsOf = new AtomicReference<>(() -> null);
             AtomicReference<Supplier<Map<TableName, Set<String>>>> defaultsOf = new AtomicReference<>(Map::of);
+            // until the source accepts the login: not known, and apart from every version that follows
+            AtomicReference<LongSupplier> versionOf = new AtomicReference<>(() -> -1);
             boolean byHypertables = config.mirror().tables().includesHypertables();
             // the target's tables resolve unqualified names in either case
             MirroredTables tables = new MirroredTables(config.mirror().tables(),
-                    byHypertables ? () -> hypertablesOf.get().get() : Set::of, () -> partitionsOf.get().get());
+                    byHypertables ? () -> hypertablesOf.get().get() : Set::of, () -> partitionsOf.get().get(),
+                    () -> versionOf.get().getAsLong());
             SessionCapture capture = new SessionCapture(context, tables, () -> defaultsOf.get().get(),
                     captureMetrics, upsertWindows, sessionSink, config.mirror().maxTransactionBytes(), captureBudget,
                     config.source().user().isPresent(), inFlight.claim());
@@ -226,6 +230,8 @@ final class MirrorRuntime implements AutoCloseable {
                     }
                     partitionsOf.set(partitions.forSourceDatabase(context.database()));
                     defaultsOf.set(volatileDefaults.forSourceDatabase(context.database()));
+                    versionOf.set(byHypertables ? () -> partitions.changes() + hypertables.changes()
+                            : partitions::changes);
                 }
 
                 @Override

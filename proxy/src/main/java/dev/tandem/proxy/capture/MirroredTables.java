@@ -4,6 +4,7 @@ import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.config.TableFilter;
 import java.util.List;
 import java.util.Set;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -40,6 +41,7 @@ public final class MirroredTables {
     private final TableFilter filter;
     private final Supplier<Set<TableName>> hypertables;
     private final Supplier<PartitionDirectory.Partitions> partitions;
+    private final LongSupplier catalogVersion;
 
     /**
      * Without partitions: with include patterns, the patterns alone decide.
@@ -48,7 +50,13 @@ public final class MirroredTables {
      *                    filter includes them
      */
     public MirroredTables(TableFilter filter, Supplier<Set<TableName>> hypertables) {
-        this(filter, hypertables, null);
+        this(filter, hypertables, null, () -> 0);
+    }
+
+    /** With partitions whose answers never change (or whose changes do not matter to the caller). */
+    public MirroredTables(TableFilter filter, Supplier<Set<TableName>> hypertables,
+                          Supplier<PartitionDirectory.Partitions> partitions) {
+        this(filter, hypertables, partitions, () -> 0);
     }
 
     /**
@@ -57,12 +65,29 @@ public final class MirroredTables {
      *                   patterns also decides partitions: a partition of a mirrored partitioned table is mirrored too,
      *                   when written by its own name; null: the include patterns alone decide, and names resolve
      *                   without a catalog
+     * @param catalogVersion a number that moves whenever {@code hypertables} or {@code partitions} answer
+     *                       something else; read for every execution of a prepared statement, so it must be cheap
      */
     public MirroredTables(TableFilter filter, Supplier<Set<TableName>> hypertables,
-                          Supplier<PartitionDirectory.Partitions> partitions) {
+                          Supplier<PartitionDirectory.Partitions> partitions, LongSupplier catalogVersion) {
         this.filter = filter;
         this.hypertables = hypertables;
         this.partitions = partitions;
+        this.catalogVersion = catalogVersion;
+    }
+
+    /**
+     * A number that moves whenever the target's catalog as {@link #resolve} and {@link #mirroring} read it changes:
+     * what was decided under another number may be decided otherwise now.
+     */
+    public long catalogVersion() {
+        return catalogVersion.getAsLong();
+    }
+
+    /** Whether the last look-up of the target's catalog had {@code table} (resolved). */
+    boolean inCatalog(TableName table) {
+        PartitionDirectory.Partitions known = partitions == null ? null : partitions.get();
+        return known != null && known.contains(table);
     }
 
     /**

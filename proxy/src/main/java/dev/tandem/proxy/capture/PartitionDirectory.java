@@ -99,6 +99,14 @@ public final class PartitionDirectory implements AutoCloseable {
         return cache.lookUpNow(sourceDatabase);
     }
 
+    /**
+     * A number that moves whenever a look-up found the partitions of a database changed; what was decided by an earlier
+     * answer is decided again when it has moved.
+     */
+    public long changes() {
+        return cache.changes();
+    }
+
     @Override
     public void close() {
         cache.close();

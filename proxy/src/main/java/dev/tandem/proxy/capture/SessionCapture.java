@@ -98,12 +98,13 @@ public final class SessionCapture implements SessionTap {
     }
 
     /**
-     * A parsed statement; {@code table} is its mirrored table as resolved under {@code path}, {@code temporary} and
-     * {@code user} (the current user), the session's at Parse; {@code text} numbers its text among the session's
+     * A parsed statement; {@code table} is its mirrored table as resolved at Parse, among the session's
+     * {@code temporary} tables then; {@code now} its table as its executions resolve it (null for a qualified name or
+     * a statement the mirror does not replay); {@code text} numbers its text among the session's
      * ({@link SessionEncoding#nextText}).
      */
     record Prepared(String sql, ClassifiedStatement statement, TableName table, int[] parameterTypes,
-                            List<String> path, Set<String> temporary, String user, long text, boolean named) {
+                            Set<String> temporary, PreparedTable now, long text, boolean named) {
         boolean mirrored() {
             return table != null;
         }
@@ -514,16 +515,12 @@ public final class SessionCapture implements SessionTap {
     };
 
     /**
-     * The mirrored table a prepared statement writes under the current {@code search_path} and temporary tables, or
-     * null. Resolved again only when the name is unqualified and either changed since the Parse: not on every
-     * execution.
+     * The mirrored table a prepared statement writes under the current {@code search_path}, temporary tables, current
+     * user and target catalog, or null. Resolved again only when the name is unqualified and one of them changed
+     * since it was last resolved ({@link PreparedTable}): not on every execution.
      */
     private TableName mirroredNow(Prepared p) {
-        if (p.statement() == null || p.statement().table() == null || p.statement().table().schema() != null
-                || names.unchangedSince(p.path(), p.temporary(), p.user())) {
-            return p.table();
-        }
-        return mirroredTarget(p.statement());
+        return p.now() == null ? p.table() : p.now().resolve(names, tables, p.statement().table(), p.named());
     }
 
     /** The COPY the client sends data for now: the first it has not ended. */
@@ -664,10 +661,17 @@ public final class SessionCapture implements SessionTap {
     private void parse(Parse parse) {
         List<ClassifiedStatement> classified = StatementClassifier.classify(parse.sql());
         ClassifiedStatement statement = classified.size() == 1 ? classified.get(0) : null;
+        long catalog = tables.catalogVersion(); // before it is read: a newer answer is read again, not missed
         TableName table = statement == null ? null : mirroredTarget(statement);
+        PreparedTable now = null;
+        if (replayable(statement) && statement.table().schema() == null) {
+            // as mirroredTarget resolved it (a qualified name means the same table whatever changes)
+            TableName name = table != null ? table : names.resolve(statement.table());
+            now = new PreparedTable(names, tables, name, table, catalog);
+        }
         int[] types = parse.parameterTypes().stream().mapToInt(Integer::intValue).toArray();
-        Prepared prepared = new Prepared(parse.sql(), statement, table, types, effectiveSearchPath(),
-                names.temporaryTables(), names.currentUser(), encoding.nextText(), !parse.name().isEmpty());
+        Prepared prepared = new Prepared(parse.sql(), statement, table, types, names.temporaryTables(), now,
+                encoding.nextText(), !parse.name().isEmpty());
         statements.requested(parse.name(), prepared);
         pending.add(new ParseRequest(parse.name(), prepared));
     }
@@ -794,6 +798,9 @@ public final class SessionCapture implements SessionTap {
         checkReplayable(capture);
         // the source reads the Bind values in the encoding of the Execute's time; a Parse's text is unicode here
         SessionEncoding.check(capture, clientEncoding);
+        if (now != null && p.now() != null && capture.unreplayable == null) {
+            capture.unreplayable = p.now().ambiguous();
+        }
         if (capture.statement.onConflict() == ConflictAction.UPDATE) {
             upserts.upsertSent(capture.table);
         }

@@ -6,11 +6,13 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -47,6 +49,11 @@ final class TargetCatalogCache<T> implements AutoCloseable {
     /** Databases whose last look-up failed: warned once until a look-up succeeds again. */
     private final Set<String> failing = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService refresher;
+    /**
+     * How many times an answer differed from the one before for its database (every database's): what was resolved
+     * against an older answer is resolved again once this moves ({@link MirroredTables#catalogVersion}).
+     */
+    private final AtomicLong changes = new AtomicLong();
 
     /**
      * @param what     what is looked up, for thread names and warnings ("hypertables", "column defaults")
@@ -77,6 +84,11 @@ final class TargetCatalogCache<T> implements AutoCloseable {
         return () -> byDatabase.getOrDefault(database, empty);
     }
 
+    /** How many times an answer differed from the one before for its database; only ever grows. */
+    long changes() {
+        return changes.get();
+    }
+
     /** Looks up now; blocking, for tests and start-up checks. */
     T lookUpNow(String sourceDatabase) {
         String database = target.targetDatabase(sourceDatabase);
@@ -96,7 +108,9 @@ final class TargetCatalogCache<T> implements AutoCloseable {
     private boolean lookUp(String database) {
         try (Connection c = ServerJdbc.target(target, database)) {
             T value = loader.load(c);
-            byDatabase.put(database, value);
+            if (!Objects.equals(byDatabase.put(database, value), value)) {
+                changes.incrementAndGet();
+            }
             failing.remove(database);
             onLoaded.accept(database, value);
             return true;

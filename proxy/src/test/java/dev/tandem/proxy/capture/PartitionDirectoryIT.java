@@ -41,4 +41,24 @@ class PartitionDirectoryIT {
                     .doesNotContain(new TableName("_timescaledb_internal", "_hyper_1_1_chunk"));
         }
     }
+
+    /** What was resolved against an answer is resolved again once the number moves: only when the answer changed. */
+    @Test
+    void theNumberOfChangesMovesWhenALookUpFindsSomethingElse() {
+        String db = PG.pair().freshDatabase("parts_changes");
+        PG.target().execute(db, "CREATE TABLE plain (v int)");
+        TargetConfig target = new TargetConfig("127.0.0.1", PG.target().port(), "postgres", "UNUSED", Optional.empty(),
+                TlsMode.DISABLE, Map.of("app", db), Duration.ofSeconds(5), Optional.empty());
+        try (PartitionDirectory dir = new PartitionDirectory(target, Duration.ofMinutes(1))) {
+            long before = dir.changes();
+            dir.lookUpNow("app");
+            long first = dir.changes();
+            assertThat(first).as("the first answer").isGreaterThan(before);
+            dir.lookUpNow("app");
+            assertThat(dir.changes()).as("the same answer again").isEqualTo(first);
+            PG.target().execute(db, "CREATE SCHEMA early; CREATE TABLE early.plain (v int)");
+            dir.lookUpNow("app");
+            assertThat(dir.changes()).as("a table more").isGreaterThan(first);
+        }
+    }
 }

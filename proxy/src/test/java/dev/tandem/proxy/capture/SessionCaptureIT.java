@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.config.TableFilter;
 import dev.tandem.proxy.config.TablePattern;
+import dev.tandem.proxy.config.TargetConfig;
+import dev.tandem.proxy.config.TlsMode;
 import dev.tandem.proxy.relay.ProxyServer;
 import dev.tandem.proxy.relay.RelayMetrics;
 import dev.tandem.proxy.relay.RelaySettings;
@@ -25,6 +27,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -822,6 +825,73 @@ class SessionCaptureIT {
             proxy.close(Duration.ofSeconds(2));
             PG.source().execute(db, "DROP TABLE parts");
         }
+    }
+
+    /**
+     * A named statement keeps the table PostgreSQL planned it with when a table of its name appears in a schema the
+     * path lists earlier, until something invalidates the plan (here an ANALYZE; autovacuum's does it unseen): once
+     * the catalog look-up (a real {@link PartitionDirectory}, refreshed by hand) shows the new table, which of the two
+     * the source writes cannot be told, and its executions are not replayed. Before, they went on to be replayed into
+     * the old table after the source had moved to the new one. A statement prepared again resolves to the new table.
+     */
+    @Test
+    void aTableCreatedEarlierInThePathAfterANamedStatementWasPreparedMakesItsTableAmbiguous() throws Exception {
+        PG.source().execute(db, "CREATE SCHEMA early; CREATE TABLE readings (id int)");
+        // the source's own catalog stands for the target's here
+        TargetConfig catalog = new TargetConfig("127.0.0.1", PG.source().port(), "postgres", "UNUSED",
+                Optional.empty(), TlsMode.DISABLE, Map.of(), Duration.ofSeconds(5), Optional.empty());
+        List<CapturedTransaction> seen = new CopyOnWriteArrayList<>();
+        List<List<String>> written;
+        try (PartitionDirectory directory = new PartitionDirectory(catalog, Duration.ofHours(1))) {
+            MirroredTables tables = new MirroredTables(new TableFilter(List.of(TablePattern.parse("public.readings"),
+                    TablePattern.parse("early.readings")), List.of()), Set::of, directory.forSourceDatabase(db),
+                    directory::changes);
+            directory.lookUpNow(db);
+            ProxyServer own = new ProxyServer(RelaySettings.plain(new InetSocketAddress("127.0.0.1", 0),
+                    new InetSocketAddress("127.0.0.1", PG.source().port())), new RelayMetrics(new SimpleMeterRegistry()),
+                    ctx -> new SessionCapture(ctx, tables, Map::of, new CaptureMetrics(new SimpleMeterRegistry()),
+                            new UpsertWindows(), tx -> {
+                                seen.add(tx);
+                                return CompletableFuture.completedFuture(null);
+                            }, 1 << 20, CaptureBudget.unlimited(), false, null)).start();
+            Properties p = new Properties();
+            p.setProperty("user", "postgres");
+            p.setProperty("options", "-c search_path=early,public");
+            p.setProperty("prepareThreshold", "1"); // a named statement from the first execution on
+            try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + own.address().getPort()
+                    + "/" + db, p); PreparedStatement insert = c.prepareStatement("INSERT INTO readings VALUES (?)")) {
+                insert.setInt(1, 1);
+                insert.executeUpdate();
+                PG.source().execute(db, "CREATE TABLE early.readings (id int)");
+                directory.lookUpNow(db);
+                insert.setInt(1, 2);
+                insert.executeUpdate(); // still planned for public.readings
+                PG.source().execute(db, "ANALYZE public.readings");
+                insert.setInt(1, 3);
+                insert.executeUpdate(); // planned again: early.readings
+                try (PreparedStatement again = c.prepareStatement("INSERT INTO readings VALUES (?) -- again")) {
+                    again.setInt(1, 4);
+                    again.executeUpdate();
+                }
+            } finally {
+                own.close(Duration.ofSeconds(2));
+            }
+            written = PG.source().query(db, "SELECT 'public', id FROM public.readings UNION ALL"
+                    + " SELECT 'early', id FROM early.readings ORDER BY 2");
+        } finally {
+            PG.source().execute(db, "DROP TABLE IF EXISTS readings, early.readings; DROP SCHEMA IF EXISTS early");
+        }
+        assertThat(written).as("what the source wrote").containsExactly(
+                        List.of("public", "1"), List.of("public", "2"), List.of("early", "3"), List.of("early", "4"));
+        assertThat(seen).hasSize(4);
+        assertThat(seen.get(0).statements().get(0)).isInstanceOf(CapturedStatement.Extended.class)
+                .extracting(CapturedStatement::table).isEqualTo(new TableName("public", "readings"));
+        for (CapturedTransaction ambiguous : seen.subList(1, 3)) {
+            assertThat(ambiguous.statements().get(0)).isInstanceOfSatisfying(CapturedStatement.Unreplayable.class,
+                    u -> assertThat(u.reason()).contains("public.readings", "early.readings", "cannot tell which"));
+        }
+        assertThat(seen.get(3).statements().get(0)).isInstanceOf(CapturedStatement.Extended.class)
+                .extracting(CapturedStatement::table).isEqualTo(new TableName("early", "readings"));
     }
 
     /** An upsert rolled back to a savepoint is not part of what commits: its transaction has no commit order to doubt. */
