@@ -12,7 +12,7 @@ import java.util.function.Supplier;
  *
  * <p>Resolution follows the session's {@code search_path} as PostgreSQL does, by the target's catalog (a clone of the
  * source's): the first schema of the path that has a table of that name, {@code $user} being the schema named after
- * the session's user and {@code "$user", public} the default path. The catalog is the last look-up's
+ * the session's current user and {@code "$user", public} the default path. The catalog is the last look-up's
  * ({@link PartitionDirectory}, every table, view and foreign table); when it is not known yet, or has the name in none
  * of the path's schemas (a table created since), the first schema whose table of that name the mirror copies is taken,
  * else the first schema other than {@code $user}: the statement is captured rather than lost, and the target, which

@@ -929,6 +929,7 @@ public final class MirrorApplier implements AutoCloseable {
      * The {@code search_path} setting on the target for a path captured in a session of {@code user} (empty: the
      * default, taken to be the target's). {@code $user} is spelt out as the source session's user: on the target it
      * would mean the mirror's own, and an unqualified name could find another schema's table there than on the source.
+     * (A statement that ran under another current user, after a SET ROLE, has its path spelt out by the capture.)
      */
     private static String searchPath(TargetSession session, List<String> schemas, String user) {
         boolean sameUser = user == null || user.equals(session.user());
