@@ -637,6 +637,26 @@ class SessionCaptureTest {
     }
 
     /**
+     * {@code $user} in the path a write is replayed under is spelt out as the session's current user when that is not
+     * the login user (the applier reads {@code $user} as the login user): here a role from the StartupMessage, then
+     * none, then one a SET gave.
+     */
+    @Test
+    void aWriteIsReplayedWithDollarUserSpeltOutAsTheRoleItRanAs() {
+        SessionCapture tenant = capture(null, "tenant");
+        assertThat(show(tenant.backend(), source(ReadyForQuery.IDLE))).isTrue();
+        show(tenant.frontend(), client(new Query("INSERT INTO metrics VALUES (1); SET ROLE NONE;"
+                + " INSERT INTO metrics VALUES (2); SET search_path = \"$user\", public; SET ROLE b;"
+                + " INSERT INTO metrics VALUES (3)")));
+        show(tenant.backend(), source(new CommandComplete("INSERT 0 1"), new CommandComplete("SET"),
+                new CommandComplete("INSERT 0 1"), new CommandComplete("SET"), new CommandComplete("SET"),
+                new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE));
+        assertThat(released).singleElement().satisfies(tx -> assertThat(tx.statements().stream()
+                .map(CapturedStatement::searchPath).toList()).containsExactly(List.of("tenant", "public"), List.of(),
+                        List.of("b", "public")));
+    }
+
+    /**
      * The same client, when the data it sent before its next request fails the COPY: the source leaves COPY IN at
      * that line (22P02), before it reads the request, and runs that request as usual.
      */
