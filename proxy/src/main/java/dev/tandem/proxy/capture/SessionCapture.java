@@ -65,6 +65,10 @@ import org.slf4j.LoggerFactory;
  * relay gave up on the source: shutdown, drain timeout, an internal error, a lost connection) is told to the sink as an
  * {@link UnknownOutcome}: the source may commit them after the proxy stopped listening ({@link ForecastWalk},
  * {@link CommitForecast}).
+ *
+ * <p>The COMMIT of an explicit transaction that upserted, sent once all its upserts were answered, takes a ticket of
+ * the {@link CommitSequencer} as it is read (before the relay forwards it); its transaction is spooled in the order of
+ * the tickets, which for two upserts of one key is the source's commit order. Its ReadyForQuery waits for that too.
  */
 public final class SessionCapture implements SessionTap {
 
@@ -320,6 +324,15 @@ public final class SessionCapture implements SessionTap {
      * commit order at commit.
      */
     private final List<Finished> finishedInTransaction = new ArrayList<>();
+    /** The sequencer's ticket of the COMMIT in flight (see {@link #takesTicket}), until it commits or not. */
+    private CommitSequencer.Ticket ticket;
+    /**
+     * A PREPARE of an upsert is in flight: an EXECUTE of it sent before it completes runs the upsert, which the
+     * forecast of what may commit does not see (it knows the PREPAREs that completed).
+     */
+    private boolean preparedUpsertSent;
+    /** Completes once the sequencer let the session's last commit held back be spooled. */
+    private CompletionStage<?> lastTurn = CompletableFuture.completedFuture(null);
 
     /**
      * @param volatileDefaults table -> its columns the server fills with a non-deterministic value when a write
@@ -368,6 +381,7 @@ public final class SessionCapture implements SessionTap {
 
             @Override
             public void ended(boolean committed) {
+                releaseTicket(); // the COMMIT it was for committed nothing to spool, or rolled back
                 names.transactionEnded(committed);
                 replicationRole.transactionEnded(committed);
                 // the source drops the transaction's portals, also at a COMMIT or ROLLBACK amid a pipelined batch
@@ -477,6 +491,7 @@ public final class SessionCapture implements SessionTap {
             if (type == 'S' || type == 'H' || type == 'F' || type == 'c') {
                 traceInFlight();
             }
+            classifyWindow();
         }
 
         @Override
@@ -510,6 +525,7 @@ public final class SessionCapture implements SessionTap {
                 default -> {
                 }
             }
+            classifyWindow();
             return true;
         }
     };
@@ -610,6 +626,9 @@ public final class SessionCapture implements SessionTap {
 
     private void query(String sql) {
         List<ClassifiedStatement> statements = StatementClassifier.classify(sql);
+        if (upserts.hasUpserts() && pending.isEmpty() && commitsNoUpserts(statements)) {
+            takesTicket();
+        }
         QueryRequest q = new QueryRequest(sql, statements, encoding.nextText(), encoding.clientEncoding());
         for (ClassifiedStatement s : statements) {
             if (s.kind() == Kind.COPY_FROM_STDIN) {
@@ -624,6 +643,7 @@ public final class SessionCapture implements SessionTap {
                 TableName table = upsertInto(s);
                 if (table != null) {
                     upserts.upsertSent(table);
+                    preparedUpsertSent |= s.kind() == Kind.PREPARE;
                 }
             }
         }
@@ -646,6 +666,80 @@ public final class SessionCapture implements SessionTap {
         }
         return runs != null && runs.kind() == Kind.INSERT && runs.onConflict() == ConflictAction.UPDATE
                 ? mirroredTarget(runs) : null;
+    }
+
+    /**
+     * Whether a query string commits the open transaction and upserts nothing: an upsert sent with the COMMIT may still
+     * wait for another transaction's lock when the COMMIT is sent.
+     */
+    private boolean commitsNoUpserts(List<ClassifiedStatement> statements) {
+        boolean commits = false;
+        for (ClassifiedStatement s : statements) {
+            if (upsertInto(s) != null) {
+                return false;
+            }
+            commits |= commits(s);
+        }
+        return commits;
+    }
+
+    private static boolean commits(ClassifiedStatement s) {
+        return s != null && s.kind() == Kind.TRANSACTION && (s.txCommand() == ClassifiedStatement.TxCommand.COMMIT
+                || s.txCommand() == ClassifiedStatement.TxCommand.COMMIT_AND_CHAIN);
+    }
+
+    private static boolean commits(Prepared p) {
+        return p != null && commits(p.statement());
+    }
+
+    /**
+     * Whether every request in flight only names statements and portals (the Parse and Bind of an Execute's own batch):
+     * none runs an upsert, or anything else, before it.
+     */
+    private boolean onlyNamesAhead() {
+        for (Pending p : pending) {
+            if (!(p instanceof ParseRequest || p instanceof BindRequest || p instanceof DescribeRequest
+                    || p instanceof CloseRequest)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The client sends a COMMIT with nothing else in flight ahead of it, and the open transaction has upserts: in an
+     * explicit transaction that is not failed (the source answered its BEGIN, so the COMMIT is the one that commits),
+     * the COMMIT takes a ticket of the sequencer, before the relay forwards it. Each of its upserts was answered, so
+     * one that waited for another transaction's lock was answered after that one committed: that one's COMMIT took
+     * its ticket before this one.
+     */
+    private void takesTicket() {
+        if (ticket == null && tracker.state() == TransactionTracker.State.EXPLICIT) {
+            ticket = upserts.sequencer().take(context.sessionId());
+            upserts.covered(true);
+        }
+    }
+
+    /** The ticket's COMMIT spools nothing (it rolled back, wrote nothing mirrored, failed, or never ran). */
+    private void releaseTicket() {
+        if (ticket != null) {
+            upserts.sequencer().release(ticket);
+            ticket = null;
+            upserts.covered(false);
+        }
+    }
+
+    /**
+     * Opens the upsert window when a request goes out, and tells it whether what the session has in flight can commit
+     * its upserts only in the sequencer's order: by the COMMIT that took the ticket, or not at all (an explicit
+     * transaction with no COMMIT in flight, which another session's commit checked now precedes). Asked only while
+     * the window is open or opens: an upsert is in flight or the transaction has one, so plain INSERTs never pay.
+     */
+    private void classifyWindow() {
+        if (upserts.opens()) {
+            upserts.classified(upserts.covered()
+                    || !preparedUpsertSent && !forecastWalk.forecast(false).mayCommit());
+        }
     }
 
     /** The capture of the query's {@code k}-th statement, decided the first time it is asked for: when it runs. */
@@ -731,6 +825,9 @@ public final class SessionCapture implements SessionTap {
         boolean copyPossible = copyExpected;
         boolean copyKept = copyExpected && capture != null;
         boolean endsOrCopies = copyExpected || runsTransaction(prepared);
+        if (upserts.hasUpserts() && certain(reference) && commits(prepared) && onlyNamesAhead()) {
+            takesTicket();
+        }
         for (Run other : certain(reference) ? List.<Run>of() : possibleRuns(statements, portals, reference)) {
             if (other.portal() == portal && other.prepared() == prepared) {
                 continue;
@@ -817,6 +914,7 @@ public final class SessionCapture implements SessionTap {
                 : p.statement().onConflict() == ConflictAction.UPDATE ? mirroredNow(p) : null;
         if (table != null) {
             upserts.upsertSent(table);
+            preparedUpsertSent |= kind == Kind.PREPARE;
         }
     }
 
@@ -1236,6 +1334,7 @@ public final class SessionCapture implements SessionTap {
         if (statement != null && statement.kind() == Kind.TRANSACTION) {
             // a COMMIT or ROLLBACK amid a pipelined batch drops the portals that Executes behind it name
             traceInFlight();
+            classifyWindow(); // a BEGIN answered: the upserts sent with it cannot commit before a COMMIT
         }
     }
 
@@ -1504,6 +1603,8 @@ public final class SessionCapture implements SessionTap {
         }
         tracker.ready(status);
         if (pending.isEmpty()) {
+            releaseTicket(); // its COMMIT did not run (an error before it in its batch)
+            preparedUpsertSent = false;
             upserts.answered(status == 'I');
         }
         if (status == 'I') {
@@ -1560,35 +1661,72 @@ public final class SessionCapture implements SessionTap {
                 }
             }
             if (kept.isEmpty()) {
-                return;
+                return; // an unconsumed ticket is released as the transaction ends
             }
         }
-        checkCommitOrder();
+        List<TableName> upserted = upsertTables();
         CapturedTransaction tx = new CapturedTransaction(context.database(), context.user(), context.sessionId(),
                 effectiveSearchPath(), System.currentTimeMillis(), kept, unconfirmed);
-        CompletionStage<?> durable = sink.committed(tx);
+        CompletionStage<?> durable;
+        if (ticket == null) {
+            checkCommitOrder(upserted, false);
+            durable = sink.committed(tx);
+        } else {
+            durable = inTurn(tx, upserted);
+        }
         // The next ReadyForQuery waits for every commit since the last one it passed, whatever order they complete in.
         lastCommit = lastCommit.toCompletableFuture().isDone() ? durable
                 : CompletableFuture.allOf(lastCommit.toCompletableFuture(), durable.toCompletableFuture());
     }
 
     /**
-     * Counts the committing transaction's upserts into tables another session is upserting into at the same time
-     * ({@link UpsertWindows}): before it is spooled, so that one spooled ahead of it cannot have been missed.
+     * Spools the transaction whose COMMIT took {@link #ticket} once the sequencer says it is its turn: now, or on the
+     * event loop once the commits forwarded before it are spooled (or after the sequencer's wait). Its upsert window
+     * stays open meanwhile, and its ReadyForQuery waits, as for any commit, for the stage returned.
      */
-    private void checkCommitOrder() {
-        List<TableName> checked = null;
+    private CompletionStage<?> inTurn(CapturedTransaction tx, List<TableName> upserted) {
+        CommitSequencer.Ticket mine = ticket;
+        ticket = null;
+        CompletableFuture<Void> turn = new CompletableFuture<>();
+        lastTurn = turn;
+        upserts.waitsForTurn();
+        return upserts.sequencer().committed(mine, context.eventLoop(), inOrder -> {
+            try {
+                checkCommitOrder(upserted, inOrder);
+                return sink.committed(tx);
+            } finally {
+                upserts.turnTaken();
+                turn.complete(null);
+            }
+        });
+    }
+
+    /** The mirrored tables the committing transaction upserted into, each once (usually none). */
+    private List<TableName> upsertTables() {
+        List<TableName> upserted = List.of();
         for (Finished f : finishedInTransaction) {
             StatementCapture c = f.capture();
-            if (c.statement.onConflict() != ConflictAction.UPDATE || (checked != null && checked.contains(c.table))) {
-                continue;
+            if (c.statement.onConflict() == ConflictAction.UPDATE && !upserted.contains(c.table)) {
+                if (upserted.isEmpty()) {
+                    upserted = new ArrayList<>(2);
+                }
+                upserted.add(c.table);
             }
-            if (checked == null) {
-                checked = new ArrayList<>(2);
-            }
-            checked.add(c.table);
-            if (upserts.contended(c.table)) {
-                metrics.commitOrderUncertain(c.table);
+        }
+        return upserted;
+    }
+
+    /**
+     * Counts the committing transaction's upserts into tables another session is upserting into at the same time
+     * ({@link UpsertWindows}): before it is spooled, so that one spooled ahead of it cannot have been missed.
+     *
+     * @param sequenced the sequencer spooled it after every commit forwarded before its own: only sessions that may
+     *                  commit upserts outside the sequencer's order count
+     */
+    private void checkCommitOrder(List<TableName> upserted, boolean sequenced) {
+        for (TableName table : upserted) {
+            if (upserts.contended(table, sequenced)) {
+                metrics.commitOrderUncertain(table);
             }
         }
     }
@@ -1641,8 +1779,11 @@ public final class SessionCapture implements SessionTap {
                     + " to a commit of mirrored writes; compare the mirrored tables with tandem-backfill verify",
                     context.sessionId(), end.cause(), e);
         }
+        releaseTicket(); // its COMMIT's answer never came: the ledger has its outcome as unknown
         if (inFlight != null) {
-            inFlight.release(); // what the source still owed is in the ledger now, or was never mirrored
+            // what the source still owed is in the ledger now, or was never mirrored; a commit the sequencer holds
+            // back is in the trace until it is spooled
+            lastTurn.whenComplete((ok, failure) -> inFlight.release());
         }
         upserts.ended();
         tracker.sessionEnded();

@@ -1,6 +1,7 @@
 package dev.tandem.proxy.capture;
 
 import dev.tandem.protocol.sql.TableName;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,21 +22,54 @@ import java.util.function.UnaryOperator;
  * before it is spooled, counts as "order uncertain": a superset of the reordered ones, never fewer. A table is told
  * by the rows it holds: a partition written by its own name counts as its partitioned table, whose rows it holds.
  *
+ * <p>Transactions the {@link CommitSequencer} spools in the source's order are exempt among themselves: a sequenced
+ * commit counts only when another session's window is open <em>unordered</em>, that is, when what that session has in
+ * flight may commit an upsert without a ticket of the sequencer (an autocommit upsert, a COMMIT sent in a pipeline with
+ * its upserts, ...). A window is ordered while its session's requests cannot commit (an explicit transaction with no
+ * COMMIT in flight: it cannot commit before its COMMIT is forwarded, which is after the check) or can commit only by the
+ * COMMIT the ticket is for. The session tells which after each request it reads, before the request is forwarded, and
+ * as answers change it ({@link Session#classified}). While the sequencer holds a session's commit back its window stays
+ * open: it may be spooled after one checked meanwhile.
+ *
  * <pre>
- *            request sent while the transaction has or sends an upsert
- *   CLOSED  -------------------------------------------------------->  OPEN  (the session counts for its upsert tables)
- *     ^  ReadyForQuery with nothing left in flight (tables forgotten if the transaction ended)  |
- *     +--------------------------------------------------------------------------------------+
+ *            request forwarded while the transaction has or sends an upsert
+ *   CLOSED  -------------------------------------------------------->  OPEN  (the session counts for its upsert tables,
+ *     ^                                                                  |    as ordered or unordered)
+ *     |  ReadyForQuery with nothing left in flight (tables forgotten if the transaction ended), once no commit of
+ *     +--- the session's waits for its turn in the sequencer ------------+
  * </pre>
  *
  * Shared by all sessions, on any thread; each {@link Session} is used on its own session's event loop only.
  */
 public final class UpsertWindows {
 
+    /**
+     * How long a committed transaction waits to be spooled after the transactions whose COMMITs were forwarded before
+     * its own ({@link CommitSequencer}). A COMMIT answer takes milliseconds; one that has not come in this long hangs.
+     */
+    static final Duration SEQUENCER_WAIT = Duration.ofSeconds(2);
+
     private record Key(String database, TableName table) {
     }
 
-    private final ConcurrentHashMap<Key, AtomicInteger> open = new ConcurrentHashMap<>();
+    /** Of one table: how many sessions have a window open on it, and how many of those are unordered. */
+    private static final class Open {
+        final AtomicInteger windows = new AtomicInteger();
+        final AtomicInteger unordered = new AtomicInteger();
+    }
+
+    private final ConcurrentHashMap<Key, Open> open = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, CommitSequencer> sequencers = new ConcurrentHashMap<>();
+    private final Duration sequencerWait;
+
+    public UpsertWindows() {
+        this(SEQUENCER_WAIT);
+    }
+
+    /** @param sequencerWait see {@link #SEQUENCER_WAIT} */
+    UpsertWindows(Duration sequencerWait) {
+        this.sequencerWait = sequencerWait;
+    }
 
     /**
      * The window of one client session connected to {@code database}.
@@ -48,12 +82,18 @@ public final class UpsertWindows {
 
     /** How many sessions have a window open on {@code table} of {@code database}. */
     int openOn(String database, TableName table) {
-        AtomicInteger n = open.get(new Key(database, table));
-        return n == null ? 0 : n.get();
+        Open n = open.get(new Key(database, table));
+        return n == null ? 0 : n.windows.get();
     }
 
-    private void add(String database, TableName table, int delta) {
-        open.computeIfAbsent(new Key(database, table), k -> new AtomicInteger()).addAndGet(delta);
+    /** How many sessions have an unordered window open on {@code table} of {@code database}. */
+    int unorderedOn(String database, TableName table) {
+        Open n = open.get(new Key(database, table));
+        return n == null ? 0 : n.unordered.get();
+    }
+
+    private Open on(String database, TableName table) {
+        return open.computeIfAbsent(new Key(database, table), k -> new Open());
     }
 
     /** One session's window: on its event loop only. */
@@ -61,59 +101,163 @@ public final class UpsertWindows {
 
         private final String database;
         private final UnaryOperator<TableName> rowsOf;
+        private final CommitSequencer sequencer;
         /** The open transaction's upsert tables (as {@link #rowsOf} has them), and those of the requests in flight. */
         private final Set<TableName> tables = new HashSet<>(2);
         private boolean isOpen;
+        /** A request was read since the source last answered everything: the window opens when it is forwarded. */
+        private boolean inFlight;
+        /** While open: whether it counts as unordered (see the class comment). */
+        private boolean unordered;
+        /** A COMMIT with a ticket is in flight, and no upsert was sent since: it alone may commit the upserts. */
+        private boolean covered;
+        /** Commits the sequencer holds back; the window closes only once they are spooled. */
+        private int waitingTurns;
+        /** The source answered everything while {@link #waitingTurns}: the close that is due then, and its kind. */
+        private boolean answeredWhileWaiting;
+        private boolean endedWhileWaiting;
 
         private Session(String database, UnaryOperator<TableName> rowsOf) {
             this.database = database;
             this.rowsOf = rowsOf;
+            this.sequencer = sequencers.computeIfAbsent(database, d -> new CommitSequencer(sequencerWait));
+        }
+
+        /** The sequencer of the session's database. */
+        CommitSequencer sequencer() {
+            return sequencer;
+        }
+
+        /** Whether the open transaction, or a request in flight, has an upsert: what the sequencer orders. */
+        boolean hasUpserts() {
+            return !tables.isEmpty();
+        }
+
+        /** Whether the window is open or opens when the request read is forwarded: only then is it classified. */
+        boolean opens() {
+            return isOpen || inFlight && !tables.isEmpty();
+        }
+
+        /** Whether a COMMIT with a ticket is in flight, and no upsert was sent since. */
+        boolean covered() {
+            return covered;
+        }
+
+        /** A COMMIT took a ticket of the sequencer ({@code true}), or its ticket was released unused. */
+        void covered(boolean covered) {
+            this.covered = covered;
         }
 
         /** The client sent an upsert into mirrored table {@code table}. */
         void upsertSent(TableName table) {
+            covered = false; // it may commit with the COMMIT that took the ticket, yet was not answered before it
             TableName rows = rowsOf.apply(table);
             if (tables.add(rows) && isOpen) {
-                add(database, rows, 1);
+                Open n = on(database, rows);
+                if (unordered) {
+                    n.unordered.incrementAndGet();
+                }
+                n.windows.incrementAndGet();
             }
             requestSent();
         }
 
         /** The client sent a request: a commit of the transaction's upserts may be among what follows. */
         void requestSent() {
-            if (!isOpen && !tables.isEmpty()) {
+            inFlight = true;
+            answeredWhileWaiting = false; // in flight again: the next answer closes it
+        }
+
+        /**
+         * Opens the window if a request is in flight and the transaction has or sends an upsert, and tells whether what
+         * the session has in flight can commit its upserts only in the sequencer's order: after each request the
+         * client sends, before it is forwarded, and as answers change it.
+         */
+        void classified(boolean ordered) {
+            if (!isOpen) {
+                if (!opens()) {
+                    return;
+                }
                 isOpen = true;
-                tables.forEach(t -> add(database, t, 1));
+                unordered = !ordered;
+                for (TableName t : tables) {
+                    Open n = on(database, t);
+                    if (unordered) {
+                        n.unordered.incrementAndGet();
+                    }
+                    n.windows.incrementAndGet();
+                }
+                return;
+            }
+            if (unordered == ordered) {
+                unordered = !ordered;
+                for (TableName t : tables) {
+                    on(database, t).unordered.addAndGet(ordered ? -1 : 1);
+                }
             }
         }
 
         /** The source answered everything sent; {@code transactionEnded}: and no transaction is open. */
         void answered(boolean transactionEnded) {
+            if (waitingTurns > 0) {
+                answeredWhileWaiting = true;
+                endedWhileWaiting |= transactionEnded;
+                return;
+            }
+            inFlight = false;
             close();
             if (transactionEnded) {
                 tables.clear();
             }
         }
 
+        /** The sequencer holds a commit of the session's back: the window stays open until it is spooled. */
+        void waitsForTurn() {
+            waitingTurns++;
+        }
+
+        /** A commit held back was spooled (or given up): the window closes if the source answered everything. */
+        void turnTaken() {
+            waitingTurns--;
+            if (waitingTurns == 0 && answeredWhileWaiting) {
+                answeredWhileWaiting = false;
+                boolean ended = endedWhileWaiting;
+                endedWhileWaiting = false;
+                answered(ended);
+            }
+        }
+
         /** The session ended. */
         void ended() {
-            answered(true);
+            answered(true); // a commit still held back closes the window when it is spooled
         }
 
         /**
          * Whether another session may be committing an upsert into {@code table} now, so that the source's order of
          * this session's commit and that one is unknown. Asked before this session's commit is spooled.
+         *
+         * @param sequenced the commit was spooled in the sequencer's order: only unordered windows count
          */
-        boolean contended(TableName table) {
+        boolean contended(TableName table, boolean sequenced) {
             TableName rows = rowsOf.apply(table);
-            int own = isOpen && tables.contains(rows) ? 1 : 0;
-            return openOn(database, rows) > own;
+            boolean mine = isOpen && tables.contains(rows);
+            if (sequenced) {
+                return unorderedOn(database, rows) > (mine && unordered ? 1 : 0);
+            }
+            return openOn(database, rows) > (mine ? 1 : 0);
         }
 
         private void close() {
+            covered = false; // the COMMIT it was for was answered
             if (isOpen) {
                 isOpen = false;
-                tables.forEach(t -> add(database, t, -1));
+                for (TableName t : tables) {
+                    Open n = on(database, t);
+                    n.windows.decrementAndGet();
+                    if (unordered) {
+                        n.unordered.decrementAndGet();
+                    }
+                }
             }
         }
     }

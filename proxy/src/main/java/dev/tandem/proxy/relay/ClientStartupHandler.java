@@ -222,7 +222,7 @@ final class ClientStartupHandler extends ByteToMessageDecoder {
                     if (session != null) {
                         session.resumer().run();
                     }
-                });
+                }, client.eventLoop());
     }
 
     /**

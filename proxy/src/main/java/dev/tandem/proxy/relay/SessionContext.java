@@ -1,5 +1,7 @@
 package dev.tandem.proxy.relay;
 
+import java.util.concurrent.ScheduledExecutorService;
+
 /**
  * Who a session is, and the one thing a tap may ask of the relay: to resume a held source stream.
  *
@@ -10,9 +12,11 @@ package dev.tandem.proxy.relay;
  * @param replicationRole the {@code session_replication_role} the StartupMessage sets, as written there, or null
  * @param role      the {@code role} the StartupMessage sets ({@code -c role=...} in options), as written there, or null
  * @param resumer   resumes the source stream held by the tap; safe to call from any thread
+ * @param eventLoop the session's event loop, for a tap's work that continues later (a commit waiting its turn to be
+ *                  spooled): the observers run on it, so such work sees the tap's state as they left it
  */
 public record SessionContext(long sessionId, String database, String user, String searchPath, String replicationRole,
-                             String role, Runnable resumer) {
+                             String role, Runnable resumer, ScheduledExecutorService eventLoop) {
 
     public void resume() {
         resumer.run();

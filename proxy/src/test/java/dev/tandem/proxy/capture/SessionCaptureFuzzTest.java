@@ -31,6 +31,7 @@ import dev.tandem.proxy.relay.SessionEnd;
 import dev.tandem.testing.NettyLeaks;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -710,7 +711,8 @@ class SessionCaptureFuzzTest {
             exact = maxTransactionBytes == 1 << 20 && budget.max() == Long.MAX_VALUE;
             MirroredTables tables = new MirroredTables(
                     new TableFilter(List.of(TablePattern.parse("public.metrics")), List.of()), Set::of);
-            SessionContext context = new SessionContext(1, "db", "app", null, null, null, () -> resumeAsked = true);
+            SessionContext context = new SessionContext(1, "db", "app", null, null, null, () -> resumeAsked = true,
+                    new EmbeddedChannel().eventLoop());
             capture = new SessionCapture(context, tables, Map::of, new CaptureMetrics(new SimpleMeterRegistry()),
                     new UpsertWindows(), this, maxTransactionBytes, budget, random.nextBoolean(), slot);
             // the leak detector records where every tracked buffer was made, which is slow: track one case in eight,

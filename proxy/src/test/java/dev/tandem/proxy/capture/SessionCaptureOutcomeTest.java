@@ -27,6 +27,7 @@ import dev.tandem.proxy.relay.SessionContext;
 import dev.tandem.proxy.relay.SessionEnd;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.buffer.Unpooled;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -59,7 +60,8 @@ class SessionCaptureOutcomeTest {
 
     private final List<UnknownOutcome> unknown = new ArrayList<>();
     private final InFlightCommits.Slot slot = inFlight.claim();
-    private final SessionCapture capture = new SessionCapture(new SessionContext(7, "db", "app", null, null, null, () -> { }),
+    private final SessionCapture capture = new SessionCapture(new SessionContext(7, "db", "app", null, null, null,
+            () -> { }, new EmbeddedChannel().eventLoop()),
             new MirroredTables(new TableFilter(List.of(TablePattern.parse("public.metrics")), List.of()), Set::of),
             Map::of, new CaptureMetrics(new SimpleMeterRegistry()), new UpsertWindows(), new SessionCapture.Sink() {
                 @Override

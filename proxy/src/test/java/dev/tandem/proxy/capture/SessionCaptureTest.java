@@ -29,6 +29,7 @@ import dev.tandem.proxy.config.TablePattern;
 import dev.tandem.proxy.relay.SessionContext;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
@@ -63,6 +64,11 @@ class SessionCaptureTest {
     /** What the sink answers the next commits with; completed stages once empty. */
     private final Deque<CompletableFuture<Void>> stages = new ArrayDeque<>();
     private boolean resumed;
+    /** The session's event loop: runs what the capture continues later when told to (runPendingTasks). */
+    private final EmbeddedChannel loop = new EmbeddedChannel();
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    /** Shared by the sessions of a test, as by the proxy's. */
+    private final UpsertWindows windows = new UpsertWindows();
     private final SessionCapture capture = capture(null);
 
     /** @param replicationRole the session_replication_role the session's StartupMessage sets, or null */
@@ -72,9 +78,10 @@ class SessionCaptureTest {
 
     /** @param role the role the session's StartupMessage sets, or null */
     private SessionCapture capture(String replicationRole, String role) {
-        return new SessionCapture(new SessionContext(1, "db", "app", null, replicationRole, role, () -> resumed = true),
+        return new SessionCapture(new SessionContext(1, "db", "app", null, replicationRole, role, () -> resumed = true,
+                loop.eventLoop()),
                 new MirroredTables(new TableFilter(List.of(TablePattern.parse("public.metrics")), List.of()), Set::of),
-                Map::of, new CaptureMetrics(new SimpleMeterRegistry()), new UpsertWindows(), tx -> {
+                Map::of, new CaptureMetrics(registry), windows, tx -> {
                     released.add(tx);
                     return stages.isEmpty() ? CompletableFuture.completedFuture(null) : stages.poll();
                 }, 1 << 20, CaptureBudget.unlimited(), false, null);
@@ -269,6 +276,171 @@ class SessionCaptureTest {
         client("51 00000040" + cstr("INSERT INTO metrics VALUES (1); COPY metrics (v) FROM STDIN"));
         assertThatThrownBy(() -> source(COPY_IN_RESPONSE)).isInstanceOf(ProtocolViolationException.class)
                 .hasMessage("CopyInResponse answers a statement that is not a COPY FROM STDIN");
+    }
+
+    private static final String UPSERT = "INSERT INTO metrics (v, note) VALUES (1, '%s') ON CONFLICT (v)"
+            + " DO UPDATE SET note = EXCLUDED.note";
+
+    /** A second session of the same proxy, through the same windows and sequencer, with its own event loop. */
+    private SessionCapture otherSession() {
+        SessionCapture other = capture(null);
+        show(other.backend(), "52 00000008 00000000" + READY_IDLE);
+        return other;
+    }
+
+    /** @return whether the last frame passes */
+    private static boolean answer(SessionCapture session, BackendMessage... messages) {
+        return show(session.backend(), source(messages));
+    }
+
+    private static void send(SessionCapture session, String sql) {
+        assertThat(show(session.frontend(), client(new Query(sql)))).isTrue();
+    }
+
+    /** Both sessions in an explicit transaction: {@code a} upserted the key, {@code b}'s upsert waits for its lock. */
+    private static void aHoldsTheKeyBWaits(SessionCapture a, SessionCapture b) {
+        for (SessionCapture s : List.of(a, b)) {
+            send(s, "BEGIN");
+            answer(s, new CommandComplete("BEGIN"), ReadyForQuery.IN_TRANSACTION);
+        }
+        send(a, UPSERT.formatted("a"));
+        answer(a, new CommandComplete("INSERT 0 1"), ReadyForQuery.IN_TRANSACTION);
+        send(b, UPSERT.formatted("b"));
+    }
+
+    private double orderUncertain() {
+        return registry.find("tandem.mirror.commit.order.uncertain").counters().stream()
+                .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
+    }
+
+    /**
+     * Two explicit transactions upsert one key; B's upsert waits for A's lock, so B's client sends COMMIT after A's
+     * committed, and the source commits A first; but B's answer is read first. Before, B was spooled first (the
+     * target kept A's value) and counted as order uncertain; now B waits for A's turn, holding its ReadyForQuery, and
+     * nothing is uncertain.
+     */
+    @Test
+    void explicitTransactionsAreSpooledInTheOrderTheirCommitsWereForwarded() {
+        startUp();
+        SessionCapture a = capture;
+        SessionCapture b = otherSession();
+        aHoldsTheKeyBWaits(a, b);
+        send(a, "COMMIT");
+        answer(b, new CommandComplete("INSERT 0 1"), ReadyForQuery.IN_TRANSACTION); // A committed on the source
+        send(b, "COMMIT");
+        assertThat(answer(b, new CommandComplete("COMMIT"), ReadyForQuery.IDLE)).as("B's ReadyForQuery waits")
+                .isFalse();
+        assertThat(released).isEmpty();
+        assertThat(answer(a, new CommandComplete("COMMIT"), ReadyForQuery.IDLE)).isTrue();
+        loop.runPendingTasks(); // B's turn, on its event loop
+        assertThat(releasedStatements()).containsExactly(List.of(UPSERT.formatted("a") + ":1"),
+                List.of(UPSERT.formatted("b") + ":1"));
+        assertThat(resumed).as("B's ReadyForQuery goes on once B is spooled").isTrue();
+        assertThat(orderUncertain()).isZero();
+    }
+
+    /**
+     * An autocommit upsert has no such order (it is sent and committed in one go, maybe before the lock it waits for
+     * is released): it is spooled as it is answered, and a reordering is counted as before.
+     */
+    @Test
+    void anAutocommitUpsertIsNotHeldBackAndStillCounts() {
+        startUp();
+        SessionCapture a = capture;
+        SessionCapture b = otherSession();
+        send(a, "BEGIN");
+        answer(a, new CommandComplete("BEGIN"), ReadyForQuery.IN_TRANSACTION);
+        send(a, UPSERT.formatted("a"));
+        answer(a, new CommandComplete("INSERT 0 1"), ReadyForQuery.IN_TRANSACTION);
+        send(b, UPSERT.formatted("b")); // waits for A's lock
+        send(a, "COMMIT");
+        assertThat(answer(b, new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE)).isTrue();
+        assertThat(answer(a, new CommandComplete("COMMIT"), ReadyForQuery.IDLE)).isTrue();
+        assertThat(releasedStatements()).containsExactly(List.of(UPSERT.formatted("b") + ":1"),
+                List.of(UPSERT.formatted("a") + ":1"));
+        assertThat(orderUncertain()).isEqualTo(1);
+    }
+
+    /** A's COMMIT fails (a deferred constraint): its ticket is released and B, waiting behind it, is spooled. */
+    @Test
+    void aCommitThatFailsLetsTheNextOneGo() {
+        startUp();
+        SessionCapture a = capture;
+        SessionCapture b = otherSession();
+        aHoldsTheKeyBWaits(a, b);
+        send(a, "COMMIT");
+        answer(b, new CommandComplete("INSERT 0 1"), ReadyForQuery.IN_TRANSACTION);
+        send(b, "COMMIT");
+        assertThat(answer(b, new CommandComplete("COMMIT"), ReadyForQuery.IDLE)).isFalse();
+        answer(a, error("23503", "insert or update violates foreign key constraint"), ReadyForQuery.IDLE);
+        loop.runPendingTasks();
+        assertThat(releasedStatements()).containsExactly(List.of(UPSERT.formatted("b") + ":1"));
+        assertThat(resumed).isTrue();
+    }
+
+    /**
+     * A's source connection hangs after its COMMIT was forwarded: B waits for it only
+     * {@link UpsertWindows#SEQUENCER_WAIT}, then is spooled and counted as order uncertain.
+     */
+    @Test
+    void aCommitBehindOneThatIsNeverAnsweredGoesAfterTheWaitAndCounts() {
+        loop.freezeTime();
+        startUp();
+        SessionCapture a = capture;
+        SessionCapture b = otherSession();
+        aHoldsTheKeyBWaits(a, b);
+        send(a, "COMMIT");
+        answer(b, new CommandComplete("INSERT 0 1"), ReadyForQuery.IN_TRANSACTION);
+        send(b, "COMMIT");
+        assertThat(answer(b, new CommandComplete("COMMIT"), ReadyForQuery.IDLE)).isFalse();
+        loop.advanceTimeBy(UpsertWindows.SEQUENCER_WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        loop.runPendingTasks();
+        assertThat(releasedStatements()).containsExactly(List.of(UPSERT.formatted("b") + ":1"));
+        assertThat(resumed).isTrue();
+        assertThat(orderUncertain()).isEqualTo(1);
+    }
+
+    /**
+     * A COMMIT pipelined behind the transaction's upsert (sent before the upsert was answered) takes no ticket: it may
+     * have been sent before the lock the upsert waits for was released.
+     */
+    @Test
+    void aCommitSentBeforeItsUpsertWasAnsweredIsNotSequenced() {
+        startUp();
+        SessionCapture a = capture;
+        SessionCapture b = otherSession();
+        aHoldsTheKeyBWaits(a, b);
+        send(b, "COMMIT"); // pipelined: B's upsert still waits
+        send(a, "COMMIT");
+        answer(b, new CommandComplete("INSERT 0 1"), ReadyForQuery.IN_TRANSACTION);
+        assertThat(answer(b, new CommandComplete("COMMIT"), ReadyForQuery.IDLE)).isTrue();
+        assertThat(answer(a, new CommandComplete("COMMIT"), ReadyForQuery.IDLE)).isTrue();
+        assertThat(releasedStatements()).containsExactly(List.of(UPSERT.formatted("b") + ":1"),
+                List.of(UPSERT.formatted("a") + ":1"));
+        assertThat(orderUncertain()).as("B, spooled first while A's COMMIT was in flight").isEqualTo(1);
+    }
+
+    /**
+     * An autocommit query string that PREPAREs an upsert and EXECUTEs it: the forecast of what may commit knows only
+     * the PREPAREs that completed, so it does not see that upsert; its session counts as one that may commit outside
+     * the sequencer's order all the same, and A's sequenced commit, read while it is in flight, counts.
+     */
+    @Test
+    void anUpsertRunByExecuteOfAPrepareInFlightMayCommitOutOfOrder() {
+        startUp();
+        SessionCapture a = capture;
+        SessionCapture b = otherSession();
+        send(a, "BEGIN");
+        answer(a, new CommandComplete("BEGIN"), ReadyForQuery.IN_TRANSACTION);
+        send(a, UPSERT.formatted("a"));
+        answer(a, new CommandComplete("INSERT 0 1"), ReadyForQuery.IN_TRANSACTION);
+        send(b, "PREPARE up (int, text) AS INSERT INTO metrics (v, note) VALUES ($1, $2) ON CONFLICT (v)"
+                + " DO UPDATE SET note = EXCLUDED.note; EXECUTE up(1, 'b')");
+        send(a, "COMMIT");
+        assertThat(answer(a, new CommandComplete("COMMIT"), ReadyForQuery.IDLE)).isTrue();
+        assertThat(orderUncertain()).isEqualTo(1);
+        answer(b, new CommandComplete("PREPARE"), new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE);
+        assertThat(released).hasSize(2);
     }
 
     private static String client(FrontendMessage... messages) {

@@ -15,40 +15,52 @@ class UpsertWindowsTest {
     private final UpsertWindows.Session a = windows.session("db", UnaryOperator.identity());
     private final UpsertWindows.Session b = windows.session("db", UnaryOperator.identity());
 
+    /** The session forwards an upsert into {@code table} that may commit it outside the sequencer's order. */
+    private static void upsert(UpsertWindows.Session session, TableName table) {
+        session.upsertSent(table);
+        session.classified(false);
+    }
+
+    /** The session forwards a request that may commit outside the sequencer's order. */
+    private static void request(UpsertWindows.Session session) {
+        session.requestSent();
+        session.classified(false);
+    }
+
     @Test
     void anUpsertInFlightContendsWithAnotherSessionsCommitOnTheSameTableOnly() {
-        a.upsertSent(T);
-        b.upsertSent(T);
-        assertThat(b.contended(T)).isTrue();
-        assertThat(a.contended(T)).isTrue();
-        b.upsertSent(U);
-        assertThat(b.contended(U)).isFalse();
+        upsert(a, T);
+        upsert(b, T);
+        assertThat(b.contended(T, false)).isTrue();
+        assertThat(a.contended(T, false)).isTrue();
+        upsert(b, U);
+        assertThat(b.contended(U, false)).isFalse();
         a.answered(true);
-        assertThat(b.contended(T)).isFalse();
+        assertThat(b.contended(T, false)).isFalse();
     }
 
     @Test
     void anIdleOpenTransactionDoesNotContendUntilItSendsAgain() {
-        a.upsertSent(T);
+        upsert(a, T);
         a.answered(false); // ReadyForQuery 'T': the upsert is done, its transaction open and idle
-        b.upsertSent(T);
-        assertThat(b.contended(T)).isFalse();
-        a.requestSent(); // COMMIT (or anything that may end the transaction)
-        assertThat(b.contended(T)).isTrue();
+        upsert(b, T);
+        assertThat(b.contended(T, false)).isFalse();
+        request(a); // COMMIT (or anything that may end the transaction)
+        assertThat(b.contended(T, false)).isTrue();
         a.answered(true);
-        a.requestSent(); // the next transaction has no upsert
-        assertThat(b.contended(T)).isFalse();
+        request(a); // the next transaction has no upsert
+        assertThat(b.contended(T, false)).isFalse();
     }
 
     @Test
     void otherDatabasesAndEndedSessionsDoNotContend() {
         UpsertWindows.Session elsewhere = windows.session("other", UnaryOperator.identity());
-        elsewhere.upsertSent(T);
-        a.upsertSent(T);
-        assertThat(a.contended(T)).isFalse();
-        b.upsertSent(T);
+        upsert(elsewhere, T);
+        upsert(a, T);
+        assertThat(a.contended(T, false)).isFalse();
+        upsert(b, T);
         b.ended();
-        assertThat(a.contended(T)).isFalse();
+        assertThat(a.contended(T, false)).isFalse();
         assertThat(windows.openOn("db", T)).isEqualTo(1);
     }
 
@@ -58,11 +70,40 @@ class UpsertWindowsTest {
         UnaryOperator<TableName> rowsOf = t -> t.equals(partition) ? T : t;
         UpsertWindows.Session viaRoot = windows.session("db", rowsOf);
         UpsertWindows.Session viaPartition = windows.session("db", rowsOf);
-        viaRoot.upsertSent(T);
-        viaPartition.upsertSent(partition);
-        assertThat(viaRoot.contended(T)).isTrue();
-        assertThat(viaPartition.contended(partition)).isTrue();
+        upsert(viaRoot, T);
+        upsert(viaPartition, partition);
+        assertThat(viaRoot.contended(T, false)).isTrue();
+        assertThat(viaPartition.contended(partition, false)).isTrue();
         viaRoot.answered(true);
-        assertThat(viaPartition.contended(partition)).isFalse();
+        assertThat(viaPartition.contended(partition, false)).isFalse();
+    }
+
+    @Test
+    void aSequencedCommitContendsOnlyWithUnorderedWindows() {
+        upsert(a, T);
+        upsert(b, T);
+        assertThat(a.contended(T, true)).as("b's window is unordered").isTrue();
+        b.classified(true); // b: an explicit transaction whose upsert waits, no COMMIT in flight
+        assertThat(a.contended(T, true)).isFalse();
+        assertThat(a.contended(T, false)).as("an unsequenced commit counts every open window").isTrue();
+        b.classified(false); // b sent a COMMIT without a ticket
+        assertThat(a.contended(T, true)).isTrue();
+        a.classified(false);
+        assertThat(b.contended(T, true)).as("a's own unordered window does not count for itself").isTrue();
+        b.answered(true);
+        assertThat(a.contended(T, true)).isFalse();
+        assertThat(windows.unorderedOn("db", T)).isEqualTo(1);
+    }
+
+    @Test
+    void aCommitHeldBackKeepsItsWindowOpenUntilItIsSpooled() {
+        upsert(a, T);
+        a.waitsForTurn();
+        a.answered(true); // its ReadyForQuery is read while the sequencer holds the commit back
+        upsert(b, T);
+        assertThat(b.contended(T, false)).isTrue();
+        a.turnTaken();
+        assertThat(b.contended(T, false)).isFalse();
+        assertThat(a.hasUpserts()).as("the transaction ended: its tables are forgotten").isFalse();
     }
 }
