@@ -52,6 +52,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * order they took them: PostgreSQL's row locks make that the commit order of the writers of one key, so comparing the
  * two histories counts the pairs the target applied in the other order, whatever the final values.
  *
+ * <p>Explicit transactions that upsert ({@code x}, and batches in one, {@code y}) send their COMMIT once their upserts
+ * were answered: the proxy's {@code CommitSequencer} spools them in the order it forwarded their COMMITs, the source's
+ * order for two of them that wrote one key, so no pair of them may be reordered. The other shapes commit with their
+ * upserts, and their reorderings are counted.
+ *
  * <p>Each client mixes autocommit statements (extended and simple protocol), explicit transactions of one to three
  * writes with savepoints rolled back or released and reads in between, pipelined batches, multi-statement query
  * strings and SQL-level {@code EXECUTE} of a {@code PREPARE}d upsert; one transaction in ten rolls back. Transactions
@@ -144,21 +149,27 @@ final class ContendedKeys {
 
     /** What the load did and what the mirror made of it, per table. */
     /**
-     * @param reordered the pairs of writes of one key the target applied in the other order, and how many
-     *                  transactions had a write in such a pair
+     * @param reordered the pairs of writes of one key the target applied in the other order, how many transactions
+     *                  had a write in such a pair, and more
      */
     record TableReport(String table, double applied, int differingRows, Reordered reordered, double uncertain,
                        double mismatches, double ledgered) {
         @Override
         public String toString() {
             return String.format("%-6s transactions applied %6.0f, differing rows %3d, reordered pairs %4d (of %4d"
-                    + " transactions), order-uncertain %5.0f, row-count mismatches %4.0f, ledgered %3.0f", table,
-                    applied, differingRows, reordered.pairs(), reordered.transactions(), uncertain, mismatches,
-                    ledgered);
+                    + " transactions, %4d applied first; %3d pairs of explicit transactions), order-uncertain %5.0f,"
+                    + " row-count mismatches %4.0f, ledgered %3.0f", table, applied, differingRows, reordered.pairs(),
+                    reordered.transactions(), reordered.appliedFirst(), reordered.explicitPairs(), uncertain,
+                    mismatches, ledgered);
         }
     }
 
-    record Reordered(long pairs, int transactions) {
+    /**
+     * @param appliedFirst  of {@code transactions}, how many the target applied first in such a pair (spooled first):
+     *                      each must count as order uncertain
+     * @param explicitPairs of {@code pairs}, those of two explicit transactions, which the sequencer spools in order
+     */
+    record Reordered(long pairs, int transactions, int appliedFirst, long explicitPairs) {
     }
 
     record Report(long committed, long rolledBack, Map<String, Long> errors, List<TableReport> tables) {
@@ -201,12 +212,27 @@ final class ContendedKeys {
     /** Runs {@code load} through {@code proxy}, waits for the mirror, and compares. */
     static Report run(PostgresPair pair, RunningMirrorProxy proxy, Load load) throws Exception {
         ContendedKeys keys = new ContendedKeys(pair, proxy);
-        keys.drive(load);
+        keys.drive(load, keys::client);
         proxy.awaitCaughtUp(Duration.ofSeconds(120));
         return keys.report();
     }
 
-    private void drive(Load load) throws Exception {
+    /**
+     * Runs {@code load} as explicit transactions of one upsert each, all of key 0 of {@code last}: nearly each waits
+     * for the lock of the one before, the source's order is the lock's, and the sequencer's must be the same.
+     */
+    static Report runOneKey(PostgresPair pair, RunningMirrorProxy proxy, Load load) throws Exception {
+        ContendedKeys keys = new ContendedKeys(pair, proxy);
+        keys.drive(load, keys::oneKeyClient);
+        proxy.awaitCaughtUp(Duration.ofSeconds(120));
+        return keys.report();
+    }
+
+    private interface Client {
+        void run(int client, Random random, int transactions, long until) throws SQLException;
+    }
+
+    private void drive(Load load, Client body) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(load.clients());
         long until = load.duration() == null ? Long.MAX_VALUE : System.nanoTime() + load.duration().toNanos();
         try {
@@ -214,7 +240,7 @@ final class ContendedKeys {
             for (int c = 0; c < load.clients(); c++) {
                 int client = c;
                 done.add(pool.submit(() -> {
-                    client(client, new Random(load.seed() * 31 + client), load.transactionsPerClient(), until);
+                    body.run(client, new Random(load.seed() * 31 + client), load.transactionsPerClient(), until);
                     return null;
                 }));
             }
@@ -235,15 +261,16 @@ final class ContendedKeys {
             for (int t = 0; t < transactions && System.nanoTime() < until; t++) {
                 int shape = random.nextInt(11);
                 // the value says who wrote it, and how: autocommit, explicit transaction, batch, query string, mixed
-                String tag = "c" + client + "-" + t
-                        + (shape < 4 ? "a" : shape < 8 ? "x" : shape < 9 ? "b" : shape < 10 ? "q" : "m");
+                boolean explicitBatch = shape == 8 && random.nextBoolean();
+                String tag = "c" + client + "-" + t + (shape < 4 ? "a" : shape < 8 ? "x" : shape < 9
+                        ? (explicitBatch ? "y" : "b") : shape < 10 ? "q" : "m");
                 try {
                     if (shape < 4) {
                         autocommit(c, random, tag);
                     } else if (shape < 8) {
                         explicit(c, random, tag);
                     } else if (shape < 9) {
-                        batch(c, random, tag);
+                        batch(c, random, tag, explicitBatch);
                     } else if (shape < 10) {
                         queryString(c, random, tag);
                     } else {
@@ -258,6 +285,20 @@ final class ContendedKeys {
                 } finally {
                     c.setAutoCommit(true);
                 }
+            }
+        }
+    }
+
+    private void oneKeyClient(int client, Random random, int transactions, long until) throws SQLException {
+        String mode = client % 2 == 0 ? "extended" : "simple";
+        try (Connection c = proxy.connect("preferQueryMode", mode);
+             PreparedStatement ps = c.prepareStatement(Write.LAST.sql)) {
+            c.setAutoCommit(false);
+            for (int t = 0; t < transactions && System.nanoTime() < until; t++) {
+                bind(ps, Write.LAST, 0, random, "c" + client + "-" + t + "x-0");
+                ps.executeUpdate();
+                c.commit();
+                committed.incrementAndGet();
             }
         }
     }
@@ -318,9 +359,8 @@ final class ContendedKeys {
     }
 
     /** A pipelined batch of one statement for several keys: one implicit transaction, or inside an explicit one. */
-    private void batch(Connection c, Random random, String tag) throws SQLException {
+    private void batch(Connection c, Random random, String tag, boolean explicit) throws SQLException {
         Write w = random.nextBoolean() ? Write.LAST : Write.TOTAL;
-        boolean explicit = random.nextBoolean();
         c.setAutoCommit(!explicit);
         try (PreparedStatement ps = c.prepareStatement(w.sql)) {
             int rows = 2 + random.nextInt(2);
@@ -452,13 +492,15 @@ final class ContendedKeys {
      */
     private Reordered reordered(String table) {
         if (!table.equals("last") && !table.equals("split")) {
-            return new Reordered(0, 0);
+            return new Reordered(0, 0, 0, 0);
         }
         String history = "SELECT k, v FROM history WHERE tab LIKE '" + table + "%' ORDER BY seq";
         Map<String, List<String>> source = histories(pair.source(), history);
         Map<String, List<String>> target = histories(pair.target(), history);
         long pairs = 0;
+        long explicitPairs = 0;
         Set<String> transactions = new HashSet<>();
+        Set<String> appliedFirst = new HashSet<>();
         for (Map.Entry<String, List<String>> key : source.entrySet()) {
             List<String> applied = target.getOrDefault(key.getKey(), List.of());
             Map<String, Integer> position = new HashMap<>();
@@ -472,14 +514,26 @@ final class ContendedKeys {
                     Integer b = position.get(written.get(j));
                     if (a != null && b != null && a > b) {
                         pairs++;
-                        // a value is "c<client>-<transaction>-<write>"
-                        transactions.add(written.get(i).substring(0, written.get(i).lastIndexOf('-')));
-                        transactions.add(written.get(j).substring(0, written.get(j).lastIndexOf('-')));
+                        // a value is "c<client>-<transaction><shape>-<write>"
+                        String earlier = written.get(i).substring(0, written.get(i).lastIndexOf('-'));
+                        String later = written.get(j).substring(0, written.get(j).lastIndexOf('-'));
+                        transactions.add(earlier);
+                        transactions.add(later);
+                        appliedFirst.add(later);
+                        if (explicit(earlier) && explicit(later)) {
+                            explicitPairs++;
+                        }
                     }
                 }
             }
         }
-        return new Reordered(pairs, transactions.size());
+        return new Reordered(pairs, transactions.size(), appliedFirst.size(), explicitPairs);
+    }
+
+    /** Whether the transaction, "c<client>-<transaction><shape>", upserted in an explicit transaction. */
+    private static boolean explicit(String transaction) {
+        char shape = transaction.charAt(transaction.length() - 1);
+        return shape == 'x' || shape == 'y';
     }
 
     private Map<String, List<String>> histories(PgServer server, String sql) {
@@ -506,6 +560,11 @@ final class ContendedKeys {
                 assertThat(t.uncertain() + t.ledgered()).as("%s: reordered upserts are counted: %s", table, report)
                         .isPositive();
             }
+            // the one of a reordered pair spooled first had the other's commit in flight: it is counted
+            assertThat(t.uncertain()).as("%s: each transaction spooled before one the source committed first is"
+                    + " counted: %s", table, report).isGreaterThanOrEqualTo(t.reordered().appliedFirst());
+            assertThat(t.reordered().explicitPairs()).as("%s: explicit transactions are applied in the source's"
+                    + " order: %s", table, report).isZero();
         }
         // each of its statements writes one key: a key with another row has a statement whose row counts differ
         TableReport first = report.table("first");

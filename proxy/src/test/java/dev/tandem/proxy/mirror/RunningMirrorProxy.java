@@ -39,8 +39,19 @@ final class RunningMirrorProxy implements AutoCloseable {
     /** A proxy whose mirror connects to the target as {@code targetUser} (with the target's password, if any). */
     static RunningMirrorProxy startAs(String targetUser, PostgresPair pair, String database, Path spool,
                                       String... extraArgs) throws Exception {
+        return start(targetUser, pair.source().host() + ":" + pair.source().port(), pair, database, spool, extraArgs);
+    }
+
+    /** A proxy that reaches the source at {@code source} ("host:port"): a link in front of the pair's source. */
+    static RunningMirrorProxy startThrough(String source, PostgresPair pair, String database, Path spool,
+                                           String... extraArgs) throws Exception {
+        return start(pair.target().user(), source, pair, database, spool, extraArgs);
+    }
+
+    private static RunningMirrorProxy start(String targetUser, String source, PostgresPair pair, String database,
+                                            Path spool, String... extraArgs) throws Exception {
         List<String> args = new ArrayList<>(List.of("--listen", "127.0.0.1:0",
-                "--source", pair.source().host() + ":" + pair.source().port(), "--source-tls", "disable",
+                "--source", source, "--source-tls", "disable",
                 "--target", pair.target().host() + ":" + pair.target().port(), "--target-user", targetUser,
                 "--target-tls", "disable",
                 "--spool-dir", spool.toString(), "--admin-listen", "127.0.0.1:0",
