@@ -27,6 +27,7 @@ import dev.tandem.protocol.frontend.Sync;
 import dev.tandem.proxy.config.TableFilter;
 import dev.tandem.proxy.config.TablePattern;
 import dev.tandem.proxy.relay.SessionContext;
+import dev.tandem.proxy.relay.SessionEnd;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -418,6 +419,44 @@ class SessionCaptureTest {
         assertThat(releasedStatements()).containsExactly(List.of(UPSERT.formatted("b") + ":1"),
                 List.of(UPSERT.formatted("a") + ":1"));
         assertThat(orderUncertain()).as("B, spooled first while A's COMMIT was in flight").isEqualTo(1);
+    }
+
+    /**
+     * A's session ends while the source owes the answer to its COMMIT (its outcome is unknown, and ledgered so): its
+     * ticket is released, and B, waiting behind it, is spooled.
+     */
+    @Test
+    void aSessionEndingWithItsCommitUnansweredLetsTheNextOneGo() {
+        startUp();
+        SessionCapture a = capture;
+        SessionCapture b = otherSession();
+        aHoldsTheKeyBWaits(a, b);
+        send(a, "COMMIT");
+        answer(b, new CommandComplete("INSERT 0 1"), ReadyForQuery.IN_TRANSACTION);
+        send(b, "COMMIT");
+        assertThat(answer(b, new CommandComplete("COMMIT"), ReadyForQuery.IDLE)).isFalse();
+        a.closed(new SessionEnd("the source connection was lost", false));
+        loop.runPendingTasks();
+        assertThat(releasedStatements()).containsExactly(List.of(UPSERT.formatted("b") + ":1"));
+        assertThat(resumed).isTrue();
+    }
+
+    /** B's session ends while its commit, answered, waits for A's: it is spooled all the same, after A's. */
+    @Test
+    void aCommitWaitingItsTurnIsSpooledAfterItsSessionEnded() {
+        startUp();
+        SessionCapture a = capture;
+        SessionCapture b = otherSession();
+        aHoldsTheKeyBWaits(a, b);
+        send(a, "COMMIT");
+        answer(b, new CommandComplete("INSERT 0 1"), ReadyForQuery.IN_TRANSACTION);
+        send(b, "COMMIT AND CHAIN");
+        assertThat(answer(b, new CommandComplete("COMMIT"), ReadyForQuery.IN_TRANSACTION)).isFalse();
+        b.closed(new SessionEnd("the client closed the connection", false));
+        answer(a, new CommandComplete("COMMIT"), ReadyForQuery.IDLE);
+        loop.runPendingTasks();
+        assertThat(releasedStatements()).containsExactly(List.of(UPSERT.formatted("a") + ":1"),
+                List.of(UPSERT.formatted("b") + ":1"));
     }
 
     /**
