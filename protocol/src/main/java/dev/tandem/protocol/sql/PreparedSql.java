@@ -68,6 +68,36 @@ public record PreparedSql(ClassifiedStatement statement, String body, List<Strin
         if (args.size() != Math.max(referenced, types.size())) {
             return null;
         }
+        return substituted(b, args);
+    }
+
+    /**
+     * The prepared statement as one that takes its values as parameters, as a Bind of it through the protocol gives
+     * them (SQL-level and protocol-level prepared statements share one namespace on the server): each {@code $n} the
+     * PREPARE declared a type for is cast to it, so a server that parses the text infers the type the PREPARE
+     * declared. Null when a parameter reference is out of range (the server refused such a PREPARE).
+     */
+    public String typedBody() {
+        TokenBuffer b = TokenBuffer.tokenize(body);
+        int referenced = types.size();
+        for (int i = 0; i < b.size(); i++) {
+            if (b.is(i, TokenKind.PARAMETER)) {
+                int n = parameterNumber(b, i);
+                if (n < 1) {
+                    return null;
+                }
+                referenced = Math.max(referenced, n);
+            }
+        }
+        List<String> parameters = new ArrayList<>(referenced);
+        for (int n = 1; n <= referenced; n++) {
+            parameters.add("$" + n);
+        }
+        return substituted(b, parameters);
+    }
+
+    /** The body, tokenized as {@code b}, with each {@code $n} replaced by {@code args}' n-th, cast as declared. */
+    private String substituted(TokenBuffer b, List<String> args) {
         StringBuilder out = new StringBuilder(body.length() + 16 * args.size());
         int copied = 0;
         for (int i = 0; i < b.size(); i++) {

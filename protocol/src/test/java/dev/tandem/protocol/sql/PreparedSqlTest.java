@@ -114,6 +114,18 @@ class PreparedSqlTest {
         assertThat(Describe.one(prepared.statement())).isEqualTo("INSERT table=t");
     }
 
+    /** A Bind through the protocol gives the values: each parameter keeps the type the PREPARE declared for it. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "PREPARE p (int, varchar(3)) AS INSERT INTO t VALUES ($1, $2)|INSERT INTO t VALUES ((($1)::int), (($2)::varchar))",
+            "PREPARE p (int) AS INSERT INTO t VALUES ($1, $2, $1)|INSERT INTO t VALUES ((($1)::int), (($2)), (($1)::int))",
+            "PREPARE p AS INSERT INTO t VALUES ($1, '$2')|INSERT INTO t VALUES ((($1)), '$2')",
+            "PREPARE p AS INSERT INTO t VALUES (1)|INSERT INTO t VALUES (1)"})
+    void theTypedBodyTakesTheValuesAsParametersOfTheDeclaredTypes(String prepareSql, String expected) {
+        PreparedSql prepared = PreparedSql.of(prepareSql, only(prepareSql, ClassifiedStatement.Kind.PREPARE));
+        assertThat(prepared.typedBody()).isEqualTo(expected);
+    }
+
     @Test
     void isNullForWhatIsNotAWellFormedPrepare() {
         for (String sql : new String[] {"PREPARE p", "PREPARE p () AS INSERT INTO t VALUES (1)",

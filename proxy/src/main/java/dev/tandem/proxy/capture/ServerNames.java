@@ -141,6 +141,14 @@ final class ServerNames<T> {
     }
 
     /**
+     * The server dropped every named object it has, and kept the unnamed one ({@code DEALLOCATE ALL}, {@code DISCARD
+     * ALL}).
+     */
+    void closedAllNamed() {
+        confirmed.keySet().removeIf(name -> !name.isEmpty());
+    }
+
+    /**
      * The server dropped every object it has (portals at the end of a transaction). Requested ones stay: answers come
      * in request order, so their Bind came after what ended the transaction, and the server creates them in the next.
      */

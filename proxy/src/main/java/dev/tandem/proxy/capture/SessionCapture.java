@@ -29,7 +29,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
@@ -105,10 +104,12 @@ public final class SessionCapture implements SessionTap {
      * A parsed statement; {@code table} is its mirrored table as resolved at Parse, among the session's
      * {@code temporary} tables then; {@code now} its table as its executions resolve it (null for a qualified name or
      * a statement the mirror does not replay); {@code text} numbers its text among the session's
-     * ({@link SessionEncoding#nextText}).
+     * ({@link SessionEncoding#nextText}). {@code declared}: the SQL-level {@code PREPARE} that made it (its {@code sql}
+     * is then the PREPARE's body with the declared types cast to), null for a Parse: both kinds share one namespace on
+     * the server, so a Bind may name a PREPAREd statement and an EXECUTE a parsed one.
      */
     record Prepared(String sql, ClassifiedStatement statement, TableName table, int[] parameterTypes,
-                            Set<String> temporary, PreparedTable now, long text, boolean named) {
+                            Set<String> temporary, PreparedTable now, long text, boolean named, PreparedSql declared) {
         boolean mirrored() {
             return table != null;
         }
@@ -250,11 +251,6 @@ public final class SessionCapture implements SessionTap {
     private final Deque<Pending> pending = new ArrayDeque<>();
     private final ServerNames<Prepared> statements = new ServerNames<>();
     private final ServerNames<Portal> portals = new ServerNames<>();
-    /**
-     * SQL-level {@code PREPARE name AS ...}: what {@code EXECUTE name} runs. Like the server's, not transactional: a
-     * PREPARE or DEALLOCATE counts from its CommandComplete on, even in a transaction that rolls back.
-     */
-    private final Map<String, PreparedSql> sqlPrepared = new HashMap<>();
 
     private final SessionNames names;
     /** This session's part in the trace of commits in flight; null when untraced. */
@@ -659,7 +655,7 @@ public final class SessionCapture implements SessionTap {
     private TableName upsertInto(ClassifiedStatement s) {
         ClassifiedStatement runs = s;
         if (s.kind() == Kind.EXECUTE) {
-            PreparedSql prepared = s.name() == null ? null : sqlPrepared.get(s.name());
+            Prepared prepared = named(s.name());
             runs = prepared == null ? null : prepared.statement();
         } else if (s.kind() == Kind.PREPARE) {
             runs = s.inner();
@@ -757,15 +753,10 @@ public final class SessionCapture implements SessionTap {
         ClassifiedStatement statement = classified.size() == 1 ? classified.get(0) : null;
         long catalog = tables.catalogVersion(); // before it is read: a newer answer is read again, not missed
         TableName table = statement == null ? null : mirroredTarget(statement);
-        PreparedTable now = null;
-        if (replayable(statement) && statement.table().schema() == null) {
-            // as mirroredTarget resolved it (a qualified name means the same table whatever changes)
-            TableName name = table != null ? table : names.resolve(statement.table());
-            now = new PreparedTable(names, tables, name, table, catalog);
-        }
+        PreparedTable now = preparedTable(statement, table, catalog);
         int[] types = parse.parameterTypes().stream().mapToInt(Integer::intValue).toArray();
         Prepared prepared = new Prepared(parse.sql(), statement, table, types, names.temporaryTables(), now,
-                encoding.nextText(), !parse.name().isEmpty());
+                encoding.nextText(), !parse.name().isEmpty(), null);
         statements.requested(parse.name(), prepared);
         pending.add(new ParseRequest(parse.name(), prepared));
     }
@@ -966,11 +957,69 @@ public final class SessionCapture implements SessionTap {
         if (s.kind() != Kind.EXECUTE) {
             return captureOf(s, s.text(sql), text, clientEncoding);
         }
-        PreparedSql prepared = s.name() == null ? null : sqlPrepared.get(s.name());
-        String expanded = prepared == null || mirroredTarget(prepared.statement()) == null ? null
-                : prepared.expand(sql, s);
+        Prepared named = named(s.name());
+        if (named == null || named.statement() == null || mirroredTarget(named.statement()) == null) {
+            return null;
+        }
+        PreparedSql prepared = named.declared();
+        if (prepared == null && typed(named)) {
+            StatementCapture c = captureOf(named.statement(), named.sql(), text, clientEncoding);
+            if (c != null && c.unreplayable == null) {
+                c.unreplayable = "an SQL EXECUTE of a statement the client prepared with a Parse message that gave"
+                        + " its parameter types by OID: the proxy cannot write its arguments out with those types";
+            }
+            return c;
+        }
+        if (prepared == null) {
+            // parsed with every parameter type left to the server, which infers them as for a PREPARE without types
+            prepared = new PreparedSql(named.statement(), named.sql(), List.of());
+        }
+        String expanded = prepared.expand(sql, s);
         List<ClassifiedStatement> runs = expanded == null ? List.of() : StatementClassifier.classify(expanded);
         return runs.size() == 1 ? captureOf(runs.get(0), expanded, text, clientEncoding) : null;
+    }
+
+    /** The named prepared statement the server holds under {@code name}, made by a Parse or a PREPARE; or null. */
+    private Prepared named(String name) {
+        return name == null || name.isEmpty() ? null : statements.held(name);
+    }
+
+    /** Whether a Parse gave any of the statement's parameter types. */
+    private static boolean typed(Prepared p) {
+        for (int type : p.parameterTypes()) {
+            if (type != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The statement an SQL-level PREPARE made, as a Parse would have: its body with each declared parameter type cast
+     * to, which a Bind of it gives the values for.
+     */
+    private Prepared preparedBy(PreparedSql declared, long text) {
+        String typed = declared.typedBody();
+        String sql = typed != null ? typed : declared.body();
+        List<ClassifiedStatement> classified = StatementClassifier.classify(sql);
+        ClassifiedStatement statement = classified.size() == 1 ? classified.get(0) : null;
+        long catalog = tables.catalogVersion();
+        TableName table = statement == null ? null : mirroredTarget(statement);
+        return new Prepared(sql, statement, table, new int[0], names.temporaryTables(),
+                preparedTable(statement, table, catalog), text, true, declared);
+    }
+
+    /**
+     * How the executions of a statement whose name is unqualified resolve it again ({@link PreparedTable}), from
+     * {@code table}, its mirrored table as resolved now under the catalog look-up {@code catalog}; null for a
+     * qualified name (the same table whatever changes) or a statement the mirror does not replay.
+     */
+    private PreparedTable preparedTable(ClassifiedStatement statement, TableName table, long catalog) {
+        if (!replayable(statement) || statement.table().schema() != null) {
+            return null;
+        }
+        TableName name = table != null ? table : names.resolve(statement.table());
+        return new PreparedTable(names, tables, name, table, catalog);
     }
 
     /** {@link #captureFor} of statement {@code s} whose text is {@code sql}. */
@@ -1294,7 +1343,7 @@ public final class SessionCapture implements SessionTap {
 
     private void accountOnce(ExecuteRequest e, ClassifiedStatement statement, StatementCapture capture) {
         if (statement != null && (e.portal() == null || !e.portal().accounted)) {
-            account(statement, e.portal().prepared().sql(), capture);
+            account(statement, e.portal().prepared().sql(), e.portal().prepared().text(), capture);
             if (e.portal() != null) {
                 e.portal().accounted = true;
             }
@@ -1319,7 +1368,7 @@ public final class SessionCapture implements SessionTap {
             if (q.next < q.statements.size()) {
                 statement = q.statements.get(q.next);
                 capture = captureAt(q, q.next);
-                account(statement, q.sql, capture);
+                account(statement, q.sql, q.text, capture);
             }
             q.next++;
         } else if (head instanceof ExecuteRequest e) {
@@ -1342,7 +1391,7 @@ public final class SessionCapture implements SessionTap {
      * Counts what a completed statement {@code s} of {@code sql} did, and follows its effect on search_path and on the
      * SQL-level prepared statements.
      */
-    private void account(ClassifiedStatement s, String sql, StatementCapture capture) {
+    private void account(ClassifiedStatement s, String sql, long text, StatementCapture capture) {
         metrics.statement(s);
         if (capture != null) {
             // the capture's statement: for an EXECUTE, the INSERT it ran with its arguments in place
@@ -1361,16 +1410,18 @@ public final class SessionCapture implements SessionTap {
         }
         settings.completed(s, sql);
         replicationRole.completed(s, sql);
+        // Like the server's, not transactional: a PREPARE or DEALLOCATE counts from its CommandComplete on, even in a
+        // transaction that rolls back; and of the namespace Parse and Close use too
         if (s.kind() == Kind.PREPARE) {
             PreparedSql prepared = PreparedSql.of(sql, s);
             if (prepared != null) {
-                sqlPrepared.put(s.name(), prepared);
+                statements.confirmed(s.name(), preparedBy(prepared, text));
             }
         } else if (s.kind() == Kind.DEALLOCATE && !s.malformed()) {
             if (s.name() == null) {
-                sqlPrepared.clear();
+                statements.closedAllNamed(); // DEALLOCATE ALL, DISCARD ALL
             } else {
-                sqlPrepared.remove(s.name());
+                statements.closed(s.name());
             }
         }
         String unmirrored = unmirroredKind(s);
@@ -1379,8 +1430,7 @@ public final class SessionCapture implements SessionTap {
         }
         // a new temporary table hides the mirrored one of its name, it does not change it
         List<TableName> written = names.createsTemporary(s) ? s.tables().subList(1, s.tables().size()) : s.tables();
-        PreparedSql prepared = s.kind() == Kind.EXECUTE && s.name() != null && capture == null
-                ? sqlPrepared.get(s.name()) : null;
+        Prepared prepared = s.kind() == Kind.EXECUTE && capture == null ? named(s.name()) : null;
         ClassifiedStatement executed = prepared == null ? null : prepared.statement();
         if (unmirrored == null && s.explainAnalyzeWrite() && s.inner() != null) {
             unmirrored = "explain_analyze"; // it executes, so it writes; the mirror does not replay it
@@ -1796,8 +1846,8 @@ public final class SessionCapture implements SessionTap {
      */
     private TableName mirroredWrite(ClassifiedStatement s) {
         if (s.kind() == Kind.EXECUTE) {
-            PreparedSql prepared = s.name() == null ? null : sqlPrepared.get(s.name());
-            return prepared == null ? null : mirroredTarget(prepared.statement());
+            Prepared prepared = named(s.name());
+            return prepared == null || prepared.statement() == null ? null : mirroredTarget(prepared.statement());
         }
         return mirroredTarget(s);
     }

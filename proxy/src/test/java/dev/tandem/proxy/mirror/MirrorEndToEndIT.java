@@ -344,6 +344,54 @@ class MirrorEndToEndIT {
         awaitOneMetricsLedgerEntry("not mirrored: a statement prepared before the session created a temporary table%");
     }
 
+    /**
+     * SQL-level PREPARE and the protocol's Parse make prepared statements of one namespace on the server: a Bind may
+     * name a PREPAREd statement, an EXECUTE a parsed one. Before, the capture kept the two apart, and such a write was
+     * on the source only, neither mirrored nor counted. A PREPAREd statement is replayed as its body with each
+     * declared type cast to (the bigint sent in binary is one the target would else read as an int); an EXECUTE of a
+     * parsed statement is written out like one of a PREPARE, unless its Parse gave the types by OID: then it is
+     * ledgered.
+     */
+    @Test
+    void preparedStatementsOfSqlAndOfTheProtocolShareOneNamespace() throws Exception {
+        try (WireClient client = new WireClient(mirror.app.relayAddress().getPort())) {
+            client.login("postgres", mirror.database);
+            client.send(WireClient.query("PREPARE by_sql (int) AS INSERT INTO metrics VALUES ('2026-03-05', $1, 1,"
+                    + " 'prepared'); PREPARE by_sql_big (bigint) AS INSERT INTO metrics VALUES ('2026-03-05', $1, 2,"
+                    + " 'binary')"));
+            client.readUntilReady();
+            client.send(executeNamed("by_sql", 1));
+            assertThat(client.readUntilReady()).extracting(WireClient.Message::type).containsExactly('2', 'C', 'Z');
+            ByteBuffer bind = ByteBuffer.allocate(64).put(WireClient.cstrings("", "by_sql_big")).putShort((short) 1)
+                    .putShort((short) 1).putShort((short) 1).putInt(8).putLong(2).putShort((short) 0);
+            client.send(WireClient.concat(WireClient.frame('B', java.util.Arrays.copyOf(bind.array(),
+                    bind.position())), WireClient.frame('E', new byte[] {0, 0, 0, 0, 0}),
+                    WireClient.frame('S', new byte[0])));
+            assertThat(client.readUntilReady()).extracting(WireClient.Message::type).containsExactly('2', 'C', 'Z');
+            client.send(WireClient.concat(WireClient.frame('P', WireClient.concat(WireClient.cstrings("parsed",
+                    "INSERT INTO metrics VALUES ('2026-03-06', $1, 3, 'parsed')"), new byte[] {0, 0})),
+                    WireClient.frame('S', new byte[0])));
+            client.readUntilReady();
+            client.send(WireClient.query("EXECUTE parsed(3)"));
+            assertThat(client.readUntilReady()).extracting(WireClient.Message::type).containsExactly('C', 'Z');
+        }
+        settle();
+        assertThat(PG.target().queryValue(mirror.database, "SELECT string_agg(device || ':' || note, ','"
+                + " ORDER BY device) FROM metrics")).isEqualTo("1:prepared,2:binary,3:parsed");
+        try (WireClient client = new WireClient(mirror.app.relayAddress().getPort())) {
+            client.login("postgres", mirror.database);
+            client.send(WireClient.concat(WireClient.frame('P', WireClient.concat(WireClient.cstrings("typed",
+                    "INSERT INTO metrics VALUES ('2026-03-07', $1, 4, 'typed')"), new byte[] {0, 1, 0, 0, 0, 23})),
+                    WireClient.frame('S', new byte[0])));
+            client.readUntilReady();
+            client.send(WireClient.query("EXECUTE typed(4)"));
+            assertThat(client.readUntilReady()).extracting(WireClient.Message::type).containsExactly('C', 'Z');
+        }
+        awaitOneMetricsLedgerEntry("%an SQL EXECUTE of a statement the client prepared with a Parse message%");
+        PG.source().execute(mirror.database, "DELETE FROM metrics WHERE device = 4");
+        settle();
+    }
+
     /** Waits for the one ledger entry of table metrics whose message is LIKE {@code pattern}, then removes it. */
     private static void awaitOneMetricsLedgerEntry(String pattern) throws Exception {
         String entry = "SELECT count(*) FROM tandem.divergence WHERE table_name = 'metrics' AND message LIKE "
