@@ -1648,6 +1648,12 @@ public final class SessionCapture implements SessionTap {
                 || head instanceof FunctionRequest)) {
             pending.poll();
         }
+        if (answersRequest && head instanceof QueryRequest) {
+            // a simple Query drops the unnamed statement and portal (exec_simple_query): a Bind or Execute of either
+            // sent after it fails; no request answered since it began can have made new ones
+            statements.closed("");
+            portals.closed("");
+        }
         if (pending.isEmpty()) {
             encoding.allAnswered();
         }

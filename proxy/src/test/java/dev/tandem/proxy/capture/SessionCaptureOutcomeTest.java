@@ -43,6 +43,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Which sessions the capture reports as ending with an unknown outcome: exactly those whose source still owed the
@@ -274,6 +276,40 @@ class SessionCaptureOutcomeTest {
                 new Execute("p", 0), new Execute("", 0), Sync.INSTANCE);
         source(ParseComplete.INSTANCE, BindComplete.INSTANCE, new CommandComplete("ROLLBACK"));
         assertThat(!capture.awaitsOutcome() || slot.marked()).as("marked whenever the source may commit").isTrue();
+    }
+
+    /**
+     * A simple Query drops the unnamed statement and portal on the source (exec_simple_query): a Bind of the unnamed
+     * BEGIN parsed before it fails (26000), and the INSERT pipelined after commits on its own. Before, the capture
+     * still held that BEGIN as the source's, took its Bind and Execute for sure, and reported nothing.
+     */
+    @Test
+    void aBeginParsedBeforeASimpleQueryDoesNotHideThePipelinedWritesAfterIt() {
+        client(new Parse("", "BEGIN", List.of()), Sync.INSTANCE);
+        source(ParseComplete.INSTANCE, ReadyForQuery.IDLE);
+        client(new Query("SELECT 1"));
+        source(new CommandComplete("SELECT 1"), ReadyForQuery.IDLE);
+        client(new Bind("", "", List.of(), List.of(), List.of()), new Execute("", 0), Sync.INSTANCE,
+                new Parse("", INSERT, List.of()), new Bind("", "", List.of(), List.of(), List.of()),
+                new Execute("", 0), Sync.INSTANCE);
+        assertThat(capture.awaitsOutcome()).isTrue();
+        assertThat(endedWithOneUnknownOutcome(SHUTDOWN).statements()).containsExactly(INSERT);
+    }
+
+    /** Likewise DEALLOCATE ALL and DISCARD ALL drop the named statements, and DEALLOCATE the one it names. */
+    @ParameterizedTest
+    @ValueSource(strings = {"DEALLOCATE ALL", "DISCARD ALL", "DEALLOCATE b", "DEALLOCATE PREPARE b"})
+    void aBeginDeallocatedDoesNotHideThePipelinedWritesAfterIt(String deallocate) {
+        client(new Parse("b", "BEGIN", List.of()), Sync.INSTANCE);
+        source(ParseComplete.INSTANCE, ReadyForQuery.IDLE);
+        client(new Query(deallocate));
+        source(new CommandComplete(deallocate.startsWith("DISCARD") ? "DISCARD ALL" : "DEALLOCATE"),
+                ReadyForQuery.IDLE);
+        client(new Bind("", "b", List.of(), List.of(), List.of()), new Execute("", 0), Sync.INSTANCE,
+                new Parse("", INSERT, List.of()), new Bind("", "", List.of(), List.of(), List.of()),
+                new Execute("", 0), Sync.INSTANCE);
+        assertThat(capture.awaitsOutcome()).isTrue();
+        assertThat(endedWithOneUnknownOutcome(SHUTDOWN).statements()).containsExactly(INSERT);
     }
 
     /** A Parse that is not the BEGIN's own may fail (here: its name is in use), and then the source skips the BEGIN. */
