@@ -2,6 +2,7 @@ package dev.tandem.proxy.capture;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * The savepoints of the open transaction, each with what a piece of session state was when it was set, for state
@@ -40,6 +41,13 @@ final class Savepoints<T> {
                 stack.subList(i, stack.size()).clear();
                 return;
             }
+        }
+    }
+
+    /** Each savepoint's state, oldest first. */
+    void forEach(Consumer<T> action) {
+        for (Saved<T> saved : stack) {
+            action.accept(saved.state());
         }
     }
 

@@ -251,6 +251,7 @@ public final class SessionCapture implements SessionTap {
     private final Deque<Pending> pending = new ArrayDeque<>();
     private final ServerNames<Prepared> statements = new ServerNames<>();
     private final ServerNames<Portal> portals = new ServerNames<>();
+    private final SavepointPortals savepointPortals = new SavepointPortals();
 
     private final SessionNames names;
     /** This session's part in the trace of commits in flight; null when untraced. */
@@ -382,6 +383,7 @@ public final class SessionCapture implements SessionTap {
                 replicationRole.transactionEnded(committed);
                 // the source drops the transaction's portals, also at a COMMIT or ROLLBACK amid a pipelined batch
                 portals.clearConfirmed();
+                savepointPortals.clear();
                 // after commit() read them, and also when none were left to commit (rolled back to a savepoint)
                 finishedInTransaction.clear();
             }
@@ -390,14 +392,17 @@ public final class SessionCapture implements SessionTap {
             public void savepoint(ClassifiedStatement.TxCommand command, String name) {
                 switch (command) {
                     case SAVEPOINT -> {
+                        savepointPortals.savepoint(name);
                         names.savepoint(name);
                         replicationRole.savepoint(name);
                     }
                     case RELEASE -> {
+                        savepointPortals.release(name);
                         names.release(name);
                         replicationRole.release(name);
                     }
                     case ROLLBACK_TO_SAVEPOINT -> {
+                        savepointPortals.rollbackTo(name).forEach(portals::closed);
                         names.rollbackTo(name);
                         replicationRole.rollbackTo(name);
                     }
@@ -1261,6 +1266,7 @@ public final class SessionCapture implements SessionTap {
             pending.poll();
             statements.answered(b.portal().statement);
             portals.confirmed(b.name(), b.portal());
+            savepointPortals.bound(b.name());
         }
     }
 
@@ -1667,6 +1673,7 @@ public final class SessionCapture implements SessionTap {
             hold.ended();
             // Portals end with their transaction.
             portals.clearConfirmed();
+            savepointPortals.clear();
         }
         traceInFlight();
         CompletionStage<?> commit = lastCommit;

@@ -312,6 +312,42 @@ class SessionCaptureOutcomeTest {
         assertThat(endedWithOneUnknownOutcome(SHUTDOWN).statements()).containsExactly(INSERT);
     }
 
+    /**
+     * ROLLBACK TO SAVEPOINT drops the portals created since the savepoint: the Execute of the ROLLBACK portal bound
+     * after it fails (34000) and leaves a failed transaction, which the pipelined ROLLBACK TO revives and the COMMIT
+     * commits, with the INSERT before the savepoint. Before, the capture still held the portal, took the ROLLBACK for
+     * sure, and reported nothing.
+     */
+    @Test
+    void aRollbackWhosePortalARollbackToSavepointDroppedDoesNotHideTheWritesBeforeIt() {
+        transactionWithAnInsert();
+        client(new Query("SAVEPOINT a"));
+        source(new CommandComplete("SAVEPOINT"), ReadyForQuery.IN_TRANSACTION);
+        client(new Parse("", "ROLLBACK", List.of()), new Bind("p", "", List.of(), List.of(), List.of()),
+                Sync.INSTANCE);
+        source(ParseComplete.INSTANCE, BindComplete.INSTANCE, ReadyForQuery.IN_TRANSACTION);
+        client(new Query("ROLLBACK TO a"));
+        source(new CommandComplete("ROLLBACK"), ReadyForQuery.IN_TRANSACTION);
+        client(new Execute("p", 0), Sync.INSTANCE, new Query("ROLLBACK TO a; COMMIT"));
+        assertThat(capture.awaitsOutcome()).isTrue();
+        assertThat(endedWithOneUnknownOutcome(SHUTDOWN).statements()).containsExactly(INSERT);
+    }
+
+    /** A portal created before the savepoint stays: here its ROLLBACK runs, and nothing is left to commit. */
+    @Test
+    void aRollbackWhosePortalWasCreatedBeforeTheSavepointStillRuns() {
+        transactionWithAnInsert();
+        client(new Parse("", "ROLLBACK", List.of()), new Bind("p", "", List.of(), List.of(), List.of()),
+                Sync.INSTANCE);
+        source(ParseComplete.INSTANCE, BindComplete.INSTANCE, ReadyForQuery.IN_TRANSACTION);
+        client(new Query("SAVEPOINT a"));
+        source(new CommandComplete("SAVEPOINT"), ReadyForQuery.IN_TRANSACTION);
+        client(new Query("ROLLBACK TO a"));
+        source(new CommandComplete("ROLLBACK"), ReadyForQuery.IN_TRANSACTION);
+        client(new Execute("p", 0), Sync.INSTANCE, new Query("COMMIT"));
+        endedWithNone();
+    }
+
     /** A Parse that is not the BEGIN's own may fail (here: its name is in use), and then the source skips the BEGIN. */
     @Test
     void aBeginBehindAParseThatMayFailDoesNotHideThePipelinedWritesAfterIt() {
