@@ -770,8 +770,9 @@ public final class SessionCapture implements SessionTap {
         String[] names = read(frame, Bind::peekNames, FROM_CLIENT);
         ServerNames.Reference<Prepared> statement = statements.reference(names[1]);
         // Values are copied only for statements the mirror may replay; others may be large and are none of its
-        // business. Any statement the source may bind counts: the one it holds when it reads the Bind decides.
-        boolean keep = false;
+        // business. Any statement the source may bind counts: the one it holds when it reads the Bind decides. A name
+        // the capture does not know yet may be an SQL PREPARE's still running ahead of the Bind: kept too.
+        boolean keep = statement.candidates().isEmpty() && !names[1].isEmpty();
         boolean transaction = false;
         for (Prepared p : statement.candidates()) {
             keep |= mayWriteMirrored(p);

@@ -423,6 +423,31 @@ class SessionCaptureIT {
         }
     }
 
+    /**
+     * A Bind of a statement an SQL PREPARE pipelined right before it makes: when the client sends it, the capture does
+     * not know the name yet (the PREPARE counts once it completes), and before, it kept no values for it, so the INSERT
+     * the source ran was neither mirrored nor counted.
+     */
+    @Test
+    void aBindOfAStatementPreparedByAPipelinedPrepareIsCaptured() throws Exception {
+        try (WireClient client = new WireClient(proxy.address().getPort())) {
+            client.login("postgres", db);
+            byte[] value = "130".getBytes(StandardCharsets.US_ASCII);
+            java.nio.ByteBuffer bind = java.nio.ByteBuffer.allocate(32).put(WireClient.cstrings("", "p130"))
+                    .putShort((short) 0).putShort((short) 1).putInt(value.length).put(value).putShort((short) 0);
+            client.send(concat(WireClient.query("PREPARE p130 (int) AS INSERT INTO metrics (v) VALUES ($1)"),
+                    WireClient.frame('B', java.util.Arrays.copyOf(bind.array(), bind.position())),
+                    WireClient.frame('E', new byte[] {0, 0, 0, 0, 0}), WireClient.frame('S', new byte[0])));
+            client.readUntilReady();
+            assertThat(client.readUntilReady()).extracting(WireClient.Message::type).containsExactly('2', 'C', 'Z');
+            client.send(WireClient.query("DEALLOCATE p130"));
+            client.readUntilReady();
+        }
+        assertThat(transactions()).containsExactly(List.of("INSERT INTO metrics (v) VALUES ((($1)::int)):1"));
+        assertThat(((CapturedStatement.Extended) committed.get(0).statements().get(0)).parameters()[0])
+                .isEqualTo("130".getBytes(StandardCharsets.US_ASCII));
+    }
+
     private static byte[] concat(byte[]... parts) {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         for (byte[] part : parts) {
