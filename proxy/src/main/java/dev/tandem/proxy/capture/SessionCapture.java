@@ -1604,6 +1604,9 @@ public final class SessionCapture implements SessionTap {
             statements.skipped(p.name(), p.prepared());
         } else if (dropped instanceof BindRequest b) {
             portals.skipped(b.name(), b.portal());
+        } else if (dropped instanceof QueryRequest q) {
+            // a Query amid a failed batch, and the data the client sent its COPYs early: the source skips both
+            q.copies.forEach(this::failCopy);
         }
     }
 

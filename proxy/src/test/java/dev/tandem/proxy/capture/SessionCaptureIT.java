@@ -53,6 +53,7 @@ class SessionCaptureIT {
     static final List<CapturedTransaction> committed = new CopyOnWriteArrayList<>();
     static final List<UnknownOutcome> unknown = new CopyOnWriteArrayList<>();
     static final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    static final CaptureBudget budget = CaptureBudget.unlimited();
     static ProxyServer proxy;
     static RelayMetrics relayMetrics;
     static String db;
@@ -83,7 +84,7 @@ class SessionCaptureIT {
         relayMetrics = new RelayMetrics(registry);
         proxy = new ProxyServer(settings, relayMetrics,
                 ctx -> new SessionCapture(ctx, tables, Map::of, metrics, upsertWindows, sink, 1 << 20,
-                        CaptureBudget.unlimited(), false, null)).start();
+                        budget, false, null)).start();
     }
 
     @AfterAll
@@ -421,6 +422,39 @@ class SessionCaptureIT {
         while (committed.isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
+    }
+
+    /**
+     * A COPY Query pipelined into an extended-protocol batch that fails: the source skips it and its data up to the
+     * Sync. Before, the data it sent early stayed held by the open transaction (against its limit and the shared
+     * budget), and the COPY never left the session's queue of COPYs, which then kept the data of every later COPY for
+     * the rest of the session.
+     */
+    @Test
+    void theEarlyDataOfACopyQuerySkippedInAFailedBatchIsLetGo() throws Exception {
+        try (WireClient client = new WireClient(proxy.address().getPort())) {
+            client.login("postgres", db);
+            client.send(WireClient.query("BEGIN; SAVEPOINT s"));
+            client.readUntilReady();
+            client.send(concat(WireClient.frame('P', concat(WireClient.cstrings("", "SELECT 1/0"), new byte[] {0, 0})),
+                    WireClient.frame('B', concat(WireClient.cstrings("", ""), new byte[] {0, 0, 0, 0, 0, 0})),
+                    WireClient.frame('E', new byte[] {0, 0, 0, 0, 0}), WireClient.query("COPY metrics (v) FROM STDIN"),
+                    WireClient.frame('d', "140\n".getBytes(StandardCharsets.UTF_8)), WireClient.frame('c', new byte[0]),
+                    WireClient.frame('S', new byte[0])));
+            assertThat(client.readUntilReady()).extracting(WireClient.Message::type).containsExactly('1', 'E', 'Z');
+            client.send(WireClient.query("ROLLBACK TO s"));
+            client.readUntilReady();
+            assertThat(budget.used()).as("nothing held for the skipped COPY").isZero();
+            client.send(concat(WireClient.query("COPY metrics (v) FROM STDIN"),
+                    WireClient.frame('d', "141\n".getBytes(StandardCharsets.UTF_8)), WireClient.frame('c', new byte[0])));
+            client.readUntilReady();
+            assertThat(budget.used()).isEqualTo(4);
+            client.send(WireClient.query("COMMIT"));
+            client.readUntilReady();
+        }
+        assertThat(committed).hasSize(1);
+        assertThat(copied(committed.get(0))).isEqualTo("141\n");
+        assertThat(PG.source().query(db, "SELECT v FROM metrics")).containsExactly(List.of("141"));
     }
 
     /**
