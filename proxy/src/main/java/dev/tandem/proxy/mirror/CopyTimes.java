@@ -44,12 +44,27 @@ final class CopyTimes {
     }
 
     /**
+     * What the COPY's data holds: {@code rows} rows, of which {@code late} have their time field before the mark. The
+     * source may have written fewer rows (a {@code WHERE} clause, {@code ON_ERROR ignore}): see {@link #surelyLate}.
+     */
+    record Count(long late, long rows) {
+
+        /**
+         * Of the late rows, how many the source surely wrote, when it wrote {@code written} of the data's rows (its
+         * CommandComplete count; negative when not known): the rows it left out may all have been late ones.
+         */
+        long surelyLate(long written) {
+            return written < 0 || written >= rows ? late : Math.max(0, late - (rows - written));
+        }
+    }
+
+    /**
      * How many rows of the COPY's data have field {@code index} (0-based) earlier than {@code markMicros} (Unix epoch
-     * microseconds).
+     * microseconds), and how many rows it has.
      *
      * @param zone the session's TimeZone ({@link #zone}), or null when not known
      */
-    static long late(List<byte[]> data, CopyLayout layout, int index, long markMicros, ZoneId zone) {
+    static Count late(List<byte[]> data, CopyLayout layout, int index, long markMicros, ZoneId zone) {
         Bytes in = new Bytes(data);
         return switch (layout.format()) {
             case BINARY -> lateBinary(in, index, markMicros);
@@ -67,20 +82,22 @@ final class CopyTimes {
         return id == null ? null : ZoneId.of(id);
     }
 
-    private static long lateBinary(Bytes in, int index, long markMicros) {
+    private static Count lateBinary(Bytes in, int index, long markMicros) {
         for (byte b : BINARY_SIGNATURE) {
             if (in.next() != b) {
-                return 0;
+                return new Count(0, 0);
             }
         }
         in.skip(4); // flags
         in.skip(in.int32()); // header extension
         long late = 0;
+        long rows = 0;
         while (in.has(2)) {
             int fields = in.int16();
             if (fields < 0) {
                 break; // the trailer
             }
+            rows++;
             for (int f = 0; f < fields; f++) {
                 int length = in.int32();
                 if (length < 0) {
@@ -97,13 +114,14 @@ final class CopyTimes {
                 }
             }
         }
-        return late;
+        return new Count(late, rows);
     }
 
-    private static long lateText(Bytes in, CopyLayout layout, int index, long markMicros, ZoneId zone) {
+    private static Count lateText(Bytes in, CopyLayout layout, int index, long markMicros, ZoneId zone) {
         boolean csv = layout.format() == CopyFormat.CSV;
         boolean skipHeader = layout.header();
         long late = 0;
+        long rows = 0;
         ByteArrayOutputStream field = new ByteArrayOutputStream();
         while (in.has(1)) {
             // one row: the wanted field's bytes, and whether it was quoted (CSV) or escaped (text)
@@ -162,6 +180,7 @@ final class CopyTimes {
             if (!csv && endMarker && rowBytes == 2) {
                 break; // the \. end-of-data line
             }
+            rows++;
             String value = field.toString(StandardCharsets.UTF_8);
             boolean isNull = csv ? !quoted && value.equals(layout.nullString())
                     : !escaped && value.equals(layout.nullString()) || escaped && layout.nullString().equals("\\N")
@@ -173,7 +192,7 @@ final class CopyTimes {
                 late++;
             }
         }
-        return late;
+        return new Count(late, rows);
     }
 
     /**

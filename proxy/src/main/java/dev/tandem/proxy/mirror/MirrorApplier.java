@@ -887,8 +887,10 @@ public final class MirrorApplier implements AutoCloseable {
         List<String> columns = statement.columns().isEmpty() ? session.copyColumns(copy.table()) : statement.columns();
         int index = columns.indexOf(column.get().name());
         CopyLayout layout = CopyLayout.of(statement.copyFormat(), statement.copyOptions());
+        // a WHERE clause (or ON_ERROR ignore) may have left late rows out on the source, as on the target
         return index < 0 || layout == null ? 0
-                : CopyTimes.late(copy.data(), layout, index, mark, CopyTimes.zone(copy.settings().timeZone()));
+                : CopyTimes.late(copy.data(), layout, index, mark, CopyTimes.zone(copy.settings().timeZone()))
+                        .surelyLate(copy.sourceRows());
     }
 
     /** The statement as {@link LateRows#wrap} takes it, or null when its late rows cannot be counted. */

@@ -30,12 +30,12 @@ class CopyTimesTest {
     static long late(CopyFormat format, String options, String data, int index) {
         CopyLayout layout = CopyLayout.of(format, options);
         byte[] bytes = data.getBytes(StandardCharsets.UTF_8);
-        long whole = CopyTimes.late(List.of(bytes), layout, index, MARK, null);
+        CopyTimes.Count whole = CopyTimes.late(List.of(bytes), layout, index, MARK, null);
         for (int size : new int[] {1, 3, 7}) {
             assertThat(CopyTimes.late(chunks(bytes, size), layout, index, MARK, null)).as("cut every %d bytes", size)
                     .isEqualTo(whole);
         }
-        return whole;
+        return whole.late();
     }
 
     /** A time with a zone offset is read to the microsecond: late for a mark a microsecond after it, not at it. */
@@ -164,6 +164,26 @@ class CopyTimesTest {
                 "1;'2025-06-01 00:00:00+00';'it\\'s'\n2;'2026-06-01 00:00:00+00';x\n", 1)).isEqualTo(1);
     }
 
+    /**
+     * The rows of the data are counted too, without a header or what follows the end marker: a COPY with a WHERE
+     * clause writes fewer, and the rows it left out may be the late ones.
+     */
+    @Test
+    void countsTheRowsOfTheDataAndWhatIsSurelyLateOfTheRowsWritten() {
+        CopyLayout text = CopyLayout.of(CopyFormat.TEXT, "WITH (DELIMITER '|')");
+        CopyTimes.Count count = CopyTimes.late(List.of(("1|2025-01-01 00:00:00+00\n2|2027-01-01 00:00:00+00\n"
+                + "3|2025-01-01 00:00:00+00\n\\.\n4|2020-01-01 00:00:00+00\n").getBytes(StandardCharsets.UTF_8)), text,
+                1, MARK, null);
+        assertThat(count).isEqualTo(new CopyTimes.Count(2, 3));
+        assertThat(count.surelyLate(3)).as("every row written").isEqualTo(2);
+        assertThat(count.surelyLate(-1)).as("not known: a record of an older version").isEqualTo(2);
+        assertThat(count.surelyLate(2)).as("one left out, maybe a late one").isEqualTo(1);
+        assertThat(count.surelyLate(0)).isZero();
+        CopyLayout csv = CopyLayout.of(CopyFormat.CSV, "(FORMAT csv, HEADER true)");
+        assertThat(CopyTimes.late(List.of("ts\n\"2025-01-01 00:00:00+00\n\"\n".getBytes(StandardCharsets.UTF_8)), csv,
+                0, MARK, null)).as("a header, and a quoted line break").isEqualTo(new CopyTimes.Count(1, 1));
+    }
+
     @Test
     void binaryFormat() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -180,8 +200,9 @@ class CopyTimesTest {
                 .putInt(-1).array()); // a NULL time
         out.writeBytes(new byte[] {(byte) 0xff, (byte) 0xff});
         CopyLayout layout = CopyLayout.of(CopyFormat.BINARY, "WITH (FORMAT binary)");
-        assertThat(CopyTimes.late(List.of(out.toByteArray()), layout, 1, MARK, null)).isEqualTo(2);
-        assertThat(CopyTimes.late(chunks(out.toByteArray(), 5), layout, 1, MARK, null)).isEqualTo(2);
+        assertThat(CopyTimes.late(List.of(out.toByteArray()), layout, 1, MARK, null)).isEqualTo(new CopyTimes.Count(2, 4));
+        assertThat(CopyTimes.late(chunks(out.toByteArray(), 5), layout, 1, MARK, null))
+                .isEqualTo(new CopyTimes.Count(2, 4));
     }
 
     @Test
