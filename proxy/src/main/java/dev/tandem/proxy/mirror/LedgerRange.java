@@ -34,8 +34,16 @@ final class LedgerRange {
     private static final Logger LOG = LoggerFactory.getLogger(LedgerRange.class);
     private static final String SCRATCH = "pg_temp.tandem_ledger_scratch";
 
-    /** {@code [start, end)} in the column type's text form, as {@code tandem.divergence} keeps ranges. */
-    record Range(String timeColumn, String start, String end) {
+    /**
+     * {@code [start, end)} in the column type's text form, as {@code tandem.divergence} keeps ranges: of the finite
+     * rows (null bounds when there are none); {@code infinite} rows are at {@code infinity} or {@code -infinity},
+     * where no range reaches (repair's ranges are positions on the time axis).
+     */
+    record Range(String timeColumn, String start, String end, long infinite) {
+
+        boolean bounded() {
+            return start != null;
+        }
     }
 
     private LedgerRange() {
@@ -96,8 +104,12 @@ final class LedgerRange {
                     p.execute(null, sql);
                 }
             }
-            p.execute(null, "SELECT " + timeType.positionOf("min(" + quoted + ")") + "::text, "
-                    + timeType.positionOf("max(" + quoted + ")") + "::text FROM " + SCRATCH);
+            // a position of infinity is refused (it is no bigint): the finite rows' bounds, and the others counted
+            String finite = timeType.isInteger() ? "" : " FILTER (WHERE isfinite(" + quoted + "))";
+            String infinite = timeType.isInteger() ? "0" : "count(*) FILTER (WHERE NOT isfinite(" + quoted + "))";
+            p.execute(null, "SELECT " + timeType.positionOf("min(" + quoted + ")" + finite) + "::text, "
+                    + timeType.positionOf("max(" + quoted + ")" + finite) + "::text, " + infinite + " FROM "
+                    + SCRATCH);
             p.execute(null, "ROLLBACK");
         } catch (RuntimeException e) {
             p.discard();
@@ -109,13 +121,17 @@ final class LedgerRange {
             return Optional.empty();
         }
         List<String> bounds = lastRow(reply);
-        if (bounds == null || bounds.get(0) == null) {
+        if (bounds == null) {
             return Optional.empty();
+        }
+        long infinite = Long.parseLong(bounds.get(2));
+        if (bounds.get(0) == null) {
+            return infinite == 0 ? Optional.empty() : Optional.of(new Range(column.name(), null, null, infinite));
         }
         long min = Long.parseLong(bounds.get(0));
         long max = Long.parseLong(bounds.get(1));
         long step = timeType == TimeType.DATE ? TimeType.MICROS_PER_DAY : 1;
-        return Optional.of(new Range(column.name(), timeType.display(min), timeType.display(max + step)));
+        return Optional.of(new Range(column.name(), timeType.display(min), timeType.display(max + step), infinite));
     }
 
     private static List<String> lastRow(List<BackendMessage> reply) {

@@ -1021,7 +1021,7 @@ public final class MirrorApplier implements AutoCloseable {
         String storedMessage = quotesValues && settings.redactSql() ? REDACTED : message;
         List<LedgerRow> entries = new ArrayList<>();
         // a rejected transaction's rows are known: the target can say which range repair should re-copy
-        entries.add(ledgerRow(session, member, table, statement, sqlState, storedMessage,
+        entries.addAll(ledgerRows(session, member, table, statement, sqlState, storedMessage,
                 sqlState != null && statement != null || member.missingPartitions().containsKey(table)));
         // the transaction's other tables did not get its rows either: each gets its own row, for repair to re-copy
         Map<TableName, CapturedStatement> others = new LinkedHashMap<>();
@@ -1030,7 +1030,7 @@ public final class MirrorApplier implements AutoCloseable {
                 others.putIfAbsent(s.table(), s);
             }
         }
-        others.forEach((other, first) -> entries.add(ledgerRow(session, member, other, first, null,
+        others.forEach((other, first) -> entries.addAll(ledgerRows(session, member, other, first, null,
                 "not applied: its source transaction also wrote " + table + ", which was ledgered ("
                         + (sqlState == null ? "" : "SQLSTATE " + sqlState + ": ") + storedMessage + ")",
                 !(first instanceof CapturedStatement.Unreplayable) || member.missingPartitions().containsKey(other))));
@@ -1073,26 +1073,45 @@ public final class MirrorApplier implements AutoCloseable {
     }
 
     /**
-     * The ledger row of one table of a ledgered member.
+     * The ledger rows of one table of a ledgered member: one, and a second for its rows at infinity when it has
+     * finite ones too.
      *
      * @param withRange ask the target for the time range of the member's rows in the table (its statements can be
      *                  replayed into a scratch table: a copy of the table, or of the mirrored table a partition the
      *                  target lacks belongs to)
      */
-    private LedgerRow ledgerRow(TargetSession session, Member member, TableName table, CapturedStatement statement,
-                                String sqlState, String message, boolean withRange) {
+    private List<LedgerRow> ledgerRows(TargetSession session, Member member, TableName table,
+                                       CapturedStatement statement, String sqlState, String message,
+                                       boolean withRange) {
         TableName partitionOf = member.missingPartitions().get(table);
         Optional<LedgerRange.Range> range = !withRange ? Optional.empty()
                 : LedgerRange.of(session, table, partitionOf != null ? partitionOf : table,
                         (partitionOf != null ? member.original() : member.tx()).statements(),
                         searchPath(session, statement.searchPath() != null ? statement.searchPath()
                                 : member.tx().searchPath(), member.tx().user()), settings.timeColumns());
+        String sql = statement == null ? null : settings.redactSql() ? REDACTED : statement.sql();
+        String column = range.map(LedgerRange.Range::timeColumn).orElse(null);
+        List<LedgerRow> rows = new ArrayList<>(2);
+        if (range.isEmpty() || range.get().bounded()) {
+            rows.add(ledgerRow(session, member, table, sqlState, message, sql, column,
+                    range.map(LedgerRange.Range::start).orElse(null), range.map(LedgerRange.Range::end).orElse(null)));
+        }
+        long infinite = range.map(LedgerRange.Range::infinite).orElse(0L);
+        if (infinite > 0) {
+            // an entry of their own, without a range: repair closes the finite rows' entry once it re-copied them,
+            // and these stay open until copied by hand
+            rows.add(ledgerRow(session, member, table, sqlState, message + "; " + infinite + " of its rows are at"
+                    + " infinity or -infinity in " + column + ", which no range reaches: copy them by hand"
+                    + " (docs/migration.md, step 8, rows at infinity), then close this entry", sql, column, null, null));
+        }
+        return rows;
+    }
+
+    private LedgerRow ledgerRow(TargetSession session, Member member, TableName table, String sqlState, String message,
+                                String sql, String timeColumn, String start, String end) {
         return new LedgerRow(new String[] {settings.instanceId(), session.database(),
-                Long.toString(member.tx().sessionId()), table.schema(), table.name(), sqlState, message,
-                statement == null ? null : settings.redactSql() ? REDACTED : statement.sql(),
-                range.map(LedgerRange.Range::timeColumn).orElse(null),
-                range.map(LedgerRange.Range::start).orElse(null), range.map(LedgerRange.Range::end).orElse(null),
-                Long.toString(member.tx().committedAt())});
+                Long.toString(member.tx().sessionId()), table.schema(), table.name(), sqlState, message, sql,
+                timeColumn, start, end, Long.toString(member.tx().committedAt())});
     }
 
     private Duration backoff(int attempt) {

@@ -682,6 +682,41 @@ class MirrorApplierIT {
     }
 
     /**
+     * Rows at {@code infinity} or {@code -infinity} have no place in a range repair can re-copy (its bounds are
+     * positions on the time axis). Before, one such row left the whole entry without a range, its finite rows too.
+     * Now the finite rows get their range, for repair, and the infinite ones an entry of their own without a range,
+     * which stays open until they are copied by hand.
+     */
+    @Test
+    void aRejectedTransactionWithRowsAtInfinityGetsTheRangeOfItsFiniteRowsAndAnOpenEntryForTheOthers()
+            throws Exception {
+        PG.target().execute(db, "CREATE TABLE inf (ts timestamptz NOT NULL, id int PRIMARY KEY);"
+                + " INSERT INTO inf VALUES ('2024-01-01 00:00:00+00', 1);"
+                + " CREATE SCHEMA IF NOT EXISTS tandem;"
+                + " CREATE TABLE IF NOT EXISTS tandem.backfill_task (table_schema text, table_name text,"
+                + " time_column text);"
+                + " INSERT INTO tandem.backfill_task VALUES ('public', 'inf', 'ts')");
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            f.awaitApplied(f.append(tx(db, simple("inf", 4, "INSERT INTO inf VALUES ('2024-02-01 00:00:00+00', 2),"
+                    + " ('infinity', 3), ('-infinity', 4), ('2024-02-10 00:00:00+00', 1)"))));
+            f.awaitApplied(f.append(tx(db, simple("inf", 1, "INSERT INTO inf VALUES ('infinity', 1)"))));
+        }
+        assertThat(PG.target().query(db, "SELECT sqlstate, time_column, range_start, range_end, message"
+                + " FROM tandem.divergence WHERE table_name = 'inf' ORDER BY id")).containsExactly(
+                        List.of("23505", "ts", "2024-02-01 00:00:00+00", "2024-02-10 00:00:00.000001+00",
+                                "duplicate key value violates unique constraint \"inf_pkey\""),
+                        Arrays.asList("23505", "ts", null, null, "duplicate key value violates unique constraint"
+                                + " \"inf_pkey\"; 2 of its rows are at infinity or -infinity in ts, which no range"
+                                + " reaches: copy them by hand (docs/migration.md, step 8, rows at infinity), then"
+                                + " close this entry"),
+                        Arrays.asList("23505", "ts", null, null, "duplicate key value violates unique constraint"
+                                + " \"inf_pkey\"; 1 of its rows are at infinity or -infinity in ts, which no range"
+                                + " reaches: copy them by hand (docs/migration.md, step 8, rows at infinity), then"
+                                + " close this entry"));
+    }
+
+    /**
      * The usual time-series table has a serial or identity key the application leaves out, and may compute columns
      * (its time column too) from others: the scratch copy the range is computed in fills them as the table does.
      */
