@@ -252,6 +252,12 @@ public final class SessionCapture implements SessionTap {
     private final ServerNames<Prepared> statements = new ServerNames<>();
     private final ServerNames<Portal> portals = new ServerNames<>();
     private final SavepointPortals savepointPortals = new SavepointPortals();
+    /**
+     * A request that may PREPARE or DEALLOCATE statements by SQL is in flight: what it does to the names counts only
+     * once it completes, so a Bind sent behind it may bind another statement than the capture holds under the name;
+     * until the source answered everything, Binds keep their values.
+     */
+    private boolean sqlNamesInFlight;
 
     private final SessionNames names;
     /** This session's part in the trace of commits in flight; null when untraced. */
@@ -632,6 +638,7 @@ public final class SessionCapture implements SessionTap {
         }
         QueryRequest q = new QueryRequest(sql, statements, encoding.nextText(), encoding.clientEncoding());
         for (ClassifiedStatement s : statements) {
+            sqlNamesInFlight |= namesStatements(s);
             if (s.kind() == Kind.COPY_FROM_STDIN) {
                 CopyIn copy = new CopyIn(mirroredTarget(s) != null);
                 if (q.copies.isEmpty()) {
@@ -762,6 +769,7 @@ public final class SessionCapture implements SessionTap {
         int[] types = parse.parameterTypes().stream().mapToInt(Integer::intValue).toArray();
         Prepared prepared = new Prepared(parse.sql(), statement, table, types, names.temporaryTables(), now,
                 encoding.nextText(), !parse.name().isEmpty(), null);
+        sqlNamesInFlight |= statement != null && namesStatements(statement);
         statements.requested(parse.name(), prepared);
         pending.add(new ParseRequest(parse.name(), prepared));
     }
@@ -771,8 +779,9 @@ public final class SessionCapture implements SessionTap {
         ServerNames.Reference<Prepared> statement = statements.reference(names[1]);
         // Values are copied only for statements the mirror may replay; others may be large and are none of its
         // business. Any statement the source may bind counts: the one it holds when it reads the Bind decides. A name
-        // the capture does not know yet may be an SQL PREPARE's still running ahead of the Bind: kept too.
-        boolean keep = statement.candidates().isEmpty() && !names[1].isEmpty();
+        // the capture does not know yet, or one an SQL PREPARE or DEALLOCATE still running ahead of the Bind may
+        // change: kept too.
+        boolean keep = sqlNamesInFlight || statement.candidates().isEmpty() && !names[1].isEmpty();
         boolean transaction = false;
         for (Prepared p : statement.candidates()) {
             keep |= mayWriteMirrored(p);
@@ -784,6 +793,11 @@ public final class SessionCapture implements SessionTap {
         Portal portal = new Portal(statement, bind);
         portals.requested(names[0], portal);
         pending.add(new BindRequest(names[0], portal, parameters));
+    }
+
+    /** Whether {@code s} makes or drops prepared statements: PREPARE, DEALLOCATE [ALL], DISCARD ALL. */
+    private static boolean namesStatements(ClassifiedStatement s) {
+        return s.kind() == Kind.PREPARE || s.kind() == Kind.DEALLOCATE;
     }
 
     /**
@@ -1666,6 +1680,7 @@ public final class SessionCapture implements SessionTap {
         }
         if (pending.isEmpty()) {
             encoding.allAnswered();
+            sqlNamesInFlight = false;
         }
         tracker.ready(status);
         if (pending.isEmpty()) {

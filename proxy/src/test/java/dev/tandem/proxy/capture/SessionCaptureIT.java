@@ -482,6 +482,33 @@ class SessionCaptureIT {
                 .isEqualTo("130".getBytes(StandardCharsets.US_ASCII));
     }
 
+    /**
+     * A Bind pipelined behind a Query that gives its statement's name to another PREPARE: when the client sends it, the
+     * capture still holds the first statement (into a table that is not mirrored), and before, it kept no values; the
+     * source bound the second, into a mirrored table, and its row was neither mirrored nor counted.
+     */
+    @Test
+    void aBindBehindAPipelinedRePrepareOfItsNameIsCaptured() throws Exception {
+        try (WireClient client = new WireClient(proxy.address().getPort())) {
+            client.login("postgres", db);
+            client.send(WireClient.query("PREPARE p150 (int) AS INSERT INTO other (v) VALUES ($1)"));
+            client.readUntilReady();
+            byte[] value = "150".getBytes(StandardCharsets.US_ASCII);
+            java.nio.ByteBuffer bind = java.nio.ByteBuffer.allocate(32).put(WireClient.cstrings("", "p150"))
+                    .putShort((short) 0).putShort((short) 1).putInt(value.length).put(value).putShort((short) 0);
+            client.send(concat(WireClient.query("DEALLOCATE p150; PREPARE p150 (int) AS INSERT INTO metrics (v)"
+                            + " VALUES ($1)"),
+                    WireClient.frame('B', java.util.Arrays.copyOf(bind.array(), bind.position())),
+                    WireClient.frame('E', new byte[] {0, 0, 0, 0, 0}), WireClient.frame('S', new byte[0])));
+            client.readUntilReady();
+            assertThat(client.readUntilReady()).extracting(WireClient.Message::type).containsExactly('2', 'C', 'Z');
+            client.send(WireClient.query("DEALLOCATE p150"));
+            client.readUntilReady();
+        }
+        assertThat(transactions()).containsExactly(List.of("INSERT INTO metrics (v) VALUES ((($1)::int)):1"));
+        assertThat(PG.source().query(db, "SELECT v FROM metrics")).containsExactly(List.of("150"));
+    }
+
     private static byte[] concat(byte[]... parts) {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         for (byte[] part : parts) {
