@@ -8,26 +8,23 @@ import java.util.Set;
 /**
  * One session's {@code session_replication_role} as each of its statements runs under it. The server does not report
  * this setting (ParameterStatus), so the capture follows it from the statements the source completes, with the rules
- * PostgreSQL keeps a setting by: three layers, the session's value, the one a SET gave in the open transaction and the
- * one a SET LOCAL gave in it; in force is the first of local, pending, session that is set. {@code ?} is a value the
- * capture cannot know: a write that runs under it is ledgered, not replayed under a guess.
+ * PostgreSQL keeps a setting by ({@link SettingLayers}: the session's value, the one a SET gave in the open
+ * transaction and the one a SET LOCAL gave in it; savepoints, commit and rollback). {@code ?} is a value the capture
+ * cannot know: a write that runs under it is ledgered, not replayed under a guess.
  *
  * <pre>
- *   start-up                          session = reset = the StartupMessage's value, else origin
+ *   start-up                          session = reset = the StartupMessage's value, else origin (? when it sets
+ *                                     one the capture does not read)
  *   SET [SESSION] v                   pending = v, local = none
- *     RESET, SET ... TO DEFAULT,        with v = reset
- *     RESET ALL, DISCARD ALL
- *   SET LOCAL v                       local = v (outside BEGIN too: until the implicit transaction ends)
+ *     RESET, SET ... TO DEFAULT,        with v = reset (RESET ALL too, unlike role and session_authorization,
+ *     RESET ALL, DISCARD ALL            which PostgreSQL leaves out of it)
+ *   SET LOCAL v                       local = v
  *   set_config(...), a DO block       pending = local = ?
  *   naming it, a SET it cannot read
- *   SAVEPOINT s                       remember (pending, local) at s
- *   RELEASE s                         forget s and the later ones
- *   ROLLBACK TO s                     (pending, local) = those at s; when s is not known here and the
- *                                     transaction changed the setting: pending = local = ?
- *   commit (COMMIT, the end of an     session = pending if set; pending = local = none
- *   implicit transaction, PREPARE)
- *   rollback (ROLLBACK, an error,     pending = local = none
- *   COMMIT of a failed transaction)
+ *   SAVEPOINT, RELEASE, ROLLBACK TO,  as SettingLayers keeps them
+ *   commit, rollback
+ *   ROLLBACK TO s, s not known here   pending = local = ? when the transaction changed the setting (s may hold
+ *                                     another value), else nothing changes
  * </pre>
  *
  * A statement that fails changes nothing: only those the source completed are seen. A SET or RESET that replaces
@@ -52,19 +49,9 @@ final class ReplicationRoleState {
 
     private static final Value UNKNOWN = new Value(null);
 
-    private record Saved(Value pending, Value local) {
-    }
-
     /** What RESET returns to. */
     private final Value reset;
-    private Value session;
-    /** Set by a SET in the open transaction; null when none. */
-    private Value pending;
-    /** Set by a SET LOCAL in the open transaction; null when none. */
-    private Value local;
-    /** The open transaction changed the setting: a savepoint the capture cannot place may hold another value. */
-    private boolean changedInTransaction;
-    private final Savepoints<Saved> savepoints = new Savepoints<>();
+    private final SettingLayers<Value> setting;
     /** What made the value unknown last. */
     private String unknownBecause;
     /** The last settings {@link #stamped} returned, to share them between the statements of a session. */
@@ -75,7 +62,7 @@ final class ReplicationRoleState {
     ReplicationRoleState(String startup) {
         ReplicationRole role = startup == null ? ReplicationRole.ORIGIN : ReplicationRole.parse(startup);
         reset = role == null ? UNKNOWN : new Value(role);
-        session = reset;
+        setting = new SettingLayers<>(reset);
         if (role == null) {
             unknownBecause = "the StartupMessage set it to a value the proxy does not read";
         }
@@ -83,7 +70,7 @@ final class ReplicationRoleState {
 
     /** The value the statement completing now ran under; null when the capture cannot know it. */
     ReplicationRole current() {
-        return (local != null ? local : pending != null ? pending : session).role();
+        return setting.current().role();
     }
 
     /** Why {@link #current} is not known, for a person reading the ledger. */
@@ -115,13 +102,13 @@ final class ReplicationRoleState {
     void completed(ClassifiedStatement s, String sql) {
         if (s.kind() == Kind.SET) {
             if ("all".equals(s.name())) {
-                set(reset, false); // RESET ALL
+                setting.set(reset, false); // RESET ALL
             } else if (NAME.equals(s.name())) {
                 set(s.setting());
             }
         } else if (s.kind() == Kind.DEALLOCATE
                 && s.tableChange() instanceof ClassifiedStatement.TableChange.DiscardTemporary) {
-            set(reset, false); // DISCARD ALL
+            setting.set(reset, false); // DISCARD ALL
         } else if (SettingCalls.setConfig(s, sql, NAMES)) {
             unknown("a set_config call may have changed it");
         } else if (SettingCalls.doBlock(s, sql, DO_WORDS,
@@ -134,62 +121,37 @@ final class ReplicationRoleState {
         if (change == null) {
             unknown("it was set in a form the proxy does not read");
         } else if (change.isDefault()) {
-            set(reset, change.local());
+            setting.set(reset, change.local());
         } else {
             ReplicationRole role = ReplicationRole.parse(change.value());
             if (role == null) {
                 unknown("it was set to a value the proxy does not read"); // the server refuses it: not seen
             } else {
-                set(new Value(role), change.local());
+                setting.set(new Value(role), change.local());
             }
         }
     }
 
-    private void set(Value value, boolean isLocal) {
-        if (isLocal) {
-            local = value;
-        } else {
-            // a SET also replaces a SET LOCAL of the same transaction
-            pending = value;
-            local = null;
-        }
-        changedInTransaction = true;
-    }
-
     private void unknown(String why) {
         unknownBecause = why;
-        pending = UNKNOWN;
-        local = UNKNOWN;
-        changedInTransaction = true;
+        setting.setBoth(UNKNOWN);
     }
 
     void savepoint(String name) {
-        savepoints.set(name, new Saved(pending, local));
+        setting.savepoint(name);
     }
 
-    /** RELEASE SAVEPOINT: it and the later ones go, the values stay. */
     void release(String name) {
-        savepoints.release(name);
+        setting.release(name);
     }
 
-    /** ROLLBACK TO SAVEPOINT: the savepoint stays, the later ones go. */
     void rollbackTo(String name) {
-        Saved saved = savepoints.rollbackTo(name);
-        if (saved != null) {
-            pending = saved.pending();
-            local = saved.local();
-        } else if (changedInTransaction) {
+        if (!setting.rollbackTo(name)) {
             unknown("a ROLLBACK TO SAVEPOINT the proxy could not place may have restored an earlier value");
         }
     }
 
     void transactionEnded(boolean committed) {
-        if (committed && pending != null) {
-            session = pending;
-        }
-        pending = null;
-        local = null;
-        changedInTransaction = false;
-        savepoints.clear();
+        setting.transactionEnded(committed);
     }
 }
