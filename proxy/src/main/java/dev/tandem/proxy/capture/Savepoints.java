@@ -6,7 +6,7 @@ import java.util.function.Consumer;
 
 /**
  * The savepoints of the open transaction, each with what a piece of session state was when it was set, for state
- * that a ROLLBACK TO SAVEPOINT restores ({@link SearchPathState}, {@link TemporaryTables}). PostgreSQL's rules: a
+ * that a ROLLBACK TO SAVEPOINT restores ({@link SettingLayers}, {@link TemporaryTables}). PostgreSQL's rules: a
  * name may be used again (the latest one wins); ROLLBACK TO keeps its savepoint and drops later ones; RELEASE drops it
  * and later ones. A name the capture could not read (null) matches none.
  *

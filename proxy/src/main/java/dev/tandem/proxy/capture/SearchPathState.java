@@ -5,89 +5,68 @@ import java.util.List;
 
 /**
  * The session's {@code search_path} as the server keeps it (an empty list is the server's default, when the session
- * did not say). Like every
- * setting it is transactional:
+ * did not say), with the rules PostgreSQL keeps every setting by ({@link SettingLayers}: the session's value, the one
+ * a SET gave in the open transaction and the one a SET LOCAL gave in it; savepoints, commit and rollback):
  *
  * <pre>
- *   SET x            in effect now; kept if the transaction commits, undone if it rolls back
- *   SET LOCAL x      in effect until the transaction ends, either way
- *   SAVEPOINT s      remembers both values; ROLLBACK TO s restores them, RELEASE s forgets them
- *   COMMIT           the last SET becomes the session's value; SET LOCAL ends
- *   ROLLBACK / error the session's value from before the transaction comes back
+ *   start-up (the StartupMessage's,   session = startup = that value; nothing pending, no savepoints
+ *   or the server's report before
+ *   the first ReadyForQuery)
+ *   SET [SESSION] x                   pending = x, local = none
+ *     RESET, SET ... TO DEFAULT,        with x = startup
+ *     RESET ALL, DISCARD ALL
+ *   SET LOCAL x                       local = x
+ *   SAVEPOINT, RELEASE, ROLLBACK TO,  as SettingLayers keeps them
+ *   commit, rollback
+ *   ROLLBACK TO s, s not known here   nothing changes, even when the transaction changed the path
  * </pre>
  *
  * Outside an explicit transaction each statement (or multi-statement query, or extended-protocol batch) is its own
  * implicit transaction, so a SET in a query string that then fails is undone as well.
  *
- * <p>{@code RESET search_path}, {@code SET search_path TO DEFAULT}, {@code RESET ALL} and {@code DISCARD ALL} return
- * to the session's start-up value (its StartupMessage's, or the one the server reported at start-up), not to the
- * server's default: a pgjdbc session with {@code currentSchema=s2} that resets still means {@code s2}.
+ * <p>RESET returns to the session's start-up value, not to the server's default: a pgjdbc session with
+ * {@code currentSchema=s2} that resets still means {@code s2}.
+ *
+ * <p>Unlike {@link ReplicationRoleState} and {@link CurrentUserState}, this setting has no value for "not known": a
+ * ROLLBACK TO SAVEPOINT the capture cannot place leaves the path in force, and names keep resolving under the last
+ * path it knows (as after a {@code set_config('search_path', ...)}, which it does not see either).
  */
 final class SearchPathState {
 
-    private record Saved(List<String> pending, List<String> local) {
-    }
-
-    private List<String> committed = List.of();
     /** What RESET returns to. */
     private List<String> startup = List.of();
-    /** Set by SET in the current transaction; null when unchanged. */
-    private List<String> pending;
-    /** Set by SET LOCAL in the current transaction; null when none. */
-    private List<String> local;
-    private final Savepoints<Saved> savepoints = new Savepoints<>();
+    private SettingLayers<List<String>> setting = new SettingLayers<>(startup);
 
     /**
-     * What the session starts with (from the StartupMessage, or the server's report at start-up): the committed value
+     * What the session starts with (from the StartupMessage, or the server's report at start-up): the session's value
      * and the one RESET returns to, nothing pending.
      */
     void established(List<String> value) {
         startup = List.copyOf(value);
-        committed = startup;
-        pending = null;
-        local = null;
-        savepoints.clear();
+        setting = new SettingLayers<>(startup);
     }
 
     List<String> effective() {
-        return local != null ? local : pending != null ? pending : committed;
+        return setting.current();
     }
 
     void set(SearchPath change) {
-        List<String> value = change.isDefault() ? startup : change.schemas();
-        if (change.local()) {
-            local = value;
-        } else {
-            // a plain SET also replaces a SET LOCAL of the same transaction
-            pending = value;
-            local = null;
-        }
+        setting.set(change.isDefault() ? startup : change.schemas(), change.local());
     }
 
     void savepoint(String name) {
-        savepoints.set(name, new Saved(pending, local));
+        setting.savepoint(name);
     }
 
-    /** ROLLBACK TO SAVEPOINT: the savepoint stays, later ones go. */
-    void rollbackTo(String name) {
-        Saved s = savepoints.rollbackTo(name);
-        if (s != null) {
-            pending = s.pending();
-            local = s.local();
-        }
-    }
-
-    /** RELEASE SAVEPOINT: it and later ones go, the values stay. */
     void release(String name) {
-        savepoints.release(name);
+        setting.release(name);
+    }
+
+    void rollbackTo(String name) {
+        setting.rollbackTo(name); // a savepoint not known here: the path stays (see the class comment)
     }
 
     void transactionEnded(boolean committed) {
-        if (committed && pending != null) {
-            this.committed = pending;
-        }
-        pending = null;
-        local = null;
-        savepoints.clear();
+        setting.transactionEnded(committed);
     }
 }

@@ -93,4 +93,17 @@ class SearchPathStateTest {
         path.transactionEnded(true);
         assertThat(path.effective()).containsExactly("e");
     }
+
+    @Test
+    void aRollbackToASavepointNotKnownHereLeavesThePathInForce() {
+        SearchPathState path = new SearchPathState();
+        path.set(set("a"));
+        path.transactionEnded(true);
+        path.set(set("b"));
+        path.set(local("l"));
+        path.rollbackTo("elsewhere");
+        assertThat(path.effective()).as("no value for not known: the last path known stays").containsExactly("l");
+        path.transactionEnded(true);
+        assertThat(path.effective()).containsExactly("b");
+    }
 }
