@@ -6,14 +6,22 @@ package dev.tandem.proxy.capture;
  * that is set.
  *
  * <pre>
- *   SET [SESSION] v       pending = v, local = none
- *   SET LOCAL v           local = v (outside BEGIN too: until the implicit transaction ends)
- *   SAVEPOINT s           remember (pending, local) at s
- *   RELEASE s             forget s and the later ones
- *   ROLLBACK TO s         (pending, local) = those at s
- *   commit                session = pending if set; pending = local = none
- *   rollback              pending = local = none
+ *   SET [SESSION] v                   pending = v, local = none
+ *   SET LOCAL v                       local = v (outside BEGIN too: until the implicit transaction ends)
+ *   SAVEPOINT s                       remember (pending, local) at s
+ *   RELEASE s                         forget s and the later ones
+ *   ROLLBACK TO s                     (pending, local) = those at s
+ *   ROLLBACK TO s, s not known here   nothing changes; {@link #rollbackTo} says whether the transaction changed
+ *                                     the setting, for the owner to decide what that means for it
+ *   commit (COMMIT, the end of an     session = pending if set; pending = local = none
+ *   implicit transaction, PREPARE)
+ *   rollback (ROLLBACK, an error,     pending = local = none
+ *   COMMIT of a failed transaction)
  * </pre>
+ *
+ * What a RESET returns to, what the session starts with and what a value the capture cannot follow becomes differ
+ * between settings: their owners decide ({@link SearchPathState}, {@link ReplicationRoleState},
+ * {@link CurrentUserState}).
  *
  * @param <V> a value, immutable, never null
  */
