@@ -2,6 +2,8 @@ package dev.tandem.proxy.capture;
 
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.config.TableFilter;
+import dev.tandem.proxy.config.TablePattern;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.function.LongSupplier;
@@ -123,6 +125,35 @@ public final class MirroredTables {
             }
         }
         return firstListed != null ? firstListed : new TableName("public", table.name());
+    }
+
+    /**
+     * A mirrored table named {@code name} in any schema (the first by schema name when there are several), or null:
+     * what an unqualified name may mean when the session's path is not known. From the last look-up of the target's
+     * catalog, which it reads whole (for that rare case only); before the first one, from the include patterns that
+     * name one table.
+     */
+    TableName mirroredNamed(String name) {
+        PartitionDirectory.Partitions known = partitions == null ? null : partitions.get();
+        List<TableName> candidates = new ArrayList<>();
+        if (known != null) {
+            candidates.addAll(known.others());
+            candidates.addAll(known.roots().keySet());
+        } else {
+            for (TablePattern pattern : filter.include()) {
+                if (pattern.literalTable() != null) {
+                    candidates.add(new TableName(pattern.literalSchema(), pattern.literalTable()));
+                }
+            }
+        }
+        TableName first = null;
+        for (TableName table : candidates) {
+            if (table.name().equals(name) && (first == null || table.schema().compareTo(first.schema()) < 0)
+                    && mirroring(table) == Mirroring.MIRRORED) {
+                first = table;
+            }
+        }
+        return first;
     }
 
     /** The schema a path entry searches for tables, or null: none ({@code pg_catalog}, temporary, unknown user). */

@@ -17,11 +17,16 @@ public final class TablePattern {
     private final String text;
     private final Pattern schema;
     private final Pattern table;
+    /** The names the pattern matches alone, as stored in the catalog, when it has no wildcard; else null. */
+    private final String literalSchema;
+    private final String literalTable;
 
-    private TablePattern(String text, Pattern schema, Pattern table) {
+    private TablePattern(String text, Pattern schema, Pattern table, String literalSchema, String literalTable) {
         this.text = text;
         this.schema = schema;
         this.table = table;
+        this.literalSchema = literalSchema;
+        this.literalTable = literalTable;
     }
 
     /**
@@ -32,12 +37,25 @@ public final class TablePattern {
         if (parts.size() != 2) {
             throw new IllegalArgumentException("is not a schema.table pattern (e.g. public.metrics, public.*, *.metrics)");
         }
-        return new TablePattern(text.strip(), compile(parts.get(0)), compile(parts.get(1)));
+        String schema = literal(parts.get(0));
+        String table = literal(parts.get(1));
+        return new TablePattern(text.strip(), compile(parts.get(0)), compile(parts.get(1)),
+                schema != null && table != null ? schema : null, schema != null && table != null ? table : null);
     }
 
     /** Whether the table {@code schema.table}, with names exactly as stored in the catalog, matches. */
     public boolean matches(String schemaName, String tableName) {
         return schema.matcher(schemaName).matches() && table.matcher(tableName).matches();
+    }
+
+    /** The schema of the one table the pattern matches ({@code public.metrics}); null when it has a wildcard. */
+    public String literalSchema() {
+        return literalSchema;
+    }
+
+    /** The name of the one table the pattern matches ({@code public.metrics}); null when it has a wildcard. */
+    public String literalTable() {
+        return literalTable;
     }
 
     /** The pattern as written. */
@@ -87,6 +105,26 @@ public final class TablePattern {
             }
         }
         return parts;
+    }
+
+    /** The one name {@code part} matches, as {@link #compile} reads it; null when it has a wildcard. */
+    private static String literal(String part) {
+        StringBuilder name = new StringBuilder();
+        boolean quoted = false;
+        for (int i = 0; i < part.length(); i++) {
+            char c = part.charAt(i);
+            if (c == '"' && quoted && i + 1 < part.length() && part.charAt(i + 1) == '"') {
+                name.append('"');
+                i++;
+            } else if (c == '"') {
+                quoted = !quoted;
+            } else if (!quoted && (c == '*' || c == '?')) {
+                return null;
+            } else {
+                name.append(quoted ? String.valueOf(c) : String.valueOf(c).toLowerCase(Locale.ROOT));
+            }
+        }
+        return name.toString();
     }
 
     private static Pattern compile(String part) {

@@ -127,4 +127,26 @@ class MirroredTablesTest {
                 .isEqualTo(new TableName("tenant", "x"));
         assertThat(tables.resolve(new TableName(null, "x"), List.of("$user"), null)).isEqualTo(t("x"));
     }
+
+    /**
+     * What an unqualified name may mean when the session's search_path is not known: a mirrored table of that name in
+     * any schema, from the catalog, or before its first look-up from the include patterns that name one table.
+     */
+    @Test
+    void aMirroredTableOfANameInAnySchemaFromTheCatalogOrBeforeItFromThePatterns() {
+        TableFilter filter = new TableFilter(List.of(TablePattern.parse("tenant_b.readings"),
+                TablePattern.parse("tenant_a.readings"), TablePattern.parse("*.events"),
+                TablePattern.parse("\"Odd\".\"Readings\"")), List.of());
+        AtomicReference<PartitionDirectory.Partitions> known = new AtomicReference<>();
+        MirroredTables tables = new MirroredTables(filter, Set::of, known::get);
+        assertThat(tables.mirroredNamed("readings")).isEqualTo(new TableName("tenant_a", "readings"));
+        assertThat(tables.mirroredNamed("Readings")).isEqualTo(new TableName("Odd", "Readings"));
+        assertThat(tables.mirroredNamed("events")).as("no pattern names one table").isNull();
+
+        known.set(new PartitionDirectory.Partitions(Map.of(), Set.of(new TableName("tenant_b", "readings"),
+                new TableName("public", "readings"), new TableName("x", "events"))));
+        assertThat(tables.mirroredNamed("readings")).isEqualTo(new TableName("tenant_b", "readings"));
+        assertThat(tables.mirroredNamed("events")).isEqualTo(new TableName("x", "events"));
+        assertThat(tables.mirroredNamed("other")).isNull();
+    }
 }

@@ -82,4 +82,19 @@ class TablePatternTest {
     void keepsItsTextForMessagesAndEquality() {
         assertThat(TablePattern.parse(" public.* ")).hasToString("public.*").isEqualTo(TablePattern.parse("public.*"));
     }
+
+    @Test
+    void aPatternWithoutWildcardsNamesOneTable() {
+        TablePattern plain = TablePattern.parse("Public.Metrics");
+        assertThat(plain.literalSchema()).isEqualTo("public");
+        assertThat(plain.literalTable()).isEqualTo("metrics");
+        TablePattern quoted = TablePattern.parse("\"My\"\"Schema\".\"Odd*Name\"");
+        assertThat(quoted.literalSchema()).isEqualTo("My\"Schema");
+        assertThat(quoted.literalTable()).isEqualTo("Odd*Name");
+        assertThat(quoted.matches("My\"Schema", "Odd*Name")).isTrue();
+        for (String wildcard : List.of("public.*", "*.metrics", "public.m?trics")) {
+            assertThat(TablePattern.parse(wildcard).literalTable()).as(wildcard).isNull();
+            assertThat(TablePattern.parse(wildcard).literalSchema()).as(wildcard).isNull();
+        }
+    }
 }
