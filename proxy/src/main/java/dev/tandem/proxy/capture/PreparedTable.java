@@ -1,7 +1,6 @@
 package dev.tandem.proxy.capture;
 
 import dev.tandem.protocol.sql.TableName;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -27,7 +26,7 @@ final class PreparedTable {
     /** {@link #name} was found in the catalog, not guessed. */
     private boolean fromCatalog;
     private String ambiguous;
-    private List<String> path;
+    private SearchPathState.Path path;
     private Set<String> temporary;
     private String user;
     private long catalog;

@@ -899,7 +899,7 @@ public final class SessionCapture implements SessionTap {
         TableName table = now != null ? now : p.table != null ? p.table : hiddenByTemporary(p.statement);
         StatementCapture capture = new StatementCapture(table, p.sql, p.statement, portal.bind, p.parameterTypes);
         // not mirrored under the current path and temporary tables: decide again when it runs
-        capture.resolvedUnder = now != null ? effectiveSearchPath() : null;
+        capture.resolvedUnder = now != null ? names.searchPath() : null;
         capture.resolvedAmong = names.temporaryTables();
         capture.resolvedFor = names.currentUser();
         capture.text = p.text;
@@ -1072,7 +1072,7 @@ public final class SessionCapture implements SessionTap {
             c.unreplayable = replicationRole.unknownReason();
         }
         if (c.unreplayable == null) {
-            c.unreplayable = names.unknownUser(c.statement.table());
+            c.unreplayable = names.unreplayable(c.statement.table());
         }
         CapturedStatement done = c.finish(rows, names.replayPath(), replicationRole.stamped(settings.current()));
         finishedInTransaction.add(new Finished(done, c));
@@ -1426,9 +1426,6 @@ public final class SessionCapture implements SessionTap {
         if (s.txCommand() == ClassifiedStatement.TxCommand.PREPARE_TRANSACTION) {
             metrics.preparedTransaction();
         }
-        if (s.searchPath() != null) {
-            names.set(s.searchPath());
-        }
         settings.completed(s, sql);
         replicationRole.completed(s, sql);
         // Like the server's, not transactional: a PREPARE or DEALLOCATE counts from its CommandComplete on, even in a
@@ -1573,7 +1570,7 @@ public final class SessionCapture implements SessionTap {
     }
 
     private List<String> effectiveSearchPath() {
-        return names.searchPath();
+        return names.searchPath().schemas();
     }
 
     private void error() {
@@ -1635,7 +1632,8 @@ public final class SessionCapture implements SessionTap {
     /**
      * Servers from PostgreSQL 18 report {@code search_path} at start-up, with the role's and the database's own
      * setting applied, which the StartupMessage does not show. Later reports come just before a ReadyForQuery, after
-     * the statements that changed it, so the tracking of SET statements stays in charge from the first one on.
+     * the statements that changed it, so the tracking of SET statements stays in charge from the first one on; they
+     * only say what a path the capture could not follow is from that ReadyForQuery on ({@link SearchPathState#ready}).
      * {@code client_encoding} is taken from every report: a COPY's data is in the encoding reported last (a SET earlier
      * in the COPY's own query string is reported only after it, and is missed).
      */
@@ -1649,11 +1647,12 @@ public final class SessionCapture implements SessionTap {
                         + " before: compare the tables with 'verify'", context.sessionId(),
                         encoding.clientEncoding() == null ? "UTF8" : encoding.clientEncoding());
             }
-        } else if (!ready && status.name().equals("search_path")) {
+        } else if (status.name().equals("search_path")) {
             List<String> reported = SearchPath.parseSetting(status.value());
-            if (reported != null) {
+            if (!ready && reported != null) {
                 names.established(reported);
             }
+            names.reported(reported);
         }
     }
 
@@ -1683,6 +1682,7 @@ public final class SessionCapture implements SessionTap {
             sqlNamesInFlight = false;
         }
         tracker.ready(status);
+        names.ready(status != 'I');
         if (pending.isEmpty()) {
             releaseTicket(); // its COMMIT did not run (an error before it in its batch)
             preparedUpsertSent = false;

@@ -1,7 +1,6 @@
 package dev.tandem.proxy.capture;
 
 import dev.tandem.protocol.sql.ClassifiedStatement;
-import dev.tandem.protocol.sql.SearchPath;
 import dev.tandem.protocol.sql.TableName;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,7 +11,8 @@ import java.util.Set;
  * What a table name written in one session's statements means: its {@code search_path} ({@link SearchPathState}),
  * its temporary tables ({@link TemporaryTables}) and its current user, which {@code $user} in the path means
  * ({@link CurrentUserState}), all transactional and followed from the statements the source completes, then the
- * mirror's rules ({@link MirroredTables#resolve}).
+ * mirror's rules ({@link MirroredTables#resolve}). While the path or the user is not known, an unqualified name that
+ * either decides is resolved to a table it may mean, for the write to be ledgered there ({@link #unreplayable}).
  */
 final class SessionNames {
 
@@ -45,8 +45,19 @@ final class SessionNames {
         searchPath.established(path);
     }
 
-    List<String> searchPath() {
-        return searchPath.effective();
+    /** The server reported the session's {@code search_path} (see {@link SearchPathState#reported}). */
+    void reported(List<String> path) {
+        searchPath.reported(path);
+    }
+
+    /** A ReadyForQuery (see {@link SearchPathState#ready}). */
+    void ready(boolean inTransaction) {
+        searchPath.ready(inTransaction);
+    }
+
+    /** The session's {@code search_path}: when it is not known, with the schemas of the last one known. */
+    SearchPathState.Path searchPath() {
+        return searchPath.current();
     }
 
     /** The temporary tables' names now: an unchanging set, replaced when they change. */
@@ -60,21 +71,29 @@ final class SessionNames {
     }
 
     /**
-     * Why a write whose unqualified name may mean a table of the {@code $user} schema cannot be replayed: the current
-     * user is not known ({@link CurrentUserState}); null when it can.
+     * Why a write of the name {@code name} (as written) cannot be replayed: it is unqualified and the path is not known
+     * ({@link SearchPathState}), or it may mean a table of the {@code $user} schema and the current user is not known
+     * ({@link CurrentUserState}); null when it can.
      */
-    String unknownUser(TableName name) {
-        if (name.schema() != null || user.current() != null) {
+    String unreplayable(TableName name) {
+        if (name.schema() != null) {
             return null;
         }
-        List<String> path = searchPath.effective();
-        return (path.isEmpty() ? MirroredTables.DEFAULT_PATH : path).contains(USER_SCHEMA) ? user.unknownReason()
+        SearchPathState.Path path = searchPath.current();
+        if (!path.known()) {
+            return searchPath.unknownReason();
+        }
+        if (user.current() != null) {
+            return null;
+        }
+        List<String> schemas = path.schemas();
+        return (schemas.isEmpty() ? MirroredTables.DEFAULT_PATH : schemas).contains(USER_SCHEMA) ? user.unknownReason()
                 : null;
     }
 
     /** Whether names resolve now as they did under {@code path}, {@code temporaryTables} and {@code currentUser}. */
-    boolean unchangedSince(List<String> path, Set<String> temporaryTables, String currentUser) {
-        return searchPath.effective().equals(path) && temporary.current().equals(temporaryTables)
+    boolean unchangedSince(SearchPathState.Path path, Set<String> temporaryTables, String currentUser) {
+        return searchPath.current().equals(path) && temporary.current().equals(temporaryTables)
                 && Objects.equals(user.current(), currentUser);
     }
 
@@ -84,7 +103,7 @@ final class SessionNames {
      * user's), the default path spelt out for it. The same list as long as neither changes.
      */
     List<String> replayPath() {
-        List<String> path = searchPath.effective();
+        List<String> path = searchPath.current().schemas();
         String current = user.current();
         if (current == null || current.equals(user.login())) {
             return path;
@@ -104,26 +123,30 @@ final class SessionNames {
     /**
      * The table a name means: an unqualified one is the session's temporary table of that name when it has one and
      * the path searches the temporary schema first (it does unless it lists {@code pg_temp} after another schema),
-     * else as {@link MirroredTables#resolve} resolves it.
+     * else as {@link MirroredTables#resolve} resolves it. While the path is not known, under the last one known, or,
+     * when that means no mirrored table, a mirrored table of that name in another schema if the catalog has one: the
+     * write may have gone there, and is ledgered rather than lost.
      */
     TableName resolve(TableName name) {
-        List<String> path = searchPath.effective();
-        if (name.schema() == null && temporary.contains(name.name()) && searchesTemporaryFirst(path)) {
+        SearchPathState.Path path = searchPath.current();
+        if (name.schema() == null && temporary.contains(name.name()) && searchesTemporaryFirst(path.schemas())) {
             return new TableName(TEMPORARY_SCHEMA, name.name());
         }
-        return tables.resolve(name, path, user.current());
+        TableName resolved = tables.resolve(name, path.schemas(), user.current());
+        if (path.known() || name.schema() != null || tables.isMirrored(resolved)) {
+            return resolved;
+        }
+        TableName elsewhere = tables.mirroredNamed(name.name());
+        return elsewhere != null ? elsewhere : resolved;
     }
 
     /** The table an unqualified name that is one of the session's temporary tables would mean without it; else null. */
     TableName hiddenByTemporary(TableName name) {
-        if (name.schema() != null || !temporary.contains(name.name()) || !searchesTemporaryFirst(searchPath.effective())) {
+        List<String> path = searchPath.current().schemas();
+        if (name.schema() != null || !temporary.contains(name.name()) || !searchesTemporaryFirst(path)) {
             return null;
         }
-        return tables.resolve(name, searchPath.effective(), user.current());
-    }
-
-    void set(SearchPath change) {
-        searchPath.set(change);
+        return tables.resolve(name, path, user.current());
     }
 
     /**
@@ -136,14 +159,15 @@ final class SessionNames {
         }
         TableName table = s.table();
         return create.temporary() != ClassifiedStatement.Temporary.NO || isTemporarySchema(table.schema())
-                || table.schema() == null && createsInTemporarySchema(searchPath.effective());
+                || table.schema() == null && createsInTemporarySchema(searchPath.current().schemas());
     }
 
     /**
-     * A completed statement {@code s} of {@code sql}: its effect on the session's current user and temporary tables
-     * (after its own names were resolved).
+     * A completed statement {@code s} of {@code sql}: its effect on the session's search_path, current user and
+     * temporary tables (after its own names were resolved).
      */
     void completed(ClassifiedStatement s, String sql) {
+        searchPath.completed(s, sql);
         user.completed(s, sql);
         ClassifiedStatement.TableChange change = s.tableChange();
         if (change == null || s.malformed()) {

@@ -9,8 +9,8 @@ import java.util.Set;
 import java.util.function.Predicate;
 
 /**
- * Where a statement may change a setting the capture follows ({@link ReplicationRoleState}, {@link CurrentUserState})
- * without a SET it can read: a {@code set_config} call, or a {@code DO} block whose body does it. What such a
+ * Where a statement may change a setting the capture follows ({@link ReplicationRoleState}, {@link CurrentUserState},
+ * {@link SearchPathState}) without a SET it can read: a {@code set_config} call, or a {@code DO} block whose body does it. What such a
  * statement sets is not followed: the setting's value is not known after it.
  */
 final class SettingCalls {
@@ -46,6 +46,55 @@ final class SettingCalls {
             }
         }
         return false;
+    }
+
+    /**
+     * Whether every {@code set_config} call in {@code text} for one of {@code names} (as
+     * {@link #setConfig(String, Set)} tells) passes {@code is_local} as the constant {@code true}: what it sets then
+     * ends with the transaction, as a SET LOCAL's does.
+     */
+    static boolean onlyLocal(String text, Set<String> names) {
+        TokenBuffer t = TokenBuffer.tokenize(text);
+        for (int i = 0; i + 1 < t.size(); i++) {
+            if (t.isName(i) && "set_config".equals(t.identifier(i)) && t.is(i + 1, TokenKind.LEFT_PAREN)) {
+                String name = t.is(i + 2, TokenKind.STRING) && t.is(i + 3, TokenKind.COMMA) ? t.stringValue(i + 2)
+                        : null;
+                if ((name == null || names.contains(name.toLowerCase(Locale.ROOT))) && !localArgument(t, i + 1)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** Whether the call whose argument list opens at {@code open} has the constant {@code true} as its third. */
+    private static boolean localArgument(TokenBuffer t, int open) {
+        int depth = 0;
+        int argument = 0;
+        int third = -1;
+        for (int j = open + 1; j < t.size(); j++) {
+            if (t.is(j, TokenKind.LEFT_PAREN) || t.is(j, TokenKind.LEFT_BRACKET)) {
+                depth++;
+            } else if ((t.is(j, TokenKind.RIGHT_PAREN) || t.is(j, TokenKind.RIGHT_BRACKET)) && depth > 0) {
+                depth--;
+            } else if (t.is(j, TokenKind.RIGHT_PAREN)) {
+                return argument == 2 && third == j - 1 && isTrue(t, third);
+            } else if (t.is(j, TokenKind.COMMA) && depth == 0) {
+                argument++;
+                if (argument == 2) {
+                    third = j + 1;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static boolean isTrue(TokenBuffer t, int i) {
+        String value = t.is(i, TokenKind.STRING) ? t.stringValue(i) : t.isKeyword(i, "true") ? "true" : null;
+        return value != null && switch (value.trim().toLowerCase(Locale.ROOT)) {
+            case "true", "t", "on", "yes", "y", "1" -> true;
+            default -> false;
+        };
     }
 
     /**

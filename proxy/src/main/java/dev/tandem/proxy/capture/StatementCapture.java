@@ -37,7 +37,7 @@ final class StatementCapture {
     /** The number of the Query or Parse text the statement came from, in its session. */
     long text;
     /** The search_path {@link #table} was resolved under (extended protocol), or null. */
-    List<String> resolvedUnder;
+    SearchPathState.Path resolvedUnder;
     /** The session's temporary tables when {@link #table} was resolved (extended protocol), or null. */
     Set<String> resolvedAmong;
     /** The session's current user when {@link #table} was resolved (extended protocol), or null. */

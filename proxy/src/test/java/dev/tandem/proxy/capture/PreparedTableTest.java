@@ -2,7 +2,7 @@ package dev.tandem.proxy.capture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tandem.protocol.sql.SearchPath;
+import dev.tandem.protocol.sql.StatementClassifier;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.config.TableFilter;
 import dev.tandem.proxy.config.TablePattern;
@@ -27,7 +27,8 @@ class PreparedTableTest {
     private final AtomicReference<PartitionDirectory.Partitions> catalog = new AtomicReference<>();
     private final AtomicLong version = new AtomicLong();
     private final MirroredTables tables = new MirroredTables(new TableFilter(List.of(TablePattern.parse(
-            "public.readings"), TablePattern.parse("early.readings")), List.of()), Set::of, catalog::get,
+            "public.readings"), TablePattern.parse("early.readings"), TablePattern.parse("late.alerts")), List.of()),
+            Set::of, catalog::get,
             version::get);
     private final SessionNames names = new SessionNames(tables, "app", null);
 
@@ -39,6 +40,15 @@ class PreparedTableTest {
     private void refreshed(TableName... tables) {
         catalog.set(new PartitionDirectory.Partitions(Map.of(), Set.of(tables)));
         version.incrementAndGet();
+    }
+
+    /** The session completed {@code sql}. */
+    private void completed(String sql) {
+        names.completed(StatementClassifier.classify(sql).get(0), sql);
+    }
+
+    private void setPath(String schemas) {
+        completed("SET search_path = " + schemas);
     }
 
     private PreparedTable parsed() {
@@ -58,9 +68,9 @@ class PreparedTableTest {
         refreshed(PUBLIC, EARLY, new TableName("public", "other"));
         assertThat(p.ambiguous()).as("not decided by another change of the catalog").isNotNull();
         // a SET search_path makes the source parse it again: certain
-        names.set(new SearchPath(false, List.of("public", "early"), false));
+        setPath("public, early");
         assertThat(p.resolve(names, tables, WRITTEN, true)).isEqualTo(PUBLIC);
-        names.set(new SearchPath(false, List.of("early", "public"), false));
+        setPath("early, public");
         assertThat(p.resolve(names, tables, WRITTEN, true)).isEqualTo(EARLY);
         assertThat(p.ambiguous()).isNull();
     }
@@ -96,9 +106,32 @@ class PreparedTableTest {
         PreparedTable p = parsed();
         catalog.set(new PartitionDirectory.Partitions(Map.of(), Set.of(EARLY))); // unseen without a new version
         assertThat(p.resolve(names, tables, WRITTEN, true)).isEqualTo(PUBLIC);
-        names.set(new SearchPath(false, List.of("public"), false));
+        setPath("public");
         assertThat(p.resolve(names, tables, WRITTEN, true)).as("the path changed").isEqualTo(PUBLIC);
-        names.set(new SearchPath(false, List.of("early", "public"), false));
+        setPath("early, public");
         assertThat(p.resolve(names, tables, WRITTEN, true)).isEqualTo(EARLY);
+    }
+
+    /**
+     * While the path is not known (a set_config changed it), a name that means no mirrored table under the last path
+     * known is resolved again to a mirrored table of its name elsewhere: the write may have gone there, and is ledgered
+     * for it rather than lost.
+     */
+    @Test
+    void aPathNotKnownResolvesTheNameAgainToAMirroredTableOfItsNameElsewhere() {
+        TableName written = new TableName(null, "alerts");
+        TableName late = new TableName("late", "alerts");
+        refreshed(PUBLIC, late);
+        long at = version.get();
+        TableName name = names.resolve(written);
+        assertThat(tables.isMirrored(name)).isFalse();
+        PreparedTable p = new PreparedTable(names, tables, name, null, at);
+        completed("SELECT set_config('search_path', 'late', false)");
+        assertThat(p.resolve(names, tables, written, true)).isEqualTo(late);
+        assertThat(names.unreplayable(written)).contains("search_path", "not known", "set_config");
+        assertThat(names.unreplayable(late)).as("a qualified name").isNull();
+        setPath("late");
+        assertThat(p.resolve(names, tables, written, true)).isEqualTo(late);
+        assertThat(names.unreplayable(written)).isNull();
     }
 }

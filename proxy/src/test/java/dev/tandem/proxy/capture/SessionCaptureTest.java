@@ -847,6 +847,39 @@ class SessionCaptureTest {
         assertThat(releasedRoles()).as("RESET returns to the start-up value").containsExactly("replica", "replica");
     }
 
+    /** Each released statement's search_path, or why it is not replayed. */
+    private List<String> releasedPaths() {
+        return released.stream().flatMap(tx -> tx.statements().stream())
+                .map(st -> st instanceof CapturedStatement.Unreplayable u ? "unreplayable: " + u.reason()
+                        : String.join(" ", st.searchPath())).toList();
+    }
+
+    /**
+     * A search_path set by set_config is not known to the proxy: an unqualified write is not replayed, a qualified one
+     * is. A server that reports the path (PostgreSQL 18 and later) says what it is at the ReadyForQuery of the
+     * request that set it: the writes of later requests are replayed under it.
+     */
+    @Test
+    void aSearchPathSetBySetConfigIsKnownOnlyFromAServerThatReportsIt() {
+        String setConfig = "SELECT set_config('search_path', 'public, tenant', false)";
+        startUp(); // PostgreSQL 17 does not report search_path
+        client(client(new Query(setConfig), new Query("INSERT INTO metrics VALUES (1)"),
+                new Query("INSERT INTO public.metrics VALUES (2)")));
+        source(source(new CommandComplete("SELECT 1"), ReadyForQuery.IDLE, new CommandComplete("INSERT 0 1"),
+                ReadyForQuery.IDLE, new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE));
+        SessionCapture reporting = capture(null);
+        show(reporting.backend(), source(new ParameterStatus("search_path", "\"$user\", public"), ReadyForQuery.IDLE));
+        show(reporting.frontend(), client(new Query(setConfig), new Query("INSERT INTO metrics VALUES (3)")));
+        show(reporting.backend(), source(new CommandComplete("SELECT 1"),
+                new ParameterStatus("search_path", "public, tenant"), ReadyForQuery.IDLE,
+                new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE));
+        List<String> paths = releasedPaths();
+        assertThat(paths).hasSize(3);
+        assertThat(paths.get(0)).startsWith("unreplayable: the session's search_path, which decides which table an"
+                + " unqualified name means, is not known to the proxy (a set_config call changed it)");
+        assertThat(paths.subList(1, 3)).containsExactly("", "public tenant");
+    }
+
     /**
      * {@code $user} in the path a write is replayed under is spelt out as the session's current user when that is not
      * the login user (the applier reads {@code $user} as the login user): here a role from the StartupMessage, then

@@ -3,6 +3,7 @@ package dev.tandem.proxy.mirror;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.testing.PostgresPairExtension;
+import java.io.ByteArrayInputStream;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.Statement;
@@ -12,6 +13,7 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.postgresql.PGConnection;
 
 /**
  * An unqualified table name means the first table of that name along the session's {@code search_path}, as the
@@ -44,10 +46,12 @@ class UnqualifiedNamesIT {
                     // an application that logs in as app_login and works as its tenant's role, in the tenant's schema
                     + " CREATE SCHEMA tenant_a AUTHORIZATION tenant_a;"
                     + " CREATE TABLE tenant_a.readings (id int PRIMARY KEY, v text);"
-                    + " GRANT ALL ON tenant_a.readings TO tenant_a; GRANT ALL ON readings TO tenant_a, app_login")
+                    + " GRANT ALL ON tenant_a.readings TO tenant_a; GRANT ALL ON readings TO tenant_a, app_login;"
+                    // a tenant's table that no schema of the default path has
+                    + " CREATE TABLE tenant_a.alerts (id int PRIMARY KEY, v text)")
             .flags("--mirror-table", "public.readings", "--mirror-table", "app.readings",
-                    "--mirror-table", "tenant_a.readings")
-            .emptiedBeforeEach("readings, app.readings, tenant_a.readings");
+                    "--mirror-table", "tenant_a.readings", "--mirror-table", "tenant_a.alerts")
+            .emptiedBeforeEach("readings, app.readings, tenant_a.readings, tenant_a.alerts");
 
     @BeforeEach
     void emptyLedger() throws Exception {
@@ -186,6 +190,56 @@ class UnqualifiedNamesIT {
         mirror.assertIdentical("public.readings");
         assertThat(PG.target().query(mirror.database, "SELECT message FROM tandem.divergence"))
                 .singleElement().satisfies(entry -> assertThat(entry.get(0)).contains("current user", "set_config"));
+    }
+
+    /**
+     * A search_path set where the proxy cannot follow it (set_config, as multi-tenant applications and ORMs switch
+     * schemas; a DO block) leaves it unknown: an unqualified write is ledgered with the reason, not replayed into the
+     * table the last path the proxy knew would mean; a qualified one is mirrored as usual; a SET, RESET or DISCARD ALL
+     * makes the path known again, and a local set_config ends with its transaction. Before, the proxy kept resolving
+     * under the last path it knew and mirrored tenant_a's rows into public.readings, and lost tenant_a.alerts' rows.
+     */
+    @Test
+    void aSearchPathTheProxyCannotFollowLedgersTheUnqualifiedWrites() throws Exception {
+        try (Connection c = mirror.connect("prepareThreshold", "1"); Statement s = c.createStatement();
+             PreparedStatement insert = c.prepareStatement("INSERT INTO readings VALUES (?, ?)")) {
+            var copy = c.unwrap(PGConnection.class).getCopyAPI();
+            insert(insert, 10, "prepared and run before");
+            s.execute("SELECT set_config('search_path', 'tenant_a, public', false)");
+            s.execute("INSERT INTO readings VALUES (1, 'after set_config')");
+            copy.copyIn("COPY readings FROM STDIN", new ByteArrayInputStream("2\tcopied after set_config\n".getBytes()));
+            s.execute("INSERT INTO alerts VALUES (1, 'a table of tenant_a only')");
+            insert(insert, 11, "prepared before set_config, run after it");
+            s.execute("INSERT INTO public.readings VALUES (3, 'qualified')");
+            s.execute("SET search_path = tenant_a, public");
+            s.execute("INSERT INTO readings VALUES (4, 'after a SET')");
+            s.execute("RESET search_path");
+            c.setAutoCommit(false);
+            s.execute("SELECT set_config('search_path', 'tenant_a', true)");
+            s.execute("INSERT INTO readings VALUES (5, 'after a local set_config')");
+            c.commit();
+            c.setAutoCommit(true);
+            s.execute("INSERT INTO readings VALUES (6, 'the local path ended with its transaction')");
+            s.execute("DO $$ BEGIN SET search_path = tenant_a, public; END $$");
+            s.execute("INSERT INTO readings VALUES (7, 'after a DO block')");
+            copy.copyIn("COPY readings FROM STDIN", new ByteArrayInputStream("8\tcopied after a DO block\n".getBytes()));
+            s.execute("DISCARD ALL");
+            s.execute("INSERT INTO readings VALUES (9, 'after DISCARD ALL')");
+        }
+        assertRowsIn("tenant_a.readings", "1", "2", "4", "5", "7", "8", "11");
+        assertRowsIn("public.readings", "3", "6", "9", "10");
+        mirror.awaitCaughtUp(Duration.ofSeconds(30));
+        mirror.assertIdentical("public.readings");
+        assertThat(PG.target().query(mirror.database, "SELECT id FROM tenant_a.readings")).containsExactly(List.of("4"));
+        assertThat(PG.target().query(mirror.database, "SELECT id FROM tenant_a.alerts")).isEmpty();
+        List<List<String>> ledger = PG.target().query(mirror.database,
+                "SELECT table_schema || '.' || table_name, message FROM tandem.divergence ORDER BY id");
+        assertThat(ledger).extracting(entry -> entry.get(0)).containsExactly("public.readings", "public.readings",
+                "tenant_a.alerts", "public.readings", "public.readings", "public.readings", "public.readings");
+        assertThat(ledger).allSatisfy(entry -> assertThat(entry.get(1)).contains("search_path", "not known",
+                "schema-qualify", "SET search_path"));
+        assertThat(ledger.get(0).get(1)).contains("set_config");
+        assertThat(ledger.get(5).get(1)).contains("DO block");
     }
 
     private static void insert(PreparedStatement insert, int id, String v) throws Exception {
