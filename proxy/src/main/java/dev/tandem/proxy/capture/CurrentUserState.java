@@ -26,8 +26,8 @@ import java.util.Set;
  *   RESET SESSION AUTHORIZATION,      session user = the login user, role = its reset value
  *     SET ... TO DEFAULT, DISCARD ALL (RESET ALL leaves both alone)
  *   set_config(...) of either, a DO   what it may set = ? (session_authorization sets the role too), until
- *     block that sets one, a SET of   a SET or RESET replaces it
- *     either the capture cannot read
+ *     block that sets one, a SET of   a SET or RESET replaces it; in the local layer only when every such
+ *     either the capture cannot read  set_config call writes is_local as the constant true
  *   ROLLBACK TO a savepoint the       ? when the transaction changed the setting
  *     capture cannot place
  * </pre>
@@ -108,7 +108,8 @@ final class CurrentUserState {
         } else if (SettingCalls.setConfig(s, sql, NAMES)) {
             // the role alone, unless it may set the session authorization too (which sets the role as well)
             boolean sessionUserToo = SettingCalls.setConfig(s.text(sql), Set.of(SESSION_AUTHORIZATION));
-            unknown("a set_config call may have changed it", sessionUserToo);
+            unknown("a set_config call may have changed it", sessionUserToo,
+                    SettingCalls.onlyLocal(s.text(sql), NAMES));
         } else if (SettingCalls.doBlock(s, sql, DO_WORDS, CurrentUserState::setsUser)) {
             unknown("a DO block that sets the role may have changed it", true);
         }
@@ -136,10 +137,23 @@ final class CurrentUserState {
 
     /** The role is not known from here on, and the session user too when {@code sessionUserToo}. */
     private void unknown(String why, boolean sessionUserToo) {
+        unknown(why, sessionUserToo, false);
+    }
+
+    /** As {@link #unknown(String, boolean)}, until the transaction ends when {@code local}. */
+    private void unknown(String why, boolean sessionUserToo, boolean local) {
         unknownBecause = why;
-        role.setBoth(UNKNOWN);
+        unknownIn(role, local);
         if (sessionUserToo) {
-            sessionUser.setBoth(UNKNOWN);
+            unknownIn(sessionUser, local);
+        }
+    }
+
+    private static void unknownIn(SettingLayers<Name> setting, boolean local) {
+        if (local) {
+            setting.set(UNKNOWN, true);
+        } else {
+            setting.setBoth(UNKNOWN);
         }
     }
 

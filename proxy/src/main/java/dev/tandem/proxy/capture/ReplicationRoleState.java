@@ -19,8 +19,11 @@ import java.util.Set;
  *     RESET, SET ... TO DEFAULT,        with v = reset (RESET ALL too, unlike role and session_authorization,
  *     RESET ALL, DISCARD ALL            which PostgreSQL leaves out of it)
  *   SET LOCAL v                       local = v
- *   set_config(...), a DO block       pending = local = ?
- *   naming it, a SET it cannot read
+ *   set_config(...) with is_local     local = ?
+ *     true written as a constant
+ *   any other set_config(...), a DO   pending = local = ?
+ *     block naming it, a SET it
+ *     cannot read
  *   SAVEPOINT, RELEASE, ROLLBACK TO,  as SettingLayers keeps them
  *   commit, rollback
  *   ROLLBACK TO s, s not known here   pending = local = ? when the transaction changed the setting (s may hold
@@ -110,7 +113,7 @@ final class ReplicationRoleState {
                 && s.tableChange() instanceof ClassifiedStatement.TableChange.DiscardTemporary) {
             setting.set(reset, false); // DISCARD ALL
         } else if (SettingCalls.setConfig(s, sql, NAMES)) {
-            unknown("a set_config call may have changed it");
+            unknown("a set_config call may have changed it", SettingCalls.onlyLocal(s.text(sql), NAMES));
         } else if (SettingCalls.doBlock(s, sql, DO_WORDS,
                 body -> SqlWords.contains(body, NAME) || SettingCalls.setConfig(body, NAMES))) {
             unknown("a DO block that names it may have changed it");
@@ -133,8 +136,17 @@ final class ReplicationRoleState {
     }
 
     private void unknown(String why) {
+        unknown(why, false);
+    }
+
+    /** The value is not known from here on: until the transaction ends when {@code local}. */
+    private void unknown(String why, boolean local) {
         unknownBecause = why;
-        setting.setBoth(UNKNOWN);
+        if (local) {
+            setting.set(UNKNOWN, true);
+        } else {
+            setting.setBoth(UNKNOWN);
+        }
     }
 
     void savepoint(String name) {

@@ -67,6 +67,10 @@ class ReplicationRoleStateTest {
                 + " RESET session_replication_role; w                                 | ?, ?, origin",
         "null    | BEGIN; SELECT set_config('session_replication_role', 'replica', false); w; ROLLBACK; w | ?, origin",
         "null    | SELECT pg_catalog.set_config($1, $2, false); w                      | ?",
+        // is_local written as true: until the transaction ends, as SET LOCAL
+        "null    | SET session_replication_role = replica; ready; BEGIN;"
+                + " SELECT set_config('session_replication_role', 'origin', true); w; COMMIT; w | ?, replica",
+        "null    | SELECT set_config('session_replication_role', 'replica', $1); w; ready; w | ?, ?",
         "null    | SELECT set_config('app.tenant', '42', false), set_config('search_path', 'a', true); w | origin",
         "null    | DO $$BEGIN SET session_replication_role = replica; END$$; w          | ?",
         "null    | DO $$BEGIN PERFORM set_config(current_setting('app.name'), 'x', false); END$$; w | ?",
