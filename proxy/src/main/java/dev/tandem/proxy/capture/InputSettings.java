@@ -72,8 +72,9 @@ public record InputSettings(String timeZone, String dateStyle, String intervalSt
             return true; // DISCARD ALL
         }
         return switch (s.kind()) {
-            // writes, whose text may be large, are not read through: set_config in their values would be absurd
-            case INSERT, COPY_FROM_STDIN, COPY_FROM_SERVER, UPDATE, DELETE, MERGE -> false;
+            // writes, whose text may be large, are not read through: set_config in their values would be absurd; a
+            // PREPARE runs nothing (its EXECUTE is read through the PREPAREd text)
+            case INSERT, COPY_FROM_STDIN, COPY_FROM_SERVER, UPDATE, DELETE, MERGE, PREPARE -> false;
             default -> SqlWords.contains(sql, s.start(), s.end(), "set_config");
         };
     }

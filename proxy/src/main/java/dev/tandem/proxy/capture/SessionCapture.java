@@ -1465,6 +1465,12 @@ public final class SessionCapture implements SessionTap {
             countUnmirrored("with_write", s.withWrites()); // INSERT/UPDATE/DELETE/MERGE inside a WITH clause
         }
         names.completed(s, sql);
+        if (executed != null) {
+            // an SQL-level EXECUTE runs the PREPAREd text: a set_config there changes a setting as in a statement's own
+            settings.completed(executed, prepared.sql());
+            replicationRole.completed(executed, prepared.sql());
+            names.completed(executed, prepared.sql());
+        }
     }
 
     /**

@@ -881,6 +881,30 @@ class SessionCaptureTest {
     }
 
     /**
+     * An SQL-level EXECUTE runs the PREPAREd statement's text: a set_config there changes the settings it names as one
+     * written in the EXECUTE would, and the PREPARE itself changes nothing. Before, the proxy read the PREPARE as if it
+     * ran its text, and did not look through the EXECUTE.
+     */
+    @Test
+    void aSetConfigInAPreparedStatementChangesTheSettingWhenItIsExecuted() {
+        startUp();
+        client(client(new Query("PREPARE p AS SELECT set_config('search_path', 'public, tenant', false)"),
+                new Query("INSERT INTO metrics VALUES (1)"), new Query("EXECUTE p"),
+                new Query("INSERT INTO metrics VALUES (2)"),
+                new Query("PREPARE r (text) AS SELECT set_config('session_replication_role', $1, false)"),
+                new Query("SET search_path = public; EXECUTE r('replica')"), new Query("INSERT INTO metrics VALUES (3)")));
+        source(source(new CommandComplete("PREPARE"), ReadyForQuery.IDLE, new CommandComplete("INSERT 0 1"),
+                ReadyForQuery.IDLE, new CommandComplete("SELECT 1"), ReadyForQuery.IDLE,
+                new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE, new CommandComplete("PREPARE"),
+                ReadyForQuery.IDLE, new CommandComplete("SET"), new CommandComplete("SELECT 1"), ReadyForQuery.IDLE,
+                new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE));
+        assertThat(releasedPaths()).satisfiesExactly(
+                path -> assertThat(path).isEmpty(),
+                path -> assertThat(path).startsWith("unreplayable: the session's search_path"),
+                path -> assertThat(path).startsWith("unreplayable: the session's session_replication_role"));
+    }
+
+    /**
      * {@code $user} in the path a write is replayed under is spelt out as the session's current user when that is not
      * the login user (the applier reads {@code $user} as the login user): here a role from the StartupMessage, then
      * none, then one a SET gave.
