@@ -1053,13 +1053,13 @@ public final class MirrorApplier implements AutoCloseable {
                     reply.error().sqlState(), reply.error().message());
             throw new GroupFailed(reply.error());
         }
-        others.keySet().forEach(other -> metrics.ledgerEntry(other, reason));
         session.applied(member.record().sequence(), member.record().next(),
                 spool.epochOf(member.record().position()), false);
         noteApplied(session.database(), member.record());
         ledgerLog.ledgered(session.database(), table, reason, sqlState, storedMessage, quotesValues,
                 member.tx().sessionId(), member.record().sequence());
-        metrics.ledgerEntry(table, reason);
+        // one per entry written: a table's rows at infinity have an entry of their own
+        entries.forEach(entry -> metrics.ledgerEntry(entry.table(), reason));
         Map<TableName, Long> rows = new LinkedHashMap<>();
         for (CapturedStatement s : member.tx().statements()) {
             rows.merge(s.table(), Math.max(0, s.sourceRows()), Long::sum);
@@ -1068,8 +1068,8 @@ public final class MirrorApplier implements AutoCloseable {
         rows.forEach((t, n) -> metrics.transaction(t, MirrorMetrics.LEDGERED, n));
     }
 
-    /** One {@code tandem.divergence} row: the parameters of {@link MirrorSchema#LEDGER}. */
-    private record LedgerRow(String[] parameters) {
+    /** One {@code tandem.divergence} row of {@code table}: the parameters of {@link MirrorSchema#LEDGER}. */
+    private record LedgerRow(TableName table, String[] parameters) {
     }
 
     /**
@@ -1109,7 +1109,7 @@ public final class MirrorApplier implements AutoCloseable {
 
     private LedgerRow ledgerRow(TargetSession session, Member member, TableName table, String sqlState, String message,
                                 String sql, String timeColumn, String start, String end) {
-        return new LedgerRow(new String[] {settings.instanceId(), session.database(),
+        return new LedgerRow(table, new String[] {settings.instanceId(), session.database(),
                 Long.toString(member.tx().sessionId()), table.schema(), table.name(), sqlState, message, sql,
                 timeColumn, start, end, Long.toString(member.tx().committedAt())});
     }

@@ -685,7 +685,8 @@ class MirrorApplierIT {
      * Rows at {@code infinity} or {@code -infinity} have no place in a range repair can re-copy (its bounds are
      * positions on the time axis). Before, one such row left the whole entry without a range, its finite rows too.
      * Now the finite rows get their range, for repair, and the infinite ones an entry of their own without a range,
-     * which stays open until they are copied by hand.
+     * which stays open until they are copied by hand. {@code tandem_ledger_entries_total} counts both entries: it
+     * counted one per table before.
      */
     @Test
     void aRejectedTransactionWithRowsAtInfinityGetsTheRangeOfItsFiniteRowsAndAnOpenEntryForTheOthers()
@@ -701,6 +702,8 @@ class MirrorApplierIT {
             f.awaitApplied(f.append(tx(db, simple("inf", 4, "INSERT INTO inf VALUES ('2024-02-01 00:00:00+00', 2),"
                     + " ('infinity', 3), ('-infinity', 4), ('2024-02-10 00:00:00+00', 1)"))));
             f.awaitApplied(f.append(tx(db, simple("inf", 1, "INSERT INTO inf VALUES ('infinity', 1)"))));
+            // one per entry written: the first transaction wrote two for the table
+            assertThat(f.counter("tandem.ledger.entries", "table", "public.inf", "reason", "rejected")).isEqualTo(3);
         }
         assertThat(PG.target().query(db, "SELECT sqlstate, time_column, range_start, range_end, message"
                 + " FROM tandem.divergence WHERE table_name = 'inf' ORDER BY id")).containsExactly(
