@@ -214,6 +214,48 @@ class SettleIT {
         assertThat(refused.err().lines()).allMatch(l -> l.length() < 700);
     }
 
+    /**
+     * A rejected transaction's rows at infinity or -infinity get an entry of their own, with the time column and no
+     * range (the mirror's {@code LedgerRange}). No task's range holds infinity, so a re-copy of the window around the
+     * entry's time, verified equal, says nothing of those rows: settle refuses the entry, a span leaves it alone, and
+     * verify and repair tell how to copy them and close it by hand. Settle closed it on that evidence before.
+     */
+    @Test
+    void anEntryForRowsAtInfinityIsNotSettledByAReCopyOfItsWindow() {
+        String db = copiedWithAShedTransaction("settleinfinity");
+        PG.target().execute(db, "INSERT INTO tandem.divergence (recorded_at, instance_id, database, session,"
+                + " table_schema, table_name, sqlstate, message, time_column) VALUES ('2026-01-05 11:00:00+00',"
+                + " 'proxy-1', current_database(), '9', 'public', 'metrics', '23505', 'duplicate key value violates"
+                + " unique constraint \"metrics_pkey\"; 1 of its rows are at infinity or -infinity in t, which no"
+                + " range reaches: copy them by hand (docs/migration.md, step 8, rows at infinity), then close this"
+                + " entry', 't')");
+        recopyTheWindow(db);
+        Cli.Run verify = ok(Cli.both("verify", PG.source(), PG.target(), db));
+        assertThat(verify.out()).contains("public.metrics, without a time range: id 1, recorded")
+                .contains("public.metrics, rows at infinity or -infinity: id 2, recorded 2026-01-05 11:00:00+00: no"
+                        + " range holds them, nor a re-copy of the table's window: copy them by hand"
+                        + " (docs/migration.md step 8, rows at infinity), then close it: UPDATE tandem.divergence SET"
+                        + " repaired_at = now(), settled_by = 'copied by hand' WHERE id = 2");
+        assertThat(ok(Cli.both("repair", PG.source(), PG.target(), db)).out())
+                .contains("ledger entry 2 (public.metrics, recorded 2026-01-05 11:00:00+00, SQLSTATE 23505: duplicate"
+                        + " key value violates unique constraint \"metrics_pkey\"; 1 of its rows are at infinity")
+                .contains("stands for rows at infinity or -infinity, which no range holds: copy them by hand");
+
+        Cli.Run refused = settle(db, "2");
+        assertThat(refused.exitCode()).as(refused.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(refused.err()).contains("ledger entry 2 (public.metrics, recorded 2026-01-05 11:00:00+00): stands"
+                        + " for rows at infinity or -infinity in t, which no task's range holds, so no re-copy shows"
+                        + " they were copied: copy them by hand (docs/migration.md step 8, rows at infinity), then"
+                        + " close it yourself: UPDATE tandem.divergence SET repaired_at = now(), settled_by = 'copied"
+                        + " by hand' WHERE id = 2")
+                .contains("nothing was settled");
+        assertThat(open(db)).isEqualTo("[[1], [2]]");
+
+        assertThat(ok(settle(db, "1-2")).out()).contains("settled 1 ledger entry; left 1 other entry of the spans"
+                + " named alone: closed already, with a time range, which 'repair' re-copies, or for rows at infinity");
+        assertThat(open(db)).isEqualTo("[[2]]");
+    }
+
     @Test
     void verifyAndStatusListTheOpenEntriesAndVerifyThroughFailsWhileAnyIsOpen() {
         String db = copiedWithAShedTransaction("settlereport");

@@ -28,7 +28,9 @@ public final class Ledger {
 
     /**
      * The columns {@link #entry} reads, from {@code tandem.divergence d}: an entry without its own time column takes
-     * the one the staged plan uses for its table, as {@code repair} copies it in.
+     * the one the staged plan uses for its table, as {@code repair} copies it in. One with its own time column and no
+     * range stands for rows at infinity ({@link LedgerEntry#atInfinity}): the proxy writes a time column without a
+     * range for those only.
      */
     static String columns(Connection target) throws SQLException {
         String timeColumn = !BackfillSchema.exists(target) ? "d.time_column"
@@ -39,17 +41,18 @@ public final class Ledger {
         return "d.id, d.table_schema, d.table_name, " + timeColumn
                 + ", d.range_start, d.range_end, d.sqlstate, d.message, d.recorded_at::text, " + until + "::text, "
                 + TimeType.TIMESTAMPTZ.positionOf("d.recorded_at") + ", "
-                + TimeType.TIMESTAMPTZ.positionOf("coalesce(" + until + ", d.recorded_at)");
+                + TimeType.TIMESTAMPTZ.positionOf("coalesce(" + until + ", d.recorded_at)")
+                + ", d.time_column IS NOT NULL AND d.range_start IS NULL AND d.range_end IS NULL";
     }
 
     /** The number of columns {@link #columns} lists. */
-    static final int COLUMNS = 12;
+    static final int COLUMNS = 13;
 
     /** The entry in the first {@link #COLUMNS} columns of {@code rs}, as {@link #columns} lists them. */
     static LedgerEntry entry(ResultSet rs) throws SQLException {
         return new LedgerEntry(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
                 rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9), rs.getString(10), rs.getLong(11),
-                rs.getLong(12));
+                rs.getLong(12), rs.getBoolean(13));
     }
 
     private static boolean hasRecordedUntil(Connection target) throws SQLException {

@@ -1,5 +1,8 @@
 package dev.tandem.backfill.ledger;
 
+import java.util.List;
+import java.util.stream.Collectors;
+
 /**
  * One row of the proxy's divergence ledger ({@code tandem.divergence}) as the backfill reads it.
  *
@@ -14,10 +17,12 @@ package dev.tandem.backfill.ledger;
  *                   summarised them), the last one's time; null for an entry of one
  * @param recordedMicros {@code recorded_at} in microseconds since 1970-01-01 UTC, to compare
  * @param lastMicros the last time the entry stands for: {@code recorded_until}, else {@code recorded_at}
+ * @param atInfinity it stands for rows at {@code infinity} or {@code -infinity} of its time column, which no range
+ *                   reaches: the proxy gives them an entry of their own, with its own time column and no range
  */
 public record LedgerEntry(long id, String schema, String table, String timeColumn, String start, String end,
                           String sqlstate, String message, String recordedAt, String recordedUntil,
-                          long recordedMicros, long lastMicros) {
+                          long recordedMicros, long lastMicros, boolean atInfinity) {
 
     /** {@code 2026-... } or, for a summary, {@code 2026-... to 2026-...}: the times the entry stands for. */
     public String recorded() {
@@ -32,6 +37,13 @@ public record LedgerEntry(long id, String schema, String table, String timeColum
     /** True when {@code repair} can re-copy the entry itself: it names its table, a time column and both bounds. */
     public boolean hasRange() {
         return schema != null && table != null && timeColumn != null && start != null && end != null;
+    }
+
+    /** The SQL that closes it once its rows were copied by hand, the way for an entry {@link #atInfinity}. */
+    public static String closeByHand(List<Long> ids) {
+        return "UPDATE tandem.divergence SET repaired_at = now(), settled_by = 'copied by hand' WHERE id "
+                + (ids.size() == 1 ? "= " + ids.get(0) : "IN (" + ids.stream().map(String::valueOf)
+                        .collect(Collectors.joining(", ")) + ")");
     }
 
     /** Why it was recorded: the target's SQLSTATE and error, or the proxy's message when the target never saw it. */

@@ -27,9 +27,12 @@ public final class LedgerReport {
         }
         List<Long> ranged = new ArrayList<>();
         Map<String, List<LedgerEntry>> rangeless = new LinkedHashMap<>();
+        Map<String, List<LedgerEntry>> atInfinity = new LinkedHashMap<>();
         for (LedgerEntry e : open) {
             if (e.hasRange()) {
                 ranged.add(e.id());
+            } else if (e.atInfinity()) {
+                atInfinity.computeIfAbsent(e.tableName(), t -> new ArrayList<>()).add(e);
             } else {
                 rangeless.computeIfAbsent(e.tableName(), t -> new ArrayList<>()).add(e);
             }
@@ -49,6 +52,16 @@ public final class LedgerReport {
                     + ", recorded " + (first.equals(last) ? first : first + " to " + last) + ": re-copy the table's"
                     + " window around them (stage --replace --table/--filter --from --until, copy, verify:"
                     + " docs/migration.md step 8), then " + settleCommand(ids));
+        });
+        atInfinity.forEach((table, entries) -> {
+            List<Long> ids = entries.stream().map(LedgerEntry::id).toList();
+            String first = earliest(entries);
+            String last = latest(entries);
+            lines.add("  " + table + ", rows at infinity or -infinity: " + (ids.size() == 1 ? "id " : "ids ")
+                    + EntryIds.format(ids, LISTED_RUNS) + ", recorded " + (first.equals(last) ? first : first + " to "
+                    + last) + ": no range holds them, nor a re-copy of the table's window: copy them by hand"
+                    + " (docs/migration.md step 8, rows at infinity), then close " + (ids.size() == 1 ? "it" : "them")
+                    + ": " + LedgerEntry.closeByHand(ids));
         });
         return lines;
     }

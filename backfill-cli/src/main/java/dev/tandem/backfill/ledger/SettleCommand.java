@@ -29,14 +29,16 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code settle}: close ledger entries {@code repair} cannot re-copy (they carry no time range) once the operator
  * re-copied their table's window, on the evidence of {@link SettleEvidence}. All or nothing: one entry without
- * evidence leaves every named entry open, so a script never half-settles an incident.
+ * evidence leaves every named entry open, so a script never half-settles an incident. An entry for rows at infinity
+ * ({@link LedgerEntry#atInfinity}) is never settled: the evidence is about task ranges, and none holds those rows.
  */
 @Command(name = "settle", mixinStandardHelpOptions = true,
         description = "Close divergence ledger entries without a time range (shed transactions, ones over the capture"
                 + " limits, outcome_unknown, ...) once their table's window was re-copied and verified after them:"
                 + " a task of the table whose copy started after the entry was recorded, whose range holds that time,"
                 + " and which verify found equal, with no task of the table mismatched, failed, pending or unverified."
-                + " Changes nothing unless every entry named has that evidence.")
+                + " Changes nothing unless every entry named has that evidence. Not the entries for rows at infinity"
+                + " or -infinity, which no range holds: copy those rows and close their entries by hand.")
 public final class SettleCommand extends BackfillCommand {
 
     @Mixin
@@ -131,12 +133,17 @@ public final class SettleCommand extends BackfillCommand {
         for (Candidate c : found.values()) {
             LedgerEntry e = c.entry();
             boolean explicit = named.contains(e.id());
-            if (c.closedAt() != null || e.hasRange()) {
+            if (c.closedAt() != null || e.hasRange() || e.atInfinity()) {
                 if (explicit) {
                     String why = c.closedAt() != null
                             ? "is closed already, at " + c.closedAt() + (c.closedBy() == null ? "" : " (" + c.closedBy() + ")")
-                            : "has a time range (" + e.timeColumn() + " [" + e.start() + ", " + e.end() + ")): 'repair'"
-                                    + " re-copies it and closes it itself";
+                            : e.hasRange() ? "has a time range (" + e.timeColumn() + " [" + e.start() + ", " + e.end()
+                                    + ")): 'repair' re-copies it and closes it itself"
+                            // a task holding its recorded time says nothing of them: no task's range reaches infinity
+                            : "stands for rows at infinity or -infinity in " + e.timeColumn() + ", which no task's"
+                                    + " range holds, so no re-copy shows they were copied: copy them by hand"
+                                    + " (docs/migration.md step 8, rows at infinity), then close it yourself: "
+                                    + LedgerEntry.closeByHand(List.of(e.id()));
                     group(refused, e.tableName(), why).add(e);
                 } else {
                     leftAlone++;
@@ -187,8 +194,9 @@ public final class SettleCommand extends BackfillCommand {
         }
         settled.values().forEach(g -> out().println("settled " + g.line()));
         out().println("settled " + entries(evidence.size(), "ledger entr") + (leftAlone == 0 ? ""
-                : "; left " + entries(leftAlone, "other entr") + " of the spans named alone: closed already, or with a"
-                        + " time range, which 'repair' re-copies"));
+                : "; left " + entries(leftAlone, "other entr") + " of the spans named alone: closed already, with a"
+                        + " time range, which 'repair' re-copies, or for rows at infinity, which you copy and close by"
+                        + " hand"));
         return ExitCodes.OK;
     }
 

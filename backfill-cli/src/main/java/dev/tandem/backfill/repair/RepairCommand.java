@@ -110,7 +110,8 @@ public final class RepairCommand extends BackfillCommand {
             String table = e.tableName();
             if (!e.hasRange()) {
                 // a full spool sheds thousands with one cause: one line for them, each other cause its own
-                rangeless.computeIfAbsent(table + "\0" + e.cause(), k -> new ArrayList<>()).add(e);
+                rangeless.computeIfAbsent(table + "\0" + e.atInfinity() + "\0" + e.cause(), k -> new ArrayList<>())
+                        .add(e);
                 continue;
             }
             TableLayout layout;
@@ -168,6 +169,18 @@ public final class RepairCommand extends BackfillCommand {
         String way = " (stage --replace --table/--filter --from --until, copy, verify: docs/migration.md, step 8,"
                 + " 'Re-copying a window'; --replace discards this plan), then close ";
         List<Long> ids = entries.stream().map(LedgerEntry::id).toList();
+        if (entries.get(0).atInfinity()) {
+            // their cause says so too: entries of one cause are grouped
+            out().println((entries.size() == 1 ? "ledger entry " : "ledger entries ")
+                    + EntryIds.format(ids, LedgerReport.LISTED_RUNS) + " (" + table + ", recorded "
+                    + LedgerReport.earliest(entries)
+                    + (entries.size() == 1 ? "" : " to " + LedgerReport.latest(entries))
+                    + ", " + entries.get(0).cause() + ") " + (entries.size() == 1 ? "stands" : "stand") + " for rows at"
+                    + " infinity or -infinity, which no range holds: copy them by hand (docs/migration.md, step 8,"
+                    + " rows at infinity), then close " + (entries.size() == 1 ? "it: " : "them: ")
+                    + LedgerEntry.closeByHand(ids));
+            return;
+        }
         if (entries.size() == 1) {
             LedgerEntry e = entries.get(0);
             out().println("ledger entry " + e.id() + " (" + table + ", recorded " + e.recorded() + ", " + e.cause()

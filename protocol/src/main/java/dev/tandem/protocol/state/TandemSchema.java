@@ -37,9 +37,11 @@ public final class TandemSchema {
      * form, when known; the backfill's {@code repair} re-copies such ranges and sets {@code repaired_at}. An entry
      * without a range is closed by the backfill's {@code settle} once the table was re-copied and verified after it;
      * {@code settled_by} then says on what evidence (null for entries {@code repair} re-copied: the task with their
-     * {@code divergence_id} did). {@code recorded_at} is the source commit time of the transaction as the proxy saw
-     * it (for an {@code outcome_unknown} entry the end of its session, for one the verifier wrote when it compared);
-     * an entry that stands for several transactions (the proxy summarises gaps past its memory cap) also has
+     * {@code divergence_id} did). An entry with a {@code time_column} but no range stands for rows at {@code infinity}
+     * or {@code -infinity}, which no range reaches: {@code settle} refuses it, it is closed by hand.
+     * {@code recorded_at} is the source commit time of the transaction as the proxy saw it (for an
+     * {@code outcome_unknown} entry the end of its session, for one the verifier wrote when it compared); an entry
+     * that stands for several transactions (the proxy summarises gaps past its memory cap) also has
      * {@code recorded_until}, the last one's time, and is settled only by a re-copy of that whole span.
      */
     public static final String CREATE_DIVERGENCE = """
