@@ -17,7 +17,9 @@ import dev.tandem.proxy.capture.SessionCapture.QueryRequest;
 import dev.tandem.proxy.capture.SessionCapture.Run;
 import dev.tandem.proxy.capture.SessionCapture.SyncRequest;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 
 /**
@@ -64,8 +66,10 @@ final class ForecastWalk {
                 state == TransactionTracker.State.FAILED || state == TransactionTracker.State.IMPLICIT_FAILED,
                 tracker.hasSavepoints());
         SureRuns sure = new SureRuns();
+        Prepares prepares = new Prepares();
         for (Pending p : pending) {
             if (p instanceof ParseRequest r) {
+                prepares.parsed(r);
                 if (!sure.parsed(r, forecast.mayBeSkipped())) {
                     forecast.statementWalked();
                 }
@@ -88,14 +92,15 @@ final class ForecastWalk {
                     if (k >= q.next) {
                         // decided: the source started running it (a COPY reading its data)
                         TableName table = q.decided[k] ? (q.captures[k] == null ? null : q.captures[k].table)
-                                : mirroredWrite.apply(s);
+                                : prepares.write(s);
                         forecastStatement(forecast, s, table, s.text(q.sql), in, conservative);
                         forecast.statementWalked();
+                        prepares.prepared(s, q.sql);
                     }
                 }
                 forecast.requestEnds("the query that writes them, which commits as it ends", false);
             } else if (p instanceof ExecuteRequest e) {
-                forecastExecute(forecast, e, conservative, sure.runs(e));
+                forecastExecute(forecast, e, conservative, sure.runs(e), prepares);
             } else if (p instanceof SyncRequest) {
                 sure.requestEnded();
                 forecast.requestEnds("the Sync that commits the batch that writes them", true);
@@ -176,10 +181,56 @@ final class ForecastWalk {
     }
 
     /**
+     * The named statements the requests walked make before the source answered them: the capture knows an SQL PREPARE
+     * only once it completed, and an SQL EXECUTE by what the source confirmed, but an EXECUTE (or a Bind) of the name
+     * sent behind them runs what they make, each assumed to succeed. Nothing is kept until one is walked.
+     */
+    private final class Prepares {
+        /** Name -> the statement made under it, and the SQL that made it. */
+        private Map<String, Made> made;
+
+        private record Made(ClassifiedStatement statement, String sql) {
+        }
+
+        /** A Parse walked: an SQL EXECUTE of its name runs its statement (a Bind already finds it requested). */
+        void parsed(ParseRequest r) {
+            if (!r.name().isEmpty() && r.prepared().statement() != null) {
+                put(r.name(), new Made(r.prepared().statement(), r.prepared().sql()));
+            }
+        }
+
+        /** A statement of a Query or an Execute walked: a PREPARE makes its inner statement. */
+        void prepared(ClassifiedStatement s, String sql) {
+            if (s.kind() == Kind.PREPARE && s.name() != null && s.inner() != null) {
+                put(s.name(), new Made(s.inner(), s.text(sql)));
+            }
+        }
+
+        private void put(String name, Made m) {
+            if (made == null) {
+                made = new HashMap<>();
+            }
+            made.put(name, m);
+        }
+
+        /** The mirrored table statement {@code s} writes as the mirror replays it, or null. */
+        TableName write(ClassifiedStatement s) {
+            Made m = made == null || s.kind() != Kind.EXECUTE ? null : made.get(s.name());
+            return mirroredWrite.apply(m != null ? m.statement() : s);
+        }
+
+        /** The statement a Bind of {@code name} runs that the capture does not know yet, or null. */
+        Made bound(String name) {
+            return made == null ? null : made.get(name);
+        }
+    }
+
+    /**
      * An Execute's part in the forecast: the writes of every statement it may run (see {@link ServerNames}); when one
      * of them controls the transaction, every write from there on counts. {@code sure}: see {@link SureRuns}.
      */
-    private void forecastExecute(CommitForecast forecast, ExecuteRequest e, boolean conservative, boolean sure) {
+    private void forecastExecute(CommitForecast forecast, ExecuteRequest e, boolean conservative, boolean sure,
+                                 Prepares prepares) {
         if (!sure) {
             forecast.statementWalked(); // its Parse or Bind may have failed ahead of it
         }
@@ -193,10 +244,22 @@ final class ForecastWalk {
             }
             ClassifiedStatement s = run.prepared().statement();
             StatementCapture c = run.portal() == e.portal() && run.prepared() == e.capturedFrom ? e.capture : null;
-            TableName table = c != null ? c.table : s == null ? null : mirroredWrite.apply(s);
+            TableName table = c != null ? c.table : s == null ? null : prepares.write(s);
             String sql = c != null ? c.sql : run.prepared().sql();
             CopyIn copy = SessionCapture.runsCopy(run.prepared()) ? e.copy : null;
             forecastStatement(forecast, s, table, sql, copy, conservative);
+            if (s != null) {
+                prepares.prepared(s, run.prepared().sql());
+            }
+        }
+        for (Portal p : e.portal.candidates()) {
+            // bound to a name the capture holds no statement under: one a request walked makes (a PREPARE in flight)
+            Prepares.Made made = p.statement.candidates().isEmpty() && portals.possible(e.portal, p)
+                    ? prepares.bound(p.statement.name()) : null;
+            if (made != null) {
+                forecastStatement(forecast, made.statement(), mirroredWrite.apply(made.statement()), made.sql(), null,
+                        conservative);
+            }
         }
         forecast.statementWalked(); // also one of a portal the proxy does not know: the source fails it
     }

@@ -176,6 +176,10 @@ final class ServerNames<T> {
             this.candidates = candidates;
         }
 
+        String name() {
+            return name;
+        }
+
         /** What the request refers to: provisional until the server answered it. */
         T get() {
             return resolved;

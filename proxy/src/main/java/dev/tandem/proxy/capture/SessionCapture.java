@@ -329,11 +329,6 @@ public final class SessionCapture implements SessionTap {
     private final List<Finished> finishedInTransaction = new ArrayList<>();
     /** The sequencer's ticket of the COMMIT in flight (see {@link #takesTicket}), until it commits or not. */
     private CommitSequencer.Ticket ticket;
-    /**
-     * A PREPARE of an upsert is in flight: an EXECUTE of it sent before it completes runs the upsert, which the
-     * forecast of what may commit does not see (it knows the PREPAREs that completed).
-     */
-    private boolean preparedUpsertSent;
     /** Completes once the sequencer let the session's last commit held back be spooled. */
     private CompletionStage<?> lastTurn = CompletableFuture.completedFuture(null);
 
@@ -651,7 +646,6 @@ public final class SessionCapture implements SessionTap {
                 TableName table = upsertInto(s);
                 if (table != null) {
                     upserts.upsertSent(table);
-                    preparedUpsertSent |= s.kind() == Kind.PREPARE;
                 }
             }
         }
@@ -746,7 +740,7 @@ public final class SessionCapture implements SessionTap {
     private void classifyWindow() {
         if (upserts.opens()) {
             upserts.classified(upserts.covered()
-                    || !preparedUpsertSent && !forecastWalk.forecast(false).mayCommit());
+                    || !forecastWalk.forecast(false).mayCommit());
         }
     }
 
@@ -925,7 +919,6 @@ public final class SessionCapture implements SessionTap {
                 : p.statement().onConflict() == ConflictAction.UPDATE ? mirroredNow(p) : null;
         if (table != null) {
             upserts.upsertSent(table);
-            preparedUpsertSent |= kind == Kind.PREPARE;
         }
     }
 
@@ -1691,7 +1684,6 @@ public final class SessionCapture implements SessionTap {
         names.ready(status != 'I');
         if (pending.isEmpty()) {
             releaseTicket(); // its COMMIT did not run (an error before it in its batch)
-            preparedUpsertSent = false;
             upserts.answered(status == 'I');
         }
         if (status == 'I') {

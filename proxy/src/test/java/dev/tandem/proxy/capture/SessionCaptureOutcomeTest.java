@@ -193,6 +193,52 @@ class SessionCaptureOutcomeTest {
                 .isEqualTo("the query that writes them, which commits as it ends");
     }
 
+    /**
+     * An EXECUTE of a PREPARE sent with it, in the same query string or pipelined behind it, writes what the PREPARE's
+     * statement writes: the capture knows the PREPARE only once it completes, and the forecast walks the requests in
+     * flight before that. Before, it saw no write: no in-flight trace, no outcome_unknown entry.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"one query string", "pipelined queries", "pipelined parse", "one extended batch"})
+    void anExecuteOfAPrepareInFlightMayCommitItsWrite(String how) {
+        String prepare = "PREPARE up (int) AS INSERT INTO metrics (v) VALUES ($1) ON CONFLICT (v) DO UPDATE SET v ="
+                + " excluded.v";
+        switch (how) {
+            case "one query string" -> client(new Query(prepare + "; EXECUTE up(1)"));
+            case "pipelined queries" -> client(new Query(prepare), new Query("EXECUTE up(1)"));
+            case "one extended batch" -> client(new Parse("", prepare, List.of()),
+                    new Bind("", "", List.of(), List.of(), List.of()), new Execute("", 0),
+                    new Parse("", "EXECUTE up(1)", List.of()), new Bind("", "", List.of(), List.of(), List.of()),
+                    new Execute("", 0), Sync.INSTANCE);
+            default -> client(new Query(prepare), new Parse("", "EXECUTE up(1)", List.of()),
+                    new Bind("", "", List.of(), List.of(), List.of()), new Execute("", 0), Sync.INSTANCE);
+        }
+        assertThat(capture.awaitsOutcome()).isTrue();
+        assertThat(slot.marked()).as("in the in-flight trace").isTrue();
+        UnknownOutcome outcome = endedWithOneUnknownOutcome(SHUTDOWN);
+        assertThat(outcome.tables()).containsExactly(METRICS);
+        assertThat(outcome.statements()).containsExactly("EXECUTE up(1)");
+    }
+
+    /** Likewise a Bind of the name: the capture holds no statement under it until the PREPARE completes. */
+    @Test
+    void aBindOfAPrepareInFlightMayCommitItsWrite() {
+        client(new Query("PREPARE ins AS " + INSERT), new Bind("", "ins", List.of(), List.of(), List.of()),
+                new Execute("", 0), Sync.INSTANCE);
+        assertThat(capture.awaitsOutcome()).isTrue();
+        assertThat(slot.marked()).as("in the in-flight trace").isTrue();
+        assertThat(endedWithOneUnknownOutcome(SHUTDOWN).tables()).containsExactly(METRICS);
+    }
+
+    /** A PREPARE alone writes nothing, nor does an EXECUTE of it inside a transaction without a COMMIT in flight. */
+    @Test
+    void aPrepareInFlightWithoutAnExecuteThatMayCommitCommitsNothing() {
+        client(new Query("PREPARE ins AS " + INSERT));
+        assertThat(capture.awaitsOutcome()).isFalse();
+        client(new Query("BEGIN; EXECUTE ins"));
+        endedWithNone();
+    }
+
     @Test
     void anOpenTransactionCommitsNothingWithoutACommitInFlight() {
         transactionWithAnInsert();

@@ -460,9 +460,10 @@ class SessionCaptureTest {
     }
 
     /**
-     * An autocommit query string that PREPAREs an upsert and EXECUTEs it: the forecast of what may commit knows only
-     * the PREPAREs that completed, so it does not see that upsert; its session counts as one that may commit outside
-     * the sequencer's order all the same, and A's sequenced commit, read while it is in flight, counts.
+     * An autocommit query string that PREPAREs an upsert and EXECUTEs it: the capture knows the PREPARE only once it
+     * completes, but the forecast of what may commit walks it in flight and sees the upsert the EXECUTE runs; its
+     * session counts as one that may commit outside the sequencer's order, and A's sequenced commit, read while it is
+     * in flight, counts.
      */
     @Test
     void anUpsertRunByExecuteOfAPrepareInFlightMayCommitOutOfOrder() {
