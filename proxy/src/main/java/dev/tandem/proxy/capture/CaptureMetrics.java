@@ -68,6 +68,12 @@ public final class CaptureMetrics {
             log.warn("{} on TimescaleDB chunk {} is not mirrored to the target (the target's chunks have other names):"
                     + " if its hypertable is mirrored, the two will differ until 'tandem-backfill verify' and 'repair'"
                     + " (logged once per chunk and kind)", kind.toUpperCase(Locale.ROOT).replace('_', ' '), table);
+        } else if (kind.equals("unknown_prepared")) {
+            log.warn("a prepared statement the proxy never saw being made (a PREPARE run inside a function or DO block,"
+                    + " by EXECUTE format('PREPARE ...') say) wrote rows: the proxy cannot tell into which table, so"
+                    + " they were not mirrored; if it is a mirrored table, the two will differ until 'tandem-backfill"
+                    + " verify' and 'repair'. Counted in tandem_unmirrored_writes_total{table=\"?\","
+                    + "kind=\"unknown_prepared\"} (logged once)");
         } else if (kind.equals("create_partition")) {
             log.warn("a partition of mirrored table {} was created on the source: create the same partition on the"
                     + " target (CREATE TABLE ... PARTITION OF) before rows reach it, or they are ledgered there"

@@ -420,6 +420,10 @@ public final class SessionCapture implements SessionTap {
     private static final String FROM_SOURCE = "";
     private static final String PREPARED_BEFORE_TEMPORARY = "prepared_before_temporary_table";
     private static final String CREATE_PARTITION = "create_partition";
+    /** A write by a prepared statement the capture never saw being made, into a table it cannot name. */
+    private static final String UNKNOWN_PREPARED = "unknown_prepared";
+    private static final TableName UNKNOWN_TABLE = new TableName(null, "?");
+    private static final List<Object> UNKNOWN_PREPARED_KEY = List.of(UNKNOWN_PREPARED, UNKNOWN_TABLE);
 
     /**
      * Decodes a frame the capture must understand. One it cannot read ends the session as a protocol violation: the
@@ -1383,6 +1387,7 @@ public final class SessionCapture implements SessionTap {
                 statement = q.statements.get(q.next);
                 capture = captureAt(q, q.next);
                 account(statement, q.sql, q.text, capture);
+                countUnknownPrepared(statement, capture, tag);
             }
             q.next++;
         } else if (head instanceof ExecuteRequest e) {
@@ -1392,12 +1397,30 @@ public final class SessionCapture implements SessionTap {
             capture = capturedBy(e, statement);
             recordPreparedBeforeTemporary(e, capture);
             accountOnce(e, statement, capture);
+            countUnknownPrepared(statement, capture, tag);
         }
         tracker.completed(statement, tag, capture == null ? null : finished(capture, rowCount(tag)));
         if (statement != null && statement.kind() == Kind.TRANSACTION) {
             // a COMMIT or ROLLBACK amid a pipelined batch drops the portals that Executes behind it name
             traceInFlight();
             classifyWindow(); // a BEGIN answered: the upserts sent with it cannot commit before a COMMIT
+        }
+    }
+
+    /**
+     * Counts a write by a prepared statement the capture never saw being made (a PREPARE run inside a function or DO
+     * block, by {@code EXECUTE format('PREPARE ...')}), once its transaction commits: run by a Bind ({@code s} null,
+     * the capture holds no statement under its name) or an SQL EXECUTE of a name it does not hold. Its INSERT or COPY
+     * tag tells that it wrote rows, not into which table: it is not mirrored, and counted under an unknown table so
+     * the operator sees it. A statement the capture knows and does not mirror is not counted here.
+     */
+    private void countUnknownPrepared(ClassifiedStatement s, StatementCapture capture, String tag) {
+        if (capture != null || s != null && (s.kind() != Kind.EXECUTE || named(s.name()) != null)) {
+            return;
+        }
+        if ((tag.startsWith("INSERT ") || tag.startsWith("COPY ")) && rowCount(tag) != 0) {
+            tracker.onCommit(UNKNOWN_PREPARED_KEY, times -> metrics.unmirroredWrite(UNKNOWN_TABLE, UNKNOWN_PREPARED,
+                    times));
         }
     }
 

@@ -458,6 +458,44 @@ class SessionCaptureIT {
     }
 
     /**
+     * A prepared statement made where the capture cannot see it (a PREPARE a DO block runs) writes rows when a Bind or
+     * an SQL EXECUTE runs it: the capture cannot tell into which table, so it mirrors nothing, but counts the write
+     * (its INSERT tag) under an unknown table once it commits. Before, nothing was counted. Writes it can attribute,
+     * into a table it does not mirror, are not.
+     */
+    @Test
+    void aWriteByAPreparedStatementTheCaptureNeverSawMadeIsCountedUnderAnUnknownTable() throws Exception {
+        double before = unknownPrepared();
+        try (WireClient client = new WireClient(proxy.address().getPort())) {
+            client.login("postgres", db);
+            client.send(WireClient.query("DO $$ BEGIN EXECUTE 'PREPARE hidden (int) AS INSERT INTO metrics (v)"
+                    + " VALUES ($1)'; END $$"));
+            client.readUntilReady();
+            byte[] value = "140".getBytes(StandardCharsets.US_ASCII);
+            java.nio.ByteBuffer bind = java.nio.ByteBuffer.allocate(32).put(WireClient.cstrings("", "hidden"))
+                    .putShort((short) 0).putShort((short) 1).putInt(value.length).put(value).putShort((short) 0);
+            client.send(concat(WireClient.frame('B', java.util.Arrays.copyOf(bind.array(), bind.position())),
+                    WireClient.frame('E', new byte[] {0, 0, 0, 0, 0}), WireClient.frame('S', new byte[0])));
+            assertThat(client.readUntilReady()).extracting(WireClient.Message::type).containsExactly('2', 'C', 'Z');
+            client.send(WireClient.query("EXECUTE hidden(141)"));
+            client.readUntilReady();
+            client.send(WireClient.query("BEGIN; EXECUTE hidden(142); ROLLBACK")); // rolled back: changed nothing
+            client.readUntilReady();
+            client.send(WireClient.query("PREPARE known AS INSERT INTO other VALUES (1); EXECUTE known"));
+            client.readUntilReady();
+        }
+        assertThat(PG.source().queryValue(db, "SELECT count(*) FROM metrics")).isEqualTo("2");
+        assertThat(committed).isEmpty();
+        assertThat(unknownPrepared() - before).isEqualTo(2);
+        assertThat(registry.find("tandem.unmirrored.writes").tag("table", "public.other").counter()).isNull();
+    }
+
+    private static double unknownPrepared() {
+        var c = registry.find("tandem.unmirrored.writes").tag("table", "?").tag("kind", "unknown_prepared").counter();
+        return c == null ? 0 : c.count();
+    }
+
+    /**
      * A Bind of a statement an SQL PREPARE pipelined right before it makes: when the client sends it, the capture does
      * not know the name yet (the PREPARE counts once it completes), and before, it kept no values for it, so the INSERT
      * the source ran was neither mirrored nor counted.
