@@ -5,6 +5,7 @@ import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.capture.CaptureBudget;
 import dev.tandem.proxy.capture.CaptureMetrics;
 import dev.tandem.proxy.capture.CapturedTransaction;
+import dev.tandem.proxy.capture.ChunkHypertables;
 import dev.tandem.proxy.capture.GapLedger;
 import dev.tandem.proxy.capture.InFlightCommits;
 import dev.tandem.proxy.capture.HypertableDirectory;
@@ -69,6 +70,7 @@ final class MirrorRuntime implements AutoCloseable {
     private final HypertableDirectory hypertables;
     private final PartitionDirectory partitions;
     private final VolatileDefaults volatileDefaults;
+    private final ChunkHypertables chunkHypertables;
     private final CaptureMetrics captureMetrics;
     private final UpsertWindows upsertWindows = new UpsertWindows();
     private final CaptureBudget captureBudget;
@@ -116,6 +118,7 @@ final class MirrorRuntime implements AutoCloseable {
             this.hypertables = started(started, new HypertableDirectory(config.target(), Duration.ofMinutes(1)));
             this.partitions = started(started, new PartitionDirectory(config.target(), Duration.ofMinutes(1)));
             this.volatileDefaults = started(started, new VolatileDefaults(config.target(), Duration.ofMinutes(1)));
+            this.chunkHypertables = started(started, new ChunkHypertables(config.source()));
             this.captureMetrics = new CaptureMetrics(registry);
             this.captureBudget = new CaptureBudget(config.mirror().maxCapturedBytes());
             Gauge.builder("tandem.capture.held.bytes", captureBudget, CaptureBudget::used).strongReference(true)
@@ -210,7 +213,7 @@ final class MirrorRuntime implements AutoCloseable {
                     () -> versionOf.get().getAsLong());
             SessionCapture capture = new SessionCapture(context, tables, () -> defaultsOf.get().get(),
                     captureMetrics, upsertWindows, sessionSink, config.mirror().maxTransactionBytes(), captureBudget,
-                    config.source().user().isPresent(), inFlight.claim());
+                    config.source().user().isPresent(), inFlight.claim(), chunkHypertables);
             return new SessionTap() {
                 @Override
                 public FrameObserver frontend() {
@@ -280,6 +283,7 @@ final class MirrorRuntime implements AutoCloseable {
         hypertables.close();
         partitions.close();
         volatileDefaults.close();
+        chunkHypertables.close();
         spool.close();
     }
 }

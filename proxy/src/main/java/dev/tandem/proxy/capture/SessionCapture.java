@@ -34,6 +34,7 @@ import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
@@ -262,6 +263,7 @@ public final class SessionCapture implements SessionTap {
     private final SessionNames names;
     /** This session's part in the trace of commits in flight; null when untraced. */
     private final InFlightTrace inFlight;
+    private final ChunkHypertables chunks;
     /** The source sent its first ReadyForQuery: start-up is over. */
     private boolean ready;
     /** The settings that decide how the values of the statements completing now were read. */
@@ -337,11 +339,13 @@ public final class SessionCapture implements SessionTap {
      *                         leaves them out (see {@link VolatileDefaults}), kept fresh by the caller
      * @param inFlight         the session's slot in the trace of commits in flight, released when it closes; null:
      *                         not traced
+     * @param chunks           the hypertables of TimescaleDB chunks written by name, for counting the writes into
+     *                         them the mirror does not replay; null: none known
      */
     public SessionCapture(SessionContext context, MirroredTables tables,
                           Supplier<Map<TableName, Set<String>>> volatileDefaults, CaptureMetrics metrics,
                           UpsertWindows upsertWindows, Sink sink, long maxTransactionBytes, CaptureBudget budget,
-                          boolean typesRemapped, InFlightCommits.Slot inFlight) {
+                          boolean typesRemapped, InFlightCommits.Slot inFlight, ChunkHypertables chunks) {
         this.context = context;
         this.tables = tables;
         this.volatileDefaults = volatileDefaults;
@@ -351,6 +355,7 @@ public final class SessionCapture implements SessionTap {
         this.hold = new TransactionHold(maxTransactionBytes, budget);
         this.typesRemapped = typesRemapped;
         this.inFlight = inFlight == null ? null : new InFlightTrace(inFlight, context);
+        this.chunks = chunks;
         this.names = new SessionNames(tables, context.user(), context.role());
         this.replicationRole = new ReplicationRoleState(context.replicationRole());
         List<String> startupPath = context.searchPath() == null ? null : SearchPath.parseSetting(context.searchPath());
@@ -1520,11 +1525,39 @@ public final class SessionCapture implements SessionTap {
     private void countUnmirrored(String kind, List<TableName> written) {
         for (TableName t : written) {
             TableName resolved = names.resolve(t);
-            // a chunk's hypertable is looked up by the applier only, for the writes it replays: counted by its name
-            if (tables.isMirrored(resolved) || TimescaleChunks.isChunkName(resolved)
-                    && tables.mirroring(resolved) != MirroredTables.Mirroring.NOT_MIRRORED) {
+            if (tables.isMirrored(resolved)) {
                 tracker.onCommit(List.of(kind, resolved), times -> metrics.unmirroredWrite(resolved, kind, times));
+            } else if (TimescaleChunks.isChunkName(resolved)
+                    && tables.mirroring(resolved) != MirroredTables.Mirroring.NOT_MIRRORED) {
+                tracker.onCommit(List.of(kind, resolved), times -> countChunkWrite(resolved, kind, times));
             }
+        }
+    }
+
+    /**
+     * A committed write the mirror does not replay into a TimescaleDB chunk named directly: counted under its
+     * hypertable, as the applier mirrors an INSERT into the chunk, once the source's catalog names it (not at all when
+     * the hypertable is not mirrored); under the chunk's own name when it cannot ({@link ChunkHypertables}). The
+     * source is asked off the event loop, the count made back on it.
+     */
+    private void countChunkWrite(TableName chunk, String kind, long times) {
+        if (chunks == null) {
+            metrics.unmirroredWrite(chunk, kind, times);
+            return;
+        }
+        CompletableFuture<Optional<TableName>> hypertable = chunks.hypertableOf(context.database(), chunk);
+        if (hypertable.isDone()) {
+            countChunkWrite(chunk, hypertable.join(), kind, times);
+        } else {
+            hypertable.thenAcceptAsync(h -> countChunkWrite(chunk, h, kind, times), context.eventLoop());
+        }
+    }
+
+    private void countChunkWrite(TableName chunk, Optional<TableName> hypertable, String kind, long times) {
+        if (hypertable.isEmpty()) {
+            metrics.unmirroredWrite(chunk, kind, times);
+        } else if (tables.isMirrored(hypertable.get())) {
+            metrics.unmirroredWrite(hypertable.get(), kind, times);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.tandem.proxy.mirror;
 
 import dev.tandem.protocol.sql.Identifiers;
 import dev.tandem.protocol.sql.TableName;
+import dev.tandem.proxy.capture.ChunkHypertables;
 import dev.tandem.proxy.config.SourceConfig;
 import dev.tandem.proxy.jdbc.ServerJdbc;
 import java.sql.Connection;
@@ -91,32 +92,13 @@ final class SourceCatalog implements AutoCloseable {
         Optional<TableName> hypertable = known.get(chunk);
         if (hypertable == null) {
             try {
-                hypertable = chunkHypertable(connection(database), chunk);
+                hypertable = ChunkHypertables.lookUp(connection(database), chunk);
             } catch (SQLException e) {
                 throw unreachable(database, "the hypertable of chunk " + chunk, e);
             }
             known.put(chunk, hypertable);
         }
         return hypertable;
-    }
-
-    private static Optional<TableName> chunkHypertable(Connection c, TableName chunk) throws SQLException {
-        try (PreparedStatement has = c.prepareStatement(
-                "SELECT to_regclass('timescaledb_information.chunks') IS NOT NULL");
-             ResultSet rs = has.executeQuery()) {
-            rs.next();
-            if (!rs.getBoolean(1)) {
-                return Optional.empty();
-            }
-        }
-        try (PreparedStatement ps = c.prepareStatement("SELECT hypertable_schema::text, hypertable_name::text"
-                + " FROM timescaledb_information.chunks WHERE chunk_schema::text = ? AND chunk_name::text = ?")) {
-            ps.setString(1, chunk.schema());
-            ps.setString(2, chunk.name());
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(new TableName(rs.getString(1), rs.getString(2))) : Optional.empty();
-            }
-        }
     }
 
     private static Optional<TableName> partitionRoot(Connection c, TableName table) throws SQLException {

@@ -85,7 +85,7 @@ class SessionCaptureTest {
                 Map::of, new CaptureMetrics(registry), windows, tx -> {
                     released.add(tx);
                     return stages.isEmpty() ? CompletableFuture.completedFuture(null) : stages.poll();
-                }, 1 << 20, CaptureBudget.unlimited(), false, null);
+                }, 1 << 20, CaptureBudget.unlimited(), false, null, null);
     }
 
     private void client(String hex) {
