@@ -51,7 +51,7 @@ final class ChunkWrites {
                 LOG.warn("mirror: a write into TimescaleDB chunk {} by its own name is not mirrored: chunk names differ"
                         + " between servers and only the source's catalog names the chunk's hypertable. Set"
                         + " source.user so the proxy can mirror such writes into their hypertable; until then they are"
-                        + " counted in tandem_mirror_transactions_total{{outcome=\"chunk_unmapped\"}}, and verify finds"
+                        + " counted in tandem_mirror_transactions_total{outcome=\"chunk_unmapped\"}, and verify finds"
                         + " their rows (target database {})", chunk, session.database());
             }
             return null;
