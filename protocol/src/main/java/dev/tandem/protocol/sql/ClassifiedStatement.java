@@ -48,6 +48,9 @@ import java.util.Set;
  *                            in order; empty when there are none or their names cannot be told
  * @param tableChange         what the statement does to which tables exist (as {@code tables} names them), as far as
  *                            the session's temporary tables go; null when nothing
+ * @param callsSetConfig      the statement calls a function named {@code set_config} (written as a name, not inside a
+ *                            string or a function body): it may change a setting without a SET; always false for
+ *                            INSERT and COPY, which are not looked through (their text may be large)
  */
 public record ClassifiedStatement(
         Kind kind,
@@ -72,7 +75,8 @@ public record ClassifiedStatement(
         SettingChange setting,
         ClassifiedStatement inner,
         List<TableName> withWrites,
-        TableChange tableChange) {
+        TableChange tableChange,
+        boolean callsSetConfig) {
 
     public ClassifiedStatement {
         Objects.requireNonNull(kind, "kind");

@@ -103,7 +103,22 @@ public final class StatementClassifier {
                     onConflict, returning, withClause, dataModifyingWith, explainAnalyzeWrite,
                     nonDeterministic == null ? Set.of() : Set.of(nonDeterministic.toArray(new String[0])),
                     defaults == null ? Set.of() : defaults, copyFormat, copyOptions, txCommand, name, searchPath, setting,
-                    inner, withWrites == null ? List.of() : withWrites, tableChange);
+                    inner, withWrites == null ? List.of() : withWrites, tableChange,
+                    kind != Kind.INSERT && kind != Kind.COPY_FROM_STDIN && callsSetConfig());
+        }
+
+        /**
+         * Whether a token names {@code set_config} right before an opening parenthesis: found here, once per statement
+         * text, rather than by every reader of the statement each time it runs (a prepared SELECT runs many times).
+         */
+        private boolean callsSetConfig() {
+            for (int i = from; i + 1 < to; i++) {
+                if (t.is(i + 1, TokenKind.LEFT_PAREN) && (t.isKeyword(i, "set_config")
+                        || t.is(i, TokenKind.QUOTED_IDENTIFIER) && "set_config".equals(t.identifier(i)))) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         // ---- token helpers (all bounded by `to`) ----

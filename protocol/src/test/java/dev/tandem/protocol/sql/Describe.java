@@ -52,6 +52,7 @@ final class Describe {
             b.append('=').append(s.withWrites().stream().map(TableName::toString).collect(Collectors.joining(",")));
         }
         flag(b, s.explainAnalyzeWrite(), "explainWrite");
+        flag(b, s.callsSetConfig(), "setConfig");
         if (!s.nonDeterministic().isEmpty()) {
             b.append(" nondet=").append(String.join(",", new TreeSet<>(s.nonDeterministic())));
         }

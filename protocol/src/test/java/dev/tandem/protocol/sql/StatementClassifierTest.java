@@ -113,6 +113,13 @@ class StatementClassifierTest {
                 arguments("INSERT INTO t VALUES (1) ON CONFLICT (a) DO UPDATE SET ts = now()", "INSERT table=t conflict=update nondet=now"),
                 arguments("INSERT INTO t SELECT random() FROM generate_series(1, 3)", "INSERT table=t select nondet=random"),
                 arguments("UPDATE t SET ts = now()", "UPDATE table=t"),
+                // set_config: a setting changed without a SET, found once per statement text
+                arguments("SELECT set_config('search_path', 'a', false)", "SELECT setConfig"),
+                arguments("SELECT x FROM t WHERE pg_catalog.\"set_config\"('x', 'y', true) IS NOT NULL",
+                        "SELECT setConfig"),
+                arguments("SELECT 'set_config(1)', set_config_x(1), set_config FROM \"SET_CONFIG\"(2)", "SELECT"),
+                arguments("DO $$ BEGIN PERFORM set_config('a', 'b', false); END $$", "OTHER"),
+                arguments("INSERT INTO t VALUES (set_config('a', 'b', false))", "INSERT table=t"),
                 // UPDATE / DELETE / MERGE / TRUNCATE
                 arguments("UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2", "UPDATE table=pgbench_accounts"),
                 arguments("UPDATE ONLY s.t * SET a = 1", "UPDATE table=s.t"),

@@ -75,7 +75,9 @@ public record InputSettings(String timeZone, String dateStyle, String intervalSt
             // writes, whose text may be large, are not read through: set_config in their values would be absurd; a
             // PREPARE runs nothing (its EXECUTE is read through the PREPAREd text)
             case INSERT, COPY_FROM_STDIN, COPY_FROM_SERVER, UPDATE, DELETE, MERGE, PREPARE -> false;
-            default -> SqlWords.contains(sql, s.start(), s.end(), "set_config");
+            // a DO block's body is a string: read through for the word
+            case OTHER -> s.callsSetConfig() || SqlWords.contains(sql, s.start(), s.end(), "set_config");
+            default -> s.callsSetConfig();
         };
     }
 

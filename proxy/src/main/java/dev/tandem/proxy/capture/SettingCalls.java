@@ -20,15 +20,16 @@ final class SettingCalls {
 
     /**
      * Whether {@code s} calls {@code set_config} for one of {@code names} (lower case), or for a setting whose name it
-     * does not write as a constant. Writes and DDL are not read through: their text may be large, and a set_config
-     * there would be absurd. Nor is a PREPARE, which runs nothing: an SQL-level EXECUTE is read through the text it
-     * runs ({@link SessionCapture}).
+     * does not write as a constant. The classifier found the call ({@link ClassifiedStatement#callsSetConfig}), once
+     * per statement text; only then is the text read again for the setting's name. Writes and DDL are not read
+     * through: a set_config there would be absurd. Nor is a PREPARE, which runs nothing: an SQL-level EXECUTE is read
+     * through the text it runs ({@link SessionCapture}).
      */
     static boolean setConfig(ClassifiedStatement s, String sql, Set<String> names) {
         return switch (s.kind()) {
             case INSERT, COPY_FROM_STDIN, COPY_FROM_SERVER, UPDATE, DELETE, MERGE, DDL, SET, TRANSACTION, PREPARE ->
                     false;
-            default -> SqlWords.contains(sql, s.start(), s.end(), "set_config") && setConfig(s.text(sql), names);
+            default -> s.callsSetConfig() && setConfig(s.text(sql), names);
         };
     }
 
