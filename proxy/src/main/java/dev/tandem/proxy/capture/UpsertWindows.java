@@ -86,6 +86,11 @@ public final class UpsertWindows {
         return n == null ? 0 : n.windows.get();
     }
 
+    /** For tests: how many databases have a sequencer. */
+    int sequencers() {
+        return sequencers.size();
+    }
+
     /** How many sessions have an unordered window open on {@code table} of {@code database}. */
     int unorderedOn(String database, TableName table) {
         Open n = open.get(new Key(database, table));
@@ -101,7 +106,8 @@ public final class UpsertWindows {
 
         private final String database;
         private final UnaryOperator<TableName> rowsOf;
-        private final CommitSequencer sequencer;
+        /** Its database's, once the session needs it (see {@link #sequencer}). */
+        private CommitSequencer sequencer;
         /** The open transaction's upsert tables (as {@link #rowsOf} has them), and those of the requests in flight. */
         private final Set<TableName> tables = new HashSet<>(2);
         private boolean isOpen;
@@ -120,11 +126,17 @@ public final class UpsertWindows {
         private Session(String database, UnaryOperator<TableName> rowsOf) {
             this.database = database;
             this.rowsOf = rowsOf;
-            this.sequencer = sequencers.computeIfAbsent(database, d -> new CommitSequencer(sequencerWait));
         }
 
-        /** The sequencer of the session's database. */
+        /**
+         * The sequencer of the session's database. Made when a COMMIT first needs it, not as the session starts: the
+         * database is only the client's claim until the source accepts the login, and a peer that cannot log in must
+         * not leave a sequencer behind for every name it makes up.
+         */
         CommitSequencer sequencer() {
+            if (sequencer == null) {
+                sequencer = sequencers.computeIfAbsent(database, d -> new CommitSequencer(sequencerWait));
+            }
             return sequencer;
         }
 

@@ -27,6 +27,22 @@ class UpsertWindowsTest {
         session.classified(false);
     }
 
+    /**
+     * A session's database is only the client's claim until the source accepts its login, and a session starts before
+     * that: a peer that cannot log in, connecting again and again with made-up database names, must not leave a
+     * sequencer behind for each. Before, every session made its database's sequencer as it started, kept for good.
+     */
+    @Test
+    void onlyASessionThatCommitsMakesItsDatabasesSequencer() {
+        for (int i = 0; i < 100; i++) {
+            windows.session("made-up-" + i, UnaryOperator.identity()).ended();
+        }
+        assertThat(windows.sequencers()).isZero();
+        a.sequencer().release(a.sequencer().take(1)); // an explicit transaction's COMMIT, answered: logged in
+        assertThat(windows.sequencers()).isEqualTo(1);
+        assertThat(b.sequencer()).isSameAs(a.sequencer());
+    }
+
     @Test
     void anUpsertInFlightContendsWithAnotherSessionsCommitOnTheSameTableOnly() {
         upsert(a, T);
