@@ -37,6 +37,8 @@ final class ForecastWalk {
     private final TransactionTracker tracker;
     /** The mirrored table a statement writes as the mirror replays it, or null. */
     private final Function<ClassifiedStatement, TableName> mirroredWrite;
+    /** How many requests the walks went through, in all: for tests. */
+    private long walked;
 
     /**
      * @param pending       the requests the source has not answered yet, in its order
@@ -67,6 +69,7 @@ final class ForecastWalk {
                 tracker.hasSavepoints());
         SureRuns sure = new SureRuns();
         Prepares prepares = new Prepares();
+        walked += pending.size();
         for (Pending p : pending) {
             if (p instanceof ParseRequest r) {
                 prepares.parsed(r);
@@ -110,6 +113,11 @@ final class ForecastWalk {
             }
         }
         return forecast;
+    }
+
+    /** For tests: how many requests the walks went through, in all. */
+    long walked() {
+        return walked;
     }
 
     /**

@@ -502,7 +502,7 @@ public final class SessionCapture implements SessionTap {
             if (type == 'S' || type == 'H' || type == 'F' || type == 'c') {
                 traceInFlight();
             }
-            classifyWindow();
+            classifyWindow(type == 'S' || type == 'F' || type == 'c' || type == 'f');
         }
 
         @Override
@@ -515,10 +515,12 @@ public final class SessionCapture implements SessionTap {
             if (skippingToSync) {
                 return true; // the source does not even read it
             }
+            boolean mayEnd = false;
             switch (type) {
                 case 'Q' -> {
                     query(read(frame, f -> Query.decode(f, encoding.charset()), FROM_CLIENT).sql());
                     traceInFlight();
+                    mayEnd = true;
                 }
                 case 'P' -> parse(read(frame, f -> Parse.decode(f, encoding.charset()), FROM_CLIENT));
                 case 'B' -> bind(frame);
@@ -526,6 +528,7 @@ public final class SessionCapture implements SessionTap {
                     // the source runs a COMMIT as it reads it, before any Sync; a new COPY ends the COPYs before it
                     if (execute(read(frame, Execute::decode, FROM_CLIENT))) {
                         traceInFlight();
+                        mayEnd = true;
                     }
                 }
                 case 'C' -> {
@@ -536,7 +539,7 @@ public final class SessionCapture implements SessionTap {
                 default -> {
                 }
             }
-            classifyWindow();
+            classifyWindow(mayEnd);
             return true;
         }
     };
@@ -747,7 +750,18 @@ public final class SessionCapture implements SessionTap {
      * the window is open or opens: an upsert is in flight or the transaction has one, so plain INSERTs never pay.
      */
     private void classifyWindow() {
-        if (upserts.opens()) {
+        classifyWindow(true);
+    }
+
+    /**
+     * {@link #classifyWindow()} after the client's request was read, when it may change the answer: {@code mayEnd},
+     * it may end a transaction (a Sync, FunctionCall, Query, an Execute of a transaction control statement) or let a
+     * COPY end (CopyDone, CopyFail, an Execute of a COPY); or the window opens with it. Any other request (a Parse,
+     * Bind, Describe, Close, CopyData, an Execute of another statement) only adds writes that commit at a later one of
+     * those: walking everything in flight again at each of them took the square of a pipelined batch's size.
+     */
+    private void classifyWindow(boolean mayEnd) {
+        if (mayEnd ? upserts.opens() : upserts.opening()) {
             upserts.classified(upserts.covered()
                     || !forecastWalk.forecast(false).mayCommit());
         }
@@ -1888,6 +1902,11 @@ public final class SessionCapture implements SessionTap {
     @Override
     public FrameObserver backend() {
         return backend;
+    }
+
+    /** For tests: how many requests the forecasts of what may commit walked, in all. */
+    long requestsWalked() {
+        return forecastWalk.walked();
     }
 
     /** Whether the source may still commit mirrored writes of this session's: see {@link ForecastWalk#forecast}. */

@@ -150,6 +150,11 @@ public final class UpsertWindows {
             return isOpen || inFlight && !tables.isEmpty();
         }
 
+        /** Whether the window is closed and opens when the request read is forwarded. */
+        boolean opening() {
+            return !isOpen && inFlight && !tables.isEmpty();
+        }
+
         /** Whether a COMMIT with a ticket is in flight, and no upsert was sent since. */
         boolean covered() {
             return covered;
