@@ -37,6 +37,7 @@ import org.slf4j.LoggerFactory;
  *   take() --> TAKEN --answer committed, all earlier resolved--> (append) --> RESOLVED
  *                |  \--answer committed, an earlier unresolved--> WAITING --earlier ones resolved--> (append)
  *                |                                                   \--waited maxWait--> (append, not in order)
+ *                |                                    (at once when its event loop, shutting down, refuses the wait)
  *                \--commit failed / nothing to spool / session ended--> RESOLVED (released)
  *   a ticket the timed-out waiter passed over is ABANDONED: it no longer holds anyone up, and until it is resolved
  *   no transaction spooled counts as ordered (it may be spooled behind one that the source committed after it)
@@ -115,10 +116,20 @@ final class CommitSequencer {
                 ticket.turn = turn;
                 ticket.eventLoop = eventLoop;
                 ticket.done = new CompletableFuture<>();
-                ticket.timeout = eventLoop.schedule(() -> waitedTooLong(ticket), maxWait.toMillis(),
-                        TimeUnit.MILLISECONDS);
-                return ticket.done;
+                try {
+                    ticket.timeout = eventLoop.schedule(() -> waitedTooLong(ticket), maxWait.toMillis(),
+                            TimeUnit.MILLISECONDS);
+                    return ticket.done;
+                } catch (RejectedExecutionException e) {
+                    // its event loop shuts down (the proxy stops): no wait would end there; it goes now, as after one
+                }
             }
+        }
+        if (!now) {
+            if (passOver(ticket) != null) {
+                finish(ticket, false);
+            }
+            return ticket.done;
         }
         return runAndResolve(ticket, turn, inOrder);
     }
@@ -153,8 +164,14 @@ final class CommitSequencer {
             }
             wake.state = State.TAKEN; // its turn: it runs once, here or by its timeout, whichever claims it first
         }
-        wake.timeout.cancel(false);
+        cancelTimeout(wake);
         onItsLoop(wake, true);
+    }
+
+    private static void cancelTimeout(Ticket ticket) {
+        if (ticket.timeout != null) { // none when its event loop refused it
+            ticket.timeout.cancel(false);
+        }
     }
 
     /** Runs a waiting ticket's turn on its session's event loop. */
@@ -169,11 +186,29 @@ final class CommitSequencer {
     }
 
     private void waitedTooLong(Ticket ticket) {
+        Ticket blocking = passOver(ticket);
+        if (blocking == null) {
+            return; // its turn came meanwhile
+        }
+        LOG.warn("session {}: its commit of upserts waited {} ms to be spooled after the commit the proxy forwarded"
+                + " before it, of session {}, whose answer has not come (a source connection that hangs?); it is"
+                + " spooled without waiting, and its commit order is counted as uncertain"
+                + " (tandem_mirror_commit_order_uncertain_total)", ticket.sessionId, maxWait.toMillis(),
+                blocking.sessionId);
+        finish(ticket, false);
+    }
+
+    /**
+     * A waiting ticket stops waiting: the tickets before it are abandoned, and those of them that wait too go now.
+     *
+     * @return the first ticket it waited for, or null when its turn came meanwhile
+     */
+    private Ticket passOver(Ticket ticket) {
         Ticket blocking;
         List<Ticket> waitingBefore = new ArrayList<>();
         synchronized (this) {
             if (ticket.state != State.WAITING) {
-                return; // its turn came meanwhile
+                return null;
             }
             blocking = taken.firstEntry().getValue();
             for (Ticket earlier : taken.headMap(ticket.number).values()) {
@@ -187,15 +222,10 @@ final class CommitSequencer {
             ticket.state = State.TAKEN;
         }
         for (Ticket earlier : waitingBefore) {
-            earlier.timeout.cancel(false);
+            cancelTimeout(earlier);
             onItsLoop(earlier, false);
         }
-        LOG.warn("session {}: its commit of upserts waited {} ms to be spooled after the commit the proxy forwarded"
-                + " before it, of session {}, whose answer has not come (a source connection that hangs?); it is"
-                + " spooled without waiting, and its commit order is counted as uncertain"
-                + " (tandem_mirror_commit_order_uncertain_total)", ticket.sessionId, maxWait.toMillis(),
-                blocking.sessionId);
-        finish(ticket, false);
+        return blocking;
     }
 
     private void finish(Ticket ticket, boolean inOrder) {

@@ -8,6 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -100,6 +102,29 @@ class CommitSequencerTest {
         loopB.runPendingTasks(); // the third stops waiting first: the second, waiting too, goes as well
         loopA.runPendingTasks();
         assertThat(spooled).containsExactlyInAnyOrder("3:false", "2:false");
+        assertThat(sequencer.outstanding()).isZero();
+    }
+
+    /**
+     * A commit answered as its event loop shuts down (the proxy stops) cannot wait there for its turn: it is spooled at
+     * once, not in order, as after the wait. Before, the refused wait threw out of the sequencer and left the ticket
+     * waiting with no end: the commit was never spooled, and the release of the ticket before it failed.
+     */
+    @Test
+    void aCommitWhoseEventLoopRefusesTheWaitIsSpooledAtOnce() {
+        ScheduledExecutorService stopped = Executors.newSingleThreadScheduledExecutor();
+        stopped.shutdown();
+        CommitSequencer.Ticket first = sequencer.take(1);
+        CommitSequencer.Ticket second = sequencer.take(2);
+        CompletionStage<?> spooledAt = sequencer.committed(second, stopped, inOrder -> {
+            spooled.add(second.number() + ":" + inOrder);
+            return CompletableFuture.completedFuture(null);
+        });
+        assertThat(spooled).containsExactly("2:false");
+        assertThat(spooledAt.toCompletableFuture()).isDone();
+        sequencer.release(first);
+        committed(sequencer.take(3), loopA);
+        assertThat(spooled).containsExactly("2:false", "3:true");
         assertThat(sequencer.outstanding()).isZero();
     }
 }
