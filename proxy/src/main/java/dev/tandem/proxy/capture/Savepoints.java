@@ -34,14 +34,20 @@ final class Savepoints<T> {
         return null;
     }
 
-    /** Drops the latest savepoint of that name and the later ones. */
-    void release(String name) {
+    /**
+     * Drops the latest savepoint of that name and the later ones.
+     *
+     * @return the state kept at the savepoint dropped; null when there is none
+     */
+    T release(String name) {
         for (int i = stack.size() - 1; i >= 0; i--) {
             if (name != null && name.equals(stack.get(i).name())) {
+                T state = stack.get(i).state();
                 stack.subList(i, stack.size()).clear();
-                return;
+                return state;
             }
         }
+        return null;
     }
 
     /** Each savepoint's state, oldest first. */
