@@ -27,8 +27,9 @@ import java.util.function.UnaryOperator;
  * flight may commit an upsert without a ticket of the sequencer (an autocommit upsert, a COMMIT sent in a pipeline with
  * its upserts, ...). A window is ordered while its session's requests cannot commit (an explicit transaction with no
  * COMMIT in flight: it cannot commit before its COMMIT is forwarded, which is after the check) or can commit only by the
- * COMMIT the ticket is for. The session tells which after each request it reads, before the request is forwarded, and
- * as answers change it ({@link Session#classified}). While the sequencer holds a session's commit back its window stays
+ * COMMIT the ticket is for. The session tells which, before the request is forwarded, when the window opens and after
+ * each request that may end a transaction or a COPY (the others only add writes that commit at a later one), and as
+ * answers change it ({@link Session#classified}). While the sequencer holds a session's commit back its window stays
  * open: it may be spooled after one checked meanwhile.
  *
  * <pre>
@@ -187,8 +188,9 @@ public final class UpsertWindows {
 
         /**
          * Opens the window if a request is in flight and the transaction has or sends an upsert, and tells whether what
-         * the session has in flight can commit its upserts only in the sequencer's order: after each request the
-         * client sends, before it is forwarded, and as answers change it.
+         * the session has in flight can commit its upserts only in the sequencer's order: when it opens and after
+         * each request the client sends that may end a transaction or a COPY, before it is forwarded, and as answers
+         * change it.
          */
         void classified(boolean ordered) {
             if (!isOpen) {
