@@ -87,6 +87,11 @@ public final class UpsertWindows {
         return n == null ? 0 : n.windows.get();
     }
 
+    /** For tests: how many tables are counted. */
+    int tablesOpen() {
+        return open.size();
+    }
+
     /** For tests: how many databases have a sequencer. */
     int sequencers() {
         return sequencers.size();
@@ -98,8 +103,19 @@ public final class UpsertWindows {
         return n == null ? 0 : n.unordered.get();
     }
 
-    private Open on(String database, TableName table) {
-        return open.computeIfAbsent(new Key(database, table), k -> new Open());
+    /**
+     * Adds to the counts of {@code table} of {@code database}, and forgets a table no window is open on: before the
+     * target's catalog is looked up for a session (until the source accepts its login) any name may be mirrored, and a
+     * peer that cannot log in must not leave an entry behind for every name it makes up. Only here, under the map's
+     * lock for the table, so that no count goes to an entry just dropped.
+     */
+    private void add(String database, TableName table, int windows, int unordered) {
+        open.compute(new Key(database, table), (k, n) -> {
+            Open counts = n == null ? new Open() : n;
+            counts.windows.addAndGet(windows);
+            counts.unordered.addAndGet(unordered);
+            return counts.windows.get() == 0 && counts.unordered.get() == 0 ? null : counts;
+        });
     }
 
     /** One session's window: on its event loop only. */
@@ -171,11 +187,7 @@ public final class UpsertWindows {
             covered = false; // it may commit with the COMMIT that took the ticket, yet was not answered before it
             TableName rows = rowsOf.apply(table);
             if (tables.add(rows) && isOpen) {
-                Open n = on(database, rows);
-                if (unordered) {
-                    n.unordered.incrementAndGet();
-                }
-                n.windows.incrementAndGet();
+                add(database, rows, 1, unordered ? 1 : 0);
             }
             requestSent();
         }
@@ -200,18 +212,14 @@ public final class UpsertWindows {
                 isOpen = true;
                 unordered = !ordered;
                 for (TableName t : tables) {
-                    Open n = on(database, t);
-                    if (unordered) {
-                        n.unordered.incrementAndGet();
-                    }
-                    n.windows.incrementAndGet();
+                    add(database, t, 1, unordered ? 1 : 0);
                 }
                 return;
             }
             if (unordered == ordered) {
                 unordered = !ordered;
                 for (TableName t : tables) {
-                    on(database, t).unordered.addAndGet(ordered ? -1 : 1);
+                    add(database, t, 0, ordered ? -1 : 1);
                 }
             }
         }
@@ -271,11 +279,7 @@ public final class UpsertWindows {
             if (isOpen) {
                 isOpen = false;
                 for (TableName t : tables) {
-                    Open n = on(database, t);
-                    n.windows.decrementAndGet();
-                    if (unordered) {
-                        n.unordered.decrementAndGet();
-                    }
+                    add(database, t, -1, unordered ? -1 : 0);
                 }
             }
         }

@@ -43,6 +43,27 @@ class UpsertWindowsTest {
         assertThat(b.sequencer()).isSameAs(a.sequencer());
     }
 
+    /**
+     * A table is forgotten once no window is open on it. Before the target's catalog is looked up for a session (until
+     * the source accepts its login) any table name may be mirrored, so a peer that cannot log in can pipeline upserts
+     * into made-up tables of made-up databases: before, every such pair was kept for good.
+     */
+    @Test
+    void aTableNoWindowIsOpenOnIsForgotten() {
+        for (int i = 0; i < 100; i++) {
+            UpsertWindows.Session s = windows.session("made-up-" + i, UnaryOperator.identity());
+            upsert(s, new TableName("public", "t" + i));
+            s.ended();
+        }
+        upsert(a, T);
+        upsert(b, T);
+        assertThat(windows.tablesOpen()).isEqualTo(1);
+        a.answered(true);
+        assertThat(b.contended(T, false)).isFalse();
+        b.answered(true);
+        assertThat(windows.tablesOpen()).isZero();
+    }
+
     @Test
     void anUpsertInFlightContendsWithAnotherSessionsCommitOnTheSameTableOnly() {
         upsert(a, T);
