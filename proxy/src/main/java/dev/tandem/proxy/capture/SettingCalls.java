@@ -105,7 +105,7 @@ final class SettingCalls {
      * a body that {@code body} holds true for.
      */
     static boolean doBlock(ClassifiedStatement s, String sql, Set<String> words, Predicate<String> body) {
-        if (s.kind() != Kind.OTHER) {
+        if (s.kind() != Kind.OTHER || !startsWithDo(sql, s.start(), s.end())) {
             return false;
         }
         boolean named = false;
@@ -126,5 +126,12 @@ final class SettingCalls {
             }
         }
         return false;
+    }
+
+    /** Whether the statement's first token ({@code start} is where it begins) is the word {@code DO}. */
+    private static boolean startsWithDo(String sql, int start, int end) {
+        return end - start > 2 && sql.regionMatches(true, start, "do", 0, 2)
+                && !Character.isLetterOrDigit(sql.charAt(start + 2)) && sql.charAt(start + 2) != '_'
+                && sql.charAt(start + 2) != '$';
     }
 }
