@@ -15,10 +15,17 @@ import java.util.stream.Stream;
  * A PostgreSQL server from the embedded binaries on Maven Central. Starts in 2-3 s, so the
  * extension starts each one once per test run. The data directory is kept across {@link #stop()} and
  * {@link #start()} so "target down, then back" can be tested against the same server.
+ *
+ * <p>The binaries are those on the test classpath (the major version the parent pom names) unless the run names
+ * another major version: {@code -Dtandem.postgres=18} (the command is in the README's Tests section) makes the build
+ * copy that version's binaries jar into {@code target/} and name it in {@value #BINARIES_PROPERTY}, and every server
+ * is then started from it and checked to be of that version.
  */
 public final class EmbeddedPgServer implements PgServer {
 
     private static final String SUPERUSER = "postgres";
+    static final String VERSION_PROPERTY = "tandem.postgres";
+    static final String BINARIES_PROPERTY = "tandem.postgres.binaries";
 
     private final String role;
     private final Path dataDirectory;
@@ -46,6 +53,7 @@ public final class EmbeddedPgServer implements PgServer {
             Path dir = Files.createTempDirectory("tandem-pg-" + role + "-");
             EmbeddedPgServer server = new EmbeddedPgServer(role, dir, freePort(), extraConfig);
             server.boot();
+            server.checkMajorVersion();
             return server;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start embedded PostgreSQL for " + role, e);
@@ -55,6 +63,10 @@ public final class EmbeddedPgServer implements PgServer {
     private void boot() {
         try {
             EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder();
+            String binaries = System.getProperty(BINARIES_PROPERTY);
+            if (binaries != null) {
+                builder.setPgBinaryResolver(new JarPgBinaryResolver(Path.of(binaries)));
+            }
             extraConfig.forEach(builder::setServerConfig);
             postgres = builder
                     .setDataDirectory(dataDirectory)
@@ -70,6 +82,27 @@ public final class EmbeddedPgServer implements PgServer {
                     .start();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start embedded PostgreSQL for " + role + " on port " + port, e);
+        }
+    }
+
+    /**
+     * A run that names a major version must not pass on another one: a missing or stale binaries jar would otherwise
+     * test the default version and report success.
+     */
+    private void checkMajorVersion() {
+        String wanted = System.getProperty(VERSION_PROPERTY);
+        if (wanted == null || wanted.isEmpty()) {
+            return;
+        }
+        String actual = queryValue("postgres", "SELECT current_setting('server_version_num')::int / 10000");
+        if (!actual.equals(wanted)) {
+            close();
+            throw new IllegalStateException("-D" + VERSION_PROPERTY + "=" + wanted + " asks for PostgreSQL " + wanted
+                    + " but the embedded " + role + " server is PostgreSQL " + actual + " ("
+                    + (System.getProperty(BINARIES_PROPERTY) == null
+                            ? "no binaries jar named in -D" + BINARIES_PROPERTY
+                                    + ", which the build sets for -D" + VERSION_PROPERTY + "=18)"
+                            : "from " + System.getProperty(BINARIES_PROPERTY) + ")"));
         }
     }
 
