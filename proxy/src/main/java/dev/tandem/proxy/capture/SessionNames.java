@@ -227,11 +227,14 @@ final class SessionNames {
         return schema != null && (schema.equals(TEMPORARY_SCHEMA) || schema.matches("pg_temp_[0-9]+"));
     }
 
+    /**
+     * PostgreSQL searches the temporary schema first unless the path lists {@code pg_temp}, and then where it is
+     * listed: a path that does not name it ({@code public}, or the {@code "$user", public} PostgreSQL 18 reports at
+     * start-up) searches it first.
+     */
     private static boolean searchesTemporaryFirst(List<String> path) {
-        for (String schema : path) {
-            if (schema.equals(TEMPORARY_SCHEMA)) {
-                return true;
-            }
+        int listed = path.indexOf(TEMPORARY_SCHEMA);
+        for (String schema : path.subList(0, Math.max(listed, 0))) {
             if (!schema.equals(USER_SCHEMA) && !schema.equals("pg_catalog")) {
                 return false;
             }

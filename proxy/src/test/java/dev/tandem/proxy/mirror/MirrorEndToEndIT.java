@@ -308,6 +308,26 @@ class MirrorEndToEndIT {
                 .isEqualTo(ddl);
     }
 
+    /**
+     * A path that does not list {@code pg_temp} searches the temporary schema first, so a temporary table hides the
+     * mirrored one under {@code SET search_path TO public} as under the server's default, and under the
+     * {@code "$user", public} PostgreSQL 18 reports at start-up. Before, the proxy took such a path to search public
+     * first and mirrored the temporary table's rows into the mirrored one.
+     */
+    @Test
+    void aTemporaryTableHidesTheMirroredOneUnderAPathThatDoesNotListPgTemp() throws Exception {
+        String row = "('2026-03-01', %d, %d, '%s')";
+        try (Connection c = mirror.connect(); Statement s = c.createStatement()) {
+            s.execute("SET search_path TO public");
+            s.execute("CREATE TEMP TABLE metrics (LIKE public.metrics)");
+            s.execute("INSERT INTO metrics VALUES " + row.formatted(1, 1, "temporary"));
+            s.execute("INSERT INTO public.metrics VALUES " + row.formatted(2, 2, "permanent, qualified"));
+        }
+        settle();
+        assertThat(PG.target().queryValue(mirror.database, "SELECT string_agg(device::text, ',' ORDER BY device)"
+                + " FROM metrics")).isEqualTo("2");
+    }
+
     private static double unmirrored(String table, String kind) {
         var counter = mirror.app.registry().find("tandem.unmirrored.writes").tag("table", table).tag("kind", kind)
                 .counter();
