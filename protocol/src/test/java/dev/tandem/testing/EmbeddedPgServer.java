@@ -94,7 +94,7 @@ public final class EmbeddedPgServer implements PgServer {
         if (wanted == null || wanted.isEmpty()) {
             return;
         }
-        String actual = queryValue("postgres", "SELECT current_setting('server_version_num')::int / 10000");
+        String actual = Integer.toString(majorVersion());
         if (!actual.equals(wanted)) {
             close();
             throw new IllegalStateException("-D" + VERSION_PROPERTY + "=" + wanted + " asks for PostgreSQL " + wanted

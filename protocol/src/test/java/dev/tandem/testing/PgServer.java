@@ -86,6 +86,14 @@ public interface PgServer extends AutoCloseable {
         return rows.get(0).get(0);
     }
 
+    /**
+     * The server's major version (17, 18): for the few assertions on behaviour a release changed, such as the
+     * protocol version it offers or the settings it reports.
+     */
+    default int majorVersion() {
+        return Integer.parseInt(queryValue("postgres", "SELECT current_setting('server_version_num')::int / 10000"));
+    }
+
     /** Creates a database (dropping a leftover one of the same name first). */
     default void createDatabase(String name) {
         String quoted = "\"" + name.replace("\"", "\"\"") + "\"";

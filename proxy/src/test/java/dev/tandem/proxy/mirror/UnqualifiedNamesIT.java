@@ -198,6 +198,7 @@ class UnqualifiedNamesIT {
      * table the last path the proxy knew would mean; a qualified one is mirrored as usual; a SET, RESET or DISCARD ALL
      * makes the path known again, and a local set_config ends with its transaction. Before, the proxy kept resolving
      * under the last path it knew and mirrored tenant_a's rows into public.readings, and lost tenant_a.alerts' rows.
+     * PostgreSQL 18 reports the path, and every write here is mirrored.
      */
     @Test
     void aSearchPathTheProxyCannotFollowLedgersTheUnqualifiedWrites() throws Exception {
@@ -230,10 +231,18 @@ class UnqualifiedNamesIT {
         assertRowsIn("public.readings", "3", "6", "9", "10");
         mirror.awaitCaughtUp(Duration.ofSeconds(30));
         mirror.assertIdentical("public.readings");
-        assertThat(PG.target().query(mirror.database, "SELECT id FROM tenant_a.readings")).containsExactly(List.of("4"));
-        assertThat(PG.target().query(mirror.database, "SELECT id FROM tenant_a.alerts")).isEmpty();
         List<List<String>> ledger = PG.target().query(mirror.database,
                 "SELECT table_schema || '.' || table_name, message FROM tandem.divergence ORDER BY id");
+        if (PG.source().majorVersion() >= 18) {
+            // PostgreSQL 18 reports the path before the ReadyForQuery after each of those statements: the proxy knows
+            // it again from there on, and every write above came in a later request
+            mirror.assertIdentical("tenant_a.readings");
+            mirror.assertIdentical("tenant_a.alerts");
+            assertThat(ledger).isEmpty();
+            return;
+        }
+        assertThat(PG.target().query(mirror.database, "SELECT id FROM tenant_a.readings")).containsExactly(List.of("4"));
+        assertThat(PG.target().query(mirror.database, "SELECT id FROM tenant_a.alerts")).isEmpty();
         assertThat(ledger).extracting(entry -> entry.get(0)).containsExactly("public.readings", "public.readings",
                 "tenant_a.alerts", "public.readings", "public.readings", "public.readings", "public.readings");
         assertThat(ledger).allSatisfy(entry -> assertThat(entry.get(1)).contains("search_path", "not known",
