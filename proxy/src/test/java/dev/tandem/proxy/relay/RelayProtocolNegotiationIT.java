@@ -53,6 +53,41 @@ class RelayProtocolNegotiationIT {
                 .endsWith('Z');
     }
 
+    /**
+     * A session on protocol 3.2 (PostgreSQL 18 grants it; 17 answers 3.0) is given a 32-byte cancel key, and a
+     * CancelRequest carrying it through the proxy cancels the session's statement on the source.
+     */
+    @Test
+    void aSessionIsCancelledWithTheKeyOfTheProtocolItNegotiated() throws Exception {
+        try (WireClient session = new WireClient(proxy.port())) {
+            session.send(WireClient.startup((3 << 16) | 2, "user", PG.source().user(), "database", db));
+            Message keyData = session.readUntilReady().stream().filter(m -> m.type() == 'K').findFirst().orElseThrow();
+            ByteBuffer body = ByteBuffer.wrap(keyData.body());
+            int pid = body.getInt();
+            byte[] key = new byte[body.remaining()];
+            body.get(key);
+            assertThat(key).hasSize(PG.source().majorVersion() >= 18 ? 32 : 4);
+
+            session.send(WireClient.query("SELECT pg_sleep(60)"));
+            awaitSleeping(pid);
+            try (WireClient canceller = new WireClient(proxy.port())) {
+                canceller.send(ByteBuffer.allocate(12 + key.length).putInt(12 + key.length).putInt(80877102)
+                        .putInt(pid).put(key).array());
+                assertThat(canceller.readToEnd()).isEmpty();
+            }
+            assertThat(session.readUntilReady()).filteredOn(m -> m.type() == 'E').singleElement()
+                    .satisfies(error -> assertThat(error.field('C')).isEqualTo("57014"));
+        }
+    }
+
+    /** Waits until the source runs the statement in backend {@code pid}: a cancel before it would cancel nothing. */
+    private static void awaitSleeping(int pid) throws InterruptedException {
+        String sql = "SELECT count(*) FROM pg_stat_activity WHERE pid = " + pid + " AND wait_event = 'PgSleep'";
+        for (int i = 0; i < 3000 && PG.source().queryValue("postgres", sql).equals("0"); i++) {
+            Thread.sleep(10);
+        }
+    }
+
     @Test
     void aStartupPacketWithoutUserGetsTheSourcesError() throws Exception {
         List<Message> proxied = startup(proxy.port(), WireClient.startup(196608, "database", db));
