@@ -1,6 +1,7 @@
 package dev.tandem.proxy.mirror;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.tandem.testing.PostgresPairExtension;
 import java.io.ByteArrayInputStream;
@@ -249,6 +250,27 @@ class UnqualifiedNamesIT {
                 "schema-qualify", "SET search_path"));
         assertThat(ledger.get(0).get(1)).contains("set_config");
         assertThat(ledger.get(5).get(1)).contains("DO block");
+    }
+
+    /**
+     * A path a role sets for its sessions ({@code ALTER ROLE ... SET search_path}) is not in the StartupMessage:
+     * PostgreSQL 18 reports it at start-up, and the proxy resolves the session's unqualified names under it. Older
+     * servers do not report it (README), so the test needs 18.
+     */
+    @Test
+    void aRolesOwnSearchPathIsFollowedWhereTheServerReportsIt() throws Exception {
+        assumeTrue(PG.source().majorVersion() >= 18, "PostgreSQL before 18 does not report search_path");
+        String alter = "ALTER ROLE app_login IN DATABASE " + mirror.database;
+        PG.source().execute(mirror.database, alter + " SET search_path = tenant_a, public");
+        try (Connection c = mirror.connect("user", "app_login", "password", "app_login");
+             Statement s = c.createStatement()) {
+            s.execute("INSERT INTO readings VALUES (1, 'under the role''s own path')");
+            s.execute("INSERT INTO public.readings VALUES (2, 'qualified')");
+        } finally {
+            PG.source().execute(mirror.database, alter + " RESET search_path");
+        }
+        assertRowsIn("tenant_a.readings", "1");
+        assertMirroredAndNothingLedgered();
     }
 
     private static void insert(PreparedStatement insert, int id, String v) throws Exception {
