@@ -2,6 +2,7 @@ package dev.tandem.proxy.mirror;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.tandem.testing.PgServer;
 import dev.tandem.testing.PostgresPairExtension;
@@ -15,6 +16,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.Test;
@@ -129,6 +131,36 @@ class MirrorExtendedProtocolIT {
         }
         settle(EV);
         assertThat(count(EV)).isEqualTo("7");
+    }
+
+    /**
+     * PostgreSQL 18's RETURNING of the old and the new row ({@code old.v}, {@code new.v}, and under names of the
+     * statement's own choosing with {@code RETURNING WITH (OLD AS o, NEW AS n)}) in an upsert, in each protocol mode.
+     */
+    @Test
+    void anUpsertReturningTheOldAndTheNewRowIsMirrored() throws Exception {
+        assumeTrue(PG.source().majorVersion() >= 18, "RETURNING old and new came with PostgreSQL 18");
+        int id = 0;
+        for (String mode : List.of("simple", "extended", "extendedForPrepared")) {
+            try (Connection c = mirror.connect("preferQueryMode", mode, "prepareThreshold", "1")) {
+                for (String returning : List.of("RETURNING old.v, new.v", "RETURNING WITH (OLD AS o, NEW AS n) o.v, n.v")) {
+                    id++;
+                    try (PreparedStatement ps = c.prepareStatement("INSERT INTO pk VALUES (?, ?) ON CONFLICT (id)"
+                            + " DO UPDATE SET v = pk.v || '+' || excluded.v " + returning)) {
+                        for (String v : List.of("first", "second")) {
+                            ps.setInt(1, id);
+                            ps.setString(2, v);
+                            try (ResultSet rs = ps.executeQuery()) {
+                                assertThat(rows(rs)).containsExactly(v.equals("first")
+                                        ? Arrays.asList(null, "first") : List.of("first", "first+second"));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        settle(PK);
+        assertThat(count(PK)).isEqualTo("6");
     }
 
     // ---- 2. Execute with a row limit: PortalSuspended --------------------------------------------------------------

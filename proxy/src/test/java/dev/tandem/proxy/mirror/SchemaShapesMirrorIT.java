@@ -32,7 +32,7 @@ import org.postgresql.util.PGobject;
  * The schema shapes time-series applications have, written through the proxy with typed drivers: enums, domains over
  * int, text and timestamptz with CHECKs, composites (one with an enum field), arrays of enums and of composites,
  * ranges and multiranges of built-in and user-defined subtypes, citext and hstore; identity columns (ALWAYS, BY
- * DEFAULT, OVERRIDING SYSTEM VALUE), serial, stored generated columns and defaults; a partitioned table with a
+ * DEFAULT, OVERRIDING SYSTEM VALUE), serial, stored and (PostgreSQL 18) virtual generated columns and defaults; a partitioned table with a
  * sub-partitioned partition and DEFAULT partitions, written by its name and by each partition's (only it is in the
  * include patterns); a view with an INSTEAD OF INSERT trigger (its table is not mirrored: the target's trigger fills
  * it); tables with INSERT rules (DO ALSO, conditional DO INSTEAD into an inheritance child);
@@ -126,6 +126,9 @@ class SchemaShapesMirrorIT {
         String db = PG.pair().freshDatabase("schema_shapes");
         PG.source().execute(db, SOURCE_TYPES + TABLES);
         PG.target().execute(db, TARGET_TYPES + TABLES);
+        // PostgreSQL 18's generated columns are virtual unless the table says STORED: computed when read, never written
+        PG.pair().executeOnBoth(db, "ALTER TABLE shapes.ident ADD COLUMN gv int GENERATED ALWAYS AS (b * 3) "
+                + (PG.source().majorVersion() >= 18 ? "VIRTUAL" : "STORED"));
         // the operator's dual-write mark, there before the mirror's first transaction: late rows are counted at once
         PG.target().execute(db, TandemSchema.ddl() + "; INSERT INTO tandem.dual_write (database, marked_at, marked_by)"
                 + " VALUES ('" + db + "', '2026-06-01 00:00:00+00', 'test')");
