@@ -92,10 +92,13 @@ class SchemaShapesIT {
         PG.target().execute(db, "CREATE TYPE shift_oids AS ENUM ('x')");
         PG.pair().executeOnBoth(db, TYPES);
         String partitioning = partitioned ? " PARTITION BY RANGE (\"Time\")" : "";
+        // a source on PostgreSQL 18 computes the generated column when read (virtual), the target stores it
+        String generated = PG.source().majorVersion() >= 18 ? "VIRTUAL" : "STORED";
         PG.source().execute(db, "CREATE TABLE " + TABLE + " (\"Time\" timestamptz NOT NULL, gone int,"
                 + " id bigint GENERATED ALWAYS AS IDENTITY, \"the \"\"value\"\"\" double precision,"
                 + " amount \"Odd Schema\".positive, n numeric, mood \"Odd Schema\".mood, tags text[], doc jsonb, raw bytea,"
-                + " note text, at timestamp, doubled double precision GENERATED ALWAYS AS (\"the \"\"value\"\"\" * 2) STORED)"
+                + " note text, at timestamp, doubled double precision GENERATED ALWAYS AS (\"the \"\"value\"\"\" * 2) "
+                + generated + ")"
                 + partitioning + "; ALTER TABLE " + TABLE + " DROP COLUMN gone");
         PG.target().execute(db, "CREATE TABLE " + TABLE + " (note text, old int, raw bytea, doc jsonb,"
                 + " doubled double precision GENERATED ALWAYS AS (\"the \"\"value\"\"\" * 2) STORED,"
