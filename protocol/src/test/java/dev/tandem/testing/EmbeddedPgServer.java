@@ -19,13 +19,15 @@ import java.util.stream.Stream;
  * <p>The binaries are those on the test classpath (the major version the parent pom names) unless the run names
  * another major version: {@code -Dtandem.postgres=18} (the command is in the README's Tests section) makes the build
  * copy that version's binaries jar into {@code target/} and name it in {@value #BINARIES_PROPERTY}, and every server
- * is then started from it and checked to be of that version.
+ * is then started from it and checked to be of that version. {@code -Dtandem.postgres.role=source} (or
+ * {@code target}) keeps the other server of the pair on the default version, as in a migration between versions.
  */
 public final class EmbeddedPgServer implements PgServer {
 
     private static final String SUPERUSER = "postgres";
     static final String VERSION_PROPERTY = "tandem.postgres";
     static final String BINARIES_PROPERTY = "tandem.postgres.binaries";
+    static final String ROLE_PROPERTY = "tandem.postgres.role";
 
     private final String role;
     private final Path dataDirectory;
@@ -64,7 +66,7 @@ public final class EmbeddedPgServer implements PgServer {
         try {
             EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder();
             String binaries = System.getProperty(BINARIES_PROPERTY);
-            if (binaries != null) {
+            if (binaries != null && ofNamedVersion()) {
                 builder.setPgBinaryResolver(new JarPgBinaryResolver(Path.of(binaries)));
             }
             extraConfig.forEach(builder::setServerConfig);
@@ -91,7 +93,7 @@ public final class EmbeddedPgServer implements PgServer {
      */
     private void checkMajorVersion() {
         String wanted = System.getProperty(VERSION_PROPERTY);
-        if (wanted == null || wanted.isEmpty()) {
+        if (wanted == null || wanted.isEmpty() || !ofNamedVersion()) {
             return;
         }
         String actual = Integer.toString(majorVersion());
@@ -104,6 +106,12 @@ public final class EmbeddedPgServer implements PgServer {
                                     + ", which the build sets for -D" + VERSION_PROPERTY + "=18)"
                             : "from " + System.getProperty(BINARIES_PROPERTY) + ")"));
         }
+    }
+
+    /** Whether this server runs the version the run names: every server, or only the one {@value #ROLE_PROPERTY} names. */
+    private boolean ofNamedVersion() {
+        String only = System.getProperty(ROLE_PROPERTY, "");
+        return only.isEmpty() || only.equals(role);
     }
 
     /**

@@ -27,6 +27,21 @@ class PostgresPairIT {
         assertThat(PG.source().port()).isNotEqualTo(PG.target().port());
     }
 
+    /** -Dtandem.postgres=18 runs both servers on 18, or with -Dtandem.postgres.role only the one it names. */
+    @Test
+    void theServersRunTheVersionTheRunNames() {
+        String named = System.getProperty(EmbeddedPgServer.VERSION_PROPERTY, "");
+        String only = System.getProperty(EmbeddedPgServer.ROLE_PROPERTY, "");
+        if (named.isEmpty()) {
+            assertThat(PG.source().majorVersion()).isEqualTo(PG.target().majorVersion());
+            return;
+        }
+        for (PgServer server : List.of(PG.source(), PG.target())) {
+            boolean ofNamedVersion = only.isEmpty() || only.equals(server.role());
+            assertThat(server.majorVersion() == Integer.parseInt(named)).as(server.toString()).isEqualTo(ofNamedVersion);
+        }
+    }
+
     @Test
     void aStoppedServerKeepsItsDataAndComesBackOnTheSamePort() throws SQLException {
         String db = PG.pair().freshDatabase("restart");
