@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.tandem.protocol.state.TandemSchema;
+import dev.tandem.testing.PgServer;
 import dev.tandem.testing.PostgresPairExtension;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -127,8 +128,10 @@ class SchemaShapesMirrorIT {
         PG.source().execute(db, SOURCE_TYPES + TABLES);
         PG.target().execute(db, TARGET_TYPES + TABLES);
         // PostgreSQL 18's generated columns are virtual unless the table says STORED: computed when read, never written
-        PG.pair().executeOnBoth(db, "ALTER TABLE shapes.ident ADD COLUMN gv int GENERATED ALWAYS AS (b * 3) "
-                + (PG.source().majorVersion() >= 18 ? "VIRTUAL" : "STORED"));
+        for (PgServer server : List.of(PG.source(), PG.target())) {
+            server.execute(db, "ALTER TABLE shapes.ident ADD COLUMN gv int GENERATED ALWAYS AS (b * 3) "
+                    + (server.majorVersion() >= 18 ? "VIRTUAL" : "STORED"));
+        }
         // the operator's dual-write mark, there before the mirror's first transaction: late rows are counted at once
         PG.target().execute(db, TandemSchema.ddl() + "; INSERT INTO tandem.dual_write (database, marked_at, marked_by)"
                 + " VALUES ('" + db + "', '2026-06-01 00:00:00+00', 'test')");
