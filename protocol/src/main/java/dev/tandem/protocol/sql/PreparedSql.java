@@ -55,17 +55,8 @@ public record PreparedSql(ClassifiedStatement statement, String body, List<Strin
             }
         }
         TokenBuffer b = TokenBuffer.tokenize(body);
-        int referenced = 0;
-        for (int i = 0; i < b.size(); i++) {
-            if (b.is(i, TokenKind.PARAMETER)) {
-                int n = parameterNumber(b, i);
-                if (n < 1) {
-                    return null;
-                }
-                referenced = Math.max(referenced, n);
-            }
-        }
-        if (args.size() != Math.max(referenced, types.size())) {
+        int referenced = highestParameter(b);
+        if (referenced < 0 || args.size() != Math.max(referenced, types.size())) {
             return null;
         }
         return substituted(b, args);
@@ -79,21 +70,31 @@ public record PreparedSql(ClassifiedStatement statement, String body, List<Strin
      */
     public String typedBody() {
         TokenBuffer b = TokenBuffer.tokenize(body);
-        int referenced = types.size();
-        for (int i = 0; i < b.size(); i++) {
-            if (b.is(i, TokenKind.PARAMETER)) {
-                int n = parameterNumber(b, i);
-                if (n < 1) {
-                    return null;
-                }
-                referenced = Math.max(referenced, n);
-            }
+        int highest = highestParameter(b);
+        if (highest < 0) {
+            return null;
         }
+        int referenced = Math.max(highest, types.size());
         List<String> parameters = new ArrayList<>(referenced);
         for (int n = 1; n <= referenced; n++) {
             parameters.add("$" + n);
         }
         return substituted(b, parameters);
+    }
+
+    /** The highest {@code $n} the body (tokenized as {@code b}) refers to, 0 when none; -1 when one is out of range. */
+    private static int highestParameter(TokenBuffer b) {
+        int highest = 0;
+        for (int i = 0; i < b.size(); i++) {
+            if (b.is(i, TokenKind.PARAMETER)) {
+                int n = parameterNumber(b, i);
+                if (n < 1) {
+                    return -1;
+                }
+                highest = Math.max(highest, n);
+            }
+        }
+        return highest;
     }
 
     /** The body, tokenized as {@code b}, with each {@code $n} replaced by {@code args}' n-th, cast as declared. */
