@@ -1,8 +1,11 @@
 package dev.tandem.proxy.capture;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -23,14 +26,16 @@ import java.util.Set;
 final class ServerNames<T> {
 
     private final Map<String, T> confirmed = new HashMap<>();
-    /** Per name, the objects requested and not answered yet, oldest first. */
-    private final Map<String, List<T>> requested = new HashMap<>();
+    /** Per name, the objects requested and not answered yet. */
+    private final Map<String, Requested<T>> requested = new HashMap<>();
     /** The names requested since the client's last Sync. */
     private final Set<String> requestedInBatch = new HashSet<>();
+    /** How many requested objects the look-ups went through, in all: for tests. */
+    private long examined;
 
     /** A Parse or Bind was sent for {@code name}. */
     void requested(String name, T value) {
-        requested.computeIfAbsent(name, n -> new ArrayList<>(1)).add(value);
+        requested.computeIfAbsent(name, n -> new Requested<>()).add(value);
         requestedInBatch.add(name);
     }
 
@@ -41,8 +46,8 @@ final class ServerNames<T> {
 
     /** What the client last asked {@code name} to be: the newest requested object if any, else the confirmed one. */
     T latest(String name) {
-        List<T> values = requested.get(name);
-        return values != null ? values.get(values.size() - 1) : confirmed.get(name);
+        Requested<T> values = requested.get(name);
+        return values != null ? values.order.peekLast() : confirmed.get(name);
     }
 
     /** What the server holds under {@code name} now: the object it confirmed, or null. */
@@ -58,16 +63,16 @@ final class ServerNames<T> {
      */
     Reference<T> reference(String name) {
         T latest = latest(name);
-        List<T> pending = requested.get(name);
+        Requested<T> pending = requested.get(name);
         if (pending == null || requestedInBatch.contains(name)) {
             return new Reference<>(name, latest, latest == null ? List.of() : List.of(latest));
         }
-        List<T> candidates = new ArrayList<>(pending.size() + 1);
+        List<T> candidates = new ArrayList<>(pending.order.size() + 1);
         T held = confirmed.get(name);
         if (held != null) {
             candidates.add(held);
         }
-        candidates.addAll(pending);
+        candidates.addAll(pending.order);
         return new Reference<>(name, latest, candidates);
     }
 
@@ -92,15 +97,9 @@ final class ServerNames<T> {
         if (confirmed.get(reference.name) == value) {
             return true;
         }
-        List<T> pending = requested.get(reference.name);
-        if (pending != null) {
-            for (T v : pending) {
-                if (v == value) {
-                    return true;
-                }
-            }
-        }
-        return false;
+        Requested<T> pending = requested.get(reference.name);
+        examined++;
+        return pending != null && pending.contains(value);
     }
 
     /** Whether the server holds {@code value} under the name {@code reference} names, as it confirmed. */
@@ -120,19 +119,27 @@ final class ServerNames<T> {
     }
 
     private void removeRequested(String name, T value) {
-        List<T> values = requested.get(name);
-        if (values == null) {
+        Requested<T> values = requested.get(name);
+        if (values == null || !values.contains(value)) {
             return;
         }
-        for (int i = 0; i < values.size(); i++) {
-            if (values.get(i) == value) {
-                values.remove(i);
+        // answers come in request order: the one answered is the oldest, unless the server skipped older ones
+        for (Iterator<T> i = values.order.iterator(); i.hasNext(); ) {
+            examined++;
+            if (i.next() == value) {
+                i.remove();
+                values.removed(value);
                 break;
             }
         }
-        if (values.isEmpty()) {
+        if (values.order.isEmpty()) {
             requested.remove(name);
         }
+    }
+
+    /** For tests: how many requested objects the look-ups went through, in all. */
+    long examined() {
+        return examined;
     }
 
     /** The server confirmed a Close of {@code name}. */
@@ -154,6 +161,31 @@ final class ServerNames<T> {
      */
     void clearConfirmed() {
         confirmed.clear();
+    }
+
+    /**
+     * The objects requested under one name and not answered yet, oldest first, and told apart by identity in one step:
+     * a pipelined batch binds thousands of portals under the unnamed one, and the forecast of what the source may
+     * commit asks, for each of its Executes, whether the portal it bound is still among them ({@link #possible}).
+     */
+    private static final class Requested<T> {
+        final ArrayDeque<T> order = new ArrayDeque<>(2);
+        /** Each object in {@link #order}, with how many times it is there. */
+        private final Map<T, Integer> counts = new IdentityHashMap<>(2);
+
+        void add(T value) {
+            order.add(value);
+            counts.merge(value, 1, Integer::sum);
+        }
+
+        boolean contains(T value) {
+            return counts.containsKey(value);
+        }
+
+        /** {@code value} was taken out of {@link #order} once. */
+        void removed(T value) {
+            counts.computeIfPresent(value, (v, n) -> n == 1 ? null : n - 1);
+        }
     }
 
     /**

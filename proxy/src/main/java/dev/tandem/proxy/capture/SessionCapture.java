@@ -1909,6 +1909,11 @@ public final class SessionCapture implements SessionTap {
         return forecastWalk.walked();
     }
 
+    /** For tests: how many statements and portals requested the look-ups by name went through, in all. */
+    long requestedExamined() {
+        return statements.examined() + portals.examined();
+    }
+
     /** Whether the source may still commit mirrored writes of this session's: see {@link ForecastWalk#forecast}. */
     @Override
     public boolean awaitsOutcome() {
