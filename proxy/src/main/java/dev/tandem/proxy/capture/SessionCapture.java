@@ -164,12 +164,15 @@ public final class SessionCapture implements SessionTap {
         final StatementCapture[] captures;
         final boolean[] decided;
         int next;
+        /** Its number among the session's runs ({@link SessionCapture#runsSent}). */
+        final long run;
 
-        QueryRequest(String sql, List<ClassifiedStatement> statements, long text, String encoding) {
+        QueryRequest(String sql, List<ClassifiedStatement> statements, long text, String encoding, long run) {
             this.sql = sql;
             this.statements = statements;
             this.text = text;
             this.encoding = encoding;
+            this.run = run;
             this.captures = new StatementCapture[statements.size()];
             this.decided = new boolean[statements.size()];
         }
@@ -202,9 +205,11 @@ public final class SessionCapture implements SessionTap {
         final String clientEncoding;
         /** No Execute was sent before for its provisional portal: the server refuses to run a portal twice. */
         final boolean firstRun;
+        /** Its number among the session's runs ({@link SessionCapture#runsSent}). */
+        final long run;
 
         ExecuteRequest(ServerNames.Reference<Portal> portal, StatementCapture capture, CopyIn copy,
-                       boolean copyExpected, String clientEncoding, boolean firstRun) {
+                       boolean copyExpected, String clientEncoding, boolean firstRun, long run) {
             this.portal = portal;
             this.capturedFrom = portal.get() == null ? null : portal.get().prepared();
             this.capture = capture;
@@ -212,6 +217,7 @@ public final class SessionCapture implements SessionTap {
             this.copyExpected = copyExpected;
             this.clientEncoding = clientEncoding;
             this.firstRun = firstRun;
+            this.run = run;
         }
 
         Portal portal() {
@@ -250,6 +256,12 @@ public final class SessionCapture implements SessionTap {
     private final ForecastWalk forecastWalk;
 
     private final Deque<Pending> pending = new ArrayDeque<>();
+    /**
+     * How many Queries and Executes the client sent, in all: the requests that run statements, so the only ones that
+     * upsert. Each is numbered in the order the source runs them: its upserts belong to the transaction open when it
+     * runs ({@link #firstRunInFlight}).
+     */
+    private long runsSent;
     private final ServerNames<Prepared> statements = new ServerNames<>();
     private final ServerNames<Portal> portals = new ServerNames<>();
     private final SavepointPortals savepointPortals = new SavepointPortals();
@@ -392,6 +404,10 @@ public final class SessionCapture implements SessionTap {
                 savepointPortals.clear();
                 // after commit() read them, and also when none were left to commit (rolled back to a savepoint)
                 finishedInTransaction.clear();
+                if (upserts.hasUpserts()) {
+                    // its upserts, whose requests were answered; a chained transaction's are sent behind them
+                    upserts.transactionEnded(firstRunInFlight());
+                }
             }
 
             @Override
@@ -643,7 +659,7 @@ public final class SessionCapture implements SessionTap {
         if (upserts.hasUpserts() && pending.isEmpty() && commitsNoUpserts(statements)) {
             takesTicket();
         }
-        QueryRequest q = new QueryRequest(sql, statements, encoding.nextText(), encoding.clientEncoding());
+        QueryRequest q = new QueryRequest(sql, statements, encoding.nextText(), encoding.clientEncoding(), runsSent++);
         for (ClassifiedStatement s : statements) {
             sqlNamesInFlight |= namesStatements(s);
             if (s.kind() == Kind.COPY_FROM_STDIN) {
@@ -657,7 +673,7 @@ public final class SessionCapture implements SessionTap {
             } else {
                 TableName table = upsertInto(s);
                 if (table != null) {
-                    upserts.upsertSent(table);
+                    upserts.upsertSent(table, q.run);
                 }
             }
         }
@@ -835,18 +851,19 @@ public final class SessionCapture implements SessionTap {
      * @return whether the source may run a transaction control statement or a COPY for it
      */
     private boolean execute(Execute execute) {
+        long run = runsSent++;
         ServerNames.Reference<Portal> reference = portals.reference(execute.portal());
         Portal portal = reference.get();
         Prepared prepared = portal == null ? null : portal.prepared();
         StatementCapture capture = null;
         boolean firstRun = portal != null && !portal.executed;
         if (firstRun) {
-            capture = capturePortal(portal, encoding.clientEncoding());
+            capture = capturePortal(portal, encoding.clientEncoding(), run);
             portal.executed = true;
             if (capture == null) {
                 // a captured upsert counted itself; this is an SQL-level EXECUTE or PREPARE of one, or an upsert
                 // whose values are not kept, which the source runs all the same
-                upsertSent(prepared);
+                upsertSent(prepared, run);
             }
         }
         boolean copyExpected = runsCopy(prepared);
@@ -864,14 +881,15 @@ public final class SessionCapture implements SessionTap {
             copyPossible |= copy;
             copyKept |= copy && other.portal().bind != null && mayWriteMirrored(other.prepared());
             endsOrCopies |= copy || runsTransaction(other.prepared());
-            upsertSent(other.prepared());
+            upsertSent(other.prepared(), run);
         }
         CopyIn copy = null;
         if (copyPossible) {
             copy = new CopyIn(copyKept);
             copyRequested(copy);
         }
-        pending.add(new ExecuteRequest(reference, capture, copy, copyExpected, encoding.clientEncoding(), firstRun));
+        pending.add(new ExecuteRequest(reference, capture, copy, copyExpected, encoding.clientEncoding(), firstRun,
+                run));
         return endsOrCopies;
     }
 
@@ -906,8 +924,9 @@ public final class SessionCapture implements SessionTap {
      * values kept, a statement the mirror may replay. Its table is resolved again when it ran ({@link #ran}).
      *
      * @param clientEncoding the encoding the source read the Bind values in
+     * @param run            the number of the Execute that runs it ({@link #runsSent})
      */
-    private StatementCapture capturePortal(Portal portal, String clientEncoding) {
+    private StatementCapture capturePortal(Portal portal, String clientEncoding, long run) {
         Prepared p = portal.prepared();
         if (p == null || portal.bind == null || !replayable(p.statement())) {
             return null;
@@ -927,13 +946,17 @@ public final class SessionCapture implements SessionTap {
             capture.unreplayable = p.now().ambiguous();
         }
         if (capture.statement.onConflict() == ConflictAction.UPDATE) {
-            upserts.upsertSent(capture.table);
+            upserts.upsertSent(capture.table, run);
         }
         return capture;
     }
 
-    /** An upsert the source may run: it counts as in flight ({@link UpsertWindows}). */
-    private void upsertSent(Prepared p) {
+    /**
+     * An upsert the source may run: it counts as in flight ({@link UpsertWindows}).
+     *
+     * @param run the number of the Execute that runs it ({@link #runsSent})
+     */
+    private void upsertSent(Prepared p, long run) {
         if (p == null || p.statement() == null) {
             return;
         }
@@ -941,8 +964,24 @@ public final class SessionCapture implements SessionTap {
         TableName table = kind == Kind.EXECUTE || kind == Kind.PREPARE ? upsertInto(p.statement())
                 : p.statement().onConflict() == ConflictAction.UPDATE ? mirroredNow(p) : null;
         if (table != null) {
-            upserts.upsertSent(table);
+            upserts.upsertSent(table, run);
         }
+    }
+
+    /**
+     * The number of the first Query or Execute in flight ({@link #runsSent}), or of the next one the client sends: the
+     * source ran (or skipped) every one numbered below it, also the upserts among them.
+     */
+    private long firstRunInFlight() {
+        for (Pending p : pending) {
+            if (p instanceof QueryRequest q) {
+                return q.run;
+            }
+            if (p instanceof ExecuteRequest e) {
+                return e.run;
+            }
+        }
+        return runsSent;
     }
 
     static boolean runsCopy(Prepared p) {
@@ -1346,7 +1385,7 @@ public final class SessionCapture implements SessionTap {
         if (otherPortal || prepared != e.capturedFrom) {
             failed(e.capture);
             // a portal runs its statement once: later Executes read the rows it left
-            e.capture = portal == null || portal.accounted ? null : capturePortal(portal, e.clientEncoding);
+            e.capture = portal == null || portal.accounted ? null : capturePortal(portal, e.clientEncoding, e.run);
             e.capturedFrom = prepared;
         }
         if (!runsCopy(prepared)) {

@@ -2,8 +2,9 @@ package dev.tandem.proxy.capture;
 
 import dev.tandem.protocol.sql.TableName;
 import java.time.Duration;
-import java.util.HashSet;
-import java.util.Set;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
@@ -36,9 +37,13 @@ import java.util.function.UnaryOperator;
  *            request forwarded while the transaction has or sends an upsert
  *   CLOSED  -------------------------------------------------------->  OPEN  (the session counts for its upsert tables,
  *     ^                                                                  |    as ordered or unordered)
- *     |  ReadyForQuery with nothing left in flight (tables forgotten if the transaction ended), once no commit of
+ *     |  ReadyForQuery with nothing left in flight, once no commit of    |
  *     +--- the session's waits for its turn in the sequencer ------------+
  * </pre>
+ *
+ * A transaction's tables are forgotten as it ends (once a commit of the session's that waits for its turn is spooled),
+ * also when another one starts with it ({@code COMMIT AND CHAIN}, a pipelined {@code COMMIT; BEGIN}): what the next
+ * transaction upserts it counts itself ({@link Session#transactionEnded}).
  *
  * Shared by all sessions, on any thread; each {@link Session} is used on its own session's event loop only.
  */
@@ -125,8 +130,11 @@ public final class UpsertWindows {
         private final UnaryOperator<TableName> rowsOf;
         /** Its database's, once the session needs it (see {@link #sequencer}). */
         private CommitSequencer sequencer;
-        /** The open transaction's upsert tables (as {@link #rowsOf} has them), and those of the requests in flight. */
-        private final Set<TableName> tables = new HashSet<>(2);
+        /**
+         * The open transaction's upsert tables (as {@link #rowsOf} has them), and those of the requests in flight: each
+         * with the number of the last request that upserts into it (see {@link #transactionEnded}).
+         */
+        private final Map<TableName, Long> tables = new HashMap<>(2);
         private boolean isOpen;
         /** A request was read since the source last answered everything: the window opens when it is forwarded. */
         private boolean inFlight;
@@ -139,6 +147,8 @@ public final class UpsertWindows {
         /** The source answered everything while {@link #waitingTurns}: the close that is due then, and its kind. */
         private boolean answeredWhileWaiting;
         private boolean endedWhileWaiting;
+        /** A transaction ended while {@link #waitingTurns}: the requests numbered below this were its, else -1. */
+        private long endedBeforeWhileWaiting = -1;
 
         private Session(String database, UnaryOperator<TableName> rowsOf) {
             this.database = database;
@@ -182,11 +192,18 @@ public final class UpsertWindows {
             this.covered = covered;
         }
 
-        /** The client sent an upsert into mirrored table {@code table}. */
-        void upsertSent(TableName table) {
+        /**
+         * The client sent an upsert into mirrored table {@code table}.
+         *
+         * @param request the number of the request that runs it: the session numbers the requests that run statements
+         *                in the order the source runs them (see {@link #transactionEnded})
+         */
+        void upsertSent(TableName table, long request) {
             covered = false; // it may commit with the COMMIT that took the ticket, yet was not answered before it
             TableName rows = rowsOf.apply(table);
-            if (tables.add(rows) && isOpen) {
+            boolean added = !tables.containsKey(rows);
+            tables.merge(rows, request, Math::max);
+            if (added && isOpen) {
                 add(database, rows, 1, unordered ? 1 : 0);
             }
             requestSent();
@@ -211,14 +228,14 @@ public final class UpsertWindows {
                 }
                 isOpen = true;
                 unordered = !ordered;
-                for (TableName t : tables) {
+                for (TableName t : tables.keySet()) {
                     add(database, t, 1, unordered ? 1 : 0);
                 }
                 return;
             }
             if (unordered == ordered) {
                 unordered = !ordered;
-                for (TableName t : tables) {
+                for (TableName t : tables.keySet()) {
                     add(database, t, 0, ordered ? -1 : 1);
                 }
             }
@@ -238,6 +255,29 @@ public final class UpsertWindows {
             }
         }
 
+        /**
+         * The source ended the open transaction (a COMMIT or ROLLBACK, also AND CHAIN, a PREPARE TRANSACTION, or the
+         * end of an implicit one) as it answered the requests numbered below {@code answered}: the upserts those ran
+         * were that transaction's, and a table only they upserted into is forgotten. One that a request still in flight
+         * upserts into stays: the chained or the next transaction's, whose COMMIT takes a ticket of the sequencer only
+         * if it upserts itself. While a commit of the session's waits for its turn they are kept until it is spooled.
+         */
+        void transactionEnded(long answered) {
+            if (waitingTurns > 0) {
+                endedBeforeWhileWaiting = Math.max(endedBeforeWhileWaiting, answered);
+                return;
+            }
+            for (Iterator<Map.Entry<TableName, Long>> i = tables.entrySet().iterator(); i.hasNext(); ) {
+                Map.Entry<TableName, Long> t = i.next();
+                if (t.getValue() < answered) {
+                    i.remove();
+                    if (isOpen) {
+                        add(database, t.getKey(), -1, unordered ? -1 : 0);
+                    }
+                }
+            }
+        }
+
         /** The sequencer holds a commit of the session's back: the window stays open until it is spooled. */
         void waitsForTurn() {
             waitingTurns++;
@@ -246,6 +286,11 @@ public final class UpsertWindows {
         /** A commit held back was spooled (or given up): the window closes if the source answered everything. */
         void turnTaken() {
             waitingTurns--;
+            if (waitingTurns == 0 && endedBeforeWhileWaiting >= 0) {
+                long ended = endedBeforeWhileWaiting;
+                endedBeforeWhileWaiting = -1;
+                transactionEnded(ended);
+            }
             if (waitingTurns == 0 && answeredWhileWaiting) {
                 answeredWhileWaiting = false;
                 boolean ended = endedWhileWaiting;
@@ -267,7 +312,7 @@ public final class UpsertWindows {
          */
         boolean contended(TableName table, boolean sequenced) {
             TableName rows = rowsOf.apply(table);
-            boolean mine = isOpen && tables.contains(rows);
+            boolean mine = isOpen && tables.containsKey(rows);
             if (sequenced) {
                 return unorderedOn(database, rows) > (mine && unordered ? 1 : 0);
             }
@@ -278,7 +323,7 @@ public final class UpsertWindows {
             covered = false; // the COMMIT it was for was answered
             if (isOpen) {
                 isOpen = false;
-                for (TableName t : tables) {
+                for (TableName t : tables.keySet()) {
                     add(database, t, -1, unordered ? -1 : 0);
                 }
             }

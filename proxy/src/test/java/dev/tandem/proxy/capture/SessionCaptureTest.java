@@ -460,6 +460,69 @@ class SessionCaptureTest {
     }
 
     /**
+     * A's COMMIT AND CHAIN commits its upsert and starts a transaction that upserts nothing: that one's COMMIT takes no
+     * ticket of the sequencer, so it is not held back behind B's COMMIT, whose answer does not come. Before, the
+     * chained transaction kept the upsert tables of the one before it (forgotten only at ReadyForQuery 'I'): its
+     * COMMIT waited behind B's, up to the sequencer's 2 s.
+     */
+    @Test
+    void aChainedTransactionWithoutUpsertsCommitsWithoutATicket() {
+        startUp();
+        SessionCapture a = capture;
+        SessionCapture b = otherSession();
+        send(a, "BEGIN");
+        answer(a, new CommandComplete("BEGIN"), ReadyForQuery.IN_TRANSACTION);
+        send(a, UPSERT.formatted("a"));
+        answer(a, new CommandComplete("INSERT 0 1"), ReadyForQuery.IN_TRANSACTION);
+        send(a, "COMMIT AND CHAIN");
+        assertThat(answer(a, new CommandComplete("COMMIT"), ReadyForQuery.IN_TRANSACTION)).isTrue();
+        send(b, "BEGIN");
+        answer(b, new CommandComplete("BEGIN"), ReadyForQuery.IN_TRANSACTION);
+        send(b, UPSERT.formatted("b"));
+        answer(b, new CommandComplete("INSERT 0 1"), ReadyForQuery.IN_TRANSACTION);
+        send(b, "COMMIT"); // takes a ticket; its answer does not come
+        send(a, "INSERT INTO metrics (v) VALUES (2)");
+        answer(a, new CommandComplete("INSERT 0 1"), ReadyForQuery.IN_TRANSACTION);
+        send(a, "COMMIT");
+        assertThat(answer(a, new CommandComplete("COMMIT"), ReadyForQuery.IDLE)).as("A's ReadyForQuery goes on")
+                .isTrue();
+        assertThat(releasedStatements()).containsExactly(List.of(UPSERT.formatted("a") + ":1"),
+                List.of("INSERT INTO metrics (v) VALUES (2):1"));
+    }
+
+    /**
+     * The chained transaction upserts itself: its COMMIT is sequenced, behind B's, as any transaction's that upserts.
+     * A upserts again in a query string sent with its COMMIT AND CHAIN, and only then in the chained transaction.
+     */
+    @Test
+    void aChainedTransactionKeepsItsOwnUpserts() {
+        startUp();
+        SessionCapture a = capture;
+        SessionCapture b = otherSession();
+        send(a, "BEGIN");
+        answer(a, new CommandComplete("BEGIN"), ReadyForQuery.IN_TRANSACTION);
+        send(a, UPSERT.formatted("a"));
+        answer(a, new CommandComplete("INSERT 0 1"), ReadyForQuery.IN_TRANSACTION);
+        send(a, "COMMIT AND CHAIN");
+        send(a, UPSERT.formatted("a2")); // pipelined: runs in the chained transaction
+        answer(a, new CommandComplete("COMMIT"), ReadyForQuery.IN_TRANSACTION);
+        answer(a, new CommandComplete("INSERT 0 1"), ReadyForQuery.IN_TRANSACTION);
+        send(b, "BEGIN");
+        answer(b, new CommandComplete("BEGIN"), ReadyForQuery.IN_TRANSACTION);
+        send(b, UPSERT.formatted("b"));
+        answer(b, new CommandComplete("INSERT 0 1"), ReadyForQuery.IN_TRANSACTION);
+        send(b, "COMMIT");
+        send(a, "COMMIT");
+        assertThat(answer(a, new CommandComplete("COMMIT"), ReadyForQuery.IDLE)).as("A's commit waits for B's")
+                .isFalse();
+        assertThat(answer(b, new CommandComplete("COMMIT"), ReadyForQuery.IDLE)).isTrue();
+        loop.runPendingTasks();
+        assertThat(releasedStatements()).containsExactly(List.of(UPSERT.formatted("a") + ":1"),
+                List.of(UPSERT.formatted("b") + ":1"), List.of(UPSERT.formatted("a2") + ":1"));
+        assertThat(resumed).isTrue();
+    }
+
+    /**
      * A pipelined batch of autocommit upserts (pgjdbc's executeBatch of an INSERT ... ON CONFLICT DO UPDATE): what may
      * commit of the requests in flight, a walk of all of them, is asked only when a request may change it (the window
      * opens, the Sync), not at every Bind and Execute. Before, each frame walked the whole batch sent so far, and each

@@ -17,7 +17,12 @@ class UpsertWindowsTest {
 
     /** The session forwards an upsert into {@code table} that may commit it outside the sequencer's order. */
     private static void upsert(UpsertWindows.Session session, TableName table) {
-        session.upsertSent(table);
+        upsert(session, table, 0);
+    }
+
+    /** {@link #upsert(UpsertWindows.Session, TableName)}, run by the session's request number {@code request}. */
+    private static void upsert(UpsertWindows.Session session, TableName table, long request) {
+        session.upsertSent(table, request);
         session.classified(false);
     }
 
@@ -142,5 +147,38 @@ class UpsertWindowsTest {
         a.turnTaken();
         assertThat(b.contended(T, false)).isFalse();
         assertThat(a.hasUpserts()).as("the transaction ended: its tables are forgotten").isFalse();
+    }
+
+    /**
+     * COMMIT AND CHAIN (or a pipelined COMMIT and BEGIN) ends a transaction and starts the next with no ReadyForQuery
+     * 'I' between: the tables of the one that ended are forgotten as it ends, and those a request sent behind its
+     * COMMIT upserts into stay, the chained transaction's. Before, the chain kept every table upserted since it began:
+     * each COMMIT in it took a ticket of the sequencer, and its requests counted as upserting.
+     */
+    @Test
+    void aTransactionsTablesAreForgottenAsItEndsAndTheChainedOnesKept() {
+        upsert(a, T, 1);
+        upsert(a, U, 3); // sent behind the COMMIT AND CHAIN, run 2
+        a.transactionEnded(3); // the source answered runs 1 and 2
+        upsert(b, T);
+        upsert(b, U);
+        assertThat(b.contended(T, false)).isFalse();
+        assertThat(b.contended(U, false)).as("the chained transaction's upsert").isTrue();
+        assertThat(a.hasUpserts()).isTrue();
+        a.transactionEnded(4);
+        assertThat(a.hasUpserts()).isFalse();
+        assertThat(b.contended(U, false)).isFalse();
+    }
+
+    @Test
+    void aChainedCommitHeldBackKeepsItsTablesUntilItIsSpooled() {
+        upsert(a, T, 1);
+        a.waitsForTurn();
+        a.transactionEnded(2); // COMMIT AND CHAIN answered while the sequencer holds its commit back
+        upsert(b, T);
+        assertThat(b.contended(T, false)).isTrue();
+        a.turnTaken();
+        assertThat(b.contended(T, false)).isFalse();
+        assertThat(a.hasUpserts()).isFalse();
     }
 }
