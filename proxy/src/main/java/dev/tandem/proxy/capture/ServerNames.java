@@ -169,22 +169,42 @@ final class ServerNames<T> {
      * commit asks, for each of its Executes, whether the portal it bound is still among them ({@link #possible}).
      */
     private static final class Requested<T> {
+        /** Up to this many objects, {@link #contains} looks through them: most names have one or two in flight. */
+        private static final int SCANNED = 16;
+
         final ArrayDeque<T> order = new ArrayDeque<>(2);
-        /** Each object in {@link #order}, with how many times it is there. */
-        private final Map<T, Integer> counts = new IdentityHashMap<>(2);
+        /** Each object in {@link #order}, with how many times it is there; made once there are more than SCANNED. */
+        private Map<T, Integer> counts;
 
         void add(T value) {
             order.add(value);
-            counts.merge(value, 1, Integer::sum);
+            if (counts != null) {
+                counts.merge(value, 1, Integer::sum);
+            } else if (order.size() > SCANNED) {
+                counts = new IdentityHashMap<>();
+                for (T v : order) {
+                    counts.merge(v, 1, Integer::sum);
+                }
+            }
         }
 
         boolean contains(T value) {
-            return counts.containsKey(value);
+            if (counts != null) {
+                return counts.containsKey(value);
+            }
+            for (T v : order) {
+                if (v == value) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         /** {@code value} was taken out of {@link #order} once. */
         void removed(T value) {
-            counts.computeIfPresent(value, (v, n) -> n == 1 ? null : n - 1);
+            if (counts != null) {
+                counts.computeIfPresent(value, (v, n) -> n == 1 ? null : n - 1);
+            }
         }
     }
 
