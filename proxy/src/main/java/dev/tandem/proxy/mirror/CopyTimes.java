@@ -1,6 +1,7 @@
 package dev.tandem.proxy.mirror;
 
 import dev.tandem.protocol.sql.ClassifiedStatement.CopyFormat;
+import dev.tandem.proxy.capture.CopyLayout;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.DateTimeException;

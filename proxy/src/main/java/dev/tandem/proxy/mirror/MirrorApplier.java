@@ -9,6 +9,7 @@ import dev.tandem.protocol.sql.StatementClassifier;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.capture.CapturedStatement;
 import dev.tandem.proxy.capture.CapturedTransaction;
+import dev.tandem.proxy.capture.CopyLayout;
 import dev.tandem.proxy.capture.ReplicationRole;
 import dev.tandem.proxy.capture.TimescaleChunks;
 import dev.tandem.proxy.capture.TransactionCodec;

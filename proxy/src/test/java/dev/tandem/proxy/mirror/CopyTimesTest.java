@@ -3,6 +3,7 @@ package dev.tandem.proxy.mirror;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.protocol.sql.ClassifiedStatement.CopyFormat;
+import dev.tandem.proxy.capture.CopyLayout;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package dev.tandem.proxy.mirror;
+package dev.tandem.proxy.capture;
 
 import dev.tandem.protocol.sql.ClassifiedStatement.CopyFormat;
 import java.util.ArrayList;
@@ -7,12 +7,13 @@ import java.util.Locale;
 
 /**
  * How a COPY's data is laid out, from its statement's format and option text ({@code WITH (FORMAT csv, HEADER true)},
- * or the old {@code CSV HEADER DELIMITER AS ';'}): what {@link CopyTimes} needs to find a field in it.
+ * or the old {@code CSV HEADER DELIMITER AS ';'}): what the mirror's count of late rows needs to find a field in it,
+ * and what tells where a source before PostgreSQL 18 ended the data ({@link CopyEndMarker}).
  */
-record CopyLayout(CopyFormat format, byte delimiter, String nullString, boolean header, byte quote, byte escape) {
+public record CopyLayout(CopyFormat format, byte delimiter, String nullString, boolean header, byte quote, byte escape) {
 
     /** Null when the options say something this class cannot follow (a delimiter of several bytes, say). */
-    static CopyLayout of(CopyFormat format, String options) {
+    public static CopyLayout of(CopyFormat format, String options) {
         List<String> tokens = tokens(options == null ? "" : options);
         if (tokens == null) {
             return null;
