@@ -280,6 +280,8 @@ public final class SessionCapture implements SessionTap {
     private boolean ready;
     /** The settings that decide how the values of the statements completing now were read. */
     private final SessionSettings settings = new SessionSettings();
+    /** The source's {@code server_version}, reported at start-up: whether it ends COPY data at {@code \.}. */
+    private String sourceVersion;
     /** The session_replication_role they run under, which decides the triggers the target fires for them. */
     private final ReplicationRoleState replicationRole;
     /**
@@ -1129,6 +1131,11 @@ public final class SessionCapture implements SessionTap {
         if (c.unreplayable == null) {
             c.unreplayable = names.unreplayable(c.statement.table());
         }
+        if (c.isCopy() && c.unreplayable == null && CopyEndMarker.endsDataAtMarker(sourceVersion)) {
+            // the target replays only what the source read: 18 reads on past the marker (CopyEndMarker)
+            CopyEndMarker.cut(c.copyData, CopyLayout.of(c.statement.copyFormat(), c.statement.copyOptions()),
+                    c.clientEncoding);
+        }
         CapturedStatement done = c.finish(rows, names.replayPath(), replicationRole.stamped(settings.current()));
         finishedInTransaction.add(new Finished(done, c));
         return done;
@@ -1747,7 +1754,9 @@ public final class SessionCapture implements SessionTap {
      */
     private void parameterStatus(ParameterStatus status) {
         settings.reported(status.name(), status.value());
-        if (status.name().equals("client_encoding")) {
+        if (status.name().equals("server_version")) {
+            sourceVersion = status.value();
+        } else if (status.name().equals("client_encoding")) {
             boolean changed = encoding.reported(status.value());
             if (changed && ready && encoding.changedInFlight(soleQueryInFlight())) {
                 LOG.warn("session {}: client_encoding changed to {} inside a pipelined batch that also committed"

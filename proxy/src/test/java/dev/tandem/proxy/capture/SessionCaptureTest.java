@@ -16,6 +16,8 @@ import dev.tandem.protocol.frame.FrameObserver;
 import dev.tandem.protocol.frame.ProtocolViolationException;
 import dev.tandem.protocol.frontend.Bind;
 import dev.tandem.protocol.frontend.Close;
+import dev.tandem.protocol.frontend.CopyData;
+import dev.tandem.protocol.frontend.CopyDone;
 import dev.tandem.protocol.frontend.CopyFail;
 import dev.tandem.protocol.frontend.Describe;
 import dev.tandem.protocol.frontend.Execute;
@@ -205,6 +207,30 @@ class SessionCaptureTest {
         source("45 00000025 53" + cstr("ERROR") + "43" + cstr("22012") + "4d" + cstr("division by zero") + "00"
                 + READY_IDLE + COPY_IN_RESPONSE + "43 0000000b" + cstr("COPY 1") + READY_IDLE);
         assertThat(releasedCopies()).containsExactly("COPY metrics (v) FROM STDIN:1:7\n");
+    }
+
+    /**
+     * CSV data with a {@code \.} line, which a source before PostgreSQL 18 takes for the end of the data (it ignores
+     * the rows after it) and 18 for a value: the capture keeps what the source read. Before, the whole data was
+     * mirrored, and a target on 18 read the line as a row (and rejected the COPY, a table of more columns).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"17.6", "18.1"})
+    void copyDataIsMirroredUpToTheEndMarkerOfASourceBefore18(String version) {
+        source(source(new ParameterStatus("server_version", version)));
+        startUp();
+        // the marker split across two CopyData messages
+        client(client(new Query("COPY metrics (v) FROM STDIN (FORMAT csv)"), copyData("1\n\\"), copyData(".\n2\n"),
+                CopyDone.INSTANCE));
+        boolean old = version.startsWith("17");
+        source(COPY_IN_RESPONSE + source(new CommandComplete(old ? "COPY 1" : "COPY 3")) + READY_IDLE);
+        assertThat(releasedCopies()).containsExactly("COPY metrics (v) FROM STDIN (FORMAT csv):"
+                + (old ? "1:1\n" : "3:1\n\\.\n2\n"));
+    }
+
+    /** A buffer that needs no release: the leak detector watches only those of an allocator. */
+    private static CopyData copyData(String data) {
+        return new CopyData(Unpooled.wrappedBuffer(data.getBytes(StandardCharsets.US_ASCII)));
     }
 
     /**
