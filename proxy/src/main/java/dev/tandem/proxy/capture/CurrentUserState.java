@@ -143,17 +143,9 @@ final class CurrentUserState {
     /** As {@link #unknown(String, boolean)}, until the transaction ends when {@code local}. */
     private void unknown(String why, boolean sessionUserToo, boolean local) {
         unknownBecause = why;
-        unknownIn(role, local);
+        role.unread(UNKNOWN, local);
         if (sessionUserToo) {
-            unknownIn(sessionUser, local);
-        }
-    }
-
-    private static void unknownIn(SettingLayers<Name> setting, boolean local) {
-        if (local) {
-            setting.set(UNKNOWN, true);
-        } else {
-            setting.setBoth(UNKNOWN);
+            sessionUser.unread(UNKNOWN, local);
         }
     }
 

@@ -142,11 +142,7 @@ final class ReplicationRoleState {
     /** The value is not known from here on: until the transaction ends when {@code local}. */
     private void unknown(String why, boolean local) {
         unknownBecause = why;
-        if (local) {
-            setting.set(UNKNOWN, true);
-        } else {
-            setting.setBoth(UNKNOWN);
-        }
+        setting.unread(UNKNOWN, local);
     }
 
     void savepoint(String name) {

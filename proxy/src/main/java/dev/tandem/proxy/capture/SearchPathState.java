@@ -118,12 +118,7 @@ final class SearchPathState {
 
     /** The path is not known from here on: until the transaction ends when {@code local}. */
     private void unknown(String why, boolean local) {
-        Path unknown = new Path(current().schemas(), why);
-        if (local) {
-            setting.set(unknown, true);
-        } else {
-            setting.setBoth(unknown);
-        }
+        setting.unread(new Path(current().schemas(), why), local);
     }
 
     void savepoint(String name) {

@@ -66,6 +66,18 @@ final class SettingLayers<V> {
         changedInTransaction = true;
     }
 
+    /**
+     * What a statement the capture cannot read leaves, {@code value}: in the local layer alone when the statement
+     * set the setting for its transaction only ({@code local}), else in both layers of the open transaction.
+     */
+    void unread(V value, boolean local) {
+        if (local) {
+            set(value, true);
+        } else {
+            setBoth(value);
+        }
+    }
+
     void savepoint(String name) {
         savepoints.set(name, new Saved<>(pending, local));
     }
