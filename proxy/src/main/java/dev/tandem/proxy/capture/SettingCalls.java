@@ -116,9 +116,6 @@ final class SettingCalls {
             return false;
         }
         TokenBuffer t = TokenBuffer.tokenize(s.text(sql));
-        if (t.size() == 0 || !t.isKeyword(0, "do")) {
-            return false;
-        }
         for (int i = 1; i < t.size(); i++) {
             String text = t.is(i, TokenKind.STRING) ? t.stringValue(i) : null;
             if (text != null && body.test(text)) {
