@@ -11,6 +11,7 @@ import dev.tandem.proxy.capture.InFlightCommits;
 import dev.tandem.proxy.capture.HypertableDirectory;
 import dev.tandem.proxy.capture.MirroredTables;
 import dev.tandem.proxy.capture.PartitionDirectory;
+import dev.tandem.proxy.capture.SourceRelations;
 import dev.tandem.proxy.capture.SessionCapture;
 import dev.tandem.proxy.capture.SpoolingSink;
 import dev.tandem.proxy.capture.UnknownOutcome;
@@ -71,6 +72,8 @@ final class MirrorRuntime implements AutoCloseable {
     private final PartitionDirectory partitions;
     private final VolatileDefaults volatileDefaults;
     private final ChunkHypertables chunkHypertables;
+    /** Null without {@code source.user}: names resolve by the target's catalog alone. */
+    private final SourceRelations sourceRelations;
     private final CaptureMetrics captureMetrics;
     private final UpsertWindows upsertWindows = new UpsertWindows();
     private final CaptureBudget captureBudget;
@@ -119,6 +122,8 @@ final class MirrorRuntime implements AutoCloseable {
             this.partitions = started(started, new PartitionDirectory(config.target(), Duration.ofMinutes(1)));
             this.volatileDefaults = started(started, new VolatileDefaults(config.target(), Duration.ofMinutes(1)));
             this.chunkHypertables = started(started, new ChunkHypertables(config.source()));
+            this.sourceRelations = config.source().user().isEmpty() ? null
+                    : started(started, new SourceRelations(config.source(), Duration.ofMinutes(1)));
             this.captureMetrics = new CaptureMetrics(registry);
             this.captureBudget = new CaptureBudget(config.mirror().maxCapturedBytes());
             Gauge.builder("tandem.capture.held.bytes", captureBudget, CaptureBudget::used).strongReference(true)
@@ -208,9 +213,13 @@ final class MirrorRuntime implements AutoCloseable {
             AtomicReference<LongSupplier> versionOf = new AtomicReference<>(() -> -1);
             boolean byHypertables = config.mirror().tables().includesHypertables();
             // the target's tables resolve unqualified names in either case
-            MirroredTables tables = new MirroredTables(config.mirror().tables(),
+            AtomicReference<Supplier<Set<TableName>>> sourceTablesOf = new AtomicReference<>(() -> null);
+            MirroredTables targetTables = new MirroredTables(config.mirror().tables(),
                     byHypertables ? () -> hypertablesOf.get().get() : Set::of, () -> partitionsOf.get().get(),
                     () -> versionOf.get().getAsLong());
+            MirroredTables tables = sourceRelations == null ? targetTables
+                    : targetTables.withSourceTables(() -> sourceTablesOf.get().get(),
+                            () -> sourceRelations.changed(context.database()));
             SessionCapture capture = new SessionCapture(context, tables, () -> defaultsOf.get().get(),
                     captureMetrics, upsertWindows, sessionSink, config.mirror().maxTransactionBytes(), captureBudget,
                     config.source().user().isPresent(), inFlight.claim(), chunkHypertables);
@@ -233,8 +242,11 @@ final class MirrorRuntime implements AutoCloseable {
                     }
                     partitionsOf.set(partitions.forSourceDatabase(context.database()));
                     defaultsOf.set(volatileDefaults.forSourceDatabase(context.database()));
-                    versionOf.set(byHypertables ? () -> partitions.changes() + hypertables.changes()
-                            : partitions::changes);
+                    if (sourceRelations != null) {
+                        sourceTablesOf.set(sourceRelations.forSourceDatabase(context.database()));
+                    }
+                    versionOf.set(() -> partitions.changes() + (byHypertables ? hypertables.changes() : 0)
+                            + (sourceRelations == null ? 0 : sourceRelations.changes()));
                 }
 
                 @Override
@@ -284,6 +296,9 @@ final class MirrorRuntime implements AutoCloseable {
         partitions.close();
         volatileDefaults.close();
         chunkHypertables.close();
+        if (sourceRelations != null) {
+            sourceRelations.close();
+        }
         spool.close();
     }
 }

@@ -28,12 +28,12 @@ public final class HypertableDirectory implements AutoCloseable {
     static final String HAS_CATALOG = "SELECT to_regclass('timescaledb_information.hypertables') IS NOT NULL";
 
     private final Map<String, Set<TableName>> last = new ConcurrentHashMap<>();
-    private final TargetCatalogCache<Set<TableName>> cache;
+    private final CatalogCache<Set<TableName>> cache;
 
     public HypertableDirectory(TargetConfig target, Duration refresh) {
         // null until the first look-up succeeds: "no hypertables" and "not known yet" must not look alike, or rows
         // written before the first answer would be dropped instead of decided later
-        this.cache = new TargetCatalogCache<>("hypertables", target, refresh, null, HypertableDirectory::load,
+        this.cache = new CatalogCache<>("hypertables", CatalogServer.target(target), refresh, null, HypertableDirectory::load,
                 this::loaded);
     }
 

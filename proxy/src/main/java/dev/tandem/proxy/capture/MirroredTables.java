@@ -12,8 +12,9 @@ import java.util.function.Supplier;
 /**
  * Which tables the mirror copies, and how an unqualified name in a statement resolves to one.
  *
- * <p>Resolution follows the session's {@code search_path} as PostgreSQL does, by the target's catalog (a clone of the
- * source's): the first schema of the path that has a table of that name, {@code $user} being the schema named after
+ * <p>Resolution follows the session's {@code search_path} as PostgreSQL does: the first schema of the path that has a
+ * table of that name in the source's catalog ({@link SourceRelations}, when {@code source.user} is configured and it
+ * has the name in one of the path's schemas), else in the target's (a clone of the source's as of the schema copy), {@code $user} being the schema named after
  * the session's current user and {@code "$user", public} the default path. The catalog is the last look-up's
  * ({@link PartitionDirectory}, every table, view and foreign table); when it is not known yet, or has the name in none
  * of the path's schemas (a table created since), the first schema whose table of that name the mirror copies is taken,
@@ -44,6 +45,10 @@ public final class MirroredTables {
     private final Supplier<Set<TableName>> hypertables;
     private final Supplier<PartitionDirectory.Partitions> partitions;
     private final LongSupplier catalogVersion;
+    /** The source's tables, null until known or without {@code source.user}; null: not looked up at all. */
+    private final Supplier<Set<TableName>> sourceTables;
+    /** Told when DDL through the proxy committed: the source's tables may have changed. */
+    private final Runnable relationsChanged;
 
     /**
      * Without partitions: with include patterns, the patterns alone decide.
@@ -72,10 +77,34 @@ public final class MirroredTables {
      */
     public MirroredTables(TableFilter filter, Supplier<Set<TableName>> hypertables,
                           Supplier<PartitionDirectory.Partitions> partitions, LongSupplier catalogVersion) {
+        this(filter, hypertables, partitions, catalogVersion, null, () -> { });
+    }
+
+    private MirroredTables(TableFilter filter, Supplier<Set<TableName>> hypertables,
+                           Supplier<PartitionDirectory.Partitions> partitions, LongSupplier catalogVersion,
+                           Supplier<Set<TableName>> sourceTables, Runnable relationsChanged) {
         this.filter = filter;
         this.hypertables = hypertables;
         this.partitions = partitions;
         this.catalogVersion = catalogVersion;
+        this.sourceTables = sourceTables;
+        this.relationsChanged = relationsChanged;
+    }
+
+    /**
+     * These tables resolving unqualified names by the source's catalog first.
+     *
+     * @param sourceTables     the source's tables, kept fresh by the caller; null until first known. The caller's
+     *                         catalog version must move when they change
+     * @param relationsChanged told, on the session's event loop, when DDL through the proxy committed; must not wait
+     */
+    public MirroredTables withSourceTables(Supplier<Set<TableName>> sourceTables, Runnable relationsChanged) {
+        return new MirroredTables(filter, hypertables, partitions, catalogVersion, sourceTables, relationsChanged);
+    }
+
+    /** DDL through the proxy committed: the source's catalog may have changed. */
+    void relationsChanged() {
+        relationsChanged.run();
     }
 
     /**
@@ -86,8 +115,15 @@ public final class MirroredTables {
         return catalogVersion.getAsLong();
     }
 
-    /** Whether the last look-up of the target's catalog had {@code table} (resolved). */
+    /**
+     * Whether the catalog names resolve by had {@code table} (resolved) at its last look-up: the source's when known,
+     * else the target's.
+     */
     boolean inCatalog(TableName table) {
+        Set<TableName> onSource = sourceTables == null ? null : sourceTables.get();
+        if (onSource != null) {
+            return onSource.contains(table);
+        }
         PartitionDirectory.Partitions known = partitions == null ? null : partitions.get();
         return known != null && known.contains(table);
     }
@@ -101,6 +137,16 @@ public final class MirroredTables {
             return table;
         }
         List<String> path = searchPath.isEmpty() ? DEFAULT_PATH : searchPath;
+        Set<TableName> onSource = sourceTables == null ? null : sourceTables.get();
+        if (onSource != null) {
+            for (String schema : path) {
+                String s = schema(schema, user);
+                if (s != null && onSource.contains(new TableName(s, table.name()))) {
+                    return new TableName(s, table.name());
+                }
+            }
+            // in none of the path's schemas at the look-up: created since, or the statement fails on the source
+        }
         PartitionDirectory.Partitions known = partitions == null ? null : partitions.get();
         if (known != null) {
             for (String schema : path) {
@@ -125,6 +171,35 @@ public final class MirroredTables {
             }
         }
         return firstListed != null ? firstListed : new TableName("public", table.name());
+    }
+
+    /**
+     * Whether the target, replaying an unqualified name under the same path, would find another table than
+     * {@code resolved}, which the source's catalog resolved it to: the target's catalog has a table of that name in a
+     * schema the path lists before (dropped on the source since the schema copy, or made on the target only). Never
+     * without the source's catalog: names were resolved by the target's.
+     */
+    boolean targetFindsAnother(TableName resolved, List<String> searchPath, String user) {
+        if (sourceTables == null || sourceTables.get() == null) {
+            return false;
+        }
+        PartitionDirectory.Partitions known = partitions == null ? null : partitions.get();
+        if (known == null) {
+            return false;
+        }
+        for (String schema : searchPath.isEmpty() ? DEFAULT_PATH : searchPath) {
+            String s = schema(schema, user);
+            if (s == null) {
+                continue;
+            }
+            if (s.equals(resolved.schema())) {
+                return false;
+            }
+            if (known.contains(new TableName(s, resolved.name()))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -57,12 +57,12 @@ public final class PartitionDirectory implements AutoCloseable {
             LEFT JOIN pg_namespace rn ON rn.oid = r.relnamespace""");
     static final String WITHOUT_ROOTS = "SELECT n.nspname, c.relname, NULL, NULL " + RELATIONS.formatted("");
 
-    private final TargetCatalogCache<Partitions> cache;
+    private final CatalogCache<Partitions> cache;
 
     public PartitionDirectory(TargetConfig target, Duration refresh) {
         // null until the first look-up succeeds: a write into a partition before then is kept for the applier to
         // decide, not dropped as if the table were not mirrored
-        this.cache = new TargetCatalogCache<>("partitions", target, refresh, null, PartitionDirectory::load,
+        this.cache = new CatalogCache<>("partitions", CatalogServer.target(target), refresh, null, PartitionDirectory::load,
                 (database, partitions) -> { });
     }
 

@@ -6,8 +6,8 @@ import java.util.Set;
 /**
  * The table a prepared statement's unqualified name means as its executions run, resolved again only when what it
  * depends on changed since: the session's search_path, temporary tables or current user (PostgreSQL then parses the
- * statement again, as a new Parse would), or the target's catalog as the proxy last looked it up (a table created in a
- * schema the path lists earlier, say). A number compare per execution, nothing more, while none changed.
+ * statement again, as a new Parse would), or the catalog names resolve by (the source's with {@code source.user},
+ * else the target's) as the proxy last looked it up (a table created in a schema the path lists earlier, say). A number compare per execution, nothing more, while none changed.
  *
  * <p>A change of the catalog alone leaves the source's statement as it was planned: PostgreSQL keeps the table it
  * resolved until something invalidates the plan (DDL on that table, an ANALYZE of it, autovacuum's too), which the
@@ -59,7 +59,7 @@ final class PreparedTable {
         boolean mirrored = tables.mirroring(resolved) != MirroredTables.Mirroring.NOT_MIRRORED;
         if (sameSession && named && fromCatalog && !resolved.equals(name) && tables.inCatalog(name)) {
             ambiguous = "a statement prepared while " + name + " was the first table of its name along the session's"
-                    + " search_path ran after the target's catalog showed " + resolved + " before it: the source"
+                    + " search_path ran after the catalog showed " + resolved + " before it: the source"
                     + " writes " + name + " until something makes it plan the statement again (DDL on that table,"
                     + " an ANALYZE of it, autovacuum's too), then " + resolved + ", and the proxy cannot tell which it"
                     + " wrote, so it does not replay the write: compare both tables with tandem-backfill verify, and"

@@ -16,10 +16,12 @@ import dev.tandem.protocol.frontend.StatementOrPortal;
 import dev.tandem.protocol.sql.ClassifiedStatement;
 import dev.tandem.protocol.sql.ClassifiedStatement.ConflictAction;
 import dev.tandem.protocol.sql.ClassifiedStatement.Kind;
+import dev.tandem.protocol.sql.Identifiers;
 import dev.tandem.protocol.sql.PreparedSql;
 import dev.tandem.protocol.sql.SearchPath;
 import dev.tandem.protocol.sql.StatementClassifier;
 import dev.tandem.protocol.sql.TableName;
+import dev.tandem.protocol.sql.TargetTableSpan;
 import dev.tandem.proxy.relay.SessionContext;
 import dev.tandem.proxy.relay.SessionEnd;
 import dev.tandem.proxy.relay.SessionTap;
@@ -345,6 +347,11 @@ public final class SessionCapture implements SessionTap {
     private final List<Finished> finishedInTransaction = new ArrayList<>();
     /** The sequencer's ticket of the COMMIT in flight (see {@link #takesTicket}), until it commits or not. */
     private CommitSequencer.Ticket ticket;
+    /**
+     * DDL completed in the open transaction (or in the statement about to end): when it commits, the source's
+     * catalog that resolves unqualified names may have changed.
+     */
+    private boolean relationsChanged;
     /** Completes once the sequencer let the session's last commit held back be spooled. */
     private CompletionStage<?> lastTurn = CompletableFuture.completedFuture(null);
 
@@ -1137,8 +1144,32 @@ public final class SessionCapture implements SessionTap {
                     c.clientEncoding);
         }
         CapturedStatement done = c.finish(rows, names.replayPath(), replicationRole.stamped(settings.current()));
+        if (c.statement.table() != null && c.statement.table().schema() == null
+                && tables.targetFindsAnother(done.table(), effectiveSearchPath(), names.currentUser())) {
+            done = qualified(done);
+        }
         finishedInTransaction.add(new Finished(done, c));
         return done;
+    }
+
+    /**
+     * An unqualified write replayed with its table's schema written out: the target's catalog would resolve the name
+     * to another table than the source's did ({@link MirroredTables#targetFindsAnother}).
+     */
+    private static CapturedStatement qualified(CapturedStatement write) {
+        TableName table = write.table();
+        if (write instanceof CapturedStatement.Unreplayable) {
+            return write;
+        }
+        TargetTableSpan span = TargetTableSpan.find(write.sql());
+        if (span == null) {
+            return new CapturedStatement.Unreplayable(table, write.sourceRows(), write.sql(), "the source wrote "
+                    + table + ", but the target has another table of its name earlier in the session's search_path"
+                    + " and the proxy could not find the name in the statement's text to write " + table
+                    + " instead: re-copy the window of its rows' times, then settle this entry", write.searchPath())
+                    .withClientEncoding(write.clientEncoding()).withSettings(write.settings());
+        }
+        return write.into(table, span.replaceIn(write.sql(), Identifiers.quoteQualified(table.schema(), table.name())));
     }
 
     /** The resolved mirrored table a statement writes and the mirror replays, or null. */
@@ -1464,6 +1495,9 @@ public final class SessionCapture implements SessionTap {
             accountOnce(e, statement, capture);
             countUnknownPrepared(statement, capture, tag);
         }
+        if (changesRelations(tag, statement)) {
+            relationsChanged = true;
+        }
         tracker.completed(statement, tag, capture == null ? null : finished(capture, rowCount(tag)));
         if (statement != null && statement.kind() == Kind.TRANSACTION) {
             // a COMMIT or ROLLBACK amid a pipelined batch drops the portals that Executes behind it name
@@ -1664,6 +1698,15 @@ public final class SessionCapture implements SessionTap {
         return all;
     }
 
+    /**
+     * Whether a completed statement may have created, dropped, renamed or moved a table (or a schema of them): the
+     * tags of DDL, and CREATE TABLE AS / SELECT INTO, whose tag is SELECT's.
+     */
+    private static boolean changesRelations(String tag, ClassifiedStatement statement) {
+        return tag.startsWith("CREATE ") || tag.startsWith("DROP ") || tag.startsWith("ALTER ")
+                || tag.startsWith("IMPORT ") || statement != null && statement.kind() == Kind.DDL;
+    }
+
     private static boolean writes(ClassifiedStatement s) {
         return switch (s.kind()) {
             case INSERT, UPDATE, DELETE, MERGE, TRUNCATE, COPY_FROM_SERVER -> true;
@@ -1806,6 +1849,10 @@ public final class SessionCapture implements SessionTap {
         }
         if (status == 'I') {
             hold.ended();
+            if (relationsChanged) {
+                relationsChanged = false;
+                tables.relationsChanged(); // committed or rolled back: a look-up tells which
+            }
             // Portals end with their transaction.
             portals.clearConfirmed();
             savepointPortals.clear();

@@ -37,10 +37,10 @@ public final class VolatileDefaults implements AutoCloseable {
               AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT LIKE '\\_timescaledb%'
             """;
 
-    private final TargetCatalogCache<Map<TableName, Set<String>>> cache;
+    private final CatalogCache<Map<TableName, Set<String>>> cache;
 
     public VolatileDefaults(TargetConfig target, Duration refresh) {
-        this.cache = new TargetCatalogCache<>("column defaults", target, refresh, Map.of(), VolatileDefaults::load,
+        this.cache = new CatalogCache<>("column defaults", CatalogServer.target(target), refresh, Map.of(), VolatileDefaults::load,
                 (database, columns) -> { });
     }
 

@@ -149,4 +149,53 @@ class MirroredTablesTest {
         assertThat(tables.mirroredNamed("events")).isEqualTo(new TableName("x", "events"));
         assertThat(tables.mirroredNamed("other")).isNull();
     }
+
+    /**
+     * With {@code source.user} the source's catalog places unqualified names, as the source does: a table created
+     * there since the schema copy hides one later in the path, a table dropped there no longer hides one; the target's
+     * catalog decides until the source's is known, and for a name the source's look-up did not have.
+     */
+    @Test
+    void theSourcesCatalogPlacesAnUnqualifiedNameWhenKnown() {
+        TableName readings = new TableName(null, "readings");
+        TableName tenantNew = new TableName("tenant_new", "readings");
+        TableName tenantOld = new TableName("tenant_old", "readings");
+        AtomicReference<Set<TableName>> onSource = new AtomicReference<>();
+        AtomicReference<Integer> changed = new AtomicReference<>(0);
+        MirroredTables tables = new MirroredTables(FILTER, Set::of,
+                () -> new PartitionDirectory.Partitions(Map.of(), Set.of(t("readings"), tenantOld)))
+                .withSourceTables(onSource::get, () -> changed.set(changed.get() + 1));
+        List<String> newFirst = List.of("tenant_new", "public");
+        List<String> oldFirst = List.of("tenant_old", "public");
+        assertThat(tables.resolve(readings, newFirst, "app")).as("not known yet").isEqualTo(t("readings"));
+        assertThat(tables.resolve(readings, oldFirst, "app")).isEqualTo(tenantOld);
+        assertThat(tables.targetFindsAnother(tenantOld, oldFirst, "app")).isFalse();
+
+        onSource.set(Set.of(t("readings"), tenantNew));
+        assertThat(tables.resolve(readings, newFirst, "app")).isEqualTo(tenantNew);
+        assertThat(tables.resolve(readings, oldFirst, "app")).isEqualTo(t("readings"));
+        assertThat(tables.resolve(new TableName(null, "made_since"), oldFirst, "app"))
+                .as("not in the source's look-up: as the target's catalog has it").isEqualTo(new TableName("tenant_old",
+                        "made_since"));
+        assertThat(tables.inCatalog(tenantOld)).as("the catalog names resolve by: the source's").isFalse();
+        assertThat(tables.inCatalog(tenantNew)).isTrue();
+
+        // the target would find tenant_old.readings first: the replay must write the schema out
+        assertThat(tables.targetFindsAnother(t("readings"), oldFirst, "app")).isTrue();
+        assertThat(tables.targetFindsAnother(t("readings"), List.of("$user", "public"), "tenant_old")).isTrue();
+        assertThat(tables.targetFindsAnother(t("readings"), newFirst, "app")).isFalse();
+        assertThat(tables.targetFindsAnother(tenantNew, newFirst, "app")).isFalse();
+
+        tables.relationsChanged();
+        assertThat(changed.get()).isEqualTo(1);
+    }
+
+    @Test
+    void withoutTheSourcesCatalogTheTargetNeverFindsAnother() {
+        MirroredTables tables = new MirroredTables(FILTER, Set::of,
+                () -> new PartitionDirectory.Partitions(Map.of(), Set.of(t("readings"),
+                        new TableName("tenant_old", "readings"))));
+        assertThat(tables.targetFindsAnother(t("readings"), List.of("tenant_old", "public"), "app")).isFalse();
+        tables.relationsChanged(); // nothing to tell
+    }
 }

@@ -47,6 +47,7 @@ final class MirrorProxyExtension implements BeforeAllCallback, BeforeEachCallbac
     private final List<Preparation> preparations = new ArrayList<>();
     private final List<String> flags = new ArrayList<>();
     private String targetUser;
+    private boolean sourceUser;
     private String emptiedTables;
     private Path spool;
     private RunningMirrorProxy proxy;
@@ -82,6 +83,12 @@ final class MirrorProxyExtension implements BeforeAllCallback, BeforeEachCallbac
         return this;
     }
 
+    /** The proxy has {@code source.user} (the source's own user), for its look-ups in the source's catalog. */
+    MirrorProxyExtension withSourceUser() {
+        sourceUser = true;
+        return this;
+    }
+
     /** The mirror connects to the target as {@code user} rather than as the target's own user. */
     MirrorProxyExtension mirroringAs(String user) {
         targetUser = user;
@@ -103,6 +110,9 @@ final class MirrorProxyExtension implements BeforeAllCallback, BeforeEachCallbac
             preparation.prepare(database);
         }
         spool = Files.createTempDirectory("tandem-" + name + "-spool-");
+        if (sourceUser) {
+            flags.addAll(List.of("--set", "source.user=" + pg.source().user()));
+        }
         String[] args = flags.toArray(String[]::new);
         proxy = targetUser == null ? RunningMirrorProxy.start(pg.pair(), database, spool, args)
                 : RunningMirrorProxy.startAs(targetUser, pg.pair(), database, spool, args);

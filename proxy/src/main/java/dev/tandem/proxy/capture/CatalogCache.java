@@ -1,7 +1,5 @@
 package dev.tandem.proxy.capture;
 
-import dev.tandem.proxy.config.TargetConfig;
-import dev.tandem.proxy.jdbc.ServerJdbc;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -10,6 +8,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -19,27 +18,28 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A fact about each target database read from its catalog with the proxy's target credentials: looked up on first
- * use per database on a background thread, then refreshed; relay threads only read the last answer and never wait.
+ * A fact about each database of a server (the target's, or the source's with {@code source.user}) read from its
+ * catalog with the proxy's own credentials: looked up on first use per database on a background thread, then
+ * refreshed; relay threads only read the last answer and never wait.
  *
  * @param <T> what is read, immutable
  */
-final class TargetCatalogCache<T> implements AutoCloseable {
+final class CatalogCache<T> implements AutoCloseable {
 
-    private static final Logger log = LoggerFactory.getLogger(TargetCatalogCache.class);
+    private static final Logger log = LoggerFactory.getLogger(CatalogCache.class);
     /**
      * Until a database's first answer its rows may be captured only provisionally (hypertables), so a failing
      * look-up is tried again well before the regular refresh.
      */
     private static final long RETRY_MILLIS = 5_000;
 
-    /** Reads the fact from one target database. */
+    /** Reads the fact from one database. */
     interface Loader<T> {
         T load(Connection connection) throws SQLException;
     }
 
     private final String what;
-    private final TargetConfig target;
+    private final CatalogServer server;
     private final Duration refresh;
     private final T empty;
     private final Loader<T> loader;
@@ -48,6 +48,8 @@ final class TargetCatalogCache<T> implements AutoCloseable {
     private final Set<String> watched = ConcurrentHashMap.newKeySet();
     /** Databases whose last look-up failed: warned once until a look-up succeeds again. */
     private final Set<String> failing = ConcurrentHashMap.newKeySet();
+    /** Databases whose look-up {@link #soon} asked for and that has not started yet: asked once, however often. */
+    private final Set<String> asked = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService refresher;
     /**
      * How many times an answer differed from the one before for its database (every database's): what was resolved
@@ -60,10 +62,10 @@ final class TargetCatalogCache<T> implements AutoCloseable {
      * @param empty    the answer until the first look-up succeeds (may be null)
      * @param onLoaded told each successful answer (database, value), on the refresher thread
      */
-    TargetCatalogCache(String what, TargetConfig target, Duration refresh, T empty, Loader<T> loader,
-                       BiConsumer<String, T> onLoaded) {
+    CatalogCache(String what, CatalogServer server, Duration refresh, T empty, Loader<T> loader,
+                 BiConsumer<String, T> onLoaded) {
         this.what = what;
-        this.target = target;
+        this.server = server;
         this.refresh = refresh;
         this.empty = empty;
         this.loader = loader;
@@ -75,9 +77,9 @@ final class TargetCatalogCache<T> implements AutoCloseable {
         });
     }
 
-    /** The fact for the target database that mirrors {@code sourceDatabase}; the empty value until looked up. */
+    /** The fact for the server's database of {@code sourceDatabase}; the empty value until looked up. */
     Supplier<T> forSourceDatabase(String sourceDatabase) {
-        String database = target.targetDatabase(sourceDatabase);
+        String database = server.database(sourceDatabase);
         if (watched.add(database)) {
             refresher.execute(() -> keepLookingUp(database));
         }
@@ -89,9 +91,27 @@ final class TargetCatalogCache<T> implements AutoCloseable {
         return changes.get();
     }
 
+    /**
+     * Looks up again as soon as the background thread is free, not at the next refresh: something the catalog holds
+     * changed (DDL went through the proxy). Only for a database already looked up; never waits.
+     */
+    void soon(String sourceDatabase) {
+        String database = server.database(sourceDatabase);
+        if (watched.contains(database) && asked.add(database) && !refresher.isShutdown()) {
+            try {
+                refresher.execute(() -> {
+                    asked.remove(database);
+                    lookUp(database);
+                });
+            } catch (RejectedExecutionException e) {
+                asked.remove(database); // closing
+            }
+        }
+    }
+
     /** Looks up now; blocking, for tests and start-up checks. */
     T lookUpNow(String sourceDatabase) {
-        String database = target.targetDatabase(sourceDatabase);
+        String database = server.database(sourceDatabase);
         lookUp(database);
         return byDatabase.getOrDefault(database, empty);
     }
@@ -106,7 +126,7 @@ final class TargetCatalogCache<T> implements AutoCloseable {
 
     /** True when the look-up succeeded. */
     private boolean lookUp(String database) {
-        try (Connection c = ServerJdbc.target(target, database)) {
+        try (Connection c = server.connect(database)) {
             T value = loader.load(c);
             if (!Objects.equals(byDatabase.put(database, value), value)) {
                 changes.incrementAndGet();
@@ -116,8 +136,8 @@ final class TargetCatalogCache<T> implements AutoCloseable {
             return true;
         } catch (SQLException e) {
             if (failing.add(database)) {
-                log.warn("cannot look up the {} of target database {} at {}:{}: {} (SQLSTATE {}); retrying every {} s",
-                        what, database, target.host(), target.port(), e.getMessage(), e.getSQLState(),
+                log.warn("cannot look up the {} of {}: {} (SQLSTATE {}); retrying every {} s",
+                        what, server.describe(database), e.getMessage(), e.getSQLState(),
                         Math.min(refresh.toMillis(), RETRY_MILLIS) / 1000.0);
             }
             return false;
