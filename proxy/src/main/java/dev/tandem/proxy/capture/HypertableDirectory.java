@@ -11,7 +11,6 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * configured. The target's schema is a clone of the source's and the proxy holds target credentials, so the proxy
  * never has to look into a client's session or the source.
  */
-public final class HypertableDirectory implements AutoCloseable {
+public final class HypertableDirectory extends CatalogDirectory<Set<TableName>> {
 
     private static final Logger log = LoggerFactory.getLogger(HypertableDirectory.class);
 
@@ -28,16 +27,13 @@ public final class HypertableDirectory implements AutoCloseable {
     static final String HAS_CATALOG = "SELECT to_regclass('timescaledb_information.hypertables') IS NOT NULL";
 
     private final Map<String, Set<TableName>> last = new ConcurrentHashMap<>();
-    private final CatalogCache<Set<TableName>> cache;
-
+    /** The hypertables are null until the first look-up succeeds: "none" and "not known yet" must not look alike. */
     public HypertableDirectory(TargetConfig target, Duration refresh) {
-        // null until the first look-up succeeds: "no hypertables" and "not known yet" must not look alike, or rows
-        // written before the first answer would be dropped instead of decided later
-        this.cache = new CatalogCache<>("hypertables", CatalogServer.target(target), refresh, null, HypertableDirectory::load,
-                this::loaded);
+        super("hypertables", CatalogServer.target(target), refresh, null);
     }
 
-    private static Set<TableName> load(Connection c) throws SQLException {
+    @Override
+    Set<TableName> load(Connection c) throws SQLException {
         Set<TableName> found = new HashSet<>();
         try (Statement s = c.createStatement(); ResultSet has = s.executeQuery(HAS_CATALOG)) {
             has.next();
@@ -52,7 +48,8 @@ public final class HypertableDirectory implements AutoCloseable {
         return Set.copyOf(found);
     }
 
-    private void loaded(String database, Set<TableName> hypertables) {
+    @Override
+    void loaded(String database, Set<TableName> hypertables) {
         Set<TableName> before = last.put(database, hypertables);
         if (hypertables.isEmpty() && before == null) {
             log.warn("target database {} has no TimescaleDB hypertables and mirror.tables.include is empty: nothing"
@@ -60,28 +57,5 @@ public final class HypertableDirectory implements AutoCloseable {
         } else if (!hypertables.isEmpty() && !hypertables.equals(before)) {
             log.info("target database {}: mirroring hypertables {}", database, hypertables);
         }
-    }
-
-    /** The hypertables of the target database that mirrors {@code sourceDatabase}; null until first looked up. */
-    public Supplier<Set<TableName>> forSourceDatabase(String sourceDatabase) {
-        return cache.forSourceDatabase(sourceDatabase);
-    }
-
-    /** Looks the hypertables up now; blocking, for tests and start-up checks. Null when the look-up failed. */
-    public Set<TableName> lookUpNow(String sourceDatabase) {
-        return cache.lookUpNow(sourceDatabase);
-    }
-
-    /**
-     * A number that moves whenever a look-up found the hypertables of a database changed; what was decided by an earlier
-     * answer is decided again when it has moved.
-     */
-    public long changes() {
-        return cache.changes();
-    }
-
-    @Override
-    public void close() {
-        cache.close();
     }
 }

@@ -11,7 +11,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Supplier;
 
 /**
  * The partitions of each target database, each with the root of its partition tree, and its other tables: an
@@ -19,7 +18,7 @@ import java.util.function.Supplier;
  * is part of. The target's schema is a clone of the source's, partitions included, so a partition's name is the same
  * on both. TimescaleDB chunks are not partitions in this sense (they inherit): their names differ between servers.
  */
-public final class PartitionDirectory implements AutoCloseable {
+public final class PartitionDirectory extends CatalogDirectory<PartitionDirectory.Partitions> {
 
     /**
      * What a target database had at the last look-up.
@@ -57,16 +56,13 @@ public final class PartitionDirectory implements AutoCloseable {
             LEFT JOIN pg_namespace rn ON rn.oid = r.relnamespace""");
     static final String WITHOUT_ROOTS = "SELECT n.nspname, c.relname, NULL, NULL " + RELATIONS.formatted("");
 
-    private final CatalogCache<Partitions> cache;
-
+    /** The partitions are null until the first look-up succeeds: a write into one before then is decided later. */
     public PartitionDirectory(TargetConfig target, Duration refresh) {
-        // null until the first look-up succeeds: a write into a partition before then is kept for the applier to
-        // decide, not dropped as if the table were not mirrored
-        this.cache = new CatalogCache<>("partitions", CatalogServer.target(target), refresh, null, PartitionDirectory::load,
-                (database, partitions) -> { });
+        super("partitions", CatalogServer.target(target), refresh, null);
     }
 
-    private static Partitions load(Connection c) throws SQLException {
+    @Override
+    Partitions load(Connection c) throws SQLException {
         Map<TableName, TableName> roots = new HashMap<>();
         Set<TableName> others = new HashSet<>();
         try (Statement s = c.createStatement()) {
@@ -87,28 +83,5 @@ public final class PartitionDirectory implements AutoCloseable {
             }
         }
         return new Partitions(roots, others);
-    }
-
-    /** The partitions of the target database that mirrors {@code sourceDatabase}; null until first looked up. */
-    public Supplier<Partitions> forSourceDatabase(String sourceDatabase) {
-        return cache.forSourceDatabase(sourceDatabase);
-    }
-
-    /** Looks the partitions up now; blocking, for tests. Null when the look-up failed. */
-    public Partitions lookUpNow(String sourceDatabase) {
-        return cache.lookUpNow(sourceDatabase);
-    }
-
-    /**
-     * A number that moves whenever a look-up found the partitions of a database changed; what was decided by an earlier
-     * answer is decided again when it has moved.
-     */
-    public long changes() {
-        return cache.changes();
-    }
-
-    @Override
-    public void close() {
-        cache.close();
     }
 }

@@ -9,7 +9,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
-import java.util.function.Supplier;
 
 /**
  * The tables, views and foreign tables of each source database, read with {@code source.user}: what an unqualified
@@ -19,18 +18,19 @@ import java.util.function.Supplier;
  * the target's catalog, and as soon as DDL through the proxy committed ({@link #changed}); DDL sent to the source some
  * other way is seen at the next refresh.
  */
-public final class SourceRelations implements AutoCloseable {
+public final class SourceRelations extends CatalogDirectory<Set<TableName>> {
 
-    private final CatalogCache<Set<TableName>> cache;
-
-    /** @param source with {@code source.user} set */
+    /**
+     * The tables are null until the first look-up succeeds: the target's catalog resolves names until then.
+     *
+     * @param source with {@code source.user} set
+     */
     public SourceRelations(SourceConfig source, Duration refresh) {
-        // null until the first look-up succeeds: the target's catalog resolves names until then
-        this.cache = new CatalogCache<>("tables", CatalogServer.source(source), refresh, null, SourceRelations::load,
-                (database, tables) -> { });
+        super("tables", CatalogServer.source(source), refresh, null);
     }
 
-    private static Set<TableName> load(Connection c) throws SQLException {
+    @Override
+    Set<TableName> load(Connection c) throws SQLException {
         Set<TableName> found = new HashSet<>();
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(PartitionDirectory.WITHOUT_ROOTS)) {
             while (rs.next()) {
@@ -40,28 +40,8 @@ public final class SourceRelations implements AutoCloseable {
         return Set.copyOf(found);
     }
 
-    /** The tables of {@code sourceDatabase}; null until first looked up. */
-    public Supplier<Set<TableName>> forSourceDatabase(String sourceDatabase) {
-        return cache.forSourceDatabase(sourceDatabase);
-    }
-
     /** DDL through the proxy committed on {@code sourceDatabase}: look its tables up again now. Never waits. */
     public void changed(String sourceDatabase) {
-        cache.soon(sourceDatabase);
-    }
-
-    /** Looks the tables up now; blocking, for tests. Null when the look-up failed. */
-    public Set<TableName> lookUpNow(String sourceDatabase) {
-        return cache.lookUpNow(sourceDatabase);
-    }
-
-    /** A number that moves whenever a look-up found a database's tables changed. */
-    public long changes() {
-        return cache.changes();
-    }
-
-    @Override
-    public void close() {
-        cache.close();
+        soon(sourceDatabase);
     }
 }

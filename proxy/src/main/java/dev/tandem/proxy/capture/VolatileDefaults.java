@@ -12,7 +12,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Supplier;
 
 /**
  * The columns of each table whose value the server computes when an INSERT or COPY leaves them out: identity
@@ -21,7 +20,7 @@ import java.util.function.Supplier;
  * of the source's) with the proxy's target credentials; looked up on first use per database, then refreshed in the
  * background. Relay threads only read the last answer.
  */
-public final class VolatileDefaults implements AutoCloseable {
+public final class VolatileDefaults extends CatalogDirectory<Map<TableName, Set<String>>> {
 
     /** Columns with a default or an identity, outside the system and TimescaleDB-internal schemas. */
     static final String QUERY = """
@@ -37,24 +36,9 @@ public final class VolatileDefaults implements AutoCloseable {
               AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT LIKE '\\_timescaledb%'
             """;
 
-    private final CatalogCache<Map<TableName, Set<String>>> cache;
-
+    /** Table -> its columns with a non-deterministic default or an identity; empty until the first look-up. */
     public VolatileDefaults(TargetConfig target, Duration refresh) {
-        this.cache = new CatalogCache<>("column defaults", CatalogServer.target(target), refresh, Map.of(), VolatileDefaults::load,
-                (database, columns) -> { });
-    }
-
-    /**
-     * Table -> its columns with a non-deterministic default or an identity, in the target database that mirrors
-     * {@code sourceDatabase}; empty until the first look-up.
-     */
-    public Supplier<Map<TableName, Set<String>>> forSourceDatabase(String sourceDatabase) {
-        return cache.forSourceDatabase(sourceDatabase);
-    }
-
-    /** Looks the columns up now; blocking, for tests and start-up checks. */
-    public Map<TableName, Set<String>> lookUpNow(String sourceDatabase) {
-        return cache.lookUpNow(sourceDatabase);
+        super("column defaults", CatalogServer.target(target), refresh, Map.of());
     }
 
     /**
@@ -66,7 +50,8 @@ public final class VolatileDefaults implements AutoCloseable {
                 .nonDeterministic().isEmpty();
     }
 
-    private static Map<TableName, Set<String>> load(Connection c) throws SQLException {
+    @Override
+    Map<TableName, Set<String>> load(Connection c) throws SQLException {
         Map<TableName, Set<String>> found = new HashMap<>();
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(QUERY)) {
             while (rs.next()) {
@@ -80,10 +65,5 @@ public final class VolatileDefaults implements AutoCloseable {
         Map<TableName, Set<String>> copy = new HashMap<>();
         found.forEach((table, columns) -> copy.put(table, Set.copyOf(columns)));
         return Map.copyOf(copy);
-    }
-
-    @Override
-    public void close() {
-        cache.close();
     }
 }

@@ -12,7 +12,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,30 +19,23 @@ import org.slf4j.LoggerFactory;
 /**
  * A fact about each database of a server (the target's, or the source's with {@code source.user}) read from its
  * catalog with the proxy's own credentials: looked up on first use per database on a background thread, then
- * refreshed; relay threads only read the last answer and never wait.
+ * refreshed; relay threads only read the last answer and never wait. A subclass says what is read ({@link #load}).
  *
  * @param <T> what is read, immutable
  */
-final class CatalogCache<T> implements AutoCloseable {
+public abstract class CatalogDirectory<T> implements AutoCloseable {
 
-    private static final Logger log = LoggerFactory.getLogger(CatalogCache.class);
+    private static final Logger log = LoggerFactory.getLogger(CatalogDirectory.class);
     /**
      * Until a database's first answer its rows may be captured only provisionally (hypertables), so a failing
      * look-up is tried again well before the regular refresh.
      */
     private static final long RETRY_MILLIS = 5_000;
 
-    /** Reads the fact from one database. */
-    interface Loader<T> {
-        T load(Connection connection) throws SQLException;
-    }
-
     private final String what;
     private final CatalogServer server;
     private final Duration refresh;
     private final T empty;
-    private final Loader<T> loader;
-    private final BiConsumer<String, T> onLoaded;
     private final Map<String, T> byDatabase = new ConcurrentHashMap<>();
     private final Set<String> watched = ConcurrentHashMap.newKeySet();
     /** Databases whose last look-up failed: warned once until a look-up succeeds again. */
@@ -58,18 +50,15 @@ final class CatalogCache<T> implements AutoCloseable {
     private final AtomicLong changes = new AtomicLong();
 
     /**
-     * @param what     what is looked up, for thread names and warnings ("hypertables", "column defaults")
-     * @param empty    the answer until the first look-up succeeds (may be null)
-     * @param onLoaded told each successful answer (database, value), on the refresher thread
+     * @param what  what is looked up, for thread names and warnings ("hypertables", "column defaults")
+     * @param empty the answer until the first look-up succeeds: null where "not known yet" must not look like
+     *              "none" (rows written before the first answer are then decided later, not dropped)
      */
-    CatalogCache(String what, CatalogServer server, Duration refresh, T empty, Loader<T> loader,
-                 BiConsumer<String, T> onLoaded) {
+    CatalogDirectory(String what, CatalogServer server, Duration refresh, T empty) {
         this.what = what;
         this.server = server;
         this.refresh = refresh;
         this.empty = empty;
-        this.loader = loader;
-        this.onLoaded = onLoaded;
         this.refresher = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "tandem-" + what.replace(' ', '-'));
             t.setDaemon(true);
@@ -77,8 +66,18 @@ final class CatalogCache<T> implements AutoCloseable {
         });
     }
 
-    /** The fact for the server's database of {@code sourceDatabase}; the empty value until looked up. */
-    Supplier<T> forSourceDatabase(String sourceDatabase) {
+    /** Reads the fact from one database, on the refresher thread. */
+    abstract T load(Connection connection) throws SQLException;
+
+    /** Told each successful answer, on the refresher thread. */
+    void loaded(String database, T value) {
+    }
+
+    /**
+     * The fact for the server's database of {@code sourceDatabase} (the target database that mirrors it, or itself on
+     * the source); the empty value until first looked up.
+     */
+    public final Supplier<T> forSourceDatabase(String sourceDatabase) {
         String database = server.database(sourceDatabase);
         if (watched.add(database)) {
             refresher.execute(() -> keepLookingUp(database));
@@ -86,8 +85,11 @@ final class CatalogCache<T> implements AutoCloseable {
         return () -> byDatabase.getOrDefault(database, empty);
     }
 
-    /** How many times an answer differed from the one before for its database; only ever grows. */
-    long changes() {
+    /**
+     * How many times an answer differed from the one before for its database; only ever grows: what was decided by an
+     * earlier answer is decided again when it has moved.
+     */
+    public final long changes() {
         return changes.get();
     }
 
@@ -95,7 +97,7 @@ final class CatalogCache<T> implements AutoCloseable {
      * Looks up again as soon as the background thread is free, not at the next refresh: something the catalog holds
      * changed (DDL went through the proxy). Only for a database already looked up; never waits.
      */
-    void soon(String sourceDatabase) {
+    final void soon(String sourceDatabase) {
         String database = server.database(sourceDatabase);
         if (watched.contains(database) && asked.add(database) && !refresher.isShutdown()) {
             try {
@@ -109,8 +111,8 @@ final class CatalogCache<T> implements AutoCloseable {
         }
     }
 
-    /** Looks up now; blocking, for tests and start-up checks. */
-    T lookUpNow(String sourceDatabase) {
+    /** Looks up now; blocking, for tests and start-up checks. The empty value when the look-up failed. */
+    public final T lookUpNow(String sourceDatabase) {
         String database = server.database(sourceDatabase);
         lookUp(database);
         return byDatabase.getOrDefault(database, empty);
@@ -127,12 +129,12 @@ final class CatalogCache<T> implements AutoCloseable {
     /** True when the look-up succeeded. */
     private boolean lookUp(String database) {
         try (Connection c = server.connect(database)) {
-            T value = loader.load(c);
+            T value = load(c);
             if (!Objects.equals(byDatabase.put(database, value), value)) {
                 changes.incrementAndGet();
             }
             failing.remove(database);
-            onLoaded.accept(database, value);
+            loaded(database, value);
             return true;
         } catch (SQLException e) {
             if (failing.add(database)) {
@@ -145,7 +147,7 @@ final class CatalogCache<T> implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public final void close() {
         refresher.shutdownNow();
     }
 }
