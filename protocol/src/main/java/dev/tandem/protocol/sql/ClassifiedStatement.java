@@ -16,7 +16,8 @@ import java.util.Set;
  *                            DDL when obvious (CREATE/ALTER/DROP TABLE, CREATE INDEX ... ON, SELECT INTO); else empty
  * @param columns             INSERT's or COPY's explicit column list, normalised; empty when absent
  * @param hasSelect           INSERT's rows depend on a query: {@code INSERT ... SELECT/TABLE/(query)}, or a
- *                            sub-SELECT in VALUES or ON CONFLICT (replaying it on the target reads target data)
+ *                            sub-SELECT in VALUES or ON CONFLICT (replaying it on the target reads target data); not
+ *                            a SELECT that makes its rows from the statement's own values ({@code FROM unnest($1)})
  * @param onConflict          INSERT's ON CONFLICT action: {@link ConflictAction#NONE} without that clause, and for other
  *                            kinds
  * @param returning           INSERT/UPDATE/DELETE/MERGE ... RETURNING

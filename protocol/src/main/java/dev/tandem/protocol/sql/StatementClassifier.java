@@ -62,6 +62,20 @@ public final class StatementClassifier {
     }
 
     /** The mutable result of classifying tokens {@code [from, to)}; {@code to} bounds every look-ahead. */
+    /**
+     * Set-returning functions whose rows come from their arguments alone: an INSERT ... SELECT from them reads no
+     * table ({@code unnest} of array parameters is the usual bulk-insert form).
+     */
+    private static final Set<String> ARGUMENT_FUNCTIONS = Set.of("unnest", "generate_series", "generate_subscripts",
+            "json_to_recordset", "jsonb_to_recordset", "json_populate_recordset", "jsonb_populate_recordset",
+            "json_array_elements", "jsonb_array_elements", "json_array_elements_text", "jsonb_array_elements_text");
+    /** Words at a SELECT's top level that bring in other rows: set operations and joins. */
+    private static final Set<String> QUERY_WORDS = Set.of("union", "intersect", "except", "join", "lateral");
+    /** Words that end a FROM item rather than name its alias. */
+    private static final Set<String> FROM_LIST_ENDS = Set.of("where", "group", "having", "window", "order", "limit",
+            "offset", "fetch", "for", "on", "returning", "union", "intersect", "except", "cross", "join", "natural",
+            "inner", "left", "right", "full", "lateral");
+
     private static final class Draft {
         private final TokenBuffer t;
         private final int from;
@@ -561,7 +575,10 @@ public final class StatementClassifier {
                 malformed = true;
                 return;
             }
-            if (kw(j, "with") || kw(j, "select") || kw(j, "table")) {
+            int ownSelect = -1;
+            if (kw(j, "select") && selectsFromArgumentsOnly(j)) {
+                ownSelect = j;
+            } else if (kw(j, "with") || kw(j, "select") || kw(j, "table")) {
                 hasSelect = true;
             }
             if (kw(j, "default") && kw(j + 1, "values")) {
@@ -569,7 +586,88 @@ public final class StatementClassifier {
             } else if (kw(j, "values")) {
                 findDefaults(j + 1);
             }
-            scanInsertBody(j);
+            scanInsertBody(j, ownSelect);
+        }
+
+        /**
+         * Whether the SELECT at {@code select} makes its rows from the statement's own values alone, so the target,
+         * given the same values, makes the same rows: no sub-query, no set operation, and a FROM list (if any) of
+         * only {@link #ARGUMENT_FUNCTIONS} calls, {@code ROWS FROM (...)} and {@code (VALUES ...)}, joined by commas
+         * or CROSS JOIN. The bulk-insert form {@code INSERT INTO t SELECT * FROM unnest($1::timestamptz[],
+         * $2::float8[])} is one. A table, a view or a sub-query would be read on the target, whose data differs.
+         */
+        private boolean selectsFromArgumentsOnly(int select) {
+            for (int i = select + 1; i < to; i++) {
+                if (t.isKeyword(i, "select") || t.is(i, TokenKind.LEFT_PAREN) && kw(i + 1, "table")) {
+                    return false; // a sub-query, in a FROM item's arguments too: (SELECT ...), ARRAY(TABLE t)
+                }
+            }
+            int depth = 0;
+            for (int i = select + 1; i < to; i++) {
+                TokenKind k = t.kind(i);
+                if (k == TokenKind.LEFT_PAREN || k == TokenKind.LEFT_BRACKET) {
+                    depth++;
+                } else if (k == TokenKind.RIGHT_PAREN || k == TokenKind.RIGHT_BRACKET) {
+                    depth--;
+                } else if (k == TokenKind.IDENTIFIER) {
+                    if (depth > 0) {
+                        continue; // FROM inside extract(... FROM ...), substring(... FROM ...)
+                    }
+                    if (t.isKeyword(i, "returning") || t.isKeyword(i, "on") && kw(i + 1, "conflict")) {
+                        return true;
+                    }
+                    if (t.isKeyword(i, "from")) {
+                        i = argumentsOnlyFromList(i + 1);
+                        if (i < 0) {
+                            return false;
+                        }
+                        i--; // the loop looks at the token after the list
+                    } else if (QUERY_WORDS.contains(t.text(i).toLowerCase(Locale.ROOT))
+                            && !is(i + 1, TokenKind.LEFT_PAREN)) {
+                        return false;
+                    }
+                }
+            }
+            return depth == 0;
+        }
+
+        /** Index after a FROM list of {@link #selectsFromArgumentsOnly}'s kind starting at {@code i}, or -1. */
+        private int argumentsOnlyFromList(int i) {
+            while (true) {
+                if (kw(i, "rows") && kw(i + 1, "from") && is(i + 2, TokenKind.LEFT_PAREN)) {
+                    i = skipParens(i + 2);
+                } else if (is(i, TokenKind.LEFT_PAREN) && kw(i + 1, "values")) {
+                    i = skipParens(i);
+                } else {
+                    if (kw(i, "pg_catalog") && is(i + 1, TokenKind.DOT)) {
+                        i += 2;
+                    }
+                    if (!is(i, TokenKind.IDENTIFIER) || !is(i + 1, TokenKind.LEFT_PAREN)
+                            || !ARGUMENT_FUNCTIONS.contains(t.text(i).toLowerCase(Locale.ROOT))) {
+                        return -1;
+                    }
+                    i = skipParens(i + 1);
+                }
+                if (kw(i, "with") && kw(i + 1, "ordinality")) {
+                    i += 2;
+                }
+                if (kw(i, "as")) {
+                    i++;
+                }
+                if (t.isName(i) && i < to && !FROM_LIST_ENDS.contains(t.text(i).toLowerCase(Locale.ROOT))) {
+                    i++;
+                    if (is(i, TokenKind.LEFT_PAREN)) {
+                        i = skipParens(i);
+                    }
+                }
+                if (is(i, TokenKind.COMMA)) {
+                    i++;
+                } else if (kw(i, "cross") && kw(i + 1, "join")) {
+                    i += 2;
+                } else {
+                    return i;
+                }
+            }
         }
 
         /** The positions of {@code DEFAULT} items in the VALUES rows starting at {@code i}. */
@@ -603,8 +701,12 @@ public final class StatementClassifier {
             return kw(i, "select") || kw(i, "values") || kw(i, "with") || kw(i, "table") || is(i, TokenKind.LEFT_PAREN);
         }
 
-        /** Finds ON CONFLICT, RETURNING, sub-SELECTs and non-deterministic calls in an INSERT's source and actions. */
-        private void scanInsertBody(int i) {
+        /**
+         * Finds ON CONFLICT, RETURNING, sub-SELECTs and non-deterministic calls in an INSERT's source and actions.
+         *
+         * @param ownSelect the SELECT that makes the rows from the statement's own values, or -1
+         */
+        private void scanInsertBody(int i, int ownSelect) {
             String sql = t.sql();
             int depth = 0;
             for (; i < to; i++) {
@@ -625,7 +727,7 @@ public final class StatementClassifier {
                         } else if (depth == 0 && onConflict != ConflictAction.NONE && t.isKeyword(i, "do")
                                 && kw(i + 1, "update")) {
                             onConflict = ConflictAction.UPDATE;
-                        } else if (t.isKeyword(i, "select")) {
+                        } else if (t.isKeyword(i, "select") && i != ownSelect) {
                             hasSelect = true;
                         } else if (is(i + 1, TokenKind.LEFT_PAREN)) {
                             addNonDeterministic(NonDeterminism.function(sql, s, e, true));

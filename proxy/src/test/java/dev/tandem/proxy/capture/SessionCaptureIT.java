@@ -573,7 +573,7 @@ class SessionCaptureIT {
             s.execute("INSERT INTO metrics (v) VALUES (1)");
             s.execute("UPDATE metrics SET note = 'x'");
             s.execute("DELETE FROM metrics WHERE v = 1");
-            s.execute("INSERT INTO metrics (v) SELECT 7");
+            s.execute("INSERT INTO metrics (v) SELECT count(*) FROM other");
             s.execute("INSERT INTO s2.metrics VALUES (1)");
             s.execute("UPDATE other SET v = 2");
         }
