@@ -64,6 +64,12 @@ class StatementClassifierTest {
                 arguments("INSERT INTO t SELECT * FROM (VALUES (1), (2)) v(a) WHERE a > 1 ORDER BY a LIMIT 1",
                         "INSERT table=t"),
                 arguments("INSERT INTO t SELECT $1, $2", "INSERT table=t"),
+                // Django 5.2's bulk_create, SQLAlchemy 2's insertmanyvalues with a sentinel
+                arguments("INSERT INTO \"app_reading\" (\"ts\", \"v\") SELECT * FROM UNNEST(($1)::timestamp with time"
+                        + " zone[], ($2)::double precision[])", "INSERT table=app_reading cols=ts,v"),
+                arguments("INSERT INTO t (a, b) SELECT p0::INTEGER, p1::VARCHAR FROM (VALUES ($1, $2, 0), ($3, $4, 1))"
+                        + " AS imp_sen(p0, p1, sen_counter) ORDER BY sen_counter RETURNING t.id, t.id AS id__1",
+                        "INSERT table=t cols=a,b returning"),
                 arguments("INSERT INTO t SELECT extract(epoch FROM $1::timestamptz), left($2, 3), ($3::int[])[1]",
                         "INSERT table=t"),
                 arguments("INSERT INTO t SELECT * FROM unnest($1) u JOIN x ON true", "INSERT table=t select"),
