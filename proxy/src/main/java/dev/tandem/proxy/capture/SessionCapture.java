@@ -453,6 +453,11 @@ public final class SessionCapture implements SessionTap {
     /** A write by a prepared statement the capture never saw being made, into a table it cannot name. */
     private static final String UNKNOWN_PREPARED = "unknown_prepared";
     private static final TableName UNKNOWN_TABLE = new TableName(null, "?");
+    /** CommandComplete tags of statements that may change which tables exist under which names. */
+    private static final Set<String> RELATION_TAGS = Set.of("CREATE TABLE", "CREATE VIEW", "CREATE MATERIALIZED VIEW",
+            "CREATE FOREIGN TABLE", "CREATE SCHEMA", "DROP TABLE", "DROP VIEW", "DROP MATERIALIZED VIEW",
+            "DROP FOREIGN TABLE", "DROP SCHEMA", "DROP OWNED", "ALTER TABLE", "ALTER VIEW", "ALTER MATERIALIZED VIEW",
+            "ALTER FOREIGN TABLE", "ALTER SCHEMA", "IMPORT FOREIGN SCHEMA");
     private static final List<Object> UNKNOWN_PREPARED_KEY = List.of(UNKNOWN_PREPARED, UNKNOWN_TABLE);
 
     /**
@@ -1699,12 +1704,15 @@ public final class SessionCapture implements SessionTap {
     }
 
     /**
-     * Whether a completed statement may have created, dropped, renamed or moved a table (or a schema of them): the
-     * tags of DDL, and CREATE TABLE AS / SELECT INTO, whose tag is SELECT's.
+     * Whether a completed statement may have created, dropped, renamed or moved a table other than a temporary one
+     * (or a schema of them): the tags of such DDL, and CREATE TABLE AS / SELECT INTO, whose tag is SELECT's. Not
+     * CREATE INDEX, CREATE FUNCTION and the like, nor a temporary table: applications that make one per transaction
+     * would have the source's catalog looked up at every commit.
      */
-    private static boolean changesRelations(String tag, ClassifiedStatement statement) {
-        return tag.startsWith("CREATE ") || tag.startsWith("DROP ") || tag.startsWith("ALTER ")
-                || tag.startsWith("IMPORT ") || statement != null && statement.kind() == Kind.DDL;
+    private boolean changesRelations(String tag, ClassifiedStatement statement) {
+        boolean ddl = RELATION_TAGS.contains(tag)
+                || statement != null && statement.kind() == Kind.DDL && tag.startsWith("SELECT ");
+        return ddl && (statement == null || !names.createsTemporary(statement));
     }
 
     private static boolean writes(ClassifiedStatement s) {
