@@ -1040,19 +1040,32 @@ public final class SessionCapture implements SessionTap {
     /**
      * What the mirror replays for statement {@code s} of {@code sql}, or null when it does not mirror it (counting
      * why). An SQL-level EXECUTE of a prepared INSERT is replayed as that INSERT with the EXECUTE's arguments written
-     * in: the target has no such prepared statement.
+     * in: the target has no such prepared statement. Its table is the one the executions of the prepared statement
+     * write ({@link PreparedTable}), as for a Bind: when that cannot be told, it is ledgered.
      */
     private StatementCapture captureFor(ClassifiedStatement s, String sql, long text, String clientEncoding) {
         if (s.kind() != Kind.EXECUTE) {
-            return captureOf(s, s.text(sql), text, clientEncoding);
+            return captureOf(s, mirroredTarget(s), s.text(sql), text, clientEncoding);
         }
         Prepared named = named(s.name());
-        if (named == null || named.statement() == null || mirroredTarget(named.statement()) == null) {
+        TableName table = named == null || named.statement() == null ? null
+                : named.now() != null ? mirroredNow(named) : mirroredTarget(named.statement());
+        if (table == null) {
             return null;
         }
+        StatementCapture c = expanded(s, sql, named, table, text, clientEncoding);
+        if (c != null && c.unreplayable == null && named.now() != null) {
+            c.unreplayable = named.now().ambiguous();
+        }
+        return c;
+    }
+
+    /** {@link #captureFor} of {@code s}, an SQL-level EXECUTE of {@code named} into {@code table}. */
+    private StatementCapture expanded(ClassifiedStatement s, String sql, Prepared named, TableName table, long text,
+                                      String clientEncoding) {
         PreparedSql prepared = named.declared();
         if (prepared == null && typed(named)) {
-            StatementCapture c = captureOf(named.statement(), named.sql(), text, clientEncoding);
+            StatementCapture c = captureOf(named.statement(), table, named.sql(), text, clientEncoding);
             if (c != null && c.unreplayable == null) {
                 c.unreplayable = "an SQL EXECUTE of a statement the client prepared with a Parse message that gave"
                         + " its parameter types by OID: the proxy cannot write its arguments out with those types";
@@ -1065,7 +1078,8 @@ public final class SessionCapture implements SessionTap {
         }
         String expanded = prepared.expand(sql, s);
         List<ClassifiedStatement> runs = expanded == null ? List.of() : StatementClassifier.classify(expanded);
-        return runs.size() == 1 ? captureOf(runs.get(0), expanded, text, clientEncoding) : null;
+        return runs.size() == 1 && replayable(runs.get(0))
+                ? captureOf(runs.get(0), table, expanded, text, clientEncoding) : null;
     }
 
     /** The named prepared statement the server holds under {@code name}, made by a Parse or a PREPARE; or null. */
@@ -1111,9 +1125,9 @@ public final class SessionCapture implements SessionTap {
         return new PreparedTable(names, tables, name, table, catalog);
     }
 
-    /** {@link #captureFor} of statement {@code s} whose text is {@code sql}. */
-    private StatementCapture captureOf(ClassifiedStatement s, String sql, long text, String clientEncoding) {
-        TableName table = mirroredTarget(s);
+    /** {@link #captureFor} of statement {@code s} whose text is {@code sql}, into {@code table} (null: none). */
+    private StatementCapture captureOf(ClassifiedStatement s, TableName table, String sql, long text,
+                                       String clientEncoding) {
         if (table == null) {
             return null;
         }

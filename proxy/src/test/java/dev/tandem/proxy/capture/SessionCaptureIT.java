@@ -960,12 +960,87 @@ class SessionCaptureIT {
      */
     @Test
     void aTableCreatedEarlierInThePathAfterANamedStatementWasPreparedMakesItsTableAmbiguous() throws Exception {
+        CatalogRun run = withCatalogLookUps((c, lookUp) -> {
+            try (PreparedStatement insert = c.prepareStatement("INSERT INTO readings VALUES (?)")) {
+                insert.setInt(1, 1);
+                insert.executeUpdate();
+                PG.source().execute(db, "CREATE TABLE early.readings (id int)");
+                lookUp.run();
+                insert.setInt(1, 2);
+                insert.executeUpdate(); // still planned for public.readings
+                PG.source().execute(db, "ANALYZE public.readings");
+                insert.setInt(1, 3);
+                insert.executeUpdate(); // planned again: early.readings
+            }
+            try (PreparedStatement again = c.prepareStatement("INSERT INTO readings VALUES (?) -- again")) {
+                again.setInt(1, 4);
+                again.executeUpdate();
+            }
+        });
+        run.assertSecondAndThirdAmbiguous(CapturedStatement.Extended.class);
+    }
+
+    /**
+     * The same for a statement prepared with SQL's PREPARE and run by EXECUTE, which PostgreSQL keeps planned the same
+     * way. Before, its executions were replayed into the table the new look-up showed first, early.readings, while the
+     * source still wrote public.readings.
+     */
+    @Test
+    void aTableCreatedEarlierInThePathAfterAPrepareMakesTheTableOfItsExecuteAmbiguous() throws Exception {
+        CatalogRun run = withCatalogLookUps((c, lookUp) -> {
+            try (Statement s = c.createStatement()) {
+                s.execute("PREPARE ins (int) AS INSERT INTO readings VALUES ($1)");
+                s.execute("EXECUTE ins(1)");
+                PG.source().execute(db, "CREATE TABLE early.readings (id int)");
+                lookUp.run();
+                s.execute("EXECUTE ins(2)"); // still planned for public.readings
+                PG.source().execute(db, "ANALYZE public.readings");
+                s.execute("EXECUTE ins(3)"); // planned again: early.readings
+                s.execute("PREPARE again (int) AS INSERT INTO readings VALUES ($1)");
+                s.execute("EXECUTE again(4)");
+            }
+        });
+        run.assertSecondAndThirdAmbiguous(CapturedStatement.Simple.class);
+    }
+
+    /** What a session committed through a proxy of its own, and which of the two tables the source wrote each id to. */
+    private record CatalogRun(List<CapturedTransaction> seen, List<List<String>> written) {
+
+        /**
+         * Ids 1 and 2 went to public.readings, 3 and 4 to early.readings; the first is replayed into public.readings
+         * and the last into early.readings, the two between are not replayed.
+         */
+        void assertSecondAndThirdAmbiguous(Class<? extends CapturedStatement> replayed) {
+            assertThat(written).as("what the source wrote").containsExactly(
+                    List.of("public", "1"), List.of("public", "2"), List.of("early", "3"), List.of("early", "4"));
+            assertThat(seen).hasSize(4);
+            assertThat(seen.get(0).statements().get(0)).isInstanceOf(replayed)
+                    .extracting(CapturedStatement::table).isEqualTo(new TableName("public", "readings"));
+            for (CapturedTransaction ambiguous : seen.subList(1, 3)) {
+                assertThat(ambiguous.statements().get(0)).isInstanceOfSatisfying(CapturedStatement.Unreplayable.class,
+                        u -> assertThat(u.reason()).contains("public.readings", "early.readings", "cannot tell which"));
+            }
+            assertThat(seen.get(3).statements().get(0)).isInstanceOf(replayed)
+                    .extracting(CapturedStatement::table).isEqualTo(new TableName("early", "readings"));
+        }
+    }
+
+    /** A session's work; {@code lookUp} reads the catalog again. */
+    @FunctionalInterface
+    private interface CatalogSession {
+        void run(Connection c, Runnable lookUp) throws Exception;
+    }
+
+    /**
+     * Runs {@code session} under {@code search_path} early, public, through a proxy of its own whose capture mirrors
+     * public.readings and early.readings and reads the catalog with a real {@link PartitionDirectory}, only when told
+     * (the source's own catalog stands for the target's here). Schema early has no readings table when it starts.
+     */
+    private static CatalogRun withCatalogLookUps(CatalogSession session) throws Exception {
         PG.source().execute(db, "CREATE SCHEMA early; CREATE TABLE readings (id int)");
-        // the source's own catalog stands for the target's here
         TargetConfig catalog = new TargetConfig("127.0.0.1", PG.source().port(), "postgres", "UNUSED",
                 Optional.empty(), TlsMode.DISABLE, Map.of(), Duration.ofSeconds(5), Optional.empty());
         List<CapturedTransaction> seen = new CopyOnWriteArrayList<>();
-        List<List<String>> written;
         try (PartitionDirectory directory = new PartitionDirectory(catalog, Duration.ofHours(1))) {
             MirroredTables tables = new MirroredTables(new TableFilter(List.of(TablePattern.parse("public.readings"),
                     TablePattern.parse("early.readings")), List.of()), Set::of, directory.forSourceDatabase(db),
@@ -983,39 +1058,16 @@ class SessionCaptureIT {
             p.setProperty("options", "-c search_path=early,public");
             p.setProperty("prepareThreshold", "1"); // a named statement from the first execution on
             try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + own.address().getPort()
-                    + "/" + db, p); PreparedStatement insert = c.prepareStatement("INSERT INTO readings VALUES (?)")) {
-                insert.setInt(1, 1);
-                insert.executeUpdate();
-                PG.source().execute(db, "CREATE TABLE early.readings (id int)");
-                directory.lookUpNow(db);
-                insert.setInt(1, 2);
-                insert.executeUpdate(); // still planned for public.readings
-                PG.source().execute(db, "ANALYZE public.readings");
-                insert.setInt(1, 3);
-                insert.executeUpdate(); // planned again: early.readings
-                try (PreparedStatement again = c.prepareStatement("INSERT INTO readings VALUES (?) -- again")) {
-                    again.setInt(1, 4);
-                    again.executeUpdate();
-                }
+                    + "/" + db, p)) {
+                session.run(c, () -> directory.lookUpNow(db));
             } finally {
                 own.close(Duration.ofSeconds(2));
             }
-            written = PG.source().query(db, "SELECT 'public', id FROM public.readings UNION ALL"
-                    + " SELECT 'early', id FROM early.readings ORDER BY 2");
+            return new CatalogRun(seen, PG.source().query(db, "SELECT 'public', id FROM public.readings UNION ALL"
+                    + " SELECT 'early', id FROM early.readings ORDER BY 2"));
         } finally {
             PG.source().execute(db, "DROP TABLE IF EXISTS readings, early.readings; DROP SCHEMA IF EXISTS early");
         }
-        assertThat(written).as("what the source wrote").containsExactly(
-                        List.of("public", "1"), List.of("public", "2"), List.of("early", "3"), List.of("early", "4"));
-        assertThat(seen).hasSize(4);
-        assertThat(seen.get(0).statements().get(0)).isInstanceOf(CapturedStatement.Extended.class)
-                .extracting(CapturedStatement::table).isEqualTo(new TableName("public", "readings"));
-        for (CapturedTransaction ambiguous : seen.subList(1, 3)) {
-            assertThat(ambiguous.statements().get(0)).isInstanceOfSatisfying(CapturedStatement.Unreplayable.class,
-                    u -> assertThat(u.reason()).contains("public.readings", "early.readings", "cannot tell which"));
-        }
-        assertThat(seen.get(3).statements().get(0)).isInstanceOf(CapturedStatement.Extended.class)
-                .extracting(CapturedStatement::table).isEqualTo(new TableName("early", "readings"));
     }
 
     /** An upsert rolled back to a savepoint is not part of what commits: its transaction has no commit order to doubt. */
