@@ -14,8 +14,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What the capture counts: statements by kind, writes to mirrored tables that are not mirrored, non-deterministic
- * INSERTs, upserts whose commit order is uncertain, prepared transactions. Each (table, kind) of an unmirrored write is also logged once, since each breaks an
- * assumption of the dual-write method.
+ * INSERTs, upserts whose commit order is uncertain, prepared transactions, search_paths the source contradicted.
+ * Each (table, kind) of an unmirrored write is also logged once, since each breaks an assumption of the dual-write
+ * method.
  */
 public final class CaptureMetrics {
 
@@ -25,6 +26,7 @@ public final class CaptureMetrics {
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Set<String> warned = ConcurrentHashMap.newKeySet();
     private final Counter prepared;
+    private final Counter pathContradicted;
     /** One counter per statement kind, made up front: this is counted for every statement of every session. */
     private final Map<ClassifiedStatement.Kind, Counter> statements = new EnumMap<>(ClassifiedStatement.Kind.class);
 
@@ -32,6 +34,9 @@ public final class CaptureMetrics {
         this.registry = registry;
         this.prepared = Counter.builder("tandem.prepared.transactions")
                 .description("PREPARE TRANSACTION seen: two-phase transactions are not mirrored").register(registry);
+        this.pathContradicted = Counter.builder("tandem.search.path.contradicted")
+                .description("ReadyForQuery at which the source (PostgreSQL 18 and later) reported a search_path"
+                        + " other than the one the proxy had followed").register(registry);
         for (ClassifiedStatement.Kind kind : ClassifiedStatement.Kind.values()) {
             statements.put(kind, Counter.builder("tandem.statements").tag("kind", label(kind))
                     .description("Statements clients sent, by class").register(registry));
@@ -117,6 +122,11 @@ public final class CaptureMetrics {
                     + " the cutover (counted in tandem_mirror_commit_order_uncertain_total, logged once per table)",
                     table);
         }
+    }
+
+    /** The source reported a search_path the session's writes were not resolved under (see {@link SessionCapture}). */
+    void searchPathContradicted() {
+        pathContradicted.increment();
     }
 
     void preparedTransaction() {

@@ -32,8 +32,9 @@ import java.util.Set;
  *   commit, rollback
  *   ROLLBACK TO s, s not known here   pending = local = ? when the transaction changed the path (s may hold
  *                                     another value), else nothing changes
- *   ReadyForQuery, the path ?, on a   the last value reported: the session's outside a transaction; local = it
- *     server that reports it          in one (pending stays ?: a commit may keep it or not)
+ *   ReadyForQuery, on a server that   the last value reported, when the path is ? or another: the session's
+ *     reports it, not in a failed     outside a transaction; local = it in one, pending = ? (a commit may keep
+ *     transaction                     it or not) unless it was ? already
  * </pre>
  *
  * Outside an explicit transaction each statement (or multi-statement query, or extended-protocol batch) is its own
@@ -47,11 +48,17 @@ import java.util.Set;
  * <p>Servers from PostgreSQL 18 report the path (ParameterStatus) just before each ReadyForQuery at which it differs
  * from the value they reported last, so at a ReadyForQuery the path in force is the one reported last: a path the
  * capture could not follow is known again from there on, though not for the statements of the same request after the
- * change. Older servers do not report it: the path stays unknown until a SET, RESET or DISCARD ALL.
+ * change. A path it followed and the server contradicts was changed where it cannot see (a function or procedure
+ * that sets it inside, other than through a set_config call written in the statement's own text): the writes resolved
+ * since the last ReadyForQuery that checked it may have gone to another table ({@link #ready}), and the reported
+ * value replaces it. A change undone within the same request (by a function that puts the path back) is not seen.
+ * In a failed transaction the server has undone the failed part's settings already (at the error, not at the
+ * ROLLBACK): nothing is checked there, the capture undoes them at the ROLLBACK (TO SAVEPOINT) that ends it, and no
+ * statement runs in between.
  *
- * <p>Not seen: a function or procedure that sets the path inside (other than through a set_config call written in
- * the statement's own text), and a role's or database's default ({@code ALTER ROLE ... SET search_path}) before
- * PostgreSQL 18, which reports it at start-up.
+ * <p>Older servers do not report it: a path the capture could not follow stays unknown until a SET, RESET or DISCARD
+ * ALL, and one changed where it cannot see (a function, a procedure, a role's or database's default,
+ * {@code ALTER ROLE ... SET search_path}, which PostgreSQL 18 reports at start-up) is taken for what it followed.
  */
 final class SearchPathState {
 
@@ -76,6 +83,8 @@ final class SearchPathState {
     private SettingLayers<Path> setting = new SettingLayers<>(startup);
     /** The value the server reported last after start-up (PostgreSQL 18 and later); null when none, or unreadable. */
     private List<String> reported;
+    /** How many ReadyForQuery checked the path against the server's report ({@link #ready}). */
+    private long checks;
 
     /**
      * What the session starts with (from the StartupMessage, or the server's report at start-up): the session's value
@@ -100,6 +109,27 @@ final class SearchPathState {
                 + " name with tandem-backfill verify. The session's unqualified writes are mirrored again once it sets"
                 + " the path with SET search_path (or RESET it, or DISCARD ALL); to avoid this, schema-qualify the"
                 + " table names, or use SET search_path instead of set_config or a DO block";
+    }
+
+    /**
+     * Why a write resolved under {@code believed} is not replayed when the ReadyForQuery after it showed the server's
+     * path to be {@code reported}, for a person reading the ledger.
+     */
+    static String contradictedReason(Path believed, List<String> reported) {
+        return "the session's search_path, which decides which table an unqualified name means, was not what the proxy"
+                + " had followed: at the end of the request (query string or pipelined batch) that ran this write the"
+                + " source reported " + shown(reported) + " where the proxy had followed " + shown(believed.schemas())
+                + ", so something it cannot see changed it (SET search_path or set_config inside a function or"
+                + " procedure, say), and it does not replay a write into a guessed table: this entry names the table"
+                + " of that name under the path it had followed, and the rows may be in another table of the same"
+                + " name; compare the tables of that name with tandem-backfill verify. The proxy follows the reported"
+                + " path from there on; to avoid this, schema-qualify the table names, or change the path with SET"
+                + " search_path in the statement's own text";
+    }
+
+    /** A path as a person reads it. */
+    static String shown(List<String> schemas) {
+        return schemas.isEmpty() ? "the server's default" : String.join(", ", schemas);
     }
 
     /** Statement {@code s} of {@code sql} completed on the source. */
@@ -148,20 +178,45 @@ final class SearchPathState {
     }
 
     /**
-     * A ReadyForQuery: a path not known is the one the server reported last, if it reports it.
+     * A ReadyForQuery, before the transaction that ends at it is ended ({@link #transactionEnded}): on a server that
+     * reports the path, outside a failed transaction, the path in force is the one it reported last. A path the
+     * capture could not follow becomes it; one it followed and the server contradicts is replaced by it, and returned.
      *
-     * @param inTransaction the ReadyForQuery's status is in a transaction block (failed or not)
+     * @param status  the ReadyForQuery's transaction status
+     * @param commits at {@code I}: the transaction that ends at it commits (it did not fail)
+     * @return the path the capture had followed when the server reported another one, else null
      */
-    void ready(boolean inTransaction) {
-        if (reported == null || current().known()) {
-            return;
+    Path ready(char status, boolean commits) {
+        if (reported == null || status == 'E') {
+            return null;
+        }
+        checks++;
+        Path believed = status == 'I' ? setting.afterTransaction(commits) : setting.current();
+        if (believed.known() && believed.schemas().equals(reported)) {
+            return null;
         }
         Path value = new Path(reported, null);
-        if (inTransaction) {
-            setting.set(value, true);
-        } else {
-            setting = new SettingLayers<>(value); // no transaction: nothing pending, no savepoints
+        if (status == 'I') {
+            setting = new SettingLayers<>(value); // no transaction from here on: nothing pending, no savepoints
+            return believed.known() ? believed : null;
         }
+        if (believed.known()) {
+            // what changed it unseen may have changed it for the transaction only, or for the session
+            setting.setBoth(new Path(reported, "something it cannot see changed it in a transaction, for that"
+                    + " transaction only or not"));
+        }
+        setting.set(value, true);
+        return believed.known() ? believed : null;
+    }
+
+    /** How many ReadyForQuery checked the path ({@link #ready}): a write resolved after the last one is unchecked. */
+    long checks() {
+        return checks;
+    }
+
+    /** Whether the server reported the path readably: the next ReadyForQuery outside a failed transaction checks it. */
+    boolean reportedByServer() {
+        return reported != null;
     }
 
     /**

@@ -275,6 +275,8 @@ public final class SessionCapture implements SessionTap {
     private boolean sqlNamesInFlight;
 
     private final SessionNames names;
+    /** The session's writes checked against the search_path the source reports. */
+    private final SearchPathChecks pathChecks;
     /** This session's part in the trace of commits in flight; null when untraced. */
     private final InFlightTrace inFlight;
     private final ChunkHypertables chunks;
@@ -378,6 +380,7 @@ public final class SessionCapture implements SessionTap {
         this.inFlight = inFlight == null ? null : new InFlightTrace(inFlight, context);
         this.chunks = chunks;
         this.names = new SessionNames(tables, context.user(), context.role());
+        this.pathChecks = new SearchPathChecks(names, metrics, context.sessionId());
         this.replicationRole = new ReplicationRoleState(context.replicationRole());
         List<String> startupPath = context.searchPath() == null ? null : SearchPath.parseSetting(context.searchPath());
         if (startupPath != null) {
@@ -413,6 +416,7 @@ public final class SessionCapture implements SessionTap {
                 savepointPortals.clear();
                 // after commit() read them, and also when none were left to commit (rolled back to a savepoint)
                 finishedInTransaction.clear();
+                pathChecks.transactionEnded();
                 if (upserts.hasUpserts()) {
                     // its upserts, whose requests were answered; a chained transaction's are sent behind them
                     upserts.transactionEnded(firstRunInFlight());
@@ -1167,6 +1171,7 @@ public final class SessionCapture implements SessionTap {
                 && tables.targetFindsAnother(done.table(), effectiveSearchPath(), names.currentUser())) {
             done = qualified(done);
         }
+        pathChecks.completed(c);
         finishedInTransaction.add(new Finished(done, c));
         return done;
     }
@@ -1812,8 +1817,8 @@ public final class SessionCapture implements SessionTap {
     /**
      * Servers from PostgreSQL 18 report {@code search_path} at start-up, with the role's and the database's own
      * setting applied, which the StartupMessage does not show. Later reports come just before a ReadyForQuery, after
-     * the statements that changed it, so the tracking of SET statements stays in charge from the first one on; they
-     * only say what a path the capture could not follow is from that ReadyForQuery on ({@link SearchPathState#ready}).
+     * the statements that changed it, so the tracking of SET statements stays in charge within a request; at the
+     * ReadyForQuery the value reported last is the path in force ({@link SearchPathChecks}).
      * {@code client_encoding} is taken from every report: a COPY's data is in the encoding reported last (a SET earlier
      * in the COPY's own query string is reported only after it, and is missed).
      */
@@ -1863,8 +1868,11 @@ public final class SessionCapture implements SessionTap {
             encoding.allAnswered();
             sqlNamesInFlight = false;
         }
+        // before the tracker ends the transaction: what it commits depends on it
+        TransactionTracker.State state = tracker.state();
+        pathChecks.ready(status, state != TransactionTracker.State.FAILED
+                && state != TransactionTracker.State.IMPLICIT_FAILED, finishedInTransaction);
         tracker.ready(status);
-        names.ready(status != 'I');
         if (pending.isEmpty()) {
             releaseTicket(); // its COMMIT did not run (an error before it in its batch)
             upserts.answered(status == 'I');
@@ -1910,7 +1918,8 @@ public final class SessionCapture implements SessionTap {
 
     private void commit(List<CapturedStatement> committed) {
         hold.ended();
-        List<CapturedStatement> captured = encoding.readInTheirEncoding(committed, finishedInTransaction);
+        List<CapturedStatement> captured = pathChecks.committed(encoding.readInTheirEncoding(committed,
+                finishedInTransaction), finishedInTransaction);
         List<CapturedStatement> kept = captured;
         Set<TableName> unconfirmed = Set.of();
         if (!allMirrored(captured)) {

@@ -50,9 +50,23 @@ final class SessionNames {
         searchPath.reported(path);
     }
 
-    /** A ReadyForQuery (see {@link SearchPathState#ready}). */
-    void ready(boolean inTransaction) {
-        searchPath.ready(inTransaction);
+    /**
+     * A ReadyForQuery, before the transaction that ends at it is ended (see {@link SearchPathState#ready}).
+     *
+     * @return the search_path the capture had followed when the server reported another one, else null
+     */
+    SearchPathState.Path ready(char status, boolean commits) {
+        return searchPath.ready(status, commits);
+    }
+
+    /** How many ReadyForQuery checked the search_path against the server's report ({@link SearchPathState#checks}). */
+    long pathChecks() {
+        return searchPath.checks();
+    }
+
+    /** Whether the server reports the search_path (see {@link SearchPathState#reportedByServer}). */
+    boolean pathReported() {
+        return searchPath.reportedByServer();
     }
 
     /** The session's {@code search_path}: when it is not known, with the schemas of the last one known. */

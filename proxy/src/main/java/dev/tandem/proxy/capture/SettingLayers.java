@@ -48,6 +48,11 @@ final class SettingLayers<V> {
         return local != null ? local : pending != null ? pending : session;
     }
 
+    /** The value in force once the open transaction ends, committed or not; the session's when none is open. */
+    V afterTransaction(boolean committed) {
+        return committed && pending != null ? pending : session;
+    }
+
     void set(V value, boolean isLocal) {
         if (isLocal) {
             local = value;

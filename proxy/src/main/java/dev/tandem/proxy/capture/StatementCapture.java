@@ -42,6 +42,13 @@ final class StatementCapture {
     Set<String> resolvedAmong;
     /** The session's current user when {@link #table} was resolved (extended protocol), or null. */
     String resolvedFor;
+    /** The session's {@link SessionNames#pathChecks} when the source completed it: the next check is of its path. */
+    long pathChecks;
+    /**
+     * Why it is ledgered although it finished replayable: the check after it showed that the source's search_path was
+     * another than the one its unqualified name was resolved under; null when not.
+     */
+    String pathContradicted;
 
     StatementCapture(TableName table, String sql, ClassifiedStatement statement, BoundParameters bind,
                      int[] parameterTypes) {

@@ -16,9 +16,10 @@ import org.junit.jupiter.params.provider.CsvSource;
  * PostgreSQL 17 keeps them; UnqualifiedNamesIT and SessionCaptureIT check the common ones against a real server).
  * Each row is a session: the path it starts with (null: the server's default), then what the source completed, in
  * order, driven through a {@link TransactionTracker} as the capture drives it. {@code w} is a write (its path is noted,
- * {@code -} for the default, {@code ?} for not known), {@code error} an ErrorResponse, {@code ready} a ReadyForQuery,
- * {@code reported a b} the server's ParameterStatus of {@code a, b} (PostgreSQL 18 and later; {@code ?}: a value the
- * capture does not read); the rest is SQL.
+ * {@code -} for the default, {@code ?} for not known), {@code error} an ErrorResponse, {@code ready} a ReadyForQuery
+ * (noted {@code !a} when it contradicts the path {@code a} the capture had followed), {@code reported a b} the server's
+ * ParameterStatus of {@code a, b} (PostgreSQL 18 and later; {@code ?}: a value the capture does not read); the rest is
+ * SQL.
  */
 class SearchPathStateTest {
 
@@ -79,6 +80,21 @@ class SearchPathStateTest {
         "null   | reported a; BEGIN; SELECT set_config('search_path', 'b', false); reported b; ready; w;"
                 + " ROLLBACK; w                                                               | b, -",
         "null   | reported a; SELECT set_config('search_path', 'b', false); reported ?; ready; w | ?",
+        // one the capture followed and the server contradicts was changed unseen (a function): the report replaces it
+        "a      | reported a; SELECT f(); w; reported b; ready; w                           | a, !a, b",
+        "a      | reported a; SET search_path = b; SELECT f(); w; ready; w                  | b, !b, a",
+        "a      | reported a; SET search_path = b; reported b; ready; w                     | b",
+        "a      | reported a; BEGIN; SELECT f(); w; reported b; ready; w; COMMIT; w; ready; w | a, !a, b, ?, b",
+        "a      | reported a; BEGIN; SELECT f(); reported b; ready; w; ROLLBACK; w; reported a; ready; w"
+                + "                                                                           | !a, b, a, a",
+        "a      | reported a; BEGIN; SAVEPOINT s; SELECT f(); reported b; ready; w; ROLLBACK TO s; w;"
+                + " reported a; ready; w; COMMIT; ready; w                                    | !a, b, a, a, a",
+        // what a ReadyForQuery outside a transaction shows is the path once the implicit transaction ended
+        "a      | reported a; SET LOCAL search_path = l; w; ready; w                         | l, a",
+        "a      | reported a; SET search_path = b; w; error; ready; w                        | b, a",
+        // a failed transaction's settings are undone on the server at the error, here at its end: nothing is checked
+        "a      | reported a; BEGIN; SET search_path = b; reported b; ready; error; reported a; ready; ROLLBACK;"
+                + " ready; w                                                                  | a",
     })
     void eachWriteRunsUnderThePathInForce(String startup, String script, String expected) {
         assertThat(String.join(", ", run(startup, script))).isEqualTo(expected.replaceAll("\\s+", " ").trim());
@@ -129,8 +145,13 @@ class SearchPathStateTest {
                         case FAILED -> 'E';
                         default -> 'I';
                     };
+                    TransactionTracker.State before = tracker.state();
+                    SearchPathState.Path believed = state.ready(status, before != TransactionTracker.State.FAILED
+                            && before != TransactionTracker.State.IMPLICIT_FAILED);
+                    if (believed != null) {
+                        seen.add("!" + (believed.schemas().isEmpty() ? "-" : String.join(" ", believed.schemas())));
+                    }
                     tracker.ready(status);
-                    state.ready(status != 'I');
                 }
                 default -> {
                     state.completed(s, script);
@@ -140,6 +161,14 @@ class SearchPathStateTest {
             }
         }
         return seen;
+    }
+
+    @Test
+    void aContradictedPathIsToldAPerson() {
+        String reason = SearchPathState.contradictedReason(new SearchPathState.Path(List.of(), null),
+                List.of("tenant_a", "public"));
+        assertThat(reason).contains("reported tenant_a, public where the proxy had followed the server's default",
+                "inside a function", "schema-qualify");
     }
 
     @Test

@@ -990,6 +990,49 @@ class SessionCaptureTest {
     }
 
     /**
+     * A path the capture followed and the server's report contradicts (PostgreSQL 18 and later: a function set it
+     * where the proxy cannot see) is replaced by the reported one. In an explicit transaction, the unqualified write of
+     * the request at whose end the server reported it is ledgered when a later request commits it, and a qualified one
+     * is not; the next request's write is replayed under the reported path. The ReadyForQuery of a failed transaction,
+     * whose SET the server has undone already (at the error, the capture at the ROLLBACK), checks nothing. A COMMIT
+     * earlier in the request than the report handed its writes to the mirror before the report: they are mirrored
+     * (and warned about). Each contradiction is counted.
+     */
+    @Test
+    void aPathTheServerContradictsIsReplacedAndTheWritesResolvedUnderItAreLedgered() {
+        SessionCapture reporting = capture(null);
+        show(reporting.backend(), source(new ParameterStatus("search_path", "\"$user\", public"), ReadyForQuery.IDLE));
+        show(reporting.frontend(), client(new Query("BEGIN"), new Query("SELECT f(); INSERT INTO metrics VALUES (1);"
+                + " INSERT INTO public.metrics VALUES (2)"), new Query("INSERT INTO metrics VALUES (3)"),
+                new Query("COMMIT"), new Query("SET search_path = public"),
+                new Query("BEGIN; SET search_path = tenant"), new Query("SELECT 1/0"), new Query("ROLLBACK"),
+                new Query("INSERT INTO metrics VALUES (4)"),
+                new Query("BEGIN; SELECT f(); INSERT INTO metrics VALUES (5); COMMIT")));
+        show(reporting.backend(), source(new CommandComplete("BEGIN"), ReadyForQuery.IN_TRANSACTION,
+                new CommandComplete("SELECT 1"), new CommandComplete("INSERT 0 1"), new CommandComplete("INSERT 0 1"),
+                new ParameterStatus("search_path", "tenant, public"), ReadyForQuery.IN_TRANSACTION,
+                new CommandComplete("INSERT 0 1"), ReadyForQuery.IN_TRANSACTION,
+                new CommandComplete("COMMIT"), ReadyForQuery.IDLE,
+                new CommandComplete("SET"), new ParameterStatus("search_path", "public"), ReadyForQuery.IDLE,
+                new CommandComplete("BEGIN"), new CommandComplete("SET"), new ParameterStatus("search_path", "tenant"),
+                ReadyForQuery.IN_TRANSACTION,
+                error("22012", "division by zero"), new ParameterStatus("search_path", "public"), ReadyForQuery.FAILED,
+                new CommandComplete("ROLLBACK"), ReadyForQuery.IDLE,
+                new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE,
+                new CommandComplete("BEGIN"), new CommandComplete("SELECT 1"), new CommandComplete("INSERT 0 1"),
+                new CommandComplete("COMMIT"), new ParameterStatus("search_path", "tenant, public"),
+                ReadyForQuery.IDLE));
+        List<String> paths = releasedPaths();
+        assertThat(paths).hasSize(5);
+        assertThat(paths.get(0)).startsWith("unreplayable: the session's search_path, which decides which table an"
+                + " unqualified name means, was not what the proxy had followed: at the end of the request (query"
+                + " string or pipelined batch) that ran this write the source reported tenant, public where the proxy"
+                + " had followed $user, public");
+        assertThat(paths.subList(1, 5)).containsExactly("$user public", "tenant public", "public", "public");
+        assertThat(registry.get("tandem.search.path.contradicted").counter().count()).isEqualTo(2);
+    }
+
+    /**
      * An SQL-level EXECUTE runs the PREPAREd statement's text: a set_config there changes the settings it names as one
      * written in the EXECUTE would, and the PREPARE itself changes nothing. Before, the proxy read the PREPARE as if it
      * ran its text, and did not look through the EXECUTE.

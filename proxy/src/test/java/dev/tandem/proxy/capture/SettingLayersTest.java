@@ -12,7 +12,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * and {@link CurrentUserState} share them. Each row starts from the session value {@code s} and runs steps: {@code
  * set v}, {@code local v}, {@code both v} (what a statement the capture cannot read leaves), {@code savepoint n},
  * {@code release n}, {@code rollbackTo n} (noting whether the value is known after it: {@code known} or {@code
- * changed}), {@code commit}, {@code rollback}, and {@code ?} which notes the value in force.
+ * changed}), {@code commit}, {@code rollback}, {@code ?} which notes the value in force, and {@code ?commit} and
+ * {@code ?rollback} which note the value once the transaction ends so, without ending it.
  */
 class SettingLayersTest {
 
@@ -35,6 +36,9 @@ class SettingLayersTest {
         "rollbackTo x; ?; set a; rollbackTo x; ?; commit; rollbackTo x; ?      | known, s, changed, a, known, a",
         "both u; ?; rollbackTo x; commit; ?                                    | u, changed, u",
         "savepoint x; set a; commit; rollbackTo x; ?                           | known, a",
+        // the value once the transaction ends: what a ReadyForQuery that ends it shows, asked before it is ended
+        "set a; local l; ?commit; ?rollback; ?                                 | a, s, l",
+        "local l; ?commit; ?; ?rollback; commit; ?commit                       | s, l, s, s",
     })
     void theValueInForceFollowsTheTransaction(String script, String expected) {
         SettingLayers<String> setting = new SettingLayers<>("s");
@@ -44,6 +48,8 @@ class SettingLayersTest {
             String arg = words.length > 1 ? words[1] : null;
             switch (words[0]) {
                 case "?" -> seen.add(setting.current());
+                case "?commit" -> seen.add(setting.afterTransaction(true));
+                case "?rollback" -> seen.add(setting.afterTransaction(false));
                 case "set" -> setting.set(arg, false);
                 case "local" -> setting.set(arg, true);
                 case "both" -> setting.setBoth(arg);
