@@ -113,7 +113,9 @@ final class MirrorRuntime implements AutoCloseable {
         started.push(spool);
         try {
             spool.tornTail().ifPresent(t -> log.warn("spool recovery: {}", t));
-            this.applier = started(started, new MirrorApplier(spool, MirrorSettings.from(config), registry, transport));
+            this.chunkHypertables = started(started, new ChunkHypertables(config.source()));
+            this.applier = started(started, new MirrorApplier(spool, MirrorSettings.from(config), registry, transport,
+                    chunkHypertables));
             this.gaps = started(started, new GapLedger(config.target(), config.instanceId(), registry,
                     Duration.ofSeconds(5), config.logging().redactSql(), config.mirror().spool().dir()));
             // nothing to close: the mapping goes with the buffer, and a slot still marked is a session not closed
@@ -121,7 +123,6 @@ final class MirrorRuntime implements AutoCloseable {
             this.hypertables = started(started, new HypertableDirectory(config.target(), Duration.ofMinutes(1)));
             this.partitions = started(started, new PartitionDirectory(config.target(), Duration.ofMinutes(1)));
             this.volatileDefaults = started(started, new VolatileDefaults(config.target(), Duration.ofMinutes(1)));
-            this.chunkHypertables = started(started, new ChunkHypertables(config.source()));
             this.sourceRelations = config.source().user().isEmpty() ? null
                     : started(started, new SourceRelations(config.source(), Duration.ofMinutes(1)));
             this.captureMetrics = new CaptureMetrics(registry);

@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -21,11 +22,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The hypertable a TimescaleDB chunk written by its own name ({@link TimescaleChunks}) belongs to on the source, for
- * the capture: so it counts the writes into a chunk the mirror does not replay (UPDATE, DELETE, ...) under the
- * hypertable, as the applier mirrors the INSERTs into a chunk into it. Only the source's catalog names it, through the
- * proxy's own credentials ({@code source.user}); without them it knows none. Asked on a thread of its own, never on
- * an event loop, each chunk once per database: an answer lasts (a chunk never moves to another hypertable, and chunk
- * ids are never reused), a source that cannot be reached is asked again next time.
+ * the capture and the applier alike: the applier mirrors the INSERTs into a chunk into its hypertable, and the capture
+ * counts the writes into it the mirror does not replay (UPDATE, DELETE, ...) under that hypertable. Only the source's
+ * catalog names it, through the proxy's own credentials ({@code source.user}); without them it knows none
+ * ({@link #available()} is false).
+ *
+ * <p>The source is asked on a thread of its own, which alone holds the connections (one per database), never on an
+ * event loop; each chunk once per database for both: an answer lasts (a chunk never moves to another hypertable, and
+ * chunk ids are never reused), a source that cannot be reached is asked again next time.
  */
 public final class ChunkHypertables implements AutoCloseable {
 
@@ -36,48 +40,79 @@ public final class ChunkHypertables implements AutoCloseable {
     private final SourceConfig source;
     /** Null without {@code source.user}. */
     private final ExecutorService asker;
-    /** Source database -> chunk -> its hypertable, or empty when the source has no such chunk. */
+    /**
+     * Source database -> chunk -> its hypertable, or empty when the source has no such chunk; failed when the source
+     * could not be asked (and then no longer here).
+     */
     private final Map<String, Map<TableName, CompletableFuture<Optional<TableName>>>> known = new ConcurrentHashMap<>();
     /** Source database -> the connection to it; on the asker's thread only. */
     private final Map<String, Connection> connections = new HashMap<>();
 
-    /** @param source the source's configuration; without {@code source.user}, nothing can be asked */
+    /** @param source the source's configuration, null or without {@code source.user}: nothing can be asked */
     public ChunkHypertables(SourceConfig source) {
         this.source = source;
-        this.asker = source != null && source.user().isPresent() ? Executors.newSingleThreadExecutor(r -> {
+        this.asker = available() ? Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "tandem-chunk-hypertables");
             t.setDaemon(true);
             return t;
         }) : null;
     }
 
+    /** Whether the source can be asked at all. */
+    public boolean available() {
+        return source != null && source.user().isPresent();
+    }
+
     /**
-     * The hypertable of {@code chunk} in source database {@code database}: complete at once when known or when the
-     * source cannot be asked, else once the source answered. Empty when the source has no such chunk (not
-     * TimescaleDB, or dropped since), or cannot be asked or reached.
+     * For the capture, on an event loop: the hypertable of {@code chunk} in source database {@code database}, complete
+     * at once when known or when the source cannot be asked, else once the source answered. Empty when the source has
+     * no such chunk (not TimescaleDB, or dropped since), or cannot be asked or reached.
      */
     public CompletableFuture<Optional<TableName>> hypertableOf(String database, TableName chunk) {
         if (asker == null) {
             return UNKNOWN;
         }
+        return asked(database, chunk).exceptionally(unreachable -> Optional.empty());
+    }
+
+    /**
+     * For the applier, on its own thread, which this blocks until the source answered: the hypertable of
+     * {@code chunk} in source database {@code database}, empty when the source has no such chunk (not TimescaleDB, not
+     * a chunk, or dropped since, by a retention policy say, with its rows).
+     *
+     * @throws IllegalStateException when the source cannot be reached (to be retried), or asked at all
+     */
+    public Optional<TableName> awaitHypertableOf(String database, TableName chunk) {
+        if (asker == null) {
+            throw new IllegalStateException("cannot read the hypertable of chunk " + chunk + " without source.user");
+        }
+        try {
+            return asked(database, chunk).join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof IllegalStateException unreachable ? unreachable : e;
+        }
+    }
+
+    private CompletableFuture<Optional<TableName>> asked(String database, TableName chunk) {
         Map<TableName, CompletableFuture<Optional<TableName>>> chunks = known.computeIfAbsent(database,
                 d -> new ConcurrentHashMap<>());
         CompletableFuture<Optional<TableName>> answer = chunks.get(chunk);
         if (answer != null) {
             return answer;
         }
-        CompletableFuture<Optional<TableName>> asked = new CompletableFuture<>();
-        answer = chunks.putIfAbsent(chunk, asked);
+        CompletableFuture<Optional<TableName>> asking = new CompletableFuture<>();
+        answer = chunks.putIfAbsent(chunk, asking);
         if (answer != null) {
             return answer;
         }
         try {
-            asker.execute(() -> ask(database, chunk, asked, chunks));
+            asker.execute(() -> ask(database, chunk, asking, chunks));
         } catch (RejectedExecutionException closed) {
-            chunks.remove(chunk, asked);
-            asked.complete(Optional.empty());
+            chunks.remove(chunk, asking);
+            asking.completeExceptionally(new IllegalStateException("cannot read the hypertable of chunk " + chunk
+                    + ": the proxy is closing", closed));
         }
-        return asked;
+        return asking;
     }
 
     private void ask(String database, TableName chunk, CompletableFuture<Optional<TableName>> answer,
@@ -89,16 +124,14 @@ public final class ChunkHypertables implements AutoCloseable {
                     database, e);
             dropConnection(database);
             chunks.remove(chunk, answer); // asked again next time
-            answer.complete(Optional.empty());
+            answer.completeExceptionally(new IllegalStateException("cannot read the hypertable of chunk " + chunk
+                    + " from the source's catalog of database " + database + " (source.user "
+                    + source.user().orElse("") + "): " + e.getMessage(), e));
         }
     }
 
-    /**
-     * The hypertable {@code chunk} belongs to, from the documented {@code timescaledb_information.chunks} view; empty
-     * when the server has no such chunk (not TimescaleDB, not a chunk, or dropped since, by a retention policy say,
-     * with its rows).
-     */
-    public static Optional<TableName> lookUp(Connection c, TableName chunk) throws SQLException {
+    /** From the documented {@code timescaledb_information.chunks} view. */
+    private static Optional<TableName> lookUp(Connection c, TableName chunk) throws SQLException {
         try (PreparedStatement has = c.prepareStatement(
                 "SELECT to_regclass('timescaledb_information.chunks') IS NOT NULL");
              ResultSet rs = has.executeQuery()) {
@@ -117,9 +150,14 @@ public final class ChunkHypertables implements AutoCloseable {
         }
     }
 
+    /**
+     * A connection that went stale (the source restarted since) is opened again rather than failing the question
+     * once: the applier would count a retry for it.
+     */
     private Connection connection(String database) throws SQLException {
         Connection c = connections.get(database);
-        if (c == null) {
+        if (c == null || !c.isValid(5)) {
+            dropConnection(database);
             c = ServerJdbc.source(source, database);
             connections.put(database, c);
         }
@@ -137,6 +175,7 @@ public final class ChunkHypertables implements AutoCloseable {
         }
     }
 
+    /** Questions not answered yet fail: an applier waiting for one is not left waiting. */
     @Override
     public void close() {
         if (asker == null) {
@@ -150,5 +189,7 @@ public final class ChunkHypertables implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         connections.keySet().stream().toList().forEach(this::dropConnection);
+        IllegalStateException closed = new IllegalStateException("the proxy is closing");
+        known.values().forEach(chunks -> chunks.values().forEach(answer -> answer.completeExceptionally(closed)));
     }
 }

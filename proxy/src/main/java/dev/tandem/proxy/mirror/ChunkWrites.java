@@ -4,6 +4,7 @@ import dev.tandem.protocol.sql.Identifiers;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.protocol.sql.TargetTableSpan;
 import dev.tandem.proxy.capture.CapturedStatement;
+import dev.tandem.proxy.capture.ChunkHypertables;
 import dev.tandem.proxy.config.TableFilter;
 import java.util.HashSet;
 import java.util.Set;
@@ -22,13 +23,13 @@ final class ChunkWrites {
 
     private static final Logger LOG = LoggerFactory.getLogger(ChunkWrites.class);
 
-    private final SourceCatalog source;
+    private final ChunkHypertables chunks;
     private final TableFilter tables;
     private final MirrorMetrics metrics;
     private final Set<String> logged = new HashSet<>();
 
-    ChunkWrites(SourceCatalog source, TableFilter tables, MirrorMetrics metrics) {
-        this.source = source;
+    ChunkWrites(ChunkHypertables chunks, TableFilter tables, MirrorMetrics metrics) {
+        this.chunks = chunks;
         this.tables = tables;
         this.metrics = metrics;
     }
@@ -43,7 +44,7 @@ final class ChunkWrites {
     CapturedStatement intoHypertable(String sourceDatabase, TargetSession session, CapturedStatement write,
                                      Set<TableName> counted) {
         TableName chunk = write.table();
-        if (!source.available()) {
+        if (!chunks.available()) {
             if (counted.add(chunk)) {
                 metrics.transaction(chunk, MirrorMetrics.CHUNK_UNMAPPED, 0);
             }
@@ -56,7 +57,7 @@ final class ChunkWrites {
             }
             return null;
         }
-        TableName hypertable = source.chunkHypertable(sourceDatabase, chunk).orElse(null);
+        TableName hypertable = chunks.awaitHypertableOf(sourceDatabase, chunk).orElse(null);
         if (hypertable == null || !tables.mirrors(hypertable.schema(), hypertable.name(),
                 tables.includesHypertables() && session.isHypertable(hypertable))) {
             if (logged.add(session.database() + "\0" + chunk)) {

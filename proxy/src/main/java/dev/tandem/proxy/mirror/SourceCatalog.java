@@ -15,8 +15,8 @@ import java.util.Optional;
 
 /**
  * What the applier asks the source's catalog, through the proxy's own source credentials ({@code source.user}), one
- * connection per database: the names of user-defined types, whether a table the target lacks is a partition, and
- * which hypertable a TimescaleDB chunk belongs to.
+ * connection per database: the names of user-defined types, and whether a table the target lacks is a partition
+ * (which hypertable a TimescaleDB chunk belongs to, the capture asks too: {@link ChunkHypertables}).
  * Without those credentials it knows nothing ({@link #available()} is false). A source that cannot be reached throws:
  * the applier retries, as for a target that cannot be reached. Used on the applier thread only.
  */
@@ -26,12 +26,6 @@ final class SourceCatalog implements AutoCloseable {
     private final Map<String, Connection> connections = new HashMap<>();
     /** Source database -> OID -> quoted qualified type name. */
     private final Map<String, Map<Integer, String>> typeNames = new HashMap<>();
-    /**
-     * Source database -> chunk -> its hypertable, or empty when the source has no such chunk. Both answers last: a
-     * chunk never moves to another hypertable, and a name the catalog lacks after a write into it committed is one
-     * dropped since (chunk names come from ids that are never reused).
-     */
-    private final Map<String, Map<TableName, Optional<TableName>>> chunkHypertables = new HashMap<>();
 
     /** @param source the source's configuration, null or without {@code source.user}: nothing to ask */
     SourceCatalog(SourceConfig source) {
@@ -80,25 +74,6 @@ final class SourceCatalog implements AutoCloseable {
         } catch (SQLException e) {
             throw unreachable(database, "whether " + table + " is a partition", e);
         }
-    }
-
-    /**
-     * The hypertable a TimescaleDB chunk belongs to on the source, from the documented
-     * {@code timescaledb_information.chunks} view; empty when the source has no such chunk (not TimescaleDB, not a
-     * chunk, or dropped since, by a retention policy say, with its rows).
-     */
-    Optional<TableName> chunkHypertable(String database, TableName chunk) {
-        Map<TableName, Optional<TableName>> known = chunkHypertables.computeIfAbsent(database, d -> new HashMap<>());
-        Optional<TableName> hypertable = known.get(chunk);
-        if (hypertable == null) {
-            try {
-                hypertable = ChunkHypertables.lookUp(connection(database), chunk);
-            } catch (SQLException e) {
-                throw unreachable(database, "the hypertable of chunk " + chunk, e);
-            }
-            known.put(chunk, hypertable);
-        }
-        return hypertable;
     }
 
     private static Optional<TableName> partitionRoot(Connection c, TableName table) throws SQLException {

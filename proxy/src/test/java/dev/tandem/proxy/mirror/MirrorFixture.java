@@ -3,6 +3,7 @@ package dev.tandem.proxy.mirror;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.capture.CapturedStatement;
 import dev.tandem.proxy.capture.CapturedTransaction;
+import dev.tandem.proxy.capture.ChunkHypertables;
 import dev.tandem.proxy.capture.TransactionCodec;
 import dev.tandem.proxy.config.RetryConfig;
 import dev.tandem.proxy.config.SourceConfig;
@@ -43,6 +44,7 @@ final class MirrorFixture implements AutoCloseable {
     private TableFilter tables = TableFilter.allHypertables();
     private Duration slowAnswer = MirrorSettings.SLOW_ANSWER;
     final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final ChunkHypertables chunks;
     Spool spool;
     MirrorApplier applier;
 
@@ -81,6 +83,7 @@ final class MirrorFixture implements AutoCloseable {
         this.markDualWriteStart = markDualWriteStart;
         this.redactSql = redactSql;
         this.groupTransactions = groupTransactions;
+        this.chunks = new ChunkHypertables(sourceConfig());
         openSpool();
         applier = newApplier();
     }
@@ -113,15 +116,18 @@ final class MirrorFixture implements AutoCloseable {
                 TlsMode.DISABLE, databases, Duration.ofSeconds(5), Optional.empty());
         return new MirrorSettings(INSTANCE, targetConfig, new RetryConfig(Duration.ofMillis(50),
                 Duration.ofMillis(400)), redactSql, markDualWriteStart, groupTransactions,
-                MirrorSettings.DEFAULT_GROUP_BYTES, Duration.ZERO, Map.of(), source == null ? null
-                : new SourceConfig(source.host(), source.port(), TlsMode.DISABLE, Optional.of(source.user()),
-                        "UNUSED_ENV", source.password().isEmpty() ? Optional.empty()
-                                : Optional.of(dev.tandem.proxy.config.Secret.of(source.password())),
-                        Duration.ofSeconds(5), Optional.empty()), tables, slowAnswer);
+                MirrorSettings.DEFAULT_GROUP_BYTES, Duration.ZERO, Map.of(), sourceConfig(), tables, slowAnswer);
+    }
+
+    private SourceConfig sourceConfig() {
+        return source == null ? null : new SourceConfig(source.host(), source.port(), TlsMode.DISABLE,
+                Optional.of(source.user()), "UNUSED_ENV", source.password().isEmpty() ? Optional.empty()
+                        : Optional.of(dev.tandem.proxy.config.Secret.of(source.password())),
+                Duration.ofSeconds(5), Optional.empty());
     }
 
     MirrorApplier newApplier() {
-        return new MirrorApplier(spool, settings(), registry, Transport.choose("auto"));
+        return new MirrorApplier(spool, settings(), registry, Transport.choose("auto"), chunks);
     }
 
     SpoolPosition append(CapturedTransaction tx) throws Exception {
@@ -168,12 +174,13 @@ final class MirrorFixture implements AutoCloseable {
         }
     }
 
-    /** Closes the applier and the spool, in that order. */
+    /** Closes the applier, the chunks' hypertables it asked and the spool, in that order. */
     @Override
     public void close() {
         try {
             applier.close();
         } finally {
+            chunks.close();
             spool.close();
         }
     }

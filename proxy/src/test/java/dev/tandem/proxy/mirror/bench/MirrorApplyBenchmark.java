@@ -3,6 +3,7 @@ package dev.tandem.proxy.mirror.bench;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.capture.CapturedStatement;
 import dev.tandem.proxy.capture.CapturedTransaction;
+import dev.tandem.proxy.capture.ChunkHypertables;
 import dev.tandem.proxy.capture.TransactionCodec;
 import dev.tandem.proxy.config.RetryConfig;
 import dev.tandem.proxy.config.TableFilter;
@@ -96,8 +97,9 @@ public final class MirrorApplyBenchmark {
                     Integer.getInteger("group", MirrorSettings.DEFAULT_GROUP_TRANSACTIONS),
                     MirrorSettings.DEFAULT_GROUP_BYTES, Duration.ZERO, Map.of(), null,
                     TableFilter.allHypertables(), MirrorSettings.SLOW_ANSWER);
-            try (MirrorApplier applier = new MirrorApplier(spool, settings, new SimpleMeterRegistry(),
-                    Transport.choose("auto"))) {
+            try (ChunkHypertables chunks = new ChunkHypertables(null);
+                 MirrorApplier applier = new MirrorApplier(spool, settings, new SimpleMeterRegistry(),
+                         Transport.choose("auto"), chunks)) {
                 long start = System.nanoTime();
                 applier.start();
                 applier.awaitApplied(last).get(10, TimeUnit.MINUTES);
