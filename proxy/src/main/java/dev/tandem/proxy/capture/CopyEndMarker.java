@@ -1,7 +1,6 @@
 package dev.tandem.proxy.capture;
 
 import dev.tandem.protocol.sql.ClassifiedStatement.CopyFormat;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -31,6 +30,7 @@ final class CopyEndMarker {
      */
     private static final Set<String> EMBEDDING_ASCII = Set.of("SJIS", "BIG5", "GBK", "UHC", "GB18030");
     private static final int FIRST_READING_AS_VALUE = 18;
+    private static final byte BACKSLASH = '\\';
 
     private CopyEndMarker() {
     }
@@ -57,7 +57,7 @@ final class CopyEndMarker {
                 || clientEncoding != null && EMBEDDING_ASCII.contains(clientEncoding.toUpperCase(Locale.ROOT))) {
             return false;
         }
-        Chunks in = new Chunks(data);
+        CopyBytes in = new CopyBytes(data);
         long at = layout.format() == CopyFormat.CSV ? csvMarker(in, layout) : textMarker(in);
         if (at < 0) {
             return false;
@@ -67,8 +67,8 @@ final class CopyEndMarker {
     }
 
     /** Every backslash escapes the byte after it, a backslash too; one before a period is the marker. */
-    private static long textMarker(Chunks in) {
-        for (long i = in.indexOfBackslash(0); i >= 0; i = in.indexOfBackslash(i + 2)) {
+    private static long textMarker(CopyBytes in) {
+        for (long i = in.indexOf(BACKSLASH, 0); i >= 0; i = in.indexOf(BACKSLASH, i + 2)) {
             if (in.byteAt(i + 1) == '.') {
                 return i;
             }
@@ -77,108 +77,22 @@ final class CopyEndMarker {
     }
 
     /**
-     * {@code \.} and a line end, at the start of a line outside quotes. Quotes are followed as copyfromparse.c does
-     * before 18: an escape counts only inside quotes, and only when it differs from the quote.
+     * {@code \.} and a line end, at the start of a line outside quotes ({@link CopyFields} follows them; before 18, an
+     * escape counts only inside quotes, and only when it differs from the quote, as there).
      */
-    private static long csvMarker(Chunks in, CopyLayout layout) {
-        int quote = layout.quote();
-        int escape = layout.escape() == layout.quote() ? -1 : layout.escape();
-        boolean inQuote = false;
-        boolean lastWasEscape = false;
-        long followed = 0; // the quote state is that before this byte
-        for (long i = in.indexOfBackslash(0); i >= 0; i = in.indexOfBackslash(i + 1)) {
+    private static long csvMarker(CopyBytes in, CopyLayout layout) {
+        CopyFields quotes = null; // made once a line looks like the marker: most data has none
+        for (long i = in.indexOf(BACKSLASH, 0); i >= 0; i = in.indexOf(BACKSLASH, i + 1)) {
             int before = in.byteAt(i - 1);
             int after = in.byteAt(i + 2);
             if ((i == 0 || before == '\n' || before == '\r') && in.byteAt(i + 1) == '.'
                     && (after == '\n' || after == '\r')) {
-                for (int c = in.chunkAt(followed); followed < i; c++) {
-                    byte[] chunk = in.list.get(c);
-                    int from = (int) (followed - in.starts[c]);
-                    int to = (int) Math.min(chunk.length, i - in.starts[c]);
-                    for (int k = from; k < to; k++) {
-                        byte b = chunk[k];
-                        if (inQuote && b == escape) {
-                            lastWasEscape = !lastWasEscape;
-                        }
-                        if (b == quote && !lastWasEscape) {
-                            inQuote = !inQuote;
-                        }
-                        if (b != escape) {
-                            lastWasEscape = false;
-                        }
-                    }
-                    followed = in.starts[c] + to;
-                }
-                if (!inQuote) {
+                quotes = quotes == null ? new CopyFields(in, layout) : quotes;
+                if (!quotes.inQuotesAt(i)) {
                     return i;
                 }
             }
         }
         return -1;
-    }
-
-    /** The chunks as one run of bytes, addressed by offset from the first. */
-    private static final class Chunks {
-        final List<byte[]> list;
-        /** Where each chunk starts; the last entry is the length of the whole. */
-        final long[] starts;
-
-        Chunks(List<byte[]> list) {
-            this.list = list;
-            starts = new long[list.size() + 1];
-            for (int c = 0; c < list.size(); c++) {
-                starts[c + 1] = starts[c] + list.get(c).length;
-            }
-        }
-
-        /** The chunk holding byte {@code at} (0 <= at < length). */
-        int chunkAt(long at) {
-            int lo = 0;
-            int hi = list.size() - 1;
-            while (lo < hi) { // the last chunk starting at or before {@code at}: empty chunks are passed over
-                int mid = (lo + hi + 1) >>> 1;
-                if (starts[mid] <= at) {
-                    lo = mid;
-                } else {
-                    hi = mid - 1;
-                }
-            }
-            return lo;
-        }
-
-        /** The byte at {@code at} (0-255), or -1 outside the data. */
-        int byteAt(long at) {
-            if (at < 0 || at >= starts[list.size()]) {
-                return -1;
-            }
-            int c = chunkAt(at);
-            return list.get(c)[(int) (at - starts[c])] & 0xff;
-        }
-
-        long indexOfBackslash(long from) {
-            if (from >= starts[list.size()]) {
-                return -1;
-            }
-            for (int c = chunkAt(from); c < list.size(); c++) {
-                byte[] chunk = list.get(c);
-                for (int k = (int) Math.max(0, from - starts[c]); k < chunk.length; k++) {
-                    if (chunk[k] == '\\') {
-                        return starts[c] + k;
-                    }
-                }
-            }
-            return -1;
-        }
-
-        /** Keeps the bytes before {@code at}. */
-        void truncate(long at) {
-            int c = chunkAt(at);
-            int kept = (int) (at - starts[c]);
-            byte[] head = Arrays.copyOf(list.get(c), kept);
-            list.subList(c, list.size()).clear();
-            if (kept > 0) {
-                list.add(head);
-            }
-        }
     }
 }

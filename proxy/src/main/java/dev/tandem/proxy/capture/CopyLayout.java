@@ -7,8 +7,8 @@ import java.util.Locale;
 
 /**
  * How a COPY's data is laid out, from its statement's format and option text ({@code WITH (FORMAT csv, HEADER true)},
- * or the old {@code CSV HEADER DELIMITER AS ';'}): what the mirror's count of late rows needs to find a field in it,
- * and what tells where a source before PostgreSQL 18 ended the data ({@link CopyEndMarker}).
+ * or the old {@code CSV HEADER DELIMITER AS ';'}): how its rows and fields are split ({@link CopyFields}), for the
+ * mirror's count of late rows and to tell where a source before PostgreSQL 18 ended the data ({@link CopyEndMarker}).
  */
 public record CopyLayout(CopyFormat format, byte delimiter, String nullString, boolean header, byte quote, byte escape) {
 

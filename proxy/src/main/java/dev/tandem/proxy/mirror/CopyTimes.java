@@ -1,6 +1,8 @@
 package dev.tandem.proxy.mirror;
 
 import dev.tandem.protocol.sql.ClassifiedStatement.CopyFormat;
+import dev.tandem.proxy.capture.CopyBytes;
+import dev.tandem.proxy.capture.CopyFields;
 import dev.tandem.proxy.capture.CopyLayout;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -66,7 +68,7 @@ final class CopyTimes {
      * @param zone the session's TimeZone ({@link #zone}), or null when not known
      */
     static Count late(List<byte[]> data, CopyLayout layout, int index, long markMicros, ZoneId zone) {
-        Bytes in = new Bytes(data);
+        CopyBytes in = new CopyBytes(data);
         return switch (layout.format()) {
             case BINARY -> lateBinary(in, index, markMicros);
             case CSV, TEXT -> lateText(in, layout, index, markMicros, zone);
@@ -83,7 +85,7 @@ final class CopyTimes {
         return id == null ? null : ZoneId.of(id);
     }
 
-    private static Count lateBinary(Bytes in, int index, long markMicros) {
+    private static Count lateBinary(CopyBytes in, int index, long markMicros) {
         for (byte b : BINARY_SIGNATURE) {
             if (in.next() != b) {
                 return new Count(0, 0);
@@ -118,78 +120,51 @@ final class CopyTimes {
         return new Count(late, rows);
     }
 
-    private static Count lateText(Bytes in, CopyLayout layout, int index, long markMicros, ZoneId zone) {
+    private static Count lateText(CopyBytes in, CopyLayout layout, int index, long markMicros, ZoneId zone) {
         boolean csv = layout.format() == CopyFormat.CSV;
         boolean skipHeader = layout.header();
         long late = 0;
         long rows = 0;
+        CopyFields fields = new CopyFields(in, layout);
         ByteArrayOutputStream field = new ByteArrayOutputStream();
-        while (in.has(1)) {
+        while (fields.hasRow()) {
             // one row: the wanted field's bytes, and whether it was quoted (CSV) or escaped (text)
             int f = 0;
-            int rowBytes = 0;
-            boolean endMarker = false; // the row so far is the two bytes \.
             boolean quoted = false;
             boolean escaped = false;
-            boolean inQuotes = false;
             field.reset();
-            while (in.has(1)) {
-                byte b = in.next();
-                if (!inQuotes && (b == '\n' || b == '\r')) {
-                    if (b == '\r' && in.has(1) && in.peek() == '\n') {
-                        in.next();
+            for (int b = fields.next(); ; b = fields.next()) {
+                if (b >= 0) {
+                    if (f == index) {
+                        field.write(b);
                     }
-                    break;
-                }
-                rowBytes++;
-                endMarker = rowBytes == 1 ? b == '\\' : rowBytes == 2 && endMarker && b == '.';
-                if (inQuotes) {
-                    if (b == layout.escape() && in.has(1) && (in.peek() == layout.quote() || in.peek() == layout.escape())
-                            && layout.escape() != layout.quote()) {
-                        b = in.next();
-                    } else if (b == layout.quote()) {
-                        if (layout.escape() == layout.quote() && in.has(1) && in.peek() == layout.quote()) {
-                            in.next();
-                        } else {
-                            inQuotes = false;
-                            continue;
-                        }
-                    }
-                } else if (b == layout.delimiter()) {
-                    f++;
                     continue;
-                } else if (csv && b == layout.quote()) {
-                    inQuotes = true;
-                    quoted = true;
-                    continue;
-                } else if (!csv && b == '\\') {
-                    escaped = true;
-                    if (in.has(1)) {
-                        b = in.next();
-                        rowBytes++;
-                        endMarker = rowBytes == 2 && endMarker && b == '.';
-                    }
                 }
                 if (f == index) {
-                    field.write(b);
+                    quoted = fields.quoted();
+                    escaped = fields.escaped();
                 }
+                if (b == CopyFields.END_OF_ROW) {
+                    break;
+                }
+                f++;
             }
             if (skipHeader) {
                 skipHeader = false;
                 continue;
             }
-            if (!csv && endMarker && rowBytes == 2) {
-                break; // the \. end-of-data line
+            if (!csv && fields.endOfDataLine()) {
+                break;
             }
             rows++;
+            if (f < index) {
+                continue;
+            }
             String value = field.toString(StandardCharsets.UTF_8);
             boolean isNull = csv ? !quoted && value.equals(layout.nullString())
                     : !escaped && value.equals(layout.nullString()) || escaped && layout.nullString().equals("\\N")
                             && value.equals("N");
-            if (f < index || isNull) {
-                continue;
-            }
-            if (late(value.trim(), markMicros, zone)) {
+            if (!isNull && late(value.trim(), markMicros, zone)) {
                 late++;
             }
         }
@@ -344,67 +319,5 @@ final class CopyTimes {
             n = n * 10 + (c - '0');
         }
         return n;
-    }
-
-    /** The COPY's data chunks as one stream of bytes. */
-    private static final class Bytes {
-        private final List<byte[]> chunks;
-        private int chunk;
-        private int offset;
-
-        Bytes(List<byte[]> chunks) {
-            this.chunks = chunks;
-            settle();
-        }
-
-        private void settle() {
-            while (chunk < chunks.size() && offset >= chunks.get(chunk).length) {
-                offset = 0;
-                chunk++;
-            }
-        }
-
-        boolean has(int n) {
-            if (n == 1) {
-                return chunk < chunks.size(); // settled: a chunk left has a byte left
-            }
-            int c = chunk;
-            long left = -offset;
-            while (c < chunks.size() && left < n) {
-                left += chunks.get(c++).length;
-            }
-            return left >= n;
-        }
-
-        byte peek() {
-            return chunks.get(chunk)[offset];
-        }
-
-        byte next() {
-            if (chunk >= chunks.size()) {
-                throw new IllegalStateException("past the end of the COPY data");
-            }
-            byte b = chunks.get(chunk)[offset++];
-            settle();
-            return b;
-        }
-
-        void skip(long n) {
-            for (long k = 0; k < n && chunk < chunks.size(); k++) {
-                next();
-            }
-        }
-
-        int int16() {
-            return (short) ((next() & 0xff) << 8 | next() & 0xff);
-        }
-
-        int int32() {
-            return (next() & 0xff) << 24 | (next() & 0xff) << 16 | (next() & 0xff) << 8 | next() & 0xff;
-        }
-
-        long int64() {
-            return (long) int32() << 32 | int32() & 0xffffffffL;
-        }
     }
 }

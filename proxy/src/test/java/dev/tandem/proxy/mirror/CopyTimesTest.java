@@ -165,6 +165,15 @@ class CopyTimesTest {
                 "1;'2025-06-01 00:00:00+00';'it\\'s'\n2;'2026-06-01 00:00:00+00';x\n", 1)).isEqualTo(1);
     }
 
+    /** Whether a field is the NULL string is decided by its own quotes (or escapes), not those of another field. */
+    @Test
+    void aFieldIsNullByItsOwnQuotes() {
+        String nullTime = "2025-01-01 00:00:00+00";
+        assertThat(late(CopyFormat.CSV, "(FORMAT csv, NULL '" + nullTime + "')",
+                "\"x\"," + nullTime + "\nx,\"" + nullTime + "\"\n", 1)).as("the quoted one only").isEqualTo(1);
+        assertThat(late(CopyFormat.TEXT, "(NULL '" + nullTime + "')", "a\\tb\t" + nullTime + "\n", 1)).isZero();
+    }
+
     /**
      * The rows of the data are counted too, without a header or what follows the end marker: a COPY with a WHERE
      * clause writes fewer, and the rows it left out may be the late ones.
