@@ -1,7 +1,6 @@
 package dev.tandem.proxy.capture;
 
 import dev.tandem.protocol.sql.TableName;
-import java.util.Set;
 
 /**
  * The table a prepared statement's unqualified name means as its executions run, resolved again only when what it
@@ -26,9 +25,7 @@ final class PreparedTable {
     /** {@link #name} was found in the catalog, not guessed. */
     private boolean fromCatalog;
     private String ambiguous;
-    private SearchPathState.Path path;
-    private Set<String> temporary;
-    private String user;
+    private NameScope scope;
     private long catalog;
 
     /**
@@ -50,7 +47,7 @@ final class PreparedTable {
      * @param named   a named statement, which the source keeps planned across executions
      */
     TableName resolve(SessionNames names, MirroredTables tables, TableName written, boolean named) {
-        boolean sameSession = names.unchangedSince(path, temporary, user);
+        boolean sameSession = names.unchangedSince(scope);
         long version = tables.catalogVersion();
         if (sameSession && version == catalog) {
             return table;
@@ -81,9 +78,7 @@ final class PreparedTable {
     }
 
     private void remember(SessionNames names, long version) {
-        path = names.searchPath();
-        temporary = names.temporaryTables();
-        user = names.currentUser();
+        scope = names.scope();
         catalog = version;
     }
 }

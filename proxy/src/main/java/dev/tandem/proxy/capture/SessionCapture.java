@@ -953,9 +953,7 @@ public final class SessionCapture implements SessionTap {
         TableName table = now != null ? now : p.table != null ? p.table : hiddenByTemporary(p.statement);
         StatementCapture capture = new StatementCapture(table, p.sql, p.statement, portal.bind, p.parameterTypes);
         // not mirrored under the current path and temporary tables: decide again when it runs
-        capture.resolvedUnder = now != null ? names.searchPath() : null;
-        capture.resolvedAmong = names.temporaryTables();
-        capture.resolvedFor = names.currentUser();
+        capture.resolvedIn = now != null ? names.scope() : null;
         capture.text = p.text;
         checkReplayable(capture);
         // the source reads the Bind values in the encoding of the Execute's time; a Parse's text is unicode here
@@ -1473,7 +1471,7 @@ public final class SessionCapture implements SessionTap {
      */
     private StatementCapture ran(StatementCapture capture, ClassifiedStatement statement) {
         if (capture != null
-                && !names.unchangedSince(capture.resolvedUnder, capture.resolvedAmong, capture.resolvedFor)) {
+                && !names.unchangedSince(capture.resolvedIn)) {
             return capture.resolvedAgain(mirroredTarget(statement));
         }
         return capture;

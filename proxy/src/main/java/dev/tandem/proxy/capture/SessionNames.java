@@ -29,6 +29,8 @@ final class SessionNames {
     private List<String> spelledFrom;
     private String spelledFor;
     private List<String> spelled;
+    /** The last {@link #scope}, made again only once one of its parts changed. */
+    private NameScope scope;
 
     /**
      * @param login       the session's login user, whose schema {@code $user} means in a path until a SET ROLE; null
@@ -105,10 +107,22 @@ final class SessionNames {
                 : null;
     }
 
-    /** Whether names resolve now as they did under {@code path}, {@code temporaryTables} and {@code currentUser}. */
-    boolean unchangedSince(SearchPathState.Path path, Set<String> temporaryTables, String currentUser) {
-        return searchPath.current().equals(path) && temporary.current().equals(temporaryTables)
-                && Objects.equals(user.current(), currentUser);
+    /** What unqualified names resolve by now; the same instance while none of its parts changed. */
+    NameScope scope() {
+        SearchPathState.Path path = searchPath.current();
+        Set<String> temporaryTables = temporary.current();
+        String currentUser = user.current();
+        if (scope == null || scope.searchPath() != path || scope.temporaryTables() != temporaryTables
+                || !Objects.equals(scope.currentUser(), currentUser)) {
+            scope = new NameScope(path, temporaryTables, currentUser);
+        }
+        return scope;
+    }
+
+    /** Whether names resolve now as they did in {@code then}; false for null (not known). */
+    boolean unchangedSince(NameScope then) {
+        NameScope now = scope();
+        return now == then || now.equals(then);
     }
 
     /**

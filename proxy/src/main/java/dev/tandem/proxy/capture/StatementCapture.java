@@ -36,12 +36,8 @@ final class StatementCapture {
     String clientEncoding;
     /** The number of the Query or Parse text the statement came from, in its session. */
     long text;
-    /** The search_path {@link #table} was resolved under (extended protocol), or null. */
-    SearchPathState.Path resolvedUnder;
-    /** The session's temporary tables when {@link #table} was resolved (extended protocol), or null. */
-    Set<String> resolvedAmong;
-    /** The session's current user when {@link #table} was resolved (extended protocol), or null. */
-    String resolvedFor;
+    /** What {@link #table} was resolved by (extended protocol), or null: to be resolved again when it runs. */
+    NameScope resolvedIn;
     /** The session's {@link SessionNames#pathChecks} when the source completed it: the next check is of its path. */
     long pathChecks;
     /**
