@@ -784,6 +784,11 @@ public final class MirrorApplier implements AutoCloseable {
                     MirrorMetrics.REJECTED, false);
             return false;
         }
+        String refusal = CompressedChunkRefusals.explained(error.sqlState(), error.message());
+        if (refusal != null) {
+            ledger(session, members.get(0), statement, error.sqlState(), refusal, MirrorMetrics.REJECTED, false);
+            return false;
+        }
         ledger(session, members.get(0), statement, error.sqlState(), error.message(), MirrorMetrics.REJECTED);
         return false;
     }

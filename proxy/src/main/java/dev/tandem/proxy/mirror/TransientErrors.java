@@ -8,7 +8,10 @@ import java.util.Set;
  * bad values) would fail the same way again and goes to the divergence ledger. A statement the target cancels
  * ({@code 57014}) is retried: the mirror's connections turn the target's timeouts off ({@link TargetSession}), so the
  * cancel came from a person or a tool ({@code pg_cancel_backend}), and the rows it held back were committed on the
- * source.
+ * source. Of the insufficient-resources class ({@code 53}), {@code 53400} configuration_limit_exceeded is not
+ * transient: a limit a setting puts on one statement ({@code temp_file_limit}, TimescaleDB's
+ * {@code timescaledb.max_tuples_decompressed_per_dml_transaction}) is exceeded again by the same statement, so retrying
+ * would hold every later transaction back for good ({@link CompressedChunkRefusals}).
  */
 final class TransientErrors {
 
@@ -22,6 +25,8 @@ final class TransientErrors {
             "57014", // query_canceled
             "55P03"); // lock_not_available
 
+    static final String CONFIGURATION_LIMIT_EXCEEDED = "53400";
+
     private TransientErrors() {
     }
 
@@ -29,6 +34,7 @@ final class TransientErrors {
         return sqlState == null
                 || sqlState.startsWith("08") // connection exceptions
                 || sqlState.startsWith("53") // insufficient resources (disk full, out of memory, too many connections)
+                        && !sqlState.equals(CONFIGURATION_LIMIT_EXCEEDED)
                 || CODES.contains(sqlState);
     }
 }

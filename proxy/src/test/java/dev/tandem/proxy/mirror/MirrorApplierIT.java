@@ -627,6 +627,35 @@ class MirrorApplierIT {
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence")).isEqualTo("0");
     }
 
+    /**
+     * TimescaleDB (2.14+) refuses a write into a compressed chunk that would decompress more rows than
+     * {@code timescaledb.max_tuples_decompressed_per_dml_transaction} allows with SQLSTATE 53400, the insufficient
+     * resources class: raised here by a trigger with TimescaleDB's message and code. It repeats for the same statement,
+     * so it is ledgered with what to change on the target (its message kept under redaction: it quotes no values),
+     * not retried for ever ahead of every later transaction.
+     */
+    @Test
+    void aDecompressionLimitRefusalIsLedgeredWithTheSettingToChangeNotRetried() throws Exception {
+        PG.target().execute(db, """
+                CREATE FUNCTION decompression_limit() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'tuple decompression limit exceeded by operation'
+                      USING ERRCODE = '53400', DETAIL = 'current limit: 100000, tuples decompressed: 100829'; END $$;
+                CREATE TRIGGER decompression_limit BEFORE INSERT ON m FOR EACH ROW WHEN (NEW.id = 1)
+                    EXECUTE FUNCTION decompression_limit();
+                """);
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target(), false, true, 64)) {
+            f.applier.start();
+            f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (1, 'into a compressed chunk')")));
+            f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (2, 'after')"))));
+            assertThat(f.counter("tandem.ledger.entries", "table", "public.m", "reason", "rejected")).isEqualTo(1);
+        }
+        assertThat(PG.target().query(db, "SELECT id, v FROM m")).containsExactly(List.of("2", "after"));
+        assertThat(PG.target().queryValue(db, "SELECT sqlstate FROM tandem.divergence")).isEqualTo("53400");
+        assertThat(PG.target().queryValue(db, "SELECT message FROM tandem.divergence"))
+                .startsWith("tuple decompression limit exceeded by operation: ")
+                .contains("timescaledb.max_tuples_decompressed_per_dml_transaction = 0", "tandem-backfill repair");
+    }
+
     @Test
     void rejectedTransactionsGoToTheLedgerAndTheMirrorMovesOn() throws Exception {
         PG.target().execute(db, "CREATE TABLE k (id int PRIMARY KEY)");

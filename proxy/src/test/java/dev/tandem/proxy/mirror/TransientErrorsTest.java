@@ -15,7 +15,7 @@ class TransientErrorsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"23505", "23502", "42703", "42P01", "22P02", "0A000", "42501"})
+    @ValueSource(strings = {"23505", "23502", "42703", "42P01", "22P02", "0A000", "42501", "53400"})
     void ledgersErrorsThatWouldRepeat(String sqlState) {
         assertThat(TransientErrors.isTransient(sqlState)).isFalse();
     }
