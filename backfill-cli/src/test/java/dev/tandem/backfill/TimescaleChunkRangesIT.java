@@ -248,9 +248,16 @@ class TimescaleChunkRangesIT {
      * before a re-copy: jan 1 and jan 2 (copied) and jan 3 (after --until). The stand-in refuses to delete a row of a
      * compressed chunk as the given TimescaleDB version does: before 2.11 always ("cannot update/delete rows from
      * chunk"), from 2.14 on past {@code timescaledb.max_tuples_decompressed_per_dml_transaction} (set to 1 here, where
-     * the version has it). Its {@code decompress_chunk} marks the chunk uncompressed and records the call.
+     * the version has it), and from 2.11 on while {@code timescaledb.enable_dml_decompression} is off ("UPDATE/DELETE
+     * is disabled on compressed chunks"; turned off here with {@code dmlDecompressionOff}). Its
+     * {@code decompress_chunk} marks the chunk uncompressed and records the call.
      */
     private static String compressedTarget(String prefix, String version, boolean decompressionLimit) {
+        return compressedTarget(prefix, version, decompressionLimit, false);
+    }
+
+    private static String compressedTarget(String prefix, String version, boolean decompressionLimit,
+                                           boolean dmlDecompressionOff) {
         String db = source(prefix);
         PG.source().execute(db, "INSERT INTO m VALUES ('2026-01-01 06:00:00+00', 1), ('2026-01-02 06:00:00+00', 2)");
         chunk(db, 1, internal(JAN_1), internal(JAN_2), false);
@@ -274,6 +281,11 @@ class TimescaleChunkRangesIT {
                     IF compressed IS NOT NULL AND lim IS NULL THEN
                         RAISE EXCEPTION 'cannot update/delete rows from chunk "%" as it is compressed', compressed
                             USING ERRCODE = 'feature_not_supported';
+                    ELSIF compressed IS NOT NULL
+                          AND current_setting('timescaledb.enable_dml_decompression', true) = 'off' THEN
+                        RAISE EXCEPTION 'UPDATE/DELETE is disabled on compressed chunks'
+                            USING ERRCODE = 'feature_not_supported',
+                                  HINT = 'Set timescaledb.enable_dml_decompression to TRUE.';
                     ELSIF compressed IS NOT NULL AND lim <> '0' THEN
                         RAISE EXCEPTION 'tuple decompression limit exceeded by operation'
                             USING ERRCODE = 'configuration_limit_exceeded';
@@ -285,7 +297,9 @@ class TimescaleChunkRangesIT {
                 INSERT INTO m VALUES ('2026-01-01 07:00:00+00', 91), ('2026-01-02 07:00:00+00', 92),
                                      ('2026-01-03 07:00:00+00', 93);
                 """ + (decompressionLimit ? "ALTER DATABASE " + db
-                + " SET timescaledb.max_tuples_decompressed_per_dml_transaction = 1;" : ""));
+                + " SET timescaledb.max_tuples_decompressed_per_dml_transaction = 1;" : "")
+                + (dmlDecompressionOff ? "ALTER DATABASE " + db + " SET timescaledb.enable_dml_decompression = off;"
+                : ""));
         hypertable(PG.target(), db, 1, "m", "t", "timestamptz", null);
         chunk(PG.target(), db, 1, internal(JAN_1), internal(JAN_2), false, true);
         chunk(PG.target(), db, 1, internal(JAN_2), internal(JAN_3), false, true);
@@ -316,6 +330,18 @@ class TimescaleChunkRangesIT {
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM _timescaledb_internal.decompressed")).isEqualTo("0");
         assertThat(PG.target().queryValue(db, "SHOW timescaledb.max_tuples_decompressed_per_dml_transaction"))
                 .isEqualTo("1");
+    }
+
+    @Test
+    void dmlDecompressionTurnedOffOnTheTargetIsTurnedOnForATasksTransactionOnly() {
+        String db = compressedTarget("dmloff", "2.26.0", true, true);
+
+        ok(Cli.both("stage", PG.source(), PG.target(), db, "--until", "2026-01-03 00:00:00+00"));
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+
+        assertThat(PG.target().query(db, "SELECT v FROM m ORDER BY t").toString()).isEqualTo("[[1], [2], [93]]");
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM _timescaledb_internal.decompressed")).isEqualTo("0");
+        assertThat(PG.target().queryValue(db, "SHOW timescaledb.enable_dml_decompression")).isEqualTo("off");
     }
 
     /** A hypertable partitioned by a UUIDv7 column has no time type Tandem ranges over: stage says how to go on. */

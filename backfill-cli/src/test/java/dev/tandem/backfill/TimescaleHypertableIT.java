@@ -68,14 +68,16 @@ class TimescaleHypertableIT {
     }
 
     /**
-     * A re-copy over target chunks that hold rows and are compressed (as after the target's compression policy ran):
-     * TimescaleDB before 2.11 refuses to delete from them, and from 2.14 on refuses to decompress more rows in one
-     * transaction than {@code timescaledb.max_tuples_decompressed_per_dml_transaction} (set low here).
+     * A re-copy over target chunks that hold rows and are compressed (as after the target's compression policy ran),
+     * of a table with a unique index, whose rows COPY checks against the compressed ones: TimescaleDB before 2.11
+     * refuses to delete from them, from 2.11 on refuses both while {@code timescaledb.enable_dml_decompression} is off
+     * (turned off here), and from 2.14 on refuses to decompress more rows in one transaction than
+     * {@code timescaledb.max_tuples_decompressed_per_dml_transaction} (set low here).
      */
     @Test
     void rangesOfCompressedTargetChunksAreReplaced() {
         String db = PG.pair().freshDatabase("compressedtarget");
-        PG.pair().executeOnBoth(db, hypertable(""));
+        PG.pair().executeOnBoth(db, hypertable("") + "; CREATE UNIQUE INDEX m_t_device ON m (t, device)");
         fill(db);
         PG.target().execute(db, "INSERT INTO m SELECT '2026-01-01'::timestamptz + h * interval '1 hour', d, -1"
                 + " FROM generate_series(0, 3 * 24 - 1) h, generate_series(1, 8) d;"
@@ -83,7 +85,10 @@ class TimescaleHypertableIT {
                 + "SELECT compress_chunk(c) FROM show_chunks('m', older_than => '2026-01-03'::timestamptz) c;"
                 + "DO $$ BEGIN IF current_setting('timescaledb.max_tuples_decompressed_per_dml_transaction', true)"
                 + " IS NOT NULL THEN EXECUTE format('ALTER DATABASE %I SET"
-                + " timescaledb.max_tuples_decompressed_per_dml_transaction = 10', current_database()); END IF; END $$");
+                + " timescaledb.max_tuples_decompressed_per_dml_transaction = 10', current_database()); END IF;"
+                + " IF current_setting('timescaledb.enable_dml_decompression', true) IS NOT NULL THEN"
+                + " EXECUTE format('ALTER DATABASE %I SET timescaledb.enable_dml_decompression = off',"
+                + " current_database()); END IF; END $$");
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM timescaledb_information.chunks WHERE is_compressed"))
                 .isEqualTo("2");
 

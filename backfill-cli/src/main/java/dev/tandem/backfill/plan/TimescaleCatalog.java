@@ -85,10 +85,17 @@ public final class TimescaleCatalog {
                      THEN (extract(epoch from range_end) * 1000000)::bigint END, '9223372036854775807'::bigint)""";
 
     /**
-     * Since TimescaleDB 2.14 a DELETE or UPDATE that decompresses more than this many rows of compressed chunks fails
-     * (SQLSTATE 53400, "tuple decompression limit exceeded by operation"); 0 lifts the limit.
+     * Since TimescaleDB 2.14 a DELETE, UPDATE or INSERT that decompresses more than this many rows of compressed chunks
+     * fails (SQLSTATE 53400, "tuple decompression limit exceeded by operation"); 0 lifts the limit.
      */
     private static final String DECOMPRESSION_LIMIT = "timescaledb.max_tuples_decompressed_per_dml_transaction";
+
+    /**
+     * Since TimescaleDB 2.11, with this set to off a DELETE on a compressed chunk fails ("UPDATE/DELETE is disabled on
+     * compressed chunks") and so do rows written into one of a table with a unique index ("inserting into compressed
+     * chunk with unique constraints disabled"), both SQLSTATE 0A000; any role may set it (PGC_USERSET).
+     */
+    private static final String DML_DECOMPRESSION = "timescaledb.enable_dml_decompression";
 
     private static final Pattern MAJOR_MINOR = Pattern.compile("(\\d+)\\.(\\d+)");
 
@@ -169,15 +176,16 @@ public final class TimescaleCatalog {
      * {@code schema.table} by its {@code timeColumn}, where the target's chunks of that range may be compressed: those
      * that a compressed source chunk became in a schema-only dump (empty, but marked compressed), and those the
      * target's compression policy compressed before a re-copy ({@code repair}). A DELETE decompresses what it touches:
-     * the limit TimescaleDB puts on that (2.14+) is lifted for this transaction, since rewriting whole chunk ranges is
-     * this transaction's purpose. TimescaleDB before 2.11 refuses any DELETE on a compressed chunk ("cannot
+     * the limit TimescaleDB puts on that (2.14+) is lifted, and DML decompression turned on where the target turned it
+     * off (2.11+), for this transaction, since rewriting whole chunk ranges is this transaction's purpose. TimescaleDB
+     * before 2.11 refuses any DELETE on a compressed chunk ("cannot
      * update/delete rows from chunk ... as it is compressed"), so there the compressed chunks of the range are
      * decompressed first (which needs the hypertable's owner); the target's compression policy compresses them again.
      * Nothing happens on a target without TimescaleDB or for a table that is no hypertable.
      */
     public static void prepareRangeRewrite(Connection target, String schema, String table, String timeColumn,
                                            long start, long end) throws SQLException {
-        liftDecompressionLimit(target, true);
+        allowDecompression(target, true);
         Optional<String> version = version(target);
         if (version.isEmpty() || deletesFromCompressedChunks(version.get())) {
             return;
@@ -196,13 +204,16 @@ public final class TimescaleCatalog {
     }
 
     /**
-     * Lifts {@link #DECOMPRESSION_LIMIT} for the connection's transaction ({@code transactionOnly}) or session, where
-     * the target's TimescaleDB has that setting (2.14+).
+     * Lifts {@link #DECOMPRESSION_LIMIT} and turns {@link #DML_DECOMPRESSION} on for the connection's transaction
+     * ({@code transactionOnly}) or session, each where the target's TimescaleDB has that setting: a name TimescaleDB
+     * does not define is refused under its reserved prefix.
      */
-    private static void liftDecompressionLimit(Connection target, boolean transactionOnly) throws SQLException {
-        try (PreparedStatement ps = target.prepareStatement("SELECT set_config(name, '0', " + transactionOnly
-                + ") FROM (VALUES (?)) AS limits(name) WHERE current_setting(name, true) IS NOT NULL")) {
+    private static void allowDecompression(Connection target, boolean transactionOnly) throws SQLException {
+        try (PreparedStatement ps = target.prepareStatement("SELECT set_config(name, value, " + transactionOnly
+                + ") FROM (VALUES (?, '0'), (?, 'on')) AS settings(name, value)"
+                + " WHERE current_setting(name, true) IS NOT NULL")) {
             ps.setString(1, DECOMPRESSION_LIMIT);
+            ps.setString(2, DML_DECOMPRESSION);
             ps.executeQuery().close();
         }
     }
@@ -348,11 +359,12 @@ public final class TimescaleCatalog {
      * were copied into the materialization (see {@link #olderBuckets}): the refresh would delete them. The bounds are
      * typed as the hypertable's time column, which is also the type of every level's buckets. A refresh replaces the
      * buckets it recomputes, decompressing those in compressed chunks of the materialization: the limit TimescaleDB
-     * puts on that (2.14+) is lifted for the session, as only its own refresh policy lifts it otherwise.
+     * puts on that (2.14+) is lifted, and DML decompression turned on (2.11+), for the session, as only its own refresh
+     * policy lifts the limit otherwise.
      */
     public static void refresh(Connection target, String quotedView, TimeType type, String fromRowOrNull)
             throws SQLException {
-        liftDecompressionLimit(target, false); // a procedure that commits as it goes: no transaction to scope it to
+        allowDecompression(target, false); // a procedure that commits as it goes: no transaction to scope it to
         String start = fromRowOrNull == null ? "NULL::" + type.sqlName()
                 : Identifiers.quoteLiteral(fromRowOrNull) + "::" + type.sqlName();
         try (Statement s = target.createStatement()) {
