@@ -6,6 +6,8 @@ import dev.tandem.proxy.capture.CaptureBudget;
 import dev.tandem.proxy.capture.CaptureMetrics;
 import dev.tandem.proxy.capture.CapturedTransaction;
 import dev.tandem.proxy.capture.ChunkHypertables;
+import dev.tandem.proxy.capture.ChunkNameDirectory;
+import dev.tandem.proxy.capture.ChunkNames;
 import dev.tandem.proxy.capture.GapLedger;
 import dev.tandem.proxy.capture.InFlightCommits;
 import dev.tandem.proxy.capture.HypertableDirectory;
@@ -70,6 +72,7 @@ final class MirrorRuntime implements AutoCloseable {
     private final InFlightCommits inFlight;
     private final HypertableDirectory hypertables;
     private final PartitionDirectory partitions;
+    private final ChunkNameDirectory chunkNames;
     private final VolatileDefaults volatileDefaults;
     private final ChunkHypertables chunkHypertables;
     /** Null without {@code source.user}: names resolve by the target's catalog alone. */
@@ -122,6 +125,7 @@ final class MirrorRuntime implements AutoCloseable {
             this.inFlight = openInFlight(config, gaps);
             this.hypertables = started(started, new HypertableDirectory(config.target(), Duration.ofMinutes(1)));
             this.partitions = started(started, new PartitionDirectory(config.target(), Duration.ofMinutes(1)));
+            this.chunkNames = started(started, new ChunkNameDirectory(config.target(), Duration.ofMinutes(1)));
             this.volatileDefaults = started(started, new VolatileDefaults(config.target(), Duration.ofMinutes(1)));
             this.sourceRelations = config.source().user().isEmpty() ? null
                     : started(started, new SourceRelations(config.source(), Duration.ofMinutes(1)));
@@ -209,6 +213,7 @@ final class MirrorRuntime implements AutoCloseable {
         return context -> {
             AtomicReference<Supplier<Set<TableName>>> hypertablesOf = new AtomicReference<>(() -> null);
             AtomicReference<Supplier<PartitionDirectory.Partitions>> partitionsOf = new AtomicReference<>(() -> null);
+            AtomicReference<Supplier<ChunkNames>> chunkNamesOf = new AtomicReference<>(() -> null);
             AtomicReference<Supplier<Map<TableName, Set<String>>>> defaultsOf = new AtomicReference<>(Map::of);
             // until the source accepts the login: not known, and apart from every version that follows
             AtomicReference<LongSupplier> versionOf = new AtomicReference<>(() -> -1);
@@ -217,7 +222,7 @@ final class MirrorRuntime implements AutoCloseable {
             AtomicReference<Supplier<Set<TableName>>> sourceTablesOf = new AtomicReference<>(() -> null);
             MirroredTables targetTables = new MirroredTables(config.mirror().tables(),
                     byHypertables ? () -> hypertablesOf.get().get() : Set::of, () -> partitionsOf.get().get(),
-                    () -> versionOf.get().getAsLong());
+                    () -> chunkNamesOf.get().get(), () -> versionOf.get().getAsLong());
             MirroredTables tables = sourceRelations == null ? targetTables
                     : targetTables.withSourceTables(() -> sourceTablesOf.get().get(),
                             () -> sourceRelations.changed(context.database()));
@@ -242,11 +247,13 @@ final class MirrorRuntime implements AutoCloseable {
                         hypertablesOf.set(hypertables.forSourceDatabase(context.database()));
                     }
                     partitionsOf.set(partitions.forSourceDatabase(context.database()));
+                    chunkNamesOf.set(chunkNames.forSourceDatabase(context.database()));
                     defaultsOf.set(volatileDefaults.forSourceDatabase(context.database()));
                     if (sourceRelations != null) {
                         sourceTablesOf.set(sourceRelations.forSourceDatabase(context.database()));
                     }
-                    versionOf.set(() -> partitions.changes() + (byHypertables ? hypertables.changes() : 0)
+                    versionOf.set(() -> partitions.changes() + chunkNames.changes()
+                            + (byHypertables ? hypertables.changes() : 0)
                             + (sourceRelations == null ? 0 : sourceRelations.changes()));
                 }
 
@@ -295,6 +302,7 @@ final class MirrorRuntime implements AutoCloseable {
         gaps.close();
         hypertables.close();
         partitions.close();
+        chunkNames.close();
         volatileDefaults.close();
         chunkHypertables.close();
         if (sourceRelations != null) {

@@ -64,16 +64,22 @@ public final class CaptureMetrics {
         };
     }
 
+    /** A write the mirror does not replay into a TimescaleDB chunk whose hypertable the proxy cannot name. */
+    void unmirroredChunkWrite(TableName chunk, String kind, long times) {
+        counter("tandem.unmirrored.writes", "table", chunk.toString(), "kind", kind).increment(times);
+        if (warned.add(chunk + "/" + kind)) {
+            log.warn("{} on TimescaleDB chunk {} is not mirrored to the target (the target's chunks have other names):"
+                    + " if its hypertable is mirrored, the two will differ until 'tandem-backfill verify' and 'repair'"
+                    + " (logged once per chunk and kind)", kind.toUpperCase(Locale.ROOT).replace('_', ' '), chunk);
+        }
+    }
+
     void unmirroredWrite(TableName table, String kind, long times) {
         counter("tandem.unmirrored.writes", "table", table.toString(), "kind", kind).increment(times);
         if (!warned.add(table + "/" + kind)) {
             return;
         }
-        if (TimescaleChunks.isChunkName(table)) {
-            log.warn("{} on TimescaleDB chunk {} is not mirrored to the target (the target's chunks have other names):"
-                    + " if its hypertable is mirrored, the two will differ until 'tandem-backfill verify' and 'repair'"
-                    + " (logged once per chunk and kind)", kind.toUpperCase(Locale.ROOT).replace('_', ' '), table);
-        } else if (kind.equals("unknown_prepared")) {
+        if (kind.equals("unknown_prepared")) {
             log.warn("a prepared statement the proxy never saw being made (a PREPARE run inside a function or DO block,"
                     + " by EXECUTE format('PREPARE ...') say) wrote rows: the proxy cannot tell into which table, so"
                     + " they were not mirrored; if it is a mirrored table, the two will differ until 'tandem-backfill"

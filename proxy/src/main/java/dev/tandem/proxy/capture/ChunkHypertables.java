@@ -21,7 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The hypertable a TimescaleDB chunk written by its own name ({@link TimescaleChunks}) belongs to on the source, for
+ * The hypertable a TimescaleDB chunk written by its own name ({@link ChunkNames}) belongs to on the source, for
  * the capture and the applier alike: the applier mirrors the INSERTs into a chunk into its hypertable, and the capture
  * counts the writes into it the mirror does not replay (UPDATE, DELETE, ...) under that hypertable. Only the source's
  * catalog names it, through the proxy's own credentials ({@code source.user}); without them it knows none

@@ -44,6 +44,7 @@ public final class MirroredTables {
     private final TableFilter filter;
     private final Supplier<Set<TableName>> hypertables;
     private final Supplier<PartitionDirectory.Partitions> partitions;
+    private final Supplier<ChunkNames> chunkNames;
     private final LongSupplier catalogVersion;
     /** The source's tables, null until known or without {@code source.user}; null: not looked up at all. */
     private final Supplier<Set<TableName>> sourceTables;
@@ -77,15 +78,28 @@ public final class MirroredTables {
      */
     public MirroredTables(TableFilter filter, Supplier<Set<TableName>> hypertables,
                           Supplier<PartitionDirectory.Partitions> partitions, LongSupplier catalogVersion) {
-        this(filter, hypertables, partitions, catalogVersion, null, () -> { });
+        this(filter, hypertables, partitions, () -> ChunkNames.DEFAULT, catalogVersion);
+    }
+
+    /**
+     * @param chunkNames how the target's TimescaleDB chunks are named, kept fresh by the caller (its changes move
+     *                   {@code catalogVersion} too); null until first known: a table not mirrored by the other rules
+     *                   is then left to the target's catalog, as it may be a chunk named by a prefix of its own
+     */
+    public MirroredTables(TableFilter filter, Supplier<Set<TableName>> hypertables,
+                          Supplier<PartitionDirectory.Partitions> partitions, Supplier<ChunkNames> chunkNames,
+                          LongSupplier catalogVersion) {
+        this(filter, hypertables, partitions, chunkNames, catalogVersion, null, () -> { });
     }
 
     private MirroredTables(TableFilter filter, Supplier<Set<TableName>> hypertables,
-                           Supplier<PartitionDirectory.Partitions> partitions, LongSupplier catalogVersion,
-                           Supplier<Set<TableName>> sourceTables, Runnable relationsChanged) {
+                           Supplier<PartitionDirectory.Partitions> partitions, Supplier<ChunkNames> chunkNames,
+                           LongSupplier catalogVersion, Supplier<Set<TableName>> sourceTables,
+                           Runnable relationsChanged) {
         this.filter = filter;
         this.hypertables = hypertables;
         this.partitions = partitions;
+        this.chunkNames = chunkNames;
         this.catalogVersion = catalogVersion;
         this.sourceTables = sourceTables;
         this.relationsChanged = relationsChanged;
@@ -99,7 +113,8 @@ public final class MirroredTables {
      * @param relationsChanged told, on the session's event loop, when DDL through the proxy committed; must not wait
      */
     public MirroredTables withSourceTables(Supplier<Set<TableName>> sourceTables, Runnable relationsChanged) {
-        return new MirroredTables(filter, hypertables, partitions, catalogVersion, sourceTables, relationsChanged);
+        return new MirroredTables(filter, hypertables, partitions, chunkNames, catalogVersion, sourceTables,
+                relationsChanged);
     }
 
     /** DDL through the proxy committed: the source's catalog may have changed. */
@@ -251,7 +266,7 @@ public final class MirroredTables {
             if (filter.excludes(table.schema(), table.name())) {
                 return Mirroring.NOT_MIRRORED;
             }
-            if (TimescaleChunks.isChunkName(table)) {
+            if (isChunk(table)) {
                 return Mirroring.UNCONFIRMED; // its hypertable decides, which the applier asks the source for
             }
             if (partitions == null) {
@@ -263,18 +278,20 @@ public final class MirroredTables {
                 return filter.mirrorsPartition(table.schema(), table.name(), root.schema(), root.name())
                         ? Mirroring.MIRRORED : Mirroring.NOT_MIRRORED;
             }
-            // not known, or newer than the last look-up (a partition created since): the target's catalog decides
-            return known != null && known.others().contains(table) ? Mirroring.NOT_MIRRORED : Mirroring.UNCONFIRMED;
+            // not known, or newer than the last look-up (a partition created since), or perhaps a chunk named by
+            // a prefix of its own while the chunk names are not known yet: the target's catalog decides
+            return known != null && known.others().contains(table) && chunkNames.get() != null
+                    ? Mirroring.NOT_MIRRORED : Mirroring.UNCONFIRMED;
         }
         if (!filter.mirrors(table.schema(), table.name(), true)) {
             return Mirroring.NOT_MIRRORED; // excluded whatever the target says
         }
-        if (TimescaleChunks.isChunkName(table)) {
+        if (isChunk(table)) {
             return Mirroring.UNCONFIRMED; // its hypertable decides, which the applier asks the source for
         }
         Set<TableName> known = hypertables.get();
-        if (known == null) {
-            return Mirroring.UNCONFIRMED;
+        if (known == null || chunkNames.get() == null && !known.contains(table)) {
+            return Mirroring.UNCONFIRMED; // perhaps a chunk named by a prefix of its own: the target's catalog decides
         }
         return known.contains(table) ? Mirroring.MIRRORED : Mirroring.NOT_MIRRORED;
     }
@@ -288,6 +305,15 @@ public final class MirroredTables {
         PartitionDirectory.Partitions known = partitions == null ? null : partitions.get();
         TableName root = known == null ? null : known.roots().get(table);
         return root == null ? table : root;
+    }
+
+    /**
+     * Whether {@code table} (resolved) is named as a TimescaleDB chunk ({@link ChunkNames}); by the default form alone
+     * while the target's chunk names are not known.
+     */
+    public boolean isChunk(TableName table) {
+        ChunkNames names = chunkNames.get();
+        return (names == null ? ChunkNames.DEFAULT : names).isChunk(table);
     }
 
     /** Mirrored for sure (not only perhaps): what counting writes the mirror does not replay goes by. */

@@ -1643,7 +1643,7 @@ public final class SessionCapture implements SessionTap {
             TableName resolved = names.resolve(t);
             if (tables.isMirrored(resolved)) {
                 tracker.onCommit(List.of(kind, resolved), times -> metrics.unmirroredWrite(resolved, kind, times));
-            } else if (TimescaleChunks.isChunkName(resolved)
+            } else if (tables.isChunk(resolved)
                     && tables.mirroring(resolved) != MirroredTables.Mirroring.NOT_MIRRORED) {
                 tracker.onCommit(List.of(kind, resolved), times -> countChunkWrite(resolved, kind, times));
             }
@@ -1658,7 +1658,7 @@ public final class SessionCapture implements SessionTap {
      */
     private void countChunkWrite(TableName chunk, String kind, long times) {
         if (chunks == null) {
-            metrics.unmirroredWrite(chunk, kind, times);
+            metrics.unmirroredChunkWrite(chunk, kind, times);
             return;
         }
         CompletableFuture<Optional<TableName>> hypertable = chunks.hypertableOf(context.database(), chunk);
@@ -1671,7 +1671,7 @@ public final class SessionCapture implements SessionTap {
 
     private void countChunkWrite(TableName chunk, Optional<TableName> hypertable, String kind, long times) {
         if (hypertable.isEmpty()) {
-            metrics.unmirroredWrite(chunk, kind, times);
+            metrics.unmirroredChunkWrite(chunk, kind, times);
         } else if (tables.isMirrored(hypertable.get())) {
             metrics.unmirroredWrite(hypertable.get(), kind, times);
         }

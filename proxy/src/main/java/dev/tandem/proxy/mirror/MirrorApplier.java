@@ -12,7 +12,6 @@ import dev.tandem.proxy.capture.CapturedTransaction;
 import dev.tandem.proxy.capture.ChunkHypertables;
 import dev.tandem.proxy.capture.CopyLayout;
 import dev.tandem.proxy.capture.ReplicationRole;
-import dev.tandem.proxy.capture.TimescaleChunks;
 import dev.tandem.proxy.capture.TransactionCodec;
 import dev.tandem.proxy.relay.Transport;
 import dev.tandem.proxy.spool.Spool;
@@ -613,7 +612,7 @@ public final class MirrorApplier implements AutoCloseable {
         for (CapturedStatement s : tx.statements()) {
             if (!tx.unconfirmed().contains(s.table())) {
                 kept.add(s);
-            } else if (TimescaleChunks.isChunkName(s.table())) {
+            } else if (session.isChunk(s.table())) {
                 CapturedStatement into = chunkWrites.intoHypertable(tx.database(), session, s, unmappedChunks);
                 if (into != null) {
                     kept.add(into);

@@ -10,6 +10,7 @@ import dev.tandem.protocol.sql.Identifiers;
 import dev.tandem.protocol.sql.SearchPath;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.protocol.state.TimeType;
+import dev.tandem.proxy.capture.ChunkNames;
 import dev.tandem.proxy.capture.ReplicationRole;
 import dev.tandem.proxy.spool.SpoolPosition;
 import io.netty.buffer.ByteBuf;
@@ -80,6 +81,10 @@ final class TargetSession {
     private final Map<TableName, Boolean> existing = new HashMap<>();
     /** Whether this database has TimescaleDB's catalog views; null until asked. */
     private Boolean timescale;
+    /** Per table asked about: whether it is named as a TimescaleDB chunk here ({@link ChunkNames}). */
+    private final Map<TableName, Boolean> chunks = new HashMap<>();
+    /** Whether this database has TimescaleDB's catalog tables; null until asked. */
+    private Boolean chunkCatalog;
     /** The database's dual-write mark as a timestamptz literal, or null; and when it was read. */
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -296,6 +301,29 @@ final class TargetSession {
                         + " AND hypertable_name = $2)::text", table.schema(), table.name()));
         hypertables.put(table, hypertable);
         return hypertable;
+    }
+
+    /**
+     * Whether the table is named as a TimescaleDB chunk in this database's catalog, a clone of the source's: the default
+     * form without asking, any other asked once per connection and table. Only transactions with tables the capture
+     * could not decide ask.
+     */
+    boolean isChunk(TableName table) {
+        if (ChunkNames.DEFAULT.isChunk(table)) {
+            return true;
+        }
+        Boolean known = chunks.get(table);
+        if (known != null) {
+            return known;
+        }
+        if (chunkCatalog == null) {
+            chunkCatalog = "true".equals(answer("whether " + table + " is a chunk",
+                    "SELECT (to_regclass('_timescaledb_catalog.chunk') IS NOT NULL)::text"));
+        }
+        boolean chunk = chunkCatalog && "true".equals(answer("whether " + table + " is a chunk", ChunkNames.IS_CHUNK,
+                table.schema(), table.name()));
+        chunks.put(table, chunk);
+        return chunk;
     }
 
     /**

@@ -83,6 +83,27 @@ class MirroredTablesTest {
                 .isEqualTo(Mirroring.NOT_MIRRORED);
     }
 
+    /** A hypertable created with its own associated_table_prefix and schema, as the target's catalog says. */
+    @Test
+    void aChunkWithItsHypertablesOwnPrefixIsLeftToItsHypertableLikeOneOfTheDefaultForm() {
+        TableName chunk = new TableName("metrics_chunks", "metrics_7_chunk");
+        ChunkNames names = new ChunkNames(Set.of("metrics"), Set.of());
+        PartitionDirectory.Partitions clone = new PartitionDirectory.Partitions(Map.of(), Set.of(chunk));
+        assertThat(new MirroredTables(TableFilter.allHypertables(), () -> Set.of(t("ev")), () -> clone, () -> names,
+                () -> 0).mirroring(chunk)).isEqualTo(Mirroring.UNCONFIRMED);
+        assertThat(new MirroredTables(FILTER, Set::of, () -> clone, () -> names, () -> 0).mirroring(chunk))
+                .isEqualTo(Mirroring.UNCONFIRMED);
+        assertThat(new MirroredTables(FILTER, Set::of, () -> clone, () -> ChunkNames.DEFAULT, () -> 0)
+                .mirroring(chunk)).as("not a chunk where the catalog has no such prefix").isEqualTo(Mirroring.NOT_MIRRORED);
+        // until the chunk names are known, the target's catalog decides what the other rules do not mirror
+        assertThat(new MirroredTables(FILTER, Set::of, () -> clone, () -> null, () -> 0).mirroring(chunk))
+                .isEqualTo(Mirroring.UNCONFIRMED);
+        assertThat(new MirroredTables(TableFilter.allHypertables(), () -> Set.of(t("ev")), () -> clone, () -> null,
+                () -> 0).mirroring(chunk)).isEqualTo(Mirroring.UNCONFIRMED);
+        assertThat(new MirroredTables(TableFilter.allHypertables(), () -> Set.of(t("ev")), () -> clone, () -> null,
+                () -> 0).mirroring(t("ev"))).isEqualTo(Mirroring.MIRRORED);
+    }
+
     @Test
     void withoutPartitionsTheIncludePatternsAloneDecide() {
         MirroredTables tables = new MirroredTables(FILTER, Set::of);

@@ -100,6 +100,47 @@ class ChunkWritesIT {
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence")).isEqualTo("0");
     }
 
+    /**
+     * Chunks not named {@code _hyper_<n>_<m>_chunk}: of a hypertable created with
+     * {@code associated_schema_name => 'ev_chunks', associated_table_prefix => 'ev'}, and one {@code create_chunk} named
+     * {@code archive.jan_2026}. The target's {@code _timescaledb_catalog} (stood in for with the columns read) has what
+     * the schema clone copied: the hypertables' prefixes and the chunks that existed then; {@code ev_chunks.ev_9_chunk}
+     * was created on the source since.
+     */
+    @Test
+    void aWriteIntoAChunkNamedByItsHypertablesOwnPrefixOrFreelyIsMirroredIntoItsHypertable(@TempDir Path spool)
+            throws Exception {
+        String db = database("chunk_prefixes");
+        PG.pair().executeOnBoth(db, "CREATE SCHEMA ev_chunks; CREATE SCHEMA archive;"
+                + " CREATE TABLE archive.jan_2026 () INHERITS (ev);"
+                + " CREATE SCHEMA _timescaledb_catalog;"
+                + " CREATE TABLE _timescaledb_catalog.hypertable (id int PRIMARY KEY, schema_name name,"
+                + " table_name name, associated_schema_name name, associated_table_prefix name);"
+                + " CREATE TABLE _timescaledb_catalog.chunk (id int PRIMARY KEY, hypertable_id int, schema_name name,"
+                + " table_name name, dropped bool NOT NULL DEFAULT false);"
+                + " INSERT INTO _timescaledb_catalog.hypertable VALUES (1, 'public', 'ev', 'ev_chunks', 'ev'),"
+                + " (2, 'public', 'other', '_timescaledb_internal', '_hyper_2');"
+                + " INSERT INTO _timescaledb_catalog.chunk VALUES (5, 1, 'archive', 'jan_2026')");
+        PG.source().execute(db, "CREATE TABLE ev_chunks.ev_9_chunk () INHERITS (ev);"
+                + " CREATE OR REPLACE VIEW timescaledb_information.chunks AS SELECT * FROM (VALUES"
+                + " ('public'::name, 'ev'::name, 'ev_chunks'::name, 'ev_9_chunk'::name),"
+                + " ('public', 'ev', 'archive', 'jan_2026'))"
+                + " v(hypertable_schema, hypertable_name, chunk_schema, chunk_name)");
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool,
+                "--set", "source.user=" + PG.source().user());
+             Connection c = proxy.connect(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO ev_chunks.ev_9_chunk VALUES ('2026-01-09 00:00:00+00', 1, 'own prefix')");
+            c.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY ev_chunks.ev_9_chunk FROM STDIN",
+                    new ByteArrayInputStream("2026-01-09 01:00:00+00\t2\tcopy\n".getBytes(StandardCharsets.UTF_8)));
+            s.execute("INSERT INTO archive.jan_2026 VALUES ('2026-01-10 00:00:00+00', 3, 'named freely')");
+            proxy.awaitCaughtUp(Duration.ofSeconds(30));
+        }
+        assertThat(RunningMirrorProxy.contents(PG.target(), db, "ev"))
+                .isEqualTo(RunningMirrorProxy.contents(PG.source(), db, "ev")).hasSize(3);
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM ONLY archive.jan_2026")).isEqualTo("0");
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence")).isEqualTo("0");
+    }
+
     /** Waits for the count of an unmirrored write: the source is asked for a chunk's hypertable off the event loop. */
     private static void awaitCounted(RunningMirrorProxy proxy, String table, String kind) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();

@@ -78,6 +78,64 @@ class TimescaleMirrorIT {
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence")).isEqualTo("0");
     }
 
+    /**
+     * A hypertable in its own schema, created with its own chunk schema and prefix: its chunks are named
+     * {@code "Ev_Chunks"."Ev_<chunk id>_chunk"}, which only the catalog's {@code associated_table_prefix} tells as a
+     * chunk. Both sides run the same DDL, as a schema clone copies the catalog.
+     */
+    @Test
+    void aWriteNamingAChunkWithItsHypertablesOwnPrefixIsMirroredIntoItsHypertable(@TempDir Path spool)
+            throws Exception {
+        String db = database("chunk_prefix");
+        PG.pair().executeOnBoth(db, "CREATE SCHEMA \"Iot\"; CREATE SCHEMA \"Ev_Chunks\";"
+                + " CREATE TABLE \"Iot\".\"Ev\" (t timestamptz NOT NULL, device int NOT NULL, v double precision);"
+                + " SELECT create_hypertable('\"Iot\".\"Ev\"', 't', chunk_time_interval => interval '1 day',"
+                + " associated_schema_name => 'Ev_Chunks', associated_table_prefix => 'Ev')");
+        PG.source().execute(db, "INSERT INTO \"Iot\".\"Ev\" VALUES ('2026-01-01 00:00:00+00', 0, 0)");
+        String chunk = PG.source().queryValue(db, "SELECT c::text FROM show_chunks('\"Iot\".\"Ev\"') c");
+        assertThat(chunk).startsWith("\"Ev_Chunks\".\"Ev_").endsWith("_chunk\"");
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool,
+                "--set", "source.user=" + PG.source().user());
+             Connection c = proxy.connect(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO " + chunk + " VALUES ('2026-01-01 01:00:00+00', 1, 1.5)");
+            c.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY " + chunk + " FROM STDIN",
+                    new ByteArrayInputStream("2026-01-01 02:00:00+00\t2\t2.5\n".getBytes(StandardCharsets.UTF_8)));
+            proxy.awaitCaughtUp(Duration.ofSeconds(60));
+        }
+        assertThat(PG.target().query(db, "SELECT t, device, v FROM \"Iot\".\"Ev\" ORDER BY t"))
+                .isEqualTo(PG.source().query(db, "SELECT t, device, v FROM \"Iot\".\"Ev\" WHERE v > 0 ORDER BY t"))
+                .hasSize(2);
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence")).isEqualTo("0");
+    }
+
+    /**
+     * A late row into a range of the target that its compression policy compressed, of a table with a unique index:
+     * TimescaleDB (2.14+) decompresses the batch the row may conflict with, past the limit set low here, and refuses
+     * with SQLSTATE 53400 every time. It is ledgered with the setting to change, and the mirror goes on.
+     */
+    @Test
+    void aWriteTheTargetsDecompressionLimitRefusesIsLedgeredWithTheSettingAndTheMirrorGoesOn(@TempDir Path spool)
+            throws Exception {
+        String db = database("decompression_limit");
+        PG.pair().executeOnBoth(db, "CREATE UNIQUE INDEX m_t_device ON m (t, device)");
+        PG.target().execute(db, "INSERT INTO m SELECT '2026-01-01'::timestamptz + s * interval '1 minute', 1, s"
+                + " FROM generate_series(0, 999) s;"
+                + " ALTER TABLE m SET (timescaledb.compress, timescaledb.compress_segmentby = 'device');"
+                + " SELECT compress_chunk(c) FROM show_chunks('m') c;"
+                + " ALTER DATABASE " + db + " SET timescaledb.max_tuples_decompressed_per_dml_transaction = 10");
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool);
+             Connection c = proxy.connect(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO m VALUES ('2026-01-01 00:00:30+00', 1, -1)");
+            s.execute("INSERT INTO m VALUES ('2026-02-01 00:00:00+00', 1, 1)");
+            proxy.awaitCaughtUp(Duration.ofSeconds(60));
+        }
+        assertThat(PG.target().query(db, "SELECT sqlstate, left(message, 47) FROM tandem.divergence"))
+                .containsExactly(List.of("53400", "tuple decompression limit exceeded by operation"));
+        assertThat(PG.target().queryValue(db, "SELECT message FROM tandem.divergence"))
+                .contains("timescaledb.max_tuples_decompressed_per_dml_transaction = 0");
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM m WHERE t >= '2026-02-01'")).isEqualTo("1");
+    }
+
     @Test
     void aTransactionTheTargetRejectsIsLedgeredWithTheRangeOfTheHypertablesTimeDimension(@TempDir Path spool)
             throws Exception {
