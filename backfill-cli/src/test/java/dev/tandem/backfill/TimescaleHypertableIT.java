@@ -4,6 +4,7 @@ import static dev.tandem.backfill.Fixtures.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.testing.PostgresPairExtension;
+import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -128,6 +129,79 @@ class TimescaleHypertableIT {
     private static String mirrored(String db) {
         return String.join(", ", PG.source().query(db, "SELECT format('(%L::timestamptz, %s, %s::float8)', t, device, v)"
                 + " FROM m WHERE t >= '2026-01-04 12:00:00+00'").stream().map(row -> row.get(0)).toList());
+    }
+
+    /**
+     * Chunks of a month: with calendar chunking (TimescaleDB 2.2x, {@code timescaledb.enable_calendar_chunking},
+     * turned on where the version has it) months of 28 to 31 days aligned in the session's zone, here New York's;
+     * without it, 30 days. Either way each task's range is a chunk's range as the catalog gives it, never an interval
+     * added to a start, for a timestamptz and for a date column, in a quoted schema.
+     */
+    @Test
+    void monthlyChunksAreCopiedRangeByRangeAsTheCatalogGivesThem() {
+        String db = PG.pair().freshDatabase("calendar");
+        PG.pair().executeOnBoth(db, "CREATE EXTENSION IF NOT EXISTS timescaledb; CREATE SCHEMA \"Sales\";"
+                + "CREATE TABLE \"Sales\".\"Hourly\" (t timestamptz NOT NULL, v int);"
+                + "CREATE TABLE \"Sales\".\"Daily\" (d date NOT NULL, v int)");
+        PG.source().execute(db, "DO $$ BEGIN IF current_setting('timescaledb.enable_calendar_chunking', true)"
+                + " IS NOT NULL THEN PERFORM set_config('timescaledb.enable_calendar_chunking', 'on', false); END IF;"
+                + " END $$; SET TIME ZONE 'America/New_York';"
+                + "SELECT create_hypertable('\"Sales\".\"Hourly\"', 't', chunk_time_interval => interval '1 month');"
+                + "SELECT create_hypertable('\"Sales\".\"Daily\"', 'd', chunk_time_interval => interval '1 month');"
+                + "INSERT INTO \"Sales\".\"Hourly\" SELECT '2025-01-15 00:00:00+00'::timestamptz + h * interval"
+                + " '1 hour', h FROM generate_series(0, 24 * 100) h;"
+                + "INSERT INTO \"Sales\".\"Daily\" SELECT '2025-01-15'::date + d, d FROM generate_series(0, 100) d");
+        PG.target().execute(db, "SELECT create_hypertable('\"Sales\".\"Hourly\"', 't', chunk_time_interval =>"
+                + " interval '1 month'); SELECT create_hypertable('\"Sales\".\"Daily\"', 'd', chunk_time_interval"
+                + " => interval '1 month')");
+        String until = "2025-04-01 00:00:00+00";
+
+        ok(Cli.both("stage", PG.source(), PG.target(), db, "--until", until));
+        for (String table : List.of("Hourly", "Daily")) {
+            // the chunks' own bounds, the first from the oldest chunk's start, the last cut at --until
+            assertThat(PG.target().query(db, "SELECT range_start, range_end FROM tandem.backfill_task"
+                    + " WHERE table_schema = 'Sales' AND table_name = '" + table + "' ORDER BY 1"))
+                    .as(table).isEqualTo(PG.source().query(db, "SELECT (extract(epoch FROM range_start) * 1000000)"
+                            + "::bigint, least((extract(epoch FROM range_end) * 1000000)::bigint,"
+                            + " (extract(epoch FROM '" + until + "'::timestamptz) * 1000000)::bigint)"
+                            + " FROM timescaledb_information.chunks WHERE hypertable_schema = 'Sales'"
+                            + " AND hypertable_name = '" + table + "' AND range_start < '" + until + "' ORDER BY 1"))
+                    .hasSizeGreaterThan(2);
+        }
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+
+        assertThat(PG.target().query(db, "SELECT t, v FROM \"Sales\".\"Hourly\" ORDER BY t"))
+                .isEqualTo(PG.source().query(db, "SELECT t, v FROM \"Sales\".\"Hourly\" WHERE t < '" + until
+                        + "' ORDER BY t"));
+        assertThat(PG.target().query(db, "SELECT d, v FROM \"Sales\".\"Daily\" ORDER BY d"))
+                .isEqualTo(PG.source().query(db, "SELECT d, v FROM \"Sales\".\"Daily\" WHERE d < '2025-04-01'"
+                        + " ORDER BY d")).hasSize(76);
+        ok(Cli.both("verify", PG.source(), PG.target(), db));
+    }
+
+    /**
+     * An {@code integer} time column of a hypertable whose chunks have their own schema and prefix
+     * ({@code associated_schema_name}, {@code associated_table_prefix}): integer ranges from
+     * {@code range_start_integer}/{@code range_end_integer}, read through the hypertable.
+     */
+    @Test
+    void anIntegerHypertableWithItsOwnChunkSchemaAndPrefixUsesItsIntegerRanges() {
+        String db = PG.pair().freshDatabase("intprefix");
+        PG.pair().executeOnBoth(db, "CREATE EXTENSION IF NOT EXISTS timescaledb; CREATE SCHEMA \"Counters\";"
+                + "CREATE SCHEMA counter_chunks; CREATE TABLE \"Counters\".\"Ticks\" (n integer NOT NULL, v int);"
+                + "SELECT create_hypertable('\"Counters\".\"Ticks\"', 'n', chunk_time_interval => 100,"
+                + " associated_schema_name => 'counter_chunks', associated_table_prefix => 'ticks')");
+        PG.source().execute(db, "INSERT INTO \"Counters\".\"Ticks\" SELECT i, i FROM generate_series(0, 999) i");
+        assertThat(PG.source().queryValue(db, "SELECT min(c::text) FROM show_chunks('\"Counters\".\"Ticks\"') c"))
+                .startsWith("counter_chunks.ticks_");
+
+        Cli.Run stage = ok(Cli.both("stage", PG.source(), PG.target(), db, "--until", "450"));
+        assertThat(stage.out()).contains("staged 5 tasks");
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+
+        assertThat(PG.target().query(db, "SELECT n, v FROM \"Counters\".\"Ticks\" ORDER BY n"))
+                .isEqualTo(PG.source().query(db, "SELECT n, v FROM \"Counters\".\"Ticks\" WHERE n < 450 ORDER BY n"));
+        ok(Cli.both("verify", PG.source(), PG.target(), db));
     }
 
     @Test
