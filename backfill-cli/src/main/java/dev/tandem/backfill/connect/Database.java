@@ -3,13 +3,15 @@ package dev.tandem.backfill.connect;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.tandem.backfill.BackfillException;
+import dev.tandem.protocol.state.CompressedRows;
 import dev.tandem.protocol.state.RangeChecksum;
 import java.sql.Connection;
 import java.sql.SQLException;
 
 /**
  * A pool of connections to one side. Every session gets the same settings, so text output (COPY text fallback, verify
- * checksums) is byte-identical on source and target: {@link RangeChecksum#SESSION_SETTINGS}.
+ * checksums) is byte-identical on source and target: {@link RangeChecksum#SESSION_SETTINGS}; and every session reads
+ * the rows of compressed TimescaleDB chunks: {@link CompressedRows#VISIBLE}.
  */
 public final class Database implements AutoCloseable {
 
@@ -44,7 +46,7 @@ public final class Database implements AutoCloseable {
         config.setMaximumPoolSize(size);
         config.setMinimumIdle(0);
         config.setPoolName("tandem-backfill-" + side);
-        config.setConnectionInitSql(RangeChecksum.SESSION_SETTINGS + "; " + KEEPALIVES);
+        config.setConnectionInitSql(RangeChecksum.SESSION_SETTINGS + "; " + KEEPALIVES + "; " + CompressedRows.VISIBLE);
         config.setConnectionTimeout(30_000);
         try {
             // the pool opens its first connection here, so a wrong host or password fails now, with the server's reason

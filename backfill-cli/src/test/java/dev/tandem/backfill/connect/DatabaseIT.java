@@ -34,4 +34,30 @@ class DatabaseIT {
             assertThat(settings).containsExactly("60", "10", "6");
         }
     }
+
+    /**
+     * A database (or role) whose sessions have TimescaleDB's transparent decompression off would hide the rows of
+     * compressed chunks from copy and verify alike; plain PostgreSQL keeps the setting as a placeholder, as TimescaleDB
+     * keeps its own. A database without it gets nothing set.
+     */
+    @Test
+    void everySessionSeesTheRowsOfCompressedChunks() throws Exception {
+        String hiding = PG.pair().freshDatabase("hiding");
+        PG.source().execute(hiding, "ALTER DATABASE " + hiding
+                + " SET timescaledb.enable_transparent_decompression = off");
+        assertThat(setting(hiding)).isEqualTo("on");
+        assertThat(setting(PG.pair().freshDatabase("plain"))).isNull();
+    }
+
+    private static String setting(String database) throws Exception {
+        String url = "postgres://" + PG.source().user() + "@127.0.0.1:" + PG.source().port() + "/" + database;
+        ConnectionSpec spec = ConnectionSpec.parse(url, null, null, Map.of("PGPASSWORD", PG.source().password()));
+        try (Database source = Database.open(Side.SOURCE, spec, 1); Connection c = source.connection();
+             Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT current_setting('timescaledb.enable_transparent_decompression',"
+                     + " true)")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
 }

@@ -2,6 +2,7 @@ package dev.tandem.proxy.verifier;
 
 import dev.tandem.protocol.sql.Identifiers;
 import dev.tandem.protocol.sql.TableName;
+import dev.tandem.protocol.state.CompressedRows;
 import dev.tandem.protocol.state.RangeChecksum;
 import dev.tandem.protocol.state.TimeIndex;
 import dev.tandem.protocol.state.TimeType;
@@ -252,7 +253,10 @@ public final class DivergenceVerifier implements AutoCloseable {
         Connection connect() throws SQLException;
     }
 
-    /** A connection with the checksum's session settings and the statement timeout applied. */
+    /**
+     * A connection with the checksum's session settings, the rows of compressed TimescaleDB chunks visible and the
+     * statement timeout applied.
+     */
     private Connection connect(String name, Connector connector) throws SQLException {
         Connection c;
         try {
@@ -261,7 +265,7 @@ public final class DivergenceVerifier implements AutoCloseable {
             throw new SQLException("cannot connect to the " + name + ": " + e.getMessage(), e.getSQLState(), e);
         }
         try (Statement st = c.createStatement()) {
-            st.execute(RangeChecksum.SESSION_SETTINGS + "; SET statement_timeout = "
+            st.execute(RangeChecksum.SESSION_SETTINGS + "; " + CompressedRows.VISIBLE + "; SET statement_timeout = "
                     + Math.max(1, config.statementTimeout().toMillis()));
         } catch (SQLException e) {
             c.close();
