@@ -1,11 +1,13 @@
 package dev.tandem.proxy.capture;
 
 import dev.tandem.protocol.sql.TableName;
+import dev.tandem.protocol.state.ChunkCatalog;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.HashSet;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -19,9 +21,10 @@ import java.util.regex.Pattern;
  * being the hypertable's {@code associated_table_prefix}: {@code _hyper_<hypertable id>} ({@code _dist_hyper_...}
  * for distributed hypertables) unless {@code create_hypertable} was given {@code associated_table_prefix} (and
  * {@code associated_schema_name}, else {@code _timescaledb_internal}). {@code create_chunk} may also name a chunk
- * freely. Both are read from {@code _timescaledb_catalog.hypertable} and {@code .chunk}, which every role may read,
- * of the target, whose catalog the schema clone copied from the source's; the default form counts without them
- * (before the first look-up, and where the catalog cannot be read). The name decides, whatever the schema; a table
+ * freely. Both are read from {@code _timescaledb_catalog.hypertable} and {@code .chunk} (in the shape the server's
+ * version gave it: {@link ChunkCatalog}), which every role may read, of the target, whose catalog the schema clone
+ * copied from the source's; the default form counts without them (before the first look-up, and where the catalog
+ * cannot be read). The name decides, whatever the schema; a table
  * taken for a chunk costs only its capture, as the applier asks the source's catalog for its hypertable.
  */
 public final class ChunkNames {
@@ -32,24 +35,28 @@ public final class ChunkNames {
     private static final Pattern DEFAULT_NAME = Pattern.compile("_(dist_)?hyper_\\d+_\\d+_chunk");
     private static final String SUFFIX = "_chunk";
 
-    static final String HAS_CATALOG = "SELECT to_regclass('_timescaledb_catalog.chunk') IS NOT NULL";
     static final String PREFIXES = "SELECT DISTINCT associated_table_prefix::text FROM _timescaledb_catalog.hypertable";
     /** {@code <prefix>_<digits>_chunk} in SQL, for {@code h.associated_table_prefix} and the name {@code %s}. */
     private static final String PREFIXED = """
             (left(%1$s, length(h.associated_table_prefix) + 1) = h.associated_table_prefix || '_'
              AND substr(%1$s, length(h.associated_table_prefix) + 2) ~ '^[0-9]+_chunk$')""";
-    /** The chunks whose names follow no prefix. */
-    static final String OTHER_NAMES = """
-            SELECT c.schema_name::text, c.table_name::text
-            FROM _timescaledb_catalog.chunk c JOIN _timescaledb_catalog.hypertable h ON h.id = c.hypertable_id
-            WHERE NOT c.dropped AND NOT""" + PREFIXED.formatted("c.table_name");
+
+    /** The chunks whose names follow no prefix, in a catalog of chunks of that shape. */
+    static String otherNames(ChunkCatalog catalog) {
+        return "SELECT c.schema_name::text, c.table_name::text FROM " + catalog.chunks() + " c"
+                + " JOIN _timescaledb_catalog.hypertable h ON h.id = c.hypertable_id WHERE NOT"
+                + PREFIXED.formatted("c.table_name");
+    }
+
     /**
-     * Whether the table ({@code $1} schema, {@code $2} name, as text) is named as a chunk in this database, by the same
-     * rule as {@link #isChunk}; text {@code true} or {@code false}.
+     * Whether the table ({@code $1} schema, {@code $2} name, as text) is named as a chunk in a database whose catalog
+     * of chunks has that shape, by the same rule as {@link #isChunk}; text {@code true} or {@code false}.
      */
-    public static final String IS_CHUNK = "SELECT (EXISTS (SELECT 1 FROM _timescaledb_catalog.hypertable h WHERE"
-            + PREFIXED.formatted("$2::text") + ") OR EXISTS (SELECT 1 FROM _timescaledb_catalog.chunk c"
-            + " WHERE c.schema_name = $1::text AND c.table_name = $2::text AND NOT c.dropped))::text";
+    public static String isChunkQuery(ChunkCatalog catalog) {
+        return "SELECT (EXISTS (SELECT 1 FROM _timescaledb_catalog.hypertable h WHERE" + PREFIXED.formatted("$2::text")
+                + ") OR EXISTS (SELECT 1 FROM " + catalog.chunks() + " c"
+                + " WHERE c.schema_name = $1::text AND c.table_name = $2::text))::text";
+    }
 
     private final Set<String> prefixes;
     private final Set<TableName> others;
@@ -91,21 +98,19 @@ public final class ChunkNames {
 
     /** Reads them from a database's catalog; the default form only where it has no TimescaleDB. */
     static ChunkNames load(Connection c) throws SQLException {
+        Optional<ChunkCatalog> catalog = ChunkCatalog.read(c);
+        if (catalog.isEmpty()) {
+            return DEFAULT;
+        }
         Set<String> prefixes = new HashSet<>();
         Set<TableName> others = new HashSet<>();
         try (Statement s = c.createStatement()) {
-            try (ResultSet has = s.executeQuery(HAS_CATALOG)) {
-                has.next();
-                if (!has.getBoolean(1)) {
-                    return DEFAULT;
-                }
-            }
             try (ResultSet rs = s.executeQuery(PREFIXES)) {
                 while (rs.next()) {
                     prefixes.add(rs.getString(1));
                 }
             }
-            try (ResultSet rs = s.executeQuery(OTHER_NAMES)) {
+            try (ResultSet rs = s.executeQuery(otherNames(catalog.get()))) {
                 while (rs.next()) {
                     others.add(new TableName(rs.getString(1), rs.getString(2)));
                 }

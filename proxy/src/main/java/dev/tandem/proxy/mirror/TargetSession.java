@@ -9,6 +9,7 @@ import dev.tandem.protocol.client.PgException;
 import dev.tandem.protocol.sql.Identifiers;
 import dev.tandem.protocol.sql.SearchPath;
 import dev.tandem.protocol.sql.TableName;
+import dev.tandem.protocol.state.ChunkCatalog;
 import dev.tandem.protocol.state.TimeType;
 import dev.tandem.proxy.capture.ChunkNames;
 import dev.tandem.proxy.capture.ReplicationRole;
@@ -83,8 +84,8 @@ final class TargetSession {
     private Boolean timescale;
     /** Per table asked about: whether it is named as a TimescaleDB chunk here ({@link ChunkNames}). */
     private final Map<TableName, Boolean> chunks = new HashMap<>();
-    /** Whether this database has TimescaleDB's catalog tables; null until asked. */
-    private Boolean chunkCatalog;
+    /** The shape of this database's TimescaleDB catalog of chunks, empty without TimescaleDB; null until asked. */
+    private Optional<ChunkCatalog> chunkCatalog;
     /** The database's dual-write mark as a timestamptz literal, or null; and when it was read. */
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -317,11 +318,10 @@ final class TargetSession {
             return known;
         }
         if (chunkCatalog == null) {
-            chunkCatalog = "true".equals(answer("whether " + table + " is a chunk",
-                    "SELECT (to_regclass('_timescaledb_catalog.chunk') IS NOT NULL)::text"));
+            chunkCatalog = ChunkCatalog.of(answer("whether " + table + " is a chunk", ChunkCatalog.COLUMNS));
         }
-        boolean chunk = chunkCatalog && "true".equals(answer("whether " + table + " is a chunk", ChunkNames.IS_CHUNK,
-                table.schema(), table.name()));
+        boolean chunk = chunkCatalog.isPresent() && "true".equals(answer("whether " + table + " is a chunk",
+                ChunkNames.isChunkQuery(chunkCatalog.get()), table.schema(), table.name()));
         chunks.put(table, chunk);
         return chunk;
     }
