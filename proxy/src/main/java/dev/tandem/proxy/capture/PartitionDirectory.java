@@ -1,6 +1,7 @@
 package dev.tandem.proxy.capture;
 
 import dev.tandem.protocol.sql.TableName;
+import dev.tandem.protocol.state.ChunkCatalog;
 import dev.tandem.proxy.config.TargetConfig;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -10,6 +11,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -25,8 +27,9 @@ public final class PartitionDirectory extends CatalogDirectory<PartitionDirector
      *
      * @param roots  each partition (at any depth) and the root of its tree
      * @param others every other table, view and foreign table: a name in neither is newer than the look-up. Not
-     *               TimescaleDB's own schemas: a large database has hundreds of thousands of chunks there, looked up
-     *               every minute for nothing (a chunk written by its name is decided by its hypertable)
+     *               TimescaleDB's chunks, wherever their hypertable put them, nor its own schemas: a large database
+     *               has hundreds of thousands of chunks, looked up every minute for nothing (a chunk written by its
+     *               name is decided by its hypertable)
      */
     public record Partitions(Map<TableName, TableName> roots, Set<TableName> others) {
 
@@ -50,11 +53,21 @@ public final class PartitionDirectory extends CatalogDirectory<PartitionDirector
             WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm')
               AND n.nspname NOT IN ('pg_catalog', 'information_schema')
               AND n.nspname NOT LIKE 'pg\\_toast%%' AND n.nspname NOT LIKE 'pg\\_temp%%'
-              AND n.nspname NOT LIKE '\\_timescaledb%%'""";
-    static final String QUERY = "SELECT n.nspname, c.relname, rn.nspname, r.relname " + RELATIONS.formatted("""
+              AND n.nspname NOT LIKE '\\_timescaledb%%'%s""";
+    private static final String ROOTS = """
             LEFT JOIN pg_class r ON c.relispartition AND r.oid = pg_partition_root(c.oid)
-            LEFT JOIN pg_namespace rn ON rn.oid = r.relnamespace""");
-    static final String WITHOUT_ROOTS = "SELECT n.nspname, c.relname, NULL, NULL " + RELATIONS.formatted("");
+            LEFT JOIN pg_namespace rn ON rn.oid = r.relnamespace""";
+
+    /**
+     * Each table, view and foreign table of the database (schema, name), and the root of its partition tree (schema,
+     * name) when it is a partition and {@code withRoots}; without TimescaleDB's own schemas, and without the chunks
+     * TimescaleDB placed in others where {@code chunks} is the database's catalog of chunks.
+     */
+    static String query(boolean withRoots, Optional<ChunkCatalog> chunks) {
+        String notAChunk = chunks.map(catalog -> "\n  AND " + catalog.notAChunk("c", "n")).orElse("");
+        return (withRoots ? "SELECT n.nspname, c.relname, rn.nspname, r.relname "
+                : "SELECT n.nspname, c.relname, NULL, NULL ") + RELATIONS.formatted(withRoots ? ROOTS : "", notAChunk);
+    }
 
     /** The partitions are null until the first look-up succeeds: a write into one before then is decided later. */
     public PartitionDirectory(TargetConfig target, Duration refresh) {
@@ -71,7 +84,7 @@ public final class PartitionDirectory extends CatalogDirectory<PartitionDirector
                 has.next();
                 hasRoots = has.getBoolean(1);
             }
-            try (ResultSet rs = s.executeQuery(hasRoots ? QUERY : WITHOUT_ROOTS)) {
+            try (ResultSet rs = s.executeQuery(query(hasRoots, ChunkCatalog.read(c)))) {
                 while (rs.next()) {
                     TableName table = new TableName(rs.getString(1), rs.getString(2));
                     if (rs.getString(3) != null) {

@@ -1,6 +1,7 @@
 package dev.tandem.proxy.capture;
 
 import dev.tandem.protocol.sql.TableName;
+import dev.tandem.protocol.state.ChunkCatalog;
 import dev.tandem.proxy.config.SourceConfig;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -32,7 +33,8 @@ public final class SourceRelations extends CatalogDirectory<Set<TableName>> {
     @Override
     Set<TableName> load(Connection c) throws SQLException {
         Set<TableName> found = new HashSet<>();
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(PartitionDirectory.WITHOUT_ROOTS)) {
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery(PartitionDirectory.query(false, ChunkCatalog.read(c)))) {
             while (rs.next()) {
                 found.add(new TableName(rs.getString(1), rs.getString(2)));
             }

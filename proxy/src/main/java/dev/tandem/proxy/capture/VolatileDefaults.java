@@ -2,6 +2,7 @@ package dev.tandem.proxy.capture;
 
 import dev.tandem.protocol.sql.StatementClassifier;
 import dev.tandem.protocol.sql.TableName;
+import dev.tandem.protocol.state.ChunkCatalog;
 import dev.tandem.proxy.config.TargetConfig;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -11,6 +12,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -22,19 +24,25 @@ import java.util.Set;
  */
 public final class VolatileDefaults extends CatalogDirectory<Map<TableName, Set<String>>> {
 
-    /** Columns with a default or an identity, outside the system and TimescaleDB-internal schemas. */
-    static final String QUERY = """
-            SELECT n.nspname, c.relname, a.attname, a.attidentity <> '', pg_get_expr(d.adbin, d.adrelid)
-            FROM pg_attribute a
-            JOIN pg_class c ON c.oid = a.attrelid
-            JOIN pg_namespace n ON n.oid = c.relnamespace
-            LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-            WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
-              AND c.relkind IN ('r', 'p')
-              AND (d.adbin IS NOT NULL OR a.attidentity <> '')
-              AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-              AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT LIKE '\\_timescaledb%'
-            """;
+    /**
+     * Columns with a default or an identity, outside the system and TimescaleDB-internal schemas, and not of the chunks
+     * TimescaleDB placed in other schemas where {@code chunks} is the database's catalog of chunks: a large database
+     * has hundreds of thousands of chunks, each with its hypertable's defaults, looked up every minute.
+     */
+    static String query(Optional<ChunkCatalog> chunks) {
+        return """
+                SELECT n.nspname, c.relname, a.attname, a.attidentity <> '', pg_get_expr(d.adbin, d.adrelid)
+                FROM pg_attribute a
+                JOIN pg_class c ON c.oid = a.attrelid
+                JOIN pg_namespace n ON n.oid = c.relnamespace
+                LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+                WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+                  AND c.relkind IN ('r', 'p')
+                  AND (d.adbin IS NOT NULL OR a.attidentity <> '')
+                  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+                  AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT LIKE '\\_timescaledb%'
+                """ + chunks.map(catalog -> "  AND " + catalog.notAChunk("c", "n") + "\n").orElse("");
+    }
 
     /** Table -> its columns with a non-deterministic default or an identity; empty until the first look-up. */
     public VolatileDefaults(TargetConfig target, Duration refresh) {
@@ -53,7 +61,7 @@ public final class VolatileDefaults extends CatalogDirectory<Map<TableName, Set<
     @Override
     Map<TableName, Set<String>> load(Connection c) throws SQLException {
         Map<TableName, Set<String>> found = new HashMap<>();
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(QUERY)) {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(query(ChunkCatalog.read(c)))) {
             while (rs.next()) {
                 String expression = rs.getString(5);
                 if (rs.getBoolean(4) || nonDeterministic(expression)) {
