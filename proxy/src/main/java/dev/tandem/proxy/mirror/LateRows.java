@@ -21,6 +21,13 @@ final class LateRows {
     record Counted(Object unit) {
     }
 
+    private static final String TIMESCALE_RETURNING =
+            "insert with ON CONFLICT or RETURNING clause is not supported on compressed chunks";
+    /** PostgreSQL's rewriter: "DO ALSO rules are not supported for data-modifying statements in WITH" and the like. */
+    private static final String RULES_IN_WITH = "rules are not supported for data-modifying statements in WITH";
+    /** PostgreSQL's rewriter, for a DO INSTEAD rule without RETURNING. */
+    private static final String RETURNING_RULE = "cannot perform INSERT RETURNING on relation";
+
     private LateRows() {
     }
 
@@ -45,6 +52,24 @@ final class LateRows {
         // a quoted name with a space: no application statement refers to it, so the CTE shadows nothing
         return "WITH \"tandem inserted\" AS (" + insert + " RETURNING " + quotedColumn + ") SELECT count(*),"
                 + " count(*) FILTER (WHERE " + quotedColumn + " < " + markLiteral + ") FROM \"tandem inserted\"";
+    }
+
+    /**
+     * Why the target refused an INSERT wrapped to count its late rows ({@code sqlState}, {@code message}) while it may
+     * take the INSERT alone: for the warning that its table's late rows are no longer counted.
+     */
+    static String refusal(String sqlState, String message) {
+        String m = message == null ? "" : message;
+        if ("0A000".equals(sqlState) && m.startsWith(TIMESCALE_RETURNING)) {
+            // src/nodes/chunk_insert_state.c: any RETURNING into a compressed chunk, until 2.11 took DML on them
+            return "the target runs TimescaleDB before 2.11, which refuses RETURNING in an INSERT into a compressed"
+                    + " chunk (2.11 and later take it), and counting wraps each INSERT in WITH ... RETURNING";
+        }
+        if ("0A000".equals(sqlState) && (m.contains(RULES_IN_WITH) || m.startsWith(RETURNING_RULE))) {
+            return "PostgreSQL refuses an INSERT into a table with INSERT rules (DO ALSO, conditional DO INSTEAD, DO"
+                    + " INSTEAD without RETURNING) wrapped in WITH ... RETURNING, as counting wraps each INSERT";
+        }
+        return "the target refuses its INSERTs wrapped in WITH ... RETURNING, as counting wraps each INSERT";
     }
 
     /** Column {@code index} of a counted statement's row; -1 when it is missing. */

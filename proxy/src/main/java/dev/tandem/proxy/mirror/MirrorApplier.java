@@ -794,18 +794,17 @@ public final class MirrorApplier implements AutoCloseable {
 
     /**
      * Applies again a lone member whose INSERT failed wrapped to count its late rows ({@link LateRows}), without
-     * counting that table's: the target may refuse the wrapping (PostgreSQL does for a table with INSERT rules, "DO
-     * ALSO rules are not supported for data-modifying statements in WITH") and not the INSERT. When the INSERT fails
-     * alone too, it is ledgered with its own error and the table's late rows are counted again.
+     * counting that table's: the target may refuse the wrapping and not the INSERT (PostgreSQL does for a table with
+     * INSERT rules, TimescaleDB before 2.11 for an INSERT into a compressed chunk: {@link LateRows#refusal}). When the
+     * INSERT fails alone too, it is ledgered with its own error and the table's late rows are counted again.
      */
     private boolean appliedUncounted(TargetSession session, List<Member> members, TableName table,
                                      ErrorResponse error) {
         session.refuseLateRowCount(table, true);
         if (applyGroup(session, members, false)) {
-            LOG.warn("mirror: late rows of {} in target database {} are not counted until the mirror reconnects:"
-                    + " the target refuses its INSERTs wrapped in WITH ... RETURNING to count them (SQLSTATE {}: {}),"
-                    + " as PostgreSQL does for a table with INSERT rules; the INSERTs themselves are applied", table,
-                    session.database(), error.sqlState(), error.message());
+            LOG.warn("mirror: late rows of {} in target database {} are not counted until the mirror reconnects: {}"
+                    + " (SQLSTATE {}: {}); the INSERTs themselves are applied", table, session.database(),
+                    LateRows.refusal(error.sqlState(), error.message()), error.sqlState(), error.message());
             return true;
         }
         session.refuseLateRowCount(table, false);

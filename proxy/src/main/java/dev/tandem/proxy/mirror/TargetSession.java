@@ -395,8 +395,9 @@ final class TargetSession {
     }
 
     /**
-     * Stops ({@code refused}) or resumes counting the late rows of {@code table} on this connection: PostgreSQL
-     * refuses an INSERT into a table with INSERT rules inside {@code WITH ... RETURNING}, which the count needs.
+     * Stops ({@code refused}) or resumes counting the late rows of {@code table} on this connection: the target may
+     * refuse an INSERT inside {@code WITH ... RETURNING}, which the count needs, and take it alone
+     * ({@link LateRows#refusal}).
      */
     void refuseLateRowCount(TableName table, boolean refused) {
         if (refused) {

@@ -22,4 +22,23 @@ class LateRowsTest {
     void appendsReturningOnlyWhereTheServerTakesIt(String sql, String countable) {
         assertThat(LateRows.countable(sql)).isEqualTo(countable);
     }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+            0A000 | insert with ON CONFLICT or RETURNING clause is not supported on compressed chunks | timescale
+            0A000 | DO ALSO rules are not supported for data-modifying statements in WITH              | rules
+            0A000 | conditional DO INSTEAD rules are not supported for data-modifying statements in WITH | rules
+            0A000 | cannot perform INSERT RETURNING on relation "r"                                   | rules
+            0A000 | some other refusal                                                                | other
+            42501 | permission denied for table r                                                     | other
+            """)
+    void aRefusedWrappingIsExplainedByWhatRefusedIt(String sqlState, String message, String refusedBy) {
+        String explained = switch (refusedBy) {
+            case "timescale" -> "the target runs TimescaleDB before 2.11, which refuses RETURNING in an INSERT into"
+                    + " a compressed chunk";
+            case "rules" -> "PostgreSQL refuses an INSERT into a table with INSERT rules";
+            default -> "the target refuses its INSERTs wrapped in WITH ... RETURNING";
+        };
+        assertThat(LateRows.refusal(sqlState, message)).startsWith(explained);
+    }
 }

@@ -893,13 +893,61 @@ class MirrorApplierIT {
                         new byte[][] {timestamptz(Instant.parse("2024-05-27T00:00:00Z")), utf8("" + i)})));
             }
             last = f.append(tx(db, simple("r", 1, "INSERT INTO r VALUES ('2023-01-01 00:00:00+00', 1)")));
-            f.applier.start();
-            f.awaitApplied(last);
+            SpoolPosition end = last;
+            List<String> warnings = LoggedWarnings.of(MirrorApplier.class, () -> {
+                f.applier.start();
+                try {
+                    f.awaitApplied(end);
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            assertThat(warnings).singleElement().asString().contains("INSERT rules", "SQLSTATE 0A000: DO ALSO rules");
         }
         assertThat(PG.target().query(db, "SELECT (SELECT count(*) FROM r), (SELECT count(*) FROM audit)"))
                 .containsExactly(List.of("5", "5"));
         assertThat(PG.target().query(db, "SELECT table_name, sqlstate FROM tandem.divergence"))
                 .containsExactly(List.of("r", "23505"));
+    }
+
+    /**
+     * TimescaleDB before 2.11 refuses RETURNING in an INSERT into a compressed chunk (SQLSTATE 0A000, "insert with ON
+     * CONFLICT or RETURNING clause is not supported on compressed chunks", {@code src/nodes/chunk_insert_state.c}),
+     * and counting late rows wraps the INSERT in {@code WITH ... RETURNING}: raised here by a trigger, with
+     * TimescaleDB's code and message, for the statements that return rows. The INSERTs are applied uncounted, and the
+     * warning names that refusal, not INSERT rules the table does not have.
+     */
+    @Test
+    void insertsOldTimescaleRefusesToReturnFromACompressedChunkAreAppliedAndTheWarningSaysSo() throws Exception {
+        tableRAndMark("CREATE TABLE r (ts timestamptz NOT NULL, id int PRIMARY KEY);"
+                + " CREATE FUNCTION compressed_chunk() RETURNS trigger LANGUAGE plpgsql AS $$"
+                + " BEGIN IF current_query() LIKE '%RETURNING%' THEN RAISE EXCEPTION"
+                + " 'insert with ON CONFLICT or RETURNING clause is not supported on compressed chunks'"
+                + " USING ERRCODE = 'feature_not_supported'; END IF; RETURN NEW; END $$;"
+                + " CREATE TRIGGER compressed_chunk BEFORE INSERT ON r FOR EACH ROW"
+                + " EXECUTE FUNCTION compressed_chunk()");
+        List<String> warnings;
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.append(tx(db, simple("r", 1, "INSERT INTO r VALUES ('2023-01-01 00:00:00+00', 1)")));
+            SpoolPosition last = f.append(tx(db, simple("r", 1, "INSERT INTO r VALUES ('2023-01-02 00:00:00+00', 2)")));
+            warnings = LoggedWarnings.of(MirrorApplier.class, () -> {
+                f.applier.start();
+                try {
+                    f.awaitApplied(last);
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            assertThat(f.counter("tandem.mirror.late.rows", "table", "public.r")).isZero();
+        }
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM r")).isEqualTo("2");
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence")).isEqualTo("0");
+        assertThat(warnings).singleElement().asString()
+                .startsWith("mirror: late rows of public.r in target database " + db + " are not counted until the"
+                        + " mirror reconnects: ")
+                .contains("TimescaleDB before 2.11", "compressed chunk", "SQLSTATE 0A000: insert with ON CONFLICT or"
+                        + " RETURNING clause is not supported on compressed chunks", "2.11 and later")
+                .doesNotContain("rules");
     }
 
     /** A COPY cannot return its rows: its late rows are read from its data, in each format, with its options. */
