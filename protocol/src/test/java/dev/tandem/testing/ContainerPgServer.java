@@ -8,6 +8,11 @@ public final class ContainerPgServer implements PgServer {
 
     /** Source and target use the same image so their TimescaleDB versions match, as a real migration should. */
     public static final String IMAGE = "timescale/timescaledb:2.26.0-pg17";
+    /**
+     * Another image for both, to run the tagged tests against another TimescaleDB or PostgreSQL version
+     * ({@code -Dtandem.timescaledb.image=timescale/timescaledb:2.10.3-pg15}, say).
+     */
+    static final String IMAGE_PROPERTY = "tandem.timescaledb.image";
 
     private final String role;
     private final PostgreSQLContainer<?> container;
@@ -20,7 +25,7 @@ public final class ContainerPgServer implements PgServer {
     @SuppressWarnings("resource") // closed by close()
     public static ContainerPgServer start(String role) {
         PostgreSQLContainer<?> container = new PostgreSQLContainer<>(
-                DockerImageName.parse(IMAGE).asCompatibleSubstituteFor("postgres"))
+                DockerImageName.parse(System.getProperty(IMAGE_PROPERTY, IMAGE)).asCompatibleSubstituteFor("postgres"))
                 .withDatabaseName("postgres")
                 .withUsername("postgres")
                 .withPassword("postgres");
