@@ -285,9 +285,14 @@ public final class ConfigLoader {
         }
         long maxBytes = section.size("max-bytes", Defaults.SPOOL_MAX_BYTES, 1L << 20, Long.MAX_VALUE);
         long segmentBytes = section.size("segment-bytes", Defaults.SPOOL_SEGMENT_BYTES, 64L << 10, 1L << 30);
-        if (segmentBytes > maxBytes) {
+        if (segmentBytes > maxBytes && section.isSet("segment-bytes")) {
             section.problem("segment-bytes", "'" + Sizes.format(segmentBytes)
                     + "' is larger than mirror.spool.max-bytes (" + Sizes.format(maxBytes) + ")");
+        } else if (segmentBytes > maxBytes) {
+            // the operator set only max-bytes: a problem named after a key they never wrote would not say what to change
+            section.problem("max-bytes", "'" + Sizes.format(maxBytes) + "' is smaller than mirror.spool.segment-bytes ("
+                    + Sizes.format(segmentBytes) + ", its default): raise max-bytes, or set segment-bytes to at most "
+                    + Sizes.format(maxBytes));
         }
         return new SpoolConfig(dir, maxBytes, segmentBytes,
                 section.choice("fsync", FsyncPolicy.class, Defaults.SPOOL_FSYNC),

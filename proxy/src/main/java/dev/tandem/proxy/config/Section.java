@@ -50,6 +50,11 @@ final class Section {
         return new Section(tree, keyPath, object);
     }
 
+    /** Whether the file or a flag gives {@code key} a value, rather than leaving it to its default. */
+    boolean isSet(String key) {
+        return value(key) != null;
+    }
+
     Optional<String> optionalText(String key) {
         return scalar(key);
     }

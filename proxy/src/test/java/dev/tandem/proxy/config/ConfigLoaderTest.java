@@ -237,6 +237,7 @@ class ConfigLoaderTest {
             mirror: {spool: {max-bytes: 10GB}}                 => mirror.spool.max-bytes: '10GB' uses unit 'GB'; sizes use binary units, write 10GiB
             mirror: {spool: {max-bytes: 1000}}                 => mirror.spool.max-bytes: '1000' is below the minimum of 1MiB
             mirror: {spool: {max-bytes: 16MiB, segment-bytes: 32MiB} } => mirror.spool.segment-bytes: '32MiB' is larger than mirror.spool.max-bytes (16MiB)
+            mirror: {spool: {max-bytes: 50MiB}}                => mirror.spool.max-bytes: '50MiB' is smaller than mirror.spool.segment-bytes (64MiB, its default): raise max-bytes, or set segment-bytes to at most 50MiB
             mirror: {spool: {fsync-interval: soon}}            => mirror.spool.fsync-interval: 'soon' is not a duration; expected a number with ms, s, m, h or d (e.g. 500ms, 30s, 5m, 1h30m)
             mirror: {retry: {min-backoff: 1m, max-backoff: 10s}} => mirror.retry.min-backoff: '1m' is longer than mirror.retry.max-backoff (10s)
             mirror: {mark-dual-write-start: later}             => mirror.mark-dual-write-start: 'later' is not true or false
