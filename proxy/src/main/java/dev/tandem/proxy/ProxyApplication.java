@@ -23,6 +23,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -185,8 +186,8 @@ public final class ProxyApplication implements AutoCloseable {
                          + " WHERE database = current_database()")) {
                 Map<String, Object> row = new LinkedHashMap<>();
                 if (rs.next()) {
-                    row.put("firstMirroredAt", String.valueOf(rs.getObject(1)));
-                    row.put("markedAt", rs.getObject(2) == null ? null : String.valueOf(rs.getObject(2)));
+                    row.put("firstMirroredAt", instant(rs, 1));
+                    row.put("markedAt", instant(rs, 2));
                     row.put("markedBy", rs.getString(3));
                 }
                 out.put(db, row);
@@ -195,6 +196,15 @@ public final class ProxyApplication implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /**
+     * ISO 8601 with its offset: a {@code java.sql.Timestamp} prints in the proxy JVM's zone without saying which, so
+     * it could not be compared with the {@code tandem.dual_write} row psql shows or a backfill's {@code --until}.
+     */
+    private static String instant(ResultSet rs, int column) throws SQLException {
+        OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
+        return value == null ? null : value.toString();
     }
 
     public InetSocketAddress relayAddress() {

@@ -23,6 +23,7 @@ import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -671,7 +672,13 @@ class MirrorModesIT {
             var status = new com.fasterxml.jackson.databind.ObjectMapper().readTree(getAdmin(proxy, "/status"));
             assertThat(status.get("mode").asText()).isEqualTo("async");
             assertThat(status.get("mirror").get("databases").get(0).asText()).isEqualTo(db);
-            assertThat(status.get("mirror").get("dualWrite").get(db).get("markedAt").isNull()).isFalse();
+            var dualWrite = status.get("mirror").get("dualWrite").get(db);
+            List<String> recorded = PG.target().query(db, "SELECT to_json(first_mirrored_at) #>> '{}',"
+                    + " to_json(marked_at) #>> '{}' FROM tandem.dual_write").get(0);
+            assertThat(OffsetDateTime.parse(dualWrite.get("firstMirroredAt").asText()))
+                    .as("an instant with its offset").isAtSameInstantAs(OffsetDateTime.parse(recorded.get(0)));
+            assertThat(OffsetDateTime.parse(dualWrite.get("markedAt").asText()))
+                    .isAtSameInstantAs(OffsetDateTime.parse(recorded.get(1)));
             assertThat(getAdmin(proxy, "/metrics")).contains("tandem_mirror_transactions_total")
                     .contains("tandem_relay_messages_total").contains("proxy_instance=");
         }
