@@ -247,8 +247,18 @@ public final class Spool implements AutoCloseable {
     private void leaveNothingAppliedBehind() throws IOException {
         Segment current = writer.currentSegment();
         synchronized (acknowledgements) {
-            if (acknowledged.compareTo(writer.writtenEnd()) < 0
-                    || current.size() <= RecordFormat.SEGMENT_HEADER_BYTES && catalog.count() == 1) {
+            if (acknowledged.compareTo(writer.writtenEnd()) < 0) {
+                long pending = stats().pendingRecords();
+                if (pending > 0) {
+                    // said at the stop: a proxy stopped during a target outage otherwise ends in silence, and the
+                    // operator does not learn that this directory and its instance-id must be kept for the next start
+                    LOG.warn("spool {} closed holding {} transaction(s) the target has not confirmed as applied: they"
+                            + " stay in this directory, and a proxy started on it with the same instance-id applies"
+                            + " them", directory.path(), pending);
+                }
+                return;
+            }
+            if (current.size() <= RecordFormat.SEGMENT_HEADER_BYTES && catalog.count() == 1) {
                 return;
             }
         }

@@ -7,6 +7,7 @@ import static dev.tandem.proxy.spool.SpoolTestSupport.size;
 import static dev.tandem.proxy.spool.SpoolTestSupport.smallSegments;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tandem.proxy.LoggedWarnings;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
@@ -71,13 +72,31 @@ class SpoolAcknowledgeTest {
     }
 
     @Test
-    void aSpoolClosedWithRecordsNotAppliedKeepsThem() {
+    void aDrainedSpoolReopenedAndClosedAgainSaysNothingIsLeft() {
+        SpoolPosition applied;
         try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL), "proxy-a")) {
-            for (int i = 0; i < 3; i++) {
+            for (int i = 0; i < 6; i++) {
                 spool.writer().append(payload(i)).join();
             }
-            spool.acknowledge(readAll(spool, SpoolPosition.ORIGIN).get(1).next());
+            applied = readAll(spool, SpoolPosition.ORIGIN).get(5).next();
+            spool.acknowledge(applied);
         }
+        Spool reopened = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL), "proxy-a");
+        // what the applier does on connecting: the target's progress names a segment the drained spool deleted
+        reopened.acknowledge(applied);
+        assertThat(LoggedWarnings.of(Spool.class, reopened::close)).isEmpty();
+    }
+
+    @Test
+    void aSpoolClosedWithRecordsNotAppliedKeepsThemAndSaysSo() {
+        Spool open = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL), "proxy-a");
+        for (int i = 0; i < 3; i++) {
+            open.writer().append(payload(i)).join();
+        }
+        open.acknowledge(readAll(open, SpoolPosition.ORIGIN).get(1).next());
+        assertThat(LoggedWarnings.of(Spool.class, open::close)).containsExactly("spool " + dir + " closed holding 1"
+                + " transaction(s) the target has not confirmed as applied: they stay in this directory, and a proxy"
+                + " started on it with the same instance-id applies them");
         try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL), "proxy-a")) {
             assertThat(readAll(spool, SpoolPosition.ORIGIN)).extracting(SpoolRecord::sequence)
                     .containsExactly(1L, 2L, 3L);
