@@ -121,12 +121,19 @@ public final class Demo implements AutoCloseable {
         out.println("  rows in public.metrics : source " + report.sourceRows() + ", target " + report.targetRows());
         out.println("  mirror lag             : " + (proxy.mirrorCaughtUp() ? "0 (caught up)" : "catching up"));
         out.println("  backfill verify        : " + (verified == 0 ? "every range matches (exit 0)" : "exit " + verified));
-        out.println("  metrics                : " + metrics);
-        out.println("  status                 : http://127.0.0.1:" + proxy.adminPort() + "/status");
+        return report;
+    }
+
+    /**
+     * Where the running demo can be reached, printed only when it goes on serving: after {@code --exit-when-done} the
+     * proxy and its admin endpoint are gone, and addresses printed then would send the reader to closed ports.
+     */
+    public void printHowToConnect(Report report) {
+        out.println("  metrics                : " + report.metricsUrl());
+        out.println("  status                 : " + report.metricsUrl().replace("/metrics", "/status"));
         out.println();
         out.println("Point an application at the proxy:");
-        out.println("  psql \"" + url + "\"");
-        return report;
+        out.println("  psql \"" + report.connectionString() + "\"");
     }
 
     private void step(String text) {

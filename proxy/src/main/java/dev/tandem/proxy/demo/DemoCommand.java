@@ -25,9 +25,9 @@ public final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Demo demo = new Demo(System.out);
-        int verify;
+        Demo.Report report;
         try {
-            verify = demo.run(port, historyDays, workloadRows).backfillVerifyExit();
+            report = demo.run(port, historyDays, workloadRows);
         } catch (Exception e) {
             demo.close();
             throw e;
@@ -35,8 +35,10 @@ public final class DemoCommand implements Callable<Integer> {
         if (exitWhenDone) {
             demo.close();
         } else {
+            demo.printHowToConnect(report);
             demo.awaitShutdown();
         }
+        int verify = report.backfillVerifyExit();
         return verify == 0 ? 0 : 1;
     }
 }
