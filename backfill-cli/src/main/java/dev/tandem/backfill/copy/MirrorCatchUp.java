@@ -64,10 +64,12 @@ public final class MirrorCatchUp {
             while (true) {
                 List<String> all = new ArrayList<>();
                 List<String> behind = new ArrayList<>();
+                List<String> behindIds = new ArrayList<>();
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         all.add(rs.getString(1));
                         if (!rs.getBoolean(4)) { // false, or NULL when caught_up_to is not known yet
+                            behindIds.add("'" + rs.getString(1).replace("'", "''") + "'");
                             behind.add("'" + rs.getString(1) + "' (" + (rs.getString(2) == null
                                     ? "caught up to an unknown time: it has applied nothing yet, or is a proxy older"
                                     + " than this backfill" : "caught up to " + rs.getString(2))
@@ -97,7 +99,7 @@ public final class MirrorCatchUp {
                             + " count them as missing. Let it catch up (tandem_mirror_lag_seconds; resume a paused"
                             + " mirror, repair the target's connection) and run the command again. An instance"
                             + " that is retired with an empty spool can be forgotten with: DELETE FROM"
-                            + " tandem.mirror_progress WHERE instance_id = '...'");
+                            + " tandem.mirror_progress WHERE instance_id IN (" + String.join(", ", behindIds) + ")");
                 }
                 try {
                     Thread.sleep(POLL_MILLIS);
