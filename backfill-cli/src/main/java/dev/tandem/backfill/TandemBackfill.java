@@ -13,6 +13,9 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** Entry point of {@code tandem-backfill.jar}. */
 @Command(name = "tandem-backfill", mixinStandardHelpOptions = true, version = "Tandem backfill 0.1.0",
@@ -47,9 +50,17 @@ public final class TandemBackfill implements Runnable {
         return stopRequested;
     }
 
+    @Spec
+    CommandSpec spec;
+
+    /**
+     * No command is a usage error (exit code 2, as the footer says), not a success: a script that lost its command to
+     * a quoting slip must not go on as if a step had run.
+     */
     @Override
     public void run() {
-        CommandLine.usage(this, System.out);
+        throw new ParameterException(spec.commandLine(), "Missing required command: one of "
+                + String.join(", ", spec.subcommands().keySet()));
     }
 
     /** The command as {@link #main} runs it. */

@@ -21,6 +21,14 @@ class CliUsageTest {
     }
 
     @Test
+    void noCommandIsAUsageError() {
+        Cli.Run run = Cli.run();
+        assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(run.err()).contains("Missing required command: one of stage, copy, verify, repair, settle")
+                .contains("Usage: tandem-backfill");
+    }
+
+    @Test
     void unknownOptionIsAUsageError() {
         Cli.Run run = run("copy", "--paralelism", "3");
         assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
