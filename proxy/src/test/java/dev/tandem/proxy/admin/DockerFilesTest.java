@@ -109,6 +109,8 @@ class DockerFilesTest {
         assertThat(targets).containsExactlyInAnyOrder("proxy:" + AdminConfig.DEFAULT_PORT, "backfill:9188");
         JsonNode backfill = yaml("docker/compose.yaml").path("services").path("backfill");
         assertThat(backfill.path("entrypoint").toString()).contains("/opt/tandem/backfill/tandem-backfill.jar");
+        assertThat(texts(backfill.path("command"))).as("the default command, status, takes the target only: with"
+                + " --source it stops at once with a usage error").startsWith("status").doesNotContain("--source");
     }
 
     @Test
