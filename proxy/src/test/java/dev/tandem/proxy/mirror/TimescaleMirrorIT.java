@@ -67,14 +67,7 @@ class TimescaleMirrorIT {
         PG.target().execute(db, "INSERT INTO m VALUES ('2026-02-01 00:00:00+00', 0, 0); DELETE FROM m");
         String chunk = PG.source().queryValue(db, "SELECT c::text FROM show_chunks('m') c");
         assertThat(PG.target().queryValue(db, "SELECT c::text FROM show_chunks('m') c")).isEqualTo(chunk);
-        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool,
-                "--set", "source.user=" + PG.source().user());
-             Connection c = proxy.connect(); Statement s = c.createStatement()) {
-            s.execute("INSERT INTO " + chunk + " VALUES ('2026-01-01 01:00:00+00', 1, 1.5)");
-            c.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY " + chunk + " FROM STDIN",
-                    new ByteArrayInputStream("2026-01-01 02:00:00+00\t2\t2.5\n".getBytes(StandardCharsets.UTF_8)));
-            proxy.awaitCaughtUp(Duration.ofSeconds(60));
-        }
+        writeIntoChunk(db, spool, chunk);
         assertThat(PG.target().query(db, "SELECT t, device, v FROM m ORDER BY t"))
                 .isEqualTo(PG.source().query(db, "SELECT t, device, v FROM m ORDER BY t")).hasSize(2);
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM " + chunk)).isEqualTo("0");
@@ -97,6 +90,15 @@ class TimescaleMirrorIT {
         PG.source().execute(db, "INSERT INTO \"Iot\".\"Ev\" VALUES ('2026-01-01 00:00:00+00', 0, 0)");
         String chunk = PG.source().queryValue(db, "SELECT c::text FROM show_chunks('\"Iot\".\"Ev\"') c");
         assertThat(chunk).startsWith("\"Ev_Chunks\".\"Ev_").endsWith("_chunk\"");
+        writeIntoChunk(db, spool, chunk);
+        assertThat(PG.target().query(db, "SELECT t, device, v FROM \"Iot\".\"Ev\" ORDER BY t"))
+                .isEqualTo(PG.source().query(db, "SELECT t, device, v FROM \"Iot\".\"Ev\" WHERE v > 0 ORDER BY t"))
+                .hasSize(2);
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence")).isEqualTo("0");
+    }
+
+    /** An INSERT and a COPY naming {@code chunk}, through a proxy that may ask the source which hypertable it is of. */
+    private static void writeIntoChunk(String db, Path spool, String chunk) throws Exception {
         try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool,
                 "--set", "source.user=" + PG.source().user());
              Connection c = proxy.connect(); Statement s = c.createStatement()) {
@@ -105,10 +107,6 @@ class TimescaleMirrorIT {
                     new ByteArrayInputStream("2026-01-01 02:00:00+00\t2\t2.5\n".getBytes(StandardCharsets.UTF_8)));
             proxy.awaitCaughtUp(Duration.ofSeconds(60));
         }
-        assertThat(PG.target().query(db, "SELECT t, device, v FROM \"Iot\".\"Ev\" ORDER BY t"))
-                .isEqualTo(PG.source().query(db, "SELECT t, device, v FROM \"Iot\".\"Ev\" WHERE v > 0 ORDER BY t"))
-                .hasSize(2);
-        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence")).isEqualTo("0");
     }
 
     /**
