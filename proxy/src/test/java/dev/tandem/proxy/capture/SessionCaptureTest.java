@@ -324,6 +324,14 @@ class SessionCaptureTest {
         assertThat(show(session.frontend(), client(new Query(sql)))).isTrue();
     }
 
+    /** {@code session} begins an explicit transaction and upserts the key with note {@code note}, answered. */
+    private static void beginAndUpsert(SessionCapture session, String note) {
+        send(session, "BEGIN");
+        answer(session, new CommandComplete("BEGIN"), ReadyForQuery.IN_TRANSACTION);
+        send(session, UPSERT.formatted(note));
+        answer(session, new CommandComplete("INSERT 0 1"), ReadyForQuery.IN_TRANSACTION);
+    }
+
     /** Both sessions in an explicit transaction: {@code a} upserted the key, {@code b}'s upsert waits for its lock. */
     private static void aHoldsTheKeyBWaits(SessionCapture a, SessionCapture b) {
         for (SessionCapture s : List.of(a, b)) {
@@ -375,10 +383,7 @@ class SessionCaptureTest {
         startUp();
         SessionCapture a = capture;
         SessionCapture b = otherSession();
-        send(a, "BEGIN");
-        answer(a, new CommandComplete("BEGIN"), ReadyForQuery.IN_TRANSACTION);
-        send(a, UPSERT.formatted("a"));
-        answer(a, new CommandComplete("INSERT 0 1"), ReadyForQuery.IN_TRANSACTION);
+        beginAndUpsert(a, "a");
         send(b, UPSERT.formatted("b")); // waits for A's lock
         send(a, "COMMIT");
         assertThat(answer(b, new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE)).isTrue();
@@ -496,16 +501,10 @@ class SessionCaptureTest {
         startUp();
         SessionCapture a = capture;
         SessionCapture b = otherSession();
-        send(a, "BEGIN");
-        answer(a, new CommandComplete("BEGIN"), ReadyForQuery.IN_TRANSACTION);
-        send(a, UPSERT.formatted("a"));
-        answer(a, new CommandComplete("INSERT 0 1"), ReadyForQuery.IN_TRANSACTION);
+        beginAndUpsert(a, "a");
         send(a, "COMMIT AND CHAIN");
         assertThat(answer(a, new CommandComplete("COMMIT"), ReadyForQuery.IN_TRANSACTION)).isTrue();
-        send(b, "BEGIN");
-        answer(b, new CommandComplete("BEGIN"), ReadyForQuery.IN_TRANSACTION);
-        send(b, UPSERT.formatted("b"));
-        answer(b, new CommandComplete("INSERT 0 1"), ReadyForQuery.IN_TRANSACTION);
+        beginAndUpsert(b, "b");
         send(b, "COMMIT"); // takes a ticket; its answer does not come
         send(a, "INSERT INTO metrics (v) VALUES (2)");
         answer(a, new CommandComplete("INSERT 0 1"), ReadyForQuery.IN_TRANSACTION);
@@ -525,18 +524,12 @@ class SessionCaptureTest {
         startUp();
         SessionCapture a = capture;
         SessionCapture b = otherSession();
-        send(a, "BEGIN");
-        answer(a, new CommandComplete("BEGIN"), ReadyForQuery.IN_TRANSACTION);
-        send(a, UPSERT.formatted("a"));
-        answer(a, new CommandComplete("INSERT 0 1"), ReadyForQuery.IN_TRANSACTION);
+        beginAndUpsert(a, "a");
         send(a, "COMMIT AND CHAIN");
         send(a, UPSERT.formatted("a2")); // pipelined: runs in the chained transaction
         answer(a, new CommandComplete("COMMIT"), ReadyForQuery.IN_TRANSACTION);
         answer(a, new CommandComplete("INSERT 0 1"), ReadyForQuery.IN_TRANSACTION);
-        send(b, "BEGIN");
-        answer(b, new CommandComplete("BEGIN"), ReadyForQuery.IN_TRANSACTION);
-        send(b, UPSERT.formatted("b"));
-        answer(b, new CommandComplete("INSERT 0 1"), ReadyForQuery.IN_TRANSACTION);
+        beginAndUpsert(b, "b");
         send(b, "COMMIT");
         send(a, "COMMIT");
         assertThat(answer(a, new CommandComplete("COMMIT"), ReadyForQuery.IDLE)).as("A's commit waits for B's")
@@ -578,10 +571,7 @@ class SessionCaptureTest {
         startUp();
         SessionCapture a = capture;
         SessionCapture b = otherSession();
-        send(a, "BEGIN");
-        answer(a, new CommandComplete("BEGIN"), ReadyForQuery.IN_TRANSACTION);
-        send(a, UPSERT.formatted("a"));
-        answer(a, new CommandComplete("INSERT 0 1"), ReadyForQuery.IN_TRANSACTION);
+        beginAndUpsert(a, "a");
         send(b, "PREPARE up (int, text) AS INSERT INTO metrics (v, note) VALUES ($1, $2) ON CONFLICT (v)"
                 + " DO UPDATE SET note = EXCLUDED.note; EXECUTE up(1, 'b')");
         send(a, "COMMIT");
