@@ -36,7 +36,7 @@ import java.util.Set;
  * role}), taken for none, and a function that sets the role inside, other than through a set_config call written in
  * the statement's own text.
  */
-final class CurrentUserState {
+final class CurrentUserState implements TransactionScoped {
 
     private static final String ROLE = "role";
     private static final String SESSION_AUTHORIZATION = "session_authorization";
@@ -149,17 +149,20 @@ final class CurrentUserState {
         }
     }
 
-    void savepoint(String name) {
+    @Override
+    public void savepoint(String name) {
         role.savepoint(name);
         sessionUser.savepoint(name);
     }
 
-    void release(String name) {
+    @Override
+    public void release(String name) {
         role.release(name);
         sessionUser.release(name);
     }
 
-    void rollbackTo(String name) {
+    @Override
+    public void rollbackTo(String name) {
         boolean roleKnown = role.rollbackTo(name);
         boolean userKnown = sessionUser.rollbackTo(name);
         if (!roleKnown || !userKnown) {
@@ -167,7 +170,8 @@ final class CurrentUserState {
         }
     }
 
-    void transactionEnded(boolean committed) {
+    @Override
+    public void transactionEnded(boolean committed) {
         role.transactionEnded(committed);
         sessionUser.transactionEnded(committed);
     }

@@ -39,7 +39,7 @@ import java.util.Set;
  * {@code origin} for them. Not seen either: a function or procedure that sets it inside, other than through a
  * set_config call written in the statement's own text.
  */
-final class ReplicationRoleState {
+final class ReplicationRoleState implements TransactionScoped {
 
     static final String NAME = "session_replication_role";
     private static final Set<String> NAMES = Set.of(NAME);
@@ -145,21 +145,25 @@ final class ReplicationRoleState {
         setting.unread(UNKNOWN, local);
     }
 
-    void savepoint(String name) {
+    @Override
+    public void savepoint(String name) {
         setting.savepoint(name);
     }
 
-    void release(String name) {
+    @Override
+    public void release(String name) {
         setting.release(name);
     }
 
-    void rollbackTo(String name) {
+    @Override
+    public void rollbackTo(String name) {
         if (!setting.rollbackTo(name)) {
             unknown("a ROLLBACK TO SAVEPOINT the proxy could not place may have restored an earlier value");
         }
     }
 
-    void transactionEnded(boolean committed) {
+    @Override
+    public void transactionEnded(boolean committed) {
         setting.transactionEnded(committed);
     }
 }

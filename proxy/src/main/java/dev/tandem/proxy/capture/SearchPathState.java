@@ -60,7 +60,7 @@ import java.util.Set;
  * ALL, and one changed where it cannot see (a function, a procedure, a role's or database's default,
  * {@code ALTER ROLE ... SET search_path}, which PostgreSQL 18 reports at start-up) is taken for what it followed.
  */
-final class SearchPathState {
+final class SearchPathState implements TransactionScoped {
 
     static final String NAME = "search_path";
     private static final Set<String> NAMES = Set.of(NAME);
@@ -151,21 +151,25 @@ final class SearchPathState {
         setting.unread(new Path(current().schemas(), why), local);
     }
 
-    void savepoint(String name) {
+    @Override
+    public void savepoint(String name) {
         setting.savepoint(name);
     }
 
-    void release(String name) {
+    @Override
+    public void release(String name) {
         setting.release(name);
     }
 
-    void rollbackTo(String name) {
+    @Override
+    public void rollbackTo(String name) {
         if (!setting.rollbackTo(name)) {
             unknown("a ROLLBACK TO SAVEPOINT the proxy could not place may have restored an earlier value", false);
         }
     }
 
-    void transactionEnded(boolean committed) {
+    @Override
+    public void transactionEnded(boolean committed) {
         setting.transactionEnded(committed);
     }
 

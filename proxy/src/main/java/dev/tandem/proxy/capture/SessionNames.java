@@ -14,7 +14,7 @@ import java.util.Set;
  * mirror's rules ({@link MirroredTables#resolve}). While the path or the user is not known, an unqualified name that
  * either decides is resolved to a table it may mean, for the write to be ledgered there ({@link #unreplayable}).
  */
-final class SessionNames {
+final class SessionNames implements TransactionScoped {
 
     /** What PostgreSQL calls the session's temporary schema in a search_path and a qualified name. */
     static final String TEMPORARY_SCHEMA = "pg_temp";
@@ -219,25 +219,29 @@ final class SessionNames {
         }
     }
 
-    void savepoint(String name) {
+    @Override
+    public void savepoint(String name) {
         searchPath.savepoint(name);
         temporary.savepoint(name);
         user.savepoint(name);
     }
 
-    void release(String name) {
+    @Override
+    public void release(String name) {
         searchPath.release(name);
         temporary.release(name);
         user.release(name);
     }
 
-    void rollbackTo(String name) {
+    @Override
+    public void rollbackTo(String name) {
         searchPath.rollbackTo(name);
         temporary.rollbackTo(name);
         user.rollbackTo(name);
     }
 
-    void transactionEnded(boolean committed) {
+    @Override
+    public void transactionEnded(boolean committed) {
         searchPath.transactionEnded(committed);
         temporary.transactionEnded(committed);
         user.transactionEnded(committed);

@@ -74,27 +74,7 @@ class CurrentUserStateTest {
     /** The current users the writes of {@code script} ran as. */
     private static List<String> run(String startupRole, String script) {
         CurrentUserState state = new CurrentUserState("app", startupRole);
-        TransactionTracker tracker = new TransactionTracker(new TransactionTracker.Listener() {
-            @Override
-            public void committed(List<CapturedStatement> statements) {
-            }
-
-            @Override
-            public void ended(boolean committed) {
-                state.transactionEnded(committed);
-            }
-
-            @Override
-            public void savepoint(ClassifiedStatement.TxCommand command, String name) {
-                switch (command) {
-                    case SAVEPOINT -> state.savepoint(name);
-                    case RELEASE -> state.release(name);
-                    case ROLLBACK_TO_SAVEPOINT -> state.rollbackTo(name);
-                    default -> {
-                    }
-                }
-            }
-        });
+        TransactionTracker tracker = ScopedTracker.of(state);
         List<String> seen = new ArrayList<>();
         for (ClassifiedStatement s : StatementClassifier.classify(script)) {
             switch (s.text(script).toLowerCase()) {

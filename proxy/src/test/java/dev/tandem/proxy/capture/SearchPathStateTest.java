@@ -106,27 +106,7 @@ class SearchPathStateTest {
         if (startup != null) {
             state.established(List.of(startup));
         }
-        TransactionTracker tracker = new TransactionTracker(new TransactionTracker.Listener() {
-            @Override
-            public void committed(List<CapturedStatement> statements) {
-            }
-
-            @Override
-            public void ended(boolean committed) {
-                state.transactionEnded(committed);
-            }
-
-            @Override
-            public void savepoint(ClassifiedStatement.TxCommand command, String name) {
-                switch (command) {
-                    case SAVEPOINT -> state.savepoint(name);
-                    case RELEASE -> state.release(name);
-                    case ROLLBACK_TO_SAVEPOINT -> state.rollbackTo(name);
-                    default -> {
-                    }
-                }
-            }
-        });
+        TransactionTracker tracker = ScopedTracker.of(state);
         List<String> seen = new ArrayList<>();
         for (ClassifiedStatement s : StatementClassifier.classify(script)) {
             String text = s.text(script);
