@@ -2,12 +2,11 @@ package dev.tandem.proxy.capture;
 
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.config.SourceConfig;
-import dev.tandem.proxy.jdbc.ServerJdbc;
+import dev.tandem.proxy.jdbc.SourceConnections;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -45,8 +44,8 @@ public final class ChunkHypertables implements AutoCloseable {
      * could not be asked (and then no longer here).
      */
     private final Map<String, Map<TableName, CompletableFuture<Optional<TableName>>>> known = new ConcurrentHashMap<>();
-    /** Source database -> the connection to it; on the asker's thread only. */
-    private final Map<String, Connection> connections = new HashMap<>();
+    /** On the asker's thread only; null without {@code source.user}. */
+    private final SourceConnections connections;
 
     /** @param source the source's configuration, null or without {@code source.user}: nothing can be asked */
     public ChunkHypertables(SourceConfig source) {
@@ -56,6 +55,7 @@ public final class ChunkHypertables implements AutoCloseable {
             t.setDaemon(true);
             return t;
         }) : null;
+        this.connections = asker == null ? null : new SourceConnections(source);
     }
 
     /** Whether the source can be asked at all. */
@@ -118,11 +118,11 @@ public final class ChunkHypertables implements AutoCloseable {
     private void ask(String database, TableName chunk, CompletableFuture<Optional<TableName>> answer,
                      Map<TableName, CompletableFuture<Optional<TableName>>> chunks) {
         try {
-            answer.complete(lookUp(connection(database), chunk));
+            answer.complete(lookUp(connections.get(database), chunk));
         } catch (SQLException | RuntimeException e) {
             LOG.debug("cannot read the hypertable of chunk {} from the source's catalog of database {}", chunk,
                     database, e);
-            dropConnection(database);
+            connections.drop(database);
             chunks.remove(chunk, answer); // asked again next time
             answer.completeExceptionally(new IllegalStateException("cannot read the hypertable of chunk " + chunk
                     + " from the source's catalog of database " + database + " (source.user "
@@ -150,31 +150,6 @@ public final class ChunkHypertables implements AutoCloseable {
         }
     }
 
-    /**
-     * A connection that went stale (the source restarted since) is opened again rather than failing the question
-     * once: the applier would count a retry for it.
-     */
-    private Connection connection(String database) throws SQLException {
-        Connection c = connections.get(database);
-        if (c == null || !c.isValid(5)) {
-            dropConnection(database);
-            c = ServerJdbc.source(source, database);
-            connections.put(database, c);
-        }
-        return c;
-    }
-
-    private void dropConnection(String database) {
-        Connection c = connections.remove(database);
-        if (c != null) {
-            try {
-                c.close();
-            } catch (SQLException ignored) {
-                // a connection that failed already; nothing to do about it
-            }
-        }
-    }
-
     /** Questions not answered yet fail: an applier waiting for one is not left waiting. */
     @Override
     public void close() {
@@ -188,7 +163,7 @@ public final class ChunkHypertables implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        connections.keySet().stream().toList().forEach(this::dropConnection);
+        connections.close();
         IllegalStateException closed = new IllegalStateException("the proxy is closing");
         known.values().forEach(chunks -> chunks.values().forEach(answer -> answer.completeExceptionally(closed)));
     }

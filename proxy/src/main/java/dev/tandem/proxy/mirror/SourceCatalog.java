@@ -4,7 +4,7 @@ import dev.tandem.protocol.sql.Identifiers;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.capture.ChunkHypertables;
 import dev.tandem.proxy.config.SourceConfig;
-import dev.tandem.proxy.jdbc.ServerJdbc;
+import dev.tandem.proxy.jdbc.SourceConnections;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -23,13 +23,15 @@ import java.util.Optional;
 final class SourceCatalog implements AutoCloseable {
 
     private final SourceConfig source;
-    private final Map<String, Connection> connections = new HashMap<>();
+    /** Null without {@code source.user}. */
+    private final SourceConnections connections;
     /** Source database -> OID -> quoted qualified type name. */
     private final Map<String, Map<Integer, String>> typeNames = new HashMap<>();
 
     /** @param source the source's configuration, null or without {@code source.user}: nothing to ask */
     SourceCatalog(SourceConfig source) {
         this.source = source;
+        this.connections = available() ? new SourceConnections(source) : null;
     }
 
     boolean available() {
@@ -43,7 +45,7 @@ final class SourceCatalog implements AutoCloseable {
         if (known != null) {
             return known;
         }
-        try (PreparedStatement ps = connection(database).prepareStatement("SELECT n.nspname, t.typname FROM pg_type t"
+        try (PreparedStatement ps = connections.get(database).prepareStatement("SELECT n.nspname, t.typname FROM pg_type t"
                 + " JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.oid = ?")) {
             ps.setInt(1, oid);
             try (ResultSet rs = ps.executeQuery()) {
@@ -66,7 +68,7 @@ final class SourceCatalog implements AutoCloseable {
      */
     Optional<TableName> partitionRoot(String database, TableName table) {
         try {
-            Connection c = connection(database);
+            Connection c = connections.get(database);
             if (c.getMetaData().getDatabaseMajorVersion() < 12) {
                 return Optional.empty(); // no pg_partition_root: partitions are not told apart (a documented limit)
             }
@@ -89,18 +91,6 @@ final class SourceCatalog implements AutoCloseable {
         }
     }
 
-    private Connection connection(String database) throws SQLException {
-        Connection c = connections.get(database);
-        if (c == null || !c.isValid(5)) {
-            if (c != null) {
-                c.close();
-            }
-            c = ServerJdbc.source(source, database);
-            connections.put(database, c);
-        }
-        return c;
-    }
-
     private IllegalStateException unreachable(String database, String what, SQLException e) {
         return new IllegalStateException("cannot read " + what + " from the source's catalog of database " + database
                 + " (source.user " + source.user().orElse("") + "): " + e.getMessage(), e);
@@ -108,13 +98,8 @@ final class SourceCatalog implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Connection c : connections.values()) {
-            try {
-                c.close();
-            } catch (SQLException ignored) {
-                // closing a connection to the source; nothing to do about a failure
-            }
+        if (connections != null) {
+            connections.close();
         }
-        connections.clear();
     }
 }
