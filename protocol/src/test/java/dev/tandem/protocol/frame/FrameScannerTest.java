@@ -58,15 +58,19 @@ class FrameScannerTest {
     void forwardsEveryByteUnchangedWhateverTheFragmentation() {
         long seed = System.nanoTime();
         Random random = new Random(seed);
-        for (int round = 0; round < 300; round++) {
+        for (int round = 0; round < 120; round++) {
             ByteArrayOutputStream stream = new ByteArrayOutputStream();
             List<String> expected = new ArrayList<>();
             String types = "QPBEDSdZCT";
             String wanted = "QZC";
             int frames = 1 + random.nextInt(30);
+            // reads of a few bytes split every header and length; past 64 KiB a frame outgrows the first buffers:
+            // a round is one or the other, since 70 KB read a few bytes at a time is 20,000 buffers to track
+            boolean tinyReads = random.nextBoolean();
+            int largeBody = tinyReads ? 600 : 70_000;
             for (int i = 0; i < frames; i++) {
                 char type = types.charAt(random.nextInt(types.length()));
-                byte[] body = new byte[random.nextInt(random.nextInt(10) == 0 ? 70_000 : 40)];
+                byte[] body = new byte[random.nextInt(random.nextInt(10) == 0 ? largeBody : 40)];
                 random.nextBytes(body);
                 byte[] f = frame(type, body);
                 stream.writeBytes(f);
@@ -79,7 +83,7 @@ class FrameScannerTest {
             ByteArrayOutputStream forwarded = new ByteArrayOutputStream();
             int at = 0;
             while (at < all.length) {
-                int n = Math.min(all.length - at, 1 + random.nextInt(random.nextBoolean() ? 7 : 9000));
+                int n = Math.min(all.length - at, 1 + random.nextInt(tinyReads ? 7 : 9000));
                 ByteBuf chunk = ALLOC.buffer(n).writeBytes(all, at, n);
                 at += n;
                 scanner.feed(chunk, out -> {
