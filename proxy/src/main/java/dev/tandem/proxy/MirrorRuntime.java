@@ -283,9 +283,12 @@ final class MirrorRuntime implements AutoCloseable {
         return spool;
     }
 
-    /** Target databases of the sessions seen so far, for "mark every database". */
+    /**
+     * Target databases of the sessions seen so far, and those this instance applied to before a restart, for "mark
+     * every database" and {@code /status}.
+     */
     Set<String> targetDatabases() {
-        Set<String> out = new TreeSet<>();
+        Set<String> out = new TreeSet<>(applier.appliedDatabases());
         sourceDatabases.forEach(db -> out.add(config.target().targetDatabase(db)));
         return out;
     }

@@ -208,6 +208,7 @@ public final class MirrorApplier implements AutoCloseable {
         this.chunkWrites = new ChunkWrites(chunks, settings.tables(), metrics);
         this.appliedCounts = new AppliedCounts(metrics);
         this.waiters = new AppliedWaiters(spool.oldestSequence());
+        lastApplied.putAll(AppliedMarks.load(spool, settings.instanceId()));
         this.thread = new Thread(this::run, "tandem-mirror");
         this.thread.setDaemon(true);
     }
@@ -279,6 +280,14 @@ public final class MirrorApplier implements AutoCloseable {
     /** Sequence number of the last record applied or ledgered (0 before the first). */
     public long appliedSequence() {
         return waiters.appliedSequence();
+    }
+
+    /**
+     * The target databases this instance applied transactions to, in this run or an earlier one on the same spool: a
+     * restarted proxy knows them before any client logs in again.
+     */
+    public Set<String> appliedDatabases() {
+        return Set.copyOf(lastApplied.keySet());
     }
 
     /** Whether the last attempt to use the target worked. */
@@ -355,7 +364,6 @@ public final class MirrorApplier implements AutoCloseable {
     }
 
     private void run() {
-        lastApplied.putAll(AppliedMarks.load(spool, settings.instanceId()));
         marksSavedAt = System.nanoTime() - MARKS_SAVE_INTERVAL.toNanos();
         try (SpoolReader reader = spool.openReader(SpoolPosition.ORIGIN)) {
             while (awaitRunning()) {

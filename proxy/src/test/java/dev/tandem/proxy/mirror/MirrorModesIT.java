@@ -705,6 +705,33 @@ class MirrorModesIT {
         }
     }
 
+    /**
+     * A restarted proxy knows the databases it mirrored before the restart: an operator marking the dual-write start
+     * right after restarting it (no client has logged in again yet) marks them, and {@code /status} lists them.
+     */
+    @Test
+    void aRestartedProxyMarksAndListsTheDatabasesItMirroredBeforeAnyClientLogsInAgain(@TempDir Path spool,
+            @TempDir Path secrets) throws Exception {
+        String db = freshDatabase("mark_after_restart");
+        String[] args = {"--mirror-table", "public.m", "--set", "admin.token-file=" + tokenFile(secrets)};
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool, args)) {
+            try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
+                s.execute("INSERT INTO m (id) VALUES (1)");
+            }
+            proxy.awaitCaughtUp(Duration.ofSeconds(30));
+        }
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool, args)) {
+            var status = new com.fasterxml.jackson.databind.ObjectMapper().readTree(getAdmin(proxy, "/status"));
+            assertThat(status.get("mirror").get("databases").toString()).isEqualTo("[\"" + db + "\"]");
+
+            HttpResponse<String> marked = postMark(proxy, "");
+            assertThat(marked.statusCode()).as(marked.body()).isEqualTo(200);
+            assertThat(marked.body()).contains(db);
+            assertThat(PG.target().query(db, "SELECT database, marked_at IS NOT NULL FROM tandem.dual_write"))
+                    .containsExactly(List.of(db, "t"));
+        }
+    }
+
     private static HttpResponse<String> postMark(RunningMirrorProxy proxy, String body) throws Exception {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + proxy.app.adminPort() + "/dual-write/mark"))
