@@ -37,6 +37,11 @@ public final class ProxyServer implements AutoCloseable {
     static final AttributeKey<RelaySession> SESSION = AttributeKey.valueOf("tandem.session");
     /** Past a drain's own timeout: what a closing connection may take to flush, and a margin. */
     private static final Duration AFTER_DRAIN = Duration.ofSeconds(RelaySession.FLUSH_BEFORE_CLOSE_SECONDS + 5);
+    /**
+     * How long source connections may take to close before the wait for them is announced: a session that owed its
+     * source nothing closes it at once, and a stop that announced a five-minute wait for nothing misled operators.
+     */
+    private static final Duration UNANNOUNCED_DRAIN = Duration.ofSeconds(1);
 
     private final RelaySettings settings;
     private final RelayMetrics metrics;
@@ -183,6 +188,7 @@ public final class ProxyServer implements AutoCloseable {
                 });
             }
         }
+        awaitSessions(UNANNOUNCED_DRAIN);
         if (!sources.isEmpty()) {
             // sessions reading their source's last answers: each ends by its drain timer at the latest, then flushes
             // for a bounded time (RelaySession.closeAfterFlush)

@@ -327,6 +327,9 @@ class RelayRobustnessIT {
         // the stop is announced when it begins, not only once the grace period is over
         assertThat(logged.list.get(0).getFormattedMessage()).isEqualTo("stopping: new connections are refused; waiting"
                 + " up to 0.3 s (shutdown.grace-period) for 1 open session(s) to end");
+        // the session owed the source nothing: no wait for the source's answers is announced
+        assertThat(logged.list).extracting(ILoggingEvent::getFormattedMessage)
+                .noneMatch(m -> m.contains("limits.drain-timeout"));
     }
 
     @Test
