@@ -349,11 +349,12 @@ public final class DivergenceVerifier implements AutoCloseable {
         }
         MirrorProgress.Slowest s = slowest.get();
         if (s.behind().compareTo(config.lookback().minus(config.margin())) > 0) {
-            sayOnce("verifier: comparing nothing in target database " + targetDatabase + " while proxy instance '"
+            warnOnce("verifier: comparing nothing in target database " + targetDatabase + " while proxy instance '"
                     + s.instanceId() + "' has not applied what the source committed more than "
                     + Durations.format(config.lookback()) + " ago (tandem.mirror_progress.caught_up_to): its spool may"
                     + " still hold rows of every bucket. An instance that is retired with an empty"
-                    + " spool can be forgotten with: DELETE FROM tandem.mirror_progress WHERE instance_id = '...'");
+                    + " spool can be forgotten with: DELETE FROM tandem.mirror_progress WHERE instance_id = "
+                    + Identifiers.quoteLiteral(s.instanceId()));
         }
         return s.behind();
     }

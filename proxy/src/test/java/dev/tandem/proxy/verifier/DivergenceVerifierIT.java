@@ -429,6 +429,23 @@ class DivergenceVerifierIT {
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence")).isEqualTo("1");
     }
 
+    /** An instance behind by more than the look-back holds every bucket back, and the warning says how to retire it. */
+    @Test
+    void anInstanceBehindTheWholeLookBackIsNamedWithTheStatementThatForgetsIt() {
+        insertHistory();
+        PG.target().execute(db, TandemSchema.ddl());
+        PG.target().execute(db, "INSERT INTO tandem.mirror_progress (instance_id, sequence, next_segment, next_offset,"
+                + " applied_at, caught_up_to) VALUES ('proxy-b''s', 7, 0, 0, now() - interval '2 hours',"
+                + " now() - interval '2 hours')");
+
+        try (DivergenceVerifier verifier = verifier(config(), source(), Duration.ZERO)) {
+            verifier.runOnce();
+        }
+        assertThat(warnings()).filteredOn(w -> w.contains("comparing nothing")).singleElement().asString()
+                .contains("proxy instance 'proxy-b's'")
+                .endsWith("DELETE FROM tandem.mirror_progress WHERE instance_id = 'proxy-b''s'");
+    }
+
     /**
      * A {@code timestamp} column holding New York wall-clock times, as the backfill plan says: the compared buckets
      * are the closed ones of New York's clock, not of UTC's, which lies hours ahead of the rows' times.
