@@ -29,13 +29,17 @@ final class TypeDefinitions {
             WHERE n.nspname = ? AND c.relname = ? AND a.attnum > 0 AND NOT a.attisdropped
             ORDER BY a.attnum""";
 
+    /**
+     * {@code rngmultitypid} (a multirange's range) is read through {@code to_jsonb}: multiranges came with PostgreSQL
+     * 14, and naming the column failed every {@code stage} against a PostgreSQL 13 source.
+     */
     private static final String TYPE_SQL = """
             SELECT format_type(t.oid, NULL), t.typtype, t.typcategory, t.typelem, t.typbasetype,
                    format_type(t.typbasetype, t.typtypmod), t.typrelid, r.rngsubtype, format_type(r.rngsubtype, NULL),
                    m.rngtypid
             FROM pg_type t
             LEFT JOIN pg_range r ON r.rngtypid = t.oid
-            LEFT JOIN pg_range m ON m.rngmultitypid = t.oid
+            LEFT JOIN pg_range m ON (to_jsonb(m) ->> 'rngmultitypid')::oid = t.oid
             WHERE t.oid = CAST(? AS oid)""";
 
     private static final String ATTRIBUTES_SQL = """

@@ -32,6 +32,8 @@ public record RangeChecksum(String schema, String table, String timeColumn, Time
      * A boolean SQL expression over {@code a.atttypid} (a {@code pg_attribute a} row): whether an enum or an OID alias
      * type ({@code regclass}, {@code regtype}, ...) is part of the column's type (itself, or the element, base,
      * attribute or subtype of one), so that {@link Column#hashedAsText}: both hash an OID each server assigns itself.
+     * A multirange's range ({@code rngmultitypid}, PostgreSQL 14+) is read through {@code to_jsonb}, which PostgreSQL 13
+     * answers with null instead of refusing the whole query.
      */
     public static final String HASHED_AS_TEXT = """
             (WITH RECURSIVE parts(oid) AS (
@@ -45,7 +47,8 @@ public record RangeChecksum(String schema, String table, String timeColumn, Time
                                WHERE pt.typtype = 'c' AND x.attrelid = pt.typrelid AND x.attnum > 0
                                  AND NOT x.attisdropped
                      UNION ALL SELECT r.rngsubtype FROM pg_range r WHERE r.rngtypid = pt.oid
-                     UNION ALL SELECT r.rngtypid FROM pg_range r WHERE r.rngmultitypid = pt.oid) n(part))
+                     UNION ALL SELECT r.rngtypid FROM pg_range r
+                               WHERE (to_jsonb(r) ->> 'rngmultitypid')::oid = pt.oid) n(part))
              SELECT coalesce(bool_or(e.typtype = 'e' OR (e.typnamespace = 'pg_catalog'::regnamespace
                                                          AND e.typname LIKE 'reg%')), false)
              FROM parts JOIN pg_type e ON e.oid = parts.oid)""";
