@@ -17,8 +17,8 @@ import java.util.stream.Stream;
  * {@link #start()} so "target down, then back" can be tested against the same server.
  *
  * <p>The binaries are those on the test classpath (the major version the parent pom names) unless the run names
- * another major version: {@code -Dtandem.postgres=18} (the command is in the README's Tests section) makes the build
- * copy that version's binaries jar into {@code target/} and name it in {@value #BINARIES_PROPERTY}, and every server
+ * another major version: {@code -Dtandem.postgres=18} (or 13 to 16; the command is in the README's Tests section)
+ * makes the build copy that version's binaries jar into {@code target/} and name it in {@value #BINARIES_PROPERTY}, and every server
  * is then started from it and checked to be of that version. {@code -Dtandem.postgres.role=source} (or
  * {@code target}) keeps the other server of the pair on the default version, as in a migration between versions.
  */
@@ -103,7 +103,7 @@ public final class EmbeddedPgServer implements PgServer {
                     + " but the embedded " + role + " server is PostgreSQL " + actual + " ("
                     + (System.getProperty(BINARIES_PROPERTY) == null
                             ? "no binaries jar named in -D" + BINARIES_PROPERTY
-                                    + ", which the build sets for -D" + VERSION_PROPERTY + "=18)"
+                                    + ", which the build sets for -D" + VERSION_PROPERTY + "=13 to 16 and 18)"
                             : "from " + System.getProperty(BINARIES_PROPERTY) + ")"));
         }
     }
