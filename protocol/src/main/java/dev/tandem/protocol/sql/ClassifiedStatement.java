@@ -164,13 +164,17 @@ public record ClassifiedStatement(
     }
 
     /**
-     * What a statement does to which tables exist. Only what following a session's temporary tables needs: a
-     * temporary table hides a table of the same name that an unqualified name would otherwise mean.
+     * What a statement does to which tables exist under which names: a temporary table hides a table of the same name
+     * that an unqualified name would otherwise mean, and so does a table a transaction creates in a schema the
+     * session's search_path lists earlier, until the proxy's catalog shows it.
      */
     public sealed interface TableChange {
 
-        /** CREATE TABLE or SELECT INTO the first of {@code tables}. */
-        record Create(Temporary temporary) implements TableChange {
+        /**
+         * CREATE TABLE or SELECT INTO the first of {@code tables}; {@code ifNotExists}: written
+         * {@code IF NOT EXISTS}, so it may have done nothing.
+         */
+        record Create(Temporary temporary, boolean ifNotExists) implements TableChange {
         }
 
         /** DROP TABLE of all {@code tables}. */
@@ -179,6 +183,30 @@ public record ClassifiedStatement(
 
         /** {@code ALTER TABLE ... RENAME TO}: the first of {@code tables} is now called {@code to} (normalised). */
         record Rename(String to) implements TableChange {
+        }
+
+        /** {@code ALTER TABLE ... SET SCHEMA}: the first of {@code tables} is now in {@code schema} (normalised). */
+        record SetSchema(String schema) implements TableChange {
+        }
+
+        /** {@code CREATE SCHEMA}, empty: {@code name} exists from now on (normalised). */
+        record CreateSchema(String name) implements TableChange {
+        }
+
+        /** {@code DROP SCHEMA}: the {@code names} (normalised) and every table in them are gone. */
+        record DropSchema(List<String> names) implements TableChange {
+
+            public DropSchema {
+                names = List.copyOf(names);
+            }
+        }
+
+        /**
+         * It may create, drop, rename or move tables whose names it does not show: {@code ALTER SCHEMA ... RENAME},
+         * {@code DROP OWNED}, {@code IMPORT FOREIGN SCHEMA}, a {@code CREATE SCHEMA} that creates tables in it or
+         * whose name is a role written as {@code CURRENT_USER} or the like.
+         */
+        record Unknown() implements TableChange {
         }
 
         /** {@code DISCARD TEMP} and {@code DISCARD ALL}: the session's temporary tables are dropped. */

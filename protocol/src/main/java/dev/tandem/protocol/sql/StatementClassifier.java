@@ -369,6 +369,7 @@ public final class StatementClassifier {
                         insert(i);
                     } else if (kw(i, "import")) {
                         kind = Kind.DDL;
+                        tableChange = new ClassifiedStatement.TableChange.Unknown();
                     }
                 }
                 case 'm' -> {
@@ -535,7 +536,7 @@ public final class StatementClassifier {
                 }
                 j++;
             }
-            tableChange = new ClassifiedStatement.TableChange.Create(temporary);
+            tableChange = new ClassifiedStatement.TableChange.Create(temporary, false);
             qualifiedName(j);
         }
 
@@ -1175,6 +1176,10 @@ public final class StatementClassifier {
         private void create(int i) {
             kind = Kind.DDL;
             int j = i + 1;
+            if (kw(j, "schema")) {
+                createSchema(j + 1);
+                return;
+            }
             if (kw(j, "global") || kw(j, "local")) {
                 j++;
             }
@@ -1184,12 +1189,13 @@ public final class StatementClassifier {
             }
             if (kw(j, "table")) {
                 j++;
-                if (kw(j, "if") && kw(j + 1, "not") && kw(j + 2, "exists")) {
+                boolean ifNotExists = kw(j, "if") && kw(j + 1, "not") && kw(j + 2, "exists");
+                if (ifNotExists) {
                     j += 3;
                 }
                 tableChange = new ClassifiedStatement.TableChange.Create(!temp ? ClassifiedStatement.Temporary.NO
                         : droppedOnCommit(j) ? ClassifiedStatement.Temporary.TRANSACTION
-                        : ClassifiedStatement.Temporary.SESSION);
+                        : ClassifiedStatement.Temporary.SESSION, ifNotExists);
                 int next = qualifiedName(j);
                 if (next >= 0 && kw(next, "partition") && kw(next + 1, "of")) {
                     qualifiedName(next + 2); // a new partition changes the partitioned table too
@@ -1216,6 +1222,32 @@ public final class StatementClassifier {
             }
         }
 
+        /**
+         * {@code CREATE SCHEMA [IF NOT EXISTS] name [AUTHORIZATION role] [elements]}, or without a name the role's:
+         * an empty schema of a name it shows is followed, anything else may have made tables of names it does not.
+         */
+        private void createSchema(int j) {
+            if (kw(j, "if") && kw(j + 1, "not") && kw(j + 2, "exists")) {
+                j += 3;
+            }
+            boolean byRole = kw(j, "authorization");
+            if (byRole) {
+                j++;
+            }
+            String schema = j < to && t.isName(j) && !roleKeyword(j) ? t.identifier(j) : null;
+            int next = j + 1;
+            if (!byRole && kw(next, "authorization")) {
+                next += 2;
+            }
+            tableChange = schema == null || next < to ? new ClassifiedStatement.TableChange.Unknown()
+                    : new ClassifiedStatement.TableChange.CreateSchema(schema);
+        }
+
+        /** {@code CURRENT_USER}, {@code SESSION_USER}, {@code CURRENT_ROLE}: a role the statement does not name. */
+        private boolean roleKeyword(int i) {
+            return kw(i, "current_user") || kw(i, "session_user") || kw(i, "current_role");
+        }
+
         /** {@code ON COMMIT DROP} at the top level of a CREATE TABLE from {@code i} on, before any AS query. */
         private boolean droppedOnCommit(int i) {
             int as = findTopLevel(i, "as");
@@ -1231,6 +1263,10 @@ public final class StatementClassifier {
         private void alter(int i) {
             kind = Kind.DDL;
             int j = i + 1;
+            if (kw(j, "schema") && kw(j + 2, "rename")) {
+                tableChange = new ClassifiedStatement.TableChange.Unknown(); // its tables move to another schema
+                return;
+            }
             if (!kw(j, "table") || kw(j + 1, "all")) {
                 return;
             }
@@ -1241,12 +1277,23 @@ public final class StatementClassifier {
             int next = relation(j);
             if (next >= 0 && kw(next, "rename") && kw(next + 1, "to") && next + 2 < to && t.isName(next + 2)) {
                 tableChange = new ClassifiedStatement.TableChange.Rename(t.identifier(next + 2));
+            } else if (next >= 0 && kw(next, "set") && kw(next + 1, "schema") && next + 2 < to
+                    && t.isName(next + 2)) {
+                tableChange = new ClassifiedStatement.TableChange.SetSchema(t.identifier(next + 2));
             }
         }
 
         private void drop(int i) {
             kind = Kind.DDL;
             int j = i + 1;
+            if (kw(j, "owned")) {
+                tableChange = new ClassifiedStatement.TableChange.Unknown();
+                return;
+            }
+            if (kw(j, "schema")) {
+                dropSchema(j + 1);
+                return;
+            }
             if (!kw(j, "table")) {
                 return;
             }
@@ -1262,6 +1309,23 @@ public final class StatementClassifier {
                 }
                 j++;
             }
+        }
+
+        /** {@code DROP SCHEMA [IF EXISTS] name [, ...] [CASCADE | RESTRICT]}. */
+        private void dropSchema(int j) {
+            if (kw(j, "if") && kw(j + 1, "exists")) {
+                j += 2;
+            }
+            List<String> schemas = new ArrayList<>();
+            while (j < to && t.isName(j) && t.identifier(j) != null) {
+                schemas.add(t.identifier(j));
+                if (!is(j + 1, TokenKind.COMMA)) {
+                    break;
+                }
+                j += 2;
+            }
+            tableChange = schemas.isEmpty() ? new ClassifiedStatement.TableChange.Unknown()
+                    : new ClassifiedStatement.TableChange.DropSchema(schemas);
         }
     }
 }

@@ -73,9 +73,16 @@ final class Describe {
             b.append(" inner=(").append(one(s.inner(), copyOptions)).append(')');
         }
         if (s.tableChange() instanceof ClassifiedStatement.TableChange.Create c) {
-            b.append(" create").append(c.temporary() == ClassifiedStatement.Temporary.NO ? "" : "=" + c.temporary());
+            b.append(" create").append(c.temporary() == ClassifiedStatement.Temporary.NO ? "" : "=" + c.temporary())
+                    .append(c.ifNotExists() ? " ifNotExists" : "");
         } else if (s.tableChange() instanceof ClassifiedStatement.TableChange.Rename r) {
             b.append(" renamedTo=").append(r.to());
+        } else if (s.tableChange() instanceof ClassifiedStatement.TableChange.SetSchema m) {
+            b.append(" movedTo=").append(m.schema());
+        } else if (s.tableChange() instanceof ClassifiedStatement.TableChange.CreateSchema c) {
+            b.append(" createSchema=").append(c.name());
+        } else if (s.tableChange() instanceof ClassifiedStatement.TableChange.DropSchema d) {
+            b.append(" dropSchema=").append(String.join(",", d.names()));
         } else if (s.tableChange() != null) {
             b.append(' ').append(s.tableChange().getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT));
         }
