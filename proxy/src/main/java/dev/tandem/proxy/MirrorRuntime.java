@@ -13,6 +13,7 @@ import dev.tandem.proxy.capture.InFlightCommits;
 import dev.tandem.proxy.capture.HypertableDirectory;
 import dev.tandem.proxy.capture.MirroredTables;
 import dev.tandem.proxy.capture.PartitionDirectory;
+import dev.tandem.proxy.capture.RelationOverlay;
 import dev.tandem.proxy.capture.SourceRelations;
 import dev.tandem.proxy.capture.SessionCapture;
 import dev.tandem.proxy.capture.SpoolingSink;
@@ -219,12 +220,14 @@ final class MirrorRuntime implements AutoCloseable {
             AtomicReference<LongSupplier> versionOf = new AtomicReference<>(() -> -1);
             boolean byHypertables = config.mirror().tables().includesHypertables();
             // the target's tables resolve unqualified names in either case
-            AtomicReference<Supplier<Set<TableName>>> sourceTablesOf = new AtomicReference<>(() -> null);
+            AtomicReference<Supplier<SourceRelations.Relations>> sourceTablesOf = new AtomicReference<>(() -> null);
+            AtomicReference<Supplier<RelationOverlay>> recentOf = new AtomicReference<>(() -> RelationOverlay.NONE);
             MirroredTables targetTables = new MirroredTables(config.mirror().tables(),
                     byHypertables ? () -> hypertablesOf.get().get() : Set::of, () -> partitionsOf.get().get(),
                     () -> chunkNamesOf.get().get(), () -> versionOf.get().getAsLong());
             MirroredTables tables = sourceRelations == null ? targetTables
-                    : targetTables.withSourceTables(() -> sourceTablesOf.get().get(),
+                    : targetTables.withSourceTables(() -> sourceTablesOf.get().get(), () -> recentOf.get().get(),
+                            changes -> sourceRelations.committed(context.database(), changes),
                             () -> sourceRelations.changed(context.database()));
             SessionCapture capture = new SessionCapture(context, tables, () -> defaultsOf.get().get(),
                     captureMetrics, upsertWindows, sessionSink, config.mirror().maxTransactionBytes(), captureBudget,
@@ -251,6 +254,7 @@ final class MirrorRuntime implements AutoCloseable {
                     defaultsOf.set(volatileDefaults.forSourceDatabase(context.database()));
                     if (sourceRelations != null) {
                         sourceTablesOf.set(sourceRelations.forSourceDatabase(context.database()));
+                        recentOf.set(sourceRelations.recent(context.database()));
                     }
                     versionOf.set(() -> partitions.changes() + chunkNames.changes()
                             + (byHypertables ? hypertables.changes() : 0)

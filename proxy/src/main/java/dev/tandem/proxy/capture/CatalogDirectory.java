@@ -74,6 +74,19 @@ public abstract class CatalogDirectory<T> implements AutoCloseable {
     }
 
     /**
+     * Told as a look-up of {@code database} starts, on the thread that runs it: what to do once it has succeeded,
+     * after its answer is in place.
+     */
+    Runnable lookingUp(String database) {
+        return () -> { };
+    }
+
+    /** Something the answers stand for changed other than by a look-up: see {@link #changes}. */
+    final void changedBesides() {
+        changes.incrementAndGet();
+    }
+
+    /**
      * The fact for the server's database of {@code sourceDatabase} (the target database that mirrors it, or itself on
      * the source); the empty value until first looked up.
      */
@@ -128,6 +141,7 @@ public abstract class CatalogDirectory<T> implements AutoCloseable {
 
     /** True when the look-up succeeded. */
     private boolean lookUp(String database) {
+        Runnable succeeded = lookingUp(database);
         try (Connection c = server.connect(database)) {
             T value = load(c);
             if (!Objects.equals(byDatabase.put(database, value), value)) {
@@ -135,6 +149,7 @@ public abstract class CatalogDirectory<T> implements AutoCloseable {
             }
             failing.remove(database);
             loaded(database, value);
+            succeeded.run();
             return true;
         } catch (SQLException e) {
             if (failing.add(database)) {

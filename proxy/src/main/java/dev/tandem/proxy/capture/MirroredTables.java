@@ -6,7 +6,9 @@ import dev.tandem.proxy.config.TablePattern;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -20,6 +22,11 @@ import java.util.function.Supplier;
  * of the path's schemas (a table created since), the first schema whose table of that name the mirror copies is taken,
  * else the first schema other than {@code $user}: the statement is captured rather than lost, and the target, which
  * replays it under the same path, resolves it to the same table as the source did.
+ *
+ * <p>Relation DDL through the proxy that the catalog does not show yet is laid over it ({@link RelationOverlay}): the
+ * session's own open transaction's, given with each question, over what transactions committed before the source's
+ * catalog was looked up again ({@link SourceRelations#recent}, with {@code source.user} only: without, the target's
+ * catalog stands for the source's from the commit on).
  */
 public final class MirroredTables {
 
@@ -46,8 +53,12 @@ public final class MirroredTables {
     private final Supplier<PartitionDirectory.Partitions> partitions;
     private final Supplier<ChunkNames> chunkNames;
     private final LongSupplier catalogVersion;
-    /** The source's tables, null until known or without {@code source.user}; null: not looked up at all. */
-    private final Supplier<Set<TableName>> sourceTables;
+    /** The source's relations, null until known or without {@code source.user}; null: not looked up at all. */
+    private final Supplier<SourceRelations.Relations> sourceRelations;
+    /** What relation DDL committed through the proxy did that the source's last look-up may not have. */
+    private final Supplier<RelationOverlay> recent;
+    /** Told a transaction's relation DDL as it commits. */
+    private final Consumer<RelationOverlay> committed;
     /** Told when DDL through the proxy committed: the source's tables may have changed. */
     private final Runnable relationsChanged;
 
@@ -89,37 +100,52 @@ public final class MirroredTables {
     public MirroredTables(TableFilter filter, Supplier<Set<TableName>> hypertables,
                           Supplier<PartitionDirectory.Partitions> partitions, Supplier<ChunkNames> chunkNames,
                           LongSupplier catalogVersion) {
-        this(filter, hypertables, partitions, chunkNames, catalogVersion, null, () -> { });
+        this(filter, hypertables, partitions, chunkNames, catalogVersion, null, () -> RelationOverlay.NONE,
+                changes -> { }, () -> { });
     }
 
     private MirroredTables(TableFilter filter, Supplier<Set<TableName>> hypertables,
                            Supplier<PartitionDirectory.Partitions> partitions, Supplier<ChunkNames> chunkNames,
-                           LongSupplier catalogVersion, Supplier<Set<TableName>> sourceTables,
+                           LongSupplier catalogVersion, Supplier<SourceRelations.Relations> sourceRelations,
+                           Supplier<RelationOverlay> recent, Consumer<RelationOverlay> committed,
                            Runnable relationsChanged) {
         this.filter = filter;
         this.hypertables = hypertables;
         this.partitions = partitions;
         this.chunkNames = chunkNames;
         this.catalogVersion = catalogVersion;
-        this.sourceTables = sourceTables;
+        this.sourceRelations = sourceRelations;
+        this.recent = recent;
+        this.committed = committed;
         this.relationsChanged = relationsChanged;
     }
 
     /**
      * These tables resolving unqualified names by the source's catalog first.
      *
-     * @param sourceTables     the source's tables, kept fresh by the caller; null until first known. The caller's
+     * @param sourceRelations  the source's relations, kept fresh by the caller; null until first known. The caller's
      *                         catalog version must move when they change
+     * @param recent           what relation DDL committed through the proxy did that {@code sourceRelations} may not
+     *                         show yet; the caller's catalog version must move when it changes
+     * @param committed        told, on the session's event loop, the relation DDL of a transaction that committed;
+     *                         must not wait
      * @param relationsChanged told, on the session's event loop, when DDL through the proxy committed; must not wait
      */
-    public MirroredTables withSourceTables(Supplier<Set<TableName>> sourceTables, Runnable relationsChanged) {
-        return new MirroredTables(filter, hypertables, partitions, chunkNames, catalogVersion, sourceTables,
-                relationsChanged);
+    public MirroredTables withSourceTables(Supplier<SourceRelations.Relations> sourceRelations,
+                                           Supplier<RelationOverlay> recent, Consumer<RelationOverlay> committed,
+                                           Runnable relationsChanged) {
+        return new MirroredTables(filter, hypertables, partitions, chunkNames, catalogVersion, sourceRelations,
+                recent, committed, relationsChanged);
     }
 
     /** DDL through the proxy committed: the source's catalog may have changed. */
     void relationsChanged() {
         relationsChanged.run();
+    }
+
+    /** A transaction committed relation DDL through the proxy, which did {@code changes}. */
+    void committed(RelationOverlay changes) {
+        committed.accept(changes);
     }
 
     /**
@@ -132,10 +158,15 @@ public final class MirroredTables {
 
     /**
      * Whether the catalog names resolve by had {@code table} (resolved) at its last look-up: the source's when known,
-     * else the target's.
+     * else the target's; with the DDL of the session's open transaction ({@code session}) and the recent commits'
+     * laid over it.
      */
-    boolean inCatalog(TableName table) {
-        Set<TableName> onSource = sourceTables == null ? null : sourceTables.get();
+    boolean inCatalog(TableName table, RelationOverlay session) {
+        Boolean overlaid = overlaid(table, session, recent.get());
+        if (overlaid != null) {
+            return overlaid;
+        }
+        Set<TableName> onSource = sourceTables();
         if (onSource != null) {
             return onSource.contains(table);
         }
@@ -148,27 +179,35 @@ public final class MirroredTables {
      * {@code user} (null when not known: {@code $user} is then passed over); a qualified name as it is.
      */
     public TableName resolve(TableName table, List<String> searchPath, String user) {
+        return resolve(table, searchPath, user, RelationOverlay.NONE);
+    }
+
+    /**
+     * {@link #resolve(TableName, List, String)} with the DDL of the session's open transaction ({@code session}) and
+     * the recent commits' laid over the catalog: a table they created comes first where its schema does, one they
+     * dropped is passed over.
+     */
+    TableName resolve(TableName table, List<String> searchPath, String user, RelationOverlay session) {
         if (table.schema() != null) {
             return table;
         }
         List<String> path = searchPath.isEmpty() ? DEFAULT_PATH : searchPath;
-        Set<TableName> onSource = sourceTables == null ? null : sourceTables.get();
+        RelationOverlay recentNow = recent.get();
+        boolean overlaid = !session.isEmpty() || !recentNow.isEmpty();
+        Set<TableName> onSource = sourceTables();
         if (onSource != null) {
-            for (String schema : path) {
-                String s = schema(schema, user);
-                if (s != null && onSource.contains(new TableName(s, table.name()))) {
-                    return new TableName(s, table.name());
-                }
+            TableName found = firstIn(onSource::contains, table.name(), path, user, overlaid, session, recentNow);
+            if (found != null) {
+                return found;
             }
             // in none of the path's schemas at the look-up: created since, or the statement fails on the source
         }
         PartitionDirectory.Partitions known = partitions == null ? null : partitions.get();
-        if (known != null) {
-            for (String schema : path) {
-                String s = schema(schema, user);
-                if (s != null && known.contains(new TableName(s, table.name()))) {
-                    return new TableName(s, table.name());
-                }
+        if (known != null || overlaid) {
+            TableName found = firstIn(t -> known != null && known.contains(t), table.name(), path, user, overlaid,
+                    session, recentNow);
+            if (found != null) {
+                return found;
             }
         }
         TableName firstListed = null;
@@ -178,6 +217,9 @@ public final class MirroredTables {
                 continue;
             }
             TableName candidate = new TableName(s, table.name());
+            if (overlaid && Boolean.FALSE.equals(overlaid(candidate, session, recentNow))) {
+                continue; // dropped through the proxy
+            }
             if (mirroring(candidate) == Mirroring.MIRRORED) {
                 return candidate;
             }
@@ -189,13 +231,122 @@ public final class MirroredTables {
     }
 
     /**
+     * The first table named {@code name} along {@code path} that exists: by the DDL laid over the catalog where it
+     * says ({@code overlaid}), else by {@code catalog}; null when none does.
+     */
+    private static TableName firstIn(Predicate<TableName> catalog, String name, List<String> path,
+                                     String user, boolean overlaid, RelationOverlay session, RelationOverlay recent) {
+        for (String schema : path) {
+            String s = schema(schema, user);
+            if (s == null) {
+                continue;
+            }
+            TableName candidate = new TableName(s, name);
+            Boolean exists = overlaid ? overlaid(candidate, session, recent) : null;
+            if (exists != null ? exists : catalog.test(candidate)) {
+                return candidate;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The table an unqualified {@code name} means for DDL that names an existing table (DROP, RENAME, SET SCHEMA):
+     * the first along the path that the catalog, with the DDL laid over it, has; null when it has none. A qualified
+     * name as it is.
+     */
+    TableName existing(TableName name, List<String> searchPath, String user, RelationOverlay session) {
+        if (name.schema() != null) {
+            return name;
+        }
+        RelationOverlay recentNow = recent.get();
+        Set<TableName> onSource = sourceTables();
+        PartitionDirectory.Partitions known = partitions == null ? null : partitions.get();
+        return firstIn(onSource != null ? onSource::contains : t -> known != null && known.contains(t), name.name(),
+                searchPath.isEmpty() ? DEFAULT_PATH : searchPath, user, true, session, recentNow);
+    }
+
+    /**
+     * Where an unqualified CREATE TABLE of {@code name} that the source completed put its table: PostgreSQL creates it
+     * in the first schema of the path that exists. Null when the proxy cannot tell: it does not know whether a schema
+     * the path lists before that one exists (without the source's catalog, of a schema it knows no table in), or the
+     * path starts with {@code $user} and the current user is not known, or with {@code pg_catalog}.
+     */
+    TableName creationTarget(String name, List<String> searchPath, String user, RelationOverlay session) {
+        RelationOverlay recentNow = recent.get();
+        SourceRelations.Relations source = sourceRelations == null ? null : sourceRelations.get();
+        PartitionDirectory.Partitions known = partitions == null ? null : partitions.get();
+        for (String entry : searchPath.isEmpty() ? DEFAULT_PATH : searchPath) {
+            String s = schema(entry, user);
+            if (s == null) {
+                return null;
+            }
+            Boolean exists = session.schema(s);
+            if (exists == null) {
+                exists = recentNow.schema(s);
+            }
+            if (exists == null && source != null) {
+                exists = source.schemas().contains(s);
+            }
+            if (exists == null && known != null && hasTableIn(known, s)) {
+                exists = true;
+            }
+            if (exists == null) {
+                return null;
+            }
+            if (exists) {
+                return new TableName(s, name);
+            }
+        }
+        return null; // no schema to create in: the source did not complete it as the proxy believes
+    }
+
+    private static boolean hasTableIn(PartitionDirectory.Partitions known, String schema) {
+        for (TableName t : known.others()) {
+            if (t.schema().equals(schema)) {
+                return true;
+            }
+        }
+        for (TableName t : known.roots().keySet()) {
+            if (t.schema().equals(schema)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Why the table an unqualified {@code name} means cannot be told after DDL through the proxy (the session's own,
+     * {@code session}, or one committed before the catalog's look-up had it); null when it can.
+     */
+    String uncertainty(String name, RelationOverlay session) {
+        String reason = session.isEmpty() ? null : session.uncertainty(name);
+        if (reason != null) {
+            return reason;
+        }
+        RelationOverlay recentNow = recent.get();
+        return recentNow.isEmpty() ? null : recentNow.uncertainty(name);
+    }
+
+    /** Whether DDL through the proxy left {@code table}: the session's first, then the recent commits'; null: neither. */
+    private static Boolean overlaid(TableName table, RelationOverlay session, RelationOverlay recent) {
+        Boolean exists = session.table(table);
+        return exists != null ? exists : recent.table(table);
+    }
+
+    private Set<TableName> sourceTables() {
+        SourceRelations.Relations source = sourceRelations == null ? null : sourceRelations.get();
+        return source == null ? null : source.tables();
+    }
+
+    /**
      * Whether the target, replaying an unqualified name under the same path, would find another table than
      * {@code resolved}, which the source's catalog resolved it to: the target's catalog has a table of that name in a
      * schema the path lists before (dropped on the source since the schema copy, or made on the target only). Never
      * without the source's catalog: names were resolved by the target's.
      */
     boolean targetFindsAnother(TableName resolved, List<String> searchPath, String user) {
-        if (sourceTables == null || sourceTables.get() == null) {
+        if (sourceTables() == null) {
             return false;
         }
         PartitionDirectory.Partitions known = partitions == null ? null : partitions.get();

@@ -3,16 +3,24 @@ package dev.tandem.proxy.capture;
 import dev.tandem.protocol.sql.ClassifiedStatement;
 import dev.tandem.protocol.sql.TableName;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * What a table name written in one session's statements means: its {@code search_path} ({@link SearchPathState}),
- * its temporary tables ({@link TemporaryTables}) and its current user, which {@code $user} in the path means
- * ({@link CurrentUserState}), all transactional and followed from the statements the source completes, then the
- * mirror's rules ({@link MirroredTables#resolve}). While the path or the user is not known, an unqualified name that
- * either decides is resolved to a table it may mean, for the write to be ledgered there ({@link #unreplayable}).
+ * its temporary tables ({@link TemporaryTables}), its current user, which {@code $user} in the path means
+ * ({@link CurrentUserState}), and the relation DDL of its open transaction ({@link RelationChanges}), all transactional
+ * and followed from the statements the source completes, then the mirror's rules ({@link MirroredTables#resolve}).
+ * While the path or the user is not known, or DDL left a name to a table the proxy cannot tell, an unqualified name
+ * that either decides is resolved to a table it may mean, for the write to be ledgered there ({@link #unreplayable}).
+ * A transaction's DDL is handed to the mirror's tables as it commits ({@link MirroredTables#committed}), which lay it
+ * over the catalog until a look-up has it.
+ *
+ * <p>DDL the proxy does not see (inside a function or {@code DO} block, or sent to the source some other way) is not
+ * followed, nor DDL on views, materialized views and foreign tables: the catalog's next look-up shows it.
  */
 final class SessionNames implements TransactionScoped {
 
@@ -20,11 +28,14 @@ final class SessionNames implements TransactionScoped {
     static final String TEMPORARY_SCHEMA = "pg_temp";
 
     private static final String USER_SCHEMA = "$user";
+    /** Where DDL that a write's ledger entry blames ran. */
+    private static final String ALONG = " (in its transaction, or in one committed just before it)";
 
     private final MirroredTables tables;
     private final CurrentUserState user;
     private final SearchPathState searchPath = new SearchPathState();
     private final TemporaryTables temporary = new TemporaryTables();
+    private final RelationChanges relations = new RelationChanges();
     /** The last {@link #replayPath}: made from {@code spelledFrom} for {@code spelledFor}. */
     private List<String> spelledFrom;
     private String spelledFor;
@@ -99,12 +110,12 @@ final class SessionNames implements TransactionScoped {
         if (!path.known()) {
             return searchPath.unknownReason();
         }
-        if (user.current() != null) {
-            return null;
-        }
         List<String> schemas = path.schemas();
-        return (schemas.isEmpty() ? MirroredTables.DEFAULT_PATH : schemas).contains(USER_SCHEMA) ? user.unknownReason()
-                : null;
+        if (user.current() == null
+                && (schemas.isEmpty() ? MirroredTables.DEFAULT_PATH : schemas).contains(USER_SCHEMA)) {
+            return user.unknownReason();
+        }
+        return tables.uncertainty(name.name(), relations.current());
     }
 
     /** What unqualified names resolve by now; the same instance while none of its parts changed. */
@@ -112,9 +123,10 @@ final class SessionNames implements TransactionScoped {
         SearchPathState.Path path = searchPath.current();
         Set<String> temporaryTables = temporary.current();
         String currentUser = user.current();
+        RelationOverlay ddl = relations.current();
         if (scope == null || scope.searchPath() != path || scope.temporaryTables() != temporaryTables
-                || !Objects.equals(scope.currentUser(), currentUser)) {
-            scope = new NameScope(path, temporaryTables, currentUser);
+                || !Objects.equals(scope.currentUser(), currentUser) || scope.relations() != ddl) {
+            scope = new NameScope(path, temporaryTables, currentUser, ddl);
         }
         return scope;
     }
@@ -160,7 +172,7 @@ final class SessionNames implements TransactionScoped {
         if (name.schema() == null && temporary.contains(name.name()) && searchesTemporaryFirst(path.schemas())) {
             return new TableName(TEMPORARY_SCHEMA, name.name());
         }
-        TableName resolved = tables.resolve(name, path.schemas(), user.current());
+        TableName resolved = tables.resolve(name, path.schemas(), user.current(), relations.current());
         if (path.known() || name.schema() != null || tables.isMirrored(resolved)) {
             return resolved;
         }
@@ -174,7 +186,15 @@ final class SessionNames implements TransactionScoped {
         if (name.schema() != null || !temporary.contains(name.name()) || !searchesTemporaryFirst(path)) {
             return null;
         }
-        return tables.resolve(name, path, user.current());
+        return tables.resolve(name, path, user.current(), relations.current());
+    }
+
+    /**
+     * Whether {@code table} (resolved) exists as far as the proxy knows: in the catalog names resolve by, with the
+     * relation DDL through the proxy laid over it.
+     */
+    boolean known(TableName table) {
+        return tables.inCatalog(table, relations.current());
     }
 
     /**
@@ -207,22 +227,98 @@ final class SessionNames implements TransactionScoped {
         } else if (change instanceof ClassifiedStatement.TableChange.Create create) {
             if (createsTemporary(s)) {
                 temporary.created(table.name(), create.temporary() == ClassifiedStatement.Temporary.TRANSACTION);
+            } else {
+                relations.changed(created(relations.current(), table, create.ifNotExists()));
             }
         } else if (change instanceof ClassifiedStatement.TableChange.Drop) {
+            RelationOverlay now = relations.current();
             for (TableName dropped : s.tables()) {
                 if (isTemporary(dropped)) {
                     temporary.dropped(dropped.name());
+                } else {
+                    now = moved(now, dropped, null, "DROP TABLE");
                 }
             }
-        } else if (change instanceof ClassifiedStatement.TableChange.Rename rename && isTemporary(table)) {
-            temporary.renamed(table.name(), rename.to());
+            relations.changed(now);
+        } else if (change instanceof ClassifiedStatement.TableChange.Rename rename) {
+            if (isTemporary(table)) {
+                temporary.renamed(table.name(), rename.to());
+            } else {
+                relations.changed(moved(relations.current(), table, t -> new TableName(t.schema(), rename.to()),
+                        "ALTER TABLE ... RENAME TO " + rename.to()));
+            }
+        } else if (change instanceof ClassifiedStatement.TableChange.SetSchema setSchema && !isTemporary(table)) {
+            relations.changed(moved(relations.current(), table, t -> new TableName(setSchema.schema(), t.name()),
+                    "ALTER TABLE ... SET SCHEMA " + setSchema.schema()));
+        } else if (change instanceof ClassifiedStatement.TableChange.CreateSchema schema) {
+            relations.changed(relations.current().schemaCreated(schema.name()));
+        } else if (change instanceof ClassifiedStatement.TableChange.DropSchema schemas) {
+            RelationOverlay now = relations.current();
+            for (String schema : schemas.names()) {
+                now = now.schemaDropped(schema);
+            }
+            relations.changed(now);
+        } else if (change instanceof ClassifiedStatement.TableChange.Unknown) {
+            relations.changed(relations.current().uncertain(RelationOverlay.unplaced("DDL that may create, drop,"
+                    + " rename or move tables whose names it does not show (" + firstWords(s.text(sql)) + ") ran"
+                    + " through the proxy before this write" + ALONG)));
         }
+    }
+
+    /**
+     * {@code now} after a CREATE TABLE of {@code table} (not temporary) that the source completed: unqualified, in
+     * the first schema of the path that exists, where the proxy can tell which that is and the table was not there
+     * already (it was only when written {@code IF NOT EXISTS}, which then did nothing).
+     */
+    private RelationOverlay created(RelationOverlay now, TableName table, boolean ifNotExists) {
+        if (table.schema() != null) {
+            return now.created(table);
+        }
+        List<String> path = searchPath.current().schemas();
+        if (tables.uncertainty(table.name(), now) == null) {
+            TableName placed = tables.creationTarget(table.name(), path, user.current(), now);
+            if (placed != null && (ifNotExists || !tables.inCatalog(placed, now))) {
+                return now.created(placed);
+            }
+        }
+        return now.uncertain(table.name(), RelationOverlay.unplaced("CREATE TABLE " + table.name()
+                + " without a schema ran through the proxy before this write" + ALONG + ", and it cannot tell in"
+                + " which schema of the session's search_path (" + SearchPathState.shown(path) + ") the source"
+                + " created it: it does not know whether the schemas the path lists first exist (one created where"
+                + " the proxy cannot see it, inside a function or DO block, say)"));
+    }
+
+    /**
+     * {@code now} after DDL {@code what} that the source completed on the existing table {@code name} (as written):
+     * gone from where it was, and at {@code to} of that place when {@code to} is not null. When the proxy cannot tell
+     * which table an unqualified name meant, which tables of that name and of the new one come first cannot be told.
+     */
+    private RelationOverlay moved(RelationOverlay now, TableName name, UnaryOperator<TableName> to, String what) {
+        TableName from = name.schema() == null && tables.uncertainty(name.name(), now) != null ? null
+                : tables.existing(name, searchPath.current().schemas(), user.current(), now);
+        if (from != null) {
+            RelationOverlay gone = now.dropped(from);
+            return to == null ? gone : gone.created(to.apply(from));
+        }
+        String reason = RelationOverlay.unplaced(what + " on " + name.name() + " ran through the proxy before"
+                + " this write" + ALONG + ", and it cannot tell which table of that name along the session's"
+                + " search_path it was: the proxy's catalog had none, or DDL before it left that name to a table the proxy cannot"
+                + " tell");
+        RelationOverlay uncertain = now.uncertain(name.name(), reason);
+        return to == null ? uncertain : uncertain.uncertain(to.apply(name).name(), reason);
+    }
+
+    /** The first words of a statement, enough to say which DDL it is in a ledger entry. */
+    private static String firstWords(String text) {
+        String[] words = text.trim().split("\\s+", 4);
+        return String.join(" ", Arrays.copyOf(words, Math.min(3, words.length)));
     }
 
     @Override
     public void savepoint(String name) {
         searchPath.savepoint(name);
         temporary.savepoint(name);
+        relations.savepoint(name);
         user.savepoint(name);
     }
 
@@ -230,6 +326,7 @@ final class SessionNames implements TransactionScoped {
     public void release(String name) {
         searchPath.release(name);
         temporary.release(name);
+        relations.release(name);
         user.release(name);
     }
 
@@ -237,13 +334,19 @@ final class SessionNames implements TransactionScoped {
     public void rollbackTo(String name) {
         searchPath.rollbackTo(name);
         temporary.rollbackTo(name);
+        relations.rollbackTo(name);
         user.rollbackTo(name);
     }
 
     @Override
     public void transactionEnded(boolean committed) {
+        RelationOverlay ddl = relations.current();
         searchPath.transactionEnded(committed);
         temporary.transactionEnded(committed);
+        relations.transactionEnded(committed);
+        if (committed && !ddl.isEmpty()) {
+            tables.committed(ddl);
+        }
         user.transactionEnded(committed);
     }
 

@@ -181,25 +181,27 @@ class MirroredTablesTest {
         TableName readings = new TableName(null, "readings");
         TableName tenantNew = new TableName("tenant_new", "readings");
         TableName tenantOld = new TableName("tenant_old", "readings");
-        AtomicReference<Set<TableName>> onSource = new AtomicReference<>();
+        AtomicReference<SourceRelations.Relations> onSource = new AtomicReference<>();
         AtomicReference<Integer> changed = new AtomicReference<>(0);
         MirroredTables tables = new MirroredTables(FILTER, Set::of,
                 () -> new PartitionDirectory.Partitions(Map.of(), Set.of(t("readings"), tenantOld)))
-                .withSourceTables(onSource::get, () -> changed.set(changed.get() + 1));
+                .withSourceTables(onSource::get, () -> RelationOverlay.NONE, changes -> { },
+                        () -> changed.set(changed.get() + 1));
         List<String> newFirst = List.of("tenant_new", "public");
         List<String> oldFirst = List.of("tenant_old", "public");
         assertThat(tables.resolve(readings, newFirst, "app")).as("not known yet").isEqualTo(t("readings"));
         assertThat(tables.resolve(readings, oldFirst, "app")).isEqualTo(tenantOld);
         assertThat(tables.targetFindsAnother(tenantOld, oldFirst, "app")).isFalse();
 
-        onSource.set(Set.of(t("readings"), tenantNew));
+        onSource.set(new SourceRelations.Relations(Set.of(t("readings"), tenantNew), Set.of("public", "tenant_new")));
         assertThat(tables.resolve(readings, newFirst, "app")).isEqualTo(tenantNew);
         assertThat(tables.resolve(readings, oldFirst, "app")).isEqualTo(t("readings"));
         assertThat(tables.resolve(new TableName(null, "made_since"), oldFirst, "app"))
                 .as("not in the source's look-up: as the target's catalog has it").isEqualTo(new TableName("tenant_old",
                         "made_since"));
-        assertThat(tables.inCatalog(tenantOld)).as("the catalog names resolve by: the source's").isFalse();
-        assertThat(tables.inCatalog(tenantNew)).isTrue();
+        assertThat(tables.inCatalog(tenantOld, RelationOverlay.NONE)).as("the catalog names resolve by: the source's")
+                .isFalse();
+        assertThat(tables.inCatalog(tenantNew, RelationOverlay.NONE)).isTrue();
 
         // the target would find tenant_old.readings first: the replay must write the schema out
         assertThat(tables.targetFindsAnother(t("readings"), oldFirst, "app")).isTrue();

@@ -84,6 +84,27 @@ class PreparedTableTest {
         assertThat(p.ambiguous()).isNull();
     }
 
+    /**
+     * The session's own DDL is like a change of the catalog: a table created before the named statement's keeps the
+     * plan as it was (ambiguous), while dropping the statement's own table makes the source plan it again; an unnamed
+     * statement takes the new answer at once.
+     */
+    @Test
+    void theTransactionsOwnDdlIsLaidOverTheCatalog() {
+        refreshed(PUBLIC);
+        PreparedTable named = parsed();
+        PreparedTable unnamed = parsed();
+        completed("CREATE TABLE early.readings (v int)");
+        assertThat(unnamed.resolve(names, tables, WRITTEN, false)).isEqualTo(EARLY);
+        assertThat(named.resolve(names, tables, WRITTEN, true)).isEqualTo(PUBLIC);
+        assertThat(named.ambiguous()).contains("DDL through the proxy");
+        completed("DROP TABLE public.readings");
+        assertThat(named.resolve(names, tables, WRITTEN, true)).isEqualTo(EARLY);
+        assertThat(named.ambiguous()).isNull();
+        names.transactionEnded(false);
+        assertThat(unnamed.resolve(names, tables, WRITTEN, false)).as("rolled back").isEqualTo(PUBLIC);
+    }
+
     @Test
     void anUnnamedStatementOrANameTheCatalogDidNotHaveTakesTheNewAnswer() {
         refreshed(PUBLIC);

@@ -53,7 +53,7 @@ class TimescaleDirectoriesIT {
             assertThat(chunk.name()).startsWith("metrics_").endsWith("_chunk");
             assertThat(partitions.lookUpNow(db).others()).contains(metrics, notes).doesNotContain(chunk);
             assertThat(defaults.lookUpNow(db)).containsKeys(metrics, notes).doesNotContainKey(chunk);
-            assertThat(relations.lookUpNow(db)).contains(metrics, notes).doesNotContain(chunk);
+            assertThat(relations.lookUpNow(db).tables()).contains(metrics, notes).doesNotContain(chunk);
             assertThat(names.lookUpNow(db).isChunk(chunk)).isTrue();
         }
     }
