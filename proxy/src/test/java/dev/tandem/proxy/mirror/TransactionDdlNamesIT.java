@@ -39,6 +39,8 @@ class TransactionDdlNamesIT {
                     + " CREATE SCHEMA tenant_a; CREATE SCHEMA tenant_b; CREATE SCHEMA tenant_c; CREATE SCHEMA tenant_d;"
                     + " CREATE SCHEMA tenant_e; CREATE TABLE tenant_e.metrics (id int PRIMARY KEY, v text);"
                     + " CREATE SCHEMA tenant_f; CREATE TABLE tenant_f.metrics (id int PRIMARY KEY, v text);"
+                    + " CREATE SCHEMA tenant_h; CREATE TABLE tenant_h.metrics (id int PRIMARY KEY, v text);"
+                    + " CREATE SCHEMA tenant_i;"
                     + " CREATE SCHEMA archive")
             .flags("--mirror-table", "public.metrics")
             .withSourceUser()
@@ -72,6 +74,26 @@ class TransactionDdlNamesIT {
         }
         assertRows("tenant_a.metrics", 1, 2, 3, 4);
         assertMirroredAndNothingLedgered(100);
+    }
+
+    /**
+     * A CREATE in a transaction of its own, then at once a write of another session: the proxy's look-up of the
+     * source's catalog, asked for at the commit, runs in the background and may not have landed, so the write is
+     * resolved by the DDL the commit handed on.
+     */
+    @Test
+    void aTableCreatedByACommittedStatementTakesTheWritesRightAfterIt() throws Exception {
+        try (Connection c = connect("tenant_i"); Connection other = connect("tenant_i");
+             Statement s = c.createStatement(); Statement o = other.createStatement()) {
+            for (int id = 1; id <= 3; id++) {
+                s.execute("CREATE TABLE tenant_i.metrics_" + id + " (LIKE public.metrics INCLUDING ALL)");
+                s.execute("ALTER TABLE tenant_i.metrics_" + id + " RENAME TO metrics");
+                o.execute("INSERT INTO metrics VALUES (" + id + ", 'tenant i, another session right after')");
+                s.execute("DROP TABLE tenant_i.metrics");
+                o.execute("INSERT INTO metrics VALUES (" + (10 + id) + ", 'shared, another session right after')");
+            }
+        }
+        assertMirroredAndNothingLedgered(11, 12, 13);
     }
 
     /**
@@ -149,11 +171,24 @@ class TransactionDdlNamesIT {
      */
     @Test
     void aDroppedTableNoLongerHidesTheSharedOne() throws Exception {
-        try (Connection c = connect("tenant_e"); Statement s = c.createStatement();
+        writeAroundADrop("tenant_e", "5");
+    }
+
+    /**
+     * As {@link #aDroppedTableNoLongerHidesTheSharedOne}, with a named statement planned against the dropped table:
+     * the DROP makes the source plan it again.
+     */
+    @Test
+    void aNamedStatementWhoseTableIsDroppedWritesTheSharedOne() throws Exception {
+        writeAroundADrop("tenant_h", "1");
+    }
+
+    private static void writeAroundADrop(String tenant, String prepareThreshold) throws Exception {
+        try (Connection c = connect(tenant, "prepareThreshold", prepareThreshold); Statement s = c.createStatement();
              PreparedStatement insert = c.prepareStatement("INSERT INTO metrics VALUES (?, ?)")) {
             c.setAutoCommit(false);
-            insert(insert, 1, "tenant e, before the drop");
-            s.execute("DROP TABLE tenant_e.metrics");
+            insert(insert, 1, "the tenant's, before the drop");
+            s.execute("DROP TABLE " + tenant + ".metrics");
             insert(insert, 2, "shared, after the drop");
             s.execute("INSERT INTO metrics VALUES (3, 'shared, simple statement after the drop')");
             copy(c, 4, "shared, copied after the drop");
@@ -162,7 +197,8 @@ class TransactionDdlNamesIT {
             insert(insert, 5, "shared, after the commit");
         }
         assertMirroredAndNothingLedgered(2, 3, 4, 5);
-        assertThat(PG.target().queryValue(mirror.database, "SELECT count(*) FROM tenant_e.metrics")).isEqualTo("0");
+        assertThat(PG.target().queryValue(mirror.database, "SELECT count(*) FROM " + tenant + ".metrics"))
+                .isEqualTo("0");
     }
 
     /** Renamed away, renamed back, moved to another schema: each write goes where the DDL before it left the name. */
