@@ -110,8 +110,8 @@ class SchemaShapesIT {
                     + " FOR VALUES FROM (MINVALUE) TO ('2026-01-03'); CREATE TABLE \"Odd Schema\".rest PARTITION OF "
                     + TABLE + " DEFAULT");
         }
-        // numeric infinities came with PostgreSQL 14: a source before it has very large values instead
-        String infinities = PG.source().majorVersion() >= 14 ? "'Infinity', '-Infinity'" : "'9e1000', '-9e1000'";
+        // numeric infinities came with PostgreSQL 14: with a server before it, very large values instead
+        String infinities = Math.min(PG.source().majorVersion(), PG.target().majorVersion()) >= 14 ? "'Infinity', '-Infinity'" : "'9e1000', '-9e1000'";
         PG.source().execute(db, "INSERT INTO " + TABLE + " (\"Time\", \"the \"\"value\"\"\", amount, n, mood, tags, doc,"
                 + " raw, note, at) SELECT '2026-01-01 00:00:00+00'::timestamptz + i * interval '3 hours', i / 7.0 - 2,"
                 + " i + 0.5, (ARRAY['NaN', " + infinities + ", (i * 1.10)::text])[i % 4 + 1]::numeric,"

@@ -6,9 +6,11 @@ package dev.tandem.backfill.plan;
  * @param name      the column name (not quoted)
  * @param type      {@code format_type(atttypid, atttypmod)}
  * @param generated true for a generated column, which COPY cannot write
- * @param binaryIo  false when the type (or the element type of an array, or a composite) cannot be moved safely in
- *                  COPY's binary format: no send/receive functions, user-defined types whose OIDs differ between
- *                  servers, or OID alias types such as {@code regclass}, whose binary form is the OID of an object
+ * @param binaryIo  false when the type (or what it is made of: a domain's base type, an array's elements, a
+ *                  composite) cannot be moved safely in COPY's binary format: no send/receive functions, arrays and
+ *                  composites, whose binary form holds their elements' and fields' type OIDs, which differ between
+ *                  servers for user-defined types (a target before PostgreSQL 17.6 refuses them: "wrong element
+ *                  type"), or OID alias types such as {@code regclass}, whose binary form is the OID of an object
  * @param nullable  false when the column is NOT NULL
  * @param hashedAsText true when an enum or an OID alias type such as {@code regclass} is part of the type, whose values
  *                  verify must hash by their text: see {@link dev.tandem.protocol.state.RangeChecksum.Column}

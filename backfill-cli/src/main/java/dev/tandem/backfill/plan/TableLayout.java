@@ -22,10 +22,17 @@ public record TableLayout(String schema, String table, String timeColumn, TimeTy
     private static final String COLUMNS_SQL = """
             SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attgenerated <> '',
                    (t.typsend <> 0 AND t.typreceive <> 0
-                    AND t.typtype <> 'c'
-                    AND NOT (t.typelem <> 0 AND t.typelem >= 16384)
-                    AND NOT EXISTS (SELECT 1 FROM pg_type r WHERE r.oid IN (t.oid, t.typelem)
-                                      AND r.typnamespace = 'pg_catalog'::regnamespace AND r.typname LIKE 'reg%')),
+                    AND NOT EXISTS (
+                        WITH RECURSIVE parts(oid) AS (
+                            SELECT a.atttypid
+                            UNION
+                            SELECT n.part FROM parts p JOIN pg_type pt ON pt.oid = p.oid
+                            CROSS JOIN LATERAL (
+                                SELECT pt.typbasetype WHERE pt.typtype = 'd'
+                                UNION ALL SELECT pt.typelem WHERE pt.typelem <> 0) n(part))
+                        SELECT 1 FROM parts JOIN pg_type r ON r.oid = parts.oid
+                        WHERE r.typtype = 'c' OR (r.typelem <> 0 AND r.typelem >= 16384)
+                           OR (r.typnamespace = 'pg_catalog'::regnamespace AND r.typname LIKE 'reg%'))),
                    NOT a.attnotnull,
                    """ + RangeChecksum.HASHED_AS_TEXT + """
 

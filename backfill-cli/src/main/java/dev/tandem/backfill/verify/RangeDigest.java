@@ -1,5 +1,7 @@
 package dev.tandem.backfill.verify;
 
+import dev.tandem.backfill.connect.ServerError;
+import dev.tandem.backfill.connect.Side;
 import dev.tandem.backfill.plan.TableLayout;
 import dev.tandem.protocol.state.RangeChecksum;
 import java.sql.Connection;
@@ -36,8 +38,18 @@ public record RangeDigest(long rows, String min, String max, String checksum) {
         }
     }
 
+    /**
+     * True when both sides hash rows by their columns' own hash functions; else both hash the rows' text. A server
+     * before PostgreSQL 14 (no {@code hash_record_extended}), or one without an extended hash for a column's type, on
+     * either side makes both hash text: a source on 17 and a target on 13 must still compare alike.
+     */
+    public static boolean recordHashable(Connection source, Connection target, TableLayout layout) throws ServerError {
+        return Side.SOURCE.call(() -> recordHashable(source, layout))
+                && Side.TARGET.call(() -> recordHashable(target, layout));
+    }
+
     /** True when every column of the table has an extended hash function (on this server). */
-    public static boolean recordHashable(Connection connection, TableLayout layout) throws SQLException {
+    private static boolean recordHashable(Connection connection, TableLayout layout) throws SQLException {
         try (Statement s = connection.createStatement()) {
             s.executeQuery(layout.checksum().recordHashProbeSql()).close();
             return true;

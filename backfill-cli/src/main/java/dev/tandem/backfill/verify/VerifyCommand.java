@@ -187,7 +187,9 @@ public final class VerifyCommand extends BackfillCommand {
                         layout = layouts.get(task.qualifiedName());
                         if (layout == null) {
                             layout = TableLayout.load(s, task.schema(), task.table(), task.timeColumn());
-                            recordHash.put(task.qualifiedName(), RangeDigest.recordHashable(s, layout));
+                            try (Connection t = Side.TARGET.call(target::connection)) {
+                                recordHash.put(task.qualifiedName(), RangeDigest.recordHashable(s, t, layout));
+                            }
                             layouts.put(task.qualifiedName(), layout);
                         }
                     } catch (SQLException e) {
@@ -312,7 +314,7 @@ public final class VerifyCommand extends BackfillCommand {
             return;
         }
         TableLayout layout = Side.SOURCE.call(() -> TableLayout.load(s, task.schema(), task.table(), task.timeColumn()));
-        boolean byRecord = Side.SOURCE.call(() -> RangeDigest.recordHashable(s, layout));
+        boolean byRecord = RangeDigest.recordHashable(s, t, layout);
         windows.add(new Window(task.qualifiedName(), type, task.end(), end,
                 Side.SOURCE.call(() -> RangeDigest.of(s, layout, task.end(), end, byRecord)),
                 Side.TARGET.call(() -> RangeDigest.of(t, layout, task.end(), end, byRecord))));
@@ -330,7 +332,7 @@ public final class VerifyCommand extends BackfillCommand {
                 if (!layout.timeNullable()) {
                     continue;
                 }
-                boolean byRecord = Side.SOURCE.call(() -> RangeDigest.recordHashable(s, layout));
+                boolean byRecord = RangeDigest.recordHashable(s, t, layout);
                 RangeDigest onSource = Side.SOURCE.call(() -> RangeDigest.ofNullTime(s, layout, byRecord));
                 RangeDigest onTarget = Side.TARGET.call(() -> RangeDigest.ofNullTime(t, layout, byRecord));
                 List<String> differences = onSource.differences(onTarget);

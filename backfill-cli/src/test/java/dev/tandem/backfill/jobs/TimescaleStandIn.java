@@ -96,11 +96,13 @@ final class TimescaleStandIn {
                 DECLARE
                     width interval;
                 BEGIN
-                    -- only whole buckets inside the window are refreshed; none at all is an error
+                    -- only whole buckets inside the window are refreshed; none at all is an error (buckets
+                    -- counted from the epoch, as date_bin(width, t, 'epoch') does, which PostgreSQL 13 lacks)
                     SELECT ca.bucket_width INTO width FROM _timescaledb_catalog.continuous_agg ca
                     WHERE format('%I.%I', ca.user_view_schema, ca.user_view_name)::regclass = continuous_aggregate;
-                    IF window_start IS NOT NULL AND date_bin(width, window_end, 'epoch')
-                            <= date_bin(width, window_start + width - interval '1 microsecond', 'epoch') THEN
+                    IF window_start IS NOT NULL AND floor(extract(epoch FROM window_end) / extract(epoch FROM width))
+                            <= floor(extract(epoch FROM window_start + width - interval '1 microsecond')
+                                     / extract(epoch FROM width)) THEN
                         RAISE EXCEPTION 'refresh window too small' USING ERRCODE = 'invalid_parameter_value',
                             DETAIL = 'The refresh window must cover at least one bucket of data.';
                     END IF;

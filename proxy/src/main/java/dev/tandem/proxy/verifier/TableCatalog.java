@@ -115,7 +115,7 @@ final class TableCatalog {
             return new Skipped(table, "time column " + time + " is a date; buckets of minutes do not apply");
         }
         RangeChecksum checksum = new RangeChecksum(table.schema(), table.name(), time, type, columns);
-        return new VerifiedTable(table, checksum, recordHashable(source, checksum));
+        return new VerifiedTable(table, checksum, recordHashable(source, checksum) && recordHashable(target, checksum));
     }
 
     /** The root of the partition tree {@code table} is a partition of on the target; empty when it is none. */
@@ -153,9 +153,12 @@ final class TableCatalog {
         }
     }
 
-    /** Asked of the source; a type without an extended hash there means the text hash on both sides. */
-    private static boolean recordHashable(Connection source, RangeChecksum checksum) throws SQLException {
-        try (Statement s = source.createStatement()) {
+    /**
+     * Asked of each side: a type without an extended hash on either, or a server before PostgreSQL 14 (which lacks
+     * {@code hash_record_extended}), means the text hash on both sides.
+     */
+    private static boolean recordHashable(Connection server, RangeChecksum checksum) throws SQLException {
+        try (Statement s = server.createStatement()) {
             s.executeQuery(checksum.recordHashProbeSql()).close();
             return true;
         } catch (SQLException e) {
