@@ -152,7 +152,10 @@ class ReplicationRoleMirrorIT {
                                 + " session_replication_role TO \"tandem_plain\"");
                     });
 
-            PG.target().execute(db, "GRANT SET ON PARAMETER session_replication_role TO tandem_plain");
+            // the right to set it: granted from PostgreSQL 15 on, a superuser's before
+            PG.target().execute(db, PG.target().majorVersion() >= 15
+                    ? "GRANT SET ON PARAMETER session_replication_role TO tandem_plain"
+                    : "ALTER ROLE tandem_plain SUPERUSER");
             try (Connection c = plain.connect("options", "-c session_replication_role=replica");
                  Statement s = c.createStatement()) {
                 s.execute("INSERT INTO stamped VALUES (4, '2026-03-04', 'under replica')");
