@@ -4,17 +4,12 @@ import dev.tandem.protocol.sql.ClassifiedStatement.CopyFormat;
 import dev.tandem.proxy.capture.CopyBytes;
 import dev.tandem.proxy.capture.CopyFields;
 import dev.tandem.proxy.capture.CopyLayout;
+import dev.tandem.proxy.capture.TimeText;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.time.DateTimeException;
-import java.time.LocalDate;
-import java.time.LocalDateTime;
 import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.stream.Collectors;
 
 /**
  * Counts the late rows of a mirrored COPY: those whose {@code timestamptz} time column is before the dual-write mark.
@@ -31,9 +26,6 @@ import java.util.stream.Collectors;
  */
 final class CopyTimes {
 
-    /** The tz database's zone names by their lower-case spelling: PostgreSQL reads them in any case. */
-    private static final Map<String, String> ZONES = ZoneId.getAvailableZoneIds().stream()
-            .collect(Collectors.toUnmodifiableMap(z -> z.toLowerCase(Locale.ROOT), z -> z, (a, b) -> a));
     /** Microseconds from the Unix epoch to PostgreSQL's (2000-01-01 UTC), for binary timestamptz values. */
     private static final long POSTGRES_EPOCH_MICROS = 946_684_800_000_000L;
     private static final byte[] BINARY_SIGNATURE = "PGCOPY\n\377\r\n\0".getBytes(StandardCharsets.ISO_8859_1);
@@ -65,7 +57,7 @@ final class CopyTimes {
      * How many rows of the COPY's data have field {@code index} (0-based) earlier than {@code markMicros} (Unix epoch
      * microseconds), and how many rows it has.
      *
-     * @param zone the session's TimeZone ({@link #zone}), or null when not known
+     * @param zone the session's TimeZone ({@link TimeText#zone}), or null when not known
      */
     static Count late(List<byte[]> data, CopyLayout layout, int index, long markMicros, ZoneId zone) {
         CopyBytes in = new CopyBytes(data);
@@ -73,16 +65,6 @@ final class CopyTimes {
             case BINARY -> lateBinary(in, index, markMicros);
             case CSV, TEXT -> lateText(in, layout, index, markMicros, zone);
         };
-    }
-
-    /**
-     * The zone a PostgreSQL TimeZone setting names, when it is a zone of the tz database ({@code Europe/Paris},
-     * {@code UTC}, {@code Etc/GMT+3}), in any case as PostgreSQL reads it ({@code SET TIME ZONE 'asia/tokyo'}); null
-     * for anything else, which Java might read otherwise than PostgreSQL.
-     */
-    static ZoneId zone(String timeZone) {
-        String id = timeZone == null ? null : ZONES.get(timeZone.toLowerCase(Locale.ROOT));
-        return id == null ? null : ZoneId.of(id);
     }
 
     private static Count lateBinary(CopyBytes in, int index, long markMicros) {
@@ -182,142 +164,30 @@ final class CopyTimes {
         if (special != null) {
             return special < markMicros;
         }
-        Written written = written(v);
+        TimeText.Written written = TimeText.written(v);
         if (written == null) {
             return false;
         }
         if (written.offsetSeconds() == null) {
-            Integer offset = zone == null ? null : offsetSeconds(written.wallClockMicros(), zone);
+            Integer offset = zone == null ? null : TimeText.offsetSeconds(written.wallClockMicros(), zone);
             if (offset == null) {
                 return written.wallClockMicros() < markMicros - WIDEST_OFFSET_MICROS;
             }
-            written = new Written(written.wallClockMicros(), offset);
+            written = written.at(offset);
         }
         Long instant = written.instantMicros();
         return instant != null && instant < markMicros;
     }
 
-    /** The offset of {@code zone} at a wall-clock time; null when that time is skipped or repeated there. */
-    private static Integer offsetSeconds(long wallClockMicros, ZoneId zone) {
-        try {
-            LocalDateTime local = LocalDateTime.ofEpochSecond(Math.floorDiv(wallClockMicros, 1_000_000L), 0,
-                    ZoneOffset.UTC);
-            List<ZoneOffset> offsets = zone.getRules().getValidOffsets(local);
-            return offsets.size() == 1 ? offsets.get(0).getTotalSeconds() : null;
-        } catch (DateTimeException e) {
-            return null; // beyond the years java.time reads
-        }
-    }
-
     /** {@code v} (lower case) when it is a value before or after every time: infinity, or a date BC; else null. */
     private static Long special(String v) {
-        if (v.equals("-infinity")) {
-            return Long.MIN_VALUE;
-        }
-        if (v.equals("infinity") || v.equals("+infinity")) {
-            return Long.MAX_VALUE;
+        int infinity = TimeText.infinity(v);
+        if (infinity != 0) {
+            return infinity < 0 ? Long.MIN_VALUE : Long.MAX_VALUE;
         }
         if (v.endsWith(" bc")) {
             return Long.MIN_VALUE; // before the Christian era: before any mark
         }
         return null;
-    }
-
-    /** An ISO 8601 time as written: its wall-clock time read as UTC, and its zone offset when it has one. */
-    private record Written(long wallClockMicros, Integer offsetSeconds) {
-
-        /** The point in time, given an offset; null when out of range. */
-        Long instantMicros() {
-            try {
-                return Math.subtractExact(wallClockMicros, offsetSeconds * 1_000_000L);
-            } catch (ArithmeticException e) {
-                return null;
-            }
-        }
-    }
-
-    /** {@code v} (lower case) as an ISO 8601 date with an optional time and offset; null for any other shape. */
-    private static Written written(String v) {
-        try {
-            int i = 0;
-            int year = digits(v, i, 4);
-            i += 4;
-            while (i < v.length() && Character.isDigit(v.charAt(i))) {
-                year = Math.addExact(Math.multiplyExact(year, 10), v.charAt(i) - '0'); // years past 9999
-                i++;
-            }
-            if (v.charAt(i) != '-' || v.charAt(i + 3) != '-') {
-                return null;
-            }
-            int month = digits(v, i + 1, 2);
-            int day = digits(v, i + 4, 2);
-            i += 6;
-            long epochDay = LocalDate.of(year, month, day).toEpochDay();
-            if (i == v.length()) {
-                return new Written(Math.multiplyExact(epochDay, 86_400_000_000L), null); // a date: its midnight
-            }
-            if (v.charAt(i) != ' ' && v.charAt(i) != 't') {
-                return null;
-            }
-            int hour = digits(v, i + 1, 2);
-            if (v.charAt(i + 3) != ':') {
-                return null;
-            }
-            int minute = digits(v, i + 4, 2);
-            i += 6;
-            int second = 0;
-            long fraction = 0;
-            if (i < v.length() && v.charAt(i) == ':') {
-                second = digits(v, i + 1, 2);
-                i += 3;
-                if (i < v.length() && v.charAt(i) == '.') {
-                    i++;
-                    int start = i;
-                    while (i < v.length() && Character.isDigit(v.charAt(i))) {
-                        i++;
-                    }
-                    String digits = (v.substring(start, Math.min(i, start + 6)) + "000000").substring(0, 6);
-                    fraction = Long.parseLong(digits);
-                }
-            }
-            Integer offsetSeconds;
-            if (i == v.length()) {
-                offsetSeconds = null; // the session's TimeZone decides
-            } else if (v.charAt(i) == 'z' && i + 1 == v.length()) {
-                offsetSeconds = 0;
-            } else if (v.charAt(i) == '+' || v.charAt(i) == '-') {
-                int sign = v.charAt(i) == '-' ? -1 : 1;
-                String zone = v.substring(i + 1).replace(":", "");
-                if (zone.length() != 2 && zone.length() != 4 && zone.length() != 6
-                        || !zone.chars().allMatch(Character::isDigit)) {
-                    return null;
-                }
-                int h = Integer.parseInt(zone.substring(0, 2));
-                int m = zone.length() >= 4 ? Integer.parseInt(zone.substring(2, 4)) : 0;
-                int s = zone.length() == 6 ? Integer.parseInt(zone.substring(4, 6)) : 0;
-                offsetSeconds = sign * (h * 3600 + m * 60 + s);
-            } else {
-                return null; // a zone name, say: not read here
-            }
-            if (hour > 24 || minute > 59 || second > 60) {
-                return null;
-            }
-            long seconds = epochDay * 86_400 + hour * 3600L + minute * 60L + second;
-            return new Written(Math.addExact(Math.multiplyExact(seconds, 1_000_000L), fraction), offsetSeconds);
-        } catch (RuntimeException e) {
-            return null; // not this shape, or not a date
-        }
-    }
-
-    private static int digits(String v, int at, int count) {
-        int n = 0;
-        for (int k = at; k < at + count; k++) {
-            char c = v.charAt(k);
-            if (c < '0' || c > '9') {
-                throw new NumberFormatException(v);
-            }
-            n = n * 10 + (c - '0');
-        }
-        return n;
     }
 }

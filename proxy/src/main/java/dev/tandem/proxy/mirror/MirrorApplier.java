@@ -12,6 +12,7 @@ import dev.tandem.proxy.capture.CapturedTransaction;
 import dev.tandem.proxy.capture.ChunkHypertables;
 import dev.tandem.proxy.capture.CopyLayout;
 import dev.tandem.proxy.capture.ReplicationRole;
+import dev.tandem.proxy.capture.TimeText;
 import dev.tandem.proxy.capture.TransactionCodec;
 import dev.tandem.proxy.relay.Transport;
 import dev.tandem.proxy.spool.Spool;
@@ -905,7 +906,7 @@ public final class MirrorApplier implements AutoCloseable {
         CopyLayout layout = CopyLayout.of(statement.copyFormat(), statement.copyOptions());
         // a WHERE clause (or ON_ERROR ignore) may have left late rows out on the source, as on the target
         return index < 0 || layout == null ? 0
-                : CopyTimes.late(copy.data(), layout, index, mark, CopyTimes.zone(copy.settings().timeZone()))
+                : CopyTimes.late(copy.data(), layout, index, mark, TimeText.zone(copy.settings().timeZone()))
                         .surelyLate(copy.sourceRows());
     }
 

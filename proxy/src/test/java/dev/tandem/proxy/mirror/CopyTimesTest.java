@@ -120,13 +120,13 @@ class CopyTimesTest {
             """)
     void aTimeWithoutAnOffsetIsReadInTheSessionsZoneWhenJavaReadsItAsPostgresDoes(String value, String zone,
                                                                                   boolean late) {
-        assertThat(CopyTimes.late(value, MARK, CopyTimes.zone(zone))).as(value + " in " + zone).isEqualTo(late);
+        assertThat(CopyTimes.late(value, MARK, dev.tandem.proxy.capture.TimeText.zone(zone))).as(value + " in " + zone).isEqualTo(late);
     }
 
     @Test
     void aWallClockTimeThatADaylightSavingChangeSkipsOrRepeatsIsReadAsIfTheZoneWereUnknown() {
         long mark = java.time.Instant.parse("2026-03-08T12:00:00Z").toEpochMilli() * 1000;
-        java.time.ZoneId newYork = CopyTimes.zone("America/New_York");
+        java.time.ZoneId newYork = dev.tandem.proxy.capture.TimeText.zone("America/New_York");
         assertThat(CopyTimes.late("2026-03-08 02:30:00", mark, newYork)).as("skipped: late only in every zone")
                 .isFalse();
         assertThat(CopyTimes.late("2026-03-08 01:30:00", mark, newYork)).isTrue();
