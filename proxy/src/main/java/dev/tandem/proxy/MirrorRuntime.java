@@ -14,9 +14,11 @@ import dev.tandem.proxy.capture.HypertableDirectory;
 import dev.tandem.proxy.capture.MirroredTables;
 import dev.tandem.proxy.capture.PartitionDirectory;
 import dev.tandem.proxy.capture.RelationOverlay;
+import dev.tandem.proxy.capture.RowTimesReading;
 import dev.tandem.proxy.capture.SourceRelations;
 import dev.tandem.proxy.capture.SessionCapture;
 import dev.tandem.proxy.capture.SpoolingSink;
+import dev.tandem.proxy.capture.TimeColumnDirectory;
 import dev.tandem.proxy.capture.UnknownOutcome;
 import dev.tandem.proxy.capture.UpsertWindows;
 import dev.tandem.proxy.capture.VolatileDefaults;
@@ -75,6 +77,8 @@ final class MirrorRuntime implements AutoCloseable {
     private final PartitionDirectory partitions;
     private final ChunkNameDirectory chunkNames;
     private final VolatileDefaults volatileDefaults;
+    private final TimeColumnDirectory timeColumns;
+    private final RowTimesReading rowTimes;
     private final ChunkHypertables chunkHypertables;
     /** Null without {@code source.user}: names resolve by the target's catalog alone. */
     private final SourceRelations sourceRelations;
@@ -120,8 +124,12 @@ final class MirrorRuntime implements AutoCloseable {
             this.chunkHypertables = started(started, new ChunkHypertables(config.source()));
             this.applier = started(started, new MirrorApplier(spool, MirrorSettings.from(config), registry, transport,
                     chunkHypertables));
+            this.timeColumns = started(started, new TimeColumnDirectory(config.target(), Duration.ofMinutes(1),
+                    config.verifier().timeColumns()));
+            this.rowTimes = started(started,
+                    new RowTimesReading(database -> timeColumns.forSourceDatabase(database).get()));
             this.gaps = started(started, new GapLedger(config.target(), config.instanceId(), registry,
-                    Duration.ofSeconds(5), config.logging().redactSql(), config.mirror().spool().dir()));
+                    Duration.ofSeconds(5), config.logging().redactSql(), config.mirror().spool().dir(), rowTimes));
             // nothing to close: the mapping goes with the buffer, and a slot still marked is a session not closed
             this.inFlight = openInFlight(config, gaps);
             this.hypertables = started(started, new HypertableDirectory(config.target(), Duration.ofMinutes(1)));
@@ -231,7 +239,7 @@ final class MirrorRuntime implements AutoCloseable {
                             () -> sourceRelations.changed(context.database()));
             SessionCapture capture = new SessionCapture(context, tables, () -> defaultsOf.get().get(),
                     captureMetrics, upsertWindows, sessionSink, config.mirror().maxTransactionBytes(), captureBudget,
-                    config.source().user().isPresent(), inFlight.claim(), chunkHypertables);
+                    config.source().user().isPresent(), inFlight.claim(), chunkHypertables, rowTimes);
             return new SessionTap() {
                 @Override
                 public FrameObserver frontend() {
@@ -252,6 +260,8 @@ final class MirrorRuntime implements AutoCloseable {
                     partitionsOf.set(partitions.forSourceDatabase(context.database()));
                     chunkNamesOf.set(chunkNames.forSourceDatabase(context.database()));
                     defaultsOf.set(volatileDefaults.forSourceDatabase(context.database()));
+                    // known before a gap needs it: the target is down by then, when a spool fills
+                    timeColumns.forSourceDatabase(context.database());
                     if (sourceRelations != null) {
                         sourceTablesOf.set(sourceRelations.forSourceDatabase(context.database()));
                         recentOf.set(sourceRelations.recent(context.database()));
@@ -272,6 +282,11 @@ final class MirrorRuntime implements AutoCloseable {
                 }
             };
         };
+    }
+
+    /** Reads the target's time columns of a database's tables now, blocking ({@link ProxyApplication}). */
+    void lookUpTimeColumns(String sourceDatabase) {
+        timeColumns.lookUpNow(sourceDatabase);
     }
 
     /** Age of the oldest spooled transaction the target has not applied yet. */
@@ -307,6 +322,8 @@ final class MirrorRuntime implements AutoCloseable {
         verifier.close();
         applier.close();
         gaps.close();
+        rowTimes.close();
+        timeColumns.close();
         hypertables.close();
         partitions.close();
         chunkNames.close();

@@ -219,6 +219,16 @@ public final class ProxyApplication implements AutoCloseable {
         return registry;
     }
 
+    /**
+     * Reads the target's time columns of {@code sourceDatabase}'s tables now, blocking: the sessions' look-up runs in
+     * the background, and a test that stops the target must know it is done first. Nothing when mirroring is off.
+     */
+    public void lookUpTimeColumns(String sourceDatabase) {
+        if (mirror != null) {
+            mirror.lookUpTimeColumns(sourceDatabase);
+        }
+    }
+
     /** True when mirroring is off, or everything committed so far has been applied on the target. */
     public boolean mirrorCaughtUp() {
         return mirror == null || mirror.caughtUp();

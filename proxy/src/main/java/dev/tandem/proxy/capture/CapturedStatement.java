@@ -180,16 +180,29 @@ public sealed interface CapturedStatement {
     /**
      * A committed write the mirror cannot replay faithfully (say a binary parameter of a user-defined type, or a
      * transaction larger than the capture limit): it goes to the divergence ledger instead, so nothing is lost silently.
+     *
+     * @param timesRead whether the capture read its rows' times although it did not keep its data (a statement of a
+     *                  transaction over the capture limit): then its ledger entry says whether they are known
+     * @param times     the range of its rows' times when read and all known ({@link RowTimesReading}), else null
      */
-    record Unreplayable(TableName table, long sourceRows, String sql, String reason, List<String> searchPath)
-            implements CapturedStatement {
+    record Unreplayable(TableName table, long sourceRows, String sql, String reason, List<String> searchPath,
+                        boolean timesRead, TimeRange times) implements CapturedStatement {
         public Unreplayable(TableName table, long sourceRows, String sql, String reason) {
             this(table, sourceRows, sql, reason, null);
         }
 
+        public Unreplayable(TableName table, long sourceRows, String sql, String reason, List<String> searchPath) {
+            this(table, sourceRows, sql, reason, searchPath, false, null);
+        }
+
         @Override
         public Unreplayable withSearchPath(List<String> path) {
-            return new Unreplayable(table, sourceRows, sql, reason, path);
+            return new Unreplayable(table, sourceRows, sql, reason, path, timesRead, times);
+        }
+
+        /** This statement with its rows' times read: {@code range}, or null when they are not all known. */
+        public Unreplayable withTimes(TimeRange range) {
+            return new Unreplayable(table, sourceRows, sql, reason, searchPath, true, range);
         }
 
         /** Never replayed: its text is only shown, and was read into a string already. */
@@ -216,7 +229,7 @@ public sealed interface CapturedStatement {
 
         @Override
         public Unreplayable into(TableName other, String text) {
-            return new Unreplayable(other, sourceRows, text, reason, searchPath);
+            return new Unreplayable(other, sourceRows, text, reason, searchPath, timesRead, times);
         }
 
         @Override

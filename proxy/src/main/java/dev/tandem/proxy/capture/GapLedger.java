@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -40,7 +41,9 @@ import org.slf4j.LoggerFactory;
  * operator can re-copy or verify, and is never lost silently. Gaps wait in memory until the target takes them, in
  * {@link PendingGaps}: only what the ledger rows say (database, session, tables, reason, time), and past its cap one
  * summary per table, since the target being down is exactly when shedding starts. The ledger rows carry the commit
- * time (or the session's end) so an operator can find the range.
+ * time (or the session's end), and for a shed transaction the range of its rows' times in each table when every one
+ * of them could be read ({@link RowTimesReading}), so {@code tandem-backfill repair} re-copies them wherever they are
+ * dated; without it the entry says the rows' times are unknown, and the operator re-copies a window that holds them.
  *
  * <p>What waits is also kept on disk ({@link GapJournal}, beside the spool), saved within {@link #SAVE_DELAY_MILLIS}
  * of a change, so a proxy restarted or killed during a target outage writes the gaps when it starts again. A gap the
@@ -73,6 +76,10 @@ public final class GapLedger implements AutoCloseable {
     private final PendingGaps gaps;
     /** Null: gaps wait in memory only. */
     private final GapJournal journal;
+    /** Null: shed transactions' rows' times are not read. */
+    private final RowTimesReading times;
+    /** Shed transactions whose rows' times are being read, each with how to record it without them. */
+    private final Map<Object, Runnable> reading = new ConcurrentHashMap<>();
     private final AtomicBoolean saveScheduled = new AtomicBoolean();
     /** The last save failed: logged once until one succeeds. */
     private boolean saveFailing;
@@ -86,19 +93,22 @@ public final class GapLedger implements AutoCloseable {
      * @param redactSql        store a placeholder instead of the statements ({@code logging.redact-sql})
      * @param journalDirectory where waiting gaps are kept across restarts (the spool's directory); the gaps found
      *                         there are written first
+     * @param times            reads where a shed transaction's rows lie on their time column
      */
     public GapLedger(TargetConfig target, String instanceId, MeterRegistry registry, Duration flushInterval,
-                     boolean redactSql, Path journalDirectory) {
-        this(target, instanceId, registry, flushInterval, redactSql, PendingGaps.MAX_ENTRIES, journalDirectory);
+                     boolean redactSql, Path journalDirectory, RowTimesReading times) {
+        this(target, instanceId, registry, flushInterval, redactSql, PendingGaps.MAX_ENTRIES, journalDirectory, times);
     }
 
     /**
      * @param maxEntries       gaps kept one entry each before further ones are summarised per table
      * @param journalDirectory null: gaps wait in memory only
+     * @param times            null: shed transactions' rows' times are not read
      */
     GapLedger(TargetConfig target, String instanceId, MeterRegistry registry, Duration flushInterval, boolean redactSql,
-              int maxEntries, Path journalDirectory) {
+              int maxEntries, Path journalDirectory, RowTimesReading times) {
         this.target = target;
+        this.times = times;
         this.instanceId = instanceId;
         this.registry = registry;
         this.redactSql = redactSql;
@@ -145,11 +155,34 @@ public final class GapLedger implements AutoCloseable {
                 + " {}): written as soon as the target takes them", rows, journal.file());
     }
 
-    /** Records a transaction the spool did not take; returns at once (callers may be on an event loop). */
+    /**
+     * Records a transaction the spool did not take; returns at once (callers may be on an event loop). Its rows'
+     * times are read first, at once when its data is small, else on the reading thread.
+     */
     public void shed(CapturedTransaction tx, String reason) {
         // counted here, once per transaction: ledger retries and summaries do not pass here again
         shed.increment();
-        PendingGaps.Entry gap = PendingGaps.Entry.shed(target.targetDatabase(tx.database()), tx, reason);
+        if (times == null) {
+            recordShed(tx, reason, Map.of());
+            return;
+        }
+        Object key = new Object();
+        AtomicBoolean recorded = new AtomicBoolean();
+        reading.put(key, () -> {
+            if (recorded.compareAndSet(false, true)) {
+                recordShed(tx, reason, Map.of());
+            }
+        });
+        times.transaction(tx).whenComplete((ranges, failure) -> {
+            if (recorded.compareAndSet(false, true)) {
+                recordShed(tx, reason, ranges == null ? Map.of() : ranges);
+            }
+            reading.remove(key);
+        });
+    }
+
+    private void recordShed(CapturedTransaction tx, String reason, Map<TableName, TimeRange> ranges) {
+        PendingGaps.Entry gap = PendingGaps.Entry.shed(target.targetDatabase(tx.database()), tx, reason, ranges);
         add(gap);
         long now = System.nanoTime();
         long last = lastLogged.get();
@@ -159,10 +192,20 @@ public final class GapLedger implements AutoCloseable {
             return;
         }
         long others = unlogged.sumThenReset();
+        List<TableName> unknown = new ArrayList<>();
+        for (int i = 0; i < gap.tables().size(); i++) {
+            if (gap.range(i) == null) {
+                unknown.add(gap.tables().get(i));
+            }
+        }
+        String advice = unknown.isEmpty() ? "tandem-backfill repair re-copies the time range of its rows"
+                : "the times of its rows in " + unknown + " are unknown and may lie outside the window of its commit"
+                        + " time: re-copy a window that holds them, then close " + (unknown.size() == 1 ? "that entry"
+                        : "those entries") + " with tandem-backfill settle" + (unknown.size() == gap.tables().size()
+                        ? "" : "; tandem-backfill repair re-copies the others' time ranges");
         log.error("a committed transaction of session {} ({} statement(s) into {}) was not spooled: {}; it is recorded in"
-                + " the divergence ledger: re-copy the window of its commit time, then close the entry with"
-                + " tandem-backfill settle{}", tx.sessionId(), tx.statements().size(),
-                gap.tables(), reason, others == 0 ? "" : " (and " + others + " more since the last such message)");
+                + " the divergence ledger: {}{}", tx.sessionId(), tx.statements().size(), gap.tables(), reason, advice,
+                others == 0 ? "" : " (and " + others + " more since the last such message)");
     }
 
     /**
@@ -188,6 +231,23 @@ public final class GapLedger implements AutoCloseable {
         add(gap);
     }
 
+    /**
+     * Gives the reading of shed transactions' rows' times a few seconds to end, then records those still being read
+     * without them: a gap is never dropped for its range.
+     */
+    private void awaitReading() {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!reading.isEmpty() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        List.copyOf(reading.values()).forEach(Runnable::run);
+    }
+
     /** A new gap waits for the target, and is kept on disk soon. */
     private void add(PendingGaps.Entry gap) {
         if (gaps.add(gap)) {
@@ -201,9 +261,12 @@ public final class GapLedger implements AutoCloseable {
                 + " and kind (count, first and last time) until the target takes the backlog", maxEntries);
     }
 
-    /** (transaction, table) pairs shed and not yet in the ledger, including those being written right now. */
+    /**
+     * (transaction, table) pairs shed and not yet in the ledger, including those being written right now; and a
+     * shed transaction whose rows' times are being read counts as one.
+     */
     public long waiting() {
-        return gaps.tableGaps();
+        return gaps.tableGaps() + reading.size();
     }
 
     /** The waiting gaps changed: the journal is saved soon, once for a burst of changes. */
@@ -288,33 +351,59 @@ public final class GapLedger implements AutoCloseable {
 
     private void insert(Connection c, List<PendingGaps.Entry> batch) throws SQLException {
         try (PreparedStatement insert = c.prepareStatement("INSERT INTO tandem.divergence (recorded_at, instance_id,"
-                + " database, session, table_schema, table_name, sqlstate, message, statement, recorded_until)"
-                + " VALUES (to_timestamp(? / 1000.0), ?, ?, ?, ?, ?, NULL, ?, ?, to_timestamp(? / 1000.0))")) {
+                + " database, session, table_schema, table_name, sqlstate, message, statement, recorded_until,"
+                + " time_column, range_start, range_end)"
+                + " VALUES (to_timestamp(? / 1000.0), ?, ?, ?, ?, ?, NULL, ?, ?, to_timestamp(? / 1000.0), ?, ?, ?)")) {
             for (PendingGaps.Entry e : batch) {
-                for (TableName table : e.tables()) {
-                    insert.setLong(1, e.firstAt());
-                    insert.setString(2, instanceId);
-                    insert.setString(3, e.targetDatabase());
-                    insert.setString(4, e.session());
-                    insert.setString(5, table.schema());
-                    insert.setString(6, table.name());
-                    insert.setString(7, message(e));
-                    insert.setString(8, e.statement() == null ? null : redactSql ? REDACTED : e.statement());
-                    // a summary is settled only by a re-copy of its whole span: settle reads its end here
-                    if (e.summary()) {
-                        insert.setLong(9, e.lastAt());
-                    } else {
-                        insert.setNull(9, Types.BIGINT);
+                for (int i = 0; i < e.tables().size(); i++) {
+                    TimeRange range = e.range(i);
+                    if (range == null || range.bounded()) {
+                        addRow(insert, e, e.tables().get(i), message(e, range), range, true);
                     }
-                    insert.addBatch();
+                    if (range != null && range.infinite() > 0) {
+                        // an entry of their own, without a range, as the applier's: repair closes the finite rows'
+                        // entry once it re-copied them, and these stay open until copied by hand
+                        addRow(insert, e, e.tables().get(i), described(e) + "; "
+                                + range.infinite() + " of " + (e.summary() ? "their" : "its") + " rows are at"
+                                + " infinity or -infinity in " + range.column() + ", which no range reaches: copy them"
+                                + " by hand (docs/migration.md, step 8, rows at infinity), then close this entry",
+                                range, false);
+                    }
                 }
             }
             insert.executeBatch();
         }
     }
 
-    /** The ledger row's message; {@code recorded_at} holds the (first) commit time, or the end of the session. */
-    private static String message(PendingGaps.Entry e) {
+    /** @param bounds whether the row holds {@code range}'s bounds; else only its time column (rows at infinity) */
+    private void addRow(PreparedStatement insert, PendingGaps.Entry e, TableName table, String message,
+                        TimeRange range, boolean bounds) throws SQLException {
+        insert.setLong(1, e.firstAt());
+        insert.setString(2, instanceId);
+        insert.setString(3, e.targetDatabase());
+        insert.setString(4, e.session());
+        insert.setString(5, table.schema());
+        insert.setString(6, table.name());
+        insert.setString(7, message);
+        insert.setString(8, e.statement() == null ? null : redactSql ? REDACTED : e.statement());
+        // a summary is settled only by a re-copy of its whole span: settle reads its end here
+        if (e.summary()) {
+            insert.setLong(9, e.lastAt());
+        } else {
+            insert.setNull(9, Types.BIGINT);
+        }
+        insert.setString(10, range == null ? null : range.column());
+        insert.setString(11, range == null || !bounds ? null : range.start());
+        insert.setString(12, range == null || !bounds ? null : range.end());
+        insert.addBatch();
+    }
+
+    /**
+     * The ledger row's message; {@code recorded_at} holds the (first) commit time, or the end of the session.
+     *
+     * @param range the range of the rows' times in the row's table, when known
+     */
+    private static String message(PendingGaps.Entry e, TimeRange range) {
         if (e.kind() == PendingGaps.Kind.OUTCOME_UNKNOWN) {
             return !e.summary() ? e.reason() : "outcome_unknown: " + e.transactions() + " session(s) ended from this"
                     + " time to " + Instant.ofEpochMilli(e.lastAt()) + " while the source still owed the answer to a"
@@ -322,16 +411,28 @@ public final class GapLedger implements AutoCloseable {
                     + " may have committed them after the proxy closed the connection: compare the table with"
                     + " tandem-backfill verify";
         }
-        if (!e.summary()) {
-            return "not mirrored: " + e.reason() + " (committed on the source at this time)";
+        String what = described(e);
+        if (e.kind() != PendingGaps.Kind.SHED) {
+            return what;
         }
-        return "not mirrored: " + e.reason() + " (" + e.transactions() + " transaction(s) committed on the source from"
-                + " this time to " + Instant.ofEpochMilli(e.lastAt()) + ", summarised in one entry to bound"
-                + " the proxy's memory)";
+        String rows = e.summary() ? "their rows" : "its rows";
+        return range != null ? what + "; tandem-backfill repair re-copies the time range of " + rows
+                : what + "; the times of " + rows + " are unknown and may lie outside the window of "
+                        + (e.summary() ? "these commit times" : "its commit time") + ": re-copy a window that holds"
+                        + " them, then close this entry with tandem-backfill settle";
+    }
+
+    /** What a gap of rows not mirrored is, without the way to close its entry. */
+    private static String described(PendingGaps.Entry e) {
+        return !e.summary() ? "not mirrored: " + e.reason() + " (committed on the source at this time)"
+                : "not mirrored: " + e.reason() + " (" + e.transactions() + " transaction(s) committed on the source"
+                        + " from this time to " + Instant.ofEpochMilli(e.lastAt()) + ", summarised in one entry to"
+                        + " bound the proxy's memory)";
     }
 
     @Override
     public void close() {
+        awaitReading();
         writer.shutdown();
         flush();
         saveJournal();

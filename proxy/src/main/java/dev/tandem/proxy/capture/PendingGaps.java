@@ -3,6 +3,7 @@ package dev.tandem.proxy.capture;
 import dev.tandem.protocol.sql.TableName;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -12,11 +13,13 @@ import java.util.Map;
  * Gaps whose divergence ledger rows the target has not taken yet, in bounded memory: shed transactions, and
  * transactions whose commit the proxy could not see ({@link UnknownOutcome}). The target being down is what fills the
  * spool and starts the shedding, so gaps wait here as long as the outage lasts. An entry keeps only what its ledger
- * rows say, never the data: a shed transaction not even its statements, an unknown outcome their SQL text cut to
+ * rows say, never the data: a shed transaction not even its statements (but the range of its rows' times in each
+ * table, when they were read: {@link RowTimesReading}), an unknown outcome their SQL text cut to
  * {@link #MAX_STATEMENT_CHARS}. Up to {@code maxEntries} transactions get an entry each; beyond that a transaction is
  * merged into one summary per (target database, table, kind) that counts transactions and keeps the first and last
- * time, so the ledger still says "N transactions of this table between these times were shed" and none is dropped.
- * Summaries are bounded by the number of mirrored tables.
+ * time, and the range of all their rows while every one of them had one, so the ledger still says "N transactions of
+ * this table between these times were shed" and none is dropped. Summaries are bounded by the number of mirrored
+ * tables.
  *
  * <p>Thread-safe: sessions add from their event loops, the ledger's writer drains and puts back.
  */
@@ -59,20 +62,45 @@ final class PendingGaps {
      * @param firstAt      the earliest time (epoch milliseconds): a shed transaction's commit, the end of a session
      *                     whose outcome is unknown
      * @param lastAt       the latest such time
+     * @param ranges       for each of {@code tables}, the range of the rows' times there, or null where not known
+     *                     (a journal written before ranges were kept has none: null)
      */
     record Entry(String targetDatabase, String session, List<TableName> tables, Kind kind, String reason,
-                 String statement, long transactions, long firstAt, long lastAt) {
+                 String statement, long transactions, long firstAt, long lastAt, List<TimeRange> ranges) {
 
         Entry {
             tables = List.copyOf(tables);
+            List<TimeRange> aligned = new ArrayList<>(tables.size());
+            for (int i = 0; i < tables.size(); i++) {
+                aligned.add(ranges != null && i < ranges.size() ? ranges.get(i) : null);
+            }
+            ranges = Collections.unmodifiableList(aligned);
         }
 
-        /** What the ledger needs of a transaction the spool did not take. */
-        static Entry shed(String targetDatabase, CapturedTransaction tx, String reason) {
+        /** An entry without ranges. */
+        Entry(String targetDatabase, String session, List<TableName> tables, Kind kind, String reason,
+              String statement, long transactions, long firstAt, long lastAt) {
+            this(targetDatabase, session, tables, kind, reason, statement, transactions, firstAt, lastAt, null);
+        }
+
+        /** The range of the rows' times in {@code tables().get(i)}; null when not known. */
+        TimeRange range(int i) {
+            return ranges.get(i);
+        }
+
+        /**
+         * What the ledger needs of a transaction the spool did not take.
+         *
+         * @param ranges the range of its rows' times in each table where all were read
+         */
+        static Entry shed(String targetDatabase, CapturedTransaction tx, String reason,
+                          Map<TableName, TimeRange> ranges) {
             LinkedHashSet<TableName> tables = new LinkedHashSet<>();
             tx.statements().forEach(s -> tables.add(s.table()));
+            List<TimeRange> aligned = new ArrayList<>(tables.size());
+            tables.forEach(table -> aligned.add(ranges.get(table)));
             return new Entry(targetDatabase, Long.toString(tx.sessionId()), List.copyOf(tables), Kind.SHED, reason,
-                    null, 1, tx.committedAt(), tx.committedAt());
+                    null, 1, tx.committedAt(), tx.committedAt(), aligned);
         }
 
         /** What the ledger needs of writes the source may have committed unseen. */
@@ -103,13 +131,18 @@ final class PendingGaps {
             return transactions * tables.size();
         }
 
-        private Entry summaryOf(TableName table) {
-            return new Entry(targetDatabase, null, List.of(table), kind, reason, null, transactions, firstAt, lastAt);
+        private Entry summaryOf(int table) {
+            return new Entry(targetDatabase, null, List.of(tables.get(table)), kind, reason, null, transactions,
+                    firstAt, lastAt, Collections.singletonList(ranges.get(table)));
         }
 
+        /** Two summaries of one table: their rows' range only while both had one. */
         private static Entry merge(Entry a, Entry b) {
+            TimeRange ra = a.ranges.get(0);
+            TimeRange rb = b.ranges.get(0);
             return new Entry(a.targetDatabase, null, a.tables, a.kind, a.reason, null,
-                    a.transactions + b.transactions, Math.min(a.firstAt, b.firstAt), Math.max(a.lastAt, b.lastAt));
+                    a.transactions + b.transactions, Math.min(a.firstAt, b.firstAt), Math.max(a.lastAt, b.lastAt),
+                    Collections.singletonList(ra == null || rb == null ? null : ra.merge(rb)));
         }
     }
 
@@ -191,8 +224,8 @@ final class PendingGaps {
             entries.add(e);
             return false;
         }
-        for (TableName table : e.tables()) {
-            summaries.merge(new Key(e.targetDatabase(), table, e.kind()), e.summaryOf(table), Entry::merge);
+        for (int i = 0; i < e.tables().size(); i++) {
+            summaries.merge(new Key(e.targetDatabase(), e.tables().get(i), e.kind()), e.summaryOf(i), Entry::merge);
         }
         boolean first = !summarising;
         summarising = true;

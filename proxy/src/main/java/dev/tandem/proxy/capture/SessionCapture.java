@@ -248,6 +248,8 @@ public final class SessionCapture implements SessionTap {
     private final UpsertWindows.Session upserts;
     private final Sink sink;
     private final TransactionHold hold;
+    /** Reads the rows' times of writes over the capture limit, whose data is not kept; null: not read. */
+    private final RowTimesReading rowTimes;
     /**
      * The applier can map user-defined type OIDs by name (the proxy has source credentials): keep them as sent.
      * Without, a text parameter's OID becomes 0 (the target infers the type) and a binary one is not replayable.
@@ -354,7 +356,10 @@ public final class SessionCapture implements SessionTap {
      * catalog that resolves unqualified names may have changed.
      */
     private boolean relationsChanged;
-    /** Completes once the sequencer let the session's last commit held back be spooled. */
+    /**
+     * Completes once the sequencer let the session's last commit held back be spooled, and a commit over the capture
+     * limit whose rows' times were being read is spooled.
+     */
     private CompletionStage<?> lastTurn = CompletableFuture.completedFuture(null);
 
     /**
@@ -364,11 +369,14 @@ public final class SessionCapture implements SessionTap {
      *                         not traced
      * @param chunks           the hypertables of TimescaleDB chunks written by name, for counting the writes into
      *                         them the mirror does not replay; null: none known
+     * @param rowTimes         reads the rows' times of writes over the capture limit, for their ledger entries; null:
+     *                         not read (the entries say their times are unknown)
      */
     public SessionCapture(SessionContext context, MirroredTables tables,
                           Supplier<Map<TableName, Set<String>>> volatileDefaults, CaptureMetrics metrics,
                           UpsertWindows upsertWindows, Sink sink, long maxTransactionBytes, CaptureBudget budget,
-                          boolean typesRemapped, InFlightCommits.Slot inFlight, ChunkHypertables chunks) {
+                          boolean typesRemapped, InFlightCommits.Slot inFlight, ChunkHypertables chunks,
+                          RowTimesReading rowTimes) {
         this.context = context;
         this.tables = tables;
         this.volatileDefaults = volatileDefaults;
@@ -376,6 +384,7 @@ public final class SessionCapture implements SessionTap {
         this.upserts = upsertWindows.session(context.database(), tables::rowsOf);
         this.sink = sink;
         this.hold = new TransactionHold(maxTransactionBytes, budget);
+        this.rowTimes = rowTimes;
         this.typesRemapped = typesRemapped;
         this.inFlight = inFlight == null ? null : new InFlightTrace(inFlight, context);
         this.chunks = chunks;
@@ -1031,12 +1040,23 @@ public final class SessionCapture implements SessionTap {
         c.copyBytes += length;
         if (c.unreplayable == null && !hold.hold(length)) {
             c.unreplayable = hold.tooLarge();
+            c.overLimit = true;
+            // from here on its rows' times are read as its data passes, starting with what it sent so far
+            c.times = StatementTimes.copy(rowTimes, timeColumn(c.table), c.statement,
+                    settings.uncertain() ? null : settings.current(), c.clientEncoding, c.copyData);
             c.copyData.clear();
         }
         if (c.unreplayable == null) {
             c.copyData.add(ByteBufUtil.getBytes(frame, frame.readerIndex() + 5, length));
             c.held += length;
+        } else if (c.times != null && c.times.reads()) {
+            c.times.feed(ByteBufUtil.getBytes(frame, frame.readerIndex() + 5, length));
         }
+    }
+
+    /** The time column of a table of this session's database, as the target's catalog says; null when not known. */
+    private TableTimeColumn timeColumn(TableName table) {
+        return rowTimes == null ? null : rowTimes.timeColumn(context.database(), table);
     }
 
     /**
@@ -1140,6 +1160,7 @@ public final class SessionCapture implements SessionTap {
                 c.held = sql.length();
             } else {
                 c.unreplayable = hold.tooLarge();
+                c.overLimit = true;
             }
         }
         SessionEncoding.check(c, clientEncoding);
@@ -1159,6 +1180,9 @@ public final class SessionCapture implements SessionTap {
         if (c.unreplayable == null) {
             c.unreplayable = names.unreplayable(c.statement.table());
         }
+        if (c.overLimit) {
+            readTimes(c);
+        }
         if (c.isCopy() && c.unreplayable == null && CopyEndMarker.endsDataAtMarker(sourceVersion)) {
             // the target replays only what the source read: 18 reads on past the marker (CopyEndMarker)
             CopyEndMarker.cut(c.copyData, CopyLayout.of(c.statement.copyFormat(), c.statement.copyOptions()),
@@ -1172,6 +1196,22 @@ public final class SessionCapture implements SessionTap {
         pathChecks.completed(c);
         finishedInTransaction.add(new Finished(done, c));
         return done;
+    }
+
+    /**
+     * A write over the capture limit completed: its rows' times are read, a COPY's to the end of its data, an INSERT's
+     * from its text and values, which are dropped once read.
+     */
+    private void readTimes(StatementCapture c) {
+        if (c.times != null) {
+            c.times.end();
+        } else if (c.bind == null) {
+            c.times = StatementTimes.insert(rowTimes, timeColumn(c.table), c.sql, new int[0], new short[0],
+                    new byte[0][], settings.uncertain() ? null : settings.current());
+        } else {
+            c.times = StatementTimes.insert(rowTimes, timeColumn(c.table), c.sql, c.parameterTypes, c.bind.formats(),
+                    c.bind.values(), settings.uncertain() ? null : settings.current());
+        }
     }
 
     /**
@@ -1229,6 +1269,7 @@ public final class SessionCapture implements SessionTap {
         long bytes = c.bind.valueBytes() + c.sql.length();
         if (!hold.hold(bytes)) {
             c.unreplayable = hold.tooLarge();
+            c.overLimit = true;
             return;
         }
         c.held = bytes;
@@ -1363,6 +1404,8 @@ public final class SessionCapture implements SessionTap {
         } else if (copy.overLimit) {
             capture.copyBytes += copy.earlyBytes;
             capture.unreplayable = hold.tooLarge();
+            capture.overLimit = true;
+            capture.times = StatementTimes.unknown(); // what it sent before this answer was not kept, nor read
         } else if (!copy.kept && copy.earlyBytes > 0) {
             capture.copyBytes += copy.earlyBytes;
             capture.unreplayable = "COPY data came before the source started the COPY, under a search_path that did"
@@ -1809,6 +1852,9 @@ public final class SessionCapture implements SessionTap {
         if (capture != null) {
             hold.failed(capture.held);
             capture.held = 0;
+            if (capture.times != null) {
+                capture.times.cancel();
+            }
         }
     }
 
@@ -1941,16 +1987,90 @@ public final class SessionCapture implements SessionTap {
         List<TableName> upserted = upsertTables();
         CapturedTransaction tx = new CapturedTransaction(context.database(), context.user(), context.sessionId(),
                 effectiveSearchPath(), System.currentTimeMillis(), kept, unconfirmed);
+        Map<CapturedStatement, StatementTimes> read = timesRead();
         CompletionStage<?> durable;
         if (ticket == null) {
             checkCommitOrder(upserted, false);
-            durable = sink.committed(tx);
+            durable = read.isEmpty() ? sink.committed(tx) : afterTimesRead(tx, read);
         } else {
-            durable = inTurn(tx, upserted);
+            // its turn among the sequenced commits is not held for a reading: what is not read yet is not known
+            durable = inTurn(withTimes(tx, read), upserted);
         }
         // The next ReadyForQuery waits for every commit since the last one it passed, whatever order they complete in.
         lastCommit = lastCommit.toCompletableFuture().isDone() ? durable
                 : CompletableFuture.allOf(lastCommit.toCompletableFuture(), durable.toCompletableFuture());
+    }
+
+    /** The committing transaction's writes over the capture limit whose rows' times are being read, by identity. */
+    private Map<CapturedStatement, StatementTimes> timesRead() {
+        Map<CapturedStatement, StatementTimes> read = Map.of();
+        for (Finished f : finishedInTransaction) {
+            if (f.capture().times != null && f.statement() instanceof CapturedStatement.Unreplayable) {
+                if (read.isEmpty()) {
+                    read = new IdentityHashMap<>();
+                }
+                read.put(f.statement(), f.capture().times);
+            }
+        }
+        return read;
+    }
+
+    /**
+     * Spools a transaction over the capture limit once its rows' times are read: at once when they are, else on the
+     * event loop when the reading thread is done with them. Its ReadyForQuery waits for that, as for any commit.
+     */
+    private CompletionStage<?> afterTimesRead(CapturedTransaction tx, Map<CapturedStatement, StatementTimes> read) {
+        CompletableFuture<?>[] results = read.values().stream().map(StatementTimes::result)
+                .toArray(CompletableFuture[]::new);
+        CompletableFuture<Void> all = CompletableFuture.allOf(results);
+        if (all.isDone()) {
+            return sink.committed(withTimes(tx, read));
+        }
+        CompletableFuture<Void> spooled = new CompletableFuture<>();
+        CompletableFuture<Object> durable = new CompletableFuture<>();
+        // until it is spooled it is in the trace of commits in flight, as one the sequencer holds back
+        lastTurn = lastTurn.toCompletableFuture().isDone() ? spooled
+                : CompletableFuture.allOf(lastTurn.toCompletableFuture(), spooled);
+        all.whenCompleteAsync((ok, failure) -> {
+            CompletionStage<?> stage;
+            try {
+                stage = sink.committed(withTimes(tx, read));
+            } finally {
+                spooled.complete(null);
+            }
+            stage.whenComplete((result, error) -> {
+                if (error != null) {
+                    durable.completeExceptionally(error);
+                } else {
+                    durable.complete(result);
+                }
+            });
+        }, context.eventLoop());
+        return durable;
+    }
+
+    /**
+     * The transaction with each write over the capture limit given what was read of its rows' times: their range when
+     * read and all known, else none (also when not read yet).
+     */
+    private static CapturedTransaction withTimes(CapturedTransaction tx, Map<CapturedStatement, StatementTimes> read) {
+        if (read.isEmpty()) {
+            return tx;
+        }
+        List<CapturedStatement> statements = new ArrayList<>(tx.statements().size());
+        for (CapturedStatement s : tx.statements()) {
+            StatementTimes times = read.get(s);
+            if (times != null && s instanceof CapturedStatement.Unreplayable u) {
+                TimeRange range = times.result().getNow(null);
+                if (!times.result().isDone()) {
+                    times.cancel();
+                }
+                statements.add(u.withTimes(range));
+            } else {
+                statements.add(s);
+            }
+        }
+        return tx.withStatements(statements);
     }
 
     /**
@@ -1962,7 +2082,9 @@ public final class SessionCapture implements SessionTap {
         CommitSequencer.Ticket mine = ticket;
         ticket = null;
         CompletableFuture<Void> turn = new CompletableFuture<>();
-        lastTurn = turn;
+        // with a commit over the capture limit still waiting for its rows' times to be spooled, if there is one
+        lastTurn = lastTurn.toCompletableFuture().isDone() ? turn
+                : CompletableFuture.allOf(lastTurn.toCompletableFuture(), turn);
         upserts.waitsForTurn();
         return upserts.sequencer().committed(mine, context.eventLoop(), inOrder -> {
             try {

@@ -45,6 +45,13 @@ final class StatementCapture {
      * another than the one its unqualified name was resolved under; null when not.
      */
     String pathContradicted;
+    /**
+     * Its transaction passed its capture limit ({@link TransactionHold}): its data is not kept, its rows' times are
+     * read.
+     */
+    boolean overLimit;
+    /** The reading of its rows' times once over the limit: a COPY's from then on, an INSERT's as it completes. */
+    StatementTimes times;
 
     StatementCapture(TableName table, String sql, ClassifiedStatement statement, BoundParameters bind,
                      int[] parameterTypes) {
@@ -126,6 +133,8 @@ final class StatementCapture {
         moved.held = held;
         moved.clientEncoding = clientEncoding;
         moved.text = text;
+        moved.overLimit = overLimit;
+        moved.times = times;
         return moved;
     }
 

@@ -1,6 +1,7 @@
 package dev.tandem.proxy.capture;
 
 import dev.tandem.protocol.sql.TableName;
+import dev.tandem.protocol.state.TimeType;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -19,10 +20,13 @@ public final class TransactionCodec {
      * 2 adds, after the statements, each statement's search_path; 3 adds after those the unconfirmed tables; 4 adds
      * after those each COPY's client encoding; 5 each statement's; 6 after those the distinct {@link InputSettings}
      * of the transaction's statements, then each statement's index among them; 7 adds to each of those settings its
-     * session_replication_role (null for origin). Records of versions 1 to 5 are still read (their statements' settings are unknown), and
-     * of version 6 (their session_replication_role is origin).
+     * session_replication_role (null for origin); 8 adds after those, for each statement the mirror cannot replay,
+     * what the capture read of its rows' times ({@link CapturedStatement.Unreplayable#times}). Records of versions 1
+     * to 5 are still read (their statements' settings are unknown), of version 6 (their session_replication_role is
+     * origin), and of version 7 (no times read).
      */
-    private static final byte VERSION = 7;
+    private static final byte VERSION = 8;
+    private static final byte VERSION_WITHOUT_TIMES = 7;
     private static final byte VERSION_WITHOUT_REPLICATION_ROLE = 6;
     private static final byte VERSION_WITHOUT_SETTINGS = 5;
     private static final byte VERSION_WITH_COPY_ENCODINGS = 4;
@@ -33,6 +37,10 @@ public final class TransactionCodec {
     private static final byte EXTENDED = 'B';
     private static final byte COPY = 'd';
     private static final byte UNREPLAYABLE = 'u';
+    /** What an unreplayable statement's times are: not read, read but not all known, a range. */
+    private static final byte TIMES_NOT_READ = 0;
+    private static final byte TIMES_UNKNOWN = 1;
+    private static final byte TIMES_RANGE = 2;
 
     private TransactionCodec() {
     }
@@ -104,6 +112,17 @@ public final class TransactionCodec {
             }
             settingsIndex[i] = at;
         }
+        List<byte[]> timeColumns = new ArrayList<>();
+        for (CapturedStatement s : tx.statements()) {
+            if (s instanceof CapturedStatement.Unreplayable u) {
+                size += 1;
+                if (u.times() != null) {
+                    byte[] column = utf8(u.times().column());
+                    timeColumns.add(column);
+                    size += sized(column) + sized(utf8(u.times().type().name())) + 1 + 8 + 8 + 8;
+                }
+            }
+        }
         if (size > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("transaction of " + size + " bytes is too large for one spool record");
         }
@@ -141,6 +160,21 @@ public final class TransactionCodec {
         }
         for (int index : settingsIndex) {
             out.putInt(index);
+        }
+        int column = 0;
+        for (CapturedStatement s : tx.statements()) {
+            if (s instanceof CapturedStatement.Unreplayable u) {
+                TimeRange times = u.times();
+                out.put(times != null ? TIMES_RANGE : u.timesRead() ? TIMES_UNKNOWN : TIMES_NOT_READ);
+                if (times != null) {
+                    putBytes(out, timeColumns.get(column++));
+                    putBytes(out, utf8(times.type().name()));
+                    out.put((byte) (times.bounded() ? 1 : 0));
+                    out.putLong(times.first());
+                    out.putLong(times.last());
+                    out.putLong(times.infinite());
+                }
+            }
         }
         return out.array();
     }
@@ -275,7 +309,10 @@ public final class TransactionCodec {
                 }
             }
             if (version >= VERSION_WITHOUT_REPLICATION_ROLE) {
-                readSettings(in, statements, version == VERSION);
+                readSettings(in, statements, version >= VERSION_WITHOUT_TIMES);
+            }
+            if (version >= VERSION) {
+                readTimes(in, statements);
             }
             return new CapturedTransaction(database, user, sessionId, path, committedAt, statements, unconfirmed);
         } catch (BufferUnderflowException e) {
@@ -308,6 +345,34 @@ public final class TransactionCodec {
                 throw new IllegalArgumentException("spool record points at settings " + index + " of " + n);
             }
             statements.set(i, statements.get(i).withSettings(distinct.get(index)));
+        }
+    }
+
+    private static void readTimes(ByteBuffer in, List<CapturedStatement> statements) {
+        for (int i = 0; i < statements.size(); i++) {
+            if (statements.get(i) instanceof CapturedStatement.Unreplayable u) {
+                byte kind = in.get();
+                switch (kind) {
+                    case TIMES_NOT_READ -> {
+                    }
+                    case TIMES_UNKNOWN -> statements.set(i, u.withTimes(null));
+                    case TIMES_RANGE -> {
+                        String column = readString(in);
+                        String type = readString(in);
+                        boolean bounded = in.get() != 0;
+                        long first = in.getLong();
+                        long last = in.getLong();
+                        long infinite = in.getLong();
+                        try {
+                            statements.set(i, u.withTimes(new TimeRange(column, TimeType.valueOf(type), bounded,
+                                    first, last, infinite)));
+                        } catch (RuntimeException e) {
+                            throw new IllegalArgumentException("spool record has an unreadable time range", e);
+                        }
+                    }
+                    default -> throw new IllegalArgumentException("spool record has times of kind " + kind);
+                }
+            }
         }
     }
 

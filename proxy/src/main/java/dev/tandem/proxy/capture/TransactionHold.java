@@ -43,9 +43,12 @@ final class TransactionHold {
         return true;
     }
 
-    /** Why a statement of this transaction is not replayed, once {@link #hold} said no. */
+    /**
+     * Why a statement of this transaction is not replayed, once {@link #hold} said no. How to close its ledger entry
+     * depends on whether its rows' times could be read ({@link StatementTimes}): the applier says so.
+     */
     String tooLarge() {
-        return overLimit + "; re-copy its range with tandem-backfill repair";
+        return overLimit;
     }
 
     /**

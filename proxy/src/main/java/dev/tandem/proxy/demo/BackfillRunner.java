@@ -14,9 +14,10 @@ import java.util.Optional;
 
 /**
  * Runs {@code tandem-backfill.jar} as the operator would, in a process of its own: the proxy does not link the
- * backfill's code (both tools depend only on the protocol module).
+ * backfill's code (both tools depend only on the protocol module). The demo's, and the tests' that drive the proxy and
+ * the backfill together.
  */
-final class BackfillRunner {
+public final class BackfillRunner {
 
     static final String JAR_PROPERTY = "tandem.backfill.jar";
 
@@ -29,7 +30,7 @@ final class BackfillRunner {
     }
 
     /** Finds the backfill jar: {@code -Dtandem.backfill.jar}, beside the proxy jar, or in the source tree. */
-    static BackfillRunner locate(PrintStream out) {
+    public static BackfillRunner locate(PrintStream out) {
         return find().map(j -> new BackfillRunner(j, out)).orElseThrow(() -> new IllegalStateException(
                 "cannot find tandem-backfill.jar: build it with './mvnw -B -q -DskipTests package' or pass -D"
                         + JAR_PROPERTY + "=PATH"));
@@ -57,7 +58,7 @@ final class BackfillRunner {
     }
 
     /** Runs one backfill command, echoing its output indented; returns its exit code. */
-    int run(String... args) throws IOException, InterruptedException {
+    public int run(String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-jar");

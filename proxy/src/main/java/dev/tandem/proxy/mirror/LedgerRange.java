@@ -7,6 +7,7 @@ import dev.tandem.protocol.sql.TableName;
 import dev.tandem.protocol.sql.TargetTableSpan;
 import dev.tandem.protocol.state.TimeType;
 import dev.tandem.proxy.capture.CapturedStatement;
+import dev.tandem.proxy.capture.TimeRange;
 import io.netty.buffer.ByteBufAllocator;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,18 +35,6 @@ final class LedgerRange {
     private static final Logger LOG = LoggerFactory.getLogger(LedgerRange.class);
     private static final String SCRATCH = "pg_temp.tandem_ledger_scratch";
 
-    /**
-     * {@code [start, end)} in the column type's text form, as {@code tandem.divergence} keeps ranges: of the finite
-     * rows (null bounds when there are none); {@code infinite} rows are at {@code infinity} or {@code -infinity},
-     * where no range reaches (repair's ranges are positions on the time axis).
-     */
-    record Range(String timeColumn, String start, String end, long infinite) {
-
-        boolean bounded() {
-            return start != null;
-        }
-    }
-
     private LedgerRange() {
     }
 
@@ -53,8 +42,9 @@ final class LedgerRange {
      * @param like the table whose copy the statements are replayed into and whose time column is read: {@code table}
      *             itself, or for a partition the target lacks, the partitioned table it belongs to on the source
      */
-    static Optional<Range> of(TargetSession session, TableName table, TableName like, List<CapturedStatement> statements,
-                              String searchPath, Map<TableName, String> configuredTimeColumns) {
+    static Optional<TimeRange> of(TargetSession session, TableName table, TableName like,
+                                  List<CapturedStatement> statements, String searchPath,
+                                  Map<TableName, String> configuredTimeColumns) {
         List<CapturedStatement> writes = new ArrayList<>();
         for (CapturedStatement s : statements) {
             if (s.table().equals(table) && !(s instanceof CapturedStatement.Unreplayable)
@@ -74,8 +64,9 @@ final class LedgerRange {
         }
     }
 
-    private static Optional<Range> scratchRange(TargetSession session, TableName table, TimeColumns.Column column,
-                                                List<CapturedStatement> writes, String searchPath) {
+    private static Optional<TimeRange> scratchRange(TargetSession session, TableName table,
+                                                    TimeColumns.Column column, List<CapturedStatement> writes,
+                                                    String searchPath) {
         String relation = Identifiers.quoteQualified(table.schema(), table.name());
         TimeType timeType = TimeType.of(column.type());
         String quoted = Identifiers.quoteIdentifier(column.name());
@@ -126,12 +117,15 @@ final class LedgerRange {
         }
         long infinite = Long.parseLong(bounds.get(2));
         if (bounds.get(0) == null) {
-            return infinite == 0 ? Optional.empty() : Optional.of(new Range(column.name(), null, null, infinite));
+            return infinite == 0 ? Optional.empty()
+                    : Optional.of(new TimeRange(column.name(), timeType, false, 0, 0, infinite));
         }
         long min = Long.parseLong(bounds.get(0));
         long max = Long.parseLong(bounds.get(1));
-        long step = timeType == TimeType.DATE ? TimeType.MICROS_PER_DAY : 1;
-        return Optional.of(new Range(column.name(), timeType.display(min), timeType.display(max + step), infinite));
+        if (!TimeRange.representable(timeType, min) || !TimeRange.representable(timeType, max)) {
+            return Optional.empty();
+        }
+        return Optional.of(new TimeRange(column.name(), timeType, true, min, max, infinite));
     }
 
     private static List<String> lastRow(List<BackendMessage> reply) {

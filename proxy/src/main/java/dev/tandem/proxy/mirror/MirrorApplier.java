@@ -12,6 +12,7 @@ import dev.tandem.proxy.capture.CapturedTransaction;
 import dev.tandem.proxy.capture.ChunkHypertables;
 import dev.tandem.proxy.capture.CopyLayout;
 import dev.tandem.proxy.capture.ReplicationRole;
+import dev.tandem.proxy.capture.TimeRange;
 import dev.tandem.proxy.capture.TimeText;
 import dev.tandem.proxy.capture.TransactionCodec;
 import dev.tandem.proxy.relay.Transport;
@@ -1100,20 +1101,21 @@ public final class MirrorApplier implements AutoCloseable {
     private List<LedgerRow> ledgerRows(TargetSession session, Member member, TableName table,
                                        CapturedStatement statement, String sqlState, String message,
                                        boolean withRange) {
-        TableName partitionOf = member.missingPartitions().get(table);
-        Optional<LedgerRange.Range> range = !withRange ? Optional.empty()
-                : LedgerRange.of(session, table, partitionOf != null ? partitionOf : table,
-                        (partitionOf != null ? member.original() : member.tx()).statements(),
-                        searchPath(session, statement.searchPath() != null ? statement.searchPath()
-                                : member.tx().searchPath(), member.tx().user()), settings.timeColumns());
+        Optional<TimeRange> range = range(session, member, table, statement, withRange);
         String sql = statement == null ? null : settings.redactSql() ? REDACTED : statement.sql();
-        String column = range.map(LedgerRange.Range::timeColumn).orElse(null);
+        String column = range.map(TimeRange::column).orElse(null);
+        if (timesRead(member, table)) {
+            // over the capture limit: how to close the entry depends on whether the capture could read its rows' times
+            message += range.isPresent() ? "; tandem-backfill repair re-copies the time range of its rows"
+                    : "; the times of its rows are unknown and may lie outside the window of its commit time: re-copy"
+                            + " a window that holds them, then close this entry with tandem-backfill settle";
+        }
         List<LedgerRow> rows = new ArrayList<>(2);
         if (range.isEmpty() || range.get().bounded()) {
             rows.add(ledgerRow(session, member, table, sqlState, message, sql, column,
-                    range.map(LedgerRange.Range::start).orElse(null), range.map(LedgerRange.Range::end).orElse(null)));
+                    range.map(TimeRange::start).orElse(null), range.map(TimeRange::end).orElse(null)));
         }
-        long infinite = range.map(LedgerRange.Range::infinite).orElse(0L);
+        long infinite = range.map(TimeRange::infinite).orElse(0L);
         if (infinite > 0) {
             // an entry of their own, without a range: repair closes the finite rows' entry once it re-copied them,
             // and these stay open until copied by hand
@@ -1122,6 +1124,60 @@ public final class MirrorApplier implements AutoCloseable {
                     + " (docs/migration.md, step 8, rows at infinity), then close this entry", sql, column, null, null));
         }
         return rows;
+    }
+
+    /**
+     * The range of the member's rows in {@code table}. Statements whose data the capture did not keep (over its
+     * limit) bring the range the capture read of their rows; the others' rows are found by the target when
+     * {@code withRange} ({@link LedgerRange}). Every row must be in it, or there is none.
+     */
+    private Optional<TimeRange> range(TargetSession session, Member member, TableName table,
+                                      CapturedStatement statement, boolean withRange) {
+        TableName partitionOf = member.missingPartitions().get(table);
+        List<CapturedStatement> statements = (partitionOf != null ? member.original() : member.tx()).statements();
+        TimeRange read = null;
+        boolean replayable = false;
+        boolean notKept = false;
+        if (partitionOf == null) {
+            for (CapturedStatement s : member.tx().statements()) {
+                if (!s.table().equals(table)) {
+                    continue;
+                }
+                if (!(s instanceof CapturedStatement.Unreplayable u)) {
+                    replayable = true;
+                } else if (u.times() == null) {
+                    return Optional.empty(); // its rows' times not read, or not all known
+                } else {
+                    notKept = true;
+                    read = read == null ? u.times() : read.merge(u.times());
+                    if (read == null) {
+                        return Optional.empty();
+                    }
+                }
+            }
+        }
+        if (!notKept) {
+            return !withRange ? Optional.empty() : LedgerRange.of(session, table, partitionOf != null ? partitionOf
+                    : table, statements, searchPath(session, statement.searchPath() != null ? statement.searchPath()
+                            : member.tx().searchPath(), member.tx().user()), settings.timeColumns());
+        }
+        if (!replayable) {
+            return Optional.of(read);
+        }
+        Optional<TimeRange> replayed = LedgerRange.of(session, table, table, statements, searchPath(session,
+                statement.searchPath() != null ? statement.searchPath() : member.tx().searchPath(),
+                member.tx().user()), settings.timeColumns());
+        return replayed.map(read::merge);
+    }
+
+    /** Whether the capture read the rows' times of a statement of the member's into {@code table}. */
+    private static boolean timesRead(Member member, TableName table) {
+        for (CapturedStatement s : member.tx().statements()) {
+            if (s.table().equals(table) && s instanceof CapturedStatement.Unreplayable u && u.timesRead()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private LedgerRow ledgerRow(TargetSession session, Member member, TableName table, String sqlState, String message,

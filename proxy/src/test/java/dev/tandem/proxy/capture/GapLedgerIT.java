@@ -37,6 +37,11 @@ class GapLedgerIT {
     static final TableName B = new TableName("public", "b");
     static final long T0 = 1_767_225_600_000L; // 2026-01-01T00:00:00Z
     static final String FULL = "the spool was full (mirror.spool.on-full: shed)";
+    static final String UNKNOWN = "; the times of its rows are unknown and may lie outside the window of its commit"
+            + " time: re-copy a window that holds them, then close this entry with tandem-backfill settle";
+    static final String UNKNOWN_SUMMARY = "; the times of their rows are unknown and may lie outside the window of"
+            + " these commit times: re-copy a window that holds them, then close this entry with tandem-backfill settle";
+    static final String REPAIR = "; tandem-backfill repair re-copies the time range of its rows";
 
     @Test
     void pastTheCapTheLedgerGetsOneSummaryRowPerTableAndEveryTransactionIsCountedOnce() {
@@ -45,7 +50,7 @@ class GapLedgerIT {
         TargetConfig target = new TargetConfig("127.0.0.1", PG.target().port(), PG.target().user(), "UNUSED",
                 Optional.empty(), TlsMode.DISABLE, Map.of("src", database), Duration.ofSeconds(5), Optional.empty());
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        try (GapLedger ledger = new GapLedger(target, "it", registry, Duration.ofHours(1), false, 2, null)) {
+        try (GapLedger ledger = new GapLedger(target, "it", registry, Duration.ofHours(1), false, 2, null, null)) {
             ledger.shed(PendingGapsTest.tx(1, T0, A), FULL);
             ledger.shed(PendingGapsTest.tx(2, T0 + 1_000, A), FULL);
             ledger.shed(PendingGapsTest.tx(3, T0 + 2_000, A, B), FULL);
@@ -65,18 +70,70 @@ class GapLedgerIT {
                     + " FROM tandem.divergence ORDER BY id"))
                     .containsExactly(
                             List.of("1", "a", Long.toString(T0), "-",
-                                    "not mirrored: " + FULL + " (committed on the source at this time)"),
+                                    "not mirrored: " + FULL + " (committed on the source at this time)" + UNKNOWN),
                             List.of("2", "a", Long.toString(T0 + 1_000), "-",
-                                    "not mirrored: " + FULL + " (committed on the source at this time)"),
+                                    "not mirrored: " + FULL + " (committed on the source at this time)" + UNKNOWN),
                             List.of("-", "a", Long.toString(T0 + 2_000), Long.toString(T0 + 3_000), "not mirrored: "
                                     + FULL + " (2 transaction(s) committed on the source from this time to"
-                                    + " 2026-01-01T00:00:03Z, summarised in one entry to bound the proxy's memory)"),
+                                    + " 2026-01-01T00:00:03Z, summarised in one entry to bound the proxy's memory)"
+                                    + UNKNOWN_SUMMARY),
                             List.of("-", "b", Long.toString(T0 + 2_000), Long.toString(T0 + 4_000), "not mirrored: "
                                     + FULL + " (2 transaction(s) committed on the source from this time to"
-                                    + " 2026-01-01T00:00:04Z, summarised in one entry to bound the proxy's memory)"));
+                                    + " 2026-01-01T00:00:04Z, summarised in one entry to bound the proxy's memory)"
+                                    + UNKNOWN_SUMMARY));
             assertThat(registry.get("tandem.spool.shed.transactions").counter().count()).isEqualTo(5);
             assertThat(ledgerEntries(registry)).as("one per row, the failed round not counted").isEqualTo(4);
         }
+    }
+
+    /**
+     * A shed transaction's rows' times are read from its data: its entry has the range (an entry of their own for rows
+     * at infinity, as the applier's), a summary the range of all its transactions' rows while each had one.
+     */
+    @Test
+    void aShedTransactionsEntryHasTheRangeOfItsRowsAndASummaryTheirsWhileEachHadOne() {
+        String database = "shed_ranges_" + System.nanoTime();
+        PG.target().createDatabase(database);
+        TargetConfig target = new TargetConfig("127.0.0.1", PG.target().port(), PG.target().user(), "UNUSED",
+                Optional.empty(), TlsMode.DISABLE, Map.of("src", database), Duration.ofSeconds(5), Optional.empty());
+        TableTimeColumn ts = new TableTimeColumn("ts", dev.tandem.protocol.state.TimeType.TIMESTAMPTZ, -1,
+                List.of("id", "ts"), List.of("id", "ts"));
+        try (RowTimesReading times = new RowTimesReading(db -> db.equals("src") ? Map.of(A, ts) : null);
+             GapLedger ledger = new GapLedger(target, "it", new SimpleMeterRegistry(), Duration.ofHours(1), false, 2,
+                     null, times)) {
+            ledger.shed(rows(1, T0, "2025-01-10 08:00:00+00", "infinity", "2025-01-09 08:00:00+00"), FULL);
+            ledger.shed(rows(2, T0 + 1_000, "now"), FULL);
+            // past the cap of two: one summary, with the range of both
+            ledger.shed(rows(3, T0 + 2_000, "2025-02-01 00:00:00+00"), FULL);
+            ledger.shed(rows(4, T0 + 3_000, "2025-01-01 00:00:00+00"), FULL);
+            ledger.flush();
+            assertThat(ledger.waiting()).isZero();
+        }
+        assertThat(PG.target().query(database, "SELECT coalesce(session, '-'), coalesce(time_column, '-'),"
+                + " coalesce(range_start, '-'), coalesce(range_end, '-'), message FROM tandem.divergence ORDER BY id"))
+                .containsExactly(
+                        List.of("1", "ts", "2025-01-09 08:00:00+00", "2025-01-10 08:00:00.000001+00",
+                                "not mirrored: " + FULL + " (committed on the source at this time)" + REPAIR),
+                        List.of("1", "ts", "-", "-", "not mirrored: " + FULL + " (committed on the source at this"
+                                + " time); 1 of its rows are at infinity or -infinity in ts, which no range reaches:"
+                                + " copy them by hand (docs/migration.md, step 8, rows at infinity), then close this"
+                                + " entry"),
+                        List.of("2", "-", "-", "-",
+                                "not mirrored: " + FULL + " (committed on the source at this time)" + UNKNOWN),
+                        List.of("-", "ts", "2025-01-01 00:00:00+00", "2025-02-01 00:00:00.000001+00", "not mirrored: "
+                                + FULL + " (2 transaction(s) committed on the source from this time to"
+                                + " 2026-01-01T00:00:03Z, summarised in one entry to bound the proxy's memory);"
+                                + " tandem-backfill repair re-copies the time range of their rows"));
+    }
+
+    /** A transaction of session {@code session} that wrote one row of table a per time, by the extended protocol. */
+    static CapturedTransaction rows(long session, long committedAt, String... times) {
+        List<CapturedStatement> statements = new java.util.ArrayList<>();
+        for (String time : times) {
+            statements.add(new CapturedStatement.Extended(A, 1, "INSERT INTO a (id, ts) VALUES ($1, $2)",
+                    new int[] {23, 0}, new short[] {0}, new byte[][] {"1".getBytes(), time.getBytes()}));
+        }
+        return new CapturedTransaction("src", "app", session, List.of(), committedAt, statements);
     }
 
     @Test
@@ -89,7 +146,8 @@ class GapLedgerIT {
                 "INSERT INTO a VALUES (2)"), "a COMMIT", "the proxy shut down");
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         for (boolean redactSql : new boolean[] {false, true}) {
-            try (GapLedger ledger = new GapLedger(target, "it", registry, Duration.ofHours(1), redactSql, 2, null)) {
+            try (GapLedger ledger = new GapLedger(target, "it", registry, Duration.ofHours(1), redactSql, 2, null,
+                    null)) {
                 ledger.outcomeUnknown(outcome);
                 ledger.flush();
                 assertThat(ledger.waiting()).isZero();
@@ -116,7 +174,7 @@ class GapLedgerIT {
                 Optional.empty(), TlsMode.DISABLE, Map.of("src", database), Duration.ofSeconds(5), Optional.empty());
         Path journal = spool.resolve(GapJournal.FILE_NAME);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        try (GapLedger stopped = new GapLedger(target, "it", registry, Duration.ofHours(1), false, 2, spool)) {
+        try (GapLedger stopped = new GapLedger(target, "it", registry, Duration.ofHours(1), false, 2, spool, null)) {
             stopped.shed(PendingGapsTest.tx(1, T0, A), FULL);
             stopped.flush(); // the target database does not exist yet
         }
@@ -125,7 +183,7 @@ class GapLedgerIT {
                 PosixFilePermission.OWNER_WRITE);
 
         // killed: never closed, so only the save after a change keeps what it had
-        GapLedger killed = new GapLedger(target, "it", registry, Duration.ofHours(1), false, 2, spool);
+        GapLedger killed = new GapLedger(target, "it", registry, Duration.ofHours(1), false, 2, spool, null);
         killed.outcomeUnknown(new UnknownOutcome("src", 9, T0 + 1_000, List.of(B), List.of("INSERT INTO b VALUES (1)"),
                 "a COMMIT", "the proxy shut down"));
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
@@ -135,7 +193,7 @@ class GapLedgerIT {
         assertThat(new GapJournal(spool).load()).hasSize(2);
 
         PG.target().createDatabase(database);
-        try (GapLedger restarted = new GapLedger(target, "it", registry, Duration.ofHours(1), false, 2, spool)) {
+        try (GapLedger restarted = new GapLedger(target, "it", registry, Duration.ofHours(1), false, 2, spool, null)) {
             assertThat(restarted.waiting()).isEqualTo(2);
             restarted.flush();
             assertThat(restarted.waiting()).isZero();
@@ -153,7 +211,7 @@ class GapLedgerIT {
         TargetConfig target = new TargetConfig("127.0.0.1", PG.target().port(), PG.target().user(), "UNUSED",
                 Optional.empty(), TlsMode.DISABLE, Map.of("src", database), Duration.ofSeconds(5), Optional.empty());
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        try (GapLedger stopped = new GapLedger(target, "it", registry, Duration.ofHours(1), false, 1, spool)) {
+        try (GapLedger stopped = new GapLedger(target, "it", registry, Duration.ofHours(1), false, 1, spool, null)) {
             stopped.shed(PendingGapsTest.tx(1, T0, A, B), FULL); // an entry of its own: rows for a and b
             stopped.shed(PendingGapsTest.tx(2, T0 + 1_000, A, B), FULL); // past the cap: summaries of a and b
             stopped.shed(PendingGapsTest.tx(3, T0 + 2_000, A), FULL); // into the summary of a
@@ -163,7 +221,7 @@ class GapLedgerIT {
         logged.start();
         logger.addAppender(logged);
         PG.target().createDatabase(database);
-        try (GapLedger restarted = new GapLedger(target, "it", registry, Duration.ofHours(1), false, 1, spool)) {
+        try (GapLedger restarted = new GapLedger(target, "it", registry, Duration.ofHours(1), false, 1, spool, null)) {
             restarted.flush();
         } finally {
             logger.detachAppender(logged);
@@ -179,7 +237,7 @@ class GapLedgerIT {
         TargetConfig target = new TargetConfig("127.0.0.1", PG.target().port(), PG.target().user(), "UNUSED",
                 Optional.empty(), TlsMode.DISABLE, Map.of(), Duration.ofSeconds(5), Optional.empty());
         try (GapLedger ledger = new GapLedger(target, "it", new SimpleMeterRegistry(), Duration.ofHours(1), false, 2,
-                spool)) {
+                spool, null)) {
             assertThat(ledger.waiting()).isZero();
         }
         try (var files = Files.list(spool)) {

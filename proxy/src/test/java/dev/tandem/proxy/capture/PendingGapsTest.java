@@ -6,9 +6,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
 import dev.tandem.protocol.sql.TableName;
+import dev.tandem.protocol.state.TimeType;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class PendingGapsTest {
 
@@ -28,7 +33,7 @@ class PendingGapsTest {
     }
 
     static PendingGaps.Entry gap(long session, long committedAt, TableName... tables) {
-        return PendingGaps.Entry.shed("tgt", tx(session, committedAt, tables), FULL);
+        return PendingGaps.Entry.shed("tgt", tx(session, committedAt, tables), FULL, Map.of());
     }
 
     @Test
@@ -54,6 +59,37 @@ class PendingGapsTest {
                 new PendingGaps.Entry("tgt", "2", List.of(A), SHED, FULL, null, 1, 20, 20),
                 new PendingGaps.Entry("tgt", null, List.of(A), SHED, FULL, null, 2, 30, 40),
                 new PendingGaps.Entry("tgt", null, List.of(B), SHED, FULL, null, 2, 30, 50));
+    }
+
+    static TimeRange range(long first, long last) {
+        return new TimeRange("ts", TimeType.TIMESTAMPTZ, true, first, last, 0);
+    }
+
+    @Test
+    void aSummaryHasTheRangeOfItsTransactionsRowsOnlyWhileEachOfThemHadOne() {
+        PendingGaps gaps = new PendingGaps(0);
+        gaps.add(PendingGaps.Entry.shed("tgt", tx(1, 10, A, B), FULL, Map.of(A, range(50, 60), B, range(1, 2))));
+        gaps.add(PendingGaps.Entry.shed("tgt", tx(2, 20, A, B), FULL, Map.of(A, range(10, 20))));
+        gaps.add(PendingGaps.Entry.shed("tgt", tx(3, 30, A, B), FULL, Map.of(A, range(70, 80), B, range(3, 4))));
+        assertThat(gaps.drain()).extracting(e -> e.tables().get(0), e -> e.range(0)).containsExactly(
+                tuple(A, range(10, 80)),
+                tuple(B, null));
+    }
+
+    /** The journal keeps the ranges across a restart, and a journal written before they were kept is still read. */
+    @Test
+    void theJournalKeepsTheRangesAndReadsOneWithout(@TempDir Path spool) throws Exception {
+        GapJournal journal = new GapJournal(spool);
+        PendingGaps.Entry entry = PendingGaps.Entry.shed("tgt", tx(1, 10, A, B), FULL,
+                Map.of(B, new TimeRange("day", TimeType.DATE, false, 0, 0, 2)));
+        journal.save(List.of(entry));
+        assertThat(journal.load()).containsExactly(entry);
+        Files.writeString(journal.file(), "[{\"targetDatabase\":\"tgt\",\"session\":\"7\",\"tables\":[{\"schema\":"
+                + "\"public\",\"name\":\"a\"}],\"kind\":\"SHED\",\"reason\":\"full\",\"statement\":null,"
+                + "\"transactions\":1,\"firstAt\":10,\"lastAt\":10}]");
+        assertThat(journal.load()).containsExactly(
+                new PendingGaps.Entry("tgt", "7", List.of(A), SHED, "full", null, 1, 10, 10));
+        assertThat(journal.load().get(0).range(0)).isNull();
     }
 
     @Test

@@ -714,7 +714,7 @@ class SessionCaptureFuzzTest {
             SessionContext context = new SessionContext(1, "db", "app", null, null, null, () -> resumeAsked = true,
                     new EmbeddedChannel().eventLoop());
             capture = new SessionCapture(context, tables, Map::of, new CaptureMetrics(new SimpleMeterRegistry()),
-                    new UpsertWindows(), this, maxTransactionBytes, budget, random.nextBoolean(), slot, null);
+                    new UpsertWindows(), this, maxTransactionBytes, budget, random.nextBoolean(), slot, null, null);
             // the leak detector records where every tracked buffer was made, which is slow: track one case in eight,
             // and check the reference counts of the reads in all
             alloc = random.nextInt(8) == 0 ? PooledByteBufAllocator.DEFAULT : UNTRACKED;

@@ -84,7 +84,7 @@ class SessionCaptureIT {
         relayMetrics = new RelayMetrics(registry);
         proxy = new ProxyServer(settings, relayMetrics,
                 ctx -> new SessionCapture(ctx, tables, Map::of, metrics, upsertWindows, sink, 1 << 20,
-                        budget, false, null, null)).start();
+                        budget, false, null, null, null)).start();
     }
 
     @AfterAll
@@ -771,7 +771,7 @@ class SessionCaptureIT {
                         new UpsertWindows(), tx -> {
                     seen.add(tx);
                     return CompletableFuture.completedFuture(null);
-                }, 1 << 20, CaptureBudget.unlimited(), false, null, null)).start();
+                }, 1 << 20, CaptureBudget.unlimited(), false, null, null, null)).start();
         TableName metrics = new TableName("public", "metrics");
         TableName other = new TableName("public", "other");
         try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + own.address().getPort()
@@ -920,7 +920,7 @@ class SessionCaptureIT {
                 new InetSocketAddress("127.0.0.1", PG.source().port())), new RelayMetrics(own),
                 ctx -> new SessionCapture(ctx, tables, Map::of, metrics, windows,
                         tx -> CompletableFuture.completedFuture(null), 1 << 20, CaptureBudget.unlimited(), false,
-                        null, null)).start();
+                        null, null, null)).start();
         String upsert = "INSERT INTO %s (k, v) VALUES (1, ?) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v";
         String url = "jdbc:postgresql://127.0.0.1:" + proxy.address().getPort() + "/" + db;
         try {
@@ -1052,7 +1052,7 @@ class SessionCaptureIT {
                             new UpsertWindows(), tx -> {
                                 seen.add(tx);
                                 return CompletableFuture.completedFuture(null);
-                            }, 1 << 20, CaptureBudget.unlimited(), false, null, null)).start();
+                            }, 1 << 20, CaptureBudget.unlimited(), false, null, null, null)).start();
             Properties p = new Properties();
             p.setProperty("user", "postgres");
             p.setProperty("options", "-c search_path=early,public");

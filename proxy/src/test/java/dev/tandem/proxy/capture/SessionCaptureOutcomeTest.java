@@ -75,7 +75,7 @@ class SessionCaptureOutcomeTest {
                 public void outcomeUnknown(UnknownOutcome outcome) {
                     unknown.add(outcome);
                 }
-            }, 1 << 20, CaptureBudget.unlimited(), false, slot, null);
+            }, 1 << 20, CaptureBudget.unlimited(), false, slot, null, null);
 
     @BeforeAll
     static void openTrace(@TempDir Path spool) throws IOException {

@@ -26,6 +26,7 @@ import dev.tandem.protocol.frontend.Parse;
 import dev.tandem.protocol.frontend.Query;
 import dev.tandem.protocol.frontend.StatementOrPortal;
 import dev.tandem.protocol.frontend.Sync;
+import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.config.TableFilter;
 import dev.tandem.proxy.config.TablePattern;
 import dev.tandem.proxy.relay.SessionContext;
@@ -87,7 +88,7 @@ class SessionCaptureTest {
                 Map::of, new CaptureMetrics(registry), windows, tx -> {
                     released.add(tx);
                     return stages.isEmpty() ? CompletableFuture.completedFuture(null) : stages.poll();
-                }, 1 << 20, CaptureBudget.unlimited(), false, null, null);
+                }, 1 << 20, CaptureBudget.unlimited(), false, null, null, null);
     }
 
     private void client(String hex) {
@@ -226,6 +227,64 @@ class SessionCaptureTest {
         source(COPY_IN_RESPONSE + source(new CommandComplete(old ? "COPY 1" : "COPY 3")) + READY_IDLE);
         assertThat(releasedCopies()).containsExactly("COPY metrics (v) FROM STDIN (FORMAT csv):"
                 + (old ? "1:1\n" : "3:1\n\\.\n2\n"));
+    }
+
+    /**
+     * A COPY that passes the transaction's capture limit: its data is dropped, but its rows' times are read, what it
+     * sent before the limit on the reading thread (more than is read at once); the transaction is spooled, and its
+     * ReadyForQuery passes, once that is done, with the range in the statement the mirror ledgers.
+     */
+    @Test
+    void aCopyOverTheLimitIsSpooledWithItsRowsTimesOnceTheReadingThreadReadThem() throws Exception {
+        TableTimeColumn ts = new TableTimeColumn("ts", dev.tandem.protocol.state.TimeType.TIMESTAMPTZ, -1,
+                List.of("v", "ts"), List.of("v", "ts"));
+        java.util.concurrent.CountDownLatch busy = new java.util.concurrent.CountDownLatch(1);
+        try (RowTimesReading reading = new RowTimesReading(db -> db.equals("db")
+                ? Map.of(new TableName("public", "metrics"), ts) : null)) {
+            SessionCapture limited = new SessionCapture(new SessionContext(1, "db", "app", null, null, null,
+                    () -> resumed = true, loop.eventLoop()),
+                    new MirroredTables(new TableFilter(List.of(TablePattern.parse("public.metrics")), List.of()),
+                            Set::of), Map::of, new CaptureMetrics(registry), windows, tx -> {
+                                released.add(tx);
+                                return CompletableFuture.completedFuture(null);
+                            }, 300 * 1024, CaptureBudget.unlimited(), false, null, null, reading);
+            // the reading thread is busy: the COPY's commit must wait for it
+            reading.submit(0, () -> {
+                try {
+                    busy.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            assertThat(show(limited.backend(), "52 00000008 00000000" + READY_IDLE)).isTrue();
+            assertThat(show(limited.frontend(), client(new Query("COPY metrics (v, ts) FROM STDIN")))).isTrue();
+            assertThat(show(limited.backend(), COPY_IN_RESPONSE)).isTrue();
+            StringBuilder rows = new StringBuilder();
+            while (rows.length() < 290 * 1024) {
+                rows.append("1\t2025-01-10 00:00:00+00\n");
+            }
+            assertThat(show(limited.frontend(), client(copyData(rows.toString()),
+                    copyData("2\t2025-01-09 10:00:00+00\n"), copyData("3\t2025-01-11 10:00:00+02\n".repeat(1000)),
+                    CopyDone.INSTANCE))).isTrue();
+            assertThat(show(limited.backend(), source(new CommandComplete("COPY 11000"), ReadyForQuery.IDLE)))
+                    .as("the ReadyForQuery waits for the reading").isFalse();
+            assertThat(released).isEmpty();
+            busy.countDown();
+            // the reading thread runs its parts in order: past this one, it has read the COPY and handed the commit
+            // back to the session's event loop
+            java.util.concurrent.CountDownLatch read = new java.util.concurrent.CountDownLatch(1);
+            reading.submit(0, read::countDown);
+            assertThat(read.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            loop.runPendingTasks();
+            assertThat(released).singleElement().extracting(tx -> tx.statements().get(0))
+                    .isInstanceOfSatisfying(CapturedStatement.Unreplayable.class, u -> {
+                        assertThat(u.reason()).contains("mirror.max-transaction-bytes");
+                        assertThat(u.timesRead()).isTrue();
+                        assertThat(u.times().start()).isEqualTo("2025-01-09 10:00:00+00");
+                        assertThat(u.times().end()).isEqualTo("2025-01-11 08:00:00.000001+00");
+                    });
+            assertThat(resumed).as("the source stream resumed").isTrue();
+        }
     }
 
     /** A buffer that needs no release: the leak detector watches only those of an allocator. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tandem.protocol.sql.TableName;
+import dev.tandem.protocol.state.TimeType;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Set;
@@ -128,12 +129,12 @@ class TransactionCodecTest {
                 new CapturedStatement.Extended(t, 1, "INSERT INTO m VALUES ($1)", new int[] {23}, new short[] {0},
                         new byte[][] {{'3'}}).withSettings(local),
                 new CapturedStatement.Simple(t, 1, "INSERT INTO m VALUES (4)").withSettings(origin)));
-        byte[] v7 = TransactionCodec.encode(tx);
-        assertThat(v7[0]).isEqualTo((byte) 7);
-        CapturedTransaction back = TransactionCodec.decode(v7);
+        byte[] record = TransactionCodec.encode(tx);
+        assertThat(record[0]).isEqualTo((byte) 8);
+        CapturedTransaction back = TransactionCodec.decode(record);
         assertThat(back.statements()).extracting(CapturedStatement::settings)
                 .containsExactly(replica, replica, local, origin);
-        assertThat(TransactionCodec.encode(back)).as("byte for byte").isEqualTo(v7);
+        assertThat(TransactionCodec.encode(back)).as("byte for byte").isEqualTo(record);
 
         // version 6: the same, without the role after each set's four values (here one set, before two indexes)
         CapturedTransaction loader = new CapturedTransaction("app", "loader", 7, List.of(), 1L, List.of(
@@ -153,6 +154,40 @@ class TransactionCodecTest {
         unknown[role + 4 + "replic".length()] = 'x';
         assertThatThrownBy(() -> TransactionCodec.decode(unknown)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("spool record has session_replication_role replicx, which this version does not know");
+    }
+
+    /**
+     * A statement the mirror cannot replay keeps what the capture read of its rows' times (over the capture limit):
+     * their range, or that they are not all known; a record of version 7 has none read.
+     */
+    @Test
+    void keepsWhatTheCaptureReadOfTheTimesOfRowsItDidNotKeep() {
+        TableName t = new TableName("public", "m");
+        TimeRange range = new TimeRange("Time", TimeType.TIMESTAMPTZ, true, -1_000, 2_000, 3);
+        TimeRange atInfinity = new TimeRange("day", TimeType.DATE, false, 0, 0, 2);
+        CapturedTransaction tx = new CapturedTransaction("app", "loader", 7, List.of(), 1L, List.of(
+                new CapturedStatement.Simple(t, 1, "INSERT INTO m VALUES (1)"),
+                new CapturedStatement.Unreplayable(t, 5, "COPY m FROM STDIN", "over the limit").withTimes(range),
+                new CapturedStatement.Unreplayable(t, 2, "INSERT INTO m VALUES (now())", "over").withTimes(null),
+                new CapturedStatement.Unreplayable(t, 2, "INSERT INTO m VALUES ('infinity')", "over")
+                        .withTimes(atInfinity),
+                new CapturedStatement.Unreplayable(t, 1, "INSERT INTO m VALUES ($1)", "a binary user type")));
+        byte[] record = TransactionCodec.encode(tx);
+        CapturedTransaction back = TransactionCodec.decode(record);
+        assertThat(back).isEqualTo(tx);
+        assertThat(back.statements()).extracting(s -> s instanceof CapturedStatement.Unreplayable u
+                ? u.timesRead() + " " + u.times() : "replayable").containsExactly("replayable",
+                "true " + range, "true null", "true " + atInfinity, "false null");
+        assertThat(TransactionCodec.encode(back)).as("byte for byte").isEqualTo(record);
+
+        // version 7: the same, without the byte that says an unreplayable statement's times were not read
+        CapturedTransaction older = new CapturedTransaction("app", "loader", 7, List.of(), 1L,
+                List.of(tx.statements().get(0), tx.statements().get(4)));
+        byte[] current = TransactionCodec.encode(older);
+        assertThat(current[current.length - 1]).isZero();
+        byte[] v7 = java.util.Arrays.copyOf(current, current.length - 1);
+        v7[0] = 7;
+        assertThat(TransactionCodec.decode(v7)).isEqualTo(older);
     }
 
     @Test

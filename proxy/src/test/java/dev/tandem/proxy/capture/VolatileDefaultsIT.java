@@ -64,7 +64,7 @@ class VolatileDefaultsIT {
         proxy = new ProxyServer(settings, new RelayMetrics(registry),
                 ctx -> new SessionCapture(ctx, tables, defaults.forSourceDatabase(ctx.database()), metrics,
                         new UpsertWindows(), sink,
-                        1 << 20, CaptureBudget.unlimited(), false, null, null)).start();
+                        1 << 20, CaptureBudget.unlimited(), false, null, null, null)).start();
     }
 
     @AfterAll
