@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * PostgreSQL 12): an INSERT that leaves out a serial key would else put NULL into a NOT NULL column, and a time
  * column computed from another would stay NULL. A serial's default takes its values from the table's own sequence,
  * which a rollback does not give back: the target's sequence skips them, as it does for any failed INSERT. The server parses every value, in every format, exactly as it would
- * have. A statement the scratch table refuses too (a missing column) leaves the range unknown.
+ * have. A statement the scratch table refuses too (a missing column), or a row without a time (NULL, which no range
+ * reaches), leaves the range unknown.
  *
  * <p>The time column is {@code verifier.time-columns}' for the table, else the TimescaleDB hypertable's first
  * dimension, else the one a staged backfill plan on the target uses. Used on the applier thread; never throws.
@@ -95,12 +96,13 @@ final class LedgerRange {
                     p.execute(null, sql);
                 }
             }
-            // a position of infinity is refused (it is no bigint): the finite rows' bounds, and the others counted
+            // a position of infinity is refused (it is no bigint): the finite rows' bounds, and the others counted;
+            // a row without a time has no position any range reaches
             String finite = timeType.isInteger() ? "" : " FILTER (WHERE isfinite(" + quoted + "))";
             String infinite = timeType.isInteger() ? "0" : "count(*) FILTER (WHERE NOT isfinite(" + quoted + "))";
             p.execute(null, "SELECT " + timeType.positionOf("min(" + quoted + ")" + finite) + "::text, "
-                    + timeType.positionOf("max(" + quoted + ")" + finite) + "::text, " + infinite + " FROM "
-                    + SCRATCH);
+                    + timeType.positionOf("max(" + quoted + ")" + finite) + "::text, " + infinite + ", count(*) FILTER"
+                    + " (WHERE " + quoted + " IS NULL) FROM " + SCRATCH);
             p.execute(null, "ROLLBACK");
         } catch (RuntimeException e) {
             p.discard();
@@ -116,6 +118,9 @@ final class LedgerRange {
             return Optional.empty();
         }
         long infinite = Long.parseLong(bounds.get(2));
+        if (Long.parseLong(bounds.get(3)) > 0) {
+            return Optional.empty();
+        }
         if (bounds.get(0) == null) {
             return infinite == 0 ? Optional.empty()
                     : Optional.of(new TimeRange(column.name(), timeType, false, 0, 0, infinite));

@@ -749,6 +749,28 @@ class MirrorApplierIT {
     }
 
     /**
+     * A row without a time (NULL, where the time column allows it) is in no range repair can re-copy: the entry has
+     * none, and is settled after a re-copy of the table. Before, it got the range of the other rows, and repair closed
+     * it with the row without a time still missing.
+     */
+    @Test
+    void aRejectedTransactionWithARowWithoutATimeGetsNoRange() throws Exception {
+        PG.target().execute(db, "CREATE TABLE nul (ts timestamptz, id int PRIMARY KEY);"
+                + " INSERT INTO nul VALUES ('2024-01-01 00:00:00+00', 1);"
+                + " CREATE SCHEMA IF NOT EXISTS tandem;"
+                + " CREATE TABLE IF NOT EXISTS tandem.backfill_task (table_schema text, table_name text,"
+                + " time_column text);"
+                + " INSERT INTO tandem.backfill_task VALUES ('public', 'nul', 'ts')");
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            f.awaitApplied(f.append(tx(db, simple("nul", 3, "INSERT INTO nul VALUES ('2024-02-01 00:00:00+00', 2),"
+                    + " (NULL, 3), ('2024-02-10 00:00:00+00', 1)"))));
+        }
+        assertThat(PG.target().query(db, "SELECT sqlstate, coalesce(time_column, '-'), coalesce(range_start, '-')"
+                + " FROM tandem.divergence WHERE table_name = 'nul'")).containsExactly(List.of("23505", "-", "-"));
+    }
+
+    /**
      * The usual time-series table has a serial or identity key the application leaves out, and may compute columns
      * (its time column too) from others: the scratch copy the range is computed in fills them as the table does.
      */
