@@ -2035,6 +2035,13 @@ public final class SessionCapture implements SessionTap {
             CompletionStage<?> stage;
             try {
                 stage = sink.committed(withTimes(tx, read));
+            } catch (RuntimeException e) {
+                // on the event loop, out of the frame that committed it: said here, and the ReadyForQuery passes
+                LOG.error("session {}: a committed transaction over the capture limit could not be handed to the"
+                        + " mirror, nor ledgered: compare its tables {} with tandem-backfill verify",
+                        context.sessionId(), read.keySet().stream().map(CapturedStatement::table).distinct().toList(),
+                        e);
+                stage = CompletableFuture.failedFuture(e);
             } finally {
                 spooled.complete(null);
             }
