@@ -310,8 +310,9 @@ public final class SessionCapture implements SessionTap {
         /** It was a CopyFail: the source will fail the COPY. */
         boolean abandoned;
         /**
-         * Before its answer the client sent another request (it did not expect a COPY): if the source starts it, it
-         * reads that request in COPY IN and ends the session ({@link #sourceEnded}), unless its data failed it first.
+         * The client sent another request before it ended the data, mostly before the answer (it did not expect a
+         * COPY): if the source starts it, it reads that request in COPY IN and fails the COPY at it, unless its data
+         * failed it first ({@link #consumedByCopy}).
          */
         boolean interrupted;
         /** Data sent before the answer: its bytes, and of them what {@link #early} keeps (counted by the hold). */
@@ -336,8 +337,8 @@ public final class SessionCapture implements SessionTap {
     /**
      * The source sent a FATAL (or PANIC) error: it ends the connection without reading another message, so no request
      * behind the one it was answering runs, nor any the client sends from here on. A client meets this when it sends a
-     * request to a COPY FROM STDIN it did not expect: the source fails the COPY with the message half read (08P01,
-     * copyfromparse.c) and then drops the connection, which it can no longer read (postgres.c).
+     * request to a COPY FROM STDIN it did not expect: from PostgreSQL 14 on the source fails the COPY with the message
+     * half read (08P01, copyfromparse.c) and then drops the connection, which it can no longer read (postgres.c).
      */
     private boolean sourceEnded;
     /** What the next ReadyForQuery waits for: the sink's stages of the commits since the last one that passed. */
@@ -607,20 +608,22 @@ public final class SessionCapture implements SessionTap {
     }
 
     /**
-     * In COPY IN the source fails the COPY at any message but CopyData, CopyDone, CopyFail, Sync and Flush (08P01) and
-     * ends the session ({@link #sourceEnded}): a client sends one when it did not expect the COPY (it bound a name it
-     * believes is another statement). When a line of the data sent before that message failed the COPY first, the
-     * source reads the message as usual: the COPY is over for the client too, and a Sync behind it is answered.
+     * In COPY IN the source fails the COPY at any message but CopyData, CopyDone, CopyFail, Sync and Flush (08P01), and
+     * that message never runs ({@link #consumedByCopy}; from PostgreSQL 14 on the source then ends the session): a
+     * client sends one when it did not expect the COPY (it bound a name it believes is another statement). When a
+     * line of the data sent before that message failed the COPY first, the source reads the message as usual: the COPY
+     * is over for the client too, and a Sync behind it is answered.
      */
     private void endsCopy(byte type) {
         if (type != 'd' && type != 'c' && type != 'f' && type != 'S' && type != 'H') {
             CopyIn copy = clientCopy();
+            if (copy != null && !copy.failed) {
+                copy.interrupted = true;
+            }
             if (copy != null && copy.answered && !copy.failed) {
                 copy.ended = true;
                 copy.abandoned = true; // as by a CopyFail: the source fails it, its rows never commit
                 forgetFinishedCopies();
-            } else if (copy != null && !copy.failed) {
-                copy.interrupted = true;
             }
         }
     }
@@ -1343,8 +1346,9 @@ public final class SessionCapture implements SessionTap {
                 return true;
             }
             if (type == 'E') {
-                String severity = read(frame, ErrorResponse::decode, FROM_SOURCE).severity();
-                error();
+                ErrorResponse answer = read(frame, ErrorResponse::decode, FROM_SOURCE);
+                String severity = answer.severity();
+                error(answer.sqlState());
                 if ("FATAL".equals(severity) || "PANIC".equals(severity)) {
                     sourceEnds();
                 }
@@ -1799,8 +1803,11 @@ public final class SessionCapture implements SessionTap {
         return names.searchPath().schemas();
     }
 
-    private void error() {
+    private void error(String sqlState) {
         Pending head = pending.peek();
+        if (ProtocolViolationException.SQLSTATE.equals(sqlState) && readsInterruptedCopy(head)) {
+            consumedByCopy();
+        }
         if (head instanceof QueryRequest q) {
             if (q.next < q.statements.size() && q.decided[q.next]) {
                 failed(q.captures[q.next]);
@@ -1817,6 +1824,41 @@ public final class SessionCapture implements SessionTap {
             skippingToSync = pending.isEmpty();
         }
         tracker.error();
+    }
+
+    /**
+     * Whether the source reads a COPY's data for this request while the client sent another request in its stead
+     * ({@link CopyIn#interrupted}): an 08P01 error then is the COPY failing at that request.
+     */
+    private static boolean readsInterruptedCopy(Pending head) {
+        if (head instanceof QueryRequest q) {
+            CopyIn read = null; // the string's COPYs run one after the other: the last one answered
+            for (CopyIn copy : q.copies) {
+                read = copy.answered ? copy : read;
+            }
+            return read != null && !read.failed && read.interrupted;
+        }
+        return head instanceof ExecuteRequest e && e.copy != null && e.copy.answered && !e.copy.failed
+                && e.copy.interrupted;
+    }
+
+    /**
+     * The COPY read the request the client sent in its stead, as COPY data, and failed at it (08P01): that request
+     * never runs. It is the one right behind the COPY's own: a Sync or Flush the source ignored in COPY IN was dropped
+     * at the CopyInResponse ({@link #copyInStarted}), and no other message leaves COPY IN without failing it.
+     * PostgreSQL 13 read the whole message and goes on: after a simple Query's COPY it answers ReadyForQuery and runs
+     * the request after the one it consumed; after an Execute's it skips to the next Sync, as after any error
+     * (measured through the protocol on 13.22). From 14 on it reads only the type byte, loses its place in the stream
+     * and ends the session (FATAL 08P01, then {@link #sourceEnds}), so nothing after it runs either.
+     */
+    private void consumedByCopy() {
+        Iterator<Pending> behind = pending.iterator();
+        behind.next();
+        if (behind.hasNext()) {
+            Pending consumed = behind.next();
+            behind.remove();
+            notRun(consumed);
+        }
     }
 
     /** A FATAL error: every request behind the one the source was answering is dropped, as it never runs. */

@@ -333,11 +333,18 @@ class SessionCaptureIT {
 
     /** Parse and Bind of a one-row INSERT, with Execute and Sync when {@code complete}. */
     private static byte[] extendedInsert(int v, boolean complete) {
-        byte[] parse = WireClient.frame('P', concat(WireClient.cstrings("", "INSERT INTO metrics (v) VALUES (" + v
-                + ")"), new byte[] {0, 0}));
-        byte[] bind = WireClient.frame('B', concat(WireClient.cstrings("", ""), new byte[] {0, 0, 0, 0, 0, 0}));
-        return complete ? concat(parse, bind, WireClient.frame('E', new byte[] {0, 0, 0, 0, 0}),
-                WireClient.frame('S', new byte[0])) : concat(parse, bind);
+        String sql = "INSERT INTO metrics (v) VALUES (" + v + ")";
+        return complete ? extended(sql) : parseAndBind(sql);
+    }
+
+    /** Parse, Bind, Execute and Sync of {@code sql}, unnamed. */
+    private static byte[] extended(String sql) {
+        return concat(parseAndBind(sql), WireClient.frame('E', new byte[5]), WireClient.frame('S', new byte[0]));
+    }
+
+    private static byte[] parseAndBind(String sql) {
+        return concat(WireClient.frame('P', concat(WireClient.cstrings("", sql), new byte[] {0, 0})),
+                WireClient.frame('B', concat(WireClient.cstrings("", ""), new byte[] {0, 0, 0, 0, 0, 0})));
     }
 
     @Test
@@ -387,21 +394,91 @@ class SessionCaptureIT {
 
     /**
      * A client that did not expect its query to be a COPY pipelines requests behind it. PostgreSQL reads the first in
-     * COPY IN and fails the COPY (08P01) before reading that message's body, and so ends the connection (FATAL 08P01):
-     * neither request runs. Before, the capture still expected their answers, and the session ended with their
-     * INSERTs reported as writes the source may have committed unseen (a false outcome_unknown ledger entry).
+     * COPY IN and fails the COPY at it (08P01). From 14 on it had read only that message's type, and so ends the
+     * connection (FATAL 08P01): no request runs. Before, the capture still expected their answers, and the session
+     * ended with their INSERTs reported as writes the source may have committed unseen (a false outcome_unknown ledger
+     * entry). PostgreSQL 13 read the whole message, which never runs, answers ReadyForQuery and goes on with the next
+     * request: the capture paired INSERT 121's answer with INSERT 120 and mirrored 120, which the source never ran.
      */
     @Test
     void requestsPipelinedBehindACopyTheClientDidNotExpectNeverRun() throws Exception {
+        behindAnUnexpectedCopy(concat(WireClient.query("COPY metrics (v) FROM STDIN"),
+                WireClient.query("INSERT INTO metrics (v) VALUES (120)"),
+                WireClient.query("INSERT INTO metrics (v) VALUES (121)")), 'Q', "G E Z C Z",
+                "INSERT INTO metrics (v) VALUES (121)");
+    }
+
+    /** The same in the extended protocol: before 14 the COPY takes the next batch's Parse, and its Sync ends it. */
+    @Test
+    void aBatchPipelinedBehindAnExecutedCopyTheClientDidNotExpectNeverRuns() throws Exception {
+        behindAnUnexpectedCopy(concat(extended("COPY metrics (v) FROM STDIN"), extendedInsert(120, true),
+                extendedInsert(121, true)), 'P', "1 2 G E Z 1 2 C Z",
+                "INSERT INTO metrics (v) VALUES (121)");
+    }
+
+    /**
+     * Before 14 the COPY takes a Bind of a statement prepared before; the Execute and Sync behind it end that batch, and
+     * the next one binds the statement again.
+     */
+    @Test
+    void aBindBehindAnExecutedCopyTheClientDidNotExpectNeverRuns() throws Exception {
+        behindAnUnexpectedCopy(concat(
+                WireClient.frame('P', concat(WireClient.cstrings("ins", "INSERT INTO metrics (v) VALUES ($1)"),
+                        new byte[] {0, 0})), WireClient.frame('S', new byte[0]),
+                extended("COPY metrics (v) FROM STDIN"), bindInsert(120), WireClient.frame('E', new byte[5]),
+                WireClient.frame('S', new byte[0]), bindInsert(121), WireClient.frame('E', new byte[5]),
+                WireClient.frame('S', new byte[0])), 'B', "1 Z 1 2 G E Z 2 C Z",
+                "INSERT INTO metrics (v) VALUES ($1)");
+    }
+
+    /**
+     * Before 14 a simple Query's COPY takes the Parse sent behind it and answers ReadyForQuery, as after any Query: the
+     * source then answers the Sync behind the Parse and runs the Query after it. Before, the capture still awaited the
+     * ParseComplete, took the Sync's ReadyForQuery for the Parse's batch and INSERT 121's answers for the Sync's.
+     */
+    @Test
+    void aParseBehindACopyQueryTheClientDidNotExpectNeverRuns() throws Exception {
+        behindAnUnexpectedCopy(concat(WireClient.query("COPY metrics (v) FROM STDIN"),
+                WireClient.frame('P', concat(WireClient.cstrings("ins", "INSERT INTO metrics (v) VALUES (120)"),
+                        new byte[] {0, 0})), WireClient.frame('S', new byte[0]),
+                WireClient.query("INSERT INTO metrics (v) VALUES (121)")), 'P', "G E Z Z C Z",
+                "INSERT INTO metrics (v) VALUES (121)");
+    }
+
+    /**
+     * Sends {@code requests}, a COPY the client does not feed and requests behind it, and checks the source's answers
+     * (on 13: {@code answersOn13}, the type of each) and that exactly what it committed reached the sink: on 13 the
+     * INSERT of 121 ({@code committedOn13}), behind the request the COPY failed at ({@code consumed}); from 14 on
+     * nothing.
+     */
+    private void behindAnUnexpectedCopy(byte[] requests, char consumed, String answersOn13, String committedOn13)
+            throws Exception {
+        String failure = String.format("unexpected message type 0x%02X during COPY from stdin", (int) consumed);
         try (WireClient client = new WireClient(proxy.address().getPort())) {
             client.login("postgres", db);
-            client.send(concat(WireClient.query("COPY metrics (v) FROM STDIN"),
-                    WireClient.query("INSERT INTO metrics (v) VALUES (120)"),
-                    WireClient.query("INSERT INTO metrics (v) VALUES (121)")));
-            assertThat(client.read().type()).as("CopyInResponse").isEqualTo('G');
+            client.send(requests);
+            if (PG.source().majorVersion() < 14) {
+                List<WireClient.Message> answers = new ArrayList<>();
+                for (int i = 0; i < answersOn13.split(" ").length; i++) {
+                    answers.add(client.read());
+                }
+                assertThat(answers.stream().map(m -> String.valueOf(m.type())).toList())
+                        .containsExactly(answersOn13.split(" "));
+                WireClient.Message error = answers.stream().filter(m -> m.type() == 'E').findFirst().orElseThrow();
+                assertThat(List.of(error.field('V'), error.field('C'), error.field('M'))).containsExactly("ERROR",
+                        "08P01", failure);
+                assertThat(committed).hasSize(1);
+                assertThat(transactions()).containsExactly(List.of(committedOn13 + ":1"));
+                assertThat(unknown).isEmpty();
+                assertThat(PG.source().query(db, "SELECT v FROM metrics")).containsExactly(List.of("121"));
+                return;
+            }
+            while (client.read().type() != 'G') {
+                // ParseComplete, BindComplete, ReadyForQuery of what ran before the COPY
+            }
             WireClient.Message error = client.read();
             assertThat(List.of(error.field('V'), error.field('C'), error.field('M'))).containsExactly("ERROR", "08P01",
-                    "unexpected message type 0x51 during COPY from stdin");
+                    failure);
             WireClient.Message fatal = client.read();
             assertThat(List.of(fatal.field('V'), fatal.field('C'))).containsExactly("FATAL", "08P01");
             assertThat(client.readToEnd()).as("then the source closes").isEmpty();
@@ -414,6 +491,13 @@ class SessionCaptureIT {
         assertThat(unknown).isEmpty();
         assertThat(committed).isEmpty();
         assertThat(PG.source().queryValue(db, "SELECT count(*) FROM metrics")).isEqualTo("0");
+    }
+
+    /** A Bind of the statement "ins" (one int parameter, in text) to the unnamed portal. */
+    private static byte[] bindInsert(int v) {
+        byte[] value = Integer.toString(v).getBytes(StandardCharsets.US_ASCII);
+        return WireClient.frame('B', java.nio.ByteBuffer.allocate(15 + value.length).put(WireClient.cstrings("", "ins"))
+                .putShort((short) 0).putShort((short) 1).putInt(value.length).put(value).putShort((short) 0).array());
     }
 
     /** Waits up to 10 s for a transaction to reach the sink (a session that ended while its answer was on the way). */

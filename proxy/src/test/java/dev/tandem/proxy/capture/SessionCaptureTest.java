@@ -912,10 +912,10 @@ class SessionCaptureTest {
 
     /**
      * A client that did not expect its query to be a COPY (or a buggy one) pipelines requests behind it. PostgreSQL
-     * reads the first one in COPY IN: any message but CopyData, CopyDone, CopyFail, Sync and Flush fails the COPY (ERROR
+     * 14 and later read the first one in COPY IN: any message but CopyData, CopyDone, CopyFail, Sync and Flush fails the COPY (ERROR
      * 08P01, copyfromparse.c) before its body is read, and so the server ends the connection (FATAL 08P01, postgres.c:
-     * "protocol synchronization was lost"): none of the requests behind the COPY runs (seen on PostgreSQL 15 and 17,
-     * whatever the message). Before, the capture still expected their answers: the session ended with the INSERTs
+     * "protocol synchronization was lost"): none of the requests behind the COPY runs (seen on PostgreSQL 14, 15 and
+     * 17, whatever the message). Before, the capture still expected their answers: the session ended with the INSERTs
      * behind the COPY reported as writes the source may have committed unseen.
      */
     @ParameterizedTest
@@ -931,6 +931,30 @@ class SessionCaptureTest {
         client(client(new Query("INSERT INTO metrics VALUES (3)")));
         assertThat(capture.awaitsOutcome()).as("nor what the client sends after").isFalse();
         assertThat(released).isEmpty();
+    }
+
+    /**
+     * PostgreSQL 13 reads the whole message in COPY IN before it fails the COPY at it (08P01, copy.c) and goes on: that
+     * message never runs, a simple Query's COPY is answered with ReadyForQuery, and the requests behind run (a Bind or
+     * Execute without what the message would have made fails on its own and skips to the Sync). Measured on 13.22.
+     * Before, the capture paired INSERT 2's answer with a request the source never ran.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"Query", "Parse", "Bind", "Execute", "Describe", "Close", "FunctionCall"})
+    void beforePostgres14TheRequestACopyFailsAtNeverRunsAndTheOnesBehindItDo(String interrupting) {
+        startUp();
+        client(client(new Query("COPY metrics (v) FROM STDIN")) + request(interrupting)
+                + client(new Query("INSERT INTO metrics VALUES (2)")));
+        String rest = switch (interrupting) {
+            case "Query", "FunctionCall" -> "";
+            case "Parse" -> source(error("26000", "unnamed prepared statement does not exist"), ReadyForQuery.IDLE);
+            case "Bind" -> source(error("34000", "portal \"\" does not exist"), ReadyForQuery.IDLE);
+            default -> source(ReadyForQuery.IDLE);
+        };
+        source(COPY_IN_RESPONSE + source(error("08P01", "unexpected message type during COPY from stdin"),
+                ReadyForQuery.IDLE) + rest + source(new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE));
+        assertThat(releasedStatements()).containsExactly(List.of("INSERT INTO metrics VALUES (2):1"));
+        assertThat(capture.awaitsOutcome()).isFalse();
     }
 
     /** A request that writes the mirrored table, begun with a message of the given type, as a client sends it. */

@@ -61,7 +61,8 @@ import java.util.Random;
  * existing savepoint (3B001); in a failed block only COMMIT, ROLLBACK and ROLLBACK TO run (25P02); after an error in
  * the extended protocol everything up to Sync is skipped, a Query included; Sync and Flush are ignored in COPY IN, any
  * other message but CopyData, CopyDone and CopyFail fails it (08P01) half read, and so ends the connection (FATAL
- * 08P01), and those three are ignored outside it; portals end with their transaction; a portal of an INSERT ... RETURNING read with a row limit runs the INSERT
+ * 08P01), or before PostgreSQL 14 read whole, and so the connection goes on as after a line of data that failed it,
+ * and those three are ignored outside it; portals end with their transaction; a portal of an INSERT ... RETURNING read with a row limit runs the INSERT
  * at once and suspends.
  */
 final class SimulatedSource {
@@ -144,6 +145,7 @@ final class SimulatedSource {
     final List<Frame> out = new ArrayList<>();
     final List<Commit> commits = new ArrayList<>();
     private final Random random;
+    private final int majorVersion;
     private Block block = Block.IDLE;
     private final List<Write> writes = new ArrayList<>();
     private final List<Savepoint> savepoints = new ArrayList<>();
@@ -160,8 +162,14 @@ final class SimulatedSource {
     /** Index in {@link #out} of the last CopyInResponse. */
     int lastCopyIn = -1;
 
-    SimulatedSource(Random random) {
+    /** @param majorVersion the PostgreSQL release it answers as: only whether it is before 14 matters */
+    SimulatedSource(Random random, int majorVersion) {
         this.random = random;
+        this.majorVersion = majorVersion;
+    }
+
+    int majorVersion() {
+        return majorVersion;
     }
 
     Block block() {
@@ -579,11 +587,16 @@ final class SimulatedSource {
         } else if (!(message instanceof Sync) && !(message instanceof Flush)) {
             // copyfromparse.c fails the COPY having read only the message's type byte, and postgres.c then ends the
             // connection, which it can no longer read: what a client meets that sends on without noticing its
-            // statement was a COPY (PostgreSQL 15 and 17 answer so whatever the message)
+            // statement was a COPY (PostgreSQL 14, 15 and 17 answer so whatever the message)
             ByteBuf type = Unpooled.buffer();
             message.encode(type);
             String hex = String.format("0x%02X", type.getByte(0));
             type.release();
+            if (majorVersion < 14) {
+                // copy.c read the whole message: it never runs, and the server reads on (measured on 13.22)
+                copyFailed("08P01", "unexpected message type " + hex + " during COPY from stdin");
+                return;
+            }
             copy = null;
             error("08P01", "unexpected message type " + hex + " during COPY from stdin");
             emit(new ErrorResponse(fields("FATAL", "08P01",
