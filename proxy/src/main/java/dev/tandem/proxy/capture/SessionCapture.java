@@ -1905,8 +1905,9 @@ public final class SessionCapture implements SessionTap {
      * setting applied, which the StartupMessage does not show. Later reports come just before a ReadyForQuery, after
      * the statements that changed it, so the tracking of SET statements stays in charge within a request; at the
      * ReadyForQuery the value reported last is the path in force ({@link SearchPathChecks}).
-     * {@code client_encoding} is taken from every report: a COPY's data is in the encoding reported last (a SET earlier
-     * in the COPY's own query string is reported only after it, and is missed).
+     * {@code client_encoding} is taken from every report: a COPY's data is in the encoding reported last (from
+     * PostgreSQL 14 on, a SET earlier in the COPY's own query string is reported only after it, and is missed; 13
+     * reports a change as soon as it is made).
      */
     private void parameterStatus(ParameterStatus status) {
         settings.reported(status.name(), status.value());

@@ -841,6 +841,38 @@ class SessionCaptureTest {
     }
 
     /**
+     * PostgreSQL before 14 reports a changed setting as soon as it changed, amid the request (measured on 13.22: before
+     * the SET's CommandComplete, and a ROLLBACK's undoing before the ROLLBACK's). The writes after the SET run under
+     * the new value as when the report comes just before ReadyForQuery, and a statement of the same batch that the
+     * source read after a client_encoding change, the proxy before it, is ledgered all the same.
+     */
+    @Test
+    void aSettingReportedAsSoonAsItChangedAppliesToTheWritesAfterItAsOneReportedAtTheEnd() {
+        startUpIn("UTC");
+        Bind bind = new Bind("", "", List.of(), List.of(), List.of());
+        client(client(new Query("SET TIME ZONE 'Asia/Tokyo'; INSERT INTO metrics VALUES ('2026-03-01 10:00')"),
+                new Query("BEGIN; SET DateStyle TO DMY; ROLLBACK; INSERT INTO metrics VALUES ('2026-03-01 11:00')"),
+                new Parse("", "SET client_encoding TO 'LATIN1'", List.of()), bind, new Execute("", 0),
+                new Parse("", "INSERT INTO metrics VALUES ('x\u00e9')", List.of()), bind, new Execute("", 0),
+                Sync.INSTANCE));
+        source(source(new ParameterStatus("TimeZone", "Asia/Tokyo"), new CommandComplete("SET"),
+                new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE,
+                new CommandComplete("BEGIN"), new ParameterStatus("DateStyle", "ISO, DMY"), new CommandComplete("SET"),
+                new ParameterStatus("DateStyle", "ISO, MDY"), new CommandComplete("ROLLBACK"),
+                new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE,
+                ParseComplete.INSTANCE, BindComplete.INSTANCE, new ParameterStatus("client_encoding", "LATIN1"),
+                new CommandComplete("SET"), ParseComplete.INSTANCE, BindComplete.INSTANCE,
+                new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE));
+        List<Object> settings = releasedSettings();
+        assertThat(settings).hasSize(3);
+        assertThat(settings.get(0)).isEqualTo("Asia/Tokyo ISO, MDY");
+        // a transaction end after a SET in the same request: not followed, as when reported at the end
+        assertThat(settings.get(1)).asString().startsWith("unreplayable: it ran after a statement of the same request");
+        assertThat(settings.get(2)).asString().startsWith("unreplayable: client_encoding changed while this statement"
+                + " was in flight");
+    }
+
+    /**
      * PostgreSQL reports a changed setting only just before the ReadyForQuery of the request that changed it: a write
      * after a SET in the same query string runs under the value the SET gave, followed here as the server applies it
      * (DateStyle merged, RESET to the start-up value). What cannot be followed exactly (set_config, a transaction end

@@ -195,7 +195,7 @@ final class SimulatedSource {
 
     private void authenticated() {
         emit(AuthenticationOk.INSTANCE);
-        emit(new ParameterStatus("server_version", "17.6"));
+        emit(new ParameterStatus("server_version", majorVersion < 14 ? "13.22" : "17.6"));
         emit(new ParameterStatus("client_encoding", "UTF8"));
         emit(new ParameterStatus("standard_conforming_strings", "on"));
         emit(new BackendKeyData(4242, new byte[] {1, 2, 3, 4}));
