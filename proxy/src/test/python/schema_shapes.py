@@ -4,8 +4,10 @@ Run by SchemaShapesMirrorIT: schema_shapes.py HOST PORT DATABASE USER SCENARIO. 
 binary with the type OIDs the server described (arrays of enums and of composites carry the source's element OIDs)
 and copies in binary; psycopg 3 with binary=True declares the source's OIDs of the enum and composite types it
 registered, and copies in binary with them. The values are the edge cases time-series data has: infinities, BC dates,
-NaN and -0, very long text, odd unicode, empty arrays, NULLs everywhere, bytea with every byte value. A scenario prints
-the number of rows it committed per table, which the test checks against the source.
+NaN and -0, very long text, odd unicode, empty arrays, NULLs everywhere, bytea with every byte value. A source before
+PostgreSQL 14 has neither multiranges nor numeric infinities: there column tmr is an array of tstzrange, written from
+the same list of ranges, and the numeric infinities are NaN. A scenario prints the number of rows it committed per table, which the test checks against
+the source.
 """
 import asyncio
 import datetime
@@ -48,6 +50,8 @@ def edge_rows(first):
 async def asyncpg_main():
     import asyncpg
     c = await asyncpg.connect(host=HOST, port=PORT, database=DATABASE, user=USER)
+    # (asyncpg encodes a list of ranges as the column's type says: a tstzmultirange, or before 14 a tstzrange[])
+    since14 = c.get_server_version().major >= 14
 
     def tstz(a, b):
         return asyncpg.Range(hours(a), hours(b))
@@ -105,7 +109,7 @@ async def asyncpg_main():
     # what asyncpg cannot encode: infinite timestamps, numeric infinities, BC dates
     await c.execute("INSERT INTO shapes.edge (id, tz, ts, d, n) VALUES ($1, $2::text::timestamptz,"
                     " $3::text::timestamp, $4::text::date, $5::text::numeric)", 200, 'infinity', '-infinity',
-                    '4713-01-01 BC', 'Infinity')
+                    '4713-01-01 BC', 'Infinity' if since14 else 'NaN')
     committed("edge", 9)
     await c.close()
 
@@ -118,6 +122,10 @@ def psycopg3_scenario():
     from psycopg.types.multirange import Multirange
     from psycopg.types.range import Range
     with psycopg.connect(host=HOST, port=PORT, dbname=DATABASE, user=USER, autocommit=True) as conn:
+        # psycopg dumps a Multirange with the multirange's OID, a list of ranges as a tstzrange[]
+        since14 = conn.info.server_version >= 140000
+        ranges, ranges_type = (Multirange, "tstzmultirange") if since14 else (list, "tstzrange[]")
+        infinity = D('Infinity') if since14 else D('NaN')
         mood = EnumInfo.fetch(conn, "shapes.mood")
         register_enum(mood, conn)
         point3 = CompositeInfo.fetch(conn, "shapes.point3")
@@ -129,7 +137,7 @@ def psycopg3_scenario():
 
         def row(i):
             return (i, m.happy, [m.sad, None], p3(1.0, 2.0, float(i)), [p3(0.0, 0.0, 0.0), None], tg(m.ok, 'n%d' % i),
-                    [tg(m.sad, None)], Range(T0, hours(i)), Multirange([Range(T0, hours(1))]))
+                    [tg(m.sad, None)], Range(T0, hours(i)), ranges([Range(T0, hours(1))]))
         typed = "INSERT INTO shapes.typed (id, m, ms, pt, pts, tg, tgs, tr, tmr) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
         cur.execute(typed, row(1))
         cur.executemany(typed, [row(i) for i in range(2, 8)])
@@ -138,7 +146,7 @@ def psycopg3_scenario():
         committed("typed", 11)
         # (psycopg 3.1 cannot dump composites in a binary COPY; asyncpg's covers them)
         with cur.copy("COPY shapes.typed (id, m, ms, tr, tmr) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(["int4", mood.oid, mood.array_oid, "tstzrange", "tstzmultirange"])
+            copy.set_types(["int4", mood.oid, mood.array_oid, "tstzrange", ranges_type])
             for i in range(100, 104):
                 r = row(i)
                 copy.write_row((i, r[1], r[2], r[7], r[8]))
@@ -148,8 +156,8 @@ def psycopg3_scenario():
 
         edge = "INSERT INTO shapes.edge VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
         rows = [r[:11] + (None if r[11] is None else Jsonb(r[11]),) + r[12:] for r in edge_rows(1)]
-        rows.append((10, None, None, None, D('Infinity'), -0.0, float('nan'), None, None, None, None, None, None, None))
-        rows.append((11, None, None, None, D('-Infinity'), None, None, None, None, None, None, None, None, None))
+        rows.append((10, None, None, None, infinity, -0.0, float('nan'), None, None, None, None, None, None, None))
+        rows.append((11, None, None, None, -infinity, None, None, None, None, None, None, None, None, None))
         cur.executemany(edge, rows)
         conn.cursor().executemany(edge, [(100 + r[0],) + r[1:] for r in rows])
         types = ["int4", "timestamptz", "timestamp", "date", "numeric", "float8", "float4", "text", "int4[]", "text[]",

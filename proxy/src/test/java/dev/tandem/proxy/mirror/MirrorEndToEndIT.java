@@ -190,6 +190,7 @@ class MirrorEndToEndIT {
 
     @Test
     void copyWithCsvOptionsColumnListsOldSyntaxPartitionsAndGeneratedColumns() throws Exception {
+        boolean onError = PG.source().majorVersion() >= 17; // a source before 17 refuses the option
         try (Connection c = mirror.connect()) {
             CopyManager copy = c.unwrap(PGConnection.class).getCopyAPI();
             // a header, another delimiter, quote, escape and NULL string, FORCE_NOT_NULL, quoted newlines
@@ -205,14 +206,17 @@ class MirrorEndToEndIT {
                     binary);
             copy.copyIn("COPY copies (a, id) FROM STDIN (FORMAT binary)", new ByteArrayInputStream(binary.toByteArray()));
             // PostgreSQL 17: rows with values the column's type rejects are skipped, on the source and on the target
-            copyIn(copy, "COPY copies (id, c) FROM STDIN (FORMAT csv, ON_ERROR ignore)",
-                    "30,1\nthirty-one,2\n32,x\n33,3\n");
+            if (onError) {
+                copyIn(copy, "COPY copies (id, c) FROM STDIN (FORMAT csv, ON_ERROR ignore)",
+                        "30,1\nthirty-one,2\n32,x\n33,3\n");
+            }
             copyIn(copy, "COPY parted FROM STDIN (FORMAT csv)", "2026-01-05,1,jan\n2026-02-05,2,feb\n2026-01-31,3,\n");
         }
         settleCopies();
-        assertThat(PG.target().queryValue(mirror.database, "SELECT count(*) FROM copies")).isEqualTo("59");
-        assertThat(PG.target().queryValue(mirror.database, "SELECT string_agg(id::text, ',' ORDER BY id) FROM copies"
-                + " WHERE id BETWEEN 30 AND 33")).isEqualTo("30,33");
+        assertThat(PG.target().queryValue(mirror.database, "SELECT count(*) FROM copies"))
+                .isEqualTo(onError ? "59" : "57");
+        assertThat(PG.target().queryValue(mirror.database, "SELECT coalesce(string_agg(id::text, ',' ORDER BY id), '')"
+                + " FROM copies WHERE id BETWEEN 30 AND 33")).isEqualTo(onError ? "30,33" : "");
         assertThat(PG.target().queryValue(mirror.database, "SELECT count(*) FROM parted_feb")).isEqualTo("1");
     }
 

@@ -236,10 +236,20 @@ class PostgresToolsMirrorIT {
         }
         run(List.of("pgbench", "-h", "127.0.0.1", "-p", port(), "-U", "postgres", "-i", "-I", "g", db), true);
         mirror.awaitCaughtUp(Duration.ofSeconds(30));
-        assertThat(ledger()).containsExactly(List.of("55000", "pgbench_accounts",
-                "cannot perform COPY FREEZE because the table was not created or truncated in the current"
-                        + " subtransaction"));
-        PG.target().execute(db, "DELETE FROM tandem.divergence");
+        String accounts = "SELECT count(*), sum(aid), sum(bid), sum(abalance) FROM pgbench_accounts";
+        if (PG.source().majorVersion() >= 14) {
+            // pgbench copies WITH (FREEZE) into the tables it truncated in the same transaction: the TRUNCATE is not
+            // mirrored, so the target refuses the COPY
+            assertThat(ledger()).containsExactly(List.of("55000", "pgbench_accounts",
+                    "cannot perform COPY FREEZE because the table was not created or truncated in the current"
+                            + " subtransaction"));
+            PG.target().execute(db, "DELETE FROM tandem.divergence");
+        } else {
+            // into a server before 14 it copies without FREEZE: mirrored; the next step's TRUNCATE is not
+            assertThat(ledger()).isEmpty();
+            assertThat(PG.target().query(db, accounts)).isEqualTo(PG.source().query(db, accounts));
+            PG.target().execute(db, "TRUNCATE pgbench_accounts");
+        }
 
         double before = unmirrored("public.pgbench_accounts", "insert_select");
         double truncates = unmirrored("public.pgbench_accounts", "truncate");
@@ -247,7 +257,6 @@ class PostgresToolsMirrorIT {
         mirror.awaitCaughtUp(Duration.ofSeconds(30));
         assertThat(unmirrored("public.pgbench_accounts", "insert_select")).isEqualTo(before);
         assertThat(unmirrored("public.pgbench_accounts", "truncate")).isEqualTo(truncates + 1);
-        String accounts = "SELECT count(*), sum(aid), sum(bid), sum(abalance) FROM pgbench_accounts";
         assertThat(PG.target().query(db, accounts)).isEqualTo(PG.source().query(db, accounts))
                 .containsExactly(List.of("100000", "5000050000", "100000", "0"));
         assertThat(ledger()).isEmpty();
