@@ -1846,7 +1846,7 @@ public final class SessionCapture implements SessionTap {
      * The COPY read the request the client sent in its stead, as COPY data, and failed at it (08P01): that request
      * never runs. It is the one right behind the COPY's own: a Sync or Flush the source ignored in COPY IN was dropped
      * at the CopyInResponse ({@link #copyInStarted}), and no other message leaves COPY IN without failing it.
-     * PostgreSQL 13 read the whole message and goes on: after a simple Query's COPY it answers ReadyForQuery and runs
+     * PostgreSQL 13 reads the whole message and goes on: after a simple Query's COPY it answers ReadyForQuery and runs
      * the request after the one it consumed; after an Execute's it skips to the next Sync, as after any error
      * (measured through the protocol on 13.22). From 14 on it reads only the type byte, loses its place in the stream
      * and ends the session (FATAL 08P01, then {@link #sourceEnds}), so nothing after it runs either.
