@@ -555,7 +555,7 @@ public final class SessionCapture implements SessionTap {
                 return true;
             }
             upserts.requestSent();
-            endsCopy(type);
+            boolean interrupts = endsCopy(type);
             if (skippingToSync) {
                 return true; // the source does not even read it
             }
@@ -582,6 +582,12 @@ public final class SessionCapture implements SessionTap {
                 case 'd' -> copyData(frame);
                 default -> {
                 }
+            }
+            if (interrupts) {
+                // the COPY may take this request alone, and the source then runs the ones behind it (before PostgreSQL
+                // 14, after a simple Query's COPY): they cannot count on a name it makes, as in a batch of its own
+                statements.synced();
+                portals.synced();
             }
             classifyWindow(mayEnd);
             return true;
@@ -613,19 +619,24 @@ public final class SessionCapture implements SessionTap {
      * client sends one when it did not expect the COPY (it bound a name it believes is another statement). When a
      * line of the data sent before that message failed the COPY first, the source reads the message as usual: the COPY
      * is over for the client too, and a Sync behind it is answered.
+     *
+     * @return whether the message interrupts a COPY so
      */
-    private void endsCopy(byte type) {
-        if (type != 'd' && type != 'c' && type != 'f' && type != 'S' && type != 'H') {
-            CopyIn copy = clientCopy();
-            if (copy != null && !copy.failed) {
-                copy.interrupted = true;
-            }
-            if (copy != null && copy.answered && !copy.failed) {
-                copy.ended = true;
-                copy.abandoned = true; // as by a CopyFail: the source fails it, its rows never commit
-                forgetFinishedCopies();
-            }
+    private boolean endsCopy(byte type) {
+        if (type == 'd' || type == 'c' || type == 'f' || type == 'S' || type == 'H') {
+            return false;
         }
+        CopyIn copy = clientCopy();
+        if (copy == null || copy.failed) {
+            return false;
+        }
+        copy.interrupted = true;
+        if (copy.answered) {
+            copy.ended = true;
+            copy.abandoned = true; // as by a CopyFail: the source fails it, its rows never commit
+            forgetFinishedCopies();
+        }
+        return true;
     }
 
     /** CopyDone or CopyFail. */

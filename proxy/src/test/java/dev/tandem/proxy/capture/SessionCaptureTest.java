@@ -989,6 +989,26 @@ class SessionCaptureTest {
         assertThat(capture.awaitsOutcome()).isFalse();
     }
 
+    /**
+     * Before 14, the Parse a simple Query's COPY took never makes its statement, and the Bind behind it in the same
+     * batch still runs, binding what the name held before: the INSERT is to be expected as a commit from the error on,
+     * and mirrored. Before, the capture took the Bind for one the source runs only if that Parse succeeded (found by
+     * SessionCaptureFuzzTest).
+     */
+    @Test
+    void beforePostgres14ABindBehindTheParseACopyTookBindsWhatTheNameHeldBefore() {
+        startUp();
+        client(client(new Parse("s1", "INSERT INTO metrics (v) VALUES (1)", List.of()), Sync.INSTANCE));
+        source(source(ParseComplete.INSTANCE, ReadyForQuery.IDLE));
+        client(client(new Query("COPY metrics (v) FROM STDIN"), new Parse("s1", "SELECT 1", List.of()),
+                new Bind("", "s1", List.of(), List.of(), List.of()), new Execute("", 0), Sync.INSTANCE));
+        source(COPY_IN_RESPONSE + source(error("08P01", "unexpected message type 0x50 during COPY from stdin"),
+                ReadyForQuery.IDLE));
+        assertThat(capture.awaitsOutcome()).isTrue();
+        source(source(BindComplete.INSTANCE, new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE));
+        assertThat(releasedStatements()).containsExactly(List.of("INSERT INTO metrics (v) VALUES (1):1"));
+    }
+
     /** A request that writes the mirrored table, begun with a message of the given type, as a client sends it. */
     private static String request(String type) {
         String insert = "INSERT INTO metrics (v) VALUES (1)";

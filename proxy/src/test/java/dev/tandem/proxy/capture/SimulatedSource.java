@@ -260,6 +260,10 @@ final class SimulatedSource {
     // ---- simple protocol ----------------------------------------------------------------------------------------
 
     private void query(List<Statement> parsed) {
+        // exec_simple_query drops the unnamed statement and runs each statement in the unnamed portal: a Bind or an
+        // Execute of either after a Query fails (met only when a COPY took the Parse behind it, before PostgreSQL 14)
+        statements.remove("");
+        portals.remove("");
         if (parsed.isEmpty()) {
             emit(EmptyQueryResponse.INSTANCE);
             ready();
