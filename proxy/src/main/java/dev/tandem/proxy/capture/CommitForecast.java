@@ -180,6 +180,15 @@ final class CommitForecast {
         }
     }
 
+    /**
+     * The source may skip the next request walked alone, and go on with the ones after it (a COPY the client did not
+     * expect takes it as its data, before PostgreSQL 14): counted as a message that may fail in the batch, which errs
+     * on the side of a ledger entry up to the next Sync.
+     */
+    void nextRequestMayBeSkipped() {
+        mayFailInBatch++;
+    }
+
     /** Whether the source may skip the next message walked: one before it in its Query or batch may fail. */
     boolean mayBeSkipped() {
         return mayFailInBatch > 0 || mayFailInQuery > 0;

@@ -70,7 +70,13 @@ final class ForecastWalk {
         SureRuns sure = new SureRuns();
         Prepares prepares = new Prepares();
         walked += pending.size();
+        boolean copyMayTakeNext = false;
         for (Pending p : pending) {
+            if (copyMayTakeNext && !(p instanceof SyncRequest sync && sync.duringCopy())) {
+                forecast.nextRequestMayBeSkipped();
+                copyMayTakeNext = false;
+            }
+            copyMayTakeNext |= interruptsCopy(p);
             if (p instanceof ParseRequest r) {
                 prepares.parsed(r);
                 if (!sure.parsed(r, forecast.mayBeSkipped())) {
@@ -113,6 +119,18 @@ final class ForecastWalk {
             }
         }
         return forecast;
+    }
+
+    /**
+     * Whether the client sent a request while this one's COPY would read data ({@link CopyIn#interrupted}): that COPY
+     * may take the next request as its data and fail at it, and then that request never runs
+     * ({@link SessionCapture#consumedByCopy}). A Sync the client sent in between is ignored in COPY IN.
+     */
+    private static boolean interruptsCopy(Pending p) {
+        if (p instanceof QueryRequest q) {
+            return q.copies.stream().anyMatch(c -> c.interrupted && !c.failed);
+        }
+        return p instanceof ExecuteRequest e && e.copy != null && e.copy.interrupted && !e.copy.failed;
     }
 
     /** For tests: how many requests the walks went through, in all. */

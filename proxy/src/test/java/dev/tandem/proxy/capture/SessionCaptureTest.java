@@ -1009,6 +1009,25 @@ class SessionCaptureTest {
         assertThat(releasedStatements()).containsExactly(List.of("INSERT INTO metrics (v) VALUES (1):1"));
     }
 
+    /**
+     * Before 14 a COPY the client did not expect takes the request behind it, and the source goes on with the next: a
+     * BEGIN in the request it takes never runs, so the writes behind it commit as their own requests end, and are to
+     * be expected as commits from when they are sent. Before, the capture expected no commit until a COMMIT (found by
+     * SessionCaptureFuzzTest).
+     */
+    @Test
+    void aBeginACopyMayTakeDoesNotKeepTheWritesBehindItFromCommitting() {
+        startUp();
+        client(client(new Query("COPY metrics (v) FROM STDIN"), new Query("BEGIN; INSERT INTO metrics VALUES (1)"),
+                new Parse("", "INSERT INTO metrics VALUES (2)", List.of()),
+                new Bind("", "", List.of(), List.of(), List.of()), new Execute("", 0), Sync.INSTANCE));
+        assertThat(capture.awaitsOutcome()).isTrue();
+        source(COPY_IN_RESPONSE + source(error("08P01", "unexpected message type 0x51 during COPY from stdin"),
+                ReadyForQuery.IDLE, ParseComplete.INSTANCE, BindComplete.INSTANCE, new CommandComplete("INSERT 0 1"),
+                ReadyForQuery.IDLE));
+        assertThat(releasedStatements()).containsExactly(List.of("INSERT INTO metrics VALUES (2):1"));
+    }
+
     /** A request that writes the mirrored table, begun with a message of the given type, as a client sends it. */
     private static String request(String type) {
         String insert = "INSERT INTO metrics (v) VALUES (1)";
