@@ -98,6 +98,21 @@ public final class TokenBuffer {
     }
 
     /**
+     * Index just past {@code INSERT INTO name [AS alias]} at the start, or -1 when the tokens do not start so: where an
+     * INSERT's column list or VALUES begins.
+     */
+    public int insertTargetEnd() {
+        if (!isKeyword(0, "insert") || !isKeyword(1, "into")) {
+            return -1;
+        }
+        int i = qualifiedNameEnd(2);
+        if (i >= 0 && isKeyword(i, "as")) {
+            return isName(i + 1) ? i + 2 : -1;
+        }
+        return i;
+    }
+
+    /**
      * Index just past a qualified name {@code name[.name[.name]]} starting at token {@code i}, or -1 when there is
      * none there or it has more parts than PostgreSQL accepts.
      */

@@ -33,18 +33,9 @@ public record ValuesInsert(String prefix, String row, int[] parameterStart, int[
                 return Optional.empty();
             }
         }
-        if (!t.isKeyword(0, "insert") || !t.isKeyword(1, "into")) {
-            return Optional.empty();
-        }
-        int i = t.qualifiedNameEnd(2);
+        int i = t.insertTargetEnd();
         if (i < 0) {
             return Optional.empty();
-        }
-        if (t.isKeyword(i, "as")) {
-            if (!t.isName(i + 1)) {
-                return Optional.empty();
-            }
-            i += 2;
         }
         if (t.is(i, TokenKind.LEFT_PAREN)) {
             i = columnList(t, i);
