@@ -70,13 +70,13 @@ final class ForecastWalk {
         SureRuns sure = new SureRuns();
         Prepares prepares = new Prepares();
         walked += pending.size();
-        boolean copyMayTakeNext = false;
+        Pending mayBeTaken = null;
         for (Pending p : pending) {
-            if (copyMayTakeNext && !(p instanceof SyncRequest sync && sync.duringCopy())) {
+            if (p == mayBeTaken) {
                 forecast.nextRequestMayBeSkipped();
-                copyMayTakeNext = false;
             }
-            copyMayTakeNext |= interruptsCopy(p);
+            Pending taken = takenByCopy(p);
+            mayBeTaken = taken != null ? taken : mayBeTaken;
             if (p instanceof ParseRequest r) {
                 prepares.parsed(r);
                 if (!sure.parsed(r, forecast.mayBeSkipped())) {
@@ -122,15 +122,19 @@ final class ForecastWalk {
     }
 
     /**
-     * Whether the client sent a request while this one's COPY would read data ({@link CopyIn#interrupted}): that COPY
-     * may take the next request as its data and fail at it, and then that request never runs
-     * ({@link SessionCapture#consumedByCopy}). A Sync the client sent in between is ignored in COPY IN.
+     * The request the client sent while this one's COPY would read data ({@link CopyIn#takes}), or null: that COPY may
+     * take it as its data and fail at it, and then it never runs.
      */
-    private static boolean interruptsCopy(Pending p) {
+    private static Pending takenByCopy(Pending p) {
         if (p instanceof QueryRequest q) {
-            return q.copies.stream().anyMatch(c -> c.interrupted && !c.failed);
+            for (CopyIn c : q.copies) {
+                if (c.takes != null && !c.failed) {
+                    return c.takes;
+                }
+            }
+            return null;
         }
-        return p instanceof ExecuteRequest e && e.copy != null && e.copy.interrupted && !e.copy.failed;
+        return p instanceof ExecuteRequest e && e.copy != null && !e.copy.failed ? e.copy.takes : null;
     }
 
     /** For tests: how many requests the walks went through, in all. */

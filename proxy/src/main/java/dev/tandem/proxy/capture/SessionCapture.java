@@ -310,11 +310,13 @@ public final class SessionCapture implements SessionTap {
         /** It was a CopyFail: the source will fail the COPY. */
         boolean abandoned;
         /**
-         * The client sent another request before it ended the data, mostly before the answer (it did not expect a
-         * COPY): if the source starts it, it reads that request in COPY IN and fails the COPY at it, unless its data
-         * failed it first ({@link #consumedByCopy}).
+         * The client sent another message before it ended the data, mostly before the answer (it did not expect a
+         * COPY): if the source starts it, it reads that message in COPY IN and fails the COPY at it, unless its data
+         * failed it first; that message never runs ({@link #takes}).
          */
         boolean interrupted;
+        /** The request of the message that interrupted it, which the COPY takes (null: one that asks nothing). */
+        Pending takes;
         /** Data sent before the answer: its bytes, and of them what {@link #early} keeps (counted by the hold). */
         final List<byte[]> early = new ArrayList<>();
         long earlyBytes;
@@ -510,7 +512,8 @@ public final class SessionCapture implements SessionTap {
                 return; // the source reads it no more
             }
             upserts.requestSent();
-            endsCopy(type);
+            CopyIn interrupted = endsCopy(type);
+            Pending last = pending.peekLast();
             switch (type) {
                 case 'S' -> {
                     skippingToSync = false; // the source answers this one
@@ -542,6 +545,9 @@ public final class SessionCapture implements SessionTap {
                 default -> {
                 }
             }
+            if (interrupted != null) {
+                interruptedBy(interrupted, last);
+            }
             // requests that may end a transaction, and a Flush: a pipelining client's COMMIT may run before its Sync
             if (type == 'S' || type == 'H' || type == 'F' || type == 'c') {
                 traceInFlight();
@@ -555,10 +561,11 @@ public final class SessionCapture implements SessionTap {
                 return true;
             }
             upserts.requestSent();
-            boolean interrupts = endsCopy(type);
+            CopyIn interrupted = endsCopy(type);
             if (skippingToSync) {
                 return true; // the source does not even read it
             }
+            Pending last = pending.peekLast();
             boolean mayEnd = false;
             switch (type) {
                 case 'Q' -> {
@@ -583,11 +590,8 @@ public final class SessionCapture implements SessionTap {
                 default -> {
                 }
             }
-            if (interrupts) {
-                // the COPY may take this request alone, and the source then runs the ones behind it (before PostgreSQL
-                // 14, after a simple Query's COPY): they cannot count on a name it makes, as in a batch of its own
-                statements.synced();
-                portals.synced();
+            if (interrupted != null) {
+                interruptedBy(interrupted, last);
             }
             classifyWindow(mayEnd);
             return true;
@@ -620,15 +624,15 @@ public final class SessionCapture implements SessionTap {
      * line of the data sent before that message failed the COPY first, the source reads the message as usual: the COPY
      * is over for the client too, and a Sync behind it is answered.
      *
-     * @return whether the message interrupts a COPY so
+     * @return the COPY the message is the first to interrupt so, or null
      */
-    private boolean endsCopy(byte type) {
+    private CopyIn endsCopy(byte type) {
         if (type == 'd' || type == 'c' || type == 'f' || type == 'S' || type == 'H') {
-            return false;
+            return null;
         }
         CopyIn copy = clientCopy();
-        if (copy == null || copy.failed) {
-            return false;
+        if (copy == null || copy.failed || copy.interrupted) {
+            return null;
         }
         copy.interrupted = true;
         if (copy.answered) {
@@ -636,7 +640,21 @@ public final class SessionCapture implements SessionTap {
             copy.abandoned = true; // as by a CopyFail: the source fails it, its rows never commit
             forgetFinishedCopies();
         }
-        return true;
+        return copy;
+    }
+
+    /**
+     * The message that first interrupted {@code copy} was handled, having queued the request behind {@code last} (if
+     * any): the one the COPY takes. The source then runs the requests behind it (before PostgreSQL 14, after a simple
+     * Query's COPY): they cannot count on a name it makes, as in a batch of their own. What the source may commit
+     * changes with it: a BEGIN it asks for may never run.
+     */
+    private void interruptedBy(CopyIn copy, Pending last) {
+        Pending queued = pending.peekLast();
+        copy.takes = queued != last ? queued : null;
+        statements.synced();
+        portals.synced();
+        traceInFlight();
     }
 
     /** CopyDone or CopyFail. */
@@ -1816,8 +1834,9 @@ public final class SessionCapture implements SessionTap {
 
     private void error(String sqlState) {
         Pending head = pending.peek();
-        if (ProtocolViolationException.SQLSTATE.equals(sqlState) && readsInterruptedCopy(head)) {
-            consumedByCopy();
+        CopyIn read = ProtocolViolationException.SQLSTATE.equals(sqlState) ? interruptedCopyRead(head) : null;
+        if (read != null && read.takes != null) {
+            consumedByCopy(read.takes);
         }
         if (head instanceof QueryRequest q) {
             if (q.next < q.statements.size() && q.decided[q.next]) {
@@ -1838,37 +1857,32 @@ public final class SessionCapture implements SessionTap {
     }
 
     /**
-     * Whether the source reads a COPY's data for this request while the client sent another request in its stead
-     * ({@link CopyIn#interrupted}): an 08P01 error then is the COPY failing at that request.
+     * The COPY the source reads data for in this request when the client sent a message in its stead
+     * ({@link CopyIn#interrupted}), or null: an 08P01 error then is the COPY failing at that message.
      */
-    private static boolean readsInterruptedCopy(Pending head) {
+    private static CopyIn interruptedCopyRead(Pending head) {
+        CopyIn read = null;
         if (head instanceof QueryRequest q) {
-            CopyIn read = null; // the string's COPYs run one after the other: the last one answered
             for (CopyIn copy : q.copies) {
-                read = copy.answered ? copy : read;
+                read = copy.answered ? copy : read; // the string's COPYs run one after the other: the last answered
             }
-            return read != null && !read.failed && read.interrupted;
+        } else if (head instanceof ExecuteRequest e) {
+            read = e.copy;
         }
-        return head instanceof ExecuteRequest e && e.copy != null && e.copy.answered && !e.copy.failed
-                && e.copy.interrupted;
+        return read != null && read.answered && !read.failed && read.interrupted ? read : null;
     }
 
     /**
-     * The COPY read the request the client sent in its stead, as COPY data, and failed at it (08P01): that request
-     * never runs. It is the one right behind the COPY's own: a Sync or Flush the source ignored in COPY IN was dropped
-     * at the CopyInResponse ({@link #copyInStarted}), and no other message leaves COPY IN without failing it.
-     * PostgreSQL 13 reads the whole message and goes on: after a simple Query's COPY it answers ReadyForQuery and runs
-     * the request after the one it consumed; after an Execute's it skips to the next Sync, as after any error
-     * (measured through the protocol on 13.22). From 14 on it reads only the type byte, loses its place in the stream
-     * and ends the session (FATAL 08P01, then {@link #sourceEnds}), so nothing after it runs either.
+     * The COPY read the message the client sent in its stead, as COPY data, and failed at it (08P01): the request of
+     * that message never runs. PostgreSQL 13 reads the whole message and goes on: after a simple Query's COPY it
+     * answers ReadyForQuery and runs the request after the one it consumed; after an Execute's it skips to the next
+     * Sync, as after any error (measured through the protocol on 13.22). From 14 on it reads only the type byte, loses
+     * its place in the stream and ends the session (FATAL 08P01, then {@link #sourceEnds}), so nothing after it runs
+     * either.
      */
-    private void consumedByCopy() {
-        Iterator<Pending> behind = pending.iterator();
-        behind.next();
-        if (behind.hasNext()) {
-            Pending consumed = behind.next();
-            behind.remove();
-            notRun(consumed);
+    private void consumedByCopy(Pending taken) {
+        if (pending.removeIf(p -> p == taken)) {
+            notRun(taken);
         }
     }
 

@@ -62,8 +62,8 @@ import java.util.Random;
  * the extended protocol everything up to Sync is skipped, a Query included; Sync and Flush are ignored in COPY IN, any
  * other message but CopyData, CopyDone and CopyFail fails it (08P01) half read, and so ends the connection (FATAL
  * 08P01), or before PostgreSQL 14 read whole, and so the connection goes on as after a line of data that failed it,
- * and those three are ignored outside it; portals end with their transaction; a portal of an INSERT ... RETURNING read with a row limit runs the INSERT
- * at once and suspends.
+ * and those three are ignored outside it; a Query drops the unnamed statement and portal; portals end with their
+ * transaction; a portal of an INSERT ... RETURNING read with a row limit runs the INSERT at once and suspends.
  */
 final class SimulatedSource {
 
