@@ -44,21 +44,8 @@ public record RangeDigest(long rows, String min, String max, String checksum) {
      * either side makes both hash text: a source on 17 and a target on 13 must still compare alike.
      */
     public static boolean recordHashable(Connection source, Connection target, TableLayout layout) throws ServerError {
-        return Side.SOURCE.call(() -> recordHashable(source, layout))
-                && Side.TARGET.call(() -> recordHashable(target, layout));
-    }
-
-    /** True when every column of the table has an extended hash function (on this server). */
-    private static boolean recordHashable(Connection connection, TableLayout layout) throws SQLException {
-        try (Statement s = connection.createStatement()) {
-            s.executeQuery(layout.checksum().recordHashProbeSql()).close();
-            return true;
-        } catch (SQLException e) {
-            if (RangeChecksum.NO_RECORD_HASH_SQLSTATE.equals(e.getSQLState())) {
-                return false;
-            }
-            throw e;
-        }
+        return Side.SOURCE.call(() -> layout.checksum().recordHashable(source))
+                && Side.TARGET.call(() -> layout.checksum().recordHashable(target));
     }
 
     /** What differs between source ({@code this}) and target, one short phrase each; empty when equal. */

@@ -1,6 +1,9 @@
 package dev.tandem.protocol.state;
 
 import dev.tandem.protocol.sql.Identifiers;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -13,7 +16,7 @@ import java.util.stream.Collectors;
  * <p>The checksum is the sum of a 64-bit hash of each row, built from {@code columns} in the source's order. With
  * {@code recordHash} the row is hashed by its columns' own hash functions ({@code hash_record_extended}, the ones hash
  * partitioning relies on to be stable); otherwise (some column type has no extended hash function, see
- * {@link #recordHashProbeSql()}) its text is hashed, which is only comparable when both sessions run
+ * {@link #recordHashable}) its text is hashed, which is only comparable when both sessions run
  * {@link #SESSION_SETTINGS}.
  *
  * @param columns the hashed columns (a table's columns minus generated ones), in the source's order
@@ -54,7 +57,7 @@ public record RangeChecksum(String schema, String table, String timeColumn, Time
              FROM parts JOIN pg_type e ON e.oid = parts.oid)""";
 
     /** SQLSTATE of {@link #recordHashProbeSql()} when some column type has no extended hash function. */
-    public static final String NO_RECORD_HASH_SQLSTATE = "42883";
+    static final String NO_RECORD_HASH_SQLSTATE = "42883";
 
     /**
      * One hashed column.
@@ -113,11 +116,28 @@ public record RangeChecksum(String schema, String table, String timeColumn, Time
     }
 
     /**
+     * Whether this server hashes the table's rows by record: every column type has an extended hash function, and the
+     * server has {@code hash_record_extended} (PostgreSQL 14+). Ask both sides and hash by record only when both say
+     * yes, so that a source on 17 and a target on 13 still compare alike.
+     */
+    public boolean recordHashable(Connection server) throws SQLException {
+        try (Statement s = server.createStatement()) {
+            s.executeQuery(recordHashProbeSql()).close();
+            return true;
+        } catch (SQLException e) {
+            if (NO_RECORD_HASH_SQLSTATE.equals(e.getSQLState())) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /**
      * Fails with SQLSTATE {@value #NO_RECORD_HASH_SQLSTATE} when some column type has no extended hash function, so
      * rows must be hashed as text. The row of NULLs comes from an outer join with the table rather than from casts such
      * as {@code NULL::type}, which a NOT NULL domain rejects; its types are the table's own, never text from a person.
      */
-    public String recordHashProbeSql() {
+    String recordHashProbeSql() {
         return "SELECT hash_record_extended(" + row() + ", 0) FROM (VALUES (1)) one LEFT JOIN "
                 + Identifiers.quoteQualified(schema, table) + " r ON false";
     }

@@ -115,7 +115,7 @@ final class TableCatalog {
             return new Skipped(table, "time column " + time + " is a date; buckets of minutes do not apply");
         }
         RangeChecksum checksum = new RangeChecksum(table.schema(), table.name(), time, type, columns);
-        return new VerifiedTable(table, checksum, recordHashable(source, checksum) && recordHashable(target, checksum));
+        return new VerifiedTable(table, checksum, checksum.recordHashable(source) && checksum.recordHashable(target));
     }
 
     /** The root of the partition tree {@code table} is a partition of on the target; empty when it is none. */
@@ -150,22 +150,6 @@ final class TableCatalog {
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? Optional.ofNullable(reader.read(rs)) : Optional.empty();
             }
-        }
-    }
-
-    /**
-     * Asked of each side: a type without an extended hash on either, or a server before PostgreSQL 14 (which lacks
-     * {@code hash_record_extended}), means the text hash on both sides.
-     */
-    private static boolean recordHashable(Connection server, RangeChecksum checksum) throws SQLException {
-        try (Statement s = server.createStatement()) {
-            s.executeQuery(checksum.recordHashProbeSql()).close();
-            return true;
-        } catch (SQLException e) {
-            if (RangeChecksum.NO_RECORD_HASH_SQLSTATE.equals(e.getSQLState())) {
-                return false;
-            }
-            throw e;
         }
     }
 }
