@@ -15,7 +15,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Certificates for TLS tests, made at test time by the JDK's {@code keytool} (no extra library, no openssl): a test
  * certificate authority that issues server certificates for chosen names and validity windows, and self-signed ones.
- * Files are PEM; keys are unencrypted PKCS#8, private to their owner as PostgreSQL demands.
+ * Files are PEM; keys are unencrypted PKCS#8, private to their owner as PostgreSQL demands. Keys are P-256 EC
+ * rather than RSA, and keytool's JVM runs with the quick compiler only: each call is a JVM start, and RSA key
+ * generation made the TLS tests spend most of their minute in keytool.
  */
 public final class TestCertificates {
 
@@ -40,7 +42,7 @@ public final class TestCertificates {
     /** A new certificate authority named {@code name}, keeping its files in {@code dir}. */
     public static TestCertificates authority(Path dir, String name) throws Exception {
         Path store = dir.resolve(fileName(name) + "-ca.p12");
-        keytool("-genkeypair", "-alias", "ca", "-keyalg", "RSA", "-keysize", "2048", "-validity", "30",
+        keytool("-genkeypair", "-alias", "ca", "-keyalg", "EC", "-groupname", "secp256r1", "-validity", "30",
                 "-dname", "CN=" + name, "-ext", "bc:c", "-keystore", store.toString(), "-storetype", "PKCS12",
                 "-storepass", PASSWORD);
         Path cert = dir.resolve(fileName(name) + "-ca.crt");
@@ -67,7 +69,7 @@ public final class TestCertificates {
     public Pair issue(String host, String start, int validityDays) throws Exception {
         String base = fileName(host) + "-" + FILES.incrementAndGet();
         Path store = dir.resolve(base + ".p12");
-        keytool("-genkeypair", "-alias", "leaf", "-keyalg", "RSA", "-keysize", "2048", "-dname", "CN=" + host,
+        keytool("-genkeypair", "-alias", "leaf", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=" + host,
                 "-keystore", store.toString(), "-storetype", "PKCS12", "-storepass", PASSWORD);
         Path request = dir.resolve(base + ".csr");
         keytool("-certreq", "-alias", "leaf", "-keystore", store.toString(), "-storepass", PASSWORD,
@@ -83,7 +85,7 @@ public final class TestCertificates {
     public static Pair selfSigned(Path dir, String host) throws Exception {
         String base = fileName(host) + "-self-" + FILES.incrementAndGet();
         Path store = dir.resolve(base + ".p12");
-        keytool("-genkeypair", "-alias", "leaf", "-keyalg", "RSA", "-keysize", "2048", "-validity", "2",
+        keytool("-genkeypair", "-alias", "leaf", "-keyalg", "EC", "-groupname", "secp256r1", "-validity", "2",
                 "-dname", "CN=" + host, "-ext", "SAN=dns:" + host, "-keystore", store.toString(),
                 "-storetype", "PKCS12", "-storepass", PASSWORD);
         KeyStore keys = load(store);
@@ -114,6 +116,7 @@ public final class TestCertificates {
     private static void keytool(String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
+        command.addAll(List.of("-J-XX:TieredStopAtLevel=1", "-J-XX:+UseSerialGC"));
         command.addAll(List.of(args));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

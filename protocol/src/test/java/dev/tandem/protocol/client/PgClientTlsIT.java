@@ -11,15 +11,10 @@ import dev.tandem.testing.TestCertificates;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.Key;
-import java.security.KeyStore;
-import java.util.Base64;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -143,34 +138,13 @@ class PgClientTlsIT {
 
     /** Writes server.crt and server.key (0600, as PostgreSQL demands) into the data directory; returns the cert. */
     private static Path writeSelfSignedCertificate(Path dataDirectory) throws Exception {
-        Path store = keys.resolve("server.p12");
-        Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                "-genkeypair", "-alias", "pg", "-keyalg", "RSA", "-keysize", "2048", "-validity", "2",
-                "-dname", "CN=localhost", "-ext", "SAN=dns:localhost",
-                "-keystore", store.toString(), "-storetype", "PKCS12", "-storepass", "changeit")
-                .redirectErrorStream(true).start();
-        String output = new String(keytool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(keytool.waitFor()).as("keytool: %s", output).isZero();
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(store)) {
-            ks.load(in, "changeit".toCharArray());
-        }
-        Key key = ks.getKey("pg", "changeit".toCharArray());
+        TestCertificates.Pair pair = TestCertificates.selfSigned(keys, "localhost");
         Path cert = dataDirectory.resolve("server.crt");
         Path keyFile = dataDirectory.resolve("server.key");
-        Files.writeString(cert, pem("CERTIFICATE", ks.getCertificate("pg").getEncoded()));
-        Files.writeString(keyFile, pem("PRIVATE KEY", key.getEncoded()));
-        restrict(keyFile);
+        Files.copy(pair.cert(), cert, StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(pair.key(), keyFile, StandardCopyOption.REPLACE_EXISTING);
+        TestCertificates.restrict(keyFile);
         return cert;
-    }
-
-    private static void restrict(Path file) throws IOException {
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-    }
-
-    private static String pem(String type, byte[] der) {
-        return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
-                + "\n-----END " + type + "-----\n";
     }
 
     private static byte[] utf8(String s) {
