@@ -39,6 +39,8 @@ public final class Spool implements AutoCloseable {
     private final SpoolEpochs epochs;
     private final Object acknowledgements = new Object();
     private SpoolPosition acknowledged = SpoolPosition.ORIGIN;
+    /** What {@link #presumeApplied} was told, for {@link #stats()} only (guarded by {@code acknowledgements}). */
+    private SpoolPosition presumedApplied = SpoolPosition.ORIGIN;
 
     private Spool(SpoolSettings settings, SpoolDirectory directory, SegmentCatalog catalog, TailRecovery.Result recovered)
             throws IOException {
@@ -239,6 +241,27 @@ public final class Spool implements AutoCloseable {
     }
 
     /**
+     * Has {@link #stats()} count as applied the records an earlier run on this directory saw applied: those before
+     * {@code appliedBefore} of epoch {@code appliedEpoch} and of earlier epochs, as {@link #applied} takes them. Restarted
+     * while the target cannot be reached, the mirror's lag then leaves them out instead of counting every record still on
+     * disk. Nothing is acknowledged, so nothing is deleted: what is applied is the target's to say, and that earlier run's
+     * note may be ahead of the target (restored from a backup since); {@link #withdrawPresumption} takes it back.
+     */
+    public void presumeApplied(long appliedEpoch, SpoolPosition appliedBefore) {
+        SpoolPosition end = epochs.appliedEnd(appliedEpoch, appliedBefore);
+        synchronized (acknowledgements) {
+            presumedApplied = end;
+        }
+    }
+
+    /** {@link #stats()} counts every record not {@link #acknowledge}d again. */
+    public void withdrawPresumption() {
+        synchronized (acknowledgements) {
+            presumedApplied = SpoolPosition.ORIGIN;
+        }
+    }
+
+    /**
      * At a close with every record applied, the directory keeps no record: an empty segment where appends continue (so
      * sequence numbers go on), the others deleted. A drained spool then holds nothing that could be applied twice,
      * and may be taken over by another instance id ({@link SpoolOwner}). The empty segment is made durable before
@@ -331,9 +354,12 @@ public final class Spool implements AutoCloseable {
         }
     }
 
-    /** Position of the oldest unacknowledged record, or {@code null} if there is none (lock held). */
+    /**
+     * Position of the oldest record neither acknowledged nor presumed applied, or {@code null} if there is none (lock
+     * held).
+     */
     private SpoolPosition firstPending() {
-        SpoolPosition p = acknowledged;
+        SpoolPosition p = SpoolPosition.max(acknowledged, presumedApplied);
         Segment segment = catalog.atOrAfter(p.segment());
         while (segment != null) {
             if (segment.firstSequence() > p.segment() || p.offset() < RecordFormat.SEGMENT_HEADER_BYTES) {

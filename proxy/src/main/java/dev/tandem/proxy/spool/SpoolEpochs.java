@@ -128,6 +128,25 @@ final class SpoolEpochs {
         return record < stored || record == stored && position.compareTo(appliedBefore) < 0;
     }
 
+    /**
+     * The position before which every record is one {@link #applied} takes for applied given {@code appliedEpoch} and
+     * {@code appliedBefore}, and after which none is: those records come first in the spool. {@link SpoolPosition#ORIGIN}
+     * when the epoch is not among this directory's.
+     */
+    SpoolPosition appliedEnd(long appliedEpoch, SpoolPosition appliedBefore) {
+        int stored = indexOf(appliedEpoch);
+        if (stored < 0) {
+            return SpoolPosition.ORIGIN;
+        }
+        if (stored + 1 < epochs.size()) {
+            // a later epoch may have taken positions below appliedBefore (a tail cut off in a host crash): its records
+            // are new wherever they sit
+            SpoolPosition later = epochs.get(stored + 1).start();
+            return later.isAfter(appliedBefore) ? appliedBefore : later;
+        }
+        return appliedBefore;
+    }
+
     private int indexOf(long id) {
         for (int i = 0; i < epochs.size(); i++) {
             if (epochs.get(i).id() == id) {

@@ -11,9 +11,10 @@ import java.util.Optional;
  * @param segments           number of segment files
  * @param lastSequence       sequence number of the newest record (0 before the first); numbers the spool skipped
  *                           when the target was ahead of it ({@link SequenceJumps}) are not records
- * @param pendingRecords     records appended but not yet acknowledged (mirror lag in records), as held in the spool
+ * @param pendingRecords     records appended but neither acknowledged nor presumed applied
+ *                           ({@link Spool#presumeApplied}): mirror lag in records, as held in the spool
  * @param pendingBytes       bytes of those records, headers included (mirror lag in bytes)
- * @param oldestPendingAppend when the oldest unacknowledged record was appended (mirror lag in seconds); empty when
+ * @param oldestPendingAppend when the oldest of those records was appended (mirror lag in seconds); empty when
  *                           nothing is pending
  * @param shedRecords        appends rejected because the spool was full (shed mode, or a bounded wait that ran out)
  *                           since the spool was opened

@@ -1,6 +1,7 @@
 package dev.tandem.proxy.spool;
 
 import static dev.tandem.proxy.spool.SpoolTestSupport.payload;
+import static dev.tandem.proxy.spool.SpoolTestSupport.newestSegment;
 import static dev.tandem.proxy.spool.SpoolTestSupport.readAll;
 import static dev.tandem.proxy.spool.SpoolTestSupport.segmentFiles;
 import static dev.tandem.proxy.spool.SpoolTestSupport.size;
@@ -142,6 +143,73 @@ class SpoolAcknowledgeTest {
                 assertThat(record.sequence()).isEqualTo(41);
                 assertThat(record.payload()).isEqualTo(payload(9));
             }
+        }
+    }
+
+    /**
+     * Reopened, the spool counts as pending what an earlier run had not seen applied, once told what it had, and
+     * deletes nothing for it: only an acknowledgement (the target's word) does.
+     */
+    @Test
+    void recordsPresumedAppliedAreNotPendingButStayOnDiskUntilAcknowledged() {
+        List<SpoolRecord> records;
+        long epoch;
+        try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.NEVER))) {
+            for (int i = 0; i < 10; i++) {
+                spool.writer().append(payload(i)).join();
+            }
+            records = readAll(spool, SpoolPosition.ORIGIN);
+            spool.acknowledge(records.get(3).next());
+            epoch = spool.epochOf(records.get(5).position());
+        }
+        try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.NEVER))) {
+            List<Path> segments = segmentFiles(dir);
+            assertThat(spool.stats().pendingRecords()).as("every record on disk").isEqualTo(6);
+
+            spool.presumeApplied(epoch, records.get(5).next());
+            SpoolStats stats = spool.stats();
+            assertThat(stats.pendingRecords()).isEqualTo(4);
+            assertThat(stats.pendingBytes()).isEqualTo(4L * SpoolTestSupport.RECORD_BYTES);
+            assertThat(stats.oldestPendingAppend()).contains(records.get(6).appendTime());
+            assertThat(segmentFiles(dir)).isEqualTo(segments);
+            assertThat(readAll(spool, SpoolPosition.ORIGIN)).hasSize(6);
+
+            spool.writer().append(payload(10)).join();
+            assertThat(spool.stats().pendingRecords()).isEqualTo(5);
+            spool.acknowledge(records.get(4).next());
+            assertThat(spool.stats().pendingRecords()).as("an acknowledgement behind the presumption").isEqualTo(5);
+            spool.acknowledge(records.get(7).next());
+            assertThat(spool.stats().pendingRecords()).isEqualTo(3);
+
+            spool.presumeApplied(epoch, records.get(9).next());
+            assertThat(spool.stats().pendingRecords()).isEqualTo(1);
+            spool.withdrawPresumption();
+            assertThat(spool.stats().pendingRecords()).as("what was acknowledged stays so").isEqualTo(3);
+        }
+    }
+
+    /**
+     * Records lost in a host crash after they were applied: the records appended next take their positions in a new
+     * epoch, and are pending although they sit before the position an earlier run saw applied.
+     */
+    @Test
+    void recordsAppendedWhereLostOnesWereAreNotPresumedApplied() throws Exception {
+        List<SpoolRecord> records;
+        long epoch;
+        try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.NEVER))) {
+            for (int i = 0; i < 10; i++) {
+                spool.writer().append(payload(i)).join();
+            }
+            records = readAll(spool, SpoolPosition.ORIGIN);
+            epoch = spool.epochOf(records.get(9).position());
+        }
+        SpoolTestSupport.truncate(newestSegment(dir), records.get(8).position().offset());
+        try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.NEVER))) {
+            for (int i = 10; i < 13; i++) {
+                spool.writer().append(payload(i)).join();
+            }
+            spool.presumeApplied(epoch, records.get(9).next());
+            assertThat(spool.stats().pendingRecords()).as("the 3 appended after the crash").isEqualTo(3);
         }
     }
 

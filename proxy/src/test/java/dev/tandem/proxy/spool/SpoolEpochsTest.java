@@ -36,6 +36,30 @@ class SpoolEpochsTest {
         }
     }
 
+    /** The records {@code applied} takes for applied are those before {@code appliedEnd}, wherever it stops them. */
+    @Test
+    void theRecordsAProgressTakesForAppliedEndWhereAppliedEndSays() throws Exception {
+        try (SpoolDirectory directory = SpoolDirectory.open(dir)) {
+            long e1 = SpoolEpochs.open(directory, SpoolPosition.ORIGIN, at(1, 32), false).current();
+            // the target applied up to (1, 900); a host crash then cut the spool back to (1, 500)
+            SpoolEpochs second = SpoolEpochs.open(directory, SpoolPosition.ORIGIN, at(1, 500), true);
+            long e2 = second.current();
+            assertThat(second.appliedEnd(e1, at(1, 900))).as("not past the records appended after the crash")
+                    .isEqualTo(at(1, 500));
+            assertThat(second.appliedEnd(e1, at(1, 300))).isEqualTo(at(1, 300));
+            assertThat(second.appliedEnd(e2, at(1, 700))).isEqualTo(at(1, 700));
+            assertThat(second.appliedEnd(12345L, at(5000, 64))).as("another spool's").isEqualTo(SpoolPosition.ORIGIN);
+            for (long offset = 32; offset < 1000; offset += 4) {
+                for (SpoolPosition before : new SpoolPosition[] {at(1, 300), at(1, 900)}) {
+                    assertThat(second.applied(at(1, offset), e1, before))
+                            .isEqualTo(at(1, offset).compareTo(second.appliedEnd(e1, before)) < 0);
+                }
+                assertThat(second.applied(at(1, offset), e2, at(1, 700)))
+                        .isEqualTo(at(1, offset).compareTo(second.appliedEnd(e2, at(1, 700))) < 0);
+            }
+        }
+    }
+
     @Test
     void progressOfAnotherSpoolCountsNothingHereAsApplied() throws Exception {
         try (SpoolDirectory directory = SpoolDirectory.open(dir)) {
