@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tandem.proxy.spool.Spool;
 import dev.tandem.proxy.spool.SpoolPosition;
 import java.io.IOException;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -14,8 +13,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The last record this proxy applied to each target database, kept in the spool directory ({@value #FILE}) so that
  * a target that went back in time while the proxy was stopped (restored from a backup, failed over to a replica that
- * was behind) is noticed on the next start, not only within one run. Written without fsync: a host crash that loses
- * the newest version only makes the check miss a regression, never report one that did not happen.
+ * was behind) is noticed on the next start, not only within one run; and how far the spool was applied everywhere, so
+ * that a proxy restarted while the target cannot be reached does not count in its lag what it had applied before.
+ * Written once the target has committed what it describes, so it is never ahead of what the target committed (only of
+ * what a target that went back in time still has), and without fsync: a host crash that loses the newest version only
+ * makes the check miss a regression, never report one that did not happen, and the lag count more.
  */
 final class AppliedMarks {
 
@@ -31,33 +33,54 @@ final class AppliedMarks {
         }
     }
 
-    /** The file's content: marks are only meaningful to the instance whose progress rows they describe. */
-    record Content(String instanceId, Map<String, Mark> databases) {
+    /**
+     * Every record before {@code (segment, offset)}, of epoch {@code epoch} and earlier ones, was applied or ledgered
+     * on its target database: what the spool was {@link Spool#acknowledge}d up to.
+     */
+    record Acknowledged(long epoch, long segment, long offset) {
+        SpoolPosition position() {
+            return new SpoolPosition(segment, offset);
+        }
+    }
+
+    /**
+     * The file's content: marks are only meaningful to the instance whose progress rows they describe.
+     * {@code acknowledged} is null in files written before it was kept, and until the first acknowledgement.
+     */
+    record Content(String instanceId, Map<String, Mark> databases, Acknowledged acknowledged) {
     }
 
     private AppliedMarks() {
     }
 
-    /** The marks this instance saved; empty when there are none, or they belong to another instance. */
-    static Map<String, Mark> load(Spool spool, String instanceId) {
+    /**
+     * What this instance saved, its databases never null; nothing when there is no file, or it belongs to another
+     * instance.
+     */
+    static Content load(Spool spool, String instanceId) {
+        Content none = new Content(instanceId, Map.of(), null);
         try {
             Optional<byte[]> text = spool.readNote(FILE);
             if (text.isEmpty()) {
-                return new HashMap<>();
+                return none;
             }
             Content content = JSON.readValue(text.get(), Content.class);
-            return instanceId.equals(content.instanceId()) && content.databases() != null
-                    ? new HashMap<>(content.databases()) : new HashMap<>();
+            if (!instanceId.equals(content.instanceId())) {
+                return none;
+            }
+            return new Content(instanceId, content.databases() == null ? Map.of() : content.databases(),
+                    content.acknowledged());
         } catch (IOException e) {
             LOG.warn("mirror: {}: a target that lost transactions while the proxy was stopped will not be noticed this"
-                    + " time", e.getMessage());
-            return new HashMap<>();
+                    + " time, and the lag counts every transaction in the spool until the target is reached",
+                    e.getMessage());
+            return none;
         }
     }
 
-    static void save(Spool spool, String instanceId, Map<String, Mark> marks) {
+    static void save(Spool spool, String instanceId, Map<String, Mark> marks, Acknowledged acknowledged) {
         try {
-            spool.replaceNote(FILE, JSON.writeValueAsBytes(new Content(instanceId, Map.copyOf(marks))));
+            spool.replaceNote(FILE, JSON.writeValueAsBytes(new Content(instanceId, Map.copyOf(marks), acknowledged)));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         } catch (IOException e) {

@@ -174,7 +174,12 @@ public final class MirrorApplier implements AutoCloseable {
     private final Map<String, AppliedMarks.Mark> lastApplied = new ConcurrentHashMap<>();
     /** Database -> when an idle mirror may next try to connect to it ({@link #reopenIdleSessions}). */
     private final Map<String, Long> idleReconnectAt = new HashMap<>();
-    /** When {@link #lastApplied} was last saved, and whether it changed since. */
+    /**
+     * How far the spool was applied everywhere, in this run or an earlier one, saved with {@link #lastApplied}; null
+     * before the first acknowledgement, or once a target that went back in time made the earlier run's value doubtful.
+     */
+    private AppliedMarks.Acknowledged acknowledged;
+    /** When {@link #lastApplied} and {@link #acknowledged} were last saved, and whether they changed since. */
     private long marksSavedAt;
     private boolean marksChanged;
     /** Database and table of tables captured undecided and not mirrored after all: each logged once. */
@@ -206,11 +211,17 @@ public final class MirrorApplier implements AutoCloseable {
         this.connector = new TargetConnector(settings.target(), group, transport.clientChannel());
         this.sourceCatalog = new SourceCatalog(settings.source());
         this.typeRemapper = new TypeRemapper(sourceCatalog);
+        AppliedMarks.Content saved = AppliedMarks.load(spool, settings.instanceId());
+        lastApplied.putAll(saved.databases());
+        acknowledged = saved.acknowledged();
+        if (acknowledged != null) {
+            // before the gauges exist: restarted while the target is down, they would count what was applied before
+            spool.presumeApplied(acknowledged.epoch(), acknowledged.position());
+        }
         this.metrics = new MirrorMetrics(registry, spool, this::isPaused, () -> targetUp);
         this.chunkWrites = new ChunkWrites(chunks, settings.tables(), metrics);
         this.appliedCounts = new AppliedCounts(metrics);
         this.waiters = new AppliedWaiters(spool.oldestSequence());
-        lastApplied.putAll(AppliedMarks.load(spool, settings.instanceId()));
         this.thread = new Thread(this::run, "tandem-mirror");
         this.thread.setDaemon(true);
     }
@@ -352,14 +363,20 @@ public final class MirrorApplier implements AutoCloseable {
         marksChanged = true;
     }
 
+    private void noteAcknowledged(SpoolRecord last) {
+        acknowledged = new AppliedMarks.Acknowledged(spool.epochOf(last.position()), last.next().segment(),
+                last.next().offset());
+        marksChanged = true;
+    }
+
     /**
-     * Saves {@link #lastApplied} at most once per {@link #MARKS_SAVE_INTERVAL}, and when {@code force}d: a rename
-     * took milliseconds on some file systems, which a sync-mode client would wait for.
+     * Saves {@link #lastApplied} and {@link #acknowledged} at most once per {@link #MARKS_SAVE_INTERVAL}, and when
+     * {@code force}d: a rename took milliseconds on some file systems, which a sync-mode client would wait for.
      */
     private void saveMarks(boolean force) {
         long now = System.nanoTime();
         if (marksChanged && (force || now - marksSavedAt >= MARKS_SAVE_INTERVAL.toNanos())) {
-            AppliedMarks.save(spool, settings.instanceId(), lastApplied);
+            AppliedMarks.save(spool, settings.instanceId(), lastApplied, acknowledged);
             marksSavedAt = now;
             marksChanged = false;
         }
@@ -384,6 +401,7 @@ public final class MirrorApplier implements AutoCloseable {
                     Set<String> written = apply(batch);
                     SpoolRecord last = batch.get(batch.size() - 1);
                     spool.acknowledge(last.next());
+                    noteAcknowledged(last);
                     // sync-mode clients wait for this, not for the notes to the other databases
                     waiters.applied(last);
                     quietDatabasesCaughtUp(written, last);
@@ -551,6 +569,10 @@ public final class MirrorApplier implements AutoCloseable {
         sessions.put(database, session);
         AppliedMarks.Mark known = lastApplied.get(database);
         if (known != null && !spool.applied(known.position(), session.appliedEpoch(), session.appliedBefore())) {
+            // what an earlier run saw applied is no longer all on the target: the lag counts what it has not applied
+            spool.withdrawPresumption();
+            acknowledged = null;
+            marksChanged = true;
             metrics.targetRegression();
             LOG.error("mirror: target database {} no longer has transactions this proxy applied there: its progress"
                     + " for instance {} is at spool sequence {}, but sequence {} was applied (the target was restored,"

@@ -474,6 +474,42 @@ class MirrorApplierIT {
     }
 
     /**
+     * Restarted, the lag leaves out what the previous run had applied (kept in the spool directory), until the target
+     * shows it lost some of it: from then on it counts every transaction the target has not confirmed again, and the
+     * lost ones still in the spool are applied again.
+     */
+    @Test
+    void theLagLeavesOutWhatThePreviousRunAppliedUntilTheTargetShowsItLostIt() throws Exception {
+        String afterFirst;
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (1, 'kept')"))));
+            afterFirst = progress();
+            f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (2, 'lost')"))));
+            f.applier.pause();
+            f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (3, 'not applied before the stop')")));
+        }
+        restoreTarget(afterFirst);
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target());
+             Connection lock = PG.target().connect(db); Statement s = lock.createStatement()) {
+            assertThat(f.gauge("tandem.spool.records")).as("the one not applied before the stop").isEqualTo(1);
+            lock.setAutoCommit(false);
+            s.execute("LOCK TABLE m IN ACCESS EXCLUSIVE MODE");
+            f.applier.start();
+            eventually("the mirror waits for the lock", () -> "1".equals(PG.target().queryValue(db,
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'tandem-mirror'"
+                            + " AND wait_event_type = 'Lock'")));
+            assertThat(f.counter("tandem.mirror.target.regressions")).isEqualTo(1);
+            assertThat(f.gauge("tandem.spool.records")).as("every record still in the spool, none acknowledged yet")
+                    .isEqualTo(3);
+            lock.rollback();
+            eventually("everything applied", () -> f.gauge("tandem.spool.records") == 0);
+        }
+        assertThat(PG.target().query(db, "SELECT id FROM m ORDER BY id"))
+                .containsExactly(List.of("1"), List.of("2"), List.of("3"));
+    }
+
+    /**
      * Once everything is applied the mirror is caught up (the cutover's "appliedSequence = spooledSequence" check of
      * {@code /status}), under every fsync policy. A cleanly stopped proxy leaves a drained spool that holds no record,
      * only its next sequence number: restarted on it, the mirror is caught up at once, not only after the next commit.

@@ -25,7 +25,9 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -730,6 +732,79 @@ class MirrorModesIT {
             assertThat(PG.target().query(db, "SELECT database, marked_at IS NOT NULL FROM tandem.dual_write"))
                     .containsExactly(List.of(db, "t"));
         }
+    }
+
+    /**
+     * Restarted during a target outage, a proxy counts in its lag and spool gauges only what the previous run had not
+     * seen applied (kept in the spool directory's {@code applied.json}), not every transaction still in the spool; the
+     * first run's applied segments were partly reclaimed already. Once the target is back, each transaction is there
+     * exactly once and the gauges drop to 0.
+     */
+    @Test
+    void aProxyRestartedWhileTheTargetIsDownCountsOnlyWhatThePreviousRunHadNotApplied(@TempDir Path spool)
+            throws Exception {
+        String db = freshDatabase("restart_lag");
+        String[] args = {"--mirror-table", "public.m", "--set", "mirror.spool.segment-bytes=64KiB"};
+        double unappliedBytes;
+        long beforeTheUnapplied;
+        try {
+            try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool, args)) {
+                insert(proxy, 1, 40); // about 160 KiB: the first segments fill up, are applied and deleted
+                proxy.awaitCaughtUp(Duration.ofSeconds(60));
+                assertThat(spool.resolve(String.format("%020d.seg", 1))).as("the first segment was reclaimed")
+                        .doesNotExist();
+                PG.target().stop();
+                beforeTheUnapplied = System.currentTimeMillis();
+                insert(proxy, 41, 45);
+                Map<String, Double> gauges = gauges(proxy);
+                assertThat(gauges.get("tandem_spool_records")).isEqualTo(5);
+                unappliedBytes = gauges.get("tandem_mirror_lag_bytes");
+            }
+            try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool, args)) {
+                Map<String, Double> gauges = gauges(proxy);
+                double sinceTheUnapplied = (System.currentTimeMillis() - beforeTheUnapplied) / 1000.0;
+                assertThat(gauges.get("tandem_mirror_target_up")).isZero();
+                assertThat(gauges.get("tandem_spool_records")).as("the 5 the first run had not applied, not the"
+                        + " applied ones still in the spool").isEqualTo(5);
+                assertThat(gauges.get("tandem_mirror_lag_bytes")).isEqualTo(unappliedBytes);
+                assertThat(gauges.get("tandem_mirror_lag_seconds")).as("the age of the oldest unapplied one")
+                        .isPositive().isLessThanOrEqualTo(sinceTheUnapplied);
+                PG.target().start();
+                proxy.awaitCaughtUp(Duration.ofSeconds(60));
+                proxy.assertIdentical("m");
+                gauges = gauges(proxy);
+                assertThat(gauges.get("tandem_spool_records")).isZero();
+                assertThat(gauges.get("tandem_mirror_lag_bytes")).isZero();
+            }
+        } finally {
+            PG.target().start();
+        }
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM m")).isEqualTo("45");
+    }
+
+    /** One autocommit INSERT per id, each about 4 KiB: one spool record each. */
+    private static void insert(RunningMirrorProxy proxy, int from, int to) throws SQLException {
+        try (Connection c = proxy.connect();
+             PreparedStatement ps = c.prepareStatement("INSERT INTO m (id, pad) VALUES (?, ?)")) {
+            for (int i = from; i <= to; i++) {
+                ps.setInt(1, i);
+                ps.setString(2, PAD);
+                ps.executeUpdate();
+            }
+        }
+    }
+
+    /** The {@code tandem_} gauges without labels but the proxy instance, as {@code /metrics} shows them. */
+    private static Map<String, Double> gauges(RunningMirrorProxy proxy) throws Exception {
+        Map<String, Double> values = new HashMap<>();
+        for (String line : getAdmin(proxy, "/metrics").lines().toList()) {
+            if (line.startsWith("tandem_") && line.indexOf('{') > 0
+                    && line.indexOf(',') < 0 && line.contains("proxy_instance=")) {
+                values.put(line.substring(0, line.indexOf('{')),
+                        Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)));
+            }
+        }
+        return values;
     }
 
     private static HttpResponse<String> postMark(RunningMirrorProxy proxy, String body) throws Exception {

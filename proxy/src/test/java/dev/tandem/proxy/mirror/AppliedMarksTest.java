@@ -1,0 +1,44 @@
+package dev.tandem.proxy.mirror;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.proxy.spool.Spool;
+import dev.tandem.proxy.spool.SpoolSettings;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AppliedMarksTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aFileWrittenBeforeTheAcknowledgedPositionWasKeptStillGivesItsMarks() throws Exception {
+        Files.writeString(dir.resolve(AppliedMarks.FILE),
+                "{\"instanceId\":\"proxy-a\",\"databases\":{\"app\":{\"sequence\":7,\"segment\":1,\"offset\":1200}}}");
+        try (Spool spool = Spool.open(SpoolSettings.defaults(dir), "proxy-a")) {
+            AppliedMarks.Content content = AppliedMarks.load(spool, "proxy-a");
+            assertThat(content.databases()).containsExactly(Map.entry("app", new AppliedMarks.Mark(7, 1, 1200)));
+            assertThat(content.acknowledged()).isNull();
+        }
+    }
+
+    @Test
+    void marksAndTheAcknowledgedPositionAreReadBackByTheirInstanceOnly() {
+        try (Spool spool = Spool.open(SpoolSettings.defaults(dir), "proxy-a")) {
+            AppliedMarks.Acknowledged acknowledged = new AppliedMarks.Acknowledged(42, 1, 1432);
+            AppliedMarks.save(spool, "proxy-a", Map.of("app", new AppliedMarks.Mark(7, 1, 1200)), acknowledged);
+
+            AppliedMarks.Content content = AppliedMarks.load(spool, "proxy-a");
+            assertThat(content.databases()).containsExactly(Map.entry("app", new AppliedMarks.Mark(7, 1, 1200)));
+            assertThat(content.acknowledged()).isEqualTo(acknowledged);
+
+            AppliedMarks.Content other = AppliedMarks.load(spool, "proxy-b");
+            assertThat(other.databases()).isEmpty();
+            assertThat(other.acknowledged()).isNull();
+        }
+    }
+}
