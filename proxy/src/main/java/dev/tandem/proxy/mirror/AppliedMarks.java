@@ -1,6 +1,7 @@
 package dev.tandem.proxy.mirror;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tandem.proxy.spool.Spool;
 import dev.tandem.proxy.spool.SpoolPosition;
@@ -24,7 +25,9 @@ final class AppliedMarks {
     static final String FILE = "applied.json";
 
     private static final Logger LOG = LoggerFactory.getLogger(AppliedMarks.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Reads what a later version adds as this one's content: a downgrade keeps its marks and its lag. */
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
     /** One database's last applied record: its sequence number (for people) and its position (to compare). */
     record Mark(long sequence, long segment, long offset) {

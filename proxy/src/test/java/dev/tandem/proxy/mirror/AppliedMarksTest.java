@@ -27,6 +27,18 @@ class AppliedMarksTest {
     }
 
     @Test
+    void aFileALaterVersionWroteWithMoreFieldsStillGivesWhatThisOneKnows() throws Exception {
+        Files.writeString(dir.resolve(AppliedMarks.FILE), "{\"instanceId\":\"proxy-a\",\"databases\":{\"app\":"
+                + "{\"sequence\":7,\"segment\":1,\"offset\":1200,\"appliedAt\":1}},"
+                + "\"acknowledged\":{\"epoch\":3,\"segment\":1,\"offset\":1432},\"later\":[1,2]}");
+        try (Spool spool = Spool.open(SpoolSettings.defaults(dir), "proxy-a")) {
+            AppliedMarks.Content content = AppliedMarks.load(spool, "proxy-a");
+            assertThat(content.databases()).containsExactly(Map.entry("app", new AppliedMarks.Mark(7, 1, 1200)));
+            assertThat(content.acknowledged()).isEqualTo(new AppliedMarks.Acknowledged(3, 1, 1432));
+        }
+    }
+
+    @Test
     void marksAndTheAcknowledgedPositionAreReadBackByTheirInstanceOnly() {
         try (Spool spool = Spool.open(SpoolSettings.defaults(dir), "proxy-a")) {
             AppliedMarks.Acknowledged acknowledged = new AppliedMarks.Acknowledged(42, 1, 1432);
