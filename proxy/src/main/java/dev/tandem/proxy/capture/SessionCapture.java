@@ -275,6 +275,15 @@ public final class SessionCapture implements SessionTap {
      * until the source answered everything, Binds keep their values.
      */
     private boolean sqlNamesInFlight;
+    /**
+     * A request that may change what unqualified table names mean is in flight ({@link SessionNames#mayChange}:
+     * relation DDL, a SET, a ROLLBACK): a Bind sent behind it is read before the source ran it, so its name resolves
+     * here as before the change. Until the source answered everything, Binds of writes whose name is unqualified keep
+     * their values, whatever table it means now, and their table is resolved when the source answers them
+     * ({@link #ran}), as the source resolved it; a statement parsed behind such a request is resolved again when the
+     * source answers the Parse ({@link #parseComplete}).
+     */
+    private boolean namesChangeInFlight;
 
     private final SessionNames names;
     /** The session's writes checked against the search_path the source reports. */
@@ -721,6 +730,7 @@ public final class SessionCapture implements SessionTap {
         QueryRequest q = new QueryRequest(sql, statements, encoding.nextText(), encoding.clientEncoding(), runsSent++);
         for (ClassifiedStatement s : statements) {
             sqlNamesInFlight |= namesStatements(s);
+            namesChangeInFlight |= SessionNames.mayChange(s);
             if (s.kind() == Kind.COPY_FROM_STDIN) {
                 CopyIn copy = new CopyIn(mirroredTarget(s) != null);
                 if (q.copies.isEmpty()) {
@@ -872,11 +882,11 @@ public final class SessionCapture implements SessionTap {
         // Values are copied only for statements the mirror may replay; others may be large and are none of its
         // business. Any statement the source may bind counts: the one it holds when it reads the Bind decides. A name
         // the capture does not know yet, or one an SQL PREPARE or DEALLOCATE still running ahead of the Bind may
-        // change: kept too.
+        // change: kept too; so is an unqualified write while a request that may change what its name means runs ahead.
         boolean keep = sqlNamesInFlight || statement.candidates().isEmpty() && !names[1].isEmpty();
         boolean transaction = false;
         for (Prepared p : statement.candidates()) {
-            keep |= mayWriteMirrored(p);
+            keep |= mayWriteMirrored(p) || namesChangeInFlight && p != null && p.now() != null;
             transaction |= runsTransaction(p);
         }
         BoundParameters bind = keep ? read(frame, BoundParameters::decode, FROM_CLIENT) : null;
@@ -925,6 +935,7 @@ public final class SessionCapture implements SessionTap {
                 upsertSent(prepared, run);
             }
         }
+        namesChangeInFlight |= changesNames(prepared);
         boolean copyExpected = runsCopy(prepared);
         boolean copyPossible = copyExpected;
         boolean copyKept = copyExpected && capture != null;
@@ -936,6 +947,7 @@ public final class SessionCapture implements SessionTap {
             if (other.portal() == portal && other.prepared() == prepared) {
                 continue;
             }
+            namesChangeInFlight |= changesNames(other.prepared());
             boolean copy = runsCopy(other.prepared());
             copyPossible |= copy;
             copyKept |= copy && other.portal().bind != null && mayWriteMirrored(other.prepared());
@@ -1002,7 +1014,7 @@ public final class SessionCapture implements SessionTap {
         if (now != null && p.now() != null && capture.unreplayable == null) {
             capture.unreplayable = p.now().ambiguous();
         }
-        if (capture.statement.onConflict() == ConflictAction.UPDATE) {
+        if (capture.table != null && capture.statement.onConflict() == ConflictAction.UPDATE) {
             upserts.upsertSent(capture.table, run);
         }
         return capture;
@@ -1039,6 +1051,10 @@ public final class SessionCapture implements SessionTap {
             }
         }
         return runsSent;
+    }
+
+    private static boolean changesNames(Prepared p) {
+        return p != null && p.statement() != null && SessionNames.mayChange(p.statement());
     }
 
     static boolean runsCopy(Prepared p) {
@@ -1410,6 +1426,10 @@ public final class SessionCapture implements SessionTap {
             copy = q.copies.stream().filter(c -> !c.answered && !c.failed).findFirst().orElse(null);
         } else if (head instanceof ExecuteRequest e) {
             settle(e);
+            if (e.capture != null && e.capture.table == null) {
+                // kept while names may have changed ahead of it (see namesChangeInFlight): its data goes where it runs
+                e.capture = ran(e.capture, e.portal().prepared());
+            }
             capture = e.capture;
             copy = e.copy;
         }
@@ -1463,7 +1483,12 @@ public final class SessionCapture implements SessionTap {
     private void parseComplete() {
         if (pending.peek() instanceof ParseRequest p) {
             pending.poll();
-            statements.confirmed(p.name(), p.prepared());
+            Prepared prepared = p.prepared();
+            if (namesChangeInFlight && prepared.now() != null) {
+                // the source parsed it now, behind the requests before it: its name means what it means now
+                prepared.now().resolve(names, tables, prepared.statement().table(), false);
+            }
+            statements.confirmed(p.name(), prepared);
         }
     }
 
@@ -1538,19 +1563,29 @@ public final class SessionCapture implements SessionTap {
             Prepared p = e.portal().prepared();
             return captureFor(statement, p.sql(), p.text(), encoding.clientEncoding());
         }
-        return ran(e.capture, statement);
+        return ran(e.capture, e.portal() == null ? null : e.portal().prepared());
     }
 
     /**
-     * The Execute's capture as its table resolves now that it ran: a SET search_path or SET ROLE may have run since it
-     * was sent.
+     * The capture of an Execute of {@code p} as its table resolves now that it ran: a SET search_path, a SET ROLE or
+     * relation DDL may have run since it was sent. An unqualified name resolves as for any execution of its statement
+     * ({@link PreparedTable}): of a named statement the source keeps planned against its table, which table it wrote
+     * may not be told, and the write is then not replayed. A capture that writes no mirrored table gives back what it
+     * held.
      */
-    private StatementCapture ran(StatementCapture capture, ClassifiedStatement statement) {
-        if (capture != null
-                && !names.unchangedSince(capture.resolvedIn)) {
-            return capture.resolvedAgain(mirroredTarget(statement));
+    private StatementCapture ran(StatementCapture capture, Prepared p) {
+        if (capture == null || names.unchangedSince(capture.resolvedIn)) {
+            return capture;
         }
-        return capture;
+        boolean unqualified = p != null && p.now() != null;
+        TableName table = unqualified ? mirroredNow(p) : mirroredTarget(capture.statement);
+        StatementCapture moved = capture.resolvedAgain(table);
+        if (moved == null) {
+            failed(capture);
+        } else if (moved.unreplayable == null && unqualified) {
+            moved.unreplayable = p.now().ambiguous();
+        }
+        return moved;
     }
 
     private void accountOnce(ExecuteRequest e, ClassifiedStatement statement, StatementCapture capture) {
@@ -1979,6 +2014,7 @@ public final class SessionCapture implements SessionTap {
         if (pending.isEmpty()) {
             encoding.allAnswered();
             sqlNamesInFlight = false;
+            namesChangeInFlight = false;
         }
         // before the tracker ends the transaction: what it commits depends on it
         TransactionTracker.State state = tracker.state();

@@ -211,6 +211,23 @@ final class SessionNames implements TransactionScoped {
     }
 
     /**
+     * Whether completing {@code s} may change what an unqualified table name means ({@link #completed}, and the end
+     * of a transaction): relation DDL and temporary tables, a SET or RESET of any setting (the path, the role and the
+     * session authorization among them), a {@code set_config} call, and a ROLLBACK or PREPARE TRANSACTION, which take
+     * back the transaction's DDL and SETs. Asked of every statement a client sends, so it reads the classification
+     * alone, not the text.
+     */
+    static boolean mayChange(ClassifiedStatement s) {
+        if (s.tableChange() != null || s.kind() == ClassifiedStatement.Kind.SET || s.callsSetConfig()) {
+            return true;
+        }
+        ClassifiedStatement.TxCommand tx = s.txCommand();
+        return tx == ClassifiedStatement.TxCommand.ROLLBACK || tx == ClassifiedStatement.TxCommand.ROLLBACK_AND_CHAIN
+                || tx == ClassifiedStatement.TxCommand.ROLLBACK_TO_SAVEPOINT
+                || tx == ClassifiedStatement.TxCommand.PREPARE_TRANSACTION;
+    }
+
+    /**
      * A completed statement {@code s} of {@code sql}: its effect on the session's search_path, current user and
      * temporary tables (after its own names were resolved).
      */

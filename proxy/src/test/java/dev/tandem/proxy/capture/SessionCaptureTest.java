@@ -48,6 +48,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -63,6 +64,8 @@ class SessionCaptureTest {
     private static final String EXECUTE_UNNAMED = "45 00000009 00 00000000";
     private static final String SYNC = "53 00000004";
     private static final String INSERT_0_1 = "43 0000000f" + cstr("INSERT 0 1");
+    private static final TableName TENANT_METRICS = new TableName("tenant_42", "metrics");
+    private static final TableName PUBLIC_METRICS = new TableName("public", "metrics");
 
     private final List<CapturedTransaction> released = new ArrayList<>();
     /** What the sink answers the next commits with; completed stages once empty. */
@@ -1235,5 +1238,87 @@ class SessionCaptureTest {
                 ReadyForQuery.IDLE, new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE));
         assertThat(releasedStatements()).containsExactly(List.of("INSERT INTO metrics VALUES (2):1"));
         assertThat(capture.awaitsOutcome()).isFalse();
+    }
+
+    /**
+     * A session under {@code search_path = tenant_42, public}, whose catalog has {@code tables}: the unqualified name
+     * {@code metrics} means the first of them along the path.
+     */
+    private SessionCapture tenantSession(TableName... tables) {
+        SessionCapture session = new SessionCapture(new SessionContext(1, "db", "app", "tenant_42, public", null, null,
+                () -> resumed = true, loop.eventLoop()),
+                new MirroredTables(new TableFilter(List.of(TablePattern.parse("public.metrics")), List.of()), Set::of,
+                        () -> new PartitionDirectory.Partitions(Map.of(), Set.of(tables))),
+                Map::of, new CaptureMetrics(registry), windows, tx -> {
+                    released.add(tx);
+                    return CompletableFuture.completedFuture(null);
+                }, 1 << 20, CaptureBudget.unlimited(), false, null, null, null);
+        assertThat(show(session.backend(), source(ReadyForQuery.IDLE))).isTrue();
+        return session;
+    }
+
+    /**
+     * A pipelined batch runs a statement that makes the unqualified {@code metrics} mean the mirrored
+     * {@code public.metrics} instead of {@code tenant_42.metrics} (which hid it), then, before the source answered it,
+     * binds an INSERT of that name: the source runs the INSERT after it, into {@code public.metrics}. Before, the
+     * capture resolved the Bind when the client sent it, to {@code tenant_42.metrics}, kept no values, and the row was
+     * neither mirrored nor ledgered. A write into another table that is not mirrored stays so.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "DROP TABLE tenant_42.metrics|DROP TABLE",
+        "ALTER TABLE metrics RENAME TO metrics_retired|ALTER TABLE",
+        "ALTER TABLE tenant_42.metrics SET SCHEMA archive|ALTER TABLE",
+        "DROP SCHEMA tenant_42 CASCADE|DROP SCHEMA",
+        "SET search_path = public|SET"})
+    void aWriteBoundBehindAChangeOfItsNameInFlightIsResolvedWhenTheSourceRunsIt(String change, String tag) {
+        SessionCapture session = tenantSession(TENANT_METRICS, PUBLIC_METRICS, new TableName("tenant_42", "other"),
+                new TableName("public", "other"));
+        show(session.frontend(), client(new Parse("", change, List.of()), new Bind("", "", List.of(), List.of(), List.of()),
+                new Execute("", 0), new Parse("", "INSERT INTO metrics (v) VALUES ($1)", List.of()),
+                bind("", "", "7"), new Execute("", 0), new Parse("", "INSERT INTO other (v) VALUES ($1)", List.of()),
+                bind("", "", "8"), new Execute("", 0), Sync.INSTANCE));
+        show(session.backend(), source(ParseComplete.INSTANCE, BindComplete.INSTANCE, new CommandComplete(tag),
+                ParseComplete.INSTANCE, BindComplete.INSTANCE, new CommandComplete("INSERT 0 1"),
+                ParseComplete.INSTANCE, BindComplete.INSTANCE, new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE));
+        assertThat(releasedStatements()).containsExactly(List.of("INSERT INTO metrics (v) VALUES ($1):1"));
+        CapturedStatement.Extended insert = (CapturedStatement.Extended) released.get(0).statements().get(0);
+        assertThat(insert.table()).isEqualTo(PUBLIC_METRICS);
+        assertThat(insert.parameters()[0]).isEqualTo("7".getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /**
+     * The other way round: {@code tenant_42.metrics} is created in a pipelined batch, ahead of a Bind of a statement
+     * prepared before it, against {@code public.metrics}. The source keeps such a statement planned against the table
+     * it had until something invalidates the plan, which the proxy does not see: which table it wrote cannot be told,
+     * and the write is ledgered, as when the CREATE was answered before the Bind. Before, the capture resolved it
+     * again at its answer, to {@code tenant_42.metrics}, and dropped it without a word. A statement parsed behind the
+     * CREATE is the source's own parse of it: it writes {@code tenant_42.metrics} (not in the catalog the proxy holds,
+     * so the target's decides whether it is mirrored), not ledgered as one that may write either.
+     */
+    @Test
+    void aStatementPreparedBeforeATableCreatedAheadOfItsBindInFlightIsLedgered() {
+        SessionCapture session = tenantSession(PUBLIC_METRICS);
+        show(session.frontend(), client(new Parse("s1", "INSERT INTO metrics (v) VALUES ($1)", List.of()),
+                Sync.INSTANCE));
+        show(session.backend(), source(ParseComplete.INSTANCE, ReadyForQuery.IDLE));
+        show(session.frontend(), client(new Query("BEGIN"), new Parse("", "CREATE TABLE tenant_42.metrics (v int)",
+                List.of()), new Bind("", "", List.of(), List.of(), List.of()), new Execute("", 0),
+                new Parse("s2", "INSERT INTO metrics (v) VALUES ($1)", List.of()), bind("", "s2", "1"),
+                new Execute("", 0), bind("", "s1", "2"), new Execute("", 0), Sync.INSTANCE, new Query("COMMIT")));
+        show(session.backend(), source(new CommandComplete("BEGIN"), ReadyForQuery.IN_TRANSACTION,
+                ParseComplete.INSTANCE, BindComplete.INSTANCE, new CommandComplete("CREATE TABLE"),
+                ParseComplete.INSTANCE, BindComplete.INSTANCE, new CommandComplete("INSERT 0 1"),
+                BindComplete.INSTANCE, new CommandComplete("INSERT 0 1"), ReadyForQuery.IN_TRANSACTION,
+                new CommandComplete("COMMIT"), ReadyForQuery.IDLE));
+        assertThat(released).hasSize(1);
+        List<CapturedStatement> written = released.get(0).statements();
+        assertThat(written).hasSize(2);
+        assertThat(written.get(0)).isInstanceOf(CapturedStatement.Extended.class)
+                .extracting(CapturedStatement::table).isEqualTo(TENANT_METRICS);
+        assertThat(written.get(1)).isInstanceOfSatisfying(CapturedStatement.Unreplayable.class, u -> {
+            assertThat(u.table()).isEqualTo(PUBLIC_METRICS);
+            assertThat(u.reason()).contains("a statement prepared while public.metrics was the first table");
+        });
     }
 }

@@ -41,6 +41,8 @@ class TransactionDdlNamesIT {
                     + " CREATE SCHEMA tenant_f; CREATE TABLE tenant_f.metrics (id int PRIMARY KEY, v text);"
                     + " CREATE SCHEMA tenant_h; CREATE TABLE tenant_h.metrics (id int PRIMARY KEY, v text);"
                     + " CREATE SCHEMA tenant_i;"
+                    + " CREATE SCHEMA tenant_j; CREATE TABLE tenant_j.metrics (id int PRIMARY KEY, v text);"
+                    + " CREATE SCHEMA tenant_k; CREATE TABLE tenant_k.metrics (id int PRIMARY KEY, v text);"
                     + " CREATE SCHEMA archive")
             .flags("--mirror-table", "public.metrics")
             .withSourceUser()
@@ -199,6 +201,30 @@ class TransactionDdlNamesIT {
         assertMirroredAndNothingLedgered(2, 3, 4, 5);
         assertThat(PG.target().queryValue(mirror.database, "SELECT count(*) FROM " + tenant + ".metrics"))
                 .isEqualTo("0");
+    }
+
+    /**
+     * One pipelined batch (pgjdbc sends every statement's Parse, Bind and Execute, then one Sync) drops or renames the
+     * table that hides {@code public.metrics} and then writes the unqualified name: the source runs each INSERT after
+     * the DDL before it, into {@code public.metrics}. The proxy reads an INSERT's Bind before the source answered that
+     * DDL; before, it resolved the name then, to the tenant's table, kept no values, and the rows were neither
+     * mirrored nor ledgered. A batch of plain statements, and one prepared statement of several, whose INSERT has
+     * parameters.
+     */
+    @Test
+    void aWriteBatchedBehindDdlThatUnhidesTheSharedTableIsMirrored() throws Exception {
+        try (Connection c = connect("tenant_j"); Statement s = c.createStatement()) {
+            s.addBatch("DROP TABLE tenant_j.metrics");
+            s.addBatch("INSERT INTO metrics VALUES (1, 'shared, batched behind the drop')");
+            s.executeBatch();
+        }
+        try (Connection c = connect("tenant_k"); PreparedStatement batch = c.prepareStatement(
+                "ALTER TABLE tenant_k.metrics RENAME TO metrics_retired; INSERT INTO metrics VALUES (?, ?)")) {
+            batch.setInt(1, 2);
+            batch.setString(2, "shared, behind the rename in one prepared statement");
+            batch.execute();
+        }
+        assertMirroredAndNothingLedgered(1, 2);
     }
 
     /** Renamed away, renamed back, moved to another schema: each write goes where the DDL before it left the name. */
