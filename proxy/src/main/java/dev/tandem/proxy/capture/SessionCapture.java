@@ -1563,7 +1563,13 @@ public final class SessionCapture implements SessionTap {
             Prepared p = e.portal().prepared();
             return captureFor(statement, p.sql(), p.text(), encoding.clientEncoding());
         }
-        return ran(e.capture, e.portal() == null ? null : e.portal().prepared());
+        StatementCapture ran = ran(e.capture, e.portal() == null ? null : e.portal().prepared());
+        if (ran != null && e.capture.table == null && ran.statement.onConflict() == ConflictAction.UPDATE) {
+            // an upsert whose table is told only now (see namesChangeInFlight): in flight from here on, as when sent
+            upserts.upsertSent(ran.table, e.run);
+            classifyWindow();
+        }
+        return ran;
     }
 
     /**

@@ -1321,4 +1321,28 @@ class SessionCaptureTest {
             assertThat(u.reason()).contains("a statement prepared while public.metrics was the first table");
         });
     }
+
+    /**
+     * An upsert bound behind such DDL in flight counts as in flight from its answer on, when its table is told: an
+     * autocommit upsert of another session committed before its own commit is order uncertain, as for any upsert
+     * whose transaction may commit without the sequencer. Before, it was not mirrored at all.
+     */
+    @Test
+    void anUpsertBoundBehindAChangeOfItsNameInFlightCountsOnceItsTableIsTold() {
+        startUp();
+        SessionCapture tenant = tenantSession(TENANT_METRICS, PUBLIC_METRICS);
+        show(tenant.frontend(), client(new Parse("", "DROP TABLE tenant_42.metrics", List.of()),
+                new Bind("", "", List.of(), List.of(), List.of()), new Execute("", 0),
+                new Parse("", UPSERT.formatted("tenant"), List.of()), new Bind("", "", List.of(), List.of(), List.of()),
+                new Execute("", 0), Sync.INSTANCE));
+        show(tenant.backend(), source(ParseComplete.INSTANCE, BindComplete.INSTANCE, new CommandComplete("DROP TABLE"),
+                ParseComplete.INSTANCE, BindComplete.INSTANCE, new CommandComplete("INSERT 0 1")));
+        send(capture, UPSERT.formatted("shared"));
+        answer(capture, new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE);
+        show(tenant.backend(), source(ReadyForQuery.IDLE));
+        assertThat(releasedStatements()).containsExactly(List.of(UPSERT.formatted("shared") + ":1"),
+                List.of(UPSERT.formatted("tenant") + ":1"));
+        assertThat(released.get(1).statements().get(0).table()).isEqualTo(PUBLIC_METRICS);
+        assertThat(orderUncertain()).isEqualTo(1);
+    }
 }
