@@ -1345,4 +1345,28 @@ class SessionCaptureTest {
         assertThat(released.get(1).statements().get(0).table()).isEqualTo(PUBLIC_METRICS);
         assertThat(orderUncertain()).isEqualTo(1);
     }
+
+    /**
+     * A COPY of the unqualified name, executed behind such DDL in flight, with its data sent before the source's
+     * CopyInResponse and after it: the table is told when the source starts the COPY, and the data goes with it.
+     * Before, nothing of it was kept.
+     */
+    @Test
+    void aCopyExecutedBehindAChangeOfItsNameInFlightTakesItsDataWhereTheSourceRunsIt() {
+        SessionCapture session = tenantSession(TENANT_METRICS, PUBLIC_METRICS);
+        show(session.frontend(), client(new Parse("", "DROP TABLE tenant_42.metrics", List.of()),
+                new Bind("", "", List.of(), List.of(), List.of()), new Execute("", 0),
+                new Parse("", "COPY metrics (v) FROM STDIN", List.of()),
+                new Bind("", "", List.of(), List.of(), List.of()), new Execute("", 0), copyData("1\n")));
+        show(session.backend(), source(ParseComplete.INSTANCE, BindComplete.INSTANCE, new CommandComplete("DROP TABLE"),
+                ParseComplete.INSTANCE, BindComplete.INSTANCE) + COPY_IN_RESPONSE);
+        show(session.frontend(), client(copyData("2\n"), CopyDone.INSTANCE, Sync.INSTANCE));
+        show(session.backend(), source(new CommandComplete("COPY 2"), ReadyForQuery.IDLE));
+        assertThat(released).singleElement().satisfies(tx -> assertThat(tx.statements()).singleElement()
+                .isInstanceOfSatisfying(CapturedStatement.Copy.class, copy -> {
+                    assertThat(copy.table()).isEqualTo(PUBLIC_METRICS);
+                    assertThat(copy.data()).extracting(d -> new String(d, StandardCharsets.US_ASCII))
+                            .containsExactly("1\n", "2\n");
+                }));
+    }
 }
