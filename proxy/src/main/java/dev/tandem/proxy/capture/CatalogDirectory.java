@@ -143,7 +143,13 @@ public abstract class CatalogDirectory<T> implements AutoCloseable {
     private boolean lookUp(String database) {
         Runnable succeeded = lookingUp(database);
         try (Connection c = server.connect(database)) {
+            // one snapshot for all of a load's queries: DDL committed between two of them (a schema and the table
+            // created in it) would otherwise give an answer no moment of the catalog had
+            c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            c.setReadOnly(true);
+            c.setAutoCommit(false);
             T value = load(c);
+            c.commit();
             if (!Objects.equals(byDatabase.put(database, value), value)) {
                 changes.incrementAndGet();
             }
