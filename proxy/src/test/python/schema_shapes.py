@@ -1,13 +1,14 @@
 """Writes the schema shapes of SchemaShapesMirrorIT through the proxy with the typed drivers, in binary.
 
-Run by SchemaShapesMirrorIT: schema_shapes.py HOST PORT DATABASE USER SCENARIO. asyncpg binds every parameter in
+Run by SchemaShapesMirrorIT: schema_shapes.py HOST PORT DATABASE USER SCENARIO OLDEST, OLDEST the major version of
+the older server of the pair (the proxy reports the source's alone). asyncpg binds every parameter in
 binary with the type OIDs the server described (arrays of enums and of composites carry the source's element OIDs)
 and copies in binary; psycopg 3 with binary=True declares the source's OIDs of the enum and composite types it
 registered, and copies in binary with them. The values are the edge cases time-series data has: infinities, BC dates,
-NaN and -0, very long text, odd unicode, empty arrays, NULLs everywhere, bytea with every byte value. A source before
-PostgreSQL 14 has neither multiranges nor numeric infinities: there column tmr is an array of tstzrange, written from
-the same list of ranges, and the numeric infinities are NaN. A scenario prints the number of rows it committed per table, which the test checks against
-the source.
+NaN and -0, very long text, odd unicode, empty arrays, NULLs everywhere, bytea with every byte value. PostgreSQL
+before 14 has neither multiranges nor numeric infinities: with such a source or target, column tmr is an array of
+tstzrange, written from the same list of ranges, and the numeric infinities are NaN. A scenario prints the number of
+rows it committed per table, which the test checks against the source.
 """
 import asyncio
 import datetime
@@ -17,6 +18,7 @@ import sys
 import uuid
 
 HOST, PORT, DATABASE, USER, SCENARIO = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+SINCE_14 = int(sys.argv[6]) >= 14
 UTC = datetime.timezone.utc
 T0 = datetime.datetime(2026, 1, 15, tzinfo=UTC)
 D = decimal.Decimal
@@ -51,7 +53,6 @@ async def asyncpg_main():
     import asyncpg
     c = await asyncpg.connect(host=HOST, port=PORT, database=DATABASE, user=USER)
     # (asyncpg encodes a list of ranges as the column's type says: a tstzmultirange, or before 14 a tstzrange[])
-    since14 = c.get_server_version().major >= 14
 
     def tstz(a, b):
         return asyncpg.Range(hours(a), hours(b))
@@ -109,7 +110,7 @@ async def asyncpg_main():
     # what asyncpg cannot encode: infinite timestamps, numeric infinities, BC dates
     await c.execute("INSERT INTO shapes.edge (id, tz, ts, d, n) VALUES ($1, $2::text::timestamptz,"
                     " $3::text::timestamp, $4::text::date, $5::text::numeric)", 200, 'infinity', '-infinity',
-                    '4713-01-01 BC', 'Infinity' if since14 else 'NaN')
+                    '4713-01-01 BC', 'Infinity' if SINCE_14 else 'NaN')
     committed("edge", 9)
     await c.close()
 
@@ -123,9 +124,8 @@ def psycopg3_scenario():
     from psycopg.types.range import Range
     with psycopg.connect(host=HOST, port=PORT, dbname=DATABASE, user=USER, autocommit=True) as conn:
         # psycopg dumps a Multirange with the multirange's OID, a list of ranges as a tstzrange[]
-        since14 = conn.info.server_version >= 140000
-        ranges, ranges_type = (Multirange, "tstzmultirange") if since14 else (list, "tstzrange[]")
-        infinity = D('Infinity') if since14 else D('NaN')
+        ranges, ranges_type = (Multirange, "tstzmultirange") if SINCE_14 else (list, "tstzrange[]")
+        infinity = D('Infinity') if SINCE_14 else D('NaN')
         mood = EnumInfo.fetch(conn, "shapes.mood")
         register_enum(mood, conn)
         point3 = CompositeInfo.fetch(conn, "shapes.point3")
