@@ -129,7 +129,11 @@ class ProxyCrashIT {
                 writers.add(t);
                 t.start();
             }
-            Thread.sleep(2500);
+            // mid-run: once the workload has committed enough to lose (a fixed wait was too short on a loaded machine)
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (acknowledged.size() <= 100 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
             proxy.destroyForcibly().waitFor(); // SIGKILL: no shutdown hook, no flush
             stop.set(true);
             for (Thread t : writers) {
