@@ -4,6 +4,7 @@ import static dev.tandem.backfill.Fixtures.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.testing.PostgresPairExtension;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -111,6 +112,37 @@ class StageIT {
         assertThat(marked.out()).contains("dual-write start mark 2026-01-05 00:00:00+00").contains("staged 4 tasks");
         ok(Cli.both("copy", PG.source(), PG.target(), db));
         Fixtures.assertCopied(PG.pair(), db, "metrics");
+    }
+
+    @Test
+    void anUntilEarlierThanTheMarkIsStagedWithAWarningThatNamesTheRowsNoTaskCopies() {
+        String db = PG.pair().freshDatabase("beforemark");
+        Fixtures.metrics(PG.pair(), db, "metrics");
+        Cli.Run unmarked = ok(Cli.both("stage", PG.source(), PG.target(), db, "--table", "metrics:t", "--until",
+                "2026-01-04 00:00:00+00")); // and the state schema
+        assertThat(unmarked.out()).doesNotContain("dual-write start mark");
+        PG.target().execute(db, "INSERT INTO tandem.dual_write (database, first_mirrored_at, marked_at, marked_by) "
+                + "VALUES (current_database(), '2026-01-04 23:00:00+00', '" + Fixtures.T + "', 'test')");
+
+        Cli.Run early = ok(Cli.both("stage", PG.source(), PG.target(), db, "--table", "metrics:t", "--until",
+                "2026-01-04 00:00:00+00", "--replace"));
+        assertThat(early.out()).contains("warning: --until 2026-01-04 00:00:00+00 is earlier than the dual-write start"
+                + " mark 2026-01-05 00:00:00+00 (public.metrics)").contains("--until dual-write-start");
+
+        // the mark itself or later, and a plan with --from (a window, or one part of the history), are as asked
+        for (List<String> args : List.of(List.of("--until", Fixtures.T), List.of("--until", "2026-01-06 00:00:00+00"),
+                List.of("--from", "2026-01-02 00:00:00+00", "--until", "2026-01-04 00:00:00+00"))) {
+            List<String> extra = new ArrayList<>(List.of("--table", "metrics:t", "--replace"));
+            extra.addAll(args);
+            Cli.Run run = ok(Cli.both("stage", PG.source(), PG.target(), db, extra.toArray(String[]::new)));
+            assertThat(run.out()).as("%s", args).doesNotContain("earlier than the dual-write start mark");
+        }
+        // an integer time column has no mark in its unit to compare with
+        PG.pair().executeOnBoth(db, "CREATE TABLE ticks (epoch_ms bigint, v int)");
+        PG.source().execute(db, "INSERT INTO ticks VALUES (5, 1)");
+        Cli.Run integer = ok(Cli.both("stage", PG.source(), PG.target(), db, "--replace", "--table", "ticks:epoch_ms:10",
+                "--until", "20"));
+        assertThat(integer.out()).contains("staged 2 tasks").doesNotContain("dual-write start mark");
     }
 
     @Test

@@ -78,6 +78,8 @@ public final class Planner {
         List<String> lines = new ArrayList<>();
         List<String> nullTimes = new ArrayList<>();
         List<String> minusInfinities = new ArrayList<>();
+        Optional<String> mark = null; // read once, when an explicit --until is to be compared with it
+        List<String> untilBeforeMark = new ArrayList<>();
         for (StagedTable table : tables) {
             TableLayout layout = Side.SOURCE.call(() -> layout(table));
             TimeType type = layout.timeType();
@@ -114,6 +116,16 @@ public final class Planner {
                 }
             }
             long until = position(type, tableUntil, ownBounds ? "--integer-until" : "--until", request.zone());
+            if (!type.isInteger() && request.from() == null && !DUAL_WRITE_START.equals(request.until())) {
+                // a plan from the oldest row is the main backfill: it must reach the mark, or the rows written before
+                // the mark and dated after its end are copied by nothing (a plan with --from is a window or a part)
+                if (mark == null) {
+                    mark = markedAt();
+                }
+                if (mark.isPresent() && until < position(type, mark.get(), "the dual-write start mark", request.zone())) {
+                    untilBeforeMark.add(table.qualifiedName());
+                }
+            }
             if (!request.writersStopped()) {
                 checkLateness(type, until, tableUntil, request.maxLatenessMicros(), request.zone());
             }
@@ -194,6 +206,13 @@ public final class Planner {
         }
         if (request.integerUntil() != null && !integerBounded) {
             lines.add("note: no staged table has an integer time column: --integer-until and --integer-from are unused");
+        }
+        if (!untilBeforeMark.isEmpty()) {
+            lines.add("warning: --until " + timeUntil + " is earlier than the dual-write start mark " + mark.get() + " ("
+                    + String.join(", ", untilBeforeMark) + "): no task copies the rows from --until to the mark, and"
+                    + " those written before the mark, when writers still reached the source directly, are on the"
+                    + " source only. Stage the backfill up to the mark or later (--until dual-write-start, the default;"
+                    + " docs/migration.md, step 4), or copy that span in a plan of its own with --from");
         }
         String untilText = timeUntil != null ? timeUntil : integerBounded ? request.integerUntil()
                 : untilText(request.until(), tables);
@@ -314,6 +333,19 @@ public final class Planner {
         if (!DUAL_WRITE_START.equals(until)) {
             return until;
         }
+        Optional<String> mark = markedAt();
+        if (mark.isPresent()) {
+            out.println("until = dual-write start mark " + mark.get());
+            return mark.get();
+        }
+        String targetDb = Side.TARGET.call(() -> currentDatabase(target));
+        throw new BackfillException("no dual-write start is marked for database " + targetDb + " in tandem.dual_write on the "
+                + "target. Once every writer goes through the proxy, mark it with POST /dual-write/mark on the proxy admin "
+                + "port or 'tandem-proxy --mark-dual-write-start', or pass --until <time> explicitly");
+    }
+
+    /** The dual-write start mark of the target database (or of the source's, which target.databases may map). */
+    private Optional<String> markedAt() throws SQLException {
         String targetDb = Side.TARGET.call(() -> currentDatabase(target));
         String sourceDb = Side.SOURCE.call(() -> currentDatabase(source));
         try (PreparedStatement ps = target.prepareStatement("SELECT marked_at::text FROM tandem.dual_write "
@@ -322,18 +354,11 @@ public final class Planner {
             ps.setString(2, sourceDb);
             ps.setString(3, targetDb);
             try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) {
-                    String mark = rs.getString(1);
-                    out.println("until = dual-write start mark " + mark);
-                    return mark;
-                }
+                return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
             }
         } catch (SQLException e) {
             throw Side.TARGET.label(e);
         }
-        throw new BackfillException("no dual-write start is marked for database " + targetDb + " in tandem.dual_write on the "
-                + "target. Once every writer goes through the proxy, mark it with POST /dual-write/mark on the proxy admin "
-                + "port or 'tandem-proxy --mark-dual-write-start', or pass --until <time> explicitly");
     }
 
     private static String currentDatabase(Connection c) throws SQLException {
