@@ -161,7 +161,8 @@ class SettleIT {
         shed(db, "2026-01-05 09:00:00+00"); // written after the summary, committed before it
 
         assertThat(ok(Cli.both("verify", PG.source(), PG.target(), db)).out()).contains("public.metrics, without a time"
-                + " range: ids 1-2, recorded 2026-01-05 09:00:00+00 to 2026-01-06 02:00:00+00: re-copy");
+                + " range: ids 1-2, recorded 2026-01-05 09:00:00+00 to 2026-01-06 02:00:00+00: once a task copied"
+                + " after them");
         recopyTheWindow(db); // up to 2026-01-06 00:00: not the summary's last two hours
         ok(Cli.both("verify", PG.source(), PG.target(), db));
         Cli.Run refused = settle(db, "1-2");
@@ -197,9 +198,9 @@ class SettleIT {
         assertThat(ok(Cli.both("verify", PG.source(), PG.target(), db)).out())
                 .contains("public.metrics, without a time range: ids 1-2,4,6,8,")
                 .contains(",... (26 in all), recorded 2026-01-05 10:00:00+00 to 2026-01-05 10:25:00+00")
-                .contains("then 'settle 1-50' (a span: every open entry without a time range among those ids, of any"
-                        + " table")
-                .contains("public.other, without a time range: ids 3,5,").contains("then 'settle 3-51'");
+                .contains("close them with 'settle 1-50' (a span: every open entry without a time range among those"
+                        + " ids, of any table")
+                .contains("public.other, without a time range: ids 3,5,").contains("close them with 'settle 3-51'");
         Cli.Run repair = ok(Cli.both("repair", PG.source(), PG.target(), db));
         assertThat(repair.out().lines().filter(l -> l.contains("no time range"))).hasSize(2);
         assertThat(repair.out()).contains("ledger entries 1-2,4,6,8,").contains("(26 in all) (public.metrics, recorded"
@@ -265,8 +266,13 @@ class SettleIT {
         Cli.Run verify = ok(Cli.both("verify", PG.source(), PG.target(), db));
         assertThat(verify.out()).contains("3 open divergence ledger entries (tandem.divergence, repaired_at IS NULL)")
                 .contains("public.metrics, without a time range: ids 1-3, recorded 2026-01-05 10:00:00+00 to"
-                        + " 2026-01-05 10:10:00+00: re-copy the table's window around them")
-                .contains("then 'settle 1-3'");
+                        + " 2026-01-05 10:10:00+00: once a task copied after them whose range holds that time was"
+                        + " verified equal")
+                // entries recorded before T need no window of their own: the main plan holds them, and a window
+                // staged with --replace would discard it
+                .contains("(the staged plan's own, for entries recorded before its --until; else re-copy the table's"
+                        + " window around them")
+                .contains("which discards this plan), close them with 'settle 1-3'");
         Cli.Run through = Cli.both("verify", PG.source(), PG.target(), db, "--through", "2026-01-04 00:00:00+00");
         assertThat(through.exitCode()).as(through.toString()).isEqualTo(ExitCodes.MISMATCH);
         assertThat(through.out()).contains("4 tasks: 4 match, 0 differ").contains("ids 1-3")

@@ -49,9 +49,11 @@ public final class LedgerReport {
             String last = latest(entries);
             String listed = EntryIds.format(ids, LISTED_RUNS);
             lines.add("  " + table + ", without a time range: " + (ids.size() == 1 ? "id " : "ids ") + listed
-                    + ", recorded " + (first.equals(last) ? first : first + " to " + last) + ": re-copy the table's"
-                    + " window around them (stage --replace --table/--filter --from --until, copy, verify:"
-                    + " docs/migration.md step 8), then " + settleCommand(ids));
+                    + ", recorded " + (first.equals(last) ? first : first + " to " + last) + ": once a task copied"
+                    + " after them whose range holds that time was verified equal (the staged plan's own, for entries"
+                    + " recorded before its --until; else re-copy the table's window around them: stage --replace"
+                    + " --table/--filter --from --until, copy, verify, docs/migration.md step 8, which discards this"
+                    + " plan), close them with " + settleCommand(ids));
         });
         atInfinity.forEach((table, entries) -> {
             List<Long> ids = entries.stream().map(LedgerEntry::id).toList();
