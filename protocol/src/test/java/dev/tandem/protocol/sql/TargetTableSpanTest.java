@@ -20,6 +20,17 @@ class TargetTableSpanTest {
     }
 
     @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "INSERT INTO s.t VALUES (1) ON CONFLICT (k) DO UPDATE SET v = t.v + 1"
+            + "|INSERT INTO x AS t VALUES (1) ON CONFLICT (k) DO UPDATE SET v = t.v + 1",
+        "insert into \"My T\" (a) values (1) returning \"My T\".a|insert into x AS \"My T\" (a) values (1) returning \"My T\".a",
+        "INSERT INTO t AS u VALUES (1) ON CONFLICT (k) DO UPDATE SET v = u.v|INSERT INTO x AS u VALUES (1) ON CONFLICT (k) DO UPDATE SET v = u.v",
+        "COPY s.t FROM STDIN|COPY x FROM STDIN"})
+    void replacesTheTableUnderTheNameTheStatementRefersToItBy(String sql, String replaced) {
+        assertThat(TargetTableSpan.find(sql).replaceKeepingReferences(sql, "x")).isEqualTo(replaced);
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = {"SELECT 1", "WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x", "INSERT t VALUES (1)",
         "COPY (SELECT 1) TO STDOUT", "INSERT INTO \"unterminated VALUES (1)", ""})
     void findsNothingElsewhere(String sql) {
