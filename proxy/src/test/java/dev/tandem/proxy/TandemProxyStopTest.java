@@ -36,7 +36,10 @@ class TandemProxyStopTest {
     private int runUntilSignalled(boolean interrupt) throws Exception {
         int admin = freePort();
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        Process proxy = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
+        // env resets the signals to their defaults: a test run started in the background by a shell without job
+        // control inherits SIGINT ignored, and so would the proxy, which then never sees the Ctrl-C this test sends
+        Process proxy = new ProcessBuilder("env", "--default-signal=INT,TERM", java.toString(), "-cp",
+                System.getProperty("java.class.path"),
                 TandemProxy.class.getName(), "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:" + admin,
                 "--source", "127.0.0.1:1", "--mirror-mode", "off")
                 .redirectErrorStream(true).redirectOutput(dir.resolve("proxy.log").toFile()).start();
