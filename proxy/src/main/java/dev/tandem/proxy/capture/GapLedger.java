@@ -363,11 +363,8 @@ public final class GapLedger implements AutoCloseable {
                     if (range != null && range.infinite() > 0) {
                         // an entry of their own, without a range, as the applier's: repair closes the finite rows'
                         // entry once it re-copied them, and these stay open until copied by hand
-                        addRow(insert, e, e.tables().get(i), described(e) + "; "
-                                + range.infinite() + " of " + (e.summary() ? "their" : "its") + " rows are at"
-                                + " infinity or -infinity in " + range.column() + ", which no range reaches: copy them"
-                                + " by hand (docs/migration.md, step 8, rows at infinity), then close this entry",
-                                range, false);
+                        addRow(insert, e, e.tables().get(i),
+                                described(e) + "; " + range.atInfinity(e.summary() ? "their" : "its"), range, false);
                     }
                 }
             }

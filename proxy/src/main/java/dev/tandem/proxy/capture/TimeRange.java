@@ -52,6 +52,15 @@ public record TimeRange(String column, TimeType type, boolean bounded, long firs
         return bounded ? type.display(last + (type == TimeType.DATE ? TimeType.MICROS_PER_DAY : 1)) : null;
     }
 
+    /**
+     * What the entry of the rows at infinity says after what its transaction was, the same from the capture's ledger
+     * and the applier's: {@code whose} is "its" (one transaction) or "their" (a summary of several).
+     */
+    public String atInfinity(String whose) {
+        return infinite + " of " + whose + " rows are at infinity or -infinity in " + column + ", which no range"
+                + " reaches: copy them by hand (docs/migration.md, step 8, rows at infinity), then close this entry";
+    }
+
     /** Both ranges' rows; null when they are not of the same column and type. */
     public TimeRange merge(TimeRange other) {
         if (!column.equals(other.column) || type != other.type) {

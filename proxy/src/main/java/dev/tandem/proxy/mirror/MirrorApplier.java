@@ -1137,13 +1137,11 @@ public final class MirrorApplier implements AutoCloseable {
             rows.add(ledgerRow(session, member, table, sqlState, message, sql, column,
                     range.map(TimeRange::start).orElse(null), range.map(TimeRange::end).orElse(null)));
         }
-        long infinite = range.map(TimeRange::infinite).orElse(0L);
-        if (infinite > 0) {
+        if (range.isPresent() && range.get().infinite() > 0) {
             // an entry of their own, without a range: repair closes the finite rows' entry once it re-copied them,
             // and these stay open until copied by hand
-            rows.add(ledgerRow(session, member, table, sqlState, message + "; " + infinite + " of its rows are at"
-                    + " infinity or -infinity in " + column + ", which no range reaches: copy them by hand"
-                    + " (docs/migration.md, step 8, rows at infinity), then close this entry", sql, column, null, null));
+            rows.add(ledgerRow(session, member, table, sqlState, message + "; " + range.get().atInfinity("its"), sql,
+                    column, null, null));
         }
         return rows;
     }
