@@ -1091,7 +1091,7 @@ public final class SessionCapture implements SessionTap {
             c.overLimit = true;
             // from here on its rows' times are read as its data passes, starting with what it sent so far
             c.times = StatementTimes.copy(rowTimes, timeColumn(c.table), c.statement,
-                    settings.uncertain() ? null : settings.current(), c.clientEncoding, c.copyData);
+                    settings.known(), c.clientEncoding, c.copyData);
             c.copyData.clear();
         }
         if (c.unreplayable == null) {
@@ -1255,10 +1255,10 @@ public final class SessionCapture implements SessionTap {
             c.times.end();
         } else if (c.bind == null) {
             c.times = StatementTimes.insert(rowTimes, timeColumn(c.table), c.sql, new int[0], new short[0],
-                    new byte[0][], settings.uncertain() ? null : settings.current());
+                    new byte[0][], settings.known());
         } else {
             c.times = StatementTimes.insert(rowTimes, timeColumn(c.table), c.sql, c.parameterTypes, c.bind.formats(),
-                    c.bind.values(), settings.uncertain() ? null : settings.current());
+                    c.bind.values(), settings.known());
         }
     }
 

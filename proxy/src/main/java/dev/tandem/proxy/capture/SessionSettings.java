@@ -33,6 +33,11 @@ final class SessionSettings {
         return current;
     }
 
+    /** {@link #current}, or null when {@link #uncertain}: for readers that would rather not know than guess. */
+    InputSettings known() {
+        return uncertain ? null : current;
+    }
+
     /** Whether a statement completing now may have run under settings other than {@link #current}. */
     boolean uncertain() {
         return uncertain;
