@@ -289,6 +289,13 @@ final class MirrorRuntime implements AutoCloseable {
         timeColumns.lookUpNow(sourceDatabase);
     }
 
+    /** Waits for the source catalog's look-ups asked for so far ({@link ProxyApplication}). */
+    void awaitSourceCatalog() throws InterruptedException {
+        if (sourceRelations != null) {
+            sourceRelations.awaitLookUps();
+        }
+    }
+
     /** Age of the oldest spooled transaction the target has not applied yet. */
     Duration lag() {
         return spool.stats().lag(Instant.now());

@@ -229,6 +229,17 @@ public final class ProxyApplication implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits until the look-ups of the source's catalog asked for so far (a session's login asks for its database's)
+     * have run: a test whose scenario needs the proxy not to learn of a table in its middle. Nothing when mirroring is
+     * off or without {@code source.user}.
+     */
+    public void awaitSourceCatalog() throws InterruptedException {
+        if (mirror != null) {
+            mirror.awaitSourceCatalog();
+        }
+    }
+
     /** True when mirroring is off, or everything committed so far has been applied on the target. */
     public boolean mirrorCaughtUp() {
         return mirror == null || mirror.caughtUp();

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -121,6 +122,18 @@ public abstract class CatalogDirectory<T> implements AutoCloseable {
             } catch (RejectedExecutionException e) {
                 asked.remove(database); // closing
             }
+        }
+    }
+
+    /**
+     * Waits until the look-ups started or asked for so far have run, on the background thread; for tests, whose
+     * scenario must not race a look-up that lands in its middle.
+     */
+    public final void awaitLookUps() throws InterruptedException {
+        try {
+            refresher.submit(() -> { }).get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e);
         }
     }
 
