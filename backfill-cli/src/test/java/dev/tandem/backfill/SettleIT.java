@@ -266,7 +266,7 @@ class SettleIT {
         Cli.Run verify = ok(Cli.both("verify", PG.source(), PG.target(), db));
         assertThat(verify.out()).contains("3 open divergence ledger entries (tandem.divergence, repaired_at IS NULL)")
                 .contains("public.metrics, without a time range: ids 1-3, recorded 2026-01-05 10:00:00+00 to"
-                        + " 2026-01-05 10:10:00+00: once a task copied after them whose range holds that time was"
+                        + " 2026-01-05 10:10:00+00: once a task copied after them whose range holds those times was"
                         + " verified equal")
                 // entries recorded before T need no window of their own: the main plan holds them, and a window
                 // staged with --replace would discard it

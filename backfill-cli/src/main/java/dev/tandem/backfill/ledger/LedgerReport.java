@@ -41,19 +41,22 @@ public final class LedgerReport {
                 + " (tandem.divergence, repaired_at IS NULL): rows the mirror may not have brought over");
         if (!ranged.isEmpty()) {
             lines.add("  with a time range: " + (ranged.size() == 1 ? "id " : "ids ") + EntryIds.format(ranged, LISTED_RUNS)
-                    + ": 'repair' re-copies and closes them");
+                    + ": 'repair' re-copies and closes " + (ranged.size() == 1 ? "it" : "them"));
         }
         rangeless.forEach((table, entries) -> {
             List<Long> ids = entries.stream().map(LedgerEntry::id).toList();
             String first = earliest(entries);
             String last = latest(entries);
             String listed = EntryIds.format(ids, LISTED_RUNS);
-            lines.add("  " + table + ", without a time range: " + (ids.size() == 1 ? "id " : "ids ") + listed
+            boolean one = ids.size() == 1;
+            String them = one ? "it" : "them";
+            lines.add("  " + table + ", without a time range: " + (one ? "id " : "ids ") + listed
                     + ", recorded " + (first.equals(last) ? first : first + " to " + last) + ": once a task copied"
-                    + " after them whose range holds that time was verified equal (the staged plan's own, for entries"
-                    + " recorded before its --until; else re-copy the table's window around them: stage --replace"
+                    + " after " + them + " whose range holds " + (one ? "that time" : "those times") + " was verified"
+                    + " equal (the staged plan's own, for " + (one ? "an entry" : "entries") + " recorded before its"
+                    + " --until; else re-copy the table's window around " + them + ": stage --replace"
                     + " --table/--filter --from --until, copy, verify, docs/migration.md step 8, which discards this"
-                    + " plan), close them with " + settleCommand(ids));
+                    + " plan), close " + them + " with " + settleCommand(ids));
         });
         atInfinity.forEach((table, entries) -> {
             List<Long> ids = entries.stream().map(LedgerEntry::id).toList();
