@@ -12,6 +12,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -43,6 +44,16 @@ public abstract class CatalogDirectory<T> implements AutoCloseable {
     private final Set<String> failing = ConcurrentHashMap.newKeySet();
     /** Databases whose look-up {@link #soon} asked for and that has not started yet: asked once, however often. */
     private final Set<String> asked = ConcurrentHashMap.newKeySet();
+    /**
+     * A database's connection, kept from one look-up to the next only while another is already asked for: DDL through
+     * the proxy in a loop (a temporary table created and dropped per request) asked for a look-up, and so a new
+     * connection with its authentication, after each one.
+     */
+    private final Map<String, Connection> kept = new ConcurrentHashMap<>();
+    /** Look-ups {@link #soon} asked for that have not ended yet, for {@link #awaitLookUps}. */
+    private final AtomicInteger soonUnfinished = new AtomicInteger();
+    /** When each database's last look-up started and ended ({@link System#nanoTime}), to pace those asked for. */
+    private final Map<String, LookUpPacing.Span> lastLookUp = new ConcurrentHashMap<>();
     private final ScheduledExecutorService refresher;
     /**
      * How many times an answer differed from the one before for its database (every database's): what was resolved
@@ -108,19 +119,26 @@ public abstract class CatalogDirectory<T> implements AutoCloseable {
     }
 
     /**
-     * Looks up again as soon as the background thread is free, not at the next refresh: something the catalog holds
-     * changed (DDL went through the proxy). Only for a database already looked up; never waits.
+     * Looks up again as soon as the background thread is free and {@link LookUpPacing} allows, not at the next
+     * refresh: something the catalog holds changed (DDL went through the proxy). Only for a database already looked
+     * up; never waits.
      */
     final void soon(String sourceDatabase) {
         String database = server.database(sourceDatabase);
         if (watched.contains(database) && asked.add(database) && !refresher.isShutdown()) {
+            soonUnfinished.incrementAndGet();
             try {
-                refresher.execute(() -> {
-                    asked.remove(database);
-                    lookUp(database);
-                });
+                refresher.schedule(() -> {
+                    try {
+                        asked.remove(database);
+                        lookUp(database);
+                    } finally {
+                        soonUnfinished.decrementAndGet();
+                    }
+                }, LookUpPacing.delayNanos(lastLookUp.get(database), System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (RejectedExecutionException e) {
                 asked.remove(database); // closing
+                soonUnfinished.decrementAndGet();
             }
         }
     }
@@ -131,7 +149,12 @@ public abstract class CatalogDirectory<T> implements AutoCloseable {
      */
     public final void awaitLookUps() throws InterruptedException {
         try {
-            refresher.submit(() -> { }).get();
+            do {
+                while (soonUnfinished.get() > 0 && !refresher.isShutdown()) {
+                    Thread.sleep(1); // one asked for waits for its pace before it is queued on the thread
+                }
+                refresher.submit(() -> { }).get();
+            } while (soonUnfinished.get() > 0 && !refresher.isShutdown()); // one that ran may have asked for another
         } catch (ExecutionException e) {
             throw new IllegalStateException(e);
         }
@@ -155,20 +178,34 @@ public abstract class CatalogDirectory<T> implements AutoCloseable {
     /** True when the look-up succeeded. */
     private boolean lookUp(String database) {
         Runnable succeeded = lookingUp(database);
-        try (Connection c = server.connect(database)) {
-            // one snapshot for all of a load's queries: DDL committed between two of them (a schema and the table
-            // created in it) would otherwise give an answer no moment of the catalog had
-            c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
-            c.setReadOnly(true);
-            c.setAutoCommit(false);
-            T value = load(c);
-            c.commit();
+        long startedAt = System.nanoTime();
+        Connection c = kept.remove(database);
+        try {
+            T value;
+            if (c == null) {
+                c = open(database);
+                value = read(c);
+            } else {
+                try {
+                    value = read(c);
+                } catch (SQLException e) {
+                    // the server may have ended it since (a restart, idle_session_timeout): once more on a new one
+                    closeQuietly(c);
+                    c = null;
+                    c = open(database);
+                    value = read(c);
+                }
+            }
             if (!Objects.equals(byDatabase.put(database, value), value)) {
                 changes.incrementAndGet();
             }
             failing.remove(database);
             loaded(database, value);
             succeeded.run();
+            if (asked.contains(database) && !refresher.isShutdown()) {
+                kept.put(database, c);
+                c = null;
+            }
             return true;
         } catch (SQLException e) {
             if (failing.add(database)) {
@@ -177,11 +214,52 @@ public abstract class CatalogDirectory<T> implements AutoCloseable {
                         Math.min(refresh.toMillis(), RETRY_MILLIS) / 1000.0);
             }
             return false;
+        } finally {
+            closeQuietly(c);
+            lastLookUp.put(database, new LookUpPacing.Span(startedAt, System.nanoTime()));
+        }
+    }
+
+    private Connection open(String database) throws SQLException {
+        Connection c = server.connect(database);
+        try {
+            // one snapshot for all of a load's queries: DDL committed between two of them (a schema and the table
+            // created in it) would otherwise give an answer no moment of the catalog had
+            c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            c.setReadOnly(true);
+            c.setAutoCommit(false);
+            return c;
+        } catch (SQLException e) {
+            closeQuietly(c);
+            throw e;
+        }
+    }
+
+    private T read(Connection c) throws SQLException {
+        T value = load(c);
+        c.commit();
+        return value;
+    }
+
+    private static void closeQuietly(Connection c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException e) {
+                log.debug("closing a catalog connection: {}", e.getMessage());
+            }
         }
     }
 
     @Override
     public final void close() {
         refresher.shutdownNow();
+        try {
+            refresher.awaitTermination(1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        kept.values().forEach(CatalogDirectory::closeQuietly);
+        kept.clear();
     }
 }

@@ -10,9 +10,12 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -37,6 +40,95 @@ class CatalogDirectoryIT {
                 () -> PG.target().execute(db, "CREATE SCHEMA tenant_late"))) {
             assertThat(dir.lookUpNow("app")).as("before and after the other session's commit").containsExactly(0L, 0L);
             assertThat(dir.lookUpNow("app")).as("the next look-up").containsExactly(1L, 1L);
+        }
+    }
+
+    /**
+     * Clients that create and drop a table per request made the proxy ask for a source look-up after each DDL, and each
+     * look-up opened a connection of its own (a backend forked and a password checked each time: 16 connections a
+     * second from 4 pgbench clients). A look-up asked for while one runs now takes over its connection.
+     */
+    @Test
+    void lookUpsAskedForOneAfterAnotherShareOneConnection() throws InterruptedException {
+        String db = PG.pair().freshDatabase("catalog_chain");
+        try (Chained dir = new Chained(target(db), 5, false)) {
+            dir.forSourceDatabase("app");
+            dir.awaitLookUps();
+            assertThat(dir.forSourceDatabase("app").get()).as("look-ups").isEqualTo(5);
+            assertThat(dir.connects).as("connections opened").hasValue(1);
+            assertThat(dir.backends).as("backends that answered").hasSize(5).containsOnly(dir.backends.get(0));
+        }
+    }
+
+    /** A kept connection the server ended meanwhile is replaced at once, not reported as a failed look-up. */
+    @Test
+    void aKeptConnectionTheServerEndedIsReplaced() throws InterruptedException {
+        String db = PG.pair().freshDatabase("catalog_ended");
+        try (Chained dir = new Chained(target(db), 2, true)) {
+            dir.forSourceDatabase("app");
+            dir.awaitLookUps();
+            assertThat(dir.forSourceDatabase("app").get()).as("look-ups that answered").isEqualTo(2);
+            assertThat(dir.connects).as("connections opened").hasValue(2);
+            assertThat(dir.backends).hasSize(2).doesNotHaveDuplicates();
+        }
+    }
+
+    private static TargetConfig target(String db) {
+        return new TargetConfig("127.0.0.1", PG.target().port(), "postgres", "UNUSED", Optional.empty(),
+                TlsMode.DISABLE, Map.of("app", db), Duration.ofSeconds(5), Optional.empty());
+    }
+
+    /**
+     * Counts its look-ups, each of which asks for the next (as DDL through the proxy arriving while one runs does) until
+     * {@code chain} have answered; with {@code endIdle} each first makes the server end its connection once idle.
+     */
+    private static final class Chained extends CatalogDirectory<Integer> {
+
+        final AtomicInteger connects;
+        final List<Integer> backends = Collections.synchronizedList(new ArrayList<>());
+        private final int chain;
+        private final boolean endIdle;
+
+        Chained(TargetConfig target, int chain, boolean endIdle) {
+            this(CatalogServer.target(target), new AtomicInteger(), chain, endIdle);
+        }
+
+        private Chained(CatalogServer server, AtomicInteger connects, int chain, boolean endIdle) {
+            super("test", new CatalogServer() {
+                @Override
+                public String database(String sourceDatabase) {
+                    return server.database(sourceDatabase);
+                }
+
+                @Override
+                public Connection connect(String database) throws SQLException {
+                    connects.incrementAndGet();
+                    return server.connect(database);
+                }
+
+                @Override
+                public String describe(String database) {
+                    return server.describe(database);
+                }
+            }, Duration.ofMinutes(1), null);
+            this.connects = connects;
+            this.chain = chain;
+            this.endIdle = endIdle;
+        }
+
+        @Override
+        Integer load(Connection c) throws SQLException {
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
+                rs.next();
+                backends.add(rs.getInt(1));
+                if (endIdle) {
+                    s.execute("SET idle_session_timeout = '1ms'");
+                }
+            }
+            if (backends.size() < chain) {
+                soon("app");
+            }
+            return backends.size();
         }
     }
 
