@@ -130,6 +130,24 @@ class CatalogDirectoryIT {
             }
             return backends.size();
         }
+
+        /** After the look-up's commit: with {@code endIdle}, its backend is gone before the next look-up comes. */
+        @Override
+        void loaded(String database, Integer value) {
+            if (!endIdle) {
+                return;
+            }
+            String gone = "SELECT count(*) FROM pg_stat_activity WHERE pid = " + backends.get(value - 1);
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (!PG.target().query("postgres", gone).get(0).get(0).equals("0")) {
+                assertThat(System.nanoTime()).as("backend ended by idle_session_timeout").isLessThan(deadline);
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
     }
 
     /** Runs {@code sql} twice, and {@code between} (once) in between, from another connection. */
