@@ -2,6 +2,7 @@ package dev.tandem.proxy.capture;
 
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.config.TargetConfig;
+import dev.tandem.proxy.timecolumn.TimeColumnRule;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -12,38 +13,29 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 
 /**
- * Each table's time column, for the proxy's own ledger entries of rows it did not keep (a shed transaction, one over
- * its capture limit): {@code verifier.time-columns}' entry for it, else a TimescaleDB hypertable's first dimension,
- * else a range-partitioned table's single partition key column (its partitions' too), else the column a staged
- * backfill plan uses. Read from the target's catalog (its schema is a clone of the source's) with the proxy's target
- * credentials; looked up on first use per database, then refreshed in the background, so that it is known when the
- * target goes down, which is when transactions are shed. Until the first answer a database's tables have none known,
- * nor on a target before PostgreSQL 12.
+ * Each table's time column by {@link TimeColumnRule}, for the proxy's own ledger entries of rows it did not keep (a
+ * shed transaction, one over its capture limit). Read from the target's catalog (its schema is a clone of the
+ * source's) with the proxy's target credentials; looked up on first use per database, then refreshed in the
+ * background, so that it is known when the target goes down, which is when transactions are shed. Until the first
+ * answer a database's tables have none known, nor on a target before PostgreSQL 12.
  */
 public final class TimeColumnDirectory extends CatalogDirectory<Map<TableName, TableTimeColumn>> {
 
-    static final String DIMENSIONS = "SELECT hypertable_schema::text, hypertable_name::text, column_name::text"
-            + " FROM timescaledb_information.dimensions WHERE dimension_number = 1";
-    /** Range-partitioned tables on one column, and every partition below them, with that column. */
-    static final String PARTITION_KEYS = """
-            SELECT tn.nspname::text, tc.relname::text, a.attname::text
-            FROM pg_partitioned_table p
-            JOIN pg_class c ON c.oid = p.partrelid
-            JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]
-            CROSS JOIN LATERAL pg_partition_tree(p.partrelid) t
-            JOIN pg_class tc ON tc.oid = t.relid
-            JOIN pg_namespace tn ON tn.oid = tc.relnamespace
-            WHERE p.partstrat = 'r' AND p.partnatts = 1 AND p.partattrs[0] <> 0 AND NOT c.relispartition""";
-    static final String PLANNED = "SELECT table_schema, table_name, min(time_column) FROM tandem.backfill_task"
-            + " GROUP BY table_schema, table_name";
-    static final String CATALOGS = "SELECT to_regclass('timescaledb_information.dimensions') IS NOT NULL,"
-            + " to_regclass('tandem.backfill_task') IS NOT NULL,"
-            + " current_setting('server_version_num')::int >= 120000";
+    /** Every partition, at any depth, with the root of its tree. */
+    static final String PARTITION_ROOTS = """
+            SELECT pn.nspname::text, p.relname::text, rn.nspname::text, r.relname::text
+            FROM pg_class p
+            JOIN pg_namespace pn ON pn.oid = p.relnamespace
+            JOIN pg_class r ON r.oid = pg_partition_root(p.oid)
+            JOIN pg_namespace rn ON rn.oid = r.relnamespace
+            WHERE p.relispartition""";
     /** Per table and time column: its columns for INSERT, for COPY (no generated ones), and the column's type. */
     static final String COLUMNS = """
             SELECT t.s, t.n, t.col,
@@ -69,39 +61,51 @@ public final class TimeColumnDirectory extends CatalogDirectory<Map<TableName, T
 
     @Override
     Map<TableName, TableTimeColumn> load(Connection c) throws SQLException {
-        // later entries win: the plan, then partition keys, then hypertable dimensions, then the configuration
-        Map<TableName, String> columns = new LinkedHashMap<>();
+        Map<TableName, String> catalog = new HashMap<>();
+        Map<TableName, TableName> roots = new HashMap<>();
         try (Statement s = c.createStatement()) {
-            boolean timescale;
-            boolean plan;
-            try (ResultSet rs = s.executeQuery(CATALOGS)) {
+            TimeColumnRule.Catalogs available;
+            try (ResultSet rs = s.executeQuery(TimeColumnRule.CATALOGS)) {
                 rs.next();
-                timescale = rs.getBoolean(1);
-                plan = rs.getBoolean(2);
-                if (!rs.getBoolean(3)) {
-                    return Map.of(); // before PostgreSQL 12: no generated columns to tell, no partition trees to walk
+                available = TimeColumnRule.Catalogs.of(List.of(rs.getString(1), rs.getString(2), rs.getString(3)));
+            }
+            if (!available.partitionRoot()) {
+                return Map.of(); // before PostgreSQL 12: no generated columns to tell, no partition trees to walk
+            }
+            try (ResultSet rs = s.executeQuery(TimeColumnRule.catalogColumns(available))) {
+                while (rs.next()) {
+                    catalog.put(new TableName(rs.getString(1), rs.getString(2)), rs.getString(3));
                 }
             }
-            if (plan) {
-                read(s, PLANNED, columns);
-            }
-            read(s, PARTITION_KEYS, columns);
-            if (timescale) {
-                read(s, DIMENSIONS, columns);
+            try (ResultSet rs = s.executeQuery(PARTITION_ROOTS)) {
+                while (rs.next()) {
+                    roots.put(new TableName(rs.getString(1), rs.getString(2)),
+                            new TableName(rs.getString(3), rs.getString(4)));
+                }
             }
         }
-        columns.putAll(configured);
-        return describe(c, columns);
-    }
+        TimeColumnRule.Catalog<RuntimeException> answers = new TimeColumnRule.Catalog<>() {
+            @Override
+            public String column(TableName table) {
+                return catalog.get(table);
+            }
 
-    private static void read(Statement s, String query, Map<TableName, String> into) throws SQLException {
-        try (ResultSet rs = s.executeQuery(query)) {
-            while (rs.next()) {
-                if (rs.getString(3) != null) {
-                    into.put(new TableName(rs.getString(1), rs.getString(2)), rs.getString(3));
-                }
+            @Override
+            public Optional<TableName> partitionRoot(TableName table) {
+                return Optional.ofNullable(roots.get(table));
+            }
+        };
+        Set<TableName> tables = new HashSet<>(configured.keySet());
+        tables.addAll(catalog.keySet());
+        tables.addAll(roots.keySet());
+        Map<TableName, String> columns = new HashMap<>();
+        for (TableName table : tables) {
+            String column = TimeColumnRule.of(table, configured, answers);
+            if (column != null) {
+                columns.put(table, column);
             }
         }
+        return describe(c, columns);
     }
 
     /** Each table's column lists and time column type; a table or column not there, or of no time type, left out. */

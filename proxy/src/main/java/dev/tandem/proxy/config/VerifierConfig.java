@@ -12,8 +12,8 @@ import java.util.Map;
  * @param integerBucket    width of a bucket for integer time columns, in the column's own units; 0 leaves tables
  *                         with an integer time column out
  * @param statementTimeout cap on each of the verifier's queries, on either side
- * @param timeColumns      time column of plain (non-hypertable) tables; a hypertable's comes from the TimescaleDB
- *                         catalog unless named here
+ * @param timeColumns      time column of tables, ahead of what the target's catalog says
+ *                         ({@link dev.tandem.proxy.timecolumn.TimeColumnRule})
  */
 public record VerifierConfig(VerifierMode mode, Duration interval, Duration lookback, Duration bucket, Duration margin,
                              Duration statementTimeout, long integerBucket, Map<TableName, String> timeColumns) {

@@ -242,8 +242,8 @@ final class TargetSession {
     }
 
     /**
-     * The table's time column: from {@code verifier.time-columns} ({@code configured}), the hypertable's dimension,
-     * or a staged backfill plan. Found once per connection; while none is found, asked again at most every minute
+     * The table's time column by {@link dev.tandem.proxy.timecolumn.TimeColumnRule} ({@code configured} being
+     * {@code verifier.time-columns}). Found once per connection; while none is found, asked again at most every minute
      * (a plan may be staged later).
      */
     Optional<TimeColumns.Column> timeColumn(TableName table, Map<TableName, String> configured) {

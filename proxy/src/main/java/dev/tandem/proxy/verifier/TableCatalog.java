@@ -3,20 +3,22 @@ package dev.tandem.proxy.verifier;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.protocol.state.RangeChecksum;
 import dev.tandem.protocol.state.TimeType;
+import dev.tandem.proxy.timecolumn.TimeColumnRule;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * Describes mirrored tables for the verifier: the time column (from the configuration, else a hypertable's first
- * dimension in the target's TimescaleDB catalog) and the hashed columns with their types (from the source, whose
- * column order is the one both sides hash in).
+ * Describes mirrored tables for the verifier: the time column ({@link TimeColumnRule}, from the configuration and the
+ * target's catalog) and the hashed columns with their types (from the source, whose column order is the one both
+ * sides hash in).
  */
 final class TableCatalog {
 
@@ -30,10 +32,6 @@ final class TableCatalog {
             WHERE p.relispartition AND p.oid = to_regclass(format('%I.%I', ?::text, ?::text))""";
     static final String HAS_TIMESCALE = "SELECT to_regclass('timescaledb_information.dimensions') IS NOT NULL";
     private static final String HYPERTABLES = "SELECT EXISTS (SELECT 1 FROM timescaledb_information.hypertables)";
-    private static final String TIME_DIMENSION = """
-            SELECT column_name FROM timescaledb_information.dimensions
-            WHERE hypertable_schema = ? AND hypertable_name = ? AND dimension_type = 'Time'
-            ORDER BY dimension_number LIMIT 1""";
     private static final String COLUMNS = """
             SELECT a.attname, format_type(a.atttypid, a.atttypmod),
             """ + RangeChecksum.HASHED_AS_TEXT + """
@@ -75,19 +73,14 @@ final class TableCatalog {
     }
 
     Description describe(Connection source, Connection target, TableName table) throws SQLException {
-        Optional<String> timeColumn = Optional.ofNullable(configuredTimeColumns.get(table));
-        if (timeColumn.isEmpty()) {
-            timeColumn = hypertableTimeColumn(target, table);
+        TargetCatalog catalog = new TargetCatalog(target);
+        String time = TimeColumnRule.of(table, configuredTimeColumns, catalog);
+        if (time == null) {
+            return new Skipped(table, "no time column known: not in verifier.time-columns, and on the target not a"
+                    + " hypertable, not range-partitioned on one column and in no staged backfill plan"
+                    + catalog.partitionRoot(table).map(r -> " (nor has its partitioned table " + r + " one)")
+                            .orElse(""));
         }
-        if (timeColumn.isEmpty()) {
-            // a partition written by its own name: verifier.time-columns names its partitioned table
-            timeColumn = partitionRoot(target, table).map(configuredTimeColumns::get);
-        }
-        if (timeColumn.isEmpty()) {
-            return new Skipped(table, "no time column known: not a hypertable on the target and not in"
-                    + " verifier.time-columns");
-        }
-        String time = timeColumn.get();
         List<RangeChecksum.Column> columns = new ArrayList<>();
         try (PreparedStatement ps = source.prepareStatement(COLUMNS)) {
             ps.setString(1, table.schema());
@@ -124,8 +117,44 @@ final class TableCatalog {
                 rs -> rs.getString(1) == null ? null : new TableName(rs.getString(1), rs.getString(2)));
     }
 
-    private static Optional<String> hypertableTimeColumn(Connection target, TableName table) throws SQLException {
-        return lookUp(target, HAS_TIMESCALE, TIME_DIMENSION, table, rs -> rs.getString(1));
+    /** The target's catalog for one table's description: what it reads is asked once. */
+    private static final class TargetCatalog implements TimeColumnRule.Catalog<SQLException> {
+
+        private final Connection target;
+        private TimeColumnRule.Catalogs available;
+        private final Map<TableName, Optional<TableName>> roots = new HashMap<>();
+
+        TargetCatalog(Connection target) {
+            this.target = target;
+        }
+
+        @Override
+        public String column(TableName table) throws SQLException {
+            if (available == null) {
+                try (Statement s = target.createStatement(); ResultSet rs = s.executeQuery(TimeColumnRule.CATALOGS)) {
+                    rs.next();
+                    available = TimeColumnRule.Catalogs.of(List.of(rs.getString(1), rs.getString(2),
+                            rs.getString(3)));
+                }
+            }
+            try (PreparedStatement ps = target.prepareStatement(TimeColumnRule.catalogColumn(available, "?", "?"))) {
+                ps.setString(1, table.schema());
+                ps.setString(2, table.name());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? rs.getString(1) : null;
+                }
+            }
+        }
+
+        @Override
+        public Optional<TableName> partitionRoot(TableName table) throws SQLException {
+            Optional<TableName> root = roots.get(table);
+            if (root == null) {
+                root = TableCatalog.partitionRoot(target, table);
+                roots.put(table, root);
+            }
+            return root;
+        }
     }
 
     private interface RowReader<T> {

@@ -21,7 +21,7 @@ class TimeColumnDirectoryIT {
     static final PostgresPairExtension PG = PostgresPairExtension.embedded();
 
     @Test
-    void theConfigurationThenAHypertablesDimensionThenARangePartitionKeyThenAStagedPlanSayWhichColumn() {
+    void theConfigurationThenAHypertablesDimensionThenARangePartitionKeyThenAStagedPlanSayWhichColumnAPartitionHasItsRoots() {
         String db = PG.pair().freshDatabase("time_columns");
         PG.target().execute(db, "CREATE SCHEMA s;"
                 // a hypertable, as TimescaleDB's catalog view shows it (a stand-in: its first dimension is t)
@@ -36,7 +36,9 @@ class TimeColumnDirectoryIT {
                 + " CREATE TABLE s.ev_2026 PARTITION OF s.ev FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')"
                 + " PARTITION BY LIST (k);"
                 + " CREATE TABLE public.\"Ev 2026 k1\" PARTITION OF s.ev_2026 FOR VALUES IN (1);"
+                // partitioned by list, its time column configured: its partitions have it too
                 + " CREATE TABLE s.by_list (k int, at date) PARTITION BY LIST (k);"
+                + " CREATE TABLE s.by_list_1 PARTITION OF s.by_list FOR VALUES IN (1);"
                 + " CREATE TABLE s.by_two (a int, b int) PARTITION BY RANGE (a, b);"
                 // the configuration wins over the dimension
                 + " CREATE TABLE s.configured (day date, n bigint);"
@@ -48,7 +50,7 @@ class TimeColumnDirectoryIT {
         TargetConfig target = new TargetConfig("127.0.0.1", PG.target().port(), "postgres", "UNUSED", Optional.empty(),
                 TlsMode.DISABLE, Map.of("app", db), Duration.ofSeconds(5), Optional.empty());
         Map<TableName, String> configured = Map.of(new TableName("s", "configured"), "n",
-                new TableName("s", "texts"), "at");
+                new TableName("s", "texts"), "at", new TableName("s", "by_list"), "at");
         try (TimeColumnDirectory dir = new TimeColumnDirectory(target, Duration.ofMinutes(1), configured)) {
             Map<TableName, TableTimeColumn> found = dir.lookUpNow("app");
             TableTimeColumn partitionKey = new TableTimeColumn("at", TimeType.DATE, -1, List.of("k", "at"),
@@ -59,6 +61,8 @@ class TimeColumnDirectoryIT {
                     Map.entry(new TableName("s", "ev"), partitionKey),
                     Map.entry(new TableName("s", "ev_2026"), partitionKey),
                     Map.entry(new TableName("public", "Ev 2026 k1"), partitionKey),
+                    Map.entry(new TableName("s", "by_list"), partitionKey),
+                    Map.entry(new TableName("s", "by_list_1"), partitionKey),
                     Map.entry(new TableName("s", "configured"), new TableTimeColumn("n", TimeType.BIGINT, -1,
                             List.of("day", "n"), List.of("day", "n"))),
                     Map.entry(new TableName("s", "planned"), new TableTimeColumn("tick", TimeType.BIGINT, -1,

@@ -910,6 +910,30 @@ class MirrorApplierIT {
     }
 
     /**
+     * A table range-partitioned on one column has that column as its time column, without a plan or
+     * {@code verifier.time-columns}: before, a transaction the target rejected before a plan was staged got no range,
+     * whether it named the partitioned table or one of its partitions, and repair could not re-copy it.
+     */
+    @Test
+    void aRejectedWriteIntoARangePartitionedTableGetsTheRangeOfItsPartitionKeyWithoutAPlan() throws Exception {
+        PG.target().execute(db, "CREATE TABLE pk (at timestamptz NOT NULL, id int, PRIMARY KEY (id, at))"
+                + " PARTITION BY RANGE (at);"
+                + " CREATE TABLE pk_2024 PARTITION OF pk FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');"
+                + " INSERT INTO pk VALUES ('2024-02-15 12:30:00+00', 1)");
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            f.append(tx(db, simple("pk", 2, "INSERT INTO pk VALUES ('2024-02-01 00:00:00+00', 2),"
+                    + " ('2024-02-15 12:30:00+00', 1)")));
+            f.awaitApplied(f.append(tx(db, simple("pk_2024", 2, "INSERT INTO pk_2024 VALUES"
+                    + " ('2024-03-01 00:00:00+00', 3), ('2024-02-15 12:30:00+00', 1)"))));
+        }
+        assertThat(PG.target().query(db, "SELECT table_name, sqlstate, time_column, range_start, range_end"
+                + " FROM tandem.divergence ORDER BY id")).containsExactly(
+                        List.of("pk", "23505", "at", "2024-02-01 00:00:00+00", "2024-02-15 12:30:00.000001+00"),
+                        List.of("pk_2024", "23505", "at", "2024-02-15 12:30:00+00", "2024-03-01 00:00:00.000001+00"));
+    }
+
+    /**
      * Creates {@code r} on the target (time column ts, as a staged plan names it) from {@code ddl}, and a dual-write
      * mark at 2024-06-01 00:00 UTC. The applier reads the mark again only every 10 s: a fixture started after this
      * on the same spool reads it at once.

@@ -221,6 +221,32 @@ class DivergenceVerifierIT {
                 && m.contains("no time column known"));
     }
 
+    /**
+     * A table range-partitioned on one column is compared by its partition key when verifier.time-columns does not
+     * name it, and so is a partition written by its own name. Before, both were left out: no time column known.
+     */
+    @Test
+    void aRangePartitionedTableNotInTheConfigurationIsComparedByItsPartitionKey() {
+        PG.pair().executeOnBoth(db, "CREATE TABLE rp (at timestamptz NOT NULL, v int) PARTITION BY RANGE (at);"
+                + " CREATE TABLE rp_all PARTITION OF rp FOR VALUES FROM (MINVALUE) TO (MAXVALUE);"
+                + " CREATE INDEX ON rp (at);"
+                + " INSERT INTO rp VALUES ('" + base.plusSeconds(10) + "', 1), ('" + base.plusSeconds(20) + "', 2)");
+        PG.target().execute(db, "DELETE FROM rp WHERE v = 2");
+        TableName table = new TableName("public", "rp");
+        TableName partition = new TableName("public", "rp_all");
+        for (TableName written : List.of(table, partition)) {
+            try (DivergenceVerifier verifier = new DivergenceVerifier(config(), source(), target(),
+                    () -> Map.of(db, Set.of(written)), () -> Duration.ZERO, "proxy-a", registry)) {
+                assertThat(verifier.runOnce()).as(written.toString()).isEqualTo(Outcome.DIVERGENT);
+            }
+        }
+        assertThat(PG.target().query(db, "SELECT table_name, time_column, range_start FROM tandem.divergence"
+                + " ORDER BY table_name")).containsExactly(List.of("rp", "at", text(base)),
+                        List.of("rp_all", "at", text(base)));
+        assertThat(logs.list).extracting(ILoggingEvent::getFormattedMessage)
+                .noneMatch(m -> m.contains("no time column known"));
+    }
+
     @Test
     void gaugesKeepTheLastComparisonWhileEveryBucketWaitsAndGoWithTheTable() {
         insertHistory();
@@ -669,7 +695,9 @@ class DivergenceVerifierIT {
         }
         assertThat(logs.list).filteredOn(e -> e.getFormattedMessage().contains("not comparing public.settings"))
                 .singleElement()
-                .satisfies(e -> assertThat(e.getFormattedMessage()).contains("no time column known"));
+                .satisfies(e -> assertThat(e.getFormattedMessage()).contains("no time column known: not in"
+                        + " verifier.time-columns, and on the target not a hypertable, not range-partitioned on one"
+                        + " column and in no staged backfill plan"));
     }
 
     @Test
