@@ -39,9 +39,58 @@ public record TargetTableSpan(int start, int end, String reference) {
     /**
      * {@code sql} with the table replaced by {@code replacement} under the name the statement refers to it by: an
      * INSERT without an alias gets {@code AS} the last part of its table's name, or a reference such as {@code t.v}
-     * in its {@code DO UPDATE} would name no table of the new statement.
+     * in its {@code DO UPDATE} would name no table of the new statement. A reference qualified by the table's schema
+     * ({@code public.t.v}, {@code RETURNING public.t.*}, also with a database in front) would name none either, even
+     * under the alias: its qualification is left out, as PostgreSQL reads it as a column of the table (it tries
+     * {@code schema.table.column} before {@code table.column.field}, and a database before a schema).
+     *
+     * @param table the table the INSERT wrote, its schema resolved (the text may leave it out)
      */
-    public String replaceKeepingReferences(String sql, String replacement) {
-        return replaceIn(sql, reference == null ? replacement : replacement + " AS " + reference);
+    public String replaceKeepingReferences(String sql, String replacement, TableName table) {
+        if (reference == null) {
+            return replaceIn(sql, replacement);
+        }
+        StringBuilder out = new StringBuilder(sql.length() + replacement.length() + reference.length() + 4);
+        out.append(sql, 0, start).append(replacement).append(" AS ").append(reference);
+        TokenBuffer t = TokenBuffer.tokenize(sql);
+        int copied = end;
+        for (int i = 0; i < t.size(); i++) {
+            if (t.start(i) < end || !t.isName(i) || t.is(i - 1, TokenKind.DOT)) {
+                continue;
+            }
+            int qualifierEnd = schemaQualified(t, i, table);
+            if (qualifierEnd >= 0) {
+                out.append(sql, copied, t.start(i)).append(reference);
+                copied = t.end(qualifierEnd);
+                i = qualifierEnd;
+            }
+        }
+        return out.append(sql, copied, sql.length()).toString();
+    }
+
+    /**
+     * When the chain of names at token {@code i} is a column reference through {@code table} qualified by its schema
+     * ({@code [database.]schema.table.column}), the index of its table's token; else -1.
+     */
+    private static int schemaQualified(TokenBuffer t, int i, TableName table) {
+        int last = i;
+        while (t.is(last + 1, TokenKind.DOT) && t.isName(last + 2)) {
+            last += 2;
+        }
+        if (t.is(last + 1, TokenKind.LEFT_PAREN)) {
+            return -1; // a function's qualified name
+        }
+        boolean star = t.is(last + 1, TokenKind.DOT) && t.is(last + 2, TokenKind.OPERATOR)
+                && t.text(last + 2).equals("*");
+        int parts = (last - i) / 2 + 1 + (star ? 1 : 0);
+        if (parts >= 4 && names(t, i + 2, table)) {
+            return i + 4;
+        }
+        return parts >= 3 && names(t, i, table) ? i + 2 : -1;
+    }
+
+    /** Whether tokens {@code i} and {@code i + 2} name {@code table}'s schema and name. */
+    private static boolean names(TokenBuffer t, int i, TableName table) {
+        return table.schema().equals(t.identifier(i)) && table.name().equals(t.identifier(i + 2));
     }
 }

@@ -27,7 +27,31 @@ class TargetTableSpanTest {
         "INSERT INTO t AS u VALUES (1) ON CONFLICT (k) DO UPDATE SET v = u.v|INSERT INTO x AS u VALUES (1) ON CONFLICT (k) DO UPDATE SET v = u.v",
         "COPY s.t FROM STDIN|COPY x FROM STDIN"})
     void replacesTheTableUnderTheNameTheStatementRefersToItBy(String sql, String replaced) {
-        assertThat(TargetTableSpan.find(sql).replaceKeepingReferences(sql, "x")).isEqualTo(replaced);
+        assertThat(TargetTableSpan.find(sql).replaceKeepingReferences(sql, "x", new TableName("s", "t")))
+                .isEqualTo(replaced);
+    }
+
+    /** PostgreSQL reads {@code s.t.v} as column v of table t in schema s: under the alias t it names no table. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "s|t|INSERT INTO s.t VALUES (1) ON CONFLICT (k) DO UPDATE SET v = s.t.v + 1 RETURNING s.t.k, s.t.*"
+            + "|INSERT INTO x AS t VALUES (1) ON CONFLICT (k) DO UPDATE SET v = t.v + 1 RETURNING t.k, t.*",
+        // the table's name unqualified in the INSERT, its schema resolved by the search path
+        "s|t|INSERT INTO t VALUES (1) RETURNING S . /* c */ T.k|INSERT INTO x AS t VALUES (1) RETURNING t.k",
+        // a database in front, a composite column's field, quoted names as written
+        "S|My T|INSERT INTO \"S\".\"My T\" VALUES (1) RETURNING db.\"S\".\"My T\".k, \"S\".\"My T\".c.f"
+            + "|INSERT INTO x AS \"My T\" VALUES (1) RETURNING \"My T\".k, \"My T\".c.f",
+        // another schema's table, a function, a table name alone, a string and a comment are left as they are
+        "s|t|INSERT INTO s.t VALUES (1) ON CONFLICT (k) DO UPDATE SET v = (SELECT max(o.t.v) FROM o.t) + s.t.f(1)"
+            + " + 's.t.v' /* s.t.v */ RETURNING k"
+            + "|INSERT INTO x AS t VALUES (1) ON CONFLICT (k) DO UPDATE SET v = (SELECT max(o.t.v) FROM o.t) + s.t.f(1)"
+            + " + 's.t.v' /* s.t.v */ RETURNING k",
+        // under an alias the statement cannot name its table: nothing to rewrite
+        "s|t|INSERT INTO s.t AS u VALUES (1) RETURNING u.k|INSERT INTO x AS u VALUES (1) RETURNING u.k",
+        "s|t|COPY s.t FROM STDIN|COPY x FROM STDIN"})
+    void leavesOutTheSchemaOfReferencesToTheReplacedTable(String schema, String name, String sql, String replaced) {
+        assertThat(TargetTableSpan.find(sql).replaceKeepingReferences(sql, "x", new TableName(schema, name)))
+                .isEqualTo(replaced);
     }
 
     @ParameterizedTest

@@ -80,6 +80,6 @@ final class ChunkWrites {
         if (logged.add(session.database() + "\0" + chunk)) {
             LOG.info("mirror: writes into chunk {} are mirrored into its hypertable {}", chunk, hypertable);
         }
-        return write.into(hypertable, span.replaceKeepingReferences(write.sql(), quoted));
+        return write.into(hypertable, span.replaceKeepingReferences(write.sql(), quoted, chunk));
     }
 }

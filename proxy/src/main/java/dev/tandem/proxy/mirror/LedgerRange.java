@@ -87,7 +87,7 @@ final class LedgerRange {
                 if (settings != null) {
                     p.execute(null, MirrorSchema.SET_INPUT_SETTINGS, settings);
                 }
-                String sql = TargetTableSpan.find(s.sql()).replaceKeepingReferences(s.sql(), SCRATCH);
+                String sql = TargetTableSpan.find(s.sql()).replaceKeepingReferences(s.sql(), SCRATCH, s.table());
                 if (s instanceof CapturedStatement.Extended e) {
                     p.execute(null, sql, e.parameterTypes(), e.parameterFormats(), e.parameters());
                 } else if (s instanceof CapturedStatement.Copy c) {

@@ -79,6 +79,8 @@ class ChunkWritesIT {
             // replayed into the hypertable, the statement still names the chunk in its RETURNING
             s.execute("INSERT INTO _hyper_1_1_chunk VALUES ('2026-01-01 05:30:00+00', 10, 'returning')"
                     + " RETURNING _hyper_1_1_chunk.id");
+            s.execute("INSERT INTO _hyper_1_1_chunk VALUES ('2026-01-01 05:45:00+00', 11, 'qualified returning')"
+                    + " RETURNING _timescaledb_internal._hyper_1_1_chunk.id");
             s.execute("INSERT INTO _hyper_3_2_chunk VALUES ('2026-01-01 05:00:00+00', 9, 'an excluded hypertable')");
             // not mirrored, and counted under the chunk's hypertable, as the INSERTs into it are mirrored into it
             s.execute("UPDATE _hyper_1_1_chunk SET note = 'updated' WHERE id = 8");
@@ -95,7 +97,7 @@ class ChunkWritesIT {
                     + " INSERT INTO _timescaledb_internal._hyper_1_1_chunk VALUES ('2026-01-01 01:00:00+00', 2,"
                     + " 'simple')"); // undone on the source, for the comparison below
         }
-        assertThat(RunningMirrorProxy.contents(PG.source(), db, "ev")).hasSize(9);
+        assertThat(RunningMirrorProxy.contents(PG.source(), db, "ev")).hasSize(10);
         assertThat(RunningMirrorProxy.contents(PG.target(), db, "ev"))
                 .isEqualTo(RunningMirrorProxy.contents(PG.source(), db, "ev"));
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM other")).isEqualTo("0");

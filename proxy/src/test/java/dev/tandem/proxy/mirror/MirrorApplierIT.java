@@ -770,6 +770,32 @@ class MirrorApplierIT {
     }
 
     /**
+     * An upsert may name its table with its schema ({@code DO UPDATE SET n = public.up.n + 1}), whether its INSERT
+     * does or not. Before, such a reference named no table of the scratch replay (the scratch copy only took the
+     * table's name as alias), the replay failed and the entry had no range.
+     */
+    @Test
+    void aRejectedUpsertThatNamesItsTableWithItsSchemaGetsTheTimeRangeOfItsRows() throws Exception {
+        PG.target().execute(db, "CREATE TABLE up (ts timestamptz NOT NULL, id int PRIMARY KEY, n int CHECK (n < 10));"
+                + " INSERT INTO up VALUES ('2024-01-01 00:00:00+00', 1, 1), ('2024-01-01 00:00:00+00', 2, 1);"
+                + " CREATE SCHEMA IF NOT EXISTS tandem;"
+                + " CREATE TABLE IF NOT EXISTS tandem.backfill_task (table_schema text, table_name text,"
+                + " time_column text);"
+                + " INSERT INTO tandem.backfill_task VALUES ('public', 'up', 'ts')");
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            f.append(tx(db, simple("up", 1, "INSERT INTO public.up VALUES ('2024-02-01 00:00:00+00', 1, 1)"
+                    + " ON CONFLICT (id) DO UPDATE SET n = public.up.n + 100 RETURNING public.up.id")));
+            f.awaitApplied(f.append(tx(db, simple("up", 1, "INSERT INTO up VALUES ('2024-03-01 00:00:00+00', 2, 1)"
+                    + " ON CONFLICT (id) DO UPDATE SET n = public.up.n + 100 RETURNING public.up.*"))));
+        }
+        assertThat(PG.target().query(db, "SELECT sqlstate, time_column, range_start, range_end FROM tandem.divergence"
+                + " WHERE table_name = 'up' ORDER BY id")).containsExactly(
+                        List.of("23514", "ts", "2024-02-01 00:00:00+00", "2024-02-01 00:00:00.000001+00"),
+                        List.of("23514", "ts", "2024-03-01 00:00:00+00", "2024-03-01 00:00:00.000001+00"));
+    }
+
+    /**
      * Rows at {@code infinity} or {@code -infinity} have no place in a range repair can re-copy (its bounds are
      * positions on the time axis). Before, one such row left the whole entry without a range, its finite rows too.
      * Now the finite rows get their range, for repair, and the infinite ones an entry of their own without a range,
