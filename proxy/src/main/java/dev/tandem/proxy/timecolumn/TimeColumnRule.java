@@ -55,7 +55,7 @@ public final class TimeColumnRule {
         }
 
         private static boolean yes(String value) {
-            return "true".equals(value) || "t".equals(value);
+            return "true".equals(value);
         }
     }
 
