@@ -277,11 +277,12 @@ public final class SessionCapture implements SessionTap {
     private boolean sqlNamesInFlight;
     /**
      * A request that may change what unqualified table names mean is in flight ({@link SessionNames#mayChange}:
-     * relation DDL, a SET, a ROLLBACK): a Bind sent behind it is read before the source ran it, so its name resolves
-     * here as before the change. Until the source answered everything, Binds of writes whose name is unqualified keep
-     * their values, whatever table it means now, and their table is resolved when the source answers them
-     * ({@link #ran}), as the source resolved it; a statement parsed behind such a request is resolved again when the
-     * source answers the Parse ({@link #parseComplete}).
+     * relation DDL, a SET, a ROLLBACK): a Bind sent behind it is read before the source ran it,
+     * so its name resolves here as before the change. Until the source answered everything, Binds of writes whose
+     * name is unqualified keep their values, whatever table it means now, and their table is resolved when the source
+     * answers them ({@link #ran}), as the source resolved it; a statement parsed behind such a request is resolved
+     * again when the source answers the Parse ({@link #parseComplete}). Their values count in the transaction's
+     * capture limit only once their table is told to be a mirrored one ({@link TransactionHold#reserve}).
      */
     private boolean namesChangeInFlight;
 
@@ -1008,7 +1009,8 @@ public final class SessionCapture implements SessionTap {
         // not mirrored under the current path and temporary tables: decide again when it runs
         capture.resolvedIn = now != null ? names.scope() : null;
         capture.text = p.text;
-        checkReplayable(capture);
+        // its table is told when it runs: until then its values count in no transaction's limit
+        checkReplayable(capture, now == null || namesChangeInFlight && p.now() != null);
         // the source reads the Bind values in the encoding of the Execute's time; a Parse's text is unicode here
         SessionEncoding.check(capture, clientEncoding);
         if (now != null && p.now() != null && capture.unreplayable == null) {
@@ -1310,17 +1312,20 @@ public final class SessionCapture implements SessionTap {
                         || s.kind() == Kind.COPY_FROM_STDIN);
     }
 
-    private void checkReplayable(StatementCapture c) {
+    /** @param provisional its table is told only when the source runs it ({@link TransactionHold#reserve}) */
+    private void checkReplayable(StatementCapture c, boolean provisional) {
         if (c.bind == null) {
             return;
         }
         long bytes = c.bind.valueBytes() + c.sql.length();
-        if (!hold.hold(bytes)) {
-            c.unreplayable = hold.tooLarge();
+        String refused = provisional ? hold.reserve(bytes) : hold.hold(bytes) ? null : hold.tooLarge();
+        if (refused != null) {
+            c.unreplayable = refused;
             c.overLimit = true;
             return;
         }
         c.held = bytes;
+        c.provisional = provisional ? bytes : 0;
         for (int i = 0; i < c.parameterTypes.length; i++) {
             if (c.bind.format(i) == 1 && CapturedStatement.objectReference(c.parameterTypes[i])) {
                 c.unreplayable = "parameter " + (i + 1) + " is sent in binary as an object reference (type OID "
@@ -1580,16 +1585,26 @@ public final class SessionCapture implements SessionTap {
      * held.
      */
     private StatementCapture ran(StatementCapture capture, Prepared p) {
-        if (capture == null || names.unchangedSince(capture.resolvedIn)) {
-            return capture;
+        if (capture == null) {
+            return null;
         }
-        boolean unqualified = p != null && p.now() != null;
-        TableName table = unqualified ? mirroredNow(p) : mirroredTarget(capture.statement);
-        StatementCapture moved = capture.resolvedAgain(table);
-        if (moved == null) {
-            failed(capture);
-        } else if (moved.unreplayable == null && unqualified) {
-            moved.unreplayable = p.now().ambiguous();
+        StatementCapture moved = capture;
+        if (!names.unchangedSince(capture.resolvedIn)) {
+            boolean unqualified = p != null && p.now() != null;
+            moved = capture.resolvedAgain(unqualified ? mirroredNow(p) : mirroredTarget(capture.statement));
+            if (moved == null) {
+                failed(capture);
+            } else if (moved.unreplayable == null && unqualified) {
+                moved.unreplayable = p.now().ambiguous();
+            }
+        }
+        if (moved != null && moved.provisional > 0) {
+            // a mirrored write's after all: its values count in the transaction from now on
+            if (!hold.claim(moved.provisional) && moved.unreplayable == null) {
+                moved.unreplayable = hold.tooLarge();
+                moved.overLimit = true;
+            }
+            moved.provisional = 0;
         }
         return moved;
     }
@@ -1958,8 +1973,10 @@ public final class SessionCapture implements SessionTap {
     /** The statement failed on the source, or was skipped after a failure: what its capture held is dropped. */
     private void failed(StatementCapture capture) {
         if (capture != null) {
-            hold.failed(capture.held);
+            hold.release(capture.provisional);
+            hold.failed(capture.held - capture.provisional);
             capture.held = 0;
+            capture.provisional = 0;
             if (capture.times != null) {
                 capture.times.cancel();
             }
@@ -2310,7 +2327,7 @@ public final class SessionCapture implements SessionTap {
         }
         upserts.ended();
         tracker.sessionEnded();
-        hold.ended();
+        hold.closed();
     }
 
     /**

@@ -32,6 +32,11 @@ final class StatementCapture {
     String unreplayable;
     /** What {@link TransactionHold} counts for this capture: given back if the statement fails on the source. */
     long held;
+    /**
+     * Of {@link #held}, what is only reserved ({@link TransactionHold#reserve}) until its table is told when the source
+     * runs it: claimed then if mirrored, given back if not.
+     */
+    long provisional;
     /** The session's client_encoding the source read the statement (a COPY: its data) in; null for UTF8. */
     String clientEncoding;
     /** The number of the Query or Parse text the statement came from, in its session. */
@@ -131,6 +136,7 @@ final class StatementCapture {
         moved.copyBytes = copyBytes;
         moved.unreplayable = unreplayable;
         moved.held = held;
+        moved.provisional = provisional;
         moved.clientEncoding = clientEncoding;
         moved.text = text;
         moved.overLimit = overLimit;

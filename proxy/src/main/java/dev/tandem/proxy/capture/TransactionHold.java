@@ -15,6 +15,11 @@ final class TransactionHold {
     private long transactionBytes;
     /** Of {@link #transactionBytes}, what is reserved in the shared budget. */
     private long reserved;
+    /**
+     * Reserved in the shared budget for values of writes whose table is told only when the source runs them
+     * ({@link #reserve}): no transaction's until then.
+     */
+    private long provisional;
     /** Why the open transaction's capture stopped, or null while it fits. */
     private String overLimit;
 
@@ -41,6 +46,47 @@ final class TransactionHold {
         }
         reserved += bytes;
         return true;
+    }
+
+    /**
+     * Reserves {@code bytes} in the shared budget alone, for the values of a write whose table is told only when the
+     * source runs it (a Bind read while a change of what its name means was in flight): they are in memory, but count
+     * in the transaction only once that table is a mirrored one ({@link #claim}), and are given back if not
+     * ({@link #release}). Values of a write that turns out unmirrored put no transaction over its limit.
+     *
+     * @return null when reserved, else why not (the transaction is over its limit, or the budget is spent)
+     */
+    String reserve(long bytes) {
+        if (overLimit != null) {
+            return overLimit;
+        }
+        if (!budget.tryReserve(bytes)) {
+            return "the captured data of all open transactions reached mirror.max-captured-bytes (" + budget.max()
+                    + " bytes)";
+        }
+        provisional += bytes;
+        return null;
+    }
+
+    /**
+     * Bytes {@link #reserve}d turned out a mirrored write's: they count in the open transaction from now on; false
+     * when it is over its limit then (they stay counted, as {@link #hold}'s are).
+     */
+    boolean claim(long bytes) {
+        provisional -= bytes;
+        reserved += bytes;
+        transactionBytes += bytes;
+        if (overLimit == null && transactionBytes > maxTransactionBytes) {
+            overLimit = "the transaction's captured data exceeded mirror.max-transaction-bytes (" + maxTransactionBytes
+                    + " bytes)";
+        }
+        return overLimit == null;
+    }
+
+    /** Bytes {@link #reserve}d turned out an unmirrored write's, or one that failed: they are given back. */
+    void release(long bytes) {
+        budget.release(bytes);
+        provisional -= bytes;
     }
 
     /**
@@ -81,12 +127,22 @@ final class TransactionHold {
         transactionBytes -= back;
     }
 
-    /** The open transaction ended: its captured bytes no longer count. */
+    /**
+     * The open transaction ended: its captured bytes no longer count. What is {@link #reserve}d is not its: those
+     * writes run in a later one.
+     */
     void ended() {
         budget.release(reserved);
         reserved = 0;
         transactionBytes = 0;
         overLimit = null;
+    }
+
+    /** The session ended: nothing it kept counts any more. */
+    void closed() {
+        ended();
+        budget.release(provisional);
+        provisional = 0;
     }
 
     /** What {@link #hold} counted for a statement whose data was kept (a COPY's text is not held). */

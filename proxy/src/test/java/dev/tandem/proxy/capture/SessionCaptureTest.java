@@ -1245,6 +1245,10 @@ class SessionCaptureTest {
      * {@code metrics} means the first of them along the path.
      */
     private SessionCapture tenantSession(TableName... tables) {
+        return tenantSession(1 << 20, tables);
+    }
+
+    private SessionCapture tenantSession(long maxTransactionBytes, TableName... tables) {
         SessionCapture session = new SessionCapture(new SessionContext(1, "db", "app", "tenant_42, public", null, null,
                 () -> resumed = true, loop.eventLoop()),
                 new MirroredTables(new TableFilter(List.of(TablePattern.parse("public.metrics")), List.of()), Set::of,
@@ -1252,7 +1256,7 @@ class SessionCaptureTest {
                 Map::of, new CaptureMetrics(registry), windows, tx -> {
                     released.add(tx);
                     return CompletableFuture.completedFuture(null);
-                }, 1 << 20, CaptureBudget.unlimited(), false, null, null, null);
+                }, maxTransactionBytes, CaptureBudget.unlimited(), false, null, null, null);
         assertThat(show(session.backend(), source(ReadyForQuery.IDLE))).isTrue();
         return session;
     }
@@ -1368,5 +1372,54 @@ class SessionCaptureTest {
                     assertThat(copy.data()).extracting(d -> new String(d, StandardCharsets.US_ASCII))
                             .containsExactly("1\n", "2\n");
                 }));
+    }
+
+    /**
+     * The values of a write bound behind a change of what its name means are kept until the source runs it, and that
+     * write turns out to be into {@code tenant_42.metrics}, not mirrored: they are none of the transaction's. Before,
+     * they counted in its capture limit as they were kept, put it over {@code mirror.max-transaction-bytes}, and the
+     * small mirrored INSERT behind them was ledgered as too large, though nothing mirrored was.
+     */
+    @Test
+    void valuesKeptForAWriteThatTurnsOutUnmirroredCountInNoTransactionLimit() {
+        SessionCapture session = tenantSession(200, TENANT_METRICS, PUBLIC_METRICS);
+        String large = "x".repeat(1_000);
+        show(session.frontend(), client(new Parse("", "SET search_path = tenant_42", List.of()),
+                new Bind("", "", List.of(), List.of(), List.of()), new Execute("", 0),
+                new Parse("", "INSERT INTO metrics (v) VALUES ($1)", List.of()), bind("", "", large),
+                new Execute("", 0), new Parse("", "INSERT INTO public.metrics (v) VALUES ($1)", List.of()),
+                bind("", "", "8"), new Execute("", 0), Sync.INSTANCE));
+        show(session.backend(), source(ParseComplete.INSTANCE, BindComplete.INSTANCE, new CommandComplete("SET"),
+                ParseComplete.INSTANCE, BindComplete.INSTANCE, new CommandComplete("INSERT 0 1"),
+                ParseComplete.INSTANCE, BindComplete.INSTANCE, new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE));
+        assertThat(released).hasSize(1);
+        assertThat(released.get(0).statements()).singleElement()
+                .isInstanceOfSatisfying(CapturedStatement.Extended.class, insert -> {
+                    assertThat(insert.table()).isEqualTo(PUBLIC_METRICS);
+                    assertThat(insert.parameters()[0]).isEqualTo("8".getBytes(StandardCharsets.US_ASCII));
+                });
+    }
+
+    /** The other way round: kept so, and mirrored after all, its values count once its table is told. */
+    @Test
+    void valuesKeptForAWriteThatTurnsOutMirroredCountInItsTransactionLimit() {
+        SessionCapture session = tenantSession(200, TENANT_METRICS, PUBLIC_METRICS);
+        String large = "x".repeat(1_000);
+        show(session.frontend(), client(new Parse("", "SET search_path = public", List.of()),
+                new Bind("", "", List.of(), List.of(), List.of()), new Execute("", 0),
+                new Parse("", "INSERT INTO metrics (v) VALUES ($1)", List.of()), bind("", "", large),
+                new Execute("", 0), new Parse("", "INSERT INTO public.metrics (v) VALUES ($1)", List.of()),
+                bind("", "", "8"), new Execute("", 0), Sync.INSTANCE));
+        show(session.backend(), source(ParseComplete.INSTANCE, BindComplete.INSTANCE, new CommandComplete("SET"),
+                ParseComplete.INSTANCE, BindComplete.INSTANCE, new CommandComplete("INSERT 0 1"),
+                ParseComplete.INSTANCE, BindComplete.INSTANCE, new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE));
+        assertThat(released).hasSize(1);
+        List<CapturedStatement> written = released.get(0).statements();
+        assertThat(written).hasSize(2);
+        // one statement over the limit: the applier ledgers the transaction whole
+        assertThat(written.get(0)).isInstanceOfSatisfying(CapturedStatement.Unreplayable.class, u -> {
+            assertThat(u.table()).isEqualTo(PUBLIC_METRICS);
+            assertThat(u.reason()).contains("mirror.max-transaction-bytes");
+        });
     }
 }
