@@ -277,7 +277,7 @@ public final class SessionCapture implements SessionTap {
     private boolean sqlNamesInFlight;
     /**
      * A request that may change what unqualified table names mean is in flight ({@link SessionNames#mayChange}:
-     * relation DDL, a SET, a ROLLBACK): a Bind sent behind it is read before the source ran it,
+     * relation DDL, a SET, a DO block or a CALL, a ROLLBACK): a Bind sent behind it is read before the source ran it,
      * so its name resolves here as before the change. Until the source answered everything, Binds of writes whose
      * name is unqualified keep their values, whatever table it means now, and their table is resolved when the source
      * answers them ({@link #ran}), as the source resolved it; a statement parsed behind such a request is resolved
@@ -731,7 +731,7 @@ public final class SessionCapture implements SessionTap {
         QueryRequest q = new QueryRequest(sql, statements, encoding.nextText(), encoding.clientEncoding(), runsSent++);
         for (ClassifiedStatement s : statements) {
             sqlNamesInFlight |= namesStatements(s);
-            namesChangeInFlight |= SessionNames.mayChange(s);
+            namesChangeInFlight |= SessionNames.mayChange(s, sql);
             if (s.kind() == Kind.COPY_FROM_STDIN) {
                 CopyIn copy = new CopyIn(mirroredTarget(s) != null);
                 if (q.copies.isEmpty()) {
@@ -1056,7 +1056,7 @@ public final class SessionCapture implements SessionTap {
     }
 
     private static boolean changesNames(Prepared p) {
-        return p != null && p.statement() != null && SessionNames.mayChange(p.statement());
+        return p != null && p.statement() != null && SessionNames.mayChange(p.statement(), p.sql());
     }
 
     static boolean runsCopy(Prepared p) {

@@ -211,15 +211,20 @@ final class SessionNames implements TransactionScoped {
     }
 
     /**
-     * Whether completing {@code s} may change what an unqualified table name means ({@link #completed}, and the end
-     * of a transaction): relation DDL and temporary tables, a SET or RESET of any setting (the path, the role and the
-     * session authorization among them), a {@code set_config} call, and a ROLLBACK or PREPARE TRANSACTION, which take
-     * back the transaction's DDL and SETs. Asked of every statement a client sends, so it reads the classification
-     * alone, not the text.
+     * Whether completing {@code s} of {@code sql} may change what an unqualified table name means ({@link #completed},
+     * and the end of a transaction): relation DDL and temporary tables, a SET or RESET of any setting (the path, the
+     * role and the session authorization among them), a {@code set_config} call, a {@code DO} block or a {@code CALL}
+     * (either may run DDL or set the path or the role inside), and a ROLLBACK or PREPARE TRANSACTION, which take back
+     * the transaction's DDL and SETs. Asked of every statement a client sends, so it reads the classification, and of
+     * a statement classified as no other kind the first word of its text, nothing more.
      */
-    static boolean mayChange(ClassifiedStatement s) {
-        if (s.tableChange() != null || s.kind() == ClassifiedStatement.Kind.SET || s.callsSetConfig()) {
+    static boolean mayChange(ClassifiedStatement s, String sql) {
+        if (s.tableChange() != null || s.kind() == ClassifiedStatement.Kind.SET || s.callsSetConfig()
+                || s.kind() == ClassifiedStatement.Kind.CALL) {
             return true;
+        }
+        if (s.kind() == ClassifiedStatement.Kind.OTHER) {
+            return SettingCalls.startsWithDo(sql, s.start(), s.end());
         }
         ClassifiedStatement.TxCommand tx = s.txCommand();
         return tx == ClassifiedStatement.TxCommand.ROLLBACK || tx == ClassifiedStatement.TxCommand.ROLLBACK_AND_CHAIN

@@ -126,7 +126,7 @@ final class SettingCalls {
     }
 
     /** Whether the statement's first token ({@code start} is where it begins) is the word {@code DO}. */
-    private static boolean startsWithDo(String sql, int start, int end) {
+    static boolean startsWithDo(String sql, int start, int end) {
         return end - start > 2 && sql.regionMatches(true, start, "do", 0, 2)
                 && !Character.isLetterOrDigit(sql.charAt(start + 2)) && sql.charAt(start + 2) != '_'
                 && sql.charAt(start + 2) != '$';

@@ -1422,4 +1422,26 @@ class SessionCaptureTest {
             assertThat(u.reason()).contains("mirror.max-transaction-bytes");
         });
     }
+
+    /**
+     * A DO block that sets the path, pipelined ahead of a Bind of an unqualified INSERT: the source runs the INSERT
+     * under the path the block left, into the mirrored {@code public.metrics}. The proxy does not follow what the block
+     * set, only that it set the path: the write is ledgered there rather than replayed. Before, a DO was no change of
+     * what names mean: the Bind was resolved as it was read, to {@code tenant_42.metrics}, no values were kept, and
+     * the row was neither mirrored nor ledgered.
+     */
+    @Test
+    void aWriteBoundBehindADoBlockThatSetsThePathIsLedgeredWhereTheSourceMayHaveWrittenIt() {
+        SessionCapture session = tenantSession(TENANT_METRICS, PUBLIC_METRICS);
+        show(session.frontend(), client(new Parse("", "DO $$ BEGIN PERFORM set_config('search_path', 'public', false);"
+                        + " END $$", List.of()), new Bind("", "", List.of(), List.of(), List.of()), new Execute("", 0),
+                new Parse("", "INSERT INTO metrics (v) VALUES ($1)", List.of()), bind("", "", "7"),
+                new Execute("", 0), Sync.INSTANCE));
+        show(session.backend(), source(ParseComplete.INSTANCE, BindComplete.INSTANCE, new CommandComplete("DO"),
+                ParseComplete.INSTANCE, BindComplete.INSTANCE, new CommandComplete("INSERT 0 1"), ReadyForQuery.IDLE));
+        assertThat(released).hasSize(1);
+        assertThat(released.get(0).statements()).singleElement()
+                .isInstanceOfSatisfying(CapturedStatement.Unreplayable.class,
+                        u -> assertThat(u.table()).isEqualTo(PUBLIC_METRICS));
+    }
 }

@@ -43,6 +43,7 @@ class TransactionDdlNamesIT {
                     + " CREATE SCHEMA tenant_i;"
                     + " CREATE SCHEMA tenant_j; CREATE TABLE tenant_j.metrics (id int PRIMARY KEY, v text);"
                     + " CREATE SCHEMA tenant_k; CREATE TABLE tenant_k.metrics (id int PRIMARY KEY, v text);"
+                    + " CREATE SCHEMA tenant_l; CREATE TABLE tenant_l.metrics (id int PRIMARY KEY, v text);"
                     + " CREATE SCHEMA archive")
             .flags("--mirror-table", "public.metrics")
             .withSourceUser()
@@ -225,6 +226,28 @@ class TransactionDdlNamesIT {
             batch.execute();
         }
         assertMirroredAndNothingLedgered(1, 2);
+    }
+
+    /**
+     * A DO block that sets the path, then the unqualified write in the same pipelined batch: the source writes
+     * {@code public.metrics}. The proxy reads the INSERT's Bind before the source answered the block, and does not
+     * follow what the block set, only that it set the path: the write is ledgered under {@code public.metrics}.
+     * Before, a DO was no change of what names mean to the proxy: it resolved the Bind to the tenant's table as it
+     * read it, kept no values, and the row was neither mirrored nor ledgered.
+     */
+    @Test
+    void aWriteBatchedBehindADoBlockThatSetsThePathIsLedgered() throws Exception {
+        try (Connection c = connect("tenant_l"); Statement s = c.createStatement()) {
+            s.addBatch("DO $$ BEGIN PERFORM set_config('search_path', 'public', false); END $$");
+            s.addBatch("INSERT INTO metrics VALUES (1, 'shared, batched behind a DO that set the path')");
+            s.executeBatch();
+        }
+        assertRows("public.metrics", 1);
+        assertRows("tenant_l.metrics");
+        mirror.awaitCaughtUp(Duration.ofSeconds(30));
+        assertThat(PG.target().query(mirror.database,
+                "SELECT table_schema || '.' || table_name FROM tandem.divergence"))
+                .containsExactly(List.of("public.metrics"));
     }
 
     /** Renamed away, renamed back, moved to another schema: each write goes where the DDL before it left the name. */
