@@ -3,6 +3,7 @@ package dev.tandem.proxy.capture;
 import dev.tandem.protocol.sql.ClassifiedStatement.TxCommand;
 import dev.tandem.protocol.sql.TableName;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -39,9 +40,12 @@ final class CommitForecast {
     /** What may commit. */
     private final Set<TableName> tables = new LinkedHashSet<>();
     private final List<String> statements = new ArrayList<>();
+    /** Of them, the unqualified names whose table could not be told, each with the search_path as known. */
+    private final Set<String> unresolved = new LinkedHashSet<>();
     /** The writes of the transaction being walked through, not yet committed. */
     private final Set<TableName> openTables = new LinkedHashSet<>();
     private final List<String> openStatements = new ArrayList<>();
+    private final Set<String> openUnresolved = new LinkedHashSet<>();
     private boolean explicit;
     private boolean failed;
     private boolean unsure;
@@ -83,14 +87,28 @@ final class CommitForecast {
 
     /** A write to mirrored {@code table} that the source runs (or ran) in the current transaction. */
     void write(TableName table, String sql) {
+        write(List.of(table), sql, null);
+    }
+
+    /**
+     * A write the source runs in the current transaction into one of the mirrored {@code tables}, which one it is not
+     * told: {@code unresolved} says why (its unqualified name and the search_path as known), null when any is.
+     */
+    void write(Collection<TableName> tables, String sql, String unresolved) {
         if (conservative) {
-            tables.add(table);
+            this.tables.addAll(tables);
             statements.add(sql);
+            if (unresolved != null) {
+                this.unresolved.add(unresolved);
+            }
             awaited = UNTOLD;
         } else {
             // kept in a failed transaction too: a ROLLBACK TO SAVEPOINT may make it one that commits them
-            openTables.add(table);
+            openTables.addAll(tables);
             openStatements.add(sql);
+            if (unresolved != null) {
+                openUnresolved.add(unresolved);
+            }
         }
     }
 
@@ -201,6 +219,7 @@ final class CommitForecast {
     private void mayEnd(String request) {
         if (openCounted < openStatements.size()) {
             tables.addAll(openTables);
+            unresolved.addAll(openUnresolved);
             statements.addAll(openStatements.subList(openCounted, openStatements.size()));
             openCounted = openStatements.size();
             if (awaited == null) {
@@ -212,6 +231,7 @@ final class CommitForecast {
     private void end(boolean commits, String request, boolean chain) {
         if (commits && openCounted < openStatements.size()) {
             tables.addAll(openTables);
+            unresolved.addAll(openUnresolved);
             statements.addAll(openStatements.subList(openCounted, openStatements.size()));
             if (awaited == null) {
                 awaited = request;
@@ -219,6 +239,7 @@ final class CommitForecast {
         }
         openTables.clear();
         openStatements.clear();
+        openUnresolved.clear();
         openCounted = 0;
         explicit = chain;
         failed = false;
@@ -242,6 +263,7 @@ final class CommitForecast {
 
     /** What may commit; call only when {@link #mayCommit}. */
     UnknownOutcome outcome(String database, long sessionId, long endedAt, String cause) {
-        return new UnknownOutcome(database, sessionId, endedAt, List.copyOf(tables), statements, awaited, cause);
+        return new UnknownOutcome(database, sessionId, endedAt, List.copyOf(tables), statements, awaited, cause,
+                List.copyOf(unresolved));
     }
 }

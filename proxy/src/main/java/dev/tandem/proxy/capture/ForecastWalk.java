@@ -18,9 +18,10 @@ import dev.tandem.proxy.capture.SessionCapture.Run;
 import dev.tandem.proxy.capture.SessionCapture.SyncRequest;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
+import java.util.Set;
 
 /**
  * The walk of a session's requests the source has not answered yet, in the order it runs them, that tells a
@@ -35,8 +36,7 @@ final class ForecastWalk {
     private final ServerNames<Prepared> statements;
     private final ServerNames<Portal> portals;
     private final TransactionTracker tracker;
-    /** The mirrored table a statement writes as the mirror replays it, or null. */
-    private final Function<ClassifiedStatement, TableName> mirroredWrite;
+    private final Names names;
     /** How many requests the walks went through, in all: for tests. */
     private long walked;
 
@@ -45,15 +45,37 @@ final class ForecastWalk {
      * @param statements    the session's prepared statements, as far as the source may hold them
      * @param portals       the session's portals, likewise
      * @param tracker       the session's transaction, as far as the source answered
-     * @param mirroredWrite the mirrored table a statement writes as the mirror replays it, or null
+     * @param names         what the session's table names mean now
      */
     ForecastWalk(Deque<Pending> pending, ServerNames<Prepared> statements, ServerNames<Portal> portals,
-                 TransactionTracker tracker, Function<ClassifiedStatement, TableName> mirroredWrite) {
+                 TransactionTracker tracker, Names names) {
         this.pending = pending;
         this.statements = statements;
         this.portals = portals;
         this.tracker = tracker;
-        this.mirroredWrite = mirroredWrite;
+        this.names = names;
+    }
+
+    /** What the forecast asks of the session's names, as they resolve now; without changing what they resolve to. */
+    interface Names {
+        /** The mirrored table statement {@code s} writes as the mirror replays it, or null. */
+        TableName mirroredWrite(ClassifiedStatement s);
+
+        /**
+         * The mirrored table an Execute's {@code capture} of {@code p} writes if the source runs it now: resolved
+         * again when names changed since it was made ({@link SessionCapture}'s {@code ran}); or null.
+         */
+        TableName ranNow(StatementCapture capture, Prepared p);
+
+        /**
+         * A write of unqualified {@code name} that runs behind a request that may change what it means: the mirrored
+         * tables it may write, and the name with the search_path as known, in words.
+         */
+        Unresolved unresolved(TableName name);
+    }
+
+    /** See {@link Names#unresolved}. */
+    record Unresolved(Set<TableName> tables, String described) {
     }
 
     /**
@@ -69,6 +91,7 @@ final class ForecastWalk {
                 tracker.hasSavepoints());
         SureRuns sure = new SureRuns();
         Prepares prepares = new Prepares();
+        NamesAhead ahead = new NamesAhead();
         walked += pending.size();
         Pending mayBeTaken = null;
         for (Pending p : pending) {
@@ -100,16 +123,19 @@ final class ForecastWalk {
                             : null;
                     if (k >= q.next) {
                         // decided: the source started running it (a COPY reading its data)
+                        // decided: the source started running it (a COPY reading its data)
                         TableName table = q.decided[k] ? (q.captures[k] == null ? null : q.captures[k].table)
                                 : prepares.write(s);
-                        forecastStatement(forecast, s, table, s.text(q.sql), in, conservative);
+                        ClassifiedStatement written = q.decided[k] ? null : prepares.runs(s);
+                        forecastStatement(forecast, s, written, table, s.text(q.sql), in, conservative, ahead);
                         forecast.statementWalked();
                         prepares.prepared(s, q.sql);
+                        ahead.walked(s, q.sql);
                     }
                 }
                 forecast.requestEnds("the query that writes them, which commits as it ends", false);
             } else if (p instanceof ExecuteRequest e) {
-                forecastExecute(forecast, e, conservative, sure.runs(e), prepares);
+                forecastExecute(forecast, e, conservative, sure.runs(e), prepares, ahead);
             } else if (p instanceof SyncRequest) {
                 sure.requestEnded();
                 forecast.requestEnds("the Sync that commits the batch that writes them", true);
@@ -246,7 +272,17 @@ final class ForecastWalk {
         /** The mirrored table statement {@code s} writes as the mirror replays it, or null. */
         TableName write(ClassifiedStatement s) {
             Made m = made == null || s.kind() != Kind.EXECUTE ? null : made.get(s.name());
-            return mirroredWrite.apply(m != null ? m.statement() : s);
+            return names.mirroredWrite(m != null ? m.statement() : s);
+        }
+
+        /** The statement {@code s} runs: for an SQL-level EXECUTE, the one it names (null when none is known). */
+        ClassifiedStatement runs(ClassifiedStatement s) {
+            if (s == null || s.kind() != Kind.EXECUTE) {
+                return s;
+            }
+            Made m = made == null ? null : made.get(s.name());
+            Prepared held = m != null || s.name() == null ? null : statements.held(s.name());
+            return m != null ? m.statement() : held == null ? null : held.statement();
         }
 
         /** The statement a Bind of {@code name} runs that the capture does not know yet, or null. */
@@ -260,7 +296,7 @@ final class ForecastWalk {
      * of them controls the transaction, every write from there on counts. {@code sure}: see {@link SureRuns}.
      */
     private void forecastExecute(CommitForecast forecast, ExecuteRequest e, boolean conservative, boolean sure,
-                                 Prepares prepares) {
+                                 Prepares prepares, NamesAhead ahead) {
         if (!sure) {
             forecast.statementWalked(); // its Parse or Bind may have failed ahead of it
         }
@@ -274,12 +310,26 @@ final class ForecastWalk {
             }
             ClassifiedStatement s = run.prepared().statement();
             StatementCapture c = run.portal() == e.portal() && run.prepared() == e.capturedFrom ? e.capture : null;
-            TableName table = c != null ? c.table : s == null ? null : prepares.write(s);
             String sql = c != null ? c.sql : run.prepared().sql();
             CopyIn copy = SessionCapture.runsCopy(run.prepared()) ? e.copy : null;
-            forecastStatement(forecast, s, table, sql, copy, conservative);
+            if (c != null) {
+                // as made, and as it resolves now if names changed since: a table too many errs on the safe side
+                TableName now = names.ranNow(c, run.prepared());
+                Set<TableName> tables = new LinkedHashSet<>();
+                if (c.table != null) {
+                    tables.add(c.table);
+                }
+                if (now != null) {
+                    tables.add(now);
+                }
+                forecastWrites(forecast, s, prepares.runs(s), tables, sql, copy, conservative, ahead);
+            } else {
+                TableName table = s == null ? null : prepares.write(s);
+                forecastStatement(forecast, s, prepares.runs(s), table, sql, copy, conservative, ahead);
+            }
             if (s != null) {
                 prepares.prepared(s, run.prepared().sql());
+                ahead.walked(s, run.prepared().sql());
             }
         }
         for (Portal p : e.portal.candidates()) {
@@ -287,21 +337,58 @@ final class ForecastWalk {
             Prepares.Made made = p.statement.candidates().isEmpty() && portals.possible(e.portal, p)
                     ? prepares.bound(p.statement.name()) : null;
             if (made != null) {
-                forecastStatement(forecast, made.statement(), mirroredWrite.apply(made.statement()), made.sql(), null,
-                        conservative);
+                forecastStatement(forecast, made.statement(), made.statement(),
+                        names.mirroredWrite(made.statement()), made.sql(), null, conservative, ahead);
+                ahead.walked(made.statement(), made.sql());
             }
         }
         forecast.statementWalked(); // also one of a portal the proxy does not know: the source fails it
     }
 
-    private static void forecastStatement(CommitForecast forecast, ClassifiedStatement s, TableName table, String sql,
-                                          CopyIn copy, boolean conservative) {
+    /**
+     * Statement {@code s}'s part in the forecast: a write into {@code table} (null: none), or, when it writes an
+     * unqualified name behind a request walked that may change what the name means, a write into a table the source
+     * decides then ({@link Names#unresolved}).
+     *
+     * @param written the INSERT or COPY {@code s} runs (itself, or the statement an SQL-level EXECUTE names), or null
+     */
+    private void forecastStatement(CommitForecast forecast, ClassifiedStatement s, ClassifiedStatement written,
+                                   TableName table, String sql, CopyIn copy, boolean conservative, NamesAhead ahead) {
+        forecastWrites(forecast, s, written, table == null ? Set.of() : Set.of(table), sql, copy, conservative, ahead);
+    }
+
+    private void forecastWrites(CommitForecast forecast, ClassifiedStatement s, ClassifiedStatement written,
+                                Set<TableName> tables, String sql, CopyIn copy, boolean conservative,
+                                NamesAhead ahead) {
         boolean completes = copy == null || conservative || (copy.ended && !copy.failed && !copy.abandoned);
-        if (table != null && completes) {
-            forecast.write(table, sql);
+        if (completes) {
+            if (ahead.mayChange && written != null && SessionCapture.replayable(written)
+                    && written.table().schema() == null) {
+                Unresolved unresolved = names.unresolved(written.table());
+                Set<TableName> may = new LinkedHashSet<>(tables);
+                may.addAll(unresolved.tables());
+                if (!may.isEmpty()) {
+                    forecast.write(may, sql, unresolved.described());
+                }
+            } else if (!tables.isEmpty()) {
+                forecast.write(tables, sql, null);
+            }
         }
         if (s != null && s.kind() == Kind.TRANSACTION) {
             forecast.transaction(s.txCommand());
+        }
+    }
+
+    /**
+     * Whether a request walked may change what unqualified names mean ({@link SessionNames#mayChange}): the capture
+     * follows it only once the source completed it, so a write walked behind it may mean another table than the
+     * name means now.
+     */
+    private static final class NamesAhead {
+        private boolean mayChange;
+
+        void walked(ClassifiedStatement s, String sql) {
+            mayChange |= s != null && SessionNames.mayChange(s, sql);
         }
     }
 }

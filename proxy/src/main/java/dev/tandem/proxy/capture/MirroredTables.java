@@ -375,6 +375,17 @@ public final class MirroredTables {
      * name one table.
      */
     TableName mirroredNamed(String name) {
+        TableName first = null;
+        for (TableName table : mirroredAllNamed(name)) {
+            if (first == null || table.schema().compareTo(first.schema()) < 0) {
+                first = table;
+            }
+        }
+        return first;
+    }
+
+    /** Every mirrored table named {@code name}, in any schema, as {@link #mirroredNamed} finds them. */
+    List<TableName> mirroredAllNamed(String name) {
         PartitionDirectory.Partitions known = partitions == null ? null : partitions.get();
         List<TableName> candidates = new ArrayList<>();
         if (known != null) {
@@ -387,14 +398,13 @@ public final class MirroredTables {
                 }
             }
         }
-        TableName first = null;
+        List<TableName> named = new ArrayList<>();
         for (TableName table : candidates) {
-            if (table.name().equals(name) && (first == null || table.schema().compareTo(first.schema()) < 0)
-                    && mirroring(table) == Mirroring.MIRRORED) {
-                first = table;
+            if (table.name().equals(name) && mirroring(table) == Mirroring.MIRRORED) {
+                named.add(table);
             }
         }
-        return first;
+        return named;
     }
 
     /** The schema a path entry searches for tables, or null: none ({@code pg_catalog}, temporary, unknown user). */

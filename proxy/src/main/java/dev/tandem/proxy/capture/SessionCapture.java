@@ -34,6 +34,7 @@ import java.util.Deque;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -468,7 +469,23 @@ public final class SessionCapture implements SessionTap {
                 }
             }
         });
-        this.forecastWalk = new ForecastWalk(pending, statements, portals, tracker, this::mirroredWrite);
+        this.forecastWalk = new ForecastWalk(pending, statements, portals, tracker, new ForecastWalk.Names() {
+            @Override
+            public TableName mirroredWrite(ClassifiedStatement s) {
+                return SessionCapture.this.mirroredWrite(s);
+            }
+
+            @Override
+            public TableName ranNow(StatementCapture capture, Prepared p) {
+                // not through the statement's PreparedTable, which would remember this look-up as the source's
+                return names.unchangedSince(capture.resolvedIn) ? capture.table : mirroredTarget(capture.statement);
+            }
+
+            @Override
+            public ForecastWalk.Unresolved unresolved(TableName name) {
+                return unresolvedWrite(name);
+            }
+        });
     }
 
     /** Prefixes of the message of a malformed frame's violation (the relay names the source itself). */
@@ -1306,7 +1323,7 @@ public final class SessionCapture implements SessionTap {
     }
 
     /** A plain INSERT or a COPY FROM STDIN into a named table: what the mirror can replay. */
-    private static boolean replayable(ClassifiedStatement s) {
+    static boolean replayable(ClassifiedStatement s) {
         return s != null && !s.malformed() && s.table() != null
                 && (s.kind() == Kind.INSERT && !s.hasSelect() && !s.dataModifyingWith()
                         || s.kind() == Kind.COPY_FROM_STDIN);
@@ -2328,6 +2345,33 @@ public final class SessionCapture implements SessionTap {
         upserts.ended();
         tracker.sessionEnded();
         hold.closed();
+    }
+
+    /**
+     * The mirrored tables a write of unqualified {@code name} may mean once a request ahead of it changed what it
+     * means, which the capture learns only when the source completed it: the one it means now, the one of that name
+     * in each schema the search_path as known lists (mirrored, or perhaps: a table created in flight), and every
+     * mirrored table of that name in the catalog (the path itself may change). Empty when the name can mean no table
+     * the mirror copies, as far as the proxy knows.
+     */
+    private ForecastWalk.Unresolved unresolvedWrite(TableName name) {
+        Set<TableName> may = new LinkedHashSet<>();
+        TableName now = names.resolve(name);
+        if (tables.mirroring(now) != MirroredTables.Mirroring.NOT_MIRRORED) {
+            may.add(now);
+        }
+        SearchPathState.Path path = names.searchPath();
+        for (String entry : path.schemas().isEmpty() ? MirroredTables.DEFAULT_PATH : path.schemas()) {
+            String schema = entry.equals("$user") ? names.currentUser() : entry;
+            TableName table = schema == null || schema.startsWith("pg_") ? null : new TableName(schema, name.name());
+            if (table != null && tables.mirroring(table) != MirroredTables.Mirroring.NOT_MIRRORED) {
+                may.add(table);
+            }
+        }
+        may.addAll(tables.mirroredAllNamed(name.name()));
+        String described = name.name() + " (search_path as known: " + (path.schemas().isEmpty() ? "the default"
+                : String.join(", ", path.schemas())) + (path.known() ? "" : ", not known for sure") + ")";
+        return new ForecastWalk.Unresolved(may, described);
     }
 
     /**

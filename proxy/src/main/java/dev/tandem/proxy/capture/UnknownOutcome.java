@@ -14,19 +14,33 @@ import java.util.List;
  * @param statements the writes' SQL as the client sent it (never parameter values or COPY data), in order
  * @param awaited    the request whose answer the source owed, in words ("a COMMIT")
  * @param cause      why the session ended, in words ("the proxy shut down")
+ * @param unresolved the unqualified names of writes whose table could not be told (a request ahead of them may have
+ *                   changed what they mean), each with the search_path as known; {@code tables} holds the mirrored
+ *                   tables they may have written
  */
 public record UnknownOutcome(String database, long sessionId, long endedAt, List<TableName> tables,
-                             List<String> statements, String awaited, String cause) {
+                             List<String> statements, String awaited, String cause, List<String> unresolved) {
 
     public UnknownOutcome {
         tables = List.copyOf(tables);
         statements = List.copyOf(statements);
+        unresolved = List.copyOf(unresolved);
+    }
+
+    /** Writes whose tables were all told. */
+    public UnknownOutcome(String database, long sessionId, long endedAt, List<TableName> tables,
+                          List<String> statements, String awaited, String cause) {
+        this(database, sessionId, endedAt, tables, statements, awaited, cause, List.of());
     }
 
     /** The ledger's message: what happened and what to do, for a person. */
     public String message() {
         return "outcome_unknown: the session ended because " + cause + " while the source still owed the answer to "
                 + awaited + "; the source may have committed this transaction after the proxy closed the connection,"
-                + " and then its rows are on the source only: compare the table with tandem-backfill verify";
+                + " and then its rows are on the source only"
+                + (unresolved.isEmpty() ? "" : "; which table " + String.join(", ", unresolved) + " meant could not be"
+                        + " told (a statement sent ahead of the write may have changed it): the writes may be in any"
+                        + " mirrored table of that name, each has an entry like this one")
+                + ": compare the table with tandem-backfill verify";
     }
 }

@@ -45,6 +45,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -1443,5 +1444,51 @@ class SessionCaptureTest {
         assertThat(released.get(0).statements()).singleElement()
                 .isInstanceOfSatisfying(CapturedStatement.Unreplayable.class,
                         u -> assertThat(u.table()).isEqualTo(PUBLIC_METRICS));
+    }
+
+    /**
+     * The session ends (the proxy shuts down) while the source still owes the answers to a pipelined batch or query
+     * string that drops the table hiding {@code public.metrics} and then writes the unqualified name: the source may
+     * have committed the row into {@code public.metrics}. Before, the write's table was taken as the name means before
+     * the DROP ({@code tenant_42.metrics}, not mirrored), and no outcome_unknown entry named {@code public.metrics}
+     * (none at all for the batch, whose values were kept for a table told only at the answer). Now the entry names the
+     * mirrored tables the name may mean and says which name it could not resolve, under which path.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aSessionEndingWithAWriteBehindAChangeOfItsNameInFlightLedgersWhatItMayHaveWritten(boolean simple) {
+        List<UnknownOutcome> unknown = new ArrayList<>();
+        SessionCapture session = new SessionCapture(new SessionContext(1, "db", "app", "tenant_42, public", null, null,
+                () -> resumed = true, loop.eventLoop()),
+                new MirroredTables(new TableFilter(List.of(TablePattern.parse("public.metrics")), List.of()), Set::of,
+                        () -> new PartitionDirectory.Partitions(Map.of(), Set.of(TENANT_METRICS, PUBLIC_METRICS))),
+                Map::of, new CaptureMetrics(registry), windows, new SessionCapture.Sink() {
+                    @Override
+                    public CompletionStage<?> committed(CapturedTransaction transaction) {
+                        return CompletableFuture.completedFuture(null);
+                    }
+
+                    @Override
+                    public void outcomeUnknown(UnknownOutcome outcome) {
+                        unknown.add(outcome);
+                    }
+                }, 1 << 20, CaptureBudget.unlimited(), false, null, null, null);
+        assertThat(show(session.backend(), source(ReadyForQuery.IDLE))).isTrue();
+        if (simple) {
+            show(session.frontend(), client(new Query("DROP TABLE tenant_42.metrics;"
+                    + " INSERT INTO metrics (v) VALUES (7)")));
+        } else {
+            show(session.frontend(), client(new Parse("", "DROP TABLE tenant_42.metrics", List.of()),
+                    new Bind("", "", List.of(), List.of(), List.of()), new Execute("", 0),
+                    new Parse("", "INSERT INTO metrics (v) VALUES ($1)", List.of()), bind("", "", "7"),
+                    new Execute("", 0), Sync.INSTANCE));
+        }
+        session.closed(new SessionEnd("the proxy shut down", false));
+        assertThat(unknown).singleElement().satisfies(outcome -> {
+            assertThat(outcome.tables()).contains(PUBLIC_METRICS);
+            assertThat(outcome.unresolved()).containsExactly("metrics (search_path as known: tenant_42, public)");
+            assertThat(outcome.message()).contains("which table metrics (search_path as known: tenant_42, public)"
+                    + " meant could not be told");
+        });
     }
 }
