@@ -71,4 +71,34 @@ class TransactionHoldTest {
         hold.ended();
         assertThat(budget.used()).isZero();
     }
+
+    /**
+     * Values kept for a write whose table is told only when the source runs it: reserved in the shared budget alone,
+     * they count in the transaction once claimed (a mirrored write), and are given back when released (an unmirrored
+     * one) without putting it over its limit; a transaction's end leaves them, the session's end gives them back.
+     */
+    @Test
+    void reservedBytesCountInTheTransactionOnlyOnceClaimed() {
+        CaptureBudget budget = new CaptureBudget(1000);
+        TransactionHold hold = new TransactionHold(100, budget);
+        assertThat(hold.reserve(500)).isNull();
+        assertThat(hold.hold(60)).isTrue();
+        assertThat(budget.used()).isEqualTo(560);
+        hold.release(500);
+        assertThat(hold.hold(30)).isTrue();
+        assertThat(budget.used()).isEqualTo(90);
+        assertThat(hold.reserve(20)).isNull();
+        hold.ended();
+        assertThat(budget.used()).isEqualTo(20);
+        assertThat(hold.claim(20)).isTrue();
+        assertThat(hold.reserve(90)).isNull();
+        assertThat(hold.claim(90)).isFalse();
+        assertThat(hold.tooLarge()).contains("mirror.max-transaction-bytes (100 bytes)");
+        assertThat(hold.reserve(1)).contains("mirror.max-transaction-bytes");
+        assertThat(hold.reserve(1)).isNotNull();
+        hold.closed();
+        assertThat(budget.used()).isZero();
+        assertThat(new TransactionHold(100, new CaptureBudget(10)).reserve(20))
+                .contains("mirror.max-captured-bytes (10 bytes)");
+    }
 }
