@@ -123,7 +123,6 @@ final class ForecastWalk {
                             : null;
                     if (k >= q.next) {
                         // decided: the source started running it (a COPY reading its data)
-                        // decided: the source started running it (a COPY reading its data)
                         TableName table = q.decided[k] ? (q.captures[k] == null ? null : q.captures[k].table)
                                 : prepares.write(s);
                         ClassifiedStatement written = q.decided[k] ? null : prepares.runs(s);
@@ -315,13 +314,9 @@ final class ForecastWalk {
             if (c != null) {
                 // as made, and as it resolves now if names changed since: a table too many errs on the safe side
                 TableName now = names.ranNow(c, run.prepared());
-                Set<TableName> tables = new LinkedHashSet<>();
-                if (c.table != null) {
-                    tables.add(c.table);
-                }
-                if (now != null) {
-                    tables.add(now);
-                }
+                // once per Execute of every walk, so no set is made for the common case of one table
+                List<TableName> tables = c.table == null ? (now == null ? List.of() : List.of(now))
+                        : now == null || now.equals(c.table) ? List.of(c.table) : List.of(c.table, now);
                 forecastWrites(forecast, s, prepares.runs(s), tables, sql, copy, conservative, ahead);
             } else {
                 TableName table = s == null ? null : prepares.write(s);
@@ -354,11 +349,11 @@ final class ForecastWalk {
      */
     private void forecastStatement(CommitForecast forecast, ClassifiedStatement s, ClassifiedStatement written,
                                    TableName table, String sql, CopyIn copy, boolean conservative, NamesAhead ahead) {
-        forecastWrites(forecast, s, written, table == null ? Set.of() : Set.of(table), sql, copy, conservative, ahead);
+        forecastWrites(forecast, s, written, table == null ? List.of() : List.of(table), sql, copy, conservative, ahead);
     }
 
     private void forecastWrites(CommitForecast forecast, ClassifiedStatement s, ClassifiedStatement written,
-                                Set<TableName> tables, String sql, CopyIn copy, boolean conservative,
+                                List<TableName> tables, String sql, CopyIn copy, boolean conservative,
                                 NamesAhead ahead) {
         boolean completes = copy == null || conservative || (copy.ended && !copy.failed && !copy.abandoned);
         if (completes) {
