@@ -207,9 +207,12 @@ public final class DivergenceVerifier implements AutoCloseable {
         String targetDatabase = target.targetDatabase(sourceDatabase);
         String targetName = "target " + target.address() + " database " + targetDatabase;
         try (Connection t = connect(targetName, () -> ServerJdbc.target(target, targetDatabase))) {
-            if (config.mode() == VerifierMode.AUTO && !TableCatalog.hasHypertables(t)) {
-                sayOnce("verifier off for target database " + targetDatabase + ": it has no TimescaleDB hypertables"
-                        + " (verifier.enabled: auto; set it to true to verify plain tables)");
+            if (config.mode() == VerifierMode.AUTO && !TableCatalog.hasHypertables(t)
+                    && !catalog.anyHasTimeColumn(t, tables)) {
+                sayOnce("verifier off for target database " + targetDatabase + ": it has no TimescaleDB hypertables,"
+                        + " and no mirrored table written so far has a time column (verifier.time-columns, a table"
+                        + " range-partitioned on one column, a staged backfill plan; verifier.enabled: auto, which"
+                        + " turns it on once one has)");
                 return Outcome.SKIPPED;
             }
             if (tables.isEmpty()) {

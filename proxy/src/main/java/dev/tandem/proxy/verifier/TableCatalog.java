@@ -10,6 +10,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -70,6 +71,20 @@ final class TableCatalog {
                 return rs.getBoolean(1);
             }
         }
+    }
+
+    /**
+     * Whether one of {@code tables} has a time column by {@link TimeColumnRule} on the target: what
+     * {@code verifier.enabled: auto} asks of a database without hypertables.
+     */
+    boolean anyHasTimeColumn(Connection target, Collection<TableName> tables) throws SQLException {
+        TargetCatalog catalog = new TargetCatalog(target);
+        for (TableName table : tables) {
+            if (TimeColumnRule.of(table, configuredTimeColumns, catalog) != null) {
+                return true;
+            }
+        }
+        return false;
     }
 
     Description describe(Connection source, Connection target, TableName table) throws SQLException {

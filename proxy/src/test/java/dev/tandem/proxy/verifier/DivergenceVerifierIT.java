@@ -661,6 +661,36 @@ class DivergenceVerifierIT {
     }
 
     /**
+     * Auto mode was off on every database without hypertables, even for tables whose time column the configuration
+     * names or whose partition key is one: an operator who set verifier.time-columns was not verified unless they also
+     * set verifier.enabled to true. It is on once a mirrored table has a time column.
+     */
+    @Test
+    void autoIsOnOnPlainPostgresqlForATableWithATimeColumn() {
+        insertHistory();
+        PG.pair().executeOnBoth(db, "CREATE TABLE rp (at timestamptz NOT NULL, v int) PARTITION BY RANGE (at);"
+                + " CREATE TABLE rp_all PARTITION OF rp FOR VALUES FROM (MINVALUE) TO (MAXVALUE);"
+                + " INSERT INTO rp VALUES ('" + base.plusSeconds(10) + "', 1), ('" + base.plusSeconds(20) + "', 2)");
+        PG.target().execute(db, "DELETE FROM rp WHERE v = 2");
+        PG.target().execute(db, "DELETE FROM metrics WHERE time = '" + base.plusSeconds(10) + "'");
+        TableName partitioned = new TableName("public", "rp");
+        try (DivergenceVerifier verifier = new DivergenceVerifier(
+                config(VerifierMode.AUTO, Duration.ofSeconds(10), Map.of(METRICS, "time")), source(), target(),
+                () -> Map.of(db, Set.of(METRICS)), () -> Duration.ZERO, "proxy-a", registry)) {
+            assertThat(verifier.runOnce()).as("configured time column").isEqualTo(Outcome.DIVERGENT);
+        }
+        try (DivergenceVerifier verifier = new DivergenceVerifier(
+                config(VerifierMode.AUTO, Duration.ofSeconds(10), Map.of()), source(), target(),
+                () -> Map.of(db, Set.of(partitioned)), () -> Duration.ZERO, "proxy-a", registry)) {
+            assertThat(verifier.runOnce()).as("partition key").isEqualTo(Outcome.DIVERGENT);
+        }
+        assertThat(PG.target().query(db, "SELECT table_name, time_column FROM tandem.divergence ORDER BY table_name"))
+                .containsExactly(List.of("metrics", "time"), List.of("rp", "at"));
+        assertThat(logs.list).extracting(ILoggingEvent::getFormattedMessage)
+                .noneMatch(m -> m.contains("no TimescaleDB hypertables"));
+    }
+
+    /**
      * Plain PostgreSQL has no TimescaleDB: the target carries stand-ins for the documented catalog views (same
      * schema, names and columns), so auto mode and the time column look-up run; the real catalog is exercised where
      * TimescaleDB runs.
