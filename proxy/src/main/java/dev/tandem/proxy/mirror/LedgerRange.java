@@ -34,7 +34,13 @@ import org.slf4j.LoggerFactory;
 final class LedgerRange {
 
     private static final Logger LOG = LoggerFactory.getLogger(LedgerRange.class);
-    private static final String SCRATCH = "pg_temp.tandem_ledger_scratch";
+    /**
+     * In the mirror's own schema, not {@code pg_temp}: a temporary table needs {@code TEMPORARY} on the target
+     * database, which hardened servers revoke from {@code PUBLIC}, and without it every rejected transaction was
+     * ledgered without a range. The transaction is always rolled back, so the table never exists for another session;
+     * one that ledgers at the same moment (another proxy instance) waits for that rollback.
+     */
+    private static final String SCRATCH = "tandem.ledger_scratch";
 
     private LedgerRange() {
     }
@@ -74,9 +80,9 @@ final class LedgerRange {
         Pipeline<Object> p = new Pipeline<>(ByteBufAllocator.DEFAULT);
         try {
             p.execute(null, "BEGIN");
-            p.execute(null, "CREATE TEMP TABLE " + SCRATCH + " (LIKE " + relation + " INCLUDING INDEXES"
+            p.execute(null, "CREATE UNLOGGED TABLE " + SCRATCH + " (LIKE " + relation + " INCLUDING INDEXES"
                     + " INCLUDING DEFAULTS INCLUDING IDENTITY" + (session.serverMajorVersion() >= 12
-                            ? " INCLUDING GENERATED" : "") + ") ON COMMIT DROP");
+                            ? " INCLUDING GENERATED" : "") + ")");
             p.execute(null, MirrorSchema.SET_SEARCH_PATH, searchPath);
             // session_replication_role is not set: it decides which triggers, rules and foreign keys act, and the
             // scratch copy has none (LIKE copies none of them); setting it takes a privilege the mirror's user may

@@ -67,7 +67,7 @@ class TargetFailuresIT {
                 table(db, "t_probe");
             })
             .mirroringAs(MIRROR_USER)
-            .flags("--mirror-table", "public.t_*");
+            .flags("--mirror-table", "public.t_*", "--set", "verifier.time-columns.public.t_no_temporary=ts");
 
     @AfterAll
     static void stopListening() {
@@ -351,6 +351,33 @@ class TargetFailuresIT {
         proxy.awaitCaughtUp(Duration.ofSeconds(60));
         assertThat(PG.target().query(db, "SELECT id FROM t_privileges ORDER BY id")).as("all but the ledgered ones")
                 .isEqualTo(PG.source().query(db, "SELECT id FROM t_privileges WHERE id <= 10 ORDER BY id"));
+    }
+
+    /**
+     * A hardened target revokes {@code TEMPORARY} from {@code PUBLIC}. A rejected transaction still gets the time range
+     * of its rows, which {@code repair} re-copies: before, the range was read from a temporary scratch copy of the
+     * table, the mirror's user could not create it, and every entry was ledgered without a range (the reason only at
+     * debug level).
+     */
+    @Test
+    void aRejectedTransactionGetsItsTimeRangeOnATargetWithoutTemporaryForTheMirrorsUser() throws Exception {
+        PG.pair().executeOnBoth(db, "CREATE TABLE t_no_temporary (ts timestamptz NOT NULL, id int)");
+        PG.target().execute(db, "GRANT SELECT ON t_no_temporary TO " + MIRROR_USER + ";"
+                + " REVOKE TEMPORARY ON DATABASE " + db + " FROM PUBLIC, " + MIRROR_USER); // it owns the database
+        try {
+            try (Connection c = connect(db); Statement s = c.createStatement()) {
+                s.execute("INSERT INTO t_no_temporary VALUES ('2026-03-01 10:00:00+00', 1),"
+                        + " ('2026-03-01 12:30:00+00', 2)");
+            }
+            proxy.awaitCaughtUp(Duration.ofSeconds(60));
+            assertThat(PG.target().query(db, "SELECT sqlstate, time_column, range_start, range_end"
+                    + " FROM tandem.divergence WHERE table_name = 't_no_temporary'")).containsExactly(
+                            List.of("42501", "ts", "2026-03-01 10:00:00+00", "2026-03-01 12:30:00.000001+00"));
+            assertThat(PG.target().queryValue(db, "SELECT count(*) FROM pg_class WHERE relname = 'ledger_scratch'"))
+                    .as("the scratch copy is rolled back").isEqualTo("0");
+        } finally {
+            PG.target().execute(db, "GRANT TEMPORARY ON DATABASE " + db + " TO PUBLIC, " + MIRROR_USER);
+        }
     }
 
     /**
