@@ -152,7 +152,7 @@ class StageIT {
         Cli.Run stage = Cli.both("stage", PG.source(), PG.target(), db, "--table", "metrics:t", "--until",
                 java.time.Instant.now().toString());
         assertThat(stage.exitCode()).isEqualTo(ExitCodes.FAILURE);
-        assertThat(stage.err()).contains("--max-lateness").contains("late write could be lost");
+        assertThat(stage.err()).contains("--max-lateness").contains("late write could end up on the target twice");
 
         // says when the same --until will be accepted: --until + --max-lateness
         Cli.Run future = Cli.both("stage", PG.source(), PG.target(), db, "--table", "metrics:t", "--until",

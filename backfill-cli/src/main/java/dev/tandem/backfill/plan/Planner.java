@@ -395,7 +395,8 @@ public final class Planner {
             String inZone = type == TimeType.TIMESTAMPTZ ? "" : " in " + zone;
             throw new BackfillException("--until " + untilText + " is later than now() - --max-lateness ("
                     + type.display(now - maxLatenessMicros) + inZone + "): rows in the last range may still be "
-                    + "written on the source while their task copies it, and such a late write could be lost. Wait "
+                    + "written on the source while their task copies it, and such a late write could end up on the target twice"
+                    + " (copied and mirrored) or, if it bypassed the proxy, be lost. Wait "
                     + "until " + type.display(until + maxLatenessMicros) + inZone + " and stage again, or lower "
                     + "--max-lateness if no writer sends rows that old");
         }
