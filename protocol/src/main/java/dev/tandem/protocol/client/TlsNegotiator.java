@@ -76,7 +76,7 @@ final class TlsNegotiator extends ChannelInboundHandlerAdapter {
         tls.handshakeFuture().addListener(f -> {
             if (!f.isSuccess()) {
                 fail(ctx, PgException.client(PgException.UNABLE_TO_CONNECT, "TLS handshake with " + config.host()
-                        + ":" + config.port() + " failed: " + f.cause().getMessage(), f.cause()));
+                        + ":" + config.port() + " failed: " + TlsHandshakeFailure.reason(f.cause()), f.cause()));
             }
         });
         ctx.pipeline().addFirst("tls", tls);

@@ -59,6 +59,23 @@ class PgClientTlsNegotiationTest {
         }
     }
 
+    /**
+     * A server that agrees to TLS and then hangs up (one shutting down, as a target restarted with {@code pg_ctl
+     * restart -m fast}): the mirror logged {@code TLS handshake with localhost:5433 failed: null}, the exception
+     * having no message of its own.
+     */
+    @Test
+    void aServerThatHangsUpAfterAgreeingToTlsIsNamedWithWhatHappened() throws Exception {
+        try (FakeSslServer server = FakeSslServer.answering(new byte[] {'S'})) {
+            PgClientConfig config = PgClientConfig.of("127.0.0.1", server.port(), "app", "alice", "")
+                    .withTls(TlsMode.REQUIRE, null);
+            PgException e = failure(PgClient.connect(config, group));
+            assertThat(e.sqlState()).isEqualTo(PgException.UNABLE_TO_CONNECT);
+            assertThat(e.getMessage()).contains("TLS handshake with 127.0.0.1:" + server.port()
+                    + " failed: the server closed the connection");
+        }
+    }
+
     @Test
     void theHostNameIsSentAsSniEvenWithoutADotButAnIpAddressIsNot(@TempDir Path dir) throws Exception {
         try (FakeSslServer server = FakeSslServer.tls(TestCertificates.selfSigned(dir, "localhost"))) {

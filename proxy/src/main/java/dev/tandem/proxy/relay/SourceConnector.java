@@ -1,6 +1,7 @@
 package dev.tandem.proxy.relay;
 
 import dev.tandem.protocol.client.ClientTls;
+import dev.tandem.protocol.client.TlsHandshakeFailure;
 import dev.tandem.protocol.client.TlsMode;
 import dev.tandem.protocol.frame.StartupCodes;
 import io.netty.bootstrap.Bootstrap;
@@ -152,7 +153,7 @@ final class SourceConnector {
                 result.trySuccess(channel);
             } else {
                 result.tryFailure(new SourceTlsException("TLS handshake with the source failed: "
-                        + h.cause().getMessage() + TlsFailureHint.of(h.cause(), settings.sourceTls(),
+                        + TlsHandshakeFailure.reason(h.cause()) + TlsFailureHint.of(h.cause(), settings.sourceTls(),
                         source.getHostString())));
                 channel.close();
             }
