@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Compares a table's columns on source and target by name and type (order may differ: COPY names its columns), down to
@@ -52,6 +53,23 @@ public final class ColumnComparison {
             differences.add("column " + t.name() + " (" + t.type() + ") exists only on the target");
         }
         return differences;
+    }
+
+    /**
+     * Both sides' column orders, when the columns match but not their order; empty otherwise. The backfill's COPY names
+     * its columns, but the proxy replays an INSERT or COPY without a column list by position, so on such a table the
+     * mirror put values into other columns.
+     */
+    public static Optional<String> otherOrder(Connection source, Connection target, String schema, String table)
+            throws SQLException {
+        List<String> onSource = names(Side.SOURCE.call(() -> TableLayout.columns(source, schema, table)));
+        List<String> onTarget = names(Side.TARGET.call(() -> TableLayout.columns(target, schema, table)));
+        return onSource.equals(onTarget) ? Optional.empty()
+                : Optional.of("source: " + String.join(", ", onSource) + "; target: " + String.join(", ", onTarget));
+    }
+
+    private static List<String> names(List<Column> columns) {
+        return columns.stream().map(Column::name).toList();
     }
 
     /**

@@ -321,6 +321,13 @@ public final class Planner {
             if (!differences.isEmpty()) {
                 report.append("\n  ").append(t.qualifiedName()).append(':');
                 differences.forEach(d -> report.append("\n    ").append(d));
+            } else {
+                ColumnComparison.otherOrder(source, target, t.schema(), t.table()).ifPresent(orders -> out.println(
+                        "warning: the columns of " + t.qualifiedName() + " are in another order on the target ("
+                        + orders + "): the backfill names them, but the proxy replays INSERTs and COPYs without a"
+                        + " column list by position, so the rows it mirrored from those have values in other columns;"
+                        + " recreate the target's table in the source's order and re-copy its dual-write window"
+                        + " (docs/migration.md, step 2, \"Column order\")"));
             }
         }
         if (report.length() > 0) {
