@@ -103,6 +103,7 @@ public final class RepairCommand extends BackfillCommand {
         String zone = Side.TARGET.call(() -> BackfillSchema.timeZone(target));
         List<TaskStore.NewTask> tasks = new ArrayList<>();
         Map<String, List<LedgerEntry>> rangeless = new LinkedHashMap<>();
+        Map<String, LeftForLater> later = new LinkedHashMap<>();
         // one rejected burst leaves many entries of one table: its layout and now() are read once per run
         Map<String, TableLayout> layouts = new HashMap<>();
         Map<TimeType, Long> nows = new EnumMap<>(TimeType.class);
@@ -147,10 +148,8 @@ public final class RepairCommand extends BackfillCommand {
             long cutoff = type.isInteger() || stopped ? Long.MAX_VALUE : nows.get(type) - maxLateness.micros();
             if (end > cutoff) {
                 // a late row committed while its task copies the range would be copied and then mirrored too
-                out().println("ledger entry " + e.id() + " (" + table + " [" + layout.timeType().display(start) + ", "
-                        + layout.timeType().display(end) + ")) ends later than now() - --max-lateness ("
-                        + layout.timeType().display(cutoff) + "): rows in it may still be written; left for a later"
-                        + " repair");
+                later.computeIfAbsent(table + "\0" + e.timeColumn(), k -> new LeftForLater(table, type, cutoff))
+                        .add(e.id(), start, end);
                 continue;
             }
             tasks.add(new TaskStore.NewTask(e.schema(), e.table(), e.timeColumn(), layout.timeType(), start, end,
@@ -159,8 +158,43 @@ public final class RepairCommand extends BackfillCommand {
                     + layout.timeType().display(end) + ")");
         }
         Side.TARGET.run(() -> TaskStore.insert(target, tasks));
+        later.values().forEach(l -> out().println(l.line()));
         rangeless.values().forEach(this::printRangeless);
         return unusable;
+    }
+
+    /**
+     * The entries of one table whose ranges end too recently to copy now: one line for them all, as a burst of
+     * rejected transactions leaves hundreds (a 17 to 18 walkthrough printed 45 such lines for one table).
+     */
+    private static final class LeftForLater {
+
+        private final String table;
+        private final TimeType type;
+        private final long cutoff;
+        private final List<Long> ids = new ArrayList<>();
+        private long start = Long.MAX_VALUE;
+        private long end = Long.MIN_VALUE;
+
+        LeftForLater(String table, TimeType type, long cutoff) {
+            this.table = table;
+            this.type = type;
+            this.cutoff = cutoff;
+        }
+
+        void add(long id, long rangeStart, long rangeEnd) {
+            ids.add(id);
+            start = Math.min(start, rangeStart);
+            end = Math.max(end, rangeEnd);
+        }
+
+        String line() {
+            boolean one = ids.size() == 1;
+            return (one ? "ledger entry " : "ledger entries ") + EntryIds.format(ids, LedgerReport.LISTED_RUNS) + " ("
+                    + table + (one ? " [" : ", ranges within [") + type.display(start) + ", " + type.display(end)
+                    + ")) " + (one ? "ends" : "end") + " later than now() - --max-lateness (" + type.display(cutoff)
+                    + "): rows in " + (one ? "it" : "them") + " may still be written; left for a later repair";
+        }
     }
 
     /** Entries of one table and cause without a time range: one line, however many a full spool shed. */
