@@ -139,6 +139,27 @@ class VerifyRepairIT {
                 .doesNotContain("ledger entries are open");
     }
 
+    /** A burst of rejected transactions leaves an entry each: repair names them on one line per table. */
+    @Test
+    void entriesOfOneTableAreQueuedOnOneLine() {
+        String db = PG.pair().freshDatabase("ledgerburst");
+        Fixtures.metrics(PG.pair(), db, "metrics");
+        Fixtures.stage(PG.pair(), db, "--table", "metrics:t");
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+        PG.source().execute(db, "INSERT INTO metrics VALUES ('2026-01-05 10:00:00+00', 1, 1, 'late a'),"
+                + "('2026-01-05 12:30:00+00', 2, 2, 'late b')");
+        PG.target().execute(db, "INSERT INTO tandem.divergence (instance_id, database, table_schema, table_name, sqlstate,"
+                + " message, time_column, range_start, range_end) VALUES ('proxy-1', current_database(), 'public',"
+                + " 'metrics', '23505', 'duplicate key', 't', '2026-01-05 10:00:00+00', '2026-01-05 11:00:00+00'),"
+                + " ('proxy-1', current_database(), 'public', 'metrics', '23505', 'duplicate key', 't',"
+                + " '2026-01-05 12:00:00+00', '2026-01-05 13:00:00+00')");
+
+        Cli.Run repair = ok(Cli.both("repair", PG.source(), PG.target(), db));
+        assertThat(repair.out()).contains("queued ledger entries 1-2 (public.metrics, ranges within"
+                + " [2026-01-05 10:00:00+00, 2026-01-05 13:00:00+00))").doesNotContain("queued ledger entry ");
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM metrics WHERE note LIKE 'late %'")).isEqualTo("2");
+    }
+
     @Test
     void anEntryRepairCannotReCopyStaysOpenAndTheOthersAreRepaired() {
         String db = PG.pair().freshDatabase("ledgerunusable");

@@ -103,7 +103,8 @@ public final class RepairCommand extends BackfillCommand {
         String zone = Side.TARGET.call(() -> BackfillSchema.timeZone(target));
         List<TaskStore.NewTask> tasks = new ArrayList<>();
         Map<String, List<LedgerEntry>> rangeless = new LinkedHashMap<>();
-        Map<String, LeftForLater> later = new LinkedHashMap<>();
+        Map<String, EntrySpan> queued = new LinkedHashMap<>();
+        Map<String, EntrySpan> later = new LinkedHashMap<>();
         // one rejected burst leaves many entries of one table: its layout and now() are read once per run
         Map<String, TableLayout> layouts = new HashMap<>();
         Map<TimeType, Long> nows = new EnumMap<>(TimeType.class);
@@ -148,35 +149,37 @@ public final class RepairCommand extends BackfillCommand {
             long cutoff = type.isInteger() || stopped ? Long.MAX_VALUE : nows.get(type) - maxLateness.micros();
             if (end > cutoff) {
                 // a late row committed while its task copies the range would be copied and then mirrored too
-                later.computeIfAbsent(table + "\0" + e.timeColumn(), k -> new LeftForLater(table, type, cutoff))
+                later.computeIfAbsent(table + "\0" + e.timeColumn(), k -> new EntrySpan(table, type, cutoff))
                         .add(e.id(), start, end);
                 continue;
             }
             tasks.add(new TaskStore.NewTask(e.schema(), e.table(), e.timeColumn(), layout.timeType(), start, end,
                     "repair", e.id()));
-            out().println("queued ledger entry " + e.id() + ": " + table + " [" + layout.timeType().display(start) + ", "
-                    + layout.timeType().display(end) + ")");
+            queued.computeIfAbsent(table + "\0" + e.timeColumn(), k -> new EntrySpan(table, type, cutoff))
+                    .add(e.id(), start, end);
         }
         Side.TARGET.run(() -> TaskStore.insert(target, tasks));
-        later.values().forEach(l -> out().println(l.line()));
+        queued.values().forEach(q -> out().println(q.queuedLine()));
+        later.values().forEach(l -> out().println(l.laterLine()));
         rangeless.values().forEach(this::printRangeless);
         return unusable;
     }
 
     /**
-     * The entries of one table whose ranges end too recently to copy now: one line for them all, as a burst of
-     * rejected transactions leaves hundreds (a 17 to 18 walkthrough printed 45 such lines for one table).
+     * Entries of one table and time column with a range, queued or left for later: one line for them all, as a burst of
+     * rejected transactions leaves hundreds (a 17 to 18 walkthrough printed 45 lines for one table).
      */
-    private static final class LeftForLater {
+    private static final class EntrySpan {
 
         private final String table;
         private final TimeType type;
+        /** What now() - --max-lateness was: ranges that end later wait for a later run. */
         private final long cutoff;
         private final List<Long> ids = new ArrayList<>();
         private long start = Long.MAX_VALUE;
         private long end = Long.MIN_VALUE;
 
-        LeftForLater(String table, TimeType type, long cutoff) {
+        EntrySpan(String table, TimeType type, long cutoff) {
             this.table = table;
             this.type = type;
             this.cutoff = cutoff;
@@ -188,12 +191,27 @@ public final class RepairCommand extends BackfillCommand {
             end = Math.max(end, rangeEnd);
         }
 
-        String line() {
-            boolean one = ids.size() == 1;
-            return (one ? "ledger entry " : "ledger entries ") + EntryIds.format(ids, LedgerReport.LISTED_RUNS) + " ("
-                    + table + (one ? " [" : ", ranges within [") + type.display(start) + ", " + type.display(end)
-                    + ")) " + (one ? "ends" : "end") + " later than now() - --max-lateness (" + type.display(cutoff)
-                    + "): rows in " + (one ? "it" : "them") + " may still be written; left for a later repair";
+        private boolean one() {
+            return ids.size() == 1;
+        }
+
+        private String named() {
+            return (one() ? "ledger entry " : "ledger entries ") + EntryIds.format(ids, LedgerReport.LISTED_RUNS);
+        }
+
+        private String span() {
+            return type.display(start) + ", " + type.display(end) + ")";
+        }
+
+        String queuedLine() {
+            return "queued " + named() + (one() ? ": " + table + " [" + span()
+                    : " (" + table + ", ranges within [" + span() + ")");
+        }
+
+        String laterLine() {
+            return named() + " (" + table + (one() ? " [" : ", ranges within [") + span() + ") "
+                    + (one() ? "ends" : "end") + " later than now() - --max-lateness (" + type.display(cutoff)
+                    + "): rows in " + (one() ? "it" : "them") + " may still be written; left for a later repair";
         }
     }
 
