@@ -69,10 +69,10 @@ class NamesChangedInFlightIT {
 
     /**
      * pgjdbc's batch, one implicit transaction: the SET runs first on the source, and the row goes to
-     * {@code tenant_a.metrics}. Before, the write, kept to be resolved at its answer, was in no entry at all. The
-     * session's path is the default, so the entries also name {@code postgres.metrics} (its {@code "$user"} schema),
-     * which the proxy cannot rule out: it is in no look-up of the target's catalog, so it may be a partition of a
-     * mirrored table created since.
+     * {@code tenant_a.metrics}. Before, the one entry named only {@code public.metrics}, what the name meant before the
+     * SET, and the row was in no entry. The session's path is the default, so the entries also name
+     * {@code postgres.metrics} (its {@code "$user"} schema), which the proxy cannot rule out: it is in no look-up of
+     * the target's catalog, so it may be a partition of a mirrored table created since.
      */
     @Test
     void aWriteBatchedBehindASetOfThePathHasAnEntryForEachTableItsNameMayMean() throws Exception {
@@ -88,8 +88,8 @@ class NamesChangedInFlightIT {
 
     /**
      * A DO block that sets the path, then the write, in one batch: the proxy does not follow what the block does, only
-     * that it may change what names mean. Before, the write was in no entry. The session starts with the path
-     * {@code public}.
+     * that it may change what names mean. Before, as for a SET, the row was in no entry. The session starts with the
+     * path {@code public}.
      */
     @Test
     void aWriteBatchedBehindADoBlockThatSetsThePathHasAnEntryForEachTableItsNameMayMean() throws Exception {
@@ -255,5 +255,8 @@ class NamesChangedInFlightIT {
             assertThat(PG.target().queryValue(db, "SELECT count(*) FROM " + each)).as("rows in %s on the target", each)
                     .isEqualTo("0");
         }
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence"
+                + " WHERE table_schema || '.' || table_name = '" + table + "'"))
+                .as("the ledger entries for %s, which has a row on the source only", table).isEqualTo("1");
     }
 }
