@@ -66,7 +66,8 @@ import org.slf4j.LoggerFactory;
  * by target database; each database's share is sent as ONE pipelined exchange: per member its {@code search_path},
  * {@code client_encoding} (for a session that was not UTF8) and statements (Parse/Bind/Execute with the
  * application's bytes, COPY data after its Execute; runs of one-row INSERTs coalesced by {@link InsertCoalescer};
- * user-defined type OIDs mapped by {@link TypeRemapper}), the progress upsert,
+ * user-defined type OIDs mapped by {@link TypeRemapper}; a column list added where the target's table has the
+ * source's columns in another order, {@link ColumnOrders}), the progress upsert,
  * the dual-write bookkeeping, one Sync. The server runs all of it as one implicit transaction: the group is
  * all-or-nothing, so every member stays atomic. Extended-protocol statements and the mirror's own statements become
  * named statements of the connection, parsed once (up to 256 per connection).
@@ -187,6 +188,7 @@ public final class MirrorApplier implements AutoCloseable {
     private final SourceCatalog sourceCatalog;
     private final ChunkWrites chunkWrites;
     private final TypeRemapper typeRemapper;
+    private final ColumnOrders columnOrders;
     private final AppliedWaiters waiters;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
@@ -211,6 +213,7 @@ public final class MirrorApplier implements AutoCloseable {
         this.connector = new TargetConnector(settings.target(), group, transport.clientChannel());
         this.sourceCatalog = new SourceCatalog(settings.source());
         this.typeRemapper = new TypeRemapper(sourceCatalog);
+        this.columnOrders = new ColumnOrders(sourceCatalog);
         AppliedMarks.Content saved = AppliedMarks.load(spool, settings.instanceId());
         lastApplied.putAll(saved.databases());
         acknowledged = saved.acknowledged();
@@ -597,7 +600,8 @@ public final class MirrorApplier implements AutoCloseable {
         for (Member m : queued) {
             Map<TableName, TableName> missingPartitions = new HashMap<>();
             CapturedTransaction confirmed = confirmed(m.tx(), session, missingPartitions);
-            pending.add(new Member(m.record(), typeRemapper.remap(confirmed, session), m.tx(), missingPartitions));
+            CapturedTransaction replayed = typeRemapper.remap(columnOrders.reorder(confirmed, session), session);
+            pending.add(new Member(m.record(), replayed, m.tx(), missingPartitions));
         }
         int i = 0;
         while (i < pending.size()) {

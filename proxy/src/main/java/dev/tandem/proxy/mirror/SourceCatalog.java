@@ -9,13 +9,16 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
  * What the applier asks the source's catalog, through the proxy's own source credentials ({@code source.user}), one
- * connection per database: the names of user-defined types, and whether a table the target lacks is a partition
+ * connection per database: the names of user-defined types, the order of a mirrored table's columns, and whether a
+ * table the target lacks is a partition
  * (which hypertable a TimescaleDB chunk belongs to, the capture asks too: {@link ChunkHypertables}).
  * Without those credentials it knows nothing ({@link #available()} is false). A source that cannot be reached throws:
  * the applier retries, as for a target that cannot be reached. Used on the applier thread only.
@@ -58,6 +61,37 @@ final class SourceCatalog implements AutoCloseable {
             }
         } catch (SQLException e) {
             throw unreachable(database, "type OID " + oid, e);
+        }
+    }
+
+    /** A column of a table on the source, in the table's order. */
+    record Column(String name, boolean generated) {
+    }
+
+    /**
+     * The table's columns on the source in their order, dropped ones left out; empty when it does not exist there.
+     * Asked once per table and target connection ({@link ColumnOrders}).
+     */
+    List<Column> columns(String database, TableName table) {
+        try {
+            Connection c = connections.get(database);
+            // no generated columns before PostgreSQL 12
+            String generated = c.getMetaData().getDatabaseMajorVersion() >= 12 ? "attgenerated <> ''" : "false";
+            try (PreparedStatement ps = c.prepareStatement("SELECT attname::text, " + generated + " FROM pg_attribute"
+                    + " WHERE attrelid = to_regclass(format('%I.%I', ?::text, ?::text)) AND attnum > 0"
+                    + " AND NOT attisdropped ORDER BY attnum")) {
+                ps.setString(1, table.schema());
+                ps.setString(2, table.name());
+                List<Column> columns = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        columns.add(new Column(rs.getString(1), rs.getBoolean(2)));
+                    }
+                }
+                return columns;
+            }
+        } catch (SQLException e) {
+            throw unreachable(database, "the columns of " + table, e);
         }
     }
 

@@ -94,6 +94,8 @@ final class TargetSession {
     private Long markMicros;
     /** Table -> its columns in the order a COPY without a column list takes them. */
     private final Map<TableName, List<String>> copyColumns = new HashMap<>();
+    /** Table -> how the source's order of its columns compares with this database's ({@link ColumnOrders}). */
+    private final Map<TableName, ColumnOrders.Order> columnOrders = new HashMap<>();
     private long markReadAt = Long.MIN_VALUE;
     /** Named statements prepared on this connection, by SQL text and parameter types. */
     private final Map<String, String> prepared = new HashMap<>();
@@ -456,6 +458,26 @@ final class TargetSession {
                 throw new IllegalStateException("unreadable column list of " + t + ": " + row.get(0), e);
             }
         });
+    }
+
+    /** The table's columns in their order here, generated ones included; empty when the table is not there. */
+    List<String> columnNames(TableName table) {
+        List<String> row = queryRow("SELECT coalesce(array_to_json(array_agg(attname::text ORDER BY attnum)), '[]')"
+                + "::text FROM pg_attribute WHERE attrelid = to_regclass(format('%I.%I', $1::text, $2::text))"
+                + " AND attnum > 0 AND NOT attisdropped", table.schema(), table.name());
+        if (row == null || row.get(0) == null) {
+            return List.of();
+        }
+        try {
+            return List.of(JSON.readValue(row.get(0), String[].class));
+        } catch (IOException e) {
+            throw new IllegalStateException("unreadable column list of " + table + ": " + row.get(0), e);
+        }
+    }
+
+    /** Per table, what {@link ColumnOrders} found comparing its columns' order here and on the source: per connection. */
+    Map<TableName, ColumnOrders.Order> columnOrders() {
+        return columnOrders;
     }
 
     /** Sends the pipeline's frames and waits for the reply; the pipeline's buffer is handed over in every case. */
