@@ -146,9 +146,10 @@ class StageIT {
     }
 
     /**
-     * Columns in another order on the target are fine for the backfill, which names them, but not for the proxy,
-     * which replays INSERTs and COPYs without a column list by position: a 17 to 18 walkthrough found {@code (ts, a,
-     * b)} mirrored into {@code (ts, b, a)} as {@code 2, 1} for {@code 1, 2}, and stage said nothing.
+     * Columns in another order on the target are fine for the backfill, which names them, but not for a proxy without
+     * {@code source.user}, which replays INSERTs and COPYs without a column list by position: a 17 to 18 walkthrough
+     * found {@code (ts, a, b)} mirrored into {@code (ts, b, a)} as {@code 2, 1} for {@code 1, 2}, and stage said
+     * nothing.
      */
     @Test
     void columnsInAnotherOrderOnTheTargetAreStagedWithAWarningAboutTheMirror() {

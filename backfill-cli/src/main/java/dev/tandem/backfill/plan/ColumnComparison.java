@@ -57,8 +57,8 @@ public final class ColumnComparison {
 
     /**
      * Both sides' column orders, when the columns match but not their order; empty otherwise. The backfill's COPY names
-     * its columns, but the proxy replays an INSERT or COPY without a column list by position, so on such a table the
-     * mirror put values into other columns.
+     * its columns, but a proxy without {@code source.user} replays an INSERT or COPY without a column list by position,
+     * so on such a table it put values into other columns.
      */
     public static Optional<String> otherOrder(Connection source, Connection target, String schema, String table)
             throws SQLException {

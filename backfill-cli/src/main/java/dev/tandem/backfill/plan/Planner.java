@@ -324,10 +324,10 @@ public final class Planner {
             } else {
                 ColumnComparison.otherOrder(source, target, t.schema(), t.table()).ifPresent(orders -> out.println(
                         "warning: the columns of " + t.qualifiedName() + " are in another order on the target ("
-                        + orders + "): the backfill names them, but the proxy replays INSERTs and COPYs without a"
-                        + " column list by position, so the rows it mirrored from those have values in other columns;"
-                        + " recreate the target's table in the source's order and re-copy its dual-write window"
-                        + " (docs/migration.md, step 2, \"Column order\")"));
+                        + orders + "): the backfill names them; a proxy without source.user replays INSERTs and"
+                        + " COPYs without a column list by position (and logged that it did), so the rows it mirrored"
+                        + " from those have values in other columns: then recreate the target's table in the source's"
+                        + " order and re-copy its dual-write window (docs/migration.md, step 2, \"Column order\")"));
             }
         }
         if (report.length() > 0) {
