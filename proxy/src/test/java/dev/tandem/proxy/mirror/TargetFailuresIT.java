@@ -149,7 +149,10 @@ class TargetFailuresIT {
         List<String> lines = new ArrayList<>();
         synchronized (LOGGED) {
             for (ILoggingEvent e : LOGGED.list) {
-                if (e.getLevel() == level && e.getFormattedMessage().contains(containing)) {
+                // the tables are written without a column list by a proxy without source.user: each one's first such
+                // write is logged as replayed by position ("t_timeouts" holds "timeout"), which is not looked at here
+                if (e.getLevel() == level && e.getFormattedMessage().contains(containing)
+                        && !e.getLoggerName().equals(ColumnOrders.class.getName())) {
                     lines.add(e.getFormattedMessage());
                 }
             }
