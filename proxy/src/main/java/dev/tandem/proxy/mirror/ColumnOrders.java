@@ -83,6 +83,7 @@ final class ColumnOrders {
         }
         String key = target.database() + "\0" + s.table();
         if (!catalog.available() && logged.contains(key)) {
+            target.columnOrders().put(s.table(), Order.SAME); // said already: nothing more to do for it here
             return s;
         }
         String conforming = s.settings().standardConformingStrings();
@@ -93,6 +94,7 @@ final class ColumnOrders {
         }
         if (!catalog.available()) {
             logged.add(key);
+            target.columnOrders().put(s.table(), Order.SAME);
             LOG.warn("mirror: an INSERT or COPY without a column list into {} is replayed in target database {} by"
                     + " position: without source.user the proxy cannot compare the order of its columns there with"
                     + " the source's, so the runbook's column-order check must have passed for it, or its values land"
