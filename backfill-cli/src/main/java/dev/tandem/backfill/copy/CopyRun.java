@@ -55,6 +55,11 @@ public final class CopyRun {
     private final AtomicBoolean stopRequested;
     private final Duration mirrorWait;
     private final Map<String, TableLayout> layouts = new ConcurrentHashMap<>();
+    /**
+     * The tasks this run claimed and did not copy: a task whose connection died is still pending, and this run must not
+     * retry it at once. A copied one leaves the set, as no claim can match it any more: the set is sent with every
+     * claim, and holding every task of a run made each claim O(tasks) in bytes and comparisons.
+     */
     private final Set<Long> attempted = ConcurrentHashMap.newKeySet();
 
     /** @param mirrorWait how long the run waits for the proxies' mirrors to catch up ({@link MirrorCatchUp}) */
@@ -166,6 +171,7 @@ public final class CopyRun {
                         t.commit();
                         t.setAutoCommit(true);
                     });
+                    attempted.remove(task.id());
                     done.incrementAndGet();
                     rows.addAndGet(result.rows());
                     bytes.addAndGet(result.bytes());

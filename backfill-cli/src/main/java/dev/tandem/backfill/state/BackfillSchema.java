@@ -54,6 +54,21 @@ public final class BackfillSchema {
     static final String CREATE_TASK_INDEX =
             "CREATE INDEX IF NOT EXISTS backfill_task_state ON tandem.backfill_task (state, id)";
 
+    /**
+     * The open tasks in id order, for {@link TaskStore#claim}: with {@code (state, id)} alone, the claim of a pending or
+     * failed task read and sorted every open task, so a plan of n tasks cost O(n^2) on the target (a TimescaleDB source
+     * has a task per chunk, thousands of them).
+     */
+    static final String CREATE_OPEN_TASK_INDEX = "CREATE INDEX IF NOT EXISTS backfill_task_open ON tandem.backfill_task "
+            + "(id) WHERE state IN ('pending', 'failed')";
+
+    /**
+     * The open tasks of each table by range start, for the overlap check of each claim: tasks are claimed in the order
+     * of their ranges, so those starting before a claimed task ends are the few in flight, not every open one.
+     */
+    static final String CREATE_OPEN_RANGE_INDEX = "CREATE INDEX IF NOT EXISTS backfill_task_open_range ON "
+            + "tandem.backfill_task (table_schema, table_name, range_start) WHERE state IN ('pending', 'failed')";
+
     /** TimescaleDB jobs {@code copy --pause-jobs} disabled, so status shows and clean restores them after a crash. */
     static final String CREATE_PAUSED_JOB = """
             CREATE TABLE IF NOT EXISTS tandem.paused_job (
@@ -78,14 +93,20 @@ public final class BackfillSchema {
             s.execute(TandemSchema.ddl());
             s.execute(String.join(";\n", TandemSchema.LOCK, CREATE_PLAN, ADD_PLAN_TIME_ZONE, CREATE_TASK,
                     CREATE_PAUSED_JOB));
-            boolean indexed;
-            try (var rs = s.executeQuery("SELECT to_regclass('tandem.backfill_task_state') IS NOT NULL")) {
-                rs.next();
-                indexed = rs.getBoolean(1);
-            }
-            if (!indexed) {
-                s.execute(CREATE_TASK_INDEX);
-            }
+            createIndexIfMissing(s, "backfill_task_state", CREATE_TASK_INDEX);
+            createIndexIfMissing(s, "backfill_task_open", CREATE_OPEN_TASK_INDEX);
+            createIndexIfMissing(s, "backfill_task_open_range", CREATE_OPEN_RANGE_INDEX);
+        }
+    }
+
+    private static void createIndexIfMissing(Statement s, String name, String create) throws SQLException {
+        boolean indexed;
+        try (var rs = s.executeQuery("SELECT to_regclass('tandem." + name + "') IS NOT NULL")) {
+            rs.next();
+            indexed = rs.getBoolean(1);
+        }
+        if (!indexed) {
+            s.execute(create);
         }
     }
 

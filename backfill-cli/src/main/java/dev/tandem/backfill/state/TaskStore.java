@@ -56,7 +56,9 @@ public final class TaskStore {
      * the claim, held until the task's transaction ends, so concurrent workers and processes never copy the same task.
      * A run tries each task once: FAILED tasks only if they failed before the run started, and never one of
      * {@code attempted} (a task whose connection died is still PENDING but must not be retried at once by this run),
-     * and none with an id above {@code horizon}: those were queued after the run waited for the mirrors.
+     * and none with an id above {@code horizon}: those were queued after the run waited for the mirrors. The query
+     * names {@code state IN ('pending', 'failed')}, the predicate of the index of open tasks by id, so it reads the
+     * first unlocked open task, not every open one.
      */
     public static Optional<Task> claim(Connection target, Timestamp runStartedAt, long horizon, String worker,
                                        Collection<Long> attempted) throws SQLException {
@@ -95,8 +97,8 @@ public final class TaskStore {
     private static Optional<Task> lockNext(Connection target, Timestamp runStartedAt, long horizon,
                                            Collection<Long> skipped) throws SQLException {
         try (PreparedStatement ps = target.prepareStatement("SELECT " + COLUMNS + " FROM tandem.backfill_task "
-                + "WHERE (state = 'pending' OR (state = 'failed' AND failed_at < ?)) AND id <= ? AND id <> ALL (?) "
-                + "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED")) {
+                + "WHERE state IN ('pending', 'failed') AND (state = 'pending' OR failed_at < ?) AND id <= ? "
+                + "AND id <> ALL (?) ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED")) {
             ps.setTimestamp(1, runStartedAt);
             ps.setLong(2, horizon);
             ps.setArray(3, target.createArrayOf("bigint", skipped.toArray()));

@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tandem.protocol.state.TimeType;
 import dev.tandem.testing.PostgresPairExtension;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.Statement;
 import java.sql.Timestamp;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -24,6 +26,42 @@ class TaskClaimIT {
     private static long claim(Connection c) throws Exception {
         Timestamp now = new Timestamp(System.currentTimeMillis());
         return TaskStore.claim(c, now, Long.MAX_VALUE, "worker", List.of()).map(Task::id).orElse(-1L);
+    }
+
+    /**
+     * A TimescaleDB source has a task per chunk, thousands of them: a claim read (and sorted) every open task, twice
+     * more for the overlap check, so a plan cost O(tasks^2) on the target. Rows read are counted in the claim's own
+     * transaction ({@code pg_stat_xact_user_tables}), with the planner's statistics as autovacuum leaves them.
+     */
+    @Test
+    void aClaimReadsTheFirstOpenTasksNotEveryOpenOne() throws Exception {
+        String db = PG.pair().freshDatabase("manyclaims");
+        int tasks = 4000;
+        try (Connection setup = PG.target().connect(db)) {
+            BackfillSchema.create(setup);
+            List<TaskStore.NewTask> plan = new ArrayList<>();
+            for (int i = 0; i < tasks; i++) {
+                plan.add(task(i * 100L, (i + 1) * 100L));
+            }
+            TaskStore.insert(setup, plan);
+            try (Statement s = setup.createStatement()) {
+                s.execute("UPDATE tandem.backfill_task SET state = 'done' WHERE id <= " + tasks / 4);
+                s.execute("ANALYZE tandem.backfill_task");
+            }
+        }
+        try (Connection worker = PG.target().connect(db)) {
+            worker.setAutoCommit(false);
+            assertThat(claim(worker)).isEqualTo(tasks / 4 + 1);
+            long read;
+            try (Statement s = worker.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) "
+                         + "FROM pg_stat_xact_user_tables WHERE relid = 'tandem.backfill_task'::regclass")) {
+                rs.next();
+                read = rs.getLong(1);
+            }
+            assertThat(read).as("task rows the claim read, of %d open", tasks * 3 / 4).isLessThan(20);
+            worker.rollback();
+        }
     }
 
     @Test
