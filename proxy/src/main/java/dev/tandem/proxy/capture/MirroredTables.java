@@ -288,7 +288,7 @@ public final class MirroredTables {
             if (exists == null && source != null) {
                 exists = source.schemas().contains(s);
             }
-            if (exists == null && known != null && hasTableIn(known, s)) {
+            if (exists == null && known != null && known.hasTableIn(s)) {
                 exists = true;
             }
             if (exists == null) {
@@ -299,20 +299,6 @@ public final class MirroredTables {
             }
         }
         return null; // no schema to create in: the source did not complete it as the proxy believes
-    }
-
-    private static boolean hasTableIn(PartitionDirectory.Partitions known, String schema) {
-        for (TableName t : known.others()) {
-            if (t.schema().equals(schema)) {
-                return true;
-            }
-        }
-        for (TableName t : known.roots().keySet()) {
-            if (t.schema().equals(schema)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /**
@@ -371,8 +357,7 @@ public final class MirroredTables {
     /**
      * A mirrored table named {@code name} in any schema (the first by schema name when there are several), or null:
      * what an unqualified name may mean when the session's path is not known. From the last look-up of the target's
-     * catalog, which it reads whole (for that rare case only); before the first one, from the include patterns that
-     * name one table.
+     * catalog, by name; before the first one, from the include patterns that name one table.
      */
     TableName mirroredNamed(String name) {
         TableName first = null;
@@ -389,8 +374,7 @@ public final class MirroredTables {
         PartitionDirectory.Partitions known = partitions == null ? null : partitions.get();
         List<TableName> candidates = new ArrayList<>();
         if (known != null) {
-            candidates.addAll(known.others());
-            candidates.addAll(known.roots().keySet());
+            candidates.addAll(known.named(name));
         } else {
             for (TablePattern pattern : filter.include()) {
                 if (pattern.literalTable() != null) {

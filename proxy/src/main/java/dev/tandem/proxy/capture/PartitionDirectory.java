@@ -8,8 +8,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -23,24 +25,76 @@ import java.util.Set;
 public final class PartitionDirectory extends CatalogDirectory<PartitionDirectory.Partitions> {
 
     /**
-     * What a target database had at the last look-up.
-     *
-     * @param roots  each partition (at any depth) and the root of its tree
-     * @param others every other table, view and foreign table: a name in neither is newer than the look-up. Not
-     *               TimescaleDB's chunks, wherever their hypertable put them, nor its own schemas: a large database
-     *               has hundreds of thousands of chunks, looked up every minute for nothing (a chunk written by its
-     *               name is decided by its hypertable)
+     * What a target database had at the last look-up: each partition (at any depth) and the root of its tree
+     * ({@link #roots}), and every other table, view and foreign table ({@link #others}); a name in neither is newer
+     * than the look-up. Not TimescaleDB's chunks, wherever their hypertable put them, nor its own schemas: a large
+     * database has hundreds of thousands of chunks, looked up every minute for nothing (a chunk written by its name is
+     * decided by its hypertable). Indexed by table name and schema once per look-up: a session whose search_path the
+     * proxy cannot follow asks for the tables of a name at each write, and walking every relation then made each
+     * write of a database with 5,000 partitions cost O(relations).
      */
-    public record Partitions(Map<TableName, TableName> roots, Set<TableName> others) {
+    public static final class Partitions {
 
-        public Partitions {
-            roots = Map.copyOf(roots);
-            others = Set.copyOf(others);
+        private final Map<TableName, TableName> roots;
+        private final Set<TableName> others;
+        private final Map<String, List<TableName>> byName;
+        private final Set<String> schemas;
+
+        public Partitions(Map<TableName, TableName> roots, Set<TableName> others) {
+            this.roots = Map.copyOf(roots);
+            this.others = Set.copyOf(others);
+            Map<String, List<TableName>> named = new HashMap<>();
+            Set<String> inSchemas = new HashSet<>();
+            for (Set<TableName> tables : List.of(this.others, this.roots.keySet())) {
+                for (TableName table : tables) {
+                    named.computeIfAbsent(table.name(), n -> new ArrayList<>()).add(table);
+                    inSchemas.add(table.schema());
+                }
+            }
+            named.replaceAll((name, tables) -> List.copyOf(tables));
+            this.byName = Map.copyOf(named);
+            this.schemas = Set.copyOf(inSchemas);
+        }
+
+        /** Each partition (at any depth) and the root of its tree. */
+        public Map<TableName, TableName> roots() {
+            return roots;
+        }
+
+        /** Every table, view and foreign table that is not a partition. */
+        public Set<TableName> others() {
+            return others;
         }
 
         /** Whether the target database had a table, view or foreign table of that name. */
         public boolean contains(TableName table) {
             return others.contains(table) || roots.containsKey(table);
+        }
+
+        /** The tables, views and foreign tables (partitions too) called {@code name}, in any schema. */
+        public List<TableName> named(String name) {
+            return byName.getOrDefault(name, List.of());
+        }
+
+        /** Whether the target database had a table, view or foreign table (a partition too) in {@code schema}. */
+        public boolean hasTableIn(String schema) {
+            return schemas.contains(schema);
+        }
+
+        /** Same relations: the directory counts an answer that differs from the one before as a change. */
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Partitions p && roots.equals(p.roots) && others.equals(p.others);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * roots.hashCode() + others.hashCode();
+        }
+
+        @Override
+        public String toString() {
+            return "Partitions[roots=" + roots + ", others=" + others + "]";
         }
     }
 
