@@ -18,11 +18,36 @@ public final class ColumnComparison {
     private ColumnComparison() {
     }
 
-    /** The differences for one table, one readable line each; empty when the columns match. */
-    public static List<String> differences(Connection source, Connection target, String schema, String table)
+    /**
+     * One table's comparison.
+     *
+     * @param differences one readable line each; empty when the columns match
+     * @param otherOrder  both sides' column orders, when the columns match but not their order; empty otherwise. The
+     *                    backfill's COPY names its columns, but a proxy without {@code source.user} replays an INSERT
+     *                    or COPY without a column list by position, so on such a table it put values into other
+     *                    columns
+     */
+    public record Result(List<String> differences, Optional<String> otherOrder) {
+    }
+
+    /** Reads the table's columns on both sides once and compares them. */
+    public static Result compare(Connection source, Connection target, String schema, String table)
             throws SQLException {
         List<Column> sourceColumns = Side.SOURCE.call(() -> TableLayout.columns(source, schema, table));
         List<Column> targetColumns = Side.TARGET.call(() -> TableLayout.columns(target, schema, table));
+        List<String> differences = differences(source, target, schema, table, sourceColumns, targetColumns);
+        if (!differences.isEmpty()) {
+            return new Result(differences, Optional.empty());
+        }
+        List<String> onSource = names(sourceColumns);
+        List<String> onTarget = names(targetColumns);
+        return new Result(differences, onSource.equals(onTarget) ? Optional.empty()
+                : Optional.of("source: " + String.join(", ", onSource) + "; target: " + String.join(", ", onTarget)));
+    }
+
+    private static List<String> differences(Connection source, Connection target, String schema, String table,
+                                            List<Column> sourceColumns, List<Column> targetColumns)
+            throws SQLException {
         List<String> differences = new ArrayList<>();
         if (sourceColumns.isEmpty()) {
             differences.add("table does not exist on the source");
@@ -53,19 +78,6 @@ public final class ColumnComparison {
             differences.add("column " + t.name() + " (" + t.type() + ") exists only on the target");
         }
         return differences;
-    }
-
-    /**
-     * Both sides' column orders, when the columns match but not their order; empty otherwise. The backfill's COPY names
-     * its columns, but a proxy without {@code source.user} replays an INSERT or COPY without a column list by position,
-     * so on such a table it put values into other columns.
-     */
-    public static Optional<String> otherOrder(Connection source, Connection target, String schema, String table)
-            throws SQLException {
-        List<String> onSource = names(Side.SOURCE.call(() -> TableLayout.columns(source, schema, table)));
-        List<String> onTarget = names(Side.TARGET.call(() -> TableLayout.columns(target, schema, table)));
-        return onSource.equals(onTarget) ? Optional.empty()
-                : Optional.of("source: " + String.join(", ", onSource) + "; target: " + String.join(", ", onTarget));
     }
 
     private static List<String> names(List<Column> columns) {

@@ -317,12 +317,12 @@ public final class Planner {
     private void checkColumns(List<StagedTable> tables) throws SQLException {
         StringBuilder report = new StringBuilder();
         for (StagedTable t : tables) {
-            List<String> differences = ColumnComparison.differences(source, target, t.schema(), t.table());
-            if (!differences.isEmpty()) {
+            ColumnComparison.Result compared = ColumnComparison.compare(source, target, t.schema(), t.table());
+            if (!compared.differences().isEmpty()) {
                 report.append("\n  ").append(t.qualifiedName()).append(':');
-                differences.forEach(d -> report.append("\n    ").append(d));
+                compared.differences().forEach(d -> report.append("\n    ").append(d));
             } else {
-                ColumnComparison.otherOrder(source, target, t.schema(), t.table()).ifPresent(orders -> out.println(
+                compared.otherOrder().ifPresent(orders -> out.println(
                         "warning: the columns of " + t.qualifiedName() + " are in another order on the target ("
                         + orders + "): the backfill names them; a proxy without source.user replays INSERTs and"
                         + " COPYs without a column list by position (and logged that it did), so the rows it mirrored"
