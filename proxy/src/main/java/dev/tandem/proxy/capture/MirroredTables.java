@@ -392,7 +392,7 @@ public final class MirroredTables {
     }
 
     /** The schema a path entry searches for tables, or null: none ({@code pg_catalog}, temporary, unknown user). */
-    private static String schema(String entry, String user) {
+    static String schema(String entry, String user) {
         if (entry.equals(USER_SCHEMA)) {
             return user;
         }

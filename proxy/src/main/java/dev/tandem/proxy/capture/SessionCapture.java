@@ -2362,10 +2362,12 @@ public final class SessionCapture implements SessionTap {
         }
         SearchPathState.Path path = names.searchPath();
         for (String entry : path.schemas().isEmpty() ? MirroredTables.DEFAULT_PATH : path.schemas()) {
-            String schema = entry.equals("$user") ? names.currentUser() : entry;
-            TableName table = schema == null || schema.startsWith("pg_") ? null : new TableName(schema, name.name());
-            if (table != null && tables.mirroring(table) != MirroredTables.Mirroring.NOT_MIRRORED) {
-                may.add(table);
+            String schema = MirroredTables.schema(entry, names.currentUser());
+            if (schema != null) {
+                TableName table = new TableName(schema, name.name());
+                if (tables.mirroring(table) != MirroredTables.Mirroring.NOT_MIRRORED) {
+                    may.add(table);
+                }
             }
         }
         may.addAll(tables.mirroredAllNamed(name.name()));
