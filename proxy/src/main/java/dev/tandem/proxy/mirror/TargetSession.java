@@ -445,26 +445,19 @@ final class TargetSession {
      * per connection; empty when the table is not there.
      */
     List<String> copyColumns(TableName table) {
-        return copyColumns.computeIfAbsent(table, t -> {
-            List<String> row = queryRow("SELECT coalesce(array_to_json(array_agg(attname::text ORDER BY attnum)), '[]')"
-                    + "::text FROM pg_attribute WHERE attrelid = to_regclass(format('%I.%I', $1::text, $2::text))"
-                    + " AND attnum > 0 AND NOT attisdropped AND attgenerated = ''", t.schema(), t.name());
-            if (row == null || row.get(0) == null) {
-                return List.of();
-            }
-            try {
-                return List.of(JSON.readValue(row.get(0), String[].class));
-            } catch (IOException e) {
-                throw new IllegalStateException("unreadable column list of " + t + ": " + row.get(0), e);
-            }
-        });
+        return copyColumns.computeIfAbsent(table, t -> columns(t, " AND attgenerated = ''"));
     }
 
     /** The table's columns in their order here, generated ones included; empty when the table is not there. */
     List<String> columnNames(TableName table) {
+        return columns(table, "");
+    }
+
+    /** The table's columns in their order, those {@code condition} (on {@code pg_attribute}) leaves; empty when none. */
+    private List<String> columns(TableName table, String condition) {
         List<String> row = queryRow("SELECT coalesce(array_to_json(array_agg(attname::text ORDER BY attnum)), '[]')"
                 + "::text FROM pg_attribute WHERE attrelid = to_regclass(format('%I.%I', $1::text, $2::text))"
-                + " AND attnum > 0 AND NOT attisdropped", table.schema(), table.name());
+                + " AND attnum > 0 AND NOT attisdropped" + condition, table.schema(), table.name());
         if (row == null || row.get(0) == null) {
             return List.of();
         }
