@@ -28,6 +28,12 @@ final class SessionNames implements TransactionScoped {
     static final String TEMPORARY_SCHEMA = "pg_temp";
 
     private static final String USER_SCHEMA = "$user";
+    /**
+     * The settings a SET or RESET of which may change what a name means, as the classifier folds their names:
+     * {@code SET SCHEMA} is the path, {@code SET ROLE} and {@code SET SESSION AUTHORIZATION} change {@code $user}.
+     */
+    private static final Set<String> NAME_SETTINGS = Set.of(SearchPathState.NAME, "role", "session_authorization",
+            "all");
     /** Where DDL that a write's ledger entry blames ran. */
     private static final String ALONG = " (in its transaction, or in one committed just before it)";
 
@@ -212,16 +218,20 @@ final class SessionNames implements TransactionScoped {
 
     /**
      * Whether completing {@code s} of {@code sql} may change what an unqualified table name means ({@link #completed},
-     * and the end of a transaction): relation DDL and temporary tables, a SET or RESET of any setting (the path, the
-     * role and the session authorization among them), a {@code set_config} call, a {@code DO} block or a {@code CALL}
-     * (either may run DDL or set the path or the role inside), and a ROLLBACK or PREPARE TRANSACTION, which take back
-     * the transaction's DDL and SETs. Asked of every statement a client sends, so it reads the classification, and of
-     * a statement classified as no other kind the first word of its text, nothing more.
+     * and the end of a transaction): relation DDL and temporary tables, a SET or RESET of the path, the role or the
+     * session authorization (or RESET ALL, or a setting whose name the classifier could not read), a
+     * {@code set_config} call, a {@code DO} block or a {@code CALL} (either may run DDL or set the path or the role
+     * inside), and a ROLLBACK or PREPARE TRANSACTION, which take back the transaction's DDL and SETs. A SET of any
+     * other setting ({@code statement_timeout}, say, which applications send before their writes) leaves names as
+     * they are, and writes behind it resolve as they are read. Asked of every statement a client sends, so it reads
+     * the classification, and of a statement classified as no other kind the first word of its text, nothing more.
      */
     static boolean mayChange(ClassifiedStatement s, String sql) {
-        if (s.tableChange() != null || s.kind() == ClassifiedStatement.Kind.SET || s.callsSetConfig()
-                || s.kind() == ClassifiedStatement.Kind.CALL) {
+        if (s.tableChange() != null || s.callsSetConfig() || s.kind() == ClassifiedStatement.Kind.CALL) {
             return true;
+        }
+        if (s.kind() == ClassifiedStatement.Kind.SET) {
+            return s.name() == null || NAME_SETTINGS.contains(s.name());
         }
         if (s.kind() == ClassifiedStatement.Kind.OTHER) {
             return SettingCalls.startsWithDo(sql, s.start(), s.end());

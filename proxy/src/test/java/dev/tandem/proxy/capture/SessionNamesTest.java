@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** What a session's unqualified names resolve by, kept with a name resolved ahead of its execution. */
 class SessionNamesTest {
@@ -24,6 +26,35 @@ class SessionNamesTest {
 
     private void completed(String sql) {
         names.completed(StatementClassifier.classify(sql).get(0), sql);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "SET search_path TO tenant_a, public|true",
+        "set local \"search_path\" = tenant_a|true",
+        "RESET search_path|true",
+        "SET SCHEMA 'tenant_a'|true",
+        "SET ROLE tenant_a|true",
+        "RESET ROLE|true",
+        "SET SESSION AUTHORIZATION tenant_a|true",
+        "RESET SESSION AUTHORIZATION|true",
+        "RESET ALL|true",
+        "DISCARD ALL|true",
+        "SELECT set_config('search_path', 'tenant_a', false)|true",
+        "DO $$ BEGIN PERFORM 1; END $$|true",
+        "CALL refresh()|true",
+        "CREATE TABLE metrics (ts timestamptz)|true",
+        "ROLLBACK|true",
+        "SET statement_timeout = 0|false",
+        "SET LOCAL lock_timeout TO '1s'|false",
+        "SET TIME ZONE 'UTC'|false",
+        "SET application_name = 'app'|false",
+        "RESET work_mem|false",
+        "INSERT INTO metrics VALUES (1)|false",
+        "COMMIT|false",
+    })
+    void tellsTheStatementsThatMayChangeWhatANameMeans(String sql, boolean changes) {
+        assertThat(SessionNames.mayChange(StatementClassifier.classify(sql).get(0), sql)).as(sql).isEqualTo(changes);
     }
 
     @Test
