@@ -15,6 +15,8 @@ import dev.tandem.proxy.capture.MirroredTables;
 import dev.tandem.proxy.capture.PartitionDirectory;
 import dev.tandem.proxy.capture.RelationOverlay;
 import dev.tandem.proxy.capture.RowTimesReading;
+import dev.tandem.proxy.capture.SourceColumnLists;
+import dev.tandem.proxy.capture.SourceOrderedTimeColumns;
 import dev.tandem.proxy.capture.SourceRelations;
 import dev.tandem.proxy.capture.SessionCapture;
 import dev.tandem.proxy.capture.SpoolingSink;
@@ -78,6 +80,8 @@ final class MirrorRuntime implements AutoCloseable {
     private final ChunkNameDirectory chunkNames;
     private final VolatileDefaults volatileDefaults;
     private final TimeColumnDirectory timeColumns;
+    /** Null without {@code source.user}: rows' times are read by the target's column order. */
+    private final SourceColumnLists sourceColumns;
     private final RowTimesReading rowTimes;
     private final ChunkHypertables chunkHypertables;
     /** Null without {@code source.user}: names resolve by the target's catalog alone. */
@@ -126,8 +130,10 @@ final class MirrorRuntime implements AutoCloseable {
                     chunkHypertables));
             this.timeColumns = started(started, new TimeColumnDirectory(config.target(), Duration.ofMinutes(1),
                     config.verifier().timeColumns()));
+            this.sourceColumns = config.source().user().isEmpty() ? null
+                    : started(started, new SourceColumnLists(config.source(), Duration.ofMinutes(1)));
             this.rowTimes = started(started,
-                    new RowTimesReading(database -> timeColumns.forSourceDatabase(database).get()));
+                    new RowTimesReading(new SourceOrderedTimeColumns(timeColumns, sourceColumns)));
             this.gaps = started(started, new GapLedger(config.target(), config.instanceId(), registry,
                     Duration.ofSeconds(5), config.logging().redactSql(), config.mirror().spool().dir(), rowTimes));
             // nothing to close: the mapping goes with the buffer, and a slot still marked is a session not closed
@@ -262,6 +268,9 @@ final class MirrorRuntime implements AutoCloseable {
                     defaultsOf.set(volatileDefaults.forSourceDatabase(context.database()));
                     // known before a gap needs it: the target is down by then, when a spool fills
                     timeColumns.forSourceDatabase(context.database());
+                    if (sourceColumns != null) {
+                        sourceColumns.forSourceDatabase(context.database());
+                    }
                     if (sourceRelations != null) {
                         sourceTablesOf.set(sourceRelations.forSourceDatabase(context.database()));
                         recentOf.set(sourceRelations.recent(context.database()));
@@ -284,9 +293,15 @@ final class MirrorRuntime implements AutoCloseable {
         };
     }
 
-    /** Reads the target's time columns of a database's tables now, blocking ({@link ProxyApplication}). */
+    /**
+     * Reads the target's time columns of a database's tables now, and the source's column orders with
+     * {@code source.user}, blocking ({@link ProxyApplication}).
+     */
     void lookUpTimeColumns(String sourceDatabase) {
         timeColumns.lookUpNow(sourceDatabase);
+        if (sourceColumns != null) {
+            sourceColumns.lookUpNow(sourceDatabase);
+        }
     }
 
     /** Waits for the source catalog's look-ups asked for so far ({@link ProxyApplication}). */
@@ -331,6 +346,9 @@ final class MirrorRuntime implements AutoCloseable {
         gaps.close();
         rowTimes.close();
         timeColumns.close();
+        if (sourceColumns != null) {
+            sourceColumns.close();
+        }
         hypertables.close();
         partitions.close();
         chunkNames.close();

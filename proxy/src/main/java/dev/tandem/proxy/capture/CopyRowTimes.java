@@ -81,10 +81,12 @@ final class CopyRowTimes {
     static CopyRowTimes of(ClassifiedStatement copy, TimeValues values, String encoding) {
         TableTimeColumn table = values.column();
         List<String> columns = copy.columns().isEmpty() ? table.copyColumns() : copy.columns();
-        int index = columns.indexOf(table.name());
+        int index = columns == null ? -1 : columns.indexOf(table.name());
         CopyLayout layout = copy.copyFormat() == null ? null : CopyLayout.of(copy.copyFormat(), copy.copyOptions());
         CopyRowTimes reader = new CopyRowTimes(values, index, layout);
-        if (index < 0) {
+        if (columns == null) {
+            reader.stop(SourceOrderedTimeColumns.ORDER_UNKNOWN);
+        } else if (index < 0) {
             reader.stop("the COPY does not write the time column, whose default the server computes");
         } else if (layout == null || !followed(copy.copyOptions())) {
             reader.stop("COPY options the proxy does not follow");

@@ -36,6 +36,10 @@ final class InsertTimes {
         }
         TableTimeColumn table = values.column();
         List<String> columns = rows.columns() != null ? rows.columns() : table.insertColumns();
+        if (columns == null) {
+            into.unknown(SourceOrderedTimeColumns.ORDER_UNKNOWN);
+            return;
+        }
         int position = columns.indexOf(table.name());
         if (position < 0) {
             into.unknown("the time column is left to its default, which the server computes");

@@ -118,9 +118,17 @@ public final class PartitionDirectory extends CatalogDirectory<PartitionDirector
      * TimescaleDB placed in others where {@code chunks} is the database's catalog of chunks.
      */
     static String query(boolean withRoots, Optional<ChunkCatalog> chunks) {
-        String notAChunk = chunks.map(catalog -> "\n  AND " + catalog.notAChunk("c", "n")).orElse("");
         return (withRoots ? "SELECT n.nspname, c.relname, rn.nspname, r.relname "
-                : "SELECT n.nspname, c.relname, NULL, NULL ") + RELATIONS.formatted(withRoots ? ROOTS : "", notAChunk);
+                : "SELECT n.nspname, c.relname, NULL, NULL ") + relations(withRoots ? ROOTS : "", chunks);
+    }
+
+    /**
+     * The FROM and WHERE clauses of {@link #query}: the same relations as {@code c} in schema {@code n}, with
+     * {@code joins} after those two.
+     */
+    static String relations(String joins, Optional<ChunkCatalog> chunks) {
+        String notAChunk = chunks.map(catalog -> "\n  AND " + catalog.notAChunk("c", "n")).orElse("");
+        return RELATIONS.formatted(joins, notAChunk);
     }
 
     /** The partitions are null until the first look-up succeeds: a write into one before then is decided later. */

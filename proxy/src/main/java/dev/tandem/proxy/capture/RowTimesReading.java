@@ -46,8 +46,8 @@ public final class RowTimesReading implements AutoCloseable {
     private final long maxBacklog;
 
     /**
-     * @param timeColumns source database -> its tables' time columns ({@link TimeColumnDirectory}), null while not
-     *                    known
+     * @param timeColumns source database -> its tables' time columns ({@link SourceOrderedTimeColumns}), null while
+     *                    not known
      */
     public RowTimesReading(Function<String, Map<TableName, TableTimeColumn>> timeColumns) {
         this(timeColumns, MAX_BACKLOG_BYTES);

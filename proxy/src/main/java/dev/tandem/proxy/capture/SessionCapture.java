@@ -1121,7 +1121,7 @@ public final class SessionCapture implements SessionTap {
         }
     }
 
-    /** The time column of a table of this session's database, as the target's catalog says; null when not known. */
+    /** The time column of a table of this session's database ({@link SourceOrderedTimeColumns}); null: not known. */
     private TableTimeColumn timeColumn(TableName table) {
         return rowTimes == null ? null : rowTimes.timeColumn(context.database(), table);
     }

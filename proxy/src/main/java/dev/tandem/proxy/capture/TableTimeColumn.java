@@ -9,9 +9,12 @@ import java.util.regex.Pattern;
 /**
  * What reading a table's rows' times takes ({@link TimeColumnDirectory}): its time column, that column's type and
  * fractional-second precision, and the table's columns in the order an INSERT without a column list fills them
- * (every column) and a COPY without one reads them (every column but the generated ones).
+ * (every column) and a COPY without one reads them (every column but the generated ones): the source's order with
+ * {@code source.user} ({@link SourceOrderedTimeColumns}), else the target's.
  *
- * @param precision the {@code timestamp(p)} precision the server rounds values to; -1 when none (microseconds)
+ * @param precision     the {@code timestamp(p)} precision the server rounds values to; -1 when none (microseconds)
+ * @param insertColumns null when the source's order is not known: a statement without a column list is not read
+ * @param copyColumns   null when {@code insertColumns} is
  */
 public record TableTimeColumn(String name, TimeType type, int precision, List<String> insertColumns,
                               List<String> copyColumns) {
@@ -21,8 +24,14 @@ public record TableTimeColumn(String name, TimeType type, int precision, List<St
     public TableTimeColumn {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(type, "type");
-        insertColumns = List.copyOf(insertColumns);
-        copyColumns = List.copyOf(copyColumns);
+        insertColumns = insertColumns == null ? null : List.copyOf(insertColumns);
+        copyColumns = copyColumns == null ? null : List.copyOf(copyColumns);
+    }
+
+    /** The same time column with the source's column lists; {@code source} null when they are not known. */
+    TableTimeColumn inSourceOrder(SourceColumnLists.Lists source) {
+        return source == null ? new TableTimeColumn(name, type, precision, null, null)
+                : new TableTimeColumn(name, type, precision, source.insert(), source.copy());
     }
 
     /**

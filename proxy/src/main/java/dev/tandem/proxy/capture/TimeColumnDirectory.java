@@ -24,7 +24,9 @@ import java.util.Set;
  * shed transaction, one over its capture limit). Read from the target's catalog (its schema is a clone of the
  * source's) with the proxy's target credentials; looked up on first use per database, then refreshed in the
  * background, so that it is known when the target goes down, which is when transactions are shed. Until the first
- * answer a database's tables have none known, nor on a target before PostgreSQL 12.
+ * answer a database's tables have none known, nor on a target before PostgreSQL 12. Its column lists are the target's
+ * order, which an INSERT or COPY without a column list does not follow where the target's table has its columns in
+ * another order: {@link SourceOrderedTimeColumns} puts the source's in their place.
  */
 public final class TimeColumnDirectory extends CatalogDirectory<Map<TableName, TableTimeColumn>> {
 
