@@ -205,4 +205,20 @@ class CopyRowTimesTest {
         }
         return bytes.toByteArray();
     }
+
+    @Test
+    void withoutTheSourcesOrderOnlyACopyWithAColumnListIsRead() {
+        TimeValues unknownOrder = new TimeValues(M.inSourceOrder(null), ZoneId.of("Europe/Paris"));
+        byte[] data = "2026-01-05 10:00:00+00\t1\n".getBytes(StandardCharsets.UTF_8);
+        CopyRowTimes implicit = CopyRowTimes.of(StatementClassifier.classify("COPY m FROM STDIN").get(0),
+                unknownOrder, null);
+        implicit.feed(data);
+        RowTimes times = implicit.finish();
+        assertThat(times.range("ts", TimeType.TIMESTAMPTZ)).isNull();
+        assertThat(times.whyUnknown()).isEqualTo(SourceOrderedTimeColumns.ORDER_UNKNOWN);
+        CopyRowTimes listed = CopyRowTimes.of(StatementClassifier.classify("COPY m (ts, id) FROM STDIN").get(0),
+                unknownOrder, null);
+        listed.feed(data);
+        assertThat(listed.finish().range("ts", TimeType.TIMESTAMPTZ)).isNotNull();
+    }
 }

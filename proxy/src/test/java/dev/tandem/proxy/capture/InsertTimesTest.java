@@ -104,4 +104,18 @@ class InsertTimesTest {
                 TEXT)).as("a row not inserted is in the range all the same: re-copied, harmlessly")
                 .startsWith("[2026-01-05 10:00:00+00");
     }
+
+    @Test
+    void theSourcesOrderPlacesTheValuesOfAStatementWithoutAColumnList() {
+        TableTimeColumn sourceOrder = M.inSourceOrder(new SourceColumnLists.Lists(List.of("ts", "id", "note"),
+                List.of("ts", "id", "note")));
+        assertThat(read(sourceOrder, "INSERT INTO m VALUES ('2026-01-05 10:00+00', 1, 'x')", UNTYPED, TEXT))
+                .isEqualTo("[2026-01-05 10:00:00+00, 2026-01-05 10:00:00.000001+00)");
+        TableTimeColumn unknownOrder = M.inSourceOrder(null);
+        assertThat(read(unknownOrder, "INSERT INTO m VALUES (1, '2026-01-05 10:00+00', 'x')", UNTYPED, TEXT))
+                .isEqualTo("unknown: " + SourceOrderedTimeColumns.ORDER_UNKNOWN);
+        assertThat(read(unknownOrder, "INSERT INTO m (note, ts) VALUES ('x', '2026-01-05 10:00+00')", UNTYPED, TEXT))
+                .as("a column list needs no order")
+                .isEqualTo("[2026-01-05 10:00:00+00, 2026-01-05 10:00:00.000001+00)");
+    }
 }
