@@ -326,8 +326,10 @@ public final class Planner {
                         "warning: the columns of " + t.qualifiedName() + " are in another order on the target ("
                         + orders + "): the backfill names them; a proxy without source.user replays INSERTs and"
                         + " COPYs without a column list by position (and logged that it did), so the rows it mirrored"
-                        + " from those have values in other columns: then recreate the target's table in the source's"
-                        + " order and re-copy its dual-write window (docs/migration.md, step 2, \"Column order\")"));
+                        + " from those have values in other columns, and the time ranges of the ledger entries it wrote"
+                        + " for rows it did not keep may be another column's: then recreate the target's table in the"
+                        + " source's order and re-copy its dual-write window (docs/migration.md, step 2,"
+                        + " \"Column order\")"));
             }
         }
         if (report.length() > 0) {
