@@ -41,10 +41,14 @@ public final class SourceOrderedTimeColumns implements Function<String, Map<Tabl
     @Override
     public Map<TableName, TableTimeColumn> apply(String database) {
         Map<TableName, TableTimeColumn> columns = target.forSourceDatabase(database).get();
-        if (source == null || columns == null) {
+        if (source == null) {
             return columns;
         }
+        // asked for either way: the first look-up of each starts here if nothing asked before
         Map<TableName, SourceColumnLists.Lists> orders = source.forSourceDatabase(database).get();
+        if (columns == null) {
+            return null;
+        }
         Merged last = merged.get(database);
         if (last != null && last.target == columns && last.source == orders) {
             return last.columns;

@@ -17,11 +17,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The look-ups the proxy repeats every minute over all of a database's tables leave TimescaleDB's chunks out wherever
- * they are (a large database has hundreds of thousands), not only those in TimescaleDB's own schemas: here a chunk in
- * the schema {@code create_hypertable(..., associated_schema_name => 'metrics_chunks')} gives them, beside a table of
- * the user's in the same schema. Plain PostgreSQL has no TimescaleDB: a stand-in for {@code _timescaledb_catalog.chunk}
- * in each shape TimescaleDB 2.x gave it lists the chunk, on both servers as a schema clone copies it.
+ * The look-ups the proxy repeats every minute over all of a database's tables (the target's tables and volatile
+ * defaults, the source's tables and column lists) leave TimescaleDB's chunks out wherever they are (a large database
+ * has hundreds of thousands), not only those in TimescaleDB's own schemas: here a chunk in the schema
+ * {@code create_hypertable(..., associated_schema_name => 'metrics_chunks')} gives them, beside a table of the user's
+ * in the same schema. Plain PostgreSQL has no TimescaleDB: a stand-in for {@code _timescaledb_catalog.chunk} in each
+ * shape TimescaleDB 2.x gave it lists the chunk, on both servers as a schema clone copies it.
  */
 class ChunksLeftOutIT {
 
@@ -46,13 +47,16 @@ class ChunksLeftOutIT {
                 Optional.of("postgres"), "UNUSED", Optional.empty(), Duration.ofSeconds(5), Optional.empty());
         try (PartitionDirectory partitions = new PartitionDirectory(target, Duration.ofMinutes(1));
              VolatileDefaults defaults = new VolatileDefaults(target, Duration.ofMinutes(1));
-             SourceRelations relations = new SourceRelations(source, Duration.ofMinutes(1))) {
+             SourceRelations relations = new SourceRelations(source, Duration.ofMinutes(1));
+             SourceColumnLists columns = new SourceColumnLists(source, Duration.ofMinutes(1))) {
             PartitionDirectory.Partitions found = partitions.lookUpNow(db);
             assertThat(found).as("the target's tables").isNotNull();
             assertThat(found.others()).contains(NOTES).doesNotContain(CHUNK);
             assertThat(defaults.lookUpNow(db)).as("the target's volatile defaults")
                     .isEqualTo(Map.of(NOTES, Set.of("id", "at")));
             assertThat(relations.lookUpNow(db).tables()).as("the source's tables").contains(NOTES).doesNotContain(CHUNK);
+            assertThat(columns.lookUpNow(db)).as("the source's column lists").containsKey(NOTES)
+                    .doesNotContainKey(CHUNK);
         }
     }
 }
