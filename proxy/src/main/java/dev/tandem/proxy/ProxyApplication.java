@@ -221,8 +221,8 @@ public final class ProxyApplication implements AutoCloseable {
 
     /**
      * Reads the target's time columns of {@code sourceDatabase}'s tables now, and with {@code source.user} the source's
-     * order of their columns, blocking: the sessions' look-up runs in
-     * the background, and a test that stops the target must know it is done first. Nothing when mirroring is off.
+     * order of their columns, blocking: the sessions' look-up runs in the background, and a test that stops the target
+     * must know it is done first. Nothing when mirroring is off.
      */
     public void lookUpTimeColumns(String sourceDatabase) {
         if (mirror != null) {

@@ -19,7 +19,7 @@ public final class SourceOrderedTimeColumns implements Function<String, Map<Tabl
 
     /** Why a statement without a column list has no range while the source's order is not known. */
     static final String ORDER_UNKNOWN = "a statement without a column list, and the source's order of the table's"
-            + " columns is not known (not read from its catalog yet)";
+            + " columns is not known (its catalog not read yet, or without the table)";
 
     /** The answers one merged map was made of, compared by identity: each look-up answers with a new map. */
     private record Merged(Map<TableName, TableTimeColumn> target, Map<TableName, SourceColumnLists.Lists> source,
