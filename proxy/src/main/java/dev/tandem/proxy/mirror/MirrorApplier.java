@@ -392,7 +392,6 @@ public final class MirrorApplier implements AutoCloseable {
                 saveMarks(false);
                 List<SpoolRecord> batch = nextBatch(reader);
                 if (batch.isEmpty()) {
-                    ledgerLog.flush(false);
                     reopenIdleSessions();
                     // not past a record appended but not readable yet (its fsync, or space, is still to come)
                     caughtUp(sessions.values(), Math.min(System.currentTimeMillis(),
@@ -418,7 +417,7 @@ public final class MirrorApplier implements AutoCloseable {
             stopReason = "the mirror stopped: " + e.getMessage();
             LOG.error("mirror applier stopped: {}", e.getMessage(), e);
         } finally {
-            ledgerLog.flush(true);
+            ledgerLog.close();
             saveMarks(true);
             transition(State.CLOSED);
             waiters.fail(new MirrorStoppedException(stopReason));
