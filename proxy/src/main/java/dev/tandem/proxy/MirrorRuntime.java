@@ -1,6 +1,7 @@
 package dev.tandem.proxy;
 
 import dev.tandem.protocol.frame.FrameObserver;
+import dev.tandem.protocol.sql.Identifiers;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.capture.CaptureBudget;
 import dev.tandem.proxy.capture.CaptureMetrics;
@@ -25,10 +26,12 @@ import dev.tandem.proxy.capture.UnknownOutcome;
 import dev.tandem.proxy.capture.UpsertWindows;
 import dev.tandem.proxy.capture.VolatileDefaults;
 import dev.tandem.proxy.config.ConfigChoice;
+import dev.tandem.proxy.config.Durations;
 import dev.tandem.proxy.config.MirrorMode;
 import dev.tandem.proxy.config.ProxyConfig;
 import dev.tandem.proxy.config.SpoolConfig;
 import dev.tandem.proxy.mirror.MirrorApplier;
+import dev.tandem.proxy.mirror.MirrorDrain;
 import dev.tandem.proxy.mirror.MirrorSettings;
 import dev.tandem.proxy.mirror.SyncTimeoutLog;
 import dev.tandem.proxy.relay.SessionEnd;
@@ -37,6 +40,7 @@ import dev.tandem.proxy.relay.Transport;
 import dev.tandem.proxy.spool.Spool;
 import dev.tandem.proxy.spool.SpoolPosition;
 import dev.tandem.proxy.spool.SpoolSettings;
+import dev.tandem.proxy.spool.SpoolStats;
 import dev.tandem.proxy.verifier.DivergenceVerifier;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -334,14 +338,56 @@ final class MirrorRuntime implements AutoCloseable {
         return out;
     }
 
+    private void logStop(MirrorDrain drain, boolean paused) {
+        String instance = Identifiers.quoteLiteral(config.instanceId());
+        if (drain.applied() && !drain.marked().isEmpty()) {
+            log.info("mirror stopped cleanly: every spooled transaction is applied, and tandem.mirror_progress in"
+                    + " target database(s) {} says instance {} stopped (stopped_at), so tandem-backfill copy,"
+                    + " repair and verify do not wait for it", String.join(", ", drain.marked()), instance);
+        }
+        if (drain.applied() && drain.unmarked().isEmpty()) {
+            return;
+        }
+        SpoolStats left = spool.stats();
+        String why = paused ? "the mirror is paused"
+                : !applier.targetUp() ? "the target " + config.target().host() + ":" + config.target().port()
+                        + " could not apply them (see the warnings above)"
+                : "shutdown.mirror-drain (" + Durations.format(config.shutdown().mirrorDrain()) + ") ran out";
+        if (left.pendingRecords() > 0) {
+            log.warn("mirror stopped with {} transaction(s) ({} bytes) not applied on the target, {}: they stay in the"
+                    + " spool {}, and the next start of instance {} on this spool applies them. Until then this"
+                    + " instance's row in tandem.mirror_progress stays as it was, and tandem-backfill copy, repair and"
+                    + " verify wait for it (--mirror-wait) instead of going ahead without those rows",
+                    left.pendingRecords(), left.pendingBytes(), why, config.mirror().spool().dir(), instance);
+            return;
+        }
+        Set<String> unmarked = drain.applied() ? drain.unmarked() : applier.appliedDatabases();
+        if (unmarked.isEmpty()) {
+            return; // nothing spooled, nothing ever applied: no row to mark
+        }
+        log.warn("mirror stopped with every spooled transaction applied, but target database(s) {} could not be told"
+                + " ({}): instance {}'s row in their tandem.mirror_progress still says it runs, and tandem-backfill"
+                + " copy, repair and verify there wait for it (--mirror-wait). Start the proxy and stop it again, or"
+                + " mark it by hand: UPDATE tandem.mirror_progress SET stopped_at = now() WHERE instance_id = {}"
+                + " (deleting the row instead would make the next start on this spool apply its records again)",
+                String.join(", ", new TreeSet<>(unmarked)), drain.applied() ? "they could not be reached" : why,
+                instance, instance);
+    }
+
     /** Everything committed and spooled so far has been applied (or ledgered) on the target. */
     boolean caughtUp() {
         return applier.appliedSequence() >= spool.stats().lastSequence() && gaps.waiting() == 0;
     }
 
+    /**
+     * Stops the mirror. Called after the relay closed, so nothing more is spooled: the applier first applies what is
+     * left, for at most {@code shutdown.mirror-drain}, and the log says whether the target has it all.
+     */
     @Override
     public void close() {
         verifier.close();
+        boolean paused = applier.isPaused();
+        logStop(applier.drain(config.shutdown().mirrorDrain()), paused);
         applier.close();
         gaps.close();
         rowTimes.close();

@@ -21,7 +21,8 @@ import java.util.function.BooleanSupplier;
  *
  * <p>Rows committed after the copy started are a different matter: {@code stage}'s {@code --max-lateness} rule keeps
  * writers out of the ranges being copied. A proxy lists itself here when it first connects to this database; one
- * that never reached it is not waited for.
+ * that never reached it is not waited for. Nor is one that stopped cleanly with everything it spooled applied
+ * ({@code stopped_at}): it has nothing in flight, and clears the mark when it connects again.
  */
 public final class MirrorCatchUp {
 
@@ -55,11 +56,12 @@ public final class MirrorCatchUp {
                 return List.of();
             }
         }
+        String stoppedAt = stoppedAt(target);
         long startedAt = System.nanoTime();
         long deadline = startedAt + timeout.toNanos();
         boolean announced = false;
         try (PreparedStatement ps = target.prepareStatement("SELECT instance_id, caught_up_to::text, applied_at::text,"
-                + " caught_up_to >= ? FROM tandem.mirror_progress ORDER BY instance_id")) {
+                + " caught_up_to >= ? OR " + stoppedAt + " IS NOT NULL FROM tandem.mirror_progress ORDER BY instance_id")) {
             ps.setTimestamp(1, from);
             while (true) {
                 List<String> all = new ArrayList<>();
@@ -97,7 +99,9 @@ public final class MirrorCatchUp {
                             + timeout.toSeconds() + " s (--mirror-wait); its spool may still hold rows of the ranges"
                             + " this command copies or compares: copying now could duplicate them, comparing now would"
                             + " count them as missing. Let it catch up (tandem_mirror_lag_seconds; resume a paused"
-                            + " mirror, repair the target's connection) and run the command again. An instance"
+                            + " mirror, repair the target's connection) and run the command again. A proxy that"
+                            + " stopped cleanly with everything applied is not waited for: a stopped one listed here"
+                            + " was killed or left transactions in its spool, which its next start applies. An instance"
                             + " that is retired with an empty spool can be forgotten with: DELETE FROM"
                             + " tandem.mirror_progress WHERE instance_id IN (" + String.join(", ", behindIds) + ")");
                 }
@@ -108,6 +112,19 @@ public final class MirrorCatchUp {
                     throw new BackfillException("interrupted while waiting for the mirror to catch up");
                 }
             }
+        }
+    }
+
+    /**
+     * {@code stopped_at}, or NULL on a progress table that a proxy or backfill older than the column made and nothing
+     * newer has touched since (this command only reads the target's state there).
+     */
+    public static String stoppedAt(Connection target) throws SQLException {
+        try (Statement s = target.createStatement();
+             ResultSet rs = s.executeQuery("SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid ="
+                     + " to_regclass('tandem.mirror_progress') AND attname = 'stopped_at' AND NOT attisdropped)")) {
+            rs.next();
+            return rs.getBoolean(1) ? "stopped_at" : "NULL::timestamptz";
         }
     }
 

@@ -5,6 +5,7 @@ import dev.tandem.backfill.ExitCodes;
 import dev.tandem.backfill.connect.Database;
 import dev.tandem.backfill.connect.Side;
 import dev.tandem.backfill.connect.TargetOptions;
+import dev.tandem.backfill.copy.MirrorCatchUp;
 import dev.tandem.backfill.ledger.Ledger;
 import dev.tandem.backfill.ledger.LedgerReport;
 import dev.tandem.backfill.progress.Throughput;
@@ -96,10 +97,16 @@ public final class StatusCommand extends BackfillCommand {
 
     /** The proxies mirroring into this database: how far behind each is, which is what {@code copy} waits for. */
     private void printMirrors(Statement s) throws SQLException {
+        String stoppedAt = MirrorCatchUp.stoppedAt(s.getConnection());
         try (ResultSet rs = s.executeQuery("SELECT instance_id, applied_at::text, caught_up_to::text,"
-                + " round(extract(epoch from clock_timestamp() - caught_up_to)::numeric, 1), sequence"
-                + " FROM tandem.mirror_progress ORDER BY instance_id")) {
+                + " round(extract(epoch from clock_timestamp() - caught_up_to)::numeric, 1), sequence, "
+                + stoppedAt + "::text FROM tandem.mirror_progress ORDER BY instance_id")) {
             while (rs.next()) {
+                if (rs.getString(6) != null) {
+                    out().println("proxy " + rs.getString(1) + ": stopped cleanly at " + rs.getString(6)
+                            + " with everything it spooled applied (copy does not wait for it)");
+                    continue;
+                }
                 if (rs.getLong(5) == 0 && rs.getString(3) == null) {
                     // listed when it first connected, before its first group committed
                     out().println("proxy " + rs.getString(1) + ": connected at " + rs.getString(2)

@@ -96,6 +96,15 @@ public final class TandemSchema {
      */
     public static final String ADD_SPOOL_EPOCH = addColumnIfMissing("mirror_progress", "spool_epoch", "bigint");
 
+    /**
+     * When the instance stopped cleanly with everything it spooled applied here; null while it runs, and after a stop
+     * that left transactions in its spool (or a kill). A stopped instance has nothing in flight, so the backfill does
+     * not wait for its {@code caught_up_to}; the row itself stays, as its position is what the next start on the same
+     * spool reads (without it, that start would apply the spool's records again). The proxy clears it when it
+     * connects to the database again.
+     */
+    public static final String ADD_STOPPED_AT = addColumnIfMissing("mirror_progress", "stopped_at", "timestamptz");
+
     private TandemSchema() {
     }
 
@@ -105,7 +114,7 @@ public final class TandemSchema {
      */
     public static String ddl() {
         return String.join(";\n", LOCK, CREATE_SCHEMA, CREATE_DUAL_WRITE, CREATE_DIVERGENCE, ADD_SETTLED_BY,
-                ADD_RECORDED_UNTIL, CREATE_MIRROR_PROGRESS, ADD_CAUGHT_UP_TO, ADD_SPOOL_EPOCH);
+                ADD_RECORDED_UNTIL, CREATE_MIRROR_PROGRESS, ADD_CAUGHT_UP_TO, ADD_SPOOL_EPOCH, ADD_STOPPED_AT);
     }
 
     /**

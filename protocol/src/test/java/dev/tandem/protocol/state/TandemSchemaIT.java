@@ -29,7 +29,7 @@ class TandemSchemaIT {
         PG.target().execute(db, TandemSchema.ddl());
         assertThat(PG.target().queryValue(db, "SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute"
                 + " WHERE attrelid = 'tandem.mirror_progress'::regclass AND attnum > 0"))
-                .isEqualTo("instance_id,sequence,next_segment,next_offset,applied_at,caught_up_to,spool_epoch");
+                .isEqualTo("instance_id,sequence,next_segment,next_offset,applied_at,caught_up_to,spool_epoch,stopped_at");
 
         try (Connection reader = PG.target().connect(db); Connection tool = PG.target().connect(db)) {
             // a backfill task's transaction read the progress table and is still open

@@ -141,8 +141,10 @@ public final class ConfigLoader {
         LimitsConfig limits = limits(root.section("limits"));
         LoggingConfig logging = new LoggingConfig(root.section("logging").bool("redact-sql", false));
         String instanceId = instanceId(root, env);
+        Section shutdownSection = root.section("shutdown");
         ShutdownConfig shutdown = new ShutdownConfig(
-                root.section("shutdown").duration("grace-period", Defaults.SHUTDOWN_GRACE_PERIOD, Duration.ZERO));
+                shutdownSection.duration("grace-period", Defaults.SHUTDOWN_GRACE_PERIOD, Duration.ZERO),
+                shutdownSection.duration("mirror-drain", Defaults.SHUTDOWN_MIRROR_DRAIN, Duration.ZERO));
         if (listen.port() != 0 && listen.equals(admin.listen())) {
             root.section("admin").problem("listen", "'" + admin.listen() + "' is the same address as listen");
         }

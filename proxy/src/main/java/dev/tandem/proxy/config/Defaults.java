@@ -43,6 +43,7 @@ final class Defaults {
     static final String DRAIN_TIMEOUT = "5m";
     static final String INSTANCE_ID = "tandem";
     static final String SHUTDOWN_GRACE_PERIOD = "30s";
+    static final String SHUTDOWN_MIRROR_DRAIN = "30s";
     static final String VERIFIER_MODE = "auto";
     static final String VERIFIER_INTERVAL = "60s";
     static final String VERIFIER_LOOKBACK = "1h";

@@ -38,6 +38,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -92,6 +93,11 @@ import org.slf4j.LoggerFactory;
  *    └─────close──────┴──────────close───────────┴──▶ CLOSED
  * </pre>
  * Pausing takes effect between groups: the exchange in flight completes first.
+ *
+ * <p><b>Stopping.</b> {@link #drain} lets a running applier apply what is spooled, for a bounded time, before
+ * {@link #close}: once nothing is left, each target database it applied to is told so ({@code stopped_at} in
+ * {@code tandem.mirror_progress}), and the backfill does not wait for an instance that has nothing in flight. A stop
+ * that leaves records in the spool (target down, paused, time up) or a kill leaves the rows as they were.
  */
 public final class MirrorApplier implements AutoCloseable {
 
@@ -196,6 +202,10 @@ public final class MirrorApplier implements AutoCloseable {
     private State state = State.NEW;
     private volatile boolean targetUp;
     private volatile String stopReason = "the mirror was closed";
+    /** Set by {@link #drain}: the loop marks the databases stopped once the spool has nothing left, and ends. */
+    private volatile boolean draining;
+    /** What the drain achieved, set by the applier thread as it ends; null until then. */
+    private volatile MirrorDrain drained;
 
     /**
      * @param spool     the spool to read; the caller owns it and closes it after this applier
@@ -392,6 +402,11 @@ public final class MirrorApplier implements AutoCloseable {
                 saveMarks(false);
                 List<SpoolRecord> batch = nextBatch(reader);
                 if (batch.isEmpty()) {
+                    // the relay is closed by now: nothing pending means nothing more will come
+                    if (draining && spool.stats().pendingRecords() == 0) {
+                        drained = markStopped();
+                        return;
+                    }
                     reopenIdleSessions();
                     // not past a record appended but not readable yet (its fsync, or space, is still to come)
                     caughtUp(sessions.values(), Math.min(System.currentTimeMillis(),
@@ -1251,6 +1266,57 @@ public final class MirrorApplier implements AutoCloseable {
         for (String database : List.copyOf(sessions.keySet())) {
             dropSession(database);
         }
+    }
+
+    /**
+     * Tells every target database this instance applied to, in this run or an earlier one, that it stopped with
+     * nothing left to apply there ({@link MirrorSchema#STOPPED}). A database that cannot be reached keeps its row as
+     * it was: the backfill waits for it, which is safe.
+     */
+    private MirrorDrain markStopped() {
+        Set<String> databases = new TreeSet<>(lastApplied.keySet());
+        databases.addAll(sessions.keySet());
+        Set<String> marked = new TreeSet<>();
+        Set<String> unmarked = new TreeSet<>();
+        for (String database : databases) {
+            try {
+                List<String> row = session(database).queryRow(MirrorSchema.STOPPED, settings.instanceId(),
+                        Long.toString(CAUGHT_UP_MARGIN_MILLIS));
+                (row == null ? unmarked : marked).add(database);
+            } catch (Stopped e) {
+                throw e;
+            } catch (RuntimeException e) {
+                LOG.debug("mirror: cannot mark instance {} stopped in target database {}", settings.instanceId(),
+                        database, e);
+                unmarked.add(database);
+            }
+        }
+        return new MirrorDrain(true, marked, unmarked);
+    }
+
+    /**
+     * Lets the applier apply what is spooled for at most {@code timeout}, then marks the target databases stopped
+     * cleanly if nothing is left ({@link #markStopped}); the caller must have stopped the appends (the relay is closed)
+     * and calls {@link #close} afterwards. A paused mirror stays paused: it stops with its records in the spool.
+     */
+    public MirrorDrain drain(Duration timeout) {
+        lock.lock();
+        try {
+            if (state != State.RUNNING || !thread.isAlive()) {
+                return MirrorDrain.UNFINISHED;
+            }
+            draining = true;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        try {
+            thread.join(Math.max(1, timeout.toMillis()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        MirrorDrain result = drained;
+        return result == null ? MirrorDrain.UNFINISHED : result;
     }
 
     /**

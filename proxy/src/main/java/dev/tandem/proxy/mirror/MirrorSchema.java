@@ -41,11 +41,25 @@ public final class MirrorSchema {
     /**
      * Makes this instance known on the target before it applied anything, with {@code caught_up_to} unknown (null):
      * a backfill copy waits for every instance listed, and one whose first groups keep failing still has rows in its
-     * spool that the copy must not get ahead of. The position is the spool's origin, as when there is no row.
+     * spool that the copy must not get ahead of. The position is the spool's origin, as when there is no row. A row
+     * an earlier clean stop marked ({@link #STOPPED}) is running again: the backfill waits for it again.
      */
     static final String REGISTER = """
             INSERT INTO tandem.mirror_progress (instance_id, sequence, next_segment, next_offset, applied_at)
-            VALUES ($1, 0, 0, 0, now()) ON CONFLICT (instance_id) DO NOTHING""";
+            VALUES ($1, 0, 0, 0, now())
+            ON CONFLICT (instance_id) DO UPDATE SET stopped_at = NULL
+            WHERE tandem.mirror_progress.stopped_at IS NOT NULL""";
+
+    /**
+     * A clean stop with everything spooled applied here: {@code caught_up_to} moves as in {@link #CAUGHT_UP} (with the
+     * same {@code $2}), and {@code stopped_at} tells the backfill there is nothing left to wait for. Returns the
+     * instance id when the row was there to mark.
+     */
+    static final String STOPPED = """
+            UPDATE tandem.mirror_progress
+            SET stopped_at = now(), caught_up_to = GREATEST(caught_up_to, now() - $2::float8 * interval '1 millisecond')
+            WHERE instance_id = $1
+            RETURNING instance_id""";
 
     static final String READ_PROGRESS =
             "SELECT sequence, next_segment, next_offset, spool_epoch FROM tandem.mirror_progress WHERE instance_id = $1";

@@ -14,19 +14,20 @@ import java.util.function.Supplier;
  * hold rows of a bucket. This proxy's own mirror is asked in-process (its lag); the others through their
  * {@code tandem.mirror_progress.caught_up_to}, measured on the target's clock so that the proxies' clocks do not matter.
  * This proxy's own row there is left aside: the applier moves it only while it has a connection to the database, so
- * after a dropped connection it stands still until the next mirrored write, however caught up the mirror is.
+ * after a dropped connection it stands still until the next mirrored write, however caught up the mirror is. An
+ * instance that stopped cleanly ({@code stopped_at}) has nothing in flight and is left aside too.
  */
 final class MirrorProgress {
 
     private static final String SLOWEST = """
             SELECT instance_id, (extract(epoch from clock_timestamp() - caught_up_to) * 1000000)::bigint
             FROM tandem.mirror_progress
-            WHERE caught_up_to IS NOT NULL AND instance_id <> ?
+            WHERE caught_up_to IS NOT NULL AND instance_id <> ? AND stopped_at IS NULL
             ORDER BY caught_up_to, instance_id
             LIMIT 1""";
     private static final String BEHIND = """
             SELECT count(*) FROM tandem.mirror_progress
-            WHERE caught_up_to < CAST(? AS timestamptz) AND instance_id <> ?""";
+            WHERE caught_up_to < CAST(? AS timestamptz) AND instance_id <> ? AND stopped_at IS NULL""";
     private static final long POLL_MILLIS = 100;
 
     /**

@@ -58,7 +58,7 @@ class ConfigLoaderTest {
                         Duration.ofMinutes(5)),
                 new LoggingConfig(false),
                 "tandem",
-                new ShutdownConfig(Duration.ofSeconds(30)),
+                new ShutdownConfig(Duration.ofSeconds(30), Duration.ofSeconds(30)),
                 new VerifierConfig(VerifierMode.AUTO, Duration.ofSeconds(60), Duration.ofHours(1), Duration.ofMinutes(5),
                         Duration.ofMinutes(1), Duration.ofSeconds(10), 0, Map.of())));
     }
@@ -95,7 +95,7 @@ class ConfigLoaderTest {
                 Duration.ofHours(1), Duration.ofSeconds(45)));
         assertThat(config.logging().redactSql()).isTrue();
         assertThat(config.instanceId()).isEqualTo("proxy-b.eu-1");
-        assertThat(config.shutdown().gracePeriod()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(config.shutdown()).isEqualTo(new ShutdownConfig(Duration.ofMinutes(2), Duration.ofSeconds(45)));
         assertThat(config.verifier()).isEqualTo(new VerifierConfig(VerifierMode.OFF, Duration.ofSeconds(30),
                 Duration.ofHours(2), Duration.ofMinutes(10), Duration.ofSeconds(90), Duration.ofSeconds(3), 60000,
                 Map.of(new TableName("public", "events"), "created_at",
@@ -158,7 +158,7 @@ class ConfigLoaderTest {
         assertThat(absent.limits().hasIdleTimeout()).isFalse();
         assertThat(absent.logging().redactSql()).isFalse();
         assertThat(absent.instanceId()).isEqualTo("tandem");
-        assertThat(absent.shutdown().gracePeriod()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(absent.shutdown()).isEqualTo(new ShutdownConfig(Duration.ofSeconds(30), Duration.ofSeconds(30)));
         assertThat(empty.mirror().spool().dir()).isEqualTo(dir.toAbsolutePath().resolve("tandem-spool"));
         assertThat(empty).isEqualTo(withSpoolDir(absent, empty.mirror().spool().dir()));
         assertThat(onlyComments).isEqualTo(empty);
@@ -250,6 +250,7 @@ class ConfigLoaderTest {
             logging: {redact-sql: maybe}                       => logging.redact-sql: 'maybe' is not true or false
             instance-id: 'my proxy'                            => instance-id: 'my proxy' is not an instance id; allowed 1 to 63 letters, digits, '.', '_', '-', starting with a letter or digit
             shutdown: {grace-period: 1y}                       => shutdown.grace-period: '1y' is not a duration; expected a number with ms, s, m, h or d (e.g. 500ms, 30s, 5m, 1h30m)
+            shutdown: {mirror-drain: soon}                     => shutdown.mirror-drain: 'soon' is not a duration; expected a number with ms, s, m, h or d (e.g. 500ms, 30s, 5m, 1h30m)
             """)
     void eachBadValueGetsItsOwnLine(String yaml, String expectedProblem) throws IOException {
         ConfigException e = loadFailure(yaml);

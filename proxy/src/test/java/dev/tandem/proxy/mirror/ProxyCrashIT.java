@@ -143,6 +143,8 @@ class ProxyCrashIT {
             proxy.destroyForcibly().waitFor();
         }
         assertThat(acknowledged).as("the workload ran before the kill").hasSizeGreaterThan(100);
+        assertThat(PG.target().queryValue(db, "SELECT stopped_at IS NULL FROM tandem.mirror_progress"))
+                .as("a killed proxy's row still says it runs: the backfill waits for its spool").isEqualTo("t");
 
         Process restarted = startProxy(port, adminPort);
         try {
@@ -161,6 +163,8 @@ class ProxyCrashIT {
             restarted.destroy();
             restarted.waitFor();
         }
+        assertThat(PG.target().queryValue(db, "SELECT stopped_at IS NOT NULL FROM tandem.mirror_progress"))
+                .as("SIGTERM, with everything applied: the row says the proxy stopped cleanly").isEqualTo("t");
 
         assertThat(PG.target().query(db, "SELECT id FROM m GROUP BY id HAVING count(*) > 1"))
                 .as("no row applied twice").isEmpty();

@@ -1,0 +1,243 @@
+package dev.tandem.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.proxy.config.ProxyOptions;
+import dev.tandem.proxy.demo.BackfillRunner;
+import dev.tandem.proxy.relay.Transport;
+import dev.tandem.testing.PostgresPairExtension;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * The usual cutover sequence: stop the proxy, then {@code tandem-backfill verify} and {@code repair}. A proxy stopped
+ * cleanly applies what it spooled first and says so in {@code tandem.mirror_progress.stopped_at}, so the backfill does
+ * not wait {@code --mirror-wait} for a mirror that will never move again; one that could not apply everything (the
+ * target is down) leaves its row as it was, says in the log what is left, and the next start on the spool applies it.
+ */
+class CleanStopIT {
+
+    @RegisterExtension
+    static final PostgresPairExtension PG = PostgresPairExtension.embedded();
+
+    private static final String PROGRESS = "SELECT stopped_at IS NOT NULL FROM tandem.mirror_progress"
+            + " WHERE instance_id = 'tandem'";
+
+    private static final String ADMIN_TOKEN = "clean-stop-token";
+
+    @TempDir
+    Path spool;
+
+    private ProxyApplication start(String db, String... extraArgs) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--listen", "127.0.0.1:0",
+                "--source", "127.0.0.1:" + PG.source().port(), "--source-tls", "disable",
+                "--target", "127.0.0.1:" + PG.target().port(), "--target-user", PG.target().user(),
+                "--target-tls", "disable", "--spool-dir", spool.toString(), "--admin-listen", "127.0.0.1:0",
+                "--mirror-table", "public.g", "--set", "verifier.enabled=false",
+                "--set", "mirror.retry.min-backoff=50ms", "--set", "mirror.retry.max-backoff=500ms"));
+        args.addAll(List.of(extraArgs));
+        ProxyOptions options = new ProxyOptions();
+        new CommandLine(options).parseArgs(args.toArray(String[]::new));
+        return new ProxyApplication(options.load(Map.of("TANDEM_ADMIN_TOKEN", ADMIN_TOKEN)))
+                .start(Transport.choose("auto"));
+    }
+
+    private static void pause(ProxyApplication proxy) throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + proxy.adminPort() + "/mirror/pause"))
+                .header("Authorization", "Bearer " + ADMIN_TOKEN).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    }
+
+    /** Rows {@code from} to {@code to} through the proxy, one transaction each, timed in the last minutes. */
+    private static void write(ProxyApplication proxy, String db, int from, int to) throws Exception {
+        OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:"
+                + proxy.relayAddress().getPort() + "/" + db, PG.source().user(), PG.source().password());
+             PreparedStatement ps = c.prepareStatement("INSERT INTO g (id, ts, pad) VALUES (?, ?, 'proxy')")) {
+            for (int i = from; i <= to; i++) {
+                ps.setInt(1, i);
+                ps.setObject(2, now.minusSeconds(300 - i % 300));
+                ps.executeUpdate();
+            }
+        }
+    }
+
+    private static void awaitCaughtUp(ProxyApplication proxy) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!proxy.mirrorCaughtUp()) {
+            assertThat(System.nanoTime()).as("the mirror caught up within 60 s").isLessThan(deadline);
+            Thread.sleep(20);
+        }
+    }
+
+    private static String database(String name) {
+        String db = PG.pair().freshDatabase(name);
+        PG.pair().executeOnBoth(db, "CREATE TABLE g (id int PRIMARY KEY, ts timestamptz NOT NULL, pad text)");
+        // the history the backfill copies: before the dual-write start, on the source only
+        PG.source().execute(db, "INSERT INTO g SELECT -i, '2024-06-01 00:00:00+00'::timestamptz + i * interval"
+                + " '1 hour', 'history' FROM generate_series(1, 100) i");
+        return db;
+    }
+
+    private record Run(int exit, String output) {
+    }
+
+    private static Run backfill(String db, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(args));
+        if (!args[0].equals("status")) {
+            command.addAll(List.of("--source", PG.source().jdbcUrl(db) + "?user=" + PG.source().user()));
+        }
+        command.addAll(List.of("--target", PG.target().jdbcUrl(db) + "?user=" + PG.target().user()));
+        ByteArrayOutputStream output = new ByteArrayOutputStream();
+        int exit = BackfillRunner.locate(new PrintStream(output, true, StandardCharsets.UTF_8))
+                .run(command.toArray(String[]::new));
+        return new Run(exit, output.toString(StandardCharsets.UTF_8));
+    }
+
+    private static boolean accepts(InetSocketAddress address) {
+        try (Socket s = new Socket()) {
+            s.connect(address, 1000);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    @Test
+    void aCleanlyStoppedProxyAppliesItsSpoolAndTheBackfillDoesNotWaitForIt() throws Exception {
+        String db = database("clean_stop");
+        ProxyApplication proxy = start(db);
+        write(proxy, db, 1, 10);
+        awaitCaughtUp(proxy);
+        CompletableFuture<Void> stopped;
+        try (Connection target = PG.target().connect(db); Statement lock = target.createStatement()) {
+            // the mirror cannot apply the next rows until the stop has begun: the stop is what applies them
+            target.setAutoCommit(false);
+            lock.execute("LOCK TABLE g IN ACCESS EXCLUSIVE MODE");
+            write(proxy, db, 11, 200);
+            assertThat(proxy.mirrorCaughtUp()).as("rows left for the stop to apply").isFalse();
+            InetSocketAddress relay = proxy.relayAddress();
+            stopped = CompletableFuture.runAsync(proxy::close);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (accepts(relay)) {
+                assertThat(System.nanoTime()).as("the relay stops accepting within 60 s").isLessThan(deadline);
+                Thread.sleep(20);
+            }
+            target.rollback();
+        }
+        stopped.get(120, TimeUnit.SECONDS);
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM g")).as("every row spooled is applied")
+                .isEqualTo("200");
+        assertThat(PG.target().queryValue(db, PROGRESS)).as("stopped_at says it stopped cleanly").isEqualTo("t");
+
+        // the cutover: nothing to wait for, though --mirror-wait is a second
+        assertThat(backfill(db, "stage", "--table", "public.g:ts", "--until", "2025-01-01 00:00:00+00"))
+                .satisfies(r -> assertThat(r.exit()).as(r.output()).isZero());
+        assertThat(backfill(db, "copy", "--mirror-wait", "1 s"))
+                .satisfies(r -> assertThat(r.exit()).as(r.output()).isZero());
+        Run verify = backfill(db, "verify", "--through", "now", "--mirror-wait", "1 s");
+        assertThat(verify.exit()).as(verify.output()).isZero();
+        assertThat(verify.output()).contains("1 table: 1 match, 0 differ").doesNotContain("waiting for the mirror");
+        Run repair = backfill(db, "repair", "--mirror-wait", "1 s");
+        assertThat(repair.exit()).as(repair.output()).isZero();
+        assertThat(repair.output()).doesNotContain("waiting for the mirror");
+        Run status = backfill(db, "status");
+        assertThat(status.output()).contains("proxy tandem: stopped cleanly at ");
+
+        // started again on the same spool, it is a running mirror the backfill waits for again, until it stops
+        ProxyApplication again = start(db);
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!"f".equals(PG.target().queryValue(db, PROGRESS))) {
+                assertThat(System.nanoTime()).as("the restarted proxy clears stopped_at").isLessThan(deadline);
+                Thread.sleep(50);
+            }
+            write(again, db, 201, 210);
+        } finally {
+            again.close();
+        }
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM g WHERE pad = 'proxy'")).isEqualTo("210");
+        assertThat(PG.target().queryValue(db, PROGRESS)).isEqualTo("t");
+    }
+
+    @Test
+    void aStopWithTheTargetDownLeavesTheRowAndSaysWhatTheNextStartApplies() throws Exception {
+        String db = database("stop_target_down");
+        ProxyApplication proxy = start(db, "--set", "shutdown.mirror-drain=1s");
+        List<String> warnings;
+        try {
+            write(proxy, db, 1, 5);
+            awaitCaughtUp(proxy);
+            PG.target().stop();
+            write(proxy, db, 6, 8);
+        } finally {
+            warnings = LoggedWarnings.of(MirrorRuntime.class, proxy::close);
+            PG.target().start();
+        }
+        assertThat(warnings).anySatisfy(w -> assertThat(w).contains("mirror stopped with 3 transaction(s) (",
+                "bytes) not applied on the target, the target 127.0.0.1:" + PG.target().port() + " could not apply"
+                        + " them", "the next start of instance 'tandem' on this spool applies them"));
+        assertThat(PG.target().queryValue(db, PROGRESS)).as("the row still says it runs").isEqualTo("f");
+        assertThat(backfill(db, "stage", "--table", "public.g:ts", "--until", "2025-01-01 00:00:00+00"))
+                .satisfies(r -> assertThat(r.exit()).as(r.output()).isZero());
+        Run waited = backfill(db, "copy", "--mirror-wait", "1 s");
+        assertThat(waited.exit()).as(waited.output()).isNotZero();
+        assertThat(waited.output()).contains("proxy instance 'tandem'", "--mirror-wait");
+
+        start(db).close();
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM g")).as("the next start applied them")
+                .isEqualTo("8");
+        assertThat(PG.target().queryValue(db, PROGRESS)).isEqualTo("t");
+        assertThat(backfill(db, "copy", "--mirror-wait", "1 s"))
+                .satisfies(r -> assertThat(r.exit()).as(r.output()).isZero());
+        Run verify = backfill(db, "verify", "--through", "now", "--mirror-wait", "1 s");
+        assertThat(verify.exit()).as(verify.output()).isZero();
+        assertThat(verify.output()).contains("1 table: 1 match, 0 differ");
+    }
+
+    @Test
+    void aStopOfAPausedMirrorKeepsItsSpoolForTheNextStart() throws Exception {
+        String db = database("stop_paused");
+        ProxyApplication proxy = start(db, "--set", "shutdown.mirror-drain=1m");
+        List<String> warnings;
+        try {
+            write(proxy, db, 1, 2);
+            awaitCaughtUp(proxy);
+            pause(proxy);
+            write(proxy, db, 3, 4);
+        } finally {
+            warnings = LoggedWarnings.of(MirrorRuntime.class, proxy::close);
+        }
+        assertThat(warnings).anySatisfy(w -> assertThat(w).contains("mirror stopped with 2 transaction(s) (",
+                "not applied on the target, the mirror is paused"));
+        assertThat(PG.target().queryValue(db, PROGRESS)).isEqualTo("f");
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM g")).isEqualTo("2");
+    }
+}
