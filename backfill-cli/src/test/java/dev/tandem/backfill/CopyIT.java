@@ -41,12 +41,16 @@ class CopyIT {
         String db = PG.pair().freshDatabase("mirrorwait");
         Fixtures.metrics(PG.pair(), db, "metrics");
         Fixtures.stage(PG.pair(), db, "--table", "public.metrics:t");
-        // what a proxy writes: one instance caught up, one whose spool still holds what was committed an hour ago, and
-        // one that connected but has not committed its first group yet
+        // what a proxy writes: one instance caught up, one whose spool still holds what was committed an hour ago, one
+        // that connected but has not committed its first group yet, and one that stopped cleanly an hour ago with
+        // everything applied (its caught_up_to stands still, and nothing is in flight)
         PG.target().execute(db, "INSERT INTO tandem.mirror_progress VALUES"
                 + " ('current', 1, 0, 0, now(), now() + interval '1 hour'),"
                 + " ('lagging', 1, 0, 0, now() - interval '1 hour', now() - interval '1 hour'),"
                 + " ('listed', 0, 0, 0, now(), NULL)");
+        PG.target().execute(db, "INSERT INTO tandem.mirror_progress (instance_id, sequence, next_segment, next_offset,"
+                + " applied_at, caught_up_to, stopped_at) VALUES ('stopped', 3, 0, 0, now() - interval '1 hour',"
+                + " now() - interval '1 hour', now() - interval '1 hour')");
 
         Cli.Run stopped = Cli.both("copy", PG.source(), PG.target(), db, "--mirror-wait", "1 s");
         assertThat(stopped.exitCode()).as(stopped.toString()).isEqualTo(1);
@@ -54,14 +58,15 @@ class CopyIT {
                 .containsPattern("committed on the source before \\d{4}-\\d\\d-\\d\\d [\\d:.]+[+-]\\d\\d ")
                 .contains("'listed' (caught up to an unknown time: it has applied nothing yet")
                 .contains("DELETE FROM tandem.mirror_progress WHERE instance_id IN ('lagging', 'listed')")
-                .doesNotContain("'current'");
+                .doesNotContain("'current'").doesNotContain("'stopped'");
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM metrics")).isEqualTo("0");
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.backfill_task WHERE state <> 'pending'"))
                 .isEqualTo("0");
         assertThat(ok(Cli.targetOnly("status", PG.target(), db)).out())
                 .containsPattern("proxy lagging: last applied .*, caught up to .* \\(3[56]\\d\\d\\.\\d s ago\\)")
                 .contains("proxy current: ")
-                .containsPattern("proxy listed: connected at .*, has applied nothing yet");
+                .containsPattern("proxy listed: connected at .*, has applied nothing yet")
+                .containsPattern("proxy stopped: stopped cleanly at .* with everything it spooled applied");
 
         // the lagging mirror catches up while copy waits: copy goes on
         CompletableFuture<Void> catchUp = CompletableFuture.runAsync(() -> {
@@ -75,7 +80,7 @@ class CopyIT {
         long start = System.nanoTime();
         Cli.Run copied = ok(Cli.both("copy", PG.source(), PG.target(), db, "--mirror-wait", "30 s"));
         assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isGreaterThanOrEqualTo(1400);
-        assertThat(copied.err()).contains("waited for the mirror of proxy instances current, lagging, listed");
+        assertThat(copied.err()).contains("waited for the mirror of proxy instances current, lagging, listed, stopped");
         catchUp.get();
         Fixtures.assertCopied(PG.pair(), db, "metrics");
     }

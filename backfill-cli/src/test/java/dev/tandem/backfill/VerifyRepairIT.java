@@ -325,5 +325,15 @@ class VerifyRepairIT {
         Cli.Run lagging = Cli.both("verify", PG.source(), PG.target(), db, "--through", "now", "--mirror-wait", "1 s");
         assertThat(lagging.exitCode()).as(lagging.toString()).isEqualTo(ExitCodes.FAILURE);
         assertThat(lagging.err()).contains("proxy instance 'lagging'");
+
+        // the same proxy stopped cleanly with everything applied: nothing of the window is in flight
+        PG.target().execute(db, "UPDATE tandem.mirror_progress SET stopped_at = now() WHERE instance_id = 'lagging'");
+        assertThat(ok(Cli.both("verify", PG.source(), PG.target(), db, "--through", "now", "--mirror-wait", "1 s"))
+                .out()).contains("dual-write windows up to now, 1 table: 1 match, 0 differ");
+        // verify only reads the target: a progress table an older proxy made, without stopped_at, is read as before
+        PG.target().execute(db, "ALTER TABLE tandem.mirror_progress DROP COLUMN stopped_at");
+        Cli.Run old = Cli.both("verify", PG.source(), PG.target(), db, "--through", "now", "--mirror-wait", "1 s");
+        assertThat(old.exitCode()).as(old.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(old.err()).contains("proxy instance 'lagging'");
     }
 }
