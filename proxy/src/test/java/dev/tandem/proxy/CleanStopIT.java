@@ -30,6 +30,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -188,9 +189,10 @@ class CleanStopIT {
     }
 
     @Test
+    @Timeout(value = 5, unit = TimeUnit.MINUTES) // a stop that waited out its mirror-drain for a target that is down
     void aStopWithTheTargetDownLeavesTheRowAndSaysWhatTheNextStartApplies() throws Exception {
         String db = database("stop_target_down");
-        ProxyApplication proxy = start(db, "--set", "shutdown.mirror-drain=1s");
+        ProxyApplication proxy = start(db, "--set", "shutdown.mirror-drain=1h");
         List<String> warnings;
         try {
             write(proxy, db, 1, 5);

@@ -206,6 +206,8 @@ public final class MirrorApplier implements AutoCloseable {
     private volatile boolean draining;
     /** What the drain achieved, set by the applier thread as it ends; null until then. */
     private volatile MirrorDrain drained;
+    /** Attempts in a row that failed to apply to a target database; 0 after one succeeds. */
+    private volatile int failuresInARow;
 
     /**
      * @param spool     the spool to read; the caller owns it and closes it after this applier
@@ -395,6 +397,9 @@ public final class MirrorApplier implements AutoCloseable {
         }
     }
 
+    /** Failed attempts in a row after which {@link #drain} stops waiting for the target. */
+    private static final int DRAIN_FAILURES = 3;
+
     private void run() {
         marksSavedAt = System.nanoTime() - MARKS_SAVE_INTERVAL.toNanos();
         try (SpoolReader reader = spool.openReader(SpoolPosition.ORIGIN)) {
@@ -557,12 +562,14 @@ public final class MirrorApplier implements AutoCloseable {
                 }
                 applyInOrder(session, pending);
                 targetUp = true;
+                failuresInARow = 0;
                 return;
             } catch (Stopped e) {
                 throw e;
             } catch (RuntimeException e) {
                 checkOpen();
                 targetUp = false;
+                failuresInARow = attempt + 1;
                 dropSession(database);
                 metrics.retry();
                 Duration wait = backoff(attempt++);
@@ -1297,7 +1304,9 @@ public final class MirrorApplier implements AutoCloseable {
     /**
      * Lets the applier apply what is spooled for at most {@code timeout}, then marks the target databases stopped
      * cleanly if nothing is left ({@link #markStopped}); the caller must have stopped the appends (the relay is closed)
-     * and calls {@link #close} afterwards. A paused mirror stays paused: it stops with its records in the spool.
+     * and calls {@link #close} afterwards. A paused mirror stays paused: it stops with its records in the spool. So
+     * does one whose target failed {@link #DRAIN_FAILURES} attempts in a row: a target that is down would only make
+     * the stop wait out the whole timeout, and the spool keeps the records for the next start either way.
      */
     public MirrorDrain drain(Duration timeout) {
         lock.lock();
@@ -1310,8 +1319,12 @@ public final class MirrorApplier implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+        long deadline = System.nanoTime() + timeout.toNanos();
         try {
-            thread.join(Math.max(1, timeout.toMillis()));
+            long left;
+            while (thread.isAlive() && failuresInARow < DRAIN_FAILURES && (left = deadline - System.nanoTime()) > 0) {
+                thread.join(Math.max(1, Math.min(TimeUnit.NANOSECONDS.toMillis(left), 100)));
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
