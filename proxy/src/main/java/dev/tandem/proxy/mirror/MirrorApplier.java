@@ -367,6 +367,7 @@ public final class MirrorApplier implements AutoCloseable {
                 throw e;
             } catch (RuntimeException e) {
                 checkOpen();
+                targetUp = false;
                 LOG.debug("mirror: idle, cannot reach target database {} yet: {}", database, e.getMessage());
             }
         }
@@ -1049,6 +1050,8 @@ public final class MirrorApplier implements AutoCloseable {
             }
             try {
                 Reply reply = Reply.of(session.exchange(pipeline));
+                // an idle mirror (restarted on a drained spool, or with no writes lately) has no group to tell
+                targetUp = true;
                 if (reply.ok()) {
                     session.exchangeSucceeded();
                 } else {
@@ -1058,6 +1061,7 @@ public final class MirrorApplier implements AutoCloseable {
                 }
             } catch (RuntimeException e) {
                 checkOpen();
+                targetUp = false;
                 LOG.debug("mirror: caught-up note on {} failed", session.database(), e);
                 dropSession(session.database());
             }

@@ -547,6 +547,40 @@ class MirrorApplierIT {
         }
     }
 
+    /**
+     * The cutover waits for {@code tandem_mirror_target_up} = 1 with the writers stopped: a mirror restarted on a
+     * drained spool (after a crash or a clean stop) has no group to apply, and must still report the target it reaches.
+     */
+    @Test
+    void anIdleMirrorRestartedOnADrainedSpoolReportsTheTargetUp() throws Exception {
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (1, 'before the restart')"))));
+        }
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            eventually("the target is reported up", () -> f.applier.targetUp());
+            assertThat(f.gauge("tandem.mirror.target.up")).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void anIdleMirrorReportsTheTargetDownWhileItIsStoppedAndUpWhenItIsBack() throws Exception {
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (1, 'a')"))));
+            assertThat(f.applier.targetUp()).isTrue();
+            try {
+                PG.target().stop();
+                eventually("the idle applier notices the target is down", () -> !f.applier.targetUp());
+                assertThat(f.gauge("tandem.mirror.target.up")).isZero();
+            } finally {
+                PG.target().start();
+            }
+            eventually("the idle applier notices the target is back", () -> f.applier.targetUp());
+        }
+    }
+
     /** A backfill copy waits for the instances listed there: one whose first group is still to commit must be too. */
     @Test
     void anInstanceIsListedOnTheTargetBeforeItsFirstGroupCommits() throws Exception {
