@@ -30,14 +30,17 @@ import java.util.Set;
  */
 public final class TimeColumnDirectory extends CatalogDirectory<Map<TableName, TableTimeColumn>> {
 
-    /** Every partition, at any depth, with the root of its tree. */
-    static final String PARTITION_ROOTS = """
+    /**
+     * Every table partition, at any depth, with the root of its tree: an index on a partitioned table has its own tree
+     * of partitions ({@code relkind} 'I' and 'i'), which {@code relispartition} alone counts too.
+     */
+    private static final String PARTITION_ROOTS = """
             SELECT pn.nspname::text, p.relname::text, rn.nspname::text, r.relname::text
             FROM pg_class p
             JOIN pg_namespace pn ON pn.oid = p.relnamespace
             JOIN pg_class r ON r.oid = pg_partition_root(p.oid)
             JOIN pg_namespace rn ON rn.oid = r.relnamespace
-            WHERE p.relispartition""";
+            WHERE p.relispartition AND p.relkind IN ('r', 'p', 'f')""";
     /** Per table and time column: its columns for INSERT, for COPY (no generated ones), and the column's type. */
     static final String COLUMNS = """
             SELECT t.s, t.n, t.col,
@@ -64,7 +67,7 @@ public final class TimeColumnDirectory extends CatalogDirectory<Map<TableName, T
     @Override
     Map<TableName, TableTimeColumn> load(Connection c) throws SQLException {
         Map<TableName, String> catalog = new HashMap<>();
-        Map<TableName, TableName> roots = new HashMap<>();
+        Map<TableName, TableName> roots;
         try (Statement s = c.createStatement()) {
             TimeColumnRule.Catalogs available;
             try (ResultSet rs = s.executeQuery(TimeColumnRule.CATALOGS)) {
@@ -79,12 +82,7 @@ public final class TimeColumnDirectory extends CatalogDirectory<Map<TableName, T
                     catalog.put(new TableName(rs.getString(1), rs.getString(2)), rs.getString(3));
                 }
             }
-            try (ResultSet rs = s.executeQuery(PARTITION_ROOTS)) {
-                while (rs.next()) {
-                    roots.put(new TableName(rs.getString(1), rs.getString(2)),
-                            new TableName(rs.getString(3), rs.getString(4)));
-                }
-            }
+            roots = partitionRoots(s);
         }
         TimeColumnRule.Catalog<RuntimeException> answers = new TimeColumnRule.Catalog<>() {
             @Override
@@ -108,6 +106,18 @@ public final class TimeColumnDirectory extends CatalogDirectory<Map<TableName, T
             }
         }
         return describe(c, columns);
+    }
+
+    /** Each table partition, at any depth, with the root of its tree. */
+    static Map<TableName, TableName> partitionRoots(Statement s) throws SQLException {
+        Map<TableName, TableName> roots = new HashMap<>();
+        try (ResultSet rs = s.executeQuery(PARTITION_ROOTS)) {
+            while (rs.next()) {
+                roots.put(new TableName(rs.getString(1), rs.getString(2)),
+                        new TableName(rs.getString(3), rs.getString(4)));
+            }
+        }
+        return roots;
     }
 
     /** Each table's column lists and time column type; a table or column not there, or of no time type, left out. */

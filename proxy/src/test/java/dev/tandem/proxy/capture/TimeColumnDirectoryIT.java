@@ -7,6 +7,9 @@ import dev.tandem.protocol.state.TimeType;
 import dev.tandem.proxy.config.TargetConfig;
 import dev.tandem.proxy.config.TlsMode;
 import dev.tandem.testing.PostgresPairExtension;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -67,6 +70,25 @@ class TimeColumnDirectoryIT {
                             List.of("day", "n"), List.of("day", "n"))),
                     Map.entry(new TableName("s", "planned"), new TableTimeColumn("tick", TimeType.BIGINT, -1,
                             List.of("id", "tick"), List.of("id", "tick"))));
+        }
+    }
+
+    @Test
+    void thePartitionMapHoldsTablePartitionsOnlyNotThePartitionsOfTheirIndexes() throws SQLException {
+        String db = PG.pair().freshDatabase("time_column_indexes");
+        PG.target().execute(db, "CREATE TABLE ev (k int, at date NOT NULL) PARTITION BY RANGE (at);"
+                + " CREATE INDEX ev_at ON ev (at); ALTER TABLE ev ADD PRIMARY KEY (k, at);"
+                + " CREATE TABLE ev_2026 PARTITION OF ev FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')"
+                + " PARTITION BY LIST (k);"
+                + " CREATE TABLE ev_2026_k1 PARTITION OF ev_2026 FOR VALUES IN (1);"
+                + " CREATE TABLE ev_2027 PARTITION OF ev FOR VALUES FROM ('2027-01-01') TO ('2028-01-01')");
+        try (Connection c = PG.target().connect(db); Statement s = c.createStatement()) {
+            TableName root = new TableName("public", "ev");
+            // the indexes' partitions (ev_2026_at_idx, ev_2026_k1_pkey, ...) share the tables' namespace
+            assertThat(TimeColumnDirectory.partitionRoots(s)).containsOnly(
+                    Map.entry(new TableName("public", "ev_2026"), root),
+                    Map.entry(new TableName("public", "ev_2026_k1"), root),
+                    Map.entry(new TableName("public", "ev_2027"), root));
         }
     }
 }
