@@ -8,6 +8,8 @@ import java.util.Optional;
  *
  * @param tokenEnv the environment variable that holds the admin token (its name)
  * @param token    the token; without one the mutating endpoints are disabled
+ * @param metricsPerPartition a write naming a partition counts in the {@code table}-labelled metrics under its own name
+ *                 rather than under the root of its partition tree
  */
-public record AdminConfig(HostPort listen, String tokenEnv, Optional<Secret> token) {
+public record AdminConfig(HostPort listen, String tokenEnv, Optional<Secret> token, boolean metricsPerPartition) {
 }

@@ -355,7 +355,8 @@ public final class ConfigLoader {
     private static AdminConfig admin(Section section, Map<String, String> env) {
         HostPort listen = section.hostPort("listen", Defaults.ADMIN_LISTEN);
         String tokenEnv = section.envName("token-env", Defaults.ADMIN_TOKEN_ENV);
-        return new AdminConfig(listen, tokenEnv, secret(section, "token-file", env, tokenEnv, false));
+        return new AdminConfig(listen, tokenEnv, secret(section, "token-file", env, tokenEnv, false),
+                section.bool("metrics-per-partition", false));
     }
 
     private static LimitsConfig limits(Section section) {

@@ -24,8 +24,9 @@ final class AppliedCounts {
      * @param slots   what each Execute of the exchange was: a {@link Replayed}, a {@link CoalescedInsert}, a
      *                {@link LateRows.Counted} one of those, or the mirror's own bookkeeping (not counted)
      * @param reply   the target's answers, one row count per slot
+     * @param countedAs each written table's name in the metrics (the root of a partition's tree)
      */
-    void count(int members, List<Object> slots, Reply reply) {
+    void count(int members, List<Object> slots, Reply reply, Map<TableName, TableName> countedAs) {
         List<Map<TableName, Long>> rowsByMember = new ArrayList<>(members);
         for (int m = 0; m < members; m++) {
             rowsByMember.add(new LinkedHashMap<>());
@@ -39,15 +40,16 @@ final class AppliedCounts {
                 long late = LateRows.count(reply.firstRows().get(k), 1);
                 slot = counted.unit();
                 if (late > 0) {
-                    metrics.lateRows(slot instanceof CoalescedInsert c ? c.rows().get(0).statement().table()
-                            : ((Replayed) slot).statement().table(), late);
+                    metrics.lateRows(countedAs.get(slot instanceof CoalescedInsert c
+                            ? c.rows().get(0).statement().table() : ((Replayed) slot).statement().table()), late);
                 }
             }
             if (slot instanceof Replayed r) {
-                metrics.statement(r.statement().table(), r.statement().sourceRows(), target);
-                rowsByMember.get(r.member()).merge(r.statement().table(), Math.max(0, target), Long::sum);
+                TableName table = countedAs.get(r.statement().table());
+                metrics.statement(table, r.statement().sourceRows(), target);
+                rowsByMember.get(r.member()).merge(table, Math.max(0, target), Long::sum);
             } else if (slot instanceof CoalescedInsert c) {
-                countCoalesced(c, target, rowsByMember);
+                countCoalesced(c, target, rowsByMember, countedAs.get(c.rows().get(0).statement().table()));
             }
         }
         rowsByMember.forEach(rows -> rows.forEach((t, n) -> metrics.transaction(t, MirrorMetrics.APPLIED, n)));
@@ -57,12 +59,12 @@ final class AppliedCounts {
      * The target reports one count for a coalesced INSERT. When it equals the sum of the source's counts, each member
      * gets its source rows; otherwise the difference is one mismatch and the target's rows go to the members in order.
      */
-    private void countCoalesced(CoalescedInsert c, long target, List<Map<TableName, Long>> rowsByMember) {
+    private void countCoalesced(CoalescedInsert c, long target, List<Map<TableName, Long>> rowsByMember,
+                                TableName table) {
         long source = 0;
         for (Replayed r : c.rows()) {
             source = source < 0 || r.statement().sourceRows() < 0 ? -1 : source + r.statement().sourceRows();
         }
-        TableName table = c.rows().get(0).statement().table();
         // one call for all rows: the counters add up the same, and a mismatch counts once for the statement
         metrics.statement(table, source, target);
         long left = source == target ? Long.MAX_VALUE : Math.max(0, target);

@@ -724,6 +724,7 @@ public final class MirrorApplier implements AutoCloseable {
         String mark = session.markLiteral(MARK_REFRESH_NANOS);
         Pipeline<Object> pipeline = new Pipeline<>(ByteBufAllocator.DEFAULT);
         boolean coalesced = false;
+        Map<TableName, TableName> countedAs = new HashMap<>();
         try {
             // No BEGIN/COMMIT: the server runs everything up to the exchange's Sync as one implicit transaction, all or
             // nothing, which is what a group needs, for two statements less per group. set_config(..., true) lasts
@@ -741,6 +742,7 @@ public final class MirrorApplier implements AutoCloseable {
             for (int i = 0; i < members.size(); i++) {
                 CapturedTransaction tx = members.get(i).tx();
                 for (CapturedStatement s : tx.statements()) {
+                    countedAs.computeIfAbsent(s.table(), t -> countedAs(session, t));
                     List<String> schemas = s.searchPath() != null ? s.searchPath() : tx.searchPath();
                     if (!schemas.equals(lastSchemas) || !Objects.equals(tx.user(), lastUser)) {
                         wanted = searchPath(session, schemas, tx.user());
@@ -802,8 +804,8 @@ public final class MirrorApplier implements AutoCloseable {
             session.applied(last.record().sequence(), last.record().next(), spool.epochOf(last.record().position()),
                     true);
             noteApplied(session.database(), last.record());
-            appliedCounts.count(members.size(), slots, reply);
-            countLateCopyRows(session, slots);
+            appliedCounts.count(members.size(), slots, reply, countedAs);
+            countLateCopyRows(session, slots, countedAs);
             return true;
         }
         session.recoverFromFailedExchange();
@@ -924,7 +926,7 @@ public final class MirrorApplier implements AutoCloseable {
      * Counts the late rows of the COPYs of an applied group: their data is read here ({@link CopyTimes}), as the
      * target cannot return a COPY's rows the way it does an INSERT's.
      */
-    private void countLateCopyRows(TargetSession session, List<Object> slots) {
+    private void countLateCopyRows(TargetSession session, List<Object> slots, Map<TableName, TableName> countedAs) {
         Long mark = session.markMicros();
         if (mark == null) {
             return;
@@ -933,7 +935,7 @@ public final class MirrorApplier implements AutoCloseable {
             if (slot instanceof Replayed r && r.statement() instanceof CapturedStatement.Copy copy) {
                 long late = lateCopyRows(session, copy, mark);
                 if (late > 0) {
-                    metrics.lateRows(copy.table(), late);
+                    metrics.lateRows(countedAs.get(copy.table()), late);
                 }
             }
         }
@@ -1103,6 +1105,9 @@ public final class MirrorApplier implements AutoCloseable {
                 "not applied: its source transaction also wrote " + table + ", which was ledgered ("
                         + (sqlState == null ? "" : "SQLSTATE " + sqlState + ": ") + storedMessage + ")",
                 !(first instanceof CapturedStatement.Unreplayable) || member.missingPartitions().containsKey(other))));
+        Map<TableName, TableName> countedAs = new HashMap<>();
+        countedAs.put(table, countedAs(session, table));
+        member.tx().statements().forEach(s -> countedAs.computeIfAbsent(s.table(), t -> countedAs(session, t)));
         Pipeline<Object> pipeline = new Pipeline<>(ByteBufAllocator.DEFAULT);
         try {
             pipeline.execute(Bookkeeping.BEGIN, "BEGIN");
@@ -1128,13 +1133,28 @@ public final class MirrorApplier implements AutoCloseable {
         ledgerLog.ledgered(session.database(), table, reason, sqlState, storedMessage, quotesValues,
                 member.tx().sessionId(), member.record().sequence());
         // one per entry written: a table's rows at infinity have an entry of their own
-        entries.forEach(entry -> metrics.ledgerEntry(entry.table(), reason));
+        entries.forEach(entry -> metrics.ledgerEntry(countedAs.get(entry.table()), reason));
         Map<TableName, Long> rows = new LinkedHashMap<>();
         for (CapturedStatement s : member.tx().statements()) {
-            rows.merge(s.table(), Math.max(0, s.sourceRows()), Long::sum);
-            metrics.sourceOnly(s.table(), s.sourceRows());
+            TableName counted = countedAs.get(s.table());
+            rows.merge(counted, Math.max(0, s.sourceRows()), Long::sum);
+            metrics.sourceOnly(counted, s.sourceRows());
         }
         rows.forEach((t, n) -> metrics.transaction(t, MirrorMetrics.LEDGERED, n));
+    }
+
+    /**
+     * The table whose series count a write into {@code table} in the mirror's metrics: the root of its partition tree
+     * on the target, so that a table of thousands of partitions written by their own names keeps the series of one
+     * table, unless {@code admin.metrics-per-partition}; the ledger and the log still name the partition. Read before
+     * the exchange that writes the rows (asked once per connection and table), so a failed look-up fails that exchange
+     * and never the counting of one the target committed.
+     */
+    private TableName countedAs(TargetSession session, TableName table) {
+        if (settings.metricsPerPartition() || table.schema() == null) {
+            return table;
+        }
+        return session.partitionRoot(table).orElse(table);
     }
 
     /** One {@code tandem.divergence} row of {@code table}: the parameters of {@link MirrorSchema#LEDGER}. */

@@ -32,11 +32,13 @@ import java.util.Objects;
  * @param slowAnswer            how long the applier waits for the target's answer to a group before it says so in
  *                              the log (and again each time as long again): a lock on a mirrored table holds the
  *                              mirror back without an error, and the lag alone does not say why
+ * @param metricsPerPartition   {@code admin.metrics-per-partition}: a write naming a partition counts under the
+ *                              partition's name in the mirror's metrics, not under the root of its partition tree
  */
 public record MirrorSettings(String instanceId, TargetConfig target, RetryConfig retry, boolean redactSql,
                              boolean markDualWriteStart, int maxGroupTransactions, long maxGroupBytes,
                              Duration groupLinger, Map<TableName, String> timeColumns, SourceConfig source,
-                             TableFilter tables, Duration slowAnswer) {
+                             TableFilter tables, Duration slowAnswer, boolean metricsPerPartition) {
 
     public static final int DEFAULT_GROUP_TRANSACTIONS = 2048;
     public static final long DEFAULT_GROUP_BYTES = 8L << 20;
@@ -61,6 +63,7 @@ public record MirrorSettings(String instanceId, TargetConfig target, RetryConfig
         return new MirrorSettings(config.instanceId(), config.target(), config.mirror().retry(),
                 config.logging().redactSql(), config.mirror().markDualWriteStart(), DEFAULT_GROUP_TRANSACTIONS,
                 DEFAULT_GROUP_BYTES, config.mirror().mode() == MirrorMode.SYNC ? Duration.ZERO : ASYNC_GROUP_LINGER,
-                config.verifier().timeColumns(), config.source(), config.mirror().tables(), SLOW_ANSWER);
+                config.verifier().timeColumns(), config.source(), config.mirror().tables(), SLOW_ANSWER,
+                config.admin().metricsPerPartition());
     }
 }

@@ -330,8 +330,8 @@ final class TargetSession {
 
     /**
      * The root of the partition tree {@code table} is a partition of in this database, or empty when it is not a
-     * partition: asked once per connection and table. Only transactions captured before the proxy knew the target's
-     * partitions ask.
+     * partition: asked once per connection and table, by the mirror's metrics (which count a partition's rows under its
+     * root) and by transactions captured before the proxy knew the target's partitions.
      */
     Optional<TableName> partitionRoot(TableName table) {
         Optional<TableName> known = partitionRoots.get(table);

@@ -53,7 +53,7 @@ class ConfigLoaderTest {
                         256L << 20, 1L << 30, Duration.ofSeconds(30),
                         new RetryConfig(Duration.ofMillis(100), Duration.ofSeconds(30)), false),
                 new AdminConfig(new HostPort("127.0.0.1", 9187), "TANDEM_ADMIN_TOKEN",
-                        Optional.of(Secret.of("admin-tok"))),
+                        Optional.of(Secret.of("admin-tok")), false),
                 new LimitsConfig(1000, 1 << 30, 2L << 30, 10000, Duration.ofSeconds(60), Duration.ZERO,
                         Duration.ofMinutes(5)),
                 new LoggingConfig(false),
@@ -90,7 +90,7 @@ class ConfigLoaderTest {
                 64L << 20, 512L << 20, Duration.ofSeconds(5), new RetryConfig(Duration.ofMillis(50), Duration.ofMinutes(1)),
                 true));
         assertThat(config.admin()).isEqualTo(new AdminConfig(new HostPort("0.0.0.0", 9999), "ADMIN_TOKEN",
-                Optional.empty()));
+                Optional.empty(), true));
         assertThat(config.limits()).isEqualTo(new LimitsConfig(200, 64 << 20, 2L << 30, 8192, Duration.ofSeconds(10),
                 Duration.ofHours(1), Duration.ofSeconds(45)));
         assertThat(config.logging().redactSql()).isTrue();
@@ -152,7 +152,7 @@ class ConfigLoaderTest {
                 256L << 20, 1L << 30, Duration.ofSeconds(30), new RetryConfig(Duration.ofMillis(100),
                         Duration.ofSeconds(30)), false));
         assertThat(absent.admin()).isEqualTo(new AdminConfig(new HostPort("127.0.0.1", 9187), "TANDEM_ADMIN_TOKEN",
-                Optional.empty()));
+                Optional.empty(), false));
         assertThat(absent.limits()).isEqualTo(new LimitsConfig(1000, 1 << 30, 2L << 30, 10000, Duration.ofSeconds(60),
                 Duration.ZERO, Duration.ofMinutes(5)));
         assertThat(absent.limits().hasIdleTimeout()).isFalse();
@@ -247,6 +247,7 @@ class ConfigLoaderTest {
             limits: {max-frame-bytes: -1}                      => limits.max-frame-bytes: '-1' is negative; expected a number of bytes, optionally with B, KiB, MiB, GiB or TiB (e.g. 512MiB)
             limits: {max-held-bytes: 512MiB}                   => limits.max-held-bytes: '512MiB' is smaller than limits.max-frame-bytes (1GiB): a message that large could never be held
             limits: {idle-timeout: -5s}                        => limits.idle-timeout: '-5s' is negative; expected a number with ms, s, m, h or d (e.g. 500ms, 30s, 5m, 1h30m)
+            admin: {metrics-per-partition: some}               => admin.metrics-per-partition: 'some' is not true or false
             logging: {redact-sql: maybe}                       => logging.redact-sql: 'maybe' is not true or false
             instance-id: 'my proxy'                            => instance-id: 'my proxy' is not an instance id; allowed 1 to 63 letters, digits, '.', '_', '-', starting with a letter or digit
             shutdown: {grace-period: 1y}                       => shutdown.grace-period: '1y' is not a duration; expected a number with ms, s, m, h or d (e.g. 500ms, 30s, 5m, 1h30m)

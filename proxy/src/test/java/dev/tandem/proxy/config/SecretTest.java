@@ -14,7 +14,7 @@ class SecretTest {
 
         assertThat(secret).hasToString("***");
         assertThat(String.valueOf(Optional.of(secret))).doesNotContain("hunter2");
-        assertThat(new AdminConfig(new HostPort("127.0.0.1", 1), "T", Optional.of(secret)).toString())
+        assertThat(new AdminConfig(new HostPort("127.0.0.1", 1), "T", Optional.of(secret), false).toString())
                 .doesNotContain("hunter2");
         assertThat(secret.reveal()).isEqualTo("hunter2");
     }

@@ -116,7 +116,8 @@ final class MirrorFixture implements AutoCloseable {
                 TlsMode.DISABLE, databases, Duration.ofSeconds(5), Optional.empty());
         return new MirrorSettings(INSTANCE, targetConfig, new RetryConfig(Duration.ofMillis(50),
                 Duration.ofMillis(400)), redactSql, markDualWriteStart, groupTransactions,
-                MirrorSettings.DEFAULT_GROUP_BYTES, Duration.ZERO, Map.of(), sourceConfig(), tables, slowAnswer);
+                MirrorSettings.DEFAULT_GROUP_BYTES, Duration.ZERO, Map.of(), sourceConfig(), tables, slowAnswer,
+                false);
     }
 
     private SourceConfig sourceConfig() {
