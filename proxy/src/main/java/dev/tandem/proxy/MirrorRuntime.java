@@ -148,7 +148,7 @@ final class MirrorRuntime implements AutoCloseable {
             this.volatileDefaults = started(started, new VolatileDefaults(config.target(), Duration.ofMinutes(1)));
             this.sourceRelations = config.source().user().isEmpty() ? null
                     : started(started, new SourceRelations(config.source(), Duration.ofMinutes(1)));
-            this.captureMetrics = new CaptureMetrics(registry);
+            this.captureMetrics = new CaptureMetrics(registry, config.admin().metricsPerPartition());
             this.captureBudget = new CaptureBudget(config.mirror().maxCapturedBytes());
             Gauge.builder("tandem.capture.held.bytes", captureBudget, CaptureBudget::used).strongReference(true)
                     .description("Captured bytes open transactions hold in memory until they commit").register(registry);

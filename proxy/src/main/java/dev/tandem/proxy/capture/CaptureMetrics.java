@@ -16,7 +16,9 @@ import org.slf4j.LoggerFactory;
  * What the capture counts: statements by kind, writes to mirrored tables that are not mirrored, non-deterministic
  * INSERTs, upserts whose commit order is uncertain, prepared transactions, search_paths the source contradicted.
  * Each (table, kind) of an unmirrored write is also logged once, since each breaks an assumption of the dual-write
- * method.
+ * method. A write naming a partition counts under the root of its partition tree (the {@code rows} table the callers
+ * pass), so thousands of partitions keep the series of one table, unless {@code admin.metrics-per-partition}; the log
+ * names the partition.
  */
 public final class CaptureMetrics {
 
@@ -29,9 +31,17 @@ public final class CaptureMetrics {
     private final Counter pathContradicted;
     /** One counter per statement kind, made up front: this is counted for every statement of every session. */
     private final Map<ClassifiedStatement.Kind, Counter> statements = new EnumMap<>(ClassifiedStatement.Kind.class);
+    private final boolean perPartition;
 
+    /** Counting a partition's writes under the root of its partition tree. */
     public CaptureMetrics(MeterRegistry registry) {
+        this(registry, false);
+    }
+
+    /** @param perPartition {@code admin.metrics-per-partition}: a partition's writes count under its own name */
+    public CaptureMetrics(MeterRegistry registry, boolean perPartition) {
         this.registry = registry;
+        this.perPartition = perPartition;
         this.prepared = Counter.builder("tandem.prepared.transactions")
                 .description("PREPARE TRANSACTION seen: two-phase transactions are not mirrored").register(registry);
         this.pathContradicted = Counter.builder("tandem.search.path.contradicted")
@@ -75,7 +85,12 @@ public final class CaptureMetrics {
     }
 
     void unmirroredWrite(TableName table, String kind, long times) {
-        counter("tandem.unmirrored.writes", "table", table.toString(), "kind", kind).increment(times);
+        unmirroredWrite(table, table, kind, times);
+    }
+
+    /** @param rows the table whose rows {@code table} holds: the root of its partition tree, or itself */
+    void unmirroredWrite(TableName table, TableName rows, String kind, long times) {
+        counter("tandem.unmirrored.writes", "table", counted(table, rows), "kind", kind).increment(times);
         if (!warned.add(table + "/" + kind)) {
             return;
         }
@@ -111,16 +126,18 @@ public final class CaptureMetrics {
         return kind.toUpperCase(Locale.ROOT).replace('_', ' ');
     }
 
-    void nonDeterministicInsert(TableName table, Set<String> functions, long times) {
-        counter("tandem.nondeterministic.inserts", "table", table.toString()).increment(times);
+    /** @param rows the table whose rows {@code table} holds: the root of its partition tree, or itself */
+    void nonDeterministicInsert(TableName table, TableName rows, Set<String> functions, long times) {
+        counter("tandem.nondeterministic.inserts", "table", counted(table, rows)).increment(times);
         if (warned.add(table + "/nondeterministic")) {
             log.warn("INSERT or COPY into mirrored table {} computes values on the server ({}): the target may store"
                     + " different values (logged once per table)", table, String.join(", ", functions));
         }
     }
 
-    void commitOrderUncertain(TableName table) {
-        counter("tandem.mirror.commit.order.uncertain", "table", table.toString()).increment();
+    /** @param rows the table whose rows {@code table} holds: the root of its partition tree, or itself */
+    void commitOrderUncertain(TableName table, TableName rows) {
+        counter("tandem.mirror.commit.order.uncertain", "table", counted(table, rows)).increment();
         if (warned.add(table + "/commit-order")) {
             log.warn("sessions commit INSERT ... ON CONFLICT DO UPDATE into mirrored table {} at the same time: the proxy"
                     + " cannot tell which committed first on the source, so for a key several of them updated the"
@@ -128,6 +145,10 @@ public final class CaptureMetrics {
                     + " the cutover (counted in tandem_mirror_commit_order_uncertain_total, logged once per table)",
                     table);
         }
+    }
+
+    private String counted(TableName table, TableName rows) {
+        return (perPartition ? table : rows).toString();
     }
 
     /** The source reported a search_path the session's writes were not resolved under (see {@link SessionCapture}). */

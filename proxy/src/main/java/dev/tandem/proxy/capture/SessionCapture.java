@@ -1706,7 +1706,7 @@ public final class SessionCapture implements SessionTap {
             if (!computed.isEmpty()) {
                 TableName table = capture.table;
                 tracker.onCommit(List.of("nondeterministic", table), times -> metrics.nonDeterministicInsert(table,
-                        computed, times));
+                        tables.rowsOf(table), computed, times));
             }
         }
         if (s.txCommand() == ClassifiedStatement.TxCommand.PREPARE_TRANSACTION) {
@@ -1776,7 +1776,7 @@ public final class SessionCapture implements SessionTap {
         if (hidden != null) {
             String sql = p.sql();
             tracker.onCommit(List.of(PREPARED_BEFORE_TEMPORARY, hidden), times -> {
-                metrics.unmirroredWrite(hidden, PREPARED_BEFORE_TEMPORARY, times);
+                metrics.unmirroredWrite(hidden, tables.rowsOf(hidden), PREPARED_BEFORE_TEMPORARY, times);
                 sink.ambiguousTable(context.database(), context.sessionId(), hidden, sql, "a statement prepared before"
                         + " the session created a temporary table named like " + hidden + " ran after it: the source"
                         + " wrote the temporary table if it planned the statement again, else " + hidden + ", whose"
@@ -1791,7 +1791,8 @@ public final class SessionCapture implements SessionTap {
         for (TableName t : written) {
             TableName resolved = names.resolve(t);
             if (tables.isMirrored(resolved)) {
-                tracker.onCommit(List.of(kind, resolved), times -> metrics.unmirroredWrite(resolved, kind, times));
+                tracker.onCommit(List.of(kind, resolved),
+                        times -> metrics.unmirroredWrite(resolved, tables.rowsOf(resolved), kind, times));
             } else if (tables.isChunk(resolved)
                     && tables.mirroring(resolved) != MirroredTables.Mirroring.NOT_MIRRORED) {
                 tracker.onCommit(List.of(kind, resolved), times -> countChunkWrite(resolved, kind, times));
@@ -2273,7 +2274,7 @@ public final class SessionCapture implements SessionTap {
     private void checkCommitOrder(List<TableName> upserted, boolean sequenced) {
         for (TableName table : upserted) {
             if (upserts.contended(table, sequenced)) {
-                metrics.commitOrderUncertain(table);
+                metrics.commitOrderUncertain(table, tables.rowsOf(table));
             }
         }
     }
