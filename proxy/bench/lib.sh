@@ -29,12 +29,13 @@ bench_cleanup() {
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# start_cluster NAME PORT: a PostgreSQL cluster run by the postgres system user (initdb refuses root)
+# start_cluster NAME PORT [SETTINGS]: a PostgreSQL cluster run by the postgres system user (initdb refuses root);
+# SETTINGS are more server options ("-c max_locks_per_transaction=256")
 start_cluster() {
   local dir="$BENCH_WORK/$1"
   runuser -u postgres -- "$PGBIN/initdb" -D "$dir" -A trust -U postgres >/dev/null
   runuser -u postgres -- "$PGBIN/pg_ctl" -D "$dir" -l "$BENCH_WORK/$1.log" -w \
-    -o "-p $2 -k $BENCH_WORK -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=256MB -c fsync=off -c synchronous_commit=off" \
+    -o "-p $2 -k $BENCH_WORK -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=256MB -c fsync=off -c synchronous_commit=off ${3:-}" \
     start >/dev/null
   BENCH_CLUSTERS+=("$dir")
 }
@@ -86,11 +87,11 @@ CONF
 }
 
 # start_tandem PORT ADMIN_PORT ARGS...: the proxy jar in the background (JVM flags from TANDEM_JAVA_OPTS, e.g. a JFR
-# recording); waits until it accepts sessions
+# recording; another build's jar from TANDEM_JAR); waits until it accepts sessions
 start_tandem() {
   local port=$1 admin=$2
   shift 2
-  java ${TANDEM_JAVA_OPTS:-} -jar proxy/target/tandem-proxy.jar --listen "127.0.0.1:$port" --admin-listen "127.0.0.1:$admin" "$@" \
+  java ${TANDEM_JAVA_OPTS:-} -jar "${TANDEM_JAR:-proxy/target/tandem-proxy.jar}" --listen "127.0.0.1:$port" --admin-listen "127.0.0.1:$admin" "$@" \
     > "$BENCH_WORK/tandem-$port.log" 2>&1 &
   BENCH_PIDS+=($!)
   for _ in $(seq 1 150); do
