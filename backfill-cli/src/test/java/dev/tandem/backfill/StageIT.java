@@ -4,6 +4,8 @@ import static dev.tandem.backfill.Fixtures.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.testing.PostgresPairExtension;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -269,6 +271,35 @@ class StageIT {
                 .contains("verify --through '2100-01-07 12:00:00.000001+00'")
                 .contains("the 1 at infinity no range reaches: copy them by hand")
                 .contains("copy them with stage --writers-stopped");
+    }
+
+    /**
+     * The rows dated after now are counted with a literal bound, so the planner prunes a partitioned table's partitions
+     * and leaves the old ones alone: with now() it planned a scan of every partition (2.3 s of stage with 5,000), and
+     * so waited for a lock on each. The old partition is locked here; lock_timeout turns that wait into a failure.
+     */
+    @Test
+    void rowsDatedAfterNowAreCountedWithoutPlanningOverEveryPartition() throws Exception {
+        String db = PG.pair().freshDatabase("future_partitions");
+        PG.pair().executeOnBoth(db, "CREATE TABLE ev (t timestamptz NOT NULL, v int) PARTITION BY RANGE (t);"
+                + " CREATE INDEX ON ev (t);"
+                + " CREATE TABLE ev_2020 PARTITION OF ev FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');"
+                + " CREATE TABLE ev_2021 PARTITION OF ev FOR VALUES FROM ('2021-01-01') TO ('2022-01-01');"
+                + " CREATE TABLE ev_2100 PARTITION OF ev FOR VALUES FROM ('2100-01-01') TO ('2101-01-01')");
+        PG.source().execute(db, "INSERT INTO ev VALUES ('2020-06-01 00:00+00', 1), ('2021-03-01 00:00+00', 2),"
+                + " ('2100-01-07 12:00+00', 3)");
+        try (Connection locker = PG.source().connect(db); Statement s = locker.createStatement()) {
+            locker.setAutoCommit(false);
+            s.execute("LOCK TABLE ev_2020 IN ACCESS EXCLUSIVE MODE");
+            Cli.Run stage = Cli.run("stage", "--source", PG.source().jdbcUrl(db) + "?user=" + PG.source().user()
+                            + "&options=-c%20lock_timeout%3D10000", "--target",
+                    PG.target().jdbcUrl(db) + "?user=" + PG.target().user(), "--table", "ev:t",
+                    "--from", "2021-01-01 00:00+00", "--until", "2021-06-01 00:00+00");
+            locker.rollback();
+            assertThat(stage.exitCode()).as(stage.err()).isEqualTo(ExitCodes.OK);
+            assertThat(stage.out()).contains("warning: 1 rows of public.ev are dated after now (the newest"
+                    + " 2100-01-07 12:00:00+00)").contains("verify --through '2100-01-07 12:00:00.000001+00'");
+        }
     }
 
     @Test
