@@ -108,6 +108,26 @@ class CopyIT {
     }
 
     @Test
+    void aColumnTypeChangedSinceStageFailsTheTableNamingTheColumnInsteadOfCopyingOtherValues() {
+        String db = PG.pair().freshDatabase("typechanged");
+        PG.pair().executeOnBoth(db, "CREATE TABLE m (t timestamptz NOT NULL, n bigint)");
+        PG.source().execute(db, "INSERT INTO m SELECT '2026-01-01'::timestamptz + i * interval '1 hour', i"
+                + " FROM generate_series(0, 50) i");
+        Fixtures.stage(PG.pair(), db, "--table", "m:t");
+        // the same width: a binary bigint was stored as a double precision of other value (5e-324), without an error
+        PG.target().execute(db, "ALTER TABLE m ALTER COLUMN n TYPE double precision");
+        Cli.Run copy = Cli.both("copy", PG.source(), PG.target(), db);
+        assertThat(copy.exitCode()).as(copy.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(copy.err()).contains("public.m's columns differ on source and target since the plan was staged,"
+                + " so nothing of it is copied: column n: source type bigint, target type double precision");
+        assertThat(PG.target().query(db, "SELECT count(*) FROM m")).containsExactly(List.of("0"));
+
+        PG.target().execute(db, "ALTER TABLE m ALTER COLUMN n TYPE bigint");
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+        ok(Cli.both("verify", PG.source(), PG.target(), db));
+    }
+
+    @Test
     void typesWithoutSafeBinaryIoFallBackToTextAndUnhashableTypesAreVerifiedByText() {
         String db = PG.pair().freshDatabase("textfallback");
         // created in a different order on each side, so the enum's OID differs: binary arrays of it would be refused

@@ -4,6 +4,7 @@ import dev.tandem.backfill.BackfillCommand;
 import dev.tandem.backfill.BackfillException;
 import dev.tandem.backfill.connect.Database;
 import dev.tandem.backfill.connect.Side;
+import dev.tandem.backfill.plan.ColumnComparison;
 import dev.tandem.backfill.plan.TableLayout;
 import dev.tandem.backfill.progress.ProgressListener;
 import dev.tandem.backfill.state.BackfillSchema;
@@ -164,7 +165,7 @@ public final class CopyRun {
                 task = claimed.get();
                 attempted.add(task.id());
                 try (Connection s = source.connection()) {
-                    TableLayout layout = Side.SOURCE.call(() -> layout(s, task));
+                    TableLayout layout = layout(s, t, task);
                     RangeCopier.Result result = copier.copy(s, t, layout, task.start(), task.end());
                     Side.TARGET.run(() -> {
                         TaskStore.markDone(t, task, result.rows(), result.bytes());
@@ -245,10 +246,24 @@ public final class CopyRun {
         err.flush();
     }
 
-    private TableLayout layout(Connection source, Task task) throws SQLException {
+    /**
+     * The table's layout, read once per run, after comparing its columns on both sides again: stage compared them, but
+     * a column whose type changed since (an ALTER on one side) makes the binary COPY fail with the target's misleading
+     * words ("invalid byte sequence") or, between types of the same width (bigint and double precision), store other
+     * values without an error. A table that differs is compared again at its next task, so a schema fixed during the
+     * run is copied.
+     */
+    private TableLayout layout(Connection source, Connection target, Task task) throws SQLException {
         TableLayout layout = layouts.get(task.qualifiedName());
         if (layout == null) {
-            layout = TableLayout.load(source, task.schema(), task.table(), task.timeColumn());
+            List<String> differences = ColumnComparison.compare(source, target, task.schema(), task.table())
+                    .differences();
+            if (!differences.isEmpty()) {
+                throw new BackfillException(task.qualifiedName() + "'s columns differ on source and target since the"
+                        + " plan was staged, so nothing of it is copied: " + String.join("; ", differences)
+                        + ". Make the columns match, then run copy again");
+            }
+            layout = Side.SOURCE.call(() -> TableLayout.load(source, task.schema(), task.table(), task.timeColumn()));
             layouts.put(task.qualifiedName(), layout);
         }
         return layout;
