@@ -188,6 +188,18 @@ class StageIT {
     }
 
     @Test
+    void aFromNotBeforeTheUntilIsRefused() {
+        String db = PG.pair().freshDatabase("frombeyond");
+        Fixtures.metrics(PG.pair(), db, "metrics");
+        Cli.Run stage = Cli.both("stage", PG.source(), PG.target(), db, "--table", "metrics:t", "--until", Fixtures.T,
+                "--from", "2026-02-01");
+        assertThat(stage.exitCode()).as(stage.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(stage.err()).contains("public.metrics: --from 2026-02-01 is not before --until " + Fixtures.T
+                + ", so no range lies between them; nothing was staged");
+        assertThat(ok(Cli.targetOnly("status", PG.target(), db)).out()).contains("no plan staged on the target");
+    }
+
+    @Test
     void anIntegerTimeColumnNeedsAnIntegerSliceAndAnExplicitUntil() {
         String db = PG.pair().freshDatabase("intslice");
         PG.pair().executeOnBoth(db, "CREATE TABLE m (t bigint, v int)");

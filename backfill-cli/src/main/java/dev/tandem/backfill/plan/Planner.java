@@ -132,6 +132,12 @@ public final class Planner {
             String fromText = ownBounds ? request.integerFrom() : request.from();
             Long from = fromText == null ? null
                     : position(type, fromText, ownBounds ? "--integer-from" : "--from", request.zone());
+            if (from != null && from >= until) {
+                // else the table was staged with no task and "(no rows before --until)", however many rows it has
+                throw new BackfillException(table.qualifiedName() + ": " + (ownBounds ? "--integer-from " : "--from ")
+                        + fromText + " is not before " + (ownBounds ? "--integer-until " : "--until ") + tableUntil
+                        + ", so no range lies between them; nothing was staged");
+            }
             if (type == TimeType.TIMESTAMP) {
                 lines.add(table.qualifiedName() + ": " + table.timeColumn() + " is a timestamp without time zone, read as"
                         + " wall-clock times in " + request.zone() + " (--time-zone): rows before " + type.display(until)
