@@ -177,11 +177,14 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
         }
         String uri = request.uri();
         String path;
+        boolean hasQuery;
         try {
             if (!uri.startsWith("/")) {
                 throw new IllegalArgumentException("the request target must be a path starting with '/'");
             }
-            path = new QueryStringDecoder(uri).path();
+            QueryStringDecoder decoder = new QueryStringDecoder(uri);
+            path = decoder.path();
+            hasQuery = !decoder.rawQuery().isEmpty();
         } catch (IllegalArgumentException e) {
             respond(ctx, AdminResponse.error(HttpResponseStatus.BAD_REQUEST, "malformed request target: "
                     + e.getMessage()), keepAlive);
@@ -204,6 +207,14 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
             Optional<AdminResponse> refusal = authorize(request.headers().get(HttpHeaderNames.AUTHORIZATION));
             if (refusal.isPresent()) {
                 respond(ctx, refusal.get(), keepAlive);
+                return;
+            }
+            if (hasQuery) {
+                // ignored, /dual-write/mark?database=app marked every database, a mark that cannot be moved earlier
+                respond(ctx, AdminResponse.error(HttpResponseStatus.BAD_REQUEST, endpoint.path() + " takes no query"
+                        + " parameters" + (endpoint == AdminEndpoint.DUAL_WRITE_MARK
+                        ? "; to mark one database send the body {\"database\": \"app\"}" : "")
+                        + "; nothing was done"), keepAlive);
                 return;
             }
         }

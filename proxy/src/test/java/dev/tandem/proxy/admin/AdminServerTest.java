@@ -373,6 +373,16 @@ class AdminServerTest {
     }
 
     @Test
+    void aQueryOnAMutatingEndpointIs400AndDoesNothing() throws Exception {
+        startDefault();
+        assertError(send(post("/dual-write/mark?database=app", TOKEN)), 400,
+                "/dual-write/mark takes no query parameters; to mark one database send the body {\"database\": \"app\"}");
+        assertError(send(post("/mirror/pause?for=5m", TOKEN)), 400, "/mirror/pause takes no query parameters");
+        assertThat(actions.calls).isEmpty();
+        assertThat(send(get("/status?pretty")).statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void markBodyWithADuplicateFieldOrTrailingContentIs400() throws Exception {
         startDefault();
         assertError(send(post("/dual-write/mark", TOKEN).POST(HttpRequest.BodyPublishers.ofString(
