@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +31,8 @@ final class ConfigTree {
     private final Set<String> knownPaths = new LinkedHashSet<>();
     private final Set<String> openMaps = new LinkedHashSet<>();
     private final List<String> problems = new ArrayList<>();
+    /** Keys of a single value that hold a mapping: one problem each, not one more per key in the mapping. */
+    private final Set<String> mappingsForValues = new HashSet<>();
 
     /**
      * @param baseDir the configuration file's directory, against which relative paths in the file are resolved;
@@ -108,6 +111,12 @@ final class ConfigTree {
         problem(path, detail, flagOf.get(path));
     }
 
+    /** Records that {@code path}, a key of a single value, holds {@code described} (a mapping or a list). */
+    void notASingleValue(String path, String described) {
+        mappingsForValues.add(path);
+        problem(path, described + " is not a single value");
+    }
+
     private void problem(String path, String detail, String flag) {
         problems.add((path.isEmpty() ? "(top level)" : path) + ": " + detail + (flag == null ? "" : " (from " + flag + ")"));
     }
@@ -124,7 +133,9 @@ final class ConfigTree {
         for (Map.Entry<String, JsonNode> field : node.properties()) {
             String path = prefix.isEmpty() ? field.getKey() : prefix + "." + field.getKey();
             if (knownPaths.contains(path)) {
-                reportUnknownKeys(path, field.getValue());
+                if (!mappingsForValues.contains(path)) {
+                    reportUnknownKeys(path, field.getValue());
+                }
             } else {
                 problem(path, unknownKeyDetail(path, prefix), flagUnder(path));
             }

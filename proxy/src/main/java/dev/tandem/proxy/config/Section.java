@@ -312,7 +312,7 @@ final class Section {
             return Optional.empty();
         }
         if (!value.isValueNode()) {
-            tree.problem(pathOf(key), describe(value) + " is not a single value");
+            tree.notASingleValue(pathOf(key), describe(value));
             return Optional.empty();
         }
         return Optional.of(value.asText());

@@ -233,6 +233,7 @@ class ConfigLoaderTest {
             mirror: {tables: {exclude: ['public.my-table']}}   => mirror.tables.exclude[0]: 'public.my-table' has '-' outside double quotes; quote such names (e.g. public."my-table")
             mirror: {tables: {include: [[public.a]]}}          => mirror.tables.include[0]: a list is not a value
             mirror: {spool: {fsync: sometimes}}                => mirror.spool.fsync: 'sometimes' is not one of always|interval|never
+            mirror: {spool: {dir: {a: 1}}}                     => mirror.spool.dir: a mapping is not a single value
             mirror: {spool: {on-full: drop}}                   => mirror.spool.on-full: 'drop' is not one of block|shed
             mirror: {spool: {max-bytes: 10GB}}                 => mirror.spool.max-bytes: '10GB' uses unit 'GB'; sizes use binary units, write 10GiB
             mirror: {spool: {max-bytes: 1000}}                 => mirror.spool.max-bytes: '1000' is below the minimum of 1MiB
