@@ -43,6 +43,16 @@ class CliUsageTest {
     }
 
     @Test
+    void aMetricsPortOutOfRangeIsAUsageError() {
+        for (String command : List.of("copy", "repair")) {
+            Cli.Run run = run(command, "--metrics-port", "99999");
+            assertThat(run.exitCode()).as(run.toString()).isEqualTo(ExitCodes.USAGE);
+            assertThat(run.err()).contains("Invalid value for option '--metrics-port': 99999 is not a port: allowed 0"
+                    + " (any free port) to 65535").doesNotContain("IllegalArgumentException");
+        }
+    }
+
+    @Test
     void malformedTableIsAUsageError() {
         Cli.Run run = run("stage", "--table", "public.metrics");
         assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);

@@ -7,6 +7,7 @@ import dev.tandem.backfill.connect.ConnectionOptions;
 import dev.tandem.backfill.connect.Database;
 import dev.tandem.backfill.connect.Side;
 import dev.tandem.backfill.jobs.JobPauser;
+import dev.tandem.backfill.progress.MetricsServer;
 import dev.tandem.backfill.state.TaskState;
 import dev.tandem.backfill.state.TaskStore;
 import java.sql.Connection;
@@ -37,7 +38,7 @@ public final class CopyCommand extends BackfillCommand {
     @Mixin
     MirrorWaitOption mirrorWait;
 
-    @Option(names = "--metrics-port", paramLabel = "PORT",
+    @Option(names = "--metrics-port", paramLabel = "PORT", converter = MetricsServer.PortConverter.class,
             description = "Serve Prometheus metrics on 127.0.0.1:PORT/metrics while running")
     Integer metricsPort;
 

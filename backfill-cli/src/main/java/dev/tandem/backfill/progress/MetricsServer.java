@@ -34,6 +34,24 @@ public final class MetricsServer implements ProgressListener {
         registry.gauge("tandem_backfill_tasks_remaining", remaining);
     }
 
+    /** picocli converter of {@code --metrics-port}: a port out of range is a usage error (exit 2), not a stack trace. */
+    public static final class PortConverter implements picocli.CommandLine.ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            int port;
+            try {
+                port = Integer.parseInt(value);
+            } catch (NumberFormatException e) {
+                throw new picocli.CommandLine.TypeConversionException("'" + value + "' is not a port number");
+            }
+            if (port < 0 || port > 65535) {
+                throw new picocli.CommandLine.TypeConversionException(port + " is not a port: allowed 0 (any free"
+                        + " port) to 65535");
+            }
+            return port;
+        }
+    }
+
     /** Listens on 127.0.0.1:port (0 picks a free port, see {@link #port()}). */
     public static MetricsServer start(int port) {
         try {

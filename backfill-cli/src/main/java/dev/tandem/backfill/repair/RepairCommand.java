@@ -19,6 +19,7 @@ import dev.tandem.backfill.plan.Slice;
 import dev.tandem.backfill.plan.StageCommand;
 import dev.tandem.backfill.plan.TableLayout;
 import dev.tandem.backfill.plan.WritersStoppedOption;
+import dev.tandem.backfill.progress.MetricsServer;
 import dev.tandem.backfill.state.BackfillSchema;
 import dev.tandem.backfill.state.TaskState;
 import dev.tandem.backfill.state.TaskStore;
@@ -51,7 +52,7 @@ public final class RepairCommand extends BackfillCommand {
     @Mixin
     ConnectionOptions connection;
 
-    @Option(names = "--metrics-port", paramLabel = "PORT",
+    @Option(names = "--metrics-port", paramLabel = "PORT", converter = MetricsServer.PortConverter.class,
             description = "Serve Prometheus metrics on 127.0.0.1:PORT/metrics while running")
     Integer metricsPort;
 
