@@ -83,6 +83,17 @@ class CliUsageTest {
     }
 
     @Test
+    void aUrlPortOutOfRangeIsAUsageErrorNamingIt() {
+        Cli.Run run = Cli.run("status", "--target", "postgres://u@127.0.0.1:99999/db");
+        assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(run.err()).contains("--target: '99999' in '127.0.0.1:99999' is not a port; allowed 1 to 65535")
+                .doesNotContain("No suitable driver");
+        Cli.Run jdbc = Cli.run("status", "--target", "jdbc:postgresql://u:s3cret@h:70000/db");
+        assertThat(jdbc.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(jdbc.err()).contains("'70000' in 'h:70000' is not a port").doesNotContain("s3cret");
+    }
+
+    @Test
     void aPasswordFlagIsRefusedWithoutRepeatingThePassword() {
         for (String[] flag : List.of(new String[] {"--target-password", "hunter2"},
                 new String[] {"--source-password=hunter2"}, new String[] {"--password", "hunter2"})) {

@@ -64,6 +64,10 @@ public final class ConnectionSpec {
             password = environment.get("PGPASSWORD");
         }
         if (url.startsWith("jdbc:postgresql:")) {
+            if (url.startsWith("jdbc:postgresql://")) {
+                String authority = url.substring("jdbc:postgresql://".length()).split("[/?]", 2)[0];
+                checkPorts(authority);
+            }
             int query = url.indexOf('?');
             String display = query < 0 ? url : url.substring(0, query);
             return new ConnectionSpec(url, null, password, display);
@@ -110,11 +114,35 @@ public final class ConnectionSpec {
             user = decode(userInfo);
         }
         String hosts = rest.isEmpty() ? "localhost" : rest;
+        checkPorts(hosts);
         if (database.isEmpty()) {
             database = user != null ? user : "postgres";
         }
         String jdbc = "jdbc:postgresql://" + hosts + "/" + database + (query.isEmpty() ? "" : "?" + query);
         return new ConnectionSpec(jdbc, user, password, "postgres://" + (user == null ? "" : user + "@") + hosts + "/" + database);
+    }
+
+    /**
+     * Refuses a port pgjdbc would refuse: it logs a bare warning and answers "No suitable driver", which names neither
+     * the URL nor the port.
+     *
+     * @param hosts {@code host[:port]} entries separated by commas, IPv6 addresses in brackets
+     */
+    private static void checkPorts(String hosts) {
+        for (String entry : hosts.split(",", -1)) {
+            int colon = entry.lastIndexOf(':');
+            if (colon < 0 || colon < entry.lastIndexOf(']') || colon == entry.length() - 1) {
+                continue;
+            }
+            String port = entry.substring(colon + 1);
+            boolean valid = port.length() <= 5 && port.chars().allMatch(c -> c >= '0' && c <= '9')
+                    && Integer.parseInt(port) >= 1 && Integer.parseInt(port) <= 65535;
+            if (!valid) {
+                // from the last '@' on: a JDBC URL written with user:password@ must not show the password
+                throw new IllegalArgumentException("'" + port + "' in '" + entry.substring(entry.lastIndexOf('@') + 1)
+                        + "' is not a port; allowed 1 to 65535");
+            }
+        }
     }
 
     /** The file's content without one trailing line break (as {@code echo} and mounted secrets leave it). */

@@ -45,6 +45,18 @@ class ConnectionSpecTest {
     }
 
     @Test
+    void aPortOutOfRangeIsRefusedNamingIt() {
+        assertThatThrownBy(() -> ConnectionSpec.parse("postgres://u@127.0.0.1:99999/db", null, null, Map.of()))
+                .hasMessage("'99999' in '127.0.0.1:99999' is not a port; allowed 1 to 65535");
+        assertThatThrownBy(() -> ConnectionSpec.parse("postgresql://h1:5432,h2:54x/db", null, null, Map.of()))
+                .hasMessage("'54x' in 'h2:54x' is not a port; allowed 1 to 65535");
+        assertThatThrownBy(() -> ConnectionSpec.parse("jdbc:postgresql://[::1]:0/db?user=u", null, null, Map.of()))
+                .hasMessage("'0' in '[::1]:0' is not a port; allowed 1 to 65535");
+        assertThat(ConnectionSpec.parse("postgres://u@[::1]/db", null, null, Map.of()).jdbcUrl())
+                .isEqualTo("jdbc:postgresql://[::1]/db");
+    }
+
+    @Test
     void otherSchemesAreRefusedWithoutShowingCredentials() {
         assertThatThrownBy(() -> ConnectionSpec.parse("mysql://root:hunter2@h/db", null, null, Map.of()))
                 .hasMessageContaining("neither a JDBC URL").hasMessageNotContaining("hunter2");
