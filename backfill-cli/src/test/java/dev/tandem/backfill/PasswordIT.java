@@ -71,6 +71,14 @@ class PasswordIT {
     }
 
     @Test
+    void aHostThatDoesNotResolveIsNamed() {
+        Cli.Run status = Cli.run("status", "--target", "postgres://tandem@no-such-host.invalid:5432/db");
+        assertThat(status.exitCode()).as(status.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(status.err()).contains("cannot connect to the target postgres://tandem@no-such-host.invalid:5432/db:"
+                + " The connection attempt failed: unknown host (no-such-host.invalid");
+    }
+
+    @Test
     void aMissingPasswordSaysWhereToGiveIt() {
         String db = PG.pair().freshDatabase("nopw");
         // no PGPASSWORD: the target's password was given nowhere

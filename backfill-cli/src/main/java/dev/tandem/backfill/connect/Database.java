@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.tandem.backfill.BackfillException;
 import dev.tandem.protocol.state.CompressedRows;
 import dev.tandem.protocol.state.RangeChecksum;
+import java.net.UnknownHostException;
 import java.sql.Connection;
 import java.sql.SQLException;
 
@@ -54,7 +55,7 @@ public final class Database implements AutoCloseable {
         } catch (RuntimeException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
             String hint = passwordHint(side, spec, cause);
-            String reason = hint.isEmpty() ? cause.getMessage() : cause.getMessage().replaceFirst("\\.$", "");
+            String reason = hint.isEmpty() ? reason(cause) : cause.getMessage().replaceFirst("\\.$", "");
             throw new BackfillException("cannot connect to the " + side + " " + spec + ": " + reason + hint, e);
         }
     }
@@ -77,8 +78,19 @@ public final class Database implements AutoCloseable {
             return pool.getConnection();
         } catch (SQLException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
-            throw new BackfillException("cannot connect to the " + side + " " + spec + ": " + cause.getMessage(), e);
+            throw new BackfillException("cannot connect to the " + side + " " + spec + ": " + reason(cause), e);
         }
+    }
+
+    /** The driver's reason, naming a host that does not resolve: pgjdbc says only "The connection attempt failed." */
+    private static String reason(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof UnknownHostException) {
+                return String.valueOf(cause.getMessage()).replaceFirst("\\.$", "") + ": unknown host ("
+                        + t.getMessage() + ")";
+            }
+        }
+        return cause.getMessage();
     }
 
     @Override
