@@ -577,8 +577,8 @@ public final class MirrorApplier implements AutoCloseable {
                 String why = e instanceof PgException pg ? "SQLSTATE " + pg.sqlState() + ": " + pg.serverMessage()
                         : e instanceof GroupFailed g ? "SQLSTATE " + g.sqlState + ": " + g.getMessage()
                         : e.getClass().getSimpleName() + ": " + e.getMessage();
-                LOG.warn("mirror: applying to target database {} failed ({}); retrying in {} ms", database, why,
-                        wait.toMillis());
+                LOG.warn("mirror: applying to target database {} failed ({}); retrying in {} ms{}", database, why,
+                        wait.toMillis(), RetryHint.of(e instanceof PgException pg ? pg.sqlState() : null, database));
                 LOG.debug("mirror: failure behind the retry", e);
                 sleep(wait);
             }

@@ -39,6 +39,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -1113,6 +1114,29 @@ class MirrorApplierIT {
                 .contains("TimescaleDB before 2.11", "compressed chunk", "SQLSTATE 0A000: insert with ON CONFLICT or"
                         + " RETURNING clause is not supported on compressed chunks", "2.11 and later")
                 .doesNotContain("rules");
+    }
+
+    /**
+     * A target database that does not exist is retried, as an operator can create it, and holds up every later
+     * transaction meanwhile: the warning says what to do and that the others wait, which SQLSTATE 3D000 alone does
+     * not.
+     */
+    @Test
+    void aMissingTargetDatabaseIsRetriedWithAHintThatTheOthersWait() throws Exception {
+        List<String> warnings;
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.append(tx("not_on_the_target", simple("r", 1, "INSERT INTO r VALUES (1)")));
+            warnings = LoggedWarnings.of(MirrorApplier.class, () -> {
+                f.applier.start();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (f.counter(MirrorMetrics.RETRIES) < 1 && System.nanoTime() < deadline) {
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+                }
+            });
+        }
+        assertThat(warnings).first().asString().contains("applying to target database not_on_the_target failed"
+                + " (SQLSTATE 3D000", "create database not_on_the_target on the target", "target.databases",
+                "no later transaction of any database is applied");
     }
 
     /** A COPY cannot return its rows: its late rows are read from its data, in each format, with its options. */

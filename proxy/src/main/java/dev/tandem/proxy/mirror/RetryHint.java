@@ -1,0 +1,31 @@
+package dev.tandem.proxy.mirror;
+
+/**
+ * What an operator can do about a failure the applier retries because only the operator can end it: a target database
+ * that does not exist, or credentials the target refuses. The server's message says what is wrong but not which
+ * setting to change, nor that the mirror of every database waits meanwhile: the spool is applied in order, so no later
+ * transaction of any database is applied past one that cannot be.
+ */
+final class RetryHint {
+
+    private static final String WAITS = "; until then no later transaction of any database is applied (the spool is"
+            + " applied in order) and the lag grows";
+
+    private RetryHint() {
+    }
+
+    /** The hint to append to the retry's log line, starting with {@code ": "}; empty when there is none. */
+    static String of(String sqlState, String database) {
+        if (sqlState == null) {
+            return "";
+        }
+        return switch (sqlState) {
+            case "3D000" -> ": create database " + database + " on the target (with the source's schema), or mirror"
+                    + " its source database into another with target.databases" + WAITS;
+            case "28P01", "28000" -> ": the target refuses the proxy's credentials; check target.user and its password"
+                    + " (target.password-file, or the environment variable target.password-env names) and the"
+                    + " target's pg_hba.conf" + WAITS;
+            default -> "";
+        };
+    }
+}
