@@ -20,10 +20,16 @@ public final class Ledger {
         return read(target, "d.repaired_at IS NULL");
     }
 
-    /** The open entries {@code repair} has not queued a pending task for yet; needs the plan's tables. */
+    /**
+     * The open entries {@code repair} has not queued a pending task for yet; needs the plan's tables as
+     * {@code BackfillSchema} makes them. The tasks' entries are unnested into a join the server hashes: a burst of shed
+     * transactions leaves thousands of entries, and {@code d.id = ANY (t.divergence_ids)} would compare each with every
+     * pending task.
+     */
     public static List<LedgerEntry> unqueued(Connection target) throws SQLException {
-        return read(target, "d.repaired_at IS NULL AND NOT EXISTS (SELECT 1 FROM tandem.backfill_task t"
-                + " WHERE t.divergence_id = d.id AND t.state = 'pending')");
+        return read(target, "d.repaired_at IS NULL AND NOT EXISTS (SELECT 1 FROM tandem.backfill_task t CROSS JOIN"
+                + " unnest(coalesce(t.divergence_ids, ARRAY[t.divergence_id])) AS q(id) WHERE q.id = d.id"
+                + " AND t.state = 'pending')");
     }
 
     /**

@@ -206,7 +206,7 @@ public final class SettleCommand extends BackfillCommand {
         Map<Long, Candidate> found = new LinkedHashMap<>();
         try (PreparedStatement ps = t.prepareStatement("SELECT " + Ledger.columns(t) + ", d.repaired_at::text,"
                 + " coalesce(d.settled_by, (SELECT 'repair task ' || min(r.id) FROM tandem.backfill_task r"
-                + " WHERE r.divergence_id = d.id)), "
+                + " WHERE r.divergence_id = d.id OR d.id = ANY (r.divergence_ids))), "
                 + TimeType.TIMESTAMP.positionOf("d.recorded_at AT TIME ZONE " + Identifiers.quoteLiteral(zone)) + ", "
                 + TimeType.TIMESTAMP.positionOf("coalesce(d.recorded_until, d.recorded_at) AT TIME ZONE "
                         + Identifiers.quoteLiteral(zone))

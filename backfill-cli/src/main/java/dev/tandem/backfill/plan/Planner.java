@@ -188,7 +188,7 @@ public final class Planner {
             }
             for (long[] r : ranges) {
                 tasks.add(new TaskStore.NewTask(table.schema(), table.table(), table.timeColumn(), type, r[0], r[1],
-                        "plan", null));
+                        "plan", List.of()));
             }
             lines.add(String.format("%-40s %6d tasks  %s", table.qualifiedName(), ranges.size(), ranges.isEmpty()
                     ? "(no rows before " + type.display(until) + ")"

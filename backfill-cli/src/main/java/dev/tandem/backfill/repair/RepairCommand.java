@@ -40,8 +40,10 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code repair}: re-copy the tasks verify found different (and failed ones), and the ranges of the proxy's divergence
- * ledger; entries without a range are left to the operator's re-copy and {@code settle}. Runs the tasks one at a time: ledger ranges may overlap planned ranges, and two overlapping tasks copied at
- * once would each insert the rows of the overlap.
+ * ledger; entries without a range are left to the operator's re-copy and {@code settle}. A table's ledger ranges that
+ * overlap or touch are re-copied as one task, which closes all their entries ({@link RangeUnion}). Runs the tasks one
+ * at a time: ledger ranges may overlap planned ranges, and two overlapping tasks copied at once would each insert the
+ * rows of the overlap.
  */
 @Command(name = "repair", mixinStandardHelpOptions = true,
         description = "Re-copy the tasks that failed verification or copy, and the ranges recorded in the proxy's "
@@ -102,9 +104,8 @@ public final class RepairCommand extends BackfillCommand {
         int unusable = 0;
         boolean stopped = writersStopped.announce(out());
         String zone = Side.TARGET.call(() -> BackfillSchema.timeZone(target));
-        List<TaskStore.NewTask> tasks = new ArrayList<>();
         Map<String, List<LedgerEntry>> rangeless = new LinkedHashMap<>();
-        Map<String, EntrySpan> queued = new LinkedHashMap<>();
+        Map<String, Queued> queued = new LinkedHashMap<>();
         Map<String, EntrySpan> later = new LinkedHashMap<>();
         // one rejected burst leaves many entries of one table: its layout and now() are read once per run
         Map<String, TableLayout> layouts = new HashMap<>();
@@ -154,16 +155,31 @@ public final class RepairCommand extends BackfillCommand {
                         .add(e.id(), start, end);
                 continue;
             }
-            tasks.add(new TaskStore.NewTask(e.schema(), e.table(), e.timeColumn(), layout.timeType(), start, end,
-                    "repair", e.id()));
-            queued.computeIfAbsent(table + "\0" + e.timeColumn(), k -> new EntrySpan(table, type, cutoff))
-                    .add(e.id(), start, end);
+            // entries of different tables, or of one table read by different time columns, are never merged
+            Queued q = queued.computeIfAbsent(e.schema() + "\0" + e.table() + "\0" + e.timeColumn(),
+                    k -> new Queued(e, type, new EntrySpan(table, type, cutoff), new RangeUnion()));
+            q.span().add(e.id(), start, end);
+            q.union().add(e.id(), start, end);
+        }
+        List<TaskStore.NewTask> tasks = new ArrayList<>();
+        List<String> lines = new ArrayList<>();
+        for (Queued q : queued.values()) {
+            List<RangeUnion.Merged> ranges = q.union().ranges();
+            for (RangeUnion.Merged m : ranges) {
+                tasks.add(new TaskStore.NewTask(q.first().schema(), q.first().table(), q.first().timeColumn(),
+                        q.type(), m.start(), m.end(), "repair", m.entryIds()));
+            }
+            lines.add(q.span().queuedLine(ranges.size()));
         }
         Side.TARGET.run(() -> TaskStore.insert(target, tasks));
-        queued.values().forEach(q -> out().println(q.queuedLine()));
+        lines.forEach(out()::println);
         later.values().forEach(l -> out().println(l.laterLine()));
         rangeless.values().forEach(this::printRangeless);
         return unusable;
+    }
+
+    /** The entries of one table and time column this run queues: {@code first} names the table and column. */
+    private record Queued(LedgerEntry first, TimeType type, EntrySpan span, RangeUnion union) {
     }
 
     /**
@@ -204,9 +220,11 @@ public final class RepairCommand extends BackfillCommand {
             return type.display(start) + ", " + type.display(end) + ")";
         }
 
-        String queuedLine() {
+        /** @param ranges how many ranges their union is, a task each */
+        String queuedLine(int ranges) {
             return "queued " + named() + (one() ? ": " + table + " [" + span()
-                    : " (" + table + ", ranges within [" + span() + ")");
+                    : " (" + table + ", ranges within [" + span() + "): " + ids.size() + " ledger entries -> "
+                            + Counted.of(ranges, "re-copy range"));
         }
 
         String laterLine() {

@@ -51,6 +51,14 @@ public final class BackfillSchema {
     static final String ADD_PLAN_TIME_ZONE =
             TandemSchema.addColumnIfMissing("backfill_plan", "time_zone", "text NOT NULL DEFAULT 'UTC'");
 
+    /**
+     * The ledger entries a {@code repair} task re-copies: one task covers the union of a table's overlapping and
+     * touching ledger ranges, and its copy closes every entry of it. A task queued before this column existed names
+     * its one entry in {@code divergence_id}, which is still read.
+     */
+    static final String ADD_TASK_DIVERGENCE_IDS =
+            TandemSchema.addColumnIfMissing("backfill_task", "divergence_ids", "bigint[]");
+
     static final String CREATE_TASK_INDEX =
             "CREATE INDEX IF NOT EXISTS backfill_task_state ON tandem.backfill_task (state, id)";
 
@@ -92,7 +100,7 @@ public final class BackfillSchema {
         try (Statement s = target.createStatement()) {
             s.execute(TandemSchema.ddl());
             s.execute(String.join(";\n", TandemSchema.LOCK, CREATE_PLAN, ADD_PLAN_TIME_ZONE, CREATE_TASK,
-                    CREATE_PAUSED_JOB));
+                    ADD_TASK_DIVERGENCE_IDS, CREATE_PAUSED_JOB));
             createIndexIfMissing(s, "backfill_task_state", CREATE_TASK_INDEX);
             createIndexIfMissing(s, "backfill_task_open", CREATE_OPEN_TASK_INDEX);
             createIndexIfMissing(s, "backfill_task_open_range", CREATE_OPEN_RANGE_INDEX);

@@ -1,10 +1,15 @@
 package dev.tandem.backfill.state;
 
 import dev.tandem.protocol.state.TimeType;
+import java.util.List;
 
-/** One planned range of one table. */
+/**
+ * One planned range of one table.
+ *
+ * @param divergenceIds the ledger entries a {@code repair} task re-copies; none for a planned range
+ */
 public record Task(long id, String schema, String table, String timeColumn, TimeType timeType, long start, long end,
-                   TaskState state, Long divergenceId) {
+                   TaskState state, List<Long> divergenceIds) {
 
     public String qualifiedName() {
         return schema + "." + table;

@@ -2,11 +2,13 @@ package dev.tandem.backfill.state;
 
 import dev.tandem.backfill.BackfillException;
 import dev.tandem.protocol.state.TimeType;
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.sql.Types;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
@@ -18,20 +20,22 @@ import java.util.Set;
 /** Reads and changes {@code tandem.backfill_task} on the target. */
 public final class TaskStore {
 
-    private static final String COLUMNS =
-            "id, table_schema, table_name, time_column, time_type, range_start, range_end, state, divergence_id";
 
     private TaskStore() {
     }
 
-    /** A new task to insert. */
+    /**
+     * A new task to insert.
+     *
+     * @param divergenceIds the ledger entries it re-copies (repair's), none for a planned range
+     */
     public record NewTask(String schema, String table, String timeColumn, TimeType timeType, long start, long end,
-                          String origin, Long divergenceId) {
+                          String origin, List<Long> divergenceIds) {
     }
 
     public static void insert(Connection target, List<NewTask> tasks) throws SQLException {
         try (PreparedStatement ps = target.prepareStatement("INSERT INTO tandem.backfill_task (table_schema, table_name, "
-                + "time_column, time_type, range_start, range_end, origin, divergence_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+                + "time_column, time_type, range_start, range_end, origin, divergence_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
             for (NewTask t : tasks) {
                 ps.setString(1, t.schema());
                 ps.setString(2, t.table());
@@ -40,10 +44,10 @@ public final class TaskStore {
                 ps.setLong(5, t.start());
                 ps.setLong(6, t.end());
                 ps.setString(7, t.origin());
-                if (t.divergenceId() == null) {
-                    ps.setNull(8, java.sql.Types.BIGINT);
+                if (t.divergenceIds().isEmpty()) {
+                    ps.setNull(8, Types.ARRAY);
                 } else {
-                    ps.setLong(8, t.divergenceId());
+                    ps.setArray(8, target.createArrayOf("bigint", t.divergenceIds().toArray()));
                 }
                 ps.addBatch();
             }
@@ -96,7 +100,7 @@ public final class TaskStore {
 
     private static Optional<Task> lockNext(Connection target, Timestamp runStartedAt, long horizon,
                                            Collection<Long> skipped) throws SQLException {
-        try (PreparedStatement ps = target.prepareStatement("SELECT " + COLUMNS + " FROM tandem.backfill_task "
+        try (PreparedStatement ps = target.prepareStatement("SELECT " + columns(target) + " FROM tandem.backfill_task "
                 + "WHERE state IN ('pending', 'failed') AND (state = 'pending' OR failed_at < ?) AND id <= ? "
                 + "AND id <> ALL (?) ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED")) {
             ps.setTimestamp(1, runStartedAt);
@@ -159,7 +163,11 @@ public final class TaskStore {
         }
     }
 
-    /** Marks a task copied, in the same transaction as its rows; a repaired ledger entry is closed with it. */
+    /**
+     * Marks a task copied, in the same transaction as its rows; the ledger entries it re-copied are closed with it, so a
+     * crash leaves both the rows and the entries as they were, and the entries are not queued again while the task is
+     * pending ({@code Ledger.unqueued}). An entry closed meanwhile keeps the time it was closed at.
+     */
     public static void markDone(Connection target, Task task, long rows, long bytes) throws SQLException {
         try (PreparedStatement ps = target.prepareStatement("UPDATE tandem.backfill_task SET state = ?, rows = ?, "
                 + "bytes = ?, copies = copies + 1, attempts = attempts + 1, finished_at = clock_timestamp(), error = NULL, "
@@ -170,10 +178,10 @@ public final class TaskStore {
             ps.setLong(4, task.id());
             ps.executeUpdate();
         }
-        if (task.divergenceId() != null) {
+        if (!task.divergenceIds().isEmpty()) {
             try (PreparedStatement ps = target.prepareStatement(
-                    "UPDATE tandem.divergence SET repaired_at = now() WHERE id = ?")) {
-                ps.setLong(1, task.divergenceId());
+                    "UPDATE tandem.divergence SET repaired_at = now() WHERE id = ANY (?) AND repaired_at IS NULL")) {
+                ps.setArray(1, target.createArrayOf("bigint", task.divergenceIds().toArray()));
                 ps.executeUpdate();
             }
         }
@@ -218,7 +226,7 @@ public final class TaskStore {
 
     public static List<Task> list(Connection target, List<TaskState> states) throws SQLException {
         List<Task> tasks = new ArrayList<>();
-        try (PreparedStatement ps = target.prepareStatement("SELECT " + COLUMNS + " FROM tandem.backfill_task "
+        try (PreparedStatement ps = target.prepareStatement("SELECT " + columns(target) + " FROM tandem.backfill_task "
                 + "WHERE state = ANY (?) ORDER BY id")) {
             ps.setArray(1, target.createArrayOf("text", states.stream().map(TaskState::sql).toArray()));
             try (ResultSet rs = ps.executeQuery()) {
@@ -254,7 +262,7 @@ public final class TaskStore {
     /** Every task of one table, oldest first. */
     public static List<Copied> ofTable(Connection target, String schema, String table) throws SQLException {
         List<Copied> tasks = new ArrayList<>();
-        try (PreparedStatement ps = target.prepareStatement("SELECT " + COLUMNS + ", "
+        try (PreparedStatement ps = target.prepareStatement("SELECT " + columns(target) + ", "
                 + TimeType.TIMESTAMPTZ.positionOf("started_at") + ", started_at::text, verified_at::text"
                 + " FROM tandem.backfill_task WHERE table_schema = ? AND table_name = ? ORDER BY id")) {
             ps.setString(1, schema);
@@ -269,11 +277,27 @@ public final class TaskStore {
         return tasks;
     }
 
+    /**
+     * The columns {@link #read} reads. A task's ledger entries are in {@code divergence_ids}, or in
+     * {@code divergence_id} for one an earlier release queued; a plan that release staged lacks the first until stage,
+     * repair or settle adds it, as copy and verify do not change the schema.
+     */
+    private static String columns(Connection target) throws SQLException {
+        boolean merged;
+        try (PreparedStatement ps = target.prepareStatement("SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid"
+                + " = 'tandem.backfill_task'::regclass AND attname = 'divergence_ids' AND NOT attisdropped)");
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            merged = rs.getBoolean(1);
+        }
+        return "id, table_schema, table_name, time_column, time_type, range_start, range_end, state, array_remove("
+                + (merged ? "coalesce(divergence_ids, ARRAY[divergence_id])" : "ARRAY[divergence_id]") + ", NULL)";
+    }
+
     private static Task read(ResultSet rs) throws SQLException {
-        long divergence = rs.getLong(9);
-        Long divergenceId = rs.wasNull() ? null : divergence;
+        Array ids = rs.getArray(9);
         return new Task(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
                 TimeType.valueOf(rs.getString(5).toUpperCase(Locale.ROOT)), rs.getLong(6), rs.getLong(7),
-                TaskState.of(rs.getString(8)), divergenceId);
+                TaskState.of(rs.getString(8)), List.of((Long[]) ids.getArray()));
     }
 }

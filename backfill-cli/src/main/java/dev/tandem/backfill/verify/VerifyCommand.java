@@ -254,7 +254,7 @@ public final class VerifyCommand extends BackfillCommand {
     private List<WindowEnd> windowEnds(Database source, Database target, List<Task> tasks) throws SQLException {
         Map<String, Task> last = new LinkedHashMap<>();
         for (Task task : tasks) {
-            if (task.divergenceId() == null) {
+            if (task.divergenceIds().isEmpty()) {
                 last.merge(task.qualifiedName() + "\0" + task.timeColumn(), task, (a, b) -> a.end() >= b.end() ? a : b);
             }
         }

@@ -46,7 +46,7 @@ class TimescaleJobsIT {
         try (Connection c = PG.target().connect(db)) {
             BackfillSchema.create(c);
             TaskStore.insert(c, List.of(new TaskStore.NewTask("public", "m", "t", TimeType.TIMESTAMPTZ, JAN_1,
-                    JAN_4_NOON, "plan", null)));
+                    JAN_4_NOON, "plan", List.of())));
         }
         return db;
     }

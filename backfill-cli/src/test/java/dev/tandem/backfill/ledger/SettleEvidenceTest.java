@@ -17,7 +17,7 @@ class SettleEvidenceTest {
     private static final long RECORDED = 1_767_607_200_000_000L;
 
     private static TaskStore.Copied task(long id, TimeType type, long start, long end, TaskState state, Long copyStarted) {
-        return new TaskStore.Copied(new Task(id, "public", "m", "t", type, start, end, state, null), copyStarted,
+        return new TaskStore.Copied(new Task(id, "public", "m", "t", type, start, end, state, List.of()), copyStarted,
                 copyStarted == null ? null : "copy " + id, state == TaskState.VERIFIED ? "verify " + id : null);
     }
 

@@ -20,7 +20,7 @@ class TaskClaimIT {
     static final PostgresPairExtension PG = PostgresPairExtension.embedded();
 
     private static TaskStore.NewTask task(long start, long end) {
-        return new TaskStore.NewTask("public", "m", "t", TimeType.TIMESTAMPTZ, start, end, "ledger", null);
+        return new TaskStore.NewTask("public", "m", "t", TimeType.TIMESTAMPTZ, start, end, "ledger", List.of());
     }
 
     private static long claim(Connection c) throws Exception {
