@@ -36,8 +36,8 @@ public final class TandemSchema {
      * {@code range_end} are the affected {@code [start, end)} range of {@code time_column} in the column's own text
      * form, when known; the backfill's {@code repair} re-copies such ranges and sets {@code repaired_at}. An entry
      * without a range is closed by the backfill's {@code settle} once the table was re-copied and verified after it;
-     * {@code settled_by} then says on what evidence (null for entries {@code repair} re-copied: the task with their
-     * {@code divergence_id} did). An entry with a {@code time_column} but no range stands for rows at {@code infinity}
+     * {@code settled_by} then says on what evidence (null for entries {@code repair} re-copied: the task whose
+     * {@code divergence_ids}, or {@code divergence_id} in a plan of an earlier release, names them did). An entry with a {@code time_column} but no range stands for rows at {@code infinity}
      * or {@code -infinity}, which no range reaches: {@code settle} refuses it, it is closed by hand.
      * {@code recorded_at} is the source commit time of the transaction as the proxy saw it (for an
      * {@code outcome_unknown} entry the end of its session, for one the verifier wrote when it compared); an entry
