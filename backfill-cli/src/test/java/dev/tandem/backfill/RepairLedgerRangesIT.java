@@ -86,6 +86,36 @@ class RepairLedgerRangesIT {
         assertReCopiedOnce(db);
     }
 
+    /** The bounds of a table's entries are read in one query; one it cannot read is read alone, and named. */
+    @Test
+    void anEntryWithABoundNoRangeCanHaveStaysOpenAndTheOthersOfItsTableAreRepaired() {
+        String db = PG.pair().freshDatabase("ledgerbadbound");
+        Fixtures.metrics(PG.pair(), db, "metrics");
+        Fixtures.stage(PG.pair(), db, "--table", "metrics:t");
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+        PG.source().execute(db, "INSERT INTO metrics VALUES ('2026-01-05 10:30:00+00', 1, 1, 'shed')");
+        String entry = "('proxy-1', current_database(), 'public', 'metrics', 'not mirrored', 't', ";
+        PG.target().execute(db, "INSERT INTO tandem.divergence (instance_id, database, table_schema, table_name,"
+                + " message, time_column, range_start, range_end) VALUES "
+                + entry + "'2026-01-05 10:00:00+00', 'infinity'), "
+                + entry + "'2026-01-05 10:00:00+00', '2026-01-05 11:00:00+00'), "
+                + entry + "'2026-02-30 10:00:00+00', '2026-01-05 11:00:00+00'), "
+                + entry + "'2026-01-05 10:30:00+00', '2026-01-05 10:30:00.000001+00')");
+
+        Cli.Run repair = Cli.both("repair", PG.source(), PG.target(), db);
+        assertThat(repair.exitCode()).as(repair.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(repair.err()).contains("ledger entry 1 (public.metrics) cannot be re-copied: ledger entry 1"
+                        + " range_end infinity is not a finite timestamptz")
+                .contains("ledger entry 3 (public.metrics) cannot be re-copied: ledger entry 3 range_start"
+                        + " 2026-02-30 10:00:00+00 is not a valid timestamptz");
+        assertThat(repair.out()).contains("queued ledger entries 2,4 (public.metrics, ranges within"
+                + " [2026-01-05 10:00:00+00, 2026-01-05 11:00:00+00)): 2 ledger entries -> 1 re-copy range");
+        assertThat(PG.target().queryValue(db, "SELECT note FROM metrics WHERE t = '2026-01-05 10:30:00+00'"))
+                .isEqualTo("shed");
+        assertThat(PG.target().query(db, "SELECT id, repaired_at IS NOT NULL FROM tandem.divergence ORDER BY id")
+                .toString()).isEqualTo("[[1, f], [2, t], [3, f], [4, t]]");
+    }
+
     @Test
     void aTaskAnEarlierRepairQueuedForOneEntryIsCopiedAndClosesItsEntry() {
         String db = PG.pair().freshDatabase("ledgeroldtask");

@@ -8,6 +8,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import org.postgresql.util.PSQLException;
 import org.postgresql.util.ServerErrorMessage;
 
@@ -128,6 +129,38 @@ public final class Positions {
     private static String reason(SQLException e) {
         ServerErrorMessage server = e instanceof PSQLException p ? p.getServerErrorMessage() : null;
         return server != null && server.getMessage() != null ? server.getMessage() : e.getMessage();
+    }
+
+    /**
+     * The positions of many values of one type in one query, each read as {@link #parse} reads it: a burst of shed
+     * transactions leaves thousands of ledger entries, and a query per bound took most of {@code repair}'s time once
+     * their ranges were merged. A value {@link #parse} would refuse (not finite; for an integer type, not an integer)
+     * has none, and when the server refuses one (a time it cannot read) none has: {@link #parse} of each says which
+     * and why.
+     */
+    public static Long[] parseAll(Connection connection, TimeType type, List<String> values) throws SQLException {
+        Long[] positions = new Long[values.size()];
+        String[] given = values.stream().map(v -> type.isInteger() && !v.trim().matches("-?\\d+") ? null : v.trim())
+                .toArray(String[]::new);
+        String position = type.isInteger() ? type.positionOf("v")
+                : "CASE WHEN isfinite(v) THEN " + type.positionOf("v") + " END";
+        try (PreparedStatement ps = connection.prepareStatement("SELECT " + position + " FROM unnest(?::text[])"
+                + " WITH ORDINALITY AS g(x, n) CROSS JOIN LATERAL (SELECT " + type.cast("g.x") + " AS v) AS given"
+                + " ORDER BY g.n")) {
+            ps.setArray(1, connection.createArrayOf("text", given));
+            try (ResultSet rs = ps.executeQuery()) {
+                for (int i = 0; rs.next(); i++) {
+                    long p = rs.getLong(1);
+                    positions[i] = rs.wasNull() ? null : p;
+                }
+            }
+        } catch (SQLException e) {
+            if (!refusedValue(e)) {
+                throw e;
+            }
+            return new Long[values.size()];
+        }
+        return positions;
     }
 
     /**

@@ -107,10 +107,20 @@ public final class RepairCommand extends BackfillCommand {
         Map<String, List<LedgerEntry>> rangeless = new LinkedHashMap<>();
         Map<String, Queued> queued = new LinkedHashMap<>();
         Map<String, EntrySpan> later = new LinkedHashMap<>();
-        // one rejected burst leaves many entries of one table: its layout and now() are read once per run
+        // one rejected burst leaves many entries of one table: its layout, its entries' bounds and now() are read
+        // once per run
         Map<String, TableLayout> layouts = new HashMap<>();
+        Map<String, Map<Long, Long[]>> bounds = new HashMap<>();
         Map<TimeType, Long> nows = new EnumMap<>(TimeType.class);
-        for (LedgerEntry e : Side.TARGET.call(() -> Ledger.unqueued(target))) {
+        List<LedgerEntry> entries = Side.TARGET.call(() -> Ledger.unqueued(target));
+        Map<String, List<LedgerEntry>> ranged = new HashMap<>();
+        for (LedgerEntry e : entries) {
+            if (e.hasRange()) {
+                ranged.computeIfAbsent(e.schema() + "\0" + e.table() + "\0" + e.timeColumn(), k -> new ArrayList<>())
+                        .add(e);
+            }
+        }
+        for (LedgerEntry e : entries) {
             String table = e.tableName();
             if (!e.hasRange()) {
                 // a full spool sheds thousands with one cause: one line for them, each other cause its own
@@ -127,10 +137,15 @@ public final class RepairCommand extends BackfillCommand {
                 layout = known != null ? known
                         : Side.SOURCE.call(() -> TableLayout.load(source, e.schema(), e.table(), e.timeColumn()));
                 layouts.put(key, layout);
-                start = Side.SOURCE.call(() -> Positions.parse(source, layout.timeType(), e.start(),
-                        "ledger entry " + e.id() + " range_start"));
-                end = Side.SOURCE.call(() -> Positions.parse(source, layout.timeType(), e.end(),
-                        "ledger entry " + e.id() + " range_end"));
+                if (!bounds.containsKey(key)) {
+                    bounds.put(key, bounds(source, layout.timeType(), ranged.get(key)));
+                }
+                Long[] read = bounds.get(key).get(e.id());
+                // a bound the query of them all could not read is read alone, which says why
+                start = read[0] != null ? read[0] : Side.SOURCE.call(() -> Positions.parse(source,
+                        layout.timeType(), e.start(), "ledger entry " + e.id() + " range_start"));
+                end = read[1] != null ? read[1] : Side.SOURCE.call(() -> Positions.parse(source,
+                        layout.timeType(), e.end(), "ledger entry " + e.id() + " range_end"));
             } catch (BackfillException bad) {
                 // one entry naming a table dropped since, or holding a bound no range can have, must not keep the
                 // others from being repaired
@@ -176,6 +191,22 @@ public final class RepairCommand extends BackfillCommand {
         later.values().forEach(l -> out().println(l.laterLine()));
         rangeless.values().forEach(this::printRangeless);
         return unusable;
+    }
+
+    /** Each entry's start and end positions by id, null where {@link Positions#parseAll} could not read one. */
+    private static Map<Long, Long[]> bounds(Connection source, TimeType type, List<LedgerEntry> entries)
+            throws SQLException {
+        List<String> values = new ArrayList<>();
+        for (LedgerEntry e : entries) {
+            values.add(e.start());
+            values.add(e.end());
+        }
+        Long[] positions = Side.SOURCE.call(() -> Positions.parseAll(source, type, values));
+        Map<Long, Long[]> byId = new HashMap<>();
+        for (int i = 0; i < entries.size(); i++) {
+            byId.put(entries.get(i).id(), new Long[] {positions[2 * i], positions[2 * i + 1]});
+        }
+        return byId;
     }
 
     /** The entries of one table and time column this run queues: {@code first} names the table and column. */

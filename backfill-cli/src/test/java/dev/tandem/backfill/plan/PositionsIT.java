@@ -8,6 +8,7 @@ import dev.tandem.protocol.state.TimeType;
 import dev.tandem.testing.PostgresPairExtension;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -35,6 +36,20 @@ class PositionsIT {
     }
 
     @Test
+    void manyValuesAreReadAsEachWouldBeAndThoseParseRefusesAreLeftToIt() throws Exception {
+        try (Connection c = PG.source().connect("postgres")) {
+            assertThat(Positions.parseAll(c, TimeType.TIMESTAMPTZ, List.of(" 2026-01-01 00:00:00+00",
+                    "2026-01-01 01:00:00+01", "infinity", "2026-01-01 00:00:00.000001+00")))
+                    .containsExactly(1_767_225_600_000_000L, 1_767_225_600_000_000L, null, 1_767_225_600_000_001L);
+            assertThat(Positions.parseAll(c, TimeType.BIGINT, List.of("42", "4.2", " -7")))
+                    .containsExactly(42L, null, -7L);
+            // which value the server refused only a query of each can tell
+            assertThat(Positions.parseAll(c, TimeType.TIMESTAMPTZ, List.of("2026-01-01", "2026-02-30")))
+                    .containsExactly(null, null);
+        }
+    }
+
+    @Test
     void aConnectionThatFailsIsNotReportedAsABadValue() throws Exception {
         Connection c = PG.source().connect("postgres");
         c.close();
@@ -42,6 +57,8 @@ class PositionsIT {
                 .isInstanceOf(SQLException.class).hasMessageNotContaining("is not a valid");
         assertThatThrownBy(() -> Positions.parse(c, TimeType.BIGINT, "42", "--until"))
                 .isInstanceOf(SQLException.class).hasMessageNotContaining("is not a valid");
+        assertThatThrownBy(() -> Positions.parseAll(c, TimeType.BIGINT, List.of("42")))
+                .isInstanceOf(SQLException.class);
         assertThatThrownBy(() -> Positions.checkZone(c, "UTC"))
                 .isInstanceOf(SQLException.class).hasMessageNotContaining("time zone");
     }
