@@ -53,6 +53,16 @@ class CliUsageTest {
     }
 
     @Test
+    void aBoundRelativeToTheDayIsAUsageError() {
+        for (List<String> flags : List.of(List.of("--until", "yesterday"), List.of("--until", "Today 12:00"),
+                List.of("--from", "now"), List.of("--until", "2026-11-27", "--from", "tomorrow"))) {
+            Cli.Run run = run("stage", flags.toArray(String[]::new));
+            assertThat(run.exitCode()).as(run.toString()).isEqualTo(ExitCodes.USAGE);
+            assertThat(run.err()).as(flags.toString()).contains("means another time on every run");
+        }
+    }
+
+    @Test
     void malformedTableIsAUsageError() {
         Cli.Run run = run("stage", "--table", "public.metrics");
         assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);

@@ -10,6 +10,8 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -81,6 +83,8 @@ public final class StageCommand extends BackfillCommand {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "--max-lateness must be a duration such as '10 min', not '" + maxLateness + "'");
         }
+        refuseRelative("--until", until);
+        refuseRelative("--from", from);
         if (integerFrom != null && integerUntil == null) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "--integer-from needs --integer-until (without both, --from and --until bound every table)");
@@ -95,6 +99,27 @@ public final class StageCommand extends BackfillCommand {
             out().println(outcome.unchanged() ? "plan already staged with the same arguments: nothing to do"
                     : "staged " + Counted.of(outcome.tasks(), "task"));
             return ExitCodes.OK;
+        }
+    }
+
+    /** PostgreSQL's words for a time relative to when it is read, which the server accepts as times. */
+    private static final Set<String> RELATIVE_WORDS = Set.of("now", "today", "tomorrow", "yesterday");
+
+    /**
+     * A bound written as {@code now}, {@code today}, {@code tomorrow} or {@code yesterday} means another time on each
+     * run, while the plan keeps the words: the same command a day later would find the plan "staged with the same
+     * arguments" and copy nothing newer.
+     */
+    private void refuseRelative(String option, String value) {
+        if (value == null) {
+            return;
+        }
+        for (String word : value.trim().toLowerCase(Locale.ROOT).split("[\\s]+")) {
+            if (RELATIVE_WORDS.contains(word)) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), option + " " + value + ": '" + word
+                        + "' means another time on every run, while the plan keeps the words; give the time itself,"
+                        + " e.g. '2026-11-27 00:00:00+00'");
+            }
         }
     }
 
