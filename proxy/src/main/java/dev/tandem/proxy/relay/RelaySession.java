@@ -9,6 +9,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -475,8 +476,13 @@ final class RelaySession {
             root = root.getCause();
         }
         String message = root.getMessage();
-        return message == null ? root.getClass().getSimpleName() : message;
+        // the native transports prefix the system's words with their own call: "finishConnect(..) failed with
+        // error(-111): Connection refused", which tells a person nothing more
+        return message == null ? root.getClass().getSimpleName() : NATIVE_CALL.matcher(message).replaceFirst("");
     }
+
+    /** The prefix Netty's epoll and io_uring transports put before a system error's words. */
+    private static final Pattern NATIVE_CALL = Pattern.compile("^\\w+\\(\\.\\.\\) failed( with error\\(-?\\d+\\))?: ");
 
     /** Counts messages, notices the few the relay itself cares about, and shows the rest to the tap. */
     private final class Bookkeeping implements FrameObserver {
