@@ -314,6 +314,42 @@ class StageIT {
         }
     }
 
+    /**
+     * The oldest row of a table range-partitioned by its time column is found partition by partition, in the order of
+     * their bounds, up to the first that has a row (and in the DEFAULT one): min(t) planned a scan of every partition,
+     * 4-6 s of stage with 5,000, and waited for a lock on each. A partition after the oldest is locked here; lock_timeout
+     * turns that wait into a failure.
+     */
+    @Test
+    void theOldestRowIsFoundWithoutPlanningOverEveryPartition() throws Exception {
+        String db = PG.pair().freshDatabase("oldest_partition");
+        StringBuilder partitions = new StringBuilder("CREATE TABLE ev (t timestamptz NOT NULL, v int) PARTITION BY RANGE (t);"
+                + " CREATE INDEX ON ev (t); CREATE TABLE ev_default PARTITION OF ev DEFAULT;");
+        for (int month = 1; month <= 12; month++) {
+            partitions.append(String.format(" CREATE TABLE ev_%02d PARTITION OF ev FOR VALUES FROM ('2021-%02d-01 00:00+00')"
+                    + " TO (timestamptz '2021-%02d-01 00:00+00' + interval '1 month');", month, month, month));
+        }
+        PG.pair().executeOnBoth(db, partitions.toString());
+        PG.source().execute(db, "INSERT INTO ev VALUES ('2021-05-20 10:00+00', 1), ('2021-04-03 07:00+00', 2),"
+                + " ('2021-11-01 00:00+00', 3), ('2022-02-01 00:00+00', 4)");
+        try (Connection locker = PG.source().connect(db); Statement s = locker.createStatement()) {
+            locker.setAutoCommit(false);
+            s.execute("LOCK TABLE ev_11 IN ACCESS EXCLUSIVE MODE");
+            Cli.Run stage = Cli.run("stage", "--source", PG.source().jdbcUrl(db) + "?user=" + PG.source().user()
+                            + "&options=-c%20lock_timeout%3D10000", "--target",
+                    PG.target().jdbcUrl(db) + "?user=" + PG.target().user(), "--table", "ev:t:1d",
+                    "--until", "2022-03-01 00:00+00");
+            locker.rollback();
+            assertThat(stage.exitCode()).as(stage.err()).isEqualTo(ExitCodes.OK);
+            assertThat(stage.out()).contains("[2021-04-03 00:00:00+00, 2022-03-01 00:00:00+00)");
+        }
+        // rows in the DEFAULT partition older than every bound
+        PG.source().execute(db, "INSERT INTO ev VALUES ('2019-08-30 23:00+00', 5)");
+        Cli.Run older = ok(Cli.both("stage", PG.source(), PG.target(), db, "--table", "ev:t:1d",
+                "--until", "2022-03-01 00:00+00", "--replace"));
+        assertThat(older.out()).contains("[2019-08-30 00:00:00+00, 2022-03-01 00:00:00+00)");
+    }
+
     @Test
     void anUntilAtInfinityIsRefusedSinceNoRangeReachesIt() {
         String db = PG.pair().freshDatabase("untilinfinity");

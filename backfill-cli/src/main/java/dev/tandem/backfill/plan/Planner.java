@@ -181,7 +181,7 @@ public final class Planner {
                             + " = -infinity");
                     continue;
                 } else {
-                    Long min = minPosition(layout);
+                    Long min = Side.SOURCE.call(() -> OldestRow.position(source, layout));
                     start = min == null ? until : Math.floorDiv(min, width) * width;
                 }
                 ranges = Ranges.slices(start, until, width, table.qualifiedName());
@@ -577,18 +577,6 @@ public final class Planner {
                 + layout.quotedTable() + " WHERE " + Identifiers.quoteIdentifier(layout.timeColumn()) + " = '-infinity'")) {
             rs.next();
             return rs.getLong(1);
-        } catch (SQLException e) {
-            throw Side.SOURCE.label(e);
-        }
-    }
-
-    private Long minPosition(TableLayout layout) throws SQLException {
-        try (Statement s = source.createStatement(); ResultSet rs = s.executeQuery("SELECT "
-                + layout.timeType().positionOf("min(" + Identifiers.quoteIdentifier(layout.timeColumn()) + ")")
-                + " FROM " + layout.quotedTable())) {
-            rs.next();
-            long v = rs.getLong(1);
-            return rs.wasNull() ? null : v;
         } catch (SQLException e) {
             throw Side.SOURCE.label(e);
         }
