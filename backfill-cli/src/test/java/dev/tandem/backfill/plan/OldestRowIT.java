@@ -121,6 +121,24 @@ class OldestRowIT {
         }
     }
 
+    /** Read by its own name, a partition applies its own row security, which reading through the root does not. */
+    @Test
+    void aPartitionWithRowSecurityIsNotReadByItsName() throws Exception {
+        String db = daily("rowsecurity", 5, "");
+        PG.source().execute(db, "INSERT INTO ev VALUES ('2020-01-02 10:00+00', 1), ('2020-01-04 10:00+00', 2);"
+                + " CREATE ROLE rowsecurity_reader; GRANT SELECT ON ev, ev_0, ev_1, ev_2, ev_3, ev_4 TO rowsecurity_reader;"
+                + " ALTER TABLE ev_1 ENABLE ROW LEVEL SECURITY; CREATE POLICY nothing ON ev_1 USING (false)");
+        try (Connection c = PG.source().connect(db); Statement s = c.createStatement()) {
+            s.execute("SET ROLE rowsecurity_reader");
+            try (ResultSet rs = s.executeQuery("SELECT count(*) FROM ev_1")) {
+                rs.next();
+                assertThat(rs.getLong(1)).as("rows of ev_1 the reader sees by its name").isZero();
+            }
+            assertThat(OldestRow.position(c, TableLayout.load(c, "public", "ev", "t")))
+                    .isEqualTo(position(db, "2020-01-02 10:00+00"));
+        }
+    }
+
     @Test
     void anEmptyTableOrTreeHasNoOldestRow() throws Exception {
         String db = daily("empty", 5, "CREATE TABLE ev_default PARTITION OF ev DEFAULT;"
