@@ -1,6 +1,7 @@
 package dev.tandem.backfill.copy;
 
 import dev.tandem.backfill.BackfillException;
+import dev.tandem.protocol.state.TandemSchema;
 import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -120,12 +121,7 @@ public final class MirrorCatchUp {
      * newer has touched since (this command only reads the target's state there).
      */
     public static String stoppedAt(Connection target) throws SQLException {
-        try (Statement s = target.createStatement();
-             ResultSet rs = s.executeQuery("SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid ="
-                     + " to_regclass('tandem.mirror_progress') AND attname = 'stopped_at' AND NOT attisdropped)")) {
-            rs.next();
-            return rs.getBoolean(1) ? "stopped_at" : "NULL::timestamptz";
-        }
+        return TandemSchema.hasColumn(target, "mirror_progress", "stopped_at") ? "stopped_at" : "NULL::timestamptz";
     }
 
     /** The mirror did not catch up in time: the run stops, as every other range would wait for the same mirror. */

@@ -1,6 +1,7 @@
 package dev.tandem.backfill.ledger;
 
 import dev.tandem.backfill.state.BackfillSchema;
+import dev.tandem.protocol.state.TandemSchema;
 import dev.tandem.protocol.state.TimeType;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -43,7 +44,8 @@ public final class Ledger {
                 : "coalesce(d.time_column, (SELECT min(t.time_column) FROM tandem.backfill_task t"
                         + " WHERE t.table_schema = d.table_schema AND t.table_name = d.table_name))";
         // a ledger an earlier proxy made lacks recorded_until until a tool runs the shared DDL
-        String until = hasRecordedUntil(target) ? "d.recorded_until" : "NULL::timestamptz";
+        String until = TandemSchema.hasColumn(target, "divergence", "recorded_until") ? "d.recorded_until"
+                : "NULL::timestamptz";
         return "d.id, d.table_schema, d.table_name, " + timeColumn
                 + ", d.range_start, d.range_end, d.sqlstate, d.message, d.recorded_at::text, " + until + "::text, "
                 + TimeType.TIMESTAMPTZ.positionOf("d.recorded_at") + ", "
@@ -61,14 +63,6 @@ public final class Ledger {
                 rs.getLong(12), rs.getBoolean(13));
     }
 
-    private static boolean hasRecordedUntil(Connection target) throws SQLException {
-        try (PreparedStatement ps = target.prepareStatement("SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid"
-                + " = 'tandem.divergence'::regclass AND attname = 'recorded_until' AND NOT attisdropped)");
-             ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return rs.getBoolean(1);
-        }
-    }
 
     private static List<LedgerEntry> read(Connection target, String where) throws SQLException {
         List<LedgerEntry> entries = new ArrayList<>();

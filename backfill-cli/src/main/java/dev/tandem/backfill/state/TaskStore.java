@@ -1,6 +1,7 @@
 package dev.tandem.backfill.state;
 
 import dev.tandem.backfill.BackfillException;
+import dev.tandem.protocol.state.TandemSchema;
 import dev.tandem.protocol.state.TimeType;
 import java.sql.Array;
 import java.sql.Connection;
@@ -283,13 +284,7 @@ public final class TaskStore {
      * repair or settle adds it, as copy and verify do not change the schema.
      */
     private static String columns(Connection target) throws SQLException {
-        boolean merged;
-        try (PreparedStatement ps = target.prepareStatement("SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid"
-                + " = 'tandem.backfill_task'::regclass AND attname = 'divergence_ids' AND NOT attisdropped)");
-             ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            merged = rs.getBoolean(1);
-        }
+        boolean merged = TandemSchema.hasColumn(target, "backfill_task", "divergence_ids");
         return "id, table_schema, table_name, time_column, time_type, range_start, range_end, state, array_remove("
                 + (merged ? "coalesce(divergence_ids, ARRAY[divergence_id])" : "ARRAY[divergence_id]") + ", NULL)";
     }

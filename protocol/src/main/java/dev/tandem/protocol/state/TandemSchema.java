@@ -1,5 +1,10 @@
 package dev.tandem.protocol.state;
 
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+
 /**
  * The state Tandem keeps on the TARGET database in schema {@code tandem}, shared by the proxy (which writes it) and the
  * backfill CLI (which reads it). Every statement is idempotent ({@code IF NOT EXISTS}), so either tool may run
@@ -127,5 +132,21 @@ public final class TandemSchema {
         return "DO $tandem$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'tandem." + table
                 + "'::regclass AND attname = '" + column + "' AND NOT attisdropped) THEN ALTER TABLE tandem." + table
                 + " ADD COLUMN IF NOT EXISTS " + column + " " + type + "; END IF; END $tandem$";
+    }
+
+    /**
+     * Whether {@code tandem.<table>} has {@code column}: false too when the table is not there. For a reader that does
+     * not change the schema, on state an older release made before the column existed ({@link #addColumnIfMissing}).
+     */
+    public static boolean hasColumn(Connection connection, String table, String column) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement("SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE"
+                + " attrelid = to_regclass(?) AND attname = ? AND NOT attisdropped)")) {
+            ps.setString(1, SCHEMA + "." + table);
+            ps.setString(2, column);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
     }
 }
