@@ -124,6 +124,8 @@ public final class MirrorApplier implements AutoCloseable {
 
     /** Statement texts whose late-row form is remembered; more are forgotten all at once (texts repeat). */
     private static final int MAX_COUNTABLE = 1024;
+    /** Failed attempts in a row after which {@link #drain} stops waiting for the target. */
+    private static final int DRAIN_FAILURES = 3;
 
     private enum State { NEW, RUNNING, PAUSED, CLOSED }
 
@@ -397,9 +399,6 @@ public final class MirrorApplier implements AutoCloseable {
             marksChanged = false;
         }
     }
-
-    /** Failed attempts in a row after which {@link #drain} stops waiting for the target. */
-    private static final int DRAIN_FAILURES = 3;
 
     private void run() {
         marksSavedAt = System.nanoTime() - MARKS_SAVE_INTERVAL.toNanos();

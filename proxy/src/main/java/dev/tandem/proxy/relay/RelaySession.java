@@ -33,6 +33,8 @@ final class RelaySession {
 
 
     private static final Logger log = LoggerFactory.getLogger(RelaySession.class);
+    /** The prefix Netty's epoll and io_uring transports put before a system error's words. */
+    private static final Pattern NATIVE_CALL = Pattern.compile("^\\w+\\(\\.\\.\\) failed( with error\\(-?\\d+\\))?: ");
 
     enum State { CONNECTING, AUTHENTICATING, READY, CLOSED }
 
@@ -481,8 +483,6 @@ final class RelaySession {
         return message == null ? root.getClass().getSimpleName() : NATIVE_CALL.matcher(message).replaceFirst("");
     }
 
-    /** The prefix Netty's epoll and io_uring transports put before a system error's words. */
-    private static final Pattern NATIVE_CALL = Pattern.compile("^\\w+\\(\\.\\.\\) failed( with error\\(-?\\d+\\))?: ");
 
     /** Counts messages, notices the few the relay itself cares about, and shows the rest to the tap. */
     private final class Bookkeeping implements FrameObserver {
