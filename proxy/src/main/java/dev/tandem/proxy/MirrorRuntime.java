@@ -98,6 +98,7 @@ final class MirrorRuntime implements AutoCloseable {
     /** Source database -> the tables its committed transactions wrote: what the verifier compares. */
     private final Map<String, Set<TableName>> mirroredTables = new ConcurrentHashMap<>();
     private final DivergenceVerifier verifier;
+    private boolean drained;
     /** What every session's capture hands its transactions to. */
     private final SessionCapture.Sink sessionSink = new SessionCapture.Sink() {
         @Override
@@ -343,7 +344,8 @@ final class MirrorRuntime implements AutoCloseable {
         if (drain.applied() && !drain.marked().isEmpty()) {
             log.info("mirror stopped cleanly: every spooled transaction is applied, and tandem.mirror_progress in"
                     + " target database(s) {} says instance {} stopped (stopped_at), so tandem-backfill copy,"
-                    + " repair and verify do not wait for it", String.join(", ", drain.marked()), instance);
+                    + " repair and verify do not wait for it; its next start clears the mark before it relays"
+                    + " anything, or says loudly that it cannot", String.join(", ", drain.marked()), instance);
         }
         if (drain.applied() && drain.unmarked().isEmpty()) {
             return;
@@ -374,20 +376,56 @@ final class MirrorRuntime implements AutoCloseable {
                 instance, instance);
     }
 
+    /**
+     * Before the relay starts: waits, at most {@code target.connect-timeout}, until the applier has tried to clear the
+     * marks its last clean stop left, so that a target database it reaches no longer says this instance stopped
+     * before a transaction for it is spooled. One it cannot reach still says so, and the backfill there would go on
+     * without the transactions spooled for it: the source must keep being served, so the relay starts anyway, and
+     * the log, {@code /status} and {@code tandem_mirror_still_marked_stopped} say so until the mark is cleared.
+     */
+    void clearStopMarks() throws InterruptedException {
+        boolean tried = applier.awaitStopMarksTried(config.target().connectTimeout());
+        Set<String> left = applier.stillMarkedStopped();
+        if (left.isEmpty()) {
+            return;
+        }
+        String instance = Identifiers.quoteLiteral(config.instanceId());
+        log.error("mirror: target database(s) {} still say instance {} stopped cleanly (tandem.mirror_progress"
+                + ".stopped_at, set by its last stop), and {}: tandem-backfill copy, repair and verify there do NOT wait"
+                + " for the transactions this proxy spools from now on, and would copy or compare ranges before they"
+                + " are applied. The mark is cleared as soon as the mirror reaches the database (the log says so;"
+                + " GET /status mirror.stillMarkedStopped, tandem_mirror_still_marked_stopped). Until then run none of"
+                + " them there, or clear it by hand if the backfill can reach the target: UPDATE tandem.mirror_progress"
+                + " SET stopped_at = NULL WHERE instance_id = {}",
+                String.join(", ", left), instance, tried ? "the mirror cannot reach them"
+                        : "the mirror has not reached them within target.connect-timeout ("
+                        + Durations.format(config.target().connectTimeout()) + ")", instance);
+    }
+
     /** Everything committed and spooled so far has been applied (or ledgered) on the target. */
     boolean caughtUp() {
         return applier.appliedSequence() >= spool.stats().lastSequence() && gaps.waiting() == 0;
     }
 
     /**
-     * Stops the mirror. Called after the relay closed, so nothing more is spooled: the applier first applies what is
-     * left, for at most {@code shutdown.mirror-drain}, and the log says whether the target has it all.
+     * Called after the relay closed, so nothing more is spooled: the applier applies what is left, for at most
+     * {@code shutdown.mirror-drain}, and the log says whether the target has it all. The spool can still be read
+     * after it, until {@link #close}.
      */
-    @Override
-    public void close() {
+    void drain() {
+        if (drained) {
+            return;
+        }
+        drained = true;
         verifier.close();
         boolean paused = applier.isPaused();
         logStop(applier.drain(config.shutdown().mirrorDrain()), paused);
+    }
+
+    /** Stops the mirror, after {@link #drain}ing it if that was not done. */
+    @Override
+    public void close() {
+        drain();
         applier.close();
         gaps.close();
         rowTimes.close();

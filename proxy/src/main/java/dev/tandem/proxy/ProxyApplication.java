@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A running Tandem proxy: every component built from one {@link ProxyConfig}, started in order (mirror, relay,
- * admin) and stopped in reverse.
+ * admin). A stop closes the relay, drains the mirror while the admin endpoint still answers (so that an operator sees
+ * the drain in {@code /status}), then closes the admin endpoint and the rest of the mirror.
  */
 public final class ProxyApplication implements AutoCloseable {
 
@@ -49,9 +50,12 @@ public final class ProxyApplication implements AutoCloseable {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private AutoCloseable jvmMetrics;
     private MirrorRuntime mirror;
-    private ProxyServer relay;
+    /** Null once closed, which a {@code /status} of a draining proxy may see. */
+    private volatile ProxyServer relay;
     private AdminServer admin;
     private int ioThreads;
+    /** Set once a stop has begun: {@code /status} says the proxy is draining, {@code /ready} that it is not ready. */
+    private volatile boolean stopping;
 
     public ProxyApplication(ProxyConfig config) {
         this.config = config;
@@ -71,6 +75,7 @@ public final class ProxyApplication implements AutoCloseable {
         try {
             if (config.mirror().mode() != MirrorMode.OFF) {
                 mirror = new MirrorRuntime(config, registry, transport);
+                mirror.clearStopMarks();
             }
             relay = new ProxyServer(RelaySettingsFactory.from(config, transport, ioThreads), new RelayMetrics(registry),
                     mirror == null ? null : mirror.taps()).start();
@@ -93,6 +98,9 @@ public final class ProxyApplication implements AutoCloseable {
 
     private List<ReadinessCheck> readinessChecks() {
         List<ReadinessCheck> checks = new ArrayList<>();
+        checks.add(ReadinessCheck.of("relay", () -> stopping
+                ? ReadinessCheck.Result.notReady("the proxy is stopping: its relay is closed")
+                : ReadinessCheck.Result.ready("accepting client connections")));
         checks.add(ReadinessCheck.tcpConnect("source", config.source().host(), config.source().port(),
                 Duration.ofSeconds(2)));
         if (mirror != null) {
@@ -155,9 +163,12 @@ public final class ProxyApplication implements AutoCloseable {
     Map<String, Object> status() {
         Map<String, Object> status = new LinkedHashMap<>();
         status.put("instance", config.instanceId());
+        // the mirror's drain at a stop may take up to shutdown.mirror-drain: pendingTransactions shows it progress
+        status.put("state", stopping ? "draining" : "running");
         status.put("mode", config.mirror().mode().configValue());
         status.put("source", config.source().host() + ":" + config.source().port());
-        status.put("activeConnections", relay == null ? 0 : relay.activeConnections());
+        ProxyServer open = relay;
+        status.put("activeConnections", open == null ? 0 : open.activeConnections());
         if (mirror != null) {
             var stats = mirror.spool().stats();
             Map<String, Object> m = new LinkedHashMap<>();
@@ -171,6 +182,7 @@ public final class ProxyApplication implements AutoCloseable {
             m.put("lagSeconds", stats.lag(java.time.Instant.now()).toMillis() / 1000.0);
             m.put("spoolBytes", stats.bytesOnDisk());
             m.put("databases", mirror.targetDatabases());
+            m.put("stillMarkedStopped", mirror.applier().stillMarkedStopped());
             m.put("dualWrite", dualWrite(mirror.targetDatabases()));
             status.put("mirror", m);
         }
@@ -248,13 +260,17 @@ public final class ProxyApplication implements AutoCloseable {
 
     @Override
     public void close() {
-        if (admin != null) {
-            admin.close();
-            admin = null;
-        }
+        stopping = true;
         if (relay != null) {
             relay.close();
             relay = null;
+        }
+        if (mirror != null) {
+            mirror.drain();
+        }
+        if (admin != null) {
+            admin.close();
+            admin = null;
         }
         if (mirror != null) {
             mirror.close();

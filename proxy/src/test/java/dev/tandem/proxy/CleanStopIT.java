@@ -2,6 +2,8 @@ package dev.tandem.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tandem.proxy.config.ProxyOptions;
 import dev.tandem.proxy.demo.BackfillRunner;
 import dev.tandem.proxy.relay.Transport;
@@ -9,7 +11,9 @@ import dev.tandem.testing.PostgresPairExtension;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -29,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -51,13 +56,20 @@ class CleanStopIT {
 
     private static final String ADMIN_TOKEN = "clean-stop-token";
 
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     @TempDir
     Path spool;
 
     private ProxyApplication start(String db, String... extraArgs) throws Exception {
+        return start(db, PG.target().port(), extraArgs);
+    }
+
+    /** A proxy whose mirror reaches the target at {@code targetPort}, which need not be the target's. */
+    private ProxyApplication start(String db, int targetPort, String... extraArgs) throws Exception {
         List<String> args = new ArrayList<>(List.of("--listen", "127.0.0.1:0",
                 "--source", "127.0.0.1:" + PG.source().port(), "--source-tls", "disable",
-                "--target", "127.0.0.1:" + PG.target().port(), "--target-user", PG.target().user(),
+                "--target", "127.0.0.1:" + targetPort, "--target-user", PG.target().user(),
                 "--target-tls", "disable", "--spool-dir", spool.toString(), "--admin-listen", "127.0.0.1:0",
                 "--mirror-table", "public.g", "--set", "verifier.enabled=false",
                 "--set", "mirror.retry.min-backoff=50ms", "--set", "mirror.retry.max-backoff=500ms"));
@@ -66,6 +78,26 @@ class CleanStopIT {
         new CommandLine(options).parseArgs(args.toArray(String[]::new));
         return new ProxyApplication(options.load(Map.of("TANDEM_ADMIN_TOKEN", ADMIN_TOKEN)))
                 .start(Transport.choose("auto"));
+    }
+
+    private static HttpResponse<String> get(int adminPort, String path) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + adminPort + path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** {@code mirror.stillMarkedStopped} of {@code GET /status}. */
+    private static List<String> stillMarkedStopped(ProxyApplication proxy) throws Exception {
+        String body = get(proxy.adminPort(), "/status").body();
+        List<String> databases = new ArrayList<>();
+        JSON.readTree(body).path("mirror").path("stillMarkedStopped").forEach(d -> databases.add(d.asText()));
+        return databases;
+    }
+
+    /** A port nothing listens on: a target the proxy cannot reach, which the backfill still reaches on its own. */
+    private static int closedPort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
     }
 
     private static void pause(ProxyApplication proxy) throws Exception {
@@ -145,12 +177,22 @@ class CleanStopIT {
             write(proxy, db, 11, 200);
             assertThat(proxy.mirrorCaughtUp()).as("rows left for the stop to apply").isFalse();
             InetSocketAddress relay = proxy.relayAddress();
+            int admin = proxy.adminPort();
             stopped = CompletableFuture.runAsync(proxy::close);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (accepts(relay)) {
                 assertThat(System.nanoTime()).as("the relay stops accepting within 60 s").isLessThan(deadline);
                 Thread.sleep(20);
             }
+            // the drain waits for the lock: an operator watching the stop sees it in /status meanwhile
+            HttpResponse<String> status = get(admin, "/status");
+            assertThat(status.statusCode()).as(status.body()).isEqualTo(200);
+            JsonNode draining = JSON.readTree(status.body());
+            assertThat(draining.path("state").asText()).as(status.body()).isEqualTo("draining");
+            assertThat(draining.path("mirror").path("pendingTransactions").asLong()).as(status.body()).isPositive();
+            HttpResponse<String> ready = get(admin, "/ready");
+            assertThat(ready.statusCode()).as(ready.body()).isEqualTo(503);
+            assertThat(ready.body()).contains("the proxy is stopping");
             target.rollback();
         }
         stopped.get(120, TimeUnit.SECONDS);
@@ -172,14 +214,12 @@ class CleanStopIT {
         Run status = backfill(db, "status");
         assertThat(status.output()).contains("proxy tandem: stopped cleanly at ");
 
-        // started again on the same spool, it is a running mirror the backfill waits for again, until it stops
+        // started again on the same spool, it is a running mirror the backfill waits for again, until it stops: the
+        // mark is cleared before the relay accepts a client, so no transaction is spooled while it says "stopped"
         ProxyApplication again = start(db);
         try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (!"f".equals(PG.target().queryValue(db, PROGRESS))) {
-                assertThat(System.nanoTime()).as("the restarted proxy clears stopped_at").isLessThan(deadline);
-                Thread.sleep(50);
-            }
+            assertThat(PG.target().queryValue(db, PROGRESS)).as("stopped_at cleared before the relay started")
+                    .isEqualTo("f");
             write(again, db, 201, 210);
         } finally {
             again.close();
@@ -241,5 +281,56 @@ class CleanStopIT {
                 "not applied on the target, the mirror is paused"));
         assertThat(PG.target().queryValue(db, PROGRESS)).isEqualTo("f");
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM g")).isEqualTo("2");
+    }
+
+    @Test
+    void aProxyRestartedWhileItCannotReachTheTargetSaysLoudlyThatTheTargetStillThinksItStopped() throws Exception {
+        String db = database("stop_mark_unreachable");
+        ProxyApplication first = start(db);
+        try {
+            write(first, db, 1, 5);
+            awaitCaughtUp(first);
+        } finally {
+            first.close();
+        }
+        assertThat(PG.target().queryValue(db, PROGRESS)).isEqualTo("t");
+
+        // restarted with a target address it cannot reach (the backfill, on its own, still reaches the target)
+        AtomicReference<ProxyApplication> cut = new AtomicReference<>();
+        List<String> logged = LoggedWarnings.andErrorsOf(MirrorRuntime.class, () -> {
+            try {
+                cut.set(start(db, closedPort(), "--set", "shutdown.mirror-drain=1m"));
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+        ProxyApplication restarted = cut.get();
+        try {
+            assertThat(logged).anySatisfy(w -> assertThat(w).contains("target database(s) " + db
+                    + " still say instance 'tandem' stopped cleanly", "do NOT wait for the transactions this proxy"
+                    + " spools", "UPDATE tandem.mirror_progress SET stopped_at = NULL WHERE instance_id = 'tandem'"));
+            assertThat(stillMarkedStopped(restarted)).containsExactly(db);
+            assertThat(get(restarted.adminPort(), "/metrics").body())
+                    .containsPattern("(?m)^tandem_mirror_still_marked_stopped\\{[^}]*} 1\\.0$");
+            // the source is still served, and its writes are spooled for the target
+            write(restarted, db, 6, 8);
+        } finally {
+            restarted.close();
+        }
+        assertThat(PG.target().queryValue(db, PROGRESS)).as("nothing could clear it").isEqualTo("t");
+
+        // the next start that reaches the target clears the mark before relaying, then applies what was spooled
+        ProxyApplication reached = start(db);
+        try {
+            assertThat(PG.target().queryValue(db, PROGRESS)).isEqualTo("f");
+            assertThat(stillMarkedStopped(reached)).isEmpty();
+            assertThat(get(reached.adminPort(), "/metrics").body())
+                    .containsPattern("(?m)^tandem_mirror_still_marked_stopped\\{[^}]*} 0\\.0$");
+            awaitCaughtUp(reached);
+        } finally {
+            reached.close();
+        }
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM g WHERE pad = 'proxy'")).isEqualTo("8");
+        assertThat(PG.target().queryValue(db, PROGRESS)).isEqualTo("t");
     }
 }

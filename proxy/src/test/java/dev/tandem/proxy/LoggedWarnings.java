@@ -14,6 +14,15 @@ public final class LoggedWarnings {
     }
 
     public static List<String> of(Class<?> source, Runnable action) {
+        return of(source, Level.WARN, Level.WARN, action);
+    }
+
+    /** The warnings and errors a class logs while an action runs. */
+    public static List<String> andErrorsOf(Class<?> source, Runnable action) {
+        return of(source, Level.WARN, Level.ERROR, action);
+    }
+
+    private static List<String> of(Class<?> source, Level lowest, Level highest, Runnable action) {
         Logger logger = (Logger) LoggerFactory.getLogger(source);
         ListAppender<ILoggingEvent> events = new ListAppender<>();
         events.start();
@@ -23,7 +32,8 @@ public final class LoggedWarnings {
         } finally {
             logger.detachAppender(events);
         }
-        return events.list.stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage)
+        return events.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(lowest)
+                        && highest.isGreaterOrEqual(e.getLevel())).map(ILoggingEvent::getFormattedMessage)
                 .toList();
     }
 }

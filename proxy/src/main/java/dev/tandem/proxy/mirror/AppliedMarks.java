@@ -8,6 +8,7 @@ import dev.tandem.proxy.spool.SpoolPosition;
 import java.io.IOException;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,7 +16,9 @@ import org.slf4j.LoggerFactory;
  * The last record this proxy applied to each target database, kept in the spool directory ({@value #FILE}) so that
  * a target that went back in time while the proxy was stopped (restored from a backup, failed over to a replica that
  * was behind) is noticed on the next start, not only within one run; and how far the spool was applied everywhere, so
- * that a proxy restarted while the target cannot be reached does not count in its lag what it had applied before.
+ * that a proxy restarted while the target cannot be reached does not count in its lag what it had applied before;
+ * and the target databases whose progress row may still say this instance stopped cleanly, so that the next start
+ * clears them before it relays anything, or says loudly that it could not.
  * Written once the target has committed what it describes, so it is never ahead of what the target committed (only of
  * what a target that went back in time still has), and without fsync: a host crash that loses the newest version only
  * makes the check miss a regression, never report one that did not happen, and the lag count more.
@@ -48,20 +51,22 @@ final class AppliedMarks {
 
     /**
      * The file's content: marks are only meaningful to the instance whose progress rows they describe.
-     * {@code acknowledged} is null in files written before it was kept, and until the first acknowledgement.
+     * {@code acknowledged} is null in files written before it was kept, and until the first acknowledgement;
+     * {@code stoppedIn} (the databases a clean stop marked or asked to be marked by hand, not cleared since) is null
+     * in files written before it was kept.
      */
-    record Content(String instanceId, Map<String, Mark> databases, Acknowledged acknowledged) {
+    record Content(String instanceId, Map<String, Mark> databases, Acknowledged acknowledged, Set<String> stoppedIn) {
     }
 
     private AppliedMarks() {
     }
 
     /**
-     * What this instance saved, its databases never null; nothing when there is no file, or it belongs to another
-     * instance.
+     * What this instance saved, its databases and stoppedIn never null; nothing when there is no file, or it belongs
+     * to another instance.
      */
     static Content load(Spool spool, String instanceId) {
-        Content none = new Content(instanceId, Map.of(), null);
+        Content none = new Content(instanceId, Map.of(), null, Set.of());
         try {
             Optional<byte[]> text = spool.readNote(FILE);
             if (text.isEmpty()) {
@@ -72,7 +77,7 @@ final class AppliedMarks {
                 return none;
             }
             return new Content(instanceId, content.databases() == null ? Map.of() : content.databases(),
-                    content.acknowledged());
+                    content.acknowledged(), content.stoppedIn() == null ? Set.of() : content.stoppedIn());
         } catch (IOException e) {
             LOG.warn("mirror: {}: a target that lost transactions while the proxy was stopped will not be noticed this"
                     + " time, and the lag counts every transaction in the spool until the target is reached",
@@ -81,9 +86,11 @@ final class AppliedMarks {
         }
     }
 
-    static void save(Spool spool, String instanceId, Map<String, Mark> marks, Acknowledged acknowledged) {
+    static void save(Spool spool, String instanceId, Map<String, Mark> marks, Acknowledged acknowledged,
+                     Set<String> stoppedIn) {
         try {
-            spool.replaceNote(FILE, JSON.writeValueAsBytes(new Content(instanceId, Map.copyOf(marks), acknowledged)));
+            spool.replaceNote(FILE, JSON.writeValueAsBytes(new Content(instanceId, Map.copyOf(marks), acknowledged,
+                    Set.copyOf(stoppedIn))));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         } catch (IOException e) {

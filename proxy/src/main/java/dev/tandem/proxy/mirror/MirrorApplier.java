@@ -30,6 +30,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -41,6 +42,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
@@ -97,7 +99,10 @@ import org.slf4j.LoggerFactory;
  * <p><b>Stopping.</b> {@link #drain} lets a running applier apply what is spooled, for a bounded time, before
  * {@link #close}: once nothing is left, each target database it applied to is told so ({@code stopped_at} in
  * {@code tandem.mirror_progress}), and the backfill does not wait for an instance that has nothing in flight. A stop
- * that leaves records in the spool (target down, paused, time up) or a kill leaves the rows as they were.
+ * that leaves records in the spool (target down, paused, time up) or a kill leaves the rows as they were. The
+ * databases marked are kept in the spool directory ({@link AppliedMarks}): the next start connects to each before
+ * anything else, which clears the mark ({@link MirrorSchema#REGISTER}), and the caller holds the relay back until
+ * it tried ({@link #awaitStopMarksTried}); one it cannot reach stays in {@link #stillMarkedStopped} until it can.
  */
 public final class MirrorApplier implements AutoCloseable {
 
@@ -181,6 +186,14 @@ public final class MirrorApplier implements AutoCloseable {
      * ({@link AppliedMarks}), to notice a target that lost it.
      */
     private final Map<String, AppliedMarks.Mark> lastApplied = new ConcurrentHashMap<>();
+    /**
+     * Target databases whose progress row may still say this instance stopped cleanly: marked by the last clean stop
+     * (or left for the operator to mark by hand) and not connected to since, which clears the mark. The backfill does
+     * not wait there for what this instance spools meanwhile.
+     */
+    private final Set<String> stillMarkedStopped = ConcurrentHashMap.newKeySet();
+    /** Open once the applier has tried to clear every mark in {@link #stillMarkedStopped} it started with. */
+    private final CountDownLatch stopMarksTried = new CountDownLatch(1);
     /** Database -> when an idle mirror may next try to connect to it ({@link #reopenIdleSessions}). */
     private final Map<String, Long> idleReconnectAt = new HashMap<>();
     /**
@@ -230,12 +243,13 @@ public final class MirrorApplier implements AutoCloseable {
         this.columnOrders = new ColumnOrders(sourceCatalog);
         AppliedMarks.Content saved = AppliedMarks.load(spool, settings.instanceId());
         lastApplied.putAll(saved.databases());
+        stillMarkedStopped.addAll(saved.stoppedIn());
         acknowledged = saved.acknowledged();
         if (acknowledged != null) {
             // before the gauges exist: restarted while the target is down, they would count what was applied before
             spool.presumeApplied(acknowledged.epoch(), acknowledged.position());
         }
-        this.metrics = new MirrorMetrics(registry, spool, this::isPaused, () -> targetUp);
+        this.metrics = new MirrorMetrics(registry, spool, this::isPaused, () -> targetUp, stillMarkedStopped::size);
         this.chunkWrites = new ChunkWrites(chunks, settings.tables(), metrics);
         this.appliedCounts = new AppliedCounts(metrics);
         this.waiters = new AppliedWaiters(spool.oldestSequence());
@@ -320,6 +334,23 @@ public final class MirrorApplier implements AutoCloseable {
         return Set.copyOf(lastApplied.keySet());
     }
 
+    /**
+     * The target databases whose {@code tandem.mirror_progress} may still say this instance stopped cleanly, sorted:
+     * its last stop marked them, and this run has not reached them yet to clear the mark. The backfill there does not
+     * wait for what this instance spools.
+     */
+    public Set<String> stillMarkedStopped() {
+        return Collections.unmodifiableSet(new TreeSet<>(stillMarkedStopped));
+    }
+
+    /**
+     * Waits until the applier tried once to clear every mark its last clean stop left ({@link #stillMarkedStopped}),
+     * at most {@code timeout}; false when it has not finished trying by then.
+     */
+    public boolean awaitStopMarksTried(Duration timeout) throws InterruptedException {
+        return stopMarksTried.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
     /** Whether the last attempt to use the target worked. */
     public boolean targetUp() {
         return targetUp;
@@ -354,7 +385,9 @@ public final class MirrorApplier implements AutoCloseable {
      */
     private void reopenIdleSessions() throws InterruptedException {
         long now = System.nanoTime();
-        for (String database : List.copyOf(lastApplied.keySet())) {
+        Set<String> known = new TreeSet<>(lastApplied.keySet());
+        known.addAll(stillMarkedStopped);
+        for (String database : known) {
             Long at = idleReconnectAt.get(database);
             if (sessions.containsKey(database) || at != null && now - at < 0) {
                 continue;
@@ -394,7 +427,7 @@ public final class MirrorApplier implements AutoCloseable {
     private void saveMarks(boolean force) {
         long now = System.nanoTime();
         if (marksChanged && (force || now - marksSavedAt >= MARKS_SAVE_INTERVAL.toNanos())) {
-            AppliedMarks.save(spool, settings.instanceId(), lastApplied, acknowledged);
+            AppliedMarks.save(spool, settings.instanceId(), lastApplied, acknowledged, stillMarkedStopped);
             marksSavedAt = now;
             marksChanged = false;
         }
@@ -403,6 +436,7 @@ public final class MirrorApplier implements AutoCloseable {
     private void run() {
         marksSavedAt = System.nanoTime() - MARKS_SAVE_INTERVAL.toNanos();
         try (SpoolReader reader = spool.openReader(SpoolPosition.ORIGIN)) {
+            clearStopMarks();
             while (awaitRunning()) {
                 saveMarks(false);
                 List<SpoolRecord> batch = nextBatch(reader);
@@ -437,6 +471,7 @@ public final class MirrorApplier implements AutoCloseable {
             stopReason = "the mirror stopped: " + e.getMessage();
             LOG.error("mirror applier stopped: {}", e.getMessage(), e);
         } finally {
+            stopMarksTried.countDown();
             ledgerLog.close();
             saveMarks(true);
             transition(State.CLOSED);
@@ -444,6 +479,28 @@ public final class MirrorApplier implements AutoCloseable {
             closeSessions();
             sourceCatalog.close();
         }
+    }
+
+    /**
+     * Connects to every database the last clean stop marked, which clears the mark, before anything else: the caller
+     * holds the relay back until this tried ({@link #awaitStopMarksTried}), so that in a database it reaches no
+     * transaction is spooled while the target still says this instance has nothing in flight. A database it cannot
+     * reach is tried again with the idle ones ({@link #reopenIdleSessions}).
+     */
+    private void clearStopMarks() {
+        for (String database : new TreeSet<>(stillMarkedStopped)) {
+            idleReconnectAt.put(database, System.nanoTime() + IDLE_RECONNECT.toNanos());
+            try {
+                session(database);
+            } catch (Stopped e) {
+                throw e;
+            } catch (RuntimeException e) {
+                checkOpen();
+                targetUp = false;
+                LOG.debug("mirror: cannot reach target database {} to clear its stop mark yet", database, e);
+            }
+        }
+        stopMarksTried.countDown();
     }
 
     /** Waits while paused; false once closed. */
@@ -591,6 +648,11 @@ public final class MirrorApplier implements AutoCloseable {
         }
         session = TargetSession.open(connector, database, settings.instanceId(), settings.slowAnswer());
         sessions.put(database, session);
+        if (stillMarkedStopped.remove(database)) {
+            marksChanged = true;
+            LOG.info("mirror: target database {} no longer says instance {} stopped (stopped_at cleared): the backfill"
+                    + " there waits for this instance again", database, settings.instanceId());
+        }
         AppliedMarks.Mark known = lastApplied.get(database);
         if (known != null && !spool.applied(known.position(), session.appliedEpoch(), session.appliedBefore())) {
             // what an earlier run saw applied is no longer all on the target: the lag counts what it has not applied
@@ -1301,7 +1363,8 @@ public final class MirrorApplier implements AutoCloseable {
     /**
      * Tells every target database this instance applied to, in this run or an earlier one, that it stopped with
      * nothing left to apply there ({@link MirrorSchema#STOPPED}). A database that cannot be reached keeps its row as
-     * it was: the backfill waits for it, which is safe.
+     * it was: the backfill waits for it, which is safe. Both kinds are remembered ({@link #stillMarkedStopped}): the
+     * log asks the operator to mark the second kind by hand.
      */
     private MirrorDrain markStopped() {
         Set<String> databases = new TreeSet<>(lastApplied.keySet());
@@ -1321,6 +1384,8 @@ public final class MirrorApplier implements AutoCloseable {
                 unmarked.add(database);
             }
         }
+        stillMarkedStopped.addAll(databases);
+        marksChanged = true;
         return new MirrorDrain(true, marked, unmarked);
     }
 

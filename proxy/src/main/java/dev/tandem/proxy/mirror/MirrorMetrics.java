@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -36,6 +37,7 @@ final class MirrorMetrics {
     static final String LAG_BYTES = "tandem.mirror.lag.bytes";
     static final String PAUSED = "tandem.mirror.paused";
     static final String TARGET_UP = "tandem.mirror.target.up";
+    static final String STILL_MARKED_STOPPED = "tandem.mirror.still.marked.stopped";
     static final String SPOOL_BYTES = "tandem.spool.bytes";
     static final String SPOOL_RECORDS = "tandem.spool.records";
     static final String SPOOL_MAX_BYTES = "tandem.spool.max.bytes";
@@ -55,7 +57,8 @@ final class MirrorMetrics {
     private final Counter targetRegressions;
     private final List<Meter> gauges = new ArrayList<>();
 
-    MirrorMetrics(MeterRegistry registry, Spool spool, BooleanSupplier paused, BooleanSupplier targetUp) {
+    MirrorMetrics(MeterRegistry registry, Spool spool, BooleanSupplier paused, BooleanSupplier targetUp,
+                  IntSupplier stillMarkedStopped) {
         this.registry = registry;
         this.retries = Counter.builder(RETRIES)
                 .description("Apply attempts retried after a transient target error").register(registry);
@@ -78,6 +81,9 @@ final class MirrorMetrics {
         gauge(PAUSED, "1 while the mirror is paused", paused, p -> p.getAsBoolean() ? 1 : 0);
         gauge(TARGET_UP, "1 while the mirror has a working connection to the target", targetUp,
                 u -> u.getAsBoolean() ? 1 : 0);
+        gauge(STILL_MARKED_STOPPED, "Target databases that may still say this instance stopped cleanly, which it has"
+                + " not reached since it started: tandem-backfill there does not wait for what it spools",
+                stillMarkedStopped, IntSupplier::getAsInt);
     }
 
     private <T> void gauge(String name, String description, T object, ToDoubleFunction<T> value) {

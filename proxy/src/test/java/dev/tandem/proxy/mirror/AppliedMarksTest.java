@@ -7,6 +7,7 @@ import dev.tandem.proxy.spool.SpoolSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,6 +24,7 @@ class AppliedMarksTest {
             AppliedMarks.Content content = AppliedMarks.load(spool, "proxy-a");
             assertThat(content.databases()).containsExactly(Map.entry("app", new AppliedMarks.Mark(7, 1, 1200)));
             assertThat(content.acknowledged()).isNull();
+            assertThat(content.stoppedIn()).isEmpty();
         }
     }
 
@@ -39,18 +41,21 @@ class AppliedMarksTest {
     }
 
     @Test
-    void marksAndTheAcknowledgedPositionAreReadBackByTheirInstanceOnly() {
+    void marksTheAcknowledgedPositionAndStopMarksAreReadBackByTheirInstanceOnly() {
         try (Spool spool = Spool.open(SpoolSettings.defaults(dir), "proxy-a")) {
             AppliedMarks.Acknowledged acknowledged = new AppliedMarks.Acknowledged(42, 1, 1432);
-            AppliedMarks.save(spool, "proxy-a", Map.of("app", new AppliedMarks.Mark(7, 1, 1200)), acknowledged);
+            AppliedMarks.save(spool, "proxy-a", Map.of("app", new AppliedMarks.Mark(7, 1, 1200)), acknowledged,
+                    Set.of("app"));
 
             AppliedMarks.Content content = AppliedMarks.load(spool, "proxy-a");
             assertThat(content.databases()).containsExactly(Map.entry("app", new AppliedMarks.Mark(7, 1, 1200)));
             assertThat(content.acknowledged()).isEqualTo(acknowledged);
+            assertThat(content.stoppedIn()).containsExactly("app");
 
             AppliedMarks.Content other = AppliedMarks.load(spool, "proxy-b");
             assertThat(other.databases()).isEmpty();
             assertThat(other.acknowledged()).isNull();
+            assertThat(other.stoppedIn()).isEmpty();
         }
     }
 }
