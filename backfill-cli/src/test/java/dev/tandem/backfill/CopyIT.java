@@ -80,7 +80,9 @@ class CopyIT {
         long start = System.nanoTime();
         Cli.Run copied = ok(Cli.both("copy", PG.source(), PG.target(), db, "--mirror-wait", "30 s"));
         assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isGreaterThanOrEqualTo(1400);
-        assertThat(copied.err()).contains("waited for the mirror of proxy instances current, lagging, listed, stopped");
+        assertThat(copied.err()).contains("waited for the mirror of proxy instances current, lagging, listed (listed in")
+                .containsPattern("not waited for proxy instance stopped \\(at [^)]+\\), marked stopped cleanly")
+                .contains("check that its GET /status does not list this database under mirror.stillMarkedStopped");
         catchUp.get();
         Fixtures.assertCopied(PG.pair(), db, "metrics");
     }

@@ -230,20 +230,23 @@ public final class CopyRun {
     }
 
     /**
-     * Names the proxies whose mirrors the run waited for: one that never reached this target database is not among
-     * them, and only the operator can tell that one is missing (its spool may hold late rows this copy would then
-     * duplicate).
+     * Names the proxies whose mirrors the run waited for, and those it did not wait for as they are marked stopped
+     * cleanly: one that never reached this target database is not among them, nor is one restarted since its mark
+     * that cannot reach it (it could not clear the mark), and only the operator can tell (its spool may hold late rows
+     * this copy would then duplicate).
      */
-    private void reportWaitedFor(List<String> instances) {
-        if (instances.isEmpty()) {
+    private void reportWaitedFor(MirrorCatchUp.Instances instances) {
+        List<String> waited = instances.waited();
+        if (waited.isEmpty() && instances.markedStopped().isEmpty()) {
             err.println("note: no proxy is listed in tandem.mirror_progress on this target database, so copy waited for"
                     + " no mirror; a proxy that has not reached this database yet is not waited for");
         } else {
-            err.println("note: waited for the mirror of proxy instance" + (instances.size() == 1 ? " " : "s ")
-                    + String.join(", ", instances) + " (every one listed in tandem.mirror_progress); a proxy that has"
-                    + " not reached this target database yet is not among them");
+            err.println("note: " + (waited.isEmpty() ? "waited for no mirror" : "waited for the mirror of proxy instance"
+                    + (waited.size() == 1 ? " " : "s ") + String.join(", ", waited)) + " (listed in"
+                    + " tandem.mirror_progress); a proxy that has not reached this target database yet is not among"
+                    + " them");
         }
-        err.flush();
+        MirrorCatchUp.noteMarkedStopped(instances, err);
     }
 
     /**

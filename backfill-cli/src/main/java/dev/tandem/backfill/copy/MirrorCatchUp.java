@@ -23,7 +23,9 @@ import java.util.function.BooleanSupplier;
  * <p>Rows committed after the copy started are a different matter: {@code stage}'s {@code --max-lateness} rule keeps
  * writers out of the ranges being copied. A proxy lists itself here when it first connects to this database; one
  * that never reached it is not waited for. Nor is one that stopped cleanly with everything it spooled applied
- * ({@code stopped_at}): it has nothing in flight, and clears the mark when it connects again.
+ * ({@code stopped_at}): it has nothing in flight, and clears the mark when it starts again, before it relays anything.
+ * A restarted proxy that cannot reach this database cannot clear it, and spools meanwhile; only it knows (its log,
+ * {@code /status} {@code mirror.stillMarkedStopped}), so the callers name the instances they did not wait for.
  */
 public final class MirrorCatchUp {
 
@@ -40,10 +42,10 @@ public final class MirrorCatchUp {
      * caller's transaction, if any (each check is a new statement, so it sees the proxies' latest writes under read
      * committed). A wait that lasts more than a second is announced once on {@code notices}, naming the instances.
      *
-     * @return the instances waited for, every one listed on the target, so that a caller can name them: a proxy
-     *         missing from the list is one this wait knows nothing of
+     * @return the instances listed on the target, so that a caller can name them: a proxy missing from them is one
+     *         this wait knows nothing of
      */
-    public static List<String> await(Connection target, Duration timeout, BooleanSupplier stopRequested,
+    public static Instances await(Connection target, Duration timeout, BooleanSupplier stopRequested,
                                      PrintWriter notices) throws SQLException {
         Timestamp from;
         String fromText; // as the server prints it, with its offset, like the other times in the messages
@@ -54,7 +56,7 @@ public final class MirrorCatchUp {
             from = rs.getTimestamp(1);
             fromText = rs.getString(2);
             if (!rs.getBoolean(3)) {
-                return List.of();
+                return new Instances(List.of(), List.of());
             }
         }
         String stoppedAt = stoppedAt(target);
@@ -62,15 +64,21 @@ public final class MirrorCatchUp {
         long deadline = startedAt + timeout.toNanos();
         boolean announced = false;
         try (PreparedStatement ps = target.prepareStatement("SELECT instance_id, caught_up_to::text, applied_at::text,"
-                + " caught_up_to >= ? OR " + stoppedAt + " IS NOT NULL FROM tandem.mirror_progress ORDER BY instance_id")) {
+                + " caught_up_to >= ? OR " + stoppedAt + " IS NOT NULL, " + stoppedAt + "::text"
+                + " FROM tandem.mirror_progress ORDER BY instance_id")) {
             ps.setTimestamp(1, from);
             while (true) {
-                List<String> all = new ArrayList<>();
+                List<String> waited = new ArrayList<>();
+                List<String> stopped = new ArrayList<>();
                 List<String> behind = new ArrayList<>();
                 List<String> behindIds = new ArrayList<>();
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        all.add(rs.getString(1));
+                        if (rs.getString(5) != null) {
+                            stopped.add(rs.getString(1) + " (at " + rs.getString(5) + ")");
+                        } else {
+                            waited.add(rs.getString(1));
+                        }
                         if (!rs.getBoolean(4)) { // false, or NULL when caught_up_to is not known yet
                             behindIds.add("'" + rs.getString(1).replace("'", "''") + "'");
                             behind.add("'" + rs.getString(1) + "' (" + (rs.getString(2) == null
@@ -81,7 +89,7 @@ public final class MirrorCatchUp {
                     }
                 }
                 if (behind.isEmpty()) {
-                    return all;
+                    return new Instances(waited, stopped);
                 }
                 if (stopRequested.getAsBoolean()) {
                     throw new BackfillException("stopped on request while waiting for the mirror of proxy instance "
@@ -122,6 +130,29 @@ public final class MirrorCatchUp {
      */
     public static String stoppedAt(Connection target) throws SQLException {
         return TandemSchema.hasColumn(target, "mirror_progress", "stopped_at") ? "stopped_at" : "NULL::timestamptz";
+    }
+
+    /**
+     * Names the instances not waited for as they are marked stopped cleanly, and what the operator must check: a
+     * restarted one that cannot reach this database could not clear its mark, and spools rows the command would then
+     * duplicate (copy, repair) or count as missing (verify).
+     */
+    public static void noteMarkedStopped(Instances instances, PrintWriter notices) {
+        List<String> stopped = instances.markedStopped();
+        if (!stopped.isEmpty()) {
+            notices.println("note: not waited for proxy instance" + (stopped.size() == 1 ? " " : "s ")
+                    + String.join(", ", stopped) + ", marked stopped cleanly with everything applied; if one runs"
+                    + " again, check that its GET /status does not list this database under mirror.stillMarkedStopped"
+                    + " (started while it could not reach the target, it spools what this command does not wait for)");
+        }
+        notices.flush();
+    }
+
+    /**
+     * The instances listed on the target: those waited for, and those not waited for since they are marked stopped
+     * cleanly, each with the time of the mark.
+     */
+    public record Instances(List<String> waited, List<String> markedStopped) {
     }
 
     /** The mirror did not catch up in time: the run stops, as every other range would wait for the same mirror. */

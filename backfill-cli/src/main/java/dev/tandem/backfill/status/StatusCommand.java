@@ -104,7 +104,8 @@ public final class StatusCommand extends BackfillCommand {
             while (rs.next()) {
                 if (rs.getString(6) != null) {
                     out().println("proxy " + rs.getString(1) + ": stopped cleanly at " + rs.getString(6)
-                            + " with everything it spooled applied (copy does not wait for it)");
+                            + " with everything it spooled applied (copy does not wait for it; if it runs again, its"
+                            + " GET /status must not list this database under mirror.stillMarkedStopped)");
                     continue;
                 }
                 if (rs.getLong(5) == 0 && rs.getString(3) == null) {

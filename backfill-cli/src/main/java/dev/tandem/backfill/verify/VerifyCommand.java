@@ -294,8 +294,9 @@ public final class VerifyCommand extends BackfillCommand {
         List<Window> windows = new ArrayList<>();
         try (Connection s = source.connection(); Connection t = target.connection()) {
             String zone = Side.TARGET.call(() -> BackfillSchema.timeZone(t));
-            Side.TARGET.run(() -> MirrorCatchUp.await(t, mirrorWait.duration(),
+            MirrorCatchUp.Instances instances = Side.TARGET.call(() -> MirrorCatchUp.await(t, mirrorWait.duration(),
                     root == null ? () -> false : root.stopRequested()::get, err()));
+            MirrorCatchUp.noteMarkedStopped(instances, err());
             for (WindowEnd e : ends) {
                 TimeType type = e.task().timeType();
                 long end = e.end() != null ? e.end() : Side.SOURCE.call(() -> Positions.now(s, type, zone));
