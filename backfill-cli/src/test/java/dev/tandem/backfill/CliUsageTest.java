@@ -63,10 +63,15 @@ class CliUsageTest {
     }
 
     @Test
-    void malformedTableIsAUsageError() {
+    void malformedTableIsAUsageErrorThatSaysTheSchemaIsOptional() {
         Cli.Run run = run("stage", "--table", "public.metrics");
         assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
-        assertThat(run.err()).contains("--table needs schema.table:timecol");
+        assertThat(run.err()).contains("--table needs [schema.]table:timecol[:slice] (the schema defaults to public),"
+                + " got 'public.metrics'");
+        // as the message says, a table without its schema is taken: the command goes on to connect (and fails there)
+        Cli.Run noSchema = run("stage", "--table", "metrics:t");
+        assertThat(noSchema.exitCode()).as(noSchema.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(noSchema.err()).doesNotContain("--table");
     }
 
     @Test

@@ -47,8 +47,9 @@ public final class StageCommand extends BackfillCommand {
             description = "Only tables whose schema.table matches (repeatable; found anywhere unless anchored)")
     List<Pattern> filters = new ArrayList<>();
 
-    @Option(names = "--table", paramLabel = "SCHEMA.TABLE:TIMECOL[:SLICE]", converter = TableOptionConverter.class,
-            description = "A plain or declaratively partitioned table to copy in slices of its time column (repeatable)")
+    @Option(names = "--table", paramLabel = "[SCHEMA.]TABLE:TIMECOL[:SLICE]", converter = TableOptionConverter.class,
+            description = "A plain or declaratively partitioned table to copy in slices of its time column; the schema"
+                    + " defaults to public (repeatable)")
     List<TableOption> tables = new ArrayList<>();
 
     @Option(names = "--slice", paramLabel = "INTERVAL", defaultValue = "1 day", converter = SliceConverter.class,

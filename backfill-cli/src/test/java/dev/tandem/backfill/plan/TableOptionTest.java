@@ -23,7 +23,10 @@ class TableOptionTest {
     }
 
     @Test
-    void aMissingTimeColumnIsExplained() {
-        assertThatThrownBy(() -> TableOption.parse("public.metrics")).hasMessageContaining("schema.table:timecol");
+    void aMissingTimeColumnIsExplainedWithTheSchemaOptional() {
+        assertThatThrownBy(() -> TableOption.parse("public.metrics")).hasMessage("--table needs"
+                + " [schema.]table:timecol[:slice] (the schema defaults to public), got 'public.metrics'");
+        assertThatThrownBy(() -> TableOption.parse("db.public.metrics:t"))
+                .hasMessageContaining("[schema.]table:timecol[:slice]");
     }
 }
