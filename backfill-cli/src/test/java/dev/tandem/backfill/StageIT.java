@@ -209,7 +209,7 @@ class StageIT {
         assertThat(durationSlice.err()).contains("integer slice");
         Cli.Run timestampUntil = Cli.both("stage", PG.source(), PG.target(), db, "--table", "m:t:10",
                 "--until", "2026-01-01");
-        assertThat(timestampUntil.exitCode()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(timestampUntil.exitCode()).isEqualTo(ExitCodes.USAGE);
         assertThat(timestampUntil.err()).contains("give an integer");
         assertThat(ok(Cli.both("stage", PG.source(), PG.target(), db, "--table", "m:t:10", "--until", "50")).out())
                 .contains("staged 5 tasks");
@@ -267,7 +267,7 @@ class StageIT {
         assertThat(utc.out()).contains("read as wall-clock times in UTC (--time-zone): rows before 2026-01-05 00:00:00");
 
         Cli.Run unknown = Cli.both("stage", PG.source(), PG.target(), db, "--table", "m:t", "--time-zone", "Mars/Olympus");
-        assertThat(unknown.exitCode()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(unknown.exitCode()).isEqualTo(ExitCodes.USAGE);
         assertThat(unknown.err()).contains("--time-zone Mars/Olympus is not a time zone the source knows");
     }
 
@@ -351,12 +351,30 @@ class StageIT {
     }
 
     @Test
+    void aMalformedUntilOrFromIsAUsageErrorThatSaysHowToWriteIt() {
+        String db = PG.pair().freshDatabase("malformedbound");
+        Fixtures.metrics(PG.pair(), db, "metrics");
+        for (List<String> flags : List.of(List.of("--until", "2026-02-30"), List.of("--until", "27/11/2026 10:00"),
+                List.of("--until", Fixtures.T, "--from", "last spring"))) {
+            List<String> args = new ArrayList<>(List.of("--table", "metrics:t"));
+            args.addAll(flags);
+            Cli.Run stage = Cli.both("stage", PG.source(), PG.target(), db, args.toArray(String[]::new));
+            assertThat(stage.exitCode()).as(stage.toString()).isEqualTo(ExitCodes.USAGE);
+            String option = flags.get(flags.size() - 2);
+            assertThat(stage.err()).as(stage.toString())
+                    .contains(option + " " + flags.get(flags.size() - 1) + " is not a valid timestamptz: ")
+                    .contains("write it as ISO 8601, e.g. '2026-11-27 04:00:00+00'")
+                    .contains("Usage: tandem-backfill stage");
+        }
+    }
+
+    @Test
     void anUntilAtInfinityIsRefusedSinceNoRangeReachesIt() {
         String db = PG.pair().freshDatabase("untilinfinity");
         Fixtures.metrics(PG.pair(), db, "metrics");
         // the server will not turn infinity into a bigint, with an SQLSTATE the pool takes for a broken connection
         Cli.Run stage = Cli.both("stage", PG.source(), PG.target(), db, "--table", "metrics:t", "--until", "infinity");
-        assertThat(stage.exitCode()).as(stage.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(stage.exitCode()).as(stage.toString()).isEqualTo(ExitCodes.USAGE);
         assertThat(stage.err()).contains("--until infinity is not a finite timestamptz: no task range can start or"
                 + " end at infinity, so rows at infinity are copied by hand").doesNotContain("Connection is closed");
     }
@@ -399,7 +417,7 @@ class StageIT {
                         + " them by hand")
                 .doesNotContain("stage again").doesNotContain("verify --through");
         Cli.Run infinity = Cli.both("stage", PG.source(), PG.target(), db, concat(fromT, "infinity", "--writers-stopped"));
-        assertThat(infinity.exitCode()).as(infinity.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(infinity.exitCode()).as(infinity.toString()).isEqualTo(ExitCodes.USAGE);
         assertThat(infinity.err()).contains("--until infinity is not a finite timestamptz");
         ok(Cli.both("copy", PG.source(), PG.target(), db));
 

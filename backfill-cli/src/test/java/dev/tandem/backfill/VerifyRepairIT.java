@@ -218,7 +218,7 @@ class VerifyRepairIT {
 
         Cli.Run verify = Cli.both("verify", PG.source(), PG.target(), db, "--through", "yesterday noon",
                 "--mirror-wait", "1 s");
-        assertThat(verify.exitCode()).as(verify.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(verify.exitCode()).as(verify.toString()).isEqualTo(ExitCodes.USAGE);
         assertThat(verify.err()).contains("--through yesterday noon is not a valid timestamptz")
                 .doesNotContain("proxy instance 'stopped'");
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.backfill_task WHERE verified_at IS NOT NULL"))

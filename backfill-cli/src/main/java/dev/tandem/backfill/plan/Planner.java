@@ -1,6 +1,7 @@
 package dev.tandem.backfill.plan;
 
 import dev.tandem.backfill.BackfillException;
+import dev.tandem.backfill.UsageException;
 import dev.tandem.backfill.Counted;
 import dev.tandem.backfill.connect.Side;
 import dev.tandem.backfill.state.BackfillSchema;
@@ -388,7 +389,7 @@ public final class Planner {
         long moment;
         try {
             moment = Side.SOURCE.call(() -> Positions.parseMoment(source, TimeType.TIMESTAMP, value, "--until", zone));
-        } catch (BackfillException e) {
+        } catch (UsageException e) {
             return null; // not a time: position() says what is wrong with it
         }
         long day = Math.floorDiv(moment, TimeType.MICROS_PER_DAY) * TimeType.MICROS_PER_DAY;

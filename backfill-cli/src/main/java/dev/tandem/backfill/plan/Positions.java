@@ -1,6 +1,7 @@
 package dev.tandem.backfill.plan;
 
 import dev.tandem.backfill.BackfillException;
+import dev.tandem.backfill.UsageException;
 import dev.tandem.protocol.sql.Identifiers;
 import dev.tandem.protocol.state.TimeType;
 import java.sql.Connection;
@@ -35,7 +36,7 @@ public final class Positions {
         }
     }
 
-    /** @throws BackfillException when PostgreSQL does not know {@code zone} */
+    /** @throws UsageException when PostgreSQL does not know {@code zone} */
     public static void checkZone(Connection connection, String zone) throws SQLException {
         try (PreparedStatement ps = connection.prepareStatement("SELECT now() AT TIME ZONE ?")) {
             ps.setString(1, zone);
@@ -44,8 +45,8 @@ public final class Positions {
             if (!refusedValue(e)) {
                 throw e;
             }
-            throw new BackfillException("--time-zone " + zone + " is not a time zone the source knows (see "
-                    + "pg_timezone_names): " + e.getMessage(), e);
+            throw new UsageException("--time-zone " + zone + " is not a time zone the source knows (see "
+                    + "pg_timezone_names): " + e.getMessage());
         }
     }
 
@@ -79,12 +80,13 @@ public final class Positions {
 
     /**
      * @param what names the value in the error message, e.g. {@code --until}
-     * @throws BackfillException when the value is not valid for the type
+     * @throws UsageException when the value of a flag is not valid for the type
+     * @throws BackfillException when another value (a ledger entry's bound) is not
      */
     public static long parse(Connection connection, TimeType type, String value, String what) throws SQLException {
         if (type.isInteger() && !value.trim().matches("-?\\d+")) {
-            throw new BackfillException(what + " " + value + ": the time column is " + type.sqlName()
-                    + ", give an integer (a dual-write start mark only applies to timestamp-like columns)");
+            throw refused(what, what + " " + value + ": the time column is " + type.sqlName()
+                    + ", give an integer (a dual-write start mark only applies to timestamp-like columns)", null);
         }
         return position(connection, type.cast("?"), type, value, what);
     }
@@ -106,9 +108,9 @@ public final class Positions {
                 rs.next();
                 long position = rs.getLong(1);
                 if (rs.wasNull()) {
-                    throw new BackfillException(what + " " + value + " is not a finite " + type.sqlName() + ": no task"
+                    throw refused(what, what + " " + value + " is not a finite " + type.sqlName() + ": no task"
                             + " range can start or end at infinity, so rows at infinity are copied by hand"
-                            + " (docs/migration.md, step 8, rows 'dated after now')");
+                            + " (docs/migration.md, step 8, rows 'dated after now')", null);
                 }
                 return position;
             }
@@ -116,10 +118,22 @@ public final class Positions {
             if (!refusedValue(e)) {
                 throw e;
             }
-            throw new BackfillException(what + " " + value + " is not a valid " + type.sqlName() + ": " + reason(e)
-                    + (type.isInteger() || !what.startsWith("--") ? ""
-                            : "; write it as ISO 8601, e.g. '2026-11-27 04:00:00+00'"), e);
+            throw refused(what, what + " " + value + " is not a valid " + type.sqlName() + ": " + reason(e)
+                    + (type.isInteger() || !isFlag(what) ? "" : "; write it as ISO 8601, e.g. '2026-11-27 04:00:00+00'"),
+                    e);
         }
+    }
+
+    private static boolean isFlag(String what) {
+        return what.startsWith("--");
+    }
+
+    /**
+     * A value the operator gave in a flag ({@code what} names it, e.g. {@code --until}) is a usage error, exit code 2
+     * like every other bad flag; one read from the backfill's state (a ledger entry's bound) fails the command.
+     */
+    private static RuntimeException refused(String what, String message, SQLException cause) {
+        return isFlag(what) ? new UsageException(message) : new BackfillException(message, cause);
     }
 
     /**

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tandem.backfill.BackfillException;
+import dev.tandem.backfill.UsageException;
 import dev.tandem.protocol.state.TimeType;
 import dev.tandem.testing.PostgresPairExtension;
 import java.sql.Connection;
@@ -23,14 +24,18 @@ class PositionsIT {
         try (Connection c = PG.source().connect("postgres")) {
             assertThat(Positions.parse(c, TimeType.BIGINT, "42", "--until")).isEqualTo(42);
             assertThatThrownBy(() -> Positions.parseMoment(c, TimeType.TIMESTAMPTZ, "2026-02-30", "--until", "UTC"))
-                    .isInstanceOf(BackfillException.class)
+                    .isInstanceOf(UsageException.class)
                     .hasMessageStartingWith("--until 2026-02-30 is not a valid timestamptz: ");
             // the server's hint would say to change DateStyle, which the backfill's sessions do not let one do
             assertThatThrownBy(() -> Positions.parseMoment(c, TimeType.TIMESTAMPTZ, "27/11/2026 10:00", "--until", "UTC"))
-                    .isInstanceOf(BackfillException.class)
+                    .isInstanceOf(UsageException.class)
                     .hasMessage("--until 27/11/2026 10:00 is not a valid timestamptz: date/time field value out of"
                             + " range: \"27/11/2026 10:00\"; write it as ISO 8601, e.g. '2026-11-27 04:00:00+00'");
-            assertThatThrownBy(() -> Positions.checkZone(c, "Mars/Olympus")).isInstanceOf(BackfillException.class)
+            // a bound read from the backfill's state is not the operator's flag: the command fails instead
+            assertThatThrownBy(() -> Positions.parse(c, TimeType.TIMESTAMPTZ, "2026-02-30", "ledger entry 1 range_end"))
+                    .isInstanceOf(BackfillException.class)
+                    .hasMessageStartingWith("ledger entry 1 range_end 2026-02-30 is not a valid timestamptz: ");
+            assertThatThrownBy(() -> Positions.checkZone(c, "Mars/Olympus")).isInstanceOf(UsageException.class)
                     .hasMessageStartingWith("--time-zone Mars/Olympus is not a time zone the source knows");
         }
     }
