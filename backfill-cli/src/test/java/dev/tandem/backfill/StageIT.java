@@ -70,7 +70,7 @@ class StageIT {
         // the refused stage left the backfill's tables behind, empty: that is no plan, not one that verified
         Cli.Run verify = Cli.both("verify", PG.source(), PG.target(), db, "--through", "now");
         assertThat(verify.exitCode()).as(verify.toString()).isEqualTo(ExitCodes.FAILURE);
-        assertThat(verify.err()).contains("no plan on the target: run 'stage' and 'copy' first");
+        assertThat(verify.err()).contains("no plan on the target: run 'stage' first, then 'copy'");
         assertThat(verify.out()).doesNotContain("0 differ");
         assertThat(ok(Cli.targetOnly("status", PG.target(), db)).out()).contains("no plan staged on the target");
     }

@@ -3,6 +3,7 @@ package dev.tandem.backfill;
 import static dev.tandem.backfill.Fixtures.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tandem.protocol.state.TandemSchema;
 import dev.tandem.testing.PostgresPairExtension;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -40,6 +41,38 @@ class VerifyRepairIT {
         ok(Cli.both("repair", PG.source(), PG.target(), db));
         Fixtures.assertCopied(PG.pair(), db, "metrics");
         assertThat(ok(Cli.both("verify", PG.source(), PG.target(), db)).out()).contains("4 match, 0 differ");
+    }
+
+    @Test
+    void copyVerifyAndRepairWithNothingStagedFailAlikeAndSayToStageFirst() {
+        String db = PG.pair().freshDatabase("noplan");
+        Fixtures.metrics(PG.pair(), db, "metrics");
+        for (String command : List.of("copy", "verify", "repair")) {
+            Cli.Run run = Cli.both(command, PG.source(), PG.target(), db);
+            assertThat(run.exitCode()).as(command + ": " + run).isEqualTo(ExitCodes.FAILURE);
+            assertThat(run.err()).as(command).contains("no plan on the target: run 'stage' first");
+        }
+        // a refused stage leaves the backfill's tables behind, empty: still no plan
+        Cli.Run refused = Cli.both("stage", PG.source(), PG.target(), db, "--table", "metrics:nosuchcolumn",
+                "--until", Fixtures.T);
+        assertThat(refused.exitCode()).as(refused.toString()).isEqualTo(ExitCodes.FAILURE);
+        for (String command : List.of("copy", "verify", "repair")) {
+            Cli.Run run = Cli.both(command, PG.source(), PG.target(), db);
+            assertThat(run.exitCode()).as(command + ": " + run).isEqualTo(ExitCodes.FAILURE);
+            assertThat(run.err()).as(command).contains("no plan on the target: run 'stage' first");
+        }
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM metrics")).as("nothing copied").isEqualTo("0");
+
+        // the proxy ledgers gaps whether or not a backfill was staged: repair re-copies their ranges without a plan
+        PG.target().execute(db, TandemSchema.ddl());
+        PG.target().execute(db, "INSERT INTO tandem.divergence (instance_id, database, session, table_schema,"
+                + " table_name, sqlstate, message, time_column, range_start, range_end) VALUES ('p', '" + db + "', '1',"
+                + " 'public', 'metrics', '23505', 'duplicate key', 't', '2026-01-01 00:00:00+00',"
+                + " '2026-01-01 02:00:00+00')");
+        ok(Cli.both("repair", PG.source(), PG.target(), db));
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM metrics")).isEqualTo("2");
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence WHERE repaired_at IS NULL"))
+                .isEqualTo("0");
     }
 
     @Test

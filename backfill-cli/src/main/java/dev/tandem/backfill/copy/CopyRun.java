@@ -80,8 +80,8 @@ public final class CopyRun {
         long total;
         long newest;
         try (Connection t = target.connection()) {
-            if (!BackfillSchema.exists(t)) {
-                throw new BackfillException("no plan on the target: run 'stage' first");
+            if (!BackfillSchema.staged(t)) {
+                throw new BackfillException(BackfillSchema.NO_PLAN);
             }
             try (Statement s = t.createStatement(); ResultSet rs = s.executeQuery("SELECT clock_timestamp(), "
                     + "count(*) FILTER (WHERE state IN ('pending', 'failed')), "

@@ -79,6 +79,19 @@ public final class Ledger {
         return entries;
     }
 
+    /** Whether an entry is open, without reading them all (a burst of shed transactions leaves thousands). */
+    public static boolean anyOpen(Connection target) throws SQLException {
+        if (!exists(target)) {
+            return false;
+        }
+        try (PreparedStatement ps = target.prepareStatement(
+                "SELECT EXISTS (SELECT FROM tandem.divergence WHERE repaired_at IS NULL)");
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getBoolean(1);
+        }
+    }
+
     private static boolean exists(Connection target) throws SQLException {
         try (PreparedStatement ps = target.prepareStatement("SELECT to_regclass('tandem.divergence') IS NOT NULL");
              ResultSet rs = ps.executeQuery()) {

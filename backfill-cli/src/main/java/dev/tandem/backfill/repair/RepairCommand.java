@@ -78,6 +78,13 @@ public final class RepairCommand extends BackfillCommand {
         try (Database source = Database.open(Side.SOURCE, connection.source(environment()), 1);
              Database target = Database.open(Side.TARGET, connection.target(environment()), 2)) {
             try (Connection s = source.connection(); Connection t = target.connection()) {
+                // without a plan, the ledger's entries are all there is to repair (the proxy ledgers gaps whether or not
+                // a backfill runs); with neither, the command was most likely pointed at the wrong database
+                if (!Side.TARGET.call(() -> BackfillSchema.staged(t) || Ledger.anyOpen(t))) {
+                    throw new BackfillException(BackfillSchema.NO_PLAN + " (repair re-copies the tasks verify found"
+                            + " different and the ranges of the proxy's divergence ledger, and this target has no plan"
+                            + " and no open ledger entry)");
+                }
                 int requeued = Side.TARGET.call(() -> {
                     BackfillSchema.create(t);
                     return TaskStore.requeueForRepair(t);

@@ -126,7 +126,10 @@ public final class BackfillSchema {
         }
     }
 
-    /** True when the backfill's tables exist: a plan was staged, or a stage or repair created them. */
+    /** What {@code copy}, {@code verify} and {@code repair} fail with when nothing is {@link #staged}. */
+    public static final String NO_PLAN = "no plan on the target: run 'stage' first";
+
+    /** True when the backfill's tables exist: a plan was staged, or a stage (perhaps a refused one) created them. */
     public static boolean exists(Connection target) throws SQLException {
         try (Statement s = target.createStatement();
              var rs = s.executeQuery("SELECT to_regclass('tandem.backfill_task') IS NOT NULL")) {
@@ -136,7 +139,8 @@ public final class BackfillSchema {
     }
 
     /**
-     * True when there is something to copy or verify: a plan was staged (perhaps of no task), or repair queued tasks.
+     * True when there is something to copy, verify or repair: a plan was staged (perhaps of no task), or tasks were
+     * queued without one (by the repair of an earlier release, which did not ask for a plan).
      * The tables alone are not a plan: {@code stage} creates them before it checks the tables, so a refused stage
      * leaves them empty, and {@code verify} would report "0 differ" for a backfill that never ran.
      */

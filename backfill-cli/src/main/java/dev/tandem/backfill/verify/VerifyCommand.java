@@ -95,7 +95,7 @@ public final class VerifyCommand extends BackfillCommand {
             List<Task> tasks;
             try (Connection t = target.connection()) {
                 if (!BackfillSchema.staged(t)) {
-                    throw new BackfillException("no plan on the target: run 'stage' and 'copy' first");
+                    throw new BackfillException(BackfillSchema.NO_PLAN + ", then 'copy'");
                 }
                 tasks = TaskStore.list(t, List.copyOf(EnumSet.allOf(TaskState.class)));
             } catch (SQLException e) {
