@@ -390,9 +390,10 @@ final class MirrorRuntime implements AutoCloseable {
             return;
         }
         String instance = Identifiers.quoteLiteral(config.instanceId());
-        log.error("mirror: target database(s) {} still say instance {} stopped cleanly (tandem.mirror_progress"
-                + ".stopped_at, set by its last stop), and {}: tandem-backfill copy, repair and verify there do NOT wait"
-                + " for the transactions this proxy spools from now on, and would copy or compare ranges before they"
+        log.error("mirror: target database(s) {} may still say instance {} stopped cleanly (tandem.mirror_progress"
+                + ".stopped_at: its last stop set it, or asked for it to be set by hand), and {}: tandem-backfill copy,"
+                + " repair and verify there do NOT wait for the transactions this proxy spools from now on, and would"
+                + " copy or compare ranges before they"
                 + " are applied. The mark is cleared as soon as the mirror reaches the database (the log says so;"
                 + " GET /status mirror.stillMarkedStopped, tandem_mirror_still_marked_stopped). Until then run none of"
                 + " them there, or clear it by hand if the backfill can reach the target: UPDATE tandem.mirror_progress"
