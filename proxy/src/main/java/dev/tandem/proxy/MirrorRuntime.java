@@ -60,7 +60,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -166,8 +166,12 @@ final class MirrorRuntime implements AutoCloseable {
             // A copy times out, not the applier's own future, which is shared with whoever else waits for the record.
             // The client is answered anyway: without the count, a sync-mode client's "committed" would no longer mean
             // "on the target" with nothing to show for it.
-            Function<SpoolPosition, CompletionStage<?>> afterAppend = config.mirror().mode() == MirrorMode.SYNC
-                    ? position -> applier.awaitApplied(position).copy()
+            // A client waits for its own target database only: another one the mirror cannot apply to for now
+            // (parked) does not hold it up.
+            BiFunction<String, SpoolPosition, CompletionStage<?>> afterAppend = config.mirror().mode()
+                    == MirrorMode.SYNC
+                    ? (database, position) -> applier.awaitApplied(config.target().targetDatabase(database), position)
+                            .copy()
                             .orTimeout(syncTimeoutMillis, TimeUnit.MILLISECONDS)
                             .whenComplete((applied, failure) -> {
                                 if (failure instanceof TimeoutException) {
@@ -175,7 +179,7 @@ final class MirrorRuntime implements AutoCloseable {
                                     syncTimeoutLog.timedOut();
                                 }
                             })
-                    : position -> CompletableFuture.completedFuture(null);
+                    : (database, position) -> CompletableFuture.completedFuture(null);
             this.sink = new SpoolingSink(spool.writer(), gaps, afterAppend);
             applier.start();
             this.verifier = started(started, new DivergenceVerifier(config.verifier(), config.source(), config.target(),
@@ -346,6 +350,11 @@ final class MirrorRuntime implements AutoCloseable {
                     + " target database(s) {} says instance {} stopped (stopped_at), so tandem-backfill copy,"
                     + " repair and verify do not wait for it; its next start clears the mark before it relays"
                     + " anything, or says loudly that it cannot", String.join(", ", drain.marked()), instance);
+        }
+        if (!drain.applied() && !drain.marked().isEmpty()) {
+            log.info("mirror: target database(s) {} have every spooled transaction applied, and tandem.mirror_progress"
+                    + " there says instance {} stopped (stopped_at); the others' transactions stay in the spool",
+                    String.join(", ", drain.marked()), instance);
         }
         if (drain.applied() && drain.unmarked().isEmpty()) {
             return;

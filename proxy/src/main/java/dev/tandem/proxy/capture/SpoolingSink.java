@@ -5,7 +5,7 @@ import dev.tandem.proxy.spool.SpoolPosition;
 import dev.tandem.proxy.spool.SpoolWriter;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 
 /**
  * Hands committed transactions to the durable spool. The returned stage is what the client's ReadyForQuery waits
@@ -16,13 +16,14 @@ public final class SpoolingSink implements SessionCapture.Sink {
 
     private final SpoolWriter writer;
     private final GapLedger gaps;
-    private final Function<SpoolPosition, CompletionStage<?>> afterAppend;
+    private final BiFunction<String, SpoolPosition, CompletionStage<?>> afterAppend;
 
     /**
-     * @param afterAppend what else the client waits for once the record is appended: nothing in async mode, the
-     *                    target applying it in sync mode
+     * @param afterAppend what else the client waits for once the record of a source database is appended: nothing in
+     *                    async mode, the target applying it in sync mode
      */
-    public SpoolingSink(SpoolWriter writer, GapLedger gaps, Function<SpoolPosition, CompletionStage<?>> afterAppend) {
+    public SpoolingSink(SpoolWriter writer, GapLedger gaps,
+                        BiFunction<String, SpoolPosition, CompletionStage<?>> afterAppend) {
         this.writer = writer;
         this.gaps = gaps;
         this.afterAppend = afterAppend;
@@ -38,7 +39,7 @@ public final class SpoolingSink implements SessionCapture.Sink {
         }
         return appended.handle((position, failure) -> {
             if (failure == null) {
-                return afterAppend.apply(position);
+                return afterAppend.apply(tx.database(), position);
             }
             Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
                     ? failure.getCause() : failure;

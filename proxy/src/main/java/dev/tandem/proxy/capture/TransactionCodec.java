@@ -246,6 +246,25 @@ public final class TransactionCodec {
     }
 
     /**
+     * The source database of a record, read without decoding the rest: for a mirror that passes over the records of
+     * a database it cannot apply to for now.
+     *
+     * @throws IllegalArgumentException when the bytes are not a record this version wrote
+     */
+    public static String database(byte[] record) {
+        try {
+            ByteBuffer in = ByteBuffer.wrap(record);
+            byte version = in.get();
+            if (version < VERSION_WITHOUT_PATHS || version > VERSION) {
+                throw new IllegalArgumentException("spool record version " + version + " is not supported");
+            }
+            return readString(in);
+        } catch (BufferUnderflowException e) {
+            throw new IllegalArgumentException("spool record ends early", e);
+        }
+    }
+
+    /**
      * @throws IllegalArgumentException when the bytes are not a record this version wrote (the spool's CRC makes
      *                                  this a version mismatch, not corruption)
      */

@@ -33,6 +33,7 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -58,7 +59,8 @@ import org.slf4j.LoggerFactory;
  * <p><b>Exactly once.</b> A record counts as applied on a target database when this instance's row in
  * {@code tandem.mirror_progress} there (written in the same target transaction as the replayed rows) points past it.
  * The applier reads the spool from its oldest record; on first connecting to a database it reads that row and skips
- * the records before it. After a batch is applied everywhere, {@link Spool#acknowledge} lets the spool delete it.
+ * the records before it. After a batch is applied everywhere, {@link Spool#acknowledge} lets the spool delete it
+ * (with a parked database, up to its oldest record).
  * Records are compared by spool epoch and position ({@link Spool#applied}), not by sequence number: when a host crash
  * under {@code fsync: interval} cut records off the spool's tail after they were applied, or the directory was
  * replaced, the records appended next may take the positions of applied ones, but they belong to a later epoch (each
@@ -76,18 +78,25 @@ import org.slf4j.LoggerFactory;
  * named statements of the connection, parsed once (up to 256 per connection).
  *
  * <p><b>Errors.</b> A transient error (connection lost, {@code 08xxx}, {@code 53xxx}, serialization failure,
- * deadlock, admin shutdown, lock not available, a cancelled statement, a read-only target) drops the connection and
- * retries the database's share with capped exponential backoff, forever; the reconnect re-reads the progress, so a
- * commit whose answer was lost is not applied twice. Any other error in a group re-applies its members one by one; a
+ * deadlock, admin shutdown, lock not available, a cancelled statement, a read-only target), or a database the target
+ * cannot serve (missing, credentials refused), drops the connection and parks the database
+ * ({@link ParkedDatabases}): its records stay in the spool and are retried with capped exponential backoff, forever,
+ * while the other databases go on; the reconnect re-reads the progress, so a commit whose answer was lost is not
+ * applied twice. Any other error in a group re-applies its members one by one; a
  * member that fails alone is written to {@code tandem.divergence} with the progress, in one target transaction, and
  * the applier moves on. A member holding an {@link CapturedStatement.Unreplayable} statement is ledgered WHOLE, never
  * partly applied: the source committed it atomically, and replaying the rest would leave a divergence that looks like
  * success.
  *
  * <p><b>Threads.</b> One thread of its own ({@code tandem-mirror}) does all waiting; target connections run on a
- * private one-thread event loop group of the relay's transport. Databases are applied one after the other: a database
- * the target cannot serve (say it does not exist there) holds up the others while it is retried, and says so in the
- * log.
+ * private one-thread event loop group of the relay's transport. Databases are applied one after the other, but one
+ * the target cannot serve holds up no other: parked, its records are passed over (read, not kept in memory), the spool
+ * is acknowledged no further than its oldest one (so the spool keeps them, and the others' after them, on disk:
+ * {@code mirror.spool.on-full} applies as usual, and the lag counts from its oldest record), its {@code caught_up_to}
+ * stays where it was, and a sync-mode client of it is not answered until it caught up (or its sync timeout). When its
+ * backoff ends, a reader of its own brings its records from its position, in order, a group at a time between the
+ * others' batches, up to where the applier's reader is; then it is mirrored with the others again. A stop with a
+ * database parked leaves its records and its row as they were, and marks the others stopped.
  *
  * <pre>
  *   NEW ──start──▶ RUNNING ◀──pause/resume──▶ PAUSED
@@ -131,6 +140,11 @@ public final class MirrorApplier implements AutoCloseable {
     private static final int MAX_COUNTABLE = 1024;
     /** Failed attempts in a row after which {@link #drain} stops waiting for the target. */
     private static final int DRAIN_FAILURES = 3;
+    /**
+     * Groups a parked database catching up applies per batch of the applier's reader: with one group, a database
+     * written as fast as its groups are applied would stay as far behind that reader as it was, for good.
+     */
+    private static final int CATCH_UP_GROUPS = 2;
 
     private enum State { NEW, RUNNING, PAUSED, CLOSED }
 
@@ -211,6 +225,14 @@ public final class MirrorApplier implements AutoCloseable {
     private final TypeRemapper typeRemapper;
     private final ColumnOrders columnOrders;
     private final AppliedWaiters waiters;
+    /** Target databases left behind after a failed attempt: the others go on (applier thread changes it). */
+    private final ParkedDatabases parked = new ParkedDatabases();
+    /** Readers of parked databases being retried, from their positions up to {@link #readEnd} (applier thread). */
+    private final Map<String, SpoolReader> catchingUp = new LinkedHashMap<>();
+    /** Where the applier's reader is: every record before it is applied, but a parked database's from its position. */
+    private SpoolPosition readEnd = SpoolPosition.ORIGIN;
+    /** The sequence number of the record before {@link #readEnd}. */
+    private long readThrough;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final Thread thread;
@@ -221,8 +243,6 @@ public final class MirrorApplier implements AutoCloseable {
     private volatile boolean draining;
     /** What the drain achieved, set by the applier thread as it ends; null until then. */
     private volatile MirrorDrain drained;
-    /** Attempts in a row that failed to apply to a target database; 0 after one succeeds. */
-    private volatile int failuresInARow;
 
     /**
      * @param spool     the spool to read; the caller owns it and closes it after this applier
@@ -249,10 +269,12 @@ public final class MirrorApplier implements AutoCloseable {
             // before the gauges exist: restarted while the target is down, they would count what was applied before
             spool.presumeApplied(acknowledged.epoch(), acknowledged.position());
         }
-        this.metrics = new MirrorMetrics(registry, spool, this::isPaused, () -> targetUp, stillMarkedStopped::size);
+        this.metrics = new MirrorMetrics(registry, spool, this::isPaused, this::targetUp, stillMarkedStopped::size,
+                parked::size);
         this.chunkWrites = new ChunkWrites(chunks, settings.tables(), metrics);
         this.appliedCounts = new AppliedCounts(metrics);
-        this.waiters = new AppliedWaiters(spool.oldestSequence());
+        this.waiters = new AppliedWaiters(spool.oldestSequence(), parked);
+        this.readThrough = Math.max(0, spool.oldestSequence() - 1);
         this.thread = new Thread(this::run, "tandem-mirror");
         this.thread.setDaemon(true);
     }
@@ -296,7 +318,16 @@ public final class MirrorApplier implements AutoCloseable {
      * completes with.
      */
     public CompletableFuture<Void> awaitApplied(SpoolPosition position) {
-        CompletableFuture<Void> done = waiters.byPosition(position);
+        return awaitApplied(null, position);
+    }
+
+    /**
+     * Like {@link #awaitApplied(SpoolPosition)} for a record of target database {@code database}: it completes when
+     * that database applied it, whether or not another database waits in the spool (a sync-mode client of the
+     * database that waits is not answered until it caught up, or its sync timeout).
+     */
+    public CompletableFuture<Void> awaitApplied(String database, SpoolPosition position) {
+        CompletableFuture<Void> done = waiters.byPosition(database, position);
         if (!done.isDone() && stopped()) {
             done.completeExceptionally(new MirrorStoppedException(stopReason));
         }
@@ -321,7 +352,10 @@ public final class MirrorApplier implements AutoCloseable {
         }
     }
 
-    /** Sequence number of the last record applied or ledgered (0 before the first). */
+    /**
+     * Sequence number of the last record applied or ledgered on every database (0 before the first): a parked
+     * database's oldest waiting record holds it back.
+     */
     public long appliedSequence() {
         return waiters.appliedSequence();
     }
@@ -351,9 +385,17 @@ public final class MirrorApplier implements AutoCloseable {
         return stopMarksTried.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
     }
 
-    /** Whether the last attempt to use the target worked. */
+    /** Whether the last attempt to use the target worked and no target database is parked. */
     public boolean targetUp() {
-        return targetUp;
+        return targetUp && parked.isEmpty();
+    }
+
+    /**
+     * The target databases whose transactions wait in the spool after a failed attempt while the others are applied:
+     * per database, since when, how many attempts failed in a row and the last error (for {@code /status}).
+     */
+    public Map<String, Map<String, Object>> parkedDatabases() {
+        return parked.describe();
     }
 
     private boolean stopped() {
@@ -389,7 +431,7 @@ public final class MirrorApplier implements AutoCloseable {
         known.addAll(stillMarkedStopped);
         for (String database : known) {
             Long at = idleReconnectAt.get(database);
-            if (sessions.containsKey(database) || at != null && now - at < 0) {
+            if (sessions.containsKey(database) || parked.contains(database) || at != null && now - at < 0) {
                 continue;
             }
             if (!awaitRunning()) {
@@ -421,6 +463,35 @@ public final class MirrorApplier implements AutoCloseable {
     }
 
     /**
+     * After a batch: acknowledges the spool and releases the waiters of what is applied (with parked databases, as
+     * {@link #noteParkedProgress}).
+     */
+    private void noteProgress(SpoolRecord last) {
+        if (parked.isEmpty()) {
+            spool.acknowledge(last.next());
+            noteAcknowledged(last);
+            // sync-mode clients wait for this, not for the notes to the other databases
+            waiters.applied(last);
+        } else {
+            noteParkedProgress();
+        }
+    }
+
+    /**
+     * After a batch read with parked databases, or a step of one: the spool is acknowledged only up to the oldest
+     * parked database's position (its records, and the others' after them, stay on disk), and the waiters of what is
+     * applied on each database are released.
+     */
+    private void noteParkedProgress() {
+        ParkedDatabases.Parked oldest = parked.oldest();
+        SpoolPosition upTo = oldest == null ? readEnd : oldest.from();
+        spool.acknowledge(upTo);
+        acknowledged = new AppliedMarks.Acknowledged(spool.epochOf(upTo), upTo.segment(), upTo.offset());
+        marksChanged = true;
+        waiters.applied(readEnd, oldest == null ? readThrough : oldest.before(), upTo);
+    }
+
+    /**
      * Saves {@link #lastApplied} and {@link #acknowledged} at most once per {@link #MARKS_SAVE_INTERVAL}, and when
      * {@code force}d: a rename took milliseconds on some file systems, which a sync-mode client would wait for.
      */
@@ -439,27 +510,27 @@ public final class MirrorApplier implements AutoCloseable {
             clearStopMarks();
             while (awaitRunning()) {
                 saveMarks(false);
-                List<SpoolRecord> batch = nextBatch(reader);
+                retryParked();
+                List<SpoolRecord> batch = nextBatch(reader, firstWait());
                 if (batch.isEmpty()) {
-                    // the relay is closed by now: nothing pending means nothing more will come
-                    if (draining && spool.stats().pendingRecords() == 0) {
+                    if (draining && drainOver()) {
                         drained = markStopped();
                         return;
                     }
                     reopenIdleSessions();
                     // not past a record appended but not readable yet (its fsync, or space, is still to come)
-                    caughtUp(sessions.values(), Math.min(System.currentTimeMillis(),
-                            spool.writer().oldestInvisibleAppend()));
+                    long emptyAt = Math.min(System.currentTimeMillis(), spool.writer().oldestInvisibleAppend());
+                    // a parked database catching up does not wait for records: the notes, not more than every POLL
+                    caughtUp(catchingUp.isEmpty() ? sessions.values() : notNotedFor(POLL), emptyAt);
                     continue;
                 }
                 // a pause that came while waiting for records holds this batch too
                 if (awaitRunning()) {
                     Set<String> written = apply(batch);
                     SpoolRecord last = batch.get(batch.size() - 1);
-                    spool.acknowledge(last.next());
-                    noteAcknowledged(last);
-                    // sync-mode clients wait for this, not for the notes to the other databases
-                    waiters.applied(last);
+                    readEnd = last.next();
+                    readThrough = last.sequence();
+                    noteProgress(last);
                     quietDatabasesCaughtUp(written, last);
                 }
             }
@@ -472,6 +543,8 @@ public final class MirrorApplier implements AutoCloseable {
             LOG.error("mirror applier stopped: {}", e.getMessage(), e);
         } finally {
             stopMarksTried.countDown();
+            catchingUp.values().forEach(SpoolReader::close);
+            catchingUp.clear();
             ledgerLog.close();
             saveMarks(true);
             transition(State.CLOSED);
@@ -516,8 +589,43 @@ public final class MirrorApplier implements AutoCloseable {
         }
     }
 
-    private List<SpoolRecord> nextBatch(SpoolReader reader) throws InterruptedException {
-        SpoolRecord first = reader.next(POLL);
+    /**
+     * Whether a stop can end now: nothing is left to read, and every database with records left (parked) failed
+     * {@link #DRAIN_FAILURES} attempts in a row; a target that is down would only make the stop wait out its whole
+     * timeout, and the spool keeps the records for the next start either way. The relay is closed by now: nothing
+     * pending means nothing more will come.
+     */
+    private boolean drainOver() {
+        if (parked.isEmpty()) {
+            return spool.stats().pendingRecords() == 0;
+        }
+        return catchingUp.isEmpty() && parked.allFailedAtLeast(DRAIN_FAILURES)
+                && spool.writer().oldestInvisibleAppend() == Long.MAX_VALUE;
+    }
+
+    /** How long to wait for the first record of a batch: not past a parked database's retry. */
+    private Duration firstWait() {
+        if (parked.isEmpty()) {
+            return POLL;
+        }
+        return catchingUp.isEmpty() ? Duration.ofNanos(parked.nanosUntilDue(System.nanoTime(), POLL.toNanos()))
+                : Duration.ZERO;
+    }
+
+    /** The sessions whose caught-up note is at least {@code age} old. */
+    private List<TargetSession> notNotedFor(Duration age) {
+        long now = System.nanoTime();
+        List<TargetSession> out = new ArrayList<>();
+        for (TargetSession session : sessions.values()) {
+            if (now - session.caughtUpNotedAt() >= age.toNanos()) {
+                out.add(session);
+            }
+        }
+        return out;
+    }
+
+    private List<SpoolRecord> nextBatch(SpoolReader reader, Duration wait) throws InterruptedException {
+        SpoolRecord first = reader.next(wait);
         if (first == null) {
             return List.of();
         }
@@ -543,10 +651,19 @@ public final class MirrorApplier implements AutoCloseable {
         return batch;
     }
 
-    /** @return the target databases the batch wrote to */
+    /**
+     * Applies each database's share of the batch; passes over the records of parked databases, and parks a database
+     * whose share fails.
+     *
+     * @return the target databases the batch wrote to
+     */
     private Set<String> apply(List<SpoolRecord> batch) {
+        boolean passOver = !parked.isEmpty();
         Map<String, List<Member>> byDatabase = new LinkedHashMap<>();
         for (SpoolRecord record : batch) {
+            if (passOver && ofParkedDatabase(record)) {
+                continue;
+            }
             CapturedTransaction tx;
             try {
                 tx = TransactionCodec.decode(record.payload());
@@ -557,10 +674,42 @@ public final class MirrorApplier implements AutoCloseable {
             byDatabase.computeIfAbsent(settings.target().targetDatabase(tx.database()), d -> new ArrayList<>())
                     .add(new Member(record, tx));
         }
-        for (Map.Entry<String, List<Member>> share : byDatabase.entrySet()) {
-            applyWithRetry(share.getKey(), share.getValue());
+        for (Iterator<Map.Entry<String, List<Member>>> i = byDatabase.entrySet().iterator(); i.hasNext(); ) {
+            Map.Entry<String, List<Member>> share = i.next();
+            try {
+                applyShare(share.getKey(), share.getValue());
+            } catch (Stopped e) {
+                throw e;
+            } catch (RuntimeException e) {
+                checkOpen();
+                // some of the share may be applied: the reconnect's progress tells, when the database is retried
+                SpoolRecord first = share.getValue().get(0).record();
+                park(share.getKey(), first.position(), first.sequence() - 1, 0, e);
+                i.remove();
+            }
         }
         return byDatabase.keySet();
+    }
+
+    /** Whether the record is one of a parked database's, read without decoding it all. */
+    private boolean ofParkedDatabase(SpoolRecord record) {
+        try {
+            return parked.contains(settings.target().targetDatabase(TransactionCodec.database(record.payload())));
+        } catch (IllegalArgumentException e) {
+            return false; // decoded, and set aside, with the others
+        }
+    }
+
+    /** The transaction of a record if it is one of {@code database}'s, else null. */
+    private CapturedTransaction ofDatabase(SpoolRecord record, String database) {
+        try {
+            if (!database.equals(settings.target().targetDatabase(TransactionCodec.database(record.payload())))) {
+                return null;
+            }
+            return TransactionCodec.decode(record.payload());
+        } catch (IllegalArgumentException e) {
+            return null; // set aside when the applier's reader read it
+        }
     }
 
     /**
@@ -604,41 +753,127 @@ public final class MirrorApplier implements AutoCloseable {
         }
     }
 
-    /** Applies one database's share of a batch, retrying transient failures until it is done or the applier closes. */
-    private void applyWithRetry(String database, List<Member> members) {
-        int attempt = 0;
-        while (true) {
-            checkOpen();
-            try {
-                TargetSession session = session(database);
-                List<Member> pending = new ArrayList<>();
-                for (Member m : members) {
-                    if (!spool.applied(m.record().position(), session.appliedEpoch(), session.appliedBefore())) {
-                        pending.add(m);
-                    }
-                }
-                applyInOrder(session, pending);
-                targetUp = true;
-                failuresInARow = 0;
-                return;
-            } catch (Stopped e) {
-                throw e;
-            } catch (RuntimeException e) {
-                checkOpen();
-                targetUp = false;
-                failuresInARow = attempt + 1;
-                dropSession(database);
-                metrics.retry();
-                Duration wait = backoff(attempt++);
-                String why = e instanceof PgException pg ? "SQLSTATE " + pg.sqlState() + ": " + pg.serverMessage()
-                        : e instanceof GroupFailed g ? "SQLSTATE " + g.sqlState + ": " + g.getMessage()
-                        : e.getClass().getSimpleName() + ": " + e.getMessage();
-                LOG.warn("mirror: applying to target database {} failed ({}); retrying in {} ms{}", database, why,
-                        wait.toMillis(), RetryHint.of(e instanceof PgException pg ? pg.sqlState() : null, database));
-                LOG.debug("mirror: failure behind the retry", e);
-                sleep(wait);
+    /** Applies one database's share of a batch, its records applied already left out. */
+    private void applyShare(String database, List<Member> members) {
+        TargetSession session = session(database);
+        List<Member> pending = new ArrayList<>(members.size());
+        for (Member m : members) {
+            if (!spool.applied(m.record().position(), session.appliedEpoch(), session.appliedBefore())) {
+                pending.add(m);
             }
         }
+        applyInOrder(session, pending);
+        targetUp = true;
+    }
+
+    /**
+     * Leaves a database behind after a failed attempt (again after a failed retry), to be tried again after the
+     * capped backoff: the others go on meanwhile. The reconnect re-reads its progress, so a commit whose answer was
+     * lost is not applied twice.
+     *
+     * @param from     where its records that may not be applied start
+     * @param before   the sequence number of the record before {@code from}
+     * @param failures the attempts in a row that failed before this one
+     */
+    private void park(String database, SpoolPosition from, long before, int failures, RuntimeException e) {
+        targetUp = false;
+        dropSession(database);
+        metrics.retry();
+        Duration wait = backoff(failures);
+        String why = e instanceof PgException pg ? "SQLSTATE " + pg.sqlState() + ": " + pg.serverMessage()
+                : e instanceof GroupFailed g ? "SQLSTATE " + g.sqlState + ": " + g.getMessage()
+                : e.getClass().getSimpleName() + ": " + e.getMessage();
+        String hint = RetryHint.of(e instanceof PgException pg ? pg.sqlState() : null, database);
+        if (parked.contains(database)) {
+            LOG.warn("mirror: target database {} still cannot be applied ({}); retrying in {} ms{}", database, why,
+                    wait.toMillis(), hint);
+        } else {
+            LOG.warn("mirror: target database {} cannot be applied ({}); its transactions wait in the spool and other"
+                    + " databases go on; retrying in {} ms{}", database, why, wait.toMillis(), hint);
+        }
+        LOG.debug("mirror: failure behind the retry", e);
+        parked.park(database, from, before, failures + 1, System.nanoTime() + wait.toNanos(), why);
+    }
+
+    /** A step of each parked database whose time to try again came. */
+    private void retryParked() {
+        if (parked.isEmpty()) {
+            return;
+        }
+        for (String database : parked.due(System.nanoTime())) {
+            for (int i = 0; i < CATCH_UP_GROUPS; i++) {
+                checkOpen();
+                if (!catchUpStep(database)) {
+                    break;
+                }
+            }
+        }
+    }
+
+    /**
+     * Applies the next group of a parked database's records, read from its position with a reader of its own, up to
+     * where the applier's reader is: the others' records in between are passed over, applied already. Once it got
+     * there it is no longer parked, and the applier's reader brings its records from then on. A failure parks it again
+     * where the step began.
+     *
+     * @return whether it is still catching up
+     */
+    private boolean catchUpStep(String database) {
+        ParkedDatabases.Parked p = parked.get(database);
+        SpoolReader reader = catchingUp.get(database);
+        if (reader == null) {
+            reader = spool.openReader(p.from());
+            catchingUp.put(database, reader);
+        }
+        List<Member> members = new ArrayList<>();
+        SpoolPosition through = p.from();
+        long before = p.before();
+        boolean caughtUp = false;
+        long bytes = 0;
+        while (members.size() < settings.maxGroupTransactions() && bytes < settings.maxGroupBytes()) {
+            if (reader.position().compareTo(readEnd) >= 0) {
+                caughtUp = true;
+                break;
+            }
+            SpoolRecord record = reader.poll();
+            if (record == null) {
+                break;
+            }
+            if (record.position().compareTo(readEnd) >= 0) {
+                // not read by the applier's reader yet, which applies it now that the database is no longer parked
+                caughtUp = true;
+                break;
+            }
+            through = record.next();
+            before = record.sequence();
+            CapturedTransaction tx = ofDatabase(record, database);
+            if (tx != null) {
+                members.add(new Member(record, tx));
+                bytes += record.payload().length;
+            }
+        }
+        try {
+            if (!members.isEmpty()) {
+                applyShare(database, members);
+            }
+        } catch (Stopped e) {
+            throw e;
+        } catch (RuntimeException e) {
+            checkOpen();
+            catchingUp.remove(database).close();
+            park(database, p.from(), p.before(), p.failures(), e);
+            return false;
+        }
+        if (caughtUp) {
+            catchingUp.remove(database).close();
+            parked.resume(database);
+            LOG.info("mirror: target database {} caught up: the transactions that waited in the spool for it since {}"
+                    + " are applied, and it is mirrored with the others again", database, p.since());
+        } else {
+            parked.advance(database, through, before);
+        }
+        noteParkedProgress();
+        return !caughtUp;
     }
 
     private TargetSession session(String database) {
@@ -1100,6 +1335,9 @@ public final class MirrorApplier implements AutoCloseable {
     private void caughtUp(Collection<TargetSession> targets, long emptyAt) {
         for (TargetSession session : List.copyOf(targets)) {
             checkOpen();
+            if (parked.contains(session.database())) {
+                continue; // its caught_up_to must stay before its records that wait: the backfill relies on it
+            }
             session.caughtUpNoted(System.nanoTime());
             long age = System.currentTimeMillis() - emptyAt + CAUGHT_UP_MARGIN_MILLIS;
             Pipeline<Object> pipeline = new Pipeline<>(ByteBufAllocator.DEFAULT);
@@ -1324,23 +1562,6 @@ public final class MirrorApplier implements AutoCloseable {
         return millis <= 0 || millis > max.toMillis() ? max : Duration.ofMillis(millis);
     }
 
-    private void sleep(Duration wait) {
-        long deadline = System.nanoTime() + wait.toNanos();
-        lock.lock();
-        try {
-            long left;
-            while (state != State.CLOSED && (left = deadline - System.nanoTime()) > 0) {
-                changed.awaitNanos(left);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new Stopped();
-        } finally {
-            lock.unlock();
-        }
-        checkOpen();
-    }
-
     private void checkOpen() {
         if (stopped()) {
             throw new Stopped();
@@ -1362,15 +1583,17 @@ public final class MirrorApplier implements AutoCloseable {
 
     /**
      * Tells every target database this instance applied to, in this run or an earlier one, that it stopped with
-     * nothing left to apply there ({@link MirrorSchema#STOPPED}). A database that cannot be reached keeps its row as
-     * it was: the backfill waits for it, which is safe. Both kinds are remembered ({@link #stillMarkedStopped}): the
-     * log asks the operator to mark the second kind by hand.
+     * nothing left to apply there ({@link MirrorSchema#STOPPED}), but the parked ones. A database that cannot be
+     * reached keeps its row as it was: the backfill waits for it, which is safe. Both kinds are remembered
+     * ({@link #stillMarkedStopped}): the log asks the operator to mark the second kind by hand.
      */
     private MirrorDrain markStopped() {
         Set<String> databases = new TreeSet<>(lastApplied.keySet());
         databases.addAll(sessions.keySet());
         Set<String> marked = new TreeSet<>();
-        Set<String> unmarked = new TreeSet<>();
+        // a parked database's records stay in the spool: the backfill must go on waiting for this instance there
+        Set<String> unmarked = new TreeSet<>(parked.describe().keySet());
+        databases.removeAll(unmarked);
         for (String database : databases) {
             try {
                 List<String> row = session(database).queryRow(MirrorSchema.STOPPED, settings.instanceId(),
@@ -1386,15 +1609,15 @@ public final class MirrorApplier implements AutoCloseable {
         }
         stillMarkedStopped.addAll(databases);
         marksChanged = true;
-        return new MirrorDrain(true, marked, unmarked);
+        return new MirrorDrain(parked.isEmpty(), marked, unmarked);
     }
 
     /**
      * Lets the applier apply what is spooled for at most {@code timeout}, then marks the target databases stopped
      * cleanly if nothing is left ({@link #markStopped}); the caller must have stopped the appends (the relay is closed)
      * and calls {@link #close} afterwards. A paused mirror stays paused: it stops with its records in the spool. So
-     * does one whose target failed {@link #DRAIN_FAILURES} attempts in a row: a target that is down would only make
-     * the stop wait out the whole timeout, and the spool keeps the records for the next start either way.
+     * does one with target databases that failed {@link #DRAIN_FAILURES} attempts in a row: those keep their records
+     * and their rows as they were, and the others, with nothing left, are marked stopped.
      */
     public MirrorDrain drain(Duration timeout) {
         lock.lock();
@@ -1410,7 +1633,7 @@ public final class MirrorApplier implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         try {
             long left;
-            while (thread.isAlive() && failuresInARow < DRAIN_FAILURES && (left = deadline - System.nanoTime()) > 0) {
+            while (thread.isAlive() && (left = deadline - System.nanoTime()) > 0) {
                 thread.join(Math.max(1, Math.min(TimeUnit.NANOSECONDS.toMillis(left), 100)));
             }
         } catch (InterruptedException e) {

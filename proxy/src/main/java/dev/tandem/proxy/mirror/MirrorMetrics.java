@@ -38,6 +38,7 @@ final class MirrorMetrics {
     static final String PAUSED = "tandem.mirror.paused";
     static final String TARGET_UP = "tandem.mirror.target.up";
     static final String STILL_MARKED_STOPPED = "tandem.mirror.still.marked.stopped";
+    static final String PARKED_DATABASES = "tandem.mirror.parked.databases";
     static final String SPOOL_BYTES = "tandem.spool.bytes";
     static final String SPOOL_RECORDS = "tandem.spool.records";
     static final String SPOOL_MAX_BYTES = "tandem.spool.max.bytes";
@@ -58,7 +59,7 @@ final class MirrorMetrics {
     private final List<Meter> gauges = new ArrayList<>();
 
     MirrorMetrics(MeterRegistry registry, Spool spool, BooleanSupplier paused, BooleanSupplier targetUp,
-                  IntSupplier stillMarkedStopped) {
+                  IntSupplier stillMarkedStopped, IntSupplier parkedDatabases) {
         this.registry = registry;
         this.retries = Counter.builder(RETRIES)
                 .description("Apply attempts retried after a transient target error").register(registry);
@@ -79,8 +80,10 @@ final class MirrorMetrics {
                 .description("Times the mirror found records missing from the spool, which may not be on the target")
                 .register(registry));
         gauge(PAUSED, "1 while the mirror is paused", paused, p -> p.getAsBoolean() ? 1 : 0);
-        gauge(TARGET_UP, "1 while the mirror has a working connection to the target", targetUp,
-                u -> u.getAsBoolean() ? 1 : 0);
+        gauge(TARGET_UP, "1 while the mirror has a working connection to the target and no target database is"
+                + " parked", targetUp, u -> u.getAsBoolean() ? 1 : 0);
+        gauge(PARKED_DATABASES, "Target databases whose transactions wait in the spool after failing to apply, while"
+                + " the others are applied", parkedDatabases, IntSupplier::getAsInt);
         gauge(STILL_MARKED_STOPPED, "Target databases that may still say this instance stopped cleanly, which it has"
                 + " not reached since it started: tandem-backfill there does not wait for what it spools",
                 stillMarkedStopped, IntSupplier::getAsInt);

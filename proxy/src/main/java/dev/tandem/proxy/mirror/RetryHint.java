@@ -3,13 +3,13 @@ package dev.tandem.proxy.mirror;
 /**
  * What an operator can do about a failure the applier retries because only the operator can end it: a target database
  * that does not exist, or credentials the target refuses. The server's message says what is wrong but not which
- * setting to change, nor that the mirror of every database waits meanwhile: the spool is applied in order, so no later
- * transaction of any database is applied past one that cannot be.
+ * setting to change, nor what happens meanwhile: the database is parked ({@link ParkedDatabases}), its transactions
+ * wait in the spool and hold it on disk, and the other databases go on.
  */
 final class RetryHint {
 
-    private static final String WAITS = "; until then no later transaction of any database is applied (the spool is"
-            + " applied in order) and the lag grows";
+    private static final String WAITS = "; until then its transactions wait in the spool (which keeps the other"
+            + " databases' transactions after them on disk too) and its lag grows";
 
     private RetryHint() {
     }

@@ -1117,12 +1117,12 @@ class MirrorApplierIT {
     }
 
     /**
-     * A target database that does not exist is retried, as an operator can create it, and holds up every later
-     * transaction meanwhile: the warning says what to do and that the others wait, which SQLSTATE 3D000 alone does
-     * not.
+     * A target database that does not exist is retried, as an operator can create it, while the others go on
+     * (DatabaseIsolationIT): the warning says what to do and that its transactions wait in the spool, which SQLSTATE
+     * 3D000 alone does not.
      */
     @Test
-    void aMissingTargetDatabaseIsRetriedWithAHintThatTheOthersWait() throws Exception {
+    void aMissingTargetDatabaseIsRetriedWithAHintThatItsTransactionsWait() throws Exception {
         List<String> warnings;
         try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
             f.append(tx("not_on_the_target", simple("r", 1, "INSERT INTO r VALUES (1)")));
@@ -1134,9 +1134,9 @@ class MirrorApplierIT {
                 }
             });
         }
-        assertThat(warnings).first().asString().contains("applying to target database not_on_the_target failed"
-                + " (SQLSTATE 3D000", "create database not_on_the_target on the target", "target.databases",
-                "no later transaction of any database is applied");
+        assertThat(warnings).first().asString().contains("target database not_on_the_target cannot be applied"
+                + " (SQLSTATE 3D000", "its transactions wait in the spool and other databases go on",
+                "create database not_on_the_target on the target", "target.databases");
     }
 
     /** A COPY cannot return its rows: its late rows are read from its data, in each format, with its options. */

@@ -1,0 +1,124 @@
+package dev.tandem.proxy.mirror;
+
+import dev.tandem.proxy.spool.SpoolPosition;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The target databases the applier could not apply to and left behind, so that one the target cannot serve for now
+ * (missing, refusing the credentials, down) holds up no other: per database, where its records that may not be applied
+ * start in the spool (every earlier record of it is applied), and when to try again. Its records stay in the spool,
+ * which is acknowledged no further than the oldest such position, and are read again from there when it is retried.
+ * The applier thread changes it; any thread may read it.
+ */
+final class ParkedDatabases {
+
+    /**
+     * @param from     where the database's records that may not be applied start: its earlier ones are applied
+     * @param before   the sequence number of the record before {@code from}: every record up to it of this database
+     *                 is applied
+     * @param failures attempts in a row that failed
+     * @param retryAt  {@link System#nanoTime} of the next attempt
+     * @param since    when it was parked
+     * @param error    the last failure, as logged
+     */
+    record Parked(SpoolPosition from, long before, int failures, long retryAt, Instant since, String error) {
+    }
+
+    private final Map<String, Parked> parked = new ConcurrentHashMap<>();
+
+    boolean isEmpty() {
+        return parked.isEmpty();
+    }
+
+    int size() {
+        return parked.size();
+    }
+
+    boolean contains(String database) {
+        return parked.containsKey(database);
+    }
+
+    Parked get(String database) {
+        return parked.get(database);
+    }
+
+    /** Where the database's records that may not be applied start, or null when it is not parked. */
+    SpoolPosition from(String database) {
+        Parked p = parked.get(database);
+        return p == null ? null : p.from();
+    }
+
+    /** Leaves the database behind after a failed attempt, or again after another one. */
+    void park(String database, SpoolPosition from, long before, int failures, long retryAt, String error) {
+        Parked earlier = parked.get(database);
+        parked.put(database, new Parked(from, before, failures, retryAt,
+                earlier == null ? Instant.now() : earlier.since(), error));
+    }
+
+    /**
+     * The database applied everything before {@code from} (the record before it has sequence {@code before}): no
+     * attempt failed since.
+     */
+    void advance(String database, SpoolPosition from, long before) {
+        parked.computeIfPresent(database, (d, p) -> new Parked(from, before, 0, p.retryAt(), p.since(), p.error()));
+    }
+
+    void resume(String database) {
+        parked.remove(database);
+    }
+
+    /** The parked databases whose time to try again came, oldest position first. */
+    List<String> due(long now) {
+        List<Map.Entry<String, Parked>> due = new ArrayList<>();
+        for (Map.Entry<String, Parked> e : parked.entrySet()) {
+            if (now - e.getValue().retryAt() >= 0) {
+                due.add(e);
+            }
+        }
+        due.sort(Map.Entry.comparingByValue((x, y) -> x.from().compareTo(y.from())));
+        return due.stream().map(Map.Entry::getKey).toList();
+    }
+
+    /** Nanoseconds until the first parked database is due (0 when one is), or {@code max} when none is parked. */
+    long nanosUntilDue(long now, long max) {
+        long wait = max;
+        for (Parked p : parked.values()) {
+            wait = Math.min(wait, Math.max(0, p.retryAt() - now));
+        }
+        return wait;
+    }
+
+    /** The parked database whose records start first in the spool, or null when none is parked. */
+    Parked oldest() {
+        Parked oldest = null;
+        for (Parked p : parked.values()) {
+            if (oldest == null || p.from().compareTo(oldest.from()) < 0) {
+                oldest = p;
+            }
+        }
+        return oldest;
+    }
+
+    /** Whether every parked database failed at least {@code failures} attempts in a row. */
+    boolean allFailedAtLeast(int failures) {
+        return parked.values().stream().allMatch(p -> p.failures() >= failures);
+    }
+
+    /** The parked databases and why, for {@code /status}. */
+    Map<String, Map<String, Object>> describe() {
+        Map<String, Map<String, Object>> out = new LinkedHashMap<>();
+        parked.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> {
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("since", e.getValue().since().toString());
+            d.put("failedAttempts", e.getValue().failures());
+            d.put("error", e.getValue().error());
+            out.put(e.getKey(), d);
+        });
+        return out;
+    }
+}

@@ -1,0 +1,194 @@
+package dev.tandem.proxy.mirror;
+
+import static dev.tandem.proxy.mirror.MirrorFixture.INSTANCE;
+import static dev.tandem.proxy.mirror.MirrorFixture.eventually;
+import static dev.tandem.proxy.mirror.MirrorFixture.simple;
+import static dev.tandem.proxy.mirror.MirrorFixture.tx;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.proxy.spool.SpoolPosition;
+import dev.tandem.testing.PostgresPairExtension;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * One target database the mirror cannot apply to (missing, or failing every attempt) holds up no other: its
+ * transactions wait in the spool, in order, and are applied once, when it can take them.
+ */
+class DatabaseIsolationIT {
+
+    @RegisterExtension
+    static final PostgresPairExtension PG = PostgresPairExtension.embedded();
+
+    private static final String TABLE = "CREATE TABLE t (seq bigserial, id int, v text)";
+    private static final int GROUP = 4;
+
+    @TempDir
+    Path spoolDir;
+    /** Source and target database of the healthy side. */
+    private String a;
+    /** Source database of the broken side, mirrored into {@link #bTarget} with {@code target.databases}. */
+    private String b;
+    private String bTarget;
+
+    @BeforeEach
+    void createDatabases() {
+        a = PG.pair().freshDatabase("isolated");
+        PG.target().execute(a, TABLE);
+        b = a + "_b";
+        bTarget = a + "_b_on_target";
+    }
+
+    private MirrorFixture fixture() {
+        return new MirrorFixture(spoolDir, PG.target(), false, false, GROUP, Map.of(b, bTarget));
+    }
+
+    private static dev.tandem.proxy.capture.CapturedTransaction insert(String database, int id) {
+        return tx(database, simple("t", 1, "INSERT INTO t (id, v) VALUES (" + id + ", '" + database + "')"));
+    }
+
+    /** The table in the order the target inserted its rows. */
+    private static List<List<String>> rows(String database) {
+        return PG.target().query(database, "SELECT id, v FROM t ORDER BY seq");
+    }
+
+    private static List<List<String>> expected(String source, int from, int to) {
+        List<List<String>> rows = new ArrayList<>();
+        for (int id = from; id <= to; id++) {
+            rows.add(List.of(Integer.toString(id), source));
+        }
+        return rows;
+    }
+
+    private static void await(MirrorFixture f, String targetDatabase, SpoolPosition position) throws Exception {
+        f.applier.awaitApplied(targetDatabase, position).get(60, TimeUnit.SECONDS);
+    }
+
+    private void createB() {
+        PG.target().createDatabase(bTarget);
+        PG.target().execute(bTarget, TABLE);
+    }
+
+    @Test
+    void aMissingTargetDatabaseWaitsInTheSpoolWhileTheOthersAreAppliedThenCatchesUpInOrderOnce() throws Exception {
+        try (MirrorFixture f = fixture()) {
+            f.applier.start();
+            SpoolPosition firstB = null;
+            SpoolPosition lastB = null;
+            SpoolPosition lastA = null;
+            for (int id = 1; id <= 20; id++) {
+                lastB = f.append(insert(b, id));
+                firstB = firstB == null ? lastB : firstB;
+                lastA = f.append(insert(a, id));
+            }
+            await(f, a, lastA);
+            assertThat(rows(a)).isEqualTo(expected(a, 1, 20));
+            // a sync-mode client of the broken database is not answered as applied, one of the other is
+            assertThat(f.applier.awaitApplied(bTarget, firstB)).isNotDone();
+            assertThat(f.applier.awaitApplied(firstB)).isNotDone();
+            assertThat(f.applier.awaitApplied(a, lastA)).isCompleted();
+            assertThat(f.gauge("tandem.spool.records")).isGreaterThanOrEqualTo(20);
+            assertThat(f.gauge("tandem.mirror.parked.databases")).isEqualTo(1);
+            assertThat(f.gauge("tandem.mirror.target.up")).isZero();
+            assertThat(f.applier.parkedDatabases()).containsOnlyKeys(bTarget);
+
+            // the healthy database goes on while the other stays parked
+            SpoolPosition moreB = f.append(insert(b, 21));
+            await(f, a, f.append(insert(a, 21)));
+            assertThat(f.applier.awaitApplied(bTarget, moreB)).isNotDone();
+
+            createB();
+            await(f, bTarget, lastB);
+            await(f, bTarget, moreB);
+            assertThat(rows(bTarget)).isEqualTo(expected(b, 1, 21));
+            assertThat(rows(a)).isEqualTo(expected(a, 1, 21));
+            assertThat(f.applier.awaitApplied(firstB)).isCompleted();
+            eventually("nothing pending once every database caught up", () -> f.gauge("tandem.spool.records") == 0);
+            assertThat(f.gauge("tandem.mirror.parked.databases")).isZero();
+            assertThat(f.applier.parkedDatabases()).isEmpty();
+        }
+    }
+
+    /**
+     * A stop while a database is parked marks only the others stopped and keeps its records; the next start on the
+     * same spool applies them once, and applies nothing of the others again.
+     */
+    @Test
+    void aDatabaseParkedAtAStopCatchesUpAfterTheRestartOnce() throws Exception {
+        try (MirrorFixture f = fixture()) {
+            f.applier.start();
+            f.append(insert(b, 1));
+            f.append(insert(a, 1));
+            f.append(insert(b, 2));
+            await(f, a, f.append(insert(a, 2)));
+            MirrorDrain drain = f.applier.drain(Duration.ofSeconds(60));
+            assertThat(drain.applied()).isFalse();
+            assertThat(drain.marked()).containsExactly(a);
+            assertThat(drain.unmarked()).contains(bTarget);
+            f.applier.close();
+            f.spool.close();
+
+            f.openSpool();
+            f.applier = f.newApplier();
+            f.append(insert(b, 3));
+            SpoolPosition lastA = f.append(insert(a, 3));
+            f.applier.start();
+            await(f, a, lastA);
+            assertThat(rows(a)).isEqualTo(expected(a, 1, 3));
+            createB();
+            SpoolPosition lastB = f.append(insert(b, 4));
+            await(f, bTarget, lastB);
+            assertThat(rows(bTarget)).isEqualTo(expected(b, 1, 4));
+            assertThat(rows(a)).isEqualTo(expected(a, 1, 3));
+        }
+    }
+
+    /**
+     * The backfill waits for {@code caught_up_to}: a database whose transactions fail (here a trigger refuses them
+     * with a serialization failure, which is retried) must not have it moved past them while the others' moves on.
+     */
+    @Test
+    void aParkedDatabasesCaughtUpToStaysBeforeItsWaitingTransactions() throws Exception {
+        createB();
+        try (MirrorFixture f = fixture()) {
+            f.applier.start();
+            await(f, bTarget, f.append(insert(b, 1)));
+            PG.target().execute(bTarget, """
+                    CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql
+                        AS $$BEGIN RAISE EXCEPTION 'not now' USING ERRCODE = '40001'; END$$;
+                    CREATE TRIGGER refuse BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION refuse();
+                    """);
+            Instant beforeB = Instant.now();
+            SpoolPosition waiting = f.append(insert(b, 2));
+            await(f, a, f.append(insert(a, 1)));
+            eventually("a's caught_up_to passes b's waiting transaction",
+                    () -> caughtUpAfter(a, beforeB.plusSeconds(1)));
+            // more groups of a, and quiet-database notes, while b waits
+            for (int id = 2; id <= 10; id++) {
+                await(f, a, f.append(insert(a, id)));
+            }
+            assertThat(caughtUpAfter(bTarget, beforeB)).isFalse();
+            assertThat(f.applier.awaitApplied(bTarget, waiting)).isNotDone();
+
+            PG.target().execute(bTarget, "DROP TRIGGER refuse ON t");
+            await(f, bTarget, waiting);
+            eventually("b's caught_up_to passes its applied transaction", () -> caughtUpAfter(bTarget, beforeB));
+            assertThat(rows(bTarget)).isEqualTo(expected(b, 1, 2));
+            assertThat(rows(a)).isEqualTo(expected(a, 1, 10));
+        }
+    }
+
+    private static boolean caughtUpAfter(String database, Instant t) {
+        return "t".equals(PG.target().queryValue(database, "SELECT coalesce(caught_up_to > '" + t
+                + "'::timestamptz, false) FROM tandem.mirror_progress WHERE instance_id = '" + INSTANCE + "'"));
+    }
+}
