@@ -9,6 +9,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tandem.proxy.spool.SpoolPosition;
 import dev.tandem.testing.PostgresPairExtension;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -185,6 +188,52 @@ class DatabaseIsolationIT {
             assertThat(rows(bTarget)).isEqualTo(expected(b, 1, 2));
             assertThat(rows(a)).isEqualTo(expected(a, 1, 10));
         }
+    }
+
+    /**
+     * Through the proxy in sync mode: a client of the database that cannot be applied is answered after
+     * {@code mirror.sync-timeout} (counted), while each commit of the other database is answered once the target has
+     * it, as without the broken one.
+     */
+    @Test
+    void aSyncClientOfAParkedDatabaseWaitsOutItsTimeoutWhileTheOthersAreAnsweredOnceApplied(@TempDir Path spool)
+            throws Exception {
+        String healthy = PG.pair().freshDatabase("sync_isolated");
+        String broken = PG.pair().freshDatabase("sync_parked");
+        String brokenTarget = broken + "_on_target";
+        PG.pair().executeOnBoth(healthy, "CREATE TABLE m (id int PRIMARY KEY, v text)");
+        PG.pair().executeOnBoth(broken, "CREATE TABLE m (id int PRIMARY KEY, v text)");
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), healthy, spool, "--mirror-table",
+                "public.m", "--mirror-mode", "sync", "--set", "mirror.sync-timeout=1s", "--set",
+                "target.databases." + broken + "=" + brokenTarget)) {
+            try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:"
+                    + proxy.app.relayAddress().getPort() + "/" + broken, PG.source().user(), PG.source().password());
+                 Statement s = c.createStatement()) {
+                s.execute("INSERT INTO m VALUES (1)");
+            }
+            assertThat(syncTimeouts(proxy)).as("the broken database's client was answered after its timeout")
+                    .isEqualTo(1);
+            try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
+                for (int id = 1; id <= 5; id++) {
+                    s.execute("INSERT INTO m VALUES (" + id + ")");
+                    // no waiting: in sync mode the row is on the target when the client hears "committed"
+                    assertThat(PG.target().queryValue(healthy, "SELECT count(*) FROM m WHERE id = " + id))
+                            .isEqualTo("1");
+                }
+            }
+            assertThat(syncTimeouts(proxy)).isEqualTo(1);
+            assertThat(proxy.app.mirrorCaughtUp()).as("not caught up while a database waits").isFalse();
+
+            PG.target().createDatabase(brokenTarget);
+            PG.target().execute(brokenTarget, "CREATE TABLE m (id int PRIMARY KEY, v text)");
+            proxy.awaitCaughtUp(Duration.ofSeconds(60));
+            assertThat(PG.target().query(brokenTarget, "SELECT id FROM m")).containsExactly(List.of("1"));
+            proxy.assertIdentical("m");
+        }
+    }
+
+    private static double syncTimeouts(RunningMirrorProxy proxy) {
+        return proxy.app.registry().get("tandem.mirror.sync.timeouts").counter().count();
     }
 
     private static boolean caughtUpAfter(String database, Instant t) {
