@@ -12,6 +12,21 @@ import org.junit.jupiter.api.Test;
 
 class TransactionCodecTest {
 
+    /** The mirror passes over a parked database's records by their database alone. */
+    @Test
+    void readsARecordsDatabaseAloneAndRefusesAnotherVersion() {
+        TableName t = new TableName("public", "m");
+        byte[] record = TransactionCodec.encode(new CapturedTransaction("app", "writer", 7, List.of(), 1L,
+                List.of(new CapturedStatement.Simple(t, 1, "INSERT INTO m VALUES (1)"))));
+        assertThat(TransactionCodec.database(record)).isEqualTo("app");
+        byte version = record[0];
+        assertThatThrownBy(() -> TransactionCodec.database(new byte[] {version}))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ends early");
+        record[0] = 99;
+        assertThatThrownBy(() -> TransactionCodec.database(record)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("version 99");
+    }
+
     @Test
     void keepsEachStatementsSearchPathAndReadsRecordsOfTheVersionWithout() {
         TableName t = new TableName("public", "m");
