@@ -67,7 +67,11 @@ class StageIT {
                 .contains("nothing was staged");
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.backfill_task")).isEqualTo("0");
 
-        // the refused stage left the backfill's tables behind, empty: that is no plan, not one that verified
+        // the refused stage left the backfill's tables behind, empty: that is no plan, not one that copied or verified
+        Cli.Run copy = Cli.both("copy", PG.source(), PG.target(), db);
+        assertThat(copy.exitCode()).as(copy.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(copy.err()).contains("no plan on the target: run 'stage' first");
+        assertThat(copy.out()).doesNotContain("copied 0 tasks");
         Cli.Run verify = Cli.both("verify", PG.source(), PG.target(), db, "--through", "now");
         assertThat(verify.exitCode()).as(verify.toString()).isEqualTo(ExitCodes.FAILURE);
         assertThat(verify.err()).contains("no plan on the target: run 'stage' first, then 'copy'");
