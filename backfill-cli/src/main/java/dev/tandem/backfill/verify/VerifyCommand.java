@@ -20,7 +20,11 @@ import dev.tandem.backfill.state.TaskState;
 import dev.tandem.backfill.state.TaskStore;
 import dev.tandem.protocol.state.TimeType;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -80,6 +84,13 @@ public final class VerifyCommand extends BackfillCommand {
     private record Outcome(Task task, RangeDigest source, RangeDigest target, List<String> differences) {
     }
 
+    /**
+     * The windows compared, and the proxy instances that applied transactions into this database after their mirrors
+     * had caught up, while the windows were read: with {@code --through now}, writers are then still running.
+     */
+    private record Windows(List<Window> compared, List<String> stillApplying) {
+    }
+
     @Override
     protected int execute() throws SQLException {
         if (parallelism < 1) {
@@ -107,8 +118,9 @@ public final class VerifyCommand extends BackfillCommand {
             List<Outcome> mismatches = outcomes.stream().filter(o -> !o.differences().isEmpty()).toList();
             List<String> nullTime = compareNullTime(source, target, tasks);
             List<String> notCompared = new ArrayList<>();
-            List<Window> windows = through == null ? List.of()
+            Windows compared = through == null ? new Windows(List.of(), List.of())
                     : compareWindows(source, target, ends, notCompared);
+            List<Window> windows = compared.compared();
             List<Window> windowMismatches = windows.stream().filter(w -> !w.differences().isEmpty()).toList();
             try (Connection t = target.connection()) {
                 for (Outcome o : outcomes) {
@@ -142,7 +154,17 @@ public final class VerifyCommand extends BackfillCommand {
                             + " flight when a proxy crashed or stopped, or each server computed its own values (column"
                             + " defaults such as a serial id or now()). Re-copy each"
                             + " window shown: stage --replace --table <table:time column> --from <its start> --until"
-                            + " <its end>, copy, verify (--replace discards this plan: verify it first)");
+                            + " <its end>, copy, verify (--replace discards this plan: verify it first); a table"
+                            + " missing from the proxy's mirror.tables.include has none of the window's rows that"
+                            + " were written while it was missing");
+                    if (!compared.stillApplying().isEmpty()) {
+                        // the likeliest cause by far: re-copying these windows now would not make them stay equal
+                        out().println("note: proxy instance(s) " + String.join(", ", compared.stillApplying())
+                                + " applied transactions into this database while the windows were compared: writers"
+                                + " are still running, so a window up to now differs by the rows on their way. Stop"
+                                + " every writer before --through now (the cutover), or pass a --through at least"
+                                + " --max-lateness ago");
+                    }
                 }
             }
             if (!mismatches.isEmpty()) {
@@ -289,21 +311,54 @@ public final class VerifyCommand extends BackfillCommand {
      * mirror applied what the source committed before now: the target must then hold exactly the source's rows there.
      * A table whose ranges already reach that end goes to {@code notCompared}.
      */
-    private List<Window> compareWindows(Database source, Database target, List<WindowEnd> ends,
-                                        List<String> notCompared) throws SQLException {
+    private Windows compareWindows(Database source, Database target, List<WindowEnd> ends,
+                                   List<String> notCompared) throws SQLException {
         List<Window> windows = new ArrayList<>();
         try (Connection s = source.connection(); Connection t = target.connection()) {
             String zone = Side.TARGET.call(() -> BackfillSchema.timeZone(t));
             MirrorCatchUp.Instances instances = Side.TARGET.call(() -> MirrorCatchUp.await(t, mirrorWait.duration(),
                     root == null ? () -> false : root.stopRequested()::get, err()));
             MirrorCatchUp.noteMarkedStopped(instances, err());
+            Timestamp caughtUp = Side.TARGET.call(() -> clock(t));
+            boolean upToNow = false;
             for (WindowEnd e : ends) {
                 TimeType type = e.task().timeType();
+                upToNow |= e.end() == null;
                 long end = e.end() != null ? e.end() : Side.SOURCE.call(() -> Positions.now(s, type, zone));
                 addWindow(s, t, e.task(), type, end, e.text(), windows, notCompared);
             }
+            List<String> stillApplying = upToNow ? Side.TARGET.call(() -> appliedSince(t, caughtUp)) : List.of();
+            return new Windows(windows, stillApplying);
         }
-        return windows;
+    }
+
+    private static Timestamp clock(Connection target) throws SQLException {
+        try (Statement st = target.createStatement(); ResultSet rs = st.executeQuery("SELECT clock_timestamp()")) {
+            rs.next();
+            return rs.getTimestamp(1);
+        }
+    }
+
+    /** The proxy instances whose last apply into this database came after {@code since} (target clock). */
+    private static List<String> appliedSince(Connection target, Timestamp since) throws SQLException {
+        List<String> instances = new ArrayList<>();
+        try (Statement st = target.createStatement();
+             ResultSet rs = st.executeQuery("SELECT to_regclass('tandem.mirror_progress') IS NULL")) {
+            rs.next();
+            if (rs.getBoolean(1)) {
+                return instances; // no proxy has reached this database
+            }
+        }
+        try (PreparedStatement ps = target.prepareStatement(
+                "SELECT instance_id FROM tandem.mirror_progress WHERE applied_at > ? ORDER BY 1")) {
+            ps.setTimestamp(1, since);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    instances.add(rs.getString(1));
+                }
+            }
+        }
+        return instances;
     }
 
     /** The window of {@code task}'s table from the end of its planned ranges up to {@code end} ({@code endText}). */
