@@ -37,6 +37,25 @@ class CopyIT {
     }
 
     @Test
+    void aKeyTheTargetsSequenceGaveAMirroredRowFailsTheTaskWithTheWayOut() {
+        String db = PG.pair().freshDatabase("serialkey");
+        PG.pair().executeOnBoth(db, "CREATE TABLE orders (id bigserial PRIMARY KEY, t timestamptz NOT NULL, note text)");
+        PG.source().execute(db, "INSERT INTO orders (t, note) SELECT '2026-01-04 00:00:00+00'::timestamptz"
+                + " + i * interval '1 hour', 'before T' FROM generate_series(0, 23) i;"
+                + " INSERT INTO orders (t, note) VALUES ('2026-01-05 01:00:00+00', 'after T')");
+        // the mirror's INSERT of the row after T left id out: the target's own sequence numbered it 1, the id the
+        // source gave its first row, which this range holds
+        PG.target().execute(db, "INSERT INTO orders (t, note) VALUES ('2026-01-05 01:00:00+00', 'after T')");
+        Fixtures.stage(PG.pair(), db, "--table", "public.orders:t");
+        Cli.Run copy = Cli.both("copy", PG.source(), PG.target(), db);
+        assertThat(copy.exitCode()).as(copy.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(copy.err()).contains("duplicate key value violates unique constraint \"orders_pkey\"")
+                .contains("the target holds these keys in rows the task did not delete")
+                .contains("docs/migration.md, step 2, \"Sequences of mirrored tables\"");
+        assertThat(ok(Cli.targetOnly("status", PG.target(), db)).out()).contains("Sequences of mirrored tables");
+    }
+
+    @Test
     void copyWaitsForEveryProxysMirrorToCatchUpAndStopsWhenOneDoesNot() throws Exception {
         String db = PG.pair().freshDatabase("mirrorwait");
         Fixtures.metrics(PG.pair(), db, "metrics");

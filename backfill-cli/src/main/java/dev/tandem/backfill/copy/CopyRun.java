@@ -44,6 +44,19 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class CopyRun {
 
+    private static final String UNIQUE_VIOLATION = "23505";
+    /**
+     * The task deleted its range first, so the key is held by a row it did not delete. In a walkthrough that was, every
+     * time, a row the mirror wrote from T on, numbered by the target's own sequence with an id the source had given a
+     * row of the range: retrying cannot help, and the server's message does not say so.
+     */
+    private static final String KEY_TAKEN = "the target holds these keys in rows the task did not delete: rows outside"
+            + " this range, or a late row mirrored into it while it was copied (then the next copy succeeds). If copying"
+            + " again fails the same way, the key is most likely filled by a sequence (serial, identity): the mirrored"
+            + " rows got their ids from the target's sequence, which hands out the source's again. Move the target's"
+            + " sequence and those rows' keys out of the way (docs/migration.md, step 2, \"Sequences of mirrored"
+            + " tables\"), then copy again";
+
     /** What the run did. */
     public record Summary(long done, long failed, long rows, long bytes, double seconds) {
     }
@@ -180,6 +193,9 @@ public final class CopyRun {
                 } catch (SQLException | RuntimeException e) {
                     rollbackQuietly(t);
                     String message = e instanceof SQLException sql ? BackfillCommand.describe(sql) : String.valueOf(e.getMessage());
+                    if (e instanceof SQLException sql && UNIQUE_VIOLATION.equals(sql.getSQLState())) {
+                        message += "\n  " + KEY_TAKEN;
+                    }
                     recordFailure(task, message);
                     failed.incrementAndGet();
                     progress.taskFailed();
