@@ -43,6 +43,31 @@ class StageIT {
     }
 
     @Test
+    void aTableWithRowsFromTOnOnTheSourceOnlyWhileAProxyMirrorsIsNamed() {
+        String db = PG.pair().freshDatabase("unmirrored");
+        Fixtures.metrics(PG.pair(), db, "metrics");
+        Fixtures.metrics(PG.pair(), db, "forgotten");
+        // no proxy has reached this database yet: no table can have mirrored rows, and none is named
+        assertThat(Fixtures.stage(PG.pair(), db, "--table", "metrics:t", "--table", "forgotten:t").out())
+                .doesNotContain("no proxy mirrored");
+
+        // a proxy mirrors into it now, and brought over the rows of metrics from T on, none of forgotten's
+        PG.target().execute(db, "INSERT INTO tandem.mirror_progress VALUES ('proxy-a', 1, 0, 0, now(), now())");
+        PG.target().execute(db, "INSERT INTO metrics SELECT * FROM (VALUES ('2026-01-05 01:00:00+00'::timestamptz, 1,"
+                + " 0.1::float8, 'mirrored')) v");
+        Cli.Run stage = Fixtures.stage(PG.pair(), db, "--table", "metrics:t", "--table", "forgotten:t", "--replace");
+        assertThat(stage.out()).contains("warning: public.forgotten has rows from 2026-01-05 00:00:00+00 on on the"
+                        + " source and none on the target: no proxy mirrored them")
+                .contains("mirror.tables.include").contains("docs/migration.md, step 3")
+                .doesNotContain("public.metrics has rows from");
+
+        // the cutover's windows, with every writer stopped: nothing more is to come from the mirror
+        assertThat(ok(Cli.both("stage", PG.source(), PG.target(), db, "--table", "forgotten:t", "--from", Fixtures.T,
+                "--until", "2026-01-06 00:00:00+00", "--writers-stopped", "--replace")).out())
+                .doesNotContain("no proxy mirrored");
+    }
+
+    @Test
     void noIndexWarningWhenTheTimeColumnIsIndexedOrThePartitionKey() {
         String db = PG.pair().freshDatabase("indexed");
         Fixtures.metrics(PG.pair(), db, "metrics");

@@ -81,6 +81,8 @@ public final class Planner {
         List<String> minusInfinities = new ArrayList<>();
         Optional<String> mark = null; // read once, when an explicit --until is to be compared with it
         List<String> untilBeforeMark = new ArrayList<>();
+        // with the writers stopped (the cutover's windows) the mirror has nothing more to bring
+        boolean mirrorExpected = !request.writersStopped() && MirrorCoverage.proxyListed(target);
         for (StagedTable table : tables) {
             TableLayout layout = Side.SOURCE.call(() -> layout(table));
             TimeType type = layout.timeType();
@@ -147,6 +149,10 @@ public final class Planner {
             }
             if (!type.isInteger()) {
                 warnOfRowsDatedAfterNow(layout, request.zone(), request.writersStopped() ? until : null, lines);
+                if (mirrorExpected) {
+                    long now = Side.SOURCE.call(() -> Positions.now(source, type, request.zone()));
+                    MirrorCoverage.unmirrored(source, target, layout, until, now).ifPresent(lines::add);
+                }
             }
             List<long[]> ranges;
             if (table.hypertable() != null) {
