@@ -110,10 +110,12 @@ public final class SessionCapture implements SessionTap {
      * a statement the mirror does not replay); {@code text} numbers its text among the session's
      * ({@link SessionEncoding#nextText}). {@code declared}: the SQL-level {@code PREPARE} that made it (its {@code sql}
      * is then the PREPARE's body with the declared types cast to), null for a Parse: both kinds share one namespace on
-     * the server, so a Bind may name a PREPAREd statement and an EXECUTE a parsed one.
+     * the server, so a Bind may name a PREPAREd statement and an EXECUTE a parsed one. {@code parseTime}: the settings
+     * the source read its text under.
      */
     record Prepared(String sql, ClassifiedStatement statement, TableName table, int[] parameterTypes,
-                            Set<String> temporary, PreparedTable now, long text, boolean named, PreparedSql declared) {
+                            Set<String> temporary, PreparedTable now, long text, boolean named, PreparedSql declared,
+                            ParseTimeSettings parseTime) {
         boolean mirrored() {
             return table != null;
         }
@@ -888,7 +890,7 @@ public final class SessionCapture implements SessionTap {
         PreparedTable now = preparedTable(statement, table, catalog);
         int[] types = parse.parameterTypes().stream().mapToInt(Integer::intValue).toArray();
         Prepared prepared = new Prepared(parse.sql(), statement, table, types, names.temporaryTables(), now,
-                encoding.nextText(), !parse.name().isEmpty(), null);
+                encoding.nextText(), !parse.name().isEmpty(), null, new ParseTimeSettings(parse.sql()));
         sqlNamesInFlight |= statement != null && namesStatements(statement);
         statements.requested(parse.name(), prepared);
         pending.add(new ParseRequest(parse.name(), prepared));
@@ -1026,6 +1028,7 @@ public final class SessionCapture implements SessionTap {
         // not mirrored under the current path and temporary tables: decide again when it runs
         capture.resolvedIn = now != null ? names.scope() : null;
         capture.text = p.text;
+        capture.parseTime = p.parseTime;
         // its table is told when it runs: until then its values count in no transaction's limit
         checkReplayable(capture, now == null || namesChangeInFlight && p.now() != null);
         // the source reads the Bind values in the encoding of the Execute's time; a Parse's text is unicode here
@@ -1143,6 +1146,9 @@ public final class SessionCapture implements SessionTap {
             return null;
         }
         StatementCapture c = expanded(s, sql, named, table, text, clientEncoding);
+        if (c != null) {
+            c.parseTime = named.parseTime();
+        }
         if (c != null && c.unreplayable == null && named.now() != null) {
             c.unreplayable = named.now().ambiguous();
         }
@@ -1197,8 +1203,10 @@ public final class SessionCapture implements SessionTap {
         ClassifiedStatement statement = classified.size() == 1 ? classified.get(0) : null;
         long catalog = tables.catalogVersion();
         TableName table = statement == null ? null : mirroredTarget(statement);
+        ParseTimeSettings parseTime = new ParseTimeSettings(sql);
+        parseTime.parsed(settings.known()); // the PREPARE completes now: it read its text under the settings now
         return new Prepared(sql, statement, table, new int[0], names.temporaryTables(),
-                preparedTable(statement, table, catalog), text, true, declared);
+                preparedTable(statement, table, catalog), text, true, declared, parseTime);
     }
 
     /**
@@ -1240,6 +1248,9 @@ public final class SessionCapture implements SessionTap {
             c.unreplayable = "it ran after a statement of the same request (query string or pipelined batch) that may"
                     + " have changed TimeZone, DateStyle, IntervalStyle or standard_conforming_strings, which decide"
                     + " how its values are read; the proxy learns their new values only after the request";
+        }
+        if (c.parseTime != null && c.unreplayable == null) {
+            c.unreplayable = c.parseTime.unreplayable(settings.current());
         }
         if (replicationRole.current() == null && c.unreplayable == null) {
             c.unreplayable = replicationRole.unknownReason();
@@ -1506,6 +1517,7 @@ public final class SessionCapture implements SessionTap {
         if (pending.peek() instanceof ParseRequest p) {
             pending.poll();
             Prepared prepared = p.prepared();
+            prepared.parseTime().parsed(settings.known());
             if (namesChangeInFlight && prepared.now() != null) {
                 // the source parsed it now, behind the requests before it: its name means what it means now
                 prepared.now().resolve(names, tables, prepared.statement().table(), false);

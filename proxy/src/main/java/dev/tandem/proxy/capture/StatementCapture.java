@@ -43,6 +43,8 @@ final class StatementCapture {
     long text;
     /** What {@link #table} was resolved by (extended protocol), or null: to be resolved again when it runs. */
     NameScope resolvedIn;
+    /** The settings its prepared statement's text was read under; null for a statement not prepared. */
+    ParseTimeSettings parseTime;
     /** The session's {@link SessionNames#pathChecks} when the source completed it: the next check is of its path. */
     long pathChecks;
     /**

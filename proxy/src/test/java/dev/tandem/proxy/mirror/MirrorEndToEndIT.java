@@ -651,6 +651,42 @@ class MirrorEndToEndIT {
     }
 
     @Test
+    void aPreparedStatementRunUnderOtherSettingsThanItWasParsedUnderIsLedgeredNotReplayedUnderThem() throws Exception {
+        // the source reads a prepared statement's constants at the PREPARE or Parse (a Parse message's statement is
+        // followed the same way): a later SET does not change them
+        try (Connection c = mirror.connect("preferQueryMode", "simple"); Statement s = c.createStatement()) {
+            s.execute("SET TimeZone TO 'UTC'");
+            s.execute("PREPARE zoned (int) AS INSERT INTO metrics VALUES ('2026-03-01 10:00', $1, 1, 'zoned')");
+            s.execute("PREPARE escaped (int) AS INSERT INTO metrics VALUES ('2026-03-02 10:00', $1, 2, 'a\\b')");
+            s.execute("PREPARE bound AS INSERT INTO metrics VALUES ($1::timestamptz, $2, 3, NULL)");
+            s.execute("EXECUTE zoned(1)");
+            s.execute("SET TimeZone TO 'Asia/Tokyo'");
+            s.execute("EXECUTE zoned(2)");
+            // an argument is read when the EXECUTE runs, under the settings the replay runs under too
+            s.execute("EXECUTE bound('2026-03-03 10:00', 3)");
+            s.execute("SET TimeZone TO 'UTC'");
+            s.execute("SET standard_conforming_strings TO off");
+            s.execute("EXECUTE escaped(4)");
+        }
+        mirror.awaitCaughtUp(Duration.ofSeconds(30));
+        assertThat(PG.source().query(mirror.database, "SELECT device, t::text, coalesce(note, '') FROM metrics ORDER BY device"))
+                .as("the source kept the constants it read at the PREPARE and Parse, under UTC")
+                .containsExactly(List.of("1", "2026-03-01 10:00:00+00", "zoned"),
+                        List.of("2", "2026-03-01 10:00:00+00", "zoned"), List.of("3", "2026-03-03 01:00:00+00", ""),
+                        List.of("4", "2026-03-02 10:00:00+00", "a\\b"));
+        assertThat(PG.target().query(mirror.database, "SELECT device, t::text FROM metrics ORDER BY device"))
+                .containsExactly(List.of("1", "2026-03-01 10:00:00+00"), List.of("3", "2026-03-03 01:00:00+00"));
+        String ledgered = "SELECT count(*) FROM tandem.divergence WHERE table_name = 'metrics'"
+                + " AND message LIKE '%a prepared statement run %'";
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!"2".equals(PG.target().queryValue(mirror.database, ledgered))) {
+            assertThat(System.nanoTime()).as("the two runs are ledgered").isLessThan(deadline);
+            Thread.sleep(100);
+        }
+        PG.target().execute(mirror.database, "DELETE FROM tandem.divergence WHERE table_name = 'metrics'");
+    }
+
+    @Test
     void copyDataInTheSessionsClientEncodingIsReplayedInThatEncoding() throws Exception {
         try (Connection c = mirror.connect("allowEncodingChanges", "true"); Statement s = c.createStatement()) {
             s.execute("SET client_encoding TO 'LATIN1'");
