@@ -652,8 +652,7 @@ class MirrorEndToEndIT {
 
     @Test
     void aPreparedStatementRunUnderOtherSettingsThanItWasParsedUnderIsLedgeredNotReplayedUnderThem() throws Exception {
-        // the source reads a prepared statement's constants at the PREPARE or Parse (a Parse message's statement is
-        // followed the same way): a later SET does not change them
+        // the source reads a prepared statement's constants at the PREPARE or Parse: a later SET does not change them
         try (Connection c = mirror.connect("preferQueryMode", "simple"); Statement s = c.createStatement()) {
             s.execute("SET TimeZone TO 'UTC'");
             s.execute("PREPARE zoned (int) AS INSERT INTO metrics VALUES ('2026-03-01 10:00', $1, 1, 'zoned')");
@@ -668,19 +667,36 @@ class MirrorEndToEndIT {
             s.execute("SET standard_conforming_strings TO off");
             s.execute("EXECUTE escaped(4)");
         }
+        try (Connection c = mirror.connect("prepareThreshold", "1");
+             PreparedStatement ps = c.prepareStatement("INSERT INTO metrics VALUES ('2026-03-05 10:00', ?, 5, NULL)");
+             Statement s = c.createStatement()) {
+            s.execute("SET TimeZone TO 'UTC'");
+            ps.setInt(1, 5);
+            ps.executeUpdate();
+            s.execute("SET TimeZone TO 'Pacific/Chatham'");
+            ps.setInt(1, 6);
+            ps.executeUpdate();
+            // back under the Parse's zone: the source may have read the text again under Chatham's in between
+            s.execute("SET TimeZone TO 'UTC'");
+            ps.setInt(1, 7);
+            ps.executeUpdate();
+        }
         mirror.awaitCaughtUp(Duration.ofSeconds(30));
-        assertThat(PG.source().query(mirror.database, "SELECT device, t::text, coalesce(note, '') FROM metrics ORDER BY device"))
+        assertThat(PG.source().query(mirror.database,
+                "SELECT device, t::text, coalesce(note, '') FROM metrics ORDER BY device"))
                 .as("the source kept the constants it read at the PREPARE and Parse, under UTC")
                 .containsExactly(List.of("1", "2026-03-01 10:00:00+00", "zoned"),
                         List.of("2", "2026-03-01 10:00:00+00", "zoned"), List.of("3", "2026-03-03 01:00:00+00", ""),
-                        List.of("4", "2026-03-02 10:00:00+00", "a\\b"));
+                        List.of("4", "2026-03-02 10:00:00+00", "a\\b"), List.of("5", "2026-03-05 10:00:00+00", ""),
+                        List.of("6", "2026-03-05 10:00:00+00", ""), List.of("7", "2026-03-05 10:00:00+00", ""));
         assertThat(PG.target().query(mirror.database, "SELECT device, t::text FROM metrics ORDER BY device"))
-                .containsExactly(List.of("1", "2026-03-01 10:00:00+00"), List.of("3", "2026-03-03 01:00:00+00"));
+                .containsExactly(List.of("1", "2026-03-01 10:00:00+00"), List.of("3", "2026-03-03 01:00:00+00"),
+                        List.of("5", "2026-03-05 10:00:00+00"));
         String ledgered = "SELECT count(*) FROM tandem.divergence WHERE table_name = 'metrics'"
                 + " AND message LIKE '%a prepared statement run %'";
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!"2".equals(PG.target().queryValue(mirror.database, ledgered))) {
-            assertThat(System.nanoTime()).as("the two runs are ledgered").isLessThan(deadline);
+        while (!"4".equals(PG.target().queryValue(mirror.database, ledgered))) {
+            assertThat(System.nanoTime()).as("the four runs are ledgered").isLessThan(deadline);
             Thread.sleep(100);
         }
         PG.target().execute(mirror.database, "DELETE FROM tandem.divergence WHERE table_name = 'metrics'");
