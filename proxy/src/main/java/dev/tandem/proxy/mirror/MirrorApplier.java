@@ -1046,36 +1046,38 @@ public final class MirrorApplier implements AutoCloseable {
                         lastUser = tx.user();
                     }
                     if (!wanted.equals(path)) {
-                        coalesced |= addRun(session, pipeline, run, coalesce, mark);
+                        coalesced |= addRun(session, inputs.inForce(), pipeline, run, coalesce, mark);
                         bookkeeping(session, pipeline, Bookkeeping.SEARCH_PATH, MirrorSchema.SET_SEARCH_PATH, wanted);
                         path = wanted;
                     }
                     boolean replayed = !(s instanceof CapturedStatement.Unreplayable);
                     if (replayed && !Objects.equals(s.clientEncoding(), encoding)) {
-                        coalesced |= addRun(session, pipeline, run, coalesce, mark);
+                        coalesced |= addRun(session, inputs.inForce(), pipeline, run, coalesce, mark);
                         encoding = s.clientEncoding();
                         String name = encoding == null ? "UTF8" : encoding;
                         bookkeeping(session, pipeline, Bookkeeping.CLIENT_ENCODING, MirrorSchema.SET_CLIENT_ENCODING,
                                 name);
                         pipeline.charset(ClientEncodings.charset(name).orElse(StandardCharsets.UTF_8));
                     }
+                    // the run so far was parsed under the settings in force before this statement's
+                    List<String> runSettings = inputs.inForce();
                     String[] settingsBefore = replayed ? inputs.before(s.settings()) : null;
                     if (settingsBefore != null) {
-                        coalesced |= addRun(session, pipeline, run, coalesce, mark);
+                        coalesced |= addRun(session, runSettings, pipeline, run, coalesce, mark);
                         bookkeeping(session, pipeline, Bookkeeping.INPUT_SETTINGS, MirrorSchema.SET_INPUT_SETTINGS,
                                 settingsBefore);
                     }
                     // and session_replication_role, so the target fires the triggers the source fired, no others
                     String roleBefore = replayed ? inputs.replicationRoleBefore(s.settings()) : null;
                     if (roleBefore != null) {
-                        coalesced |= addRun(session, pipeline, run, coalesce, mark);
+                        coalesced |= addRun(session, inputs.inForce(), pipeline, run, coalesce, mark);
                         bookkeeping(session, pipeline, Bookkeeping.REPLICATION_ROLE, MirrorSchema.SET_REPLICATION_ROLE,
                                 roleBefore);
                     }
                     run.add(new Replayed(i, s));
                 }
             }
-            coalesced |= addRun(session, pipeline, run, coalesce, mark);
+            coalesced |= addRun(session, inputs.inForce(), pipeline, run, coalesce, mark);
             Member last = members.get(members.size() - 1);
             bookkeeping(session, pipeline, Bookkeeping.PROGRESS, MirrorSchema.WRITE_PROGRESS, progress(last.record()));
             String firstCommit = Long.toString(members.get(0).tx().committedAt());
@@ -1182,18 +1184,19 @@ public final class MirrorApplier implements AutoCloseable {
     }
 
     /**
-     * Adds the statements of {@code run} to the pipeline, coalesced if asked, and empties it.
+     * Adds the statements of {@code run} to the pipeline, coalesced if asked, and empties it. {@code inForce}: the
+     * input settings the target parses them under ({@link TargetInputSettings#inForce}).
      *
      * @return whether a {@link CoalescedInsert} was added
      */
-    private boolean addRun(TargetSession session, Pipeline<Object> pipeline, List<Replayed> run, boolean coalesce,
-                           String mark) {
+    private boolean addRun(TargetSession session, List<String> inForce, Pipeline<Object> pipeline,
+                           List<Replayed> run, boolean coalesce, String mark) {
         boolean coalesced = false;
         for (Object unit : coalesce ? coalescer.units(run) : List.<Object>copyOf(run)) {
             if (unit instanceof CoalescedInsert c) {
                 Optional<String> column = lateColumn(session, mark, c.rows().get(0).statement().table());
                 String sql = column.map(col -> LateRows.wrap(c.sql(), col, mark)).orElse(c.sql());
-                String[] named = session.statementFor(sql, c.types());
+                String[] named = session.statementFor(sql, c.types(), inForce);
                 pipeline.execute(column.isPresent() ? new LateRows.Counted(c) : c, named[0],
                         named.length > 1 || named[0].isEmpty(), sql, c.types(), c.formats(), c.values());
                 coalesced = true;
@@ -1204,10 +1207,10 @@ public final class MirrorApplier implements AutoCloseable {
             Optional<String> column = single == null ? Optional.empty()
                     : lateColumn(session, mark, r.statement().table());
             if (column.isEmpty()) {
-                add(session, pipeline, r);
+                add(session, inForce, pipeline, r);
             } else if (r.statement() instanceof CapturedStatement.Extended e) {
                 String sql = LateRows.wrap(single, column.get(), mark);
-                String[] named = session.statementFor(sql, e.parameterTypes());
+                String[] named = session.statementFor(sql, e.parameterTypes(), inForce);
                 pipeline.execute(new LateRows.Counted(r), named[0], named.length > 1 || named[0].isEmpty(), sql,
                         e.parameterTypes(), e.parameterFormats(), e.parameters());
             } else {
@@ -1276,10 +1279,11 @@ public final class MirrorApplier implements AutoCloseable {
         return mark == null ? Optional.empty() : session.lateColumn(table, settings.timeColumns());
     }
 
-    private static void add(TargetSession session, Pipeline<Object> pipeline, Replayed replayed) {
+    private static void add(TargetSession session, List<String> inForce, Pipeline<Object> pipeline,
+                            Replayed replayed) {
         CapturedStatement statement = replayed.statement();
         if (statement instanceof CapturedStatement.Extended e) {
-            String[] named = session.statementFor(e.sql(), e.parameterTypes());
+            String[] named = session.statementFor(e.sql(), e.parameterTypes(), inForce);
             pipeline.execute(replayed, named[0], named.length > 1 || named[0].isEmpty(), e.sql(), e.parameterTypes(),
                     e.parameterFormats(), e.parameters());
         } else if (statement instanceof CapturedStatement.Copy c) {

@@ -61,6 +61,11 @@ final class TargetInputSettings {
         return wanted.toArray(String[]::new);
     }
 
+    /** The values in force now, in the order of {@link InputSettings#NAMES}. */
+    List<String> inForce() {
+        return current;
+    }
+
     /**
      * The value of {@link MirrorSchema#SET_REPLICATION_ROLE} to run before a statement that ran under
      * {@code settings} on the source, or null when it is in force already.

@@ -490,7 +490,20 @@ final class TargetSession {
      *     {@code [""]} (the unnamed statement, parsed every time) once the cache is full
      */
     String[] statementFor(String sql, int[] types) {
-        String key = Arrays.toString(types) + sql;
+        return statementFor(Arrays.toString(types) + sql);
+    }
+
+    /**
+     * {@link #statementFor(String, int[])} of a replayed statement, to run under the input settings {@code inForce}
+     * ({@link TargetInputSettings#inForce}): the server reads a statement's constants when it parses it, so a
+     * statement parsed for a session of another TimeZone, DateStyle, IntervalStyle or standard_conforming_strings
+     * would keep that session's instants, dates and strings. NUL separates the parts: no setting or SQL text holds it.
+     */
+    String[] statementFor(String sql, int[] types, List<String> inForce) {
+        return statementFor(String.join("\0", inForce) + '\0' + Arrays.toString(types) + sql);
+    }
+
+    private String[] statementFor(String key) {
         String name = prepared.get(key);
         if (name != null) {
             return new String[] {name};

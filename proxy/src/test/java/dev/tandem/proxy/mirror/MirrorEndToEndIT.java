@@ -703,6 +703,28 @@ class MirrorEndToEndIT {
     }
 
     @Test
+    void sessionsOfOtherTimeZonesWritingOneStatementTextKeepTheirOwnInstantsOnTheTarget() throws Exception {
+        // the applier parses a statement text once per target connection: under one session's TimeZone, its
+        // constants would be that session's instants in every other session's rows too
+        String sql = "INSERT INTO metrics VALUES ('2026-03-01 10:00', ?, 1, NULL)";
+        try (Connection utc = mirror.connect(); Connection tokyo = mirror.connect();
+             Statement inUtc = utc.createStatement(); Statement inTokyo = tokyo.createStatement();
+             PreparedStatement utcInsert = utc.prepareStatement(sql);
+             PreparedStatement tokyoInsert = tokyo.prepareStatement(sql)) {
+            inUtc.execute("SET TimeZone TO 'UTC'");
+            inTokyo.execute("SET TimeZone TO 'Asia/Tokyo'");
+            for (int i = 0; i < 3; i++) {
+                utcInsert.setInt(1, 2 * i);
+                utcInsert.executeUpdate();
+                tokyoInsert.setInt(1, 2 * i + 1);
+                tokyoInsert.executeUpdate();
+            }
+        }
+        settle();
+        assertThat(PG.target().queryValue(mirror.database, "SELECT count(DISTINCT t) FROM metrics")).isEqualTo("2");
+    }
+
+    @Test
     void copyDataInTheSessionsClientEncodingIsReplayedInThatEncoding() throws Exception {
         try (Connection c = mirror.connect("allowEncodingChanges", "true"); Statement s = c.createStatement()) {
             s.execute("SET client_encoding TO 'LATIN1'");
