@@ -2,7 +2,7 @@ package dev.tandem.proxy.capture;
 
 import dev.tandem.protocol.sql.TokenBuffer;
 import dev.tandem.protocol.sql.TokenKind;
-import java.util.Objects;
+import java.util.Locale;
 
 /**
  * The {@link InputSettings} a prepared statement's text was read under. PostgreSQL reads a statement's constants when
@@ -83,20 +83,41 @@ final class ParseTimeSettings {
     }
 
     private String changed(InputSettings now) {
-        if (!Objects.equals(parsed.timeZone(), now.timeZone())) {
+        if (!same(parsed.timeZone(), now.timeZone())) {
             return "TimeZone (" + now.timeZone() + ", parsed under " + parsed.timeZone() + ")";
         }
-        if (!Objects.equals(parsed.dateStyle(), now.dateStyle())) {
+        if (!same(parsed.dateStyle(), now.dateStyle())) {
             return "DateStyle (" + now.dateStyle() + ", parsed under " + parsed.dateStyle() + ")";
         }
-        if (!Objects.equals(parsed.intervalStyle(), now.intervalStyle())) {
+        if (!same(parsed.intervalStyle(), now.intervalStyle())) {
             return "IntervalStyle (" + now.intervalStyle() + ", parsed under " + parsed.intervalStyle() + ")";
         }
-        if (sql.indexOf('\\') >= 0
-                && !Objects.equals(parsed.standardConformingStrings(), now.standardConformingStrings())) {
+        if (sql.indexOf('\\') >= 0 && !same(onOff(parsed.standardConformingStrings()),
+                onOff(now.standardConformingStrings()))) {
             return "standard_conforming_strings (" + now.standardConformingStrings() + ", parsed under "
                     + parsed.standardConformingStrings() + ")";
         }
         return null;
+    }
+
+    /**
+     * Whether two spellings name one value: a SET followed within its request keeps the client's spelling
+     * ({@code asia/tokyo}), the server reports its own ({@code Asia/Tokyo}); names of zones and styles are read
+     * without regard to case.
+     */
+    private static boolean same(String a, String b) {
+        return a == null ? b == null : a.equalsIgnoreCase(b);
+    }
+
+    /** A boolean setting's value as the server reports it, from any spelling it takes. */
+    private static String onOff(String value) {
+        if (value == null) {
+            return null;
+        }
+        return switch (value.toLowerCase(Locale.ROOT)) {
+            case "on", "true", "yes", "1", "t", "y" -> "on";
+            case "off", "false", "no", "0", "f", "n" -> "off";
+            default -> value;
+        };
     }
 }
