@@ -3,6 +3,7 @@ package dev.tandem.backfill;
 import static dev.tandem.backfill.Fixtures.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tandem.testing.PgServer;
 import dev.tandem.testing.PostgresPairExtension;
 import java.sql.Connection;
 import java.sql.Statement;
@@ -65,6 +66,91 @@ class StageIT {
         assertThat(ok(Cli.both("stage", PG.source(), PG.target(), db, "--table", "forgotten:t", "--from", Fixtures.T,
                 "--until", "2026-01-06 00:00:00+00", "--writers-stopped", "--replace")).out())
                 .doesNotContain("no proxy mirrored");
+    }
+
+    /**
+     * A mirrored INSERT that leaves a sequence-filled key out is numbered by the target's sequence: behind the source's,
+     * it hands out ids the source gave to rows the backfill copies later, and their copy fails on the key on every retry
+     * (a walkthrough on PostgreSQL 15).
+     */
+    @Test
+    void aSequenceFilledKeyWhoseTargetSequenceIsBehindTheSourcesIsNamedWithTheSetvalThatMovesIt() {
+        String db = PG.pair().freshDatabase("sequences");
+        Fixtures.metrics(PG.pair(), db, "metrics");
+        PG.pair().executeOnBoth(db, "CREATE TABLE orders (id bigserial PRIMARY KEY, t timestamptz NOT NULL)");
+        PG.source().execute(db, "INSERT INTO orders (t) SELECT '2026-01-01 00:00:00+00'::timestamptz"
+                + " + i * interval '1 hour' FROM generate_series(0, 120) i");
+
+        // a cloned schema: the target's sequence stands at its start
+        Cli.Run cloned = Fixtures.stage(PG.pair(), db, "--table", "orders:t", "--table", "metrics:t");
+        assertThat(cloned.out()).contains("warning: the target's sequence public.orders_id_seq (public.orders.id)"
+                        + " hands out 1 next, and the source already used ids up to 121 (max(id) 121 and its sequence"
+                        + " public.orders_id_seq at 121 on the source)")
+                .contains("the copy of that row's range fails on the key (duplicate key, SQLSTATE 23505) on every retry")
+                .contains("docs/migration.md, step 2, \"Sequences of mirrored tables\"")
+                .contains("\n  SELECT setval('public.orders_id_seq', 4611686018427387964);\n")
+                .doesNotContain("(public.metrics.");
+
+        // a data-only dump set it where the source's stood, and the source went on until the proxy took over
+        PG.target().execute(db, "SELECT setval('orders_id_seq', 121)");
+        PG.source().execute(db, "INSERT INTO orders (t) VALUES ('2026-01-06 01:00:00+00'), ('2026-01-06 02:00:00+00')");
+        assertThat(Fixtures.stage(PG.pair(), db, "--table", "orders:t", "--replace").out())
+                .contains("hands out 122 next, and the source already used ids up to 123");
+        // the cutover's windows, with every writer stopped: no mirrored row is numbered any more
+        assertThat(ok(Cli.both("stage", PG.source(), PG.target(), db, "--table", "orders:t", "--until",
+                Fixtures.T, "--writers-stopped", "--replace")).out()).doesNotContain("orders_id_seq");
+
+        // moved as the warning says: nothing to say
+        PG.target().execute(db, "SELECT setval('public.orders_id_seq', 4611686018427387964)");
+        assertThat(Fixtures.stage(PG.pair(), db, "--table", "orders:t", "--replace").out())
+                .doesNotContain("orders_id_seq");
+    }
+
+    @Test
+    void anIdentityColumnWithoutAUniqueIndexOfItsOwnIsNamedWithTheIdsThatDiffer() {
+        String db = PG.pair().freshDatabase("identity");
+        // time is part of every unique key of a hypertable: two rows may share an id, and the copy goes through
+        PG.pair().executeOnBoth(db, "CREATE TABLE readings (id int GENERATED ALWAYS AS IDENTITY, t timestamptz NOT NULL,"
+                + " PRIMARY KEY (id, t))");
+        PG.source().execute(db, "INSERT INTO readings (t) SELECT '2026-01-01 00:00:00+00'::timestamptz"
+                + " + i * interval '1 hour' FROM generate_series(0, 120) i");
+        Cli.Run stage = Fixtures.stage(PG.pair(), db, "--table", "readings:t");
+        assertThat(stage.out()).contains("warning: the target's sequence public.readings_id_seq (public.readings.id)"
+                        + " hands out 1 next, and the source already used ids up to 121")
+                .contains("the target then holds two rows with that id, and the mirrored rows' ids differ from the"
+                        + " source's")
+                .contains("SELECT setval('public.readings_id_seq', 1073741884);")
+                .doesNotContain("23505");
+    }
+
+    /** The backfill's role may read neither sequence: said, as what could not be checked, and stage goes on. */
+    @Test
+    void aSequenceTheRoleMayNotReadIsNamedAsNotChecked() {
+        String db = PG.pair().freshDatabase("seqprivileges");
+        String role = "sequence_checker";
+        for (PgServer server : new PgServer[] {PG.source(), PG.target()}) {
+            server.execute("postgres", "DROP ROLE IF EXISTS " + role + "; CREATE ROLE " + role + " LOGIN");
+        }
+        // no index on either column: on the source only the sequences tell how far the ids went
+        PG.pair().executeOnBoth(db, "CREATE TABLE events (a serial, b serial, t timestamptz NOT NULL);"
+                + " GRANT SELECT ON events TO " + role);
+        PG.source().execute(db, "INSERT INTO events (t) VALUES ('2026-01-01 00:00:00+00')");
+        PG.target().execute(db, "GRANT CREATE ON DATABASE " + db + " TO " + role + "; GRANT USAGE ON SEQUENCE"
+                + " events_a_seq TO " + role);
+        Cli.Run stage = ok(Cli.run("stage", "--source", url(PG.source(), role, db), "--target",
+                url(PG.target(), role, db), "--until", Fixtures.T, "--table", "events:t"));
+        assertThat(stage.out()).contains("note: could not check whether the target's sequence public.events_a_seq"
+                        + " (public.events.a) hands out ids the source already used: on the source, this"
+                        + " role may not read its sequence public.events_a_seq (GRANT SELECT ON SEQUENCE"
+                        + " public.events_a_seq), and no index lets max(a) be read without scanning the table")
+                .contains("note: could not check whether the target's sequence public.events_b_seq"
+                        + " (public.events.b) hands out ids the source already used: this role may not read the"
+                        + " sequence on the target (GRANT USAGE ON SEQUENCE public.events_b_seq)")
+                .contains("staged 4 tasks");
+    }
+
+    private static String url(PgServer server, String user, String db) {
+        return "postgres://" + user + "@" + server.host() + ":" + server.port() + "/" + db;
     }
 
     @Test

@@ -154,6 +154,11 @@ public final class Planner {
                     MirrorCoverage.unmirrored(source, target, layout, until, now).ifPresent(lines::add);
                 }
             }
+            if (!request.writersStopped()) {
+                // with the writers stopped no row is mirrored any more: the target's sequences number nothing the
+                // copy meets (the cutover's re-copy replaces the window's mirrored rows)
+                lines.addAll(SequenceCollision.check(source, target, layout, table.hypertable() != null));
+            }
             List<long[]> ranges;
             if (table.hypertable() != null) {
                 checkPartitioning(table);
