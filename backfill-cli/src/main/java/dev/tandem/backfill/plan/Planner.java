@@ -81,6 +81,7 @@ public final class Planner {
         List<String> minusInfinities = new ArrayList<>();
         Optional<String> mark = null; // read once, when an explicit --until is to be compared with it
         List<String> untilBeforeMark = new ArrayList<>();
+        List<String> untilUnchecked = new ArrayList<>(); // no mark to compare an explicit --until with
         // with the writers stopped (the cutover's windows) the mirror has nothing more to bring
         boolean mirrorExpected = !request.writersStopped() && MirrorCoverage.proxyListed(target);
         for (StagedTable table : tables) {
@@ -127,6 +128,8 @@ public final class Planner {
                 }
                 if (mark.isPresent() && until < position(type, mark.get(), "the dual-write start mark", request.zone())) {
                     untilBeforeMark.add(table.qualifiedName());
+                } else if (mark.isEmpty() && !request.writersStopped()) {
+                    untilUnchecked.add(table.qualifiedName());
                 }
             }
             if (!request.writersStopped()) {
@@ -231,6 +234,17 @@ public final class Planner {
                     + " those written before the mark, when writers still reached the source directly, are on the"
                     + " source only. Stage the backfill up to the mark or later (--until dual-write-start, the default;"
                     + " docs/migration.md, step 4), or copy that span in a plan of its own with --from");
+        }
+        if (!untilUnchecked.isEmpty()) {
+            String targetDb = Side.TARGET.call(() -> currentDatabase(target));
+            lines.add("warning: no dual-write start is marked for database " + targetDb + " in tandem.dual_write on the"
+                    + " target, so stage cannot tell whether --until " + timeUntil + " (" + String.join(", ",
+                    untilUnchecked) + ") is at or after the time the proxy took the writes over: rows dated from"
+                    + " --until on that were written directly to the source before then are in neither this plan nor"
+                    + " the mirror, and only the cutover's verify --through shows them (docs/migration.md, step 7)."
+                    + " Once every writer goes through the proxy, mark it (POST /dual-write/mark on the proxy admin"
+                    + " port) and stage with --until dual-write-start, the default (step 4); or keep this --until if"
+                    + " you know it is not earlier than that time");
         }
         String untilText = timeUntil != null ? timeUntil : integerBounded ? request.integerUntil()
                 : untilText(request.until(), tables);
