@@ -438,15 +438,7 @@ public final class MirrorApplier implements AutoCloseable {
                 return; // closing: its sessions are being closed, not to be opened again
             }
             idleReconnectAt.put(database, now + IDLE_RECONNECT.toNanos());
-            try {
-                session(database);
-            } catch (Stopped e) {
-                throw e;
-            } catch (RuntimeException e) {
-                checkOpen();
-                targetUp = false;
-                LOG.debug("mirror: idle, cannot reach target database {} yet: {}", database, e.getMessage());
-            }
+            tryConnect(database, "idle");
         }
     }
 
@@ -563,17 +555,25 @@ public final class MirrorApplier implements AutoCloseable {
     private void clearStopMarks() {
         for (String database : new TreeSet<>(stillMarkedStopped)) {
             idleReconnectAt.put(database, System.nanoTime() + IDLE_RECONNECT.toNanos());
-            try {
-                session(database);
-            } catch (Stopped e) {
-                throw e;
-            } catch (RuntimeException e) {
-                checkOpen();
-                targetUp = false;
-                LOG.debug("mirror: cannot reach target database {} to clear its stop mark yet", database, e);
-            }
+            tryConnect(database, "to clear its stop mark");
         }
         stopMarksTried.countDown();
+    }
+
+    /**
+     * Connects to a database outside a batch (which clears its stop mark and moves its caught_up_to); a failure only
+     * says the target is down: the next attempt comes with the idle ones ({@link #reopenIdleSessions}).
+     */
+    private void tryConnect(String database, String why) {
+        try {
+            session(database);
+        } catch (Stopped e) {
+            throw e;
+        } catch (RuntimeException e) {
+            checkOpen();
+            targetUp = false;
+            LOG.debug("mirror: cannot reach target database {} yet ({}): {}", database, why, e.getMessage());
+        }
     }
 
     /** Waits while paused; false once closed. */
