@@ -43,6 +43,7 @@ final class MirrorMetrics {
     static final String SPOOL_RECORDS = "tandem.spool.records";
     static final String SPOOL_MAX_BYTES = "tandem.spool.max.bytes";
     static final String SPOOL_GAPS = "tandem.spool.gaps";
+    static final String SPOOL_BLOCKED_COMMITS = "tandem.spool.blocked.commits";
 
     static final String APPLIED = "applied";
     static final String LEDGERED = "ledgered";
@@ -76,6 +77,8 @@ final class MirrorMetrics {
         gauge(SPOOL_RECORDS, "Transactions in the spool not yet applied on the target", spool,
                 s -> s.stats().pendingRecords());
         gauge(SPOOL_MAX_BYTES, "The spool's size cap", spool, s -> s.settings().maxBytes());
+        gauge(SPOOL_BLOCKED_COMMITS, "Committed transactions waiting for room in the full spool (on-full: block), their"
+                + " sessions not read meanwhile", spool, s -> s.stats().blockedAppends());
         gauges.add(FunctionCounter.builder(SPOOL_GAPS, spool, s -> s.stats().gaps())
                 .description("Times the mirror found records missing from the spool, which may not be on the target")
                 .register(registry));

@@ -198,6 +198,8 @@ class MirrorModesIT {
                     last = now;
                 }
                 assertThat(inserted.get()).as("the full spool holds the application back").isBetween(1, 599);
+                assertThat(proxy.app.registry().get("tandem.spool.blocked.commits").gauge().value())
+                        .as("the commit held back is counted, the only sign of a full spool but its size").isOne();
             } finally {
                 PG.target().start();
             }
