@@ -138,6 +138,9 @@ public final class MirrorApplier implements AutoCloseable {
 
     /** Statement texts whose late-row form is remembered; more are forgotten all at once (texts repeat). */
     private static final int MAX_COUNTABLE = 1024;
+    private static final String MISSING_DATABASE = "3D000";
+    /** A table or schema missing in a database that has just been created: {@link #awaitingSchema}. */
+    private static final Set<String> SCHEMA_PENDING = Set.of("42P01", "3F000");
     /** Failed attempts in a row after which {@link #drain} stops waiting for the target. */
     private static final int DRAIN_FAILURES = 3;
     /**
@@ -229,6 +232,12 @@ public final class MirrorApplier implements AutoCloseable {
     private final ParkedDatabases parked = new ParkedDatabases();
     /** Readers of parked databases being retried, from their positions up to {@link #readEnd} (applier thread). */
     private final Map<String, SpoolReader> catchingUp = new LinkedHashMap<>();
+    /**
+     * Parked databases that did not exist on the target (3D000) and have not caught up since: one created a moment
+     * ago may not have its schema yet (an operator runs createdb, then restores the schema), so a table or schema it
+     * lacks keeps it parked instead of ledgering every waiting transaction. Applier thread only.
+     */
+    private final Set<String> awaitingSchema = new HashSet<>();
     /** Where the applier's reader is: every record before it is applied, but a parked database's from its position. */
     private SpoolPosition readEnd = SpoolPosition.ORIGIN;
     /** The sequence number of the record before {@link #readEnd}. */
@@ -783,7 +792,11 @@ public final class MirrorApplier implements AutoCloseable {
         String why = e instanceof PgException pg ? "SQLSTATE " + pg.sqlState() + ": " + pg.serverMessage()
                 : e instanceof GroupFailed g ? "SQLSTATE " + g.sqlState + ": " + g.getMessage()
                 : e.getClass().getSimpleName() + ": " + e.getMessage();
-        String hint = RetryHint.of(e instanceof PgException pg ? pg.sqlState() : null, database);
+        String sqlState = e instanceof PgException pg ? pg.sqlState() : e instanceof GroupFailed g ? g.sqlState : null;
+        if (MISSING_DATABASE.equals(sqlState)) {
+            awaitingSchema.add(database);
+        }
+        String hint = RetryHint.of(sqlState, database);
         if (parked.contains(database)) {
             LOG.warn("mirror: target database {} still cannot be applied ({}); retrying in {} ms{}", database, why,
                     wait.toMillis(), hint);
@@ -867,6 +880,7 @@ public final class MirrorApplier implements AutoCloseable {
         if (caughtUp) {
             catchingUp.remove(database).close();
             parked.resume(database);
+            awaitingSchema.remove(database);
             LOG.info("mirror: target database {} caught up: the transactions that waited in the spool for it since {}"
                     + " are applied, and it is mirrored with the others again", database, p.since());
         } else {
@@ -974,6 +988,9 @@ public final class MirrorApplier implements AutoCloseable {
             } else if (mirrored(session, s.table())) {
                 kept.add(s);
             } else if (!settings.tables().includesHypertables() && !session.exists(s.table())) {
+                if (awaitingSchema.contains(session.database())) {
+                    throw new SchemaPending(s.table(), session.database());
+                }
                 // perhaps a partition of a mirrored table created on the source only: counted, not silently dropped
                 if (notOnTarget.add(s.table())) {
                     metrics.transaction(s.table(), MirrorMetrics.NOT_ON_TARGET, 0);
@@ -1110,7 +1127,8 @@ public final class MirrorApplier implements AutoCloseable {
         ErrorResponse error = reply.error();
         Object failed = reply.failedSlot() < slots.size() ? slots.get(reply.failedSlot()) : null;
         if (TransientErrors.isTransient(error.sqlState()) || failed == Bookkeeping.PROGRESS
-                || failed == Bookkeeping.DUAL_WRITE) {
+                || failed == Bookkeeping.DUAL_WRITE
+                || awaitingSchema.contains(session.database()) && SCHEMA_PENDING.contains(error.sqlState())) {
             // the mirror's own state statements failing is no member's fault (its tables were dropped, say, with the
             // tandem schema): a new connection creates them again, or keeps saying what is wrong
             throw new GroupFailed(error);
@@ -1674,6 +1692,14 @@ public final class MirrorApplier implements AutoCloseable {
     }
 
     /** A group or ledger write failed with an error that is worth retrying: the target's SQLSTATE and message. */
+    /** A table missing in a database created after its transactions were spooled: {@link #awaitingSchema}. */
+    private static final class SchemaPending extends RuntimeException {
+        SchemaPending(TableName table, String database) {
+            super(table + " does not exist in target database " + database + ", created since its transactions came,"
+                    + " yet");
+        }
+    }
+
     private static final class GroupFailed extends RuntimeException {
         final String sqlState;
 

@@ -2,7 +2,7 @@ package dev.tandem.proxy.mirror;
 
 /**
  * What an operator can do about a failure the applier retries because only the operator can end it: a target database
- * that does not exist, or credentials the target refuses. The server's message says what is wrong but not which
+ * that does not exist (or was created since without its schema yet), or credentials the target refuses. The server's message says what is wrong but not which
  * setting to change, nor what happens meanwhile: the database is parked ({@link ParkedDatabases}), its transactions
  * wait in the spool and hold it on disk, and the other databases go on.
  */
@@ -25,6 +25,10 @@ final class RetryHint {
             case "28P01", "28000" -> ": the target refuses the proxy's credentials; check target.user and its password"
                     + " (target.password-file, or the environment variable target.password-env names) and the"
                     + " target's pg_hba.conf" + WAITS;
+            // only while a database created since its transactions came catches up: it may lack its schema yet
+            case "42P01", "3F000" -> ": target database " + database + " was created after its transactions came"
+                    + " and lacks this table or schema; restore the source's schema there (pg_dump --schema-only)"
+                    + WAITS;
             default -> "";
         };
     }

@@ -122,6 +122,41 @@ class DatabaseIsolationIT {
     }
 
     /**
+     * An operator creates the missing database, then restores its schema: a retry that comes in between finds the
+     * database without its table, which keeps it parked rather than ledgering every transaction that waited for it.
+     */
+    @Test
+    void aDatabaseCreatedWithoutItsSchemaYetStaysParkedUntilTheTableExists() throws Exception {
+        try (MirrorFixture f = fixture()) {
+            f.applier.start();
+            SpoolPosition lastB = null;
+            for (int id = 1; id <= 10; id++) {
+                lastB = f.append(insert(b, id));
+            }
+            SpoolPosition lastA = f.append(insert(a, 1));
+            await(f, a, lastA);
+            assertThat(f.applier.parkedDatabases()).containsOnlyKeys(bTarget);
+
+            PG.target().createDatabase(bTarget);
+            eventually("a retry finds the new database without its table", () -> String.valueOf(
+                    f.applier.parkedDatabases().getOrDefault(bTarget, Map.of()).get("error")).contains("42P01"));
+            assertThat(f.applier.awaitApplied(bTarget, lastB)).isNotDone();
+            assertThat(PG.target().queryValue(bTarget, "SELECT count(*) FROM tandem.divergence")).isEqualTo("0");
+
+            PG.target().execute(bTarget, TABLE);
+            await(f, bTarget, lastB);
+            assertThat(rows(bTarget)).isEqualTo(expected(b, 1, 10));
+            assertThat(PG.target().queryValue(bTarget, "SELECT count(*) FROM tandem.divergence")).isEqualTo("0");
+            assertThat(f.applier.parkedDatabases()).isEmpty();
+
+            // caught up, a missing table is a rejected transaction again, ledgered, as in any other database
+            PG.target().execute(bTarget, "DROP TABLE t");
+            await(f, bTarget, f.append(insert(b, 11)));
+            assertThat(PG.target().queryValue(bTarget, "SELECT sqlstate FROM tandem.divergence")).isEqualTo("42P01");
+        }
+    }
+
+    /**
      * A stop while a database is parked marks only the others stopped and keeps its records; the next start on the
      * same spool applies them once, and applies nothing of the others again.
      */
