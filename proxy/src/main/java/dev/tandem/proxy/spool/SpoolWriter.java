@@ -107,6 +107,13 @@ public final class SpoolWriter {
     private final ByteBuffer header = ByteBuffer.allocate(RecordFormat.RECORD_HEADER_BYTES);
     private final ByteBuffer[] gather = new ByteBuffer[2];
     private final ArrayDeque<BlockedAppend> blocked = new ArrayDeque<>();
+    /**
+     * {@link System#nanoTime} when the appends began to wait for space, 0 while none waits: the applications' commits
+     * stall meanwhile, which the log says once at the start and once at the end (guarded by {@link #lock}).
+     */
+    private long blockedSince;
+    /** Appends written after waiting for space since {@link #blockedSince}. */
+    private long blockedWritten;
     private final LongAdder shed = new LongAdder();
     private final LongAdder fsyncs = new LongAdder();
     private final Thread flusher;
@@ -240,6 +247,15 @@ public final class SpoolWriter {
                         + " bytes shed"));
             }
             BlockedAppend waiting = new BlockedAppend(payload, crc);
+            if (blockedSince == 0) {
+                blockedSince = System.nanoTime();
+                blockedWritten = 0;
+                LOG.warn("spool full ({} of mirror.spool.max-bytes {} bytes on disk): with on-full: block the"
+                        + " applications' commits wait until the mirror has applied enough for space to be freed (the"
+                        + " target is down or slow, or a target database is parked: see /status); nothing is lost."
+                        + " tandem_spool_blocked_commits counts the commits waiting", catalog.totalBytes(),
+                        settings.maxBytes());
+            }
             blocked.add(waiting);
             if (maxWait != null) {
                 waiting.timeout = timer.schedule(() -> expire(waiting, maxWait), maxWait.toNanos(),
@@ -308,6 +324,7 @@ public final class SpoolWriter {
                     notWritten = e.notWritten(next.payload);
                 }
                 blocked.poll();
+                blockedWritten++;
                 if (next.timeout != null) {
                     next.timeout.cancel(false);
                 }
@@ -326,12 +343,22 @@ public final class SpoolWriter {
                     completions.add(() -> next.result.completeExceptionally(e));
                 }
             }
+            unblocked();
         } catch (IOException e) {
             failWith(e);
         } finally {
             lock.unlock();
         }
         completions.forEach(Runnable::run);
+    }
+
+    /** Ends the log's account of a wait for space once no append waits any more; called holding {@link #lock}. */
+    private void unblocked() {
+        if (blockedSince != 0 && blocked.isEmpty()) {
+            LOG.info("spool has room again: {} commit(s) that waited for space are written, after {} ms",
+                    blockedWritten, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - blockedSince));
+            blockedSince = 0;
+        }
     }
 
     /**
@@ -591,6 +618,7 @@ public final class SpoolWriter {
             expired = blocked.remove(waiting);
             if (expired) {
                 shed.increment();
+                unblocked();
             }
         } finally {
             lock.unlock();

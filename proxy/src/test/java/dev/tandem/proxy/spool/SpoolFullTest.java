@@ -6,6 +6,7 @@ import static dev.tandem.proxy.spool.SpoolTestSupport.readAll;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tandem.proxy.LoggedWarnings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -64,6 +65,35 @@ class SpoolFullTest {
                     .containsExactly(5L, 6L, 7L, 8L, 9L, 10L);
             assertThat(spool.stats().shedRecords()).isZero();
             assertThat(spool.stats().bytesOnDisk()).isLessThanOrEqualTo(2 * SMALL_SEGMENT);
+        }
+    }
+
+    /** Writers stall while the spool is full: the log says so once when it starts, not once per commit. */
+    @Test
+    void theStartOfAWaitForSpaceIsLoggedOnce() throws Exception {
+        try (Spool spool = open(OnFull.BLOCK, FsyncPolicy.NEVER)) {
+            fill(spool);
+            List<CompletableFuture<SpoolPosition>> waiting = new java.util.ArrayList<>();
+            List<String> warnings = LoggedWarnings.of(SpoolWriter.class, () -> {
+                for (int i = 0; i < 3; i++) {
+                    waiting.add(spool.writer().append(payload(FITTING + i)));
+                }
+            });
+            assertThat(warnings).singleElement().asString().startsWith("spool full (")
+                    .contains("mirror.spool.max-bytes " + 2 * SMALL_SEGMENT, "the applications' commits wait",
+                            "nothing is lost");
+
+            spool.acknowledge(readAll(spool, SpoolPosition.ORIGIN).get(7).next());
+            for (CompletableFuture<SpoolPosition> w : waiting) {
+                w.get(30, TimeUnit.SECONDS);
+            }
+            // a later wait is a new one, and is logged again
+            int[] next = {100};
+            assertThat(LoggedWarnings.of(SpoolWriter.class, () -> {
+                while (spool.writer().append(payload(next[0]++)).isDone()) {
+                    assertThat(next[0]).as("appends until one waits").isLessThan(200);
+                }
+            })).singleElement().asString().startsWith("spool full (");
         }
     }
 
