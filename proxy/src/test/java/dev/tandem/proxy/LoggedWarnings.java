@@ -22,6 +22,11 @@ public final class LoggedWarnings {
         return of(source, Level.WARN, Level.ERROR, action);
     }
 
+    /** Every line of INFO and above a class logs while an action runs. */
+    public static List<String> infoAndAbove(Class<?> source, Runnable action) {
+        return of(source, Level.INFO, Level.ERROR, action);
+    }
+
     private static List<String> of(Class<?> source, Level lowest, Level highest, Runnable action) {
         Logger logger = (Logger) LoggerFactory.getLogger(source);
         ListAppender<ILoggingEvent> events = new ListAppender<>();

@@ -238,6 +238,8 @@ public final class MirrorApplier implements AutoCloseable {
      * lacks keeps it parked instead of ledgering every waiting transaction. Applier thread only.
      */
     private final Set<String> awaitingSchema = new HashSet<>();
+    /** Per parked database, the transactions ledgered since it was parked: its caught-up line says how many. */
+    private final Map<String, Long> ledgeredWhileParked = new HashMap<>();
     /** Where the applier's reader is: every record before it is applied, but a parked database's from its position. */
     private SpoolPosition readEnd = SpoolPosition.ORIGIN;
     /** The sequence number of the record before {@link #readEnd}. */
@@ -881,8 +883,12 @@ public final class MirrorApplier implements AutoCloseable {
             catchingUp.remove(database).close();
             parked.resume(database);
             awaitingSchema.remove(database);
+            long ledgered = ledgeredWhileParked.getOrDefault(database, 0L);
+            ledgeredWhileParked.remove(database);
             LOG.info("mirror: target database {} caught up: the transactions that waited in the spool for it since {}"
-                    + " are applied, and it is mirrored with the others again", database, p.since());
+                    + " are applied{}, and it is mirrored with the others again", database, p.since(), ledgered == 0
+                    ? "" : " (" + ledgered + " of them ledgered in its tandem.divergence instead: see the warnings"
+                    + " above)");
         } else {
             parked.advance(database, through, before);
         }
@@ -1451,6 +1457,9 @@ public final class MirrorApplier implements AutoCloseable {
         session.applied(member.record().sequence(), member.record().next(),
                 spool.epochOf(member.record().position()), false);
         noteApplied(session.database(), member.record());
+        if (parked.contains(session.database())) {
+            ledgeredWhileParked.merge(session.database(), 1L, Long::sum);
+        }
         ledgerLog.ledgered(session.database(), table, reason, sqlState, storedMessage, quotesValues,
                 member.tx().sessionId(), member.record().sequence());
         // one per entry written: a table's rows at infinity have an entry of their own
