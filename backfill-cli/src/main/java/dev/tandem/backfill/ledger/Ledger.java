@@ -63,7 +63,6 @@ public final class Ledger {
                 rs.getLong(12), rs.getBoolean(13));
     }
 
-
     private static List<LedgerEntry> read(Connection target, String where) throws SQLException {
         List<LedgerEntry> entries = new ArrayList<>();
         if (!exists(target)) {
@@ -93,10 +92,6 @@ public final class Ledger {
     }
 
     private static boolean exists(Connection target) throws SQLException {
-        try (PreparedStatement ps = target.prepareStatement("SELECT to_regclass('tandem.divergence') IS NOT NULL");
-             ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return rs.getBoolean(1);
-        }
+        return TandemSchema.hasTable(target, "divergence");
     }
 }

@@ -2,6 +2,7 @@ package dev.tandem.backfill.plan;
 
 import dev.tandem.backfill.connect.Side;
 import dev.tandem.protocol.sql.Identifiers;
+import dev.tandem.protocol.state.TandemSchema;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -22,12 +23,8 @@ final class MirrorCoverage {
     /** True when a proxy has connected to this target database to mirror into it. */
     static boolean proxyListed(Connection target) throws SQLException {
         return Side.TARGET.call(() -> {
-            try (Statement s = target.createStatement();
-                 ResultSet rs = s.executeQuery("SELECT to_regclass('tandem.mirror_progress') IS NOT NULL")) {
-                rs.next();
-                if (!rs.getBoolean(1)) {
-                    return false;
-                }
+            if (!TandemSchema.hasTable(target, "mirror_progress")) {
+                return false;
             }
             try (Statement s = target.createStatement();
                  ResultSet rs = s.executeQuery("SELECT EXISTS (SELECT FROM tandem.mirror_progress)")) {

@@ -131,11 +131,7 @@ public final class BackfillSchema {
 
     /** True when the backfill's tables exist: a plan was staged, or a stage (perhaps a refused one) created them. */
     public static boolean exists(Connection target) throws SQLException {
-        try (Statement s = target.createStatement();
-             var rs = s.executeQuery("SELECT to_regclass('tandem.backfill_task') IS NOT NULL")) {
-            rs.next();
-            return rs.getBoolean(1);
-        }
+        return TandemSchema.hasTable(target, "backfill_task");
     }
 
     /**

@@ -10,6 +10,7 @@ import dev.tandem.backfill.ledger.Ledger;
 import dev.tandem.backfill.ledger.LedgerReport;
 import dev.tandem.backfill.progress.Throughput;
 import dev.tandem.backfill.state.BackfillSchema;
+import dev.tandem.protocol.state.TandemSchema;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -75,11 +76,8 @@ public final class StatusCommand extends BackfillCommand {
                     out().println("failed task " + rs.getLong(1) + " " + rs.getString(2) + ": " + rs.getString(3));
                 }
             }
-            try (ResultSet rs = s.executeQuery("SELECT to_regclass('tandem.mirror_progress') IS NOT NULL")) {
-                rs.next();
-                if (rs.getBoolean(1)) {
-                    printMirrors(s);
-                }
+            if (TandemSchema.hasTable(t, "mirror_progress")) {
+                printMirrors(s);
             }
             try (ResultSet rs = s.executeQuery("SELECT job_id, proc_name, hypertable, paused_at::text FROM tandem.paused_job "
                     + "ORDER BY job_id")) {

@@ -19,6 +19,7 @@ import dev.tandem.backfill.state.Task;
 import dev.tandem.backfill.state.TaskState;
 import dev.tandem.backfill.state.TaskStore;
 import dev.tandem.protocol.state.TimeType;
+import dev.tandem.protocol.state.TandemSchema;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -342,12 +343,8 @@ public final class VerifyCommand extends BackfillCommand {
     /** The proxy instances whose last apply into this database came after {@code since} (target clock). */
     private static List<String> appliedSince(Connection target, Timestamp since) throws SQLException {
         List<String> instances = new ArrayList<>();
-        try (Statement st = target.createStatement();
-             ResultSet rs = st.executeQuery("SELECT to_regclass('tandem.mirror_progress') IS NULL")) {
-            rs.next();
-            if (rs.getBoolean(1)) {
-                return instances; // no proxy has reached this database
-            }
+        if (!TandemSchema.hasTable(target, "mirror_progress")) {
+            return instances; // no proxy has reached this database
         }
         try (PreparedStatement ps = target.prepareStatement(
                 "SELECT instance_id FROM tandem.mirror_progress WHERE applied_at > ? ORDER BY 1")) {

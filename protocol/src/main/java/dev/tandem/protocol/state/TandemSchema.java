@@ -134,6 +134,17 @@ public final class TandemSchema {
                 + " ADD COLUMN IF NOT EXISTS " + column + " " + type + "; END IF; END $tandem$";
     }
 
+    /** Whether {@code tandem.<table>} exists: a tool or proxy of this kind has reached the database. */
+    public static boolean hasTable(Connection connection, String table) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+            ps.setString(1, SCHEMA + "." + table);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
+    }
+
     /**
      * Whether {@code tandem.<table>} has {@code column}: false too when the table is not there. For a reader that does
      * not change the schema, on state an older release made before the column existed ({@link #addColumnIfMissing}).
