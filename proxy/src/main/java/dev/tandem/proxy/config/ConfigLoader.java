@@ -40,6 +40,8 @@ import java.util.stream.Collectors;
 public final class ConfigLoader {
 
     private static final Duration POSITIVE = Duration.ofMillis(1);
+    /** PostgreSQL's {@code lock_timeout} is an int of milliseconds: at most 24 days and a bit. */
+    private static final Duration MAX_LOCK_TIMEOUT = Duration.ofDays(24);
     private static final Pattern INSTANCE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
     private static final YAMLMapper YAML = YAMLMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
@@ -264,7 +266,14 @@ public final class ConfigLoader {
                     + "' is longer than mirror.retry.max-backoff (" + Durations.format(retry.maxBackoff()) + ")");
         }
         boolean mark = section.bool("mark-dual-write-start", false);
-        return new MirrorConfig(mode, filter, spool, maxTransactionBytes, maxCapturedBytes, syncTimeout, retry, mark);
+        Duration lockTimeout = section.duration("lock-timeout", Defaults.MIRROR_LOCK_TIMEOUT, Duration.ZERO);
+        if (lockTimeout.compareTo(MAX_LOCK_TIMEOUT) > 0) {
+            section.problem("lock-timeout", "'" + Durations.format(lockTimeout) + "' is above the largest"
+                    + " lock_timeout PostgreSQL takes (" + Durations.format(MAX_LOCK_TIMEOUT) + "); 0 waits as long as a lock is held");
+            lockTimeout = MAX_LOCK_TIMEOUT;
+        }
+        return new MirrorConfig(mode, filter, spool, maxTransactionBytes, maxCapturedBytes, syncTimeout, retry, mark,
+                lockTimeout);
     }
 
     private static List<TablePattern> patterns(Section section, String key) {

@@ -12,7 +12,10 @@ import java.time.Duration;
  * @param syncTimeout        in {@code sync} mode, how long a client's ReadyForQuery waits for the target; then the
  *                           client is answered and the spooled transaction is applied when the target is back
  * @param markDualWriteStart record at start-up that all writers are on the proxy now ({@code tandem.dual_write})
+ * @param lockTimeout        how long a replay on the target may wait for a lock before its database is parked and
+ *                           retried later, the other databases going on; zero waits as long as the lock is held
  */
 public record MirrorConfig(MirrorMode mode, TableFilter tables, SpoolConfig spool, long maxTransactionBytes,
-                           long maxCapturedBytes, Duration syncTimeout, RetryConfig retry, boolean markDualWriteStart) {
+                           long maxCapturedBytes, Duration syncTimeout, RetryConfig retry, boolean markDualWriteStart,
+                           Duration lockTimeout) {
 }

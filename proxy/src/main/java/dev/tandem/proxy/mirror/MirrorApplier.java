@@ -901,7 +901,8 @@ public final class MirrorApplier implements AutoCloseable {
         if (session != null) {
             return session;
         }
-        session = TargetSession.open(connector, database, settings.instanceId(), settings.slowAnswer());
+        session = TargetSession.open(connector, database, settings.instanceId(), settings.slowAnswer(),
+                settings.lockTimeout());
         sessions.put(database, session);
         if (stillMarkedStopped.remove(database)) {
             marksChanged = true;

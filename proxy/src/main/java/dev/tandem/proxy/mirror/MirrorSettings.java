@@ -32,13 +32,18 @@ import java.util.Objects;
  * @param slowAnswer            how long the applier waits for the target's answer to a group before it says so in
  *                              the log (and again each time as long again): a lock on a mirrored table holds the
  *                              mirror back without an error, and the lag alone does not say why
+ * @param lockTimeout           {@code mirror.lock-timeout}: the target's {@code lock_timeout} for the mirror's
+ *                              connections, after which a group waiting for a lock fails (55P03) and its database is
+ *                              parked, so that a lock in one target database does not hold up the others; zero
+ *                              waits as long as the lock is held
  * @param metricsPerPartition   {@code admin.metrics-per-partition}: a write naming a partition counts under the
  *                              partition's name in the mirror's metrics, not under the root of its partition tree
  */
 public record MirrorSettings(String instanceId, TargetConfig target, RetryConfig retry, boolean redactSql,
                              boolean markDualWriteStart, int maxGroupTransactions, long maxGroupBytes,
                              Duration groupLinger, Map<TableName, String> timeColumns, SourceConfig source,
-                             TableFilter tables, Duration slowAnswer, boolean metricsPerPartition) {
+                             TableFilter tables, Duration slowAnswer, Duration lockTimeout,
+                             boolean metricsPerPartition) {
 
     public static final int DEFAULT_GROUP_TRANSACTIONS = 2048;
     public static final long DEFAULT_GROUP_BYTES = 8L << 20;
@@ -52,6 +57,7 @@ public record MirrorSettings(String instanceId, TargetConfig target, RetryConfig
         Objects.requireNonNull(groupLinger, "groupLinger");
         Objects.requireNonNull(tables, "tables");
         Objects.requireNonNull(slowAnswer, "slowAnswer");
+        Objects.requireNonNull(lockTimeout, "lockTimeout");
         timeColumns = Map.copyOf(timeColumns);
         if (maxGroupTransactions < 1 || maxGroupBytes < 1 || groupLinger.isNegative()) {
             throw new IllegalArgumentException("mirror group limits must be positive: " + maxGroupTransactions
@@ -64,6 +70,6 @@ public record MirrorSettings(String instanceId, TargetConfig target, RetryConfig
                 config.logging().redactSql(), config.mirror().markDualWriteStart(), DEFAULT_GROUP_TRANSACTIONS,
                 DEFAULT_GROUP_BYTES, config.mirror().mode() == MirrorMode.SYNC ? Duration.ZERO : ASYNC_GROUP_LINGER,
                 config.verifier().timeColumns(), config.source(), config.mirror().tables(), SLOW_ANSWER,
-                config.admin().metricsPerPartition());
+                config.mirror().lockTimeout(), config.admin().metricsPerPartition());
     }
 }

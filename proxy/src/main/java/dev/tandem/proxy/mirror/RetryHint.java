@@ -2,7 +2,8 @@ package dev.tandem.proxy.mirror;
 
 /**
  * What an operator can do about a failure the applier retries because only the operator can end it: a target database
- * that does not exist (or was created since without its schema yet), or credentials the target refuses. The server's message says what is wrong but not which
+ * that does not exist (or was created since without its schema yet), credentials the target refuses, or a lock another
+ * session holds there. The server's message says what is wrong but not which
  * setting to change, nor what happens meanwhile: the database is parked ({@link ParkedDatabases}), its transactions
  * wait in the spool and hold it on disk, and the other databases go on.
  */
@@ -29,6 +30,10 @@ final class RetryHint {
             case "42P01", "3F000" -> ": target database " + database + " was created after its transactions came"
                     + " and lacks this table or schema; restore the source's schema there (pg_dump --schema-only)"
                     + WAITS;
+            case "55P03" -> ": another session on the target holds a lock on a table the mirror writes there (an index"
+                    + " built without CONCURRENTLY, VACUUM FULL, ALTER TABLE, LOCK TABLE, a transaction left open) and"
+                    + " the mirror waited mirror.lock-timeout for it; find the holder with pg_locks and pg_blocking_pids"
+                    + " in target database " + database + WAITS;
             default -> "";
         };
     }

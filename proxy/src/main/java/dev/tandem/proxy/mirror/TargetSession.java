@@ -52,6 +52,7 @@ final class TargetSession {
     private final String database;
     private final PgConnection connection;
     private final Duration slowAnswer;
+    private final Duration lockTimeout;
     private SpoolPosition appliedBefore;
     /** The spool epoch of the last applied record; null for none, or stored by a proxy that kept no epochs. */
     private Long appliedEpoch;
@@ -102,20 +103,23 @@ final class TargetSession {
     /** Named statements parsed by the exchange being built; prepared for good only if it succeeds. */
     private final Map<String, String> parsing = new HashMap<>();
 
-    private TargetSession(String database, PgConnection connection, Duration slowAnswer) {
+    private TargetSession(String database, PgConnection connection, Duration slowAnswer, Duration lockTimeout) {
         this.database = database;
         this.connection = connection;
         this.slowAnswer = slowAnswer;
+        this.lockTimeout = lockTimeout;
     }
 
     /**
      * Connects, creates the state tables if needed and reads this instance's progress.
      *
-     * @param slowAnswer how long to wait for an exchange's answer before saying so in the log, and again each time
+     * @param slowAnswer  how long to wait for an exchange's answer before saying so in the log, and again each time
+     * @param lockTimeout the connection's {@code lock_timeout} ({@code mirror.lock-timeout}), zero for none
      */
-    static TargetSession open(TargetConnector connector, String database, String instanceId, Duration slowAnswer) {
+    static TargetSession open(TargetConnector connector, String database, String instanceId, Duration slowAnswer,
+                              Duration lockTimeout) {
         PgConnection connection = await(connector.connect(database));
-        TargetSession session = new TargetSession(database, connection, slowAnswer);
+        TargetSession session = new TargetSession(database, connection, slowAnswer, lockTimeout);
         try {
             session.readState(instanceId);
             return session;
@@ -126,7 +130,7 @@ final class TargetSession {
     }
 
     private void readState(String instanceId) {
-        checked(await(connection.simpleQuery(timeoutsOff())));
+        checked(await(connection.simpleQuery(timeouts())));
         checked(await(connection.simpleQuery(MirrorSchema.ddl())));
         lockInstance(instanceId);
         Pipeline<Void> read = new Pipeline<>(ByteBufAllocator.DEFAULT);
@@ -163,15 +167,18 @@ final class TargetSession {
 
     /**
      * Turns off, for this connection, the timeouts the target may give the mirror's user ({@code ALTER ROLE} or
-     * {@code ALTER DATABASE ... SET}, its configuration): they are meant for applications. A replay that waits for a
-     * lock or runs long would be cancelled (57014, 55P03) or lose its connection (25P03, 25P04), and would meet the
-     * same timeout on every retry, or be ledgered and its rows, which the source committed, never reach the target.
-     * Held by an idle mirror, the connection keeps the instance's applier lock: an idle timeout (57P05) would only
-     * make it connect again.
+     * {@code ALTER DATABASE ... SET}, its configuration): they are meant for applications. A replay that runs long
+     * would be cancelled (57014) or lose its connection (25P03, 25P04), and would meet the same timeout on every retry,
+     * or be ledgered and its rows, which the source committed, never reach the target. Held by an idle mirror, the
+     * connection keeps the instance's applier lock: an idle timeout (57P05) would only make it connect again.
+     * {@code lock_timeout} is the mirror's own instead ({@code mirror.lock-timeout}): one applier thread serves every
+     * target database, so a group waiting for a lock another session holds in one of them would hold up all; failing
+     * with 55P03, the group's database is parked and retried while the others go on.
      */
-    private String timeoutsOff() {
-        StringBuilder sql = new StringBuilder("SET statement_timeout = 0; SET lock_timeout = 0;"
-                + " SET idle_in_transaction_session_timeout = 0");
+    private String timeouts() {
+        StringBuilder sql = new StringBuilder("SET statement_timeout = 0; SET lock_timeout = ")
+                .append(lockTimeout.toMillis())
+                .append("; SET idle_in_transaction_session_timeout = 0");
         int major = serverMajorVersion();
         if (major >= 14) {
             sql.append("; SET idle_session_timeout = 0");

@@ -8,7 +8,8 @@ import java.util.Set;
  * bad values) would fail the same way again and goes to the divergence ledger. A statement the target cancels
  * ({@code 57014}) is retried: the mirror's connections turn the target's timeouts off ({@link TargetSession}), so the
  * cancel came from a person or a tool ({@code pg_cancel_backend}), and the rows it held back were committed on the
- * source. Of the insufficient-resources class ({@code 53}), {@code 53400} configuration_limit_exceeded is not
+ * source. So is a lock the mirror waited for longer than its own {@code lock_timeout} ({@code 55P03}): another session
+ * holds it for now. Of the insufficient-resources class ({@code 53}), {@code 53400} configuration_limit_exceeded is not
  * transient: a limit a setting puts on one statement ({@code temp_file_limit}, TimescaleDB's
  * {@code timescaledb.max_tuples_decompressed_per_dml_transaction}) is exceeded again by the same statement, so retrying
  * would hold every later transaction back for good ({@link CompressedChunkRefusals}).

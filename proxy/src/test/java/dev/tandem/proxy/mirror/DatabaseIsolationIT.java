@@ -204,6 +204,52 @@ class DatabaseIsolationIT {
     }
 
     /**
+     * A lock another session holds on a mirrored table in one target database (an index built without CONCURRENTLY, a
+     * transaction left open) parks that database once the mirror waited {@code mirror.lock-timeout} for it, instead of
+     * holding up every database; when the lock is gone it catches up, in order, once.
+     */
+    @Test
+    void aLockHeldInOneTargetDatabaseParksItAfterTheLockTimeoutWhileTheOthersGoOn() throws Exception {
+        createB();
+        try (MirrorFixture f = fixture().lockTimeout(Duration.ofMillis(300))) {
+            f.applier.start();
+            await(f, bTarget, f.append(insert(b, 1)));
+            SpoolPosition lastB = null;
+            try (Connection holder = PG.target().connect(bTarget); Statement s = holder.createStatement()) {
+                holder.setAutoCommit(false);
+                s.execute("LOCK TABLE t IN ACCESS EXCLUSIVE MODE");
+                for (int id = 2; id <= 5; id++) {
+                    lastB = f.append(insert(b, id));
+                }
+                SpoolPosition lastA = null;
+                for (int id = 1; id <= 5; id++) {
+                    lastA = f.append(insert(a, id));
+                }
+                await(f, a, lastA);
+                assertThat(rows(a)).isEqualTo(expected(a, 1, 5));
+                assertThat(f.applier.parkedDatabases()).containsOnlyKeys(bTarget);
+                assertThat(String.valueOf(f.applier.parkedDatabases().get(bTarget).get("error"))).contains("55P03");
+                assertThat(f.applier.awaitApplied(bTarget, lastB)).isNotDone();
+                // its retries meet the lock again, and the others still go on
+                eventually("b retried", () -> ((Number) f.applier.parkedDatabases().getOrDefault(bTarget, Map.of())
+                        .getOrDefault("failedAttempts", 0)).intValue() >= 2);
+                await(f, a, f.append(insert(a, 6)));
+                // read in the lock holder's transaction: ACCESS EXCLUSIVE keeps other readers out too
+                try (java.sql.ResultSet held = s.executeQuery("SELECT count(*) FROM t")) {
+                    held.next();
+                    assertThat(held.getInt(1)).isEqualTo(1);
+                }
+                holder.rollback();
+            }
+            await(f, bTarget, lastB);
+            assertThat(rows(bTarget)).isEqualTo(expected(b, 1, 5));
+            assertThat(rows(a)).isEqualTo(expected(a, 1, 6));
+            eventually("b rejoins the others", () -> f.applier.parkedDatabases().isEmpty());
+            assertThat(PG.target().queryValue(bTarget, "SELECT count(*) FROM tandem.divergence")).isEqualTo("0");
+        }
+    }
+
+    /**
      * The backfill waits for {@code caught_up_to}: a database whose transactions fail (here a trigger refuses them
      * with a serialization failure, which is retried) must not have it moved past them while the others' moves on.
      */

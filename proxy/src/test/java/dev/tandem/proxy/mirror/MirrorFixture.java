@@ -43,6 +43,7 @@ final class MirrorFixture implements AutoCloseable {
     private final FsyncPolicy fsync;
     private TableFilter tables = TableFilter.allHypertables();
     private Duration slowAnswer = MirrorSettings.SLOW_ANSWER;
+    private Duration lockTimeout = Duration.ZERO;
     final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final ChunkHypertables chunks;
     Spool spool;
@@ -96,6 +97,14 @@ final class MirrorFixture implements AutoCloseable {
         return this;
     }
 
+    /** Applies as with {@code mirror.lock-timeout} = {@code wait} (by default none); before the start. */
+    MirrorFixture lockTimeout(Duration wait) {
+        lockTimeout = wait;
+        applier.close();
+        applier = newApplier();
+        return this;
+    }
+
     /** Applies as with {@code mirror.tables} = {@code filter} (by default every hypertable); before the start. */
     MirrorFixture mirroring(TableFilter filter) {
         tables = filter;
@@ -117,7 +126,7 @@ final class MirrorFixture implements AutoCloseable {
         return new MirrorSettings(INSTANCE, targetConfig, new RetryConfig(Duration.ofMillis(50),
                 Duration.ofMillis(400)), redactSql, markDualWriteStart, groupTransactions,
                 MirrorSettings.DEFAULT_GROUP_BYTES, Duration.ZERO, Map.of(), sourceConfig(), tables, slowAnswer,
-                false);
+                lockTimeout, false);
     }
 
     private SourceConfig sourceConfig() {
