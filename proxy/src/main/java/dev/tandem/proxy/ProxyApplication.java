@@ -176,7 +176,7 @@ public final class ProxyApplication implements AutoCloseable {
             m.put("paused", mirror.applier().isPaused());
             m.put("targetUp", mirror.applier().targetUp());
             m.put("parkedDatabases", mirror.applier().parkedDatabases());
-            m.put("appliedSequence", mirror.applier().appliedSequence());
+            m.put("appliedSequence", mirror.applier().appliedSequenceShown());
             m.put("spooledSequence", stats.lastSequence());
             m.put("pendingTransactions", stats.pendingRecords());
             m.put("pendingBytes", stats.pendingBytes());

@@ -240,6 +240,19 @@ public final class MirrorApplier implements AutoCloseable {
     private final Set<String> awaitingSchema = new HashSet<>();
     /** Per parked database, the transactions ledgered since it was parked: its caught-up line says how many. */
     private final Map<String, Long> ledgeredWhileParked = new HashMap<>();
+    /**
+     * How far an earlier run saw each target database applied ({@link AppliedMarks}): a database parked before this
+     * run reached it is shown there ({@code /status}, its lag), not at the first of its records the reader meets,
+     * which may have been applied long ago. {@link #presumedParked} for the databases parked then,
+     * {@link #presumedRead} for the others; null, and empty, once a target showed it lost what had been applied there.
+     * Applier thread.
+     */
+    private AppliedMarks.Reached presumedRead;
+    private final Map<String, AppliedMarks.Reached> presumedParked = new HashMap<>();
+    /** Target databases the applier connected to in this run: their own progress says how far they are. */
+    private final Set<String> reached = new HashSet<>();
+    /** {@link #appliedSequenceShown} while a database is parked. */
+    private volatile long shownSequence;
     /** Where the applier's reader is: every record before it is applied, but a parked database's from its position. */
     private SpoolPosition readEnd = SpoolPosition.ORIGIN;
     /** The sequence number of the record before {@link #readEnd}. */
@@ -280,11 +293,18 @@ public final class MirrorApplier implements AutoCloseable {
             // before the gauges exist: restarted while the target is down, they would count what was applied before
             spool.presumeApplied(acknowledged.epoch(), acknowledged.position());
         }
+        this.waiters = new AppliedWaiters(spool.oldestSequence(), parked);
+        presumedRead = stillHeld(saved.read());
+        saved.parked().forEach((database, reached) -> {
+            AppliedMarks.Reached held = stillHeld(reached);
+            if (held != null) {
+                presumedParked.put(database, held);
+            }
+        });
         this.metrics = new MirrorMetrics(registry, spool, this::isPaused, this::targetUp, stillMarkedStopped::size,
                 parked::size);
         this.chunkWrites = new ChunkWrites(chunks, settings.tables(), metrics);
         this.appliedCounts = new AppliedCounts(metrics);
-        this.waiters = new AppliedWaiters(spool.oldestSequence(), parked);
         this.readThrough = Math.max(0, spool.oldestSequence() - 1);
         this.thread = new Thread(this::run, "tandem-mirror");
         this.thread.setDaemon(true);
@@ -369,6 +389,15 @@ public final class MirrorApplier implements AutoCloseable {
      */
     public long appliedSequence() {
         return waiters.appliedSequence();
+    }
+
+    /**
+     * {@link #appliedSequence} as far as the proxy knows (for {@code /status}): a database parked before this run
+     * reached it holds it back only from where an earlier run saw it applied up to, the target's to confirm.
+     */
+    public long appliedSequenceShown() {
+        long confirmed = waiters.appliedSequence();
+        return parked.isEmpty() ? confirmed : Math.max(confirmed, shownSequence);
     }
 
     /**
@@ -459,6 +488,32 @@ public final class MirrorApplier implements AutoCloseable {
         marksChanged = true;
     }
 
+    /** A position an earlier run saved, or null when this spool's records no longer sit where it said (or none). */
+    private AppliedMarks.Reached stillHeld(AppliedMarks.Reached reached) {
+        return reached != null && spool.appliedEnd(reached.epoch(), reached.position()).equals(reached.position())
+                ? reached : null;
+    }
+
+    /** How far an earlier run saw the database applied, while this run has not reached it; else null. */
+    private AppliedMarks.Reached presumption(String database) {
+        if (reached.contains(database)) {
+            return null;
+        }
+        AppliedMarks.Reached p = presumedParked.get(database);
+        return p != null ? p : presumedRead;
+    }
+
+    /**
+     * How far every database that is not parked is applied as far as the proxy knows: where the reader is, or
+     * further on where an earlier run's was, while this run's has not got there.
+     */
+    private AppliedMarks.Reached readReached() {
+        if (presumedRead != null && presumedRead.position().compareTo(readEnd) > 0) {
+            return presumedRead;
+        }
+        return new AppliedMarks.Reached(spool.epochOf(readEnd), readEnd.segment(), readEnd.offset(), readThrough);
+    }
+
     private void noteAcknowledged(SpoolRecord last) {
         acknowledged = new AppliedMarks.Acknowledged(spool.epochOf(last.position()), last.next().segment(),
                 last.next().offset());
@@ -489,7 +544,13 @@ public final class MirrorApplier implements AutoCloseable {
         ParkedDatabases.Parked oldest = parked.oldest();
         SpoolPosition upTo = oldest == null ? readEnd : oldest.from();
         spool.acknowledge(upTo);
-        acknowledged = new AppliedMarks.Acknowledged(spool.epochOf(upTo), upTo.segment(), upTo.offset());
+        // the note the next start counts its lag from: where the parked databases are shown, not where they are read
+        AppliedMarks.Reached read = readReached();
+        ParkedDatabases.Parked shown = parked.oldestShown();
+        boolean beforeRead = shown != null && shown.shownFrom().compareTo(read.position()) < 0;
+        SpoolPosition noted = beforeRead ? shown.shownFrom() : read.position();
+        acknowledged = new AppliedMarks.Acknowledged(spool.epochOf(noted), noted.segment(), noted.offset());
+        shownSequence = beforeRead ? shown.shownBefore() : read.before();
         marksChanged = true;
         waiters.applied(readEnd, oldest == null ? readThrough : oldest.before(), upTo);
     }
@@ -501,7 +562,11 @@ public final class MirrorApplier implements AutoCloseable {
     private void saveMarks(boolean force) {
         long now = System.nanoTime();
         if (marksChanged && (force || now - marksSavedAt >= MARKS_SAVE_INTERVAL.toNanos())) {
-            AppliedMarks.save(spool, settings.instanceId(), lastApplied, acknowledged, stillMarkedStopped);
+            Map<String, AppliedMarks.Reached> parkedAt = new HashMap<>();
+            parked.snapshot().forEach((database, p) -> parkedAt.put(database, new AppliedMarks.Reached(
+                    spool.epochOf(p.shownFrom()), p.shownFrom().segment(), p.shownFrom().offset(), p.shownBefore())));
+            AppliedMarks.save(spool, settings.instanceId(), lastApplied, acknowledged, stillMarkedStopped,
+                    readReached(), parkedAt);
             marksSavedAt = now;
             marksChanged = false;
         }
@@ -807,7 +872,8 @@ public final class MirrorApplier implements AutoCloseable {
                     + " databases go on; retrying in {} ms{}", database, why, wait.toMillis(), hint);
         }
         LOG.debug("mirror: failure behind the retry", e);
-        parked.park(database, from, before, failures + 1, System.nanoTime() + wait.toNanos(), why);
+        parked.park(database, from, before, failures + 1, System.nanoTime() + wait.toNanos(), why,
+                presumption(database));
     }
 
     /** A step of each parked database whose time to try again came. */
@@ -904,6 +970,7 @@ public final class MirrorApplier implements AutoCloseable {
         session = TargetSession.open(connector, database, settings.instanceId(), settings.slowAnswer(),
                 settings.lockTimeout());
         sessions.put(database, session);
+        reached.add(database);
         if (stillMarkedStopped.remove(database)) {
             marksChanged = true;
             LOG.info("mirror: target database {} no longer says instance {} stopped (stopped_at cleared): the backfill"
@@ -914,6 +981,9 @@ public final class MirrorApplier implements AutoCloseable {
             // what an earlier run saw applied is no longer all on the target: the lag counts what it has not applied
             spool.withdrawPresumption();
             acknowledged = null;
+            presumedRead = null;
+            presumedParked.clear();
+            parked.snapshot().keySet().forEach(parked::forgetPresumption);
             marksChanged = true;
             metrics.targetRegression();
             LOG.error("mirror: target database {} no longer has transactions this proxy applied there: its progress"

@@ -13,6 +13,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * (missing, refusing the credentials, down) holds up no other: per database, where its records that may not be applied
  * start in the spool (every earlier record of it is applied), and when to try again. Its records stay in the spool,
  * which is acknowledged no further than the oldest such position, and are read again from there when it is retried.
+ * Each also has the position it is shown at ({@code /status}, its lag): the same, but for a database parked before the
+ * proxy reached it since it started, where an earlier run saw it applied up to, the target's to confirm.
  * The applier thread changes it; any thread may read it.
  */
 final class ParkedDatabases {
@@ -25,8 +27,12 @@ final class ParkedDatabases {
      * @param retryAt  {@link System#nanoTime} of the next attempt
      * @param since    when it was parked
      * @param error    the last failure, as logged
+     * @param shownFrom   where its records not applied start as far as the proxy knows: {@code from}, or further on
+     *                    where an earlier run saw it applied up to, until the target says otherwise
+     * @param shownBefore the sequence number of the record before {@code shownFrom}
      */
-    record Parked(SpoolPosition from, long before, int failures, long retryAt, Instant since, String error) {
+    record Parked(SpoolPosition from, long before, int failures, long retryAt, Instant since, String error,
+                  SpoolPosition shownFrom, long shownBefore) {
     }
 
     private final Map<String, Parked> parked = new ConcurrentHashMap<>();
@@ -53,11 +59,35 @@ final class ParkedDatabases {
         return p == null ? null : p.from();
     }
 
-    /** Leaves the database behind after a failed attempt, or again after another one. */
-    void park(String database, SpoolPosition from, long before, int failures, long retryAt, String error) {
+    /**
+     * Where the database is shown, or null when it is not parked: where its records not applied start as far as the
+     * proxy knows.
+     */
+    SpoolPosition shownFrom(String database) {
+        Parked p = parked.get(database);
+        return p == null ? null : p.shownFrom();
+    }
+
+    /**
+     * Leaves the database behind after a failed attempt, or again after another one.
+     *
+     * @param presumed how far an earlier run saw it applied, when the proxy has not reached it since; or null
+     */
+    void park(String database, SpoolPosition from, long before, int failures, long retryAt, String error,
+              AppliedMarks.Reached presumed) {
         Parked earlier = parked.get(database);
+        SpoolPosition shownFrom = from;
+        long shownBefore = before;
+        if (earlier != null && earlier.shownFrom().compareTo(shownFrom) > 0) {
+            shownFrom = earlier.shownFrom();
+            shownBefore = earlier.shownBefore();
+        }
+        if (presumed != null && presumed.position().compareTo(shownFrom) > 0) {
+            shownFrom = presumed.position();
+            shownBefore = presumed.before();
+        }
         parked.put(database, new Parked(from, before, failures, retryAt,
-                earlier == null ? Instant.now() : earlier.since(), error));
+                earlier == null ? Instant.now() : earlier.since(), error, shownFrom, shownBefore));
     }
 
     /**
@@ -65,7 +95,15 @@ final class ParkedDatabases {
      * attempt failed since.
      */
     void advance(String database, SpoolPosition from, long before) {
-        parked.computeIfPresent(database, (d, p) -> new Parked(from, before, 0, p.retryAt(), p.since(), p.error()));
+        parked.computeIfPresent(database, (d, p) -> p.shownFrom().compareTo(from) > 0
+                ? new Parked(from, before, 0, p.retryAt(), p.since(), p.error(), p.shownFrom(), p.shownBefore())
+                : new Parked(from, before, 0, p.retryAt(), p.since(), p.error(), from, before));
+    }
+
+    /** The target showed that what an earlier run saw applied there is not: the database is shown where it is read. */
+    void forgetPresumption(String database) {
+        parked.computeIfPresent(database, (d, p) -> new Parked(p.from(), p.before(), p.failures(), p.retryAt(),
+                p.since(), p.error(), p.from(), p.before()));
     }
 
     void resume(String database) {
@@ -102,6 +140,22 @@ final class ParkedDatabases {
             }
         }
         return oldest;
+    }
+
+    /** The parked database shown first in the spool, or null when none is parked. */
+    Parked oldestShown() {
+        Parked oldest = null;
+        for (Parked p : parked.values()) {
+            if (oldest == null || p.shownFrom().compareTo(oldest.shownFrom()) < 0) {
+                oldest = p;
+            }
+        }
+        return oldest;
+    }
+
+    /** The parked databases and the positions they are shown at. */
+    Map<String, Parked> snapshot() {
+        return Map.copyOf(parked);
     }
 
     /** Whether every parked database failed at least {@code failures} attempts in a row. */

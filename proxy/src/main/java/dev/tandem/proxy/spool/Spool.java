@@ -254,6 +254,15 @@ public final class Spool implements AutoCloseable {
         }
     }
 
+    /**
+     * The position before which every record is one {@link #applied} takes for applied given {@code appliedEpoch} and
+     * {@code appliedBefore}, and after which none is; {@link SpoolPosition#ORIGIN} when the epoch is not this
+     * directory's. Equal to {@code appliedBefore} when no later epoch took positions below it.
+     */
+    public SpoolPosition appliedEnd(long appliedEpoch, SpoolPosition appliedBefore) {
+        return epochs.appliedEnd(appliedEpoch, appliedBefore);
+    }
+
     /** {@link #stats()} counts every record not {@link #acknowledge}d again. */
     public void withdrawPresumption() {
         synchronized (acknowledgements) {

@@ -25,6 +25,8 @@ class AppliedMarksTest {
             assertThat(content.databases()).containsExactly(Map.entry("app", new AppliedMarks.Mark(7, 1, 1200)));
             assertThat(content.acknowledged()).isNull();
             assertThat(content.stoppedIn()).isEmpty();
+            assertThat(content.read()).isNull();
+            assertThat(content.parked()).isEmpty();
         }
     }
 
@@ -44,13 +46,17 @@ class AppliedMarksTest {
     void marksTheAcknowledgedPositionAndStopMarksAreReadBackByTheirInstanceOnly() {
         try (Spool spool = Spool.open(SpoolSettings.defaults(dir), "proxy-a")) {
             AppliedMarks.Acknowledged acknowledged = new AppliedMarks.Acknowledged(42, 1, 1432);
+            AppliedMarks.Reached read = new AppliedMarks.Reached(42, 1, 2000, 9);
+            AppliedMarks.Reached parkedAt = new AppliedMarks.Reached(42, 1, 1432, 8);
             AppliedMarks.save(spool, "proxy-a", Map.of("app", new AppliedMarks.Mark(7, 1, 1200)), acknowledged,
-                    Set.of("app"));
+                    Set.of("app"), read, Map.of("other", parkedAt));
 
             AppliedMarks.Content content = AppliedMarks.load(spool, "proxy-a");
             assertThat(content.databases()).containsExactly(Map.entry("app", new AppliedMarks.Mark(7, 1, 1200)));
             assertThat(content.acknowledged()).isEqualTo(acknowledged);
             assertThat(content.stoppedIn()).containsExactly("app");
+            assertThat(content.read()).isEqualTo(read);
+            assertThat(content.parked()).containsExactly(Map.entry("other", parkedAt));
 
             AppliedMarks.Content other = AppliedMarks.load(spool, "proxy-b");
             assertThat(other.databases()).isEmpty();

@@ -43,7 +43,7 @@ class AppliedWaitersTest {
         CompletableFuture<Void> a = waiters.byPosition("a", position(300));
         CompletableFuture<Void> everyDatabase = waiters.byPosition(null, position(300));
         CompletableFuture<Void> bySequence = waiters.bySequence(3);
-        parked.park("b", position(200), 1, 1, 0, "down");
+        parked.park("b", position(200), 1, 1, 0, "down", null);
         waiters.applied(position(500), 1, position(200));
 
         assertThat(bFirst).isCompleted();

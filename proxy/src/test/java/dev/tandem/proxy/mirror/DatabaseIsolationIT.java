@@ -250,6 +250,64 @@ class DatabaseIsolationIT {
     }
 
     /**
+     * Restarted while a database is still parked and cannot be reached, the proxy shows it where the last run saw it
+     * applied up to, not at the first of its records still in the spool (applied long ago): {@code /status}
+     * appliedSequence and the spool's pending count, which the lag counts from; and still applies each waiting
+     * transaction once.
+     */
+    @Test
+    void aDatabaseStillParkedAfterRestartsIsShownWhereItWasAppliedUpTo() throws Exception {
+        createB();
+        long firstWaiting;
+        SpoolPosition lastB;
+        try (MirrorFixture f = fixture()) {
+            f.applier.start();
+            for (int id = 1; id <= 3; id++) {
+                await(f, bTarget, f.append(insert(b, id)));
+                await(f, a, f.append(insert(a, id)));
+            }
+            PG.target().execute(bTarget, """
+                    CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql
+                        AS $$BEGIN RAISE EXCEPTION 'not now' USING ERRCODE = '40001'; END$$;
+                    CREATE TRIGGER refuse BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION refuse();
+                    """);
+            f.append(insert(b, 4));
+            firstWaiting = f.spool.stats().lastSequence();
+            lastB = f.append(insert(b, 5));
+            await(f, a, f.append(insert(a, 4)));
+            eventually("b is parked", () -> f.applier.parkedDatabases().containsKey(bTarget));
+            assertThat(f.applier.appliedSequenceShown()).isEqualTo(firstWaiting - 1);
+            f.applier.drain(Duration.ofSeconds(60));
+            f.applier.close();
+            f.spool.close();
+            PG.target().execute(a, "ALTER DATABASE " + bTarget + " ALLOW_CONNECTIONS false");
+
+            // twice: the first restart's note must not move the second's back either
+            for (int restart = 1; restart <= 2; restart++) {
+                f.openSpool();
+                f.applier = f.newApplier();
+                f.applier.start();
+                await(f, a, f.append(insert(a, 4 + restart)));
+                eventually("b is parked again", () -> f.applier.parkedDatabases().containsKey(bTarget));
+                long waiting = f.spool.stats().lastSequence() - firstWaiting + 1;
+                assertThat(f.applier.appliedSequenceShown()).as("restart " + restart).isEqualTo(firstWaiting - 1);
+                assertThat(f.gauge("tandem.spool.records")).as("restart " + restart).isEqualTo(waiting);
+                if (restart == 1) {
+                    f.applier.drain(Duration.ofSeconds(60));
+                    f.applier.close();
+                    f.spool.close();
+                }
+            }
+
+            PG.target().execute(a, "ALTER DATABASE " + bTarget + " ALLOW_CONNECTIONS true");
+            PG.target().execute(bTarget, "DROP TRIGGER refuse ON t");
+            await(f, bTarget, lastB);
+            assertThat(rows(bTarget)).isEqualTo(expected(b, 1, 5));
+            assertThat(rows(a)).isEqualTo(expected(a, 1, 6));
+        }
+    }
+
+    /**
      * The backfill waits for {@code caught_up_to}: a database whose transactions fail (here a trigger refuses them
      * with a serialization failure, which is retried) must not have it moved past them while the others' moves on.
      */
