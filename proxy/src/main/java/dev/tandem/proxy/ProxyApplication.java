@@ -181,6 +181,7 @@ public final class ProxyApplication implements AutoCloseable {
             m.put("pendingTransactions", stats.pendingRecords());
             m.put("pendingBytes", stats.pendingBytes());
             m.put("lagSeconds", stats.lag(java.time.Instant.now()).toMillis() / 1000.0);
+            m.put("lagByDatabase", mirror.applier().lagByDatabase());
             m.put("spoolBytes", stats.bytesOnDisk());
             m.put("databases", mirror.targetDatabases());
             m.put("stillMarkedStopped", mirror.applier().stillMarkedStopped());

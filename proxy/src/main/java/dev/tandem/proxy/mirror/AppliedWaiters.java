@@ -106,6 +106,11 @@ final class AppliedWaiters {
         return appliedSequence;
     }
 
+    /** Every record before it is applied, but those of a parked database from its position on. */
+    SpoolPosition readEnd() {
+        return readEnd;
+    }
+
     /**
      * Every record up to {@code last} is applied or ledgered everywhere (nothing is parked): release whoever waits
      * for them.

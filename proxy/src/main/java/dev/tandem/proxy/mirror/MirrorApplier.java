@@ -17,6 +17,7 @@ import dev.tandem.proxy.capture.TimeText;
 import dev.tandem.proxy.capture.TransactionCodec;
 import dev.tandem.proxy.relay.Transport;
 import dev.tandem.proxy.spool.Spool;
+import dev.tandem.proxy.spool.SpoolBacklog;
 import dev.tandem.proxy.spool.SpoolPosition;
 import dev.tandem.proxy.spool.SpoolReader;
 import dev.tandem.proxy.spool.SpoolRecord;
@@ -28,6 +29,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -302,7 +304,9 @@ public final class MirrorApplier implements AutoCloseable {
             }
         });
         this.metrics = new MirrorMetrics(registry, spool, this::isPaused, this::targetUp, stillMarkedStopped::size,
-                parked::size);
+                parked::size, this::backlog);
+        lastApplied.keySet().forEach(metrics::database);
+        presumedParked.keySet().forEach(metrics::database);
         this.chunkWrites = new ChunkWrites(chunks, settings.tables(), metrics);
         this.appliedCounts = new AppliedCounts(metrics);
         this.readThrough = Math.max(0, spool.oldestSequence() - 1);
@@ -401,6 +405,34 @@ public final class MirrorApplier implements AutoCloseable {
     }
 
     /**
+     * Per target database the applier knows, sorted, how far behind it is: {@code lagSeconds} (the age of its oldest
+     * transaction not applied, as far as the proxy knows), {@code pendingBytes} and {@code pendingTransactions} (what
+     * the spool holds from there on, other databases' transactions included), for {@code /status}.
+     */
+    public Map<String, Map<String, Object>> lagByDatabase() {
+        Map<String, Map<String, Object>> out = new LinkedHashMap<>();
+        Instant now = Instant.now();
+        for (String database : new TreeSet<>(metrics.databases())) {
+            SpoolBacklog backlog = backlog(database);
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("lagSeconds", backlog.lag(now).toMillis() / 1000.0);
+            d.put("pendingBytes", backlog.bytes());
+            d.put("pendingTransactions", backlog.records());
+            out.put(database, d);
+        }
+        return out;
+    }
+
+    /**
+     * What a target database has still to apply as far as the proxy knows: the spool from its shown position when it
+     * is parked, else from the applier's reader. Any thread.
+     */
+    private SpoolBacklog backlog(String database) {
+        SpoolPosition from = parked.shownFrom(database);
+        return spool.backlog(from != null ? from : waiters.readEnd());
+    }
+
+    /**
      * The target databases this instance applied transactions to, in this run or an earlier one on the same spool: a
      * restarted proxy knows them before any client logs in again.
      */
@@ -483,8 +515,10 @@ public final class MirrorApplier implements AutoCloseable {
     }
 
     private void noteApplied(String database, SpoolRecord record) {
-        lastApplied.put(database, new AppliedMarks.Mark(record.sequence(), record.position().segment(),
-                record.position().offset()));
+        if (lastApplied.put(database, new AppliedMarks.Mark(record.sequence(), record.position().segment(),
+                record.position().offset())) == null) {
+            metrics.database(database);
+        }
         marksChanged = true;
     }
 
@@ -874,6 +908,7 @@ public final class MirrorApplier implements AutoCloseable {
         LOG.debug("mirror: failure behind the retry", e);
         parked.park(database, from, before, failures + 1, System.nanoTime() + wait.toNanos(), why,
                 presumption(database));
+        metrics.database(database);
     }
 
     /** A step of each parked database whose time to try again came. */

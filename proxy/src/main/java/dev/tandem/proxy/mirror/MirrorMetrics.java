@@ -2,6 +2,7 @@ package dev.tandem.proxy.mirror;
 
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.spool.Spool;
+import dev.tandem.proxy.spool.SpoolBacklog;
 import dev.tandem.proxy.spool.SpoolStats;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -12,8 +13,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import java.util.function.IntSupplier;
 import java.util.function.ToDoubleFunction;
 
@@ -39,6 +43,8 @@ final class MirrorMetrics {
     static final String TARGET_UP = "tandem.mirror.target.up";
     static final String STILL_MARKED_STOPPED = "tandem.mirror.still.marked.stopped";
     static final String PARKED_DATABASES = "tandem.mirror.parked.databases";
+    static final String DATABASE_LAG_SECONDS = "tandem.mirror.database.lag.seconds";
+    static final String DATABASE_LAG_BYTES = "tandem.mirror.database.lag.bytes";
     static final String SPOOL_BYTES = "tandem.spool.bytes";
     static final String SPOOL_RECORDS = "tandem.spool.records";
     static final String SPOOL_MAX_BYTES = "tandem.spool.max.bytes";
@@ -57,11 +63,17 @@ final class MirrorMetrics {
     private final Counter retries;
     private final Counter undecodable;
     private final Counter targetRegressions;
-    private final List<Meter> gauges = new ArrayList<>();
+    private final List<Meter> gauges = new CopyOnWriteArrayList<>();
+    /** What a target database has still to apply ({@link #database}). */
+    private final Function<String, SpoolBacklog> backlog;
+    /** The target databases with lag gauges: one series each, as many as the databases the mirror applies to. */
+    private final Set<String> databases = ConcurrentHashMap.newKeySet();
 
     MirrorMetrics(MeterRegistry registry, Spool spool, BooleanSupplier paused, BooleanSupplier targetUp,
-                  IntSupplier stillMarkedStopped, IntSupplier parkedDatabases) {
+                  IntSupplier stillMarkedStopped, IntSupplier parkedDatabases,
+                  Function<String, SpoolBacklog> backlog) {
         this.registry = registry;
+        this.backlog = backlog;
         this.retries = Counter.builder(RETRIES)
                 .description("Apply attempts retried after a transient target error").register(registry);
         this.undecodable = Counter.builder(UNDECODABLE)
@@ -95,6 +107,29 @@ final class MirrorMetrics {
     private <T> void gauge(String name, String description, T object, ToDoubleFunction<T> value) {
         gauges.add(Gauge.builder(name, object, value).description(description).strongReference(true)
                 .register(registry));
+    }
+
+    /**
+     * Registers the lag gauges of a target database the mirror applies to, once: which database is behind when one
+     * is parked, which {@link #LAG_SECONDS} cannot say. The applier never forgets a database, so neither do these.
+     */
+    void database(String database) {
+        if (!databases.add(database)) {
+            return;
+        }
+        gauges.add(Gauge.builder(DATABASE_LAG_SECONDS, database,
+                        d -> backlog.apply(d).lag(Instant.now()).toMillis() / 1000.0)
+                .description("Age of the oldest committed source transaction not yet applied on this target database")
+                .tag("database", database).strongReference(true).register(registry));
+        gauges.add(Gauge.builder(DATABASE_LAG_BYTES, database, d -> backlog.apply(d).bytes())
+                .description("Spooled bytes from this target database's oldest transaction not yet applied on, other"
+                        + " databases' after it included")
+                .tag("database", database).strongReference(true).register(registry));
+    }
+
+    /** The target databases with lag gauges. */
+    Set<String> databases() {
+        return Set.copyOf(databases);
     }
 
     /**

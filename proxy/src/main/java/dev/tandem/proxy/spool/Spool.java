@@ -337,38 +337,57 @@ public final class Spool implements AutoCloseable {
         int blocked = writer.blockedAppends();
         synchronized (acknowledgements) {
             long nextSequence = writer.nextSequence();
-            SpoolPosition written = writer.writtenEnd();
-            SpoolPosition pending = firstPending();
-            long pendingRecords = 0;
-            long pendingBytes = 0;
-            Optional<Instant> oldest = Optional.empty();
-            if (pending != null && written.isAfter(pending)) {
-                RecordHeader header = headerAt(pending);
-                if (header != null) {
-                    // not the numbers skipped when the target was ahead of the spool: no record carries them
-                    pendingRecords = nextSequence - header.sequence()
-                            - jumps.skippedBetween(header.sequence(), nextSequence);
-                    oldest = Optional.of(Instant.ofEpochMilli(header.appendMillis()));
-                }
-                for (Segment segment : catalog.snapshot()) {
-                    if (segment.firstSequence() == pending.segment()) {
-                        pendingBytes += segment.size() - pending.offset();
-                    } else if (segment.firstSequence() > pending.segment()) {
-                        pendingBytes += segment.size() - RecordFormat.SEGMENT_HEADER_BYTES;
-                    }
-                }
-            }
+            SpoolBacklog pending = backlogFrom(SpoolPosition.ORIGIN);
             return new SpoolStats(catalog.totalBytes(), catalog.count(), jumps.skippedBefore(nextSequence) - 1,
-                    pendingRecords, pendingBytes, oldest, writer.shedRecords(), blocked, writer.fsyncs(), gaps.sum());
+                    pending.records(), pending.bytes(), pending.oldestAppend(), writer.shedRecords(), blocked,
+                    writer.fsyncs(), gaps.sum());
         }
     }
 
     /**
-     * Position of the oldest record neither acknowledged nor presumed applied, or {@code null} if there is none (lock
-     * held).
+     * The records from {@code from} on that are neither acknowledged nor presumed applied ({@link #presumeApplied}):
+     * how far behind a reader at {@code from} is, other readers' records after it included. The mirror's lag of one
+     * target database.
      */
-    private SpoolPosition firstPending() {
-        SpoolPosition p = SpoolPosition.max(acknowledged, presumedApplied);
+    public SpoolBacklog backlog(SpoolPosition from) {
+        synchronized (acknowledgements) {
+            return backlogFrom(from);
+        }
+    }
+
+    /** {@link #backlog} with the lock held. */
+    private SpoolBacklog backlogFrom(SpoolPosition from) {
+        long nextSequence = writer.nextSequence();
+        SpoolPosition written = writer.writtenEnd();
+        SpoolPosition pending = firstPending(from);
+        long pendingRecords = 0;
+        long pendingBytes = 0;
+        Optional<Instant> oldest = Optional.empty();
+        if (pending != null && written.isAfter(pending)) {
+            RecordHeader header = headerAt(pending);
+            if (header != null) {
+                // not the numbers skipped when the target was ahead of the spool: no record carries them
+                pendingRecords = nextSequence - header.sequence()
+                        - jumps.skippedBetween(header.sequence(), nextSequence);
+                oldest = Optional.of(Instant.ofEpochMilli(header.appendMillis()));
+            }
+            for (Segment segment : catalog.snapshot()) {
+                if (segment.firstSequence() == pending.segment()) {
+                    pendingBytes += segment.size() - pending.offset();
+                } else if (segment.firstSequence() > pending.segment()) {
+                    pendingBytes += segment.size() - RecordFormat.SEGMENT_HEADER_BYTES;
+                }
+            }
+        }
+        return new SpoolBacklog(pendingRecords, pendingBytes, oldest);
+    }
+
+    /**
+     * Position of the oldest record at or after {@code from} neither acknowledged nor presumed applied, or
+     * {@code null} if there is none (lock held).
+     */
+    private SpoolPosition firstPending(SpoolPosition from) {
+        SpoolPosition p = SpoolPosition.max(from, SpoolPosition.max(acknowledged, presumedApplied));
         Segment segment = catalog.atOrAfter(p.segment());
         while (segment != null) {
             if (segment.firstSequence() > p.segment() || p.offset() < RecordFormat.SEGMENT_HEADER_BYTES) {

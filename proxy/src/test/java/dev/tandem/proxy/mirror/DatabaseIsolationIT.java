@@ -6,8 +6,14 @@ import static dev.tandem.proxy.mirror.MirrorFixture.simple;
 import static dev.tandem.proxy.mirror.MirrorFixture.tx;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tandem.proxy.spool.SpoolPosition;
 import dev.tandem.testing.PostgresPairExtension;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -252,8 +258,7 @@ class DatabaseIsolationIT {
     /**
      * Restarted while a database is still parked and cannot be reached, the proxy shows it where the last run saw it
      * applied up to, not at the first of its records still in the spool (applied long ago): {@code /status}
-     * appliedSequence and the spool's pending count, which the lag counts from; and still applies each waiting
-     * transaction once.
+     * appliedSequence, its lag and the spool's pending count; and still applies each waiting transaction once.
      */
     @Test
     void aDatabaseStillParkedAfterRestartsIsShownWhereItWasAppliedUpTo() throws Exception {
@@ -292,6 +297,9 @@ class DatabaseIsolationIT {
                 long waiting = f.spool.stats().lastSequence() - firstWaiting + 1;
                 assertThat(f.applier.appliedSequenceShown()).as("restart " + restart).isEqualTo(firstWaiting - 1);
                 assertThat(f.gauge("tandem.spool.records")).as("restart " + restart).isEqualTo(waiting);
+                assertThat(f.applier.lagByDatabase().get(bTarget)).as("restart " + restart)
+                        .containsEntry("pendingTransactions", waiting);
+                assertThat(f.applier.lagByDatabase().get(a)).containsEntry("pendingTransactions", 0L);
                 if (restart == 1) {
                     f.applier.drain(Duration.ofSeconds(60));
                     f.applier.close();
@@ -305,6 +313,45 @@ class DatabaseIsolationIT {
             assertThat(rows(bTarget)).isEqualTo(expected(b, 1, 5));
             assertThat(rows(a)).isEqualTo(expected(a, 1, 6));
         }
+    }
+
+    /**
+     * With one database parked, its own lag series says which one is behind: it grows with its waiting transactions
+     * while the other database's stays at zero.
+     */
+    @Test
+    void eachDatabaseHasItsOwnLagAndOnlyTheParkedOnesGrows() throws Exception {
+        try (MirrorFixture f = fixture()) {
+            f.applier.start();
+            f.append(insert(b, 1));
+            await(f, a, f.append(insert(a, 1)));
+            assertThat(f.applier.parkedDatabases()).containsOnlyKeys(bTarget);
+            assertThat(databaseGauge(f, "tandem.mirror.database.lag.bytes", a)).isZero();
+            assertThat(databaseGauge(f, "tandem.mirror.database.lag.seconds", a)).isZero();
+            double bytes = databaseGauge(f, "tandem.mirror.database.lag.bytes", bTarget);
+            assertThat(bytes).isPositive();
+            eventually("b's oldest waiting transaction ages",
+                    () -> databaseGauge(f, "tandem.mirror.database.lag.seconds", bTarget) > 0);
+
+            f.append(insert(b, 2));
+            await(f, a, f.append(insert(a, 2)));
+            assertThat(databaseGauge(f, "tandem.mirror.database.lag.bytes", bTarget)).isGreaterThan(bytes);
+            assertThat(databaseGauge(f, "tandem.mirror.database.lag.bytes", a)).isZero();
+            assertThat(databaseGauge(f, "tandem.mirror.database.lag.seconds", a)).isZero();
+            assertThat(f.applier.lagByDatabase()).containsOnlyKeys(a, bTarget);
+            assertThat(f.applier.lagByDatabase().get(bTarget)).containsEntry("pendingTransactions", 4L);
+            assertThat(f.applier.lagByDatabase().get(a)).containsEntry("pendingTransactions", 0L)
+                    .containsEntry("lagSeconds", 0.0);
+
+            createB();
+            await(f, bTarget, f.append(insert(b, 3)));
+            eventually("b caught up", () -> f.applier.parkedDatabases().isEmpty());
+            assertThat(databaseGauge(f, "tandem.mirror.database.lag.bytes", bTarget)).isZero();
+        }
+    }
+
+    private static double databaseGauge(MirrorFixture f, String name, String database) {
+        return f.registry.get(name).tag("database", database).gauge().value();
     }
 
     /**
@@ -375,6 +422,12 @@ class DatabaseIsolationIT {
             }
             assertThat(syncTimeouts(proxy)).isEqualTo(1);
             assertThat(proxy.app.mirrorCaughtUp()).as("not caught up while a database waits").isFalse();
+            // GET /status says which database is behind
+            JsonNode lag = status(proxy).path("mirror").path("lagByDatabase");
+            assertThat(lag.path(brokenTarget).path("pendingTransactions").asLong()).isPositive();
+            assertThat(lag.path(healthy).path("pendingTransactions").isIntegralNumber()).as(lag.toString()).isTrue();
+            assertThat(lag.path(healthy).path("pendingTransactions").asLong()).isZero();
+            assertThat(lag.path(healthy).path("lagSeconds").asDouble()).isZero();
 
             PG.target().createDatabase(brokenTarget);
             PG.target().execute(brokenTarget, "CREATE TABLE m (id int PRIMARY KEY, v text)");
@@ -382,6 +435,12 @@ class DatabaseIsolationIT {
             assertThat(PG.target().query(brokenTarget, "SELECT id FROM m")).containsExactly(List.of("1"));
             proxy.assertIdentical("m");
         }
+    }
+
+    private static JsonNode status(RunningMirrorProxy proxy) throws Exception {
+        String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + proxy.app.adminPort() + "/status")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        return new ObjectMapper().readTree(body);
     }
 
     private static double syncTimeouts(RunningMirrorProxy proxy) {
