@@ -83,7 +83,7 @@ final class ParseTimeSettings {
     }
 
     private String changed(InputSettings now) {
-        if (!same(parsed.timeZone(), now.timeZone())) {
+        if (!NumericTimeZone.same(parsed.timeZone(), now.timeZone())) {
             return "TimeZone (" + now.timeZone() + ", parsed under " + parsed.timeZone() + ")";
         }
         if (!same(parsed.dateStyle(), now.dateStyle())) {

@@ -50,12 +50,21 @@ public final class TimeText {
     /**
      * The zone a PostgreSQL TimeZone setting names, when it is a zone of the tz database ({@code Europe/Paris},
      * {@code UTC}, {@code Etc/GMT+3}), in any case as PostgreSQL reads it ({@code SET TIME ZONE 'asia/tokyo'}); null
+     * or set as hours east of UTC ({@code SET TIME ZONE 5}, reported {@code <+05>-05}: {@link NumericTimeZone}); null
      * for anything else, which Java might read otherwise than PostgreSQL (a POSIX-style {@code UTC+3}, which
      * PostgreSQL reads the other way round from Java).
      */
     public static ZoneId zone(String timeZone) {
         String id = timeZone == null ? null : ZONES.get(timeZone.toLowerCase(Locale.ROOT));
-        return id == null ? null : ZoneId.of(id);
+        if (id != null) {
+            return ZoneId.of(id);
+        }
+        Integer east = NumericTimeZone.secondsEast(timeZone);
+        try {
+            return east == null ? null : ZoneOffset.ofTotalSeconds(east);
+        } catch (DateTimeException e) {
+            return null; // beyond the 18 hours java.time takes
+        }
     }
 
     /**

@@ -53,6 +53,29 @@ class ParseTimeSettingsTest {
         assertThat(parsedUnder("INSERT INTO m VALUES ('a\\b', '1 day')", asSet).unreplayable(asReported)).isNull();
     }
 
+    /**
+     * Hours east of UTC as a SET spells them and as the server reports them (each pair seen from PostgreSQL 17's
+     * {@code SET TIME ZONE ...; SHOW timezone}).
+     */
+    @Test
+    void aZoneSetAsHoursIsTheNameTheServerReportsForIt() {
+        String[][] pairs = {{"+05", "<+05>-05"}, {"-7", "<-07>+07"}, {"5.5", "<+05:30>-05:30"},
+                {"-3.25", "<-03:15>+03:15"}, {"0", "<+00>-00"}, {"1e1", "<+10>-10"}, {" 5", "<+05>-05"},
+                {"5.50001", "<+05:30>-05:30"}};
+        for (String[] pair : pairs) {
+            InputSettings asSet = new InputSettings(pair[0], "ISO, MDY", "postgres", "on");
+            InputSettings asReported = new InputSettings(pair[1], "ISO, MDY", "postgres", "on");
+            assertThat(parsedUnder(LITERAL, asSet).unreplayable(asReported)).as(pair[0]).isNull();
+            assertThat(parsedUnder(LITERAL, asReported).unreplayable(asSet)).as(pair[0]).isNull();
+        }
+        // other hours, and POSIX rules the server keeps as written: '+05:30' is 5.5 hours WEST, as UTC+5 is 5
+        InputSettings plus5 = new InputSettings("<+05>-05", "ISO, MDY", "postgres", "on");
+        for (String other : new String[] {"+6", "+05:30", "UTC+5", "UTC-5", "<-05>+05"}) {
+            assertThat(parsedUnder(LITERAL, plus5).unreplayable(new InputSettings(other, "ISO, MDY", "postgres",
+                    "on"))).as(other).contains("TimeZone");
+        }
+    }
+
     @Test
     void aParseUnderSettingsNotFollowedCannotBeReplayed() {
         assertThat(parsedUnder(LITERAL, null).unreplayable(UTC)).contains("could not follow");

@@ -6,6 +6,7 @@ import dev.tandem.protocol.state.TimeType;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.time.ZoneId;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -96,6 +97,12 @@ class TimeValuesTest {
         assertThat(text("timestamptz", "2026-01-05 10:00:00", TimeText.zone("asia/tokyo")))
                 .isEqualTo("[2026-01-05 01:00:00+00, 2026-01-05 01:00:00.000001+00)");
         assertThat(TimeText.zone("UTC+3")).as("POSIX, read the other way round by PostgreSQL").isNull();
+        assertThat(TimeText.zone("+05:30")).as("POSIX too: 5.5 hours west for PostgreSQL").isNull();
+        // hours east of UTC, as SET TIME ZONE takes them and as the server then reports them
+        assertThat(text("timestamptz", "2026-01-05 10:00:00", TimeText.zone("<+05:30>-05:30")))
+                .isEqualTo("[2026-01-05 04:30:00+00, 2026-01-05 04:30:00.000001+00)");
+        assertThat(TimeText.zone("-7")).isEqualTo(TimeText.zone("<-07>+07")).isEqualTo(ZoneOffset.ofHours(-7));
+        assertThat(TimeText.zone("100")).as("beyond java.time's offsets").isNull();
         assertThat(text("timestamptz", "2026-01-05 10:00:00+00", null)).startsWith("[2026-01-05 10:00:00+00");
     }
 

@@ -98,7 +98,8 @@ class CopyTimesTest {
 
     /**
      * The mark is 2026-01-02 00:00 UTC; a time without an offset is read in the session's TimeZone when it is a zone
-     * of the tz database, outside a daylight-saving change; else as if unknown.
+     * of the tz database, outside a daylight-saving change, or hours east of UTC as the server reports them
+     * ({@code SET TIME ZONE 3}: {@code <+03>-03}); else as if unknown.
      */
     @ParameterizedTest
     @CsvSource(delimiter = '|', textBlock = """
@@ -115,7 +116,8 @@ class CopyTimesTest {
             2026-01-02                | Asia/Tokyo          | true
             2026-01-02                | America/Los_Angeles | false
             2026-01-01 23:00:00       | UTC+3               | false
-            2026-01-01 23:00:00       | <+03>-03            | false
+            2026-01-02 02:59:59       | <+03>-03            | true
+            2026-01-02 03:00:00       | <+03>-03            | false
             2026-01-01 07:59:59       | UTC+3               | true
             """)
     void aTimeWithoutAnOffsetIsReadInTheSessionsZoneWhenJavaReadsItAsPostgresDoes(String value, String zone,

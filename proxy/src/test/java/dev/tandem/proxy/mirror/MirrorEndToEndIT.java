@@ -650,6 +650,30 @@ class MirrorEndToEndIT {
                 "%may have changed TimeZone, DateStyle, IntervalStyle or standard_conforming_strings%");
     }
 
+    /**
+     * A zone set as hours east of UTC is reported by the server under a name of its own ({@code '+05'} as
+     * {@code <+05>-05}): a statement prepared in the request that set it, and run later, ran under the zone it was
+     * parsed under, and is replayed, not ledgered as run under another.
+     */
+    @Test
+    void aStatementPreparedWhereAZoneWasSetAsHoursRunsUnderThatZoneLater() throws Exception {
+        try (Connection c = mirror.connect("preferQueryMode", "simple"); Statement s = c.createStatement()) {
+            s.execute("SET TIME ZONE '+05'; PREPARE east (int) AS INSERT INTO metrics VALUES ('2026-03-01 10:00', $1,"
+                    + " 1, 'east')");
+            s.execute("EXECUTE east(1)");
+            s.execute("SET TIME ZONE -3.5; PREPARE west (int) AS INSERT INTO metrics VALUES ('2026-03-01 10:00', $1,"
+                    + " 2, 'west')");
+            s.execute("EXECUTE west(2)");
+        }
+        mirror.awaitCaughtUp(Duration.ofSeconds(30));
+        assertThat(PG.source().query(mirror.database, "SELECT device, t::text FROM metrics ORDER BY device"))
+                .containsExactly(List.of("1", "2026-03-01 05:00:00+00"), List.of("2", "2026-03-01 13:30:00+00"));
+        assertThat(PG.target().query(mirror.database, "SELECT device, t::text FROM metrics ORDER BY device"))
+                .containsExactly(List.of("1", "2026-03-01 05:00:00+00"), List.of("2", "2026-03-01 13:30:00+00"));
+        assertThat(PG.target().query(mirror.database, "SELECT message FROM tandem.divergence"
+                + " WHERE statement LIKE '%''east''%' OR statement LIKE '%''west''%'")).isEmpty();
+    }
+
     @Test
     void aPreparedStatementRunUnderOtherSettingsThanItWasParsedUnderIsLedgeredNotReplayedUnderThem() throws Exception {
         // the source reads a prepared statement's constants at the PREPARE or Parse: a later SET does not change them
