@@ -3,10 +3,12 @@ package dev.tandem.proxy.mirror;
 import dev.tandem.proxy.spool.SpoolPosition;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
  * The target databases the applier could not apply to and left behind, so that one the target cannot serve for now
@@ -133,24 +135,16 @@ final class ParkedDatabases {
 
     /** The parked database whose records start first in the spool, or null when none is parked. */
     Parked oldest() {
-        Parked oldest = null;
-        for (Parked p : parked.values()) {
-            if (oldest == null || p.from().compareTo(oldest.from()) < 0) {
-                oldest = p;
-            }
-        }
-        return oldest;
+        return first(Parked::from);
     }
 
     /** The parked database shown first in the spool, or null when none is parked. */
     Parked oldestShown() {
-        Parked oldest = null;
-        for (Parked p : parked.values()) {
-            if (oldest == null || p.shownFrom().compareTo(oldest.shownFrom()) < 0) {
-                oldest = p;
-            }
-        }
-        return oldest;
+        return first(Parked::shownFrom);
+    }
+
+    private Parked first(Function<Parked, SpoolPosition> position) {
+        return parked.values().stream().min(Comparator.comparing(position)).orElse(null);
     }
 
     /** The parked databases and the positions they are shown at. */
