@@ -7,6 +7,7 @@ import dev.tandem.protocol.frame.ProtocolViolationException;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -67,6 +68,8 @@ final class RelaySession {
     /** Held source bytes past which the source is not read until the hold lifts. */
     private static final int HELD_READ_LIMIT = 256 * 1024;
     private byte lastSourceMessage;
+    /** Why a write to the source failed, while its answers are still read; null while none did. */
+    private String sourceFailure;
     /** Who sent the last message, to tell which side an authentication that does not finish waits for. */
     private Direction lastSender;
 
@@ -227,7 +230,9 @@ final class RelaySession {
         }
         if (direction == Direction.SOURCE_TO_CLIENT && !clientTerminated && lastSourceMessage != ErrorResponse.TYPE) {
             // Without a word from the source, tell the client why, as a failing server would.
-            endWithError("08006", "the connection to the source server was closed unexpectedly", "source_closed");
+            endWithError("08006", sourceFailure == null ? "the connection to the source server was closed unexpectedly"
+                    : "the connection to the source server failed: " + sourceFailure,
+                    sourceFailure == null ? "source_closed" : "source_error");
         } else {
             close(SessionEnd.because(direction == Direction.SOURCE_TO_CLIENT ? "the source closed the connection"
                     : "the client closed the connection"));
@@ -247,7 +252,7 @@ final class RelaySession {
             resumeSourceStream();
         }
         source.config().setAutoRead(true);
-        if (source instanceof io.netty.channel.socket.DuplexChannel duplex) {
+        if (source instanceof DuplexChannel duplex) {
             duplex.shutdownOutput();
         } else {
             source.writeAndFlush(io.netty.buffer.Unpooled.wrappedBuffer(new byte[] {'X', 0, 0, 0, 4}));
@@ -278,6 +283,12 @@ final class RelaySession {
             return;
         }
         log.debug("session error on the {} side", direction.sender(), cause);
+        if (direction == Direction.SOURCE_TO_CLIENT && source instanceof DuplexChannel duplex && duplex.isActive()
+                && duplex.isOutputShutdown() && !duplex.isInputShutdown()) {
+            // a write failed: what the source sent before it reset is still to be read, its end closes the session
+            sourceFailure = describe(cause);
+            return;
+        }
         if (direction == Direction.SOURCE_TO_CLIENT) {
             endWithError("08006", "the connection to the source server failed: " + describe(cause), "source_error");
         } else {

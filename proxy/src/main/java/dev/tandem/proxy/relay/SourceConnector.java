@@ -46,6 +46,9 @@ final class SourceConnector {
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.AUTO_READ, false)
+                // a failed write shuts only the output: the source's last answer (the FATAL of a backend that exited
+                // while the client still sent data, which its host then resets) is still read and relayed
+                .option(ChannelOption.AUTO_CLOSE, false)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis())
                 .handler(new ChannelInboundHandlerAdapter());

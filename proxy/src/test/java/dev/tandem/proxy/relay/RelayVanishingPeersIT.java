@@ -11,12 +11,14 @@ import io.netty.buffer.ByteBuf;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import java.io.DataInputStream;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -158,6 +160,56 @@ class RelayVanishingPeersIT {
                 next.send(WireClient.query("SELECT 1"));
                 assertThat(next.readUntilReady()).extracting(Message::type).containsExactly('T', 'D', 'C', 'Z');
             }
+        }
+    }
+
+    /**
+     * The source's FATAL is the client's last word: data the proxy still relays after the backend exited makes the
+     * source's host answer with a reset, which is not another failure to report (a walkthrough's psql printed a second
+     * FATAL, 'the connection to the source server failed: Connection reset by peer', after the source's own).
+     */
+    @Test
+    void aSourceBackendTerminatedMidCopyEndsTheSessionWithItsErrorAlone() throws Exception {
+        PG.source().execute(db, "CREATE TABLE copied (line text)");
+        try (RunningProxy proxy = RunningProxy.in(PG.source(), s -> s);
+             WireClient client = new WireClient(proxy.port())) {
+            client.login(PG.source().user(), db);
+            client.send(WireClient.query("COPY copied FROM STDIN"));
+            assertThat(client.read().type()).as("CopyInResponse").isEqualTo('G');
+            byte[] rows = WireClient.frame('d', "row\n".repeat(16 * 1024).getBytes(StandardCharsets.UTF_8));
+            CountDownLatch terminated = new CountDownLatch(1);
+            Thread writer = new Thread(() -> {
+                try {
+                    while (terminated.getCount() > 0) {
+                        client.send(rows);
+                    }
+                    for (int i = 0; i < 64; i++) { // after the backend exited: the source's host resets
+                        client.send(rows);
+                    }
+                } catch (IOException closed) {
+                    // the proxy ended the session
+                }
+            });
+            writer.start();
+            eventually("the COPY runs on the source", () -> "1".equals(PG.source().queryValue(db,
+                    "SELECT count(*) FROM pg_stat_activity WHERE query = 'COPY copied FROM STDIN'")));
+            PG.source().execute(db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    + " WHERE query = 'COPY copied FROM STDIN'");
+            terminated.countDown();
+            writer.join();
+            List<Message> errors = new ArrayList<>();
+            try {
+                while (true) {
+                    Message m = client.read();
+                    if (m.type() == 'E') {
+                        errors.add(m);
+                    }
+                }
+            } catch (IOException end) {
+                // the end of the session
+            }
+            assertThat(errors).extracting(m -> m.field('C') + " " + m.field('M'))
+                    .containsExactly("57P01 terminating connection due to administrator command");
         }
     }
 
