@@ -302,7 +302,9 @@ public final class RepairCommand extends BackfillCommand {
         String last = LedgerReport.latest(entries);
         out().println("ledger entries " + EntryIds.format(ids, LedgerReport.LISTED_RUNS) + " (" + table + ", recorded "
                 + first + " to " + last + ", " + entries.get(0).cause() + ") have no time range: repair cannot"
-                + " re-copy them. Re-copy the table's window from " + first + " to " + last + way + "the entries with "
+                + " re-copy them. Re-copy a window of the table around them, from before " + first + " to after "
+                + last + " (their rows' times are the application's, mostly from before each commit)" + way
+                + "the entries with "
                 + LedgerReport.settleCommand(ids) + ", which checks that tasks holding their times were copied after"
                 + " them and verified equal");
     }
