@@ -40,8 +40,11 @@ public abstract class CatalogDirectory<T> implements AutoCloseable {
     private final T empty;
     private final Map<String, T> byDatabase = new ConcurrentHashMap<>();
     private final Set<String> watched = ConcurrentHashMap.newKeySet();
-    /** Databases whose last look-up failed: warned once until a look-up succeeds again. */
-    private final Set<String> failing = ConcurrentHashMap.newKeySet();
+    /**
+     * Databases whose last look-up failed, each with when the first of those failures was (System.nanoTime): warned
+     * once, and said when a look-up succeeds again.
+     */
+    private final Map<String, Long> failing = new ConcurrentHashMap<>();
     /** Databases whose look-up {@link #soon} asked for and that has not started yet: asked once, however often. */
     private final Set<String> asked = ConcurrentHashMap.newKeySet();
     /**
@@ -199,7 +202,11 @@ public abstract class CatalogDirectory<T> implements AutoCloseable {
             if (!Objects.equals(byDatabase.put(database, value), value)) {
                 changes.incrementAndGet();
             }
-            failing.remove(database);
+            Long failingSince = failing.remove(database);
+            if (failingSince != null) {
+                log.info("looked up the {} of {} again, after {} s of failed look-ups", what, server.describe(database),
+                        TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - failingSince));
+            }
             loaded(database, value);
             succeeded.run();
             if (asked.contains(database) && !refresher.isShutdown()) {
@@ -208,7 +215,7 @@ public abstract class CatalogDirectory<T> implements AutoCloseable {
             }
             return true;
         } catch (SQLException e) {
-            if (failing.add(database)) {
+            if (failing.putIfAbsent(database, startedAt) == null) {
                 log.warn("cannot look up the {} of {}: {} (SQLSTATE {}); retrying every {} s",
                         what, server.describe(database), e.getMessage(), e.getSQLState(),
                         Math.min(refresh.toMillis(), RETRY_MILLIS) / 1000.0);

@@ -2,6 +2,9 @@ package dev.tandem.proxy.capture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.tandem.proxy.config.TargetConfig;
 import dev.tandem.proxy.config.TlsMode;
 import dev.tandem.testing.PostgresPairExtension;
@@ -18,6 +21,7 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.slf4j.LoggerFactory;
 
 /** What every catalog look-up shares, against a real server. */
 class CatalogDirectoryIT {
@@ -71,6 +75,47 @@ class CatalogDirectoryIT {
             assertThat(dir.connects).as("connections opened").hasValue(2);
             assertThat(dir.backends).hasSize(2).doesNotHaveDuplicates();
         }
+    }
+
+    /**
+     * A failing look-up is logged once, as a warning that it is retried: the look-up that answers again says so, or the
+     * log of a walkthrough whose source was at max_connections for a minute left an operator to think the proxy's
+     * catalog still could not be read.
+     */
+    @Test
+    void aLookUpThatAnswersAgainAfterFailingSaysSo() {
+        String db = PG.pair().freshDatabase("catalog_again");
+        Logger logger = (Logger) LoggerFactory.getLogger(CatalogDirectory.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        logger.addAppender(logged);
+        CatalogServer server = CatalogServer.target(target(db));
+        AtomicInteger connects = new AtomicInteger();
+        try (TwoQueries dir = new TwoQueries(new CatalogServer() {
+            @Override
+            public String database(String sourceDatabase) {
+                return server.database(sourceDatabase);
+            }
+
+            @Override
+            public Connection connect(String database) throws SQLException {
+                // the first connection is refused by the server: a database that does not exist (3D000)
+                return server.connect(connects.getAndIncrement() == 0 ? database + "_missing" : database);
+            }
+
+            @Override
+            public String describe(String database) {
+                return server.describe(database);
+            }
+        }, "SELECT 1")) {
+            assertThat(dir.lookUpNow("app")).as("refused").isNull();
+            assertThat(dir.lookUpNow("app")).as("answered").containsExactly(1L, 1L);
+        } finally {
+            logger.detachAppender(logged);
+        }
+        assertThat(logged.list).extracting(e -> e.getLevel() + " " + e.getFormattedMessage())
+                .anySatisfy(m -> assertThat(m).startsWith("WARN cannot look up the test of "))
+                .anySatisfy(m -> assertThat(m).startsWith("INFO looked up the test of ").contains(" again"));
     }
 
     private static TargetConfig target(String db) {
@@ -160,6 +205,11 @@ class CatalogDirectoryIT {
             super("test", CatalogServer.target(target), Duration.ofMinutes(1), null);
             this.sql = sql;
             this.between = between;
+        }
+
+        TwoQueries(CatalogServer server, String sql) {
+            super("test", server, Duration.ofMinutes(1), null);
+            this.sql = sql;
         }
 
         @Override
