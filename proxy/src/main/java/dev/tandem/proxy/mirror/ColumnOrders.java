@@ -5,6 +5,7 @@ import dev.tandem.protocol.sql.ImplicitColumns;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.capture.CapturedStatement;
 import dev.tandem.proxy.capture.CapturedTransaction;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -17,14 +18,19 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Replays INSERTs and COPYs without a column list into the columns the source filled when the target's table has
- * the same columns in another order: the server fills such a statement's columns by position, so replayed as sent,
- * its values would land in other columns of the target's rows, with no error. The source's order comes from its
- * catalog through the proxy's own source credentials ({@code source.user}); the orders of a table are compared at
- * its first write without a column list on a target connection, and only a table whose orders differ has its
- * statements read again. Such a statement gets the list of the source's columns it filled: an INSERT's VALUES rows
- * fill the first columns (as many as the first row has expressions), a COPY every column that is not generated; an
- * INSERT whose columns cannot be told here (from a query, say) is ledgered rather than replayed into other columns.
- * Tables whose sets of columns differ are left alone: the target refuses what does not fit.
+ * other columns than the source's, or the same in another order: the server fills such a statement's columns by
+ * position, so replayed as sent, its values would land in other columns of the target's rows, with no error (a
+ * column dropped on the source before the target, a table cloned in another order), or a COPY would miss a column
+ * added on the target first. The source's order comes from its catalog through the proxy's own source credentials
+ * ({@code source.user}); the columns of a table are compared at its first write without a column list on a target
+ * connection, again a minute later (a schema change on one server, made during the migration, changes them), and
+ * after the target refused a transaction into it; only a table whose columns differ has its statements read again.
+ * Such a statement gets the list of the source's columns it filled: an INSERT's VALUES rows fill the first columns
+ * (as many as the first row has expressions), a COPY every column that is not generated; the target then fills a
+ * column only it has with its default. A statement that fills a column the target lacks (renamed there or on the
+ * source, not yet added there) is replayed by position: a renamed column keeps its place, and the target refuses
+ * values or fields that do not fit. An INSERT whose columns cannot be told here (from a query, say) is ledgered
+ * rather than replayed into other columns, unless the source's columns are the target's first ones.
  *
  * <p>Without {@code source.user} the source's order is not known: the first write without a column list into each
  * table is logged, once, as replayed by position. Used on the applier thread only.
@@ -33,19 +39,42 @@ final class ColumnOrders {
 
     private static final Logger LOG = LoggerFactory.getLogger(ColumnOrders.class);
     private static final int MAX_REWRITTEN = 256;
+    /** How long a comparison stands: the proxy's catalogs are read again as often. */
+    private static final long RECOMPARE_NANOS = Duration.ofMinutes(1).toNanos();
 
-    /** How a table's columns compare; {@link #SAME} unless the target has the source's columns in another order. */
+    /** How a table's columns compare; {@link #same} unless the target has other columns or another order. */
     static final class Order {
-        static final Order SAME = new Order(List.of(), List.of());
+        /** Without {@code source.user}: nothing to compare, ever. */
+        static final Order SAME = new Order(List.of(), List.of(), 0, false);
 
         private final List<SourceCatalog.Column> source;
         private final List<String> target;
+        private final long comparedAt;
+        private final boolean expires;
         /** Statement text -> the same with its column list, for the texts that repeat (a driver's statements). */
         private final Map<String, String> rewritten = new HashMap<>();
 
-        Order(List<SourceCatalog.Column> source, List<String> target) {
+        private Order(List<SourceCatalog.Column> source, List<String> target, long comparedAt, boolean expires) {
             this.source = source;
             this.target = target;
+            this.comparedAt = comparedAt;
+            this.expires = expires;
+        }
+
+        static Order differing(List<SourceCatalog.Column> source, List<String> target, long comparedAt) {
+            return new Order(source, target, comparedAt, true);
+        }
+
+        static Order same(long comparedAt) {
+            return new Order(List.of(), List.of(), comparedAt, true);
+        }
+
+        boolean isSame() {
+            return source.isEmpty();
+        }
+
+        boolean stale(long now) {
+            return expires && now - comparedAt > RECOMPARE_NANOS;
         }
     }
 
@@ -78,7 +107,10 @@ final class ColumnOrders {
             return s;
         }
         Order order = target.columnOrders().get(s.table());
-        if (order == Order.SAME) {
+        if (order != null && order.stale(System.nanoTime())) {
+            order = null;
+        }
+        if (order != null && order.isSame()) {
             return s;
         }
         String key = target.database() + "\0" + s.table();
@@ -104,23 +136,32 @@ final class ColumnOrders {
         if (order == null) {
             order = compare(database, s.table(), target);
             target.columnOrders().put(s.table(), order);
-            if (order == Order.SAME) {
+            if (order.isSame()) {
                 return s;
             }
-        }
-        if (implicit.kind() == ImplicitColumns.Kind.UNREADABLE) {
-            return new CapturedStatement.Unreplayable(s.table(), s.sourceRows(), s.sql(), s.table() + " has its"
-                    + " columns in another order in target database " + target.database() + " (" + named(order.target)
-                    + ") than on the source (" + sourceNames(order) + "), and the proxy cannot tell which columns this"
-                    + " statement without a column list fills, so it is not replayed into other columns", s.searchPath());
         }
         if (implicit.kind() == ImplicitColumns.Kind.VALUES && implicit.values() > order.source.size()) {
             return s; // more values than columns: the target refuses it, as the source would have
         }
-        if (logged.add(key)) {
-            LOG.warn("mirror: {} has its columns in another order in target database {} ({}) than on the source ({}):"
-                    + " INSERTs and COPYs without a column list are replayed there naming the source's columns",
-                    s.table(), target.database(), named(order.target), sourceNames(order));
+        List<String> filled = filled(implicit, order);
+        if (!order.target.containsAll(filled)) {
+            // by position: a renamed column keeps its place, and where a column is missing the target refuses what
+            // does not fit (with too many values or fields), as it would refuse the column named
+            return s;
+        }
+        if (implicit.kind() != ImplicitColumns.Kind.COPY && startsWith(order.target, filled)) {
+            return s; // the columns it fills are the target's first ones: by position is the same
+        }
+        if (implicit.kind() == ImplicitColumns.Kind.UNREADABLE) {
+            return new CapturedStatement.Unreplayable(s.table(), s.sourceRows(), s.sql(), s.table() + " has "
+                    + difference(order) + " in target database " + target.database() + " (" + named(order.target)
+                    + ") than on the source (" + sourceNames(order) + "), and the proxy cannot tell which columns this"
+                    + " statement without a column list fills, so it is not replayed into other columns", s.searchPath());
+        }
+        if (logged.add(key + "\0" + named(order.target) + "\0" + sourceNames(order))) {
+            LOG.warn("mirror: {} has {} in target database {} ({}) than on the source ({}): INSERTs and COPYs without"
+                    + " a column list are replayed there naming the source's columns", s.table(), difference(order),
+                    target.database(), named(order.target), sourceNames(order));
         }
         if (order.rewritten.size() > MAX_REWRITTEN) {
             order.rewritten.clear();
@@ -131,26 +172,45 @@ final class ColumnOrders {
         return s.into(s.table(), sql);
     }
 
-    /** {@link Order#SAME} unless both servers have the table with the same columns in other orders. */
+    /** The same unless both servers have the table, with other columns or the same in other orders. */
     private Order compare(String database, TableName table, TargetSession target) {
+        long now = System.nanoTime();
         List<SourceCatalog.Column> source = catalog.columns(database, table);
         List<String> targetNames = target.columnNames(table);
         List<String> sourceNames = source.stream().map(SourceCatalog.Column::name).toList();
-        if (sourceNames.equals(targetNames) || !Set.copyOf(sourceNames).equals(Set.copyOf(targetNames))
-                || sourceNames.size() != targetNames.size()) {
-            return Order.SAME;
+        if (sourceNames.isEmpty() || targetNames.isEmpty() || sourceNames.equals(targetNames)) {
+            return Order.same(now);
         }
-        return new Order(source, targetNames);
+        return Order.differing(source, targetNames, now);
     }
 
-    private static String withList(String sql, ImplicitColumns implicit, Order order) {
+    private static String difference(Order order) {
+        return Set.copyOf(order.target).equals(order.source.stream().map(SourceCatalog.Column::name)
+                .collect(Collectors.toSet())) ? "its columns in another order" : "other columns";
+    }
+
+    /** The source's columns the statement fills: all of them when it cannot be told which. */
+    private static List<String> filled(ImplicitColumns implicit, Order order) {
         List<String> columns = new ArrayList<>();
         for (SourceCatalog.Column c : order.source) {
-            if (implicit.kind() == ImplicitColumns.Kind.VALUES ? columns.size() < implicit.values() : !c.generated()) {
+            if (switch (implicit.kind()) {
+                case VALUES -> columns.size() < implicit.values();
+                case COPY -> !c.generated();
+                default -> true;
+            }) {
                 columns.add(c.name());
             }
         }
-        return sql.substring(0, implicit.listAt()) + " (" + named(columns) + ")" + sql.substring(implicit.listAt());
+        return columns;
+    }
+
+    private static boolean startsWith(List<String> list, List<String> prefix) {
+        return list.size() >= prefix.size() && list.subList(0, prefix.size()).equals(prefix);
+    }
+
+    private static String withList(String sql, ImplicitColumns implicit, Order order) {
+        return sql.substring(0, implicit.listAt()) + " (" + named(filled(implicit, order)) + ")"
+                + sql.substring(implicit.listAt());
     }
 
     private static String sourceNames(Order order) {

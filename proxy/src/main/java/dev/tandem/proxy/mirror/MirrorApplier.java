@@ -1520,6 +1520,11 @@ public final class MirrorApplier implements AutoCloseable {
     private void ledger(TargetSession session, Member member, CapturedStatement statement, String sqlState,
                         String message, String reason, boolean quotesValues) {
         TableName table = statement != null ? statement.table() : new TableName(null, "?");
+        if (sqlState != null) {
+            // a table the target refuses rows of may have had its columns changed on one server since they were
+            // compared: compare them again before the next write without a column list
+            session.columnOrders().remove(table);
+        }
         // the server's message quotes the values it refused ("invalid input syntax for type integer: \"...\"", a
         // trigger's RAISE), so redaction hides it with the statement; the SQLSTATE still says what went wrong
         String storedMessage = quotesValues && settings.redactSql() ? REDACTED : message;

@@ -1,0 +1,107 @@
+package dev.tandem.proxy.mirror;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.protocol.state.TandemSchema;
+import dev.tandem.testing.PostgresPairExtension;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.postgresql.PGConnection;
+
+/**
+ * A schema change applied on one server before the other while the applications write, as an operator does during a
+ * migration of weeks: the two servers then have other sets of columns for a while. {@code dropped} lost its column c
+ * on the source first (the target still has it, between a and d); {@code added} got its new column n on the target
+ * first; {@code renamed} has its column d renamed d2 on the source first. INSERTs and COPYs without a column list
+ * fill the source's columns by position, so replayed by position the target put d's values into c, silently, and
+ * refused every COPY of {@code added} (missing data for n); with {@code source.user} the mirror names the source's
+ * columns, and the target fills its extra one with its default. A renamed column keeps its place: by position.
+ */
+class SchemaChangeMirrorIT {
+
+    @RegisterExtension
+    static final PostgresPairExtension PG = PostgresPairExtension.embedded();
+
+    static RunningMirrorProxy mirror;
+
+    @RegisterExtension
+    static final MirrorProxyExtension MIRROR = MirrorProxyExtension.on(PG, "schema_change", started -> mirror = started)
+            .prepared(db -> {
+                PG.source().execute(db, "CREATE TABLE dropped (ts timestamptz NOT NULL, a int, d int);"
+                        + " CREATE TABLE added (ts timestamptz NOT NULL, a int);"
+                        + " CREATE TABLE renamed (ts timestamptz NOT NULL, a int, d2 int)");
+                PG.target().execute(db, "CREATE TABLE dropped (ts timestamptz NOT NULL, a int, c int, d int);"
+                        + " CREATE TABLE added (ts timestamptz NOT NULL, a int, n int);"
+                        + " CREATE TABLE renamed (ts timestamptz NOT NULL, a int, d int); " + TandemSchema.ddl());
+            })
+            .flags("--mirror-table", "public.dropped", "--mirror-table", "public.added", "--mirror-table",
+                    "public.renamed")
+            .withSourceUser()
+            .emptiedBeforeEach("dropped, added, renamed");
+
+    @BeforeEach
+    void emptyLedger() {
+        PG.target().execute(mirror.database, "DELETE FROM tandem.divergence");
+    }
+
+    @Test
+    void aColumnDroppedOnTheSourceFirstLeavesTheOthersValuesInTheirColumns() throws Exception {
+        try (Connection c = mirror.connect(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO dropped VALUES ('2026-01-01 00:00:01+00', 1, 10), ('2026-01-01 00:00:02+00', 2, 20)");
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO dropped VALUES (?, ?, ?)")) {
+                ps.setTimestamp(1, Timestamp.from(Instant.parse("2026-01-01T00:00:03Z")));
+                ps.setInt(2, 3);
+                ps.setInt(3, 30);
+                ps.executeUpdate();
+            }
+            c.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY dropped FROM STDIN", new ByteArrayInputStream(
+                    "2026-01-01 00:00:04+00\t4\t40\n".getBytes(StandardCharsets.UTF_8)));
+        }
+        mirror.awaitCaughtUp(Duration.ofSeconds(30));
+        assertSameRows("ts, a, d", "dropped", 4);
+        assertThat(PG.target().query(mirror.database, "SELECT count(*) FROM dropped WHERE c IS NOT NULL"))
+                .containsExactly(List.of("0"));
+    }
+
+    @Test
+    void aColumnAddedOnTheTargetFirstIsFilledWithItsDefault() throws Exception {
+        try (Connection c = mirror.connect(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO added VALUES ('2026-01-01 00:00:01+00', 1)");
+            c.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY added FROM STDIN", new ByteArrayInputStream(
+                    "2026-01-01 00:00:02+00\t2\n".getBytes(StandardCharsets.UTF_8)));
+        }
+        mirror.awaitCaughtUp(Duration.ofSeconds(30));
+        assertSameRows("ts, a", "added", 2);
+    }
+
+    @Test
+    void aColumnRenamedOnTheSourceFirstKeepsItsPlace() throws Exception {
+        try (Connection c = mirror.connect(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO renamed VALUES ('2026-01-01 00:00:01+00', 1, 10)");
+            c.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY renamed FROM STDIN", new ByteArrayInputStream(
+                    "2026-01-01 00:00:02+00\t2\t20\n".getBytes(StandardCharsets.UTF_8)));
+        }
+        mirror.awaitCaughtUp(Duration.ofSeconds(30));
+        assertThat(PG.target().query(mirror.database, "SELECT ts, a, d FROM renamed ORDER BY ts"))
+                .isEqualTo(PG.source().query(mirror.database, "SELECT ts, a, d2 FROM renamed ORDER BY ts"));
+        assertThat(PG.target().query(mirror.database, "SELECT sqlstate, message FROM tandem.divergence")).isEmpty();
+    }
+
+    private static void assertSameRows(String columns, String table, int rows) {
+        String query = "SELECT " + columns + " FROM " + table + " ORDER BY " + columns;
+        List<List<String>> source = PG.source().query(mirror.database, query);
+        assertThat(source).hasSize(rows);
+        assertThat(PG.target().query(mirror.database, query)).as("%s on the target", table).isEqualTo(source);
+        assertThat(PG.target().query(mirror.database, "SELECT sqlstate, message FROM tandem.divergence")).isEmpty();
+    }
+}
