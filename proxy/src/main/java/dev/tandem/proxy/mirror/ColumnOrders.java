@@ -23,8 +23,9 @@ import org.slf4j.LoggerFactory;
  * column dropped on the source before the target, a table cloned in another order), or a COPY would miss a column
  * added on the target first. The source's order comes from its catalog through the proxy's own source credentials
  * ({@code source.user}); the columns of a table are compared at its first write without a column list on a target
- * connection, again a minute later (a schema change on one server, made during the migration, changes them), and
- * after the target refused a transaction into it; only a table whose columns differ has its statements read again.
+ * connection, and again (a schema change on one server, made during the migration, changes them) a minute later,
+ * at VALUES rows of a length not written since, and after the target refused a transaction into it (a COPY whose
+ * fields do not fit, say).
  * Such a statement gets the list of the source's columns it filled: an INSERT's VALUES rows fill the first columns
  * (as many as the first row has expressions), a COPY every column that is not generated; the target then fills a
  * column only it has with its default. A statement that fills a column the target lacks (renamed there or on the
@@ -51,6 +52,8 @@ final class ColumnOrders {
         private final List<String> target;
         private final long comparedAt;
         private final boolean expires;
+        /** How many values the VALUES rows written since the comparison had: another count is compared anew. */
+        private final Set<Integer> valueCounts = new HashSet<>();
         /** Statement text -> the same with its column list, for the texts that repeat (a driver's statements). */
         private final Map<String, String> rewritten = new HashMap<>();
 
@@ -73,8 +76,20 @@ final class ColumnOrders {
             return source.isEmpty();
         }
 
-        boolean stale(long now) {
-            return expires && now - comparedAt > RECOMPARE_NANOS;
+        /**
+         * Whether the columns must be compared again before {@code implicit} is replayed: a minute after the last
+         * comparison, or for VALUES rows of a length not written since, as an application starts writing a column
+         * added or stops writing one dropped once both servers have the change.
+         */
+        boolean stale(long now, ImplicitColumns implicit) {
+            return expires && (now - comparedAt > RECOMPARE_NANOS
+                    || implicit.kind() == ImplicitColumns.Kind.VALUES && !valueCounts.contains(implicit.values()));
+        }
+
+        void written(ImplicitColumns implicit) {
+            if (implicit.kind() == ImplicitColumns.Kind.VALUES) {
+                valueCounts.add(implicit.values());
+            }
         }
     }
 
@@ -107,10 +122,7 @@ final class ColumnOrders {
             return s;
         }
         Order order = target.columnOrders().get(s.table());
-        if (order != null && order.stale(System.nanoTime())) {
-            order = null;
-        }
-        if (order != null && order.isSame()) {
+        if (order == Order.SAME) {
             return s;
         }
         String key = target.database() + "\0" + s.table();
@@ -133,12 +145,13 @@ final class ColumnOrders {
                     + " in other columns", s.table(), target.database());
             return s;
         }
-        if (order == null) {
+        if (order == null || order.stale(System.nanoTime(), implicit)) {
             order = compare(database, s.table(), target);
             target.columnOrders().put(s.table(), order);
-            if (order.isSame()) {
-                return s;
-            }
+        }
+        order.written(implicit);
+        if (order.isSame()) {
+            return s;
         }
         if (implicit.kind() == ImplicitColumns.Kind.VALUES && implicit.values() > order.source.size()) {
             return s; // more values than columns: the target refuses it, as the source would have
