@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,8 +26,11 @@ import org.slf4j.LoggerFactory;
  * PostgreSQL 12): an INSERT that leaves out a serial key would else put NULL into a NOT NULL column, and a time
  * column computed from another would stay NULL. A serial's default takes its values from the table's own sequence,
  * which a rollback does not give back: the target's sequence skips them, as it does for any failed INSERT. The server parses every value, in every format, exactly as it would
- * have. A statement the scratch table refuses too (a missing column), or a row without a time (NULL, which no range
- * reaches), leaves the range unknown.
+ * have. A statement the scratch table refuses too (a column the target lacks, a value its type refuses: a schema
+ * change that reached the source first) is replayed again into a scratch table of the source's columns and types,
+ * where {@code source.user} lets the proxy read them, so {@code repair} re-copies those rows once the target has the
+ * change too. A statement that one refuses as well, or a row without a time (NULL, which no range reaches), leaves
+ * the range unknown.
  *
  * <p>The time column is {@code verifier.time-columns}' for the table, else the TimescaleDB hypertable's first
  * dimension, else the one a staged backfill plan on the target uses. Used on the applier thread; never throws.
@@ -48,10 +52,13 @@ final class LedgerRange {
     /**
      * @param like the table whose copy the statements are replayed into and whose time column is read: {@code table}
      *             itself, or for a partition the target lacks, the partitioned table it belongs to on the source
+     * @param sourceColumns the column definitions of {@code like} on the source ({@code "ts" timestamp with time
+     *                      zone, ...}), asked only when the target's copy refuses the statements; empty when unknown
      */
     static Optional<TimeRange> of(TargetSession session, TableName table, TableName like,
                                   List<CapturedStatement> statements, String searchPath,
-                                  Map<TableName, String> configuredTimeColumns) {
+                                  Map<TableName, String> configuredTimeColumns,
+                                  Supplier<Optional<String>> sourceColumns) {
         List<CapturedStatement> writes = new ArrayList<>();
         for (CapturedStatement s : statements) {
             if (s.table().equals(table) && !(s instanceof CapturedStatement.Unreplayable)
@@ -64,25 +71,39 @@ final class LedgerRange {
         }
         try {
             Optional<TimeColumns.Column> column = session.timeColumn(like, configuredTimeColumns);
-            return column.isEmpty() ? Optional.empty() : scratchRange(session, like, column.get(), writes, searchPath);
+            if (column.isEmpty()) {
+                return Optional.empty();
+            }
+            String relation = Identifiers.quoteQualified(like.schema(), like.name());
+            List<String> bounds = scratchBounds(session, "(LIKE " + relation + " INCLUDING INDEXES INCLUDING DEFAULTS"
+                    + " INCLUDING IDENTITY" + (session.serverMajorVersion() >= 12 ? " INCLUDING GENERATED" : "") + ")",
+                    column.get(), writes, searchPath);
+            if (bounds == null) {
+                Optional<String> source = sourceColumns.get();
+                if (source.isEmpty()) {
+                    return Optional.empty();
+                }
+                bounds = scratchBounds(session, "(" + source.get() + ")", column.get(), writes, searchPath);
+            }
+            return bounds == null ? Optional.empty() : range(column.get(), bounds);
         } catch (RuntimeException e) {
             LOG.debug("mirror: no time range for a ledger entry of {}", table, e);
             return Optional.empty();
         }
     }
 
-    private static Optional<TimeRange> scratchRange(TargetSession session, TableName table,
-                                                    TimeColumns.Column column, List<CapturedStatement> writes,
-                                                    String searchPath) {
-        String relation = Identifiers.quoteQualified(table.schema(), table.name());
+    /**
+     * The min and max positions of the rows' times, the count of those at infinity and of those without a time, read
+     * from a scratch table of {@code shape}; null when the target refused a statement.
+     */
+    private static List<String> scratchBounds(TargetSession session, String shape, TimeColumns.Column column,
+                                              List<CapturedStatement> writes, String searchPath) {
         TimeType timeType = TimeType.of(column.type());
         String quoted = Identifiers.quoteIdentifier(column.name());
         Pipeline<Object> p = new Pipeline<>(ByteBufAllocator.DEFAULT);
         try {
             p.execute(null, "BEGIN");
-            p.execute(null, "CREATE UNLOGGED TABLE " + SCRATCH + " (LIKE " + relation + " INCLUDING INDEXES"
-                    + " INCLUDING DEFAULTS INCLUDING IDENTITY" + (session.serverMajorVersion() >= 12
-                            ? " INCLUDING GENERATED" : "") + ")");
+            p.execute(null, "CREATE UNLOGGED TABLE " + SCRATCH + " " + shape);
             p.execute(null, MirrorSchema.SET_SEARCH_PATH, searchPath);
             // session_replication_role is not set: it decides which triggers, rules and foreign keys act, and the
             // scratch copy has none (LIKE copies none of them); setting it takes a privilege the mirror's user may
@@ -117,12 +138,13 @@ final class LedgerRange {
         List<BackendMessage> reply = session.exchange(p);
         if (!Reply.of(reply).ok()) {
             session.recoverFromFailedExchange();
-            return Optional.empty();
+            return null;
         }
-        List<String> bounds = lastRow(reply);
-        if (bounds == null) {
-            return Optional.empty();
-        }
+        return lastRow(reply);
+    }
+
+    private static Optional<TimeRange> range(TimeColumns.Column column, List<String> bounds) {
+        TimeType timeType = TimeType.of(column.type());
         long infinite = Long.parseLong(bounds.get(2));
         if (Long.parseLong(bounds.get(3)) > 0) {
             return Optional.empty();

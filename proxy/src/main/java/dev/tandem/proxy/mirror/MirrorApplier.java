@@ -41,6 +41,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
@@ -1666,17 +1667,20 @@ public final class MirrorApplier implements AutoCloseable {
                 }
             }
         }
+        TableName like = partitionOf != null ? partitionOf : table;
+        Supplier<Optional<String>> sourceColumns = () -> sourceCatalog.available()
+                ? sourceCatalog.columnDefinitions(member.tx().database(), like) : Optional.empty();
         if (!notKept) {
-            return !withRange ? Optional.empty() : LedgerRange.of(session, table, partitionOf != null ? partitionOf
-                    : table, statements, searchPath(session, statement.searchPath() != null ? statement.searchPath()
-                            : member.tx().searchPath(), member.tx().user()), settings.timeColumns());
+            return !withRange ? Optional.empty() : LedgerRange.of(session, table, like, statements,
+                    searchPath(session, statement.searchPath() != null ? statement.searchPath()
+                            : member.tx().searchPath(), member.tx().user()), settings.timeColumns(), sourceColumns);
         }
         if (!replayable) {
             return Optional.of(read);
         }
         Optional<TimeRange> replayed = LedgerRange.of(session, table, table, statements, searchPath(session,
                 statement.searchPath() != null ? statement.searchPath() : member.tx().searchPath(),
-                member.tx().user()), settings.timeColumns());
+                member.tx().user()), settings.timeColumns(), sourceColumns);
         return replayed.map(read::merge);
     }
 

@@ -96,6 +96,26 @@ final class SourceCatalog implements AutoCloseable {
     }
 
     /**
+     * The table's columns on the source with their types, in their order, as a {@code CREATE TABLE} lists them
+     * ({@code "ts" timestamp with time zone, ...}); empty when it does not exist there. Asked for a ledger entry's
+     * range when the target's own table refuses its rows ({@link LedgerRange}).
+     */
+    Optional<String> columnDefinitions(String database, TableName table) {
+        try (PreparedStatement ps = connections.get(database).prepareStatement("SELECT string_agg(format('%I %s',"
+                + " attname, format_type(atttypid, atttypmod)), ', ' ORDER BY attnum) FROM pg_attribute"
+                + " WHERE attrelid = to_regclass(format('%I.%I', ?::text, ?::text)) AND attnum > 0"
+                + " AND NOT attisdropped")) {
+            ps.setString(1, table.schema());
+            ps.setString(2, table.name());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.ofNullable(rs.getString(1)) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw unreachable(database, "the column types of " + table, e);
+        }
+    }
+
+    /**
      * The root of the partition tree the table belongs to on the source; empty when it is not a partition there, or
      * does not exist (a temporary table of a session, which only that session sees). Asked each time: only for
      * transactions into tables the target lacks.

@@ -44,15 +44,18 @@ class SchemaChangeMirrorIT {
                         + " CREATE TABLE added (ts timestamptz NOT NULL, a int);"
                         + " CREATE TABLE renamed (ts timestamptz NOT NULL, a int, d2 int);"
                         + " CREATE TABLE grown (ts timestamptz NOT NULL, a int);"
-                        + " CREATE TABLE copied (ts timestamptz NOT NULL, a int)");
+                        + " CREATE TABLE copied (ts timestamptz NOT NULL, a int);"
+                        + " CREATE TABLE widened (ts timestamptz NOT NULL, a int)");
                 PG.target().execute(db, "CREATE TABLE dropped (ts timestamptz NOT NULL, a int, c int, d int);"
                         + " CREATE TABLE added (ts timestamptz NOT NULL, a int, n int);"
                         + " CREATE TABLE renamed (ts timestamptz NOT NULL, a int, d int);"
                         + " CREATE TABLE grown (ts timestamptz NOT NULL, a int);"
-                        + " CREATE TABLE copied (ts timestamptz NOT NULL, a int); " + TandemSchema.ddl());
+                        + " CREATE TABLE copied (ts timestamptz NOT NULL, a int);"
+                        + " CREATE TABLE widened (ts timestamptz NOT NULL, a int); " + TandemSchema.ddl());
             })
             .flags("--mirror-table", "public.dropped", "--mirror-table", "public.added", "--mirror-table",
-                    "public.renamed", "--mirror-table", "public.grown", "--mirror-table", "public.copied")
+                    "public.renamed", "--mirror-table", "public.grown", "--mirror-table", "public.copied",
+                    "--mirror-table", "public.widened", "--set", "verifier.time-columns.public.widened=ts")
             .withSourceUser()
             .emptiedBeforeEach("dropped, added, renamed");
 
@@ -140,6 +143,24 @@ class SchemaChangeMirrorIT {
         assertThat(PG.target().query(mirror.database, "SELECT ts, a, x, y FROM copied"))
                 .isEqualTo(PG.source().query(mirror.database, "SELECT ts, a, x, y FROM copied WHERE a = 2"));
         assertThat(PG.target().query(mirror.database, "SELECT sqlstate, message FROM tandem.divergence")).isEmpty();
+    }
+
+    /**
+     * A column added on the source first and written at once: the target refuses the rows, and so did the scratch copy
+     * of its table that a ledger entry's range is computed in, so the entry had none for {@code repair}; the range is
+     * computed in a copy of the source's columns then.
+     */
+    @Test
+    void aWriteOfAColumnAddedOnTheSourceFirstIsLedgeredWithTheRangeOfItsRows() throws Exception {
+        PG.source().execute(mirror.database, "ALTER TABLE widened ADD n numeric");
+        try (Connection c = mirror.connect(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO widened (ts, a, n) VALUES ('2026-01-01 00:00:05+00', 1, 1.5),"
+                    + " ('2026-01-01 00:00:07+00', 2, 2.5)");
+        }
+        mirror.awaitCaughtUp(Duration.ofSeconds(30));
+        assertThat(PG.target().query(mirror.database, "SELECT sqlstate, time_column, range_start::timestamptz"
+                + " = '2026-01-01 00:00:05+00', range_end::timestamptz > '2026-01-01 00:00:07+00' FROM tandem.divergence"))
+                .containsExactly(List.of("42703", "ts", "t", "t"));
     }
 
     private static void assertSameRows(String columns, String table, int rows) {
