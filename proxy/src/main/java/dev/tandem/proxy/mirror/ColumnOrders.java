@@ -28,10 +28,11 @@ import org.slf4j.LoggerFactory;
  * fields do not fit, say).
  * Such a statement gets the list of the source's columns it filled: an INSERT's VALUES rows fill the first columns
  * (as many as the first row has expressions), a COPY every column that is not generated; the target then fills a
- * column only it has with its default. A statement that fills a column the target lacks (renamed there or on the
- * source, not yet added there) is replayed by position: a renamed column keeps its place, and the target refuses
- * values or fields that do not fit. An INSERT whose columns cannot be told here (from a query, say) is ledgered
- * rather than replayed into other columns, unless the source's columns are the target's first ones.
+ * column only it has with its default, and refuses one it lacks (renamed on the source first, not added there yet),
+ * rather than take its values into another column by position: the target may get the change between the
+ * comparison and the replay, and a renamed column's neighbours may be in another order there. An INSERT whose
+ * columns cannot be told here (from a query, say) is ledgered rather than replayed into other columns, unless the
+ * source's columns are the target's first ones.
  *
  * <p>Without {@code source.user} the source's order is not known: the first write without a column list into each
  * table is logged, once, as replayed by position. Used on the applier thread only.
@@ -157,11 +158,6 @@ final class ColumnOrders {
             return s; // more values than columns: the target refuses it, as the source would have
         }
         List<String> filled = filled(implicit, order);
-        if (!order.target.containsAll(filled)) {
-            // by position: a renamed column keeps its place, and where a column is missing the target refuses what
-            // does not fit (with too many values or fields), as it would refuse the column named
-            return s;
-        }
         if (implicit.kind() != ImplicitColumns.Kind.COPY && startsWith(order.target, filled)) {
             return s; // the columns it fills are the target's first ones: by position is the same
         }
