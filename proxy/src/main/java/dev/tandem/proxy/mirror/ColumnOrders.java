@@ -55,6 +55,11 @@ final class ColumnOrders {
         private final boolean expires;
         /** How many values the VALUES rows written since the comparison had: another count is compared anew. */
         private final Set<Integer> valueCounts = new HashSet<>();
+        /**
+         * Texts replayed unchanged since the comparison, while the columns are the same: a text written again fills
+         * the same columns, so a driver's repeated statements are not read again at every run.
+         */
+        private final Set<String> unchanged = new HashSet<>();
         /** Statement text -> the same with its column list, for the texts that repeat (a driver's statements). */
         private final Map<String, String> rewritten = new HashMap<>();
 
@@ -83,8 +88,25 @@ final class ColumnOrders {
          * added or stops writing one dropped once both servers have the change.
          */
         boolean stale(long now, ImplicitColumns implicit) {
-            return expires && (now - comparedAt > RECOMPARE_NANOS
-                    || implicit.kind() == ImplicitColumns.Kind.VALUES && !valueCounts.contains(implicit.values()));
+            return expired(now)
+                    || expires && implicit.kind() == ImplicitColumns.Kind.VALUES
+                            && !valueCounts.contains(implicit.values());
+        }
+
+        private boolean expired(long now) {
+            return expires && now - comparedAt > RECOMPARE_NANOS;
+        }
+
+        /** Whether {@code sql} was replayed unchanged since this comparison, which still stands. */
+        boolean unchangedSince(String sql, long now) {
+            return isSame() && !expired(now) && unchanged.contains(sql);
+        }
+
+        void replayedUnchanged(String sql) {
+            if (unchanged.size() > MAX_REWRITTEN) {
+                unchanged.clear();
+            }
+            unchanged.add(sql);
         }
 
         void written(ImplicitColumns implicit) {
@@ -123,7 +145,7 @@ final class ColumnOrders {
             return s;
         }
         Order order = target.columnOrders().get(s.table());
-        if (order == Order.SAME) {
+        if (order == Order.SAME || order != null && order.unchangedSince(s.sql(), System.nanoTime())) {
             return s;
         }
         String key = target.database() + "\0" + s.table();
@@ -152,6 +174,7 @@ final class ColumnOrders {
         }
         order.written(implicit);
         if (order.isSame()) {
+            order.replayedUnchanged(s.sql());
             return s;
         }
         if (implicit.kind() == ImplicitColumns.Kind.VALUES && implicit.values() > order.source.size()) {
