@@ -12,6 +12,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -68,6 +69,18 @@ final class ColumnOrders {
             this.target = target;
             this.comparedAt = comparedAt;
             this.expires = expires;
+        }
+
+        /**
+         * This comparison standing again from {@code now}, with what was written since: the source's catalog could
+         * not be read for a new one.
+         */
+        Order renewed(long now) {
+            Order again = new Order(source, target, now, expires);
+            again.valueCounts.addAll(valueCounts);
+            again.unchanged.addAll(unchanged);
+            again.rewritten.putAll(rewritten);
+            return again;
         }
 
         static Order differing(List<SourceCatalog.Column> source, List<String> target, long comparedAt) {
@@ -168,8 +181,9 @@ final class ColumnOrders {
                     + " in other columns", s.table(), target.database());
             return s;
         }
-        if (order == null || order.stale(System.nanoTime(), implicit)) {
-            order = compare(database, s.table(), target);
+        long now = System.nanoTime();
+        if (order == null || order.stale(now, implicit)) {
+            order = order == null ? compare(database, s.table(), target) : compareAgain(database, s, target, order, now);
             target.columnOrders().put(s.table(), order);
         }
         order.written(implicit);
@@ -202,6 +216,23 @@ final class ColumnOrders {
         String sql = reordered.rewritten.computeIfAbsent(conforming + "\0" + s.sql(),
                 k -> withList(s.sql(), implicit, reordered));
         return s.into(s.table(), sql);
+    }
+
+    /**
+     * {@link #compare}, or the earlier comparison again while the source's catalog cannot be read: the mirror applies
+     * what the spool holds while the source is down (or refuses {@code source.user}), and a comparison that merely
+     * expired must not hold it back; a schema change is made on a running source.
+     */
+    private Order compareAgain(String database, CapturedStatement s, TargetSession target, Order earlier, long now) {
+        try {
+            return compare(database, s.table(), target);
+        } catch (IllegalStateException e) {
+            LOG.warn("mirror: cannot compare the columns of {} in target database {} with the source's again ({});"
+                    + " its INSERTs and COPYs without a column list are replayed as the comparison of {} s ago found"
+                    + " them, until the source's catalog answers", s.table(), target.database(), e.getMessage(),
+                    TimeUnit.NANOSECONDS.toSeconds(now - earlier.comparedAt));
+            return earlier.renewed(now);
+        }
     }
 
     /** The same unless both servers have the table, with other columns or the same in other orders. */
