@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tandem.protocol.frame.FrameObserver;
 import dev.tandem.proxy.config.ProxyConfig;
 import dev.tandem.proxy.config.ProxyOptions;
+import dev.tandem.proxy.demo.BackfillRunner;
 import dev.tandem.proxy.relay.ProxyServer;
 import dev.tandem.proxy.relay.RelayMetrics;
 import dev.tandem.proxy.relay.RelaySettingsFactory;
@@ -17,12 +18,16 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -202,6 +207,133 @@ class CommitInFlightIT {
         } finally {
             PG.source().execute("postgres", "ALTER SYSTEM RESET synchronous_standby_names; SELECT pg_reload_conf()");
         }
+    }
+
+    /**
+     * The entry of a table says where the rows that may have committed lie on its time column, read from what the
+     * proxy held of them: the open transaction's statements, and the requests pipelined behind its COMMIT, which commit
+     * on their own once the source gets to them (a Query's literal, a COPY's data sent before the source answered, a
+     * Bind's values). A table with a write whose time only the source knows (now()), and one without a time column,
+     * keep no range.
+     */
+    @Test
+    void anOutcomeUnknownEntryHasTheTimeRangeOfTheRowsThatMayHaveCommittedWhereAllWereRead() throws Exception {
+        PG.pair().executeOnBoth(db, "CREATE TABLE t (id int PRIMARY KEY, at timestamptz NOT NULL);"
+                + " CREATE TABLE u (id int PRIMARY KEY, at timestamptz NOT NULL)");
+        try (ProxyApplication app = new ProxyApplication(config("--set", "limits.drain-timeout=1s",
+                "--mirror-table", "public.t", "--mirror-table", "public.u", "--set", "verifier.enabled=false",
+                "--set", "verifier.time-columns.public.t=at", "--set", "verifier.time-columns.public.u=at"))
+                .start(Transport.choose("auto"));
+             Connection gate = closedGate()) {
+            app.lookUpTimeColumns(db);
+            WireClient client = new WireClient(app.relayAddress().getPort());
+            client.login("postgres", db);
+            // a time without an offset is the session's TimeZone's
+            for (String sql : List.of("SET TIME ZONE 'America/New_York'", "BEGIN",
+                    "INSERT INTO t VALUES (1, '2025-01-10 08:00:00+01'), (2, timestamptz '2025-01-12 00:00:00+00')",
+                    "INSERT INTO u VALUES (1, '2025-01-11 00:00:00+00')", "INSERT INTO u VALUES (2, now())", INSERT)) {
+                client.send(WireClient.query(sql));
+                client.readUntilReady();
+            }
+            client.send(WireClient.concat(WireClient.query("COMMIT"),
+                    WireClient.query("INSERT INTO t VALUES (3, '2025-01-20 12:00:00')"),
+                    WireClient.query("COPY t (at, id) FROM STDIN (FORMAT csv)"),
+                    WireClient.frame('d', "\"2025-01-05 00:00:00+00\",4\n".getBytes(StandardCharsets.UTF_8)),
+                    WireClient.frame('c', new byte[0]),
+                    parse("INSERT INTO t (id, at) VALUES ($1, $2)"), bind("5", "2025-01-25 06:00:00+00"),
+                    execute(), sync()));
+            eventually("the COMMIT waits at the gate", () -> "1".equals(PG.source().queryValue(db,
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = 'COMMIT'"
+                            + " AND wait_event = 'advisory'")));
+            client.close(); // the client leaves while its COMMIT waits
+            eventually("the outcome_unknown ledger entries are written, one per table",
+                    () -> outcomeUnknownEntries(app.registry()) == 3);
+            open(gate);
+            assertThat(PG.target().query(db, "SELECT table_name, coalesce(time_column, '-'),"
+                    + " coalesce(range_start, '-'), coalesce(range_end, '-') FROM tandem.divergence"
+                    + " ORDER BY table_name")).containsExactly(
+                    List.of("m", "-", "-", "-"),
+                    List.of("t", "at", "2025-01-05 00:00:00+00", "2025-01-25 06:00:00.000001+00"),
+                    List.of("u", "-", "-", "-"));
+            assertThat(PG.target().queryValue(db, "SELECT message FROM tandem.divergence WHERE table_name = 't'"))
+                    .startsWith("outcome_unknown: the session ended because")
+                    .endsWith("; tandem-backfill repair re-copies the time range of its rows");
+        }
+    }
+
+    /**
+     * End to end: the rows of a COMMIT the source held while the proxy let the session go are on the source only;
+     * {@code tandem-backfill repair} re-copies the entry's range, and source and target are equal.
+     */
+    @Test
+    void repairReCopiesTheRangeOfAnOutcomeUnknownEntryAndTheTablesAreEqual() throws Exception {
+        PG.pair().executeOnBoth(db, "CREATE TABLE t (id int PRIMARY KEY, at timestamptz NOT NULL);"
+                + " INSERT INTO t SELECT i, '2025-01-01 00:00:00+00'::timestamptz + i * interval '1 hour'"
+                + " FROM generate_series(1, 100) i");
+        PG.source().execute(db, "CREATE CONSTRAINT TRIGGER gate AFTER INSERT ON t DEFERRABLE INITIALLY DEFERRED"
+                + " FOR EACH ROW EXECUTE FUNCTION wait_for_gate()");
+        try (ProxyApplication app = new ProxyApplication(config("--set", "limits.drain-timeout=1s",
+                "--mirror-table", "public.t", "--set", "verifier.enabled=false",
+                "--set", "verifier.time-columns.public.t=at")).start(Transport.choose("auto"));
+             Connection gate = closedGate()) {
+            app.lookUpTimeColumns(db);
+            WireClient client = new WireClient(app.relayAddress().getPort());
+            client.login("postgres", db);
+            // rows dated around ones the table had, a day apart
+            StringBuilder load = new StringBuilder("INSERT INTO t VALUES ");
+            for (int i = 1; i <= 10; i++) {
+                load.append(i == 1 ? "" : ", ").append("(").append(1000 + i).append(", '2025-01-02 00:3").append(i - 1)
+                        .append(":00+00')");
+            }
+            for (String sql : List.of("BEGIN", load.toString(),
+                    "INSERT INTO t VALUES (2001, '2025-01-02 03:00:00+00'), (2002, '2025-01-03 04:00:00+00')")) {
+                client.send(WireClient.query(sql));
+                client.readUntilReady();
+            }
+            client.send(WireClient.query("COMMIT"));
+            eventually("the COMMIT waits at the gate", () -> "1".equals(PG.source().queryValue(db,
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = 'COMMIT'"
+                            + " AND wait_event = 'advisory'")));
+            client.close();
+            eventually("an outcome_unknown ledger entry is written", () -> outcomeUnknownEntries(app.registry()) == 1);
+            open(gate);
+            eventually("the source commits the rows after the proxy let go", () -> "112".equals(
+                    PG.source().queryValue(db, "SELECT count(*) FROM t")));
+            assertThat(PG.target().queryValue(db, "SELECT count(*) FROM t")).isEqualTo("100");
+            ByteArrayOutputStream output = new ByteArrayOutputStream();
+            int exit = BackfillRunner.locate(new PrintStream(output, true, StandardCharsets.UTF_8)).run("repair",
+                    "--source", PG.source().jdbcUrl(db) + "?user=" + PG.source().user(),
+                    "--target", PG.target().jdbcUrl(db) + "?user=" + PG.target().user());
+            assertThat(exit).as(output.toString(StandardCharsets.UTF_8)).isZero();
+            String rows = "SELECT string_agg(id || ' ' || at, ', ' ORDER BY id) FROM t";
+            assertThat(PG.target().queryValue(db, rows)).isEqualTo(PG.source().queryValue(db, rows));
+        }
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence WHERE repaired_at IS NULL"))
+                .isEqualTo("0");
+    }
+
+    private static byte[] parse(String sql) {
+        return WireClient.frame('P', WireClient.concat(WireClient.cstrings("", sql), new byte[] {0, 0}));
+    }
+
+    /** An unnamed portal of the unnamed statement, with text values. */
+    private static byte[] bind(String... values) {
+        ByteBuffer body = ByteBuffer.allocate(1024);
+        body.put(WireClient.cstrings("", "")).putShort((short) 0).putShort((short) values.length);
+        for (String v : values) {
+            byte[] bytes = v.getBytes(StandardCharsets.UTF_8);
+            body.putInt(bytes.length).put(bytes);
+        }
+        body.putShort((short) 0);
+        return WireClient.frame('B', Arrays.copyOf(body.array(), body.position()));
+    }
+
+    private static byte[] execute() {
+        return WireClient.frame('E', WireClient.concat(WireClient.cstrings(""), new byte[4]));
+    }
+
+    private static byte[] sync() {
+        return WireClient.frame('S', new byte[0]);
     }
 
     /** The stop is bounded by the drain timeout, and the mirror, stopped after the relay, still writes the entry. */

@@ -30,6 +30,8 @@ import java.util.Set;
  * before its Execute. Likewise a ROLLBACK behind another statement, in a transaction with savepoints: skipped, it
  * leaves a failed transaction that a ROLLBACK TO SAVEPOINT revives; run, it ends it, and what follows commits on its
  * own.
+ *
+ * <p>Given an {@link OutcomeTimes}, it also gathers the rows of each write it counts, for the ledger entry's ranges.
  */
 final class CommitForecast {
 
@@ -46,6 +48,11 @@ final class CommitForecast {
     private final Set<TableName> openTables = new LinkedHashSet<>();
     private final List<String> openStatements = new ArrayList<>();
     private final Set<String> openUnresolved = new LinkedHashSet<>();
+    /** The rows of what may commit, gathered when not null. */
+    private final OutcomeTimes times;
+    /** The tables and rows of each of {@link #openStatements}, when {@link #times} gathers them. */
+    private final List<Collection<TableName>> openWriteTables = new ArrayList<>();
+    private final List<OutcomeTimes.Rows> openRows = new ArrayList<>();
     private boolean explicit;
     private boolean failed;
     private boolean unsure;
@@ -76,30 +83,47 @@ final class CommitForecast {
      */
     CommitForecast(boolean conservative, List<CapturedStatement> open, boolean explicit, boolean failed,
                    boolean savepoints) {
+        this(conservative, open, explicit, failed, savepoints, null);
+    }
+
+    /** @param times gathers the rows of what may commit; null: not gathered */
+    CommitForecast(boolean conservative, List<CapturedStatement> open, boolean explicit, boolean failed,
+                   boolean savepoints, OutcomeTimes times) {
         this.conservative = conservative;
         this.explicit = explicit;
         this.failed = failed;
         this.savepoints = savepoints;
+        this.times = times;
         for (CapturedStatement s : open) {
-            write(s.table(), s.sql());
+            write(List.of(s.table()), s.sql(), null, times == null ? null : OutcomeTimes.completed(s));
         }
+    }
+
+    /** Whether it gathers the rows of the writes it counts: else {@link #write}'s {@code rows} may be null. */
+    boolean gathersRows() {
+        return times != null;
     }
 
     /** A write to mirrored {@code table} that the source runs (or ran) in the current transaction. */
     void write(TableName table, String sql) {
-        write(List.of(table), sql, null);
+        write(List.of(table), sql, null, null);
     }
 
     /**
      * A write the source runs in the current transaction into one of the mirrored {@code tables}, which one it is not
      * told: {@code unresolved} says why (its unqualified name and the search_path as known), null when any is.
+     *
+     * @param rows its rows, when {@link #gathersRows}
      */
-    void write(Collection<TableName> tables, String sql, String unresolved) {
+    void write(Collection<TableName> tables, String sql, String unresolved, OutcomeTimes.Rows rows) {
         if (conservative) {
             this.tables.addAll(tables);
             statements.add(sql);
             if (unresolved != null) {
                 this.unresolved.add(unresolved);
+            }
+            if (times != null) {
+                times.add(tables, rows);
             }
             awaited = UNTOLD;
         } else {
@@ -108,6 +132,10 @@ final class CommitForecast {
             openStatements.add(sql);
             if (unresolved != null) {
                 openUnresolved.add(unresolved);
+            }
+            if (times != null) {
+                openWriteTables.add(tables);
+                openRows.add(rows);
             }
         }
     }
@@ -221,6 +249,7 @@ final class CommitForecast {
             tables.addAll(openTables);
             unresolved.addAll(openUnresolved);
             statements.addAll(openStatements.subList(openCounted, openStatements.size()));
+            countRows();
             openCounted = openStatements.size();
             if (awaited == null) {
                 awaited = request;
@@ -233,6 +262,7 @@ final class CommitForecast {
             tables.addAll(openTables);
             unresolved.addAll(openUnresolved);
             statements.addAll(openStatements.subList(openCounted, openStatements.size()));
+            countRows();
             if (awaited == null) {
                 awaited = request;
             }
@@ -240,11 +270,22 @@ final class CommitForecast {
         openTables.clear();
         openStatements.clear();
         openUnresolved.clear();
+        openWriteTables.clear();
+        openRows.clear();
         openCounted = 0;
         explicit = chain;
         failed = false;
         beginUncertain = false;
         savepoints = false;
+    }
+
+    /** The rows of the open writes not counted yet are of what may commit. */
+    private void countRows() {
+        if (times != null) {
+            for (int i = openCounted; i < openRows.size(); i++) {
+                times.add(openWriteTables.get(i), openRows.get(i));
+            }
+        }
     }
 
     boolean mayCommit() {
@@ -264,6 +305,6 @@ final class CommitForecast {
     /** What may commit; call only when {@link #mayCommit}. */
     UnknownOutcome outcome(String database, long sessionId, long endedAt, String cause) {
         return new UnknownOutcome(database, sessionId, endedAt, List.copyOf(tables), statements, awaited, cause,
-                List.copyOf(unresolved));
+                List.copyOf(unresolved), times);
     }
 }

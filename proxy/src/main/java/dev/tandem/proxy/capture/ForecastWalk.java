@@ -84,14 +84,26 @@ final class ForecastWalk {
      * gets the end of the connection instead and fails it.
      */
     CommitForecast forecast(boolean conservative) {
+        return forecast(conservative, null, null);
+    }
+
+    /**
+     * {@link #forecast(boolean)}, gathering into {@code times} the rows of each write it counts, as the capture holds
+     * them now (the session ends).
+     *
+     * @param times    null: not gathered
+     * @param settings the session's settings, which the writes not run yet run under unless a request ahead of them
+     *                 may change them
+     */
+    CommitForecast forecast(boolean conservative, OutcomeTimes times, SessionSettings settings) {
         TransactionTracker.State state = tracker.state();
         CommitForecast forecast = new CommitForecast(conservative, tracker.written(),
                 state == TransactionTracker.State.EXPLICIT || state == TransactionTracker.State.FAILED,
                 state == TransactionTracker.State.FAILED || state == TransactionTracker.State.IMPLICIT_FAILED,
-                tracker.hasSavepoints());
+                tracker.hasSavepoints(), times);
         SureRuns sure = new SureRuns();
         Prepares prepares = new Prepares();
-        NamesAhead ahead = new NamesAhead();
+        Ahead ahead = new Ahead(settings);
         walked += pending.size();
         Pending mayBeTaken = null;
         for (Pending p : pending) {
@@ -126,7 +138,10 @@ final class ForecastWalk {
                         TableName table = q.decided[k] ? (q.captures[k] == null ? null : q.captures[k].table)
                                 : prepares.write(s);
                         ClassifiedStatement written = q.decided[k] ? null : prepares.runs(s);
-                        forecastStatement(forecast, s, written, table, s.text(q.sql), in, conservative, ahead);
+                        OutcomeTimes.Rows rows = !forecast.gathersRows() ? null : q.decided[k]
+                                ? capturedRows(q.captures[k], in, ahead.settings())
+                                : queryRows(s, written, s.text(q.sql), in, q.encoding, ahead.settings());
+                        forecastStatement(forecast, s, written, table, s.text(q.sql), in, conservative, ahead, rows);
                         forecast.statementWalked();
                         prepares.prepared(s, q.sql);
                         ahead.walked(s, q.sql);
@@ -139,6 +154,7 @@ final class ForecastWalk {
                 sure.requestEnded();
                 forecast.requestEnds("the Sync that commits the batch that writes them", true);
             } else if (p instanceof FunctionRequest) {
+                ahead.functionCalled();
                 sure.requestEnded();
                 forecast.requestEnds("a function call that ends their transaction", false);
             }
@@ -295,7 +311,7 @@ final class ForecastWalk {
      * of them controls the transaction, every write from there on counts. {@code sure}: see {@link SureRuns}.
      */
     private void forecastExecute(CommitForecast forecast, ExecuteRequest e, boolean conservative, boolean sure,
-                                 Prepares prepares, NamesAhead ahead) {
+                                 Prepares prepares, Ahead ahead) {
         if (!sure) {
             forecast.statementWalked(); // its Parse or Bind may have failed ahead of it
         }
@@ -305,6 +321,7 @@ final class ForecastWalk {
         }
         for (Run run : runs) {
             if (run.prepared() == null) {
+                ahead.walked(null, null);
                 continue;
             }
             ClassifiedStatement s = run.prepared().statement();
@@ -317,15 +334,17 @@ final class ForecastWalk {
                 // once per Execute of every walk, so no set is made for the common case of one table
                 List<TableName> tables = c.table == null ? (now == null ? List.of() : List.of(now))
                         : now == null || now.equals(c.table) ? List.of(c.table) : List.of(c.table, now);
-                forecastWrites(forecast, s, prepares.runs(s), tables, sql, copy, conservative, ahead);
+                forecastWrites(forecast, s, prepares.runs(s), tables, sql, copy, conservative, ahead,
+                        forecast.gathersRows() ? capturedRows(c, copy, ahead.settings()) : null);
             } else {
                 TableName table = s == null ? null : prepares.write(s);
-                forecastStatement(forecast, s, prepares.runs(s), table, sql, copy, conservative, ahead);
+                forecastStatement(forecast, s, prepares.runs(s), table, sql, copy, conservative, ahead,
+                        forecast.gathersRows() ? OTHER_RUN : null);
             }
             if (s != null) {
                 prepares.prepared(s, run.prepared().sql());
-                ahead.walked(s, run.prepared().sql());
             }
+            ahead.walked(s, run.prepared().sql());
         }
         for (Portal p : e.portal.candidates()) {
             // bound to a name the capture holds no statement under: one a request walked makes (a PREPARE in flight)
@@ -333,7 +352,8 @@ final class ForecastWalk {
                     ? prepares.bound(p.statement.name()) : null;
             if (made != null) {
                 forecastStatement(forecast, made.statement(), made.statement(),
-                        names.mirroredWrite(made.statement()), made.sql(), null, conservative, ahead);
+                        names.mirroredWrite(made.statement()), made.sql(), null, conservative, ahead,
+                        forecast.gathersRows() ? MADE_AHEAD : null);
                 ahead.walked(made.statement(), made.sql());
             }
         }
@@ -348,13 +368,16 @@ final class ForecastWalk {
      * @param written the INSERT or COPY {@code s} runs (itself, or the statement an SQL-level EXECUTE names), or null
      */
     private void forecastStatement(CommitForecast forecast, ClassifiedStatement s, ClassifiedStatement written,
-                                   TableName table, String sql, CopyIn copy, boolean conservative, NamesAhead ahead) {
-        forecastWrites(forecast, s, written, table == null ? List.of() : List.of(table), sql, copy, conservative, ahead);
+                                   TableName table, String sql, CopyIn copy, boolean conservative, Ahead ahead,
+                                   OutcomeTimes.Rows rows) {
+        forecastWrites(forecast, s, written, table == null ? List.of() : List.of(table), sql, copy, conservative, ahead,
+                rows);
     }
 
+    /** @param rows its rows, when the forecast {@link CommitForecast#gathersRows gathers them} */
     private void forecastWrites(CommitForecast forecast, ClassifiedStatement s, ClassifiedStatement written,
                                 List<TableName> tables, String sql, CopyIn copy, boolean conservative,
-                                NamesAhead ahead) {
+                                Ahead ahead, OutcomeTimes.Rows rows) {
         boolean completes = copy == null || conservative || (copy.ended && !copy.failed && !copy.abandoned);
         if (completes) {
             if (ahead.mayChange && written != null && SessionCapture.replayable(written)
@@ -363,10 +386,10 @@ final class ForecastWalk {
                 Set<TableName> may = new LinkedHashSet<>(tables);
                 may.addAll(unresolved.tables());
                 if (!may.isEmpty()) {
-                    forecast.write(may, sql, unresolved.described());
+                    forecast.write(may, sql, unresolved.described(), rows);
                 }
             } else if (!tables.isEmpty()) {
-                forecast.write(tables, sql, null);
+                forecast.write(tables, sql, null, rows);
             }
         }
         if (s != null && s.kind() == Kind.TRANSACTION) {
@@ -374,16 +397,103 @@ final class ForecastWalk {
         }
     }
 
+    /** A write into no mirrored table: counted for none. */
+    private static final OutcomeTimes.Rows NOT_MIRRORED = OutcomeTimes.unread("not a mirrored table's write");
+    /** An Execute of a portal other than the one the client bound, whose values the capture did not keep. */
+    private static final OutcomeTimes.Rows OTHER_RUN = OutcomeTimes.unread("a statement the source may run instead"
+            + " of the one the client bound, whose values the proxy did not keep");
+    /** A Bind of a statement a request not answered yet prepares: its values were not kept. */
+    private static final OutcomeTimes.Rows MADE_AHEAD = OutcomeTimes.unread("a statement prepared by a request the"
+            + " source had not answered, whose values the proxy did not keep");
+
     /**
-     * Whether a request walked may change what unqualified names mean ({@link SessionNames#mayChange}): the capture
-     * follows it only once the source completed it, so a write walked behind it may mean another table than the
-     * name means now.
+     * The rows of a write the capture made, not completed yet: its text and Bind values, or its COPY's data, all of
+     * which the client sent (the forecast counts a COPY only once the client ended its data).
+     *
+     * @param copy     its COPY's data as the client sent it, when it is one
+     * @param settings the settings it runs under; null when not certain
      */
-    private static final class NamesAhead {
+    private static OutcomeTimes.Rows capturedRows(StatementCapture c, CopyIn copy, InputSettings settings) {
+        if (c == null) {
+            return NOT_MIRRORED;
+        }
+        if (c.unreplayable != null) {
+            return OutcomeTimes.unread("a statement whose data the proxy did not keep (" + c.unreplayable + ")");
+        }
+        if (!c.isCopy()) {
+            return c.bind == null ? OutcomeTimes.insert(c.sql, new int[0], new short[0], new byte[0][], settings)
+                    : OutcomeTimes.insert(c.sql, c.parameterTypes, c.bind.formats(), c.bind.values(), settings);
+        }
+        if (copy != null && !copy.answered) {
+            return copyRows(c.statement, copy, c.clientEncoding, settings);
+        }
+        return OutcomeTimes.copy(c.statement, List.copyOf(c.copyData), c.clientEncoding, settings);
+    }
+
+    /**
+     * The rows of a statement of a Query the source has not started: its text, or its COPY's data.
+     *
+     * @param written  the INSERT or COPY it runs, or null
+     * @param encoding the client_encoding the Query was read in (null: UTF8)
+     */
+    private static OutcomeTimes.Rows queryRows(ClassifiedStatement s, ClassifiedStatement written, String text,
+                                               CopyIn copy, String encoding, InputSettings settings) {
+        if (written != s) {
+            return OutcomeTimes.unread("an EXECUTE of a prepared statement, whose values are not read");
+        }
+        if (s.kind() == Kind.COPY_FROM_STDIN) {
+            return copy == null ? OutcomeTimes.unread("a COPY whose data the proxy did not tell apart")
+                    : copy.answered && copy.capture != null ? capturedRows(copy.capture, copy, settings)
+                    : copyRows(s, copy, encoding, settings);
+        }
+        return OutcomeTimes.insert(text, new int[0], new short[0], new byte[0][], settings);
+    }
+
+    /** A COPY's data the source has not started reading: what the capture kept of it before the answer. */
+    private static OutcomeTimes.Rows copyRows(ClassifiedStatement s, CopyIn copy, String encoding,
+                                              InputSettings settings) {
+        if (!copy.kept || copy.overLimit || copy.failed) {
+            return OutcomeTimes.unread("COPY data the proxy did not keep");
+        }
+        return OutcomeTimes.copy(s, List.copyOf(copy.early), encoding, settings);
+    }
+
+    /**
+     * What a request walked may change for the writes walked behind it, which the capture follows only once the
+     * source completed it: what unqualified names mean ({@link SessionNames#mayChange}), so such a write may mean
+     * another table than the name means now; and the settings its values are read under ({@link SessionSettings}).
+     */
+    private static final class Ahead {
+        /** The session's settings now; null when they are not looked at (the forecast gathers no rows). */
+        private final SessionSettings session;
         private boolean mayChange;
+        private boolean settingsMayChange;
+        private boolean transactionControl;
+
+        Ahead(SessionSettings session) {
+            this.session = session;
+        }
 
         void walked(ClassifiedStatement s, String sql) {
             mayChange |= s != null && SessionNames.mayChange(s, sql);
+            if (session != null) {
+                // an EXECUTE runs a statement the capture may not know yet, a SELECT set_config(...) say
+                settingsMayChange |= s == null || s.kind() == Kind.EXECUTE || InputSettings.mayChange(s, sql);
+                transactionControl |= s != null && s.kind() == Kind.TRANSACTION;
+            }
+        }
+
+        /** A FunctionCall: the function may set anything. */
+        void functionCalled() {
+            settingsMayChange = true;
+        }
+
+        /** The settings a write walked now runs under; null when not certain. */
+        InputSettings settings() {
+            if (session == null || settingsMayChange) {
+                return null;
+            }
+            return transactionControl ? session.knownAcrossTransactionEnd() : session.known();
         }
     }
 }

@@ -41,9 +41,10 @@ import org.slf4j.LoggerFactory;
  * operator can re-copy or verify, and is never lost silently. Gaps wait in memory until the target takes them, in
  * {@link PendingGaps}: only what the ledger rows say (database, session, tables, reason, time), and past its cap one
  * summary per table, since the target being down is exactly when shedding starts. The ledger rows carry the commit
- * time (or the session's end), and for a shed transaction the range of its rows' times in each table when every one
- * of them could be read ({@link RowTimesReading}), so {@code tandem-backfill repair} re-copies them wherever they are
- * dated; without it the entry says the rows' times are unknown, and the operator re-copies a window that holds them.
+ * time (or the session's end), and the range of the rows' times in each table when every one of them could be read
+ * ({@link RowTimesReading}, {@link OutcomeTimes}), so {@code tandem-backfill repair} re-copies them wherever they are
+ * dated; without it the entry says the rows' times are unknown (or, for an unknown outcome, to compare the table),
+ * and the operator re-copies a window that holds them.
  *
  * <p>What waits is also kept on disk ({@link GapJournal}, beside the spool), saved within {@link #SAVE_DELAY_MILLIS}
  * of a change, so a proxy restarted or killed during a target outage writes the gaps when it starts again. A gap the
@@ -76,9 +77,9 @@ public final class GapLedger implements AutoCloseable {
     private final PendingGaps gaps;
     /** Null: gaps wait in memory only. */
     private final GapJournal journal;
-    /** Null: shed transactions' rows' times are not read. */
+    /** Null: the rows' times of shed transactions and unknown outcomes are not read. */
     private final RowTimesReading times;
-    /** Shed transactions whose rows' times are being read, each with how to record it without them. */
+    /** Gaps whose rows' times are being read, each with how to record it without them. */
     private final Map<Object, Runnable> reading = new ConcurrentHashMap<>();
     private final AtomicBoolean saveScheduled = new AtomicBoolean();
     /** The last save failed: logged once until one succeeds. */
@@ -210,15 +211,45 @@ public final class GapLedger implements AutoCloseable {
 
     /**
      * Records writes the source may have committed after the session ended; returns at once (callers are on an event
-     * loop). Rare (a session the proxy gave up on with a commit in flight), so each one is logged.
+     * loop). Their rows' times are read first, at once when their data is small, else on the reading thread. Rare (a
+     * session the proxy gave up on with a commit in flight), so each one is logged.
      */
     public void outcomeUnknown(UnknownOutcome outcome) {
-        PendingGaps.Entry gap = PendingGaps.Entry.outcomeUnknown(target.targetDatabase(outcome.database()), outcome);
+        if (times == null || outcome.times() == null) {
+            recordOutcomeUnknown(outcome, Map.of());
+            return;
+        }
+        Object key = new Object();
+        AtomicBoolean recorded = new AtomicBoolean();
+        reading.put(key, () -> {
+            if (recorded.compareAndSet(false, true)) {
+                recordOutcomeUnknown(outcome, Map.of());
+            }
+        });
+        times.outcome(outcome.times()).whenComplete((ranges, failure) -> {
+            if (recorded.compareAndSet(false, true)) {
+                recordOutcomeUnknown(outcome, ranges == null ? Map.of() : ranges);
+            }
+            reading.remove(key);
+        });
+    }
+
+    private void recordOutcomeUnknown(UnknownOutcome outcome, Map<TableName, TimeRange> ranges) {
+        PendingGaps.Entry gap = PendingGaps.Entry.outcomeUnknown(target.targetDatabase(outcome.database()), outcome,
+                ranges);
         add(gap);
+        List<TableName> ranged = new ArrayList<>();
+        List<TableName> unranged = new ArrayList<>();
+        for (int i = 0; i < gap.tables().size(); i++) {
+            (gap.range(i) == null ? unranged : ranged).add(gap.tables().get(i));
+        }
+        String advice = (ranged.isEmpty() ? "" : "tandem-backfill repair re-copies the time range of its rows in "
+                + ranged + (unranged.isEmpty() ? "" : "; ")) + (unranged.isEmpty() ? ""
+                : "compare " + unranged + " with tandem-backfill verify");
         log.warn("session {} ended because {} while the source still owed the answer to {}: the source may have"
                 + " committed its writes into {} after the proxy closed the connection; recorded in the divergence"
-                + " ledger (outcome_unknown), compare with tandem-backfill verify", outcome.sessionId(),
-                outcome.cause(), outcome.awaited(), gap.tables());
+                + " ledger (outcome_unknown): {}", outcome.sessionId(), outcome.cause(), outcome.awaited(),
+                gap.tables(), advice);
     }
 
     /**
@@ -232,8 +263,8 @@ public final class GapLedger implements AutoCloseable {
     }
 
     /**
-     * Gives the reading of shed transactions' rows' times a few seconds to end, then records those still being read
-     * without them: a gap is never dropped for its range.
+     * Gives the reading of gaps' rows' times a few seconds to end, then records those still being read without them: a
+     * gap is never dropped for its range.
      */
     private void awaitReading() {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
@@ -402,11 +433,13 @@ public final class GapLedger implements AutoCloseable {
      */
     private static String message(PendingGaps.Entry e, TimeRange range) {
         if (e.kind() == PendingGaps.Kind.OUTCOME_UNKNOWN) {
-            return !e.summary() ? e.reason() : "outcome_unknown: " + e.transactions() + " session(s) ended from this"
-                    + " time to " + Instant.ofEpochMilli(e.lastAt()) + " while the source still owed the answer to a"
-                    + " commit of this table's writes (summarised in one entry to bound the proxy's memory); the source"
-                    + " may have committed them after the proxy closed the connection: compare the table with"
+            String what = !e.summary() ? e.reason() : "outcome_unknown: " + e.transactions() + " session(s) ended from"
+                    + " this time to " + Instant.ofEpochMilli(e.lastAt()) + " while the source still owed the answer"
+                    + " to a commit of this table's writes (summarised in one entry to bound the proxy's memory); the"
+                    + " source may have committed them after the proxy closed the connection: compare the table with"
                     + " tandem-backfill verify";
+            return range == null ? what : what + "; tandem-backfill repair re-copies the time range of "
+                    + (e.summary() ? "their rows" : "its rows");
         }
         String what = described(e);
         if (e.kind() != PendingGaps.Kind.SHED) {

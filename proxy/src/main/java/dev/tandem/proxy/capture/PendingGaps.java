@@ -13,9 +13,9 @@ import java.util.Map;
  * Gaps whose divergence ledger rows the target has not taken yet, in bounded memory: shed transactions, and
  * transactions whose commit the proxy could not see ({@link UnknownOutcome}). The target being down is what fills the
  * spool and starts the shedding, so gaps wait here as long as the outage lasts. An entry keeps only what its ledger
- * rows say, never the data: a shed transaction not even its statements (but the range of its rows' times in each
- * table, when they were read: {@link RowTimesReading}), an unknown outcome their SQL text cut to
- * {@link #MAX_STATEMENT_CHARS}. Up to {@code maxEntries} transactions get an entry each; beyond that a transaction is
+ * rows say, never the data: a shed transaction not even its statements, an unknown outcome their SQL text cut to
+ * {@link #MAX_STATEMENT_CHARS}; each the range of its rows' times in each table, when they were read
+ * ({@link RowTimesReading}). Up to {@code maxEntries} transactions get an entry each; beyond that a transaction is
  * merged into one summary per (target database, table, kind) that counts transactions and keeps the first and last
  * time, and the range of all their rows while every one of them had one, so the ledger still says "N transactions of
  * this table between these times were shed" and none is dropped. Summaries are bounded by the number of mirrored
@@ -103,15 +103,26 @@ final class PendingGaps {
                     null, 1, tx.committedAt(), tx.committedAt(), aligned);
         }
 
-        /** What the ledger needs of writes the source may have committed unseen. */
+        /** What the ledger needs of writes the source may have committed unseen, their rows' times not read. */
         static Entry outcomeUnknown(String targetDatabase, UnknownOutcome outcome) {
+            return outcomeUnknown(targetDatabase, outcome, Map.of());
+        }
+
+        /**
+         * What the ledger needs of writes the source may have committed unseen.
+         *
+         * @param ranges the range of their rows' times in each table where all were read
+         */
+        static Entry outcomeUnknown(String targetDatabase, UnknownOutcome outcome, Map<TableName, TimeRange> ranges) {
             String sql = String.join(";\n", outcome.statements());
             if (sql.length() > MAX_STATEMENT_CHARS) {
                 sql = sql.substring(0, MAX_STATEMENT_CHARS) + " ... (" + (sql.length() - MAX_STATEMENT_CHARS)
                         + " more characters)";
             }
+            List<TimeRange> aligned = new ArrayList<>(outcome.tables().size());
+            outcome.tables().forEach(table -> aligned.add(ranges.get(table)));
             return new Entry(targetDatabase, Long.toString(outcome.sessionId()), outcome.tables(),
-                    Kind.OUTCOME_UNKNOWN, outcome.message(), sql, 1, outcome.endedAt(), outcome.endedAt());
+                    Kind.OUTCOME_UNKNOWN, outcome.message(), sql, 1, outcome.endedAt(), outcome.endedAt(), aligned);
         }
 
         /** What the ledger needs of a committed write the proxy could not tell the table of. */

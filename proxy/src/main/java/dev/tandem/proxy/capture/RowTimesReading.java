@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reads where on their time column the rows lie that the proxy ledgers without keeping them: a transaction the spool
- * did not take ({@link #transaction}), a statement of a transaction over its capture limit ({@link StatementTimes}).
+ * did not take ({@link #transaction}), a statement of a transaction over its capture limit ({@link StatementTimes}),
+ * the writes a session's source may have committed after the proxy closed it ({@link #outcome}).
  * With that range in the ledger entry, {@code tandem-backfill repair} re-copies exactly those rows, wherever their
  * times are; without it the operator could only guess a window around the commit. Only those gaps are read, never a
  * mirrored transaction. Data up to {@link #INLINE_BYTES} is read at once on the caller's thread (an event loop:
@@ -108,6 +109,28 @@ public final class RowTimesReading implements AutoCloseable {
         return ranges;
     }
 
+    /**
+     * The range of the rows of the writes {@code rows} holds, in each table where every row's time was read
+     * ({@link OutcomeTimes#read}): at once when their data is small, else on the reading thread. Their data is in
+     * memory, and no longer needed after.
+     */
+    CompletableFuture<Map<TableName, TimeRange>> outcome(OutcomeTimes rows) {
+        if (rows.bytes() <= INLINE_BYTES) {
+            return CompletableFuture.completedFuture(rows.read(table -> timeColumn(rows.database(), table)));
+        }
+        CompletableFuture<Map<TableName, TimeRange>> ranges = new CompletableFuture<>();
+        if (!submit(rows.bytes(), () -> {
+            try {
+                ranges.complete(rows.read(table -> timeColumn(rows.database(), table)));
+            } finally {
+                ranges.complete(Map.of()); // a reading that failed: the entry is recorded without ranges
+            }
+        })) {
+            return CompletableFuture.completedFuture(Map.of());
+        }
+        return ranges;
+    }
+
     private Map<TableName, TimeRange> read(CapturedTransaction tx) {
         Map<TableName, TableTimeColumn> known = timeColumns.apply(tx.database());
         Map<TableName, RowTimes> times = new LinkedHashMap<>();
@@ -136,7 +159,7 @@ public final class RowTimesReading implements AutoCloseable {
     }
 
     /** One statement whose data is all here. */
-    private static void read(CapturedStatement s, TableTimeColumn column, Map<String, InsertRows> parsed,
+    static void read(CapturedStatement s, TableTimeColumn column, Map<String, InsertRows> parsed,
                              RowTimes into) {
         TimeValues values = new TimeValues(column, TimeText.zone(s.settings().timeZone()));
         if (s instanceof CapturedStatement.Copy copy) {

@@ -2338,7 +2338,11 @@ public final class SessionCapture implements SessionTap {
     public void closed(SessionEnd end) {
         try {
             if (!pending.isEmpty()) {
-                CommitForecast owed = forecastWalk.forecast(end.internalError());
+                // the rows' times for the ledger entry's ranges are read from what is held of them now, unless the
+                // capture's own state is not trusted
+                CommitForecast owed = end.internalError() || rowTimes == null
+                        ? forecastWalk.forecast(end.internalError())
+                        : forecastWalk.forecast(false, new OutcomeTimes(context.database()), settings);
                 if (owed.mayCommit()) {
                     sink.outcomeUnknown(owed.outcome(context.database(), context.sessionId(),
                             System.currentTimeMillis(), end.cause()));

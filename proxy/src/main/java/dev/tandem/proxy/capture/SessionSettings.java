@@ -38,6 +38,14 @@ final class SessionSettings {
         return uncertain ? null : current;
     }
 
+    /**
+     * {@link #known}, for a statement that runs after a transaction control statement of this request: null also when
+     * a SET came before it in this request, which the COMMIT may end (SET LOCAL) or the ROLLBACK undo.
+     */
+    InputSettings knownAcrossTransactionEnd() {
+        return setInRequest ? null : known();
+    }
+
     /** Whether a statement completing now may have run under settings other than {@link #current}. */
     boolean uncertain() {
         return uncertain;

@@ -17,14 +17,23 @@ import java.util.List;
  * @param unresolved the unqualified names of writes whose table could not be told (a request ahead of them may have
  *                   changed what they mean), each with the search_path as known; {@code tables} holds the mirrored
  *                   tables they may have written
+ * @param times      the writes' rows, whose times the ledger entry's ranges are read from; null when not known (the
+ *                   trace of a proxy that stopped without closing its sessions keeps no data)
  */
 public record UnknownOutcome(String database, long sessionId, long endedAt, List<TableName> tables,
-                             List<String> statements, String awaited, String cause, List<String> unresolved) {
+                             List<String> statements, String awaited, String cause, List<String> unresolved,
+                             OutcomeTimes times) {
 
     public UnknownOutcome {
         tables = List.copyOf(tables);
         statements = List.copyOf(statements);
         unresolved = List.copyOf(unresolved);
+    }
+
+    /** Writes whose rows' times are not known. */
+    public UnknownOutcome(String database, long sessionId, long endedAt, List<TableName> tables,
+                          List<String> statements, String awaited, String cause, List<String> unresolved) {
+        this(database, sessionId, endedAt, tables, statements, awaited, cause, unresolved, null);
     }
 
     /** Writes whose tables were all told. */
