@@ -67,7 +67,8 @@ import org.slf4j.LoggerFactory;
  * <p>A session that ends while the source still owes the answer to a request that may commit mirrored writes (the
  * relay gave up on the source: shutdown, drain timeout, an internal error, a lost connection) is told to the sink as an
  * {@link UnknownOutcome}: the source may commit them after the proxy stopped listening ({@link ForecastWalk},
- * {@link CommitForecast}).
+ * {@link CommitForecast}). The walk then also gathers what the capture holds of their rows ({@link OutcomeTimes}), so
+ * the ledger entry gets their time range; a session that ends as usual gathers nothing.
  *
  * <p>The COMMIT of an explicit transaction that upserted, sent once all its upserts were answered, takes a ticket of
  * the {@link CommitSequencer} as it is read (before the relay forwards it); its transaction is spooled in the order of
@@ -251,7 +252,10 @@ public final class SessionCapture implements SessionTap {
     private final UpsertWindows.Session upserts;
     private final Sink sink;
     private final TransactionHold hold;
-    /** Reads the rows' times of writes over the capture limit, whose data is not kept; null: not read. */
+    /**
+     * Reads the rows' times of writes over the capture limit, whose data is not kept; null: not read, nor those of an
+     * {@link UnknownOutcome}.
+     */
     private final RowTimesReading rowTimes;
     /**
      * The applier can map user-defined type OIDs by name (the proxy has source credentials): keep them as sent.
@@ -385,8 +389,9 @@ public final class SessionCapture implements SessionTap {
      *                         not traced
      * @param chunks           the hypertables of TimescaleDB chunks written by name, for counting the writes into
      *                         them the mirror does not replay; null: none known
-     * @param rowTimes         reads the rows' times of writes over the capture limit, for their ledger entries; null:
-     *                         not read (the entries say their times are unknown)
+     * @param rowTimes         reads the rows' times of writes over the capture limit, for their ledger entries, and
+     *                         knows the time columns by which those of an {@link UnknownOutcome} are read; null: not
+     *                         read (the entries say their times are unknown)
      */
     public SessionCapture(SessionContext context, MirroredTables tables,
                           Supplier<Map<TableName, Set<String>>> volatileDefaults, CaptureMetrics metrics,

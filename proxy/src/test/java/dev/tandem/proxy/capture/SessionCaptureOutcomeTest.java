@@ -9,6 +9,7 @@ import dev.tandem.protocol.backend.CommandComplete;
 import dev.tandem.protocol.backend.CopyInResponse;
 import dev.tandem.protocol.backend.ErrorResponse;
 import dev.tandem.protocol.backend.NoticeResponse;
+import dev.tandem.protocol.backend.ParameterStatus;
 import dev.tandem.protocol.backend.ParseComplete;
 import dev.tandem.protocol.backend.ReadyForQuery;
 import dev.tandem.protocol.frame.FrameObserver;
@@ -21,6 +22,7 @@ import dev.tandem.protocol.frontend.Parse;
 import dev.tandem.protocol.frontend.Query;
 import dev.tandem.protocol.frontend.Sync;
 import dev.tandem.protocol.sql.TableName;
+import dev.tandem.protocol.state.TimeType;
 import dev.tandem.proxy.config.TableFilter;
 import dev.tandem.proxy.config.TablePattern;
 import dev.tandem.proxy.relay.SessionContext;
@@ -39,6 +41,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -60,8 +63,13 @@ class SessionCaptureOutcomeTest {
     /** The trace of commits in flight: each test's session has a slot in it (more than there are tests). */
     private static InFlightCommits inFlight;
 
+    /** metrics' time column, as the proxy would know it from verifier.time-columns. */
+    private static final TableTimeColumn TS = new TableTimeColumn("ts", TimeType.TIMESTAMPTZ, -1,
+            List.of("v", "ts"), List.of("v", "ts"));
+
     private final List<UnknownOutcome> unknown = new ArrayList<>();
     private final InFlightCommits.Slot slot = inFlight.claim();
+    private final RowTimesReading rowTimes = new RowTimesReading(db -> Map.of(METRICS, TS));
     private final SessionCapture capture = new SessionCapture(new SessionContext(7, "db", "app", null, null, null,
             () -> { }, new EmbeddedChannel().eventLoop()),
             new MirroredTables(new TableFilter(List.of(TablePattern.parse("public.metrics")), List.of()), Set::of),
@@ -75,7 +83,7 @@ class SessionCaptureOutcomeTest {
                 public void outcomeUnknown(UnknownOutcome outcome) {
                     unknown.add(outcome);
                 }
-            }, 1 << 20, CaptureBudget.unlimited(), false, slot, null, null);
+            }, 1 << 20, CaptureBudget.unlimited(), false, slot, null, rowTimes);
 
     @BeforeAll
     static void openTrace(@TempDir Path spool) throws IOException {
@@ -87,6 +95,11 @@ class SessionCaptureOutcomeTest {
     @BeforeEach
     void startUp() {
         source(AuthenticationOk.INSTANCE, ReadyForQuery.IDLE);
+    }
+
+    @AfterEach
+    void stopReading() {
+        rowTimes.close();
     }
 
     private void client(FrontendMessage... messages) {
@@ -150,12 +163,65 @@ class SessionCaptureOutcomeTest {
         client(new Query("COMMIT"));
         assertThat(capture.awaitsOutcome()).isTrue();
         UnknownOutcome outcome = endedWithOneUnknownOutcome(SHUTDOWN);
-        assertThat(outcome).isEqualTo(new UnknownOutcome("db", 7, outcome.endedAt(), List.of(METRICS),
-                List.of(INSERT), "a COMMIT", "the proxy shut down"));
+        assertThat(outcome).usingRecursiveComparison().ignoringFields("times").isEqualTo(new UnknownOutcome("db", 7,
+                outcome.endedAt(), List.of(METRICS), List.of(INSERT), "a COMMIT", "the proxy shut down"));
+        assertThat(ranges(outcome)).as("its row's time is the column's default").isEmpty();
         assertThat(outcome.message()).isEqualTo("outcome_unknown: the session ended because the proxy shut down while"
                 + " the source still owed the answer to a COMMIT; the source may have committed this transaction after"
                 + " the proxy closed the connection, and then its rows are on the source only: compare the table with"
                 + " tandem-backfill verify");
+    }
+
+    /** The ranges of the rows' times of what may commit, in each table, as the ledger entry gets them. */
+    private static Map<TableName, TimeRange> ranges(UnknownOutcome outcome) {
+        return outcome.times().read(table -> table.equals(METRICS) ? TS : null);
+    }
+
+    /** Through BEGIN, an INSERT of a row at {@code 2025-01-10 07:00 UTC} and the COMMIT, under TimeZone UTC. */
+    private void commitOfATimedRow() {
+        client(new Query("SET TIME ZONE 'UTC'"));
+        source(new CommandComplete("SET"), new ParameterStatus("TimeZone", "UTC"), ReadyForQuery.IDLE);
+        client(new Query("BEGIN"));
+        source(new CommandComplete("BEGIN"), ReadyForQuery.IN_TRANSACTION);
+        client(new Query("INSERT INTO metrics (v, ts) VALUES (1, '2025-01-10 08:00:00+01')"));
+        source(new CommandComplete("INSERT 0 1"), ReadyForQuery.IN_TRANSACTION);
+        client(new Query("COMMIT"));
+    }
+
+    /**
+     * The entry's range holds the rows of every write that may commit: the open transaction's, and those of a request
+     * pipelined behind its COMMIT, which commits on its own, read under the settings it runs under.
+     */
+    @Test
+    void theRowsOfEveryWriteThatMayCommitAreReadForTheEntrysRange() {
+        commitOfATimedRow();
+        client(new Query("INSERT INTO metrics (v, ts) VALUES (2, '2025-01-20 12:00:00')"));
+        TimeRange range = ranges(endedWithOneUnknownOutcome(SHUTDOWN)).get(METRICS);
+        assertThat(List.of(range.column(), range.start(), range.end()))
+                .containsExactly("ts", "2025-01-10 07:00:00+00", "2025-01-20 12:00:00.000001+00");
+    }
+
+    /**
+     * A request ahead of a write that may change the settings its values are read under (the capture follows a SET
+     * only once the source completed it): its rows' times are not known, and its table gets no range.
+     */
+    @Test
+    void aWriteBehindARequestThatMayChangeItsSettingsLeavesItsTableWithoutARange() {
+        commitOfATimedRow();
+        client(new Query("SET TIME ZONE 'Asia/Tokyo'"),
+                new Query("INSERT INTO metrics (v, ts) VALUES (2, '2025-01-20 12:00:00')"));
+        assertThat(ranges(endedWithOneUnknownOutcome(SHUTDOWN))).isEmpty();
+    }
+
+    /** A write the source may skip or roll back is not counted, nor its rows. */
+    @Test
+    void aWriteThatCannotCommitIsNotInTheRange() {
+        commitOfATimedRow();
+        client(new Query("BEGIN"), new Query("INSERT INTO metrics (v, ts) VALUES (2, '2030-01-01 00:00:00+00')"),
+                new Query("ROLLBACK"));
+        TimeRange range = ranges(endedWithOneUnknownOutcome(SHUTDOWN)).get(METRICS);
+        assertThat(List.of(range.start(), range.end()))
+                .containsExactly("2025-01-10 07:00:00+00", "2025-01-10 07:00:00.000001+00");
     }
 
     /**
