@@ -33,9 +33,9 @@ import picocli.CommandLine.Parameters;
  * ({@link LedgerEntry#atInfinity}) is never settled: the evidence is about task ranges, and none holds those rows.
  */
 @Command(name = "settle", mixinStandardHelpOptions = true,
-        description = "Close divergence ledger entries without a time range (shed transactions and ones over the"
-                + " capture limits whose rows' times the proxy could not read, outcome_unknown, ...) once their table's"
-                + " window was re-copied and verified after them:"
+        description = "Close divergence ledger entries without a time range (shed transactions, ones over the"
+                + " capture limits and outcome_unknown ones whose rows' times the proxy could not read, ...) once their"
+                + " table's window was re-copied and verified after them:"
                 + " a task of the table whose copy started after the entry was recorded, whose range holds that time,"
                 + " and which verify found equal, with no task of the table mismatched, failed, pending or unverified."
                 + " Changes nothing unless every entry named has that evidence. Not the entries for rows at infinity"
