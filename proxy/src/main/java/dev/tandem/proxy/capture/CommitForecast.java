@@ -50,9 +50,12 @@ final class CommitForecast {
     private final Set<String> openUnresolved = new LinkedHashSet<>();
     /** The rows of what may commit, gathered when not null. */
     private final OutcomeTimes times;
-    /** The tables and rows of each of {@link #openStatements}, when {@link #times} gathers them. */
-    private final List<Collection<TableName>> openWriteTables = new ArrayList<>();
-    private final List<OutcomeTimes.Rows> openRows = new ArrayList<>();
+    /**
+     * The tables and rows of each of {@link #openStatements} when {@link #times} gathers them, else null: nothing is
+     * made for the forecasts of sessions that go on.
+     */
+    private final List<Collection<TableName>> openWriteTables;
+    private final List<OutcomeTimes.Rows> openRows;
     private boolean explicit;
     private boolean failed;
     private boolean unsure;
@@ -94,6 +97,8 @@ final class CommitForecast {
         this.failed = failed;
         this.savepoints = savepoints;
         this.times = times;
+        this.openWriteTables = times == null ? null : new ArrayList<>();
+        this.openRows = times == null ? null : new ArrayList<>();
         for (CapturedStatement s : open) {
             write(List.of(s.table()), s.sql(), null, times == null ? null : OutcomeTimes.completed(s));
         }
@@ -270,8 +275,10 @@ final class CommitForecast {
         openTables.clear();
         openStatements.clear();
         openUnresolved.clear();
-        openWriteTables.clear();
-        openRows.clear();
+        if (times != null) {
+            openWriteTables.clear();
+            openRows.clear();
+        }
         openCounted = 0;
         explicit = chain;
         failed = false;

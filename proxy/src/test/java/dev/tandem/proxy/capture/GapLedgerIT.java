@@ -5,16 +5,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import dev.tandem.protocol.sql.StatementClassifier;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.config.TargetConfig;
 import dev.tandem.proxy.config.TlsMode;
 import dev.tandem.testing.PostgresPairExtension;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -161,6 +164,46 @@ class GapLedgerIT {
         assertThat(registry.get("tandem.ledger.entries").tag("reason", "outcome_unknown").counter().count())
                 .isEqualTo(2);
         assertThat(registry.get("tandem.spool.shed.transactions").counter().count()).as("nothing was shed").isZero();
+    }
+
+    /**
+     * An unknown outcome's entry of each table has the range of the rows that may have committed there where every
+     * one's time was read, here from COPY data too large to read on the caller's event loop; a table whose rows' times
+     * are not all known has none.
+     */
+    @Test
+    void anUnknownOutcomesEntryHasTheRangeOfItsRowsInEachTableWhereAllWereRead() {
+        String database = "gap_outcome_ranges_" + System.nanoTime();
+        PG.target().createDatabase(database);
+        TargetConfig target = new TargetConfig("127.0.0.1", PG.target().port(), PG.target().user(), "UNUSED",
+                Optional.empty(), TlsMode.DISABLE, Map.of("src", database), Duration.ofSeconds(5), Optional.empty());
+        TableTimeColumn ts = new TableTimeColumn("ts", dev.tandem.protocol.state.TimeType.TIMESTAMPTZ, -1,
+                List.of("id", "ts"), List.of("id", "ts"));
+        String copy = "COPY a (id, ts) FROM STDIN (FORMAT csv)";
+        StringBuilder data = new StringBuilder();
+        Instant from = Instant.parse("2025-03-01T00:00:00Z");
+        for (int i = 1; i <= 20_000; i++) {
+            data.append(i).append(',').append(from.plusSeconds(i).toString().replace('T', ' ').replace("Z", "+00"))
+                    .append('\n');
+        }
+        assertThat(data.length()).as("read on the reading thread").isGreaterThan(RowTimesReading.INLINE_BYTES);
+        OutcomeTimes times = new OutcomeTimes("src");
+        times.add(List.of(A), OutcomeTimes.copy(StatementClassifier.classify(copy).get(0),
+                List.of(data.toString().getBytes(StandardCharsets.UTF_8)), null, InputSettings.UNKNOWN));
+        times.add(List.of(B), OutcomeTimes.completed(new CapturedStatement.Simple(B, 1, "INSERT INTO b VALUES (1)")));
+        UnknownOutcome outcome = new UnknownOutcome("src", 9, T0, List.of(A, B), List.of(copy,
+                "INSERT INTO b VALUES (1)"), "a COMMIT", "the proxy shut down", List.of(), times);
+        try (RowTimesReading reading = new RowTimesReading(db -> db.equals("src") ? Map.of(A, ts) : null);
+             GapLedger ledger = new GapLedger(target, "it", new SimpleMeterRegistry(), Duration.ofHours(1), false, 2,
+                     null, reading)) {
+            ledger.outcomeUnknown(outcome); // written as the ledger closes, once read
+        }
+        assertThat(PG.target().query(database, "SELECT table_name, coalesce(time_column, '-'), coalesce(range_start,"
+                + " '-'), coalesce(range_end, '-'), message FROM tandem.divergence ORDER BY table_name"))
+                .containsExactly(
+                        List.of("a", "ts", "2025-03-01 00:00:01+00", "2025-03-01 05:33:20.000001+00",
+                                outcome.message() + REPAIR),
+                        List.of("b", "-", "-", "-", outcome.message()));
     }
 
     /**
