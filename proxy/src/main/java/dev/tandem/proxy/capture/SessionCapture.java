@@ -2057,7 +2057,7 @@ public final class SessionCapture implements SessionTap {
         // The first one ends start-up and answers no request: a client may send its first ones without waiting for it.
         boolean answersRequest = ready;
         ready = true;
-        settings.ready(!answersRequest);
+        settings.ready(!answersRequest, status == 'I');
         Pending head = pending.peek();
         if (answersRequest && (head instanceof QueryRequest || head instanceof SyncRequest
                 || head instanceof FunctionRequest)) {

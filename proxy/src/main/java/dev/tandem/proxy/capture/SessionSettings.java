@@ -27,6 +27,11 @@ final class SessionSettings {
     private InputSettings startup = InputSettings.UNKNOWN;
     private boolean setInRequest;
     private boolean uncertain;
+    /**
+     * One of them may have been changed in the open transaction (a SET LOCAL, or any SET a ROLLBACK undoes): what the
+     * source reported may not hold once the transaction ends.
+     */
+    private boolean changedInTransaction;
 
     /** The settings the statement completing now ran under. */
     InputSettings current() {
@@ -39,11 +44,11 @@ final class SessionSettings {
     }
 
     /**
-     * {@link #known}, for a statement that runs after a transaction control statement of this request: null also when
-     * a SET came before it in this request, which the COMMIT may end (SET LOCAL) or the ROLLBACK undo.
+     * {@link #known}, for a statement that runs after a transaction control statement not run yet: null also when a
+     * SET came before it in the open transaction, which the COMMIT may end (SET LOCAL) or the ROLLBACK undo.
      */
     InputSettings knownAcrossTransactionEnd() {
-        return setInRequest ? null : known();
+        return changedInTransaction ? null : known();
     }
 
     /** Whether a statement completing now may have run under settings other than {@link #current}. */
@@ -60,6 +65,7 @@ final class SessionSettings {
     /** Statement {@code s} of {@code sql} completed on the source. */
     void completed(ClassifiedStatement s, String sql) {
         if (InputSettings.mayChange(s, sql)) {
+            changedInTransaction = true;
             InputSettings changed = uncertain || s.kind() != ClassifiedStatement.Kind.SET || s.setting() == null
                     ? null : current.changed(s.name(), s.setting(), startup);
             if (changed == null) {
@@ -73,8 +79,14 @@ final class SessionSettings {
         }
     }
 
-    /** A ReadyForQuery: {@code startUp} when it is the one that ends start-up. */
-    void ready(boolean startUp) {
+    /**
+     * A ReadyForQuery: {@code startUp} when it is the one that ends start-up; {@code idle} when no transaction is open
+     * (status I).
+     */
+    void ready(boolean startUp, boolean idle) {
+        if (idle) {
+            changedInTransaction = false;
+        }
         if (startUp) {
             startup = reported;
         }

@@ -213,6 +213,25 @@ class SessionCaptureOutcomeTest {
         assertThat(ranges(endedWithOneUnknownOutcome(SHUTDOWN))).isEmpty();
     }
 
+    /**
+     * A SET in the open transaction ends with it (SET LOCAL) or is undone (ROLLBACK): a write pipelined behind its
+     * COMMIT may run under other settings than the source reported, and its table gets no range.
+     */
+    @Test
+    void aWriteBehindTheEndOfATransactionThatChangedItsSettingsLeavesItsTableWithoutARange() {
+        client(new Query("SET TIME ZONE 'UTC'"));
+        source(new CommandComplete("SET"), new ParameterStatus("TimeZone", "UTC"), ReadyForQuery.IDLE);
+        client(new Query("BEGIN"));
+        source(new CommandComplete("BEGIN"), ReadyForQuery.IN_TRANSACTION);
+        client(new Query("SET LOCAL TIME ZONE 'Asia/Tokyo'"));
+        source(new CommandComplete("SET"), new ParameterStatus("TimeZone", "Asia/Tokyo"),
+                ReadyForQuery.IN_TRANSACTION);
+        client(new Query("INSERT INTO metrics (v, ts) VALUES (1, '2025-01-10 08:00:00+01')"));
+        source(new CommandComplete("INSERT 0 1"), ReadyForQuery.IN_TRANSACTION);
+        client(new Query("COMMIT"), new Query("INSERT INTO metrics (v, ts) VALUES (2, '2025-01-20 12:00:00')"));
+        assertThat(ranges(endedWithOneUnknownOutcome(SHUTDOWN))).isEmpty();
+    }
+
     /** A write the source may skip or roll back is not counted, nor its rows. */
     @Test
     void aWriteThatCannotCommitIsNotInTheRange() {
