@@ -101,15 +101,11 @@ final class SourceCatalog implements AutoCloseable {
      * range when the target's own table refuses its rows ({@link LedgerRange}).
      */
     Optional<String> columnDefinitions(String database, TableName table) {
-        try (PreparedStatement ps = connections.get(database).prepareStatement("SELECT string_agg(format('%I %s',"
-                + " attname, format_type(atttypid, atttypmod)), ', ' ORDER BY attnum) FROM pg_attribute"
-                + " WHERE attrelid = to_regclass(format('%I.%I', ?::text, ?::text)) AND attnum > 0"
-                + " AND NOT attisdropped")) {
-            ps.setString(1, table.schema());
-            ps.setString(2, table.name());
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.ofNullable(rs.getString(1)) : Optional.empty();
-            }
+        try {
+            return firstRow(connections.get(database), "SELECT string_agg(format('%I %s', attname,"
+                    + " format_type(atttypid, atttypmod)), ', ' ORDER BY attnum) FROM pg_attribute"
+                    + " WHERE attrelid = to_regclass(format('%I.%I', ?::text, ?::text)) AND attnum > 0"
+                    + " AND NOT attisdropped", table, rs -> rs.getString(1));
         } catch (SQLException e) {
             throw unreachable(database, "the column types of " + table, e);
         }
@@ -133,16 +129,28 @@ final class SourceCatalog implements AutoCloseable {
     }
 
     private static Optional<TableName> partitionRoot(Connection c, TableName table) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT rn.nspname, r.relname"
+        return firstRow(c, "SELECT rn.nspname, r.relname"
                 + " FROM pg_class p JOIN pg_class r ON r.oid = pg_partition_root(p.oid)"
                 + " JOIN pg_namespace rn ON rn.oid = r.relnamespace"
-                + " WHERE p.oid = to_regclass(format('%I.%I', ?::text, ?::text)) AND p.relispartition")) {
+                + " WHERE p.oid = to_regclass(format('%I.%I', ?::text, ?::text)) AND p.relispartition", table,
+                rs -> new TableName(rs.getString(1), rs.getString(2)));
+    }
+
+    /** What a catalog query about {@code table} (its schema and name its two parameters) finds in its first row. */
+    private static <T> Optional<T> firstRow(Connection c, String sql, TableName table, RowReader<T> read)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, table.schema());
             ps.setString(2, table.name());
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(new TableName(rs.getString(1), rs.getString(2))) : Optional.empty();
+                return rs.next() ? Optional.ofNullable(read.read(rs)) : Optional.empty();
             }
         }
+    }
+
+    @FunctionalInterface
+    private interface RowReader<T> {
+        T read(ResultSet rs) throws SQLException;
     }
 
     private IllegalStateException unreachable(String database, String what, SQLException e) {
