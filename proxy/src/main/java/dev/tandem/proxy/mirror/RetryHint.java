@@ -31,9 +31,9 @@ final class RetryHint {
                     + " and lacks this table or schema; restore the source's schema there (pg_dump --schema-only)"
                     + WAITS;
             case "55P03" -> ": another session on the target holds a lock on a table the mirror writes there (an index"
-                    + " built without CONCURRENTLY, VACUUM FULL, ALTER TABLE, LOCK TABLE, a transaction left open) and"
-                    + " the mirror waited mirror.lock-timeout for it; find the holder with pg_locks and pg_blocking_pids"
-                    + " in target database " + database + WAITS;
+                    + " built without CONCURRENTLY, VACUUM FULL, ALTER TABLE, LOCK TABLE, a TimescaleDB job compressing"
+                    + " the chunk written, a transaction left open) and the mirror waited mirror.lock-timeout for it;"
+                    + " find the holder with pg_locks and pg_blocking_pids in target database " + database + WAITS;
             default -> "";
         };
     }
