@@ -3,6 +3,7 @@ package dev.tandem.backfill;
 import static dev.tandem.backfill.Fixtures.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tandem.protocol.sql.Identifiers;
 import dev.tandem.testing.PgServer;
 import dev.tandem.testing.PostgresPairExtension;
 import java.util.ArrayList;
@@ -10,6 +11,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -146,6 +148,38 @@ class SchemaShapesIT {
         Cli.Run changed = Cli.both("verify", PG.source(), PG.target(), db);
         assertThat(changed.exitCode()).as(changed.toString()).isEqualTo(ExitCodes.MISMATCH);
         assertThat(changed.out()).contains("row contents differ");
+    }
+
+    /**
+     * Values their type calls equal that are still not the same value: an application reads 1.5 where it wrote 1.50,
+     * 0 for -0, {@code 24:00:00} for {@code 1 day}. A verify that hashed them with their types' own hash functions
+     * (servers from PostgreSQL 14 on both sides) found such ranges to match.
+     */
+    @ParameterizedTest(name = "{0}: {1} vs {2}")
+    @CsvSource(delimiter = '|', value = {
+            "numeric | 1.50 | 1.5",
+            "double precision | -0 | 0",
+            "real | -0 | 0",
+            "interval | 1 day | 24:00:00",
+            "jsonb | {\"a\": 1.0} | {\"a\": 1}",
+            "numeric[] | {1.50,2} | {1.5,2}",
+            "numrange | [1.50,2) | [1.5,2)",
+            "amounts | (1.50) | (1.5)",
+            "citext | Ab | ab"})
+    void aValueItsTypeCallsEqualToAnotherIsSeenToDiffer(String type, String onSource, String onTarget) {
+        String db = PG.pair().freshDatabase("equal_not_same");
+        PG.pair().executeOnBoth(db, "CREATE EXTENSION citext; CREATE TYPE amounts AS (x numeric);"
+                + "CREATE TABLE m (\"Time\" timestamptz NOT NULL, v " + type + ")");
+        PG.source().execute(db, "INSERT INTO m SELECT '2026-01-01 00:00:00+00'::timestamptz + i * interval '3 hours', "
+                + Identifiers.quoteLiteral(onSource) + " FROM generate_series(0, 40) i");
+        Fixtures.stage(PG.pair(), db, "--table", "m:\"Time\"");
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+        assertThat(ok(Cli.both("verify", PG.source(), PG.target(), db)).out()).contains("4 match, 0 differ");
+
+        PG.target().execute(db, "UPDATE m SET v = " + Identifiers.quoteLiteral(onTarget) + " WHERE \"Time\" = '2026-01-03'");
+        Cli.Run changed = Cli.both("verify", PG.source(), PG.target(), db);
+        assertThat(changed.exitCode()).as(changed.toString()).isEqualTo(ExitCodes.MISMATCH);
+        assertThat(changed.out()).contains("1 differ").contains("row contents differ");
     }
 
     /**

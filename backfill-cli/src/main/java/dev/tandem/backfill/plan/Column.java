@@ -12,8 +12,9 @@ package dev.tandem.backfill.plan;
  *                  servers for user-defined types (a target before PostgreSQL 17.6 refuses them: "wrong element
  *                  type"), or OID alias types such as {@code regclass}, whose binary form is the OID of an object
  * @param nullable  false when the column is NOT NULL
- * @param hashedAsText true when an enum or an OID alias type such as {@code regclass} is part of the type, whose values
- *                  verify must hash by their text: see {@link dev.tandem.protocol.state.RangeChecksum.Column}
+ * @param hashedAsText true when an enum, an OID alias type such as {@code regclass}, or a type whose equal values may
+ *                  differ (numeric 1.50 and 1.5) is part of the type, whose values verify must hash by their text:
+ *                  see {@link dev.tandem.protocol.state.RangeChecksum.Column}
  */
 public record Column(String name, String type, boolean generated, boolean binaryIo, boolean nullable,
                      boolean hashedAsText) {

@@ -32,11 +32,14 @@ public record RangeChecksum(String schema, String table, String timeColumn, Time
             + " SET TimeZone = 'UTC'; SET IntervalStyle = 'postgres'; SET bytea_output = 'hex'; SET lc_monetary = 'C'";
 
     /**
-     * A boolean SQL expression over {@code a.atttypid} (a {@code pg_attribute a} row): whether an enum or an OID alias
-     * type ({@code regclass}, {@code regtype}, ...) is part of the column's type (itself, or the element, base,
-     * attribute or subtype of one), so that {@link Column#hashedAsText}: both hash an OID each server assigns itself.
-     * A multirange's range ({@code rngmultitypid}, PostgreSQL 14+) is read through {@code to_jsonb}, which PostgreSQL 13
-     * answers with null instead of refusing the whole query.
+     * A boolean SQL expression over {@code a.atttypid} (a {@code pg_attribute a} row): whether part of the column's type
+     * (itself, or the element, base, attribute or subtype of one) is an enum or an OID alias type ({@code regclass},
+     * {@code regtype}, ...), both hashing an OID each server assigns itself, or a type whose equal values need not be
+     * the same value (numeric 1.50 and 1.5, float -0 and 0, interval 1 day and 24:00:00, jsonb, citext): its hash
+     * function hashes them alike. Such a type's default B-tree operator class has no {@code equalimage} support
+     * function (4, PostgreSQL 13+), the one that tells B-tree deduplication that equal values are identical. So that
+     * {@link Column#hashedAsText}. A multirange's range ({@code rngmultitypid}, PostgreSQL 14+) is read through
+     * {@code to_jsonb}, which PostgreSQL 13 answers with null instead of refusing the whole query.
      */
     public static final String HASHED_AS_TEXT = """
             (WITH RECURSIVE parts(oid) AS (
@@ -53,8 +56,15 @@ public record RangeChecksum(String schema, String table, String timeColumn, Time
                      UNION ALL SELECT r.rngtypid FROM pg_range r
                                WHERE (to_jsonb(r) ->> 'rngmultitypid')::oid = pt.oid) n(part))
              SELECT coalesce(bool_or(e.typtype = 'e' OR (e.typnamespace = 'pg_catalog'::regnamespace
-                                                         AND e.typname LIKE 'reg%')), false)
-             FROM parts JOIN pg_type e ON e.oid = parts.oid)""";
+                                                         AND e.typname LIKE 'reg%')
+                                     OR (b.opcfamily IS NOT NULL
+                                         AND NOT EXISTS (SELECT FROM pg_amproc p
+                                                         WHERE p.amprocfamily = b.opcfamily AND p.amprocnum = 4
+                                                           AND p.amproclefttype = e.oid
+                                                           AND p.amprocrighttype = e.oid))), false)
+             FROM parts JOIN pg_type e ON e.oid = parts.oid
+             LEFT JOIN (pg_opclass b JOIN pg_am m ON m.oid = b.opcmethod AND m.amname = 'btree')
+                    ON b.opcintype = e.oid AND b.opcdefault)""";
 
     /** SQLSTATE of {@link #recordHashProbeSql()} when some column type has no extended hash function. */
     static final String NO_RECORD_HASH_SQLSTATE = "42883";
@@ -66,8 +76,9 @@ public record RangeChecksum(String schema, String table, String timeColumn, Time
      * @param type         as {@code format_type(atttypid, atttypmod)} prints it
      * @param hashedAsText true when the column's own hash would differ between two servers holding the same values: an
      *                     enum (also inside an array, domain, composite or range) hashes its value's OID, and a
-     *                     {@code regclass} and its kind the object's OID, which each server assigns itself, so it is
-     *                     hashed by its text, the label or name, instead
+     *                     {@code regclass} and its kind the object's OID, which each server assigns itself; or when it
+     *                     would be the same for values that differ: numeric, float, interval, jsonb or citext hash
+     *                     values their type calls equal alike. Such a column is hashed by its text instead
      */
     public record Column(String name, String type, boolean hashedAsText) {
 
