@@ -604,6 +604,25 @@ class DivergenceVerifierIT {
         }
     }
 
+    /** 1.50 and 1.5, -0 and 0 are equal numerics and floats, and hash alike: the target's values differ all the same. */
+    @Test
+    void valuesTheirTypeCallsEqualToTheSourcesAreADivergence() {
+        PG.pair().executeOnBoth(db, "CREATE TABLE amounts (time timestamptz NOT NULL, amount numeric, delta float8)");
+        PG.pair().executeOnBoth(db, "INSERT INTO amounts VALUES ('" + base.plusSeconds(5) + "', 1.50, 1),"
+                + " ('" + base.plusSeconds(305) + "', 2, '-0')");
+        TableName amounts = new TableName("public", "amounts");
+        VerifierConfig config = config(VerifierMode.ON, Duration.ofSeconds(10), Map.of(amounts, "time"));
+        try (DivergenceVerifier verifier = new DivergenceVerifier(config, source(), target(),
+                () -> Map.of(db, Set.of(amounts)), () -> Duration.ZERO, "proxy-a", registry)) {
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.OK);
+            PG.target().execute(db, "UPDATE amounts SET amount = 1.5 WHERE amount = 1.50;"
+                    + " UPDATE amounts SET delta = 0 WHERE amount = 2");
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.DIVERGENT);
+            assertThat(registry.get(VerifierMetrics.DIVERGENCE_BUCKETS).tag("table", "public.amounts").gauge().value())
+                    .isEqualTo(2);
+        }
+    }
+
     @Test
     void aStatementTimeoutEndsTheRunWithAnErrorAndAWarning() throws Exception {
         insertHistory();
