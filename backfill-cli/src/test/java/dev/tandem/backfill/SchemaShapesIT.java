@@ -152,8 +152,8 @@ class SchemaShapesIT {
 
     /**
      * Values their type calls equal that are still not the same value: an application reads 1.5 where it wrote 1.50,
-     * 0 for -0, {@code 24:00:00} for {@code 1 day}. A verify that hashed them with their types' own hash functions
-     * (servers from PostgreSQL 14 on both sides) found such ranges to match.
+     * 0 for -0, {@code 24:00:00} for {@code 1 day}, ab for Ab under a case-insensitive collation. A verify that hashed
+     * them with their types' own hash functions (servers from PostgreSQL 14 on both sides) found such ranges to match.
      */
     @ParameterizedTest(name = "{0}: {1} vs {2}")
     @CsvSource(delimiter = '|', value = {
@@ -165,10 +165,12 @@ class SchemaShapesIT {
             "numeric[] | {1.50,2} | {1.5,2}",
             "numrange | [1.50,2) | [1.5,2)",
             "amounts | (1.50) | (1.5)",
-            "citext | Ab | ab"})
+            "citext | Ab | ab",
+            "text COLLATE nocase | Ab | ab"})
     void aValueItsTypeCallsEqualToAnotherIsSeenToDiffer(String type, String onSource, String onTarget) {
         String db = PG.pair().freshDatabase("equal_not_same");
         PG.pair().executeOnBoth(db, "CREATE EXTENSION citext; CREATE TYPE amounts AS (x numeric);"
+                + " CREATE COLLATION nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false);"
                 + "CREATE TABLE m (\"Time\" timestamptz NOT NULL, v " + type + ")");
         PG.source().execute(db, "INSERT INTO m SELECT '2026-01-01 00:00:00+00'::timestamptz + i * interval '3 hours', "
                 + Identifiers.quoteLiteral(onSource) + " FROM generate_series(0, 40) i");
@@ -176,7 +178,8 @@ class SchemaShapesIT {
         ok(Cli.both("copy", PG.source(), PG.target(), db));
         assertThat(ok(Cli.both("verify", PG.source(), PG.target(), db)).out()).contains("4 match, 0 differ");
 
-        PG.target().execute(db, "UPDATE m SET v = " + Identifiers.quoteLiteral(onTarget) + " WHERE \"Time\" = '2026-01-03'");
+        PG.target().execute(db, "UPDATE m SET v = " + Identifiers.quoteLiteral(onTarget)
+                + " WHERE \"Time\" = '2026-01-03'");
         Cli.Run changed = Cli.both("verify", PG.source(), PG.target(), db);
         assertThat(changed.exitCode()).as(changed.toString()).isEqualTo(ExitCodes.MISMATCH);
         assertThat(changed.out()).contains("1 differ").contains("row contents differ");

@@ -13,7 +13,8 @@ package dev.tandem.backfill.plan;
  *                  type"), or OID alias types such as {@code regclass}, whose binary form is the OID of an object
  * @param nullable  false when the column is NOT NULL
  * @param hashedAsText true when an enum, an OID alias type such as {@code regclass}, or a type whose equal values may
- *                  differ (numeric 1.50 and 1.5) is part of the type, whose values verify must hash by their text:
+ *                  differ (numeric 1.50 and 1.5) is part of the type, or its collation is nondeterministic: verify
+ *                  must hash its values by their text:
  *                  see {@link dev.tandem.protocol.state.RangeChecksum.Column}
  */
 public record Column(String name, String type, boolean generated, boolean binaryIo, boolean nullable,

@@ -32,17 +32,19 @@ public record RangeChecksum(String schema, String table, String timeColumn, Time
             + " SET TimeZone = 'UTC'; SET IntervalStyle = 'postgres'; SET bytea_output = 'hex'; SET lc_monetary = 'C'";
 
     /**
-     * A boolean SQL expression over {@code a.atttypid} (a {@code pg_attribute a} row): whether part of the column's type
-     * (itself, or the element, base, attribute or subtype of one) is an enum or an OID alias type ({@code regclass},
-     * {@code regtype}, ...), both hashing an OID each server assigns itself, or a type whose equal values need not be
-     * the same value (numeric 1.50 and 1.5, float -0 and 0, interval 1 day and 24:00:00, jsonb, citext): its hash
-     * function hashes them alike. Such a type's default B-tree operator class has no {@code equalimage} support
-     * function (4, PostgreSQL 13+), the one that tells B-tree deduplication that equal values are identical. So that
-     * {@link Column#hashedAsText}. A multirange's range ({@code rngmultitypid}, PostgreSQL 14+) is read through
-     * {@code to_jsonb}, which PostgreSQL 13 answers with null instead of refusing the whole query.
+     * A boolean SQL expression over {@code a.atttypid} (a {@code pg_attribute a} row): whether the column is to be
+     * hashed by its text ({@link Column#hashedAsText}). That is so when part of its type (itself, or the element, base,
+     * attribute or subtype of one) is an enum or an OID alias type ({@code regclass}, {@code regtype}, ...), both
+     * hashing an OID each server assigns itself, or a type whose equal values need not be the same value (numeric 1.50
+     * and 1.5, float -0 and 0, interval 1 day and 24:00:00, jsonb, citext), which its hash function hashes alike: such
+     * a type's default B-tree operator class has no {@code equalimage} support function (4, PostgreSQL 13+), the one
+     * that tells B-tree deduplication that equal values are identical. It is so too for a column of a
+     * nondeterministic collation (case-insensitive, say), which its type's hash follows. A multirange's range
+     * ({@code rngmultitypid}, PostgreSQL 14+) is read through {@code to_jsonb}, which PostgreSQL 13 answers with null
+     * instead of refusing the whole query.
      */
     public static final String HASHED_AS_TEXT = """
-            (WITH RECURSIVE parts(oid) AS (
+            ((WITH RECURSIVE parts(oid) AS (
                  SELECT a.atttypid
                  UNION
                  SELECT n.part FROM parts p JOIN pg_type pt ON pt.oid = p.oid
@@ -64,7 +66,8 @@ public record RangeChecksum(String schema, String table, String timeColumn, Time
                                                            AND p.amprocrighttype = e.oid))), false)
              FROM parts JOIN pg_type e ON e.oid = parts.oid
              LEFT JOIN (pg_opclass b JOIN pg_am m ON m.oid = b.opcmethod AND m.amname = 'btree')
-                    ON b.opcintype = e.oid AND b.opcdefault)""";
+                    ON b.opcintype = e.oid AND b.opcdefault)
+             OR EXISTS (SELECT FROM pg_collation k WHERE k.oid = a.attcollation AND NOT k.collisdeterministic))""";
 
     /** SQLSTATE of {@link #recordHashProbeSql()} when some column type has no extended hash function. */
     static final String NO_RECORD_HASH_SQLSTATE = "42883";
@@ -78,7 +81,9 @@ public record RangeChecksum(String schema, String table, String timeColumn, Time
      *                     enum (also inside an array, domain, composite or range) hashes its value's OID, and a
      *                     {@code regclass} and its kind the object's OID, which each server assigns itself; or when it
      *                     would be the same for values that differ: numeric, float, interval, jsonb or citext hash
-     *                     values their type calls equal alike. Such a column is hashed by its text instead
+     *                     values their type calls equal alike, and text of a nondeterministic collation hashes
+     *                     values that collation calls equal alike. Such a column is hashed by its text in the
+     *                     {@code "C"} collation instead
      */
     public record Column(String name, String type, boolean hashedAsText) {
 
@@ -122,7 +127,8 @@ public record RangeChecksum(String schema, String table, String timeColumn, Time
 
     private String row() {
         return "ROW(" + columns.stream()
-                .map(c -> "r." + Identifiers.quoteIdentifier(c.name()) + (c.hashedAsText() ? "::text" : ""))
+                .map(c -> "r." + Identifiers.quoteIdentifier(c.name())
+                        + (c.hashedAsText() ? "::text COLLATE \"C\"" : ""))
                 .collect(Collectors.joining(", ")) + ")";
     }
 
