@@ -132,6 +132,11 @@ final class ColumnOrders {
     private final SourceCatalog catalog;
     /** Database and table of the tables already logged: each once per run. */
     private final Set<String> logged = new HashSet<>();
+    /**
+     * Target database and table -> the last comparison made on any connection: what a new connection goes by while
+     * the source's catalog cannot be read (a reconnect to the target during a source outage).
+     */
+    private final Map<String, Order> lastCompared = new HashMap<>();
 
     ColumnOrders(SourceCatalog catalog) {
         this.catalog = catalog;
@@ -183,8 +188,11 @@ final class ColumnOrders {
         }
         long now = System.nanoTime();
         if (order == null || order.stale(now, implicit)) {
-            order = order == null ? compare(database, s.table(), target) : compareAgain(database, s, target, order, now);
+            Order earlier = order != null ? order : lastCompared.get(key);
+            order = earlier == null ? compare(database, s.table(), target)
+                    : compareAgain(database, s, target, earlier, now);
             target.columnOrders().put(s.table(), order);
+            lastCompared.put(key, order);
         }
         order.written(implicit);
         if (order.isSame()) {
@@ -219,9 +227,10 @@ final class ColumnOrders {
     }
 
     /**
-     * {@link #compare}, or the earlier comparison again while the source's catalog cannot be read: the mirror applies
-     * what the spool holds while the source is down (or refuses {@code source.user}), and a comparison that merely
-     * expired must not hold it back; a schema change is made on a running source.
+     * {@link #compare}, or the earlier comparison (on this connection or an earlier one) again while the source's
+     * catalog cannot be read: the mirror applies what the spool holds while the source is down (or refuses
+     * {@code source.user}), and a comparison that merely expired, or a reconnect to the target, must not hold it
+     * back; a schema change is made on a running source.
      */
     private Order compareAgain(String database, CapturedStatement s, TargetSession target, Order earlier, long now) {
         try {

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The mirror applies what the spool holds while the source is down: a table whose columns are compared with the
  * source's again (here at a VALUES row of a length not written before) keeps its last comparison instead of failing
- * the apply until the source is back. A server of its own: the test stops its source.
+ * the apply until the source is back, also on a new connection to the target. A server of its own: the test stops
+ * its source.
  */
 class ColumnOrderSourceDownIT {
 
@@ -38,12 +39,18 @@ class ColumnOrderSourceDownIT {
             try {
                 f.awaitApplied(f.append(tx(db, simple("ord", 1,
                         "INSERT INTO ord VALUES ('2026-01-01 00:00:02+00', 'a2')"))));
+                // a new target connection has compared nothing yet: it goes by the last comparison too
+                PG.target().query("postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        + " WHERE application_name = 'tandem-mirror' AND datname = '" + db + "'");
+                f.awaitApplied(f.append(tx(db, simple("ord", 1,
+                        "INSERT INTO ord VALUES ('2026-01-01 00:00:03+00', 'a3', 'b3')"))));
             } finally {
                 PG.source().start();
             }
             assertThat(PG.target().query(db, "SELECT ts::text, a, coalesce(b, 'null') FROM ord ORDER BY ts"))
                     .containsExactly(List.of("2026-01-01 00:00:01+00", "a1", "b1"),
-                            List.of("2026-01-01 00:00:02+00", "a2", "null"));
+                            List.of("2026-01-01 00:00:02+00", "a2", "null"),
+                            List.of("2026-01-01 00:00:03+00", "a3", "b3"));
         }
     }
 }
