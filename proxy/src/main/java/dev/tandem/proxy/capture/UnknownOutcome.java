@@ -50,6 +50,7 @@ public record UnknownOutcome(String database, long sessionId, long endedAt, List
                 + (unresolved.isEmpty() ? "" : "; which table " + String.join(", ", unresolved) + " meant could not be"
                         + " told (a statement sent ahead of the write may have changed it): the writes may be in any"
                         + " mirrored table of that name, each has an entry like this one")
-                + ": compare the table with tandem-backfill verify";
+                + ": where this entry has a time range, tandem-backfill repair re-copies it; otherwise compare the"
+                + " table with tandem-backfill verify";
     }
 }

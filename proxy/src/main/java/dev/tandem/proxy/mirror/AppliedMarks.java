@@ -46,6 +46,10 @@ final class AppliedMarks {
      * on its target database: what the spool was {@link Spool#acknowledge}d up to.
      */
     record Acknowledged(long epoch, long segment, long offset) {
+        static Acknowledged at(Spool spool, SpoolPosition position) {
+            return new Acknowledged(spool.epochOf(position), position.segment(), position.offset());
+        }
+
         SpoolPosition position() {
             return new SpoolPosition(segment, offset);
         }
@@ -56,6 +60,10 @@ final class AppliedMarks {
      * applied or ledgered there; {@code before} is the sequence number of the record before that position.
      */
     record Reached(long epoch, long segment, long offset, long before) {
+        static Reached at(Spool spool, SpoolPosition position, long before) {
+            return new Reached(spool.epochOf(position), position.segment(), position.offset(), before);
+        }
+
         SpoolPosition position() {
             return new SpoolPosition(segment, offset);
         }

@@ -546,10 +546,11 @@ public final class MirrorApplier implements AutoCloseable {
         if (presumedRead != null && presumedRead.position().compareTo(readEnd) > 0) {
             return presumedRead;
         }
-        return new AppliedMarks.Reached(spool.epochOf(readEnd), readEnd.segment(), readEnd.offset(), readThrough);
+        return AppliedMarks.Reached.at(spool, readEnd, readThrough);
     }
 
     private void noteAcknowledged(SpoolRecord last) {
+        // the epoch of the record itself: a later epoch may start where it ends
         acknowledged = new AppliedMarks.Acknowledged(spool.epochOf(last.position()), last.next().segment(),
                 last.next().offset());
         marksChanged = true;
@@ -584,7 +585,7 @@ public final class MirrorApplier implements AutoCloseable {
         ParkedDatabases.Parked shown = parked.oldestShown();
         boolean beforeRead = shown != null && shown.shownFrom().compareTo(read.position()) < 0;
         SpoolPosition noted = beforeRead ? shown.shownFrom() : read.position();
-        acknowledged = new AppliedMarks.Acknowledged(spool.epochOf(noted), noted.segment(), noted.offset());
+        acknowledged = AppliedMarks.Acknowledged.at(spool, noted);
         shownSequence = beforeRead ? shown.shownBefore() : read.before();
         marksChanged = true;
         waiters.applied(readEnd, oldest == null ? readThrough : oldest.before(), upTo);
@@ -598,8 +599,8 @@ public final class MirrorApplier implements AutoCloseable {
         long now = System.nanoTime();
         if (marksChanged && (force || now - marksSavedAt >= MARKS_SAVE_INTERVAL.toNanos())) {
             Map<String, AppliedMarks.Reached> parkedAt = new HashMap<>();
-            parked.snapshot().forEach((database, p) -> parkedAt.put(database, new AppliedMarks.Reached(
-                    spool.epochOf(p.shownFrom()), p.shownFrom().segment(), p.shownFrom().offset(), p.shownBefore())));
+            parked.snapshot().forEach((database, p) -> parkedAt.put(database,
+                    AppliedMarks.Reached.at(spool, p.shownFrom(), p.shownBefore())));
             AppliedMarks.save(spool, settings.instanceId(), lastApplied, acknowledged, stillMarkedStopped,
                     readReached(), parkedAt);
             marksSavedAt = now;
