@@ -257,7 +257,7 @@ class CommitInFlightIT {
                     List.of("u", "-", "-", "-"));
             assertThat(PG.target().queryValue(db, "SELECT message FROM tandem.divergence WHERE table_name = 't'"))
                     .startsWith("outcome_unknown: the session ended because")
-                    .endsWith("; tandem-backfill repair re-copies the time range of its rows");
+                    .endsWith(": tandem-backfill repair re-copies the time range of its rows");
         }
     }
 

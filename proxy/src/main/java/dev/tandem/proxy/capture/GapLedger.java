@@ -436,9 +436,9 @@ public final class GapLedger implements AutoCloseable {
             String what = !e.summary() ? e.reason() : "outcome_unknown: " + e.transactions() + " session(s) ended from"
                     + " this time to " + Instant.ofEpochMilli(e.lastAt()) + " while the source still owed the answer"
                     + " to a commit of this table's writes (summarised in one entry to bound the proxy's memory); the"
-                    + " source may have committed them after the proxy closed the connection: compare the table with"
-                    + " tandem-backfill verify";
-            return range == null ? what : what + "; tandem-backfill repair re-copies the time range of "
+                    + " source may have committed them after the proxy closed the connection";
+            return range == null ? what + ": compare the table with tandem-backfill verify"
+                    : what + ": tandem-backfill repair re-copies the time range of "
                     + (e.summary() ? "their rows" : "its rows");
         }
         String what = described(e);

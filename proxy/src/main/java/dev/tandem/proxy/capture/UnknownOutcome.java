@@ -42,15 +42,13 @@ public record UnknownOutcome(String database, long sessionId, long endedAt, List
         this(database, sessionId, endedAt, tables, statements, awaited, cause, List.of());
     }
 
-    /** The ledger's message: what happened and what to do, for a person. */
+    /** What happened, for a person: the ledger adds what to do, which depends on the entry's time range. */
     public String message() {
         return "outcome_unknown: the session ended because " + cause + " while the source still owed the answer to "
                 + awaited + "; the source may have committed this transaction after the proxy closed the connection,"
                 + " and then its rows are on the source only"
                 + (unresolved.isEmpty() ? "" : "; which table " + String.join(", ", unresolved) + " meant could not be"
                         + " told (a statement sent ahead of the write may have changed it): the writes may be in any"
-                        + " mirrored table of that name, each has an entry like this one")
-                + ": where this entry has a time range, tandem-backfill repair re-copies it; otherwise compare the"
-                + " table with tandem-backfill verify";
+                        + " mirrored table of that name, each has an entry like this one");
     }
 }

@@ -45,6 +45,8 @@ class GapLedgerIT {
     static final String UNKNOWN_SUMMARY = "; the times of their rows are unknown and may lie outside the window of"
             + " these commit times: re-copy a window that holds them, then close this entry with tandem-backfill settle";
     static final String REPAIR = "; tandem-backfill repair re-copies the time range of its rows";
+    /** How an outcome_unknown entry without a time range ends. */
+    static final String VERIFY = ": compare the table with tandem-backfill verify";
 
     @Test
     void pastTheCapTheLedgerGetsOneSummaryRowPerTableAndEveryTransactionIsCountedOnce() {
@@ -159,8 +161,8 @@ class GapLedgerIT {
         assertThat(PG.target().query(database, "SELECT session, table_name, (extract(epoch FROM recorded_at) * 1000)"
                 + "::bigint, statement, message FROM tandem.divergence ORDER BY id")).containsExactly(
                         List.of("9", "a", Long.toString(T0), "INSERT INTO a VALUES (1);\nINSERT INTO a VALUES (2)",
-                                outcome.message()),
-                        List.of("9", "a", Long.toString(T0), "<redacted>", outcome.message()));
+                                outcome.message() + VERIFY),
+                        List.of("9", "a", Long.toString(T0), "<redacted>", outcome.message() + VERIFY));
         assertThat(registry.get("tandem.ledger.entries").tag("reason", "outcome_unknown").counter().count())
                 .isEqualTo(2);
         assertThat(registry.get("tandem.spool.shed.transactions").counter().count()).as("nothing was shed").isZero();
@@ -202,8 +204,8 @@ class GapLedgerIT {
                 + " '-'), coalesce(range_end, '-'), message FROM tandem.divergence ORDER BY table_name"))
                 .containsExactly(
                         List.of("a", "ts", "2025-03-01 00:00:01+00", "2025-03-01 05:33:20.000001+00",
-                                outcome.message() + REPAIR),
-                        List.of("b", "-", "-", "-", outcome.message()));
+                                outcome.message() + ": tandem-backfill repair re-copies the time range of its rows"),
+                        List.of("b", "-", "-", "-", outcome.message() + VERIFY));
     }
 
     /**

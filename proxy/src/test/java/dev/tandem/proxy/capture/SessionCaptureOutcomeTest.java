@@ -168,8 +168,7 @@ class SessionCaptureOutcomeTest {
         assertThat(ranges(outcome)).as("its row's time is the column's default").isEmpty();
         assertThat(outcome.message()).isEqualTo("outcome_unknown: the session ended because the proxy shut down while"
                 + " the source still owed the answer to a COMMIT; the source may have committed this transaction after"
-                + " the proxy closed the connection, and then its rows are on the source only: compare the table with"
-                + " tandem-backfill verify");
+                + " the proxy closed the connection, and then its rows are on the source only");
     }
 
     /** The ranges of the rows' times of what may commit, in each table, as the ledger entry gets them. */
