@@ -63,6 +63,11 @@ final class RelaySession {
     private boolean draining;
     /** Why the client's side ended, for the tap when the drain times out. */
     private String drainCause;
+    /**
+     * The source closed its connection while its stream was held behind a commit: the answers it sent before closing
+     * are still in {@link #fromSource}, and say what else it committed. Its close is handled once they went through.
+     */
+    private boolean sourceClosedWhileHeld;
     /** How long a closing session waits for a peer to take what is still queued for it. */
     static final int FLUSH_BEFORE_CLOSE_SECONDS = 10;
     /** Held source bytes past which the source is not read until the hold lifts. */
@@ -181,6 +186,13 @@ final class RelaySession {
             return;
         }
         flush(Direction.SOURCE_TO_CLIENT);
+        if (sourceClosedWhileHeld) {
+            if (!fromSource.isHeld()) {
+                sourceClosedWhileHeld = false;
+                closedBy(Direction.SOURCE_TO_CLIENT);
+            }
+            return;
+        }
         if (!fromSource.isHeld() && (draining || client.isWritable())) {
             source.config().setAutoRead(true);
         }
@@ -218,7 +230,14 @@ final class RelaySession {
         if (state == State.CLOSED) {
             return;
         }
-        if (direction == Direction.CLIENT_TO_SOURCE && tap != null && source != null && source.isActive() && !draining) {
+        if (direction == Direction.SOURCE_TO_CLIENT && fromSource != null && fromSource.isHeld()) {
+            // A pipelining client's later commits may be answered in the held bytes: closing now would make them
+            // outcome_unknown for the tap, and keep the answers from a client that is still there.
+            sourceClosedWhileHeld = true;
+            return;
+        }
+        if (direction == Direction.CLIENT_TO_SOURCE && tap != null && source != null
+                && (source.isActive() || sourceClosedWhileHeld) && !draining) {
             drainSource("the client left");
             return;
         }
