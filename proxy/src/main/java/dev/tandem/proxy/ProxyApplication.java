@@ -175,6 +175,7 @@ public final class ProxyApplication implements AutoCloseable {
             m.put("target", config.target().host() + ":" + config.target().port());
             m.put("paused", mirror.applier().isPaused());
             m.put("targetUp", mirror.applier().targetUp());
+            m.put("failure", mirror.applier().failure().orElse(null));
             m.put("parkedDatabases", mirror.applier().parkedDatabases());
             m.put("appliedSequence", mirror.applier().appliedSequenceShown());
             m.put("spooledSequence", stats.lastSequence());

@@ -266,6 +266,8 @@ public final class MirrorApplier implements AutoCloseable {
     private State state = State.NEW;
     private volatile boolean targetUp;
     private volatile String stopReason = "the mirror was closed";
+    /** Why the applier stopped on an error while the proxy went on relaying and spooling; null while it has not. */
+    private volatile String failure;
     /** Set by {@link #drain}: the loop marks the databases stopped once the spool has nothing left, and ends. */
     private volatile boolean draining;
     /** What the drain achieved, set by the applier thread as it ends; null until then. */
@@ -305,7 +307,7 @@ public final class MirrorApplier implements AutoCloseable {
             }
         });
         this.metrics = new MirrorMetrics(registry, spool, this::isPaused, this::targetUp, stillMarkedStopped::size,
-                parked::size, this::backlog);
+                parked::size, () -> failure != null, this::backlog);
         lastApplied.keySet().forEach(metrics::database);
         presumedParked.keySet().forEach(metrics::database);
         this.chunkWrites = new ChunkWrites(chunks, settings.tables(), metrics);
@@ -459,6 +461,16 @@ public final class MirrorApplier implements AutoCloseable {
     }
 
     /** Whether the last attempt to use the target worked and no target database is parked. */
+    /**
+     * Why the applier stopped on an error it cannot get past (a spool file damaged or deleted while the proxy runs),
+     * or empty while it has not. The proxy goes on relaying and spooling, but applies nothing until it is restarted:
+     * without this, {@code /status} showed the last target state and a spool that only grew, as if the target were
+     * merely slow, and a full spool under {@code on-full: block} then held the clients with nothing to free it.
+     */
+    public Optional<String> failure() {
+        return Optional.ofNullable(failure);
+    }
+
     public boolean targetUp() {
         return targetUp && parked.isEmpty();
     }
@@ -644,6 +656,7 @@ public final class MirrorApplier implements AutoCloseable {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             stopReason = "the mirror stopped: " + e.getMessage();
+            failure = e.getMessage();
             LOG.error("mirror applier stopped: {}", e.getMessage(), e);
         } finally {
             stopMarksTried.countDown();

@@ -43,6 +43,7 @@ final class MirrorMetrics {
     static final String TARGET_UP = "tandem.mirror.target.up";
     static final String STILL_MARKED_STOPPED = "tandem.mirror.still.marked.stopped";
     static final String PARKED_DATABASES = "tandem.mirror.parked.databases";
+    static final String FAILED = "tandem.mirror.failed";
     static final String DATABASE_LAG_SECONDS = "tandem.mirror.database.lag.seconds";
     static final String DATABASE_LAG_BYTES = "tandem.mirror.database.lag.bytes";
     static final String SPOOL_BYTES = "tandem.spool.bytes";
@@ -70,7 +71,7 @@ final class MirrorMetrics {
     private final Set<String> databases = ConcurrentHashMap.newKeySet();
 
     MirrorMetrics(MeterRegistry registry, Spool spool, BooleanSupplier paused, BooleanSupplier targetUp,
-                  IntSupplier stillMarkedStopped, IntSupplier parkedDatabases,
+                  IntSupplier stillMarkedStopped, IntSupplier parkedDatabases, BooleanSupplier failed,
                   Function<String, SpoolBacklog> backlog) {
         this.registry = registry;
         this.backlog = backlog;
@@ -102,6 +103,9 @@ final class MirrorMetrics {
         gauge(STILL_MARKED_STOPPED, "Target databases that may still say this instance stopped cleanly, which it has"
                 + " not reached since it started: tandem-backfill there does not wait for what it spools",
                 stillMarkedStopped, IntSupplier::getAsInt);
+        gauge(FAILED, "1 once the mirror stopped on an error it cannot get past (a spool file damaged or deleted): the"
+                + " proxy still relays and spools but applies nothing until restarted; GET /status mirror.failure says"
+                + " why", failed, f -> f.getAsBoolean() ? 1 : 0);
     }
 
     private <T> void gauge(String name, String description, T object, ToDoubleFunction<T> value) {

@@ -23,9 +23,11 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.Statement;
@@ -671,6 +673,28 @@ class MirrorApplierIT {
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(spoolDir.resolve("quarantine")
                 .resolve("1.record")))).isEqualTo("rw-------");
         assertThat(PG.target().query(db, "SELECT id, v FROM m")).containsExactly(List.of("1", "after"));
+    }
+
+    @Test
+    void aMirrorStoppedByADamagedSpoolFileSaysSoWhileTheProxyRunsOn() throws Exception {
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            SpoolPosition damaged = f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (1, 'damaged')")));
+            Path file;
+            try (var files = Files.list(spoolDir)) {
+                file = files.filter(p -> p.getFileName().toString().endsWith(".seg")).findFirst().orElseThrow();
+            }
+            try (FileChannel segment = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                // inside the record's SQL text, past its header: the checksum no longer holds
+                segment.write(ByteBuffer.wrap(utf8("XXXX")), damaged.offset() + 60);
+            }
+            assertThat(f.applier.failure()).isEmpty();
+            assertThat(f.gauge("tandem.mirror.failed")).isZero();
+            f.applier.start();
+            eventually("the applier stops on the damaged record", () -> f.applier.failure().isPresent());
+            assertThat(f.applier.failure().get()).contains("is corrupt at offset " + damaged.offset());
+            assertThat(f.gauge("tandem.mirror.failed")).isEqualTo(1);
+        }
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM m")).isEqualTo("0");
     }
 
     @Test
