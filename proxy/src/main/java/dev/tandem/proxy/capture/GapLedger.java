@@ -68,6 +68,8 @@ public final class GapLedger implements AutoCloseable {
 
     private final AtomicLong lastLogged = new AtomicLong(NEVER_LOGGED);
     private final LongAdder unlogged = new LongAdder();
+    /** Why the last transaction left out of the log was not spooled, for the line that counts them. */
+    private volatile String unloggedReason;
     private final TargetConfig target;
     private final String instanceId;
     private final MeterRegistry registry;
@@ -189,6 +191,7 @@ public final class GapLedger implements AutoCloseable {
         long last = lastLogged.get();
         if (last != NEVER_LOGGED && now - last < LOG_EVERY_NANOS || !lastLogged.compareAndSet(last, now)) {
             // a full spool sheds every transaction: one line per interval says as much as one per transaction
+            unloggedReason = reason;
             unlogged.increment();
             return;
         }
@@ -331,6 +334,7 @@ public final class GapLedger implements AutoCloseable {
 
     /** Writes waiting gaps to the target; those it cannot write wait for the next round. */
     public synchronized void flush() {
+        logUnlogged(false);
         Map<String, List<PendingGaps.Entry>> byDatabase = new LinkedHashMap<>();
         List<PendingGaps.Entry> drained = gaps.drain();
         for (PendingGaps.Entry e : drained) {
@@ -460,10 +464,30 @@ public final class GapLedger implements AutoCloseable {
                         + " bound the proxy's memory)";
     }
 
+    /**
+     * Says how many transactions were left out of the log since the last line about one, once the interval passed or
+     * at {@code last}: counted only into the next such line, those shed by a spool that then recovered (disk space freed,
+     * the target back) were never told, and the log read as if one transaction had been lost where thousands were.
+     */
+    private void logUnlogged(boolean last) {
+        long now = System.nanoTime();
+        long logged = lastLogged.get();
+        if (unlogged.sum() == 0 || !last && now - logged < LOG_EVERY_NANOS || !lastLogged.compareAndSet(logged, now)) {
+            return;
+        }
+        long others = unlogged.sumThenReset();
+        if (others > 0) {
+            log.error("{} more committed transaction(s) were not spooled since the last such message (the last because"
+                    + " {}); each is recorded in the divergence ledger, and tandem_spool_shed_transactions_total counts"
+                    + " them", others, unloggedReason);
+        }
+    }
+
     @Override
     public void close() {
         awaitReading();
         writer.shutdown();
+        logUnlogged(true);
         flush();
         saveJournal();
         List<PendingGaps.Entry> left = gaps.snapshot();

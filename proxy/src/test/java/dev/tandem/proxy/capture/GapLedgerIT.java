@@ -92,6 +92,32 @@ class GapLedgerIT {
     }
 
     /**
+     * A burst of shed transactions is logged as its first one, and the others are counted into a later line: when the
+     * burst ends (the spool has room again), the count still reaches the log, at the latest when the ledger closes.
+     */
+    @Test
+    void theTransactionsShedAfterTheLoggedOneAreCountedInTheLogWhenTheBurstEnds() {
+        String database = "shed_burst_" + System.nanoTime();
+        PG.target().createDatabase(database);
+        TargetConfig target = new TargetConfig("127.0.0.1", PG.target().port(), PG.target().user(), "UNUSED",
+                Optional.empty(), TlsMode.DISABLE, Map.of("src", database), Duration.ofSeconds(5), Optional.empty());
+        List<String> errors = dev.tandem.proxy.LoggedWarnings.andErrorsOf(GapLedger.class, () -> {
+            try (GapLedger ledger = new GapLedger(target, "it", new SimpleMeterRegistry(), Duration.ofHours(1), false,
+                    10, null, null)) {
+                ledger.shed(PendingGapsTest.tx(1, T0, A), FULL);
+                ledger.shed(PendingGapsTest.tx(2, T0 + 1_000, A), FULL);
+                ledger.shed(PendingGapsTest.tx(3, T0 + 2_000, A), "the spool failed: no space left on device");
+            }
+        });
+        assertThat(errors).hasSize(2);
+        assertThat(errors.get(0)).startsWith("a committed transaction of session 1 ");
+        assertThat(errors.get(1)).isEqualTo("2 more committed transaction(s) were not spooled since the last such"
+                + " message (the last because the spool failed: no space left on device); each is recorded in the"
+                + " divergence ledger, and tandem_spool_shed_transactions_total counts them");
+        assertThat(PG.target().queryValue(database, "SELECT count(*) FROM tandem.divergence")).isEqualTo("3");
+    }
+
+    /**
      * A shed transaction's rows' times are read from its data: its entry has the range (an entry of their own for rows
      * at infinity, as the applier's), a summary the range of all its transactions' rows while each had one.
      */
