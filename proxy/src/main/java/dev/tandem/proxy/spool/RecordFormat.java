@@ -46,6 +46,11 @@ final class RecordFormat {
         target.putInt((int) crc.getValue()).putInt(0);
     }
 
+    /** When the segment of a valid {@code header} was created: just before its first record was appended. */
+    static long segmentCreatedMillis(ByteBuffer header) {
+        return header.getLong(header.position() + 16);
+    }
+
     /**
      * Checks a segment header and returns the first sequence it declares.
      *

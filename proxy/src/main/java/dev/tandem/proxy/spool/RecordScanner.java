@@ -57,6 +57,14 @@ final class RecordScanner implements AutoCloseable {
         return RecordFormat.segmentHeaderProblem(view(0), firstSequence);
     }
 
+    /** When the segment was created, from a header {@link #segmentHeaderProblem} found valid. */
+    long segmentCreatedMillis() throws IOException {
+        if (!fill(0, RecordFormat.SEGMENT_HEADER_BYTES, RecordFormat.SEGMENT_HEADER_BYTES)) {
+            throw new EOFException("segment " + file + " ended inside its header");
+        }
+        return RecordFormat.segmentCreatedMillis(view(0));
+    }
+
     /** Reads and checks the record at {@code offset}; it must end at or before {@code limit}. */
     Outcome read(long offset, long limit) throws IOException {
         if (!fill(offset, RecordFormat.RECORD_HEADER_BYTES, limit)) {

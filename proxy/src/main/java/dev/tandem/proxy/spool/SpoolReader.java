@@ -35,6 +35,8 @@ public final class SpoolReader implements AutoCloseable {
     private RecordScanner scanner;
     /** Sequence the next record must carry; -1 while unknown (the reader started in the middle of a segment). */
     private long expectedSequence = -1;
+    /** When the last record returned was appended; -1 before the first. */
+    private long lastAppendMillis = -1;
     /** End of the visible bytes of {@code segment}, as of the last {@link #atVisibleRecord()}. */
     private long limit;
 
@@ -197,17 +199,23 @@ public final class SpoolReader implements AutoCloseable {
         }
         // the numbers the spool skipped on purpose before the next segment are not missing, only those before them
         long missingEnd = jumps.skippedBefore(next.firstSequence());
-        if (expectedSequence >= 0 && missingEnd > expectedSequence) {
+        long missingFrom = expectedSequence;
+        Path before = segment.file();
+        position = next.start();
+        open(next);
+        if (missingFrom >= 0 && missingEnd > missingFrom) {
             // Not an error that stops the mirror: records lost in a host crash after the target applied them leave
             // the same gap, and stopping would not bring the others back.
             gaps.increment();
+            // The records are gone, and with them which tables and rows they held: when they were appended is what
+            // is left to say which time range to repair.
+            String after = lastAppendMillis < 0 ? "" : " after " + Instant.ofEpochMilli(lastAppendMillis);
             LOG.warn("spool records {} to {} are missing: {} ends before them and {} starts after them (a segment file"
-                    + " was deleted or cut short, or the records were lost from the spool). Unless the target applied"
-                    + " them before they were lost, they are not on the target: repair the affected time range with"
-                    + " the backfill CLI", expectedSequence, missingEnd - 1, segment.file(), next.file());
+                    + " was deleted or cut short, or the records were lost from the spool). They were appended{} and"
+                    + " before {}. Unless the target applied them before they were lost, they are not on the target:"
+                    + " repair the time range of the rows those transactions wrote with the backfill CLI", missingFrom,
+                    missingEnd - 1, before, next.file(), after, Instant.ofEpochMilli(scanner.segmentCreatedMillis()));
         }
-        position = next.start();
-        open(next);
         return true;
     }
 
@@ -226,6 +234,7 @@ public final class SpoolReader implements AutoCloseable {
                 Instant.ofEpochMilli(outcome.header().appendMillis()), outcome.payload());
         position = next;
         expectedSequence = sequence + 1;
+        lastAppendMillis = outcome.header().appendMillis();
         return record;
     }
 

@@ -15,8 +15,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tandem.proxy.LoggedWarnings;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -208,6 +210,28 @@ class SpoolRecoveryTest {
 
         assertThat(warnings).singleElement().asString().startsWith("spool records 5 to 8 are missing: " + files.get(0)
                 + " ends before them and " + files.get(2) + " starts after them");
+    }
+
+    @Test
+    void missingRecordsAreReportedWithWhenTheyWereAppendedForTheRepair() throws IOException {
+        appendAndClose(12);
+        List<Path> files = segmentFiles(dir);
+        Instant lastBefore;
+        try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL))) {
+            lastBefore = readAll(spool, SpoolPosition.ORIGIN).get(3).appendTime();
+        }
+        // the segment header: magic, version, reserved, first sequence, then the creation time
+        long nextCreated = ByteBuffer.wrap(Files.readAllBytes(files.get(2))).getLong(16);
+        Files.delete(files.get(1));
+
+        List<String> warnings = LoggedWarnings.of(SpoolReader.class, () -> {
+            try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL))) {
+                readAll(spool, SpoolPosition.ORIGIN);
+            }
+        });
+
+        assertThat(warnings).singleElement().asString().contains("They were appended after " + lastBefore
+                + " and before " + Instant.ofEpochMilli(nextCreated) + ".");
     }
 
     @Test
