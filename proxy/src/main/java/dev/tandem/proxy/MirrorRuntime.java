@@ -129,7 +129,6 @@ final class MirrorRuntime implements AutoCloseable {
         Deque<AutoCloseable> started = new ArrayDeque<>();
         started.push(spool);
         try {
-            spool.tornTail().ifPresent(t -> log.warn("spool recovery: {}", t));
             this.chunkHypertables = started(started, new ChunkHypertables(config.source()));
             this.applier = started(started, new MirrorApplier(spool, MirrorSettings.from(config), registry, transport,
                     chunkHypertables));

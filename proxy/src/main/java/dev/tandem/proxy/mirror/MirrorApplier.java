@@ -460,7 +460,6 @@ public final class MirrorApplier implements AutoCloseable {
         return stopMarksTried.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
     }
 
-    /** Whether the last attempt to use the target worked and no target database is parked. */
     /**
      * Why the applier stopped on an error it cannot get past (a spool file damaged or deleted while the proxy runs),
      * or empty while it has not. The proxy goes on relaying and spooling, but applies nothing until it is restarted:
@@ -471,6 +470,7 @@ public final class MirrorApplier implements AutoCloseable {
         return Optional.ofNullable(failure);
     }
 
+    /** Whether the last attempt to use the target worked and no target database is parked. */
     public boolean targetUp() {
         return targetUp && parked.isEmpty();
     }
