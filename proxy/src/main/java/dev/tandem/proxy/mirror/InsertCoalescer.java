@@ -24,7 +24,7 @@ final class InsertCoalescer {
     static final int MAX_ROWS = 512;
     /** Parameters of one Bind; the protocol's count is 16 bits, and servers differ on signed or unsigned. */
     private static final int MAX_PARAMETERS = Short.MAX_VALUE;
-    private static final int MAX_SHAPES = 1024;
+    static final int MAX_SHAPES = 1024;
     private static final int[] NO_TYPES = new int[0];
     private static final short[] NO_FORMATS = new short[0];
 
@@ -112,7 +112,7 @@ final class InsertCoalescer {
             return shape == null ? null : repeated(shape, 1, e.parameters().length, e.sql());
         }
         if (statement instanceof CapturedStatement.Simple s) {
-            ValuesInsert shape = shapes.computeIfAbsent(s.sql(), ValuesInsert::parse).orElse(null);
+            ValuesInsert shape = parsed(s.sql());
             return shape == null || shape.highestParameter() > 0 ? null : repeated(shape, 1, 0, s.sql());
         }
         return null;
@@ -130,10 +130,7 @@ final class InsertCoalescer {
         if (!(statement instanceof CapturedStatement.Extended e)) {
             return null;
         }
-        if (shapes.size() > MAX_SHAPES) {
-            shapes.clear();
-        }
-        ValuesInsert shape = shapes.computeIfAbsent(e.sql(), ValuesInsert::parse).orElse(null);
+        ValuesInsert shape = parsed(e.sql());
         int perRow = e.parameters().length;
         short[] f = e.parameterFormats();
         boolean consistent = shape != null && perRow >= shape.highestParameter()
@@ -141,10 +138,26 @@ final class InsertCoalescer {
         return consistent ? shape : null;
     }
 
+    /**
+     * The shape of {@code sql}, from a cache emptied when full: simple-protocol INSERTs carry their values in the text,
+     * so a new text per row is the rule for them, not the exception.
+     */
+    private ValuesInsert parsed(String sql) {
+        if (shapes.size() > MAX_SHAPES) {
+            shapes.clear();
+        }
+        return shapes.computeIfAbsent(sql, ValuesInsert::parse).orElse(null);
+    }
+
     private static boolean sameShape(CapturedStatement.Extended first, CapturedStatement next) {
         return next instanceof CapturedStatement.Extended e && e.sql().equals(first.sql())
                 && e.parameters().length == first.parameters().length
                 && Arrays.equals(e.parameterTypes(), first.parameterTypes())
                 && (e.parameterFormats().length <= 1 || e.parameterFormats().length == e.parameters().length);
+    }
+
+    /** Statement texts whose shape is held now: for tests. */
+    int shapesHeld() {
+        return shapes.size();
     }
 }

@@ -97,4 +97,16 @@ class InsertCoalescerTest {
         // 32767 / 100 parameters = 327 rows at most per statement
         assertThat(sizes(new InsertCoalescer().units(run))).containsExactly(327, 64, 8, 1);
     }
+
+    @Test
+    void holdsABoundedNumberOfShapesUnderSimpleInsertsThatEachCarryTheirOwnValues() {
+        // psql, pgbench -M simple and ORMs that inline values send a new statement text per row: with a dual-write
+        // mark every one is asked for its single-row shape, and nothing on that path ever emptied the cache.
+        InsertCoalescer coalescer = new InsertCoalescer();
+        for (int i = 0; i < 5 * InsertCoalescer.MAX_SHAPES; i++) {
+            String sql = "INSERT INTO t (a, b) VALUES (" + i + ", 'x')";
+            assertThat(coalescer.singleRow(new CapturedStatement.Simple(T, 1, sql))).isEqualTo(sql);
+        }
+        assertThat(coalescer.shapesHeld()).isLessThanOrEqualTo(InsertCoalescer.MAX_SHAPES + 1);
+    }
 }
