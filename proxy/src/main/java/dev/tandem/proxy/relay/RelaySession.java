@@ -68,6 +68,11 @@ final class RelaySession {
      * are still in {@link #fromSource}, and say what else it committed. Its close is handled once they went through.
      */
     private boolean sourceClosedWhileHeld;
+    /**
+     * Ends the drain after limits.drain-timeout; cancelled when the session closes first, as it nearly always does,
+     * since until it runs it keeps the whole session (its capture, both channels) reachable.
+     */
+    private ScheduledFuture<?> drainDeadline;
     /** How long a closing session waits for a peer to take what is still queued for it. */
     static final int FLUSH_BEFORE_CLOSE_SECONDS = 10;
     /** Held source bytes past which the source is not read until the hold lifts. */
@@ -266,7 +271,8 @@ final class RelaySession {
     private void drainSource(String cause) {
         draining = true;
         drainCause = cause;
-        source.eventLoop().schedule(this::drainTimedOut, settings.drainTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        drainDeadline = source.eventLoop().schedule(this::drainTimedOut, settings.drainTimeout().toMillis(),
+                TimeUnit.MILLISECONDS);
         if (fromSource.isHeld()) {
             resumeSourceStream();
         }
@@ -422,6 +428,9 @@ final class RelaySession {
             return;
         }
         state = State.CLOSED;
+        if (drainDeadline != null) {
+            drainDeadline.cancel(false);
+        }
         if (fromClient != null) {
             fromClient.release();
             fromSource.release();
