@@ -82,6 +82,14 @@ public final class Database implements AutoCloseable {
         }
     }
 
+    /**
+     * Drops {@code connection}, not yet closed, from the pool instead of handing it out again: for a session whose
+     * protocol state is unknown after a failure.
+     */
+    public void discard(Connection connection) {
+        pool.evictConnection(connection);
+    }
+
     /** The driver's reason, naming a host that does not resolve: pgjdbc says only "The connection attempt failed." */
     private static String reason(Throwable cause) {
         for (Throwable t = cause; t != null; t = t.getCause()) {

@@ -179,7 +179,7 @@ public final class CopyRun {
                 attempted.add(task.id());
                 try (Connection s = source.connection()) {
                     TableLayout layout = layout(s, t, task);
-                    RangeCopier.Result result = copier.copy(s, t, layout, task.start(), task.end());
+                    RangeCopier.Result result = copyOrDiscard(copier, s, t, layout, task);
                     Side.TARGET.run(() -> {
                         TaskStore.markDone(t, task, result.rows(), result.bytes());
                         t.commit();
@@ -203,6 +203,22 @@ public final class CopyRun {
             } catch (SQLException e) {
                 throw Side.TARGET.label(e); // claiming a task; a task's own failure is recorded above
             }
+        }
+    }
+
+    /**
+     * A failed copy's source session is dropped from the pool: pgjdbc cancels a COPY TO STDOUT cut off mid-stream by
+     * a cancel request alone, leaving the rest of its output unread, so the session's next statements would read the
+     * answers of earlier ones (the next task failed with "Expected command status BEGIN, got COMMIT"), and the cancel
+     * request, sent apart from the session, may end a statement of a later task.
+     */
+    private RangeCopier.Result copyOrDiscard(RangeCopier copier, Connection s, Connection t, TableLayout layout,
+                                             Task task) throws SQLException {
+        try {
+            return copier.copy(s, t, layout, task.start(), task.end());
+        } catch (SQLException | RuntimeException e) {
+            source.discard(s);
+            throw e;
         }
     }
 

@@ -45,7 +45,8 @@ public final class RangeCopier {
     }
 
     /**
-     * @param source a connection in auto-commit mode; left in auto-commit mode with its read transaction ended
+     * @param source a connection in auto-commit mode; left in auto-commit mode with its read transaction ended, or, when
+     *               this throws, in no known state (a COPY cut off mid-stream leaves its rest unread): not to be reused
      * @param target a connection inside the task's transaction, which the caller commits or rolls back
      */
     public Result copy(Connection source, Connection target, TableLayout layout, long start, long end) throws SQLException {
