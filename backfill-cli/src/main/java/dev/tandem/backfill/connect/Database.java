@@ -25,6 +25,16 @@ public final class Database implements AutoCloseable {
     static final String KEEPALIVES =
             "SET tcp_keepalives_idle = 60; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 6";
 
+    /**
+     * Timeouts meant for applications (an {@code ALTER ROLE/DATABASE ... SET}, the server's configuration) are off for
+     * the backfill's sessions, as pg_dump turns them off: a task's COPY and transaction last as long as its range takes,
+     * its source transaction waits idle for the target to take the rows, and a pooled session waits idle for its next
+     * task; cut short, the same tasks would fail again on every run. Set through {@code pg_settings}, as older servers
+     * lack some of them ({@code idle_session_timeout} is 14+, {@code transaction_timeout} 17+).
+     */
+    static final String NO_TIMEOUTS = "SELECT set_config(name, '0', false) FROM pg_settings WHERE name IN"
+            + " ('statement_timeout', 'idle_in_transaction_session_timeout', 'idle_session_timeout', 'transaction_timeout')";
+
     private final Side side;
     private final ConnectionSpec spec;
     private final HikariDataSource pool;
@@ -47,7 +57,8 @@ public final class Database implements AutoCloseable {
         config.setMaximumPoolSize(size);
         config.setMinimumIdle(0);
         config.setPoolName("tandem-backfill-" + side);
-        config.setConnectionInitSql(RangeChecksum.SESSION_SETTINGS + "; " + KEEPALIVES + "; " + CompressedRows.VISIBLE);
+        config.setConnectionInitSql(RangeChecksum.SESSION_SETTINGS + "; " + KEEPALIVES + "; " + NO_TIMEOUTS + "; "
+                + CompressedRows.VISIBLE);
         config.setConnectionTimeout(30_000);
         try {
             // the pool opens its first connection here, so a wrong host or password fails now, with the server's reason
