@@ -65,14 +65,13 @@ public final class RangeCopier {
             });
             Result result = stream(source, target, layout, start, end);
             Side.SOURCE.run(source::commit);
+            Side.SOURCE.run(() -> source.setAutoCommit(true));
             return result;
         } catch (SQLException | RuntimeException e) {
+            // nothing more is asked of a session in no known state: its answer (pgjdbc threw NoSuchElementException
+            // from setAutoCommit) replaced the task's own error, which the operator saw as "failed: null"
             rollbackQuietly(source);
             throw e;
-        } finally {
-            if (!source.isClosed()) {
-                Side.SOURCE.run(() -> source.setAutoCommit(true));
-            }
         }
     }
 
@@ -197,8 +196,8 @@ public final class RangeCopier {
             if (!c.isClosed()) {
                 c.rollback();
             }
-        } catch (SQLException ignored) {
-            // a broken connection has no transaction left to roll back
+        } catch (SQLException | RuntimeException ignored) {
+            // a broken connection has no transaction left to roll back, and one out of step is discarded by the caller
         }
     }
 }
