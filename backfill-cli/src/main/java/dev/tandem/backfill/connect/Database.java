@@ -109,7 +109,7 @@ public final class Database implements AutoCloseable {
                         + t.getMessage() + ")";
             }
         }
-        return cause.getMessage();
+        return ExceptionText.of(cause);
     }
 
     @Override

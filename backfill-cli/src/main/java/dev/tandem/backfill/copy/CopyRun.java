@@ -3,6 +3,7 @@ package dev.tandem.backfill.copy;
 import dev.tandem.backfill.BackfillCommand;
 import dev.tandem.backfill.BackfillException;
 import dev.tandem.backfill.connect.Database;
+import dev.tandem.backfill.connect.ExceptionText;
 import dev.tandem.backfill.connect.Side;
 import dev.tandem.backfill.plan.ColumnComparison;
 import dev.tandem.backfill.plan.TableLayout;
@@ -192,7 +193,7 @@ public final class CopyRun {
                     progress.taskDone(result.rows(), result.bytes());
                 } catch (SQLException | RuntimeException e) {
                     rollbackQuietly(t);
-                    String message = e instanceof SQLException sql ? BackfillCommand.describe(sql) : String.valueOf(e.getMessage());
+                    String message = e instanceof SQLException sql ? BackfillCommand.describe(sql) : ExceptionText.of(e);
                     if (e instanceof SQLException sql && UNIQUE_VIOLATION.equals(sql.getSQLState())) {
                         message += "\n  " + KEY_TAKEN;
                     }
@@ -313,7 +314,7 @@ public final class CopyRun {
             TaskStore.markFailed(t, task, message);
         } catch (SQLException | RuntimeException e) {
             String why = e instanceof SQLException sql ? BackfillCommand.describe(Side.TARGET.label(sql))
-                    : e.getMessage();
+                    : ExceptionText.of(e);
             synchronized (err) {
                 err.println("cannot record the failure of task " + task.id() + " (it stays pending): " + why);
                 err.flush();
