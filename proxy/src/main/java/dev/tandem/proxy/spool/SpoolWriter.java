@@ -13,8 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -117,7 +116,7 @@ public final class SpoolWriter {
     private final LongAdder shed = new LongAdder();
     private final LongAdder fsyncs = new LongAdder();
     private final Thread flusher;
-    private final ScheduledExecutorService timer;
+    private final ScheduledThreadPoolExecutor timer;
     private final SegmentChannel.Fsync fsync;
     private List<Unsynced> unsynced = new ArrayList<>();
     /** The batch the flusher is forcing right now; empty when none (lock held). */
@@ -173,11 +172,14 @@ public final class SpoolWriter {
             flusher = null;
         }
         if (settings.fsync() == FsyncPolicy.INTERVAL || settings.onFull() == OnFull.BLOCK) {
-            timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            timer = new ScheduledThreadPoolExecutor(1, r -> {
                 Thread t = new Thread(r, "tandem-spool-timer");
                 t.setDaemon(true);
                 return t;
             });
+            // a blocked commit's timeout is cancelled once it is written: kept queued until it would have run, each
+            // would hold the commit's payload for max-wait
+            timer.setRemoveOnCancelPolicy(true);
             if (settings.fsync() == FsyncPolicy.INTERVAL) {
                 long nanos = settings.fsyncInterval().toNanos();
                 timer.scheduleWithFixedDelay(this::forceOnInterval, nanos, nanos, TimeUnit.NANOSECONDS);
@@ -808,5 +810,10 @@ public final class SpoolWriter {
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Tasks queued on the timer (bounded waits for space, and the interval fsync): for tests. */
+    int timeoutsQueued() {
+        return timer == null ? 0 : timer.getQueue().size();
     }
 }

@@ -68,6 +68,20 @@ class SpoolFullTest {
         }
     }
 
+    /** A bounded wait that ended in a write leaves nothing queued: each would hold its commit until max-wait. */
+    @Test
+    void aBlockedAppendWrittenInTimeLeavesNoTimeoutBehind() throws Exception {
+        try (Spool spool = open(OnFull.BLOCK, FsyncPolicy.ALWAYS)) {
+            fill(spool);
+            List<SpoolRecord> records = readAll(spool, SpoolPosition.ORIGIN);
+            CompletableFuture<SpoolPosition> ninth = spool.writer().append(payload(8), Duration.ofHours(1));
+            assertThat(spool.writer().timeoutsQueued()).isEqualTo(1);
+            spool.acknowledge(records.get(3).next());
+            ninth.get(30, TimeUnit.SECONDS);
+            assertThat(spool.writer().timeoutsQueued()).isZero();
+        }
+    }
+
     /** Writers stall while the spool is full: the log says so once when it starts, not once per commit. */
     @Test
     void theStartOfAWaitForSpaceIsLoggedOnce() throws Exception {
