@@ -89,8 +89,8 @@ final class CurrentUserState implements TransactionScoped {
     String unknownReason() {
         return "the session's current user, which $user in its search_path means and so decides which table an"
                 + " unqualified name is, is not known to the proxy (" + unknownBecause + "), and it does not replay"
-                + " a write into a guessed table; the session's writes are mirrored again once it sets the role with"
-                + " SET ROLE or RESET ROLE";
+                + " a write into a guessed table: " + SessionNames.EACH_TABLE_OF_THE_NAME + "; the session's writes"
+                + " are mirrored again once it sets the role with SET ROLE or RESET ROLE";
     }
 
     /** Statement {@code s} of {@code sql} completed on the source. */

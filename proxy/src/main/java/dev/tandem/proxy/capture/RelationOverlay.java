@@ -37,9 +37,8 @@ public final class RelationOverlay {
      * @param what what the DDL did, as a clause that the proxy cannot tell which table of a name comes first
      */
     static String unplaced(String what) {
-        return what + ", so it does not replay the write into a guessed table: this entry names the table of that name"
-                + " the proxy's catalog had first along the session's search_path, and the rows may be in another"
-                + " table of the same name; compare the tables of that name with tandem-backfill verify. Such writes"
+        return what + ", so it does not replay the write into a guessed table: " + SessionNames.EACH_TABLE_OF_THE_NAME
+                + ". Such writes"
                 + " are mirrored again once the proxy's look-up of the source's catalog, asked for at the DDL's commit,"
                 + " has the change; to avoid this, schema-qualify the table names in the DDL";
     }

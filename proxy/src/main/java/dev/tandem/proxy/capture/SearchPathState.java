@@ -104,11 +104,9 @@ final class SearchPathState implements TransactionScoped {
     String unknownReason() {
         return "the session's search_path, which decides which table an unqualified name means, is not known to the"
                 + " proxy (" + current().unknownBecause() + "), and it does not replay a write into a guessed table:"
-                + " this entry names the table of that name under the last search_path the proxy knew, or another"
-                + " mirrored one, and the rows may be in another table of the same name; compare the tables of that"
-                + " name with tandem-backfill verify. The session's unqualified writes are mirrored again once it sets"
-                + " the path with SET search_path (or RESET it, or DISCARD ALL); to avoid this, schema-qualify the"
-                + " table names, or use SET search_path instead of set_config or a DO block";
+                + " " + SessionNames.EACH_TABLE_OF_THE_NAME + ". The session's unqualified writes are mirrored again"
+                + " once it sets the path with SET search_path (or RESET it, or DISCARD ALL); to avoid this,"
+                + " schema-qualify the table names, or use SET search_path instead of set_config or a DO block";
     }
 
     /**

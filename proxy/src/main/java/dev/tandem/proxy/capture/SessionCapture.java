@@ -1247,8 +1247,11 @@ public final class SessionCapture implements SessionTap {
         return c;
     }
 
-    /** The completed capture as the mirror gets it. */
-    private CapturedStatement finished(StatementCapture c, long rows) {
+    /**
+     * The completed capture as the mirror gets it: one statement, or for a write whose table cannot be told, one per
+     * table it may have written ({@link #untoldWrite}).
+     */
+    private List<CapturedStatement> finished(StatementCapture c, long rows) {
         if (settings.uncertain() && c.unreplayable == null) {
             c.unreplayable = "it ran after a statement of the same request (query string or pipelined batch) that may"
                     + " have changed TimeZone, DateStyle, IntervalStyle or standard_conforming_strings, which decide"
@@ -1260,8 +1263,9 @@ public final class SessionCapture implements SessionTap {
         if (replicationRole.current() == null && c.unreplayable == null) {
             c.unreplayable = replicationRole.unknownReason();
         }
-        if (c.unreplayable == null) {
-            c.unreplayable = names.unreplayable(c.statement.table());
+        String untold = names.unreplayable(c.statement.table());
+        if (untold != null) {
+            c.unreplayable = c.unreplayable == null ? untold : c.unreplayable + "; also, " + untold;
         }
         if (c.overLimit) {
             readTimes(c);
@@ -1278,7 +1282,51 @@ public final class SessionCapture implements SessionTap {
         }
         pathChecks.completed(c);
         finishedInTransaction.add(new Finished(done, c));
-        return done;
+        if (untold == null) {
+            return List.of(done);
+        }
+        if (!c.overLimit) {
+            c.times = timesOf(c, c.table);
+        }
+        return untoldWrite(c, done);
+    }
+
+    /**
+     * A write whose table cannot be told ({@link SessionNames#unreplayable}), ledgered as {@code done} under the table
+     * it was resolved to, and as well under each other mirrored table its name may mean, as an outcome_unknown entry
+     * does ({@link #unresolvedWrite}): with the range of its rows' times in each, {@code tandem-backfill repair}
+     * re-copies the table the rows went to, and re-copying the others changes nothing. Its rows are counted once.
+     */
+    private List<CapturedStatement> untoldWrite(StatementCapture c, CapturedStatement done) {
+        List<CapturedStatement> all = new ArrayList<>();
+        all.add(done);
+        for (TableName other : unresolvedWrite(c.statement.table()).tables()) {
+            if (!other.equals(c.table)) {
+                StatementCapture also = c.resolvedAgain(other);
+                also.held = 0; // the write's data is held once, by c
+                also.provisional = 0;
+                also.times = c.overLimit ? StatementTimes.unknown() : timesOf(c, other);
+                CapturedStatement s = also.finish(0, done.searchPath(), settings.known());
+                finishedInTransaction.add(new Finished(s, also));
+                all.add(s);
+            }
+        }
+        return all;
+    }
+
+    /** The reading of the rows' times of a write whose data is all kept, on {@code table}'s time column. */
+    private StatementTimes timesOf(StatementCapture c, TableName table) {
+        if (c.isCopy()) {
+            StatementTimes times = StatementTimes.copy(rowTimes, timeColumn(table), c.statement, settings.known(),
+                    c.clientEncoding, c.copyData);
+            times.end();
+            return times;
+        }
+        return c.bind == null
+                ? StatementTimes.insert(rowTimes, timeColumn(table), c.sql, new int[0], new short[0], new byte[0][],
+                        settings.known())
+                : StatementTimes.insert(rowTimes, timeColumn(table), c.sql, c.parameterTypes, c.bind.formats(),
+                        c.bind.values(), settings.known());
     }
 
     /**
@@ -1560,7 +1608,7 @@ public final class SessionCapture implements SessionTap {
             accountOnce(e, statement, capture);
             if (capture != null) {
                 // The INSERT ran to completion (its RETURNING rows wait in the portal); its count is not reported.
-                tracker.executed(finished(capture, -1));
+                finished(capture, -1).forEach(tracker::executed);
             }
         }
     }
@@ -1686,7 +1734,9 @@ public final class SessionCapture implements SessionTap {
         if (changesRelations(tag, statement)) {
             relationsChanged = true;
         }
-        tracker.completed(statement, tag, capture == null ? null : finished(capture, rowCount(tag)));
+        List<CapturedStatement> done = capture == null ? List.of() : finished(capture, rowCount(tag));
+        tracker.completed(statement, tag, done.isEmpty() ? null : done.get(0));
+        done.subList(Math.min(1, done.size()), done.size()).forEach(tracker::executed);
         if (statement != null && statement.kind() == Kind.TRANSACTION) {
             // a COMMIT or ROLLBACK amid a pipelined batch drops the portals that Executes behind it name
             traceInFlight();

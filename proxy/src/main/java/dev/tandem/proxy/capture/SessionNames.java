@@ -28,6 +28,10 @@ final class SessionNames implements TransactionScoped {
     static final String TEMPORARY_SCHEMA = "pg_temp";
 
     private static final String USER_SCHEMA = "$user";
+    /** Where a write whose table cannot be told ({@link #unreplayable}) is ledgered, for a person reading the ledger. */
+    static final String EACH_TABLE_OF_THE_NAME = "the rows may be in any mirrored table of that name, and each has"
+            + " an entry like this one, one of several (tandem-backfill repair re-copies each entry's time range, the"
+            + " tables the rows did not go to unchanged by it)";
     /**
      * The settings a SET or RESET of which may change what a name means, as the classifier folds their names:
      * {@code SET SCHEMA} is the path, {@code SET ROLE} and {@code SET SESSION AUTHORIZATION} change {@code $user}.

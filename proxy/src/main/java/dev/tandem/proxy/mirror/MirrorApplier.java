@@ -1554,9 +1554,11 @@ public final class MirrorApplier implements AutoCloseable {
                 others.putIfAbsent(s.table(), s);
             }
         }
+        // a write whose table the capture could not tell is in each table it may have written, for the same reason
         others.forEach((other, first) -> entries.addAll(ledgerRows(session, member, other, first, null,
-                "not applied: its source transaction also wrote " + table + ", which was ledgered ("
-                        + (sqlState == null ? "" : "SQLSTATE " + sqlState + ": ") + storedMessage + ")",
+                sqlState == null && first instanceof CapturedStatement.Unreplayable u && u.reason().equals(message)
+                        ? storedMessage : "not applied: its source transaction also wrote " + table + ", which was"
+                        + " ledgered (" + (sqlState == null ? "" : "SQLSTATE " + sqlState + ": ") + storedMessage + ")",
                 !(first instanceof CapturedStatement.Unreplayable) || member.missingPartitions().containsKey(other))));
         Map<TableName, TableName> countedAs = new HashMap<>();
         countedAs.put(table, countedAs(session, table));
