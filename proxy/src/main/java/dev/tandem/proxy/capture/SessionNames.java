@@ -15,7 +15,8 @@ import java.util.function.UnaryOperator;
  * ({@link CurrentUserState}), and the relation DDL of its open transaction ({@link RelationChanges}), all transactional
  * and followed from the statements the source completes, then the mirror's rules ({@link MirroredTables#resolve}).
  * While the path or the user is not known, or DDL left a name to a table the proxy cannot tell, an unqualified name
- * that either decides is resolved to a table it may mean, for the write to be ledgered there ({@link #unreplayable}).
+ * that either decides is resolved to a table it may mean, for the write to be ledgered there and in each other
+ * mirrored table of that name ({@link #unreplayable}).
  * A transaction's DDL is handed to the mirror's tables as it commits ({@link MirroredTables#committed}), which lay it
  * over the catalog until a look-up has it.
  *
