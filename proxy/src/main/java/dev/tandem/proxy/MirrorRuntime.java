@@ -140,6 +140,12 @@ final class MirrorRuntime implements AutoCloseable {
                     new RowTimesReading(new SourceOrderedTimeColumns(timeColumns, sourceColumns)));
             this.gaps = started(started, new GapLedger(config.target(), config.instanceId(), registry,
                     Duration.ofSeconds(5), config.logging().redactSql(), config.mirror().spool().dir(), rowTimes));
+            // before the applier reads: which databases the lost records were for is gone with them
+            spool.onRecordsLost(loss -> {
+                Set<String> databases = targetDatabases();
+                databases.addAll(config.target().databases().values());
+                gaps.spoolRecordsLost(loss, databases);
+            });
             // nothing to close: the mapping goes with the buffer, and a slot still marked is a session not closed
             this.inFlight = openInFlight(config, gaps);
             this.hypertables = started(started, new HypertableDirectory(config.target(), Duration.ofMinutes(1)));
@@ -360,6 +366,8 @@ final class MirrorRuntime implements AutoCloseable {
         }
         SpoolStats left = spool.stats();
         String why = paused ? "the mirror is paused"
+                : applier.failure().isPresent() ? "the mirror stopped reading the spool (" + applier.failure().get()
+                        + ")"
                 : !applier.targetUp() ? "the target " + config.target().host() + ":" + config.target().port()
                         + " could not apply them (see the warnings above)"
                 : "shutdown.mirror-drain (" + Durations.format(config.shutdown().mirrorDrain()) + ") ran out";

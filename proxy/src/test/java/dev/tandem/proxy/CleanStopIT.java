@@ -265,6 +265,54 @@ class CleanStopIT {
     }
 
     @Test
+    void aSegmentDeletedWhileTheProxyWasStoppedIsLedgeredOnItsTarget() throws Exception {
+        String db = database("spool_lost");
+        String[] smallSegments = {"--set", "mirror.spool.segment-bytes=64KiB", "--set", "mirror.spool.max-bytes=1MiB"};
+        ProxyApplication proxy = start(db, smallSegments);
+        try {
+            write(proxy, db, 1, 1);
+            awaitCaughtUp(proxy);
+            pause(proxy);
+            // 30 kB a transaction: two a segment
+            try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:"
+                    + proxy.relayAddress().getPort() + "/" + db, PG.source().user(), PG.source().password());
+                 PreparedStatement ps = c.prepareStatement("INSERT INTO g (id, ts, pad) VALUES (?, now(), ?)")) {
+                for (int i = 2; i <= 9; i++) {
+                    ps.setInt(1, i);
+                    ps.setString(2, "x".repeat(30_000));
+                    ps.executeUpdate();
+                }
+            }
+        } finally {
+            proxy.close();
+        }
+        List<Path> segments;
+        try (var files = java.nio.file.Files.list(spool)) {
+            segments = files.filter(f -> f.getFileName().toString().endsWith(".seg")).sorted().toList();
+        }
+        assertThat(segments).as("the spool holds the paused transactions in several segments").hasSizeGreaterThan(2);
+        java.nio.file.Files.delete(segments.get(1));
+
+        ProxyApplication again = start(db, smallSegments);
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!"1".equals(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence"))) {
+                assertThat(System.nanoTime()).as("the lost records were ledgered within 60 s").isLessThan(deadline);
+                Thread.sleep(50);
+            }
+        } finally {
+            again.close();
+        }
+        assertThat(PG.target().queryValue(db, "SELECT concat_ws('|', table_schema, table_name, recorded_until IS NOT"
+                + " NULL AND recorded_until > recorded_at, message LIKE 'spool_records_lost: spool records % to % (% "
+                + "sequence number(s), each a committed transaction) were lost from the proxy''s spool%appended after"
+                + " % and before %') FROM tandem.divergence"))
+                .as("no table, the window of append times, and what was lost").isEqualTo("true|true");
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM g")).as("the other transactions applied")
+                .isNotEqualTo("9");
+    }
+
+    @Test
     void aStopOfAPausedMirrorKeepsItsSpoolForTheNextStart() throws Exception {
         String db = database("stop_paused");
         ProxyApplication proxy = start(db, "--set", "shutdown.mirror-drain=1m");

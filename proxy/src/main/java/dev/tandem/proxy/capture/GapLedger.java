@@ -4,6 +4,7 @@ import dev.tandem.protocol.sql.TableName;
 import dev.tandem.protocol.state.TandemSchema;
 import dev.tandem.proxy.config.TargetConfig;
 import dev.tandem.proxy.jdbc.ServerJdbc;
+import dev.tandem.proxy.spool.SpoolLoss;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
@@ -266,6 +267,25 @@ public final class GapLedger implements AutoCloseable {
     }
 
     /**
+     * Records spooled records lost from the spool in the ledger of each of {@code databases}: which database they
+     * were for is lost with them, so every target database this proxy knows of is told.
+     */
+    public void spoolRecordsLost(SpoolLoss loss, Set<String> databases) {
+        for (String database : databases) {
+            add(PendingGaps.Entry.spoolRecordsLost(database, loss));
+        }
+        if (databases.isEmpty()) {
+            log.error("spool records {} to {} were lost from the spool, and this proxy knows no target database to"
+                    + " record that in (it has applied to none yet): no divergence ledger entry says so",
+                    loss.firstSequence(), loss.lastSequence());
+        } else {
+            log.warn("spool records {} to {} lost from the spool are recorded in the divergence ledger of target"
+                    + " database(s) {} (spool_records_lost)", loss.firstSequence(), loss.lastSequence(),
+                    String.join(", ", databases));
+        }
+    }
+
+    /**
      * Gives the reading of gaps' rows' times a few seconds to end, then records those still being read without them: a
      * gap is never dropped for its range.
      */
@@ -367,6 +387,10 @@ public final class GapLedger implements AutoCloseable {
                 // counted once committed: a write that fails is retried, and must not count its rows again
                 for (PendingGaps.Entry e : batch) {
                     gaps.written(e);
+                    if (e.tables().isEmpty()) {
+                        Counter.builder("tandem.ledger.entries").tag("table", "?").tag("reason", e.kind().reason)
+                                .register(registry).increment();
+                    }
                     for (TableName table : e.tables()) {
                         Counter.builder("tandem.ledger.entries").tag("table", table.toString())
                                 .tag("reason", e.kind().reason).register(registry).increment();
@@ -390,6 +414,9 @@ public final class GapLedger implements AutoCloseable {
                 + " time_column, range_start, range_end)"
                 + " VALUES (to_timestamp(? / 1000.0), ?, ?, ?, ?, ?, NULL, ?, ?, to_timestamp(? / 1000.0), ?, ?, ?)")) {
             for (PendingGaps.Entry e : batch) {
+                if (e.tables().isEmpty()) {
+                    addRow(insert, e, null, e.reason(), null, false);
+                }
                 for (int i = 0; i < e.tables().size(); i++) {
                     TimeRange range = e.range(i);
                     if (range == null || range.bounded()) {
@@ -407,19 +434,23 @@ public final class GapLedger implements AutoCloseable {
         }
     }
 
-    /** @param bounds whether the row holds {@code range}'s bounds; else only its time column (rows at infinity) */
+    /**
+     * @param table  null for an entry naming no table
+     * @param bounds whether the row holds {@code range}'s bounds; else only its time column (rows at infinity)
+     */
     private void addRow(PreparedStatement insert, PendingGaps.Entry e, TableName table, String message,
                         TimeRange range, boolean bounds) throws SQLException {
         insert.setLong(1, e.firstAt());
         insert.setString(2, instanceId);
         insert.setString(3, e.targetDatabase());
         insert.setString(4, e.session());
-        insert.setString(5, table.schema());
-        insert.setString(6, table.name());
+        insert.setString(5, table == null ? null : table.schema());
+        insert.setString(6, table == null ? null : table.name());
         insert.setString(7, message);
         insert.setString(8, e.statement() == null ? null : redactSql ? REDACTED : e.statement());
-        // a summary is settled only by a re-copy of its whole span: settle reads its end here
-        if (e.summary()) {
+        // a summary is settled only by a re-copy of its whole span: settle reads its end here; records lost from the
+        // spool were appended somewhere in theirs
+        if (e.summary() || e.tables().isEmpty() && e.lastAt() != e.firstAt()) {
             insert.setLong(9, e.lastAt());
         } else {
             insert.setNull(9, Types.BIGINT);

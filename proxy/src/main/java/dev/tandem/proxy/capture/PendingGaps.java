@@ -1,6 +1,7 @@
 package dev.tandem.proxy.capture;
 
 import dev.tandem.protocol.sql.TableName;
+import dev.tandem.proxy.spool.SpoolLoss;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -41,7 +42,12 @@ final class PendingGaps {
          * A committed write that may have gone to the session's temporary table or to the mirrored table of its name
          * (a statement prepared before the temporary table appeared): not mirrored, and it may be missing.
          */
-        AMBIGUOUS_TABLE("prepared_before_temporary_table");
+        AMBIGUOUS_TABLE("prepared_before_temporary_table"),
+        /**
+         * Spooled records found missing (a segment file deleted or cut short): which tables they wrote is gone with
+         * them, so the entry names none, and one stands for all of them.
+         */
+        SPOOL_RECORDS_LOST("spool_records_lost");
 
         final String reason;
 
@@ -133,13 +139,32 @@ final class PendingGaps {
                     statement, 1, committedAt, committedAt);
         }
 
+        /**
+         * What the ledger needs of spooled records lost from the spool. {@code firstAt} is when the record before them
+         * was appended (else, unknown, {@code lastAt}), {@code lastAt} when the segment after them was started.
+         */
+        static Entry spoolRecordsLost(String targetDatabase, SpoolLoss loss) {
+            long before = loss.before().toEpochMilli();
+            String when = (loss.after() == null ? "" : "after " + loss.after() + " and ") + "before " + loss.before();
+            String reason = "spool_records_lost: spool records " + loss.firstSequence() + " to "
+                    + loss.lastSequence() + " (" + loss.records() + " sequence number(s), each a committed"
+                    + " transaction) were lost from the proxy's spool (a segment file deleted or cut short) before"
+                    + " they were applied here, unless this database applied them before; they were appended " + when
+                    + ", and which tables and rows they held is lost with them: re-copy that window of the tables"
+                    + " mirrored to this database (or compare them with tandem-backfill verify), then close this entry";
+            return new Entry(targetDatabase, null, List.of(), Kind.SPOOL_RECORDS_LOST, reason, null, loss.records(),
+                    loss.after() == null ? before : loss.after().toEpochMilli(), before);
+        }
+
+        /** A summary of several transactions of one table; an entry naming no table is never one. */
         boolean summary() {
-            return session == null;
+            return session == null && !tables.isEmpty();
         }
 
         /** Ledger rows still owed for this entry, counting a summary's transactions one by one. */
         long tableGaps() {
-            return transactions * tables.size();
+            // an entry naming no table is one row, whatever it stands for
+            return tables.isEmpty() ? 1 : transactions * tables.size();
         }
 
         private Entry summaryOf(int table) {
@@ -231,7 +256,8 @@ final class PendingGaps {
     }
 
     private boolean offer(Entry e) {
-        if (!e.summary() && entries.size() < maxEntries) {
+        // an entry naming no table has no table to be summarised by, and is rare (a damaged spool)
+        if (e.tables().isEmpty() || !e.summary() && entries.size() < maxEntries) {
             entries.add(e);
             return false;
         }

@@ -7,7 +7,10 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,6 +36,9 @@ public final class Spool implements AutoCloseable {
     private final SegmentCatalog catalog;
     /** Times a reader found records missing; see {@link SpoolStats#gaps()}. */
     private final LongAdder gaps = new LongAdder();
+    /** The losses readers found, each told once however many readers come to it (a parked database's reader too). */
+    private final Set<Long> losses = ConcurrentHashMap.newKeySet();
+    private volatile Consumer<SpoolLoss> lossListener = loss -> { };
     private final TornTail tornTail;
     private final SequenceJumps jumps;
     private final SpoolWriter writer;
@@ -218,7 +224,22 @@ public final class Spool implements AutoCloseable {
         if (from.isAfter(writer.writtenEnd())) {
             writer.advancePast(from);
         }
-        return new SpoolReader(catalog, from, gaps, jumps);
+        return new SpoolReader(catalog, from, gaps, this::lost, jumps);
+    }
+
+    /**
+     * Tells {@code listener} of records a reader finds missing from now on, once each, on the reading thread: their
+     * tables are gone with them, and the target's divergence ledger must still say they may be missing. Set it before
+     * the first reader reads.
+     */
+    public void onRecordsLost(Consumer<SpoolLoss> listener) {
+        this.lossListener = listener;
+    }
+
+    private void lost(SpoolLoss loss) {
+        if (losses.add(loss.firstSequence())) {
+            lossListener.accept(loss);
+        }
     }
 
     /**

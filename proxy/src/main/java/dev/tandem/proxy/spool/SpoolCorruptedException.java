@@ -12,8 +12,10 @@ public final class SpoolCorruptedException extends SpoolException {
 
     public SpoolCorruptedException(Path file, long offset, String problem) {
         super("spool file " + file + " is corrupt at offset " + offset + ": " + problem
-                + ". The records from this offset on cannot be replayed; move the file away (or truncate it at this"
-                + " offset) to continue, then repair the affected time range on the target with the backfill CLI");
+                + ". The records from this offset on cannot be replayed; move the file away"
+                // a file cut at its header's offset is no segment at all: the next open would fail on it again
+                + (offset == 0 ? "" : " (or truncate it at this offset)")
+                + " to continue, then repair the affected time range on the target with the backfill CLI");
         this.file = file;
         this.offset = offset;
     }

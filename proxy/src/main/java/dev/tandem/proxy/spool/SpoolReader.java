@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,6 +31,7 @@ public final class SpoolReader implements AutoCloseable {
     private final SegmentCatalog catalog;
     private SpoolPosition position;
     private final LongAdder gaps;
+    private final Consumer<SpoolLoss> losses;
     private final SequenceJumps jumps;
     private Segment segment;
     private RecordScanner scanner;
@@ -41,13 +43,16 @@ public final class SpoolReader implements AutoCloseable {
     private long limit;
 
     /**
-     * @param gaps  counted up each time records are found missing
-     * @param jumps sequence numbers skipped on purpose, which are not missing
+     * @param gaps   counted up each time records are found missing
+     * @param losses told of records found missing whose sequence numbers are known
+     * @param jumps  sequence numbers skipped on purpose, which are not missing
      */
-    SpoolReader(SegmentCatalog catalog, SpoolPosition from, LongAdder gaps, SequenceJumps jumps) {
+    SpoolReader(SegmentCatalog catalog, SpoolPosition from, LongAdder gaps, Consumer<SpoolLoss> losses,
+                SequenceJumps jumps) {
         this.catalog = catalog;
         this.position = from;
         this.gaps = gaps;
+        this.losses = losses;
         this.jumps = jumps;
     }
 
@@ -209,12 +214,14 @@ public final class SpoolReader implements AutoCloseable {
             gaps.increment();
             // The records are gone, and with them which tables and rows they held: when they were appended is what
             // is left to say which time range to repair.
-            String after = lastAppendMillis < 0 ? "" : " after " + Instant.ofEpochMilli(lastAppendMillis);
+            Instant after = lastAppendMillis < 0 ? null : Instant.ofEpochMilli(lastAppendMillis);
+            Instant createdNext = Instant.ofEpochMilli(scanner.segmentCreatedMillis());
             LOG.warn("spool records {} to {} are missing: {} ends before them and {} starts after them (a segment file"
                     + " was deleted or cut short, or the records were lost from the spool). They were appended{} and"
                     + " before {}. Unless the target applied them before they were lost, they are not on the target:"
                     + " repair the time range of the rows those transactions wrote with the backfill CLI", missingFrom,
-                    missingEnd - 1, before, next.file(), after, Instant.ofEpochMilli(scanner.segmentCreatedMillis()));
+                    missingEnd - 1, before, next.file(), after == null ? "" : " after " + after, createdNext);
+            losses.accept(new SpoolLoss(missingFrom, missingEnd - 1, after, createdNext));
         }
         return true;
     }

@@ -110,8 +110,12 @@ final class TailRecovery {
 
     private static void logTorn(TornTail torn) {
         if (torn != null) {
-            LOG.warn("spool recovery cut {} bytes off {} at offset {}: {} (a record that was being written when the"
-                    + " proxy or its host stopped)", torn.droppedBytes(), torn.file(), torn.offset(), torn.reason());
+            // a clean stop leaves no mark in the directory, so a file cut short after one looks the same as a crash
+            LOG.warn("spool recovery cut {} bytes off {} at offset {}: {}. After a crash of the proxy or its host this"
+                    + " is the record that was being written then; if the proxy had stopped cleanly, the file was cut"
+                    + " short or damaged since, and the transaction the record held is not on the target: repair the"
+                    + " time range of its rows with the backfill CLI", torn.droppedBytes(), torn.file(), torn.offset(),
+                    torn.reason());
         }
     }
 }

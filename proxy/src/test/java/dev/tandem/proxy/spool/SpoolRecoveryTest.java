@@ -19,6 +19,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -235,6 +236,44 @@ class SpoolRecoveryTest {
     }
 
     @Test
+    void missingRecordsAreToldOnceToTheListenerWithWhenTheyWereAppended() throws IOException {
+        appendAndClose(12);
+        List<Path> files = segmentFiles(dir);
+        Instant lastBefore;
+        try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL))) {
+            lastBefore = readAll(spool, SpoolPosition.ORIGIN).get(3).appendTime();
+        }
+        Instant nextCreated = Instant.ofEpochMilli(ByteBuffer.wrap(Files.readAllBytes(files.get(2))).getLong(16));
+        Files.delete(files.get(1));
+
+        List<SpoolLoss> losses = new ArrayList<>();
+        try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL))) {
+            spool.onRecordsLost(losses::add);
+            readAll(spool, SpoolPosition.ORIGIN);
+            // a parked database's reader comes to the same records: the target's ledger needs them once
+            readAll(spool, SpoolPosition.ORIGIN);
+            assertThat(spool.stats().gaps()).isEqualTo(2);
+        }
+
+        assertThat(losses).containsExactly(new SpoolLoss(5, 8, lastBefore, nextCreated));
+        assertThat(losses.get(0).records()).isEqualTo(4);
+    }
+
+    @Test
+    void tornTailMessageDoesNotBlameACrashThatMayNotHaveHappened() throws IOException {
+        appendAndClose(3);
+        truncate(newestSegment(dir), HEADER + 2L * RECORD_BYTES + 20);
+
+        List<String> warnings = LoggedWarnings.of(TailRecovery.class, () -> {
+            Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL)).close();
+        });
+
+        assertThat(warnings).singleElement().asString().contains("After a crash of the proxy or its host this is the"
+                + " record that was being written then; if the proxy had stopped cleanly, the file was cut short or"
+                + " damaged since, and the transaction the record held is not on the target");
+    }
+
+    @Test
     void olderSegmentCutShortAtARecordBoundaryIsReportedWithTheRecordsItLost() throws IOException {
         appendAndClose(12);
         Path oldest = segmentFiles(dir).get(0);
@@ -259,7 +298,9 @@ class SpoolRecoveryTest {
 
         assertThatThrownBy(() -> Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL)))
                 .isInstanceOf(SpoolCorruptedException.class)
-                .hasMessageContaining(oldest + " is corrupt at offset 0: not a spool segment");
+                .hasMessageContaining(oldest + " is corrupt at offset 0: not a spool segment")
+                .hasMessageContaining("move the file away to continue")
+                .as("a file cut at offset 0 is no segment either").hasMessageNotContaining("truncate");
     }
 
     @Test
