@@ -83,6 +83,23 @@ class SettleIT {
     }
 
     @Test
+    void anEntryForRecordsLostFromTheSpoolIsRefusedWithTheWayToCloseIt() {
+        String db = copiedWithAShedTransaction("settlespoollost");
+        // as the proxy writes it: the lost records' tables are gone with them
+        PG.target().execute(db, "INSERT INTO tandem.divergence (recorded_at, recorded_until, instance_id, database,"
+                + " message) VALUES ('2026-01-05 09:00:00+00', '2026-01-05 09:05:00+00', 'proxy-1', current_database(),"
+                + " 'spool_records_lost: spool records 5 to 8 (4 sequence number(s), each a committed transaction)"
+                + " were lost from the proxy''s spool')");
+
+        Cli.Run refused = settle(db, "2");
+        assertThat(refused.exitCode()).as(refused.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(refused.err()).contains("ledger entry 2 (?, recorded 2026-01-05 09:00:00+00 to 2026-01-05"
+                + " 09:05:00+00)").contains("names no table (the proxy could not tell which, or the spool records"
+                + " that held them were lost)").contains("WHERE id = 2");
+        assertThat(open(db)).isEqualTo("[[1], [2]]");
+    }
+
+    @Test
     void settleIsRefusedWhileATaskOfTheTableIsMismatched() {
         String db = copiedWithAShedTransaction("settlemismatch");
         recopyTheWindow(db);

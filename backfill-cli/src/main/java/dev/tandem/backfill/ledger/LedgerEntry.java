@@ -6,7 +6,8 @@ import java.util.stream.Collectors;
 /**
  * One row of the proxy's divergence ledger ({@code tandem.divergence}) as the backfill reads it.
  *
- * @param schema     null when the proxy could not tell which table (a rejected transaction without statements)
+ * @param schema     null when the proxy could not tell which table (a rejected transaction without statements,
+ *                   spool records lost: {@code spool_records_lost})
  * @param timeColumn the entry's own, else the one the staged plan uses for the table, else null
  * @param start      {@code range_start} in the column type's text form, or null
  * @param end        {@code range_end}, or null
