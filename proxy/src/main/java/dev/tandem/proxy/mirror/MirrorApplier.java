@@ -1027,7 +1027,7 @@ public final class MirrorApplier implements AutoCloseable {
                     + " there waits for this instance again", database, settings.instanceId());
         }
         AppliedMarks.Mark known = lastApplied.get(database);
-        if (known != null && !spool.applied(known.position(), session.appliedEpoch(), session.appliedBefore())) {
+        if (known != null && !holds(session, known)) {
             // what an earlier run saw applied is no longer all on the target: the lag counts what it has not applied
             spool.withdrawPresumption();
             acknowledged = null;
@@ -1052,6 +1052,19 @@ public final class MirrorApplier implements AutoCloseable {
         LOG.info("mirror: target database {} connected; applied up to spool sequence {} (position {})", database,
                 session.appliedSequence(), session.appliedBefore());
         return session;
+    }
+
+    /**
+     * Whether the target database still holds what an earlier run of this proxy saw applied there. Its progress names
+     * the epoch of the last record applied; once every record of that epoch is deleted from the spool (the database
+     * received nothing while the others went on), the spool forgets the epoch and cannot place the progress any more:
+     * then the sequence says it, as a target restored to an earlier state is behind the sequence this proxy knows.
+     */
+    private boolean holds(TargetSession session, AppliedMarks.Mark known) {
+        if (spool.applied(known.position(), session.appliedEpoch(), session.appliedBefore())) {
+            return true;
+        }
+        return !spool.knowsEpoch(session.appliedEpoch()) && session.appliedSequence() >= known.sequence();
     }
 
     private void applyInOrder(TargetSession session, List<Member> queued) {

@@ -149,6 +149,15 @@ public final class Spool implements AutoCloseable {
         return epochs.applied(position, appliedEpoch, appliedBefore);
     }
 
+    /**
+     * Whether {@code epoch} (null: stored by a proxy that kept no epochs) is one of this directory's. An epoch whose
+     * records were all deleted is forgotten at the next open, so a target database that received nothing since then
+     * stores one this directory no longer knows.
+     */
+    public boolean knowsEpoch(Long epoch) {
+        return epochs.knows(epoch);
+    }
+
     /** The epoch of the record at {@code position}, stored on the target with the progress ({@link SpoolEpochs}). */
     public long epochOf(SpoolPosition position) {
         return epochs.of(position);

@@ -128,6 +128,11 @@ final class SpoolEpochs {
         return record < stored || record == stored && position.compareTo(appliedBefore) < 0;
     }
 
+    /** Whether {@code id} (null: {@link #LEGACY}) is one of this directory's epochs. */
+    boolean knows(Long id) {
+        return indexOf(id == null ? LEGACY : id) >= 0;
+    }
+
     /**
      * The position before which every record is one {@link #applied} takes for applied given {@code appliedEpoch} and
      * {@code appliedBefore}, and after which none is: those records come first in the spool. {@link SpoolPosition#ORIGIN}
