@@ -15,8 +15,10 @@ import dev.tandem.proxy.relay.ProxyServer;
 import dev.tandem.proxy.relay.RelayMetrics;
 import dev.tandem.proxy.relay.RelaySettingsFactory;
 import dev.tandem.proxy.relay.Transport;
+import dev.tandem.proxy.spool.Spool;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -68,6 +70,21 @@ public final class ProxyApplication implements AutoCloseable {
         return this;
     }
 
+    /**
+     * A proxy started with the mirror off on a spool that still holds transactions (a restart from async or sync
+     * with a backlog) leaves them there: the operator learns it now, not when the mirror is turned on again.
+     */
+    private void warnOfSpoolLeft() throws IOException {
+        long held = Spool.heldBytes(config.mirror().spool().dir());
+        if (held > 0) {
+            log.warn("mirror.mode is off, and the spool {} still holds {} bytes of spooled transactions, those the"
+                    + " target has not applied among them: they stay there, and are applied when instance '{}' runs"
+                    + " with mirror.mode async or sync on this spool again; what is relayed while the mode is off is"
+                    + " not mirrored",
+                    config.mirror().spool().dir(), held, config.instanceId());
+        }
+    }
+
     public ProxyApplication start(Transport transport) throws Exception {
         config.warnings().forEach(log::warn);
         jvmMetrics = AdminMetrics.bindJvm(registry);
@@ -76,6 +93,8 @@ public final class ProxyApplication implements AutoCloseable {
             if (config.mirror().mode() != MirrorMode.OFF) {
                 mirror = new MirrorRuntime(config, registry, transport);
                 mirror.clearStopMarks();
+            } else {
+                warnOfSpoolLeft();
             }
             relay = new ProxyServer(RelaySettingsFactory.from(config, transport, ioThreads), new RelayMetrics(registry),
                     mirror == null ? null : mirror.taps()).start();

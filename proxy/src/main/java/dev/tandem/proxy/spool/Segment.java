@@ -29,6 +29,10 @@ final class Segment {
     }
 
     /** The first sequence number encoded in a segment file name, or -1 if the name is not a segment's. */
+    static boolean isFileName(String name) {
+        return FILE_NAME.matcher(name).matches();
+    }
+
     static long parseFileName(String name) {
         Matcher m = FILE_NAME.matcher(name);
         return m.matches() ? Long.parseLong(m.group(1)) : -1;

@@ -132,6 +132,27 @@ public final class Spool implements AutoCloseable {
         return recovered.segments().stream().anyMatch(s -> s.size() > RecordFormat.SEGMENT_HEADER_BYTES);
     }
 
+    /**
+     * The bytes of spooled records the segments in {@code dir} hold, without opening the spool (so without its lock):
+     * for a proxy that does not mirror to say what it leaves there. 0 when the directory does not exist.
+     *
+     * @throws IOException when the directory cannot be listed or a segment's size read
+     */
+    public static long heldBytes(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        long held = 0;
+        try (var files = Files.list(dir)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                if (Segment.isFileName(file.getFileName().toString())) {
+                    held += Math.max(0, Files.size(file) - RecordFormat.SEGMENT_HEADER_BYTES);
+                }
+            }
+        }
+        return held;
+    }
+
     public SpoolSettings settings() {
         return settings;
     }

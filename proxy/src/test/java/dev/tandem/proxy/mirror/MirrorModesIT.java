@@ -3,6 +3,7 @@ package dev.tandem.proxy.mirror;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tandem.proxy.ProxyApplication;
 import dev.tandem.proxy.relay.WireClient;
 import dev.tandem.testing.PostgresPairExtension;
 import java.io.ByteArrayInputStream;
@@ -52,6 +53,31 @@ class MirrorModesIT {
         String db = PG.pair().freshDatabase(name);
         PG.pair().executeOnBoth(db, TABLE);
         return db;
+    }
+
+    /**
+     * A restart with {@code mirror.mode: off} on a spool still holding transactions leaves them there: the proxy says
+     * so, since they are applied only when it runs with a mirror again and what it relays meanwhile is not mirrored
+     * (walkthrough: async to off with a backlog, the log said nothing of it).
+     */
+    @Test
+    void modeOffOnASpoolHoldingTransactionsSaysTheyWait(@TempDir Path spool) throws Exception {
+        String db = freshDatabase("mode_off_backlog");
+        // mirrored into a database the target lacks: the transaction waits in the spool
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.m",
+                "--set", "target.databases." + db + "=" + db + "_missing", "--set", "shutdown.mirror-drain=0s");
+             Connection c = proxy.connect(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO m VALUES (1, 'waits')");
+        }
+        List<String> logged = dev.tandem.proxy.LoggedWarnings.of(ProxyApplication.class, () -> {
+            try (RunningMirrorProxy off = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-mode", "off")) {
+                assertThat(off.app.relayAddress()).isNotNull();
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+        assertThat(logged).anyMatch(line -> line.contains("mirror.mode is off") && line.contains(spool.toString())
+                && line.contains("they stay there"));
     }
 
     @Test
