@@ -28,11 +28,12 @@ final class Segment {
         return String.format("%020d.seg", firstSequence);
     }
 
-    /** The first sequence number encoded in a segment file name, or -1 if the name is not a segment's. */
+    /** Whether {@code name} is a segment file's name. */
     static boolean isFileName(String name) {
         return FILE_NAME.matcher(name).matches();
     }
 
+    /** The first sequence number encoded in a segment file name, or -1 if the name is not a segment's. */
     static long parseFileName(String name) {
         Matcher m = FILE_NAME.matcher(name);
         return m.matches() ? Long.parseLong(m.group(1)) : -1;
