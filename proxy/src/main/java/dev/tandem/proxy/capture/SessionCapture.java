@@ -30,6 +30,7 @@ import io.netty.buffer.ByteBufUtil;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
@@ -1300,7 +1301,10 @@ public final class SessionCapture implements SessionTap {
     private List<CapturedStatement> untoldWrite(StatementCapture c, CapturedStatement done) {
         List<CapturedStatement> all = new ArrayList<>();
         all.add(done);
-        for (TableName other : unresolvedWrite(c.statement.table()).tables()) {
+        // by name: which of the candidates the catalog knows as mirrored yet must not change the ledger's order
+        List<TableName> others = new ArrayList<>(unresolvedWrite(c.statement.table()).tables());
+        others.sort(Comparator.comparing(TableName::schema).thenComparing(TableName::name));
+        for (TableName other : others) {
             if (!other.equals(c.table)) {
                 StatementCapture also = c.resolvedAgain(other);
                 also.held = 0; // the write's data is held once, by c
