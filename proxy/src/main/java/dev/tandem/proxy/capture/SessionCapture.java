@@ -1326,6 +1326,11 @@ public final class SessionCapture implements SessionTap {
             times.end();
             return times;
         }
+        return insertTimes(c, table);
+    }
+
+    /** The reading of the times of the rows INSERT {@code c} wrote, on {@code table}'s time column. */
+    private StatementTimes insertTimes(StatementCapture c, TableName table) {
         return c.bind == null
                 ? StatementTimes.insert(rowTimes, timeColumn(table), c.sql, new int[0], new short[0], new byte[0][],
                         settings.known())
@@ -1340,12 +1345,8 @@ public final class SessionCapture implements SessionTap {
     private void readTimes(StatementCapture c) {
         if (c.times != null) {
             c.times.end();
-        } else if (c.bind == null) {
-            c.times = StatementTimes.insert(rowTimes, timeColumn(c.table), c.sql, new int[0], new short[0],
-                    new byte[0][], settings.known());
         } else {
-            c.times = StatementTimes.insert(rowTimes, timeColumn(c.table), c.sql, c.parameterTypes, c.bind.formats(),
-                    c.bind.values(), settings.known());
+            c.times = insertTimes(c, c.table);
         }
     }
 
