@@ -1,5 +1,6 @@
 package dev.tandem.proxy;
 
+import static dev.tandem.testing.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -18,7 +19,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -197,16 +197,6 @@ class NamesChangedInFlightIT {
         }
         assertThatThrownBy(() -> sent.get(60, TimeUnit.SECONDS))
                 .as("the client's batch never got its answer").hasRootCauseInstanceOf(java.io.IOException.class);
-    }
-
-    private static void eventually(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("never happened: " + what);
-            }
-            Thread.sleep(20);
-        }
     }
 
     private static double outcomeUnknownEntries(MeterRegistry registry) {

@@ -1,5 +1,6 @@
 package dev.tandem.proxy.mirror;
 
+import static dev.tandem.testing.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.proxy.relay.WireClient;
@@ -8,8 +9,6 @@ import io.micrometer.core.instrument.Counter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,16 +35,6 @@ class HeldAnswersAtSourceCloseIT {
     private static byte[] threeCommits() {
         return WireClient.concat(WireClient.query("INSERT INTO m (id) VALUES (1)"),
                 WireClient.query("INSERT INTO m (id) VALUES (2)"), WireClient.query("INSERT INTO m (id) VALUES (3)"));
-    }
-
-    private static void eventually(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("never happened: " + what);
-            }
-            Thread.sleep(20);
-        }
     }
 
     /** The source committed all three rows and its backend for the session is gone. */

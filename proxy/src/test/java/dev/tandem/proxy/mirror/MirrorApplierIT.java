@@ -2,10 +2,10 @@ package dev.tandem.proxy.mirror;
 
 import static dev.tandem.proxy.mirror.MirrorFixture.COMMITTED_AT;
 import static dev.tandem.proxy.mirror.MirrorFixture.INSTANCE;
-import static dev.tandem.proxy.mirror.MirrorFixture.eventually;
 import static dev.tandem.proxy.mirror.MirrorFixture.simple;
 import static dev.tandem.proxy.mirror.MirrorFixture.tx;
 import static dev.tandem.proxy.mirror.MirrorFixture.utf8;
+import static dev.tandem.testing.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,5 +1,6 @@
 package dev.tandem.proxy.mirror;
 
+import static dev.tandem.testing.Eventually.eventually;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.capture.CapturedStatement;
 import dev.tandem.proxy.capture.CapturedTransaction;
@@ -25,7 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 /** A spool in a temporary directory and an applier on it, pointed at the harness's target server. */
 final class MirrorFixture implements AutoCloseable {
@@ -174,15 +174,6 @@ final class MirrorFixture implements AutoCloseable {
     }
 
     /** Polls until the condition holds; fails after a generous deadline (a hang, not a slow run). */
-    static void eventually(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("never happened: " + what);
-            }
-            Thread.sleep(20);
-        }
-    }
 
     /** Closes the applier, the chunks' hypertables it asked and the spool, in that order. */
     @Override

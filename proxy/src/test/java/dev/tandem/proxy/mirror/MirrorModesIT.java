@@ -1,5 +1,6 @@
 package dev.tandem.proxy.mirror;
 
+import static dev.tandem.testing.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -414,7 +415,7 @@ class MirrorModesIT {
             try (WireClient leaving = new WireClient(proxy.app.relayAddress().getPort())) {
                 leaving.login("postgres", db);
                 leaving.send(WireClient.query("INSERT INTO m (id) VALUES (99)"));
-                MirrorFixture.eventually("every commit reached the source",
+                eventually("every commit reached the source",
                         () -> "8".equals(PG.source().queryValue(db, "SELECT count(*) FROM m")));
             }
             assertThat(committed).as("no client hears 'committed' while the mirror is paused")

@@ -1,6 +1,6 @@
 package dev.tandem.proxy.mirror;
 
-import static dev.tandem.proxy.mirror.MirrorFixture.eventually;
+import static dev.tandem.testing.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
