@@ -93,9 +93,16 @@ class SettleIT {
 
         Cli.Run refused = settle(db, "2");
         assertThat(refused.exitCode()).as(refused.toString()).isEqualTo(ExitCodes.FAILURE);
-        assertThat(refused.err()).contains("ledger entry 2 (?, recorded 2026-01-05 09:00:00+00 to 2026-01-05"
-                + " 09:05:00+00)").contains("names no table (the proxy could not tell which, or the spool records"
-                + " that held them were lost)").contains("WHERE id = 2");
+        assertThat(refused.err()).contains("ledger entry 2 (no table, recorded 2026-01-05 09:00:00+00 to 2026-01-05"
+                + " 09:05:00+00)").contains("names no table: the proxy could not tell which table, or the spool"
+                + " records that held the rows were lost").contains("WHERE id = 2");
+        assertThat(open(db)).isEqualTo("[[1], [2]]");
+
+        // repair, too, tells it to be closed by hand, not with the settle that refuses it
+        Cli.Run repair = Cli.both("repair", PG.source(), PG.target(), db);
+        assertThat(repair.out()).as(repair.toString()).contains("ledger entry 2 (no table, recorded 2026-01-05"
+                + " 09:00:00+00 to 2026-01-05 09:05:00+00, spool_records_lost: spool records 5 to 8").contains(
+                "names no table: the proxy could not tell which table").doesNotContain("'settle 2'");
         assertThat(open(db)).isEqualTo("[[1], [2]]");
     }
 

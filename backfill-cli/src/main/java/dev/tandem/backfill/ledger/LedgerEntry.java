@@ -30,9 +30,9 @@ public record LedgerEntry(long id, String schema, String table, String timeColum
         return recordedUntil == null ? recordedAt : recordedAt + " to " + recordedUntil;
     }
 
-    /** {@code schema.table}, or {@code ?} when the entry names no table. */
+    /** {@code schema.table}, or {@code no table} when the entry names none. */
     public String tableName() {
-        return schema == null ? "?" : schema + "." + table;
+        return schema == null ? "no table" : schema + "." + table;
     }
 
     /** True when {@code repair} can re-copy the entry itself: it names its table, a time column and both bounds. */
@@ -45,6 +45,19 @@ public record LedgerEntry(long id, String schema, String table, String timeColum
         return "UPDATE tandem.divergence SET repaired_at = now(), settled_by = 'copied by hand' WHERE id "
                 + (ids.size() == 1 ? "= " + ids.get(0) : "IN (" + ids.stream().map(String::valueOf)
                         .collect(Collectors.joining(", ")) + ")");
+    }
+
+    /**
+     * What to do with entries that name no table, which no command can close: status, verify, repair and settle say
+     * the same.
+     */
+    public static String noTableAdvice(List<Long> ids) {
+        boolean one = ids.size() == 1;
+        String it = one ? "it" : "them";
+        return "the proxy could not tell which table, or the spool records that held the rows were lost, so no task"
+                + " can show " + it + " re-copied: compare the tables " + it + " may concern with 'verify --through',"
+                + " re-copy their windows around " + (one ? "its recorded time" : "the recorded times") + " where they"
+                + " differ (docs/migration.md, step 8), and close " + it + " yourself: " + closeByHand(ids);
     }
 
     /** Why it was recorded: the target's SQLSTATE and error, or the proxy's message when the target never saw it. */

@@ -28,9 +28,12 @@ public final class LedgerReport {
         List<Long> ranged = new ArrayList<>();
         Map<String, List<LedgerEntry>> rangeless = new LinkedHashMap<>();
         Map<String, List<LedgerEntry>> atInfinity = new LinkedHashMap<>();
+        List<LedgerEntry> noTable = new ArrayList<>();
         for (LedgerEntry e : open) {
             if (e.hasRange()) {
                 ranged.add(e.id());
+            } else if (e.schema() == null) {
+                noTable.add(e);
             } else if (e.atInfinity()) {
                 atInfinity.computeIfAbsent(e.tableName(), t -> new ArrayList<>()).add(e);
             } else {
@@ -68,6 +71,14 @@ public final class LedgerReport {
                     + " (docs/migration.md step 8, rows at infinity), then close " + (ids.size() == 1 ? "it" : "them")
                     + ": " + LedgerEntry.closeByHand(ids));
         });
+        if (!noTable.isEmpty()) {
+            List<Long> ids = noTable.stream().map(LedgerEntry::id).toList();
+            String first = earliest(noTable);
+            String last = latest(noTable);
+            lines.add("  naming no table: " + (ids.size() == 1 ? "id " : "ids ") + EntryIds.format(ids, LISTED_RUNS)
+                    + ", recorded " + (first.equals(last) ? first : first + " to " + last) + ": "
+                    + LedgerEntry.noTableAdvice(ids));
+        }
         return lines;
     }
 

@@ -153,11 +153,8 @@ public final class SettleCommand extends BackfillCommand {
             }
             selected.add(e.id());
             if (e.schema() == null) {
-                group(refused, e.tableName(), "names no table (the proxy could not tell which, or the spool records"
-                        + " that held them were lost), so no task can show"
-                        + " it was re-copied: compare the tables it may concern with 'verify --through', and close it"
-                        + " yourself: UPDATE tandem.divergence SET repaired_at = now(), settled_by = 'why' WHERE id = "
-                        + e.id()).add(e);
+                group(refused, e.tableName(), "names no table: " + LedgerEntry.noTableAdvice(List.of(e.id())))
+                        .add(e);
                 continue;
             }
             List<TaskStore.Copied> tasks = tasksByTable.get(e.tableName());

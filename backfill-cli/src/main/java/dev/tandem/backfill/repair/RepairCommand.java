@@ -278,6 +278,15 @@ public final class RepairCommand extends BackfillCommand {
         String way = " (stage --replace --table/--filter --from --until, copy, verify: docs/migration.md, step 8,"
                 + " 'Re-copying a window'; --replace discards this plan), then close ";
         List<Long> ids = entries.stream().map(LedgerEntry::id).toList();
+        if (entries.get(0).schema() == null) {
+            String first = LedgerReport.earliest(entries);
+            String last = LedgerReport.latest(entries);
+            out().println((entries.size() == 1 ? "ledger entry " : "ledger entries ")
+                    + EntryIds.format(ids, LedgerReport.LISTED_RUNS) + " (" + table + ", recorded "
+                    + (first.equals(last) ? first : first + " to " + last) + ", " + entries.get(0).cause() + ") " + (entries.size() == 1 ? "names" : "name") + " no table: "
+                    + LedgerEntry.noTableAdvice(ids));
+            return;
+        }
         if (entries.get(0).atInfinity()) {
             // their cause says so too: entries of one cause are grouped
             out().println((entries.size() == 1 ? "ledger entry " : "ledger entries ")

@@ -28,6 +28,21 @@ class LedgerReportTest {
     }
 
     @Test
+    void entriesNamingNoTableAreToldToBeClosedByHandNotSettled() {
+        LedgerEntry lost = new LedgerEntry(9, null, null, null, null, null, null, "spool_records_lost: spool records 5"
+                + " to 8 were lost", "2026-01-05 09:00:00+00", "2026-01-05 09:05:00+00", 0, 0, false);
+        List<String> lines = LedgerReport.lines(List.of(lost, entry(7, null, null)));
+        assertThat(lines).hasSize(3);
+        assertThat(lines.get(1)).startsWith("  public.metrics, without a time range: id 7,");
+        assertThat(lines.get(2)).isEqualTo("  naming no table: id 9, recorded 2026-01-05 09:00:00+00 to 2026-01-05"
+                + " 09:05:00+00: the proxy could not tell which table, or the spool records that held the rows were"
+                + " lost, so no task can show it re-copied: compare the tables it may concern with 'verify"
+                + " --through', re-copy their windows around its recorded time where they differ (docs/migration.md,"
+                + " step 8), and close it yourself: UPDATE tandem.divergence SET repaired_at = now(), settled_by ="
+                + " 'copied by hand' WHERE id = 9");
+    }
+
+    @Test
     void severalEntriesAreNamedInThePlural() {
         List<String> lines = LedgerReport.lines(List.of(entry(1, null, null), entry(2, null, null),
                 entry(4, "2026-01-05 09:00:00+00", "2026-01-05 09:01:00+00"),
