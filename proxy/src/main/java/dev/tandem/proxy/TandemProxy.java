@@ -5,6 +5,7 @@ import dev.tandem.proxy.config.CredentialFlags;
 import dev.tandem.proxy.config.ProxyConfig;
 import dev.tandem.proxy.config.ProxyOptions;
 import dev.tandem.proxy.demo.DemoCommand;
+import dev.tandem.proxy.mirror.MappingChangedException;
 import dev.tandem.proxy.relay.Transport;
 import dev.tandem.proxy.spool.SpoolException;
 import dev.tandem.proxy.spool.SpoolOwnerMismatchException;
@@ -56,8 +57,9 @@ public final class TandemProxy implements Callable<Integer> {
         ProxyApplication app;
         try {
             app = new ProxyApplication(config).ioThreads(ioThreads).start(chosen);
-        } catch (SpoolOwnerMismatchException e) {
-            // instance-id and mirror.spool.dir do not fit together: a configuration error, not a failure while running
+        } catch (SpoolOwnerMismatchException | MappingChangedException e) {
+            // instance-id or target.databases and mirror.spool.dir do not fit together: a configuration error, not a
+            // failure while running
             System.err.println("tandem-proxy: " + e.getMessage());
             return 2;
         } catch (SpoolException e) {

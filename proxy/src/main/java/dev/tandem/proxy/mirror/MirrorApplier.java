@@ -207,6 +207,11 @@ public final class MirrorApplier implements AutoCloseable {
      */
     private final Map<String, AppliedMarks.Mark> lastApplied = new ConcurrentHashMap<>();
     /**
+     * Per source database whose target database changed while the spool held records of it: its records of epochs
+     * before this one were applied to its former target and are passed over ({@link SpooledMapping}). Usually empty.
+     */
+    private final Map<String, Long> settledBefore;
+    /**
      * Target databases whose progress row may still say this instance stopped cleanly: marked by the last clean stop
      * (or left for the operator to mark by hand) and not connected to since, which clears the mark. The backfill does
      * not wait there for what this instance spools meanwhile.
@@ -285,12 +290,16 @@ public final class MirrorApplier implements AutoCloseable {
                          ChunkHypertables chunks) {
         this.spool = spool;
         this.settings = settings;
+        AppliedMarks.Content marks = AppliedMarks.load(spool, settings.instanceId());
+        // before anything is started: a refused mapping ends the start here
+        SpooledMapping.Content mapping = SpooledMapping.adopt(spool, settings.target().databases(), marks);
+        AppliedMarks.Content saved = leaveBehind(marks, mapping);
+        this.settledBefore = mapping.settledBefore();
         this.group = transport.newGroup(1);
         this.connector = new TargetConnector(settings.target(), group, transport.clientChannel());
         this.sourceCatalog = new SourceCatalog(settings.source());
         this.typeRemapper = new TypeRemapper(sourceCatalog);
         this.columnOrders = new ColumnOrders(sourceCatalog);
-        AppliedMarks.Content saved = AppliedMarks.load(spool, settings.instanceId());
         lastApplied.putAll(saved.databases());
         stillMarkedStopped.addAll(saved.stoppedIn());
         acknowledged = saved.acknowledged();
@@ -315,6 +324,48 @@ public final class MirrorApplier implements AutoCloseable {
         this.readThrough = Math.max(0, spool.oldestSequence() - 1);
         this.thread = new Thread(this::run, "tandem-mirror");
         this.thread.setDaemon(true);
+    }
+
+    /**
+     * Drops from the notes the target databases a change of {@code target.databases} left behind whose progress row
+     * says this instance stopped cleanly there (or that the notes do not name): nothing of this instance is in flight
+     * there, and connecting to them, as a start does to the databases its last stop marked, would clear that for good.
+     * One the last stop did not mark (the proxy was killed, or could not reach it) is kept: the applier keeps its
+     * {@code caught_up_to} moving and marks it at the next clean stop, after which the next start drops it. The notes
+     * are saved before the mapping, so a crash in between leaves it listed as left behind, to be dropped next time.
+     */
+    private AppliedMarks.Content leaveBehind(AppliedMarks.Content marks, SpooledMapping.Content mapping) {
+        Set<String> dropped = new TreeSet<>();
+        Set<String> kept = new TreeSet<>();
+        for (String database : mapping.leftBehind()) {
+            boolean noted = marks.databases().containsKey(database) || marks.parked().containsKey(database);
+            (marks.stoppedIn().contains(database) || !noted ? dropped : kept).add(database);
+        }
+        AppliedMarks.Content left = marks;
+        Set<String> stoppedIn = new HashSet<>(marks.stoppedIn());
+        if (stoppedIn.removeAll(dropped) || marks.databases().keySet().stream().anyMatch(dropped::contains)
+                || marks.parked().keySet().stream().anyMatch(dropped::contains)) {
+            Map<String, AppliedMarks.Mark> databases = new HashMap<>(marks.databases());
+            databases.keySet().removeAll(dropped);
+            Map<String, AppliedMarks.Reached> parkedAt = new HashMap<>(marks.parked());
+            parkedAt.keySet().removeAll(dropped);
+            left = new AppliedMarks.Content(marks.instanceId(), databases, marks.acknowledged(), stoppedIn,
+                    marks.read(), parkedAt);
+            AppliedMarks.save(spool, settings.instanceId(), databases, marks.acknowledged(), stoppedIn, marks.read(),
+                    parkedAt);
+            LOG.info("mirror: target.databases sends nothing to target database(s) {} any more: instance {} leaves"
+                    + " them alone, and tandem.mirror_progress there keeps saying it stopped cleanly", dropped,
+                    settings.instanceId());
+        }
+        if (!kept.isEmpty()) {
+            LOG.warn("mirror: target.databases sends nothing to target database(s) {} any more, but the last stop of"
+                    + " instance {} did not mark them stopped (it was killed, or could not reach them): the mirror keeps"
+                    + " their caught_up_to moving so that the backfill there does not wait for it in vain, marks them"
+                    + " at its next clean stop, and leaves them alone from the start after", kept,
+                    settings.instanceId());
+        }
+        SpooledMapping.save(spool, new SpooledMapping.Content(mapping.databases(), mapping.settledBefore(), kept));
+        return left;
     }
 
     /** Starts applying on the applier's own thread (paused if {@link #pause()} was called before). */
@@ -796,6 +847,9 @@ public final class MirrorApplier implements AutoCloseable {
                 quarantine(record, e);
                 continue;
             }
+            if (settledElsewhere(record, tx.database())) {
+                continue;
+            }
             byDatabase.computeIfAbsent(settings.target().targetDatabase(tx.database()), d -> new ArrayList<>())
                     .add(new Member(record, tx));
         }
@@ -828,13 +882,20 @@ public final class MirrorApplier implements AutoCloseable {
     /** The transaction of a record if it is one of {@code database}'s, else null. */
     private CapturedTransaction ofDatabase(SpoolRecord record, String database) {
         try {
-            if (!database.equals(settings.target().targetDatabase(TransactionCodec.database(record.payload())))) {
+            String source = TransactionCodec.database(record.payload());
+            if (!database.equals(settings.target().targetDatabase(source)) || settledElsewhere(record, source)) {
                 return null;
             }
             return TransactionCodec.decode(record.payload());
         } catch (IllegalArgumentException e) {
             return null; // set aside when the applier's reader read it
         }
+    }
+
+    /** Whether the record was applied to its source database's target before {@code target.databases} changed. */
+    private boolean settledElsewhere(SpoolRecord record, String sourceDatabase) {
+        Long switched = settledBefore.isEmpty() ? null : settledBefore.get(sourceDatabase);
+        return switched != null && spool.ofEarlierEpoch(record.position(), switched);
     }
 
     /**

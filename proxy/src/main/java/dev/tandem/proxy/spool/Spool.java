@@ -184,6 +184,19 @@ public final class Spool implements AutoCloseable {
         return epochs.of(position);
     }
 
+    /** The epoch this open of the directory started: every record it holds from an earlier open is of an earlier one. */
+    public long currentEpoch() {
+        return epochs.current();
+    }
+
+    /**
+     * Whether the record at {@code position} was appended in an epoch before {@code epoch}; false when {@code epoch}
+     * is not this directory's (forgotten once every record before it was deleted).
+     */
+    public boolean ofEarlierEpoch(SpoolPosition position, long epoch) {
+        return epochs.earlier(position, epoch);
+    }
+
     /**
      * Replaces a small file beside the segments, private to the proxy like them, without waiting for the disk: for
      * notes whose newest version may be lost in a host crash (the mirror's {@code applied.json}).
@@ -193,6 +206,20 @@ public final class Spool implements AutoCloseable {
     public void replaceNote(String name, byte[] content) throws IOException {
         try {
             directory.replaceFile(name, content, false);
+        } catch (IOException e) {
+            throw described("cannot write", directory.path().resolve(name), e);
+        }
+    }
+
+    /**
+     * Replaces a small file beside the segments as {@link #replaceNote} does, and waits for the disk: for notes whose
+     * loss in a host crash could have records applied where they must not be.
+     *
+     * @throws IOException whose message says which file and what went wrong
+     */
+    public void replaceNoteDurably(String name, byte[] content) throws IOException {
+        try {
+            directory.replaceFile(name, content, true);
         } catch (IOException e) {
             throw described("cannot write", directory.path().resolve(name), e);
         }
@@ -255,6 +282,18 @@ public final class Spool implements AutoCloseable {
             writer.advancePast(from);
         }
         return new SpoolReader(catalog, from, gaps, this::lost, jumps);
+    }
+
+    /**
+     * Hands {@code each} the records the spool holds now, oldest first, before the mirror reads them: records found
+     * missing are left for the mirror's reader to tell ({@link #onRecordsLost}), which tells each loss once.
+     */
+    public void forEachHeld(Consumer<SpoolRecord> each) {
+        try (SpoolReader reader = new SpoolReader(catalog, SpoolPosition.ORIGIN, new LongAdder(), loss -> { }, jumps)) {
+            for (SpoolRecord record = reader.poll(); record != null; record = reader.poll()) {
+                each.accept(record);
+            }
+        }
     }
 
     /**

@@ -128,6 +128,12 @@ final class SpoolEpochs {
         return record < stored || record == stored && position.compareTo(appliedBefore) < 0;
     }
 
+    /** Whether the record at {@code position} is of an epoch before {@code id}; false when {@code id} is not known. */
+    boolean earlier(SpoolPosition position, long id) {
+        int epoch = indexOf(id);
+        return epoch > 0 && indexOf(of(position)) < epoch;
+    }
+
     /** Whether {@code id} (null: {@link #LEGACY}) is one of this directory's epochs. */
     boolean knows(Long id) {
         return indexOf(id == null ? LEGACY : id) >= 0;
