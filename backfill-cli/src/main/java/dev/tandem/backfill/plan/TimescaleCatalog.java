@@ -76,6 +76,16 @@ public final class TimescaleCatalog {
               JOIN caggs p ON p.mat_sch = c.hypertable_schema AND p.mat_tab = c.hypertable_name)""";
 
     /**
+     * The role of a row {@code j} of {@code timescaledb_information.jobs}, null where it no longer exists. The view shows
+     * the catalog's {@code owner} as it is: a {@code name} up to 2.10.1, a {@code regrole} since 2.10.2
+     * (timescale/timescaledb#5558). A name is no identifier: cast to regrole it is parsed as one, so a role whose name
+     * needs quoting ({@code "Policy Owner"}, {@code Ops}) failed with "invalid name syntax" or "role ... does not
+     * exist", as a role dropped meanwhile (which TimescaleDB allowed before 2.10.2) did.
+     */
+    private static final String JOB_OWNER = "to_regrole(CASE WHEN pg_typeof(j.owner) = 'regrole'::regtype"
+            + " THEN j.owner::text ELSE quote_ident(j.owner::text) END)";
+
+    /**
      * A row of {@code timescaledb_information.chunks}: its primary-dimension bounds as positions (see {@link TimeType});
      * an open end (shown as {@code -infinity}/{@code infinity}, or the bigint limits) as the bigint limits.
      */
@@ -263,7 +273,8 @@ public final class TimescaleCatalog {
                        UNION ALL
                        SELECT view_sch, view_tab, view_sch || '.' || view_tab FROM caggs)
                 SELECT j.job_id, j.proc_name, r.owner, j.owner::text,
-                       pg_has_role(current_user, j.owner::regrole, 'USAGE')
+                """ + "coalesce(pg_has_role(current_user, " + JOB_OWNER + ", 'USAGE'), false)" + """
+
                 FROM timescaledb_information.jobs j
                 JOIN related r ON r.sch = j.hypertable_schema AND r.tab = j.hypertable_name
                 WHERE j.scheduled AND j.proc_name IN (""" + PAUSABLE + ") ORDER BY 1")) {

@@ -35,9 +35,14 @@ class TimescaleJobsIT {
     private static final long JAN_4_NOON = Instant.parse("2026-01-04T12:00:00Z").getEpochSecond() * 1_000_000L;
 
     private static String database(String prefix, TimescaleStandIn.JobsView jobs) throws Exception {
+        return database(prefix, jobs, TimescaleStandIn.JobOwner.REGROLE);
+    }
+
+    private static String database(String prefix, TimescaleStandIn.JobsView jobs, TimescaleStandIn.JobOwner owner)
+            throws Exception {
         String db = PG.pair().freshDatabase(prefix);
         PG.target().execute(db, "CREATE TABLE m (t timestamptz NOT NULL, v int); CREATE TABLE other (t timestamptz)");
-        TimescaleStandIn.install(PG.target(), db, jobs);
+        TimescaleStandIn.install(PG.target(), db, jobs, owner);
         TimescaleStandIn.hypertable(PG.target(), db, 1, "public", "m");
         TimescaleStandIn.hypertable(PG.target(), db, 5, "public", "other");
         TimescaleStandIn.continuousAggregate(PG.target(), db, "m_hourly", 1, 2, "1 hour");
@@ -124,6 +129,27 @@ class TimescaleJobsIT {
         assertThat(scheduled(db)).isEqualTo("[[1000, f], [1001, f]]");
         assertThat(PG.target().query(db, "SELECT job_id FROM tandem.paused_job ORDER BY 1").toString())
                 .isEqualTo("[[1000], [1001]]");
+    }
+
+    @ParameterizedTest
+    @EnumSource(TimescaleStandIn.JobOwner.class)
+    void jobsOfARoleWhoseNameNeedsQuotingArePausedWhateverTheTypeTheCatalogGivesTheirOwner(
+            TimescaleStandIn.JobOwner ownerType) throws Exception {
+        String db = database("quoted_owner", TimescaleStandIn.JobsView.MATERIALIZATION_HYPERTABLE, ownerType);
+        PG.target().execute(db, """
+                DO $$ BEGIN
+                    CREATE ROLE "Policy Owner";
+                EXCEPTION WHEN duplicate_object THEN NULL;
+                END $$""");
+        PG.target().execute(db, "INSERT INTO _timescaledb_catalog.bgw_job (id, proc_name, owner, hypertable_id)"
+                + " VALUES (1000, 'policy_compression', "
+                + (ownerType == TimescaleStandIn.JobOwner.NAME ? "'Policy Owner'" : "'\"Policy Owner\"'") + ", 1)");
+
+        StringWriter out = new StringWriter();
+        try (Connection c = PG.target().connect(db)) {
+            assertThat(JobPauser.pause(c, new PrintWriter(out, true))).as(out.toString()).isEqualTo(1);
+        }
+        assertThat(scheduled(db)).isEqualTo("[[1000, f]]");
     }
 
     @Test

@@ -35,11 +35,29 @@ final class TimescaleStandIn {
     private TimescaleStandIn() {
     }
 
+    /** The type of {@code _timescaledb_catalog.bgw_job.owner}, which the jobs view shows as it is. */
+    enum JobOwner {
+        /** Up to 2.10.1: the role's name, unquoted. */
+        NAME("name NOT NULL DEFAULT current_role"),
+        /** Since 2.10.2 (timescale/timescaledb#5558, "Use regrole for job owner"). */
+        REGROLE("regrole NOT NULL DEFAULT current_role::regrole");
+
+        final String column;
+
+        JobOwner(String column) {
+            this.column = column;
+        }
+    }
+
     /**
      * Installs the stand-in in {@code db}. pg_extension gets a {@code timescaledb} row so version checks see the
      * extension, as TimescaleDB's own tests fake {@code timescaledb_osm}.
      */
     static void install(PgServer server, String db, JobsView jobs) {
+        install(server, db, jobs, JobOwner.REGROLE);
+    }
+
+    static void install(PgServer server, String db, JobsView jobs, JobOwner owner) {
         server.execute(db, """
                 CREATE SCHEMA "tsdb api";
                 GRANT USAGE ON SCHEMA "tsdb api" TO PUBLIC;
@@ -52,8 +70,7 @@ final class TimescaleStandIn {
                 CREATE TABLE _timescaledb_catalog.continuous_agg (mat_hypertable_id int, raw_hypertable_id int,
                     user_view_schema name, user_view_name name, bucket_width interval);
                 CREATE TABLE _timescaledb_catalog.bgw_job (id int PRIMARY KEY, proc_name name,
-                    owner regrole NOT NULL DEFAULT current_role::regrole, hypertable_id int,
-                    scheduled bool NOT NULL DEFAULT true);
+                    owner OWNER_COLUMN, hypertable_id int, scheduled bool NOT NULL DEFAULT true);
                 CREATE TABLE _timescaledb_internal.refreshed (n serial, view regclass, window_start timestamptz,
                     window_end timestamptz, window_type text);
                 CREATE SCHEMA timescaledb_information;
@@ -114,7 +131,7 @@ final class TimescaleStandIn {
                     INSERT INTO _timescaledb_internal.refreshed (view, window_start, window_end, window_type)
                     VALUES (continuous_aggregate, window_start, window_end, pg_typeof(window_end)::text);
                 END $$;
-                """);
+                """.replace("OWNER_COLUMN", owner.column));
         server.execute(db, "CREATE VIEW timescaledb_information.jobs AS"
                 + " SELECT j.id AS job_id, j.proc_name, j.owner, j.scheduled, " + jobs.schema + " AS hypertable_schema, "
                 + jobs.name + " AS hypertable_name"
