@@ -6,7 +6,7 @@ import java.util.List;
  * The target's TimescaleDB refusing a mirrored write into a compressed chunk (a range the backfill copied and the
  * target's compression policy compressed since, say). Each refusal repeats for the same statement, so it is ledgered,
  * with what to change on the target before {@code tandem-backfill repair} re-copies the range. The messages are
- * TimescaleDB's ({@code tsl/src/compression}, {@code src/nodes/chunk_dispatch}); they quote no row values, so the
+ * TimescaleDB's ({@code tsl/src/compression}, {@code src/nodes/chunk_dispatch}, {@code src/chunk.c}); they quote no row values, so the
  * ledger keeps them under {@code logging.redact-sql} too.
  */
 final class CompressedChunkRefusals {
@@ -41,7 +41,12 @@ final class CompressedChunkRefusals {
                     "TimescaleDB before 2.11 refuses rows written into a compressed chunk of a table with a unique"
                             + " index. Upgrade the target's TimescaleDB to 2.11 or later, or decompress its chunks of"
                             + " that range (decompress_chunk) and keep its compression policy paused until the cutover"
-                            + REPAIR));
+                            + REPAIR),
+            // before 2.3 (timescale/timescaledb#3230): a trigger on each compressed chunk refuses every write
+            new Refusal("0A000", "insert/update/delete not permitted on chunk",
+                    "TimescaleDB before 2.3 refuses every write into a compressed chunk. Upgrade the target's"
+                            + " TimescaleDB to 2.11 or later, or decompress its chunks of that range (decompress_chunk)"
+                            + " and keep its compression policy paused until the cutover" + REPAIR));
 
     private CompressedChunkRefusals() {
     }

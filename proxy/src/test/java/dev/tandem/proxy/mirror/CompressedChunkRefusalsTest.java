@@ -18,7 +18,8 @@ class CompressedChunkRefusalsTest {
         "0A000|insert with ON CONFLICT or RETURNING clause is not supported on compressed chunks|"
                 + "TimescaleDB before 2.11",
         "0A000|insert into a compressed chunk that has primary or unique constraint is not supported|"
-                + "TimescaleDB before 2.11"})
+                + "TimescaleDB before 2.11",
+        "0A000|insert/update/delete not permitted on chunk \"_hyper_1_2_chunk\"|TimescaleDB before 2.3"})
     void eachRefusalKeepsTheServersMessageAndSaysWhatToChange(String sqlState, String message, String setting) {
         assertThat(CompressedChunkRefusals.explained(sqlState, message))
                 .startsWith(message + ": ").contains(setting).endsWith("then run tandem-backfill repair, which"
