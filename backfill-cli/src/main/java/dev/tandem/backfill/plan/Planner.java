@@ -329,6 +329,11 @@ public final class Planner {
                 out.println("warning: TimescaleDB " + sourceVersion.get() + " on the source but "
                         + targetVersion.map(v -> "TimescaleDB " + v).orElse("no TimescaleDB") + " on the target");
             }
+            if (targetVersion.isPresent()) {
+                Optional<String> sourceLicense = Side.SOURCE.call(() -> TimescaleCatalog.license(source));
+                Optional<String> targetLicense = Side.TARGET.call(() -> TimescaleCatalog.license(target));
+                TimescaleCatalog.editionWarning(sourceLicense, targetLicense).ifPresent(out::println);
+            }
             for (TimescaleCatalog.Hypertable h : Side.SOURCE.call(() -> TimescaleCatalog.hypertables(source))) {
                 tables.put(h.qualifiedName(), new StagedTable(h.schema(), h.name(), h.timeColumn(), h, null));
             }

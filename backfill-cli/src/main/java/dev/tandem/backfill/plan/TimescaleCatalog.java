@@ -123,6 +123,34 @@ public final class TimescaleCatalog {
     }
 
     /**
+     * The edition of the installed TimescaleDB ({@code timescaledb.license}: {@code timescale} for the Community
+     * edition, {@code apache} for the Apache-2 one), empty without TimescaleDB.
+     */
+    public static Optional<String> license(Connection connection) throws SQLException {
+        try (Statement s = connection.createStatement();
+             ResultSet rs = s.executeQuery("SELECT current_setting('timescaledb.license', true)")) {
+            rs.next();
+            return Optional.ofNullable(rs.getString(1));
+        }
+    }
+
+    /**
+     * A warning where the target's TimescaleDB is the Apache-2 edition and the source's is not: that edition has no
+     * compression, continuous aggregates or policies (each is refused "not supported under the current apache
+     * license"), so the chunks the schema clone marked compressed, refresh-caggs and --pause-jobs fail there.
+     */
+    static Optional<String> editionWarning(Optional<String> sourceLicense, Optional<String> targetLicense) {
+        if (targetLicense.filter("apache"::equals).isEmpty() || sourceLicense.filter("apache"::equals).isPresent()) {
+            return Optional.empty();
+        }
+        return Optional.of("warning: the target's TimescaleDB is the Apache-2 edition (timescaledb.license = apache), the"
+                + " source's " + sourceLicense.map(l -> "is " + l).orElse("edition is unknown") + ": the Apache-2 edition"
+                + " has no compression, continuous aggregates or policies, so writes into chunks the source had"
+                + " compressed, refresh-caggs and copy --pause-jobs fail on the target. Install the Community edition"
+                + " there (timescaledb.license = timescale) before copying");
+    }
+
+    /**
      * The user's hypertables: the view leaves out the materialization hypertables of continuous aggregates (their rows
      * are rebuilt on the target by {@code refresh-caggs}, never copied) and the internal compressed hypertables.
      */

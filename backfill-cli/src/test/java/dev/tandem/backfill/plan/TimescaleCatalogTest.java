@@ -3,6 +3,7 @@ package dev.tandem.backfill.plan;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.protocol.state.ChunkCatalog;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class TimescaleCatalogTest {
@@ -30,5 +31,17 @@ class TimescaleCatalogTest {
         String from229 = TimescaleCatalog.hypertablesQuery(ChunkCatalog.of(
                 "id,relid,hypertable_id,status,osm_chunk,creation_time").orElseThrow());
         assertThat(from229).contains("ch.osm_chunk AS osm_chunk", "ch.relid").doesNotContain("dropped");
+    }
+
+    @Test
+    void anApacheEditionTargetOfACommunityEditionSourceIsWarnedOf() {
+        assertThat(TimescaleCatalog.editionWarning(Optional.of("timescale"), Optional.of("apache")))
+                .hasValueSatisfying(w -> assertThat(w).contains("Apache-2 edition", "the source's is timescale",
+                        "refresh-caggs", "timescaledb.license = timescale"));
+        assertThat(TimescaleCatalog.editionWarning(Optional.empty(), Optional.of("apache"))).isPresent();
+        assertThat(TimescaleCatalog.editionWarning(Optional.of("apache"), Optional.of("apache"))).isEmpty();
+        assertThat(TimescaleCatalog.editionWarning(Optional.of("timescale"), Optional.of("timescale"))).isEmpty();
+        assertThat(TimescaleCatalog.editionWarning(Optional.of("apache"), Optional.of("timescale"))).isEmpty();
+        assertThat(TimescaleCatalog.editionWarning(Optional.of("timescale"), Optional.empty())).isEmpty();
     }
 }
