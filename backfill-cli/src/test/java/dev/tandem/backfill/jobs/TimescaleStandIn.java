@@ -5,8 +5,8 @@ import dev.tandem.testing.PgServer;
 /**
  * A stand-in for the parts of TimescaleDB's catalog the job and continuous-aggregate code reads, for plain PostgreSQL:
  * small tables shaped like {@code _timescaledb_catalog.hypertable}, {@code .continuous_agg} and {@code .bgw_job} (with
- * its {@code owner regrole}), the documented views defined over them with the joins of TimescaleDB's
- * {@code sql/views.sql}, the grants of {@code sql/pre_install/tables.sql} and {@code sql/views.sql} (every role reads
+ * its {@code owner} a {@code regrole}, or a {@code name} as before 2.10.2: {@link JobOwner}), the documented views
+ * defined over them with the joins of TimescaleDB's {@code sql/views.sql}, the grants of {@code sql/pre_install/tables.sql} and {@code sql/views.sql} (every role reads
  * the catalog and the views), and {@code alter_job} (with its owner check, {@code ts_bgw_job_permission_check}) and
  * {@code refresh_continuous_aggregate} with the behaviour the backfill relies on (including, where the database sets
  * {@code timescaledb.max_tuples_decompressed_per_dml_transaction}, refusing as a refresh that decompresses more rows
