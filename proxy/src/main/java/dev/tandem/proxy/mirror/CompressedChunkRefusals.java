@@ -6,8 +6,8 @@ import java.util.List;
  * The target's TimescaleDB refusing a mirrored write into a compressed chunk (a range the backfill copied and the
  * target's compression policy compressed since, say). Each refusal repeats for the same statement, so it is ledgered,
  * with what to change on the target before {@code tandem-backfill repair} re-copies the range. The messages are
- * TimescaleDB's ({@code tsl/src/compression}, {@code src/nodes/chunk_dispatch}, {@code src/chunk.c}); they quote no row values, so the
- * ledger keeps them under {@code logging.redact-sql} too.
+ * TimescaleDB's ({@code tsl/src/compression}, {@code src/nodes/chunk_dispatch}, {@code src/chunk.c}); they quote no
+ * row values, so the ledger keeps them under {@code logging.redact-sql} too.
  */
 final class CompressedChunkRefusals {
 
