@@ -1,6 +1,7 @@
 package dev.tandem.proxy.mirror;
 
 import dev.tandem.protocol.backend.BackendMessage;
+import dev.tandem.protocol.backend.CommandComplete;
 import dev.tandem.protocol.backend.DataRow;
 import dev.tandem.protocol.sql.Identifiers;
 import dev.tandem.protocol.sql.TableName;
@@ -45,6 +46,8 @@ final class LedgerRange {
      * one that ledgers at the same moment (another proxy instance) waits for that rollback.
      */
     private static final String SCRATCH = "tandem.ledger_scratch";
+    /** What {@link #scratchBounds} gives when the target computed the rows' times itself. */
+    private static final List<String> COMPUTED_BY_TARGET = List.of();
 
     private LedgerRange() {
     }
@@ -85,7 +88,7 @@ final class LedgerRange {
                 }
                 bounds = scratchBounds(session, "(" + source.get() + ")", column.get(), writes, searchPath);
             }
-            return bounds == null ? Optional.empty() : range(column.get(), bounds);
+            return bounds == null || bounds == COMPUTED_BY_TARGET ? Optional.empty() : range(column.get(), bounds);
         } catch (RuntimeException e) {
             LOG.debug("mirror: no time range for a ledger entry of {}", table, e);
             return Optional.empty();
@@ -98,39 +101,14 @@ final class LedgerRange {
      */
     private static List<String> scratchBounds(TargetSession session, String shape, TimeColumns.Column column,
                                               List<CapturedStatement> writes, String searchPath) {
-        TimeType timeType = TimeType.of(column.type());
-        String quoted = Identifiers.quoteIdentifier(column.name());
         Pipeline<Object> p = new Pipeline<>(ByteBufAllocator.DEFAULT);
         try {
-            p.execute(null, "BEGIN");
-            p.execute(null, "CREATE UNLOGGED TABLE " + SCRATCH + " " + shape);
-            p.execute(null, MirrorSchema.SET_SEARCH_PATH, searchPath);
-            // session_replication_role is not set: it decides which triggers, rules and foreign keys act, and the
-            // scratch copy has none (LIKE copies none of them); setting it takes a privilege the mirror's user may
-            // lack, and a transaction ledgered for that very reason would then get no range
-            TargetInputSettings inputs = session.inputSettings();
-            for (CapturedStatement s : writes) {
-                String[] settings = inputs.before(s.settings());
-                if (settings != null) {
-                    p.execute(null, MirrorSchema.SET_INPUT_SETTINGS, settings);
-                }
-                String sql = TargetTableSpan.find(s.sql()).replaceKeepingReferences(s.sql(), SCRATCH, s.table());
-                if (s instanceof CapturedStatement.Extended e) {
-                    p.execute(null, sql, e.parameterTypes(), e.parameterFormats(), e.parameters());
-                } else if (s instanceof CapturedStatement.Copy c) {
-                    p.copy(null, sql, c.data());
-                } else {
-                    p.execute(null, sql);
-                }
-            }
-            // a position of infinity is refused (it is no bigint): the finite rows' bounds, and the others counted;
-            // a row without a time has no position any range reaches
-            String finite = timeType.isInteger() ? "" : " FILTER (WHERE isfinite(" + quoted + "))";
-            String infinite = timeType.isInteger() ? "0" : "count(*) FILTER (WHERE NOT isfinite(" + quoted + "))";
-            p.execute(null, "SELECT " + timeType.positionOf("min(" + quoted + ")" + finite) + "::text, "
-                    + timeType.positionOf("max(" + quoted + ")" + finite) + "::text, " + infinite + ", count(*) FILTER"
-                    + " (WHERE " + quoted + " IS NULL) FROM " + SCRATCH);
-            p.execute(null, "ROLLBACK");
+            // twice, in two transactions: times the target computes as it replays (now(), a default, a sequence, a
+            // 'now' parameter or COPY field) are its own clock's, not the source's, and differ between the two, so
+            // a range of them is not taken for where the source's rows are (repair would re-copy a range without
+            // them and close the entry)
+            replayIntoScratch(p, session, shape, column, writes, searchPath);
+            replayIntoScratch(p, session, shape, column, writes, searchPath);
         } catch (RuntimeException e) {
             p.discard();
             throw e;
@@ -140,7 +118,49 @@ final class LedgerRange {
             session.recoverFromFailedExchange();
             return null;
         }
-        return lastRow(reply);
+        List<List<String>> rows = rows(reply);
+        if (rows.size() != 2 || !rows.get(0).equals(rows.get(1))) {
+            LOG.debug("mirror: the times of a ledger entry's rows in {} are computed by the target as it replays them:"
+                    + " no range", column.name());
+            return COMPUTED_BY_TARGET;
+        }
+        return rows.get(1);
+    }
+
+    private static void replayIntoScratch(Pipeline<Object> p, TargetSession session, String shape,
+                                          TimeColumns.Column column, List<CapturedStatement> writes,
+                                          String searchPath) {
+        TimeType timeType = TimeType.of(column.type());
+        String quoted = Identifiers.quoteIdentifier(column.name());
+        p.execute(null, "BEGIN");
+        p.execute(null, "CREATE UNLOGGED TABLE " + SCRATCH + " " + shape);
+        p.execute(null, MirrorSchema.SET_SEARCH_PATH, searchPath);
+        // session_replication_role is not set: it decides which triggers, rules and foreign keys act, and the
+        // scratch copy has none (LIKE copies none of them); setting it takes a privilege the mirror's user may
+        // lack, and a transaction ledgered for that very reason would then get no range
+        TargetInputSettings inputs = session.inputSettings();
+        for (CapturedStatement s : writes) {
+            String[] settings = inputs.before(s.settings());
+            if (settings != null) {
+                p.execute(null, MirrorSchema.SET_INPUT_SETTINGS, settings);
+            }
+            String sql = TargetTableSpan.find(s.sql()).replaceKeepingReferences(s.sql(), SCRATCH, s.table());
+            if (s instanceof CapturedStatement.Extended e) {
+                p.execute(null, sql, e.parameterTypes(), e.parameterFormats(), e.parameters());
+            } else if (s instanceof CapturedStatement.Copy c) {
+                p.copy(null, sql, c.data());
+            } else {
+                p.execute(null, sql);
+            }
+        }
+        // a position of infinity is refused (it is no bigint): the finite rows' bounds, and the others counted;
+        // a row without a time has no position any range reaches
+        String finite = timeType.isInteger() ? "" : " FILTER (WHERE isfinite(" + quoted + "))";
+        String infinite = timeType.isInteger() ? "0" : "count(*) FILTER (WHERE NOT isfinite(" + quoted + "))";
+        p.execute(null, "SELECT " + timeType.positionOf("min(" + quoted + ")" + finite) + "::text, "
+                + timeType.positionOf("max(" + quoted + ")" + finite) + "::text, " + infinite + ", count(*) FILTER"
+                + " (WHERE " + quoted + " IS NULL) FROM " + SCRATCH);
+        p.execute(null, "ROLLBACK");
     }
 
     private static Optional<TimeRange> range(TimeColumns.Column column, List<String> bounds) {
@@ -161,13 +181,18 @@ final class LedgerRange {
         return Optional.of(new TimeRange(column.name(), timeType, true, min, max, infinite));
     }
 
-    private static List<String> lastRow(List<BackendMessage> reply) {
+    /** Each scratch transaction's bounds: the last row it returned (setting the inputs returns rows too). */
+    private static List<List<String>> rows(List<BackendMessage> reply) {
+        List<List<String>> rows = new ArrayList<>();
         DataRow last = null;
         for (BackendMessage m : reply) {
             if (m instanceof DataRow row) {
                 last = row;
+            } else if (m instanceof CommandComplete c && c.tag().equals("ROLLBACK") && last != null) {
+                rows.add(TargetSession.texts(last));
+                last = null;
             }
         }
-        return last == null ? null : TargetSession.texts(last);
+        return rows;
     }
 }
