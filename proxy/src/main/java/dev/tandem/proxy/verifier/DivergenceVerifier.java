@@ -285,7 +285,12 @@ public final class DivergenceVerifier implements AutoCloseable {
                                      TableName table, Settled settled) throws SQLException {
         TableCatalog.Description description = catalog.describe(s, t, table);
         if (description instanceof TableCatalog.Skipped skipped) {
-            sayOnce("verifier: not comparing " + table + " of database " + sourceDatabase + ": " + skipped.reason());
+            String line = "verifier: not comparing " + table + " of database " + sourceDatabase + ": " + skipped.reason();
+            if (skipped.warning()) {
+                warnOnce(line);
+            } else {
+                sayOnce(line);
+            }
             return null;
         }
         VerifiedTable verified = (VerifiedTable) description;

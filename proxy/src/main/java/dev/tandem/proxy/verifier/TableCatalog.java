@@ -43,12 +43,26 @@ final class TableCatalog {
             WHERE n.nspname = ? AND c.relname = ? AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
             ORDER BY a.attnum""";
 
+    /** Generated ones included: the checksum reads them like the others. */
+    private static final String TARGET_COLUMNS = """
+            SELECT a.attname
+            FROM pg_attribute a
+            JOIN pg_class c ON c.oid = a.attrelid
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = ? AND c.relname = ? AND a.attnum > 0 AND NOT a.attisdropped""";
+
     /** What the catalog says about one mirrored table: ready to compare, or why not. */
     sealed interface Description permits VerifiedTable, Skipped {
     }
 
-    /** Why a mirrored table is not compared; the verifier logs each reason once. */
-    record Skipped(TableName table, String reason) implements Description {
+    /**
+     * Why a mirrored table is not compared; the verifier logs each reason once, as a warning when the operator has
+     * something to fix.
+     */
+    record Skipped(TableName table, String reason, boolean warning) implements Description {
+        Skipped(TableName table, String reason) {
+            this(table, reason, false);
+        }
     }
 
     private final Map<TableName, String> configuredTimeColumns;
@@ -109,6 +123,15 @@ final class TableCatalog {
         if (columns.isEmpty()) {
             return new Skipped(table, "does not exist on the source");
         }
+        List<String> missing = missingOnTarget(target, table, columns);
+        if (!missing.isEmpty()) {
+            // each run's checksum query would fail on the first of them, saying only "column r.x does not exist"
+            return new Skipped(table, "its source's " + (missing.size() == 1 ? "column " : "columns ")
+                    + String.join(", ", missing) + (missing.size() == 1 ? " is" : " are") + " missing on the target"
+                    + " (its rows there are refused and ledgered): add "
+                    + (missing.size() == 1 ? "it" : "them") + " there; 'tandem-backfill stage' lists every difference"
+                    + " between the two tables", true);
+        }
         Optional<RangeChecksum.Column> timeCol = columns.stream().filter(c -> c.name().equals(time)).findFirst();
         if (timeCol.isEmpty()) {
             return new Skipped(table, "has no column " + time + " on the source");
@@ -124,6 +147,28 @@ final class TableCatalog {
         }
         RangeChecksum checksum = new RangeChecksum(table.schema(), table.name(), time, type, columns);
         return new VerifiedTable(table, checksum, checksum.recordHashable(source) && checksum.recordHashable(target));
+    }
+
+    /** The hashed columns of the source the target's table lacks (a target without the table lacks none). */
+    private static List<String> missingOnTarget(Connection target, TableName table, List<RangeChecksum.Column> columns)
+            throws SQLException {
+        List<String> present = new ArrayList<>();
+        try (PreparedStatement ps = target.prepareStatement(TARGET_COLUMNS)) {
+            ps.setString(1, table.schema());
+            ps.setString(2, table.name());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    present.add(rs.getString(1));
+                }
+            }
+        }
+        List<String> missing = new ArrayList<>();
+        for (RangeChecksum.Column column : columns) {
+            if (!present.isEmpty() && !present.contains(column.name())) {
+                missing.add(column.name() + " (" + column.type() + ")");
+            }
+        }
+        return missing;
     }
 
     /** The root of the partition tree {@code table} is a partition of on the target; empty when it is none. */

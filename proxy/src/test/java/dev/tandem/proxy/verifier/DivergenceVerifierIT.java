@@ -639,6 +639,28 @@ class DivergenceVerifierIT {
                 .contains("SQLSTATE 57014"));
     }
 
+    /**
+     * A column the source has and the target lacks: each run's checksum query failed ("column r.note does not
+     * exist"), was logged again and counted as an error, every interval, for as long as the schemas differed.
+     */
+    @Test
+    void aColumnMissingOnTheTargetIsNamedOnceAndComparedAgainOnceAdded() {
+        insertHistory();
+        PG.target().execute(db, "ALTER TABLE metrics DROP COLUMN note");
+        try (DivergenceVerifier verifier = verifier()) {
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.OK);
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.OK);
+            assertThat(runs("error")).isZero();
+            assertThat(warnings()).containsExactly("verifier: not comparing public.metrics of database " + db
+                    + ": its source's column note (text) is missing on the target (its rows there are refused and"
+                    + " ledgered): add it there; 'tandem-backfill stage' lists every difference between the two"
+                    + " tables");
+            PG.target().execute(db, "ALTER TABLE metrics ADD note text; UPDATE metrics SET note = 'n' || device");
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.OK);
+            assertThat(gauge(VerifierMetrics.DIVERGENCE_BUCKETS)).isZero();
+        }
+    }
+
     @Test
     void anUnreachableSourceEndsTheRunWithAnErrorAndAWarning() throws IOException {
         int closedPort;
