@@ -1,9 +1,10 @@
 package dev.tandem.proxy.mirror;
 
 import dev.tandem.protocol.backend.BackendMessage;
-import dev.tandem.protocol.backend.CommandComplete;
 import dev.tandem.protocol.backend.DataRow;
+import dev.tandem.protocol.sql.ClassifiedStatement;
 import dev.tandem.protocol.sql.Identifiers;
+import dev.tandem.protocol.sql.StatementClassifier;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.protocol.sql.TargetTableSpan;
 import dev.tandem.protocol.state.TimeType;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +48,10 @@ final class LedgerRange {
      * one that ledgers at the same moment (another proxy instance) waits for that rollback.
      */
     private static final String SCRATCH = "tandem.ledger_scratch";
+    /** Server-computed values that are no time, nor a number that could be one. */
+    private static final Set<String> TIMELESS = Set.of("gen_random_uuid", "gen_random_bytes", "uuid_generate_v1",
+            "uuid_generate_v1mc", "uuid_generate_v4", "uuidv4", "uuidv7", "current_user", "session_user", "current_role",
+            "user", "current_catalog", "current_schema", "inet_client_addr");
     /** What {@link #scratchBounds} gives when the target computed the rows' times itself. */
     private static final List<String> COMPUTED_BY_TARGET = List.of();
 
@@ -97,18 +103,96 @@ final class LedgerRange {
 
     /**
      * The min and max positions of the rows' times, the count of those at infinity and of those without a time, read
-     * from a scratch table of {@code shape}; null when the target refused a statement.
+     * from a scratch table of {@code shape}; null when the target refused a statement, {@link #COMPUTED_BY_TARGET}
+     * when the target computed the times as it replayed the statements.
      */
     private static List<String> scratchBounds(TargetSession session, String shape, TimeColumns.Column column,
                                               List<CapturedStatement> writes, String searchPath) {
+        // times the target computes as it replays (now(), date_trunc('minute', now()), a DEFAULT now(), a sequence, a
+        // 'now' parameter or COPY field) are its own clock's, not the source's at the commit: a range of them does
+        // not hold the source's rows (repair would re-copy it and close the entry, the rows still missing)
+        if (mayComputeTimes(writes)) {
+            LOG.debug("mirror: a ledger entry's statements compute values on the target: no range of {}", column.name());
+            return COMPUTED_BY_TARGET;
+        }
+        List<String> bounds = replayIntoScratch(session, shape, column, writes, searchPath);
+        if (bounds == null || !"t".equals(bounds.get(4))) {
+            return bounds;
+        }
+        // a time at or after the replay's clock: the application's (in the future), or one the target filled in (a
+        // default, a parameter or COPY field 'now'), which another replay changes
+        List<String> again = replayIntoScratch(session, shape, column, writes, searchPath);
+        if (again == null || !again.subList(0, 4).equals(bounds.subList(0, 4))) {
+            LOG.debug("mirror: the {} times of a ledger entry's rows are computed by the target as it replays them:"
+                    + " no range", column.name());
+            return COMPUTED_BY_TARGET;
+        }
+        return bounds;
+    }
+
+    /**
+     * Whether one of the statements calls a function, or names a keyword or special time, whose value differs from
+     * server to server and may make a time: the identities and random bytes of {@link #TIMELESS} make none.
+     */
+    private static boolean mayComputeTimes(List<CapturedStatement> writes) {
+        for (CapturedStatement s : writes) {
+            if (!(s instanceof CapturedStatement.Copy)) {
+                for (ClassifiedStatement c : StatementClassifier.classify(s.sql())) {
+                    if (!TIMELESS.containsAll(c.nonDeterministic())) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The rows' bounds ({@link #scratchBounds}), and whether one of their times is at or after the replay's clock (or
+     * the time is an integer, which no clock tells); null when the target refused a statement.
+     */
+    private static List<String> replayIntoScratch(TargetSession session, String shape, TimeColumns.Column column,
+                                                  List<CapturedStatement> writes, String searchPath) {
+        TimeType timeType = TimeType.of(column.type());
+        String quoted = Identifiers.quoteIdentifier(column.name());
         Pipeline<Object> p = new Pipeline<>(ByteBufAllocator.DEFAULT);
         try {
-            // twice, in two transactions: times the target computes as it replays (now(), a default, a sequence, a
-            // 'now' parameter or COPY field) are its own clock's, not the source's, and differ between the two, so
-            // a range of them is not taken for where the source's rows are (repair would re-copy a range without
-            // them and close the entry)
-            replayIntoScratch(p, session, shape, column, writes, searchPath);
-            replayIntoScratch(p, session, shape, column, writes, searchPath);
+            p.execute(null, "BEGIN");
+            p.execute(null, "CREATE UNLOGGED TABLE " + SCRATCH + " " + shape);
+            p.execute(null, MirrorSchema.SET_SEARCH_PATH, searchPath);
+            // session_replication_role is not set: it decides which triggers, rules and foreign keys act, and the
+            // scratch copy has none (LIKE copies none of them); setting it takes a privilege the mirror's user may
+            // lack, and a transaction ledgered for that very reason would then get no range
+            TargetInputSettings inputs = session.inputSettings();
+            for (CapturedStatement s : writes) {
+                String[] settings = inputs.before(s.settings());
+                if (settings != null) {
+                    p.execute(null, MirrorSchema.SET_INPUT_SETTINGS, settings);
+                }
+                String sql = TargetTableSpan.find(s.sql()).replaceKeepingReferences(s.sql(), SCRATCH, s.table());
+                if (s instanceof CapturedStatement.Extended e) {
+                    p.execute(null, sql, e.parameterTypes(), e.parameterFormats(), e.parameters());
+                } else if (s instanceof CapturedStatement.Copy c) {
+                    p.copy(null, sql, c.data());
+                } else {
+                    p.execute(null, sql);
+                }
+            }
+            // a position of infinity is refused (it is no bigint): the finite rows' bounds, and the others counted;
+            // a row without a time has no position any range reaches
+            String finite = timeType.isInteger() ? "" : " FILTER (WHERE isfinite(" + quoted + "))";
+            String infinite = timeType.isInteger() ? "0" : "count(*) FILTER (WHERE NOT isfinite(" + quoted + "))";
+            String clock = switch (timeType) {
+                case TIMESTAMPTZ -> "transaction_timestamp()";
+                case TIMESTAMP -> "localtimestamp";
+                case DATE -> "current_date";
+                default -> null;
+            };
+            p.execute(null, "SELECT " + timeType.positionOf("min(" + quoted + ")" + finite) + "::text, "
+                    + timeType.positionOf("max(" + quoted + ")" + finite) + "::text, " + infinite + ", count(*) FILTER"
+                    + " (WHERE " + quoted + " IS NULL), " + (clock == null ? "true" : "coalesce(bool_or(" + quoted
+                    + " >= " + clock + "), false)") + " FROM " + SCRATCH);
+            p.execute(null, "ROLLBACK");
         } catch (RuntimeException e) {
             p.discard();
             throw e;
@@ -118,49 +202,7 @@ final class LedgerRange {
             session.recoverFromFailedExchange();
             return null;
         }
-        List<List<String>> rows = rows(reply);
-        if (rows.size() != 2 || !rows.get(0).equals(rows.get(1))) {
-            LOG.debug("mirror: the times of a ledger entry's rows in {} are computed by the target as it replays them:"
-                    + " no range", column.name());
-            return COMPUTED_BY_TARGET;
-        }
-        return rows.get(1);
-    }
-
-    private static void replayIntoScratch(Pipeline<Object> p, TargetSession session, String shape,
-                                          TimeColumns.Column column, List<CapturedStatement> writes,
-                                          String searchPath) {
-        TimeType timeType = TimeType.of(column.type());
-        String quoted = Identifiers.quoteIdentifier(column.name());
-        p.execute(null, "BEGIN");
-        p.execute(null, "CREATE UNLOGGED TABLE " + SCRATCH + " " + shape);
-        p.execute(null, MirrorSchema.SET_SEARCH_PATH, searchPath);
-        // session_replication_role is not set: it decides which triggers, rules and foreign keys act, and the
-        // scratch copy has none (LIKE copies none of them); setting it takes a privilege the mirror's user may
-        // lack, and a transaction ledgered for that very reason would then get no range
-        TargetInputSettings inputs = session.inputSettings();
-        for (CapturedStatement s : writes) {
-            String[] settings = inputs.before(s.settings());
-            if (settings != null) {
-                p.execute(null, MirrorSchema.SET_INPUT_SETTINGS, settings);
-            }
-            String sql = TargetTableSpan.find(s.sql()).replaceKeepingReferences(s.sql(), SCRATCH, s.table());
-            if (s instanceof CapturedStatement.Extended e) {
-                p.execute(null, sql, e.parameterTypes(), e.parameterFormats(), e.parameters());
-            } else if (s instanceof CapturedStatement.Copy c) {
-                p.copy(null, sql, c.data());
-            } else {
-                p.execute(null, sql);
-            }
-        }
-        // a position of infinity is refused (it is no bigint): the finite rows' bounds, and the others counted;
-        // a row without a time has no position any range reaches
-        String finite = timeType.isInteger() ? "" : " FILTER (WHERE isfinite(" + quoted + "))";
-        String infinite = timeType.isInteger() ? "0" : "count(*) FILTER (WHERE NOT isfinite(" + quoted + "))";
-        p.execute(null, "SELECT " + timeType.positionOf("min(" + quoted + ")" + finite) + "::text, "
-                + timeType.positionOf("max(" + quoted + ")" + finite) + "::text, " + infinite + ", count(*) FILTER"
-                + " (WHERE " + quoted + " IS NULL) FROM " + SCRATCH);
-        p.execute(null, "ROLLBACK");
+        return lastRow(reply);
     }
 
     private static Optional<TimeRange> range(TimeColumns.Column column, List<String> bounds) {
@@ -181,18 +223,13 @@ final class LedgerRange {
         return Optional.of(new TimeRange(column.name(), timeType, true, min, max, infinite));
     }
 
-    /** Each scratch transaction's bounds: the last row it returned (setting the inputs returns rows too). */
-    private static List<List<String>> rows(List<BackendMessage> reply) {
-        List<List<String>> rows = new ArrayList<>();
+    private static List<String> lastRow(List<BackendMessage> reply) {
         DataRow last = null;
         for (BackendMessage m : reply) {
             if (m instanceof DataRow row) {
                 last = row;
-            } else if (m instanceof CommandComplete c && c.tag().equals("ROLLBACK") && last != null) {
-                rows.add(TargetSession.texts(last));
-                last = null;
             }
         }
-        return rows;
+        return last == null ? null : TargetSession.texts(last);
     }
 }

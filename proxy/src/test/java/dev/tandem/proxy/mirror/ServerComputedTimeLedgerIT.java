@@ -18,7 +18,7 @@ import org.postgresql.PGConnection;
 
 /**
  * A transaction the target refuses (a CHECK constraint only the target has) whose rows' times the server computes:
- * {@code now()}, the time column's {@code DEFAULT now()}, a COPY field {@code now}. The range of a ledger entry is
+ * {@code now()} (truncated too), the time column's {@code DEFAULT now()}, a COPY field {@code now}. The range of a ledger entry is
  * computed by replaying the rows into a scratch copy of the table on the target, where those times are the target's
  * clock at the replay, not the source's at its commit: the entry named a range microseconds wide that did not hold
  * the source's rows, so {@code repair} re-copied nothing and closed it, and the rows stayed missing without a word.
@@ -52,6 +52,11 @@ class ServerComputedTimeLedgerIT {
     }
 
     @Test
+    void aRefusedRowStampedWithATruncatedNowHasNoRange() throws Exception {
+        refused("INSERT INTO checked VALUES (date_trunc('minute', now()), 500)");
+    }
+
+    @Test
     void aRefusedRowStampedByTheColumnsDefaultHasNoRange() throws Exception {
         refused("INSERT INTO checked (v) VALUES (500)");
     }
@@ -75,6 +80,16 @@ class ServerComputedTimeLedgerIT {
         mirror.awaitCaughtUp(Duration.ofSeconds(30));
         assertThat(PG.target().query(mirror.database, "SELECT sqlstate, range_start::timestamptz"
                 + " = '2026-01-01 00:00:05+00' FROM tandem.divergence")).containsExactly(List.of("23514", "t"));
+    }
+
+    @Test
+    void aRefusedRowWithAFutureApplicationTimeKeepsItsRange() throws Exception {
+        try (Connection c = mirror.connect(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO checked VALUES ('2099-01-01 00:00:05+00', 500)");
+        }
+        mirror.awaitCaughtUp(Duration.ofSeconds(30));
+        assertThat(PG.target().query(mirror.database, "SELECT sqlstate, range_start::timestamptz"
+                + " = '2099-01-01 00:00:05+00' FROM tandem.divergence")).containsExactly(List.of("23514", "t"));
     }
 
     private static void refused(String insert) throws Exception {
