@@ -191,6 +191,9 @@ final class ClientStartupHandler extends ByteToMessageDecoder {
                 return;
             }
             sources.add(source);
+            if (source.pipeline().get(SslHandler.class) != null && client.pipeline().get(SslHandler.class) == null) {
+                source.pipeline().addLast(PlainClientSaslOffer.NAME, new PlainClientSaslOffer());
+            }
             source.writeAndFlush(startup);
             session.sourceConnected(source);
             // Removing this decoder passes bytes the client pipelined behind its StartupMessage to the relay.

@@ -220,6 +220,49 @@ class RelayTlsIT {
         }
     }
 
+    /**
+     * The source offers SCRAM channel binding because the proxy's connection to it is TLS; a client in plain text has
+     * nothing to bind to, and libpq (psql, psycopg, node-pg's native binding) ends the session when offered it.
+     */
+    @Test
+    void aClientWithoutTlsIsNotOfferedChannelBindingOverATlsSource() throws Exception {
+        tlsSource.execute("postgres", "DROP ROLE IF EXISTS scram_client");
+        tlsSource.execute("postgres", "SET password_encryption = 'scram-sha-256';"
+                + " CREATE ROLE scram_client LOGIN PASSWORD 'scram-secret'");
+        tlsSource.setHbaRules("host all scram_client 127.0.0.1/32 scram-sha-256");
+        var sourceSsl = TlsContexts.sourceClient(TlsMode.REQUIRE, null);
+        var clientSsl = TlsContexts.server(cert, key);
+        RelaySettings settings = RelaySettings.plain(new InetSocketAddress("127.0.0.1", 0),
+                        InetSocketAddress.createUnresolved("localhost", tlsSource.port()))
+                .withSourceTls(TlsMode.REQUIRE, sourceSsl).withClientTls(clientSsl);
+        try (RunningProxy proxy = RunningProxy.with(settings)) {
+            try (WireClient plain = new WireClient(proxy.port());
+                 WireClient direct = new WireClient(directTls(tlsSource.port(), "postgresql"))) {
+                plain.send(WireClient.startup("scram_client", "postgres"));
+                direct.send(WireClient.startup("scram_client", "postgres"));
+                assertThat(saslMechanisms(direct.read())).containsExactly("SCRAM-SHA-256-PLUS", "SCRAM-SHA-256");
+                assertThat(saslMechanisms(plain.read())).containsExactly("SCRAM-SHA-256");
+            }
+            String url = proxy.jdbcUrl("postgres") + "?sslmode=disable&channelBinding=prefer";
+            try (Connection c = DriverManager.getConnection(url, "scram_client", "scram-secret")) {
+                assertThat(currentConnectionUsesTls(c)).isEqualTo("t");
+            }
+            // a client with TLS to the proxy still hears the source's offer unchanged (see configuration.md)
+            try (WireClient tls = new WireClient(directTls(proxy.port(), "postgresql"))) {
+                tls.send(WireClient.startup("scram_client", "postgres"));
+                assertThat(saslMechanisms(tls.read())).containsExactly("SCRAM-SHA-256-PLUS", "SCRAM-SHA-256");
+            }
+        }
+    }
+
+    private static List<String> saslMechanisms(WireClient.Message message) {
+        assertThat(message.type()).isEqualTo('R');
+        ByteBuffer body = ByteBuffer.wrap(message.body());
+        assertThat(body.getInt()).as("authentication code").isEqualTo(10);
+        String names = new String(message.body(), 4, message.body().length - 4, java.nio.charset.StandardCharsets.UTF_8);
+        return List.of(names.substring(0, names.length() - 2).split("\0"));
+    }
+
     @Test
     void theConfiguredSourceCaFileIsWhatVerifyFullTrusts() throws Exception {
         ProxyOptions options = new ProxyOptions();
