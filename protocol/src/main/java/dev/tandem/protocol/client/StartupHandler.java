@@ -115,6 +115,13 @@ final class StartupHandler extends ChannelInboundHandlerAdapter {
                 if (message instanceof AuthenticationOk) {
                     return Phase.AUTHENTICATED;
                 }
+                if ((message instanceof AuthenticationCleartextPassword || message instanceof AuthenticationMD5Password
+                        || message instanceof AuthenticationSASL) && config.password().isEmpty()) {
+                    // the SCRAM library's own words ("The value for 'password' must not be empty") read as a bug
+                    throw PgException.client(PgException.INVALID_AUTHORIZATION, "server " + config.host() + ":"
+                            + config.port() + " asks user " + config.user() + " for a password, and none was given",
+                            null);
+                }
                 if (message instanceof AuthenticationCleartextPassword) {
                     send(ctx, PasswordMessage.cleartext(config.password()));
                     return Phase.AWAITING_OK;

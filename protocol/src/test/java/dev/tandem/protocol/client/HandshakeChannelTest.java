@@ -3,6 +3,7 @@ package dev.tandem.protocol.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import dev.tandem.protocol.backend.AuthenticationCleartextPassword;
 import dev.tandem.protocol.backend.AuthenticationMD5Password;
 import dev.tandem.protocol.backend.AuthenticationOk;
 import dev.tandem.protocol.backend.AuthenticationOther;
@@ -106,6 +107,28 @@ class HandshakeChannelTest {
         serverSends(ch, new AuthenticationSASL(List.of("SCRAM-SHA-256-PLUS")));
         assertThat(failure(result).sqlState()).isEqualTo(PgException.FEATURE_NOT_SUPPORTED);
         ch.finishAndReleaseAll();
+    }
+
+    /** As libpq's "no password supplied": the operator must hear that the password is missing, not a SCRAM detail. */
+    @Test
+    void aServerThatAsksForAPasswordNoneWasGivenForFailsSayingSo() {
+        PgClientConfig noPassword = PgClientConfig.of("db.example", 5432, "app", "alice", null)
+                .withTls(TlsMode.DISABLE, null);
+        List<BackendMessage> requests = List.of(new AuthenticationSASL(List.of("SCRAM-SHA-256")),
+                new AuthenticationMD5Password(new byte[] {1, 2, 3, 4}), AuthenticationCleartextPassword.INSTANCE);
+        for (BackendMessage request : requests) {
+            CompletableFuture<PgConnection> connecting = new CompletableFuture<>();
+            EmbeddedChannel ch = new EmbeddedChannel(new StartupHandler(noPassword, connecting));
+            readStartup(ch);
+            serverSends(ch, request);
+            PgException e = failure(connecting);
+            assertThat(e.sqlState()).as(request.toString()).isEqualTo(PgException.INVALID_AUTHORIZATION);
+            assertThat(e.getMessage()).as(request.toString())
+                    .contains("db.example:5432 asks user alice for a password, and none was given");
+            assertThat((Object) ch.readOutbound()).as("nothing sent for " + request).isNull();
+            assertThat(ch.isOpen()).isFalse();
+            ch.finishAndReleaseAll();
+        }
     }
 
     @Test
