@@ -15,6 +15,7 @@ import dev.tandem.proxy.capture.ReplicationRole;
 import dev.tandem.proxy.capture.TimeRange;
 import dev.tandem.proxy.capture.TimeText;
 import dev.tandem.proxy.capture.TransactionCodec;
+import dev.tandem.proxy.relay.TlsFailureHint;
 import dev.tandem.proxy.relay.Transport;
 import dev.tandem.proxy.spool.Spool;
 import dev.tandem.proxy.spool.SpoolBacklog;
@@ -973,7 +974,9 @@ public final class MirrorApplier implements AutoCloseable {
         if (MISSING_DATABASE.equals(sqlState)) {
             awaitingSchema.add(database);
         }
-        String hint = RetryHint.of(sqlState, database);
+        String hint = RetryHint.of(sqlState, database)
+                + TlsFailureHint.of(e, settings.target().tls().clientMode(), settings.target().host(),
+                "target");
         if (parked.contains(database)) {
             LOG.warn("mirror: target database {} still cannot be applied ({}); retrying in {} ms{}", database, why,
                     wait.toMillis(), hint);

@@ -157,7 +157,7 @@ final class SourceConnector {
             } else {
                 result.tryFailure(new SourceTlsException("TLS handshake with the source failed: "
                         + TlsHandshakeFailure.reason(h.cause()) + TlsFailureHint.of(h.cause(), settings.sourceTls(),
-                        source.getHostString())));
+                        source.getHostString(), "source")));
                 channel.close();
             }
         });

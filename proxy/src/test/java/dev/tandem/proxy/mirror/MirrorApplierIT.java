@@ -16,8 +16,10 @@ import dev.tandem.proxy.capture.CapturedStatement;
 import dev.tandem.proxy.capture.CapturedTransaction;
 import dev.tandem.proxy.capture.InputSettings;
 import dev.tandem.proxy.capture.ReplicationRole;
+import dev.tandem.proxy.config.TlsMode;
 import dev.tandem.proxy.spool.FsyncPolicy;
 import dev.tandem.proxy.spool.SpoolPosition;
+import dev.tandem.testing.EmbeddedPgServer;
 import dev.tandem.testing.PostgresPairExtension;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
@@ -27,6 +29,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
@@ -1161,6 +1164,35 @@ class MirrorApplierIT {
         assertThat(warnings).first().asString().contains("target database not_on_the_target cannot be applied"
                 + " (SQLSTATE 3D000", "its transactions wait in the spool and other databases go on",
                 "create database not_on_the_target on the target", "target.databases");
+    }
+
+    /**
+     * The JDK's words for a target certificate the proxy does not trust ("PKIX path building failed") name no setting:
+     * the warning says which one to change, as the relay's does for the source.
+     */
+    @Test
+    void aTargetCertificateTheProxyDoesNotTrustIsRetriedWithAHintNamingTargetCaFile() throws Exception {
+        Path key = Files.createTempFile("tandem-test", ".key");
+        Files.copy(Path.of(getClass().getClassLoader().getResource("tls/server.key").toURI()), key,
+                StandardCopyOption.REPLACE_EXISTING);
+        Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------")); // as PostgreSQL insists
+        String cert = Path.of(getClass().getClassLoader().getResource("tls/server.crt").toURI()).toString();
+        List<String> warnings;
+        try (EmbeddedPgServer tlsTarget = EmbeddedPgServer.start("tls-target", Map.of("ssl", "on", "ssl_cert_file",
+                cert, "ssl_key_file", key.toString()));
+             MirrorFixture f = new MirrorFixture(spoolDir, tlsTarget).targetTls(TlsMode.VERIFY_FULL)) {
+            f.append(tx("postgres", simple("r", 1, "INSERT INTO r VALUES (1)")));
+            warnings = LoggedWarnings.of(MirrorApplier.class, () -> {
+                f.applier.start();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (f.counter(MirrorMetrics.RETRIES) < 1 && System.nanoTime() < deadline) {
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+                }
+            });
+        }
+        assertThat(warnings).first().asString().contains("target database postgres cannot be applied (SQLSTATE 08001",
+                "PKIX path building failed", "the target's certificate is not signed by a certificate authority the"
+                        + " proxy trusts: set target.ca-file to the PEM file of the authority that signed it");
     }
 
     /** A COPY cannot return its rows: its late rows are read from its data, in each format, with its options. */

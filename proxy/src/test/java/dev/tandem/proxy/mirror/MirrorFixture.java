@@ -44,6 +44,7 @@ final class MirrorFixture implements AutoCloseable {
     private TableFilter tables = TableFilter.allHypertables();
     private Duration slowAnswer = MirrorSettings.SLOW_ANSWER;
     private Duration lockTimeout = Duration.ZERO;
+    private TlsMode targetTls = TlsMode.DISABLE;
     final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final ChunkHypertables chunks;
     Spool spool;
@@ -105,6 +106,14 @@ final class MirrorFixture implements AutoCloseable {
         return this;
     }
 
+    /** Connects to the target as with {@code target.tls} = {@code mode} (by default disable); before the start. */
+    MirrorFixture targetTls(TlsMode mode) {
+        targetTls = mode;
+        applier.close();
+        applier = newApplier();
+        return this;
+    }
+
     /** Applies as with {@code mirror.tables} = {@code filter} (by default every hypertable); before the start. */
     MirrorFixture mirroring(TableFilter filter) {
         tables = filter;
@@ -122,7 +131,7 @@ final class MirrorFixture implements AutoCloseable {
         TargetConfig targetConfig = new TargetConfig(target.host(), target.port(), target.user(), "UNUSED_ENV",
                 target.password().isEmpty() ? Optional.empty()
                         : Optional.of(dev.tandem.proxy.config.Secret.of(target.password())),
-                TlsMode.DISABLE, databases, Duration.ofSeconds(5), Optional.empty());
+                targetTls, databases, Duration.ofSeconds(5), Optional.empty());
         return new MirrorSettings(INSTANCE, targetConfig, new RetryConfig(Duration.ofMillis(50),
                 Duration.ofMillis(400)), redactSql, markDualWriteStart, groupTransactions,
                 MirrorSettings.DEFAULT_GROUP_BYTES, Duration.ZERO, Map.of(), sourceConfig(), tables, slowAnswer,
