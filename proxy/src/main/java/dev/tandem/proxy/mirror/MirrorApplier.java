@@ -86,8 +86,8 @@ import org.slf4j.LoggerFactory;
  * cannot serve (missing, credentials refused), drops the connection and parks the database
  * ({@link ParkedDatabases}): its records stay in the spool and are retried with capped exponential backoff, forever,
  * while the other databases go on; the reconnect re-reads the progress, so a commit whose answer was lost is not
- * applied twice. Any other error in a group re-applies its members one by one; a
- * member that fails alone is written to {@code tandem.divergence} with the progress, in one target transaction, and
+ * applied twice. Any other error in a group applies the member whose statement failed alone and the members around
+ * it as groups again ({@link #isolate}); a member that fails alone is written to {@code tandem.divergence} with the progress, in one target transaction, and
  * the applier moves on. A member holding an {@link CapturedStatement.Unreplayable} statement is ledgered WHOLE, never
  * partly applied: the source committed it atomically, and replaying the rest would leave a divergence that looks like
  * success.
@@ -1317,6 +1317,7 @@ public final class MirrorApplier implements AutoCloseable {
         }
         List<Object> slots = List.copyOf(pipeline.slots());
         Reply reply = Reply.of(session.exchange(pipeline));
+        metrics.targetTransaction(reply.ok());
         if (reply.ok()) {
             session.exchangeSucceeded();
             Member last = members.get(members.size() - 1);
@@ -1338,13 +1339,7 @@ public final class MirrorApplier implements AutoCloseable {
             throw new GroupFailed(error);
         }
         if (members.size() > 1) {
-            LOG.debug("mirror: a group of {} transactions failed with SQLSTATE {}; applying them one by one",
-                    members.size(), error.sqlState());
-            boolean all = true;
-            for (Member m : members) {
-                all &= applyGroup(session, List.of(m), true);
-            }
-            return all;
+            return isolate(session, members, slots, reply.failedSlot(), error);
         }
         if (coalesced) {
             return applyGroup(session, members, false);
@@ -1370,6 +1365,55 @@ public final class MirrorApplier implements AutoCloseable {
         }
         ledger(session, members.get(0), statement, error.sqlState(), error.message(), MirrorMetrics.REJECTED);
         return false;
+    }
+
+    /**
+     * Applies the members of a group that failed on the target without the one whose statement failed, which is
+     * applied alone (and ledgered if it fails so too): the members before it as one target transaction, it, then the
+     * members after it as a group again, isolating the next bad one the same way. Every member before the failing
+     * statement had run without error, in order, so the split keeps the source's commit order and the group's
+     * all-or-nothing, at a few target transactions per bad member rather than one per member: a table the target
+     * refuses every write into (a column missing there) would otherwise make the mirror apply one transaction per
+     * round trip for as long as it is written. A failing statement that stands for several members (one-row INSERTs
+     * coalesced) is found by applying the group again without coalescing; one that names no member, one by one.
+     */
+    private boolean isolate(TargetSession session, List<Member> members, List<Object> slots, int failedSlot,
+                            ErrorResponse error) {
+        int culprit = -1;
+        boolean several = false;
+        for (int i = failedSlot; i < slots.size() && culprit < 0 && !several; i++) {
+            // a setting's bookkeeping fails for the statement it comes before
+            Object unit = slots.get(i) instanceof LateRows.Counted counted ? counted.unit() : slots.get(i);
+            if (unit instanceof Replayed r) {
+                culprit = r.member();
+            } else if (unit instanceof CoalescedInsert c) {
+                int first = c.rows().get(0).member();
+                several = c.rows().stream().anyMatch(r -> r.member() != first);
+                culprit = several ? -1 : first;
+            }
+        }
+        if (several) {
+            LOG.debug("mirror: a group of {} transactions failed with SQLSTATE {} in INSERTs of several of them made"
+                    + " one; applying the group again with each INSERT as sent", members.size(), error.sqlState());
+            return applyGroup(session, members, false);
+        }
+        if (culprit < 0) {
+            LOG.debug("mirror: a group of {} transactions failed with SQLSTATE {}; applying them one by one",
+                    members.size(), error.sqlState());
+            boolean all = true;
+            for (Member m : members) {
+                all &= applyGroup(session, List.of(m), true);
+            }
+            return all;
+        }
+        LOG.debug("mirror: a group of {} transactions failed with SQLSTATE {} in its member {}; applying it alone",
+                members.size(), error.sqlState(), culprit);
+        boolean all = culprit == 0 || applyGroup(session, members.subList(0, culprit), true);
+        all &= applyGroup(session, List.of(members.get(culprit)), true);
+        if (culprit + 1 < members.size()) {
+            all &= applyGroup(session, members.subList(culprit + 1, members.size()), true);
+        }
+        return all;
     }
 
     /**

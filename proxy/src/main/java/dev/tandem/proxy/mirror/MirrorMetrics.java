@@ -34,6 +34,7 @@ final class MirrorMetrics {
     static final String MISMATCHES = "tandem.mirror.row.count.mismatches";
     static final String LATE_ROWS = "tandem.mirror.late.rows";
     static final String RETRIES = "tandem.mirror.retries";
+    static final String TARGET_TRANSACTIONS = "tandem.mirror.target.transactions";
     static final String UNDECODABLE = "tandem.mirror.undecodable.records";
     static final String TARGET_REGRESSIONS = "tandem.mirror.target.regressions";
     static final String LEDGER_ENTRIES = "tandem.ledger.entries";
@@ -62,6 +63,8 @@ final class MirrorMetrics {
     private final MeterRegistry registry;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Counter retries;
+    private final Counter targetCommitted;
+    private final Counter targetRolledBack;
     private final Counter undecodable;
     private final Counter targetRegressions;
     private final List<Meter> gauges = new CopyOnWriteArrayList<>();
@@ -77,6 +80,12 @@ final class MirrorMetrics {
         this.backlog = backlog;
         this.retries = Counter.builder(RETRIES)
                 .description("Apply attempts retried after a transient target error").register(registry);
+        this.targetCommitted = Counter.builder(TARGET_TRANSACTIONS).tag("outcome", "committed")
+                .description("Target transactions the mirror applied groups of source transactions in, by outcome")
+                .register(registry);
+        this.targetRolledBack = Counter.builder(TARGET_TRANSACTIONS).tag("outcome", "rolled_back")
+                .description("Target transactions the mirror applied groups of source transactions in, by outcome")
+                .register(registry);
         this.undecodable = Counter.builder(UNDECODABLE)
                 .description("Spool records this version cannot read, set aside in the spool's quarantine folder")
                 .register(registry);
@@ -150,6 +159,11 @@ final class MirrorMetrics {
 
     void retry() {
         retries.increment();
+    }
+
+    /** A group (or a part of one, or a lone member) was sent as one target transaction and committed or failed. */
+    void targetTransaction(boolean committed) {
+        (committed ? targetCommitted : targetRolledBack).increment();
     }
 
     void undecodable() {

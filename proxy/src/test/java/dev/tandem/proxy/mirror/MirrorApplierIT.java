@@ -151,6 +151,35 @@ class MirrorApplierIT {
     }
 
     @Test
+    void aGroupIsSplitAroundTheTransactionsTheTargetRefusesNotAppliedOneByOne() throws Exception {
+        int group = MirrorSettings.DEFAULT_GROUP_TRANSACTIONS;
+        int count = group + 10;
+        Set<Integer> bad = Set.of(10, 70, 100);
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            SpoolPosition last = null;
+            for (int i = 0; i < count; i++) {
+                last = f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES ("
+                        + (bad.contains(i) ? "'bad'" : String.valueOf(i)) + ", 'g')")));
+            }
+            f.applier.start();
+            f.awaitApplied(last);
+            assertThat(f.counter(MIRRORED, "table", "public.m", "outcome", "applied")).isEqualTo(count - bad.size());
+            assertThat(f.counter(MIRRORED, "table", "public.m", "outcome", "ledgered")).isEqualTo(bad.size());
+            assertThat(f.counter("tandem.mirror.target.transactions", "outcome", "rolled_back")).isPositive();
+        }
+        assertThat(PG.target().query(db, "SELECT sqlstate, statement FROM tandem.divergence ORDER BY id"))
+                .containsExactly(List.of("22P02", "INSERT INTO m (id, v) VALUES ('bad', 'g')"),
+                        List.of("22P02", "INSERT INTO m (id, v) VALUES ('bad', 'g')"),
+                        List.of("22P02", "INSERT INTO m (id, v) VALUES ('bad', 'g')"));
+        assertThat(PG.target().queryValue(db, "SELECT count(DISTINCT id) FROM m"))
+                .isEqualTo(String.valueOf(count - bad.size()));
+        // a first group split around its three bad members, then the next group: not a transaction per member
+        assertThat(PG.target().query(db, "SELECT min(id), max(id) FROM m GROUP BY tx ORDER BY 1")).containsExactly(
+                List.of("0", "9"), List.of("11", "69"), List.of("71", "99"),
+                List.of("101", String.valueOf(group - 1)), List.of(String.valueOf(group), String.valueOf(count - 1)));
+    }
+
+    @Test
     void groupsQueuedTransactionsIntoFewTargetTransactions() throws Exception {
         int count = 500;
         try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
@@ -166,7 +195,7 @@ class MirrorApplierIT {
             assertThat(f.spool.stats().segments()).isEqualTo(1);
         }
         assertThat(PG.target().queryValue(db, "SELECT count(DISTINCT id) FROM m")).isEqualTo(String.valueOf(count));
-        // queued before the start, 500 transactions go in groups of at most 64: 8 target transactions
+        // queued before the start, 500 transactions go in groups of at most DEFAULT_GROUP_TRANSACTIONS: one target transaction
         assertThat(Integer.parseInt(PG.target().queryValue(db, "SELECT count(DISTINCT tx) FROM m")))
                 .isEqualTo((count + MirrorSettings.DEFAULT_GROUP_TRANSACTIONS - 1)
                         / MirrorSettings.DEFAULT_GROUP_TRANSACTIONS);
