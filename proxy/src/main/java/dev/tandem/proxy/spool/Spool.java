@@ -40,6 +40,11 @@ public final class Spool implements AutoCloseable {
     private final Set<Long> losses = ConcurrentHashMap.newKeySet();
     private volatile Consumer<SpoolLoss> lossListener = loss -> { };
     private final TornTail tornTail;
+    /**
+     * Records the last clean stop left that recovery found gone, or null: no reader comes across them (the sequence
+     * numbers go on from the last record kept), so the first reader opened tells the listener.
+     */
+    private final SpoolLoss lostSinceStop;
     private final SequenceJumps jumps;
     private final SpoolWriter writer;
     private final SpoolEpochs epochs;
@@ -54,6 +59,10 @@ public final class Spool implements AutoCloseable {
         this.directory = directory;
         this.catalog = catalog;
         this.tornTail = recovered.tornTail();
+        this.lostSinceStop = recovered.lost();
+        if (lostSinceStop != null) {
+            gaps.increment();
+        }
         recovered.segments().forEach(catalog::add);
         this.jumps = SequenceJumps.open(directory, recovered.segments());
         this.writer = new SpoolWriter(settings, directory, catalog, jumps, recovered.nextSequence(),
@@ -102,11 +111,15 @@ public final class Spool implements AutoCloseable {
             throw new SpoolException("cannot open spool directory " + dir + ": " + FileErrors.describe(e, dir), e);
         }
         try {
-            TailRecovery.Result recovered = TailRecovery.recover(directory, settings.fsync() != FsyncPolicy.NEVER);
+            boolean durable = settings.fsync() != FsyncPolicy.NEVER;
+            TailRecovery.Result recovered = TailRecovery.recover(directory, durable,
+                    CleanStop.read(directory.path()).orElse(null));
             if (instanceId.isPresent()) {
                 // before the writer starts a segment and before anything reads or acknowledges a record
                 SpoolOwner.claim(directory, instanceId.get(), holdsRecords(recovered));
             }
+            // kept until the open succeeds, so a failed one leaves the next the same finding
+            CleanStop.clear(directory, durable);
             Spool spool = new Spool(settings, directory, new SegmentCatalog(), recovered);
             LOG.info("spool {} opened: {} segments, next sequence {}", directory.path(), spool.catalog.count(),
                     recovered.nextSequence());
@@ -281,6 +294,9 @@ public final class Spool implements AutoCloseable {
         if (from.isAfter(writer.writtenEnd())) {
             writer.advancePast(from);
         }
+        if (lostSinceStop != null) {
+            lost(lostSinceStop);
+        }
         return new SpoolReader(catalog, from, gaps, this::lost, jumps);
     }
 
@@ -298,8 +314,8 @@ public final class Spool implements AutoCloseable {
 
     /**
      * Tells {@code listener} of records a reader finds missing from now on, once each, on the reading thread: their
-     * tables are gone with them, and the target's divergence ledger must still say they may be missing. Set it before
-     * the first reader reads.
+     * tables are gone with them, and the target's divergence ledger must still say they may be missing. Records the
+     * last clean stop left that were gone at the open are told when the first reader is opened. Set it before then.
      */
     public void onRecordsLost(Consumer<SpoolLoss> listener) {
         this.lossListener = listener;
@@ -400,6 +416,29 @@ public final class Spool implements AutoCloseable {
             return null;
         });
         LOG.info("spool {} closed with every record applied: it holds none now", directory.path());
+    }
+
+    /**
+     * Leaves the {@link CleanStop} mark, once the segments are as the next open will find them: a close whose writer
+     * failed leaves none, since what it left in the newest segment is not known to be whole.
+     */
+    private void markCleanStop() {
+        try {
+            List<Segment> segments = directory.listSegments();
+            if (segments.isEmpty()) {
+                return;
+            }
+            Segment newest = segments.get(segments.size() - 1);
+            SegmentChannel.withoutInterrupts(() -> {
+                CleanStop.write(directory, newest, writer.nextSequence(), settings.fsync() != FsyncPolicy.NEVER);
+                return null;
+            });
+        } catch (IOException e) {
+            // the records are whole on disk whatever becomes of the mark: only what the next start can say is less
+            LOG.warn("could not leave the clean-stop mark in spool directory {}: {}; the next start takes a newest"
+                    + " segment it finds cut short for a record torn by a crash", directory.path(),
+                    FileErrors.describe(e, directory.path().resolve(CleanStop.FILE)));
+        }
     }
 
     /** Deletes sealed segments entirely before the acknowledged position, oldest first. */
@@ -511,8 +550,11 @@ public final class Spool implements AutoCloseable {
     @Override
     public void close() {
         try {
-            writer.close();
+            boolean clean = writer.close();
             leaveNothingAppliedBehind();
+            if (clean) {
+                markCleanStop();
+            }
         } catch (IOException e) {
             throw new SpoolException("could not close spool in " + directory.path() + ": "
                     + FileErrors.describe(e, directory.path()), e);

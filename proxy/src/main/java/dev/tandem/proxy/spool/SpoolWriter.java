@@ -751,14 +751,17 @@ public final class SpoolWriter {
     /**
      * Stops accepting appends, fails the ones waiting for space, waits for the flusher to make everything written
      * durable, and closes the file.
+     *
+     * @return whether the writer was open until now, so every record it wrote is whole in the file (forced there unless
+     *         fsync is never); false after a failure, or when it was closed before
      */
-    void close() throws IOException {
+    boolean close() throws IOException {
         State before;
         lock.lock();
         try {
             before = state;
             if (state == State.CLOSED) {
-                return;
+                return false;
             }
             List<BlockedAppend> waiting = new ArrayList<>(blocked);
             blocked.clear();
@@ -795,6 +798,7 @@ public final class SpoolWriter {
             channel.close();
             lock.unlock();
         }
+        return before == State.OPEN;
     }
 
     private static void joinUninterruptibly(Thread thread) {

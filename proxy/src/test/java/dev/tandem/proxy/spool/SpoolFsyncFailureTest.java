@@ -96,6 +96,20 @@ class SpoolFsyncFailureTest {
     }
 
     @Test
+    void aWriterThatFailedDoesNotCloseCleanlySoTheSpoolLeavesNoCleanStopMark() throws Exception {
+        AtomicBoolean failNext = new AtomicBoolean();
+        try (SpoolDirectory directory = SpoolDirectory.open(dir)) {
+            SpoolWriter writer = new SpoolWriter(settings(), directory, new SegmentCatalog(),
+                    SequenceJumps.open(directory, List.of()), 1, null, () -> { }, failingOnce(failNext));
+            writer.append(payload(1)).get(30, TimeUnit.SECONDS);
+            failNext.set(true);
+            catchThrowable(() -> writer.append(payload(2)).get(30, TimeUnit.SECONDS));
+
+            assertThat(writer.close()).isFalse();
+        }
+    }
+
+    @Test
     void recordsAnEarlierFsyncCoveredSucceedAndOnlyTheOthersAreRemoved() throws Exception {
         CountDownLatch appended = new CountDownLatch(1);
         AtomicBoolean flusherFailed = new AtomicBoolean();

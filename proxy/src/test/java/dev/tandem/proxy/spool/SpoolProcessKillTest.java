@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import dev.tandem.proxy.LoggedWarnings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,6 +28,11 @@ class SpoolProcessKillTest {
 
     @Test
     void everyConfirmedAppendSurvivesAKillAndTheSpoolReopensCleanly() throws Exception {
+        SpoolSettings settings = new SpoolSettings(dir, 1L << 30, 8 * 1024, FsyncPolicy.ALWAYS, Duration.ofSeconds(1),
+                OnFull.BLOCK);
+        // a clean stop before the killed run: its mark must not speak for the run that was killed
+        Spool.open(settings).close();
+        assertThat(dir.resolve(CleanStop.FILE)).exists();
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         Process child = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
                 SpoolCrashChild.class.getName(), dir.toString(), Integer.toString(THREADS))
@@ -52,8 +58,9 @@ class SpoolProcessKillTest {
         }
         assertThat(count).as("the child confirmed appends before it was killed").isEqualTo(CONFIRMED_BEFORE_KILL);
 
-        SpoolSettings settings = new SpoolSettings(dir, 1L << 30, 8 * 1024, FsyncPolicy.ALWAYS, Duration.ofSeconds(1),
-                OnFull.BLOCK);
+        assertThat(dir.resolve(CleanStop.FILE)).as("removed by the killed run's open").doesNotExist();
+        List<String> recovery = LoggedWarnings.andErrorsOf(TailRecovery.class, () -> Spool.open(settings).close());
+        assertThat(recovery).noneMatch(line -> line.contains("stopped cleanly"));
         try (Spool spool = Spool.open(settings)) {
             List<SpoolRecord> records = SpoolTestSupport.readAll(spool, SpoolPosition.ORIGIN);
             Map<Integer, Integer> found = new HashMap<>();

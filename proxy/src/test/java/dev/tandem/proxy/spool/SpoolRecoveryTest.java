@@ -259,18 +259,146 @@ class SpoolRecoveryTest {
         assertThat(losses.get(0).records()).isEqualTo(4);
     }
 
+    /** What a stop that is not clean leaves: the mark of the clean stop before it is gone, as the open removed it. */
+    private void crashed() throws IOException {
+        Files.delete(dir.resolve(CleanStop.FILE));
+    }
+
     @Test
-    void tornTailMessageDoesNotBlameACrashThatMayNotHaveHappened() throws IOException {
+    void tornTailWithoutACleanStopIsTheRecordBeingWrittenWhenTheProxyStopped() throws IOException {
         appendAndClose(3);
+        crashed();
         truncate(newestSegment(dir), HEADER + 2L * RECORD_BYTES + 20);
 
-        List<String> warnings = LoggedWarnings.of(TailRecovery.class, () -> {
+        List<String> warnings = LoggedWarnings.andErrorsOf(TailRecovery.class, () -> {
             Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL)).close();
         });
 
-        assertThat(warnings).singleElement().asString().contains("After a crash of the proxy or its host this is the"
-                + " record that was being written then; if the proxy had stopped cleanly, the file was cut short or"
-                + " damaged since, and the transaction the record held is not on the target");
+        assertThat(warnings).singleElement().asString().contains("The proxy did not stop cleanly after it wrote"
+                + " there (no clean-stop mark covers that record), so this is the record that was being written when"
+                + " the proxy process or its host stopped");
+    }
+
+    @Test
+    void cleanStopWithItsFilesAsItLeftThemIsNotWorthAWarning() throws IOException {
+        appendAndClose(3);
+
+        List<String> warnings = LoggedWarnings.andErrorsOf(TailRecovery.class, () -> {
+            try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL))) {
+                assertThat(spool.tornTail()).isEmpty();
+                assertThat(Files.exists(dir.resolve(CleanStop.FILE))).as("removed before anything is appended")
+                        .isFalse();
+                assertThat(readAll(spool, SpoolPosition.ORIGIN)).hasSize(3);
+                assertThat(spool.stats().gaps()).isZero();
+            }
+        });
+
+        assertThat(warnings).isEmpty();
+    }
+
+    @Test
+    void recordCutShortAfterACleanStopIsALossNotATornWrite() throws IOException {
+        Instant secondAppended;
+        try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL))) {
+            for (int i = 0; i < 3; i++) {
+                spool.writer().append(payload(i)).join();
+            }
+            secondAppended = readAll(spool, SpoolPosition.ORIGIN).get(1).appendTime();
+        }
+        Path file = newestSegment(dir);
+        Instant stoppedAt = CleanStop.read(dir).orElseThrow().stoppedAt();
+        truncate(file, HEADER + 2L * RECORD_BYTES + 20);
+
+        List<SpoolLoss> losses = new ArrayList<>();
+        List<String> messages = LoggedWarnings.andErrorsOf(TailRecovery.class, () -> {
+            try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL))) {
+                assertThat(spool.tornTail()).isPresent();
+                spool.onRecordsLost(losses::add);
+                assertThat(readAll(spool, SpoolPosition.ORIGIN)).extracting(SpoolRecord::sequence)
+                        .containsExactly(1L, 2L);
+                readAll(spool, SpoolPosition.ORIGIN);
+                assertThat(spool.stats().gaps()).as("counted for tandem_spool_gaps_total").isEqualTo(1);
+            }
+        });
+
+        assertThat(messages).singleElement().asString().startsWith("spool records 3 to 3 (1 transaction(s)) were lost"
+                + " after the proxy stopped cleanly at " + stoppedAt + ": the stop left " + file + " "
+                + (HEADER + 3L * RECORD_BYTES) + " bytes long with every record complete on disk, and it now ends at"
+                + " offset " + (HEADER + 2L * RECORD_BYTES) + " (recovery cut 20 damaged bytes off there")
+                .contains("repair the time range of the rows they wrote (appended after " + secondAppended
+                        + " and before " + stoppedAt + ")")
+                .doesNotContain("did not stop cleanly");
+        assertThat(losses).as("told once, to the ledger").containsExactly(
+                new SpoolLoss(3, 3, secondAppended, stoppedAt));
+    }
+
+    @Test
+    void recordsCutOffAtARecordBoundaryAfterACleanStopAreReported() throws IOException {
+        appendAndClose(7);
+        Path file = newestSegment(dir);
+        truncate(file, HEADER + RECORD_BYTES);
+
+        List<SpoolLoss> losses = new ArrayList<>();
+        List<String> messages = LoggedWarnings.andErrorsOf(TailRecovery.class, () -> {
+            try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL))) {
+                assertThat(spool.tornTail()).as("nothing was torn: whole records are gone").isEmpty();
+                spool.onRecordsLost(losses::add);
+                readAll(spool, SpoolPosition.ORIGIN);
+            }
+        });
+
+        assertThat(messages).singleElement().asString().startsWith("spool records 6 to 7 (2 transaction(s)) were lost"
+                + " after the proxy stopped cleanly");
+        assertThat(losses).extracting(SpoolLoss::firstSequence, SpoolLoss::lastSequence)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(6L, 7L));
+    }
+
+    @Test
+    void newestSegmentDeletedAfterACleanStopIsReportedWithTheRecordsItHeld() throws IOException {
+        appendAndClose(6);
+        Files.delete(newestSegment(dir));
+
+        List<String> messages = LoggedWarnings.andErrorsOf(TailRecovery.class, () -> {
+            Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL)).close();
+        });
+
+        assertThat(messages).singleElement().asString().startsWith("spool records 5 to 6 (2 transaction(s)) were lost"
+                + " after the proxy stopped cleanly").contains(dir.resolve(Segment.fileName(5)) + " "
+                + (HEADER + 2L * RECORD_BYTES) + " bytes long with every record complete on disk, and it now is gone");
+    }
+
+    @Test
+    void markOfAnEarlierStopDoesNotTurnTheTornRecordOfALaterCrashIntoALoss() throws IOException {
+        appendAndClose(3);
+        byte[] earlier = Files.readAllBytes(dir.resolve(CleanStop.FILE));
+        appendAndClose(1);
+        // the mark of the first stop, back as a host crash may bring it back after the open removed it
+        Files.write(dir.resolve(CleanStop.FILE), earlier);
+        // the second run appended its record to a segment of its own
+        truncate(newestSegment(dir), HEADER + 20);
+
+        List<String> messages = LoggedWarnings.andErrorsOf(TailRecovery.class, () -> {
+            Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL)).close();
+        });
+
+        assertThat(messages).singleElement().asString().contains("The proxy did not stop cleanly");
+    }
+
+    @Test
+    void tornRecordWrittenAfterTheMarkIsACrashNotALoss() throws IOException {
+        appendAndClose(3);
+        Path file = newestSegment(dir);
+        // a run that kept no mark (an older version) appended and was killed mid-record
+        Files.write(file, new byte[20], java.nio.file.StandardOpenOption.APPEND);
+
+        List<String> messages = LoggedWarnings.andErrorsOf(TailRecovery.class, () -> {
+            try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL))) {
+                assertThat(readAll(spool, SpoolPosition.ORIGIN)).hasSize(3);
+            }
+        });
+
+        assertThat(messages).singleElement().asString().contains("cut 20 bytes off " + file)
+                .contains("The proxy did not stop cleanly");
     }
 
     @Test
