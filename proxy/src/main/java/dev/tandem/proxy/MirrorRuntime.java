@@ -40,6 +40,7 @@ import dev.tandem.proxy.relay.Transport;
 import dev.tandem.proxy.spool.Spool;
 import dev.tandem.proxy.spool.SpoolPosition;
 import dev.tandem.proxy.spool.SpoolSettings;
+import dev.tandem.proxy.spool.SpoolLoss;
 import dev.tandem.proxy.spool.SpoolStats;
 import dev.tandem.proxy.verifier.DivergenceVerifier;
 import io.micrometer.core.instrument.Counter;
@@ -51,6 +52,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -144,7 +146,7 @@ final class MirrorRuntime implements AutoCloseable {
             spool.onRecordsLost(loss -> {
                 Set<String> databases = targetDatabases();
                 databases.addAll(config.target().databases().values());
-                gaps.spoolRecordsLost(loss, databases);
+                gaps.spoolRecordsLost(loss, databases, applier.appliedSequences());
             });
             // nothing to close: the mapping goes with the buffer, and a slot still marked is a session not closed
             this.inFlight = openInFlight(config, gaps);
@@ -332,6 +334,11 @@ final class MirrorRuntime implements AutoCloseable {
 
     MirrorApplier applier() {
         return applier;
+    }
+
+    /** Records lost from the spool while no target database was known to ledger them in ({@code /status}). */
+    List<SpoolLoss> spoolRecordsLostUnledgered() {
+        return gaps.spoolRecordsLostUnledgered();
     }
 
     Spool spool() {

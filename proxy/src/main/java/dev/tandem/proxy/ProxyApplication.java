@@ -205,6 +205,14 @@ public final class ProxyApplication implements AutoCloseable {
             m.put("spoolBytes", stats.bytesOnDisk());
             m.put("databases", mirror.targetDatabases());
             m.put("stillMarkedStopped", mirror.applier().stillMarkedStopped());
+            m.put("spoolRecordsLostUnledgered", mirror.spoolRecordsLostUnledgered().stream().map(loss -> {
+                Map<String, Object> l = new LinkedHashMap<>();
+                l.put("firstSequence", loss.firstSequence());
+                l.put("lastSequence", loss.lastSequence());
+                l.put("appendedAfter", loss.after() == null ? null : loss.after().toString());
+                l.put("appendedBefore", loss.before().toString());
+                return l;
+            }).toList());
             m.put("dualWrite", dualWrite(mirror.targetDatabases()));
             status.put("mirror", m);
         }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tandem.proxy.capture.GapLedger;
 import dev.tandem.proxy.config.ProxyOptions;
 import dev.tandem.proxy.demo.BackfillRunner;
 import dev.tandem.proxy.relay.Transport;
@@ -137,6 +138,15 @@ class CleanStopIT {
         PG.source().execute(db, "INSERT INTO g SELECT -i, '2024-06-01 00:00:00+00'::timestamptz + i * interval"
                 + " '1 hour', 'history' FROM generate_series(1, 100) i");
         return db;
+    }
+
+    /** Entries in the database's ledger; 0 while the mirror has not made it yet. */
+    private static int divergence(String db) {
+        if ("0".equals(PG.target().queryValue(db, "SELECT count(*) FROM pg_class WHERE oid = to_regclass("
+                + "'tandem.divergence')"))) {
+            return 0;
+        }
+        return Integer.parseInt(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence"));
     }
 
     private record Run(int exit, String output) {
@@ -310,6 +320,76 @@ class CleanStopIT {
                 .as("no table, the window of append times, and what was lost").isEqualTo("t|t");
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM g")).as("the other transactions applied")
                 .isNotEqualTo("9");
+    }
+
+    /**
+     * Records deleted from the spool go to the ledger of the database that had not applied them, not to one that had
+     * applied past them before the file went: whichever of them were its own are on it.
+     */
+    @Test
+    void aSegmentDeletedWhileTheProxyWasStoppedIsLedgeredOnlyWhereItMayNotHaveBeenApplied() throws Exception {
+        String a = database("lost_applied");
+        String b = database("lost_parked");
+        String bTarget = b + "_on_target";
+        String[] args = {"--set", "mirror.spool.segment-bytes=64KiB", "--set", "mirror.spool.max-bytes=1MiB",
+                "--set", "target.databases." + b + "=" + bTarget};
+        ProxyApplication proxy = start(a, args);
+        try {
+            // b's target database does not exist yet: b is parked, and its transactions wait in the spool
+            try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:"
+                    + proxy.relayAddress().getPort() + "/" + b, PG.source().user(), PG.source().password());
+                 PreparedStatement ps = c.prepareStatement("INSERT INTO g (id, ts, pad) VALUES (?, now(), ?)")) {
+                for (int i = 1; i <= 8; i++) {
+                    ps.setInt(1, i);
+                    ps.setString(2, "x".repeat(30_000)); // two a segment
+                    ps.executeUpdate();
+                }
+            }
+            write(proxy, a, 1, 3);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!"3".equals(PG.target().queryValue(a, "SELECT count(*) FROM g WHERE id > 0"))) {
+                assertThat(System.nanoTime()).as("a's transactions applied within 60 s").isLessThan(deadline);
+                Thread.sleep(50);
+            }
+        } finally {
+            proxy.close();
+        }
+        List<Path> segments;
+        try (var files = java.nio.file.Files.list(spool)) {
+            segments = files.filter(f -> f.getFileName().toString().endsWith(".seg")).sorted().toList();
+        }
+        assertThat(segments).as("b's transactions in several segments").hasSizeGreaterThan(2);
+        // b's transactions 3 and 4, before all of a's
+        java.nio.file.Files.delete(segments.get(1));
+        PG.target().createDatabase(bTarget);
+        PG.target().execute(bTarget, "CREATE TABLE g (id int PRIMARY KEY, ts timestamptz NOT NULL, pad text)");
+
+        List<String> warnings = LoggedWarnings.of(GapLedger.class, () -> {
+            try {
+                ProxyApplication again = start(a, args);
+                try {
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                    while (divergence(bTarget) != 1) {
+                        assertThat(System.nanoTime()).as("the lost records were ledgered within 60 s")
+                                .isLessThan(deadline);
+                        Thread.sleep(50);
+                    }
+                } finally {
+                    again.close();
+                }
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+
+        assertThat(PG.target().queryValue(bTarget, "SELECT count(*) FROM tandem.divergence WHERE message LIKE"
+                + " 'spool_records_lost: spool records 3 to 4 %'")).isEqualTo("1");
+        assertThat(divergence(a)).as("a had applied past them").isZero();
+        assertThat(warnings).filteredOn(w -> w.startsWith("spool records 3 to 4")).singleElement().asString()
+                .isEqualTo("spool records 3 to 4 lost from the spool are recorded in the divergence ledger of target"
+                        + " database(s) " + bTarget + " (spool_records_lost), which had not applied them or are not"
+                        + " known to have; " + a + " (applied through spool sequence 11) had applied them before they"
+                        + " were lost and need no entry");
     }
 
     @Test

@@ -23,8 +23,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -32,6 +34,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,6 +79,8 @@ public final class GapLedger implements AutoCloseable {
     private final MeterRegistry registry;
     private final boolean redactSql;
     private final Counter shed;
+    private final Counter recordsLostUnledgered;
+    private final List<SpoolLoss> lostUnledgered = new CopyOnWriteArrayList<>();
     private final int maxEntries;
     private final PendingGaps gaps;
     /** Null: gaps wait in memory only. */
@@ -120,6 +125,10 @@ public final class GapLedger implements AutoCloseable {
         this.gaps = new PendingGaps(maxEntries);
         this.journal = journalDirectory == null ? null : new GapJournal(journalDirectory);
         recover();
+        this.recordsLostUnledgered = Counter.builder("tandem.spool.records.lost.unledgered")
+                .description("Spooled transactions lost from the spool while the proxy knew no target database to"
+                        + " record them in the divergence ledger of")
+                .register(registry);
         this.shed = Counter.builder("tandem.spool.shed.transactions")
                 .description("Committed transactions dropped because the spool was full (on-full: shed) or failed")
                 .register(registry);
@@ -267,22 +276,59 @@ public final class GapLedger implements AutoCloseable {
     }
 
     /**
-     * Records spooled records lost from the spool in the ledger of each of {@code databases}: which database they
-     * were for is lost with them, so every target database this proxy knows of is told.
+     * Records spooled records lost from the spool in the ledger of each of {@code databases} that may not have applied
+     * them: which database they were for is lost with them, so every one is told that has not applied past them. One
+     * that applied the last of them (or a later record) before they were lost had applied whichever were its own, and
+     * an entry would send its operators to re-copy a window the mirror had already brought over.
+     *
+     * @param appliedThrough per target database, the sequence number of the last record applied there as far as this
+     *                       proxy knows (in this run or an earlier one on the spool); a database it lacks is not known
+     *                       to have applied any
      */
-    public void spoolRecordsLost(SpoolLoss loss, Set<String> databases) {
+    public void spoolRecordsLost(SpoolLoss loss, Set<String> databases, Map<String, Long> appliedThrough) {
+        Set<String> owed = new TreeSet<>();
+        Map<String, Long> past = new TreeMap<>();
         for (String database : databases) {
-            add(PendingGaps.Entry.spoolRecordsLost(database, loss));
+            Long applied = appliedThrough.get(database);
+            if (applied != null && applied >= loss.lastSequence()) {
+                past.put(database, applied);
+            } else {
+                owed.add(database);
+                add(PendingGaps.Entry.spoolRecordsLost(database, loss));
+            }
         }
+        String notNeeded = past.entrySet().stream()
+                .map(e -> e.getKey() + " (applied through spool sequence " + e.getValue() + ")")
+                .collect(Collectors.joining(", "));
         if (databases.isEmpty()) {
-            log.error("spool records {} to {} were lost from the spool, and this proxy knows no target database to"
-                    + " record that in (it has applied to none yet): no divergence ledger entry says so",
-                    loss.firstSequence(), loss.lastSequence());
+            lostUnledgered.add(loss);
+            recordsLostUnledgered.increment(loss.records());
+            log.error("spool records {} to {} ({} transaction(s)) were lost from the spool, and this proxy knows no"
+                    + " target database to record that in (it has applied to none yet): no divergence ledger entry"
+                    + " says so. They are counted in tandem_spool_records_lost_unledgered_total and listed in /status"
+                    + " (mirror.spoolRecordsLostUnledgered) until the proxy stops: re-copy the window they were"
+                    + " appended in ({}before {}) in the target databases the proxy mirrors to",
+                    loss.firstSequence(), loss.lastSequence(), loss.records(),
+                    loss.after() == null ? "" : "after " + loss.after() + " and ", loss.before());
+        } else if (owed.isEmpty()) {
+            log.warn("spool records {} to {} were lost from the spool after every target database this proxy knows of"
+                    + " had applied them: {}; no divergence ledger entry is needed", loss.firstSequence(),
+                    loss.lastSequence(), notNeeded);
         } else {
             log.warn("spool records {} to {} lost from the spool are recorded in the divergence ledger of target"
-                    + " database(s) {} (spool_records_lost)", loss.firstSequence(), loss.lastSequence(),
-                    String.join(", ", databases));
+                    + " database(s) {} (spool_records_lost), which had not applied them or are not known to have{}",
+                    loss.firstSequence(), loss.lastSequence(), String.join(", ", owed),
+                    past.isEmpty() ? "" : "; " + notNeeded + " had applied them before they were lost and need no"
+                            + " entry");
         }
+    }
+
+    /**
+     * Records lost from the spool while this proxy knew no target database to ledger them in, oldest first: only the
+     * log, {@code tandem_spool_records_lost_unledgered_total} and {@code /status} say so.
+     */
+    public List<SpoolLoss> spoolRecordsLostUnledgered() {
+        return List.copyOf(lostUnledgered);
     }
 
     /**

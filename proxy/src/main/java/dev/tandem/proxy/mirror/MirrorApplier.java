@@ -44,6 +44,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -493,6 +494,16 @@ public final class MirrorApplier implements AutoCloseable {
      */
     public Set<String> appliedDatabases() {
         return Set.copyOf(lastApplied.keySet());
+    }
+
+    /**
+     * Per target database this instance applied to (in this run or an earlier one on the spool), the sequence number
+     * of the last record applied there: it had dealt with every record of its own before that one.
+     */
+    public Map<String, Long> appliedSequences() {
+        Map<String, Long> out = new TreeMap<>();
+        lastApplied.forEach((database, mark) -> out.put(database, mark.sequence()));
+        return out;
     }
 
     /**

@@ -317,6 +317,65 @@ class GapLedgerIT {
         }
     }
 
+    /**
+     * Records lost from the spool go to the ledger of the target databases that may not have applied them, not to one
+     * that applied past them before they were lost: whichever of them were its own are on it.
+     */
+    @Test
+    void recordsLostFromTheSpoolAreLedgeredOnlyWhereTheyMayNotHaveBeenApplied() {
+        String behind = "lost_behind_" + System.nanoTime();
+        String past = "lost_past_" + System.nanoTime();
+        String unknown = "lost_unknown_" + System.nanoTime();
+        for (String database : List.of(behind, past, unknown)) {
+            PG.target().createDatabase(database);
+        }
+        TargetConfig target = new TargetConfig("127.0.0.1", PG.target().port(), PG.target().user(), "UNUSED",
+                Optional.empty(), TlsMode.DISABLE, Map.of(), Duration.ofSeconds(5), Optional.empty());
+        dev.tandem.proxy.spool.SpoolLoss loss = new dev.tandem.proxy.spool.SpoolLoss(5, 8, Instant.ofEpochMilli(T0),
+                Instant.ofEpochMilli(T0 + 60_000));
+
+        List<String> warnings = dev.tandem.proxy.LoggedWarnings.andErrorsOf(GapLedger.class, () -> {
+            try (GapLedger ledger = new GapLedger(target, "it", new SimpleMeterRegistry(), Duration.ofHours(1), false,
+                    2, null, null)) {
+                ledger.spoolRecordsLost(loss, new java.util.TreeSet<>(List.of(behind, past, unknown)),
+                        Map.of(behind, 7L, past, 8L));
+            }
+        });
+
+        for (String database : List.of(behind, unknown)) {
+            assertThat(PG.target().queryValue(database, "SELECT count(*) FROM tandem.divergence WHERE message LIKE"
+                    + " 'spool_records_lost: spool records 5 to 8 %'")).as(database).isEqualTo("1");
+        }
+        assertThat(PG.target().queryValue(past, "SELECT count(*) FROM pg_namespace WHERE nspname = 'tandem'"))
+                .as("nothing was written there").isEqualTo("0");
+        assertThat(warnings).singleElement().asString().isEqualTo("spool records 5 to 8 lost from the spool are"
+                + " recorded in the divergence ledger of target database(s) " + behind + ", " + unknown
+                + " (spool_records_lost), which had not applied them or are not known to have; " + past
+                + " (applied through spool sequence 8) had applied them before they were lost and need no entry");
+    }
+
+    /** With no target database known, the loss stays visible after its log line: a counter and {@code /status}. */
+    @Test
+    void recordsLostFromTheSpoolWithNoDatabaseKnownAreCountedAndKept() {
+        TargetConfig target = new TargetConfig("127.0.0.1", PG.target().port(), PG.target().user(), "UNUSED",
+                Optional.empty(), TlsMode.DISABLE, Map.of(), Duration.ofSeconds(5), Optional.empty());
+        dev.tandem.proxy.spool.SpoolLoss loss = new dev.tandem.proxy.spool.SpoolLoss(3, 6, null,
+                Instant.ofEpochMilli(T0));
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (GapLedger ledger = new GapLedger(target, "it", registry, Duration.ofHours(1), false, 2, null, null)) {
+            assertThat(registry.get("tandem.spool.records.lost.unledgered").counter().count()).isZero();
+
+            List<String> errors = dev.tandem.proxy.LoggedWarnings.andErrorsOf(GapLedger.class,
+                    () -> ledger.spoolRecordsLost(loss, java.util.Set.of(), Map.of()));
+
+            assertThat(errors).singleElement().asString().startsWith("spool records 3 to 6 (4 transaction(s)) were"
+                    + " lost from the spool, and this proxy knows no target database")
+                    .contains("counted in tandem_spool_records_lost_unledgered_total and listed in /status");
+            assertThat(registry.get("tandem.spool.records.lost.unledgered").counter().count()).isEqualTo(4);
+            assertThat(ledger.spoolRecordsLostUnledgered()).containsExactly(loss);
+        }
+    }
+
     static double ledgerEntries(SimpleMeterRegistry registry) {
         return registry.find("tandem.ledger.entries").counters().stream().mapToDouble(Counter::count).sum();
     }
