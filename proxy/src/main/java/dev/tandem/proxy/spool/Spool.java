@@ -85,7 +85,7 @@ public final class Spool implements AutoCloseable {
      * {@link #open(SpoolSettings, String)}.
      *
      * @throws SpoolCorruptedException when a segment is damaged anywhere but at its end
-     * @throws SpoolException          when the directory is in use by another spool or cannot be used
+     * @throws SpoolException          when the directory is in use by another proxy process or cannot be used
      */
     public static Spool open(SpoolSettings settings) {
         return open(settings, Optional.empty());

@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,20 +63,49 @@ final class SpoolDirectory implements AutoCloseable {
         } else {
             Files.createDirectories(absolute);
         }
-        FileChannel lockChannel = FileChannel.open(absolute.resolve(LOCK_FILE),
+        Path lockFile = absolute.resolve(LOCK_FILE);
+        FileChannel lockChannel = FileChannel.open(lockFile,
                 Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE), fileAttributes(posix));
         FileLock lock;
         try {
             lock = lockChannel.tryLock();
         } catch (OverlappingFileLockException e) {
-            lock = null;
+            lockChannel.close();
+            throw new SpoolException("spool directory " + absolute + " is already open in this process: each spool"
+                    + " needs a mirror.spool.dir of its own");
         }
         if (lock == null) {
             lockChannel.close();
-            throw new SpoolException("spool directory " + absolute + " is in use by another spool (locked through "
-                    + LOCK_FILE + "); every proxy instance needs its own mirror.spool.dir");
+            throw new SpoolException("spool directory " + absolute + " is in use by another proxy process"
+                    + holder(lockFile) + ", which holds the lock on " + lockFile + " while it runs: each proxy"
+                    + " instance needs a mirror.spool.dir of its own. Stop that proxy before starting this one on the"
+                    + " directory, or give this one another mirror.spool.dir and instance-id");
+        }
+        try {
+            // names this process to a second one refused the lock: the lock itself says nothing of its holder
+            lockChannel.truncate(0);
+            lockChannel.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n")
+                    .getBytes(StandardCharsets.US_ASCII)), 0);
+        } catch (IOException e) {
+            try {
+                lock.release();
+                lockChannel.close();
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
         }
         return new SpoolDirectory(absolute, posix, lockChannel, lock);
+    }
+
+    /** " (process 1234)" as the holder of the lock wrote it, or nothing when it wrote none (an older version). */
+    private static String holder(Path lockFile) {
+        try {
+            String pid = Files.readString(lockFile, StandardCharsets.US_ASCII).strip();
+            return pid.matches("\\d{1,19}") ? " (process " + pid + ")" : "";
+        } catch (IOException e) {
+            return "";
+        }
     }
 
     Path path() {
@@ -193,8 +223,13 @@ final class SpoolDirectory implements AutoCloseable {
                 }
                 boolean isDirectory = Files.isDirectory(entry);
                 Set<PosixFilePermission> wanted = isDirectory ? DIR_PERMISSIONS : FILE_PERMISSIONS;
-                if (!Files.getPosixFilePermissions(entry).equals(wanted)) {
-                    Files.setPosixFilePermissions(entry, wanted);
+                Set<PosixFilePermission> actual = Files.getPosixFilePermissions(entry);
+                if (!actual.equals(wanted)) {
+                    try {
+                        Files.setPosixFilePermissions(entry, wanted);
+                    } catch (IOException e) {
+                        throw notTightened(entry, actual, wanted, e);
+                    }
                     loosened.add(entry.getFileName());
                 }
                 if (isDirectory) {
@@ -206,6 +241,28 @@ final class SpoolDirectory implements AutoCloseable {
             LOG.warn("spool directory {}: set {} to owner-only permissions because the spool holds application data",
                     directory, loosened);
         }
+    }
+
+    /**
+     * An entry whose permissions the proxy cannot narrow, typically one another user put there (only the owner may
+     * change them): the start stops rather than leave application data readable, and says whose it is and what to do.
+     */
+    private static SpoolException notTightened(Path entry, Set<PosixFilePermission> actual,
+                                               Set<PosixFilePermission> wanted, IOException cause) {
+        String owner;
+        try {
+            owner = Files.getOwner(entry).getName();
+        } catch (IOException e) {
+            owner = "?";
+        }
+        String user = System.getProperty("user.name");
+        return new SpoolException("spool directory " + entry.getParent() + " holds " + entry.getFileName()
+                + ", owned by user '" + owner + "' with permissions " + PosixFilePermissions.toString(actual)
+                + ", and the proxy (running as user '" + user + "') could not set them to "
+                + PosixFilePermissions.toString(wanted) + " (" + FileErrors.describe(cause, entry) + "), which every"
+                + " entry of the spool directory must have since the spool holds application data. If it is not the"
+                + " proxy's, move it out of the directory; if it is (a spool file copied or restored by another user),"
+                + " give it to the proxy's user (chown " + user + " " + entry + "); then start the proxy again", cause);
     }
 
     void delete(Segment segment) throws IOException {

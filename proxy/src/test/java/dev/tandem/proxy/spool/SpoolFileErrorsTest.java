@@ -5,6 +5,7 @@ import static dev.tandem.proxy.spool.SpoolTestSupport.smallSegments;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -35,6 +36,34 @@ class SpoolFileErrorsTest {
             for (Path p : all.filter(Files::isDirectory).toList()) {
                 Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
             }
+        }
+    }
+
+    /**
+     * An entry whose permissions the proxy may not change: owned by another user, or, as here where the tests may run
+     * as root, immutable (chattr +i), which refuses root the same way (operation not permitted).
+     */
+    @Test
+    void aStrayFileThatCannotBeMadeOwnerOnlyIsNamedWithItsOwnerAndWhatToDo() throws Exception {
+        Path spoolDir = Files.createDirectory(dir.resolve("spool"), PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rwx------")));
+        Path stray = Files.createFile(spoolDir.resolve("notes.txt"), PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rw-r--r--")));
+        Process chattr = new ProcessBuilder("chattr", "+i", stray.toString()).redirectErrorStream(true).start();
+        assumeTrue(chattr.waitFor() == 0, "chattr +i is needed to make a file whose permissions cannot be changed");
+        try {
+            String user = System.getProperty("user.name");
+            assertThatThrownBy(() -> Spool.open(smallSegments(spoolDir, FsyncPolicy.NEVER)))
+                    .isInstanceOf(SpoolException.class)
+                    .hasMessage("spool directory " + spoolDir + " holds notes.txt, owned by user '"
+                            + Files.getOwner(stray).getName() + "' with permissions rw-r--r--, and the proxy (running"
+                            + " as user '" + user + "') could not set them to rw------- (operation not permitted),"
+                            + " which every entry of the spool directory must have since the spool holds application"
+                            + " data. If it is not the proxy's, move it out of the directory; if it is (a spool file"
+                            + " copied or restored by another user), give it to the proxy's user (chown " + user + " "
+                            + stray + "); then start the proxy again");
+        } finally {
+            new ProcessBuilder("chattr", "-i", stray.toString()).start().waitFor();
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.tandem.proxy.spool;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -79,6 +80,35 @@ class SpoolProcessKillTest {
 
             SpoolPosition next = spool.writer().append(new byte[] {1, 2, 3}).get(30, TimeUnit.SECONDS);
             assertThat(next.segment()).isEqualTo(sequence);
+        }
+    }
+
+    @Test
+    void aProxyRefusedTheDirectoryIsToldWhichProcessHoldsIt() throws Exception {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process child = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
+                SpoolCrashChild.class.getName(), dir.toString(), "1")
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        try (BufferedReader lines = new BufferedReader(
+                new InputStreamReader(child.getInputStream(), StandardCharsets.US_ASCII))) {
+            String line;
+            do {
+                line = lines.readLine();
+                assertThat(line).as("the child has the spool open").isNotNull();
+            } while (!line.startsWith("confirmed "));
+
+            assertThatThrownBy(() -> Spool.open(new SpoolSettings(dir, 1L << 30, 8 * 1024, FsyncPolicy.ALWAYS,
+                    Duration.ofSeconds(1), OnFull.BLOCK)))
+                    .isInstanceOf(SpoolException.class)
+                    .hasMessage("spool directory " + dir.toAbsolutePath() + " is in use by another proxy process"
+                            + " (process " + child.pid() + "), which holds the lock on " + dir.toAbsolutePath()
+                            .resolve("spool.lock") + " while it runs: each proxy instance needs a mirror.spool.dir of"
+                            + " its own. Stop that proxy before starting this one on the directory, or give this one"
+                            + " another mirror.spool.dir and instance-id");
+        } finally {
+            child.destroyForcibly();
+            assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
         }
     }
 }

@@ -179,7 +179,8 @@ class SpoolTest {
         try (Spool spool = Spool.open(smallSegments(tmp, FsyncPolicy.NEVER))) {
             assertThatThrownBy(() -> Spool.open(smallSegments(tmp, FsyncPolicy.NEVER)))
                     .isInstanceOf(SpoolException.class)
-                    .hasMessageContaining("is in use by another spool");
+                    .hasMessage("spool directory " + tmp.toAbsolutePath() + " is already open in this process: each"
+                            + " spool needs a mirror.spool.dir of its own");
         }
         try (Spool reopened = Spool.open(smallSegments(tmp, FsyncPolicy.NEVER))) {
             assertThat(reopened.stats().lastSequence()).isZero();
