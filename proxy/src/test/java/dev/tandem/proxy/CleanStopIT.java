@@ -323,6 +323,61 @@ class CleanStopIT {
     }
 
     /**
+     * A clean stop leaves its records whole: one found cut off at the next start was lost since, not torn by a crash,
+     * and is ledgered like records a reader finds missing (before the mark, recovery took it for a torn write and said
+     * nothing to the ledger).
+     */
+    @Test
+    void aRecordCutOffTheSpoolAfterACleanStopIsLedgeredOnItsTarget() throws Exception {
+        String db = database("cut_after_stop");
+        String[] smallSegments = {"--set", "mirror.spool.segment-bytes=64KiB", "--set", "mirror.spool.max-bytes=1MiB"};
+        ProxyApplication proxy = start(db, smallSegments);
+        try {
+            write(proxy, db, 1, 1);
+            awaitCaughtUp(proxy);
+            pause(proxy);
+            try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:"
+                    + proxy.relayAddress().getPort() + "/" + db, PG.source().user(), PG.source().password());
+                 PreparedStatement ps = c.prepareStatement("INSERT INTO g (id, ts, pad) VALUES (?, now(), ?)")) {
+                for (int i = 2; i <= 5; i++) {
+                    ps.setInt(1, i);
+                    ps.setString(2, "x".repeat(30_000));
+                    ps.executeUpdate();
+                }
+            }
+        } finally {
+            proxy.close();
+        }
+        Path newest;
+        try (var files = java.nio.file.Files.list(spool)) {
+            newest = files.filter(f -> f.getFileName().toString().endsWith(".seg")).sorted()
+                    .reduce((first, second) -> second).orElseThrow();
+        }
+        // into the last transaction's record: it was whole on disk when the proxy stopped
+        try (var channel = java.nio.channels.FileChannel.open(newest, java.nio.file.StandardOpenOption.WRITE)) {
+            channel.truncate(channel.size() - 100);
+        }
+
+        ProxyApplication again = start(db, smallSegments);
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (divergence(db) != 1) {
+                assertThat(System.nanoTime()).as("the lost record was ledgered within 60 s").isLessThan(deadline);
+                Thread.sleep(50);
+            }
+        } finally {
+            again.close();
+        }
+        assertThat(PG.target().queryValue(db, "SELECT concat_ws('|', table_name IS NULL, recorded_until IS NOT NULL"
+                + " AND recorded_until > recorded_at, message LIKE 'spool_records_lost: spool records % to % (1 sequence"
+                + " number(s), each a committed transaction)%') FROM tandem.divergence"))
+                .as("no table, the window from the last record kept to the stop, and what was lost")
+                .isEqualTo("t|t|t");
+        assertThat(PG.target().queryValue(db, "SELECT string_agg(id::text, ',' ORDER BY id) FROM g WHERE id > 0"))
+                .as("the transactions kept applied, the one cut off not").isEqualTo("1,2,3,4");
+    }
+
+    /**
      * Records deleted from the spool go to the ledger of the database that had not applied them, not to one that had
      * applied past them before the file went: whichever of them were its own are on it.
      */
