@@ -378,6 +378,53 @@ class CleanStopIT {
     }
 
     /**
+     * Records lost while no target database is known (a proxy that never reached its target): no ledger can say so,
+     * and the loss stays in {@code /status} after its log line.
+     */
+    @Test
+    void recordsLostBeforeTheProxyEverReachedTheTargetStayInStatus() throws Exception {
+        String db = database("lost_unreached");
+        int closed = closedPort();
+        String[] args = {"--set", "mirror.spool.segment-bytes=64KiB", "--set", "mirror.spool.max-bytes=1MiB",
+                "--set", "shutdown.mirror-drain=0s"};
+        ProxyApplication proxy = start(db, closed, args);
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:"
+                + proxy.relayAddress().getPort() + "/" + db, PG.source().user(), PG.source().password());
+             PreparedStatement ps = c.prepareStatement("INSERT INTO g (id, ts, pad) VALUES (?, now(), ?)")) {
+            for (int i = 1; i <= 8; i++) {
+                ps.setInt(1, i);
+                ps.setString(2, "x".repeat(30_000)); // two a segment
+                ps.executeUpdate();
+            }
+        } finally {
+            proxy.close();
+        }
+        List<Path> segments;
+        try (var files = java.nio.file.Files.list(spool)) {
+            segments = files.filter(f -> f.getFileName().toString().endsWith(".seg")).sorted().toList();
+        }
+        java.nio.file.Files.delete(segments.get(1));
+
+        ProxyApplication again = start(db, closed, args);
+        JsonNode lost;
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            do {
+                assertThat(System.nanoTime()).as("the loss shown within 60 s").isLessThan(deadline);
+                Thread.sleep(50);
+                lost = JSON.readTree(get(again.adminPort(), "/status").body()).path("mirror")
+                        .path("spoolRecordsLostUnledgered");
+            } while (lost.isEmpty());
+        } finally {
+            again.close();
+        }
+        assertThat(lost).hasSize(1);
+        assertThat(lost.get(0).path("firstSequence").asLong()).isEqualTo(3);
+        assertThat(lost.get(0).path("lastSequence").asLong()).isEqualTo(4);
+        assertThat(lost.get(0).path("appendedBefore").asText()).isNotEmpty();
+    }
+
+    /**
      * Records deleted from the spool go to the ledger of the database that had not applied them, not to one that had
      * applied past them before the file went: whichever of them were its own are on it.
      */
