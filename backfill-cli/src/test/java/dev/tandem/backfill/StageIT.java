@@ -168,13 +168,14 @@ class StageIT {
     void aTypeMismatchIsRefusedNamingTableColumnAndTypes() {
         String db = PG.pair().freshDatabase("mismatch");
         PG.source().execute(db, "CREATE TABLE m (t timestamptz, reading bigint, gone text)");
-        PG.target().execute(db, "CREATE TABLE m (t timestamptz, reading integer, added text)");
+        PG.target().execute(db, "CREATE TABLE m (t timestamptz, reading integer, added text NOT NULL)");
         Cli.Run stage = Cli.both("stage", PG.source(), PG.target(), db, "--table", "m:t", "--until", Fixtures.T);
         assertThat(stage.exitCode()).isEqualTo(ExitCodes.FAILURE);
         assertThat(stage.err()).contains("public.m:")
                 .contains("column reading: source type bigint, target type integer")
                 .contains("column gone (text) is missing on the target")
-                .contains("column added (text) exists only on the target")
+                .contains("column added (text) exists only on the target, NOT NULL without a default: every copied"
+                        + " row would be refused there (23502, not-null violation)")
                 .contains("nothing was staged");
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.backfill_task")).isEqualTo("0");
 
@@ -188,6 +189,80 @@ class StageIT {
         assertThat(verify.err()).contains("no plan on the target: run 'stage' first, then 'copy'");
         assertThat(verify.out()).doesNotContain("0 differ");
         assertThat(ok(Cli.targetOnly("status", PG.target(), db)).out()).contains("no plan staged on the target");
+    }
+
+    /**
+     * A column the operator added on the target ahead of the migration: the copy names the source's columns, so the
+     * target fills it. Stage refused it as a difference (walkthrough).
+     */
+    @Test
+    void extraTargetColumnsTheTargetCanFillAreStagedWithAWarningEachAndCopied() {
+        String db = PG.pair().freshDatabase("extra_cols");
+        PG.source().execute(db, "CREATE TABLE m (t timestamptz NOT NULL, v int)");
+        PG.target().execute(db, "CREATE TABLE m (t timestamptz NOT NULL, note text, v int,"
+                + " region text NOT NULL DEFAULT 'eu', id bigint GENERATED ALWAYS AS IDENTITY,"
+                + " doubled int GENERATED ALWAYS AS (v * 2) STORED)");
+        PG.source().execute(db, "INSERT INTO m VALUES ('2026-01-01 00:00:00+00', 1), ('2026-01-01 01:00:00+00', 2)");
+        Cli.Run stage = ok(Cli.both("stage", PG.source(), PG.target(), db, "--table", "m:t", "--until", Fixtures.T));
+        assertThat(stage.out())
+                .contains("warning: public.m.note (text) exists only on the target: the backfill and the mirror leave"
+                        + " it out, so the target fills it with NULL")
+                .contains("warning: public.m.region (text) exists only on the target: the backfill and the mirror"
+                        + " leave it out, so the target fills it with its default 'eu'::text")
+                .contains("warning: public.m.id (bigint) exists only on the target: the backfill and the mirror leave"
+                        + " it out, so the target fills it from its identity sequence")
+                .contains("warning: public.m.doubled (integer) exists only on the target: the backfill and the mirror"
+                        + " leave it out, so the target computes it (generated)")
+                .contains("staged ");
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+        assertThat(PG.target().query(db, "SELECT v, coalesce(note, 'null'), region, id, doubled FROM m ORDER BY t"))
+                .containsExactly(List.of("1", "null", "eu", "1", "2"), List.of("2", "null", "eu", "2", "4"));
+    }
+
+    /**
+     * Differences the comparison did not look at: a NOT NULL the target alone has only showed up as 23502 during copy
+     * (walkthrough: DROP IDENTITY had left a NOT NULL behind). COPY writes given values into a target column GENERATED
+     * ALWAYS AS IDENTITY (as OVERRIDING SYSTEM VALUE would), so that one is staged, but a mirrored INSERT naming it is
+     * refused there.
+     */
+    @Test
+    void nullabilityIdentityAndGeneratedColumnsAreComparedAndWhatEachCausesIsSaid() {
+        String db = PG.pair().freshDatabase("col_kinds");
+        PG.source().execute(db, "CREATE TABLE m (t timestamptz NOT NULL, v int, id bigint,"
+                + " doubled int GENERATED ALWAYS AS (v * 2) STORED)");
+        PG.target().execute(db, "CREATE TABLE m (t timestamptz NOT NULL, v int NOT NULL,"
+                + " id bigint GENERATED ALWAYS AS IDENTITY, doubled int)");
+        PG.source().execute(db, "INSERT INTO m (t, v, id) VALUES ('2026-01-01 00:00:00+00', 1, 40),"
+                + " ('2026-01-01 01:00:00+00', 2, 41)");
+        Cli.Run stage = ok(Cli.both("stage", PG.source(), PG.target(), db, "--table", "m:t", "--until", Fixtures.T));
+        assertThat(stage.out())
+                .contains("warning: public.m.v is NOT NULL on the target but nullable on the source: a row with NULL"
+                        + " in v is refused on the target (23502)")
+                .contains("warning: public.m.id is GENERATED ALWAYS AS IDENTITY on the target only: the backfill's"
+                        + " COPY writes the source's values, but the target refuses a mirrored INSERT that gives id a"
+                        + " value (428C9)")
+                .contains("ALTER TABLE \"public\".\"m\" ALTER COLUMN \"id\" SET GENERATED BY DEFAULT")
+                .contains("warning: public.m.doubled is generated on the source only: the backfill and the mirror leave"
+                        + " it out, so the target fills it with NULL")
+                .contains("staged ");
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+        assertThat(PG.target().query(db, "SELECT v, id, coalesce(doubled::text, 'null') FROM m ORDER BY t"))
+                .containsExactly(List.of("1", "40", "null"), List.of("2", "41", "null"));
+    }
+
+    @Test
+    void aColumnGeneratedOnTheTargetOnlyIsRefusedWithWhatToChange() {
+        String db = PG.pair().freshDatabase("gen_target");
+        PG.source().execute(db, "CREATE TABLE m (t timestamptz NOT NULL, v int, doubled int)");
+        PG.target().execute(db, "CREATE TABLE m (t timestamptz NOT NULL, v int,"
+                + " doubled int GENERATED ALWAYS AS (v * 2) STORED)");
+        Cli.Run stage = Cli.both("stage", PG.source(), PG.target(), db, "--table", "m:t", "--until", Fixtures.T);
+        assertThat(stage.exitCode()).as(stage.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(stage.err()).contains("public.m:")
+                .contains("column doubled is generated on the target only: COPY cannot write into it (428C9), nor"
+                        + " can a mirrored INSERT")
+                .contains("ALTER TABLE \"public\".\"m\" ALTER COLUMN \"doubled\" DROP EXPRESSION")
+                .contains("nothing was staged");
     }
 
     @Test
@@ -294,6 +369,18 @@ class StageIT {
         Fixtures.metrics(PG.pair(), same, "metrics");
         assertThat(ok(Cli.both("stage", PG.source(), PG.target(), same, "--table", "metrics:t", "--until",
                 Fixtures.T)).out()).doesNotContain("another order");
+
+        // by position, columns after the source's get their defaults: the same order as far as the mirror goes
+        String added = PG.pair().freshDatabase("colorder_added");
+        PG.source().execute(added, "CREATE TABLE metrics (t timestamptz NOT NULL, a int, b int)");
+        PG.target().execute(added, "CREATE TABLE metrics (t timestamptz NOT NULL, a int, b int, c int)");
+        assertThat(ok(Cli.both("stage", PG.source(), PG.target(), added, "--table", "metrics:t", "--until",
+                Fixtures.T)).out()).doesNotContain("another order").contains("public.metrics.c (integer) exists only");
+        String between = PG.pair().freshDatabase("colorder_between");
+        PG.source().execute(between, "CREATE TABLE metrics (t timestamptz NOT NULL, a int, b int)");
+        PG.target().execute(between, "CREATE TABLE metrics (t timestamptz NOT NULL, c int, a int, b int)");
+        assertThat(ok(Cli.both("stage", PG.source(), PG.target(), between, "--table", "metrics:t", "--until",
+                Fixtures.T)).out()).contains("(source: t, a, b; target: t, c, a, b)");
     }
 
     @Test

@@ -16,7 +16,12 @@ package dev.tandem.backfill.plan;
  *                  differ (numeric 1.50 and 1.5) is part of the type, or its collation is nondeterministic: verify
  *                  must hash its values by their text:
  *                  see {@link dev.tandem.protocol.state.RangeChecksum.Column}
+ * @param defaultExpression the column's DEFAULT as {@code pg_get_expr} prints it, null when it has none or is generated
+ * @param identity  whether and how the column is an identity column
  */
 public record Column(String name, String type, boolean generated, boolean binaryIo, boolean nullable,
-                     boolean hashedAsText) {
+                     boolean hashedAsText, String defaultExpression, Identity identity) {
+
+    /** {@code attidentity}: whether an INSERT may give the column a value without OVERRIDING SYSTEM VALUE. */
+    public enum Identity { NONE, BY_DEFAULT, ALWAYS }
 }

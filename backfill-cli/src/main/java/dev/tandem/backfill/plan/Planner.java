@@ -355,6 +355,7 @@ public final class Planner {
         StringBuilder report = new StringBuilder();
         for (StagedTable t : tables) {
             ColumnComparison.Result compared = ColumnComparison.compare(source, target, t.schema(), t.table());
+            compared.warnings().forEach(w -> out.println("warning: " + w));
             if (!compared.differences().isEmpty()) {
                 report.append("\n  ").append(t.qualifiedName()).append(':');
                 compared.differences().forEach(d -> report.append("\n    ").append(d));

@@ -35,11 +35,14 @@ public record TableLayout(String schema, String table, String timeColumn, TimeTy
                            OR (r.typnamespace = 'pg_catalog'::regnamespace AND r.typname LIKE 'reg%'))),
                    NOT a.attnotnull,
                    """ + RangeChecksum.HASHED_AS_TEXT + """
-
+            ,
+                   CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END,
+                   CASE a.attidentity WHEN 'a' THEN 'ALWAYS' WHEN 'd' THEN 'BY_DEFAULT' ELSE 'NONE' END
             FROM pg_attribute a
             JOIN pg_class c ON c.oid = a.attrelid
             JOIN pg_namespace n ON n.oid = c.relnamespace
             JOIN pg_type t ON t.oid = a.atttypid
+            LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
             WHERE n.nspname = ? AND c.relname = ? AND a.attnum > 0 AND NOT a.attisdropped
             ORDER BY a.attnum""";
 
@@ -52,7 +55,8 @@ public record TableLayout(String schema, String table, String timeColumn, TimeTy
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     columns.add(new Column(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getBoolean(4),
-                            rs.getBoolean(5), rs.getBoolean(6)));
+                            rs.getBoolean(5), rs.getBoolean(6), rs.getString(7),
+                            Column.Identity.valueOf(rs.getString(8))));
                 }
             }
         }
