@@ -20,8 +20,8 @@ import picocli.CommandLine.Option;
 /** {@code stage}: plan the work and store it on the target. */
 @Command(name = "stage", mixinStandardHelpOptions = true,
         description = "Plan the backfill: one task per hypertable chunk range (TimescaleDB) or per --slice of each"
-                + " --table, up to --until, after checking that the target can take the source's columns (names, types, NOT NULL,"
-                + " generated and identity columns).")
+                + " --table, up to --until, after checking that the target can take the source's columns (names,"
+                + " types, NOT NULL, generated and identity columns).")
 public final class StageCommand extends BackfillCommand {
 
     @Mixin
