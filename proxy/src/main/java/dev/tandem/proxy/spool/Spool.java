@@ -305,7 +305,7 @@ public final class Spool implements AutoCloseable {
      * missing are left for the mirror's reader to tell ({@link #onRecordsLost}), which tells each loss once.
      */
     public void forEachHeld(Consumer<SpoolRecord> each) {
-        try (SpoolReader reader = new SpoolReader(catalog, SpoolPosition.ORIGIN, new LongAdder(), loss -> { }, jumps)) {
+        try (SpoolReader reader = new SpoolReader(catalog, SpoolPosition.ORIGIN, new LongAdder(), loss -> false, jumps)) {
             for (SpoolRecord record = reader.poll(); record != null; record = reader.poll()) {
                 each.accept(record);
             }
@@ -321,10 +321,13 @@ public final class Spool implements AutoCloseable {
         this.lossListener = listener;
     }
 
-    private void lost(SpoolLoss loss) {
-        if (losses.add(loss.firstSequence())) {
-            lossListener.accept(loss);
+    /** Whether {@code loss} is told for the first time: the listener hears each once. */
+    private boolean lost(SpoolLoss loss) {
+        if (!losses.add(loss.firstSequence())) {
+            return false;
         }
+        lossListener.accept(loss);
+        return true;
     }
 
     /**

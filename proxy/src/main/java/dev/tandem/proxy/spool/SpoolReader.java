@@ -8,7 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,7 +31,7 @@ public final class SpoolReader implements AutoCloseable {
     private final SegmentCatalog catalog;
     private SpoolPosition position;
     private final LongAdder gaps;
-    private final Consumer<SpoolLoss> losses;
+    private final Predicate<SpoolLoss> losses;
     private final SequenceJumps jumps;
     private Segment segment;
     private RecordScanner scanner;
@@ -43,11 +43,13 @@ public final class SpoolReader implements AutoCloseable {
     private long limit;
 
     /**
-     * @param gaps   counted up each time records are found missing
-     * @param losses told of records found missing whose sequence numbers are known
+     * @param gaps   counted up each time records are found missing, each loss of known sequence numbers once
+     * @param losses told of records found missing whose sequence numbers are known; true the first time it is told
+     *               of them, when this reader logs and counts them (another reader, a parked database's, comes to the
+     *               same records again)
      * @param jumps  sequence numbers skipped on purpose, which are not missing
      */
-    SpoolReader(SegmentCatalog catalog, SpoolPosition from, LongAdder gaps, Consumer<SpoolLoss> losses,
+    SpoolReader(SegmentCatalog catalog, SpoolPosition from, LongAdder gaps, Predicate<SpoolLoss> losses,
                 SequenceJumps jumps) {
         this.catalog = catalog;
         this.position = from;
@@ -211,17 +213,21 @@ public final class SpoolReader implements AutoCloseable {
         if (missingFrom >= 0 && missingEnd > missingFrom) {
             // Not an error that stops the mirror: records lost in a host crash after the target applied them leave
             // the same gap, and stopping would not bring the others back.
-            gaps.increment();
             // The records are gone, and with them which tables and rows they held: when they were appended is what
             // is left to say which time range to repair.
             Instant after = lastAppendMillis < 0 ? null : Instant.ofEpochMilli(lastAppendMillis);
             Instant createdNext = Instant.ofEpochMilli(scanner.segmentCreatedMillis());
+            SpoolLoss loss = new SpoolLoss(missingFrom, missingEnd - 1, after, createdNext);
+            if (!losses.test(loss)) {
+                LOG.debug("spool records {} to {} are missing, as found before", missingFrom, missingEnd - 1);
+                return true;
+            }
+            gaps.increment();
             LOG.warn("spool records {} to {} are missing: {} ends before them and {} starts after them (a segment file"
                     + " was deleted or cut short, or the records were lost from the spool). They were appended{} and"
                     + " before {}. Unless the target applied them before they were lost, they are not on the target:"
                     + " repair the time range of the rows those transactions wrote with the backfill CLI", missingFrom,
                     missingEnd - 1, before, next.file(), after == null ? "" : " after " + after, createdNext);
-            losses.accept(new SpoolLoss(missingFrom, missingEnd - 1, after, createdNext));
         }
         return true;
     }

@@ -250,9 +250,11 @@ class SpoolRecoveryTest {
         try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL))) {
             spool.onRecordsLost(losses::add);
             readAll(spool, SpoolPosition.ORIGIN);
-            // a parked database's reader comes to the same records: the target's ledger needs them once
-            readAll(spool, SpoolPosition.ORIGIN);
-            assertThat(spool.stats().gaps()).isEqualTo(2);
+            // a parked database's reader comes to the same records, again at each retry: the target's ledger needs
+            // them once, the log and tandem_spool_gaps_total too
+            List<String> again = LoggedWarnings.of(SpoolReader.class, () -> readAll(spool, SpoolPosition.ORIGIN));
+            assertThat(again).isEmpty();
+            assertThat(spool.stats().gaps()).isEqualTo(1);
         }
 
         assertThat(losses).containsExactly(new SpoolLoss(5, 8, lastBefore, nextCreated));
