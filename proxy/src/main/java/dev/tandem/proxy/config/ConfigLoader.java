@@ -440,6 +440,6 @@ public final class ConfigLoader {
             section.problem(fileKey, "'" + file.get() + "' holds only white space; the admin token must not be blank");
             return Optional.empty();
         }
-        return Optional.of(Secret.of(value));
+        return Optional.of(Secret.readFrom(file.get(), value));
     }
 }

@@ -19,7 +19,7 @@ public record ProxyConfig(HostPort listen, SourceConfig source, Optional<ClientT
 
     /**
      * Things that are allowed but probably not intended, one line each, for the proxy to log at start-up: a missing
-     * target password, a missing admin token, mirroring into the source itself.
+     * target password, a missing admin token, a secret's file open to others, mirroring into the source itself.
      */
     public List<String> warnings() {
         List<String> warnings = new ArrayList<>();
@@ -36,6 +36,15 @@ public record ProxyConfig(HostPort listen, SourceConfig source, Optional<ClientT
             warnings.add("admin.token-env: environment variable " + admin.tokenEnv()
                     + " is not set; the admin endpoints that change state are disabled");
         }
+        target.password().flatMap(Secret::file)
+                .flatMap(file -> SecretFilePermissions.warning("target.password-file", file, "the target password"))
+                .ifPresent(warnings::add);
+        source.password().flatMap(Secret::file)
+                .flatMap(file -> SecretFilePermissions.warning("source.password-file", file, "the source password"))
+                .ifPresent(warnings::add);
+        admin.token().flatMap(Secret::file)
+                .flatMap(file -> SecretFilePermissions.warning("admin.token-file", file, "the admin token"))
+                .ifPresent(warnings::add);
         if (mirroring && source.address().equals(target.address()) && target.databases().isEmpty()) {
             warnings.add("target: same server as the source (" + target.address()
                     + ") and no target.databases mapping; mirrored rows would be written into the source databases");

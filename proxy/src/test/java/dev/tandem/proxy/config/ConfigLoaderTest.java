@@ -14,6 +14,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -370,6 +371,23 @@ class ConfigLoaderTest {
         // the secret itself where its file's name belongs: the error must not repeat it
         assertThat(loadFailure("admin: {token-file: 's3cr3t-t0ken'}\n").getMessage())
                 .contains("admin.token-file: does not name a readable file").doesNotContain("s3cr3t-t0ken");
+    }
+
+    @Test
+    void aSecretsFileOpenToOthersIsWarnedWithItsPermissionsAndNotRefused() throws IOException {
+        Path token = Files.writeString(dir.resolve("token"), "token-from-file");
+        Path password = Files.writeString(dir.resolve("target-password"), "from-file");
+        Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-r--r--"));
+        Files.setPosixFilePermissions(password, PosixFilePermissions.fromString("rw-------"));
+
+        ProxyConfig config = load("target: {password-file: '" + password + "'}\nadmin: {token-file: '" + token
+                + "'}\n", NO_ENV);
+
+        assertThat(config.admin().token().map(Secret::reveal)).contains("token-from-file");
+        assertThat(config.warnings()).filteredOn(warning -> warning.contains("chmod")).containsExactly(
+                "admin.token-file: '" + token + "' holding the admin token has permissions rw-r--r--, open to users"
+                        + " other than its owner; chmod 600 '" + token + "' (a mounted Kubernetes or Docker secret may"
+                        + " be left as is when its directory is not open to them)");
     }
 
     @Test
