@@ -70,6 +70,11 @@ public final class DivergenceVerifier implements AutoCloseable {
     private final VerifierMetrics metrics;
     private final TableCatalog catalog;
     private final Set<String> said = ConcurrentHashMap.newKeySet();
+    /**
+     * Why each table was not compared, as said, by {@code database\0schema.table}: forgotten once the table is compared
+     * again, so that a later breakage of it (a column dropped again) is said again too.
+     */
+    private final Map<String, Set<String>> notCompared = new ConcurrentHashMap<>();
     /** Tables whose time index was looked for already, as {@code database\0schema.table}. */
     private final Set<String> indexChecked = ConcurrentHashMap.newKeySet();
     private final String disabledReason;
@@ -283,25 +288,23 @@ public final class DivergenceVerifier implements AutoCloseable {
      */
     private TableResult compareTable(Connection s, Connection t, DivergenceLedger ledger, String sourceDatabase,
                                      TableName table, Settled settled) throws SQLException {
+        String tableKey = sourceDatabase + "\0" + table;
         TableCatalog.Description description = catalog.describe(s, t, table);
         if (description instanceof TableCatalog.Skipped skipped) {
-            String line = "verifier: not comparing " + table + " of database " + sourceDatabase + ": " + skipped.reason();
-            if (skipped.warning()) {
-                warnOnce(line);
-            } else {
-                sayOnce(line);
-            }
+            notComparing(tableKey, "verifier: not comparing " + table + " of database " + sourceDatabase + ": "
+                    + skipped.reason(), skipped.warning());
             return null;
         }
         VerifiedTable verified = (VerifiedTable) description;
         if (verified.checksum().timeType().isInteger() && config.integerBucket() == 0) {
-            sayOnce("verifier: not comparing " + table + " of database " + sourceDatabase + ": its time column is an"
-                    + " integer; set verifier.integer-bucket to a bucket width in the column's units");
+            notComparing(tableKey, "verifier: not comparing " + table + " of database " + sourceDatabase + ": its time"
+                    + " column is an integer; set verifier.integer-bucket to a bucket width in the column's units", false);
             return null;
         }
+        notCompared.remove(tableKey);
         String column = verified.checksum().timeColumn();
         // once per table and database: indexes are not added or dropped between runs often enough to ask each minute
-        if (indexChecked.add(sourceDatabase + "\0" + table)
+        if (indexChecked.add(tableKey)
                 && !TimeIndex.exists(s, table.schema(), table.name(), column)) {
             warnOnce("verifier: " + table + " of database " + sourceDatabase + " has no index starting with " + column
                     + " on the source, so every bucket compared scans the whole table there, each run: add one");
@@ -459,6 +462,16 @@ public final class DivergenceVerifier implements AutoCloseable {
     private void sayOnce(String line) {
         if (said.add(line)) {
             log.info(line);
+        }
+    }
+
+    private void notComparing(String tableKey, String line, boolean warning) {
+        if (notCompared.computeIfAbsent(tableKey, key -> ConcurrentHashMap.newKeySet()).add(line)) {
+            if (warning) {
+                log.warn(line);
+            } else {
+                log.info(line);
+            }
         }
     }
 
