@@ -100,7 +100,8 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        failAll(PgException.connectionLost("connection to " + server + " failed: " + cause.getMessage(), cause));
+        failAll(PgException.connectionLost("connection to " + server + " failed: " + SocketFailure.describe(cause),
+                cause));
         ctx.close();
     }
 

@@ -54,7 +54,7 @@ public final class PgClient {
         bootstrap.connect(config.host(), config.port()).addListener((ChannelFuture f) -> {
             if (!f.isSuccess()) {
                 result.completeExceptionally(PgException.client(PgException.UNABLE_TO_CONNECT, "cannot connect to "
-                        + config.host() + ":" + config.port() + ": " + f.cause().getMessage(), f.cause()));
+                        + config.host() + ":" + config.port() + ": " + SocketFailure.describe(f.cause()), f.cause()));
                 return;
             }
             Channel channel = f.channel();

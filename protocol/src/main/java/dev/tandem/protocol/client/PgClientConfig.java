@@ -12,12 +12,15 @@ import java.util.Objects;
  *     {@link TlsMode#VERIFY_FULL}, and with it {@link TlsMode#REQUIRE} checks the chain too; null means the JDK trust
  *     store
  * @param connectTimeout bounds the TCP connect and, separately, the whole TLS and authentication handshake
+ * @param tlsSetting what sets {@code tlsMode}, for the messages of a server that does not meet it (the proxy's
+ *     {@code target.tls}); null means {@value #DEFAULT_TLS_SETTING}
  */
 public record PgClientConfig(String host, int port, String database, String user, String password, TlsMode tlsMode,
-                             Path caFile, Duration connectTimeout, String applicationName) {
+                             Path caFile, Duration connectTimeout, String applicationName, String tlsSetting) {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
     public static final String DEFAULT_APPLICATION_NAME = "tandem";
+    public static final String DEFAULT_TLS_SETTING = "tls mode";
 
     public PgClientConfig {
         Objects.requireNonNull(host, "host");
@@ -33,34 +36,38 @@ public record PgClientConfig(String host, int port, String database, String user
         }
         password = password == null ? "" : password;
         applicationName = applicationName == null ? DEFAULT_APPLICATION_NAME : applicationName;
+        tlsSetting = tlsSetting == null ? DEFAULT_TLS_SETTING : tlsSetting;
     }
 
     /** A config with TLS {@link TlsMode#PREFER} (libpq's default), the default timeout and application name. */
     public static PgClientConfig of(String host, int port, String database, String user, String password) {
         return new PgClientConfig(host, port, database, user, password, TlsMode.PREFER, null,
-                DEFAULT_CONNECT_TIMEOUT, DEFAULT_APPLICATION_NAME);
+                DEFAULT_CONNECT_TIMEOUT, DEFAULT_APPLICATION_NAME, DEFAULT_TLS_SETTING);
     }
 
     public PgClientConfig withTls(TlsMode mode, Path trustedCaFile) {
         return new PgClientConfig(host, port, database, user, password, mode, trustedCaFile, connectTimeout,
-                applicationName);
+                applicationName, tlsSetting);
     }
 
     public PgClientConfig withDatabase(String name) {
-        return new PgClientConfig(host, port, name, user, password, tlsMode, caFile, connectTimeout, applicationName);
+        return new PgClientConfig(host, port, name, user, password, tlsMode, caFile, connectTimeout, applicationName,
+                tlsSetting);
     }
 
     public PgClientConfig withUser(String name, String newPassword) {
         return new PgClientConfig(host, port, database, name, newPassword, tlsMode, caFile, connectTimeout,
-                applicationName);
+                applicationName, tlsSetting);
     }
 
     public PgClientConfig withConnectTimeout(Duration timeout) {
-        return new PgClientConfig(host, port, database, user, password, tlsMode, caFile, timeout, applicationName);
+        return new PgClientConfig(host, port, database, user, password, tlsMode, caFile, timeout, applicationName,
+                tlsSetting);
     }
 
     public PgClientConfig withApplicationName(String name) {
-        return new PgClientConfig(host, port, database, user, password, tlsMode, caFile, connectTimeout, name);
+        return new PgClientConfig(host, port, database, user, password, tlsMode, caFile, connectTimeout, name,
+                tlsSetting);
     }
 
     @Override

@@ -198,7 +198,7 @@ final class StartupHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         fail(ctx, PgException.connectionLost("connection to " + config.host() + ":" + config.port()
-                + " failed during startup: " + cause.getMessage(), cause));
+                + " failed during startup: " + SocketFailure.describe(cause), cause));
     }
 
     private void fail(ChannelHandlerContext ctx, PgException e) {

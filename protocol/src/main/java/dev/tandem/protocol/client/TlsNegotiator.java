@@ -53,7 +53,8 @@ final class TlsNegotiator extends ChannelInboundHandlerAdapter {
                 ctx.pipeline().replace(this, PgClient.HANDSHAKE, new StartupHandler(config, result));
             } else if (answer == 'N') {
                 fail(ctx, PgException.client(PgException.UNABLE_TO_CONNECT, "server " + config.host() + ":"
-                        + config.port() + " does not support TLS, but tls mode is " + config.tlsMode().configName(),
+                        + config.port() + " does not support TLS, but " + config.tlsSetting() + " is "
+                        + config.tlsMode().configName(),
                         null));
             } else {
                 fail(ctx, PgException.client(PgException.PROTOCOL_VIOLATION, "server answered SSLRequest with byte 0x"
@@ -90,7 +91,8 @@ final class TlsNegotiator extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        fail(ctx, PgException.connectionLost("connection failed during TLS negotiation: " + cause.getMessage(), cause));
+        fail(ctx, PgException.connectionLost("connection failed during TLS negotiation: "
+                + SocketFailure.describe(cause), cause));
     }
 
     private void fail(ChannelHandlerContext ctx, PgException e) {

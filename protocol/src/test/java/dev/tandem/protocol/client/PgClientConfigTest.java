@@ -18,7 +18,7 @@ class PgClientConfigTest {
     @Test
     void defaultsAndValidation() {
         PgClientConfig config = new PgClientConfig("db", 5432, "app", "alice", null, TlsMode.DISABLE, null,
-                Duration.ofSeconds(1), null);
+                Duration.ofSeconds(1), null, null);
         assertThat(config.password()).isEmpty();
         assertThat(config.applicationName()).isEqualTo(PgClientConfig.DEFAULT_APPLICATION_NAME);
         assertThatThrownBy(() -> config.withConnectTimeout(Duration.ZERO)).hasMessageContaining("must be positive");

@@ -175,7 +175,11 @@ class PgClientIT {
         get(c.close());
         PgException e = failure(PgClient.connect(base.withTls(TlsMode.REQUIRE, null), group));
         assertThat(e.sqlState()).isEqualTo(PgException.UNABLE_TO_CONNECT);
-        assertThat(e.getMessage()).contains("does not support TLS");
+        assertThat(e.serverMessage()).endsWith("does not support TLS, but tls mode is require");
+        PgClientConfig named = new PgClientConfig(base.host(), base.port(), base.database(), base.user(),
+                base.password(), TlsMode.REQUIRE, null, base.connectTimeout(), null, "target.tls");
+        assertThat(failure(PgClient.connect(named, group)).serverMessage())
+                .endsWith("does not support TLS, but target.tls is require");
     }
 
     @Test
@@ -185,8 +189,11 @@ class PgClientIT {
             port = s.getLocalPort();
         }
         PgClientConfig nowhere = new PgClientConfig("127.0.0.1", port, db, "postgres", "", TlsMode.DISABLE, null,
-                PgClientConfig.DEFAULT_CONNECT_TIMEOUT, null);
-        assertThat(failure(PgClient.connect(nowhere, group)).sqlState()).isEqualTo(PgException.UNABLE_TO_CONNECT);
+                PgClientConfig.DEFAULT_CONNECT_TIMEOUT, null, null);
+        PgException e = failure(PgClient.connect(nowhere, group));
+        assertThat(e.sqlState()).isEqualTo(PgException.UNABLE_TO_CONNECT);
+        // the system's words alone: not the native transport's call before them nor the address again after them
+        assertThat(e.serverMessage()).isEqualTo("cannot connect to 127.0.0.1:" + port + ": Connection refused");
     }
 
     @Test

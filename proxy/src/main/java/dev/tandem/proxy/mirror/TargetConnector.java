@@ -27,7 +27,7 @@ public final class TargetConnector {
                 target.password().map(Secret::reveal).orElse(""), target.tls().clientMode(),
                 target.caFile().orElse(null),
                 target.connectTimeout() != null ? target.connectTimeout() : PgClientConfig.DEFAULT_CONNECT_TIMEOUT,
-                APPLICATION_NAME);
+                APPLICATION_NAME, "target.tls");
         this.group = group;
         this.channelType = channelType;
     }

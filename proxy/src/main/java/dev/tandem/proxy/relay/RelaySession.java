@@ -1,6 +1,7 @@
 package dev.tandem.proxy.relay;
 
 import dev.tandem.protocol.backend.ErrorResponse;
+import dev.tandem.protocol.client.SocketFailure;
 import dev.tandem.protocol.frame.FrameObserver;
 import dev.tandem.protocol.frame.FrameScanner;
 import dev.tandem.protocol.frame.ProtocolViolationException;
@@ -10,7 +11,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,8 +34,6 @@ final class RelaySession {
 
 
     private static final Logger log = LoggerFactory.getLogger(RelaySession.class);
-    /** The prefix Netty's epoll and io_uring transports put before a system error's words. */
-    private static final Pattern NATIVE_CALL = Pattern.compile("^\\w+\\(\\.\\.\\) failed( with error\\(-?\\d+\\))?: ");
 
     enum State { CONNECTING, AUTHENTICATING, READY, CLOSED }
 
@@ -311,11 +309,12 @@ final class RelaySession {
         if (direction == Direction.SOURCE_TO_CLIENT && source instanceof DuplexChannel duplex && duplex.isActive()
                 && duplex.isOutputShutdown() && !duplex.isInputShutdown()) {
             // a write failed: what the source sent before it reset is still to be read, its end closes the session
-            sourceFailure = describe(cause);
+            sourceFailure = SocketFailure.describe(cause);
             return;
         }
         if (direction == Direction.SOURCE_TO_CLIENT) {
-            endWithError("08006", "the connection to the source server failed: " + describe(cause), "source_error");
+            endWithError("08006", "the connection to the source server failed: " + SocketFailure.describe(cause),
+                    "source_error");
         } else {
             metrics.connectionError("client_error");
             close(SessionEnd.because("the client's connection failed"));
@@ -325,7 +324,7 @@ final class RelaySession {
     /** The source could not be reached or refused TLS: the client gets the reason as a FATAL error. */
     void sourceUnavailable(Throwable cause) {
         endWithError("08006", "could not connect to the source server at " + settings.source().getHostString() + ":"
-                + settings.source().getPort() + ": " + describe(cause), "source_unreachable");
+                + settings.source().getPort() + ": " + SocketFailure.describe(cause), "source_unreachable");
     }
 
     void idle() {
@@ -509,17 +508,6 @@ final class RelaySession {
         } else {
             channel.close();
         }
-    }
-
-    private static String describe(Throwable cause) {
-        Throwable root = cause;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        String message = root.getMessage();
-        // the native transports prefix the system's words with their own call: "finishConnect(..) failed with
-        // error(-111): Connection refused", which tells a person nothing more
-        return message == null ? root.getClass().getSimpleName() : NATIVE_CALL.matcher(message).replaceFirst("");
     }
 
 

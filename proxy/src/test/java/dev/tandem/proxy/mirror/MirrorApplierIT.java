@@ -1224,6 +1224,25 @@ class MirrorApplierIT {
                         + " proxy trusts: set target.ca-file to the PEM file of the authority that signed it");
     }
 
+    /**
+     * A target without TLS under target.tls require: the parked database's error (/status) names the setting, as the
+     * relay's does source.tls, not the protocol client's own "tls mode".
+     */
+    @Test
+    void aTargetWithoutTlsUnderTargetTlsRequireIsParkedNamingTargetTls() throws Exception {
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target()).targetTls(TlsMode.REQUIRE)) {
+            f.append(tx("postgres", simple("r", 1, "INSERT INTO r VALUES (1)")));
+            f.applier.start();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (f.applier.parkedDatabases().isEmpty() && System.nanoTime() < deadline) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+            }
+            assertThat(f.applier.parkedDatabases()).extractingByKey("postgres").extracting(d -> d.get("error"))
+                    .asString().isEqualTo("SQLSTATE 08001: server " + PG.target().host() + ":" + PG.target().port()
+                            + " does not support TLS, but target.tls is require");
+        }
+    }
+
     /** A COPY cannot return its rows: its late rows are read from its data, in each format, with its options. */
     @Test
     void copiedRowsWrittenBeforeTheDualWriteMarkAreCountedAsLate() throws Exception {
