@@ -47,7 +47,7 @@ public interface ReadinessCheck {
         return of(name, () -> {
             try (Socket socket = new Socket()) {
                 socket.connect(new InetSocketAddress(host, port), Math.toIntExact(timeout.toMillis()));
-                return Result.ready(address + " accepts connections");
+                return Result.ready(address + " accepts TCP connections (no log-in tried)");
             } catch (IOException e) {
                 return Result.notReady("cannot connect to " + address + ": " + e.getMessage());
             }

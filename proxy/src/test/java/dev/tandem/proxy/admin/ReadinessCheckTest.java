@@ -14,7 +14,7 @@ class ReadinessCheckTest {
             ReadinessCheck.Result result = ReadinessCheck.tcpConnect("source", "127.0.0.1",
                     listening.getLocalPort(), Duration.ofSeconds(5)).check();
             assertThat(result.ready()).isTrue();
-            assertThat(result.message()).isEqualTo("127.0.0.1:" + listening.getLocalPort() + " accepts connections");
+            assertThat(result.message()).isEqualTo("127.0.0.1:" + listening.getLocalPort() + " accepts TCP connections (no log-in tried)");
         }
     }
 
