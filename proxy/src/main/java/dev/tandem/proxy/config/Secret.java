@@ -7,8 +7,8 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * A password or token read from the environment or a file. It prints as {@code ***} wherever it ends up (records' toString,
- * log lines, exception messages); only {@link #reveal()} gives the value, at the one place that sends it.
+ * A password or token read from the environment or a file. It prints as {@code ***} wherever it ends up (records'
+ * toString, log lines, exception messages); only {@link #reveal()} gives the value, at the one place that sends it.
  */
 public final class Secret {
 
