@@ -2,6 +2,8 @@ package dev.tandem.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tandem.proxy.capture.CapturedTransaction;
+import dev.tandem.proxy.capture.TransactionCodec;
 import dev.tandem.proxy.spool.Spool;
 import dev.tandem.proxy.spool.SpoolSettings;
 import dev.tandem.testing.TestCertificates;
@@ -121,6 +123,29 @@ class TandemProxyTest {
                 .startsWith("tandem-proxy: spool directory " + spool.toAbsolutePath()
                         + " was written by instance-id 'proxy-a'")
                 .contains("this proxy is instance-id 'proxy-b'", "--instance-id proxy-a", "--spool-dir")
+                .doesNotContain("Exception")
+                .hasLineCount(1);
+    }
+
+    @Test
+    @Timeout(value = 30, unit = TimeUnit.SECONDS) // a proxy that starts anyway would wait for a stop signal
+    void aMappingThatMovesADatabaseWithTransactionsWaitingIsAConfigurationError() throws Exception {
+        try (Spool written = Spool.open(SpoolSettings.defaults(spool), "proxy-a")) {
+            written.writer().append(TransactionCodec.encode(new CapturedTransaction("app", "writer", 1, List.of(), 1L,
+                    List.of()))).join();
+        }
+        // written under the default mapping: app into target database app
+        Files.writeString(spool.resolve("mapping.json"), "{\"databases\":{}}");
+
+        Stderr run = run("--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
+                "--source", "127.0.0.1:1", "--target", "127.0.0.1:1", "--mirror-mode", "async",
+                "--spool-dir", spool.toString(), "--instance-id", "proxy-a", "--set", "target.databases.app=app_new");
+
+        assertThat(run.code()).as(run.text()).isEqualTo(2);
+        assertThat(run.text())
+                .startsWith("tandem-proxy: source database 'app' was mirrored into target database 'app' and"
+                        + " target.databases now sends it to 'app_new', but 1 of its transactions")
+                .contains("target.databases.app=app")
                 .doesNotContain("Exception")
                 .hasLineCount(1);
     }
