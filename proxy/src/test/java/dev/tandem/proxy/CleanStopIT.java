@@ -20,8 +20,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -35,6 +38,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -58,6 +62,9 @@ class CleanStopIT {
     private static final String ADMIN_TOKEN = "clean-stop-token";
 
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static final String[] SMALL_SEGMENTS = {"--set", "mirror.spool.segment-bytes=64KiB",
+        "--set", "mirror.spool.max-bytes=1MiB"};
 
     @TempDir
     Path spool;
@@ -120,6 +127,26 @@ class CleanStopIT {
                 ps.setObject(2, now.minusSeconds(300 - i % 300));
                 ps.executeUpdate();
             }
+        }
+    }
+
+    /** Rows {@code from} to {@code to}, one transaction of 30 kB each: two fill a 64 KiB segment. */
+    private static void writeLarge(ProxyApplication proxy, String db, int from, int to) throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:"
+                + proxy.relayAddress().getPort() + "/" + db, PG.source().user(), PG.source().password());
+             PreparedStatement ps = c.prepareStatement("INSERT INTO g (id, ts, pad) VALUES (?, now(), ?)")) {
+            for (int i = from; i <= to; i++) {
+                ps.setInt(1, i);
+                ps.setString(2, "x".repeat(30_000));
+                ps.executeUpdate();
+            }
+        }
+    }
+
+    /** The spool's segment files, oldest first. */
+    private List<Path> segments() throws IOException {
+        try (Stream<Path> files = Files.list(spool)) {
+            return files.filter(f -> f.getFileName().toString().endsWith(".seg")).sorted().toList();
         }
     }
 
@@ -277,33 +304,20 @@ class CleanStopIT {
     @Test
     void aSegmentDeletedWhileTheProxyWasStoppedIsLedgeredOnItsTarget() throws Exception {
         String db = database("spool_lost");
-        String[] smallSegments = {"--set", "mirror.spool.segment-bytes=64KiB", "--set", "mirror.spool.max-bytes=1MiB"};
-        ProxyApplication proxy = start(db, smallSegments);
+        ProxyApplication proxy = start(db, SMALL_SEGMENTS);
         try {
             write(proxy, db, 1, 1);
             awaitCaughtUp(proxy);
             pause(proxy);
-            // 30 kB a transaction: two a segment
-            try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:"
-                    + proxy.relayAddress().getPort() + "/" + db, PG.source().user(), PG.source().password());
-                 PreparedStatement ps = c.prepareStatement("INSERT INTO g (id, ts, pad) VALUES (?, now(), ?)")) {
-                for (int i = 2; i <= 9; i++) {
-                    ps.setInt(1, i);
-                    ps.setString(2, "x".repeat(30_000));
-                    ps.executeUpdate();
-                }
-            }
+            writeLarge(proxy, db, 2, 9);
         } finally {
             proxy.close();
         }
-        List<Path> segments;
-        try (var files = java.nio.file.Files.list(spool)) {
-            segments = files.filter(f -> f.getFileName().toString().endsWith(".seg")).sorted().toList();
-        }
+        List<Path> segments = segments();
         assertThat(segments).as("the spool holds the paused transactions in several segments").hasSizeGreaterThan(2);
-        java.nio.file.Files.delete(segments.get(1));
+        Files.delete(segments.get(1));
 
-        ProxyApplication again = start(db, smallSegments);
+        ProxyApplication again = start(db, SMALL_SEGMENTS);
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (!"1".equals(PG.target().queryValue(db, "SELECT count(*) FROM tandem.divergence"))) {
@@ -330,35 +344,23 @@ class CleanStopIT {
     @Test
     void aRecordCutOffTheSpoolAfterACleanStopIsLedgeredOnItsTarget() throws Exception {
         String db = database("cut_after_stop");
-        String[] smallSegments = {"--set", "mirror.spool.segment-bytes=64KiB", "--set", "mirror.spool.max-bytes=1MiB"};
-        ProxyApplication proxy = start(db, smallSegments);
+        ProxyApplication proxy = start(db, SMALL_SEGMENTS);
         try {
             write(proxy, db, 1, 1);
             awaitCaughtUp(proxy);
             pause(proxy);
-            try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:"
-                    + proxy.relayAddress().getPort() + "/" + db, PG.source().user(), PG.source().password());
-                 PreparedStatement ps = c.prepareStatement("INSERT INTO g (id, ts, pad) VALUES (?, now(), ?)")) {
-                for (int i = 2; i <= 5; i++) {
-                    ps.setInt(1, i);
-                    ps.setString(2, "x".repeat(30_000));
-                    ps.executeUpdate();
-                }
-            }
+            writeLarge(proxy, db, 2, 5);
         } finally {
             proxy.close();
         }
-        Path newest;
-        try (var files = java.nio.file.Files.list(spool)) {
-            newest = files.filter(f -> f.getFileName().toString().endsWith(".seg")).sorted()
-                    .reduce((first, second) -> second).orElseThrow();
-        }
+        List<Path> segments = segments();
+        Path newest = segments.get(segments.size() - 1);
         // into the last transaction's record: it was whole on disk when the proxy stopped
-        try (var channel = java.nio.channels.FileChannel.open(newest, java.nio.file.StandardOpenOption.WRITE)) {
+        try (var channel = FileChannel.open(newest, StandardOpenOption.WRITE)) {
             channel.truncate(channel.size() - 100);
         }
 
-        ProxyApplication again = start(db, smallSegments);
+        ProxyApplication again = start(db, SMALL_SEGMENTS);
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (divergence(db) != 1) {
@@ -388,22 +390,13 @@ class CleanStopIT {
         String[] args = {"--set", "mirror.spool.segment-bytes=64KiB", "--set", "mirror.spool.max-bytes=1MiB",
                 "--set", "shutdown.mirror-drain=0s"};
         ProxyApplication proxy = start(db, closed, args);
-        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:"
-                + proxy.relayAddress().getPort() + "/" + db, PG.source().user(), PG.source().password());
-             PreparedStatement ps = c.prepareStatement("INSERT INTO g (id, ts, pad) VALUES (?, now(), ?)")) {
-            for (int i = 1; i <= 8; i++) {
-                ps.setInt(1, i);
-                ps.setString(2, "x".repeat(30_000)); // two a segment
-                ps.executeUpdate();
-            }
+        try {
+            writeLarge(proxy, db, 1, 8);
         } finally {
             proxy.close();
         }
-        List<Path> segments;
-        try (var files = java.nio.file.Files.list(spool)) {
-            segments = files.filter(f -> f.getFileName().toString().endsWith(".seg")).sorted().toList();
-        }
-        java.nio.file.Files.delete(segments.get(1));
+        List<Path> segments = segments();
+        Files.delete(segments.get(1));
 
         ProxyApplication again = start(db, closed, args);
         JsonNode lost;
@@ -438,15 +431,7 @@ class CleanStopIT {
         ProxyApplication proxy = start(a, args);
         try {
             // b's target database does not exist yet: b is parked, and its transactions wait in the spool
-            try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:"
-                    + proxy.relayAddress().getPort() + "/" + b, PG.source().user(), PG.source().password());
-                 PreparedStatement ps = c.prepareStatement("INSERT INTO g (id, ts, pad) VALUES (?, now(), ?)")) {
-                for (int i = 1; i <= 8; i++) {
-                    ps.setInt(1, i);
-                    ps.setString(2, "x".repeat(30_000)); // two a segment
-                    ps.executeUpdate();
-                }
-            }
+            writeLarge(proxy, b, 1, 8);
             write(proxy, a, 1, 3);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (!"3".equals(PG.target().queryValue(a, "SELECT count(*) FROM g WHERE id > 0"))) {
@@ -456,13 +441,10 @@ class CleanStopIT {
         } finally {
             proxy.close();
         }
-        List<Path> segments;
-        try (var files = java.nio.file.Files.list(spool)) {
-            segments = files.filter(f -> f.getFileName().toString().endsWith(".seg")).sorted().toList();
-        }
+        List<Path> segments = segments();
         assertThat(segments).as("b's transactions in several segments").hasSizeGreaterThan(2);
         // b's transactions 3 and 4, before all of a's
-        java.nio.file.Files.delete(segments.get(1));
+        Files.delete(segments.get(1));
         PG.target().createDatabase(bTarget);
         PG.target().execute(bTarget, "CREATE TABLE g (id int PRIMARY KEY, ts timestamptz NOT NULL, pad text)");
 

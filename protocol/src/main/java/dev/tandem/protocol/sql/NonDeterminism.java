@@ -1,5 +1,8 @@
 package dev.tandem.protocol.sql;
 
+import java.util.Collection;
+import java.util.Set;
+
 /**
  * Names whose value differs between the source's execution of an INSERT and its replay on the target: functions
  * (which count only when called, {@code now()}), SQL value keywords (no parentheses, {@code current_timestamp}) and
@@ -25,7 +28,23 @@ public final class NonDeterminism {
 
     private static final String[] SPECIAL_DATES = {"now", "today", "tomorrow", "yesterday"};
 
+    /**
+     * Those of the names above whose values are no time, nor a number that could be one: identities, random bytes,
+     * the session's identity. A name added above that makes none belongs here too.
+     */
+    private static final Set<String> TIMELESS = Set.of("gen_random_uuid", "gen_random_bytes", "uuid_generate_v1",
+            "uuid_generate_v1mc", "uuid_generate_v4", "uuidv4", "uuidv7", "current_user", "session_user",
+            "current_role", "user", "current_catalog", "current_schema", "inet_client_addr");
+
     private NonDeterminism() {
+    }
+
+    /**
+     * Whether every one of {@code names} (as {@link ClassifiedStatement#nonDeterministic()} gives them) makes a value
+     * that is no time: a statement calling only those gets the same times on any server.
+     */
+    public static boolean makeNoTime(Collection<String> names) {
+        return TIMELESS.containsAll(names);
     }
 
     /** The function name {@code sql[start, end)} matches (ASCII case-insensitive), or null. */

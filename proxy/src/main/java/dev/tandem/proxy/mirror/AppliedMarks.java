@@ -112,9 +112,13 @@ final class AppliedMarks {
 
     static void save(Spool spool, String instanceId, Map<String, Mark> marks, Acknowledged acknowledged,
                      Set<String> stoppedIn, Reached read, Map<String, Reached> parked) {
+        save(spool, new Content(instanceId, Map.copyOf(marks), acknowledged, Set.copyOf(stoppedIn), read,
+                Map.copyOf(parked)));
+    }
+
+    static void save(Spool spool, Content content) {
         try {
-            spool.replaceNote(FILE, JSON.writeValueAsBytes(new Content(instanceId, Map.copyOf(marks), acknowledged,
-                    Set.copyOf(stoppedIn), read, Map.copyOf(parked))));
+            spool.replaceNote(FILE, JSON.writeValueAsBytes(content));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         } catch (IOException e) {

@@ -4,6 +4,7 @@ import dev.tandem.protocol.backend.BackendMessage;
 import dev.tandem.protocol.backend.DataRow;
 import dev.tandem.protocol.sql.ClassifiedStatement;
 import dev.tandem.protocol.sql.Identifiers;
+import dev.tandem.protocol.sql.NonDeterminism;
 import dev.tandem.protocol.sql.StatementClassifier;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.protocol.sql.TargetTableSpan;
@@ -15,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,10 +48,6 @@ final class LedgerRange {
      * one that ledgers at the same moment (another proxy instance) waits for that rollback.
      */
     private static final String SCRATCH = "tandem.ledger_scratch";
-    /** Server-computed values that are no time, nor a number that could be one. */
-    private static final Set<String> TIMELESS = Set.of("gen_random_uuid", "gen_random_bytes", "uuid_generate_v1",
-            "uuid_generate_v1mc", "uuid_generate_v4", "uuidv4", "uuidv7", "current_user", "session_user", "current_role",
-            "user", "current_catalog", "current_schema", "inet_client_addr");
     /** What {@link #scratchBounds} gives when the target computed the rows' times itself. */
     private static final List<String> COMPUTED_BY_TARGET = List.of();
 
@@ -132,13 +128,13 @@ final class LedgerRange {
 
     /**
      * Whether one of the statements calls a function, or names a keyword or special time, whose value differs from
-     * server to server and may make a time: the identities and random bytes of {@link #TIMELESS} make none.
+     * server to server and may make a time ({@link NonDeterminism#makeNoTime}).
      */
     private static boolean mayComputeTimes(List<CapturedStatement> writes) {
         for (CapturedStatement s : writes) {
             if (!(s instanceof CapturedStatement.Copy)) {
                 for (ClassifiedStatement c : StatementClassifier.classify(s.sql())) {
-                    if (!TIMELESS.containsAll(c.nonDeterministic())) {
+                    if (!NonDeterminism.makeNoTime(c.nonDeterministic())) {
                         return true;
                     }
                 }

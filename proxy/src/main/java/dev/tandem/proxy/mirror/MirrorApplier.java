@@ -343,18 +343,16 @@ public final class MirrorApplier implements AutoCloseable {
             boolean noted = marks.databases().containsKey(database) || marks.parked().containsKey(database);
             (marks.stoppedIn().contains(database) || !noted ? dropped : kept).add(database);
         }
-        AppliedMarks.Content left = marks;
         Set<String> stoppedIn = new HashSet<>(marks.stoppedIn());
-        if (stoppedIn.removeAll(dropped) || marks.databases().keySet().stream().anyMatch(dropped::contains)
-                || marks.parked().keySet().stream().anyMatch(dropped::contains)) {
-            Map<String, AppliedMarks.Mark> databases = new HashMap<>(marks.databases());
-            databases.keySet().removeAll(dropped);
-            Map<String, AppliedMarks.Reached> parkedAt = new HashMap<>(marks.parked());
-            parkedAt.keySet().removeAll(dropped);
-            left = new AppliedMarks.Content(marks.instanceId(), databases, marks.acknowledged(), stoppedIn,
-                    marks.read(), parkedAt);
-            AppliedMarks.save(spool, settings.instanceId(), databases, marks.acknowledged(), stoppedIn, marks.read(),
-                    parkedAt);
+        stoppedIn.removeAll(dropped);
+        Map<String, AppliedMarks.Mark> databases = new HashMap<>(marks.databases());
+        databases.keySet().removeAll(dropped);
+        Map<String, AppliedMarks.Reached> parkedAt = new HashMap<>(marks.parked());
+        parkedAt.keySet().removeAll(dropped);
+        AppliedMarks.Content left = new AppliedMarks.Content(marks.instanceId(), databases, marks.acknowledged(),
+                stoppedIn, marks.read(), parkedAt);
+        if (!left.equals(marks)) {
+            AppliedMarks.save(spool, left);
             LOG.info("mirror: target.databases sends nothing to target database(s) {} any more: instance {} leaves"
                     + " them alone, and tandem.mirror_progress there keeps saying it stopped cleanly", dropped,
                     settings.instanceId());

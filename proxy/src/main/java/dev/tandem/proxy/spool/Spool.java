@@ -111,7 +111,7 @@ public final class Spool implements AutoCloseable {
             throw new SpoolException("cannot open spool directory " + dir + ": " + FileErrors.describe(e, dir), e);
         }
         try {
-            boolean durable = settings.fsync() != FsyncPolicy.NEVER;
+            boolean durable = settings.durable();
             TailRecovery.Result recovered = TailRecovery.recover(directory, durable,
                     CleanStop.read(directory.path()).orElse(null));
             if (instanceId.isPresent()) {
@@ -433,7 +433,7 @@ public final class Spool implements AutoCloseable {
             }
             Segment newest = segments.get(segments.size() - 1);
             SegmentChannel.withoutInterrupts(() -> {
-                CleanStop.write(directory, newest, writer.nextSequence(), settings.fsync() != FsyncPolicy.NEVER);
+                CleanStop.write(directory, newest, writer.nextSequence(), settings.durable());
                 return null;
             });
         } catch (IOException e) {

@@ -76,6 +76,14 @@ public record SpoolSettings(Path dir, long maxBytes, long segmentBytes, FsyncPol
     }
 
     /**
+     * Whether files, their directory entries and the marks beside them are forced to disk at all; under
+     * {@link FsyncPolicy#NEVER} the operating system decides, as documented for that policy's loss window.
+     */
+    public boolean durable() {
+        return fsync != FsyncPolicy.NEVER;
+    }
+
+    /**
      * The largest payload an append accepts: a record must fit beside one full segment that cannot be deleted yet (the
      * one being written) plus the new segment's header, or it could never be written.
      */

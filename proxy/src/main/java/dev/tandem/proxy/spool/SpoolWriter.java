@@ -494,7 +494,7 @@ public final class SpoolWriter {
      * @throws IOException       when the current segment cannot be forced or closed: the writer must fail
      */
     private void roll() throws IOException {
-        if (settings.fsync() != FsyncPolicy.NEVER) {
+        if (settings.durable()) {
             channel.force(false);
             fsyncs.increment();
             durableEnd = current.end();
@@ -514,7 +514,7 @@ public final class SpoolWriter {
     }
 
     private FileChannel createSegment() throws IOException {
-        return directory.createSegment(nextSequence, System.currentTimeMillis(), settings.fsync() != FsyncPolicy.NEVER);
+        return directory.createSegment(nextSequence, System.currentTimeMillis(), settings.durable());
     }
 
     /**
@@ -791,7 +791,7 @@ public final class SpoolWriter {
         }
         lock.lock();
         try {
-            if (before == State.OPEN && settings.fsync() != FsyncPolicy.NEVER) {
+            if (before == State.OPEN && settings.durable()) {
                 channel.force(false);
             }
         } finally {

@@ -33,23 +33,16 @@ final class TableCatalog {
             WHERE p.relispartition AND p.oid = to_regclass(format('%I.%I', ?::text, ?::text))""";
     static final String HAS_TIMESCALE = "SELECT to_regclass('timescaledb_information.dimensions') IS NOT NULL";
     private static final String HYPERTABLES = "SELECT EXISTS (SELECT 1 FROM timescaledb_information.hypertables)";
-    private static final String COLUMNS = """
-            SELECT a.attname, format_type(a.atttypid, a.atttypmod),
-            """ + RangeChecksum.HASHED_AS_TEXT + """
+    /** A table's live columns; generated ones included, as the target's checksum reads them like the others. */
+    private static final String TABLE_COLUMNS = """
 
-            FROM pg_attribute a
-            JOIN pg_class c ON c.oid = a.attrelid
-            JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE n.nspname = ? AND c.relname = ? AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
-            ORDER BY a.attnum""";
-
-    /** Generated ones included: the checksum reads them like the others. */
-    private static final String TARGET_COLUMNS = """
-            SELECT a.attname
             FROM pg_attribute a
             JOIN pg_class c ON c.oid = a.attrelid
             JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE n.nspname = ? AND c.relname = ? AND a.attnum > 0 AND NOT a.attisdropped""";
+    private static final String COLUMNS = "SELECT a.attname, format_type(a.atttypid, a.atttypmod), "
+            + RangeChecksum.HASHED_AS_TEXT + TABLE_COLUMNS + " AND a.attgenerated = '' ORDER BY a.attnum";
+    private static final String TARGET_COLUMNS = "SELECT a.attname" + TABLE_COLUMNS;
 
     /** What the catalog says about one mirrored table: ready to compare, or why not. */
     sealed interface Description permits VerifiedTable, Skipped {
