@@ -45,6 +45,10 @@ public final class TablePattern {
 
     /** Whether the table {@code schema.table}, with names exactly as stored in the catalog, matches. */
     public boolean matches(String schemaName, String tableName) {
+        if (literalSchema != null) {
+            // the capture asks at every commit: a configured table name needs no regex match
+            return literalSchema.equals(schemaName) && literalTable.equals(tableName);
+        }
         return schema.matcher(schemaName).matches() && table.matcher(tableName).matches();
     }
 
