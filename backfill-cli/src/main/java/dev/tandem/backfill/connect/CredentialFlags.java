@@ -1,7 +1,9 @@
 package dev.tandem.backfill.connect;
 
+import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.IParameterExceptionHandler;
 import picocli.CommandLine.UnmatchedArgumentException;
@@ -9,9 +11,16 @@ import picocli.CommandLine.UnmatchedArgumentException;
 /**
  * Refuses {@code --source-password} and its kind. There are no such flags, but picocli's own answer to an unknown
  * option repeats every unmatched argument, the password after it included, on stderr (and so into the CI or cron log
- * that collects it): this answer names the flag only and says where the password goes instead.
+ * that collects it): this answer names the flag only and says where the password goes instead. For the same reason
+ * a URL's password in any other argument picocli repeats ({@code --source} given to a command without it, a URL left
+ * over after a quoting slip) is shown as {@code ***}.
  */
 public final class CredentialFlags {
+
+    /** The password of a URL's {@code user:password@}; a '@' or '/' in a password is %-escaped there. */
+    private static final Pattern URL_PASSWORD = Pattern.compile("(://[^:/?#@\\s']*:)[^@/\\s']*@");
+    /** A {@code password} parameter of a JDBC URL, or of a libpq URL's query. */
+    private static final Pattern PARAMETER_PASSWORD = Pattern.compile("(?i)([?&]password=)[^&\\s']*");
 
     private CredentialFlags() {
     }
@@ -23,12 +32,29 @@ public final class CredentialFlags {
             String flag = e instanceof UnmatchedArgumentException unmatched ? credentialFlag(unmatched.getUnmatched())
                     : null;
             if (flag == null) {
-                return usual.handleParseException(e, args);
+                String message = String.valueOf(e.getMessage());
+                String redacted = redacted(message);
+                if (redacted.equals(message)) {
+                    return usual.handleParseException(e, args);
+                }
+                // picocli's usual answer, but with the message redacted
+                PrintWriter err = e.getCommandLine().getErr();
+                err.println(redacted);
+                if (!UnmatchedArgumentException.printSuggestions(e, err)) {
+                    e.getCommandLine().usage(err);
+                }
+                return e.getCommandLine().getCommandSpec().exitCodeOnInvalidInput();
             }
             e.getCommandLine().getErr().println(e.getCommandLine().getCommandName() + ": " + flag + ": " + advice(flag));
             return e.getCommandLine().getCommandSpec().exitCodeOnInvalidInput();
         });
         return commandLine;
+    }
+
+    /** {@code text} with the passwords of the URLs in it replaced by {@code ***}. */
+    private static String redacted(String text) {
+        String withoutUserInfo = URL_PASSWORD.matcher(text).replaceAll("$1***@");
+        return PARAMETER_PASSWORD.matcher(withoutUserInfo).replaceAll("$1***");
     }
 
     private static String credentialFlag(List<String> unmatched) {
