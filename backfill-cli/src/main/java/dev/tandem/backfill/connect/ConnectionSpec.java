@@ -7,6 +7,7 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 
@@ -64,11 +65,22 @@ public final class ConnectionSpec {
             password = environment.get("PGPASSWORD");
         }
         if (url.startsWith("jdbc:postgresql:")) {
+            int query = url.indexOf('?');
             if (url.startsWith("jdbc:postgresql://")) {
                 String authority = url.substring("jdbc:postgresql://".length()).split("[/?]", 2)[0];
+                // pgjdbc would take it for part of the host name and repeat it in its "unknown host" message
+                if (authority.contains("@")) {
+                    throw new IllegalArgumentException("a JDBC URL has no user:password@ part (pgjdbc reads it as"
+                            + " the host name): write postgres://user@host:port/db, or jdbc:postgresql://host:port/db"
+                            + "?user=NAME, with the password in a password option or PGPASSWORD");
+                }
                 checkPorts(authority);
             }
-            int query = url.indexOf('?');
+            // pgjdbc would take it for part of the database name and repeat it in its "does not exist" message
+            if ((query < 0 ? url : url.substring(0, query)).toLowerCase(Locale.ROOT).contains("password=")) {
+                throw new IllegalArgumentException("a JDBC URL's parameters follow a '?' (jdbc:postgresql://host:port/db"
+                        + "?user=NAME&password=...); without one pgjdbc reads them as part of the database name");
+            }
             String display = query < 0 ? url : url.substring(0, query);
             return new ConnectionSpec(url, null, password, display);
         }
@@ -138,9 +150,7 @@ public final class ConnectionSpec {
             boolean valid = port.length() <= 5 && port.chars().allMatch(c -> c >= '0' && c <= '9')
                     && Integer.parseInt(port) >= 1 && Integer.parseInt(port) <= 65535;
             if (!valid) {
-                // from the last '@' on: a JDBC URL written with user:password@ must not show the password
-                throw new IllegalArgumentException("'" + port + "' in '" + entry.substring(entry.lastIndexOf('@') + 1)
-                        + "' is not a port; allowed 1 to 65535");
+                throw new IllegalArgumentException("'" + port + "' in '" + entry + "' is not a port; allowed 1 to 65535");
             }
         }
     }

@@ -62,6 +62,22 @@ class ConnectionSpecTest {
                 .hasMessageContaining("neither a JDBC URL").hasMessageNotContaining("hunter2");
     }
 
+    /**
+     * pgjdbc takes a JDBC URL's {@code user:password@} for part of the host name and a parameter written after '&'
+     * without a '?' for part of the database name, and repeats either in its message; the URL was shown in full too.
+     */
+    @Test
+    void aJdbcUrlWithCredentialsWherePgjdbcReadsNoneIsRefusedWithoutShowingThem() {
+        assertThatThrownBy(() -> ConnectionSpec.parse("jdbc:postgresql://u:hunter2@h:5432/db", null, null, Map.of()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("user:password@").hasMessageContaining("postgres://user@host:port/db")
+                .hasMessageNotContaining("hunter2");
+        assertThatThrownBy(() -> ConnectionSpec.parse("jdbc:postgresql://h:5432/db&user=u&password=hunter2", null, null,
+                Map.of()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'?'")
+                .hasMessageNotContaining("hunter2");
+    }
+
     @Test
     void aPasswordFileWinsAndAMalformedEscapeIsReportedWithoutThePassword(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("pw"), "from-file\n");
