@@ -130,15 +130,16 @@ class CliUsageTest {
         List<String[]> commands = List.of(
                 new String[] {"status", "--source=postgres://u:hunter2@127.0.0.1:1/db", "--target", "postgres://u@h/db"},
                 new String[] {"status", "--target", "postgres://u@h/db", "postgresql://u:hunter2@127.0.0.1:1/db"},
+                new String[] {"status", "--target", "postgres://u@h/db", "postgresql://u:hun@ter/2@127.0.0.1:1/db"},
                 new String[] {"status", "--target", "postgres://u@h/db",
                     "--source=jdbc:postgresql://127.0.0.1:1/db?user=u&password=hunter2&sslmode=require"});
         for (String[] command : commands) {
             Cli.Run run = Cli.run(command);
             assertThat(run.exitCode()).as(run.toString()).isEqualTo(ExitCodes.USAGE);
-            assertThat(run.err()).as(run.toString()).doesNotContain("hunter2").contains("Usage: tandem-backfill status")
+            assertThat(run.err()).as(run.toString()).doesNotContain("hunter2").doesNotContain("ter/2").contains("Usage: tandem-backfill status")
                     .containsAnyOf("Unknown option: '--source=", "Unmatched argument at index 3: 'postgresql://u:***@");
         }
-        assertThat(Cli.run(commands.get(2)).err()).contains("password=***&sslmode=require");
+        assertThat(Cli.run(commands.get(3)).err()).contains("password=***&sslmode=require");
     }
 
     @Test

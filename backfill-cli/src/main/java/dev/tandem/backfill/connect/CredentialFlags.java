@@ -17,8 +17,11 @@ import picocli.CommandLine.UnmatchedArgumentException;
  */
 public final class CredentialFlags {
 
-    /** The password of a URL's {@code user:password@}; a '@' or '/' in a password is %-escaped there. */
-    private static final Pattern URL_PASSWORD = Pattern.compile("(://[^:/?#@\\s']*:)[^@/\\s']*@");
+    /**
+     * The password of a URL's {@code user:password@}, up to the argument's last '@': a password with an unescaped '@'
+     * or '/' is hidden whole (and, where a later '@' is no password's, a little more than the password).
+     */
+    private static final Pattern URL_PASSWORD = Pattern.compile("(://[^:/?#@\\s']*:)[^\\s']*@");
     /** A {@code password} parameter of a JDBC URL, or of a libpq URL's query. */
     private static final Pattern PARAMETER_PASSWORD = Pattern.compile("(?i)([?&]password=)[^&\\s']*");
 
