@@ -50,8 +50,9 @@ import java.util.Set;
  * @param tableChange         what the statement does to which tables exist (as {@code tables} names them), as far as
  *                            the session's temporary tables go; null when nothing
  * @param callsSetConfig      the statement calls a function named {@code set_config} (written as a name, not inside a
- *                            string or a function body): it may change a setting without a SET; always false for
- *                            INSERT and COPY, which are not looked through (their text may be large)
+ *                            string or a function body): it may change a setting without a SET; for INSERT in its
+ *                            source or ON CONFLICT action (read for other reasons too); always false for COPY, which
+ *                            is not looked through (its text may be large)
  */
 public record ClassifiedStatement(
         Kind kind,

@@ -92,6 +92,8 @@ public final class StatementClassifier {
         private boolean dataModifyingWith;
         private boolean explainAnalyzeWrite;
         private List<String> nonDeterministic;
+        /** An INSERT's source or action calls set_config: found by {@link #scanInsertBody}, which reads it anyway. */
+        private boolean insertCallsSetConfig;
         private Set<Integer> defaults;
         private CopyFormat copyFormat;
         private String copyOptions;
@@ -118,7 +120,7 @@ public final class StatementClassifier {
                     nonDeterministic == null ? Set.of() : Set.of(nonDeterministic.toArray(new String[0])),
                     defaults == null ? Set.of() : defaults, copyFormat, copyOptions, txCommand, name, searchPath, setting,
                     inner, withWrites == null ? List.of() : withWrites, tableChange,
-                    kind != Kind.INSERT && kind != Kind.COPY_FROM_STDIN && callsSetConfig());
+                    kind == Kind.INSERT ? insertCallsSetConfig : kind != Kind.COPY_FROM_STDIN && callsSetConfig());
         }
 
         /**
@@ -732,6 +734,7 @@ public final class StatementClassifier {
                             hasSelect = true;
                         } else if (is(i + 1, TokenKind.LEFT_PAREN)) {
                             addNonDeterministic(NonDeterminism.function(sql, s, e, true));
+                            insertCallsSetConfig |= t.isKeyword(i, "set_config");
                         } else if (!is(i - 1, TokenKind.DOT)) {
                             addNonDeterministic(NonDeterminism.keyword(sql, s, e));
                         }
@@ -739,6 +742,7 @@ public final class StatementClassifier {
                     case QUOTED_IDENTIFIER -> {
                         if (is(i + 1, TokenKind.LEFT_PAREN) && sql.charAt(t.start(i)) == '"') {
                             addNonDeterministic(NonDeterminism.function(sql, t.start(i) + 1, t.end(i) - 1, false));
+                            insertCallsSetConfig |= "set_config".equals(t.identifier(i));
                         }
                     }
                     case STRING -> {

@@ -157,7 +157,14 @@ class StatementClassifierTest {
                         "SELECT setConfig"),
                 arguments("SELECT 'set_config(1)', set_config_x(1), set_config FROM \"SET_CONFIG\"(2)", "SELECT"),
                 arguments("DO $$ BEGIN PERFORM set_config('a', 'b', false); END $$", "OTHER"),
-                arguments("INSERT INTO t VALUES (set_config('a', 'b', false))", "INSERT table=t"),
+                // in an INSERT it would change the mirror's own session on the target when replayed
+                arguments("INSERT INTO t VALUES (set_config('a', 'b', false))", "INSERT table=t setConfig"),
+                arguments("INSERT INTO t VALUES (now(), pg_catalog.\"set_config\"('role', 'r', false))",
+                        "INSERT table=t setConfig nondet=now"),
+                arguments("INSERT INTO t VALUES (1) ON CONFLICT (a) DO UPDATE SET b = SET_CONFIG('a', 'b', false)",
+                        "INSERT table=t conflict=update setConfig"),
+                arguments("INSERT INTO t VALUES ('set_config(1)', set_config_x(1)) -- set_config('a', 'b', false)",
+                        "INSERT table=t"),
                 // UPDATE / DELETE / MERGE / TRUNCATE
                 arguments("UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2", "UPDATE table=pgbench_accounts"),
                 arguments("UPDATE ONLY s.t * SET a = 1", "UPDATE table=s.t"),

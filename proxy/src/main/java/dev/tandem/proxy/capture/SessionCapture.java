@@ -1253,6 +1253,12 @@ public final class SessionCapture implements SessionTap {
      * table it may have written ({@link #untoldWrite}).
      */
     private List<CapturedStatement> finished(StatementCapture c, long rows) {
+        if (c.statement.callsSetConfig() && c.unreplayable == null) {
+            // replayed, it would change the mirror's own session on the target: set_config('role', ...) or
+            // ('transaction_read_only', 'on', ...) made its progress write fail on every retry, for good
+            c.unreplayable = "it calls set_config, which on the target would change the mirror's own session (its"
+                    + " role, read-only mode, timeouts, search_path) for what it applies next";
+        }
         if (settings.uncertain() && c.unreplayable == null) {
             c.unreplayable = "it ran after a statement of the same request (query string or pipelined batch) that may"
                     + " have changed TimeZone, DateStyle, IntervalStyle or standard_conforming_strings, which decide"

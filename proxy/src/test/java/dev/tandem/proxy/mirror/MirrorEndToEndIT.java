@@ -651,6 +651,26 @@ class MirrorEndToEndIT {
     }
 
     /**
+     * An INSERT whose values call set_config changes the session it runs in; replayed, it changed the mirror's own
+     * session on the target: with {@code transaction_read_only} its progress write failed, again on every retry, and
+     * nothing more was applied to the database. It is ledgered instead, and what follows it is mirrored.
+     */
+    @Test
+    void anInsertCallingSetConfigIsLedgeredNotReplayedIntoTheMirrorsSession() throws Exception {
+        try (Connection c = mirror.connect(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO metrics VALUES ('2026-03-05 10:00+00', 1, 1,"
+                    + " set_config('transaction_read_only', 'on', false))");
+        }
+        try (Connection c = mirror.connect(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO metrics VALUES ('2026-03-05 11:00+00', 2, 2, 'after')");
+        }
+        mirror.awaitCaughtUp(Duration.ofSeconds(30));
+        assertThat(PG.target().query(mirror.database, "SELECT device, note FROM metrics ORDER BY device"))
+                .containsExactly(List.of("2", "after"));
+        awaitOneMetricsLedgerEntry("%it calls set_config%");
+    }
+
+    /**
      * A zone set as hours east of UTC is reported by the server under a name of its own ({@code '+05'} as
      * {@code <+05>-05}): a statement prepared in the request that set it, and run later, ran under the zone it was
      * parsed under, and is replayed, not ledgered as run under another.
