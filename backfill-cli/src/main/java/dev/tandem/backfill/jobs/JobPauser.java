@@ -11,9 +11,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code --pause-jobs}: disables the target's compression, retention and continuous-aggregate jobs of the staged
- * hypertables while they are copied, remembering each in {@code tandem.paused_job} in the same transaction, so
- * {@code status} shows and {@code clean} restores exactly the jobs paused, even after a crash.
+ * {@code --pause-jobs}: disables the target's policies (compression, retention, continuous-aggregate refresh, reorder,
+ * tiering: every job attached to one, see {@link TimescaleCatalog#pausableJobs}) of the staged hypertables and their
+ * continuous aggregates while they are copied, remembering each in {@code tandem.paused_job} in the same transaction,
+ * so {@code status} shows and {@code clean} restores exactly the jobs paused, even after a crash. Only scheduled jobs
+ * are paused, so one already paused before the copy stays paused after it.
  */
 public final class JobPauser {
 

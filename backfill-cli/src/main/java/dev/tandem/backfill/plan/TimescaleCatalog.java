@@ -51,13 +51,6 @@ public final class TimescaleCatalog {
     }
 
     /**
-     * The jobs {@code --pause-jobs} disables: they would compress, drop or re-aggregate chunks mid-copy. A columnstore
-     * policy (2.18+) is a {@code policy_compression} job too: {@code add_columnstore_policy} registers that procedure.
-     */
-    private static final String PAUSABLE = "'policy_compression', 'policy_retention', "
-            + "'policy_refresh_continuous_aggregate'";
-
-    /**
      * The continuous aggregates of the staged hypertables ({@code staged(sch, tab)}), nested ones included: a
      * continuous aggregate on another one names that one's materialization hypertable as its hypertable.
      */
@@ -284,8 +277,13 @@ public final class TimescaleCatalog {
     }
 
     /**
-     * Scheduled compression/retention/continuous-aggregate jobs of the given hypertables and of their continuous
-     * aggregates, nested ones included. The jobs view names a continuous aggregate's job by its materialization
+     * The scheduled jobs of the given hypertables and of their continuous aggregates, nested ones included: every
+     * policy attached to one, whatever its procedure. Each works on the chunks the copy writes: compression (a
+     * columnstore policy, 2.18+, is a {@code policy_compression} job too) and recompression rewrite them, retention
+     * drops them, a refresh aggregates them half-copied, reorder ({@code policy_reorder}) rewrites each under a lock
+     * that blocks writes and does so only once, and Tiger Cloud's tiering policy freezes them read-only before moving
+     * them to object storage; a list of procedures would miss the next policy. A user's own job ({@code add_job}) has
+     * no hypertable and is left alone. The jobs view names a continuous aggregate's job by its materialization
      * hypertable before TimescaleDB 2.20 and by the continuous aggregate itself since, so both names are matched.
      */
     public static List<Job> pausableJobs(Connection target, List<String> schemas, List<String> names) throws SQLException {
@@ -305,7 +303,7 @@ public final class TimescaleCatalog {
 
                 FROM timescaledb_information.jobs j
                 JOIN related r ON r.sch = j.hypertable_schema AND r.tab = j.hypertable_name
-                WHERE j.scheduled AND j.proc_name IN (""" + PAUSABLE + ") ORDER BY 1")) {
+                WHERE j.scheduled ORDER BY 1""")) {
             ps.setArray(1, target.createArrayOf("text", schemas.toArray()));
             ps.setArray(2, target.createArrayOf("text", names.toArray()));
             try (ResultSet rs = ps.executeQuery()) {

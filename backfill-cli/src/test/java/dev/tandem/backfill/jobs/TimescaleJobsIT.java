@@ -100,6 +100,44 @@ class TimescaleJobsIT {
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.paused_job")).isEqualTo("0");
     }
 
+    /**
+     * A reorder policy rewrites and locks the chunks the copy writes (and reorders each one only once), Tiger Cloud's
+     * tiering policy freezes them read-only before moving them to object storage, and a recompression policy (2.x
+     * before it was folded into compression) rewrites compressed ones: each is attached to its hypertable like the
+     * others, under a procedure of its own.
+     */
+    @Test
+    void reorderTieringAndEveryOtherPolicyOfAStagedHypertableOrItsAggregatesArePausedAndRestoredExactly()
+            throws Exception {
+        String db = database("every_policy", TimescaleStandIn.JobsView.CONTINUOUS_AGGREGATE);
+        TimescaleStandIn.job(PG.target(), db, 1000, "policy_reorder", 1);
+        TimescaleStandIn.job(PG.target(), db, 1001, "policy_recompression", 1);
+        TimescaleStandIn.job(PG.target(), db, 1002, "policy_tiering", 1);
+        TimescaleStandIn.job(PG.target(), db, 1003, "policy_tiering", 2);
+        TimescaleStandIn.job(PG.target(), db, 1004, "policy_reorder", 5);
+        TimescaleStandIn.job(PG.target(), db, 1005, "custom_job", null);
+        TimescaleStandIn.job(PG.target(), db, 1006, "policy_reorder", 1);
+        PG.target().execute(db, "UPDATE _timescaledb_catalog.bgw_job SET scheduled = false WHERE id = 1006");
+
+        StringWriter out = new StringWriter();
+        try (Connection c = PG.target().connect(db)) {
+            assertThat(JobPauser.pause(c, new PrintWriter(out, true))).as(out.toString()).isEqualTo(4);
+        }
+        assertThat(scheduled(db)).isEqualTo(
+                "[[1000, f], [1001, f], [1002, f], [1003, f], [1004, t], [1005, t], [1006, f]]");
+        assertThat(out.toString()).contains("job 1000 (policy_reorder on public.m)")
+                .contains("job 1003 (policy_tiering on public.m_hourly)");
+
+        // a second copy run (after a crash or with failed tasks) pauses nothing more and forgets nothing
+        try (Connection c = PG.target().connect(db)) {
+            assertThat(JobPauser.pause(c, new PrintWriter(out, true))).isZero();
+            assertThat(JobPauser.restore(c, new PrintWriter(out, true))).isEqualTo(4);
+        }
+        // the job paused before the copy stays paused
+        assertThat(scheduled(db)).isEqualTo(
+                "[[1000, t], [1001, t], [1002, t], [1003, t], [1004, t], [1005, t], [1006, f]]");
+    }
+
     @Test
     void jobsOfAnotherOwnerAreRefusedBeforeAnyIsPausedAndAMemberOfTheOwnersRolePausesThem() throws Exception {
         String db = database("owner", TimescaleStandIn.JobsView.CONTINUOUS_AGGREGATE);
