@@ -14,9 +14,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * {@code partitioning_func}), {@code .dimension_slice} holding bounds in TimescaleDB's internal units (microseconds
  * since 1970 for time types, {@code int8} limits for an open end), {@code .chunk} (with {@code dropped} and
  * {@code osm_chunk}) and {@code .chunk_constraint}; and the information views over them as {@code sql/views.sql}
- * (2.13 to 2.22) defines them: {@code chunks} converts a time dimension's bounds with {@code to_timestamp} (so an open
+ * (2.13 to 2.25) defines them: {@code chunks} converts a time dimension's bounds with {@code to_timestamp} (so an open
  * end is {@code -infinity}/{@code infinity}), shows an integer one's as {@code range_*_integer}, reports only the
- * primary dimension and leaves out dropped and tiered-storage (OSM) chunks.
+ * primary dimension and leaves out dropped and tiered-storage (OSM) chunks; {@code hypertables} leaves out one whose
+ * primary dimension has no {@code interval_length}, as a calendar-chunked one (2.25) has not.
  */
 class TimescaleChunkRangesIT {
 
@@ -35,7 +36,7 @@ class TimescaleChunkRangesIT {
             CREATE TABLE _timescaledb_catalog.hypertable (id int PRIMARY KEY, schema_name name, table_name name);
             CREATE TABLE _timescaledb_catalog.dimension (id serial PRIMARY KEY, hypertable_id int, column_name name,
                 column_type regtype, num_slices smallint, partitioning_func_schema name, partitioning_func name,
-                interval_length bigint);
+                "interval" interval, interval_length bigint);
             CREATE TABLE _timescaledb_catalog.dimension_slice (id serial PRIMARY KEY, dimension_id int,
                 range_start bigint, range_end bigint);
             CREATE TABLE _timescaledb_catalog.chunk (id serial PRIMARY KEY, hypertable_id int,
@@ -55,12 +56,15 @@ class TimescaleChunkRangesIT {
                 SELECT schema_name AS hypertable_schema, table_name AS hypertable_name
                 FROM _timescaledb_catalog.hypertable ht
                 WHERE NOT EXISTS (SELECT 1 FROM _timescaledb_catalog.continuous_agg ca
-                                  WHERE ca.mat_hypertable_id = ht.id);
+                                  WHERE ca.mat_hypertable_id = ht.id)
+                  AND (SELECT dim.interval_length FROM _timescaledb_catalog.dimension dim
+                       WHERE dim.hypertable_id = ht.id ORDER BY dim.id LIMIT 1) IS NOT NULL;
             CREATE VIEW timescaledb_information.dimensions AS
                 SELECT ht.schema_name AS hypertable_schema, ht.table_name AS hypertable_name,
                        rank() OVER (PARTITION BY hypertable_id ORDER BY dim.id) AS dimension_number,
                        dim.column_name, dim.column_type,
-                       CASE WHEN dim.interval_length IS NULL THEN 'Space' ELSE 'Time' END AS dimension_type
+                       CASE WHEN dim.interval_length IS NULL AND dim."interval" IS NULL THEN 'Space' ELSE 'Time' END
+                           AS dimension_type
                 FROM _timescaledb_catalog.hypertable ht JOIN _timescaledb_catalog.dimension dim
                   ON dim.hypertable_id = ht.id;
             CREATE VIEW timescaledb_information.continuous_aggregates AS
@@ -205,6 +209,34 @@ class TimescaleChunkRangesIT {
                 .contains("source=> \\copy (SELECT * FROM \"_timescaledb_internal\".\"_materialized_hypertable_2\""
                         + " WHERE \"day\" < '2026-01-01 06:00:00+00') TO 'aggregate.copy'")
                 .doesNotContain("m_recent").contains("staged 2 tasks");
+    }
+
+    /**
+     * A calendar-chunked hypertable (2.25, {@code timescaledb.enable_calendar_chunking}) keeps its interval in
+     * {@code dimension.interval}, {@code interval_length} NULL: its month-long chunks, of 31 and 28 days, are its tasks.
+     */
+    @Test
+    void aCalendarChunkedHypertableIsStagedByItsChunksOfUnequalLength() {
+        String db = PG.pair().freshDatabase("calendar");
+        PG.pair().executeOnBoth(db, "CREATE TABLE cal (t timestamptz NOT NULL, v int)");
+        PG.source().execute(db, extension("2.25.0") + CATALOG
+                + "INSERT INTO _timescaledb_catalog.hypertable VALUES (1, 'public', 'cal');"
+                + "INSERT INTO _timescaledb_catalog.dimension (hypertable_id, column_name, column_type, \"interval\")"
+                + " VALUES (1, 't', 'timestamptz', '1 month');"
+                + "INSERT INTO cal VALUES ('2026-01-31 23:00:00+00', 1), ('2026-02-01 00:00:00+00', 2),"
+                + " ('2026-02-28 23:00:00+00', 3), ('2026-03-01 06:00:00+00', 4)");
+        String feb1 = "'2026-02-01 00:00:00+00'";
+        String mar1 = "'2026-03-01 00:00:00+00'";
+        chunk(db, 1, internal(JAN_1), internal(feb1), false);
+        chunk(db, 1, internal(feb1), internal(mar1), false);
+        chunk(db, 1, internal(mar1), internal("'2026-04-01 00:00:00+00'"), false);
+
+        ok(Cli.both("stage", PG.source(), PG.target(), db, "--until", "2026-03-01 12:00:00+00"));
+        assertThat(PG.target().query(db, "SELECT (range_end - range_start) / 86400000000 FROM tandem.backfill_task"
+                + " ORDER BY range_start").toString()).isEqualTo("[[31], [28], [0]]");
+        ok(Cli.both("copy", PG.source(), PG.target(), db));
+        assertThat(PG.target().query(db, "SELECT v FROM cal ORDER BY t").toString())
+                .isEqualTo("[[1], [2], [3], [4]]");
     }
 
     @Test

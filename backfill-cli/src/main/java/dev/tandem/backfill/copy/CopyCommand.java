@@ -32,7 +32,8 @@ public final class CopyCommand extends BackfillCommand {
     int parallelism;
 
     @Option(names = "--pause-jobs",
-            description = "Pause the target's TimescaleDB compression/retention/continuous-aggregate jobs while copying")
+            description = "Pause the target's TimescaleDB policies (compression, retention, refresh, reorder, tiering)"
+                    + " of the staged hypertables and their continuous aggregates while copying")
     boolean pauseJobs;
 
     @Mixin

@@ -3,6 +3,7 @@ package dev.tandem.backfill.plan;
 import dev.tandem.backfill.BackfillException;
 import dev.tandem.protocol.sql.Identifiers;
 import dev.tandem.protocol.state.ChunkCatalog;
+import dev.tandem.protocol.state.Hypertables;
 import dev.tandem.protocol.state.TimeType;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -17,12 +18,12 @@ import java.util.regex.Pattern;
 
 /**
  * Everything Tandem asks TimescaleDB, in one place, written against its documented information views
- * ({@code timescaledb_information.hypertables}, {@code .dimensions}, {@code .chunks}, {@code .jobs},
- * {@code .continuous_aggregates}) and {@code pg_extension}; only what no view shows (a dimension's partitioning
- * function, a tiered-storage chunk) is read from {@code _timescaledb_catalog}, whose tables every role may read, in
- * the shape the server's version gave them ({@link ChunkCatalog}). Rows
- * are always read through the hypertable with a range predicate, never from a chunk and never with ONLY: that is the
- * only read that returns the rows of compressed chunks.
+ * ({@code timescaledb_information.dimensions} for the hypertables ({@link Hypertables}), {@code .chunks},
+ * {@code .jobs}, {@code .continuous_aggregates}) and {@code pg_extension}; only what no view shows (a dimension's
+ * partitioning function, a tiered-storage chunk) is read from {@code _timescaledb_catalog}, whose tables every role
+ * may read, in the shape the server's version gave them ({@link ChunkCatalog}). Rows are always read through the
+ * hypertable with a range predicate, never from a chunk and never with ONLY: that is the only read that returns the
+ * rows of compressed chunks.
  */
 public final class TimescaleCatalog {
 
@@ -144,8 +145,9 @@ public final class TimescaleCatalog {
     }
 
     /**
-     * The user's hypertables: the view leaves out the materialization hypertables of continuous aggregates (their rows
-     * are rebuilt on the target by {@code refresh-caggs}, never copied) and the internal compressed hypertables.
+     * The user's hypertables, calendar-chunked ones included ({@link Hypertables}): not the materialization
+     * hypertables of continuous aggregates (their rows are rebuilt on the target by {@code refresh-caggs}, never
+     * copied), nor the internal compressed hypertables.
      */
     public static List<Hypertable> hypertables(Connection source) throws SQLException {
         ChunkCatalog chunks = ChunkCatalog.read(source).orElseThrow(() -> new BackfillException(
@@ -162,23 +164,23 @@ public final class TimescaleCatalog {
 
     /**
      * The query of {@link #hypertables} for the shape of the server's catalog of chunks: the dimension and hypertable
-     * columns it reads are the same in every 2.x, the chunk's are not.
+     * columns it reads are the same in every 2.x, the chunk's are not. The hypertables are those of
+     * {@link Hypertables#PRIMARY_DIMENSIONS}, calendar-chunked ones included: their interval is never read, the plan's
+     * ranges being the chunks' own ({@link #chunkRanges}).
      */
     static String hypertablesQuery(ChunkCatalog chunks) {
         return "WITH chunk AS " + chunks.chunks() + """
 
-                SELECT h.hypertable_schema, h.hypertable_name, d.column_name,
+                SELECT d.hypertable_schema, d.hypertable_name, d.column_name,
                        (SELECT format('%I.%I', dim.partitioning_func_schema, dim.partitioning_func)
                         FROM _timescaledb_catalog.dimension dim
                         WHERE dim.hypertable_id = ht.id AND dim.column_name = d.column_name
                           AND dim.partitioning_func IS NOT NULL),
                        EXISTS (SELECT 1 FROM chunk c WHERE c.hypertable_id = ht.id AND c.osm_chunk)
-                FROM timescaledb_information.hypertables h
-                JOIN timescaledb_information.dimensions d
-                  ON d.hypertable_schema = h.hypertable_schema AND d.hypertable_name = h.hypertable_name
-                 AND d.dimension_number = 1
+                FROM """ + Hypertables.PRIMARY_DIMENSIONS + """
+                 d
                 JOIN _timescaledb_catalog.hypertable ht
-                  ON ht.schema_name = h.hypertable_schema AND ht.table_name = h.hypertable_name
+                  ON ht.schema_name = d.hypertable_schema AND ht.table_name = d.hypertable_name
                 ORDER BY 1, 2""";
     }
 
