@@ -17,7 +17,8 @@ public final class HypertableCatalog {
     public static final String CREATE = """
             CREATE SCHEMA IF NOT EXISTS _timescaledb_catalog;
             CREATE TABLE _timescaledb_catalog.hypertable (id int PRIMARY KEY, schema_name name NOT NULL,
-                table_name name NOT NULL, compression_state smallint NOT NULL DEFAULT 0);
+                table_name name NOT NULL, associated_table_prefix name NOT NULL,
+                compression_state smallint NOT NULL DEFAULT 0);
             CREATE TABLE _timescaledb_catalog.dimension (id serial PRIMARY KEY, hypertable_id int NOT NULL,
                 column_name name NOT NULL, column_type regtype NOT NULL, num_slices smallint,
                 partitioning_func_schema name, partitioning_func name, "interval" interval, interval_length bigint);
@@ -104,11 +105,11 @@ public final class HypertableCatalog {
     /** The internal compressed hypertable {@code id} of a hypertable with compression (before 2.29): no dimensions. */
     public static String compressedHypertable(int id) {
         return "INSERT INTO _timescaledb_catalog.hypertable VALUES (" + id + ", '_timescaledb_internal',"
-                + " '_compressed_hypertable_" + id + "', 2);";
+                + " '_compressed_hypertable_" + id + "', '_hyper_" + id + "', 2);";
     }
 
     private static String row(int id, String schema, String table) {
-        return "INSERT INTO _timescaledb_catalog.hypertable (id, schema_name, table_name) VALUES (" + id + ", '"
-                + schema + "', '" + table + "');";
+        return "INSERT INTO _timescaledb_catalog.hypertable (id, schema_name, table_name, associated_table_prefix)"
+                + " VALUES (" + id + ", '" + schema + "', '" + table + "', '_hyper_" + id + "');";
     }
 }

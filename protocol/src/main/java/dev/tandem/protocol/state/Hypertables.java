@@ -14,9 +14,12 @@ package dev.tandem.protocol.state;
  */
 public final class Hypertables {
 
-    /** Whether the database has the views {@link #PRIMARY_DIMENSIONS} reads: a boolean, false without TimescaleDB. */
-    public static final String HAS_CATALOG = "SELECT to_regclass('timescaledb_information.dimensions') IS NOT NULL"
+    /** A condition, true where the database has the views {@link #PRIMARY_DIMENSIONS} reads (no TimescaleDB: false). */
+    public static final String PRESENT = "to_regclass('timescaledb_information.dimensions') IS NOT NULL"
             + " AND to_regclass('timescaledb_information.continuous_aggregates') IS NOT NULL";
+
+    /** One boolean: {@link #PRESENT}. */
+    public static final String HAS_CATALOG = "SELECT " + PRESENT;
 
     /**
      * The user's hypertables with the column of their primary dimension, as a sub-query for a FROM clause (the caller

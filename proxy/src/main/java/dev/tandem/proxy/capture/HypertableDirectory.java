@@ -1,6 +1,7 @@
 package dev.tandem.proxy.capture;
 
 import dev.tandem.protocol.sql.TableName;
+import dev.tandem.protocol.state.Hypertables;
 import dev.tandem.proxy.config.TargetConfig;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -23,8 +24,9 @@ public final class HypertableDirectory extends CatalogDirectory<Set<TableName>> 
 
     private static final Logger log = LoggerFactory.getLogger(HypertableDirectory.class);
 
-    static final String QUERY = "SELECT hypertable_schema, hypertable_name FROM timescaledb_information.hypertables";
-    static final String HAS_CATALOG = "SELECT to_regclass('timescaledb_information.hypertables') IS NOT NULL";
+    /** Calendar-chunked hypertables included: see {@link Hypertables}. */
+    static final String QUERY = "SELECT hypertable_schema, hypertable_name FROM " + Hypertables.PRIMARY_DIMENSIONS
+            + " h";
 
     private final Map<String, Set<TableName>> last = new ConcurrentHashMap<>();
     /** The hypertables are null until the first look-up succeeds: "none" and "not known yet" must not look alike. */
@@ -35,7 +37,7 @@ public final class HypertableDirectory extends CatalogDirectory<Set<TableName>> 
     @Override
     Set<TableName> load(Connection c) throws SQLException {
         Set<TableName> found = new HashSet<>();
-        try (Statement s = c.createStatement(); ResultSet has = s.executeQuery(HAS_CATALOG)) {
+        try (Statement s = c.createStatement(); ResultSet has = s.executeQuery(Hypertables.HAS_CATALOG)) {
             has.next();
             if (has.getBoolean(1)) {
                 try (ResultSet rs = s.executeQuery(QUERY)) {

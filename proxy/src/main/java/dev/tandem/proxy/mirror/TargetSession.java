@@ -10,6 +10,7 @@ import dev.tandem.protocol.sql.Identifiers;
 import dev.tandem.protocol.sql.SearchPath;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.protocol.state.ChunkCatalog;
+import dev.tandem.protocol.state.Hypertables;
 import dev.tandem.protocol.state.TimeType;
 import dev.tandem.proxy.capture.ChunkNames;
 import dev.tandem.proxy.capture.ReplicationRole;
@@ -304,11 +305,11 @@ final class TargetSession {
         }
         if (timescale == null) {
             timescale = "true".equals(answer("whether " + table + " is a hypertable",
-                    "SELECT (to_regclass('timescaledb_information.hypertables') IS NOT NULL)::text"));
+                    "SELECT (" + Hypertables.PRESENT + ")::text"));
         }
         boolean hypertable = timescale && "true".equals(answer("whether " + table + " is a hypertable",
-                "SELECT EXISTS (SELECT 1 FROM timescaledb_information.hypertables WHERE hypertable_schema = $1"
-                        + " AND hypertable_name = $2)::text", table.schema(), table.name()));
+                "SELECT EXISTS (SELECT 1 FROM " + Hypertables.PRIMARY_DIMENSIONS + " h WHERE h.hypertable_schema = $1"
+                        + " AND h.hypertable_name = $2)::text", table.schema(), table.name()));
         hypertables.put(table, hypertable);
         return hypertable;
     }

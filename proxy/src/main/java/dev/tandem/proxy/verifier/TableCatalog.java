@@ -1,6 +1,7 @@
 package dev.tandem.proxy.verifier;
 
 import dev.tandem.protocol.sql.TableName;
+import dev.tandem.protocol.state.Hypertables;
 import dev.tandem.protocol.state.RangeChecksum;
 import dev.tandem.protocol.state.TimeType;
 import dev.tandem.proxy.timecolumn.TimeColumnRule;
@@ -31,8 +32,9 @@ final class TableCatalog {
             JOIN pg_class r ON r.oid = pg_partition_root(p.oid)
             JOIN pg_namespace rn ON rn.oid = r.relnamespace
             WHERE p.relispartition AND p.oid = to_regclass(format('%I.%I', ?::text, ?::text))""";
-    static final String HAS_TIMESCALE = "SELECT to_regclass('timescaledb_information.dimensions') IS NOT NULL";
-    private static final String HYPERTABLES = "SELECT EXISTS (SELECT 1 FROM timescaledb_information.hypertables)";
+    /** Calendar-chunked hypertables included: see {@link Hypertables}. */
+    private static final String HYPERTABLES = "SELECT EXISTS (SELECT 1 FROM " + Hypertables.PRIMARY_DIMENSIONS
+            + " h)";
     /** A table's live columns; generated ones included, as the target's checksum reads them like the others. */
     private static final String TABLE_COLUMNS = """
 
@@ -67,7 +69,7 @@ final class TableCatalog {
     /** True when the target database has at least one TimescaleDB hypertable. */
     static boolean hasHypertables(Connection target) throws SQLException {
         try (Statement s = target.createStatement()) {
-            try (ResultSet rs = s.executeQuery(HAS_TIMESCALE)) {
+            try (ResultSet rs = s.executeQuery(Hypertables.HAS_CATALOG)) {
                 rs.next();
                 if (!rs.getBoolean(1)) {
                     return false;

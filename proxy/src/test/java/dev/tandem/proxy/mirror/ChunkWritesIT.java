@@ -2,6 +2,7 @@ package dev.tandem.proxy.mirror;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tandem.testing.HypertableCatalog;
 import dev.tandem.testing.PostgresPairExtension;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
@@ -34,10 +35,10 @@ class ChunkWritesIT {
         PG.pair().executeOnBoth(db, "CREATE TABLE ev (t timestamptz NOT NULL, id int, note text);"
                 + " CREATE TABLE other (t timestamptz NOT NULL, id int, note text);"
                 + " CREATE TABLE unmirrored (t timestamptz NOT NULL, id int, note text);"
-                + " CREATE SCHEMA _timescaledb_internal; CREATE SCHEMA timescaledb_information;"
-                + " CREATE VIEW timescaledb_information.hypertables AS SELECT * FROM (VALUES"
-                + " ('public'::name, 'ev'::name), ('public', 'other'), ('public', 'unmirrored'))"
-                + " v(hypertable_schema, hypertable_name)");
+                + " CREATE SCHEMA _timescaledb_internal;" + HypertableCatalog.CREATE
+                + HypertableCatalog.hypertable(1, "public", "ev", "t")
+                + HypertableCatalog.hypertable(2, "public", "other", "t")
+                + HypertableCatalog.hypertable(3, "public", "unmirrored", "t"));
         PG.source().execute(db, "CREATE TABLE _timescaledb_internal._hyper_1_1_chunk () INHERITS (ev);"
                 + " CREATE TABLE _timescaledb_internal._hyper_3_2_chunk () INHERITS (unmirrored);"
                 + " CREATE VIEW timescaledb_information.chunks AS SELECT * FROM (VALUES"
@@ -118,13 +119,9 @@ class ChunkWritesIT {
         String db = database("chunk_prefixes");
         PG.pair().executeOnBoth(db, "CREATE SCHEMA ev_chunks; CREATE SCHEMA archive;"
                 + " CREATE TABLE archive.jan_2026 () INHERITS (ev);"
-                + " CREATE SCHEMA _timescaledb_catalog;"
-                + " CREATE TABLE _timescaledb_catalog.hypertable (id int PRIMARY KEY, schema_name name,"
-                + " table_name name, associated_schema_name name, associated_table_prefix name);"
+                + " UPDATE _timescaledb_catalog.hypertable SET associated_table_prefix = 'ev' WHERE id = 1;"
                 + " CREATE TABLE _timescaledb_catalog.chunk (id int PRIMARY KEY, hypertable_id int, schema_name name,"
                 + " table_name name, dropped bool NOT NULL DEFAULT false);"
-                + " INSERT INTO _timescaledb_catalog.hypertable VALUES (1, 'public', 'ev', 'ev_chunks', 'ev'),"
-                + " (2, 'public', 'other', '_timescaledb_internal', '_hyper_2');"
                 + " INSERT INTO _timescaledb_catalog.chunk VALUES (5, 1, 'archive', 'jan_2026')");
         PG.source().execute(db, "CREATE TABLE ev_chunks.ev_9_chunk () INHERITS (ev);"
                 + " CREATE OR REPLACE VIEW timescaledb_information.chunks AS SELECT * FROM (VALUES"

@@ -20,6 +20,7 @@ import dev.tandem.proxy.config.TlsMode;
 import dev.tandem.proxy.spool.FsyncPolicy;
 import dev.tandem.proxy.spool.SpoolPosition;
 import dev.tandem.testing.EmbeddedPgServer;
+import dev.tandem.testing.HypertableCatalog;
 import dev.tandem.testing.PostgresPairExtension;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
@@ -669,10 +670,9 @@ class MirrorApplierIT {
 
     @Test
     void rowsCapturedBeforeTheProxyKnewTheHypertablesAreKeptOnlyForTheTargetsHypertables() throws Exception {
-        // a stand-in for TimescaleDB's catalog view: m is a hypertable, plain is not
-        PG.target().execute(db, "CREATE TABLE plain (id int); CREATE SCHEMA timescaledb_information;"
-                + " CREATE VIEW timescaledb_information.hypertables AS SELECT 'public'::name AS hypertable_schema,"
-                + " 'm'::name AS hypertable_name");
+        // a stand-in for TimescaleDB's catalog: m is a (calendar-chunked, 2.25) hypertable, plain is not
+        PG.target().execute(db, "CREATE TABLE plain (id int);" + HypertableCatalog.CREATE
+                + HypertableCatalog.calendarHypertable(1, "public", "m", "ts"));
         TableName m = new TableName("public", "m");
         TableName plain = new TableName("public", "plain");
         try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {

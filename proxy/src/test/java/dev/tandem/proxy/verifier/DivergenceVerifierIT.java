@@ -15,6 +15,7 @@ import dev.tandem.proxy.config.TargetConfig;
 import dev.tandem.proxy.config.TlsMode;
 import dev.tandem.proxy.config.VerifierConfig;
 import dev.tandem.proxy.config.VerifierMode;
+import dev.tandem.testing.HypertableCatalog;
 import dev.tandem.testing.PostgresPairExtension;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
@@ -708,6 +709,21 @@ class DivergenceVerifierIT {
     }
 
     /**
+     * A target whose only hypertable is calendar-chunked (2.25), which the {@code hypertables} view leaves out, has
+     * hypertables: auto mode is on before any mirrored table was written.
+     */
+    @Test
+    void autoIsOnWhereTheOnlyHypertableIsCalendarChunked() {
+        PG.target().execute(db, HypertableCatalog.CREATE
+                + HypertableCatalog.calendarHypertable(1, "public", "metrics", "time"));
+        try (DivergenceVerifier verifier = new DivergenceVerifier(config(VerifierMode.AUTO, Duration.ofSeconds(10),
+                Map.of()), source(), target(), () -> Map.of(db, Set.of()), () -> Duration.ZERO, "proxy-a", registry)) {
+            assertThat(verifier.runOnce()).isEqualTo(Outcome.OK);
+        }
+        assertThat(logs.list).noneSatisfy(e -> assertThat(e.getFormattedMessage()).contains("verifier off"));
+    }
+
+    /**
      * Auto mode was off on every database without hypertables, even for tables whose time column the configuration
      * names or whose partition key is one: an operator who set verifier.time-columns was not verified unless they also
      * set verifier.enabled to true. It is on once a mirrored table has a time column.
@@ -738,20 +754,16 @@ class DivergenceVerifierIT {
     }
 
     /**
-     * Plain PostgreSQL has no TimescaleDB: the target carries stand-ins for the documented catalog views (same
-     * schema, names and columns), so auto mode and the time column look-up run; the real catalog is exercised where
-     * TimescaleDB runs.
+     * Plain PostgreSQL has no TimescaleDB: the target carries a stand-in of its catalog ({@link HypertableCatalog}),
+     * so auto mode and the time column look-up run; the real catalog is exercised where TimescaleDB runs. The
+     * hypertable is calendar-chunked (2.25), which the {@code hypertables} view leaves out.
      */
     @Test
     void autoFindsAHypertablesTimeColumnInTheTargetsCatalog() {
         insertHistory();
-        PG.target().execute(db, "CREATE SCHEMA timescaledb_information;"
-                + "CREATE VIEW timescaledb_information.hypertables AS SELECT 'public'::name AS hypertable_schema,"
-                + " 'metrics'::name AS hypertable_name;"
-                + "CREATE VIEW timescaledb_information.dimensions AS SELECT * FROM (VALUES"
-                + " ('public'::name, 'metrics'::name, 2, 'device'::name, 'Space'::text),"
-                + " ('public', 'metrics', 1, 'time', 'Time'))"
-                + " AS d(hypertable_schema, hypertable_name, dimension_number, column_name, dimension_type)");
+        PG.target().execute(db, HypertableCatalog.CREATE
+                + HypertableCatalog.calendarHypertable(1, "public", "metrics", "time")
+                + HypertableCatalog.spaceDimension(1, "device"));
         PG.target().execute(db, "DELETE FROM metrics WHERE time = '" + base.plusSeconds(10) + "'");
         try (DivergenceVerifier verifier = verifier(config(VerifierMode.AUTO, Duration.ofSeconds(10), Map.of()),
                 source(), Duration.ZERO)) {
