@@ -91,7 +91,12 @@ public final class JobPauser {
         }
     }
 
-    /** Re-enables every job in {@code tandem.paused_job} and forgets it; returns how many. */
+    /**
+     * Re-enables every job in {@code tandem.paused_job} and forgets it; returns how many. Each job is re-enabled and
+     * forgotten in one transaction (the caller's, if it has one open, as {@code clean} does), so a restore cut short
+     * leaves no job re-enabled that the table still holds as paused: a job the operator disables by hand afterwards
+     * would be turned on again by the next restore.
+     */
     public static int restore(Connection target, PrintWriter out) throws SQLException {
         List<Integer> jobs = new ArrayList<>();
         try (Statement s = target.createStatement();
@@ -104,15 +109,31 @@ public final class JobPauser {
             return 0;
         }
         boolean timescale = TimescaleCatalog.version(target).isPresent();
-        for (int job : jobs) {
-            if (timescale) {
-                TimescaleCatalog.setScheduled(target, job, true);
+        boolean ownTransactions = target.getAutoCommit();
+        target.setAutoCommit(false);
+        try {
+            for (int job : jobs) {
+                if (timescale) {
+                    TimescaleCatalog.setScheduled(target, job, true);
+                }
+                try (PreparedStatement ps = target.prepareStatement("DELETE FROM tandem.paused_job WHERE job_id = ?")) {
+                    ps.setInt(1, job);
+                    ps.executeUpdate();
+                }
+                if (ownTransactions) {
+                    target.commit();
+                }
+                out.println("restored job " + job);
             }
-            try (PreparedStatement ps = target.prepareStatement("DELETE FROM tandem.paused_job WHERE job_id = ?")) {
-                ps.setInt(1, job);
-                ps.executeUpdate();
+        } catch (SQLException | RuntimeException e) {
+            if (ownTransactions) {
+                target.rollback();
             }
-            out.println("restored job " + job);
+            throw e;
+        } finally {
+            if (ownTransactions) {
+                target.setAutoCommit(true);
+            }
         }
         return jobs.size();
     }

@@ -138,6 +138,38 @@ class TimescaleJobsIT {
                 "[[1000, t], [1001, t], [1002, t], [1003, t], [1004, t], [1005, t], [1006, f]]");
     }
 
+    /**
+     * Each job is re-enabled and forgotten in one transaction: a restore that fails between the two (here the record's
+     * DELETE, refused by a trigger) leaves the job paused and recorded, for the next restore, never re-enabled while
+     * {@code tandem.paused_job} still says it is paused.
+     */
+    @Test
+    void aRestoreThatFailsPartWayLeavesEachJobEitherPausedAndRecordedOrRestoredAndForgotten() throws Exception {
+        String db = database("restore_fails", TimescaleStandIn.JobsView.CONTINUOUS_AGGREGATE);
+        TimescaleStandIn.job(PG.target(), db, 1000, "policy_compression", 1);
+        TimescaleStandIn.job(PG.target(), db, 1001, "policy_retention", 1);
+        StringWriter out = new StringWriter();
+        try (Connection c = PG.target().connect(db)) {
+            assertThat(JobPauser.pause(c, new PrintWriter(out, true))).isEqualTo(2);
+        }
+        PG.target().execute(db, """
+                CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'refused'; END $$;
+                CREATE TRIGGER refuse BEFORE DELETE ON tandem.paused_job FOR EACH ROW WHEN (OLD.job_id = 1001)
+                    EXECUTE FUNCTION refuse()""");
+        try (Connection c = PG.target().connect(db)) {
+            assertThatThrownBy(() -> JobPauser.restore(c, new PrintWriter(out, true))).hasMessageContaining("refused");
+        }
+        assertThat(scheduled(db)).isEqualTo("[[1000, t], [1001, f]]");
+        assertThat(PG.target().query(db, "SELECT job_id FROM tandem.paused_job").toString()).isEqualTo("[[1001]]");
+
+        PG.target().execute(db, "DROP TRIGGER refuse ON tandem.paused_job");
+        try (Connection c = PG.target().connect(db)) {
+            assertThat(JobPauser.restore(c, new PrintWriter(out, true))).isEqualTo(1);
+        }
+        assertThat(scheduled(db)).isEqualTo("[[1000, t], [1001, t]]");
+    }
+
     @Test
     void jobsOfAnotherOwnerAreRefusedBeforeAnyIsPausedAndAMemberOfTheOwnersRolePausesThem() throws Exception {
         String db = database("owner", TimescaleStandIn.JobsView.CONTINUOUS_AGGREGATE);
