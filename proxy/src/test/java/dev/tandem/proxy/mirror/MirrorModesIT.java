@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tandem.proxy.ProxyApplication;
 import dev.tandem.proxy.relay.WireClient;
+import dev.tandem.testing.HypertableCatalog;
 import dev.tandem.testing.PostgresPairExtension;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -308,10 +309,8 @@ class MirrorModesIT {
             throws Exception {
         String db = freshDatabase("default_hypertables");
         PG.pair().executeOnBoth(db, "CREATE TABLE plain (id int)");
-        // a stand-in for TimescaleDB's catalog view on the target: m is a hypertable there, plain is not
-        PG.target().execute(db, "CREATE SCHEMA timescaledb_information; CREATE VIEW"
-                + " timescaledb_information.hypertables AS SELECT 'public'::name AS hypertable_schema,"
-                + " 'm'::name AS hypertable_name");
+        // a stand-in for TimescaleDB's catalog on the target: m is a hypertable there, plain is not
+        PG.target().execute(db, HypertableCatalog.CREATE + HypertableCatalog.hypertable(1, "public", "m", "id"));
         PG.target().stop();
         try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool)) {
             try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
