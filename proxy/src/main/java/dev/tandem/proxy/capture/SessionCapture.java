@@ -1237,8 +1237,9 @@ public final class SessionCapture implements SessionTap {
         StatementCapture c = new StatementCapture(table, sql, s, null, null);
         c.text = text;
         if (!c.isCopy()) {
-            if (hold.hold(sql.length())) {
-                c.held = sql.length();
+            long bytes = TransactionHold.statementBytes(sql.length());
+            if (hold.hold(bytes)) {
+                c.held = bytes;
             } else {
                 c.unreplayable = hold.tooLarge();
                 c.overLimit = true;
@@ -1409,7 +1410,7 @@ public final class SessionCapture implements SessionTap {
         if (c.bind == null) {
             return;
         }
-        long bytes = c.bind.valueBytes() + c.sql.length();
+        long bytes = TransactionHold.statementBytes(c.bind.valueBytes() + c.sql.length());
         String refused = provisional ? hold.reserve(bytes) : hold.hold(bytes) ? null : hold.tooLarge();
         if (refused != null) {
             c.unreplayable = refused;

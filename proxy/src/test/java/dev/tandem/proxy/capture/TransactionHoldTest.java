@@ -56,18 +56,19 @@ class TransactionHoldTest {
 
     @Test
     void undoneStatementsGiveBackWhatTheyHeldAndNoMore() {
-        CaptureBudget budget = new CaptureBudget(1000);
-        TransactionHold hold = new TransactionHold(1000, budget);
+        CaptureBudget budget = new CaptureBudget(10_000);
+        TransactionHold hold = new TransactionHold(10_000, budget);
         String sql = "INSERT INTO t VALUES (1)";
         CapturedStatement kept = new CapturedStatement.Simple(T, 1, sql);
         CapturedStatement copy = new CapturedStatement.Copy(T, 1, "COPY t FROM STDIN", List.of(new byte[50]));
-        hold.hold(sql.length());
-        hold.hold(sql.length());
+        long insert = TransactionHold.statementBytes(sql.length());
+        hold.hold(insert);
+        hold.hold(insert);
         hold.hold(50);
         hold.undone(List.of(kept, copy)); // one INSERT and the COPY's data, not its text
-        assertThat(budget.used()).isEqualTo(sql.length());
+        assertThat(budget.used()).isEqualTo(insert);
         hold.undone(List.of(new CapturedStatement.Unreplayable(T, 1, sql, "over a limit")));
-        assertThat(budget.used()).isEqualTo(sql.length());
+        assertThat(budget.used()).isEqualTo(insert);
         hold.ended();
         assertThat(budget.used()).isZero();
     }
