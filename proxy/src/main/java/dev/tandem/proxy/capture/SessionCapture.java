@@ -1237,7 +1237,7 @@ public final class SessionCapture implements SessionTap {
         StatementCapture c = new StatementCapture(table, sql, s, null, null);
         c.text = text;
         if (!c.isCopy()) {
-            long bytes = TransactionHold.statementBytes(sql.length());
+            long bytes = sql.length() + TransactionHold.QUERY_BYTES;
             if (hold.hold(bytes)) {
                 c.held = bytes;
             } else {
@@ -1410,7 +1410,7 @@ public final class SessionCapture implements SessionTap {
         if (c.bind == null) {
             return;
         }
-        long bytes = TransactionHold.statementBytes(c.bind.valueBytes() + c.sql.length());
+        long bytes = c.bind.valueBytes() + c.sql.length() + TransactionHold.BOUND_BYTES;
         String refused = provisional ? hold.reserve(bytes) : hold.hold(bytes) ? null : hold.tooLarge();
         if (refused != null) {
             c.unreplayable = refused;

@@ -12,10 +12,15 @@ final class TransactionHold {
 
     /**
      * What the heap holds for one captured INSERT besides its text and values, counted with them: its classification,
-     * table names and capture records. A transaction of 400,000 one-row INSERTs held about 680 bytes per INSERT, nine
-     * times its text, so counting the text alone let the limits bound a ninth of the memory they stand for.
+     * table names and capture records. 400,000 one-row INSERTs sent as queries held about 680 bytes each, nine times
+     * their text, so counting the text alone let the limits bound a ninth of the memory they stand for.
      */
-    static final long STATEMENT_BYTES = 640;
+    static final long QUERY_BYTES = 608;
+    /**
+     * The same for an execution of a prepared INSERT (Bind, Execute), whose text and classification are its prepared
+     * statement's: 37,000 one-row executions held about 350 bytes each, 100 of them text and values.
+     */
+    static final long BOUND_BYTES = 256;
 
     private final long maxTransactionBytes;
     private final CaptureBudget budget;
@@ -152,17 +157,14 @@ final class TransactionHold {
         provisional = 0;
     }
 
-    /** What is held for an INSERT whose text and values are {@code payload} bytes. */
-    static long statementBytes(long payload) {
-        return payload + STATEMENT_BYTES;
-    }
-
     /** What {@link #hold} counted for a statement whose data was kept (a COPY's text is not held). */
     private static long heldBytes(CapturedStatement s) {
         if (s instanceof CapturedStatement.Unreplayable) {
             return 0;
         }
-        return s instanceof CapturedStatement.Copy copy ? copy.payloadBytes() - copy.sql().length()
-                : statementBytes(s.payloadBytes());
+        if (s instanceof CapturedStatement.Copy copy) {
+            return copy.payloadBytes() - copy.sql().length();
+        }
+        return s.payloadBytes() + (s instanceof CapturedStatement.Extended ? BOUND_BYTES : QUERY_BYTES);
     }
 }

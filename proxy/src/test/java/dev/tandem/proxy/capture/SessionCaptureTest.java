@@ -294,12 +294,14 @@ class SessionCaptureTest {
     /**
      * A transaction of many one-row INSERTs left open: what the proxy holds for it is bounded by the capture limits in
      * heap bytes, not in text bytes. 1,000 INSERTs of 36 bytes of text each hold about 680 KB of the proxy's heap
-     * (classification, table names, capture records); before, the limits counted only their 36 KB of text, so
-     * {@code mirror.max-transaction-bytes} and {@code mirror.max-captured-bytes} let a transaction hold nine times the
-     * memory they were set to (measured: 48,000 open INSERTs counted 3.7 MB and held 33 MB).
+     * (classification, table names, capture records), 1,000 executions of a prepared one about 350 KB; before, the
+     * limits counted only their text and values, so {@code mirror.max-transaction-bytes} and
+     * {@code mirror.max-captured-bytes} let a transaction hold up to nine times the memory they were set to (measured:
+     * 48,000 open INSERTs counted 3.7 MB and held 33 MB).
      */
-    @Test
-    void manySmallInsertsCountWhatTheyHoldInTheHeapNotOnlyTheirText() {
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void manySmallInsertsCountWhatTheyHoldInTheHeapNotOnlyTheirText(boolean prepared) {
         CaptureBudget budget = new CaptureBudget(1 << 30);
         SessionCapture session = new SessionCapture(new SessionContext(1, "db", "app", null, null, null,
                 () -> resumed = true, loop.eventLoop()),
@@ -311,10 +313,21 @@ class SessionCaptureTest {
         assertThat(answer(session, ReadyForQuery.IDLE)).isTrue();
         send(session, "BEGIN");
         answer(session, new CommandComplete("BEGIN"), ReadyForQuery.IN_TRANSACTION);
-        String insert = "INSERT INTO metrics (v) VALUES (%05d)";
+        if (prepared) {
+            show(session.frontend(), client(new Parse("s", "INSERT INTO metrics (v) VALUES ($1)", List.of()),
+                    Sync.INSTANCE));
+            answer(session, ParseComplete.INSTANCE, ReadyForQuery.IN_TRANSACTION);
+        }
         for (int i = 0; i < 1_000; i++) {
-            send(session, insert.formatted(i));
-            answer(session, new CommandComplete("INSERT 0 1"), ReadyForQuery.IN_TRANSACTION);
+            if (prepared) {
+                show(session.frontend(), client(bind("", "s", "%05d".formatted(i)), new Execute("", 0),
+                        Sync.INSTANCE));
+                answer(session, BindComplete.INSTANCE, new CommandComplete("INSERT 0 1"),
+                        ReadyForQuery.IN_TRANSACTION);
+            } else {
+                send(session, "INSERT INTO metrics (v) VALUES (%05d)".formatted(i));
+                answer(session, new CommandComplete("INSERT 0 1"), ReadyForQuery.IN_TRANSACTION);
+            }
         }
         assertThat(budget.used()).as("held while the transaction is open, up to its limit")
                 .isGreaterThan(200 * 1024);
@@ -1418,7 +1431,7 @@ class SessionCaptureTest {
      */
     @Test
     void valuesKeptForAWriteThatTurnsOutUnmirroredCountInNoTransactionLimit() {
-        SessionCapture session = tenantSession(TransactionHold.STATEMENT_BYTES + 200, TENANT_METRICS,
+        SessionCapture session = tenantSession(TransactionHold.BOUND_BYTES + 200, TENANT_METRICS,
                 PUBLIC_METRICS);
         String large = "x".repeat(1_000);
         show(session.frontend(), client(new Parse("", "SET search_path = tenant_42", List.of()),
@@ -1440,7 +1453,7 @@ class SessionCaptureTest {
     /** The other way round: kept so, and mirrored after all, its values count once its table is told. */
     @Test
     void valuesKeptForAWriteThatTurnsOutMirroredCountInItsTransactionLimit() {
-        SessionCapture session = tenantSession(TransactionHold.STATEMENT_BYTES + 200, TENANT_METRICS,
+        SessionCapture session = tenantSession(TransactionHold.BOUND_BYTES + 200, TENANT_METRICS,
                 PUBLIC_METRICS);
         String large = "x".repeat(1_000);
         show(session.frontend(), client(new Parse("", "SET search_path = public", List.of()),

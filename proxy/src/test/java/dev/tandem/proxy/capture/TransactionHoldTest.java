@@ -61,7 +61,7 @@ class TransactionHoldTest {
         String sql = "INSERT INTO t VALUES (1)";
         CapturedStatement kept = new CapturedStatement.Simple(T, 1, sql);
         CapturedStatement copy = new CapturedStatement.Copy(T, 1, "COPY t FROM STDIN", List.of(new byte[50]));
-        long insert = TransactionHold.statementBytes(sql.length());
+        long insert = sql.length() + TransactionHold.QUERY_BYTES;
         hold.hold(insert);
         hold.hold(insert);
         hold.hold(50);
