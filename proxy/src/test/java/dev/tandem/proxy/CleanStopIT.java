@@ -545,4 +545,37 @@ class CleanStopIT {
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM g WHERE pad = 'proxy'")).isEqualTo("8");
         assertThat(PG.target().queryValue(db, PROGRESS)).isEqualTo("t");
     }
+
+    /**
+     * A target database dropped after a clean stop marked it (a tenant removed, a trial migration started over) holds
+     * no mark a backfill could read: the next start forgets it. Before, it stayed in {@code stillMarkedStopped} and in
+     * {@code tandem_mirror_still_marked_stopped}, an alert to act on, for good: every clean stop marked every database
+     * the proxy had ever applied to, and a soak with 20 dropped databases showed 20 at each start since.
+     */
+    @Test
+    void aTargetDatabaseDroppedAfterACleanStopIsNotStillMarkedStopped() throws Exception {
+        String dropped = database("stop_mark_dropped");
+        String kept = database("stop_mark_kept");
+        ProxyApplication first = start(dropped);
+        try {
+            write(first, dropped, 1, 3);
+            write(first, kept, 1, 3);
+            awaitCaughtUp(first);
+        } finally {
+            first.close();
+        }
+        assertThat(PG.target().queryValue(dropped, PROGRESS)).isEqualTo("t");
+        PG.target().execute("postgres", "DROP DATABASE " + dropped + " WITH (FORCE)");
+
+        ProxyApplication restarted = start(kept);
+        try {
+            assertThat(stillMarkedStopped(restarted)).isEmpty();
+            assertThat(get(restarted.adminPort(), "/metrics").body())
+                    .containsPattern("(?m)^tandem_mirror_still_marked_stopped\\{[^}]*} 0\\.0$");
+            assertThat(PG.target().queryValue(kept, PROGRESS)).as("the database that is there is cleared as before")
+                    .isEqualTo("f");
+        } finally {
+            restarted.close();
+        }
+    }
 }

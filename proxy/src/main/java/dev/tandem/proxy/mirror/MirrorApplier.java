@@ -757,6 +757,14 @@ public final class MirrorApplier implements AutoCloseable {
             throw e;
         } catch (RuntimeException e) {
             checkOpen();
+            if (e instanceof PgException pg && MISSING_DATABASE.equals(pg.sqlState())
+                    && stillMarkedStopped.remove(database)) {
+                // a dropped database holds no mark a backfill could read: kept, it stayed in the alert for good
+                marksChanged = true;
+                LOG.info("mirror: target database {} does not exist (any more): it holds no stop mark of instance {}",
+                        database, settings.instanceId());
+                return;
+            }
             targetUp = false;
             LOG.debug("mirror: cannot reach target database {} yet ({}): {}", database, why, e.getMessage());
         }
