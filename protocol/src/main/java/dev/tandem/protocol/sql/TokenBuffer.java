@@ -11,6 +11,12 @@ public final class TokenBuffer {
     private static final int STRIDE = 3;
     private static final int MALFORMED = 0x100;
     private static final int KIND_MASK = 0xFF;
+    /**
+     * First capacity, in tokens, for long SQL: a statement's length says little about its token count (one 100 MB
+     * literal is one token), and an array sized by the length would take three times the SQL's size in heap. The
+     * array doubles as it fills, so a statement of many tokens still costs a few copies, not one per token.
+     */
+    private static final int MAX_INITIAL_TOKENS = 4096;
 
     private final String sql;
     private final boolean standardConformingStrings;
@@ -30,7 +36,8 @@ public final class TokenBuffer {
 
     /** Lexes the whole of {@code sql}; never throws on malformed SQL (see {@link SqlLexer}). */
     public static TokenBuffer tokenize(String sql, boolean standardConformingStrings) {
-        TokenBuffer buffer = new TokenBuffer(sql, standardConformingStrings, Math.max(8, sql.length() / 4));
+        TokenBuffer buffer = new TokenBuffer(sql, standardConformingStrings,
+                Math.max(8, Math.min(sql.length() / 4, MAX_INITIAL_TOKENS)));
         SqlLexer lexer = new SqlLexer(sql, 0, sql.length(), standardConformingStrings);
         while (lexer.next()) {
             buffer.add(lexer.kind().ordinal() | (lexer.malformed() ? MALFORMED : 0), lexer.start(), lexer.end());
