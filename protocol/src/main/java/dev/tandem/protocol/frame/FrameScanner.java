@@ -71,6 +71,9 @@ public final class FrameScanner {
             pending = null;
             try {
                 append(buf, in);
+            } catch (RuntimeException | OutOfMemoryError e) {
+                pending = buf; // still the scanner's: released with it
+                throw e;
             } finally {
                 in.release();
             }

@@ -719,6 +719,17 @@ public final class MirrorApplier implements AutoCloseable {
             stopReason = "the mirror stopped: " + e.getMessage();
             failure = e.getMessage();
             LOG.error("mirror applier stopped: {}", e.getMessage(), e);
+        } catch (OutOfMemoryError e) {
+            // Uncaught, it would end the thread with a trace on stderr while /status went on reading as running.
+            // Nothing of the spool is lost: what was not applied stays there.
+            String why = "out of memory (" + e.getMessage() + "): a transaction takes several times its size in the"
+                    + " proxy's memory while it is applied (heap, and direct buffers to read it from the spool and send"
+                    + " it); raise -Xmx, or -XX:MaxDirectMemorySize (direct buffers, as much as -Xmx unless set), or"
+                    + " lower mirror.max-transaction-bytes; the transactions stay in the spool and the next start"
+                    + " applies them";
+            stopReason = "the mirror stopped: " + why;
+            failure = why;
+            LOG.error("mirror applier stopped: {}", why, e);
         } finally {
             stopMarksTried.countDown();
             catchingUp.values().forEach(SpoolReader::close);
@@ -1327,7 +1338,7 @@ public final class MirrorApplier implements AutoCloseable {
                 bookkeeping(session, pipeline, Bookkeeping.DUAL_WRITE, MirrorSchema.MARK_AT_FIRST_COMMIT,
                         session.database(), firstCommit, markedBy());
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | OutOfMemoryError e) {
             pipeline.discard();
             session.exchangeAbandoned();
             throw e;

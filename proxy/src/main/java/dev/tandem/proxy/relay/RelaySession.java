@@ -140,6 +140,10 @@ final class RelaySession {
             flush(direction);
             internalError(e);
             return;
+        } catch (OutOfMemoryError e) {
+            flush(direction);
+            outOfMemory(e);
+            return;
         }
         if (!toSource && fromSource.isHeld()) {
             // The tap holds the source's stream (a commit waiting for the spool or the target). The source answers only
@@ -375,6 +379,20 @@ final class RelaySession {
         log.error("internal error in the session from {}", client.remoteAddress(), e);
         endWithError("XX000", "internal error in the Tandem proxy (its log has the details)", "internal_error",
                 new SessionEnd("an internal error of the proxy", true));
+    }
+
+    /**
+     * A message the proxy holds whole (or what the tap makes of it) did not fit in the JVM's memory. Left to Netty it
+     * ended the session without a word to the client and with a line in the log at debug level only. As after an
+     * internal error, what the tap made of the session's frames may be incomplete.
+     */
+    private void outOfMemory(OutOfMemoryError e) {
+        log.error("out of memory in the session from {} ({}): the proxy holds queries, and Parse and Bind messages of"
+                + " 1MiB or more, whole while they arrive, in direct buffers (-XX:MaxDirectMemorySize, as much as -Xmx"
+                + " unless set) and the mirror copies them to its heap: raise those, or lower limits.max-held-bytes and"
+                + " limits.max-frame-bytes", client.remoteAddress(), e.getMessage(), e);
+        endWithError("53200", "out of memory in the Tandem proxy while reading a message of this session (its log has"
+                + " the details)", "out_of_memory", new SessionEnd("the proxy ran out of memory", true));
     }
 
     private void protocolViolation(Direction direction, ProtocolViolationException e) {

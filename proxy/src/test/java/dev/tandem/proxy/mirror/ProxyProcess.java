@@ -26,6 +26,7 @@ final class ProxyProcess implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    private final List<String> jvmOptions;
     private final List<String> arguments;
     private final String adminToken;
     private final Path log;
@@ -36,6 +37,12 @@ final class ProxyProcess implements AutoCloseable {
 
     /** @param arguments the proxy's flags, without {@code --listen} and {@code --admin-listen} */
     ProxyProcess(List<String> arguments, String adminToken, Path log) throws IOException {
+        this(List.of("-Xmx512m"), arguments, adminToken, log);
+    }
+
+    /** @param jvmOptions the JVM's options, such as its memory limits */
+    ProxyProcess(List<String> jvmOptions, List<String> arguments, String adminToken, Path log) throws IOException {
+        this.jvmOptions = List.copyOf(jvmOptions);
         this.port = freePort();
         this.adminPort = freePort();
         this.arguments = new ArrayList<>(arguments);
@@ -66,7 +73,9 @@ final class ProxyProcess implements AutoCloseable {
                     + " after package: run the test through 'verify')");
         }
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-Xmx512m", "-jar", jar.toString()));
+                .toString()));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", jar.toString()));
         command.addAll(arguments);
         Files.writeString(log, "==== proxy started at " + Instant.now() + "\n", StandardCharsets.UTF_8,
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND);
