@@ -522,10 +522,11 @@ public final class MirrorApplier implements AutoCloseable {
     }
 
     /**
-     * Why the applier stopped on an error it cannot get past (a spool file damaged or deleted while the proxy runs),
-     * or empty while it has not. The proxy goes on relaying and spooling, but applies nothing until it is restarted:
-     * without this, {@code /status} showed the last target state and a spool that only grew, as if the target were
-     * merely slow, and a full spool under {@code on-full: block} then held the clients with nothing to free it.
+     * Why the applier stopped on an error it cannot get past (a spool file damaged or deleted while the proxy runs, the
+     * JVM's memory too small for a transaction), or empty while it has not. The proxy goes on relaying and spooling,
+     * but applies nothing until it is restarted: without this, {@code /status} showed the last target state and a
+     * spool that only grew, as if the target were merely slow, and a full spool under {@code on-full: block} then held
+     * the clients with nothing to free it.
      */
     public Optional<String> failure() {
         return Optional.ofNullable(failure);

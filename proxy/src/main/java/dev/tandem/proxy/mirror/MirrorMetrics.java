@@ -112,9 +112,9 @@ final class MirrorMetrics {
         gauge(STILL_MARKED_STOPPED, "Target databases that may still say this instance stopped cleanly, which it has"
                 + " not reached since it started: tandem-backfill there does not wait for what it spools",
                 stillMarkedStopped, IntSupplier::getAsInt);
-        gauge(FAILED, "1 once the mirror stopped on an error it cannot get past (a spool file damaged or deleted): the"
-                + " proxy still relays and spools but applies nothing until restarted; GET /status mirror.failure says"
-                + " why", failed, f -> f.getAsBoolean() ? 1 : 0);
+        gauge(FAILED, "1 once the mirror stopped on an error it cannot get past (a spool file damaged or deleted, out"
+                + " of memory): the proxy still relays and spools but applies nothing until restarted; GET /status"
+                + " mirror.failure says why", failed, f -> f.getAsBoolean() ? 1 : 0);
     }
 
     private <T> void gauge(String name, String description, T object, ToDoubleFunction<T> value) {
