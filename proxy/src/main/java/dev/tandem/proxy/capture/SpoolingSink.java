@@ -1,6 +1,7 @@
 package dev.tandem.proxy.capture;
 
 import dev.tandem.proxy.spool.SpoolFullException;
+import dev.tandem.proxy.spool.SpoolRecordTooLargeException;
 import dev.tandem.proxy.spool.SpoolPosition;
 import dev.tandem.proxy.spool.SpoolWriter;
 import java.util.concurrent.CompletableFuture;
@@ -43,7 +44,8 @@ public final class SpoolingSink implements SessionCapture.Sink {
             }
             Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
                     ? failure.getCause() : failure;
-            gaps.shed(tx, cause instanceof SpoolFullException ? "the spool was full (mirror.spool.on-full: shed)"
+            gaps.shed(tx, cause instanceof SpoolRecordTooLargeException ? cause.getMessage()
+                    : cause instanceof SpoolFullException ? "the spool was full (mirror.spool.on-full: shed)"
                     : "the spool failed: " + cause.getMessage());
             return CompletableFuture.completedFuture(null);
         }).thenCompose(stage -> stage.exceptionally(e -> null));

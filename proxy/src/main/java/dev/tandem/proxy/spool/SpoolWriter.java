@@ -224,10 +224,10 @@ public final class SpoolWriter {
         Objects.requireNonNull(payload, "payload");
         if (payload.length > settings.maxPayloadBytes()) {
             shed.increment();
-            return CompletableFuture.failedFuture(new SpoolFullException("a record of " + payload.length
-                    + " bytes can never fit in the spool: with max-bytes " + settings.maxBytes() + " and segments of "
-                    + settings.segmentBytes() + " bytes the largest record is " + settings.maxPayloadBytes()
-                    + " bytes"));
+            return CompletableFuture.failedFuture(new SpoolRecordTooLargeException("a record of " + payload.length
+                    + " bytes can never fit in the spool: with mirror.spool.max-bytes " + settings.maxBytes()
+                    + " and mirror.spool.segment-bytes " + settings.segmentBytes() + " the largest record is "
+                    + settings.maxPayloadBytes() + " bytes"));
         }
         CRC32C crc = RecordFormat.payloadCrc(payload);
         lock.lock();

@@ -268,6 +268,33 @@ class MirrorModesIT {
         }
     }
 
+    /**
+     * A transaction whose spool record is larger than the spool can ever hold is ledgered, in block mode too (waiting
+     * would never make room for it), and the entry says why: it read "the spool was full (mirror.spool.on-full:
+     * shed)", which sent the operator to a setting that was block.
+     */
+    @Test
+    void aTransactionLargerThanTheSpoolCanEverHoldIsLedgeredSayingSo(@TempDir Path spool) throws Exception {
+        String db = freshDatabase("spool_too_large");
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.m",
+                "--set", "mirror.spool.max-bytes=1MiB", "--set", "mirror.spool.segment-bytes=64KiB");
+             Connection c = proxy.connect();
+             PreparedStatement ps = c.prepareStatement("INSERT INTO m (id, pad) VALUES (?, ?)")) {
+            ps.setInt(1, 1);
+            ps.setString(2, "x".repeat(1_500_000));
+            assertThat(ps.executeUpdate()).isEqualTo(1);
+            ps.setInt(1, 2);
+            ps.setString(2, PAD);
+            assertThat(ps.executeUpdate()).isEqualTo(1);
+            proxy.awaitCaughtUp(Duration.ofSeconds(60));
+            assertThat(PG.target().queryValue(db, "SELECT string_agg(id::text, ',') FROM m")).isEqualTo("2");
+            assertThat(PG.target().queryValue(db, "SELECT message FROM tandem.divergence"))
+                    .startsWith("not mirrored: a record of ")
+                    .contains("bytes can never fit in the spool: with mirror.spool.max-bytes 1048576 and")
+                    .doesNotContain("on-full");
+        }
+    }
+
     @Test
     void openTransactionsTogetherHoldNoMoreThanTheCaptureBudgetAndWhatPassesItIsLedgered(@TempDir Path spool)
             throws Exception {

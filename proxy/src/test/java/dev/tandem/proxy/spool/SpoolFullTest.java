@@ -193,9 +193,10 @@ class SpoolFullTest {
             int tooBig = (int) spool.settings().maxPayloadBytes() + 1;
 
             assertThatThrownBy(() -> spool.writer().append(new byte[tooBig]).join())
-                    .cause().isInstanceOf(SpoolFullException.class)
-                    .hasMessage("a record of " + tooBig + " bytes can never fit in the spool: with max-bytes 2048 and"
-                            + " segments of 1024 bytes the largest record is " + (tooBig - 1) + " bytes");
+                    .cause().isInstanceOf(SpoolRecordTooLargeException.class)
+                    .hasMessage("a record of " + tooBig + " bytes can never fit in the spool: with"
+                            + " mirror.spool.max-bytes 2048 and mirror.spool.segment-bytes 1024 the largest record is "
+                            + (tooBig - 1) + " bytes");
             assertThat(spool.writer().append(new byte[tooBig - 1]).join()).isNotNull();
         }
     }
