@@ -41,12 +41,25 @@ final class CommitForecast {
     private final boolean conservative;
     /** What may commit. */
     private final Set<TableName> tables = new LinkedHashSet<>();
+    /**
+     * Of them, the statements walked (their text); {@link #initialCounted} of {@link #initial}'s come before them: the
+     * open transaction's writes are turned into text only for an {@link #outcome}.
+     */
     private final List<String> statements = new ArrayList<>();
     /** Of them, the unqualified names whose table could not be told, each with the search_path as known. */
     private final Set<String> unresolved = new LinkedHashSet<>();
     /** The writes of the transaction being walked through, not yet committed. */
     private final Set<TableName> openTables = new LinkedHashSet<>();
     private final List<String> openStatements = new ArrayList<>();
+    /**
+     * The open transaction's writes when the walk began: the first {@link #openInitial} of the open writes, before
+     * {@link #openStatements}, and read only for an {@link #outcome}. A transaction of many INSERTs is forecast at each
+     * request: copying them all each time took the square of their number.
+     */
+    private final List<CapturedStatement> initial;
+    private int openInitial;
+    /** How many of {@link #initial} may commit: they come first among {@link #statements}. */
+    private int initialCounted;
     private final Set<String> openUnresolved = new LinkedHashSet<>();
     /** The rows of what may commit, gathered when not null. */
     private final OutcomeTimes times;
@@ -74,7 +87,10 @@ final class CommitForecast {
     /** Statements walked in the current Query that may fail: after one fails, the source skips the rest of the Query. */
     private int mayFailInQuery;
     private boolean inQuery;
-    /** How many of {@link #openStatements} are in {@link #statements} already (they may have committed). */
+    /**
+     * How many of the open writes ({@link #openInitial}, then {@link #openStatements}) are counted among what may
+     * commit already.
+     */
     private int openCounted;
     private String awaited;
 
@@ -86,12 +102,16 @@ final class CommitForecast {
      */
     CommitForecast(boolean conservative, List<CapturedStatement> open, boolean explicit, boolean failed,
                    boolean savepoints) {
-        this(conservative, open, explicit, failed, savepoints, null);
+        this(conservative, open, tablesOf(open), explicit, failed, savepoints, null);
     }
 
-    /** @param times gathers the rows of what may commit; null: not gathered */
-    CommitForecast(boolean conservative, List<CapturedStatement> open, boolean explicit, boolean failed,
-                   boolean savepoints, OutcomeTimes times) {
+    /**
+     * @param open       a view the caller leaves unchanged while the forecast is used
+     * @param openTables the tables of {@code open}, in the order of their first write
+     * @param times      gathers the rows of what may commit; null: not gathered
+     */
+    CommitForecast(boolean conservative, List<CapturedStatement> open, Collection<TableName> openTables,
+                   boolean explicit, boolean failed, boolean savepoints, OutcomeTimes times) {
         this.conservative = conservative;
         this.explicit = explicit;
         this.failed = failed;
@@ -99,9 +119,30 @@ final class CommitForecast {
         this.times = times;
         this.openWriteTables = times == null ? null : new ArrayList<>();
         this.openRows = times == null ? null : new ArrayList<>();
-        for (CapturedStatement s : open) {
-            write(List.of(s.table()), s.sql(), null, times == null ? null : OutcomeTimes.completed(s));
+        if (times != null) {
+            this.initial = List.of();
+            for (CapturedStatement s : open) {
+                write(List.of(s.table()), s.sql(), null, OutcomeTimes.completed(s));
+            }
+        } else {
+            this.initial = open;
+            if (!open.isEmpty()) {
+                if (conservative) {
+                    tables.addAll(openTables);
+                    initialCounted = open.size();
+                    awaited = UNTOLD;
+                } else {
+                    this.openTables.addAll(openTables);
+                    openInitial = open.size();
+                }
+            }
         }
+    }
+
+    private static Set<TableName> tablesOf(List<CapturedStatement> open) {
+        Set<TableName> tables = new LinkedHashSet<>();
+        open.forEach(s -> tables.add(s.table()));
+        return tables;
     }
 
     /** Whether it gathers the rows of the writes it counts: else {@link #write}'s {@code rows} may be null. */
@@ -250,27 +291,15 @@ final class CommitForecast {
      * ROLLBACK that may have been).
      */
     private void mayEnd(String request) {
-        if (openCounted < openStatements.size()) {
-            tables.addAll(openTables);
-            unresolved.addAll(openUnresolved);
-            statements.addAll(openStatements.subList(openCounted, openStatements.size()));
-            countRows();
-            openCounted = openStatements.size();
-            if (awaited == null) {
-                awaited = request;
-            }
+        if (openCounted < openWrites()) {
+            countOpen(request);
+            openCounted = openWrites();
         }
     }
 
     private void end(boolean commits, String request, boolean chain) {
-        if (commits && openCounted < openStatements.size()) {
-            tables.addAll(openTables);
-            unresolved.addAll(openUnresolved);
-            statements.addAll(openStatements.subList(openCounted, openStatements.size()));
-            countRows();
-            if (awaited == null) {
-                awaited = request;
-            }
+        if (commits && openCounted < openWrites()) {
+            countOpen(request);
         }
         openTables.clear();
         openStatements.clear();
@@ -279,11 +308,30 @@ final class CommitForecast {
             openWriteTables.clear();
             openRows.clear();
         }
+        openInitial = 0;
         openCounted = 0;
         explicit = chain;
         failed = false;
         beginUncertain = false;
         savepoints = false;
+    }
+
+    private int openWrites() {
+        return openInitial + openStatements.size();
+    }
+
+    /** The open writes not counted yet may commit, at {@code request} unless an earlier one was named. */
+    private void countOpen(String request) {
+        tables.addAll(openTables);
+        unresolved.addAll(openUnresolved);
+        if (openCounted < openInitial) {
+            initialCounted = openInitial;
+        }
+        statements.addAll(openStatements.subList(Math.max(0, openCounted - openInitial), openStatements.size()));
+        countRows();
+        if (awaited == null) {
+            awaited = request;
+        }
     }
 
     /** The rows of the open writes not counted yet are of what may commit. */
@@ -311,7 +359,10 @@ final class CommitForecast {
 
     /** What may commit; call only when {@link #mayCommit}. */
     UnknownOutcome outcome(String database, long sessionId, long endedAt, String cause) {
-        return new UnknownOutcome(database, sessionId, endedAt, List.copyOf(tables), statements, awaited, cause,
+        List<String> all = new ArrayList<>(initialCounted + statements.size());
+        initial.subList(0, initialCounted).forEach(s -> all.add(s.sql()));
+        all.addAll(statements);
+        return new UnknownOutcome(database, sessionId, endedAt, List.copyOf(tables), all, awaited, cause,
                 List.copyOf(unresolved), times);
     }
 }

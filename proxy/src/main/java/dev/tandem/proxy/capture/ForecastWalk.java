@@ -97,7 +97,7 @@ final class ForecastWalk {
      */
     CommitForecast forecast(boolean conservative, OutcomeTimes times, SessionSettings settings) {
         TransactionTracker.State state = tracker.state();
-        CommitForecast forecast = new CommitForecast(conservative, tracker.written(),
+        CommitForecast forecast = new CommitForecast(conservative, tracker.written(), tracker.writtenTables(),
                 state == TransactionTracker.State.EXPLICIT || state == TransactionTracker.State.FAILED,
                 state == TransactionTracker.State.FAILED || state == TransactionTracker.State.IMPLICIT_FAILED,
                 tracker.hasSavepoints(), times);

@@ -2,9 +2,13 @@ package dev.tandem.proxy.capture;
 
 import dev.tandem.protocol.sql.ClassifiedStatement;
 import dev.tandem.protocol.sql.ClassifiedStatement.TxCommand;
+import dev.tandem.protocol.sql.TableName;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.function.LongConsumer;
 
 /**
@@ -72,6 +76,11 @@ public final class TransactionTracker {
 
     private final Listener listener;
     private final List<CapturedStatement> buffer = new ArrayList<>();
+    /**
+     * The tables of {@link #buffer}, in the order of their first write, each with its count of writes: kept as the
+     * buffer changes so that a forecast of a transaction of many INSERTs, made at every request, does not walk them all.
+     */
+    private final Map<TableName, Integer> bufferTables = new LinkedHashMap<>();
     private final List<Savepoint> savepoints = new ArrayList<>();
     /** What happens only if the open transaction commits (counting what it did); dropped with what it undoes. */
     private final List<Effect> effects = new ArrayList<>();
@@ -95,6 +104,21 @@ public final class TransactionTracker {
         return Collections.unmodifiableList(buffer);
     }
 
+    /** The tables of {@link #written}, in the order of their first write (a view). */
+    Set<TableName> writtenTables() {
+        return Collections.unmodifiableSet(bufferTables.keySet());
+    }
+
+    private void buffer(CapturedStatement captured) {
+        buffer.add(captured);
+        bufferTables.merge(captured.table(), 1, Integer::sum);
+    }
+
+    private void clearBuffer() {
+        buffer.clear();
+        bufferTables.clear();
+    }
+
     /**
      * The source completed a statement (CommandComplete).
      *
@@ -107,7 +131,7 @@ public final class TransactionTracker {
             state = State.IMPLICIT;
         }
         if (captured != null) {
-            buffer.add(captured);
+            buffer(captured);
         }
         if (statement == null || statement.kind() != ClassifiedStatement.Kind.TRANSACTION) {
             return;
@@ -178,7 +202,7 @@ public final class TransactionTracker {
         if (state == State.IDLE) {
             state = State.IMPLICIT;
         }
-        buffer.add(captured);
+        buffer(captured);
     }
 
     /** The source reported an error: the current transaction, implicit or explicit, is aborted. */
@@ -225,6 +249,9 @@ public final class TransactionTracker {
                 if (rollBack) {
                     List<CapturedStatement> undone = new ArrayList<>(buffer.subList(sp.size(), buffer.size()));
                     buffer.subList(sp.size(), buffer.size()).clear();
+                    for (CapturedStatement s : undone) {
+                        bufferTables.computeIfPresent(s.table(), (table, n) -> n == 1 ? null : n - 1);
+                    }
                     effects.subList(sp.effects(), effects.size()).clear();
                     savepoints.subList(i + 1, savepoints.size()).clear();
                     if (!undone.isEmpty()) {
@@ -241,7 +268,7 @@ public final class TransactionTracker {
     private void release() {
         if (!buffer.isEmpty()) {
             listener.committed(List.copyOf(buffer));
-            buffer.clear();
+            clearBuffer();
         }
         effects.forEach(e -> e.apply.accept(e.times));
         effects.clear();
@@ -251,7 +278,7 @@ public final class TransactionTracker {
     private void discard(String why) {
         if (!buffer.isEmpty()) {
             listener.discarded(List.copyOf(buffer), why);
-            buffer.clear();
+            clearBuffer();
         }
         effects.clear();
         savepoints.clear();

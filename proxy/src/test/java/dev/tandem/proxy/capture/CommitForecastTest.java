@@ -4,7 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.protocol.sql.ClassifiedStatement.TxCommand;
 import dev.tandem.protocol.sql.TableName;
+import java.util.AbstractList;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -181,5 +185,71 @@ class CommitForecastTest {
         f.statementWalked();
         f.requestEnds("the Sync", true);
         assertThat(f.mayCommit()).isFalse();
+    }
+
+    /**
+     * A transaction of many INSERTs is forecast at every request it sends: the open writes are read only for an
+     * outcome (copying them at each forecast took the square of their number: 40,000 INSERTs in one transaction took
+     * 111 s through the proxy, 8.7 s directly), and come first in it.
+     */
+    @Test
+    void theOpenTransactionsWritesAreReadOnlyForAnOutcome() {
+        List<CapturedStatement> writes = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            writes.add(new CapturedStatement.Simple(EV, 1, "INSERT INTO ev VALUES (" + i + ")"));
+        }
+        AtomicInteger read = new AtomicInteger();
+        List<CapturedStatement> open = new AbstractList<>() {
+            @Override
+            public CapturedStatement get(int index) {
+                read.incrementAndGet();
+                return writes.get(index);
+            }
+
+            @Override
+            public int size() {
+                return writes.size();
+            }
+        };
+        CommitForecast f = new CommitForecast(false, open, Set.of(EV), true, false, false, null);
+        f.write(OTHER, "INSERT INTO other VALUES (0)");
+        f.requestEnds("the Sync", true);
+        assertThat(f.mayCommit()).isFalse();
+        f.transaction(TxCommand.COMMIT);
+        assertThat(f.tables()).containsExactly(EV, OTHER);
+        assertThat(f.awaited()).isEqualTo("a COMMIT");
+        assertThat(read).as("writes read for what a trace asks").hasValue(0);
+        assertThat(f.outcome("db", 1, 0, "the session ended").statements()).hasSize(1001)
+                .startsWith("INSERT INTO ev VALUES (0)", "INSERT INTO ev VALUES (1)")
+                .endsWith("INSERT INTO ev VALUES (999)", "INSERT INTO other VALUES (0)");
+
+        // counted at a request that may end the transaction, then more written: each once, in order
+        CommitForecast unsure = new CommitForecast(false, writes.subList(0, 2), Set.of(EV), true, false, false, null);
+        unsure.unsure();
+        unsure.requestEnds("the first Sync", true);
+        unsure.write(OTHER, "INSERT INTO other VALUES (0)");
+        unsure.requestEnds("the second Sync", true);
+        assertThat(unsure.outcome("db", 1, 0, "the session ended").statements()).containsExactly(
+                "INSERT INTO ev VALUES (0)", "INSERT INTO ev VALUES (1)", "INSERT INTO other VALUES (0)");
+        assertThat(unsure.awaited()).isEqualTo("the first Sync");
+
+        // rolled back: nothing of them may commit
+        CommitForecast rolledBack = new CommitForecast(false, open, Set.of(EV), true, false, false, null);
+        rolledBack.transaction(TxCommand.ROLLBACK);
+        rolledBack.write(OTHER, "INSERT INTO other VALUES (0)");
+        rolledBack.requestEnds("the Sync", true);
+        assertThat(rolledBack.tables()).containsExactly(OTHER);
+        assertThat(rolledBack.outcome("db", 1, 0, "the session ended").statements())
+                .containsExactly("INSERT INTO other VALUES (0)");
+    }
+
+    @Test
+    void whenTheProxysOwnReadingFailedTheOpenWritesMayCommitFirst() {
+        List<CapturedStatement> open = List.of(new CapturedStatement.Simple(EV, 1, "INSERT INTO ev VALUES (1)"));
+        CommitForecast f = new CommitForecast(true, open, Set.of(EV), true, true, false, null);
+        f.write(OTHER, "INSERT INTO other VALUES (2)");
+        assertThat(f.tables()).containsExactly(EV, OTHER);
+        assertThat(f.outcome("db", 1, 0, "the session ended").statements())
+                .containsExactly("INSERT INTO ev VALUES (1)", "INSERT INTO other VALUES (2)");
     }
 }

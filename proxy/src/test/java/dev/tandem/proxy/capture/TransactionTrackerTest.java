@@ -214,4 +214,26 @@ class TransactionTrackerTest {
         assertThat(committed).isEmpty();
         assertThat(discarded).hasSize(1);
     }
+
+    /** The forecast made at every request reads the open transaction's tables from here, not from its writes. */
+    @Test
+    void theWrittenTablesFollowTheWritesThroughSavepointsAndTheEnd() {
+        TableName other = new TableName("public", "other");
+        ok("BEGIN", "BEGIN");
+        insert("a");
+        ok("SAVEPOINT s", "SAVEPOINT");
+        tracker.completed(sql("INSERT INTO other VALUES (1)"), "INSERT 0 1",
+                new CapturedStatement.Simple(other, 1, "INSERT INTO other VALUES (1)"));
+        insert("b");
+        assertThat(tracker.writtenTables()).containsExactly(new TableName("public", "m"), other);
+        ok("ROLLBACK TO SAVEPOINT s", "ROLLBACK");
+        assertThat(tracker.writtenTables()).as("m keeps the write before the savepoint")
+                .containsExactly(new TableName("public", "m"));
+        tracker.completed(sql("INSERT INTO other VALUES (2)"), "INSERT 0 1",
+                new CapturedStatement.Simple(other, 1, "INSERT INTO other VALUES (2)"));
+        assertThat(tracker.writtenTables()).containsExactly(new TableName("public", "m"), other);
+        ok("COMMIT", "COMMIT");
+        assertThat(tracker.writtenTables()).isEmpty();
+        assertThat(committed).containsExactly("INSERT INTO m VALUES ('a'),INSERT INTO other VALUES (2)");
+    }
 }
