@@ -3,6 +3,7 @@ package dev.tandem.backfill;
 import static dev.tandem.backfill.Fixtures.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tandem.testing.HypertableCatalog;
 import dev.tandem.testing.PgServer;
 import dev.tandem.testing.PostgresPairExtension;
 import org.junit.jupiter.api.Test;
@@ -67,14 +68,7 @@ class TimescaleChunkRangesIT {
                            AS dimension_type
                 FROM _timescaledb_catalog.hypertable ht JOIN _timescaledb_catalog.dimension dim
                   ON dim.hypertable_id = ht.id;
-            CREATE VIEW timescaledb_information.continuous_aggregates AS
-                SELECT ht.schema_name AS hypertable_schema, ht.table_name AS hypertable_name,
-                       ca.user_view_schema AS view_schema, ca.user_view_name AS view_name,
-                       mat.schema_name AS materialization_hypertable_schema,
-                       mat.table_name AS materialization_hypertable_name
-                FROM _timescaledb_catalog.continuous_agg ca
-                JOIN _timescaledb_catalog.hypertable ht ON ht.id = ca.raw_hypertable_id
-                JOIN _timescaledb_catalog.hypertable mat ON mat.id = ca.mat_hypertable_id;
+            """ + HypertableCatalog.CONTINUOUS_AGGREGATES + """
             CREATE VIEW timescaledb_information.chunks AS
                 SELECT hypertable_schema, hypertable_name, chunk_schema, chunk_name, primary_dimension,
                        primary_dimension_type, range_start, range_end, range_start_integer, range_end_integer,

@@ -13,6 +13,18 @@ package dev.tandem.testing;
  */
 public final class HypertableCatalog {
 
+    /** TimescaleDB's view of the continuous aggregates, as the catalog stand-ins of the tests make it. */
+    public static final String CONTINUOUS_AGGREGATES = """
+            CREATE VIEW timescaledb_information.continuous_aggregates AS
+            SELECT ht.schema_name AS hypertable_schema, ht.table_name AS hypertable_name,
+                   ca.user_view_schema AS view_schema, ca.user_view_name AS view_name,
+                   mat.schema_name AS materialization_hypertable_schema,
+                   mat.table_name AS materialization_hypertable_name
+            FROM _timescaledb_catalog.continuous_agg ca
+            JOIN _timescaledb_catalog.hypertable ht ON ht.id = ca.raw_hypertable_id
+            JOIN _timescaledb_catalog.hypertable mat ON mat.id = ca.mat_hypertable_id;
+            """;
+
     /** The tables and views, in a database without them (the schemas may exist). */
     public static final String CREATE = """
             CREATE SCHEMA IF NOT EXISTS _timescaledb_catalog;
@@ -52,14 +64,7 @@ public final class HypertableCatalog {
                    dim.num_slices AS num_partitions
             FROM _timescaledb_catalog.hypertable ht, _timescaledb_catalog.dimension dim
             WHERE dim.hypertable_id = ht.id;
-            CREATE VIEW timescaledb_information.continuous_aggregates AS
-            SELECT ht.schema_name AS hypertable_schema, ht.table_name AS hypertable_name,
-                   ca.user_view_schema AS view_schema, ca.user_view_name AS view_name,
-                   mat.schema_name AS materialization_hypertable_schema,
-                   mat.table_name AS materialization_hypertable_name
-            FROM _timescaledb_catalog.continuous_agg ca
-            JOIN _timescaledb_catalog.hypertable ht ON ht.id = ca.raw_hypertable_id
-            JOIN _timescaledb_catalog.hypertable mat ON mat.id = ca.mat_hypertable_id;
+            """ + CONTINUOUS_AGGREGATES + """
             GRANT USAGE ON SCHEMA _timescaledb_catalog, timescaledb_information TO PUBLIC;
             GRANT SELECT ON ALL TABLES IN SCHEMA _timescaledb_catalog, timescaledb_information TO PUBLIC;
             """;

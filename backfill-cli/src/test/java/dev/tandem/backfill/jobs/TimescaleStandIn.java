@@ -1,5 +1,6 @@
 package dev.tandem.backfill.jobs;
 
+import dev.tandem.testing.HypertableCatalog;
 import dev.tandem.testing.PgServer;
 
 /**
@@ -58,7 +59,7 @@ final class TimescaleStandIn {
     }
 
     static void install(PgServer server, String db, JobsView jobs, JobOwner owner) {
-        server.execute(db, """
+        server.execute(db, ("""
                 CREATE SCHEMA "tsdb api";
                 GRANT USAGE ON SCHEMA "tsdb api" TO PUBLIC;
                 INSERT INTO pg_extension (oid, extname, extowner, extnamespace, extrelocatable, extversion)
@@ -79,14 +80,7 @@ final class TimescaleStandIn {
                            1 AS dimension_number, d.column_name
                     FROM _timescaledb_catalog.dimension d JOIN _timescaledb_catalog.hypertable ht
                       ON ht.id = d.hypertable_id;
-                CREATE VIEW timescaledb_information.continuous_aggregates AS
-                    SELECT ht.schema_name AS hypertable_schema, ht.table_name AS hypertable_name,
-                           ca.user_view_schema AS view_schema, ca.user_view_name AS view_name,
-                           mat.schema_name AS materialization_hypertable_schema,
-                           mat.table_name AS materialization_hypertable_name
-                    FROM _timescaledb_catalog.continuous_agg ca
-                    JOIN _timescaledb_catalog.hypertable ht ON ht.id = ca.raw_hypertable_id
-                    JOIN _timescaledb_catalog.hypertable mat ON mat.id = ca.mat_hypertable_id;
+                """ + HypertableCatalog.CONTINUOUS_AGGREGATES + """
                 -- SECURITY DEFINER writes the catalog as TimescaleDB's C code does; the owner check is its own
                 CREATE FUNCTION "tsdb api".alter_job(job_id integer, schedule_interval interval = NULL,
                         max_runtime interval = NULL, max_retries integer = NULL, retry_period interval = NULL,
@@ -131,7 +125,7 @@ final class TimescaleStandIn {
                     INSERT INTO _timescaledb_internal.refreshed (view, window_start, window_end, window_type)
                     VALUES (continuous_aggregate, window_start, window_end, pg_typeof(window_end)::text);
                 END $$;
-                """.replace("OWNER_COLUMN", owner.column));
+                """).replace("OWNER_COLUMN", owner.column));
         server.execute(db, "CREATE VIEW timescaledb_information.jobs AS"
                 + " SELECT j.id AS job_id, j.proc_name, j.owner, j.scheduled, " + jobs.schema + " AS hypertable_schema, "
                 + jobs.name + " AS hypertable_name"
