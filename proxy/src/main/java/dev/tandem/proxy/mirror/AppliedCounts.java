@@ -27,6 +27,9 @@ final class AppliedCounts {
      * @param countedAs each written table's name in the metrics (the root of a partition's tree)
      */
     void count(int members, List<Object> slots, Reply reply, Map<TableName, TableName> countedAs) {
+        // added up per table and counted once per group: a counter's look-up per statement took 40 % of the
+        // applier's CPU in a transaction of many INSERTs
+        Map<TableName, Tally> tallies = new LinkedHashMap<>();
         List<Map<TableName, Long>> rowsByMember = new ArrayList<>(members);
         for (int m = 0; m < members; m++) {
             rowsByMember.add(new LinkedHashMap<>());
@@ -46,27 +49,64 @@ final class AppliedCounts {
             }
             if (slot instanceof Replayed r) {
                 TableName table = countedAs.get(r.statement().table());
-                metrics.statement(table, r.statement().sourceRows(), target);
+                tallies.computeIfAbsent(table, t -> new Tally()).statement(r.statement().sourceRows(), target);
                 rowsByMember.get(r.member()).merge(table, Math.max(0, target), Long::sum);
             } else if (slot instanceof CoalescedInsert c) {
-                countCoalesced(c, target, rowsByMember, countedAs.get(c.rows().get(0).statement().table()));
+                TableName table = countedAs.get(c.rows().get(0).statement().table());
+                countCoalesced(c, target, rowsByMember, table, tallies.computeIfAbsent(table, t -> new Tally()));
             }
         }
-        rowsByMember.forEach(rows -> rows.forEach((t, n) -> metrics.transaction(t, MirrorMetrics.APPLIED, n)));
+        for (Map<TableName, Long> rows : rowsByMember) {
+            rows.forEach((table, n) -> tallies.computeIfAbsent(table, t -> new Tally()).member(n));
+        }
+        tallies.forEach((table, tally) -> {
+            metrics.statements(table, tally.sourceRows, tally.targetRows, tally.mismatches);
+            if (tally.transactions > 0) {
+                metrics.transactions(table, MirrorMetrics.APPLIED, tally.transactions, tally.appliedRows);
+            }
+        });
+    }
+
+    /** One table's counts in a group. */
+    private static final class Tally {
+        /** -1 while no statement had a count. */
+        long sourceRows = -1;
+        long targetRows = -1;
+        long mismatches;
+        long transactions;
+        long appliedRows;
+
+        /** One statement, or one coalesced INSERT (its mismatch counts once): -1 where its count is unknown. */
+        void statement(long source, long target) {
+            if (source >= 0) {
+                sourceRows = Math.max(sourceRows, 0) + source;
+            }
+            if (target >= 0) {
+                targetRows = Math.max(targetRows, 0) + target;
+            }
+            if (source >= 0 && target >= 0 && source != target) {
+                mismatches++;
+            }
+        }
+
+        void member(long rows) {
+            transactions++;
+            appliedRows += rows;
+        }
     }
 
     /**
      * The target reports one count for a coalesced INSERT. When it equals the sum of the source's counts, each member
      * gets its source rows; otherwise the difference is one mismatch and the target's rows go to the members in order.
      */
-    private void countCoalesced(CoalescedInsert c, long target, List<Map<TableName, Long>> rowsByMember,
-                                TableName table) {
+    private static void countCoalesced(CoalescedInsert c, long target, List<Map<TableName, Long>> rowsByMember,
+                                TableName table, Tally tally) {
         long source = 0;
         for (Replayed r : c.rows()) {
             source = source < 0 || r.statement().sourceRows() < 0 ? -1 : source + r.statement().sourceRows();
         }
         // one call for all rows: the counters add up the same, and a mismatch counts once for the statement
-        metrics.statement(table, source, target);
+        tally.statement(source, target);
         long left = source == target ? Long.MAX_VALUE : Math.max(0, target);
         Map<TableName, Long> rows = null;
         int member = -1;

@@ -175,7 +175,12 @@ final class MirrorMetrics {
     }
 
     void transaction(TableName table, String outcome, long rows) {
-        counter(TRANSACTIONS, table, outcome).increment();
+        transactions(table, outcome, 1, rows);
+    }
+
+    /** {@code transactions} transactions of {@code outcome} that wrote {@code rows} rows of {@code table} together. */
+    void transactions(TableName table, String outcome, long transactions, long rows) {
+        counter(TRANSACTIONS, table, outcome).increment(transactions);
         if (rows > 0) {
             counter(ROWS, table, outcome).increment(rows);
         }
@@ -183,14 +188,23 @@ final class MirrorMetrics {
 
     /** One replayed statement: the row counts of the source's and the target's CommandComplete (-1 = none). */
     void statement(TableName table, long sourceRows, long targetRows) {
+        statements(table, sourceRows, targetRows, sourceRows >= 0 && targetRows >= 0 && sourceRows != targetRows
+                ? 1 : 0);
+    }
+
+    /**
+     * Replayed statements of one table: the row counts of their source's and target's CommandCompletes added up (-1:
+     * none had one), and how many of them differed.
+     */
+    void statements(TableName table, long sourceRows, long targetRows, long mismatches) {
         if (sourceRows >= 0) {
             counter(SOURCE_ROWS, table, null).increment(sourceRows);
         }
         if (targetRows >= 0) {
             counter(TARGET_ROWS, table, null).increment(targetRows);
         }
-        if (sourceRows >= 0 && targetRows >= 0 && sourceRows != targetRows) {
-            counter(MISMATCHES, table, null).increment();
+        if (mismatches > 0) {
+            counter(MISMATCHES, table, null).increment(mismatches);
         }
     }
 
