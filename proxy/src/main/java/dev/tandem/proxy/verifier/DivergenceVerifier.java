@@ -70,6 +70,8 @@ public final class DivergenceVerifier implements AutoCloseable {
     private final VerifierMetrics metrics;
     private final TableCatalog catalog;
     private final Set<String> said = ConcurrentHashMap.newKeySet();
+    /** Per database whose last run failed, why (see {@link #failed}). */
+    private final Map<String, String> failing = new ConcurrentHashMap<>();
     /**
      * Why each table was not compared, as said, by {@code database\0schema.table}: forgotten once the table is compared
      * again, so that a later breakage of it (a column dropped again) is said again too.
@@ -184,12 +186,14 @@ public final class DivergenceVerifier implements AutoCloseable {
             Outcome found;
             try {
                 found = compareDatabase(database.getKey(), database.getValue(), results);
+                if (failing.remove(database.getKey()) != null) {
+                    log.info("verifier: database {} is compared again", database.getKey());
+                }
             } catch (SQLException e) {
-                log.warn("verifier: run for database {} failed: {} (SQLSTATE {})", database.getKey(), e.getMessage(),
-                        e.getSQLState());
+                failed(database.getKey(), e.getMessage() + " (SQLSTATE " + e.getSQLState() + ")");
                 found = Outcome.ERROR;
             } catch (RuntimeException e) {
-                log.warn("verifier: run for database {} failed: {}", database.getKey(), e.toString());
+                failed(database.getKey(), e.toString());
                 found = Outcome.ERROR;
             }
             outcome = worse(outcome, found);
@@ -457,6 +461,20 @@ public final class DivergenceVerifier implements AutoCloseable {
 
     private static long micros(Duration duration) {
         return duration.toNanos() / 1000;
+    }
+
+    /**
+     * A run for {@code database} failed: warned about once while it fails the same way. A database dropped on both
+     * sides stays among the mirror's (its progress is kept), and its every run failed with a warning: one a minute
+     * each, for good.
+     */
+    private void failed(String database, String why) {
+        if (why.equals(failing.put(database, why))) {
+            log.debug("verifier: run for database {} failed again: {}", database, why);
+        } else {
+            log.warn("verifier: run for database {} failed: {} (said once while it fails so; each run still counts in"
+                    + " tandem_verifier_runs_total{outcome=\"error\"})", database, why);
+        }
     }
 
     private void sayOnce(String line) {

@@ -149,6 +149,23 @@ class DivergenceVerifierIT {
                 .toList();
     }
 
+    /**
+     * A database dropped on both sides stays among the mirror's (its progress is kept): every run for it fails, and
+     * each warned, once a minute per database for good. Warned once now; each run still counts as an error.
+     */
+    @Test
+    void aDatabaseThatFailsTheSameWayEveryRunIsWarnedAboutOnce() {
+        try (DivergenceVerifier verifier = new DivergenceVerifier(config(), source(), target(),
+                () -> Map.of("tandem_dropped_db", Set.of(METRICS)), () -> Duration.ZERO, "proxy-a", registry)) {
+            for (int run = 0; run < 3; run++) {
+                assertThat(verifier.runOnce()).isEqualTo(Outcome.ERROR);
+            }
+        }
+        assertThat(runs("error")).isEqualTo(3);
+        assertThat(warnings()).filteredOn(w -> w.contains("tandem_dropped_db")).singleElement().asString()
+                .contains("3D000", "said once while it fails so");
+    }
+
     @Test
     void equalTablesGiveZeroDivergenceAndAnOkRun() {
         insertHistory();
