@@ -46,6 +46,7 @@ import dev.tandem.proxy.verifier.DivergenceVerifier;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.util.internal.PlatformDependent;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -160,10 +161,8 @@ final class MirrorRuntime implements AutoCloseable {
             this.captureBudget = new CaptureBudget(config.mirror().maxCapturedBytes());
             Gauge.builder("tandem.capture.held.bytes", captureBudget, CaptureBudget::used).strongReference(true)
                     .description("Captured bytes open transactions hold in memory until they commit").register(registry);
-            if (captureBudget.max() > Runtime.getRuntime().maxMemory() / 2) {
-                log.warn("mirror.max-captured-bytes ({} bytes) is more than half of the JVM's maximum heap ({} bytes):"
-                        + " raise -Xmx or lower it", captureBudget.max(), Runtime.getRuntime().maxMemory());
-            }
+            MemoryLimitCheck.warnings(captureBudget.max(), config.limits().maxHeldBytes(),
+                    Runtime.getRuntime().maxMemory(), PlatformDependent.maxDirectMemory()).forEach(log::warn);
             Counter syncTimeouts = Counter.builder("tandem.mirror.sync.timeouts")
                     .description("Sync-mode commits answered after mirror.sync-timeout before the target committed them")
                     .register(registry);
