@@ -158,7 +158,8 @@ public final class MirrorApplier implements AutoCloseable {
 
     /** Marks the bookkeeping Executes of a pipeline. */
     private enum Bookkeeping {
-        BEGIN, SEARCH_PATH, CLIENT_ENCODING, INPUT_SETTINGS, REPLICATION_ROLE, PROGRESS, DUAL_WRITE, LEDGER, COMMIT
+        BEGIN, SEARCH_PATH, CLIENT_ENCODING, INPUT_SETTINGS, REPLICATION_ROLE, SESSION_CHECK, PROGRESS, DUAL_WRITE,
+        LEDGER, COMMIT
     }
 
     /**
@@ -1329,6 +1330,8 @@ public final class MirrorApplier implements AutoCloseable {
             }
             coalesced |= addRun(session, inputs.inForce(), pipeline, run, coalesce, mark);
             Member last = members.get(members.size() - 1);
+            bookkeeping(session, pipeline, Bookkeeping.SESSION_CHECK, MirrorSchema.CHECK_SESSION,
+                    session.sessionState(path, inputs.replicationRole()));
             bookkeeping(session, pipeline, Bookkeeping.PROGRESS, MirrorSchema.WRITE_PROGRESS, progress(last.record()));
             String firstCommit = Long.toString(members.get(0).tx().committedAt());
             if (!session.firstMirroredKnown()) {
@@ -1360,7 +1363,11 @@ public final class MirrorApplier implements AutoCloseable {
         session.recoverFromFailedExchange();
         ErrorResponse error = reply.error();
         Object failed = reply.failedSlot() < slots.size() ? slots.get(reply.failedSlot()) : null;
-        if (TransientErrors.isTransient(error.sqlState()) || failed == Bookkeeping.PROGRESS
+        if (failed == Bookkeeping.SESSION_CHECK && !TransientErrors.isTransient(error.sqlState())) {
+            return sessionChanged(session, members, error);
+        }
+        if (TransientErrors.isTransient(error.sqlState()) && !madeReadOnly(error, slots, reply.failedSlot())
+                || failed == Bookkeeping.PROGRESS
                 || failed == Bookkeeping.DUAL_WRITE
                 || awaitingSchema.contains(session.database()) && SCHEMA_PENDING.contains(error.sqlState())) {
             // the mirror's own state statements failing is no member's fault (its tables were dropped, say, with the
@@ -1443,6 +1450,47 @@ public final class MirrorApplier implements AutoCloseable {
             all &= applyGroup(session, members.subList(culprit + 1, members.size()), true);
         }
         return all;
+    }
+
+    /**
+     * A group after which the mirror's session was not as the applier left it ({@link MirrorSchema#CHECK_SESSION}):
+     * a member changed it, through a function its INSERT calls. Its transaction was rolled back, change included.
+     * The member is found by applying each half of the group again, in order, and is ledgered, alone: replayed, it
+     * would apply what follows it under another role, search_path or read-only mode, or stop the mirror of the
+     * database (its progress write refused on every retry).
+     */
+    private boolean sessionChanged(TargetSession session, List<Member> members, ErrorResponse error) {
+        if (members.size() > 1) {
+            int half = members.size() / 2;
+            boolean first = applyGroup(session, members.subList(0, half), true);
+            return applyGroup(session, members.subList(half, members.size()), true) && first;
+        }
+        Member member = members.get(0);
+        CapturedStatement statement = member.tx().statements().isEmpty() ? null : member.tx().statements().get(0);
+        ledger(session, member, statement, null, "not replayed: it changed the mirror's own session on the target"
+                + " (its role, search_path, session_replication_role, read-only mode or timeouts: " + error.message()
+                + "), through a function it calls (set_config, or SET in the function's body), which would have"
+                + " applied what follows it under that; re-copy its rows with tandem-backfill repair",
+                MirrorMetrics.NOT_REPLAYABLE, false);
+        return false;
+    }
+
+    /**
+     * Whether a group failed read-only (25006, taken for a read-only target, transient) after a statement of its own
+     * wrote: the transaction was not read-only when it started, so a member made it so, set_config on
+     * {@code transaction_read_only} in a function it calls. Retried, it would fail the same way for good.
+     */
+    private static boolean madeReadOnly(ErrorResponse error, List<Object> slots, int failedSlot) {
+        if (!"25006".equals(error.sqlState())) {
+            return false;
+        }
+        for (int i = 0; i < failedSlot && i < slots.size(); i++) {
+            Object unit = slots.get(i) instanceof LateRows.Counted counted ? counted.unit() : slots.get(i);
+            if (unit instanceof Replayed || unit instanceof CoalescedInsert) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -66,6 +66,11 @@ final class TargetInputSettings {
         return current;
     }
 
+    /** The session_replication_role in force now. */
+    ReplicationRole replicationRole() {
+        return role;
+    }
+
     /**
      * The value of {@link MirrorSchema#SET_REPLICATION_ROLE} to run before a statement that ran under
      * {@code settings} on the source, or null when it is in force already.

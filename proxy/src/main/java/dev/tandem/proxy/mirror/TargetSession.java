@@ -65,6 +65,8 @@ final class TargetSession {
     private List<String> defaultSearchPathSchemas;
     /** The mirror's user here, whose schema {@code $user} means in a path. */
     private String user;
+    /** {@link MirrorSchema#FIXED_STATE} as read when the connection opened. */
+    private String fixedState;
     /** The connection's {@code session_replication_role} outside any transaction: the mirror's user's own. */
     private ReplicationRole ownReplicationRole;
     /** {@link System#nanoTime()} when this database's {@code caught_up_to} was last moved. */
@@ -139,7 +141,7 @@ final class TargetSession {
         read.execute(null, MirrorSchema.READ_PROGRESS, instanceId);
         read.execute(null, MirrorSchema.READ_DUAL_WRITE, database);
         read.execute(null, "SELECT current_setting('search_path'), current_user,"
-                + " current_setting('session_replication_role')");
+                + " current_setting('session_replication_role'), " + MirrorSchema.FIXED_STATE);
         List<BackendMessage> reply = exchange(read);
         checked(reply);
         List<DataRow> rows = reply.stream().filter(DataRow.class::isInstance).map(DataRow.class::cast)
@@ -151,6 +153,7 @@ final class TargetSession {
         user = text(own, 1);
         // a value this version does not know, which only a later PostgreSQL could add, is taken for origin
         ownReplicationRole = Objects.requireNonNullElse(ReplicationRole.parse(text(own, 2)), ReplicationRole.ORIGIN);
+        fixedState = text(own, 3);
         int next = 0;
         if (!rows.isEmpty() && rows.get(0).columns().size() == 4) {
             DataRow progress = rows.get(next++);
@@ -587,6 +590,14 @@ final class TargetSession {
     /** The input settings of a new target transaction on this connection: its own, until a statement's are set. */
     TargetInputSettings inputSettings() {
         return new TargetInputSettings(connection.parameters(), ownReplicationRole);
+    }
+
+    /**
+     * The parameter of {@link MirrorSchema#CHECK_SESSION} for a group that set {@code searchPath} and
+     * {@code replicationRole} last (or left the connection's own in force).
+     */
+    String sessionState(String searchPath, ReplicationRole replicationRole) {
+        return fixedState + '\u001f' + searchPath + '\u001f' + replicationRole.setting();
     }
 
     /** The connection's {@code search_path} outside any transaction: the target's default for the mirror's user. */

@@ -671,6 +671,52 @@ class MirrorEndToEndIT {
     }
 
     /**
+     * A function called in an INSERT's values may change the session it runs in (set_config, or SET in a plpgsql
+     * body) where the capture cannot see it. Replayed, it changed the mirror's own target session: under another role
+     * or read-only the progress write failed on every retry (the database's mirror stopped for good); a search_path
+     * kept for the session sent later transactions' rows into another schema's table. Each such transaction is
+     * ledgered instead, whatever else its group holds, and what follows it is mirrored where it belongs.
+     */
+    @Test
+    void anInsertWhoseFunctionChangesTheMirrorsSessionIsLedgeredAndChangesNothingAfterIt() throws Exception {
+        PG.pair().executeOnBoth(mirror.database, "DO $$ BEGIN CREATE ROLE tandem_sneak NOLOGIN;"
+                + " EXCEPTION WHEN duplicate_object THEN NULL; END $$; CREATE SCHEMA IF NOT EXISTS decoy;"
+                + " CREATE TABLE IF NOT EXISTS decoy.metrics (LIKE public.metrics);"
+                + " GRANT USAGE ON SCHEMA decoy TO tandem_sneak; GRANT ALL ON decoy.metrics TO tandem_sneak");
+        List<String> changes = List.of(
+                "PERFORM set_config('role', 'tandem_sneak', false)",
+                "SET SESSION AUTHORIZATION tandem_sneak",
+                "PERFORM set_config('transaction_read_only', 'on', false)",
+                "PERFORM set_config('search_path', 'decoy, public', false)",
+                "SET LOCAL search_path = decoy, public",
+                "PERFORM set_config('session_replication_role', 'replica', false)",
+                "PERFORM set_config('default_transaction_read_only', 'on', false)",
+                "PERFORM set_config('lock_timeout', '1', false)");
+        int device = 100;
+        for (String change : changes) {
+            PG.pair().executeOnBoth(mirror.database, "CREATE OR REPLACE FUNCTION public.sneak() RETURNS text"
+                    + " LANGUAGE plpgsql AS $f$ BEGIN " + change + "; RETURN 'sneak'; END $f$");
+            try (Connection c = mirror.connect(); Statement s = c.createStatement()) {
+                s.execute("INSERT INTO metrics VALUES ('2026-03-06 10:00+00', " + device + ", 1, 'before')");
+            }
+            try (Connection c = mirror.connect(); Statement s = c.createStatement()) {
+                s.execute("INSERT INTO metrics VALUES ('2026-03-06 11:00+00', " + device + ", 1, public.sneak())");
+            }
+            try (Connection c = mirror.connect(); Statement s = c.createStatement()) {
+                s.execute("INSERT INTO metrics VALUES ('2026-03-06 12:00+00', " + device + ", 2, 'after')");
+            }
+            mirror.awaitCaughtUp(Duration.ofSeconds(30));
+            assertThat(PG.target().query(mirror.database, "SELECT device, note FROM metrics WHERE device = " + device
+                    + " ORDER BY t")).as(change).containsExactly(List.of("" + device, "before"),
+                    List.of("" + device, "after"));
+            assertThat(PG.target().queryValue(mirror.database, "SELECT count(*) FROM decoy.metrics")).as(change)
+                    .isEqualTo("0");
+            awaitOneMetricsLedgerEntry("%changed the mirror's own session%");
+            device++;
+        }
+    }
+
+    /**
      * A zone set as hours east of UTC is reported by the server under a name of its own ({@code '+05'} as
      * {@code <+05>-05}): a statement prepared in the request that set it, and run later, ran under the zone it was
      * parsed under, and is replayed, not ledgered as run under another.
