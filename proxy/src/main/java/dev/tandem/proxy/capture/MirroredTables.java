@@ -19,8 +19,9 @@ import java.util.function.Supplier;
  * has the name in one of the path's schemas), else in the target's (a clone of the source's as of the schema copy), {@code $user} being the schema named after
  * the session's current user and {@code "$user", public} the default path. The catalog is the last look-up's
  * ({@link PartitionDirectory}, every table, view and foreign table); when it is not known yet, or has the name in none
- * of the path's schemas (a table created since), the first schema whose table of that name the mirror copies is taken,
- * else the first schema other than {@code $user}: the statement is captured rather than lost, and the target, which
+ * of the path's schemas (a table created since), the first schema whose table of that name the mirror copies is taken
+ * ({@code $user}'s only when an include pattern names that table without a wildcard: a wildcard says nothing of whether
+ * the user's schema exists), else the first schema other than {@code $user}: the statement is captured rather than lost, and the target, which
  * replays it under the same path, resolves it to the same table as the source did.
  *
  * <p>Relation DDL through the proxy that the catalog does not show yet is laid over it ({@link RelationOverlay}): the
@@ -220,7 +221,9 @@ public final class MirroredTables {
             if (overlaid && Boolean.FALSE.equals(overlaid(candidate, session, recentNow))) {
                 continue; // dropped through the proxy
             }
-            if (mirroring(candidate) == Mirroring.MIRRORED) {
+            // a wildcard says nothing of whether the user's schema exists, which the default path always names first
+            if (mirroring(candidate) == Mirroring.MIRRORED && (!schema.equals(USER_SCHEMA)
+                    || filter.includesHypertables() || namedByPattern(candidate))) {
                 return candidate;
             }
             if (firstListed == null && !schema.equals(USER_SCHEMA)) {
@@ -228,6 +231,16 @@ public final class MirroredTables {
             }
         }
         return firstListed != null ? firstListed : new TableName("public", table.name());
+    }
+
+    /** Whether an include pattern names {@code table} without a wildcard. */
+    private boolean namedByPattern(TableName table) {
+        for (TablePattern pattern : filter.include()) {
+            if (table.schema().equals(pattern.literalSchema()) && table.name().equals(pattern.literalTable())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -150,6 +150,28 @@ class MirroredTablesTest {
     }
 
     /**
+     * Before the catalog's first look-up, a pattern with a wildcard says nothing of whether the schema named after the
+     * session's user exists: with {@code *.*}, writes by user postgres to {@code metrics} under the default path were
+     * taken for {@code postgres.metrics}, a schema the source did not have, and warnings and metrics named it.
+     */
+    @Test
+    void beforeTheCatalogIsKnownTheUsersSchemaIsTakenOnlyWhereAPatternNamesItsTable() {
+        TableName metrics = new TableName(null, "metrics");
+        TableFilter everything = new TableFilter(List.of(TablePattern.parse("*.*")), List.of());
+        assertThat(new MirroredTables(everything, Set::of, () -> null).resolve(metrics, List.of(), "postgres"))
+                .isEqualTo(t("metrics"));
+        assertThat(new MirroredTables(everything, Set::of, () -> null)
+                .resolve(metrics, List.of("$user", "tenant", "public"), "postgres"))
+                .isEqualTo(new TableName("tenant", "metrics"));
+        TableFilter named = new TableFilter(List.of(TablePattern.parse("postgres.metrics"),
+                TablePattern.parse("public.*")), List.of());
+        assertThat(new MirroredTables(named, Set::of, () -> null).resolve(metrics, List.of(), "postgres"))
+                .isEqualTo(new TableName("postgres", "metrics"));
+        assertThat(new MirroredTables(named, Set::of, () -> null).resolve(metrics, List.of(), "app"))
+                .isEqualTo(t("metrics"));
+    }
+
+    /**
      * What an unqualified name may mean when the session's search_path is not known: a mirrored table of that name in
      * any schema, from the catalog, or before its first look-up from the include patterns that name one table.
      */
