@@ -1468,11 +1468,17 @@ public final class MirrorApplier implements AutoCloseable {
         Member member = members.get(0);
         CapturedStatement statement = member.tx().statements().isEmpty() ? null : member.tx().statements().get(0);
         ledger(session, member, statement, null, "not replayed: it changed the mirror's own session on the target"
-                + " (its role, search_path, session_replication_role, read-only mode or timeouts: " + error.message()
-                + "), through a function it calls (set_config, or SET in the function's body), which would have"
+                + " (found with " + quoted(error.message()) + "), through a function it calls (set_config, or SET in the function's body), which would have"
                 + " applied what follows it under that; re-copy its rows with tandem-backfill repair",
                 MirrorMetrics.NOT_REPLAYABLE, false);
         return false;
+    }
+
+    /** The part of a message between its first and last double quote: what a failed cast quotes; else all of it. */
+    private static String quoted(String message) {
+        int first = message.indexOf('"');
+        int last = message.lastIndexOf('"');
+        return first >= 0 && last > first ? message.substring(first + 1, last) : message;
     }
 
     /**

@@ -143,7 +143,7 @@ public final class MirrorSchema {
             + " pg_catalog.current_setting('idle_in_transaction_session_timeout'))";
 
     /**
-     * Fails (22P02, its message the state found) unless the session is as the applier left it: {@link #FIXED_STATE}
+     * Fails (22P02, its message quoting the state found) unless the session is as the applier left it: {@link #FIXED_STATE}
      * as read at connect, then the search_path and session_replication_role the group set last, given as $1 joined
      * by chr(31). A function a replayed INSERT calls may change the session it runs in (set_config, SET in its body)
      * without the capture seeing it; committed, the change would stay for what the mirror applies next. Failing, the
@@ -151,7 +151,16 @@ public final class MirrorSchema {
      * statement is right whatever search_path is in force.
      */
     static final String CHECK_SESSION = "SELECT CASE WHEN pg_catalog.texteq(found, $1) THEN 0"
-            + " ELSE CAST(pg_catalog.concat('the mirror''s target session was changed: ', found) AS pg_catalog.int4)"
+            + " ELSE CAST(pg_catalog.concat('session_user ', session_user, ', current_user ', current_user,"
+            + " ', transaction_read_only ', pg_catalog.current_setting('transaction_read_only'),"
+            + " ', default_transaction_read_only ', pg_catalog.current_setting('default_transaction_read_only'),"
+            + " ', statement_timeout ', pg_catalog.current_setting('statement_timeout'),"
+            + " ', lock_timeout ', pg_catalog.current_setting('lock_timeout'),"
+            + " ', idle_in_transaction_session_timeout ',"
+            + " pg_catalog.current_setting('idle_in_transaction_session_timeout'),"
+            + " ', search_path ', pg_catalog.current_setting('search_path'),"
+            + " ', session_replication_role ', pg_catalog.current_setting('session_replication_role'))"
+            + " AS pg_catalog.int4)"
             + " END FROM (SELECT pg_catalog.concat_ws(pg_catalog.chr(31), " + FIXED_STATE + ","
             + " pg_catalog.current_setting('search_path'), pg_catalog.current_setting('session_replication_role'))"
             + " AS found) AS session";

@@ -691,7 +691,8 @@ class MirrorEndToEndIT {
                 "SET LOCAL search_path = decoy, public",
                 "PERFORM set_config('session_replication_role', 'replica', false)",
                 "PERFORM set_config('default_transaction_read_only', 'on', false)",
-                "PERFORM set_config('lock_timeout', '1', false)");
+                "PERFORM set_config('lock_timeout', '1', false)",
+                "PERFORM set_config('statement_timeout', '1', false)");
         int device = 100;
         for (String change : changes) {
             PG.pair().executeOnBoth(mirror.database, "CREATE OR REPLACE FUNCTION public.sneak() RETURNS text"
@@ -711,7 +712,7 @@ class MirrorEndToEndIT {
                     List.of("" + device, "after"));
             assertThat(PG.target().queryValue(mirror.database, "SELECT count(*) FROM decoy.metrics")).as(change)
                     .isEqualTo("0");
-            awaitOneMetricsLedgerEntry("%changed the mirror's own session%");
+            awaitOneMetricsLedgerEntry("%changed the mirror's own session on the target (found with session_user %");
             device++;
         }
     }
