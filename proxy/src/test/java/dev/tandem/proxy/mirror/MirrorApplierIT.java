@@ -151,6 +151,45 @@ class MirrorApplierIT {
         assertThat(PG.target().query(db, "SELECT id, v FROM public.m")).containsExactly(List.of("2", "default"));
     }
 
+    /**
+     * Transactions whose INSERT calls a function that changes the session (here the mirror's, on the target) are
+     * found in a group of many by applying its halves again, and ledgered; the others are applied where they belong,
+     * under the mirror's own role and search_path, in one group each half. One that made the transaction read-only
+     * fails the next member's INSERT with 25006, which is not taken for a read-only target: the group wrote before.
+     */
+    @Test
+    void theTransactionsOfAGroupThatChangedTheMirrorsSessionAreFoundAndLedgered() throws Exception {
+        PG.target().execute(db, "DO $$ BEGIN CREATE ROLE tandem_sneak NOLOGIN;"
+                + " EXCEPTION WHEN duplicate_object THEN NULL; END $$; CREATE SCHEMA decoy;"
+                + " CREATE TABLE decoy.m (LIKE public.m); GRANT USAGE ON SCHEMA decoy TO tandem_sneak;"
+                + " GRANT ALL ON decoy.m TO tandem_sneak;"
+                + " CREATE FUNCTION public.path() RETURNS text LANGUAGE sql"
+                + " AS $f$ SELECT set_config('search_path', 'decoy, public', false) $f$;"
+                + " CREATE FUNCTION public.sneak() RETURNS text LANGUAGE plpgsql"
+                + " AS $f$ BEGIN SET ROLE tandem_sneak; RETURN 'role'; END $f$;"
+                + " CREATE FUNCTION public.readonly() RETURNS text LANGUAGE sql"
+                + " AS $f$ SELECT set_config('transaction_read_only', 'on', false) $f$");
+        int count = 100;
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            SpoolPosition last = null;
+            for (int i = 0; i < count; i++) {
+                String v = i == 37 ? "public.path()" : i == 60 ? "public.readonly()" : i == 80 ? "public.sneak()" : "'g'";
+                last = f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (" + i + ", " + v + ")")));
+            }
+            f.applier.start();
+            f.awaitApplied(last);
+            assertThat(f.counter(MIRRORED, "table", "public.m", "outcome", "applied")).isEqualTo(count - 3);
+            assertThat(f.counter(MIRRORED, "table", "public.m", "outcome", "ledgered")).isEqualTo(3);
+        }
+        assertThat(PG.target().query(db, "SELECT statement FROM tandem.divergence WHERE sqlstate IS NULL AND message"
+                + " LIKE 'not replayed: it changed the mirror''s own session%' ORDER BY id")).containsExactly(
+                List.of("INSERT INTO m (id, v) VALUES (37, public.path())"),
+                List.of("INSERT INTO m (id, v) VALUES (60, public.readonly())"),
+                List.of("INSERT INTO m (id, v) VALUES (80, public.sneak())"));
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM public.m")).isEqualTo(String.valueOf(count - 3));
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM decoy.m")).isEqualTo("0");
+    }
+
     @Test
     void aGroupIsSplitAroundTheTransactionsTheTargetRefusesNotAppliedOneByOne() throws Exception {
         int group = MirrorSettings.DEFAULT_GROUP_TRANSACTIONS;
