@@ -21,7 +21,8 @@ import java.util.function.Supplier;
  * ({@link PartitionDirectory}, every table, view and foreign table); when it is not known yet, or has the name in none
  * of the path's schemas (a table created since), the first schema whose table of that name the mirror copies is taken
  * ({@code $user}'s only when an include pattern names that table without a wildcard: a wildcard says nothing of whether
- * the user's schema exists), else the first schema other than {@code $user}: the statement is captured rather than lost, and the target, which
+ * the user's schema exists), else the first schema other than {@code $user}: the statement is captured rather than
+ * lost, and the target, which
  * replays it under the same path, resolves it to the same table as the source did.
  *
  * <p>Relation DDL through the proxy that the catalog does not show yet is laid over it ({@link RelationOverlay}): the

@@ -1468,8 +1468,9 @@ public final class MirrorApplier implements AutoCloseable {
         Member member = members.get(0);
         CapturedStatement statement = member.tx().statements().isEmpty() ? null : member.tx().statements().get(0);
         ledger(session, member, statement, null, "not replayed: it changed the mirror's own session on the target"
-                + " (found with " + quoted(error.message()) + "), through a function it calls (set_config, or SET in the function's body), which would have"
-                + " applied what follows it under that; re-copy its rows with tandem-backfill repair",
+                + " (found with " + quoted(error.message()) + "), through a function it calls (set_config, or SET"
+                + " in the function's body), which would have applied what follows it under that; re-copy its rows"
+                + " with tandem-backfill repair",
                 MirrorMetrics.NOT_REPLAYABLE, false);
         return false;
     }

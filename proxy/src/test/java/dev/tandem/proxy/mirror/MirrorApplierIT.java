@@ -173,7 +173,8 @@ class MirrorApplierIT {
         try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
             SpoolPosition last = null;
             for (int i = 0; i < count; i++) {
-                String v = i == 37 ? "public.path()" : i == 60 ? "public.readonly()" : i == 80 ? "public.sneak()" : "'g'";
+                String v = i == 37 ? "public.path()" : i == 60 ? "public.readonly()"
+                        : i == 80 ? "public.sneak()" : "'g'";
                 last = f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (" + i + ", " + v + ")")));
             }
             f.applier.start();
