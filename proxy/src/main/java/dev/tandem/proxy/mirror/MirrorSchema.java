@@ -144,8 +144,8 @@ public final class MirrorSchema {
 
     /**
      * Fails (22P02, its message quoting the state found) unless the session is as the applier left it:
-     * {@link #FIXED_STATE} as read at connect, then the search_path and session_replication_role the group set last, given as $1 joined
-     * by chr(31). A function a replayed INSERT calls may change the session it runs in (set_config, SET in its body)
+     * {@link #FIXED_STATE} as read at connect, then the search_path and session_replication_role the group set last,
+     * given as $1 joined by chr(31). A function a replayed INSERT calls may change the session it runs in (set_config, SET in its body)
      * without the capture seeing it; committed, the change would stay for what the mirror applies next. Failing, the
      * group's transaction rolls the change back with everything else. Only qualified functions, no operator: the
      * statement is right whatever search_path is in force.
