@@ -145,10 +145,10 @@ public final class MirrorSchema {
     /**
      * Fails (22P02, its message quoting the state found) unless the session is as the applier left it:
      * {@link #FIXED_STATE} as read at connect, then the search_path and session_replication_role the group set last,
-     * given as $1 joined by chr(31). A function a replayed INSERT calls may change the session it runs in (set_config, SET in its body)
-     * without the capture seeing it; committed, the change would stay for what the mirror applies next. Failing, the
-     * group's transaction rolls the change back with everything else. Only qualified functions, no operator: the
-     * statement is right whatever search_path is in force.
+     * given as $1 joined by chr(31). A function a replayed INSERT calls may change the session it runs in
+     * (set_config, SET in its body) without the capture seeing it; committed, the change would stay for what the
+     * mirror applies next. Failing, the group's transaction rolls the change back with everything else. Only qualified
+     * functions, no operator: the statement is right whatever search_path is in force.
      */
     static final String CHECK_SESSION = "SELECT CASE WHEN pg_catalog.texteq(found, $1) THEN 0"
             + " ELSE CAST(pg_catalog.concat('session_user ', session_user, ', current_user ', current_user,"
