@@ -45,8 +45,11 @@ final class ChunkWrites {
                                      Set<TableName> counted) {
         TableName chunk = write.table();
         if (!chunks.available()) {
+            long rows = Math.max(0, write.sourceRows());
             if (counted.add(chunk)) {
-                metrics.transaction(chunk, MirrorMetrics.CHUNK_UNMAPPED, 0);
+                metrics.transaction(chunk, MirrorMetrics.CHUNK_UNMAPPED, rows);
+            } else {
+                metrics.rows(chunk, MirrorMetrics.CHUNK_UNMAPPED, rows);
             }
             if (logged.add(session.database())) {
                 LOG.warn("mirror: a write into TimescaleDB chunk {} by its own name is not mirrored: chunk names differ"

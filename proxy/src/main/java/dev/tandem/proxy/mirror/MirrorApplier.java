@@ -1226,8 +1226,11 @@ public final class MirrorApplier implements AutoCloseable {
                     throw new SchemaPending(s.table(), session.database());
                 }
                 // perhaps a partition of a mirrored table created on the source only: counted, not silently dropped
+                long rows = Math.max(0, s.sourceRows());
                 if (notOnTarget.add(s.table())) {
-                    metrics.transaction(s.table(), MirrorMetrics.NOT_ON_TARGET, 0);
+                    metrics.transaction(s.table(), MirrorMetrics.NOT_ON_TARGET, rows);
+                } else {
+                    metrics.rows(s.table(), MirrorMetrics.NOT_ON_TARGET, rows);
                 }
                 if (sourceCatalog.available()) {
                     TableName root = sourceCatalog.partitionRoot(tx.database(), s.table()).orElse(null);

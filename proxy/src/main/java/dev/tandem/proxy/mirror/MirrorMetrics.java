@@ -181,6 +181,11 @@ final class MirrorMetrics {
     /** {@code transactions} transactions of {@code outcome} that wrote {@code rows} rows of {@code table} together. */
     void transactions(TableName table, String outcome, long transactions, long rows) {
         counter(TRANSACTIONS, table, outcome).increment(transactions);
+        rows(table, outcome, rows);
+    }
+
+    /** More rows of a transaction {@link #transaction} counted already: its further statements into the table. */
+    void rows(TableName table, String outcome, long rows) {
         if (rows > 0) {
             counter(ROWS, table, outcome).increment(rows);
         }

@@ -171,6 +171,10 @@ class ChunkWritesIT {
             assertThat(proxy.app.registry().get("tandem.mirror.transactions")
                     .tag("table", "_timescaledb_internal._hyper_1_1_chunk").tag("outcome", "chunk_unmapped")
                     .counter().count()).isEqualTo(1);
+            // the rows that did not reach the target: both statements' (tandem_mirror_rows_total)
+            assertThat(proxy.app.registry().get("tandem.mirror.rows")
+                    .tag("table", "_timescaledb_internal._hyper_1_1_chunk").tag("outcome", "chunk_unmapped")
+                    .counter().count()).isEqualTo(2);
             // without the source's catalog, a write it does not mirror counts under the chunk's own name
             s.execute("UPDATE _timescaledb_internal._hyper_1_1_chunk SET note = 'updated' WHERE id = 2");
             awaitCounted(proxy, "_timescaledb_internal._hyper_1_1_chunk", "update");

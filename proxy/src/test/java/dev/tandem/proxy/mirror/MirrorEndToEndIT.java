@@ -284,13 +284,17 @@ class MirrorEndToEndIT {
                 + " FOR VALUES FROM ('2026-04-01') TO ('2026-05-01')");
         try (Connection c = mirror.connect(); Statement s = c.createStatement()) {
             s.execute("INSERT INTO parted_apr VALUES ('2026-04-02', 1, 'source only'), ('2026-04-03', 2, NULL)");
-            s.execute("INSERT INTO parted_apr VALUES ('2026-04-04', 3, 'again')");
+            s.execute("BEGIN; INSERT INTO parted_apr VALUES ('2026-04-04', 3, 'again');"
+                    + " INSERT INTO parted_apr VALUES ('2026-04-05', 4, 'same transaction'); COMMIT");
         } finally {
             mirror.awaitCaughtUp(Duration.ofSeconds(30));
             PG.source().execute(mirror.database, "DROP TABLE parted_apr");
         }
         assertThat(mirror.app.registry().get("tandem.mirror.transactions").tag("table", "public.parted_apr")
                 .tag("outcome", "not_on_target").counter().count()).isEqualTo(2);
+        // the rows the source wrote and the target did not get, both statements' (tandem_mirror_rows_total)
+        assertThat(mirror.app.registry().get("tandem.mirror.rows").tag("table", "public.parted_apr")
+                .tag("outcome", "not_on_target").counter().count()).isEqualTo(4);
     }
 
     /**
