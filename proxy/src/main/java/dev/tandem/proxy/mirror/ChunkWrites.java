@@ -40,15 +40,16 @@ final class ChunkWrites {
      * cannot ask the source.
      *
      * @param counted the chunks of this transaction already counted as unmapped: a transaction counts once per chunk
+     * @param count   false for a transaction an earlier attempt to apply it counted already
      */
     CapturedStatement intoHypertable(String sourceDatabase, TargetSession session, CapturedStatement write,
-                                     Set<TableName> counted) {
+                                     Set<TableName> counted, boolean count) {
         TableName chunk = write.table();
         if (!chunks.available()) {
             long rows = Math.max(0, write.sourceRows());
-            if (counted.add(chunk)) {
+            if (count && counted.add(chunk)) {
                 metrics.transaction(chunk, MirrorMetrics.CHUNK_UNMAPPED, rows);
-            } else {
+            } else if (count) {
                 metrics.rows(chunk, MirrorMetrics.CHUNK_UNMAPPED, rows);
             }
             if (logged.add(session.database())) {

@@ -234,6 +234,11 @@ public final class MirrorApplier implements AutoCloseable {
     private boolean marksChanged;
     /** Database and table of tables captured undecided and not mirrored after all: each logged once. */
     private final Set<String> undecidedTablesLogged = new HashSet<>();
+    /**
+     * Per target database, the spool sequence up to which the writes the target does not mirror were counted
+     * ({@code not_on_target}, {@code chunk_unmapped}): a group the target failed is applied again, and not counted again.
+     */
+    private final Map<String, Long> notMirroredCountedThrough = new HashMap<>();
     private final SourceCatalog sourceCatalog;
     private final ChunkWrites chunkWrites;
     private final TypeRemapper typeRemapper;
@@ -1165,7 +1170,12 @@ public final class MirrorApplier implements AutoCloseable {
         List<Member> pending = new ArrayList<>(queued.size());
         for (Member m : queued) {
             Map<TableName, TableName> missingPartitions = new HashMap<>();
-            CapturedTransaction confirmed = confirmed(m.tx(), session, missingPartitions);
+            long sequence = m.record().sequence();
+            boolean count = sequence > notMirroredCountedThrough.getOrDefault(session.database(), 0L);
+            CapturedTransaction confirmed = confirmed(m.tx(), session, missingPartitions, count);
+            if (count) {
+                notMirroredCountedThrough.put(session.database(), sequence);
+            }
             CapturedTransaction replayed = typeRemapper.remap(columnOrders.reorder(confirmed, session), session);
             pending.add(new Member(m.record(), replayed, m.tx(), missingPartitions));
         }
@@ -1201,10 +1211,11 @@ public final class MirrorApplier implements AutoCloseable {
      * transaction committed (it did not know the target's hypertables or partitions yet) is kept only if the target's
      * catalog now says it is mirrored; a TimescaleDB chunk written by its own name, as a write into its hypertable
      * ({@link ChunkWrites}). A partition of a mirrored table that the target lacks is put in
-     * {@code missingPartitions} with that table, and its statements become unreplayable: ledgered.
+     * {@code missingPartitions} with that table, and its statements become unreplayable: ledgered. The writes left out
+     * are counted unless {@code count} is false: an earlier attempt to apply the transaction counted them.
      */
     private CapturedTransaction confirmed(CapturedTransaction tx, TargetSession session,
-                                          Map<TableName, TableName> missingPartitions) {
+                                          Map<TableName, TableName> missingPartitions, boolean count) {
         if (tx.unconfirmed().isEmpty()) {
             return tx;
         }
@@ -1215,7 +1226,7 @@ public final class MirrorApplier implements AutoCloseable {
             if (!tx.unconfirmed().contains(s.table())) {
                 kept.add(s);
             } else if (session.isChunk(s.table())) {
-                CapturedStatement into = chunkWrites.intoHypertable(tx.database(), session, s, unmappedChunks);
+                CapturedStatement into = chunkWrites.intoHypertable(tx.database(), session, s, unmappedChunks, count);
                 if (into != null) {
                     kept.add(into);
                 }
@@ -1227,9 +1238,9 @@ public final class MirrorApplier implements AutoCloseable {
                 }
                 // perhaps a partition of a mirrored table created on the source only: counted, not silently dropped
                 long rows = Math.max(0, s.sourceRows());
-                if (notOnTarget.add(s.table())) {
+                if (count && notOnTarget.add(s.table())) {
                     metrics.transaction(s.table(), MirrorMetrics.NOT_ON_TARGET, rows);
-                } else {
+                } else if (count) {
                     metrics.rows(s.table(), MirrorMetrics.NOT_ON_TARGET, rows);
                 }
                 if (sourceCatalog.available()) {

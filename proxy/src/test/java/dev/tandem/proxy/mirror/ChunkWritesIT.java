@@ -157,6 +157,35 @@ class ChunkWritesIT {
         return c == null ? 0 : c.count();
     }
 
+    /** A transaction the mirror applies again, after an attempt the target failed, is counted once. */
+    @Test
+    void aChunkWriteAppliedAgainAfterAFailedAttemptCountsOnce(@TempDir Path spool) throws Exception {
+        String db = database("chunk_writes_applied_again");
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), db, spool, "--mirror-table", "public.ev");
+             Connection c = proxy.connect(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO ev VALUES ('2026-01-01 00:00:00+00', 1, 'the hypertable')");
+            proxy.awaitCaughtUp(Duration.ofSeconds(30));
+            // the target refuses the mirror's next progress update once (a sequence is not rolled back): the group
+            // fails, and the mirror applies it again on a new connection
+            PG.target().execute(db, "CREATE SEQUENCE fail_once; CREATE FUNCTION fail_once() RETURNS trigger"
+                    + " LANGUAGE plpgsql AS $$ BEGIN IF nextval('fail_once') = 1 THEN RAISE EXCEPTION 'once'; END IF;"
+                    + " RETURN NEW; END $$; CREATE TRIGGER fail_once BEFORE UPDATE ON tandem.mirror_progress"
+                    + " FOR EACH ROW WHEN (NEW.sequence > OLD.sequence) EXECUTE FUNCTION fail_once()");
+            s.execute("INSERT INTO _timescaledb_internal._hyper_1_1_chunk VALUES ('2026-01-01 01:00:00+00', 2,"
+                    + " 'a chunk'), ('2026-01-01 02:00:00+00', 3, 'two rows')");
+            s.execute("INSERT INTO ev VALUES ('2026-01-01 03:00:00+00', 4, 'after it')");
+            proxy.awaitCaughtUp(Duration.ofSeconds(30));
+            assertThat(proxy.app.registry().get("tandem.mirror.retries").counter().count()).isEqualTo(1);
+            assertThat(proxy.app.registry().get("tandem.mirror.transactions")
+                    .tag("table", "_timescaledb_internal._hyper_1_1_chunk").tag("outcome", "chunk_unmapped")
+                    .counter().count()).isEqualTo(1);
+            assertThat(proxy.app.registry().get("tandem.mirror.rows")
+                    .tag("table", "_timescaledb_internal._hyper_1_1_chunk").tag("outcome", "chunk_unmapped")
+                    .counter().count()).isEqualTo(2);
+        }
+        assertThat(PG.target().query(db, "SELECT id FROM ev ORDER BY id")).containsExactly(List.of("1"), List.of("4"));
+    }
+
     @Test
     void withoutSourceCredentialsAWriteIntoAChunkIsCountedAndNotMirroredByItsName(@TempDir Path spool)
             throws Exception {
