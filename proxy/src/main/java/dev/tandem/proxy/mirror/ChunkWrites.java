@@ -46,11 +46,8 @@ final class ChunkWrites {
                                      Set<TableName> counted, boolean count) {
         TableName chunk = write.table();
         if (!chunks.available()) {
-            long rows = Math.max(0, write.sourceRows());
-            if (count && counted.add(chunk)) {
-                metrics.transaction(chunk, MirrorMetrics.CHUNK_UNMAPPED, rows);
-            } else if (count) {
-                metrics.rows(chunk, MirrorMetrics.CHUNK_UNMAPPED, rows);
+            if (count) {
+                metrics.leftOut(chunk, MirrorMetrics.CHUNK_UNMAPPED, write.sourceRows(), counted);
             }
             if (logged.add(session.database())) {
                 LOG.warn("mirror: a write into TimescaleDB chunk {} by its own name is not mirrored: chunk names differ"

@@ -1237,11 +1237,8 @@ public final class MirrorApplier implements AutoCloseable {
                     throw new SchemaPending(s.table(), session.database());
                 }
                 // perhaps a partition of a mirrored table created on the source only: counted, not silently dropped
-                long rows = Math.max(0, s.sourceRows());
-                if (count && notOnTarget.add(s.table())) {
-                    metrics.transaction(s.table(), MirrorMetrics.NOT_ON_TARGET, rows);
-                } else if (count) {
-                    metrics.rows(s.table(), MirrorMetrics.NOT_ON_TARGET, rows);
+                if (count) {
+                    metrics.leftOut(s.table(), MirrorMetrics.NOT_ON_TARGET, s.sourceRows(), notOnTarget);
                 }
                 if (sourceCatalog.available()) {
                     TableName root = sourceCatalog.partitionRoot(tx.database(), s.table()).orElse(null);

@@ -184,17 +184,24 @@ final class MirrorMetrics {
         rows(table, outcome, rows);
     }
 
-    /** More rows of a transaction {@link #transaction} counted already: its further statements into the table. */
-    void rows(TableName table, String outcome, long rows) {
-        if (rows > 0) {
-            counter(ROWS, table, outcome).increment(rows);
+    /**
+     * A statement of a transaction the target does not take into {@code table} ({@code outcome}: not on the target, a
+     * chunk written by its own name): the transaction counts once per table, when {@code counted} (the tables of this
+     * transaction counted so far) first meets it; the statement's source rows ({@code -1}: unknown) each time.
+     */
+    void leftOut(TableName table, String outcome, long sourceRows, Set<TableName> counted) {
+        long rows = Math.max(0, sourceRows);
+        if (counted.add(table)) {
+            transaction(table, outcome, rows);
+        } else {
+            rows(table, outcome, rows);
         }
     }
 
-    /** One replayed statement: the row counts of the source's and the target's CommandComplete (-1 = none). */
-    void statement(TableName table, long sourceRows, long targetRows) {
-        statements(table, sourceRows, targetRows, sourceRows >= 0 && targetRows >= 0 && sourceRows != targetRows
-                ? 1 : 0);
+    private void rows(TableName table, String outcome, long rows) {
+        if (rows > 0) {
+            counter(ROWS, table, outcome).increment(rows);
+        }
     }
 
     /**
@@ -220,7 +227,7 @@ final class MirrorMetrics {
 
     /** A statement that never reached the target: only its source rows count. */
     void sourceOnly(TableName table, long sourceRows) {
-        statement(table, sourceRows, -1);
+        statements(table, sourceRows, -1, 0);
     }
 
     void ledgerEntry(TableName table, String reason) {
