@@ -2,7 +2,6 @@ package dev.tandem.proxy.capture;
 
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.config.TableFilter;
-import dev.tandem.proxy.config.TablePattern;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -224,7 +223,7 @@ public final class MirroredTables {
             }
             // a wildcard says nothing of whether the user's schema exists, which the default path always names first
             if (mirroring(candidate) == Mirroring.MIRRORED && (!schema.equals(USER_SCHEMA)
-                    || filter.includesHypertables() || namedByPattern(candidate))) {
+                    || filter.includesHypertables() || filter.namedTables().contains(candidate))) {
                 return candidate;
             }
             if (firstListed == null && !schema.equals(USER_SCHEMA)) {
@@ -232,16 +231,6 @@ public final class MirroredTables {
             }
         }
         return firstListed != null ? firstListed : new TableName("public", table.name());
-    }
-
-    /** Whether an include pattern names {@code table} without a wildcard. */
-    private boolean namedByPattern(TableName table) {
-        for (TablePattern pattern : filter.include()) {
-            if (table.schema().equals(pattern.literalSchema()) && table.name().equals(pattern.literalTable())) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /**
@@ -390,11 +379,7 @@ public final class MirroredTables {
         if (known != null) {
             candidates.addAll(known.named(name));
         } else {
-            for (TablePattern pattern : filter.include()) {
-                if (pattern.literalTable() != null) {
-                    candidates.add(new TableName(pattern.literalSchema(), pattern.literalTable()));
-                }
-            }
+            candidates.addAll(filter.namedTables());
         }
         List<TableName> named = new ArrayList<>();
         for (TableName table : candidates) {

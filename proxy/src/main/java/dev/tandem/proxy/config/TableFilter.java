@@ -1,5 +1,7 @@
 package dev.tandem.proxy.config;
 
+import dev.tandem.protocol.sql.TableName;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -33,6 +35,17 @@ public record TableFilter(List<TablePattern> include, List<TablePattern> exclude
     public boolean mirrors(String schema, String table, boolean hypertable) {
         boolean included = include.isEmpty() ? hypertable : anyMatches(include, schema, table);
         return included && !anyMatches(exclude, schema, table);
+    }
+
+    /** The tables the include patterns without wildcards name, each the one table its pattern matches. */
+    public List<TableName> namedTables() {
+        List<TableName> named = new ArrayList<>();
+        for (TablePattern pattern : include) {
+            if (pattern.literalTable() != null) {
+                named.add(new TableName(pattern.literalSchema(), pattern.literalTable()));
+            }
+        }
+        return named;
     }
 
     /** Whether an {@code exclude} pattern names the table: then nothing includes it, not even its partitioned table. */
