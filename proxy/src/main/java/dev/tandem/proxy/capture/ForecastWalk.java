@@ -1,21 +1,19 @@
 package dev.tandem.proxy.capture;
 
-import dev.tandem.protocol.sql.ClassifiedStatement;
 import dev.tandem.protocol.sql.ClassifiedStatement.Kind;
+import dev.tandem.protocol.sql.ClassifiedStatement;
 import dev.tandem.protocol.sql.TableName;
-import dev.tandem.proxy.capture.SessionCapture.BindRequest;
-import dev.tandem.proxy.capture.SessionCapture.CloseRequest;
-import dev.tandem.proxy.capture.SessionCapture.CopyIn;
-import dev.tandem.proxy.capture.SessionCapture.DescribeRequest;
-import dev.tandem.proxy.capture.SessionCapture.ExecuteRequest;
-import dev.tandem.proxy.capture.SessionCapture.FunctionRequest;
-import dev.tandem.proxy.capture.SessionCapture.ParseRequest;
-import dev.tandem.proxy.capture.SessionCapture.Pending;
+import dev.tandem.proxy.capture.PendingRequest.BindRequest;
+import dev.tandem.proxy.capture.PendingRequest.CloseRequest;
+import dev.tandem.proxy.capture.PendingRequest.DescribeRequest;
+import dev.tandem.proxy.capture.PendingRequest.ExecuteRequest;
+import dev.tandem.proxy.capture.PendingRequest.FunctionRequest;
+import dev.tandem.proxy.capture.PendingRequest.ParseRequest;
+import dev.tandem.proxy.capture.PendingRequest.QueryRequest;
+import dev.tandem.proxy.capture.PendingRequest.SyncRequest;
 import dev.tandem.proxy.capture.SessionCapture.Portal;
 import dev.tandem.proxy.capture.SessionCapture.Prepared;
-import dev.tandem.proxy.capture.SessionCapture.QueryRequest;
 import dev.tandem.proxy.capture.SessionCapture.Run;
-import dev.tandem.proxy.capture.SessionCapture.SyncRequest;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -32,7 +30,7 @@ import java.util.Set;
  */
 final class ForecastWalk {
 
-    private final Deque<Pending> pending;
+    private final Deque<PendingRequest> pending;
     private final ServerNames<Prepared> statements;
     private final ServerNames<Portal> portals;
     private final TransactionTracker tracker;
@@ -47,7 +45,7 @@ final class ForecastWalk {
      * @param tracker       the session's transaction, as far as the source answered
      * @param names         what the session's table names mean now
      */
-    ForecastWalk(Deque<Pending> pending, ServerNames<Prepared> statements, ServerNames<Portal> portals,
+    ForecastWalk(Deque<PendingRequest> pending, ServerNames<Prepared> statements, ServerNames<Portal> portals,
                  TransactionTracker tracker, Names names) {
         this.pending = pending;
         this.statements = statements;
@@ -105,12 +103,12 @@ final class ForecastWalk {
         Prepares prepares = new Prepares();
         Ahead ahead = new Ahead(settings);
         walked += pending.size();
-        Pending mayBeTaken = null;
-        for (Pending p : pending) {
+        PendingRequest mayBeTaken = null;
+        for (PendingRequest p : pending) {
             if (p == mayBeTaken) {
                 forecast.nextRequestMayBeSkipped();
             }
-            Pending taken = takenByCopy(p);
+            PendingRequest taken = takenByCopy(p);
             mayBeTaken = taken != null ? taken : mayBeTaken;
             if (p instanceof ParseRequest r) {
                 prepares.parsed(r);
@@ -166,7 +164,7 @@ final class ForecastWalk {
      * The request the client sent while this one's COPY would read data ({@link CopyIn#takes}), or null: that COPY may
      * take it as its data and fail at it, and then it never runs.
      */
-    private static Pending takenByCopy(Pending p) {
+    private static PendingRequest takenByCopy(PendingRequest p) {
         if (p instanceof QueryRequest q) {
             for (CopyIn c : q.copies) {
                 if (c.takes != null && !c.failed) {

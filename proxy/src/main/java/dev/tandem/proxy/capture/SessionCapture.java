@@ -22,6 +22,14 @@ import dev.tandem.protocol.sql.SearchPath;
 import dev.tandem.protocol.sql.StatementClassifier;
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.protocol.sql.TargetTableSpan;
+import dev.tandem.proxy.capture.PendingRequest.BindRequest;
+import dev.tandem.proxy.capture.PendingRequest.CloseRequest;
+import dev.tandem.proxy.capture.PendingRequest.DescribeRequest;
+import dev.tandem.proxy.capture.PendingRequest.ExecuteRequest;
+import dev.tandem.proxy.capture.PendingRequest.FunctionRequest;
+import dev.tandem.proxy.capture.PendingRequest.ParseRequest;
+import dev.tandem.proxy.capture.PendingRequest.QueryRequest;
+import dev.tandem.proxy.capture.PendingRequest.SyncRequest;
 import dev.tandem.proxy.relay.SessionContext;
 import dev.tandem.proxy.relay.SessionEnd;
 import dev.tandem.proxy.relay.SessionTap;
@@ -152,100 +160,6 @@ public final class SessionCapture implements SessionTap {
     record Run(Portal portal, Prepared prepared) {
     }
 
-    sealed interface Pending permits QueryRequest, ParseRequest, BindRequest, ExecuteRequest, DescribeRequest,
-            CloseRequest, SyncRequest, FunctionRequest {
-    }
-
-    /**
-     * A simple Query: its statements run one after the other, so what each one writes is decided when it runs (its
-     * CopyInResponse or CommandComplete), under the {@code search_path} the statements before it left.
-     */
-    static final class QueryRequest implements Pending {
-        final String sql;
-        final List<ClassifiedStatement> statements;
-        /** One per COPY FROM STDIN among {@link #statements}, in their order. */
-        final List<CopyIn> copies = new ArrayList<>();
-        /** Its number among the session's texts, and the client_encoding it was read in (null: UTF8). */
-        final long text;
-        final String encoding;
-        final StatementCapture[] captures;
-        final boolean[] decided;
-        int next;
-        /** Its number among the session's runs ({@link SessionCapture#runsSent}). */
-        final long run;
-
-        QueryRequest(String sql, List<ClassifiedStatement> statements, long text, String encoding, long run) {
-            this.sql = sql;
-            this.statements = statements;
-            this.text = text;
-            this.encoding = encoding;
-            this.run = run;
-            this.captures = new StatementCapture[statements.size()];
-            this.decided = new boolean[statements.size()];
-        }
-    }
-
-    record ParseRequest(String name, Prepared prepared) implements Pending {
-    }
-
-    /**
-     * {@code parameters}: how many values the Bind gives, read only when a statement it may bind controls the
-     * transaction (else -1).
-     */
-    record BindRequest(String name, Portal portal, int parameters) implements Pending {
-    }
-
-    /**
-     * An Execute, made for the portal the client last bound under its name ({@link #portal} is provisional), which
-     * the source may not hold when it runs it: the first answer settles it ({@link #settle}).
-     */
-    static final class ExecuteRequest implements Pending {
-        final ServerNames.Reference<Portal> portal;
-        /** The portal's statement when {@link #capture} was made (or not: a portal runs its statement once). */
-        Prepared capturedFrom;
-        StatementCapture capture;
-        /** Set when the portal may run a COPY FROM STDIN. */
-        final CopyIn copy;
-        /** The client's portal runs a COPY: the client ends {@link #copy}, else only the source may start it. */
-        final boolean copyExpected;
-        /** The client_encoding when it was sent, for a capture made again when it runs. */
-        final String clientEncoding;
-        /** No Execute was sent before for its provisional portal: the server refuses to run a portal twice. */
-        final boolean firstRun;
-        /** Its number among the session's runs ({@link SessionCapture#runsSent}). */
-        final long run;
-
-        ExecuteRequest(ServerNames.Reference<Portal> portal, StatementCapture capture, CopyIn copy,
-                       boolean copyExpected, String clientEncoding, boolean firstRun, long run) {
-            this.portal = portal;
-            this.capturedFrom = portal.get() == null ? null : portal.get().prepared();
-            this.capture = capture;
-            this.copy = copy;
-            this.copyExpected = copyExpected;
-            this.clientEncoding = clientEncoding;
-            this.firstRun = firstRun;
-            this.run = run;
-        }
-
-        Portal portal() {
-            return portal.get();
-        }
-    }
-
-    /** Queued although it changes nothing: when it fails, the source skips the rest of its batch. */
-    record DescribeRequest() implements Pending {
-    }
-
-    record CloseRequest(StatementOrPortal kind, String name) implements Pending {
-    }
-
-    /** {@code duringCopy}: sent after a COPY FROM STDIN request and before its CopyDone or CopyFail. */
-    record SyncRequest(boolean duringCopy) implements Pending {
-    }
-
-    record FunctionRequest() implements Pending {
-    }
-
     private final SessionContext context;
     private final MirroredTables tables;
     private final Supplier<Map<TableName, Set<String>>> volatileDefaults;
@@ -267,7 +181,7 @@ public final class SessionCapture implements SessionTap {
     /** What the source may still commit of the requests in {@link #pending}. */
     private final ForecastWalk forecastWalk;
 
-    private final Deque<Pending> pending = new ArrayDeque<>();
+    private final Deque<PendingRequest> pending = new ArrayDeque<>();
     /**
      * How many Queries and Executes the client sent, in all: the requests that run statements, so the only ones that
      * upsert. Each is numbered in the order the source runs them: its upserts belong to the transaction open when it
@@ -308,43 +222,6 @@ public final class SessionCapture implements SessionTap {
     private String sourceVersion;
     /** The session_replication_role they run under, which decides the triggers the target fires for them. */
     private final ReplicationRoleState replicationRole;
-    /**
-     * One COPY FROM STDIN the client asked for, from its request until the client has ended its data and the source
-     * has answered (or failed) it. The client may send the data before the source's CopyInResponse (pgx sends it right
-     * behind the statement), a pipelining client even the next COPY's before the source answered the first: each
-     * COPY's data is kept apart until its own answer says which capture it belongs to.
-     */
-    static final class CopyIn {
-        /** Mirrored as far as the request tells: data sent before the answer is kept. */
-        final boolean kept;
-        /** The source sent its CopyInResponse: it reads this COPY's data now, for {@link #capture}. */
-        boolean answered;
-        /** What the answer made of it: where its data goes, null when it is not mirrored. */
-        StatementCapture capture;
-        /** The source failed it, or the request it belongs to, before or while reading it: its data is dropped. */
-        boolean failed;
-        /** The client sent its CopyDone or CopyFail. */
-        boolean ended;
-        /** It was a CopyFail: the source will fail the COPY. */
-        boolean abandoned;
-        /**
-         * The client sent another message before it ended the data, mostly before the answer (it did not expect a
-         * COPY): if the source starts it, it reads that message in COPY IN and fails the COPY at it, unless its data
-         * failed it first; that message never runs ({@link #takes}).
-         */
-        boolean interrupted;
-        /** The request of the message that interrupted it, which the COPY takes (null: one that asks nothing). */
-        Pending takes;
-        /** Data sent before the answer: its bytes, and of them what {@link #early} keeps (counted by the hold). */
-        final List<byte[]> early = new ArrayList<>();
-        long earlyBytes;
-        long held;
-        boolean overLimit;
-
-        CopyIn(boolean kept) {
-            this.kept = kept;
-        }
-    }
 
     /** The COPYs the client asked for, in its order, until both sides are done with each. */
     private final Deque<CopyIn> copies = new ArrayDeque<>();
@@ -548,7 +425,7 @@ public final class SessionCapture implements SessionTap {
             }
             upserts.requestSent();
             CopyIn interrupted = endsCopy(type);
-            Pending last = pending.peekLast();
+            PendingRequest last = pending.peekLast();
             switch (type) {
                 case 'S' -> {
                     skippingToSync = false; // the source answers this one
@@ -600,7 +477,7 @@ public final class SessionCapture implements SessionTap {
             if (skippingToSync) {
                 return true; // the source does not even read it
             }
-            Pending last = pending.peekLast();
+            PendingRequest last = pending.peekLast();
             boolean mayEnd = false;
             switch (type) {
                 case 'Q' -> {
@@ -684,8 +561,8 @@ public final class SessionCapture implements SessionTap {
      * Query's COPY): they cannot count on a name it makes, as in a batch of their own. What the source may commit
      * changes with it: a BEGIN it asks for may never run.
      */
-    private void interruptedBy(CopyIn copy, Pending last) {
-        Pending queued = pending.peekLast();
+    private void interruptedBy(CopyIn copy, PendingRequest last) {
+        PendingRequest queued = pending.peekLast();
         copy.takes = queued != last ? queued : null;
         statements.synced();
         portals.synced();
@@ -822,7 +699,7 @@ public final class SessionCapture implements SessionTap {
      * none runs an upsert, or anything else, before it.
      */
     private boolean onlyNamesAhead() {
-        for (Pending p : pending) {
+        for (PendingRequest p : pending) {
             if (!(p instanceof ParseRequest || p instanceof BindRequest || p instanceof DescribeRequest
                     || p instanceof CloseRequest)) {
                 return false;
@@ -1070,7 +947,7 @@ public final class SessionCapture implements SessionTap {
      * source ran (or skipped) every one numbered below it, also the upserts among them.
      */
     private long firstRunInFlight() {
-        for (Pending p : pending) {
+        for (PendingRequest p : pending) {
             if (p instanceof QueryRequest q) {
                 return q.run;
             }
@@ -1508,9 +1385,9 @@ public final class SessionCapture implements SessionTap {
      * only after this answer, so the frontend observer knows in time whether to capture it.
      */
     private void copyInStarted() {
-        Pending head = pending.peek();
+        PendingRequest head = pending.peek();
         // Syncs the client sent after the COPY and before its end were ignored by the server: they get no answer
-        Iterator<Pending> after = pending.iterator();
+        Iterator<PendingRequest> after = pending.iterator();
         if (after.hasNext()) {
             after.next();
             while (after.hasNext() && after.next() instanceof SyncRequest sync && sync.duringCopy()) {
@@ -1713,7 +1590,7 @@ public final class SessionCapture implements SessionTap {
     }
 
     private void emptyQuery() {
-        Pending head = pending.peek();
+        PendingRequest head = pending.peek();
         if (head instanceof QueryRequest q) {
             q.next++;
         } else if (head instanceof ExecuteRequest e) {
@@ -1723,7 +1600,7 @@ public final class SessionCapture implements SessionTap {
     }
 
     private void commandComplete(String tag) {
-        Pending head = pending.peek();
+        PendingRequest head = pending.peek();
         ClassifiedStatement statement = null;
         StatementCapture capture = null;
         if (head instanceof QueryRequest q) {
@@ -1986,7 +1863,7 @@ public final class SessionCapture implements SessionTap {
     }
 
     private void error(String sqlState) {
-        Pending head = pending.peek();
+        PendingRequest head = pending.peek();
         CopyIn read = ProtocolViolationException.SQLSTATE.equals(sqlState) ? interruptedCopyRead(head) : null;
         if (read != null && read.takes != null) {
             consumedByCopy(read.takes);
@@ -2013,7 +1890,7 @@ public final class SessionCapture implements SessionTap {
      * The COPY the source reads data for in this request when the client sent a message in its stead
      * ({@link CopyIn#interrupted}), or null: an 08P01 error then is the COPY failing at that message.
      */
-    private static CopyIn interruptedCopyRead(Pending head) {
+    private static CopyIn interruptedCopyRead(PendingRequest head) {
         CopyIn read = null;
         if (head instanceof QueryRequest q) {
             for (CopyIn copy : q.copies) {
@@ -2033,7 +1910,7 @@ public final class SessionCapture implements SessionTap {
      * its place in the stream and ends the session (FATAL 08P01, then {@link #sourceEnds}), so nothing after it runs
      * either.
      */
-    private void consumedByCopy(Pending taken) {
+    private void consumedByCopy(PendingRequest taken) {
         if (pending.removeIf(p -> p == taken)) {
             notRun(taken);
         }
@@ -2043,7 +1920,7 @@ public final class SessionCapture implements SessionTap {
     private void sourceEnds() {
         sourceEnded = true;
         skippingToSync = false;
-        Pending answering = pending.poll();
+        PendingRequest answering = pending.poll();
         while (!pending.isEmpty()) {
             notRun(pending.poll());
         }
@@ -2053,7 +1930,7 @@ public final class SessionCapture implements SessionTap {
     }
 
     /** The source skips or never reads this request: what its capture held is given back, its names never exist. */
-    private void notRun(Pending dropped) {
+    private void notRun(PendingRequest dropped) {
         if (dropped instanceof ExecuteRequest e) {
             failed(e.capture);
             copyNotRun(e);
@@ -2120,7 +1997,7 @@ public final class SessionCapture implements SessionTap {
         boolean answersRequest = ready;
         ready = true;
         settings.ready(!answersRequest, status == 'I');
-        Pending head = pending.peek();
+        PendingRequest head = pending.peek();
         if (answersRequest && (head instanceof QueryRequest || head instanceof SyncRequest
                 || head instanceof FunctionRequest)) {
             pending.poll();
