@@ -12,7 +12,6 @@ import dev.tandem.proxy.capture.CapturedTransaction;
 import dev.tandem.proxy.capture.ChunkHypertables;
 import dev.tandem.proxy.capture.CopyLayout;
 import dev.tandem.proxy.capture.ReplicationRole;
-import dev.tandem.proxy.capture.TimeRange;
 import dev.tandem.proxy.capture.TimeText;
 import dev.tandem.proxy.capture.TransactionCodec;
 import dev.tandem.proxy.relay.TlsFailureHint;
@@ -42,7 +41,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.function.Supplier;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -127,7 +125,7 @@ public final class MirrorApplier implements AutoCloseable {
     private static final Duration IDLE_RECONNECT = Duration.ofSeconds(5);
     /** Ledgered transactions of a table and reason are logged once in this window, then counted ({@link LedgerLog}). */
     private static final Duration LEDGER_LOG_WINDOW = Duration.ofMinutes(1);
-    private static final String REDACTED = "<redacted>";
+    static final String REDACTED = "<redacted>";
     private static final String QUARANTINE = "quarantine";
     /** What a {@code search_path} calls the schema named after the current user. */
     private static final String USER_SCHEMA = "$user";
@@ -170,7 +168,7 @@ public final class MirrorApplier implements AutoCloseable {
      *                           partitions of a mirrored table, each with that table: their statements are ledgered,
      *                           and the range of their rows is found by replaying them into a copy of that table
      */
-    private record Member(SpoolRecord record, CapturedTransaction tx, CapturedTransaction original,
+    record Member(SpoolRecord record, CapturedTransaction tx, CapturedTransaction original,
                           Map<TableName, TableName> missingPartitions) {
         Member(SpoolRecord record, CapturedTransaction tx) {
             this(record, tx, tx, Map.of());
@@ -240,6 +238,7 @@ public final class MirrorApplier implements AutoCloseable {
      */
     private final Map<String, Long> notMirroredCountedThrough = new HashMap<>();
     private final SourceCatalog sourceCatalog;
+    private final LedgerRows ledgerRows;
     private final ChunkWrites chunkWrites;
     private final TypeRemapper typeRemapper;
     private final ColumnOrders columnOrders;
@@ -308,6 +307,7 @@ public final class MirrorApplier implements AutoCloseable {
         this.sourceCatalog = new SourceCatalog(settings.source());
         this.typeRemapper = new TypeRemapper(sourceCatalog);
         this.columnOrders = new ColumnOrders(sourceCatalog);
+        this.ledgerRows = new LedgerRows(settings, sourceCatalog);
         lastApplied.putAll(saved.databases());
         stillMarkedStopped.addAll(saved.stoppedIn());
         acknowledged = saved.acknowledged();
@@ -1662,7 +1662,7 @@ public final class MirrorApplier implements AutoCloseable {
      * would mean the mirror's own, and an unqualified name could find another schema's table there than on the source.
      * (A statement that ran under another current user, after a SET ROLE, has its path spelt out by the capture.)
      */
-    private static String searchPath(TargetSession session, List<String> schemas, String user) {
+    static String searchPath(TargetSession session, List<String> schemas, String user) {
         boolean sameUser = user == null || user.equals(session.user());
         List<String> path = schemas.isEmpty() ? session.defaultSearchPathSchemas() : schemas;
         if (schemas.isEmpty() && (sameUser || path == null || !path.contains(USER_SCHEMA))) {
@@ -1759,9 +1759,9 @@ public final class MirrorApplier implements AutoCloseable {
         // the server's message quotes the values it refused ("invalid input syntax for type integer: \"...\"", a
         // trigger's RAISE), so redaction hides it with the statement; the SQLSTATE still says what went wrong
         String storedMessage = quotesValues && settings.redactSql() ? REDACTED : message;
-        List<LedgerRow> entries = new ArrayList<>();
+        List<LedgerRows.Row> entries = new ArrayList<>();
         // a rejected transaction's rows are known: the target can say which range repair should re-copy
-        entries.addAll(ledgerRows(session, member, table, statement, sqlState, storedMessage,
+        entries.addAll(ledgerRows.of(session, member, table, statement, sqlState, storedMessage,
                 sqlState != null && statement != null || member.missingPartitions().containsKey(table)));
         // the transaction's other tables did not get its rows either: each gets its own row, for repair to re-copy
         Map<TableName, CapturedStatement> others = new LinkedHashMap<>();
@@ -1771,7 +1771,7 @@ public final class MirrorApplier implements AutoCloseable {
             }
         }
         // a write whose table the capture could not tell is in each table it may have written, for the same reason
-        others.forEach((other, first) -> entries.addAll(ledgerRows(session, member, other, first, null,
+        others.forEach((other, first) -> entries.addAll(ledgerRows.of(session, member, other, first, null,
                 sqlState == null && first instanceof CapturedStatement.Unreplayable u && u.reason().equals(message)
                         ? storedMessage : "not applied: its source transaction also wrote " + table + ", which was"
                         + " ledgered (" + (sqlState == null ? "" : "SQLSTATE " + sqlState + ": ") + storedMessage + ")",
@@ -1782,7 +1782,7 @@ public final class MirrorApplier implements AutoCloseable {
         Pipeline<Object> pipeline = new Pipeline<>(ByteBufAllocator.DEFAULT);
         try {
             pipeline.execute(Bookkeeping.BEGIN, "BEGIN");
-            for (LedgerRow entry : entries) {
+            for (LedgerRows.Row entry : entries) {
                 pipeline.execute(Bookkeeping.LEDGER, MirrorSchema.LEDGER, entry.parameters());
             }
             pipeline.execute(Bookkeeping.PROGRESS, MirrorSchema.WRITE_PROGRESS, progress(member.record()));
@@ -1829,108 +1829,6 @@ public final class MirrorApplier implements AutoCloseable {
             return table;
         }
         return session.partitionRoot(table).orElse(table);
-    }
-
-    /** One {@code tandem.divergence} row of {@code table}: the parameters of {@link MirrorSchema#LEDGER}. */
-    private record LedgerRow(TableName table, String[] parameters) {
-    }
-
-    /**
-     * The ledger rows of one table of a ledgered member: one, and a second for its rows at infinity when it has
-     * finite ones too.
-     *
-     * @param withRange ask the target for the time range of the member's rows in the table (its statements can be
-     *                  replayed into a scratch table: a copy of the table, or of the mirrored table a partition the
-     *                  target lacks belongs to)
-     */
-    private List<LedgerRow> ledgerRows(TargetSession session, Member member, TableName table,
-                                       CapturedStatement statement, String sqlState, String message,
-                                       boolean withRange) {
-        Optional<TimeRange> range = range(session, member, table, statement, withRange);
-        String sql = statement == null ? null : settings.redactSql() ? REDACTED : statement.sql();
-        String column = range.map(TimeRange::column).orElse(null);
-        if (timesRead(member, table)) {
-            // over the capture limit: how to close the entry depends on whether the capture could read its rows' times
-            message += range.isPresent() ? "; tandem-backfill repair re-copies the time range of its rows"
-                    : "; the times of its rows are unknown and may lie outside the window of its commit time: re-copy"
-                            + " a window that holds them, then close this entry with tandem-backfill settle";
-        }
-        List<LedgerRow> rows = new ArrayList<>(2);
-        if (range.isEmpty() || range.get().bounded()) {
-            rows.add(ledgerRow(session, member, table, sqlState, message, sql, column,
-                    range.map(TimeRange::start).orElse(null), range.map(TimeRange::end).orElse(null)));
-        }
-        if (range.isPresent() && range.get().infinite() > 0) {
-            // an entry of their own, without a range: repair closes the finite rows' entry once it re-copied them,
-            // and these stay open until copied by hand
-            rows.add(ledgerRow(session, member, table, sqlState, message + "; " + range.get().atInfinity("its"), sql,
-                    column, null, null));
-        }
-        return rows;
-    }
-
-    /**
-     * The range of the member's rows in {@code table}. Statements whose data the capture did not keep (over its
-     * limit) bring the range the capture read of their rows; the others' rows are found by the target when
-     * {@code withRange} ({@link LedgerRange}). Every row must be in it, or there is none.
-     */
-    private Optional<TimeRange> range(TargetSession session, Member member, TableName table,
-                                      CapturedStatement statement, boolean withRange) {
-        TableName partitionOf = member.missingPartitions().get(table);
-        List<CapturedStatement> statements = (partitionOf != null ? member.original() : member.tx()).statements();
-        TimeRange read = null;
-        boolean replayable = false;
-        boolean notKept = false;
-        if (partitionOf == null) {
-            for (CapturedStatement s : member.tx().statements()) {
-                if (!s.table().equals(table)) {
-                    continue;
-                }
-                if (!(s instanceof CapturedStatement.Unreplayable u)) {
-                    replayable = true;
-                } else if (u.times() == null) {
-                    return Optional.empty(); // its rows' times not read, or not all known
-                } else {
-                    notKept = true;
-                    read = read == null ? u.times() : read.merge(u.times());
-                    if (read == null) {
-                        return Optional.empty();
-                    }
-                }
-            }
-        }
-        TableName like = partitionOf != null ? partitionOf : table;
-        Supplier<Optional<String>> sourceColumns = () -> sourceCatalog.available()
-                ? sourceCatalog.columnDefinitions(member.tx().database(), like) : Optional.empty();
-        if (!notKept) {
-            return !withRange ? Optional.empty() : LedgerRange.of(session, table, like, statements,
-                    searchPath(session, statement.searchPath() != null ? statement.searchPath()
-                            : member.tx().searchPath(), member.tx().user()), settings.timeColumns(), sourceColumns);
-        }
-        if (!replayable) {
-            return Optional.of(read);
-        }
-        Optional<TimeRange> replayed = LedgerRange.of(session, table, table, statements, searchPath(session,
-                statement.searchPath() != null ? statement.searchPath() : member.tx().searchPath(),
-                member.tx().user()), settings.timeColumns(), sourceColumns);
-        return replayed.map(read::merge);
-    }
-
-    /** Whether the capture read the rows' times of a statement of the member's into {@code table}. */
-    private static boolean timesRead(Member member, TableName table) {
-        for (CapturedStatement s : member.tx().statements()) {
-            if (s.table().equals(table) && s instanceof CapturedStatement.Unreplayable u && u.timesRead()) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private LedgerRow ledgerRow(TargetSession session, Member member, TableName table, String sqlState, String message,
-                                String sql, String timeColumn, String start, String end) {
-        return new LedgerRow(table, new String[] {settings.instanceId(), session.database(),
-                Long.toString(member.tx().sessionId()), table.schema(), table.name(), sqlState, message, sql,
-                timeColumn, start, end, Long.toString(member.tx().committedAt())});
     }
 
     private Duration backoff(int attempt) {
