@@ -174,6 +174,7 @@ final class LedgerRange {
                     p.execute(null, sql);
                 }
             }
+            p.execute(null, MirrorSchema.BOOKKEEPING_PATH);
             // a position of infinity is refused (it is no bigint): the finite rows' bounds, and the others counted;
             // a row without a time has no position any range reaches
             String finite = timeType.isInteger() ? "" : " FILTER (WHERE isfinite(" + quoted + "))";

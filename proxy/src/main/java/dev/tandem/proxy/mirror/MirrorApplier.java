@@ -1343,6 +1343,9 @@ public final class MirrorApplier implements AutoCloseable {
             Member last = members.get(members.size() - 1);
             bookkeeping(session, pipeline, Bookkeeping.SESSION_CHECK, MirrorSchema.CHECK_SESSION,
                     session.sessionState(path, inputs.replicationRole()));
+            if (!path.equals(session.defaultSearchPath())) {
+                bookkeeping(session, pipeline, Bookkeeping.PROGRESS, MirrorSchema.BOOKKEEPING_PATH);
+            }
             bookkeeping(session, pipeline, Bookkeeping.PROGRESS, MirrorSchema.WRITE_PROGRESS, progress(last.record()));
             String firstCommit = Long.toString(members.get(0).tx().committedAt());
             if (!session.firstMirroredKnown()) {

@@ -111,25 +111,37 @@ public final class MirrorSchema {
                 statement, time_column, range_start, range_end, recorded_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, to_timestamp($12::bigint / 1000.0))""";
 
-    static final String SET_SEARCH_PATH = "SELECT set_config('search_path', $1, true)";
+    /**
+     * Sets a replayed statement's search_path for the rest of the group. This and the other settings the mirror sets
+     * between replayed statements run under the path the statement before left, which a source session may have
+     * chosen to list a schema of its own before pg_catalog: qualified, they cannot call a function of that schema.
+     */
+    static final String SET_SEARCH_PATH = "SELECT pg_catalog.set_config('search_path', $1, true)";
+
+    /**
+     * Ends replayed statements that ran under a path of the source session's: the mirror's statements after them (a
+     * group's progress and dual-write start, the query for a ledger entry's range) name functions, types and operators
+     * unqualified, which a schema listed before pg_catalog could otherwise supply, run as the mirror's user.
+     */
+    static final String BOOKKEEPING_PATH = "SELECT pg_catalog.set_config('search_path', 'pg_catalog', true)";
 
     /** The target reads a statement's text, values or COPY data in the encoding the client sent them in. */
-    static final String SET_CLIENT_ENCODING = "SELECT set_config('client_encoding', $1, true)";
+    static final String SET_CLIENT_ENCODING = "SELECT pg_catalog.set_config('client_encoding', $1, true)";
 
     /**
      * The target reads a statement's values under the session settings the source read them under (see
      * {@link dev.tandem.proxy.capture.InputSettings}); a NULL leaves one at the connection's own.
      */
-    static final String SET_INPUT_SETTINGS = "SELECT set_config('TimeZone', $1, true),"
-            + " set_config('DateStyle', $2, true), set_config('IntervalStyle', $3, true),"
-            + " set_config('standard_conforming_strings', $4, true)";
+    static final String SET_INPUT_SETTINGS = "SELECT pg_catalog.set_config('TimeZone', $1, true),"
+            + " pg_catalog.set_config('DateStyle', $2, true), pg_catalog.set_config('IntervalStyle', $3, true),"
+            + " pg_catalog.set_config('standard_conforming_strings', $4, true)";
 
     /**
      * Sets {@code session_replication_role} for the rest of the transaction, as the source session had it (see
      * {@link dev.tandem.proxy.capture.ReplicationRole}). It takes a superuser, or on PostgreSQL 15 and later
      * {@code GRANT SET ON PARAMETER session_replication_role}: refused, it fails with 42501.
      */
-    static final String SET_REPLICATION_ROLE = "SELECT set_config('session_replication_role', $1, true)";
+    static final String SET_REPLICATION_ROLE = "SELECT pg_catalog.set_config('session_replication_role', $1, true)";
 
     /**
      * The part of the mirror's session state that nothing in a group sets, as one text: its users (session and

@@ -152,6 +152,51 @@ class MirrorApplierIT {
     }
 
     /**
+     * A source session may list its own schema before pg_catalog. Its statements run under that path, as on the
+     * source, but the mirror's own statements between and after them must not: a schema there holding functions named
+     * as the built-ins would run them as the mirror's user (set_config before the next member's path, now() in the
+     * progress write).
+     */
+    @Test
+    void theMirrorsOwnStatementsDoNotCallFunctionsOfASchemaTheSessionListsBeforePgCatalog() throws Exception {
+        PG.target().execute(db, "CREATE SCHEMA shadow; CREATE TABLE shadow.calls (fn text, by_user text);"
+                + " CREATE FUNCTION shadow.set_config(text, text, boolean) RETURNS text LANGUAGE sql AS $f$"
+                + " INSERT INTO shadow.calls VALUES ('set_config', current_user);"
+                + " SELECT pg_catalog.set_config($1, $2, $3) $f$;"
+                + " CREATE FUNCTION shadow.now() RETURNS timestamptz LANGUAGE sql AS $f$"
+                + " INSERT INTO shadow.calls VALUES ('now', current_user); SELECT pg_catalog.now() $f$;"
+                // the range's query runs in a transaction rolled back: a sequence keeps the trace of a call
+                + " CREATE SEQUENCE shadow.isfinite_calls;"
+                + " CREATE FUNCTION shadow.isfinite(timestamptz) RETURNS boolean LANGUAGE sql AS $f$"
+                + " SELECT pg_catalog.nextval('shadow.isfinite_calls'); SELECT pg_catalog.isfinite($1) $f$;"
+                + " CREATE TABLE up (ts timestamptz NOT NULL, id int PRIMARY KEY);"
+                + " INSERT INTO up VALUES ('2024-01-01 00:00:00+00', 1);"
+                + " CREATE SCHEMA IF NOT EXISTS tandem;"
+                + " CREATE TABLE IF NOT EXISTS tandem.backfill_task (table_schema text, table_name text,"
+                + " time_column text);"
+                + " INSERT INTO tandem.backfill_task VALUES ('public', 'up', 'ts')");
+        List<String> shadowFirst = List.of("shadow", "pg_catalog", "public");
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.pause();
+            f.append(tx(db, shadowFirst, simple("m", 1, "INSERT INTO m (id, v) VALUES (1, 'shadowed')")));
+            f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (2, 'default')")));
+            f.append(tx(db, shadowFirst, simple("m", 1, "INSERT INTO m (id, v) VALUES (3, 'shadowed again')")));
+            // refused (the key is taken): the range of its rows is found in a scratch copy under its path
+            SpoolPosition last = f.append(tx(db, shadowFirst,
+                    simple("up", 1, "INSERT INTO up VALUES ('2024-02-01 00:00:00+00', 1)")));
+            f.applier.start();
+            f.applier.resume();
+            f.awaitApplied(last);
+        }
+        assertThat(PG.target().query(db, "SELECT id FROM public.m ORDER BY id"))
+                .containsExactly(List.of("1"), List.of("2"), List.of("3"));
+        assertThat(PG.target().query(db, "SELECT sqlstate, range_start FROM tandem.divergence WHERE table_name = 'up'"))
+                .containsExactly(List.of("23505", "2024-02-01 00:00:00+00"));
+        assertThat(PG.target().query(db, "SELECT fn, by_user FROM shadow.calls")).isEmpty();
+        assertThat(PG.target().queryValue(db, "SELECT is_called FROM shadow.isfinite_calls")).isEqualTo("f");
+    }
+
+    /**
      * Transactions whose INSERT calls a function that changes the session (here the mirror's, on the target) are
      * found in a group of many by applying its halves again, and ledgered; the others are applied where they belong,
      * under the mirror's own role and search_path, in one group each half. One that made the transaction read-only
