@@ -49,9 +49,11 @@ final class LateRows {
 
     /** {@code insert} (one INSERT, no RETURNING, no trailing semicolon) answering its counts as a row. */
     static String wrap(String insert, String quotedColumn, String markLiteral) {
-        // a quoted name with a space: no application statement refers to it, so the CTE shadows nothing
-        return "WITH \"tandem inserted\" AS (" + insert + " RETURNING " + quotedColumn + ") SELECT count(*),"
-                + " count(*) FILTER (WHERE " + quotedColumn + " < " + markLiteral + ") FROM \"tandem inserted\"";
+        // a quoted name with a space: no application statement refers to it, so the CTE shadows nothing; qualified,
+        // as it runs under the source session's search_path, which may list a schema before pg_catalog
+        return "WITH \"tandem inserted\" AS (" + insert + " RETURNING " + quotedColumn + ") SELECT pg_catalog.count(*),"
+                + " pg_catalog.count(*) FILTER (WHERE " + quotedColumn + " OPERATOR(pg_catalog.<) " + markLiteral
+                + ") FROM \"tandem inserted\"";
     }
 
     /**

@@ -1152,6 +1152,23 @@ class MirrorApplierIT {
         }
     }
 
+    /** The late rows' count is the mirror's own query around the INSERT: it takes pg_catalog's operator and count. */
+    @Test
+    void lateRowsOfAStatementUnderASessionPathAreCountedWithPgCatalogsOperators() throws Exception {
+        tableRAndMark("CREATE TABLE r (ts timestamptz NOT NULL, id int PRIMARY KEY); CREATE SCHEMA shadow;"
+                + " CREATE SEQUENCE shadow.calls;"
+                + " CREATE FUNCTION shadow.lt(timestamptz, timestamptz) RETURNS boolean LANGUAGE sql AS $f$"
+                + " SELECT pg_catalog.nextval('shadow.calls') IS NOT NULL AND $1 OPERATOR(pg_catalog.<) $2 $f$;"
+                + " CREATE OPERATOR shadow.< (LEFTARG = timestamptz, RIGHTARG = timestamptz, FUNCTION = shadow.lt)");
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            f.awaitApplied(f.append(tx(db, List.of("shadow", "pg_catalog", "public"),
+                    simple("r", 1, "INSERT INTO r VALUES ('2023-01-01 00:00:00+00', 1)"))));
+            assertThat(f.counter("tandem.mirror.late.rows", "table", "public.r")).isEqualTo(1);
+        }
+        assertThat(PG.target().queryValue(db, "SELECT is_called FROM shadow.calls")).isEqualTo("f");
+    }
+
     @Test
     void rowsWrittenBeforeTheDualWriteMarkAreCountedAsLate() throws Exception {
         tableRAndMark("CREATE TABLE r (ts timestamptz NOT NULL, id int PRIMARY KEY)");
