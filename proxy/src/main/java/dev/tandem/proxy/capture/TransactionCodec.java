@@ -99,8 +99,9 @@ public final class TransactionCodec {
                 at = distinct.size();
                 distinct.add(settings);
                 byte[][] values = new byte[InputSettings.NAMES.size() + 1][];
+                List<String> settingValues = settings.values();
                 for (int k = 0; k < InputSettings.NAMES.size(); k++) {
-                    values[k] = utf8(settings.values().get(k));
+                    values[k] = utf8(settingValues.get(k));
                 }
                 // origin, the default and nearly always the value, as null: four bytes
                 ReplicationRole role = settings.replicationRole();
@@ -444,20 +445,32 @@ public final class TransactionCodec {
     }
 
     private static String readString(ByteBuffer in) {
-        byte[] b = readBytes(in);
-        return b == null ? null : new String(b, StandardCharsets.UTF_8);
-    }
-
-    private static byte[] readBytes(ByteBuffer in) {
-        int n = in.getInt();
+        int n = fieldLength(in);
         if (n < 0) {
             return null;
         }
-        if (n > in.remaining()) {
-            throw new IllegalArgumentException("spool record field of " + n + " bytes runs past its end");
+        // straight from the record's array: no copy of the bytes first
+        String s = new String(in.array(), in.arrayOffset() + in.position(), n, StandardCharsets.UTF_8);
+        in.position(in.position() + n);
+        return s;
+    }
+
+    private static byte[] readBytes(ByteBuffer in) {
+        int n = fieldLength(in);
+        if (n < 0) {
+            return null;
         }
         byte[] b = new byte[n];
         in.get(b);
         return b;
+    }
+
+    /** The length of the field that starts here, -1 for null, checked against what is left. */
+    private static int fieldLength(ByteBuffer in) {
+        int n = in.getInt();
+        if (n > in.remaining()) {
+            throw new IllegalArgumentException("spool record field of " + n + " bytes runs past its end");
+        }
+        return n;
     }
 }
