@@ -123,12 +123,8 @@ final class RecordScanner implements AutoCloseable {
             buffer.get(bufferIndex(start), payload);
             return payload;
         }
-        ByteBuffer target = ByteBuffer.wrap(payload);
-        while (target.hasRemaining()) {
-            int n = channel.read(target, start + target.position());
-            if (n < 0) {
-                throw new EOFException("segment " + file + " ended while reading a payload at " + start);
-            }
+        if (!FileSlices.read(channel, start, payload)) {
+            throw new EOFException("segment " + file + " ended while reading a payload at " + start);
         }
         return payload;
     }

@@ -83,9 +83,7 @@ final class SegmentChannel implements AutoCloseable {
             while (true) {
                 FileChannel current = channel;
                 try {
-                    while (remaining(buffers)) {
-                        current.write(buffers);
-                    }
+                    FileSlices.write(current, buffers);
                     return;
                 } catch (ClosedChannelException e) {
                     interrupted |= Thread.interrupted();
@@ -100,15 +98,6 @@ final class SegmentChannel implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-    }
-
-    private static boolean remaining(ByteBuffer[] buffers) {
-        for (ByteBuffer buffer : buffers) {
-            if (buffer.hasRemaining()) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Forces the file's content (and with {@code metaData} its metadata) to disk; any thread. */

@@ -1,0 +1,136 @@
+package dev.tandem.proxy.mirror;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tandem.testing.PostgresPairExtension;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import org.postgresql.PGConnection;
+
+/**
+ * A large mirrored transaction does not leave direct memory behind: once it is spooled, read back and applied, the
+ * proxy holds about as much direct memory as before it, not buffers as large as the transaction that the JDK keeps
+ * cached per thread after a file write or read of a heap buffer.
+ */
+class DirectMemoryIT {
+
+    @RegisterExtension
+    static final PostgresPairExtension PG = PostgresPairExtension.embedded();
+
+    private static final int ROWS = 24;
+    private static final int VALUE_BYTES = 4 * 1024 * 1024;
+    private static final long HELD_LIMIT = 16L * 1024 * 1024;
+    private static final Pattern JDK_DIRECT =
+            Pattern.compile("(?m)^jvm_buffer_memory_used_bytes\\{id=\"direct\"[^}]*} (\\S+)$");
+    private static final Pattern NETTY_DIRECT =
+            Pattern.compile("(?m)^tandem_netty_memory_used_bytes\\{[^}]*type=\"direct\"[^}]*} (\\S+)$");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aLargeTransactionLeavesNoDirectMemoryHeldAfterItIsApplied() throws Exception {
+        String db = PG.pair().freshDatabase("directmem");
+        PG.pair().executeOnBoth(db, "CREATE TABLE big (id int, b bytea)");
+        List<String> arguments = List.of("--source", "127.0.0.1:" + PG.source().port(), "--source-tls", "disable",
+                "--target", "127.0.0.1:" + PG.target().port(), "--target-user", "postgres", "--target-tls", "disable",
+                "--mirror-table", "public.big", "--spool-dir", dir.resolve("spool").toString(),
+                "--instance-id", "directmem");
+
+        try (ProxyProcess proxy = new ProxyProcess(List.of("-Xmx1g"), arguments, "directmem-token",
+                dir.resolve("proxy.log"))) {
+            proxy.start();
+            long before = direct(proxy.metrics());
+            try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + proxy.port() + "/" + db,
+                    "postgres", "")) {
+                long rows = c.unwrap(PGConnection.class).getCopyAPI().copyIn(
+                        "COPY big (id, b) FROM STDIN (FORMAT binary)", new ByteArrayInputStream(binaryCopy()));
+                assertThat(rows).isEqualTo(ROWS);
+            }
+            awaitApplied(proxy);
+            String metrics = proxy.metrics();
+            long after = direct(metrics);
+            System.out.printf("direct memory before %d, after %d (JDK %d, Netty %d) for a transaction of %d bytes%n",
+                    before, after, sum(JDK_DIRECT, metrics), sum(NETTY_DIRECT, metrics), (long) ROWS * VALUE_BYTES);
+            assertThat(after - before).as("direct memory still held after applying %d bytes (JDK buffer pool and"
+                    + " Netty's allocators)", (long) ROWS * VALUE_BYTES).isLessThan(HELD_LIMIT);
+        }
+        assertThat(md5(PG.target().connect(db))).isEqualTo(md5(PG.source().connect(db))).isNotNull();
+    }
+
+    private static long direct(String metrics) {
+        assertThat(metrics).as("the proxy's /metrics").isNotNull();
+        return sum(JDK_DIRECT, metrics) + sum(NETTY_DIRECT, metrics);
+    }
+
+    private static long sum(Pattern pattern, String metrics) {
+        Matcher m = pattern.matcher(metrics);
+        long total = 0;
+        boolean found = false;
+        while (m.find()) {
+            total += (long) Double.parseDouble(m.group(1));
+            found = true;
+        }
+        assertThat(found).as("/metrics has %s", pattern).isTrue();
+        return total;
+    }
+
+    private static byte[] binaryCopy() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(ROWS * (VALUE_BYTES + 16) + 32);
+        DataOutputStream out = new DataOutputStream(bytes);
+        out.write("PGCOPY\n\377\r\n\0".getBytes(StandardCharsets.ISO_8859_1));
+        out.writeInt(0);
+        out.writeInt(0);
+        Random random = new Random(11);
+        byte[] value = new byte[VALUE_BYTES];
+        for (int id = 1; id <= ROWS; id++) {
+            random.nextBytes(value);
+            out.writeShort(2);
+            out.writeInt(4);
+            out.writeInt(id);
+            out.writeInt(value.length);
+            out.write(value);
+        }
+        out.writeShort(-1);
+        out.flush();
+        return bytes.toByteArray();
+    }
+
+    private static String md5(Connection connection) throws SQLException {
+        try (connection; ResultSet r = connection.createStatement().executeQuery(
+                "SELECT string_agg(id || ':' || md5(b), ',' ORDER BY id) FROM big")) {
+            r.next();
+            return r.getString(1);
+        }
+    }
+
+    private static void awaitApplied(ProxyProcess proxy) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (true) {
+            JsonNode mirror = proxy.status() == null ? null : proxy.status().path("mirror");
+            if (mirror != null && mirror.path("spooledSequence").asLong() > 0
+                    && mirror.path("appliedSequence").asLong() >= mirror.path("spooledSequence").asLong()) {
+                return;
+            }
+            assertThat(System.nanoTime()).as("the mirror applied the spool: %s", mirror).isLessThan(deadline);
+            Thread.sleep(100);
+        }
+    }
+}
