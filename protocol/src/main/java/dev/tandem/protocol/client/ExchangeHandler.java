@@ -6,6 +6,7 @@ import dev.tandem.protocol.backend.ParameterStatus;
 import dev.tandem.protocol.backend.ReadyForQuery;
 import dev.tandem.protocol.backend.TransactionStatus;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
@@ -28,6 +29,7 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     private final String server;
     private final Map<String, String> parameters;
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    private final FrameQueue frames = new FrameQueue();
     private volatile TransactionStatus status;
     private ErrorResponse lastFatal;
     private PgException closedBy;
@@ -53,6 +55,17 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
         }
         pending.add(new Pending(result, new ArrayList<>()));
         return true;
+    }
+
+    /** Writes an enqueued exchange's frames after those of the exchanges before it; takes them over. */
+    void send(Channel channel, List<ByteBuf> exchangeFrames) {
+        frames.send(channel, exchangeFrames);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        frames.resume(ctx.channel());
+        ctx.fireChannelWritabilityChanged();
     }
 
     @Override
@@ -109,6 +122,7 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
         if (closedBy == null) {
             closedBy = e;
         }
+        frames.discard();
         for (Pending p; (p = pending.poll()) != null; ) {
             p.messages().forEach(ReferenceCountUtil::release);
             p.result().completeExceptionally(closedBy);

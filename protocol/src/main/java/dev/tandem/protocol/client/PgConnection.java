@@ -47,7 +47,7 @@ public final class PgConnection {
     }
 
     /**
-     * Writes the frames in one flush and completes with every backend message received up to and including the next
+     * Writes the frames (in one flush unless they are more than the socket takes at once) and completes with every backend message received up to and including the next
      * ReadyForQuery; an ErrorResponse is one of those messages, not a failure.
      *
      * @param frames whole frontend frames; ownership passes to this method, which releases them in every case
@@ -86,10 +86,7 @@ public final class PgConnection {
             return;
         }
         // a failed write fires exceptionCaught, which fails every pending exchange and closes the channel
-        for (ByteBuf frame : frames) {
-            channel.write(frame, channel.voidPromise());
-        }
-        channel.flush();
+        handler.send(channel, frames);
     }
 
     /** Runs {@code sql} with the simple query protocol (one or more statements). */

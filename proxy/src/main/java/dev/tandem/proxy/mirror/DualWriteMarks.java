@@ -44,7 +44,7 @@ public final class DualWriteMarks {
                 pipeline.discard();
                 throw e;
             }
-            return connection.exchange(List.of(pipeline.finish()));
+            return connection.exchange(pipeline.finish());
         }).thenAccept(DualWriteMarks::failOnError);
     }
 

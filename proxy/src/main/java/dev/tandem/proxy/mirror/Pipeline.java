@@ -22,8 +22,14 @@ import java.util.List;
  * <p>Text (statement texts, text parameter values) is written in {@link #charset(Charset)}, which must follow the
  * connection's {@code client_encoding} as the statements already added leave it.
  *
- * <p>Ownership: the pipeline owns its buffer until {@link #finish()} hands it over; {@link #discard()} releases it
- * when the exchange is not sent.
+ * <p>COPY data of more than {@link #COPIED_BYTES} is not copied into the pipeline's buffer but sent from the
+ * transaction's own arrays, in pieces of at most that size: copying it made the exchange one direct buffer as large
+ * as the transaction (and twice that while it grew), which a transaction larger than {@code -XX:MaxDirectMemorySize}
+ * could never get. The connection writes the pieces as the socket takes them, so only about one piece at a time is
+ * held in a direct buffer.
+ *
+ * <p>Ownership: the pipeline owns its buffers until {@link #finish()} hands them over; {@link #discard()} releases
+ * them when the exchange is not sent. The arrays of large COPY data must not change until the exchange is answered.
  *
  * @param <S> what an Execute stands for (a statement, or a marker for the bookkeeping statements)
  */
@@ -33,11 +39,18 @@ final class Pipeline<S> {
     private static final short[] NO_FORMATS = new short[0];
     private static final byte[][] NO_VALUES = new byte[0][];
 
-    private final ByteBuf out;
+    /** COPY data up to this size is copied into the buffer; larger data is sent in pieces of up to this size. */
+    static final int COPIED_BYTES = 1024 * 1024;
+
+    private final ByteBufAllocator alloc;
+    /** The buffers before {@code out}, in order; null until large COPY data is added (nearly always). */
+    private List<ByteBuf> before;
+    private ByteBuf out;
     private final List<S> slots = new ArrayList<>();
     private Charset charset = StandardCharsets.UTF_8;
 
     Pipeline(ByteBufAllocator alloc) {
+        this.alloc = alloc;
         this.out = alloc.buffer();
     }
 
@@ -86,28 +99,58 @@ final class Pipeline<S> {
     /** {@code COPY ... FROM STDIN} through the extended protocol, then its data and CopyDone. */
     void copy(S slot, String sql, List<byte[]> chunks) {
         execute(slot, sql, NO_TYPES, NO_FORMATS, NO_VALUES);
+        long bytes = 0;
         for (byte[] chunk : chunks) {
-            CopyData data = new CopyData(Unpooled.wrappedBuffer(chunk));
-            try {
-                data.encode(out);
-            } finally {
-                data.release();
+            bytes += chunk.length;
+        }
+        for (byte[] chunk : chunks) {
+            if (bytes <= COPIED_BYTES) {
+                CopyData data = new CopyData(Unpooled.wrappedBuffer(chunk));
+                try {
+                    data.encode(out);
+                } finally {
+                    data.release();
+                }
+                continue;
+            }
+            // COPY data is a stream: the server does not care where one CopyData message ends and the next begins
+            for (int at = 0; at < chunk.length; at += COPIED_BYTES) {
+                int length = Math.min(COPIED_BYTES, chunk.length - at);
+                out.writeByte(CopyData.TYPE).writeInt(4 + length);
+                append(Unpooled.wrappedBuffer(chunk, at, length));
             }
         }
         CopyDone.INSTANCE.encode(out);
+    }
+
+    /** Ends {@code out} with {@code data} after it, and continues in a new buffer. */
+    private void append(ByteBuf data) {
+        if (before == null) {
+            before = new ArrayList<>();
+        }
+        before.add(out);
+        before.add(data);
+        out = alloc.buffer();
     }
 
     List<S> slots() {
         return slots;
     }
 
-    /** Ends the exchange with Sync and hands the buffer to the caller, who passes it to {@code exchange}. */
-    ByteBuf finish() {
+    /** Ends the exchange with Sync and hands the buffers to the caller, who passes them to {@code exchange}. */
+    List<ByteBuf> finish() {
         Sync.INSTANCE.encode(out);
-        return out;
+        if (before == null) {
+            return List.of(out);
+        }
+        before.add(out);
+        return before;
     }
 
     void discard() {
+        if (before != null) {
+            before.forEach(ByteBuf::release);
+        }
         out.release();
     }
 }

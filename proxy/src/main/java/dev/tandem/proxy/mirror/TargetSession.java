@@ -15,7 +15,6 @@ import dev.tandem.protocol.state.TimeType;
 import dev.tandem.proxy.capture.ChunkNames;
 import dev.tandem.proxy.capture.ReplicationRole;
 import dev.tandem.proxy.spool.SpoolPosition;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
@@ -484,10 +483,9 @@ final class TargetSession {
         return columnOrders;
     }
 
-    /** Sends the pipeline's frames and waits for the reply; the pipeline's buffer is handed over in every case. */
+    /** Sends the pipeline's frames and waits for the reply; the pipeline's buffers are handed over in every case. */
     List<BackendMessage> exchange(Pipeline<?> pipeline) {
-        ByteBuf frames = pipeline.finish();
-        List<BackendMessage> reply = awaitSaying(connection.exchange(List.of(frames)));
+        List<BackendMessage> reply = awaitSaying(connection.exchange(pipeline.finish()));
         // no COPY TO in a mirror exchange, but release whatever is reference-counted all the same
         reply.forEach(ReferenceCountUtil::release);
         return reply;

@@ -30,7 +30,8 @@ import org.postgresql.PGConnection;
  * 256 MiB heap and a value of a few hundred megabytes) says so: the session or the mirror ends with an error naming
  * the memory, in the log and in {@code /status}, instead of a connection dropped without a word or a mirror thread
  * that died while {@code /status} still reads as running. What the source committed stays in the spool, and a proxy
- * with enough memory applies it.
+ * with enough memory applies it. A COPY larger than the direct memory goes through: neither the spool nor the mirror
+ * holds its data in direct buffers as a whole.
  */
 class OutOfMemoryIT {
 
@@ -38,7 +39,7 @@ class OutOfMemoryIT {
     static final PostgresPairExtension PG = PostgresPairExtension.embedded();
 
     private static final List<String> SMALL_MEMORY = List.of("-Xmx256m", "-XX:MaxDirectMemorySize=48m");
-    private static final int VALUE_BYTES = 24 * 1024 * 1024;
+    private static final int VALUE_BYTES = 8 * 1024 * 1024;
 
     @TempDir
     Path dir;
@@ -59,11 +60,18 @@ class OutOfMemoryIT {
 
         try (ProxyProcess proxy = new ProxyProcess(SMALL_MEMORY, arguments(), "oom-token", dir.resolve("small.log"))) {
             proxy.start();
+            // each INSERT's message fits in the session's direct memory; the mirror sends the transaction's values
+            // to the target in one exchange, which does not
             try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + proxy.port() + "/" + db,
-                    "postgres", "")) {
-                long rows = c.unwrap(PGConnection.class).getCopyAPI().copyIn(
-                        "COPY big (id, b) FROM STDIN (FORMAT binary)", new ByteArrayInputStream(binaryCopy(1, value)));
-                assertThat(rows).isEqualTo(1);
+                    "postgres", "");
+                 PreparedStatement insert = c.prepareStatement("INSERT INTO big VALUES (?, ?)")) {
+                c.setAutoCommit(false);
+                for (int id = 1; id <= 6; id++) {
+                    insert.setInt(1, id);
+                    insert.setBytes(2, value);
+                    assertThat(insert.executeUpdate()).isEqualTo(1);
+                }
+                c.commit();
             }
             String failure = awaitFailure(proxy);
             assertThat(failure).contains("out of memory").contains("-XX:MaxDirectMemorySize")
@@ -74,6 +82,29 @@ class OutOfMemoryIT {
         try (ProxyProcess proxy = new ProxyProcess(arguments(), "oom-token", dir.resolve("large.log"))) {
             proxy.start();
             awaitApplied(proxy);
+        }
+        assertThat(md5(PG.target().connect(db))).isEqualTo(md5(PG.source().connect(db))).isNotNull();
+    }
+
+    @Test
+    void aCopyLargerThanTheDirectMemoryIsMirrored() throws Exception {
+        String db = PG.pair().freshDatabase("oom");
+        PG.pair().executeOnBoth(db, "CREATE TABLE big (id int, b bytea)");
+        byte[] value = new byte[VALUE_BYTES];
+        new Random(5).nextBytes(value);
+        int rows = 8;
+
+        try (ProxyProcess proxy = new ProxyProcess(SMALL_MEMORY, arguments(), "oom-token", dir.resolve("copy.log"))) {
+            proxy.start();
+            try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + proxy.port() + "/" + db,
+                    "postgres", "")) {
+                long copied = c.unwrap(PGConnection.class).getCopyAPI().copyIn(
+                        "COPY big (id, b) FROM STDIN (FORMAT binary)",
+                        new ByteArrayInputStream(binaryCopy(rows, value)));
+                assertThat(copied).isEqualTo(rows);
+            }
+            awaitApplied(proxy);
+            assertThat(proxy.status().path("mirror").path("failure").isTextual()).isFalse();
         }
         assertThat(md5(PG.target().connect(db))).isEqualTo(md5(PG.source().connect(db))).isNotNull();
     }
@@ -108,17 +139,20 @@ class OutOfMemoryIT {
         }
     }
 
-    private static byte[] binaryCopy(int id, byte[] value) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(value.length + 64);
+    /** Rows 1 to {@code rows}, each with {@code value}, in binary COPY format. */
+    private static byte[] binaryCopy(int rows, byte[] value) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(rows * (value.length + 16) + 32);
         DataOutputStream out = new DataOutputStream(bytes);
         out.write("PGCOPY\n\377\r\n\0".getBytes(StandardCharsets.ISO_8859_1));
         out.writeInt(0);
         out.writeInt(0);
-        out.writeShort(2);
-        out.writeInt(4);
-        out.writeInt(id);
-        out.writeInt(value.length);
-        out.write(value);
+        for (int id = 1; id <= rows; id++) {
+            out.writeShort(2);
+            out.writeInt(4);
+            out.writeInt(id);
+            out.writeInt(value.length);
+            out.write(value);
+        }
         out.writeShort(-1);
         out.flush();
         return bytes.toByteArray();
