@@ -47,8 +47,9 @@ public final class PgConnection {
     }
 
     /**
-     * Writes the frames (in one flush unless they are more than the socket takes at once) and completes with every backend message received up to and including the next
-     * ReadyForQuery; an ErrorResponse is one of those messages, not a failure.
+     * Writes the frames, after those of the exchanges before it (in one flush, unless they are more than the socket
+     * takes at once: then as it takes them, see {@link FrameQueue}), and completes with every backend message received
+     * up to and including the next ReadyForQuery; an ErrorResponse is one of those messages, not a failure.
      *
      * @param frames whole frontend frames; ownership passes to this method, which releases them in every case
      * @return the messages; the caller owns them and must release any that are reference-counted

@@ -730,10 +730,10 @@ public final class MirrorApplier implements AutoCloseable {
             // Uncaught, it would end the thread with a trace on stderr while /status went on reading as running.
             // Nothing of the spool is lost: what was not applied stays there.
             String why = "out of memory (" + e.getMessage() + "): a transaction takes several times its size in the"
-                    + " proxy's memory while it is applied (heap, and direct buffers to read it from the spool and send"
-                    + " it); raise -Xmx, or -XX:MaxDirectMemorySize (direct buffers, as much as -Xmx unless set), or"
-                    + " lower mirror.max-transaction-bytes; the transactions stay in the spool and the next start"
-                    + " applies them";
+                    + " proxy's memory while it is applied (heap, and direct buffers as large as its INSERT values to"
+                    + " send them); raise -Xmx, or -XX:MaxDirectMemorySize (direct buffers, as much as -Xmx unless"
+                    + " set), or lower mirror.max-transaction-bytes; the transactions stay in the spool and the next"
+                    + " start applies them";
             stopReason = "the mirror stopped: " + why;
             failure = why;
             LOG.error("mirror applier stopped: {}", why, e);

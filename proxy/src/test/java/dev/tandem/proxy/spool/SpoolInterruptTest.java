@@ -193,4 +193,43 @@ class SpoolInterruptTest {
             }
         }
     }
+
+    /** An interrupt in the middle of a record written in several pieces: the whole record is written again. */
+    @Test
+    void aLargeRecordWrittenInPiecesByAnInterruptedAppenderIsWrittenWhole() throws Exception {
+        int records = 12;
+        int size = 2 * FileSlices.BYTES + 5;
+        SpoolSettings settings = new SpoolSettings(dir, 1L << 30, 8L << 20, FsyncPolicy.NEVER, null, OnFull.BLOCK);
+        List<CompletableFuture<SpoolPosition>> appended = new ArrayList<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        try (Spool spool = Spool.open(settings)) {
+            Thread appender = new Thread(() -> {
+                try {
+                    for (int i = 0; i < records; i++) {
+                        appended.add(spool.writer().append(payload(i, size)));
+                    }
+                } catch (Throwable e) {
+                    failure.set(e);
+                }
+            }, "interrupted-appender");
+            appender.start();
+            while (appender.isAlive()) {
+                appender.interrupt();
+                LockSupport.parkNanos(200_000);
+            }
+            appender.join();
+            assertThat(failure.get()).isNull();
+            for (CompletableFuture<SpoolPosition> f : appended) {
+                f.get(30, TimeUnit.SECONDS);
+            }
+        }
+        try (Spool spool = Spool.open(settings)) {
+            assertThat(spool.tornTail()).isEmpty();
+            List<SpoolRecord> read = readAll(spool, SpoolPosition.ORIGIN);
+            assertThat(read).hasSize(records);
+            for (int i = 0; i < records; i++) {
+                assertThat(read.get(i).payload()).isEqualTo(payload(i, size));
+            }
+        }
+    }
 }

@@ -8,6 +8,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
@@ -68,6 +70,50 @@ class SpoolTest {
             assertThat(spool.tornTail()).isEmpty();
             assertThat(readAll(spool, SpoolPosition.ORIGIN)).extracting(SpoolRecord::sequence).containsExactly(1L, 2L);
         }
+    }
+
+    @Test
+    void recordsLargerThanAFilePieceAreWrittenAndReadWhole() {
+        SpoolSettings settings = new SpoolSettings(tmp, 1L << 30, 16L << 20, FsyncPolicy.ALWAYS, null, OnFull.BLOCK);
+        int large = 3 * FileSlices.BYTES + 7;
+        try (Spool spool = Spool.open(settings)) {
+            spool.writer().append(payload(1, large)).join();
+            spool.writer().append(payload(2)).join();
+            spool.writer().append(payload(3, FileSlices.BYTES)).join();
+        }
+        try (Spool spool = Spool.open(settings)) {
+            assertThat(spool.tornTail()).isEmpty();
+            assertThat(readAll(spool, SpoolPosition.ORIGIN)).extracting(SpoolRecord::payload)
+                    .containsExactly(payload(1, large), payload(2), payload(3, FileSlices.BYTES));
+        }
+    }
+
+    /**
+     * The JDK copies a heap buffer through a direct buffer of its size and keeps that cached in the thread: a record
+     * written or read in one call left a direct buffer as large as it held by the thread for good.
+     */
+    @Test
+    void aLargeRecordLeavesNoDirectBufferOfItsSizeInTheThreadThatWroteAndReadIt() throws Exception {
+        BufferPoolMXBean direct = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
+                .filter(pool -> pool.getName().equals("direct")).findFirst().orElseThrow();
+        int size = 32 << 20;
+        SpoolSettings settings = new SpoolSettings(tmp, 1L << 30, 64L << 20, FsyncPolicy.NEVER, null, OnFull.BLOCK);
+        AtomicReference<Object> held = new AtomicReference<>();
+        try (Spool spool = Spool.open(settings)) {
+            Thread thread = new Thread(() -> {
+                long before = direct.getMemoryUsed();
+                spool.writer().append(payload(1, size)).join();
+                assertThat(readAll(spool, SpoolPosition.ORIGIN)).hasSize(1);
+                // measured while the thread, and whatever it caches, is alive
+                held.set(direct.getMemoryUsed() - before);
+            }, "large-record");
+            thread.setUncaughtExceptionHandler((t, e) -> held.set(e));
+            thread.start();
+            thread.join();
+        }
+        assertThat(held.get()).isInstanceOf(Long.class);
+        assertThat((Long) held.get()).as("direct memory held by the thread after writing and reading %d bytes", size)
+                .isLessThan(4L << 20);
     }
 
     @Test
