@@ -4,10 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.tandem.protocol.backend.BackendMessage;
+import dev.tandem.protocol.backend.CommandComplete;
 import dev.tandem.protocol.backend.DataRow;
+import dev.tandem.protocol.frontend.CopyDone;
+import dev.tandem.protocol.frontend.Query;
 import dev.tandem.testing.EmbeddedPgServer;
 import dev.tandem.testing.PostgresPairExtension;
 import dev.tandem.testing.TestCertificates;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -15,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -120,6 +126,42 @@ class PgClientTlsIT {
         try {
             assertThat(c.simpleQuery("SELECT current_user").get(60, TimeUnit.SECONDS))
                     .contains(new DataRow(List.of(utf8("u_tls"))));
+        } finally {
+            c.close().get(60, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * More frames than the socket takes at once are written as it takes them (here, through TLS), and an exchange sent
+     * meanwhile follows them.
+     */
+    @Test
+    void aLargeExchangeIsWrittenAsTheSocketTakesItAndTheNextOneFollowsIt() throws Exception {
+        ((EmbeddedPgServer) PG.target()).execute(db, "CREATE TABLE copied (id int, v text)");
+        PgConnection c = PgClient.connect(config("127.0.0.1", TlsMode.REQUIRE, null), group).get(60, TimeUnit.SECONDS);
+        try {
+            List<ByteBuf> frames = new ArrayList<>();
+            ByteBuf query = Unpooled.buffer();
+            new Query("COPY copied FROM STDIN").encode(query);
+            frames.add(query);
+            String filler = "x".repeat(1000);
+            int rows = 0;
+            for (int piece = 0; piece < 16; piece++) {
+                StringBuilder data = new StringBuilder();
+                while (data.length() < 1024 * 1024) {
+                    data.append(++rows).append('\t').append(filler).append('\n');
+                }
+                byte[] bytes = data.toString().getBytes(StandardCharsets.UTF_8);
+                frames.add(Unpooled.buffer(5).writeByte('d').writeInt(4 + bytes.length));
+                frames.add(Unpooled.wrappedBuffer(bytes));
+            }
+            ByteBuf done = Unpooled.buffer();
+            CopyDone.INSTANCE.encode(done);
+            frames.add(done);
+            CompletableFuture<List<BackendMessage>> copy = c.exchange(frames);
+            CompletableFuture<List<BackendMessage>> count = c.simpleQuery("SELECT count(*) FROM copied");
+            assertThat(copy.get(60, TimeUnit.SECONDS)).contains(new CommandComplete("COPY " + rows));
+            assertThat(count.get(60, TimeUnit.SECONDS)).contains(new DataRow(List.of(utf8(String.valueOf(rows)))));
         } finally {
             c.close().get(60, TimeUnit.SECONDS);
         }
