@@ -94,4 +94,28 @@ class TimeTypesIT {
         assertThat(PG.target().query(db, "SELECT id FROM d ORDER BY id"))
                 .isEqualTo(PG.source().query(db, "SELECT id FROM d ORDER BY id"));
     }
+
+    /**
+     * Local times repeat when a zone falls back: Europe/Berlin reads 02:00 to 03:00 twice on 2026-10-25, first in
+     * summer time (00:00 to 01:00 UTC), then in winter time. A mark at 01:20 UTC is 02:20 on the second pass, but rows
+     * written straight to the source before it, at 00:40 UTC, read 02:40: the bound must be where the local times
+     * before the mark end (03:00), or those rows are neither copied nor mirrored.
+     */
+    @Test
+    void aMarkInTheRepeatedHourOfAFallBackBoundsATimestampColumnAfterEveryLocalTimeBeforeIt() {
+        String db = PG.pair().freshDatabase("fall_back");
+        PG.pair().executeOnBoth(db, "CREATE TABLE f (t timestamp, id int)");
+        // ids 1 and 2 written straight to the source before the mark; 3 and 4 through the proxy after it
+        PG.source().execute(db, "INSERT INTO f VALUES ('2026-10-25 02:10', 1), ('2026-10-25 02:40', 2),"
+                + " ('2026-10-25 02:30', 3), ('2026-10-25 03:30', 4)");
+        PG.target().execute(db, "INSERT INTO f VALUES ('2026-10-25 02:30', 3), ('2026-10-25 03:30', 4)");
+        Cli.Run stage = Cli.both("stage", PG.source(), PG.target(), db, "--table", "public.f:t", "--until",
+                "2026-10-25 01:20:00+00", "--time-zone", "Europe/Berlin", "--slice", "1 hour");
+        assertThat(stage.exitCode()).as(stage.toString()).isZero();
+        assertThat(stage.out()).contains("rows before 2026-10-25 03:00:00 are copied");
+        Cli.Run copy = Cli.both("copy", PG.source(), PG.target(), db);
+        assertThat(copy.exitCode()).as(copy.toString()).isZero();
+        assertThat(PG.target().query(db, "SELECT id FROM f ORDER BY id"))
+                .isEqualTo(PG.source().query(db, "SELECT id FROM f ORDER BY id"));
+    }
 }

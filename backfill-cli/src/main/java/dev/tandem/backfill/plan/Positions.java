@@ -9,6 +9,12 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.DateTimeException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.zone.ZoneOffsetTransition;
+import java.time.zone.ZoneRules;
 import java.util.List;
 import org.postgresql.util.PSQLException;
 import org.postgresql.util.ServerErrorMessage;
@@ -64,10 +70,58 @@ public final class Positions {
         setZone(connection, zone);
         try {
             String moment = TimeType.TIMESTAMPTZ.cast("?");
-            return position(connection, type == TimeType.TIMESTAMPTZ ? moment : type.cast(moment), type, value, what);
+            long position = position(connection, type == TimeType.TIMESTAMPTZ ? moment : type.cast(moment), type,
+                    value, what);
+            return type == TimeType.TIMESTAMP ? Math.max(position, repeatedLocalTimesEnd(connection, value, zone))
+                    : position;
         } finally {
             setZone(connection, DEFAULT_ZONE);
         }
+    }
+
+    /**
+     * Where the local times of a fall-back that the moment {@code value} (read in the session's zone, {@code zone})
+     * follows within a day end, as a {@code timestamp} position; {@link Long#MIN_VALUE} when there is none. Inside the
+     * repeated hour the moment's own local time is earlier than those of instants before it (02:20 winter time after
+     * 02:40 summer time): a bound of rows written before the moment must reach the end of the repeated hour, or rows
+     * written just before it are neither copied nor mirrored. Java's tz rules find the transitions, the server's
+     * reads the local time just before each, so that the bound is the local time of an instant before the moment.
+     * A zone Java does not know (a POSIX zone such as {@code <+03>-3}) has no daylight saving to repeat an hour.
+     */
+    private static long repeatedLocalTimesEnd(Connection connection, String value, String zone) throws SQLException {
+        ZoneRules rules;
+        try {
+            rules = ZoneId.of(zone).getRules();
+        } catch (DateTimeException e) {
+            return Long.MIN_VALUE;
+        }
+        long momentMicros;
+        try (PreparedStatement ps = connection.prepareStatement("SELECT "
+                + TimeType.TIMESTAMPTZ.positionOf(TimeType.TIMESTAMPTZ.cast("?")))) {
+            ps.setString(1, value.trim());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                momentMicros = rs.getLong(1);
+            }
+        }
+        Instant moment = Instant.ofEpochSecond(Math.floorDiv(momentMicros, 1_000_000L),
+                Math.floorMod(momentMicros, 1_000_000L) * 1000L);
+        long end = Long.MIN_VALUE;
+        for (ZoneOffsetTransition t = rules.previousTransition(moment.plusNanos(1));
+             t != null && t.getInstant().isAfter(moment.minus(Duration.ofDays(1)));
+             t = rules.previousTransition(t.getInstant())) {
+            if (t.isOverlap()) {
+                try (PreparedStatement ps = connection.prepareStatement("SELECT " + TimeType.TIMESTAMP.positionOf(
+                        "CAST(to_timestamp(?) - interval '1 microsecond' AS timestamp)") + " + 1")) {
+                    ps.setLong(1, t.getInstant().getEpochSecond());
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        end = Math.max(end, rs.getLong(1));
+                    }
+                }
+            }
+        }
+        return end;
     }
 
     /** Every backfill session runs in UTC ({@code RangeChecksum.SESSION_SETTINGS}); parsing in a zone is the exception. */
