@@ -37,6 +37,7 @@ import dev.tandem.proxy.mirror.SyncTimeoutLog;
 import dev.tandem.proxy.relay.SessionEnd;
 import dev.tandem.proxy.relay.SessionTap;
 import dev.tandem.proxy.relay.Transport;
+import dev.tandem.proxy.spool.AppendClock;
 import dev.tandem.proxy.spool.Spool;
 import dev.tandem.proxy.spool.SpoolPosition;
 import dev.tandem.proxy.spool.SpoolSettings;
@@ -50,7 +51,6 @@ import io.netty.util.internal.PlatformDependent;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
@@ -328,7 +328,7 @@ final class MirrorRuntime implements AutoCloseable {
 
     /** Age of the oldest spooled transaction the target has not applied yet. */
     Duration lag() {
-        return spool.stats().lag(Instant.now());
+        return spool.stats().lag(AppendClock.SYSTEM.now());
     }
 
     MirrorApplier applier() {

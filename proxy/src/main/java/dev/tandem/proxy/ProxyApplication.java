@@ -15,6 +15,7 @@ import dev.tandem.proxy.relay.ProxyServer;
 import dev.tandem.proxy.relay.RelayMetrics;
 import dev.tandem.proxy.relay.RelaySettingsFactory;
 import dev.tandem.proxy.relay.Transport;
+import dev.tandem.proxy.spool.AppendClock;
 import dev.tandem.proxy.spool.Spool;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -200,7 +201,7 @@ public final class ProxyApplication implements AutoCloseable {
             m.put("spooledSequence", stats.lastSequence());
             m.put("pendingTransactions", stats.pendingRecords());
             m.put("pendingBytes", stats.pendingBytes());
-            m.put("lagSeconds", stats.lag(java.time.Instant.now()).toMillis() / 1000.0);
+            m.put("lagSeconds", stats.lag(AppendClock.SYSTEM.now()).toMillis() / 1000.0);
             m.put("lagByDatabase", mirror.applier().lagByDatabase());
             m.put("spoolBytes", stats.bytesOnDisk());
             m.put("databases", mirror.targetDatabases());

@@ -16,6 +16,7 @@ import dev.tandem.proxy.capture.TimeText;
 import dev.tandem.proxy.capture.TransactionCodec;
 import dev.tandem.proxy.relay.TlsFailureHint;
 import dev.tandem.proxy.relay.Transport;
+import dev.tandem.proxy.spool.AppendClock;
 import dev.tandem.proxy.spool.Spool;
 import dev.tandem.proxy.spool.SpoolBacklog;
 import dev.tandem.proxy.spool.SpoolPosition;
@@ -471,7 +472,7 @@ public final class MirrorApplier implements AutoCloseable {
      */
     public Map<String, Map<String, Object>> lagByDatabase() {
         Map<String, Map<String, Object>> out = new LinkedHashMap<>();
-        Instant now = Instant.now();
+        Instant now = AppendClock.SYSTEM.now();
         for (String database : new TreeSet<>(metrics.databases())) {
             SpoolBacklog backlog = backlog(database);
             Map<String, Object> d = new LinkedHashMap<>();
@@ -703,7 +704,7 @@ public final class MirrorApplier implements AutoCloseable {
                     }
                     reopenIdleSessions();
                     // not past a record appended but not readable yet (its fsync, or space, is still to come)
-                    long emptyAt = Math.min(System.currentTimeMillis(), spool.writer().oldestInvisibleAppend());
+                    long emptyAt = Math.min(AppendClock.SYSTEM.millis(), spool.writer().oldestInvisibleAppend());
                     // a parked database catching up does not wait for records: the notes, not more than every POLL
                     caughtUp(catchingUp.isEmpty() ? sessions.values() : notNotedFor(POLL), emptyAt);
                     continue;
@@ -1688,7 +1689,7 @@ public final class MirrorApplier implements AutoCloseable {
      * ours), less {@link #CAUGHT_UP_MARGIN_MILLIS}.
      */
     private String[] progress(SpoolRecord record) {
-        long age = System.currentTimeMillis() - record.appendTime().toEpochMilli() + CAUGHT_UP_MARGIN_MILLIS;
+        long age = AppendClock.SYSTEM.millis() - record.appendTime().toEpochMilli() + CAUGHT_UP_MARGIN_MILLIS;
         return new String[] {settings.instanceId(), Long.toString(record.sequence()),
             Long.toString(record.next().segment()), Long.toString(record.next().offset()),
             Long.toString(Math.max(0, age)), Long.toString(spool.epochOf(record.position()))};
@@ -1707,7 +1708,7 @@ public final class MirrorApplier implements AutoCloseable {
                 continue; // its caught_up_to must stay before its records that wait: the backfill relies on it
             }
             session.caughtUpNoted(System.nanoTime());
-            long age = System.currentTimeMillis() - emptyAt + CAUGHT_UP_MARGIN_MILLIS;
+            long age = AppendClock.SYSTEM.millis() - emptyAt + CAUGHT_UP_MARGIN_MILLIS;
             Pipeline<Object> pipeline = new Pipeline<>(ByteBufAllocator.DEFAULT);
             try {
                 bookkeeping(session, pipeline, Bookkeeping.PROGRESS, MirrorSchema.CAUGHT_UP, settings.instanceId(),

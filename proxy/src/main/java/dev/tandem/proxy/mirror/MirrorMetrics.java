@@ -1,6 +1,7 @@
 package dev.tandem.proxy.mirror;
 
 import dev.tandem.protocol.sql.TableName;
+import dev.tandem.proxy.spool.AppendClock;
 import dev.tandem.proxy.spool.Spool;
 import dev.tandem.proxy.spool.SpoolBacklog;
 import dev.tandem.proxy.spool.SpoolStats;
@@ -9,7 +10,6 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -131,7 +131,7 @@ final class MirrorMetrics {
             return;
         }
         gauges.add(Gauge.builder(DATABASE_LAG_SECONDS, database,
-                        d -> backlog.apply(d).lag(Instant.now()).toMillis() / 1000.0)
+                        d -> backlog.apply(d).lag(AppendClock.SYSTEM.now()).toMillis() / 1000.0)
                 .description("Age of the oldest committed source transaction not yet applied on this target database")
                 .tag("database", database).strongReference(true).register(registry));
         gauges.add(Gauge.builder(DATABASE_LAG_BYTES, database, d -> backlog.apply(d).bytes())
@@ -154,7 +154,7 @@ final class MirrorMetrics {
     }
 
     private static double lagSeconds(SpoolStats stats) {
-        return stats.lag(Instant.now()).toMillis() / 1000.0;
+        return stats.lag(AppendClock.SYSTEM.now()).toMillis() / 1000.0;
     }
 
     void retry() {

@@ -406,7 +406,7 @@ public final class Spool implements AutoCloseable {
         long next = writer.nextSequence();
         if (current.size() > RecordFormat.SEGMENT_HEADER_BYTES) {
             // a close on an interrupted thread (a shutdown) must not fail for it
-            SegmentChannel.withoutInterrupts(() -> directory.createSegment(next, System.currentTimeMillis(), true))
+            SegmentChannel.withoutInterrupts(() -> directory.createSegment(next, AppendClock.SYSTEM.millis(), true))
                     .close();
         }
         for (Segment segment : catalog.snapshot()) {

@@ -87,7 +87,7 @@ public final class SpoolWriter {
         final byte[] payload;
         final CRC32C crc;
         final CompletableFuture<SpoolPosition> result = new CompletableFuture<>();
-        final long appendedAt = System.currentTimeMillis();
+        final long appendedAt = AppendClock.SYSTEM.millis();
         ScheduledFuture<?> timeout;
 
         BlockedAppend(byte[] payload, CRC32C crc) {
@@ -448,7 +448,7 @@ public final class SpoolWriter {
         long sequence = nextSequence;
         long offset = current.size();
         header.clear();
-        RecordFormat.writeRecordHeader(header, payload.length, sequence, System.currentTimeMillis(), crc);
+        RecordFormat.writeRecordHeader(header, payload.length, sequence, AppendClock.SYSTEM.millis(), crc);
         header.flip();
         gather[0] = header;
         gather[1] = ByteBuffer.wrap(payload);
@@ -464,7 +464,7 @@ public final class SpoolWriter {
         catalog.grew(bytes);
         SpoolPosition position = new SpoolPosition(current.firstSequence(), offset);
         if (durable != null) {
-            unsynced.add(new Unsynced(position, durable, System.currentTimeMillis()));
+            unsynced.add(new Unsynced(position, durable, AppendClock.SYSTEM.millis()));
             if (unsynced.size() == 1) {
                 flushWanted.signal();
             }
@@ -514,7 +514,7 @@ public final class SpoolWriter {
     }
 
     private FileChannel createSegment() throws IOException {
-        return directory.createSegment(nextSequence, System.currentTimeMillis(), settings.durable());
+        return directory.createSegment(nextSequence, AppendClock.SYSTEM.millis(), settings.durable());
     }
 
     /**
