@@ -2,7 +2,10 @@ package dev.tandem.backfill;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tandem.protocol.state.TandemSchema;
 import dev.tandem.testing.PostgresPairExtension;
+import java.util.List;
+import java.util.TimeZone;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -117,5 +120,38 @@ class TimeTypesIT {
         assertThat(copy.exitCode()).as(copy.toString()).isZero();
         assertThat(PG.target().query(db, "SELECT id FROM f ORDER BY id"))
                 .isEqualTo(PG.source().query(db, "SELECT id FROM f ORDER BY id"));
+    }
+
+    /**
+     * The mark bounds a {@code timestamptz} and a {@code timestamp} column at the same instant (rows 1 microsecond
+     * before it copied, rows exactly on it left to the mirror) whatever zones the servers' sessions default to and
+     * whatever the backfill's JVM runs in (pgjdbc sends the JVM's zone at start-up).
+     */
+    @Test
+    void theMarkBoundsTheSameInstantWhateverTheZonesOfTheServersAndOfTheJvm() {
+        String db = PG.pair().freshDatabase("zones");
+        PG.source().execute(db, "ALTER DATABASE " + db + " SET TimeZone = 'Asia/Kolkata'");
+        PG.target().execute(db, "ALTER DATABASE " + db + " SET TimeZone = 'America/Los_Angeles'");
+        PG.pair().executeOnBoth(db, "CREATE TABLE z (t timestamptz, id int); CREATE TABLE l (t timestamp, id int)");
+        PG.source().execute(db, "INSERT INTO z VALUES ('2026-01-15 09:59:59.999999+00', 1),"
+                + " ('2026-01-15 10:00:00+00', 2), ('2026-01-15 10:00:00.000001+00', 3);"
+                + "INSERT INTO l VALUES ('2026-01-15 10:59:59.999999', 1), ('2026-01-15 11:00:00', 2)");
+        PG.target().execute(db, TandemSchema.ddl() + "; INSERT INTO tandem.dual_write (database, marked_at, marked_by)"
+                + " VALUES (current_database(), '2026-01-15 05:00:00-05', 'test')");
+        TimeZone jvm = TimeZone.getDefault();
+        TimeZone.setDefault(TimeZone.getTimeZone("America/St_Johns"));
+        try {
+            Cli.Run stage = Cli.both("stage", PG.source(), PG.target(), db, "--table", "public.z:t", "--table",
+                    "public.l:t", "--time-zone", "Europe/Berlin");
+            assertThat(stage.exitCode()).as(stage.toString()).isZero();
+            assertThat(stage.out()).contains("dual-write start mark 2026-01-15 10:00:00+00")
+                    .contains("rows before 2026-01-15 11:00:00 are copied");
+            Cli.Run copy = Cli.both("copy", PG.source(), PG.target(), db);
+            assertThat(copy.exitCode()).as(copy.toString()).isZero();
+        } finally {
+            TimeZone.setDefault(jvm);
+        }
+        assertThat(PG.target().query(db, "SELECT id FROM z ORDER BY id")).containsExactly(List.of("1"));
+        assertThat(PG.target().query(db, "SELECT id FROM l ORDER BY id")).containsExactly(List.of("1"));
     }
 }
