@@ -5,8 +5,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
- * The clock that stamps spool records and segments and measures their age (the mirror's lag, and the
- * {@code caught_up_to} the backfill waits for): the host's wall clock as read once, advanced by
+ * The clock that stamps spool records, segments and the clean-stop mark and measures their age (the mirror's lag,
+ * and the {@code caught_up_to} the backfill waits for): the host's wall clock as read once, advanced by
  * {@link System#nanoTime}. Ages measured with the wall clock itself follow its steps (NTP correcting a large offset, a
  * VM resumed): stepped back, a record still waiting in the spool looks younger than it is, the target is told that the
  * mirror caught up past commits it has not applied, and a backfill copying a range meanwhile gets the record's row

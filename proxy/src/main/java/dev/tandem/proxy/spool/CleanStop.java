@@ -37,7 +37,7 @@ record CleanStop(long segment, long size, long nextSequence, Instant stoppedAt) 
     static void write(SpoolDirectory directory, Segment newest, long nextSequence, boolean durable)
             throws IOException {
         String line = newest.firstSequence() + " " + newest.size() + " " + nextSequence + " "
-                + System.currentTimeMillis() + "\n";
+                + AppendClock.SYSTEM.millis() + "\n"; // bounds the append times of the records it vouches for
         directory.replaceFile(FILE, line.getBytes(StandardCharsets.UTF_8), durable);
     }
 
