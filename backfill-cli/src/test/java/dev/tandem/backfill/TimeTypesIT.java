@@ -123,6 +123,25 @@ class TimeTypesIT {
     }
 
     /**
+     * America/Santiago falls back at midnight: on 2026-04-05 at 03:00 UTC, 00:00 becomes 23:00 of the 4th again. A
+     * mark at 03:20 UTC reads 23:20 on the 4th, but rows dated the 4th were written until it: the day is copied whole.
+     */
+    @Test
+    void aMarkInARepeatedHourThatFollowsMidnightBoundsADateColumnAfterTheDayItRepeats() {
+        String db = PG.pair().freshDatabase("fall_back_date");
+        PG.pair().executeOnBoth(db, "CREATE TABLE d (t date, id int)");
+        PG.source().execute(db, "INSERT INTO d VALUES ('2026-04-03', 0), ('2026-04-04', 1), ('2026-04-05', 2)");
+        PG.target().execute(db, "INSERT INTO d VALUES ('2026-04-05', 2)");
+        Cli.Run stage = Cli.both("stage", PG.source(), PG.target(), db, "--table", "public.d:t", "--until",
+                "2026-04-05 03:20:00+00", "--time-zone", "America/Santiago", "--slice", "1 day");
+        assertThat(stage.exitCode()).as(stage.toString()).isZero();
+        Cli.Run copy = Cli.both("copy", PG.source(), PG.target(), db);
+        assertThat(copy.exitCode()).as(copy.toString()).isZero();
+        assertThat(PG.target().query(db, "SELECT id FROM d ORDER BY id"))
+                .isEqualTo(PG.source().query(db, "SELECT id FROM d ORDER BY id"));
+    }
+
+    /**
      * The mark bounds a {@code timestamptz} and a {@code timestamp} column at the same instant (rows 1 microsecond
      * before it copied, rows exactly on it left to the mirror) whatever zones the servers' sessions default to and
      * whatever the backfill's JVM runs in (pgjdbc sends the JVM's zone at start-up).

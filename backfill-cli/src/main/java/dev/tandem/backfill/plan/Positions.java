@@ -60,7 +60,8 @@ public final class Positions {
      * Like {@link #parse}, for a moment rather than a column value: a time with an offset (the dual-write mark always
      * has one) is converted to its wall-clock time in {@code zone} for {@code timestamp} and {@code date} columns, and a
      * time without one is read in {@code zone}. {@link #parse} would drop the offset, as PostgreSQL does when it stores
-     * such a literal in a {@code timestamp} column.
+     * such a literal in a {@code timestamp} column. A moment in the repeated hour of a fall-back gives where the local
+     * times before it end ({@link #repeatedLocalTimesEnd}), or that end's day for a {@code date} column.
      */
     public static long parseMoment(Connection connection, TimeType type, String value, String what, String zone)
             throws SQLException {
@@ -72,8 +73,13 @@ public final class Positions {
             String moment = TimeType.TIMESTAMPTZ.cast("?");
             long position = position(connection, type == TimeType.TIMESTAMPTZ ? moment : type.cast(moment), type,
                     value, what);
-            return type == TimeType.TIMESTAMP ? Math.max(position, repeatedLocalTimesEnd(connection, value, zone))
-                    : position;
+            long end = type == TimeType.TIMESTAMPTZ ? Long.MIN_VALUE : repeatedLocalTimesEnd(connection, value, zone);
+            if (end == Long.MIN_VALUE) {
+                return position;
+            }
+            // a date bound is the day of that end: it holds every date before it, as the end holds every time
+            return Math.max(position, type == TimeType.DATE
+                    ? Math.floorDiv(end, TimeType.MICROS_PER_DAY) * TimeType.MICROS_PER_DAY : end);
         } finally {
             setZone(connection, DEFAULT_ZONE);
         }
