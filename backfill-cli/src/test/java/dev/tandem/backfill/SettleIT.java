@@ -313,4 +313,28 @@ class SettleIT {
         assertThat(ok(Cli.targetOnly("status", PG.target(), db)).out()).contains("no plan staged")
                 .contains("public.metrics, without a time range: ids 1-3");
     }
+
+    /**
+     * {@code recorded_at} is the proxy host's clock, the copies' start the target's. An entry the target took after
+     * the window's re-copy, with a {@code recorded_at} before it (a proxy clock behind the target's), may stand for a
+     * transaction the source committed after the copy read it: that copy is no evidence for it.
+     */
+    @Test
+    void aCopyStartedBeforeTheTargetTookTheEntryIsNoEvidenceWhateverTheProxysClockSaid() {
+        String db = copiedWithAShedTransaction("settleskew");
+        recopyTheWindow(db);
+        ok(Cli.both("verify", PG.source(), PG.target(), db));
+        shed(db, "2026-01-05 10:30:00+00"); // id 2, taken now: after the copy, dated before it by the proxy's clock
+        Cli.Run refused = settle(db, "2");
+        assertThat(refused.exitCode()).as(refused.toString()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(refused.err()).contains("ledger entry 2 (public.metrics, recorded 2026-01-05 10:30:00+00): no task"
+                + " of public.metrics whose range holds the time the entry was recorded was copied after it and after"
+                + " the target took the entry, at ").contains("recorded_at is the proxy host's, which may be behind it");
+        assertThat(open(db)).isEqualTo("[[1], [2]]");
+
+        recopyTheWindow(db);
+        ok(Cli.both("verify", PG.source(), PG.target(), db));
+        assertThat(ok(settle(db, "1-2")).out()).contains("settled 2 ledger entries");
+        assertThat(open(db)).isEqualTo("[]");
+    }
 }

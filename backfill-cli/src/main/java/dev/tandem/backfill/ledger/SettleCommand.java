@@ -9,6 +9,7 @@ import dev.tandem.backfill.connect.TargetOptions;
 import dev.tandem.backfill.state.BackfillSchema;
 import dev.tandem.backfill.state.TaskStore;
 import dev.tandem.protocol.sql.Identifiers;
+import dev.tandem.protocol.state.TandemSchema;
 import dev.tandem.protocol.state.TimeType;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -207,7 +208,9 @@ public final class SettleCommand extends BackfillCommand {
                 + " WHERE r.divergence_id = d.id OR d.id = ANY (r.divergence_ids))), "
                 + TimeType.TIMESTAMP.positionOf("d.recorded_at AT TIME ZONE " + Identifiers.quoteLiteral(zone)) + ", "
                 + TimeType.TIMESTAMP.positionOf("coalesce(d.recorded_until, d.recorded_at) AT TIME ZONE "
-                        + Identifiers.quoteLiteral(zone))
+                        + Identifiers.quoteLiteral(zone)) + ", "
+                + (TandemSchema.hasColumn(t, "divergence", "ledgered_at")
+                        ? TimeType.TIMESTAMPTZ.positionOf("d.ledgered_at") : "NULL::bigint")
                 + " FROM tandem.divergence d WHERE EXISTS (SELECT 1 FROM unnest(?::bigint[], ?::bigint[])"
                 + " AS s(first_id, last_id) WHERE d.id BETWEEN s.first_id AND s.last_id) ORDER BY d.id FOR UPDATE OF d")) {
             ps.setArray(1, t.createArrayOf("bigint", selections.stream().map(EntryIds.Selection::first).toArray()));
@@ -216,9 +219,10 @@ public final class SettleCommand extends BackfillCommand {
                 while (rs.next()) {
                     LedgerEntry e = Ledger.entry(rs);
                     int c = Ledger.COLUMNS;
+                    long ledgered = rs.getLong(c + 5);
                     found.put(e.id(), new Candidate(e, rs.getString(c + 1), rs.getString(c + 2),
                             new SettleEvidence.Recorded(e.recordedMicros(), rs.getLong(c + 3), e.lastMicros(),
-                                    rs.getLong(c + 4))));
+                                    rs.getLong(c + 4), rs.wasNull() ? Long.MIN_VALUE : ledgered)));
                 }
             }
         }

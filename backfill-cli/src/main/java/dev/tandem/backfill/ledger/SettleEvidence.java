@@ -89,8 +89,11 @@ final class SettleEvidence {
             return new Missing("tasks of " + table + " are not verified equal: " + listed + "; run 'repair' (mismatched"
                     + " or failed tasks) or 'copy' (pending ones), then 'verify', and settle again");
         }
+        // recorded_at is the proxy host's clock, the copy's start the target's: with the proxy's behind, a copy could
+        // start after recorded_at and still before the commit, which the target's own ledgered_at comes after
+        long since = Math.max(recorded.lastInstant(), recorded.ledgeredInstant());
         List<TaskStore.Copied> after = tasks.stream()
-                .filter(c -> c.copyStartedMicros() != null && c.copyStartedMicros() > recorded.lastInstant()).toList();
+                .filter(c -> c.copyStartedMicros() != null && c.copyStartedMicros() > since).toList();
         List<TaskStore.Copied> holding = holding(after.stream().filter(c -> !c.task().timeType().isInteger()).toList(),
                 recorded);
         if (holding != null) {
@@ -101,20 +104,24 @@ final class SettleEvidence {
         if (integer.isPresent()) {
             return new Shown(List.of(integer.get()), false, recorded.span());
         }
+        String ledgered = since == recorded.lastInstant() ? "" : " and after the target took the entry, at "
+                + TimeType.TIMESTAMPTZ.display(since) + " on its clock (" + (recorded.span() ? "recorded_until"
+                : "recorded_at") + " is the proxy host's, which may be behind it)";
         return new Missing("no task of " + table + " whose range holds the " + (recorded.span()
                 ? "times the entry stands for was copied after the last of them"
-                : "time the entry was recorded was copied after it") + " (its tasks cover " + coverage(tasks) + "): "
-                + again);
+                : "time the entry was recorded was copied after it") + ledgered + " (its tasks cover "
+                + coverage(tasks) + "): " + again);
     }
 
     /**
      * {@code recorded_at} and the last time the entry stands for, each as a {@code timestamptz} position and as a
-     * wall-clock position in the plan's zone (for {@code timestamp} and {@code date} columns).
+     * wall-clock position in the plan's zone (for {@code timestamp} and {@code date} columns), and {@code ledgered_at}
+     * ({@link Long#MIN_VALUE} for an entry of a ledger older than the column).
      */
-    record Recorded(long firstInstant, long firstWall, long lastInstant, long lastWall) {
+    record Recorded(long firstInstant, long firstWall, long lastInstant, long lastWall, long ledgeredInstant) {
 
         static Recorded at(long instant, long wall) {
-            return new Recorded(instant, wall, instant, wall);
+            return new Recorded(instant, wall, instant, wall, Long.MIN_VALUE);
         }
 
         boolean span() {

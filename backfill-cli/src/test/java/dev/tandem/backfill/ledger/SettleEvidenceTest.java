@@ -28,7 +28,7 @@ class SettleEvidenceTest {
     /** A summary entry: transactions from RECORDED to three hours later. */
     private static SettleEvidence.Finding ofSummary(List<TaskStore.Copied> tasks) {
         return SettleEvidence.of("public.m", new SettleEvidence.Recorded(RECORDED, RECORDED + 2 * HOUR,
-                RECORDED + 3 * HOUR, RECORDED + 5 * HOUR), tasks);
+                RECORDED + 3 * HOUR, RECORDED + 5 * HOUR, Long.MIN_VALUE), tasks);
     }
 
     @Test

@@ -48,6 +48,8 @@ public final class TandemSchema {
      * {@code outcome_unknown} entry the end of its session, for one the verifier wrote when it compared); an entry
      * that stands for several transactions (the proxy summarises gaps past its memory cap) also has
      * {@code recorded_until}, the last one's time, and is settled only by a re-copy of that whole span.
+     * {@code recorded_at} is on the proxy host's clock; {@code ledgered_at}, when the target took the entry, on the
+     * target's, which stamps the copies too: {@code settle} takes only copies started after both.
      */
     public static final String CREATE_DIVERGENCE = """
             CREATE TABLE IF NOT EXISTS tandem.divergence (
@@ -66,7 +68,8 @@ public final class TandemSchema {
                 range_end text,
                 repaired_at timestamptz,
                 settled_by text,
-                recorded_until timestamptz
+                recorded_until timestamptz,
+                ledgered_at timestamptz DEFAULT now()
             )""";
 
     /** {@code settled_by} came after the first release; ledgers made before it get the column here. */
@@ -74,6 +77,15 @@ public final class TandemSchema {
 
     /** {@code recorded_until} came after the first release; ledgers made before it get the column here. */
     public static final String ADD_RECORDED_UNTIL = addColumnIfMissing("divergence", "recorded_until", "timestamptz");
+
+    /**
+     * {@code ledgered_at} came after {@code recorded_until}; ledgers made before it get the column here, NULL in their
+     * entries (when the target took those is not known), and the target's clock for every entry written after.
+     */
+    public static final String ADD_LEDGERED_AT = "DO $tandem$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE"
+            + " attrelid = 'tandem.divergence'::regclass AND attname = 'ledgered_at' AND NOT attisdropped) THEN"
+            + " ALTER TABLE tandem.divergence ADD COLUMN IF NOT EXISTS ledgered_at timestamptz;"
+            + " ALTER TABLE tandem.divergence ALTER COLUMN ledgered_at SET DEFAULT now(); END IF; END $tandem$";
 
     /**
      * Per proxy instance, how far its mirror applied this database (written by the proxy in the same transaction as
@@ -119,7 +131,7 @@ public final class TandemSchema {
      */
     public static String ddl() {
         return String.join(";\n", LOCK, CREATE_SCHEMA, CREATE_DUAL_WRITE, CREATE_DIVERGENCE, ADD_SETTLED_BY,
-                ADD_RECORDED_UNTIL, CREATE_MIRROR_PROGRESS, ADD_CAUGHT_UP_TO, ADD_SPOOL_EPOCH, ADD_STOPPED_AT);
+                ADD_RECORDED_UNTIL, ADD_LEDGERED_AT, CREATE_MIRROR_PROGRESS, ADD_CAUGHT_UP_TO, ADD_SPOOL_EPOCH, ADD_STOPPED_AT);
     }
 
     /**

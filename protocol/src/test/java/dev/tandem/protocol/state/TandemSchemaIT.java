@@ -45,9 +45,12 @@ class TandemSchemaIT {
         }
     }
 
-    /** A ledger an earlier release created gets the columns {@code settle} reads and writes, its entries kept. */
+    /**
+     * A ledger an earlier release created gets the columns {@code settle} reads and writes, its entries kept; its
+     * entries have no {@code ledgered_at} (when the target took them is not known), the next ones the target's time.
+     */
     @Test
-    void anEarlierLedgerGetsTheSettledByAndRecordedUntilColumns() {
+    void anEarlierLedgerGetsTheSettledByRecordedUntilAndLedgeredAtColumns() {
         String db = PG.pair().freshDatabase("ledger");
         PG.target().execute(db, "CREATE SCHEMA tandem; CREATE TABLE tandem.divergence (id bigserial PRIMARY KEY,"
                 + " recorded_at timestamptz NOT NULL DEFAULT now(), instance_id text, database text, session text,"
@@ -56,8 +59,11 @@ class TandemSchemaIT {
                 + " INSERT INTO tandem.divergence (table_schema, table_name, message) VALUES ('public', 'm', 'shed')");
         PG.target().execute(db, TandemSchema.ddl());
         PG.target().execute(db, TandemSchema.ddl());
-        assertThat(PG.target().query(db, "SELECT id, message, settled_by, recorded_until FROM tandem.divergence")
-                .toString()).isEqualTo("[[1, shed, null, null]]");
+        PG.target().execute(db, "INSERT INTO tandem.divergence (table_schema, table_name, message)"
+                + " VALUES ('public', 'm', 'shed later')");
+        assertThat(PG.target().query(db, "SELECT id, message, settled_by, recorded_until, ledgered_at IS NOT NULL"
+                + " FROM tandem.divergence ORDER BY id").toString())
+                .isEqualTo("[[1, shed, null, null, f], [2, shed later, null, null, t]]");
     }
 
     /** The proxy's mirror and verifier and a backfill may all start on a fresh target database at the same moment. */
