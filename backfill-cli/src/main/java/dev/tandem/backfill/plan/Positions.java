@@ -92,7 +92,8 @@ public final class Positions {
      * 02:40 summer time): a bound of rows written before the moment must reach the end of the repeated hour, or rows
      * written just before it are neither copied nor mirrored. Java's tz rules find the transitions, the server's
      * reads the local time just before each, so that the bound is the local time of an instant before the moment.
-     * A zone Java does not know (a POSIX zone such as {@code <+03>-3}) has no daylight saving to repeat an hour.
+     * A zone Java does not know (a POSIX zone such as {@code <+03>-3}, or one with daylight-saving rules of its own)
+     * is read as before, at the moment's own local time.
      */
     private static long repeatedLocalTimesEnd(Connection connection, String value, String zone) throws SQLException {
         ZoneRules rules;
