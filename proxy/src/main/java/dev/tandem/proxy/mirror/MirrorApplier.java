@@ -1343,7 +1343,7 @@ public final class MirrorApplier implements AutoCloseable {
             coalesced |= addRun(session, inputs.inForce(), pipeline, run, coalesce, mark);
             Member last = members.get(members.size() - 1);
             bookkeeping(session, pipeline, Bookkeeping.SESSION_CHECK, MirrorSchema.CHECK_SESSION,
-                    session.sessionState(path, inputs.replicationRole()));
+                    session.sessionState(path, inputs.replicationRole(), encoding, inputs.inForce()));
             if (!path.equals(session.defaultSearchPath())) {
                 bookkeeping(session, pipeline, Bookkeeping.PROGRESS, MirrorSchema.BOOKKEEPING_PATH);
             }
@@ -1469,10 +1469,11 @@ public final class MirrorApplier implements AutoCloseable {
 
     /**
      * A group after which the mirror's session was not as the applier left it ({@link MirrorSchema#CHECK_SESSION}):
-     * a member changed it, through a function its INSERT calls. Its transaction was rolled back, change included.
+     * a member changed it, through a function its INSERT calls or a trigger of the target's. Its transaction was rolled back, change included.
      * The member is found by applying each half of the group again, in order, and is ledgered, alone: replayed, it
-     * would apply what follows it under another role, search_path or read-only mode, or stop the mirror of the
-     * database (its progress write refused on every retry).
+     * would apply what follows it under another role, search_path, TimeZone, DateStyle, IntervalStyle,
+     * standard_conforming_strings, client_encoding or read-only mode, or stop the mirror of the database (its progress
+     * write refused on every retry).
      */
     private boolean sessionChanged(TargetSession session, List<Member> members, ErrorResponse error) {
         if (members.size() > 1) {
@@ -1483,8 +1484,9 @@ public final class MirrorApplier implements AutoCloseable {
         Member member = members.get(0);
         CapturedStatement statement = member.tx().statements().isEmpty() ? null : member.tx().statements().get(0);
         ledger(session, member, statement, null, "not replayed: it changed the mirror's own session on the target"
-                + " (found with " + quoted(error.message()) + "), through a function it calls (set_config, or SET"
-                + " in the function's body), which would have applied what follows it under that; re-copy its rows"
+                + " (found with " + quoted(error.message()) + "), through a function it calls or a trigger of the"
+                + " target's (set_config, or SET in the function's body), which would have applied what follows it"
+                + " under that; re-copy its rows"
                 + " with tandem-backfill repair",
                 MirrorMetrics.NOT_REPLAYABLE, false);
         return false;

@@ -591,11 +591,17 @@ final class TargetSession {
     }
 
     /**
-     * The parameter of {@link MirrorSchema#CHECK_SESSION} for a group that set {@code searchPath} and
-     * {@code replicationRole} last (or left the connection's own in force).
+     * The parameters of {@link MirrorSchema#CHECK_SESSION} for a group that set {@code searchPath},
+     * {@code replicationRole} and {@code clientEncoding} (null for the connection's UTF8) last, or left the
+     * connection's own in force, and whose input settings are {@code inputSettings} (which the check takes only
+     * when the group set none: the connection's own, as the target reported them).
      */
-    String sessionState(String searchPath, ReplicationRole replicationRole) {
-        return fixedState + '\u001f' + searchPath + '\u001f' + replicationRole.setting();
+    String[] sessionState(String searchPath, ReplicationRole replicationRole, String clientEncoding,
+                          List<String> inputSettings) {
+        return new String[] {
+            String.join("\u001f", fixedState, searchPath, replicationRole.setting(),
+                    clientEncoding == null ? "UTF8" : clientEncoding),
+            String.join("\u001f", inputSettings)};
     }
 
     /** The connection's {@code search_path} outside any transaction: the target's default for the mirror's user. */

@@ -52,6 +52,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class MirrorApplierIT {
 
@@ -234,6 +235,45 @@ class MirrorApplierIT {
                 List.of("INSERT INTO m (id, v) VALUES (80, public.sneak())"));
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM public.m")).isEqualTo(String.valueOf(count - 3));
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM decoy.m")).isEqualTo("0");
+    }
+
+    /**
+     * A function an INSERT calls on the target may change, for the rest of the group's transaction or for the
+     * session, a setting the target reads later values under: the applier sets a member's settings only where they
+     * differ from the member's before, so the next member of the group was read under the function's. Before, the
+     * session check compared none of them and the group committed with the later row's instant, date, backslash or
+     * text changed, silently. Now the member that changed one is ledgered, naming the setting and the value found,
+     * and the others are applied as the source wrote them.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "TimeZone Asia/Tokyo|PERFORM set_config('TimeZone', 'Asia/Tokyo', false)",
+        "TimeZone Asia/Tokyo|SET LOCAL TimeZone = 'Asia/Tokyo'",
+        "DateStyle ISO, DMY|SET DateStyle = DMY",
+        "standard_conforming_strings off|SET standard_conforming_strings = off",
+        "client_encoding LATIN1|SET client_encoding = 'LATIN1'"})
+    void aMemberThatChangesAnInputSettingForTheMembersAfterItIsLedgered(String changeAndFound) throws Exception {
+        String found = changeAndFound.substring(0, changeAndFound.indexOf('|'));
+        String change = changeAndFound.substring(changeAndFound.indexOf('|') + 1);
+        PG.target().execute(db, "CREATE FUNCTION public.change() RETURNS text LANGUAGE plpgsql"
+                + " AS $f$ BEGIN " + change + "; RETURN 'change'; END $f$");
+        InputSettings utc = new InputSettings("UTC", "ISO, MDY", "postgres", "on");
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (1, 'before')").withSettings(utc)));
+            f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (2, public.change())").withSettings(utc)));
+            SpoolPosition last = f.append(tx(db, simple("m", 1,
+                    "INSERT INTO m (id, ts, v) VALUES (3, '01/02/2026 10:00', 'a\\b \u00e9')").withSettings(utc)));
+            f.applier.start();
+            f.awaitApplied(last);
+        }
+        assertThat(rows()).containsExactly(row("1", null, "before"),
+                List.of("3", "2026-01-02 10:00:00", "a\\b \u00e9"));
+        assertThat(PG.target().query(db, "SELECT statement, message FROM tandem.divergence"))
+                .singleElement().satisfies(entry -> {
+                    assertThat(entry.get(0)).isEqualTo("INSERT INTO m (id, v) VALUES (2, public.change())");
+                    assertThat(entry.get(1)).contains("changed the mirror's own session on the target (found with "
+                            + found + ")");
+                });
     }
 
     @Test

@@ -716,7 +716,7 @@ class MirrorEndToEndIT {
                     List.of("" + device, "after"));
             assertThat(PG.target().queryValue(mirror.database, "SELECT count(*) FROM decoy.metrics")).as(change)
                     .isEqualTo("0");
-            awaitOneMetricsLedgerEntry("%changed the mirror's own session on the target (found with session_user %");
+            awaitOneMetricsLedgerEntry("%changed the mirror's own session on the target (found with %");
             device++;
         }
     }
