@@ -8,6 +8,7 @@ import static dev.tandem.proxy.mirror.MirrorFixture.utf8;
 import static dev.tandem.testing.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.tandem.protocol.sql.TableName;
 import dev.tandem.protocol.state.TandemSchema;
@@ -274,6 +275,44 @@ class MirrorApplierIT {
                     assertThat(entry.get(1)).contains("changed the mirror's own session on the target (found with "
                             + found + ")");
                 });
+    }
+
+    /**
+     * A trigger of the target's whose function sets search_path with SET LOCAL changes it until the group's
+     * transaction ends: the members after it would write an unqualified table name into another schema's table. Each
+     * transaction that fires it is ledgered, even alone, where nothing replayed follows it (the check cannot tell a
+     * LOCAL change from one for the session, which would stay for the groups after); the others are applied where
+     * they belong. A trigger function declared with {@code SET search_path = ...} instead, restored when it returns,
+     * is not.
+     */
+    @Test
+    void aTransactionFiringATargetTriggerThatSetsLocalSearchPathIsLedgeredNotTheOthers() throws Exception {
+        PG.target().execute(db, "CREATE SCHEMA decoy; CREATE TABLE decoy.m (LIKE public.m);"
+                + " CREATE TABLE t (id int); CREATE TABLE u (id int);"
+                + " CREATE FUNCTION public.local_path() RETURNS trigger LANGUAGE plpgsql"
+                + " AS $f$ BEGIN SET LOCAL search_path = decoy, public; RETURN NEW; END $f$;"
+                + " CREATE TRIGGER local_path BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION public.local_path();"
+                + " CREATE FUNCTION public.declared_path() RETURNS trigger LANGUAGE plpgsql SET search_path = decoy"
+                + " AS $f$ BEGIN RETURN NEW; END $f$;"
+                + " CREATE TRIGGER declared_path BEFORE INSERT ON u FOR EACH ROW"
+                + " EXECUTE FUNCTION public.declared_path()");
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.append(tx(db, simple("t", 1, "INSERT INTO t VALUES (1)")));
+            f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (2, 'after t')")));
+            f.append(tx(db, simple("u", 1, "INSERT INTO u VALUES (3)")));
+            f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (4, 'after u')")));
+            SpoolPosition last = f.append(tx(db, simple("t", 1, "INSERT INTO t VALUES (5)")));
+            f.applier.start();
+            f.awaitApplied(last);
+        }
+        assertThat(rows()).containsExactly(row("2", null, "after t"), row("4", null, "after u"));
+        assertThat(PG.target().queryValue(db, "SELECT count(*) FROM decoy.m")).isEqualTo("0");
+        assertThat(PG.target().query(db, "SELECT id FROM u")).containsExactly(List.of("3"));
+        assertThat(PG.target().query(db, "SELECT statement, message FROM tandem.divergence ORDER BY id"))
+                .extracting(entry -> entry.get(0), entry -> entry.get(1).contains("(found with search_path decoy,"
+                        + " public)"))
+                .containsExactly(tuple("INSERT INTO t VALUES (1)", true),
+                        tuple("INSERT INTO t VALUES (5)", true));
     }
 
     @Test
