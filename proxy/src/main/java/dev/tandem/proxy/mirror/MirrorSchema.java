@@ -157,20 +157,26 @@ public final class MirrorSchema {
 
     /**
      * The part of the mirror's session state that nothing in a group sets, as one text: its users (session and
-     * current: SET ROLE, SET SESSION AUTHORIZATION), read-only modes and timeouts. Read when the session opens and
-     * compared by {@link #CHECK_SESSION}. Every name is qualified: a replayed statement may have changed search_path.
+     * current: SET ROLE, SET SESSION AUTHORIZATION), read-only modes, timeouts, and the settings that decide how the
+     * target reads a value that the source does not report, which replays run under the target's own: the zone
+     * abbreviations a time may name, how {@code money} is read, whether {@code NULL} in an array is one. Read when the
+     * session opens and compared by {@link #CHECK_SESSION}. Every name is qualified: a replayed statement may have
+     * changed search_path.
      */
     static final String FIXED_STATE = "pg_catalog.concat_ws(pg_catalog.chr(31), session_user, current_user,"
             + " pg_catalog.current_setting('transaction_read_only'),"
             + " pg_catalog.current_setting('default_transaction_read_only'),"
             + " pg_catalog.current_setting('statement_timeout'), pg_catalog.current_setting('lock_timeout'),"
-            + " pg_catalog.current_setting('idle_in_transaction_session_timeout'))";
+            + " pg_catalog.current_setting('idle_in_transaction_session_timeout'),"
+            + " pg_catalog.current_setting('timezone_abbreviations'), pg_catalog.current_setting('lc_monetary'),"
+            + " pg_catalog.current_setting('array_nulls'))";
 
     /** What {@link #CHECK_SESSION} compares, in its order: {@link #FIXED_STATE}, then what the applier sets. */
     private static final List<String> SESSION_SETTINGS = List.of("session_user", "current_user",
             "transaction_read_only", "default_transaction_read_only", "statement_timeout", "lock_timeout",
-            "idle_in_transaction_session_timeout", "search_path", "session_replication_role", "client_encoding",
-            "TimeZone", "DateStyle", "IntervalStyle", "standard_conforming_strings");
+            "idle_in_transaction_session_timeout", "timezone_abbreviations", "lc_monetary", "array_nulls",
+            "search_path", "session_replication_role", "client_encoding", "TimeZone", "DateStyle", "IntervalStyle",
+            "standard_conforming_strings");
 
     /**
      * Fails (22P02, its message naming each setting that differs and its value found, {@code TimeZone Asia/Tokyo})

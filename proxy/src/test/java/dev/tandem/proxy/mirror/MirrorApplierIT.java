@@ -252,7 +252,8 @@ class MirrorApplierIT {
         "TimeZone Asia/Tokyo|SET LOCAL TimeZone = 'Asia/Tokyo'",
         "DateStyle ISO, DMY|SET DateStyle = DMY",
         "standard_conforming_strings off|SET standard_conforming_strings = off",
-        "client_encoding LATIN1|SET client_encoding = 'LATIN1'"})
+        "client_encoding LATIN1|SET client_encoding = 'LATIN1'",
+        "array_nulls off|PERFORM set_config('array_nulls', 'off', false)"})
     void aMemberThatChangesAnInputSettingForTheMembersAfterItIsLedgered(String changeAndFound) throws Exception {
         String found = changeAndFound.substring(0, changeAndFound.indexOf('|'));
         String change = changeAndFound.substring(changeAndFound.indexOf('|') + 1);
