@@ -145,6 +145,11 @@ public final class MirrorApplier implements AutoCloseable {
     private static final String MISSING_DATABASE = "3D000";
     /** A table or schema missing in a database that has just been created: {@link #awaitingSchema}. */
     private static final Set<String> SCHEMA_PENDING = Set.of("42P01", "3F000");
+    /**
+     * What {@link MirrorSchema#CHECK_SESSION}, and {@link MirrorSchema#SET_INPUT_SETTINGS} before it sets them again,
+     * fail with when a member changed the session: no value set_config is given fails so (22023).
+     */
+    private static final String SESSION_CHANGED = "22P02";
     /** Failed attempts in a row after which {@link #drain} stops waiting for the target. */
     private static final int DRAIN_FAILURES = 3;
     /**
@@ -1378,7 +1383,8 @@ public final class MirrorApplier implements AutoCloseable {
         session.recoverFromFailedExchange();
         ErrorResponse error = reply.error();
         Object failed = reply.failedSlot() < slots.size() ? slots.get(reply.failedSlot()) : null;
-        if (failed == Bookkeeping.SESSION_CHECK && !TransientErrors.isTransient(error.sqlState())) {
+        if (failed == Bookkeeping.SESSION_CHECK && !TransientErrors.isTransient(error.sqlState())
+                || failed == Bookkeeping.INPUT_SETTINGS && SESSION_CHANGED.equals(error.sqlState())) {
             return sessionChanged(session, members, error);
         }
         if (TransientErrors.isTransient(error.sqlState()) && !madeReadOnly(error, slots, reply.failedSlot())

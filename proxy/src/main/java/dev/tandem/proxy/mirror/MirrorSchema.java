@@ -1,7 +1,10 @@
 package dev.tandem.proxy.mirror;
 
 import dev.tandem.protocol.state.TandemSchema;
+import dev.tandem.proxy.capture.InputSettings;
 import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * The mirror's own state on each target database, beside the shared {@link TandemSchema} tables.
@@ -131,22 +134,21 @@ public final class MirrorSchema {
 
     /**
      * The target reads a statement's values under the session settings the source read them under (see
-     * {@link dev.tandem.proxy.capture.InputSettings}), for the rest of the transaction. The values as the target shows
-     * them ({@code utc} as {@code UTC}), which set_config returns, are kept in {@link #INPUT_SETTINGS_SET}, for
-     * {@link #CHECK_SESSION} to compare the session with: a value as the capture followed a SET may be spelled
-     * otherwise.
+     * {@link dev.tandem.proxy.capture.InputSettings}), for the rest of the transaction. Fails as
+     * {@link #CHECK_SESSION} does unless the session still has the settings the applier set last ({@code $5}, joined
+     * by chr(31), when it set none in this transaction): setting them again would hide a change a replayed statement
+     * made, which the statements since were read under. The values as the target shows them ({@code utc} as
+     * {@code UTC}), which set_config returns, are kept in {@link #inputSettingsSet()} to compare with: a value as the
+     * capture followed a SET may be spelled otherwise.
      */
-    static final String SET_INPUT_SETTINGS = "SELECT pg_catalog.set_config('tandem.input_settings',"
-            + " pg_catalog.concat_ws(pg_catalog.chr(31), pg_catalog.set_config('TimeZone', $1, true),"
-            + " pg_catalog.set_config('DateStyle', $2, true), pg_catalog.set_config('IntervalStyle', $3, true),"
-            + " pg_catalog.set_config('standard_conforming_strings', $4, true)), true)";
-
-    /**
-     * The input settings {@link #SET_INPUT_SETTINGS} set last in this transaction, as the target shows them; NULL, or
-     * empty once a transaction that set them ended, when none were set.
-     */
-    private static final String INPUT_SETTINGS_SET =
-            "NULLIF(pg_catalog.current_setting('tandem.input_settings', true), '')";
+    static final String SET_INPUT_SETTINGS = "SELECT CASE WHEN pg_catalog.texteq(found, expected)"
+            + " THEN pg_catalog.set_config('tandem.input_settings', pg_catalog.concat_ws(pg_catalog.chr(31),"
+            + " pg_catalog.set_config('TimeZone', $1, true), pg_catalog.set_config('DateStyle', $2, true),"
+            + " pg_catalog.set_config('IntervalStyle', $3, true),"
+            + " pg_catalog.set_config('standard_conforming_strings', $4, true)), true)"
+            + " ELSE CAST(" + differing(InputSettings.NAMES) + " AS pg_catalog.text)"
+            + " END FROM (SELECT " + settings(InputSettings.NAMES) + " AS found,"
+            + " COALESCE(" + inputSettingsSet() + ", $5::text) AS expected) AS session";
 
     /**
      * Sets {@code session_replication_role} for the rest of the transaction, as the source session had it (see
@@ -163,20 +165,22 @@ public final class MirrorSchema {
      * session opens and compared by {@link #CHECK_SESSION}. Every name is qualified: a replayed statement may have
      * changed search_path.
      */
-    static final String FIXED_STATE = "pg_catalog.concat_ws(pg_catalog.chr(31), session_user, current_user,"
-            + " pg_catalog.current_setting('transaction_read_only'),"
-            + " pg_catalog.current_setting('default_transaction_read_only'),"
-            + " pg_catalog.current_setting('statement_timeout'), pg_catalog.current_setting('lock_timeout'),"
-            + " pg_catalog.current_setting('idle_in_transaction_session_timeout'),"
-            + " pg_catalog.current_setting('timezone_abbreviations'), pg_catalog.current_setting('lc_monetary'),"
-            + " pg_catalog.current_setting('array_nulls'))";
+    static final String FIXED_STATE = "pg_catalog.concat_ws(pg_catalog.chr(31), session_user, current_user, "
+            + settings(CheckedSettings.FIXED) + ")";
 
-    /** What {@link #CHECK_SESSION} compares, in its order: {@link #FIXED_STATE}, then what the applier sets. */
-    private static final List<String> SESSION_SETTINGS = List.of("session_user", "current_user",
-            "transaction_read_only", "default_transaction_read_only", "statement_timeout", "lock_timeout",
-            "idle_in_transaction_session_timeout", "timezone_abbreviations", "lc_monetary", "array_nulls",
-            "search_path", "session_replication_role", "client_encoding", "TimeZone", "DateStyle", "IntervalStyle",
-            "standard_conforming_strings");
+    /**
+     * The settings {@link #CHECK_SESSION} compares, in its order: {@link #FIXED_STATE}'s (after session_user and
+     * current_user), then those the applier sets. A class of their own, initialized before the statements made of them.
+     */
+    private static final class CheckedSettings {
+        static final List<String> FIXED = List.of("transaction_read_only", "default_transaction_read_only",
+                "statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout", "timezone_abbreviations",
+                "lc_monetary", "array_nulls");
+        static final List<String> SET_BY_APPLIER = List.of("search_path", "session_replication_role",
+                "client_encoding", "TimeZone", "DateStyle", "IntervalStyle", "standard_conforming_strings");
+        static final List<String> ALL = Stream.of(List.of("session_user", "current_user"), FIXED, SET_BY_APPLIER)
+                .flatMap(List::stream).toList();
+    }
 
     /**
      * Fails (22P02, its message naming each setting that differs and its value found, {@code TimeZone Asia/Tokyo})
@@ -184,27 +188,47 @@ public final class MirrorSchema {
      * session_replication_role and client_encoding the group set last, given as $1 joined by chr(31), and the input
      * settings {@link #SET_INPUT_SETTINGS} set last, or when it set none those in force when the group began ($2, joined
      * the same way). A function a replayed INSERT calls, or a trigger of the target's, may change the session it
-     * runs in (set_config, or SET in its body) without the capture seeing it: the applier sets a member's settings
-     * only where they differ from those of the member before it, so the members after it would be run under the change
-     * (into another schema's table, their times in another zone, their dates' fields in another order, their
-     * backslashes or text read otherwise), and what follows the group too unless the change was LOCAL. Failing, the
+     * runs in (set_config, or SET or SET LOCAL in its body) without the capture seeing it: the applier sets a member's
+     * settings only where they differ from those of the member before it, so the members after it would be run under
+     * the change (into another schema's table, their times in another zone, their dates' fields in another order,
+     * their backslashes or text read otherwise), and what follows the group too unless the change was LOCAL. Failing, the
      * group's transaction rolls the change back with everything else. Only qualified functions, no operator: the
      * statement is right whatever search_path is in force.
      */
     static final String CHECK_SESSION = "SELECT CASE WHEN pg_catalog.texteq(found, expected) THEN 0"
-            + " ELSE CAST((SELECT pg_catalog.string_agg(pg_catalog.concat(name, ' ', value), ', ' ORDER BY n)"
-            + " FROM ROWS FROM (pg_catalog.unnest(ARRAY['" + String.join("', '", SESSION_SETTINGS) + "']),"
-            + " pg_catalog.unnest(pg_catalog.string_to_array(found, pg_catalog.chr(31))),"
-            + " pg_catalog.unnest(pg_catalog.string_to_array(expected, pg_catalog.chr(31))))"
-            + " WITH ORDINALITY AS setting (name, value, applied, n)"
-            + " WHERE pg_catalog.texteq(value, applied) IS NOT TRUE) AS pg_catalog.int4)"
-            + " END FROM (SELECT pg_catalog.concat_ws(pg_catalog.chr(31), " + FIXED_STATE + ","
-            + " pg_catalog.current_setting('search_path'), pg_catalog.current_setting('session_replication_role'),"
-            + " pg_catalog.current_setting('client_encoding'), pg_catalog.current_setting('TimeZone'),"
-            + " pg_catalog.current_setting('DateStyle'), pg_catalog.current_setting('IntervalStyle'),"
-            + " pg_catalog.current_setting('standard_conforming_strings')) AS found,"
-            + " pg_catalog.concat_ws(pg_catalog.chr(31), $1::text, COALESCE(" + INPUT_SETTINGS_SET
+            + " ELSE " + differing(CheckedSettings.ALL)
+            + " END FROM (SELECT pg_catalog.concat_ws(pg_catalog.chr(31), " + FIXED_STATE + ", "
+            + settings(CheckedSettings.SET_BY_APPLIER) + ") AS found,"
+            + " pg_catalog.concat_ws(pg_catalog.chr(31), $1::text, COALESCE(" + inputSettingsSet()
             + ", $2::text)) AS expected) AS session";
+
+    /** The current values of the named settings, joined by chr(31). */
+    private static String settings(List<String> names) {
+        return names.stream().map(name -> "pg_catalog.current_setting('" + name + "')")
+                .collect(Collectors.joining(", ", "pg_catalog.concat_ws(pg_catalog.chr(31), ", ")"));
+    }
+
+    /**
+     * Fails with 22P02, its message naming each of {@code names} whose value in {@code found} differs from
+     * {@code expected}, with the value found ({@code TimeZone Asia/Tokyo}): both are columns of the query it is in,
+     * the values in the order of the names, joined by chr(31).
+     */
+    private static String differing(List<String> names) {
+        return "CAST((SELECT pg_catalog.string_agg(pg_catalog.concat(name, ' ', value), ', ' ORDER BY n)"
+                + " FROM ROWS FROM (pg_catalog.unnest(ARRAY['" + String.join("', '", names) + "']),"
+                + " pg_catalog.unnest(pg_catalog.string_to_array(found, pg_catalog.chr(31))),"
+                + " pg_catalog.unnest(pg_catalog.string_to_array(expected, pg_catalog.chr(31))))"
+                + " WITH ORDINALITY AS setting (name, value, applied, n)"
+                + " WHERE pg_catalog.texteq(value, applied) IS NOT TRUE) AS pg_catalog.int4)";
+    }
+
+    /**
+     * The input settings {@link #SET_INPUT_SETTINGS} set last in this transaction, as the target shows them; NULL, or
+     * empty once a transaction that set them ended, when none were set.
+     */
+    private static String inputSettingsSet() {
+        return "NULLIF(pg_catalog.current_setting('tandem.input_settings', true), '')";
+    }
 
     private MirrorSchema() {
     }

@@ -42,7 +42,8 @@ final class TargetInputSettings {
 
     /**
      * The parameters of {@link MirrorSchema#SET_INPUT_SETTINGS} to run before a statement that ran under
-     * {@code settings} on the source, or null when those are in force already.
+     * {@code settings} on the source, or null when those are in force already: the values to set, then those it takes
+     * for in force until then, joined by chr(31), which the statement checks the session still has.
      */
     String[] before(InputSettings settings) {
         if (settings.equals(last)) {
@@ -57,8 +58,10 @@ final class TargetInputSettings {
         if (wanted.equals(current)) {
             return null;
         }
+        String[] parameters = wanted.toArray(new String[wanted.size() + 1]);
+        parameters[wanted.size()] = String.join("\u001f", current);
         current = wanted;
-        return wanted.toArray(String[]::new);
+        return parameters;
     }
 
     /** The values in force now, in the order of {@link InputSettings#NAMES}. */

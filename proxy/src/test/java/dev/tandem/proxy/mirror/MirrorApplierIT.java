@@ -279,6 +279,35 @@ class MirrorApplierIT {
     }
 
     /**
+     * A member that changes an input setting is found even when a later member of the group, replayed under other
+     * settings, has the applier set them again before the group ends: the members between were read under the change.
+     * Before, the check at the group's end found the session as the applier left it.
+     */
+    @Test
+    void aChangeOfAnInputSettingThatTheApplierSetsOverLaterInTheGroupIsFound() throws Exception {
+        PG.target().execute(db, "CREATE FUNCTION public.change() RETURNS text LANGUAGE plpgsql"
+                + " AS $f$ BEGIN SET TimeZone = 'Asia/Tokyo'; RETURN 'change'; END $f$");
+        InputSettings utc = new InputSettings("UTC", "ISO, MDY", "postgres", "on");
+        InputSettings newYork = new InputSettings("America/New_York", "ISO, MDY", "postgres", "on");
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (1, public.change())").withSettings(utc)));
+            f.append(tx(db, simple("m", 1, "INSERT INTO m (id, ts, v) VALUES (2, '2026-01-02 10:00', 'utc')")
+                    .withSettings(utc)));
+            SpoolPosition last = f.append(tx(db, simple("m", 1,
+                    "INSERT INTO m (id, ts, v) VALUES (3, '2026-01-02 10:00', 'new york')").withSettings(newYork)));
+            f.applier.start();
+            f.awaitApplied(last);
+        }
+        assertThat(rows()).containsExactly(List.of("2", "2026-01-02 10:00:00", "utc"),
+                List.of("3", "2026-01-02 15:00:00", "new york"));
+        assertThat(PG.target().query(db, "SELECT statement, message FROM tandem.divergence"))
+                .singleElement().satisfies(entry -> {
+                    assertThat(entry.get(0)).isEqualTo("INSERT INTO m (id, v) VALUES (1, public.change())");
+                    assertThat(entry.get(1)).contains("(found with TimeZone Asia/Tokyo)");
+                });
+    }
+
+    /**
      * A trigger of the target's whose function sets search_path with SET LOCAL changes it until the group's
      * transaction ends: the members after it would write an unqualified table name into another schema's table. Each
      * transaction that fires it is ledgered, even alone, where nothing replayed follows it (the check cannot tell a

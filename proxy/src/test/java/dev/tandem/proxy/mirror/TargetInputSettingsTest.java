@@ -19,12 +19,13 @@ class TargetInputSettingsTest {
                 .isNull();
         assertThat(inputs.before(InputSettings.UNKNOWN)).as("an older record's statement").isNull();
         assertThat(inputs.before(new InputSettings("Asia/Tokyo", "ISO, DMY", "postgres", "on")))
-                .containsExactly("Asia/Tokyo", "ISO, DMY", "postgres", "on");
+                .as("then what it takes for in force, for the statement to check")
+                .containsExactly("Asia/Tokyo", "ISO, DMY", "postgres", "on", "UTC\u001fISO, MDY\u001fpostgres\u001fon");
         assertThat(inputs.before(new InputSettings("Asia/Tokyo", "ISO, DMY", "postgres", "on"))).isNull();
-        assertThat(inputs.before(new InputSettings("Asia/Tokyo", null, null, "off")))
-                .containsExactly("Asia/Tokyo", "ISO, MDY", "postgres", "off");
-        assertThat(inputs.before(InputSettings.UNKNOWN)).as("back to the target's own")
-                .containsExactly("UTC", "ISO, MDY", "postgres", "on");
+        assertThat(inputs.before(new InputSettings("Asia/Tokyo", null, null, "off"))).containsExactly(
+                "Asia/Tokyo", "ISO, MDY", "postgres", "off", "Asia/Tokyo\u001fISO, DMY\u001fpostgres\u001fon");
+        assertThat(inputs.before(InputSettings.UNKNOWN)).as("back to the target's own").containsExactly(
+                "UTC", "ISO, MDY", "postgres", "on", "Asia/Tokyo\u001fISO, MDY\u001fpostgres\u001foff");
     }
 
     @Test
