@@ -148,7 +148,7 @@ public final class MirrorSchema {
             + " pg_catalog.set_config('standard_conforming_strings', $4, true)), true)"
             + " ELSE CAST(" + differing(InputSettings.NAMES) + " AS pg_catalog.text)"
             + " END FROM (SELECT " + settings(InputSettings.NAMES) + " AS found,"
-            + " COALESCE(" + inputSettingsSet() + ", $5::text) AS expected) AS session";
+            + " COALESCE(" + inputSettingsSet() + ", $5::pg_catalog.text) AS expected) AS session";
 
     /**
      * Sets {@code session_replication_role} for the rest of the transaction, as the source session had it (see
@@ -199,8 +199,8 @@ public final class MirrorSchema {
             + " ELSE " + differing(CheckedSettings.ALL)
             + " END FROM (SELECT pg_catalog.concat_ws(pg_catalog.chr(31), " + FIXED_STATE + ", "
             + settings(CheckedSettings.SET_BY_APPLIER) + ") AS found,"
-            + " pg_catalog.concat_ws(pg_catalog.chr(31), $1::text, COALESCE(" + inputSettingsSet()
-            + ", $2::text)) AS expected) AS session";
+            + " pg_catalog.concat_ws(pg_catalog.chr(31), $1::pg_catalog.text, COALESCE(" + inputSettingsSet()
+            + ", $2::pg_catalog.text)) AS expected) AS session";
 
     /** The current values of the named settings, joined by chr(31). */
     private static String settings(List<String> names) {
