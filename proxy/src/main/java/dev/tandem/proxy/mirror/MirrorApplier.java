@@ -597,8 +597,27 @@ public final class MirrorApplier implements AutoCloseable {
                 return; // closing: its sessions are being closed, not to be opened again
             }
             idleReconnectAt.put(database, now + IDLE_RECONNECT.toNanos());
-            tryConnect(database, "idle");
+            // not parked, and the reader has read every record: none of its is left, but one not readable yet
+            tryConnect(database, "idle", spool.writer().oldestInvisibleAppend() == Long.MAX_VALUE);
         }
+    }
+
+    /**
+     * Forgets a target database that does not exist (any more) and has nothing left in the spool: its mark, its lag
+     * series and its line in {@code /status}, which a proxy in front of short-lived databases (tests that create and
+     * drop theirs) kept one of per database it ever applied to. Exactly-once does not lean on what is forgotten: the
+     * progress row in the database does, and a record that comes for it later parks it as for any missing database.
+     * A database restored under its name afterwards is taken as a new one: what it lacks is not reported as lost.
+     */
+    private void forget(String database) {
+        lastApplied.remove(database);
+        idleReconnectAt.remove(database);
+        notMirroredCountedThrough.remove(database);
+        presumedParked.remove(database);
+        metrics.forget(database);
+        marksChanged = true;
+        LOG.info("mirror: target database {} does not exist (any more) and nothing waits in the spool for it: the"
+                + " mirror forgets it (its lag series and /status line go away)", database);
     }
 
     private void noteApplied(String database, SpoolRecord record) {
@@ -765,7 +784,8 @@ public final class MirrorApplier implements AutoCloseable {
     private void clearStopMarks() {
         for (String database : new TreeSet<>(stillMarkedStopped)) {
             idleReconnectAt.put(database, System.nanoTime() + IDLE_RECONNECT.toNanos());
-            tryConnect(database, "to clear its stop mark");
+            // the spool is not read yet: records of it may wait there
+            tryConnect(database, "to clear its stop mark", false);
         }
         stopMarksTried.countDown();
     }
@@ -773,21 +793,31 @@ public final class MirrorApplier implements AutoCloseable {
     /**
      * Connects to a database outside a batch (which clears its stop mark and moves its caught_up_to); a failure only
      * says the target is down: the next attempt comes with the idle ones ({@link #reopenIdleSessions}).
+     *
+     * @param nothingPending whether the spool holds none of the database's records: one that does not exist is then
+     *                       {@link #forget}ed
      */
-    private void tryConnect(String database, String why) {
+    private void tryConnect(String database, String why, boolean nothingPending) {
         try {
             session(database);
         } catch (Stopped e) {
             throw e;
         } catch (RuntimeException e) {
             checkOpen();
-            if (e instanceof PgException pg && MISSING_DATABASE.equals(pg.sqlState())
-                    && stillMarkedStopped.remove(database)) {
-                // a dropped database holds no mark a backfill could read: kept, it stayed in the alert for good
-                marksChanged = true;
-                LOG.info("mirror: target database {} does not exist (any more): it holds no stop mark of instance {}",
-                        database, settings.instanceId());
-                return;
+            if (e instanceof PgException pg && MISSING_DATABASE.equals(pg.sqlState())) {
+                boolean wasMarked = stillMarkedStopped.remove(database);
+                if (wasMarked) {
+                    // a dropped database holds no mark a backfill could read: kept, it stayed in the alert for good
+                    marksChanged = true;
+                    LOG.info("mirror: target database {} does not exist (any more): it holds no stop mark of instance"
+                            + " {}", database, settings.instanceId());
+                }
+                if (nothingPending) {
+                    forget(database);
+                }
+                if (wasMarked || nothingPending) {
+                    return;
+                }
             }
             targetUp = false;
             LOG.debug("mirror: cannot reach target database {} yet ({}): {}", database, why, e.getMessage());

@@ -70,8 +70,11 @@ final class MirrorMetrics {
     private final List<Meter> gauges = new CopyOnWriteArrayList<>();
     /** What a target database has still to apply ({@link #database}). */
     private final Function<String, SpoolBacklog> backlog;
-    /** The target databases with lag gauges: one series each, as many as the databases the mirror applies to. */
-    private final Set<String> databases = ConcurrentHashMap.newKeySet();
+    /**
+     * The target databases with lag gauges, each with its gauges: as many as the databases the mirror applies to, and
+     * no more than it knows ({@link #forget}).
+     */
+    private final Map<String, List<Meter>> databases = new ConcurrentHashMap<>();
 
     MirrorMetrics(MeterRegistry registry, Spool spool, BooleanSupplier paused, BooleanSupplier targetUp,
                   IntSupplier stillMarkedStopped, IntSupplier parkedDatabases, BooleanSupplier failed,
@@ -124,25 +127,40 @@ final class MirrorMetrics {
 
     /**
      * Registers the lag gauges of a target database the mirror applies to, once: which database is behind when one
-     * is parked, which {@link #LAG_SECONDS} cannot say. The applier never forgets a database, so neither do these.
+     * is parked, which {@link #LAG_SECONDS} cannot say. Applier thread.
      */
     void database(String database) {
-        if (!databases.add(database)) {
+        if (databases.containsKey(database)) {
             return;
         }
-        gauges.add(Gauge.builder(DATABASE_LAG_SECONDS, database,
+        List<Meter> lag = List.of(Gauge.builder(DATABASE_LAG_SECONDS, database,
                         d -> backlog.apply(d).lag(AppendClock.SYSTEM.now()).toMillis() / 1000.0)
                 .description("Age of the oldest committed source transaction not yet applied on this target database")
-                .tag("database", database).strongReference(true).register(registry));
-        gauges.add(Gauge.builder(DATABASE_LAG_BYTES, database, d -> backlog.apply(d).bytes())
+                .tag("database", database).strongReference(true).register(registry),
+                Gauge.builder(DATABASE_LAG_BYTES, database, d -> backlog.apply(d).bytes())
                 .description("Spooled bytes from this target database's oldest transaction not yet applied on, other"
                         + " databases' after it included")
                 .tag("database", database).strongReference(true).register(registry));
+        gauges.addAll(lag);
+        databases.put(database, lag);
+    }
+
+    /**
+     * Removes the lag gauges of a target database the mirror forgot (dropped, with nothing of it in the spool): a
+     * proxy in front of short-lived databases would otherwise keep a series per database it ever applied to.
+     * Applier thread.
+     */
+    void forget(String database) {
+        List<Meter> lag = databases.remove(database);
+        if (lag != null) {
+            lag.forEach(registry::remove);
+            gauges.removeAll(lag);
+        }
     }
 
     /** The target databases with lag gauges. */
     Set<String> databases() {
-        return Set.copyOf(databases);
+        return Set.copyOf(databases.keySet());
     }
 
     /**

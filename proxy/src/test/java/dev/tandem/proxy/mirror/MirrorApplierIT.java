@@ -811,6 +811,44 @@ class MirrorApplierIT {
         }
     }
 
+    /**
+     * A proxy in front of short-lived databases (tests that create and drop theirs) kept each dropped target database
+     * for good: its mark in {@code applied.json}, its line in {@code lagByDatabase} and its two lag series. Once the
+     * target says it does not exist and the spool holds nothing for it, it is forgotten; a record that comes for it
+     * afterwards parks it and brings its series back, so what waits for it is never out of sight.
+     */
+    @Test
+    void aDroppedTargetDatabaseWithNothingLeftInTheSpoolIsForgotten() throws Exception {
+        String dropped = PG.pair().freshDatabase("mirror_dropped");
+        PG.target().execute(dropped, "CREATE TABLE m (id int, v text)");
+        try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
+            f.applier.start();
+            f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id) VALUES (1)"))));
+            f.awaitApplied(f.append(tx(dropped, simple("m", 1, "INSERT INTO m (id) VALUES (1)"))));
+            assertThat(f.applier.appliedDatabases()).containsExactlyInAnyOrder(db, dropped);
+            assertThat(f.applier.lagByDatabase()).containsOnlyKeys(db, dropped);
+            assertThat(f.registry.find(MirrorMetrics.DATABASE_LAG_SECONDS).tag("database", dropped).gauge())
+                    .isNotNull();
+
+            PG.target().execute("postgres", "DROP DATABASE \"" + dropped + "\" WITH (FORCE)");
+            eventually("the dropped database is forgotten", () -> !f.applier.appliedDatabases().contains(dropped));
+            assertThat(f.applier.lagByDatabase()).containsOnlyKeys(db);
+            assertThat(f.registry.find(MirrorMetrics.DATABASE_LAG_SECONDS).tag("database", dropped).gauges())
+                    .isEmpty();
+            assertThat(f.registry.find(MirrorMetrics.DATABASE_LAG_BYTES).tag("database", dropped).gauges())
+                    .isEmpty();
+            assertThat(f.registry.find(MirrorMetrics.DATABASE_LAG_SECONDS).tag("database", db).gauge()).isNotNull();
+            eventually("the notes no longer name it", () -> !AppliedMarks.load(f.spool, INSTANCE).databases()
+                    .containsKey(dropped));
+
+            f.append(tx(dropped, simple("m", 1, "INSERT INTO m (id) VALUES (2)")));
+            eventually("a record for it parks it", () -> f.applier.parkedDatabases().containsKey(dropped));
+            assertThat(f.applier.lagByDatabase()).containsKey(dropped);
+            assertThat(f.registry.find(MirrorMetrics.DATABASE_LAG_SECONDS).tag("database", dropped).gauge())
+                    .isNotNull();
+        }
+    }
+
     /** A backfill copy waits for the instances listed there: one whose first group is still to commit must be too. */
     @Test
     void anInstanceIsListedOnTheTargetBeforeItsFirstGroupCommits() throws Exception {
