@@ -158,6 +158,8 @@ final class MirrorRuntime implements AutoCloseable {
             this.sourceRelations = config.source().user().isEmpty() ? null
                     : started(started, new SourceRelations(config.source(), Duration.ofMinutes(1)));
             this.captureMetrics = new CaptureMetrics(registry, config.admin().metricsPerPartition());
+            partitions.onDropped(new DroppedTableSeries(registry,
+                    List.of(applier::forgetTables, captureMetrics::forgetTables)));
             this.captureBudget = new CaptureBudget(config.mirror().maxCapturedBytes());
             Gauge.builder("tandem.capture.held.bytes", captureBudget, CaptureBudget::used).strongReference(true)
                     .description("Captured bytes open transactions hold in memory until they commit").register(registry);

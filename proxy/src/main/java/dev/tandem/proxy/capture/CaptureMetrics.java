@@ -163,6 +163,14 @@ public final class CaptureMetrics {
         }
     }
 
+    /**
+     * Forgets the counters of tables dropped from the target ({@code table} label values), which the caller removed
+     * from the registry: a table written again afterwards gets new ones instead of counting into removed ones.
+     */
+    public void forgetTables(Set<String> tables) {
+        counters.values().removeIf(c -> tables.contains(c.getId().getTag("table")));
+    }
+
     private Counter counter(String name, String... tags) {
         String key = name + String.join("|", tags);
         return counters.computeIfAbsent(key, k -> Counter.builder(name).tags(tags).register(registry));

@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
  * The partitions of each target database, each with the root of its partition tree, and its other tables: an
@@ -131,9 +133,41 @@ public final class PartitionDirectory extends CatalogDirectory<PartitionDirector
         return RELATIONS.formatted(joins, notAChunk);
     }
 
+    /** Each database's last answer, to tell the tables gone from all of them ({@link #onDropped}). */
+    private final Map<String, Partitions> lastAnswers = new ConcurrentHashMap<>();
+    private volatile Consumer<Set<TableName>> dropped = tables -> { };
+
     /** The partitions are null until the first look-up succeeds: a write into one before then is decided later. */
     public PartitionDirectory(TargetConfig target, Duration refresh) {
         super("partitions", CatalogServer.target(target), refresh, null);
+    }
+
+    /**
+     * Tells {@code listener}, on the thread of the look-up, the tables (views, foreign tables, partitions) a look-up
+     * no longer found that no other database's last answer has either: dropped or renamed on the target, so that their
+     * series go. Must not wait.
+     */
+    public void onDropped(Consumer<Set<TableName>> listener) {
+        dropped = listener;
+    }
+
+    @Override
+    void loaded(String database, Partitions value) {
+        Partitions before = lastAnswers.put(database, value);
+        if (before == null) {
+            return;
+        }
+        Set<TableName> gone = new HashSet<>();
+        for (Set<TableName> tables : List.of(before.others(), before.roots().keySet())) {
+            for (TableName table : tables) {
+                if (!value.contains(table) && lastAnswers.values().stream().noneMatch(p -> p.contains(table))) {
+                    gone.add(table);
+                }
+            }
+        }
+        if (!gone.isEmpty()) {
+            dropped.accept(Set.copyOf(gone));
+        }
     }
 
     @Override

@@ -498,6 +498,11 @@ public final class MirrorApplier implements AutoCloseable {
         return spool.backlog(from != null ? from : waiters.readEnd());
     }
 
+    /** Forgets the per-table counters of tables dropped from the target: see {@link MirrorMetrics#forgetTables}. */
+    public void forgetTables(Set<String> tables) {
+        metrics.forgetTables(tables);
+    }
+
     /**
      * The target databases this instance applied transactions to, in this run or an earlier one on the same spool: a
      * restarted proxy knows them before any client logs in again.

@@ -252,6 +252,15 @@ final class MirrorMetrics {
         counter(LEDGER_ENTRIES, "table", table.toString(), "reason", reason).increment();
     }
 
+    /**
+     * Forgets the counters of tables dropped from the target ({@code table} label values), which the caller removed
+     * from the registry: a table written again afterwards gets new ones instead of counting into removed ones.
+     */
+    void forgetTables(Set<String> tables) {
+        tableCounters.values().removeIf(c -> tables.contains(c.getId().getTag("table")));
+        counters.values().removeIf(c -> tables.contains(c.getId().getTag("table")));
+    }
+
     /** Looked up per replayed statement: keyed by a record, so no label string is built on the way. */
     private record Key(String name, TableName table, String outcome) {
     }

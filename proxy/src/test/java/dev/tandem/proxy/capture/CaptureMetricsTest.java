@@ -6,6 +6,7 @@ import dev.tandem.protocol.sql.TableName;
 import dev.tandem.proxy.LoggedWarnings;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class CaptureMetricsTest {
@@ -29,6 +30,30 @@ class CaptureMetricsTest {
                 "tandem.divergence", "tandem-backfill repair");
         assertThat(warnings.get(1)).contains("UPDATE on mirrored table public.readings is not mirrored",
                 "'tandem-backfill verify' and 'repair'");
+    }
+
+    /**
+     * A table dropped from the target loses its counters (DroppedTableSeries removes them from the registry); created
+     * again under the same name it counts in new ones, not into the removed ones.
+     */
+    @Test
+    void aTableWrittenAgainAfterItsCountersWentGetsNewOnes() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        CaptureMetrics metrics = new CaptureMetrics(registry);
+        TableName gone = new TableName("public", "gone");
+        TableName kept = new TableName("public", "kept");
+        LoggedWarnings.of(CaptureMetrics.class, () -> {
+            metrics.unmirroredWrite(gone, "update", 1);
+            metrics.unmirroredWrite(kept, "update", 1);
+            registry.remove(registry.get("tandem.unmirrored.writes").tag("table", "public.gone").counter());
+            metrics.forgetTables(Set.of("public.gone"));
+            metrics.unmirroredWrite(gone, "update", 2);
+            metrics.unmirroredWrite(kept, "update", 1);
+        });
+        assertThat(registry.get("tandem.unmirrored.writes").tag("table", "public.gone").counter().count())
+                .isEqualTo(2);
+        assertThat(registry.get("tandem.unmirrored.writes").tag("table", "public.kept").counter().count())
+                .isEqualTo(2);
     }
 
     /**

@@ -7,8 +7,11 @@ import dev.tandem.proxy.config.TargetConfig;
 import dev.tandem.proxy.config.TlsMode;
 import dev.tandem.testing.PostgresPairExtension;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -60,5 +63,26 @@ class PartitionDirectoryIT {
             dir.lookUpNow("app");
             assertThat(dir.changes()).as("a table more").isGreaterThan(first);
         }
+    }
+
+    /** The series of a dropped table go ({@code DroppedTableSeries}): not while another database still has it. */
+    @Test
+    void aTableGoneFromEveryDatabaseIsToldOnceAndOneAnotherDatabaseHasIsNot() {
+        String db = PG.pair().freshDatabase("parts_dropped");
+        String other = PG.pair().freshDatabase("parts_dropped_other");
+        PG.target().execute(db, "CREATE TABLE gone (v int); CREATE TABLE shared (v int); CREATE TABLE kept (v int)");
+        PG.target().execute(other, "CREATE TABLE shared (v int)");
+        TargetConfig target = new TargetConfig("127.0.0.1", PG.target().port(), "postgres", "UNUSED", Optional.empty(),
+                TlsMode.DISABLE, Map.of("app", db, "other", other), Duration.ofSeconds(5), Optional.empty());
+        List<Set<TableName>> told = new ArrayList<>();
+        try (PartitionDirectory dir = new PartitionDirectory(target, Duration.ofMinutes(1))) {
+            dir.onDropped(told::add);
+            dir.lookUpNow("app");
+            dir.lookUpNow("other");
+            PG.target().execute(db, "DROP TABLE gone; DROP TABLE shared");
+            dir.lookUpNow("app");
+            dir.lookUpNow("app");
+        }
+        assertThat(told).containsExactly(Set.of(new TableName("public", "gone")));
     }
 }

@@ -85,6 +85,49 @@ class PartitionMetricsIT {
     }
 
     /**
+     * A table dropped from the target loses its series at the next look-up of the target's catalog (every minute), the
+     * other tables keep theirs: a proxy in front of short-lived tables (tests that create and drop theirs) kept each
+     * one's series until it restarted.
+     */
+    @Test
+    void theSeriesOfATableDroppedFromTheTargetGoAtTheNextCatalogLookUp(@TempDir Path dir) throws Exception {
+        String db = PG.pair().freshDatabase("dropped_metrics");
+        PG.pair().executeOnBoth(db, "CREATE TABLE kept (id int); CREATE TABLE gone (id int)");
+        Path config = dir.resolve("tandem.yaml");
+        Files.writeString(config, String.join("\n",
+                "source: {host: 127.0.0.1, port: " + PG.source().port() + ", tls: disable}",
+                "target: {host: 127.0.0.1, port: " + PG.target().port() + ", tls: disable, user: postgres}",
+                "mirror:",
+                "  tables: {include: [public.kept, public.gone]}",
+                "  spool: {dir: " + dir.resolve("spool") + "}",
+                "listen: 127.0.0.1:0",
+                "admin: {listen: 127.0.0.1:0}", ""));
+        ProxyOptions options = new ProxyOptions();
+        new CommandLine(options).parseArgs("--config", config.toString());
+        try (ProxyApplication app = new ProxyApplication(options.load(Map.of())).start(Transport.choose("auto"))) {
+            try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:"
+                    + app.relayAddress().getPort() + "/" + db, "postgres", "");
+                 Statement s = c.createStatement()) {
+                s.execute("INSERT INTO kept VALUES (1)");
+                s.execute("INSERT INTO gone VALUES (1)");
+            }
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (!scrape(app).contains("table=\"public.gone\"") && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(scrape(app)).contains("table=\"public.gone\"", "table=\"public.kept\"");
+
+            PG.pair().executeOnBoth(db, "DROP TABLE gone");
+            deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+            while (scrape(app).contains("table=\"public.gone\"") && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+            }
+            assertThat(scrape(app)).as("after the next look-up of the target's catalog")
+                    .doesNotContain("table=\"public.gone\"").contains("table=\"public.kept\"");
+        }
+    }
+
+    /**
      * An UPDATE (not mirrored) and four transactions through a mirroring proxy, each naming partitions (one writes
      * two, one a value the server computes), then its {@code table}-labelled series from {@code GET /metrics}:
      * "name table [outcome or kind]" to value.
