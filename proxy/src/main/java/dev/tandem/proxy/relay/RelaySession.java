@@ -356,13 +356,21 @@ final class RelaySession {
         endWithError("57P01", message, "shutdown", SessionEnd.because("the proxy shut down"));
     }
 
-    /** The connection's authentication deadline passed: end the session unless it is past authentication. */
+    /**
+     * The connection's authentication deadline passed: end the session unless it is past authentication. A client
+     * that never answered the source (a port scanner, a TCP health check that sends a startup packet) is logged at
+     * DEBUG only, as the other ends of a client's own making: one INFO line per such connection flooded the log, and
+     * {@code tandem_connection_errors_total{reason="auth_timeout"}} counts them. A source that did not answer is the
+     * operator's to know, and stays at INFO.
+     */
     void authTimedOut() {
         if (state == State.CONNECTING || state == State.AUTHENTICATING) {
+            boolean clientsTurn = state == State.AUTHENTICATING && lastSender == Direction.SOURCE_TO_CLIENT;
             String waitingFor = state == State.CONNECTING ? "the connection to the source was still being set up"
-                    : lastSender == Direction.SOURCE_TO_CLIENT ? "the source waited for the client's answer"
+                    : clientsTurn ? "the source waited for the client's answer"
                     : "the source server did not answer";
-            endWithError("08P01", authTimeoutMessage(settings) + ": " + waitingFor, "auth_timeout");
+            String message = authTimeoutMessage(settings) + ": " + waitingFor;
+            endWithError("08P01", message, "auth_timeout", SessionEnd.because(message), !clientsTurn);
         }
     }
 
@@ -420,22 +428,40 @@ final class RelaySession {
     }
 
     private void endWithError(String sqlState, String message, String reason, SessionEnd end) {
+        endWithError(sqlState, message, reason, end, true);
+    }
+
+    /** @param info log it at INFO, else at DEBUG (an end of the client's own making, counted by {@code reason}) */
+    private void endWithError(String sqlState, String message, String reason, SessionEnd end, boolean info) {
         if (state == State.CLOSED) {
             return;
         }
         metrics.connectionError(reason);
-        tellClient(sqlState, message);
+        tellClient(sqlState, message, info);
         close(end);
     }
 
-    /** A FATAL ErrorResponse to the client, if it is at a message boundary: otherwise it would corrupt its stream. */
+    /** {@link #tellClient(String, String, boolean)}, logged at INFO. */
     private void tellClient(String sqlState, String message) {
+        tellClient(sqlState, message, true);
+    }
+
+    /**
+     * A FATAL ErrorResponse to the client, if it is at a message boundary: otherwise it would corrupt its stream.
+     *
+     * @param info log it at INFO, else at DEBUG
+     */
+    private void tellClient(String sqlState, String message, boolean info) {
         boolean atBoundary = fromSource == null || fromSource.atFrameBoundary();
-        if (client.isActive() && atBoundary) {
-            log.info("closing session from {}: {} ({})", client.remoteAddress(), message, sqlState);
-            client.writeAndFlush(ErrorResponse.fatal(sqlState, message).encode(client.alloc()));
+        String line = atBoundary && client.isActive() ? "closing session from {}: {} ({})"
+                : "closing session from {} mid-message: {} ({})";
+        if (info) {
+            log.info(line, client.remoteAddress(), message, sqlState);
         } else {
-            log.info("closing session from {} mid-message: {} ({})", client.remoteAddress(), message, sqlState);
+            log.debug(line, client.remoteAddress(), message, sqlState);
+        }
+        if (client.isActive() && atBoundary) {
+            client.writeAndFlush(ErrorResponse.fatal(sqlState, message).encode(client.alloc()));
         }
     }
 

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tandem.protocol.client.TlsMode;
 import dev.tandem.protocol.frame.FrameObserver;
 import dev.tandem.protocol.frame.StartupCodes;
+import dev.tandem.proxy.LoggedWarnings;
 import dev.tandem.proxy.relay.WireClient.Message;
 import dev.tandem.testing.PostgresPairExtension;
 import io.netty.buffer.ByteBuf;
@@ -209,6 +210,33 @@ class RelayVanishingPeersIT {
                 + " (limits.auth-timeout): the source server did not answer");
         assertThat(authTimeoutMessage(true)).isEqualTo("authentication did not complete within 1 s"
                 + " (limits.auth-timeout): the source waited for the client's answer");
+    }
+
+    /**
+     * A peer that sends a startup packet and never answers the password request (a port scanner, a TCP health check)
+     * is the client's doing, one per connection: counted ({@code connection_errors{reason="auth_timeout"}}) and
+     * logged at DEBUG, where an INFO line per connection flooded the log. A source that does not answer is the
+     * operator's to know, and stays at INFO.
+     */
+    @Test
+    void anAuthenticationTimeoutWaitingForTheClientIsNotLoggedAtInfo() {
+        List<String> waitingForClient = LoggedWarnings.infoAndAbove(RelaySession.class, () -> {
+            try {
+                authTimeoutMessage(true);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        List<String> waitingForSource = LoggedWarnings.infoAndAbove(RelaySession.class, () -> {
+            try {
+                authTimeoutMessage(false);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertThat(waitingForClient).noneMatch(line -> line.contains("authentication did not complete"));
+        assertThat(waitingForSource).anyMatch(line -> line.contains("authentication did not complete")
+                && line.contains("the source server did not answer"));
     }
 
     /**
