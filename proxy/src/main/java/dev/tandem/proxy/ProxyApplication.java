@@ -113,7 +113,7 @@ public final class ProxyApplication implements AutoCloseable {
     private AdminConfig adminConfig() {
         Optional<AdminToken> token = config.admin().token().map(secret -> AdminToken.of(secret.reveal()));
         return AdminConfig.defaults().withListen(config.admin().listen().host(), config.admin().listen().port())
-                .withToken(token);
+                .withToken(token).withAllowedHosts(config.admin().allowedHosts());
     }
 
     private List<ReadinessCheck> readinessChecks() {

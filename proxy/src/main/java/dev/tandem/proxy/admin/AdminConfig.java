@@ -1,6 +1,7 @@
 package dev.tandem.proxy.admin;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -17,9 +18,12 @@ import java.util.Optional;
  *                         descriptors the relay needs
  * @param requestTimeout   how long a connection may take to deliver a complete request, counted from its opening or
  *                         from the previous answer; bytes trickling in do not extend it
+ * @param allowedHosts     names a request's {@code Host} header may give besides an IP address, {@code localhost} and
+ *                         {@link #host} ({@code admin.allowed-hosts})
  */
 public record AdminConfig(String host, int port, Optional<AdminToken> token, int maxRequestBytes,
-                          Duration providerTimeout, int workerThreads, int maxConnections, Duration requestTimeout) {
+                          Duration providerTimeout, int workerThreads, int maxConnections, Duration requestTimeout,
+                          List<String> allowedHosts) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 9187;
@@ -34,6 +38,7 @@ public record AdminConfig(String host, int port, Optional<AdminToken> token, int
         Objects.requireNonNull(token, "token");
         Objects.requireNonNull(providerTimeout, "providerTimeout");
         Objects.requireNonNull(requestTimeout, "requestTimeout");
+        allowedHosts = List.copyOf(allowedHosts);
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("admin port must be between 0 and 65535, got " + port);
         }
@@ -56,40 +61,46 @@ public record AdminConfig(String host, int port, Optional<AdminToken> token, int
 
     /**
      * 127.0.0.1:9187, no token, 64 KiB requests, 10 s provider timeout, 2 workers, 32 connections, 30 s to deliver a
-     * request.
+     * request, no names allowed as Host besides IP addresses, localhost and the bound host.
      */
     public static AdminConfig defaults() {
         return new AdminConfig(DEFAULT_HOST, DEFAULT_PORT, Optional.empty(), DEFAULT_MAX_REQUEST_BYTES,
-                DEFAULT_PROVIDER_TIMEOUT, DEFAULT_WORKER_THREADS, DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT);
+                DEFAULT_PROVIDER_TIMEOUT, DEFAULT_WORKER_THREADS, DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT,
+                List.of());
     }
 
     public AdminConfig withListen(String newHost, int newPort) {
         return new AdminConfig(newHost, newPort, token, maxRequestBytes, providerTimeout, workerThreads, maxConnections,
-                requestTimeout);
+                requestTimeout, allowedHosts);
     }
 
     public AdminConfig withToken(Optional<AdminToken> newToken) {
         return new AdminConfig(host, port, newToken, maxRequestBytes, providerTimeout, workerThreads, maxConnections,
-                requestTimeout);
+                requestTimeout, allowedHosts);
     }
 
     public AdminConfig withMaxRequestBytes(int newMaxRequestBytes) {
         return new AdminConfig(host, port, token, newMaxRequestBytes, providerTimeout, workerThreads, maxConnections,
-                requestTimeout);
+                requestTimeout, allowedHosts);
     }
 
     public AdminConfig withProviderTimeout(Duration newProviderTimeout) {
         return new AdminConfig(host, port, token, maxRequestBytes, newProviderTimeout, workerThreads, maxConnections,
-                requestTimeout);
+                requestTimeout, allowedHosts);
     }
 
     public AdminConfig withMaxConnections(int newMaxConnections) {
         return new AdminConfig(host, port, token, maxRequestBytes, providerTimeout, workerThreads, newMaxConnections,
-                requestTimeout);
+                requestTimeout, allowedHosts);
     }
 
     public AdminConfig withRequestTimeout(Duration newRequestTimeout) {
         return new AdminConfig(host, port, token, maxRequestBytes, providerTimeout, workerThreads, maxConnections,
-                newRequestTimeout);
+                newRequestTimeout, allowedHosts);
+    }
+
+    public AdminConfig withAllowedHosts(List<String> newAllowedHosts) {
+        return new AdminConfig(host, port, token, maxRequestBytes, providerTimeout, workerThreads, maxConnections,
+                requestTimeout, newAllowedHosts);
     }
 }

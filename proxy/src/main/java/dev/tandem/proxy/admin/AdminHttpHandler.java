@@ -75,6 +75,7 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
     private final BlockingCalls calls;
     private final BlockingCalls scrapes;
     private final InFlightRequests inFlight;
+    private final AllowedHosts allowedHosts;
     private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>();
     private boolean busy;
     private ScheduledFuture<?> requestDeadline;
@@ -90,6 +91,7 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
         this.calls = calls;
         this.scrapes = scrapes;
         this.inFlight = inFlight;
+        this.allowedHosts = new AllowedHosts(config.host(), config.allowedHosts());
     }
 
     @Override
@@ -197,6 +199,15 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         AdminEndpoint endpoint = found.get();
+        String host = request.headers().get(HttpHeaderNames.HOST);
+        if (endpoint != AdminEndpoint.HEALTH && !allowedHosts.allows(host)) {
+            // /health answers any Host: it says nothing worth reading, and a load balancer may send its own name
+            respond(ctx, AdminResponse.error(HttpResponseStatus.MISDIRECTED_REQUEST, "the admin endpoint does not"
+                    + " answer requests for host '" + host + "' (a defence against DNS rebinding: a web page that"
+                    + " points its own name at this address); use an IP address, localhost or the admin.listen host,"
+                    + " or add the name to admin.allowed-hosts in tandem.yaml"), keepAlive);
+            return;
+        }
         if (!endpoint.method().equals(request.method())) {
             respond(ctx, AdminResponse.error(HttpResponseStatus.METHOD_NOT_ALLOWED, endpoint.path() + " accepts "
                             + endpoint.method() + " only, not " + request.method())

@@ -43,6 +43,8 @@ public final class ConfigLoader {
     /** PostgreSQL's {@code lock_timeout} is an int of milliseconds: at most 24 days and a bit. */
     private static final Duration MAX_LOCK_TIMEOUT = Duration.ofDays(24);
     private static final Pattern INSTANCE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+    private static final Pattern HOST_NAME =
+            Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\\.?");
     private static final YAMLMapper YAML = YAMLMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
@@ -365,7 +367,19 @@ public final class ConfigLoader {
         HostPort listen = section.hostPort("listen", Defaults.ADMIN_LISTEN);
         String tokenEnv = section.envName("token-env", Defaults.ADMIN_TOKEN_ENV);
         return new AdminConfig(listen, tokenEnv, secret(section, "token-file", env, tokenEnv, false),
-                section.bool("metrics-per-partition", false));
+                section.bool("metrics-per-partition", false), allowedHosts(section));
+    }
+
+    /** Host names only: an IP address is always answered, and a port or a wildcard would never match as meant. */
+    private static List<String> allowedHosts(Section section) {
+        List<String> names = section.texts("allowed-hosts");
+        for (String name : names) {
+            if (!HOST_NAME.matcher(name).matches()) {
+                section.problem("allowed-hosts", "'" + name + "' is not a host name (letters, digits, '-'"
+                        + " and '.', without a port or '*'); IP addresses need no entry");
+            }
+        }
+        return names;
     }
 
     private static LimitsConfig limits(Section section) {

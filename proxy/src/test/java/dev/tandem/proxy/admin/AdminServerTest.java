@@ -290,9 +290,9 @@ class AdminServerTest {
         try (Socket socket = new Socket("127.0.0.1", server.port())) {
             socket.setSoTimeout(30_000);
             OutputStream out = socket.getOutputStream();
-            out.write(("GET /status HTTP/1.1\r\nHost: t\r\n\r\n"
-                    + "GET /health HTTP/1.1\r\nHost: t\r\n\r\n"
-                    + "GET /nope HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            out.write(("GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                    + "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                    + "GET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             out.flush();
             slow.countDown();
@@ -309,10 +309,42 @@ class AdminServerTest {
     @Test
     void badPercentEncodingIs400AndOversizedHeadersAre431() throws Exception {
         startDefault();
-        assertThat(rawExchange("GET /metrics%zz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"))
+        assertThat(rawExchange("GET /metrics%zz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"))
                 .startsWith("HTTP/1.1 400 Bad Request").contains("malformed request target");
-        assertThat(rawExchange("GET /health HTTP/1.1\r\nHost: t\r\nX-Big: " + "a".repeat(20_000)
+        assertThat(rawExchange("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + "a".repeat(20_000)
                 + "\r\n\r\n")).startsWith("HTTP/1.1 431 Request Header Fields Too Large").contains("\"status\" : 431");
+    }
+
+    /**
+     * DNS rebinding: a page in an operator's browser that points its own name at 127.0.0.1 could read GET /status and
+     * /metrics through the browser, which sends the page's name as Host. Only an IP address, localhost, the
+     * admin.listen host or a name in admin.allowed-hosts is answered; /health says nothing worth reading and stays
+     * open to any Host (a load balancer's health check may send its own name).
+     */
+    @Test
+    void aHostHeaderNamingAnotherSiteIsRefusedWith421() throws Exception {
+        start(AdminConfig.defaults().withAllowedHosts(List.of("tandem.internal")), List.of(),
+                () -> Map.of("mode", "async"));
+        String refused = rawExchange("GET /status HTTP/1.1\r\nHost: attacker.example:" + server.port()
+                + "\r\nConnection: close\r\n\r\n");
+        assertThat(refused).startsWith("HTTP/1.1 421 Misdirected Request").contains("attacker.example",
+                "admin.allowed-hosts").doesNotContain("async");
+        assertThat(rawExchange("GET /metrics HTTP/1.1\r\nHost: attacker.example\r\nConnection: close\r\n\r\n"))
+                .startsWith("HTTP/1.1 421");
+        for (String host : List.of("127.0.0.1", "127.0.0.1:" + server.port(), "localhost:" + server.port(),
+                "LocalHost", "[::1]:" + server.port(), "10.1.2.3", "tandem.internal:9187", "TANDEM.internal.")) {
+            assertThat(rawExchange("GET /status HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n"))
+                    .as(host).startsWith("HTTP/1.1 200").contains("async");
+        }
+        assertThat(rawExchange("GET /status HTTP/1.0\r\n\r\n")).as("HTTP/1.0 without Host: no browser sends that")
+                .startsWith("HTTP/1.1 200");
+        assertThat(rawExchange("GET /health HTTP/1.1\r\nHost: lb.example\r\nConnection: close\r\n\r\n"))
+                .startsWith("HTTP/1.1 200");
+        for (String host : List.of("127.0.0.1.attacker.example", "localhost.attacker.example", "[::1",
+                "1.2.3.4:80:80")) {
+            assertThat(rawExchange("GET /status HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n"))
+                    .as(host).startsWith("HTTP/1.1 421");
+        }
     }
 
     private String rawExchange(String request) throws IOException {
@@ -334,7 +366,7 @@ class AdminServerTest {
             assertThat(readAll(third.getInputStream()))
                     .startsWith("HTTP/1.1 503 Service Unavailable").contains("too many admin connections");
             second.setSoTimeout(30_000);
-            second.getOutputStream().write("GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+            second.getOutputStream().write("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
                     .getBytes(StandardCharsets.US_ASCII));
             assertThat(readAll(second.getInputStream())).startsWith("HTTP/1.1 200 OK");
         }
@@ -345,7 +377,7 @@ class AdminServerTest {
         start(AdminConfig.defaults().withRequestTimeout(Duration.ofMillis(300)), List.of(), Map::of);
         try (Socket socket = new Socket("127.0.0.1", server.port())) {
             OutputStream out = socket.getOutputStream();
-            out.write("GET /health HTTP/1.1\r\nHost: t\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.write("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n".getBytes(StandardCharsets.US_ASCII));
             boolean disconnected = false;
             for (int header = 0; header < 300 && !disconnected; header++) {
                 Thread.sleep(50);
@@ -399,7 +431,7 @@ class AdminServerTest {
         assertError(send(post("/dual-write/mark", TOKEN).POST(HttpRequest.BodyPublishers.ofByteArray(big))), 413,
                 "request body larger than 65536 bytes");
         assertThat(send(get("/health")).statusCode()).isEqualTo(200);
-        assertThat(rawExchange("POST /dual-write/mark HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + TOKEN
+        assertThat(rawExchange("POST /dual-write/mark HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + TOKEN
                 + "\r\nExpect: 100-continue\r\nContent-Length: " + big.length + "\r\n\r\n"))
                 .as("answered before the body is sent, and the connection closed")
                 .startsWith("HTTP/1.1 413 Request Entity Too Large").contains("\"status\" : 413");

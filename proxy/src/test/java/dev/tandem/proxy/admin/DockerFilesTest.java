@@ -107,6 +107,8 @@ class DockerFilesTest {
         yaml("docker/prometheus.yml").path("scrape_configs").forEach(job -> job.path("static_configs")
                 .forEach(config -> targets.addAll(texts(config.path("targets")))));
         assertThat(targets).containsExactlyInAnyOrder("proxy:" + AdminConfig.DEFAULT_PORT, "backfill:9188");
+        assertThat(texts(yaml("docker/tandem.yaml").path("admin").path("allowed-hosts")))
+                .as("the Host Prometheus sends, which the admin endpoint answers only when allowed").contains("proxy");
         JsonNode backfill = yaml("docker/compose.yaml").path("services").path("backfill");
         assertThat(backfill.path("entrypoint").toString()).contains("/opt/tandem/backfill/tandem-backfill.jar");
         assertThat(texts(backfill.path("command"))).as("the default command, status, takes the target only: with"

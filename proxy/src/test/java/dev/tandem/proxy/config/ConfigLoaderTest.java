@@ -54,7 +54,7 @@ class ConfigLoaderTest {
                         256L << 20, 1L << 30, Duration.ofSeconds(30),
                         new RetryConfig(Duration.ofMillis(100), Duration.ofSeconds(30)), false, Duration.ofSeconds(5)),
                 new AdminConfig(new HostPort("127.0.0.1", 9187), "TANDEM_ADMIN_TOKEN",
-                        Optional.of(Secret.of("admin-tok")), false),
+                        Optional.of(Secret.of("admin-tok")), false, List.of()),
                 new LimitsConfig(1000, 1 << 30, 2L << 30, 10000, Duration.ofSeconds(60), Duration.ZERO,
                         Duration.ofMinutes(5)),
                 new LoggingConfig(false),
@@ -91,7 +91,7 @@ class ConfigLoaderTest {
                 64L << 20, 512L << 20, Duration.ofSeconds(5), new RetryConfig(Duration.ofMillis(50), Duration.ofMinutes(1)),
                 true, Duration.ofSeconds(2)));
         assertThat(config.admin()).isEqualTo(new AdminConfig(new HostPort("0.0.0.0", 9999), "ADMIN_TOKEN",
-                Optional.empty(), true));
+                Optional.empty(), true, List.of("tandem.internal", "proxy-1.example.com")));
         assertThat(config.limits()).isEqualTo(new LimitsConfig(200, 64 << 20, 2L << 30, 8192, Duration.ofSeconds(10),
                 Duration.ofHours(1), Duration.ofSeconds(45)));
         assertThat(config.logging().redactSql()).isTrue();
@@ -153,7 +153,7 @@ class ConfigLoaderTest {
                 256L << 20, 1L << 30, Duration.ofSeconds(30), new RetryConfig(Duration.ofMillis(100),
                         Duration.ofSeconds(30)), false, Duration.ofSeconds(5)));
         assertThat(absent.admin()).isEqualTo(new AdminConfig(new HostPort("127.0.0.1", 9187), "TANDEM_ADMIN_TOKEN",
-                Optional.empty(), false));
+                Optional.empty(), false, List.of()));
         assertThat(absent.limits()).isEqualTo(new LimitsConfig(1000, 1 << 30, 2L << 30, 10000, Duration.ofSeconds(60),
                 Duration.ZERO, Duration.ofMinutes(5)));
         assertThat(absent.limits().hasIdleTimeout()).isFalse();
@@ -209,6 +209,7 @@ class ConfigLoaderTest {
             listen: 127.0.0.1:9187                             => admin.listen: '127.0.0.1:9187' is the same address as listen
             admin: {listen: '::1:9187'}                        => admin.listen: '::1:9187' looks like an IPv6 address without brackets; write [address]:port (e.g. [::1]:6432)
             admin: {listen: '[::1]:99999'}                     => admin.listen: '[::1]:99999' has port 99999, which is above 65535
+            admin: {allowed-hosts: ['*.example.com']}          => admin.allowed-hosts: '*.example.com' is not a host name (letters, digits, '-' and '.', without a port or '*'); IP addresses need no entry
             admin: {token-env: 'open sesame'}                  => admin.token-env: is not an environment variable name (letters, digits and '_', not starting with a digit); it names the variable that holds the secret, not the secret itself
             source: {port: 70000}                              => source.port: '70000' is not a port; allowed 1 to 65535
             source: {port: 0}                                  => source.port: '0' is not a port; allowed 1 to 65535

@@ -2,6 +2,7 @@ package dev.tandem.proxy.config;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -14,7 +15,7 @@ class SecretTest {
 
         assertThat(secret).hasToString("***");
         assertThat(String.valueOf(Optional.of(secret))).doesNotContain("hunter2");
-        assertThat(new AdminConfig(new HostPort("127.0.0.1", 1), "T", Optional.of(secret), false).toString())
+        assertThat(new AdminConfig(new HostPort("127.0.0.1", 1), "T", Optional.of(secret), false, List.of()).toString())
                 .doesNotContain("hunter2");
         assertThat(secret.reveal()).isEqualTo("hunter2");
     }
