@@ -54,6 +54,8 @@ public final class MirroredTables {
     private final Supplier<PartitionDirectory.Partitions> partitions;
     private final Supplier<ChunkNames> chunkNames;
     private final LongSupplier catalogVersion;
+    /** The tables include patterns without wildcards name: mirrored whatever the target's catalog says. */
+    private final Set<TableName> named;
     /** The source's relations, null until known or without {@code source.user}; null: not looked up at all. */
     private final Supplier<SourceRelations.Relations> sourceRelations;
     /** What relation DDL committed through the proxy did that the source's last look-up may not have. */
@@ -119,6 +121,7 @@ public final class MirroredTables {
         this.recent = recent;
         this.committed = committed;
         this.relationsChanged = relationsChanged;
+        this.named = Set.copyOf(filter.namedTables());
     }
 
     /**
@@ -405,7 +408,12 @@ public final class MirroredTables {
         }
         if (!filter.includesHypertables()) {
             if (filter.mirrors(table.schema(), table.name(), false)) {
-                return Mirroring.MIRRORED;
+                // A wildcard says nothing of whether the target has the table: one its catalog does not have (created
+                // since, on the source only, or a temporary table the proxy could not see) is decided when replayed,
+                // as a partition is, not refused there and ledgered. A table a pattern names is mirrored regardless.
+                PartitionDirectory.Partitions known = partitions == null ? null : partitions.get();
+                return partitions == null || named.contains(table) || known != null && known.contains(table)
+                        ? Mirroring.MIRRORED : Mirroring.UNCONFIRMED;
             }
             if (filter.excludes(table.schema(), table.name())) {
                 return Mirroring.NOT_MIRRORED;

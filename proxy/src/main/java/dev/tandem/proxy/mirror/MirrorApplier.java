@@ -1243,6 +1243,9 @@ public final class MirrorApplier implements AutoCloseable {
         if (settings.tables().includesHypertables()) {
             return session.isHypertable(table);
         }
+        if (settings.tables().mirrors(table.schema(), table.name(), false)) {
+            return session.exists(table); // a wildcard pattern matches it: mirrored where the target has it
+        }
         return session.partitionRoot(table).filter(root -> settings.tables().mirrorsPartition(table.schema(),
                 table.name(), root.schema(), root.name())).isPresent();
     }
@@ -1281,7 +1284,15 @@ public final class MirrorApplier implements AutoCloseable {
                 if (count) {
                     metrics.leftOut(s.table(), MirrorMetrics.NOT_ON_TARGET, s.sourceRows(), notOnTarget);
                 }
-                if (sourceCatalog.available()) {
+                if (settings.tables().mirrors(s.table().schema(), s.table().name(), false)) {
+                    if (undecidedTablesLogged.add(session.database() + "\0" + s.table())) {
+                        LOG.warn("mirror: {} matches an include pattern but does not exist in target database {}: its"
+                                + " rows are not mirrored (counted in tandem_mirror_transactions_total{outcome="
+                                + "\"not_on_target\"}; a temporary table's are too). If the source has it for good,"
+                                + " create it on the target and re-copy its rows (verify --through shows them)",
+                                s.table(), session.database());
+                    }
+                } else if (sourceCatalog.available()) {
                     TableName root = sourceCatalog.partitionRoot(tx.database(), s.table()).orElse(null);
                     if (root != null && settings.tables().mirrorsPartition(s.table().schema(), s.table().name(),
                             root.schema(), root.name())) {

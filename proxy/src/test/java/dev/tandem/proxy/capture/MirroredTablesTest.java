@@ -56,10 +56,32 @@ class MirroredTablesTest {
     void aSessionsTemporaryTableIsNeverMirroredNorLeftToTheTarget() {
         TableFilter everything = new TableFilter(List.of(TablePattern.parse("*.*")), List.of());
         MirroredTables tables = new MirroredTables(everything, Set::of,
-                () -> new PartitionDirectory.Partitions(Map.of(), Set.of()));
+                () -> new PartitionDirectory.Partitions(Map.of(), Set.of(t("ev"))));
         assertThat(tables.mirroring(new TableName("pg_temp", "ev"))).isEqualTo(Mirroring.NOT_MIRRORED);
         assertThat(tables.mirroring(new TableName("pg_temp_3", "ev"))).isEqualTo(Mirroring.NOT_MIRRORED);
         assertThat(tables.mirroring(t("ev"))).isEqualTo(Mirroring.MIRRORED);
+    }
+
+    /**
+     * A wildcard says nothing of whether the target has a table: one its catalog does not have (yet) is left to the
+     * target when replayed, as a partition is (WildcardIncludeIT); one a pattern names is mirrored regardless, and a
+     * target without it refuses its rows, which are ledgered.
+     */
+    @Test
+    void aTableOnlyAWildcardMatchesIsLeftToTheTargetUnlessItsCatalogHasIt() {
+        TableFilter filter = new TableFilter(List.of(TablePattern.parse("public.*"), TablePattern.parse("s.named")),
+                List.of());
+        AtomicReference<PartitionDirectory.Partitions> known = new AtomicReference<>();
+        MirroredTables tables = new MirroredTables(filter, Set::of, known::get);
+        assertThat(tables.mirroring(t("kept"))).as("not looked up yet").isEqualTo(Mirroring.UNCONFIRMED);
+        assertThat(tables.mirroring(new TableName("s", "named"))).isEqualTo(Mirroring.MIRRORED);
+
+        known.set(new PartitionDirectory.Partitions(Map.of(), Set.of(t("kept"))));
+        assertThat(tables.mirroring(t("kept"))).isEqualTo(Mirroring.MIRRORED);
+        assertThat(tables.mirroring(t("source_only"))).isEqualTo(Mirroring.UNCONFIRMED);
+        assertThat(tables.mirroring(new TableName("s", "named"))).isEqualTo(Mirroring.MIRRORED);
+        assertThat(new MirroredTables(filter, Set::of).mirroring(t("source_only")))
+                .as("without the target's catalog the patterns alone decide").isEqualTo(Mirroring.MIRRORED);
     }
 
     @Test
