@@ -197,8 +197,11 @@ class PartitionMetricsIT {
         }
     }
 
+    /** One client for every scrape: each client keeps its own connections open, and polling would exhaust the admin's. */
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
     private static String scrape(ProxyApplication app) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
                 + app.adminPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
     }
 
