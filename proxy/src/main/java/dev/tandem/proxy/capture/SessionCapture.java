@@ -34,7 +34,6 @@ import dev.tandem.proxy.relay.SessionContext;
 import dev.tandem.proxy.relay.SessionEnd;
 import dev.tandem.proxy.relay.SessionTap;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -224,7 +223,7 @@ public final class SessionCapture implements SessionTap {
     private final ReplicationRoleState replicationRole;
 
     /** The COPYs the client asked for, in its order, until both sides are done with each. */
-    private final Deque<CopyIn> copies = new ArrayDeque<>();
+    private final CopiesInFlight copies;
     /**
      * The source failed an extended-protocol request before the proxy saw the Sync that ends its batch: the source
      * skips everything the client sent up to that Sync, and so does the capture, also what it sees only after the
@@ -284,6 +283,8 @@ public final class SessionCapture implements SessionTap {
         this.sink = sink;
         this.hold = new TransactionHold(maxTransactionBytes, budget);
         this.rowTimes = rowTimes;
+        this.copies = new CopiesInFlight(hold, c -> StatementTimes.copy(rowTimes, timeColumn(c.table), c.statement,
+                settings.known(), c.clientEncoding, c.copyData));
         this.typesRemapped = typesRemapped;
         this.inFlight = inFlight == null ? null : new InFlightTrace(inFlight, context);
         this.chunks = chunks;
@@ -410,10 +411,7 @@ public final class SessionCapture implements SessionTap {
             }
             return switch (type) {
                 case 'Q', 'P', 'B', 'E', 'C' -> true;
-                case 'd' -> {
-                    CopyIn copy = clientCopy();
-                    yield copy != null && !copy.failed && (copy.answered ? copy.capture != null : copy.kept);
-                }
+                case 'd' -> copies.keepsData();
                 default -> false;
             };
         }
@@ -424,7 +422,7 @@ public final class SessionCapture implements SessionTap {
                 return; // the source reads it no more
             }
             upserts.requestSent();
-            CopyIn interrupted = endsCopy(type);
+            CopyIn interrupted = copies.endsCopy(type);
             PendingRequest last = pending.peekLast();
             switch (type) {
                 case 'S' -> {
@@ -432,18 +430,13 @@ public final class SessionCapture implements SessionTap {
                     statements.synced();
                     portals.synced();
                     // the server ignores Sync (and Flush) while it reads COPY data
-                    CopyIn copy = clientCopy();
+                    CopyIn copy = copies.clientCopy();
                     if (copy == null || !copy.answered || copy.failed) {
                         pending.add(new SyncRequest(copy != null));
                     }
                 }
-                case 'd' -> {
-                    CopyIn copy = clientCopy();
-                    if (copy != null && !copy.answered) {
-                        copy.earlyBytes += length - 4; // not kept: counted, in case its answer makes it mirrored
-                    }
-                }
-                case 'c', 'f' -> clientCopyEnded(type == 'f');
+                case 'd' -> copies.dataStarts(length);
+                case 'c', 'f' -> copies.clientCopyEnded(type == 'f');
                 case 'F' -> {
                     if (!skippingToSync) {
                         pending.add(new FunctionRequest());
@@ -473,7 +466,7 @@ public final class SessionCapture implements SessionTap {
                 return true;
             }
             upserts.requestSent();
-            CopyIn interrupted = endsCopy(type);
+            CopyIn interrupted = copies.endsCopy(type);
             if (skippingToSync) {
                 return true; // the source does not even read it
             }
@@ -498,7 +491,7 @@ public final class SessionCapture implements SessionTap {
                     Close close = read(frame, Close::decode, FROM_CLIENT);
                     pending.add(new CloseRequest(close.kind(), close.name()));
                 }
-                case 'd' -> copyData(frame);
+                case 'd' -> copies.copyData(frame);
                 default -> {
                 }
             }
@@ -519,42 +512,6 @@ public final class SessionCapture implements SessionTap {
         return p.now() == null ? p.table() : p.now().resolve(names, tables, p.statement().table(), p.named());
     }
 
-    /** The COPY the client sends data for now: the first it has not ended. */
-    private CopyIn clientCopy() {
-        for (CopyIn copy : copies) {
-            if (!copy.ended) {
-                return copy;
-            }
-        }
-        return null;
-    }
-
-    /**
-     * In COPY IN the source fails the COPY at any message but CopyData, CopyDone, CopyFail, Sync and Flush (08P01), and
-     * that message never runs ({@link #consumedByCopy}; from PostgreSQL 14 on the source then ends the session): a
-     * client sends one when it did not expect the COPY (it bound a name it believes is another statement). When a
-     * line of the data sent before that message failed the COPY first, the source reads the message as usual: the COPY
-     * is over for the client too, and a Sync behind it is answered.
-     *
-     * @return the COPY the message is the first to interrupt so, or null
-     */
-    private CopyIn endsCopy(byte type) {
-        if (type == 'd' || type == 'c' || type == 'f' || type == 'S' || type == 'H') {
-            return null;
-        }
-        CopyIn copy = clientCopy();
-        if (copy == null || copy.failed || copy.interrupted) {
-            return null;
-        }
-        copy.interrupted = true;
-        if (copy.answered) {
-            copy.ended = true;
-            copy.abandoned = true; // as by a CopyFail: the source fails it, its rows never commit
-            forgetFinishedCopies();
-        }
-        return copy;
-    }
-
     /**
      * The message that first interrupted {@code copy} was handled, having queued the request behind {@code last} (if
      * any): the one the COPY takes. The source then runs the requests behind it (before PostgreSQL 14, after a simple
@@ -569,62 +526,6 @@ public final class SessionCapture implements SessionTap {
         traceInFlight();
     }
 
-    /** CopyDone or CopyFail. */
-    private void clientCopyEnded(boolean abandoned) {
-        CopyIn copy = clientCopy();
-        if (copy != null) {
-            copy.ended = true;
-            copy.abandoned = abandoned;
-            forgetFinishedCopies();
-        }
-    }
-
-    private void forgetFinishedCopies() {
-        while (!copies.isEmpty() && copies.peek().ended && (copies.peek().answered || copies.peek().failed)) {
-            copies.poll();
-        }
-    }
-
-    /**
-     * A new COPY request: the client is done with every COPY before it, also with one the source failed (a client that
-     * waits for CopyInResponse sends nothing for it, one that does not sent its data before this request).
-     */
-    private void copyRequested(CopyIn copy) {
-        for (CopyIn earlier : copies) {
-            earlier.ended = true;
-        }
-        forgetFinishedCopies();
-        copies.add(copy);
-    }
-
-    /**
-     * The source does not run the Execute's statement as a COPY, or no longer (it failed, was skipped, or runs another
-     * statement): its data is dropped. A client that did not ask for a COPY sends none, so nothing ends it but this.
-     */
-    private void copyNotRun(ExecuteRequest e) {
-        CopyIn copy = e.copy;
-        if (copy == null) {
-            return;
-        }
-        if (!e.copyExpected && !copy.answered) {
-            copy.ended = true;
-        }
-        failCopy(copy);
-        forgetFinishedCopies();
-    }
-
-    /** The source will not read (any more of) this COPY's data: what was kept of it is given back. */
-    private void failCopy(CopyIn copy) {
-        if (copy == null || copy.failed) {
-            return;
-        }
-        copy.failed = true;
-        hold.failed(copy.held);
-        copy.held = 0;
-        copy.early.clear();
-        forgetFinishedCopies();
-    }
-
     private void query(String sql) {
         List<ClassifiedStatement> statements = StatementClassifier.classify(sql);
         if (upserts.hasUpserts() && pending.isEmpty() && commitsNoUpserts(statements)) {
@@ -637,9 +538,9 @@ public final class SessionCapture implements SessionTap {
             if (s.kind() == Kind.COPY_FROM_STDIN) {
                 CopyIn copy = new CopyIn(mirroredTarget(s) != null);
                 if (q.copies.isEmpty()) {
-                    copyRequested(copy);
+                    copies.copyRequested(copy);
                 } else {
-                    copies.add(copy); // the string's COPYs run one after the other
+                    copies.nextInQuery(copy); // the string's COPYs run one after the other
                 }
                 q.copies.add(copy);
             } else {
@@ -860,7 +761,7 @@ public final class SessionCapture implements SessionTap {
         CopyIn copy = null;
         if (copyPossible) {
             copy = new CopyIn(copyKept);
-            copyRequested(copy);
+            copies.copyRequested(copy);
         }
         pending.add(new ExecuteRequest(reference, capture, copy, copyExpected, encoding.clientEncoding(), firstRun,
                 run));
@@ -968,43 +869,6 @@ public final class SessionCapture implements SessionTap {
 
     static boolean runsTransaction(Prepared p) {
         return p != null && p.statement() != null && p.statement().kind() == Kind.TRANSACTION;
-    }
-
-    /** A CopyData shown whole: data of a mirrored COPY, or of one that may turn out mirrored when answered. */
-    private void copyData(ByteBuf frame) {
-        CopyIn copy = clientCopy();
-        int length = frame.readableBytes() - 5;
-        if (copy == null || copy.failed || (copy.answered && copy.capture == null)) {
-            return; // the COPY failed, or its answer came while this frame was arriving
-        }
-        if (!copy.answered) {
-            if (!copy.overLimit && !hold.hold(length)) {
-                copy.overLimit = true;
-                copy.early.clear();
-            }
-            if (!copy.overLimit) {
-                copy.early.add(ByteBufUtil.getBytes(frame, frame.readerIndex() + 5, length));
-                copy.held += length;
-            }
-            copy.earlyBytes += length;
-            return;
-        }
-        StatementCapture c = copy.capture;
-        c.copyBytes += length;
-        if (c.unreplayable == null && !hold.hold(length)) {
-            c.unreplayable = hold.tooLarge();
-            c.overLimit = true;
-            // from here on its rows' times are read as its data passes, starting with what it sent so far
-            c.times = StatementTimes.copy(rowTimes, timeColumn(c.table), c.statement,
-                    settings.known(), c.clientEncoding, c.copyData);
-            c.copyData.clear();
-        }
-        if (c.unreplayable == null) {
-            c.copyData.add(ByteBufUtil.getBytes(frame, frame.readerIndex() + 5, length));
-            c.held += length;
-        } else if (c.times != null && c.times.reads()) {
-            c.times.feed(ByteBufUtil.getBytes(frame, frame.readerIndex() + 5, length));
-        }
     }
 
     /** The time column of a table of this session's database ({@link SourceOrderedTimeColumns}); null: not known. */
@@ -1415,37 +1279,7 @@ public final class SessionCapture implements SessionTap {
         if (capture != null) {
             capture.clientEncoding = encoding.clientEncoding(); // the data comes in it
         }
-        if (copy == null || copy.failed) {
-            return; // a COPY the client's request did not show: its data is not told apart
-        }
-        copy.answered = true;
-        copy.capture = capture;
-        if (copy.interrupted) {
-            // over already, as at a request sent after this answer (see endsCopy): if the source reads that request
-            // as usual (the data failed the COPY first), a Sync the client sent after it is answered, and its CopyDone
-            // or CopyFail for it comes too late to end another
-            copy.ended = true;
-            copy.abandoned = true;
-        }
-        if (capture == null) {
-            hold.failed(copy.held); // the data kept for it is not needed
-        } else if (copy.overLimit) {
-            capture.copyBytes += copy.earlyBytes;
-            capture.unreplayable = hold.tooLarge();
-            capture.overLimit = true;
-            capture.times = StatementTimes.unknown(); // what it sent before this answer was not kept, nor read
-        } else if (!copy.kept && copy.earlyBytes > 0) {
-            capture.copyBytes += copy.earlyBytes;
-            capture.unreplayable = "COPY data came before the source started the COPY, under a search_path that did"
-                    + " not make its table a mirrored one, and was not kept";
-        } else {
-            capture.copyBytes += copy.earlyBytes;
-            capture.copyData.addAll(copy.early);
-            capture.held += copy.held;
-        }
-        copy.held = 0;
-        copy.early.clear();
-        forgetFinishedCopies();
+        copies.copyInStarted(copy, capture);
     }
 
     /** RowDescription or NoData: the last answer to a Describe (a simple Query's RowDescription finds none queued). */
@@ -1526,7 +1360,7 @@ public final class SessionCapture implements SessionTap {
             e.capturedFrom = prepared;
         }
         if (!runsCopy(prepared)) {
-            copyNotRun(e);
+            copies.copyNotRun(e);
         }
     }
 
@@ -1864,7 +1698,8 @@ public final class SessionCapture implements SessionTap {
 
     private void error(String sqlState) {
         PendingRequest head = pending.peek();
-        CopyIn read = ProtocolViolationException.SQLSTATE.equals(sqlState) ? interruptedCopyRead(head) : null;
+        CopyIn read = ProtocolViolationException.SQLSTATE.equals(sqlState)
+                ? CopiesInFlight.interruptedCopyRead(head) : null;
         if (read != null && read.takes != null) {
             consumedByCopy(read.takes);
         }
@@ -1874,7 +1709,7 @@ public final class SessionCapture implements SessionTap {
             }
             // The rest of the query string is not executed; its ReadyForQuery still comes.
             q.next = q.statements.size();
-            q.copies.forEach(this::failCopy);
+            q.copies.forEach(copies::failCopy);
         } else if (head != null && !(head instanceof SyncRequest) && !(head instanceof FunctionRequest)) {
             // Extended protocol: the source ignores everything up to the next Sync. (A failed FunctionCall is
             // answered like a simple Query: its ReadyForQuery comes and nothing is skipped.)
@@ -1884,22 +1719,6 @@ public final class SessionCapture implements SessionTap {
             skippingToSync = pending.isEmpty();
         }
         tracker.error();
-    }
-
-    /**
-     * The COPY the source reads data for in this request when the client sent a message in its stead
-     * ({@link CopyIn#interrupted}), or null: an 08P01 error then is the COPY failing at that message.
-     */
-    private static CopyIn interruptedCopyRead(PendingRequest head) {
-        CopyIn read = null;
-        if (head instanceof QueryRequest q) {
-            for (CopyIn copy : q.copies) {
-                read = copy.answered ? copy : read; // the string's COPYs run one after the other: the last answered
-            }
-        } else if (head instanceof ExecuteRequest e) {
-            read = e.copy;
-        }
-        return read != null && read.answered && !read.failed && read.interrupted ? read : null;
     }
 
     /**
@@ -1933,14 +1752,14 @@ public final class SessionCapture implements SessionTap {
     private void notRun(PendingRequest dropped) {
         if (dropped instanceof ExecuteRequest e) {
             failed(e.capture);
-            copyNotRun(e);
+            copies.copyNotRun(e);
         } else if (dropped instanceof ParseRequest p) {
             statements.skipped(p.name(), p.prepared());
         } else if (dropped instanceof BindRequest b) {
             portals.skipped(b.name(), b.portal());
         } else if (dropped instanceof QueryRequest q) {
             // a Query amid a failed batch, and the data the client sent its COPYs early: the source skips both
-            q.copies.forEach(this::failCopy);
+            q.copies.forEach(copies::failCopy);
         }
     }
 
