@@ -45,9 +45,7 @@ import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
@@ -161,7 +159,6 @@ public final class SessionCapture implements SessionTap {
 
     private final SessionContext context;
     private final MirroredTables tables;
-    private final Supplier<Map<TableName, Set<String>>> volatileDefaults;
     private final CaptureMetrics metrics;
     private final UpsertWindows.Session upserts;
     private final Sink sink;
@@ -177,6 +174,8 @@ public final class SessionCapture implements SessionTap {
      */
     private final boolean typesRemapped;
     private final TransactionTracker tracker;
+    /** Counts what the completed statements did that the mirror does not replay as the source ran it. */
+    private final StatementAccounting accounting;
     /** What the source may still commit of the requests in {@link #pending}. */
     private final ForecastWalk forecastWalk;
 
@@ -212,7 +211,6 @@ public final class SessionCapture implements SessionTap {
     private final SearchPathChecks pathChecks;
     /** This session's part in the trace of commits in flight; null when untraced. */
     private final InFlightTrace inFlight;
-    private final ChunkHypertables chunks;
     /** The source sent its first ReadyForQuery: start-up is over. */
     private boolean ready;
     /** The settings that decide how the values of the statements completing now were read. */
@@ -277,7 +275,6 @@ public final class SessionCapture implements SessionTap {
                           RowTimesReading rowTimes) {
         this.context = context;
         this.tables = tables;
-        this.volatileDefaults = volatileDefaults;
         this.metrics = metrics;
         this.upserts = upsertWindows.session(context.database(), tables::rowsOf);
         this.sink = sink;
@@ -287,7 +284,6 @@ public final class SessionCapture implements SessionTap {
                 settings.known(), c.clientEncoding, c.copyData));
         this.typesRemapped = typesRemapped;
         this.inFlight = inFlight == null ? null : new InFlightTrace(inFlight, context);
-        this.chunks = chunks;
         this.names = new SessionNames(tables, context.user(), context.role());
         this.pathChecks = new SearchPathChecks(names, metrics, context.sessionId());
         this.replicationRole = new ReplicationRoleState(context.replicationRole());
@@ -355,6 +351,8 @@ public final class SessionCapture implements SessionTap {
                 }
             }
         });
+        this.accounting = new StatementAccounting(context, tables, names, volatileDefaults, metrics, tracker, chunks,
+                sink, this::named);
         this.forecastWalk = new ForecastWalk(pending, statements, portals, tracker, new ForecastWalk.Names() {
             @Override
             public TableName mirroredWrite(ClassifiedStatement s) {
@@ -377,17 +375,11 @@ public final class SessionCapture implements SessionTap {
     /** Prefixes of the message of a malformed frame's violation (the relay names the source itself). */
     private static final String FROM_CLIENT = "invalid message from the client: ";
     private static final String FROM_SOURCE = "";
-    private static final String PREPARED_BEFORE_TEMPORARY = "prepared_before_temporary_table";
-    private static final String CREATE_PARTITION = "create_partition";
-    /** A write by a prepared statement the capture never saw being made, into a table it cannot name. */
-    private static final String UNKNOWN_PREPARED = "unknown_prepared";
-    private static final TableName UNKNOWN_TABLE = new TableName(null, "?");
     /** CommandComplete tags of statements that may change which tables exist under which names. */
     private static final Set<String> RELATION_TAGS = Set.of("CREATE TABLE", "CREATE VIEW", "CREATE MATERIALIZED VIEW",
             "CREATE FOREIGN TABLE", "CREATE SCHEMA", "DROP TABLE", "DROP VIEW", "DROP MATERIALIZED VIEW",
             "DROP FOREIGN TABLE", "DROP SCHEMA", "DROP OWNED", "ALTER TABLE", "ALTER VIEW", "ALTER MATERIALIZED VIEW",
             "ALTER FOREIGN TABLE", "ALTER SCHEMA", "IMPORT FOREIGN SCHEMA");
-    private static final List<Object> UNKNOWN_PREPARED_KEY = List.of(UNKNOWN_PREPARED, UNKNOWN_TABLE);
 
     /**
      * Decodes a frame the capture must understand. One it cannot read ends the session as a protocol violation: the
@@ -1442,7 +1434,7 @@ public final class SessionCapture implements SessionTap {
                 statement = q.statements.get(q.next);
                 capture = captureAt(q, q.next);
                 account(statement, q.sql, q.text, capture);
-                countUnknownPrepared(statement, capture, tag);
+                accounting.countUnknownPrepared(statement, capture, tag);
             }
             q.next++;
         } else if (head instanceof ExecuteRequest e) {
@@ -1452,7 +1444,7 @@ public final class SessionCapture implements SessionTap {
             capture = capturedBy(e, statement);
             recordPreparedBeforeTemporary(e, capture);
             accountOnce(e, statement, capture);
-            countUnknownPrepared(statement, capture, tag);
+            accounting.countUnknownPrepared(statement, capture, tag);
         }
         if (changesRelations(tag, statement)) {
             relationsChanged = true;
@@ -1468,48 +1460,21 @@ public final class SessionCapture implements SessionTap {
     }
 
     /**
-     * Counts a write by a prepared statement the capture never saw being made (a PREPARE run inside a function or DO
-     * block, by {@code EXECUTE format('PREPARE ...')}), once its transaction commits: run by a Bind ({@code s} null,
-     * the capture holds no statement under its name) or an SQL EXECUTE of a name it does not hold. Its INSERT or COPY
-     * tag tells that it wrote rows, not into which table: it is not mirrored, and counted under an unknown table so
-     * the operator sees it. A statement the capture knows and does not mirror is not counted here.
-     */
-    private void countUnknownPrepared(ClassifiedStatement s, StatementCapture capture, String tag) {
-        if (capture != null || s != null && (s.kind() != Kind.EXECUTE || named(s.name()) != null)) {
-            return;
-        }
-        if ((tag.startsWith("INSERT ") || tag.startsWith("COPY ")) && rowCount(tag) != 0) {
-            tracker.onCommit(UNKNOWN_PREPARED_KEY, times -> metrics.unmirroredWrite(UNKNOWN_TABLE, UNKNOWN_PREPARED,
-                    times));
-        }
-    }
-
-    /**
-     * Counts what a completed statement {@code s} of {@code sql} did, and follows its effect on search_path and on the
-     * SQL-level prepared statements.
+     * Counts what a completed statement {@code s} of {@code sql} did ({@link StatementAccounting}), and follows its
+     * effect on search_path and on the SQL-level prepared statements.
      */
     private void account(ClassifiedStatement s, String sql, long text, StatementCapture capture) {
-        metrics.statement(s);
-        if (capture != null) {
-            // the capture's statement: for an EXECUTE, the INSERT it ran with its arguments in place
-            Set<String> computed = withClockParameters(serverComputed(capture.statement, capture.table), capture);
-            if (!computed.isEmpty()) {
-                TableName table = capture.table;
-                tracker.onCommit(List.of("nondeterministic", table), times -> metrics.nonDeterministicInsert(table,
-                        tables.rowsOf(table), computed, times));
-            }
-        }
-        if (s.txCommand() == ClassifiedStatement.TxCommand.PREPARE_TRANSACTION) {
-            metrics.preparedTransaction();
-        }
+        Prepared prepared = s.kind() == Kind.EXECUTE && capture == null ? named(s.name()) : null;
+        ClassifiedStatement executed = prepared == null ? null : prepared.statement();
+        accounting.completed(s, capture, executed);
         settings.completed(s, sql);
         replicationRole.completed(s, sql);
         // Like the server's, not transactional: a PREPARE or DEALLOCATE counts from its CommandComplete on, even in a
         // transaction that rolls back; and of the namespace Parse and Close use too
         if (s.kind() == Kind.PREPARE) {
-            PreparedSql prepared = PreparedSql.of(sql, s);
-            if (prepared != null) {
-                statements.confirmed(s.name(), preparedBy(prepared, text));
+            PreparedSql declared = PreparedSql.of(sql, s);
+            if (declared != null) {
+                statements.confirmed(s.name(), preparedBy(declared, text));
             }
         } else if (s.kind() == Kind.DEALLOCATE && !s.malformed()) {
             if (s.name() == null) {
@@ -1517,28 +1482,6 @@ public final class SessionCapture implements SessionTap {
             } else {
                 statements.closed(s.name());
             }
-        }
-        String unmirrored = unmirroredKind(s);
-        if (s.tableChange() instanceof ClassifiedStatement.TableChange.Create && s.tables().size() == 2) {
-            unmirrored = CREATE_PARTITION; // CREATE TABLE ... PARTITION OF: the target needs the same partition
-        }
-        // a new temporary table hides the mirrored one of its name, it does not change it
-        List<TableName> written = names.createsTemporary(s) ? s.tables().subList(1, s.tables().size()) : s.tables();
-        Prepared prepared = s.kind() == Kind.EXECUTE && capture == null ? named(s.name()) : null;
-        ClassifiedStatement executed = prepared == null ? null : prepared.statement();
-        if (unmirrored == null && s.explainAnalyzeWrite() && s.inner() != null) {
-            unmirrored = "explain_analyze"; // it executes, so it writes; the mirror does not replay it
-            written = new ArrayList<>(s.inner().tables());
-            written.addAll(s.inner().withWrites());
-        } else if (unmirrored == null && executed != null && writes(executed)) {
-            unmirrored = "execute"; // SQL-level EXECUTE of a PREPAREd write the mirror cannot replay as a plain INSERT
-            written = executed.tables();
-        }
-        if (unmirrored != null) {
-            countUnmirrored(unmirrored, written);
-        }
-        if (!"explain_analyze".equals(unmirrored)) {
-            countUnmirrored("with_write", s.withWrites()); // INSERT/UPDATE/DELETE/MERGE inside a WITH clause
         }
         names.completed(s, sql);
         if (executed != null) {
@@ -1554,7 +1497,7 @@ public final class SessionCapture implements SessionTap {
      * name appeared: PostgreSQL re-plans it against the temporary table when something invalidates its plan (the
      * session's first temporary table does), else it still writes the mirrored table, so which one it wrote cannot be
      * told here. It is not mirrored, as for a re-planned statement, and counted and ledgered once its transaction
-     * commits: its rows may be missing on the target.
+     * commits: its rows may be missing on the target ({@link StatementAccounting#preparedBeforeTemporary}).
      */
     private void recordPreparedBeforeTemporary(ExecuteRequest e, StatementCapture ran) {
         Prepared p = e.portal() == null ? null : e.portal().prepared();
@@ -1564,100 +1507,8 @@ public final class SessionCapture implements SessionTap {
         }
         TableName hidden = hiddenByTemporary(p.statement());
         if (hidden != null) {
-            String sql = p.sql();
-            tracker.onCommit(List.of(PREPARED_BEFORE_TEMPORARY, hidden), times -> {
-                metrics.unmirroredWrite(hidden, tables.rowsOf(hidden), PREPARED_BEFORE_TEMPORARY, times);
-                sink.ambiguousTable(context.database(), context.sessionId(), hidden, sql, "a statement prepared before"
-                        + " the session created a temporary table named like " + hidden + " ran after it: the source"
-                        + " wrote the temporary table if it planned the statement again, else " + hidden + ", whose"
-                        + " rows are then missing on the target (" + times + " such write(s) in this transaction):"
-                        + " compare the table with tandem-backfill verify");
-            });
+            accounting.preparedBeforeTemporary(hidden, p.sql());
         }
-    }
-
-    /** Counts {@code kind} for those of {@code written} that are mirrored, once the transaction commits. */
-    private void countUnmirrored(String kind, List<TableName> written) {
-        for (TableName t : written) {
-            TableName resolved = names.resolve(t);
-            if (tables.isMirrored(resolved)) {
-                tracker.onCommit(List.of(kind, resolved),
-                        times -> metrics.unmirroredWrite(resolved, tables.rowsOf(resolved), kind, times));
-            } else if (tables.isChunk(resolved)
-                    && tables.mirroring(resolved) != MirroredTables.Mirroring.NOT_MIRRORED) {
-                tracker.onCommit(List.of(kind, resolved), times -> countChunkWrite(resolved, kind, times));
-            }
-        }
-    }
-
-    /**
-     * A committed write the mirror does not replay into a TimescaleDB chunk named directly: counted under its
-     * hypertable, as the applier mirrors an INSERT into the chunk, once the source's catalog names it (not at all when
-     * the hypertable is not mirrored); under the chunk's own name when it cannot ({@link ChunkHypertables}). The
-     * source is asked off the event loop, the count made back on it.
-     */
-    private void countChunkWrite(TableName chunk, String kind, long times) {
-        if (chunks == null) {
-            metrics.unmirroredChunkWrite(chunk, kind, times);
-            return;
-        }
-        CompletableFuture<Optional<TableName>> hypertable = chunks.hypertableOf(context.database(), chunk);
-        if (hypertable.isDone()) {
-            countChunkWrite(chunk, hypertable.join(), kind, times);
-        } else {
-            hypertable.thenAcceptAsync(h -> countChunkWrite(chunk, h, kind, times), context.eventLoop());
-        }
-    }
-
-    private void countChunkWrite(TableName chunk, Optional<TableName> hypertable, String kind, long times) {
-        if (hypertable.isEmpty()) {
-            metrics.unmirroredChunkWrite(chunk, kind, times);
-        } else if (tables.isMirrored(hypertable.get())) {
-            metrics.unmirroredWrite(hypertable.get(), kind, times);
-        }
-    }
-
-    /**
-     * The non-deterministic values the server computes for a mirrored INSERT or COPY: functions written in the
-     * statement, and the volatile defaults of the columns it leaves to the server: left out of its explicit column
-     * list, written as {@code DEFAULT}, or all of them with {@code DEFAULT VALUES}. Without a column list a
-     * {@code DEFAULT} is known only by its position, so it counts when the table has any such column; a shorter VALUES
-     * row is not looked at.
-     */
-    private Set<String> serverComputed(ClassifiedStatement s, TableName table) {
-        Set<String> volatileColumns = volatileDefaults.get().get(table);
-        if (volatileColumns == null || volatileColumns.isEmpty()) {
-            return s.nonDeterministic();
-        }
-        Set<String> computed = new TreeSet<>(s.nonDeterministic());
-        boolean all = s.defaults().contains(ClassifiedStatement.ALL_DEFAULTS);
-        for (String column : volatileColumns) {
-            if (all || !s.columns().isEmpty() && !s.columns().contains(column)) {
-                computed.add("default of " + column);
-            }
-        }
-        for (int position : s.defaults()) {
-            if (position == ClassifiedStatement.ALL_DEFAULTS) {
-                continue;
-            }
-            if (s.columns().isEmpty()) {
-                computed.add("DEFAULT in position " + (position + 1));
-            } else if (position < s.columns().size() && volatileColumns.contains(s.columns().get(position))) {
-                computed.add("default of " + s.columns().get(position));
-            }
-        }
-        return computed;
-    }
-
-    /** {@code computed} and the capture's Bind values the server reads as the clock ({@code 'now'}, ...). */
-    private static Set<String> withClockParameters(Set<String> computed, StatementCapture capture) {
-        Set<String> clock = capture.clockParameters();
-        if (clock.isEmpty()) {
-            return computed;
-        }
-        Set<String> all = new TreeSet<>(computed);
-        all.addAll(clock);
-        return all;
     }
 
     /**
@@ -1670,26 +1521,6 @@ public final class SessionCapture implements SessionTap {
         boolean ddl = RELATION_TAGS.contains(tag)
                 || statement != null && statement.kind() == Kind.DDL && tag.startsWith("SELECT ");
         return ddl && (statement == null || !names.createsTemporary(statement));
-    }
-
-    private static boolean writes(ClassifiedStatement s) {
-        return switch (s.kind()) {
-            case INSERT, UPDATE, DELETE, MERGE, TRUNCATE, COPY_FROM_SERVER -> true;
-            default -> false;
-        };
-    }
-
-    private static String unmirroredKind(ClassifiedStatement s) {
-        return switch (s.kind()) {
-            case UPDATE -> "update";
-            case DELETE -> "delete";
-            case TRUNCATE -> "truncate";
-            case MERGE -> "merge";
-            case DDL -> "ddl";
-            case COPY_FROM_SERVER -> "copy_from_file";
-            case INSERT -> s.hasSelect() || s.dataModifyingWith() ? "insert_select" : null;
-            default -> null;
-        };
     }
 
     private List<String> effectiveSearchPath() {
