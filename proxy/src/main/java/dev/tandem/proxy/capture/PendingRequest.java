@@ -2,8 +2,6 @@ package dev.tandem.proxy.capture;
 
 import dev.tandem.protocol.frontend.StatementOrPortal;
 import dev.tandem.protocol.sql.ClassifiedStatement;
-import dev.tandem.proxy.capture.SessionCapture.Portal;
-import dev.tandem.proxy.capture.SessionCapture.Prepared;
 import java.util.ArrayList;
 import java.util.List;
 

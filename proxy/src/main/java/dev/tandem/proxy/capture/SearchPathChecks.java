@@ -53,7 +53,7 @@ final class SearchPathChecks {
      * @param commits  at {@code I}: the transaction that ends at it commits (it did not fail)
      * @param finished the open transaction's mirrored writes, each with its capture
      */
-    void ready(char status, boolean commits, List<SessionCapture.Finished> finished) {
+    void ready(char status, boolean commits, List<Finished> finished) {
         long unchecked = names.pathChecks();
         SearchPathState.Path believed = names.ready(status, commits);
         if (believed != null) {
@@ -64,12 +64,12 @@ final class SearchPathChecks {
         }
     }
 
-    private void contradicted(long unchecked, SearchPathState.Path believed, List<SessionCapture.Finished> finished) {
+    private void contradicted(long unchecked, SearchPathState.Path believed, List<Finished> finished) {
         metrics.searchPathContradicted();
         List<String> reported = names.searchPath().schemas();
         String reason = SearchPathState.contradictedReason(believed, reported);
         int ledgered = 0;
-        for (SessionCapture.Finished f : finished) {
+        for (Finished f : finished) {
             StatementCapture c = f.capture();
             if (c.pathChecks == unchecked && resolvedByPath(c)) {
                 c.pathContradicted = reason;
@@ -106,14 +106,14 @@ final class SearchPathChecks {
      *
      * @param finished the committing transaction's mirrored writes, each with its capture
      */
-    List<CapturedStatement> committed(List<CapturedStatement> captured, List<SessionCapture.Finished> finished) {
+    List<CapturedStatement> committed(List<CapturedStatement> captured, List<Finished> finished) {
         boolean reported = names.pathReported();
         if (!reported && !contradictedInTransaction) {
             return captured;
         }
         long unchecked = names.pathChecks();
         Map<CapturedStatement, String> contradicted = null;
-        for (SessionCapture.Finished f : finished) {
+        for (Finished f : finished) {
             StatementCapture c = f.capture();
             if (c.pathContradicted != null) {
                 if (contradicted == null) {

@@ -107,56 +107,6 @@ public final class SessionCapture implements SessionTap {
         }
     }
 
-    /** A mirrored write the source completed, and the capture it was made from. */
-    record Finished(CapturedStatement statement, StatementCapture capture) {
-    }
-
-    /**
-     * A parsed statement; {@code table} is its mirrored table as resolved at Parse, among the session's
-     * {@code temporary} tables then; {@code now} its table as its executions resolve it (null for a qualified name or
-     * a statement the mirror does not replay); {@code text} numbers its text among the session's
-     * ({@link SessionEncoding#nextText}). {@code declared}: the SQL-level {@code PREPARE} that made it (its {@code sql}
-     * is then the PREPARE's body with the declared types cast to), null for a Parse: both kinds share one namespace on
-     * the server, so a Bind may name a PREPAREd statement and an EXECUTE a parsed one. {@code parseTime}: the settings
-     * the source read its text under.
-     */
-    record Prepared(String sql, ClassifiedStatement statement, TableName table, int[] parameterTypes,
-                            Set<String> temporary, PreparedTable now, long text, boolean named, PreparedSql declared,
-                            ParseTimeSettings parseTime) {
-        boolean mirrored() {
-            return table != null;
-        }
-    }
-
-    /**
-     * A bound portal; {@code bind} holds the parameter values only when a statement the source may bind it to is
-     * mirrored.
-     */
-    static final class Portal {
-        /** Its statement: the one the client last parsed under the Bind's name until the source confirms the Bind. */
-        final ServerNames.Reference<Prepared> statement;
-        final BoundParameters bind;
-        boolean executed;
-        /**
-         * Its statement was counted: at its first PortalSuspended or its CommandComplete, whichever comes first, so a
-         * portal read in several Executes, or closed before its last row, counts once.
-         */
-        boolean accounted;
-
-        Portal(ServerNames.Reference<Prepared> statement, BoundParameters bind) {
-            this.statement = statement;
-            this.bind = bind;
-        }
-
-        Prepared prepared() {
-            return statement.get();
-        }
-    }
-
-    /** A statement an Execute may run: {@code prepared} bound to {@code portal}. */
-    record Run(Portal portal, Prepared prepared) {
-    }
-
     private final SessionContext context;
     private final MirroredTables tables;
     private final CaptureMetrics metrics;
@@ -799,12 +749,13 @@ public final class SessionCapture implements SessionTap {
             return null;
         }
         TableName now = mirroredNow(p);
-        TableName table = now != null ? now : p.table != null ? p.table : hiddenByTemporary(p.statement);
-        StatementCapture capture = new StatementCapture(table, p.sql, p.statement, portal.bind, p.parameterTypes);
+        TableName table = now != null ? now : p.table() != null ? p.table() : hiddenByTemporary(p.statement());
+        StatementCapture capture = new StatementCapture(table, p.sql(), p.statement(), portal.bind,
+                p.parameterTypes());
         // not mirrored under the current path and temporary tables: decide again when it runs
         capture.resolvedIn = now != null ? names.scope() : null;
-        capture.text = p.text;
-        capture.parseTime = p.parseTime;
+        capture.text = p.text();
+        capture.parseTime = p.parseTime();
         // its table is told when it runs: until then its values count in no transaction's limit
         checkReplayable(capture, now == null || namesChangeInFlight && p.now() != null);
         // the source reads the Bind values in the encoding of the Execute's time; a Parse's text is unicode here

@@ -119,15 +119,15 @@ final class SessionEncoding {
      * @param finished the committing transaction's mirrored writes, each with its capture
      */
     List<CapturedStatement> readInTheirEncoding(List<CapturedStatement> captured,
-                                                List<SessionCapture.Finished> finished) {
-        for (SessionCapture.Finished f : finished) {
+                                                List<Finished> finished) {
+        for (Finished f : finished) {
             lastCommittedText = Math.max(lastCommittedText, f.capture().text);
         }
         if (uncertainThrough == 0) {
             return captured;
         }
         List<CapturedStatement> checked = null;
-        for (SessionCapture.Finished f : finished) {
+        for (Finished f : finished) {
             StatementCapture c = f.capture();
             if (c.text <= uncertainAfter || c.text > uncertainThrough || c.unreplayable != null || c.isAscii()) {
                 continue;

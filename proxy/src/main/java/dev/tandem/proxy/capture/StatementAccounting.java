@@ -3,7 +3,6 @@ package dev.tandem.proxy.capture;
 import dev.tandem.protocol.sql.ClassifiedStatement;
 import dev.tandem.protocol.sql.ClassifiedStatement.Kind;
 import dev.tandem.protocol.sql.TableName;
-import dev.tandem.proxy.capture.SessionCapture.Prepared;
 import dev.tandem.proxy.relay.SessionContext;
 import java.util.ArrayList;
 import java.util.List;
