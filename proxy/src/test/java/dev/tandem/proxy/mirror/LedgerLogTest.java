@@ -98,7 +98,8 @@ class LedgerLogTest {
      */
     @Test
     void aWindowsCountIsLoggedWhenItEndsWithoutAnotherCall() throws InterruptedException {
-        try (LedgerLog timed = new LedgerLog(Duration.ofMillis(100), System::nanoTime)) {
+        // long enough that the three calls fall in one window on a loaded machine (100 ms did not, in a CI run)
+        try (LedgerLog timed = new LedgerLog(Duration.ofSeconds(2), System::nanoTime)) {
             for (int i = 1; i <= 3; i++) {
                 timed.ledgered("app", T, "rejected", "42501", "permission denied for table t", true, 7, i);
             }

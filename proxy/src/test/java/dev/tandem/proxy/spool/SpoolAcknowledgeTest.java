@@ -215,7 +215,7 @@ class SpoolAcknowledgeTest {
 
     @Test
     void statsDescribeWhatIsPending() {
-        Instant before = Instant.now();
+        Instant before = AppendClock.SYSTEM.now(); // the clock that stamps the records
         try (Spool spool = Spool.open(smallSegments(dir, FsyncPolicy.NEVER))) {
             SpoolStats empty = spool.stats();
             assertThat(empty.pendingRecords()).isZero();
