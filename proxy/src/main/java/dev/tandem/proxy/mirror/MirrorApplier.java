@@ -228,6 +228,8 @@ public final class MirrorApplier implements AutoCloseable {
     private final CountDownLatch stopMarksTried = new CountDownLatch(1);
     /** Database -> when an idle mirror may next try to connect to it ({@link #reopenIdleSessions}). */
     private final Map<String, Long> idleReconnectAt = new HashMap<>();
+    /** Databases found gone while nothing of theirs was spooled ({@link #forget}): not watched while idle. */
+    private final Set<String> absent = new HashSet<>();
     /**
      * How far the spool was applied everywhere, in this run or an earlier one, saved with {@link #lastApplied}; null
      * before the first acknowledgement, or once a target that went back in time made the earlier run's value doubtful.
@@ -595,7 +597,8 @@ public final class MirrorApplier implements AutoCloseable {
         known.addAll(stillMarkedStopped);
         for (String database : known) {
             Long at = idleReconnectAt.get(database);
-            if (sessions.containsKey(database) || parked.contains(database) || at != null && now - at < 0) {
+            if (sessions.containsKey(database) || parked.contains(database) || absent.contains(database)
+                    || at != null && now - at < 0) {
                 continue;
             }
             if (!awaitRunning()) {
@@ -608,26 +611,28 @@ public final class MirrorApplier implements AutoCloseable {
     }
 
     /**
-     * Forgets a target database that does not exist (any more) and has nothing left in the spool: its mark, its lag
-     * series and its line in {@code /status}, which a proxy in front of short-lived databases (tests that create and
-     * drop theirs) kept one of per database it ever applied to. Exactly-once does not lean on what is forgotten: the
-     * progress row in the database does, and a record that comes for it later parks it as for any missing database.
-     * A database restored under its name afterwards is taken as a new one: what it lacks is not reported as lost.
+     * Stops watching a target database that does not exist (any more) and has nothing left in the spool: its lag
+     * series and its line in {@code /status} go, which a proxy in front of short-lived databases (tests that create and
+     * drop theirs) kept one of per database it ever applied to, and it is no longer connected to while the mirror is
+     * idle (every attempt a FATAL in the target's log). Its mark of what was applied there stays: a database created
+     * or restored under its name later, which a record for it or the next start connects to, is then told to lack
+     * those transactions ({@code tandem_mirror_target_regressions_total}), not taken for a new one.
      */
     private void forget(String database) {
-        lastApplied.remove(database);
+        absent.add(database);
         idleReconnectAt.remove(database);
         notMirroredCountedThrough.remove(database);
         presumedParked.remove(database);
         metrics.forget(database);
-        marksChanged = true;
         LOG.info("mirror: target database {} does not exist (any more) and nothing waits in the spool for it: the"
-                + " mirror forgets it (its lag series and /status line go away)", database);
+                + " mirror stops watching it (its lag series and /status line go away) until a transaction for it"
+                + " comes", database);
     }
 
     private void noteApplied(String database, SpoolRecord record) {
-        if (lastApplied.put(database, new AppliedMarks.Mark(record.sequence(), record.position().segment(),
-                record.position().offset())) == null) {
+        boolean first = lastApplied.put(database, new AppliedMarks.Mark(record.sequence(), record.position().segment(),
+                record.position().offset())) == null;
+        if (absent.remove(database) || first) {
             metrics.database(database);
         }
         marksChanged = true;
@@ -1161,6 +1166,9 @@ public final class MirrorApplier implements AutoCloseable {
                 settings.lockTimeout());
         sessions.put(database, session);
         reached.add(database);
+        if (absent.remove(database)) {
+            metrics.database(database); // back: watched again
+        }
         if (stillMarkedStopped.remove(database)) {
             marksChanged = true;
             LOG.info("mirror: target database {} no longer says instance {} stopped (stopped_at cleared): the backfill"

@@ -818,7 +818,7 @@ class MirrorApplierIT {
      * afterwards parks it and brings its series back, so what waits for it is never out of sight.
      */
     @Test
-    void aDroppedTargetDatabaseWithNothingLeftInTheSpoolIsForgotten() throws Exception {
+    void aDroppedTargetDatabaseWithNothingLeftInTheSpoolIsNoLongerWatchedButKeepsItsMark() throws Exception {
         String dropped = PG.pair().freshDatabase("mirror_dropped");
         PG.target().execute(dropped, "CREATE TABLE m (id int, v text)");
         try (MirrorFixture f = new MirrorFixture(spoolDir, PG.target())) {
@@ -831,21 +831,30 @@ class MirrorApplierIT {
                     .isNotNull();
 
             PG.target().execute("postgres", "DROP DATABASE \"" + dropped + "\" WITH (FORCE)");
-            eventually("the dropped database is forgotten", () -> !f.applier.appliedDatabases().contains(dropped));
+            eventually("the dropped database is no longer watched",
+                    () -> !f.applier.lagByDatabase().containsKey(dropped));
             assertThat(f.applier.lagByDatabase()).containsOnlyKeys(db);
             assertThat(f.registry.find(MirrorMetrics.DATABASE_LAG_SECONDS).tag("database", dropped).gauges())
                     .isEmpty();
             assertThat(f.registry.find(MirrorMetrics.DATABASE_LAG_BYTES).tag("database", dropped).gauges())
                     .isEmpty();
             assertThat(f.registry.find(MirrorMetrics.DATABASE_LAG_SECONDS).tag("database", db).gauge()).isNotNull();
-            eventually("the notes no longer name it", () -> !AppliedMarks.load(f.spool, INSTANCE).databases()
+            // the mark stays: a database created again under its name is told to lack what was applied there
+            eventually("the notes keep its mark", () -> AppliedMarks.load(f.spool, INSTANCE).databases()
                     .containsKey(dropped));
+            assertThat(f.applier.appliedDatabases()).contains(dropped);
 
-            f.append(tx(dropped, simple("m", 1, "INSERT INTO m (id) VALUES (2)")));
+            SpoolPosition later = f.append(tx(dropped, simple("m", 1, "INSERT INTO m (id) VALUES (2)")));
             eventually("a record for it parks it", () -> f.applier.parkedDatabases().containsKey(dropped));
             assertThat(f.applier.lagByDatabase()).containsKey(dropped);
             assertThat(f.registry.find(MirrorMetrics.DATABASE_LAG_SECONDS).tag("database", dropped).gauge())
                     .isNotNull();
+
+            PG.target().execute("postgres", "CREATE DATABASE \"" + dropped + "\"");
+            PG.target().execute(dropped, "CREATE TABLE m (id int, v text)");
+            f.awaitApplied(later);
+            assertThat(f.registry.find(MirrorMetrics.TARGET_REGRESSIONS).counter().count())
+                    .as("created again, it is told to lack what was applied there").isEqualTo(1);
         }
     }
 
