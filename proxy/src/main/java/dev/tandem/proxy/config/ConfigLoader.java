@@ -40,8 +40,8 @@ import java.util.stream.Collectors;
 public final class ConfigLoader {
 
     private static final Duration POSITIVE = Duration.ofMillis(1);
-    /** PostgreSQL's {@code lock_timeout} is an int of milliseconds: at most 24 days and a bit. */
-    private static final Duration MAX_LOCK_TIMEOUT = Duration.ofDays(24);
+    /** PostgreSQL's {@code lock_timeout} and {@code statement_timeout} are ints of milliseconds: 24 days and a bit. */
+    private static final Duration MAX_SERVER_TIMEOUT = Duration.ofDays(24);
     private static final Pattern INSTANCE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
     private static final Pattern HOST_NAME =
             Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\\.?");
@@ -269,13 +269,22 @@ public final class ConfigLoader {
         }
         boolean mark = section.bool("mark-dual-write-start", false);
         Duration lockTimeout = section.duration("lock-timeout", Defaults.MIRROR_LOCK_TIMEOUT, Duration.ZERO);
-        if (lockTimeout.compareTo(MAX_LOCK_TIMEOUT) > 0) {
+        if (lockTimeout.compareTo(MAX_SERVER_TIMEOUT) > 0) {
             section.problem("lock-timeout", "'" + Durations.format(lockTimeout) + "' is above the largest"
-                    + " lock_timeout PostgreSQL takes (" + Durations.format(MAX_LOCK_TIMEOUT) + "); 0 waits as long as a lock is held");
-            lockTimeout = MAX_LOCK_TIMEOUT;
+                    + " lock_timeout PostgreSQL takes (" + Durations.format(MAX_SERVER_TIMEOUT)
+                    + "); 0 waits as long as a lock is held");
+            lockTimeout = MAX_SERVER_TIMEOUT;
+        }
+        Duration statementTimeout = section.duration("statement-timeout", Defaults.MIRROR_STATEMENT_TIMEOUT,
+                Duration.ZERO);
+        if (statementTimeout.compareTo(MAX_SERVER_TIMEOUT) > 0) {
+            section.problem("statement-timeout", "'" + Durations.format(statementTimeout) + "' is above the largest"
+                    + " statement_timeout PostgreSQL takes (" + Durations.format(MAX_SERVER_TIMEOUT) + "); 0 lets a"
+                    + " replayed statement run as long as it takes");
+            statementTimeout = MAX_SERVER_TIMEOUT;
         }
         return new MirrorConfig(mode, filter, spool, maxTransactionBytes, maxCapturedBytes, syncTimeout, retry, mark,
-                lockTimeout);
+                lockTimeout, statementTimeout);
     }
 
     private static List<TablePattern> patterns(Section section, String key) {

@@ -14,8 +14,11 @@ import java.time.Duration;
  * @param markDualWriteStart record at start-up that all writers are on the proxy now ({@code tandem.dual_write})
  * @param lockTimeout        how long a replay on the target may wait for a lock before its database is parked and
  *                           retried later, the other databases going on; zero waits as long as the lock is held
+ * @param statementTimeout   how long one replayed statement may run on the target before it is cancelled and its
+ *                           database parked and retried later (the transaction alone; ledgered when it keeps taking
+ *                           that long), the other databases going on; zero lets it run as long as it takes
  */
 public record MirrorConfig(MirrorMode mode, TableFilter tables, SpoolConfig spool, long maxTransactionBytes,
                            long maxCapturedBytes, Duration syncTimeout, RetryConfig retry, boolean markDualWriteStart,
-                           Duration lockTimeout) {
+                           Duration lockTimeout, Duration statementTimeout) {
 }

@@ -14,6 +14,7 @@ import dev.tandem.proxy.capture.CopyLayout;
 import dev.tandem.proxy.capture.ReplicationRole;
 import dev.tandem.proxy.capture.TimeText;
 import dev.tandem.proxy.capture.TransactionCodec;
+import dev.tandem.proxy.config.Durations;
 import dev.tandem.proxy.relay.TlsFailureHint;
 import dev.tandem.proxy.relay.Transport;
 import dev.tandem.proxy.spool.AppendClock;
@@ -157,6 +158,14 @@ public final class MirrorApplier implements AutoCloseable {
      * written as fast as its groups are applied would stay as far behind that reader as it was, for good.
      */
     private static final int CATCH_UP_GROUPS = 2;
+    /**
+     * Times in a row a transaction applied alone may run longer than {@code mirror.statement-timeout} before it is
+     * ledgered: a statement slow once (a checkpoint, a cold cache, a burst of other load) gets its chances, one that
+     * calls a slow function stops holding its database after a bounded number of retries.
+     */
+    static final int TIMEOUTS_BEFORE_LEDGER = 3;
+    /** How much of a statement the log shows when its replay timed out. */
+    private static final int LOGGED_SQL_CHARS = 200;
 
     private enum State { NEW, RUNNING, PAUSED, CLOSED }
 
@@ -261,6 +270,8 @@ public final class MirrorApplier implements AutoCloseable {
      * lacks keeps it parked instead of ledgering every waiting transaction. Applier thread only.
      */
     private final Set<String> awaitingSchema = new HashSet<>();
+    /** The transactions {@code mirror.statement-timeout} cancelled, to apply alone and, timing out so, ledger. */
+    private final TimedOutReplays timedOut;
     /** Per parked database, the transactions ledgered since it was parked: its caught-up line says how many. */
     private final Map<String, Long> ledgeredWhileParked = new HashMap<>();
     /**
@@ -316,6 +327,7 @@ public final class MirrorApplier implements AutoCloseable {
         this.typeRemapper = new TypeRemapper(sourceCatalog);
         this.columnOrders = new ColumnOrders(sourceCatalog);
         this.ledgerRows = new LedgerRows(settings, sourceCatalog);
+        this.timedOut = new TimedOutReplays(settings.statementTimeout());
         lastApplied.putAll(saved.databases());
         stillMarkedStopped.addAll(saved.stoppedIn());
         acknowledged = saved.acknowledged();
@@ -1163,7 +1175,7 @@ public final class MirrorApplier implements AutoCloseable {
             return session;
         }
         session = TargetSession.open(connector, database, settings.instanceId(), settings.slowAnswer(),
-                settings.lockTimeout());
+                settings.lockTimeout(), settings.statementTimeout());
         sessions.put(database, session);
         reached.add(database);
         if (absent.remove(database)) {
@@ -1228,6 +1240,7 @@ public final class MirrorApplier implements AutoCloseable {
             CapturedTransaction replayed = typeRemapper.remap(columnOrders.reorder(confirmed, session), session);
             pending.add(new Member(m.record(), replayed, m.tx(), missingPartitions));
         }
+        SpoolPosition slow = timedOut.suspect(session.database());
         int i = 0;
         while (i < pending.size()) {
             Member m = pending.get(i);
@@ -1237,8 +1250,16 @@ public final class MirrorApplier implements AutoCloseable {
                 i++;
                 continue;
             }
+            if (m.record().position().equals(slow)) {
+                // its last replay ran into mirror.statement-timeout: alone, each statement as the source sent it
+                applyGroup(session, List.of(m), false);
+                timedOut.settled(session.database());
+                i++;
+                continue;
+            }
             int end = i + 1;
-            while (end < pending.size() && pending.get(end).unreplayable() == null) {
+            while (end < pending.size() && pending.get(end).unreplayable() == null
+                    && !pending.get(end).record().position().equals(slow)) {
                 end++;
             }
             applyGroup(session, pending.subList(i, end), true);
@@ -1422,7 +1443,9 @@ public final class MirrorApplier implements AutoCloseable {
             throw e;
         }
         List<Object> slots = List.copyOf(pipeline.slots());
+        long started = System.nanoTime();
         Reply reply = Reply.of(session.exchange(pipeline));
+        long elapsed = System.nanoTime() - started;
         metrics.targetTransaction(reply.ok());
         if (reply.ok()) {
             session.exchangeSucceeded();
@@ -1437,6 +1460,9 @@ public final class MirrorApplier implements AutoCloseable {
         session.recoverFromFailedExchange();
         ErrorResponse error = reply.error();
         Object failed = reply.failedSlot() < slots.size() ? slots.get(reply.failedSlot()) : null;
+        if (timedOut.timedOut(error.sqlState(), error.message(), elapsed)) {
+            return replayTimedOut(session, members, slots, reply.failedSlot(), error, coalesce);
+        }
         if (failed == Bookkeeping.SESSION_CHECK && !TransientErrors.isTransient(error.sqlState())
                 || failed == Bookkeeping.INPUT_SETTINGS && SESSION_CHANGED.equals(error.sqlState())) {
             return sessionChanged(session, members, error);
@@ -1476,6 +1502,68 @@ public final class MirrorApplier implements AutoCloseable {
         }
         ledger(session, members.get(0), statement, error.sqlState(), error.message(), MirrorMetrics.REJECTED);
         return false;
+    }
+
+    /**
+     * A group the target cancelled for {@code mirror.statement-timeout}: its database is parked, so the other databases
+     * go on, and retried with the backoff, the member whose statement ran too long applied alone, as the source sent
+     * it ({@link TimedOutReplays}). That member is ledgered once it timed out alone {@link #TIMEOUTS_BEFORE_LEDGER}
+     * times in a row: a replay that never ends would otherwise hold its database, and the spool of all, for good.
+     *
+     * @return false once the member is ledgered; otherwise throws to park the database
+     */
+    private boolean replayTimedOut(TargetSession session, List<Member> members, List<Object> slots, int failedSlot,
+                                   ErrorResponse error, boolean coalesce) {
+        Replayed slow = null;
+        for (int i = failedSlot; i < slots.size() && slow == null; i++) {
+            // a setting's bookkeeping fails for the statement it comes before
+            Object unit = slots.get(i) instanceof LateRows.Counted counted ? counted.unit() : slots.get(i);
+            if (unit instanceof Replayed r) {
+                slow = r;
+            } else if (unit instanceof CoalescedInsert c) {
+                slow = c.rows().get(0);
+            }
+        }
+        // none named (the group's commit ran a deferred trigger, say): its first member, so each retry applies one more
+        Member member = members.get(slow == null ? 0 : slow.member());
+        CapturedStatement statement = slow != null ? slow.statement()
+                : member.tx().statements().isEmpty() ? null : member.tx().statements().get(0);
+        String database = session.database();
+        String timeout = Durations.format(timedOut.timeout());
+        String shown = statement == null ? "(no statement)" : statement.table() + ": " + loggedSql(statement);
+        SpoolPosition position = member.record().position();
+        if (members.size() > 1 || coalesce) {
+            timedOut.timedOutInGroup(database, position);
+            LOG.warn("mirror: a replay in target database {} ran longer than mirror.statement-timeout ({}) and was"
+                    + " cancelled, in the transaction at spool sequence {} (source session {}; {}); it is applied"
+                    + " alone when the database is retried, while the other databases go on", database, timeout,
+                    member.record().sequence(), member.tx().sessionId(), shown);
+            throw new GroupFailed(error);
+        }
+        int times = timedOut.timedOutAlone(database, position);
+        if (times < TIMEOUTS_BEFORE_LEDGER) {
+            LOG.warn("mirror: the transaction at spool sequence {} (source session {}), applied alone, ran longer than"
+                    + " mirror.statement-timeout ({}) in target database {} and was cancelled ({} of {} times before it"
+                    + " is ledgered; {}); retried while the other databases go on", member.record().sequence(),
+                    member.tx().sessionId(), timeout, database, times, TIMEOUTS_BEFORE_LEDGER, shown);
+            throw new GroupFailed(error);
+        }
+        timedOut.settled(database);
+        ledger(session, member, statement, error.sqlState(), "not applied: replayed alone, it ran longer than"
+                + " mirror.statement-timeout (" + timeout + ") on the target " + times + " times in a row and was"
+                + " cancelled each time (" + error.message() + "); make the replay fast enough (the function its"
+                + " values call, a trigger on the target) or raise mirror.statement-timeout, then re-copy its rows with"
+                + " tandem-backfill repair", MirrorMetrics.REJECTED, false);
+        return false;
+    }
+
+    /** A statement as the log may show it: {@code logging.redact-sql} hides it, and a long one is cut. */
+    private String loggedSql(CapturedStatement statement) {
+        if (settings.redactSql()) {
+            return REDACTED;
+        }
+        String sql = statement.sql();
+        return sql.length() <= LOGGED_SQL_CHARS ? sql : sql.substring(0, LOGGED_SQL_CHARS) + "...";
     }
 
     /**

@@ -36,6 +36,12 @@ import java.util.Objects;
  *                              connections, after which a group waiting for a lock fails (55P03) and its database is
  *                              parked, so that a lock in one target database does not hold up the others; zero
  *                              waits as long as the lock is held
+ * @param statementTimeout      {@code mirror.statement-timeout}: the target's {@code statement_timeout} for the
+ *                              mirror's connections, after which a replayed statement is cancelled (57014) and its
+ *                              database parked, so that a slow replay in one target database does not hold up the
+ *                              others; the transaction is then applied alone, and ledgered once it timed out alone
+ *                              {@link MirrorApplier#TIMEOUTS_BEFORE_LEDGER} times; zero lets it run as long as it
+ *                              takes
  * @param metricsPerPartition   {@code admin.metrics-per-partition}: a write naming a partition counts under the
  *                              partition's name in the mirror's metrics, not under the root of its partition tree
  */
@@ -43,7 +49,7 @@ public record MirrorSettings(String instanceId, TargetConfig target, RetryConfig
                              boolean markDualWriteStart, int maxGroupTransactions, long maxGroupBytes,
                              Duration groupLinger, Map<TableName, String> timeColumns, SourceConfig source,
                              TableFilter tables, Duration slowAnswer, Duration lockTimeout,
-                             boolean metricsPerPartition) {
+                             Duration statementTimeout, boolean metricsPerPartition) {
 
     public static final int DEFAULT_GROUP_TRANSACTIONS = 2048;
     public static final long DEFAULT_GROUP_BYTES = 8L << 20;
@@ -58,6 +64,7 @@ public record MirrorSettings(String instanceId, TargetConfig target, RetryConfig
         Objects.requireNonNull(tables, "tables");
         Objects.requireNonNull(slowAnswer, "slowAnswer");
         Objects.requireNonNull(lockTimeout, "lockTimeout");
+        Objects.requireNonNull(statementTimeout, "statementTimeout");
         timeColumns = Map.copyOf(timeColumns);
         if (maxGroupTransactions < 1 || maxGroupBytes < 1 || groupLinger.isNegative()) {
             throw new IllegalArgumentException("mirror group limits must be positive: " + maxGroupTransactions
@@ -70,6 +77,7 @@ public record MirrorSettings(String instanceId, TargetConfig target, RetryConfig
                 config.logging().redactSql(), config.mirror().markDualWriteStart(), DEFAULT_GROUP_TRANSACTIONS,
                 DEFAULT_GROUP_BYTES, config.mirror().mode() == MirrorMode.SYNC ? Duration.ZERO : ASYNC_GROUP_LINGER,
                 config.verifier().timeColumns(), config.source(), config.mirror().tables(), SLOW_ANSWER,
-                config.mirror().lockTimeout(), config.admin().metricsPerPartition());
+                config.mirror().lockTimeout(), config.mirror().statementTimeout(),
+                config.admin().metricsPerPartition());
     }
 }

@@ -53,6 +53,7 @@ final class TargetSession {
     private final PgConnection connection;
     private final Duration slowAnswer;
     private final Duration lockTimeout;
+    private final Duration statementTimeout;
     private SpoolPosition appliedBefore;
     /** The spool epoch of the last applied record; null for none, or stored by a proxy that kept no epochs. */
     private Long appliedEpoch;
@@ -105,11 +106,13 @@ final class TargetSession {
     /** Named statements parsed by the exchange being built; prepared for good only if it succeeds. */
     private final Map<String, String> parsing = new HashMap<>();
 
-    private TargetSession(String database, PgConnection connection, Duration slowAnswer, Duration lockTimeout) {
+    private TargetSession(String database, PgConnection connection, Duration slowAnswer, Duration lockTimeout,
+                          Duration statementTimeout) {
         this.database = database;
         this.connection = connection;
         this.slowAnswer = slowAnswer;
         this.lockTimeout = lockTimeout;
+        this.statementTimeout = statementTimeout;
     }
 
     /**
@@ -117,11 +120,13 @@ final class TargetSession {
      *
      * @param slowAnswer  how long to wait for an exchange's answer before saying so in the log, and again each time
      * @param lockTimeout the connection's {@code lock_timeout} ({@code mirror.lock-timeout}), zero for none
+     * @param statementTimeout the connection's {@code statement_timeout} ({@code mirror.statement-timeout}), zero for
+     *                         none
      */
     static TargetSession open(TargetConnector connector, String database, String instanceId, Duration slowAnswer,
-                              Duration lockTimeout) {
+                              Duration lockTimeout, Duration statementTimeout) {
         PgConnection connection = await(connector.connect(database));
-        TargetSession session = new TargetSession(database, connection, slowAnswer, lockTimeout);
+        TargetSession session = new TargetSession(database, connection, slowAnswer, lockTimeout, statementTimeout);
         try {
             session.readState(instanceId);
             return session;
@@ -174,13 +179,14 @@ final class TargetSession {
      * would be cancelled (57014) or lose its connection (25P03, 25P04), and would meet the same timeout on every retry,
      * or be ledgered and its rows, which the source committed, never reach the target. Held by an idle mirror, the
      * connection keeps the instance's applier lock: an idle timeout (57P05) would only make it connect again.
-     * {@code lock_timeout} is the mirror's own instead ({@code mirror.lock-timeout}): one applier thread serves every
-     * target database, so a group waiting for a lock another session holds in one of them would hold up all; failing
-     * with 55P03, the group's database is parked and retried while the others go on.
+     * {@code lock_timeout} and {@code statement_timeout} are the mirror's own instead ({@code mirror.lock-timeout},
+     * {@code mirror.statement-timeout}): one applier thread serves every target database, so a group waiting for a
+     * lock another session holds in one of them, or replaying a slow statement there, would hold up all; failing with
+     * 55P03 or 57014, the group's database is parked and retried while the others go on.
      */
     private String timeouts() {
-        StringBuilder sql = new StringBuilder("SET statement_timeout = 0; SET lock_timeout = ")
-                .append(lockTimeout.toMillis())
+        StringBuilder sql = new StringBuilder("SET statement_timeout = ").append(statementTimeout.toMillis())
+                .append("; SET lock_timeout = ").append(lockTimeout.toMillis())
                 .append("; SET idle_in_transaction_session_timeout = 0");
         int major = serverMajorVersion();
         if (major >= 14) {

@@ -52,7 +52,8 @@ class ConfigLoaderTest {
                         new SpoolConfig(base.resolve("tandem-spool"), 10L << 30, 64L << 20, FsyncPolicy.INTERVAL,
                                 Duration.ofSeconds(1), OnFull.BLOCK),
                         256L << 20, 1L << 30, Duration.ofSeconds(30),
-                        new RetryConfig(Duration.ofMillis(100), Duration.ofSeconds(30)), false, Duration.ofSeconds(5)),
+                        new RetryConfig(Duration.ofMillis(100), Duration.ofSeconds(30)), false, Duration.ofSeconds(5),
+                        Duration.ofMinutes(10)),
                 new AdminConfig(new HostPort("127.0.0.1", 9187), "TANDEM_ADMIN_TOKEN",
                         Optional.of(Secret.of("admin-tok")), false, List.of()),
                 new LimitsConfig(1000, 1 << 30, 2L << 30, 10000, Duration.ofSeconds(60), Duration.ZERO,
@@ -89,7 +90,7 @@ class ConfigLoaderTest {
                 new SpoolConfig(Path.of("/var/lib/tandem/spool"), 512L << 20, 16L << 20, FsyncPolicy.ALWAYS,
                         Duration.ofMillis(250), OnFull.SHED),
                 64L << 20, 512L << 20, Duration.ofSeconds(5), new RetryConfig(Duration.ofMillis(50), Duration.ofMinutes(1)),
-                true, Duration.ofSeconds(2)));
+                true, Duration.ofSeconds(2), Duration.ofSeconds(90)));
         assertThat(config.admin()).isEqualTo(new AdminConfig(new HostPort("0.0.0.0", 9999), "ADMIN_TOKEN",
                 Optional.empty(), true, List.of("tandem.internal", "proxy-1.example.com")));
         assertThat(config.limits()).isEqualTo(new LimitsConfig(200, 64 << 20, 2L << 30, 8192, Duration.ofSeconds(10),
@@ -151,7 +152,8 @@ class ConfigLoaderTest {
                 new SpoolConfig(Path.of("./tandem-spool"), 10L << 30, 64L << 20, FsyncPolicy.INTERVAL,
                         Duration.ofSeconds(1), OnFull.BLOCK),
                 256L << 20, 1L << 30, Duration.ofSeconds(30), new RetryConfig(Duration.ofMillis(100),
-                        Duration.ofSeconds(30)), false, Duration.ofSeconds(5)));
+                        Duration.ofSeconds(30)), false, Duration.ofSeconds(5),
+                Duration.ofMinutes(10)));
         assertThat(absent.admin()).isEqualTo(new AdminConfig(new HostPort("127.0.0.1", 9187), "TANDEM_ADMIN_TOKEN",
                 Optional.empty(), false, List.of()));
         assertThat(absent.limits()).isEqualTo(new LimitsConfig(1000, 1 << 30, 2L << 30, 10000, Duration.ofSeconds(60),
@@ -246,6 +248,8 @@ class ConfigLoaderTest {
             mirror: {mark-dual-write-start: later}             => mirror.mark-dual-write-start: 'later' is not true or false
             mirror: {lock-timeout: -1s}                        => mirror.lock-timeout: '-1s' is negative; expected a number with ms, s, m, h or d (e.g. 500ms, 30s, 5m, 1h30m)
             mirror: {lock-timeout: 30d}                        => mirror.lock-timeout: '30d' is above the largest lock_timeout PostgreSQL takes (24d); 0 waits as long as a lock is held
+            mirror: {statement-timeout: -1s}                   => mirror.statement-timeout: '-1s' is negative; expected a number with ms, s, m, h or d (e.g. 500ms, 30s, 5m, 1h30m)
+            mirror: {statement-timeout: 30d}                   => mirror.statement-timeout: '30d' is above the largest statement_timeout PostgreSQL takes (24d); 0 lets a replayed statement run as long as it takes
             limits: {max-connections: lots}                    => limits.max-connections: 'lots' is not a whole number; allowed 1 to 1000000
             limits: {max-connections: 99999999999999999999}    => limits.max-connections: '99999999999999999999' is out of range; allowed 1 to 1000000
             limits: {max-frame-bytes: 2GiB}                    => limits.max-frame-bytes: '2GiB' is above the maximum of 1GiB
@@ -593,7 +597,8 @@ class ConfigLoaderTest {
         return new ProxyConfig(config.listen(), config.source(), config.tls(), config.target(),
                 new MirrorConfig(m.mode(), m.tables(), new SpoolConfig(spoolDir, s.maxBytes(), s.segmentBytes(),
                         s.fsync(), s.fsyncInterval(), s.onFull()), m.maxTransactionBytes(), m.maxCapturedBytes(),
-                        m.syncTimeout(), m.retry(), m.markDualWriteStart(), m.lockTimeout()),
+                        m.syncTimeout(), m.retry(), m.markDualWriteStart(), m.lockTimeout(),
+                        m.statementTimeout()),
                 config.admin(), config.limits(), config.logging(), config.instanceId(), config.shutdown(),
                 config.verifier());
     }

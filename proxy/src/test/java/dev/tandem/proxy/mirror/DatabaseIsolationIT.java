@@ -256,6 +256,56 @@ class DatabaseIsolationIT {
     }
 
     /**
+     * A replayed INSERT whose values call a slow function runs into {@code mirror.statement-timeout} in one target
+     * database: that database is parked while the others go on, the slow transaction is applied alone at its retries,
+     * and once it timed out alone {@link MirrorApplier#TIMEOUTS_BEFORE_LEDGER} times it is ledgered and the database's
+     * later transactions are applied, in order, once.
+     */
+    @Test
+    void aReplayLongerThanTheStatementTimeoutParksItsDatabaseWhileTheOthersGoOnThenIsLedgered() throws Exception {
+        createB();
+        try (MirrorFixture f = fixture().statementTimeout(Duration.ofSeconds(1))) {
+            f.applier.start();
+            await(f, bTarget, f.append(insert(b, 1)));
+            List<String> lines = dev.tandem.proxy.LoggedWarnings.infoAndAbove(MirrorApplier.class, () -> {
+                try {
+                    f.append(insert(b, 2));
+                    f.append(tx(b, simple("t", 1, "INSERT INTO t (id, v) VALUES (99, (SELECT 'slow' FROM"
+                            + " pg_sleep(600)))")));
+                    SpoolPosition lastB = f.append(insert(b, 3));
+                    SpoolPosition lastA = null;
+                    for (int id = 1; id <= 5; id++) {
+                        lastA = f.append(insert(a, id));
+                    }
+                    // without the timeout, the replay of pg_sleep(600) holds up a's mirror for ten minutes
+                    await(f, a, lastA);
+                    assertThat(rows(a)).isEqualTo(expected(a, 1, 5));
+                    await(f, bTarget, lastB);
+                    await(f, bTarget, f.append(insert(b, 4)));
+                    eventually("b rejoins the others", () -> f.applier.parkedDatabases().isEmpty());
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            assertThat(rows(bTarget)).isEqualTo(expected(b, 1, 4));
+            assertThat(PG.target().query(bTarget, "SELECT sqlstate, message FROM tandem.divergence"))
+                    .singleElement().satisfies(entry -> {
+                        assertThat(entry.get(0)).isEqualTo("57014");
+                        assertThat(entry.get(1)).contains("longer than mirror.statement-timeout (1s)",
+                                MirrorApplier.TIMEOUTS_BEFORE_LEDGER + " times in a row");
+                    });
+            // the group's timeout, then each alone but the last (whose line is the ledger's)
+            assertThat(lines).filteredOn(l -> l.contains("ran longer than mirror.statement-timeout (1s)"))
+                    .hasSize(MirrorApplier.TIMEOUTS_BEFORE_LEDGER)
+                    .allSatisfy(l -> assertThat(l).contains(bTarget, "pg_sleep(600)"));
+            assertThat(lines).anySatisfy(l -> assertThat(l).contains("applied alone, ran longer",
+                    "(" + (MirrorApplier.TIMEOUTS_BEFORE_LEDGER - 1) + " of " + MirrorApplier.TIMEOUTS_BEFORE_LEDGER
+                            + " times"));
+            assertThat(rows(a)).isEqualTo(expected(a, 1, 5));
+        }
+    }
+
+    /**
      * Restarted while a database is still parked and cannot be reached, the proxy shows it where the last run saw it
      * applied up to, not at the first of its records still in the spool (applied long ago): {@code /status}
      * appliedSequence, its lag and the spool's pending count; and still applies each waiting transaction once.

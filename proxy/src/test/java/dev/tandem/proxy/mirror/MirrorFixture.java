@@ -44,6 +44,7 @@ final class MirrorFixture implements AutoCloseable {
     private TableFilter tables = TableFilter.allHypertables();
     private Duration slowAnswer = MirrorSettings.SLOW_ANSWER;
     private Duration lockTimeout = Duration.ZERO;
+    private Duration statementTimeout = Duration.ZERO;
     private TlsMode targetTls = TlsMode.DISABLE;
     final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final ChunkHypertables chunks;
@@ -106,6 +107,14 @@ final class MirrorFixture implements AutoCloseable {
         return this;
     }
 
+    /** Applies as with {@code mirror.statement-timeout} = {@code limit} (by default none); before the start. */
+    MirrorFixture statementTimeout(Duration limit) {
+        statementTimeout = limit;
+        applier.close();
+        applier = newApplier();
+        return this;
+    }
+
     /** Connects to the target as with {@code target.tls} = {@code mode} (by default disable); before the start. */
     MirrorFixture targetTls(TlsMode mode) {
         targetTls = mode;
@@ -135,7 +144,7 @@ final class MirrorFixture implements AutoCloseable {
         return new MirrorSettings(INSTANCE, targetConfig, new RetryConfig(Duration.ofMillis(50),
                 Duration.ofMillis(400)), redactSql, markDualWriteStart, groupTransactions,
                 MirrorSettings.DEFAULT_GROUP_BYTES, Duration.ZERO, Map.of(), sourceConfig(), tables, slowAnswer,
-                lockTimeout, false);
+                lockTimeout, statementTimeout, false);
     }
 
     private SourceConfig sourceConfig() {

@@ -96,7 +96,8 @@ public final class MirrorApplyBenchmark {
                     new RetryConfig(Duration.ofMillis(100), Duration.ofSeconds(5)), false, false,
                     Integer.getInteger("group", MirrorSettings.DEFAULT_GROUP_TRANSACTIONS),
                     MirrorSettings.DEFAULT_GROUP_BYTES, Duration.ZERO, Map.of(), null,
-                    TableFilter.allHypertables(), MirrorSettings.SLOW_ANSWER, Duration.ZERO, false);
+                    TableFilter.allHypertables(), MirrorSettings.SLOW_ANSWER, Duration.ZERO,
+                    Duration.ZERO, false);
             try (ChunkHypertables chunks = new ChunkHypertables(null);
                  MirrorApplier applier = new MirrorApplier(spool, settings, new SimpleMeterRegistry(),
                          Transport.choose("auto"), chunks)) {
