@@ -89,7 +89,10 @@ import org.slf4j.LoggerFactory;
  * while the other databases go on; the reconnect re-reads the progress, so a commit whose answer was lost is not
  * applied twice. Any other error in a group applies the member whose statement failed alone and the members around
  * it as groups again ({@link #isolate}); a member that fails alone is written to {@code tandem.divergence} with the progress, in one target transaction, and
- * the applier moves on. A member holding an {@link CapturedStatement.Unreplayable} statement is ledgered WHOLE, never
+ * the applier moves on. A group the target cancels for {@code mirror.statement-timeout} parks its database too, and
+ * its retry applies the member that ran too long alone; that member is ledgered only once it timed out alone
+ * {@link #TIMEOUTS_BEFORE_LEDGER} times ({@link #replayTimedOut}).
+ * A member holding an {@link CapturedStatement.Unreplayable} statement is ledgered WHOLE, never
  * partly applied: the source committed it atomically, and replaying the rest would leave a divergence that looks like
  * success.
  *
