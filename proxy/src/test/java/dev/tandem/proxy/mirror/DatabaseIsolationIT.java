@@ -487,6 +487,45 @@ class DatabaseIsolationIT {
         }
     }
 
+    /**
+     * Through the proxy, {@code --set mirror.statement-timeout}: a trigger only the target has makes the replay of one
+     * database's INSERT slow; the other database's commits are mirrored meanwhile, and the slow one is ledgered.
+     */
+    @Test
+    void aTriggerSlowOnlyOnTheTargetIsBoundedByTheStatementTimeoutThroughTheProxy(@TempDir Path spool)
+            throws Exception {
+        String healthy = PG.pair().freshDatabase("timeout_healthy");
+        String slow = PG.pair().freshDatabase("timeout_slow");
+        PG.pair().executeOnBoth(healthy, "CREATE TABLE m (id int PRIMARY KEY, v text)");
+        PG.pair().executeOnBoth(slow, "CREATE TABLE m (id int PRIMARY KEY, v text)");
+        PG.target().execute(slow, """
+                CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql
+                    AS $$BEGIN PERFORM pg_sleep(600); RETURN NEW; END$$;
+                CREATE TRIGGER slow BEFORE INSERT ON m FOR EACH ROW WHEN (NEW.id = 2) EXECUTE FUNCTION slow();
+                """);
+        try (RunningMirrorProxy proxy = RunningMirrorProxy.start(PG.pair(), healthy, spool, "--mirror-table",
+                "public.m", "--set", "mirror.statement-timeout=1s")) {
+            try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:"
+                    + proxy.app.relayAddress().getPort() + "/" + slow, PG.source().user(), PG.source().password());
+                 Statement s = c.createStatement()) {
+                for (int id = 1; id <= 3; id++) {
+                    s.execute("INSERT INTO m VALUES (" + id + ")");
+                }
+            }
+            try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
+                for (int id = 1; id <= 3; id++) {
+                    s.execute("INSERT INTO m VALUES (" + id + ")");
+                }
+            }
+            // without the timeout (mirror.statement-timeout=0), not caught up for ten minutes
+            proxy.awaitCaughtUp(Duration.ofSeconds(60));
+            proxy.assertIdentical("m");
+            assertThat(PG.target().query(slow, "SELECT id FROM m ORDER BY id"))
+                    .containsExactly(List.of("1"), List.of("3"));
+            assertThat(PG.target().queryValue(slow, "SELECT sqlstate FROM tandem.divergence")).isEqualTo("57014");
+        }
+    }
+
     private static JsonNode status(RunningMirrorProxy proxy) throws Exception {
         String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
                 + proxy.app.adminPort() + "/status")).build(), HttpResponse.BodyHandlers.ofString()).body();
