@@ -5,15 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tandem.testing.PostgresPairExtension;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
@@ -78,7 +73,7 @@ class DirectMemoryIT {
             assertThat(netty).as("direct memory of Netty's allocators still held after applying %d bytes",
                     (long) ROWS * VALUE_BYTES).isLessThan(HELD_LIMIT);
         }
-        assertThat(md5(PG.target().connect(db))).isEqualTo(md5(PG.source().connect(db))).isNotNull();
+        assertThat(BigRows.digest(PG.target().connect(db))).isEqualTo(BigRows.digest(PG.source().connect(db))).isNotNull();
     }
 
     private static long sum(Pattern pattern, String metrics) {
@@ -94,33 +89,14 @@ class DirectMemoryIT {
         return total;
     }
 
+    /** Rows of random values, the same in every run. */
     private static byte[] binaryCopy() throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(ROWS * (VALUE_BYTES + 16) + 32);
-        DataOutputStream out = new DataOutputStream(bytes);
-        out.write("PGCOPY\n\377\r\n\0".getBytes(StandardCharsets.ISO_8859_1));
-        out.writeInt(0);
-        out.writeInt(0);
         Random random = new Random(11);
         byte[] value = new byte[VALUE_BYTES];
-        for (int id = 1; id <= ROWS; id++) {
+        return BigRows.binaryCopy(ROWS, VALUE_BYTES, id -> {
             random.nextBytes(value);
-            out.writeShort(2);
-            out.writeInt(4);
-            out.writeInt(id);
-            out.writeInt(value.length);
-            out.write(value);
-        }
-        out.writeShort(-1);
-        out.flush();
-        return bytes.toByteArray();
-    }
-
-    private static String md5(Connection connection) throws SQLException {
-        try (connection; ResultSet r = connection.createStatement().executeQuery(
-                "SELECT string_agg(id || ':' || md5(b), ',' ORDER BY id) FROM big")) {
-            r.next();
-            return r.getString(1);
-        }
+            return value;
+        });
     }
 
     private static void awaitApplied(ProxyProcess proxy) throws InterruptedException {

@@ -6,10 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tandem.testing.PostgresPairExtension;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -83,7 +80,7 @@ class OutOfMemoryIT {
             proxy.start();
             awaitApplied(proxy);
         }
-        assertThat(md5(PG.target().connect(db))).isEqualTo(md5(PG.source().connect(db))).isNotNull();
+        assertThat(BigRows.digest(PG.target().connect(db))).isEqualTo(BigRows.digest(PG.source().connect(db))).isNotNull();
     }
 
     @Test
@@ -100,13 +97,13 @@ class OutOfMemoryIT {
                     "postgres", "")) {
                 long copied = c.unwrap(PGConnection.class).getCopyAPI().copyIn(
                         "COPY big (id, b) FROM STDIN (FORMAT binary)",
-                        new ByteArrayInputStream(binaryCopy(rows, value)));
+                        new ByteArrayInputStream(BigRows.binaryCopy(rows, value.length, id -> value)));
                 assertThat(copied).isEqualTo(rows);
             }
             awaitApplied(proxy);
             assertThat(proxy.status().path("mirror").path("failure").isTextual()).isFalse();
         }
-        assertThat(md5(PG.target().connect(db))).isEqualTo(md5(PG.source().connect(db))).isNotNull();
+        assertThat(BigRows.digest(PG.target().connect(db))).isEqualTo(BigRows.digest(PG.source().connect(db))).isNotNull();
     }
 
     @Test
@@ -138,34 +135,6 @@ class OutOfMemoryIT {
             assertThat(r.getString(1)).as("the message that did not fit never reached the source").isEqualTo("{2}");
         }
     }
-
-    /** Rows 1 to {@code rows}, each with {@code value}, in binary COPY format. */
-    private static byte[] binaryCopy(int rows, byte[] value) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(rows * (value.length + 16) + 32);
-        DataOutputStream out = new DataOutputStream(bytes);
-        out.write("PGCOPY\n\377\r\n\0".getBytes(StandardCharsets.ISO_8859_1));
-        out.writeInt(0);
-        out.writeInt(0);
-        for (int id = 1; id <= rows; id++) {
-            out.writeShort(2);
-            out.writeInt(4);
-            out.writeInt(id);
-            out.writeInt(value.length);
-            out.write(value);
-        }
-        out.writeShort(-1);
-        out.flush();
-        return bytes.toByteArray();
-    }
-
-    private static String md5(Connection connection) throws SQLException {
-        try (connection; ResultSet r = connection.createStatement().executeQuery(
-                "SELECT string_agg(id || ':' || md5(b), ',' ORDER BY id) FROM big")) {
-            r.next();
-            return r.getString(1);
-        }
-    }
-
     private static String awaitFailure(ProxyProcess proxy) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (true) {
