@@ -4,6 +4,7 @@ import dev.tandem.backfill.connect.CredentialFlags;
 import dev.tandem.backfill.copy.CopyCommand;
 import dev.tandem.backfill.jobs.RefreshCaggsCommand;
 import dev.tandem.backfill.ledger.SettleCommand;
+import dev.tandem.backfill.mirror.ForgetInstanceCommand;
 import dev.tandem.backfill.plan.StageCommand;
 import dev.tandem.backfill.repair.RepairCommand;
 import dev.tandem.backfill.status.CleanCommand;
@@ -21,7 +22,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "tandem-backfill", mixinStandardHelpOptions = true, version = "Tandem backfill 0.1.0",
         description = "Copies historical time-series rows from source to target up to the dual-write start.",
         subcommands = {StageCommand.class, CopyCommand.class, VerifyCommand.class, RepairCommand.class,
-                SettleCommand.class, StatusCommand.class, CleanCommand.class, RefreshCaggsCommand.class},
+                SettleCommand.class, StatusCommand.class, CleanCommand.class, RefreshCaggsCommand.class,
+                ForgetInstanceCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {"  0  success", "  1  failure (the message says why), or copy/repair stopped by Ctrl-C",
                 "  2  usage error (bad flags)", "  3  verify found differences between source and target (with"

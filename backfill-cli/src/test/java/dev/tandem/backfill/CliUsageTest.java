@@ -167,8 +167,16 @@ class CliUsageTest {
     void helpListsTheSubcommandsAndExitCodes() {
         Cli.Run run = Cli.run("--help");
         assertThat(run.exitCode()).isZero();
-        assertThat(run.out()).contains("stage", "copy", "verify", "repair", "settle", "status", "clean", "refresh-caggs")
+        assertThat(run.out()).contains("stage", "copy", "verify", "repair", "settle", "status", "clean", "refresh-caggs",
+                        "forget-instance")
                 .contains("3  verify found differences");
+    }
+
+    @Test
+    void forgetInstanceNeedsTheInstanceId() {
+        Cli.Run run = Cli.run("forget-instance", "--target", "jdbc:postgresql://127.0.0.1:1/db");
+        assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(run.err()).contains("Missing required parameter: 'INSTANCE_ID'");
     }
 
     @Test

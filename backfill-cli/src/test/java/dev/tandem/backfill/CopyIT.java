@@ -76,7 +76,7 @@ class CopyIT {
         assertThat(stopped.err()).contains("proxy instance 'lagging'", "--mirror-wait", "copying now could duplicate them")
                 .containsPattern("committed on the source before \\d{4}-\\d\\d-\\d\\d [\\d:.]+[+-]\\d\\d ")
                 .contains("'listed' (caught up to an unknown time: it has applied nothing yet")
-                .contains("DELETE FROM tandem.mirror_progress WHERE instance_id IN ('lagging', 'listed')")
+                .contains("tandem-backfill forget-instance --target ... <id> (for 'lagging', 'listed')")
                 .doesNotContain("'current'").doesNotContain("'stopped'");
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM metrics")).isEqualTo("0");
         assertThat(PG.target().queryValue(db, "SELECT count(*) FROM tandem.backfill_task WHERE state <> 'pending'"))

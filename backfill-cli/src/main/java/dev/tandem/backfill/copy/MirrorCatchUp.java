@@ -80,7 +80,7 @@ public final class MirrorCatchUp {
                             waited.add(rs.getString(1));
                         }
                         if (!rs.getBoolean(4)) { // false, or NULL when caught_up_to is not known yet
-                            behindIds.add("'" + rs.getString(1).replace("'", "''") + "'");
+                            behindIds.add("'" + rs.getString(1) + "'");
                             behind.add("'" + rs.getString(1) + "' (" + (rs.getString(2) == null
                                     ? "caught up to an unknown time: it has applied nothing yet, or is a proxy older"
                                     + " than this backfill" : "caught up to " + rs.getString(2))
@@ -111,8 +111,9 @@ public final class MirrorCatchUp {
                             + " mirror, repair the target's connection) and run the command again. A proxy that"
                             + " stopped cleanly with everything applied is not waited for: a stopped one listed here"
                             + " was killed or left transactions in its spool, which its next start applies. An instance"
-                            + " that is retired with an empty spool can be forgotten with: DELETE FROM"
-                            + " tandem.mirror_progress WHERE instance_id IN (" + String.join(", ", behindIds) + ")");
+                            + " that will not run again (its host or spool lost, or retired without a clean stop) is"
+                            + " forgotten with: tandem-backfill forget-instance --target ... <id> (for "
+                            + String.join(", ", behindIds) + "), which ledgers the window its spool may have held");
                 }
                 try {
                     Thread.sleep(POLL_MILLIS);

@@ -8,6 +8,7 @@ import dev.tandem.backfill.connect.TargetOptions;
 import dev.tandem.backfill.copy.MirrorCatchUp;
 import dev.tandem.backfill.ledger.Ledger;
 import dev.tandem.backfill.ledger.LedgerReport;
+import dev.tandem.backfill.mirror.ForgetInstanceCommand;
 import dev.tandem.backfill.progress.Throughput;
 import dev.tandem.backfill.state.BackfillSchema;
 import dev.tandem.protocol.state.TandemSchema;
@@ -96,10 +97,22 @@ public final class StatusCommand extends BackfillCommand {
     /** The proxies mirroring into this database: how far behind each is, which is what {@code copy} waits for. */
     private void printMirrors(Statement s) throws SQLException {
         String stoppedAt = MirrorCatchUp.stoppedAt(s.getConnection());
+        // forget-instance marks the row as a clean stop would, and ledgers the window in the same transaction
+        String forgotten = stoppedAt.equals("stopped_at")
+                && TandemSchema.hasColumn(s.getConnection(), "divergence", "ledgered_at")
+                ? "EXISTS (SELECT FROM tandem.divergence d WHERE d.instance_id = p.instance_id AND d.session = '"
+                + ForgetInstanceCommand.LEDGER_SESSION + "' AND d.ledgered_at >= p.stopped_at)" : "false";
         try (ResultSet rs = s.executeQuery("SELECT instance_id, applied_at::text, caught_up_to::text,"
                 + " round(extract(epoch from clock_timestamp() - caught_up_to)::numeric, 1), sequence, "
-                + stoppedAt + "::text FROM tandem.mirror_progress ORDER BY instance_id")) {
+                + stoppedAt + "::text, " + forgotten + " FROM tandem.mirror_progress p ORDER BY instance_id")) {
             while (rs.next()) {
+                if (rs.getBoolean(7)) {
+                    out().println("proxy " + rs.getString(1) + ": forgotten at " + rs.getString(6) + " (forget-instance;"
+                            + " it had caught up to " + (rs.getString(3) == null ? "nothing" : rs.getString(3))
+                            + "): copy does not wait for it, and the ledger entries below hold the window its spool"
+                            + " may have lost; if it runs again, it is waited for again");
+                    continue;
+                }
                 if (rs.getString(6) != null) {
                     out().println("proxy " + rs.getString(1) + ": stopped cleanly at " + rs.getString(6)
                             + " with everything it spooled applied (copy does not wait for it; if it runs again, its"
