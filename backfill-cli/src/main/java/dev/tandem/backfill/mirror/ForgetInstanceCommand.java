@@ -109,7 +109,7 @@ public final class ForgetInstanceCommand extends BackfillCommand {
             throw new BackfillException("proxy instance '" + instanceId + "' is running: a connection to this target"
                     + " database holds its applier lock (" + queryText(t, LOCK_HOLDERS) + "), so it is applying what"
                     + " its spool holds and copy must wait for it; nothing was changed. Two proxies started with the"
-                    + " same instance-id also look like this: give each its own (docs/migration.md, step 4)");
+                    + " same instance-id also look like this: give each its own (docs/migration.md, step 3)");
         }
         String start;
         boolean appliedNothing;

@@ -43,6 +43,23 @@ public final class MirrorSchema {
               AND l.classid = hashtext('tandem.mirror')::oid AND l.objid = hashtext($1)::oid AND l.objsubid = 2""";
 
     /**
+     * The connections holding this instance's applier lock (see {@link #TRY_LOCK}) of an {@link ApplierRun} started
+     * after {@code $2} (epoch milliseconds; {@code $3} is {@link ApplierRun#PREFIX}), described for a person; NULL
+     * when there is none.
+     */
+    static final String LATER_LOCK_HOLDERS = """
+            SELECT string_agg(format('pid %s from %s, connected since %s, its mirror started at %s', l.pid,
+                                     COALESCE(host(a.client_addr), 'a local socket'), a.backend_start,
+                                     to_timestamp(run.started / 1000.0)), ', ')
+            FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid,
+                 LATERAL (SELECT CASE WHEN a.application_name ~ ('^' || $3::text || '[0-9]{1,18}$')
+                                      THEN substr(a.application_name, length($3::text) + 1)::bigint END AS started) run
+            WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid()
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND l.classid = hashtext('tandem.mirror')::oid AND l.objid = hashtext($1)::oid AND l.objsubid = 2
+              AND run.started > $2::bigint""";
+
+    /**
      * Makes this instance known on the target before it applied anything, with {@code caught_up_to} unknown (null):
      * a backfill copy waits for every instance listed, and one whose first groups keep failing still has rows in its
      * spool that the copy must not get ahead of. The position is the spool's origin, as when there is no row. A row

@@ -12,8 +12,7 @@ import java.util.concurrent.CompletableFuture;
 /** Opens the proxy's own connections to target databases with the target credentials. */
 public final class TargetConnector {
 
-    private static final String APPLICATION_NAME = "tandem-mirror";
-
+    private final ApplierRun run = ApplierRun.now();
     private final PgClientConfig base;
     private final EventLoopGroup group;
     private final Class<? extends Channel> channelType;
@@ -27,9 +26,14 @@ public final class TargetConnector {
                 target.password().map(Secret::reveal).orElse(""), target.tls().clientMode(),
                 target.caFile().orElse(null),
                 target.connectTimeout() != null ? target.connectTimeout() : PgClientConfig.DEFAULT_CONNECT_TIMEOUT,
-                APPLICATION_NAME, "target.tls");
+                run.applicationName(), "target.tls");
         this.group = group;
         this.channelType = channelType;
+    }
+
+    /** The run whose connections these are: one connector per applier. */
+    ApplierRun run() {
+        return run;
     }
 
     /** Connects to {@code database} on the target; fails with a {@link dev.tandem.protocol.client.PgException}. */

@@ -128,7 +128,7 @@ final class TargetSession {
         PgConnection connection = await(connector.connect(database));
         TargetSession session = new TargetSession(database, connection, slowAnswer, lockTimeout, statementTimeout);
         try {
-            session.readState(instanceId);
+            session.readState(instanceId, connector.run());
             return session;
         } catch (RuntimeException e) {
             connection.close();
@@ -136,10 +136,10 @@ final class TargetSession {
         }
     }
 
-    private void readState(String instanceId) {
+    private void readState(String instanceId, ApplierRun run) {
         checked(await(connection.simpleQuery(timeouts())));
         checked(await(connection.simpleQuery(MirrorSchema.ddl())));
-        lockInstance(instanceId);
+        lockInstance(instanceId, run);
         Pipeline<Void> read = new Pipeline<>(ByteBufAllocator.DEFAULT);
         read.execute(null, MirrorSchema.REGISTER, instanceId);
         read.execute(null, MirrorSchema.READ_PROGRESS, instanceId);
@@ -201,16 +201,29 @@ final class TargetSession {
     /**
      * Takes {@link MirrorSchema#TRY_LOCK} before progress is read, ending an earlier connection of this instance
      * that still holds it: otherwise a group that connection commits after this one read the progress would be
-     * applied twice.
+     * applied twice. A holder of a run started after this one is another proxy with this instance-id: it is left
+     * alone, and this connection fails with {@link InstanceIdConflict} (see {@link ApplierRun}).
      */
-    private void lockInstance(String instanceId) {
+    private void lockInstance(String instanceId, ApplierRun run) {
         List<String> taken = queryRow(MirrorSchema.TRY_LOCK, instanceId);
         if (taken != null && "true".equals(taken.get(0))) {
             return;
         }
+        List<String> later = queryRow(MirrorSchema.LATER_LOCK_HOLDERS, instanceId, Long.toString(run.startedMillis()),
+                ApplierRun.PREFIX);
+        if (later != null && later.get(0) != null) {
+            throw new InstanceIdConflict("another proxy with instance-id '" + instanceId + "' mirrors into target"
+                    + " database " + database + " (" + later.get(0) + "), started after this one (at " + run.started()
+                    + "): two proxies with one instance-id end each other's connections and overwrite each other's"
+                    + " progress with positions of another spool, which applies transactions twice, so this one"
+                    + " leaves the database to it and keeps its transactions in its spool. Give each proxy its own"
+                    + " instance-id and spool (docs/migration.md, step 3), and restart the one started with the wrong"
+                    + " id");
+        }
         List<String> ended = queryRow(MirrorSchema.END_LOCK_HOLDERS, instanceId);
-        LOG.warn("mirror: an earlier connection of instance {} to target database {} still holds its applier lock;"
-                + " ended {}: {}", instanceId, database, ended == null ? "none (not allowed?)" : ended.get(0),
+        LOG.warn("mirror: an earlier connection of instance {} to target database {} still holds its applier lock"
+                + " (of this proxy, or of one killed or cut off; or of another proxy started earlier with the same"
+                + " instance-id, which then says so); ended {}: {}", instanceId, database, ended == null ? "none (not allowed?)" : ended.get(0),
                 ended == null ? "" : ended.get(1));
         if (queryRow(MirrorSchema.LOCK, instanceId) == null) {
             throw new IllegalStateException("target database " + database + " did not grant instance " + instanceId
@@ -658,7 +671,7 @@ final class TargetSession {
             } catch (TimeoutException e) {
                 LOG.warn("mirror: target database {} has not answered the mirror for {} s and it still waits: a lock on"
                         + " a mirrored table held by another session holds it back (look for application_name"
-                        + " 'tandem-mirror' waiting in pg_stat_activity there), or a large group or an overloaded"
+                        + " 'tandem-mirror run ...' waiting in pg_stat_activity there), or a large group or an overloaded"
                         + " target takes this long; the mirror lag grows meanwhile", database,
                         TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started));
             } catch (InterruptedException e) {

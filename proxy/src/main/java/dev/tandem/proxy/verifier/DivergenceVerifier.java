@@ -367,9 +367,9 @@ public final class DivergenceVerifier implements AutoCloseable {
             warnOnce("verifier: comparing nothing in target database " + targetDatabase + " while proxy instance '"
                     + s.instanceId() + "' has not applied what the source committed more than "
                     + Durations.format(config.lookback()) + " ago (tandem.mirror_progress.caught_up_to): its spool may"
-                    + " still hold rows of every bucket. An instance that is retired with an empty"
-                    + " spool can be forgotten with: DELETE FROM tandem.mirror_progress WHERE instance_id = "
-                    + Identifiers.quoteLiteral(s.instanceId()));
+                    + " still hold rows of every bucket. An instance that will not run again (its host or spool"
+                    + " lost) is forgotten with: tandem-backfill forget-instance --target ... " + s.instanceId()
+                    + " (docs/migration.md, step 8, \"A proxy lost for good\")");
         }
         return s.behind();
     }

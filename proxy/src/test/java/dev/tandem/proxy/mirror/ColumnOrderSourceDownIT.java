@@ -41,7 +41,7 @@ class ColumnOrderSourceDownIT {
                         "INSERT INTO ord VALUES ('2026-01-01 00:00:02+00', 'a2')"))));
                 // a new target connection has compared nothing yet: it goes by the last comparison too
                 PG.target().query("postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                        + " WHERE application_name = 'tandem-mirror' AND datname = '" + db + "'");
+                        + " WHERE application_name LIKE 'tandem-mirror%' AND datname = '" + db + "'");
                 f.awaitApplied(f.append(tx(db, simple("ord", 1,
                         "INSERT INTO ord VALUES ('2026-01-01 00:00:03+00', 'a3', 'b3')"))));
             } finally {

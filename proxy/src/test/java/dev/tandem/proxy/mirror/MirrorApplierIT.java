@@ -585,14 +585,14 @@ class MirrorApplierIT {
             }
         }
         assertThat(warnings).isNotEmpty().allSatisfy(w -> assertThat(w).startsWith("mirror: target database " + db
-                + " has not answered the mirror for").contains("application_name 'tandem-mirror'"));
+                + " has not answered the mirror for").contains("application_name 'tandem-mirror run "));
         assertThat(PG.target().query(db, "SELECT id, v FROM m WHERE id = 7")).containsExactly(List.of("7", "late"));
     }
 
     /** The mirror's connections started after {@code since} whose INSERT waits for a lock. */
     private static int blockedGroups(String db, String since) {
         return Integer.parseInt(PG.target().queryValue(db, "SELECT count(*) FROM pg_stat_activity"
-                + " WHERE datname = current_database() AND application_name = 'tandem-mirror'"
+                + " WHERE datname = current_database() AND application_name LIKE 'tandem-mirror%'"
                 + " AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO m%' AND backend_start > '" + since
                 + "'::timestamptz"));
     }
@@ -671,7 +671,7 @@ class MirrorApplierIT {
             // the target is restored to a point after the first transaction: its row and progress are back there
             restoreTarget(afterFirst);
             PG.target().execute(db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    + " WHERE datname = current_database() AND application_name = 'tandem-mirror'");
+                    + " WHERE datname = current_database() AND application_name LIKE 'tandem-mirror%'");
             f.awaitApplied(f.append(tx(db, simple("m", 1, "INSERT INTO m (id, v) VALUES (3, 'after')"))));
             assertThat(f.counter("tandem.mirror.target.regressions")).isEqualTo(1);
         }
@@ -727,7 +727,7 @@ class MirrorApplierIT {
             s.execute("LOCK TABLE m IN ACCESS EXCLUSIVE MODE");
             f.applier.start();
             eventually("the mirror waits for the lock", () -> "1".equals(PG.target().queryValue(db,
-                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'tandem-mirror'"
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'tandem-mirror%'"
                             + " AND wait_event_type = 'Lock'")));
             assertThat(f.counter("tandem.mirror.target.regressions")).isEqualTo(1);
             assertThat(f.gauge("tandem.spool.records")).as("every record still in the spool, none acknowledged yet")

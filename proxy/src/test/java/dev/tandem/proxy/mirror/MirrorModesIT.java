@@ -143,7 +143,7 @@ class MirrorModesIT {
                 }
                 assertThat(syncTimeouts(proxy)).isEqualTo(1);
                 assertThat(PG.target().queryValue(db, "SELECT count(*) FROM pg_stat_activity"
-                        + " WHERE application_name = 'tandem-mirror' AND wait_event_type = 'Lock'")).isEqualTo("1");
+                        + " WHERE application_name LIKE 'tandem-mirror%' AND wait_event_type = 'Lock'")).isEqualTo("1");
             }
             proxy.awaitCaughtUp(Duration.ofSeconds(60));
             proxy.assertIdentical("m");

@@ -119,7 +119,7 @@ class TargetFailuresIT {
     }
 
     private static String mirrorBackends(String database) {
-        return "FROM pg_stat_activity WHERE application_name = 'tandem-mirror' AND datname = '" + database + "'";
+        return "FROM pg_stat_activity WHERE application_name LIKE 'tandem-mirror%' AND datname = '" + database + "'";
     }
 
     private static void awaitMirrorWaitingForALock() throws InterruptedException {
