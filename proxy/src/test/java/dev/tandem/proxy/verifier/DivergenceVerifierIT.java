@@ -475,7 +475,7 @@ class DivergenceVerifierIT {
 
     /** An instance behind by more than the look-back holds every bucket back, and the warning says how to retire it. */
     @Test
-    void anInstanceBehindTheWholeLookBackIsNamedWithTheStatementThatForgetsIt() {
+    void anInstanceBehindTheWholeLookBackIsNamedWithTheCommandThatForgetsIt() {
         insertHistory();
         PG.target().execute(db, TandemSchema.ddl());
         PG.target().execute(db, "INSERT INTO tandem.mirror_progress (instance_id, sequence, next_segment, next_offset,"
@@ -487,7 +487,7 @@ class DivergenceVerifierIT {
         }
         assertThat(warnings()).filteredOn(w -> w.contains("comparing nothing")).singleElement().asString()
                 .contains("proxy instance 'proxy-b's'")
-                .endsWith("DELETE FROM tandem.mirror_progress WHERE instance_id = 'proxy-b''s'");
+                .contains("tandem-backfill forget-instance --target ... proxy-b's (docs/migration.md");
     }
 
     /**
