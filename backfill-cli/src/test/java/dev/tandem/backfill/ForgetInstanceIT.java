@@ -74,7 +74,8 @@ class ForgetInstanceIT {
         // copy waits for the live one only, which catches up
         PG.target().execute(db, "UPDATE tandem.mirror_progress SET caught_up_to = now() + interval '1 hour'"
                 + " WHERE instance_id = 'live'");
-        ok(Cli.both("copy", PG.source(), PG.target(), db, "--mirror-wait", "5 s"));
+        assertThat(ok(Cli.both("copy", PG.source(), PG.target(), db, "--mirror-wait", "5 s")).err())
+                .containsPattern("not waited for proxy instance lost \\(forgotten at [^)]+\\), marked stopped");
         Fixtures.assertCopied(PG.pair(), db, "metrics");
     }
 

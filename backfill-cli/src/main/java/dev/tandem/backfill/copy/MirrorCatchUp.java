@@ -1,6 +1,7 @@
 package dev.tandem.backfill.copy;
 
 import dev.tandem.backfill.BackfillException;
+import dev.tandem.backfill.mirror.ForgetInstanceCommand;
 import dev.tandem.protocol.state.TandemSchema;
 import java.io.PrintWriter;
 import java.sql.Connection;
@@ -60,12 +61,13 @@ public final class MirrorCatchUp {
             }
         }
         String stoppedAt = stoppedAt(target);
+        String forgotten = ForgetInstanceCommand.forgotten(target, stoppedAt);
         long startedAt = System.nanoTime();
         long deadline = startedAt + timeout.toNanos();
         boolean announced = false;
         try (PreparedStatement ps = target.prepareStatement("SELECT instance_id, caught_up_to::text, applied_at::text,"
-                + " caught_up_to >= ? OR " + stoppedAt + " IS NOT NULL, " + stoppedAt + "::text"
-                + " FROM tandem.mirror_progress ORDER BY instance_id")) {
+                + " caught_up_to >= ? OR " + stoppedAt + " IS NOT NULL, " + stoppedAt + "::text, " + forgotten
+                + " FROM tandem.mirror_progress p ORDER BY instance_id")) {
             ps.setTimestamp(1, from);
             while (true) {
                 List<String> waited = new ArrayList<>();
@@ -75,7 +77,8 @@ public final class MirrorCatchUp {
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         if (rs.getString(5) != null) {
-                            stopped.add(rs.getString(1) + " (at " + rs.getString(5) + ")");
+                            stopped.add(rs.getString(1) + (rs.getBoolean(6) ? " (forgotten at " : " (at ")
+                                    + rs.getString(5) + ")");
                         } else {
                             waited.add(rs.getString(1));
                         }
@@ -142,7 +145,8 @@ public final class MirrorCatchUp {
         List<String> stopped = instances.markedStopped();
         if (!stopped.isEmpty()) {
             notices.println("note: not waited for proxy instance" + (stopped.size() == 1 ? " " : "s ")
-                    + String.join(", ", stopped) + ", marked stopped cleanly with everything applied; if one runs"
+                    + String.join(", ", stopped) + ", marked stopped cleanly with everything applied (or forgotten"
+                    + " with forget-instance, its window in the ledger); if one runs"
                     + " again, check that its GET /status does not list this database under mirror.stillMarkedStopped"
                     + " (started while it could not reach the target, it spools what this command does not wait for)");
         }

@@ -73,6 +73,18 @@ public final class ForgetInstanceCommand extends BackfillCommand {
     @Mixin
     TargetOptions connection;
 
+    /**
+     * SQL, true for a row {@code p} of {@code tandem.mirror_progress} this command marked: it ledgers the window in the
+     * transaction that sets {@code stopped_at}, and a clean stop of the instance run again marks it later.
+     *
+     * @param stoppedAt {@code MirrorCatchUp.stoppedAt}: without the column, nothing was forgotten
+     */
+    public static String forgotten(Connection target, String stoppedAt) throws SQLException {
+        return stoppedAt.equals("stopped_at") && TandemSchema.hasColumn(target, "divergence", "ledgered_at")
+                ? "EXISTS (SELECT FROM tandem.divergence d WHERE d.instance_id = p.instance_id AND d.session = '"
+                + LEDGER_SESSION + "' AND d.ledgered_at >= p.stopped_at)" : "false";
+    }
+
     @Parameters(paramLabel = "INSTANCE_ID", description = "The proxy's instance-id, as status and copy name it")
     String instanceId;
 

@@ -97,11 +97,7 @@ public final class StatusCommand extends BackfillCommand {
     /** The proxies mirroring into this database: how far behind each is, which is what {@code copy} waits for. */
     private void printMirrors(Statement s) throws SQLException {
         String stoppedAt = MirrorCatchUp.stoppedAt(s.getConnection());
-        // forget-instance marks the row as a clean stop would, and ledgers the window in the same transaction
-        String forgotten = stoppedAt.equals("stopped_at")
-                && TandemSchema.hasColumn(s.getConnection(), "divergence", "ledgered_at")
-                ? "EXISTS (SELECT FROM tandem.divergence d WHERE d.instance_id = p.instance_id AND d.session = '"
-                + ForgetInstanceCommand.LEDGER_SESSION + "' AND d.ledgered_at >= p.stopped_at)" : "false";
+        String forgotten = ForgetInstanceCommand.forgotten(s.getConnection(), stoppedAt);
         try (ResultSet rs = s.executeQuery("SELECT instance_id, applied_at::text, caught_up_to::text,"
                 + " round(extract(epoch from clock_timestamp() - caught_up_to)::numeric, 1), sequence, "
                 + stoppedAt + "::text, " + forgotten + " FROM tandem.mirror_progress p ORDER BY instance_id")) {
