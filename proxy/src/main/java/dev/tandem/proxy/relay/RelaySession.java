@@ -327,8 +327,18 @@ final class RelaySession {
 
     /** The source could not be reached or refused TLS: the client gets the reason as a FATAL error. */
     void sourceUnavailable(Throwable cause) {
-        endWithError("08006", "could not connect to the source server at " + settings.source().getHostString() + ":"
-                + settings.source().getPort() + ": " + SocketFailure.describe(cause), "source_unreachable");
+        String message = "could not connect to the source server at " + settings.source().getHostString() + ":"
+                + settings.source().getPort() + ": " + SocketFailure.describe(cause);
+        if (state == State.CLOSED) {
+            return;
+        }
+        // not a line per session: the SourceOutageLog says it once per outage, and how many sessions it refused
+        log.debug("closing session from {}: {} (08006)", client.remoteAddress(), message);
+        metrics.connectionError("source_unreachable");
+        if (client.isActive()) {
+            client.writeAndFlush(ErrorResponse.fatal("08006", message).encode(client.alloc()));
+        }
+        close(SessionEnd.because(message));
     }
 
     void idle() {

@@ -1,6 +1,7 @@
 package dev.tandem.proxy.relay;
 
 import dev.tandem.protocol.client.ClientTls;
+import dev.tandem.protocol.client.SocketFailure;
 import dev.tandem.protocol.client.TlsHandshakeFailure;
 import dev.tandem.protocol.client.TlsMode;
 import dev.tandem.protocol.frame.StartupCodes;
@@ -33,9 +34,11 @@ final class SourceConnector {
     static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 256 * 1024);
 
     private final RelaySettings settings;
+    private final SourceOutageLog outage;
 
     SourceConnector(RelaySettings settings) {
         this.settings = settings;
+        this.outage = new SourceOutageLog(settings.source().getHostString() + ":" + settings.source().getPort());
     }
 
     Future<Channel> connect(EventLoop loop) {
@@ -56,8 +59,13 @@ final class SourceConnector {
         // Until the result succeeds the connection is nobody else's: close it when the caller cancels (its client
         // left) or negotiation fails, or a source that never answers keeps it open for good.
         result.addListener(r -> {
-            if (!r.isSuccess()) {
+            if (r.isSuccess()) {
+                outage.reached();
+            } else {
                 connecting.channel().close();
+                if (!r.isCancelled()) {
+                    outage.refused(SocketFailure.describe(r.cause()));
+                }
             }
         });
         connecting.addListener((ChannelFutureListener) f -> {

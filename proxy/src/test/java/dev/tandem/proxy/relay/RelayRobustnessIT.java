@@ -3,6 +3,7 @@ package dev.tandem.proxy.relay;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
@@ -10,8 +11,11 @@ import dev.tandem.protocol.frame.FrameObserver;
 import dev.tandem.proxy.relay.WireClient.Message;
 import dev.tandem.testing.EmbeddedPgServer;
 import dev.tandem.testing.PostgresPairExtension;
+import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -291,6 +295,50 @@ class RelayRobustnessIT {
                     });
             assertThat(orphan.counter("tandem.connection.errors", "reason", "source_unreachable")).isEqualTo(1.0);
         }
+    }
+
+    @Test
+    void aSourceThatCannotBeReachedIsLoggedOnceAndItsReturnToo() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        RelaySettings settings = RelaySettings.plain(new InetSocketAddress("127.0.0.1", 0),
+                new InetSocketAddress("127.0.0.1", port));
+        Logger relayLogs = (Logger) LoggerFactory.getLogger("dev.tandem.proxy.relay");
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        relayLogs.addAppender(logged);
+        try (RunningProxy orphan = RunningProxy.with(settings)) {
+            for (int i = 0; i < 3; i++) {
+                assertThatThrownBy(() -> DriverManager.getConnection(orphan.jdbcUrl("postgres"), "postgres", "")
+                        .close()).isInstanceOf(SQLException.class);
+            }
+            // the source is back: a listener that takes the connection is reached, whatever it then does
+            try (ServerSocket back = new ServerSocket(port, 50, InetAddress.getByName("127.0.0.1"))) {
+                Thread hangUp = new Thread(() -> {
+                    try (Socket accepted = back.accept()) {
+                        accepted.getInputStream().read();
+                    } catch (IOException e) {
+                        // the test's connection fails either way
+                    }
+                });
+                hangUp.start();
+                assertThatThrownBy(() -> DriverManager.getConnection(orphan.jdbcUrl("postgres"), "postgres", "")
+                        .close()).isInstanceOf(SQLException.class);
+                hangUp.join();
+            }
+        } finally {
+            relayLogs.detachAppender(logged);
+        }
+        List<String> told = logged.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.INFO))
+                .map(ILoggingEvent::getFormattedMessage).filter(m -> m.startsWith("source ") || m.contains("could not connect to the source")).toList();
+        // one line when it went, one when it came back: not one per refused session
+        assertThat(told).hasSize(2);
+        assertThat(told.get(0)).startsWith("source 127.0.0.1:" + port + " cannot be reached (Connection refused):"
+                + " clients get FATAL 08006 until it can");
+        assertThat(told.get(1)).matches("source 127\\.0\\.0\\.1:" + port
+                + " reached again after \\d+ s: 3 session\\(s\\) were refused meanwhile");
     }
 
     @Test
