@@ -1161,8 +1161,9 @@ public final class MirrorApplier implements AutoCloseable {
             awaitingSchema.remove(database);
             long ledgered = ledgeredWhileParked.getOrDefault(database, 0L);
             ledgeredWhileParked.remove(database);
-            LOG.info("mirror: target database {} caught up: the transactions that waited in the spool for it since {}"
-                    + " are applied{}, and it is mirrored with the others again", database, p.since(), ledgered == 0
+            LOG.info("mirror: target database {} caught up after {} s parked: the transactions that waited in the"
+                    + " spool for it since {} are applied{}, and it is mirrored with the others again", database,
+                    Duration.between(p.since(), Instant.now()).toSeconds(), p.since(), ledgered == 0
                     ? "" : " (" + ledgered + " of them ledgered in its tandem.divergence instead: see the warnings"
                     + " above)");
         } else {

@@ -164,7 +164,9 @@ class DatabaseIsolationIT {
             assertThat(PG.target().queryValue(bTarget, "SELECT sqlstate FROM tandem.divergence")).isEqualTo("42703");
             assertThat(lines).filteredOn(l -> l.contains("caught up")).singleElement().asString()
                     .contains("target database " + bTarget + " caught up", "(1 of them ledgered in its"
-                            + " tandem.divergence instead");
+                            + " tandem.divergence instead")
+                    // how long it was left behind, not only since when: the on-call reads the outage's length
+                    .containsPattern("caught up after \\d+ s parked: ");
             assertThat(f.applier.parkedDatabases()).isEmpty();
 
             // caught up, a missing table is a rejected transaction again, ledgered, as in any other database
