@@ -18,6 +18,7 @@ import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -90,6 +91,11 @@ public final class GapLedger implements AutoCloseable {
     /** Gaps whose rows' times are being read, each with how to record it without them. */
     private final Map<Object, Runnable> reading = new ConcurrentHashMap<>();
     private final AtomicBoolean saveScheduled = new AtomicBoolean();
+    /**
+     * Target databases whose last write failed (down, not created yet): the log says when their ledger takes what
+     * waited, since until then only the shed lines and the backlog's WARN spoke of it. Guarded by {@code this}.
+     */
+    private final Set<String> notTaking = new HashSet<>();
     /** The last save failed: logged once until one succeeds. */
     private boolean saveFailing;
     private final ScheduledExecutorService writer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -419,6 +425,7 @@ public final class GapLedger implements AutoCloseable {
     /** Writes one database's entries, a batch per transaction; returns those not written. */
     private List<PendingGaps.Entry> write(String database, List<PendingGaps.Entry> entries) {
         int done = 0;
+        long rows = 0;
         try (Connection c = ServerJdbc.target(target, database)) {
             try (Statement s = c.createStatement()) {
                 s.execute(TandemSchema.ddl());
@@ -441,9 +448,15 @@ public final class GapLedger implements AutoCloseable {
                         Counter.builder("tandem.ledger.entries").tag("table", table.toString())
                                 .tag("reason", e.kind().reason).register(registry).increment();
                     }
+                    rows += Math.max(1, e.tables().size());
                 }
             }
+            if (notTaking.remove(database)) {
+                log.info("the divergence ledger of target database {} took the {} row(s) that waited for it"
+                        + " (tandem.divergence)", database, rows);
+            }
         } catch (SQLException e) {
+            notTaking.add(database);
             log.debug("cannot write to the divergence ledger of target database {} yet ({} entries wait): {}",
                     database, entries.size() - done, e.getMessage());
         } catch (RuntimeException e) {

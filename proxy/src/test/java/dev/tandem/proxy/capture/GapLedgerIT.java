@@ -67,8 +67,11 @@ class GapLedgerIT {
             assertThat(ledgerEntries(registry)).as("nothing written, nothing counted").isZero();
 
             PG.target().createDatabase(database);
-            ledger.flush();
+            List<String> told = dev.tandem.proxy.LoggedWarnings.infoAndAbove(GapLedger.class, ledger::flush);
             assertThat(ledger.waiting()).isZero();
+            // the backlog's WARN or the shed ERRORs said the entries wait: the log says when they are in too
+            assertThat(told).containsExactly("the divergence ledger of target database " + database + " took the 4"
+                    + " row(s) that waited for it (tandem.divergence)");
             assertThat(PG.target().query(database, "SELECT coalesce(session, '-'), table_name,"
                     + " (extract(epoch FROM recorded_at) * 1000)::bigint,"
                     + " coalesce((extract(epoch FROM recorded_until) * 1000)::bigint::text, '-'), message"
