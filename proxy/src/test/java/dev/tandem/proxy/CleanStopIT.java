@@ -200,6 +200,31 @@ class CleanStopIT {
         }
     }
 
+    /**
+     * The runbook's list of what {@code GET /status} answers names every field it has: an on-call engineer who reads
+     * an unlisted field (the dual-write marks, the mirror's failure) cannot tell what it means.
+     */
+    @Test
+    void theRunbookNamesEveryFieldOfStatus() throws Exception {
+        String db = database("status_fields");
+        List<String> fields = new ArrayList<>();
+        try (ProxyApplication proxy = start(db)) {
+            JsonNode status = JSON.readTree(get(proxy.adminPort(), "/status").body());
+            status.fieldNames().forEachRemaining(fields::add);
+            status.path("mirror").fieldNames().forEachRemaining(fields::add);
+        }
+        List<String> runbook = Files.readAllLines(Path.of("..", "docs", "migration.md"));
+        int at = runbook.indexOf(runbook.stream().filter(l -> l.startsWith("curl -fsS http://127.0.0.1:9187/status"))
+                .findFirst().orElseThrow());
+        StringBuilder listed = new StringBuilder(runbook.get(at));
+        for (int i = at + 1; runbook.get(i).trim().startsWith("#"); i++) {
+            listed.append(' ').append(runbook.get(i));
+        }
+        assertThat(fields).contains("mirror", "targetUp", "dualWrite");
+        assertThat(fields).allSatisfy(field -> assertThat(listed.toString()).as("docs/migration.md's /status list")
+                .containsPattern("\\b" + field + "\\b"));
+    }
+
     @Test
     void aCleanlyStoppedProxyAppliesItsSpoolAndTheBackfillDoesNotWaitForIt() throws Exception {
         String db = database("clean_stop");
