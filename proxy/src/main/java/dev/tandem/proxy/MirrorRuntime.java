@@ -422,7 +422,9 @@ final class MirrorRuntime implements AutoCloseable {
                 + " GET /status mirror.stillMarkedStopped, tandem_mirror_still_marked_stopped). Until then run none of"
                 + " them there, or clear it by hand if the backfill can reach the target: UPDATE tandem.mirror_progress"
                 + " SET stopped_at = NULL WHERE instance_id = {}",
-                String.join(", ", left), instance, tried ? "the mirror cannot reach them"
+                String.join(", ", left), instance, tried ? "the mirror cannot connect to them (the target down, or refusing the"
+                        + " proxy's log-in: target.user, its password, pg_hba.conf; the mirror's WARN says which once it"
+                        + " has a transaction for them)"
                         : "the mirror has not reached them within target.connect-timeout ("
                         + Durations.format(config.target().connectTimeout()) + ")", instance);
     }

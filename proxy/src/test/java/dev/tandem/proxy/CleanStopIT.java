@@ -544,7 +544,8 @@ class CleanStopIT {
         ProxyApplication restarted = cut.get();
         try {
             assertThat(logged).anySatisfy(w -> assertThat(w).contains("target database(s) " + db
-                    + " may still say instance 'tandem' stopped cleanly", "do NOT wait for the transactions this proxy"
+                    + " may still say instance 'tandem' stopped cleanly", "the mirror cannot connect to them (the target"
+                    + " down, or refusing the proxy's log-in", "do NOT wait for the transactions this proxy"
                     + " spools", "UPDATE tandem.mirror_progress SET stopped_at = NULL WHERE instance_id = 'tandem'"));
             assertThat(stillMarkedStopped(restarted)).containsExactly(db);
             assertThat(get(restarted.adminPort(), "/metrics").body())
