@@ -112,8 +112,8 @@ public final class Spool implements AutoCloseable {
         }
         try {
             boolean durable = settings.durable();
-            TailRecovery.Result recovered = TailRecovery.recover(directory, durable,
-                    CleanStop.read(directory.path()).orElse(null));
+            CleanStop lastStop = CleanStop.read(directory.path()).orElse(null);
+            TailRecovery.Result recovered = TailRecovery.recover(directory, durable, lastStop);
             if (instanceId.isPresent()) {
                 // before the writer starts a segment and before anything reads or acknowledges a record
                 SpoolOwner.claim(directory, instanceId.get(), holdsRecords(recovered));
@@ -121,8 +121,15 @@ public final class Spool implements AutoCloseable {
             // kept until the open succeeds, so a failed one leaves the next the same finding
             CleanStop.clear(directory, durable);
             Spool spool = new Spool(settings, directory, new SegmentCatalog(), recovered);
-            LOG.info("spool {} opened: {} segments, next sequence {}", directory.path(), spool.catalog.count(),
-                    recovered.nextSequence());
+            if (lastStop == null && recovered.nextSequence() > 1) {
+                // the on-call after a kill -9 or an OOM kill wants it said, not inferred from the missing stop lines
+                LOG.warn("spool {} opened: {} segments, next sequence {}; the last run on it did not stop cleanly"
+                        + " (killed, or its host stopped): the mirror applies what it spooled and had not applied,"
+                        + " each transaction once", directory.path(), spool.catalog.count(), recovered.nextSequence());
+            } else {
+                LOG.info("spool {} opened: {} segments, next sequence {}", directory.path(), spool.catalog.count(),
+                        recovered.nextSequence());
+            }
             return spool;
         } catch (IOException e) {
             release(directory, e);

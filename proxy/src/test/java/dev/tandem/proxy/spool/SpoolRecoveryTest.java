@@ -267,6 +267,20 @@ class SpoolRecoveryTest {
     }
 
     @Test
+    void theOpenSaysWhenTheLastRunDidNotStopCleanly() throws IOException {
+        appendAndClose(3);
+        List<String> afterCleanStop = LoggedWarnings.of(Spool.class,
+                () -> Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL)).close());
+        crashed();
+        List<String> afterCrash = LoggedWarnings.of(Spool.class,
+                () -> Spool.open(smallSegments(dir, FsyncPolicy.INTERVAL)).close());
+
+        assertThat(afterCleanStop).noneMatch(w -> w.contains("did not stop cleanly"));
+        assertThat(afterCrash).first().asString().contains("next sequence 4; the last run on it did not stop cleanly"
+                + " (killed, or its host stopped)");
+    }
+
+    @Test
     void tornTailWithoutACleanStopIsTheRecordBeingWrittenWhenTheProxyStopped() throws IOException {
         appendAndClose(3);
         crashed();
