@@ -161,6 +161,8 @@ public final class MirrorApplier implements AutoCloseable {
      * written as fast as its groups are applied would stay as far behind that reader as it was, for good.
      */
     private static final int CATCH_UP_GROUPS = 2;
+    /** The longest a parked database's failed retries go unsaid at WARN while their reason stays the same. */
+    private static final Duration PARKED_RETRY_LOG_EVERY = Duration.ofMinutes(1);
     /**
      * Times in a row a transaction applied alone may run longer than {@code mirror.statement-timeout} before it is
      * ledgered: a statement slow once (a checkpoint, a cold cache, a burst of other load) gets its chances, one that
@@ -275,6 +277,8 @@ public final class MirrorApplier implements AutoCloseable {
     private final Set<String> awaitingSchema = new HashSet<>();
     /** The transactions {@code mirror.statement-timeout} cancelled, to apply alone and, timing out so, ledger. */
     private final TimedOutReplays timedOut;
+    /** Which failed retries of a parked database are said at WARN: not each of a backoff that starts at 100 ms. */
+    private final ParkedRetryLog retryLog = new ParkedRetryLog(PARKED_RETRY_LOG_EVERY.toNanos());
     /** Per parked database, the transactions ledgered since it was parked: its caught-up line says how many. */
     private final Map<String, Long> ledgeredWhileParked = new HashMap<>();
     /**
@@ -1073,9 +1077,14 @@ public final class MirrorApplier implements AutoCloseable {
         String hint = RetryHint.of(sqlState, database)
                 + TlsFailureHint.of(e, settings.target().tls().clientMode(), settings.target().host(),
                 "target");
-        if (parked.contains(database)) {
-            LOG.warn("mirror: target database {} still cannot be applied ({}); retrying in {} ms{}", database, why,
-                    wait.toMillis(), hint);
+        int unsaid = retryLog.failed(database, why, System.nanoTime());
+        if (unsaid < 0) {
+            LOG.debug("mirror: target database {} still cannot be applied ({}); retrying in {} ms", database, why,
+                    wait.toMillis());
+        } else if (parked.contains(database)) {
+            LOG.warn("mirror: target database {} still cannot be applied ({}){}; retrying in {} ms{}", database, why,
+                    unsaid == 0 ? "" : ", nor at the " + unsaid + " attempt(s) since the last line", wait.toMillis(),
+                    hint);
         } else {
             LOG.warn("mirror: target database {} cannot be applied ({}); its transactions wait in the spool and other"
                     + " databases go on; retrying in {} ms{}", database, why, wait.toMillis(), hint);
@@ -1158,6 +1167,7 @@ public final class MirrorApplier implements AutoCloseable {
         if (caughtUp) {
             catchingUp.remove(database).close();
             parked.resume(database);
+            retryLog.caughtUp(database);
             awaitingSchema.remove(database);
             long ledgered = ledgeredWhileParked.getOrDefault(database, 0L);
             ledgeredWhileParked.remove(database);
