@@ -1566,8 +1566,9 @@ public final class MirrorApplier implements AutoCloseable {
         ledger(session, member, statement, error.sqlState(), "not applied: replayed alone, it ran longer than"
                 + " mirror.statement-timeout (" + timeout + ") on the target " + times + " times in a row and was"
                 + " cancelled each time (" + error.message() + "); make the replay fast enough (the function its"
-                + " values call, a trigger on the target) or raise mirror.statement-timeout, then re-copy its rows with"
-                + " tandem-backfill repair", MirrorMetrics.REJECTED, false);
+                + " values call, a trigger on the target) or raise mirror.statement-timeout; the times of its rows are"
+                + " unknown (finding them would replay it once more): re-copy a window that holds them, then close this"
+                + " entry with tandem-backfill settle", MirrorMetrics.REJECTED, false);
         return false;
     }
 
@@ -1928,9 +1929,13 @@ public final class MirrorApplier implements AutoCloseable {
         // trigger's RAISE), so redaction hides it with the statement; the SQLSTATE still says what went wrong
         String storedMessage = quotesValues && settings.redactSql() ? REDACTED : message;
         List<LedgerRows.Row> entries = new ArrayList<>();
+        // the range is found by replaying the statements into a scratch table (LedgerRange), under the same timeout:
+        // those of a transaction the timeout cancelled (the only one ledgered with 57014) would run as long again, once
+        // or twice more, holding up every target database meanwhile
+        boolean replayable = !TimedOutReplays.QUERY_CANCELED.equals(sqlState);
         // a rejected transaction's rows are known: the target can say which range repair should re-copy
-        entries.addAll(ledgerRows.of(session, member, table, statement, sqlState, storedMessage,
-                sqlState != null && statement != null || member.missingPartitions().containsKey(table)));
+        entries.addAll(ledgerRows.of(session, member, table, statement, sqlState, storedMessage, replayable
+                && (sqlState != null && statement != null || member.missingPartitions().containsKey(table))));
         // the transaction's other tables did not get its rows either: each gets its own row, for repair to re-copy
         Map<TableName, CapturedStatement> others = new LinkedHashMap<>();
         for (CapturedStatement s : member.tx().statements()) {
@@ -1943,7 +1948,8 @@ public final class MirrorApplier implements AutoCloseable {
                 sqlState == null && first instanceof CapturedStatement.Unreplayable u && u.reason().equals(message)
                         ? storedMessage : "not applied: its source transaction also wrote " + table + ", which was"
                         + " ledgered (" + (sqlState == null ? "" : "SQLSTATE " + sqlState + ": ") + storedMessage + ")",
-                !(first instanceof CapturedStatement.Unreplayable) || member.missingPartitions().containsKey(other))));
+                replayable && (!(first instanceof CapturedStatement.Unreplayable)
+                        || member.missingPartitions().containsKey(other)))));
         Map<TableName, TableName> countedAs = new HashMap<>();
         countedAs.put(table, countedAs(session, table));
         member.tx().statements().forEach(s -> countedAs.computeIfAbsent(s.table(), t -> countedAs(session, t)));

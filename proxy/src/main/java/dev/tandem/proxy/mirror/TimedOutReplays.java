@@ -16,6 +16,8 @@ import java.util.Map;
  */
 final class TimedOutReplays {
 
+    /** query_canceled: the SQLSTATE of a statement the timeout cancelled, the only one a 57014 is ledgered for. */
+    static final String QUERY_CANCELED = "57014";
     /** What PostgreSQL says (in English) when {@code pg_cancel_backend} cancelled the statement, not a timeout. */
     private static final String CANCELLED_BY_REQUEST = "user request";
 
@@ -39,7 +41,7 @@ final class TimedOutReplays {
      * @param elapsedNanos how long the exchange that failed took
      */
     boolean timedOut(String sqlState, String message, long elapsedNanos) {
-        return !timeout.isZero() && "57014".equals(sqlState) && elapsedNanos >= timeout.toNanos()
+        return !timeout.isZero() && QUERY_CANCELED.equals(sqlState) && elapsedNanos >= timeout.toNanos()
                 && (message == null || !message.contains(CANCELLED_BY_REQUEST));
     }
 

@@ -308,6 +308,52 @@ class DatabaseIsolationIT {
     }
 
     /**
+     * The ledger entry of a transaction that timed out alone has no time range: finding one replays its statements into
+     * a scratch copy of the table, which runs as long again under the same timeout. Before, a table with a time column
+     * had its slow statement run once more for the entry (twice with {@code source.user}), holding up every target
+     * database another {@code mirror.statement-timeout} or two.
+     */
+    @Test
+    void aTransactionLedgeredForTheStatementTimeoutIsNotReplayedAgainForTheTimeRangeOfItsEntry() throws Exception {
+        createB();
+        // each call counted by a sequence, which the cancelled replay's rollback does not give back
+        PG.target().execute(bTarget, "CREATE TABLE timed (ts timestamptz NOT NULL, v text); CREATE SEQUENCE slow_calls;"
+                + " CREATE FUNCTION slow() RETURNS text LANGUAGE plpgsql AS $$ BEGIN PERFORM nextval('slow_calls');"
+                + " PERFORM pg_sleep(600); RETURN 'slow'; END $$;"
+                + " CREATE SCHEMA IF NOT EXISTS tandem;"
+                + " CREATE TABLE IF NOT EXISTS tandem.backfill_task (table_schema text, table_name text,"
+                + " time_column text);"
+                + " INSERT INTO tandem.backfill_task VALUES ('public', 'timed', 'ts')");
+        try (MirrorFixture f = fixture().statementTimeout(Duration.ofSeconds(1))) {
+            f.applier.start();
+            List<String> lines = dev.tandem.proxy.LoggedWarnings.infoAndAbove(MirrorApplier.class, () -> {
+                try {
+                    f.append(insert(b, 1));
+                    f.append(tx(b, simple("timed", 1, "INSERT INTO timed VALUES ('2024-02-01 00:00:00+00', slow())")));
+                    await(f, bTarget, f.append(insert(b, 2)));
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            // each cancelled replay is logged, but the one that ledgers it
+            List<String> cancelled = lines.stream()
+                    .filter(l -> l.contains("ran longer than mirror.statement-timeout (1s)")).toList();
+            assertThat(cancelled).hasSizeBetween(MirrorApplier.TIMEOUTS_BEFORE_LEDGER - 1,
+                    MirrorApplier.TIMEOUTS_BEFORE_LEDGER);
+            assertThat(PG.target().queryValue(bTarget, "SELECT last_value FROM slow_calls"))
+                    .isEqualTo(Integer.toString(cancelled.size() + 1));
+            assertThat(PG.target().query(bTarget, "SELECT sqlstate, time_column, range_start, message"
+                    + " FROM tandem.divergence")).singleElement().satisfies(entry -> {
+                        assertThat(entry.get(0)).isEqualTo("57014");
+                        assertThat(entry.get(2)).isNull();
+                        assertThat(entry.get(3)).contains("the times of its rows are unknown",
+                                "tandem-backfill settle");
+                    });
+            assertThat(rows(bTarget)).isEqualTo(expected(b, 1, 2));
+        }
+    }
+
+    /**
      * Restarted while a database is still parked and cannot be reached, the proxy shows it where the last run saw it
      * applied up to, not at the first of its records still in the spool (applied long ago): {@code /status}
      * appliedSequence, its lag and the spool's pending count; and still applies each waiting transaction once.
