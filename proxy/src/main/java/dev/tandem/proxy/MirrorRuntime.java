@@ -132,13 +132,14 @@ final class MirrorRuntime implements AutoCloseable {
         Deque<AutoCloseable> started = new ArrayDeque<>();
         started.push(spool);
         try {
+            Duration catalogRefresh = config.mirror().catalogRefresh();
             this.chunkHypertables = started(started, new ChunkHypertables(config.source()));
             this.applier = started(started, new MirrorApplier(spool, MirrorSettings.from(config), registry, transport,
                     chunkHypertables));
-            this.timeColumns = started(started, new TimeColumnDirectory(config.target(), Duration.ofMinutes(1),
+            this.timeColumns = started(started, new TimeColumnDirectory(config.target(), catalogRefresh,
                     config.verifier().timeColumns()));
             this.sourceColumns = config.source().user().isEmpty() ? null
-                    : started(started, new SourceColumnLists(config.source(), Duration.ofMinutes(1)));
+                    : started(started, new SourceColumnLists(config.source(), catalogRefresh));
             this.rowTimes = started(started,
                     new RowTimesReading(new SourceOrderedTimeColumns(timeColumns, sourceColumns)));
             this.gaps = started(started, new GapLedger(config.target(), config.instanceId(), registry,
@@ -151,12 +152,12 @@ final class MirrorRuntime implements AutoCloseable {
             });
             // nothing to close: the mapping goes with the buffer, and a slot still marked is a session not closed
             this.inFlight = openInFlight(config, gaps);
-            this.hypertables = started(started, new HypertableDirectory(config.target(), Duration.ofMinutes(1)));
-            this.partitions = started(started, new PartitionDirectory(config.target(), Duration.ofMinutes(1)));
-            this.chunkNames = started(started, new ChunkNameDirectory(config.target(), Duration.ofMinutes(1)));
-            this.volatileDefaults = started(started, new VolatileDefaults(config.target(), Duration.ofMinutes(1)));
+            this.hypertables = started(started, new HypertableDirectory(config.target(), catalogRefresh));
+            this.partitions = started(started, new PartitionDirectory(config.target(), catalogRefresh));
+            this.chunkNames = started(started, new ChunkNameDirectory(config.target(), catalogRefresh));
+            this.volatileDefaults = started(started, new VolatileDefaults(config.target(), catalogRefresh));
             this.sourceRelations = config.source().user().isEmpty() ? null
-                    : started(started, new SourceRelations(config.source(), Duration.ofMinutes(1)));
+                    : started(started, new SourceRelations(config.source(), catalogRefresh));
             this.captureMetrics = new CaptureMetrics(registry, config.admin().metricsPerPartition());
             partitions.onDropped(new DroppedTableSeries(registry,
                     List.of(applier::forgetTables, captureMetrics::forgetTables)));

@@ -283,8 +283,12 @@ public final class ConfigLoader {
                     + " replayed statement run as long as it takes");
             statementTimeout = MAX_SERVER_TIMEOUT;
         }
+        // below a second the look-ups would keep the catalogs busy; above an hour a table created meanwhile goes
+        // unmirrored for longer than anyone would wait for it
+        Duration catalogRefresh = section.duration("catalog-refresh", Defaults.MIRROR_CATALOG_REFRESH,
+                Duration.ofSeconds(1), Duration.ofHours(1));
         return new MirrorConfig(mode, filter, spool, maxTransactionBytes, maxCapturedBytes, syncTimeout, retry, mark,
-                lockTimeout, statementTimeout);
+                lockTimeout, statementTimeout, catalogRefresh);
     }
 
     private static List<TablePattern> patterns(Section section, String key) {

@@ -31,6 +31,7 @@ final class Defaults {
     static final String SYNC_TIMEOUT = "30s";
     static final String MIRROR_LOCK_TIMEOUT = "5s";
     static final String MIRROR_STATEMENT_TIMEOUT = "10m";
+    static final String MIRROR_CATALOG_REFRESH = "1m";
     static final String RETRY_MIN_BACKOFF = "100ms";
     static final String RETRY_MAX_BACKOFF = "30s";
     static final String ADMIN_LISTEN = "127.0.0.1:9187";

@@ -17,8 +17,11 @@ import java.time.Duration;
  * @param statementTimeout   how long one replayed statement may run on the target before it is cancelled and its
  *                           database parked and retried later (the transaction alone; ledgered when it keeps taking
  *                           that long), the other databases going on; zero lets it run as long as it takes
+ * @param catalogRefresh     how often the target's (and, with a source user, the source's) catalogs are read again:
+ *                           how long a table created or dropped after the start may go unnoticed by the mirror set,
+ *                           the partition and volatile-default decisions and the per-table metric series
  */
 public record MirrorConfig(MirrorMode mode, TableFilter tables, SpoolConfig spool, long maxTransactionBytes,
                            long maxCapturedBytes, Duration syncTimeout, RetryConfig retry, boolean markDualWriteStart,
-                           Duration lockTimeout, Duration statementTimeout) {
+                           Duration lockTimeout, Duration statementTimeout, Duration catalogRefresh) {
 }

@@ -118,6 +118,19 @@ final class Section {
         });
     }
 
+    Duration duration(String key, String defaultValue, Duration min, Duration max) {
+        return parsed(key, defaultValue, text -> {
+            Duration value = Durations.parse(text);
+            if (value.compareTo(min) < 0) {
+                throw new IllegalArgumentException("is below the minimum of " + Durations.format(min));
+            }
+            if (value.compareTo(max) > 0) {
+                throw new IllegalArgumentException("is above the maximum of " + Durations.format(max));
+            }
+            return value;
+        });
+    }
+
     HostPort hostPort(String key, String defaultValue) {
         return parsed(key, defaultValue, HostPort::parse);
     }

@@ -53,7 +53,7 @@ class ConfigLoaderTest {
                                 Duration.ofSeconds(1), OnFull.BLOCK),
                         256L << 20, 1L << 30, Duration.ofSeconds(30),
                         new RetryConfig(Duration.ofMillis(100), Duration.ofSeconds(30)), false, Duration.ofSeconds(5),
-                        Duration.ofMinutes(10)),
+                        Duration.ofMinutes(10), Duration.ofMinutes(1)),
                 new AdminConfig(new HostPort("127.0.0.1", 9187), "TANDEM_ADMIN_TOKEN",
                         Optional.of(Secret.of("admin-tok")), false, List.of()),
                 new LimitsConfig(1000, 1 << 30, 2L << 30, 10000, Duration.ofSeconds(60), Duration.ZERO,
@@ -90,7 +90,7 @@ class ConfigLoaderTest {
                 new SpoolConfig(Path.of("/var/lib/tandem/spool"), 512L << 20, 16L << 20, FsyncPolicy.ALWAYS,
                         Duration.ofMillis(250), OnFull.SHED),
                 64L << 20, 512L << 20, Duration.ofSeconds(5), new RetryConfig(Duration.ofMillis(50), Duration.ofMinutes(1)),
-                true, Duration.ofSeconds(2), Duration.ofSeconds(90)));
+                true, Duration.ofSeconds(2), Duration.ofSeconds(90), Duration.ofSeconds(30)));
         assertThat(config.admin()).isEqualTo(new AdminConfig(new HostPort("0.0.0.0", 9999), "ADMIN_TOKEN",
                 Optional.empty(), true, List.of("tandem.internal", "proxy-1.example.com")));
         assertThat(config.limits()).isEqualTo(new LimitsConfig(200, 64 << 20, 2L << 30, 8192, Duration.ofSeconds(10),
@@ -153,7 +153,7 @@ class ConfigLoaderTest {
                         Duration.ofSeconds(1), OnFull.BLOCK),
                 256L << 20, 1L << 30, Duration.ofSeconds(30), new RetryConfig(Duration.ofMillis(100),
                         Duration.ofSeconds(30)), false, Duration.ofSeconds(5),
-                Duration.ofMinutes(10)));
+                Duration.ofMinutes(10), Duration.ofMinutes(1)));
         assertThat(absent.admin()).isEqualTo(new AdminConfig(new HostPort("127.0.0.1", 9187), "TANDEM_ADMIN_TOKEN",
                 Optional.empty(), false, List.of()));
         assertThat(absent.limits()).isEqualTo(new LimitsConfig(1000, 1 << 30, 2L << 30, 10000, Duration.ofSeconds(60),
@@ -196,6 +196,13 @@ class ConfigLoaderTest {
         assertThat(load("mirror:\n  mode: off\n").mirror().mode()).isEqualTo(MirrorMode.OFF);
         assertThat(load("mirror:\n  mode: 'off'\n").mirror().mode()).isEqualTo(MirrorMode.OFF);
         assertThat(load("mirror:\n  mode: SYNC\n").mirror().mode()).isEqualTo(MirrorMode.SYNC);
+    }
+
+    @Test
+    void catalogRefreshIsAMinuteUnlessSetFromASecondToAnHour() throws IOException {
+        assertThat(load("").mirror().catalogRefresh()).isEqualTo(Duration.ofMinutes(1));
+        assertThat(load("mirror: {catalog-refresh: 1s}\n").mirror().catalogRefresh()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(load("mirror: {catalog-refresh: 1h}\n").mirror().catalogRefresh()).isEqualTo(Duration.ofHours(1));
     }
 
     @Test
@@ -250,6 +257,9 @@ class ConfigLoaderTest {
             mirror: {lock-timeout: 30d}                        => mirror.lock-timeout: '30d' is above the largest lock_timeout PostgreSQL takes (24d); 0 waits as long as a lock is held
             mirror: {statement-timeout: -1s}                   => mirror.statement-timeout: '-1s' is negative; expected a number with ms, s, m, h or d (e.g. 500ms, 30s, 5m, 1h30m)
             mirror: {statement-timeout: 30d}                   => mirror.statement-timeout: '30d' is above the largest statement_timeout PostgreSQL takes (24d); 0 lets a replayed statement run as long as it takes
+            mirror: {catalog-refresh: 500ms}                   => mirror.catalog-refresh: '500ms' is below the minimum of 1s
+            mirror: {catalog-refresh: 2h}                      => mirror.catalog-refresh: '2h' is above the maximum of 1h
+            mirror: {catalog-refresh: often}                   => mirror.catalog-refresh: 'often' is not a duration; expected a number with ms, s, m, h or d (e.g. 500ms, 30s, 5m, 1h30m)
             limits: {max-connections: lots}                    => limits.max-connections: 'lots' is not a whole number; allowed 1 to 1000000
             limits: {max-connections: 99999999999999999999}    => limits.max-connections: '99999999999999999999' is out of range; allowed 1 to 1000000
             limits: {max-frame-bytes: 2GiB}                    => limits.max-frame-bytes: '2GiB' is above the maximum of 1GiB
@@ -598,7 +608,7 @@ class ConfigLoaderTest {
                 new MirrorConfig(m.mode(), m.tables(), new SpoolConfig(spoolDir, s.maxBytes(), s.segmentBytes(),
                         s.fsync(), s.fsyncInterval(), s.onFull()), m.maxTransactionBytes(), m.maxCapturedBytes(),
                         m.syncTimeout(), m.retry(), m.markDualWriteStart(), m.lockTimeout(),
-                        m.statementTimeout()),
+                        m.statementTimeout(), m.catalogRefresh()),
                 config.admin(), config.limits(), config.logging(), config.instanceId(), config.shutdown(),
                 config.verifier());
     }
