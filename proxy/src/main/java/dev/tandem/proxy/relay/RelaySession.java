@@ -329,16 +329,8 @@ final class RelaySession {
     void sourceUnavailable(Throwable cause) {
         String message = "could not connect to the source server at " + settings.source().getHostString() + ":"
                 + settings.source().getPort() + ": " + SocketFailure.describe(cause);
-        if (state == State.CLOSED) {
-            return;
-        }
-        // not a line per session: the SourceOutageLog says it once per outage, and how many sessions it refused
-        log.debug("closing session from {}: {} (08006)", client.remoteAddress(), message);
-        metrics.connectionError("source_unreachable");
-        if (client.isActive()) {
-            client.writeAndFlush(ErrorResponse.fatal("08006", message).encode(client.alloc()));
-        }
-        close(SessionEnd.because(message));
+        // at DEBUG, not a line per session: the SourceOutageLog says it once per outage, and how many it refused
+        endWithError("08006", message, "source_unreachable", SessionEnd.because(message), false);
     }
 
     void idle() {
